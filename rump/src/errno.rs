@@ -1,0 +1,72 @@
+//! Kernel errors: NetBSD errno values with a static explanation.
+
+pub use crate::errno_table_impl::*;
+
+/// The result of a kernel operation.
+pub type KResult<T> = Result<T, Errno>;
+
+impl std::fmt::Debug for Errno {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}({})", self.name(), self.0)
+    }
+}
+
+impl std::fmt::Display for Errno {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.description())
+    }
+}
+
+impl std::error::Error for Errno {}
+
+impl Errno {
+    /// A short human-readable description, as `strerror` would give.
+    pub fn description(self) -> &'static str {
+        match self {
+            Errno::EPERM => "Operation not permitted",
+            Errno::ENOENT => "No such file or directory",
+            Errno::ESRCH => "No such process",
+            Errno::EINTR => "Interrupted system call",
+            Errno::EIO => "Input/output error",
+            Errno::EBADF => "Bad file descriptor",
+            Errno::ENOMEM => "Cannot allocate memory",
+            Errno::EACCES => "Permission denied",
+            Errno::EFAULT => "Bad address",
+            Errno::EBUSY => "Device busy",
+            Errno::EEXIST => "File exists",
+            Errno::ENOTDIR => "Not a directory",
+            Errno::EISDIR => "Is a directory",
+            Errno::EINVAL => "Invalid argument",
+            Errno::ENOSPC => "No space left on device",
+            Errno::ERANGE => "Result too large",
+            Errno::EAGAIN => "Resource temporarily unavailable",
+            Errno::ENOTSUP => "Not supported",
+            Errno::ENOSYS => "Function not implemented",
+            Errno::EFTYPE => "Inappropriate file type or format",
+            Errno::ENAMETOOLONG => "File name too long",
+            Errno::ENOTEMPTY => "Directory not empty",
+            Errno::EOPNOTSUPP => "Operation not supported",
+            _ => self.name(),
+        }
+    }
+
+    /// Translate a host I/O error into the NetBSD errno that means the same.
+    pub fn from_host(e: &std::io::Error) -> Errno {
+        use std::io::ErrorKind as K;
+        match e.kind() {
+            K::NotFound => Errno::ENOENT,
+            K::PermissionDenied => Errno::EACCES,
+            K::AlreadyExists => Errno::EEXIST,
+            K::InvalidInput => Errno::EINVAL,
+            K::OutOfMemory => Errno::ENOMEM,
+            K::Interrupted => Errno::EINTR,
+            K::WouldBlock => Errno::EAGAIN,
+            K::Unsupported => Errno::EOPNOTSUPP,
+            K::StorageFull => Errno::ENOSPC,
+            K::IsADirectory => Errno::EISDIR,
+            K::NotADirectory => Errno::ENOTDIR,
+            K::ReadOnlyFilesystem => Errno::EROFS,
+            _ => Errno::EIO,
+        }
+    }
+}

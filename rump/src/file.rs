@@ -1,0 +1,250 @@
+//! Open files and descriptor tables (NetBSD's `file_t` and `filedesc_t`).
+//!
+//! The base kernel owns descriptors; what a descriptor refers to (a vnode, a
+//! socket, a pipe) is supplied by a faction as a [`FileOps`] implementation.
+
+use crate::errno::{Errno, KResult};
+use crate::syscall::Ctx;
+use std::sync::{Arc, Mutex};
+
+/// NetBSD's `struct stat` (amd64), in the kernel's own terms.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stat {
+    /// Device holding the object.
+    pub dev: u64,
+    /// File type and permission bits.
+    pub mode: u32,
+    /// Inode number.
+    pub ino: u64,
+    /// Number of hard links.
+    pub nlink: u32,
+    /// Owner.
+    pub uid: u32,
+    /// Group.
+    pub gid: u32,
+    /// Device number for device nodes.
+    pub rdev: u64,
+    /// Access, modification, change and birth times as (seconds, nanoseconds).
+    pub atime: (i64, i64),
+    /// Last data modification.
+    pub mtime: (i64, i64),
+    /// Last status change.
+    pub ctime: (i64, i64),
+    /// Creation.
+    pub birthtime: (i64, i64),
+    /// Size in bytes.
+    pub size: i64,
+    /// Blocks allocated, in 512-byte units.
+    pub blocks: i64,
+    /// Preferred I/O size.
+    pub blksize: i32,
+    /// User-settable flags.
+    pub flags: u32,
+    /// Generation number.
+    pub gen_: u32,
+}
+
+/// Size of NetBSD's `struct stat` on amd64.
+pub const STAT_SIZE: usize = 152;
+
+impl Stat {
+    /// Encode as NetBSD's `struct stat` (offsets from `netbsd-abi/structs.tsv`).
+    pub fn to_bytes(&self) -> [u8; STAT_SIZE] {
+        let mut b = [0u8; STAT_SIZE];
+        let mut put = |off: usize, v: &[u8]| b[off..off + v.len()].copy_from_slice(v);
+        put(0, &self.dev.to_le_bytes());
+        put(8, &self.mode.to_le_bytes());
+        put(16, &self.ino.to_le_bytes());
+        put(24, &self.nlink.to_le_bytes());
+        put(28, &self.uid.to_le_bytes());
+        put(32, &self.gid.to_le_bytes());
+        put(40, &self.rdev.to_le_bytes());
+        for (off, t) in [
+            (48, self.atime),
+            (64, self.mtime),
+            (80, self.ctime),
+            (96, self.birthtime),
+        ] {
+            put(off, &t.0.to_le_bytes());
+            put(off + 8, &t.1.to_le_bytes());
+        }
+        put(112, &self.size.to_le_bytes());
+        put(120, &self.blocks.to_le_bytes());
+        put(128, &self.blksize.to_le_bytes());
+        put(132, &self.flags.to_le_bytes());
+        put(136, &self.gen_.to_le_bytes());
+        b
+    }
+}
+
+/// What an open file does. Every operation defaults to the errno NetBSD
+/// gives for a file type that does not support it.
+pub trait FileOps: Send + Sync {
+    /// Read into `buf` at `offset` (`None`: the file's own position).
+    fn read(&self, _ctx: &Ctx, _buf: &mut [u8], _offset: Option<u64>) -> KResult<usize> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// Write `buf` at `offset` (`None`: the file's own position).
+    fn write(&self, _ctx: &Ctx, _buf: &[u8], _offset: Option<u64>) -> KResult<usize> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// Describe the file for `fstat`.
+    fn stat(&self, _ctx: &Ctx) -> KResult<Stat> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// Called once, when the last descriptor referring to the file is closed.
+    fn close(&self) {}
+}
+
+/// An open file: the object plus the flags it was opened with.
+pub struct File {
+    ops: Box<dyn FileOps>,
+    /// `O_*` status flags (access mode, `O_APPEND`, `O_NONBLOCK`).
+    pub flags: Mutex<u32>,
+}
+
+impl File {
+    /// Wrap a faction's file object.
+    pub fn new(ops: Box<dyn FileOps>, flags: u32) -> Arc<File> {
+        Arc::new(File {
+            ops,
+            flags: Mutex::new(flags),
+        })
+    }
+
+    /// The file's operations.
+    pub fn ops(&self) -> &dyn FileOps {
+        &*self.ops
+    }
+
+    /// The `O_*` flags.
+    pub fn status_flags(&self) -> u32 {
+        *self.flags.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Drop for File {
+    fn drop(&mut self) {
+        self.ops.close();
+    }
+}
+
+#[derive(Clone)]
+struct Slot {
+    file: Arc<File>,
+    cloexec: bool,
+}
+
+/// A descriptor table, shared between processes made by `rfork(0)`.
+#[derive(Default)]
+pub struct FdTable {
+    slots: Mutex<Vec<Option<Slot>>>,
+}
+
+impl FdTable {
+    /// An empty table.
+    pub fn new() -> Arc<FdTable> {
+        Arc::new(FdTable::default())
+    }
+
+    /// A new table holding the same files (`RUMP_RFFDG`).
+    pub fn copy(&self) -> Arc<FdTable> {
+        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        Arc::new(FdTable {
+            slots: Mutex::new(slots),
+        })
+    }
+
+    /// Install `file` at the lowest free descriptor at or above `min`, below `limit`.
+    pub fn alloc(&self, file: Arc<File>, min: usize, limit: usize, cloexec: bool) -> KResult<i32> {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        let fd = (min..limit)
+            .find(|&i| slots.get(i).is_none_or(|s| s.is_none()))
+            .ok_or(Errno::EMFILE)?;
+        if slots.len() <= fd {
+            slots.resize(fd + 1, None);
+        }
+        slots[fd] = Some(Slot { file, cloexec });
+        Ok(fd as i32)
+    }
+
+    /// The file at `fd`, or EBADF.
+    pub fn get(&self, fd: i32) -> KResult<Arc<File>> {
+        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        usize::try_from(fd)
+            .ok()
+            .and_then(|i| slots.get(i))
+            .and_then(|s| s.as_ref())
+            .map(|s| Arc::clone(&s.file))
+            .ok_or(Errno::EBADF)
+    }
+
+    /// Close `fd`. The file itself closes when its last descriptor goes.
+    pub fn close(&self, fd: i32) -> KResult<()> {
+        let taken = {
+            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            usize::try_from(fd)
+                .ok()
+                .and_then(|i| slots.get_mut(i))
+                .and_then(|s| s.take())
+        };
+        // Dropped outside the lock: closing may take a while or re-enter.
+        taken.map(drop).ok_or(Errno::EBADF)
+    }
+
+    /// Place `file` exactly at `fd`, closing what was there (`dup2`).
+    pub fn install_at(&self, fd: i32, file: Arc<File>, limit: usize, cloexec: bool) -> KResult<()> {
+        let i = usize::try_from(fd)
+            .ok()
+            .filter(|&i| i < limit)
+            .ok_or(Errno::EBADF)?;
+        let old = {
+            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            if slots.len() <= i {
+                slots.resize(i + 1, None);
+            }
+            slots[i].replace(Slot { file, cloexec })
+        };
+        drop(old);
+        Ok(())
+    }
+
+    /// Whether `fd` is closed on exec (`FD_CLOEXEC`).
+    pub fn cloexec(&self, fd: i32) -> KResult<bool> {
+        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        usize::try_from(fd)
+            .ok()
+            .and_then(|i| slots.get(i))
+            .and_then(|s| s.as_ref())
+            .map(|s| s.cloexec)
+            .ok_or(Errno::EBADF)
+    }
+
+    /// Set or clear close-on-exec for `fd`.
+    pub fn set_cloexec(&self, fd: i32, on: bool) -> KResult<()> {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        let slot = usize::try_from(fd)
+            .ok()
+            .and_then(|i| slots.get_mut(i))
+            .and_then(|s| s.as_mut())
+            .ok_or(Errno::EBADF)?;
+        slot.cloexec = on;
+        Ok(())
+    }
+
+    /// Number of open descriptors.
+    pub fn count(&self) -> usize {
+        self.slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .flatten()
+            .count()
+    }
+
+    /// Close every descriptor (process exit when the table is not shared).
+    pub fn close_all(&self) {
+        let all = std::mem::take(&mut *self.slots.lock().unwrap_or_else(|e| e.into_inner()));
+        drop(all);
+    }
+}

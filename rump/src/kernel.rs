@@ -1,0 +1,460 @@
+//! The kernel object: everything one rump kernel is, as a value.
+
+use crate::component::{AttachError, Component, Faction};
+use crate::config::{BootConfig, ConfigError};
+use crate::cpu::Vcpus;
+use crate::errno::{Errno, KResult};
+use crate::kmem::{Kmem, KmemBuf, MemCharge, Reclaimer};
+use crate::lwproc::ProcTable;
+use crate::module::{ModuleInfo, ModuleSource, ModuleTable};
+use crate::syscall::SyscallTable;
+use crate::sysctl::SysctlTree;
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Where the kernel's messages go. Built by the program that boots the kernel,
+/// so that a component loaded at run time prints through the program's
+/// logging, not through its own silent copy of it.
+pub type Console = Box<dyn Fn(ConsoleLevel, &str) + Send + Sync>;
+
+/// How important a console message is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConsoleLevel {
+    /// Always printed (`printf`).
+    Normal,
+    /// Printed only under bootverbose (`aprint_verbose`).
+    Verbose,
+}
+
+/// A function run at shutdown; the flag says whether file systems may be synced.
+pub type ShutdownHook = Box<dyn Fn(&Kernel, bool) + Send + Sync>;
+
+/// What the kernel does after a reboot without `RB_HALT`: by default the host
+/// process exits, as NetBSD's rump kernels do; a server installs its own.
+pub type ExitHandler = Box<dyn Fn(i32) + Send + Sync>;
+
+/// Why a kernel could not boot.
+#[derive(Debug)]
+pub enum BootError {
+    /// A `RUMP_*` variable could not be parsed.
+    Config(ConfigError),
+    /// The hypercall layer has another version than the kernel expects.
+    HypercallVersion {
+        /// What the kernel was written for.
+        expected: u32,
+        /// What `rumpuser` reports.
+        found: u32,
+    },
+    /// A component could not attach.
+    Attach(AttachError),
+}
+
+impl std::fmt::Display for BootError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BootError::Config(e) => write!(f, "rump kernel boot: {e}"),
+            BootError::HypercallVersion { expected, found } => {
+                write!(
+                    f,
+                    "rump kernel boot: hypercall interface version {found}, kernel needs {expected}"
+                )
+            }
+            BootError::Attach(e) => write!(f, "rump kernel boot: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for BootError {}
+
+/// Builds and boots a kernel from a configuration and a list of components:
+/// a custom kernel is the list of components handed to this builder.
+pub struct KernelBuilder {
+    config: Option<BootConfig>,
+    components: Vec<&'static Component>,
+    console: Option<Console>,
+}
+
+/// The hypercall interface version this kernel is written against.
+pub const HYPERCALL_VERSION: u32 = 1;
+
+impl KernelBuilder {
+    /// A builder configured from the host's `RUMP_*` parameters.
+    pub fn new() -> KernelBuilder {
+        KernelBuilder {
+            config: None,
+            components: Vec::new(),
+            console: None,
+        }
+    }
+
+    /// Use this configuration instead of the host's `RUMP_*` parameters.
+    pub fn config(mut self, c: BootConfig) -> Self {
+        self.config = Some(c);
+        self
+    }
+
+    /// Link a component into the kernel.
+    pub fn component(mut self, c: &'static Component) -> Self {
+        self.components.push(c);
+        self
+    }
+
+    /// Send kernel messages to `console` instead of `tracing`.
+    pub fn console(mut self, console: Console) -> Self {
+        self.console = Some(console);
+        self
+    }
+
+    /// Boot (`rump_init`).
+    pub fn boot(self) -> Result<Arc<Kernel>, BootError> {
+        let found = rumpuser::version();
+        if found != HYPERCALL_VERSION {
+            return Err(BootError::HypercallVersion {
+                expected: HYPERCALL_VERSION,
+                found,
+            });
+        }
+        let config = match self.config {
+            Some(c) => c,
+            None => BootConfig::from_host().map_err(BootError::Config)?,
+        };
+        let console = self.console.unwrap_or_else(|| Box::new(tracing_console));
+        let k = Arc::new(Kernel::new(config, console));
+        k.aprint_verbose(&format!(
+            "rump kernel booting: {} virtual CPU(s), memory limit {}",
+            k.config.ncpu,
+            k.config
+                .memlimit
+                .map_or("none".to_string(), |m| format!("{m} bytes"))
+        ));
+        crate::syscall::register_base(&k);
+        crate::sysctl_base::register(&k).map_err(|e| {
+            BootError::Attach(AttachError::Init {
+                component: "rump".into(),
+                message: format!("sysctl: {e}"),
+            })
+        })?;
+        k.attach(&self.components).map_err(BootError::Attach)?;
+        k.aprint_verbose("rump kernel booted");
+        Ok(k)
+    }
+}
+
+impl Default for KernelBuilder {
+    fn default() -> Self {
+        KernelBuilder::new()
+    }
+}
+
+fn tracing_console(level: ConsoleLevel, msg: &str) {
+    match level {
+        ConsoleLevel::Normal => tracing::info!(target: "rump", "{msg}"),
+        ConsoleLevel::Verbose => tracing::debug!(target: "rump", "{msg}"),
+    }
+}
+
+/// One rump kernel. Every piece of kernel state lives in this value, so one
+/// process may hold many independent kernels.
+pub struct Kernel {
+    config: BootConfig,
+    cpus: Vcpus,
+    kmem: Arc<Kmem>,
+    procs: ProcTable,
+    sysctl: SysctlTree,
+    modules: ModuleTable,
+    pub(crate) syscalls: SyscallTable,
+    attached: Mutex<Vec<&'static Component>>,
+    extensions: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+    sync_hooks: Mutex<Vec<(String, ShutdownHook)>>,
+    shutdown_hooks: Mutex<Vec<(String, ShutdownHook)>>,
+    exit_handler: Mutex<Option<Arc<ExitHandler>>>,
+    console: Console,
+    halted: AtomicBool,
+    boot_wall: Duration,
+    boot_mono: Duration,
+}
+
+impl Kernel {
+    fn new(config: BootConfig, console: Console) -> Kernel {
+        Kernel {
+            cpus: Vcpus::new(config.ncpu),
+            kmem: Kmem::new(config.memlimit),
+            procs: ProcTable::new(),
+            sysctl: SysctlTree::new(),
+            modules: ModuleTable::default(),
+            syscalls: SyscallTable::default(),
+            attached: Mutex::new(Vec::new()),
+            extensions: Mutex::new(HashMap::new()),
+            sync_hooks: Mutex::new(Vec::new()),
+            shutdown_hooks: Mutex::new(Vec::new()),
+            exit_handler: Mutex::new(None),
+            console,
+            halted: AtomicBool::new(false),
+            boot_wall: rumpuser::clock_wall(),
+            boot_mono: rumpuser::clock_monotonic(),
+            config,
+        }
+    }
+
+    /// The configuration the kernel booted with.
+    pub fn config(&self) -> &BootConfig {
+        &self.config
+    }
+
+    /// The virtual CPUs.
+    pub fn cpus(&self) -> &Vcpus {
+        &self.cpus
+    }
+
+    /// Memory accounting.
+    pub fn kmem(&self) -> &Arc<Kmem> {
+        &self.kmem
+    }
+
+    /// Charge `bytes` of kernel memory (see [`Kmem::charge`]).
+    pub fn charge(&self, bytes: u64) -> KResult<MemCharge> {
+        self.kmem.charge(bytes)
+    }
+
+    /// Allocate charged, zeroed kernel memory.
+    pub fn kmem_alloc(&self, len: usize, align: usize) -> KResult<KmemBuf> {
+        KmemBuf::alloc(&self.kmem, len, align)
+    }
+
+    /// Register a cache to be purged when memory runs short.
+    pub fn register_reclaimer(&self, r: Arc<dyn Reclaimer>) {
+        self.kmem.register_reclaimer(r);
+    }
+
+    /// Processes and lwps.
+    pub fn procs(&self) -> &ProcTable {
+        &self.procs
+    }
+
+    /// The sysctl tree.
+    pub fn sysctl(&self) -> &SysctlTree {
+        &self.sysctl
+    }
+
+    /// The module table.
+    pub fn modules(&self) -> &ModuleTable {
+        &self.modules
+    }
+
+    /// Wall-clock time at boot.
+    pub fn boot_time(&self) -> Duration {
+        self.boot_wall
+    }
+
+    /// Time since boot.
+    pub fn uptime(&self) -> Duration {
+        rumpuser::clock_monotonic().saturating_sub(self.boot_mono)
+    }
+
+    /// Print a kernel message (`printf`).
+    pub fn printf(&self, msg: &str) {
+        (self.console)(ConsoleLevel::Normal, msg);
+    }
+
+    /// Print a message only under bootverbose (`aprint_verbose`).
+    pub fn aprint_verbose(&self, msg: &str) {
+        if self.config.verbose {
+            (self.console)(ConsoleLevel::Verbose, msg);
+        }
+    }
+
+    /// Whether the kernel has been halted.
+    pub fn is_halted(&self) -> bool {
+        self.halted.load(Ordering::Acquire)
+    }
+
+    /// Faction or component state of type `T`, created by `make` on first use.
+    /// This is how a faction keeps its state inside the kernel value.
+    pub fn extension<T: Any + Send + Sync>(&self, make: impl FnOnce() -> T) -> Arc<T> {
+        let mut ext = lock(&self.extensions);
+        let entry = ext
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(make()));
+        Arc::clone(entry)
+            .downcast::<T>()
+            .unwrap_or_else(|_| unreachable!("extension map keyed by TypeId"))
+    }
+
+    /// Faction or component state of type `T`, if it exists.
+    pub fn try_extension<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        lock(&self.extensions)
+            .get(&TypeId::of::<T>())
+            .cloned()
+            .and_then(|a| a.downcast::<T>().ok())
+    }
+
+    /// Register a hook that flushes caches at shutdown unless `RB_NOSYNC`.
+    pub fn register_sync_hook(&self, name: &str, hook: ShutdownHook) {
+        lock(&self.sync_hooks).push((name.to_owned(), hook));
+    }
+
+    /// Register a hook run when the kernel shuts down.
+    pub fn register_shutdown_hook(&self, name: &str, hook: ShutdownHook) {
+        lock(&self.shutdown_hooks).push((name.to_owned(), hook));
+    }
+
+    /// Replace what happens after a reboot that does not ask for `RB_HALT`.
+    pub fn set_exit_handler(&self, h: ExitHandler) {
+        *lock(&self.exit_handler) = Some(Arc::new(h));
+    }
+
+    /// Names of the attached components, in attach order.
+    pub fn components(&self) -> Vec<&'static str> {
+        lock(&self.attached).iter().map(|c| c.name).collect()
+    }
+
+    /// Whether the component named `name` is attached.
+    pub fn has_component(&self, name: &str) -> bool {
+        lock(&self.attached).iter().any(|c| c.name == name)
+    }
+
+    /// Whether faction `f` is attached.
+    pub fn has_faction(&self, f: Faction) -> bool {
+        lock(&self.attached).iter().any(|c| c.faction == Some(f))
+    }
+
+    /// Attach `offered` components in boot-phase order, in rounds: a
+    /// component whose requirements are not attached yet waits for a later
+    /// round, so the order in which they are offered does not matter. A
+    /// requirement nobody offers is reported by name.
+    pub fn attach(&self, offered: &[&'static Component]) -> Result<(), AttachError> {
+        let mut pending: Vec<&'static Component> = Vec::new();
+        for &c in offered {
+            if self.has_component(c.name) || pending.iter().any(|p| p.name == c.name) {
+                return Err(AttachError::Duplicate(c.name.to_owned()));
+            }
+            if let Some(f) = c.faction {
+                if self.has_faction(f) || pending.iter().any(|p| p.faction == Some(f)) {
+                    return Err(AttachError::Duplicate(format!(
+                        "{} ({f:?} faction)",
+                        c.name
+                    )));
+                }
+            }
+            pending.push(c);
+        }
+        pending.sort_by_key(|c| c.phase);
+        while !pending.is_empty() {
+            let ready = pending
+                .iter()
+                .position(|c| c.requires.iter().all(|r| self.has_component(r)));
+            let Some(i) = ready else {
+                let c = pending[0];
+                let missing = c
+                    .requires
+                    .iter()
+                    .find(|r| !self.has_component(r))
+                    .copied()
+                    .unwrap_or("?");
+                return Err(AttachError::MissingRequirement {
+                    component: c.name.into(),
+                    missing: missing.into(),
+                });
+            };
+            let c = pending.remove(i);
+            self.attach_one(c)?;
+        }
+        Ok(())
+    }
+
+    fn attach_one(&self, c: &'static Component) -> Result<(), AttachError> {
+        if c.needs_threads && !self.config.threads {
+            return Err(AttachError::Init {
+                component: c.name.into(),
+                message:
+                    "needs kernel threads, but RUMP_THREADS=0 forbids the kernel to create them"
+                        .into(),
+            });
+        }
+        (c.init)(self).map_err(|message| AttachError::Init {
+            component: c.name.into(),
+            message,
+        })?;
+        let requires = c
+            .requires
+            .iter()
+            .filter_map(|r| {
+                lock(&self.attached)
+                    .iter()
+                    .find(|a| a.name == *r)
+                    .map(|a| a.module.to_owned())
+            })
+            .collect();
+        let info = ModuleInfo {
+            name: c.module.to_owned(),
+            class: c.class,
+            requires,
+            init: None,
+            fini: None,
+            source: ModuleSource::Kernel,
+        };
+        self.modules
+            .add_loaded(info)
+            .map_err(|e| AttachError::Init {
+                component: c.name.into(),
+                message: format!("module {}: {e}", c.module),
+            })?;
+        lock(&self.attached).push(c);
+        self.aprint_verbose(&format!("attached component {} ({:?})", c.name, c.phase));
+        Ok(())
+    }
+
+    /// The halt sequence (`reboot(2)`): sync file systems unless `RB_NOSYNC`,
+    /// run the shutdown hooks, then dump core for `RB_DUMP`, stay halted with
+    /// the host process alive for `RB_HALT`, or leave the host process.
+    pub fn reboot(&self, howto: i32) -> KResult<()> {
+        if self.halted.swap(true, Ordering::AcqRel) {
+            return Err(Errno::ENXIO);
+        }
+        let sync = howto & RB_NOSYNC == 0;
+        if sync {
+            let hooks = std::mem::take(&mut *lock(&self.sync_hooks));
+            for (name, hook) in hooks.iter() {
+                self.aprint_verbose(&format!("syncing: {name}"));
+                hook(self, true);
+            }
+        }
+        let hooks = std::mem::take(&mut *lock(&self.shutdown_hooks));
+        for (_, hook) in hooks.iter().rev() {
+            hook(self, sync);
+        }
+        self.printf(if howto & RB_HALT != 0 {
+            "rump kernel halted"
+        } else {
+            "rump kernel halted, exiting"
+        });
+        if howto & RB_DUMP != 0 {
+            rumpuser::abort();
+        }
+        if howto & RB_HALT != 0 {
+            return Ok(());
+        }
+        let handler = lock(&self.exit_handler).clone();
+        match handler {
+            Some(h) => {
+                h(0);
+                Ok(())
+            }
+            None => rumpuser::exit(0),
+        }
+    }
+}
+
+/// `RB_NOSYNC`: do not flush file systems.
+pub const RB_NOSYNC: i32 = 0x4;
+/// `RB_HALT`: stop the kernel but leave the host process running.
+pub const RB_HALT: i32 = 0x8;
+/// `RB_DUMP`: dump core.
+pub const RB_DUMP: i32 = 0x100;

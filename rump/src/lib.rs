@@ -1,0 +1,54 @@
+//! The rump kernel base: boot, virtual CPUs, processes and lwps, credentials,
+//! kernel memory accounting, the sysctl tree, the module framework,
+//! components and factions, and the system call layer.
+//!
+//! A kernel is a value ([`Kernel`]) built by [`KernelBuilder`] from the
+//! components linked into the program, and extended at run time by component
+//! libraries ([`Kernel::load_library`]). Its system calls speak NetBSD's ABI.
+//!
+//! ```
+//! let k = rump::KernelBuilder::new().config(rump::BootConfig::default()).boot().unwrap();
+//! assert_eq!(k.sys_getpid().unwrap(), 1); // the implicit context, "rumplocal"
+//! ```
+
+#![forbid(unsafe_code)]
+
+pub mod component;
+pub mod config;
+pub mod cpu;
+pub mod cred;
+pub mod errno;
+mod errno_table_impl;
+pub mod file;
+pub mod kernel;
+pub mod kmem;
+pub mod loader;
+pub mod lwproc;
+pub mod module;
+pub mod resource;
+pub mod syscall;
+pub mod sysctl;
+mod sysctl_base;
+pub mod usermem;
+
+mod default_kernel;
+
+pub use component::{AttachError, Component, ComponentSet, Faction, Phase};
+pub use config::BootConfig;
+pub use default_kernel::*;
+pub use errno::{Errno, KResult};
+pub use kernel::{BootError, Kernel, KernelBuilder};
+pub use loader::LoadError;
+
+/// The build fingerprint of this kernel: compiler, target, profile, crate
+/// versions and a hash of the kernel sources. A component library must carry
+/// the same one to be loaded.
+pub const BUILD_FINGERPRINT: &str = env!("RUMP_BUILD_FINGERPRINT");
+
+/// [`BUILD_FINGERPRINT`] NUL-terminated, for the C-ABI export of libraries.
+pub static BUILD_FINGERPRINT_C: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(
+    concat!(env!("RUMP_BUILD_FINGERPRINT"), "\0").as_bytes(),
+) {
+    Ok(c) => c,
+    Err(_) => panic!("fingerprint contains a NUL byte"),
+};

@@ -1,0 +1,114 @@
+//! Run-time components: shared libraries that join an already booted kernel.
+//!
+//! A component library (`librumpfs_tmpfs.so`) is a `cdylib` made by
+//! [`export_components!`](crate::export_components). The loader opens it
+//! through the hypercall layer, refuses it unless its build fingerprint equals
+//! ours, collects the components it offers, and attaches them in rounds so
+//! that the order libraries are given in does not matter.
+
+use crate::component::{AttachError, ComponentSet};
+use crate::kernel::Kernel;
+use std::path::{Path, PathBuf};
+
+/// Why component libraries could not be loaded.
+#[derive(Debug)]
+pub enum LoadError {
+    /// The library could not be found or opened.
+    Open {
+        /// The name as given.
+        library: String,
+        /// Every place that was tried, with the host's reason.
+        reason: String,
+    },
+    /// The library is not a component of this build.
+    Refused {
+        /// The library's path.
+        library: String,
+        /// The reason (wrong fingerprint, missing symbols).
+        reason: String,
+    },
+    /// Its components could not attach.
+    Attach(AttachError),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Open { library, reason } => write!(f, "cannot load {library}: {reason}"),
+            LoadError::Refused { library, reason } => write!(f, "refusing {library}: {reason}"),
+            LoadError::Attach(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// The file names tried for `-l NAME`: `NAME` as given, then `libNAME.so`,
+/// each in `extra_dirs` and then on the host's library search path.
+pub fn candidates(name: &str, extra_dirs: &[PathBuf]) -> Vec<String> {
+    let mut names = vec![name.to_owned()];
+    if !name.contains('/') && !name.ends_with(".so") {
+        names.push(format!("lib{name}.so"));
+    }
+    let mut out = Vec::new();
+    for n in &names {
+        if n.contains('/') {
+            out.push(n.clone());
+            continue;
+        }
+        for d in extra_dirs {
+            let p = d.join(n);
+            if p.exists() {
+                out.push(p.to_string_lossy().into_owned());
+            }
+        }
+        out.push(n.clone());
+    }
+    out
+}
+
+fn open(name: &str, extra_dirs: &[PathBuf]) -> Result<(String, rumpuser::DlLibrary), LoadError> {
+    let mut reasons = Vec::new();
+    for c in candidates(name, extra_dirs) {
+        match rumpuser::DlLibrary::open(&c) {
+            Ok(lib) => return Ok((c, lib)),
+            Err(e) => reasons.push(e.to_string()),
+        }
+    }
+    Err(LoadError::Open {
+        library: name.to_owned(),
+        reason: reasons.join("; "),
+    })
+}
+
+impl Kernel {
+    /// Load component libraries into this booted kernel, as `rump_server -l`
+    /// does: each name is tried as given, then as `libNAME.so`, in
+    /// `extra_dirs` first and then on the host's search path. All libraries
+    /// are opened and checked first; their components then attach in rounds
+    /// in boot-phase order. Returns the names of the components attached.
+    pub fn load_libraries(
+        &self,
+        names: &[&str],
+        extra_dirs: &[PathBuf],
+    ) -> Result<Vec<&'static str>, LoadError> {
+        let set = ComponentSet::default();
+        for name in names {
+            let (path, lib) = open(name, extra_dirs)?;
+            lib.call_entry(crate::BUILD_FINGERPRINT, &set)
+                .map_err(|e| LoadError::Refused {
+                    library: path.clone(),
+                    reason: e.to_string(),
+                })?;
+            self.aprint_verbose(&format!("loaded component library {path}"));
+        }
+        let offered = set.take();
+        self.attach(&offered).map_err(LoadError::Attach)?;
+        Ok(offered.iter().map(|c| c.name).collect())
+    }
+
+    /// Load one component library from `path` (see [`Kernel::load_libraries`]).
+    pub fn load_library(&self, path: &Path) -> Result<Vec<&'static str>, LoadError> {
+        self.load_libraries(&[&path.to_string_lossy()], &[])
+    }
+}

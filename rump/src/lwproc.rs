@@ -1,0 +1,350 @@
+//! Processes and threads of the rump kernel, as `rump_lwproc(3)` describes
+//! them: `rfork`, `newlwp`, `switch`, `releaselwp`, `curlwp`.
+//!
+//! A host thread is bound to at most one lwp of one kernel at a time. A host
+//! thread with no bound lwp runs in the implicit context of pid 1
+//! ("rumplocal"). Bindings are kept in the kernel object, keyed by the host's
+//! thread id, and not in a thread-local: a component loaded at run time has
+//! its own copy of every thread-local and would not see them.
+
+use crate::cred::Cred;
+use crate::errno::{Errno, KResult};
+use crate::file::FdTable;
+use crate::resource::{Rlimit, default_limits};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Largest pid handed out before wrapping (NetBSD's `PID_MAX`).
+pub const PID_MAX: i32 = 30000;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A process: credentials, descriptors, limits and its lwps.
+pub struct Proc {
+    /// Process id.
+    pub pid: i32,
+    /// Parent's process id at creation.
+    pub ppid: i32,
+    comm: Mutex<String>,
+    login: Mutex<String>,
+    cred: Mutex<Arc<Cred>>,
+    fdt: Mutex<Arc<FdTable>>,
+    limits: Mutex<[Rlimit; crate::resource::RLIM_NLIMITS]>,
+    lwps: Mutex<Vec<i32>>,
+    next_lid: AtomicI32,
+}
+
+impl Proc {
+    fn new(pid: i32, ppid: i32, comm: String, cred: Arc<Cred>, fdt: Arc<FdTable>) -> Proc {
+        Proc {
+            pid,
+            ppid,
+            comm: Mutex::new(comm),
+            login: Mutex::new(String::new()),
+            cred: Mutex::new(cred),
+            fdt: Mutex::new(fdt),
+            limits: Mutex::new(default_limits()),
+            lwps: Mutex::new(Vec::new()),
+            next_lid: AtomicI32::new(1),
+        }
+    }
+
+    /// The process's credentials.
+    pub fn cred(&self) -> Arc<Cred> {
+        Arc::clone(&lock(&self.cred))
+    }
+
+    /// Replace the credentials (the set*id calls).
+    pub fn set_cred(&self, c: Cred) {
+        *lock(&self.cred) = Arc::new(c);
+    }
+
+    /// The descriptor table.
+    pub fn fdt(&self) -> Arc<FdTable> {
+        Arc::clone(&lock(&self.fdt))
+    }
+
+    /// The command name (`p_comm`).
+    pub fn comm(&self) -> String {
+        lock(&self.comm).clone()
+    }
+
+    /// Set the command name, truncated to NetBSD's `MAXCOMLEN` (16).
+    pub fn set_comm(&self, name: &str) {
+        *lock(&self.comm) = name.chars().take(16).collect();
+    }
+
+    /// The session login name (`__getlogin`).
+    pub fn login(&self) -> String {
+        lock(&self.login).clone()
+    }
+
+    /// Set the login name (`__setlogin`).
+    pub fn set_login(&self, name: &str) {
+        *lock(&self.login) = name.to_owned();
+    }
+
+    /// Resource limit `which`.
+    pub fn limit(&self, which: usize) -> Option<Rlimit> {
+        lock(&self.limits).get(which).copied()
+    }
+
+    /// Set resource limit `which` (checked by the caller).
+    pub fn set_limit(&self, which: usize, l: Rlimit) {
+        if let Some(slot) = lock(&self.limits).get_mut(which) {
+            *slot = l;
+        }
+    }
+
+    /// The number of lwps in the process.
+    pub fn nlwps(&self) -> usize {
+        lock(&self.lwps).len()
+    }
+}
+
+/// A light-weight process: a thread of a rump kernel process.
+pub struct Lwp {
+    /// Thread id within the process.
+    pub lid: i32,
+    proc: Arc<Proc>,
+    running: AtomicBool,
+    dead: AtomicBool,
+}
+
+impl std::fmt::Debug for Lwp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Lwp({}.{})", self.proc.pid, self.lid)
+    }
+}
+
+impl Lwp {
+    /// The process the lwp belongs to.
+    pub fn proc(&self) -> &Arc<Proc> {
+        &self.proc
+    }
+}
+
+/// Descriptor table handling for `rfork` (`RUMP_RFFDG`, `RUMP_RFCFDG`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ForkFd {
+    /// Share the parent's table (flags 0).
+    Share,
+    /// Copy the parent's table (`RUMP_RFFDG`).
+    Copy,
+    /// Start with an empty table (`RUMP_RFCFDG`).
+    Clear,
+}
+
+/// `RUMP_RFFDG`: copy the descriptor table.
+pub const RUMP_RFFDG: i32 = 1;
+/// `RUMP_RFCFDG`: start with an empty descriptor table.
+pub const RUMP_RFCFDG: i32 = 2;
+
+impl ForkFd {
+    /// Decode `rump_lwproc_rfork` flags; both bits at once is EINVAL.
+    pub fn from_flags(flags: i32) -> KResult<ForkFd> {
+        match flags {
+            0 => Ok(ForkFd::Share),
+            RUMP_RFFDG => Ok(ForkFd::Copy),
+            RUMP_RFCFDG => Ok(ForkFd::Clear),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+}
+
+/// All processes of one kernel and the binding of host threads to lwps.
+pub struct ProcTable {
+    procs: Mutex<HashMap<i32, Arc<Proc>>>,
+    next_pid: Mutex<i32>,
+    bound: Mutex<HashMap<u64, Arc<Lwp>>>,
+    proc1: Arc<Proc>,
+}
+
+/// The pid of the kernel's own process.
+pub const PID_KERNEL: i32 = 0;
+/// The pid of the implicit context, "rumplocal".
+pub const PID_LOCAL: i32 = 1;
+
+impl ProcTable {
+    /// The table of a new kernel: proc0 (the kernel) and proc1 (rumplocal).
+    pub fn new() -> ProcTable {
+        let proc0 = Arc::new(Proc::new(
+            PID_KERNEL,
+            PID_KERNEL,
+            "system".into(),
+            Arc::new(Cred::root()),
+            FdTable::new(),
+        ));
+        let proc1 = Arc::new(Proc::new(
+            PID_LOCAL,
+            PID_KERNEL,
+            "rumplocal".into(),
+            Arc::new(Cred::root()),
+            FdTable::new(),
+        ));
+        let mut procs = HashMap::new();
+        procs.insert(PID_KERNEL, proc0);
+        procs.insert(PID_LOCAL, Arc::clone(&proc1));
+        ProcTable {
+            procs: Mutex::new(procs),
+            next_pid: Mutex::new(PID_LOCAL + 1),
+            bound: Mutex::new(HashMap::new()),
+            proc1,
+        }
+    }
+
+    /// The process with `pid`.
+    pub fn find(&self, pid: i32) -> Option<Arc<Proc>> {
+        lock(&self.procs).get(&pid).cloned()
+    }
+
+    /// The number of processes, proc0 and proc1 included.
+    pub fn count(&self) -> usize {
+        lock(&self.procs).len()
+    }
+
+    /// The implicit context's process, pid 1.
+    pub fn local_proc(&self) -> &Arc<Proc> {
+        &self.proc1
+    }
+
+    /// The lwp bound to the calling host thread, `None` in the implicit context.
+    pub fn curlwp(&self) -> Option<Arc<Lwp>> {
+        lock(&self.bound)
+            .get(&rumpuser::current_thread_id())
+            .cloned()
+    }
+
+    /// The process the calling host thread acts as.
+    pub fn curproc(&self) -> Arc<Proc> {
+        self.curlwp()
+            .map(|l| Arc::clone(&l.proc))
+            .unwrap_or_else(|| Arc::clone(&self.proc1))
+    }
+
+    fn alloc_pid(&self, procs: &HashMap<i32, Arc<Proc>>) -> KResult<i32> {
+        let mut next = lock(&self.next_pid);
+        for _ in 0..PID_MAX {
+            let pid = *next;
+            *next = if pid >= PID_MAX {
+                PID_LOCAL + 1
+            } else {
+                pid + 1
+            };
+            if !procs.contains_key(&pid) {
+                return Ok(pid);
+            }
+        }
+        Err(Errno::EAGAIN)
+    }
+
+    fn new_lwp(proc: &Arc<Proc>) -> Arc<Lwp> {
+        let lid = proc.next_lid.fetch_add(1, Ordering::Relaxed);
+        lock(&proc.lwps).push(lid);
+        Arc::new(Lwp {
+            lid,
+            proc: Arc::clone(proc),
+            running: AtomicBool::new(false),
+            dead: AtomicBool::new(false),
+        })
+    }
+
+    /// Create a process as a child of the caller's, with one lwp, and bind
+    /// the calling thread to that lwp (`rump_lwproc_rfork`).
+    pub fn rfork(&self, fd: ForkFd, comm: Option<&str>) -> KResult<Arc<Lwp>> {
+        let parent = self.curproc();
+        let fdt = match fd {
+            ForkFd::Share => parent.fdt(),
+            ForkFd::Copy => parent.fdt().copy(),
+            ForkFd::Clear => FdTable::new(),
+        };
+        let proc = {
+            let mut procs = lock(&self.procs);
+            let pid = self.alloc_pid(&procs)?;
+            let name = comm.map(str::to_owned).unwrap_or_else(|| parent.comm());
+            let p = Arc::new(Proc::new(pid, parent.pid, name, parent.cred(), fdt));
+            *lock(&p.limits) = *lock(&parent.limits);
+            p.set_login(&parent.login());
+            procs.insert(pid, Arc::clone(&p));
+            p
+        };
+        let l = Self::new_lwp(&proc);
+        self.switch(Some(Arc::clone(&l)))?;
+        Ok(l)
+    }
+
+    /// Create an lwp in process `pid` and bind the calling thread to it
+    /// (`rump_lwproc_newlwp`). ESRCH if there is no such process.
+    pub fn newlwp(&self, pid: i32) -> KResult<Arc<Lwp>> {
+        let proc = self.find(pid).ok_or(Errno::ESRCH)?;
+        let l = Self::new_lwp(&proc);
+        self.switch(Some(Arc::clone(&l)))?;
+        Ok(l)
+    }
+
+    /// Bind the calling thread to `l`, or to the implicit context for `None`
+    /// (`rump_lwproc_switch`). The previous lwp stays alive, not running.
+    /// EBUSY if `l` runs on another thread, EINVAL if it was released.
+    pub fn switch(&self, l: Option<Arc<Lwp>>) -> KResult<()> {
+        let tid = rumpuser::current_thread_id();
+        let mut bound = lock(&self.bound);
+        if let Some(new) = &l {
+            if new.dead.load(Ordering::Acquire) {
+                return Err(Errno::EINVAL);
+            }
+            let mine = bound.get(&tid).is_some_and(|cur| Arc::ptr_eq(cur, new));
+            if !mine && new.running.swap(true, Ordering::AcqRel) {
+                return Err(Errno::EBUSY);
+            }
+        }
+        let old = match l {
+            Some(new) => bound.insert(tid, new),
+            None => bound.remove(&tid),
+        };
+        if let Some(old) = old {
+            let still = bound.get(&tid).is_some_and(|cur| Arc::ptr_eq(cur, &old));
+            if !still {
+                old.running.store(false, Ordering::Release);
+            }
+        }
+        Ok(())
+    }
+
+    /// Release the calling thread's lwp; the process exits with its last lwp
+    /// (`rump_lwproc_releaselwp`). The thread returns to the implicit
+    /// context. Returns the process if it exited; EINVAL when the thread has
+    /// no lwp.
+    pub fn releaselwp(&self) -> KResult<Option<Arc<Proc>>> {
+        let l = lock(&self.bound)
+            .remove(&rumpuser::current_thread_id())
+            .ok_or(Errno::EINVAL)?;
+        l.dead.store(true, Ordering::Release);
+        l.running.store(false, Ordering::Release);
+        let proc = Arc::clone(&l.proc);
+        let last = {
+            let mut lwps = lock(&proc.lwps);
+            lwps.retain(|&lid| lid != l.lid);
+            lwps.is_empty()
+        };
+        if last && proc.pid > PID_LOCAL {
+            lock(&self.procs).remove(&proc.pid);
+            let fdt = proc.fdt();
+            // The table is closed only when this was its last user.
+            *lock(&proc.fdt) = FdTable::new();
+            if Arc::strong_count(&fdt) == 1 {
+                fdt.close_all();
+            }
+            return Ok(Some(proc));
+        }
+        Ok(None)
+    }
+}
+
+impl Default for ProcTable {
+    fn default() -> Self {
+        ProcTable::new()
+    }
+}

@@ -1,0 +1,251 @@
+//! The module framework: modules with a class, a name and the modules they
+//! require; built-in modules; `modctl` load, unload and stat with reference
+//! counts, as NetBSD's `kern_module.c` keeps them.
+
+use crate::errno::{Errno, KResult};
+use crate::kernel::Kernel;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// What kind of module it is (`modclass_t`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i32)]
+pub enum ModuleClass {
+    /// `MODULE_CLASS_ANY`.
+    Any = 0,
+    /// `MODULE_CLASS_MISC`: factions, helpers.
+    Misc = 1,
+    /// `MODULE_CLASS_VFS`: file systems.
+    Vfs = 2,
+    /// `MODULE_CLASS_DRIVER`: device and network drivers.
+    Driver = 3,
+    /// `MODULE_CLASS_EXEC`.
+    Exec = 4,
+    /// `MODULE_CLASS_SECMODEL`.
+    SecModel = 5,
+}
+
+/// Where a module came from (`modsrc_t`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i32)]
+pub enum ModuleSource {
+    /// Linked into the kernel (`MODULE_SOURCE_KERNEL`), including components.
+    Kernel = 0,
+    /// Loaded by the boot loader (`MODULE_SOURCE_BOOT`).
+    Boot = 1,
+    /// Loaded from a file (`MODULE_SOURCE_FILESYS`).
+    Filesys = 2,
+}
+
+/// A module's `modcmd(MODULE_CMD_INIT)` / `MODULE_CMD_FINI` handler.
+pub type ModuleCmd = Arc<dyn Fn(&Kernel) -> KResult<()> + Send + Sync>;
+
+/// The description of a module, as its `MODULE()` declaration gives it.
+#[derive(Clone)]
+pub struct ModuleInfo {
+    /// The module's name (at most 31 bytes).
+    pub name: String,
+    /// Its class.
+    pub class: ModuleClass,
+    /// Names of the modules it requires.
+    pub requires: Vec<String>,
+    /// Run when the module is loaded.
+    pub init: Option<ModuleCmd>,
+    /// Run when it is unloaded; a module without one cannot be unloaded (EBUSY).
+    pub fini: Option<ModuleCmd>,
+    /// Where it came from.
+    pub source: ModuleSource,
+}
+
+/// A row of `modctl(MODCTL_STAT)`: NetBSD's `modstat_t`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModStat {
+    /// Name.
+    pub name: String,
+    /// Required modules, comma-separated.
+    pub required: String,
+    /// Source.
+    pub source: ModuleSource,
+    /// Class.
+    pub class: ModuleClass,
+    /// How many loaded modules require this one.
+    pub refcnt: u32,
+    /// Whether it is loaded (built-in modules may be present but not loaded).
+    pub loaded: bool,
+}
+
+/// Size of NetBSD's `modstat_t` on amd64.
+pub const MODSTAT_SIZE: usize = 392;
+/// NetBSD's `MAXMODNAME`.
+pub const MAXMODNAME: usize = 32;
+
+impl ModStat {
+    /// Encode as `modstat_t` (offsets from `netbsd-abi/structs.tsv`).
+    pub fn to_bytes(&self) -> [u8; MODSTAT_SIZE] {
+        let mut b = [0u8; MODSTAT_SIZE];
+        let name = self.name.as_bytes();
+        let n = name.len().min(MAXMODNAME - 1);
+        b[..n].copy_from_slice(&name[..n]);
+        let req = self.required.as_bytes();
+        let r = req.len().min(319);
+        b[32..32 + r].copy_from_slice(&req[..r]);
+        b[360..364].copy_from_slice(&(self.source as i32).to_le_bytes());
+        b[364..368].copy_from_slice(&(self.class as i32).to_le_bytes());
+        b[372..376].copy_from_slice(&self.refcnt.to_le_bytes());
+        b
+    }
+}
+
+struct Module {
+    info: ModuleInfo,
+    loaded: bool,
+    refcnt: u32,
+}
+
+/// The modules of one kernel.
+#[derive(Default)]
+pub struct ModuleTable {
+    mods: Mutex<Vec<Module>>,
+    // Serialises load and unload so that init/fini run without the list lock.
+    op: Mutex<()>,
+}
+
+impl ModuleTable {
+    fn list(&self) -> MutexGuard<'_, Vec<Module>> {
+        self.mods.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Make a module known to the kernel without loading it (a built-in
+    /// module waiting for `modctl` load). EEXIST if the name is taken.
+    pub fn register(&self, info: ModuleInfo) -> KResult<()> {
+        if info.name.is_empty() || info.name.len() >= MAXMODNAME {
+            return Err(Errno::EINVAL);
+        }
+        let mut mods = self.list();
+        if mods.iter().any(|m| m.info.name == info.name) {
+            return Err(Errno::EEXIST);
+        }
+        mods.push(Module {
+            info,
+            loaded: false,
+            refcnt: 0,
+        });
+        Ok(())
+    }
+
+    /// Whether module `name` is loaded.
+    pub fn is_loaded(&self, name: &str) -> bool {
+        self.list().iter().any(|m| m.info.name == name && m.loaded)
+    }
+
+    /// Load a known module, first loading the modules it requires
+    /// (`module_load`). EEXIST if already loaded, ENOENT if unknown.
+    pub fn load(&self, kernel: &Kernel, name: &str) -> KResult<()> {
+        let _op = self.op.lock().unwrap_or_else(|e| e.into_inner());
+        self.load_locked(kernel, name, 0)
+    }
+
+    fn load_locked(&self, kernel: &Kernel, name: &str, depth: usize) -> KResult<()> {
+        // NetBSD's MODULE_MAX_DEPTH: a require cycle ends here, not in a stack overflow.
+        if depth > 6 {
+            return Err(Errno::EMLINK);
+        }
+        let (requires, init) = {
+            let mods = self.list();
+            let m = mods
+                .iter()
+                .find(|m| m.info.name == name)
+                .ok_or(Errno::ENOENT)?;
+            if m.loaded {
+                return Err(Errno::EEXIST);
+            }
+            (m.info.requires.clone(), m.info.init.clone())
+        };
+        for r in &requires {
+            if !self.is_loaded(r) {
+                self.load_locked(kernel, r, depth + 1)?;
+            }
+        }
+        if let Some(init) = init {
+            init(kernel)?;
+        }
+        let mut mods = self.list();
+        for m in mods.iter_mut() {
+            if requires.contains(&m.info.name) {
+                m.refcnt += 1;
+            }
+        }
+        if let Some(m) = mods.iter_mut().find(|m| m.info.name == name) {
+            m.loaded = true;
+        }
+        Ok(())
+    }
+
+    /// Record a module that its component already initialised (components
+    /// attach at boot in phase order, not through `modcmd`).
+    pub fn add_loaded(&self, info: ModuleInfo) -> KResult<()> {
+        let name = info.name.clone();
+        let requires = info.requires.clone();
+        self.register(info)?;
+        let mut mods = self.list();
+        for m in mods.iter_mut() {
+            if requires.contains(&m.info.name) {
+                m.refcnt += 1;
+            }
+            if m.info.name == name {
+                m.loaded = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// Unload a module (`module_unload`): ENOENT if not loaded, EBUSY if a
+    /// loaded module requires it or it cannot be unloaded.
+    pub fn unload(&self, kernel: &Kernel, name: &str) -> KResult<()> {
+        let _op = self.op.lock().unwrap_or_else(|e| e.into_inner());
+        let (requires, fini) = {
+            let mods = self.list();
+            let m = mods
+                .iter()
+                .find(|m| m.info.name == name && m.loaded)
+                .ok_or(Errno::ENOENT)?;
+            if m.refcnt > 0 {
+                return Err(Errno::EBUSY);
+            }
+            (
+                m.info.requires.clone(),
+                m.info.fini.clone().ok_or(Errno::EBUSY)?,
+            )
+        };
+        fini(kernel)?;
+        let mut mods = self.list();
+        for m in mods.iter_mut() {
+            if requires.contains(&m.info.name) {
+                m.refcnt = m.refcnt.saturating_sub(1);
+            }
+            if m.info.name == name {
+                m.loaded = false;
+            }
+        }
+        // Modules loaded from files disappear on unload; built-ins stay known.
+        mods.retain(|m| m.loaded || m.info.source == ModuleSource::Kernel);
+        Ok(())
+    }
+
+    /// The state of every module, loaded ones first, as `modstat` lists them.
+    pub fn stat(&self) -> Vec<ModStat> {
+        let mods = self.list();
+        let mut v: Vec<ModStat> = mods
+            .iter()
+            .map(|m| ModStat {
+                name: m.info.name.clone(),
+                required: m.info.requires.join(","),
+                source: m.info.source,
+                class: m.info.class,
+                refcnt: m.refcnt,
+                loaded: m.loaded,
+            })
+            .collect();
+        v.sort_by_key(|s| !s.loaded);
+        v
+    }
+}

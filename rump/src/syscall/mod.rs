@@ -1,0 +1,226 @@
+//! The system call layer: NetBSD's syscall numbers, argument slots and errno
+//! values. Each call has a typed function that Rust callers use (a method on
+//! [`Kernel`]) and an entry in one table by number, which decodes register
+//! slots and copies arguments through [`UserSpace`] (what the remote protocol
+//! uses).
+
+mod cred;
+mod desc;
+mod modctl;
+mod proc;
+mod reboot;
+mod resource;
+mod sysctl;
+mod time;
+
+use crate::cpu::CpuGuard;
+use crate::cred::Cred;
+use crate::errno::{Errno, KResult};
+use crate::kernel::Kernel;
+use crate::lwproc::{Lwp, Proc};
+use crate::usermem::UserSpace;
+use std::cell::RefCell;
+use std::sync::{Arc, RwLock};
+
+/// The two return registers of a system call (`register_t retval[2]`).
+pub type SysRet = [u64; 2];
+
+/// Argument slots of a system call, one register each (`SYS_MAXSYSARGS`).
+pub type SysArgs = [u64; 8];
+
+/// A system call handler, called on a virtual CPU with the caller's context.
+pub type SyscallFn = fn(&Ctx, &SysArgs, &dyn UserSpace) -> KResult<SysRet>;
+
+/// The highest system call number plus one (`SYS_NSYSENT`).
+pub const NSYSENT: usize = 512;
+
+#[derive(Clone, Copy)]
+struct Entry {
+    name: &'static str,
+    handler: SyscallFn,
+}
+
+/// The system call table of one kernel. Factions add their calls to it.
+pub struct SyscallTable {
+    entries: RwLock<Vec<Option<Entry>>>,
+}
+
+impl Default for SyscallTable {
+    fn default() -> Self {
+        SyscallTable {
+            entries: RwLock::new(vec![None; NSYSENT]),
+        }
+    }
+}
+
+/// The context of a system call: the kernel, the calling process and lwp,
+/// and the virtual CPU the call runs on.
+pub struct Ctx<'k> {
+    kernel: &'k Kernel,
+    proc: Arc<Proc>,
+    lwp: Option<Arc<Lwp>>,
+    cpu: RefCell<Option<CpuGuard<'k>>>,
+}
+
+impl<'k> Ctx<'k> {
+    /// The kernel.
+    pub fn kernel(&self) -> &'k Kernel {
+        self.kernel
+    }
+
+    /// The calling process.
+    pub fn proc(&self) -> &Arc<Proc> {
+        &self.proc
+    }
+
+    /// The calling lwp; `None` in the implicit context.
+    pub fn lwp(&self) -> Option<&Arc<Lwp>> {
+        self.lwp.as_ref()
+    }
+
+    /// The caller's credentials.
+    pub fn cred(&self) -> Arc<Cred> {
+        self.proc.cred()
+    }
+
+    /// Run `f`, which blocks, without holding the virtual CPU; take a CPU
+    /// again before returning. Every wait inside the kernel goes through here.
+    pub fn block<R>(&self, f: impl FnOnce() -> R) -> R {
+        drop(self.cpu.borrow_mut().take());
+        let r = f();
+        *self.cpu.borrow_mut() = Some(self.kernel.cpus().schedule());
+        r
+    }
+}
+
+impl Kernel {
+    /// Enter the kernel as the calling host thread's lwp (or the implicit
+    /// context): take a virtual CPU and return the call context. ENXIO once
+    /// the kernel has been halted.
+    pub fn enter(&self) -> KResult<Ctx<'_>> {
+        if self.is_halted() {
+            return Err(Errno::ENXIO);
+        }
+        let lwp = self.procs().curlwp();
+        let proc = lwp
+            .as_ref()
+            .map(|l| Arc::clone(l.proc()))
+            .unwrap_or_else(|| Arc::clone(self.procs().local_proc()));
+        let cpu = self.cpus().schedule();
+        Ok(Ctx {
+            kernel: self,
+            proc,
+            lwp,
+            cpu: RefCell::new(Some(cpu)),
+        })
+    }
+
+    /// Run `f` inside the kernel (`rump_schedule` ... `rump_unschedule`).
+    pub fn with_ctx<R>(&self, f: impl FnOnce(&Ctx) -> KResult<R>) -> KResult<R> {
+        f(&self.enter()?)
+    }
+
+    /// Add system call `number` to the table. EEXIST if it is taken, EINVAL
+    /// if the number is out of range.
+    pub fn register_syscall(
+        &self,
+        number: usize,
+        name: &'static str,
+        handler: SyscallFn,
+    ) -> KResult<()> {
+        let mut t = self
+            .syscalls
+            .entries
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        let slot = t.get_mut(number).ok_or(Errno::EINVAL)?;
+        if slot.is_some() {
+            return Err(Errno::EEXIST);
+        }
+        *slot = Some(Entry { name, handler });
+        Ok(())
+    }
+
+    /// The name of system call `number`, if the kernel has it.
+    pub fn syscall_name(&self, number: usize) -> Option<&'static str> {
+        self.syscalls
+            .entries
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(number)
+            .copied()
+            .flatten()
+            .map(|e| e.name)
+    }
+
+    /// Make system call `number` with register arguments `args`, reading and
+    /// writing the caller's memory through `user`. ENOSYS for a call this
+    /// kernel does not have.
+    pub fn syscall(&self, number: usize, args: &[u64], user: &dyn UserSpace) -> KResult<SysRet> {
+        let entry = self
+            .syscalls
+            .entries
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(number)
+            .copied()
+            .flatten();
+        let entry = entry.ok_or(Errno::ENOSYS)?;
+        let mut slots = [0u64; 8];
+        for (s, a) in slots.iter_mut().zip(args) {
+            *s = *a;
+        }
+        let ctx = self.enter()?;
+        (entry.handler)(&ctx, &slots, user)
+    }
+}
+
+/// Register the base kernel's system calls.
+pub(crate) fn register_base(k: &Kernel) {
+    let calls: &[(usize, &'static str, SyscallFn)] = &[
+        (3, "read", desc::sys_read),
+        (4, "write", desc::sys_write),
+        (6, "close", desc::sys_close),
+        (20, "getpid", proc::sys_getpid),
+        (23, "setuid", cred::sys_setuid),
+        (24, "getuid", cred::sys_getuid),
+        (25, "geteuid", cred::sys_geteuid),
+        (39, "getppid", proc::sys_getppid),
+        (41, "dup", desc::sys_dup),
+        (43, "getegid", cred::sys_getegid),
+        (47, "getgid", cred::sys_getgid),
+        (49, "__getlogin", proc::sys_getlogin),
+        (50, "__setlogin", proc::sys_setlogin),
+        (79, "getgroups", cred::sys_getgroups),
+        (80, "setgroups", cred::sys_setgroups),
+        (90, "dup2", desc::sys_dup2),
+        (126, "setreuid", cred::sys_setreuid),
+        (127, "setregid", cred::sys_setregid),
+        (181, "setgid", cred::sys_setgid),
+        (182, "setegid", cred::sys_setegid),
+        (183, "seteuid", cred::sys_seteuid),
+        (194, "getrlimit", resource::sys_getrlimit),
+        (195, "setrlimit", resource::sys_setrlimit),
+        (202, "__sysctl", sysctl::sys_sysctl),
+        (208, "reboot", reboot::sys_reboot),
+        (246, "modctl", modctl::sys_modctl),
+        (305, "issetugid", cred::sys_issetugid),
+        (427, "__clock_gettime50", time::sys_clock_gettime),
+        (430, "__nanosleep50", time::sys_nanosleep),
+        (440, "__fstat50", desc::sys_fstat),
+    ];
+    for &(n, name, h) in calls {
+        // The table is empty at boot, so these cannot clash.
+        let _ = k.register_syscall(n, name, h);
+    }
+}
+
+/// A successful return with value `v`.
+fn ret(v: u64) -> KResult<SysRet> {
+    Ok([v, 0])
+}
+
+/// Argument slot `i` as a C `int`.
+fn arg_int(a: &SysArgs, i: usize) -> i32 {
+    a[i] as u32 as i32
+}

@@ -1,0 +1,114 @@
+//! modctl: load, unload, stat and exists, as NetBSD's `sys_modctl`.
+
+use super::{Ctx, SysArgs, SysRet, arg_int, ret};
+use crate::errno::{Errno, KResult};
+use crate::kernel::Kernel;
+use crate::module::{MAXMODNAME, MODSTAT_SIZE, ModStat};
+use crate::usermem::{UserSpace, copyin_array, copyin_vec};
+
+/// `MODCTL_LOAD`.
+pub const MODCTL_LOAD: i32 = 0;
+/// `MODCTL_UNLOAD`.
+pub const MODCTL_UNLOAD: i32 = 1;
+/// `MODCTL_STAT`.
+pub const MODCTL_STAT: i32 = 2;
+/// `MODCTL_EXISTS`.
+pub const MODCTL_EXISTS: i32 = 3;
+const MAXPATHLEN: usize = 1024;
+/// Largest property list accepted with a load (NetBSD's limit is 4096).
+const MAX_PROPS: usize = 4096;
+
+fn u64_at(b: &[u8], off: usize) -> u64 {
+    let mut x = [0u8; 8];
+    x.copy_from_slice(&b[off..off + 8]);
+    u64::from_le_bytes(x)
+}
+
+fn load(ctx: &Ctx, name: &str) -> KResult<()> {
+    ctx.cred().require_root()?;
+    if name.contains('/') {
+        // Loading a module image from a file needs the VFS faction's loader.
+        return Err(Errno::ENOSYS);
+    }
+    if name.len() >= MAXMODNAME {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    let k = ctx.kernel();
+    ctx.block(|| k.modules().load(k, name))
+}
+
+fn unload(ctx: &Ctx, name: &str) -> KResult<()> {
+    ctx.cred().require_root()?;
+    let k = ctx.kernel();
+    ctx.block(|| k.modules().unload(k, name))
+}
+
+/// Reject module properties: no module here takes any, and silently dropping
+/// them would hide a mistake. An empty dictionary (what `modload` sends
+/// without options) is accepted.
+fn check_props(props: &[u8]) -> KResult<()> {
+    let text = String::from_utf8_lossy(props);
+    if text.contains("<key>") {
+        Err(Errno::EINVAL)
+    } else {
+        Ok(())
+    }
+}
+
+pub(super) fn sys_modctl(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    match arg_int(a, 0) {
+        MODCTL_LOAD => {
+            let ml = copyin_array::<32>(us, a[1])?;
+            let name = us.copyinstr(u64_at(&ml, 0), MAXPATHLEN)?;
+            let (props, propslen) = (u64_at(&ml, 16), u64_at(&ml, 24) as usize);
+            if props != 0 {
+                if propslen > MAX_PROPS {
+                    return Err(Errno::ENOMEM);
+                }
+                check_props(&copyin_vec(us, props, propslen)?)?;
+            }
+            load(ctx, &String::from_utf8_lossy(&name))?;
+        }
+        MODCTL_UNLOAD => {
+            let name = us.copyinstr(a[1], MAXPATHLEN)?;
+            unload(ctx, &String::from_utf8_lossy(&name))?;
+        }
+        MODCTL_STAT => {
+            let iov = copyin_array::<16>(us, a[1])?;
+            let (base, len) = (u64_at(&iov, 0), u64_at(&iov, 8) as usize);
+            let rows: Vec<u8> = ctx
+                .kernel()
+                .modules()
+                .stat()
+                .iter()
+                .flat_map(ModStat::to_bytes)
+                .collect();
+            us.copyout(base, &rows[..rows.len().min(len)])?;
+            // The caller learns the size needed, as NetBSD reports it.
+            us.copyout(a[1] + 8, &(rows.len() as u64).to_le_bytes())?;
+        }
+        MODCTL_EXISTS => {}
+        _ => return Err(Errno::EINVAL),
+    }
+    ret(0)
+}
+
+impl Kernel {
+    /// `modctl(MODCTL_LOAD)` of a module by name.
+    pub fn sys_modctl_load(&self, name: &str) -> KResult<()> {
+        self.with_ctx(|ctx| load(ctx, name))
+    }
+
+    /// `modctl(MODCTL_UNLOAD)`.
+    pub fn sys_modctl_unload(&self, name: &str) -> KResult<()> {
+        self.with_ctx(|ctx| unload(ctx, name))
+    }
+
+    /// `modctl(MODCTL_STAT)`.
+    pub fn sys_modctl_stat(&self) -> KResult<Vec<ModStat>> {
+        self.with_ctx(|ctx| Ok(ctx.kernel().modules().stat()))
+    }
+}
+
+#[allow(dead_code)]
+const _: () = assert!(MODSTAT_SIZE == 392);

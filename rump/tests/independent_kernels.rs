@@ -1,0 +1,57 @@
+//! Acceptance: two kernels in one process have independent state.
+
+mod common;
+
+use common::{boot, sysctl_string};
+use rump::sysctl::SysctlValue;
+
+#[test]
+fn hostname_processes_and_modules_are_per_kernel() {
+    let a = boot();
+    let b = boot();
+
+    // Hostname: write through __sysctl in one kernel only.
+    let mib = a.sysctl().name_to_mib("kern.hostname").unwrap();
+    let out = a.sys_sysctl(&mib, None, Some(b"kernel-a\0")).unwrap();
+    out.result.unwrap();
+    assert_eq!(sysctl_string(&a, "kern.hostname"), "kernel-a");
+    assert_ne!(sysctl_string(&b, "kern.hostname"), "kernel-a");
+
+    // Processes: a process created in `a` does not exist in `b`, and the
+    // calling thread's lwp binding is per kernel.
+    let before = b.procs().count();
+    let l = a.lwproc_rfork(0).unwrap();
+    let pid = a.sys_getpid().unwrap();
+    assert!(pid > 1);
+    assert_eq!(b.procs().count(), before);
+    assert!(b.procs().find(pid).is_none());
+    assert_eq!(
+        b.sys_getpid().unwrap(),
+        1,
+        "thread is still implicit in kernel b"
+    );
+    a.sys_setuid(42).unwrap();
+    assert_eq!(b.sys_getuid().unwrap(), 0);
+    a.lwproc_releaselwp();
+    drop(l);
+
+    // Modules: a component attached to `a` shows only in `a`.
+    a.attach(&[&k_helper::COMPONENT]).unwrap();
+    assert!(
+        a.sys_modctl_stat()
+            .unwrap()
+            .iter()
+            .any(|m| m.name == "k_helper")
+    );
+    assert!(
+        !b.sys_modctl_stat()
+            .unwrap()
+            .iter()
+            .any(|m| m.name == "k_helper")
+    );
+    assert_eq!(
+        a.sysctl().get("vendor.k_helper.present").unwrap(),
+        SysctlValue::Int(1)
+    );
+    assert!(b.sysctl().get("vendor.k_helper.present").is_err());
+}

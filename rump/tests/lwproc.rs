@@ -1,0 +1,217 @@
+//! Acceptance: the behaviours NetBSD's `tests/rump/rumpkern/t_lwproc.c`
+//! checks, one test per case, each on its own kernel.
+
+mod common;
+
+use rump::file::{File, FileOps, Stat};
+use rump::lwproc::{RUMP_RFCFDG, RUMP_RFFDG};
+use rump::syscall::Ctx;
+use rump::{Errno, KResult};
+use std::sync::{Arc, Mutex};
+
+#[test]
+fn makelwp() {
+    let k = common::boot();
+    k.lwproc_newlwp(0).unwrap();
+    assert_eq!(k.lwproc_newlwp(37).unwrap_err(), Errno::ESRCH);
+    let l = k.lwproc_curlwp().unwrap();
+    k.lwproc_newproc().unwrap();
+    assert!(!Arc::ptr_eq(&k.lwproc_curlwp().unwrap(), &l));
+    let l = k.lwproc_curlwp().unwrap();
+    k.lwproc_newlwp(k.sys_getpid().unwrap()).unwrap();
+    assert!(!Arc::ptr_eq(&k.lwproc_curlwp().unwrap(), &l));
+    let pid = k.sys_getpid().unwrap();
+    assert!(pid != -1 && pid != 0);
+}
+
+#[test]
+fn proccreds() {
+    let k = common::boot();
+    k.lwproc_newproc().unwrap();
+    let l1 = k.lwproc_curlwp().unwrap();
+    k.lwproc_newproc().unwrap();
+    let l2 = k.lwproc_curlwp().unwrap();
+    k.sys_setuid(22).unwrap();
+    assert_eq!(k.sys_getuid().unwrap(), 22);
+    k.lwproc_switch(Some(&l1)).unwrap();
+    assert_eq!(k.sys_getuid().unwrap(), 0);
+    k.sys_setuid(11).unwrap();
+    assert_eq!(k.sys_getuid().unwrap(), 11);
+    k.lwproc_switch(Some(&l2)).unwrap();
+    assert_eq!(k.sys_getuid().unwrap(), 22);
+    k.lwproc_newlwp(k.sys_getpid().unwrap()).unwrap();
+    assert_eq!(k.sys_getuid().unwrap(), 22);
+}
+
+#[test]
+fn inherit() {
+    let k = common::boot();
+    k.lwproc_newproc().unwrap();
+    k.sys_setuid(66).unwrap();
+    assert_eq!(k.sys_getuid().unwrap(), 66);
+    k.lwproc_newproc().unwrap();
+    assert_eq!(k.sys_getuid().unwrap(), 66);
+    // Release the lwp, and with it the process: back in the implicit context.
+    k.lwproc_releaselwp();
+    assert_eq!(k.sys_getuid().unwrap(), 0);
+}
+
+#[test]
+fn lwps() {
+    const LOOPS: usize = 128;
+    let k = common::boot();
+    k.lwproc_newproc().unwrap();
+    let mut mypid = k.sys_getpid().unwrap();
+    k.sys_setuid(375).unwrap();
+    let l_orig = k.lwproc_curlwp().unwrap();
+    let mut l = Vec::new();
+    for _ in 0..LOOPS {
+        mypid = k.sys_getpid().unwrap();
+        assert!(mypid != -1 && mypid != 0);
+        k.lwproc_newlwp(mypid).unwrap();
+        l.push(k.lwproc_curlwp().unwrap());
+        assert_eq!(k.sys_getuid().unwrap(), 375);
+    }
+    k.lwproc_switch(Some(&l_orig)).unwrap();
+    k.lwproc_releaselwp();
+    for lwp in &l {
+        k.lwproc_switch(Some(lwp)).unwrap();
+        assert_eq!(k.sys_getpid().unwrap(), mypid);
+        assert_eq!(k.sys_getuid().unwrap(), 375);
+        k.lwproc_releaselwp();
+        assert_eq!(k.sys_getpid().unwrap(), 1);
+        assert_eq!(k.sys_getuid().unwrap(), 0);
+    }
+    // The process went away with its last lwp.
+    assert_eq!(k.lwproc_newlwp(mypid).unwrap_err(), Errno::ESRCH);
+}
+
+const NOLWPRELEASE_CHILD: &str = "RUMP_TEST_NOLWPRELEASE_CHILD";
+
+#[test]
+fn nolwprelease() {
+    if std::env::var_os(NOLWPRELEASE_CHILD).is_some() {
+        let k = common::boot();
+        k.lwproc_releaselwp();
+        println!("survived");
+        std::process::exit(0);
+    }
+    // Run the case in a child process: releasing without an lwp must panic
+    // the kernel, which aborts its host process with SIGABRT.
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "nolwprelease", "--nocapture", "--test-threads=1"])
+        .env(NOLWPRELEASE_CHILD, "1")
+        .output()
+        .unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(out.status.signal(), Some(6), "child: {out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("rump kernel panic"));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("survived"));
+}
+
+#[test]
+fn nolwp() {
+    let k = common::boot();
+    assert!(k.lwproc_curlwp().is_none());
+}
+
+#[test]
+fn nullswitch() {
+    let k = common::boot();
+    k.lwproc_newlwp(0).unwrap();
+    let l = k.lwproc_curlwp().unwrap();
+    k.lwproc_switch(None).unwrap();
+    // If the lwp were still marked running, this switch would fail.
+    k.lwproc_switch(Some(&l)).unwrap();
+    assert_eq!(k.sys_getpid().unwrap(), 0);
+}
+
+#[test]
+fn switch_to_lwp_running_elsewhere_is_refused() {
+    let k = common::boot();
+    k.lwproc_newproc().unwrap();
+    let l = k.lwproc_curlwp().unwrap();
+    let k2 = Arc::clone(&k);
+    let err = std::thread::spawn(move || k2.lwproc_switch(Some(&l)))
+        .join()
+        .unwrap();
+    assert_eq!(err.unwrap_err(), Errno::EBUSY);
+}
+
+/// A regular file in kernel memory: enough of a file for the descriptor
+/// table tests of `rfork` (the VFS faction supplies real ones).
+#[derive(Default)]
+struct MemFile {
+    data: Mutex<Vec<u8>>,
+}
+
+struct MemFileRef(Arc<MemFile>);
+
+impl FileOps for MemFileRef {
+    fn write(&self, _: &Ctx, buf: &[u8], _: Option<u64>) -> KResult<usize> {
+        self.0.data.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn stat(&self, _: &Ctx) -> KResult<Stat> {
+        Ok(Stat {
+            mode: 0o100644,
+            size: self.0.data.lock().unwrap().len() as i64,
+            nlink: 1,
+            ..Stat::default()
+        })
+    }
+}
+
+const O_RDWR: u32 = 2;
+
+#[test]
+fn rfork() {
+    let k = common::boot();
+    let file = Arc::new(MemFile::default());
+    let open = |k: &rump::Kernel| {
+        k.fd_install(File::new(Box::new(MemFileRef(Arc::clone(&file))), O_RDWR))
+            .unwrap()
+    };
+    let word = 7i32.to_le_bytes();
+
+    assert_eq!(
+        k.lwproc_rfork(RUMP_RFFDG | RUMP_RFCFDG).unwrap_err(),
+        Errno::EINVAL
+    );
+    k.lwproc_rfork(0).unwrap();
+    let l = k.lwproc_curlwp().unwrap();
+    let fd = open(&k);
+
+    // rfork(RUMP_RFCFDG) does not preserve descriptors.
+    k.lwproc_rfork(RUMP_RFCFDG).unwrap();
+    assert_eq!(k.sys_write(fd, &word).unwrap_err(), Errno::EBADF);
+
+    // rfork(0) does.
+    k.lwproc_switch(Some(&l)).unwrap();
+    k.lwproc_rfork(0).unwrap();
+    assert_eq!(k.sys_write(fd, &word).unwrap(), word.len());
+    k.sys_fstat(fd).unwrap();
+    let l2 = k.lwproc_curlwp().unwrap();
+
+    // The shared table is really shared: closing in the parent closes here.
+    k.lwproc_switch(Some(&l)).unwrap();
+    k.sys_close(fd).unwrap();
+    k.lwproc_switch(Some(&l2)).unwrap();
+    assert_eq!(k.sys_fstat(fd).unwrap_err(), Errno::EBADF);
+
+    // Again, copying the table instead of sharing it.
+    k.lwproc_releaselwp();
+    k.lwproc_switch(Some(&l)).unwrap();
+    file.data.lock().unwrap().clear();
+    let fd = open(&k);
+    k.lwproc_rfork(RUMP_RFFDG).unwrap();
+    assert_eq!(k.sys_write(fd, &word).unwrap(), word.len());
+    k.sys_fstat(fd).unwrap();
+    let l2 = k.lwproc_curlwp().unwrap();
+
+    // The copy survives the parent closing its descriptor.
+    k.lwproc_switch(Some(&l)).unwrap();
+    k.sys_close(fd).unwrap();
+    k.lwproc_switch(Some(&l2)).unwrap();
+    assert_eq!(k.sys_fstat(fd).unwrap().size, word.len() as i64);
+}

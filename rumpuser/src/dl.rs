@@ -1,0 +1,109 @@
+//! Dynamic loading of kernel components built as shared libraries.
+//!
+//! A component library exports two symbols: `rump_component_fingerprint`, a C
+//! function returning the NUL-terminated build fingerprint of the image, and
+//! `rump_component_entry`, a Rust-ABI function taking a reference to the
+//! kernel's registrar. Rust types are only compatible within one build, so the
+//! entry point is only ever called after the library's fingerprint has been
+//! compared with the caller's and found equal.
+
+use std::ffi::{CStr, c_char};
+
+/// Symbol of the fingerprint function every component library exports.
+pub const FINGERPRINT_SYMBOL: &str = "rump_component_fingerprint";
+/// Symbol of the registration entry point every component library exports.
+pub const ENTRY_SYMBOL: &str = "rump_component_entry";
+
+/// Why a library could not be used.
+#[derive(Debug)]
+pub enum DlError {
+    /// The host loader could not open the library.
+    Open(String),
+    /// A required symbol is missing: not a rump component.
+    MissingSymbol(&'static str),
+    /// The library was built differently from this program.
+    Fingerprint {
+        /// Fingerprint of the library.
+        library: String,
+        /// Fingerprint of this program.
+        ours: String,
+    },
+}
+
+impl std::fmt::Display for DlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DlError::Open(e) => write!(f, "{e}"),
+            DlError::MissingSymbol(s) => write!(f, "not a rump component: no symbol {s}"),
+            DlError::Fingerprint { library, ours } => write!(
+                f,
+                "built by a different build: library fingerprint {library}, kernel fingerprint {ours}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for DlError {}
+
+/// A shared library opened by the host loader. It stays mapped for the life
+/// of the process: code registered from it may be called at any time.
+pub struct DlLibrary {
+    lib: &'static libloading::Library,
+}
+
+type FingerprintFn = extern "C" fn() -> *const c_char;
+
+impl DlLibrary {
+    /// Open the library at `path` (a file name is searched for on the host's
+    /// library search path, as `dlopen` does).
+    pub fn open(path: &str) -> Result<DlLibrary, DlError> {
+        // SAFETY: loading a library runs its initialisers. Component libraries
+        // are ordinary Rust cdylibs with no global constructors of their own.
+        let lib =
+            unsafe { libloading::Library::new(path) }.map_err(|e| DlError::Open(e.to_string()))?;
+        // Components must never be unloaded while their code may be registered.
+        Ok(DlLibrary {
+            lib: Box::leak(Box::new(lib)),
+        })
+    }
+
+    /// The build fingerprint the library reports.
+    pub fn fingerprint(&self) -> Result<String, DlError> {
+        // SAFETY: the symbol is declared by every component library as
+        // `extern "C" fn() -> *const c_char`, which is the type we ask for.
+        let f: libloading::Symbol<FingerprintFn> = unsafe {
+            self.lib
+                .get(FINGERPRINT_SYMBOL.as_bytes())
+                .map_err(|_| DlError::MissingSymbol(FINGERPRINT_SYMBOL))?
+        };
+        let p = f();
+        if p.is_null() {
+            return Ok(String::new());
+        }
+        // SAFETY: the function returns a pointer to a static NUL-terminated string.
+        Ok(unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+    }
+
+    /// Call the library's entry point with `arg`, after checking that the
+    /// library's fingerprint is `ours`.
+    pub fn call_entry<T>(&self, ours: &str, arg: &T) -> Result<(), DlError> {
+        let library = self.fingerprint()?;
+        if library != ours {
+            return Err(DlError::Fingerprint {
+                library,
+                ours: ours.to_owned(),
+            });
+        }
+        // SAFETY: the fingerprints are equal, so the library was built by the
+        // same compiler, profile and crate sources as the caller: the entry
+        // point was declared `extern "Rust" fn(&T)` for this very `T`, with an
+        // identical layout.
+        let entry: libloading::Symbol<fn(&T)> = unsafe {
+            self.lib
+                .get(ENTRY_SYMBOL.as_bytes())
+                .map_err(|_| DlError::MissingSymbol(ENTRY_SYMBOL))?
+        };
+        entry(arg);
+        Ok(())
+    }
+}

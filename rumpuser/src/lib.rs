@@ -1,0 +1,41 @@
+//! The hypercall layer: the rump kernel's only door to the host.
+//!
+//! Everything a rump kernel needs from the host (memory, files and block I/O,
+//! clocks, threads, random bytes, parameters, the console, exit, dynamic
+//! loading) goes through this crate, as in NetBSD's `rumpuser(3)`. Porting the
+//! kernel to another host means rewriting this crate and nothing else.
+//!
+//! The crate keeps no state of its own: a component loaded at run time carries
+//! its own copy of this code, and both copies must behave as one.
+
+mod clock;
+mod console;
+mod dl;
+mod file;
+mod mem;
+mod param;
+mod process;
+mod random;
+mod thread;
+
+pub use clock::{clock_monotonic, clock_wall, sleep_rel, sleep_until_monotonic};
+pub use console::{console_write, console_write_bytes};
+pub use dl::{DlError, DlLibrary};
+pub use file::{FileInfo, FileKind, HostFile, OpenFlags, file_info};
+pub use mem::{AnonMapping, HostMem};
+pub use param::{host_ncpu, host_physmem, hostname, param};
+pub use process::{abort, exit, host_pid};
+pub use random::random_fill;
+pub use thread::{HostThread, current_thread_id, thread_create};
+
+/// Version of the hypercall interface. The kernel refuses to boot against a
+/// hypercall layer whose version differs from the one it was written for.
+pub const RUMPUSER_VERSION: u32 = 1;
+
+/// The version of this hypercall layer, checked by the kernel at boot.
+pub fn version() -> u32 {
+    RUMPUSER_VERSION
+}
+
+/// An error reported by the host, carrying the host's errno when there is one.
+pub type HostResult<T> = std::io::Result<T>;

@@ -1,0 +1,101 @@
+//! `cargo xtask`: the project's own build tasks.
+//!
+//! - `cargo xtask install --prefix DIR`: build in release mode and install
+//!   the binaries into `DIR/bin` and the component libraries into `DIR/lib`.
+//! - `cargo xtask test`: build every crate (component libraries included,
+//!   which the loader tests open) and run every test.
+//! - `cargo xtask bench [--json FILE] [--runs N]`: run the benchmarks.
+
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Binaries installed into `DIR/bin`: (cargo binary name, installed name).
+/// The servers and clients join this list as their issues land.
+const BINS: &[(&str, &str)] = &[];
+
+/// Component libraries installed into `DIR/lib`: (cargo library file, installed name).
+const LIBS: &[(&str, &str)] = &[("librumpvfs.so", "librumpvfs.so")];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn run(mut c: Command) -> Result<()> {
+    let st = c.status().with_context(|| format!("running {c:?}"))?;
+    if !st.success() {
+        bail!("{c:?} failed: {st}");
+    }
+    Ok(())
+}
+
+fn install(prefix: &Path) -> Result<()> {
+    let mut c = cargo();
+    c.args(["build", "--release", "--workspace"]);
+    run(c)?;
+    let out = root().join("target/release");
+    let (bin, lib) = (prefix.join("bin"), prefix.join("lib"));
+    std::fs::create_dir_all(&bin).with_context(|| format!("creating {}", bin.display()))?;
+    std::fs::create_dir_all(&lib).with_context(|| format!("creating {}", lib.display()))?;
+    for (from, to) in BINS {
+        copy(&out.join(from), &bin.join(to))?;
+    }
+    for (from, to) in LIBS {
+        copy(&out.join(from), &lib.join(to))?;
+    }
+    println!("installed into {}", prefix.display());
+    Ok(())
+}
+
+fn copy(from: &Path, to: &Path) -> Result<()> {
+    // Replace rather than overwrite: a running server may have the old file mapped.
+    let _ = std::fs::remove_file(to);
+    std::fs::copy(from, to)
+        .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+    println!("  {}", to.display());
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("install") => {
+            let prefix = match args.get(1..) {
+                Some([flag, dir]) if flag == "--prefix" => PathBuf::from(dir),
+                _ => bail!("usage: cargo xtask install --prefix DIR"),
+            };
+            let prefix = if prefix.is_absolute() {
+                prefix
+            } else {
+                std::env::current_dir()?.join(prefix)
+            };
+            install(&prefix)
+        }
+        Some("test") => {
+            let mut b = cargo();
+            b.args(["build", "--workspace", "--all-targets"]);
+            run(b)?;
+            let mut t = cargo();
+            t.args(["test", "--workspace"]).args(&args[1..]);
+            run(t)
+        }
+        Some("bench") => {
+            let mut c = cargo();
+            c.args(["run", "--release", "--quiet", "-p", "rumpbench", "--"])
+                .args(&args[1..]);
+            run(c)
+        }
+        _ => bail!(
+            "usage: cargo xtask install --prefix DIR | test [ARGS] | bench [--json FILE] [--runs N]"
+        ),
+    }
+}
