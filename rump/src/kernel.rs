@@ -181,6 +181,15 @@ pub struct Kernel {
     boot_mono: Duration,
 }
 
+impl std::fmt::Debug for Kernel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kernel")
+            .field("ncpu", &self.config.ncpu)
+            .field("components", &self.components())
+            .finish()
+    }
+}
+
 impl Kernel {
     fn new(config: BootConfig, console: Console) -> Kernel {
         Kernel {
@@ -335,13 +344,13 @@ impl Kernel {
             if self.has_component(c.name) || pending.iter().any(|p| p.name == c.name) {
                 return Err(AttachError::Duplicate(c.name.to_owned()));
             }
-            if let Some(f) = c.faction {
-                if self.has_faction(f) || pending.iter().any(|p| p.faction == Some(f)) {
-                    return Err(AttachError::Duplicate(format!(
-                        "{} ({f:?} faction)",
-                        c.name
-                    )));
-                }
+            if let Some(f) = c.faction
+                && (self.has_faction(f) || pending.iter().any(|p| p.faction == Some(f)))
+            {
+                return Err(AttachError::Duplicate(format!(
+                    "{} ({f:?} faction)",
+                    c.name
+                )));
             }
             pending.push(c);
         }

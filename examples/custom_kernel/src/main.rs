@@ -13,10 +13,10 @@ use rump::{Kernel, KernelBuilder};
 use std::process::ExitCode;
 
 fn components() -> Vec<&'static rump::Component> {
-    let mut v = Vec::new();
-    #[cfg(feature = "vfs")]
-    v.push(&rumpvfs::COMPONENT);
-    v
+    vec![
+        #[cfg(feature = "vfs")]
+        &rumpvfs::COMPONENT,
+    ]
 }
 
 fn show(k: &Kernel, name: &str) {

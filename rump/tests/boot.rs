@@ -1,0 +1,217 @@
+//! Boot: configuration errors, components needing threads, phase order,
+//! factions at most once, and the halt sequence.
+
+mod common;
+
+use rump::component::{AttachResult, Component, Phase};
+use rump::module::ModuleClass;
+use rump::{BootConfig, Errno, Kernel, KernelBuilder};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+#[test]
+fn an_unparsable_variable_is_a_boot_error_naming_it() {
+    let env: HashMap<&str, &str> = [("RUMP_MEMLIMIT", "lots")].into();
+    let err = BootConfig::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap_err();
+    assert!(
+        err.to_string().starts_with("RUMP_MEMLIMIT=\"lots\""),
+        "{err}"
+    );
+}
+
+fn noop(_: &Kernel) -> AttachResult {
+    Ok(())
+}
+
+static THREADED: Component = Component {
+    name: "threaded",
+    module: "threaded",
+    class: ModuleClass::Driver,
+    phase: Phase::Net,
+    faction: None,
+    requires: &[],
+    needs_threads: true,
+    init: noop,
+};
+
+#[test]
+fn rump_threads_0_refuses_components_that_need_threads() {
+    let cfg = BootConfig {
+        threads: false,
+        ..BootConfig::default()
+    };
+    let err = KernelBuilder::new()
+        .config(cfg)
+        .component(&THREADED)
+        .boot()
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("threaded") && msg.contains("RUMP_THREADS=0"),
+        "{msg}"
+    );
+    // With threads allowed it attaches.
+    KernelBuilder::new()
+        .config(BootConfig::default())
+        .component(&THREADED)
+        .boot()
+        .unwrap();
+}
+
+static ORDER: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+
+fn record_postinit(_: &Kernel) -> AttachResult {
+    ORDER.lock().unwrap().push("postinit");
+    Ok(())
+}
+
+fn record_vfs(_: &Kernel) -> AttachResult {
+    ORDER.lock().unwrap().push("vfs");
+    Ok(())
+}
+
+static LATE: Component = Component {
+    name: "late",
+    module: "late",
+    class: ModuleClass::Misc,
+    phase: Phase::PostInit,
+    faction: None,
+    requires: &[],
+    needs_threads: false,
+    init: record_postinit,
+};
+
+static EARLY: Component = Component {
+    name: "early",
+    module: "early",
+    class: ModuleClass::Vfs,
+    phase: Phase::Vfs,
+    faction: None,
+    requires: &[],
+    needs_threads: false,
+    init: record_vfs,
+};
+
+#[test]
+fn components_attach_in_boot_phase_order_and_factions_once() {
+    KernelBuilder::new()
+        .config(BootConfig::default())
+        .component(&LATE)
+        .component(&EARLY)
+        .boot()
+        .unwrap();
+    assert_eq!(*ORDER.lock().unwrap(), ["vfs", "postinit"]);
+    let err = KernelBuilder::new()
+        .config(BootConfig::default())
+        .component(&rumpvfs::COMPONENT)
+        .component(&rumpvfs::COMPONENT)
+        .boot()
+        .unwrap_err();
+    assert!(err.to_string().contains("rumpvfs"), "{err}");
+}
+
+#[test]
+fn rump_nvnodes_becomes_kern_maxvnodes() {
+    let cfg = BootConfig {
+        nvnodes: 77,
+        ..BootConfig::default()
+    };
+    let k = KernelBuilder::new()
+        .config(cfg)
+        .component(&rumpvfs::COMPONENT)
+        .boot()
+        .unwrap();
+    assert_eq!(common::sysctl_int(&k, "kern.maxvnodes"), 77);
+    // Without the VFS faction there is no such node.
+    assert!(
+        common::boot()
+            .sysctl()
+            .name_to_mib("kern.maxvnodes")
+            .is_err()
+    );
+}
+
+#[test]
+fn hw_and_kern_nodes() {
+    let cfg = BootConfig {
+        ncpu: 3,
+        memlimit: Some(64 << 20),
+        ..BootConfig::default()
+    };
+    let k = KernelBuilder::new().config(cfg).boot().unwrap();
+    assert_eq!(common::sysctl_int(&k, "hw.ncpu"), 3);
+    assert_eq!(common::sysctl_int(&k, "hw.physmem"), 64 << 20);
+    assert_eq!(common::sysctl_string(&k, "kern.ostype"), "NetBSD");
+    assert_eq!(
+        common::sysctl_string(&k, "kern.hostname"),
+        rumpuser::hostname()
+    );
+}
+
+fn halt_kernel() -> (Arc<Kernel>, Arc<Mutex<Vec<String>>>) {
+    let k = common::boot();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let (a, b, c) = (Arc::clone(&log), Arc::clone(&log), Arc::clone(&log));
+    k.register_sync_hook(
+        "fs",
+        Box::new(move |_, _| a.lock().unwrap().push("sync".into())),
+    );
+    k.register_shutdown_hook(
+        "net",
+        Box::new(move |_, sync| b.lock().unwrap().push(format!("shutdown sync={sync}"))),
+    );
+    k.set_exit_handler(Box::new(move |code| {
+        c.lock().unwrap().push(format!("exit {code}"))
+    }));
+    (k, log)
+}
+
+#[test]
+fn halt_syncs_runs_hooks_and_stops_the_kernel() {
+    let (k, log) = halt_kernel();
+    k.sys_reboot(rump::kernel::RB_HALT).unwrap();
+    assert_eq!(*log.lock().unwrap(), ["sync", "shutdown sync=true"]);
+    assert!(k.is_halted());
+    assert_eq!(k.sys_getpid().unwrap_err(), Errno::ENXIO);
+}
+
+#[test]
+fn nosync_skips_the_flush_and_reboot_leaves_through_the_exit_handler() {
+    let (k, log) = halt_kernel();
+    k.sys_reboot(rump::kernel::RB_NOSYNC).unwrap();
+    assert_eq!(*log.lock().unwrap(), ["shutdown sync=false", "exit 0"]);
+}
+
+#[test]
+fn only_root_halts() {
+    let (k, log) = halt_kernel();
+    k.sys_setuid(1).unwrap();
+    assert_eq!(
+        k.sys_reboot(rump::kernel::RB_HALT).unwrap_err(),
+        Errno::EPERM
+    );
+    assert!(log.lock().unwrap().is_empty());
+    assert!(!k.is_halted());
+}
+
+const DUMP_CHILD: &str = "RUMP_TEST_DUMP_CHILD";
+
+#[test]
+fn rb_dump_dumps_core() {
+    if std::env::var_os(DUMP_CHILD).is_some() {
+        let k = common::boot();
+        let _ = k.sys_reboot(rump::kernel::RB_DUMP | rump::kernel::RB_HALT);
+        std::process::exit(0);
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "rb_dump_dumps_core", "--test-threads=1"])
+        .env(DUMP_CHILD, "1")
+        .output()
+        .unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        out.status.signal(),
+        Some(6),
+        "SIGABRT, which dumps core: {out:?}"
+    );
+}

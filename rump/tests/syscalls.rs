@@ -1,0 +1,191 @@
+//! System calls made by number, with arguments in register slots and
+//! pointers into a simulated address space, as the remote protocol makes them.
+
+mod common;
+
+use rump::Errno;
+use rump::usermem::BufferSpace;
+
+const BASE: u64 = 0x10000;
+
+fn space() -> BufferSpace {
+    BufferSpace::new(BASE, 64 << 10)
+}
+
+#[test]
+fn getpid_and_credentials_by_number() {
+    let k = common::boot();
+    let us = space();
+    assert_eq!(k.syscall(20, &[], &us).unwrap()[0], 1);
+    assert_eq!(k.syscall(23, &[77], &us).unwrap(), [0, 0]); // setuid(77) in rumplocal
+    assert_eq!(k.syscall(24, &[], &us).unwrap(), [77, 77]); // getuid: real, effective
+    assert_eq!(k.syscall(23, &[0], &us).unwrap_err(), Errno::EPERM);
+    assert_eq!(k.syscall(80, &[1, BASE], &us).unwrap_err(), Errno::EPERM); // setgroups
+    assert_eq!(k.syscall(999, &[], &us).unwrap_err(), Errno::ENOSYS);
+    assert_eq!(
+        k.syscall(5, &[], &us).unwrap_err(),
+        Errno::ENOSYS,
+        "open belongs to the VFS faction"
+    );
+}
+
+#[test]
+fn groups_by_number() {
+    let k = common::boot();
+    let us = space();
+    us.poke(BASE, &[5, 0, 0, 0, 6, 0, 0, 0]);
+    k.syscall(80, &[2, BASE], &us).unwrap();
+    assert_eq!(k.syscall(79, &[0, 0], &us).unwrap()[0], 2);
+    assert_eq!(
+        k.syscall(79, &[1, BASE + 64], &us).unwrap_err(),
+        Errno::EINVAL
+    );
+    k.syscall(79, &[2, BASE + 64], &us).unwrap();
+    assert_eq!(us.peek(BASE + 64, 8), [5, 0, 0, 0, 6, 0, 0, 0]);
+    assert_eq!(k.syscall(80, &[17, BASE], &us).unwrap_err(), Errno::EINVAL);
+}
+
+#[test]
+fn sysctl_by_number_reads_and_writes_hostname() {
+    let k = common::boot();
+    let us = space();
+    // name = {CTL_KERN, KERN_OSTYPE}
+    us.poke(BASE, &[1, 0, 0, 0, 1, 0, 0, 0]);
+    us.poke(BASE + 16, &64u64.to_le_bytes());
+    k.syscall(202, &[BASE, 2, BASE + 32, BASE + 16, 0, 0], &us)
+        .unwrap();
+    assert_eq!(us.peek(BASE + 32, 7), b"NetBSD\0");
+    assert_eq!(
+        u64::from_le_bytes(us.peek(BASE + 16, 8).try_into().unwrap()),
+        7
+    );
+    // Size query with a NULL oldp.
+    us.poke(BASE + 16, &0u64.to_le_bytes());
+    k.syscall(202, &[BASE, 2, 0, BASE + 16, 0, 0], &us).unwrap();
+    assert_eq!(
+        u64::from_le_bytes(us.peek(BASE + 16, 8).try_into().unwrap()),
+        7
+    );
+    // Write kern.hostname (KERN_HOSTNAME = 10).
+    us.poke(BASE, &[1, 0, 0, 0, 10, 0, 0, 0]);
+    us.poke(BASE + 128, b"bynumber\0");
+    k.syscall(202, &[BASE, 2, 0, 0, BASE + 128, 9], &us)
+        .unwrap();
+    assert_eq!(common::sysctl_string(&k, "kern.hostname"), "bynumber");
+    // Bad pointers fault; overlong names are refused.
+    assert_eq!(
+        k.syscall(202, &[8, 2, 0, 0, 0, 0], &us).unwrap_err(),
+        Errno::EFAULT
+    );
+    assert_eq!(
+        k.syscall(202, &[BASE, 13, 0, 0, 0, 0], &us).unwrap_err(),
+        Errno::EINVAL
+    );
+    // Only root writes.
+    k.sys_setuid(5).unwrap();
+    assert_eq!(
+        k.syscall(202, &[BASE, 2, 0, 0, BASE + 128, 9], &us)
+            .unwrap_err(),
+        Errno::EPERM
+    );
+}
+
+#[test]
+fn rlimits_by_number() {
+    let k = common::boot();
+    let us = space();
+    k.syscall(194, &[8, BASE], &us).unwrap(); // RLIMIT_NOFILE
+    let cur = u64::from_le_bytes(us.peek(BASE, 8).try_into().unwrap());
+    let max = u64::from_le_bytes(us.peek(BASE + 8, 8).try_into().unwrap());
+    assert!(cur <= max && cur > 0);
+    us.poke(BASE, &(max + 1).to_le_bytes());
+    assert_eq!(
+        k.syscall(195, &[8, BASE], &us).unwrap_err(),
+        Errno::EINVAL,
+        "soft above hard"
+    );
+    us.poke(BASE, &16u64.to_le_bytes());
+    k.syscall(195, &[8, BASE], &us).unwrap();
+    assert_eq!(k.sys_getrlimit(8).unwrap().cur, 16);
+    assert_eq!(k.syscall(194, &[12, BASE], &us).unwrap_err(), Errno::EINVAL);
+    // A non-root process may lower but not raise its hard limit.
+    k.sys_setuid(9).unwrap();
+    let l = k.sys_getrlimit(8).unwrap();
+    k.sys_setrlimit(
+        8,
+        rump::resource::Rlimit {
+            cur: 8,
+            max: l.max - 1,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        k.sys_setrlimit(8, rump::resource::Rlimit { cur: 8, max: l.max })
+            .unwrap_err(),
+        Errno::EPERM
+    );
+}
+
+#[test]
+fn clocks_and_sleep_by_number() {
+    let k = common::boot();
+    let us = space();
+    k.syscall(427, &[3, BASE], &us).unwrap(); // CLOCK_MONOTONIC
+    let t0 = i64::from_le_bytes(us.peek(BASE, 8).try_into().unwrap());
+    k.syscall(427, &[0, BASE], &us).unwrap(); // CLOCK_REALTIME
+    let wall = i64::from_le_bytes(us.peek(BASE, 8).try_into().unwrap());
+    assert!(wall > 1_600_000_000);
+    assert_eq!(k.syscall(427, &[77, BASE], &us).unwrap_err(), Errno::EINVAL);
+    let mut ts = Vec::new();
+    ts.extend_from_slice(&0i64.to_le_bytes());
+    ts.extend_from_slice(&20_000_000i64.to_le_bytes());
+    us.poke(BASE + 64, &ts);
+    let start = std::time::Instant::now();
+    k.syscall(430, &[BASE + 64, BASE + 96], &us).unwrap();
+    assert!(start.elapsed() >= std::time::Duration::from_millis(20));
+    ts[8..].copy_from_slice(&1_000_000_000i64.to_le_bytes());
+    us.poke(BASE + 64, &ts);
+    assert_eq!(
+        k.syscall(430, &[BASE + 64, 0], &us).unwrap_err(),
+        Errno::EINVAL
+    );
+    let (s1, _) = k.sys_clock_gettime(3).unwrap();
+    assert!(s1 >= t0);
+}
+
+#[test]
+fn modctl_stat_by_number() {
+    let k = rump::KernelBuilder::new()
+        .config(rump::BootConfig::default())
+        .component(&rumpvfs::COMPONENT)
+        .boot()
+        .unwrap();
+    let us = space();
+    // iovec {base, len = 0}: learn the size needed.
+    us.poke(BASE, &[0u8; 16]);
+    us.poke(BASE, &(BASE + 256).to_le_bytes());
+    k.syscall(246, &[2, BASE], &us).unwrap();
+    let need = u64::from_le_bytes(us.peek(BASE + 8, 8).try_into().unwrap()) as usize;
+    assert_eq!(need, 392);
+    us.poke(BASE + 8, &(need as u64).to_le_bytes());
+    k.syscall(246, &[2, BASE], &us).unwrap();
+    let row = us.peek(BASE + 256, 392);
+    assert_eq!(&row[..4], b"vfs\0");
+    assert_eq!(
+        i32::from_le_bytes(row[364..368].try_into().unwrap()),
+        1,
+        "MODULE_CLASS_MISC"
+    );
+    // Unloading the faction: it has no fini, so EBUSY, as for NetBSD's builtins that refuse.
+    us.poke(BASE + 1024, b"vfs\0");
+    assert_eq!(
+        k.syscall(246, &[1, BASE + 1024], &us).unwrap_err(),
+        Errno::EBUSY
+    );
+    us.poke(BASE + 1024, b"nonesuch\0");
+    assert_eq!(
+        k.syscall(246, &[1, BASE + 1024], &us).unwrap_err(),
+        Errno::ENOENT
+    );
+    assert_eq!(k.syscall(246, &[9, 0], &us).unwrap_err(), Errno::EINVAL);
+}
