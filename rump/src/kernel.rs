@@ -154,9 +154,10 @@ impl Default for KernelBuilder {
 }
 
 fn tracing_console(level: ConsoleLevel, msg: &str) {
+    // Verbose messages only reach here under bootverbose, which asked for them.
     match level {
         ConsoleLevel::Normal => tracing::info!(target: "rump", "{msg}"),
-        ConsoleLevel::Verbose => tracing::debug!(target: "rump", "{msg}"),
+        ConsoleLevel::Verbose => tracing::info!(target: "rump::verbose", "{msg}"),
     }
 }
 

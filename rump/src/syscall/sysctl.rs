@@ -40,10 +40,12 @@ pub(super) fn sys_sysctl(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<
     } else {
         None
     };
+    // The tree reads client pointers inside a node record (CTL_CREATE with
+    // owned data, a description to set) through the caller's memory too.
     let out = ctx
         .kernel()
         .sysctl()
-        .sysctl(&ctx.cred(), &name, cap, new.as_deref());
+        .sysctl_user(&ctx.cred(), &name, cap, new.as_deref(), us);
     if oldp != 0 && !out.old.is_empty() {
         us.copyout(oldp, &out.old)?;
     }

@@ -24,84 +24,70 @@ use crate::errno::{Errno, KResult};
 use crate::usermem::UserSpace;
 use wire::{NODE_LEN, NodeRepr, SYSCTL_VERSION};
 
-/// Longest MIB a caller may pass.
-pub const CTL_MAXNAME: usize = 12;
-/// Meta name: list the children of a node.
-pub const CTL_QUERY: i32 = -2;
-/// Meta name: create a child (also the `sysctl_num` asking for a number).
-pub const CTL_CREATE: i32 = -3;
-/// Meta name: create a child bound to a kernel symbol (unsupported).
-pub const CTL_CREATESYM: i32 = -4;
-/// Meta name: destroy a child.
-pub const CTL_DESTROY: i32 = -5;
-/// Meta name: map a node's data (no node supports it).
-pub const CTL_MMAP: i32 = -6;
-/// Meta name: fetch or set descriptions of children.
-pub const CTL_DESCRIBE: i32 = -7;
-
-/// Type: interior node.
-pub const CTLTYPE_NODE: u32 = 1;
-/// Type: 32-bit integer.
-pub const CTLTYPE_INT: u32 = 2;
-/// Type: NUL-terminated string.
-pub const CTLTYPE_STRING: u32 = 3;
-/// Type: 64-bit integer.
-pub const CTLTYPE_QUAD: u32 = 4;
-/// Type: opaque bytes.
-pub const CTLTYPE_STRUCT: u32 = 5;
-/// Type: one-byte boolean.
-pub const CTLTYPE_BOOL: u32 = 6;
-
 /// Writable (by root unless also ANYWRITE).
 pub const CTLFLAG_READWRITE: u32 = 0x70;
 /// Writable by anyone.
 pub const CTLFLAG_ANYWRITE: u32 = 0x80;
 /// Readable, and walkable below, by root only.
 pub const CTLFLAG_PRIVATE: u32 = 0x100;
-/// Cannot be destroyed by clients; set on every kernel-created node.
+/// Not destroyable by clients; added to every kernel-created node.
 pub const CTLFLAG_PERMANENT: u32 = 0x200;
-/// The node owns its data (set on client-created valued nodes).
+/// The node owns its data (client-created valued nodes).
 pub const CTLFLAG_OWNDATA: u32 = 0x400;
-/// The value lives in the node itself and shows in CTL_QUERY answers.
+/// The value lives in the node and shows in CTL_QUERY answers.
 pub const CTLFLAG_IMMEDIATE: u32 = 0x800;
 /// sysctl(8) prints the value in hex.
 pub const CTLFLAG_HEX: u32 = 0x1000;
-/// sysctl(8) does not list the node unless asked by name or with -A.
+/// sysctl(8) lists the node only when asked by name or with -A.
 pub const CTLFLAG_HIDDEN: u32 = 0x8000;
-/// The node owns its description (set by CTL_DESCRIBE from a client).
+/// The node owns its description (set by a client's CTL_DESCRIBE).
 pub const CTLFLAG_OWNDESC: u32 = 0x40000;
 /// sysctl(8) prints the value unsigned.
 pub const CTLFLAG_UNSIGNED: u32 = 0x80000;
 
+const CTL_MAXNAME: usize = 12;
+const CTL_QUERY: i32 = -2;
+const CTL_CREATE: i32 = -3;
+const CTL_DESTROY: i32 = -5;
+const CTL_MMAP: i32 = -6;
+const CTL_DESCRIBE: i32 = -7;
+const CTLTYPE_NODE: u32 = 1;
+const CTLTYPE_INT: u32 = 2;
+const CTLTYPE_STRING: u32 = 3;
+const CTLTYPE_QUAD: u32 = 4;
+const CTLTYPE_STRUCT: u32 = 5;
+const CTLTYPE_BOOL: u32 = 6;
 const CTLFLAG_ROOT: u32 = 0x2000;
-const CTLFLAG_UNSUPPORTED: u32 = CTLFLAG_ROOT | 0x4000 | 0x10000 | 0x20000; // ROOT ANYNUMBER ALIAS MMAP
+/// ROOT, ANYNUMBER, ALIAS, MMAP: not for kernel code here either.
+const CTLFLAG_UNSUPPORTED: u32 = 0x3_6000;
 const SYSCTL_USERFLAGS: u32 = 0x9df0;
 const SYSCTL_TYPEMASK: u32 = 0xf;
 const SYSCTL_FLAGMASK: u32 = 0x00ff_fff0;
-/// Numbers handed out for CTL_CREATE start above this (NetBSD's CREATE_BASE).
+/// CTL_CREATE numbers start above this (NetBSD's CREATE_BASE).
 const CREATE_BASE: i32 = 1024;
-/// Child slots a node gets first; NetBSD doubles them when full and
-/// reports the capacity as `sysctl_csize`.
+/// Child slots a node gets first; NetBSD doubles them when full and shows
+/// the capacity as `sysctl_csize`.
 const SYSCTL_DEFSIZE: u32 = 8;
-/// Largest CTLFLAG_OWNDATA buffer a client may ask for (NetBSD's malloc
-/// would fail with ENOMEM somewhere; we choose where).
+/// Largest CTLFLAG_OWNDATA buffer a client may ask for (where NetBSD's
+/// malloc would fail with ENOMEM is unspecified; this is ours).
 const MAX_OWNDATA: u64 = 1 << 20;
 
-/// NetBSD's top-level nodes (`sysctl_basenode_init`).
-const TOP: [(i32, &str, &str); 13] = [
-    (1, "kern", "High kernel"),
-    (2, "vm", "Virtual memory"),
-    (3, "vfs", "Filesystem"),
-    (4, "net", "Networking"),
-    (5, "debug", "Debugging"),
-    (6, "hw", "Generic CPU, I/O"),
-    (7, "machdep", "Machine dependent"),
-    (8, "user", "User-level"),
-    (9, "ddb", "In-kernel debugger"),
-    (10, "proc", "Per-process"),
-    (11, "vendor", "Vendor specific"),
-    (12, "emul", "Emulation settings"),
-    (13, "security", "Security"),
+/// NetBSD's top-level nodes (`sysctl_basenode_init`): only `vendor` is
+/// open to clients' CTL_CREATE.
+const TOP: [(i32, &str, &str, u32); 13] = [
+    (1, "kern", "High kernel", 0),
+    (2, "vm", "Virtual memory", 0),
+    (3, "vfs", "Filesystem", 0),
+    (4, "net", "Networking", 0),
+    (5, "debug", "Debugging", 0),
+    (6, "hw", "Generic CPU, I/O", 0),
+    (7, "machdep", "Machine dependent", 0),
+    (8, "user", "User-level", 0),
+    (9, "ddb", "In-kernel debugger", 0),
+    (10, "proc", "Per-process", 0),
+    (11, "vendor", "Vendor specific", CTLFLAG_READWRITE),
+    (12, "emul", "Emulation settings", 0),
+    (13, "security", "Security", 0),
 ];
 
 /// A value as kernel code sees it.
@@ -130,13 +116,13 @@ pub enum NodeData {
     Node,
     /// A value stored in the tree, writable if the flags allow.
     Value(SysctlValue),
-    /// A value computed on each read. Its type is that of the first value
-    /// `read` returns (called once by `create`). Without a writer, writes
-    /// fail with EPERM.
+    /// A value computed on each read; its type is that of the value `read`
+    /// returns when `create` calls it once. Without a writer, writes fail
+    /// with EPERM. Both are called without the tree lock held.
     Dynamic {
-        /// Called on every read, without the tree lock held.
+        /// Called on every read.
         read: SysctlReader,
-        /// Called on every write, without the tree lock held.
+        /// Called on every write.
         write: Option<SysctlWriter>,
     },
 }
@@ -153,20 +139,20 @@ pub struct NodeSpec {
     pub description: String,
     /// The contents.
     pub data: NodeData,
-    /// Strings: the size including NUL, bounding writes (default: the
-    /// initial length + 1 for values, unbounded for dynamic nodes). Structs:
-    /// the size (default: the initial length, unbounded for dynamic nodes).
+    /// Strings: size including the NUL, bounding writes. Structs: size.
+    /// Default: the first value's size; none (size 0) for dynamic nodes.
     pub max_len: Option<usize>,
 }
 
 impl NodeSpec {
     /// A spec with an allocated number and no size bound.
     pub fn new(name: &str, flags: u32, description: &str, data: NodeData) -> NodeSpec {
+        let (name, description) = (name.to_string(), description.to_string());
         NodeSpec {
-            name: name.to_string(),
+            name,
             num: None,
             flags,
-            description: description.to_string(),
+            description,
             data,
             max_len: None,
         }
@@ -178,90 +164,59 @@ impl NodeSpec {
 pub struct SysctlOutcome {
     /// The error to return, if any.
     pub result: KResult<()>,
-    /// Bytes to copy to oldp, even on error (NetBSD copies out before some
-    /// failures); never longer than the capacity given.
+    /// Bytes to copy to oldp, also on error (NetBSD copies the old value
+    /// out before some failures); never longer than the capacity given.
     pub old: Vec<u8>,
-    /// What to store in `*oldlenp` (also on error).
+    /// What to store in `*oldlenp`, also on error.
     pub oldlen: usize,
 }
 
-/// A stored value. Strings are bytes: clients may write any bytes.
-#[derive(Clone, Debug, PartialEq)]
-enum Data {
-    Int(i32),
-    Quad(u64),
-    Bool(bool),
-    Str(Vec<u8>),
-    Struct(Vec<u8>),
+fn until_nul(b: &[u8]) -> &[u8] {
+    &b[..b.iter().position(|&c| c == 0).unwrap_or(b.len())]
 }
 
-fn until_nul(b: &[u8]) -> Vec<u8> {
-    b.iter().take_while(|&&c| c != 0).copied().collect()
+/// The bytes stored for a value written as `b`: a string ends at its NUL.
+fn stored(ty: u32, b: &[u8]) -> &[u8] {
+    if ty == CTLTYPE_STRING {
+        until_nul(b)
+    } else {
+        b
+    }
 }
 
-fn le<const N: usize>(b: &[u8]) -> [u8; N] {
-    let mut a = [0u8; N];
-    let n = b.len().min(N);
-    a[..n].copy_from_slice(&b[..n]);
-    a
+/// A value's type and stored bytes (strings without their NUL).
+fn to_raw(v: SysctlValue) -> (u32, Vec<u8>) {
+    match v {
+        SysctlValue::Int(i) => (CTLTYPE_INT, i.to_le_bytes().to_vec()),
+        SysctlValue::Quad(q) => (CTLTYPE_QUAD, q.to_le_bytes().to_vec()),
+        SysctlValue::Bool(b) => (CTLTYPE_BOOL, vec![b as u8]),
+        SysctlValue::String(s) => (CTLTYPE_STRING, until_nul(s.as_bytes()).to_vec()),
+        SysctlValue::Struct(s) => (CTLTYPE_STRUCT, s),
+    }
 }
 
-impl Data {
-    fn from_value(v: SysctlValue) -> Data {
-        match v {
-            SysctlValue::Int(i) => Data::Int(i),
-            SysctlValue::Quad(q) => Data::Quad(q),
-            SysctlValue::Bool(b) => Data::Bool(b),
-            SysctlValue::String(s) => Data::Str(until_nul(s.as_bytes())),
-            SysctlValue::Struct(s) => Data::Struct(s),
-        }
+fn from_raw(ty: u32, b: &[u8]) -> SysctlValue {
+    let mut n = [0u8; 8];
+    n[..b.len().min(8)].copy_from_slice(&b[..b.len().min(8)]);
+    match ty {
+        CTLTYPE_INT => SysctlValue::Int(i32::from_le_bytes([n[0], n[1], n[2], n[3]])),
+        CTLTYPE_QUAD => SysctlValue::Quad(u64::from_le_bytes(n)),
+        CTLTYPE_BOOL => SysctlValue::Bool(n[0] != 0),
+        CTLTYPE_STRING => SysctlValue::String(String::from_utf8_lossy(until_nul(b)).into()),
+        _ => SysctlValue::Struct(b.to_vec()),
     }
+}
 
-    fn to_value(&self) -> SysctlValue {
-        match self {
-            Data::Int(i) => SysctlValue::Int(*i),
-            Data::Quad(q) => SysctlValue::Quad(*q),
-            Data::Bool(b) => SysctlValue::Bool(*b),
-            Data::Str(s) => SysctlValue::String(String::from_utf8_lossy(s).into_owned()),
-            Data::Struct(s) => SysctlValue::Struct(s.clone()),
-        }
-    }
-
-    fn ty(&self) -> u32 {
-        match self {
-            Data::Int(_) => CTLTYPE_INT,
-            Data::Quad(_) => CTLTYPE_QUAD,
-            Data::Bool(_) => CTLTYPE_BOOL,
-            Data::Str(_) => CTLTYPE_STRING,
-            Data::Struct(_) => CTLTYPE_STRUCT,
-        }
-    }
-
-    /// The bytes a read returns: strings carry their NUL.
-    fn encode(&self) -> Vec<u8> {
-        match self {
-            Data::Int(i) => i.to_le_bytes().to_vec(),
-            Data::Quad(q) => q.to_le_bytes().to_vec(),
-            Data::Bool(b) => vec![*b as u8],
-            Data::Str(s) => [s.as_slice(), &[0]].concat(),
-            Data::Struct(s) => s.clone(),
-        }
-    }
-
-    fn decode(ty: u32, b: &[u8]) -> Data {
-        match ty {
-            CTLTYPE_INT => Data::Int(i32::from_le_bytes(le(b))),
-            CTLTYPE_QUAD => Data::Quad(u64::from_le_bytes(le(b))),
-            CTLTYPE_BOOL => Data::Bool(b.first().is_some_and(|&c| c != 0)),
-            CTLTYPE_STRING => Data::Str(until_nul(b)),
-            _ => Data::Struct(b.to_vec()),
-        }
-    }
+/// What a read returns: strings carry their NUL.
+fn encode(ty: u32, b: &[u8]) -> Vec<u8> {
+    let nul: &[u8] = if ty == CTLTYPE_STRING { &[0] } else { &[] };
+    [b, nul].concat()
 }
 
 enum Kind {
     Node,
-    Value(Data),
+    /// Stored bytes, as [`to_raw`] gives them.
+    Value(Vec<u8>),
     Dynamic(SysctlReader, Option<SysctlWriter>),
 }
 
@@ -272,7 +227,7 @@ struct Node {
     /// CTLFLAG_* without type and version bits.
     flags: u32,
     ver: u32,
-    /// `sysctl_size`: write bound for strings and structs, 0 if none.
+    /// `sysctl_size`: bounds writes of strings and structs unless 0.
     size: usize,
     desc: Option<Vec<u8>>,
     kind: Kind,
@@ -283,69 +238,67 @@ struct Node {
 
 impl Node {
     fn new(name: &str, ty: u32, flags: u32, size: usize, kind: Kind) -> Node {
+        let (name, children) = (name.to_string(), Vec::new());
         Node {
             num: 0,
-            name: name.to_string(),
+            name,
             ty,
             flags,
             ver: 0,
             size,
             desc: None,
             kind,
-            children: Vec::new(),
+            children,
             csize: 0,
         }
     }
 
     /// The node as CTL_QUERY, CTL_CREATE and CTL_DESTROY hand it out.
     fn repr(&self) -> NodeRepr {
+        let flags = SYSCTL_VERSION | self.ty | self.flags;
+        let (num, ver, size) = (self.num, self.ver, self.size as u64);
         let mut r = NodeRepr {
-            flags: SYSCTL_VERSION | self.ty | self.flags,
-            num: self.num,
-            ver: self.ver,
-            size: self.size as u64,
+            flags,
+            num,
+            ver,
+            size,
             ..NodeRepr::default()
         };
         r.set_name(self.name.as_bytes());
         match &self.kind {
             Kind::Node => r.set_children(self.csize, self.children.len() as u32),
-            Kind::Value(d) if self.flags & CTLFLAG_IMMEDIATE != 0 => r.set_immediate(&d.encode()),
+            Kind::Value(b) if self.flags & CTLFLAG_IMMEDIATE != 0 => r.set_immediate(b),
             _ => {}
         }
         r
     }
 }
 
-/// What `lookup` needs to know about a leaf.
-struct Leaf {
-    ty: u32,
-    flags: u32,
-    size: usize,
-}
-
-/// The caller's old buffer being filled.
-struct Out {
+/// One `__sysctl(2)` call: who asks, what they sent, what they get back.
+struct Call<'a> {
+    cred: &'a Cred,
+    new: Option<&'a [u8]>,
+    us: &'a dyn UserSpace,
     cap: Option<usize>,
-    buf: Vec<u8>,
+    old: Vec<u8>,
     oldlen: usize,
 }
 
-impl Out {
+impl Call<'_> {
     fn room(&self) -> usize {
-        self.cap.map_or(0, |c| c.saturating_sub(self.buf.len()))
+        self.cap.map_or(0, |c| c.saturating_sub(self.old.len()))
     }
 
     /// Node and description records are copied whole or not at all.
     fn record(&mut self, r: &[u8]) {
         if self.cap.is_some() && self.room() >= r.len() {
-            self.buf.extend_from_slice(r);
+            self.old.extend_from_slice(r);
         }
     }
 
-    /// Values are copied as far as they fit.
-    fn partial(&mut self, v: &[u8]) {
-        let n = v.len().min(self.room());
-        self.buf.extend_from_slice(&v[..n]);
+    /// The node passed in newp (`sysctl_cvt_in`).
+    fn node_in(&self) -> KResult<NodeRepr> {
+        NodeRepr::from_request(self.new)
     }
 }
 
@@ -372,46 +325,37 @@ fn check_name(name: &[u8]) -> KResult<()> {
     }
 }
 
-/// `sysctl_lookup`: permission checks, copy out the current value, and
-/// validate a new one, which the caller then stores.
-fn lookup(
-    cred: &Cred,
-    leaf: &Leaf,
-    cur: &Data,
-    extra: usize,
-    out: &mut Out,
-    new: Option<&[u8]>,
-) -> KResult<Option<Data>> {
-    let new = new.filter(|b| !b.is_empty()); // newlen 0 is no write
-    if leaf.ty == CTLTYPE_NODE || extra != 0 {
-        return Err(Errno::EINVAL);
-    }
-    let root = cred.is_root();
-    if leaf.flags & CTLFLAG_PRIVATE != 0 && !root {
+/// `sysctl_lookup` on a leaf (`ty`, `flags`, `size`) reading as `cur`:
+/// check permissions, copy out, and validate new bytes for the caller to
+/// store.
+fn lookup<'a>(
+    c: &mut Call<'a>,
+    (ty, flags, sz): (u32, u32, usize),
+    cur: &[u8],
+) -> KResult<Option<&'a [u8]>> {
+    let new = c.new.filter(|b| !b.is_empty()); // newlen 0 is no write
+    let root = c.cred.is_root();
+    let may_write = (root || flags & CTLFLAG_ANYWRITE != 0) && flags & CTLFLAG_READWRITE != 0;
+    if (flags & CTLFLAG_PRIVATE != 0 && !root) || (new.is_some() && !may_write) {
         return Err(Errno::EPERM);
     }
-    let may_write =
-        (root || leaf.flags & CTLFLAG_ANYWRITE != 0) && leaf.flags & CTLFLAG_READWRITE != 0;
-    if new.is_some() && !may_write {
-        return Err(Errno::EPERM);
-    }
-    let old = cur.encode();
-    out.partial(&old);
-    out.oldlen = old.len();
+    // NetBSD copies MIN(size, *oldlenp): partial reads are allowed.
+    let n = cur.len().min(c.room());
+    c.old.extend_from_slice(&cur[..n]);
+    c.oldlen = cur.len();
     let Some(b) = new else { return Ok(None) };
-    let sz = leaf.size;
-    let ok = match leaf.ty {
+    let ok = match ty {
         CTLTYPE_BOOL => b.len() == sz && b[0] <= 1,
         CTLTYPE_INT | CTLTYPE_QUAD => b.len() == sz,
         CTLTYPE_STRUCT => sz == 0 || b.len() == sz,
         // Shorter strings are fine; one filling the node must carry its NUL.
-        CTLTYPE_STRING => sz == 0 || b.len() < sz || (b.len() == sz && b[sz - 1] == 0),
-        _ => false,
+        _ => sz == 0 || b.len() < sz || (b.len() == sz && b[sz - 1] == 0),
     };
-    if !ok {
-        return Err(Errno::EINVAL);
+    if ok {
+        Ok(Some(stored(ty, b)))
+    } else {
+        Err(Errno::EINVAL)
     }
-    Ok(Some(Data::decode(leaf.ty, b)))
 }
 
 struct Inner {
@@ -426,37 +370,27 @@ impl Inner {
     }
 
     fn node_mut(&mut self, path: &[usize]) -> &mut Node {
-        let mut n = &mut self.root;
-        for &i in path {
-            n = &mut n.children[i];
-        }
-        n
+        path.iter().fold(&mut self.root, |n, &i| &mut n.children[i])
     }
 
     fn mib(&self, path: &[usize]) -> Vec<i32> {
-        let mut n = &self.root;
-        path.iter()
-            .map(|&i| {
-                n = &n.children[i];
-                n.num
-            })
+        (1..=path.len())
+            .map(|k| self.node(&path[..k]).num)
             .collect()
     }
 
     /// Walk a dotted path of names (or numbers) for kernel callers.
     fn resolve(&self, path: &str) -> KResult<Vec<usize>> {
-        let mut n = &self.root;
         let mut out = Vec::new();
         for comp in path.split('.').filter(|c| !c.is_empty()) {
+            let n = self.node(&out);
             if n.ty != CTLTYPE_NODE {
                 return Err(Errno::ENOTDIR);
             }
-            let by_num = |c: &Node| comp.parse::<i32>().is_ok_and(|v| v == c.num);
+            let num = comp.parse::<i32>().ok();
             let i = (n.children.iter().position(|c| c.name == comp))
-                .or_else(|| n.children.iter().position(by_num))
-                .ok_or(Errno::ENOENT)?;
-            out.push(i);
-            n = &n.children[i];
+                .or_else(|| n.children.iter().position(|c| Some(c.num) == num));
+            out.push(i.ok_or(Errno::ENOENT)?);
         }
         Ok(out)
     }
@@ -464,24 +398,21 @@ impl Inner {
     /// `sysctl_locate`: how far `name` leads, and why it stopped.
     fn locate(&self, cred: &Cred, name: &[i32]) -> (Vec<usize>, usize, Option<Errno>) {
         let mut path = Vec::new();
-        let mut n = &self.root;
         for (ni, &tn) in name.iter().enumerate() {
+            let n = self.node(&path);
             if n.children.is_empty() {
-                let e = if n.ty == CTLTYPE_NODE {
-                    Errno::ENOENT
-                } else {
-                    Errno::ENOTDIR
-                };
-                return (path, ni, Some(e));
+                let leaf = n.ty != CTLTYPE_NODE;
+                return (
+                    path,
+                    ni,
+                    Some(if leaf { Errno::ENOTDIR } else { Errno::ENOENT }),
+                );
             }
             if n.flags & CTLFLAG_PRIVATE != 0 && !cred.is_root() {
                 return (Vec::new(), 0, Some(Errno::EPERM));
             }
             match n.children.iter().position(|c| c.num == tn) {
-                Some(i) => {
-                    path.push(i);
-                    n = &n.children[i];
-                }
+                Some(i) => path.push(i),
                 None => return (path, ni, Some(Errno::ENOENT)),
             }
         }
@@ -492,11 +423,8 @@ impl Inner {
     /// version, so clients can tell their cached copy is stale.
     fn bump(&mut self, path: &[usize]) {
         let v = self.root.ver.wrapping_add(1);
-        let mut n = &mut self.root;
-        n.ver = v;
-        for &i in path {
-            n = &mut n.children[i];
-            n.ver = v;
+        for k in 0..=path.len() {
+            self.node_mut(&path[..k]).ver = v;
         }
     }
 
@@ -507,30 +435,26 @@ impl Inner {
             .find(|c| Some(c.num) == num || c.name.as_bytes() == name)
     }
 
-    /// Add a child (number checked free by the caller, or allocated here).
+    /// Add a child (its number checked free, or allocated here).
     fn insert(&mut self, parent: &[usize], mut node: Node, num: Option<i32>) -> usize {
-        node.num = match num {
-            Some(n) => n,
-            None => {
-                self.next_num = self.next_num.checked_add(1).unwrap_or(CREATE_BASE + 1);
-                let mut nm = self.next_num;
-                while self.node(parent).children.iter().any(|c| c.num == nm) {
-                    nm = nm.checked_add(1).unwrap_or(CREATE_BASE + 1);
-                }
-                nm
+        let next = |n: i32| n.checked_add(1).unwrap_or(CREATE_BASE + 1);
+        node.num = num.unwrap_or_else(|| {
+            self.next_num = next(self.next_num);
+            let mut nm = self.next_num;
+            while self.node(parent).children.iter().any(|c| c.num == nm) {
+                nm = next(nm);
             }
-        };
+            nm
+        });
         let p = self.node_mut(parent);
-        if p.children.is_empty() {
-            p.csize = SYSCTL_DEFSIZE;
-        } else if p.children.len() >= p.csize as usize {
-            p.csize = p.csize.saturating_mul(2);
-        }
+        p.csize = match p.children.len() {
+            0 => SYSCTL_DEFSIZE,
+            n if n >= p.csize as usize => p.csize.saturating_mul(2),
+            _ => p.csize,
+        };
         let at = p.children.partition_point(|c| c.num < node.num);
         p.children.insert(at, node);
-        let mut full = parent.to_vec();
-        full.push(at);
-        self.bump(&full);
+        self.bump(&[parent, &[at]].concat());
         at
     }
 
@@ -545,50 +469,36 @@ impl Inner {
     }
 
     /// `sysctl_query`: every child of the node, as records.
-    fn query(&self, path: &[usize], out: &mut Out, new: Option<&[u8]>) -> KResult<()> {
+    fn query(&self, c: &mut Call, path: &[usize]) -> KResult<()> {
         let p = self.node(path);
-        if p.ty != CTLTYPE_NODE {
-            return Err(Errno::ENOTDIR);
-        }
-        let q = NodeRepr::from_request(new)?;
+        let q = c.node_in()?;
         if q.ver != 0 && q.ver != p.ver && q.ver != self.root.ver {
             return Err(Errno::EINVAL);
         }
-        for c in &p.children {
-            out.record(&c.repr().emit());
+        for n in &p.children {
+            c.record(&n.repr().emit());
         }
-        out.oldlen = p.children.len() * NODE_LEN;
+        c.oldlen = p.children.len() * NODE_LEN;
         Ok(())
     }
 
     /// `sysctl_create` for a client, in NetBSD's order of checks.
-    fn create(
-        &mut self,
-        cred: &Cred,
-        parent: &[usize],
-        out: &mut Out,
-        new: Option<&[u8]>,
-        us: &dyn UserSpace,
-    ) -> KResult<()> {
+    fn create(&mut self, c: &mut Call, parent: &[usize]) -> KResult<()> {
         let p = self.node(parent);
-        if !cred.is_root() || p.flags & CTLFLAG_READWRITE == 0 {
+        if !c.cred.is_root() || p.flags & CTLFLAG_READWRITE == 0 {
             return Err(Errno::EPERM);
         }
-        if p.ty != CTLTYPE_NODE {
-            return Err(Errno::ENOTDIR);
-        }
-        let n = NodeRepr::from_request(new)?;
-        if n.parent != 0
-            || n.num < 0 && n.num != CTL_CREATE
-            || n.name_bytes().len() == wire::NAMELEN
-        {
+        let n = c.node_in()?;
+        let name = n.name_bytes();
+        let bad_num = n.num < 0 && n.num != CTL_CREATE;
+        if n.parent != 0 || bad_num || name.len() == wire::NAMELEN {
             return Err(Errno::EINVAL);
         }
-        check_name(n.name_bytes())?;
+        check_name(name)?;
         let num = (n.num != CTL_CREATE).then_some(n.num);
-        if let Some(c) = self.clash(parent, num, n.name_bytes()) {
-            out.record(&c.repr().emit());
-            out.oldlen = NODE_LEN;
+        if let Some(old) = self.clash(parent, num, name) {
+            c.record(&old.repr().emit());
+            c.oldlen = NODE_LEN;
             return Err(Errno::EEXIST);
         }
         if n.ver != 0 && n.ver != self.root.ver && n.ver != p.ver {
@@ -600,27 +510,21 @@ impl Inner {
         }
         let immediate = flags & CTLFLAG_IMMEDIATE != 0;
         let owndata = flags & CTLFLAG_OWNDATA != 0;
-        let scalar = matches!(ty, CTLTYPE_INT | CTLTYPE_QUAD | CTLTYPE_BOOL);
-        if immediate && (owndata || !scalar) {
+        let fixed = match ty {
+            CTLTYPE_INT => 4,
+            CTLTYPE_QUAD => 8,
+            CTLTYPE_BOOL => 1,
+            _ => 0,
+        };
+        if immediate && (owndata || fixed == 0) {
             return Err(Errno::EINVAL);
         }
         let data = n.qdata();
         let size = match ty {
-            CTLTYPE_NODE if n.size != 0 || n.un != [0; 16] || owndata => return Err(Errno::EINVAL),
-            CTLTYPE_NODE => NODE_LEN as u64,
-            CTLTYPE_INT | CTLTYPE_QUAD | CTLTYPE_BOOL => {
-                let want = match ty {
-                    CTLTYPE_INT => 4,
-                    CTLTYPE_QUAD => 8,
-                    _ => 1,
-                };
-                if n.size != 0 && n.size != want {
-                    return Err(Errno::EINVAL);
-                }
-                want
-            }
+            CTLTYPE_NODE if n.size == 0 && n.un == [0; 16] && !owndata => NODE_LEN as u64,
+            _ if fixed != 0 && (n.size == 0 || n.size == fixed) => fixed,
             CTLTYPE_STRING if n.size == 0 && data == 0 && owndata => return Err(Errno::EINVAL),
-            CTLTYPE_STRING if n.size == 0 => match us.copyinstr(data, 33 * 4096) {
+            CTLTYPE_STRING if n.size == 0 => match c.us.copyinstr(data, 33 * 4096) {
                 Ok(s) => s.len() as u64 + 1,
                 Err(Errno::ENAMETOOLONG) => return Err(Errno::ERANGE),
                 Err(e) => return Err(e),
@@ -636,15 +540,11 @@ impl Inner {
             }
             let mut buf = vec![0u8; size as usize];
             if data != 0 {
-                us.copyin(data, &mut buf)?;
+                c.us.copyin(data, &mut buf)?;
             }
-            Kind::Value(Data::decode(ty, &buf))
+            Kind::Value(stored(ty, &buf).to_vec())
         } else if immediate {
-            Kind::Value(match ty {
-                CTLTYPE_INT => Data::Int(n.idata()),
-                CTLTYPE_QUAD => Data::Quad(n.qdata()),
-                _ => Data::Bool(n.bdata() != 0),
-            })
+            Kind::Value(n.un[..size as usize].to_vec())
         } else if data != 0 {
             // NetBSD would trust this as a kernel address; there is no
             // kernel memory here to point at.
@@ -652,101 +552,74 @@ impl Inner {
         } else {
             return Err(Errno::EINVAL);
         };
-        let name = String::from_utf8_lossy(n.name_bytes()).into_owned();
-        let i = self.insert(
-            parent,
-            Node::new(&name, ty, flags, size as usize, kind),
-            num,
-        );
-        let mut path = parent.to_vec();
-        path.push(i);
-        out.record(&self.node(&path).repr().emit());
-        out.oldlen = NODE_LEN;
+        let name = String::from_utf8_lossy(name).into_owned();
+        let node = Node::new(&name, ty, flags, size as usize, kind);
+        let i = self.insert(parent, node, num);
+        c.record(&self.node(parent).children[i].repr().emit());
+        c.oldlen = NODE_LEN;
         Ok(())
     }
 
     /// `sysctl_destroy` for a client: answers the removed node.
-    fn destroy(
-        &mut self,
-        cred: &Cred,
-        parent: &[usize],
-        out: &mut Out,
-        new: Option<&[u8]>,
-    ) -> KResult<()> {
-        if !cred.is_root() || self.node(parent).flags & CTLFLAG_READWRITE == 0 {
+    fn destroy(&mut self, c: &mut Call, parent: &[usize]) -> KResult<()> {
+        if !c.cred.is_root() || self.node(parent).flags & CTLFLAG_READWRITE == 0 {
             return Err(Errno::EPERM);
         }
-        let d = NodeRepr::from_request(new)?;
-        let i = (self.node(parent).children.iter())
-            .position(|c| {
-                c.num == d.num
-                    && (d.name_bytes().is_empty() || d.name_bytes() == c.name.as_bytes())
-                    && (d.ver == 0 || d.ver == c.ver)
-            })
-            .ok_or(Errno::ENOENT)?;
-        let c = &self.node(parent).children[i];
-        if c.flags & CTLFLAG_PERMANENT != 0 {
+        let d = c.node_in()?;
+        let (name, ver) = (d.name_bytes(), d.ver);
+        let matches = |n: &Node| {
+            n.num == d.num
+                && (name.is_empty() || name == n.name.as_bytes())
+                && (ver == 0 || ver == n.ver)
+        };
+        let p = self.node(parent);
+        let i = p.children.iter().position(matches).ok_or(Errno::ENOENT)?;
+        if p.children[i].flags & CTLFLAG_PERMANENT != 0 {
             return Err(Errno::EPERM);
         }
-        if !c.children.is_empty() {
+        if !p.children[i].children.is_empty() {
             return Err(Errno::ENOTEMPTY);
         }
-        let gone = self.remove(parent, i);
-        out.record(&gone.repr().emit());
-        out.oldlen = NODE_LEN;
+        c.record(&self.remove(parent, i).repr().emit());
+        c.oldlen = NODE_LEN;
         Ok(())
     }
 
     /// `sysctl_describe`: descriptions of all children, or of the one named
     /// in newp, first setting it if newp carries a description pointer.
-    fn describe(
-        &mut self,
-        cred: &Cred,
-        parent: &[usize],
-        out: &mut Out,
-        new: Option<&[u8]>,
-        us: &dyn UserSpace,
-    ) -> KResult<()> {
-        if self.node(parent).ty != CTLTYPE_NODE {
-            return Err(Errno::ENOTDIR);
-        }
+    fn describe(&mut self, c: &mut Call, parent: &[usize]) -> KResult<()> {
         let mut want = None;
-        if new.is_some() {
-            let d = NodeRepr::from_request(new)?;
+        if c.new.is_some() {
+            let d = c.node_in()?;
             want = Some(d.num);
             if d.desc != 0 {
-                if !cred.is_root() {
+                if !c.cred.is_root() {
                     return Err(Errno::EPERM);
                 }
                 let p = self.node_mut(parent);
-                let c = p
-                    .children
-                    .iter_mut()
-                    .find(|c| c.num == d.num)
-                    .ok_or(Errno::ENOENT)?;
-                if d.ver != 0 && d.ver != c.ver {
+                let n = p.children.iter_mut().find(|n| n.num == d.num);
+                let n = n.ok_or(Errno::ENOENT)?;
+                if d.ver != 0 && d.ver != n.ver {
                     return Err(Errno::EINVAL);
                 }
                 // Kernel nodes keep theirs; a client may describe a node once.
-                if c.flags & CTLFLAG_PERMANENT != 0 || c.desc.is_some() {
+                if n.flags & CTLFLAG_PERMANENT != 0 || n.desc.is_some() {
                     return Err(Errno::EPERM);
                 }
-                c.desc = Some(us.copyinstr(d.desc, wire::MAXDESCLEN)?);
-                c.flags |= CTLFLAG_OWNDESC;
+                n.desc = Some(c.us.copyinstr(d.desc, wire::MAXDESCLEN)?);
+                n.flags |= CTLFLAG_OWNDESC;
             }
         }
         let mut total = 0;
-        for c in &self.node(parent).children {
-            if want.is_some_and(|n| n != c.num) {
-                continue;
-            }
-            // NetBSD 7 tests kauth's result inverted here (0 means allowed),
+        for n in &self.node(parent).children {
+            // NetBSD 7 tests kauth's answer inverted here (0 means allowed),
             // so private nodes are described to everyone except root.
-            if c.flags & CTLFLAG_PRIVATE != 0 && cred.is_root() {
+            let hidden = n.flags & CTLFLAG_PRIVATE != 0 && c.cred.is_root();
+            if hidden || want.is_some_and(|num| num != n.num) {
                 continue;
             }
-            let r = wire::desc_record(c.num, c.ver, c.desc.as_deref());
-            out.record(&r);
+            let r = wire::desc_record(n.num, n.ver, n.desc.as_deref());
+            c.record(&r);
             total += r.len();
             if want.is_some() {
                 break;
@@ -755,23 +628,16 @@ impl Inner {
         if want.is_some() && total == 0 {
             return Err(Errno::ENOENT);
         }
-        out.oldlen = total;
+        c.oldlen = total;
         Ok(())
     }
 
     /// `sysctl_mmap`: finds the node, but none of ours can be mapped.
-    fn mmap(&self, cred: &Cred, parent: &[usize], new: Option<&[u8]>) -> KResult<()> {
-        let n = NodeRepr::parse(new.ok_or(Errno::EINVAL)?)?;
-        let p = self.node(parent);
-        if p.children.is_empty() {
-            return Err(Errno::ENOENT);
-        }
-        if p.flags & CTLFLAG_PRIVATE != 0 && !cred.is_root() {
-            return Err(Errno::EPERM);
-        }
-        match p.children.iter().any(|c| c.num == n.num) {
-            true => Err(Errno::EOPNOTSUPP),
-            false => Err(Errno::ENOENT),
+    fn mmap(&self, c: &Call, parent: &[usize]) -> KResult<()> {
+        let n = NodeRepr::parse(c.new.ok_or(Errno::EINVAL)?)?;
+        match self.locate(c.cred, &[&self.mib(parent)[..], &[n.num]].concat()) {
+            (_, _, Some(e)) => Err(e),
+            _ => Err(Errno::EOPNOTSUPP),
         }
     }
 }
@@ -788,32 +654,19 @@ impl Default for SysctlTree {
 }
 
 impl SysctlTree {
-    /// A tree with NetBSD's top-level nodes (kern=1 ... security=13); only
-    /// `vendor` is open to client CTL_CREATE, as in NetBSD.
+    /// A tree with NetBSD's top-level nodes (kern=1 ... security=13).
     pub fn new() -> SysctlTree {
-        let root = Node::new(
-            "(root)",
-            CTLTYPE_NODE,
-            CTLFLAG_ROOT | CTLFLAG_READWRITE,
-            NODE_LEN,
-            Kind::Node,
-        );
+        let root_flags = CTLFLAG_ROOT | CTLFLAG_READWRITE;
+        let root = Node::new("(root)", CTLTYPE_NODE, root_flags, NODE_LEN, Kind::Node);
         let t = SysctlTree {
             inner: Mutex::new(Inner {
                 root,
                 next_num: CREATE_BASE,
             }),
         };
-        for (num, name, desc) in TOP {
-            let flags = if name == "vendor" {
-                CTLFLAG_READWRITE
-            } else {
-                0
-            };
-            let spec = NodeSpec {
-                num: Some(num),
-                ..NodeSpec::new(name, flags, desc, NodeData::Node)
-            };
+        for (num, name, desc, flags) in TOP {
+            let mut spec = NodeSpec::new(name, flags, desc, NodeData::Node);
+            spec.num = Some(num);
             let made = t.create("", spec);
             debug_assert!(made.is_ok());
         }
@@ -826,52 +679,51 @@ impl SysctlTree {
 
     /// Add a node below `parent` ("" for the root); returns its MIB.
     /// ENOENT/ENOTDIR for a bad parent, EEXIST if the name or number is
-    /// taken, EINVAL for a bad name, flags or value.
+    /// taken, ENAMETOOLONG/EINVAL for a bad name, EINVAL for bad flags or
+    /// a value that does not fit `max_len`.
     pub fn create(&self, parent: &str, spec: NodeSpec) -> KResult<Vec<i32>> {
         check_name(spec.name.as_bytes())?;
         let flags = (spec.flags & SYSCTL_FLAGMASK) | CTLFLAG_PERMANENT;
         let immediate = flags & CTLFLAG_IMMEDIATE != 0;
-        if flags & CTLFLAG_UNSUPPORTED != 0 || (immediate && flags & CTLFLAG_OWNDATA != 0) {
-            return Err(Errno::EINVAL);
-        }
-        if spec.num.is_some_and(|n| n < 0) || spec.max_len == Some(0) {
+        let owndata = flags & CTLFLAG_OWNDATA != 0;
+        if flags & CTLFLAG_UNSUPPORTED != 0 || spec.num.is_some_and(|n| n < 0) {
             return Err(Errno::EINVAL);
         }
         let (ty, size, kind) = match spec.data {
-            NodeData::Node if flags & CTLFLAG_OWNDATA != 0 => return Err(Errno::EINVAL),
+            NodeData::Node if owndata || immediate => return Err(Errno::EINVAL),
             NodeData::Node => (CTLTYPE_NODE, NODE_LEN, Kind::Node),
             NodeData::Value(v) => {
-                let mut d = Data::from_value(v);
-                let size = match &d {
-                    Data::Str(s) => spec.max_len.unwrap_or(s.len() + 1),
-                    Data::Struct(s) => spec.max_len.unwrap_or(s.len()),
-                    d => d.encode().len(),
+                let (ty, mut b) = to_raw(v);
+                let size = match ty {
+                    CTLTYPE_STRING => spec.max_len.unwrap_or(b.len() + 1),
+                    CTLTYPE_STRUCT => spec.max_len.unwrap_or(b.len()),
+                    _ => b.len(),
                 };
                 // A string must fit with its NUL, a struct in a size above 0.
-                match &mut d {
-                    Data::Str(s) if s.len() >= size => return Err(Errno::EINVAL),
-                    Data::Struct(s) if s.len() > size || size == 0 => return Err(Errno::EINVAL),
-                    Data::Struct(s) => s.resize(size, 0),
-                    _ => {}
-                }
-                (d.ty(), size, Kind::Value(d))
-            }
-            NodeData::Dynamic { read, write } => {
-                let d = Data::from_value(read());
-                let size = match d {
-                    Data::Str(_) | Data::Struct(_) => spec.max_len.unwrap_or(0),
-                    _ => d.encode().len(),
+                let bad = match ty {
+                    CTLTYPE_STRING => b.len() >= size || immediate,
+                    CTLTYPE_STRUCT => b.len() > size || size == 0 || immediate,
+                    _ => immediate && owndata,
                 };
-                (d.ty(), size, Kind::Dynamic(read, write))
+                if bad {
+                    return Err(Errno::EINVAL);
+                }
+                if ty == CTLTYPE_STRUCT {
+                    b.resize(size, 0);
+                }
+                (ty, size, Kind::Value(b))
+            }
+            NodeData::Dynamic { .. } if immediate => return Err(Errno::EINVAL),
+            NodeData::Dynamic { read, write } => {
+                let (ty, b) = to_raw(read());
+                let size = if ty == CTLTYPE_STRING || ty == CTLTYPE_STRUCT {
+                    spec.max_len.unwrap_or(0)
+                } else {
+                    b.len()
+                };
+                (ty, size, Kind::Dynamic(read, write))
             }
         };
-        let immediate_ok = matches!(
-            kind,
-            Kind::Value(Data::Int(_) | Data::Quad(_) | Data::Bool(_))
-        );
-        if immediate && !immediate_ok {
-            return Err(Errno::EINVAL);
-        }
         let mut g = self.lock();
         let mut path = g.resolve(parent)?;
         if g.node(&path).ty != CTLTYPE_NODE {
@@ -887,8 +739,8 @@ impl SysctlTree {
     }
 
     /// Make sure the interior nodes along `path` exist, creating missing
-    /// ones with allocated numbers; the last one gets `description` if it
-    /// is new. Returns the MIB of the last.
+    /// ones (permanent, numbers allocated); the last gets `description` if
+    /// it is new. Returns the MIB of the last.
     pub fn create_path(&self, path: &str, description: &str) -> KResult<Vec<i32>> {
         let comps: Vec<&str> = path.split('.').filter(|c| !c.is_empty()).collect();
         let mut g = self.lock();
@@ -907,8 +759,7 @@ impl SysctlTree {
             if k + 1 == comps.len() && !description.is_empty() {
                 node.desc = Some(description.as_bytes().to_vec());
             }
-            let i = g.insert(&at, node, None);
-            at.push(i);
+            at.push(g.insert(&at, node, None));
         }
         if g.node(&at).ty != CTLTYPE_NODE {
             return Err(Errno::ENOTDIR);
@@ -916,14 +767,13 @@ impl SysctlTree {
         Ok(g.mib(&at))
     }
 
-    /// Remove a node (kernel nodes too: this is the kernel tearing down its
-    /// own). ENOTEMPTY if it has children.
+    /// Remove a node, permanent ones too (this is the kernel tearing down
+    /// its own). ENOTEMPTY if it has children.
     pub fn destroy(&self, path: &str) -> KResult<()> {
         let mut g = self.lock();
         let mut p = g.resolve(path)?;
         let i = p.pop().ok_or(Errno::EINVAL)?;
-        let n = &g.node(&p).children[i];
-        if !n.children.is_empty() {
+        if !g.node(&p).children[i].children.is_empty() {
             return Err(Errno::ENOTEMPTY);
         }
         g.remove(&p, i);
@@ -940,9 +790,9 @@ impl SysctlTree {
     /// Read a value. EINVAL for an interior node.
     pub fn get(&self, path: &str) -> KResult<SysctlValue> {
         let g = self.lock();
-        let p = g.resolve(path)?;
-        match &g.node(&p).kind {
-            Kind::Value(d) => Ok(d.to_value()),
+        let n = g.node(&g.resolve(path)?);
+        match &n.kind {
+            Kind::Value(b) => Ok(from_raw(n.ty, b)),
             Kind::Dynamic(read, _) => {
                 let read = read.clone();
                 drop(g);
@@ -958,24 +808,23 @@ impl SysctlTree {
         let mut g = self.lock();
         let p = g.resolve(path)?;
         let n = g.node_mut(&p);
-        let new = Data::from_value(v);
         match &mut n.kind {
-            Kind::Value(d) => {
-                let fits = match &new {
-                    Data::Str(s) => s.len() < n.size,
-                    Data::Struct(s) => s.len() == n.size,
-                    _ => true,
+            Kind::Value(old) => {
+                let (ty, b) = to_raw(v);
+                let fits = match ty {
+                    CTLTYPE_STRING => b.len() < n.size,
+                    _ => b.len() == n.size,
                 };
-                if new.ty() != n.ty || !fits {
+                if ty != n.ty || !fits {
                     return Err(Errno::EINVAL);
                 }
-                *d = new;
+                *old = b;
                 Ok(())
             }
             Kind::Dynamic(_, Some(write)) => {
                 let write = write.clone();
                 drop(g);
-                write(new.to_value())
+                write(v)
             }
             Kind::Dynamic(_, None) => Err(Errno::EPERM),
             Kind::Node => Err(Errno::EINVAL),
@@ -984,8 +833,8 @@ impl SysctlTree {
 
     /// The `__sysctl(2)` system call. `old_capacity`: None if oldp is NULL,
     /// else `Some(*oldlenp)`. `new`: None if newp is NULL, else the newlen
-    /// bytes at newp. Pointers inside a passed node (CTL_CREATE data,
-    /// CTL_DESCRIBE text) fault: use [`SysctlTree::sysctl_user`] for those.
+    /// bytes at newp. Pointers inside a node passed in newp (CTL_CREATE
+    /// data, CTL_DESCRIBE text) fault: [`SysctlTree::sysctl_user`] follows them.
     pub fn sysctl(
         &self,
         cred: &Cred,
@@ -996,10 +845,9 @@ impl SysctlTree {
         self.sysctl_user(cred, name, old_capacity, new, &NoUserSpace)
     }
 
-    /// [`SysctlTree::sysctl`] with the caller's memory, for the pointers
-    /// inside nodes passed in newp. When oldp is NULL and the call fails
-    /// before setting a length, `oldlen` is 0 (NetBSD leaves `*oldlenp` as
-    /// it was).
+    /// [`SysctlTree::sysctl`], following pointers in `new` into `us`, the
+    /// caller's memory. If oldp is NULL and the call fails before setting a
+    /// length, `oldlen` is 0 (NetBSD leaves `*oldlenp` as it was).
     pub fn sysctl_user(
         &self,
         cred: &Cred,
@@ -1008,72 +856,68 @@ impl SysctlTree {
         new: Option<&[u8]>,
         us: &dyn UserSpace,
     ) -> SysctlOutcome {
-        let mut out = Out {
-            cap: old_capacity,
-            buf: Vec::new(),
-            oldlen: old_capacity.unwrap_or(0),
+        let oldlen = old_capacity.unwrap_or(0);
+        let (cap, old) = (old_capacity, Vec::new());
+        let mut c = Call {
+            cred,
+            new,
+            us,
+            cap,
+            old,
+            oldlen,
         };
         let mut result = match name.len() {
-            1..=CTL_MAXNAME => self.dispatch(cred, name, &mut out, new, us),
+            1..=CTL_MAXNAME => self.dispatch(&mut c, name),
             _ => Err(Errno::EINVAL),
         };
-        // Only a short buffer, and nothing worse, makes ENOMEM.
-        if result.is_ok() && old_capacity.is_some_and(|c| c < out.oldlen) {
+        // A short buffer is an error only if nothing else went wrong.
+        if result.is_ok() && cap.is_some_and(|cap| cap < c.oldlen) {
             result = Err(Errno::ENOMEM);
         }
         SysctlOutcome {
             result,
-            old: out.buf,
-            oldlen: out.oldlen,
+            old: c.old,
+            oldlen: c.oldlen,
         }
     }
 
     /// `sysctl_dispatch`: find the node and pick the operation.
-    fn dispatch(
-        &self,
-        cred: &Cred,
-        name: &[i32],
-        out: &mut Out,
-        new: Option<&[u8]>,
-        us: &dyn UserSpace,
-    ) -> KResult<()> {
+    fn dispatch(&self, c: &mut Call, name: &[i32]) -> KResult<()> {
         let mut g = self.lock();
-        let (path, ni, err) = g.locate(cred, name);
+        let (path, ni, err) = g.locate(c.cred, name);
         let node = g.node(&path);
-        let leaf = Leaf {
-            ty: node.ty,
-            flags: node.flags,
-            size: node.size,
-        };
+        let leaf = (node.ty, node.flags, node.size);
         match (&node.kind, err) {
-            // A node with a helper is called whatever locate said; ours
-            // behave like NetBSD helpers that wrap sysctl_lookup.
+            // A node with a helper gets the call whatever locate said; ours
+            // act like NetBSD helpers wrapping sysctl_lookup, which refuses
+            // any name left over.
             (Kind::Dynamic(read, write), _) => {
                 let (read, write) = (read.clone(), write.clone());
                 drop(g);
-                let cur = Data::from_value(read());
-                match (lookup(cred, &leaf, &cur, name.len() - ni, out, new)?, write) {
+                if ni != name.len() {
+                    return Err(Errno::EINVAL);
+                }
+                let (ty, cur) = to_raw(read());
+                match (lookup(c, leaf, &encode(ty, &cur))?, write) {
                     (None, _) => Ok(()),
-                    (Some(v), Some(write)) => write(v.to_value()),
+                    (Some(b), Some(write)) => write(from_raw(leaf.0, b)),
                     (Some(_), None) => Err(Errno::EPERM),
                 }
             }
             (Kind::Value(cur), None) => {
-                let cur = cur.clone();
-                if let Some(v) = lookup(cred, &leaf, &cur, 0, out, new)? {
-                    g.node_mut(&path).kind = Kind::Value(v);
+                if let Some(b) = lookup(c, leaf, &encode(leaf.0, cur))? {
+                    g.node_mut(&path).kind = Kind::Value(b.to_vec());
                 }
                 Ok(())
             }
-            (Kind::Node, None) => Err(Errno::EINVAL),
+            (Kind::Node, None) => Err(Errno::EINVAL), // nodes are queried, not read
             (_, Some(Errno::ENOENT)) if ni + 1 == name.len() && name[ni] < 0 => match name[ni] {
-                CTL_QUERY => g.query(&path, out, new),
-                CTL_CREATE if new.is_none() => Err(Errno::EINVAL),
-                CTL_CREATE => g.create(cred, &path, out, new, us),
-                CTL_DESTROY if new.is_none() => Err(Errno::EINVAL),
-                CTL_DESTROY => g.destroy(cred, &path, out, new),
-                CTL_MMAP => g.mmap(cred, &path, new),
-                CTL_DESCRIBE => g.describe(cred, &path, out, new, us),
+                CTL_QUERY => g.query(c, &path),
+                CTL_CREATE | CTL_DESTROY if c.new.is_none() => Err(Errno::EINVAL),
+                CTL_CREATE => g.create(c, &path),
+                CTL_DESTROY => g.destroy(c, &path),
+                CTL_MMAP => g.mmap(c, &path),
+                CTL_DESCRIBE => g.describe(c, &path),
                 _ => Err(Errno::EOPNOTSUPP),
             },
             (_, Some(e)) => Err(e),

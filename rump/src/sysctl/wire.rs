@@ -152,20 +152,10 @@ impl NodeRepr {
         self.name[..n].copy_from_slice(&name[..n]);
     }
 
-    /// `sysctl_idata`.
-    pub fn idata(&self) -> i32 {
-        u32_at(&self.un, 0) as i32
-    }
-
     /// `sysctl_qdata`, also `sysctl_data` (a pointer) and, for a node,
     /// `sysctl_csize | sysctl_clen << 32`.
     pub fn qdata(&self) -> u64 {
         u64_at(&self.un, 0)
-    }
-
-    /// `sysctl_bdata`: one byte.
-    pub fn bdata(&self) -> u8 {
-        self.un[0]
     }
 
     /// Set `sysctl_csize` and `sysctl_clen`, leaving the child pointer 0.
@@ -204,38 +194,25 @@ mod tests {
     /// `kern.hostname` as a NetBSD/amd64 query answers it, pointers zeroed:
     /// flags SYSCTL_VERSION|PERMANENT|READWRITE|CTLTYPE_STRING, num 10,
     /// ver 7, size 256 (MAXHOSTNAMELEN).
-    const HOSTNAME: [u8; 96] = {
+    fn hostname() -> [u8; 96] {
         let mut b = [0u8; 96];
-        let head = [
-            0x73, 0x02, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x00, b'h', b'o', b's', b't', b'n', b'a',
-            b'm', b'e',
-        ];
-        let mut i = 0;
-        while i < head.len() {
-            b[i] = head[i];
-            i += 1;
-        }
-        b[40] = 7;
-        b[65] = 1;
+        b[..16].copy_from_slice(b"\x73\x02\x00\x01\x0a\0\0\0hostname");
+        (b[40], b[65]) = (7, 1);
         b
-    };
+    }
 
     #[test]
     fn node_parse_and_emit() {
-        let n = NodeRepr::parse(&HOSTNAME).unwrap();
-        assert_eq!(n.flags, 0x0100_0273);
-        assert_eq!(n.num, 10);
-        assert_eq!(n.name_bytes(), b"hostname");
+        let n = NodeRepr::parse(&hostname()).unwrap();
+        assert_eq!(
+            (n.flags, n.num, n.name_bytes()),
+            (0x0100_0273, 10, &b"hostname"[..])
+        );
         assert_eq!((n.ver, n.size, n.func, n.parent, n.desc), (7, 256, 0, 0, 0));
-        let mut m = NodeRepr {
-            flags: 0x0100_0273,
-            num: 10,
-            ver: 7,
-            size: 256,
-            ..NodeRepr::default()
-        };
+        let mut m = NodeRepr::default();
+        (m.flags, m.num, m.ver, m.size) = (0x0100_0273, 10, 7, 256);
         m.set_name(b"hostname");
-        assert_eq!(m.emit(), HOSTNAME);
+        assert_eq!(m.emit(), hostname());
     }
 
     #[test]
@@ -244,31 +221,22 @@ mod tests {
         n.set_children(8, 3);
         assert_eq!(n.qdata(), 8 | 3 << 32);
         n.set_immediate(&(-2i32).to_le_bytes());
-        assert_eq!((n.idata(), n.bdata(), n.un[8]), (-2, 0xfe, 0));
+        assert_eq!(n.qdata(), 0xffff_fffe);
         let b = n.emit();
         assert_eq!(&b[48..52], &[0xfe, 0xff, 0xff, 0xff]);
     }
 
     #[test]
     fn requests_must_be_versioned_full_nodes() {
-        assert_eq!(NodeRepr::from_request(None), Err(Errno::EINVAL));
-        assert_eq!(NodeRepr::from_request(Some(&[])), Err(Errno::EINVAL));
-        assert_eq!(
-            NodeRepr::from_request(Some(&HOSTNAME[..95])),
-            Err(Errno::EINVAL)
-        );
-        let mut v0 = HOSTNAME;
+        let mut v0 = hostname();
         v0[3] = 0;
-        assert_eq!(NodeRepr::from_request(Some(&v0)), Err(Errno::EINVAL));
-        assert_eq!(
-            NodeRepr::from_request(Some(&[0xff; 96])),
-            Err(Errno::EINVAL)
-        );
-        assert_eq!(
-            NodeRepr::from_request(Some(&[0xff; 200])),
-            Err(Errno::EINVAL)
-        );
-        assert!(NodeRepr::from_request(Some(&HOSTNAME)).is_ok());
+        let h = hostname();
+        let bad: [&[u8]; 5] = [&[], &h[..95], &v0, &[0xff; 96], &[0xff; 200]];
+        for b in bad {
+            assert_eq!(NodeRepr::from_request(Some(b)), Err(Errno::EINVAL));
+        }
+        assert_eq!(NodeRepr::from_request(None), Err(Errno::EINVAL));
+        assert!(NodeRepr::from_request(Some(&h)).is_ok());
     }
 
     #[test]
