@@ -22,6 +22,7 @@ mod errno_table_impl;
 pub mod file;
 pub mod kernel;
 pub mod kmem;
+pub mod kthread;
 pub mod loader;
 pub mod lwproc;
 pub mod module;

@@ -215,3 +215,38 @@ fn rb_dump_dumps_core() {
         "SIGABRT, which dumps core: {out:?}"
     );
 }
+
+fn boot_messages(verbose: bool) -> Vec<(rump::kernel::ConsoleLevel, String)> {
+    let said = Arc::new(Mutex::new(Vec::new()));
+    let s = Arc::clone(&said);
+    let cfg = BootConfig {
+        verbose,
+        ..BootConfig::default()
+    };
+    KernelBuilder::new()
+        .config(cfg)
+        .component(&rumpvfs::COMPONENT)
+        .console(Box::new(move |l, m| {
+            s.lock().unwrap().push((l, m.to_owned()))
+        }))
+        .boot()
+        .unwrap();
+    let v = said.lock().unwrap().clone();
+    v
+}
+
+#[test]
+fn rump_verbose_prints_boot_messages() {
+    let loud = boot_messages(true);
+    assert!(
+        loud.iter()
+            .any(|(_, m)| m.starts_with("rump kernel booting")),
+        "{loud:?}"
+    );
+    assert!(
+        loud.iter()
+            .any(|(_, m)| m.contains("attached component rumpvfs")),
+        "{loud:?}"
+    );
+    assert!(boot_messages(false).is_empty());
+}

@@ -142,3 +142,23 @@ fn a_library_that_does_not_exist_is_reported() {
         "tries libNAME.so too: {msg}"
     );
 }
+
+#[test]
+fn a_loaded_component_prints_through_the_programs_console() {
+    use std::sync::{Arc, Mutex};
+    let said = Arc::new(Mutex::new(Vec::new()));
+    let s = Arc::clone(&said);
+    let k = rump::KernelBuilder::new()
+        .config(rump::BootConfig::default())
+        .console(Box::new(move |_, m| s.lock().unwrap().push(m.to_owned())))
+        .boot()
+        .unwrap();
+    k.load_library(&lib("k_helper")).unwrap();
+    assert!(
+        said.lock()
+            .unwrap()
+            .iter()
+            .any(|m| m == "k_helper: attached"),
+        "{said:?}"
+    );
+}

@@ -34,5 +34,8 @@ fn attach(k: &Kernel) -> AttachResult {
         ),
     )
     .map_err(|e| e.to_string())?;
+    // Printed through the kernel's console, which the booting program built:
+    // this code may run in a library loaded at run time.
+    k.printf("k_helper: attached");
     Ok(())
 }

@@ -1,0 +1,113 @@
+//! Kernel threads (`kthread_create`) and the kernel's condition variable.
+
+use crate::errno::{Errno, KResult};
+use crate::kernel::Kernel;
+use crate::lwproc::PID_KERNEL;
+use crate::syscall::Ctx;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// A running kernel thread.
+pub struct KThread {
+    name: String,
+    host: rumpuser::HostThread,
+}
+
+impl KThread {
+    /// The thread's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Wait for the thread to finish; `false` if it panicked.
+    pub fn join(self) -> bool {
+        self.host.join()
+    }
+}
+
+impl Kernel {
+    /// Start a kernel thread: a host thread that runs `f` as an lwp of the
+    /// kernel's own process (pid 0). Under `RUMP_THREADS=0` the kernel makes
+    /// no threads: the call fails with EOPNOTSUPP and says why on the console.
+    pub fn kthread_create(
+        self: &Arc<Self>,
+        name: &str,
+        f: impl FnOnce(&Kernel) + Send + 'static,
+    ) -> KResult<KThread> {
+        if !self.config().threads {
+            self.printf(&format!(
+                "kthread_create({name}): RUMP_THREADS=0 forbids kernel threads"
+            ));
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let k = Arc::clone(self);
+        let host = rumpuser::thread_create(name, move || {
+            if k.procs().newlwp(PID_KERNEL).is_ok() {
+                f(&k);
+                let _ = k.procs().releaselwp();
+            }
+        })
+        .map_err(|e| Errno::from_host(&e))?;
+        Ok(KThread {
+            name: name.to_owned(),
+            host,
+        })
+    }
+}
+
+/// A condition variable for kernel code. Waiting gives the virtual CPU up;
+/// on wakeup the thread takes a CPU first and the mutex second, as NetBSD's
+/// rump scheduler does, so that a thread holding the mutex while waiting for
+/// a CPU can never block a thread holding a CPU while waiting for the mutex.
+/// Callers recheck their condition in a loop, as with any condition variable.
+#[derive(Default)]
+pub struct KCondvar {
+    cv: Condvar,
+}
+
+impl KCondvar {
+    /// A new condition variable.
+    pub fn new() -> KCondvar {
+        KCondvar::default()
+    }
+
+    /// Release `guard`, sleep until notified, then relock `mutex`.
+    pub fn wait<'a, T>(
+        &self,
+        ctx: &Ctx,
+        mutex: &'a Mutex<T>,
+        guard: MutexGuard<'a, T>,
+    ) -> MutexGuard<'a, T> {
+        ctx.block(|| drop(self.cv.wait(guard).unwrap_or_else(|e| e.into_inner())));
+        mutex.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// As [`KCondvar::wait`], for at most `timeout`; the flag is true if it timed out.
+    pub fn wait_timeout<'a, T>(
+        &self,
+        ctx: &Ctx,
+        mutex: &'a Mutex<T>,
+        guard: MutexGuard<'a, T>,
+        timeout: Duration,
+    ) -> (MutexGuard<'a, T>, bool) {
+        let timed_out = ctx.block(|| {
+            let (g, r) = self
+                .cv
+                .wait_timeout(guard, timeout)
+                .unwrap_or_else(|e| e.into_inner());
+            drop(g);
+            r.timed_out()
+        });
+        (mutex.lock().unwrap_or_else(|e| e.into_inner()), timed_out)
+    }
+
+    /// Wake one waiter.
+    pub fn notify_one(&self) {
+        self.cv.notify_one();
+    }
+
+    /// Wake every waiter.
+    pub fn notify_all(&self) {
+        self.cv.notify_all();
+    }
+}
