@@ -231,8 +231,7 @@ fn boot_messages(verbose: bool) -> Vec<(rump::kernel::ConsoleLevel, String)> {
         }))
         .boot()
         .unwrap();
-    let v = said.lock().unwrap().clone();
-    v
+    said.lock().unwrap().clone()
 }
 
 #[test]
