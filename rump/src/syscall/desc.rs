@@ -5,6 +5,7 @@ use super::{Ctx, SysArgs, SysRet, arg_int, ret};
 use crate::errno::{Errno, KResult};
 use crate::file::{File, Stat};
 use crate::kernel::Kernel;
+use crate::kmem::MemCharge;
 use crate::resource::RLIMIT_NOFILE;
 use crate::usermem::{UserSpace, copyin_vec};
 use std::sync::Arc;
@@ -50,8 +51,17 @@ fn dup2(ctx: &Ctx, from: i32, to: i32) -> KResult<i32> {
     Ok(to)
 }
 
+/// A bounce buffer for a caller's I/O, charged to the kernel's memory so
+/// that many large concurrent transfers cannot exceed `RUMP_MEMLIMIT`.
+fn bounce(ctx: &Ctx, len: u64) -> KResult<(MemCharge, usize)> {
+    let len = (len as usize).min(MAX_IO);
+    Ok((ctx.kernel().charge(len as u64)?, len))
+}
+
 pub(super) fn sys_read(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    let mut buf = vec![0u8; (a[2] as usize).min(MAX_IO)];
+    file(ctx, arg_int(a, 0))?;
+    let (_charge, len) = bounce(ctx, a[2])?;
+    let mut buf = vec![0u8; len];
     let n = read(ctx, arg_int(a, 0), &mut buf)?;
     us.copyout(a[1], &buf[..n])?;
     ret(n as u64)
@@ -59,7 +69,8 @@ pub(super) fn sys_read(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<Sy
 
 pub(super) fn sys_write(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     file(ctx, arg_int(a, 0))?;
-    let buf = copyin_vec(us, a[1], (a[2] as usize).min(MAX_IO))?;
+    let (_charge, len) = bounce(ctx, a[2])?;
+    let buf = copyin_vec(us, a[1], len)?;
     ret(write(ctx, arg_int(a, 0), &buf)? as u64)
 }
 

@@ -1,0 +1,134 @@
+//! Fuzz entry points. Each takes arbitrary bytes and drives one parser of
+//! untrusted input in the kernel; none may panic, hang or corrupt the kernel.
+//! The cargo-fuzz targets in `fuzz/` call these, and `tests/smoke.rs` runs
+//! them over pseudo-random inputs on every test run.
+
+#![forbid(unsafe_code)]
+
+use rump::usermem::BufferSpace;
+use rump::{BootConfig, Kernel, KernelBuilder};
+use std::sync::Arc;
+
+/// Where the simulated caller's memory starts.
+pub const BASE: u64 = 0x1_0000;
+/// How large it is.
+pub const SIZE: usize = 0x4000;
+
+fn kernel() -> Arc<Kernel> {
+    let cfg = BootConfig {
+        ncpu: 1,
+        memlimit: Some(1 << 20),
+        ..BootConfig::default()
+    };
+    let k = KernelBuilder::new()
+        .config(cfg)
+        .component(&rumpvfs::COMPONENT)
+        .boot()
+        .expect("boot");
+    // A fuzzed reboot must not end the fuzzing process.
+    k.set_exit_handler(Box::new(|_| ()));
+    k
+}
+
+fn u64_at(d: &[u8], i: usize) -> u64 {
+    let mut b = [0u8; 8];
+    for (j, x) in b.iter_mut().enumerate() {
+        *x = d.get(i + j).copied().unwrap_or(0);
+    }
+    u64::from_le_bytes(b)
+}
+
+/// An argument slot: mostly addresses inside the caller's memory (so that
+/// the kernel reads the fuzzed bytes), sometimes raw values.
+fn slot(d: &[u8], i: usize) -> u64 {
+    let v = u64_at(d, 2 + i * 8);
+    if v & 1 == 0 {
+        BASE + (v >> 1) % SIZE as u64
+    } else {
+        v >> 1
+    }
+}
+
+/// The base kernel's system calls that may be fuzzed: everything except
+/// `reboot` with `RB_DUMP` (which dumps core on purpose) and `nanosleep`
+/// (whose only effect is time).
+const CALLS: &[usize] = &[
+    3, 4, 6, 20, 23, 24, 25, 39, 41, 43, 47, 49, 50, 79, 80, 90, 126, 127, 181, 182, 183, 194, 195,
+    202, 246, 305, 427, 440,
+];
+
+/// A system call by number with fuzzed arguments and fuzzed caller memory.
+pub fn syscall(data: &[u8]) {
+    if data.len() < 2 {
+        return;
+    }
+    let k = kernel();
+    let us = BufferSpace::new(BASE, SIZE);
+    let mem = data.get(66..).unwrap_or(&[]);
+    us.poke(BASE, &mem[..mem.len().min(SIZE)]);
+    let nr = CALLS[usize::from(data[0]) % CALLS.len()];
+    let args: Vec<u64> = (0..8).map(|i| slot(data, i)).collect();
+    let _ = k.syscall(nr, &args, &us);
+    // The kernel still works afterwards.
+    assert!(k.sys_getppid().is_ok() || k.is_halted());
+}
+
+/// `__sysctl` with a fuzzed name and new value, including fuzzed
+/// `struct sysctlnode` records for the meta-operations.
+pub fn sysctl(data: &[u8]) {
+    let Some((&n, rest)) = data.split_first() else {
+        return;
+    };
+    let namelen = usize::from(n % 13);
+    let k = kernel();
+    let us = BufferSpace::new(BASE, SIZE);
+    let mut name: Vec<u8> = Vec::new();
+    for i in 0..namelen {
+        // Small numbers and the meta-operations are where the tree lives.
+        let raw = rest.get(i).copied().unwrap_or(0);
+        let v = i32::from(raw % 24) - 8;
+        name.extend_from_slice(&v.to_le_bytes());
+    }
+    let new = rest.get(namelen..).unwrap_or(&[]);
+    let new = &new[..new.len().min(SIZE / 2)];
+    us.poke(BASE, &name);
+    us.poke(BASE + 0x100, &(512u64).to_le_bytes());
+    us.poke(BASE + 0x1000, new);
+    let newp = if new.is_empty() { 0 } else { BASE + 0x1000 };
+    let _ = k.syscall(
+        202,
+        &[
+            BASE,
+            namelen as u64,
+            BASE + 0x200,
+            BASE + 0x100,
+            newp,
+            new.len() as u64,
+        ],
+        &us,
+    );
+    assert!(k.sys_getpid().is_ok());
+}
+
+/// Boot-time parameters: fuzzed `RUMP_*` values must give a config or a
+/// clear error naming the variable.
+pub fn boot_config(data: &[u8]) {
+    const VARS: [&str; 5] = [
+        "RUMP_NCPU",
+        "RUMP_VERBOSE",
+        "RUMP_THREADS",
+        "RUMP_MEMLIMIT",
+        "RUMP_NVNODES",
+    ];
+    let text = String::from_utf8_lossy(data);
+    let values: Vec<&str> = text.split('\n').collect();
+    let r = BootConfig::from_lookup(|name| {
+        let i = VARS.iter().position(|v| *v == name)?;
+        values.get(i).map(|s| s.to_string())
+    });
+    if let Err(e) = r {
+        assert!(VARS.contains(&e.variable));
+        assert!(e.to_string().starts_with(e.variable));
+    }
+    let _ = rump::config::parse_size(&text);
+}
