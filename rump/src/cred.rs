@@ -111,109 +111,69 @@ impl Cred {
         }
     }
 
+    fn uids(&self) -> Ids {
+        Ids {
+            real: self.ruid,
+            eff: self.euid,
+            saved: self.svuid,
+        }
+    }
+
+    fn gids(&self) -> Ids {
+        Ids {
+            real: self.rgid,
+            eff: self.egid,
+            saved: self.svgid,
+        }
+    }
+
+    fn with_uids(&self, i: Ids) -> Cred {
+        Cred {
+            ruid: i.real,
+            euid: i.eff,
+            svuid: i.saved,
+            ..self.clone()
+        }
+    }
+
+    fn with_gids(&self, i: Ids) -> Cred {
+        Cred {
+            rgid: i.real,
+            egid: i.eff,
+            svgid: i.saved,
+            ..self.clone()
+        }
+    }
+
     /// `setuid(2)`: root sets all three ids; others may only set the
     /// effective id to their real or saved id.
     pub fn set_uid(&self, uid: u32) -> KResult<Cred> {
-        let mut c = self.clone();
-        if self.is_root() {
-            c.ruid = uid;
-            c.euid = uid;
-            c.svuid = uid;
-        } else if uid == self.ruid || uid == self.svuid {
-            c.euid = uid;
-        } else {
-            return Err(Errno::EPERM);
-        }
-        Ok(c)
+        Ok(self.with_uids(self.uids().set(uid, self.is_root())?))
     }
 
     /// `seteuid(2)`.
     pub fn set_euid(&self, uid: u32) -> KResult<Cred> {
-        if !self.is_root() && uid != self.ruid && uid != self.svuid {
-            return Err(Errno::EPERM);
-        }
-        Ok(Cred {
-            euid: uid,
-            ..self.clone()
-        })
+        Ok(self.with_uids(self.uids().set_effective(uid, self.is_root())?))
     }
 
-    /// `setgid(2)`.
+    /// `setgid(2)`: as `setuid`, decided by the effective user id.
     pub fn set_gid(&self, gid: u32) -> KResult<Cred> {
-        let mut c = self.clone();
-        if self.is_root() {
-            c.rgid = gid;
-            c.egid = gid;
-            c.svgid = gid;
-        } else if gid == self.rgid || gid == self.svgid {
-            c.egid = gid;
-        } else {
-            return Err(Errno::EPERM);
-        }
-        Ok(c)
+        Ok(self.with_gids(self.gids().set(gid, self.is_root())?))
     }
 
     /// `setegid(2)`.
     pub fn set_egid(&self, gid: u32) -> KResult<Cred> {
-        if !self.is_root() && gid != self.rgid && gid != self.svgid {
-            return Err(Errno::EPERM);
-        }
-        Ok(Cred {
-            egid: gid,
-            ..self.clone()
-        })
+        Ok(self.with_gids(self.gids().set_effective(gid, self.is_root())?))
     }
 
-    /// `setreuid(2)`; `u32::MAX` (-1) leaves an id unchanged. The saved id
-    /// follows the effective id when the real id is set or the effective id
-    /// differs from the real one, as NetBSD does.
+    /// `setreuid(2)`; `u32::MAX` (-1) leaves an id unchanged.
     pub fn set_reuid(&self, ruid: u32, euid: u32) -> KResult<Cred> {
-        let allowed = |id: u32| {
-            id == u32::MAX
-                || self.is_root()
-                || id == self.ruid
-                || id == self.euid
-                || id == self.svuid
-        };
-        if !allowed(ruid) || !allowed(euid) {
-            return Err(Errno::EPERM);
-        }
-        let mut c = self.clone();
-        if ruid != u32::MAX {
-            c.ruid = ruid;
-        }
-        if euid != u32::MAX {
-            c.euid = euid;
-        }
-        if ruid != u32::MAX || c.euid != c.ruid {
-            c.svuid = c.euid;
-        }
-        Ok(c)
+        Ok(self.with_uids(self.uids().set_real_effective(ruid, euid, self.is_root())?))
     }
 
-    /// `setregid(2)`, the group counterpart of [`Cred::set_reuid`].
+    /// `setregid(2)`; `u32::MAX` (-1) leaves an id unchanged.
     pub fn set_regid(&self, rgid: u32, egid: u32) -> KResult<Cred> {
-        let allowed = |id: u32| {
-            id == u32::MAX
-                || self.is_root()
-                || id == self.rgid
-                || id == self.egid
-                || id == self.svgid
-        };
-        if !allowed(rgid) || !allowed(egid) {
-            return Err(Errno::EPERM);
-        }
-        let mut c = self.clone();
-        if rgid != u32::MAX {
-            c.rgid = rgid;
-        }
-        if egid != u32::MAX {
-            c.egid = egid;
-        }
-        if rgid != u32::MAX || c.egid != c.rgid {
-            c.svgid = c.egid;
-        }
-        Ok(c)
+        Ok(self.with_gids(self.gids().set_real_effective(rgid, egid, self.is_root())?))
     }
 
     /// `setgroups(2)`: root only, at most `NGROUPS_MAX` groups.
@@ -226,6 +186,66 @@ impl Cred {
             groups: groups.to_vec(),
             ..self.clone()
         })
+    }
+}
+
+/// The real, effective and saved ids of one kind (user or group): the set*id
+/// rules are the same for both, and only root may set arbitrary values.
+#[derive(Clone, Copy)]
+struct Ids {
+    real: u32,
+    eff: u32,
+    saved: u32,
+}
+
+/// The "leave unchanged" argument of `setreuid`/`setregid` (-1).
+const UNCHANGED: u32 = u32::MAX;
+
+impl Ids {
+    fn holds(self, id: u32) -> bool {
+        id == self.real || id == self.eff || id == self.saved
+    }
+
+    fn set(self, id: u32, root: bool) -> KResult<Ids> {
+        if root {
+            Ok(Ids {
+                real: id,
+                eff: id,
+                saved: id,
+            })
+        } else if id == self.real || id == self.saved {
+            Ok(Ids { eff: id, ..self })
+        } else {
+            Err(Errno::EPERM)
+        }
+    }
+
+    fn set_effective(self, id: u32, root: bool) -> KResult<Ids> {
+        if root || id == self.real || id == self.saved {
+            Ok(Ids { eff: id, ..self })
+        } else {
+            Err(Errno::EPERM)
+        }
+    }
+
+    /// The saved id follows the effective one when the real id is set or
+    /// the effective id ends up differing from the real one, as NetBSD does.
+    fn set_real_effective(self, real: u32, eff: u32, root: bool) -> KResult<Ids> {
+        let allowed = |id: u32| id == UNCHANGED || root || self.holds(id);
+        if !allowed(real) || !allowed(eff) {
+            return Err(Errno::EPERM);
+        }
+        let mut n = self;
+        if real != UNCHANGED {
+            n.real = real;
+        }
+        if eff != UNCHANGED {
+            n.eff = eff;
+        }
+        if real != UNCHANGED || n.eff != n.real {
+            n.saved = n.eff;
+        }
+        Ok(n)
     }
 }
 

@@ -16,183 +16,161 @@ const MAXHOSTNAMELEN: usize = 256;
 const CTLFLAG_READWRITE: u32 = 0x70;
 const CTLFLAG_IMMEDIATE: u32 = 0x800;
 
-fn fixed(name: &str, num: i32, v: SysctlValue, descr: &str) -> NodeSpec {
-    NodeSpec {
-        num: Some(num),
-        ..NodeSpec::value(name, v, descr)
-    }
-}
-
 pub(crate) fn register(k: &Kernel) -> KResult<()> {
-    let t = k.sysctl();
     let c = k.config();
-    t.create(
-        "kern",
-        fixed(
-            "ostype",
-            1,
-            SysctlValue::String(OSTYPE.into()),
-            "Operating system type",
-        ),
-    )?;
-    t.create(
-        "kern",
-        fixed(
-            "osrelease",
-            2,
-            SysctlValue::String(OSRELEASE.into()),
-            "Operating system release",
-        ),
-    )?;
-    t.create(
-        "kern",
-        NodeSpec {
-            flags: CTLFLAG_IMMEDIATE,
-            ..fixed(
-                "osrevision",
-                3,
-                SysctlValue::Int(OSREV),
-                "Operating system revision",
-            )
-        },
-    )?;
-    t.create(
-        "kern",
-        fixed(
-            "version",
-            4,
-            SysctlValue::String(format!("{OSTYPE} {OSRELEASE} (RUMP-RUST)")),
-            "Kernel version",
-        ),
-    )?;
-    t.create(
-        "kern",
-        NodeSpec {
-            flags: CTLFLAG_READWRITE,
-            max_len: Some(MAXHOSTNAMELEN),
-            ..fixed(
-                "hostname",
-                10,
-                SysctlValue::String(c.hostname.clone()),
-                "System hostname",
-            )
-        },
-    )?;
-    let boot = k.boot_time();
-    let mut bt = Vec::with_capacity(16);
-    bt.extend_from_slice(&(boot.as_secs() as i64).to_le_bytes());
-    bt.extend_from_slice(&i64::from(boot.subsec_nanos()).to_le_bytes());
-    t.create(
-        "kern",
-        fixed("boottime", 83, SysctlValue::Struct(bt), "System boot time"),
-    )?;
-
     let ncpu = c.ncpu as i32;
     let physmem = c.memlimit.unwrap_or_else(rumpuser::host_physmem);
-    t.create(
-        "hw",
-        fixed(
-            "machine",
+    let boot = k.boot_time();
+    let mut boottime = (boot.as_secs() as i64).to_le_bytes().to_vec();
+    boottime.extend_from_slice(&i64::from(boot.subsec_nanos()).to_le_bytes());
+    let string = |s: &str| SysctlValue::String(s.to_owned());
+    let imm = CTLFLAG_IMMEDIATE;
+    // (parent, name, number, value, flags, description), as NetBSD's
+    // init_sysctl_base.c and the machine-dependent hw nodes declare them.
+    let nodes: [(&str, &str, i32, SysctlValue, u32, &str); 15] = [
+        (
+            "kern",
+            "ostype",
             1,
-            SysctlValue::String("amd64".into()),
-            "Machine class",
+            string(OSTYPE),
+            0,
+            "Operating system type",
         ),
-    )?;
-    t.create(
-        "hw",
-        fixed(
+        (
+            "kern",
+            "osrelease",
+            2,
+            string(OSRELEASE),
+            0,
+            "Operating system release",
+        ),
+        (
+            "kern",
+            "osrevision",
+            3,
+            SysctlValue::Int(OSREV),
+            imm,
+            "Operating system revision",
+        ),
+        (
+            "kern",
+            "version",
+            4,
+            string(&format!("{OSTYPE} {OSRELEASE} (RUMP-RUST)")),
+            0,
+            "Kernel version",
+        ),
+        (
+            "kern",
+            "hostname",
+            10,
+            string(&c.hostname),
+            CTLFLAG_READWRITE,
+            "System hostname",
+        ),
+        (
+            "kern",
+            "boottime",
+            83,
+            SysctlValue::Struct(boottime),
+            0,
+            "System boot time",
+        ),
+        ("hw", "machine", 1, string("amd64"), 0, "Machine class"),
+        (
+            "hw",
             "model",
             2,
-            SysctlValue::String("rump kernel virtual machine".into()),
+            string("rump kernel virtual machine"),
+            0,
             "Machine model",
         ),
-    )?;
-    t.create(
-        "hw",
-        NodeSpec {
-            flags: CTLFLAG_IMMEDIATE,
-            ..fixed(
-                "ncpu",
-                3,
-                SysctlValue::Int(ncpu),
-                "Number of CPUs configured",
-            )
-        },
-    )?;
-    t.create(
-        "hw",
-        NodeSpec {
-            flags: CTLFLAG_IMMEDIATE,
-            ..fixed("byteorder", 4, SysctlValue::Int(1234), "System byte order")
-        },
-    )?;
-    t.create(
-        "hw",
-        NodeSpec {
-            flags: CTLFLAG_IMMEDIATE,
-            ..fixed(
-                "physmem",
-                5,
-                SysctlValue::Int(physmem.min(i32::MAX as u64) as i32),
-                "Bytes of physical memory",
-            )
-        },
-    )?;
-    t.create(
-        "hw",
-        NodeSpec {
-            flags: CTLFLAG_IMMEDIATE,
-            ..fixed("pagesize", 7, SysctlValue::Int(4096), "Software page size")
-        },
-    )?;
-    t.create(
-        "hw",
-        fixed(
+        (
+            "hw",
+            "ncpu",
+            3,
+            SysctlValue::Int(ncpu),
+            0,
+            "Number of CPUs configured",
+        ),
+        (
+            "hw",
+            "byteorder",
+            4,
+            SysctlValue::Int(1234),
+            imm,
+            "System byte order",
+        ),
+        (
+            "hw",
+            "physmem",
+            5,
+            SysctlValue::Int(physmem.min(i32::MAX as u64) as i32),
+            0,
+            "Bytes of physical memory",
+        ),
+        (
+            "hw",
+            "pagesize",
+            7,
+            SysctlValue::Int(4096),
+            imm,
+            "Software page size",
+        ),
+        (
+            "hw",
             "machine_arch",
             10,
-            SysctlValue::String("x86_64".into()),
+            string("x86_64"),
+            0,
             "Machine CPU class",
         ),
-    )?;
-    t.create(
-        "hw",
-        NodeSpec {
-            flags: CTLFLAG_IMMEDIATE,
-            ..fixed(
-                "physmem64",
-                13,
-                SysctlValue::Quad(physmem),
-                "Bytes of physical memory",
-            )
-        },
-    )?;
-    let kmem = Arc::clone(k.kmem());
-    t.create(
-        "hw",
-        NodeSpec {
-            data: NodeData::Dynamic {
-                read: Arc::new(move || {
-                    SysctlValue::Quad(kmem.limit().unwrap_or(physmem).saturating_sub(kmem.used()))
-                }),
-                write: None,
+        (
+            "hw",
+            "physmem64",
+            13,
+            SysctlValue::Quad(physmem),
+            0,
+            "Bytes of physical memory",
+        ),
+        (
+            "hw",
+            "ncpuonline",
+            16,
+            SysctlValue::Int(ncpu),
+            0,
+            "Number of CPUs online",
+        ),
+    ];
+    let t = k.sysctl();
+    for (parent, name, num, value, flags, descr) in nodes {
+        let max_len = (name == "hostname").then_some(MAXHOSTNAMELEN);
+        t.create(
+            parent,
+            NodeSpec {
+                num: Some(num),
+                flags,
+                max_len,
+                ..NodeSpec::value(name, value, descr)
             },
-            ..fixed(
-                "usermem64",
-                14,
-                SysctlValue::Quad(0),
-                "Bytes of non-kernel memory",
-            )
-        },
-    )?;
+        )?;
+    }
+    // What is left for programs: computed on every read.
+    let kmem = Arc::clone(k.kmem());
+    let usermem =
+        move || SysctlValue::Quad(kmem.limit().unwrap_or(physmem).saturating_sub(kmem.used()));
     t.create(
         "hw",
         NodeSpec {
-            flags: CTLFLAG_IMMEDIATE,
-            ..fixed(
-                "ncpuonline",
-                16,
-                SysctlValue::Int(ncpu),
-                "Number of CPUs online",
+            num: Some(14),
+            ..NodeSpec::new(
+                "usermem64",
+                0,
+                "Bytes of non-kernel memory",
+                NodeData::Dynamic {
+                    read: Arc::new(usermem),
+                    write: None,
+                },
             )
         },
     )?;

@@ -7,9 +7,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
+/// A kernel configured the way `RUMP_NCPU=1` in the environment configures it.
+fn boot_rump_ncpu_1() -> Arc<rump::Kernel> {
+    let cfg =
+        rump::BootConfig::from_lookup(|v| (v == "RUMP_NCPU").then(|| "1".to_string())).unwrap();
+    assert_eq!(cfg.ncpu, 1);
+    rump::KernelBuilder::new().config(cfg).boot().unwrap()
+}
+
 #[test]
 fn one_vcpu_admits_one_thread_at_a_time() {
-    let k = common::boot_with(1, None);
+    let k = boot_rump_ncpu_1();
     let inside = Arc::new(AtomicUsize::new(0));
     let most = Arc::new(AtomicUsize::new(0));
     let start = Arc::new(Barrier::new(2));
@@ -70,7 +78,7 @@ fn one_vcpu_admits_one_thread_at_a_time() {
 
 #[test]
 fn a_sleeping_thread_gives_its_vcpu_up() {
-    let k = common::boot_with(1, None);
+    let k = boot_rump_ncpu_1();
     let sleeper = {
         let k = Arc::clone(&k);
         std::thread::spawn(move || {
