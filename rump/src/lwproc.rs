@@ -11,9 +11,10 @@ use crate::cred::Cred;
 use crate::errno::{Errno, KResult};
 use crate::file::FdTable;
 use crate::resource::{Rlimit, default_limits};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 /// Largest pid handed out before wrapping (NetBSD's `PID_MAX`).
 pub const PID_MAX: i32 = 30000;
@@ -155,11 +156,34 @@ impl ForkFd {
     }
 }
 
+type Bindings = Mutex<HashMap<u64, Arc<Lwp>>>;
+
+/// Unbinds the exiting host thread from every kernel it was bound in: the
+/// host reuses thread ids, and a new thread must not inherit a dead one's
+/// lwp. Only cleanup goes through this thread-local; lookups use the
+/// kernel's own map, so a second copy in a loaded component is harmless.
+struct UnbindAtExit(Vec<Weak<Bindings>>);
+
+impl Drop for UnbindAtExit {
+    fn drop(&mut self) {
+        let tid = rumpuser::current_thread_id();
+        for b in self.0.iter().filter_map(Weak::upgrade) {
+            if let Some(l) = lock(&b).remove(&tid) {
+                l.running.store(false, Ordering::Release);
+            }
+        }
+    }
+}
+
+thread_local! {
+    static UNBIND_AT_EXIT: RefCell<UnbindAtExit> = const { RefCell::new(UnbindAtExit(Vec::new())) };
+}
+
 /// All processes of one kernel and the binding of host threads to lwps.
 pub struct ProcTable {
     procs: Mutex<HashMap<i32, Arc<Proc>>>,
     next_pid: Mutex<i32>,
-    bound: Mutex<HashMap<u64, Arc<Lwp>>>,
+    bound: Arc<Bindings>,
     proc1: Arc<Proc>,
 }
 
@@ -191,7 +215,7 @@ impl ProcTable {
         ProcTable {
             procs: Mutex::new(procs),
             next_pid: Mutex::new(PID_LOCAL + 1),
-            bound: Mutex::new(HashMap::new()),
+            bound: Arc::new(Mutex::new(HashMap::new())),
             proc1,
         }
     }
@@ -301,7 +325,18 @@ impl ProcTable {
             }
         }
         let old = match l {
-            Some(new) => bound.insert(tid, new),
+            Some(new) => {
+                let me = Arc::downgrade(&self.bound);
+                // During thread teardown the registry may be gone: nothing to clean then.
+                let _ = UNBIND_AT_EXIT.try_with(|u| {
+                    let mut u = u.borrow_mut();
+                    if !u.0.iter().any(|w| w.ptr_eq(&me)) {
+                        u.0.retain(|w| w.strong_count() > 0);
+                        u.0.push(me);
+                    }
+                });
+                bound.insert(tid, new)
+            }
             None => bound.remove(&tid),
         };
         if let Some(old) = old {

@@ -55,3 +55,26 @@ fn hostname_processes_and_modules_are_per_kernel() {
     );
     assert!(b.sysctl().get("vendor.k_helper.present").is_err());
 }
+
+#[test]
+fn a_dropped_kernel_is_freed() {
+    // Nothing inside a kernel (sysctl handlers, extensions, hooks, lwps)
+    // may keep the kernel alive: many kernels come and go in one process.
+    let k = rump::KernelBuilder::new()
+        .config(rump::BootConfig::default())
+        .component(&rumpvfs::COMPONENT)
+        .boot()
+        .unwrap();
+    let weak = std::sync::Arc::downgrade(&k);
+    let l = k.lwproc_rfork(0).unwrap();
+    k.sys_setuid(3).unwrap();
+    k.lwproc_releaselwp();
+    drop(l);
+    k.kthread_create("t", |_| ()).unwrap().join();
+    let _ = common::sysctl_string(&k, "vfs.generic.fstypes");
+    drop(k);
+    assert!(
+        weak.upgrade().is_none(),
+        "the kernel is still referenced after its last handle was dropped"
+    );
+}

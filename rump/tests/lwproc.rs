@@ -215,3 +215,18 @@ fn rfork() {
     k.lwproc_switch(Some(&l2)).unwrap();
     assert_eq!(k.sys_fstat(fd).unwrap().size, word.len() as i64);
 }
+
+#[test]
+fn a_thread_that_exits_bound_leaves_its_lwp_switchable() {
+    let k = common::boot();
+    let k2 = Arc::clone(&k);
+    let l = std::thread::spawn(move || {
+        k2.lwproc_newproc().unwrap();
+        k2.lwproc_curlwp().unwrap()
+    })
+    .join()
+    .unwrap();
+    // The host thread is gone; its lwp is no longer running anywhere.
+    k.lwproc_switch(Some(&l)).unwrap();
+    assert_eq!(k.sys_getpid().unwrap(), l.proc().pid);
+}
