@@ -97,6 +97,11 @@ impl Kernel {
     /// Enter the kernel as the calling host thread's lwp (or the implicit
     /// context): take a virtual CPU and return the call context. ENXIO once
     /// the kernel has been halted.
+    ///
+    /// Entering is not re-entrant: code that already runs inside the kernel
+    /// (a system call handler, a file operation) works through the [`Ctx`] it
+    /// was given and never calls the public `sys_*` wrappers, which would
+    /// wait for a second virtual CPU.
     pub fn enter(&self) -> KResult<Ctx<'_>> {
         if self.is_halted() {
             return Err(Errno::ENXIO);
