@@ -82,8 +82,17 @@ fn main() {
         .filter_map(|(k, _)| k.strip_prefix("CARGO_FEATURE_").map(str::to_lowercase))
         .collect();
     features.sort();
+    // Code generation flags change layouts and unwinding: part of the build.
+    let mut flags = 0xcbf2_9ce4_8422_2325u64;
+    fnv1a(
+        &mut flags,
+        std::env::var("CARGO_ENCODED_RUSTFLAGS")
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    let panic = std::env::var("CARGO_CFG_PANIC").unwrap_or_else(|_| "unwind".into());
     let fp = format!(
-        "rump-{} {} {} profile={} opt={} debug={} features=[{}] sources={:016x}",
+        "rump-{} {} {} profile={} opt={} debug={} panic={panic} rustflags={flags:016x} features=[{}] sources={:016x}",
         std::env::var("CARGO_PKG_VERSION").unwrap(),
         version,
         std::env::var("TARGET").unwrap(),

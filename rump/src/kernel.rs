@@ -172,12 +172,16 @@ pub struct Kernel {
     modules: ModuleTable,
     pub(crate) syscalls: SyscallTable,
     attached: Mutex<Vec<&'static Component>>,
+    // Held for a whole attach, so that two loads cannot both pass the
+    // duplicate checks for the same component or faction.
+    attaching: Mutex<()>,
     extensions: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
     sync_hooks: Mutex<Vec<(String, ShutdownHook)>>,
     shutdown_hooks: Mutex<Vec<(String, ShutdownHook)>>,
     exit_handler: Mutex<Option<Arc<ExitHandler>>>,
     console: Console,
     halted: AtomicBool,
+    pub(crate) inside: std::sync::atomic::AtomicUsize,
     boot_wall: Duration,
     boot_mono: Duration,
 }
@@ -201,12 +205,14 @@ impl Kernel {
             modules: ModuleTable::default(),
             syscalls: SyscallTable::default(),
             attached: Mutex::new(Vec::new()),
+            attaching: Mutex::new(()),
             extensions: Mutex::new(HashMap::new()),
             sync_hooks: Mutex::new(Vec::new()),
             shutdown_hooks: Mutex::new(Vec::new()),
             exit_handler: Mutex::new(None),
             console,
             halted: AtomicBool::new(false),
+            inside: std::sync::atomic::AtomicUsize::new(0),
             boot_wall: rumpuser::clock_wall(),
             boot_mono: rumpuser::clock_monotonic(),
             config,
@@ -280,6 +286,11 @@ impl Kernel {
         }
     }
 
+    /// How many threads are inside the kernel now, running or blocked.
+    pub fn threads_inside(&self) -> usize {
+        self.inside.load(Ordering::Acquire)
+    }
+
     /// Whether the kernel has been halted.
     pub fn is_halted(&self) -> bool {
         self.halted.load(Ordering::Acquire)
@@ -340,6 +351,7 @@ impl Kernel {
     /// round, so the order in which they are offered does not matter. A
     /// requirement nobody offers is reported by name.
     pub fn attach(&self, offered: &[&'static Component]) -> Result<(), AttachError> {
+        let _one_at_a_time = lock(&self.attaching);
         let mut pending: Vec<&'static Component> = Vec::new();
         for &c in offered {
             if self.has_component(c.name) || pending.iter().any(|p| p.name == c.name) {
@@ -387,6 +399,12 @@ impl Kernel {
                     "needs kernel threads, but RUMP_THREADS=0 forbids the kernel to create them"
                         .into(),
             });
+        }
+        if self.modules.contains(c.module) {
+            return Err(AttachError::Duplicate(format!(
+                "{} (module {})",
+                c.name, c.module
+            )));
         }
         (c.init)(self).map_err(|message| AttachError::Init {
             component: c.name.into(),

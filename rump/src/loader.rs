@@ -57,9 +57,9 @@ pub fn candidates(name: &str, extra_dirs: &[PathBuf]) -> Vec<String> {
             continue;
         }
         for d in extra_dirs {
-            let p = d.join(n);
-            if p.exists() {
-                out.push(p.to_string_lossy().into_owned());
+            let p = d.join(n).to_string_lossy().into_owned();
+            if rumpuser::file_info(&p).is_ok() {
+                out.push(p);
             }
         }
         out.push(n.clone());

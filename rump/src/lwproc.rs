@@ -58,9 +58,12 @@ impl Proc {
         Arc::clone(&lock(&self.cred))
     }
 
-    /// Replace the credentials (the set*id calls).
-    pub fn set_cred(&self, c: Cred) {
-        *lock(&self.cred) = Arc::new(c);
+    /// Replace the credentials with what `f` makes of them, as one step:
+    /// two lwps changing ids at once see each other's change.
+    pub fn change_cred(&self, f: impl FnOnce(&Cred) -> KResult<Cred>) -> KResult<()> {
+        let mut c = lock(&self.cred);
+        *c = Arc::new(f(&c)?);
+        Ok(())
     }
 
     /// The descriptor table.
@@ -111,6 +114,8 @@ pub struct Lwp {
     /// Thread id within the process.
     pub lid: i32,
     proc: Arc<Proc>,
+    // The binding map of the kernel the lwp belongs to: another kernel refuses it.
+    owner: Weak<Bindings>,
     running: AtomicBool,
     dead: AtomicBool,
 }
@@ -265,12 +270,13 @@ impl ProcTable {
         Err(Errno::EAGAIN)
     }
 
-    fn new_lwp(proc: &Arc<Proc>) -> Arc<Lwp> {
+    fn new_lwp(&self, proc: &Arc<Proc>) -> Arc<Lwp> {
         let lid = proc.next_lid.fetch_add(1, Ordering::Relaxed);
         lock(&proc.lwps).push(lid);
         Arc::new(Lwp {
             lid,
             proc: Arc::clone(proc),
+            owner: Arc::downgrade(&self.bound),
             running: AtomicBool::new(false),
             dead: AtomicBool::new(false),
         })
@@ -285,7 +291,7 @@ impl ProcTable {
             ForkFd::Copy => parent.fdt().copy(),
             ForkFd::Clear => FdTable::new(),
         };
-        let proc = {
+        let l = {
             let mut procs = lock(&self.procs);
             let pid = self.alloc_pid(&procs)?;
             let name = comm.map(str::to_owned).unwrap_or_else(|| parent.comm());
@@ -293,9 +299,8 @@ impl ProcTable {
             *lock(&p.limits) = *lock(&parent.limits);
             p.set_login(&parent.login());
             procs.insert(pid, Arc::clone(&p));
-            p
+            self.new_lwp(&p)
         };
-        let l = Self::new_lwp(&proc);
         self.switch(Some(Arc::clone(&l)))?;
         Ok(l)
     }
@@ -303,8 +308,12 @@ impl ProcTable {
     /// Create an lwp in process `pid` and bind the calling thread to it
     /// (`rump_lwproc_newlwp`). ESRCH if there is no such process.
     pub fn newlwp(&self, pid: i32) -> KResult<Arc<Lwp>> {
-        let proc = self.find(pid).ok_or(Errno::ESRCH)?;
-        let l = Self::new_lwp(&proc);
+        // Under the table lock, so that the process cannot exit meanwhile.
+        let l = {
+            let procs = lock(&self.procs);
+            let proc = procs.get(&pid).ok_or(Errno::ESRCH)?;
+            self.new_lwp(proc)
+        };
         self.switch(Some(Arc::clone(&l)))?;
         Ok(l)
     }
@@ -316,7 +325,9 @@ impl ProcTable {
         let tid = rumpuser::current_thread_id();
         let mut bound = lock(&self.bound);
         if let Some(new) = &l {
-            if new.dead.load(Ordering::Acquire) {
+            if new.dead.load(Ordering::Acquire)
+                || !std::ptr::eq(new.owner.as_ptr(), Arc::as_ptr(&self.bound))
+            {
                 return Err(Errno::EINVAL);
             }
             let mine = bound.get(&tid).is_some_and(|cur| Arc::ptr_eq(cur, new));
@@ -359,13 +370,17 @@ impl ProcTable {
         l.dead.store(true, Ordering::Release);
         l.running.store(false, Ordering::Release);
         let proc = Arc::clone(&l.proc);
+        // The table lock makes "last lwp leaves, process goes" one step that
+        // a concurrent newlwp sees either entirely or not at all.
+        let mut procs = lock(&self.procs);
         let last = {
             let mut lwps = lock(&proc.lwps);
             lwps.retain(|&lid| lid != l.lid);
             lwps.is_empty()
         };
         if last && proc.pid > PID_LOCAL {
-            lock(&self.procs).remove(&proc.pid);
+            procs.remove(&proc.pid);
+            drop(procs);
             let fdt = proc.fdt();
             // The table is closed only when this was its last user.
             *lock(&proc.fdt) = FdTable::new();

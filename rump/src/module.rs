@@ -4,6 +4,7 @@
 
 use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
+use crate::syscall::Ctx;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// What kind of module it is (`modclass_t`).
@@ -137,11 +138,23 @@ impl ModuleTable {
         self.list().iter().any(|m| m.info.name == name && m.loaded)
     }
 
+    /// Wait for the module operation lock without holding a virtual CPU:
+    /// the holder may need a CPU to finish its init or fini.
+    fn op_lock<'a>(&'a self, ctx: &Ctx) -> MutexGuard<'a, ()> {
+        ctx.block(|| self.op.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Whether a module of this name is known, loaded or not.
+    pub fn contains(&self, name: &str) -> bool {
+        self.list().iter().any(|m| m.info.name == name)
+    }
+
     /// Load a known module, first loading the modules it requires
-    /// (`module_load`). EEXIST if already loaded, ENOENT if unknown.
-    pub fn load(&self, kernel: &Kernel, name: &str) -> KResult<()> {
-        let _op = self.op.lock().unwrap_or_else(|e| e.into_inner());
-        self.load_locked(kernel, name, 0)
+    /// (`module_load`). EEXIST if already loaded, ENOENT if unknown. Init
+    /// functions run on the caller's virtual CPU.
+    pub fn load(&self, ctx: &Ctx, name: &str) -> KResult<()> {
+        let _op = self.op_lock(ctx);
+        self.load_locked(ctx.kernel(), name, 0)
     }
 
     fn load_locked(&self, kernel: &Kernel, name: &str, depth: usize) -> KResult<()> {
@@ -200,8 +213,9 @@ impl ModuleTable {
 
     /// Unload a module (`module_unload`): ENOENT if not loaded, EBUSY if a
     /// loaded module requires it or it cannot be unloaded.
-    pub fn unload(&self, kernel: &Kernel, name: &str) -> KResult<()> {
-        let _op = self.op.lock().unwrap_or_else(|e| e.into_inner());
+    pub fn unload(&self, ctx: &Ctx, name: &str) -> KResult<()> {
+        let kernel = ctx.kernel();
+        let _op = self.op_lock(ctx);
         let (requires, fini) = {
             let mods = self.list();
             let m = mods

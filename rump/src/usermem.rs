@@ -13,13 +13,20 @@ pub trait UserSpace {
     fn copyin(&self, addr: u64, buf: &mut [u8]) -> KResult<()>;
     /// Copy `data` to user address `addr`.
     fn copyout(&self, addr: u64, data: &[u8]) -> KResult<()>;
+    /// Whether a copy may wait on something outside the kernel (a remote
+    /// client's reply). The system call layer then gives the virtual CPU up
+    /// for the duration of each copy, as NetBSD's sysproxy server does.
+    fn copies_block(&self) -> bool {
+        false
+    }
+
     /// Copy a NUL-terminated string of at most `max` bytes (NUL included)
     /// from `addr`. ENAMETOOLONG when there is no NUL within `max` bytes.
     fn copyinstr(&self, addr: u64, max: usize) -> KResult<Vec<u8>> {
         let mut out = Vec::new();
         let mut byte = [0u8; 1];
         for i in 0..max as u64 {
-            self.copyin(addr + i, &mut byte)?;
+            self.copyin(addr.checked_add(i).ok_or(Errno::EFAULT)?, &mut byte)?;
             if byte[0] == 0 {
                 return Ok(out);
             }
@@ -111,5 +118,23 @@ mod tests {
         assert_eq!(s.copyin(0x100f, &mut [0; 2]), Err(Errno::EFAULT));
         s.poke(0x1004, b"xyz");
         assert_eq!(s.copyinstr(0x1004, 2), Err(Errno::ENAMETOOLONG));
+    }
+
+    /// A caller that answers every address, as a remote client may.
+    struct Everywhere;
+
+    impl UserSpace for Everywhere {
+        fn copyin(&self, _: u64, buf: &mut [u8]) -> KResult<()> {
+            buf.fill(b'a');
+            Ok(())
+        }
+        fn copyout(&self, _: u64, _: &[u8]) -> KResult<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_string_running_past_the_top_of_memory_faults() {
+        assert_eq!(Everywhere.copyinstr(u64::MAX - 1, 8), Err(Errno::EFAULT));
     }
 }

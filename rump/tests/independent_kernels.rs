@@ -78,3 +78,14 @@ fn a_dropped_kernel_is_freed() {
         "the kernel is still referenced after its last handle was dropped"
     );
 }
+
+#[test]
+fn an_lwp_of_one_kernel_is_refused_by_another() {
+    let a = boot();
+    let b = boot();
+    let l = a.lwproc_rfork(0).unwrap();
+    a.sys_setuid(31).unwrap();
+    a.lwproc_switch(None).unwrap();
+    assert_eq!(b.lwproc_switch(Some(&l)).unwrap_err(), rump::Errno::EINVAL);
+    assert_eq!(b.sys_getuid().unwrap(), 0);
+}

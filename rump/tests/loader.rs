@@ -39,6 +39,11 @@ fn build_libraries() -> PathBuf {
                 "-p",
                 "rumpvfs_capi",
             ])
+            .args(if cfg!(debug_assertions) {
+                &[][..]
+            } else {
+                &["--release"][..]
+            })
             .env("CARGO_TARGET_DIR", dir.parent().unwrap())
             .status()
             .expect("running cargo build for the component libraries");

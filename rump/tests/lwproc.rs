@@ -230,3 +230,49 @@ fn a_thread_that_exits_bound_leaves_its_lwp_switchable() {
     k.lwproc_switch(Some(&l)).unwrap();
     assert_eq!(k.sys_getpid().unwrap(), l.proc().pid);
 }
+
+#[test]
+fn newlwp_never_joins_a_process_that_is_exiting() {
+    // One thread releases a process's only lwp while another adds an lwp to
+    // it: the newcomer either keeps the process alive or gets ESRCH, never
+    // an lwp in a process that is gone.
+    let k = common::boot();
+    for _ in 0..300 {
+        let l = k.lwproc_newproc().unwrap();
+        let pid = l.proc().pid;
+        k.lwproc_switch(None).unwrap();
+        let joiner = {
+            let k = Arc::clone(&k);
+            std::thread::spawn(move || {
+                if k.lwproc_newlwp(pid).is_ok() {
+                    assert!(
+                        k.procs().find(pid).is_some(),
+                        "bound to an lwp of an exited process"
+                    );
+                    k.lwproc_releaselwp();
+                }
+            })
+        };
+        k.lwproc_switch(Some(&l)).unwrap();
+        k.lwproc_releaselwp();
+        joiner.join().unwrap();
+    }
+}
+
+#[test]
+fn getlogin_copies_what_fits() {
+    use rump::usermem::BufferSpace;
+    let k = common::boot();
+    k.sys_setlogin("operator").unwrap();
+    let us = BufferSpace::new(0x1000, 64);
+    us.poke(0x1000, &[0xaa; 32]);
+    // A short buffer gets a truncated name, not ERANGE (NetBSD's behaviour).
+    k.syscall(49, &[0x1000, 4], &us).unwrap();
+    assert_eq!(us.peek(0x1000, 5), b"oper\xaa");
+    k.syscall(49, &[0x1000, 64], &us).unwrap();
+    assert_eq!(us.peek(0x1000, 17), b"operator\0\0\0\0\0\0\0\0\xaa");
+    assert_eq!(
+        k.sys_setlogin("a-name-of-16-byt").unwrap_err(),
+        Errno::EINVAL
+    );
+}

@@ -87,3 +87,29 @@ fn a_require_cycle_is_an_error_not_a_crash() {
         .unwrap();
     assert_eq!(k.sys_modctl_load("cyc_a").unwrap_err(), Errno::EMLINK);
 }
+
+#[test]
+fn module_init_runs_on_a_virtual_cpu() {
+    let k = common::boot_with(1, None);
+    let idle_in_init = Arc::new(AtomicUsize::new(99));
+    let seen = Arc::clone(&idle_in_init);
+    k.modules()
+        .register(ModuleInfo {
+            name: "cpu_mod".into(),
+            class: ModuleClass::Misc,
+            requires: vec![],
+            init: Some(Arc::new(move |k| {
+                seen.store(k.cpus().idle(), Ordering::SeqCst);
+                Ok(())
+            })),
+            fini: None,
+            source: ModuleSource::Kernel,
+        })
+        .unwrap();
+    k.sys_modctl_load("cpu_mod").unwrap();
+    assert_eq!(
+        idle_in_init.load(Ordering::SeqCst),
+        0,
+        "init ran without holding the only vCPU"
+    );
+}

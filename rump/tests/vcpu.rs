@@ -81,19 +81,58 @@ fn a_sleeping_thread_gives_its_vcpu_up() {
     let k = boot_rump_ncpu_1();
     let sleeper = {
         let k = Arc::clone(&k);
-        std::thread::spawn(move || {
-            k.sys_nanosleep((0, 400_000_000)).unwrap();
-            Instant::now()
-        })
+        std::thread::spawn(move || k.sys_nanosleep((0, 400_000_000)).unwrap())
     };
-    std::thread::sleep(Duration::from_millis(50));
-    // The only vCPU belongs to the sleeper's call; we still get in at once.
-    let entered = k.with_ctx(|_| Ok(Instant::now())).unwrap();
-    let woke = sleeper.join().unwrap();
-    assert!(
-        entered + Duration::from_millis(200) < woke,
-        "entered the kernel only after the sleeper left"
-    );
+    // Wait until the sleeper is inside the kernel, asleep.
+    let t = Instant::now();
+    while k.threads_inside() == 0 {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "sleeper never entered"
+        );
+        std::thread::yield_now();
+    }
+    // The only vCPU was the sleeper's; we get in while it is still inside.
+    let both_inside = k.with_ctx(|_| Ok(k.threads_inside())).unwrap();
+    assert_eq!(both_inside, 2);
+    sleeper.join().unwrap();
+}
+
+/// A caller whose memory copies wait, as a remote client's do.
+struct SlowClient;
+
+impl rump::usermem::UserSpace for SlowClient {
+    fn copyin(&self, _: u64, buf: &mut [u8]) -> rump::KResult<()> {
+        std::thread::sleep(Duration::from_millis(300));
+        buf.fill(0);
+        Ok(())
+    }
+    fn copyout(&self, _: u64, _: &[u8]) -> rump::KResult<()> {
+        Ok(())
+    }
+    fn copies_block(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn a_slow_client_copy_does_not_hold_the_vcpu() {
+    let k = boot_rump_ncpu_1();
+    let slow = {
+        let k = Arc::clone(&k);
+        // __sysctl copies the name in from the slow client.
+        std::thread::spawn(move || k.syscall(202, &[0x1000, 2, 0, 0, 0, 0], &SlowClient))
+    };
+    let t = Instant::now();
+    while k.threads_inside() == 0 {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "slow call never entered"
+        );
+        std::thread::yield_now();
+    }
+    assert_eq!(k.with_ctx(|_| Ok(k.threads_inside())).unwrap(), 2);
+    let _ = slow.join().unwrap();
 }
 
 #[test]

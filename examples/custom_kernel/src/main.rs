@@ -8,7 +8,6 @@
 
 #![forbid(unsafe_code)]
 
-use rump::sysctl::SysctlValue;
 use rump::{Kernel, KernelBuilder};
 use std::process::ExitCode;
 
@@ -19,31 +18,35 @@ fn components() -> Vec<&'static rump::Component> {
     ]
 }
 
-fn show(k: &Kernel, name: &str) {
-    // Resolve the name to NetBSD's numeric MIB, then read through __sysctl.
+/// How to print a node's bytes.
+enum Kind {
+    Str,
+    Int,
+}
+
+fn show(k: &Kernel, name: &str, kind: Kind) {
+    // Resolve the name to NetBSD's numeric MIB, then read through __sysctl
+    // and decode the bytes it returns, as sysctl(8) does.
     let Ok(mib) = k.sysctl().name_to_mib(name) else {
         println!("{name}: not present in this kernel");
         return;
     };
-    match k
+    let bytes = match k
         .sys_sysctl(&mib, Some(1024), None)
         .and_then(|o| o.result.map(|_| o.old))
     {
-        Ok(bytes) => {
-            let v = match k.sysctl().get(name) {
-                Ok(SysctlValue::String(s)) => s,
-                Ok(SysctlValue::Int(i)) => i.to_string(),
-                Ok(SysctlValue::Quad(q)) => q.to_string(),
-                Ok(other) => format!("{other:?}"),
-                Err(e) => format!("error: {e}"),
-            };
-            println!(
-                "{name} = {v}    ({} bytes via __sysctl {mib:?})",
-                bytes.len()
-            );
+        Ok(b) => b,
+        Err(e) => return println!("{name}: {e}"),
+    };
+    let value = match kind {
+        Kind::Str => {
+            String::from_utf8_lossy(bytes.split(|&b| b == 0).next().unwrap_or(&[])).into_owned()
         }
-        Err(e) => println!("{name}: {e}"),
-    }
+        Kind::Int => bytes.get(..4).map_or("?".into(), |b| {
+            i32::from_le_bytes([b[0], b[1], b[2], b[3]]).to_string()
+        }),
+    };
+    println!("{name} = {value}    (MIB {mib:?})");
 }
 
 fn main() -> ExitCode {
@@ -64,16 +67,16 @@ fn main() -> ExitCode {
         started.elapsed(),
         k.components()
     );
-    for n in [
-        "kern.ostype",
-        "kern.osrelease",
-        "kern.hostname",
-        "hw.ncpu",
-        "hw.physmem",
-        "kern.maxvnodes",
-        "vfs.generic.fstypes",
+    for (n, kind) in [
+        ("kern.ostype", Kind::Str),
+        ("kern.osrelease", Kind::Str),
+        ("kern.hostname", Kind::Str),
+        ("hw.ncpu", Kind::Int),
+        ("hw.physmem", Kind::Int),
+        ("kern.maxvnodes", Kind::Int),
+        ("vfs.generic.fstypes", Kind::Str),
     ] {
-        show(&k, n);
+        show(&k, n, kind);
     }
     println!(
         "getpid() = {:?} (the implicit context, rumplocal)",

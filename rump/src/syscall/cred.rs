@@ -7,8 +7,7 @@ use crate::kernel::Kernel;
 use crate::usermem::{UserSpace, copyin_vec};
 
 fn change(ctx: &Ctx, f: impl FnOnce(&Cred) -> KResult<Cred>) -> KResult<SysRet> {
-    let new = f(&ctx.cred())?;
-    ctx.proc().set_cred(new);
+    ctx.proc().change_cred(f)?;
     ret(0)
 }
 

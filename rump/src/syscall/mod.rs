@@ -62,6 +62,14 @@ pub struct Ctx<'k> {
     cpu: RefCell<Option<CpuGuard<'k>>>,
 }
 
+impl Drop for Ctx<'_> {
+    fn drop(&mut self) {
+        self.kernel
+            .inside
+            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
 impl<'k> Ctx<'k> {
     /// The kernel.
     pub fn kernel(&self) -> &'k Kernel {
@@ -112,6 +120,8 @@ impl Kernel {
             .map(|l| Arc::clone(l.proc()))
             .unwrap_or_else(|| Arc::clone(self.procs().local_proc()));
         let cpu = self.cpus().schedule();
+        self.inside
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         Ok(Ctx {
             kernel: self,
             proc,
@@ -176,7 +186,33 @@ impl Kernel {
             *s = *a;
         }
         let ctx = self.enter()?;
-        (entry.handler)(&ctx, &slots, user)
+        if user.copies_block() {
+            (entry.handler)(&ctx, &slots, &UnscheduledCopies { ctx: &ctx, user })
+        } else {
+            (entry.handler)(&ctx, &slots, user)
+        }
+    }
+}
+
+/// The caller's memory, for a caller whose copies wait on something outside
+/// the kernel: each copy runs without the virtual CPU, so that a slow or
+/// hostile remote client cannot keep other threads out of the kernel.
+struct UnscheduledCopies<'a, 'k> {
+    ctx: &'a Ctx<'k>,
+    user: &'a dyn UserSpace,
+}
+
+impl UserSpace for UnscheduledCopies<'_, '_> {
+    fn copyin(&self, addr: u64, buf: &mut [u8]) -> KResult<()> {
+        self.ctx.block(|| self.user.copyin(addr, buf))
+    }
+
+    fn copyout(&self, addr: u64, data: &[u8]) -> KResult<()> {
+        self.ctx.block(|| self.user.copyout(addr, data))
+    }
+
+    fn copyinstr(&self, addr: u64, max: usize) -> KResult<Vec<u8>> {
+        self.ctx.block(|| self.user.copyinstr(addr, max))
     }
 }
 

@@ -33,14 +33,12 @@ fn load(ctx: &Ctx, name: &str) -> KResult<()> {
     if name.len() >= MAXMODNAME {
         return Err(Errno::ENAMETOOLONG);
     }
-    let k = ctx.kernel();
-    ctx.block(|| k.modules().load(k, name))
+    ctx.kernel().modules().load(ctx, name)
 }
 
 fn unload(ctx: &Ctx, name: &str) -> KResult<()> {
     ctx.cred().require_root()?;
-    let k = ctx.kernel();
-    ctx.block(|| k.modules().unload(k, name))
+    ctx.kernel().modules().unload(ctx, name)
 }
 
 /// Reject module properties: no module here takes any, and silently dropping
@@ -85,7 +83,10 @@ pub(super) fn sys_modctl(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<
                 .collect();
             us.copyout(base, &rows[..rows.len().min(len)])?;
             // The caller learns the size needed, as NetBSD reports it.
-            us.copyout(a[1] + 8, &(rows.len() as u64).to_le_bytes())?;
+            us.copyout(
+                a[1].checked_add(8).ok_or(Errno::EFAULT)?,
+                &(rows.len() as u64).to_le_bytes(),
+            )?;
         }
         MODCTL_EXISTS => {}
         _ => return Err(Errno::EINVAL),

@@ -5,8 +5,8 @@ use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::usermem::UserSpace;
 
-/// NetBSD's `MAXLOGNAME` (login name buffer including the NUL).
-const MAXLOGNAME: usize = 17;
+/// NetBSD's `MAXLOGNAME`: the login name buffer, NUL included.
+const MAXLOGNAME: usize = 16;
 
 pub(super) fn sys_getpid(ctx: &Ctx, _: &SysArgs, _: &dyn UserSpace) -> KResult<SysRet> {
     // NetBSD returns the parent's pid in the second register too.
@@ -18,12 +18,14 @@ pub(super) fn sys_getppid(ctx: &Ctx, _: &SysArgs, _: &dyn UserSpace) -> KResult<
 }
 
 pub(super) fn sys_getlogin(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    let mut name = ctx.proc().login().into_bytes();
-    name.push(0);
-    if (a[1] as usize) < name.len() {
-        return Err(Errno::ERANGE);
-    }
-    us.copyout(a[0], &name)?;
+    // As NetBSD: the name in a zero-filled MAXLOGNAME buffer, of which at
+    // most `namelen` bytes are copied out; a short buffer is not an error.
+    let mut login = [0u8; MAXLOGNAME];
+    let name = ctx.proc().login();
+    let n = name.len().min(MAXLOGNAME);
+    login[..n].copy_from_slice(&name.as_bytes()[..n]);
+    let len = (a[1] as usize).min(MAXLOGNAME);
+    us.copyout(a[0], &login[..len])?;
     ret(0)
 }
 
