@@ -131,22 +131,3 @@ impl ComponentSet {
         std::mem::take(&mut *self.list.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
-
-/// Export a component from a shared library built as a `cdylib` (a C-ABI
-/// shim crate: the symbols need `no_mangle`, which kernel crates forbid).
-#[macro_export]
-macro_rules! export_components {
-    ($($c:expr),+ $(,)?) => {
-        /// The build fingerprint of this library, checked by the loader.
-        #[unsafe(no_mangle)]
-        pub extern "C" fn rump_component_fingerprint() -> *const ::std::ffi::c_char {
-            $crate::BUILD_FINGERPRINT_C.as_ptr()
-        }
-
-        /// Offer this library's components to the kernel that loads it.
-        #[unsafe(no_mangle)]
-        pub fn rump_component_entry(set: &$crate::component::ComponentSet) {
-            $( set.add(&$c); )+
-        }
-    };
-}

@@ -1,7 +1,7 @@
 //! Run-time components: shared libraries that join an already booted kernel.
 //!
 //! A component library (`librumpfs_tmpfs.so`) is a `cdylib` made by
-//! [`export_components!`](crate::export_components). The loader opens it
+//! `rump_capi::export_components!`. The loader opens it
 //! through the hypercall layer, refuses it unless its build fingerprint equals
 //! ours, collects the components it offers, and attaches them in rounds so
 //! that the order libraries are given in does not matter.

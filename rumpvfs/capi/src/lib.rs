@@ -1,3 +1,3 @@
 //! `librumpvfs.so`: exports the VFS faction to kernels that load it at run time.
 
-rump::export_components!(faction::COMPONENT);
+rump_capi::export_components!(faction::COMPONENT);
