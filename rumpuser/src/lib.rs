@@ -2,7 +2,7 @@
 //!
 //! Everything a rump kernel needs from the host (memory, files and block I/O,
 //! clocks, threads, random bytes, parameters, the console, exit, dynamic
-//! loading) goes through this crate, as in NetBSD's `rumpuser(3)`. Porting the
+//! loading, the sockets remote clients connect to, daemonizing, signals) goes through this crate, as in NetBSD's `rumpuser(3)`. Porting the
 //! kernel to another host means rewriting this crate and nothing else.
 //!
 //! The crate keeps no state of its own: a component loaded at run time carries
@@ -10,22 +10,28 @@
 
 mod clock;
 mod console;
+mod daemon;
 mod dl;
 mod file;
 mod mem;
 mod param;
 mod process;
 mod random;
+mod signal;
+mod sock;
 mod thread;
 
 pub use clock::{clock_monotonic, clock_wall, sleep_rel, sleep_until_monotonic};
 pub use console::{console_write, console_write_bytes};
+pub use daemon::{Daemon, daemonize_begin};
 pub use dl::{DlError, DlLibrary};
 pub use file::{FileInfo, FileKind, HostFile, OpenFlags, file_info};
 pub use mem::{AnonMapping, HostMem};
 pub use param::{host_ncpu, host_physmem, hostname, param};
 pub use process::{abort, exit, host_pid};
 pub use random::random_fill;
+pub use signal::{block_termination_signals, wait_termination_signal};
+pub use sock::{HostListener, HostStream};
 pub use thread::{HostThread, current_thread_id, thread_create};
 
 /// Version of the hypercall interface. The kernel refuses to boot against a

@@ -1,0 +1,102 @@
+//! Host sockets for serving remote clients (`rumpuser_sp`): unix-domain and
+//! TCP listeners and the connections they accept.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::unix::net::{UnixListener, UnixStream};
+
+/// A listening socket.
+pub enum HostListener {
+    /// A unix-domain socket bound at a path (removed by [`HostListener::remove`]).
+    Unix(UnixListener, String),
+    /// A TCP socket.
+    Tcp(TcpListener),
+}
+
+/// One accepted connection.
+pub enum HostStream {
+    /// Over a unix-domain socket.
+    Unix(UnixStream),
+    /// Over TCP.
+    Tcp(TcpStream),
+}
+
+impl HostListener {
+    /// Listen on the unix-domain socket `path`. The socket file gets the
+    /// permissions the process's umask allows, so file permissions decide
+    /// who may connect.
+    pub fn unix(path: &str) -> std::io::Result<HostListener> {
+        Ok(HostListener::Unix(
+            UnixListener::bind(path)?,
+            path.to_owned(),
+        ))
+    }
+
+    /// Listen on TCP `addr:port` (`0.0.0.0` for any address).
+    pub fn tcp(addr: &str, port: u16) -> std::io::Result<HostListener> {
+        let l = TcpListener::bind((addr, port))?;
+        Ok(HostListener::Tcp(l))
+    }
+
+    /// Wait for the next connection.
+    pub fn accept(&self) -> std::io::Result<HostStream> {
+        match self {
+            HostListener::Unix(l, _) => Ok(HostStream::Unix(l.accept()?.0)),
+            HostListener::Tcp(l) => {
+                let s = l.accept()?.0;
+                // Requests are small and latency-bound.
+                s.set_nodelay(true)?;
+                Ok(HostStream::Tcp(s))
+            }
+        }
+    }
+
+    /// The TCP port actually bound (useful with port 0).
+    pub fn local_port(&self) -> Option<u16> {
+        match self {
+            HostListener::Tcp(l) => l.local_addr().ok().map(|a| a.port()),
+            HostListener::Unix(..) => None,
+        }
+    }
+
+    /// Remove the socket file of a unix-domain listener (at shutdown).
+    pub fn remove(&self) {
+        if let HostListener::Unix(_, path) = self {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+impl HostStream {
+    /// A second handle to the same connection (one thread reads, others write).
+    pub fn try_clone(&self) -> std::io::Result<HostStream> {
+        Ok(match self {
+            HostStream::Unix(s) => HostStream::Unix(s.try_clone()?),
+            HostStream::Tcp(s) => HostStream::Tcp(s.try_clone()?),
+        })
+    }
+
+    /// Read exactly `buf.len()` bytes; `UnexpectedEof` when the peer left.
+    pub fn read_exact(&mut self, buf: &mut [u8]) -> std::io::Result<()> {
+        match self {
+            HostStream::Unix(s) => s.read_exact(buf),
+            HostStream::Tcp(s) => s.read_exact(buf),
+        }
+    }
+
+    /// Write all of `buf`.
+    pub fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        match self {
+            HostStream::Unix(s) => s.write_all(buf),
+            HostStream::Tcp(s) => s.write_all(buf),
+        }
+    }
+
+    /// Close both directions, waking any thread blocked reading it.
+    pub fn shutdown(&self) {
+        let _ = match self {
+            HostStream::Unix(s) => s.shutdown(Shutdown::Both),
+            HostStream::Tcp(s) => s.shutdown(Shutdown::Both),
+        };
+    }
+}
