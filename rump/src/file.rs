@@ -242,6 +242,19 @@ impl FdTable {
             .count()
     }
 
+    /// Close every descriptor marked close-on-exec (`fd_closeexec`).
+    pub fn close_on_exec(&self) {
+        let closing: Vec<Slot> = {
+            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            slots
+                .iter_mut()
+                .filter(|s| s.as_ref().is_some_and(|s| s.cloexec))
+                .filter_map(Option::take)
+                .collect()
+        };
+        drop(closing);
+    }
+
     /// Close every descriptor (process exit when the table is not shared).
     pub fn close_all(&self) {
         let all = std::mem::take(&mut *self.slots.lock().unwrap_or_else(|e| e.into_inner()));

@@ -286,23 +286,42 @@ impl ProcTable {
     /// the calling thread to that lwp (`rump_lwproc_rfork`).
     pub fn rfork(&self, fd: ForkFd, comm: Option<&str>) -> KResult<Arc<Lwp>> {
         let parent = self.curproc();
+        let name = comm.map(str::to_owned).unwrap_or_else(|| parent.comm());
+        let l = self.spawn(&parent, fd, &name)?;
+        self.switch(Some(Arc::clone(&l)))?;
+        Ok(l)
+    }
+
+    /// Create a process as a child of `parent`, with one lwp that no thread
+    /// runs yet (a server's process for a remote client, or a fork copy).
+    pub fn spawn(&self, parent: &Arc<Proc>, fd: ForkFd, comm: &str) -> KResult<Arc<Lwp>> {
         let fdt = match fd {
             ForkFd::Share => parent.fdt(),
             ForkFd::Copy => parent.fdt().copy(),
             ForkFd::Clear => FdTable::new(),
         };
-        let l = {
-            let mut procs = lock(&self.procs);
-            let pid = self.alloc_pid(&procs)?;
-            let name = comm.map(str::to_owned).unwrap_or_else(|| parent.comm());
-            let p = Arc::new(Proc::new(pid, parent.pid, name, parent.cred(), fdt));
-            *lock(&p.limits) = *lock(&parent.limits);
-            p.set_login(&parent.login());
-            procs.insert(pid, Arc::clone(&p));
-            self.new_lwp(&p)
-        };
-        self.switch(Some(Arc::clone(&l)))?;
-        Ok(l)
+        let mut procs = lock(&self.procs);
+        let pid = self.alloc_pid(&procs)?;
+        let p = Arc::new(Proc::new(
+            pid,
+            parent.pid,
+            comm.chars().take(16).collect(),
+            parent.cred(),
+            fdt,
+        ));
+        *lock(&p.limits) = *lock(&parent.limits);
+        p.set_login(&parent.login());
+        procs.insert(pid, Arc::clone(&p));
+        Ok(self.new_lwp(&p))
+    }
+
+    /// Release `l`, which no thread runs; its process exits with its last
+    /// lwp. EBUSY if a thread runs it.
+    pub fn release(&self, l: &Arc<Lwp>) -> KResult<Option<Arc<Proc>>> {
+        if l.running.swap(true, Ordering::AcqRel) {
+            return Err(Errno::EBUSY);
+        }
+        Ok(self.retire(l))
     }
 
     /// Create an lwp in process `pid` and bind the calling thread to it
@@ -367,6 +386,12 @@ impl ProcTable {
         let l = lock(&self.bound)
             .remove(&rumpuser::current_thread_id())
             .ok_or(Errno::EINVAL)?;
+        Ok(self.retire(&l))
+    }
+
+    /// An lwp leaves its process for good; the process exits with its last
+    /// lwp, closing a descriptor table nobody else shares.
+    fn retire(&self, l: &Arc<Lwp>) -> Option<Arc<Proc>> {
         l.dead.store(true, Ordering::Release);
         l.running.store(false, Ordering::Release);
         let proc = Arc::clone(&l.proc);
@@ -382,14 +407,13 @@ impl ProcTable {
             procs.remove(&proc.pid);
             drop(procs);
             let fdt = proc.fdt();
-            // The table is closed only when this was its last user.
             *lock(&proc.fdt) = FdTable::new();
             if Arc::strong_count(&fdt) == 1 {
                 fdt.close_all();
             }
-            return Ok(Some(proc));
+            return Some(proc);
         }
-        Ok(None)
+        None
     }
 }
 
