@@ -446,7 +446,8 @@ impl Kernel {
         if self.halted.swap(true, Ordering::AcqRel) {
             return Err(Errno::ENXIO);
         }
-        let sync = howto & RB_NOSYNC == 0;
+        // A dump is taken of the state as it is: no flush, as in NetBSD.
+        let sync = howto & (RB_NOSYNC | RB_DUMP) == 0;
         if sync {
             let hooks = std::mem::take(&mut *lock(&self.sync_hooks));
             for (name, hook) in hooks.iter() {

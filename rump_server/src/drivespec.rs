@@ -47,12 +47,18 @@ pub struct DriveSpec {
 pub fn parse_number(desc: &str, value: &str) -> Result<u64, String> {
     let v = value.trim_start();
     let illegal = || format!("{desc} `{v}': illegal number");
-    let digits = v.bytes().take_while(|b| b.is_ascii_digit() || *b == b'-').count();
+    let digits = v
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b'-')
+        .count();
     if digits == 0 {
         return Err(illegal());
     }
     let n: i64 = v[..digits].parse().map_err(|e: std::num::ParseIntError| {
-        if matches!(e.kind(), std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow) {
+        if matches!(
+            e.kind(),
+            std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow
+        ) {
             format!("{desc}: Result too large")
         } else {
             illegal()
@@ -74,10 +80,20 @@ pub fn parse_number(desc: &str, value: &str) -> Result<u64, String> {
     if mult != 1 {
         rest = &rest[1..];
     }
-    let mut total = (n as u64).checked_mul(mult).ok_or_else(|| format!("{desc}: Result too large"))?;
+    let mut total = (n as u64)
+        .checked_mul(mult)
+        .ok_or_else(|| format!("{desc}: Result too large"))?;
     if let Some(more) = rest.strip_prefix('x').or_else(|| rest.strip_prefix('*')) {
-        let m = parse_number(desc, more).map_err(|e| if e.ends_with("illegal number") { illegal() } else { e })?;
-        total = total.checked_mul(m).ok_or_else(|| format!("{desc}: Result too large"))?;
+        let m = parse_number(desc, more).map_err(|e| {
+            if e.ends_with("illegal number") {
+                illegal()
+            } else {
+                e
+            }
+        })?;
+        total = total
+            .checked_mul(m)
+            .ok_or_else(|| format!("{desc}: Result too large"))?;
         rest = "";
     }
     if !rest.is_empty() {
@@ -94,7 +110,10 @@ pub fn parse_number(desc: &str, value: &str) -> Result<u64, String> {
 pub fn parse(spec: &str) -> Result<DriveSpec, String> {
     let (mut key, mut hostpath, mut typ) = (None::<String>, None::<String>, None::<DriveType>);
     let (mut size, mut offset, mut host, mut label) = (0u64, 0u64, false, None::<u8>);
-    let tokens: Vec<&str> = spec.split([',', ' ', '\t']).filter(|t| !t.is_empty()).collect();
+    let tokens: Vec<&str> = spec
+        .split([',', ' ', '\t'])
+        .filter(|t| !t.is_empty())
+        .collect();
     if tokens.is_empty() {
         return Err("invalid dtoken".into());
     }
@@ -104,7 +123,10 @@ pub fn parse(spec: &str) -> Result<DriveSpec, String> {
             None => (tok, None),
         };
         // A name with no value: NetBSD crashes on most of these; we refuse.
-        let need = |v: Option<&str>| v.map(str::to_owned).ok_or_else(|| "incomplete drivespec".to_string());
+        let need = |v: Option<&str>| {
+            v.map(str::to_owned)
+                .ok_or_else(|| "incomplete drivespec".to_string())
+        };
         match name {
             "key" => {
                 if key.is_some() {
@@ -179,7 +201,12 @@ pub fn parse(spec: &str) -> Result<DriveSpec, String> {
         (None, true) => Extent::Host,
         (None, false) => Extent::Window { offset, size },
     };
-    Ok(DriveSpec { key, hostpath, extent, typ: typ.unwrap_or(DriveType::Blk) })
+    Ok(DriveSpec {
+        key,
+        hostpath,
+        extent,
+        typ: typ.unwrap_or(DriveType::Blk),
+    })
 }
 
 #[cfg(test)]
@@ -192,11 +219,26 @@ mod tests {
         assert_eq!(parse_number("-d size", " 2b"), Ok(1024));
         assert_eq!(parse_number("-d size", "2x1m"), Ok(2 << 20));
         assert_eq!(parse_number("-d size", "3*2w"), Ok(24));
-        assert_eq!(parse_number("-d size", "1G"), Err("-d size `1G': illegal number".into()));
-        assert_eq!(parse_number("-d size", "x"), Err("-d size `x': illegal number".into()));
-        assert_eq!(parse_number("-d size", "-5"), Err("-d size -5 is less than 0.".into()));
-        assert_eq!(parse_number("-d size", "99999999999t"), Err("-d size: Result too large".into()));
-        assert_eq!(parse_number("-d size", "99999999999999999999"), Err("-d size: Result too large".into()));
+        assert_eq!(
+            parse_number("-d size", "1G"),
+            Err("-d size `1G': illegal number".into())
+        );
+        assert_eq!(
+            parse_number("-d size", "x"),
+            Err("-d size `x': illegal number".into())
+        );
+        assert_eq!(
+            parse_number("-d size", "-5"),
+            Err("-d size -5 is less than 0.".into())
+        );
+        assert_eq!(
+            parse_number("-d size", "99999999999t"),
+            Err("-d size: Result too large".into())
+        );
+        assert_eq!(
+            parse_number("-d size", "99999999999999999999"),
+            Err("-d size: Result too large".into())
+        );
     }
 
     #[test]
@@ -204,16 +246,41 @@ mod tests {
         let d = parse("key=/dev/dk,hostpath=dk.img,size=1g").unwrap();
         assert_eq!(d.key, "/dev/dk");
         assert_eq!(d.hostpath, "dk.img");
-        assert_eq!(d.extent, Extent::Window { offset: 0, size: 1 << 30 });
+        assert_eq!(
+            d.extent,
+            Extent::Window {
+                offset: 0,
+                size: 1 << 30
+            }
+        );
         assert_eq!(d.typ, DriveType::Blk);
-        assert_eq!(parse("key=/k,hostpath=h,size=host,type=chr").unwrap().extent, Extent::Host);
-        assert_eq!(parse(",key=/k hostpath=h\tdisklabel=e,").unwrap().extent, Extent::Label(b'e'));
-        assert_eq!(parse("key=/k,hostpath=h,type=reg").unwrap().extent, Extent::Window { offset: 0, size: 0 });
+        assert_eq!(
+            parse("key=/k,hostpath=h,size=host,type=chr")
+                .unwrap()
+                .extent,
+            Extent::Host
+        );
+        assert_eq!(
+            parse(",key=/k hostpath=h\tdisklabel=e,").unwrap().extent,
+            Extent::Label(b'e')
+        );
+        assert_eq!(
+            parse("key=/k,hostpath=h,type=reg").unwrap().extent,
+            Extent::Window { offset: 0, size: 0 }
+        );
         assert_eq!(
             parse("key=/k,hostpath=h,size=1m,offset=4k").unwrap().extent,
-            Extent::Window { offset: 4096, size: 1 << 20 }
+            Extent::Window {
+                offset: 4096,
+                size: 1 << 20
+            }
         );
-        assert_eq!(parse("key=/k,hostpath=h,disklabel=a,size=1m").unwrap().extent, Extent::Label(b'a'));
+        assert_eq!(
+            parse("key=/k,hostpath=h,disklabel=a,size=1m")
+                .unwrap()
+                .extent,
+            Extent::Label(b'a')
+        );
     }
 
     #[test]
@@ -226,8 +293,14 @@ mod tests {
             ("hostpath=a,hostpath=b", "hostpath already given"),
             ("size=1m,size=2m", "size already given"),
             ("size=host,size=1m", "size already given"),
-            ("offset=1k,size=host", "cannot specify offset with size=host"),
-            ("size=host,offset=1k", "cannot specify offset with size=host"),
+            (
+                "offset=1k,size=host",
+                "cannot specify offset with size=host",
+            ),
+            (
+                "size=host,offset=1k",
+                "cannot specify offset with size=host",
+            ),
             ("offset=1k,offset=2k", "offset already given"),
             ("size=1m,disklabel=a", "disklabel needs to be used alone"),
             ("disklabel=A", "invalid label part"),
@@ -243,6 +316,9 @@ mod tests {
         ] {
             assert_eq!(parse(spec), Err(msg.to_string()), "{spec}");
         }
-        assert_eq!(parse("size=0,size=5,key=/k,hostpath=h").unwrap().extent, Extent::Window { offset: 0, size: 5 });
+        assert_eq!(
+            parse("size=0,size=5,key=/k,hostpath=h").unwrap().extent,
+            Extent::Window { offset: 0, size: 5 }
+        );
     }
 }

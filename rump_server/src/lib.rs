@@ -1,7 +1,13 @@
 //! `rump_server` and `rump_allserver`, the rump kernel servers of
 //! `rump_server(1)`: a kernel that serves system calls over the sysproxy
 //! protocol on a `unix://` or `tcp://` URL.
-//!
-//! Not built yet: the binaries arrive with the remote system call issue.
 
 #![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod drivespec;
+mod pool;
+pub mod sp;
+
+pub use cli::main;
+pub use sp::SpServer;

@@ -59,6 +59,18 @@ impl HostListener {
         }
     }
 
+    /// Stop listening: a thread blocked in [`HostListener::accept`] wakes
+    /// with an error.
+    pub fn shutdown(&self) {
+        use std::os::fd::AsRawFd;
+        let fd = match self {
+            HostListener::Unix(l, _) => l.as_raw_fd(),
+            HostListener::Tcp(l) => l.as_raw_fd(),
+        };
+        // SAFETY: `fd` is the listener's open descriptor, owned by `self`.
+        unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
+    }
+
     /// Remove the socket file of a unix-domain listener (at shutdown).
     pub fn remove(&self) {
         if let HostListener::Unix(_, path) = self {

@@ -129,7 +129,7 @@ pub fn emit_args(args: &[u64]) -> Vec<u8> {
 
 /// Decode an argument block; `None` unless it is whole slots, at most eight.
 pub fn parse_args(b: &[u8]) -> Option<[u64; MAX_ARGS]> {
-    if b.len() % 8 != 0 || b.len() > MAX_ARGS * 8 {
+    if !b.len().is_multiple_of(8) || b.len() > MAX_ARGS * 8 {
         return None;
     }
     let mut a = [0u64; MAX_ARGS];

@@ -11,8 +11,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Binaries installed into `DIR/bin`: (cargo binary name, installed name).
-/// The servers and clients join this list as their issues land.
-const BINS: &[(&str, &str)] = &[];
+const BINS: &[(&str, &str)] = &[
+    ("rump_server", "rump_server"),
+    ("rump_allserver", "rump_allserver"),
+    ("rump_halt", "rump.halt"),
+    ("rump_sysctl", "rump.sysctl"),
+];
 
 /// Component libraries installed into `DIR/lib`: (cargo library file, installed name).
 const LIBS: &[(&str, &str)] = &[("librumpvfs.so", "librumpvfs.so")];

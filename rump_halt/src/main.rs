@@ -1,0 +1,58 @@
+//! `rump.halt [-dhn]`: halt the rump kernel named by `RUMP_SERVER`, as
+//! `rump.halt(1)` describes. Installed as `rump.halt`.
+
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+const RB_NOSYNC: i32 = 0x4;
+const RB_HALT: i32 = 0x8;
+const RB_DUMP: i32 = 0x100;
+
+fn main() -> ExitCode {
+    let prog = "rump.halt";
+    let mut howto = 0;
+    for a in std::env::args().skip(1) {
+        let flags = a.strip_prefix('-').filter(|f| !f.is_empty());
+        let Some(flags) = flags else {
+            eprintln!("usage: {prog} [-dhn]");
+            return ExitCode::FAILURE;
+        };
+        for f in flags.chars() {
+            howto |= match f {
+                'd' => RB_DUMP,
+                'h' => RB_HALT,
+                'n' => RB_NOSYNC,
+                _ => {
+                    eprintln!("{prog}: unknown option -- {f}");
+                    eprintln!("usage: {prog} [-dhn]");
+                    return ExitCode::FAILURE;
+                }
+            };
+        }
+    }
+    let client = match rumpclient::Client::from_env() {
+        Ok(c) => c,
+        Err(rumpclient::ConnectError::NotSet) => {
+            eprintln!("error: RUMP_SERVER not set");
+            eprintln!("{prog}: init failed: No such file or directory");
+            return ExitCode::FAILURE;
+        }
+        Err(e) => {
+            eprintln!("{prog}: init failed: {}", host_message(&e.to_string()));
+            return ExitCode::FAILURE;
+        }
+    };
+    match client.reboot(howto) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{prog}: reboot: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A host error as `strerror` words it, without Rust's "(os error N)".
+fn host_message(m: &str) -> &str {
+    m.split(" (os error").next().unwrap_or(m)
+}

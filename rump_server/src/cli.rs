@@ -1,0 +1,297 @@
+//! The command line of `rump_server(1)` and what it does, in NetBSD's order:
+//! parse, detach, boot, load libraries and modules, map drives, serve, and
+//! halt cleanly on SIGTERM or SIGINT.
+
+use crate::drivespec::{self, DriveSpec};
+use crate::sp::SpServer;
+use rump::component::Component;
+use rump::{BootConfig, KernelBuilder};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use sysproxy::{Side, Url};
+
+/// Parsed options.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// `-s`: stay in the foreground.
+    pub foreground: bool,
+    /// Values for `RUMP_*` parameters given by `-c`, `-r` and `-v`.
+    pub params: HashMap<&'static str, String>,
+    /// `-d` drives.
+    pub drives: Vec<DriveSpec>,
+    /// `-l` libraries.
+    pub libraries: Vec<String>,
+    /// `-m` modules.
+    pub modules: Vec<String>,
+    /// The URL to serve.
+    pub url: String,
+}
+
+/// Why the command line was refused: a message for stderr (may be empty),
+/// followed by the usage line.
+#[derive(Debug, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+fn usage_line(prog: &str) -> String {
+    format!(
+        "usage: {prog} [-sv] [-c ncpu] [-d drivespec] [-l library] [-m module] [-r total_ram] url"
+    )
+}
+
+impl Options {
+    /// Parse `args` (without the program name) as getopt `c:d:l:m:r:sv`.
+    pub fn parse(args: &[String]) -> Result<Options, UsageError> {
+        let mut o = Options::default();
+        let mut i = 0;
+        let mut operands = Vec::new();
+        while i < args.len() {
+            let a = &args[i];
+            i += 1;
+            if a == "--" {
+                operands.extend(args[i..].iter().cloned());
+                break;
+            }
+            if !a.starts_with('-') || a == "-" {
+                operands.push(a.clone());
+                continue;
+            }
+            let mut flags = a[1..].chars();
+            while let Some(f) = flags.next() {
+                match f {
+                    's' => o.foreground = true,
+                    'v' => {
+                        o.params.insert("RUMP_VERBOSE", "1".into());
+                    }
+                    'c' | 'd' | 'l' | 'm' | 'r' => {
+                        let rest: String = flags.by_ref().collect();
+                        let value = if !rest.is_empty() {
+                            rest
+                        } else if i < args.len() {
+                            i += 1;
+                            args[i - 1].clone()
+                        } else {
+                            return Err(UsageError(format!("option requires an argument -- {f}")));
+                        };
+                        match f {
+                            'c' => {
+                                o.params.insert("RUMP_NCPU", value);
+                            }
+                            'r' => {
+                                o.params.insert("RUMP_MEMLIMIT", value);
+                            }
+                            'd' => o.drives.push(drivespec::parse(&value).map_err(UsageError)?),
+                            'l' => o.libraries.push(value),
+                            _ => o.modules.push(value),
+                        }
+                    }
+                    other => return Err(UsageError(format!("unknown option -- {other}"))),
+                }
+            }
+        }
+        match operands.as_slice() {
+            [url] => o.url = url.clone(),
+            _ => return Err(UsageError(String::new())),
+        }
+        Ok(o)
+    }
+}
+
+fn progname() -> String {
+    std::env::args()
+        .next()
+        .and_then(|a| {
+            std::path::Path::new(&a)
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "rump_server".into())
+}
+
+/// Where `-l` libraries are looked for before the host's search path: next
+/// to the binary and in the install prefix's `lib/`.
+fn library_dirs() -> Vec<PathBuf> {
+    let Ok(exe) = std::env::current_exe() else {
+        return Vec::new();
+    };
+    let Some(bin) = exe.parent() else {
+        return Vec::new();
+    };
+    let mut dirs = vec![bin.to_path_buf()];
+    if let Some(prefix) = bin.parent() {
+        dirs.push(prefix.join("lib"));
+    }
+    dirs
+}
+
+/// Reports startup failures to the terminal, through the detached parent
+/// when there is one.
+struct Startup {
+    prog: String,
+    daemon: Option<rumpuser::Daemon>,
+}
+
+impl Startup {
+    fn fail(self, msg: &str) -> ExitCode {
+        let msg = format!("{}: {msg}", self.prog);
+        match self.daemon {
+            Some(d) => d.done(Err(&msg)),
+            None => eprintln!("{msg}"),
+        }
+        ExitCode::FAILURE
+    }
+}
+
+/// Run a server with `builtin` components linked in: `rump_server(1)`.
+pub fn main(builtin: &[&'static Component]) -> ExitCode {
+    // Before any thread exists, so that every thread inherits the mask and
+    // only the halting thread below receives them.
+    rumpuser::block_termination_signals();
+    let prog = progname();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let opts = match Options::parse(&args) {
+        Ok(o) => o,
+        Err(UsageError(msg)) => {
+            if !msg.is_empty() {
+                eprintln!("{prog}: {msg}");
+            }
+            eprintln!("{}", usage_line(&prog));
+            return ExitCode::FAILURE;
+        }
+    };
+    let url = match Url::parse(&opts.url, Side::Server) {
+        Ok(u) => u,
+        Err(e) => {
+            eprintln!("{prog}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let config = match BootConfig::from_lookup(|n| {
+        opts.params.get(n).cloned().or_else(|| rumpuser::param(n))
+    }) {
+        Ok(c) => c,
+        Err(e) => {
+            let flag = match e.variable {
+                "RUMP_NCPU" if opts.params.contains_key("RUMP_NCPU") => "-c ",
+                "RUMP_MEMLIMIT" if opts.params.contains_key("RUMP_MEMLIMIT") => "-r ",
+                _ => "",
+            };
+            if flag.is_empty() {
+                eprintln!("{prog}: {e}");
+            } else {
+                eprintln!("{prog}: {flag}{:?}: expected {}", e.value, e.expected);
+            }
+            return ExitCode::FAILURE;
+        }
+    };
+    let daemon = if opts.foreground {
+        None
+    } else {
+        match rumpuser::daemonize_begin() {
+            Ok(d) => Some(d),
+            Err(e) => {
+                eprintln!("{prog}: rump daemonize: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
+    let startup = Startup { prog, daemon };
+    let mut builder = KernelBuilder::new()
+        .config(config)
+        .console(Box::new(|_, m| rumpuser::console_write(&format!("{m}\n"))));
+    for &c in builtin {
+        builder = builder.component(c);
+    }
+    let kernel = match builder.boot() {
+        Ok(k) => k,
+        Err(e) => return startup.fail(&format!("rump init failed: {e}")),
+    };
+    if !opts.libraries.is_empty() {
+        let names: Vec<&str> = opts.libraries.iter().map(String::as_str).collect();
+        if let Err(e) = kernel.load_libraries(&names, &library_dirs()) {
+            return startup.fail(&format!("failed to load -libraries: {e}"));
+        }
+    }
+    if let Some(m) = opts.modules.first() {
+        return startup.fail(&format!(
+            "module load failed: {m}: not supported yet: loading a module file needs the VFS faction's etfs"
+        ));
+    }
+    if let Some(d) = opts.drives.first() {
+        return startup.fail(&format!(
+            "etfs register: {}: not supported yet: mapping host files needs the VFS faction's etfs",
+            d.key
+        ));
+    }
+    let server = match SpServer::start(kernel.clone(), &url) {
+        Ok(s) => s,
+        Err(e) => return startup.fail(&format!("rump server init failed: {e}")),
+    };
+    if let Some(d) = startup.daemon {
+        d.done(Ok(()));
+    }
+    let _server = server;
+    rumpuser::wait_termination_signal();
+    kernel.printf("rump kernel halting...");
+    // A kernel halted earlier (rump.halt -h) has nothing left to flush.
+    let _ = kernel.reboot(0);
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(a: &[&str]) -> Result<Options, UsageError> {
+        Options::parse(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn options() {
+        let o = parse(&[
+            "-s",
+            "-c",
+            "2",
+            "-lrumpvfs",
+            "-l",
+            "rumpfs_tmpfs",
+            "-r16m",
+            "-v",
+            "unix://sock",
+        ])
+        .unwrap();
+        assert!(o.foreground);
+        assert_eq!(o.params["RUMP_NCPU"], "2");
+        assert_eq!(o.params["RUMP_MEMLIMIT"], "16m");
+        assert_eq!(o.params["RUMP_VERBOSE"], "1");
+        assert_eq!(o.libraries, ["rumpvfs", "rumpfs_tmpfs"]);
+        assert_eq!(o.url, "unix://sock");
+        let d = parse(&[
+            "-d",
+            "key=/dev/dk,hostpath=dk.img,size=1g",
+            "-sv",
+            "tcp://0:3755/",
+        ])
+        .unwrap();
+        assert_eq!(d.drives.len(), 1);
+        assert!(d.foreground);
+    }
+
+    #[test]
+    fn usage_errors() {
+        assert_eq!(parse(&[]), Err(UsageError(String::new())));
+        assert_eq!(parse(&["a", "b"]), Err(UsageError(String::new())));
+        assert_eq!(
+            parse(&["-x", "u"]),
+            Err(UsageError("unknown option -- x".into()))
+        );
+        assert_eq!(
+            parse(&["u", "-c"]),
+            Err(UsageError("option requires an argument -- c".into()))
+        );
+        assert_eq!(
+            parse(&["-d", "key=/k", "u"]),
+            Err(UsageError("incomplete drivespec".into()))
+        );
+    }
+}

@@ -1,0 +1,86 @@
+//! A pool of host threads that run system calls for remote clients, as
+//! NetBSD's server keeps one: threads are started when every one is busy
+//! and the surplus beyond a few idle ones exits.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+/// A job for the pool.
+pub type Job = Box<dyn FnOnce() + Send>;
+
+/// Most threads the pool runs at once (NetBSD: 128).
+const MAX_THREADS: usize = 512;
+/// Idle threads kept waiting for work (NetBSD: 16).
+const KEEP_IDLE: usize = 16;
+
+struct State {
+    queue: VecDeque<Job>,
+    idle: usize,
+    threads: usize,
+}
+
+/// The pool.
+pub struct WorkerPool {
+    name: &'static str,
+    inner: Arc<(Mutex<State>, Condvar)>,
+}
+
+impl WorkerPool {
+    /// An empty pool whose threads are called `name`.
+    pub fn new(name: &'static str) -> WorkerPool {
+        WorkerPool {
+            name,
+            inner: Arc::new((
+                Mutex::new(State {
+                    queue: VecDeque::new(),
+                    idle: 0,
+                    threads: 0,
+                }),
+                Condvar::new(),
+            )),
+        }
+    }
+
+    /// Run `job` on a pool thread, starting one if none is idle.
+    pub fn submit(&self, job: Job) {
+        let (m, cv) = &*self.inner;
+        let mut st = m.lock().unwrap_or_else(|e| e.into_inner());
+        st.queue.push_back(job);
+        if st.idle >= st.queue.len() || st.threads >= MAX_THREADS {
+            cv.notify_one();
+            return;
+        }
+        st.threads += 1;
+        drop(st);
+        let inner = Arc::clone(&self.inner);
+        if rumpuser::thread_create(self.name, move || worker(inner)).is_err() {
+            // The queued job waits for a running thread.
+            m.lock().unwrap_or_else(|e| e.into_inner()).threads -= 1;
+            cv.notify_one();
+        }
+    }
+}
+
+fn worker(inner: Arc<(Mutex<State>, Condvar)>) {
+    let (m, cv) = &*inner;
+    let mut st = m.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        if let Some(job) = st.queue.pop_front() {
+            drop(st);
+            job();
+            st = m.lock().unwrap_or_else(|e| e.into_inner());
+            continue;
+        }
+        if st.idle >= KEEP_IDLE {
+            st.threads -= 1;
+            return;
+        }
+        st.idle += 1;
+        let (g, _) = cv
+            .wait_timeout(st, Duration::from_secs(10))
+            .unwrap_or_else(|e| e.into_inner());
+        st = g;
+        st.idle -= 1;
+    }
+}

@@ -1,0 +1,574 @@
+//! The sysproxy server: a kernel's system calls served to remote clients
+//! over the rump_sp protocol 0.4 (`docs/sysproxy-protocol.md`).
+//!
+//! One reader thread per connection reads frames; system calls run on a
+//! pool of worker threads, each as a fresh lwp of the client's process, and
+//! reach the client's memory through COPYIN/COPYOUT round trips that the
+//! reader thread routes back by request number.
+
+use crate::pool::WorkerPool;
+use rump::Kernel;
+use rump::errno::{Errno, KResult};
+use rump::lwproc::{ForkFd, Lwp};
+use rump::usermem::UserSpace;
+use rumpuser::{HostListener, HostStream};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use sysproxy::payload::{self, CopyData, HandshakeFork, SysResp};
+use sysproxy::{Class, HEADER_LEN, Handshake, Header, SpError, Type, Url};
+
+/// Most clients served at once (NetBSD: 255; one more is accepted and closed).
+pub const MAX_CLIENTS: usize = 256;
+/// `SYS_reboot`: its reply is sent by the halt itself, before the process exits.
+const SYS_REBOOT: u32 = 208;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A running server.
+pub struct SpServer {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    kernel: Arc<Kernel>,
+    listener: HostListener,
+    banner: String,
+    workers: WorkerPool,
+    /// Processes copied at PREFORK, waiting for the child's FORK handshake.
+    preforks: Mutex<HashMap<[u8; payload::COOKIE_LEN], Arc<Lwp>>>,
+    /// The reboot request being executed, answered by the halt itself.
+    halting: Mutex<Option<(Arc<Conn>, u64)>>,
+    stopping: AtomicBool,
+    clients: AtomicUsize,
+}
+
+/// One client connection.
+struct Conn {
+    out: Mutex<HostStream>,
+    /// Shut down to wake the reader when the server stops.
+    control: HostStream,
+    next_reqno: AtomicU64,
+    waiters: Mutex<HashMap<u64, SyncSender<Vec<u8>>>>,
+    dead: AtomicBool,
+    in_exec: AtomicBool,
+    inflight: Mutex<usize>,
+    idle: Condvar,
+    main: Mutex<Option<Arc<Lwp>>>,
+}
+
+impl Conn {
+    fn send(&self, h: Header, payload: &[u8]) -> KResult<()> {
+        if self.dead.load(Ordering::Acquire) {
+            return Err(Errno::ENOTCONN);
+        }
+        let f = sysproxy::frame(&h, payload);
+        lock(&self.out).write_all(&f).map_err(|_| Errno::ENOTCONN)
+    }
+
+    fn send_resp(&self, reqno: u64, typ: Type, payload: &[u8]) {
+        let _ = self.send(
+            Header::new(reqno, Class::Resp, typ, 0, payload.len()),
+            payload,
+        );
+    }
+
+    fn send_error(&self, reqno: u64, e: SpError) {
+        let _ = self.send(
+            Header::new(reqno, Class::Error, Type::Handshake, e.code(), 0),
+            &[],
+        );
+    }
+
+    fn shutdown(&self) {
+        self.control.shutdown();
+    }
+
+    /// Send a request to the client and wait for its reply.
+    fn request(&self, typ: Type, payload: &[u8]) -> KResult<Vec<u8>> {
+        let reqno = self.next_reqno.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = sync_channel(1);
+        lock(&self.waiters).insert(reqno, tx);
+        if let Err(e) = self.send(
+            Header::new(reqno, Class::Req, typ, 0, payload.len()),
+            payload,
+        ) {
+            lock(&self.waiters).remove(&reqno);
+            return Err(e);
+        }
+        // A dead connection drops every waiter's sender: the wait ends.
+        rx.recv().map_err(|_| Errno::EFAULT)
+    }
+
+    fn pid(&self) -> Option<i32> {
+        lock(&self.main).as_ref().map(|l| l.proc().pid)
+    }
+
+    fn begin(&self) {
+        *lock(&self.inflight) += 1;
+    }
+
+    fn end(&self) {
+        let mut n = lock(&self.inflight);
+        *n -= 1;
+        self.idle.notify_all();
+    }
+
+    /// Wait until at most `keep` requests are in flight.
+    fn drain(&self, keep: usize) {
+        let mut n = lock(&self.inflight);
+        while *n > keep {
+            n = self.idle.wait(n).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+/// The client's memory, reached over the connection.
+struct RemoteSpace<'a> {
+    conn: &'a Conn,
+}
+
+impl UserSpace for RemoteSpace<'_> {
+    fn copyin(&self, addr: u64, buf: &mut [u8]) -> KResult<()> {
+        if buf.is_empty() {
+            return Ok(());
+        }
+        if addr == 0 {
+            return Err(Errno::EFAULT);
+        }
+        let req = CopyData {
+            len: buf.len() as u64,
+            addr,
+        }
+        .emit(&[]);
+        let data = self.conn.request(Type::Copyin, &req)?;
+        // NetBSD copies whatever arrived; a short or long reply is a fault.
+        if data.len() != buf.len() {
+            return Err(Errno::EFAULT);
+        }
+        buf.copy_from_slice(&data);
+        Ok(())
+    }
+
+    fn copyout(&self, addr: u64, data: &[u8]) -> KResult<()> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        if addr == 0 {
+            return Err(Errno::EFAULT);
+        }
+        let req = CopyData {
+            len: data.len() as u64,
+            addr,
+        }
+        .emit(data);
+        let h = Header::new(
+            self.conn.next_reqno.fetch_add(1, Ordering::Relaxed),
+            Class::Req,
+            Type::Copyout,
+            0,
+            req.len(),
+        );
+        self.conn.send(h, &req).map_err(|_| Errno::EFAULT)
+    }
+
+    fn copyinstr(&self, addr: u64, max: usize) -> KResult<Vec<u8>> {
+        if max == 0 {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        if addr == 0 {
+            return Err(Errno::EFAULT);
+        }
+        let req = CopyData {
+            len: max as u64,
+            addr,
+        }
+        .emit(&[]);
+        let data = self.conn.request(Type::Copyinstr, &req)?;
+        if data.len() > max {
+            return Err(Errno::EFAULT);
+        }
+        match data.iter().position(|&b| b == 0) {
+            Some(n) => Ok(data[..n].to_vec()),
+            None => Err(Errno::ENAMETOOLONG),
+        }
+    }
+
+    fn copies_block(&self) -> bool {
+        true
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl SpServer {
+    /// Listen on `url` and serve `kernel` to every client that connects.
+    pub fn start(kernel: Arc<Kernel>, url: &Url) -> Result<SpServer, StartError> {
+        let listener = match url {
+            Url::Unix(path) => HostListener::unix(path),
+            Url::Tcp { addr, port } => HostListener::tcp(addr, *port),
+        }
+        .map_err(|e| StartError(format!("rump_sp: failed to bind to URL {url}: {e}")))?;
+        let ostype = sysctl_string(&kernel, "kern.ostype");
+        let osrelease = sysctl_string(&kernel, "kern.osrelease");
+        let machine = sysctl_string(&kernel, "hw.machine");
+        let shared = Arc::new(Shared {
+            banner: payload::banner(&ostype, &osrelease, &machine),
+            kernel: Arc::clone(&kernel),
+            listener,
+            workers: WorkerPool::new("sp_worker"),
+            preforks: Mutex::new(HashMap::new()),
+            halting: Mutex::new(None),
+            stopping: AtomicBool::new(false),
+            clients: AtomicUsize::new(0),
+        });
+        let fini = Arc::clone(&shared);
+        // sp_fini: at halt, remove the socket, answer the reboot call, stop listening.
+        kernel.register_shutdown_hook("sysproxy", Box::new(move |_, _| fini.stop()));
+        let acceptor = Arc::clone(&shared);
+        rumpuser::thread_create("sp_accept", move || acceptor.accept_loop())
+            .map_err(|e| StartError(format!("rump_sp: cannot start the server thread: {e}")))?;
+        Ok(SpServer { shared })
+    }
+
+    /// The TCP port served (for `tcp://...:0/`).
+    pub fn port(&self) -> Option<u16> {
+        self.shared.listener.local_port()
+    }
+
+    /// Clients connected now.
+    pub fn clients(&self) -> usize {
+        self.shared.clients.load(Ordering::Acquire)
+    }
+}
+
+fn sysctl_string(k: &Kernel, name: &str) -> String {
+    match k.sysctl().get(name) {
+        Ok(rump::sysctl::SysctlValue::String(s)) => s,
+        _ => "unknown".into(),
+    }
+}
+
+impl Shared {
+    fn stop(&self) {
+        if self.stopping.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.listener.remove();
+        if let Some((conn, reqno)) = lock(&self.halting).take() {
+            conn.send_resp(
+                reqno,
+                Type::Syscall,
+                &SysResp {
+                    error: 0,
+                    retval: [0, 0],
+                }
+                .emit(),
+            );
+        }
+        self.listener.shutdown();
+    }
+
+    fn accept_loop(self: Arc<Self>) {
+        while !self.stopping.load(Ordering::Acquire) {
+            let Ok(stream) = self.listener.accept() else {
+                // Out of descriptors or a transient error: do not spin.
+                rumpuser::sleep_rel(std::time::Duration::from_millis(10));
+                continue;
+            };
+            if self.stopping.load(Ordering::Acquire) {
+                break;
+            }
+            if self.clients.load(Ordering::Acquire) >= MAX_CLIENTS - 1 {
+                stream.shutdown();
+                continue;
+            }
+            self.clients.fetch_add(1, Ordering::AcqRel);
+            let me = Arc::clone(&self);
+            let started = rumpuser::thread_create("sp_client", move || {
+                me.serve(stream);
+                me.clients.fetch_sub(1, Ordering::AcqRel);
+            });
+            if started.is_err() {
+                self.clients.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+    }
+
+    fn serve(self: &Arc<Self>, mut stream: HostStream) {
+        if stream.write_all(self.banner.as_bytes()).is_err() {
+            return;
+        }
+        let (Ok(out), Ok(control)) = (stream.try_clone(), stream.try_clone()) else {
+            return;
+        };
+        let conn = Arc::new(Conn {
+            out: Mutex::new(out),
+            control,
+            next_reqno: AtomicU64::new(0),
+            waiters: Mutex::new(HashMap::new()),
+            dead: AtomicBool::new(false),
+            in_exec: AtomicBool::new(false),
+            inflight: Mutex::new(0),
+            idle: Condvar::new(),
+            main: Mutex::new(None),
+        });
+        while let Some((h, payload)) = read_frame(&mut stream) {
+            if !self.dispatch(&conn, h, payload) {
+                conn.shutdown();
+                break;
+            }
+        }
+        self.disconnect(&conn);
+    }
+
+    /// Handle one frame; `false` ends the connection.
+    fn dispatch(self: &Arc<Self>, conn: &Arc<Conn>, h: Header, payload: Vec<u8>) -> bool {
+        match h.class {
+            Class::Resp => {
+                // A reply to one of our copy requests; unknown ones are dropped.
+                if let Some(tx) = lock(&conn.waiters).remove(&h.reqno) {
+                    let _ = tx.send(payload);
+                }
+                return true;
+            }
+            Class::Error => {
+                conn.send_error(h.reqno, SpError::MalformedRequest);
+                return true;
+            }
+            Class::Req => {}
+        }
+        let running = lock(&conn.main).is_some();
+        if !running {
+            return self.handshake_new(conn, h, &payload);
+        }
+        match h.typ {
+            Type::Syscall => self.syscall(conn, h, payload),
+            Type::Handshake if h.union == Handshake::Exec as u32 => {
+                return self.exec(conn, h, &payload);
+            }
+            Type::Handshake => {
+                conn.send_error(h.reqno, SpError::MalformedRequest);
+                return false;
+            }
+            Type::Prefork => return self.prefork(conn, h),
+            _ => conn.send_error(h.reqno, SpError::MalformedRequest),
+        }
+        true
+    }
+
+    /// The first request of a connection: GUEST (a new process) or FORK
+    /// (attach to a process copied at PREFORK).
+    fn handshake_new(&self, conn: &Arc<Conn>, h: Header, payload: &[u8]) -> bool {
+        let k = &self.kernel;
+        if h.typ != Type::Handshake {
+            conn.send_error(h.reqno, SpError::Auth);
+            return false;
+        }
+        let lwp = if h.union == Handshake::Guest as u32 {
+            let Some(name) = payload::parse_name(payload) else {
+                conn.send_error(h.reqno, SpError::MalformedRequest);
+                return false;
+            };
+            match k
+                .procs()
+                .spawn(k.procs().local_proc(), ForkFd::Clear, &name)
+            {
+                Ok(l) => l,
+                Err(_) => return false,
+            }
+        } else if h.union == Handshake::Fork as u32 {
+            let Some(f) = HandshakeFork::parse(payload) else {
+                conn.send_error(h.reqno, SpError::MalformedRequest);
+                return false;
+            };
+            let Some(copy) = lock(&self.preforks).remove(&f.cookie) else {
+                conn.send_error(h.reqno, SpError::InvalidPrefork);
+                return false;
+            };
+            if f.cancel != 0 {
+                let _ = k.procs().release(&copy);
+                return false;
+            }
+            let child = k
+                .procs()
+                .spawn(copy.proc(), ForkFd::Share, &copy.proc().comm());
+            let _ = k.procs().release(&copy);
+            match child {
+                Ok(l) => l,
+                Err(_) => {
+                    conn.send_error(h.reqno, SpError::RforkFailed);
+                    return false;
+                }
+            }
+        } else {
+            conn.send_error(h.reqno, SpError::Auth);
+            return false;
+        };
+        *lock(&conn.main) = Some(lwp);
+        conn.send_resp(h.reqno, Type::Handshake, &0i32.to_ne_bytes());
+        true
+    }
+
+    fn syscall(self: &Arc<Self>, conn: &Arc<Conn>, h: Header, payload: Vec<u8>) {
+        conn.begin();
+        let (me, conn) = (Arc::clone(self), Arc::clone(conn));
+        self.workers.submit(Box::new(move || {
+            // None: a halt has answered this reboot call itself.
+            if let Some(resp) = me.run_syscall(&conn, &h, &payload) {
+                conn.send_resp(h.reqno, Type::Syscall, &resp.emit());
+            }
+            conn.end();
+        }));
+    }
+
+    fn run_syscall(&self, conn: &Arc<Conn>, h: &Header, payload: &[u8]) -> Option<SysResp> {
+        let k = &self.kernel;
+        let fail = |e: Errno| {
+            Some(SysResp {
+                error: e.0,
+                retval: [-1, 0],
+            })
+        };
+        let Some(args) = payload::parse_args(payload) else {
+            return fail(Errno::EINVAL);
+        };
+        let Some(pid) = conn.pid() else {
+            return fail(Errno::ESRCH);
+        };
+        if conn.in_exec.load(Ordering::Acquire) {
+            return fail(Errno::EBUSY);
+        }
+        if let Err(e) = k.lwproc_newlwp(pid) {
+            return fail(if e == Errno::ESRCH {
+                Errno::ESRCH
+            } else {
+                Errno::EBUSY
+            });
+        }
+        if h.union == SYS_REBOOT {
+            *lock(&self.halting) = Some((Arc::clone(conn), h.reqno));
+        }
+        let r = k.syscall(h.union as usize, &args, &RemoteSpace { conn });
+        // If the halt took the request over, it has been answered already.
+        let answered = h.union == SYS_REBOOT && lock(&self.halting).take().is_none();
+        k.lwproc_releaselwp();
+        if answered {
+            return None;
+        }
+        match r {
+            Ok([a, b]) => Some(SysResp {
+                error: 0,
+                retval: [a as i64, b as i64],
+            }),
+            Err(e) => fail(e),
+        }
+    }
+
+    /// PREFORK: copy the client's process and hand out a cookie for it.
+    fn prefork(&self, conn: &Arc<Conn>, h: Header) -> bool {
+        if conn.in_exec.load(Ordering::Acquire) {
+            conn.send_error(h.reqno, SpError::InExec);
+            return false;
+        }
+        let Some(main) = lock(&conn.main).clone() else {
+            return false;
+        };
+        let k = &self.kernel;
+        let copy = match k
+            .procs()
+            .spawn(main.proc(), ForkFd::Copy, &main.proc().comm())
+        {
+            Ok(l) => l,
+            Err(_) => {
+                conn.send_error(h.reqno, SpError::RforkFailed);
+                return true;
+            }
+        };
+        let mut cookie = [0u8; payload::COOKIE_LEN];
+        if rumpuser::random_fill(&mut cookie).is_err() {
+            let _ = k.procs().release(&copy);
+            conn.send_error(h.reqno, SpError::NoMem);
+            return true;
+        }
+        lock(&self.preforks).insert(cookie, copy);
+        conn.send_resp(h.reqno, Type::Prefork, &cookie);
+        true
+    }
+
+    /// EXEC: the client replaced its image; once its other calls are done,
+    /// close the close-on-exec descriptors and take the new name.
+    fn exec(self: &Arc<Self>, conn: &Arc<Conn>, h: Header, payload: &[u8]) -> bool {
+        let Some(name) = payload::parse_name(payload) else {
+            conn.send_error(h.reqno, SpError::MalformedRequest);
+            return false;
+        };
+        if conn.in_exec.swap(true, Ordering::AcqRel) {
+            conn.send_error(h.reqno, SpError::InExec);
+            return false;
+        }
+        conn.begin();
+        let conn = Arc::clone(conn);
+        self.workers.submit(Box::new(move || {
+            conn.drain(1);
+            if let Some(main) = lock(&conn.main).as_ref() {
+                main.proc().fdt().close_on_exec();
+                main.proc().set_comm(&name);
+            }
+            conn.in_exec.store(false, Ordering::Release);
+            conn.send_resp(h.reqno, Type::Handshake, &0i32.to_ne_bytes());
+            conn.end();
+        }));
+        true
+    }
+
+    /// The client is gone: fail its pending copies, let its calls finish,
+    /// and end its process, which closes its descriptors.
+    fn disconnect(&self, conn: &Arc<Conn>) {
+        conn.dead.store(true, Ordering::Release);
+        conn.shutdown();
+        lock(&conn.waiters).clear();
+        conn.drain(0);
+        if let Some(main) = lock(&conn.main).take() {
+            let _ = self.kernel.procs().release(&main);
+        }
+    }
+}
+
+/// Read one frame; `None` at end of stream or on a header no request can
+/// have (a length below the header size or above the limit).
+fn read_frame(s: &mut HostStream) -> Option<(Header, Vec<u8>)> {
+    let mut hb = [0u8; HEADER_LEN];
+    s.read_exact(&mut hb).ok()?;
+    let h = match Header::parse(&hb) {
+        Ok(h) => h,
+        // Unknown class or type still has a length: skip the payload and
+        // let dispatch answer MALFORMED_REQUEST; a bad length is fatal.
+        Err(sysproxy::HeaderError::BadLength(_)) => return None,
+        Err(_) => {
+            let len = u64::from_ne_bytes(hb[..8].try_into().ok()?);
+            let mut skip = vec![0u8; (len as usize).saturating_sub(HEADER_LEN)];
+            s.read_exact(&mut skip).ok()?;
+            let reqno = u64::from_ne_bytes(hb[8..16].try_into().ok()?);
+            // Answered as a malformed request of an unknown type.
+            return Some((
+                Header::new(reqno, Class::Error, Type::Handshake, 0, 0),
+                Vec::new(),
+            ));
+        }
+    };
+    let mut payload = vec![0u8; h.payload_len()];
+    s.read_exact(&mut payload).ok()?;
+    Some((h, payload))
+}

@@ -1,0 +1,485 @@
+//! `rump.sysctl`: NetBSD's `sysctl(8)` against the rump kernel named by
+//! `RUMP_SERVER`. `rump.sysctl [-enq] name ...`, `rump.sysctl [-en] -a`,
+//! `rump.sysctl [-enq] -w name=value ...`; output `name = value`.
+//! Installed as `rump.sysctl`. Names are resolved, as NetBSD's libc does,
+//! by walking the tree with CTL_QUERY.
+
+#![forbid(unsafe_code)]
+
+use rumpclient::{Client, Errno};
+use std::process::ExitCode;
+
+const PROG: &str = "rump.sysctl";
+const CTL_QUERY: i32 = -2;
+const SYSCTL_VERSION: u32 = 0x0100_0000;
+const NODE_LEN: usize = 96;
+const CTLTYPE_NODE: u32 = 1;
+const CTLTYPE_INT: u32 = 2;
+const CTLTYPE_STRING: u32 = 3;
+const CTLTYPE_QUAD: u32 = 4;
+const CTLTYPE_STRUCT: u32 = 5;
+const CTLTYPE_BOOL: u32 = 6;
+const CTLFLAG_HEX: u32 = 0x1000;
+const CTLFLAG_HIDDEN: u32 = 0x8000;
+const CTLFLAG_UNSIGNED: u32 = 0x80000;
+const ORDINALS: [&str; 12] = [
+    "top", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+    "eleventh", "twelfth",
+];
+
+/// A node as a CTL_QUERY record describes it.
+#[derive(Clone, Debug)]
+struct Node {
+    flags: u32,
+    num: i32,
+    name: String,
+}
+
+impl Node {
+    fn parse(r: &[u8]) -> Node {
+        let name = &r[8..40];
+        let end = name.iter().position(|&b| b == 0).unwrap_or(32);
+        Node {
+            flags: u32::from_ne_bytes([r[0], r[1], r[2], r[3]]),
+            num: i32::from_ne_bytes([r[4], r[5], r[6], r[7]]),
+            name: String::from_utf8_lossy(&name[..end]).into_owned(),
+        }
+    }
+
+    fn typ(&self) -> u32 {
+        self.flags & 0xf
+    }
+}
+
+struct Opts {
+    all: bool,
+    hidden: bool,
+    value_only: bool,
+    quiet: bool,
+    write: bool,
+    eq: &'static str,
+}
+
+struct Sysctl {
+    client: Client,
+    opts: Opts,
+    errors: bool,
+}
+
+/// Why a name could not be resolved: the message NetBSD prints.
+struct BadName(String);
+
+impl Sysctl {
+    fn children(&self, mib: &[i32]) -> Result<Vec<Node>, Errno> {
+        let mut q = [0u8; NODE_LEN];
+        q[0..4].copy_from_slice(&SYSCTL_VERSION.to_ne_bytes());
+        let mut name = mib.to_vec();
+        name.push(CTL_QUERY);
+        let mut cap = 8 * NODE_LEN;
+        loop {
+            let r = self.client.sysctl(&name, Some(cap), Some(&q))?;
+            match r.result {
+                Err(Errno::ENOMEM) if r.oldlen > cap => cap = r.oldlen,
+                Err(e) => return Err(e),
+                Ok(()) => {
+                    let mut nodes: Vec<Node> =
+                        r.old.chunks_exact(NODE_LEN).map(Node::parse).collect();
+                    nodes.sort_by_key(|n| n.num);
+                    return Ok(nodes);
+                }
+            }
+        }
+    }
+
+    /// Resolve `kern.hostname` to its MIB and node, as sysctlgetmibinfo does.
+    fn resolve(&self, arg: &str) -> Result<(Vec<i32>, Node), BadName> {
+        let parts: Vec<&str> = arg.split(['.', '/']).filter(|p| !p.is_empty()).collect();
+        let mut mib = Vec::new();
+        let mut node = None::<Node>;
+        if parts.is_empty() {
+            return Err(BadName(format!("top level name '' in '{arg}' is invalid")));
+        }
+        for (i, part) in parts.iter().enumerate() {
+            let bad = || {
+                BadName(format!(
+                    "{} level name '{part}' in '{arg}' is invalid",
+                    ORDINALS.get(i).unwrap_or(&"deep")
+                ))
+            };
+            if node.as_ref().is_some_and(|n| n.typ() != CTLTYPE_NODE) || i >= ORDINALS.len() {
+                return Err(bad());
+            }
+            let kids = self.children(&mib).map_err(|_| bad())?;
+            let found = kids
+                .into_iter()
+                .find(|k| k.name == *part || part.parse::<i32>().is_ok_and(|n| n == k.num))
+                .ok_or_else(bad)?;
+            mib.push(found.num);
+            node = Some(found);
+        }
+        Ok((mib, node.expect("at least one component")))
+    }
+
+    fn read(&self, mib: &[i32]) -> Result<Vec<u8>, Errno> {
+        let mut cap = 1024;
+        loop {
+            let r = self.client.sysctl(mib, Some(cap), None)?;
+            match r.result {
+                Err(Errno::ENOMEM) if r.oldlen > cap => cap = r.oldlen,
+                Err(e) => return Err(e),
+                Ok(()) => return Ok(r.old),
+            }
+        }
+    }
+
+    fn complain(&mut self, msg: &str) {
+        self.errors = true;
+        eprintln!("{PROG}: {msg}");
+    }
+
+    fn format(&self, node: &Node, v: &[u8]) -> Option<String> {
+        let hex = node.flags & CTLFLAG_HEX != 0;
+        Some(match node.typ() {
+            CTLTYPE_INT => {
+                let x = i32::from_ne_bytes(v.get(..4)?.try_into().ok()?);
+                if hex {
+                    format!("{:#x}", x)
+                } else if node.flags & CTLFLAG_UNSIGNED != 0 {
+                    (x as u32).to_string()
+                } else {
+                    x.to_string()
+                }
+            }
+            CTLTYPE_QUAD => {
+                let x = u64::from_ne_bytes(v.get(..8)?.try_into().ok()?);
+                if hex {
+                    format!("{x:#x}")
+                } else {
+                    x.to_string()
+                }
+            }
+            CTLTYPE_BOOL => u8::from(v.first().is_some_and(|&b| b != 0)).to_string(),
+            CTLTYPE_STRING => {
+                String::from_utf8_lossy(v.split(|&b| b == 0).next().unwrap_or(&[])).into_owned()
+            }
+            CTLTYPE_STRUCT if node.name == "boottime" && v.len() >= 8 => {
+                let secs = i64::from_ne_bytes(v[..8].try_into().ok()?);
+                if self.opts.value_only {
+                    secs.to_string()
+                } else {
+                    ctime(secs)
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    /// Print one leaf; `named` when the user asked for it by name.
+    fn show(&mut self, path: &str, mib: &[i32], node: &Node, named: bool) {
+        let v = match self.read(mib) {
+            Ok(v) => v,
+            Err(e) => {
+                if named || self.opts.hidden {
+                    let what = match e {
+                        Errno::ENOENT
+                        | Errno::ENOPROTOOPT
+                        | Errno::ENOTDIR
+                        | Errno::EINVAL
+                        | Errno::EOPNOTSUPP => {
+                            format!("the value is not available ({e})")
+                        }
+                        e => e.to_string(),
+                    };
+                    self.complain(&format!("{path}: {what}"));
+                }
+                return;
+            }
+        };
+        match self.format(node, &v) {
+            Some(text) if !self.opts.quiet => {
+                if self.opts.value_only {
+                    println!("{text}");
+                } else {
+                    println!("{path}{}{text}", self.opts.eq);
+                }
+            }
+            Some(_) => {}
+            None if named || self.opts.hidden => {
+                self.complain(&format!("{path}: this type is unknown to this program"))
+            }
+            None => {}
+        }
+    }
+
+    fn walk(&mut self, path: &str, mib: &mut Vec<i32>, named: bool) {
+        let kids = match self.children(mib) {
+            Ok(k) => k,
+            Err(e) => {
+                if named {
+                    self.complain(&format!("{path}: {e}"));
+                }
+                return;
+            }
+        };
+        if kids.is_empty() && (named || self.opts.hidden) {
+            println!("{path}: no children");
+        }
+        for k in kids {
+            if k.flags & CTLFLAG_HIDDEN != 0 && !self.opts.hidden {
+                continue;
+            }
+            let p = if path.is_empty() {
+                k.name.clone()
+            } else {
+                format!("{path}.{}", k.name)
+            };
+            mib.push(k.num);
+            if k.typ() == CTLTYPE_NODE {
+                self.walk(&p, mib, false);
+            } else {
+                self.show(&p, mib, &k, false);
+            }
+            mib.pop();
+        }
+    }
+
+    /// `name=value`: write and print `name: old -> new`.
+    fn assign(&mut self, name: &str, value: &str) -> Result<(), ExitCode> {
+        let (mib, node) = self.resolve(name).map_err(|BadName(m)| {
+            eprintln!("{PROG}: {m}");
+            ExitCode::FAILURE
+        })?;
+        if !self.opts.write {
+            eprintln!("{PROG}: Must specify -w to set variables");
+            return Err(ExitCode::FAILURE);
+        }
+        let bytes = match node.typ() {
+            CTLTYPE_INT | CTLTYPE_QUAD | CTLTYPE_BOOL => {
+                let n = parse_number(value).map_err(|m| {
+                    eprintln!("{PROG}: {value}: {m}");
+                    ExitCode::FAILURE
+                })?;
+                match node.typ() {
+                    CTLTYPE_INT => {
+                        let hi = n >> 32;
+                        if hi != 0 && hi != 0xffff_ffff {
+                            eprintln!("{PROG}: {value}: Result too large");
+                            return Err(ExitCode::FAILURE);
+                        }
+                        (n as u32).to_ne_bytes().to_vec()
+                    }
+                    CTLTYPE_BOOL => vec![u8::from(n != 0)],
+                    _ => n.to_ne_bytes().to_vec(),
+                }
+            }
+            CTLTYPE_STRING => {
+                let mut b = value.as_bytes().to_vec();
+                b.push(0);
+                b
+            }
+            CTLTYPE_NODE => {
+                self.walk(name, &mut mib.clone(), true);
+                return Ok(());
+            }
+            _ => {
+                self.complain(&format!("{name}: this type is unknown to this program"));
+                return Ok(());
+            }
+        };
+        let old = match self.client.sysctl(&mib, Some(1024), Some(&bytes)) {
+            Ok(r) if r.result.is_ok() => r.old,
+            Ok(r) => {
+                eprintln!("{PROG}: {name}: {}", r.result.unwrap_err());
+                return Err(ExitCode::FAILURE);
+            }
+            Err(e) => {
+                eprintln!("{PROG}: {name}: {e}");
+                return Err(ExitCode::FAILURE);
+            }
+        };
+        let old = self.format(&node, &old).unwrap_or_default();
+        let new = self.format(&node, &bytes).unwrap_or_default();
+        if self.opts.value_only {
+            println!("{new}");
+        } else if !self.opts.quiet {
+            println!("{name}: {old} -> {new}");
+        }
+        Ok(())
+    }
+}
+
+/// `strtouq(value, &end, 0)`: decimal, `0x` hex or leading-0 octal.
+fn parse_number(v: &str) -> Result<u64, &'static str> {
+    let (neg, body) = match v.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, v.strip_prefix('+').unwrap_or(v)),
+    };
+    let (radix, digits) =
+        if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+            (16, h)
+        } else if body.len() > 1 && body.starts_with('0') {
+            (8, &body[1..])
+        } else {
+            (10, body)
+        };
+    if digits.is_empty() {
+        return Err("not a number");
+    }
+    let n = u64::from_str_radix(digits, radix).map_err(|e| match e.kind() {
+        std::num::IntErrorKind::PosOverflow => "Result too large",
+        _ => "not a number",
+    })?;
+    Ok(if neg { n.wrapping_neg() } else { n })
+}
+
+/// `ctime(3)` in UTC: `Sat Nov 21 09:01:00 2026`.
+fn ctime(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since the epoch (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let wday = (days + 4).rem_euclid(7) as usize;
+    const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{} {} {:2} {:02}:{:02}:{:02} {}",
+        DAYS[wday],
+        MONTHS[(month - 1) as usize],
+        day,
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        year
+    )
+}
+
+fn usage() -> ExitCode {
+    eprintln!("usage:\t{PROG} [-neq] variable ...");
+    eprintln!("\t{PROG} [-neq] -w variable=value ...");
+    eprintln!("\t{PROG} [-ne] -a");
+    eprintln!("\t{PROG} [-ne] -A");
+    ExitCode::FAILURE
+}
+
+fn main() -> ExitCode {
+    let mut opts = Opts {
+        all: false,
+        hidden: false,
+        value_only: false,
+        quiet: false,
+        write: false,
+        eq: " = ",
+    };
+    let mut names = Vec::new();
+    for a in std::env::args().skip(1) {
+        match a
+            .strip_prefix('-')
+            .filter(|f| !f.is_empty() && names.is_empty())
+        {
+            Some(flags) => {
+                for f in flags.chars() {
+                    match f {
+                        'a' => opts.all = true,
+                        'A' => {
+                            opts.all = true;
+                            opts.hidden = true;
+                        }
+                        'n' => opts.value_only = true,
+                        'q' => opts.quiet = true,
+                        'w' => opts.write = true,
+                        'e' => opts.eq = "=",
+                        _ => {
+                            eprintln!("{PROG}: unknown option -- {f}");
+                            return usage();
+                        }
+                    }
+                }
+            }
+            None => names.push(a),
+        }
+    }
+    if (opts.all && opts.quiet) || (!opts.all && names.is_empty()) {
+        return usage();
+    }
+    let client = match Client::from_env() {
+        Ok(c) => c,
+        Err(rumpclient::ConnectError::NotSet) => {
+            eprintln!("error: RUMP_SERVER not set");
+            eprintln!("{PROG}: prog init failed: No such file or directory");
+            return ExitCode::FAILURE;
+        }
+        Err(e) => {
+            let m = e.to_string();
+            eprintln!(
+                "{PROG}: prog init failed: {}",
+                m.split(" (os error").next().unwrap_or(&m)
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut s = Sysctl {
+        client,
+        opts,
+        errors: false,
+    };
+    if s.opts.all {
+        s.walk("", &mut Vec::new(), false);
+        return ExitCode::SUCCESS;
+    }
+    for n in names {
+        if let Some((name, value)) = n.split_once('=') {
+            if let Err(code) = s.assign(name, value) {
+                return code;
+            }
+            continue;
+        }
+        match s.resolve(&n) {
+            Ok((mut mib, node)) if node.typ() == CTLTYPE_NODE => s.walk(&n, &mut mib, true),
+            Ok((mib, node)) => s.show(&n, &mib, &node, true),
+            Err(BadName(m)) => {
+                eprintln!("{PROG}: {m}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    if s.errors {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_as_strtouq() {
+        assert_eq!(parse_number("42"), Ok(42));
+        assert_eq!(parse_number("0x10"), Ok(16));
+        assert_eq!(parse_number("010"), Ok(8));
+        assert_eq!(parse_number("-1"), Ok(u64::MAX));
+        assert_eq!(parse_number("12a"), Err("not a number"));
+        assert_eq!(parse_number(""), Err("not a number"));
+        assert_eq!(
+            parse_number("99999999999999999999"),
+            Err("Result too large")
+        );
+    }
+
+    #[test]
+    fn ctime_utc() {
+        assert_eq!(ctime(0), "Thu Jan  1 00:00:00 1970");
+        assert_eq!(ctime(1_795_251_660), "Sat Nov 21 09:01:00 2026");
+    }
+}

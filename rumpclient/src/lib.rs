@@ -1,0 +1,401 @@
+//! The rump kernel client library (`rumpclient(3)`): connects to the server
+//! named by `RUMP_SERVER` over the rump_sp protocol and makes system calls
+//! in the kernel there, serving the server's copy requests from the
+//! caller's memory.
+//!
+//! ```no_run
+//! let c = rumpclient::Client::from_env()?;
+//! println!("my pid in the kernel: {}", c.getpid()?);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod memory;
+
+pub use memory::{ClientMemory, Regions};
+pub use rump::Errno;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::os::unix::net::UnixStream;
+use std::sync::{Mutex, MutexGuard};
+use sysproxy::payload::{self, CopyData, HandshakeFork, SysResp};
+use sysproxy::{Class, HEADER_LEN, Handshake, Header, SpError, Type, Url};
+
+enum Stream {
+    Unix(UnixStream),
+    Tcp(TcpStream),
+}
+
+impl Stream {
+    fn connect(url: &Url) -> std::io::Result<Stream> {
+        Ok(match url {
+            Url::Unix(p) => Stream::Unix(UnixStream::connect(p)?),
+            Url::Tcp { addr, port } => {
+                let s = TcpStream::connect((addr.as_str(), *port))?;
+                s.set_nodelay(true)?;
+                Stream::Tcp(s)
+            }
+        })
+    }
+
+    fn shutdown(&self) {
+        let _ = match self {
+            Stream::Unix(s) => s.shutdown(std::net::Shutdown::Both),
+            Stream::Tcp(s) => s.shutdown(std::net::Shutdown::Both),
+        };
+    }
+
+    fn io(&mut self) -> &mut dyn ReadWrite {
+        match self {
+            Stream::Unix(s) => s,
+            Stream::Tcp(s) => s,
+        }
+    }
+}
+
+trait ReadWrite: Read + Write {}
+impl<T: Read + Write> ReadWrite for T {}
+
+/// Why a connection could not be made.
+#[derive(Debug)]
+pub enum ConnectError {
+    /// Neither `RUMP__PARSEDSERVER` nor `RUMP_SERVER` is set.
+    NotSet,
+    /// The URL is not valid.
+    Url(sysproxy::UrlError),
+    /// The server could not be reached, or did not speak the protocol.
+    Io(std::io::Error),
+    /// The server refused the handshake.
+    Refused(SpError),
+}
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnectError::NotSet => f.write_str("RUMP_SERVER not set"),
+            ConnectError::Url(e) => write!(f, "{e}"),
+            ConnectError::Io(e) => write!(f, "{e}"),
+            ConnectError::Refused(e) => write!(f, "{}", Errno(e.errno())),
+        }
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
+impl From<std::io::Error> for ConnectError {
+    fn from(e: std::io::Error) -> Self {
+        ConnectError::Io(e)
+    }
+}
+
+struct Conn {
+    stream: Stream,
+    next_reqno: u64,
+    signals: Vec<u32>,
+}
+
+/// A connection to a rump kernel server: one process in that kernel.
+pub struct Client {
+    conn: Mutex<Conn>,
+    url: Url,
+}
+
+/// The result of `__sysctl`: the error, the old value copied out and the
+/// length the kernel stored in `*oldlenp` (set even on ENOMEM).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SysctlReply {
+    /// Success or the errno.
+    pub result: Result<(), Errno>,
+    /// Bytes written to the old-value buffer.
+    pub old: Vec<u8>,
+    /// The value of `*oldlenp` after the call.
+    pub oldlen: usize,
+}
+
+fn program_name() -> String {
+    std::env::args()
+        .next()
+        .and_then(|a| {
+            std::path::Path::new(&a)
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "???".into())
+}
+
+impl Client {
+    /// Connect to the server named by `RUMP__PARSEDSERVER` or `RUMP_SERVER`.
+    pub fn from_env() -> Result<Client, ConnectError> {
+        let url = std::env::var("RUMP__PARSEDSERVER")
+            .or_else(|_| std::env::var("RUMP_SERVER"))
+            .map_err(|_| ConnectError::NotSet)?;
+        Client::connect(&url)
+    }
+
+    /// Connect to `url` as a new process named after this program.
+    pub fn connect(url: &str) -> Result<Client, ConnectError> {
+        let url = Url::parse(url, sysproxy::Side::Client).map_err(ConnectError::Url)?;
+        let c = Client::open(&url)?;
+        c.handshake(Handshake::Guest, &payload::emit_name(&program_name()))?;
+        Ok(c)
+    }
+
+    /// Connect to `url` as the forked child holding `cookie` from
+    /// [`Client::prefork`].
+    pub fn connect_forked(
+        url: &str,
+        cookie: [u8; payload::COOKIE_LEN],
+    ) -> Result<Client, ConnectError> {
+        let url = Url::parse(url, sysproxy::Side::Client).map_err(ConnectError::Url)?;
+        let c = Client::open(&url)?;
+        c.handshake(Handshake::Fork, &HandshakeFork { cookie, cancel: 0 }.emit())?;
+        Ok(c)
+    }
+
+    fn open(url: &Url) -> Result<Client, ConnectError> {
+        let mut stream = Stream::connect(url)?;
+        // One read of the banner, which must end in a newline (as NetBSD's client).
+        let mut banner = [0u8; payload::MAX_BANNER];
+        let n = stream.io().read(&mut banner)?;
+        if n == 0 || banner[n - 1] != b'\n' {
+            return Err(ConnectError::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "bad banner from server",
+            )));
+        }
+        Ok(Client {
+            conn: Mutex::new(Conn {
+                stream,
+                next_reqno: 0,
+                signals: Vec::new(),
+            }),
+            url: url.clone(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Conn> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn handshake(&self, kind: Handshake, body: &[u8]) -> Result<(), ConnectError> {
+        let mut c = self.lock();
+        let reqno = c
+            .send(Class::Req, Type::Handshake, kind as u32, body)
+            .map_err(io_err)?;
+        match c.wait(reqno, &Regions::new()) {
+            Ok(Reply::Resp(_)) => Ok(()),
+            Ok(Reply::Error(e)) => Err(ConnectError::Refused(e)),
+            Err(e) => Err(ConnectError::Io(std::io::Error::other(e.to_string()))),
+        }
+    }
+
+    /// The server URL this client is connected to.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// Signals the server asked this client to raise (RAISE requests),
+    /// oldest first; taking them clears the list.
+    pub fn take_signals(&self) -> Vec<u32> {
+        std::mem::take(&mut self.lock().signals)
+    }
+
+    /// Make system call `nr` with register arguments `args`; pointers in
+    /// `args` are addresses in `mem`. Returns the two return registers.
+    pub fn syscall(
+        &self,
+        nr: u32,
+        args: &[u64],
+        mem: &dyn ClientMemory,
+    ) -> Result<[i64; 2], Errno> {
+        let mut c = self.lock();
+        let reqno = c
+            .send(Class::Req, Type::Syscall, nr, &payload::emit_args(args))
+            .map_err(|_| Errno::ENOTCONN)?;
+        match c.wait(reqno, mem)? {
+            Reply::Resp(p) => {
+                let r = SysResp::parse(&p).ok_or(Errno::EIO)?;
+                if r.error != 0 {
+                    Err(Errno(r.error))
+                } else {
+                    Ok(r.retval)
+                }
+            }
+            Reply::Error(e) => Err(Errno(e.errno())),
+        }
+    }
+
+    /// Ask the server to copy this client's process for a child about to be
+    /// forked; the child attaches with [`Client::connect_forked`].
+    pub fn prefork(&self) -> Result<[u8; payload::COOKIE_LEN], Errno> {
+        let mut c = self.lock();
+        let reqno = c
+            .send(Class::Req, Type::Prefork, 0, &[])
+            .map_err(|_| Errno::ENOTCONN)?;
+        match c.wait(reqno, &Regions::new())? {
+            Reply::Resp(p) => p.try_into().map_err(|_| Errno::EIO),
+            Reply::Error(e) => Err(Errno(e.errno())),
+        }
+    }
+
+    /// Tell the server this program has exec'd as `name`: close-on-exec
+    /// descriptors close, the process takes the new name.
+    pub fn exec_handshake(&self, name: &str) -> Result<(), ConnectError> {
+        self.handshake(Handshake::Exec, &payload::emit_name(name))
+    }
+
+    /// `getpid(2)` in the kernel.
+    pub fn getpid(&self) -> Result<i32, Errno> {
+        Ok(self.syscall(20, &[], &Regions::new())?[0] as i32)
+    }
+
+    /// `reboot(2)` with `RB_*` flags (what `rump.halt` does).
+    pub fn reboot(&self, howto: i32) -> Result<(), Errno> {
+        self.syscall(208, &[howto as u32 as u64, 0], &Regions::new())
+            .map(drop)
+    }
+
+    /// `__sysctl(2)`: `old_capacity` is `None` for a NULL `oldp`.
+    pub fn sysctl(
+        &self,
+        name: &[i32],
+        old_capacity: Option<usize>,
+        new: Option<&[u8]>,
+    ) -> Result<SysctlReply, Errno> {
+        let mem = Regions::new();
+        let raw: Vec<u8> = name.iter().flat_map(|n| n.to_ne_bytes()).collect();
+        let namep = mem.add(&raw);
+        let (oldp, oldlenp) = match old_capacity {
+            Some(cap) => (
+                mem.add_zeroed(cap.max(1)),
+                mem.add(&(cap as u64).to_ne_bytes()),
+            ),
+            None => (0, mem.add(&0u64.to_ne_bytes())),
+        };
+        let (newp, newlen) = match new {
+            Some(b) => (mem.add(b), b.len() as u64),
+            None => (0, 0),
+        };
+        let r = self.syscall(
+            202,
+            &[namep, name.len() as u64, oldp, oldlenp, newp, newlen],
+            &mem,
+        );
+        // Only a lost connection fails the call; the kernel's errors are its result.
+        if r == Err(Errno::ENOTCONN) || r == Err(Errno::EFAULT) {
+            return Err(r.unwrap_err());
+        }
+        let result = r.map(drop);
+        let oldlen = u64::from_ne_bytes(mem.get(oldlenp).try_into().unwrap_or_default()) as usize;
+        let old = if oldp != 0 {
+            let mut o = mem.get(oldp);
+            o.truncate(oldlen.min(old_capacity.unwrap_or(0)));
+            o
+        } else {
+            Vec::new()
+        };
+        Ok(SysctlReply {
+            result,
+            old,
+            oldlen,
+        })
+    }
+}
+
+fn io_err(e: std::io::Error) -> ConnectError {
+    ConnectError::Io(e)
+}
+
+enum Reply {
+    Resp(Vec<u8>),
+    Error(SpError),
+}
+
+impl Conn {
+    fn send(&mut self, class: Class, typ: Type, union: u32, body: &[u8]) -> std::io::Result<u64> {
+        let reqno = self.next_reqno;
+        self.next_reqno += 1;
+        self.send_as(reqno, class, typ, union, body)?;
+        Ok(reqno)
+    }
+
+    fn send_as(
+        &mut self,
+        reqno: u64,
+        class: Class,
+        typ: Type,
+        union: u32,
+        body: &[u8],
+    ) -> std::io::Result<u64> {
+        let f = sysproxy::frame(&Header::new(reqno, class, typ, union, body.len()), body);
+        self.stream.io().write_all(&f)?;
+        Ok(reqno)
+    }
+
+    fn read_frame(&mut self) -> std::io::Result<(Header, Vec<u8>)> {
+        let mut hb = [0u8; HEADER_LEN];
+        self.stream.io().read_exact(&mut hb)?;
+        let h = Header::parse(&hb)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        let mut p = vec![0u8; h.payload_len()];
+        self.stream.io().read_exact(&mut p)?;
+        Ok((h, p))
+    }
+
+    /// Serve the server's requests until the reply to `reqno` arrives.
+    fn wait(&mut self, reqno: u64, mem: &dyn ClientMemory) -> Result<Reply, Errno> {
+        loop {
+            let (h, p) = self.read_frame().map_err(|_| Errno::ENOTCONN)?;
+            match h.class {
+                Class::Resp if h.reqno == reqno => return Ok(Reply::Resp(p)),
+                Class::Error if h.reqno == reqno => {
+                    return Ok(Reply::Error(SpError::from_code(h.union)));
+                }
+                Class::Resp | Class::Error => {}
+                Class::Req => {
+                    if let Err(e) = self.serve(h, &p, mem) {
+                        // The protocol cannot report a fault: the only honest
+                        // answer is to end the connection (NetBSD's client crashes).
+                        self.stream.shutdown();
+                        return Err(e);
+                    }
+                }
+            }
+        }
+    }
+
+    fn serve(&mut self, h: Header, p: &[u8], mem: &dyn ClientMemory) -> Result<(), Errno> {
+        let fault = || Errno::EFAULT;
+        match h.typ {
+            Type::Copyin | Type::Copyinstr => {
+                let cd = CopyData::parse(p).ok_or(Errno::EINVAL)?;
+                let len = usize::try_from(cd.len).map_err(|_| fault())?;
+                let data = if h.typ == Type::Copyin {
+                    mem.read(cd.addr, len)
+                } else {
+                    mem.read_str(cd.addr, len)
+                };
+                let data = data.ok_or_else(fault)?;
+                self.send_as(h.reqno, Class::Resp, Type::Copyin, 0, &data)
+                    .map_err(|_| Errno::ENOTCONN)?;
+            }
+            Type::Copyout | Type::Copyoutstr => {
+                let cd = CopyData::parse(p).ok_or(Errno::EINVAL)?;
+                let data = &p[payload::COPYDATA_LEN..];
+                if cd.len as usize != data.len() || !mem.write(cd.addr, data) {
+                    return Err(fault());
+                }
+            }
+            Type::Anonmmap => {
+                // A Rust client has no memory to lend the kernel: NULL (ENOMEM there).
+                self.send_as(h.reqno, Class::Resp, Type::Anonmmap, 0, &0u64.to_ne_bytes())
+                    .map_err(|_| Errno::ENOTCONN)?;
+            }
+            Type::Raise => self.signals.push(h.union),
+            Type::Handshake | Type::Syscall | Type::Prefork => {}
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,114 @@
+//! The client's memory as the server sees it. A Rust program does not hand
+//! raw pointers to the server: each call lays its buffers out as regions at
+//! addresses of its own choosing, and serves the server's copy requests
+//! from them. (The hijack library, which has real pointers, brings its own.)
+
+use std::cell::RefCell;
+
+/// Memory the server may read and write during a call.
+pub trait ClientMemory {
+    /// `len` bytes at `addr`, or `None` if they are not all mapped.
+    fn read(&self, addr: u64, len: usize) -> Option<Vec<u8>>;
+    /// The string at `addr`, NUL included if one comes within `max` bytes.
+    fn read_str(&self, addr: u64, max: usize) -> Option<Vec<u8>>;
+    /// Store `data` at `addr`; `false` if it does not fit a region.
+    fn write(&self, addr: u64, data: &[u8]) -> bool;
+}
+
+/// A call's buffers, each at an address of its own.
+#[derive(Default)]
+pub struct Regions {
+    regions: RefCell<Vec<(u64, Vec<u8>)>>,
+}
+
+/// Where the first region goes; far from zero so that NULL stays invalid.
+const BASE: u64 = 0x1000_0000;
+/// Gap between regions, so that running off one never lands in the next.
+const GAP: u64 = 0x1000;
+
+impl Regions {
+    /// No regions yet.
+    pub fn new() -> Regions {
+        Regions::default()
+    }
+
+    /// Add a region holding `data`; returns its address.
+    pub fn add(&self, data: &[u8]) -> u64 {
+        let mut r = self.regions.borrow_mut();
+        let addr = r
+            .last()
+            .map_or(BASE, |(a, d)| (a + d.len() as u64 + GAP) & !(GAP - 1));
+        r.push((addr, data.to_vec()));
+        addr
+    }
+
+    /// Add a region of `len` zero bytes; returns its address.
+    pub fn add_zeroed(&self, len: usize) -> u64 {
+        self.add(&vec![0; len])
+    }
+
+    /// The current contents of the region at `addr`.
+    pub fn get(&self, addr: u64) -> Vec<u8> {
+        self.regions
+            .borrow()
+            .iter()
+            .find(|(a, _)| *a == addr)
+            .map(|(_, d)| d.clone())
+            .unwrap_or_default()
+    }
+
+    fn with<R>(&self, addr: u64, len: usize, f: impl FnOnce(&mut [u8]) -> R) -> Option<R> {
+        let mut r = self.regions.borrow_mut();
+        let (base, data) = r
+            .iter_mut()
+            .find(|(a, d)| addr >= *a && addr < a + d.len() as u64)?;
+        let start = (addr - *base) as usize;
+        let end = start.checked_add(len)?;
+        data.get_mut(start..end).map(f)
+    }
+}
+
+impl ClientMemory for Regions {
+    fn read(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
+        self.with(addr, len, |b| b.to_vec())
+    }
+
+    fn read_str(&self, addr: u64, max: usize) -> Option<Vec<u8>> {
+        let r = self.regions.borrow();
+        let (base, data) = r
+            .iter()
+            .find(|(a, d)| addr >= *a && addr < a + d.len() as u64)?;
+        let rest = &data[(addr - base) as usize..];
+        let rest = &rest[..rest.len().min(max)];
+        Some(match rest.iter().position(|&b| b == 0) {
+            Some(n) => rest[..=n].to_vec(),
+            None => rest.to_vec(),
+        })
+    }
+
+    fn write(&self, addr: u64, data: &[u8]) -> bool {
+        self.with(addr, data.len(), |b| b.copy_from_slice(data))
+            .is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_are_separate_and_bounded() {
+        let r = Regions::new();
+        let a = r.add(b"hello\0");
+        let b = r.add_zeroed(8);
+        assert!(b >= a + 6 + GAP - (GAP - 1));
+        assert_eq!(r.read(a, 5).unwrap(), b"hello");
+        assert_eq!(r.read(a, 7), None);
+        assert_eq!(r.read_str(a, 100).unwrap(), b"hello\0");
+        assert_eq!(r.read_str(a, 3).unwrap(), b"hel");
+        assert!(r.write(b + 4, &[1, 2, 3, 4]));
+        assert!(!r.write(b + 6, &[1, 2, 3]));
+        assert_eq!(r.get(b), [0, 0, 0, 0, 1, 2, 3, 4]);
+        assert_eq!(r.read(0, 1), None);
+    }
+}
