@@ -1,0 +1,166 @@
+//! Shared by the server tests: an install prefix laid out as
+//! `cargo xtask install` lays it out, servers started from it, and helpers
+//! to run the client tools as a user would.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Once;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+/// Build the binaries and component libraries of this build and lay them
+/// out as an install prefix: `bin/rump_server`, `bin/rump.halt`,
+/// `lib/librumpvfs.so`, ... (the test components too).
+pub fn prefix() -> PathBuf {
+    static DONE: Once = Once::new();
+    let out = target_dir();
+    let prefix = out.join("systest-prefix");
+    DONE.call_once(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let pkgs = [
+            "rump_server",
+            "rump_halt",
+            "rump_sysctl",
+            "rumpvfs_capi",
+            "k_helper_capi",
+            "k_helper2_capi",
+        ];
+        let mut c = Command::new(env!("CARGO"));
+        c.current_dir(root)
+            .args(["build", "--quiet"])
+            .env("CARGO_TARGET_DIR", out.parent().unwrap());
+        for p in pkgs {
+            c.args(["-p", p]);
+        }
+        if !cfg!(debug_assertions) {
+            c.arg("--release");
+        }
+        assert!(
+            c.status().unwrap().success(),
+            "building the binaries failed"
+        );
+        for d in ["bin", "lib"] {
+            std::fs::create_dir_all(prefix.join(d)).unwrap();
+        }
+        for (from, to) in [
+            ("rump_server", "bin/rump_server"),
+            ("rump_allserver", "bin/rump_allserver"),
+            ("rump_halt", "bin/rump.halt"),
+            ("rump_sysctl", "bin/rump.sysctl"),
+            ("librumpvfs.so", "lib/librumpvfs.so"),
+            ("libk_helper.so", "lib/libk_helper.so"),
+            ("libk_helper2.so", "lib/libk_helper2.so"),
+        ] {
+            let dst = prefix.join(to);
+            let _ = std::fs::remove_file(&dst);
+            std::fs::copy(out.join(from), &dst).unwrap();
+        }
+    });
+    prefix
+}
+
+/// An installed binary.
+pub fn bin(name: &str) -> PathBuf {
+    prefix().join("bin").join(name)
+}
+
+/// A fresh directory for one test.
+pub fn tempdir(tag: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = target_dir().join("systest-tmp").join(format!(
+        "{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Run an installed tool in `dir` with `RUMP_SERVER=url`.
+pub fn tool(dir: &Path, url: &str, name: &str, args: &[&str]) -> Output {
+    Command::new(bin(name))
+        .current_dir(dir)
+        .args(args)
+        .env("RUMP_SERVER", url)
+        .output()
+        .unwrap()
+}
+
+/// Text of a tool's stdout.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Text of a tool's stderr.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Pids of rump processes whose command line contains `needle`, or whose
+/// working directory is `needle`.
+pub fn pids_with(needle: &str) -> Vec<i32> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(cmd) = std::fs::read(e.path().join("cmdline")) else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        // A zombie has exited; only its parent has not collected it.
+        let zombie = stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|s| s.trim_start().starts_with('Z'));
+        // Match the command line, or the working directory (relative URLs).
+        let cwd = std::fs::read_link(e.path().join("cwd"))
+            .map(|c| c.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let cmd = String::from_utf8_lossy(&cmd);
+        if !zombie && cmd.contains("rump") && (cmd.contains(needle) || cwd == needle) {
+            v.push(pid);
+        }
+    }
+    v
+}
+
+/// Wait up to five seconds for `cond`.
+pub fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let t = std::time::Instant::now();
+    while !cond() {
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(5),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Send `sig` to `pid` with kill(1).
+pub fn kill(sig: &str, pid: i32) {
+    assert!(
+        Command::new("kill")
+            .args([sig, &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
+/// A free TCP port on the loopback address.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

@@ -1,0 +1,275 @@
+//! `rump_server`, `rump.halt` and `rump.sysctl` used as a new user would:
+//! the installed binaries, a server detaching once it serves, clients
+//! found through `RUMP_SERVER`.
+
+mod common;
+
+use common::*;
+use std::process::Command;
+
+/// Start a detached server in `dir`; it must return 0 once serving.
+fn start(dir: &std::path::Path, server: &str, args: &[&str]) {
+    let out = Command::new(bin(server))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{server} {args:?}: {}", stderr(&out));
+}
+
+fn serve_query_halt(dir: &std::path::Path, url: &str, needle: &str) {
+    start(dir, "rump_server", &["-lrumpvfs", url]);
+    assert_eq!(pids_with(needle).len(), 1, "one server process");
+    let q = tool(
+        dir,
+        url,
+        "rump.sysctl",
+        &["vfs.generic.fstypes", "kern.ostype"],
+    );
+    assert!(q.status.success(), "{}", stderr(&q));
+    // No file system component is registered yet (tmpfs arrives with the VFS issue).
+    assert_eq!(stdout(&q), "vfs.generic.fstypes = \nkern.ostype = NetBSD\n");
+    let h = tool(dir, url, "rump.halt", &[]);
+    assert!(h.status.success(), "{}", stderr(&h));
+    eventually("the server to exit", || pids_with(needle).is_empty());
+}
+
+#[test]
+fn unix_socket_serve_query_halt() {
+    let dir = tempdir("unix");
+    serve_query_halt(&dir, "unix://sock", dir.to_str().unwrap());
+    assert!(!dir.join("sock").exists(), "socket removed at halt");
+    // Absolute form, three slashes.
+    let abs = format!("unix://{}/abs.sock", dir.display());
+    serve_query_halt(&dir, &abs, &abs);
+    assert!(!dir.join("abs.sock").exists());
+}
+
+#[test]
+fn tcp_serve_query_halt() {
+    let dir = tempdir("tcp");
+    let url = format!("tcp://127.0.0.1:{}/", free_port());
+    serve_query_halt(&dir, &url, &url);
+}
+
+#[test]
+fn a_halted_server_is_reported_in_one_line() {
+    let dir = tempdir("gone");
+    let h = tool(&dir, "unix://nonesuch", "rump.halt", &[]);
+    assert!(!h.status.success());
+    assert_eq!(
+        stderr(&h),
+        "rump.halt: init failed: No such file or directory\n"
+    );
+    let h = Command::new(bin("rump.halt"))
+        .env_remove("RUMP_SERVER")
+        .output()
+        .unwrap();
+    assert!(stderr(&h).contains("RUMP_SERVER not set"));
+}
+
+#[test]
+fn halt_h_stops_the_kernel_but_not_the_process() {
+    let dir = tempdir("halt-h");
+    let url = format!("unix://{}/s", dir.display());
+    start(&dir, "rump_server", &[&url]);
+    let h = tool(&dir, &url, "rump.halt", &["-h"]);
+    assert!(h.status.success(), "{}", stderr(&h));
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let pids = pids_with(&url);
+    assert_eq!(pids.len(), 1, "the host process stays");
+    // Later calls fail cleanly: the server no longer listens.
+    let q = tool(&dir, &url, "rump.sysctl", &["kern.ostype"]);
+    assert!(!q.status.success());
+    assert!(
+        stderr(&q).starts_with("rump.sysctl: prog init failed:"),
+        "{}",
+        stderr(&q)
+    );
+    kill("-TERM", pids[0]);
+    eventually("the halted server to exit on SIGTERM", || {
+        pids_with(&url).is_empty()
+    });
+}
+
+#[test]
+fn halt_d_dumps_core() {
+    let dir = tempdir("halt-d");
+    let url = format!("unix://{}/s", dir.display());
+    // Foreground, so that the test sees how the process ended.
+    let mut server = Command::new(bin("rump_server"))
+        .args(["-s", &url])
+        .spawn()
+        .unwrap();
+    eventually("the socket", || dir.join("s").exists());
+    let h = tool(&dir, &url, "rump.halt", &["-d"]);
+    assert!(h.status.success(), "{}", stderr(&h));
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        server.wait().unwrap().signal(),
+        Some(6),
+        "SIGABRT: a core dump"
+    );
+}
+
+#[test]
+fn sigterm_and_sigint_halt_cleanly() {
+    for sig in ["-TERM", "-INT"] {
+        let dir = tempdir("sig");
+        let url = format!("unix://{}/s", dir.display());
+        let mut server = Command::new(bin("rump_server"))
+            .args(["-s", &url])
+            .spawn()
+            .unwrap();
+        eventually("the socket", || dir.join("s").exists());
+        kill(sig, server.id() as i32);
+        assert!(server.wait().unwrap().success(), "{sig}: exit 0");
+        assert!(!dir.join("s").exists(), "{sig}: socket removed");
+    }
+}
+
+#[test]
+fn bad_drivespecs_give_netbsds_messages() {
+    for (spec, msg) in [
+        ("key=/k", "incomplete drivespec"),
+        ("key=/k,hostpath=h,bogus=1", "invalid dtoken"),
+        (
+            "key=/k,hostpath=h,size=1m,disklabel=a",
+            "disklabel needs to be used alone",
+        ),
+        (
+            "key=/k,hostpath=h,size=host,offset=1",
+            "cannot specify offset with size=host",
+        ),
+        ("key=/k,hostpath=h,size=1m,type=tape", "invalid type tape"),
+        (
+            "key=/k,hostpath=h,size=12q",
+            "-d size `12q': illegal number",
+        ),
+    ] {
+        let out = Command::new(bin("rump_server"))
+            .args(["-d", spec, "unix://never"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{spec}");
+        let err = stderr(&out);
+        assert!(
+            err.starts_with(&format!("rump_server: {msg}\n")),
+            "{spec}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_library_is_named() {
+    let dir = tempdir("nolib");
+    let out = Command::new(bin("rump_server"))
+        .current_dir(&dir)
+        .args(["-lrumpfs_nonesuch", "unix://s"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("failed to load -libraries") && err.contains("rumpfs_nonesuch"),
+        "{err}"
+    );
+    assert!(!dir.join("s").exists());
+}
+
+#[test]
+fn libraries_in_the_wrong_order_resolve_in_rounds() {
+    let dir = tempdir("rounds");
+    let url = format!("unix://{}/s", dir.display());
+    start(&dir, "rump_server", &["-lk_helper2", "-lk_helper", &url]);
+    let q = tool(
+        &dir,
+        &url,
+        "rump.sysctl",
+        &["vendor.k_helper.present", "vendor.k_helper.present2"],
+    );
+    assert_eq!(
+        stdout(&q),
+        "vendor.k_helper.present = 1\nvendor.k_helper.present2 = 1\n",
+        "{}",
+        stderr(&q)
+    );
+    assert!(tool(&dir, &url, "rump.halt", &[]).status.success());
+    // Alone, k_helper2 names what it lacks.
+    let out = Command::new(bin("rump_server"))
+        .current_dir(&dir)
+        .args(["-lk_helper2", &url])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&out).contains("requires k_helper"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn allserver_has_the_vfs_faction_built_in() {
+    let dir = tempdir("all");
+    let url = format!("unix://{}/s", dir.display());
+    start(&dir, "rump_allserver", &[&url]);
+    let q = tool(&dir, &url, "rump.sysctl", &["-n", "kern.maxvnodes"]);
+    assert_eq!(stdout(&q), "1024\n");
+    assert!(tool(&dir, &url, "rump.halt", &[]).status.success());
+}
+
+#[test]
+fn server_options_reach_the_kernel() {
+    let dir = tempdir("opts");
+    let url = format!("unix://{}/s", dir.display());
+    start(&dir, "rump_server", &["-c", "3", "-r", "64m", &url]);
+    let q = tool(&dir, &url, "rump.sysctl", &["hw.ncpu", "hw.physmem"]);
+    assert_eq!(
+        stdout(&q),
+        format!("hw.ncpu = 3\nhw.physmem = {}\n", 64 << 20)
+    );
+    assert!(tool(&dir, &url, "rump.halt", &[]).status.success());
+    let bad = Command::new(bin("rump_server"))
+        .args(["-c", "lots", &url])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&bad).starts_with("rump_server: -c \"lots\": expected"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
+fn sysctl_tool_writes_and_reports() {
+    let dir = tempdir("sysctl");
+    let url = format!("unix://{}/s", dir.display());
+    start(&dir, "rump_server", &[&url]);
+    let w = tool(&dir, &url, "rump.sysctl", &["kern.hostname=x"]);
+    assert_eq!(
+        stderr(&w),
+        "rump.sysctl: Must specify -w to set variables\n"
+    );
+    let w = tool(
+        &dir,
+        &url,
+        "rump.sysctl",
+        &["-w", "kern.hostname=rumpkernel"],
+    );
+    assert!(stdout(&w).ends_with(" -> rumpkernel\n"), "{}", stdout(&w));
+    let r = tool(&dir, &url, "rump.sysctl", &["kern.hostname"]);
+    assert_eq!(stdout(&r), "kern.hostname = rumpkernel\n");
+    let bad = tool(&dir, &url, "rump.sysctl", &["kern.nonesuch"]);
+    assert_eq!(
+        stderr(&bad),
+        "rump.sysctl: second level name 'nonesuch' in 'kern.nonesuch' is invalid\n"
+    );
+    let ro = tool(&dir, &url, "rump.sysctl", &["-w", "kern.ostype=Linux"]);
+    assert_eq!(
+        stderr(&ro),
+        "rump.sysctl: kern.ostype: Operation not permitted\n"
+    );
+    let all = tool(&dir, &url, "rump.sysctl", &["-a"]);
+    assert!(stdout(&all).lines().any(|l| l == "hw.machine = amd64"));
+    assert!(tool(&dir, &url, "rump.halt", &[]).status.success());
+}
