@@ -1,0 +1,258 @@
+//! The behaviours NetBSD's `t_sp` tests check, through the client library
+//! and raw sockets against a real server process.
+
+mod common;
+
+use common::*;
+use rumpclient::{Client, Errno};
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::process::{Child, Command};
+
+struct Server {
+    child: Child,
+    url: String,
+    path: std::path::PathBuf,
+}
+
+impl Server {
+    fn start(tag: &str) -> Server {
+        let dir = tempdir(tag);
+        let path = dir.join("s");
+        let url = format!("unix://{}", path.display());
+        let child = Command::new(bin("rump_server"))
+            .args(["-s", &url])
+            .spawn()
+            .unwrap();
+        eventually("the socket", || path.exists());
+        Server { child, url, path }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn basic() {
+    let s = Server::start("basic");
+    let c = Client::connect(&s.url).unwrap();
+    assert!(c.getpid().unwrap() > 1);
+}
+
+#[test]
+fn each_client_is_its_own_process() {
+    let s = Server::start("procs");
+    let a = Client::connect(&s.url).unwrap();
+    let b = Client::connect(&s.url).unwrap();
+    assert_ne!(a.getpid().unwrap(), b.getpid().unwrap());
+    // Credentials are per process too: setuid(7) in one only.
+    a.syscall(23, &[7], &rumpclient::Regions::new()).unwrap();
+    assert_eq!(
+        a.syscall(24, &[], &rumpclient::Regions::new()).unwrap()[0],
+        7
+    );
+    assert_eq!(
+        b.syscall(24, &[], &rumpclient::Regions::new()).unwrap()[0],
+        0
+    );
+}
+
+#[test]
+fn stress_many_short_lived_clients() {
+    let s = Server::start("stress");
+    let threads: Vec<_> = (0..16)
+        .map(|_| {
+            let url = s.url.clone();
+            std::thread::spawn(move || {
+                for _ in 0..25 {
+                    let c = Client::connect(&url).unwrap();
+                    assert!(c.getpid().unwrap() > 1);
+                    let r = c.sysctl(&[1, 10], Some(256), None).unwrap();
+                    assert!(r.result.is_ok());
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
+#[test]
+fn two_hundred_fifty_five_clients_at_once() {
+    let s = Server::start("many");
+    let clients: Vec<Client> = (0..255).map(|_| Client::connect(&s.url).unwrap()).collect();
+    let mut pids: Vec<i32> = clients.iter().map(|c| c.getpid().unwrap()).collect();
+    pids.sort();
+    pids.dedup();
+    assert_eq!(pids.len(), 255);
+}
+
+#[test]
+fn a_client_killed_mid_call_is_cleaned_up() {
+    let s = Server::start("killer");
+    for _ in 0..20 {
+        // Start a nanosleep of 10 s (syscall 430 with a timespec in our
+        // memory) and vanish while the server runs it.
+        let mut raw = UnixStream::connect(&s.path).unwrap();
+        let mut banner = [0u8; 95];
+        let _ = raw.read(&mut banner).unwrap();
+        let hs = sysproxy::frame(
+            &sysproxy::Header::new(0, sysproxy::Class::Req, sysproxy::Type::Handshake, 0, 3),
+            b"kk\0",
+        );
+        raw.write_all(&hs).unwrap();
+        let mut resp = [0u8; 28];
+        raw.read_exact(&mut resp).unwrap();
+        let args = sysproxy::payload::emit_args(&[0x1000, 0]);
+        let call = sysproxy::frame(
+            &sysproxy::Header::new(
+                1,
+                sysproxy::Class::Req,
+                sysproxy::Type::Syscall,
+                430,
+                args.len(),
+            ),
+            &args,
+        );
+        raw.write_all(&call).unwrap();
+        drop(raw);
+    }
+    // The server keeps serving everyone else.
+    let c = Client::connect(&s.url).unwrap();
+    assert!(c.getpid().unwrap() > 1);
+}
+
+#[test]
+fn fork_child_gets_its_own_process_with_the_parents_descriptors() {
+    let s = Server::start("fork");
+    let parent = Client::connect(&s.url).unwrap();
+    let ppid = parent.getpid().unwrap();
+    let cookie = parent.prefork().unwrap();
+    let child = Client::connect_forked(&s.url, cookie).unwrap();
+    let cpid = child.getpid().unwrap();
+    assert!(cpid >= 2 && cpid != ppid);
+    // The cookie is used up.
+    assert!(Client::connect_forked(&s.url, cookie).is_err());
+    // Parent and child both keep working.
+    assert_eq!(parent.getpid().unwrap(), ppid);
+}
+
+#[test]
+fn a_forged_cookie_is_refused_with_esrch() {
+    let s = Server::start("fakeauth");
+    let parent = Client::connect(&s.url).unwrap();
+    let mut cookie = parent.prefork().unwrap();
+    cookie[12] ^= 1;
+    match Client::connect_forked(&s.url, cookie) {
+        Err(rumpclient::ConnectError::Refused(e)) => assert_eq!(Errno(e.errno()), Errno::ESRCH),
+        Err(e) => panic!("refused the wrong way: {e}"),
+        Ok(_) => panic!("a forged cookie was accepted"),
+    }
+}
+
+fn raw_client(s: &Server) -> UnixStream {
+    let mut raw = UnixStream::connect(&s.path).unwrap();
+    let mut banner = [0u8; 95];
+    let n = raw.read(&mut banner).unwrap();
+    assert!(banner[..n].starts_with(b"RUMPSP-0.4-NetBSD-") && banner[n - 1] == b'\n');
+    raw
+}
+
+#[test]
+fn malformed_frames_close_only_that_connection() {
+    let s = Server::start("malformed");
+    let good = Client::connect(&s.url).unwrap();
+    // A length shorter than a header ends the connection.
+    let mut raw = raw_client(&s);
+    raw.write_all(&[1u8; 24]).unwrap();
+    let mut buf = [0u8; 64];
+    assert_eq!(raw.read(&mut buf).unwrap_or(0), 0, "connection closed");
+    // A request before the handshake: ERROR AUTH, then closed.
+    let mut raw = raw_client(&s);
+    let args = sysproxy::payload::emit_args(&[]);
+    raw.write_all(&sysproxy::frame(
+        &sysproxy::Header::new(
+            9,
+            sysproxy::Class::Req,
+            sysproxy::Type::Syscall,
+            20,
+            args.len(),
+        ),
+        &args,
+    ))
+    .unwrap();
+    let mut err = [0u8; 24];
+    raw.read_exact(&mut err).unwrap();
+    let h = sysproxy::Header::parse(&err).unwrap();
+    assert_eq!(
+        (h.class, h.reqno, h.union),
+        (sysproxy::Class::Error, 9, sysproxy::SpError::Auth.code())
+    );
+    assert_eq!(raw.read(&mut buf).unwrap_or(0), 0);
+    // An unknown type after the handshake: ERROR MALFORMED_REQUEST, and the connection stays.
+    let mut raw = raw_client(&s);
+    raw.write_all(&sysproxy::frame(
+        &sysproxy::Header::new(0, sysproxy::Class::Req, sysproxy::Type::Handshake, 0, 2),
+        b"x\0",
+    ))
+    .unwrap();
+    let mut resp = [0u8; 28];
+    raw.read_exact(&mut resp).unwrap();
+    let mut bogus =
+        sysproxy::Header::new(4, sysproxy::Class::Req, sysproxy::Type::Handshake, 0, 0).emit();
+    bogus[18] = 77;
+    raw.write_all(&bogus).unwrap();
+    raw.read_exact(&mut err).unwrap();
+    let h = sysproxy::Header::parse(&err).unwrap();
+    assert_eq!(
+        (h.class, h.reqno, h.union),
+        (
+            sysproxy::Class::Error,
+            4,
+            sysproxy::SpError::MalformedRequest.code()
+        )
+    );
+    // A syscall with a broken argument block gets EINVAL, connection still fine.
+    raw.write_all(&sysproxy::frame(
+        &sysproxy::Header::new(5, sysproxy::Class::Req, sysproxy::Type::Syscall, 20, 3),
+        &[1, 2, 3],
+    ))
+    .unwrap();
+    let mut sr = [0u8; 48];
+    raw.read_exact(&mut sr).unwrap();
+    assert_eq!(
+        sysproxy::payload::SysResp::parse(&sr[24..]).unwrap().error,
+        Errno::EINVAL.0
+    );
+    // Others were never disturbed.
+    assert!(good.getpid().unwrap() > 1);
+}
+
+#[test]
+fn exec_keeps_the_process_and_renames_it() {
+    let s = Server::start("exec");
+    let c = Client::connect(&s.url).unwrap();
+    let pid = c.getpid().unwrap();
+    c.exec_handshake("newname").unwrap();
+    assert_eq!(c.getpid().unwrap(), pid);
+}
+
+#[test]
+fn copyin_of_an_unmapped_address_ends_the_connection_not_the_server() {
+    let s = Server::start("fault");
+    let c = Client::connect(&s.url).unwrap();
+    // __sysctl with a name pointer into nothing the client owns.
+    let r = c.syscall(
+        202,
+        &[0xdead_0000, 2, 0, 0, 0, 0],
+        &rumpclient::Regions::new(),
+    );
+    assert_eq!(r, Err(Errno::EFAULT));
+    assert_eq!(c.getpid(), Err(Errno::ENOTCONN));
+    assert!(Client::connect(&s.url).unwrap().getpid().unwrap() > 1);
+}
