@@ -36,6 +36,9 @@ pub struct Proc {
     limits: Mutex<[Rlimit; crate::resource::RLIM_NLIMITS]>,
     lwps: Mutex<Vec<i32>>,
     next_lid: AtomicI32,
+    exiting: AtomicBool,
+    // Sleepers wait here and wake with EINTR when the process is told to exit.
+    wakeup: (Mutex<()>, std::sync::Condvar),
 }
 
 impl Proc {
@@ -50,6 +53,43 @@ impl Proc {
             limits: Mutex::new(default_limits()),
             lwps: Mutex::new(Vec::new()),
             next_lid: AtomicI32::new(1),
+            exiting: AtomicBool::new(false),
+            wakeup: (Mutex::new(()), std::sync::Condvar::new()),
+        }
+    }
+
+    /// Order every lwp of the process to exit: sleeping calls wake with
+    /// EINTR and no new lwp may join (EBUSY), as when a remote client leaves.
+    pub fn post_exit(&self) {
+        let _g = lock(&self.wakeup.0);
+        self.exiting.store(true, Ordering::Release);
+        self.wakeup.1.notify_all();
+    }
+
+    /// Whether the process has been told to exit.
+    pub fn is_exiting(&self) -> bool {
+        self.exiting.load(Ordering::Acquire)
+    }
+
+    /// Sleep for `d` unless the process is told to exit first (EINTR).
+    /// The caller must not hold a virtual CPU (see `Ctx::sleep`).
+    pub fn sleep(&self, d: std::time::Duration) -> KResult<()> {
+        let deadline = rumpuser::clock_monotonic() + d;
+        let mut g = lock(&self.wakeup.0);
+        loop {
+            if self.is_exiting() {
+                return Err(Errno::EINTR);
+            }
+            let now = rumpuser::clock_monotonic();
+            if now >= deadline {
+                return Ok(());
+            }
+            g = self
+                .wakeup
+                .1
+                .wait_timeout(g, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
     }
 
@@ -331,6 +371,9 @@ impl ProcTable {
         let l = {
             let procs = lock(&self.procs);
             let proc = procs.get(&pid).ok_or(Errno::ESRCH)?;
+            if proc.is_exiting() {
+                return Err(Errno::EBUSY);
+            }
             self.new_lwp(proc)
         };
         self.switch(Some(Arc::clone(&l)))?;

@@ -276,3 +276,29 @@ fn getlogin_copies_what_fits() {
         Errno::EINVAL
     );
 }
+
+#[test]
+fn an_exiting_process_wakes_its_sleepers_and_takes_no_new_lwps() {
+    let k = common::boot();
+    let l = k.lwproc_newproc().unwrap();
+    let pid = l.proc().pid;
+    k.lwproc_switch(None).unwrap();
+    let sleeper = {
+        let (k, l) = (Arc::clone(&k), Arc::clone(&l));
+        std::thread::spawn(move || {
+            k.lwproc_switch(Some(&l)).unwrap();
+            let t = std::time::Instant::now();
+            let r = k.sys_nanosleep((100, 0));
+            (r, t.elapsed())
+        })
+    };
+    while k.threads_inside() == 0 {
+        std::thread::yield_now();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    l.proc().post_exit();
+    let (r, took) = sleeper.join().unwrap();
+    assert_eq!(r.unwrap_err(), Errno::EINTR);
+    assert!(took < std::time::Duration::from_secs(5));
+    assert_eq!(k.lwproc_newlwp(pid).unwrap_err(), Errno::EBUSY);
+}

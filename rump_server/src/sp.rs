@@ -539,6 +539,12 @@ impl Shared {
         conn.dead.store(true, Ordering::Release);
         conn.shutdown();
         lock(&conn.waiters).clear();
+        // Sleeping calls wake (EINTR); an exec in progress keeps its process.
+        if !conn.in_exec.load(Ordering::Acquire)
+            && let Some(main) = lock(&conn.main).as_ref()
+        {
+            main.proc().post_exit();
+        }
         conn.drain(0);
         if let Some(main) = lock(&conn.main).take() {
             let _ = self.kernel.procs().release(&main);

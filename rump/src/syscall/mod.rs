@@ -91,6 +91,13 @@ impl<'k> Ctx<'k> {
         self.proc.cred()
     }
 
+    /// Sleep for `d` without the virtual CPU; EINTR if the process is told
+    /// to exit meanwhile.
+    pub fn sleep(&self, d: std::time::Duration) -> KResult<()> {
+        let p = std::sync::Arc::clone(&self.proc);
+        self.block(|| p.sleep(d))
+    }
+
     /// Run `f`, which blocks, without holding the virtual CPU; take a CPU
     /// again before returning. Every wait inside the kernel goes through here.
     pub fn block<R>(&self, f: impl FnOnce() -> R) -> R {

@@ -45,9 +45,9 @@ fn to_duration(ts: Timespec) -> KResult<Duration> {
     Ok(Duration::new(ts.0 as u64, ts.1 as u32))
 }
 
-fn nanosleep(ctx: &Ctx, d: Duration) {
+fn nanosleep(ctx: &Ctx, d: Duration) -> KResult<()> {
     // The sleeping thread gives its virtual CPU up for the whole sleep.
-    ctx.block(|| rumpuser::sleep_rel(d));
+    ctx.sleep(d)
 }
 
 pub(super) fn sys_clock_gettime(_: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
@@ -57,7 +57,7 @@ pub(super) fn sys_clock_gettime(_: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KRe
 
 pub(super) fn sys_nanosleep(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let d = to_duration(decode(copyin_array::<16>(us, a[0])?))?;
-    nanosleep(ctx, d);
+    nanosleep(ctx, d)?;
     if a[1] != 0 {
         // Nothing interrupts a sleep in a rump kernel: nothing remains.
         us.copyout(a[1], &encode((0, 0)))?;
@@ -74,9 +74,6 @@ impl Kernel {
     /// `nanosleep(2)`; the thread's virtual CPU is free while it sleeps.
     pub fn sys_nanosleep(&self, ts: Timespec) -> KResult<()> {
         let d = to_duration(ts)?;
-        self.with_ctx(|ctx| {
-            nanosleep(ctx, d);
-            Ok(())
-        })
+        self.with_ctx(|ctx| nanosleep(ctx, d))
     }
 }
