@@ -5,6 +5,10 @@
 
 #![forbid(unsafe_code)]
 
+mod sp;
+
+pub use sp::{frame, sp_stream};
+
 use rump::usermem::BufferSpace;
 use rump::{BootConfig, Kernel, KernelBuilder};
 use std::sync::Arc;

@@ -52,3 +52,62 @@ fn boot_config_smoke() {
         3000,
     );
 }
+
+#[test]
+fn frame_smoke() {
+    run(
+        rumpfuzz::frame,
+        &[
+            b"unix://s",
+            b"tcp://1.2.3.4:5/",
+            b"key=/k,hostpath=h,size=1m",
+        ],
+        3000,
+    );
+}
+
+/// A stream that shakes hands, then sends requests of every type.
+fn handshake_then(rest: &[u8]) -> Vec<u8> {
+    let mut v = sysproxy::frame(
+        &sysproxy::Header::new(0, sysproxy::Class::Req, sysproxy::Type::Handshake, 0, 3),
+        b"fz\0",
+    );
+    v.extend_from_slice(rest);
+    v
+}
+
+#[test]
+fn sp_stream_smoke() {
+    let args = sysproxy::payload::emit_args(&[0x1000, 2, 0, 0, 0, 0]);
+    let sysctl = sysproxy::frame(
+        &sysproxy::Header::new(
+            1,
+            sysproxy::Class::Req,
+            sysproxy::Type::Syscall,
+            202,
+            args.len(),
+        ),
+        &args,
+    );
+    let reboot = sysproxy::frame(
+        &sysproxy::Header::new(2, sysproxy::Class::Req, sysproxy::Type::Syscall, 208, 16),
+        &[0; 16],
+    );
+    let prefork = sysproxy::frame(
+        &sysproxy::Header::new(3, sysproxy::Class::Req, sysproxy::Type::Prefork, 0, 0),
+        &[],
+    );
+    let seeds: Vec<Vec<u8>> = vec![
+        handshake_then(&sysctl),
+        handshake_then(&reboot),
+        handshake_then(&prefork),
+        vec![0xff; 100],
+    ];
+    let seeds: Vec<&[u8]> = seeds.iter().map(|s| s.as_slice()).collect();
+    run(rumpfuzz::sp_stream, &seeds, 300);
+    // Random bodies after a valid handshake reach the request handling.
+    let mut rng = XorShift(7);
+    for _ in 0..300 {
+        rumpfuzz::sp_stream(&handshake_then(&rng.bytes(300)));
+    }
+}

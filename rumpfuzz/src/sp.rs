@@ -1,0 +1,118 @@
+//! Fuzzing the sysproxy wire: frame and payload decoders, and a live
+//! server fed a whole hostile byte stream.
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+use sysproxy::payload;
+
+/// Every decoder of bytes from the network or the command line.
+pub fn frame(data: &[u8]) {
+    if let Ok(h) =
+        <[u8; sysproxy::HEADER_LEN]>::try_from(data.get(..sysproxy::HEADER_LEN).unwrap_or(&[]))
+    {
+        if let Ok(h) = sysproxy::Header::parse(&h) {
+            assert!(h.len >= sysproxy::HEADER_LEN as u64 && h.payload_len() as u64 == h.len - 24);
+            let re = sysproxy::Header::parse(&h.emit());
+            assert_eq!(re, Ok(h));
+        }
+    }
+    let _ = payload::CopyData::parse(data);
+    let _ = payload::SysResp::parse(data);
+    let _ = payload::HandshakeFork::parse(data);
+    let _ = payload::parse_args(data);
+    let _ = payload::parse_name(data);
+    let text = String::from_utf8_lossy(data);
+    let _ = sysproxy::Url::parse(&text, sysproxy::Side::Server);
+    let _ = sysproxy::Url::parse(&text, sysproxy::Side::Client);
+    let _ = rump_server::drivespec::parse(&text);
+}
+
+struct Live {
+    path: std::path::PathBuf,
+    kernel: Arc<rump::Kernel>,
+    _server: rump_server::SpServer,
+}
+
+fn live() -> &'static Mutex<Live> {
+    static LIVE: OnceLock<Mutex<Live>> = OnceLock::new();
+    LIVE.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("rumpfuzz-sp-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("fuzz dir");
+        let path = dir.join("s");
+        let cfg = rump::BootConfig {
+            ncpu: 2,
+            memlimit: Some(64 << 20),
+            ..rump::BootConfig::default()
+        };
+        let kernel = rump::KernelBuilder::new()
+            .config(cfg)
+            .console(Box::new(|_, _| ()))
+            .boot()
+            .expect("boot");
+        let url = sysproxy::Url::Unix(path.to_string_lossy().into_owned());
+        let server = rump_server::SpServer::start(Arc::clone(&kernel), &url).expect("server");
+        Mutex::new(Live {
+            path,
+            kernel,
+            _server: server,
+        })
+    })
+}
+
+/// Rewrite `reboot` requests to `getpid`: halting is that call's purpose.
+fn defuse(data: &mut [u8]) {
+    let mut off = 0usize;
+    while off
+        .checked_add(sysproxy::HEADER_LEN)
+        .is_some_and(|end| end <= data.len())
+    {
+        let len = u64::from_ne_bytes(data[off..off + 8].try_into().unwrap_or_default());
+        if data[off + 18..off + 20] == [1, 0] && data[off + 20..off + 24] == 208u32.to_ne_bytes() {
+            data[off + 20..off + 24].copy_from_slice(&20u32.to_ne_bytes());
+        }
+        if len < sysproxy::HEADER_LEN as u64 {
+            break;
+        }
+        off = match usize::try_from(len).ok().and_then(|l| off.checked_add(l)) {
+            Some(n) => n,
+            None => break,
+        };
+    }
+}
+
+/// A hostile client: connect, send `data`, hang up, and demand that the
+/// server closes its side promptly and still serves a well-behaved client.
+pub fn sp_stream(data: &[u8]) {
+    let live = live().lock().unwrap_or_else(|e| e.into_inner());
+    let mut data = data.to_vec();
+    defuse(&mut data);
+    let mut s = UnixStream::connect(&live.path).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut banner = [0u8; 95];
+    let n = s.read(&mut banner).expect("banner");
+    assert!(n > 0 && banner[n - 1] == b'\n');
+    let _ = s.write_all(&data);
+    let _ = s.shutdown(std::net::Shutdown::Write);
+    let mut sink = [0u8; 4096];
+    loop {
+        match s.read(&mut sink) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut =>
+            {
+                panic!("server did not close a hung-up connection within 5 s")
+            }
+            Err(_) => break,
+        }
+    }
+    assert!(!live.kernel.is_halted());
+    let c = rumpclient::Client::connect(&format!("unix://{}", live.path.display()))
+        .expect("server alive");
+    assert!(c.getpid().expect("getpid") > 1);
+}
