@@ -9,14 +9,13 @@ use sysproxy::payload;
 
 /// Every decoder of bytes from the network or the command line.
 pub fn frame(data: &[u8]) {
-    if let Ok(h) =
-        <[u8; sysproxy::HEADER_LEN]>::try_from(data.get(..sysproxy::HEADER_LEN).unwrap_or(&[]))
+    let header =
+        <[u8; sysproxy::HEADER_LEN]>::try_from(data.get(..sysproxy::HEADER_LEN).unwrap_or(&[]));
+    if let Ok(h) = header.map(|b| sysproxy::Header::parse(&b))
+        && let Ok(h) = h
     {
-        if let Ok(h) = sysproxy::Header::parse(&h) {
-            assert!(h.len >= sysproxy::HEADER_LEN as u64 && h.payload_len() as u64 == h.len - 24);
-            let re = sysproxy::Header::parse(&h.emit());
-            assert_eq!(re, Ok(h));
-        }
+        assert!(h.len >= sysproxy::HEADER_LEN as u64 && h.payload_len() as u64 == h.len - 24);
+        assert_eq!(sysproxy::Header::parse(&h.emit()), Ok(h));
     }
     let _ = payload::CopyData::parse(data);
     let _ = payload::SysResp::parse(data);
