@@ -55,7 +55,8 @@ impl Default for BootConfig {
             threads: true,
             memlimit: None,
             nvnodes: DEFAULT_NVNODES,
-            hostname: rumpuser::hostname(),
+            // NetBSD's rump kernels call themselves after the host process.
+            hostname: format!("rump-{:05}.{}", rumpuser::host_pid(), rumpuser::hostname()),
         }
     }
 }

@@ -144,7 +144,7 @@ fn hw_and_kern_nodes() {
     assert_eq!(common::sysctl_string(&k, "kern.ostype"), "NetBSD");
     assert_eq!(
         common::sysctl_string(&k, "kern.hostname"),
-        rumpuser::hostname()
+        format!("rump-{:05}.{}", std::process::id(), rumpuser::hostname())
     );
 }
 

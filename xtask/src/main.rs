@@ -1,5 +1,7 @@
 //! `cargo xtask`: the project's own build tasks.
 //!
+//! - `cargo xtask demo`: build, start a `rump_server`, query it with
+//!   `rump.sysctl`, halt it with `rump.halt`.
 //! - `cargo xtask install --prefix DIR`: build in release mode and install
 //!   the binaries into `DIR/bin` and the component libraries into `DIR/lib`.
 //! - `cargo xtask test`: build every crate (component libraries included,
@@ -42,11 +44,18 @@ fn run(mut c: Command) -> Result<()> {
     Ok(())
 }
 
-fn install(prefix: &Path) -> Result<()> {
+fn install(prefix: &Path, release: bool) -> Result<()> {
     let mut c = cargo();
-    c.args(["build", "--release", "--workspace"]);
+    c.args(["build", "--workspace"]);
+    if release {
+        c.arg("--release");
+    }
     run(c)?;
-    let out = root().join("target/release");
+    let out = root().join(if release {
+        "target/release"
+    } else {
+        "target/debug"
+    });
     let (bin, lib) = (prefix.join("bin"), prefix.join("lib"));
     std::fs::create_dir_all(&bin).with_context(|| format!("creating {}", bin.display()))?;
     std::fs::create_dir_all(&lib).with_context(|| format!("creating {}", lib.display()))?;
@@ -57,6 +66,41 @@ fn install(prefix: &Path) -> Result<()> {
         copy(&out.join(from), &lib.join(to))?;
     }
     println!("installed into {}", prefix.display());
+    Ok(())
+}
+
+/// Show a server working: install, start it, ask it things, halt it.
+fn demo() -> Result<()> {
+    let prefix = root().join("target/demo");
+    install(&prefix, false)?;
+    let sock = prefix.join("demo.sock");
+    let _ = std::fs::remove_file(&sock);
+    let url = format!("unix://{}", sock.display());
+    let step = |tool: &str, args: &[&str]| -> Result<()> {
+        println!("\n$ {tool} {}", args.join(" "));
+        let mut c = Command::new(prefix.join("bin").join(tool));
+        c.args(args).env("RUMP_SERVER", &url);
+        run(c)
+    };
+    println!("\nRUMP_SERVER={url}");
+    step("rump_server", &["-lrumpvfs", &url])?;
+    step(
+        "rump.sysctl",
+        &[
+            "kern.ostype",
+            "kern.osrelease",
+            "kern.hostname",
+            "hw.ncpu",
+            "kern.maxvnodes",
+        ],
+    )?;
+    step("rump.sysctl", &["-w", "kern.hostname=demo"])?;
+    step("rump.sysctl", &["-a"])?;
+    step("rump.halt", &[])?;
+    if sock.exists() {
+        bail!("the server left its socket behind");
+    }
+    println!("\nthe server halted and removed its socket");
     Ok(())
 }
 
@@ -82,8 +126,9 @@ fn main() -> Result<()> {
             } else {
                 std::env::current_dir()?.join(prefix)
             };
-            install(&prefix)
+            install(&prefix, true)
         }
+        Some("demo") => demo(),
         Some("test") => {
             let mut b = cargo();
             b.args(["build", "--workspace", "--all-targets"]);
