@@ -138,6 +138,18 @@ fn main() -> Result<()> {
             run(t)
         }
         Some("bench") => {
+            // The remote benchmarks start the server of the same build.
+            let mut b = cargo();
+            b.args([
+                "build",
+                "--release",
+                "--quiet",
+                "-p",
+                "rump_server",
+                "-p",
+                "rumpvfs_capi",
+            ]);
+            run(b)?;
             let mut c = cargo();
             c.args(["run", "--release", "--quiet", "-p", "rumpbench", "--"])
                 .args(&args[1..]);
