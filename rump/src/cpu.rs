@@ -3,12 +3,15 @@
 //! up while it blocks (`Ctx::block`), as NetBSD's rump scheduler does
 //! (`rump_schedule`, `rump_unschedule`).
 
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Condvar, Mutex};
 
 /// The set of virtual CPUs of one kernel.
 pub struct Vcpus {
     ncpu: usize,
-    free: Mutex<usize>,
+    free: AtomicUsize,
+    waiters: AtomicUsize,
+    lock: Mutex<()>,
     wakeup: Condvar,
 }
 
@@ -24,7 +27,9 @@ impl Vcpus {
         let ncpu = ncpu.max(1);
         Vcpus {
             ncpu,
-            free: Mutex::new(ncpu),
+            free: AtomicUsize::new(ncpu),
+            waiters: AtomicUsize::new(0),
+            lock: Mutex::new(()),
             wakeup: Condvar::new(),
         }
     }
@@ -34,26 +39,39 @@ impl Vcpus {
         self.ncpu
     }
 
-    /// Wait for a virtual CPU and take it.
+    fn try_take(&self) -> bool {
+        self.free
+            .fetch_update(SeqCst, SeqCst, |f| f.checked_sub(1))
+            .is_ok()
+    }
+
+    /// Wait for a virtual CPU and take it. Uncontended, this is one atomic
+    /// operation; only when every CPU is busy does the thread sleep.
     pub fn schedule(&self) -> CpuGuard<'_> {
-        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
-        while *free == 0 {
-            free = self.wakeup.wait(free).unwrap_or_else(|e| e.into_inner());
+        if !self.try_take() {
+            let mut g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+            // Registered before the retry, so a release either sees this
+            // waiter and wakes it, or happened early enough for the retry.
+            self.waiters.fetch_add(1, SeqCst);
+            while !self.try_take() {
+                g = self.wakeup.wait(g).unwrap_or_else(|e| e.into_inner());
+            }
+            self.waiters.fetch_sub(1, SeqCst);
         }
-        *free -= 1;
         CpuGuard { cpus: self }
     }
 
     fn release(&self) {
-        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
-        *free += 1;
-        drop(free);
-        self.wakeup.notify_one();
+        self.free.fetch_add(1, SeqCst);
+        if self.waiters.load(SeqCst) > 0 {
+            let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+            self.wakeup.notify_one();
+        }
     }
 
     /// Virtual CPUs currently idle (for statistics and tests).
     pub fn idle(&self) -> usize {
-        *self.free.lock().unwrap_or_else(|e| e.into_inner())
+        self.free.load(SeqCst)
     }
 }
 

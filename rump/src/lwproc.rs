@@ -201,7 +201,57 @@ impl ForkFd {
     }
 }
 
-type Bindings = Mutex<HashMap<u64, Arc<Lwp>>>;
+/// Which lwp each host thread runs as, with a count readable without the
+/// lock: while no thread is bound, entering the kernel needs no lookup.
+struct Bindings {
+    map: Mutex<HashMap<u64, Arc<Lwp>>>,
+    count: std::sync::atomic::AtomicUsize,
+}
+
+/// The locked map; the count follows it when the lock is released.
+struct BindingsGuard<'a> {
+    map: MutexGuard<'a, HashMap<u64, Arc<Lwp>>>,
+    count: &'a std::sync::atomic::AtomicUsize,
+}
+
+impl std::ops::Deref for BindingsGuard<'_> {
+    type Target = HashMap<u64, Arc<Lwp>>;
+    fn deref(&self) -> &Self::Target {
+        &self.map
+    }
+}
+
+impl std::ops::DerefMut for BindingsGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.map
+    }
+}
+
+impl Drop for BindingsGuard<'_> {
+    fn drop(&mut self) {
+        self.count.store(self.map.len(), Ordering::Release);
+    }
+}
+
+impl Bindings {
+    fn new() -> Bindings {
+        Bindings {
+            map: Mutex::new(HashMap::new()),
+            count: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    fn lock(&self) -> BindingsGuard<'_> {
+        BindingsGuard {
+            map: lock(&self.map),
+            count: &self.count,
+        }
+    }
+
+    fn none_bound(&self) -> bool {
+        self.count.load(Ordering::Acquire) == 0
+    }
+}
 
 /// Unbinds the exiting host thread from every kernel it was bound in: the
 /// host reuses thread ids, and a new thread must not inherit a dead one's
@@ -213,7 +263,7 @@ impl Drop for UnbindAtExit {
     fn drop(&mut self) {
         let tid = rumpuser::current_thread_id();
         for b in self.0.iter().filter_map(Weak::upgrade) {
-            if let Some(l) = lock(&b).remove(&tid) {
+            if let Some(l) = b.lock().remove(&tid) {
                 l.running.store(false, Ordering::Release);
             }
         }
@@ -260,7 +310,7 @@ impl ProcTable {
         ProcTable {
             procs: Mutex::new(procs),
             next_pid: Mutex::new(PID_LOCAL + 1),
-            bound: Arc::new(Mutex::new(HashMap::new())),
+            bound: Arc::new(Bindings::new()),
             proc1,
         }
     }
@@ -282,7 +332,11 @@ impl ProcTable {
 
     /// The lwp bound to the calling host thread, `None` in the implicit context.
     pub fn curlwp(&self) -> Option<Arc<Lwp>> {
-        lock(&self.bound)
+        if self.bound.none_bound() {
+            return None;
+        }
+        self.bound
+            .lock()
             .get(&rumpuser::current_thread_id())
             .cloned()
     }
@@ -385,7 +439,7 @@ impl ProcTable {
     /// EBUSY if `l` runs on another thread, EINVAL if it was released.
     pub fn switch(&self, l: Option<Arc<Lwp>>) -> KResult<()> {
         let tid = rumpuser::current_thread_id();
-        let mut bound = lock(&self.bound);
+        let mut bound = self.bound.lock();
         if let Some(new) = &l {
             if new.dead.load(Ordering::Acquire)
                 || !std::ptr::eq(new.owner.as_ptr(), Arc::as_ptr(&self.bound))
@@ -426,7 +480,9 @@ impl ProcTable {
     /// context. Returns the process if it exited; EINVAL when the thread has
     /// no lwp.
     pub fn releaselwp(&self) -> KResult<Option<Arc<Proc>>> {
-        let l = lock(&self.bound)
+        let l = self
+            .bound
+            .lock()
             .remove(&rumpuser::current_thread_id())
             .ok_or(Errno::EINVAL)?;
         Ok(self.retire(&l))

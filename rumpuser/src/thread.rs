@@ -27,6 +27,14 @@ impl HostThread {
 /// thread id, so every image in the process (the program and every component
 /// loaded at run time) sees the same value for the same thread.
 pub fn current_thread_id() -> u64 {
-    // SAFETY: gettid has no preconditions and cannot fail.
-    unsafe { libc::gettid() as u64 }
+    // A cache of a value every image agrees on, so a second copy of it in a
+    // loaded component is harmless; it saves a system call per kernel entry.
+    thread_local!(static TID: std::cell::Cell<u64> = const { std::cell::Cell::new(0) });
+    TID.with(|t| {
+        if t.get() == 0 {
+            // SAFETY: gettid has no preconditions and cannot fail.
+            t.set(unsafe { libc::gettid() } as u64);
+        }
+        t.get()
+    })
 }
