@@ -158,7 +158,13 @@ impl Client {
         let mut stream = Stream::connect(url)?;
         // One read of the banner, which must end in a newline (as NetBSD's client).
         let mut banner = [0u8; payload::MAX_BANNER];
-        let n = stream.io().read(&mut banner)?;
+        // A signal may interrupt the read (a client with timers or handlers).
+        let n = loop {
+            match stream.io().read(&mut banner) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                r => break r?,
+            }
+        };
         if n == 0 || banner[n - 1] != b'\n' {
             return Err(ConnectError::Io(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,

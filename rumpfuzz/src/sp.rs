@@ -92,7 +92,12 @@ pub fn sp_stream(data: &[u8]) {
     s.set_read_timeout(Some(Duration::from_secs(5)))
         .expect("timeout");
     let mut banner = [0u8; 95];
-    let n = s.read(&mut banner).expect("banner");
+    let n = loop {
+        match s.read(&mut banner) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            r => break r.expect("banner"),
+        }
+    };
     assert!(n > 0 && banner[n - 1] == b'\n');
     let _ = s.write_all(&data);
     let _ = s.shutdown(std::net::Shutdown::Write);
@@ -101,6 +106,7 @@ pub fn sp_stream(data: &[u8]) {
         match s.read(&mut sink) {
             Ok(0) => break,
             Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e)
                 if e.kind() == std::io::ErrorKind::WouldBlock
                     || e.kind() == std::io::ErrorKind::TimedOut =>
