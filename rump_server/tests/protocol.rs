@@ -256,3 +256,117 @@ fn copyin_of_an_unmapped_address_ends_the_connection_not_the_server() {
     assert_eq!(c.getpid(), Err(Errno::ENOTCONN));
     assert!(Client::connect(&s.url).unwrap().getpid().unwrap() > 1);
 }
+
+/// A server at a fixed path that the test can kill and start again.
+fn start_at(path: &std::path::Path) -> Child {
+    let _ = std::fs::remove_file(path);
+    let child = Command::new(bin("rump_server"))
+        .args(["-s", &format!("unix://{}", path.display())])
+        .spawn()
+        .unwrap();
+    eventually("the socket", || path.exists());
+    child
+}
+
+#[test]
+fn reconnect_forever_survives_a_server_restart() {
+    let dir = tempdir("reconnect");
+    let path = dir.join("s");
+    let mut first = start_at(&path);
+    let c = Client::connect(&format!("unix://{}", path.display())).unwrap();
+    c.set_retry(rumpclient::Retry::Forever);
+    let before = c.getpid().unwrap();
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let restarter = {
+        let path = path.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            start_at(&path)
+        })
+    };
+    // The call made while the server is gone goes through once it is back,
+    // as a new process (the old one died with its server).
+    let after = c.getpid().unwrap();
+    assert!(after > 1);
+    let _ = before;
+    let mut second = restarter.join().unwrap();
+    assert!(c.getpid().is_ok());
+    second.kill().unwrap();
+    second.wait().unwrap();
+}
+
+#[test]
+fn reconnect_policies_give_up_as_told() {
+    let dir = tempdir("giveup");
+    let path = dir.join("s");
+    let url = format!("unix://{}", path.display());
+    for (policy, at_least) in [
+        (rumpclient::Retry::Never, 0),
+        (rumpclient::Retry::Once, 0),
+        (rumpclient::Retry::Seconds(1), 1000),
+    ] {
+        let mut server = start_at(&path);
+        let c = Client::connect(&url).unwrap();
+        c.set_retry(policy);
+        c.getpid().unwrap();
+        server.kill().unwrap();
+        server.wait().unwrap();
+        let t = std::time::Instant::now();
+        assert_eq!(c.getpid(), Err(Errno::ENOTCONN), "{policy:?}");
+        assert!(
+            t.elapsed().as_millis() >= at_least,
+            "{policy:?} gave up too soon"
+        );
+    }
+}
+
+const DIE_CHILD: &str = "RUMP_TEST_RETRY_DIE";
+
+#[test]
+fn reconnect_die_exits_the_program() {
+    if let Ok(url) = std::env::var(DIE_CHILD) {
+        let c = Client::connect(&url).unwrap();
+        c.set_retry(rumpclient::Retry::Die);
+        c.getpid().unwrap();
+        println!("ready");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let _ = c.getpid();
+        std::process::exit(0);
+    }
+    let dir = tempdir("die");
+    let path = dir.join("s");
+    let mut server = start_at(&path);
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "reconnect_die_exits_the_program", "--nocapture"])
+        .env(DIE_CHILD, format!("unix://{}", path.display()))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Kill the server only once the child is connected and has made a call.
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    assert!(
+        lines.any(|l| l.is_ok_and(|l| l.contains("ready"))),
+        "child never got ready"
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("rump_sp: connection to kernel lost"));
+}
+
+#[test]
+fn retry_env_values_are_checked() {
+    assert!(
+        rumpclient::Retry::parse("sometimes")
+            .unwrap_err()
+            .contains("must be keyword or integer")
+    );
+}

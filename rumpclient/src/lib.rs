@@ -12,8 +12,10 @@
 #![forbid(unsafe_code)]
 
 mod memory;
+mod retry;
 
 pub use memory::{ClientMemory, Regions};
+pub use retry::Retry;
 pub use rump::Errno;
 
 use std::io::{Read, Write};
@@ -100,6 +102,7 @@ struct Conn {
 pub struct Client {
     conn: Mutex<Conn>,
     url: Url,
+    retry: Mutex<Retry>,
 }
 
 /// The result of `__sysctl`: the error, the old value copied out and the
@@ -178,6 +181,7 @@ impl Client {
                 signals: Vec::new(),
             }),
             url: url.clone(),
+            retry: Mutex::new(Retry::Never),
         })
     }
 
@@ -208,8 +212,62 @@ impl Client {
         std::mem::take(&mut self.lock().signals)
     }
 
+    /// Set what happens when the connection is lost (see [`Retry`]).
+    pub fn set_retry(&self, r: Retry) {
+        *self.retry.lock().unwrap_or_else(|e| e.into_inner()) = r;
+    }
+
+    /// Reconnect after the connection was lost, as the policy says: a new
+    /// GUEST handshake, so a new process in the kernel. `false` when the
+    /// policy gives up.
+    fn reconnect(&self, c: &mut Conn) -> bool {
+        let policy = *self.retry.lock().unwrap_or_else(|e| e.into_inner());
+        let started = std::time::Instant::now();
+        let mut attempt = 0u32;
+        loop {
+            match policy {
+                Retry::Never => return false,
+                Retry::Die => {
+                    eprintln!("rump_sp: connection to kernel lost");
+                    std::process::exit(1);
+                }
+                Retry::Once if attempt > 0 => return false,
+                Retry::Seconds(n) if attempt > 0 && started.elapsed().as_secs() >= n => {
+                    eprintln!("rump_sp: reconnect failed, {n} second timeout");
+                    return false;
+                }
+                _ => {}
+            }
+            std::thread::sleep(retry::backoff(attempt));
+            if attempt == 1 {
+                eprintln!("rump_sp: connection to kernel lost, trying to reconnect ...");
+            }
+            attempt += 1;
+            let Ok(fresh) = Client::open(&self.url) else {
+                continue;
+            };
+            let mut fresh = fresh.conn.into_inner().unwrap_or_else(|e| e.into_inner());
+            let hello = payload::emit_name(&program_name());
+            let shook = fresh
+                .send(Class::Req, Type::Handshake, Handshake::Guest as u32, &hello)
+                .ok()
+                .and_then(|r| fresh.wait(r, &Regions::new()).ok());
+            if matches!(shook, Some(Reply::Resp(_))) {
+                // Request numbers go on from where they were, as NetBSD's do.
+                fresh.next_reqno = c.next_reqno;
+                *c = fresh;
+                if attempt > 1 {
+                    eprintln!("rump_sp: reconnected!");
+                }
+                return true;
+            }
+        }
+    }
+
     /// Make system call `nr` with register arguments `args`; pointers in
-    /// `args` are addresses in `mem`. Returns the two return registers.
+    /// `args` are addresses in `mem`. Returns the two return registers. A
+    /// lost connection is handled by the [`Retry`] policy: the call is sent
+    /// again on the new connection.
     pub fn syscall(
         &self,
         nr: u32,
@@ -217,10 +275,17 @@ impl Client {
         mem: &dyn ClientMemory,
     ) -> Result<[i64; 2], Errno> {
         let mut c = self.lock();
-        let reqno = c
-            .send(Class::Req, Type::Syscall, nr, &payload::emit_args(args))
-            .map_err(|_| Errno::ENOTCONN)?;
-        match c.wait(reqno, mem)? {
+        let body = payload::emit_args(args);
+        let reply = loop {
+            let sent = c
+                .send(Class::Req, Type::Syscall, nr, &body)
+                .map_err(|_| Errno::ENOTCONN);
+            match sent.and_then(|reqno| c.wait(reqno, mem)) {
+                Err(Errno::ENOTCONN) if self.reconnect(&mut c) => continue,
+                r => break r?,
+            }
+        };
+        match reply {
             Reply::Resp(p) => {
                 let r = SysResp::parse(&p).ok_or(Errno::EIO)?;
                 if r.error != 0 {
