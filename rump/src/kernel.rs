@@ -291,6 +291,12 @@ impl Kernel {
         self.inside.load(Ordering::Acquire)
     }
 
+    /// Post signal `sig` to process `pid` (NetBSD's `psignal`). ESRCH if
+    /// there is no such process, EINVAL for a bad signal number.
+    pub fn psignal(&self, pid: i32, sig: i32) -> KResult<()> {
+        self.procs.find(pid).ok_or(Errno::ESRCH)?.psignal(sig)
+    }
+
     /// Whether the kernel has been halted.
     pub fn is_halted(&self) -> bool {
         self.halted.load(Ordering::Acquire)

@@ -39,7 +39,22 @@ pub struct Proc {
     exiting: AtomicBool,
     // Sleepers wait here and wake with EINTR when the process is told to exit.
     wakeup: (Mutex<()>, std::sync::Condvar),
+    signals: Mutex<SignalDelivery>,
 }
+
+/// Where a process's signals go: a remote client's server forwards them to
+/// the client (NetBSD's RUMP_SIGMODEL_RAISE); otherwise they stay pending.
+#[derive(Default)]
+struct SignalDelivery {
+    sink: Option<SignalSink>,
+    pending: Vec<i32>,
+}
+
+/// Receives the signals posted to a process.
+pub type SignalSink = Arc<dyn Fn(i32) + Send + Sync>;
+
+/// `NSIG`: signal numbers are 1 to 63.
+pub const NSIG: i32 = 64;
 
 impl Proc {
     fn new(pid: i32, ppid: i32, comm: String, cred: Arc<Cred>, fdt: Arc<FdTable>) -> Proc {
@@ -55,7 +70,44 @@ impl Proc {
             next_lid: AtomicI32::new(1),
             exiting: AtomicBool::new(false),
             wakeup: (Mutex::new(()), std::sync::Condvar::new()),
+            signals: Mutex::new(SignalDelivery::default()),
         }
+    }
+
+    /// Deliver the process's signals to `sink` from now on (and any pending).
+    pub fn set_signal_sink(&self, sink: SignalSink) {
+        let pending = {
+            let mut d = lock(&self.signals);
+            d.sink = Some(Arc::clone(&sink));
+            std::mem::take(&mut d.pending)
+        };
+        for sig in pending {
+            sink(sig);
+        }
+    }
+
+    /// Post signal `sig` to the process (`psignal`).
+    pub fn psignal(&self, sig: i32) -> KResult<()> {
+        if !(1..NSIG).contains(&sig) {
+            return Err(Errno::EINVAL);
+        }
+        let sink = {
+            let mut d = lock(&self.signals);
+            match &d.sink {
+                Some(s) => Arc::clone(s),
+                None => {
+                    d.pending.push(sig);
+                    return Ok(());
+                }
+            }
+        };
+        sink(sig);
+        Ok(())
+    }
+
+    /// Signals posted while no sink was set, oldest first; taking clears them.
+    pub fn take_pending_signals(&self) -> Vec<i32> {
+        std::mem::take(&mut lock(&self.signals).pending)
     }
 
     /// Order every lwp of the process to exit: sleeping calls wake with

@@ -416,6 +416,20 @@ impl Shared {
             conn.send_error(h.reqno, SpError::Auth);
             return false;
         };
+        // Signals posted to the client's process are raised in the client.
+        let weak = Arc::downgrade(conn);
+        lwp.proc().set_signal_sink(Arc::new(move |sig| {
+            if let Some(c) = weak.upgrade() {
+                let h = Header::new(
+                    c.next_reqno.fetch_add(1, Ordering::Relaxed),
+                    Class::Req,
+                    Type::Raise,
+                    sig as u32,
+                    0,
+                );
+                let _ = c.send(h, &[]);
+            }
+        }));
         *lock(&conn.main) = Some(lwp);
         conn.send_resp(h.reqno, Type::Handshake, &0i32.to_ne_bytes());
         true
