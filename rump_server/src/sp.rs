@@ -44,6 +44,8 @@ struct Shared {
     halting: Mutex<Option<(Arc<Conn>, u64)>>,
     stopping: AtomicBool,
     clients: AtomicUsize,
+    /// Connection threads, joined once finished so none is left behind.
+    threads: Mutex<Vec<rumpuser::HostThread>>,
 }
 
 /// One client connection.
@@ -232,6 +234,7 @@ impl SpServer {
             halting: Mutex::new(None),
             stopping: AtomicBool::new(false),
             clients: AtomicUsize::new(0),
+            threads: Mutex::new(Vec::new()),
         });
         let fini = Arc::clone(&shared);
         // sp_fini: at halt, remove the socket, answer the reboot call, stop listening.
@@ -250,6 +253,12 @@ impl SpServer {
     /// Clients connected now.
     pub fn clients(&self) -> usize {
         self.shared.clients.load(Ordering::Acquire)
+    }
+
+    /// Join the threads of connections that have ended; `true` when no
+    /// connection thread remains.
+    pub fn reap(&self) -> bool {
+        self.shared.reap()
     }
 }
 
@@ -280,6 +289,20 @@ impl Shared {
         self.listener.shutdown();
     }
 
+    fn reap(&self) -> bool {
+        let mut threads = lock(&self.threads);
+        let (done, running): (Vec<_>, Vec<_>) = std::mem::take(&mut *threads)
+            .into_iter()
+            .partition(|t| t.is_finished());
+        *threads = running;
+        let idle = threads.is_empty();
+        drop(threads);
+        for t in done {
+            t.join();
+        }
+        idle
+    }
+
     fn accept_loop(self: Arc<Self>) {
         while !self.stopping.load(Ordering::Acquire) {
             let Ok(stream) = self.listener.accept() else {
@@ -300,9 +323,13 @@ impl Shared {
                 me.serve(stream);
                 me.clients.fetch_sub(1, Ordering::AcqRel);
             });
-            if started.is_err() {
-                self.clients.fetch_sub(1, Ordering::AcqRel);
+            match started {
+                Ok(t) => lock(&self.threads).push(t),
+                Err(_) => {
+                    self.clients.fetch_sub(1, Ordering::AcqRel);
+                }
             }
+            self.reap();
         }
     }
 

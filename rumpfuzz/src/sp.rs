@@ -31,7 +31,7 @@ pub fn frame(data: &[u8]) {
 struct Live {
     path: std::path::PathBuf,
     kernel: Arc<rump::Kernel>,
-    _server: rump_server::SpServer,
+    server: rump_server::SpServer,
 }
 
 fn live() -> &'static Mutex<Live> {
@@ -56,7 +56,7 @@ fn live() -> &'static Mutex<Live> {
         Mutex::new(Live {
             path,
             kernel,
-            _server: server,
+            server,
         })
     })
 }
@@ -115,6 +115,15 @@ pub fn sp_stream(data: &[u8]) {
             }
             Err(_) => break,
         }
+    }
+    // Every connection thread has ended: the server did not keep one busy.
+    let t = std::time::Instant::now();
+    while !live.server.reap() {
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "a connection thread outlived its connection"
+        );
+        std::thread::yield_now();
     }
     assert!(!live.kernel.is_halted());
     let c = rumpclient::Client::connect(&format!("unix://{}", live.path.display()))

@@ -17,6 +17,11 @@ where
 }
 
 impl HostThread {
+    /// Whether the thread has finished running (joining will not wait).
+    pub fn is_finished(&self) -> bool {
+        self.handle.is_finished()
+    }
+
     /// Wait for the thread to finish. Returns `false` if it panicked.
     pub fn join(self) -> bool {
         self.handle.join().is_ok()
