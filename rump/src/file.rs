@@ -94,6 +94,11 @@ pub trait FileOps: Send + Sync {
     }
     /// Called once, when the last descriptor referring to the file is closed.
     fn close(&self) {}
+    /// The faction's own object, so that it can recognise its files
+    /// (`fchdir`, `fchmod` and the like take a descriptor).
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 /// An open file: the object plus the flags it was opened with.

@@ -40,6 +40,27 @@ pub struct Proc {
     // Sleepers wait here and wake with EINTR when the process is told to exit.
     wakeup: (Mutex<()>, std::sync::Condvar),
     signals: Mutex<SignalDelivery>,
+    data: Mutex<HashMap<std::any::TypeId, DataEntry>>,
+}
+
+/// State a faction keeps per process (the VFS its cwd and root). A new
+/// process gets [`ProcData::fork`] of each of its parent's.
+pub trait ProcData: Send + Sync + 'static {
+    /// The child's copy at fork.
+    fn fork(&self) -> Self
+    where
+        Self: Sized;
+}
+
+type AnyData = Arc<dyn std::any::Any + Send + Sync>;
+/// The data and how to copy it for a child.
+type DataEntry = (AnyData, fn(&AnyData) -> AnyData);
+
+fn fork_entry<T: ProcData>(a: &AnyData) -> AnyData {
+    match a.downcast_ref::<T>() {
+        Some(t) => Arc::new(t.fork()),
+        None => Arc::clone(a),
+    }
 }
 
 /// Where a process's signals go: a remote client's server forwards them to
@@ -71,7 +92,33 @@ impl Proc {
             exiting: AtomicBool::new(false),
             wakeup: (Mutex::new(()), std::sync::Condvar::new()),
             signals: Mutex::new(SignalDelivery::default()),
+            data: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The process's data of type `T`, made by `make` if it has none yet.
+    pub fn data<T: ProcData>(&self, make: impl FnOnce() -> T) -> Arc<T> {
+        let any = {
+            let mut d = lock(&self.data);
+            let e = d
+                .entry(std::any::TypeId::of::<T>())
+                .or_insert_with(|| (Arc::new(make()), fork_entry::<T>));
+            Arc::clone(&e.0)
+        };
+        any.downcast::<T>()
+            .unwrap_or_else(|_| unreachable!("process data keyed by TypeId"))
+    }
+
+    /// Replace the process's data of type `T`.
+    pub fn set_data<T: ProcData>(&self, v: T) {
+        lock(&self.data).insert(std::any::TypeId::of::<T>(), (Arc::new(v), fork_entry::<T>));
+    }
+
+    fn fork_data(&self) -> HashMap<std::any::TypeId, DataEntry> {
+        lock(&self.data)
+            .iter()
+            .map(|(k, (v, f))| (*k, (f(v), *f)))
+            .collect()
     }
 
     /// Deliver the process's signals to `sink` from now on (and any pending).
@@ -457,6 +504,7 @@ impl ProcTable {
         ));
         *lock(&p.limits) = *lock(&parent.limits);
         p.set_login(&parent.login());
+        *lock(&p.data) = parent.fork_data();
         procs.insert(pid, Arc::clone(&p));
         Ok(self.new_lwp(&p))
     }

@@ -1,5 +1,7 @@
-//! The registry of file system types and the VFS faction's sysctl nodes.
+//! The registry of file system types, how to mount each, and the VFS
+//! faction's sysctl nodes.
 
+use crate::node::FileSystem;
 use rump::sysctl::{NodeData, NodeSpec, SysctlValue};
 use rump::{Errno, KResult, Kernel};
 use std::sync::{Arc, Mutex};
@@ -11,29 +13,59 @@ const KERN_MAXVNODES: i32 = 5;
 /// `VFS_GENERIC`.
 const VFS_GENERIC: i32 = 0;
 
+/// What a mount asks of a file system type.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MountArgs {
+    /// Most bytes of data (0: no limit).
+    pub size_max: u64,
+    /// Most nodes (0: no limit).
+    pub nodes_max: u64,
+    /// Owner of the root directory.
+    pub uid: u32,
+    /// Group of the root directory.
+    pub gid: u32,
+    /// Permission bits of the root directory.
+    pub mode: u32,
+}
+
+/// Makes a new instance of a file system type for a mount.
+pub type Mounter = fn(&Kernel, &MountArgs) -> KResult<Arc<dyn FileSystem>>;
+
 /// The file system types registered in one kernel, in registration order.
 #[derive(Default)]
 pub struct FsTypes {
-    names: Mutex<Vec<String>>,
+    types: Mutex<Vec<(String, Option<Mounter>)>>,
 }
 
 impl FsTypes {
     /// The names, as `vfs.generic.fstypes` lists them.
     pub fn names(&self) -> Vec<String> {
-        self.names.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.types
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(n, _)| n.clone())
+            .collect()
     }
 }
 
-/// Register file system type `name` (what a file system component does when
-/// it attaches). EEXIST if a type of that name is registered already.
-pub fn register_fstype(k: &Kernel, name: &str) -> KResult<()> {
+/// Register file system type `name`, mountable with `mount` if given.
+/// EEXIST if a type of that name is registered already.
+pub fn register_fstype(k: &Kernel, name: &str, mount: Option<Mounter>) -> KResult<()> {
     let t = k.extension(FsTypes::default);
-    let mut names = t.names.lock().unwrap_or_else(|e| e.into_inner());
-    if names.iter().any(|n| n == name) {
+    let mut types = t.types.lock().unwrap_or_else(|e| e.into_inner());
+    if types.iter().any(|(n, _)| n == name) {
         return Err(Errno::EEXIST);
     }
-    names.push(name.to_owned());
+    types.push((name.to_owned(), mount));
     Ok(())
+}
+
+/// How to mount type `name`, if it is registered and mountable.
+pub fn mounter(k: &Kernel, name: &str) -> Option<Mounter> {
+    let t = k.extension(FsTypes::default);
+    let types = t.types.lock().unwrap_or_else(|e| e.into_inner());
+    types.iter().find(|(n, _)| n == name).and_then(|(_, m)| *m)
 }
 
 pub(crate) fn attach(k: &Kernel) -> KResult<()> {

@@ -1,16 +1,27 @@
 //! The VFS faction: the file system half of a rump kernel.
 //!
-//! What exists so far is the faction's registration: it attaches once per
-//! kernel, publishes `kern.maxvnodes` (from `RUMP_NVNODES`) and
-//! `vfs.generic.fstypes`, and keeps the registry of file system types that
-//! file system components add themselves to. Vnodes, lookup, the mount table
-//! and the file system calls arrive with the VFS issue.
+//! Vnodes, path lookup, the mount table, per-process current and root
+//! directories, the file system calls ([`VfsCalls`]), and rumpfs, the
+//! in-memory root file system that is always there. File system components
+//! (tmpfs, ...) register their type with [`register_fstype`].
+//!
+//! Not yet here (see the issue): etfs, the buffer cache, the vnode cache
+//! bound by `kern.maxvnodes`, advisory locks, `fcntl`, the `*at` calls and
+//! the system calls by number.
 
 #![forbid(unsafe_code)]
 
+mod calls;
+pub mod flags;
 mod fstypes;
+pub mod memfs;
+pub mod node;
+mod vfile;
+pub mod vfs;
 
-pub use fstypes::{FsTypes, register_fstype};
+pub use calls::{Dirent, StatVfs, VfsCalls};
+pub use fstypes::{FsTypes, MountArgs, Mounter, mounter, register_fstype};
+pub use vfile::{VnodeFile, stat_of};
 
 use rump::Kernel;
 use rump::component::{AttachResult, Component, Faction, Phase};
@@ -29,5 +40,17 @@ pub static COMPONENT: Component = Component {
 };
 
 fn attach(k: &Kernel) -> AttachResult {
-    fstypes::attach(k).map_err(|e| format!("sysctl nodes: {e}"))
+    fstypes::attach(k).map_err(|e| format!("sysctl nodes: {e}"))?;
+    register_fstype(k, "rumpfs", None).map_err(|e| format!("rumpfs: {e}"))?;
+    // rumpfs: the root file system, in memory, always there.
+    let root = memfs::MemFs::new(
+        "rumpfs",
+        std::sync::Arc::clone(k.kmem()),
+        memfs::Limits::default(),
+        0,
+        0,
+        0o755,
+    );
+    vfs::Vfs::of(k).mount_root(root);
+    Ok(())
 }

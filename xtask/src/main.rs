@@ -21,7 +21,10 @@ const BINS: &[(&str, &str)] = &[
 ];
 
 /// Component libraries installed into `DIR/lib`: (cargo library file, installed name).
-const LIBS: &[(&str, &str)] = &[("librumpvfs.so", "librumpvfs.so")];
+const LIBS: &[(&str, &str)] = &[
+    ("librumpvfs.so", "librumpvfs.so"),
+    ("librumpfs_tmpfs.so", "librumpfs_tmpfs.so"),
+];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

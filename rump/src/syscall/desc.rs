@@ -94,6 +94,14 @@ pub(super) fn sys_fstat(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<S
     ret(0)
 }
 
+impl Ctx<'_> {
+    /// Install an open file at the lowest free descriptor of the calling
+    /// process (how a faction's call hands out a new descriptor).
+    pub fn fd_alloc(&self, file: Arc<File>) -> KResult<i32> {
+        self.proc().fdt().alloc(file, 0, nofile(self), false)
+    }
+}
+
 impl Kernel {
     /// Install an open file in the calling process's descriptor table at the
     /// lowest free descriptor (how factions hand out new descriptors).

@@ -1,0 +1,850 @@
+//! The file system calls: each a function of the call context, wrapped by a
+//! typed method of [`VfsCalls`] on the kernel.
+
+use crate::flags::*;
+use crate::node::{NewNode, SetAttr, VType};
+use crate::vfile::{VnodeFile, stat_of};
+use crate::vfs::{Parent, Vfs, Vnode};
+use rump::cred::{Access, Cred};
+use rump::file::{File, Stat};
+use rump::syscall::Ctx;
+use rump::{Errno, KResult, Kernel};
+use std::sync::Arc;
+
+/// A directory entry as `getdents` returns it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dirent {
+    /// Inode number.
+    pub ino: u64,
+    /// `DT_*` type.
+    pub typ: u8,
+    /// Name.
+    pub name: Vec<u8>,
+}
+
+/// `struct statvfs`, in the kernel's terms.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StatVfs {
+    /// Block size.
+    pub bsize: u64,
+    /// Fragment size.
+    pub frsize: u64,
+    /// Total blocks.
+    pub blocks: u64,
+    /// Free blocks.
+    pub bfree: u64,
+    /// Blocks free to non-root.
+    pub bavail: u64,
+    /// Total nodes.
+    pub files: u64,
+    /// Free nodes.
+    pub ffree: u64,
+    /// Nodes free to non-root.
+    pub favail: u64,
+    /// `ST_*` flags.
+    pub flag: u64,
+    /// File system type.
+    pub fstypename: String,
+    /// Mount point.
+    pub mntonname: String,
+}
+
+fn path_bytes(p: &str) -> &[u8] {
+    p.as_bytes()
+}
+
+fn vfs(ctx: &Ctx) -> Arc<Vfs> {
+    Vfs::of(ctx.kernel())
+}
+
+fn lookup(ctx: &Ctx, path: &str, follow: bool) -> KResult<Vnode> {
+    vfs(ctx).lookup(ctx.proc(), None, path_bytes(path), follow)
+}
+
+fn parent_of(ctx: &Ctx, path: &str) -> KResult<Parent> {
+    vfs(ctx).lookup_parent(ctx.proc(), None, path_bytes(path))
+}
+
+/// Write access to a directory about to change, and not read-only.
+fn can_change(dir: &Vnode, cred: &Cred) -> KResult<()> {
+    if dir.read_only() {
+        return Err(Errno::EROFS);
+    }
+    dir.access(cred, Access::WRITE | Access::EXEC)
+}
+
+/// The sticky-directory rule: in a sticky directory only the owner of the
+/// entry, the owner of the directory or root may remove or rename it.
+fn sticky_ok(dir: &Vnode, victim: &Vnode, cred: &Cred) -> KResult<()> {
+    let d = dir.node.getattr();
+    if d.mode & S_ISVTX == 0 || cred.is_root() {
+        return Ok(());
+    }
+    let v = victim.node.getattr();
+    if cred.euid == v.uid || cred.euid == d.uid {
+        Ok(())
+    } else {
+        Err(Errno::EPERM)
+    }
+}
+
+fn umask(ctx: &Ctx) -> u32 {
+    *vfs(ctx)
+        .cwdinfo(ctx.proc())
+        .umask
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+}
+
+fn new_node(ctx: &Ctx, dir: &Vnode, typ: VType, mode: u32) -> NewNode {
+    let cred = ctx.cred();
+    // BSD semantics: a new node takes its directory's group.
+    NewNode {
+        typ,
+        mode: mode & 0o7777 & !umask(ctx),
+        uid: cred.euid,
+        gid: dir.node.getattr().gid,
+        rdev: 0,
+    }
+}
+
+fn child(dir: &Vnode, name: &[u8]) -> KResult<Vnode> {
+    Ok(Vnode {
+        node: dir.node.lookup(name)?,
+        mnt: Arc::clone(&dir.mnt),
+    })
+}
+
+fn vnode_file(ctx: &Ctx, fd: i32) -> KResult<(Arc<File>, Vnode)> {
+    let f = ctx.proc().fdt().get(fd)?;
+    let vn = f
+        .ops()
+        .as_any()
+        .and_then(|a| a.downcast_ref::<VnodeFile>())
+        .map(|v| v.vn.clone())
+        .ok_or(Errno::EINVAL)?;
+    Ok((f, vn))
+}
+
+/// `open(2)`.
+pub fn open(ctx: &Ctx, path: &str, flags: i32, mode: u32) -> KResult<i32> {
+    let cred = ctx.cred();
+    let acc = flags & O_ACCMODE;
+    if acc == O_ACCMODE {
+        return Err(Errno::EINVAL);
+    }
+    let p = parent_of(ctx, path)?;
+    let existing = if p.name.is_empty() {
+        Ok(p.dir.clone())
+    } else {
+        vfs(ctx).lookup(
+            ctx.proc(),
+            Some(p.dir.clone()),
+            &p.name,
+            flags & O_NOFOLLOW == 0,
+        )
+    };
+    let (vn, created) = match existing {
+        Ok(_) if flags & O_CREAT != 0 && flags & O_EXCL != 0 => return Err(Errno::EEXIST),
+        Ok(v) => (v, false),
+        Err(Errno::ENOENT) if flags & O_CREAT != 0 && !p.name.is_empty() && !p.trailing_slash => {
+            can_change(&p.dir, &cred)?;
+            let n = p
+                .dir
+                .node
+                .create(&p.name, new_node(ctx, &p.dir, VType::Reg, mode))?;
+            (
+                Vnode {
+                    node: n,
+                    mnt: Arc::clone(&p.dir.mnt),
+                },
+                true,
+            )
+        }
+        Err(e) => return Err(e),
+    };
+    let typ = vn.vtype();
+    if typ == VType::Lnk {
+        // O_NOFOLLOW met a symlink: NetBSD says EFTYPE.
+        return Err(Errno::EFTYPE);
+    }
+    if flags & O_DIRECTORY != 0 && typ != VType::Dir {
+        return Err(Errno::ENOTDIR);
+    }
+    if !created {
+        let mut want = Access(0);
+        if acc == O_RDONLY || acc == O_RDWR {
+            want = want | Access::READ;
+        }
+        if acc == O_WRONLY || acc == O_RDWR || flags & O_TRUNC != 0 {
+            if typ == VType::Dir {
+                return Err(Errno::EISDIR);
+            }
+            want = want | Access::WRITE;
+        }
+        vn.access(&cred, want)?;
+        if flags & O_TRUNC != 0 && typ == VType::Reg && acc != O_RDONLY {
+            vn.node.setattr(&SetAttr {
+                size: Some(0),
+                ..SetAttr::default()
+            })?;
+        }
+    }
+    let file = File::new(
+        Box::new(VnodeFile::new(vn, flags & O_APPEND != 0)),
+        (flags as u32) & 0xffff,
+    );
+    let fd = ctx.fd_alloc(file)?;
+    if flags & O_CLOEXEC != 0 {
+        ctx.proc().fdt().set_cloexec(fd, true)?;
+    }
+    Ok(fd)
+}
+
+/// `mkdir(2)`.
+pub fn mkdir(ctx: &Ctx, path: &str, mode: u32) -> KResult<()> {
+    let p = parent_of(ctx, path)?;
+    if p.name.is_empty() {
+        return Err(Errno::EEXIST);
+    }
+    if child(&p.dir, &p.name).is_ok() || p.name == b"." || p.name == b".." {
+        return Err(Errno::EEXIST);
+    }
+    can_change(&p.dir, &ctx.cred())?;
+    p.dir
+        .node
+        .create(&p.name, new_node(ctx, &p.dir, VType::Dir, mode))
+        .map(drop)
+}
+
+/// `mknod(2)`/`mkfifo(2)` of type `typ`.
+pub fn mknod(ctx: &Ctx, path: &str, typ: VType, mode: u32, rdev: u64) -> KResult<()> {
+    let p = parent_of(ctx, path)?;
+    if p.name.is_empty() || child(&p.dir, &p.name).is_ok() {
+        return Err(Errno::EEXIST);
+    }
+    if typ != VType::Fifo {
+        ctx.cred().require_root()?;
+    }
+    can_change(&p.dir, &ctx.cred())?;
+    let new = NewNode {
+        rdev,
+        ..new_node(ctx, &p.dir, typ, mode)
+    };
+    p.dir.node.create(&p.name, new).map(drop)
+}
+
+/// Remove a name: `rmdir(2)` when `dir`, else `unlink(2)`.
+pub fn remove(ctx: &Ctx, path: &str, dir: bool) -> KResult<()> {
+    let cred = ctx.cred();
+    let p = parent_of(ctx, path)?;
+    match p.name.as_slice() {
+        b"" => return Err(Errno::EBUSY),
+        b"." if dir => return Err(Errno::EINVAL),
+        b".." if dir => return Err(Errno::ENOTEMPTY),
+        b"." | b".." => return Err(Errno::EISDIR),
+        _ => {}
+    }
+    let victim = child(&p.dir, &p.name)?;
+    if vfs(ctx).cross_down(victim.clone()).key() != victim.key() {
+        return Err(Errno::EBUSY); // a mount point
+    }
+    if !dir && victim.vtype() == VType::Dir {
+        return Err(Errno::EPERM);
+    }
+    if !dir && p.trailing_slash {
+        return Err(Errno::ENOTDIR);
+    }
+    can_change(&p.dir, &cred)?;
+    sticky_ok(&p.dir, &victim, &cred)?;
+    p.dir.node.remove(&p.name, dir)
+}
+
+/// `rename(2)`.
+pub fn rename(ctx: &Ctx, from: &str, to: &str) -> KResult<()> {
+    let cred = ctx.cred();
+    let v = vfs(ctx);
+    let src = v.lookup_parent(ctx.proc(), None, path_bytes(from))?;
+    let dst = v.lookup_parent(ctx.proc(), None, path_bytes(to))?;
+    for n in [&src.name, &dst.name] {
+        if n.is_empty() {
+            return Err(Errno::EBUSY);
+        }
+        if n.as_slice() == b"." || n.as_slice() == b".." {
+            return Err(Errno::EINVAL);
+        }
+    }
+    let moving = child(&src.dir, &src.name)?;
+    if src.dir.mnt.id != dst.dir.mnt.id {
+        return Err(Errno::EXDEV);
+    }
+    if v.cross_down(moving.clone()).key() != moving.key() {
+        return Err(Errno::EBUSY);
+    }
+    if (src.trailing_slash || dst.trailing_slash) && moving.vtype() != VType::Dir {
+        return Err(Errno::ENOTDIR);
+    }
+    can_change(&src.dir, &cred)?;
+    can_change(&dst.dir, &cred)?;
+    sticky_ok(&src.dir, &moving, &cred)?;
+    if let Ok(target) = child(&dst.dir, &dst.name) {
+        if v.cross_down(target.clone()).key() != target.key() {
+            return Err(Errno::EBUSY);
+        }
+        sticky_ok(&dst.dir, &target, &cred)?;
+    }
+    src.dir.node.rename(&src.name, &dst.dir.node, &dst.name)
+}
+
+/// `link(2)`.
+pub fn link(ctx: &Ctx, existing: &str, new: &str) -> KResult<()> {
+    let target = lookup(ctx, existing, false)?;
+    let p = parent_of(ctx, new)?;
+    if p.name.is_empty() || child(&p.dir, &p.name).is_ok() {
+        return Err(Errno::EEXIST);
+    }
+    if target.vtype() == VType::Dir {
+        return Err(Errno::EPERM);
+    }
+    if target.mnt.id != p.dir.mnt.id {
+        return Err(Errno::EXDEV);
+    }
+    can_change(&p.dir, &ctx.cred())?;
+    p.dir.node.link(&p.name, &target.node)
+}
+
+/// `symlink(2)`.
+pub fn symlink(ctx: &Ctx, target: &str, path: &str) -> KResult<()> {
+    if target.len() >= PATH_MAX {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    let p = parent_of(ctx, path)?;
+    if p.name.is_empty() || child(&p.dir, &p.name).is_ok() {
+        return Err(Errno::EEXIST);
+    }
+    can_change(&p.dir, &ctx.cred())?;
+    let cred = ctx.cred();
+    let gid = p.dir.node.getattr().gid;
+    p.dir
+        .node
+        .symlink(&p.name, target.as_bytes(), cred.euid, gid)
+        .map(drop)
+}
+
+/// `readlink(2)`.
+pub fn readlink(ctx: &Ctx, path: &str) -> KResult<Vec<u8>> {
+    let v = lookup(ctx, path, false)?;
+    if v.vtype() != VType::Lnk {
+        return Err(Errno::EINVAL);
+    }
+    v.node.readlink()
+}
+
+/// `stat(2)` (`follow`) and `lstat(2)`.
+pub fn stat(ctx: &Ctx, path: &str, follow: bool) -> KResult<Stat> {
+    Ok(stat_of(&lookup(ctx, path, follow)?))
+}
+
+fn check_owner(vn: &Vnode, cred: &Cred) -> KResult<()> {
+    if cred.is_root() || cred.euid == vn.node.getattr().uid {
+        Ok(())
+    } else {
+        Err(Errno::EPERM)
+    }
+}
+
+fn chmod_vn(vn: &Vnode, cred: &Cred, mode: u32) -> KResult<()> {
+    check_owner(vn, cred)?;
+    if vn.read_only() {
+        return Err(Errno::EROFS);
+    }
+    let a = vn.node.getattr();
+    let mut mode = mode & 0o7777;
+    if !cred.is_root() {
+        // Only root sets the sticky bit on a file (NetBSD: EFTYPE).
+        if a.typ != VType::Dir && mode & S_ISVTX != 0 {
+            return Err(Errno::EFTYPE);
+        }
+        if !cred.in_group(a.gid) {
+            mode &= !S_ISGID;
+        }
+    }
+    vn.node.setattr(&SetAttr {
+        mode: Some(mode),
+        ..SetAttr::default()
+    })
+}
+
+fn chown_vn(vn: &Vnode, cred: &Cred, uid: u32, gid: u32) -> KResult<()> {
+    if vn.read_only() {
+        return Err(Errno::EROFS);
+    }
+    let a = vn.node.getattr();
+    let uid = (uid != u32::MAX).then_some(uid);
+    let gid = (gid != u32::MAX).then_some(gid);
+    if !cred.is_root() {
+        // The owner may only give the file to a group it belongs to.
+        let uid_ok = uid.is_none_or(|u| u == a.uid);
+        let gid_ok = gid.is_none_or(|g| cred.in_group(g));
+        if cred.euid != a.uid || !uid_ok || !gid_ok {
+            return Err(Errno::EPERM);
+        }
+    }
+    let mut mode = None;
+    if !cred.is_root() && a.mode & (S_ISUID | S_ISGID) != 0 {
+        mode = Some(a.mode & !(S_ISUID | S_ISGID));
+    }
+    vn.node.setattr(&SetAttr {
+        uid,
+        gid,
+        mode,
+        ..SetAttr::default()
+    })
+}
+
+fn truncate_vn(vn: &Vnode, cred: &Cred, len: i64) -> KResult<()> {
+    if len < 0 {
+        return Err(Errno::EINVAL);
+    }
+    match vn.vtype() {
+        VType::Dir => return Err(Errno::EISDIR),
+        VType::Reg => {}
+        _ => return Err(Errno::EINVAL),
+    }
+    vn.access(cred, Access::WRITE)?;
+    vn.node.setattr(&SetAttr {
+        size: Some(len as u64),
+        ..SetAttr::default()
+    })
+}
+
+/// `getcwd(2)`: the path of the current directory, by walking `..` and
+/// finding each directory's name in its parent.
+pub fn getcwd(ctx: &Ctx) -> KResult<String> {
+    let v = vfs(ctx);
+    let root = match v
+        .cwdinfo(ctx.proc())
+        .root
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+    {
+        Some(r) => r,
+        None => v.root()?,
+    };
+    let mut cur = v.cwd(ctx.proc())?;
+    let mut parts: Vec<Vec<u8>> = Vec::new();
+    while cur.key() != root.key() {
+        let up = v.lookup(ctx.proc(), Some(cur.clone()), b"..", false)?;
+        let me = cur.key();
+        let name = up
+            .node
+            .readdir()?
+            .into_iter()
+            .filter(|e| e.name != b"." && e.name != b"..")
+            .find(|e| {
+                child(&up, &e.name)
+                    .map(|c| v.cross_down(c).key() == me)
+                    .unwrap_or(false)
+            })
+            .map(|e| e.name)
+            .ok_or(Errno::ENOENT)?;
+        parts.push(name);
+        if up.key() == cur.key() {
+            break;
+        }
+        cur = up;
+    }
+    parts.reverse();
+    let mut s = String::new();
+    for p in parts {
+        s.push('/');
+        s.push_str(&String::from_utf8_lossy(&p));
+    }
+    if s.is_empty() {
+        s.push('/');
+    }
+    Ok(s)
+}
+
+/// `statvfs1(2)` of the file system holding `vn`.
+pub fn statvfs_vn(vn: &Vnode) -> StatVfs {
+    let s = vn.mnt.fs.stats();
+    let mut flag = MNT_LOCAL;
+    if vn.read_only() {
+        flag |= MNT_RDONLY as u64;
+    }
+    if vn.mnt.covered.is_none() {
+        flag |= MNT_ROOTFS;
+    }
+    StatVfs {
+        bsize: s.bsize,
+        frsize: s.bsize,
+        blocks: s.blocks,
+        bfree: s.bfree,
+        bavail: s.bfree,
+        files: s.files,
+        ffree: s.ffree,
+        favail: s.ffree,
+        flag,
+        fstypename: vn.mnt.fs.fstype().to_owned(),
+        mntonname: vn.mnt.path.clone(),
+    }
+}
+
+/// The typed file system calls, as methods of the kernel.
+pub trait VfsCalls {
+    /// `open(2)`.
+    fn sys_open(&self, path: &str, flags: i32, mode: u32) -> KResult<i32>;
+    /// `pread(2)`.
+    fn sys_pread(&self, fd: i32, buf: &mut [u8], off: i64) -> KResult<usize>;
+    /// `pwrite(2)`.
+    fn sys_pwrite(&self, fd: i32, buf: &[u8], off: i64) -> KResult<usize>;
+    /// `lseek(2)`.
+    fn sys_lseek(&self, fd: i32, off: i64, whence: i32) -> KResult<i64>;
+    /// `stat(2)`.
+    fn sys_stat(&self, path: &str) -> KResult<Stat>;
+    /// `lstat(2)`.
+    fn sys_lstat(&self, path: &str) -> KResult<Stat>;
+    /// `mkdir(2)`.
+    fn sys_mkdir(&self, path: &str, mode: u32) -> KResult<()>;
+    /// `rmdir(2)`.
+    fn sys_rmdir(&self, path: &str) -> KResult<()>;
+    /// `unlink(2)`.
+    fn sys_unlink(&self, path: &str) -> KResult<()>;
+    /// `rename(2)`.
+    fn sys_rename(&self, from: &str, to: &str) -> KResult<()>;
+    /// `link(2)`.
+    fn sys_link(&self, existing: &str, new: &str) -> KResult<()>;
+    /// `symlink(2)`.
+    fn sys_symlink(&self, target: &str, linkpath: &str) -> KResult<()>;
+    /// `readlink(2)`.
+    fn sys_readlink(&self, path: &str) -> KResult<Vec<u8>>;
+    /// `truncate(2)`.
+    fn sys_truncate(&self, path: &str, len: i64) -> KResult<()>;
+    /// `ftruncate(2)`.
+    fn sys_ftruncate(&self, fd: i32, len: i64) -> KResult<()>;
+    /// `fsync(2)`.
+    fn sys_fsync(&self, fd: i32) -> KResult<()>;
+    /// `sync(2)`.
+    fn sys_sync(&self) -> KResult<()>;
+    /// `chmod(2)`.
+    fn sys_chmod(&self, path: &str, mode: u32) -> KResult<()>;
+    /// `fchmod(2)`.
+    fn sys_fchmod(&self, fd: i32, mode: u32) -> KResult<()>;
+    /// `chown(2)`; `u32::MAX` leaves an id alone.
+    fn sys_chown(&self, path: &str, uid: u32, gid: u32) -> KResult<()>;
+    /// `lchown(2)`.
+    fn sys_lchown(&self, path: &str, uid: u32, gid: u32) -> KResult<()>;
+    /// `fchown(2)`.
+    fn sys_fchown(&self, fd: i32, uid: u32, gid: u32) -> KResult<()>;
+    /// `access(2)`, with the real ids.
+    fn sys_access(&self, path: &str, amode: i32) -> KResult<()>;
+    /// `chdir(2)`.
+    fn sys_chdir(&self, path: &str) -> KResult<()>;
+    /// `fchdir(2)`.
+    fn sys_fchdir(&self, fd: i32) -> KResult<()>;
+    /// `__getcwd(2)`.
+    fn sys_getcwd(&self) -> KResult<String>;
+    /// `getdents(2)`: every remaining entry of an open directory.
+    fn sys_getdents(&self, fd: i32) -> KResult<Vec<Dirent>>;
+    /// `utimes(2)`.
+    fn sys_utimes(&self, path: &str, atime: (i64, i64), mtime: (i64, i64)) -> KResult<()>;
+    /// `umask(2)`: set the mask, return the old one.
+    fn sys_umask(&self, mask: u32) -> KResult<u32>;
+    /// `mount(2)` of a tmpfs on `path` (limits 0 for none).
+    fn sys_mount_tmpfs(&self, path: &str, size_max: u64, nodes_max: u64) -> KResult<()>;
+    /// `unmount(2)`.
+    fn sys_unmount(&self, path: &str, flags: i32) -> KResult<()>;
+    /// `statvfs1(2)`.
+    fn sys_statvfs(&self, path: &str) -> KResult<StatVfs>;
+    /// `mkfifo(2)`.
+    fn sys_mkfifo(&self, path: &str, mode: u32) -> KResult<()>;
+}
+
+impl VfsCalls for Kernel {
+    fn sys_open(&self, path: &str, flags: i32, mode: u32) -> KResult<i32> {
+        self.with_ctx(|ctx| open(ctx, path, flags, mode))
+    }
+
+    fn sys_pread(&self, fd: i32, buf: &mut [u8], off: i64) -> KResult<usize> {
+        self.with_ctx(|ctx| {
+            let (f, vn) = vnode_file(ctx, fd)?;
+            if off < 0 {
+                return Err(Errno::EINVAL);
+            }
+            if f.status_flags() & O_ACCMODE as u32 == O_WRONLY as u32 {
+                return Err(Errno::EBADF);
+            }
+            if vn.vtype() == VType::Dir {
+                return Err(Errno::EISDIR);
+            }
+            vn.node.read(off as u64, buf)
+        })
+    }
+
+    fn sys_pwrite(&self, fd: i32, buf: &[u8], off: i64) -> KResult<usize> {
+        self.with_ctx(|ctx| {
+            let (f, _) = vnode_file(ctx, fd)?;
+            if off < 0 {
+                return Err(Errno::EINVAL);
+            }
+            if f.status_flags() & O_ACCMODE as u32 == O_RDONLY as u32 {
+                return Err(Errno::EBADF);
+            }
+            f.ops().write(ctx, buf, Some(off as u64))
+        })
+    }
+
+    fn sys_lseek(&self, fd: i32, off: i64, whence: i32) -> KResult<i64> {
+        self.with_ctx(|ctx| {
+            let f = ctx.proc().fdt().get(fd)?;
+            let vf = f
+                .ops()
+                .as_any()
+                .and_then(|a| a.downcast_ref::<VnodeFile>())
+                .ok_or(Errno::ESPIPE)?;
+            let base = match whence {
+                SEEK_SET => 0,
+                SEEK_CUR => vf.offset() as i64,
+                SEEK_END => vf.vn.node.getattr().size as i64,
+                _ => return Err(Errno::EINVAL),
+            };
+            let new = base
+                .checked_add(off)
+                .filter(|n| *n >= 0)
+                .ok_or(Errno::EINVAL)?;
+            vf.set_offset(new as u64);
+            Ok(new)
+        })
+    }
+
+    fn sys_stat(&self, path: &str) -> KResult<Stat> {
+        self.with_ctx(|ctx| stat(ctx, path, true))
+    }
+
+    fn sys_lstat(&self, path: &str) -> KResult<Stat> {
+        self.with_ctx(|ctx| stat(ctx, path, false))
+    }
+
+    fn sys_mkdir(&self, path: &str, mode: u32) -> KResult<()> {
+        self.with_ctx(|ctx| mkdir(ctx, path, mode))
+    }
+
+    fn sys_rmdir(&self, path: &str) -> KResult<()> {
+        self.with_ctx(|ctx| remove(ctx, path, true))
+    }
+
+    fn sys_unlink(&self, path: &str) -> KResult<()> {
+        self.with_ctx(|ctx| remove(ctx, path, false))
+    }
+
+    fn sys_rename(&self, from: &str, to: &str) -> KResult<()> {
+        self.with_ctx(|ctx| rename(ctx, from, to))
+    }
+
+    fn sys_link(&self, existing: &str, new: &str) -> KResult<()> {
+        self.with_ctx(|ctx| link(ctx, existing, new))
+    }
+
+    fn sys_symlink(&self, target: &str, linkpath: &str) -> KResult<()> {
+        self.with_ctx(|ctx| symlink(ctx, target, linkpath))
+    }
+
+    fn sys_readlink(&self, path: &str) -> KResult<Vec<u8>> {
+        self.with_ctx(|ctx| readlink(ctx, path))
+    }
+
+    fn sys_truncate(&self, path: &str, len: i64) -> KResult<()> {
+        self.with_ctx(|ctx| truncate_vn(&lookup(ctx, path, true)?, &ctx.cred(), len))
+    }
+
+    fn sys_ftruncate(&self, fd: i32, len: i64) -> KResult<()> {
+        self.with_ctx(|ctx| {
+            let (f, vn) = vnode_file(ctx, fd)?;
+            if f.status_flags() & O_ACCMODE as u32 == O_RDONLY as u32 {
+                return Err(Errno::EINVAL);
+            }
+            if len < 0 {
+                return Err(Errno::EINVAL);
+            }
+            vn.node.setattr(&SetAttr {
+                size: Some(len as u64),
+                ..SetAttr::default()
+            })
+        })
+    }
+
+    fn sys_fsync(&self, fd: i32) -> KResult<()> {
+        self.with_ctx(|ctx| vnode_file(ctx, fd)?.1.node.fsync())
+    }
+
+    fn sys_sync(&self) -> KResult<()> {
+        self.with_ctx(|ctx| {
+            for m in vfs(ctx).mounts() {
+                m.fs.sync()?;
+            }
+            Ok(())
+        })
+    }
+
+    fn sys_chmod(&self, path: &str, mode: u32) -> KResult<()> {
+        self.with_ctx(|ctx| chmod_vn(&lookup(ctx, path, true)?, &ctx.cred(), mode))
+    }
+
+    fn sys_fchmod(&self, fd: i32, mode: u32) -> KResult<()> {
+        self.with_ctx(|ctx| chmod_vn(&vnode_file(ctx, fd)?.1, &ctx.cred(), mode))
+    }
+
+    fn sys_chown(&self, path: &str, uid: u32, gid: u32) -> KResult<()> {
+        self.with_ctx(|ctx| chown_vn(&lookup(ctx, path, true)?, &ctx.cred(), uid, gid))
+    }
+
+    fn sys_lchown(&self, path: &str, uid: u32, gid: u32) -> KResult<()> {
+        self.with_ctx(|ctx| chown_vn(&lookup(ctx, path, false)?, &ctx.cred(), uid, gid))
+    }
+
+    fn sys_fchown(&self, fd: i32, uid: u32, gid: u32) -> KResult<()> {
+        self.with_ctx(|ctx| chown_vn(&vnode_file(ctx, fd)?.1, &ctx.cred(), uid, gid))
+    }
+
+    fn sys_access(&self, path: &str, amode: i32) -> KResult<()> {
+        self.with_ctx(|ctx| {
+            if amode & !(R_OK | W_OK | X_OK) != 0 {
+                return Err(Errno::EINVAL);
+            }
+            let vn = lookup(ctx, path, true)?;
+            // access(2) asks with the real ids.
+            let c = ctx.cred();
+            let real = Cred {
+                euid: c.ruid,
+                egid: c.rgid,
+                ..(*c).clone()
+            };
+            let mut want = Access(0);
+            for (bit, a) in [
+                (R_OK, Access::READ),
+                (W_OK, Access::WRITE),
+                (X_OK, Access::EXEC),
+            ] {
+                if amode & bit != 0 {
+                    want = want | a;
+                }
+            }
+            if want.0 == 0 {
+                Ok(())
+            } else {
+                vn.access(&real, want)
+            }
+        })
+    }
+
+    fn sys_chdir(&self, path: &str) -> KResult<()> {
+        self.with_ctx(|ctx| {
+            let vn = lookup(ctx, path, true)?;
+            set_cwd(ctx, vn)
+        })
+    }
+
+    fn sys_fchdir(&self, fd: i32) -> KResult<()> {
+        self.with_ctx(|ctx| {
+            let vn = vnode_file(ctx, fd)?.1;
+            set_cwd(ctx, vn)
+        })
+    }
+
+    fn sys_getcwd(&self) -> KResult<String> {
+        self.with_ctx(getcwd)
+    }
+
+    fn sys_getdents(&self, fd: i32) -> KResult<Vec<Dirent>> {
+        self.with_ctx(|ctx| {
+            let f = ctx.proc().fdt().get(fd)?;
+            let vf = f
+                .ops()
+                .as_any()
+                .and_then(|a| a.downcast_ref::<VnodeFile>())
+                .ok_or(Errno::ENOTDIR)?;
+            if vf.vn.vtype() != VType::Dir {
+                return Err(Errno::ENOTDIR);
+            }
+            Ok(vf
+                .next_entries()?
+                .into_iter()
+                .map(|e| Dirent {
+                    ino: e.ino,
+                    typ: e.typ.dirent_type(),
+                    name: e.name,
+                })
+                .collect())
+        })
+    }
+
+    fn sys_utimes(&self, path: &str, atime: (i64, i64), mtime: (i64, i64)) -> KResult<()> {
+        self.with_ctx(|ctx| {
+            let vn = lookup(ctx, path, true)?;
+            check_owner(&vn, &ctx.cred())?;
+            vn.node.setattr(&SetAttr {
+                atime: Some(atime),
+                mtime: Some(mtime),
+                ..SetAttr::default()
+            })
+        })
+    }
+
+    fn sys_umask(&self, mask: u32) -> KResult<u32> {
+        self.with_ctx(|ctx| {
+            let info = vfs(ctx).cwdinfo(ctx.proc());
+            let mut m = info.umask.lock().unwrap_or_else(|e| e.into_inner());
+            Ok(std::mem::replace(&mut *m, mask & 0o777))
+        })
+    }
+
+    fn sys_mount_tmpfs(&self, path: &str, size_max: u64, nodes_max: u64) -> KResult<()> {
+        self.with_ctx(|ctx| {
+            ctx.cred().require_root()?;
+            let on = lookup(ctx, path, true)?;
+            let mount = crate::fstypes::mounter(ctx.kernel(), "tmpfs").ok_or(Errno::ENODEV)?;
+            let fs = mount(
+                ctx.kernel(),
+                &crate::fstypes::MountArgs {
+                    size_max,
+                    nodes_max,
+                    uid: 0,
+                    gid: 0,
+                    mode: 0o1777,
+                },
+            )?;
+            vfs(ctx).mount(&on, path, fs, 0).map(drop)
+        })
+    }
+
+    fn sys_unmount(&self, path: &str, _flags: i32) -> KResult<()> {
+        self.with_ctx(|ctx| {
+            ctx.cred().require_root()?;
+            let root = lookup(ctx, path, true)?;
+            vfs(ctx).unmount(&root)
+        })
+    }
+
+    fn sys_statvfs(&self, path: &str) -> KResult<StatVfs> {
+        self.with_ctx(|ctx| Ok(statvfs_vn(&lookup(ctx, path, true)?)))
+    }
+
+    fn sys_mkfifo(&self, path: &str, mode: u32) -> KResult<()> {
+        self.with_ctx(|ctx| mknod(ctx, path, VType::Fifo, mode, 0))
+    }
+}
+
+fn set_cwd(ctx: &Ctx, vn: Vnode) -> KResult<()> {
+    if vn.vtype() != VType::Dir {
+        return Err(Errno::ENOTDIR);
+    }
+    vn.access(&ctx.cred(), Access::EXEC)?;
+    *vfs(ctx)
+        .cwdinfo(ctx.proc())
+        .cwd
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = Some(vn);
+    Ok(())
+}

@@ -1,0 +1,204 @@
+//! What a file system implements: its nodes (vnode operations) and the
+//! file system itself (VFS operations). Permission checks, path lookup and
+//! mount points are the VFS's; a file system only stores and retrieves.
+
+use rump::KResult;
+use std::sync::Arc;
+
+/// Type of a node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum VType {
+    /// Regular file.
+    Reg,
+    /// Directory.
+    Dir,
+    /// Symbolic link.
+    Lnk,
+    /// Block device.
+    Blk,
+    /// Character device.
+    Chr,
+    /// Named pipe.
+    Fifo,
+    /// Socket.
+    Sock,
+}
+
+impl VType {
+    /// The `S_IF*` bits of the type.
+    pub fn mode_bits(self) -> u32 {
+        use crate::flags::*;
+        match self {
+            VType::Reg => S_IFREG,
+            VType::Dir => S_IFDIR,
+            VType::Lnk => S_IFLNK,
+            VType::Blk => S_IFBLK,
+            VType::Chr => S_IFCHR,
+            VType::Fifo => S_IFIFO,
+            VType::Sock => S_IFSOCK,
+        }
+    }
+
+    /// The `DT_*` value of the type.
+    pub fn dirent_type(self) -> u8 {
+        use crate::flags::*;
+        match self {
+            VType::Reg => DT_REG,
+            VType::Dir => DT_DIR,
+            VType::Lnk => DT_LNK,
+            VType::Blk => DT_BLK,
+            VType::Chr => DT_CHR,
+            VType::Fifo => DT_FIFO,
+            VType::Sock => DT_SOCK,
+        }
+    }
+}
+
+/// A time stamp: seconds and nanoseconds since the epoch.
+pub type Time = (i64, i64);
+
+/// A node's attributes (`struct vattr`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attr {
+    /// Type.
+    pub typ: VType,
+    /// Permission bits (no type bits).
+    pub mode: u32,
+    /// Links.
+    pub nlink: u32,
+    /// Owner.
+    pub uid: u32,
+    /// Group.
+    pub gid: u32,
+    /// Inode number.
+    pub ino: u64,
+    /// Size in bytes.
+    pub size: u64,
+    /// Bytes of storage used.
+    pub bytes: u64,
+    /// Device number for device nodes.
+    pub rdev: u64,
+    /// Last access.
+    pub atime: Time,
+    /// Last data change.
+    pub mtime: Time,
+    /// Last status change.
+    pub ctime: Time,
+    /// Creation.
+    pub birthtime: Time,
+    /// Generation number.
+    pub gen_: u32,
+}
+
+/// Attribute changes (`VOP_SETATTR`); `None` leaves a field alone.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SetAttr {
+    /// New permission bits.
+    pub mode: Option<u32>,
+    /// New owner.
+    pub uid: Option<u32>,
+    /// New group.
+    pub gid: Option<u32>,
+    /// New size (truncate or extend with zeros).
+    pub size: Option<u64>,
+    /// New access time.
+    pub atime: Option<Time>,
+    /// New modification time.
+    pub mtime: Option<Time>,
+}
+
+/// What a new node is to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewNode {
+    /// Type (not `Lnk`: symlinks are made with [`Node::symlink`]).
+    pub typ: VType,
+    /// Permission bits.
+    pub mode: u32,
+    /// Owner.
+    pub uid: u32,
+    /// Group.
+    pub gid: u32,
+    /// Device number for device nodes.
+    pub rdev: u64,
+}
+
+/// A directory entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirEntry {
+    /// Name.
+    pub name: Vec<u8>,
+    /// Inode number.
+    pub ino: u64,
+    /// Type.
+    pub typ: VType,
+}
+
+/// A node of a file system (a vnode's operations). Names are single path
+/// components, never `.` or `..` (the VFS resolves those), at most
+/// `NAME_MAX` bytes.
+pub trait Node: Send + Sync {
+    /// Inode number, unique within the file system.
+    fn ino(&self) -> u64;
+    /// Current attributes.
+    fn getattr(&self) -> Attr;
+    /// Change attributes.
+    fn setattr(&self, s: &SetAttr) -> KResult<()>;
+    /// Find `name` in this directory.
+    fn lookup(&self, name: &[u8]) -> KResult<Arc<dyn Node>>;
+    /// The parent of this directory (`..`); the root returns itself.
+    fn parent(&self) -> KResult<Arc<dyn Node>>;
+    /// Make a new node called `name` in this directory; EEXIST if taken.
+    fn create(&self, name: &[u8], new: NewNode) -> KResult<Arc<dyn Node>>;
+    /// Make a symbolic link `name` -> `target`.
+    fn symlink(&self, name: &[u8], target: &[u8], uid: u32, gid: u32) -> KResult<Arc<dyn Node>>;
+    /// Add a hard link `name` to `target` (a node of the same file system).
+    fn link(&self, name: &[u8], target: &Arc<dyn Node>) -> KResult<()>;
+    /// Remove `name`: a directory (must be empty) when `dir`, else a non-directory.
+    fn remove(&self, name: &[u8], dir: bool) -> KResult<()>;
+    /// Move `from` in this directory to `to` in `to_dir` (same file system),
+    /// replacing what is there as POSIX `rename` allows.
+    fn rename(&self, from: &[u8], to_dir: &Arc<dyn Node>, to: &[u8]) -> KResult<()>;
+    /// Read at `off`; returns bytes read (0 at end of file).
+    fn read(&self, off: u64, buf: &mut [u8]) -> KResult<usize>;
+    /// Write at `off`, extending the file as needed.
+    fn write(&self, off: u64, data: &[u8]) -> KResult<usize>;
+    /// The entries of this directory, `.` and `..` first.
+    fn readdir(&self) -> KResult<Vec<DirEntry>>;
+    /// The target of this symbolic link.
+    fn readlink(&self) -> KResult<Vec<u8>>;
+    /// Flush to stable storage.
+    fn fsync(&self) -> KResult<()> {
+        Ok(())
+    }
+    /// For downcasting within a file system (rename and link targets).
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+/// Space and node counts of a file system.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FsStats {
+    /// Block size.
+    pub bsize: u64,
+    /// Total blocks.
+    pub blocks: u64,
+    /// Free blocks.
+    pub bfree: u64,
+    /// Total nodes.
+    pub files: u64,
+    /// Free nodes.
+    pub ffree: u64,
+}
+
+/// A mounted file system (VFS operations).
+pub trait FileSystem: Send + Sync {
+    /// The root directory.
+    fn root(&self) -> Arc<dyn Node>;
+    /// The file system type name (`tmpfs`, `rumpfs`).
+    fn fstype(&self) -> &'static str;
+    /// Space and node counts.
+    fn stats(&self) -> FsStats;
+    /// Write everything to stable storage.
+    fn sync(&self) -> KResult<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,113 @@
+//! Open files that refer to vnodes.
+
+use crate::node::VType;
+use crate::vfs::Vnode;
+use rump::file::{FileOps, Stat};
+use rump::syscall::Ctx;
+use rump::{Errno, KResult};
+use std::sync::Mutex;
+
+/// An open vnode: the file offset and, for directories, the read cursor.
+pub struct VnodeFile {
+    /// The vnode.
+    pub vn: Vnode,
+    /// Every write goes to the end (`O_APPEND`).
+    pub append: bool,
+    offset: Mutex<u64>,
+}
+
+impl VnodeFile {
+    /// A file open on `vn`.
+    pub fn new(vn: Vnode, append: bool) -> VnodeFile {
+        VnodeFile {
+            vn,
+            append,
+            offset: Mutex::new(0),
+        }
+    }
+
+    /// The current offset.
+    pub fn offset(&self) -> u64 {
+        *self.offset.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Set the offset.
+    pub fn set_offset(&self, off: u64) {
+        *self.offset.lock().unwrap_or_else(|e| e.into_inner()) = off;
+    }
+
+    /// Directory entries from the cursor on (the cursor counts entries).
+    pub fn next_entries(&self) -> KResult<Vec<crate::node::DirEntry>> {
+        let mut cur = self.offset.lock().unwrap_or_else(|e| e.into_inner());
+        let all = self.vn.node.readdir()?;
+        let rest: Vec<_> = all.into_iter().skip(*cur as usize).collect();
+        *cur += rest.len() as u64;
+        Ok(rest)
+    }
+}
+
+/// A node's attributes as NetBSD's `struct stat`.
+pub fn stat_of(vn: &Vnode) -> Stat {
+    let a = vn.node.getattr();
+    Stat {
+        dev: vn.mnt.id,
+        mode: a.typ.mode_bits() | a.mode,
+        ino: a.ino,
+        nlink: a.nlink,
+        uid: a.uid,
+        gid: a.gid,
+        rdev: a.rdev,
+        atime: a.atime,
+        mtime: a.mtime,
+        ctime: a.ctime,
+        birthtime: a.birthtime,
+        size: a.size as i64,
+        blocks: a.bytes.div_ceil(512) as i64,
+        blksize: 4096,
+        flags: 0,
+        gen_: a.gen_,
+    }
+}
+
+impl FileOps for VnodeFile {
+    fn read(&self, _ctx: &Ctx, buf: &mut [u8], offset: Option<u64>) -> KResult<usize> {
+        if self.vn.vtype() == VType::Dir {
+            return Err(Errno::EISDIR);
+        }
+        match offset {
+            Some(off) => self.vn.node.read(off, buf),
+            None => {
+                let mut cur = self.offset.lock().unwrap_or_else(|e| e.into_inner());
+                let n = self.vn.node.read(*cur, buf)?;
+                *cur += n as u64;
+                Ok(n)
+            }
+        }
+    }
+
+    fn write(&self, _ctx: &Ctx, buf: &[u8], offset: Option<u64>) -> KResult<usize> {
+        if self.vn.read_only() {
+            return Err(Errno::EROFS);
+        }
+        match offset {
+            Some(off) if !self.append => self.vn.node.write(off, buf),
+            _ => {
+                let mut cur = self.offset.lock().unwrap_or_else(|e| e.into_inner());
+                if self.append {
+                    *cur = self.vn.node.getattr().size;
+                }
+                let n = self.vn.node.write(*cur, buf)?;
+                *cur += n as u64;
+                Ok(n)
+            }
+        }
+    }
+
+    fn stat(&self, _ctx: &Ctx) -> KResult<Stat> {
+        Ok(stat_of(&self.vn))
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+}

@@ -1,0 +1,405 @@
+//! The VFS proper: vnodes, the mount table, each process's current and
+//! root directories, and path lookup (`namei`).
+
+use crate::flags::{MAXSYMLINKS, NAME_MAX, PATH_MAX};
+use crate::node::{FileSystem, Node, VType};
+use rump::cred::{Access, Cred};
+use rump::lwproc::{Proc, ProcData};
+use rump::{Errno, KResult, Kernel};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A mounted file system.
+pub struct Mount {
+    /// Mount id, unique in the kernel (also the `st_dev` of its files).
+    pub id: u64,
+    /// The file system.
+    pub fs: Arc<dyn FileSystem>,
+    /// The directory it is mounted on; `None` for the root.
+    pub covered: Option<Vnode>,
+    /// Where it is mounted, as given.
+    pub path: String,
+    /// `MNT_*` flags.
+    pub flags: AtomicI32,
+}
+
+/// A node together with the mount it belongs to.
+#[derive(Clone)]
+pub struct Vnode {
+    /// The mount.
+    pub mnt: Arc<Mount>,
+    /// The node.
+    pub node: Arc<dyn Node>,
+}
+
+impl Vnode {
+    /// (mount id, inode): equal for two references to the same file.
+    pub fn key(&self) -> (u64, u64) {
+        (self.mnt.id, self.node.ino())
+    }
+
+    /// Whether this is the root of its mount.
+    pub fn is_mount_root(&self) -> bool {
+        self.node.ino() == self.mnt.fs.root().ino()
+    }
+
+    /// The type of the node.
+    pub fn vtype(&self) -> VType {
+        self.node.getattr().typ
+    }
+
+    /// Whether the mount is read-only.
+    pub fn read_only(&self) -> bool {
+        self.mnt.flags.load(Ordering::Acquire) & crate::flags::MNT_RDONLY != 0
+    }
+
+    /// `VOP_ACCESS`: may `cred` have `want` on this node?
+    pub fn access(&self, cred: &Cred, want: Access) -> KResult<()> {
+        let a = self.node.getattr();
+        if want.0 & Access::WRITE.0 != 0
+            && self.read_only()
+            && matches!(a.typ, VType::Reg | VType::Dir | VType::Lnk)
+        {
+            return Err(Errno::EROFS);
+        }
+        cred.can_access(a.uid, a.gid, a.mode, a.typ == VType::Dir, want)
+    }
+}
+
+/// The VFS state of one kernel.
+pub struct Vfs {
+    mounts: Mutex<Vec<Arc<Mount>>>,
+    /// Mounts by the (mount, inode) of the directory they cover.
+    covering: Mutex<HashMap<(u64, u64), Arc<Mount>>>,
+    next_mount: AtomicU64,
+    root: Mutex<Option<Vnode>>,
+}
+
+impl Default for Vfs {
+    fn default() -> Self {
+        Vfs {
+            mounts: Mutex::new(Vec::new()),
+            covering: Mutex::new(HashMap::new()),
+            next_mount: AtomicU64::new(1),
+            root: Mutex::new(None),
+        }
+    }
+}
+
+/// A process's current and root directories (`struct cwdinfo`), copied at fork.
+pub struct CwdInfo {
+    /// The current directory.
+    pub cwd: Mutex<Option<Vnode>>,
+    /// The root directory (`chroot`).
+    pub root: Mutex<Option<Vnode>>,
+    /// The file creation mask.
+    pub umask: Mutex<u32>,
+}
+
+impl ProcData for CwdInfo {
+    fn fork(&self) -> Self {
+        CwdInfo {
+            cwd: Mutex::new(lock(&self.cwd).clone()),
+            root: Mutex::new(lock(&self.root).clone()),
+            umask: Mutex::new(*lock(&self.umask)),
+        }
+    }
+}
+
+/// The result of a lookup that stops before the last component.
+pub struct Parent {
+    /// The directory that holds (or would hold) the last component.
+    pub dir: Vnode,
+    /// The last component (empty for `/`).
+    pub name: Vec<u8>,
+    /// Whether the path ended in a slash (`a/`), which demands a directory.
+    pub trailing_slash: bool,
+}
+
+impl Vfs {
+    /// The VFS state of kernel `k`.
+    pub fn of(k: &Kernel) -> Arc<Vfs> {
+        k.extension(Vfs::default)
+    }
+
+    /// Mount `fs` as the root file system.
+    pub fn mount_root(&self, fs: Arc<dyn FileSystem>) -> Vnode {
+        let m = Arc::new(Mount {
+            id: self.next_mount.fetch_add(1, Ordering::Relaxed),
+            fs,
+            covered: None,
+            path: "/".into(),
+            flags: AtomicI32::new(0),
+        });
+        lock(&self.mounts).push(Arc::clone(&m));
+        let root = Vnode {
+            node: m.fs.root(),
+            mnt: m,
+        };
+        *lock(&self.root) = Some(root.clone());
+        root
+    }
+
+    /// The root vnode. EIO before the root file system is mounted.
+    pub fn root(&self) -> KResult<Vnode> {
+        lock(&self.root).clone().ok_or(Errno::EIO)
+    }
+
+    /// Mount `fs` on directory `on`, reached by `path`. EBUSY if something
+    /// is mounted there already.
+    pub fn mount(
+        &self,
+        on: &Vnode,
+        path: &str,
+        fs: Arc<dyn FileSystem>,
+        flags: i32,
+    ) -> KResult<Arc<Mount>> {
+        if on.vtype() != VType::Dir {
+            return Err(Errno::ENOTDIR);
+        }
+        let mut covering = lock(&self.covering);
+        if covering.contains_key(&on.key()) {
+            return Err(Errno::EBUSY);
+        }
+        let m = Arc::new(Mount {
+            id: self.next_mount.fetch_add(1, Ordering::Relaxed),
+            fs,
+            covered: Some(on.clone()),
+            path: path.to_owned(),
+            flags: AtomicI32::new(flags & crate::flags::MNT_RDONLY),
+        });
+        covering.insert(on.key(), Arc::clone(&m));
+        lock(&self.mounts).push(Arc::clone(&m));
+        Ok(m)
+    }
+
+    /// Unmount the file system whose root is `root`. EBUSY if another is
+    /// mounted inside it, EINVAL if it is not a mount root or is the root.
+    pub fn unmount(&self, root: &Vnode) -> KResult<()> {
+        if !root.is_mount_root() {
+            return Err(Errno::EINVAL);
+        }
+        let Some(covered) = root.mnt.covered.clone() else {
+            return Err(Errno::EBUSY);
+        };
+        let mut covering = lock(&self.covering);
+        if covering
+            .values()
+            .any(|m| m.covered.as_ref().is_some_and(|c| c.mnt.id == root.mnt.id))
+        {
+            return Err(Errno::EBUSY);
+        }
+        root.mnt.fs.sync()?;
+        covering.remove(&covered.key());
+        lock(&self.mounts).retain(|m| m.id != root.mnt.id);
+        Ok(())
+    }
+
+    /// Every mount, root first.
+    pub fn mounts(&self) -> Vec<Arc<Mount>> {
+        lock(&self.mounts).clone()
+    }
+
+    /// If a file system is mounted on `v`, its root; else `v`.
+    pub fn cross_down(&self, v: Vnode) -> Vnode {
+        let mut v = v;
+        loop {
+            let next = lock(&self.covering).get(&v.key()).cloned();
+            match next {
+                Some(m) => {
+                    v = Vnode {
+                        node: m.fs.root(),
+                        mnt: m,
+                    }
+                }
+                None => return v,
+            }
+        }
+    }
+
+    /// The process's cwd/root information, starting at the root.
+    pub fn cwdinfo(&self, p: &Proc) -> Arc<CwdInfo> {
+        p.data(|| CwdInfo {
+            cwd: Mutex::new(None),
+            root: Mutex::new(None),
+            umask: Mutex::new(0o022),
+        })
+    }
+
+    fn proc_root(&self, p: &Proc) -> KResult<Vnode> {
+        match lock(&self.cwdinfo(p).root).clone() {
+            Some(r) => Ok(r),
+            None => self.root(),
+        }
+    }
+
+    /// The process's current directory.
+    pub fn cwd(&self, p: &Proc) -> KResult<Vnode> {
+        match lock(&self.cwdinfo(p).cwd).clone() {
+            Some(c) => Ok(c),
+            None => self.proc_root(p),
+        }
+    }
+
+    /// `..` of `dir`, staying at the process root and crossing mount points up.
+    fn dotdot(&self, dir: &Vnode, root: &Vnode) -> KResult<Vnode> {
+        let mut d = dir.clone();
+        loop {
+            if d.key() == root.key() {
+                return Ok(d);
+            }
+            if d.is_mount_root() {
+                match &d.mnt.covered {
+                    Some(c) => {
+                        d = c.clone();
+                        continue;
+                    }
+                    None => return Ok(d),
+                }
+            }
+            return Ok(Vnode {
+                node: d.node.parent()?,
+                mnt: Arc::clone(&d.mnt),
+            });
+        }
+    }
+
+    /// Look `path` up relative to `start` (the cwd when `None`) for `p`,
+    /// checking search permission; follow a final symlink when `follow`.
+    pub fn lookup(
+        &self,
+        p: &Proc,
+        start: Option<Vnode>,
+        path: &[u8],
+        follow: bool,
+    ) -> KResult<Vnode> {
+        let parent = self.lookup_parent(p, start, path)?;
+        if parent.name.is_empty() {
+            return Ok(parent.dir);
+        }
+        let v = self.step(
+            p,
+            &parent.dir,
+            &parent.name,
+            follow || parent.trailing_slash,
+            &mut 0,
+        )?;
+        if parent.trailing_slash && v.vtype() != VType::Dir {
+            return Err(Errno::ENOTDIR);
+        }
+        Ok(v)
+    }
+
+    /// Resolve all but the last component of `path`.
+    pub fn lookup_parent(&self, p: &Proc, start: Option<Vnode>, path: &[u8]) -> KResult<Parent> {
+        let mut links = 0;
+        self.walk_parent(p, start, path, &mut links)
+    }
+
+    fn walk_parent(
+        &self,
+        p: &Proc,
+        start: Option<Vnode>,
+        path: &[u8],
+        links: &mut usize,
+    ) -> KResult<Parent> {
+        if path.is_empty() {
+            return Err(Errno::ENOENT);
+        }
+        if path.len() >= PATH_MAX {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        let cred = p.cred();
+        let root = self.proc_root(p)?;
+        let mut dir = if path[0] == b'/' {
+            root.clone()
+        } else {
+            match start {
+                Some(s) => s,
+                None => self.cwd(p)?,
+            }
+        };
+        let comps: Vec<&[u8]> = path
+            .split(|&b| b == b'/')
+            .filter(|c| !c.is_empty())
+            .collect();
+        let trailing_slash = path.len() > 1 && path.ends_with(b"/");
+        if comps.iter().any(|c| c.len() > NAME_MAX) {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        let Some((last, inner)) = comps.split_last() else {
+            return Ok(Parent {
+                dir,
+                name: Vec::new(),
+                trailing_slash: false,
+            });
+        };
+        for c in inner {
+            dir = self.step(p, &dir, c, true, links)?;
+            if dir.vtype() != VType::Dir {
+                return Err(Errno::ENOTDIR);
+            }
+        }
+        if dir.vtype() != VType::Dir {
+            return Err(Errno::ENOTDIR);
+        }
+        dir.access(&cred, Access::EXEC)?;
+        let _ = root;
+        Ok(Parent {
+            dir,
+            name: last.to_vec(),
+            trailing_slash,
+        })
+    }
+
+    /// One component: `.`, `..`, or a name, crossing mount points and
+    /// following a symlink when `follow`.
+    fn step(
+        &self,
+        p: &Proc,
+        dir: &Vnode,
+        name: &[u8],
+        follow: bool,
+        links: &mut usize,
+    ) -> KResult<Vnode> {
+        if dir.vtype() != VType::Dir {
+            return Err(Errno::ENOTDIR);
+        }
+        dir.access(&p.cred(), Access::EXEC)?;
+        match name {
+            b"." => return Ok(dir.clone()),
+            b".." => return self.dotdot(dir, &self.proc_root(p)?),
+            _ => {}
+        }
+        let found = Vnode {
+            node: dir.node.lookup(name)?,
+            mnt: Arc::clone(&dir.mnt),
+        };
+        let found = self.cross_down(found);
+        if follow && found.vtype() == VType::Lnk {
+            *links += 1;
+            if *links > MAXSYMLINKS {
+                return Err(Errno::ELOOP);
+            }
+            let target = found.node.readlink()?;
+            if target.is_empty() {
+                return Err(Errno::ENOENT);
+            }
+            let parent = self.walk_parent(p, Some(dir.clone()), &target, links)?;
+            if parent.name.is_empty() {
+                return Ok(parent.dir);
+            }
+            let v = self.step(p, &parent.dir, &parent.name, true, links)?;
+            if parent.trailing_slash && v.vtype() != VType::Dir {
+                return Err(Errno::ENOTDIR);
+            }
+            return Ok(v);
+        }
+        Ok(found)
+    }
+}

@@ -1,0 +1,75 @@
+//! A first pass through the VFS: the root, tmpfs, files, directories,
+//! links and renames. The conformance suite goes case by case.
+
+use rump::{BootConfig, Errno, KernelBuilder};
+use rumpvfs::VfsCalls;
+use rumpvfs::flags::*;
+
+#[test]
+fn files_dirs_links_tmpfs() {
+    let k = KernelBuilder::new()
+        .config(BootConfig::default())
+        .component(&rumpvfs::COMPONENT)
+        .component(&rumpfs_tmpfs::COMPONENT)
+        .boot()
+        .unwrap();
+    k.sys_mkdir("/a", 0o755).unwrap();
+    assert_eq!(k.sys_mkdir("/a", 0o755).unwrap_err(), Errno::EEXIST);
+    let fd = k.sys_open("/a/f", O_CREAT | O_RDWR, 0o644).unwrap();
+    assert_eq!(k.sys_write(fd, b"hello").unwrap(), 5);
+    assert_eq!(k.sys_pwrite(fd, b"!", 10000).unwrap(), 1);
+    let mut buf = [1u8; 8];
+    assert_eq!(k.sys_pread(fd, &mut buf, 0).unwrap(), 8);
+    assert_eq!(&buf, b"hello\0\0\0");
+    assert_eq!(k.sys_fstat(fd).unwrap().size, 10001);
+    k.sys_close(fd).unwrap();
+    k.sys_link("/a/f", "/a/g").unwrap();
+    assert_eq!(k.sys_stat("/a/g").unwrap().nlink, 2);
+    k.sys_symlink("f", "/a/l").unwrap();
+    assert_eq!(k.sys_stat("/a/l").unwrap().size, 10001);
+    assert_eq!(k.sys_lstat("/a/l").unwrap().mode & S_IFMT, S_IFLNK);
+    k.sys_rename("/a/g", "/a/h").unwrap();
+    assert_eq!(k.sys_stat("/a/g").unwrap_err(), Errno::ENOENT);
+    assert_eq!(k.sys_rmdir("/a").unwrap_err(), Errno::ENOTEMPTY);
+    k.sys_mkdir("/mnt", 0o755).unwrap();
+    k.sys_mount_tmpfs("/mnt", 1 << 20, 0).unwrap();
+    assert_eq!(k.sys_statvfs("/mnt").unwrap().fstypename, "tmpfs");
+    assert_eq!(k.sys_statvfs("/a").unwrap().fstypename, "rumpfs");
+    k.sys_mkdir("/mnt/d", 0o700).unwrap();
+    k.sys_chdir("/mnt/d").unwrap();
+    assert_eq!(k.sys_getcwd().unwrap(), "/mnt/d");
+    let fd = k.sys_open("big", O_CREAT | O_WRONLY, 0o600).unwrap();
+    let chunk = vec![7u8; 64 << 10];
+    let mut total = 0;
+    let err = loop {
+        match k.sys_write(fd, &chunk) {
+            Ok(n) => total += n,
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(err, Errno::ENOSPC);
+    assert!((900 << 10..=1 << 20).contains(&total), "{total}");
+    assert_eq!(
+        k.sys_rename("/mnt/d/big", "/a/big").unwrap_err(),
+        Errno::EXDEV
+    );
+    let dfd = k.sys_open("/a", O_RDONLY | O_DIRECTORY, 0).unwrap();
+    let names: Vec<_> = k
+        .sys_getdents(dfd)
+        .unwrap()
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            b".".to_vec(),
+            b"..".to_vec(),
+            b"f".to_vec(),
+            b"h".to_vec(),
+            b"l".to_vec()
+        ]
+    );
+    k.sys_chdir("/").unwrap();
+    assert_eq!(k.sys_unmount("/mnt", 0).map_err(|e| e.name()), Ok(()));
+}
