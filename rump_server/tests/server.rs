@@ -17,8 +17,10 @@ fn start(dir: &std::path::Path, server: &str, args: &[&str]) {
     assert!(out.status.success(), "{server} {args:?}: {}", stderr(&out));
 }
 
+/// Acceptance 1 of the remote issue: the server returns once serving, the
+/// client sees tmpfs registered, rump.halt stops it and removes its socket.
 fn serve_query_halt(dir: &std::path::Path, url: &str, needle: &str) {
-    start(dir, "rump_server", &["-lrumpvfs", url]);
+    start(dir, "rump_server", &["-lrumpvfs", "-lrumpfs_tmpfs", url]);
     assert_eq!(pids_with(needle).len(), 1, "one server process");
     let q = tool(
         dir,
@@ -27,8 +29,10 @@ fn serve_query_halt(dir: &std::path::Path, url: &str, needle: &str) {
         &["vfs.generic.fstypes", "kern.ostype"],
     );
     assert!(q.status.success(), "{}", stderr(&q));
-    // No file system component is registered yet (tmpfs arrives with the VFS issue).
-    assert_eq!(stdout(&q), "vfs.generic.fstypes = \nkern.ostype = NetBSD\n");
+    assert_eq!(
+        stdout(&q),
+        "vfs.generic.fstypes = rumpfs tmpfs\nkern.ostype = NetBSD\n"
+    );
     let h = tool(dir, url, "rump.halt", &[]);
     assert!(h.status.success(), "{}", stderr(&h));
     eventually("the server to exit", || pids_with(needle).is_empty());
@@ -213,8 +217,13 @@ fn allserver_has_the_vfs_faction_built_in() {
     let dir = tempdir("all");
     let url = format!("unix://{}/s", dir.display());
     start(&dir, "rump_allserver", &[&url]);
-    let q = tool(&dir, &url, "rump.sysctl", &["-n", "kern.maxvnodes"]);
-    assert_eq!(stdout(&q), "1024\n");
+    let q = tool(
+        &dir,
+        &url,
+        "rump.sysctl",
+        &["-n", "kern.maxvnodes", "vfs.generic.fstypes"],
+    );
+    assert_eq!(stdout(&q), "1024\nrumpfs tmpfs\n");
     assert!(tool(&dir, &url, "rump.halt", &[]).status.success());
 }
 

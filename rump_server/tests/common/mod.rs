@@ -27,6 +27,7 @@ pub fn prefix() -> PathBuf {
             "rump_halt",
             "rump_sysctl",
             "rumpvfs_capi",
+            "rumpfs_tmpfs_capi",
             "k_helper_capi",
             "k_helper2_capi",
         ];
@@ -53,6 +54,7 @@ pub fn prefix() -> PathBuf {
             ("rump_halt", "bin/rump.halt"),
             ("rump_sysctl", "bin/rump.sysctl"),
             ("librumpvfs.so", "lib/librumpvfs.so"),
+            ("librumpfs_tmpfs.so", "lib/librumpfs_tmpfs.so"),
             ("libk_helper.so", "lib/libk_helper.so"),
             ("libk_helper2.so", "lib/libk_helper2.so"),
         ] {
