@@ -49,20 +49,16 @@ pub struct StatVfs {
     pub mntonname: String,
 }
 
-fn path_bytes(p: &str) -> &[u8] {
-    p.as_bytes()
-}
-
 fn vfs(ctx: &Ctx) -> Arc<Vfs> {
     Vfs::of(ctx.kernel())
 }
 
-fn lookup(ctx: &Ctx, path: &str, follow: bool) -> KResult<Vnode> {
-    vfs(ctx).lookup(ctx.proc(), None, path_bytes(path), follow)
+fn lookup(ctx: &Ctx, path: &[u8], follow: bool) -> KResult<Vnode> {
+    vfs(ctx).lookup(ctx.proc(), None, path, follow)
 }
 
-fn parent_of(ctx: &Ctx, path: &str) -> KResult<Parent> {
-    vfs(ctx).lookup_parent(ctx.proc(), None, path_bytes(path))
+fn parent_of(ctx: &Ctx, path: &[u8]) -> KResult<Parent> {
+    vfs(ctx).lookup_parent(ctx.proc(), None, path)
 }
 
 /// Write access to a directory about to change, and not read-only.
@@ -127,7 +123,7 @@ fn vnode_file(ctx: &Ctx, fd: i32) -> KResult<(Arc<File>, Vnode)> {
 }
 
 /// `open(2)`.
-pub fn open(ctx: &Ctx, path: &str, flags: i32, mode: u32) -> KResult<i32> {
+pub fn open(ctx: &Ctx, path: &[u8], flags: i32, mode: u32) -> KResult<i32> {
     let cred = ctx.cred();
     let acc = flags & O_ACCMODE;
     if acc == O_ACCMODE {
@@ -202,7 +198,7 @@ pub fn open(ctx: &Ctx, path: &str, flags: i32, mode: u32) -> KResult<i32> {
 }
 
 /// `mkdir(2)`.
-pub fn mkdir(ctx: &Ctx, path: &str, mode: u32) -> KResult<()> {
+pub fn mkdir(ctx: &Ctx, path: &[u8], mode: u32) -> KResult<()> {
     let p = parent_of(ctx, path)?;
     if p.name.is_empty() {
         return Err(Errno::EEXIST);
@@ -218,7 +214,7 @@ pub fn mkdir(ctx: &Ctx, path: &str, mode: u32) -> KResult<()> {
 }
 
 /// `mknod(2)`/`mkfifo(2)` of type `typ`.
-pub fn mknod(ctx: &Ctx, path: &str, typ: VType, mode: u32, rdev: u64) -> KResult<()> {
+pub fn mknod(ctx: &Ctx, path: &[u8], typ: VType, mode: u32, rdev: u64) -> KResult<()> {
     let p = parent_of(ctx, path)?;
     if p.name.is_empty() || child(&p.dir, &p.name).is_ok() {
         return Err(Errno::EEXIST);
@@ -235,7 +231,7 @@ pub fn mknod(ctx: &Ctx, path: &str, typ: VType, mode: u32, rdev: u64) -> KResult
 }
 
 /// Remove a name: `rmdir(2)` when `dir`, else `unlink(2)`.
-pub fn remove(ctx: &Ctx, path: &str, dir: bool) -> KResult<()> {
+pub fn remove(ctx: &Ctx, path: &[u8], dir: bool) -> KResult<()> {
     let cred = ctx.cred();
     let p = parent_of(ctx, path)?;
     match p.name.as_slice() {
@@ -261,11 +257,11 @@ pub fn remove(ctx: &Ctx, path: &str, dir: bool) -> KResult<()> {
 }
 
 /// `rename(2)`.
-pub fn rename(ctx: &Ctx, from: &str, to: &str) -> KResult<()> {
+pub fn rename(ctx: &Ctx, from: &[u8], to: &[u8]) -> KResult<()> {
     let cred = ctx.cred();
     let v = vfs(ctx);
-    let src = v.lookup_parent(ctx.proc(), None, path_bytes(from))?;
-    let dst = v.lookup_parent(ctx.proc(), None, path_bytes(to))?;
+    let src = v.lookup_parent(ctx.proc(), None, from)?;
+    let dst = v.lookup_parent(ctx.proc(), None, to)?;
     for n in [&src.name, &dst.name] {
         if n.is_empty() {
             return Err(Errno::EBUSY);
@@ -297,7 +293,7 @@ pub fn rename(ctx: &Ctx, from: &str, to: &str) -> KResult<()> {
 }
 
 /// `link(2)`.
-pub fn link(ctx: &Ctx, existing: &str, new: &str) -> KResult<()> {
+pub fn link(ctx: &Ctx, existing: &[u8], new: &[u8]) -> KResult<()> {
     let target = lookup(ctx, existing, false)?;
     let p = parent_of(ctx, new)?;
     if p.name.is_empty() || child(&p.dir, &p.name).is_ok() {
@@ -314,7 +310,7 @@ pub fn link(ctx: &Ctx, existing: &str, new: &str) -> KResult<()> {
 }
 
 /// `symlink(2)`.
-pub fn symlink(ctx: &Ctx, target: &str, path: &str) -> KResult<()> {
+pub fn symlink(ctx: &Ctx, target: &[u8], path: &[u8]) -> KResult<()> {
     if target.len() >= PATH_MAX {
         return Err(Errno::ENAMETOOLONG);
     }
@@ -327,12 +323,12 @@ pub fn symlink(ctx: &Ctx, target: &str, path: &str) -> KResult<()> {
     let gid = p.dir.node.getattr().gid;
     p.dir
         .node
-        .symlink(&p.name, target.as_bytes(), cred.euid, gid)
+        .symlink(&p.name, target, cred.euid, gid)
         .map(drop)
 }
 
 /// `readlink(2)`.
-pub fn readlink(ctx: &Ctx, path: &str) -> KResult<Vec<u8>> {
+pub fn readlink(ctx: &Ctx, path: &[u8]) -> KResult<Vec<u8>> {
     let v = lookup(ctx, path, false)?;
     if v.vtype() != VType::Lnk {
         return Err(Errno::EINVAL);
@@ -341,7 +337,7 @@ pub fn readlink(ctx: &Ctx, path: &str) -> KResult<Vec<u8>> {
 }
 
 /// `stat(2)` (`follow`) and `lstat(2)`.
-pub fn stat(ctx: &Ctx, path: &str, follow: bool) -> KResult<Stat> {
+pub fn stat(ctx: &Ctx, path: &[u8], follow: bool) -> KResult<Stat> {
     Ok(stat_of(&lookup(ctx, path, follow)?))
 }
 
@@ -562,277 +558,356 @@ pub trait VfsCalls {
     fn sys_mkfifo(&self, path: &str, mode: u32) -> KResult<()>;
 }
 
-impl VfsCalls for Kernel {
-    fn sys_open(&self, path: &str, flags: i32, mode: u32) -> KResult<i32> {
-        self.with_ctx(|ctx| open(ctx, path, flags, mode))
+/// `pread(2)`.
+pub fn pread(ctx: &Ctx, fd: i32, buf: &mut [u8], off: i64) -> KResult<usize> {
+    let (f, vn) = vnode_file(ctx, fd)?;
+    if off < 0 {
+        return Err(Errno::EINVAL);
     }
-
-    fn sys_pread(&self, fd: i32, buf: &mut [u8], off: i64) -> KResult<usize> {
-        self.with_ctx(|ctx| {
-            let (f, vn) = vnode_file(ctx, fd)?;
-            if off < 0 {
-                return Err(Errno::EINVAL);
-            }
-            if f.status_flags() & O_ACCMODE as u32 == O_WRONLY as u32 {
-                return Err(Errno::EBADF);
-            }
-            if vn.vtype() == VType::Dir {
-                return Err(Errno::EISDIR);
-            }
-            vn.node.read(off as u64, buf)
-        })
+    if f.status_flags() & O_ACCMODE as u32 == O_WRONLY as u32 {
+        return Err(Errno::EBADF);
     }
-
-    fn sys_pwrite(&self, fd: i32, buf: &[u8], off: i64) -> KResult<usize> {
-        self.with_ctx(|ctx| {
-            let (f, _) = vnode_file(ctx, fd)?;
-            if off < 0 {
-                return Err(Errno::EINVAL);
-            }
-            if f.status_flags() & O_ACCMODE as u32 == O_RDONLY as u32 {
-                return Err(Errno::EBADF);
-            }
-            f.ops().write(ctx, buf, Some(off as u64))
-        })
+    if vn.vtype() == VType::Dir {
+        return Err(Errno::EISDIR);
     }
+    vn.node.read(off as u64, buf)
+}
 
-    fn sys_lseek(&self, fd: i32, off: i64, whence: i32) -> KResult<i64> {
-        self.with_ctx(|ctx| {
-            let f = ctx.proc().fdt().get(fd)?;
-            let vf = f
-                .ops()
-                .as_any()
-                .and_then(|a| a.downcast_ref::<VnodeFile>())
-                .ok_or(Errno::ESPIPE)?;
-            let base = match whence {
-                SEEK_SET => 0,
-                SEEK_CUR => vf.offset() as i64,
-                SEEK_END => vf.vn.node.getattr().size as i64,
-                _ => return Err(Errno::EINVAL),
-            };
-            let new = base
-                .checked_add(off)
-                .filter(|n| *n >= 0)
-                .ok_or(Errno::EINVAL)?;
-            vf.set_offset(new as u64);
-            Ok(new)
-        })
+/// `pwrite(2)`.
+pub fn pwrite(ctx: &Ctx, fd: i32, buf: &[u8], off: i64) -> KResult<usize> {
+    let (f, _) = vnode_file(ctx, fd)?;
+    if off < 0 {
+        return Err(Errno::EINVAL);
     }
-
-    fn sys_stat(&self, path: &str) -> KResult<Stat> {
-        self.with_ctx(|ctx| stat(ctx, path, true))
+    if f.status_flags() & O_ACCMODE as u32 == O_RDONLY as u32 {
+        return Err(Errno::EBADF);
     }
+    f.ops().write(ctx, buf, Some(off as u64))
+}
 
-    fn sys_lstat(&self, path: &str) -> KResult<Stat> {
-        self.with_ctx(|ctx| stat(ctx, path, false))
+fn vnode_file_ops(ctx: &Ctx, fd: i32, not_vnode: Errno) -> KResult<(Arc<File>, Vnode)> {
+    let f = ctx.proc().fdt().get(fd)?;
+    let vn = f
+        .ops()
+        .as_any()
+        .and_then(|a| a.downcast_ref::<VnodeFile>())
+        .map(|v| v.vn.clone())
+        .ok_or(not_vnode)?;
+    Ok((f, vn))
+}
+
+fn with_vfile<R>(
+    ctx: &Ctx,
+    fd: i32,
+    not_vnode: Errno,
+    f: impl FnOnce(&VnodeFile) -> KResult<R>,
+) -> KResult<R> {
+    let file = ctx.proc().fdt().get(fd)?;
+    let vf = file
+        .ops()
+        .as_any()
+        .and_then(|a| a.downcast_ref::<VnodeFile>())
+        .ok_or(not_vnode)?;
+    f(vf)
+}
+
+/// `lseek(2)`.
+pub fn lseek(ctx: &Ctx, fd: i32, off: i64, whence: i32) -> KResult<i64> {
+    with_vfile(ctx, fd, Errno::ESPIPE, |vf| {
+        let base = match whence {
+            SEEK_SET => 0,
+            SEEK_CUR => vf.offset() as i64,
+            SEEK_END => vf.vn.node.getattr().size as i64,
+            _ => return Err(Errno::EINVAL),
+        };
+        let new = base
+            .checked_add(off)
+            .filter(|n| *n >= 0)
+            .ok_or(Errno::EINVAL)?;
+        vf.set_offset(new as u64);
+        Ok(new)
+    })
+}
+
+/// `truncate(2)`.
+pub fn truncate(ctx: &Ctx, path: &[u8], len: i64) -> KResult<()> {
+    truncate_vn(&lookup(ctx, path, true)?, &ctx.cred(), len)
+}
+
+/// `ftruncate(2)`.
+pub fn ftruncate(ctx: &Ctx, fd: i32, len: i64) -> KResult<()> {
+    let (f, vn) = vnode_file(ctx, fd)?;
+    if f.status_flags() & O_ACCMODE as u32 == O_RDONLY as u32 || len < 0 {
+        return Err(Errno::EINVAL);
     }
+    vn.node.setattr(&SetAttr {
+        size: Some(len as u64),
+        ..SetAttr::default()
+    })
+}
 
-    fn sys_mkdir(&self, path: &str, mode: u32) -> KResult<()> {
-        self.with_ctx(|ctx| mkdir(ctx, path, mode))
+/// `fsync(2)`.
+pub fn fsync(ctx: &Ctx, fd: i32) -> KResult<()> {
+    vnode_file(ctx, fd)?.1.node.fsync()
+}
+
+/// `sync(2)`: every mounted file system.
+pub fn sync(ctx: &Ctx) -> KResult<()> {
+    for m in vfs(ctx).mounts() {
+        m.fs.sync()?;
     }
+    Ok(())
+}
 
-    fn sys_rmdir(&self, path: &str) -> KResult<()> {
-        self.with_ctx(|ctx| remove(ctx, path, true))
+/// `chmod(2)` (`follow`) and `lchmod(2)`.
+pub fn chmod(ctx: &Ctx, path: &[u8], mode: u32, follow: bool) -> KResult<()> {
+    chmod_vn(&lookup(ctx, path, follow)?, &ctx.cred(), mode)
+}
+
+/// `fchmod(2)`.
+pub fn fchmod(ctx: &Ctx, fd: i32, mode: u32) -> KResult<()> {
+    chmod_vn(&vnode_file(ctx, fd)?.1, &ctx.cred(), mode)
+}
+
+/// `chown(2)` (`follow`) and `lchown(2)`.
+pub fn chown(ctx: &Ctx, path: &[u8], uid: u32, gid: u32, follow: bool) -> KResult<()> {
+    chown_vn(&lookup(ctx, path, follow)?, &ctx.cred(), uid, gid)
+}
+
+/// `fchown(2)`.
+pub fn fchown(ctx: &Ctx, fd: i32, uid: u32, gid: u32) -> KResult<()> {
+    chown_vn(&vnode_file(ctx, fd)?.1, &ctx.cred(), uid, gid)
+}
+
+/// `access(2)`, with the real ids.
+pub fn access(ctx: &Ctx, path: &[u8], amode: i32) -> KResult<()> {
+    if amode & !(R_OK | W_OK | X_OK) != 0 {
+        return Err(Errno::EINVAL);
     }
-
-    fn sys_unlink(&self, path: &str) -> KResult<()> {
-        self.with_ctx(|ctx| remove(ctx, path, false))
+    let vn = lookup(ctx, path, true)?;
+    let c = ctx.cred();
+    let real = Cred {
+        euid: c.ruid,
+        egid: c.rgid,
+        ..(*c).clone()
+    };
+    let mut want = Access(0);
+    for (bit, a) in [
+        (R_OK, Access::READ),
+        (W_OK, Access::WRITE),
+        (X_OK, Access::EXEC),
+    ] {
+        if amode & bit != 0 {
+            want = want | a;
+        }
     }
-
-    fn sys_rename(&self, from: &str, to: &str) -> KResult<()> {
-        self.with_ctx(|ctx| rename(ctx, from, to))
+    if want.0 == 0 {
+        Ok(())
+    } else {
+        vn.access(&real, want)
     }
+}
 
-    fn sys_link(&self, existing: &str, new: &str) -> KResult<()> {
-        self.with_ctx(|ctx| link(ctx, existing, new))
-    }
+/// `chdir(2)`.
+pub fn chdir(ctx: &Ctx, path: &[u8]) -> KResult<()> {
+    set_cwd(ctx, lookup(ctx, path, true)?)
+}
 
-    fn sys_symlink(&self, target: &str, linkpath: &str) -> KResult<()> {
-        self.with_ctx(|ctx| symlink(ctx, target, linkpath))
-    }
+/// `fchdir(2)`.
+pub fn fchdir(ctx: &Ctx, fd: i32) -> KResult<()> {
+    set_cwd(ctx, vnode_file_ops(ctx, fd, Errno::ENOTDIR)?.1)
+}
 
-    fn sys_readlink(&self, path: &str) -> KResult<Vec<u8>> {
-        self.with_ctx(|ctx| readlink(ctx, path))
-    }
-
-    fn sys_truncate(&self, path: &str, len: i64) -> KResult<()> {
-        self.with_ctx(|ctx| truncate_vn(&lookup(ctx, path, true)?, &ctx.cred(), len))
-    }
-
-    fn sys_ftruncate(&self, fd: i32, len: i64) -> KResult<()> {
-        self.with_ctx(|ctx| {
-            let (f, vn) = vnode_file(ctx, fd)?;
-            if f.status_flags() & O_ACCMODE as u32 == O_RDONLY as u32 {
-                return Err(Errno::EINVAL);
-            }
-            if len < 0 {
-                return Err(Errno::EINVAL);
-            }
-            vn.node.setattr(&SetAttr {
-                size: Some(len as u64),
-                ..SetAttr::default()
+/// Directory entries of an open directory from its cursor, as many as
+/// `fits` accepts.
+pub fn getdents(ctx: &Ctx, fd: i32, mut fits: impl FnMut(&Dirent) -> bool) -> KResult<Vec<Dirent>> {
+    with_vfile(ctx, fd, Errno::ENOTDIR, |vf| {
+        if vf.vn.vtype() != VType::Dir {
+            return Err(Errno::ENOTDIR);
+        }
+        vf.take_entries(|e| {
+            fits(&Dirent {
+                ino: e.ino,
+                typ: e.typ.dirent_type(),
+                name: e.name.clone(),
             })
         })
-    }
-
-    fn sys_fsync(&self, fd: i32) -> KResult<()> {
-        self.with_ctx(|ctx| vnode_file(ctx, fd)?.1.node.fsync())
-    }
-
-    fn sys_sync(&self) -> KResult<()> {
-        self.with_ctx(|ctx| {
-            for m in vfs(ctx).mounts() {
-                m.fs.sync()?;
-            }
-            Ok(())
-        })
-    }
-
-    fn sys_chmod(&self, path: &str, mode: u32) -> KResult<()> {
-        self.with_ctx(|ctx| chmod_vn(&lookup(ctx, path, true)?, &ctx.cred(), mode))
-    }
-
-    fn sys_fchmod(&self, fd: i32, mode: u32) -> KResult<()> {
-        self.with_ctx(|ctx| chmod_vn(&vnode_file(ctx, fd)?.1, &ctx.cred(), mode))
-    }
-
-    fn sys_chown(&self, path: &str, uid: u32, gid: u32) -> KResult<()> {
-        self.with_ctx(|ctx| chown_vn(&lookup(ctx, path, true)?, &ctx.cred(), uid, gid))
-    }
-
-    fn sys_lchown(&self, path: &str, uid: u32, gid: u32) -> KResult<()> {
-        self.with_ctx(|ctx| chown_vn(&lookup(ctx, path, false)?, &ctx.cred(), uid, gid))
-    }
-
-    fn sys_fchown(&self, fd: i32, uid: u32, gid: u32) -> KResult<()> {
-        self.with_ctx(|ctx| chown_vn(&vnode_file(ctx, fd)?.1, &ctx.cred(), uid, gid))
-    }
-
-    fn sys_access(&self, path: &str, amode: i32) -> KResult<()> {
-        self.with_ctx(|ctx| {
-            if amode & !(R_OK | W_OK | X_OK) != 0 {
-                return Err(Errno::EINVAL);
-            }
-            let vn = lookup(ctx, path, true)?;
-            // access(2) asks with the real ids.
-            let c = ctx.cred();
-            let real = Cred {
-                euid: c.ruid,
-                egid: c.rgid,
-                ..(*c).clone()
-            };
-            let mut want = Access(0);
-            for (bit, a) in [
-                (R_OK, Access::READ),
-                (W_OK, Access::WRITE),
-                (X_OK, Access::EXEC),
-            ] {
-                if amode & bit != 0 {
-                    want = want | a;
-                }
-            }
-            if want.0 == 0 {
-                Ok(())
-            } else {
-                vn.access(&real, want)
-            }
-        })
-    }
-
-    fn sys_chdir(&self, path: &str) -> KResult<()> {
-        self.with_ctx(|ctx| {
-            let vn = lookup(ctx, path, true)?;
-            set_cwd(ctx, vn)
-        })
-    }
-
-    fn sys_fchdir(&self, fd: i32) -> KResult<()> {
-        self.with_ctx(|ctx| {
-            let vn = vnode_file(ctx, fd)?.1;
-            set_cwd(ctx, vn)
-        })
-    }
-
-    fn sys_getcwd(&self) -> KResult<String> {
-        self.with_ctx(getcwd)
-    }
-
-    fn sys_getdents(&self, fd: i32) -> KResult<Vec<Dirent>> {
-        self.with_ctx(|ctx| {
-            let f = ctx.proc().fdt().get(fd)?;
-            let vf = f
-                .ops()
-                .as_any()
-                .and_then(|a| a.downcast_ref::<VnodeFile>())
-                .ok_or(Errno::ENOTDIR)?;
-            if vf.vn.vtype() != VType::Dir {
-                return Err(Errno::ENOTDIR);
-            }
-            Ok(vf
-                .next_entries()?
-                .into_iter()
+        .map(|v| {
+            v.into_iter()
                 .map(|e| Dirent {
                     ino: e.ino,
                     typ: e.typ.dirent_type(),
                     name: e.name,
                 })
-                .collect())
+                .collect()
         })
-    }
+    })
+}
 
+/// `utimes(2)`.
+pub fn utimes(
+    ctx: &Ctx,
+    path: &[u8],
+    atime: (i64, i64),
+    mtime: (i64, i64),
+    follow: bool,
+) -> KResult<()> {
+    let vn = lookup(ctx, path, follow)?;
+    check_owner(&vn, &ctx.cred())?;
+    vn.node.setattr(&SetAttr {
+        atime: Some(atime),
+        mtime: Some(mtime),
+        ..SetAttr::default()
+    })
+}
+
+/// `umask(2)`.
+pub fn umask_set(ctx: &Ctx, mask: u32) -> u32 {
+    let info = vfs(ctx).cwdinfo(ctx.proc());
+    let mut m = info.umask.lock().unwrap_or_else(|e| e.into_inner());
+    std::mem::replace(&mut *m, mask & 0o777)
+}
+
+/// `mount(2)` of file system type `fstype` on `path`.
+pub fn mount(
+    ctx: &Ctx,
+    fstype: &str,
+    path: &[u8],
+    flags: i32,
+    args: &crate::fstypes::MountArgs,
+) -> KResult<()> {
+    ctx.cred().require_root()?;
+    let on = lookup(ctx, path, true)?;
+    let make = crate::fstypes::mounter(ctx.kernel(), fstype).ok_or(Errno::ENODEV)?;
+    let fs = make(ctx.kernel(), args)?;
+    vfs(ctx)
+        .mount(&on, &String::from_utf8_lossy(path), fs, flags)
+        .map(drop)
+}
+
+/// `unmount(2)`.
+pub fn unmount(ctx: &Ctx, path: &[u8]) -> KResult<()> {
+    ctx.cred().require_root()?;
+    let root = lookup(ctx, path, true)?;
+    vfs(ctx).unmount(&root)
+}
+
+/// `statvfs1(2)`.
+pub fn statvfs(ctx: &Ctx, path: &[u8]) -> KResult<StatVfs> {
+    Ok(statvfs_vn(&lookup(ctx, path, true)?))
+}
+
+/// `fstatvfs1(2)`.
+pub fn fstatvfs(ctx: &Ctx, fd: i32) -> KResult<StatVfs> {
+    Ok(statvfs_vn(&vnode_file(ctx, fd)?.1))
+}
+
+impl VfsCalls for Kernel {
+    fn sys_open(&self, path: &str, flags: i32, mode: u32) -> KResult<i32> {
+        self.with_ctx(|ctx| open(ctx, path.as_bytes(), flags, mode))
+    }
+    fn sys_pread(&self, fd: i32, buf: &mut [u8], off: i64) -> KResult<usize> {
+        self.with_ctx(|ctx| pread(ctx, fd, buf, off))
+    }
+    fn sys_pwrite(&self, fd: i32, buf: &[u8], off: i64) -> KResult<usize> {
+        self.with_ctx(|ctx| pwrite(ctx, fd, buf, off))
+    }
+    fn sys_lseek(&self, fd: i32, off: i64, whence: i32) -> KResult<i64> {
+        self.with_ctx(|ctx| lseek(ctx, fd, off, whence))
+    }
+    fn sys_stat(&self, path: &str) -> KResult<Stat> {
+        self.with_ctx(|ctx| stat(ctx, path.as_bytes(), true))
+    }
+    fn sys_lstat(&self, path: &str) -> KResult<Stat> {
+        self.with_ctx(|ctx| stat(ctx, path.as_bytes(), false))
+    }
+    fn sys_mkdir(&self, path: &str, mode: u32) -> KResult<()> {
+        self.with_ctx(|ctx| mkdir(ctx, path.as_bytes(), mode))
+    }
+    fn sys_rmdir(&self, path: &str) -> KResult<()> {
+        self.with_ctx(|ctx| remove(ctx, path.as_bytes(), true))
+    }
+    fn sys_unlink(&self, path: &str) -> KResult<()> {
+        self.with_ctx(|ctx| remove(ctx, path.as_bytes(), false))
+    }
+    fn sys_rename(&self, from: &str, to: &str) -> KResult<()> {
+        self.with_ctx(|ctx| rename(ctx, from.as_bytes(), to.as_bytes()))
+    }
+    fn sys_link(&self, existing: &str, new: &str) -> KResult<()> {
+        self.with_ctx(|ctx| link(ctx, existing.as_bytes(), new.as_bytes()))
+    }
+    fn sys_symlink(&self, target: &str, linkpath: &str) -> KResult<()> {
+        self.with_ctx(|ctx| symlink(ctx, target.as_bytes(), linkpath.as_bytes()))
+    }
+    fn sys_readlink(&self, path: &str) -> KResult<Vec<u8>> {
+        self.with_ctx(|ctx| readlink(ctx, path.as_bytes()))
+    }
+    fn sys_truncate(&self, path: &str, len: i64) -> KResult<()> {
+        self.with_ctx(|ctx| truncate(ctx, path.as_bytes(), len))
+    }
+    fn sys_ftruncate(&self, fd: i32, len: i64) -> KResult<()> {
+        self.with_ctx(|ctx| ftruncate(ctx, fd, len))
+    }
+    fn sys_fsync(&self, fd: i32) -> KResult<()> {
+        self.with_ctx(|ctx| fsync(ctx, fd))
+    }
+    fn sys_sync(&self) -> KResult<()> {
+        self.with_ctx(sync)
+    }
+    fn sys_chmod(&self, path: &str, mode: u32) -> KResult<()> {
+        self.with_ctx(|ctx| chmod(ctx, path.as_bytes(), mode, true))
+    }
+    fn sys_fchmod(&self, fd: i32, mode: u32) -> KResult<()> {
+        self.with_ctx(|ctx| fchmod(ctx, fd, mode))
+    }
+    fn sys_chown(&self, path: &str, uid: u32, gid: u32) -> KResult<()> {
+        self.with_ctx(|ctx| chown(ctx, path.as_bytes(), uid, gid, true))
+    }
+    fn sys_lchown(&self, path: &str, uid: u32, gid: u32) -> KResult<()> {
+        self.with_ctx(|ctx| chown(ctx, path.as_bytes(), uid, gid, false))
+    }
+    fn sys_fchown(&self, fd: i32, uid: u32, gid: u32) -> KResult<()> {
+        self.with_ctx(|ctx| fchown(ctx, fd, uid, gid))
+    }
+    fn sys_access(&self, path: &str, amode: i32) -> KResult<()> {
+        self.with_ctx(|ctx| access(ctx, path.as_bytes(), amode))
+    }
+    fn sys_chdir(&self, path: &str) -> KResult<()> {
+        self.with_ctx(|ctx| chdir(ctx, path.as_bytes()))
+    }
+    fn sys_fchdir(&self, fd: i32) -> KResult<()> {
+        self.with_ctx(|ctx| fchdir(ctx, fd))
+    }
+    fn sys_getcwd(&self) -> KResult<String> {
+        self.with_ctx(getcwd)
+    }
+    fn sys_getdents(&self, fd: i32) -> KResult<Vec<Dirent>> {
+        self.with_ctx(|ctx| getdents(ctx, fd, |_| true))
+    }
     fn sys_utimes(&self, path: &str, atime: (i64, i64), mtime: (i64, i64)) -> KResult<()> {
-        self.with_ctx(|ctx| {
-            let vn = lookup(ctx, path, true)?;
-            check_owner(&vn, &ctx.cred())?;
-            vn.node.setattr(&SetAttr {
-                atime: Some(atime),
-                mtime: Some(mtime),
-                ..SetAttr::default()
-            })
-        })
+        self.with_ctx(|ctx| utimes(ctx, path.as_bytes(), atime, mtime, true))
     }
-
     fn sys_umask(&self, mask: u32) -> KResult<u32> {
-        self.with_ctx(|ctx| {
-            let info = vfs(ctx).cwdinfo(ctx.proc());
-            let mut m = info.umask.lock().unwrap_or_else(|e| e.into_inner());
-            Ok(std::mem::replace(&mut *m, mask & 0o777))
-        })
+        self.with_ctx(|ctx| Ok(umask_set(ctx, mask)))
     }
-
     fn sys_mount_tmpfs(&self, path: &str, size_max: u64, nodes_max: u64) -> KResult<()> {
-        self.with_ctx(|ctx| {
-            ctx.cred().require_root()?;
-            let on = lookup(ctx, path, true)?;
-            let mount = crate::fstypes::mounter(ctx.kernel(), "tmpfs").ok_or(Errno::ENODEV)?;
-            let fs = mount(
-                ctx.kernel(),
-                &crate::fstypes::MountArgs {
-                    size_max,
-                    nodes_max,
-                    uid: 0,
-                    gid: 0,
-                    mode: 0o1777,
-                },
-            )?;
-            vfs(ctx).mount(&on, path, fs, 0).map(drop)
-        })
+        let args = crate::fstypes::MountArgs {
+            size_max,
+            nodes_max,
+            uid: 0,
+            gid: 0,
+            mode: 0o1777,
+        };
+        self.with_ctx(|ctx| mount(ctx, "tmpfs", path.as_bytes(), 0, &args))
     }
-
     fn sys_unmount(&self, path: &str, _flags: i32) -> KResult<()> {
-        self.with_ctx(|ctx| {
-            ctx.cred().require_root()?;
-            let root = lookup(ctx, path, true)?;
-            vfs(ctx).unmount(&root)
-        })
+        self.with_ctx(|ctx| unmount(ctx, path.as_bytes()))
     }
-
     fn sys_statvfs(&self, path: &str) -> KResult<StatVfs> {
-        self.with_ctx(|ctx| Ok(statvfs_vn(&lookup(ctx, path, true)?)))
+        self.with_ctx(|ctx| statvfs(ctx, path.as_bytes()))
     }
-
     fn sys_mkfifo(&self, path: &str, mode: u32) -> KResult<()> {
-        self.with_ctx(|ctx| mknod(ctx, path, VType::Fifo, mode, 0))
+        self.with_ctx(|ctx| mknod(ctx, path.as_bytes(), VType::Fifo, mode, 0))
     }
 }
 

@@ -6,8 +6,8 @@
 //! (tmpfs, ...) register their type with [`register_fstype`].
 //!
 //! Not yet here (see the issue): etfs, the buffer cache, the vnode cache
-//! bound by `kern.maxvnodes`, advisory locks, `fcntl`, the `*at` calls and
-//! the system calls by number.
+//! bound by `kern.maxvnodes`, advisory locks, `fcntl`, the `*at` calls,
+//! `mknod` of devices, `poll`/`select` on files.
 
 #![forbid(unsafe_code)]
 
@@ -16,6 +16,7 @@ pub mod flags;
 mod fstypes;
 pub mod memfs;
 pub mod node;
+mod sysent;
 mod vfile;
 pub mod vfs;
 
@@ -52,5 +53,5 @@ fn attach(k: &Kernel) -> AttachResult {
         0o755,
     );
     vfs::Vfs::of(k).mount_root(root);
-    Ok(())
+    sysent::register(k).map_err(|e| format!("system calls: {e}"))
 }

@@ -36,13 +36,22 @@ impl VnodeFile {
         *self.offset.lock().unwrap_or_else(|e| e.into_inner()) = off;
     }
 
-    /// Directory entries from the cursor on (the cursor counts entries).
-    pub fn next_entries(&self) -> KResult<Vec<crate::node::DirEntry>> {
+    /// Directory entries from the cursor on, as many as `fits` accepts; the
+    /// cursor counts entries.
+    pub fn take_entries(
+        &self,
+        mut fits: impl FnMut(&crate::node::DirEntry) -> bool,
+    ) -> KResult<Vec<crate::node::DirEntry>> {
         let mut cur = self.offset.lock().unwrap_or_else(|e| e.into_inner());
-        let all = self.vn.node.readdir()?;
-        let rest: Vec<_> = all.into_iter().skip(*cur as usize).collect();
-        *cur += rest.len() as u64;
-        Ok(rest)
+        let mut out = Vec::new();
+        for e in self.vn.node.readdir()?.into_iter().skip(*cur as usize) {
+            if !fits(&e) {
+                break;
+            }
+            out.push(e);
+        }
+        *cur += out.len() as u64;
+        Ok(out)
     }
 }
 
