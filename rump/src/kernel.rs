@@ -305,10 +305,13 @@ impl Kernel {
     /// Faction or component state of type `T`, created by `make` on first use.
     /// This is how a faction keeps its state inside the kernel value.
     pub fn extension<T: Any + Send + Sync>(&self, make: impl FnOnce() -> T) -> Arc<T> {
+        if let Some(t) = self.try_extension::<T>() {
+            return t;
+        }
+        // Made without the lock held: making one extension may need another.
+        let made: Arc<dyn Any + Send + Sync> = Arc::new(make());
         let mut ext = lock(&self.extensions);
-        let entry = ext
-            .entry(TypeId::of::<T>())
-            .or_insert_with(|| Arc::new(make()));
+        let entry = ext.entry(TypeId::of::<T>()).or_insert(made);
         Arc::clone(entry)
             .downcast::<T>()
             .unwrap_or_else(|_| unreachable!("extension map keyed by TypeId"))

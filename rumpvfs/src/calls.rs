@@ -54,6 +54,10 @@ fn vfs(ctx: &Ctx) -> Arc<Vfs> {
 }
 
 fn lookup(ctx: &Ctx, path: &[u8], follow: bool) -> KResult<Vnode> {
+    // etfs keys are found before the tree is walked (they need no directory).
+    if let Some(v) = crate::etfs::find(ctx.kernel(), path) {
+        return Ok(v);
+    }
     vfs(ctx).lookup(ctx.proc(), None, path, follow)
 }
 
@@ -129,6 +133,12 @@ pub fn open(ctx: &Ctx, path: &[u8], flags: i32, mode: u32) -> KResult<i32> {
     if acc == O_ACCMODE {
         return Err(Errno::EINVAL);
     }
+    if let Some(v) = crate::etfs::find(ctx.kernel(), path) {
+        if flags & O_CREAT != 0 && flags & O_EXCL != 0 {
+            return Err(Errno::EEXIST);
+        }
+        return open_vnode(ctx, v, flags, false);
+    }
     let p = parent_of(ctx, path)?;
     let existing = if p.name.is_empty() {
         Ok(p.dir.clone())
@@ -159,6 +169,13 @@ pub fn open(ctx: &Ctx, path: &[u8], flags: i32, mode: u32) -> KResult<i32> {
         }
         Err(e) => return Err(e),
     };
+    open_vnode(ctx, vn, flags, created)
+}
+
+/// The checks and the descriptor of `open(2)` once the vnode is known.
+fn open_vnode(ctx: &Ctx, vn: Vnode, flags: i32, created: bool) -> KResult<i32> {
+    let cred = ctx.cred();
+    let acc = flags & O_ACCMODE;
     let typ = vn.vtype();
     if typ == VType::Lnk {
         // O_NOFOLLOW met a symlink: NetBSD says EFTYPE.

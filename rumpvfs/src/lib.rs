@@ -5,13 +5,17 @@
 //! in-memory root file system that is always there. File system components
 //! (tmpfs, ...) register their type with [`register_fstype`].
 //!
-//! Not yet here (see the issue): etfs, the buffer cache, the vnode cache
+//! etfs ([`etfs`]) exposes host files; BLK and CHR keys go through a block
+//! cache flushed by `sync`.
+//!
+//! Not yet here (see the issue): etfs directories (DIR, DIR_SUBDIRS), the vnode cache
 //! bound by `kern.maxvnodes`, advisory locks, `fcntl`, the `*at` calls,
 //! `mknod` of devices, `poll`/`select` on files.
 
 #![forbid(unsafe_code)]
 
 mod calls;
+pub mod etfs;
 pub mod flags;
 mod fstypes;
 pub mod memfs;
@@ -53,5 +57,16 @@ fn attach(k: &Kernel) -> AttachResult {
         0o755,
     );
     vfs::Vfs::of(k).mount_root(root);
+    // A halt flushes every file system unless RB_NOSYNC.
+    k.register_sync_hook(
+        "vfs",
+        Box::new(|k, _| {
+            for m in vfs::Vfs::of(k).mounts() {
+                if let Err(e) = m.fs.sync() {
+                    k.printf(&format!("sync of {} failed: {e}", m.path));
+                }
+            }
+        }),
+    );
     sysent::register(k).map_err(|e| format!("system calls: {e}"))
 }

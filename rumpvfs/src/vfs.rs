@@ -145,6 +145,20 @@ impl Vfs {
         root
     }
 
+    /// Add a file system that is not mounted anywhere in the tree (etfs):
+    /// it is synced with the others.
+    pub fn add_pseudo_mount(&self, fs: Arc<dyn FileSystem>) -> Arc<Mount> {
+        let m = Arc::new(Mount {
+            id: self.next_mount.fetch_add(1, Ordering::Relaxed),
+            fs,
+            covered: None,
+            path: "/".into(),
+            flags: AtomicI32::new(0),
+        });
+        lock(&self.mounts).push(Arc::clone(&m));
+        m
+    }
+
     /// The root vnode. EIO before the root file system is mounted.
     pub fn root(&self) -> KResult<Vnode> {
         lock(&self.root).clone().ok_or(Errno::EIO)

@@ -106,19 +106,18 @@ impl Fx {
 
     /// Make the case directory the current directory (`FSTEST_ENTER`).
     pub fn enter(&self) {
-        self.k.sys_chdir(&self.mp).expect("chdir into the case directory");
+        self.k
+            .sys_chdir(&self.mp)
+            .expect("chdir into the case directory");
     }
 }
 
 /// Assert that `$e` fails with `$errno`.
+#[allow(unused_macros)]
 macro_rules! assert_errno {
     ($e:expr, $errno:expr $(,)?) => {
         match $e {
-            Ok(_) => panic!(
-                "{} succeeded, expected {:?}",
-                stringify!($e),
-                $errno
-            ),
+            Ok(_) => panic!("{} succeeded, expected {:?}", stringify!($e), $errno),
             Err(got) => assert_eq!(got, $errno, "{}", stringify!($e)),
         }
     };

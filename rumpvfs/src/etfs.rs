@@ -1,0 +1,472 @@
+//! etfs, the extra-terrestrial file system of `rump_etfs(3)`: host files
+//! that appear inside the kernel under a key. A key is an absolute path
+//! that lookups resolve before walking the root file system, so it needs no
+//! directory to exist and never shows in a directory listing.
+//!
+//! REG keys read and write the host file directly. BLK and CHR keys go
+//! through a write-back block cache (the buffer cache), charged to the
+//! kernel's memory and flushed by `sync`, `fsync` and halt.
+
+use crate::node::{Attr, DirEntry, FileSystem, FsStats, NewNode, Node, SetAttr, VType};
+use crate::vfs::{Mount, Vfs, Vnode};
+use rump::kmem::{Kmem, MemCharge};
+use rump::{Errno, KResult, Kernel};
+use rumpuser::{HostFile, OpenFlags};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// `RUMP_ETFS_SIZE_ENDOFF`: the window reaches the end of the host file.
+pub const SIZE_ENDOFF: u64 = u64::MAX;
+/// Size of a cached block of a BLK or CHR key.
+const BLOCK: u64 = 4096;
+/// NetBSD's major number of rumpblk devices.
+const RUMPBLK_MAJOR: u64 = 197;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// How a key appears (`RUMP_ETFS_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EtfsType {
+    /// A regular file (`RUMP_ETFS_REG`).
+    Reg,
+    /// A block device (`RUMP_ETFS_BLK`).
+    Blk,
+    /// A character device (`RUMP_ETFS_CHR`).
+    Chr,
+    /// A host directory (`RUMP_ETFS_DIR`): not supported yet.
+    Dir,
+    /// A host directory tree (`RUMP_ETFS_DIR_SUBDIRS`): not supported yet.
+    DirSubdirs,
+}
+
+impl EtfsType {
+    /// From NetBSD's number.
+    pub fn from_raw(v: i32) -> KResult<EtfsType> {
+        Ok(match v {
+            0 => EtfsType::Reg,
+            1 => EtfsType::Blk,
+            2 => EtfsType::Chr,
+            3 => EtfsType::Dir,
+            4 => EtfsType::DirSubdirs,
+            _ => return Err(Errno::EINVAL),
+        })
+    }
+}
+
+struct Block {
+    data: Vec<u8>,
+    dirty: bool,
+    _charge: MemCharge,
+}
+
+/// One key's node.
+pub struct EtfsNode {
+    ino: u64,
+    typ: EtfsType,
+    host: HostFile,
+    begin: u64,
+    /// `None`: to the end of the host file, growing with it (REG only).
+    size: Option<u64>,
+    rdev: u64,
+    created: (i64, i64),
+    kmem: Arc<Kmem>,
+    cache: Mutex<BTreeMap<u64, Block>>,
+}
+
+impl EtfsNode {
+    fn len(&self) -> u64 {
+        match self.size {
+            Some(s) => s,
+            None => self
+                .host
+                .info()
+                .map(|i| i.size.saturating_sub(self.begin))
+                .unwrap_or(0),
+        }
+    }
+
+    fn cached(&self) -> bool {
+        matches!(self.typ, EtfsType::Blk | EtfsType::Chr)
+    }
+
+    fn io_err(e: std::io::Error) -> Errno {
+        Errno::from_host(&e)
+    }
+
+    /// Block `bno` of the window, read from the host if not cached.
+    fn with_block<R>(&self, bno: u64, f: impl FnOnce(&mut Block) -> R) -> KResult<R> {
+        let mut cache = lock(&self.cache);
+        let block = match cache.entry(bno) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(v) => {
+                let charge = self.kmem.charge(BLOCK)?;
+                let mut data = vec![0u8; BLOCK as usize];
+                let want = (self.len() - bno * BLOCK).min(BLOCK) as usize;
+                self.host
+                    .pread(&mut data[..want], self.begin + bno * BLOCK)
+                    .map_err(Self::io_err)?;
+                v.insert(Block {
+                    data,
+                    dirty: false,
+                    _charge: charge,
+                })
+            }
+        };
+        Ok(f(block))
+    }
+
+    /// Write the dirty blocks to the host file.
+    pub fn flush(&self) -> KResult<()> {
+        let mut cache = lock(&self.cache);
+        let len = self.len();
+        for (bno, b) in cache.iter_mut().filter(|(_, b)| b.dirty) {
+            let n = (len - bno * BLOCK).min(BLOCK) as usize;
+            self.host
+                .pwrite(&b.data[..n], self.begin + bno * BLOCK)
+                .map_err(Self::io_err)?;
+            b.dirty = false;
+        }
+        drop(cache);
+        self.host.sync(false).map_err(Self::io_err)
+    }
+
+    /// Drop clean cached blocks (memory is short).
+    fn purge_clean(&self) -> u64 {
+        let mut cache = lock(&self.cache);
+        let before = cache.len();
+        cache.retain(|_, b| b.dirty);
+        ((before - cache.len()) as u64) * BLOCK
+    }
+}
+
+impl Node for EtfsNode {
+    fn ino(&self) -> u64 {
+        self.ino
+    }
+
+    fn getattr(&self) -> Attr {
+        let typ = match self.typ {
+            EtfsType::Blk => VType::Blk,
+            EtfsType::Chr => VType::Chr,
+            _ => VType::Reg,
+        };
+        Attr {
+            typ,
+            mode: 0o644,
+            nlink: 1,
+            uid: 0,
+            gid: 0,
+            ino: self.ino,
+            size: self.len(),
+            bytes: self.len(),
+            rdev: self.rdev,
+            atime: self.created,
+            mtime: self.created,
+            ctime: self.created,
+            birthtime: self.created,
+            gen_: 0,
+        }
+    }
+
+    fn setattr(&self, s: &SetAttr) -> KResult<()> {
+        // The window onto the host file is fixed; only a whole-file REG key resizes.
+        match (s.size, self.size, self.typ) {
+            (Some(n), None, EtfsType::Reg) => {
+                self.host.set_len(self.begin + n).map_err(Self::io_err)
+            }
+            (Some(_), _, _) => Err(Errno::EINVAL),
+            _ => Ok(()),
+        }
+    }
+
+    fn lookup(&self, _: &[u8]) -> KResult<Arc<dyn Node>> {
+        Err(Errno::ENOTDIR)
+    }
+
+    fn parent(&self) -> KResult<Arc<dyn Node>> {
+        Err(Errno::ENOTDIR)
+    }
+
+    fn create(&self, _: &[u8], _: NewNode) -> KResult<Arc<dyn Node>> {
+        Err(Errno::ENOTDIR)
+    }
+
+    fn symlink(&self, _: &[u8], _: &[u8], _: u32, _: u32) -> KResult<Arc<dyn Node>> {
+        Err(Errno::ENOTDIR)
+    }
+
+    fn link(&self, _: &[u8], _: &Arc<dyn Node>) -> KResult<()> {
+        Err(Errno::ENOTDIR)
+    }
+
+    fn remove(&self, _: &[u8], _: bool) -> KResult<()> {
+        Err(Errno::ENOTDIR)
+    }
+
+    fn rename(&self, _: &[u8], _: &Arc<dyn Node>, _: &[u8]) -> KResult<()> {
+        Err(Errno::ENOTDIR)
+    }
+
+    fn read(&self, off: u64, buf: &mut [u8]) -> KResult<usize> {
+        let len = self.len();
+        if off >= len {
+            return Ok(0);
+        }
+        let n = ((len - off) as usize).min(buf.len());
+        if !self.cached() {
+            return self
+                .host
+                .pread(&mut buf[..n], self.begin + off)
+                .map_err(Self::io_err);
+        }
+        let mut done = 0;
+        while done < n {
+            let pos = off + done as u64;
+            let (bno, boff) = (pos / BLOCK, (pos % BLOCK) as usize);
+            let chunk = (BLOCK as usize - boff).min(n - done);
+            self.with_block(bno, |b| {
+                buf[done..done + chunk].copy_from_slice(&b.data[boff..boff + chunk])
+            })?;
+            done += chunk;
+        }
+        Ok(n)
+    }
+
+    fn write(&self, off: u64, data: &[u8]) -> KResult<usize> {
+        let n = match self.size {
+            None => data.len(),
+            Some(len) if off >= len => return Err(Errno::ENOSPC),
+            Some(len) => ((len - off) as usize).min(data.len()),
+        };
+        if !self.cached() {
+            self.host
+                .pwrite(&data[..n], self.begin + off)
+                .map_err(Self::io_err)?;
+            return Ok(n);
+        }
+        let mut done = 0;
+        while done < n {
+            let pos = off + done as u64;
+            let (bno, boff) = (pos / BLOCK, (pos % BLOCK) as usize);
+            let chunk = (BLOCK as usize - boff).min(n - done);
+            self.with_block(bno, |b| {
+                b.data[boff..boff + chunk].copy_from_slice(&data[done..done + chunk]);
+                b.dirty = true;
+            })?;
+            done += chunk;
+        }
+        Ok(n)
+    }
+
+    fn readdir(&self) -> KResult<Vec<DirEntry>> {
+        Err(Errno::ENOTDIR)
+    }
+
+    fn readlink(&self) -> KResult<Vec<u8>> {
+        Err(Errno::EINVAL)
+    }
+
+    fn fsync(&self) -> KResult<()> {
+        self.flush()
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// The keys of one kernel, and the pseudo file system their vnodes live on.
+pub struct Etfs {
+    keys: Arc<Keys>,
+    next_ino: AtomicU64,
+    next_minor: AtomicU64,
+    mount: Arc<Mount>,
+}
+
+type Keys = Mutex<HashMap<Vec<u8>, Arc<EtfsNode>>>;
+
+/// The pseudo file system of etfs vnodes: it flushes the block caches.
+struct EtfsFs {
+    keys: std::sync::Weak<Keys>,
+    root: Arc<dyn Node>,
+}
+
+impl FileSystem for EtfsFs {
+    fn root(&self) -> Arc<dyn Node> {
+        // An empty directory: etfs vnodes are found by key, never from here.
+        Arc::clone(&self.root)
+    }
+
+    fn fstype(&self) -> &'static str {
+        "rumpfs"
+    }
+
+    fn stats(&self) -> FsStats {
+        FsStats::default()
+    }
+
+    fn sync(&self) -> KResult<()> {
+        let Some(keys) = self.keys.upgrade() else {
+            return Ok(());
+        };
+        let nodes: Vec<_> = lock(&keys).values().cloned().collect();
+        for n in nodes {
+            n.flush()?;
+        }
+        Ok(())
+    }
+}
+
+/// NetBSD's key rule: a leading `/` is required, and slashes are collapsed
+/// at the front only.
+fn normalize(key: &str) -> KResult<Vec<u8>> {
+    if !key.starts_with('/') {
+        return Err(Errno::EINVAL);
+    }
+    let rest = key.trim_start_matches('/');
+    let mut k = b"/".to_vec();
+    k.extend_from_slice(rest.as_bytes());
+    Ok(k)
+}
+
+/// The etfs state of kernel `k`.
+fn of(k: &Kernel) -> Arc<Etfs> {
+    // Outside the extension's lock: making the state needs another extension.
+    let vfs = Vfs::of(k);
+    k.extension(|| {
+        let keys = Arc::new(Mutex::new(HashMap::new()));
+        let empty = crate::memfs::MemFs::new(
+            "rumpfs",
+            Arc::clone(k.kmem()),
+            crate::memfs::Limits::default(),
+            0,
+            0,
+            0o555,
+        );
+        let fs = Arc::new(EtfsFs {
+            keys: Arc::downgrade(&keys),
+            root: empty.root(),
+        });
+        let mount = vfs.add_pseudo_mount(fs);
+        Etfs {
+            keys,
+            next_ino: AtomicU64::new(1),
+            next_minor: AtomicU64::new(0),
+            mount,
+        }
+    })
+}
+
+impl Etfs {
+    /// The vnode of `path` if it is a key (absolute paths only).
+    pub fn find(&self, path: &[u8]) -> Option<Vnode> {
+        if path.first() != Some(&b'/') {
+            return None;
+        }
+        let mut k = b"/".to_vec();
+        k.extend(path.iter().skip_while(|&&b| b == b'/'));
+        lock(&self.keys).get(&k).map(|n| Vnode {
+            mnt: Arc::clone(&self.mount),
+            node: Arc::clone(n) as Arc<dyn Node>,
+        })
+    }
+}
+
+/// `rump_pub_etfs_register_withsize`: expose `hostpath` as `key`, the window
+/// `[begin, begin + size)` (`size` may be [`SIZE_ENDOFF`]).
+pub fn register_withsize(
+    k: &Kernel,
+    key: &str,
+    hostpath: &str,
+    typ: EtfsType,
+    begin: u64,
+    size: u64,
+) -> KResult<()> {
+    if matches!(typ, EtfsType::Dir | EtfsType::DirSubdirs) {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let key = normalize(key)?;
+    let info = rumpuser::file_info(hostpath).map_err(|e| Errno::from_host(&e))?;
+    let host_size = info.size;
+    if begin > host_size
+        || (size != SIZE_ENDOFF && begin.checked_add(size).is_none_or(|end| end > host_size))
+    {
+        return Err(Errno::EINVAL);
+    }
+    let host = HostFile::open(
+        hostpath,
+        OpenFlags {
+            write: true,
+            ..OpenFlags::default()
+        },
+    )
+    .or_else(|_| HostFile::open(hostpath, OpenFlags::default()))
+    .map_err(|e| Errno::from_host(&e))?;
+    let e = of(k);
+    let mut keys = lock(&e.keys);
+    if keys.contains_key(&key) {
+        return Err(Errno::EEXIST);
+    }
+    let fixed = if size == SIZE_ENDOFF {
+        (typ != EtfsType::Reg).then_some(host_size - begin)
+    } else {
+        Some(size)
+    };
+    let d = rumpuser::clock_wall();
+    let minor = if typ == EtfsType::Reg {
+        0
+    } else {
+        e.next_minor.fetch_add(1, Ordering::Relaxed)
+    };
+    let node = Arc::new(EtfsNode {
+        ino: e.next_ino.fetch_add(1, Ordering::Relaxed),
+        typ,
+        host,
+        begin,
+        size: fixed,
+        rdev: (RUMPBLK_MAJOR << 8) | minor,
+        created: (d.as_secs() as i64, i64::from(d.subsec_nanos())),
+        kmem: Arc::clone(k.kmem()),
+        cache: Mutex::new(BTreeMap::new()),
+    });
+    if node.cached() {
+        k.register_reclaimer(Arc::new(Purge(Arc::downgrade(&node))));
+    }
+    keys.insert(key, node);
+    Ok(())
+}
+
+/// `rump_pub_etfs_register`: the whole host file.
+pub fn register(k: &Kernel, key: &str, hostpath: &str, typ: EtfsType) -> KResult<()> {
+    register_withsize(k, key, hostpath, typ, 0, SIZE_ENDOFF)
+}
+
+/// `rump_pub_etfs_remove`: ENOENT for an unknown key. Dirty blocks are
+/// written first.
+pub fn remove(k: &Kernel, key: &str) -> KResult<()> {
+    let key = normalize(key)?;
+    let e = of(k);
+    let node = lock(&e.keys).remove(&key).ok_or(Errno::ENOENT)?;
+    node.flush()
+}
+
+/// Hands clean cached blocks back when the kernel runs short of memory.
+struct Purge(std::sync::Weak<EtfsNode>);
+
+impl rump::kmem::Reclaimer for Purge {
+    fn name(&self) -> &str {
+        "etfs buffer cache"
+    }
+
+    fn reclaim(&self, _want: u64) -> u64 {
+        self.0.upgrade().map_or(0, |n| n.purge_clean())
+    }
+}
+
+/// Used by lookups: the etfs vnode for an absolute path, if it is a key.
+pub(crate) fn find(k: &Kernel, path: &[u8]) -> Option<Vnode> {
+    k.try_extension::<Etfs>().and_then(|e| e.find(path))
+}

@@ -1,0 +1,133 @@
+//! etfs as `rump_etfs(3)` defines it: host files under keys, REG through
+//! to the host, BLK cached and flushed by sync, NetBSD's key rules.
+
+use rump::{BootConfig, Errno, KernelBuilder};
+use rumpvfs::VfsCalls;
+use rumpvfs::etfs::{self, EtfsType};
+use rumpvfs::flags::*;
+
+fn kernel() -> std::sync::Arc<rump::Kernel> {
+    KernelBuilder::new()
+        .config(BootConfig::default())
+        .component(&rumpvfs::COMPONENT)
+        .boot()
+        .unwrap()
+}
+
+fn host_file(tag: &str, bytes: &[u8]) -> String {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().join("etfs-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(format!("{tag}-{}", std::process::id()));
+    std::fs::write(&p, bytes).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+#[test]
+fn reg_reads_and_writes_through_to_the_host() {
+    let k = kernel();
+    let h = host_file("reg", b"host data");
+    etfs::register(&k, "/hostfile", &h, EtfsType::Reg).unwrap();
+    let fd = k.sys_open("/hostfile", O_RDWR, 0).unwrap();
+    let mut b = [0u8; 9];
+    assert_eq!(k.sys_read(fd, &mut b).unwrap(), 9);
+    assert_eq!(&b, b"host data");
+    k.sys_pwrite(fd, b"HOST", 0).unwrap();
+    assert_eq!(
+        std::fs::read(&h).unwrap(),
+        b"HOST data",
+        "written straight through"
+    );
+    k.sys_pwrite(fd, b"+more", 9).unwrap();
+    assert_eq!(k.sys_stat("/hostfile").unwrap().size, 14);
+    assert_eq!(k.sys_stat("/hostfile").unwrap().mode & S_IFMT, S_IFREG);
+}
+
+#[test]
+fn blk_is_cached_and_flushed_by_sync() {
+    let k = kernel();
+    let h = host_file("blk", &[0u8; 16384]);
+    etfs::register(&k, "/dev/dk", &h, EtfsType::Blk).unwrap();
+    assert_eq!(k.sys_stat("/dev/dk").unwrap().mode & S_IFMT, S_IFBLK);
+    let fd = k.sys_open("/dev/dk", O_RDWR, 0).unwrap();
+    k.sys_pwrite(fd, b"cached", 8192).unwrap();
+    assert_eq!(
+        &std::fs::read(&h).unwrap()[8192..8198],
+        &[0u8; 6],
+        "not on the host before sync"
+    );
+    let mut b = [0u8; 6];
+    k.sys_pread(fd, &mut b, 8192).unwrap();
+    assert_eq!(&b, b"cached");
+    k.sys_sync().unwrap();
+    assert_eq!(
+        &std::fs::read(&h).unwrap()[8192..8198],
+        b"cached",
+        "on the host after sync"
+    );
+    // Writing past the window is refused; the host file does not grow.
+    assert_eq!(k.sys_pwrite(fd, b"x", 16384).unwrap_err(), Errno::ENOSPC);
+}
+
+#[test]
+fn halt_flushes_the_cache_unless_nosync() {
+    for (howto, flushed) in [
+        (rump::kernel::RB_HALT, true),
+        (rump::kernel::RB_HALT | rump::kernel::RB_NOSYNC, false),
+    ] {
+        let k = kernel();
+        let h = host_file(&format!("halt{howto}"), &[0u8; 4096]);
+        etfs::register(&k, "/dev/halt", &h, EtfsType::Blk).unwrap();
+        let fd = k.sys_open("/dev/halt", O_RDWR, 0).unwrap();
+        k.sys_pwrite(fd, b"bye", 0).unwrap();
+        k.sys_reboot(howto).unwrap();
+        assert_eq!(
+            &std::fs::read(&h).unwrap()[..3] == b"bye",
+            flushed,
+            "howto {howto:#x}"
+        );
+    }
+}
+
+#[test]
+fn windows_and_key_rules() {
+    let k = kernel();
+    let h = host_file("win", b"0123456789abcdef");
+    etfs::register_withsize(&k, "//part", &h, EtfsType::Reg, 4, 8).unwrap();
+    let fd = k.sys_open("/part", O_RDONLY, 0).unwrap();
+    let mut b = [0u8; 16];
+    assert_eq!(k.sys_read(fd, &mut b).unwrap(), 8);
+    assert_eq!(&b[..8], b"456789ab");
+    // Slashes collapse at the front only, so this is the same key.
+    assert_eq!(
+        etfs::register(&k, "/part", &h, EtfsType::Reg).unwrap_err(),
+        Errno::EEXIST
+    );
+    assert_eq!(
+        etfs::register(&k, "nolead", &h, EtfsType::Reg).unwrap_err(),
+        Errno::EINVAL
+    );
+    assert_eq!(
+        etfs::register_withsize(&k, "/past", &h, EtfsType::Reg, 8, 9).unwrap_err(),
+        Errno::EINVAL
+    );
+    assert_eq!(
+        etfs::register_withsize(&k, "/past", &h, EtfsType::Reg, 17, 0).unwrap_err(),
+        Errno::EINVAL
+    );
+    assert_eq!(etfs::remove(&k, "/nonesuch").unwrap_err(), Errno::ENOENT);
+    assert_eq!(
+        etfs::register(&k, "/x", "/nonexistent/host/file", EtfsType::Reg).unwrap_err(),
+        Errno::ENOENT
+    );
+    // Keys do not show in directory listings.
+    let dfd = k.sys_open("/", O_RDONLY, 0).unwrap();
+    assert!(
+        k.sys_getdents(dfd)
+            .unwrap()
+            .iter()
+            .all(|d| d.name != b"part")
+    );
+    etfs::remove(&k, "/part").unwrap();
+    assert_eq!(k.sys_stat("/part").unwrap_err(), Errno::ENOENT);
+}
