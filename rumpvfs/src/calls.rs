@@ -109,10 +109,7 @@ fn new_node(ctx: &Ctx, dir: &Vnode, typ: VType, mode: u32) -> NewNode {
 }
 
 fn child(dir: &Vnode, name: &[u8]) -> KResult<Vnode> {
-    Ok(Vnode {
-        node: dir.node.lookup(name)?,
-        mnt: Arc::clone(&dir.mnt),
-    })
+    Ok(Vnode::new(Arc::clone(&dir.mnt), dir.node.lookup(name)?))
 }
 
 fn vnode_file(ctx: &Ctx, fd: i32) -> KResult<(Arc<File>, Vnode)> {
@@ -128,18 +125,28 @@ fn vnode_file(ctx: &Ctx, fd: i32) -> KResult<(Arc<File>, Vnode)> {
 
 /// `open(2)`.
 pub fn open(ctx: &Ctx, path: &[u8], flags: i32, mode: u32) -> KResult<i32> {
-    let cred = ctx.cred();
-    let acc = flags & O_ACCMODE;
-    if acc == O_ACCMODE {
-        return Err(Errno::EINVAL);
-    }
     if let Some(v) = crate::etfs::find(ctx.kernel(), path) {
         if flags & O_CREAT != 0 && flags & O_EXCL != 0 {
             return Err(Errno::EEXIST);
         }
         return open_vnode(ctx, v, flags, false);
     }
-    let p = parent_of(ctx, path)?;
+    open_from(ctx, None, path, flags, mode, 0)
+}
+
+fn open_from(
+    ctx: &Ctx,
+    start: Option<Vnode>,
+    path: &[u8],
+    flags: i32,
+    mode: u32,
+    links: usize,
+) -> KResult<i32> {
+    let cred = ctx.cred();
+    if flags & O_ACCMODE == O_ACCMODE {
+        return Err(Errno::EINVAL);
+    }
+    let p = vfs(ctx).lookup_parent(ctx.proc(), start, path)?;
     let existing = if p.name.is_empty() {
         Ok(p.dir.clone())
     } else {
@@ -154,21 +161,30 @@ pub fn open(ctx: &Ctx, path: &[u8], flags: i32, mode: u32) -> KResult<i32> {
         Ok(_) if flags & O_CREAT != 0 && flags & O_EXCL != 0 => return Err(Errno::EEXIST),
         Ok(v) => (v, false),
         Err(Errno::ENOENT) if flags & O_CREAT != 0 && !p.name.is_empty() && !p.trailing_slash => {
+            match child(&p.dir, &p.name) {
+                // A dangling symlink: create what it points to, as NetBSD does.
+                Ok(link) if link.vtype() == VType::Lnk && flags & (O_NOFOLLOW | O_EXCL) == 0 => {
+                    if links >= MAXSYMLINKS {
+                        return Err(Errno::ELOOP);
+                    }
+                    let target = link.node.readlink()?;
+                    return open_from(ctx, Some(p.dir.clone()), &target, flags, mode, links + 1);
+                }
+                Ok(_) => return Err(Errno::EEXIST),
+                Err(_) => {}
+            }
             can_change(&p.dir, &cred)?;
             let n = p
                 .dir
                 .node
                 .create(&p.name, new_node(ctx, &p.dir, VType::Reg, mode))?;
-            (
-                Vnode {
-                    node: n,
-                    mnt: Arc::clone(&p.dir.mnt),
-                },
-                true,
-            )
+            (Vnode::new(Arc::clone(&p.dir.mnt), n), true)
         }
         Err(e) => return Err(e),
     };
+    if p.trailing_slash && vn.vtype() != VType::Dir {
+        return Err(Errno::ENOTDIR);
+    }
     open_vnode(ctx, vn, flags, created)
 }
 
@@ -277,17 +293,22 @@ pub fn remove(ctx: &Ctx, path: &[u8], dir: bool) -> KResult<()> {
 pub fn rename(ctx: &Ctx, from: &[u8], to: &[u8]) -> KResult<()> {
     let cred = ctx.cred();
     let v = vfs(ctx);
+    // The source is looked up first: a missing source is ENOENT whatever
+    // is wrong with the target.
     let src = v.lookup_parent(ctx.proc(), None, from)?;
-    let dst = v.lookup_parent(ctx.proc(), None, to)?;
-    for n in [&src.name, &dst.name] {
-        if n.is_empty() {
-            return Err(Errno::EBUSY);
-        }
-        if n.as_slice() == b"." || n.as_slice() == b".." {
-            return Err(Errno::EINVAL);
-        }
+    match src.name.as_slice() {
+        b"" => return Err(Errno::EBUSY),
+        b"." | b".." => return Err(Errno::EINVAL),
+        _ => {}
     }
     let moving = child(&src.dir, &src.name)?;
+    let dst = v.lookup_parent(ctx.proc(), None, to)?;
+    match dst.name.as_slice() {
+        b"" => return Err(Errno::EBUSY),
+        b"." => return Err(Errno::EISDIR),
+        b".." => return Err(Errno::EINVAL),
+        _ => {}
+    }
     if src.dir.mnt.id != dst.dir.mnt.id {
         return Err(Errno::EXDEV);
     }
@@ -372,14 +393,14 @@ fn chmod_vn(vn: &Vnode, cred: &Cred, mode: u32) -> KResult<()> {
         return Err(Errno::EROFS);
     }
     let a = vn.node.getattr();
-    let mut mode = mode & 0o7777;
+    let mode = mode & 0o7777;
     if !cred.is_root() {
         // Only root sets the sticky bit on a file (NetBSD: EFTYPE).
         if a.typ != VType::Dir && mode & S_ISVTX != 0 {
             return Err(Errno::EFTYPE);
         }
-        if !cred.in_group(a.gid) {
-            mode &= !S_ISGID;
+        if mode & S_ISGID != 0 && !cred.in_group(a.gid) {
+            return Err(Errno::EPERM);
         }
     }
     vn.node.setattr(&SetAttr {
@@ -738,9 +759,9 @@ pub fn fchdir(ctx: &Ctx, fd: i32) -> KResult<()> {
 /// Directory entries of an open directory from its cursor, as many as
 /// `fits` accepts.
 pub fn getdents(ctx: &Ctx, fd: i32, mut fits: impl FnMut(&Dirent) -> bool) -> KResult<Vec<Dirent>> {
-    with_vfile(ctx, fd, Errno::ENOTDIR, |vf| {
+    with_vfile(ctx, fd, Errno::EINVAL, |vf| {
         if vf.vn.vtype() != VType::Dir {
-            return Err(Errno::ENOTDIR);
+            return Err(Errno::EINVAL);
         }
         vf.take_entries(|e| {
             fits(&Dirent {
@@ -802,11 +823,12 @@ pub fn mount(
         .map(drop)
 }
 
-/// `unmount(2)`.
-pub fn unmount(ctx: &Ctx, path: &[u8]) -> KResult<()> {
+/// `unmount(2)`: EBUSY while files or current directories are in it,
+/// unless `MNT_FORCE`.
+pub fn unmount(ctx: &Ctx, path: &[u8], flags: i32) -> KResult<()> {
     ctx.cred().require_root()?;
     let root = lookup(ctx, path, true)?;
-    vfs(ctx).unmount(&root)
+    vfs(ctx).unmount(&root, flags & MNT_FORCE != 0)
 }
 
 /// `statvfs1(2)`.
@@ -917,8 +939,8 @@ impl VfsCalls for Kernel {
         };
         self.with_ctx(|ctx| mount(ctx, "tmpfs", path.as_bytes(), 0, &args))
     }
-    fn sys_unmount(&self, path: &str, _flags: i32) -> KResult<()> {
-        self.with_ctx(|ctx| unmount(ctx, path.as_bytes()))
+    fn sys_unmount(&self, path: &str, flags: i32) -> KResult<()> {
+        self.with_ctx(|ctx| unmount(ctx, path.as_bytes(), flags))
     }
     fn sys_statvfs(&self, path: &str) -> KResult<StatVfs> {
         self.with_ctx(|ctx| statvfs(ctx, path.as_bytes()))

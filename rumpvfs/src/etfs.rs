@@ -368,10 +368,9 @@ impl Etfs {
         }
         let mut k = b"/".to_vec();
         k.extend(path.iter().skip_while(|&&b| b == b'/'));
-        lock(&self.keys).get(&k).map(|n| Vnode {
-            mnt: Arc::clone(&self.mount),
-            node: Arc::clone(n) as Arc<dyn Node>,
-        })
+        lock(&self.keys)
+            .get(&k)
+            .map(|n| Vnode::new(Arc::clone(&self.mount), Arc::clone(n) as Arc<dyn Node>))
     }
 }
 

@@ -521,6 +521,22 @@ impl Node for MemNode {
         if let Ok(existing) = dst.lookup(to) {
             let existing = MemNode::downcast(&existing)?;
             if Arc::ptr_eq(&existing, &src) {
+                // Two names of one file: NetBSD drops the source name
+                // (nothing happens if it is the very same entry).
+                if MemNode::same(&dst, self) && from == to {
+                    return Ok(());
+                }
+                let mut i = lock(&self.inner);
+                if let Content::Dir { entries, .. } = &mut i.content {
+                    entries.remove(from);
+                }
+                let t = now();
+                i.mtime = t;
+                i.ctime = t;
+                drop(i);
+                let mut sn = lock(&src.inner);
+                sn.nlink = sn.nlink.saturating_sub(1);
+                sn.ctime = t;
                 return Ok(());
             }
             let mut e = lock(&existing.inner);

@@ -328,7 +328,7 @@ fn sys_mount(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
 }
 
 fn sys_unmount(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    calls::unmount(ctx, &path(us, a[0])?)?;
+    calls::unmount(ctx, &path(us, a[0])?, int(a, 1))?;
     ok(0)
 }
 

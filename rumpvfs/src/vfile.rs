@@ -99,8 +99,16 @@ impl FileOps for VnodeFile {
             return Err(Errno::EROFS);
         }
         match offset {
-            Some(off) if !self.append => self.vn.node.write(off, buf),
-            _ => {
+            // A positioned write never moves the offset, even with O_APPEND.
+            Some(off) => {
+                let at = if self.append {
+                    self.vn.node.getattr().size
+                } else {
+                    off
+                };
+                self.vn.node.write(at, buf)
+            }
+            None => {
                 let mut cur = self.offset.lock().unwrap_or_else(|e| e.into_inner());
                 if self.append {
                     *cur = self.vn.node.getattr().size;

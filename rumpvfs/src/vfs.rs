@@ -26,6 +26,31 @@ pub struct Mount {
     pub path: String,
     /// `MNT_*` flags.
     pub flags: AtomicI32,
+    /// Live vnodes of this mount (open files, current directories, lookups
+    /// in progress): an unmount is refused while others than its own exist.
+    refs: std::sync::atomic::AtomicUsize,
+}
+
+/// One reference to a mount, counted while it lives.
+struct Held(Arc<Mount>);
+
+impl Held {
+    fn new(m: &Arc<Mount>) -> Held {
+        m.refs.fetch_add(1, Ordering::AcqRel);
+        Held(Arc::clone(m))
+    }
+}
+
+impl Clone for Held {
+    fn clone(&self) -> Held {
+        Held::new(&self.0)
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.0.refs.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// A node together with the mount it belongs to.
@@ -35,9 +60,19 @@ pub struct Vnode {
     pub mnt: Arc<Mount>,
     /// The node.
     pub node: Arc<dyn Node>,
+    _held: Held,
 }
 
 impl Vnode {
+    /// `node` of mount `mnt`.
+    pub fn new(mnt: Arc<Mount>, node: Arc<dyn Node>) -> Vnode {
+        Vnode {
+            _held: Held::new(&mnt),
+            mnt,
+            node,
+        }
+    }
+
     /// (mount id, inode): equal for two references to the same file.
     pub fn key(&self) -> (u64, u64) {
         (self.mnt.id, self.node.ino())
@@ -135,12 +170,10 @@ impl Vfs {
             covered: None,
             path: "/".into(),
             flags: AtomicI32::new(0),
+            refs: std::sync::atomic::AtomicUsize::new(0),
         });
         lock(&self.mounts).push(Arc::clone(&m));
-        let root = Vnode {
-            node: m.fs.root(),
-            mnt: m,
-        };
+        let root = Vnode::new(Arc::clone(&m), m.fs.root());
         *lock(&self.root) = Some(root.clone());
         root
     }
@@ -154,6 +187,7 @@ impl Vfs {
             covered: None,
             path: "/".into(),
             flags: AtomicI32::new(0),
+            refs: std::sync::atomic::AtomicUsize::new(0),
         });
         lock(&self.mounts).push(Arc::clone(&m));
         m
@@ -186,6 +220,7 @@ impl Vfs {
             covered: Some(on.clone()),
             path: path.to_owned(),
             flags: AtomicI32::new(flags & crate::flags::MNT_RDONLY),
+            refs: std::sync::atomic::AtomicUsize::new(0),
         });
         covering.insert(on.key(), Arc::clone(&m));
         lock(&self.mounts).push(Arc::clone(&m));
@@ -194,7 +229,7 @@ impl Vfs {
 
     /// Unmount the file system whose root is `root`. EBUSY if another is
     /// mounted inside it, EINVAL if it is not a mount root or is the root.
-    pub fn unmount(&self, root: &Vnode) -> KResult<()> {
+    pub fn unmount(&self, root: &Vnode, force: bool) -> KResult<()> {
         if !root.is_mount_root() {
             return Err(Errno::EINVAL);
         }
@@ -206,6 +241,10 @@ impl Vfs {
             .values()
             .any(|m| m.covered.as_ref().is_some_and(|c| c.mnt.id == root.mnt.id))
         {
+            return Err(Errno::EBUSY);
+        }
+        // The caller's `root` is the one reference allowed.
+        if !force && root.mnt.refs.load(Ordering::Acquire) > 1 {
             return Err(Errno::EBUSY);
         }
         root.mnt.fs.sync()?;
@@ -225,12 +264,7 @@ impl Vfs {
         loop {
             let next = lock(&self.covering).get(&v.key()).cloned();
             match next {
-                Some(m) => {
-                    v = Vnode {
-                        node: m.fs.root(),
-                        mnt: m,
-                    }
-                }
+                Some(m) => v = Vnode::new(Arc::clone(&m), m.fs.root()),
                 None => return v,
             }
         }
@@ -262,6 +296,10 @@ impl Vfs {
 
     /// `..` of `dir`, staying at the process root and crossing mount points up.
     fn dotdot(&self, dir: &Vnode, root: &Vnode) -> KResult<Vnode> {
+        // A removed directory has no parent any more.
+        if dir.node.getattr().nlink == 0 {
+            return Err(Errno::ENOENT);
+        }
         let mut d = dir.clone();
         loop {
             if d.key() == root.key() {
@@ -276,10 +314,7 @@ impl Vfs {
                     None => return Ok(d),
                 }
             }
-            return Ok(Vnode {
-                node: d.node.parent()?,
-                mnt: Arc::clone(&d.mnt),
-            });
+            return Ok(Vnode::new(Arc::clone(&d.mnt), d.node.parent()?));
         }
     }
 
@@ -390,10 +425,7 @@ impl Vfs {
             b".." => return self.dotdot(dir, &self.proc_root(p)?),
             _ => {}
         }
-        let found = Vnode {
-            node: dir.node.lookup(name)?,
-            mnt: Arc::clone(&dir.mnt),
-        };
+        let found = Vnode::new(Arc::clone(&dir.mnt), dir.node.lookup(name)?);
         let found = self.cross_down(found);
         if follow && found.vtype() == VType::Lnk {
             *links += 1;
