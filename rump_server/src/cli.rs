@@ -142,6 +142,66 @@ impl Startup {
     }
 }
 
+/// Map a `-d` drive: prepare the host file as NetBSD's server does (create
+/// it with mode 0644 unless `size=host`, extend but never shrink a regular
+/// file) and register its key with etfs.
+fn map_drive(kernel: &rump::Kernel, d: &DriveSpec) -> Result<(), String> {
+    use crate::drivespec::{DriveType, Extent};
+    use rumpvfs::etfs::{self, EtfsType};
+    if !kernel.has_faction(rump::Faction::Vfs) {
+        return Err("-d needs the VFS faction: add -lrumpvfs".into());
+    }
+    let host_msg = |e: std::io::Error| {
+        e.to_string()
+            .split(" (os error")
+            .next()
+            .unwrap_or("")
+            .to_owned()
+    };
+    let (offset, size) = match d.extent {
+        Extent::Window { offset, size } => (offset, size),
+        Extent::Host => (0, 0),
+        Extent::Label(_) => return Err("-d disklabel: not supported yet".into()),
+    };
+    let create = d.extent != Extent::Host;
+    let host = rumpuser::HostFile::open(
+        &d.hostpath,
+        rumpuser::OpenFlags {
+            write: true,
+            create,
+            exclusive: false,
+        },
+    )
+    .map_err(|e| format!("etfs hostpath open: {}", host_msg(e)))?;
+    let info = host
+        .info()
+        .map_err(|e| format!("fstat etfs hostpath: {}", host_msg(e)))?;
+    let size = match d.extent {
+        Extent::Host if info.size == 0 => {
+            return Err("size=host, but cannot query non-zero size: Invalid argument".into());
+        }
+        Extent::Host => info.size,
+        // type=reg without a size: the whole file.
+        _ if size == 0 => info.size.saturating_sub(offset),
+        _ => size,
+    };
+    let end = offset
+        .checked_add(size)
+        .ok_or("-d: offset+size overflows")?;
+    if info.kind == rumpuser::FileKind::Regular && info.size < end {
+        host.set_len(end)
+            .map_err(|e| format!("truncate: {}", host_msg(e)))?;
+    }
+    drop(host);
+    let typ = match d.typ {
+        DriveType::Blk => EtfsType::Blk,
+        DriveType::Chr => EtfsType::Chr,
+        DriveType::Reg => EtfsType::Reg,
+    };
+    etfs::register_withsize(kernel, &d.key, &d.hostpath, typ, offset, size)
+        .map_err(|e| format!("etfs register: {e}"))
+}
+
 /// Run a server with `builtin` components linked in: `rump_server(1)`.
 pub fn main(builtin: &[&'static Component]) -> ExitCode {
     // Before any thread exists, so that every thread inherits the mask and
@@ -217,11 +277,10 @@ pub fn main(builtin: &[&'static Component]) -> ExitCode {
             "module load failed: {m}: not supported yet: loading a module file needs the VFS faction's etfs"
         ));
     }
-    if let Some(d) = opts.drives.first() {
-        return startup.fail(&format!(
-            "etfs register: {}: not supported yet: mapping host files needs the VFS faction's etfs",
-            d.key
-        ));
+    for d in &opts.drives {
+        if let Err(e) = map_drive(&kernel, d) {
+            return startup.fail(&e);
+        }
     }
     let server = match SpServer::start(kernel.clone(), &url) {
         Ok(s) => s,

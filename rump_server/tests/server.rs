@@ -282,3 +282,65 @@ fn sysctl_tool_writes_and_reports() {
     assert!(stdout(&all).lines().any(|l| l == "hw.machine = amd64"));
     assert!(tool(&dir, &url, "rump.halt", &[]).status.success());
 }
+
+#[test]
+fn drives_map_host_files_and_halt_flushes_them() {
+    let dir = tempdir("drive");
+    let url = format!("unix://{}/s", dir.display());
+    start(
+        &dir,
+        "rump_server",
+        &[
+            "-lrumpvfs",
+            "-d",
+            "key=/dev/dk,hostpath=dk.img,size=1m",
+            &url,
+        ],
+    );
+    assert_eq!(
+        std::fs::metadata(dir.join("dk.img")).unwrap().len(),
+        1 << 20,
+        "created and sized"
+    );
+    let c = rumpclient::Client::connect(&url).unwrap();
+    let m = rumpclient::Regions::new();
+    let fd = c.syscall(5, &[m.add(b"/dev/dk\0"), 2, 0], &m).unwrap()[0] as u64;
+    c.syscall(174, &[fd, m.add(b"on the disk"), 11, 0, 4096], &m)
+        .unwrap();
+    drop(c);
+    // A block device is cached in the kernel: the halt writes it out.
+    assert!(tool(&dir, &url, "rump.halt", &[]).status.success());
+    eventually("the server to exit", || pids_with(&url).is_empty());
+    assert_eq!(
+        &std::fs::read(dir.join("dk.img")).unwrap()[4096..4107],
+        b"on the disk"
+    );
+    // Without the VFS faction there is no etfs.
+    let out = Command::new(bin("rump_server"))
+        .current_dir(&dir)
+        .args(["-d", "key=/dev/dk,hostpath=dk.img,size=1m", &url])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&out).contains("-d needs the VFS faction"),
+        "{}",
+        stderr(&out)
+    );
+    // size=host of an empty file is NetBSD's error.
+    std::fs::write(dir.join("empty.img"), b"").unwrap();
+    let out = Command::new(bin("rump_server"))
+        .current_dir(&dir)
+        .args([
+            "-lrumpvfs",
+            "-d",
+            "key=/dev/e,hostpath=empty.img,size=host",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&out).contains("size=host, but cannot query non-zero size"),
+        "{}",
+        stderr(&out)
+    );
+}
