@@ -80,17 +80,53 @@ const GETPID_RESP: usize = 48;
 
 /// `rumpbench --echo PATH`: the baseline's other process. Accepts one
 /// connection and answers every 24-byte message with 48 bytes.
-fn echo(path: &str) -> ExitCode {
+fn echo(path: &str, req_len: usize, resp_len: usize) -> ExitCode {
     let l = UnixListener::bind(path).expect("bind");
     let (mut s, _) = l.accept().expect("accept");
-    let mut req = [0u8; GETPID_REQ];
-    let resp = [0u8; GETPID_RESP];
+    let mut req = vec![0u8; req_len];
+    let resp = vec![0u8; resp_len];
     while s.read_exact(&mut req).is_ok() {
         if s.write_all(&resp).is_err() {
             break;
         }
     }
     ExitCode::SUCCESS
+}
+
+/// Time round trips of `req_len` bytes out and `resp_len` back between this
+/// process and a second host process over a unix socket.
+fn pingpong(dir: &Path, runs: usize, batch: u32, req_len: usize, resp_len: usize) -> f64 {
+    let exe = std::env::current_exe().expect("exe");
+    let sock = dir.join(format!("echo-{req_len}-{resp_len}.sock"));
+    let _ = std::fs::remove_file(&sock);
+    let mut peer = Command::new(&exe)
+        .args([
+            "--echo",
+            &sock.to_string_lossy(),
+            &req_len.to_string(),
+            &resp_len.to_string(),
+        ])
+        .spawn()
+        .expect("echo peer");
+    let t = Instant::now();
+    let mut s = loop {
+        if let Ok(s) = UnixStream::connect(&sock) {
+            break s;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "echo peer never listened"
+        );
+        std::thread::sleep(Duration::from_micros(200));
+    };
+    let (req, mut resp) = (vec![1u8; req_len], vec![0u8; resp_len]);
+    let cost = per_call(runs, batch, || {
+        s.write_all(&req).expect("ping");
+        s.read_exact(&mut resp).expect("pong");
+    });
+    drop(s);
+    let _ = peer.wait();
+    cost
 }
 
 fn scratch() -> PathBuf {
@@ -137,6 +173,103 @@ fn rss_kib(pid: u32) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// tmpfs through the in-process API against the host's tmpfs (`/dev/shm`)
+/// through libc (`std::fs`), the same work on each.
+fn vfs(records: &mut Vec<Record>) {
+    use rumpvfs::VfsCalls;
+    use rumpvfs::flags::{O_CREAT, O_RDONLY, O_WRONLY};
+    const FILES: usize = 10_000;
+    const TOTAL: usize = 256 << 20;
+    const CHUNK: usize = 64 << 10;
+    let k = rump::KernelBuilder::new()
+        .config(rump::BootConfig::default())
+        .component(&rumpvfs::COMPONENT)
+        .component(&rumpfs_tmpfs::COMPONENT)
+        .boot()
+        .expect("boot");
+    k.sys_mkdir("/t", 0o755).expect("mkdir");
+    k.sys_mount_tmpfs("/t", 0, 0).expect("mount tmpfs");
+    let names: Vec<String> = (0..FILES).map(|i| format!("/t/f{i}")).collect();
+    let ours = time_runs(3, || {
+        for n in &names {
+            let fd = k.sys_open(n, O_CREAT | O_WRONLY, 0o644).expect("create");
+            k.sys_close(fd).expect("close");
+        }
+        for n in &names {
+            std::hint::black_box(k.sys_stat(n).expect("stat"));
+        }
+        for n in &names {
+            k.sys_unlink(n).expect("unlink");
+        }
+    });
+    let Ok(host_dir) =
+        std::fs::create_dir_all(format!("/dev/shm/rumpbench-{}", std::process::id()))
+            .map(|_| PathBuf::from(format!("/dev/shm/rumpbench-{}", std::process::id())))
+    else {
+        eprintln!("rumpbench: no /dev/shm: skipping the file system benchmarks");
+        return;
+    };
+    let host_names: Vec<PathBuf> = (0..FILES).map(|i| host_dir.join(format!("f{i}"))).collect();
+    let host = time_runs(3, || {
+        for n in &host_names {
+            drop(std::fs::File::create(n).expect("create"));
+        }
+        for n in &host_names {
+            std::hint::black_box(std::fs::metadata(n).expect("stat"));
+        }
+        for n in &host_names {
+            std::fs::remove_file(n).expect("unlink");
+        }
+    });
+    records.push(Record {
+        name: "tmpfs 10k create/stat/rm",
+        unit: "ms",
+        ours: ours.as_secs_f64() * 1e3,
+        baseline_name: "host: the same in /dev/shm",
+        baseline: host.as_secs_f64() * 1e3,
+    });
+    let chunk = vec![0x5au8; CHUNK];
+    let mut back = vec![0u8; CHUNK];
+    let ours = time_runs(3, || {
+        let fd = k
+            .sys_open("/t/big", O_CREAT | O_WRONLY, 0o644)
+            .expect("create");
+        for _ in 0..TOTAL / CHUNK {
+            k.sys_write(fd, &chunk).expect("write");
+        }
+        k.sys_close(fd).expect("close");
+        let fd = k.sys_open("/t/big", O_RDONLY, 0).expect("open");
+        for _ in 0..TOTAL / CHUNK {
+            k.sys_read(fd, &mut back).expect("read");
+        }
+        k.sys_close(fd).expect("close");
+        k.sys_unlink("/t/big").expect("unlink");
+    });
+    let big = host_dir.join("big");
+    let host = time_runs(3, || {
+        use std::io::{Read, Write};
+        let mut f = std::fs::File::create(&big).expect("create");
+        for _ in 0..TOTAL / CHUNK {
+            f.write_all(&chunk).expect("write");
+        }
+        drop(f);
+        let mut f = std::fs::File::open(&big).expect("open");
+        for _ in 0..TOTAL / CHUNK {
+            f.read_exact(&mut back).expect("read");
+        }
+        drop(f);
+        std::fs::remove_file(&big).expect("unlink");
+    });
+    let _ = std::fs::remove_dir_all(&host_dir);
+    records.push(Record {
+        name: "tmpfs 256 MiB write+read",
+        unit: "ms",
+        ours: ours.as_secs_f64() * 1e3,
+        baseline_name: "host: the same in /dev/shm, 64 KiB calls",
+        baseline: host.as_secs_f64() * 1e3,
+    });
+}
+
 fn remote(records: &mut Vec<Record>, runs: usize) {
     let exe = std::env::current_exe().expect("exe");
     let server = exe.with_file_name("rump_server");
@@ -169,45 +302,48 @@ fn remote(records: &mut Vec<Record>, runs: usize) {
     let remote_getpid = per_call(runs.min(101), 200, || {
         c.getpid().expect("getpid");
     });
+    // A 64 KiB file in the server's rumpfs, read back whole again and again.
+    let m = rumpclient::Regions::new();
+    let fd = c
+        .syscall(5, &[m.add(b"/bench\0"), 0x200 | 2, 0o644], &m)
+        .expect("open")[0] as u64;
+    c.syscall(4, &[fd, m.add(&[7u8; 65536]), 65536], &m)
+        .expect("write");
+    let buf = m.add_zeroed(65536);
+    let remote_read = per_call(runs.min(101), 50, || {
+        assert_eq!(
+            c.syscall(173, &[fd, buf, 65536, 0, 0], &m).expect("pread")[0],
+            65536
+        );
+    });
     drop(c);
     stop(child);
-    let echo_sock = dir.join("echo.sock");
-    let _ = std::fs::remove_file(&echo_sock);
-    let mut peer = Command::new(&exe)
-        .args(["--echo", &echo_sock.to_string_lossy()])
+    // A trivial Rust process's memory, for the RSS baseline.
+    let mut idle_peer = Command::new(&exe)
+        .args(["--sleep"])
         .spawn()
-        .expect("echo peer");
-    wait_for(&echo_sock);
-    let peer_rss = rss_kib(peer.id());
-    // wait_for's probe took the peer's one accept: connect for real now.
-    let _ = peer.kill();
-    let _ = peer.wait();
-    let _ = std::fs::remove_file(&echo_sock);
-    let mut peer = Command::new(&exe)
-        .args(["--echo", &echo_sock.to_string_lossy()])
-        .spawn()
-        .expect("echo peer");
-    let t = Instant::now();
-    let mut s = loop {
-        if let Ok(s) = UnixStream::connect(&echo_sock) {
-            break s;
-        }
-        assert!(t.elapsed() < Duration::from_secs(10));
-        std::thread::sleep(Duration::from_micros(200));
-    };
-    let (req, mut resp) = ([1u8; GETPID_REQ], [0u8; GETPID_RESP]);
-    let pingpong = per_call(runs.min(101), 200, || {
-        s.write_all(&req).expect("ping");
-        s.read_exact(&mut resp).expect("pong");
-    });
-    drop(s);
-    let _ = peer.wait();
+        .expect("idle peer");
+    std::thread::sleep(Duration::from_millis(100));
+    let peer_rss = rss_kib(idle_peer.id());
+    let _ = idle_peer.kill();
+    let _ = idle_peer.wait();
+    let pingpong_small = pingpong(&dir, runs.min(101), 200, GETPID_REQ, GETPID_RESP);
     records.push(Record {
         name: "remote getpid",
         unit: "us",
         ours: remote_getpid * 1e6,
         baseline_name: "host: unix socket ping-pong 24/48 bytes",
-        baseline: pingpong * 1e6,
+        baseline: pingpong_small * 1e6,
+    });
+    // On the wire: a 48-byte request, then a COPYOUT of 64 KiB (40 bytes of
+    // header and copydata) and a 48-byte reply.
+    let pingpong_64k = pingpong(&dir, runs.min(101), 50, 48, 40 + 65536 + 48);
+    records.push(Record {
+        name: "remote 64 KiB read",
+        unit: "us",
+        ours: remote_read * 1e6,
+        baseline_name: "host: unix socket ping-pong 48/65624 bytes",
+        baseline: pingpong_64k * 1e6,
     });
     records.push(Record {
         name: "server idle RSS (vfs)",
@@ -227,7 +363,22 @@ fn main() -> ExitCode {
         match a.as_str() {
             "--json" => json = args.next(),
             "--runs" => runs = args.next().and_then(|n| n.parse().ok()).unwrap_or(runs),
-            "--echo" => return echo(&args.next().unwrap_or_default()),
+            "--echo" => {
+                let path = args.next().unwrap_or_default();
+                let req = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(GETPID_REQ);
+                let resp = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(GETPID_RESP);
+                return echo(&path, req, resp);
+            }
+            "--sleep" => {
+                std::thread::sleep(Duration::from_secs(30));
+                return ExitCode::SUCCESS;
+            }
             _ => {
                 eprintln!("usage: rumpbench [--runs N] [--json FILE]");
                 return ExitCode::FAILURE;
@@ -282,6 +433,7 @@ fn main() -> ExitCode {
         baseline_name: "host: getpid(2)",
         baseline: host * 1e6,
     });
+    vfs(&mut records);
     remote(&mut records, runs);
 
     println!(
