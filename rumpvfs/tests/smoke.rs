@@ -71,5 +71,42 @@ fn files_dirs_links_tmpfs() {
         ]
     );
     k.sys_chdir("/").unwrap();
+    // A file open on it keeps it mounted.
+    assert_eq!(k.sys_unmount("/mnt", 0).unwrap_err(), Errno::EBUSY);
+    k.sys_close(fd).unwrap();
     assert_eq!(k.sys_unmount("/mnt", 0).map_err(|e| e.name()), Ok(()));
+}
+
+#[test]
+fn a_memory_limit_makes_tmpfs_fail_cleanly() {
+    // 4 MiB of kernel memory: writes fail with ENOMEM (or ENOSPC), the
+    // kernel keeps working, and freeing the file gives the memory back.
+    let cfg = BootConfig {
+        memlimit: Some(4 << 20),
+        ..BootConfig::default()
+    };
+    let k = KernelBuilder::new()
+        .config(cfg)
+        .component(&rumpvfs::COMPONENT)
+        .component(&rumpfs_tmpfs::COMPONENT)
+        .boot()
+        .unwrap();
+    k.sys_mkdir("/m", 0o755).unwrap();
+    k.sys_mount_tmpfs("/m", 0, 0).unwrap();
+    let fd = k.sys_open("/m/fill", O_CREAT | O_WRONLY, 0o644).unwrap();
+    let chunk = vec![1u8; 64 << 10];
+    let err = loop {
+        match k.sys_write(fd, &chunk) {
+            Ok(_) => {}
+            Err(e) => break e,
+        }
+    };
+    assert!(err == Errno::ENOMEM || err == Errno::ENOSPC, "{err:?}");
+    assert!(k.kmem().used() <= 4 << 20);
+    // Still working: metadata, other files, and space comes back on unlink.
+    k.sys_close(fd).unwrap();
+    k.sys_unlink("/m/fill").unwrap();
+    assert!(k.kmem().used() < 1 << 20, "pages freed with the file");
+    let fd = k.sys_open("/m/again", O_CREAT | O_WRONLY, 0o644).unwrap();
+    assert_eq!(k.sys_write(fd, &chunk).unwrap(), chunk.len());
 }
