@@ -286,7 +286,9 @@ pub fn remove(ctx: &Ctx, path: &[u8], dir: bool) -> KResult<()> {
     }
     can_change(&p.dir, &cred)?;
     sticky_ok(&p.dir, &victim, &cred)?;
-    p.dir.node.remove(&p.name, dir)
+    p.dir.node.remove(&p.name, dir)?;
+    vfs(ctx).forget_if_unlinked(&victim);
+    Ok(())
 }
 
 /// `rename(2)`.
@@ -327,7 +329,12 @@ pub fn rename(ctx: &Ctx, from: &[u8], to: &[u8]) -> KResult<()> {
         }
         sticky_ok(&dst.dir, &target, &cred)?;
     }
-    src.dir.node.rename(&src.name, &dst.dir.node, &dst.name)
+    let replaced = child(&dst.dir, &dst.name).ok();
+    src.dir.node.rename(&src.name, &dst.dir.node, &dst.name)?;
+    for gone in replaced.iter().chain(std::iter::once(&moving)) {
+        v.forget_if_unlinked(gone);
+    }
+    Ok(())
 }
 
 /// `link(2)`.

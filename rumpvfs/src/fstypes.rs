@@ -71,16 +71,27 @@ pub fn mounter(k: &Kernel, name: &str) -> Option<Mounter> {
 pub(crate) fn attach(k: &Kernel) -> KResult<()> {
     let types = k.extension(FsTypes::default);
     let t = k.sysctl();
+    // kern.maxvnodes is the vnode cache's bound: writing it resizes the cache.
+    let vfs = crate::vfs::Vfs::of(k);
+    let (r, w) = (Arc::clone(&vfs), Arc::clone(&vfs));
     t.create(
         "kern",
         NodeSpec {
             num: Some(KERN_MAXVNODES),
             flags: CTLFLAG_READWRITE,
-            ..NodeSpec::value(
-                "maxvnodes",
-                SysctlValue::Int(i32::try_from(k.config().nvnodes).unwrap_or(i32::MAX)),
-                "Maximum number of vnodes",
-            )
+            data: NodeData::Dynamic {
+                read: Arc::new(move || {
+                    SysctlValue::Int(i32::try_from(r.maxvnodes()).unwrap_or(i32::MAX))
+                }),
+                write: Some(Arc::new(move |v| match v {
+                    SysctlValue::Int(n) if n > 0 => {
+                        w.set_maxvnodes(n as usize);
+                        Ok(())
+                    }
+                    _ => Err(Errno::EINVAL),
+                })),
+            },
+            ..NodeSpec::value("maxvnodes", SysctlValue::Int(0), "Maximum number of vnodes")
         },
     )?;
     t.create(

@@ -32,6 +32,9 @@ use rump::Kernel;
 use rump::component::{AttachResult, Component, Faction, Phase};
 use rump::module::ModuleClass;
 
+/// The default bound of the vnode cache (`RUMP_NVNODES`, `kern.maxvnodes`).
+pub const DEFAULT_NVNODES: usize = 1024;
+
 /// The VFS faction component (`librumpvfs`).
 pub static COMPONENT: Component = Component {
     name: "rumpvfs",
@@ -45,6 +48,8 @@ pub static COMPONENT: Component = Component {
 };
 
 fn attach(k: &Kernel) -> AttachResult {
+    let v = vfs::Vfs::of(k);
+    v.set_maxvnodes(usize::try_from(k.config().nvnodes).unwrap_or(DEFAULT_NVNODES));
     fstypes::attach(k).map_err(|e| format!("sysctl nodes: {e}"))?;
     register_fstype(k, "rumpfs", None).map_err(|e| format!("rumpfs: {e}"))?;
     // rumpfs: the root file system, in memory, always there.
@@ -56,7 +61,7 @@ fn attach(k: &Kernel) -> AttachResult {
         0,
         0o755,
     );
-    vfs::Vfs::of(k).mount_root(root);
+    v.mount_root(root);
     // A halt flushes every file system unless RB_NOSYNC.
     k.register_sync_hook(
         "vfs",

@@ -106,8 +106,38 @@ impl Vnode {
     }
 }
 
+/// Recently used nodes kept in core, bounded by `kern.maxvnodes`: a disk
+/// file system's in-core inodes live while the cache or a user holds them.
+/// Full, the cache drops its least recently used entry.
+#[derive(Default)]
+struct VnodeCache {
+    entries: HashMap<(u64, u64), (Arc<dyn Node>, u64)>,
+    by_age: std::collections::BTreeMap<u64, (u64, u64)>,
+    clock: u64,
+}
+
+impl VnodeCache {
+    fn touch(&mut self, key: (u64, u64), node: &Arc<dyn Node>, max: usize) {
+        self.clock += 1;
+        let stamp = self.clock;
+        if let Some((_, old)) = self.entries.insert(key, (Arc::clone(node), stamp)) {
+            self.by_age.remove(&old);
+        }
+        self.by_age.insert(stamp, key);
+        while self.entries.len() > max.max(1) {
+            let Some((_, victim)) = self.by_age.pop_first() else {
+                break;
+            };
+            self.entries.remove(&victim);
+        }
+    }
+}
+
 /// The VFS state of one kernel.
 pub struct Vfs {
+    cache: Mutex<VnodeCache>,
+    /// `kern.maxvnodes`, read when the cache fills.
+    maxvnodes: std::sync::atomic::AtomicUsize,
     mounts: Mutex<Vec<Arc<Mount>>>,
     /// Mounts by the (mount, inode) of the directory they cover.
     covering: Mutex<HashMap<(u64, u64), Arc<Mount>>>,
@@ -118,6 +148,8 @@ pub struct Vfs {
 impl Default for Vfs {
     fn default() -> Self {
         Vfs {
+            cache: Mutex::new(VnodeCache::default()),
+            maxvnodes: std::sync::atomic::AtomicUsize::new(crate::DEFAULT_NVNODES),
             mounts: Mutex::new(Vec::new()),
             covering: Mutex::new(HashMap::new()),
             next_mount: AtomicU64::new(1),
@@ -191,6 +223,44 @@ impl Vfs {
         });
         lock(&self.mounts).push(Arc::clone(&m));
         m
+    }
+
+    /// Set the bound of the vnode cache (`kern.maxvnodes`).
+    pub fn set_maxvnodes(&self, n: usize) {
+        self.maxvnodes.store(n.max(1), Ordering::Release);
+        let mut c = lock(&self.cache);
+        while c.entries.len() > n.max(1) {
+            let Some((_, victim)) = c.by_age.pop_first() else {
+                break;
+            };
+            c.entries.remove(&victim);
+        }
+    }
+
+    /// The bound of the vnode cache.
+    pub fn maxvnodes(&self) -> usize {
+        self.maxvnodes.load(Ordering::Acquire)
+    }
+
+    /// How many vnodes the cache holds now.
+    pub fn cached_vnodes(&self) -> usize {
+        lock(&self.cache).entries.len()
+    }
+
+    /// Drop `v` from the cache if its last name is gone, so that its
+    /// storage goes as soon as nothing else uses it (`VOP_INACTIVE`).
+    pub fn forget_if_unlinked(&self, v: &Vnode) {
+        if v.node.getattr().nlink == 0 {
+            let mut c = lock(&self.cache);
+            if let Some((_, stamp)) = c.entries.remove(&v.key()) {
+                c.by_age.remove(&stamp);
+            }
+        }
+    }
+
+    fn remember(&self, v: &Vnode) {
+        let max = self.maxvnodes.load(Ordering::Acquire);
+        lock(&self.cache).touch(v.key(), &v.node, max);
     }
 
     /// The root vnode. EIO before the root file system is mounted.
@@ -427,6 +497,7 @@ impl Vfs {
         }
         let found = Vnode::new(Arc::clone(&dir.mnt), dir.node.lookup(name)?);
         let found = self.cross_down(found);
+        self.remember(&found);
         if follow && found.vtype() == VType::Lnk {
             *links += 1;
             if *links > MAXSYMLINKS {
