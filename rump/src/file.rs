@@ -94,10 +94,63 @@ pub trait FileOps: Send + Sync {
     }
     /// Called once, when the last descriptor referring to the file is closed.
     fn close(&self) {}
+    /// A process closes one of its descriptors for this file (POSIX drops
+    /// the process's record locks on the file then).
+    fn close_fd(&self, _ctx: &Ctx) {}
+    /// `fcntl` `F_GETLK`/`F_SETLK`/`F_SETLKW` on this file; EINVAL for
+    /// files that take no record locks.
+    fn advlock(&self, _ctx: &Ctx, _cmd: i32, _lock: &mut Flock) -> KResult<()> {
+        Err(Errno::EINVAL)
+    }
+    /// The `O_APPEND`/`O_NONBLOCK` status flags changed (`F_SETFL`).
+    fn set_status_flags(&self, _flags: u32) {}
     /// The faction's own object, so that it can recognise its files
     /// (`fchdir`, `fchmod` and the like take a descriptor).
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         None
+    }
+}
+
+/// NetBSD's `struct flock`: a byte range lock request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Flock {
+    /// Start of the range, relative to `whence`.
+    pub start: i64,
+    /// Length; 0 reaches the end of the file and beyond, negative goes back.
+    pub len: i64,
+    /// The owner of a conflicting lock (`F_GETLK`).
+    pub pid: i32,
+    /// `F_RDLCK`, `F_WRLCK` or `F_UNLCK`.
+    pub typ: i16,
+    /// `SEEK_SET`, `SEEK_CUR` or `SEEK_END`.
+    pub whence: i16,
+}
+
+/// Size of `struct flock`.
+pub const FLOCK_SIZE: usize = 24;
+
+impl Flock {
+    /// Decode NetBSD's layout.
+    pub fn from_bytes(b: &[u8; FLOCK_SIZE]) -> Flock {
+        let i64_at = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap_or_default());
+        Flock {
+            start: i64_at(0),
+            len: i64_at(8),
+            pid: i32::from_le_bytes(b[16..20].try_into().unwrap_or_default()),
+            typ: i16::from_le_bytes([b[20], b[21]]),
+            whence: i16::from_le_bytes([b[22], b[23]]),
+        }
+    }
+
+    /// Encode NetBSD's layout.
+    pub fn to_bytes(&self) -> [u8; FLOCK_SIZE] {
+        let mut b = [0u8; FLOCK_SIZE];
+        b[0..8].copy_from_slice(&self.start.to_le_bytes());
+        b[8..16].copy_from_slice(&self.len.to_le_bytes());
+        b[16..20].copy_from_slice(&self.pid.to_le_bytes());
+        b[20..22].copy_from_slice(&self.typ.to_le_bytes());
+        b[22..24].copy_from_slice(&self.whence.to_le_bytes());
+        b
     }
 }
 

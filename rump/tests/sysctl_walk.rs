@@ -135,7 +135,7 @@ fn walking_the_tree_lists_every_value() {
         "kern.osrelease = 7.99.34",
         "hw.ncpu = 2",
         "kern.maxvnodes = 1024",
-        "vfs.generic.fstypes = ",
+        "vfs.generic.fstypes = rumpfs",
     ] {
         assert!(
             lines.iter().any(|l| l == want),

@@ -219,10 +219,9 @@ fn open_vnode(ctx: &Ctx, vn: Vnode, flags: i32, created: bool) -> KResult<i32> {
             })?;
         }
     }
-    let file = File::new(
-        Box::new(VnodeFile::new(vn, flags & O_APPEND != 0)),
-        (flags as u32) & 0xffff,
-    );
+    let locks = ctx.kernel().extension(crate::lockf::LockTable::default);
+    let vf = VnodeFile::new(vn, flags & O_APPEND != 0, locks, ctx.proc().pid);
+    let file = File::new(Box::new(vf), (flags as u32) & 0xffff);
     let fd = ctx.fd_alloc(file)?;
     if flags & O_CLOEXEC != 0 {
         ctx.proc().fdt().set_cloexec(fd, true)?;

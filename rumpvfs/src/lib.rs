@@ -8,9 +8,8 @@
 //! etfs ([`etfs`]) exposes host files; BLK and CHR keys go through a block
 //! cache flushed by `sync`.
 //!
-//! Not yet here (see the issue): etfs directories (DIR, DIR_SUBDIRS), the vnode cache
-//! bound by `kern.maxvnodes`, advisory locks, `fcntl`, the `*at` calls,
-//! `mknod` of devices, `poll`/`select` on files.
+//! Not yet here (see the issue): etfs directories (DIR, DIR_SUBDIRS), the
+//! `*at` calls, `mknod` of devices, `poll`/`select` on files.
 
 #![forbid(unsafe_code)]
 
@@ -18,6 +17,7 @@ mod calls;
 pub mod etfs;
 pub mod flags;
 mod fstypes;
+pub mod lockf;
 pub mod memfs;
 pub mod node;
 mod sysent;

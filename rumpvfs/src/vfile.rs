@@ -11,19 +11,32 @@ use std::sync::Mutex;
 pub struct VnodeFile {
     /// The vnode.
     pub vn: Vnode,
-    /// Every write goes to the end (`O_APPEND`).
-    pub append: bool,
+    /// Every write goes to the end (`O_APPEND`); `F_SETFL` changes it.
+    append: std::sync::atomic::AtomicBool,
     offset: Mutex<u64>,
+    locks: std::sync::Arc<crate::lockf::LockTable>,
+    opener: i32,
 }
 
 impl VnodeFile {
-    /// A file open on `vn`.
-    pub fn new(vn: Vnode, append: bool) -> VnodeFile {
+    /// A file open on `vn` by process `opener`, its record locks kept in `locks`.
+    pub fn new(
+        vn: Vnode,
+        append: bool,
+        locks: std::sync::Arc<crate::lockf::LockTable>,
+        opener: i32,
+    ) -> VnodeFile {
         VnodeFile {
             vn,
-            append,
+            append: std::sync::atomic::AtomicBool::new(append),
             offset: Mutex::new(0),
+            locks,
+            opener,
         }
+    }
+
+    fn appending(&self) -> bool {
+        self.append.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// The current offset.
@@ -101,7 +114,7 @@ impl FileOps for VnodeFile {
         match offset {
             // A positioned write never moves the offset, even with O_APPEND.
             Some(off) => {
-                let at = if self.append {
+                let at = if self.appending() {
                     self.vn.node.getattr().size
                 } else {
                     off
@@ -110,7 +123,7 @@ impl FileOps for VnodeFile {
             }
             None => {
                 let mut cur = self.offset.lock().unwrap_or_else(|e| e.into_inner());
-                if self.append {
+                if self.appending() {
                     *cur = self.vn.node.getattr().size;
                 }
                 let n = self.vn.node.write(*cur, buf)?;
@@ -126,5 +139,38 @@ impl FileOps for VnodeFile {
 
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
+    }
+
+    fn close_fd(&self, ctx: &Ctx) {
+        self.locks.release(self.vn.key(), ctx.proc().pid);
+    }
+
+    fn advlock(&self, ctx: &Ctx, cmd: i32, lock: &mut rump::file::Flock) -> KResult<()> {
+        if self.vn.vtype() != VType::Reg {
+            return Err(Errno::EINVAL);
+        }
+        self.locks.advlock(
+            ctx,
+            self.vn.key(),
+            cmd,
+            lock,
+            self.offset(),
+            self.vn.node.getattr().size,
+        )
+    }
+
+    fn set_status_flags(&self, flags: u32) {
+        self.append.store(
+            flags & crate::flags::O_APPEND as u32 != 0,
+            std::sync::atomic::Ordering::Release,
+        );
+    }
+}
+
+impl Drop for VnodeFile {
+    fn drop(&mut self) {
+        // The last descriptor went without a close (process exit): the
+        // opener's locks go with it.
+        self.locks.release(self.vn.key(), self.opener);
     }
 }

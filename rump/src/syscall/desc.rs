@@ -3,11 +3,11 @@
 
 use super::{Ctx, SysArgs, SysRet, arg_int, ret};
 use crate::errno::{Errno, KResult};
-use crate::file::{File, Stat};
+use crate::file::{FLOCK_SIZE, File, Flock, Stat};
 use crate::kernel::Kernel;
 use crate::kmem::MemCharge;
 use crate::resource::RLIMIT_NOFILE;
-use crate::usermem::{UserSpace, copyin_vec};
+use crate::usermem::{UserSpace, copyin_array, copyin_vec};
 use std::sync::Arc;
 
 /// Largest single transfer, so that a hostile length cannot make the kernel
@@ -74,9 +74,84 @@ pub(super) fn sys_write(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<S
     ret(write(ctx, arg_int(a, 0), &buf)? as u64)
 }
 
+fn close(ctx: &Ctx, fd: i32) -> KResult<()> {
+    let f = file(ctx, fd)?;
+    f.ops().close_fd(ctx);
+    ctx.proc().fdt().close(fd)
+}
+
 pub(super) fn sys_close(ctx: &Ctx, a: &SysArgs, _: &dyn UserSpace) -> KResult<SysRet> {
-    ctx.proc().fdt().close(arg_int(a, 0))?;
+    close(ctx, arg_int(a, 0))?;
     ret(0)
+}
+
+/// `F_*` commands of `fcntl(2)`.
+const F_DUPFD: i32 = 0;
+const F_GETFD: i32 = 1;
+const F_SETFD: i32 = 2;
+const F_GETFL: i32 = 3;
+const F_SETFL: i32 = 4;
+const F_GETLK: i32 = 7;
+const F_SETLK: i32 = 8;
+const F_SETLKW: i32 = 9;
+const F_DUPFD_CLOEXEC: i32 = 12;
+/// Status flags `F_SETFL` may change: `O_NONBLOCK`, `O_APPEND`, `O_ASYNC`.
+const SETFL_MASK: u32 = 0x4 | 0x8 | 0x40;
+
+/// `fcntl(2)` except the record locks, which take a `struct flock`.
+fn fcntl(ctx: &Ctx, fd: i32, cmd: i32, arg: u64) -> KResult<u64> {
+    let f = file(ctx, fd)?;
+    let fdt = ctx.proc().fdt();
+    match cmd {
+        F_DUPFD | F_DUPFD_CLOEXEC => {
+            let min = usize::try_from(arg as i64).map_err(|_| Errno::EINVAL)?;
+            if min >= nofile(ctx) {
+                return Err(Errno::EINVAL);
+            }
+            Ok(fdt.alloc(f, min, nofile(ctx), cmd == F_DUPFD_CLOEXEC)? as u64)
+        }
+        F_GETFD => Ok(u64::from(fdt.cloexec(fd)?)),
+        F_SETFD => fdt.set_cloexec(fd, arg & 1 != 0).map(|_| 0),
+        F_GETFL => Ok(u64::from(f.status_flags())),
+        F_SETFL => {
+            let mut fl = f.flags.lock().unwrap_or_else(|e| e.into_inner());
+            *fl = (*fl & !SETFL_MASK) | (arg as u32 & SETFL_MASK);
+            f.ops().set_status_flags(*fl);
+            Ok(0)
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+pub(super) fn sys_fcntl(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let (fd, cmd) = (arg_int(a, 0), arg_int(a, 1));
+    if matches!(cmd, F_GETLK | F_SETLK | F_SETLKW) {
+        let mut l = Flock::from_bytes(&copyin_array::<FLOCK_SIZE>(us, a[2])?);
+        file(ctx, fd)?.ops().advlock(ctx, cmd, &mut l)?;
+        if cmd == F_GETLK {
+            us.copyout(a[2], &l.to_bytes())?;
+        }
+        return ret(0);
+    }
+    ret(fcntl(ctx, fd, cmd, a[2])?)
+}
+
+pub(super) fn sys_dup3(ctx: &Ctx, a: &SysArgs, _: &dyn UserSpace) -> KResult<SysRet> {
+    ret(dup3(ctx, arg_int(a, 0), arg_int(a, 1), arg_int(a, 2))? as u64)
+}
+
+/// `O_CLOEXEC`, the one flag `dup3` takes.
+const O_CLOEXEC: i32 = 0x40_0000;
+
+fn dup3(ctx: &Ctx, from: i32, to: i32, flags: i32) -> KResult<i32> {
+    if flags & !O_CLOEXEC != 0 || from == to {
+        return Err(Errno::EINVAL);
+    }
+    let f = file(ctx, from)?;
+    ctx.proc()
+        .fdt()
+        .install_at(to, f, nofile(ctx), flags & O_CLOEXEC != 0)?;
+    Ok(to)
 }
 
 pub(super) fn sys_dup(ctx: &Ctx, a: &SysArgs, _: &dyn UserSpace) -> KResult<SysRet> {
@@ -121,7 +196,25 @@ impl Kernel {
 
     /// `close(2)`.
     pub fn sys_close(&self, fd: i32) -> KResult<()> {
-        self.with_ctx(|ctx| ctx.proc().fdt().close(fd))
+        self.with_ctx(|ctx| close(ctx, fd))
+    }
+
+    /// `fcntl(2)` for everything but record locks (see [`Kernel::sys_fcntl_lock`]).
+    pub fn sys_fcntl(&self, fd: i32, cmd: i32, arg: u64) -> KResult<u64> {
+        self.with_ctx(|ctx| fcntl(ctx, fd, cmd, arg))
+    }
+
+    /// `fcntl(2)` `F_GETLK`, `F_SETLK` or `F_SETLKW`.
+    pub fn sys_fcntl_lock(&self, fd: i32, cmd: i32, lock: &mut Flock) -> KResult<()> {
+        if !matches!(cmd, F_GETLK | F_SETLK | F_SETLKW) {
+            return Err(Errno::EINVAL);
+        }
+        self.with_ctx(|ctx| file(ctx, fd)?.ops().advlock(ctx, cmd, lock))
+    }
+
+    /// `dup3(2)`.
+    pub fn sys_dup3(&self, from: i32, to: i32, flags: i32) -> KResult<i32> {
+        self.with_ctx(|ctx| dup3(ctx, from, to, flags))
     }
 
     /// `dup(2)`.

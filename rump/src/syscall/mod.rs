@@ -242,6 +242,7 @@ pub(crate) fn register_base(k: &Kernel) {
         (79, "getgroups", cred::sys_getgroups),
         (80, "setgroups", cred::sys_setgroups),
         (90, "dup2", desc::sys_dup2),
+        (92, "fcntl", desc::sys_fcntl),
         (126, "setreuid", cred::sys_setreuid),
         (127, "setregid", cred::sys_setregid),
         (181, "setgid", cred::sys_setgid),
@@ -256,6 +257,7 @@ pub(crate) fn register_base(k: &Kernel) {
         (427, "__clock_gettime50", time::sys_clock_gettime),
         (430, "__nanosleep50", time::sys_nanosleep),
         (440, "__fstat50", desc::sys_fstat),
+        (454, "dup3", desc::sys_dup3),
     ];
     for &(n, name, h) in calls {
         // The table is empty at boot, so these cannot clash.

@@ -1,0 +1,247 @@
+//! POSIX advisory record locks (`fcntl` `F_GETLK`/`F_SETLK`/`F_SETLKW`):
+//! byte ranges per file, owned by processes.
+
+use rump::file::Flock;
+use rump::kthread::KCondvar;
+use rump::syscall::Ctx;
+use rump::{Errno, KResult};
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+/// `F_RDLCK`.
+pub const F_RDLCK: i16 = 1;
+/// `F_UNLCK`.
+pub const F_UNLCK: i16 = 2;
+/// `F_WRLCK`.
+pub const F_WRLCK: i16 = 3;
+/// `F_GETLK`.
+pub const F_GETLK: i32 = 7;
+/// `F_SETLK`.
+pub const F_SETLK: i32 = 8;
+/// `F_SETLKW`.
+pub const F_SETLKW: i32 = 9;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Lock {
+    pid: i32,
+    write: bool,
+    start: u64,
+    /// Exclusive; `u64::MAX` is "to the end of the file and beyond".
+    end: u64,
+}
+
+impl Lock {
+    fn overlaps(&self, start: u64, end: u64) -> bool {
+        self.start < end && start < self.end
+    }
+}
+
+/// The record locks of one kernel, by (mount, inode).
+#[derive(Default)]
+pub struct LockTable {
+    locks: Mutex<HashMap<(u64, u64), Vec<Lock>>>,
+    released: KCondvar,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The absolute byte range `[start, end)` of a request: relative to the
+/// start, the file offset or the end; a negative length reaches back.
+fn range(l: &Flock, offset: u64, size: u64) -> KResult<(u64, u64)> {
+    let base: i64 = match l.whence {
+        0 => 0,
+        1 => offset as i64,
+        2 => size as i64,
+        _ => return Err(Errno::EINVAL),
+    };
+    let start = base.checked_add(l.start).ok_or(Errno::EOVERFLOW)?;
+    let (start, end) = match l.len {
+        0 => (start, None),
+        n if n > 0 => (start, Some(start.checked_add(n).ok_or(Errno::EOVERFLOW)?)),
+        n => (start + n, Some(start)),
+    };
+    if start < 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok((start as u64, end.map_or(u64::MAX, |e| e as u64)))
+}
+
+impl LockTable {
+    fn conflict(list: &[Lock], pid: i32, write: bool, start: u64, end: u64) -> Option<Lock> {
+        list.iter()
+            .find(|l| l.pid != pid && (l.write || write) && l.overlaps(start, end))
+            .copied()
+    }
+
+    /// Apply `typ` to `[start, end)` for `pid`: remove what it held there,
+    /// then add the new lock unless unlocking.
+    fn apply(list: &mut Vec<Lock>, pid: i32, typ: i16, start: u64, end: u64) {
+        let mut kept = Vec::with_capacity(list.len() + 2);
+        for l in list.drain(..) {
+            if l.pid != pid || !l.overlaps(start, end) {
+                kept.push(l);
+                continue;
+            }
+            if l.start < start {
+                kept.push(Lock { end: start, ..l });
+            }
+            if l.end > end {
+                kept.push(Lock { start: end, ..l });
+            }
+        }
+        if typ != F_UNLCK {
+            kept.push(Lock {
+                pid,
+                write: typ == F_WRLCK,
+                start,
+                end,
+            });
+        }
+        *list = kept;
+    }
+
+    /// `fcntl` on file `key` whose offset and size are given, for the
+    /// calling process.
+    pub fn advlock(
+        &self,
+        ctx: &Ctx,
+        key: (u64, u64),
+        cmd: i32,
+        req: &mut Flock,
+        offset: u64,
+        size: u64,
+    ) -> KResult<()> {
+        let pid = ctx.proc().pid;
+        let (start, end) = range(req, offset, size)?;
+        if !matches!(req.typ, F_RDLCK | F_WRLCK | F_UNLCK) {
+            return Err(Errno::EINVAL);
+        }
+        let write = req.typ == F_WRLCK;
+        let mut all = lock(&self.locks);
+        match cmd {
+            F_GETLK => {
+                let list = all.get(&key).map(Vec::as_slice).unwrap_or(&[]);
+                match Self::conflict(list, pid, write, start, end) {
+                    Some(l) => {
+                        *req = Flock {
+                            start: l.start as i64,
+                            len: if l.end == u64::MAX {
+                                0
+                            } else {
+                                (l.end - l.start) as i64
+                            },
+                            pid: l.pid,
+                            typ: if l.write { F_WRLCK } else { F_RDLCK },
+                            whence: 0,
+                        }
+                    }
+                    None => req.typ = F_UNLCK,
+                }
+                Ok(())
+            }
+            F_SETLK | F_SETLKW => loop {
+                let list = all.entry(key).or_default();
+                if req.typ == F_UNLCK || Self::conflict(list, pid, write, start, end).is_none() {
+                    Self::apply(list, pid, req.typ, start, end);
+                    if list.is_empty() {
+                        all.remove(&key);
+                    }
+                    drop(all);
+                    self.released.notify_all();
+                    return Ok(());
+                }
+                if cmd == F_SETLK {
+                    return Err(Errno::EAGAIN);
+                }
+                if ctx.proc().is_exiting() {
+                    return Err(Errno::EINTR);
+                }
+                // Wait without the virtual CPU for a release (or to notice exit).
+                all = self
+                    .released
+                    .wait_timeout(ctx, &self.locks, all, Duration::from_millis(100))
+                    .0;
+            },
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    /// Drop every lock `pid` holds on `key` (a close by that process).
+    pub fn release(&self, key: (u64, u64), pid: i32) {
+        let mut all = lock(&self.locks);
+        if let Some(list) = all.get_mut(&key) {
+            list.retain(|l| l.pid != pid);
+            if list.is_empty() {
+                all.remove(&key);
+            }
+        }
+        drop(all);
+        self.released.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        let r = |start, len, whence| {
+            range(
+                &Flock {
+                    start,
+                    len,
+                    pid: 0,
+                    typ: F_WRLCK,
+                    whence,
+                },
+                100,
+                1000,
+            )
+        };
+        assert_eq!(r(10, 5, 0), Ok((10, 15)));
+        assert_eq!(r(10, 0, 0), Ok((10, u64::MAX)));
+        assert_eq!(r(-10, 5, 1), Ok((90, 95)));
+        assert_eq!(r(1024, 1024, 2), Ok((2024, 3048)));
+        assert_eq!(r(10, -5, 0), Ok((5, 10)));
+        assert_eq!(r(-5, 1, 0), Err(Errno::EINVAL));
+        assert_eq!(r(0, 1, 7), Err(Errno::EINVAL));
+    }
+
+    #[test]
+    fn apply_splits_and_unlocks() {
+        let mut v = vec![Lock {
+            pid: 1,
+            write: true,
+            start: 0,
+            end: 100,
+        }];
+        LockTable::apply(&mut v, 1, F_UNLCK, 40, 60);
+        assert_eq!(
+            v,
+            [
+                Lock {
+                    pid: 1,
+                    write: true,
+                    start: 0,
+                    end: 40
+                },
+                Lock {
+                    pid: 1,
+                    write: true,
+                    start: 60,
+                    end: 100
+                }
+            ]
+        );
+        assert!(LockTable::conflict(&v, 2, false, 50, 55).is_none());
+        assert!(LockTable::conflict(&v, 2, false, 30, 55).is_some());
+        assert!(
+            LockTable::conflict(&v, 1, true, 0, 100).is_none(),
+            "own locks never conflict"
+        );
+    }
+}
