@@ -53,16 +53,16 @@ fn vfs(ctx: &Ctx) -> Arc<Vfs> {
     Vfs::of(ctx.kernel())
 }
 
-fn lookup(ctx: &Ctx, path: &[u8], follow: bool) -> KResult<Vnode> {
+fn lookup(ctx: &Ctx, at: Option<Vnode>, path: &[u8], follow: bool) -> KResult<Vnode> {
     // etfs keys are found before the tree is walked (they need no directory).
     if let Some(v) = crate::etfs::find(ctx.kernel(), path) {
         return Ok(v);
     }
-    vfs(ctx).lookup(ctx.proc(), None, path, follow)
+    vfs(ctx).lookup(ctx.proc(), at, path, follow)
 }
 
-fn parent_of(ctx: &Ctx, path: &[u8]) -> KResult<Parent> {
-    vfs(ctx).lookup_parent(ctx.proc(), None, path)
+fn parent_of(ctx: &Ctx, at: Option<Vnode>, path: &[u8]) -> KResult<Parent> {
+    vfs(ctx).lookup_parent(ctx.proc(), at, path)
 }
 
 /// Write access to a directory about to change, and not read-only.
@@ -124,14 +124,14 @@ fn vnode_file(ctx: &Ctx, fd: i32) -> KResult<(Arc<File>, Vnode)> {
 }
 
 /// `open(2)`.
-pub fn open(ctx: &Ctx, path: &[u8], flags: i32, mode: u32) -> KResult<i32> {
+pub fn open(ctx: &Ctx, at: Option<Vnode>, path: &[u8], flags: i32, mode: u32) -> KResult<i32> {
     if let Some(v) = crate::etfs::find(ctx.kernel(), path) {
         if flags & O_CREAT != 0 && flags & O_EXCL != 0 {
             return Err(Errno::EEXIST);
         }
         return open_vnode(ctx, v, flags, false);
     }
-    open_from(ctx, None, path, flags, mode, 0)
+    open_from(ctx, at, path, flags, mode, 0)
 }
 
 fn open_from(
@@ -230,8 +230,8 @@ fn open_vnode(ctx: &Ctx, vn: Vnode, flags: i32, created: bool) -> KResult<i32> {
 }
 
 /// `mkdir(2)`.
-pub fn mkdir(ctx: &Ctx, path: &[u8], mode: u32) -> KResult<()> {
-    let p = parent_of(ctx, path)?;
+pub fn mkdir(ctx: &Ctx, at: Option<Vnode>, path: &[u8], mode: u32) -> KResult<()> {
+    let p = parent_of(ctx, at, path)?;
     if p.name.is_empty() {
         return Err(Errno::EEXIST);
     }
@@ -246,8 +246,15 @@ pub fn mkdir(ctx: &Ctx, path: &[u8], mode: u32) -> KResult<()> {
 }
 
 /// `mknod(2)`/`mkfifo(2)` of type `typ`.
-pub fn mknod(ctx: &Ctx, path: &[u8], typ: VType, mode: u32, rdev: u64) -> KResult<()> {
-    let p = parent_of(ctx, path)?;
+pub fn mknod(
+    ctx: &Ctx,
+    at: Option<Vnode>,
+    path: &[u8],
+    typ: VType,
+    mode: u32,
+    rdev: u64,
+) -> KResult<()> {
+    let p = parent_of(ctx, at, path)?;
     if p.name.is_empty() || child(&p.dir, &p.name).is_ok() {
         return Err(Errno::EEXIST);
     }
@@ -263,9 +270,9 @@ pub fn mknod(ctx: &Ctx, path: &[u8], typ: VType, mode: u32, rdev: u64) -> KResul
 }
 
 /// Remove a name: `rmdir(2)` when `dir`, else `unlink(2)`.
-pub fn remove(ctx: &Ctx, path: &[u8], dir: bool) -> KResult<()> {
+pub fn remove(ctx: &Ctx, at: Option<Vnode>, path: &[u8], dir: bool) -> KResult<()> {
     let cred = ctx.cred();
-    let p = parent_of(ctx, path)?;
+    let p = parent_of(ctx, at, path)?;
     match p.name.as_slice() {
         b"" => return Err(Errno::EBUSY),
         b"." if dir => return Err(Errno::EINVAL),
@@ -291,19 +298,25 @@ pub fn remove(ctx: &Ctx, path: &[u8], dir: bool) -> KResult<()> {
 }
 
 /// `rename(2)`.
-pub fn rename(ctx: &Ctx, from: &[u8], to: &[u8]) -> KResult<()> {
+pub fn rename(
+    ctx: &Ctx,
+    from_at: Option<Vnode>,
+    from: &[u8],
+    to_at: Option<Vnode>,
+    to: &[u8],
+) -> KResult<()> {
     let cred = ctx.cred();
     let v = vfs(ctx);
     // The source is looked up first: a missing source is ENOENT whatever
     // is wrong with the target.
-    let src = v.lookup_parent(ctx.proc(), None, from)?;
+    let src = v.lookup_parent(ctx.proc(), from_at, from)?;
     match src.name.as_slice() {
         b"" => return Err(Errno::EBUSY),
         b"." | b".." => return Err(Errno::EINVAL),
         _ => {}
     }
     let moving = child(&src.dir, &src.name)?;
-    let dst = v.lookup_parent(ctx.proc(), None, to)?;
+    let dst = v.lookup_parent(ctx.proc(), to_at, to)?;
     match dst.name.as_slice() {
         b"" => return Err(Errno::EBUSY),
         b"." => return Err(Errno::EISDIR),
@@ -337,9 +350,16 @@ pub fn rename(ctx: &Ctx, from: &[u8], to: &[u8]) -> KResult<()> {
 }
 
 /// `link(2)`.
-pub fn link(ctx: &Ctx, existing: &[u8], new: &[u8]) -> KResult<()> {
-    let target = lookup(ctx, existing, false)?;
-    let p = parent_of(ctx, new)?;
+pub fn link(
+    ctx: &Ctx,
+    at1: Option<Vnode>,
+    existing: &[u8],
+    at2: Option<Vnode>,
+    new: &[u8],
+    follow: bool,
+) -> KResult<()> {
+    let target = lookup(ctx, at1, existing, follow)?;
+    let p = parent_of(ctx, at2, new)?;
     if p.name.is_empty() || child(&p.dir, &p.name).is_ok() {
         return Err(Errno::EEXIST);
     }
@@ -354,11 +374,11 @@ pub fn link(ctx: &Ctx, existing: &[u8], new: &[u8]) -> KResult<()> {
 }
 
 /// `symlink(2)`.
-pub fn symlink(ctx: &Ctx, target: &[u8], path: &[u8]) -> KResult<()> {
+pub fn symlink(ctx: &Ctx, target: &[u8], at: Option<Vnode>, path: &[u8]) -> KResult<()> {
     if target.len() >= PATH_MAX {
         return Err(Errno::ENAMETOOLONG);
     }
-    let p = parent_of(ctx, path)?;
+    let p = parent_of(ctx, at, path)?;
     if p.name.is_empty() || child(&p.dir, &p.name).is_ok() {
         return Err(Errno::EEXIST);
     }
@@ -372,8 +392,8 @@ pub fn symlink(ctx: &Ctx, target: &[u8], path: &[u8]) -> KResult<()> {
 }
 
 /// `readlink(2)`.
-pub fn readlink(ctx: &Ctx, path: &[u8]) -> KResult<Vec<u8>> {
-    let v = lookup(ctx, path, false)?;
+pub fn readlink(ctx: &Ctx, at: Option<Vnode>, path: &[u8]) -> KResult<Vec<u8>> {
+    let v = lookup(ctx, at, path, false)?;
     if v.vtype() != VType::Lnk {
         return Err(Errno::EINVAL);
     }
@@ -381,8 +401,8 @@ pub fn readlink(ctx: &Ctx, path: &[u8]) -> KResult<Vec<u8>> {
 }
 
 /// `stat(2)` (`follow`) and `lstat(2)`.
-pub fn stat(ctx: &Ctx, path: &[u8], follow: bool) -> KResult<Stat> {
-    Ok(stat_of(&lookup(ctx, path, follow)?))
+pub fn stat(ctx: &Ctx, at: Option<Vnode>, path: &[u8], follow: bool) -> KResult<Stat> {
+    Ok(stat_of(&lookup(ctx, at, path, follow)?))
 }
 
 fn check_owner(vn: &Vnode, cred: &Cred) -> KResult<()> {
@@ -674,8 +694,8 @@ pub fn lseek(ctx: &Ctx, fd: i32, off: i64, whence: i32) -> KResult<i64> {
 }
 
 /// `truncate(2)`.
-pub fn truncate(ctx: &Ctx, path: &[u8], len: i64) -> KResult<()> {
-    truncate_vn(&lookup(ctx, path, true)?, &ctx.cred(), len)
+pub fn truncate(ctx: &Ctx, at: Option<Vnode>, path: &[u8], len: i64) -> KResult<()> {
+    truncate_vn(&lookup(ctx, at, path, true)?, &ctx.cred(), len)
 }
 
 /// `ftruncate(2)`.
@@ -704,8 +724,8 @@ pub fn sync(ctx: &Ctx) -> KResult<()> {
 }
 
 /// `chmod(2)` (`follow`) and `lchmod(2)`.
-pub fn chmod(ctx: &Ctx, path: &[u8], mode: u32, follow: bool) -> KResult<()> {
-    chmod_vn(&lookup(ctx, path, follow)?, &ctx.cred(), mode)
+pub fn chmod(ctx: &Ctx, at: Option<Vnode>, path: &[u8], mode: u32, follow: bool) -> KResult<()> {
+    chmod_vn(&lookup(ctx, at, path, follow)?, &ctx.cred(), mode)
 }
 
 /// `fchmod(2)`.
@@ -714,8 +734,15 @@ pub fn fchmod(ctx: &Ctx, fd: i32, mode: u32) -> KResult<()> {
 }
 
 /// `chown(2)` (`follow`) and `lchown(2)`.
-pub fn chown(ctx: &Ctx, path: &[u8], uid: u32, gid: u32, follow: bool) -> KResult<()> {
-    chown_vn(&lookup(ctx, path, follow)?, &ctx.cred(), uid, gid)
+pub fn chown(
+    ctx: &Ctx,
+    at: Option<Vnode>,
+    path: &[u8],
+    uid: u32,
+    gid: u32,
+    follow: bool,
+) -> KResult<()> {
+    chown_vn(&lookup(ctx, at, path, follow)?, &ctx.cred(), uid, gid)
 }
 
 /// `fchown(2)`.
@@ -724,11 +751,11 @@ pub fn fchown(ctx: &Ctx, fd: i32, uid: u32, gid: u32) -> KResult<()> {
 }
 
 /// `access(2)`, with the real ids.
-pub fn access(ctx: &Ctx, path: &[u8], amode: i32) -> KResult<()> {
+pub fn access(ctx: &Ctx, at: Option<Vnode>, path: &[u8], amode: i32) -> KResult<()> {
     if amode & !(R_OK | W_OK | X_OK) != 0 {
         return Err(Errno::EINVAL);
     }
-    let vn = lookup(ctx, path, true)?;
+    let vn = lookup(ctx, at, path, true)?;
     let c = ctx.cred();
     let real = Cred {
         euid: c.ruid,
@@ -754,7 +781,7 @@ pub fn access(ctx: &Ctx, path: &[u8], amode: i32) -> KResult<()> {
 
 /// `chdir(2)`.
 pub fn chdir(ctx: &Ctx, path: &[u8]) -> KResult<()> {
-    set_cwd(ctx, lookup(ctx, path, true)?)
+    set_cwd(ctx, lookup(ctx, None, path, true)?)
 }
 
 /// `fchdir(2)`.
@@ -791,12 +818,13 @@ pub fn getdents(ctx: &Ctx, fd: i32, mut fits: impl FnMut(&Dirent) -> bool) -> KR
 /// `utimes(2)`.
 pub fn utimes(
     ctx: &Ctx,
+    at: Option<Vnode>,
     path: &[u8],
     atime: (i64, i64),
     mtime: (i64, i64),
     follow: bool,
 ) -> KResult<()> {
-    let vn = lookup(ctx, path, follow)?;
+    let vn = lookup(ctx, at, path, follow)?;
     check_owner(&vn, &ctx.cred())?;
     vn.node.setattr(&SetAttr {
         atime: Some(atime),
@@ -821,7 +849,7 @@ pub fn mount(
     args: &crate::fstypes::MountArgs,
 ) -> KResult<()> {
     ctx.cred().require_root()?;
-    let on = lookup(ctx, path, true)?;
+    let on = lookup(ctx, None, path, true)?;
     let make = crate::fstypes::mounter(ctx.kernel(), fstype).ok_or(Errno::ENODEV)?;
     let fs = make(ctx.kernel(), args)?;
     vfs(ctx)
@@ -833,13 +861,13 @@ pub fn mount(
 /// unless `MNT_FORCE`.
 pub fn unmount(ctx: &Ctx, path: &[u8], flags: i32) -> KResult<()> {
     ctx.cred().require_root()?;
-    let root = lookup(ctx, path, true)?;
+    let root = lookup(ctx, None, path, true)?;
     vfs(ctx).unmount(&root, flags & MNT_FORCE != 0)
 }
 
 /// `statvfs1(2)`.
 pub fn statvfs(ctx: &Ctx, path: &[u8]) -> KResult<StatVfs> {
-    Ok(statvfs_vn(&lookup(ctx, path, true)?))
+    Ok(statvfs_vn(&lookup(ctx, None, path, true)?))
 }
 
 /// `fstatvfs1(2)`.
@@ -849,7 +877,7 @@ pub fn fstatvfs(ctx: &Ctx, fd: i32) -> KResult<StatVfs> {
 
 impl VfsCalls for Kernel {
     fn sys_open(&self, path: &str, flags: i32, mode: u32) -> KResult<i32> {
-        self.with_ctx(|ctx| open(ctx, path.as_bytes(), flags, mode))
+        self.with_ctx(|ctx| open(ctx, None, path.as_bytes(), flags, mode))
     }
     fn sys_pread(&self, fd: i32, buf: &mut [u8], off: i64) -> KResult<usize> {
         self.with_ctx(|ctx| pread(ctx, fd, buf, off))
@@ -861,34 +889,34 @@ impl VfsCalls for Kernel {
         self.with_ctx(|ctx| lseek(ctx, fd, off, whence))
     }
     fn sys_stat(&self, path: &str) -> KResult<Stat> {
-        self.with_ctx(|ctx| stat(ctx, path.as_bytes(), true))
+        self.with_ctx(|ctx| stat(ctx, None, path.as_bytes(), true))
     }
     fn sys_lstat(&self, path: &str) -> KResult<Stat> {
-        self.with_ctx(|ctx| stat(ctx, path.as_bytes(), false))
+        self.with_ctx(|ctx| stat(ctx, None, path.as_bytes(), false))
     }
     fn sys_mkdir(&self, path: &str, mode: u32) -> KResult<()> {
-        self.with_ctx(|ctx| mkdir(ctx, path.as_bytes(), mode))
+        self.with_ctx(|ctx| mkdir(ctx, None, path.as_bytes(), mode))
     }
     fn sys_rmdir(&self, path: &str) -> KResult<()> {
-        self.with_ctx(|ctx| remove(ctx, path.as_bytes(), true))
+        self.with_ctx(|ctx| remove(ctx, None, path.as_bytes(), true))
     }
     fn sys_unlink(&self, path: &str) -> KResult<()> {
-        self.with_ctx(|ctx| remove(ctx, path.as_bytes(), false))
+        self.with_ctx(|ctx| remove(ctx, None, path.as_bytes(), false))
     }
     fn sys_rename(&self, from: &str, to: &str) -> KResult<()> {
-        self.with_ctx(|ctx| rename(ctx, from.as_bytes(), to.as_bytes()))
+        self.with_ctx(|ctx| rename(ctx, None, from.as_bytes(), None, to.as_bytes()))
     }
     fn sys_link(&self, existing: &str, new: &str) -> KResult<()> {
-        self.with_ctx(|ctx| link(ctx, existing.as_bytes(), new.as_bytes()))
+        self.with_ctx(|ctx| link(ctx, None, existing.as_bytes(), None, new.as_bytes(), false))
     }
     fn sys_symlink(&self, target: &str, linkpath: &str) -> KResult<()> {
-        self.with_ctx(|ctx| symlink(ctx, target.as_bytes(), linkpath.as_bytes()))
+        self.with_ctx(|ctx| symlink(ctx, target.as_bytes(), None, linkpath.as_bytes()))
     }
     fn sys_readlink(&self, path: &str) -> KResult<Vec<u8>> {
-        self.with_ctx(|ctx| readlink(ctx, path.as_bytes()))
+        self.with_ctx(|ctx| readlink(ctx, None, path.as_bytes()))
     }
     fn sys_truncate(&self, path: &str, len: i64) -> KResult<()> {
-        self.with_ctx(|ctx| truncate(ctx, path.as_bytes(), len))
+        self.with_ctx(|ctx| truncate(ctx, None, path.as_bytes(), len))
     }
     fn sys_ftruncate(&self, fd: i32, len: i64) -> KResult<()> {
         self.with_ctx(|ctx| ftruncate(ctx, fd, len))
@@ -900,22 +928,22 @@ impl VfsCalls for Kernel {
         self.with_ctx(sync)
     }
     fn sys_chmod(&self, path: &str, mode: u32) -> KResult<()> {
-        self.with_ctx(|ctx| chmod(ctx, path.as_bytes(), mode, true))
+        self.with_ctx(|ctx| chmod(ctx, None, path.as_bytes(), mode, true))
     }
     fn sys_fchmod(&self, fd: i32, mode: u32) -> KResult<()> {
         self.with_ctx(|ctx| fchmod(ctx, fd, mode))
     }
     fn sys_chown(&self, path: &str, uid: u32, gid: u32) -> KResult<()> {
-        self.with_ctx(|ctx| chown(ctx, path.as_bytes(), uid, gid, true))
+        self.with_ctx(|ctx| chown(ctx, None, path.as_bytes(), uid, gid, true))
     }
     fn sys_lchown(&self, path: &str, uid: u32, gid: u32) -> KResult<()> {
-        self.with_ctx(|ctx| chown(ctx, path.as_bytes(), uid, gid, false))
+        self.with_ctx(|ctx| chown(ctx, None, path.as_bytes(), uid, gid, false))
     }
     fn sys_fchown(&self, fd: i32, uid: u32, gid: u32) -> KResult<()> {
         self.with_ctx(|ctx| fchown(ctx, fd, uid, gid))
     }
     fn sys_access(&self, path: &str, amode: i32) -> KResult<()> {
-        self.with_ctx(|ctx| access(ctx, path.as_bytes(), amode))
+        self.with_ctx(|ctx| access(ctx, None, path.as_bytes(), amode))
     }
     fn sys_chdir(&self, path: &str) -> KResult<()> {
         self.with_ctx(|ctx| chdir(ctx, path.as_bytes()))
@@ -930,7 +958,7 @@ impl VfsCalls for Kernel {
         self.with_ctx(|ctx| getdents(ctx, fd, |_| true))
     }
     fn sys_utimes(&self, path: &str, atime: (i64, i64), mtime: (i64, i64)) -> KResult<()> {
-        self.with_ctx(|ctx| utimes(ctx, path.as_bytes(), atime, mtime, true))
+        self.with_ctx(|ctx| utimes(ctx, None, path.as_bytes(), atime, mtime, true))
     }
     fn sys_umask(&self, mask: u32) -> KResult<u32> {
         self.with_ctx(|ctx| Ok(umask_set(ctx, mask)))
@@ -952,7 +980,7 @@ impl VfsCalls for Kernel {
         self.with_ctx(|ctx| statvfs(ctx, path.as_bytes()))
     }
     fn sys_mkfifo(&self, path: &str, mode: u32) -> KResult<()> {
-        self.with_ctx(|ctx| mknod(ctx, path.as_bytes(), VType::Fifo, mode, 0))
+        self.with_ctx(|ctx| mknod(ctx, None, path.as_bytes(), VType::Fifo, mode, 0))
     }
 }
 

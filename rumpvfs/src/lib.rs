@@ -8,8 +8,9 @@
 //! etfs ([`etfs`]) exposes host files; BLK and CHR keys go through a block
 //! cache flushed by `sync`.
 //!
-//! Not yet here (see the issue): etfs directories (DIR, DIR_SUBDIRS), the
-//! `*at` calls, `mknod` of devices, `poll`/`select` on files.
+//! Not yet here (see the issue): etfs directories (DIR, DIR_SUBDIRS),
+//! `mknod` of devices, `poll`/`select` on files, `chroot`, `UTIME_NOW`/
+//! `UTIME_OMIT`, `fsync_range`.
 
 #![forbid(unsafe_code)]
 

@@ -30,46 +30,46 @@ fn ok(v: u64) -> KResult<SysRet> {
 }
 
 fn sys_open(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    ok(calls::open(ctx, &path(us, a[0])?, int(a, 1), a[2] as u32)? as u64)
+    ok(calls::open(ctx, None, &path(us, a[0])?, int(a, 1), a[2] as u32)? as u64)
 }
 
 fn sys_mkdir(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    calls::mkdir(ctx, &path(us, a[0])?, a[1] as u32)?;
+    calls::mkdir(ctx, None, &path(us, a[0])?, a[1] as u32)?;
     ok(0)
 }
 
 fn sys_mkfifo(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    calls::mknod(ctx, &path(us, a[0])?, VType::Fifo, a[1] as u32, 0)?;
+    calls::mknod(ctx, None, &path(us, a[0])?, VType::Fifo, a[1] as u32, 0)?;
     ok(0)
 }
 
 fn sys_rmdir(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    calls::remove(ctx, &path(us, a[0])?, true)?;
+    calls::remove(ctx, None, &path(us, a[0])?, true)?;
     ok(0)
 }
 
 fn sys_unlink(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    calls::remove(ctx, &path(us, a[0])?, false)?;
+    calls::remove(ctx, None, &path(us, a[0])?, false)?;
     ok(0)
 }
 
 fn sys_rename(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    calls::rename(ctx, &path(us, a[0])?, &path(us, a[1])?)?;
+    calls::rename(ctx, None, &path(us, a[0])?, None, &path(us, a[1])?)?;
     ok(0)
 }
 
 fn sys_link(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    calls::link(ctx, &path(us, a[0])?, &path(us, a[1])?)?;
+    calls::link(ctx, None, &path(us, a[0])?, None, &path(us, a[1])?, false)?;
     ok(0)
 }
 
 fn sys_symlink(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    calls::symlink(ctx, &path(us, a[0])?, &path(us, a[1])?)?;
+    calls::symlink(ctx, &path(us, a[0])?, None, &path(us, a[1])?)?;
     ok(0)
 }
 
 fn sys_readlink(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    let target = calls::readlink(ctx, &path(us, a[0])?)?;
+    let target = calls::readlink(ctx, None, &path(us, a[0])?)?;
     let n = target.len().min(a[2] as usize);
     us.copyout(a[1], &target[..n])?;
     ok(n as u64)
@@ -81,11 +81,11 @@ fn stat_out(us: &dyn UserSpace, addr: u64, st: &rump::file::Stat) -> KResult<Sys
 }
 
 fn sys_stat(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    stat_out(us, a[1], &calls::stat(ctx, &path(us, a[0])?, true)?)
+    stat_out(us, a[1], &calls::stat(ctx, None, &path(us, a[0])?, true)?)
 }
 
 fn sys_lstat(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    stat_out(us, a[1], &calls::stat(ctx, &path(us, a[0])?, false)?)
+    stat_out(us, a[1], &calls::stat(ctx, None, &path(us, a[0])?, false)?)
 }
 
 /// NetBSD's `struct dirent`: fileno u64 @0, reclen u16 @8, namlen u16 @10,
@@ -164,12 +164,12 @@ fn sys_getcwd(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
 }
 
 fn sys_chmod(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    calls::chmod(ctx, &path(us, a[0])?, a[1] as u32, true)?;
+    calls::chmod(ctx, None, &path(us, a[0])?, a[1] as u32, true)?;
     ok(0)
 }
 
 fn sys_lchmod(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    calls::chmod(ctx, &path(us, a[0])?, a[1] as u32, false)?;
+    calls::chmod(ctx, None, &path(us, a[0])?, a[1] as u32, false)?;
     ok(0)
 }
 
@@ -179,12 +179,12 @@ fn sys_fchmod(ctx: &Ctx, a: &SysArgs, _: &dyn UserSpace) -> KResult<SysRet> {
 }
 
 fn sys_chown(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    calls::chown(ctx, &path(us, a[0])?, a[1] as u32, a[2] as u32, true)?;
+    calls::chown(ctx, None, &path(us, a[0])?, a[1] as u32, a[2] as u32, true)?;
     ok(0)
 }
 
 fn sys_lchown(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    calls::chown(ctx, &path(us, a[0])?, a[1] as u32, a[2] as u32, false)?;
+    calls::chown(ctx, None, &path(us, a[0])?, a[1] as u32, a[2] as u32, false)?;
     ok(0)
 }
 
@@ -194,12 +194,12 @@ fn sys_fchown(ctx: &Ctx, a: &SysArgs, _: &dyn UserSpace) -> KResult<SysRet> {
 }
 
 fn sys_access(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    calls::access(ctx, &path(us, a[0])?, int(a, 1))?;
+    calls::access(ctx, None, &path(us, a[0])?, int(a, 1))?;
     ok(0)
 }
 
 fn sys_truncate(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    calls::truncate(ctx, &path(us, a[0])?, a[2] as i64)?;
+    calls::truncate(ctx, None, &path(us, a[0])?, a[2] as i64)?;
     ok(0)
 }
 
@@ -245,13 +245,13 @@ fn times(us: &dyn UserSpace, addr: u64) -> KResult<((i64, i64), (i64, i64))> {
 
 fn sys_utimes(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let (at, mt) = times(us, a[1])?;
-    calls::utimes(ctx, &path(us, a[0])?, at, mt, true)?;
+    calls::utimes(ctx, None, &path(us, a[0])?, at, mt, true)?;
     ok(0)
 }
 
 fn sys_lutimes(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let (at, mt) = times(us, a[1])?;
-    calls::utimes(ctx, &path(us, a[0])?, at, mt, false)?;
+    calls::utimes(ctx, None, &path(us, a[0])?, at, mt, false)?;
     ok(0)
 }
 
@@ -332,6 +332,201 @@ fn sys_unmount(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     ok(0)
 }
 
+/// `AT_FDCWD`: relative to the current directory.
+const AT_FDCWD: i32 = -100;
+/// `AT_SYMLINK_NOFOLLOW`.
+const AT_SYMLINK_NOFOLLOW: i32 = 0x200;
+/// `AT_SYMLINK_FOLLOW`.
+const AT_SYMLINK_FOLLOW: i32 = 0x400;
+/// `AT_REMOVEDIR`.
+const AT_REMOVEDIR: i32 = 0x800;
+/// `AT_EACCESS`.
+const AT_EACCESS: i32 = 0x100;
+
+/// Where a `*at` call's relative path starts: the directory `fd` names, or
+/// the current directory for `AT_FDCWD`. An absolute path ignores it.
+fn at_dir(ctx: &Ctx, fd: i32, path: &[u8]) -> KResult<Option<crate::vfs::Vnode>> {
+    if fd == AT_FDCWD || path.first() == Some(&b'/') {
+        return Ok(None);
+    }
+    let f = ctx.proc().fdt().get(fd)?;
+    let vn = f
+        .ops()
+        .as_any()
+        .and_then(|a| a.downcast_ref::<crate::VnodeFile>())
+        .map(|v| v.vn.clone())
+        .ok_or(Errno::ENOTDIR)?;
+    if vn.vtype() != VType::Dir {
+        return Err(Errno::ENOTDIR);
+    }
+    Ok(Some(vn))
+}
+
+fn flags_ok(flags: i32, allowed: i32) -> KResult<()> {
+    if flags & !allowed != 0 {
+        Err(Errno::EINVAL)
+    } else {
+        Ok(())
+    }
+}
+
+fn sys_openat(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let p = path(us, a[1])?;
+    ok(calls::open(ctx, at_dir(ctx, int(a, 0), &p)?, &p, int(a, 2), a[3] as u32)? as u64)
+}
+
+fn sys_mkdirat(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let p = path(us, a[1])?;
+    calls::mkdir(ctx, at_dir(ctx, int(a, 0), &p)?, &p, a[2] as u32)?;
+    ok(0)
+}
+
+fn sys_mkfifoat(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let p = path(us, a[1])?;
+    calls::mknod(
+        ctx,
+        at_dir(ctx, int(a, 0), &p)?,
+        &p,
+        VType::Fifo,
+        a[2] as u32,
+        0,
+    )?;
+    ok(0)
+}
+
+fn sys_fstatat(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let p = path(us, a[1])?;
+    flags_ok(int(a, 3), AT_SYMLINK_NOFOLLOW)?;
+    let follow = int(a, 3) & AT_SYMLINK_NOFOLLOW == 0;
+    stat_out(
+        us,
+        a[2],
+        &calls::stat(ctx, at_dir(ctx, int(a, 0), &p)?, &p, follow)?,
+    )
+}
+
+fn sys_unlinkat(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let p = path(us, a[1])?;
+    flags_ok(int(a, 2), AT_REMOVEDIR)?;
+    calls::remove(
+        ctx,
+        at_dir(ctx, int(a, 0), &p)?,
+        &p,
+        int(a, 2) & AT_REMOVEDIR != 0,
+    )?;
+    ok(0)
+}
+
+fn sys_renameat(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let (from, to) = (path(us, a[1])?, path(us, a[3])?);
+    calls::rename(
+        ctx,
+        at_dir(ctx, int(a, 0), &from)?,
+        &from,
+        at_dir(ctx, int(a, 2), &to)?,
+        &to,
+    )?;
+    ok(0)
+}
+
+fn sys_linkat(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let (from, to) = (path(us, a[1])?, path(us, a[3])?);
+    flags_ok(int(a, 4), AT_SYMLINK_FOLLOW)?;
+    let follow = int(a, 4) & AT_SYMLINK_FOLLOW != 0;
+    calls::link(
+        ctx,
+        at_dir(ctx, int(a, 0), &from)?,
+        &from,
+        at_dir(ctx, int(a, 2), &to)?,
+        &to,
+        follow,
+    )?;
+    ok(0)
+}
+
+fn sys_symlinkat(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let (target, p) = (path(us, a[0])?, path(us, a[2])?);
+    calls::symlink(ctx, &target, at_dir(ctx, int(a, 1), &p)?, &p)?;
+    ok(0)
+}
+
+fn sys_readlinkat(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let p = path(us, a[1])?;
+    let target = calls::readlink(ctx, at_dir(ctx, int(a, 0), &p)?, &p)?;
+    let n = target.len().min(a[3] as usize);
+    us.copyout(a[2], &target[..n])?;
+    ok(n as u64)
+}
+
+fn sys_faccessat(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let p = path(us, a[1])?;
+    flags_ok(int(a, 3), AT_EACCESS | AT_SYMLINK_NOFOLLOW)?;
+    calls::access(ctx, at_dir(ctx, int(a, 0), &p)?, &p, int(a, 2))?;
+    ok(0)
+}
+
+fn sys_fchmodat(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let p = path(us, a[1])?;
+    flags_ok(int(a, 3), AT_SYMLINK_NOFOLLOW)?;
+    calls::chmod(
+        ctx,
+        at_dir(ctx, int(a, 0), &p)?,
+        &p,
+        a[2] as u32,
+        int(a, 3) & AT_SYMLINK_NOFOLLOW == 0,
+    )?;
+    ok(0)
+}
+
+fn sys_fchownat(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let p = path(us, a[1])?;
+    flags_ok(int(a, 4), AT_SYMLINK_NOFOLLOW)?;
+    let follow = int(a, 4) & AT_SYMLINK_NOFOLLOW == 0;
+    calls::chown(
+        ctx,
+        at_dir(ctx, int(a, 0), &p)?,
+        &p,
+        a[2] as u32,
+        a[3] as u32,
+        follow,
+    )?;
+    ok(0)
+}
+
+/// `struct timespec` pairs of `utimensat`; NULL is now. `UTIME_NOW`/`UTIME_OMIT` are not handled yet.
+fn timespecs(us: &dyn UserSpace, addr: u64) -> KResult<((i64, i64), (i64, i64))> {
+    if addr == 0 {
+        let d = rumpuser::clock_wall();
+        let t = (d.as_secs() as i64, i64::from(d.subsec_nanos()));
+        return Ok((t, t));
+    }
+    let b = copyin_array::<32>(us, addr)?;
+    let ts = |o: usize| -> KResult<(i64, i64)> {
+        let sec = i64::from_le_bytes(b[o..o + 8].try_into().unwrap_or_default());
+        let nsec = i64::from_le_bytes(b[o + 8..o + 16].try_into().unwrap_or_default());
+        if !(0..1_000_000_000).contains(&nsec) {
+            return Err(Errno::EINVAL);
+        }
+        Ok((sec, nsec))
+    };
+    Ok((ts(0)?, ts(16)?))
+}
+
+fn sys_utimensat(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let p = path(us, a[1])?;
+    flags_ok(int(a, 3), AT_SYMLINK_NOFOLLOW)?;
+    let (at, mt) = timespecs(us, a[2])?;
+    calls::utimes(
+        ctx,
+        at_dir(ctx, int(a, 0), &p)?,
+        &p,
+        at,
+        mt,
+        int(a, 3) & AT_SYMLINK_NOFOLLOW == 0,
+    )?;
+    ok(0)
+}
+
 /// Register the file system calls in `k`'s table.
 pub(crate) fn register(k: &Kernel) -> KResult<()> {
     let calls: &[(usize, &'static str, SyscallFn)] = &[
@@ -371,6 +566,19 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
         (424, "__lutimes50", sys_lutimes),
         (439, "__stat50", sys_stat),
         (441, "__lstat50", sys_lstat),
+        (457, "linkat", sys_linkat),
+        (458, "renameat", sys_renameat),
+        (459, "mkfifoat", sys_mkfifoat),
+        (461, "mkdirat", sys_mkdirat),
+        (462, "faccessat", sys_faccessat),
+        (463, "fchmodat", sys_fchmodat),
+        (464, "fchownat", sys_fchownat),
+        (466, "fstatat", sys_fstatat),
+        (467, "utimensat", sys_utimensat),
+        (468, "openat", sys_openat),
+        (469, "readlinkat", sys_readlinkat),
+        (470, "symlinkat", sys_symlinkat),
+        (471, "unlinkat", sys_unlinkat),
     ];
     for &(n, name, h) in calls {
         k.register_syscall(n, name, h)?;

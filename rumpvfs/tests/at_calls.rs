@@ -1,0 +1,82 @@
+//! The `*at` calls by number: paths relative to a directory descriptor,
+//! `AT_FDCWD`, and the flags each takes.
+
+use rump::usermem::BufferSpace;
+use rump::{BootConfig, Errno, KernelBuilder};
+use rumpvfs::VfsCalls;
+use rumpvfs::flags::*;
+
+const B: u64 = 0x10000;
+
+fn put(us: &BufferSpace, at: u64, s: &str) -> u64 {
+    let mut v = s.as_bytes().to_vec();
+    v.push(0);
+    us.poke(at, &v);
+    at
+}
+
+#[test]
+fn relative_to_a_directory_descriptor() {
+    let k = KernelBuilder::new()
+        .config(BootConfig::default())
+        .component(&rumpvfs::COMPONENT)
+        .boot()
+        .unwrap();
+    let us = BufferSpace::new(B, 1 << 16);
+    k.sys_mkdir("/d", 0o755).unwrap();
+    let dfd = k.sys_open("/d", O_RDONLY | O_DIRECTORY, 0).unwrap() as u64;
+    let (f, sub, g, sg, l) = (
+        put(&us, B, "f"),
+        put(&us, B + 64, "sub"),
+        put(&us, B + 128, "g"),
+        put(&us, B + 192, "sub/g"),
+        put(&us, B + 256, "l"),
+    );
+    // openat(dfd, "f", O_CREAT|O_RDWR); fstatat(dfd, "f")
+    let fd = k
+        .syscall(468, &[dfd, f, (O_CREAT | O_RDWR) as u64, 0o644], &us)
+        .unwrap()[0] as i32;
+    k.sys_write(fd, b"at").unwrap();
+    k.syscall(466, &[dfd, f, B + 0x1000, 0], &us).unwrap();
+    assert_eq!(
+        i64::from_le_bytes(us.peek(B + 0x1000 + 112, 8).try_into().unwrap()),
+        2
+    );
+    assert_eq!(k.sys_stat("/d/f").unwrap().size, 2);
+    // mkdirat, renameat into it, unlinkat with and without AT_REMOVEDIR
+    k.syscall(461, &[dfd, sub, 0o755], &us).unwrap();
+    k.syscall(458, &[dfd, f, dfd, sg], &us).unwrap();
+    assert_eq!(
+        k.syscall(471, &[dfd, sub, 0x800], &us).unwrap_err(),
+        Errno::ENOTEMPTY
+    );
+    // linkat, symlinkat, readlinkat
+    k.syscall(457, &[dfd, sg, dfd, g, 0], &us).unwrap();
+    assert_eq!(k.sys_stat("/d/g").unwrap().nlink, 2);
+    k.syscall(470, &[g, dfd, l], &us).unwrap();
+    let n = k.syscall(469, &[dfd, l, B + 0x2000, 64], &us).unwrap()[0] as usize;
+    assert_eq!(us.peek(B + 0x2000, n), b"g");
+    k.syscall(471, &[dfd, sg, 0], &us).unwrap();
+    k.syscall(471, &[dfd, sub, 0x800], &us).unwrap();
+    // AT_FDCWD is the current directory; an absolute path ignores the descriptor.
+    k.sys_chdir("/d").unwrap();
+    k.syscall(466, &[(-100i64) as u64, g, B + 0x1000, 0], &us)
+        .unwrap();
+    let abs = put(&us, B + 320, "/d/g");
+    k.syscall(466, &[9999, abs, B + 0x1000, 0], &us).unwrap();
+    // A descriptor of a file is ENOTDIR; unknown flags are EINVAL.
+    let ffd = k.sys_open("/d/g", O_RDONLY, 0).unwrap() as u64;
+    assert_eq!(
+        k.syscall(466, &[ffd, g, B + 0x1000, 0], &us).unwrap_err(),
+        Errno::ENOTDIR
+    );
+    assert_eq!(
+        k.syscall(466, &[dfd, g, B + 0x1000, 0x4000], &us)
+            .unwrap_err(),
+        Errno::EINVAL
+    );
+    assert_eq!(
+        k.syscall(466, &[777, g, B + 0x1000, 0], &us).unwrap_err(),
+        Errno::EBADF
+    );
+}
