@@ -104,6 +104,12 @@ pub trait FileOps: Send + Sync {
     }
     /// The `O_APPEND`/`O_NONBLOCK` status flags changed (`F_SETFL`).
     fn set_status_flags(&self, _flags: u32) {}
+    /// Which of the `POLL*` `events` are ready now. Files that never block
+    /// (vnodes) are always ready to read and write.
+    fn poll(&self, events: i16) -> i16 {
+        const READY: i16 = 0x1 | 0x4 | 0x40 | 0x80 | 0x100; // IN, OUT, RDNORM, RDBAND, WRBAND
+        events & READY
+    }
     /// The faction's own object, so that it can recognise its files
     /// (`fchdir`, `fchmod` and the like take a descriptor).
     fn as_any(&self) -> Option<&dyn std::any::Any> {

@@ -620,6 +620,8 @@ pub trait VfsCalls {
     fn sys_statvfs(&self, path: &str) -> KResult<StatVfs>;
     /// `mkfifo(2)`.
     fn sys_mkfifo(&self, path: &str, mode: u32) -> KResult<()>;
+    /// `chroot(2)`.
+    fn sys_chroot(&self, path: &str) -> KResult<()>;
 }
 
 /// `pread(2)`.
@@ -782,6 +784,27 @@ pub fn access(ctx: &Ctx, at: Option<Vnode>, path: &[u8], amode: i32) -> KResult<
 /// `chdir(2)`.
 pub fn chdir(ctx: &Ctx, path: &[u8]) -> KResult<()> {
     set_cwd(ctx, lookup(ctx, None, path, true)?)
+}
+
+/// `chroot(2)` (`fd` `None`) or `fchroot(2)`: the process's root becomes
+/// that directory. Root only.
+pub fn chroot(ctx: &Ctx, path: Option<&[u8]>, fd: Option<i32>) -> KResult<()> {
+    ctx.cred().require_root()?;
+    let vn = match (path, fd) {
+        (Some(p), _) => lookup(ctx, None, p, true)?,
+        (None, Some(fd)) => vnode_file_ops(ctx, fd, Errno::ENOTDIR)?.1,
+        (None, None) => return Err(Errno::EINVAL),
+    };
+    if vn.vtype() != VType::Dir {
+        return Err(Errno::ENOTDIR);
+    }
+    vn.access(&ctx.cred(), Access::EXEC)?;
+    *vfs(ctx)
+        .cwdinfo(ctx.proc())
+        .root
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = Some(vn);
+    Ok(())
 }
 
 /// `fchdir(2)`.
@@ -981,6 +1004,9 @@ impl VfsCalls for Kernel {
     }
     fn sys_mkfifo(&self, path: &str, mode: u32) -> KResult<()> {
         self.with_ctx(|ctx| mknod(ctx, None, path.as_bytes(), VType::Fifo, mode, 0))
+    }
+    fn sys_chroot(&self, path: &str) -> KResult<()> {
+        self.with_ctx(|ctx| chroot(ctx, Some(path.as_bytes()), None))
     }
 }
 

@@ -9,8 +9,7 @@
 //! cache flushed by `sync`.
 //!
 //! Not yet here (see the issue): etfs directories (DIR, DIR_SUBDIRS),
-//! `mknod` of devices, `poll`/`select` on files, `chroot`, `UTIME_NOW`/
-//! `UTIME_OMIT`, `fsync_range`.
+//! `mknod` of devices, `UTIME_NOW`/`UTIME_OMIT`, `fsync_range`.
 
 #![forbid(unsafe_code)]
 

@@ -148,6 +148,16 @@ fn sys_chdir(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     ok(0)
 }
 
+fn sys_chroot(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    calls::chroot(ctx, Some(&path(us, a[0])?), None)?;
+    ok(0)
+}
+
+fn sys_fchroot(ctx: &Ctx, a: &SysArgs, _: &dyn UserSpace) -> KResult<SysRet> {
+    calls::chroot(ctx, None, Some(int(a, 0)))?;
+    ok(0)
+}
+
 fn sys_fchdir(ctx: &Ctx, a: &SysArgs, _: &dyn UserSpace) -> KResult<SysRet> {
     calls::fchdir(ctx, int(a, 0))?;
     ok(0)
@@ -543,6 +553,7 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
         (57, "symlink", sys_symlink),
         (58, "readlink", sys_readlink),
         (60, "umask", sys_umask),
+        (61, "chroot", sys_chroot),
         (95, "fsync", sys_fsync),
         (123, "fchown", sys_fchown),
         (124, "fchmod", sys_fchmod),
@@ -558,6 +569,7 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
         (274, "lchmod", sys_lchmod),
         (275, "lchown", sys_lchown),
         (296, "__getcwd", sys_getcwd),
+        (297, "fchroot", sys_fchroot),
         (357, "statvfs1", sys_statvfs),
         (358, "fstatvfs1", sys_fstatvfs),
         (390, "__getdents30", sys_getdents),

@@ -110,3 +110,56 @@ fn a_memory_limit_makes_tmpfs_fail_cleanly() {
     let fd = k.sys_open("/m/again", O_CREAT | O_WRONLY, 0o644).unwrap();
     assert_eq!(k.sys_write(fd, &chunk).unwrap(), chunk.len());
 }
+
+#[test]
+fn poll_select_and_chroot() {
+    use rump::syscall::PollFd;
+    let k = KernelBuilder::new()
+        .config(BootConfig::default())
+        .component(&rumpvfs::COMPONENT)
+        .boot()
+        .unwrap();
+    k.sys_mkdir("/jail", 0o755).unwrap();
+    let fd = k.sys_open("/jail/f", O_CREAT | O_RDWR, 0o644).unwrap();
+    // A file is always ready; a closed descriptor is POLLNVAL; a wait with
+    // nothing ready times out.
+    let mut fds = [
+        PollFd {
+            fd,
+            events: 0x1 | 0x4,
+            revents: 0,
+        },
+        PollFd {
+            fd: 99,
+            events: 0x1,
+            revents: 0,
+        },
+    ];
+    assert_eq!(k.sys_poll(&mut fds, 1000).unwrap(), 2);
+    assert_eq!((fds[0].revents, fds[1].revents), (0x1 | 0x4, 0x20));
+    let t = std::time::Instant::now();
+    assert_eq!(k.sys_poll(&mut [], 30).unwrap(), 0);
+    assert!(t.elapsed() >= std::time::Duration::from_millis(30));
+    // select by number: the file's bit comes back set in the read set.
+    let us = rump::usermem::BufferSpace::new(0x1000, 4096);
+    let mut set = [0u8; 4];
+    set[fd as usize / 8] |= 1 << (fd % 8);
+    us.poke(0x1000, &set);
+    assert_eq!(
+        k.syscall(417, &[(fd + 1) as u64, 0x1000, 0, 0, 0], &us)
+            .unwrap()[0],
+        1
+    );
+    assert_eq!(us.peek(0x1000, 4), set);
+    // chroot: "/" is the jail now, and ".." stops there.
+    k.sys_chroot("/jail").unwrap();
+    assert_eq!(k.sys_stat("/f").unwrap().ino, k.sys_fstat(fd).unwrap().ino);
+    assert_eq!(
+        k.sys_stat("/../../f").unwrap().ino,
+        k.sys_fstat(fd).unwrap().ino
+    );
+    assert_eq!(k.sys_stat("/jail").unwrap_err(), Errno::ENOENT);
+    k.lwproc_rfork(0).unwrap();
+    k.sys_setuid(5).unwrap();
+    assert_eq!(k.sys_chroot("/").unwrap_err(), Errno::EPERM);
+}

@@ -7,6 +7,7 @@
 mod cred;
 mod desc;
 mod modctl;
+mod poll;
 mod proc;
 mod reboot;
 mod resource;
@@ -14,6 +15,8 @@ mod sysctl;
 mod time;
 
 use crate::cpu::CpuGuard;
+pub use poll::PollFd;
+
 use crate::cred::Cred;
 use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
@@ -252,8 +255,10 @@ pub(crate) fn register_base(k: &Kernel) {
         (195, "setrlimit", resource::sys_setrlimit),
         (202, "__sysctl", sysctl::sys_sysctl),
         (208, "reboot", reboot::sys_reboot),
+        (209, "poll", poll::sys_poll),
         (246, "modctl", modctl::sys_modctl),
         (305, "issetugid", cred::sys_issetugid),
+        (417, "__select50", poll::sys_select),
         (427, "__clock_gettime50", time::sys_clock_gettime),
         (430, "__nanosleep50", time::sys_nanosleep),
         (440, "__fstat50", desc::sys_fstat),

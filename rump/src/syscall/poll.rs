@@ -1,0 +1,165 @@
+//! poll and select over any descriptors.
+
+use super::{Ctx, SysArgs, SysRet, arg_int, ret};
+use crate::errno::{Errno, KResult};
+use crate::kernel::Kernel;
+use crate::usermem::{UserSpace, copyin_array, copyin_vec};
+use std::time::Duration;
+
+/// `POLLNVAL`: the descriptor is not open.
+const POLLNVAL: i16 = 0x20;
+const POLLIN: i16 = 0x1;
+const POLLOUT: i16 = 0x4;
+const POLLPRI: i16 = 0x2;
+/// Most descriptors one call may ask about.
+const MAX_FDS: usize = 1 << 16;
+/// How often a wait looks again (nothing wakes pollers yet).
+const SLICE: Duration = Duration::from_millis(10);
+
+/// One `struct pollfd`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PollFd {
+    /// Descriptor (negative: ignored).
+    pub fd: i32,
+    /// Events asked for.
+    pub events: i16,
+    /// Events that happened.
+    pub revents: i16,
+}
+
+fn scan(ctx: &Ctx, fds: &mut [PollFd]) -> usize {
+    let fdt = ctx.proc().fdt();
+    let mut n = 0;
+    for p in fds.iter_mut() {
+        p.revents = if p.fd < 0 {
+            0
+        } else {
+            match fdt.get(p.fd) {
+                Ok(f) => f.ops().poll(p.events),
+                Err(_) => POLLNVAL,
+            }
+        };
+        n += usize::from(p.revents != 0);
+    }
+    n
+}
+
+/// `poll(2)`: wait up to `timeout` (`None`: for ever) for any of `fds`.
+fn poll(ctx: &Ctx, fds: &mut [PollFd], timeout: Option<Duration>) -> KResult<usize> {
+    let start = rumpuser::clock_monotonic();
+    loop {
+        let n = scan(ctx, fds);
+        if n > 0 {
+            return Ok(n);
+        }
+        let waited = rumpuser::clock_monotonic().saturating_sub(start);
+        let left = match timeout {
+            Some(t) if waited >= t => return Ok(0),
+            Some(t) => (t - waited).min(SLICE),
+            None => SLICE,
+        };
+        ctx.sleep(left)?;
+    }
+}
+
+fn ms_timeout(ms: i32) -> Option<Duration> {
+    (ms >= 0).then(|| Duration::from_millis(ms as u64))
+}
+
+pub(super) fn sys_poll(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let nfds = a[1] as usize;
+    if nfds > MAX_FDS {
+        return Err(Errno::EINVAL);
+    }
+    let raw = copyin_vec(us, a[0], nfds * 8)?;
+    let mut fds: Vec<PollFd> = raw
+        .chunks_exact(8)
+        .map(|c| PollFd {
+            fd: i32::from_le_bytes([c[0], c[1], c[2], c[3]]),
+            events: i16::from_le_bytes([c[4], c[5]]),
+            revents: 0,
+        })
+        .collect();
+    let n = poll(ctx, &mut fds, ms_timeout(arg_int(a, 2)))?;
+    let out: Vec<u8> = fds
+        .iter()
+        .flat_map(|p| {
+            let mut b = [0u8; 8];
+            b[0..4].copy_from_slice(&p.fd.to_le_bytes());
+            b[4..6].copy_from_slice(&p.events.to_le_bytes());
+            b[6..8].copy_from_slice(&p.revents.to_le_bytes());
+            b
+        })
+        .collect();
+    us.copyout(a[0], &out)?;
+    ret(n as u64)
+}
+
+/// `__select50(nd, in, out, ex, timeval)`: `fd_set`s are arrays of 32-bit
+/// words; a `timeval` is seconds and microseconds.
+pub(super) fn sys_select(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let nd = usize::try_from(arg_int(a, 0))
+        .map_err(|_| Errno::EINVAL)?
+        .min(MAX_FDS);
+    let words = nd.div_ceil(32);
+    let mut sets = [Vec::new(), Vec::new(), Vec::new()];
+    for (i, set) in sets.iter_mut().enumerate() {
+        if a[1 + i] != 0 {
+            *set = copyin_vec(us, a[1 + i], words * 4)?;
+        }
+    }
+    let timeout = if a[4] == 0 {
+        None
+    } else {
+        let tv = copyin_array::<16>(us, a[4])?;
+        let sec = i64::from_le_bytes(tv[0..8].try_into().unwrap_or_default());
+        let usec = i64::from(i32::from_le_bytes(tv[8..12].try_into().unwrap_or_default()));
+        if sec < 0 || !(0..1_000_000).contains(&usec) {
+            return Err(Errno::EINVAL);
+        }
+        Some(Duration::from_secs(sec as u64) + Duration::from_micros(usec as u64))
+    };
+    // One pollfd per set bit, remembering which set it came from.
+    let events = [POLLIN, POLLOUT, POLLPRI];
+    let mut fds = Vec::new();
+    let mut from = Vec::new();
+    for (i, set) in sets.iter().enumerate() {
+        for fd in 0..nd {
+            if set.get(fd / 8).is_some_and(|b| b & (1 << (fd % 8)) != 0) {
+                fds.push(PollFd {
+                    fd: fd as i32,
+                    events: events[i],
+                    revents: 0,
+                });
+                from.push(i);
+            }
+        }
+    }
+    if fds.iter().any(|p| ctx.proc().fdt().get(p.fd).is_err()) {
+        return Err(Errno::EBADF);
+    }
+    poll(ctx, &mut fds, timeout)?;
+    let mut n = 0;
+    for set in sets.iter_mut() {
+        set.iter_mut().for_each(|b| *b = 0);
+    }
+    for (p, &i) in fds.iter().zip(&from) {
+        if p.revents & events[i] != 0 {
+            sets[i][p.fd as usize / 8] |= 1 << (p.fd % 8);
+            n += 1;
+        }
+    }
+    for (i, set) in sets.iter().enumerate() {
+        if a[1 + i] != 0 {
+            us.copyout(a[1 + i], set)?;
+        }
+    }
+    ret(n as u64)
+}
+
+impl Kernel {
+    /// `poll(2)` with a timeout in milliseconds (negative: for ever).
+    pub fn sys_poll(&self, fds: &mut [PollFd], timeout_ms: i32) -> KResult<usize> {
+        self.with_ctx(|ctx| poll(ctx, fds, ms_timeout(timeout_ms)))
+    }
+}
