@@ -193,6 +193,11 @@ fn open_vnode(ctx: &Ctx, vn: Vnode, flags: i32, created: bool) -> KResult<i32> {
     let cred = ctx.cred();
     let acc = flags & O_ACCMODE;
     let typ = vn.vtype();
+    // No device drivers are attached to device nodes yet: as NetBSD says
+    // for a device without a driver.
+    if matches!(typ, VType::Blk | VType::Chr) && !vn.node.as_any().is::<crate::etfs::EtfsNode>() {
+        return Err(Errno::ENXIO);
+    }
     if typ == VType::Lnk {
         // O_NOFOLLOW met a symlink: NetBSD says EFTYPE.
         return Err(Errno::EFTYPE);

@@ -9,7 +9,7 @@
 //! cache flushed by `sync`.
 //!
 //! Not yet here (see the issue): etfs directories (DIR, DIR_SUBDIRS),
-//! `mknod` of devices, `UTIME_NOW`/`UTIME_OMIT`, `fsync_range`.
+//! device drivers behind device nodes, `UTIME_NOW`/`UTIME_OMIT`, `fsync_range`.
 
 #![forbid(unsafe_code)]
 

@@ -43,6 +43,46 @@ fn sys_mkfifo(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     ok(0)
 }
 
+/// The node type `mknod` makes from the type bits of `mode`.
+fn mknod_type(mode: u32) -> KResult<VType> {
+    use crate::flags::{S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG};
+    match mode & S_IFMT {
+        S_IFCHR => Ok(VType::Chr),
+        S_IFBLK => Ok(VType::Blk),
+        S_IFIFO => Ok(VType::Fifo),
+        // NetBSD lets root make an empty regular file this way too.
+        S_IFREG | 0 => Ok(VType::Reg),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+fn sys_mknod(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let mode = a[1] as u32;
+    calls::mknod(
+        ctx,
+        None,
+        &path(us, a[0])?,
+        mknod_type(mode)?,
+        mode & 0o7777,
+        a[2],
+    )?;
+    ok(0)
+}
+
+fn sys_mknodat(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let p = path(us, a[1])?;
+    let mode = a[2] as u32;
+    calls::mknod(
+        ctx,
+        at_dir(ctx, int(a, 0), &p)?,
+        &p,
+        mknod_type(mode)?,
+        mode & 0o7777,
+        a[4],
+    )?;
+    ok(0)
+}
+
 fn sys_rmdir(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     calls::remove(ctx, None, &path(us, a[0])?, true)?;
     ok(0)
@@ -578,9 +618,11 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
         (424, "__lutimes50", sys_lutimes),
         (439, "__stat50", sys_stat),
         (441, "__lstat50", sys_lstat),
+        (450, "__mknod50", sys_mknod),
         (457, "linkat", sys_linkat),
         (458, "renameat", sys_renameat),
         (459, "mkfifoat", sys_mkfifoat),
+        (460, "mknodat", sys_mknodat),
         (461, "mkdirat", sys_mkdirat),
         (462, "faccessat", sys_faccessat),
         (463, "fchmodat", sys_fchmodat),

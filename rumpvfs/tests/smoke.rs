@@ -163,3 +163,36 @@ fn poll_select_and_chroot() {
     k.sys_setuid(5).unwrap();
     assert_eq!(k.sys_chroot("/").unwrap_err(), Errno::EPERM);
 }
+
+#[test]
+fn mknod_makes_device_nodes_root_only() {
+    let k = KernelBuilder::new()
+        .config(BootConfig::default())
+        .component(&rumpvfs::COMPONENT)
+        .boot()
+        .unwrap();
+    let us = rump::usermem::BufferSpace::new(0x1000, 4096);
+    us.poke(0x1000, b"/null\0");
+    // __mknod50("/null", S_IFCHR|0666, makedev(2, 2))
+    k.syscall(450, &[0x1000, (S_IFCHR | 0o666) as u64, (2 << 8) | 2], &us)
+        .unwrap();
+    let st = k.sys_stat("/null").unwrap();
+    assert_eq!(st.mode & S_IFMT, S_IFCHR);
+    assert_eq!(st.rdev, (2 << 8) | 2);
+    // No driver behind it yet.
+    assert_eq!(k.sys_open("/null", O_RDWR, 0).unwrap_err(), Errno::ENXIO);
+    us.poke(0x1000, b"/bad\0");
+    assert_eq!(
+        k.syscall(450, &[0x1000, S_IFDIR as u64 | 0o755, 0], &us)
+            .unwrap_err(),
+        Errno::EINVAL
+    );
+    k.lwproc_rfork(0).unwrap();
+    k.sys_setuid(7).unwrap();
+    us.poke(0x1000, b"/dev2\0");
+    assert_eq!(
+        k.syscall(450, &[0x1000, (S_IFBLK | 0o600) as u64, 1], &us)
+            .unwrap_err(),
+        Errno::EPERM
+    );
+}
