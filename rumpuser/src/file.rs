@@ -69,6 +69,29 @@ pub fn file_info(path: &str) -> std::io::Result<FileInfo> {
     Ok(FileInfo { size, kind })
 }
 
+/// The entries of the host directory `path` (without `.` and `..`), with
+/// the kind of each (symlinks are not followed).
+pub fn dir_entries(path: &str) -> std::io::Result<Vec<(Vec<u8>, FileKind)>> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(path)? {
+        let e = e?;
+        let kind = e.file_type().map(kind_of).unwrap_or(FileKind::Other);
+        v.push((e.file_name().as_bytes().to_vec(), kind));
+    }
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(v)
+}
+
+/// Size and kind of the host object at `path`, not following a final symlink.
+pub fn link_info(path: &str) -> std::io::Result<FileInfo> {
+    let md = std::fs::symlink_metadata(path)?;
+    Ok(FileInfo {
+        size: md.len(),
+        kind: kind_of(md.file_type()),
+    })
+}
+
 impl HostFile {
     /// Open the host file at `path`.
     pub fn open(path: &str, flags: OpenFlags) -> std::io::Result<HostFile> {

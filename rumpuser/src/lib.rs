@@ -25,7 +25,7 @@ pub use clock::{clock_monotonic, clock_wall, sleep_rel, sleep_until_monotonic};
 pub use console::{console_write, console_write_bytes};
 pub use daemon::{Daemon, daemonize_begin};
 pub use dl::{DlError, DlLibrary};
-pub use file::{FileInfo, FileKind, HostFile, OpenFlags, file_info};
+pub use file::{FileInfo, FileKind, HostFile, OpenFlags, dir_entries, file_info, link_info};
 pub use mem::{AnonMapping, HostMem};
 pub use param::{host_ncpu, host_physmem, hostname, param};
 pub use process::{abort, exit, host_pid};

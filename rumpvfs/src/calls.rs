@@ -55,8 +55,12 @@ fn vfs(ctx: &Ctx) -> Arc<Vfs> {
 
 fn lookup(ctx: &Ctx, at: Option<Vnode>, path: &[u8], follow: bool) -> KResult<Vnode> {
     // etfs keys are found before the tree is walked (they need no directory).
-    if let Some(v) = crate::etfs::find(ctx.kernel(), path) {
-        return Ok(v);
+    if let Some((v, rest)) = crate::etfs::find(ctx.kernel(), path) {
+        return if rest.is_empty() {
+            Ok(v)
+        } else {
+            vfs(ctx).lookup(ctx.proc(), Some(v), &rest, follow)
+        };
     }
     vfs(ctx).lookup(ctx.proc(), at, path, follow)
 }
@@ -125,7 +129,10 @@ fn vnode_file(ctx: &Ctx, fd: i32) -> KResult<(Arc<File>, Vnode)> {
 
 /// `open(2)`.
 pub fn open(ctx: &Ctx, at: Option<Vnode>, path: &[u8], flags: i32, mode: u32) -> KResult<i32> {
-    if let Some(v) = crate::etfs::find(ctx.kernel(), path) {
+    if let Some((v, rest)) = crate::etfs::find(ctx.kernel(), path) {
+        if !rest.is_empty() {
+            return open_from(ctx, Some(v), &rest, flags, mode, 0);
+        }
         if flags & O_CREAT != 0 && flags & O_EXCL != 0 {
             return Err(Errno::EEXIST);
         }

@@ -36,9 +36,9 @@ pub enum EtfsType {
     Blk,
     /// A character device (`RUMP_ETFS_CHR`).
     Chr,
-    /// A host directory (`RUMP_ETFS_DIR`): not supported yet.
+    /// A host directory, its files (`RUMP_ETFS_DIR`).
     Dir,
-    /// A host directory tree (`RUMP_ETFS_DIR_SUBDIRS`): not supported yet.
+    /// A host directory tree (`RUMP_ETFS_DIR_SUBDIRS`).
     DirSubdirs,
 }
 
@@ -281,6 +281,7 @@ impl Node for EtfsNode {
 /// The keys of one kernel, and the pseudo file system their vnodes live on.
 pub struct Etfs {
     keys: Arc<Keys>,
+    dirs: Mutex<HashMap<Vec<u8>, Arc<EtfsDir>>>,
     next_ino: AtomicU64,
     next_minor: AtomicU64,
     mount: Arc<Mount>,
@@ -353,6 +354,7 @@ fn of(k: &Kernel) -> Arc<Etfs> {
         let mount = vfs.add_pseudo_mount(fs);
         Etfs {
             keys,
+            dirs: Mutex::new(HashMap::new()),
             next_ino: AtomicU64::new(1),
             next_minor: AtomicU64::new(0),
             mount,
@@ -361,16 +363,32 @@ fn of(k: &Kernel) -> Arc<Etfs> {
 }
 
 impl Etfs {
-    /// The vnode of `path` if it is a key (absolute paths only).
-    pub fn find(&self, path: &[u8]) -> Option<Vnode> {
+    /// The vnode of `path` if it is a key, or of a DIR key it lies under
+    /// together with the rest of the path (absolute paths only).
+    pub fn find(&self, path: &[u8]) -> Option<(Vnode, Vec<u8>)> {
         if path.first() != Some(&b'/') {
             return None;
         }
         let mut k = b"/".to_vec();
         k.extend(path.iter().skip_while(|&&b| b == b'/'));
-        lock(&self.keys)
-            .get(&k)
-            .map(|n| Vnode::new(Arc::clone(&self.mount), Arc::clone(n) as Arc<dyn Node>))
+        if let Some(n) = lock(&self.keys).get(&k) {
+            return Some((
+                Vnode::new(Arc::clone(&self.mount), Arc::clone(n) as Arc<dyn Node>),
+                Vec::new(),
+            ));
+        }
+        let dirs = lock(&self.dirs);
+        dirs.iter().find_map(|(key, d)| {
+            let rest = k.strip_prefix(key.as_slice())?;
+            if !rest.is_empty() && rest[0] != b'/' {
+                return None;
+            }
+            let rest: Vec<u8> = rest.iter().copied().skip_while(|&b| b == b'/').collect();
+            Some((
+                Vnode::new(Arc::clone(&self.mount), Arc::clone(d) as Arc<dyn Node>),
+                rest,
+            ))
+        })
     }
 }
 
@@ -384,10 +402,21 @@ pub fn register_withsize(
     begin: u64,
     size: u64,
 ) -> KResult<()> {
-    if matches!(typ, EtfsType::Dir | EtfsType::DirSubdirs) {
-        return Err(Errno::EOPNOTSUPP);
-    }
     let key = normalize(key)?;
+    if matches!(typ, EtfsType::Dir | EtfsType::DirSubdirs) {
+        let info = rumpuser::file_info(hostpath).map_err(|e| Errno::from_host(&e))?;
+        if info.kind != rumpuser::FileKind::Directory {
+            return Err(Errno::ENOTDIR);
+        }
+        let e = of(k);
+        let mut dirs = lock(&e.dirs);
+        if dirs.contains_key(&key) || lock(&e.keys).contains_key(&key) {
+            return Err(Errno::EEXIST);
+        }
+        let dir = EtfsDir::new(hostpath, hostpath, typ == EtfsType::DirSubdirs);
+        dirs.insert(key, Arc::new(dir));
+        return Ok(());
+    }
     let info = rumpuser::file_info(hostpath).map_err(|e| Errno::from_host(&e))?;
     let host_size = info.size;
     if begin > host_size
@@ -406,7 +435,7 @@ pub fn register_withsize(
     .map_err(|e| Errno::from_host(&e))?;
     let e = of(k);
     let mut keys = lock(&e.keys);
-    if keys.contains_key(&key) {
+    if keys.contains_key(&key) || lock(&e.dirs).contains_key(&key) {
         return Err(Errno::EEXIST);
     }
     let fixed = if size == SIZE_ENDOFF {
@@ -448,6 +477,9 @@ pub fn register(k: &Kernel, key: &str, hostpath: &str, typ: EtfsType) -> KResult
 pub fn remove(k: &Kernel, key: &str) -> KResult<()> {
     let key = normalize(key)?;
     let e = of(k);
+    if lock(&e.dirs).remove(&key).is_some() {
+        return Ok(());
+    }
     let node = lock(&e.keys).remove(&key).ok_or(Errno::ENOENT)?;
     node.flush()
 }
@@ -465,7 +497,182 @@ impl rump::kmem::Reclaimer for Purge {
     }
 }
 
-/// Used by lookups: the etfs vnode for an absolute path, if it is a key.
-pub(crate) fn find(k: &Kernel, path: &[u8]) -> Option<Vnode> {
+/// Used by lookups: the etfs vnode for an absolute path that is a key, or
+/// a DIR key's vnode and the rest of the path below it.
+pub(crate) fn find(k: &Kernel, path: &[u8]) -> Option<(Vnode, Vec<u8>)> {
     k.try_extension::<Etfs>().and_then(|e| e.find(path))
+}
+
+/// A stable inode number for a host path (etfs directories have no inodes of their own).
+fn path_ino(path: &str) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for b in path.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+    }
+    h | 1 << 62
+}
+
+fn now() -> (i64, i64) {
+    let d = rumpuser::clock_wall();
+    (d.as_secs() as i64, i64::from(d.subsec_nanos()))
+}
+
+/// A host directory under a DIR (files only) or DIR_SUBDIRS key. Its files
+/// read and write the host files; the tree takes no new names.
+pub struct EtfsDir {
+    top: String,
+    path: String,
+    subdirs: bool,
+}
+
+impl EtfsDir {
+    fn new(top: &str, path: &str, subdirs: bool) -> EtfsDir {
+        EtfsDir {
+            top: top.to_owned(),
+            path: path.to_owned(),
+            subdirs,
+        }
+    }
+
+    fn child_path(&self, name: &[u8]) -> String {
+        format!("{}/{}", self.path, String::from_utf8_lossy(name))
+    }
+}
+
+/// A host file inside an etfs directory: a whole-file REG node.
+fn host_file_node(path: &str) -> KResult<Arc<dyn Node>> {
+    let host = HostFile::open(
+        path,
+        OpenFlags {
+            write: true,
+            ..OpenFlags::default()
+        },
+    )
+    .or_else(|_| HostFile::open(path, OpenFlags::default()))
+    .map_err(|e| Errno::from_host(&e))?;
+    Ok(Arc::new(EtfsNode {
+        ino: path_ino(path),
+        typ: EtfsType::Reg,
+        host,
+        begin: 0,
+        size: None,
+        rdev: 0,
+        created: now(),
+        kmem: Kmem::new(None),
+        cache: Mutex::new(BTreeMap::new()),
+    }))
+}
+
+impl Node for EtfsDir {
+    fn ino(&self) -> u64 {
+        path_ino(&self.path)
+    }
+
+    fn getattr(&self) -> Attr {
+        let t = now();
+        Attr {
+            typ: VType::Dir,
+            mode: 0o755,
+            nlink: 2,
+            uid: 0,
+            gid: 0,
+            ino: self.ino(),
+            size: 512,
+            bytes: 0,
+            rdev: 0,
+            atime: t,
+            mtime: t,
+            ctime: t,
+            birthtime: t,
+            gen_: 0,
+        }
+    }
+
+    fn setattr(&self, _: &SetAttr) -> KResult<()> {
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    fn lookup(&self, name: &[u8]) -> KResult<Arc<dyn Node>> {
+        let p = self.child_path(name);
+        match rumpuser::link_info(&p)
+            .map_err(|e| Errno::from_host(&e))?
+            .kind
+        {
+            rumpuser::FileKind::Regular => host_file_node(&p),
+            rumpuser::FileKind::Directory if self.subdirs => {
+                Ok(Arc::new(EtfsDir::new(&self.top, &p, true)))
+            }
+            // DIR shows files only; other kinds are not mapped.
+            _ => Err(Errno::ENOENT),
+        }
+    }
+
+    fn parent(&self) -> KResult<Arc<dyn Node>> {
+        let up = match self.path.rsplit_once('/') {
+            Some((parent, _)) if self.path != self.top => parent.to_owned(),
+            _ => self.top.clone(),
+        };
+        Ok(Arc::new(EtfsDir::new(&self.top, &up, self.subdirs)))
+    }
+
+    fn create(&self, _: &[u8], _: NewNode) -> KResult<Arc<dyn Node>> {
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    fn symlink(&self, _: &[u8], _: &[u8], _: u32, _: u32) -> KResult<Arc<dyn Node>> {
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    fn link(&self, _: &[u8], _: &Arc<dyn Node>) -> KResult<()> {
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    fn remove(&self, _: &[u8], _: bool) -> KResult<()> {
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    fn rename(&self, _: &[u8], _: &Arc<dyn Node>, _: &[u8]) -> KResult<()> {
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    fn read(&self, _: u64, _: &mut [u8]) -> KResult<usize> {
+        Err(Errno::EISDIR)
+    }
+
+    fn write(&self, _: u64, _: &[u8]) -> KResult<usize> {
+        Err(Errno::EISDIR)
+    }
+
+    fn readdir(&self) -> KResult<Vec<DirEntry>> {
+        let mut v = vec![
+            DirEntry {
+                name: b".".to_vec(),
+                ino: self.ino(),
+                typ: VType::Dir,
+            },
+            DirEntry {
+                name: b"..".to_vec(),
+                ino: self.parent()?.ino(),
+                typ: VType::Dir,
+            },
+        ];
+        for (name, kind) in rumpuser::dir_entries(&self.path).map_err(|e| Errno::from_host(&e))? {
+            let typ = match kind {
+                rumpuser::FileKind::Regular => VType::Reg,
+                rumpuser::FileKind::Directory if self.subdirs => VType::Dir,
+                _ => continue,
+            };
+            let ino = path_ino(&self.child_path(&name));
+            v.push(DirEntry { name, ino, typ });
+        }
+        Ok(v)
+    }
+
+    fn readlink(&self) -> KResult<Vec<u8>> {
+        Err(Errno::EINVAL)
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }

@@ -8,7 +8,7 @@
 //! etfs ([`etfs`]) exposes host files; BLK and CHR keys go through a block
 //! cache flushed by `sync`.
 //!
-//! Not yet here (see the issue): etfs directories (DIR, DIR_SUBDIRS),
+//! Not yet here (see the issue): new names inside etfs directories,
 //! device drivers behind device nodes, `UTIME_NOW`/`UTIME_OMIT`, `fsync_range`.
 
 #![forbid(unsafe_code)]

@@ -131,3 +131,67 @@ fn windows_and_key_rules() {
     etfs::remove(&k, "/part").unwrap();
     assert_eq!(k.sys_stat("/part").unwrap_err(), Errno::ENOENT);
 }
+
+#[test]
+fn dir_keys_show_host_files_and_subdirs_keys_their_trees() {
+    let k = kernel();
+    let exe = std::env::current_exe().unwrap();
+    let top = exe
+        .parent()
+        .unwrap()
+        .join(format!("etfs-dir-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&top);
+    std::fs::create_dir_all(top.join("sub")).unwrap();
+    std::fs::write(top.join("a.txt"), b"alpha").unwrap();
+    std::fs::write(top.join("sub/b.txt"), b"beta").unwrap();
+    let t = top.to_string_lossy().into_owned();
+    etfs::register(&k, "/host", &t, EtfsType::Dir).unwrap();
+    etfs::register(&k, "/tree", &t, EtfsType::DirSubdirs).unwrap();
+    // DIR: files only.
+    let fd = k.sys_open("/host/a.txt", O_RDWR, 0).unwrap();
+    let mut b = [0u8; 5];
+    k.sys_read(fd, &mut b).unwrap();
+    assert_eq!(&b, b"alpha");
+    k.sys_pwrite(fd, b"A", 0).unwrap();
+    assert_eq!(
+        std::fs::read(top.join("a.txt")).unwrap(),
+        b"Alpha",
+        "through to the host"
+    );
+    assert_eq!(k.sys_stat("/host/sub").unwrap_err(), Errno::ENOENT);
+    let dfd = k.sys_open("/host", O_RDONLY, 0).unwrap();
+    let names: Vec<_> = k
+        .sys_getdents(dfd)
+        .unwrap()
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
+    assert_eq!(names, [b".".to_vec(), b"..".to_vec(), b"a.txt".to_vec()]);
+    // DIR_SUBDIRS: the whole tree.
+    assert_eq!(k.sys_stat("/tree/sub/b.txt").unwrap().size, 4);
+    assert_eq!(k.sys_stat("/tree/sub").unwrap().mode & S_IFMT, S_IFDIR);
+    k.sys_chdir("/tree/sub").unwrap();
+    assert_eq!(k.sys_stat("b.txt").unwrap().size, 4);
+    // The tree takes no new names; a DIR key must be a directory.
+    assert_eq!(
+        k.sys_open("/tree/new", O_CREAT | O_RDWR, 0o644)
+            .unwrap_err(),
+        Errno::EOPNOTSUPP
+    );
+    assert_eq!(
+        etfs::register(
+            &k,
+            "/notdir",
+            &top.join("a.txt").to_string_lossy(),
+            EtfsType::Dir
+        )
+        .unwrap_err(),
+        Errno::ENOTDIR
+    );
+    assert_eq!(
+        etfs::register(&k, "/host", &t, EtfsType::Dir).unwrap_err(),
+        Errno::EEXIST
+    );
+    etfs::remove(&k, "/host").unwrap();
+    assert_eq!(k.sys_stat("/host/a.txt").unwrap_err(), Errno::ENOENT);
+}
