@@ -850,22 +850,95 @@ pub fn getdents(ctx: &Ctx, fd: i32, mut fits: impl FnMut(&Dirent) -> bool) -> KR
     })
 }
 
-/// `utimes(2)`.
+/// One time given to `utimes`-like calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeArg {
+    /// This time.
+    At(i64, i64),
+    /// The current time (`UTIME_NOW`, or no times given).
+    Now,
+    /// Leave it alone (`UTIME_OMIT`).
+    Omit,
+}
+
+fn resolve_time(t: TimeArg) -> Option<(i64, i64)> {
+    match t {
+        TimeArg::At(s, n) => Some((s, n)),
+        TimeArg::Now => {
+            let d = rumpuser::clock_wall();
+            Some((d.as_secs() as i64, i64::from(d.subsec_nanos())))
+        }
+        TimeArg::Omit => None,
+    }
+}
+
+/// Set the times of `vn`: explicit times need the owner or root; setting
+/// both to now also lets anyone who may write the file do it.
+pub fn set_times(ctx: &Ctx, vn: &Vnode, atime: TimeArg, mtime: TimeArg) -> KResult<()> {
+    let cred = ctx.cred();
+    let explicit = matches!(atime, TimeArg::At(..)) || matches!(mtime, TimeArg::At(..));
+    if check_owner(vn, &cred).is_err() {
+        if explicit {
+            return Err(Errno::EPERM);
+        }
+        vn.access(&cred, Access::WRITE)?;
+    }
+    if vn.read_only() {
+        return Err(Errno::EROFS);
+    }
+    vn.node.setattr(&SetAttr {
+        atime: resolve_time(atime),
+        mtime: resolve_time(mtime),
+        ..SetAttr::default()
+    })
+}
+
+/// `utimes(2)` and friends by path.
 pub fn utimes(
     ctx: &Ctx,
     at: Option<Vnode>,
     path: &[u8],
-    atime: (i64, i64),
-    mtime: (i64, i64),
+    atime: TimeArg,
+    mtime: TimeArg,
     follow: bool,
 ) -> KResult<()> {
-    let vn = lookup(ctx, at, path, follow)?;
-    check_owner(&vn, &ctx.cred())?;
-    vn.node.setattr(&SetAttr {
-        atime: Some(atime),
-        mtime: Some(mtime),
-        ..SetAttr::default()
-    })
+    set_times(ctx, &lookup(ctx, at, path, follow)?, atime, mtime)
+}
+
+/// `futimes(2)`/`futimens(2)`.
+pub fn futimes(ctx: &Ctx, fd: i32, atime: TimeArg, mtime: TimeArg) -> KResult<()> {
+    set_times(ctx, &vnode_file(ctx, fd)?.1, atime, mtime)
+}
+
+/// `fsync_range(2)`: `FDATASYNC` or `FFILESYNC` over a range (the whole
+/// file is flushed).
+pub fn fsync_range(ctx: &Ctx, fd: i32, flags: i32, len: i64) -> KResult<()> {
+    const FDATASYNC: i32 = 0x10;
+    const FFILESYNC: i32 = 0x20;
+    const FDISKSYNC: i32 = 0x40;
+    if flags & (FDATASYNC | FFILESYNC) == 0
+        || flags & !(FDATASYNC | FFILESYNC | FDISKSYNC) != 0
+        || len < 0
+    {
+        return Err(Errno::EINVAL);
+    }
+    let (f, vn) = vnode_file(ctx, fd)?;
+    if f.status_flags() & O_ACCMODE as u32 == O_RDONLY as u32 {
+        return Err(Errno::EBADF);
+    }
+    vn.node.fsync()
+}
+
+/// `getvfsstat(2)`: the mounted file systems, as many as `max` (all when `None`).
+pub fn getvfsstat(ctx: &Ctx, max: Option<usize>) -> KResult<Vec<StatVfs>> {
+    let v = vfs(ctx);
+    let root = v.root()?;
+    Ok(v.mounts()
+        .into_iter()
+        .filter(|m| m.covered.is_some() || m.id == root.mnt.id)
+        .take(max.unwrap_or(usize::MAX))
+        .map(|m| statvfs_vn(&Vnode::new(Arc::clone(&m), m.fs.root())))
+        .collect())
 }
 
 /// `umask(2)`.
@@ -993,7 +1066,16 @@ impl VfsCalls for Kernel {
         self.with_ctx(|ctx| getdents(ctx, fd, |_| true))
     }
     fn sys_utimes(&self, path: &str, atime: (i64, i64), mtime: (i64, i64)) -> KResult<()> {
-        self.with_ctx(|ctx| utimes(ctx, None, path.as_bytes(), atime, mtime, true))
+        self.with_ctx(|ctx| {
+            utimes(
+                ctx,
+                None,
+                path.as_bytes(),
+                TimeArg::At(atime.0, atime.1),
+                TimeArg::At(mtime.0, mtime.1),
+                true,
+            )
+        })
     }
     fn sys_umask(&self, mask: u32) -> KResult<u32> {
         self.with_ctx(|ctx| Ok(umask_set(ctx, mask)))

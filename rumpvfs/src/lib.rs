@@ -9,7 +9,7 @@
 //! cache flushed by `sync`.
 //!
 //! Not yet here (see the issue): new names inside etfs directories,
-//! device drivers behind device nodes, `UTIME_NOW`/`UTIME_OMIT`, `fsync_range`.
+//! device drivers behind device nodes.
 
 #![forbid(unsafe_code)]
 
@@ -24,7 +24,7 @@ mod sysent;
 mod vfile;
 pub mod vfs;
 
-pub use calls::{Dirent, StatVfs, VfsCalls};
+pub use calls::{Dirent, StatVfs, TimeArg, VfsCalls};
 pub use fstypes::{FsTypes, MountArgs, Mounter, mounter, register_fstype};
 pub use vfile::{VnodeFile, stat_of};
 

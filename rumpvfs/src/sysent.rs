@@ -2,7 +2,7 @@
 //! and structures copied through the caller's memory. Layouts are from
 //! `netbsd-abi/structs.tsv`.
 
-use crate::calls::{self, Dirent, StatVfs};
+use crate::calls::{self, Dirent, StatVfs, TimeArg};
 use crate::flags::PATH_MAX;
 use crate::fstypes::MountArgs;
 use crate::node::VType;
@@ -273,14 +273,12 @@ fn sys_umask(ctx: &Ctx, a: &SysArgs, _: &dyn UserSpace) -> KResult<SysRet> {
 }
 
 /// `struct timeval` pairs (sec i64, usec i32 + pad) of `utimes`; NULL is now.
-fn times(us: &dyn UserSpace, addr: u64) -> KResult<((i64, i64), (i64, i64))> {
+fn times(us: &dyn UserSpace, addr: u64) -> KResult<(TimeArg, TimeArg)> {
     if addr == 0 {
-        let d = rumpuser::clock_wall();
-        let t = (d.as_secs() as i64, i64::from(d.subsec_nanos()));
-        return Ok((t, t));
+        return Ok((TimeArg::Now, TimeArg::Now));
     }
     let b = copyin_array::<32>(us, addr)?;
-    let tv = |o: usize| -> KResult<(i64, i64)> {
+    let tv = |o: usize| -> KResult<TimeArg> {
         let sec = i64::from_le_bytes(b[o..o + 8].try_into().unwrap_or_default());
         let usec = i64::from(i32::from_le_bytes(
             b[o + 8..o + 12].try_into().unwrap_or_default(),
@@ -288,7 +286,7 @@ fn times(us: &dyn UserSpace, addr: u64) -> KResult<((i64, i64), (i64, i64))> {
         if !(0..1_000_000).contains(&usec) {
             return Err(Errno::EINVAL);
         }
-        Ok((sec, usec * 1000))
+        Ok(TimeArg::At(sec, usec * 1000))
     };
     Ok((tv(0)?, tv(16)?))
 }
@@ -543,23 +541,54 @@ fn sys_fchownat(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     ok(0)
 }
 
-/// `struct timespec` pairs of `utimensat`; NULL is now. `UTIME_NOW`/`UTIME_OMIT` are not handled yet.
-fn timespecs(us: &dyn UserSpace, addr: u64) -> KResult<((i64, i64), (i64, i64))> {
+/// `UTIME_NOW` and `UTIME_OMIT` in a `tv_nsec`.
+const UTIME_NOW: i64 = 0x3fff_ffff;
+const UTIME_OMIT: i64 = 0x3fff_fffe;
+
+/// `struct timespec` pairs of `utimensat`/`futimens`; NULL is now.
+fn timespecs(us: &dyn UserSpace, addr: u64) -> KResult<(TimeArg, TimeArg)> {
     if addr == 0 {
-        let d = rumpuser::clock_wall();
-        let t = (d.as_secs() as i64, i64::from(d.subsec_nanos()));
-        return Ok((t, t));
+        return Ok((TimeArg::Now, TimeArg::Now));
     }
     let b = copyin_array::<32>(us, addr)?;
-    let ts = |o: usize| -> KResult<(i64, i64)> {
+    let ts = |o: usize| -> KResult<TimeArg> {
         let sec = i64::from_le_bytes(b[o..o + 8].try_into().unwrap_or_default());
         let nsec = i64::from_le_bytes(b[o + 8..o + 16].try_into().unwrap_or_default());
-        if !(0..1_000_000_000).contains(&nsec) {
-            return Err(Errno::EINVAL);
+        match nsec {
+            UTIME_NOW => Ok(TimeArg::Now),
+            UTIME_OMIT => Ok(TimeArg::Omit),
+            n if (0..1_000_000_000).contains(&n) => Ok(TimeArg::At(sec, n)),
+            _ => Err(Errno::EINVAL),
         }
-        Ok((sec, nsec))
     };
     Ok((ts(0)?, ts(16)?))
+}
+
+fn sys_futimes(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let (at, mt) = times(us, a[1])?;
+    calls::futimes(ctx, int(a, 0), at, mt)?;
+    ok(0)
+}
+
+fn sys_futimens(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let (at, mt) = timespecs(us, a[1])?;
+    calls::futimes(ctx, int(a, 0), at, mt)?;
+    ok(0)
+}
+
+fn sys_fsync_range(ctx: &Ctx, a: &SysArgs, _: &dyn UserSpace) -> KResult<SysRet> {
+    calls::fsync_range(ctx, int(a, 0), int(a, 1), a[3] as i64)?;
+    ok(0)
+}
+
+fn sys_getvfsstat(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let max = (a[0] != 0).then(|| a[1] as usize / STATVFS_LEN);
+    let all = calls::getvfsstat(ctx, max)?;
+    if a[0] != 0 {
+        let bytes: Vec<u8> = all.iter().flat_map(emit_statvfs).collect();
+        us.copyout(a[0], &bytes)?;
+    }
+    ok(all.len() as u64)
 }
 
 fn sys_utimensat(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
@@ -610,11 +639,14 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
         (275, "lchown", sys_lchown),
         (296, "__getcwd", sys_getcwd),
         (297, "fchroot", sys_fchroot),
+        (354, "fsync_range", sys_fsync_range),
+        (356, "getvfsstat", sys_getvfsstat),
         (357, "statvfs1", sys_statvfs),
         (358, "fstatvfs1", sys_fstatvfs),
         (390, "__getdents30", sys_getdents),
         (410, "__mount50", sys_mount),
         (420, "__utimes50", sys_utimes),
+        (423, "__futimes50", sys_futimes),
         (424, "__lutimes50", sys_lutimes),
         (439, "__stat50", sys_stat),
         (441, "__lstat50", sys_lstat),
@@ -633,6 +665,7 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
         (469, "readlinkat", sys_readlinkat),
         (470, "symlinkat", sys_symlinkat),
         (471, "unlinkat", sys_unlinkat),
+        (472, "futimens", sys_futimens),
     ];
     for &(n, name, h) in calls {
         k.register_syscall(n, name, h)?;

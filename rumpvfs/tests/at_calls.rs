@@ -80,3 +80,49 @@ fn relative_to_a_directory_descriptor() {
         Errno::EBADF
     );
 }
+
+#[test]
+fn times_fsync_range_and_getvfsstat() {
+    let k = KernelBuilder::new()
+        .config(BootConfig::default())
+        .component(&rumpvfs::COMPONENT)
+        .component(&rumpfs_tmpfs::COMPONENT)
+        .boot()
+        .unwrap();
+    let us = BufferSpace::new(B, 1 << 16);
+    let fd = k.sys_open("/t", O_CREAT | O_RDWR, 0o666).unwrap();
+    let before = k.sys_fstat(fd).unwrap();
+    // futimens: atime UTIME_OMIT, mtime explicit.
+    let mut ts = Vec::new();
+    for (s, n) in [(0i64, 0x3fff_fffei64), (1_000_000, 5)] {
+        ts.extend_from_slice(&s.to_le_bytes());
+        ts.extend_from_slice(&n.to_le_bytes());
+    }
+    us.poke(B, &ts);
+    k.syscall(472, &[fd as u64, B], &us).unwrap();
+    let after = k.sys_fstat(fd).unwrap();
+    assert_eq!(after.atime, before.atime, "UTIME_OMIT left atime alone");
+    assert_eq!(after.mtime, (1_000_000, 5));
+    // Another user: "now" needs only write access, explicit times the owner.
+    k.sys_fchmod(fd, 0o666).unwrap();
+    k.lwproc_rfork(0).unwrap();
+    k.sys_setuid(9).unwrap();
+    k.syscall(472, &[fd as u64, 0], &us).unwrap();
+    assert_eq!(
+        k.syscall(472, &[fd as u64, B], &us).unwrap_err(),
+        Errno::EPERM
+    );
+    k.lwproc_releaselwp();
+    // fsync_range wants FDATASYNC or FFILESYNC.
+    k.syscall(354, &[fd as u64, 0x20, 0, 0], &us).unwrap();
+    assert_eq!(
+        k.syscall(354, &[fd as u64, 0, 0, 0], &us).unwrap_err(),
+        Errno::EINVAL
+    );
+    // getvfsstat: the root and a tmpfs.
+    k.sys_mkdir("/m", 0o755).unwrap();
+    k.sys_mount_tmpfs("/m", 0, 0).unwrap();
+    assert_eq!(k.syscall(356, &[0, 0, 1], &us).unwrap()[0], 2);
+    assert_eq!(k.syscall(356, &[B, 2 * 2256, 1], &us).unwrap()[0], 2);
+    assert_eq!(&us.peek(B + 2256 + 172, 5), b"tmpfs");
+}
