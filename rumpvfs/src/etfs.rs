@@ -182,34 +182,6 @@ impl Node for EtfsNode {
         }
     }
 
-    fn lookup(&self, _: &[u8]) -> KResult<Arc<dyn Node>> {
-        Err(Errno::ENOTDIR)
-    }
-
-    fn parent(&self) -> KResult<Arc<dyn Node>> {
-        Err(Errno::ENOTDIR)
-    }
-
-    fn create(&self, _: &[u8], _: NewNode) -> KResult<Arc<dyn Node>> {
-        Err(Errno::ENOTDIR)
-    }
-
-    fn symlink(&self, _: &[u8], _: &[u8], _: u32, _: u32) -> KResult<Arc<dyn Node>> {
-        Err(Errno::ENOTDIR)
-    }
-
-    fn link(&self, _: &[u8], _: &Arc<dyn Node>) -> KResult<()> {
-        Err(Errno::ENOTDIR)
-    }
-
-    fn remove(&self, _: &[u8], _: bool) -> KResult<()> {
-        Err(Errno::ENOTDIR)
-    }
-
-    fn rename(&self, _: &[u8], _: &Arc<dyn Node>, _: &[u8]) -> KResult<()> {
-        Err(Errno::ENOTDIR)
-    }
-
     fn read(&self, off: u64, buf: &mut [u8]) -> KResult<usize> {
         let len = self.len();
         if off >= len {
@@ -259,14 +231,6 @@ impl Node for EtfsNode {
             done += chunk;
         }
         Ok(n)
-    }
-
-    fn readdir(&self) -> KResult<Vec<DirEntry>> {
-        Err(Errno::ENOTDIR)
-    }
-
-    fn readlink(&self) -> KResult<Vec<u8>> {
-        Err(Errno::EINVAL)
     }
 
     fn fsync(&self) -> KResult<()> {

@@ -135,7 +135,8 @@ pub struct DirEntry {
 
 /// A node of a file system (a vnode's operations). Names are single path
 /// components, never `.` or `..` (the VFS resolves those), at most
-/// `NAME_MAX` bytes.
+/// `NAME_MAX` bytes. Directory operations default to ENOTDIR and
+/// `readlink` to EINVAL, so a node implements only what it is.
 pub trait Node: Send + Sync {
     /// Inode number, unique within the file system.
     fn ino(&self) -> u64;
@@ -144,28 +145,52 @@ pub trait Node: Send + Sync {
     /// Change attributes.
     fn setattr(&self, s: &SetAttr) -> KResult<()>;
     /// Find `name` in this directory.
-    fn lookup(&self, name: &[u8]) -> KResult<Arc<dyn Node>>;
+    fn lookup(&self, _name: &[u8]) -> KResult<Arc<dyn Node>> {
+        Err(rump::Errno::ENOTDIR)
+    }
     /// The parent of this directory (`..`); the root returns itself.
-    fn parent(&self) -> KResult<Arc<dyn Node>>;
+    fn parent(&self) -> KResult<Arc<dyn Node>> {
+        Err(rump::Errno::ENOTDIR)
+    }
     /// Make a new node called `name` in this directory; EEXIST if taken.
-    fn create(&self, name: &[u8], new: NewNode) -> KResult<Arc<dyn Node>>;
+    fn create(&self, _name: &[u8], _new: NewNode) -> KResult<Arc<dyn Node>> {
+        Err(rump::Errno::ENOTDIR)
+    }
     /// Make a symbolic link `name` -> `target`.
-    fn symlink(&self, name: &[u8], target: &[u8], uid: u32, gid: u32) -> KResult<Arc<dyn Node>>;
+    fn symlink(
+        &self,
+        _name: &[u8],
+        _target: &[u8],
+        _uid: u32,
+        _gid: u32,
+    ) -> KResult<Arc<dyn Node>> {
+        Err(rump::Errno::ENOTDIR)
+    }
     /// Add a hard link `name` to `target` (a node of the same file system).
-    fn link(&self, name: &[u8], target: &Arc<dyn Node>) -> KResult<()>;
+    fn link(&self, _name: &[u8], _target: &Arc<dyn Node>) -> KResult<()> {
+        Err(rump::Errno::ENOTDIR)
+    }
     /// Remove `name`: a directory (must be empty) when `dir`, else a non-directory.
-    fn remove(&self, name: &[u8], dir: bool) -> KResult<()>;
+    fn remove(&self, _name: &[u8], _dir: bool) -> KResult<()> {
+        Err(rump::Errno::ENOTDIR)
+    }
     /// Move `from` in this directory to `to` in `to_dir` (same file system),
     /// replacing what is there as POSIX `rename` allows.
-    fn rename(&self, from: &[u8], to_dir: &Arc<dyn Node>, to: &[u8]) -> KResult<()>;
+    fn rename(&self, _from: &[u8], _to_dir: &Arc<dyn Node>, _to: &[u8]) -> KResult<()> {
+        Err(rump::Errno::ENOTDIR)
+    }
     /// Read at `off`; returns bytes read (0 at end of file).
     fn read(&self, off: u64, buf: &mut [u8]) -> KResult<usize>;
     /// Write at `off`, extending the file as needed.
     fn write(&self, off: u64, data: &[u8]) -> KResult<usize>;
     /// The entries of this directory, `.` and `..` first.
-    fn readdir(&self) -> KResult<Vec<DirEntry>>;
+    fn readdir(&self) -> KResult<Vec<DirEntry>> {
+        Err(rump::Errno::ENOTDIR)
+    }
     /// The target of this symbolic link.
-    fn readlink(&self) -> KResult<Vec<u8>>;
+    fn readlink(&self) -> KResult<Vec<u8>> {
+        Err(rump::Errno::EINVAL)
+    }
     /// Flush to stable storage.
     fn fsync(&self) -> KResult<()> {
         Ok(())
