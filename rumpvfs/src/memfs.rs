@@ -237,17 +237,24 @@ impl MemNode {
             .unwrap_or_else(|| unreachable!("a node in use is alive"))
     }
 
-    fn page(&self) -> KResult<Page> {
+    /// A new page holding `fill`, zeros after it (a page the write covers
+    /// whole is built from the data, not zeroed first).
+    fn page(&self, fill: &[u8]) -> KResult<Page> {
         let s = &self.shared;
         if s.pages.fetch_add(1, Ordering::Relaxed) >= s.max_pages() {
             s.pages.fetch_sub(1, Ordering::Relaxed);
             return Err(Errno::ENOSPC);
         }
         match s.kmem.charge(PAGE as u64) {
-            Ok(c) => Ok(Page {
-                data: vec![0u8; PAGE].into_boxed_slice(),
-                _charge: c,
-            }),
+            Ok(c) => {
+                let mut data = Vec::with_capacity(PAGE);
+                data.extend_from_slice(&fill[..fill.len().min(PAGE)]);
+                data.resize(PAGE, 0);
+                Ok(Page {
+                    data: data.into_boxed_slice(),
+                    _charge: c,
+                })
+            }
             Err(e) => {
                 s.pages.fetch_sub(1, Ordering::Relaxed);
                 Err(e)
@@ -639,7 +646,18 @@ impl Node for MemNode {
             let chunk = (PAGE - poff).min(data.len() - done);
             let page = match pages.entry(pno) {
                 std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::btree_map::Entry::Vacant(v) => match self.page() {
+                std::collections::btree_map::Entry::Vacant(v) if poff == 0 && chunk == PAGE => {
+                    match self.page(&data[done..done + chunk]) {
+                        Ok(p) => {
+                            v.insert(p);
+                            done += chunk;
+                            continue;
+                        }
+                        Err(e) if done == 0 => return Err(e),
+                        Err(_) => break,
+                    }
+                }
+                std::collections::btree_map::Entry::Vacant(v) => match self.page(&[]) {
                     Ok(p) => v.insert(p),
                     // A short write when some data went in, else the error.
                     Err(e) if done == 0 => return Err(e),
