@@ -130,8 +130,52 @@ impl Conn {
 
 /// The client's memory, reached over the connection.
 struct RemoteSpace<'a> {
-    conn: &'a Conn,
+    conn: &'a Arc<Conn>,
+    /// Set when the call runs on the connection's reader thread: replies
+    /// are read right here, other frames dispatched as the reader would.
+    inline: Option<(&'a Arc<Shared>, std::cell::RefCell<&'a mut HostStream>)>,
 }
+
+impl RemoteSpace<'_> {
+    fn request(&self, typ: Type, payload: &[u8]) -> KResult<Vec<u8>> {
+        let Some((shared, stream)) = &self.inline else {
+            return self.conn.request(typ, payload);
+        };
+        let reqno = self.conn.next_reqno.fetch_add(1, Ordering::Relaxed);
+        self.conn.send(
+            Header::new(reqno, Class::Req, typ, 0, payload.len()),
+            payload,
+        )?;
+        let mut stream = stream.borrow_mut();
+        loop {
+            let Some((h, p)) = read_frame(&mut stream) else {
+                // The client left or sent a length no frame can have: end
+                // the connection, so that the reader loop sees the end next.
+                self.conn.dead.store(true, Ordering::Release);
+                self.conn.shutdown();
+                return Err(Errno::EFAULT);
+            };
+            if h.class == Class::Resp && h.reqno == reqno {
+                return Ok(p);
+            }
+            if !shared.dispatch(self.conn, h, p, None) {
+                self.conn.shutdown();
+                return Err(Errno::EFAULT);
+            }
+        }
+    }
+}
+
+/// System calls that never block (on the file systems there are): run on
+/// the connection's reader thread when nothing else of the client runs,
+/// which saves a hand-off between threads per call. Everything else, and
+/// any call that may wait (sleeps, polls, locks, reads and writes that may
+/// meet pipes or sockets, reboot), goes to the worker pool.
+const INLINE_SYSCALLS: &[u32] = &[
+    5, 9, 10, 12, 13, 15, 16, 20, 23, 24, 25, 33, 39, 43, 47, 49, 50, 57, 58, 60, 79, 80, 123, 124,
+    126, 127, 128, 136, 137, 173, 174, 181, 182, 183, 194, 195, 199, 200, 201, 202, 296, 305, 357,
+    358, 390, 427, 439, 440, 441, 457, 458, 461, 462, 463, 464, 466, 468, 469, 470, 471,
+];
 
 impl UserSpace for RemoteSpace<'_> {
     fn copyin(&self, addr: u64, buf: &mut [u8]) -> KResult<()> {
@@ -146,7 +190,7 @@ impl UserSpace for RemoteSpace<'_> {
             addr,
         }
         .emit(&[]);
-        let data = self.conn.request(Type::Copyin, &req)?;
+        let data = self.request(Type::Copyin, &req)?;
         // NetBSD copies whatever arrived; a short or long reply is a fault.
         if data.len() != buf.len() {
             return Err(Errno::EFAULT);
@@ -189,7 +233,7 @@ impl UserSpace for RemoteSpace<'_> {
             addr,
         }
         .emit(&[]);
-        let data = self.conn.request(Type::Copyinstr, &req)?;
+        let data = self.request(Type::Copyinstr, &req)?;
         if data.len() > max {
             return Err(Errno::EFAULT);
         }
@@ -352,7 +396,7 @@ impl Shared {
             main: Mutex::new(None),
         });
         while let Some((h, payload)) = read_frame(&mut stream) {
-            if !self.dispatch(&conn, h, payload) {
+            if !self.dispatch(&conn, h, payload, Some(&mut stream)) {
                 conn.shutdown();
                 break;
             }
@@ -361,7 +405,15 @@ impl Shared {
     }
 
     /// Handle one frame; `false` ends the connection.
-    fn dispatch(self: &Arc<Self>, conn: &Arc<Conn>, h: Header, payload: Vec<u8>) -> bool {
+    /// `reader` is the connection's stream when called from its reader
+    /// thread (a call may then run inline), `None` within an inline call.
+    fn dispatch(
+        self: &Arc<Self>,
+        conn: &Arc<Conn>,
+        h: Header,
+        payload: Vec<u8>,
+        reader: Option<&mut HostStream>,
+    ) -> bool {
         match h.class {
             Class::Resp => {
                 // A reply to one of our copy requests; unknown ones are dropped.
@@ -381,7 +433,7 @@ impl Shared {
             return self.handshake_new(conn, h, &payload);
         }
         match h.typ {
-            Type::Syscall => self.syscall(conn, h, payload),
+            Type::Syscall => self.syscall(conn, h, payload, reader),
             Type::Handshake if h.union == Handshake::Exec as u32 => {
                 return self.exec(conn, h, &payload);
             }
@@ -462,19 +514,42 @@ impl Shared {
         true
     }
 
-    fn syscall(self: &Arc<Self>, conn: &Arc<Conn>, h: Header, payload: Vec<u8>) {
+    fn syscall(
+        self: &Arc<Self>,
+        conn: &Arc<Conn>,
+        h: Header,
+        payload: Vec<u8>,
+        reader: Option<&mut HostStream>,
+    ) {
+        if let Some(stream) = reader
+            && INLINE_SYSCALLS.contains(&h.union)
+            && *lock(&conn.inflight) == 0
+        {
+            conn.begin();
+            if let Some(resp) = self.run_syscall(conn, &h, &payload, Some((self, stream))) {
+                conn.send_resp(h.reqno, Type::Syscall, &resp.emit());
+            }
+            conn.end();
+            return;
+        }
         conn.begin();
         let (me, conn) = (Arc::clone(self), Arc::clone(conn));
         self.workers.submit(Box::new(move || {
             // None: a halt has answered this reboot call itself.
-            if let Some(resp) = me.run_syscall(&conn, &h, &payload) {
+            if let Some(resp) = me.run_syscall(&conn, &h, &payload, None) {
                 conn.send_resp(h.reqno, Type::Syscall, &resp.emit());
             }
             conn.end();
         }));
     }
 
-    fn run_syscall(&self, conn: &Arc<Conn>, h: &Header, payload: &[u8]) -> Option<SysResp> {
+    fn run_syscall(
+        &self,
+        conn: &Arc<Conn>,
+        h: &Header,
+        payload: &[u8],
+        inline: Option<(&Arc<Shared>, &mut HostStream)>,
+    ) -> Option<SysResp> {
         let k = &self.kernel;
         let fail = |e: Errno| {
             Some(SysResp {
@@ -501,7 +576,11 @@ impl Shared {
         if h.union == SYS_REBOOT {
             *lock(&self.halting) = Some((Arc::clone(conn), h.reqno));
         }
-        let r = k.syscall(h.union as usize, &args, &RemoteSpace { conn });
+        let space = RemoteSpace {
+            conn,
+            inline: inline.map(|(sh, st)| (sh, std::cell::RefCell::new(st))),
+        };
+        let r = k.syscall(h.union as usize, &args, &space);
         // If the halt took the request over, it has been answered already.
         let answered = h.union == SYS_REBOOT && lock(&self.halting).take().is_none();
         k.lwproc_releaselwp();
