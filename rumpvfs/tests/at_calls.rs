@@ -126,3 +126,62 @@ fn times_fsync_range_and_getvfsstat() {
     assert_eq!(k.syscall(356, &[B, 2 * 2256, 1], &us).unwrap()[0], 2);
     assert_eq!(&us.peek(B + 2256 + 172, 5), b"tmpfs");
 }
+
+#[test]
+fn vector_io_and_read_only_mounts() {
+    let k = KernelBuilder::new()
+        .config(BootConfig::default())
+        .component(&rumpvfs::COMPONENT)
+        .component(&rumpfs_tmpfs::COMPONENT)
+        .boot()
+        .unwrap();
+    let us = BufferSpace::new(B, 1 << 16);
+    let fd = k.sys_open("/v", O_CREAT | O_RDWR, 0o644).unwrap() as u64;
+    // writev of three buffers, then readv into two of other sizes.
+    us.poke(B, b"abcdefghij");
+    let iov = |pairs: &[(u64, u64)]| {
+        pairs
+            .iter()
+            .flat_map(|(b, l)| [b.to_le_bytes(), l.to_le_bytes()])
+            .flatten()
+            .collect::<Vec<u8>>()
+    };
+    us.poke(B + 0x100, &iov(&[(B, 3), (B + 3, 4), (B + 7, 3)]));
+    assert_eq!(k.syscall(121, &[fd, B + 0x100, 3], &us).unwrap()[0], 10);
+    us.poke(B + 0x200, &iov(&[(B + 0x1000, 6), (B + 0x2000, 6)]));
+    assert_eq!(
+        k.syscall(289, &[fd, B + 0x200, 2, 0, 0], &us).unwrap()[0],
+        10,
+        "preadv at 0"
+    );
+    assert_eq!(us.peek(B + 0x1000, 6), b"abcdef");
+    assert_eq!(us.peek(B + 0x2000, 4), b"ghij");
+    // pwritev at an offset leaves the file offset alone.
+    us.poke(B + 0x300, &iov(&[(B, 2)]));
+    assert_eq!(
+        k.syscall(290, &[fd, B + 0x300, 1, 0, 20], &us).unwrap()[0],
+        2
+    );
+    assert_eq!(k.sys_fstat(fd as i32).unwrap().size, 22);
+    assert_eq!(
+        k.syscall(121, &[fd, B + 0x100, 1025], &us).unwrap_err(),
+        Errno::EINVAL,
+        "IOV_MAX"
+    );
+    // A tmpfs mounted read-only (MNT_RDONLY = 1) takes no writes.
+    k.sys_mkdir("/ro", 0o755).unwrap();
+    us.poke(B + 0x400, b"tmpfs\0");
+    us.poke(B + 0x410, b"/ro\0");
+    let mut ta = [0u8; 40];
+    ta[0..4].copy_from_slice(&1i32.to_le_bytes());
+    ta[32..36].copy_from_slice(&0o777u32.to_le_bytes());
+    us.poke(B + 0x420, &ta);
+    k.syscall(410, &[B + 0x400, B + 0x410, 1, B + 0x420, 40], &us)
+        .unwrap();
+    assert_eq!(
+        k.sys_open("/ro/f", O_CREAT | O_RDWR, 0o644).unwrap_err(),
+        Errno::EROFS
+    );
+    assert_eq!(k.sys_mkdir("/ro/d", 0o755).unwrap_err(), Errno::EROFS);
+    assert_eq!(k.sys_statvfs("/ro").unwrap().flag & 1, 1, "ST_RDONLY");
+}

@@ -80,6 +80,114 @@ fn close(ctx: &Ctx, fd: i32) -> KResult<()> {
     ctx.proc().fdt().close(fd)
 }
 
+/// `IOV_MAX`: most buffers one vector call takes.
+const IOV_MAX: usize = 1024;
+
+/// The `struct iovec` array at `addr`: (base, length) pairs, checked.
+fn iovecs(us: &dyn UserSpace, addr: u64, count: i32) -> KResult<Vec<(u64, usize)>> {
+    let n = usize::try_from(count)
+        .ok()
+        .filter(|&n| n <= IOV_MAX)
+        .ok_or(Errno::EINVAL)?;
+    let raw = copyin_vec(us, addr, n * 16)?;
+    let mut total = 0usize;
+    raw.chunks_exact(16)
+        .map(|c| {
+            let base = u64::from_le_bytes(c[0..8].try_into().unwrap_or_default());
+            let len = u64::from_le_bytes(c[8..16].try_into().unwrap_or_default()) as usize;
+            total = total
+                .checked_add(len)
+                .filter(|&t| t <= isize::MAX as usize)
+                .ok_or(Errno::EINVAL)?;
+            Ok((base, len))
+        })
+        .collect()
+}
+
+/// `readv(2)` (`offset` `None`) and `preadv(2)`: fill the buffers in turn,
+/// stopping at a short read.
+fn readv(
+    ctx: &Ctx,
+    us: &dyn UserSpace,
+    fd: i32,
+    iov: &[(u64, usize)],
+    offset: Option<u64>,
+) -> KResult<usize> {
+    let f = file(ctx, fd)?;
+    if f.status_flags() & O_ACCMODE == O_WRONLY {
+        return Err(Errno::EBADF);
+    }
+    let mut done = 0usize;
+    for &(base, len) in iov {
+        let len = len.min(MAX_IO);
+        let _charge = ctx.kernel().charge(len as u64)?;
+        let mut buf = vec![0u8; len];
+        let n = f
+            .ops()
+            .read(ctx, &mut buf, offset.map(|o| o + done as u64))?;
+        us.copyout(base, &buf[..n])?;
+        done += n;
+        if n < len {
+            break;
+        }
+    }
+    Ok(done)
+}
+
+/// `writev(2)` and `pwritev(2)`.
+fn writev(
+    ctx: &Ctx,
+    us: &dyn UserSpace,
+    fd: i32,
+    iov: &[(u64, usize)],
+    offset: Option<u64>,
+) -> KResult<usize> {
+    let f = file(ctx, fd)?;
+    if f.status_flags() & O_ACCMODE == O_RDONLY {
+        return Err(Errno::EBADF);
+    }
+    let mut done = 0usize;
+    for &(base, len) in iov {
+        let len = len.min(MAX_IO);
+        let _charge = ctx.kernel().charge(len as u64)?;
+        let buf = copyin_vec(us, base, len)?;
+        let n = f.ops().write(ctx, &buf, offset.map(|o| o + done as u64))?;
+        done += n;
+        if n < len {
+            break;
+        }
+    }
+    Ok(done)
+}
+
+pub(super) fn sys_readv(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let iov = iovecs(us, a[1], arg_int(a, 2))?;
+    ret(readv(ctx, us, arg_int(a, 0), &iov, None)? as u64)
+}
+
+pub(super) fn sys_writev(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let iov = iovecs(us, a[1], arg_int(a, 2))?;
+    ret(writev(ctx, us, arg_int(a, 0), &iov, None)? as u64)
+}
+
+fn offset_arg(v: u64) -> KResult<u64> {
+    if (v as i64) < 0 {
+        Err(Errno::EINVAL)
+    } else {
+        Ok(v)
+    }
+}
+
+pub(super) fn sys_preadv(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let iov = iovecs(us, a[1], arg_int(a, 2))?;
+    ret(readv(ctx, us, arg_int(a, 0), &iov, Some(offset_arg(a[4])?))? as u64)
+}
+
+pub(super) fn sys_pwritev(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let iov = iovecs(us, a[1], arg_int(a, 2))?;
+    ret(writev(ctx, us, arg_int(a, 0), &iov, Some(offset_arg(a[4])?))? as u64)
+}
+
 pub(super) fn sys_close(ctx: &Ctx, a: &SysArgs, _: &dyn UserSpace) -> KResult<SysRet> {
     close(ctx, arg_int(a, 0))?;
     ret(0)
