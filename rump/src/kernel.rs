@@ -360,6 +360,15 @@ impl Kernel {
     /// round, so the order in which they are offered does not matter. A
     /// requirement nobody offers is reported by name.
     pub fn attach(&self, offered: &[&'static Component]) -> Result<(), AttachError> {
+        self.attach_from(offered, ModuleSource::Kernel)
+    }
+
+    /// [`Kernel::attach`], recording the modules as coming from `source`.
+    pub(crate) fn attach_from(
+        &self,
+        offered: &[&'static Component],
+        source: ModuleSource,
+    ) -> Result<(), AttachError> {
         let _one_at_a_time = lock(&self.attaching);
         let mut pending: Vec<&'static Component> = Vec::new();
         for &c in offered {
@@ -395,12 +404,12 @@ impl Kernel {
                 });
             };
             let c = pending.remove(i);
-            self.attach_one(c)?;
+            self.attach_one(c, source)?;
         }
         Ok(())
     }
 
-    fn attach_one(&self, c: &'static Component) -> Result<(), AttachError> {
+    fn attach_one(&self, c: &'static Component, source: ModuleSource) -> Result<(), AttachError> {
         if c.needs_threads && !self.config.threads {
             return Err(AttachError::Init {
                 component: c.name.into(),
@@ -435,7 +444,7 @@ impl Kernel {
             requires,
             init: None,
             fini: None,
-            source: ModuleSource::Kernel,
+            source,
         };
         self.modules
             .add_loaded(info)

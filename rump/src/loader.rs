@@ -7,7 +7,9 @@
 //! that the order libraries are given in does not matter.
 
 use crate::component::{AttachError, ComponentSet};
+use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
+use crate::module::ModuleSource;
 use std::path::{Path, PathBuf};
 
 /// Why component libraries could not be loaded.
@@ -92,9 +94,22 @@ impl Kernel {
         names: &[&str],
         extra_dirs: &[PathBuf],
     ) -> Result<Vec<&'static str>, LoadError> {
-        let set = ComponentSet::default();
+        let mut libs = Vec::new();
         for name in names {
-            let (path, lib) = open(name, extra_dirs)?;
+            libs.push(open(name, extra_dirs)?);
+        }
+        self.attach_libraries(libs, ModuleSource::Kernel)
+    }
+
+    /// Collect the components of opened libraries, after checking each
+    /// library's fingerprint, and attach them in rounds.
+    fn attach_libraries(
+        &self,
+        libs: Vec<(String, rumpuser::DlLibrary)>,
+        source: ModuleSource,
+    ) -> Result<Vec<&'static str>, LoadError> {
+        let set = ComponentSet::default();
+        for (path, lib) in libs {
             lib.call_entry(crate::BUILD_FINGERPRINT, &set)
                 .map_err(|e| LoadError::Refused {
                     library: path.clone(),
@@ -103,8 +118,33 @@ impl Kernel {
             self.aprint_verbose(&format!("loaded component library {path}"));
         }
         let offered = set.take();
-        self.attach(&offered).map_err(LoadError::Attach)?;
+        self.attach_from(&offered, source)
+            .map_err(LoadError::Attach)?;
         Ok(offered.iter().map(|c| c.name).collect())
+    }
+
+    /// Load a module file's image (a component library read through the
+    /// VFS faction) and attach its components as modules loaded from the
+    /// file system. Why it failed goes to the console, as NetBSD's module
+    /// loader reports it; the caller gets the errno.
+    pub(crate) fn load_module_image(&self, image: &[u8], path: &str) -> KResult<()> {
+        let loaded = rumpuser::DlLibrary::open_image(image, path)
+            .map_err(|e| LoadError::Open {
+                library: path.to_owned(),
+                reason: e.to_string(),
+            })
+            .and_then(|lib| {
+                self.attach_libraries(vec![(path.to_owned(), lib)], ModuleSource::Filesys)
+            });
+        loaded.map(|_| ()).map_err(|e| {
+            self.printf(&format!("module load of {path} failed: {e}"));
+            match e {
+                LoadError::Open { .. } | LoadError::Refused { .. } => Errno::ENOEXEC,
+                LoadError::Attach(AttachError::Duplicate(_)) => Errno::EEXIST,
+                LoadError::Attach(AttachError::MissingRequirement { .. }) => Errno::ENOENT,
+                LoadError::Attach(_) => Errno::EINVAL,
+            }
+        })
     }
 
     /// Load one component library from `path` (see [`Kernel::load_libraries`]).

@@ -40,6 +40,10 @@ pub enum ModuleSource {
 /// A module's `modcmd(MODULE_CMD_INIT)` / `MODULE_CMD_FINI` handler.
 pub type ModuleCmd = Arc<dyn Fn(&Kernel) -> KResult<()> + Send + Sync>;
 
+/// Reads a module file through the VFS faction for `modctl` load of a path
+/// (`kobj_load_vfs`): the whole image, with the caller's permissions.
+pub type ModuleFileReader = Arc<dyn Fn(&Ctx, &str) -> KResult<Vec<u8>> + Send + Sync>;
+
 /// The description of a module, as its `MODULE()` declaration gives it.
 #[derive(Clone)]
 pub struct ModuleInfo {
@@ -108,6 +112,7 @@ pub struct ModuleTable {
     mods: Mutex<Vec<Module>>,
     // Serialises load and unload so that init/fini run without the list lock.
     op: Mutex<()>,
+    file_reader: Mutex<Option<ModuleFileReader>>,
 }
 
 impl ModuleTable {
@@ -131,6 +136,31 @@ impl ModuleTable {
             refcnt: 0,
         });
         Ok(())
+    }
+
+    /// Let module files be loaded: the VFS faction registers how to read one.
+    pub fn set_file_reader(&self, reader: ModuleFileReader) {
+        *self.file_reader.lock().unwrap_or_else(|e| e.into_inner()) = Some(reader);
+    }
+
+    /// Load the modules in the file at `path`, read through the kernel's
+    /// VFS (`modctl` load of a path). ENOSYS without the VFS faction,
+    /// ENOEXEC for a file that is not a module of this build, EEXIST if a
+    /// module in it is already there, ENOENT if one requires a module that
+    /// is not.
+    pub fn load_file(&self, ctx: &Ctx, path: &str) -> KResult<()> {
+        let reader = self
+            .file_reader
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or(Errno::ENOSYS)?;
+        let image = reader(ctx, path)?;
+        let kernel = ctx.kernel();
+        let _op = self.op_lock(ctx);
+        // Attaching takes no virtual CPU; the attach lock may be held by a
+        // thread that needs one.
+        ctx.block(|| kernel.load_module_image(&image, path))
     }
 
     /// Whether module `name` is loaded.

@@ -145,6 +145,24 @@ impl Startup {
 /// Map a `-d` drive: prepare the host file as NetBSD's server does (create
 /// it with mode 0644 unless `size=host`, extend but never shrink a regular
 /// file) and register its key with etfs.
+/// `-m`: load a module file as NetBSD's server does, through the kernel's
+/// VFS: the host file is mapped with etfs and handed to `modctl` load.
+fn load_module(kernel: &rump::Kernel, path: &str) -> Result<(), String> {
+    use rumpvfs::etfs::{self, EtfsType};
+    const KEY: &str = "/module.mod";
+    if !kernel.has_faction(rump::Faction::Vfs) {
+        return Err(format!(
+            "module load failed: {path}: -m needs the VFS faction: add -lrumpvfs"
+        ));
+    }
+    etfs::register(kernel, KEY, path, EtfsType::Reg)
+        .map_err(|e| format!("module etfs register failed: {path}: {}", e.description()))?;
+    let loaded = kernel.sys_modctl_load(KEY);
+    // The key only names the file while it is read.
+    let _ = etfs::remove(kernel, KEY);
+    loaded.map_err(|e| format!("module load failed: {path}: {}", e.description()))
+}
+
 fn map_drive(kernel: &rump::Kernel, d: &DriveSpec) -> Result<(), String> {
     use crate::drivespec::{DriveType, Extent};
     use rumpvfs::etfs::{self, EtfsType};
@@ -272,10 +290,10 @@ pub fn main(builtin: &[&'static Component]) -> ExitCode {
             return startup.fail(&format!("failed to load -libraries: {e}"));
         }
     }
-    if let Some(m) = opts.modules.first() {
-        return startup.fail(&format!(
-            "module load failed: {m}: not supported yet: loading a module file needs the VFS faction's etfs"
-        ));
+    for m in &opts.modules {
+        if let Err(e) = load_module(&kernel, m) {
+            return startup.fail(&e);
+        }
     }
     for d in &opts.drives {
         if let Err(e) = map_drive(&kernel, d) {

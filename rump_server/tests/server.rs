@@ -344,3 +344,87 @@ fn drives_map_host_files_and_halt_flushes_them() {
         stderr(&out)
     );
 }
+
+/// Start `rump_server` with `args` and return its stderr, expecting failure.
+fn start_fails(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new(bin("rump_server"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{args:?} should fail");
+    stderr(&out)
+}
+
+#[test]
+fn m_loads_a_module_file_through_the_vfs() {
+    let dir = tempdir("modfile");
+    let url = format!("unix://{}/s", dir.display());
+    // As the man page's example: a module file under any name.
+    let kmod = dir.join("tmpfs.kmod");
+    std::fs::copy(prefix().join("lib/librumpfs_tmpfs.so"), &kmod).unwrap();
+    let kmod = kmod.to_str().unwrap();
+    start(&dir, "rump_server", &["-lrumpvfs", "-m", kmod, &url]);
+    let q = tool(&dir, &url, "rump.sysctl", &["-n", "vfs.generic.fstypes"]);
+    assert_eq!(stdout(&q), "rumpfs tmpfs\n", "{}", stderr(&q));
+    assert!(tool(&dir, &url, "rump.halt", &[]).status.success());
+
+    // Two modules, the one that requires the other first: each -m is one
+    // modctl load, so the order matters as it does on NetBSD.
+    let h1 = prefix().join("lib/libk_helper.so");
+    let h2 = prefix().join("lib/libk_helper2.so");
+    let (h1, h2) = (h1.to_str().unwrap(), h2.to_str().unwrap());
+    start(
+        &dir,
+        "rump_server",
+        &["-lrumpvfs", "-m", h1, "-m", h2, &url],
+    );
+    let q = tool(
+        &dir,
+        &url,
+        "rump.sysctl",
+        &["-n", "vendor.k_helper.present2"],
+    );
+    assert_eq!(stdout(&q), "1\n", "{}", stderr(&q));
+    assert!(tool(&dir, &url, "rump.halt", &[]).status.success());
+    let err = start_fails(&dir, &["-lrumpvfs", "-m", h2, &url]);
+    assert!(
+        err.contains(&format!(
+            "module load failed: {h2}: No such file or directory"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn m_refuses_what_is_not_a_module() {
+    let dir = tempdir("modbad");
+    let url = format!("unix://{}/s", dir.display());
+    let text = dir.join("notes.kmod");
+    std::fs::write(&text, "not an object file\n").unwrap();
+    let text = text.to_str().unwrap();
+    let err = start_fails(&dir, &["-lrumpvfs", "-m", text, &url]);
+    assert!(
+        err.contains(&format!("module load failed: {text}: Exec format error")),
+        "{err}"
+    );
+    let gone = dir.join("nonesuch.kmod");
+    let gone = gone.to_str().unwrap();
+    let err = start_fails(&dir, &["-lrumpvfs", "-m", gone, &url]);
+    assert!(
+        err.contains("module etfs register failed") && err.contains(gone),
+        "{err}"
+    );
+    // The same module twice.
+    let tmpfs = prefix().join("lib/librumpfs_tmpfs.so");
+    let tmpfs = tmpfs.to_str().unwrap();
+    let err = start_fails(&dir, &["-lrumpvfs", "-lrumpfs_tmpfs", "-m", tmpfs, &url]);
+    assert!(err.contains("File exists"), "{err}");
+    // Without the VFS faction there is no way to read the file.
+    let err = start_fails(&dir, &["-m", tmpfs, &url]);
+    assert!(
+        err.contains("-m needs the VFS faction: add -lrumpvfs"),
+        "{err}"
+    );
+    assert!(!dir.join("s").exists());
+}

@@ -67,6 +67,43 @@ impl DlLibrary {
         })
     }
 
+    /// Open a library from its image in memory (a module file the kernel
+    /// read through its own VFS, as `kobj_load_vfs` does). The image goes
+    /// into an anonymous memory file that the host loader maps; `label`
+    /// names it in error messages.
+    pub fn open_image(image: &[u8], label: &str) -> Result<DlLibrary, DlError> {
+        use std::io::Write;
+        use std::os::fd::FromRawFd;
+        let name = c"rump-module";
+        // SAFETY: `name` is a valid NUL-terminated string; the call has no
+        // other memory arguments.
+        let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(DlError::Open(format!(
+                "{label}: memfd_create: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+        // SAFETY: `fd` was just created and is owned by nothing else.
+        let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+        file.write_all(image)
+            .map_err(|e| DlError::Open(format!("{label}: writing the image: {e}")))?;
+        let path = format!("/proc/self/fd/{fd}");
+        let lib = DlLibrary::open(&path).map_err(|e| {
+            let e = e.to_string();
+            // The host loader names the descriptor's path, which means
+            // nothing to the caller.
+            let why = e.strip_prefix(&format!("{path}: ")).unwrap_or(&e);
+            DlError::Open(why.to_owned())
+        })?;
+        // The host loader knows a library by its path name: were this
+        // descriptor closed, a later image could get the same number and
+        // the loader would hand back this library instead of opening it.
+        // The library stays mapped for the life of the process anyway.
+        std::mem::forget(file);
+        Ok(lib)
+    }
+
     /// The build fingerprint the library reports.
     pub fn fingerprint(&self) -> Result<String, DlError> {
         // SAFETY: the symbol is declared by every component library as

@@ -636,6 +636,34 @@ pub trait VfsCalls {
     fn sys_chroot(&self, path: &str) -> KResult<()>;
 }
 
+/// Largest module file the module loader reads.
+const MAX_MODULE_IMAGE: u64 = 64 << 20;
+
+/// Read a module file for `modctl` load of a path (`kobj_load_vfs`): a
+/// regular file the caller may read, whole. EFTYPE for anything else, EFBIG
+/// past 64 MiB.
+pub fn module_image(ctx: &Ctx, path: &str) -> KResult<Vec<u8>> {
+    let vn = lookup(ctx, None, path.as_bytes(), true)?;
+    vn.access(&ctx.cred(), Access::READ)?;
+    let attr = vn.node.getattr();
+    if attr.typ != VType::Reg {
+        return Err(Errno::EFTYPE);
+    }
+    if attr.size > MAX_MODULE_IMAGE {
+        return Err(Errno::EFBIG);
+    }
+    let mut image = vec![0u8; attr.size as usize];
+    let mut done = 0;
+    while done < image.len() {
+        match vn.node.read(done as u64, &mut image[done..])? {
+            0 => break,
+            n => done += n,
+        }
+    }
+    image.truncate(done);
+    Ok(image)
+}
+
 /// `pread(2)`.
 pub fn pread(ctx: &Ctx, fd: i32, buf: &mut [u8], off: i64) -> KResult<usize> {
     let (f, vn) = vnode_file(ctx, fd)?;

@@ -73,5 +73,7 @@ fn attach(k: &Kernel) -> AttachResult {
             }
         }),
     );
+    k.modules()
+        .set_file_reader(std::sync::Arc::new(calls::module_image));
     sysent::register(k).map_err(|e| format!("system calls: {e}"))
 }

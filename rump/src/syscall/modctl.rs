@@ -27,8 +27,7 @@ fn u64_at(b: &[u8], off: usize) -> u64 {
 fn load(ctx: &Ctx, name: &str) -> KResult<()> {
     ctx.cred().require_root()?;
     if name.contains('/') {
-        // Loading a module image from a file needs the VFS faction's loader.
-        return Err(Errno::ENOSYS);
+        return ctx.kernel().modules().load_file(ctx, name);
     }
     if name.len() >= MAXMODNAME {
         return Err(Errno::ENAMETOOLONG);
