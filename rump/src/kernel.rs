@@ -36,9 +36,19 @@ pub enum ConsoleLevel {
 /// A function run at shutdown; the flag says whether file systems may be synced.
 pub type ShutdownHook = Box<dyn Fn(&Kernel, bool) + Send + Sync>;
 
-/// What the kernel does after a reboot without `RB_HALT`: by default the host
-/// process exits, as NetBSD's rump kernels do; a server installs its own.
-pub type ExitHandler = Box<dyn Fn(i32) + Send + Sync>;
+/// How a reboot asks the host process to end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostExit {
+    /// Exit with this status (a reboot without `RB_HALT`).
+    Exit(i32),
+    /// Dump core (`RB_DUMP`).
+    Dump,
+}
+
+/// What the kernel does when a reboot ends the host process: by default
+/// the process exits or aborts with a core dump, as NetBSD's rump kernels
+/// do; a server or a test harness installs its own.
+pub type ExitHandler = Box<dyn Fn(HostExit) + Send + Sync>;
 
 /// Why a kernel could not boot.
 #[derive(Debug)]
@@ -482,19 +492,21 @@ impl Kernel {
         } else {
             "rump kernel halted, exiting"
         });
-        if howto & RB_DUMP != 0 {
-            rumpuser::abort();
-        }
-        if howto & RB_HALT != 0 {
+        let how = if howto & RB_DUMP != 0 {
+            HostExit::Dump
+        } else if howto & RB_HALT != 0 {
             return Ok(());
-        }
+        } else {
+            HostExit::Exit(0)
+        };
         let handler = lock(&self.exit_handler).clone();
-        match handler {
-            Some(h) => {
-                h(0);
+        match (handler, how) {
+            (Some(h), how) => {
+                h(how);
                 Ok(())
             }
-            None => rumpuser::exit(0),
+            (None, HostExit::Dump) => rumpuser::abort(),
+            (None, HostExit::Exit(code)) => rumpuser::exit(code),
         }
     }
 }

@@ -38,7 +38,7 @@ pub use component::{AttachError, Component, ComponentSet, Faction, Phase};
 pub use config::BootConfig;
 pub use default_kernel::*;
 pub use errno::{Errno, KResult};
-pub use kernel::{BootError, Kernel, KernelBuilder};
+pub use kernel::{BootError, HostExit, Kernel, KernelBuilder};
 pub use loader::LoadError;
 
 /// The build fingerprint of this kernel: compiler, target, profile, crate

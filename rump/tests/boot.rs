@@ -160,8 +160,11 @@ fn halt_kernel() -> (Arc<Kernel>, Arc<Mutex<Vec<String>>>) {
         "net",
         Box::new(move |_, sync| b.lock().unwrap().push(format!("shutdown sync={sync}"))),
     );
-    k.set_exit_handler(Box::new(move |code| {
-        c.lock().unwrap().push(format!("exit {code}"))
+    k.set_exit_handler(Box::new(move |how| {
+        c.lock().unwrap().push(match how {
+            rump::HostExit::Exit(code) => format!("exit {code}"),
+            rump::HostExit::Dump => "dump".into(),
+        })
     }));
     (k, log)
 }
@@ -192,6 +195,13 @@ fn only_root_halts() {
     );
     assert!(log.lock().unwrap().is_empty());
     assert!(!k.is_halted());
+}
+
+#[test]
+fn a_dump_goes_to_the_exit_handler_when_one_is_set() {
+    let (k, log) = halt_kernel();
+    k.sys_reboot(rump::kernel::RB_DUMP).unwrap();
+    assert_eq!(*log.lock().unwrap(), ["shutdown sync=false", "dump"]);
 }
 
 const DUMP_CHILD: &str = "RUMP_TEST_DUMP_CHILD";

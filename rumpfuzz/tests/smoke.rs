@@ -93,6 +93,13 @@ fn sp_stream_smoke() {
         &sysproxy::Header::new(2, sysproxy::Class::Req, sysproxy::Type::Syscall, 208, 16),
         &[0; 16],
     );
+    // RB_DUMP: the harness's kernel must not take the fuzzer down with it.
+    let mut dump = [0u8; 16];
+    dump[..8].copy_from_slice(&0x100u64.to_ne_bytes());
+    let dump = sysproxy::frame(
+        &sysproxy::Header::new(2, sysproxy::Class::Req, sysproxy::Type::Syscall, 208, 16),
+        &dump,
+    );
     let prefork = sysproxy::frame(
         &sysproxy::Header::new(3, sysproxy::Class::Req, sysproxy::Type::Prefork, 0, 0),
         &[],
@@ -100,6 +107,7 @@ fn sp_stream_smoke() {
     let seeds: Vec<Vec<u8>> = vec![
         handshake_then(&sysctl),
         handshake_then(&reboot),
+        handshake_then(&dump),
         handshake_then(&prefork),
         vec![0xff; 100],
     ];
