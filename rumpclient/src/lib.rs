@@ -98,11 +98,26 @@ struct Conn {
     signals: Vec<u32>,
 }
 
+/// What the client does with a signal the server asks it to raise (a
+/// signal posted to its process in the kernel, e.g. SIGPIPE on a write to
+/// a broken pipe).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignalDelivery {
+    /// Raise the host's counterpart of the signal in this process once the
+    /// system call that received it has returned, as NetBSD's client
+    /// library does. A signal the host lacks is kept for
+    /// [`Client::take_signals`]. The default.
+    Raise,
+    /// Keep every signal for [`Client::take_signals`].
+    Record,
+}
+
 /// A connection to a rump kernel server: one process in that kernel.
 pub struct Client {
     conn: Mutex<Conn>,
     url: Url,
     retry: Mutex<Retry>,
+    delivery: Mutex<SignalDelivery>,
 }
 
 /// The result of `__sysctl`: the error, the old value copied out and the
@@ -182,6 +197,7 @@ impl Client {
             }),
             url: url.clone(),
             retry: Mutex::new(Retry::Never),
+            delivery: Mutex::new(SignalDelivery::Raise),
         })
     }
 
@@ -206,10 +222,30 @@ impl Client {
         &self.url
     }
 
-    /// Signals the server asked this client to raise (RAISE requests),
-    /// oldest first; taking them clears the list.
+    /// Signals the server asked this client to raise (RAISE requests) and
+    /// that were not raised (see [`SignalDelivery`]), oldest first, in
+    /// NetBSD's numbering; taking them clears the list.
     pub fn take_signals(&self) -> Vec<u32> {
         std::mem::take(&mut self.lock().signals)
+    }
+
+    /// Choose what happens to signals the server asks this client to raise.
+    pub fn set_signal_delivery(&self, d: SignalDelivery) {
+        *self.delivery.lock().unwrap_or_else(|e| e.into_inner()) = d;
+    }
+
+    /// Raise the signals received during a call, with the connection
+    /// unlocked: a handler may make system calls of its own.
+    fn raise_received_signals(&self) {
+        if *self.delivery.lock().unwrap_or_else(|e| e.into_inner()) != SignalDelivery::Raise {
+            return;
+        }
+        let received = self.take_signals();
+        let unraised: Vec<u32> = received
+            .into_iter()
+            .filter(|&s| !rumpuser::raise_netbsd_signal(s))
+            .collect();
+        self.lock().signals.extend(unraised);
     }
 
     /// Set what happens when the connection is lost (see [`Retry`]).
@@ -269,6 +305,17 @@ impl Client {
     /// lost connection is handled by the [`Retry`] policy: the call is sent
     /// again on the new connection.
     pub fn syscall(
+        &self,
+        nr: u32,
+        args: &[u64],
+        mem: &dyn ClientMemory,
+    ) -> Result<[i64; 2], Errno> {
+        let r = self.syscall_locked(nr, args, mem);
+        self.raise_received_signals();
+        r
+    }
+
+    fn syscall_locked(
         &self,
         nr: u32,
         args: &[u64],

@@ -30,7 +30,9 @@ pub use mem::{AnonMapping, HostMem};
 pub use param::{host_ncpu, host_physmem, hostname, param};
 pub use process::{abort, exit, host_pid};
 pub use random::random_fill;
-pub use signal::{block_termination_signals, wait_termination_signal};
+pub use signal::{
+    block_termination_signals, host_signal, raise_netbsd_signal, wait_termination_signal,
+};
 pub use sock::{HostListener, HostStream};
 pub use thread::{HostThread, current_thread_id, thread_create};
 
