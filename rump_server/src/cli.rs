@@ -176,11 +176,6 @@ fn map_drive(kernel: &rump::Kernel, d: &DriveSpec) -> Result<(), String> {
             .unwrap_or("")
             .to_owned()
     };
-    let (offset, size) = match d.extent {
-        Extent::Window { offset, size } => (offset, size),
-        Extent::Host => (0, 0),
-        Extent::Label(_) => return Err("-d disklabel: not supported yet".into()),
-    };
     let create = d.extent != Extent::Host;
     let host = rumpuser::HostFile::open(
         &d.hostpath,
@@ -191,6 +186,18 @@ fn map_drive(kernel: &rump::Kernel, d: &DriveSpec) -> Result<(), String> {
         },
     )
     .map_err(|e| format!("etfs hostpath open: {}", host_msg(e)))?;
+    let (offset, size) = match d.extent {
+        Extent::Window { offset, size } => (offset, size),
+        Extent::Host => (0, 0),
+        Extent::Label(part) => {
+            let mut head = vec![0u8; crate::disklabel::SCAN_BYTES];
+            let n = host
+                .pread(&mut head, 0)
+                .map_err(|e| format!("could not read disk device: {}", host_msg(e)))?;
+            head.truncate(n);
+            crate::disklabel::find_partition(&head, part).map_err(|e| e.to_string())?
+        }
+    };
     let info = host
         .info()
         .map_err(|e| format!("fstat etfs hostpath: {}", host_msg(e)))?;

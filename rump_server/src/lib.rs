@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod disklabel;
 pub mod drivespec;
 mod pool;
 pub mod sp;

@@ -428,3 +428,88 @@ fn m_refuses_what_is_not_a_module() {
     );
     assert!(!dir.join("s").exists());
 }
+
+/// A 64 KiB image with a BSD disklabel in sector 1: partition a is 8
+/// sectors at sector 32, b is 4 sectors at sector 64. Written by hand from
+/// the layout of NetBSD's `struct disklabel`, not by our own parser.
+fn labelled_image() -> Vec<u8> {
+    let mut img = vec![0u8; 1 << 16];
+    let mut l = vec![0u8; 148 + 2 * 16];
+    l[0..4].copy_from_slice(&0x8256_4557u32.to_le_bytes());
+    l[132..136].copy_from_slice(&0x8256_4557u32.to_le_bytes());
+    l[138..140].copy_from_slice(&2u16.to_le_bytes());
+    for (i, (size, offset)) in [(8u32, 32u32), (4, 64)].into_iter().enumerate() {
+        l[148 + i * 16..152 + i * 16].copy_from_slice(&size.to_le_bytes());
+        l[152 + i * 16..156 + i * 16].copy_from_slice(&offset.to_le_bytes());
+    }
+    let sum = l
+        .chunks(2)
+        .fold(0u16, |s, w| s ^ u16::from_le_bytes([w[0], w[1]]));
+    l[136..138].copy_from_slice(&sum.to_le_bytes());
+    img[512..512 + l.len()].copy_from_slice(&l);
+    img[64 * 512..64 * 512 + 11].copy_from_slice(b"partition b");
+    img
+}
+
+#[test]
+fn disklabel_drives_map_one_partition() {
+    let dir = tempdir("disklabel");
+    let url = format!("unix://{}/s", dir.display());
+    std::fs::write(dir.join("dl.img"), labelled_image()).unwrap();
+    start(
+        &dir,
+        "rump_server",
+        &[
+            "-lrumpvfs",
+            "-d",
+            "key=/dev/a,hostpath=dl.img,disklabel=a",
+            "-d",
+            "key=/dev/b,hostpath=dl.img,disklabel=b",
+            &url,
+        ],
+    );
+    let c = rumpclient::Client::connect(&url).unwrap();
+    let m = rumpclient::Regions::new();
+    let open = |path: &[u8]| c.syscall(5, &[m.add(path), 2, 0], &m).unwrap()[0] as u64;
+    let (a, b) = (open(b"/dev/a\0"), open(b"/dev/b\0"));
+    let buf = m.add_zeroed(11);
+    assert_eq!(c.syscall(173, &[b, buf, 11, 0, 0], &m).unwrap()[0], 11);
+    assert_eq!(m.get(buf), b"partition b");
+    c.syscall(174, &[a, m.add(b"partition a"), 11, 0, 512], &m)
+        .unwrap();
+    drop(c);
+    assert!(tool(&dir, &url, "rump.halt", &[]).status.success());
+    eventually("the server to exit", || pids_with(&url).is_empty());
+    let img = std::fs::read(dir.join("dl.img")).unwrap();
+    assert_eq!(&img[33 * 512..33 * 512 + 11], b"partition a");
+    assert_eq!(img.len(), 1 << 16, "the image keeps its size");
+
+    // NetBSD's errors: a partition the label lacks, an image without one.
+    let err = start_fails(
+        &dir,
+        &[
+            "-lrumpvfs",
+            "-d",
+            "key=/dev/c,hostpath=dl.img,disklabel=c",
+            &url,
+        ],
+    );
+    assert!(
+        err.contains("partition not available: No such file or directory"),
+        "{err}"
+    );
+    std::fs::write(dir.join("blank.img"), vec![0u8; 1 << 16]).unwrap();
+    let err = start_fails(
+        &dir,
+        &[
+            "-lrumpvfs",
+            "-d",
+            "key=/dev/a,hostpath=blank.img,disklabel=a",
+            &url,
+        ],
+    );
+    assert!(
+        err.contains("disklabel not found: No such file or directory"),
+        "{err}"
+    );
+}

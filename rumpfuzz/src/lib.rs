@@ -141,3 +141,17 @@ pub fn boot_config(data: &[u8]) {
     }
     let _ = rump::config::parse_size(&text);
 }
+
+/// A disk image's first bytes as `rump_server -d ...,disklabel=` scans them:
+/// the first input byte is the partition letter, the rest the image.
+/// Any bytes give a window or NetBSD's error, never a panic.
+pub fn disklabel(data: &[u8]) {
+    let Some((&letter, image)) = data.split_first() else {
+        return;
+    };
+    if let Ok((offset, size)) = rump_server::disklabel::find_partition(image, letter) {
+        assert_eq!(offset % 512, 0);
+        assert_eq!(size % 512, 0);
+        assert!(offset <= u64::from(u32::MAX) * 512 && size <= u64::from(u32::MAX) * 512);
+    }
+}

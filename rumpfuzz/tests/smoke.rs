@@ -54,6 +54,25 @@ fn boot_config_smoke() {
 }
 
 #[test]
+fn disklabel_smoke() {
+    // A valid label at sector 1 with one partition, then mutations of it.
+    let mut img = vec![b'a'];
+    img.resize(1 + 512, 0);
+    let mut l = vec![0u8; 164];
+    l[0..4].copy_from_slice(&0x8256_4557u32.to_le_bytes());
+    l[132..136].copy_from_slice(&0x8256_4557u32.to_le_bytes());
+    l[138..140].copy_from_slice(&1u16.to_le_bytes());
+    l[148..152].copy_from_slice(&u32::MAX.to_le_bytes());
+    l[152..156].copy_from_slice(&u32::MAX.to_le_bytes());
+    let sum = l
+        .chunks(2)
+        .fold(0u16, |s, w| s ^ u16::from_le_bytes([w[0], w[1]]));
+    l[136..138].copy_from_slice(&sum.to_le_bytes());
+    img.extend_from_slice(&l);
+    run(rumpfuzz::disklabel, &[&img, b"b", &[b'v'; 600]], 300);
+}
+
+#[test]
 fn frame_smoke() {
     run(
         rumpfuzz::frame,
