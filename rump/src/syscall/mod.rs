@@ -60,7 +60,9 @@ impl Default for SyscallTable {
 /// and the virtual CPU the call runs on.
 pub struct Ctx<'k> {
     kernel: &'k Kernel,
-    proc: Arc<Proc>,
+    // The process is the lwp's, or proc1 in the implicit context: found
+    // through them rather than held, which saves a reference count on
+    // every call.
     lwp: Option<Arc<Lwp>>,
     cpu: RefCell<Option<CpuGuard<'k>>>,
 }
@@ -81,7 +83,10 @@ impl<'k> Ctx<'k> {
 
     /// The calling process.
     pub fn proc(&self) -> &Arc<Proc> {
-        &self.proc
+        match &self.lwp {
+            Some(l) => l.proc(),
+            None => self.kernel.procs().local_proc(),
+        }
     }
 
     /// The calling lwp; `None` in the implicit context.
@@ -91,13 +96,13 @@ impl<'k> Ctx<'k> {
 
     /// The caller's credentials.
     pub fn cred(&self) -> Arc<Cred> {
-        self.proc.cred()
+        self.proc().cred()
     }
 
     /// Sleep for `d` without the virtual CPU; EINTR if the process is told
     /// to exit meanwhile.
     pub fn sleep(&self, d: std::time::Duration) -> KResult<()> {
-        let p = std::sync::Arc::clone(&self.proc);
+        let p = std::sync::Arc::clone(self.proc());
         self.block(|| p.sleep(d))
     }
 
@@ -125,16 +130,11 @@ impl Kernel {
             return Err(Errno::ENXIO);
         }
         let lwp = self.procs().curlwp();
-        let proc = lwp
-            .as_ref()
-            .map(|l| Arc::clone(l.proc()))
-            .unwrap_or_else(|| Arc::clone(self.procs().local_proc()));
         let cpu = self.cpus().schedule();
         self.inside
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         Ok(Ctx {
             kernel: self,
-            proc,
             lwp,
             cpu: RefCell::new(Some(cpu)),
         })
