@@ -235,6 +235,24 @@ impl Proc {
         lock(&self.limits).get(which).copied()
     }
 
+    /// Replace resource limit `which` with what `f` makes of it, as one
+    /// step. EINVAL for an unknown limit.
+    pub fn update_limit(
+        &self,
+        which: usize,
+        f: impl FnOnce(Rlimit) -> KResult<Rlimit>,
+    ) -> KResult<()> {
+        let mut limits = lock(&self.limits);
+        let slot = limits.get_mut(which).ok_or(Errno::EINVAL)?;
+        *slot = f(*slot)?;
+        Ok(())
+    }
+
+    /// Run `f` on the credentials without taking a reference to them.
+    pub fn with_cred<R>(&self, f: impl FnOnce(&Cred) -> R) -> R {
+        f(&lock(&self.cred))
+    }
+
     /// Set resource limit `which` (checked by the caller).
     pub fn set_limit(&self, which: usize, l: Rlimit) {
         if let Some(slot) = lock(&self.limits).get_mut(which) {

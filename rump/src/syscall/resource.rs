@@ -19,10 +19,9 @@ fn getrlimit(ctx: &Ctx, w: i32) -> KResult<Rlimit> {
 
 fn setrlimit(ctx: &Ctx, w: i32, new: Rlimit) -> KResult<()> {
     let w = which(w)?;
-    let old = ctx.proc().limit(w).ok_or(Errno::EINVAL)?;
-    let new = old.check_change(new, &ctx.cred())?;
-    ctx.proc().set_limit(w, new);
-    Ok(())
+    let p = ctx.proc();
+    // Lock order: limits, then credentials.
+    p.update_limit(w, |old| p.with_cred(|cred| old.check_change(new, cred)))
 }
 
 pub(super) fn sys_getrlimit(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
