@@ -64,18 +64,57 @@ struct Conn {
 
 impl Conn {
     fn send(&self, h: Header, payload: &[u8]) -> KResult<()> {
+        self.send_after(Vec::new(), h, payload)
+    }
+
+    /// Send the frames in `held` and then one more, in a single write: the
+    /// client wakes once for a call's copyouts and its reply, not per frame.
+    fn send_after(&self, mut held: Vec<u8>, h: Header, payload: &[u8]) -> KResult<()> {
         if self.dead.load(Ordering::Acquire) {
             return Err(Errno::ENOTCONN);
         }
-        let f = sysproxy::frame(&h, payload);
-        lock(&self.out).write_all(&f).map_err(|_| Errno::ENOTCONN)
+        held.reserve(HEADER_LEN + payload.len());
+        held.extend_from_slice(&h.emit());
+        held.extend_from_slice(payload);
+        lock(&self.out)
+            .write_all(&held)
+            .map_err(|_| Errno::ENOTCONN)
+    }
+
+    /// Send frames already encoded.
+    fn send_raw(&self, frames: &[u8]) -> KResult<()> {
+        if frames.is_empty() {
+            return Ok(());
+        }
+        if self.dead.load(Ordering::Acquire) {
+            return Err(Errno::ENOTCONN);
+        }
+        lock(&self.out)
+            .write_all(frames)
+            .map_err(|_| Errno::ENOTCONN)
     }
 
     fn send_resp(&self, reqno: u64, typ: Type, payload: &[u8]) {
-        let _ = self.send(
+        self.send_resp_after(Vec::new(), reqno, typ, payload);
+    }
+
+    fn send_resp_after(&self, held: Vec<u8>, reqno: u64, typ: Type, payload: &[u8]) {
+        let _ = self.send_after(
+            held,
             Header::new(reqno, Class::Resp, typ, 0, payload.len()),
             payload,
         );
+    }
+
+    /// Answer a system call: its held copyouts, then its reply (none when
+    /// a halt has answered the reboot call itself).
+    fn answer_syscall(&self, reqno: u64, (resp, held): (Option<SysResp>, Vec<u8>)) {
+        match resp {
+            Some(r) => self.send_resp_after(held, reqno, Type::Syscall, &r.emit()),
+            None => {
+                let _ = self.send_raw(&held);
+            }
+        }
     }
 
     fn send_error(&self, reqno: u64, e: SpError) {
@@ -131,18 +170,29 @@ impl Conn {
 /// The client's memory, reached over the connection.
 struct RemoteSpace<'a> {
     conn: &'a Arc<Conn>,
+    /// COPYOUT frames not sent yet: they go out with the next frame that
+    /// needs an answer, or with the call's reply.
+    held: std::cell::RefCell<Vec<u8>>,
     /// Set when the call runs on the connection's reader thread: replies
     /// are read right here, other frames dispatched as the reader would.
     inline: Option<(&'a Arc<Shared>, std::cell::RefCell<&'a mut HostStream>)>,
 }
 
 impl RemoteSpace<'_> {
+    /// The copyouts held so far, taken.
+    fn take_held(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.held.borrow_mut())
+    }
+
     fn request(&self, typ: Type, payload: &[u8]) -> KResult<Vec<u8>> {
         let Some((shared, stream)) = &self.inline else {
+            // The client must see the copyouts before it answers.
+            self.conn.send_raw(&self.take_held())?;
             return self.conn.request(typ, payload);
         };
         let reqno = self.conn.next_reqno.fetch_add(1, Ordering::Relaxed);
-        self.conn.send(
+        self.conn.send_after(
+            self.take_held(),
             Header::new(reqno, Class::Req, typ, 0, payload.len()),
             payload,
         )?;
@@ -165,6 +215,9 @@ impl RemoteSpace<'_> {
         }
     }
 }
+
+/// Copyout bytes held back for the reply before they are sent anyway.
+const MAX_HELD: usize = 256 << 10;
 
 /// System calls that never block (on the file systems there are): run on
 /// the connection's reader thread when nothing else of the client runs,
@@ -206,19 +259,29 @@ impl UserSpace for RemoteSpace<'_> {
         if addr == 0 {
             return Err(Errno::EFAULT);
         }
-        let req = CopyData {
+        let cd = CopyData {
             len: data.len() as u64,
             addr,
         }
-        .emit(data);
+        .emit(&[]);
         let h = Header::new(
             self.conn.next_reqno.fetch_add(1, Ordering::Relaxed),
             Class::Req,
             Type::Copyout,
             0,
-            req.len(),
+            cd.len() + data.len(),
         );
-        self.conn.send(h, &req).map_err(|_| Errno::EFAULT)
+        let mut held = self.held.borrow_mut();
+        held.extend_from_slice(&h.emit());
+        held.extend_from_slice(&cd);
+        held.extend_from_slice(data);
+        // Bounded: a large read goes out as it is copied.
+        if held.len() >= MAX_HELD {
+            let frames = std::mem::take(&mut *held);
+            drop(held);
+            self.conn.send_raw(&frames).map_err(|_| Errno::EFAULT)?;
+        }
+        Ok(())
     }
 
     fn copyinstr(&self, addr: u64, max: usize) -> KResult<Vec<u8>> {
@@ -526,9 +589,8 @@ impl Shared {
             && *lock(&conn.inflight) == 0
         {
             conn.begin();
-            if let Some(resp) = self.run_syscall(conn, &h, &payload, Some((self, stream))) {
-                conn.send_resp(h.reqno, Type::Syscall, &resp.emit());
-            }
+            let answer = self.run_syscall(conn, &h, &payload, Some((self, stream)));
+            conn.answer_syscall(h.reqno, answer);
             conn.end();
             return;
         }
@@ -536,9 +598,8 @@ impl Shared {
         let (me, conn) = (Arc::clone(self), Arc::clone(conn));
         self.workers.submit(Box::new(move || {
             // None: a halt has answered this reboot call itself.
-            if let Some(resp) = me.run_syscall(&conn, &h, &payload, None) {
-                conn.send_resp(h.reqno, Type::Syscall, &resp.emit());
-            }
+            let answer = me.run_syscall(&conn, &h, &payload, None);
+            conn.answer_syscall(h.reqno, answer);
             conn.end();
         }));
     }
@@ -549,13 +610,16 @@ impl Shared {
         h: &Header,
         payload: &[u8],
         inline: Option<(&Arc<Shared>, &mut HostStream)>,
-    ) -> Option<SysResp> {
+    ) -> (Option<SysResp>, Vec<u8>) {
         let k = &self.kernel;
         let fail = |e: Errno| {
-            Some(SysResp {
-                error: e.0,
-                retval: [-1, 0],
-            })
+            (
+                Some(SysResp {
+                    error: e.0,
+                    retval: [-1, 0],
+                }),
+                Vec::new(),
+            )
         };
         let Some(args) = payload::parse_args(payload) else {
             return fail(Errno::EINVAL);
@@ -578,22 +642,28 @@ impl Shared {
         }
         let space = RemoteSpace {
             conn,
+            held: std::cell::RefCell::new(Vec::new()),
             inline: inline.map(|(sh, st)| (sh, std::cell::RefCell::new(st))),
         };
         let r = k.syscall(h.union as usize, &args, &space);
+        let held = space.take_held();
         // If the halt took the request over, it has been answered already.
         let answered = h.union == SYS_REBOOT && lock(&self.halting).take().is_none();
         k.lwproc_releaselwp();
         if answered {
-            return None;
+            return (None, held);
         }
-        match r {
-            Ok([a, b]) => Some(SysResp {
+        let resp = match r {
+            Ok([a, b]) => SysResp {
                 error: 0,
                 retval: [a as i64, b as i64],
-            }),
-            Err(e) => fail(e),
-        }
+            },
+            Err(e) => SysResp {
+                error: e.0,
+                retval: [-1, 0],
+            },
+        };
+        (Some(resp), held)
     }
 
     /// PREFORK: copy the client's process and hand out a cookie for it.
