@@ -167,13 +167,7 @@ fn bad_drivespecs_give_netbsds_messages() {
 #[test]
 fn a_missing_library_is_named() {
     let dir = tempdir("nolib");
-    let out = Command::new(bin("rump_server"))
-        .current_dir(&dir)
-        .args(["-lrumpfs_nonesuch", "unix://s"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = stderr(&out);
+    let err = start_fails(&dir, &["-lrumpfs_nonesuch", "unix://s"]);
     assert!(
         err.contains("failed to load -libraries") && err.contains("rumpfs_nonesuch"),
         "{err}"
@@ -200,16 +194,8 @@ fn libraries_in_the_wrong_order_resolve_in_rounds() {
     );
     assert!(tool(&dir, &url, "rump.halt", &[]).status.success());
     // Alone, k_helper2 names what it lacks.
-    let out = Command::new(bin("rump_server"))
-        .current_dir(&dir)
-        .args(["-lk_helper2", &url])
-        .output()
-        .unwrap();
-    assert!(
-        stderr(&out).contains("requires k_helper"),
-        "{}",
-        stderr(&out)
-    );
+    let err = start_fails(&dir, &["-lk_helper2", &url]);
+    assert!(err.contains("requires k_helper"), "{err}");
 }
 
 #[test]
@@ -238,14 +224,10 @@ fn server_options_reach_the_kernel() {
         format!("hw.ncpu = 3\nhw.physmem = {}\n", 64 << 20)
     );
     assert!(tool(&dir, &url, "rump.halt", &[]).status.success());
-    let bad = Command::new(bin("rump_server"))
-        .args(["-c", "lots", &url])
-        .output()
-        .unwrap();
+    let err = start_fails(&dir, &["-c", "lots", &url]);
     assert!(
-        stderr(&bad).starts_with("rump_server: -c \"lots\": expected"),
-        "{}",
-        stderr(&bad)
+        err.starts_with("rump_server: -c \"lots\": expected"),
+        "{err}"
     );
 }
 
@@ -316,32 +298,22 @@ fn drives_map_host_files_and_halt_flushes_them() {
         b"on the disk"
     );
     // Without the VFS faction there is no etfs.
-    let out = Command::new(bin("rump_server"))
-        .current_dir(&dir)
-        .args(["-d", "key=/dev/dk,hostpath=dk.img,size=1m", &url])
-        .output()
-        .unwrap();
-    assert!(
-        stderr(&out).contains("-d needs the VFS faction"),
-        "{}",
-        stderr(&out)
-    );
+    let err = start_fails(&dir, &["-d", "key=/dev/dk,hostpath=dk.img,size=1m", &url]);
+    assert!(err.contains("-d needs the VFS faction"), "{err}");
     // size=host of an empty file is NetBSD's error.
     std::fs::write(dir.join("empty.img"), b"").unwrap();
-    let out = Command::new(bin("rump_server"))
-        .current_dir(&dir)
-        .args([
+    let err = start_fails(
+        &dir,
+        &[
             "-lrumpvfs",
             "-d",
             "key=/dev/e,hostpath=empty.img,size=host",
             &url,
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     assert!(
-        stderr(&out).contains("size=host, but cannot query non-zero size"),
-        "{}",
-        stderr(&out)
+        err.contains("size=host, but cannot query non-zero size"),
+        "{err}"
     );
 }
 
