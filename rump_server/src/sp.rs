@@ -216,6 +216,14 @@ impl RemoteSpace<'_> {
     }
 }
 
+/// The reply to a system call that failed with `e`.
+fn error_resp(e: Errno) -> SysResp {
+    SysResp {
+        error: e.0,
+        retval: [-1, 0],
+    }
+}
+
 /// Copyout bytes held back for the reply before they are sent anyway.
 const MAX_HELD: usize = 256 << 10;
 
@@ -612,15 +620,7 @@ impl Shared {
         inline: Option<(&Arc<Shared>, &mut HostStream)>,
     ) -> (Option<SysResp>, Vec<u8>) {
         let k = &self.kernel;
-        let fail = |e: Errno| {
-            (
-                Some(SysResp {
-                    error: e.0,
-                    retval: [-1, 0],
-                }),
-                Vec::new(),
-            )
-        };
+        let fail = |e: Errno| (Some(error_resp(e)), Vec::new());
         let Some(args) = payload::parse_args(payload) else {
             return fail(Errno::EINVAL);
         };
@@ -658,10 +658,7 @@ impl Shared {
                 error: 0,
                 retval: [a as i64, b as i64],
             },
-            Err(e) => SysResp {
-                error: e.0,
-                retval: [-1, 0],
-            },
+            Err(e) => error_resp(e),
         };
         (Some(resp), held)
     }

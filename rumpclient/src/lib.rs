@@ -117,7 +117,8 @@ pub struct Client {
     conn: Mutex<Conn>,
     url: Url,
     retry: Mutex<Retry>,
-    delivery: Mutex<SignalDelivery>,
+    /// Whether RAISE requests are raised ([`SignalDelivery::Raise`]).
+    raise_signals: std::sync::atomic::AtomicBool,
 }
 
 /// The result of `__sysctl`: the error, the old value copied out and the
@@ -197,7 +198,7 @@ impl Client {
             }),
             url: url.clone(),
             retry: Mutex::new(Retry::Never),
-            delivery: Mutex::new(SignalDelivery::Raise),
+            raise_signals: std::sync::atomic::AtomicBool::new(true),
         })
     }
 
@@ -231,21 +232,36 @@ impl Client {
 
     /// Choose what happens to signals the server asks this client to raise.
     pub fn set_signal_delivery(&self, d: SignalDelivery) {
-        *self.delivery.lock().unwrap_or_else(|e| e.into_inner()) = d;
+        self.raise_signals.store(
+            d == SignalDelivery::Raise,
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
-    /// Raise the signals received during a call, with the connection
-    /// unlocked: a handler may make system calls of its own.
-    fn raise_received_signals(&self) {
-        if *self.delivery.lock().unwrap_or_else(|e| e.into_inner()) != SignalDelivery::Raise {
-            return;
+    /// The signals to raise once the connection is unlocked: none when
+    /// they are only recorded. Free when there are none.
+    fn signals_to_raise(&self, c: &mut Conn) -> Vec<u32> {
+        if self
+            .raise_signals
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            std::mem::take(&mut c.signals)
+        } else {
+            Vec::new()
         }
-        let received = self.take_signals();
+    }
+
+    /// Raise signals taken by [`Client::signals_to_raise`], with the
+    /// connection unlocked: a handler may make system calls of its own.
+    /// Those the host lacks are kept for [`Client::take_signals`].
+    fn raise(&self, received: Vec<u32>) {
         let unraised: Vec<u32> = received
             .into_iter()
             .filter(|&s| !rumpuser::raise_netbsd_signal(s))
             .collect();
-        self.lock().signals.extend(unraised);
+        if !unraised.is_empty() {
+            self.lock().signals.extend(unraised);
+        }
     }
 
     /// Set what happens when the connection is lost (see [`Retry`]).
@@ -310,25 +326,29 @@ impl Client {
         args: &[u64],
         mem: &dyn ClientMemory,
     ) -> Result<[i64; 2], Errno> {
-        let r = self.syscall_locked(nr, args, mem);
-        self.raise_received_signals();
+        let (r, received) = {
+            let mut c = self.lock();
+            let r = self.syscall_locked(&mut c, nr, args, mem);
+            (r, self.signals_to_raise(&mut c))
+        };
+        self.raise(received);
         r
     }
 
     fn syscall_locked(
         &self,
+        c: &mut Conn,
         nr: u32,
         args: &[u64],
         mem: &dyn ClientMemory,
     ) -> Result<[i64; 2], Errno> {
-        let mut c = self.lock();
         let body = payload::emit_args(args);
         let reply = loop {
             let sent = c
                 .send(Class::Req, Type::Syscall, nr, &body)
                 .map_err(|_| Errno::ENOTCONN);
             match sent.and_then(|reqno| c.wait(reqno, mem)) {
-                Err(Errno::ENOTCONN) if self.reconnect(&mut c) => continue,
+                Err(Errno::ENOTCONN) if self.reconnect(c) => continue,
                 r => break r?,
             }
         };

@@ -835,10 +835,7 @@ pub fn chroot(ctx: &Ctx, path: Option<&[u8]>, fd: Option<i32>) -> KResult<()> {
         (None, Some(fd)) => vnode_file_ops(ctx, fd, Errno::ENOTDIR)?.1,
         (None, None) => return Err(Errno::EINVAL),
     };
-    if vn.vtype() != VType::Dir {
-        return Err(Errno::ENOTDIR);
-    }
-    vn.access(&ctx.cred(), Access::EXEC)?;
+    check_searchable_dir(ctx, &vn)?;
     *vfs(ctx)
         .cwdinfo(ctx.proc())
         .root
@@ -1132,11 +1129,17 @@ impl VfsCalls for Kernel {
     }
 }
 
-fn set_cwd(ctx: &Ctx, vn: Vnode) -> KResult<()> {
+/// A new working or root directory must be a directory the caller may
+/// search.
+fn check_searchable_dir(ctx: &Ctx, vn: &Vnode) -> KResult<()> {
     if vn.vtype() != VType::Dir {
         return Err(Errno::ENOTDIR);
     }
-    vn.access(&ctx.cred(), Access::EXEC)?;
+    vn.access(&ctx.cred(), Access::EXEC)
+}
+
+fn set_cwd(ctx: &Ctx, vn: Vnode) -> KResult<()> {
+    check_searchable_dir(ctx, &vn)?;
     *vfs(ctx)
         .cwdinfo(ctx.proc())
         .cwd
