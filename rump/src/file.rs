@@ -110,6 +110,12 @@ pub trait FileOps: Send + Sync {
         const READY: i16 = 0x1 | 0x4 | 0x40 | 0x80 | 0x100; // IN, OUT, RDNORM, RDBAND, WRBAND
         events & READY
     }
+    /// `ioctl` command `cmd` with its argument `data`, copied in before
+    /// and out after as the command's size and direction bits say; ENOTTY
+    /// for commands the file does not know (NetBSD's answer).
+    fn ioctl(&self, _ctx: &Ctx, _cmd: u64, _data: &mut [u8]) -> KResult<()> {
+        Err(Errno::ENOTTY)
+    }
     /// The faction's own object, so that it can recognise its files
     /// (`fchdir`, `fchmod` and the like take a descriptor).
     fn as_any(&self) -> Option<&dyn std::any::Any> {
@@ -315,6 +321,15 @@ impl FdTable {
                 .filter(|s| s.as_ref().is_some_and(|s| s.cloexec))
                 .filter_map(Option::take)
                 .collect()
+        };
+        drop(closing);
+    }
+
+    /// Close every descriptor from `fd` up (`F_CLOSEM`).
+    pub fn close_from(&self, fd: usize) {
+        let closing: Vec<Slot> = {
+            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            slots.iter_mut().skip(fd).filter_map(Option::take).collect()
         };
         drop(closing);
     }

@@ -20,6 +20,7 @@ pub use rump::Errno;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::sync::{Mutex, MutexGuard};
 use sysproxy::payload::{self, CopyData, HandshakeFork, SysResp};
@@ -31,15 +32,33 @@ enum Stream {
 }
 
 impl Stream {
-    fn connect(url: &Url) -> std::io::Result<Stream> {
+    fn connect(url: &Url, place: Placer) -> std::io::Result<Stream> {
         Ok(match url {
-            Url::Unix(p) => Stream::Unix(UnixStream::connect(p)?),
-            Url::Tcp { addr, port } => {
-                let s = TcpStream::connect((addr.as_str(), *port))?;
+            Url::Unix(p) => Stream::adopt(url, place(UnixStream::connect(p)?.into()))?,
+            Url::Tcp { addr, port } => Stream::adopt(
+                url,
+                place(TcpStream::connect((addr.as_str(), *port))?.into()),
+            )?,
+        })
+    }
+
+    /// The connection to `url` that `fd` already is.
+    fn adopt(url: &Url, fd: OwnedFd) -> std::io::Result<Stream> {
+        Ok(match url {
+            Url::Unix(_) => Stream::Unix(fd.into()),
+            Url::Tcp { .. } => {
+                let s = TcpStream::from(fd);
                 s.set_nodelay(true)?;
                 Stream::Tcp(s)
             }
         })
+    }
+
+    fn raw_fd(&self) -> RawFd {
+        match self {
+            Stream::Unix(s) => s.as_raw_fd(),
+            Stream::Tcp(s) => s.as_raw_fd(),
+        }
     }
 
     fn shutdown(&self) {
@@ -55,6 +74,15 @@ impl Stream {
             Stream::Tcp(s) => s,
         }
     }
+}
+
+/// Where a new connection's descriptor goes: given the descriptor as
+/// connected, returns the one to use (a program that manages its own
+/// descriptor numbers moves it out of their way).
+pub type Placer = fn(OwnedFd) -> OwnedFd;
+
+fn keep_in_place(fd: OwnedFd) -> OwnedFd {
+    fd
 }
 
 trait ReadWrite: Read + Write {}
@@ -119,6 +147,8 @@ pub struct Client {
     retry: Mutex<Retry>,
     /// Whether RAISE requests are raised ([`SignalDelivery::Raise`]).
     raise_signals: std::sync::atomic::AtomicBool,
+    /// Where new connections' descriptors go, reconnections included.
+    place: Placer,
 }
 
 /// The result of `__sysctl`: the error, the old value copied out and the
@@ -155,8 +185,14 @@ impl Client {
 
     /// Connect to `url` as a new process named after this program.
     pub fn connect(url: &str) -> Result<Client, ConnectError> {
+        Client::connect_placed(url, keep_in_place)
+    }
+
+    /// [`Client::connect`], with the connection's descriptor (and those of
+    /// any reconnection) put where `place` says.
+    pub fn connect_placed(url: &str, place: Placer) -> Result<Client, ConnectError> {
         let url = Url::parse(url, sysproxy::Side::Client).map_err(ConnectError::Url)?;
-        let c = Client::open(&url)?;
+        let c = Client::open(&url, place)?;
         c.handshake(Handshake::Guest, &payload::emit_name(&program_name()))?;
         Ok(c)
     }
@@ -167,14 +203,72 @@ impl Client {
         url: &str,
         cookie: [u8; payload::COOKIE_LEN],
     ) -> Result<Client, ConnectError> {
+        Client::connect_forked_placed(url, cookie, keep_in_place)
+    }
+
+    /// [`Client::connect_forked`] with the descriptor put where `place` says.
+    pub fn connect_forked_placed(
+        url: &str,
+        cookie: [u8; payload::COOKIE_LEN],
+        place: Placer,
+    ) -> Result<Client, ConnectError> {
         let url = Url::parse(url, sysproxy::Side::Client).map_err(ConnectError::Url)?;
-        let c = Client::open(&url)?;
+        let c = Client::open(&url, place)?;
         c.handshake(Handshake::Fork, &HandshakeFork { cookie, cancel: 0 }.emit())?;
         Ok(c)
     }
 
-    fn open(url: &Url) -> Result<Client, ConnectError> {
-        let mut stream = Stream::connect(url)?;
+    /// Take up again, in a program image just started by `execve`, the
+    /// connection `fd` to `url` that the image before it held (it kept the
+    /// descriptor open across the exec): the server is told the new program
+    /// `name`, and the process in the kernel goes on with its descriptors.
+    pub fn resume_after_exec(
+        url: &str,
+        fd: OwnedFd,
+        name: &str,
+        place: Placer,
+    ) -> Result<Client, ConnectError> {
+        let url = Url::parse(url, sysproxy::Side::Client).map_err(ConnectError::Url)?;
+        let c = Client::with_stream(&url, Stream::adopt(&url, fd)?, place);
+        c.exec_handshake(name)?;
+        Ok(c)
+    }
+
+    /// The host descriptor of the connection (which a program keeps open
+    /// across `execve` to hand to [`Client::resume_after_exec`]).
+    pub fn connection_fd(&self) -> RawFd {
+        self.lock().stream.raw_fd()
+    }
+
+    /// Move the connection to a new descriptor (placed as for a new
+    /// connection) and close the old one: for a program about to close or
+    /// reuse that number.
+    pub fn move_connection(&self) -> std::io::Result<()> {
+        let mut c = self.lock();
+        let fd = match &c.stream {
+            Stream::Unix(s) => OwnedFd::from(s.try_clone()?),
+            Stream::Tcp(s) => OwnedFd::from(s.try_clone()?),
+        };
+        c.stream = Stream::adopt(&self.url, (self.place)(fd))?;
+        Ok(())
+    }
+
+    fn with_stream(url: &Url, stream: Stream, place: Placer) -> Client {
+        Client {
+            conn: Mutex::new(Conn {
+                stream,
+                next_reqno: 0,
+                signals: Vec::new(),
+            }),
+            url: url.clone(),
+            retry: Mutex::new(Retry::Never),
+            raise_signals: std::sync::atomic::AtomicBool::new(true),
+            place,
+        }
+    }
+
+    fn open(url: &Url, place: Placer) -> Result<Client, ConnectError> {
+        let mut stream = Stream::connect(url, place)?;
         // One read of the banner, which must end in a newline (as NetBSD's client).
         let mut banner = [0u8; payload::MAX_BANNER];
         // A signal may interrupt the read (a client with timers or handlers).
@@ -190,16 +284,7 @@ impl Client {
                 "bad banner from server",
             )));
         }
-        Ok(Client {
-            conn: Mutex::new(Conn {
-                stream,
-                next_reqno: 0,
-                signals: Vec::new(),
-            }),
-            url: url.clone(),
-            retry: Mutex::new(Retry::Never),
-            raise_signals: std::sync::atomic::AtomicBool::new(true),
-        })
+        Ok(Client::with_stream(url, stream, place))
     }
 
     fn lock(&self) -> MutexGuard<'_, Conn> {
@@ -295,7 +380,7 @@ impl Client {
                 eprintln!("rump_sp: connection to kernel lost, trying to reconnect ...");
             }
             attempt += 1;
-            let Ok(fresh) = Client::open(&self.url) else {
+            let Ok(fresh) = Client::open(&self.url, self.place) else {
                 continue;
             };
             let mut fresh = fresh.conn.into_inner().unwrap_or_else(|e| e.into_inner());

@@ -624,6 +624,7 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
         (60, "umask", sys_umask),
         (61, "chroot", sys_chroot),
         (95, "fsync", sys_fsync),
+        (241, "fdatasync", sys_fsync),
         (123, "fchown", sys_fchown),
         (124, "fchmod", sys_fchmod),
         (128, "rename", sys_rename),

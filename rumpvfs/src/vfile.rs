@@ -7,6 +7,9 @@ use rump::syscall::Ctx;
 use rump::{Errno, KResult};
 use std::sync::Mutex;
 
+/// `FIONREAD`: how many bytes can be read without blocking.
+const FIONREAD: u64 = 0x4004_667f;
+
 /// An open vnode: the file offset and, for directories, the read cursor.
 pub struct VnodeFile {
     /// The vnode.
@@ -139,6 +142,21 @@ impl FileOps for VnodeFile {
 
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
+    }
+
+    fn ioctl(&self, _ctx: &Ctx, cmd: u64, data: &mut [u8]) -> KResult<()> {
+        match cmd {
+            FIONREAD if matches!(self.vn.vtype(), VType::Reg | VType::Dir) => {
+                // What is left from the offset, as NetBSD's vn_ioctl says.
+                let left = self.vn.node.getattr().size.saturating_sub(self.offset());
+                let n = i32::try_from(left).unwrap_or(i32::MAX);
+                data.get_mut(..4)
+                    .ok_or(Errno::EINVAL)?
+                    .copy_from_slice(&n.to_ne_bytes());
+                Ok(())
+            }
+            _ => Err(Errno::ENOTTY),
+        }
     }
 
     fn close_fd(&self, ctx: &Ctx) {

@@ -24,6 +24,7 @@ const BINS: &[(&str, &str)] = &[
 const LIBS: &[(&str, &str)] = &[
     ("librumpvfs.so", "librumpvfs.so"),
     ("librumpfs_tmpfs.so", "librumpfs_tmpfs.so"),
+    ("librumphijack.so", "librumphijack.so"),
 ];
 
 fn root() -> PathBuf {

@@ -206,8 +206,17 @@ const F_DUPFD_CLOEXEC: i32 = 12;
 /// Status flags `F_SETFL` may change: `O_NONBLOCK`, `O_APPEND`, `O_ASYNC`.
 const SETFL_MASK: u32 = 0x4 | 0x8 | 0x40;
 
+/// `F_CLOSEM`: close every descriptor from this one up.
+const F_CLOSEM: i32 = 10;
+
 /// `fcntl(2)` except the record locks, which take a `struct flock`.
 fn fcntl(ctx: &Ctx, fd: i32, cmd: i32, arg: u64) -> KResult<u64> {
+    if cmd == F_CLOSEM {
+        // The descriptor need not be open; NetBSD only asks it is not negative.
+        let from = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
+        ctx.proc().fdt().close_from(from);
+        return Ok(0);
+    }
     let f = file(ctx, fd)?;
     let fdt = ctx.proc().fdt();
     match cmd {
@@ -242,6 +251,51 @@ pub(super) fn sys_fcntl(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<S
         return ret(0);
     }
     ret(fcntl(ctx, fd, cmd, a[2])?)
+}
+
+/// `_IOC` fields of an ioctl command: the argument's size and direction.
+const IOCPARM_SHIFT: u64 = 16;
+const IOCPARM_MASK: u64 = 0x1fff;
+const IOC_OUT: u64 = 0x4000_0000;
+const IOC_IN: u64 = 0x8000_0000;
+/// The generic file ioctls every descriptor answers.
+const FIOCLEX: u64 = 0x2000_6601;
+const FIONCLEX: u64 = 0x2000_6602;
+const FIONBIO: u64 = 0x8004_667e;
+/// `O_NONBLOCK`, the status flag FIONBIO sets.
+const O_NONBLOCK: u32 = 0x4;
+
+pub(super) fn sys_ioctl(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let (fd, cmd) = (arg_int(a, 0), a[1] & 0xffff_ffff);
+    let f = file(ctx, fd)?;
+    let fdt = ctx.proc().fdt();
+    match cmd {
+        FIOCLEX => return fdt.set_cloexec(fd, true).and_then(|_| ret(0)),
+        FIONCLEX => return fdt.set_cloexec(fd, false).and_then(|_| ret(0)),
+        _ => {}
+    }
+    let len = ((cmd >> IOCPARM_SHIFT) & IOCPARM_MASK) as usize;
+    let mut data = if cmd & IOC_IN != 0 && len > 0 {
+        copyin_vec(us, a[2], len)?
+    } else {
+        vec![0; len]
+    };
+    if cmd == FIONBIO {
+        let on = data.get(..4).is_some_and(|b| b != [0; 4]);
+        let mut fl = f.flags.lock().unwrap_or_else(|e| e.into_inner());
+        *fl = if on {
+            *fl | O_NONBLOCK
+        } else {
+            *fl & !O_NONBLOCK
+        };
+        f.ops().set_status_flags(*fl);
+        return ret(0);
+    }
+    f.ops().ioctl(ctx, cmd, &mut data)?;
+    if cmd & IOC_OUT != 0 && len > 0 {
+        us.copyout(a[2], &data)?;
+    }
+    ret(0)
 }
 
 pub(super) fn sys_dup3(ctx: &Ctx, a: &SysArgs, _: &dyn UserSpace) -> KResult<SysRet> {

@@ -238,6 +238,7 @@ pub(crate) fn register_base(k: &Kernel) {
         (25, "geteuid", cred::sys_geteuid),
         (39, "getppid", proc::sys_getppid),
         (41, "dup", desc::sys_dup),
+        (54, "ioctl", desc::sys_ioctl),
         (43, "getegid", cred::sys_getegid),
         (47, "getgid", cred::sys_getgid),
         (49, "__getlogin", proc::sys_getlogin),

@@ -30,6 +30,7 @@ pub fn prefix() -> PathBuf {
             "rumpfs_tmpfs_capi",
             "k_helper_capi",
             "k_helper2_capi",
+            "rumphijack",
         ];
         let mut c = Command::new(env!("CARGO"));
         c.current_dir(root)
@@ -57,6 +58,7 @@ pub fn prefix() -> PathBuf {
             ("librumpfs_tmpfs.so", "lib/librumpfs_tmpfs.so"),
             ("libk_helper.so", "lib/libk_helper.so"),
             ("libk_helper2.so", "lib/libk_helper2.so"),
+            ("librumphijack.so", "lib/librumphijack.so"),
         ] {
             let dst = prefix.join(to);
             let _ = std::fs::remove_file(&dst);

@@ -1,0 +1,336 @@
+//! `librumphijack.so` under unmodified Debian programs, against a real
+//! `rump_server` with tmpfs: every result is compared with what the same
+//! program gives on a host directory.
+
+mod common;
+
+use common::*;
+use rumpclient::{Client, Regions};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output};
+
+/// A server with tmpfs mounted on its root, and a host directory to
+/// compare with.
+struct Rig {
+    child: Child,
+    url: String,
+    /// The host directory that plays `/rump`'s part.
+    host: PathBuf,
+    dir: PathBuf,
+}
+
+fn cstr(s: &str) -> Vec<u8> {
+    let mut v = s.as_bytes().to_vec();
+    v.push(0);
+    v
+}
+
+impl Rig {
+    fn start(tag: &str) -> Rig {
+        let dir = tempdir(tag);
+        let sock = dir.join("s");
+        let url = format!("unix://{}", sock.display());
+        let child = Command::new(bin("rump_server"))
+            .args(["-s", "-lrumpvfs", "-lrumpfs_tmpfs", &url])
+            .spawn()
+            .unwrap();
+        eventually("the socket", || sock.exists());
+        // mount("tmpfs", "/", 0, &tmpfs_args, 40)
+        let c = Client::connect(&url).unwrap();
+        let m = Regions::new();
+        let mut ta = [0u8; 40];
+        ta[0..4].copy_from_slice(&1i32.to_le_bytes());
+        ta[32..36].copy_from_slice(&0o755u32.to_le_bytes());
+        c.syscall(
+            410,
+            &[m.add(&cstr("tmpfs")), m.add(&cstr("/")), 0, m.add(&ta), 40],
+            &m,
+        )
+        .unwrap();
+        let host = dir.join("host");
+        std::fs::create_dir(&host).unwrap();
+        Rig {
+            child,
+            url,
+            host,
+            dir,
+        }
+    }
+
+    /// `args` run under the hijack.
+    fn rump(&self, args: &[&str]) -> Output {
+        self.rump_env(args, &[])
+    }
+
+    fn rump_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut c = Command::new(args[0]);
+        c.args(&args[1..])
+            .current_dir(&self.dir)
+            .env("LD_PRELOAD", prefix().join("lib/librumphijack.so"))
+            .env("RUMP_SERVER", &self.url);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    }
+
+    /// The same command on the host, `/rump` being the host directory.
+    fn host(&self, args: &[&str]) -> Output {
+        let h = self.host.to_string_lossy().into_owned();
+        let args: Vec<String> = args.iter().map(|a| a.replace("/rump", &h)).collect();
+        Command::new(&args[0])
+            .args(&args[1..])
+            .current_dir(&self.dir)
+            .output()
+            .unwrap()
+    }
+
+    /// Run `args` both ways; both must succeed. Returns both stdouts, the
+    /// host directory's name written as `/rump`.
+    fn both(&self, args: &[&str]) -> (String, String) {
+        let r = self.rump(args);
+        let h = self.host(args);
+        assert!(
+            r.status.success(),
+            "{args:?} under the hijack: {}",
+            stderr(&r)
+        );
+        assert!(h.status.success(), "{args:?} on the host: {}", stderr(&h));
+        let hp = self.host.to_string_lossy().into_owned();
+        (stdout(&r), stdout(&h).replace(&hp, "/rump"))
+    }
+
+    /// Run `args` both ways and require the same output.
+    fn same(&self, args: &[&str]) -> String {
+        let (r, h) = self.both(args);
+        assert_eq!(r, h, "{args:?}");
+        r
+    }
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `ls -la` lines without what legitimately differs between two file
+/// systems: directory sizes, times, owners' names are kept (same user).
+fn ls_shape(s: &str) -> Vec<String> {
+    s.lines()
+        .filter(|l| !l.starts_with("total"))
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            if f.len() < 9 {
+                return l.to_string();
+            }
+            let size = if f[0].starts_with('d') { "-" } else { f[4] };
+            format!("{} {} {} {} {}", f[0], f[2], f[3], size, f[8..].join(" "))
+        })
+        .collect()
+}
+
+#[test]
+fn coreutils_work_as_on_the_host() {
+    let r = Rig::start("hj-core");
+    r.same(&["mkdir", "-p", "/rump/a/b"]);
+    r.same(&["cp", "/etc/services", "/rump/a/"]);
+    assert_eq!(
+        r.same(&["cat", "/rump/a/services"]),
+        std::fs::read_to_string("/etc/services").unwrap()
+    );
+    r.same(&["mv", "/rump/a/services", "/rump/a/b/svc"]);
+    r.same(&["ln", "-s", "b/svc", "/rump/a/sym"]);
+    r.same(&["ln", "/rump/a/b/svc", "/rump/a/hard"]);
+    r.same(&["readlink", "/rump/a/sym"]);
+    r.same(&[
+        "stat",
+        "-c",
+        "%n %s %F %h %a %u %g",
+        "/rump/a/b/svc",
+        "/rump/a/sym",
+        "/rump/a/hard",
+    ]);
+    r.same(&["stat", "-L", "-c", "%n %s %F", "/rump/a/sym"]);
+    let (x, y) = r.both(&["ls", "-la", "/rump/a"]);
+    assert_eq!(ls_shape(&x), ls_shape(&y));
+    let (x, y) = r.both(&["ls", "-laR", "/rump"]);
+    assert_eq!(ls_shape(&x), ls_shape(&y));
+    r.same(&[
+        "dd",
+        "if=/dev/zero",
+        "of=/rump/z",
+        "bs=64k",
+        "count=100",
+        "status=none",
+    ]);
+    r.same(&["stat", "-c", "%s", "/rump/z"]);
+    r.same(&["cmp", "/rump/z", "/rump/z"]);
+    let mut f = r
+        .same(&["find", "/rump"])
+        .lines()
+        .map(String::from)
+        .collect::<Vec<_>>();
+    f.sort();
+    assert!(f.contains(&"/rump/a/b/svc".to_string()), "{f:?}");
+    r.same(&["du", "-s", "--apparent-size", "-b", "/rump/a/b"]);
+    r.same(&["rm", "-r", "/rump/a"]);
+    r.same(&["ls", "/rump"]);
+}
+
+#[test]
+fn shell_cd_and_redirect_into_the_kernel() {
+    let r = Rig::start("hj-sh");
+    r.same(&["mkdir", "/rump/a"]);
+    let (x, y) = r.both(&[
+        "sh",
+        "-c",
+        "cd /rump/a && echo hi > f && cat f && pwd && ls",
+    ]);
+    assert_eq!(x, y);
+    assert_eq!(x, "hi\n/rump/a\nf\n");
+    // Append, and standard error into the kernel too.
+    r.same(&[
+        "sh",
+        "-c",
+        "cd /rump/a && echo more >> f && ls /nonexistent 2> err; cat f; wc -l < err",
+    ]);
+}
+
+#[test]
+fn tar_pipe_copies_a_tree_exactly() {
+    let r = Rig::start("hj-tar");
+    let src = "/usr/share/doc";
+    r.same(&["mkdir", "/rump/docs"]);
+    let o = r.rump_env(
+        &[
+            "sh",
+            "-c",
+            &format!("tar -cf - -C {src} . | tar -xf - -C /rump/docs"),
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // diff under the hijack reads both trees; symbolic links are compared
+    // as links (an absolute one points elsewhere in each namespace).
+    let d = r.rump(&["diff", "-r", "--no-dereference", src, "/rump/docs"]);
+    assert!(d.status.success(), "diff: {}{}", stdout(&d), stderr(&d));
+    let sums = |root: &str| {
+        let o = r.rump(&[
+            "sh",
+            "-c",
+            &format!("cd {root} && find . -type f | sort | xargs -d '\\n' md5sum"),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    assert_eq!(sums("/rump/docs"), sums(src));
+}
+
+#[test]
+fn python_sees_the_same_tree() {
+    let r = Rig::start("hj-py");
+    r.same(&["mkdir", "-p", "/rump/p/q"]);
+    r.same(&["cp", "/etc/hostname", "/rump/p/q/h"]);
+    let prog = "import os,sys\n\
+        r=sys.argv[1]\n\
+        print(sorted(os.listdir(r+'/p')))\n\
+        s=os.stat(r+'/p/q/h'); print(s.st_size, oct(s.st_mode))\n\
+        open(r+'/p/new','w').write('written by python\\n')\n\
+        print(open(r+'/p/new').read(), end='')\n\
+        print(sorted((os.path.relpath(d,r),sorted(ds),sorted(fs)) for d,ds,fs in os.walk(r+'/p')))\n";
+    r.same(&["/usr/bin/python3", "-c", prog, "/rump"]);
+}
+
+#[test]
+fn host_files_and_kernel_files_in_one_program() {
+    let r = Rig::start("hj-mixed");
+    // cat reads a host file and its output goes into the kernel.
+    let o = r.rump(&[
+        "sh",
+        "-c",
+        "cat /etc/services > /rump/copy && cmp /etc/services /rump/copy && cat /rump/copy | wc -c",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).trim(),
+        std::fs::metadata("/etc/services")
+            .unwrap()
+            .len()
+            .to_string()
+    );
+    // The host sees nothing of it.
+    assert!(!Path::new("/rump/copy").exists());
+}
+
+#[test]
+fn unreachable_server_is_a_one_line_error() {
+    let dir = tempdir("hj-noserver");
+    let o = Command::new("true")
+        .env("LD_PRELOAD", prefix().join("lib/librumphijack.so"))
+        .env("RUMP_SERVER", format!("unix://{}/nothing", dir.display()))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.contains("rumpclient init"), "{e}");
+}
+
+#[test]
+fn rumphijack_specifiers() {
+    let r = Rig::start("hj-spec");
+    let run = |spec: &str, args: &[&str]| r.rump_env(args, &[("RUMPHIJACK", spec)]);
+    // path=: another prefix.
+    let o = run("path=/kern", &["sh", "-c", "mkdir /kern/x && ls /kern"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "x\n");
+    // blanket=: paths go in as they are.
+    let o = run("blanket=/x", &["ls", "-d", "/x"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Nothing hijacked: /rump is the host's, which has none.
+    let o = run("", &["ls", "/rump"]);
+    assert!(!o.status.success());
+    // fdoff=: kernel descriptors from 100.
+    let o = run(
+        "path=/rump,fdoff=100",
+        &[
+            "/usr/bin/python3",
+            "-c",
+            "import os; print(os.open('/rump/x', os.O_RDONLY) >= 100)",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "True\n");
+    // socket= and sysctl parse; errors stop the program with NetBSD's words.
+    for (spec, msg) in [
+        ("bogus=1", "invalid hijack specifier name in bogus=1"),
+        ("path=rump", "hijack path specifier must begin with ``/''"),
+        ("blanket=x", "invalid blanket specifier x"),
+        ("socket=ipx", "invalid socket specifier ipx"),
+        ("vfs=x", "invalid vfscall specifier x"),
+        (
+            "sysctl=maybe",
+            "sysctl value should be y(es)/n(o), gave: maybe",
+        ),
+        ("fdoff=1", "fdoff out of range"),
+    ] {
+        let o = run(spec, &["true"]);
+        assert!(!o.status.success(), "{spec}");
+        let e = stderr(&o);
+        assert_eq!(e.lines().count(), 1, "{spec}: {e}");
+        assert!(e.contains(msg), "{spec}: {e}");
+    }
+    for spec in [
+        "socket=all:nolocal",
+        "socket=inet:inet6",
+        "sysctl=yes,modctl",
+        "vfs=all:nofhcalls",
+    ] {
+        let o = run(spec, &["true"]);
+        assert!(o.status.success(), "{spec}: {}", stderr(&o));
+    }
+    let o = r.rump_env(&["true"], &[("RUMPHIJACK_RETRYCONNECT", "sometimes")]);
+    assert!(stderr(&o).contains("RUMPHIJACK_RETRYCONNECT must be keyword or integer"));
+}

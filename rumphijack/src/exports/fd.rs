@@ -1,0 +1,617 @@
+//! Calls on descriptors: reading and writing, seeking, closing, duplicating,
+//! `fcntl` and `ioctl`, syncing.
+
+use super::{Scratch, by_fd, host_fd, ret, ret0, rump_fd, set_errno};
+use crate::host;
+use crate::nr;
+use crate::state::{self, Hijack};
+use crate::xlate;
+use libc::{c_int, c_uint, c_ulong, c_void, iovec, off_t, size_t, ssize_t};
+
+fn rw(nr: u32, k: i32, buf: u64, n: size_t) -> Result<i64, i32> {
+    state::get().map_or(Err(libc::EBADF), |h| h.sys(nr, &[k as u64, buf, n as u64]))
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn read(fd: c_int, buf: *mut c_void, n: size_t) -> ssize_t {
+    match by_fd(fd) {
+        Some((_, k)) => ret(rw(nr::READ, k, buf as u64, n)),
+        None => host!(read(fd, buf, n) as fn(c_int, *mut c_void, size_t) -> ssize_t),
+    }
+}
+
+/// glibc's checked `read` (what `_FORTIFY_SOURCE` builds call).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn __read_chk(
+    fd: c_int,
+    buf: *mut c_void,
+    n: size_t,
+    buflen: size_t,
+) -> ssize_t {
+    if n > buflen {
+        // SAFETY: glibc's own answer to a buffer overflow.
+        unsafe { libc::abort() };
+    }
+    // SAFETY: the program's arguments, passed on.
+    unsafe { read(fd, buf, n) }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn write(fd: c_int, buf: *const c_void, n: size_t) -> ssize_t {
+    match by_fd(fd) {
+        Some((_, k)) => ret(rw(nr::WRITE, k, buf as u64, n)),
+        None => host!(write(fd, buf, n) as fn(c_int, *const c_void, size_t) -> ssize_t),
+    }
+}
+
+fn positioned(nr: u32, h: &Hijack, k: i32, buf: u64, n: size_t, off: off_t) -> ssize_t {
+    // NetBSD's pread and pwrite have a padding slot before the offset.
+    ret(h.sys(nr, &[k as u64, buf, n as u64, 0, off as u64]))
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pread(fd: c_int, buf: *mut c_void, n: size_t, off: off_t) -> ssize_t {
+    match by_fd(fd) {
+        Some((h, k)) => positioned(nr::PREAD, h, k, buf as u64, n, off),
+        None => host!(pread(fd, buf, n, off) as fn(c_int, *mut c_void, size_t, off_t) -> ssize_t),
+    }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pread64(fd: c_int, buf: *mut c_void, n: size_t, off: off_t) -> ssize_t {
+    // SAFETY: the same function on this 64-bit host.
+    unsafe { pread(fd, buf, n, off) }
+}
+
+/// glibc's checked `pread`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn __pread_chk(
+    fd: c_int,
+    buf: *mut c_void,
+    n: size_t,
+    off: off_t,
+    buflen: size_t,
+) -> ssize_t {
+    if n > buflen {
+        // SAFETY: glibc's own answer to a buffer overflow.
+        unsafe { libc::abort() };
+    }
+    // SAFETY: the program's arguments, passed on.
+    unsafe { pread(fd, buf, n, off) }
+}
+
+/// glibc's checked `pread64`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn __pread64_chk(
+    fd: c_int,
+    buf: *mut c_void,
+    n: size_t,
+    off: off_t,
+    buflen: size_t,
+) -> ssize_t {
+    // SAFETY: the program's arguments, passed on.
+    unsafe { __pread_chk(fd, buf, n, off, buflen) }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pwrite(fd: c_int, buf: *const c_void, n: size_t, off: off_t) -> ssize_t {
+    match by_fd(fd) {
+        Some((h, k)) => positioned(nr::PWRITE, h, k, buf as u64, n, off),
+        None => {
+            host!(pwrite(fd, buf, n, off) as fn(c_int, *const c_void, size_t, off_t) -> ssize_t)
+        }
+    }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pwrite64(fd: c_int, buf: *const c_void, n: size_t, off: off_t) -> ssize_t {
+    // SAFETY: the same function on this 64-bit host.
+    unsafe { pwrite(fd, buf, n, off) }
+}
+
+// `struct iovec` is the same on both systems: the vectors go as they are.
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn readv(fd: c_int, iov: *const iovec, cnt: c_int) -> ssize_t {
+    match by_fd(fd) {
+        Some((h, k)) => ret(h.sys(nr::READV, &[k as u64, iov as u64, cnt as u64])),
+        None => host!(readv(fd, iov, cnt) as fn(c_int, *const iovec, c_int) -> ssize_t),
+    }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn writev(fd: c_int, iov: *const iovec, cnt: c_int) -> ssize_t {
+    match by_fd(fd) {
+        Some((h, k)) => ret(h.sys(nr::WRITEV, &[k as u64, iov as u64, cnt as u64])),
+        None => host!(writev(fd, iov, cnt) as fn(c_int, *const iovec, c_int) -> ssize_t),
+    }
+}
+
+fn vectored_at(nr: u32, h: &Hijack, k: i32, iov: *const iovec, cnt: c_int, off: off_t) -> ssize_t {
+    ret(h.sys(nr, &[k as u64, iov as u64, cnt as u64, 0, off as u64]))
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn preadv(fd: c_int, iov: *const iovec, cnt: c_int, off: off_t) -> ssize_t {
+    match by_fd(fd) {
+        Some((h, k)) => vectored_at(nr::PREADV, h, k, iov, cnt, off),
+        None => {
+            host!(preadv(fd, iov, cnt, off) as fn(c_int, *const iovec, c_int, off_t) -> ssize_t)
+        }
+    }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn preadv64(fd: c_int, iov: *const iovec, cnt: c_int, off: off_t) -> ssize_t {
+    // SAFETY: the same function on this 64-bit host.
+    unsafe { preadv(fd, iov, cnt, off) }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pwritev(fd: c_int, iov: *const iovec, cnt: c_int, off: off_t) -> ssize_t {
+    match by_fd(fd) {
+        Some((h, k)) => vectored_at(nr::PWRITEV, h, k, iov, cnt, off),
+        None => {
+            host!(pwritev(fd, iov, cnt, off) as fn(c_int, *const iovec, c_int, off_t) -> ssize_t)
+        }
+    }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pwritev64(
+    fd: c_int,
+    iov: *const iovec,
+    cnt: c_int,
+    off: off_t,
+) -> ssize_t {
+    // SAFETY: the same function on this 64-bit host.
+    unsafe { pwritev(fd, iov, cnt, off) }
+}
+
+/// `preadv2` and `pwritev2` on a kernel descriptor: NetBSD has no per-call
+/// flags, so only 0 is taken; offset -1 means the file offset.
+fn vectored2(
+    read: bool,
+    h: &Hijack,
+    k: i32,
+    iov: *const iovec,
+    cnt: c_int,
+    off: off_t,
+    flags: c_int,
+) -> ssize_t {
+    if flags != 0 {
+        set_errno(libc::EOPNOTSUPP);
+        return -1;
+    }
+    match (read, off) {
+        (true, -1) => ret(h.sys(nr::READV, &[k as u64, iov as u64, cnt as u64])),
+        (false, -1) => ret(h.sys(nr::WRITEV, &[k as u64, iov as u64, cnt as u64])),
+        (true, _) => vectored_at(nr::PREADV, h, k, iov, cnt, off),
+        (false, _) => vectored_at(nr::PWRITEV, h, k, iov, cnt, off),
+    }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn preadv2(
+    fd: c_int,
+    iov: *const iovec,
+    cnt: c_int,
+    off: off_t,
+    flags: c_int,
+) -> ssize_t {
+    match by_fd(fd) {
+        Some((h, k)) => vectored2(true, h, k, iov, cnt, off, flags),
+        None => host!(preadv2(fd, iov, cnt, off, flags)
+            as fn(c_int, *const iovec, c_int, off_t, c_int) -> ssize_t),
+    }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pwritev2(
+    fd: c_int,
+    iov: *const iovec,
+    cnt: c_int,
+    off: off_t,
+    flags: c_int,
+) -> ssize_t {
+    match by_fd(fd) {
+        Some((h, k)) => vectored2(false, h, k, iov, cnt, off, flags),
+        None => host!(pwritev2(fd, iov, cnt, off, flags)
+            as fn(c_int, *const iovec, c_int, off_t, c_int) -> ssize_t),
+    }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lseek(fd: c_int, off: off_t, whence: c_int) -> off_t {
+    match by_fd(fd) {
+        Some((h, k)) => ret(xlate::whence_to_netbsd(whence)
+            .and_then(|w| h.sys(nr::LSEEK, &[k as u64, 0, off as u64, w as u64]))),
+        None => host!(lseek(fd, off, whence) as fn(c_int, off_t, c_int) -> off_t),
+    }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lseek64(fd: c_int, off: off_t, whence: c_int) -> off_t {
+    // SAFETY: the same function on this 64-bit host.
+    unsafe { lseek(fd, off, whence) }
+}
+
+fn host_close(fd: c_int) -> c_int {
+    host!(close(fd) as fn(c_int) -> c_int)
+}
+
+fn host_dup2(from: c_int, to: c_int) -> c_int {
+    host!(dup2(from, to) as fn(c_int, c_int) -> c_int)
+}
+
+/// Keep the host's descriptor `fd` taken while a kernel descriptor has its
+/// number, so that the host never hands the number out for something
+/// else. It is an `O_PATH` descriptor: reads and writes on it fail with
+/// EBADF, as on a closed descriptor.
+fn reserve(fd: c_int) -> Result<(), i32> {
+    let root = c"/";
+    let tmp = host!(
+        open(root.as_ptr(), libc::O_PATH, 0) as fn(*const libc::c_char, c_int, c_uint) -> c_int
+    );
+    if tmp < 0 {
+        return Err(libc::EMFILE);
+    }
+    let r = if tmp == fd { fd } else { host_dup2(tmp, fd) };
+    if tmp != fd {
+        host_close(tmp);
+    }
+    if r < 0 { Err(libc::EBADF) } else { Ok(()) }
+}
+
+/// The program is about to close or replace its descriptor `fd`: if the
+/// connection to the server has that number, move the connection away.
+pub(crate) fn spare_connection(h: &Hijack, fd: c_int) {
+    if state::connection_fd() == fd {
+        let _ = h.client().move_connection();
+    }
+}
+
+/// Close kernel descriptor `k`, the program's low number `fd` for it too.
+fn close_low(h: &Hijack, fd: c_int, k: i32) -> Result<i64, i32> {
+    let r = h.sys(nr::CLOSE, &[k as u64]);
+    host_close(fd);
+    r
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn close(fd: c_int) -> c_int {
+    let Some(h) = state::get() else {
+        return host_close(fd);
+    };
+    if fd >= h.cfg.fdoff {
+        return ret0(h.sys(nr::CLOSE, &[(fd - h.cfg.fdoff) as u64]));
+    }
+    let low = h.low().remove(fd);
+    if let Some(k) = low {
+        return ret0(close_low(h, fd, k));
+    }
+    spare_connection(h, fd);
+    host_close(fd)
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dup(fd: c_int) -> c_int {
+    match by_fd(fd) {
+        Some((h, k)) => rump_fd(h, h.sys(nr::DUP, &[k as u64])),
+        None => host_fd(host!(dup(fd) as fn(c_int) -> c_int)),
+    }
+}
+
+/// `dup3(from, to, flags)` for the program's descriptors (`dup2` is this
+/// with `flags` None: no EINVAL when `from == to`).
+fn dup_onto(from: c_int, to: c_int, flags: Option<c_int>) -> c_int {
+    let Some(h) = state::get() else {
+        return match flags {
+            Some(f) => host!(dup3(from, to, f) as fn(c_int, c_int, c_int) -> c_int),
+            None => host_dup2(from, to),
+        };
+    };
+    let cloexec = match flags {
+        Some(f) if f & !libc::O_CLOEXEC != 0 || from == to => {
+            set_errno(libc::EINVAL);
+            return -1;
+        }
+        Some(f) => f & libc::O_CLOEXEC != 0,
+        None => false,
+    };
+    if to < 0 {
+        set_errno(libc::EBADF);
+        return -1;
+    }
+    let src = by_fd(from);
+    if from == to {
+        // dup2 onto itself: only whether it is open.
+        return match src {
+            Some((h, k)) => ret(h
+                .sys(nr::FCNTL, &[k as u64, libc::F_GETFD as u64, 0])
+                .map(|_| i64::from(to))),
+            None => host_dup2(from, to),
+        };
+    }
+    let fdoff = h.cfg.fdoff;
+    if to >= fdoff {
+        // Onto a kernel number: only a kernel descriptor goes there.
+        let Some((_, k)) = src else {
+            set_errno(libc::EBADF);
+            return -1;
+        };
+        let (nr, args) = match flags {
+            Some(_) => (
+                nr::DUP3,
+                vec![
+                    k as u64,
+                    (to - fdoff) as u64,
+                    if cloexec {
+                        xlate::O_CLOEXEC_NETBSD as u64
+                    } else {
+                        0
+                    },
+                ],
+            ),
+            None => (nr::DUP2, vec![k as u64, (to - fdoff) as u64]),
+        };
+        return ret(h.sys(nr, &args).map(|_| i64::from(to)));
+    }
+    match src {
+        Some((_, k)) => {
+            // A kernel descriptor under a low number: a copy of its own,
+            // so that closing either leaves the other open.
+            let copy = match h.sys(nr::DUP, &[k as u64]) {
+                Ok(c) => c as i32,
+                Err(e) => {
+                    set_errno(e);
+                    return -1;
+                }
+            };
+            if cloexec {
+                let _ = h.sys(nr::FCNTL, &[copy as u64, libc::F_SETFD as u64, 1]);
+            }
+            let old = h.low().insert(to, copy);
+            match old {
+                Some(o) => {
+                    let _ = h.sys(nr::CLOSE, &[o as u64]);
+                }
+                None => {
+                    spare_connection(h, to);
+                    if let Err(e) = reserve(to) {
+                        h.low().remove(to);
+                        let _ = h.sys(nr::CLOSE, &[copy as u64]);
+                        set_errno(e);
+                        return -1;
+                    }
+                }
+            }
+            to
+        }
+        None => {
+            let old = h.low().remove(to);
+            if let Some(o) = old {
+                let _ = h.sys(nr::CLOSE, &[o as u64]);
+            } else {
+                spare_connection(h, to);
+            }
+            match flags {
+                Some(f) => host!(dup3(from, to, f) as fn(c_int, c_int, c_int) -> c_int),
+                None => host_dup2(from, to),
+            }
+        }
+    }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dup2(from: c_int, to: c_int) -> c_int {
+    dup_onto(from, to, None)
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dup3(from: c_int, to: c_int, flags: c_int) -> c_int {
+    dup_onto(from, to, Some(flags))
+}
+
+/// `fcntl` on a kernel descriptor.
+fn rump_fcntl(h: &Hijack, k: i32, cmd: c_int, arg: c_ulong) -> c_int {
+    let fdoff = h.cfg.fdoff as c_ulong;
+    let Some(ncmd) = xlate::fcntl_cmd_to_netbsd(cmd) else {
+        set_errno(libc::EINVAL);
+        return -1;
+    };
+    let call = |a: u64| h.sys(nr::FCNTL, &[k as u64, ncmd as u64, a]);
+    match cmd {
+        libc::F_DUPFD | libc::F_DUPFD_CLOEXEC => {
+            // Any kernel number is at least `arg` when `arg` is below fdoff.
+            rump_fd(h, call(arg.saturating_sub(fdoff)))
+        }
+        libc::F_GETFL => ret(call(0).map(|f| i64::from(xlate::open_flags_to_linux(f as i32)))),
+        libc::F_SETFL => {
+            ret(xlate::open_flags_to_netbsd(arg as c_int).and_then(|f| call(f as u64)))
+        }
+        libc::F_GETLK | libc::F_SETLK | libc::F_SETLKW => {
+            let p = arg as *mut libc::flock;
+            let r = super::get(p).and_then(|l| {
+                let mut b = Scratch(xlate::flock_to_netbsd(&l).to_vec());
+                call(b.arg())?;
+                if cmd == libc::F_GETLK {
+                    let l = xlate::flock_from_netbsd(b.bytes()).ok_or(libc::EIO)?;
+                    super::put(p, &l)?;
+                }
+                Ok(0)
+            });
+            ret(r)
+        }
+        _ => ret(call(arg)),
+    }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fcntl(fd: c_int, cmd: c_int, arg: c_ulong) -> c_int {
+    if let Some((h, k)) = by_fd(fd) {
+        return rump_fcntl(h, k, cmd, arg);
+    }
+    if let Some(h) = state::get()
+        && matches!(cmd, libc::F_DUPFD | libc::F_DUPFD_CLOEXEC)
+    {
+        if arg >= h.cfg.fdoff as c_ulong {
+            set_errno(libc::EINVAL);
+            return -1;
+        }
+        return host_fd(host!(
+            fcntl(fd, cmd, arg) as fn(c_int, c_int, c_ulong) -> c_int
+        ));
+    }
+    host!(fcntl(fd, cmd, arg) as fn(c_int, c_int, c_ulong) -> c_int)
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fcntl64(fd: c_int, cmd: c_int, arg: c_ulong) -> c_int {
+    // SAFETY: the same function on this 64-bit host.
+    unsafe { fcntl(fd, cmd, arg) }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ioctl(fd: c_int, req: c_ulong, arg: *mut c_void) -> c_int {
+    let Some((h, k)) = by_fd(fd) else {
+        return host!(ioctl(fd, req, arg) as fn(c_int, c_ulong, *mut c_void) -> c_int);
+    };
+    let set_cloexec = |on: u64| ret0(h.sys(nr::FCNTL, &[k as u64, libc::F_SETFD as u64, on]));
+    match req {
+        libc::FIOCLEX => set_cloexec(1),
+        libc::FIONCLEX => set_cloexec(0),
+        // Both take an int, the same size on both systems.
+        libc::FIONREAD => ret0(h.sys(nr::IOCTL, &[k as u64, xlate::FIONREAD_NETBSD, arg as u64])),
+        libc::FIONBIO => ret0(h.sys(nr::IOCTL, &[k as u64, xlate::FIONBIO_NETBSD, arg as u64])),
+        // Not a terminal, nor anything else this kernel's files answer to.
+        _ => {
+            set_errno(libc::ENOTTY);
+            -1
+        }
+    }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn isatty(fd: c_int) -> c_int {
+    match by_fd(fd) {
+        Some(_) => {
+            set_errno(libc::ENOTTY);
+            0
+        }
+        None => host!(isatty(fd) as fn(c_int) -> c_int),
+    }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fsync(fd: c_int) -> c_int {
+    match by_fd(fd) {
+        Some((h, k)) => ret0(h.sys(nr::FSYNC, &[k as u64])),
+        None => host!(fsync(fd) as fn(c_int) -> c_int),
+    }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fdatasync(fd: c_int) -> c_int {
+    match by_fd(fd) {
+        Some((h, k)) => ret0(h.sys(nr::FDATASYNC, &[k as u64])),
+        None => host!(fdatasync(fd) as fn(c_int) -> c_int),
+    }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ftruncate(fd: c_int, len: off_t) -> c_int {
+    match by_fd(fd) {
+        Some((h, k)) => ret0(h.sys(nr::FTRUNCATE, &[k as u64, 0, len as u64])),
+        None => host!(ftruncate(fd, len) as fn(c_int, off_t) -> c_int),
+    }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ftruncate64(fd: c_int, len: off_t) -> c_int {
+    // SAFETY: the same function on this 64-bit host.
+    unsafe { ftruncate(fd, len) }
+}
+
+/// Advice is a hint the kernel may ignore (POSIX), and this one has no use
+/// for it; what is checked is that the descriptor is open, and the advice
+/// and range valid. Returns an error number, as `posix_fadvise` does.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn posix_fadvise(fd: c_int, off: off_t, len: off_t, advice: c_int) -> c_int {
+    let Some((h, k)) = by_fd(fd) else {
+        return host!(
+            posix_fadvise(fd, off, len, advice) as fn(c_int, off_t, off_t, c_int) -> c_int
+        );
+    };
+    if !(0..=5).contains(&advice) || len < 0 {
+        return libc::EINVAL;
+    }
+    match h.sys(nr::FCNTL, &[k as u64, libc::F_GETFD as u64, 0]) {
+        Ok(_) => 0,
+        Err(e) => e,
+    }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn posix_fadvise64(
+    fd: c_int,
+    off: off_t,
+    len: off_t,
+    advice: c_int,
+) -> c_int {
+    // SAFETY: the same function on this 64-bit host.
+    unsafe { posix_fadvise(fd, off, len, advice) }
+}
+
+/// Between the kernel and anything else there is no shortcut: EXDEV tells
+/// the program to copy by reading and writing, as between file systems.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn copy_file_range(
+    fd_in: c_int,
+    off_in: *mut i64,
+    fd_out: c_int,
+    off_out: *mut i64,
+    len: size_t,
+    flags: c_uint,
+) -> ssize_t {
+    if by_fd(fd_in).is_some() || by_fd(fd_out).is_some() {
+        set_errno(libc::EXDEV);
+        return -1;
+    }
+    host!(copy_file_range(fd_in, off_in, fd_out, off_out, len, flags)
+        as fn(
+            c_int,
+            *mut i64,
+            c_int,
+            *mut i64,
+            size_t,
+            c_uint,
+        ) -> ssize_t)
+}
+
+/// `sendfile` from or to a kernel descriptor is not offered: EINVAL, the
+/// answer that makes programs fall back to reading and writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sendfile(
+    out: c_int,
+    inp: c_int,
+    off: *mut off_t,
+    count: size_t,
+) -> ssize_t {
+    if by_fd(out).is_some() || by_fd(inp).is_some() {
+        set_errno(libc::EINVAL);
+        return -1;
+    }
+    host!(sendfile(out, inp, off, count) as fn(c_int, c_int, *mut off_t, size_t) -> ssize_t)
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sendfile64(
+    out: c_int,
+    inp: c_int,
+    off: *mut off_t,
+    count: size_t,
+) -> ssize_t {
+    // SAFETY: the same function on this 64-bit host.
+    unsafe { sendfile(out, inp, off, count) }
+}

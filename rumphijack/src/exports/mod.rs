@@ -1,0 +1,241 @@
+//! The glibc functions this library replaces, grouped by what they work
+//! on. Every one routes its call (see [`crate::route`]) and either calls
+//! the host's own function with the arguments unchanged, or makes the call
+//! in the rump kernel with translated arguments.
+
+mod dir;
+mod fd;
+mod path;
+mod poll;
+mod proc;
+mod stat;
+
+use crate::mem::ProcessMemory;
+use crate::route::{FdRoute, PathRoute};
+use crate::state::{self, Hijack};
+use crate::xlate;
+use libc::c_char;
+use rumpclient::ClientMemory;
+
+/// The longest path the hijack reads from the program (Linux's PATH_MAX).
+const PATH_MAX: usize = 4096;
+
+/// Set the program's errno.
+pub(crate) fn set_errno(e: i32) {
+    // SAFETY: glibc's errno location is this thread's, always valid.
+    unsafe { *libc::__errno_location() = e };
+}
+
+/// A C return type: `-1` with errno on failure.
+pub(crate) trait CRet {
+    /// The value for a success.
+    fn ok(v: i64) -> Self;
+    /// `-1`.
+    fn failed() -> Self;
+}
+
+impl CRet for i32 {
+    fn ok(v: i64) -> i32 {
+        v as i32
+    }
+    fn failed() -> i32 {
+        -1
+    }
+}
+
+impl CRet for isize {
+    fn ok(v: i64) -> isize {
+        v as isize
+    }
+    fn failed() -> isize {
+        -1
+    }
+}
+
+impl CRet for i64 {
+    fn ok(v: i64) -> i64 {
+        v
+    }
+    fn failed() -> i64 {
+        -1
+    }
+}
+
+/// The C return of `r`, setting errno on failure.
+pub(crate) fn ret<T: CRet>(r: Result<i64, i32>) -> T {
+    match r {
+        Ok(v) => T::ok(v),
+        Err(e) => {
+            set_errno(e);
+            T::failed()
+        }
+    }
+}
+
+/// `r` with a success value of 0.
+pub(crate) fn ret0(r: Result<i64, i32>) -> i32 {
+    ret(r.map(|_| 0))
+}
+
+/// The path at `p`, without its NUL; `None` if it cannot be read (the host
+/// then gives the program its EFAULT or ENAMETOOLONG).
+pub(crate) fn read_path(p: *const c_char) -> Option<Vec<u8>> {
+    if p.is_null() {
+        return None;
+    }
+    let mut s = ProcessMemory.read_str(p as u64, PATH_MAX)?;
+    if s.pop() != Some(0) {
+        return None;
+    }
+    Some(s)
+}
+
+/// A path for the kernel: NUL-terminated, at an address the server can copy from.
+pub(crate) struct KPath(Vec<u8>);
+
+impl KPath {
+    fn new(p: &[u8]) -> KPath {
+        let mut v = Vec::with_capacity(p.len() + 1);
+        v.extend_from_slice(p);
+        v.push(0);
+        KPath(v)
+    }
+
+    /// Its address, as a system call argument.
+    pub(crate) fn arg(&self) -> u64 {
+        self.0.as_ptr() as u64
+    }
+
+    /// The path without its NUL.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.0[..self.0.len() - 1]
+    }
+}
+
+/// Where a call on a path goes.
+pub(crate) enum ByPath {
+    /// The host's function, with the program's arguments.
+    Host,
+    /// The kernel, with this path.
+    Rump(&'static Hijack, KPath),
+}
+
+/// Route a call on the path at `p`.
+pub(crate) fn by_path(p: *const c_char) -> ByPath {
+    let Some(h) = state::get() else {
+        return ByPath::Host;
+    };
+    let Some(path) = read_path(p) else {
+        return ByPath::Host;
+    };
+    match h.path(&path) {
+        PathRoute::Host => ByPath::Host,
+        PathRoute::Rump(kp) => ByPath::Rump(h, KPath::new(kp)),
+    }
+}
+
+/// Where a `*at` call goes.
+pub(crate) enum ByAt {
+    /// The host's function, with the program's arguments.
+    Host,
+    /// The kernel: the directory descriptor (NetBSD's AT_FDCWD for the
+    /// current directory) and the path.
+    Rump(&'static Hijack, i32, KPath),
+}
+
+/// Route a `*at` call on `dirfd` and the path at `p`: an absolute path or
+/// AT_FDCWD goes where the path says, a relative path where `dirfd` is.
+pub(crate) fn by_at(dirfd: i32, p: *const c_char) -> ByAt {
+    let Some(h) = state::get() else {
+        return ByAt::Host;
+    };
+    let Some(path) = read_path(p) else {
+        return ByAt::Host;
+    };
+    if dirfd == libc::AT_FDCWD || path.first() == Some(&b'/') {
+        return match h.path(&path) {
+            PathRoute::Host => ByAt::Host,
+            PathRoute::Rump(kp) => ByAt::Rump(h, xlate::AT_FDCWD_NETBSD, KPath::new(kp)),
+        };
+    }
+    match h.fd(dirfd) {
+        FdRoute::Host(_) => ByAt::Host,
+        FdRoute::Rump(k) => ByAt::Rump(h, k, KPath::new(&path)),
+    }
+}
+
+/// The hijack and kernel descriptor for the program's `fd`, or `None` when
+/// it is the host's.
+pub(crate) fn by_fd(fd: i32) -> Option<(&'static Hijack, i32)> {
+    let h = state::get()?;
+    match h.fd(fd) {
+        FdRoute::Host(_) => None,
+        FdRoute::Rump(k) => Some((h, k)),
+    }
+}
+
+/// A descriptor the host just gave the program: numbers from `fdoff` up
+/// are the kernel's, so a host descriptor there is given back (ENFILE),
+/// as NetBSD's hijack does.
+pub(crate) fn host_fd(fd: i32) -> i32 {
+    let Some(h) = state::get() else {
+        return fd;
+    };
+    if fd >= h.cfg.fdoff {
+        // SAFETY: the host just made this descriptor for this call.
+        unsafe { libc::close(fd) };
+        set_errno(libc::ENFILE);
+        return -1;
+    }
+    fd
+}
+
+/// A kernel descriptor, as the program numbers it.
+pub(crate) fn rump_fd(h: &Hijack, r: Result<i64, i32>) -> i32 {
+    ret(r.map(|k| h.rump_to_program(k)))
+}
+
+/// A scratch buffer the kernel fills in (a NetBSD structure to translate).
+pub(crate) struct Scratch(Vec<u8>);
+
+impl Scratch {
+    fn new(len: usize) -> Scratch {
+        Scratch(vec![0; len])
+    }
+
+    /// Its address, as a system call argument.
+    pub(crate) fn arg(&mut self) -> u64 {
+        self.0.as_mut_ptr() as u64
+    }
+
+    /// What the kernel wrote.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// Store `v` at the program's `p`: EFAULT if it cannot be written.
+pub(crate) fn put<T: Copy>(p: *mut T, v: &T) -> Result<(), i32> {
+    // SAFETY: viewing a plain C structure as its bytes.
+    let bytes = unsafe {
+        std::slice::from_raw_parts((v as *const T).cast::<u8>(), std::mem::size_of::<T>())
+    };
+    if !p.is_null() && ProcessMemory.write(p as u64, bytes) {
+        Ok(())
+    } else {
+        Err(libc::EFAULT)
+    }
+}
+
+/// Read a `T` from the program's `p`: EFAULT if it cannot be read.
+pub(crate) fn get<T: Copy>(p: *const T) -> Result<T, i32> {
+    if p.is_null() {
+        return Err(libc::EFAULT);
+    }
+    let b = ProcessMemory
+        .read(p as u64, std::mem::size_of::<T>())
+        .ok_or(libc::EFAULT)?;
+    // SAFETY: the bytes are a whole T copied from the program, and the
+    // types read this way are plain C structures valid for any bits.
+    Ok(unsafe { std::ptr::read_unaligned(b.as_ptr().cast::<T>()) })
+}

@@ -1,0 +1,113 @@
+//! `librumphijack.so`: run unmodified, dynamically linked Linux programs
+//! as clients of a rump kernel (`rumphijack(3)`, `rump_sp(7)`).
+//!
+//! ```sh
+//! LD_PRELOAD=librumphijack.so RUMP_SERVER=unix://sock ls -l /rump/etc
+//! ```
+//!
+//! The library replaces glibc's file, descriptor, socket and process
+//! functions. Each call goes to the rump kernel or to the host by its path
+//! (see [`route`]) or descriptor; calls for the kernel are made over the
+//! client library, with Linux values translated to NetBSD's and back at
+//! this edge ([`xlate`]). `RUMPHIJACK` says what is hijacked ([`config`]).
+
+pub mod config;
+pub mod host;
+pub mod mem;
+mod nr;
+pub mod route;
+mod state;
+pub mod xlate;
+
+#[cfg(not(test))]
+mod exports;
+
+use config::Config;
+use route::LowFds;
+use rumpclient::{Client, ConnectError, Retry};
+use std::os::fd::{FromRawFd, OwnedFd};
+
+/// Stop the program with NetBSD's `errx` style message.
+fn die(msg: &str) -> ! {
+    let line = format!("{}: {msg}\n", program_name());
+    // SAFETY: a write of a local buffer to stderr, then exit without
+    // running the program's handlers (it has not started yet).
+    unsafe {
+        libc::write(2, line.as_ptr().cast(), line.len());
+        libc::_exit(1)
+    }
+}
+
+fn program_name() -> String {
+    std::fs::read("/proc/self/comm")
+        .map(|b| String::from_utf8_lossy(b.trim_ascii_end()).into_owned())
+        .unwrap_or_else(|_| "rumphijack".into())
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// Set the hijack up, before the program's `main`: read the configuration,
+/// then connect to the server, or take up the connection the program
+/// image before an `execve` handed on.
+fn init() {
+    let cfg = Config::from_env_value(var("RUMPHIJACK").as_deref()).unwrap_or_else(|e| die(&e));
+    let retry = Retry::from_env().unwrap_or_else(|e| die(&e));
+    let exec_fd = var(state::EXECFD_ENV);
+    let low = match var(route::LOWFDS_ENV) {
+        Some(v) => LowFds::decode(&v, cfg.fdoff).unwrap_or_else(|| {
+            eprintln!("{}: invalid dup2mask: {v}", program_name());
+            LowFds::default()
+        }),
+        None => LowFds::default(),
+    };
+    let cwd_in_rump = var(state::PWD_ENV).is_some();
+    // What was handed on is for this image only.
+    for v in [state::EXECFD_ENV, route::LOWFDS_ENV, state::PWD_ENV] {
+        // SAFETY: no other thread runs yet while a library initialises.
+        unsafe { std::env::remove_var(v) };
+    }
+    let url = var(state::PARSEDSERVER_ENV)
+        .or_else(|| var("RUMP_SERVER"))
+        .unwrap_or_else(|| die("rumpclient init: RUMP_SERVER not set"));
+    let resumed = exec_fd.and_then(|v| {
+        let fd: i32 = v.split(',').next()?.parse().ok()?;
+        // SAFETY: the image before exec kept this descriptor open for us
+        // and named it; nothing else in this image knows of it.
+        let fd = unsafe {
+            libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+            OwnedFd::from_raw_fd(fd)
+        };
+        state::set_connection_fd(std::os::fd::AsRawFd::as_raw_fd(&fd));
+        Some(Client::resume_after_exec(
+            &url,
+            fd,
+            &program_name(),
+            state::place_connection,
+        ))
+    });
+    let client = match resumed {
+        Some(r) => r,
+        None => Client::connect_placed(&url, state::place_connection),
+    };
+    let client = client.unwrap_or_else(|e| die(&connect_error(&url, &e)));
+    client.set_retry(retry);
+    state::install(state::Hijack::new(cfg, url, client, low, cwd_in_rump));
+}
+
+fn connect_error(url: &str, e: &ConnectError) -> String {
+    format!("rumpclient init: cannot connect to {url}: {e}")
+}
+
+#[cfg(not(test))]
+mod ctor {
+    /// Runs when the library is loaded, before the program's `main`.
+    extern "C" fn run() {
+        super::init();
+    }
+
+    #[used]
+    #[unsafe(link_section = ".init_array")]
+    static INIT: extern "C" fn() = run;
+}

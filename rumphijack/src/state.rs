@@ -1,0 +1,156 @@
+//! The hijack's state in a program: its configuration, its connection to
+//! the server, the descriptor map and where the current directory is.
+
+use crate::config::Config;
+use crate::mem::ProcessMemory;
+use crate::route::{FdRoute, LowFds, PathRoute, route_path};
+use crate::xlate;
+use rumpclient::Client;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+/// The hijack of this program.
+pub struct Hijack {
+    /// What goes to the rump kernel.
+    pub cfg: Config,
+    /// The server, as the program was told it (kept for forked children).
+    pub url: String,
+    /// The connection; replaced in a forked child.
+    client: Mutex<Arc<Client>>,
+    /// Kernel descriptors with numbers below `fdoff`.
+    low: Mutex<LowFds>,
+    /// Whether the current directory is in the rump kernel.
+    cwd_in_rump: AtomicBool,
+}
+
+static HIJACK: OnceLock<Hijack> = OnceLock::new();
+
+/// The host descriptor of the connection to the server, kept apart from
+/// the client so that it can be checked without a lock: a close inside the
+/// client itself comes back through this library's `close`.
+static CONNECTION_FD: AtomicI32 = AtomicI32::new(-1);
+
+/// The connection's host descriptor (-1 before there is one).
+pub fn connection_fd() -> i32 {
+    CONNECTION_FD.load(Ordering::Relaxed)
+}
+
+/// Record the connection's host descriptor.
+pub fn set_connection_fd(fd: i32) {
+    CONNECTION_FD.store(fd, Ordering::Relaxed);
+}
+
+/// The variable that says the current directory is in the kernel (NetBSD's).
+pub const PWD_ENV: &str = "RUMPHIJACK__PWDINRUMP";
+/// The variable naming the connection kept open across exec (NetBSD's
+/// name; the value is the descriptor, then NetBSD's second field, unused).
+pub const EXECFD_ENV: &str = "RUMPCLIENT__EXECFD";
+/// The server URL as the image before exec had it (NetBSD's).
+pub const PARSEDSERVER_ENV: &str = "RUMP__PARSEDSERVER";
+
+/// The hijack, once it is set up; before that every call goes to the host.
+pub fn get() -> Option<&'static Hijack> {
+    HIJACK.get()
+}
+
+/// Install the hijack; the first one wins.
+pub fn install(h: Hijack) {
+    let _ = HIJACK.set(h);
+}
+
+/// The lowest number the connection's descriptor may have: high enough to
+/// stay out of a program's way, below `fdoff` so it is the host's.
+pub fn connection_floor(fdoff: i32) -> i32 {
+    (fdoff / 2).max(3)
+}
+
+/// Move a new connection's descriptor up to [`connection_floor`], close on
+/// exec (the hijack's `execve` clears that when it hands it on).
+pub fn place_connection(fd: OwnedFd) -> OwnedFd {
+    let floor = connection_floor(get().map_or_else(|| Config::default().fdoff, |h| h.cfg.fdoff));
+    // SAFETY: F_DUPFD_CLOEXEC on a descriptor this function owns.
+    let moved = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, floor) };
+    let placed = if moved < 0 {
+        fd
+    } else {
+        // SAFETY: `moved` was just made by fcntl and is owned by nobody else.
+        unsafe { OwnedFd::from_raw_fd(moved) }
+    };
+    set_connection_fd(placed.as_raw_fd());
+    placed
+}
+
+impl Hijack {
+    /// A hijack over an established connection.
+    pub fn new(cfg: Config, url: String, client: Client, low: LowFds, cwd_in_rump: bool) -> Hijack {
+        Hijack {
+            cfg,
+            url,
+            client: Mutex::new(Arc::new(client)),
+            low: Mutex::new(low),
+            cwd_in_rump: AtomicBool::new(cwd_in_rump),
+        }
+    }
+
+    /// The current connection.
+    pub fn client(&self) -> Arc<Client> {
+        self.client
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The connection, locked (for fork, which replaces it in the child).
+    pub fn client_slot(&self) -> MutexGuard<'_, Arc<Client>> {
+        self.client.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The low-descriptor map, locked.
+    pub fn low(&self) -> MutexGuard<'_, LowFds> {
+        self.low.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Where the program's descriptor `fd` goes.
+    pub fn fd(&self, fd: i32) -> FdRoute {
+        if fd < 0 {
+            return FdRoute::Host(fd);
+        }
+        self.low().route(fd, self.cfg.fdoff)
+    }
+
+    /// The program's number for kernel descriptor `k`.
+    pub fn rump_to_program(&self, k: i64) -> i64 {
+        k + i64::from(self.cfg.fdoff)
+    }
+
+    /// Where `path` goes.
+    pub fn path<'a>(&self, path: &'a [u8]) -> PathRoute<'a> {
+        route_path(&self.cfg, self.cwd_in_rump(), path)
+    }
+
+    /// Whether the current directory is in the kernel.
+    pub fn cwd_in_rump(&self) -> bool {
+        self.cwd_in_rump.load(Ordering::Relaxed)
+    }
+
+    /// Record where the current directory now is.
+    pub fn set_cwd_in_rump(&self, yes: bool) {
+        self.cwd_in_rump.store(yes, Ordering::Relaxed);
+    }
+
+    /// Make system call `nr` in the kernel; errors are Linux errnos.
+    pub fn sys(&self, nr: u32, args: &[u64]) -> Result<i64, i32> {
+        self.client()
+            .syscall(nr, args, &ProcessMemory)
+            .map(|r| r[0])
+            .map_err(|e| xlate::errno_to_linux(e.0))
+    }
+
+    /// [`Hijack::sys`] returning both return registers.
+    pub fn sys2(&self, nr: u32, args: &[u64]) -> Result<[i64; 2], i32> {
+        self.client()
+            .syscall(nr, args, &ProcessMemory)
+            .map_err(|e| xlate::errno_to_linux(e.0))
+    }
+}
