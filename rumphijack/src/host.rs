@@ -46,7 +46,6 @@ impl HostFn {
 }
 
 /// Call the host's version of a function: `host!(name(args...) as fn(types) -> ret)`.
-#[macro_export]
 macro_rules! host {
     ($name:ident ( $($arg:expr),* $(,)? ) as fn( $($ty:ty),* $(,)? ) -> $ret:ty) => {{
         static F: $crate::host::HostFn = $crate::host::HostFn::new(

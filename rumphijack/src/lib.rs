@@ -11,8 +11,13 @@
 //! client library, with Linux values translated to NetBSD's and back at
 //! this edge ([`xlate`]). `RUMPHIJACK` says what is hijacked ([`config`]).
 
+// Unit tests leave the exported functions out (they would replace the test
+// program's own libc calls), and with them the users of much of the crate.
+#![cfg_attr(test, allow(dead_code, unused_macros))]
+
+#[macro_use]
+mod host;
 pub mod config;
-pub mod host;
 pub mod mem;
 mod nr;
 pub mod route;
@@ -94,6 +99,8 @@ fn init() {
     let client = client.unwrap_or_else(|e| die(&connect_error(&url, &e)));
     client.set_retry(retry);
     state::install(state::Hijack::new(cfg, url, client, low, cwd_in_rump));
+    #[cfg(not(test))]
+    exports::stdio::adopt_inherited();
 }
 
 fn connect_error(url: &str, e: &ConnectError) -> String {

@@ -33,16 +33,16 @@ pub fn route_path<'a>(cfg: &Config, cwd_in_rump: bool, path: &'a [u8]) -> PathRo
             PathRoute::Host
         };
     }
-    if let Some(prefix) = &cfg.prefix {
-        if let Some(rest) = path.strip_prefix(prefix.as_slice()) {
-            if rest.is_empty() {
-                return PathRoute::Rump(b"/");
-            }
-            // A pure-slash prefix ends in `/` itself; otherwise the next
-            // byte must start a component.
-            if prefix.ends_with(b"/") || rest[0] == b'/' {
-                return PathRoute::Rump(rest);
-            }
+    if let Some(prefix) = &cfg.prefix
+        && let Some(rest) = path.strip_prefix(prefix.as_slice())
+    {
+        if rest.is_empty() {
+            return PathRoute::Rump(b"/");
+        }
+        // A pure-slash prefix ends in `/` itself; otherwise the next
+        // byte must start a component.
+        if prefix.ends_with(b"/") || rest[0] == b'/' {
+            return PathRoute::Rump(rest);
         }
     }
     if cfg.blanket.iter().any(|b| path.starts_with(b)) {

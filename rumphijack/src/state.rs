@@ -146,11 +146,4 @@ impl Hijack {
             .map(|r| r[0])
             .map_err(|e| xlate::errno_to_linux(e.0))
     }
-
-    /// [`Hijack::sys`] returning both return registers.
-    pub fn sys2(&self, nr: u32, args: &[u64]) -> Result<[i64; 2], i32> {
-        self.client()
-            .syscall(nr, args, &ProcessMemory)
-            .map_err(|e| xlate::errno_to_linux(e.0))
-    }
 }

@@ -697,23 +697,25 @@ const _: () = assert!(std::mem::size_of::<LinuxStatfs>() == std::mem::size_of::<
 /// Linux magic number of the same kind of file system, 0 when there is none.
 pub fn statfs_from_netbsd(b: &[u8]) -> Option<LinuxStatfs> {
     let n = NetbsdStatvfs::parse(b)?;
-    let mut s = LinuxStatfs::default();
-    s.f_fsid = [n.fsid as i32, (n.fsid >> 32) as i32];
-    s.f_type = FS_MAGIC
-        .iter()
-        .find(|(name, _)| *name == n.fstype.as_slice())
-        .map_or(0, |&(_, m)| m);
-    // Linux's statfs block size is the fragment size statvfs counts in.
-    s.f_bsize = n.frsize as i64;
-    s.f_frsize = n.frsize as i64;
-    s.f_blocks = n.blocks;
-    s.f_bfree = n.bfree;
-    s.f_bavail = n.bavail;
-    s.f_files = n.files;
-    s.f_ffree = n.ffree;
-    s.f_namelen = n.namemax as i64;
-    s.f_flags = n.linux_flags() as i64;
-    Some(s)
+    let flags = n.linux_flags() as i64;
+    Some(LinuxStatfs {
+        f_type: FS_MAGIC
+            .iter()
+            .find(|(name, _)| *name == n.fstype.as_slice())
+            .map_or(0, |&(_, m)| m),
+        // Linux's statfs block size is the fragment size statvfs counts in.
+        f_bsize: n.frsize as i64,
+        f_blocks: n.blocks,
+        f_bfree: n.bfree,
+        f_bavail: n.bavail,
+        f_files: n.files,
+        f_ffree: n.ffree,
+        f_fsid: [n.fsid as i32, (n.fsid >> 32) as i32],
+        f_namelen: n.namemax as i64,
+        f_frsize: n.frsize as i64,
+        f_flags: flags,
+        f_spare: [0; 4],
+    })
 }
 
 #[cfg(test)]

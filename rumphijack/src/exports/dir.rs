@@ -3,7 +3,6 @@
 //! host's by its address.
 
 use super::{ByPath, Scratch, by_fd, by_path, ret, set_errno};
-use crate::host;
 use crate::nr;
 use crate::state::Hijack;
 use crate::xlate::{self, NetbsdDirent};
@@ -140,31 +139,29 @@ pub unsafe extern "C" fn opendir(path: CStrP) -> *mut c_void {
 /// The next entry as a `dirent64` in the stream, or NULL at the end (errno
 /// untouched) or on an error (errno set).
 fn read_entry(d: &mut RumpDir) -> *mut dirent64 {
-    loop {
-        let e = match d.next() {
-            Ok(Some(e)) => e,
-            Ok(None) => return std::ptr::null_mut(),
-            Err(e) => {
-                set_errno(e);
-                return std::ptr::null_mut();
-            }
-        };
-        if e.name.len() >= d.ent.d_name.len() {
-            // Linux's dirent cannot hold it.
-            set_errno(libc::EOVERFLOW);
+    let e = match d.next() {
+        Ok(Some(e)) => e,
+        Ok(None) => return std::ptr::null_mut(),
+        Err(e) => {
+            set_errno(e);
             return std::ptr::null_mut();
         }
-        d.pos += 1;
-        d.ent.d_ino = e.ino;
-        d.ent.d_off = d.pos;
-        d.ent.d_type = e.dtype;
-        d.ent.d_reclen = xlate::linux_dirent64_len(e.name.len()) as u16;
-        d.ent.d_name.fill(0);
-        for (dst, &b) in d.ent.d_name.iter_mut().zip(&e.name) {
-            *dst = b as c_char;
-        }
-        return &mut d.ent;
+    };
+    if e.name.len() >= d.ent.d_name.len() {
+        // Linux's dirent cannot hold it.
+        set_errno(libc::EOVERFLOW);
+        return std::ptr::null_mut();
     }
+    d.pos += 1;
+    d.ent.d_ino = e.ino;
+    d.ent.d_off = d.pos;
+    d.ent.d_type = e.dtype;
+    d.ent.d_reclen = xlate::linux_dirent64_len(e.name.len()) as u16;
+    d.ent.d_name.fill(0);
+    for (dst, &b) in d.ent.d_name.iter_mut().zip(&e.name) {
+        *dst = b as c_char;
+    }
+    &mut d.ent
 }
 
 #[unsafe(no_mangle)]
@@ -281,7 +278,7 @@ pub unsafe extern "C" fn seekdir(dirp: *mut c_void, loc: c_long) {
     match ours(dirp) {
         Some(d) => {
             if d.rewind().is_ok() {
-                while d.pos < loc as i64 && matches!(d.next(), Ok(Some(_))) {
+                while d.pos < loc && matches!(d.next(), Ok(Some(_))) {
                     d.pos += 1;
                 }
             }

@@ -2,7 +2,6 @@
 //! `fcntl` and `ioctl`, syncing.
 
 use super::{Scratch, by_fd, host_fd, ret, ret0, rump_fd, set_errno};
-use crate::host;
 use crate::nr;
 use crate::state::{self, Hijack};
 use crate::xlate;
@@ -286,9 +285,14 @@ pub unsafe extern "C" fn close(fd: c_int) -> c_int {
     if fd >= h.cfg.fdoff {
         return ret0(h.sys(nr::CLOSE, &[(fd - h.cfg.fdoff) as u64]));
     }
-    let low = h.low().remove(fd);
-    if let Some(k) = low {
-        return ret0(close_low(h, fd, k));
+    if h.low().contains(fd) {
+        super::stdio::before_change(fd);
+        let low = h.low().remove(fd);
+        if let Some(k) = low {
+            let r = close_low(h, fd, k);
+            super::stdio::after_change(fd, false);
+            return ret0(r);
+        }
     }
     spare_connection(h, fd);
     host_close(fd)
@@ -334,6 +338,12 @@ fn dup_onto(from: c_int, to: c_int, flags: Option<c_int>) -> c_int {
         };
     }
     let fdoff = h.cfg.fdoff;
+    if to < fdoff {
+        super::stdio::before_change(to);
+        let r = dup_onto_low(h, src, from, to, flags, cloexec);
+        super::stdio::after_change(to, r >= 0 && h.low().contains(to));
+        return r;
+    }
     if to >= fdoff {
         // Onto a kernel number: only a kernel descriptor goes there.
         let Some((_, k)) = src else {
@@ -357,6 +367,19 @@ fn dup_onto(from: c_int, to: c_int, flags: Option<c_int>) -> c_int {
         };
         return ret(h.sys(nr, &args).map(|_| i64::from(to)));
     }
+    unreachable!("every target is below or from fdoff")
+}
+
+/// `dup_onto` for a target below fdoff: a kernel source gets a kernel copy
+/// under that number, a host source is the host's `dup2`/`dup3`.
+fn dup_onto_low(
+    h: &Hijack,
+    src: Option<(&Hijack, i32)>,
+    from: c_int,
+    to: c_int,
+    flags: Option<c_int>,
+    cloexec: bool,
+) -> c_int {
     match src {
         Some((_, k)) => {
             // A kernel descriptor under a low number: a copy of its own,

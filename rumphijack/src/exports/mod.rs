@@ -9,6 +9,7 @@ mod path;
 mod poll;
 mod proc;
 mod stat;
+pub(crate) mod stdio;
 
 use crate::mem::ProcessMemory;
 use crate::route::{FdRoute, PathRoute};

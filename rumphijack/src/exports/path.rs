@@ -6,7 +6,6 @@ use super::{
     ByAt, ByPath, KPath, Scratch, by_at, by_fd, by_path, host_fd, read_path, ret, ret0, rump_fd,
     set_errno,
 };
-use crate::host;
 use crate::nr;
 use crate::state::{self, Hijack};
 use crate::xlate;
@@ -144,6 +143,8 @@ macro_rules! at_fn {
         pub unsafe extern "C" fn $name(dirfd: c_int, path: CStrP $(, $arg: $ty)*) -> c_int {
             match by_at(dirfd, path) {
                 ByAt::Rump($h, d, p) => {
+                    // A closure, so that `?` in the arguments ends here.
+                    #[allow(clippy::redundant_closure_call)]
                     let rest: Result<Vec<u64>, i32> = (|| Ok(vec![$($rest),*]))();
                     ret0(rest.and_then(|r| at_call($h, $nr, d, &p, &r)))
                 }

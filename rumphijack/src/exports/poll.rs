@@ -7,7 +7,6 @@
 //! kernel itself re-checks its files at that same pace.
 
 use super::{by_fd, set_errno};
-use crate::host;
 use crate::nr;
 use crate::state::{self, Hijack};
 use crate::xlate;

@@ -5,7 +5,6 @@
 //! descriptors.
 
 use super::set_errno;
-use crate::host;
 use crate::nr;
 use crate::route::LOWFDS_ENV;
 use crate::state::{self, EXECFD_ENV, Hijack, PARSEDSERVER_ENV, PWD_ENV};
@@ -213,7 +212,7 @@ pub unsafe extern "C" fn execvpe(file: CStrP, argv: *const CStrP, envp: *const C
         return try_one(&p);
     }
     let path = std::env::var_os("PATH")
-        .map(|p| std::os::unix::ffi::OsStringExt::into_vec(p))
+        .map(std::os::unix::ffi::OsStringExt::into_vec)
         .unwrap_or_else(|| b"/bin:/usr/bin".to_vec());
     let mut saw_eacces = false;
     for dir in path.split(|&b| b == b':') {

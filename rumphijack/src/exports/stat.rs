@@ -3,7 +3,6 @@
 //! `struct stat`, which becomes Linux's here.
 
 use super::{ByAt, KPath, Scratch, by_at, by_fd, ret0};
-use crate::host;
 use crate::nr;
 use crate::state::Hijack;
 use crate::xlate;
