@@ -355,6 +355,105 @@ fn remote(records: &mut Vec<Record>, runs: usize) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Mount tmpfs on the root of the server at `url` (the hijack benchmarks
+/// work in the server's tmpfs).
+fn mount_tmpfs_root(url: &str) -> rumpclient::Client {
+    let c = rumpclient::Client::connect(url).expect("connect");
+    let m = rumpclient::Regions::new();
+    let mut args = [0u8; 40];
+    args[0..4].copy_from_slice(&1i32.to_le_bytes()); // TMPFS_ARGS_VERSION
+    args[32..36].copy_from_slice(&0o755u32.to_le_bytes());
+    c.syscall(
+        410,
+        &[m.add(b"tmpfs\0"), m.add(b"/\0"), 0, m.add(&args), 40],
+        &m,
+    )
+    .expect("mount tmpfs");
+    c
+}
+
+/// Median time of running `args` (under the hijack when `hijack` names the
+/// library and the server), output thrown away.
+fn time_command(runs: usize, args: &[&str], hijack: Option<(&Path, &str)>) -> Duration {
+    time_runs(runs, || {
+        let mut c = Command::new(args[0]);
+        c.args(&args[1..]).stdout(Stdio::null());
+        if let Some((lib, url)) = hijack {
+            c.env("LD_PRELOAD", lib).env("RUMP_SERVER", url);
+        }
+        let st = c.status().expect("run command");
+        assert!(st.success(), "{args:?} failed");
+    })
+}
+
+/// Unmodified programs under `librumphijack.so` against a server's tmpfs,
+/// next to the same programs on the host's tmpfs.
+fn hijack(records: &mut Vec<Record>, runs: usize) {
+    let exe = std::env::current_exe().expect("exe");
+    let server = exe.with_file_name("rump_server");
+    let lib = exe.with_file_name("librumphijack.so");
+    if !server.exists() || !lib.exists() {
+        eprintln!(
+            "rumpbench: rump_server or librumphijack.so not built: skipping the hijack benchmarks"
+        );
+        return;
+    }
+    let dir = scratch();
+    let sock = dir.join("hj.sock");
+    let child = start_server(&server, &["-lrumpvfs", "-lrumpfs_tmpfs"], &sock);
+    let url = format!("unix://{}", sock.display());
+    let c = mount_tmpfs_root(&url);
+    let shm = Path::new("/dev/shm").join(format!("rumpbench-{}", std::process::id()));
+    std::fs::create_dir_all(&shm).expect("host tmpfs directory");
+
+    // cp of a 256 MiB file from the host into each tmpfs.
+    let src = shm.join("src");
+    std::fs::write(&src, vec![0x5au8; 256 << 20]).expect("256 MiB source");
+    let src = src.to_string_lossy().into_owned();
+    let host_dst = shm.join("copy").to_string_lossy().into_owned();
+    let n = runs.clamp(1, 5);
+    let host_cp = time_command(n, &["cp", &src, &host_dst], None);
+    let ours_cp = time_command(n, &["cp", &src, "/rump/copy"], Some((&lib, &url)));
+    let _ = std::fs::remove_file(&host_dst);
+    let _ = std::fs::remove_file(&src);
+    records.push(Record {
+        name: "hijack cp 256 MiB",
+        unit: "ms",
+        ours: ours_cp.as_secs_f64() * 1e3,
+        baseline_name: "host: the same cp within /dev/shm",
+        baseline: host_cp.as_secs_f64() * 1e3,
+    });
+
+    // ls -l of a directory of 10,000 files, made through the client.
+    let m = rumpclient::Regions::new();
+    c.syscall(136, &[m.add(b"/many\0"), 0o755], &m)
+        .expect("mkdir");
+    let host_many = shm.join("many");
+    std::fs::create_dir_all(&host_many).expect("host directory");
+    for i in 0..10_000 {
+        let name = format!("/many/file{i}\0");
+        let fd = c
+            .syscall(5, &[m.add(name.as_bytes()), 0x200 | 1, 0o644], &m)
+            .expect("create")[0];
+        c.syscall(6, &[fd as u64], &m).expect("close");
+        std::fs::write(host_many.join(format!("file{i}")), b"").expect("host file");
+    }
+    let host_many = host_many.to_string_lossy().into_owned();
+    let host_ls = time_command(n, &["ls", "-l", &host_many], None);
+    let ours_ls = time_command(n, &["ls", "-l", "/rump/many"], Some((&lib, &url)));
+    records.push(Record {
+        name: "hijack ls -l 10k entries",
+        unit: "ms",
+        ours: ours_ls.as_secs_f64() * 1e3,
+        baseline_name: "host: the same ls -l in /dev/shm",
+        baseline: host_ls.as_secs_f64() * 1e3,
+    });
+    drop(c);
+    stop(child);
+    let _ = std::fs::remove_dir_all(&shm);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn main() -> ExitCode {
     let mut runs = 501;
     let mut json = None;
@@ -435,6 +534,7 @@ fn main() -> ExitCode {
     });
     vfs(&mut records);
     remote(&mut records, runs);
+    hijack(&mut records, runs);
 
     println!(
         "{:<26} {:>12} {:>12} {:>8}  baseline",

@@ -116,6 +116,13 @@ pub trait FileOps: Send + Sync {
     fn ioctl(&self, _ctx: &Ctx, _cmd: u64, _data: &mut [u8]) -> KResult<()> {
         Err(Errno::ENOTTY)
     }
+    /// Whether a read or write may wait for something other than the
+    /// host's own I/O (a pipe's writer, a socket's peer). Files that never
+    /// wait (vnodes of regular files and directories) answer false, and
+    /// their calls may run without a thread of their own.
+    fn may_block(&self) -> bool {
+        true
+    }
     /// The faction's own object, so that it can recognise its files
     /// (`fchdir`, `fchmod` and the like take a descriptor).
     fn as_any(&self) -> Option<&dyn std::any::Any> {
@@ -300,6 +307,12 @@ impl FdTable {
             .ok_or(Errno::EBADF)?;
         slot.cloexec = on;
         Ok(())
+    }
+
+    /// Whether I/O on `fd` may wait (see [`FileOps::may_block`]); true for
+    /// a descriptor that is not open, which the call itself will refuse.
+    pub fn may_block(&self, fd: i32) -> bool {
+        self.get(fd).map_or(true, |f| f.ops().may_block())
     }
 
     /// Number of open descriptors.

@@ -238,6 +238,10 @@ const INLINE_SYSCALLS: &[u32] = &[
     358, 390, 427, 439, 440, 441, 457, 458, 461, 462, 463, 464, 466, 468, 469, 470, 471,
 ];
 
+/// read, write, readv, writev, pread, pwrite, preadv, pwritev: inline when
+/// their descriptor's file never waits (see `FileOps::may_block`).
+const INLINE_IF_FILE_NEVER_WAITS: &[u32] = &[3, 4, 120, 121, 173, 174, 289, 290];
+
 impl UserSpace for RemoteSpace<'_> {
     fn copyin(&self, addr: u64, buf: &mut [u8]) -> KResult<()> {
         if buf.is_empty() {
@@ -593,7 +597,7 @@ impl Shared {
         reader: Option<&mut HostStream>,
     ) {
         if let Some(stream) = reader
-            && INLINE_SYSCALLS.contains(&h.union)
+            && (INLINE_SYSCALLS.contains(&h.union) || self.io_never_waits(conn, &h, &payload))
             && *lock(&conn.inflight) == 0
         {
             conn.begin();
@@ -610,6 +614,22 @@ impl Shared {
             conn.answer_syscall(h.reqno, answer);
             conn.end();
         }));
+    }
+
+    /// Whether `h` is a read or write on a descriptor whose file never
+    /// waits, which can then run inline like the calls that never block.
+    fn io_never_waits(&self, conn: &Conn, h: &Header, payload: &[u8]) -> bool {
+        if !INLINE_IF_FILE_NEVER_WAITS.contains(&h.union) {
+            return false;
+        }
+        let (Some(args), Some(pid)) = (payload::parse_args(payload), conn.pid()) else {
+            return false;
+        };
+        let fd = args.first().map_or(-1, |&a| a as u32 as i32);
+        self.kernel
+            .procs()
+            .find(pid)
+            .is_some_and(|p| !p.fdt().may_block(fd))
     }
 
     fn run_syscall(

@@ -54,6 +54,14 @@ impl Stream {
         })
     }
 
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        use std::os::fd::AsFd;
+        match self {
+            Stream::Unix(s) => s.as_fd(),
+            Stream::Tcp(s) => s.as_fd(),
+        }
+    }
+
     fn raw_fd(&self) -> RawFd {
         match self {
             Stream::Unix(s) => s.as_raw_fd(),
@@ -124,7 +132,15 @@ struct Conn {
     stream: Stream,
     next_reqno: u64,
     signals: Vec<u32>,
+    /// Bytes read from the stream and not yet used: a reply often comes
+    /// with the frames before it in one read.
+    rbuf: Vec<u8>,
+    /// The unused bytes are `rbuf[rpos..]`.
+    rpos: usize,
 }
+
+/// How much the client reads ahead.
+const READ_AHEAD: usize = 64 << 10;
 
 /// What the client does with a signal the server asks it to raise (a
 /// signal posted to its process in the kernel, e.g. SIGPIPE on a write to
@@ -259,6 +275,8 @@ impl Client {
                 stream,
                 next_reqno: 0,
                 signals: Vec::new(),
+                rbuf: Vec::new(),
+                rpos: 0,
             }),
             url: url.clone(),
             retry: Mutex::new(Retry::Never),
@@ -557,13 +575,52 @@ impl Conn {
         Ok(reqno)
     }
 
+    /// Fill `out` from what was read ahead, then from the stream: small
+    /// reads go through the read-ahead buffer, large ones straight in.
+    fn read_exact(&mut self, out: &mut [u8]) -> std::io::Result<()> {
+        let have = (self.rbuf.len() - self.rpos).min(out.len());
+        out[..have].copy_from_slice(&self.rbuf[self.rpos..self.rpos + have]);
+        self.rpos += have;
+        let rest = &mut out[have..];
+        if rest.is_empty() {
+            return Ok(());
+        }
+        if rest.len() >= READ_AHEAD {
+            rumpuser::spin_until_readable(self.stream.as_fd(), rumpuser::SPIN_FOR_ANSWER);
+            return self.stream.io().read_exact(rest);
+        }
+        rumpuser::spin_until_readable(self.stream.as_fd(), rumpuser::SPIN_FOR_ANSWER);
+        self.rbuf.resize(READ_AHEAD, 0);
+        let mut got = 0;
+        while got < rest.len() {
+            match self.stream.io().read(&mut self.rbuf[got..]) {
+                Ok(0) => {
+                    self.rbuf.clear();
+                    self.rpos = 0;
+                    return Err(std::io::ErrorKind::UnexpectedEof.into());
+                }
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.rbuf.clear();
+                    self.rpos = 0;
+                    return Err(e);
+                }
+            }
+        }
+        rest.copy_from_slice(&self.rbuf[..rest.len()]);
+        self.rbuf.truncate(got);
+        self.rpos = rest.len();
+        Ok(())
+    }
+
     fn read_frame(&mut self) -> std::io::Result<(Header, Vec<u8>)> {
         let mut hb = [0u8; HEADER_LEN];
-        self.stream.io().read_exact(&mut hb)?;
+        self.read_exact(&mut hb)?;
         let h = Header::parse(&hb)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
         let mut p = vec![0u8; h.payload_len()];
-        self.stream.io().read_exact(&mut p)?;
+        self.read_exact(&mut p)?;
         Ok((h, p))
     }
 

@@ -57,8 +57,11 @@ fn var(name: &str) -> Option<String> {
 /// then connect to the server, or take up the connection the program
 /// image before an `execve` handed on.
 fn init() {
+    // SAFETY: registering a plain function for the child side of fork.
+    unsafe { libc::pthread_atfork(None, None, Some(mem::forget_pid)) };
     let cfg = Config::from_env_value(var("RUMPHIJACK").as_deref()).unwrap_or_else(|e| die(&e));
     let retry = Retry::from_env().unwrap_or_else(|e| die(&e));
+    state::set_fdoff(cfg.fdoff);
     let exec_fd = var(state::EXECFD_ENV);
     let low = match var(route::LOWFDS_ENV) {
         Some(v) => LowFds::decode(&v, cfg.fdoff).unwrap_or_else(|| {

@@ -31,6 +31,15 @@ static HIJACK: OnceLock<Hijack> = OnceLock::new();
 /// client itself comes back through this library's `close`.
 static CONNECTION_FD: AtomicI32 = AtomicI32::new(-1);
 
+/// The `fdoff` in force, known before the hijack is installed so that the
+/// first connection is placed below it.
+static FDOFF: AtomicI32 = AtomicI32::new(0);
+
+/// Record the configured `fdoff` (before connecting).
+pub fn set_fdoff(fdoff: i32) {
+    FDOFF.store(fdoff, Ordering::Relaxed);
+}
+
 /// The connection's host descriptor (-1 before there is one).
 pub fn connection_fd() -> i32 {
     CONNECTION_FD.load(Ordering::Relaxed)
@@ -68,7 +77,11 @@ pub fn connection_floor(fdoff: i32) -> i32 {
 /// Move a new connection's descriptor up to [`connection_floor`], close on
 /// exec (the hijack's `execve` clears that when it hands it on).
 pub fn place_connection(fd: OwnedFd) -> OwnedFd {
-    let floor = connection_floor(get().map_or_else(|| Config::default().fdoff, |h| h.cfg.fdoff));
+    let fdoff = match FDOFF.load(Ordering::Relaxed) {
+        0 => Config::default().fdoff,
+        n => n,
+    };
+    let floor = connection_floor(fdoff);
     // SAFETY: F_DUPFD_CLOEXEC on a descriptor this function owns.
     let moved = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, floor) };
     let placed = if moved < 0 {
@@ -113,7 +126,9 @@ impl Hijack {
 
     /// Where the program's descriptor `fd` goes.
     pub fn fd(&self, fd: i32) -> FdRoute {
-        if fd < 0 {
+        // The connection is the host's whatever its number (the client's
+        // own I/O comes back through this library's functions).
+        if fd < 0 || fd == connection_fd() {
             return FdRoute::Host(fd);
         }
         self.low().route(fd, self.cfg.fdoff)

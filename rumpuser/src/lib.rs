@@ -33,7 +33,7 @@ pub use random::random_fill;
 pub use signal::{
     block_termination_signals, host_signal, raise_netbsd_signal, wait_termination_signal,
 };
-pub use sock::{HostListener, HostStream};
+pub use sock::{HostListener, HostStream, SPIN_FOR_ANSWER, spin_until_readable};
 pub use thread::{HostThread, current_thread_id, thread_create};
 
 /// Version of the hypercall interface. The kernel refuses to boot against a

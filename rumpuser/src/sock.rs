@@ -3,7 +3,9 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
+use std::time::{Duration, Instant};
 
 /// A listening socket.
 pub enum HostListener {
@@ -90,6 +92,7 @@ impl HostStream {
 
     /// Read exactly `buf.len()` bytes; `UnexpectedEof` when the peer left.
     pub fn read_exact(&mut self, buf: &mut [u8]) -> std::io::Result<()> {
+        spin_until_readable(self.as_fd(), SPIN_FOR_ANSWER);
         match self {
             HostStream::Unix(s) => s.read_exact(buf),
             HostStream::Tcp(s) => s.read_exact(buf),
@@ -110,5 +113,43 @@ impl HostStream {
             HostStream::Unix(s) => s.shutdown(Shutdown::Both),
             HostStream::Tcp(s) => s.shutdown(Shutdown::Both),
         };
+    }
+}
+
+/// How long a reader of a request-reply connection spins for the next
+/// frame before it sleeps in the host. On hosts where a thread woken on
+/// another CPU takes tens of microseconds to run (virtual machines), the
+/// answer to a call that was just sent usually arrives well within this.
+pub const SPIN_FOR_ANSWER: Duration = Duration::from_micros(50);
+
+/// Spin until `fd` has something to read (or is closed), for at most
+/// `limit`; `true` if it has. The caller then reads as usual, without
+/// sleeping when it has.
+pub fn spin_until_readable(fd: BorrowedFd<'_>, limit: Duration) -> bool {
+    let start = Instant::now();
+    loop {
+        let mut p = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one pollfd on the stack, a zero timeout: poll only looks.
+        let n = unsafe { libc::poll(&mut p, 1, 0) };
+        if n != 0 {
+            return n > 0;
+        }
+        if start.elapsed() >= limit {
+            return false;
+        }
+        std::hint::spin_loop();
+    }
+}
+
+impl AsFd for HostStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            HostStream::Unix(s) => s.as_fd(),
+            HostStream::Tcp(s) => s.as_fd(),
+        }
     }
 }

@@ -144,6 +144,10 @@ impl FileOps for VnodeFile {
         Some(self)
     }
 
+    fn may_block(&self) -> bool {
+        !matches!(self.vn.vtype(), VType::Reg | VType::Dir)
+    }
+
     fn ioctl(&self, _ctx: &Ctx, cmd: u64, data: &mut [u8]) -> KResult<()> {
         match cmd {
             FIONREAD if matches!(self.vn.vtype(), VType::Reg | VType::Dir) => {

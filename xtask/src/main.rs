@@ -152,6 +152,10 @@ fn main() -> Result<()> {
                 "rump_server",
                 "-p",
                 "rumpvfs_capi",
+                "-p",
+                "rumpfs_tmpfs_capi",
+                "-p",
+                "rumphijack",
             ]);
             run(b)?;
             let mut c = cargo();
