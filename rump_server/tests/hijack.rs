@@ -343,3 +343,96 @@ fn rumphijack_specifiers() {
     let o = r.rump_env(&["true"], &[("RUMPHIJACK_RETRYCONNECT", "sometimes")]);
     assert!(stderr(&o).contains("RUMPHIJACK_RETRYCONNECT must be keyword or integer"));
 }
+
+/// Run a Python program under the hijack; it must succeed. Returns stdout.
+fn python(r: &Rig, prog: &str, env: &[(&str, &str)]) -> String {
+    let o = r.rump_env(&["/usr/bin/python3", "-c", prog], env);
+    assert!(o.status.success(), "python: {}{}", stdout(&o), stderr(&o));
+    stdout(&o)
+}
+
+#[test]
+fn poll_select_epoll_with_host_and_kernel_descriptors() {
+    let r = Rig::start("hj-poll");
+    let prog = r#"
+import os, select
+fd = os.open('/rump/p', os.O_RDWR | os.O_CREAT, 0o644)
+r, w = os.pipe()
+print(fd >= 512, r < 512)
+p = select.poll(); p.register(fd, select.POLLIN); p.register(r, select.POLLIN)
+print(sorted(x == fd for x, _ in p.poll(1000)))
+os.write(w, b'x')
+print(sorted(ev for _, ev in p.poll(1000)))
+rs, _, _ = select.select([fd, r], [], [], 1)
+print(sorted(x == fd for x in rs))
+e = select.epoll(); e.register(fd, select.EPOLLIN); e.register(r, select.EPOLLIN)
+print(sorted(x == fd for x, _ in e.poll(1)))
+os.read(r, 1)
+print(sorted(x == fd for x, _ in e.poll(1)))
+e.unregister(fd)
+print(e.poll(0.05))
+"#;
+    assert_eq!(
+        python(&r, prog, &[]),
+        "True True\n[True]\n[1, 1]\n[False, True]\n[False, True]\n[True]\n[]\n"
+    );
+}
+
+#[test]
+fn children_inherit_cwd_descriptors_and_redirections() {
+    let r = Rig::start("hj-proc");
+    let prog = r#"
+import os, subprocess, sys
+os.chdir('/rump')
+open('f', 'w').write('hello\n')
+print(subprocess.run(['cat', 'f'], capture_output=True).stdout.decode(), end='')
+print(subprocess.run(['pwd'], capture_output=True).stdout.decode(), end='')
+fd = os.open('/rump/g', os.O_WRONLY | os.O_CREAT, 0o644)
+subprocess.run([sys.executable, '-c', 'import os; os.write(%d, b"child\\n")' % fd], pass_fds=[fd], check=True)
+pid = os.fork()
+if pid == 0:
+    os.write(fd, b'forked\n')
+    os._exit(0)
+os.waitpid(pid, 0)
+print(open('/rump/g').read(), end='')
+subprocess.run(['sh', '-c', 'ls > /rump/listing; ls -d /nonexistent 2>> /rump/listing'])
+print(open('/rump/listing').read(), end='')
+"#;
+    assert_eq!(
+        python(&r, prog, &[]),
+        "hello\n/rump\nchild\nforked\nf\ng\nlisting\n\
+         ls: cannot access '/nonexistent': No such file or directory\n"
+    );
+}
+
+#[test]
+fn sockets_go_where_socket_says() {
+    let r = Rig::start("hj-sock");
+    // A socket in the kernel has a number from fdoff (or fails there, with
+    // no network component); one of the host's is below it and works.
+    let prog = r#"
+import socket, sys
+def where(fam):
+    try:
+        s = socket.socket(fam, socket.SOCK_STREAM)
+    except OSError:
+        return 'kernel'
+    return 'kernel' if s.fileno() >= 512 else 'host'
+print(where(socket.AF_INET), where(socket.AF_INET6), where(socket.AF_UNIX))
+"#;
+    let cases = [
+        (None, "kernel kernel host"),
+        (Some("path=/rump,socket=all"), "kernel kernel kernel"),
+        (Some("path=/rump,socket=inet"), "kernel host host"),
+        (
+            Some("path=/rump,socket=all:noinet6:nolocal"),
+            "kernel host host",
+        ),
+        (Some("path=/rump,socket=local"), "host host kernel"),
+        (Some("path=/rump"), "host host host"),
+    ];
+    for (spec, want) in cases {
+        let env: Vec<(&str, &str)> = spec.map(|s| ("RUMPHIJACK", s)).into_iter().collect();
+        assert_eq!(python(&r, prog, &env).trim(), want, "{spec:?}");
+    }
+}

@@ -718,6 +718,285 @@ pub fn statfs_from_netbsd(b: &[u8]) -> Option<LinuxStatfs> {
     })
 }
 
+// ---------------------------------------------------------------------
+// sockets
+
+/// Families both systems have: (Linux, NetBSD).
+const FAMILIES: &[(i32, u8)] = &[
+    (libc::AF_UNSPEC, 0),
+    (libc::AF_UNIX, 1),
+    (libc::AF_INET, 2),
+    (libc::AF_INET6, 24),
+];
+
+/// NetBSD's number for a Linux address family.
+pub fn family_to_netbsd(f: i32) -> Option<u8> {
+    FAMILIES.iter().find(|&&(l, _)| l == f).map(|&(_, n)| n)
+}
+
+/// Linux's number for a NetBSD address family.
+pub fn family_to_linux(n: u8) -> Option<i32> {
+    FAMILIES.iter().find(|&&(_, b)| b == n).map(|&(l, _)| l)
+}
+
+/// NetBSD's `sun_path` length (`struct sockaddr_un` is 106 bytes there).
+const NETBSD_SUN_PATH: usize = 104;
+
+/// A Linux `struct sockaddr` as NetBSD's, `sa_len` first. The bytes after
+/// the family are laid out alike for the families both systems have.
+pub fn sockaddr_to_netbsd(b: &[u8]) -> Result<Vec<u8>, i32> {
+    let fam = i32::from(u16::from_ne_bytes([
+        *b.first().ok_or(libc::EINVAL)?,
+        *b.get(1).ok_or(libc::EINVAL)?,
+    ]));
+    let nfam = family_to_netbsd(fam).ok_or(libc::EAFNOSUPPORT)?;
+    let rest = &b[2..];
+    let rest = match fam {
+        libc::AF_UNIX => {
+            // The path, NUL or not; an abstract name (leading NUL) is Linux's own.
+            if rest.first() == Some(&0) && rest.len() > 1 {
+                return Err(libc::EINVAL);
+            }
+            let end = rest.iter().position(|&c| c == 0).unwrap_or(rest.len());
+            if end >= NETBSD_SUN_PATH {
+                return Err(libc::ENAMETOOLONG);
+            }
+            &rest[..end]
+        }
+        libc::AF_INET if rest.len() < 14 => return Err(libc::EINVAL),
+        libc::AF_INET => &rest[..14],
+        libc::AF_INET6 if rest.len() < 26 => return Err(libc::EINVAL),
+        libc::AF_INET6 => &rest[..26],
+        _ => rest,
+    };
+    let mut out = Vec::with_capacity(rest.len() + 3);
+    out.push((rest.len() + 2).min(255) as u8);
+    out.push(nfam);
+    out.extend_from_slice(rest);
+    if fam == libc::AF_UNIX {
+        out.push(0);
+    }
+    Ok(out)
+}
+
+/// A NetBSD `struct sockaddr` (as long as its `sa_len` says) as Linux's.
+pub fn sockaddr_from_netbsd(b: &[u8]) -> Option<Vec<u8>> {
+    let len = usize::from(*b.first()?).min(b.len());
+    let fam = family_to_linux(*b.get(1)?)?;
+    let rest = b.get(2..len.max(2))?;
+    let mut out = Vec::with_capacity(rest.len() + 3);
+    out.extend_from_slice(&(fam as u16).to_ne_bytes());
+    match fam {
+        libc::AF_UNIX => {
+            let end = rest.iter().position(|&c| c == 0).unwrap_or(rest.len());
+            out.extend_from_slice(&rest[..end]);
+            out.push(0);
+        }
+        _ => out.extend_from_slice(rest),
+    }
+    Some(out)
+}
+
+/// NetBSD's `SOCK_CLOEXEC`, `SOCK_NONBLOCK`.
+const NETBSD_SOCK_CLOEXEC: i32 = 0x1000_0000;
+const NETBSD_SOCK_NONBLOCK: i32 = 0x2000_0000;
+
+/// A Linux socket type with its flags, for the kernel. The base types
+/// (stream, datagram, raw, seqpacket) are the same numbers.
+pub fn socket_type_to_netbsd(t: i32) -> Result<i32, i32> {
+    let base = t & !(libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK);
+    if !matches!(base, 1..=5) {
+        return Err(libc::EINVAL);
+    }
+    let mut n = base;
+    if t & libc::SOCK_CLOEXEC != 0 {
+        n |= NETBSD_SOCK_CLOEXEC;
+    }
+    if t & libc::SOCK_NONBLOCK != 0 {
+        n |= NETBSD_SOCK_NONBLOCK;
+    }
+    Ok(n)
+}
+
+/// `accept4` flags (SOCK_CLOEXEC, SOCK_NONBLOCK) for NetBSD's `paccept`.
+pub fn accept_flags_to_netbsd(f: i32) -> Result<i32, i32> {
+    if f & !(libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK) != 0 {
+        return Err(libc::EINVAL);
+    }
+    socket_type_to_netbsd(f | 1).map(|n| n & !1)
+}
+
+/// Message flags both systems have: (Linux, NetBSD).
+const MSG_FLAGS: &[(i32, i32)] = &[
+    (libc::MSG_OOB, 0x1),
+    (libc::MSG_PEEK, 0x2),
+    (libc::MSG_DONTROUTE, 0x4),
+    (libc::MSG_EOR, 0x8),
+    (libc::MSG_TRUNC, 0x10),
+    (libc::MSG_CTRUNC, 0x20),
+    (libc::MSG_WAITALL, 0x40),
+    (libc::MSG_DONTWAIT, 0x80),
+    (libc::MSG_NOSIGNAL, 0x400),
+    (libc::MSG_CMSG_CLOEXEC, 0x800),
+];
+
+/// Linux `send`/`recv` flags for the kernel; flags NetBSD lacks
+/// (MSG_MORE, MSG_CONFIRM, MSG_ERRQUEUE, ...) are EOPNOTSUPP.
+pub fn msg_flags_to_netbsd(f: i32) -> Result<i32, i32> {
+    let mut n = 0;
+    let mut rest = f;
+    for &(l, b) in MSG_FLAGS {
+        if f & l != 0 {
+            n |= b;
+            rest &= !l;
+        }
+    }
+    if rest != 0 {
+        Err(libc::EOPNOTSUPP)
+    } else {
+        Ok(n)
+    }
+}
+
+/// NetBSD message flags (`msg_flags` of a received message) for the program.
+pub fn msg_flags_to_linux(n: i32) -> i32 {
+    MSG_FLAGS
+        .iter()
+        .filter(|&&(_, b)| n & b != 0)
+        .fold(0, |f, &(l, _)| f | l)
+}
+
+/// NetBSD's `SOL_SOCKET`.
+const NETBSD_SOL_SOCKET: i32 = 0xffff;
+
+/// Socket options both systems have: (Linux level, Linux name, NetBSD
+/// level, NetBSD name). Their values are ints or the same structures
+/// (`struct linger`, `struct timeval`) on both.
+const SOCKOPTS: &[(i32, i32, i32, i32)] = &[
+    (libc::SOL_SOCKET, libc::SO_DEBUG, NETBSD_SOL_SOCKET, 0x1),
+    (
+        libc::SOL_SOCKET,
+        libc::SO_ACCEPTCONN,
+        NETBSD_SOL_SOCKET,
+        0x2,
+    ),
+    (libc::SOL_SOCKET, libc::SO_REUSEADDR, NETBSD_SOL_SOCKET, 0x4),
+    (libc::SOL_SOCKET, libc::SO_KEEPALIVE, NETBSD_SOL_SOCKET, 0x8),
+    (
+        libc::SOL_SOCKET,
+        libc::SO_DONTROUTE,
+        NETBSD_SOL_SOCKET,
+        0x10,
+    ),
+    (
+        libc::SOL_SOCKET,
+        libc::SO_BROADCAST,
+        NETBSD_SOL_SOCKET,
+        0x20,
+    ),
+    (libc::SOL_SOCKET, libc::SO_LINGER, NETBSD_SOL_SOCKET, 0x80),
+    (
+        libc::SOL_SOCKET,
+        libc::SO_OOBINLINE,
+        NETBSD_SOL_SOCKET,
+        0x100,
+    ),
+    (
+        libc::SOL_SOCKET,
+        libc::SO_REUSEPORT,
+        NETBSD_SOL_SOCKET,
+        0x200,
+    ),
+    (
+        libc::SOL_SOCKET,
+        libc::SO_TIMESTAMP,
+        NETBSD_SOL_SOCKET,
+        0x2000,
+    ),
+    (libc::SOL_SOCKET, libc::SO_SNDBUF, NETBSD_SOL_SOCKET, 0x1001),
+    (libc::SOL_SOCKET, libc::SO_RCVBUF, NETBSD_SOL_SOCKET, 0x1002),
+    (
+        libc::SOL_SOCKET,
+        libc::SO_SNDLOWAT,
+        NETBSD_SOL_SOCKET,
+        0x1003,
+    ),
+    (
+        libc::SOL_SOCKET,
+        libc::SO_RCVLOWAT,
+        NETBSD_SOL_SOCKET,
+        0x1004,
+    ),
+    (libc::SOL_SOCKET, libc::SO_ERROR, NETBSD_SOL_SOCKET, 0x1007),
+    (libc::SOL_SOCKET, libc::SO_TYPE, NETBSD_SOL_SOCKET, 0x1008),
+    (
+        libc::SOL_SOCKET,
+        libc::SO_SNDTIMEO,
+        NETBSD_SOL_SOCKET,
+        0x100b,
+    ),
+    (
+        libc::SOL_SOCKET,
+        libc::SO_RCVTIMEO,
+        NETBSD_SOL_SOCKET,
+        0x100c,
+    ),
+    (libc::IPPROTO_TCP, libc::TCP_NODELAY, libc::IPPROTO_TCP, 1),
+    (libc::IPPROTO_TCP, libc::TCP_MAXSEG, libc::IPPROTO_TCP, 2),
+    (libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, libc::IPPROTO_TCP, 3),
+    (libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, libc::IPPROTO_TCP, 5),
+    (libc::IPPROTO_TCP, libc::TCP_KEEPCNT, libc::IPPROTO_TCP, 6),
+    (libc::IPPROTO_IP, libc::IP_HDRINCL, libc::IPPROTO_IP, 2),
+    (libc::IPPROTO_IP, libc::IP_TOS, libc::IPPROTO_IP, 3),
+    (libc::IPPROTO_IP, libc::IP_TTL, libc::IPPROTO_IP, 4),
+    (libc::IPPROTO_IP, libc::IP_MULTICAST_IF, libc::IPPROTO_IP, 9),
+    (
+        libc::IPPROTO_IP,
+        libc::IP_MULTICAST_TTL,
+        libc::IPPROTO_IP,
+        10,
+    ),
+    (
+        libc::IPPROTO_IP,
+        libc::IP_MULTICAST_LOOP,
+        libc::IPPROTO_IP,
+        11,
+    ),
+    (
+        libc::IPPROTO_IP,
+        libc::IP_ADD_MEMBERSHIP,
+        libc::IPPROTO_IP,
+        12,
+    ),
+    (
+        libc::IPPROTO_IP,
+        libc::IP_DROP_MEMBERSHIP,
+        libc::IPPROTO_IP,
+        13,
+    ),
+    (
+        libc::IPPROTO_IPV6,
+        libc::IPV6_UNICAST_HOPS,
+        libc::IPPROTO_IPV6,
+        4,
+    ),
+    (
+        libc::IPPROTO_IPV6,
+        libc::IPV6_V6ONLY,
+        libc::IPPROTO_IPV6,
+        27,
+    ),
+];
+
+/// NetBSD's level and name for a Linux socket option; `None` for options
+/// NetBSD does not have.
+pub fn sockopt_to_netbsd(level: i32, name: i32) -> Option<(i32, i32)> {
+    SOCKOPTS
+        .iter()
+        .find(|&&(l, n, _, _)| l == level && n == name)
+        .map(|&(_, _, nl, nn)| (nl, nn))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -925,6 +1204,47 @@ mod tests {
         assert_eq!(u16::from_ne_bytes([out[16], out[17]]), 32);
         assert_eq!(out[18], libc::DT_REG);
         assert_eq!(&out[19..29], b"hello.txt\0");
+    }
+
+    #[test]
+    fn sockets() {
+        let mut sin = vec![0u8; 16];
+        sin[0..2].copy_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
+        sin[2..4].copy_from_slice(&8080u16.to_be_bytes());
+        sin[4..8].copy_from_slice(&[127, 0, 0, 1]);
+        let n = sockaddr_to_netbsd(&sin).unwrap();
+        assert_eq!(&n[..8], &[16, 2, 0x1f, 0x90, 127, 0, 0, 1]);
+        assert_eq!(sockaddr_from_netbsd(&n).unwrap(), sin);
+        let mut s6 = vec![0u8; 28];
+        s6[0..2].copy_from_slice(&(libc::AF_INET6 as u16).to_ne_bytes());
+        s6[23] = 1;
+        let n = sockaddr_to_netbsd(&s6).unwrap();
+        assert_eq!((n[0], n[1], n.len()), (28, 24, 28));
+        assert_eq!(sockaddr_from_netbsd(&n).unwrap(), s6);
+        let mut un = (libc::AF_UNIX as u16).to_ne_bytes().to_vec();
+        un.extend_from_slice(b"/tmp/s\0");
+        let n = sockaddr_to_netbsd(&un).unwrap();
+        assert_eq!(&n[1..], b"\x01/tmp/s\0");
+        assert_eq!(sockaddr_from_netbsd(&n).unwrap(), un);
+        assert_eq!(sockaddr_to_netbsd(&[0x11, 0]), Err(libc::EAFNOSUPPORT));
+        assert_eq!(sockaddr_to_netbsd(&[2]), Err(libc::EINVAL));
+        assert!(sockaddr_from_netbsd(&[]).is_none());
+        assert_eq!(
+            socket_type_to_netbsd(libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK),
+            Ok(1 | 0x1000_0000 | 0x2000_0000)
+        );
+        assert_eq!(accept_flags_to_netbsd(libc::SOCK_CLOEXEC), Ok(0x1000_0000));
+        assert_eq!(
+            msg_flags_to_netbsd(libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL),
+            Ok(0x80 | 0x400)
+        );
+        assert_eq!(msg_flags_to_netbsd(libc::MSG_MORE), Err(libc::EOPNOTSUPP));
+        assert_eq!(msg_flags_to_linux(0x10), libc::MSG_TRUNC);
+        assert_eq!(
+            sockopt_to_netbsd(libc::SOL_SOCKET, libc::SO_RCVBUF),
+            Some((0xffff, 0x1002))
+        );
+        assert_eq!(sockopt_to_netbsd(libc::SOL_SOCKET, libc::SO_PEERCRED), None);
     }
 
     #[test]

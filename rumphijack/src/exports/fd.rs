@@ -282,6 +282,7 @@ pub unsafe extern "C" fn close(fd: c_int) -> c_int {
     let Some(h) = state::get() else {
         return host_close(fd);
     };
+    super::epoll::forget(fd);
     if fd >= h.cfg.fdoff {
         return ret0(h.sys(nr::CLOSE, &[(fd - h.cfg.fdoff) as u64]));
     }

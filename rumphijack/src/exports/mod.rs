@@ -4,10 +4,12 @@
 //! in the rump kernel with translated arguments.
 
 mod dir;
+mod epoll;
 mod fd;
 mod path;
 mod poll;
 mod proc;
+mod socket;
 mod stat;
 pub(crate) mod stdio;
 
@@ -239,4 +241,21 @@ pub(crate) fn get<T: Copy>(p: *const T) -> Result<T, i32> {
     // SAFETY: the bytes are a whole T copied from the program, and the
     // types read this way are plain C structures valid for any bits.
     Ok(unsafe { std::ptr::read_unaligned(b.as_ptr().cast::<T>()) })
+}
+
+/// `len` bytes of the program's memory at `addr`: EFAULT if unreadable.
+pub(crate) fn mem_read(addr: u64, len: usize) -> Result<Vec<u8>, i32> {
+    if addr == 0 && len > 0 {
+        return Err(libc::EFAULT);
+    }
+    ProcessMemory.read(addr, len).ok_or(libc::EFAULT)
+}
+
+/// Write `data` into the program's memory at `addr`: EFAULT if unwritable.
+pub(crate) fn mem_write(addr: u64, data: &[u8]) -> Result<(), i32> {
+    if ProcessMemory.write(addr, data) {
+        Ok(())
+    } else {
+        Err(libc::EFAULT)
+    }
 }

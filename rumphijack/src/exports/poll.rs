@@ -159,7 +159,7 @@ fn ms_of(ts: Option<libc::timespec>) -> Result<c_int, i32> {
 
 /// Run `f` with the signal mask `mask` (if any) in place, as ppoll and
 /// pselect do for their wait.
-fn with_sigmask<R>(mask: *const libc::sigset_t, f: impl FnOnce() -> R) -> R {
+pub(crate) fn with_sigmask<R>(mask: *const libc::sigset_t, f: impl FnOnce() -> R) -> R {
     if mask.is_null() {
         return f();
     }

@@ -286,8 +286,9 @@ fn close_all(h: &Hijack, first: c_uint, last: c_uint, flags: c_uint) -> c_int {
             for k in lo..=hi {
                 let _ = h.sys(nr::FCNTL, &[k, libc::F_SETFD as u64, 1]);
             }
-        } else if last == c_uint::MAX {
-            // NetBSD's F_CLOSEM: every descriptor from `lo` up.
+        } else if last - fdoff >= OPEN_ENDED {
+            // To the end (callers pass ~0 or INT_MAX): NetBSD's F_CLOSEM,
+            // every descriptor from `lo` up, in one call.
             let _ = h.sys(nr::FCNTL, &[lo, F_CLOSEM_NETBSD, 0]);
         } else {
             for k in lo..=u64::from(last - fdoff) {
@@ -297,6 +298,10 @@ fn close_all(h: &Hijack, first: c_uint, last: c_uint, flags: c_uint) -> c_int {
     }
     0
 }
+
+/// A range of kernel numbers this long counts as "to the end": the kernel
+/// has no descriptor numbers that high.
+const OPEN_ENDED: c_uint = 1 << 20;
 
 /// NetBSD's `F_CLOSEM`.
 const F_CLOSEM_NETBSD: u64 = 10;
