@@ -18,6 +18,7 @@
 #[macro_use]
 mod host;
 pub mod config;
+pub mod fuzz;
 pub mod mem;
 mod nr;
 pub mod route;
