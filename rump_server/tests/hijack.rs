@@ -436,3 +436,23 @@ print(where(socket.AF_INET), where(socket.AF_INET6), where(socket.AF_UNIX))
         assert_eq!(python(&r, prog, &env).trim(), want, "{spec:?}");
     }
 }
+
+#[test]
+fn posix_spawn_runs_file_actions_in_the_kernel() {
+    let r = Rig::start("hj-spawn");
+    let prog = r#"
+import os
+os.chdir('/rump')
+fa = [(os.POSIX_SPAWN_OPEN, 1, '/rump/stdout', os.O_WRONLY | os.O_CREAT, 0o644)]
+pid = os.posix_spawn('/bin/sh', ['sh', '-c', 'echo spawned; pwd'], os.environ, file_actions=fa)
+os.waitpid(pid, 0)
+print(open('/rump/stdout').read(), end='')
+pid = os.posix_spawnp('sh', ['sh', '-c', 'cat stdout | wc -l'], os.environ)
+os.waitpid(pid, 0)
+try:
+    os.posix_spawnp('no-such-program-xyz', ['x'], os.environ)
+except OSError as e:
+    print(e.errno == 2)
+"#;
+    assert_eq!(python(&r, prog, &[]), "spawned\n/rump\n2\nTrue\n");
+}

@@ -86,7 +86,11 @@ mod tests {
             super::parsers(&data);
         }
         // Readable specifiers, too.
-        for s in ["\0path=/a,socket=all:noinet", "\0fdoff=7,blanket=/x:/y", "\x01 1:2,3:4"] {
+        for s in [
+            "\0path=/a,socket=all:noinet",
+            "\0fdoff=7,blanket=/x:/y",
+            "\x01 1:2,3:4",
+        ] {
             super::parsers(s.as_bytes());
         }
     }

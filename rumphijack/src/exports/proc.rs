@@ -323,3 +323,250 @@ pub unsafe extern "C" fn closefrom(lowfd: c_int) {
         None => host!(closefrom(lowfd) as fn(c_int) -> ()),
     }
 }
+
+// posix_spawn. glibc's starts the child with clone and execs it with its
+// own internal execve, past this library: the new program would then find
+// no connection handed on and start as a new process in the kernel. So
+// spawning is done here: fork (the child becomes a copy of the process in
+// the kernel), the file actions and attributes through this library's
+// calls (a file action may name a kernel path or descriptor), then exec.
+// An exec failure reaches the parent through a pipe, as an error number.
+
+/// glibc's `struct __spawn_action` tags.
+const SPAWN_CLOSE: i32 = 0;
+const SPAWN_DUP2: i32 = 1;
+const SPAWN_OPEN: i32 = 2;
+const SPAWN_CHDIR: i32 = 3;
+const SPAWN_FCHDIR: i32 = 4;
+const SPAWN_CLOSEFROM: i32 = 5;
+const SPAWN_TCSETPGRP: i32 = 6;
+/// `sizeof(struct __spawn_action)`: the tag, then a union of at most an
+/// int, a pointer, an int and a mode_t.
+const SPAWN_ACTION_LEN: usize = 32;
+
+fn i32_at(b: &[u8], o: usize) -> i32 {
+    b.get(o..o + 4)
+        .map_or(0, |x| i32::from_ne_bytes([x[0], x[1], x[2], x[3]]))
+}
+
+fn u64_at(b: &[u8], o: usize) -> u64 {
+    b.get(o..o + 8)
+        .map_or(0, |x| u64::from_ne_bytes(x.try_into().unwrap_or_default()))
+}
+
+/// Carry out the file actions (glibc's `posix_spawn_file_actions_t`:
+/// `__allocated`, `__used`, then the array) in the child.
+fn file_actions(fa: *const libc::c_void) -> Result<(), i32> {
+    if fa.is_null() {
+        return Ok(());
+    }
+    let head = super::mem_read(fa as u64, 16)?;
+    let used = i32_at(&head, 4).max(0) as usize;
+    let actions = super::mem_read(u64_at(&head, 8), used * SPAWN_ACTION_LEN)?;
+    let ok = |r: c_int| if r < 0 { Err(errno()) } else { Ok(()) };
+    for a in actions.chunks_exact(SPAWN_ACTION_LEN) {
+        let (tag, fd) = (i32_at(a, 0), i32_at(a, 8));
+        // SAFETY (all below): this library's own functions, with arguments
+        // the program put in its file actions.
+        unsafe {
+            match tag {
+                SPAWN_CLOSE => {
+                    super::fd::close(fd);
+                }
+                SPAWN_DUP2 => {
+                    let to = i32_at(a, 12);
+                    if fd == to {
+                        ok(super::fd::fcntl(fd, libc::F_SETFD, 0))?;
+                    } else {
+                        ok(super::fd::dup2(fd, to))?;
+                    }
+                }
+                SPAWN_OPEN => {
+                    let path = u64_at(a, 16) as *const c_char;
+                    let (flags, mode) = (i32_at(a, 24), i32_at(a, 28) as u32);
+                    let got = super::path::open_at(libc::AT_FDCWD, path, flags, mode);
+                    ok(got)?;
+                    if got != fd {
+                        ok(super::fd::dup2(got, fd))?;
+                        super::fd::close(got);
+                    }
+                }
+                SPAWN_CHDIR => ok(super::path::chdir(u64_at(a, 8) as *const c_char))?,
+                SPAWN_FCHDIR => ok(super::path::fchdir(fd))?,
+                SPAWN_CLOSEFROM => closefrom(fd),
+                SPAWN_TCSETPGRP => ok(libc::tcsetpgrp(fd, libc::getpgrp()))?,
+                _ => return Err(libc::EINVAL),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn errno() -> i32 {
+    // SAFETY: this thread's errno.
+    unsafe { *libc::__errno_location() }
+}
+
+/// Apply the attributes (glibc's `posix_spawnattr_t`: flags, process
+/// group, default signals, signal mask, scheduling) in the child.
+fn attributes(attr: *const libc::c_void) -> Result<(), i32> {
+    if attr.is_null() {
+        return Ok(());
+    }
+    let a = super::mem_read(attr as u64, 272)?;
+    let flags = i32::from(i16::from_ne_bytes([a[0], a[1]]));
+    let set = |o: usize| -> libc::sigset_t {
+        // SAFETY: sigset_t is plain data, filled from the attribute's bytes.
+        let mut s: libc::sigset_t = unsafe { std::mem::zeroed() };
+        let n = std::mem::size_of::<libc::sigset_t>();
+        // SAFETY: `s` is n bytes long; the bytes are the program's sigset.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                a[o..o + n].as_ptr(),
+                (&mut s as *mut libc::sigset_t).cast(),
+                n,
+            )
+        };
+        s
+    };
+    let ok = |r: c_int| if r < 0 { Err(errno()) } else { Ok(()) };
+    // SAFETY (all below): plain process calls on this child.
+    unsafe {
+        if flags & libc::POSIX_SPAWN_SETSIGMASK != 0 {
+            ok(libc::sigprocmask(
+                libc::SIG_SETMASK,
+                &set(136),
+                std::ptr::null_mut(),
+            ))?;
+        }
+        if flags & libc::POSIX_SPAWN_SETSIGDEF != 0 {
+            let sd = set(8);
+            for sig in 1..libc::SIGRTMAX() {
+                if libc::sigismember(&sd, sig) == 1 {
+                    libc::signal(sig, libc::SIG_DFL);
+                }
+            }
+        }
+        if flags & libc::POSIX_SPAWN_SETSID != 0 {
+            ok(libc::setsid())?;
+        }
+        if flags & libc::POSIX_SPAWN_SETPGROUP != 0 {
+            ok(libc::setpgid(0, i32_at(&a, 4)))?;
+        }
+        let param = libc::sched_param {
+            sched_priority: i32_at(&a, 264),
+        };
+        if flags & libc::POSIX_SPAWN_SETSCHEDULER != 0 {
+            ok(libc::sched_setscheduler(0, i32_at(&a, 268), &param))?;
+        } else if flags & libc::POSIX_SPAWN_SETSCHEDPARAM != 0 {
+            ok(libc::sched_setparam(0, &param))?;
+        }
+        if flags & libc::POSIX_SPAWN_RESETIDS != 0 {
+            ok(libc::setgid(libc::getgid()))?;
+            ok(libc::setuid(libc::getuid()))?;
+        }
+    }
+    Ok(())
+}
+
+fn spawn(
+    pid: *mut pid_t,
+    file: CStrP,
+    fa: *const libc::c_void,
+    attr: *const libc::c_void,
+    argv: *const CStrP,
+    envp: *const CStrP,
+    search: bool,
+) -> c_int {
+    let mut p = [0 as c_int; 2];
+    if host!(pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) as fn(*mut c_int, c_int) -> c_int) < 0 {
+        return errno();
+    }
+    // SAFETY: this library's fork.
+    let child = unsafe { fork() };
+    if child < 0 {
+        let e = errno();
+        host!(close(p[0]) as fn(c_int) -> c_int);
+        host!(close(p[1]) as fn(c_int) -> c_int);
+        return e;
+    }
+    if child == 0 {
+        host!(close(p[0]) as fn(c_int) -> c_int);
+        let r = attributes(attr).and_then(|_| file_actions(fa));
+        if r.is_ok() {
+            // SAFETY: the program's file, arguments and environment.
+            unsafe {
+                if search {
+                    execvpe(file, argv, envp);
+                } else {
+                    execve(file, argv, envp);
+                }
+            }
+        }
+        let e = r.err().unwrap_or_else(errno);
+        host!(write(p[1], (&e as *const i32).cast(), 4)
+            as fn(c_int, *const libc::c_void, usize) -> isize);
+        // SAFETY: the child ends here, as glibc's does, without the parent's handlers.
+        unsafe { libc::_exit(127) };
+    }
+    host!(close(p[1]) as fn(c_int) -> c_int);
+    let mut e = [0u8; 4];
+    let n =
+        host!(read(p[0], e.as_mut_ptr().cast(), 4) as fn(c_int, *mut libc::c_void, usize) -> isize);
+    host!(close(p[0]) as fn(c_int) -> c_int);
+    if n == 4 {
+        let mut status = 0;
+        host!(waitpid(child, &mut status, 0) as fn(pid_t, *mut c_int, c_int) -> pid_t);
+        return i32::from_ne_bytes(e);
+    }
+    if !pid.is_null() {
+        let _ = super::put(pid, &child);
+    }
+    0
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn posix_spawn(
+    pid: *mut pid_t,
+    path: CStrP,
+    fa: *const libc::c_void,
+    attr: *const libc::c_void,
+    argv: *const CStrP,
+    envp: *const CStrP,
+) -> c_int {
+    if state::get().is_none() {
+        return host!(posix_spawn(pid, path, fa, attr, argv, envp)
+            as fn(
+                *mut pid_t,
+                CStrP,
+                *const libc::c_void,
+                *const libc::c_void,
+                *const CStrP,
+                *const CStrP,
+            ) -> c_int);
+    }
+    spawn(pid, path, fa, attr, argv, envp, false)
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn posix_spawnp(
+    pid: *mut pid_t,
+    file: CStrP,
+    fa: *const libc::c_void,
+    attr: *const libc::c_void,
+    argv: *const CStrP,
+    envp: *const CStrP,
+) -> c_int {
+    if state::get().is_none() {
+        return host!(posix_spawnp(pid, file, fa, attr, argv, envp)
+            as fn(
+                *mut pid_t,
+                CStrP,
+                *const libc::c_void,
+                *const libc::c_void,
+                *const CStrP,
+                *const CStrP,
+            ) -> c_int);
+    }
+    spawn(pid, file, fa, attr, argv, envp, true)
+}
