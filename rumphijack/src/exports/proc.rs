@@ -447,7 +447,7 @@ fn attributes(attr: *const libc::c_void) -> Result<(), i32> {
                 }
             }
         }
-        if flags & libc::POSIX_SPAWN_SETSID != 0 {
+        if flags & i32::from(libc::POSIX_SPAWN_SETSID) != 0 {
             ok(libc::setsid())?;
         }
         if flags & libc::POSIX_SPAWN_SETPGROUP != 0 {
