@@ -456,3 +456,72 @@ except OSError as e:
 "#;
     assert_eq!(python(&r, prog, &[]), "spawned\n/rump\n2\nTrue\n");
 }
+
+#[test]
+fn retryconnect_says_what_a_lost_connection_does() {
+    let prog = r#"
+import os, sys, time
+os.stat('/rump')
+print('ready', flush=True)
+sys.stdin.readline()
+try:
+    os.stat('/rump')
+    print('stat ok')
+except OSError as e:
+    print('errno', e.errno)
+"#;
+    for (policy, code, out) in [
+        (None, 0, "errno 107"),
+        (Some("once"), 0, "errno 107"),
+        (Some("die"), 1, ""),
+    ] {
+        let mut r = Rig::start("hj-retry");
+        let mut c = Command::new("/usr/bin/python3");
+        c.args(["-c", prog])
+            .env("LD_PRELOAD", prefix().join("lib/librumphijack.so"))
+            .env("RUMP_SERVER", &r.url)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if let Some(p) = policy {
+            c.env("RUMPHIJACK_RETRYCONNECT", p);
+        }
+        let mut child = c.spawn().unwrap();
+        let mut line = String::new();
+        let mut rd = std::io::BufReader::new(child.stdout.take().unwrap());
+        std::io::BufRead::read_line(&mut rd, &mut line).unwrap();
+        assert_eq!(line, "ready\n");
+        // The server goes away between two calls.
+        let _ = r.child.kill();
+        let _ = r.child.wait();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"go\n").unwrap();
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut rd, &mut rest).unwrap();
+        let st = child.wait().unwrap();
+        assert_eq!(st.code(), Some(code), "{policy:?}: {rest}");
+        assert_eq!(rest.trim(), out, "{policy:?}");
+    }
+}
+
+#[test]
+fn the_connection_survives_a_program_closing_or_reusing_its_number() {
+    let r = Rig::start("hj-conn");
+    let prog = r#"
+import os
+os.mkdir('/rump/d')
+os.closerange(3, 100000)
+print(os.path.isdir('/rump/d'))
+for fd in range(3, 512):
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+print(os.path.isdir('/rump/d'))
+r, w = os.pipe()
+for fd in range(3, 400):
+    if fd not in (r, w):
+        os.dup2(w, fd)
+print(os.path.isdir('/rump/d'))
+"#;
+    assert_eq!(python(&r, prog, &[]), "True\nTrue\nTrue\n");
+}

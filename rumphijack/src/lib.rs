@@ -84,11 +84,10 @@ fn init() {
         let fd: i32 = v.split(',').next()?.parse().ok()?;
         // SAFETY: the image before exec kept this descriptor open for us
         // and named it; nothing else in this image knows of it.
-        let fd = unsafe {
-            libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
-            OwnedFd::from_raw_fd(fd)
-        };
-        state::set_connection_fd(std::os::fd::AsRawFd::as_raw_fd(&fd));
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let raw = std::os::fd::AsRawFd::as_raw_fd(&fd);
+        host!(fcntl(raw, libc::F_SETFD, libc::FD_CLOEXEC) as fn(i32, i32, i32) -> i32);
+        state::set_connection_fd(raw);
         Some(Client::resume_after_exec(
             &url,
             fd,

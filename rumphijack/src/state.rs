@@ -82,9 +82,16 @@ pub fn place_connection(fd: OwnedFd) -> OwnedFd {
         n => n,
     };
     let floor = connection_floor(fdoff);
-    // SAFETY: F_DUPFD_CLOEXEC on a descriptor this function owns.
-    let moved = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, floor) };
+    // The host's fcntl and close: this library's own would route them.
+    let moved =
+        host!(fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, floor) as fn(i32, i32, i32) -> i32);
     let placed = if moved < 0 {
+        fd
+    } else if moved >= fdoff {
+        // No room below fdoff (the program holds every number there):
+        // a number from fdoff up is the kernel's to the program, so the
+        // connection stays where it is.
+        host!(close(moved) as fn(i32) -> i32);
         fd
     } else {
         // SAFETY: `moved` was just made by fcntl and is owned by nobody else.

@@ -186,7 +186,7 @@ pub(crate) fn host_fd(fd: i32) -> i32 {
     };
     if fd >= h.cfg.fdoff {
         // SAFETY: the host just made this descriptor for this call.
-        unsafe { libc::close(fd) };
+        host!(close(fd) as fn(i32) -> i32);
         set_errno(libc::ENFILE);
         return -1;
     }
