@@ -34,9 +34,14 @@ impl Rig {
             .args(["-s", "-lrumpvfs", "-lrumpfs_tmpfs", &url])
             .spawn()
             .unwrap();
-        eventually("the socket", || sock.exists());
+        // The socket's name appears at bind, before the server listens.
+        let mut client = None;
+        eventually("the server to answer", || {
+            client = Client::connect(&url).ok();
+            client.is_some()
+        });
+        let c = client.unwrap();
         // mount("tmpfs", "/", 0, &tmpfs_args, 40)
-        let c = Client::connect(&url).unwrap();
         let m = Regions::new();
         let mut ta = [0u8; 40];
         ta[0..4].copy_from_slice(&1i32.to_le_bytes());

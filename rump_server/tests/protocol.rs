@@ -24,7 +24,9 @@ impl Server {
             .args(["-s", &url])
             .spawn()
             .unwrap();
-        eventually("the socket", || path.exists());
+        eventually("the server to listen", || {
+            UnixStream::connect(&path).is_ok()
+        });
         Server { child, url, path }
     }
 }
@@ -264,7 +266,9 @@ fn start_at(path: &std::path::Path) -> Child {
         .args(["-s", &format!("unix://{}", path.display())])
         .spawn()
         .unwrap();
-    eventually("the socket", || path.exists());
+    eventually("the server to listen", || {
+        UnixStream::connect(&path).is_ok()
+    });
     child
 }
 
