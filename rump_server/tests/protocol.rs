@@ -267,7 +267,7 @@ fn start_at(path: &std::path::Path) -> Child {
         .spawn()
         .unwrap();
     eventually("the server to listen", || {
-        UnixStream::connect(&path).is_ok()
+        UnixStream::connect(path).is_ok()
     });
     child
 }
