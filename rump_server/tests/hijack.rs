@@ -530,3 +530,65 @@ print(os.path.isdir('/rump/d'))
 "#;
     assert_eq!(python(&r, prog, &[]), "True\nTrue\nTrue\n");
 }
+
+#[test]
+fn forks_over_tcp_and_system_and_closefrom_keep_the_kernel() {
+    // A TCP server: the client library's own socket calls must go to the
+    // host even though socket=all:nolocal sends AF_INET to the kernel.
+    let dir = tempdir("hj-tcp");
+    let port = free_port();
+    let url = format!("tcp://127.0.0.1:{port}/");
+    let mut server = Command::new(bin("rump_server"))
+        .args(["-s", "-lrumpvfs", &url])
+        .spawn()
+        .unwrap();
+    eventually("the server to listen", || Client::connect(&url).is_ok());
+    let hj = |args: &[&str]| {
+        Command::new(args[0])
+            .args(&args[1..])
+            .current_dir(&dir)
+            .env("LD_PRELOAD", prefix().join("lib/librumphijack.so"))
+            .env("RUMP_SERVER", &url)
+            .output()
+            .unwrap()
+    };
+    let o = hj(&[
+        "sh",
+        "-c",
+        "mkdir /rump/t && cd /rump/t && echo over tcp > f && cat f",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "over tcp\n");
+    let prog = r#"
+import os
+os.chdir('/rump/t')
+os.system('echo via system > s')
+print(open('s').read(), end='')
+os.symlink('s', 'link')
+try:
+    os.open('link', os.O_RDONLY | os.O_NOFOLLOW)
+except OSError as e:
+    print('nofollow', e.errno == 40)
+fd = os.open('/rump/t/x', os.O_CREAT | os.O_WRONLY, 0o644)
+os.dup2(fd, 256)
+os.write(256, b'on the connection number\n')
+print(open('/rump/t/x').read(), end='')
+"#;
+    let o = hj(&["/usr/bin/python3", "-c", prog]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "via system\nnofollow True\non the connection number\n"
+    );
+    // A program that closes every descriptor it does not know keeps a
+    // standard output that was redirected into the kernel.
+    let o = hj(&[
+        "sh",
+        "-c",
+        "/usr/bin/python3 -c 'import os; os.closerange(3, 1 << 30); print(\"kept\")' > /rump/t/out; cat /rump/t/out",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "kept\n");
+    let _ = server.kill();
+    let _ = server.wait();
+}

@@ -266,9 +266,7 @@ fn start_at(path: &std::path::Path) -> Child {
         .args(["-s", &format!("unix://{}", path.display())])
         .spawn()
         .unwrap();
-    eventually("the server to listen", || {
-        UnixStream::connect(path).is_ok()
-    });
+    eventually("the server to listen", || UnixStream::connect(path).is_ok());
     child
 }
 

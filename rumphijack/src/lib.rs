@@ -58,8 +58,6 @@ fn var(name: &str) -> Option<String> {
 /// then connect to the server, or take up the connection the program
 /// image before an `execve` handed on.
 fn init() {
-    // SAFETY: registering a plain function for the child side of fork.
-    unsafe { libc::pthread_atfork(None, None, Some(mem::forget_pid)) };
     let cfg = Config::from_env_value(var("RUMPHIJACK").as_deref()).unwrap_or_else(|e| die(&e));
     let retry = Retry::from_env().unwrap_or_else(|e| die(&e));
     state::set_fdoff(cfg.fdoff);
@@ -97,7 +95,7 @@ fn init() {
     });
     let client = match resumed {
         Some(r) => r,
-        None => Client::connect_placed(&url, state::place_connection),
+        None => state::inside(|| Client::connect_placed(&url, state::place_connection)),
     };
     let client = client.unwrap_or_else(|e| die(&connect_error(&url, &e)));
     client.set_retry(retry);

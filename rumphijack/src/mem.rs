@@ -6,7 +6,6 @@
 //! wrong is EFAULT, as a kernel would say, and never a crash in here.
 
 use rumpclient::ClientMemory;
-use std::sync::atomic::{AtomicI32, Ordering};
 
 /// The memory of this process.
 pub struct ProcessMemory;
@@ -14,26 +13,6 @@ pub struct ProcessMemory;
 /// How far a string is read ahead at a time: never across a page, so that
 /// a string ending just before an unmapped page is still read whole.
 const PAGE: u64 = 4096;
-
-/// This process's id, asked of the host once (glibc no longer caches it);
-/// a forked child forgets it (see [`forget_pid`]).
-static PID: AtomicI32 = AtomicI32::new(0);
-
-fn own_pid() -> i32 {
-    let p = PID.load(Ordering::Relaxed);
-    if p != 0 {
-        return p;
-    }
-    // SAFETY: getpid has no arguments and cannot fail.
-    let p = unsafe { libc::getpid() };
-    PID.store(p, Ordering::Relaxed);
-    p
-}
-
-/// In a new child process: the id cached for the parent is not this one's.
-pub extern "C" fn forget_pid() {
-    PID.store(0, Ordering::Relaxed);
-}
 
 fn iov(addr: u64, len: usize) -> libc::iovec {
     libc::iovec {
@@ -55,9 +34,9 @@ fn transfer(addr: u64, buf: *mut u8, len: usize, to_proc: bool) -> bool {
         // which fails with EFAULT instead of touching an unmapped page.
         let n = unsafe {
             if to_proc {
-                libc::process_vm_writev(own_pid(), &local, 1, &remote, 1, 0)
+                libc::process_vm_writev(libc::getpid(), &local, 1, &remote, 1, 0)
             } else {
-                libc::process_vm_readv(own_pid(), &local, 1, &remote, 1, 0)
+                libc::process_vm_readv(libc::getpid(), &local, 1, &remote, 1, 0)
             }
         };
         if n <= 0 {

@@ -81,6 +81,11 @@ impl LowFds {
         }
     }
 
+    /// Whether kernel descriptor `k` is the copy behind a low number.
+    pub fn backs(&self, k: i32) -> bool {
+        self.0.values().any(|&v| v == k)
+    }
+
     /// Whether `fd` (below fdoff) names a kernel descriptor.
     pub fn contains(&self, fd: i32) -> bool {
         self.0.contains_key(&fd)

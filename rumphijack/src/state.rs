@@ -60,7 +60,25 @@ pub const PARSEDSERVER_ENV: &str = "RUMP__PARSEDSERVER";
 
 /// The hijack, once it is set up; before that every call goes to the host.
 pub fn get() -> Option<&'static Hijack> {
+    if INSIDE.with(|i| i.get()) {
+        return None;
+    }
     HIJACK.get()
+}
+
+thread_local! {
+    /// Set while this thread runs the client library (connecting, a call,
+    /// a fork's handshakes): the host functions it uses come back through
+    /// this library's exports, and must then go straight to the host.
+    static INSIDE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run `f` as the client library's own work (see `INSIDE`).
+pub fn inside<R>(f: impl FnOnce() -> R) -> R {
+    let was = INSIDE.with(|i| i.replace(true));
+    let r = f();
+    INSIDE.with(|i| i.set(was));
+    r
 }
 
 /// Install the hijack; the first one wins.
@@ -163,8 +181,8 @@ impl Hijack {
 
     /// Make system call `nr` in the kernel; errors are Linux errnos.
     pub fn sys(&self, nr: u32, args: &[u64]) -> Result<i64, i32> {
-        self.client()
-            .syscall(nr, args, &ProcessMemory)
+        let c = self.client();
+        inside(|| c.syscall(nr, args, &ProcessMemory))
             .map(|r| r[0])
             .map_err(|e| xlate::errno_to_linux(e.0))
     }

@@ -266,7 +266,8 @@ fn reserve(fd: c_int) -> Result<(), i32> {
 /// connection to the server has that number, move the connection away.
 pub(crate) fn spare_connection(h: &Hijack, fd: c_int) {
     if state::connection_fd() == fd {
-        let _ = h.client().move_connection();
+        let c = h.client();
+        let _ = state::inside(|| c.move_connection());
     }
 }
 
@@ -283,8 +284,13 @@ pub unsafe extern "C" fn close(fd: c_int) -> c_int {
         return host_close(fd);
     };
     super::epoll::forget(fd);
-    if fd >= h.cfg.fdoff {
-        return ret0(h.sys(nr::CLOSE, &[(fd - h.cfg.fdoff) as u64]));
+    if fd >= h.cfg.fdoff && fd != state::connection_fd() {
+        let k = fd - h.cfg.fdoff;
+        if h.low().backs(k) {
+            // The copy behind a low number is not the program's to close.
+            return ret0(Err(libc::EBADF));
+        }
+        return ret0(h.sys(nr::CLOSE, &[k as u64]));
     }
     if h.low().contains(fd) {
         super::stdio::before_change(fd);
@@ -342,7 +348,7 @@ fn dup_onto(from: c_int, to: c_int, flags: Option<c_int>) -> c_int {
     if to < fdoff {
         super::stdio::before_change(to);
         let r = dup_onto_low(h, src, from, to, flags, cloexec);
-        super::stdio::after_change(to, r >= 0 && h.low().contains(to));
+        super::stdio::after_change(to, h.low().contains(to));
         return r;
     }
     if to >= fdoff {
@@ -395,24 +401,27 @@ fn dup_onto_low(
             if cloexec {
                 let _ = h.sys(nr::FCNTL, &[copy as u64, libc::F_SETFD as u64, 1]);
             }
+            let had = h.low().contains(to);
+            if !had {
+                // Moved off the number before it becomes the kernel's.
+                spare_connection(h, to);
+                if let Err(e) = reserve(to) {
+                    let _ = h.sys(nr::CLOSE, &[copy as u64]);
+                    set_errno(e);
+                    return -1;
+                }
+            }
             let old = h.low().insert(to, copy);
-            match old {
-                Some(o) => {
-                    let _ = h.sys(nr::CLOSE, &[o as u64]);
-                }
-                None => {
-                    spare_connection(h, to);
-                    if let Err(e) = reserve(to) {
-                        h.low().remove(to);
-                        let _ = h.sys(nr::CLOSE, &[copy as u64]);
-                        set_errno(e);
-                        return -1;
-                    }
-                }
+            if let Some(o) = old {
+                let _ = h.sys(nr::CLOSE, &[o as u64]);
             }
             to
         }
         None => {
+            // A bad source leaves the target as it was (POSIX).
+            if host!(fcntl(from, libc::F_GETFD, 0) as fn(c_int, c_int, c_int) -> c_int) < 0 {
+                return -1;
+            }
             let old = h.low().remove(to);
             if let Some(o) = old {
                 let _ = h.sys(nr::CLOSE, &[o as u64]);

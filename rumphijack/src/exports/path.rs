@@ -25,6 +25,15 @@ fn rump_open(h: &Hijack, dirfd: i32, p: &KPath, flags: c_int, mode: c_uint) -> c
             ],
         )
     });
+    // NetBSD says EFTYPE for O_NOFOLLOW on a link, which comes out as
+    // EINVAL; Linux programs look for ELOOP.
+    let r = r.map_err(|e| {
+        if e == libc::EINVAL && flags & libc::O_NOFOLLOW != 0 {
+            libc::ELOOP
+        } else {
+            e
+        }
+    });
     rump_fd(h, r)
 }
 

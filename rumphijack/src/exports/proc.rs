@@ -27,7 +27,9 @@ fn host_fork() -> pid_t {
 /// `cookie` becomes this one's, over a connection of its own.
 fn attach_child(h: &Hijack, slot: &mut Arc<Client>, cookie: [u8; sysproxy::payload::COOKIE_LEN]) {
     let old_fd = state::connection_fd();
-    match Client::connect_forked_placed(&h.url, cookie, state::place_connection) {
+    let fresh =
+        state::inside(|| Client::connect_forked_placed(&h.url, cookie, state::place_connection));
+    match fresh {
         Ok(c) => {
             let old = std::mem::replace(slot, Arc::new(c));
             // The parent's connection is the parent's: let go of the copy,
@@ -51,7 +53,7 @@ pub unsafe extern "C" fn fork() -> pid_t {
     };
     // Held across the fork, so the child finds the slot as it was.
     let mut slot = h.client_slot();
-    let cookie = match slot.prefork() {
+    let cookie = match state::inside(|| slot.prefork()) {
         Ok(c) => c,
         Err(e) => {
             set_errno(crate::xlate::errno_to_linux(e.0));
@@ -101,7 +103,7 @@ fn exec_env(h: &Hijack, envp: *const CStrP, conn: c_int) -> (Vec<CString>, Vec<C
     let mut added = vec![
         format!("{EXECFD_ENV}={conn},-1"),
         format!("{PARSEDSERVER_ENV}={}", h.url),
-        format!("{LOWFDS_ENV}={}", h.low().encode()),
+        format!("{LOWFDS_ENV}={}", low_fds_for_exec(h).encode()),
     ];
     if h.cwd_in_rump() {
         added.push(format!("{PWD_ENV}=true"));
@@ -125,20 +127,24 @@ fn exec_env(h: &Hijack, envp: *const CStrP, conn: c_int) -> (Vec<CString>, Vec<C
     (added, ptrs)
 }
 
-/// Low descriptors whose kernel descriptor closes on exec lose their
-/// number now, so the new program does not inherit a stale one.
-fn drop_cloexec_low_fds(h: &Hijack) {
+/// The low descriptors that go on into the new program: those whose kernel
+/// descriptor is not closed on exec. The placeholders of the others are
+/// made close-on-exec, so they go with it; if the exec fails, nothing has
+/// changed for this program.
+fn low_fds_for_exec(h: &Hijack) -> crate::route::LowFds {
+    let mut keep = crate::route::LowFds::default();
     let entries: Vec<(i32, i32)> = h.low().entries().collect();
     for (fd, k) in entries {
-        if h.sys(nr::FCNTL, &[k as u64, libc::F_GETFD as u64, 0])
-            .unwrap_or(1)
-            & 1
-            != 0
-        {
-            h.low().remove(fd);
-            host!(close(fd) as fn(c_int) -> c_int);
+        let cloexec = h
+            .sys(nr::FCNTL, &[k as u64, libc::F_GETFD as u64, 0])
+            .map_or(true, |f| f & 1 != 0);
+        let flag = if cloexec { libc::FD_CLOEXEC } else { 0 };
+        host!(fcntl(fd, libc::F_SETFD, flag) as fn(c_int, c_int, c_int) -> c_int);
+        if !cloexec {
+            keep.insert(fd, k);
         }
     }
+    keep
 }
 
 #[unsafe(no_mangle)]
@@ -146,7 +152,6 @@ pub unsafe extern "C" fn execve(path: CStrP, argv: *const CStrP, envp: *const CS
     let Some(h) = state::get() else {
         return host!(execve(path, argv, envp) as fn(CStrP, *const CStrP, *const CStrP) -> c_int);
     };
-    drop_cloexec_low_fds(h);
     let conn = state::connection_fd();
     let (_keep, env) = exec_env(h, envp, conn);
     let setfd = |v: c_int| {
@@ -269,34 +274,56 @@ fn close_all(h: &Hijack, first: c_uint, last: c_uint, flags: c_uint) -> c_int {
             unsafe { super::fd::close(fd) };
         }
     }
-    let conn = state::connection_fd() as c_uint;
+    // Host numbers that stay: the connection, and a spawn's error pipe.
+    let mut keep: Vec<c_uint> = [state::connection_fd(), SPAWN_PIPE.with(|p| p.get())]
+        .into_iter()
+        .filter(|&k| k >= 0)
+        .map(|k| k as c_uint)
+        .collect();
+    keep.sort_unstable();
     let host_last = last.min(fdoff.saturating_sub(1));
-    let r = if (first..=host_last).contains(&conn) {
-        host_range(first, conn.saturating_sub(1)).min(host_range(conn + 1, host_last))
-    } else {
-        host_range(first, host_last)
-    };
-    if r < 0 {
-        return r;
+    let mut from = first;
+    for &k in keep.iter().filter(|&&k| (first..=host_last).contains(&k)) {
+        if host_range(from, k.saturating_sub(1)) < 0 {
+            return -1;
+        }
+        from = k + 1;
+    }
+    if host_range(from, host_last) < 0 {
+        return -1;
     }
     if last >= fdoff {
-        let lo = (first.max(fdoff) - fdoff) as u64;
+        // The kernel copies behind low numbers are not the program's.
+        let hidden: Vec<u64> = h.low().entries().map(|(_, k)| k as u64).collect();
+        let lo = u64::from(first.max(fdoff) - fdoff);
+        let hi = u64::from(last - fdoff);
+        let one = |k: u64| {
+            if !hidden.contains(&k) {
+                let _ = if cloexec {
+                    h.sys(nr::FCNTL, &[k, libc::F_SETFD as u64, 1])
+                } else {
+                    h.sys(nr::CLOSE, &[k])
+                };
+            }
+        };
         if cloexec {
-            let hi = (last - fdoff).min(4095) as u64;
-            for k in lo..=hi {
-                let _ = h.sys(nr::FCNTL, &[k, libc::F_SETFD as u64, 1]);
-            }
-        } else if last - fdoff >= OPEN_ENDED {
-            // To the end (callers pass ~0 or INT_MAX): NetBSD's F_CLOSEM,
-            // every descriptor from `lo` up, in one call.
-            let _ = h.sys(nr::FCNTL, &[lo, F_CLOSEM_NETBSD, 0]);
+            (lo..=hi.min(4095)).for_each(one);
+        } else if hi >= u64::from(OPEN_ENDED) {
+            // To the end (callers pass ~0 or INT_MAX): one by one up to the
+            // last hidden copy, then NetBSD's F_CLOSEM for all the rest.
+            let above = hidden.iter().map(|&k| k + 1).max().unwrap_or(0).max(lo);
+            (lo..above).for_each(one);
+            let _ = h.sys(nr::FCNTL, &[above, F_CLOSEM_NETBSD, 0]);
         } else {
-            for k in lo..=u64::from(last - fdoff) {
-                let _ = h.sys(nr::CLOSE, &[k]);
-            }
+            (lo..=hi).for_each(one);
         }
     }
     0
+}
+
+thread_local! {
+    /// A spawn's error pipe in the child, which its file actions must not close.
+    static SPAWN_PIPE: std::cell::Cell<c_int> = const { std::cell::Cell::new(-1) };
 }
 
 /// A range of kernel numbers this long counts as "to the end": the kernel
@@ -360,6 +387,16 @@ fn file_actions(fa: *const libc::c_void) -> Result<(), i32> {
     if fa.is_null() {
         return Ok(());
     }
+    // An action's target that is the error pipe's number moves the pipe.
+    let clear = |to: c_int| {
+        if SPAWN_PIPE.with(|p| p.get()) == to {
+            let moved =
+                host!(fcntl(to, libc::F_DUPFD_CLOEXEC, to + 1) as fn(c_int, c_int, c_int) -> c_int);
+            if moved >= 0 {
+                SPAWN_PIPE.with(|p| p.set(moved));
+            }
+        }
+    };
     let head = super::mem_read(fa as u64, 16)?;
     let used = i32_at(&head, 4).max(0) as usize;
     let actions = super::mem_read(u64_at(&head, 8), used * SPAWN_ACTION_LEN)?;
@@ -375,6 +412,7 @@ fn file_actions(fa: *const libc::c_void) -> Result<(), i32> {
                 }
                 SPAWN_DUP2 => {
                     let to = i32_at(a, 12);
+                    clear(to);
                     if fd == to {
                         ok(super::fd::fcntl(fd, libc::F_SETFD, 0))?;
                     } else {
@@ -387,6 +425,7 @@ fn file_actions(fa: *const libc::c_void) -> Result<(), i32> {
                     let got = super::path::open_at(libc::AT_FDCWD, path, flags, mode);
                     ok(got)?;
                     if got != fd {
+                        clear(fd);
                         ok(super::fd::dup2(got, fd))?;
                         super::fd::close(got);
                     }
@@ -492,6 +531,16 @@ fn spawn(
     }
     if child == 0 {
         host!(close(p[0]) as fn(c_int) -> c_int);
+        // The error pipe goes high, out of the file actions' way, and
+        // closing ranges leave it.
+        let floor = state::get().map_or(64, |h| h.cfg.fdoff / 2 - 8).max(3);
+        let moved =
+            host!(fcntl(p[1], libc::F_DUPFD_CLOEXEC, floor) as fn(c_int, c_int, c_int) -> c_int);
+        if moved >= 0 {
+            host!(close(p[1]) as fn(c_int) -> c_int);
+            p[1] = moved;
+        }
+        SPAWN_PIPE.with(|s| s.set(p[1]));
         let r = attributes(attr).and_then(|_| file_actions(fa));
         if r.is_ok() {
             // SAFETY: the program's file, arguments and environment.
@@ -504,15 +553,22 @@ fn spawn(
             }
         }
         let e = r.err().unwrap_or_else(errno);
-        host!(write(p[1], (&e as *const i32).cast(), 4)
+        let p1 = SPAWN_PIPE.with(|p| p.get());
+        host!(write(p1, (&e as *const i32).cast(), 4)
             as fn(c_int, *const libc::c_void, usize) -> isize);
         // SAFETY: the child ends here, as glibc's does, without the parent's handlers.
         unsafe { libc::_exit(127) };
     }
     host!(close(p[1]) as fn(c_int) -> c_int);
     let mut e = [0u8; 4];
-    let n =
-        host!(read(p[0], e.as_mut_ptr().cast(), 4) as fn(c_int, *mut libc::c_void, usize) -> isize);
+    let n = loop {
+        let n =
+            host!(read(p[0], e.as_mut_ptr().cast(), 4)
+                as fn(c_int, *mut libc::c_void, usize) -> isize);
+        if n >= 0 || errno() != libc::EINTR {
+            break n;
+        }
+    };
     host!(close(p[0]) as fn(c_int) -> c_int);
     if n == 4 {
         let mut status = 0;
@@ -569,4 +625,56 @@ pub unsafe extern "C" fn posix_spawnp(
             ) -> c_int);
     }
     spawn(pid, file, fa, attr, argv, envp, true)
+}
+
+/// `system(3)` as POSIX describes it (glibc's own spawns with its internal
+/// exec): `/bin/sh -c` in a child made by this library's fork, with
+/// SIGINT and SIGQUIT ignored and SIGCHLD blocked while waiting.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn system(cmd: CStrP) -> c_int {
+    if state::get().is_none() {
+        return host!(system(cmd) as fn(CStrP) -> c_int);
+    }
+    if cmd.is_null() {
+        // A shell is there.
+        return 1;
+    }
+    // SAFETY (this block): signal dispositions and masks of this process,
+    // saved and restored around the child, with local structures.
+    unsafe {
+        let mut ignore: libc::sigaction = std::mem::zeroed();
+        ignore.sa_sigaction = libc::SIG_IGN;
+        let (mut old_int, mut old_quit): (libc::sigaction, libc::sigaction) =
+            (std::mem::zeroed(), std::mem::zeroed());
+        libc::sigaction(libc::SIGINT, &ignore, &mut old_int);
+        libc::sigaction(libc::SIGQUIT, &ignore, &mut old_quit);
+        let mut chld: libc::sigset_t = std::mem::zeroed();
+        let mut old_mask: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut chld);
+        libc::sigaddset(&mut chld, libc::SIGCHLD);
+        libc::sigprocmask(libc::SIG_BLOCK, &chld, &mut old_mask);
+        let restore = || {
+            libc::sigaction(libc::SIGINT, &old_int, std::ptr::null_mut());
+            libc::sigaction(libc::SIGQUIT, &old_quit, std::ptr::null_mut());
+            libc::sigprocmask(libc::SIG_SETMASK, &old_mask, std::ptr::null_mut());
+        };
+        let pid = fork();
+        if pid == 0 {
+            restore();
+            let argv = [c"sh".as_ptr(), c"-c".as_ptr(), cmd, std::ptr::null()];
+            execve(c"/bin/sh".as_ptr(), argv.as_ptr(), environ);
+            libc::_exit(127);
+        }
+        let mut status = -1;
+        if pid > 0 {
+            while libc::waitpid(pid, &mut status, 0) < 0 {
+                if errno() != libc::EINTR {
+                    status = -1;
+                    break;
+                }
+            }
+        }
+        restore();
+        status
+    }
 }

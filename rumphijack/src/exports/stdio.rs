@@ -71,20 +71,26 @@ extern "C" fn ck_seek(c: *mut c_void, off: *mut off64_t, whence: c_int) -> c_int
 }
 
 extern "C" fn ck_close(c: *mut c_void) -> c_int {
+    {
+        // Under the lock that `after_change` detaches streams under.
+        let mut sw = SWITCHED.lock().unwrap_or_else(|e| e.into_inner());
+        // SAFETY: the cookie is alive until the Box is taken back below.
+        if !unsafe { (*c.cast::<Cookie>()).detached } {
+            // The program closed a switched standard stream itself: its
+            // variable gets glibc's stream back (never a freed one), and
+            // the descriptor's return to the host leaves it alone.
+            for slot in sw.iter_mut() {
+                if let Some(s) = slot.take_if(|s| s.cookie == c as usize) {
+                    // SAFETY: the program's stream variable and the stream it held.
+                    unsafe { (s.var as *mut *mut FILE).write(s.original as *mut FILE) };
+                }
+            }
+        }
+    }
     // SAFETY: the cookie is this module's Box, and glibc closes a stream once.
     let cookie = unsafe { Box::from_raw(c.cast::<Cookie>()) };
     if cookie.detached {
         return 0;
-    }
-    // The program closed a switched standard stream itself: forget it, so
-    // that the descriptor's return to the host does not touch it again.
-    {
-        let mut sw = SWITCHED.lock().unwrap_or_else(|e| e.into_inner());
-        for slot in sw.iter_mut() {
-            if slot.as_ref().is_some_and(|s| s.cookie == c as usize) {
-                *slot = None;
-            }
-        }
     }
     // SAFETY: closing the stream's descriptor, as fclose does.
     unsafe { super::fd::close(cookie.fd) }
@@ -181,15 +187,17 @@ pub(crate) fn after_change(fd: c_int, rump: bool) {
             cookie: cookie as usize,
         });
     } else if !rump && let Some(s) = slot.take() {
-        drop(sw);
         // SAFETY: our stream and cookie, still alive since the slot held
-        // them; detached first so that closing it leaves the descriptor
-        // (the host's again) alone. Its data went out in `before_change`.
+        // them; detached under the lock so that closing it leaves the
+        // descriptor (the host's again) alone. Its data went out in
+        // `before_change`.
         unsafe {
             (*(s.cookie as *mut Cookie)).detached = true;
             (s.var as *mut *mut FILE).write(s.original as *mut FILE);
-            libc::fclose(s.ours as *mut FILE);
         }
+        drop(sw);
+        // SAFETY: our own stream, closed once.
+        unsafe { libc::fclose(s.ours as *mut FILE) };
     }
 }
 
