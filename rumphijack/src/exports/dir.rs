@@ -32,7 +32,7 @@ struct RumpDir {
 /// The addresses of the `DIR`s that are this library's.
 static DIRS: Mutex<Option<HashSet<usize>>> = Mutex::new(None);
 
-fn dirs() -> std::sync::MutexGuard<'static, Option<HashSet<usize>>> {
+pub(crate) fn dirs() -> std::sync::MutexGuard<'static, Option<HashSet<usize>>> {
     DIRS.lock().unwrap_or_else(|e| e.into_inner())
 }
 

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 
 /// One kernel descriptor in an epoll set.
 #[derive(Clone, Copy)]
-struct Entry {
+pub(crate) struct Entry {
     /// The program's descriptor.
     fd: c_int,
     events: u32,
@@ -24,6 +24,11 @@ struct Entry {
 
 /// Kernel descriptors by epoll instance (the host's descriptor).
 static SETS: Mutex<Option<HashMap<c_int, Vec<Entry>>>> = Mutex::new(None);
+
+/// The table, locked (held across a fork).
+pub(crate) fn hold() -> std::sync::MutexGuard<'static, Option<HashMap<c_int, Vec<Entry>>>> {
+    SETS.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 fn with_sets<R>(f: impl FnOnce(&mut HashMap<c_int, Vec<Entry>>) -> R) -> R {
     let mut g = SETS.lock().unwrap_or_else(|e| e.into_inner());

@@ -60,7 +60,16 @@ pub unsafe extern "C" fn fork() -> pid_t {
             return -1;
         }
     };
+    // The library's other tables are held too, so that no other thread
+    // is half-way through one when the child is copied.
+    let held = (
+        super::dir::dirs(),
+        super::epoll::hold(),
+        super::stdio::hold(),
+        h.low(),
+    );
     let pid = host_fork();
+    drop(held);
     if pid == 0 {
         attach_child(h, &mut slot, cookie);
     }

@@ -122,7 +122,7 @@ fn cookie_stream(fd: c_int, mode: &std::ffi::CStr) -> Option<(*mut FILE, *mut Co
 
 /// A standard stream switched to a cookie stream: the variable, the
 /// stream it held before, the cookie stream and its cookie (addresses).
-struct Switched {
+pub(crate) struct Switched {
     var: usize,
     original: usize,
     ours: usize,
@@ -130,6 +130,11 @@ struct Switched {
 }
 
 static SWITCHED: Mutex<[Option<Switched>; 3]> = Mutex::new([None, None, None]);
+
+/// The table of switched streams, locked (held across a fork).
+pub(crate) fn hold() -> std::sync::MutexGuard<'static, [Option<Switched>; 3]> {
+    SWITCHED.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// The address of glibc's `stdin`, `stdout` or `stderr` variable.
 fn std_var(fd: c_int) -> Option<*mut *mut FILE> {
