@@ -569,6 +569,16 @@ try:
     os.open('link', os.O_RDONLY | os.O_NOFOLLOW)
 except OSError as e:
     print('nofollow', e.errno == 40)
+import ctypes
+libc = ctypes.CDLL(None)
+libc.popen.restype = ctypes.c_void_p
+libc.fgets.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p]
+libc.pclose.argtypes = [ctypes.c_void_p]
+f = libc.popen(b'cat s', b'r')
+buf = ctypes.create_string_buffer(100)
+libc.fgets(buf, 100, f)
+print('popen', buf.value.decode(), end='')
+print('pclose', libc.pclose(f))
 fd = os.open('/rump/t/x', os.O_CREAT | os.O_WRONLY, 0o644)
 os.dup2(fd, 256)
 os.write(256, b'on the connection number\n')
@@ -578,7 +588,7 @@ print(open('/rump/t/x').read(), end='')
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
         stdout(&o),
-        "via system\nnofollow True\non the connection number\n"
+        "via system\nnofollow True\npopen via system\npclose 0\non the connection number\n"
     );
     // A program that closes every descriptor it does not know keeps a
     // standard output that was redirected into the kernel.

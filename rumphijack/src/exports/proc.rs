@@ -687,3 +687,87 @@ pub unsafe extern "C" fn system(cmd: CStrP) -> c_int {
         status
     }
 }
+
+/// Streams made by this library's `popen`, with their children.
+static POPENED: std::sync::Mutex<Vec<(usize, pid_t)>> = std::sync::Mutex::new(Vec::new());
+
+/// `popen(3)` (glibc's spawns with its internal exec): a pipe, a child
+/// made by this library's fork running `/bin/sh -c`, and a stream on the
+/// parent's end.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn popen(cmd: CStrP, mode: CStrP) -> *mut libc::FILE {
+    if state::get().is_none() {
+        return host!(popen(cmd, mode) as fn(CStrP, CStrP) -> *mut libc::FILE);
+    }
+    let m = super::read_path(mode).unwrap_or_default();
+    let reading = match m.first() {
+        Some(b'r') => true,
+        Some(b'w') => false,
+        _ => {
+            set_errno(libc::EINVAL);
+            return std::ptr::null_mut();
+        }
+    };
+    let mut p = [0 as c_int; 2];
+    if host!(pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) as fn(*mut c_int, c_int) -> c_int) < 0 {
+        return std::ptr::null_mut();
+    }
+    // The child's end goes on its standard input or output.
+    let (mine, theirs, target) = if reading {
+        (p[0], p[1], 1)
+    } else {
+        (p[1], p[0], 0)
+    };
+    // SAFETY: this library's fork.
+    let pid = unsafe { fork() };
+    if pid == 0 {
+        // SAFETY: the child sets up its end and runs the shell.
+        unsafe {
+            super::fd::dup2(theirs, target);
+            let argv = [c"sh".as_ptr(), c"-c".as_ptr(), cmd, std::ptr::null()];
+            execve(c"/bin/sh".as_ptr(), argv.as_ptr(), environ);
+            libc::_exit(127);
+        }
+    }
+    host!(close(theirs) as fn(c_int) -> c_int);
+    if pid < 0 {
+        host!(close(mine) as fn(c_int) -> c_int);
+        return std::ptr::null_mut();
+    }
+    let fmode = if reading { c"r" } else { c"w" };
+    let f = host!(fdopen(mine, fmode.as_ptr()) as fn(c_int, CStrP) -> *mut libc::FILE);
+    if f.is_null() {
+        host!(close(mine) as fn(c_int) -> c_int);
+        return f;
+    }
+    POPENED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((f as usize, pid));
+    f
+}
+
+/// `pclose(3)` for this library's streams: close, then wait for the child.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pclose(f: *mut libc::FILE) -> c_int {
+    let pid = {
+        let mut v = POPENED.lock().unwrap_or_else(|e| e.into_inner());
+        let at = v.iter().position(|&(p, _)| p == f as usize);
+        at.map(|i| v.remove(i).1)
+    };
+    let Some(pid) = pid else {
+        return host!(pclose(f) as fn(*mut libc::FILE) -> c_int);
+    };
+    // SAFETY: the stream this library's popen made.
+    unsafe { libc::fclose(f) };
+    let mut status = 0;
+    loop {
+        // SAFETY: waiting for our own child.
+        if unsafe { libc::waitpid(pid, &mut status, 0) } >= 0 {
+            return status;
+        }
+        if errno() != libc::EINTR {
+            return -1;
+        }
+    }
+}
