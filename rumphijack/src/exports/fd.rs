@@ -56,11 +56,7 @@ pub unsafe extern "C" fn pread(fd: c_int, buf: *mut c_void, n: size_t, off: off_
     }
 }
 
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn pread64(fd: c_int, buf: *mut c_void, n: size_t, off: off_t) -> ssize_t {
-    // SAFETY: the same function on this 64-bit host.
-    unsafe { pread(fd, buf, n, off) }
-}
+alias!(pread64 => pread(fd: c_int, buf: *mut c_void, n: size_t, off: off_t) -> ssize_t);
 
 /// glibc's checked `pread`.
 #[unsafe(no_mangle)]
@@ -102,11 +98,7 @@ pub unsafe extern "C" fn pwrite(fd: c_int, buf: *const c_void, n: size_t, off: o
     }
 }
 
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn pwrite64(fd: c_int, buf: *const c_void, n: size_t, off: off_t) -> ssize_t {
-    // SAFETY: the same function on this 64-bit host.
-    unsafe { pwrite(fd, buf, n, off) }
-}
+alias!(pwrite64 => pwrite(fd: c_int, buf: *const c_void, n: size_t, off: off_t) -> ssize_t);
 
 // `struct iovec` is the same on both systems: the vectors go as they are.
 
@@ -140,11 +132,7 @@ pub unsafe extern "C" fn preadv(fd: c_int, iov: *const iovec, cnt: c_int, off: o
     }
 }
 
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn preadv64(fd: c_int, iov: *const iovec, cnt: c_int, off: off_t) -> ssize_t {
-    // SAFETY: the same function on this 64-bit host.
-    unsafe { preadv(fd, iov, cnt, off) }
-}
+alias!(preadv64 => preadv(fd: c_int, iov: *const iovec, cnt: c_int, off: off_t) -> ssize_t);
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pwritev(fd: c_int, iov: *const iovec, cnt: c_int, off: off_t) -> ssize_t {
@@ -156,16 +144,7 @@ pub unsafe extern "C" fn pwritev(fd: c_int, iov: *const iovec, cnt: c_int, off: 
     }
 }
 
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn pwritev64(
-    fd: c_int,
-    iov: *const iovec,
-    cnt: c_int,
-    off: off_t,
-) -> ssize_t {
-    // SAFETY: the same function on this 64-bit host.
-    unsafe { pwritev(fd, iov, cnt, off) }
-}
+alias!(pwritev64 => pwritev(fd: c_int, iov: *const iovec, cnt: c_int, off: off_t,) -> ssize_t);
 
 /// `preadv2` and `pwritev2` on a kernel descriptor: NetBSD has no per-call
 /// flags, so only 0 is taken; offset -1 means the file offset.
@@ -229,11 +208,7 @@ pub unsafe extern "C" fn lseek(fd: c_int, off: off_t, whence: c_int) -> off_t {
     }
 }
 
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn lseek64(fd: c_int, off: off_t, whence: c_int) -> off_t {
-    // SAFETY: the same function on this 64-bit host.
-    unsafe { lseek(fd, off, whence) }
-}
+alias!(lseek64 => lseek(fd: c_int, off: off_t, whence: c_int) -> off_t);
 
 fn host_close(fd: c_int) -> c_int {
     host!(close(fd) as fn(c_int) -> c_int)
@@ -499,11 +474,7 @@ pub unsafe extern "C" fn fcntl(fd: c_int, cmd: c_int, arg: c_ulong) -> c_int {
     host!(fcntl(fd, cmd, arg) as fn(c_int, c_int, c_ulong) -> c_int)
 }
 
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fcntl64(fd: c_int, cmd: c_int, arg: c_ulong) -> c_int {
-    // SAFETY: the same function on this 64-bit host.
-    unsafe { fcntl(fd, cmd, arg) }
-}
+alias!(fcntl64 => fcntl(fd: c_int, cmd: c_int, arg: c_ulong) -> c_int);
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ioctl(fd: c_int, req: c_ulong, arg: *mut c_void) -> c_int {
@@ -560,11 +531,7 @@ pub unsafe extern "C" fn ftruncate(fd: c_int, len: off_t) -> c_int {
     }
 }
 
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn ftruncate64(fd: c_int, len: off_t) -> c_int {
-    // SAFETY: the same function on this 64-bit host.
-    unsafe { ftruncate(fd, len) }
-}
+alias!(ftruncate64 => ftruncate(fd: c_int, len: off_t) -> c_int);
 
 /// Advice is a hint the kernel may ignore (POSIX), and this one has no use
 /// for it; what is checked is that the descriptor is open, and the advice
@@ -585,16 +552,7 @@ pub unsafe extern "C" fn posix_fadvise(fd: c_int, off: off_t, len: off_t, advice
     }
 }
 
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn posix_fadvise64(
-    fd: c_int,
-    off: off_t,
-    len: off_t,
-    advice: c_int,
-) -> c_int {
-    // SAFETY: the same function on this 64-bit host.
-    unsafe { posix_fadvise(fd, off, len, advice) }
-}
+alias!(posix_fadvise64 => posix_fadvise(fd: c_int, off: off_t, len: off_t, advice: c_int,) -> c_int);
 
 /// Between the kernel and anything else there is no shortcut: EXDEV tells
 /// the program to copy by reading and writing, as between file systems.
@@ -638,13 +596,4 @@ pub unsafe extern "C" fn sendfile(
     host!(sendfile(out, inp, off, count) as fn(c_int, c_int, *mut off_t, size_t) -> ssize_t)
 }
 
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sendfile64(
-    out: c_int,
-    inp: c_int,
-    off: *mut off_t,
-    count: size_t,
-) -> ssize_t {
-    // SAFETY: the same function on this 64-bit host.
-    unsafe { sendfile(out, inp, off, count) }
-}
+alias!(sendfile64 => sendfile(out: c_int, inp: c_int, off: *mut off_t, count: size_t,) -> ssize_t);

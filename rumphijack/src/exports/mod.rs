@@ -3,6 +3,18 @@
 //! the host's own function with the arguments unchanged, or makes the call
 //! in the rump kernel with translated arguments.
 
+/// Export `$alias` as the very function `$target`: glibc's `64` forms,
+/// which on this 64-bit host take the same arguments.
+macro_rules! alias {
+    ($alias:ident => $target:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty) => {
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn $alias($($arg: $ty),*) -> $ret {
+            // SAFETY: the same function, the program's arguments passed on.
+            unsafe { $target($($arg),*) }
+        }
+    };
+}
+
 mod dir;
 mod epoll;
 mod fd;

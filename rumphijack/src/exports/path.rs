@@ -191,11 +191,7 @@ pub unsafe extern "C" fn truncate(path: CStrP, len: off_t) -> c_int {
     }
 }
 
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn truncate64(path: CStrP, len: off_t) -> c_int {
-    // SAFETY: the same function on this 64-bit host.
-    unsafe { truncate(path, len) }
-}
+alias!(truncate64 => truncate(path: CStrP, len: off_t) -> c_int);
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fchmod(fd: c_int, mode: mode_t) -> c_int {
