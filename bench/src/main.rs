@@ -21,6 +21,24 @@ struct Record {
     baseline: f64,
 }
 
+impl Record {
+    /// Two timings of the same work, in milliseconds.
+    fn ms(
+        name: &'static str,
+        ours: Duration,
+        baseline_name: &'static str,
+        baseline: Duration,
+    ) -> Record {
+        Record {
+            name,
+            unit: "ms",
+            ours: ours.as_secs_f64() * 1e3,
+            baseline_name,
+            baseline: baseline.as_secs_f64() * 1e3,
+        }
+    }
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -221,13 +239,12 @@ fn vfs(records: &mut Vec<Record>) {
             std::fs::remove_file(n).expect("unlink");
         }
     });
-    records.push(Record {
-        name: "tmpfs 10k create/stat/rm",
-        unit: "ms",
-        ours: ours.as_secs_f64() * 1e3,
-        baseline_name: "host: the same in /dev/shm",
-        baseline: host.as_secs_f64() * 1e3,
-    });
+    records.push(Record::ms(
+        "tmpfs 10k create/stat/rm",
+        ours,
+        "host: the same in /dev/shm",
+        host,
+    ));
     let chunk = vec![0x5au8; CHUNK];
     let mut back = vec![0u8; CHUNK];
     let ours = time_runs(3, || {
@@ -261,13 +278,12 @@ fn vfs(records: &mut Vec<Record>) {
         std::fs::remove_file(&big).expect("unlink");
     });
     let _ = std::fs::remove_dir_all(&host_dir);
-    records.push(Record {
-        name: "tmpfs 256 MiB write+read",
-        unit: "ms",
-        ours: ours.as_secs_f64() * 1e3,
-        baseline_name: "host: the same in /dev/shm, 64 KiB calls",
-        baseline: host.as_secs_f64() * 1e3,
-    });
+    records.push(Record::ms(
+        "tmpfs 256 MiB write+read",
+        ours,
+        "host: the same in /dev/shm, 64 KiB calls",
+        host,
+    ));
 }
 
 fn remote(records: &mut Vec<Record>, runs: usize) {
@@ -416,13 +432,12 @@ fn hijack(records: &mut Vec<Record>, runs: usize) {
     let ours_cp = time_command(n, &["cp", &src, "/rump/copy"], Some((&lib, &url)));
     let _ = std::fs::remove_file(&host_dst);
     let _ = std::fs::remove_file(&src);
-    records.push(Record {
-        name: "hijack cp 256 MiB",
-        unit: "ms",
-        ours: ours_cp.as_secs_f64() * 1e3,
-        baseline_name: "host: the same cp within /dev/shm",
-        baseline: host_cp.as_secs_f64() * 1e3,
-    });
+    records.push(Record::ms(
+        "hijack cp 256 MiB",
+        ours_cp,
+        "host: the same cp within /dev/shm",
+        host_cp,
+    ));
 
     // ls -l of a directory of 10,000 files, made through the client.
     let m = rumpclient::Regions::new();
@@ -441,13 +456,12 @@ fn hijack(records: &mut Vec<Record>, runs: usize) {
     let host_many = host_many.to_string_lossy().into_owned();
     let host_ls = time_command(n, &["ls", "-l", &host_many], None);
     let ours_ls = time_command(n, &["ls", "-l", "/rump/many"], Some((&lib, &url)));
-    records.push(Record {
-        name: "hijack ls -l 10k entries",
-        unit: "ms",
-        ours: ours_ls.as_secs_f64() * 1e3,
-        baseline_name: "host: the same ls -l in /dev/shm",
-        baseline: host_ls.as_secs_f64() * 1e3,
-    });
+    records.push(Record::ms(
+        "hijack ls -l 10k entries",
+        ours_ls,
+        "host: the same ls -l in /dev/shm",
+        host_ls,
+    ));
     drop(c);
     stop(child);
     let _ = std::fs::remove_dir_all(&shm);

@@ -585,11 +585,10 @@ impl Conn {
         if rest.is_empty() {
             return Ok(());
         }
+        rumpuser::spin_until_readable(self.stream.as_fd(), rumpuser::SPIN_FOR_ANSWER);
         if rest.len() >= READ_AHEAD {
-            rumpuser::spin_until_readable(self.stream.as_fd(), rumpuser::SPIN_FOR_ANSWER);
             return self.stream.io().read_exact(rest);
         }
-        rumpuser::spin_until_readable(self.stream.as_fd(), rumpuser::SPIN_FOR_ANSWER);
         self.rbuf.resize(READ_AHEAD, 0);
         let mut got = 0;
         while got < rest.len() {

@@ -7,14 +7,14 @@ use crate::state::{self, Hijack};
 use crate::xlate;
 use libc::{c_int, c_uint, c_ulong, c_void, iovec, off_t, size_t, ssize_t};
 
-fn rw(nr: u32, k: i32, buf: u64, n: size_t) -> Result<i64, i32> {
-    state::get().map_or(Err(libc::EBADF), |h| h.sys(nr, &[k as u64, buf, n as u64]))
+fn rw(h: &Hijack, nr: u32, k: i32, buf: u64, n: size_t) -> Result<i64, i32> {
+    h.sys(nr, &[k as u64, buf, n as u64])
 }
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn read(fd: c_int, buf: *mut c_void, n: size_t) -> ssize_t {
     match by_fd(fd) {
-        Some((_, k)) => ret(rw(nr::READ, k, buf as u64, n)),
+        Some((h, k)) => ret(rw(h, nr::READ, k, buf as u64, n)),
         None => host!(read(fd, buf, n) as fn(c_int, *mut c_void, size_t) -> ssize_t),
     }
 }
@@ -38,7 +38,7 @@ pub unsafe extern "C" fn __read_chk(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn write(fd: c_int, buf: *const c_void, n: size_t) -> ssize_t {
     match by_fd(fd) {
-        Some((_, k)) => ret(rw(nr::WRITE, k, buf as u64, n)),
+        Some((h, k)) => ret(rw(h, nr::WRITE, k, buf as u64, n)),
         None => host!(write(fd, buf, n) as fn(c_int, *const c_void, size_t) -> ssize_t),
     }
 }
