@@ -1,5 +1,61 @@
-//! The Berkeley Fast File System (FFSv1 and FFSv2) as a rump component.
+//! The Berkeley Fast File System (FFSv1 and FFSv2, NetBSD's on-disk
+//! format) as a rump component, with the pieces the host tools share.
 //!
-//! Not built yet: it arrives with the FFS issue.
+//! - [`format`]: the on-disk structures as checked views over bytes;
+//! - [`dev`]: the block device a file system lives on;
+//! - [`Ffs`] and [`FfsMount`]: a mounted file system and its vnodes;
+//! - [`mkfs`]: making a new file system (`newfs_ffs`).
+//!
+//! A mount names a block device (`mount -t ffs /dev/key /mnt`): an etfs BLK
+//! key or a `rump_server -d` drive. Images in the other byte order are read
+//! and written. Soft dependencies and the WAPBL journal are not
+//! implemented: such file systems mount read-only only.
 
 #![forbid(unsafe_code)]
+
+mod alloc;
+pub mod dev;
+pub mod format;
+mod fs;
+mod inode;
+pub mod mkfs;
+mod node;
+#[cfg(test)]
+mod tests;
+
+pub use fs::{Ffs, FfsMount, MountOptions, random_u32, read_superblock};
+pub use node::FfsNode;
+
+use rump::component::{AttachResult, Component, Phase};
+use rump::module::ModuleClass;
+use rump::{Errno, KResult, Kernel};
+use rumpvfs::flags::{MNT_FORCE, MNT_RDONLY};
+use rumpvfs::node::FileSystem;
+use rumpvfs::{MountArgs, register_fstype};
+use std::sync::Arc;
+
+/// The FFS component (`librumpfs_ffs`).
+pub static COMPONENT: Component = Component {
+    name: "rumpfs_ffs",
+    module: "ffs",
+    class: ModuleClass::Vfs,
+    phase: Phase::Vfs,
+    faction: None,
+    requires: &["rumpvfs"],
+    needs_threads: false,
+    init: attach,
+};
+
+fn attach(k: &Kernel) -> AttachResult {
+    register_fstype(k, "ffs", Some(mount)).map_err(|e| format!("registering ffs: {e}"))
+}
+
+/// Mount the FFS on the device the VFS found from the mount's `fspec`.
+fn mount(_k: &Kernel, a: &MountArgs) -> KResult<Arc<dyn FileSystem>> {
+    let node = a.dev.clone().ok_or(Errno::EINVAL)?;
+    let opts = MountOptions {
+        read_only: a.flags & MNT_RDONLY != 0,
+        force: a.flags & MNT_FORCE != 0,
+    };
+    Ok(FfsMount::open(Arc::new(dev::NodeDev::new(node)), opts)?)
+}

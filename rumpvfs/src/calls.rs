@@ -47,6 +47,8 @@ pub struct StatVfs {
     pub fstypename: String,
     /// Mount point.
     pub mntonname: String,
+    /// What is mounted (the device, or the type's name).
+    pub mntfromname: String,
 }
 
 fn vfs(ctx: &Ctx) -> Arc<Vfs> {
@@ -551,16 +553,21 @@ pub fn statvfs_vn(vn: &Vnode) -> StatVfs {
     }
     StatVfs {
         bsize: s.bsize,
-        frsize: s.bsize,
+        frsize: if s.frsize == 0 { s.bsize } else { s.frsize },
         blocks: s.blocks,
         bfree: s.bfree,
-        bavail: s.bfree,
+        bavail: s.bavail.min(s.bfree),
         files: s.files,
         ffree: s.ffree,
         favail: s.ffree,
         flag,
         fstypename: vn.mnt.fs.fstype().to_owned(),
         mntonname: vn.mnt.path.clone(),
+        mntfromname: if vn.mnt.from.is_empty() {
+            vn.mnt.fs.fstype().to_owned()
+        } else {
+            vn.mnt.from.clone()
+        },
     }
 }
 
@@ -982,12 +989,55 @@ pub fn mount(
     args: &crate::fstypes::MountArgs,
 ) -> KResult<()> {
     ctx.cred().require_root()?;
+    if flags & MNT_UPDATE != 0 {
+        return update_mount(ctx, path, flags);
+    }
     let on = lookup(ctx, None, path, true)?;
     let make = crate::fstypes::mounter(ctx.kernel(), fstype).ok_or(Errno::ENODEV)?;
-    let fs = make(ctx.kernel(), args)?;
-    vfs(ctx)
-        .mount(&on, &String::from_utf8_lossy(path), fs, flags)
-        .map(drop)
+    let mut args = args.clone();
+    args.flags = flags;
+    let mut source = None;
+    if let Some(spec) = &args.fspec {
+        let dev = lookup(ctx, None, spec, true)?;
+        if dev.vtype() != VType::Blk {
+            return Err(Errno::ENOTBLK);
+        }
+        // One mount per device: two would write over each other.
+        if vfs(ctx).mounts().iter().any(|m| m.dev == Some(dev.key())) {
+            return Err(Errno::EBUSY);
+        }
+        args.dev = Some(Arc::clone(&dev.node));
+        source = Some((String::from_utf8_lossy(spec).into_owned(), dev.key()));
+    }
+    let fs = make(ctx.kernel(), &args)?;
+    let m = vfs(ctx).mount(
+        &on,
+        &String::from_utf8_lossy(path),
+        Arc::clone(&fs),
+        flags,
+        source,
+    );
+    if m.is_err() {
+        let _ = fs.unmount();
+    }
+    m.map(drop)
+}
+
+/// `mount(2)` with `MNT_UPDATE`: switch a mounted file system between
+/// read-only and read-write.
+fn update_mount(ctx: &Ctx, path: &[u8], flags: i32) -> KResult<()> {
+    let root = lookup(ctx, None, path, true)?;
+    if !root.is_mount_root() {
+        return Err(Errno::EINVAL);
+    }
+    let ro = flags & MNT_RDONLY != 0;
+    root.mnt.fs.remount(ro, flags & MNT_FORCE != 0)?;
+    let keep = root.mnt.flags.load(std::sync::atomic::Ordering::Acquire) & !MNT_RDONLY;
+    root.mnt.flags.store(
+        keep | (flags & MNT_RDONLY),
+        std::sync::atomic::Ordering::Release,
+    );
+    Ok(())
 }
 
 /// `unmount(2)`: EBUSY while files or current directories are in it,
@@ -1112,6 +1162,7 @@ impl VfsCalls for Kernel {
             uid: 0,
             gid: 0,
             mode: 0o1777,
+            ..Default::default()
         };
         self.with_ctx(|ctx| mount(ctx, "tmpfs", path.as_bytes(), 0, &args))
     }

@@ -14,7 +14,7 @@ const KERN_MAXVNODES: i32 = 5;
 const VFS_GENERIC: i32 = 0;
 
 /// What a mount asks of a file system type.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct MountArgs {
     /// Most bytes of data (0: no limit).
     pub size_max: u64,
@@ -26,6 +26,12 @@ pub struct MountArgs {
     pub gid: u32,
     /// Permission bits of the root directory.
     pub mode: u32,
+    /// The device path, for file systems on a block device.
+    pub fspec: Option<Vec<u8>>,
+    /// The device's node, found from `fspec` by the VFS.
+    pub dev: Option<Arc<dyn crate::node::Node>>,
+    /// `MNT_*` flags of the mount.
+    pub flags: i32,
 }
 
 /// Makes a new instance of a file system type for a mount.

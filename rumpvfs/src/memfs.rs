@@ -179,8 +179,10 @@ impl FileSystem for MemFs {
         };
         FsStats {
             bsize: PAGE as u64,
+            frsize: PAGE as u64,
             blocks,
             bfree: blocks.saturating_sub(used),
+            bavail: blocks.saturating_sub(used),
             files,
             ffree: files.saturating_sub(nodes),
         }

@@ -202,12 +202,16 @@ pub trait Node: Send + Sync {
 /// Space and node counts of a file system.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FsStats {
-    /// Block size.
+    /// Block size (the preferred I/O size).
     pub bsize: u64,
+    /// Fragment size, the unit of the counts (0: the block size).
+    pub frsize: u64,
     /// Total blocks.
     pub blocks: u64,
     /// Free blocks.
     pub bfree: u64,
+    /// Free blocks a non-root user may use.
+    pub bavail: u64,
     /// Total nodes.
     pub files: u64,
     /// Free nodes.
@@ -225,5 +229,15 @@ pub trait FileSystem: Send + Sync {
     /// Write everything to stable storage.
     fn sync(&self) -> KResult<()> {
         Ok(())
+    }
+    /// Switch between read-only and read-write (`MNT_UPDATE`); `force`
+    /// allows read-write on a file system that needs checking.
+    fn remount(&self, _read_only: bool, _force: bool) -> KResult<()> {
+        Ok(())
+    }
+    /// The last write before the file system is unmounted; nothing is
+    /// written afterwards.
+    fn unmount(&self) -> KResult<()> {
+        self.sync()
     }
 }

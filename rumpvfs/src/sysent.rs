@@ -328,7 +328,7 @@ fn emit_statvfs(s: &StatVfs) -> Vec<u8> {
     };
     put(&mut b, 172, 32, &s.fstypename);
     put(&mut b, 204, 1024, &s.mntonname);
-    put(&mut b, 1228, 1024, &s.fstypename);
+    put(&mut b, 1228, 1024, &s.mntfromname);
     b
 }
 
@@ -342,13 +342,15 @@ fn sys_fstatvfs(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     ok(0)
 }
 
-/// `__mount50(type, path, flags, data, data_len)`; tmpfs takes `tmpfs_args`.
+/// `__mount50(type, path, flags, data, data_len)`; tmpfs takes
+/// `tmpfs_args`, ffs `ufs_args` (a pointer to the device path).
 fn sys_mount(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let fstype = String::from_utf8_lossy(&us.copyinstr(a[0], 32)?).into_owned();
     let target = path(us, a[1])?;
     let flags = int(a, 2);
     if flags & crate::flags::MNT_UPDATE != 0 {
-        return Err(Errno::EOPNOTSUPP);
+        calls::mount(ctx, &fstype, &target, flags, &MountArgs::default())?;
+        return ok(0);
     }
     let args = match fstype.as_str() {
         "tmpfs" => {
@@ -367,6 +369,20 @@ fn sys_mount(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
                 uid: word(24),
                 gid: word(28),
                 mode: word(32) & 0o7777,
+                ..MountArgs::default()
+            }
+        }
+        "ffs" => {
+            if (a[4] as usize) < 8 {
+                return Err(Errno::EINVAL);
+            }
+            let p = u64::from_le_bytes(copyin_array::<8>(us, a[3])?);
+            if p == 0 {
+                return Err(Errno::EINVAL);
+            }
+            MountArgs {
+                fspec: Some(path(us, p)?),
+                ..MountArgs::default()
             }
         }
         _ => MountArgs::default(),

@@ -26,6 +26,10 @@ pub struct Mount {
     pub path: String,
     /// `MNT_*` flags.
     pub flags: AtomicI32,
+    /// What is mounted: the device path, empty for none.
+    pub from: String,
+    /// The device's vnode key, for a file system on a block device.
+    pub dev: Option<(u64, u64)>,
     /// Live vnodes of this mount (open files, current directories, lookups
     /// in progress): an unmount is refused while others than its own exist.
     refs: std::sync::atomic::AtomicUsize,
@@ -202,6 +206,8 @@ impl Vfs {
             covered: None,
             path: "/".into(),
             flags: AtomicI32::new(0),
+            from: String::new(),
+            dev: None,
             refs: std::sync::atomic::AtomicUsize::new(0),
         });
         lock(&self.mounts).push(Arc::clone(&m));
@@ -219,6 +225,8 @@ impl Vfs {
             covered: None,
             path: "/".into(),
             flags: AtomicI32::new(0),
+            from: String::new(),
+            dev: None,
             refs: std::sync::atomic::AtomicUsize::new(0),
         });
         lock(&self.mounts).push(Arc::clone(&m));
@@ -268,7 +276,8 @@ impl Vfs {
         lock(&self.root).clone().ok_or(Errno::EIO)
     }
 
-    /// Mount `fs` on directory `on`, reached by `path`. EBUSY if something
+    /// Mount `fs` on directory `on`, reached by `path`, from device
+    /// `source` (its path and vnode key) if it has one. EBUSY if something
     /// is mounted there already.
     pub fn mount(
         &self,
@@ -276,6 +285,7 @@ impl Vfs {
         path: &str,
         fs: Arc<dyn FileSystem>,
         flags: i32,
+        source: Option<(String, (u64, u64))>,
     ) -> KResult<Arc<Mount>> {
         if on.vtype() != VType::Dir {
             return Err(Errno::ENOTDIR);
@@ -290,6 +300,8 @@ impl Vfs {
             covered: Some(on.clone()),
             path: path.to_owned(),
             flags: AtomicI32::new(flags & crate::flags::MNT_RDONLY),
+            from: source.as_ref().map(|s| s.0.clone()).unwrap_or_default(),
+            dev: source.map(|s| s.1),
             refs: std::sync::atomic::AtomicUsize::new(0),
         });
         covering.insert(on.key(), Arc::clone(&m));
@@ -317,9 +329,24 @@ impl Vfs {
         if !force && root.mnt.refs.load(Ordering::Acquire) > 1 {
             return Err(Errno::EBUSY);
         }
-        root.mnt.fs.sync()?;
+        root.mnt.fs.unmount()?;
         covering.remove(&covered.key());
         lock(&self.mounts).retain(|m| m.id != root.mnt.id);
+        drop(covering);
+        // Its nodes leave the cache, so the file system can go.
+        let id = root.mnt.id;
+        let gone: Vec<_> = {
+            let mut c = lock(&self.cache);
+            let keys: Vec<_> = c.entries.keys().filter(|k| k.0 == id).copied().collect();
+            keys.into_iter()
+                .filter_map(|k| {
+                    let (n, stamp) = c.entries.remove(&k)?;
+                    c.by_age.remove(&stamp);
+                    Some(n)
+                })
+                .collect()
+        };
+        drop(gone);
         Ok(())
     }
 

@@ -1,0 +1,470 @@
+//! A mounted FFS: the superblock and group summaries in core, the cylinder
+//! group blocks cached as they are used, the table of in-core inodes, and
+//! the steps of mounting, syncing and unmounting.
+
+use crate::dev::BlockDev;
+use crate::format::cg::Cg;
+use crate::format::dinode::Dinode;
+use crate::format::dir::DirFormat;
+use crate::format::superblock::{self as sbf, Csum, Superblock};
+use crate::format::{ROOTINO, Version};
+use crate::node::FfsNode;
+use rump::{Errno, KResult};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The time now, as inodes keep it.
+pub(crate) fn now() -> (i64, i32) {
+    let d = rumpuser::clock_wall();
+    (d.as_secs() as i64, d.subsec_nanos() as i32)
+}
+
+/// A random 32-bit number (inode generations, file system ids).
+pub fn random_u32() -> u32 {
+    let mut b = [0u8; 4];
+    // The host's generator does not fail in practice; a fixed value would
+    // only make generation numbers predictable.
+    let _ = rumpuser::random_fill(&mut b);
+    u32::from_ne_bytes(b)
+}
+
+/// A cached cylinder group block.
+pub(crate) struct CgBuf {
+    pub cg: Cg,
+    pub dirty: bool,
+}
+
+/// What changes as blocks and inodes come and go: the live superblock, the
+/// per-group summaries and the cached group blocks.
+pub(crate) struct Meta {
+    pub sb: Superblock,
+    pub csums: Vec<Csum>,
+    pub cgs: HashMap<u64, CgBuf>,
+    /// The superblock or summaries changed since they were written.
+    pub sb_dirty: bool,
+}
+
+/// How a mount should treat the file system.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MountOptions {
+    /// Read-only.
+    pub read_only: bool,
+    /// Mount read-write even if the file system is not clean.
+    pub force: bool,
+}
+
+/// One FFS instance on one device.
+pub struct Ffs {
+    pub(crate) dev: Arc<dyn BlockDev>,
+    /// The geometry (the counts in it are those at mount time: the live
+    /// ones are in `meta`).
+    pub(crate) geo: Superblock,
+    pub(crate) meta: Mutex<Meta>,
+    read_only: AtomicBool,
+    /// Set once unmounted: nothing more is written.
+    gone: AtomicBool,
+    pub(crate) inodes: Mutex<HashMap<u64, Weak<FfsNode>>>,
+    /// Serialises changes to the name space, so that a directory change
+    /// never waits on a second directory held by another thread.
+    pub(crate) names: Mutex<()>,
+    pub(crate) me: Weak<Ffs>,
+}
+
+/// Find and check the superblock of the file system on `dev`.
+pub fn read_superblock(dev: &dyn BlockDev) -> KResult<Superblock> {
+    let size = dev.size();
+    let mut last = Errno::EINVAL;
+    for loc in sbf::SEARCH {
+        if loc + sbf::SBLOCKSIZE as u64 > size {
+            continue;
+        }
+        let mut raw = vec![0u8; sbf::SBLOCKSIZE];
+        dev.read_at(loc, &mut raw)?;
+        if Superblock::sniff(&raw).is_none() {
+            continue;
+        }
+        match Superblock::parse(&raw, loc, size) {
+            Ok(sb) => return Ok(sb),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+impl Ffs {
+    /// Open the file system on `dev`: find the superblock, read the group
+    /// summaries, and for a read-write mount mark it in use on the device.
+    /// EINVAL when there is no valid superblock, EPERM for a read-write
+    /// mount of a file system that was not unmounted cleanly (unless forced),
+    /// EROFS when it uses features this code cannot keep up to date.
+    pub fn open(dev: Arc<dyn BlockDev>, opts: MountOptions) -> KResult<Arc<Ffs>> {
+        let sb = read_superblock(dev.as_ref())?;
+        Ffs::open_with(dev, sb, opts)
+    }
+
+    pub(crate) fn open_with(
+        dev: Arc<dyn BlockDev>,
+        sb: Superblock,
+        opts: MountOptions,
+    ) -> KResult<Arc<Ffs>> {
+        let mut raw = vec![0u8; sb.cssize as usize];
+        dev.read_at(sb.csaddr * sb.fsize, &mut raw)?;
+        let csums: Vec<Csum> = (0..sb.ncg as usize)
+            .map(|c| Csum::parse32(sb.endian, &raw, c * Csum::SIZE))
+            .collect();
+        if !opts.read_only {
+            if sb.flags & (sbf::FS_DOSOFTDEP | sbf::FS_DOWAPBL) != 0 {
+                // Soft dependencies and the journal need their own machinery.
+                return Err(Errno::EROFS);
+            }
+            if sb.clean & sbf::FS_ISCLEAN == 0 && !opts.force {
+                return Err(Errno::EPERM);
+            }
+        }
+        let fs = Arc::new_cyclic(|me| Ffs {
+            dev,
+            geo: sb.clone(),
+            meta: Mutex::new(Meta {
+                sb,
+                csums,
+                cgs: HashMap::new(),
+                sb_dirty: false,
+            }),
+            read_only: AtomicBool::new(true),
+            gone: AtomicBool::new(false),
+            inodes: Mutex::new(HashMap::new()),
+            names: Mutex::new(()),
+            me: me.clone(),
+        });
+        if !opts.read_only {
+            fs.set_writable()?;
+        }
+        Ok(fs)
+    }
+
+    /// UFS1 or UFS2.
+    pub fn version(&self) -> Version {
+        self.geo.version
+    }
+
+    /// The superblock as it is now.
+    pub fn superblock(&self) -> Superblock {
+        lock(&self.meta).sb.clone()
+    }
+
+    /// Whether writes are refused.
+    pub fn read_only(&self) -> bool {
+        self.read_only.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn check_writable(&self) -> KResult<()> {
+        if self.read_only() || self.gone.load(Ordering::Acquire) {
+            return Err(Errno::EROFS);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn gone(&self) -> bool {
+        self.gone.load(Ordering::Acquire)
+    }
+
+    /// The directory entry format.
+    pub(crate) fn dirfmt(&self) -> DirFormat {
+        DirFormat {
+            endian: self.geo.endian,
+            typed: self.geo.inodefmt44,
+        }
+    }
+
+    /// Mark the file system in use (not clean) on the device, and take writes.
+    fn set_writable(&self) -> KResult<()> {
+        {
+            let mut m = lock(&self.meta);
+            // NetBSD's convention: "was clean" while mounted, clean again at unmount.
+            m.sb.clean = if m.sb.clean & sbf::FS_ISCLEAN != 0 {
+                sbf::FS_WASCLEAN
+            } else {
+                0
+            };
+            m.sb_dirty = true;
+            self.write_super(&mut m)?;
+        }
+        self.dev.flush()?;
+        self.read_only.store(false, Ordering::Release);
+        Ok(())
+    }
+
+    /// Switch between read-only and read-write (`MNT_UPDATE`). Going
+    /// read-only writes everything and marks the file system clean; going
+    /// read-write needs it clean unless `force`.
+    pub fn remount(&self, read_only: bool, force: bool) -> KResult<()> {
+        match (self.read_only(), read_only) {
+            (false, true) => {
+                self.sync()?;
+                self.read_only.store(true, Ordering::Release);
+                self.mark_clean()
+            }
+            (true, false) => {
+                let m = lock(&self.meta);
+                if m.sb.flags & (sbf::FS_DOSOFTDEP | sbf::FS_DOWAPBL) != 0 {
+                    return Err(Errno::EROFS);
+                }
+                if m.sb.clean & sbf::FS_ISCLEAN == 0 && !force {
+                    return Err(Errno::EPERM);
+                }
+                drop(m);
+                self.set_writable()
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn mark_clean(&self) -> KResult<()> {
+        let mut m = lock(&self.meta);
+        if m.sb.clean & sbf::FS_WASCLEAN != 0 {
+            m.sb.clean = sbf::FS_ISCLEAN;
+        }
+        m.sb_dirty = true;
+        self.write_super(&mut m)?;
+        drop(m);
+        self.dev.flush()
+    }
+
+    /// Write everything (`VFS_SYNC`): dirty inodes, group blocks, the
+    /// summaries and the superblock, then flush the device.
+    pub fn sync(&self) -> KResult<()> {
+        if self.read_only() || self.gone() {
+            return Ok(());
+        }
+        let live: Vec<Arc<FfsNode>> = lock(&self.inodes)
+            .values()
+            .filter_map(Weak::upgrade)
+            .collect();
+        let mut first_err = None;
+        for n in &live {
+            if let Err(e) = n.write_back() {
+                first_err.get_or_insert(e);
+            }
+        }
+        drop(live);
+        {
+            let mut m = lock(&self.meta);
+            if let Err(e) = self.write_cgs(&mut m) {
+                first_err.get_or_insert(e);
+            }
+            if let Err(e) = self.write_super(&mut m) {
+                first_err.get_or_insert(e);
+            }
+        }
+        if let Err(e) = self.dev.flush() {
+            first_err.get_or_insert(e);
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
+    /// Write everything and mark the file system clean; nothing is written
+    /// afterwards.
+    pub fn unmount(&self) -> KResult<()> {
+        if self.gone() {
+            return Ok(());
+        }
+        if !self.read_only() {
+            self.sync()?;
+            self.mark_clean()?;
+        }
+        self.gone.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    fn write_cgs(&self, m: &mut Meta) -> KResult<()> {
+        let t = now().0;
+        let sb = &m.sb;
+        let mut dirty: Vec<u64> = m
+            .cgs
+            .iter()
+            .filter(|(_, b)| b.dirty)
+            .map(|(c, _)| *c)
+            .collect();
+        dirty.sort_unstable();
+        for c in dirty {
+            let at = sb.cgtod(c) * sb.fsize;
+            if let Some(b) = m.cgs.get_mut(&c) {
+                b.cg.set_time(t);
+                self.dev.write_at(at, &b.cg.raw)?;
+                b.dirty = false;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_super(&self, m: &mut Meta) -> KResult<()> {
+        if !m.sb_dirty {
+            return Ok(());
+        }
+        let mut raw = vec![0u8; m.sb.cssize as usize];
+        for (c, cs) in m.csums.iter().enumerate() {
+            cs.emit32(m.sb.endian, &mut raw, c * Csum::SIZE);
+        }
+        self.dev.write_at(m.sb.csaddr * m.sb.fsize, &raw)?;
+        m.sb.time = now().0;
+        m.sb.emit();
+        self.dev.write_at(m.sb.location, &m.sb.raw)?;
+        m.sb_dirty = false;
+        Ok(())
+    }
+
+    /// Group `c`'s block, read and checked on first use.
+    pub(crate) fn cg<'a>(&self, m: &'a mut Meta, c: u64) -> KResult<&'a mut CgBuf> {
+        if c >= m.sb.ncg {
+            return Err(Errno::EIO);
+        }
+        if !m.cgs.contains_key(&c) {
+            let mut raw = vec![0u8; m.sb.cgsize as usize];
+            self.dev.read_at(m.sb.cgtod(c) * m.sb.fsize, &mut raw)?;
+            let cg = Cg::parse(&m.sb, c, raw)?;
+            m.cgs.insert(c, CgBuf { cg, dirty: false });
+        }
+        m.cgs.get_mut(&c).ok_or(Errno::EIO)
+    }
+
+    /// Read inode `ino` from the device.
+    pub(crate) fn read_dinode(&self, ino: u64) -> KResult<Dinode> {
+        if ino == 0 || ino >= self.geo.ninodes() {
+            return Err(Errno::EIO);
+        }
+        let mut b = vec![0u8; self.geo.version.inode_size()];
+        self.dev.read_at(self.geo.inode_offset(ino), &mut b)?;
+        Ok(Dinode::parse(self.geo.version, self.geo.endian, &b))
+    }
+
+    /// Write inode `ino` to the device.
+    pub(crate) fn write_dinode(&self, ino: u64, d: &Dinode) -> KResult<()> {
+        if ino == 0 || ino >= self.geo.ninodes() {
+            return Err(Errno::EIO);
+        }
+        let off = self.geo.inode_offset(ino);
+        let mut b = vec![0u8; self.geo.version.inode_size()];
+        self.dev.read_at(off, &mut b)?;
+        d.emit(self.geo.version, self.geo.endian, &mut b);
+        self.dev.write_at(off, &b)
+    }
+
+    /// The in-core inode `ino`, read from the device if nobody holds it.
+    /// EIO for a number out of range or an inode that is not in use.
+    pub fn iget(&self, ino: u64) -> KResult<Arc<FfsNode>> {
+        let mut table = lock(&self.inodes);
+        if let Some(n) = table.get(&ino).and_then(Weak::upgrade) {
+            return Ok(n);
+        }
+        let d = self.read_dinode(ino)?;
+        if d.mode == 0 || d.nlink == 0 {
+            return Err(Errno::EIO);
+        }
+        let fs = self.me.upgrade().ok_or(Errno::EIO)?;
+        let n = FfsNode::new(fs, ino, d, false);
+        table.insert(ino, Arc::downgrade(&n));
+        Ok(n)
+    }
+
+    /// Enter a freshly allocated inode in the table.
+    pub(crate) fn install(&self, ino: u64, d: Dinode) -> KResult<Arc<FfsNode>> {
+        let fs = self.me.upgrade().ok_or(Errno::EIO)?;
+        let n = FfsNode::new(fs, ino, d, true);
+        lock(&self.inodes).insert(ino, Arc::downgrade(&n));
+        Ok(n)
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> KResult<Arc<FfsNode>> {
+        let r = self.iget(ROOTINO)?;
+        if r.is_dir() {
+            Ok(r)
+        } else {
+            Err(Errno::EINVAL)
+        }
+    }
+
+    /// Counts for `statvfs`: (frag size, data frags, free frags, free to
+    /// non-root, inodes, free inodes).
+    pub fn counts(&self) -> (u64, u64, u64, u64, u64, u64) {
+        let m = lock(&self.meta);
+        let sb = &m.sb;
+        let free = sb.free_frags();
+        let reserve = sb.dsize * sb.minfree.max(0) as u64 / 100;
+        let files = sb.ninodes().saturating_sub(ROOTINO);
+        (
+            sb.fsize,
+            sb.dsize,
+            free,
+            free.saturating_sub(reserve),
+            files,
+            sb.cstotal.nifree.max(0) as u64,
+        )
+    }
+}
+
+/// An FFS as the VFS mounts it.
+pub struct FfsMount {
+    fs: Arc<Ffs>,
+    root: Arc<FfsNode>,
+}
+
+impl FfsMount {
+    /// Open the file system on `dev` for a mount.
+    pub fn open(dev: Arc<dyn BlockDev>, opts: MountOptions) -> KResult<Arc<FfsMount>> {
+        let fs = Ffs::open(dev, opts)?;
+        let root = match fs.root() {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = fs.unmount();
+                return Err(e);
+            }
+        };
+        Ok(Arc::new(FfsMount { fs, root }))
+    }
+
+    /// The file system.
+    pub fn ffs(&self) -> &Arc<Ffs> {
+        &self.fs
+    }
+}
+
+impl rumpvfs::node::FileSystem for FfsMount {
+    fn root(&self) -> Arc<dyn rumpvfs::node::Node> {
+        Arc::clone(&self.root) as Arc<dyn rumpvfs::node::Node>
+    }
+
+    fn fstype(&self) -> &'static str {
+        "ffs"
+    }
+
+    fn stats(&self) -> rumpvfs::node::FsStats {
+        let (frsize, blocks, bfree, bavail, files, ffree) = self.fs.counts();
+        rumpvfs::node::FsStats {
+            bsize: self.fs.geo.bsize,
+            frsize,
+            blocks,
+            bfree,
+            bavail,
+            files,
+            ffree,
+        }
+    }
+
+    fn sync(&self) -> KResult<()> {
+        self.fs.sync()
+    }
+
+    fn remount(&self, read_only: bool, force: bool) -> KResult<()> {
+        self.fs.remount(read_only, force)
+    }
+
+    fn unmount(&self) -> KResult<()> {
+        self.fs.unmount()
+    }
+}

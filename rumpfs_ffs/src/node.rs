@@ -1,0 +1,837 @@
+//! FFS vnodes: an in-core inode with its operations, directories included.
+
+use crate::format::dinode::{self, Dinode, IFDIR, IFLNK, IFMT};
+use crate::format::dir::{DIRBLKSIZ, dirsiz, dt};
+use crate::format::{DEV_BSIZE, ROOTINO, Version};
+use crate::fs::{Ffs, lock, now, random_u32};
+use rump::{Errno, KResult};
+use rumpvfs::node::{Attr, DirEntry, NewNode, Node, SetAttr, VType};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// `LINK_MAX` of FFS.
+const LINK_MAX: u16 = 32767;
+/// Longest symlink target (`MAXPATHLEN`).
+const MAXPATHLEN: u64 = 1024;
+
+/// A directory's names in core (NetBSD's dirhash): where each name is and
+/// how much room each chunk has.
+struct DirIndex {
+    names: HashMap<Vec<u8>, (u32, u8, u32)>,
+    slack: Vec<u16>,
+}
+
+pub(crate) struct IState {
+    pub d: Dinode,
+    pub dirty: bool,
+    index: Option<DirIndex>,
+}
+
+/// An in-core inode: a vnode of an FFS.
+pub struct FfsNode {
+    ino: u64,
+    fs: Arc<Ffs>,
+    st: Mutex<IState>,
+}
+
+fn vtype_of(mode: u16) -> VType {
+    match mode & IFMT {
+        dinode::IFDIR => VType::Dir,
+        dinode::IFLNK => VType::Lnk,
+        dinode::IFBLK => VType::Blk,
+        dinode::IFCHR => VType::Chr,
+        dinode::IFIFO => VType::Fifo,
+        dinode::IFSOCK => VType::Sock,
+        _ => VType::Reg,
+    }
+}
+
+fn ifmt_of(t: VType) -> u16 {
+    match t {
+        VType::Reg => dinode::IFREG,
+        VType::Dir => dinode::IFDIR,
+        VType::Lnk => dinode::IFLNK,
+        VType::Blk => dinode::IFBLK,
+        VType::Chr => dinode::IFCHR,
+        VType::Fifo => dinode::IFIFO,
+        VType::Sock => dinode::IFSOCK,
+    }
+}
+
+fn dt_of(t: VType) -> u8 {
+    match t {
+        VType::Reg => dt::REG,
+        VType::Dir => dt::DIR,
+        VType::Lnk => dt::LNK,
+        VType::Blk => dt::BLK,
+        VType::Chr => dt::CHR,
+        VType::Fifo => dt::FIFO,
+        VType::Sock => dt::SOCK,
+    }
+}
+
+fn vtype_of_dt(t: u8) -> Option<VType> {
+    Some(match t {
+        dt::REG => VType::Reg,
+        dt::DIR => VType::Dir,
+        dt::LNK => VType::Lnk,
+        dt::BLK => VType::Blk,
+        dt::CHR => VType::Chr,
+        dt::FIFO => VType::Fifo,
+        dt::SOCK => VType::Sock,
+        _ => return None,
+    })
+}
+
+impl FfsNode {
+    pub(crate) fn new(fs: Arc<Ffs>, ino: u64, d: Dinode, dirty: bool) -> Arc<FfsNode> {
+        Arc::new(FfsNode {
+            ino,
+            fs,
+            st: Mutex::new(IState {
+                d,
+                dirty,
+                index: None,
+            }),
+        })
+    }
+
+    fn st(&self) -> MutexGuard<'_, IState> {
+        lock(&self.st)
+    }
+
+    /// Whether this is a directory.
+    pub fn is_dir(&self) -> bool {
+        self.st().d.ifmt() == IFDIR
+    }
+
+    /// A copy of the inode as it is in core.
+    pub fn dinode(&self) -> Dinode {
+        self.st().d.clone()
+    }
+
+    /// Write the inode to the device if it changed.
+    pub(crate) fn write_back(&self) -> KResult<()> {
+        let mut st = self.st();
+        if st.dirty && !self.fs.gone() && !self.fs.read_only() {
+            self.fs.write_dinode(self.ino, &st.d)?;
+            st.dirty = false;
+        }
+        Ok(())
+    }
+
+    fn downcast(n: &Arc<dyn Node>) -> KResult<&FfsNode> {
+        n.as_any().downcast_ref::<FfsNode>().ok_or(Errno::EXDEV)
+    }
+
+    fn same_fs(&self, other: &FfsNode) -> KResult<()> {
+        if Arc::ptr_eq(&self.fs, &other.fs) {
+            Ok(())
+        } else {
+            Err(Errno::EXDEV)
+        }
+    }
+
+    fn touch(st: &mut IState, m: bool, c: bool) {
+        let t = now();
+        if m {
+            st.d.mtime = t;
+        }
+        if c {
+            st.d.ctime = t;
+        }
+        st.dirty = true;
+    }
+
+    // ---- directories -------------------------------------------------
+
+    fn index<'a>(&self, st: &'a mut IState) -> KResult<&'a mut DirIndex> {
+        if st.d.ifmt() != IFDIR {
+            return Err(Errno::ENOTDIR);
+        }
+        if st.index.is_none() {
+            let size = st.d.size;
+            if !size.is_multiple_of(DIRBLKSIZ as u64) || size > 1 << 30 {
+                return Err(Errno::EIO);
+            }
+            let mut data = vec![0u8; size as usize];
+            if self.fs.read_data(&st.d, 0, &mut data)? != data.len() {
+                return Err(Errno::EIO);
+            }
+            let fmt = self.fs.dirfmt();
+            let mut names = HashMap::new();
+            let mut slack = Vec::with_capacity(data.len() / DIRBLKSIZ);
+            for (i, chunk) in data.chunks(DIRBLKSIZ).enumerate() {
+                let ents = fmt.entries(chunk)?;
+                slack.push(ents.iter().map(|e| e.slack()).sum::<usize>() as u16);
+                for e in ents.into_iter().filter(|e| e.ino != 0) {
+                    names.insert(e.name, (e.ino, e.typ, i as u32));
+                }
+            }
+            st.index = Some(DirIndex { names, slack });
+        }
+        st.index.as_mut().ok_or(Errno::EIO)
+    }
+
+    fn read_chunk(&self, st: &IState, i: u32) -> KResult<Vec<u8>> {
+        let mut c = vec![0u8; DIRBLKSIZ];
+        let off = u64::from(i) * DIRBLKSIZ as u64;
+        if self.fs.read_data(&st.d, off, &mut c)? != DIRBLKSIZ {
+            return Err(Errno::EIO);
+        }
+        Ok(c)
+    }
+
+    fn write_chunk(&self, st: &mut IState, i: u32, c: &[u8]) -> KResult<()> {
+        let off = u64::from(i) * DIRBLKSIZ as u64;
+        let n = self.fs.write_data(self.ino, &mut st.d, off, c)?;
+        st.dirty = true;
+        if n != c.len() {
+            return Err(Errno::ENOSPC);
+        }
+        let slack = self
+            .fs
+            .dirfmt()
+            .entries(c)?
+            .iter()
+            .map(|e| e.slack())
+            .sum::<usize>() as u16;
+        if let Some(ix) = st.index.as_mut() {
+            if ix.slack.len() <= i as usize {
+                ix.slack.resize(i as usize + 1, 0);
+            }
+            ix.slack[i as usize] = slack;
+        }
+        Ok(())
+    }
+
+    fn dir_find(&self, st: &mut IState, name: &[u8]) -> KResult<Option<(u32, u8, u32)>> {
+        Ok(self.index(st)?.names.get(name).copied())
+    }
+
+    /// Add `name` -> `ino` to this directory, in the first chunk with room
+    /// or in a new chunk at the end.
+    fn dir_add(&self, st: &mut IState, name: &[u8], ino: u64, typ: u8) -> KResult<()> {
+        let need = dirsiz(name.len());
+        let fmt = self.fs.dirfmt();
+        let ix = self.index(st)?;
+        let slot = ix.slack.iter().position(|&s| usize::from(s) >= need);
+        let (i, mut chunk) = match slot {
+            Some(i) => (i as u32, self.read_chunk(st, i as u32)?),
+            None => ((st.d.size / DIRBLKSIZ as u64) as u32, fmt.empty_chunk()),
+        };
+        if !fmt.insert(&mut chunk, ino as u32, typ, name)? {
+            return Err(Errno::EIO);
+        }
+        self.write_chunk(st, i, &chunk)?;
+        if let Some(ix) = st.index.as_mut() {
+            ix.names.insert(name.to_vec(), (ino as u32, typ, i));
+        }
+        Self::touch(st, true, true);
+        Ok(())
+    }
+
+    /// Remove `name` from this directory; trailing chunks left empty are
+    /// cut off.
+    fn dir_remove(&self, st: &mut IState, name: &[u8]) -> KResult<()> {
+        let (_, _, i) = self.dir_find(st, name)?.ok_or(Errno::ENOENT)?;
+        let fmt = self.fs.dirfmt();
+        let mut chunk = self.read_chunk(st, i)?;
+        if !fmt.remove(&mut chunk, name)? {
+            return Err(Errno::EIO);
+        }
+        self.write_chunk(st, i, &chunk)?;
+        if let Some(ix) = st.index.as_mut() {
+            ix.names.remove(name);
+        }
+        // Compact: drop empty chunks at the end (never the first).
+        let mut n = st.d.size / DIRBLKSIZ as u64;
+        while n > 1 {
+            let last = (n - 1) as u32;
+            let empty = st.index.as_ref().is_some_and(|ix| {
+                ix.slack
+                    .get(last as usize)
+                    .is_some_and(|&s| usize::from(s) == DIRBLKSIZ)
+            });
+            if !empty {
+                break;
+            }
+            n -= 1;
+        }
+        if n < st.d.size / DIRBLKSIZ as u64 {
+            self.fs
+                .truncate(self.ino, &mut st.d, n * DIRBLKSIZ as u64)?;
+            if let Some(ix) = st.index.as_mut() {
+                ix.slack.truncate(n as usize);
+            }
+        }
+        Self::touch(st, true, true);
+        Ok(())
+    }
+
+    fn dir_retarget(&self, st: &mut IState, name: &[u8], ino: u64, typ: u8) -> KResult<()> {
+        let (_, _, i) = self.dir_find(st, name)?.ok_or(Errno::ENOENT)?;
+        let mut chunk = self.read_chunk(st, i)?;
+        if !self
+            .fs
+            .dirfmt()
+            .retarget(&mut chunk, name, ino as u32, typ)?
+        {
+            return Err(Errno::EIO);
+        }
+        self.write_chunk(st, i, &chunk)?;
+        if let Some(ix) = st.index.as_mut() {
+            ix.names.insert(name.to_vec(), (ino as u32, typ, i));
+        }
+        Self::touch(st, true, true);
+        Ok(())
+    }
+
+    fn dir_is_empty(&self, st: &mut IState) -> KResult<bool> {
+        Ok(self
+            .index(st)?
+            .names
+            .keys()
+            .all(|n| n == b"." || n == b".."))
+    }
+
+    fn child(&self, name: &[u8]) -> KResult<Arc<FfsNode>> {
+        let found = {
+            let mut st = self.st();
+            self.dir_find(&mut st, name)?
+        };
+        let (ino, _, _) = found.ok_or(Errno::ENOENT)?;
+        self.fs.iget(u64::from(ino))
+    }
+
+    /// Whether this directory is `anc` or lies below it (walking `..`).
+    fn is_within(&self, anc: u64) -> KResult<bool> {
+        let mut cur = self.ino;
+        let mut node: Option<Arc<FfsNode>> = None;
+        for _ in 0..4096 {
+            if cur == anc {
+                return Ok(true);
+            }
+            if cur == ROOTINO {
+                return Ok(false);
+            }
+            let n = match &node {
+                Some(n) => n.child(b"..")?,
+                None => self.child(b"..")?,
+            };
+            cur = n.ino;
+            node = Some(n);
+        }
+        Err(Errno::EIO)
+    }
+
+    /// Allocate and set up a new inode of type `typ` for this directory.
+    fn new_inode(&self, mode: u16, uid: u32, gid: u32, rdev: u64) -> KResult<Arc<FfsNode>> {
+        let dir = mode & IFMT == IFDIR;
+        let ino = self.fs.alloc_inode(self.fs.geo.ino_to_cg(self.ino), dir)?;
+        let t = now();
+        let mut d = Dinode {
+            mode,
+            nlink: if dir { 2 } else { 1 },
+            uid,
+            gid,
+            atime: t,
+            mtime: t,
+            ctime: t,
+            birthtime: if self.fs.version() == Version::Ufs2 {
+                t
+            } else {
+                (0, 0)
+            },
+            gen_: random_u32().max(1),
+            ..Dinode::default()
+        };
+        if rdev != 0 {
+            d.db[0] = match self.fs.version() {
+                Version::Ufs1 => i64::from(rdev as u32 as i32),
+                Version::Ufs2 => rdev as i64,
+            };
+        }
+        self.fs.install(ino, d)
+    }
+
+    fn check_name_free(&self, st: &mut IState, name: &[u8]) -> KResult<()> {
+        if st.d.nlink == 0 {
+            return Err(Errno::ENOENT);
+        }
+        match self.dir_find(st, name)? {
+            Some(_) => Err(Errno::EEXIST),
+            None => Ok(()),
+        }
+    }
+
+    /// Give an inode whose links are gone its blocks and number back.
+    fn release(&self, st: &mut IState) -> KResult<()> {
+        let dir = st.d.ifmt() == IFDIR;
+        if self.fs.has_blocks(&st.d) {
+            self.fs.truncate(self.ino, &mut st.d, 0)?;
+        }
+        let gen_ = st.d.gen_;
+        st.d = Dinode {
+            gen_,
+            ..Dinode::default()
+        };
+        self.fs.write_dinode(self.ino, &st.d)?;
+        st.dirty = false;
+        self.fs.free_inode(self.ino, dir)
+    }
+}
+
+/// Make the root directory (inode 2) of a file system just written by
+/// [`crate::mkfs::write_empty`].
+pub(crate) fn make_root(fs: &Arc<Ffs>, uid: u32, gid: u32, mode: u32) -> KResult<()> {
+    let ino = fs.alloc_root_inode()?;
+    if ino != ROOTINO {
+        return Err(Errno::EIO);
+    }
+    let t = now();
+    let d = Dinode {
+        mode: IFDIR | (mode as u16 & 0o7777),
+        nlink: 2,
+        uid,
+        gid,
+        atime: t,
+        mtime: t,
+        ctime: t,
+        birthtime: if fs.version() == Version::Ufs2 {
+            t
+        } else {
+            (0, 0)
+        },
+        gen_: random_u32().max(1),
+        ..Dinode::default()
+    };
+    let root = fs.install(ino, d)?;
+    let mut st = root.st();
+    let chunk = fs.dirfmt().new_dir_chunk(ROOTINO as u32, ROOTINO as u32);
+    root.write_chunk(&mut st, 0, &chunk)
+}
+
+impl Drop for FfsNode {
+    fn drop(&mut self) {
+        let fs = Arc::clone(&self.fs);
+        // Held throughout, so that nobody reads this inode from the device
+        // before what is in core has been written there.
+        let mut table = lock(&fs.inodes);
+        let mut st = {
+            let st = self.st.get_mut().unwrap_or_else(|e| e.into_inner());
+            IState {
+                d: std::mem::take(&mut st.d),
+                dirty: st.dirty,
+                index: None,
+            }
+        };
+        if !fs.gone() && !fs.read_only() {
+            // Errors have nowhere to go here; fsck repairs what is left.
+            if st.d.nlink == 0 && st.d.mode != 0 {
+                let _ = self.release(&mut st);
+            } else if st.dirty {
+                let _ = fs.write_dinode(self.ino, &st.d);
+            }
+        }
+        if table.get(&self.ino).is_some_and(|w| w.strong_count() == 0) {
+            table.remove(&self.ino);
+        }
+    }
+}
+
+impl Node for FfsNode {
+    fn ino(&self) -> u64 {
+        self.ino
+    }
+
+    fn getattr(&self) -> Attr {
+        let st = self.st();
+        let d = &st.d;
+        let ts = |s: (i64, i32)| (s.0, i64::from(s.1));
+        Attr {
+            typ: vtype_of(d.mode),
+            mode: u32::from(d.mode & 0o7777),
+            nlink: u32::from(d.nlink),
+            uid: d.uid,
+            gid: d.gid,
+            ino: self.ino,
+            size: d.size,
+            bytes: d.blocks * DEV_BSIZE,
+            rdev: match d.ifmt() {
+                dinode::IFBLK | dinode::IFCHR => d.rdev(self.fs.version()),
+                _ => 0,
+            },
+            atime: ts(d.atime),
+            mtime: ts(d.mtime),
+            ctime: ts(d.ctime),
+            birthtime: ts(d.birthtime),
+            gen_: d.gen_,
+        }
+    }
+
+    fn setattr(&self, s: &SetAttr) -> KResult<()> {
+        self.fs.check_writable()?;
+        let mut st = self.st();
+        if let Some(size) = s.size {
+            match st.d.ifmt() {
+                dinode::IFREG => {}
+                IFDIR => return Err(Errno::EISDIR),
+                _ => return Err(Errno::EINVAL),
+            }
+            self.fs.truncate(self.ino, &mut st.d, size)?;
+            Self::touch(&mut st, true, false);
+        }
+        if let Some(m) = s.mode {
+            st.d.mode = (st.d.mode & IFMT) | (m as u16 & 0o7777);
+        }
+        if let Some(u) = s.uid {
+            st.d.uid = u;
+        }
+        if let Some(g) = s.gid {
+            st.d.gid = g;
+        }
+        if let Some(a) = s.atime {
+            st.d.atime = (a.0, a.1 as i32);
+        }
+        if let Some(m) = s.mtime {
+            st.d.mtime = (m.0, m.1 as i32);
+        }
+        Self::touch(&mut st, false, true);
+        Ok(())
+    }
+
+    fn lookup(&self, name: &[u8]) -> KResult<Arc<dyn Node>> {
+        Ok(self.child(name)? as Arc<dyn Node>)
+    }
+
+    fn parent(&self) -> KResult<Arc<dyn Node>> {
+        if self.ino == ROOTINO {
+            return Ok(self.fs.iget(ROOTINO)? as Arc<dyn Node>);
+        }
+        self.lookup(b"..")
+    }
+
+    fn create(&self, name: &[u8], new: NewNode) -> KResult<Arc<dyn Node>> {
+        self.fs.check_writable()?;
+        let _ns = lock(&self.fs.names);
+        let mut st = self.st();
+        self.check_name_free(&mut st, name)?;
+        let dir = new.typ == VType::Dir;
+        if dir && st.d.nlink >= LINK_MAX {
+            return Err(Errno::EMLINK);
+        }
+        let mode = ifmt_of(new.typ) | (new.mode as u16 & 0o7777);
+        let rdev = if matches!(new.typ, VType::Blk | VType::Chr) {
+            new.rdev
+        } else {
+            0
+        };
+        let node = self.new_inode(mode, new.uid, new.gid, rdev)?;
+        if dir {
+            let mut ns = node.st();
+            let chunk = self
+                .fs
+                .dirfmt()
+                .new_dir_chunk(node.ino as u32, self.ino as u32);
+            let res = node.write_chunk(&mut ns, 0, &chunk);
+            if let Err(e) = res {
+                ns.d.nlink = 0;
+                return Err(e);
+            }
+        }
+        if let Err(e) = self.dir_add(&mut st, name, node.ino, dt_of(new.typ)) {
+            node.st().d.nlink = 0;
+            return Err(e);
+        }
+        if dir {
+            st.d.nlink += 1;
+        }
+        Ok(node as Arc<dyn Node>)
+    }
+
+    fn symlink(&self, name: &[u8], target: &[u8], uid: u32, gid: u32) -> KResult<Arc<dyn Node>> {
+        self.fs.check_writable()?;
+        if target.len() as u64 >= MAXPATHLEN {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        let _ns = lock(&self.fs.names);
+        let mut st = self.st();
+        self.check_name_free(&mut st, name)?;
+        let node = self.new_inode(IFLNK | 0o777, uid, gid, 0)?;
+        {
+            let mut ns = node.st();
+            let (v, e) = (self.fs.version(), self.fs.geo.endian);
+            if (target.len() as u64) < self.fs.geo.maxsymlinklen {
+                ns.d.set_addr_bytes(v, e, target);
+                ns.d.size = target.len() as u64;
+            } else {
+                let r = self.fs.write_data(node.ino, &mut ns.d, 0, target);
+                if !matches!(r, Ok(n) if n == target.len()) {
+                    ns.d.nlink = 0;
+                    return Err(r.err().unwrap_or(Errno::ENOSPC));
+                }
+            }
+            ns.dirty = true;
+        }
+        if let Err(e) = self.dir_add(&mut st, name, node.ino, dt::LNK) {
+            node.st().d.nlink = 0;
+            return Err(e);
+        }
+        Ok(node as Arc<dyn Node>)
+    }
+
+    fn link(&self, name: &[u8], target: &Arc<dyn Node>) -> KResult<()> {
+        self.fs.check_writable()?;
+        let t = Self::downcast(target)?;
+        self.same_fs(t)?;
+        let _ns = lock(&self.fs.names);
+        let mut st = self.st();
+        self.check_name_free(&mut st, name)?;
+        let typ = {
+            let mut ts = t.st();
+            if ts.d.ifmt() == IFDIR {
+                return Err(Errno::EPERM);
+            }
+            if ts.d.nlink == 0 {
+                return Err(Errno::ENOENT);
+            }
+            if ts.d.nlink >= LINK_MAX {
+                return Err(Errno::EMLINK);
+            }
+            ts.d.nlink += 1;
+            Self::touch(&mut ts, false, true);
+            dt_of(vtype_of(ts.d.mode))
+        };
+        if let Err(e) = self.dir_add(&mut st, name, t.ino, typ) {
+            t.st().d.nlink -= 1;
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    fn remove(&self, name: &[u8], dir: bool) -> KResult<()> {
+        self.fs.check_writable()?;
+        let _ns = lock(&self.fs.names);
+        let victim = self.child(name)?;
+        let mut st = self.st();
+        {
+            let mut vs = victim.st();
+            match (vs.d.ifmt() == IFDIR, dir) {
+                (true, true) => {
+                    if !victim.dir_is_empty(&mut vs)? {
+                        return Err(Errno::ENOTEMPTY);
+                    }
+                }
+                (true, false) => return Err(Errno::EPERM),
+                (false, true) => return Err(Errno::ENOTDIR),
+                (false, false) => {}
+            }
+        }
+        self.dir_remove(&mut st, name)?;
+        let mut vs = victim.st();
+        if dir {
+            vs.d.nlink = 0;
+            st.d.nlink = st.d.nlink.saturating_sub(1);
+            // NetBSD cuts a removed directory down at once.
+            self.fs.truncate(victim.ino, &mut vs.d, 0)?;
+            vs.index = None;
+        } else {
+            vs.d.nlink = vs.d.nlink.saturating_sub(1);
+        }
+        Self::touch(&mut vs, false, true);
+        Ok(())
+    }
+
+    fn rename(&self, from: &[u8], to_dir: &Arc<dyn Node>, to: &[u8]) -> KResult<()> {
+        self.fs.check_writable()?;
+        let dst = Self::downcast(to_dir)?;
+        self.same_fs(dst)?;
+        let _ns = lock(&self.fs.names);
+        let src = self.child(from)?;
+        let src_dir = src.is_dir();
+        let same_dir = dst.ino == self.ino;
+        if src_dir && !same_dir && dst.is_within(src.ino)? {
+            return Err(Errno::EINVAL);
+        }
+        let existing = match dst.child(to) {
+            Ok(n) => Some(n),
+            Err(Errno::ENOENT) => None,
+            Err(e) => return Err(e),
+        };
+        let typ = dt_of(vtype_of(src.st().d.mode));
+        if let Some(ex) = &existing {
+            if ex.ino == src.ino {
+                // Two names of one file: the source name goes, unless it is
+                // the very same entry.
+                if same_dir && from == to {
+                    return Ok(());
+                }
+                let mut st = self.st();
+                self.dir_remove(&mut st, from)?;
+                let mut ss = src.st();
+                ss.d.nlink = ss.d.nlink.saturating_sub(1);
+                Self::touch(&mut ss, false, true);
+                return Ok(());
+            }
+            let ex_dir = ex.is_dir();
+            match (ex_dir, src_dir) {
+                (true, true) => {
+                    let mut es = ex.st();
+                    if !ex.dir_is_empty(&mut es)? {
+                        return Err(Errno::ENOTEMPTY);
+                    }
+                }
+                (true, false) => return Err(Errno::EISDIR),
+                (false, true) => return Err(Errno::ENOTDIR),
+                (false, false) => {}
+            }
+            {
+                let mut ds = if same_dir { self.st() } else { dst.st() };
+                let node = if same_dir { self } else { dst };
+                node.dir_retarget(&mut ds, to, src.ino, typ)?;
+                if ex_dir {
+                    ds.d.nlink = ds.d.nlink.saturating_sub(1);
+                }
+            }
+            let mut es = ex.st();
+            if ex_dir {
+                es.d.nlink = 0;
+                self.fs.truncate(ex.ino, &mut es.d, 0)?;
+                es.index = None;
+            } else {
+                es.d.nlink = es.d.nlink.saturating_sub(1);
+            }
+            Self::touch(&mut es, false, true);
+        } else {
+            let mut ds = if same_dir { self.st() } else { dst.st() };
+            let node = if same_dir { self } else { dst };
+            if src_dir && !same_dir && ds.d.nlink >= LINK_MAX {
+                return Err(Errno::EMLINK);
+            }
+            node.dir_add(&mut ds, to, src.ino, typ)?;
+        }
+        {
+            let mut st = self.st();
+            self.dir_remove(&mut st, from)?;
+            if src_dir && !same_dir {
+                st.d.nlink = st.d.nlink.saturating_sub(1);
+            }
+        }
+        if src_dir && !same_dir {
+            {
+                let mut ss = src.st();
+                src.dir_retarget(&mut ss, b"..", dst.ino, dt::DIR)?;
+            }
+            // The moved directory's `..` now counts in its new parent (which
+            // lost the replaced directory's, if one was replaced, above).
+            let mut ds = dst.st();
+            ds.d.nlink += 1;
+            Self::touch(&mut ds, false, true);
+        }
+        let mut ss = src.st();
+        Self::touch(&mut ss, false, true);
+        Ok(())
+    }
+
+    fn read(&self, off: u64, buf: &mut [u8]) -> KResult<usize> {
+        let mut st = self.st();
+        match st.d.ifmt() {
+            dinode::IFREG => {}
+            IFDIR => return Err(Errno::EISDIR),
+            _ => return Err(Errno::EINVAL),
+        }
+        let n = self.fs.read_data(&st.d, off, buf)?;
+        if !self.fs.read_only() && !self.fs.gone() {
+            st.d.atime = now();
+            st.dirty = true;
+        }
+        Ok(n)
+    }
+
+    fn write(&self, off: u64, data: &[u8]) -> KResult<usize> {
+        self.fs.check_writable()?;
+        let mut st = self.st();
+        match st.d.ifmt() {
+            dinode::IFREG => {}
+            IFDIR => return Err(Errno::EISDIR),
+            _ => return Err(Errno::EINVAL),
+        }
+        let n = self.fs.write_data(self.ino, &mut st.d, off, data)?;
+        Self::touch(&mut st, true, true);
+        Ok(n)
+    }
+
+    fn readdir(&self) -> KResult<Vec<DirEntry>> {
+        let entries: Vec<(Vec<u8>, u32, u8)> = {
+            let st = self.st();
+            if st.d.ifmt() != IFDIR {
+                return Err(Errno::ENOTDIR);
+            }
+            let size = st.d.size;
+            if !size.is_multiple_of(DIRBLKSIZ as u64) || size > 1 << 30 {
+                return Err(Errno::EIO);
+            }
+            let mut data = vec![0u8; size as usize];
+            self.fs.read_data(&st.d, 0, &mut data)?;
+            let fmt = self.fs.dirfmt();
+            let mut v = Vec::new();
+            for chunk in data.chunks(DIRBLKSIZ) {
+                for e in fmt.entries(chunk)?.into_iter().filter(|e| e.ino != 0) {
+                    v.push((e.name, e.ino, e.typ));
+                }
+            }
+            v
+        };
+        let mut out = Vec::with_capacity(entries.len());
+        for (name, ino, t) in entries {
+            let typ = match vtype_of_dt(t) {
+                Some(t) => t,
+                // No type in the entry (4.2BSD format): ask the inode.
+                None => match self.fs.iget(u64::from(ino)) {
+                    Ok(n) => vtype_of(n.st().d.mode),
+                    Err(_) => VType::Reg,
+                },
+            };
+            out.push(DirEntry {
+                name,
+                ino: u64::from(ino),
+                typ,
+            });
+        }
+        // `.` and `..` first, as the VFS expects.
+        out.sort_by_key(|e| match e.name.as_slice() {
+            b"." => 0,
+            b".." => 1,
+            _ => 2,
+        });
+        Ok(out)
+    }
+
+    fn readlink(&self) -> KResult<Vec<u8>> {
+        let st = self.st();
+        if st.d.ifmt() != IFLNK {
+            return Err(Errno::EINVAL);
+        }
+        let size = st.d.size;
+        if size > MAXPATHLEN {
+            return Err(Errno::EIO);
+        }
+        if self.fs.is_fast_symlink(&st.d) {
+            let b = st.d.addr_bytes(self.fs.version(), self.fs.geo.endian);
+            return Ok(b[..(size as usize).min(b.len())].to_vec());
+        }
+        let mut b = vec![0u8; size as usize];
+        let n = self.fs.read_data(&st.d, 0, &mut b)?;
+        b.truncate(n);
+        Ok(b)
+    }
+
+    fn fsync(&self) -> KResult<()> {
+        self.fs.sync()
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}

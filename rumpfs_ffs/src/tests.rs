@@ -1,0 +1,236 @@
+//! Whole-file-system tests on a device in memory.
+
+use crate::dev::{BlockDev, MemDev};
+use crate::format::Version;
+use crate::mkfs::{Params, newfs};
+use crate::{Ffs, FfsMount, MountOptions};
+use rumpvfs::node::{FileSystem, NewNode, Node, SetAttr, VType};
+use std::sync::Arc;
+
+fn fresh(v: Version, size: u64, bsize: u64) -> Arc<MemDev> {
+    let dev = Arc::new(MemDev::new(size as usize));
+    newfs(
+        Arc::clone(&dev) as Arc<dyn BlockDev>,
+        &Params {
+            version: v,
+            bsize,
+            ..Params::default()
+        },
+    )
+    .unwrap();
+    dev
+}
+
+fn mount(dev: &Arc<MemDev>) -> Arc<FfsMount> {
+    FfsMount::open(
+        Arc::clone(dev) as Arc<dyn BlockDev>,
+        MountOptions::default(),
+    )
+    .unwrap()
+}
+
+fn file(mode: u32) -> NewNode {
+    NewNode {
+        typ: VType::Reg,
+        mode,
+        uid: 1,
+        gid: 2,
+        rdev: 0,
+    }
+}
+
+fn dir() -> NewNode {
+    NewNode {
+        typ: VType::Dir,
+        ..file(0o755)
+    }
+}
+
+fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
+}
+
+fn read_all(n: &Arc<dyn Node>) -> Vec<u8> {
+    let mut v = vec![0u8; n.getattr().size as usize];
+    let mut done = 0;
+    while done < v.len() {
+        let k = n.read(done as u64, &mut v[done..]).unwrap();
+        assert!(k > 0);
+        done += k;
+    }
+    v
+}
+
+#[test]
+fn files_of_every_size_survive_a_remount() {
+    for v in [Version::Ufs1, Version::Ufs2] {
+        let dev = fresh(v, 64 << 20, 4096);
+        let sizes = [
+            0usize,
+            1,
+            511,
+            512,
+            3000,
+            4096,
+            4097,
+            12 * 4096,
+            12 * 4096 + 1,
+            600 * 4096,
+            1100 * 4096,
+        ];
+        {
+            let m = mount(&dev);
+            let root = m.root();
+            let d = root.create(b"d", dir()).unwrap();
+            for (i, &n) in sizes.iter().enumerate() {
+                let f = d.create(format!("f{i}").as_bytes(), file(0o644)).unwrap();
+                // In pieces that do not line up with blocks.
+                let data = pattern(n, i as u8);
+                for (k, piece) in data.chunks(7000).enumerate() {
+                    assert_eq!(f.write((k * 7000) as u64, piece).unwrap(), piece.len());
+                }
+                assert_eq!(read_all(&f), data, "{v:?} size {n}");
+            }
+            m.unmount().unwrap();
+        }
+        let m = mount(&dev);
+        let d = m.root().lookup(b"d").unwrap();
+        for (i, &n) in sizes.iter().enumerate() {
+            let f = d.lookup(format!("f{i}").as_bytes()).unwrap();
+            assert_eq!(
+                read_all(&f),
+                pattern(n, i as u8),
+                "{v:?} size {n} after remount"
+            );
+        }
+        let names: Vec<_> = d.readdir().unwrap().into_iter().map(|e| e.name).collect();
+        assert_eq!(names.len(), sizes.len() + 2);
+        assert_eq!(&names[..2], &[b".".to_vec(), b"..".to_vec()]);
+    }
+}
+
+#[test]
+fn space_comes_back_after_truncate_and_remove() {
+    for v in [Version::Ufs1, Version::Ufs2] {
+        let dev = fresh(v, 64 << 20, 4096);
+        let m = mount(&dev);
+        let before = m.stats();
+        let root = m.root();
+        {
+            let f = root.create(b"big", file(0o644)).unwrap();
+            f.write(0, &pattern(5 << 20, 1)).unwrap();
+            // A hole far out: triple indirection is only reached sparsely.
+            f.write(3 << 30, b"end").unwrap();
+            assert_eq!(f.getattr().size, (3 << 30) + 3);
+            let mut b = [9u8; 3];
+            f.read(3 << 30, &mut b).unwrap();
+            assert_eq!(&b, b"end");
+            f.read((2 << 30) + 5, &mut b).unwrap();
+            assert_eq!(b, [0, 0, 0]);
+            f.setattr(&SetAttr {
+                size: Some(10_000),
+                ..SetAttr::default()
+            })
+            .unwrap();
+            assert_eq!(read_all(&f), pattern(10_000, 1));
+            f.setattr(&SetAttr {
+                size: Some(70_000),
+                ..SetAttr::default()
+            })
+            .unwrap();
+            let all = read_all(&f);
+            assert_eq!(&all[..10_000], &pattern(10_000, 1)[..]);
+            assert!(all[10_000..].iter().all(|&b| b == 0));
+        }
+        root.remove(b"big", false).unwrap();
+        let sub = root.create(b"sub", dir()).unwrap();
+        for i in 0..300 {
+            sub.create(format!("name-{i:04}").as_bytes(), file(0o600))
+                .unwrap();
+        }
+        for i in 0..300 {
+            sub.remove(format!("name-{i:04}").as_bytes(), false)
+                .unwrap();
+        }
+        drop(sub);
+        root.remove(b"sub", true).unwrap();
+        let after = m.stats();
+        assert_eq!(
+            (after.bfree, after.ffree),
+            (before.bfree, before.ffree),
+            "{v:?}"
+        );
+        m.unmount().unwrap();
+    }
+}
+
+#[test]
+fn rename_link_symlink_and_directories() {
+    let dev = fresh(Version::Ufs2, 32 << 20, 8192);
+    let m = mount(&dev);
+    let root = m.root();
+    let a = root.create(b"a", dir()).unwrap();
+    let b = root.create(b"b", dir()).unwrap();
+    let c = a.create(b"c", dir()).unwrap();
+    let f = c.create(b"f", file(0o644)).unwrap();
+    f.write(0, b"data").unwrap();
+    assert_eq!(root.getattr().nlink, 4);
+    // A directory may not go below itself.
+    let c_dyn: Arc<dyn Node> = Arc::clone(&c);
+    assert_eq!(a.rename(b"c", &c_dyn, b"x"), Err(rump::Errno::EINVAL));
+    let b_dyn: Arc<dyn Node> = Arc::clone(&b);
+    a.rename(b"c", &b_dyn, b"c2").unwrap();
+    assert_eq!((a.getattr().nlink, b.getattr().nlink), (2, 3));
+    let c2 = b.lookup(b"c2").unwrap();
+    assert_eq!(c2.parent().unwrap().ino(), b.ino());
+    let f_dyn: Arc<dyn Node> = c2.lookup(b"f").unwrap();
+    root.link(b"hard", &f_dyn).unwrap();
+    b.link(b"hard2", &f).unwrap();
+    assert_eq!(f_dyn.getattr().nlink, 3);
+    assert_eq!(root.link(b"hard", &f_dyn), Err(rump::Errno::EEXIST));
+    let b_node: Arc<dyn Node> = Arc::clone(&b);
+    assert_eq!(root.link(b"dirlink", &b_node), Err(rump::Errno::EPERM));
+    root.symlink(b"short", b"a/c", 0, 0).unwrap();
+    let long = vec![b'x'; 300];
+    root.symlink(b"long", &long, 0, 0).unwrap();
+    m.unmount().unwrap();
+    let m = mount(&dev);
+    let root = m.root();
+    assert_eq!(root.lookup(b"short").unwrap().readlink().unwrap(), b"a/c");
+    assert_eq!(root.lookup(b"long").unwrap().readlink().unwrap(), long);
+    assert_eq!(read_all(&root.lookup(b"hard").unwrap()), b"data");
+    let b = root.lookup(b"b").unwrap();
+    let c2 = b.lookup(b"c2").unwrap();
+    assert_eq!(read_all(&c2.lookup(b"f").unwrap()), b"data");
+    assert_eq!(root.remove(b"b", true), Err(rump::Errno::ENOTEMPTY));
+}
+
+#[test]
+fn read_only_and_unclean() {
+    let dev = fresh(Version::Ufs1, 16 << 20, 0);
+    let m = FfsMount::open(
+        Arc::clone(&dev) as Arc<dyn BlockDev>,
+        MountOptions {
+            read_only: true,
+            force: false,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        m.root().create(b"x", file(0o644)).err(),
+        Some(rump::Errno::EROFS)
+    );
+    m.remount(false, false).unwrap();
+    m.root().create(b"x", file(0o644)).unwrap();
+    // While mounted read-write the image is not clean: a second mount is refused.
+    let snapshot = Arc::new(MemDev::from_bytes(dev.bytes()));
+    assert_eq!(
+        FfsMount::open(snapshot as Arc<dyn BlockDev>, MountOptions::default()).err(),
+        Some(rump::Errno::EPERM)
+    );
+    m.remount(true, false).unwrap();
+    let snapshot = Arc::new(MemDev::from_bytes(dev.bytes()));
+    Ffs::open(snapshot as Arc<dyn BlockDev>, MountOptions::default()).unwrap();
+}
