@@ -157,15 +157,9 @@ impl Ffs {
             return Err(Errno::EIO);
         }
         // Not the superblock copy, the group block or the inodes.
-        let (meta_lo, meta_hi) = (sb.cgsblock(c), sb.cgdmin(c));
-        if a < meta_hi && a + n > meta_lo {
+        let overlaps = |r: std::ops::Range<u64>| a < r.end && a + n > r.start;
+        if overlaps(sb.meta_frags(c)) || overlaps(sb.cs_frags()) {
             return Err(Errno::EIO);
-        }
-        if c == 0 {
-            let cs_end = sb.csaddr + sb.cssize.div_ceil(sb.fsize);
-            if a < cs_end && a + n > sb.csaddr {
-                return Err(Errno::EIO);
-            }
         }
         Ok(())
     }

@@ -633,6 +633,10 @@ pub trait VfsCalls {
     fn sys_umask(&self, mask: u32) -> KResult<u32>;
     /// `mount(2)` of a tmpfs on `path` (limits 0 for none).
     fn sys_mount_tmpfs(&self, path: &str, size_max: u64, nodes_max: u64) -> KResult<()>;
+    /// `mount(2)` of a file system of type `fstype` on block device `fspec`
+    /// (an etfs key or a drive) at `path`, with `MNT_*` flags (with
+    /// `MNT_UPDATE`, `fspec` is not used).
+    fn sys_mount_dev(&self, fstype: &str, fspec: &str, path: &str, flags: i32) -> KResult<()>;
     /// `unmount(2)`.
     fn sys_unmount(&self, path: &str, flags: i32) -> KResult<()>;
     /// `statvfs1(2)`.
@@ -1165,6 +1169,13 @@ impl VfsCalls for Kernel {
             ..Default::default()
         };
         self.with_ctx(|ctx| mount(ctx, "tmpfs", path.as_bytes(), 0, &args))
+    }
+    fn sys_mount_dev(&self, fstype: &str, fspec: &str, path: &str, flags: i32) -> KResult<()> {
+        let args = crate::fstypes::MountArgs {
+            fspec: Some(fspec.as_bytes().to_vec()),
+            ..Default::default()
+        };
+        self.with_ctx(|ctx| mount(ctx, fstype, path.as_bytes(), flags, &args))
     }
     fn sys_unmount(&self, path: &str, flags: i32) -> KResult<()> {
         self.with_ctx(|ctx| unmount(ctx, path.as_bytes(), flags))

@@ -522,6 +522,19 @@ impl Superblock {
         }
     }
 
+    /// The frags of group `c` that hold metadata: the superblock copy,
+    /// the group block and the inodes, and in group 0 everything before
+    /// them too (boot blocks, the primary superblock).
+    pub fn meta_frags(&self, c: u64) -> std::ops::Range<u64> {
+        let lo = if c == 0 { 0 } else { self.cgsblock(c) };
+        lo..self.cgdmin(c)
+    }
+
+    /// The frags of the group summary area.
+    pub fn cs_frags(&self) -> std::ops::Range<u64> {
+        self.csaddr..self.csaddr + self.cssize.div_ceil(self.fsize)
+    }
+
     /// Total inodes.
     pub fn ninodes(&self) -> u64 {
         self.ncg * self.ipg
