@@ -268,8 +268,16 @@ impl Ffs {
             let new_size = d.size.max(pos + chunk as u64);
             let (p, fresh) = match self.balloc(ino, d, lbn, new_size) {
                 Ok(x) => x,
-                Err(e) if done == 0 => return Err(e),
-                Err(_) => break,
+                Err(e) => {
+                    // Nothing may stay allocated past the end: an indirect
+                    // block made for a data block that then did not fit.
+                    let size = d.size;
+                    self.truncate(ino, d, size)?;
+                    if done == 0 {
+                        return Err(e);
+                    }
+                    break;
+                }
             };
             let bytes = &data[done..done + chunk];
             if fresh {
@@ -350,8 +358,8 @@ impl Ffs {
             d.size = len;
             return Ok(());
         }
-        if len >= old {
-            if old > 0 && len > old {
+        if len > old {
+            if old > 0 {
                 let last = g.lblkno(old - 1);
                 let p = if last < NDADDR as u64 {
                     d.db[last as usize]

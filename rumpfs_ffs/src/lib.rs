@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 mod alloc;
+pub mod check;
 pub mod dev;
 pub mod format;
 mod fs;

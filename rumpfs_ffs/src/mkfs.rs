@@ -236,7 +236,10 @@ pub fn explain(p: &Params, dev_size: u64) -> Result<Superblock, String> {
     e.put_u64(&mut r, field::QFMASK, fsize - 1);
     e.put_i64(&mut r, field::SBLOCKLOC, sbloc as i64);
     e.put_i64(&mut r, field::SIZE, fs_size as i64);
-    let meta = ncg * dblkno + cssize / fsize;
+    // Data frags: all but each group's metadata and group 0's boot area
+    // and summaries (the space before the superblock copy of the other
+    // groups holds data).
+    let meta = sblkno + ncg * (dblkno - sblkno) + cssize / fsize;
     e.put_i64(&mut r, field::DSIZE, (fs_size - meta) as i64);
     e.put_i64(&mut r, field::CSADDR, csaddr as i64);
     let name = p.volname.as_bytes();

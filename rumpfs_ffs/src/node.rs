@@ -412,6 +412,57 @@ pub(crate) fn make_root(fs: &Arc<Ffs>, uid: u32, gid: u32, mode: u32) -> KResult
     root.write_chunk(&mut st, 0, &chunk)
 }
 
+/// Name each orphan (inode, is a directory) `#ino` in `lost+found`,
+/// making that directory if it is missing (fsck's reconnect). Link counts
+/// are left for the next check to set.
+pub(crate) fn reconnect(fs: &Arc<Ffs>, orphans: &[(u64, bool)]) -> KResult<()> {
+    let root = fs.root()?;
+    let lf = match root.child(b"lost+found") {
+        Ok(n) if n.is_dir() => n,
+        Ok(_) => return Err(Errno::ENOTDIR),
+        Err(Errno::ENOENT) => {
+            let new = NewNode {
+                typ: VType::Dir,
+                mode: 0o700,
+                uid: 0,
+                gid: 0,
+                rdev: 0,
+            };
+            let n = root.create(b"lost+found", new)?;
+            fs.iget(n.ino())?
+        }
+        Err(e) => return Err(e),
+    };
+    for &(ino, dir) in orphans {
+        let node = fs.iget(ino).or_else(|_| {
+            // A link count of zero: give it one so it can be named.
+            let mut d = fs.read_dinode(ino)?;
+            d.nlink = 1;
+            fs.write_dinode(ino, &d)?;
+            fs.iget(ino)
+        })?;
+        let typ = dt_of(vtype_of(node.st().d.mode));
+        {
+            let mut ls = lf.st();
+            lf.dir_add(&mut ls, format!("#{ino}").as_bytes(), ino, typ)?;
+            if dir {
+                ls.d.nlink += 1;
+            }
+        }
+        if dir {
+            let mut ns = node.st();
+            if node.dir_retarget(&mut ns, b"..", lf.ino, dt::DIR).is_err() {
+                let fmt = fs.dirfmt();
+                let mut chunk = node.read_chunk(&ns, 0)?;
+                if fmt.insert(&mut chunk, lf.ino as u32, dt::DIR, b"..")? {
+                    node.write_chunk(&mut ns, 0, &chunk)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Drop for FfsNode {
     fn drop(&mut self) {
         let fs = Arc::clone(&self.fs);

@@ -21,6 +21,22 @@ fn fresh(v: Version, size: u64, bsize: u64) -> Arc<MemDev> {
     dev
 }
 
+/// Run the checker; returns the problems found and the messages.
+fn fsck(dev: &Arc<MemDev>, repair: bool) -> (usize, String) {
+    let mut log = String::new();
+    let o = crate::check::check(Arc::clone(dev) as Arc<dyn BlockDev>, repair, &mut |l| {
+        log.push_str(l);
+        log.push('\n');
+    })
+    .unwrap();
+    (o.problems, log)
+}
+
+fn assert_clean(dev: &Arc<MemDev>) {
+    let (n, log) = fsck(dev, false);
+    assert_eq!(n, 0, "fsck found problems:\n{log}");
+}
+
 fn mount(dev: &Arc<MemDev>) -> Arc<FfsMount> {
     FfsMount::open(
         Arc::clone(dev) as Arc<dyn BlockDev>,
@@ -95,6 +111,7 @@ fn files_of_every_size_survive_a_remount() {
             }
             m.unmount().unwrap();
         }
+        assert_clean(&dev);
         let m = mount(&dev);
         let d = m.root().lookup(b"d").unwrap();
         for (i, &n) in sizes.iter().enumerate() {
@@ -196,6 +213,7 @@ fn rename_link_symlink_and_directories() {
     let long = vec![b'x'; 300];
     root.symlink(b"long", &long, 0, 0).unwrap();
     m.unmount().unwrap();
+    assert_clean(&dev);
     let m = mount(&dev);
     let root = m.root();
     assert_eq!(root.lookup(b"short").unwrap().readlink().unwrap(), b"a/c");
@@ -233,4 +251,70 @@ fn read_only_and_unclean() {
     m.remount(true, false).unwrap();
     let snapshot = Arc::new(MemDev::from_bytes(dev.bytes()));
     Ffs::open(snapshot as Arc<dyn BlockDev>, MountOptions::default()).unwrap();
+}
+
+#[test]
+fn fsck_finds_and_repairs_damage() {
+    use crate::format::dir::DirFormat;
+    for v in [Version::Ufs1, Version::Ufs2] {
+        let dev = fresh(v, 32 << 20, 8192);
+        assert_clean(&dev);
+        let (keep_ino, lost_ino, dir_ino) = {
+            let m = mount(&dev);
+            let root = m.root();
+            let d = root.create(b"d", dir()).unwrap();
+            let keep = d.create(b"keep", file(0o644)).unwrap();
+            keep.write(0, &pattern(100_000, 3)).unwrap();
+            let lost = d.create(b"lost", file(0o644)).unwrap();
+            lost.write(0, b"find me").unwrap();
+            let r = (keep.ino(), lost.ino(), d.ino());
+            m.unmount().unwrap();
+            r
+        };
+        // Damage: the directory entry of "lost" goes, the link count of
+        // "keep" is wrong, and group 0's summary is off.
+        let fs = Ffs::open(
+            Arc::clone(&dev) as Arc<dyn BlockDev>,
+            MountOptions {
+                read_only: true,
+                force: false,
+            },
+        )
+        .unwrap();
+        let dd = fs.read_dinode(dir_ino).unwrap();
+        let p = fs.bmap(&dd, 0).unwrap() as u64 * fs.geo.fsize;
+        let mut chunk = vec![0u8; 512];
+        dev.read_at(p, &mut chunk).unwrap();
+        let fmt = DirFormat {
+            endian: fs.geo.endian,
+            typed: true,
+        };
+        assert!(fmt.remove(&mut chunk, b"lost").unwrap());
+        dev.write_at(p, &chunk).unwrap();
+        let mut kd = fs.read_dinode(keep_ino).unwrap();
+        kd.nlink = 5;
+        fs.write_dinode(keep_ino, &kd).unwrap();
+        let cs_at = fs.geo.csaddr * fs.geo.fsize;
+        dev.write_at(cs_at, &[0xff; 4]).unwrap();
+        drop(fs);
+        let (n, log) = fsck(&dev, false);
+        assert!(n >= 3, "{log}");
+        assert!(log.contains(&format!("UNREF FILE I={lost_ino}")), "{log}");
+        assert!(log.contains("LINK COUNT FILE"), "{log}");
+        // -n wrote nothing.
+        assert_eq!(fsck(&dev, false).0, n);
+        let (_, log) = fsck(&dev, true);
+        assert!(log.contains("FILE SYSTEM WAS MODIFIED"), "{log}");
+        assert_clean(&dev);
+        let m = mount(&dev);
+        let lf = m.root().lookup(b"lost+found").unwrap();
+        let found = lf.lookup(format!("#{lost_ino}").as_bytes()).unwrap();
+        assert_eq!(read_all(&found), b"find me");
+        let keep = m.root().lookup(b"d").unwrap().lookup(b"keep").unwrap();
+        assert_eq!(
+            (keep.getattr().nlink, read_all(&keep)),
+            (1, pattern(100_000, 3))
+        );
+        m.unmount().unwrap();
+    }
 }

@@ -34,6 +34,14 @@ fn makefs_images_read_back_identical() {
             .args(["-o", &format!("version={v},bsize={b},fsize={f}")])
             .arg(&img)
             .arg(&src));
+        // Our checker agrees that makefs's image is consistent.
+        let dev = std::sync::Arc::new(
+            rumpfs_ffs::dev::HostDev::open(img.to_str().unwrap(), false).unwrap(),
+        );
+        let mut log = String::new();
+        let o =
+            rumpfs_ffs::check::check(dev, false, &mut |l| log.push_str(&format!("{l}\n"))).unwrap();
+        assert_eq!(o.problems, 0, "v{v} {b}/{f} {order}:\n{log}");
         let k = boot();
         attach(&k, "/dev/img", &img);
         k.sys_mkdir("/mnt", 0o755).unwrap();

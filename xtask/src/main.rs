@@ -18,12 +18,15 @@ const BINS: &[(&str, &str)] = &[
     ("rump_allserver", "rump_allserver"),
     ("rump_halt", "rump.halt"),
     ("rump_sysctl", "rump.sysctl"),
+    ("newfs_ffs", "newfs_ffs"),
+    ("fsck_ffs", "fsck_ffs"),
 ];
 
 /// Component libraries installed into `DIR/lib`: (cargo library file, installed name).
 const LIBS: &[(&str, &str)] = &[
     ("librumpvfs.so", "librumpvfs.so"),
     ("librumpfs_tmpfs.so", "librumpfs_tmpfs.so"),
+    ("librumpfs_ffs.so", "librumpfs_ffs.so"),
     ("librumphijack.so", "librumphijack.so"),
 ];
 

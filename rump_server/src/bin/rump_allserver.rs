@@ -1,5 +1,9 @@
 //! `rump_allserver`: the server with every component built so far linked in.
 
 fn main() -> std::process::ExitCode {
-    rump_server::main(&[&rumpvfs::COMPONENT, &rumpfs_tmpfs::COMPONENT])
+    rump_server::main(&[
+        &rumpvfs::COMPONENT,
+        &rumpfs_tmpfs::COMPONENT,
+        &rumpfs_ffs::COMPONENT,
+    ])
 }
