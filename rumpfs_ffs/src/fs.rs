@@ -357,10 +357,20 @@ impl Ffs {
     /// The in-core inode `ino`, read from the device if nobody holds it.
     /// EIO for a number out of range or an inode that is not in use.
     pub fn iget(&self, ino: u64) -> KResult<Arc<FfsNode>> {
-        let mut table = lock(&self.inodes);
-        if let Some(n) = table.get(&ino).and_then(Weak::upgrade) {
-            return Ok(n);
-        }
+        let mut table = loop {
+            let table = lock(&self.inodes);
+            match table.get(&ino).map(Weak::upgrade) {
+                Some(Some(n)) => return Ok(n),
+                // Its last reference just went: the node is on its way
+                // out and may hold changes not yet on the device. Wait
+                // until it has written them and left the table.
+                Some(None) => {
+                    drop(table);
+                    std::thread::yield_now();
+                }
+                None => break table,
+            }
+        };
         let d = self.read_dinode(ino)?;
         if d.mode == 0 || d.nlink == 0 {
             return Err(Errno::EIO);

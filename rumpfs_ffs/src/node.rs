@@ -296,11 +296,10 @@ impl FfsNode {
     }
 
     fn child(&self, name: &[u8]) -> KResult<Arc<FfsNode>> {
-        let found = {
-            let mut st = self.st();
-            self.dir_find(&mut st, name)?
-        };
-        let (ino, _, _) = found.ok_or(Errno::ENOENT)?;
+        // The directory stays locked until the inode is in core, so that
+        // a removal cannot free it between the entry and the inode.
+        let mut st = self.st();
+        let (ino, _, _) = self.dir_find(&mut st, name)?.ok_or(Errno::ENOENT)?;
         self.fs.iget(u64::from(ino))
     }
 

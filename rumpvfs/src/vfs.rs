@@ -329,11 +329,9 @@ impl Vfs {
         if !force && root.mnt.refs.load(Ordering::Acquire) > 1 {
             return Err(Errno::EBUSY);
         }
-        root.mnt.fs.unmount()?;
-        covering.remove(&covered.key());
-        lock(&self.mounts).retain(|m| m.id != root.mnt.id);
-        drop(covering);
-        // Its nodes leave the cache, so the file system can go.
+        // Its nodes leave the cache first, so that a disk file system
+        // finishes with them (removed files freed, changes written) before
+        // its last write.
         let id = root.mnt.id;
         let gone: Vec<_> = {
             let mut c = lock(&self.cache);
@@ -347,6 +345,9 @@ impl Vfs {
                 .collect()
         };
         drop(gone);
+        root.mnt.fs.unmount()?;
+        covering.remove(&covered.key());
+        lock(&self.mounts).retain(|m| m.id != root.mnt.id);
         Ok(())
     }
 

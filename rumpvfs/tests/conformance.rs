@@ -52,6 +52,27 @@ macro_rules! conformance {
                 }
             )*
         }
+        /// The cases on a fresh FFSv1 image mounted on a fresh directory;
+        /// the image must check clean afterwards.
+        mod ffs1 {
+            $(
+                $(#[$attr])*
+                #[test]
+                fn $case() {
+                    crate::common::Fx::run(crate::common::Fs::Ffs1, super::$case)
+                }
+            )*
+        }
+        /// The cases on a fresh FFSv2 image.
+        mod ffs2 {
+            $(
+                $(#[$attr])*
+                #[test]
+                fn $case() {
+                    crate::common::Fx::run(crate::common::Fs::Ffs2, super::$case)
+                }
+            )*
+        }
     };
 }
 

@@ -51,6 +51,16 @@ fn model_tmpfs() {
     run(Fs::Tmpfs);
 }
 
+#[test]
+fn model_ffs1() {
+    run(Fs::Ffs1);
+}
+
+#[test]
+fn model_ffs2() {
+    run(Fs::Ffs2);
+}
+
 /// Run the configured number of operations on `fs`.
 fn run(fs: Fs) {
     let ops = env_u64("RUMPVFS_MODEL_OPS").unwrap_or(DEFAULT_OPS);
@@ -438,6 +448,8 @@ struct Harness {
     /// The reverse, to catch two live nodes sharing an inode number.
     model_of: HashMap<u64, Id>,
     history: VecDeque<String>,
+    /// The image of an FFS under test, checked with fsck at the end.
+    image: Option<common::FfsImage>,
 }
 
 impl Harness {
@@ -445,9 +457,7 @@ impl Harness {
         let k = boot();
         let base = "/model".to_string();
         k.sys_mkdir(&base, 0o755).unwrap();
-        if fs == Fs::Tmpfs {
-            k.sys_mount_tmpfs(&base, 0, 0).unwrap();
-        }
+        let image = fs.mount(&k, &base, 0, 0);
         let mut h = Harness {
             k,
             fs,
@@ -461,6 +471,7 @@ impl Harness {
             real_ino: HashMap::new(),
             model_of: HashMap::new(),
             history: VecDeque::new(),
+            image,
         };
         let root_ino = h.k.sys_stat(&h.base).unwrap().ino;
         h.observe(h.model.root, root_ino, "the test directory");
@@ -1347,10 +1358,13 @@ impl Harness {
         for f in std::mem::take(&mut self.fds) {
             self.k.sys_close(f.fd).unwrap();
         }
-        if self.fs == Fs::Tmpfs {
+        if self.fs.mounted() {
             self.k
                 .sys_unmount(&self.base, 0)
                 .expect("unmount after the model run");
+        }
+        if let Some(img) = &self.image {
+            img.assert_clean();
         }
     }
 }

@@ -16,6 +16,10 @@ pub enum Fs {
     Rumpfs,
     /// A fresh tmpfs mounted on a fresh directory of the root file system.
     Tmpfs,
+    /// A fresh FFSv1 image (an etfs block device) mounted there.
+    Ffs1,
+    /// A fresh FFSv2 image mounted there.
+    Ffs2,
 }
 
 impl Fs {
@@ -24,7 +28,81 @@ impl Fs {
         match self {
             Fs::Rumpfs => "rumpfs",
             Fs::Tmpfs => "tmpfs",
+            Fs::Ffs1 | Fs::Ffs2 => "ffs",
         }
+    }
+
+    /// Whether the file system is mounted on the case directory.
+    pub fn mounted(self) -> bool {
+        self != Fs::Rumpfs
+    }
+
+    /// Mount a fresh instance on `mp` of kernel `k` (nothing for rumpfs).
+    /// Returns the image file of an FFS, to check and remove afterwards.
+    pub fn mount(self, k: &Kernel, mp: &str, size_max: u64, nodes_max: u64) -> Option<FfsImage> {
+        match self {
+            Fs::Rumpfs => None,
+            Fs::Tmpfs => {
+                k.sys_mount_tmpfs(mp, size_max, nodes_max)
+                    .expect("mount tmpfs");
+                None
+            }
+            Fs::Ffs1 | Fs::Ffs2 => {
+                let img = FfsImage::new(self);
+                rumpvfs::etfs::register(k, "/dev/ffs", &img.path, rumpvfs::etfs::EtfsType::Blk)
+                    .expect("register the image");
+                k.sys_mount_dev("ffs", "/dev/ffs", mp, 0)
+                    .expect("mount ffs");
+                Some(img)
+            }
+        }
+    }
+}
+
+/// A fresh FFS image in a host file, removed when dropped.
+pub struct FfsImage {
+    /// Its host path.
+    pub path: String,
+}
+
+impl FfsImage {
+    fn new(fs: Fs) -> FfsImage {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir()
+            .join(format!("rumpvfs-ffs-{}-{n}.img", std::process::id()))
+            .to_string_lossy()
+            .into_owned();
+        let dev = rumpfs_ffs::dev::HostDev::create(&path, 64 << 20).expect("create an image");
+        let version = if fs == Fs::Ffs1 {
+            rumpfs_ffs::format::Version::Ufs1
+        } else {
+            rumpfs_ffs::format::Version::Ufs2
+        };
+        let p = rumpfs_ffs::mkfs::Params {
+            version,
+            ..Default::default()
+        };
+        rumpfs_ffs::mkfs::newfs(Arc::new(dev), &p).expect("newfs");
+        FfsImage { path }
+    }
+
+    /// Check the (unmounted) image with fsck: it must be clean.
+    pub fn assert_clean(&self) {
+        let dev = rumpfs_ffs::dev::HostDev::open(&self.path, false).expect("open the image");
+        let mut log = String::new();
+        let o = rumpfs_ffs::check::check(Arc::new(dev), false, &mut |l| {
+            log.push_str(l);
+            log.push('\n');
+        })
+        .expect("fsck");
+        assert_eq!(o.problems, 0, "fsck -n found problems:\n{log}");
+    }
+}
+
+impl Drop for FfsImage {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -34,6 +112,7 @@ pub fn boot() -> Arc<Kernel> {
         .config(BootConfig::default())
         .component(&rumpvfs::COMPONENT)
         .component(&rumpfs_tmpfs::COMPONENT)
+        .component(&rumpfs_ffs::COMPONENT)
         .boot()
         .expect("boot a kernel with rumpvfs and tmpfs")
 }
@@ -47,6 +126,8 @@ pub struct Fx {
     pub fs: Fs,
     /// Absolute path of the case's directory, without a trailing slash.
     pub mp: String,
+    /// The image of an FFS under test.
+    pub image: Option<FfsImage>,
 }
 
 impl Fx {
@@ -61,14 +142,11 @@ impl Fx {
         let k = boot();
         let mp = "/fstest".to_string();
         k.sys_mkdir(&mp, 0o755).expect("mkdir /fstest");
-        if fs == Fs::Tmpfs {
-            k.sys_mount_tmpfs(&mp, size_max, nodes_max)
-                .expect("mount tmpfs on /fstest");
-        }
+        let image = fs.mount(&k, &mp, size_max, nodes_max);
         // Cases set the permissions they depend on themselves; start from a
         // directory everybody may use, as the mount point of a test would be.
         k.sys_chmod(&mp, 0o777).expect("chmod the case directory");
-        Fx { k, fs, mp }
+        Fx { k, fs, mp, image }
     }
 
     /// Run `case` on a fresh `fs`, then check the file system is left
@@ -83,16 +161,19 @@ impl Fx {
     /// The checks [`Fx::run`] makes after a case.
     pub fn finish(&self) {
         self.k.sys_chdir("/").expect("chdir / after the case");
-        if self.fs == Fs::Tmpfs {
+        if self.fs.mounted() {
             self.k
                 .sys_unmount(&self.mp, 0)
-                .expect("unmount tmpfs after the case");
+                .expect("unmount after the case");
+        }
+        if let Some(img) = &self.image {
+            img.assert_clean();
         }
     }
 
     /// Whether the case directory is the root of its own mount.
     pub fn is_mount(&self) -> bool {
-        self.fs == Fs::Tmpfs
+        self.fs.mounted()
     }
 
     /// The absolute path of `rel` inside the case directory.
