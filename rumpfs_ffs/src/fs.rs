@@ -12,7 +12,7 @@ use crate::node::FfsNode;
 use rump::{Errno, KResult};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, Weak};
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -49,6 +49,15 @@ pub(crate) struct Meta {
     pub sb_dirty: bool,
 }
 
+/// The in-core inodes: those in use, and those let go whose last state
+/// is not on the device yet (written by the next sync, after the data
+/// they point to).
+#[derive(Default)]
+pub(crate) struct Table {
+    pub live: HashMap<u64, Weak<FfsNode>>,
+    pub pending: HashMap<u64, Dinode>,
+}
+
 /// How a mount should treat the file system.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MountOptions {
@@ -68,7 +77,10 @@ pub struct Ffs {
     read_only: AtomicBool,
     /// Set once unmounted: nothing more is written.
     gone: AtomicBool,
-    pub(crate) inodes: Mutex<HashMap<u64, Weak<FfsNode>>>,
+    pub(crate) inodes: Mutex<Table>,
+    /// Held shared by every change and exclusively by a sync, so that a
+    /// sync writes inodes only after the data they point to.
+    gate: RwLock<()>,
     /// Serialises changes to the name space, so that a directory change
     /// never waits on a second directory held by another thread.
     pub(crate) names: Mutex<()>,
@@ -137,7 +149,8 @@ impl Ffs {
             }),
             read_only: AtomicBool::new(true),
             gone: AtomicBool::new(false),
-            inodes: Mutex::new(HashMap::new()),
+            inodes: Mutex::new(Table::default()),
+            gate: RwLock::new(()),
             names: Mutex::new(()),
             me: me.clone(),
         });
@@ -167,6 +180,13 @@ impl Ffs {
             return Err(Errno::EROFS);
         }
         Ok(())
+    }
+
+    /// Enter a change (held until the change is done): writes the file
+    /// system can take, and no sync is half way.
+    pub(crate) fn change(&self) -> KResult<RwLockReadGuard<'_, ()>> {
+        self.check_writable()?;
+        Ok(self.gate.read().unwrap_or_else(|e| e.into_inner()))
     }
 
     pub(crate) fn gone(&self) -> bool {
@@ -235,23 +255,35 @@ impl Ffs {
         self.dev.flush()
     }
 
-    /// Write everything (`VFS_SYNC`): dirty inodes, group blocks, the
-    /// summaries and the superblock, then flush the device.
+    /// Write everything (`VFS_SYNC`), in an order that leaves the device
+    /// consistent wherever it stops: first what is already written (file
+    /// data, directories, indirect blocks), then the inodes that point to
+    /// it, then the group maps, the summaries and the superblock.
     pub fn sync(&self) -> KResult<()> {
         if self.read_only() || self.gone() {
             return Ok(());
         }
-        let live: Vec<Arc<FfsNode>> = lock(&self.inodes)
-            .values()
-            .filter_map(Weak::upgrade)
-            .collect();
+        let gate = self.gate.write().unwrap_or_else(|e| e.into_inner());
         let mut first_err = None;
+        if let Err(e) = self.dev.flush() {
+            first_err.get_or_insert(e);
+        }
+        let (live, mut pending): (Vec<Arc<FfsNode>>, Vec<(u64, Dinode)>) = {
+            let mut t = lock(&self.inodes);
+            let live = t.live.values().filter_map(Weak::upgrade).collect();
+            (live, t.pending.drain().collect())
+        };
+        pending.sort_unstable_by_key(|p| p.0);
+        for (ino, d) in &pending {
+            if let Err(e) = self.write_dinode(*ino, d) {
+                first_err.get_or_insert(e);
+            }
+        }
         for n in &live {
             if let Err(e) = n.write_back() {
                 first_err.get_or_insert(e);
             }
         }
-        drop(live);
         {
             let mut m = lock(&self.meta);
             if let Err(e) = self.write_cgs(&mut m) {
@@ -264,6 +296,9 @@ impl Ffs {
         if let Err(e) = self.dev.flush() {
             first_err.get_or_insert(e);
         }
+        drop(gate);
+        // Outside the gate: a node let go here may free its storage.
+        drop(live);
         first_err.map_or(Ok(()), Err)
     }
 
@@ -359,7 +394,7 @@ impl Ffs {
     pub fn iget(&self, ino: u64) -> KResult<Arc<FfsNode>> {
         let mut table = loop {
             let table = lock(&self.inodes);
-            match table.get(&ino).map(Weak::upgrade) {
+            match table.live.get(&ino).map(Weak::upgrade) {
                 Some(Some(n)) => return Ok(n),
                 // Its last reference just went: the node is on its way
                 // out and may hold changes not yet on the device. Wait
@@ -371,13 +406,20 @@ impl Ffs {
                 None => break table,
             }
         };
-        let d = self.read_dinode(ino)?;
+        // A node let go but not written yet: its state is in the table.
+        let (d, dirty) = match table.pending.remove(&ino) {
+            Some(d) => (d, true),
+            None => (self.read_dinode(ino)?, false),
+        };
         if d.mode == 0 || d.nlink == 0 {
+            if dirty {
+                table.pending.insert(ino, d);
+            }
             return Err(Errno::EIO);
         }
         let fs = self.me.upgrade().ok_or(Errno::EIO)?;
-        let n = FfsNode::new(fs, ino, d, false);
-        table.insert(ino, Arc::downgrade(&n));
+        let n = FfsNode::new(fs, ino, d, dirty);
+        table.live.insert(ino, Arc::downgrade(&n));
         Ok(n)
     }
 
@@ -385,7 +427,10 @@ impl Ffs {
     pub(crate) fn install(&self, ino: u64, d: Dinode) -> KResult<Arc<FfsNode>> {
         let fs = self.me.upgrade().ok_or(Errno::EIO)?;
         let n = FfsNode::new(fs, ino, d, true);
-        lock(&self.inodes).insert(ino, Arc::downgrade(&n));
+        let mut t = lock(&self.inodes);
+        // Whatever the number held before is superseded.
+        t.pending.remove(&ino);
+        t.live.insert(ino, Arc::downgrade(&n));
         Ok(n)
     }
 

@@ -364,20 +364,18 @@ impl FfsNode {
         }
     }
 
-    /// Give an inode whose links are gone its blocks and number back.
-    fn release(&self, st: &mut IState) -> KResult<()> {
+    /// Give an inode whose links are gone its blocks and number back;
+    /// returns the inode to write (free, its generation kept).
+    fn release(&self, st: &mut IState) -> KResult<Dinode> {
         let dir = st.d.ifmt() == IFDIR;
         if self.fs.has_blocks(&st.d) {
             self.fs.truncate(self.ino, &mut st.d, 0)?;
         }
-        let gen_ = st.d.gen_;
-        st.d = Dinode {
-            gen_,
+        self.fs.free_inode(self.ino, dir)?;
+        Ok(Dinode {
+            gen_: st.d.gen_,
             ..Dinode::default()
-        };
-        self.fs.write_dinode(self.ino, &st.d)?;
-        st.dirty = false;
-        self.fs.free_inode(self.ino, dir)
+        })
     }
 }
 
@@ -478,14 +476,21 @@ impl Drop for FfsNode {
         };
         if !fs.gone() && !fs.read_only() {
             // Errors have nowhere to go here; fsck repairs what is left.
+            // The inode itself is written by the next sync, after its data.
             if st.d.nlink == 0 && st.d.mode != 0 {
-                let _ = self.release(&mut st);
+                if let Ok(d) = self.release(&mut st) {
+                    table.pending.insert(self.ino, d);
+                }
             } else if st.dirty {
-                let _ = fs.write_dinode(self.ino, &st.d);
+                table.pending.insert(self.ino, st.d);
             }
         }
-        if table.get(&self.ino).is_some_and(|w| w.strong_count() == 0) {
-            table.remove(&self.ino);
+        if table
+            .live
+            .get(&self.ino)
+            .is_some_and(|w| w.strong_count() == 0)
+        {
+            table.live.remove(&self.ino);
         }
     }
 }
@@ -521,7 +526,7 @@ impl Node for FfsNode {
     }
 
     fn setattr(&self, s: &SetAttr) -> KResult<()> {
-        self.fs.check_writable()?;
+        let _change = self.fs.change()?;
         let mut st = self.st();
         if let Some(size) = s.size {
             match st.d.ifmt() {
@@ -563,7 +568,7 @@ impl Node for FfsNode {
     }
 
     fn create(&self, name: &[u8], new: NewNode) -> KResult<Arc<dyn Node>> {
-        self.fs.check_writable()?;
+        let _change = self.fs.change()?;
         let _ns = lock(&self.fs.names);
         let mut st = self.st();
         self.check_name_free(&mut st, name)?;
@@ -601,7 +606,7 @@ impl Node for FfsNode {
     }
 
     fn symlink(&self, name: &[u8], target: &[u8], uid: u32, gid: u32) -> KResult<Arc<dyn Node>> {
-        self.fs.check_writable()?;
+        let _change = self.fs.change()?;
         if target.len() as u64 >= MAXPATHLEN {
             return Err(Errno::ENAMETOOLONG);
         }
@@ -632,7 +637,7 @@ impl Node for FfsNode {
     }
 
     fn link(&self, name: &[u8], target: &Arc<dyn Node>) -> KResult<()> {
-        self.fs.check_writable()?;
+        let _change = self.fs.change()?;
         let t = Self::downcast(target)?;
         self.same_fs(t)?;
         let _ns = lock(&self.fs.names);
@@ -661,7 +666,7 @@ impl Node for FfsNode {
     }
 
     fn remove(&self, name: &[u8], dir: bool) -> KResult<()> {
-        self.fs.check_writable()?;
+        let _change = self.fs.change()?;
         let _ns = lock(&self.fs.names);
         let victim = self.child(name)?;
         let mut st = self.st();
@@ -694,7 +699,7 @@ impl Node for FfsNode {
     }
 
     fn rename(&self, from: &[u8], to_dir: &Arc<dyn Node>, to: &[u8]) -> KResult<()> {
-        self.fs.check_writable()?;
+        let _change = self.fs.change()?;
         let dst = Self::downcast(to_dir)?;
         self.same_fs(dst)?;
         let _ns = lock(&self.fs.names);
@@ -800,7 +805,7 @@ impl Node for FfsNode {
     }
 
     fn write(&self, off: u64, data: &[u8]) -> KResult<usize> {
-        self.fs.check_writable()?;
+        let _change = self.fs.change()?;
         let mut st = self.st();
         match st.d.ifmt() {
             dinode::IFREG => {}

@@ -5,8 +5,10 @@
 
 #![forbid(unsafe_code)]
 
+mod ffs;
 mod sp;
 
+pub use ffs::ffs_image;
 pub use sp::{frame, sp_stream};
 
 use rump::usermem::BufferSpace;

@@ -138,3 +138,24 @@ fn sp_stream_smoke() {
         rumpfuzz::sp_stream(&handshake_then(&rng.bytes(300)));
     }
 }
+
+#[test]
+fn ffs_image_smoke() {
+    // Damage aimed at the superblock, the first group and its inodes, then
+    // anywhere.
+    let mut seeds: Vec<Vec<u8>> = vec![vec![0], vec![1]];
+    for (pick, off) in [
+        (0u8, 8192u32 + 44),
+        (1, 65536 + 48),
+        (0, 18 * 512),
+        (1, 150 * 512),
+        (0, 40 * 512),
+    ] {
+        let mut s = vec![pick];
+        s.extend_from_slice(&off.to_le_bytes());
+        s.extend_from_slice(&[7, 0xff, 0x12, 0, 0x80, 1, 0, 0, 0]);
+        seeds.push(s);
+    }
+    let seeds: Vec<&[u8]> = seeds.iter().map(|s| s.as_slice()).collect();
+    run(rumpfuzz::ffs_image, &seeds, 300);
+}
