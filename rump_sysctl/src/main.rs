@@ -411,21 +411,8 @@ fn main() -> ExitCode {
     if (opts.all && opts.quiet) || (!opts.all && names.is_empty()) {
         return usage();
     }
-    let client = match Client::from_env() {
-        Ok(c) => c,
-        Err(rumpclient::ConnectError::NotSet) => {
-            eprintln!("error: RUMP_SERVER not set");
-            eprintln!("{PROG}: prog init failed: No such file or directory");
-            return ExitCode::FAILURE;
-        }
-        Err(e) => {
-            let m = e.to_string();
-            eprintln!(
-                "{PROG}: prog init failed: {}",
-                m.split(" (os error").next().unwrap_or(&m)
-            );
-            return ExitCode::FAILURE;
-        }
+    let Some(client) = Client::for_tool(PROG) else {
+        return ExitCode::FAILURE;
     };
     let mut s = Sysctl {
         client,

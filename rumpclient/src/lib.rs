@@ -191,6 +191,26 @@ fn program_name() -> String {
 }
 
 impl Client {
+    /// Connect as a NetBSD `rump.*` tool does at start (`prog_init`):
+    /// on failure the reason goes to stderr the way those tools put it,
+    /// and `None` comes back.
+    pub fn for_tool(prog: &str) -> Option<Client> {
+        match Client::from_env() {
+            Ok(c) => Some(c),
+            Err(ConnectError::NotSet) => {
+                eprintln!("error: RUMP_SERVER not set");
+                eprintln!("{prog}: prog init failed: No such file or directory");
+                None
+            }
+            Err(e) => {
+                let m = e.to_string();
+                let m = m.split(" (os error").next().unwrap_or(&m);
+                eprintln!("{prog}: prog init failed: {m}");
+                None
+            }
+        }
+    }
+
     /// Connect to the server named by `RUMP__PARSEDSERVER` or `RUMP_SERVER`.
     pub fn from_env() -> Result<Client, ConnectError> {
         let url = std::env::var("RUMP__PARSEDSERVER")

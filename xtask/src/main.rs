@@ -18,6 +18,8 @@ const BINS: &[(&str, &str)] = &[
     ("rump_allserver", "rump_allserver"),
     ("rump_halt", "rump.halt"),
     ("rump_sysctl", "rump.sysctl"),
+    ("rump_mount", "rump.mount"),
+    ("rump_umount", "rump.umount"),
     ("newfs_ffs", "newfs_ffs"),
     ("fsck_ffs", "fsck_ffs"),
 ];

@@ -1,0 +1,93 @@
+//! `rump.mount` and `rump.umount` against a running server: listing as
+//! NetBSD's mount does, mounting an FFS drive and a tmpfs, switching
+//! read-only and back, refusing what must be refused; the image is clean
+//! after the server halts.
+
+mod common;
+
+use common::*;
+use rumpclient::{Client, Regions};
+use std::process::Command;
+
+fn ok(o: &std::process::Output) -> String {
+    assert!(o.status.success(), "failed: {}{}", stdout(o), stderr(o));
+    stdout(o)
+}
+
+#[test]
+fn mount_list_update_unmount() {
+    let dir = tempdir("mounttools");
+    let img = dir.join("ffs.img");
+    ok(&Command::new(bin("newfs_ffs"))
+        .args(["-F", "-s", "32m"])
+        .arg(&img)
+        .output()
+        .unwrap());
+    let url = format!("unix://{}", dir.join("s").display());
+    let spec = format!("key=/dev/ffs,hostpath={},size=host", img.display());
+    let mut server = Command::new(bin("rump_allserver"))
+        .args(["-s", "-d", &spec, &url])
+        .spawn()
+        .unwrap();
+    let mut client = None;
+    eventually("the server to answer", || {
+        client = Client::connect(&url).ok();
+        client.is_some()
+    });
+    let c = client.unwrap();
+    let m = Regions::new();
+    for d in ["/mnt", "/tmp"] {
+        let mut p = d.as_bytes().to_vec();
+        p.push(0);
+        c.syscall(136, &[m.add(&p), 0o755], &m).unwrap();
+    }
+    let mount = |args: &[&str]| tool(&dir, &url, "rump.mount", args);
+    assert_eq!(ok(&mount(&[])), "rumpfs on / type rumpfs (local)\n");
+    ok(&mount(&["-t", "ffs", "/dev/ffs", "/mnt"]));
+    ok(&mount(&[
+        "-t",
+        "tmpfs",
+        "-o",
+        "size=1m,mode=700",
+        "tmpfs",
+        "/tmp",
+    ]));
+    assert_eq!(
+        ok(&mount(&[])),
+        "rumpfs on / type rumpfs (local)\n/dev/ffs on /mnt type ffs (local)\ntmpfs on /tmp type tmpfs (local)\n"
+    );
+    ok(&mount(&["-u", "-o", "ro", "/mnt"]));
+    assert!(ok(&mount(&[])).contains("/dev/ffs on /mnt type ffs (read-only, local)"));
+    ok(&mount(&["-u", "-w", "/mnt"]));
+    assert!(ok(&mount(&["-v"])).contains("/dev/ffs on /mnt type ffs (local)"));
+    // Refusals, each with its reason.
+    let again = mount(&["-t", "ffs", "/dev/ffs", "/tmp"]);
+    assert!(
+        !again.status.success() && stderr(&again).contains("busy"),
+        "{}",
+        stderr(&again)
+    );
+    let nodev = mount(&["-t", "ffs", "/dev/nothing", "/mnt"]);
+    assert!(
+        !nodev.status.success() && stderr(&nodev).contains("/dev/nothing"),
+        "{}",
+        stderr(&nodev)
+    );
+    let nfs = mount(&["-t", "nfs", "host:/x", "/mnt"]);
+    assert!(stderr(&nfs).contains("not supported"), "{}", stderr(&nfs));
+    let bad = mount(&["-o", "frobnicate", "/dev/ffs", "/mnt"]);
+    assert!(stderr(&bad).contains("unknown option"), "{}", stderr(&bad));
+    let umount = |args: &[&str]| tool(&dir, &url, "rump.umount", args);
+    ok(&umount(&["/mnt", "/tmp"]));
+    assert_eq!(ok(&mount(&[])), "rumpfs on / type rumpfs (local)\n");
+    let twice = umount(&["/mnt"]);
+    assert!(!twice.status.success() && stderr(&twice).starts_with("rump.umount: /mnt: "));
+    ok(&tool(&dir, &url, "rump.halt", &[]));
+    server.wait().unwrap();
+    let check = Command::new(bin("fsck_ffs"))
+        .arg("-n")
+        .arg(&img)
+        .output()
+        .unwrap();
+    assert!(!ok(&check).contains('?'), "{}", stdout(&check));
+}
