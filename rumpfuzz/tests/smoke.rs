@@ -156,6 +156,9 @@ fn ffs_image_smoke() {
         s.extend_from_slice(&[7, 0xff, 0x12, 0, 0x80, 1, 0, 0, 0]);
         seeds.push(s);
     }
+    // Found by the fuzzer: a superblock whose group block size is too
+    // small for its maps.
+    seeds.push(vec![253, 190, 0, 1, 0, 3, 63, 48, 0, 1, 0, 7, 18, 0, 0]);
     let seeds: Vec<&[u8]> = seeds.iter().map(|s| s.as_slice()).collect();
     run(rumpfuzz::ffs_image, &seeds, 300);
 }

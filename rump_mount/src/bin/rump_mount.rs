@@ -189,11 +189,9 @@ fn main() -> ExitCode {
         let what = special.as_deref().unwrap_or(&node);
         return fail(&format!("{what} on {node}: {e}"));
     }
-    if verbose {
-        if let Ok(all) = mounted(&c) {
-            for mnt in all.iter().filter(|x| x.on == node) {
-                println!("{}", mnt.line());
-            }
+    if verbose && let Ok(all) = mounted(&c) {
+        for mnt in all.iter().filter(|x| x.on == node) {
+            println!("{}", mnt.line());
         }
     }
     ExitCode::SUCCESS

@@ -180,11 +180,12 @@ impl Cg {
     pub fn size_needed(sb: &Superblock) -> u64 {
         let mut n = field::SPACE as u64;
         if sb.version == Version::Ufs1 {
-            n += sb.old_cpg * 6;
+            n = n.saturating_add(sb.old_cpg.saturating_mul(6));
         }
-        n += sb.ipg.div_ceil(8) + sb.fpg.div_ceil(8);
+        n = n.saturating_add(sb.ipg.div_ceil(8) + sb.fpg.div_ceil(8));
         if sb.contigsumsize > 0 {
-            n += 4 * (sb.contigsumsize + 1) + (sb.fpg / sb.frag).div_ceil(8);
+            let blocks = sb.fpg / sb.frag.max(1);
+            n = n.saturating_add(4 * (sb.contigsumsize + 1) + blocks.div_ceil(8));
         }
         n
     }
@@ -303,25 +304,25 @@ impl Cg {
 
     /// Whether inode `i` (index within the group) is in use.
     pub fn inode_used(&self, i: u64) -> bool {
-        i < self.ipg && bit(&self.raw[self.iused..], i)
+        i < self.ipg && bit(self.raw.get(self.iused..).unwrap_or(&[]), i)
     }
 
     /// Mark inode `i` in use or free.
     pub fn set_inode_used(&mut self, i: u64, used: bool) {
         if i < self.ipg {
-            set_bit(&mut self.raw[self.iused..], i, used);
+            set_bit(self.raw.get_mut(self.iused..).unwrap_or(&mut []), i, used);
         }
     }
 
     /// Whether frag `f` (index within the group) is free.
     pub fn frag_free(&self, f: u64) -> bool {
-        f < self.fpg && bit(&self.raw[self.free..], f)
+        f < self.fpg && bit(self.raw.get(self.free..).unwrap_or(&[]), f)
     }
 
     /// Mark frag `f` free or in use.
     pub fn set_frag_free(&mut self, f: u64, free: bool) {
         if f < self.fpg {
-            set_bit(&mut self.raw[self.free..], f, free);
+            set_bit(self.raw.get_mut(self.free..).unwrap_or(&mut []), f, free);
         }
     }
 
@@ -339,13 +340,13 @@ impl Cg {
     /// Whether block `b` (block index within the group) is marked free in
     /// the cluster map.
     pub fn cluster_free(&self, b: u64) -> bool {
-        self.has_clusters() && bit(&self.raw[self.cluster..], b)
+        self.has_clusters() && bit(self.raw.get(self.cluster..).unwrap_or(&[]), b)
     }
 
     /// Mark block `b` free or in use in the cluster map.
     pub fn set_cluster_free(&mut self, b: u64, free: bool) {
         if self.has_clusters() && b < self.fpg / self.frag {
-            set_bit(&mut self.raw[self.cluster..], b, free);
+            set_bit(self.raw.get_mut(self.cluster..).unwrap_or(&mut []), b, free);
         }
     }
 

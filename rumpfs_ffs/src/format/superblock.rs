@@ -430,6 +430,7 @@ impl Superblock {
         if self.cgsize == 0
             || self.cgsize > self.bsize
             || (ibk - cbk) as u64 * self.fsize < self.cgsize
+            || super::cg::Cg::size_needed(self) > self.cgsize
         {
             return Err(bad("cgsize"));
         }
