@@ -311,8 +311,11 @@ fn ffs(records: &mut Vec<Record>) {
         }
     }
     let dev = rumpfs_ffs::dev::HostDev::open(&path, true).expect("image");
-    rumpfs_ffs::mkfs::newfs(std::sync::Arc::new(dev), &rumpfs_ffs::mkfs::Params::default())
-        .expect("newfs");
+    rumpfs_ffs::mkfs::newfs(
+        std::sync::Arc::new(dev),
+        &rumpfs_ffs::mkfs::Params::default(),
+    )
+    .expect("newfs");
     let k = rump::KernelBuilder::new()
         .config(rump::BootConfig::default())
         .component(&rumpvfs::COMPONENT)
@@ -332,7 +335,9 @@ fn ffs(records: &mut Vec<Record>) {
     for _ in 0..3 {
         attach();
         let t = Instant::now();
-        let fd = k.sys_open("/m/big", O_CREAT | O_WRONLY, 0o644).expect("create");
+        let fd = k
+            .sys_open("/m/big", O_CREAT | O_WRONLY, 0o644)
+            .expect("create");
         for _ in 0..TOTAL / CHUNK {
             k.sys_write(fd, &chunk).expect("write");
         }
@@ -351,22 +356,38 @@ fn ffs(records: &mut Vec<Record>) {
         k.sys_unlink("/m/big").expect("unlink");
         k.sys_unmount("/m", 0).expect("unmount");
     }
-    let file = std::fs::OpenOptions::new().read(true).write(true).open(&img).expect("image");
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&img)
+        .expect("image");
     // The second half of the image: past what the file system wrote.
     let base = IMAGE / 2;
     let host_w = time_runs(3, || {
         for i in 0..TOTAL / CHUNK {
-            file.write_all_at(&chunk, base + (i * CHUNK) as u64).expect("pwrite");
+            file.write_all_at(&chunk, base + (i * CHUNK) as u64)
+                .expect("pwrite");
         }
         file.sync_data().expect("fdatasync");
     });
     let host_r = time_runs(3, || {
         for i in 0..TOTAL / CHUNK {
-            file.read_exact_at(&mut back, base + (i * CHUNK) as u64).expect("pread");
+            file.read_exact_at(&mut back, base + (i * CHUNK) as u64)
+                .expect("pread");
         }
     });
-    records.push(Record::ms("ffs 256 MiB write+fsync", median(w), "host: pwrite+fdatasync of the image", host_w));
-    records.push(Record::ms("ffs 256 MiB read", median(r), "host: pread of the image", host_r));
+    records.push(Record::ms(
+        "ffs 256 MiB write+fsync",
+        median(w),
+        "host: pwrite+fdatasync of the image",
+        host_w,
+    ));
+    records.push(Record::ms(
+        "ffs 256 MiB read",
+        median(r),
+        "host: pread of the image",
+        host_r,
+    ));
     let small = vec![0x33u8; SMALL];
     let mut c = Vec::new();
     for round in 0..3 {
@@ -387,11 +408,17 @@ fn ffs(records: &mut Vec<Record>) {
     let host_c = time_runs(3, || {
         for i in 0..FILES as u64 {
             file.write_all_at(&small, base + i * 4096).expect("pwrite");
-            file.write_all_at(&small[..256], base + (1 << 28) + i * 256).expect("pwrite");
+            file.write_all_at(&small[..256], base + (1 << 28) + i * 256)
+                .expect("pwrite");
         }
         file.sync_data().expect("fdatasync");
     });
-    records.push(Record::ms("ffs 10k small files", median(c), "host: pwrite of their bytes", host_c));
+    records.push(Record::ms(
+        "ffs 10k small files",
+        median(c),
+        "host: pwrite of their bytes",
+        host_c,
+    ));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -624,7 +651,9 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             _ => {
-                eprintln!("usage: rumpbench [--runs N] [--json FILE] [--only vfs|ffs|remote|hijack]");
+                eprintln!(
+                    "usage: rumpbench [--runs N] [--json FILE] [--only vfs|ffs|remote|hijack]"
+                );
                 return ExitCode::FAILURE;
             }
         }

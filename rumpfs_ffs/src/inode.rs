@@ -260,6 +260,15 @@ impl Ffs {
             return Err(Errno::EFBIG);
         }
         let mut done = 0usize;
+        // Bytes of `data` going to consecutive places on the device, written
+        // in one transfer: (device offset, start in data, end in data).
+        let mut run: Option<(u64, usize, usize)> = None;
+        let flush = |run: &mut Option<(u64, usize, usize)>| -> KResult<()> {
+            if let Some((at, a, b)) = run.take() {
+                self.dev.write_at(at, &data[a..b])?;
+            }
+            Ok(())
+        };
         while done < data.len() {
             let pos = off + done as u64;
             let lbn = g.lblkno(pos);
@@ -269,6 +278,7 @@ impl Ffs {
             let (p, fresh) = match self.balloc(ino, d, lbn, new_size) {
                 Ok(x) => x,
                 Err(e) => {
+                    flush(&mut run)?;
                     // Nothing may stay allocated past the end: an indirect
                     // block made for a data block that then did not fit.
                     let size = d.size;
@@ -279,19 +289,30 @@ impl Ffs {
                     break;
                 }
             };
-            let bytes = &data[done..done + chunk];
-            if fresh {
-                // A new block: zeros around the data, never stale contents.
-                let len = g.blksize(new_size, lbn) as usize;
+            let at = p as u64 * g.fsize + boff;
+            let len = g.blksize(new_size, lbn) as usize;
+            if fresh && (boff != 0 || chunk != len) {
+                // A new block only partly written: zeros around the data,
+                // never stale contents.
+                flush(&mut run)?;
                 let mut b = vec![0u8; len];
-                b[boff as usize..boff as usize + chunk].copy_from_slice(bytes);
+                b[boff as usize..boff as usize + chunk].copy_from_slice(&data[done..done + chunk]);
                 self.dev.write_at(p as u64 * g.fsize, &b)?;
             } else {
-                self.dev.write_at(p as u64 * g.fsize + boff, bytes)?;
+                match &mut run {
+                    Some((start, a, b)) if *start + (*b - *a) as u64 == at && *b == done => {
+                        *b += chunk
+                    }
+                    _ => {
+                        flush(&mut run)?;
+                        run = Some((at, done, done + chunk));
+                    }
+                }
             }
             d.size = new_size;
             done += chunk;
         }
+        flush(&mut run)?;
         Ok(done)
     }
 

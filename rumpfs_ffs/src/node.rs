@@ -512,7 +512,7 @@ impl Node for FfsNode {
             gid: d.gid,
             ino: self.ino,
             size: d.size,
-            bytes: d.blocks * DEV_BSIZE,
+            bytes: d.blocks.saturating_mul(DEV_BSIZE),
             rdev: match d.ifmt() {
                 dinode::IFBLK | dinode::IFCHR => d.rdev(self.fs.version()),
                 _ => 0,

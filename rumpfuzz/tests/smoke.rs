@@ -159,6 +159,10 @@ fn ffs_image_smoke() {
     // Found by the fuzzer: a superblock whose group block size is too
     // small for its maps.
     seeds.push(vec![253, 190, 0, 1, 0, 3, 63, 48, 0, 1, 0, 7, 18, 0, 0]);
+    // An inode claiming more blocks than a 64-bit byte count holds.
+    seeds.push(vec![
+        255, 81, 0, 252, 7, 176, 254, 29, 128, 1, 223, 13, 0, 192, 1, 0, 0, 73,
+    ]);
     let seeds: Vec<&[u8]> = seeds.iter().map(|s| s.as_slice()).collect();
     run(rumpfuzz::ffs_image, &seeds, 300);
 }

@@ -20,6 +20,17 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub const SIZE_ENDOFF: u64 = u64::MAX;
 /// Size of a cached block of a BLK or CHR key.
 const BLOCK: u64 = 4096;
+/// Most blocks read or written to the host in one call.
+const RUN_BLOCKS: u64 = 256;
+/// Transfers this large bypass the cache (as a kernel's direct I/O does).
+const DIRECT: u64 = 64 * 1024;
+
+/// The bytes of block `bno` that a transfer of `n` bytes at `off` covers.
+fn overlap(bno: u64, off: u64, n: usize) -> (u64, u64) {
+    let from = (bno * BLOCK).max(off);
+    let to = ((bno + 1) * BLOCK).min(off + n as u64);
+    (from, to)
+}
 /// NetBSD's major number of rumpblk devices.
 const RUMPBLK_MAJOR: u64 = 197;
 
@@ -96,38 +107,86 @@ impl EtfsNode {
         Errno::from_host(&e)
     }
 
-    /// Block `bno` of the window, read from the host if not cached.
-    fn with_block<R>(&self, bno: u64, f: impl FnOnce(&mut Block) -> R) -> KResult<R> {
-        let mut cache = lock(&self.cache);
-        let block = match cache.entry(bno) {
-            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::btree_map::Entry::Vacant(v) => {
-                let charge = self.kmem.charge(BLOCK)?;
-                let mut data = vec![0u8; BLOCK as usize];
-                let want = (self.len() - bno * BLOCK).min(BLOCK) as usize;
-                self.host
-                    .pread(&mut data[..want], self.begin + bno * BLOCK)
-                    .map_err(Self::io_err)?;
-                v.insert(Block {
-                    data,
-                    dirty: false,
-                    _charge: charge,
-                })
-            }
-        };
-        Ok(f(block))
+    /// Bytes of block `bno` inside the window (the last may be short).
+    fn block_len(&self, bno: u64, len: u64) -> usize {
+        (len - bno * BLOCK).min(BLOCK) as usize
     }
 
-    /// Write the dirty blocks to the host file.
+    /// A cache block holding `data` (zeros after it).
+    fn new_block(&self, data: &[u8], dirty: bool) -> KResult<Block> {
+        let charge = self.kmem.charge(BLOCK)?;
+        let mut b = vec![0u8; BLOCK as usize];
+        b[..data.len()].copy_from_slice(data);
+        Ok(Block {
+            data: b,
+            dirty,
+            _charge: charge,
+        })
+    }
+
+    /// Bring blocks `[first, last]` into the cache, reading each run of
+    /// missing ones from the host in one call.
+    fn fill(
+        &self,
+        cache: &mut BTreeMap<u64, Block>,
+        first: u64,
+        last: u64,
+        len: u64,
+    ) -> KResult<()> {
+        let mut bno = first;
+        while bno <= last {
+            if cache.contains_key(&bno) {
+                bno += 1;
+                continue;
+            }
+            let mut end = bno;
+            while end < last && !cache.contains_key(&(end + 1)) && end + 1 - bno < RUN_BLOCKS {
+                end += 1;
+            }
+            let bytes = ((end - bno) * BLOCK) as usize + self.block_len(end, len);
+            let mut buf = vec![0u8; bytes];
+            self.host
+                .pread(&mut buf, self.begin + bno * BLOCK)
+                .map_err(Self::io_err)?;
+            for (i, piece) in buf.chunks(BLOCK as usize).enumerate() {
+                cache.insert(bno + i as u64, self.new_block(piece, false)?);
+            }
+            bno = end + 1;
+        }
+        Ok(())
+    }
+
+    /// Write the dirty blocks to the host file, runs of neighbours in one call.
     pub fn flush(&self) -> KResult<()> {
         let mut cache = lock(&self.cache);
         let len = self.len();
-        for (bno, b) in cache.iter_mut().filter(|(_, b)| b.dirty) {
-            let n = (len - bno * BLOCK).min(BLOCK) as usize;
+        let dirty: Vec<u64> = cache
+            .iter()
+            .filter(|(_, b)| b.dirty)
+            .map(|(n, _)| *n)
+            .collect();
+        let mut i = 0;
+        let mut buf = Vec::new();
+        while i < dirty.len() {
+            let first = dirty[i];
+            let mut j = i;
+            while j + 1 < dirty.len()
+                && dirty[j + 1] == dirty[j] + 1
+                && (j + 1 - i) < RUN_BLOCKS as usize
+            {
+                j += 1;
+            }
+            buf.clear();
+            for bno in first..=dirty[j] {
+                if let Some(b) = cache.get_mut(&bno) {
+                    buf.extend_from_slice(&b.data[..self.block_len(bno, len)]);
+                    b.dirty = false;
+                }
+            }
             self.host
-                .pwrite(&b.data[..n], self.begin + bno * BLOCK)
+                .pwrite(&buf, self.begin + first * BLOCK)
                 .map_err(Self::io_err)?;
-            b.dirty = false;
+            i = j + 1;
         }
         drop(cache);
         self.host.sync(false).map_err(Self::io_err)
@@ -194,14 +253,29 @@ impl Node for EtfsNode {
                 .pread(&mut buf[..n], self.begin + off)
                 .map_err(Self::io_err);
         }
+        let mut cache = lock(&self.cache);
+        if n as u64 >= DIRECT {
+            // Large transfers go straight to the host, with whatever the
+            // cache holds laid over them (it may be newer).
+            self.host
+                .pread(&mut buf[..n], self.begin + off)
+                .map_err(Self::io_err)?;
+            for (bno, b) in cache.range(off / BLOCK..=(off + n as u64 - 1) / BLOCK) {
+                let (from, to) = overlap(*bno, off, n);
+                buf[(from - off) as usize..(to - off) as usize].copy_from_slice(
+                    &b.data[(from - bno * BLOCK) as usize..(to - bno * BLOCK) as usize],
+                );
+            }
+            return Ok(n);
+        }
+        self.fill(&mut cache, off / BLOCK, (off + n as u64 - 1) / BLOCK, len)?;
         let mut done = 0;
         while done < n {
             let pos = off + done as u64;
             let (bno, boff) = (pos / BLOCK, (pos % BLOCK) as usize);
             let chunk = (BLOCK as usize - boff).min(n - done);
-            self.with_block(bno, |b| {
-                buf[done..done + chunk].copy_from_slice(&b.data[boff..boff + chunk])
-            })?;
+            let b = cache.get(&bno).ok_or(Errno::EIO)?;
+            buf[done..done + chunk].copy_from_slice(&b.data[boff..boff + chunk]);
             done += chunk;
         }
         Ok(n)
@@ -219,15 +293,50 @@ impl Node for EtfsNode {
                 .map_err(Self::io_err)?;
             return Ok(n);
         }
+        let len = self.len();
+        let mut cache = lock(&self.cache);
+        if n as u64 >= DIRECT {
+            // Large transfers go straight to the host; cached copies of
+            // the blocks take the new bytes too, and are clean if wholly
+            // rewritten.
+            self.host
+                .pwrite(&data[..n], self.begin + off)
+                .map_err(Self::io_err)?;
+            for (bno, b) in cache.range_mut(off / BLOCK..=(off + n as u64 - 1) / BLOCK) {
+                let (from, to) = overlap(*bno, off, n);
+                b.data[(from - bno * BLOCK) as usize..(to - bno * BLOCK) as usize]
+                    .copy_from_slice(&data[(from - off) as usize..(to - off) as usize]);
+                if to - from == self.block_len(*bno, len) as u64 {
+                    b.dirty = false;
+                }
+            }
+            return Ok(n);
+        }
         let mut done = 0;
         while done < n {
             let pos = off + done as u64;
             let (bno, boff) = (pos / BLOCK, (pos % BLOCK) as usize);
             let chunk = (BLOCK as usize - boff).min(n - done);
-            self.with_block(bno, |b| {
-                b.data[boff..boff + chunk].copy_from_slice(&data[done..done + chunk]);
-                b.dirty = true;
-            })?;
+            let piece = &data[done..done + chunk];
+            match cache.entry(bno) {
+                std::collections::btree_map::Entry::Occupied(mut e) => {
+                    let b = e.get_mut();
+                    b.data[boff..boff + chunk].copy_from_slice(piece);
+                    b.dirty = true;
+                }
+                // A whole block needs nothing from the host.
+                std::collections::btree_map::Entry::Vacant(v)
+                    if boff == 0 && chunk == self.block_len(bno, len) =>
+                {
+                    v.insert(self.new_block(piece, true)?);
+                }
+                std::collections::btree_map::Entry::Vacant(_) => {
+                    self.fill(&mut cache, bno, bno, len)?;
+                    let b = cache.get_mut(&bno).ok_or(Errno::EIO)?;
+                    b.data[boff..boff + chunk].copy_from_slice(piece);
+                    b.dirty = true;
+                }
+            }
             done += chunk;
         }
         Ok(n)
