@@ -450,7 +450,7 @@ impl Ffs {
         let m = lock(&self.meta);
         let sb = &m.sb;
         let free = sb.free_frags();
-        let reserve = sb.dsize * sb.minfree.max(0) as u64 / 100;
+        let reserve = sb.dsize.saturating_mul(sb.minfree.clamp(0, 100) as u64) / 100;
         let files = sb.ninodes().saturating_sub(ROOTINO);
         (
             sb.fsize,

@@ -190,7 +190,7 @@ impl Ffs {
                     let pref = self.blkpref(d, last);
                     let p = self.realloc(ino, d.db[last as usize], have, g.bsize, pref)?;
                     d.db[last as usize] = p;
-                    d.blocks += (g.bsize - have) / DEV_BSIZE;
+                    d.blocks = d.blocks.saturating_add((g.bsize - have) / DEV_BSIZE);
                     d.size = (last + 1) * g.bsize;
                 }
             }
@@ -203,14 +203,14 @@ impl Ffs {
             if p == 0 {
                 let p = self.alloc_frags(pref, cg, want / g.fsize)?;
                 d.db[lbn as usize] = p;
-                d.blocks += want / DEV_BSIZE;
+                d.blocks = d.blocks.saturating_add(want / DEV_BSIZE);
                 return Ok((p, true));
             }
             let have = g.blksize(d.size, lbn);
             if want > have {
                 let np = self.realloc(ino, p, have, want, pref)?;
                 d.db[lbn as usize] = np;
-                d.blocks += (want - have) / DEV_BSIZE;
+                d.blocks = d.blocks.saturating_add((want - have) / DEV_BSIZE);
                 return Ok((np, false));
             }
             return Ok((p, false));
@@ -222,7 +222,7 @@ impl Ffs {
             p = self.alloc_frags(pref, cg, g.frag)?;
             self.zero(p, 0, g.bsize)?;
             d.ib[slot] = p;
-            d.blocks += per;
+            d.blocks = d.blocks.saturating_add(per);
         }
         let last = path.len() - 1;
         let mut fresh = false;
@@ -236,7 +236,7 @@ impl Ffs {
                     fresh = true;
                 }
                 self.write_ptr(p, idx, q)?;
-                d.blocks += per;
+                d.blocks = d.blocks.saturating_add(per);
             } else {
                 self.check_addr(q, g.frag)?;
             }
@@ -391,7 +391,7 @@ impl Ffs {
                 if p != 0 && want > have {
                     let pref = self.blkpref(d, last);
                     d.db[last as usize] = self.realloc(ino, p, have, want, pref)?;
-                    d.blocks += (want - have) / DEV_BSIZE;
+                    d.blocks = d.blocks.saturating_add((want - have) / DEV_BSIZE);
                 }
             }
             d.size = len;

@@ -443,7 +443,7 @@ pub(crate) fn reconnect(fs: &Arc<Ffs>, orphans: &[(u64, bool)]) -> KResult<()> {
             let mut ls = lf.st();
             lf.dir_add(&mut ls, format!("#{ino}").as_bytes(), ino, typ)?;
             if dir {
-                ls.d.nlink += 1;
+                ls.d.nlink = ls.d.nlink.saturating_add(1);
             }
         }
         if dir {
@@ -781,7 +781,7 @@ impl Node for FfsNode {
             // The moved directory's `..` now counts in its new parent (which
             // lost the replaced directory's, if one was replaced, above).
             let mut ds = dst.st();
-            ds.d.nlink += 1;
+            ds.d.nlink = ds.d.nlink.saturating_add(1);
             Self::touch(&mut ds, false, true);
         }
         let mut ss = src.st();

@@ -291,7 +291,7 @@ impl Cg {
     /// Add `d` to `cg_frsum[n]`.
     pub fn add_frsum(&mut self, n: usize, d: i32) {
         if n < MAXFRAG {
-            let v = self.frsum(n) + d;
+            let v = self.frsum(n).wrapping_add(d);
             self.put(field::FRSUM + 4 * n, v as u32);
         }
     }
@@ -362,7 +362,7 @@ impl Cg {
     pub fn add_clustersum(&mut self, n: u64, d: i32) {
         if self.has_clusters() && n >= 1 && n <= self.contigsumsize {
             let off = self.clustersum + 4 * n as usize;
-            let v = self.e.i32(&self.raw, off) + d;
+            let v = self.e.i32(&self.raw, off).wrapping_add(d);
             self.e.put_i32(&mut self.raw, off, v);
         }
     }

@@ -177,10 +177,11 @@ impl Csum {
 
     /// Add `d` field by field.
     pub fn add(&mut self, d: &Csum) {
-        self.ndir += d.ndir;
-        self.nbfree += d.nbfree;
-        self.nifree += d.nifree;
-        self.nffree += d.nffree;
+        // Counts read from a damaged image may be anything.
+        self.ndir = self.ndir.saturating_add(d.ndir);
+        self.nbfree = self.nbfree.saturating_add(d.nbfree);
+        self.nifree = self.nifree.saturating_add(d.nifree);
+        self.nffree = self.nffree.saturating_add(d.nffree);
     }
 }
 
@@ -597,7 +598,9 @@ impl Superblock {
     /// Data frags free (the whole-block and loose-frag counts together).
     pub fn free_frags(&self) -> u64 {
         let t = &self.cstotal;
-        (t.nbfree.max(0) as u64) * self.frag + t.nffree.max(0) as u64
+        (t.nbfree.max(0) as u64)
+            .saturating_mul(self.frag)
+            .saturating_add(t.nffree.max(0) as u64)
     }
 
     /// Write the fields that change back into [`Superblock::raw`]: counts,
