@@ -25,8 +25,17 @@ fn mount_list_update_unmount() {
         .unwrap());
     let url = format!("unix://{}", dir.join("s").display());
     let spec = format!("key=/dev/ffs,hostpath={},size=host", img.display());
-    let mut server = Command::new(bin("rump_allserver"))
-        .args(["-s", "-d", &spec, &url])
+    // FFS and tmpfs loaded at run time, as `rump_server -l` does it.
+    let mut server = Command::new(bin("rump_server"))
+        .args([
+            "-s",
+            "-lrumpvfs",
+            "-lrumpfs_tmpfs",
+            "-lrumpfs_ffs",
+            "-d",
+            &spec,
+            &url,
+        ])
         .spawn()
         .unwrap();
     let mut client = None;

@@ -463,6 +463,11 @@ impl Superblock {
         if self.maxsymlinklen > (NDADDR + NIADDR) as u64 * self.version.ptr_size() as u64 {
             return Err(bad("maxsymlinklen"));
         }
+        if !self.inodefmt44 {
+            // Owners in the old 16-bit fields, entries without types: the
+            // 4.2BSD format, which nothing made since 1994 uses.
+            return Err(bad("4.2BSD inode format"));
+        }
         if self.contigsumsize > 256 {
             return Err(bad("contigsumsize"));
         }
