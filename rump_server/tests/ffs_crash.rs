@@ -59,16 +59,7 @@ fn crash_once(version: &str, kill_after: usize, delay: Duration) {
     assert!(out.status.success(), "newfs_ffs: {}", stderr(&out));
     let url = format!("unix://{}", dir.join("s").display());
     let spec = format!("key=/dev/ffs,hostpath={},size=host", img.display());
-    let mut server = Command::new(bin("rump_allserver"))
-        .args(["-s", "-d", &spec, &url])
-        .spawn()
-        .unwrap();
-    let mut first = None;
-    eventually("the server to answer", || {
-        first = Client::connect(&url).ok();
-        first.is_some()
-    });
-    let c = first.unwrap();
+    let (mut server, c) = serve("rump_allserver", &["-d", &spec], &url);
     let m = Regions::new();
     c.syscall(136, &[m.add(&cstr("/mnt")), 0o755], &m).unwrap();
     // mount("ffs", "/mnt", 0, &ufs_args{fspec}, 8)

@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use rumpclient::{Client, Regions};
+use rumpclient::Regions;
 use std::process::Command;
 
 fn ok(o: &std::process::Output) -> String {
@@ -26,24 +26,8 @@ fn mount_list_update_unmount() {
     let url = format!("unix://{}", dir.join("s").display());
     let spec = format!("key=/dev/ffs,hostpath={},size=host", img.display());
     // FFS and tmpfs loaded at run time, as `rump_server -l` does it.
-    let mut server = Command::new(bin("rump_server"))
-        .args([
-            "-s",
-            "-lrumpvfs",
-            "-lrumpfs_tmpfs",
-            "-lrumpfs_ffs",
-            "-d",
-            &spec,
-            &url,
-        ])
-        .spawn()
-        .unwrap();
-    let mut client = None;
-    eventually("the server to answer", || {
-        client = Client::connect(&url).ok();
-        client.is_some()
-    });
-    let c = client.unwrap();
+    let args = ["-lrumpvfs", "-lrumpfs_tmpfs", "-lrumpfs_ffs", "-d", &spec];
+    let (mut server, c) = serve("rump_server", &args, &url);
     let m = Regions::new();
     for d in ["/mnt", "/tmp"] {
         let mut p = d.as_bytes().to_vec();

@@ -55,6 +55,17 @@ fn clusteracct(cg: &mut Cg, blk: u64, cnt: i32) {
     }
 }
 
+/// The groups to try, in NetBSD's order (`ffs_hashalloc`): the preferred
+/// one, a quadratic rehash, then every group in turn.
+fn search_order(start: u64, ncg: u64) -> impl Iterator<Item = u64> {
+    let rehash = std::iter::successors(Some(1u64), |i| i.checked_mul(2))
+        .take_while(move |&i| i < ncg)
+        .map(move |i| (start + i) % ncg);
+    std::iter::once(start)
+        .chain(rehash)
+        .chain((0..ncg).map(move |k| (start + 2 + k) % ncg))
+}
+
 /// A free run of at least `n` frags inside one block of the group,
 /// searching from `from` (`ffs_mapsearch`). Only blocks that are not wholly
 /// free are considered.
@@ -190,16 +201,7 @@ impl Ffs {
         } else {
             cg_pref % ncg
         };
-        // NetBSD's order (`ffs_hashalloc`): the preferred group, a
-        // quadratic rehash, then every group in turn.
-        let mut order = vec![start];
-        let mut i = 1;
-        while i < ncg {
-            order.push((start + i) % ncg);
-            i *= 2;
-        }
-        order.extend((0..ncg).map(|k| (start + 2 + k) % ncg));
-        for c in order {
+        for c in search_order(start, ncg) {
             let cs = m.csums[c as usize];
             if cs.nbfree == 0 && (n == frag || cs.nffree < n as i64) {
                 continue;
@@ -306,14 +308,7 @@ impl Ffs {
         } else {
             cg_pref % ncg
         };
-        let mut order = vec![start];
-        let mut i = 1;
-        while i < ncg {
-            order.push((start + i) % ncg);
-            i *= 2;
-        }
-        order.extend((0..ncg).map(|k| (start + 2 + k) % ncg));
-        for c in order {
+        for c in search_order(start, ncg) {
             if m.csums[c as usize].nifree <= 0 {
                 continue;
             }

@@ -1,7 +1,7 @@
 //! FFS vnodes: an in-core inode with its operations, directories included.
 
 use crate::format::dinode::{self, Dinode, IFDIR, IFLNK, IFMT};
-use crate::format::dir::{DIRBLKSIZ, dirsiz, dt};
+use crate::format::dir::{DIRBLKSIZ, DirFormat, dirsiz, dt};
 use crate::format::{DEV_BSIZE, ROOTINO, Version};
 use crate::fs::{Ffs, lock, now, random_u32};
 use rump::{Errno, KResult};
@@ -234,16 +234,7 @@ impl FfsNode {
     /// Remove `name` from this directory; trailing chunks left empty are
     /// cut off.
     fn dir_remove(&self, st: &mut IState, name: &[u8]) -> KResult<()> {
-        let (_, _, i) = self.dir_find(st, name)?.ok_or(Errno::ENOENT)?;
-        let fmt = self.fs.dirfmt();
-        let mut chunk = self.read_chunk(st, i)?;
-        if !fmt.remove(&mut chunk, name)? {
-            return Err(Errno::EIO);
-        }
-        self.write_chunk(st, i, &chunk)?;
-        if let Some(ix) = st.index.as_mut() {
-            ix.names.remove(name);
-        }
+        self.edit_entry(st, name, None, |fmt, chunk| fmt.remove(chunk, name))?;
         // Compact: drop empty chunks at the end (never the first).
         let mut n = st.d.size / DIRBLKSIZ as u64;
         while n > 1 {
@@ -270,20 +261,34 @@ impl FfsNode {
     }
 
     fn dir_retarget(&self, st: &mut IState, name: &[u8], ino: u64, typ: u8) -> KResult<()> {
+        self.edit_entry(st, name, Some((ino as u32, typ)), |fmt, chunk| {
+            fmt.retarget(chunk, name, ino as u32, typ)
+        })?;
+        Self::touch(st, true, true);
+        Ok(())
+    }
+
+    /// Change the chunk holding `name` with `edit` (which must find it),
+    /// write it back, and record `name`'s new target (`None`: gone).
+    fn edit_entry(
+        &self,
+        st: &mut IState,
+        name: &[u8],
+        now: Option<(u32, u8)>,
+        edit: impl FnOnce(&DirFormat, &mut [u8]) -> KResult<bool>,
+    ) -> KResult<()> {
         let (_, _, i) = self.dir_find(st, name)?.ok_or(Errno::ENOENT)?;
         let mut chunk = self.read_chunk(st, i)?;
-        if !self
-            .fs
-            .dirfmt()
-            .retarget(&mut chunk, name, ino as u32, typ)?
-        {
+        if !edit(&self.fs.dirfmt(), &mut chunk)? {
             return Err(Errno::EIO);
         }
         self.write_chunk(st, i, &chunk)?;
         if let Some(ix) = st.index.as_mut() {
-            ix.names.insert(name.to_vec(), (ino as u32, typ, i));
+            match now {
+                Some((ino, typ)) => ix.names.insert(name.to_vec(), (ino, typ, i)),
+                None => ix.names.remove(name),
+            };
         }
-        Self::touch(st, true, true);
         Ok(())
     }
 

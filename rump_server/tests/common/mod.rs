@@ -176,3 +176,20 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// Start installed server `server` in the foreground (`-s`) with `args`
+/// on `url`, and connect to it once it answers.
+pub fn serve(server: &str, args: &[&str], url: &str) -> (std::process::Child, rumpclient::Client) {
+    let child = Command::new(bin(server))
+        .arg("-s")
+        .args(args)
+        .arg(url)
+        .spawn()
+        .unwrap();
+    let mut client = None;
+    eventually("the server to answer", || {
+        client = rumpclient::Client::connect(url).ok();
+        client.is_some()
+    });
+    (child, client.unwrap())
+}

@@ -109,18 +109,7 @@ impl Cg {
         {
             return Err(Errno::EIO);
         }
-        let cg = Cg {
-            e,
-            raw,
-            iused,
-            free,
-            clustersum,
-            cluster,
-            ipg: sb.ipg,
-            fpg: sb.fpg,
-            frag: sb.frag,
-            contigsumsize: sb.contigsumsize,
-        };
+        let cg = Cg::laid_out(sb, raw, [iused, free, clustersum, cluster]);
         if u64::from(cg.ndblk()) > sb.fpg
             || (sb.version == Version::Ufs2 && u64::from(cg.initediblk()) > sb.ipg)
         {
@@ -162,8 +151,14 @@ impl Cg {
         e.put_u32(&mut raw, field::NEXTFREEOFF, next as u32);
         e.put_u32(&mut raw, field::CLUSTERSUMOFF, clustersum as u32);
         e.put_u32(&mut raw, field::CLUSTEROFF, cluster as u32);
+        Cg::laid_out(sb, raw, [iused, free, clustersum, cluster])
+    }
+
+    /// The view over `raw` with its maps at `[iused, free, clustersum, cluster]`.
+    fn laid_out(sb: &Superblock, raw: Vec<u8>, maps: [usize; 4]) -> Cg {
+        let [iused, free, clustersum, cluster] = maps;
         Cg {
-            e,
+            e: sb.endian,
             raw,
             iused,
             free,
