@@ -112,9 +112,10 @@ impl Round<'_> {
         (self.say)(what);
     }
 
-    /// The frags an inode holds, indirect blocks included, checked: every
-    /// pointer inside data space and below the end of the file.
-    fn blocks_of(&self, d: &Dinode) -> Result<Vec<(u64, u64)>, &'static str> {
+    /// The frags an inode holds (address, frags, whether data rather than
+    /// an indirect block), checked: every pointer inside data space and
+    /// below the end of the file.
+    fn blocks_of(&self, d: &Dinode) -> Result<Vec<(u64, u64, bool)>, &'static str> {
         let fs = self.fs;
         let g = &fs.geo;
         let nblocks = d.size.div_ceil(g.bsize);
@@ -129,7 +130,7 @@ impl Round<'_> {
             }
             let n = g.blksize(d.size, i) / g.fsize;
             fs.check_addr(p, n).map_err(|_| "bad block number")?;
-            out.push((p as u64, n));
+            out.push((p as u64, n, true));
         }
         let mut first = NDADDR as u64;
         for (slot, &p) in d.ib.iter().enumerate() {
@@ -151,13 +152,13 @@ impl Round<'_> {
         level: u32,
         first: u64,
         nblocks: u64,
-        out: &mut Vec<(u64, u64)>,
+        out: &mut Vec<(u64, u64, bool)>,
     ) -> Result<(), &'static str> {
         let fs = self.fs;
         let g = &fs.geo;
         fs.check_addr(p, g.frag)
             .map_err(|_| "bad indirect block number")?;
-        out.push((p as u64, g.frag));
+        out.push((p as u64, g.frag, false));
         let mut block = vec![0u8; g.bsize as usize];
         fs.dev
             .read_at(p as u64 * g.fsize, &mut block)
@@ -174,7 +175,7 @@ impl Round<'_> {
             }
             if level == 1 {
                 fs.check_addr(q, g.frag).map_err(|_| "bad block number")?;
-                out.push((q as u64, g.frag));
+                out.push((q as u64, g.frag, true));
             } else {
                 self.indirect(q, level - 1, start, nblocks, out)?;
             }
@@ -259,18 +260,23 @@ impl Round<'_> {
         };
         let mut blocks = Vec::new();
         let mut bad = None;
-        if kind == Kind::Dir && !d.size.is_multiple_of(DIRBLKSIZ as u64) {
-            bad = Some("directory length not a multiple of 512");
+        if kind == Kind::Dir && !self.fs.dir_size_ok(&d) {
+            bad = Some("directory length not whole chunks or beyond its blocks");
         } else if self.fs.has_blocks(&d) {
             match self.blocks_of(&d) {
                 Ok(b) => blocks = b,
                 Err(why) => bad = Some(why),
             }
+            let g = &self.fs.geo;
+            let data: u64 = blocks.iter().filter(|b| b.2).map(|b| b.1 * g.fsize).sum();
+            if kind == Kind::Dir && bad.is_none() && data < d.size {
+                bad = Some("directory with holes");
+            }
         }
         if bad.is_none() {
             let dup = blocks
                 .iter()
-                .any(|&(a, n)| (a..a + n).any(|f| self.used.get(f)));
+                .any(|&(a, n, _)| (a..a + n).any(|f| self.used.get(f)));
             if dup {
                 bad = Some("block claimed by another inode or by metadata");
             }
@@ -283,7 +289,7 @@ impl Round<'_> {
             return Ok(());
         }
         let mut sectors = 0;
-        for &(a, n) in &blocks {
+        for &(a, n, _) in &blocks {
             for f in a..a + n {
                 self.used.set(f);
             }

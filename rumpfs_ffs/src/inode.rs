@@ -46,6 +46,18 @@ impl Ffs {
         }
     }
 
+    /// Whether a directory's size can be true: whole chunks, no more than
+    /// its blocks hold (directories have no holes) nor the file system, and
+    /// no more than a directory is read into memory for (1 GiB: some 30
+    /// million names).
+    pub(crate) fn dir_size_ok(&self, d: &Dinode) -> bool {
+        let g = &self.geo;
+        d.size.is_multiple_of(crate::format::dir::DIRBLKSIZ as u64)
+            && d.size <= 1 << 30
+            && d.size <= d.blocks.saturating_mul(DEV_BSIZE)
+            && d.size <= g.size.saturating_mul(g.fsize)
+    }
+
     /// NetBSD's rule for a symlink kept in the inode.
     pub(crate) fn is_fast_symlink(&self, d: &Dinode) -> bool {
         let max = self.geo.maxsymlinklen;

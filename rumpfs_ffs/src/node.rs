@@ -151,7 +151,7 @@ impl FfsNode {
         }
         if st.index.is_none() {
             let size = st.d.size;
-            if !size.is_multiple_of(DIRBLKSIZ as u64) || size > 1 << 30 {
+            if !self.fs.dir_size_ok(&st.d) {
                 return Err(Errno::EIO);
             }
             let mut data = vec![0u8; size as usize];
@@ -829,7 +829,7 @@ impl Node for FfsNode {
                 return Err(Errno::ENOTDIR);
             }
             let size = st.d.size;
-            if !size.is_multiple_of(DIRBLKSIZ as u64) || size > 1 << 30 {
+            if !self.fs.dir_size_ok(&st.d) {
                 return Err(Errno::EIO);
             }
             let mut data = vec![0u8; size as usize];

@@ -165,6 +165,8 @@ fn ffs_image_smoke() {
     ]);
     // Summary counts near the top of their range.
     seeds.push(vec![101, 255, 3, 1, 64, 17, 101, 89, 0, 0, 0, 22, 0, 0, 0]);
+    // A directory claiming a size its blocks cannot hold.
+    seeds.push(vec![186, 8, 113, 0, 40, 108, 0, 0, 0, 178, 1, 0, 178]);
     let seeds: Vec<&[u8]> = seeds.iter().map(|s| s.as_slice()).collect();
     run(rumpfuzz::ffs_image, &seeds, 300);
 }
