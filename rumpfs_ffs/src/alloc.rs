@@ -160,8 +160,10 @@ impl Ffs {
             return Err(Errno::EIO);
         };
         let c = sb.dtog(a);
+        // A block, or a run of frags, lies inside one block.
         if a == 0
             || n == 0
+            || (n <= sb.frag && a % sb.frag + n > sb.frag)
             || a.checked_add(n).is_none_or(|end| end > sb.size)
             || sb.dtog(a + n - 1) != c
         {

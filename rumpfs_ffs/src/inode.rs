@@ -271,6 +271,7 @@ impl Ffs {
         if end > g.maxfilesize {
             return Err(Errno::EFBIG);
         }
+        let orig = d.size;
         let mut done = 0usize;
         // Bytes of `data` going to consecutive places on the device, written
         // in one transfer: (device offset, start in data, end in data).
@@ -291,10 +292,10 @@ impl Ffs {
                 Ok(x) => x,
                 Err(e) => {
                     flush(&mut run)?;
-                    // Nothing may stay allocated past the end: an indirect
-                    // block made for a data block that then did not fit.
-                    let size = d.size;
-                    self.truncate(ino, d, size)?;
+                    // Back to what was written: nothing stays allocated past
+                    // the end (an indirect block made for a data block that
+                    // then did not fit, a last fragment made whole).
+                    self.truncate(ino, d, orig.max(pos))?;
                     if done == 0 {
                         return Err(e);
                     }
