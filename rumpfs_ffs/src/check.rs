@@ -603,10 +603,7 @@ impl Round<'_> {
                 Kind::File => {}
             }
         }
-        for k in 1..crate::format::MAXFRAG {
-            let v = cg.frsum(k);
-            cg.add_frsum(k, -v);
-        }
+        cg.clear_frsum();
         let base = g.cgbase(c);
         let ndblk = u64::from(cg.ndblk()).min(g.fpg);
         for f in 0..g.fpg {

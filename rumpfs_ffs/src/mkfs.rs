@@ -354,10 +354,7 @@ fn initial_cg(sb: &Superblock, c: u64, time: i64) -> Cg {
 /// Rebuild a group's cluster summary from its cluster map.
 pub fn recount_clusters(cg: &mut Cg) {
     let max = cg.contigsumsize();
-    for n in 1..=max {
-        let have = cg.clustersum(n);
-        cg.add_clustersum(n, -have);
-    }
+    cg.clear_clustersum();
     let mut run = 0;
     for b in 0..cg.cluster_blocks() {
         if cg.cluster_free(b) {

@@ -167,6 +167,13 @@ fn ffs_image_smoke() {
     seeds.push(vec![101, 255, 3, 1, 64, 17, 101, 89, 0, 0, 0, 22, 0, 0, 0]);
     // A directory claiming a size its blocks cannot hold.
     seeds.push(vec![186, 8, 113, 0, 40, 108, 0, 0, 0, 178, 1, 0, 178]);
+    // A cluster summary holding the most negative count.
+    seeds.push(vec![
+        1, 97, 64, 1, 99, 64, 1, 82, 187, 187, 187, 187, 187, 187, 187, 187, 187, 187, 187, 187,
+        187, 187, 187, 187, 187, 187, 187, 187, 187, 187, 187, 187, 187, 82, 82, 236, 82, 198, 0,
+        0, 82, 82, 1, 97, 64, 1, 99, 64, 0, 82, 82, 1, 97, 64, 1, 99, 64, 1, 255, 255, 0, 253, 255,
+        0, 82, 206,
+    ]);
     let seeds: Vec<&[u8]> = seeds.iter().map(|s| s.as_slice()).collect();
     run(rumpfuzz::ffs_image, &seeds, 300);
 }

@@ -291,6 +291,22 @@ impl Cg {
         }
     }
 
+    /// Zero the fragment summary.
+    pub fn clear_frsum(&mut self) {
+        for n in 0..MAXFRAG {
+            self.put(field::FRSUM + 4 * n, 0);
+        }
+    }
+
+    /// Zero the cluster summary.
+    pub fn clear_clustersum(&mut self) {
+        if self.has_clusters() {
+            for n in 1..=self.contigsumsize as usize {
+                self.e.put_i32(&mut self.raw, self.clustersum + 4 * n, 0);
+            }
+        }
+    }
+
     /// Set the time last written.
     pub fn set_time(&mut self, t: i64) {
         self.e.put_i64(&mut self.raw, field::TIME, t);
