@@ -645,6 +645,11 @@ impl Node for FfsNode {
         let _change = self.fs.change()?;
         let t = Self::downcast(target)?;
         self.same_fs(t)?;
+        if t.ino == self.ino {
+            // A directory, which takes no hard links (checked here, before
+            // its lock would be taken twice).
+            return Err(Errno::EPERM);
+        }
         let _ns = lock(&self.fs.names);
         let mut st = self.st();
         self.check_name_free(&mut st, name)?;
@@ -674,6 +679,10 @@ impl Node for FfsNode {
         let _change = self.fs.change()?;
         let _ns = lock(&self.fs.names);
         let victim = self.child(name)?;
+        if victim.ino == self.ino {
+            // Only `.` names a directory from inside it: a damaged entry.
+            return Err(Errno::EIO);
+        }
         let mut st = self.st();
         {
             let mut vs = victim.st();
