@@ -120,7 +120,8 @@ impl Round<'_> {
         let g = &fs.geo;
         let nblocks = d.size.div_ceil(g.bsize);
         let mut out = Vec::new();
-        for (i, &p) in d.db.iter().enumerate() {
+        let pointers = if fs.has_blocks(d) { &d.db[..] } else { &[] };
+        for (i, &p) in pointers.iter().enumerate() {
             let i = i as u64;
             if p == 0 {
                 continue;
@@ -132,8 +133,22 @@ impl Round<'_> {
             fs.check_addr(p, n).map_err(|_| "bad block number")?;
             out.push((p as u64, n, true));
         }
+        if g.version == Version::Ufs2 {
+            for (i, &p) in d.extb.iter().enumerate() {
+                let n = g.ext_frags(u64::from(d.extsize), i as u64);
+                if p != 0 {
+                    if n == 0 {
+                        return Err("extended attribute block past its area");
+                    }
+                    fs.check_addr(p, n)
+                        .map_err(|_| "bad extended attribute block")?;
+                    out.push((p as u64, n, false));
+                }
+            }
+        }
         let mut first = NDADDR as u64;
-        for (slot, &p) in d.ib.iter().enumerate() {
+        let indirect = if fs.has_blocks(d) { &d.ib[..] } else { &[] };
+        for (slot, &p) in indirect.iter().enumerate() {
             let span = g.nindir.pow(slot as u32 + 1);
             if p != 0 {
                 if first >= nblocks {
@@ -262,7 +277,7 @@ impl Round<'_> {
         let mut bad = None;
         if kind == Kind::Dir && !self.fs.dir_size_ok(&d) {
             bad = Some("directory length not whole chunks or beyond its blocks");
-        } else if self.fs.has_blocks(&d) {
+        } else {
             match self.blocks_of(&d) {
                 Ok(b) => blocks = b,
                 Err(why) => bad = Some(why),
@@ -274,9 +289,11 @@ impl Round<'_> {
             }
         }
         if bad.is_none() {
+            // Claimed before, by another inode or by this one.
+            let mut mine = std::collections::HashSet::new();
             let dup = blocks
                 .iter()
-                .any(|&(a, n, _)| (a..a + n).any(|f| self.used.get(f)));
+                .any(|&(a, n, _)| (a..a + n).any(|f| self.used.get(f) || !mine.insert(f)));
             if dup {
                 bad = Some("block claimed by another inode or by metadata");
             }
@@ -354,7 +371,11 @@ impl Round<'_> {
                         fmt.entries(&chunk).unwrap_or_default()
                     }
                 };
-                for e in ents.iter().filter(|e| e.ino != 0) {
+                // Whiteouts (inode 1, DT_WHT) name nothing and count nothing.
+                for e in ents
+                    .iter()
+                    .filter(|e| e.ino != 0 && !(e.ino == 1 && e.typ == dt::WHT))
+                {
                     let target = u64::from(e.ino);
                     let name = String::from_utf8_lossy(&e.name).into_owned();
                     let kind = self

@@ -77,6 +77,8 @@ pub struct Ffs {
     read_only: AtomicBool,
     /// Set once unmounted: nothing more is written.
     gone: AtomicBool,
+    /// An inconsistency was met: the file system is left marked unclean.
+    damaged: AtomicBool,
     pub(crate) inodes: Mutex<Table>,
     /// Held shared by every change and exclusively by a sync, so that a
     /// sync writes inodes only after the data they point to.
@@ -149,6 +151,7 @@ impl Ffs {
             }),
             read_only: AtomicBool::new(true),
             gone: AtomicBool::new(false),
+            damaged: AtomicBool::new(false),
             inodes: Mutex::new(Table::default()),
             gate: RwLock::new(()),
             names: Mutex::new(()),
@@ -220,14 +223,22 @@ impl Ffs {
     }
 
     /// Switch between read-only and read-write (`MNT_UPDATE`). Going
-    /// read-only writes everything and marks the file system clean; going
-    /// read-write needs it clean unless `force`.
+    /// read-only writes everything and marks the file system clean (EBUSY
+    /// while a removed file is still open: its storage is not free yet);
+    /// going read-write needs it clean unless `force`.
     pub fn remount(&self, read_only: bool, force: bool) -> KResult<()> {
         match (self.read_only(), read_only) {
             (false, true) => {
-                self.sync()?;
-                self.read_only.store(true, Ordering::Release);
-                self.mark_clean()
+                let gate = self.gate.write().unwrap_or_else(|e| e.into_inner());
+                if self.live_nodes().iter().any(|n| n.is_unlinked()) {
+                    return Err(Errno::EBUSY);
+                }
+                let res = self.sync_locked().and_then(|()| {
+                    self.read_only.store(true, Ordering::Release);
+                    self.mark_clean()
+                });
+                drop(gate);
+                res
             }
             (true, false) => {
                 let m = lock(&self.meta);
@@ -244,15 +255,32 @@ impl Ffs {
         }
     }
 
+    /// Note that the file system is not as it should be (an inconsistency
+    /// met while changing it): it stays marked unclean for fsck.
+    pub(crate) fn note_damage(&self) {
+        self.damaged.store(true, Ordering::Release);
+    }
+
+    /// Mark the file system clean on the device, maps included, unless
+    /// damage was met.
     fn mark_clean(&self) -> KResult<()> {
         let mut m = lock(&self.meta);
-        if m.sb.clean & sbf::FS_WASCLEAN != 0 {
+        if m.sb.clean & sbf::FS_WASCLEAN != 0 && !self.damaged.load(Ordering::Acquire) {
             m.sb.clean = sbf::FS_ISCLEAN;
         }
         m.sb_dirty = true;
+        self.write_cgs(&mut m)?;
         self.write_super(&mut m)?;
         drop(m);
         self.dev.flush()
+    }
+
+    fn live_nodes(&self) -> Vec<Arc<FfsNode>> {
+        lock(&self.inodes)
+            .live
+            .values()
+            .filter_map(Weak::upgrade)
+            .collect()
     }
 
     /// Write everything (`VFS_SYNC`), in an order that leaves the device
@@ -264,21 +292,33 @@ impl Ffs {
             return Ok(());
         }
         let gate = self.gate.write().unwrap_or_else(|e| e.into_inner());
+        let res = self.sync_locked();
+        drop(gate);
+        res
+    }
+
+    /// [`Ffs::sync`] with the gate held.
+    fn sync_locked(&self) -> KResult<()> {
         let mut first_err = None;
         if let Err(e) = self.dev.flush() {
             first_err.get_or_insert(e);
         }
-        let (live, mut pending): (Vec<Arc<FfsNode>>, Vec<(u64, Dinode)>) = {
+        let live = {
+            // Inodes let go are written with the table held, so that nobody
+            // reads an older copy from the device meanwhile.
             let mut t = lock(&self.inodes);
-            let live = t.live.values().filter_map(Weak::upgrade).collect();
-            (live, t.pending.drain().collect())
-        };
-        pending.sort_unstable_by_key(|p| p.0);
-        for (ino, d) in &pending {
-            if let Err(e) = self.write_dinode(*ino, d) {
-                first_err.get_or_insert(e);
+            let mut pending: Vec<(u64, Dinode)> = t.pending.drain().collect();
+            pending.sort_unstable_by_key(|p| p.0);
+            for (ino, d) in &pending {
+                if let Err(e) = self.write_dinode(*ino, d) {
+                    first_err.get_or_insert(e);
+                }
             }
-        }
+            t.live
+                .values()
+                .filter_map(Weak::upgrade)
+                .collect::<Vec<_>>()
+        };
         for n in &live {
             if let Err(e) = n.write_back() {
                 first_err.get_or_insert(e);
@@ -296,24 +336,34 @@ impl Ffs {
         if let Err(e) = self.dev.flush() {
             first_err.get_or_insert(e);
         }
-        drop(gate);
-        // Outside the gate: a node let go here may free its storage.
+        // A node let go here may free its storage: it takes no gate.
         drop(live);
         first_err.map_or(Ok(()), Err)
     }
 
     /// Write everything and mark the file system clean; nothing is written
-    /// afterwards.
+    /// afterwards. Removed files still open lose their storage now, as a
+    /// forced unmount's revoke does in NetBSD.
     pub fn unmount(&self) -> KResult<()> {
         if self.gone() {
             return Ok(());
         }
-        if !self.read_only() {
-            self.sync()?;
-            self.mark_clean()?;
+        if self.read_only() {
+            self.gone.store(true, Ordering::Release);
+            return Ok(());
         }
+        let gate = self.gate.write().unwrap_or_else(|e| e.into_inner());
+        for n in self.live_nodes() {
+            n.reclaim();
+        }
+        let res = self.sync_locked().and_then(|()| {
+            // From here on nodes let go change nothing.
+            self.gone.store(true, Ordering::Release);
+            self.mark_clean()
+        });
         self.gone.store(true, Ordering::Release);
-        Ok(())
+        drop(gate);
+        res
     }
 
     fn write_cgs(&self, m: &mut Meta) -> KResult<()> {
@@ -421,6 +471,25 @@ impl Ffs {
         let n = FfsNode::new(fs, ino, d, dirty);
         table.live.insert(ino, Arc::downgrade(&n));
         Ok(n)
+    }
+
+    /// Allocate an inode as [`Ffs::alloc_inode`] does, passing over any
+    /// the map calls free that is in use all the same (a damaged map:
+    /// NetBSD panics "dup alloc" here). The map keeps those marked used.
+    pub(crate) fn alloc_inode_checked(&self, cg_pref: u64, dir: bool) -> KResult<u64> {
+        for _ in 0..64 {
+            let ino = self.alloc_inode(cg_pref, dir)?;
+            let t = lock(&self.inodes);
+            let busy = t.live.contains_key(&ino)
+                || t.pending.get(&ino).is_some_and(|d| d.mode != 0)
+                || (!t.pending.contains_key(&ino) && self.read_dinode(ino)?.mode != 0);
+            if !busy {
+                return Ok(ino);
+            }
+            drop(t);
+            self.note_damage();
+        }
+        Err(Errno::EIO)
     }
 
     /// Enter a freshly allocated inode in the table.

@@ -295,7 +295,8 @@ impl Ffs {
                     // Back to what was written: nothing stays allocated past
                     // the end (an indirect block made for a data block that
                     // then did not fit, a last fragment made whole).
-                    self.truncate(ino, d, orig.max(pos))?;
+                    let keep = if done == 0 { orig } else { orig.max(pos) };
+                    self.truncate(ino, d, keep)?;
                     if done == 0 {
                         return Err(e);
                     }

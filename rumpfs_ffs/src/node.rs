@@ -9,6 +9,8 @@ use rumpvfs::node::{Attr, DirEntry, NewNode, Node, SetAttr, VType};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+/// The inode number whiteout entries carry.
+const WINO: u32 = 1;
 /// `LINK_MAX` of FFS.
 const LINK_MAX: u16 = 32767;
 /// Longest symlink target (`MAXPATHLEN`).
@@ -110,6 +112,38 @@ impl FfsNode {
         self.st().d.clone()
     }
 
+    /// Whether its last name is gone (it lives on while it is open).
+    pub(crate) fn is_unlinked(&self) -> bool {
+        let st = self.st();
+        st.d.nlink == 0 && st.d.mode != 0
+    }
+
+    /// Free the storage of a removed file now (the file system is going
+    /// away while it is still open); what is left of the node is empty.
+    pub(crate) fn reclaim(&self) {
+        let mut st = self.st();
+        if st.d.nlink == 0 && st.d.mode != 0 {
+            let freed = self.release(&mut st);
+            self.settle(&mut st, freed);
+        }
+    }
+
+    /// After a release: the inode to write goes to the table's pending
+    /// list; a release that failed part way leaves the inode as it is, for
+    /// fsck, and the file system marked unclean.
+    fn settle(&self, st: &mut IState, freed: KResult<Dinode>) {
+        let d = match freed {
+            Ok(d) => d,
+            Err(_) => {
+                self.fs.note_damage();
+                st.d.clone()
+            }
+        };
+        lock(&self.fs.inodes).pending.insert(self.ino, d.clone());
+        st.d = d;
+        st.dirty = false;
+    }
+
     /// Write the inode to the device if it changed.
     pub(crate) fn write_back(&self) -> KResult<()> {
         let mut st = self.st();
@@ -184,8 +218,9 @@ impl FfsNode {
 
     fn write_chunk(&self, st: &mut IState, i: u32, c: &[u8]) -> KResult<()> {
         let off = u64::from(i) * DIRBLKSIZ as u64;
-        let n = self.fs.write_data(self.ino, &mut st.d, off, c)?;
+        let res = self.fs.write_data(self.ino, &mut st.d, off, c);
         st.dirty = true;
+        let n = res?;
         if n != c.len() {
             return Err(Errno::ENOSPC);
         }
@@ -305,6 +340,10 @@ impl FfsNode {
         // a removal cannot free it between the entry and the inode.
         let mut st = self.st();
         let (ino, _, _) = self.dir_find(&mut st, name)?.ok_or(Errno::ENOENT)?;
+        if ino == WINO {
+            // A whiteout (left by a union mount) names nothing.
+            return Err(Errno::ENOENT);
+        }
         self.fs.iget(u64::from(ino))
     }
 
@@ -332,7 +371,9 @@ impl FfsNode {
     /// Allocate and set up a new inode of type `typ` for this directory.
     fn new_inode(&self, mode: u16, uid: u32, gid: u32, rdev: u64) -> KResult<Arc<FfsNode>> {
         let dir = mode & IFMT == IFDIR;
-        let ino = self.fs.alloc_inode(self.fs.geo.ino_to_cg(self.ino), dir)?;
+        let ino = self
+            .fs
+            .alloc_inode_checked(self.fs.geo.ino_to_cg(self.ino), dir)?;
         let t = now();
         let mut d = Dinode {
             mode,
@@ -375,6 +416,17 @@ impl FfsNode {
         let dir = st.d.ifmt() == IFDIR;
         if self.fs.has_blocks(&st.d) {
             self.fs.truncate(self.ino, &mut st.d, 0)?;
+        }
+        // FreeBSD's extended attribute blocks go too.
+        for i in 0..2 {
+            let (p, n) = (
+                st.d.extb[i],
+                self.fs.geo.ext_frags(u64::from(st.d.extsize), i as u64),
+            );
+            if p != 0 && n != 0 && self.fs.check_addr(p, n).is_ok() {
+                self.fs.free_frags(p, n)?;
+            }
+            st.d.extb[i] = 0;
         }
         self.fs.free_inode(self.ino, dir)?;
         Ok(Dinode {
@@ -483,8 +535,14 @@ impl Drop for FfsNode {
             // Errors have nowhere to go here; fsck repairs what is left.
             // The inode itself is written by the next sync, after its data.
             if st.d.nlink == 0 && st.d.mode != 0 {
-                if let Ok(d) = self.release(&mut st) {
-                    table.pending.insert(self.ino, d);
+                match self.release(&mut st) {
+                    Ok(d) => {
+                        table.pending.insert(self.ino, d);
+                    }
+                    Err(_) => {
+                        fs.note_damage();
+                        table.pending.insert(self.ino, st.d);
+                    }
                 }
             } else if st.dirty {
                 table.pending.insert(self.ino, st.d);
@@ -539,7 +597,9 @@ impl Node for FfsNode {
                 IFDIR => return Err(Errno::EISDIR),
                 _ => return Err(Errno::EINVAL),
             }
-            self.fs.truncate(self.ino, &mut st.d, size)?;
+            let res = self.fs.truncate(self.ino, &mut st.d, size);
+            st.dirty = true;
+            res?;
             Self::touch(&mut st, true, false);
         }
         if let Some(m) = s.mode {
@@ -703,7 +763,9 @@ impl Node for FfsNode {
             vs.d.nlink = 0;
             st.d.nlink = st.d.nlink.saturating_sub(1);
             // NetBSD cuts a removed directory down at once.
-            self.fs.truncate(victim.ino, &mut vs.d, 0)?;
+            let res = self.fs.truncate(victim.ino, &mut vs.d, 0);
+            vs.dirty = true;
+            res?;
             vs.index = None;
         } else {
             vs.d.nlink = vs.d.nlink.saturating_sub(1);
@@ -766,7 +828,9 @@ impl Node for FfsNode {
             let mut es = ex.st();
             if ex_dir {
                 es.d.nlink = 0;
-                self.fs.truncate(ex.ino, &mut es.d, 0)?;
+                let res = self.fs.truncate(ex.ino, &mut es.d, 0);
+                es.dirty = true;
+                res?;
                 es.index = None;
             } else {
                 es.d.nlink = es.d.nlink.saturating_sub(1);
@@ -826,7 +890,10 @@ impl Node for FfsNode {
             IFDIR => return Err(Errno::EISDIR),
             _ => return Err(Errno::EINVAL),
         }
-        let n = self.fs.write_data(self.ino, &mut st.d, off, data)?;
+        // Even a failed write may have moved blocks: the inode must go out.
+        let res = self.fs.write_data(self.ino, &mut st.d, off, data);
+        st.dirty = true;
+        let n = res?;
         Self::touch(&mut st, true, true);
         Ok(n)
     }
@@ -846,7 +913,11 @@ impl Node for FfsNode {
             let fmt = self.fs.dirfmt();
             let mut v = Vec::new();
             for chunk in data.chunks(DIRBLKSIZ) {
-                for e in fmt.entries(chunk)?.into_iter().filter(|e| e.ino != 0) {
+                for e in fmt
+                    .entries(chunk)?
+                    .into_iter()
+                    .filter(|e| e.ino != 0 && e.ino != WINO)
+                {
                     v.push((e.name, e.ino, e.typ));
                 }
             }

@@ -318,3 +318,138 @@ fn fsck_finds_and_repairs_damage() {
         m.unmount().unwrap();
     }
 }
+
+/// Fill `root` with one big file until writes fail; returns it.
+fn fill(root: &Arc<dyn Node>) -> Arc<dyn Node> {
+    let f = root.create(b"filler", file(0o644)).unwrap();
+    let buf = vec![0x55u8; 1 << 16];
+    let mut off = 0u64;
+    while let Ok(n) = f.write(off, &buf) {
+        off += n as u64;
+    }
+    f
+}
+
+#[test]
+fn enospc_changes_nothing_it_did_not_write() {
+    let dev = fresh(Version::Ufs2, 16 << 20, 8192);
+    let m = mount(&dev);
+    let root = m.root();
+    let g = root.create(b"g", file(0o644)).unwrap();
+    g.write(0, &[9u8; 1000]).unwrap();
+    m.sync().unwrap();
+    let filler = fill(&root);
+    // A write far out, and one that would make g's fragment whole.
+    let e = root.create(b"e", file(0o644)).unwrap();
+    assert_eq!(e.write(1_000_000, b"x"), Err(rump::Errno::ENOSPC));
+    assert_eq!((e.getattr().size, e.getattr().bytes), (0, 0));
+    assert!(g.write(2 * 8192, &[3u8; 8192]).is_err());
+    assert_eq!(g.getattr().size, 1000);
+    drop(filler);
+    root.remove(b"filler", false).unwrap();
+    let h = root.create(b"h", file(0o644)).unwrap();
+    h.write(0, &[0xaa; 1000]).unwrap();
+    assert_eq!(read_all(&g), vec![9u8; 1000]);
+    drop((e, g, h, root));
+    m.unmount().unwrap();
+    assert_clean(&dev);
+}
+
+#[test]
+fn damaged_images_do_not_hang_or_reuse_inodes() {
+    use crate::format::dir::{DirFormat, dt};
+    let dev = fresh(Version::Ufs2, 16 << 20, 8192);
+    let fs = Ffs::open(
+        Arc::clone(&dev) as Arc<dyn BlockDev>,
+        MountOptions {
+            read_only: true,
+            force: false,
+        },
+    )
+    .unwrap();
+    let sb = fs.superblock();
+    let root_d = fs.read_dinode(2).unwrap();
+    let chunk_at = fs.bmap(&root_d, 0).unwrap() as u64 * sb.fsize;
+    drop(fs);
+    // The root names itself as "loop", and its inode is marked free.
+    let mut chunk = vec![0u8; 512];
+    dev.read_at(chunk_at, &mut chunk).unwrap();
+    DirFormat {
+        endian: sb.endian,
+        typed: true,
+    }
+    .insert(&mut chunk, 2, dt::DIR, b"loop")
+    .unwrap();
+    dev.write_at(chunk_at, &chunk).unwrap();
+    let cg_at = sb.cgtod(0) * sb.fsize;
+    let mut raw = vec![0u8; sb.cgsize as usize];
+    dev.read_at(cg_at, &mut raw).unwrap();
+    let iused = u32::from_le_bytes(raw[92..96].try_into().unwrap()) as usize;
+    raw[iused] &= !(1 << 2);
+    dev.write_at(cg_at, &raw).unwrap();
+    let m = mount(&dev);
+    let root = m.root();
+    assert_eq!(root.remove(b"loop", true), Err(rump::Errno::EIO));
+    let f = root.create(b"new", file(0o644)).unwrap();
+    assert_ne!(f.ino(), 2, "the root's inode handed out again");
+    drop((f, root));
+    m.unmount().unwrap();
+    // Left marked unclean for fsck, which repairs it.
+    assert_ne!(
+        crate::read_superblock(dev.as_ref()).unwrap().clean,
+        crate::format::superblock::FS_ISCLEAN
+    );
+    fsck(&dev, true);
+    assert_clean(&dev);
+}
+
+#[test]
+fn fsck_sees_a_block_claimed_twice_by_one_inode() {
+    let dev = fresh(Version::Ufs2, 16 << 20, 8192);
+    let ino = {
+        let m = mount(&dev);
+        let f = m.root().create(b"f", file(0o644)).unwrap();
+        f.write(0, &[5u8; 16384]).unwrap();
+        let ino = f.ino();
+        drop(f);
+        m.unmount().unwrap();
+        ino
+    };
+    let fs = Ffs::open(
+        Arc::clone(&dev) as Arc<dyn BlockDev>,
+        MountOptions {
+            read_only: true,
+            force: false,
+        },
+    )
+    .unwrap();
+    let mut d = fs.read_dinode(ino).unwrap();
+    d.db[1] = d.db[0];
+    fs.write_dinode(ino, &d).unwrap();
+    drop(fs);
+    let (n, log) = fsck(&dev, false);
+    assert!(
+        n > 0 && log.contains(&format!("BAD INODE I={ino}")),
+        "{log}"
+    );
+    fsck(&dev, true);
+    assert_clean(&dev);
+}
+
+#[test]
+fn removed_but_open_files_block_read_only_and_go_at_unmount() {
+    let dev = fresh(Version::Ufs1, 16 << 20, 8192);
+    let m = mount(&dev);
+    let root = m.root();
+    let f = root.create(b"f", file(0o644)).unwrap();
+    f.write(0, &[1u8; 100_000]).unwrap();
+    root.remove(b"f", false).unwrap();
+    assert_eq!(m.remount(true, false), Err(rump::Errno::EBUSY));
+    m.unmount().unwrap();
+    drop((f, root));
+    assert_eq!(
+        crate::read_superblock(dev.as_ref()).unwrap().clean,
+        crate::format::superblock::FS_ISCLEAN
+    );
+    assert_clean(&dev);
+}

@@ -71,6 +71,8 @@ pub struct Dinode {
     pub ib: [i64; NIADDR],
     /// UFS2 extended attribute area size (kept, never used here).
     pub extsize: u32,
+    /// UFS2 extended attribute blocks (FreeBSD writes them).
+    pub extb: [i64; 2],
 }
 
 impl Dinode {
@@ -117,6 +119,7 @@ impl Dinode {
                 d.gen_ = e.u32(b, 80);
                 d.flags = e.u32(b, 88);
                 d.extsize = e.u32(b, 92);
+                d.extb = [e.i64(b, 96), e.i64(b, 104)];
                 for (i, p) in d.db.iter_mut().enumerate() {
                     *p = e.i64(b, 112 + 8 * i);
                 }
@@ -170,6 +173,8 @@ impl Dinode {
                 e.put_u32(b, 80, self.gen_);
                 e.put_u32(b, 88, self.flags);
                 e.put_u32(b, 92, self.extsize);
+                e.put_i64(b, 96, self.extb[0]);
+                e.put_i64(b, 104, self.extb[1]);
                 for (i, p) in self.db.iter().enumerate() {
                     e.put_i64(b, 112 + 8 * i, *p);
                 }

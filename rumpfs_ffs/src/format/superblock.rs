@@ -600,6 +600,18 @@ impl Superblock {
         }
     }
 
+    /// Frags of extended attribute block `i` of an area of `extsize` bytes
+    /// (whole blocks but for a short last one, as file data).
+    pub fn ext_frags(&self, extsize: u64, i: u64) -> u64 {
+        if i * self.bsize >= extsize {
+            0
+        } else if extsize >= (i + 1) * self.bsize {
+            self.frag
+        } else {
+            self.numfrags(self.fragroundup(self.blkoff(extsize)))
+        }
+    }
+
     /// Data frags free (the whole-block and loose-frag counts together).
     pub fn free_frags(&self) -> u64 {
         let t = &self.cstotal;
