@@ -6,9 +6,11 @@
 #![forbid(unsafe_code)]
 
 mod ffs;
+mod net;
 mod sp;
 
 pub use ffs::ffs_image;
+pub use net::net_headers;
 pub use sp::{frame, sp_stream};
 
 use rump::usermem::BufferSpace;

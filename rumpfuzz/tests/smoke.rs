@@ -184,3 +184,80 @@ fn ffs_image_smoke() {
     let seeds: Vec<&[u8]> = seeds.iter().map(|s| s.as_slice()).collect();
     run(rumpfuzz::ffs_image, &seeds, 300);
 }
+
+#[test]
+fn net_headers_smoke() {
+    // Ethernet/IPv4/TCP SYN, UDP and ICMP skeletons with checksums fixed
+    // (byte 0 = 1), and an ARP request.
+    let eth = |typ: [u8; 2], payload: &[u8]| {
+        let mut f = vec![1u8];
+        f.extend_from_slice(&[0xff; 6]);
+        f.extend_from_slice(&[0x52, 0x54, 0, 0x12, 0x34, 0x56]);
+        f.extend_from_slice(&typ);
+        f.extend_from_slice(payload);
+        f
+    };
+    let ip = |p: u8, l4: &[u8]| {
+        let mut h = vec![
+            0x45,
+            0,
+            0,
+            (20 + l4.len()) as u8,
+            0,
+            0,
+            0x40,
+            0,
+            64,
+            p,
+            0,
+            0,
+            10,
+            0,
+            0,
+            1,
+            10,
+            0,
+            0,
+            2,
+        ];
+        h.extend_from_slice(l4);
+        h
+    };
+    let mut tcp = vec![
+        0xc3, 0x50, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x60, 0x02, 0xfa, 0xf0, 0, 0, 0, 0,
+    ];
+    tcp.extend_from_slice(&[2, 4, 5, 0xb4]);
+    let seeds = [
+        eth([8, 0], &ip(6, &tcp)),
+        eth(
+            [8, 0],
+            &ip(
+                17,
+                &[0, 53, 0x80, 0xe8, 0, 13, 0, 0, b'h', b'e', b'l', b'l', b'o'],
+            ),
+        ),
+        eth(
+            [8, 0],
+            &ip(1, &[8, 0, 0, 0, 0x12, 0x34, 0, 1, b'p', b'i', b'n', b'g']),
+        ),
+        eth(
+            [8, 6],
+            &[
+                0, 1, 8, 0, 6, 4, 0, 1, 0x52, 0x54, 0, 0x12, 0x34, 0x56, 10, 0, 0, 1, 0, 0, 0, 0,
+                0, 0, 10, 0, 0, 2,
+            ],
+        ),
+    ];
+    let seeds: Vec<&[u8]> = seeds.iter().map(|s| s.as_slice()).collect();
+    run(rumpfuzz::net_headers, &seeds, 3000);
+    // Every seed with one byte changed, everywhere.
+    for s in &seeds {
+        for i in 0..s.len() {
+            for v in [0u8, 1, 0x7f, 0xff] {
+                let mut m = s.to_vec();
+                m[i] = v;
+                rumpfuzz::net_headers(&m);
+            }
+        }
+    }
+}

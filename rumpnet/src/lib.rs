@@ -1,6 +1,9 @@
 //! The NET faction: sockets, interfaces, routing and packet buffers.
 //!
-//! Not built yet: it arrives with the network issue. This crate holds no code
-//! until then, so that nothing pretends to be a network stack.
+//! Built so far: [`wire`], the link-layer formats every interface driver
+//! and protocol shares (Ethernet frames, the Internet checksum). The socket
+//! layer, interfaces and routes arrive with the rest of the network issue.
 
 #![forbid(unsafe_code)]
+
+pub mod wire;
