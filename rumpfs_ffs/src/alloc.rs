@@ -142,13 +142,9 @@ impl Ffs {
         if was_whole != now_whole {
             clusteracct(cg, b / frag, if now_whole { 1 } else { -1 });
         }
-        let mut cs = cg.cs();
-        cs.add(&d);
-        cg.set_cs(&cs);
+        cg.add_cs(&d);
         buf.dirty = true;
-        m.csums[c as usize].add(&d);
-        m.sb.cstotal.add(&d);
-        m.sb_dirty = true;
+        m.account(c, &d);
         Ok(())
     }
 
@@ -384,13 +380,9 @@ impl Ffs {
             ndir: i64::from(dir),
             ..Csum::default()
         };
-        let mut cs = buf.cg.cs();
-        cs.add(&d);
-        buf.cg.set_cs(&cs);
+        buf.cg.add_cs(&d);
         buf.dirty = true;
-        m.csums[c as usize].add(&d);
-        m.sb.cstotal.add(&d);
-        m.sb_dirty = true;
+        m.account(c, &d);
         Ok(Some(c * ipg + i))
     }
 
@@ -412,13 +404,9 @@ impl Ffs {
             ndir: -i64::from(dir),
             ..Csum::default()
         };
-        let mut cs = buf.cg.cs();
-        cs.add(&d);
-        buf.cg.set_cs(&cs);
+        buf.cg.add_cs(&d);
         buf.dirty = true;
-        m.csums[c as usize].add(&d);
-        m.sb.cstotal.add(&d);
-        m.sb_dirty = true;
+        m.account(c, &d);
         Ok(())
     }
 }

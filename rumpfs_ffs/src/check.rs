@@ -668,13 +668,7 @@ impl Round<'_> {
 pub fn check(dev: Arc<dyn BlockDev>, repair: bool, say: &mut dyn FnMut(&str)) -> KResult<Outcome> {
     let mut outcome = Outcome::default();
     for round in 0..4 {
-        let fs = Ffs::open(
-            Arc::clone(&dev),
-            MountOptions {
-                read_only: true,
-                force: false,
-            },
-        )?;
+        let fs = Ffs::open(Arc::clone(&dev), MountOptions::READ_ONLY)?;
         let g = fs.geo.clone();
         if round == 0 && g.clean & sbf::FS_ISCLEAN == 0 {
             say("** File system is not marked clean");
@@ -755,13 +749,7 @@ fn mark_clean(dev: &dyn BlockDev, mut sb: sbf::Superblock, o: &mut Outcome) -> K
 
 /// Give each orphan a name in `lost+found` (made if missing).
 fn reconnect(dev: &Arc<dyn BlockDev>, orphans: &[(u64, bool)]) -> KResult<()> {
-    let fs = Ffs::open(
-        Arc::clone(dev),
-        MountOptions {
-            read_only: false,
-            force: true,
-        },
-    )?;
+    let fs = Ffs::open(Arc::clone(dev), MountOptions::FORCED)?;
     let res = crate::node::reconnect(&fs, orphans);
     fs.unmount()?;
     res

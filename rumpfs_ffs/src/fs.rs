@@ -58,6 +58,18 @@ pub(crate) struct Table {
     pub pending: HashMap<u64, Dinode>,
 }
 
+impl Meta {
+    /// Add `d` to group `c`'s summary in core and to the totals (the
+    /// group block's own copy is the caller's).
+    pub(crate) fn account(&mut self, c: u64, d: &Csum) {
+        if let Some(cs) = self.csums.get_mut(c as usize) {
+            cs.add(d);
+        }
+        self.sb.cstotal.add(d);
+        self.sb_dirty = true;
+    }
+}
+
 /// How a mount should treat the file system.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MountOptions {
@@ -65,6 +77,19 @@ pub struct MountOptions {
     pub read_only: bool,
     /// Mount read-write even if the file system is not clean.
     pub force: bool,
+}
+
+impl MountOptions {
+    /// Read-only.
+    pub const READ_ONLY: MountOptions = MountOptions {
+        read_only: true,
+        force: false,
+    };
+    /// Read-write even if not clean (fsck's repairs, fuzzing).
+    pub const FORCED: MountOptions = MountOptions {
+        read_only: false,
+        force: true,
+    };
 }
 
 /// One FFS instance on one device.

@@ -230,10 +230,7 @@ fn read_only_and_unclean() {
     let dev = fresh(Version::Ufs1, 16 << 20, 0);
     let m = FfsMount::open(
         Arc::clone(&dev) as Arc<dyn BlockDev>,
-        MountOptions {
-            read_only: true,
-            force: false,
-        },
+        MountOptions::READ_ONLY,
     )
     .unwrap();
     assert_eq!(
@@ -275,10 +272,7 @@ fn fsck_finds_and_repairs_damage() {
         // "keep" is wrong, and group 0's summary is off.
         let fs = Ffs::open(
             Arc::clone(&dev) as Arc<dyn BlockDev>,
-            MountOptions {
-                read_only: true,
-                force: false,
-            },
+            MountOptions::READ_ONLY,
         )
         .unwrap();
         let dd = fs.read_dinode(dir_ino).unwrap();
@@ -361,10 +355,7 @@ fn damaged_images_do_not_hang_or_reuse_inodes() {
     let dev = fresh(Version::Ufs2, 16 << 20, 8192);
     let fs = Ffs::open(
         Arc::clone(&dev) as Arc<dyn BlockDev>,
-        MountOptions {
-            read_only: true,
-            force: false,
-        },
+        MountOptions::READ_ONLY,
     )
     .unwrap();
     let sb = fs.superblock();
@@ -417,10 +408,7 @@ fn fsck_sees_a_block_claimed_twice_by_one_inode() {
     };
     let fs = Ffs::open(
         Arc::clone(&dev) as Arc<dyn BlockDev>,
-        MountOptions {
-            read_only: true,
-            force: false,
-        },
+        MountOptions::READ_ONLY,
     )
     .unwrap();
     let mut d = fs.read_dinode(ino).unwrap();

@@ -150,18 +150,12 @@ pub fn ffs_image(data: &[u8]) {
         rest = &rest[5 + n..];
     }
     let dev = Arc::new(MemDev::from_bytes(img));
-    let ro = MountOptions {
-        read_only: true,
-        force: false,
-    };
+    let ro = MountOptions::READ_ONLY;
     if let Ok(m) = FfsMount::open(Arc::clone(&dev) as Arc<dyn BlockDev>, ro) {
         walk(m.root());
         let _ = m.unmount();
     }
-    let rw = MountOptions {
-        read_only: false,
-        force: true,
-    };
+    let rw = MountOptions::FORCED;
     if let Ok(m) = FfsMount::open(Arc::clone(&dev) as Arc<dyn BlockDev>, rw) {
         walk(m.root());
         change(&m.root());

@@ -245,6 +245,13 @@ impl Cg {
         cs.emit32(self.e, &mut self.raw, field::CS);
     }
 
+    /// Add `d` to the group's summary counts.
+    pub fn add_cs(&mut self, d: &Csum) {
+        let mut cs = self.cs();
+        cs.add(d);
+        self.set_cs(&cs);
+    }
+
     /// Where the last block search ended (a frag index in the group).
     pub fn rotor(&self) -> u64 {
         u64::from(self.get(field::ROTOR))
