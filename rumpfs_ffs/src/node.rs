@@ -107,11 +107,6 @@ impl FfsNode {
         self.st().d.ifmt() == IFDIR
     }
 
-    /// A copy of the inode as it is in core.
-    pub fn dinode(&self) -> Dinode {
-        self.st().d.clone()
-    }
-
     /// Whether its last name is gone (it lives on while it is open).
     pub(crate) fn is_unlinked(&self) -> bool {
         let st = self.st();
