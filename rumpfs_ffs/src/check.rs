@@ -11,7 +11,7 @@
 
 use crate::dev::BlockDev;
 use crate::format::cg::Cg;
-use crate::format::dinode::{self, Dinode, IFDIR, IFMT};
+use crate::format::dinode::{self, Dinode, IFDIR};
 use crate::format::dir::{DIRBLKSIZ, dt};
 use crate::format::superblock::{self as sbf, Csum};
 use crate::format::{DEV_BSIZE, NDADDR, ROOTINO, Version};
@@ -86,15 +86,7 @@ struct Round<'a> {
 }
 
 fn dtype_of(mode: u16) -> u8 {
-    match mode & IFMT {
-        dinode::IFDIR => dt::DIR,
-        dinode::IFLNK => dt::LNK,
-        dinode::IFBLK => dt::BLK,
-        dinode::IFCHR => dt::CHR,
-        dinode::IFIFO => dt::FIFO,
-        dinode::IFSOCK => dt::SOCK,
-        _ => dt::REG,
-    }
+    crate::node::vtype_of(mode).dirent_type()
 }
 
 impl Round<'_> {

@@ -36,53 +36,17 @@ pub struct FfsNode {
     st: Mutex<IState>,
 }
 
-fn vtype_of(mode: u16) -> VType {
-    match mode & IFMT {
-        dinode::IFDIR => VType::Dir,
-        dinode::IFLNK => VType::Lnk,
-        dinode::IFBLK => VType::Blk,
-        dinode::IFCHR => VType::Chr,
-        dinode::IFIFO => VType::Fifo,
-        dinode::IFSOCK => VType::Sock,
-        _ => VType::Reg,
-    }
+/// The type of an inode's mode (anything unknown reads as a file).
+pub(crate) fn vtype_of(mode: u16) -> VType {
+    VType::from_mode(u32::from(mode)).unwrap_or(VType::Reg)
 }
 
 fn ifmt_of(t: VType) -> u16 {
-    match t {
-        VType::Reg => dinode::IFREG,
-        VType::Dir => dinode::IFDIR,
-        VType::Lnk => dinode::IFLNK,
-        VType::Blk => dinode::IFBLK,
-        VType::Chr => dinode::IFCHR,
-        VType::Fifo => dinode::IFIFO,
-        VType::Sock => dinode::IFSOCK,
-    }
+    t.mode_bits() as u16
 }
 
 fn dt_of(t: VType) -> u8 {
-    match t {
-        VType::Reg => dt::REG,
-        VType::Dir => dt::DIR,
-        VType::Lnk => dt::LNK,
-        VType::Blk => dt::BLK,
-        VType::Chr => dt::CHR,
-        VType::Fifo => dt::FIFO,
-        VType::Sock => dt::SOCK,
-    }
-}
-
-fn vtype_of_dt(t: u8) -> Option<VType> {
-    Some(match t {
-        dt::REG => VType::Reg,
-        dt::DIR => VType::Dir,
-        dt::LNK => VType::Lnk,
-        dt::BLK => VType::Blk,
-        dt::CHR => VType::Chr,
-        dt::FIFO => VType::Fifo,
-        dt::SOCK => VType::Sock,
-        _ => return None,
-    })
+    t.dirent_type()
 }
 
 impl FfsNode {
@@ -920,7 +884,7 @@ impl Node for FfsNode {
         };
         let mut out = Vec::with_capacity(entries.len());
         for (name, ino, t) in entries {
-            let typ = match vtype_of_dt(t) {
+            let typ = match VType::from_dirent_type(t) {
                 Some(t) => t,
                 // No type in the entry (4.2BSD format): ask the inode.
                 None => match self.fs.iget(u64::from(ino)) {

@@ -39,6 +39,37 @@ impl VType {
         }
     }
 
+    /// The type whose `S_IF*` bits `mode` carries (permission bits ignored).
+    pub fn from_mode(mode: u32) -> Option<VType> {
+        use crate::flags::*;
+        [
+            VType::Reg,
+            VType::Dir,
+            VType::Lnk,
+            VType::Blk,
+            VType::Chr,
+            VType::Fifo,
+            VType::Sock,
+        ]
+        .into_iter()
+        .find(|t| t.mode_bits() == mode & S_IFMT)
+    }
+
+    /// The type a `DT_*` value names (`None` for unknown and whiteouts).
+    pub fn from_dirent_type(dt: u8) -> Option<VType> {
+        [
+            VType::Reg,
+            VType::Dir,
+            VType::Lnk,
+            VType::Blk,
+            VType::Chr,
+            VType::Fifo,
+            VType::Sock,
+        ]
+        .into_iter()
+        .find(|t| t.dirent_type() == dt)
+    }
+
     /// The `DT_*` value of the type.
     pub fn dirent_type(self) -> u8 {
         use crate::flags::*;

@@ -18,22 +18,25 @@ pub const UFS1_SIZE: usize = 128;
 /// Bytes of a UFS2 inode.
 pub const UFS2_SIZE: usize = 256;
 
+// The type bits of `di_mode` are `st_mode`'s (`IFMT` is `S_IFMT`...).
+use rumpvfs::flags as st;
+
 /// `IFMT`: the type bits of `di_mode`.
-pub const IFMT: u16 = 0o170000;
+pub const IFMT: u16 = st::S_IFMT as u16;
 /// `IFIFO`.
-pub const IFIFO: u16 = 0o010000;
+pub const IFIFO: u16 = st::S_IFIFO as u16;
 /// `IFCHR`.
-pub const IFCHR: u16 = 0o020000;
+pub const IFCHR: u16 = st::S_IFCHR as u16;
 /// `IFDIR`.
-pub const IFDIR: u16 = 0o040000;
+pub const IFDIR: u16 = st::S_IFDIR as u16;
 /// `IFBLK`.
-pub const IFBLK: u16 = 0o060000;
+pub const IFBLK: u16 = st::S_IFBLK as u16;
 /// `IFREG`.
-pub const IFREG: u16 = 0o100000;
+pub const IFREG: u16 = st::S_IFREG as u16;
 /// `IFLNK`.
-pub const IFLNK: u16 = 0o120000;
+pub const IFLNK: u16 = st::S_IFLNK as u16;
 /// `IFSOCK`.
-pub const IFSOCK: u16 = 0o140000;
+pub const IFSOCK: u16 = st::S_IFSOCK as u16;
 
 /// A time stamp as the inode keeps it.
 pub type Stamp = (i64, i32);

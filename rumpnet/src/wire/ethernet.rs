@@ -123,7 +123,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Frame<T> {
 
     /// Set the EtherType.
     pub fn set_ethertype(&mut self, t: u16) {
-        self.buffer.as_mut()[field::TYPE].copy_from_slice(&t.to_be_bytes());
+        super::put16(self.buffer.as_mut(), field::TYPE, t);
     }
 
     /// The payload, to fill.
