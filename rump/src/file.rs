@@ -113,7 +113,15 @@ pub trait FileOps: Send + Sync {
     /// `ioctl` command `cmd` with its argument `data`, copied in before
     /// and out after as the command's size and direction bits say; ENOTTY
     /// for commands the file does not know (NetBSD's answer).
-    fn ioctl(&self, _ctx: &Ctx, _cmd: u64, _data: &mut [u8]) -> KResult<()> {
+    /// `user` reaches the caller's memory for commands whose argument
+    /// points further (`SIOCGIFCONF`, `SIOCSLINKSTR`).
+    fn ioctl(
+        &self,
+        _ctx: &Ctx,
+        _cmd: u64,
+        _data: &mut [u8],
+        _user: &dyn crate::usermem::UserSpace,
+    ) -> KResult<()> {
         Err(Errno::ENOTTY)
     }
     /// Whether a read or write may wait for something other than the

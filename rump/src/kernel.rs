@@ -12,7 +12,7 @@ use crate::sysctl::SysctlTree;
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -136,7 +136,7 @@ impl KernelBuilder {
             None => BootConfig::from_host().map_err(BootError::Config)?,
         };
         let console = self.console.unwrap_or_else(|| Box::new(tracing_console));
-        let k = Arc::new(Kernel::new(config, console));
+        let k = Arc::new_cyclic(|me| Kernel::new(config, console, me.clone()));
         k.aprint_verbose(&format!(
             "rump kernel booting: {} virtual CPU(s), memory limit {}",
             k.config.ncpu,
@@ -171,6 +171,13 @@ fn tracing_console(level: ConsoleLevel, msg: &str) {
     }
 }
 
+/// Where pollers wait for [`Kernel::selnotify`].
+#[derive(Default)]
+struct SelectWakeup {
+    generation: Mutex<u64>,
+    cv: std::sync::Condvar,
+}
+
 /// One rump kernel. Every piece of kernel state lives in this value, so one
 /// process may hold many independent kernels.
 pub struct Kernel {
@@ -194,6 +201,8 @@ pub struct Kernel {
     pub(crate) inside: std::sync::atomic::AtomicUsize,
     boot_wall: Duration,
     boot_mono: Duration,
+    me: Weak<Kernel>,
+    select: SelectWakeup,
 }
 
 impl std::fmt::Debug for Kernel {
@@ -206,8 +215,10 @@ impl std::fmt::Debug for Kernel {
 }
 
 impl Kernel {
-    fn new(config: BootConfig, console: Console) -> Kernel {
+    fn new(config: BootConfig, console: Console, me: Weak<Kernel>) -> Kernel {
         Kernel {
+            me,
+            select: SelectWakeup::default(),
             cpus: Vcpus::new(config.ncpu),
             kmem: Kmem::new(config.memlimit),
             procs: ProcTable::new(),
@@ -305,6 +316,34 @@ impl Kernel {
     /// there is no such process, EINVAL for a bad signal number.
     pub fn psignal(&self, pid: i32, sig: i32) -> KResult<()> {
         self.procs.find(pid).ok_or(Errno::ESRCH)?.psignal(sig)
+    }
+
+    /// A weak reference to this kernel, for threads and callbacks that
+    /// must not keep it alive.
+    pub fn weak(&self) -> Weak<Kernel> {
+        self.me.clone()
+    }
+
+    /// Something a `poll` or `select` may be waiting for happened
+    /// (NetBSD's `selnotify`): wake every waiting poller to look again.
+    pub fn selnotify(&self) {
+        let mut g = lock(&self.select.generation);
+        *g = g.wrapping_add(1);
+        self.select.cv.notify_all();
+    }
+
+    /// The current [`Kernel::selnotify`] generation.
+    pub fn select_generation(&self) -> u64 {
+        *lock(&self.select.generation)
+    }
+
+    /// Wait up to `timeout` for a [`Kernel::selnotify`] after generation
+    /// `seen`. The caller must not hold a virtual CPU.
+    pub fn select_wait(&self, seen: u64, timeout: Duration) {
+        let g = lock(&self.select.generation);
+        if *g == seen {
+            let _ = self.select.cv.wait_timeout(g, timeout);
+        }
     }
 
     /// Whether the kernel has been halted.

@@ -4,7 +4,7 @@ use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::lwproc::PID_KERNEL;
 use crate::syscall::Ctx;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 /// A running kernel thread.
@@ -45,6 +45,42 @@ impl Kernel {
             if k.procs().newlwp(PID_KERNEL).is_ok() {
                 f(&k);
                 let _ = k.procs().releaselwp();
+            }
+        })
+        .map_err(|e| Errno::from_host(&e))?;
+        Ok(KThread {
+            name: name.to_owned(),
+            host,
+        })
+    }
+}
+
+impl Kernel {
+    /// Start a kernel thread that does not keep the kernel alive: `f` gets
+    /// a weak reference and should return once it no longer upgrades (the
+    /// kernel was dropped) or the kernel halts. Drivers' receive loops and
+    /// the network's timers run this way.
+    pub fn kthread_spawn(
+        &self,
+        name: &str,
+        f: impl FnOnce(&Weak<Kernel>) + Send + 'static,
+    ) -> KResult<KThread> {
+        if !self.config().threads {
+            self.printf(&format!(
+                "kthread_create({name}): RUMP_THREADS=0 forbids kernel threads"
+            ));
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let w = self.weak();
+        let host = rumpuser::thread_create(name, move || {
+            let bound = w
+                .upgrade()
+                .is_some_and(|k| k.procs().newlwp(PID_KERNEL).is_ok());
+            if bound {
+                f(&w);
+                if let Some(k) = w.upgrade() {
+                    let _ = k.procs().releaselwp();
+                }
             }
         })
         .map_err(|e| Errno::from_host(&e))?;

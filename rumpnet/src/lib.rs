@@ -1,9 +1,64 @@
-//! The NET faction: sockets, interfaces, routing and packet buffers.
+//! The NET faction: sockets, interfaces, packet buffers, link-layer input
+//! and protocol timers.
 //!
-//! Built so far: [`wire`], the link-layer formats every interface driver
-//! and protocol shares (Ethernet frames, the Internet checksum). The socket
-//! layer, interfaces and routes arrive with the rest of the network issue.
+//! - [`net::Net`] is a kernel's stack: interfaces, cloners, protocol
+//!   families ([`net::Domain`]) and the input queue.
+//! - [`socket`] is the socket layer: protocols implement
+//!   [`socket::ProtoSocket`] without blocking, and the layer waits.
+//! - [`ifnet`] is the interface and the trait drivers implement.
+//! - [`wire`] holds the link-layer formats (Ethernet, the Internet checksum).
+//!
+//! Not yet here (see the issue): local-domain sockets, the routing
+//! socket, the `sysctl` route dump.
 
 #![forbid(unsafe_code)]
 
+pub mod callout;
+pub mod ifioctl;
+pub mod ifnet;
+pub mod local;
+pub mod loopback;
+pub mod net;
+pub mod pkt;
+pub mod socket;
+mod sysent;
 pub mod wire;
+
+pub use net::Net;
+pub use sysent::{getsockopt, setsockopt, socket};
+
+use rump::Kernel;
+use rump::component::{AttachResult, Component, Faction, Phase};
+use rump::module::ModuleClass;
+
+/// The NET faction component (`librumpnet`).
+pub static COMPONENT: Component = Component {
+    name: "rumpnet",
+    module: "net",
+    class: ModuleClass::Misc,
+    phase: Phase::Net,
+    faction: Some(Faction::Net),
+    requires: &[],
+    needs_threads: false,
+    init: attach,
+};
+
+fn attach(k: &Kernel) -> AttachResult {
+    let net = Net::of(k);
+    net.add_cloner(loopback::CLONER)
+        .map_err(|e| format!("lo cloner: {e}"))?;
+    net.clone_create(k, "lo0")
+        .map_err(|e| format!("lo0: {e}"))?;
+    sysent::register(k).map_err(|e| format!("system calls: {e}"))?;
+    // A halted kernel's interfaces stop: drivers' threads end and host
+    // resources (bus files, tap devices) are let go.
+    k.register_shutdown_hook(
+        "net",
+        Box::new(|k, _| {
+            if let Some(net) = k.try_extension::<Net>() {
+                net.shutdown();
+            }
+        }),
+    );
+    Ok(())
+}

@@ -1,9 +1,82 @@
-//! IPv4, ARP, ICMP, UDP and TCP as a rump component.
+//! IPv4, ARP, ICMP and UDP as a rump component (`librumpnet_netinet`).
 //!
-//! Built so far: [`wire`], the header formats as checked views with their
-//! parsed forms. The protocols themselves arrive with the rest of the
-//! network issue.
+//! - [`inet::Inet`] is a kernel's IPv4 stack: addresses, routes, the ARP
+//!   cache, input, forwarding, fragmentation and reassembly.
+//! - [`udp`] and [`raw`] are the socket types; [`icmp`] answers pings and
+//!   reports errors.
+//! - [`wire`] holds the header formats as checked views.
+//!
+//! Not yet here (see the issue): TCP, the routing socket, multicast
+//! group membership, duplicate address detection.
 
 #![forbid(unsafe_code)]
 
+pub mod addr;
+pub mod arp;
+pub mod domain;
+pub mod icmp;
+pub mod inet;
+pub mod pcb;
+pub mod raw;
+pub mod reass;
+pub mod stats;
+mod sysctl;
+pub mod udp;
 pub mod wire;
+
+use rump::Kernel;
+use rump::component::{AttachResult, Component, Phase};
+use rump::module::ModuleClass;
+use rumpnet::net::Net;
+use rumpnet::wire::ethernet::ethertype;
+use std::sync::Arc;
+
+/// The component.
+pub static COMPONENT: Component = Component {
+    name: "rumpnet_netinet",
+    module: "netinet",
+    class: ModuleClass::Misc,
+    phase: Phase::NetIfCfg,
+    faction: None,
+    requires: &["rumpnet"],
+    needs_threads: true,
+    init: attach,
+};
+
+fn attach(k: &Kernel) -> AttachResult {
+    let net = Net::of(k);
+    let inet = inet::Inet::of(k);
+    net.add_domain(Arc::new(domain::InetDomain {
+        inet: Arc::clone(&inet),
+    }))
+    .map_err(|e| format!("AF_INET: {e}"))?;
+    let i = Arc::clone(&inet);
+    net.add_input(
+        ethertype::IPV4,
+        Arc::new(move |ifp, pkt, info| i.ip_input(ifp, pkt, info)),
+    );
+    let i = Arc::clone(&inet);
+    net.add_input(
+        ethertype::ARP,
+        Arc::new(move |ifp, pkt, info| i.arp_input(ifp, pkt, info)),
+    );
+    inet.start_timer(&net)
+        .map_err(|e| format!("timer thread: {e}"))?;
+    sysctl::register(k, &inet).map_err(|e| format!("sysctl nodes: {e}"))?;
+    // lo0 gets 127.0.0.1/8 and comes up, as NetBSD's netinet component
+    // configures it at boot.
+    if let Some(lo) = net.ifunit("lo0") {
+        inet.add_address(
+            &net,
+            &lo,
+            inet::IfAddr {
+                ifindex: lo.index,
+                addr: 0x7f00_0001,
+                mask: 0xff00_0000,
+                bcast: 0,
+            },
+        )
+        .map_err(|e| format!("lo0: {e}"))?;
+    }
+    Ok(())
+}

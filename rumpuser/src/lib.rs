@@ -17,6 +17,7 @@ mod mem;
 mod param;
 mod process;
 mod random;
+mod shmem;
 mod signal;
 mod sock;
 mod thread;
@@ -30,6 +31,7 @@ pub use mem::{AnonMapping, HostMem};
 pub use param::{host_ncpu, host_physmem, hostname, param};
 pub use process::{abort, exit, host_pid};
 pub use random::random_fill;
+pub use shmem::{FileWatch, SharedFileMap};
 pub use signal::{
     block_termination_signals, host_signal, raise_netbsd_signal, wait_termination_signal,
 };

@@ -148,7 +148,13 @@ impl FileOps for VnodeFile {
         !matches!(self.vn.vtype(), VType::Reg | VType::Dir)
     }
 
-    fn ioctl(&self, _ctx: &Ctx, cmd: u64, data: &mut [u8]) -> KResult<()> {
+    fn ioctl(
+        &self,
+        _ctx: &Ctx,
+        cmd: u64,
+        data: &mut [u8],
+        _user: &dyn rump::usermem::UserSpace,
+    ) -> KResult<()> {
         match cmd {
             FIONREAD if matches!(self.vn.vtype(), VType::Reg | VType::Dir) => {
                 // What is left from the offset, as NetBSD's vn_ioctl says.

@@ -22,6 +22,9 @@ const BINS: &[(&str, &str)] = &[
     ("rump_umount", "rump.umount"),
     ("newfs_ffs", "newfs_ffs"),
     ("fsck_ffs", "fsck_ffs"),
+    ("shmif_dumpbus", "shmif_dumpbus"),
+    ("rump_ifconfig", "rump.ifconfig"),
+    ("rump_ping", "rump.ping"),
 ];
 
 /// Component libraries installed into `DIR/lib`: (cargo library file, installed name).
@@ -29,6 +32,9 @@ const LIBS: &[(&str, &str)] = &[
     ("librumpvfs.so", "librumpvfs.so"),
     ("librumpfs_tmpfs.so", "librumpfs_tmpfs.so"),
     ("librumpfs_ffs.so", "librumpfs_ffs.so"),
+    ("librumpnet.so", "librumpnet.so"),
+    ("librumpnet_netinet.so", "librumpnet_netinet.so"),
+    ("librumpnet_shmif.so", "librumpnet_shmif.so"),
     ("librumphijack.so", "librumphijack.so"),
 ];
 

@@ -83,8 +83,9 @@ fn close(ctx: &Ctx, fd: i32) -> KResult<()> {
 /// `IOV_MAX`: most buffers one vector call takes.
 const IOV_MAX: usize = 1024;
 
-/// The `struct iovec` array at `addr`: (base, length) pairs, checked.
-fn iovecs(us: &dyn UserSpace, addr: u64, count: i32) -> KResult<Vec<(u64, usize)>> {
+/// The `struct iovec` array at `addr`: (base, length) pairs, checked
+/// (EINVAL for more than `IOV_MAX` or a total beyond `SSIZE_MAX`).
+pub fn iovecs(us: &dyn UserSpace, addr: u64, count: i32) -> KResult<Vec<(u64, usize)>> {
     let n = usize::try_from(count)
         .ok()
         .filter(|&n| n <= IOV_MAX)
@@ -291,7 +292,7 @@ pub(super) fn sys_ioctl(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<S
         f.ops().set_status_flags(*fl);
         return ret(0);
     }
-    f.ops().ioctl(ctx, cmd, &mut data)?;
+    f.ops().ioctl(ctx, cmd, &mut data, us)?;
     if cmd & IOC_OUT != 0 && len > 0 {
         us.copyout(a[2], &data)?;
     }
@@ -336,6 +337,11 @@ impl Ctx<'_> {
     /// process (how a faction's call hands out a new descriptor).
     pub fn fd_alloc(&self, file: Arc<File>) -> KResult<i32> {
         self.proc().fdt().alloc(file, 0, nofile(self), false)
+    }
+
+    /// As [`Ctx::fd_alloc`], with close-on-exec set as asked.
+    pub fn fd_alloc_cloexec(&self, file: Arc<File>, cloexec: bool) -> KResult<i32> {
+        self.proc().fdt().alloc(file, 0, nofile(self), cloexec)
     }
 }
 

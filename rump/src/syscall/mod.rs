@@ -15,6 +15,7 @@ mod sysctl;
 mod time;
 
 use crate::cpu::CpuGuard;
+pub use desc::iovecs;
 pub use poll::PollFd;
 
 use crate::cred::Cred;

@@ -13,8 +13,9 @@ const POLLOUT: i16 = 0x4;
 const POLLPRI: i16 = 0x2;
 /// Most descriptors one call may ask about.
 const MAX_FDS: usize = 1 << 16;
-/// How often a wait looks again (nothing wakes pollers yet).
-const SLICE: Duration = Duration::from_millis(10);
+/// How often a wait looks again even without a wakeup: files that do not
+/// call `selnotify` (and a process told to exit) are noticed this soon.
+const SLICE: Duration = Duration::from_millis(50);
 
 /// One `struct pollfd`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -47,7 +48,11 @@ fn scan(ctx: &Ctx, fds: &mut [PollFd]) -> usize {
 /// `poll(2)`: wait up to `timeout` (`None`: for ever) for any of `fds`.
 fn poll(ctx: &Ctx, fds: &mut [PollFd], timeout: Option<Duration>) -> KResult<usize> {
     let start = rumpuser::clock_monotonic();
+    let k = ctx.kernel();
     loop {
+        // Taken before the scan, so that a wakeup between the scan and the
+        // wait is not lost.
+        let seen = k.select_generation();
         let n = scan(ctx, fds);
         if n > 0 {
             return Ok(n);
@@ -58,7 +63,10 @@ fn poll(ctx: &Ctx, fds: &mut [PollFd], timeout: Option<Duration>) -> KResult<usi
             Some(t) => (t - waited).min(SLICE),
             None => SLICE,
         };
-        ctx.sleep(left)?;
+        if ctx.proc().is_exiting() {
+            return Err(Errno::EINTR);
+        }
+        ctx.block(|| k.select_wait(seen, left));
     }
 }
 

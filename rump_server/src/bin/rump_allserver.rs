@@ -5,5 +5,8 @@ fn main() -> std::process::ExitCode {
         &rumpvfs::COMPONENT,
         &rumpfs_tmpfs::COMPONENT,
         &rumpfs_ffs::COMPONENT,
+        &rumpnet::COMPONENT,
+        &rumpnet_netinet::COMPONENT,
+        &rumpnet_shmif::COMPONENT,
     ])
 }

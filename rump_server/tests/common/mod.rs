@@ -34,6 +34,11 @@ pub fn prefix() -> PathBuf {
             "k_helper_capi",
             "k_helper2_capi",
             "rumphijack",
+            "rumpnet_capi",
+            "rumpnet_netinet_capi",
+            "rumpnet_shmif",
+            "rumpnet_shmif_capi",
+            "rump_nettools",
         ];
         let mut c = Command::new(env!("CARGO"));
         c.current_dir(root)
@@ -67,6 +72,12 @@ pub fn prefix() -> PathBuf {
             ("libk_helper.so", "lib/libk_helper.so"),
             ("libk_helper2.so", "lib/libk_helper2.so"),
             ("librumphijack.so", "lib/librumphijack.so"),
+            ("librumpnet.so", "lib/librumpnet.so"),
+            ("librumpnet_netinet.so", "lib/librumpnet_netinet.so"),
+            ("librumpnet_shmif.so", "lib/librumpnet_shmif.so"),
+            ("shmif_dumpbus", "bin/shmif_dumpbus"),
+            ("rump_ifconfig", "bin/rump.ifconfig"),
+            ("rump_ping", "bin/rump.ping"),
         ] {
             let dst = prefix.join(to);
             let _ = std::fs::remove_file(&dst);

@@ -1,0 +1,340 @@
+//! `rump.ping`: NetBSD's ping(8) as a rump kernel client.
+//!
+//! `rump.ping [-nq] [-c count] [-i wait] [-s packetsize] [-t tos]
+//! [-T ttl] [-w deadline] host`. Output and exit status follow NetBSD:
+//! 0 when any reply came, 2 when none did, 1 for usage errors.
+
+use rump_nettools::*;
+use rumpclient::{Errno, Regions};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+const PROG: &str = "rump.ping";
+/// `ICMP_ECHO`, `ICMP_ECHOREPLY`.
+const ECHO: u8 = 8;
+const ECHOREPLY: u8 = 0;
+/// `IP_TOS`, `IP_TTL`.
+const IP_TOS: u64 = 3;
+const IP_TTL: u64 = 4;
+
+fn usage() -> ExitCode {
+    eprintln!(
+        "usage: {PROG} [-nq] [-c count] [-i wait] [-s packetsize] [-t tos] [-T ttl] [-w deadline] host"
+    );
+    ExitCode::from(1)
+}
+
+struct Opts {
+    count: Option<u64>,
+    interval: f64,
+    size: usize,
+    tos: Option<u8>,
+    ttl: Option<u8>,
+    deadline: Option<f64>,
+    quiet: bool,
+    host: String,
+}
+
+fn parse(args: &[String]) -> Result<Opts, String> {
+    let mut o = Opts {
+        count: None,
+        interval: 1.0,
+        size: 56,
+        tos: None,
+        ttl: None,
+        deadline: None,
+        quiet: false,
+        host: String::new(),
+    };
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        if !a.starts_with('-') || a == "-" {
+            break;
+        }
+        let mut chars = a[1..].chars();
+        while let Some(c) = chars.next() {
+            let rest: String = chars.clone().collect();
+            let mut value = || -> Result<String, String> {
+                if !rest.is_empty() {
+                    Ok(rest.clone())
+                } else {
+                    i += 1;
+                    args.get(i)
+                        .cloned()
+                        .ok_or_else(|| "option requires an argument".to_string())
+                }
+            };
+            match c {
+                'n' => continue,
+                'q' => {
+                    o.quiet = true;
+                    continue;
+                }
+                'c' => {
+                    o.count = Some(
+                        value()?
+                            .parse()
+                            .ok()
+                            .filter(|&n| n > 0)
+                            .ok_or("bad number of packets to transmit.")?,
+                    )
+                }
+                'i' => {
+                    o.interval = value()?
+                        .parse()
+                        .ok()
+                        .filter(|&f: &f64| f > 0.0)
+                        .ok_or("bad timing interval")?
+                }
+                's' => {
+                    o.size = value()?
+                        .parse()
+                        .ok()
+                        .filter(|&n: &usize| n <= 65535 - 28)
+                        .ok_or("bad packet size")?
+                }
+                't' => o.tos = Some(value()?.parse().map_err(|_| "bad TOS value")?),
+                'T' => {
+                    o.ttl = Some(
+                        value()?
+                            .parse()
+                            .ok()
+                            .filter(|&t| t > 0)
+                            .ok_or("ttl out of range")?,
+                    )
+                }
+                'w' => {
+                    o.deadline = Some(
+                        value()?
+                            .parse()
+                            .ok()
+                            .filter(|&f: &f64| f > 0.0)
+                            .ok_or("bad maxwait value")?,
+                    )
+                }
+                _ => return Err(format!("unknown option -- {c}")),
+            }
+            break;
+        }
+        i += 1;
+    }
+    match &args[i..] {
+        [h] => o.host = h.clone(),
+        _ => return Err(String::new()),
+    }
+    Ok(o)
+}
+
+fn checksum(b: &[u8]) -> u16 {
+    let mut s: u32 = 0;
+    for c in b.chunks(2) {
+        s += u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
+    }
+    while s >> 16 != 0 {
+        s = (s & 0xffff) + (s >> 16);
+    }
+    !(s as u16)
+}
+
+fn fail(what: &str, e: Errno) -> ExitCode {
+    eprintln!("{PROG}: {what}: {}", e.description());
+    ExitCode::from(1)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let o = match parse(&args) {
+        Ok(o) => o,
+        Err(m) if m.is_empty() => return usage(),
+        Err(m) => {
+            eprintln!("{PROG}: {m}");
+            return usage();
+        }
+    };
+    let Some(dst) = parse_ipv4(&o.host) else {
+        eprintln!("{PROG}: Cannot resolve \"{}\" (Unknown host)", o.host);
+        return ExitCode::from(1);
+    };
+    let Some(c) = rumpclient::Client::for_tool(PROG) else {
+        return ExitCode::from(1);
+    };
+    let m = Regions::new();
+    let fd = match c.syscall(394, &[u64::from(AF_INET), SOCK_RAW, IPPROTO_ICMP], &m) {
+        Ok(r) => r[0] as u64,
+        Err(e) => return fail("socket", e),
+    };
+    for (opt, v) in [(IP_TOS, o.tos), (IP_TTL, o.ttl)] {
+        if let Some(v) = v {
+            let val = m.add(&i32::from(v).to_le_bytes());
+            if let Err(e) = c.syscall(105, &[fd, 0, opt, val, 4], &m) {
+                return fail("setsockopt", e);
+            }
+        }
+    }
+    let mut idb = [0u8; 2];
+    let _ = std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut idb));
+    let ident = u16::from_ne_bytes(idb);
+    println!("PING {} ({}): {} data bytes", o.host, fmt_ipv4(dst), o.size);
+    let start = Instant::now();
+    let deadline = o.deadline.map(|d| start + Duration::from_secs_f64(d));
+    let interval = Duration::from_secs_f64(o.interval);
+    let (mut sent, mut received, mut dups) = (0u64, 0u64, 0u64);
+    let mut seen = vec![false; 65536];
+    let mut times: Vec<f64> = Vec::new();
+    let mut next_send = Instant::now();
+    let mut last_sent = Instant::now();
+    let mut tmax = 0.0f64;
+    let timing = o.size >= 16;
+    let rbuf = m.add_zeroed(65536);
+    let from = m.add_zeroed(16);
+    let fromlen = m.add(&16u32.to_le_bytes());
+    loop {
+        let now = Instant::now();
+        if deadline.is_some_and(|d| now >= d) {
+            break;
+        }
+        let done_sending = o.count.is_some_and(|n| sent >= n);
+        if done_sending {
+            if o.count.is_some_and(|n| received >= n) {
+                break;
+            }
+            let linger =
+                Duration::from_secs_f64((2.0 * tmax / 1000.0).max(10.0 * o.interval).max(1.0));
+            if now >= last_sent + linger && deadline.is_none() {
+                break;
+            }
+        } else if now >= next_send {
+            let mut pkt = vec![0u8; 8 + o.size];
+            pkt[0] = ECHO;
+            pkt[4..6].copy_from_slice(&ident.to_be_bytes());
+            pkt[6..8].copy_from_slice(&(sent as u16).to_be_bytes());
+            for (i, b) in pkt[8..].iter_mut().enumerate() {
+                *b = i as u8;
+            }
+            if timing {
+                let t = start.elapsed();
+                pkt[8..16].copy_from_slice(&(t.as_secs() as i64).to_ne_bytes());
+                pkt[16..24].copy_from_slice(&i64::from(t.subsec_nanos()).to_ne_bytes());
+            }
+            let ck = checksum(&pkt);
+            pkt[2..4].copy_from_slice(&ck.to_be_bytes());
+            // Per-packet memory, so that a long run does not grow.
+            let sm = Regions::new();
+            let (buf, to) = (sm.add(&pkt), sm.add(&sockaddr_in(dst, 0)));
+            if let Err(e) = c.syscall(133, &[fd, buf, pkt.len() as u64, 0, to, 16], &sm) {
+                eprintln!("{PROG}: sendto: {}", e.description());
+            }
+            sent += 1;
+            last_sent = now;
+            next_send = now + interval;
+        }
+        // Wait for a reply until the next thing to do.
+        let mut until = if o.count.is_some_and(|n| sent >= n) {
+            last_sent + Duration::from_secs(10)
+        } else {
+            next_send
+        };
+        if let Some(d) = deadline {
+            until = until.min(d);
+        }
+        let ms = until
+            .saturating_duration_since(Instant::now())
+            .as_millis()
+            .min(1000) as u64;
+        let mut p = [0u8; 8];
+        p[0..4].copy_from_slice(&(fd as i32).to_le_bytes());
+        p[4..6].copy_from_slice(&1i16.to_le_bytes());
+        let pm = Regions::new();
+        let pf = pm.add(&p);
+        match c.syscall(209, &[pf, 1, ms], &pm) {
+            Ok(r) if r[0] > 0 => {}
+            Ok(_) => continue,
+            Err(e) => return fail("poll", e),
+        }
+        let n = match c.syscall(29, &[fd, rbuf, 65536, 0, from, fromlen], &m) {
+            Ok(r) => r[0] as usize,
+            Err(e) => return fail("recvfrom", e),
+        };
+        let got = m.get(rbuf);
+        let pkt = &got[..n.min(got.len())];
+        if pkt.len() < 20 {
+            continue;
+        }
+        let hl = usize::from(pkt[0] & 0xf) * 4;
+        let Some(icmp) = pkt.get(hl..) else { continue };
+        if icmp.len() < 8 || icmp[0] != ECHOREPLY {
+            continue;
+        }
+        if u16::from_be_bytes([icmp[4], icmp[5]]) != ident {
+            continue;
+        }
+        let seq = u16::from_be_bytes([icmp[6], icmp[7]]);
+        let ttl = pkt[8];
+        let src: [u8; 4] = pkt[12..16].try_into().unwrap_or_default();
+        let dup = std::mem::replace(&mut seen[usize::from(seq)], true);
+        if dup {
+            dups += 1;
+        } else {
+            received += 1;
+        }
+        let mut line = format!(
+            "{} bytes from {}: icmp_seq={}",
+            icmp.len(),
+            fmt_ipv4(src),
+            seq
+        );
+        if dup {
+            line += " DUP!";
+        }
+        line += &format!(" ttl={ttl}");
+        if timing && icmp.len() >= 24 {
+            let s = i64::from_ne_bytes(icmp[8..16].try_into().unwrap_or_default());
+            let ns = i64::from_ne_bytes(icmp[16..24].try_into().unwrap_or_default());
+            let then = Duration::new(s.max(0) as u64, ns.clamp(0, 999_999_999) as u32);
+            let ms = start.elapsed().saturating_sub(then).as_secs_f64() * 1000.0;
+            times.push(ms);
+            tmax = tmax.max(ms);
+            line += &format!(" time={ms:.6} ms");
+        }
+        if !o.quiet {
+            println!("{line}");
+        }
+    }
+    println!("\n----{} PING Statistics----", o.host);
+    let mut line = format!("{sent} packets transmitted, {received} packets received, ");
+    if dups > 0 {
+        line += &format!("+{dups} duplicates, ");
+    }
+    if sent > 0 {
+        if received > sent {
+            line += "-- somebody's duplicating packets!";
+        } else {
+            line += &format!(
+                "{:.1}% packet loss",
+                (sent - received) as f64 * 100.0 / sent as f64
+            );
+        }
+    }
+    println!("{line}");
+    if received > 0 && !times.is_empty() {
+        let n = times.len() as f64;
+        let min = times.iter().cloned().fold(f64::MAX, f64::min);
+        let max = times.iter().cloned().fold(0.0, f64::max);
+        let avg = times.iter().sum::<f64>() / n;
+        let sq = times.iter().map(|t| t * t).sum::<f64>();
+        let sd = if n > 1.0 {
+            ((sq - n * avg * avg) / (n - 1.0)).max(0.0).sqrt()
+        } else {
+            0.0
+        };
+        println!("round-trip min/avg/max/stddev = {min:.6}/{avg:.6}/{max:.6}/{sd:.6} ms");
+    }
+    let _ = c.syscall(6, &[fd], &m);
+    if received > 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    }
+}

@@ -1,0 +1,155 @@
+//! Timers for protocols (NetBSD's callouts): each is a function called when
+//! its deadline passes, which answers when it wants to be called next. One
+//! kernel thread per network stack runs them; it holds only a weak
+//! reference to the kernel and ends when the stack is dropped.
+//!
+//! Times are monotonic-clock readings (`rumpuser::clock_monotonic`), so that
+//! protocol logic can be driven by a fake clock in tests.
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// A timer function: called with the time, returns its next deadline.
+pub type TimerFn = Box<dyn Fn(Duration) -> Option<Duration> + Send + Sync>;
+
+/// A registered timer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimerId(usize);
+
+struct Entry {
+    name: &'static str,
+    due: Option<Duration>,
+    f: Arc<TimerFn>,
+}
+
+#[derive(Default)]
+struct State {
+    entries: Vec<Entry>,
+    stopped: bool,
+}
+
+/// The timers of one stack.
+#[derive(Default)]
+pub struct Callouts {
+    state: Mutex<State>,
+    cv: Condvar,
+}
+
+fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Callouts {
+    /// Register `f`, not yet armed.
+    pub fn add(&self, name: &'static str, f: TimerFn) -> TimerId {
+        let mut s = lock(&self.state);
+        s.entries.push(Entry {
+            name,
+            due: None,
+            f: Arc::new(f),
+        });
+        TimerId(s.entries.len() - 1)
+    }
+
+    /// Make sure `id` runs no later than `at` (`callout_schedule`; an
+    /// earlier deadline already set stays).
+    pub fn arm(&self, id: TimerId, at: Duration) {
+        let mut s = lock(&self.state);
+        if let Some(e) = s.entries.get_mut(id.0)
+            && e.due.is_none_or(|d| at < d)
+        {
+            e.due = Some(at);
+            self.cv.notify_all();
+        }
+    }
+
+    /// The names of the timers and when each is due, for diagnostics.
+    pub fn pending(&self) -> Vec<(&'static str, Option<Duration>)> {
+        lock(&self.state)
+            .entries
+            .iter()
+            .map(|e| (e.name, e.due))
+            .collect()
+    }
+
+    /// Run every timer due at `now`; answer the earliest deadline left.
+    pub fn run_due(&self, now: Duration) -> Option<Duration> {
+        let due: Vec<(usize, Arc<TimerFn>)> = {
+            let mut s = lock(&self.state);
+            s.entries
+                .iter_mut()
+                .enumerate()
+                .filter(|(_, e)| e.due.is_some_and(|d| d <= now))
+                .map(|(i, e)| {
+                    e.due = None;
+                    (i, Arc::clone(&e.f))
+                })
+                .collect()
+        };
+        for (i, f) in due {
+            // Called without the lock: a timer may arm others, or itself.
+            if let Some(next) = f(now) {
+                self.arm(TimerId(i), next);
+            }
+        }
+        lock(&self.state).entries.iter().filter_map(|e| e.due).min()
+    }
+
+    /// The loop of the timer thread: returns once [`Callouts::stop`] is called.
+    pub fn run(&self) {
+        loop {
+            let next = self.run_due(rumpuser::clock_monotonic());
+            let s = lock(&self.state);
+            if s.stopped {
+                return;
+            }
+            let now = rumpuser::clock_monotonic();
+            // Armed since run_due looked: go round again at once.
+            let next = s.entries.iter().filter_map(|e| e.due).chain(next).min();
+            match next {
+                Some(at) if at <= now => continue,
+                Some(at) => drop(self.cv.wait_timeout(s, at - now)),
+                None => drop(self.cv.wait(s)),
+            }
+        }
+    }
+
+    /// End the timer thread.
+    pub fn stop(&self) {
+        lock(&self.state).stopped = true;
+        self.cv.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn due_timers_run_and_rearm() {
+        let c = Callouts::default();
+        let hits = Arc::new(AtomicUsize::new(0));
+        let h = Arc::clone(&hits);
+        let id = c.add(
+            "t",
+            Box::new(move |now| {
+                h.fetch_add(1, Ordering::Relaxed);
+                Some(now + Duration::from_secs(1))
+            }),
+        );
+        assert_eq!(c.run_due(Duration::from_secs(5)), None);
+        c.arm(id, Duration::from_secs(10));
+        c.arm(id, Duration::from_secs(20)); // later: the earlier one stays
+        assert_eq!(
+            c.run_due(Duration::from_secs(9)),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(hits.load(Ordering::Relaxed), 0);
+        assert_eq!(
+            c.run_due(Duration::from_secs(10)),
+            Some(Duration::from_secs(11))
+        );
+        assert_eq!(hits.load(Ordering::Relaxed), 1);
+    }
+}

@@ -1,0 +1,564 @@
+//! The socket layer (NetBSD's `uipc_socket.c`): what every socket shares,
+//! the trait a protocol implements, and the open file that turns blocking
+//! calls into waits.
+//!
+//! Protocols never block: an operation that cannot finish now answers
+//! EAGAIN, and this layer waits on the socket's [`WaitChannel`] (honouring
+//! `O_NONBLOCK`, `MSG_DONTWAIT`, `SO_RCVTIMEO`/`SO_SNDTIMEO` and a process
+//! told to exit) and tries again. That keeps protocol code testable
+//! without threads.
+
+use rump::file::{FileOps, Stat};
+use rump::syscall::Ctx;
+use rump::usermem::UserSpace;
+use rump::{Errno, KResult, Kernel};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+/// `SOCK_STREAM`.
+pub const SOCK_STREAM: i32 = 1;
+/// `SOCK_DGRAM`.
+pub const SOCK_DGRAM: i32 = 2;
+/// `SOCK_RAW`.
+pub const SOCK_RAW: i32 = 3;
+/// `SOCK_SEQPACKET`.
+pub const SOCK_SEQPACKET: i32 = 5;
+/// `SOCK_CLOEXEC`.
+pub const SOCK_CLOEXEC: i32 = 0x1000_0000;
+/// `SOCK_NONBLOCK`.
+pub const SOCK_NONBLOCK: i32 = 0x2000_0000;
+/// `SOCK_NOSIGPIPE`.
+pub const SOCK_NOSIGPIPE: i32 = 0x4000_0000;
+/// `SOCK_FLAGS_MASK`.
+pub const SOCK_FLAGS_MASK: i32 = 0xf000_0000_u32 as i32;
+
+/// `SOL_SOCKET`.
+pub const SOL_SOCKET: i32 = 0xffff;
+/// `SO_DEBUG`.
+pub const SO_DEBUG: i32 = 0x1;
+/// `SO_ACCEPTCONN`.
+pub const SO_ACCEPTCONN: i32 = 0x2;
+/// `SO_REUSEADDR`.
+pub const SO_REUSEADDR: i32 = 0x4;
+/// `SO_KEEPALIVE`.
+pub const SO_KEEPALIVE: i32 = 0x8;
+/// `SO_DONTROUTE`.
+pub const SO_DONTROUTE: i32 = 0x10;
+/// `SO_BROADCAST`.
+pub const SO_BROADCAST: i32 = 0x20;
+/// `SO_USELOOPBACK`.
+pub const SO_USELOOPBACK: i32 = 0x40;
+/// `SO_LINGER`.
+pub const SO_LINGER: i32 = 0x80;
+/// `SO_OOBINLINE`.
+pub const SO_OOBINLINE: i32 = 0x100;
+/// `SO_REUSEPORT`.
+pub const SO_REUSEPORT: i32 = 0x200;
+/// `SO_NOSIGPIPE`.
+pub const SO_NOSIGPIPE: i32 = 0x800;
+/// `SO_TIMESTAMP`.
+pub const SO_TIMESTAMP: i32 = 0x2000;
+/// `SO_SNDBUF`.
+pub const SO_SNDBUF: i32 = 0x1001;
+/// `SO_RCVBUF`.
+pub const SO_RCVBUF: i32 = 0x1002;
+/// `SO_SNDLOWAT`.
+pub const SO_SNDLOWAT: i32 = 0x1003;
+/// `SO_RCVLOWAT`.
+pub const SO_RCVLOWAT: i32 = 0x1004;
+/// `SO_ERROR`.
+pub const SO_ERROR: i32 = 0x1007;
+/// `SO_TYPE`.
+pub const SO_TYPE: i32 = 0x1008;
+/// `SO_SNDTIMEO`.
+pub const SO_SNDTIMEO: i32 = 0x100b;
+/// `SO_RCVTIMEO`.
+pub const SO_RCVTIMEO: i32 = 0x100c;
+
+/// `MSG_OOB`.
+pub const MSG_OOB: i32 = 0x1;
+/// `MSG_PEEK`.
+pub const MSG_PEEK: i32 = 0x2;
+/// `MSG_DONTROUTE`.
+pub const MSG_DONTROUTE: i32 = 0x4;
+/// `MSG_EOR`.
+pub const MSG_EOR: i32 = 0x8;
+/// `MSG_TRUNC`.
+pub const MSG_TRUNC: i32 = 0x10;
+/// `MSG_CTRUNC`.
+pub const MSG_CTRUNC: i32 = 0x20;
+/// `MSG_WAITALL`.
+pub const MSG_WAITALL: i32 = 0x40;
+/// `MSG_DONTWAIT`.
+pub const MSG_DONTWAIT: i32 = 0x80;
+/// `MSG_NOSIGNAL`.
+pub const MSG_NOSIGNAL: i32 = 0x400;
+
+/// `SHUT_RD`, `SHUT_WR`, `SHUT_RDWR`.
+pub const SHUT_RD: i32 = 0;
+/// Shut the sending half.
+pub const SHUT_WR: i32 = 1;
+/// Shut both halves.
+pub const SHUT_RDWR: i32 = 2;
+
+const POLLIN: i16 = 0x1;
+const POLLOUT: i16 = 0x4;
+const POLLRDNORM: i16 = 0x40;
+const POLLWRNORM: i16 = 0x4;
+
+/// `SIGPIPE`.
+const SIGPIPE: i32 = 13;
+
+/// How long a wait sleeps before it looks at the process again.
+const SLICE: Duration = Duration::from_millis(100);
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Where a socket's waiters sleep: a generation count bumped by every
+/// change a waiter may care about (`sowakeup`), which also wakes pollers.
+pub struct WaitChannel {
+    generation: Mutex<u64>,
+    cv: Condvar,
+    kernel: Weak<Kernel>,
+}
+
+impl WaitChannel {
+    /// A channel that also wakes the pollers of kernel `k`.
+    pub fn new(kernel: Weak<Kernel>) -> WaitChannel {
+        WaitChannel {
+            generation: Mutex::new(0),
+            cv: Condvar::new(),
+            kernel,
+        }
+    }
+
+    /// Something changed: wake every waiter and poller.
+    pub fn wakeup(&self) {
+        *lock(&self.generation) += 1;
+        self.cv.notify_all();
+        if let Some(k) = self.kernel.upgrade() {
+            k.selnotify();
+        }
+    }
+
+    /// The current generation, to pass to [`WaitChannel::wait`].
+    pub fn generation(&self) -> u64 {
+        *lock(&self.generation)
+    }
+
+    /// Sleep (without the virtual CPU) until a wakeup after `seen`, or `d`.
+    pub fn wait(&self, ctx: &Ctx, seen: u64, d: Duration) {
+        ctx.block(|| {
+            let g = lock(&self.generation);
+            if *g == seen {
+                drop(self.cv.wait_timeout(g, d));
+            }
+        });
+    }
+}
+
+/// The options the socket layer keeps for every socket (`SOL_SOCKET`).
+#[derive(Clone, Debug)]
+pub struct SockOpts {
+    /// `SO_REUSEADDR`.
+    pub reuseaddr: bool,
+    /// `SO_REUSEPORT`.
+    pub reuseport: bool,
+    /// `SO_KEEPALIVE`.
+    pub keepalive: bool,
+    /// `SO_BROADCAST`.
+    pub broadcast: bool,
+    /// `SO_DONTROUTE`.
+    pub dontroute: bool,
+    /// `SO_OOBINLINE`.
+    pub oobinline: bool,
+    /// `SO_DEBUG`.
+    pub debug: bool,
+    /// `SO_TIMESTAMP`.
+    pub timestamp: bool,
+    /// `SO_NOSIGPIPE`.
+    pub nosigpipe: bool,
+    /// `SO_LINGER`: on, and the time in seconds.
+    pub linger: Option<i32>,
+    /// `SO_RCVBUF`: the receive buffer's limit in bytes.
+    pub rcvbuf: usize,
+    /// `SO_SNDBUF`: the send buffer's limit in bytes.
+    pub sndbuf: usize,
+    /// `SO_RCVLOWAT`.
+    pub rcvlowat: usize,
+    /// `SO_SNDLOWAT`.
+    pub sndlowat: usize,
+    /// `SO_RCVTIMEO` (`None`: for ever).
+    pub rcvtimeo: Option<Duration>,
+    /// `SO_SNDTIMEO`.
+    pub sndtimeo: Option<Duration>,
+}
+
+impl SockOpts {
+    /// Defaults with buffers of `rcvbuf` and `sndbuf` bytes.
+    pub fn new(rcvbuf: usize, sndbuf: usize) -> SockOpts {
+        SockOpts {
+            reuseaddr: false,
+            reuseport: false,
+            keepalive: false,
+            broadcast: false,
+            dontroute: false,
+            oobinline: false,
+            debug: false,
+            timestamp: false,
+            nosigpipe: false,
+            linger: None,
+            rcvbuf,
+            sndbuf,
+            rcvlowat: 1,
+            sndlowat: 2048.min(sndbuf),
+            rcvtimeo: None,
+            sndtimeo: None,
+        }
+    }
+}
+
+/// What a protocol's socket shares with the socket layer.
+pub struct SockShared {
+    /// Where waiters sleep.
+    pub wait: WaitChannel,
+    /// The `SOL_SOCKET` options.
+    pub opts: Mutex<SockOpts>,
+}
+
+impl SockShared {
+    /// Shared state with default options for buffers of the given sizes.
+    pub fn new(kernel: Weak<Kernel>, rcvbuf: usize, sndbuf: usize) -> SockShared {
+        SockShared {
+            wait: WaitChannel::new(kernel),
+            opts: Mutex::new(SockOpts::new(rcvbuf, sndbuf)),
+        }
+    }
+
+    /// A copy of the options.
+    pub fn opts(&self) -> SockOpts {
+        lock(&self.opts).clone()
+    }
+}
+
+/// What one receive returned.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Received {
+    /// Bytes stored in the buffer.
+    pub len: usize,
+    /// The datagram's whole length (more than `len` if it was truncated).
+    pub full: usize,
+    /// The sender, for datagram sockets (a sockaddr).
+    pub from: Option<Vec<u8>>,
+    /// `MSG_*` flags for `msg_flags` (`MSG_TRUNC`, `MSG_EOR`).
+    pub flags: i32,
+}
+
+/// A protocol's half of a socket (`pr_usrreqs`). Every method answers at
+/// once: EAGAIN means "not now", and the socket layer decides whether to
+/// wait. Addresses are sockaddrs in NetBSD's layout.
+pub trait ProtoSocket: Send + Sync {
+    /// The shared state.
+    fn shared(&self) -> &SockShared;
+    /// `(domain, type, protocol)`.
+    fn kind(&self) -> (i32, i32, i32);
+    /// `bind(2)`.
+    fn bind(&self, _ctx: &Ctx, _addr: &[u8]) -> KResult<()> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// `connect(2)`: Ok once connected; EINPROGRESS when a handshake has
+    /// started ([`ProtoSocket::connect_result`] tells how it ends).
+    fn connect(&self, _ctx: &Ctx, _addr: &[u8]) -> KResult<()> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// How a started connect ended; `None` while it is under way.
+    fn connect_result(&self) -> Option<KResult<()>> {
+        Some(Ok(()))
+    }
+    /// `listen(2)`.
+    fn listen(&self, _backlog: i32) -> KResult<()> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// Take one completed connection; EAGAIN if there is none.
+    fn accept(&self) -> KResult<Arc<dyn ProtoSocket>> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// Send what fits of `data` now (all or nothing for datagrams); EAGAIN
+    /// if nothing fits.
+    fn send(&self, ctx: &Ctx, data: &[u8], to: Option<&[u8]>, flags: i32) -> KResult<usize>;
+    /// Receive into `buf`; EAGAIN if there is nothing yet, Ok with length
+    /// 0 at end of stream.
+    fn recv(&self, buf: &mut [u8], flags: i32) -> KResult<Received>;
+    /// `shutdown(2)`.
+    fn shutdown(&self, _how: i32) -> KResult<()> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// `getsockname(2)`.
+    fn sockname(&self) -> KResult<Vec<u8>>;
+    /// `getpeername(2)`; ENOTCONN if not connected.
+    fn peername(&self) -> KResult<Vec<u8>> {
+        Err(Errno::ENOTCONN)
+    }
+    /// A protocol-level option (level other than `SOL_SOCKET`), or a
+    /// `SOL_SOCKET` option the layer stored that the protocol wants to act
+    /// on (it is told after the store).
+    fn setopt(&self, _level: i32, _name: i32, _val: &[u8]) -> KResult<()> {
+        Err(Errno::ENOPROTOOPT)
+    }
+    /// Read a protocol-level option.
+    fn getopt(&self, _level: i32, _name: i32) -> KResult<Vec<u8>> {
+        Err(Errno::ENOPROTOOPT)
+    }
+    /// Which of `POLLIN`/`POLLOUT`/`POLLHUP`/... hold now.
+    fn poll(&self, events: i16) -> i16;
+    /// The last descriptor was closed.
+    fn close(&self) {}
+    /// Take the pending error (`SO_ERROR`), 0 if none.
+    fn take_error(&self) -> i32 {
+        0
+    }
+    /// Bytes ready to read (`FIONREAD`).
+    fn nread(&self) -> usize {
+        0
+    }
+    /// Bytes queued to send and not yet acknowledged (`FIONWRITE`).
+    fn nwrite(&self) -> usize {
+        0
+    }
+    /// Whether `listen` was called (`SO_ACCEPTCONN`).
+    fn is_listening(&self) -> bool {
+        false
+    }
+    /// The sending half is shut: a send raises `SIGPIPE` unless asked not to.
+    fn cant_send(&self) -> bool {
+        false
+    }
+}
+
+/// An open socket: the protocol's socket plus the descriptor's flags.
+pub struct Socket {
+    proto: Arc<dyn ProtoSocket>,
+    nonblock: AtomicBool,
+    nosigpipe: bool,
+}
+
+impl Socket {
+    /// Wrap a protocol socket.
+    pub fn new(proto: Arc<dyn ProtoSocket>, nonblock: bool, nosigpipe: bool) -> Socket {
+        Socket {
+            proto,
+            nonblock: AtomicBool::new(nonblock),
+            nosigpipe,
+        }
+    }
+
+    /// The protocol's socket.
+    pub fn proto(&self) -> &Arc<dyn ProtoSocket> {
+        &self.proto
+    }
+
+    /// Whether the descriptor is non-blocking.
+    pub fn nonblocking(&self) -> bool {
+        self.nonblock.load(Ordering::Relaxed)
+    }
+
+    /// Call `op` until it answers something other than EAGAIN, waiting
+    /// between tries unless `nonblock`; EAGAIN when `timeout` passes, EINTR
+    /// when the process is told to exit.
+    pub fn wait_for<T>(
+        &self,
+        ctx: &Ctx,
+        nonblock: bool,
+        timeout: Option<Duration>,
+        mut op: impl FnMut() -> KResult<T>,
+    ) -> KResult<T> {
+        let wc = &self.proto.shared().wait;
+        let deadline = timeout.map(|t| rumpuser::clock_monotonic() + t);
+        loop {
+            let seen = wc.generation();
+            match op() {
+                Err(Errno::EAGAIN) if !nonblock => {}
+                r => return r,
+            }
+            if ctx.proc().is_exiting() {
+                return Err(Errno::EINTR);
+            }
+            let now = rumpuser::clock_monotonic();
+            let left = match deadline {
+                Some(d) if now >= d => return Err(Errno::EAGAIN),
+                Some(d) => (d - now).min(SLICE),
+                None => SLICE,
+            };
+            wc.wait(ctx, seen, left);
+        }
+    }
+
+    /// Receive with the socket's blocking rules (`soreceive`).
+    pub fn recv(&self, ctx: &Ctx, buf: &mut [u8], flags: i32) -> KResult<Received> {
+        let nonblock = self.nonblocking() || flags & MSG_DONTWAIT != 0;
+        let timeout = self.proto.shared().opts().rcvtimeo;
+        let stream = self.proto.kind().1 == SOCK_STREAM;
+        let mut got = self.wait_for(ctx, nonblock, timeout, || {
+            self.proto.recv(buf, flags & !MSG_WAITALL)
+        })?;
+        // MSG_WAITALL: a stream read keeps going until the buffer is full,
+        // the stream ends, an error or a signal.
+        if stream && flags & (MSG_WAITALL | MSG_PEEK) == MSG_WAITALL {
+            while got.len > 0 && got.len < buf.len() {
+                let more = self.wait_for(ctx, nonblock, timeout, || {
+                    self.proto.recv(&mut buf[got.len..], flags & !MSG_WAITALL)
+                });
+                match more {
+                    Ok(r) if r.len > 0 => got.len += r.len,
+                    _ => break,
+                }
+            }
+            got.full = got.len;
+        }
+        Ok(got)
+    }
+
+    /// Send with the socket's blocking rules (`sosend`): a blocking stream
+    /// send waits until everything is queued.
+    pub fn send(&self, ctx: &Ctx, data: &[u8], to: Option<&[u8]>, flags: i32) -> KResult<usize> {
+        let nonblock = self.nonblocking() || flags & MSG_DONTWAIT != 0;
+        let timeout = self.proto.shared().opts().sndtimeo;
+        let stream = self.proto.kind().1 == SOCK_STREAM;
+        let mut done = 0;
+        loop {
+            let r = self.wait_for(ctx, nonblock, timeout, || {
+                self.proto.send(ctx, &data[done..], to, flags)
+            });
+            match r {
+                Ok(n) => done += n,
+                Err(e) if done > 0 && e != Errno::EPIPE => return Ok(done),
+                Err(e) => {
+                    if e == Errno::EPIPE
+                        && !self.nosigpipe
+                        && flags & MSG_NOSIGNAL == 0
+                        && !self.proto.shared().opts().nosigpipe
+                    {
+                        let _ = ctx.proc().psignal(SIGPIPE);
+                    }
+                    return Err(e);
+                }
+            }
+            if !stream || done >= data.len() || nonblock {
+                return Ok(done);
+            }
+        }
+    }
+
+    /// Connect with the socket's blocking rules: a blocking connect waits
+    /// for the handshake; a non-blocking one answers EINPROGRESS.
+    pub fn connect(&self, ctx: &Ctx, addr: &[u8]) -> KResult<()> {
+        match self.proto.connect(ctx, addr) {
+            Err(Errno::EINPROGRESS) if !self.nonblocking() => {
+                self.wait_for(ctx, false, None, || match self.proto.connect_result() {
+                    None => Err(Errno::EAGAIN),
+                    Some(r) => r,
+                })
+            }
+            r => r,
+        }
+    }
+
+    /// Accept with the socket's blocking rules.
+    pub fn accept(&self, ctx: &Ctx) -> KResult<Arc<dyn ProtoSocket>> {
+        if !self.proto.is_listening() {
+            return Err(Errno::EINVAL);
+        }
+        let timeout = self.proto.shared().opts().rcvtimeo;
+        self.wait_for(ctx, self.nonblocking(), timeout, || self.proto.accept())
+    }
+}
+
+/// `S_IFSOCK`.
+const S_IFSOCK: u32 = 0o140000;
+/// `FIONREAD`.
+const FIONREAD: u64 = 0x4004_667f;
+/// `FIONWRITE`.
+const FIONWRITE: u64 = 0x4004_6679;
+/// `FIONSPACE`.
+const FIONSPACE: u64 = 0x4004_6678;
+/// `SIOCATMARK`.
+const SIOCATMARK: u64 = 0x4004_7307;
+
+impl FileOps for Socket {
+    fn read(&self, ctx: &Ctx, buf: &mut [u8], _offset: Option<u64>) -> KResult<usize> {
+        self.recv(ctx, buf, 0).map(|r| r.len)
+    }
+
+    fn write(&self, ctx: &Ctx, buf: &[u8], _offset: Option<u64>) -> KResult<usize> {
+        self.send(ctx, buf, None, 0)
+    }
+
+    fn stat(&self, ctx: &Ctx) -> KResult<Stat> {
+        let cred = ctx.cred();
+        Ok(Stat {
+            mode: S_IFSOCK | 0o666,
+            uid: cred.euid,
+            gid: cred.egid,
+            blksize: 512,
+            size: self.proto.nread() as i64,
+            ..Stat::default()
+        })
+    }
+
+    fn close(&self) {
+        self.proto.close();
+    }
+
+    fn set_status_flags(&self, flags: u32) {
+        const O_NONBLOCK: u32 = 0x4;
+        self.nonblock
+            .store(flags & O_NONBLOCK != 0, Ordering::Relaxed);
+    }
+
+    fn poll(&self, events: i16) -> i16 {
+        self.proto.poll(events)
+    }
+
+    fn ioctl(&self, ctx: &Ctx, cmd: u64, data: &mut [u8], user: &dyn UserSpace) -> KResult<()> {
+        let put = |data: &mut [u8], v: usize| {
+            let v = i32::try_from(v).unwrap_or(i32::MAX);
+            data.get_mut(..4)
+                .ok_or(Errno::EINVAL)?
+                .copy_from_slice(&v.to_le_bytes());
+            Ok(())
+        };
+        match cmd {
+            FIONREAD => put(data, self.proto.nread()),
+            FIONWRITE => put(data, self.proto.nwrite()),
+            FIONSPACE => {
+                let buf = self.proto.shared().opts().sndbuf;
+                put(data, buf.saturating_sub(self.proto.nwrite()))
+            }
+            SIOCATMARK => put(data, 0),
+            _ => crate::ifioctl::ifioctl(ctx, self, cmd, data, user),
+        }
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+}
+
+/// Readiness from the usual parts: readable, writable, hung up.
+pub fn poll_bits(events: i16, readable: bool, writable: bool, hup: bool) -> i16 {
+    const POLLHUP: i16 = 0x10;
+    let mut r = 0;
+    if readable {
+        r |= events & (POLLIN | POLLRDNORM);
+    }
+    if writable {
+        r |= events & (POLLOUT | POLLWRNORM);
+    }
+    if hup {
+        r |= POLLHUP;
+    }
+    r
+}

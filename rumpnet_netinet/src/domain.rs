@@ -1,0 +1,222 @@
+//! The Internet family as the socket layer sees it (`inetdomain`): socket
+//! creation by type and protocol, and the address ioctls (`in_control`).
+
+use crate::addr::{self, AF_INET, ANY};
+use crate::inet::{IfAddr, Inet};
+use crate::raw::RawSocket;
+use crate::udp::UdpSocket;
+use rump::syscall::Ctx;
+use rump::usermem::UserSpace;
+use rump::{Errno, KResult};
+use rumpnet::ifnet::{IFF_BROADCAST, IFF_POINTOPOINT, Ifnet};
+use rumpnet::net::{Domain, Net};
+use rumpnet::socket::{ProtoSocket, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM};
+use std::sync::Arc;
+
+/// `SIOCSIFADDR`.
+pub const SIOCSIFADDR: u64 = 0x8090_690c;
+/// `SIOCGIFADDR`.
+pub const SIOCGIFADDR: u64 = 0xc090_6921;
+/// `SIOCGIFDSTADDR`.
+pub const SIOCGIFDSTADDR: u64 = 0xc090_6922;
+/// `SIOCGIFBRDADDR`.
+pub const SIOCGIFBRDADDR: u64 = 0xc090_6923;
+/// `SIOCGIFNETMASK`.
+pub const SIOCGIFNETMASK: u64 = 0xc090_6925;
+/// `SIOCSIFNETMASK`.
+pub const SIOCSIFNETMASK: u64 = 0x8090_6916;
+/// `SIOCDIFADDR`.
+pub const SIOCDIFADDR: u64 = 0x8090_6919;
+/// `SIOCAIFADDR`.
+pub const SIOCAIFADDR: u64 = 0x8040_691a;
+/// `SIOCGIFALIAS`.
+pub const SIOCGIFALIAS: u64 = 0xc040_691b;
+/// `SIOCGIFAFLAG_IN`.
+pub const SIOCGIFAFLAG_IN: u64 = 0xc090_6927;
+
+/// `IPPROTO_ICMP`, `IPPROTO_UDP`, `IPPROTO_TCP`, `IPPROTO_RAW`.
+const IPPROTO_UDP: i32 = 17;
+const IPPROTO_TCP: i32 = 6;
+
+/// `AF_INET` for the socket layer.
+pub struct InetDomain {
+    /// The stack.
+    pub inet: Arc<Inet>,
+}
+
+fn put_sa(data: &mut [u8], off: usize, a: u32) -> KResult<()> {
+    data.get_mut(off..off + 16)
+        .ok_or(Errno::EINVAL)?
+        .copy_from_slice(&addr::sockaddr(a, 0));
+    Ok(())
+}
+
+fn broadcast_of(ifp: &Ifnet, a: u32, mask: u32) -> u32 {
+    if ifp.flags() & IFF_BROADCAST != 0 && mask != u32::MAX {
+        a | !mask
+    } else {
+        0
+    }
+}
+
+impl InetDomain {
+    fn aifaddr(&self, ctx: &Ctx, data: &[u8], ifp: &Arc<Ifnet>) -> KResult<()> {
+        let a = addr::ioctl_sockaddr(data, 16).ok_or(Errno::EINVAL)?;
+        let existing = self
+            .inet
+            .addresses()
+            .into_iter()
+            .find(|x| x.addr == a && x.ifindex == ifp.index);
+        let mask = addr::ioctl_sockaddr(data, 48)
+            .or_else(|| existing.as_ref().map(|x| x.mask))
+            .unwrap_or_else(|| addr::class_mask(a));
+        if addr::prefix_len(mask).is_none() {
+            return Err(Errno::EINVAL);
+        }
+        let given = addr::ioctl_sockaddr(data, 32).filter(|&b| b != ANY);
+        let bcast = if ifp.flags() & IFF_POINTOPOINT != 0 {
+            given.ok_or(Errno::EINVAL)?
+        } else {
+            given.unwrap_or_else(|| broadcast_of(ifp, a, mask))
+        };
+        let net = Net::of(ctx.kernel());
+        self.inet.add_address(
+            &net,
+            ifp,
+            IfAddr {
+                ifindex: ifp.index,
+                addr: a,
+                mask,
+                bcast,
+            },
+        )
+    }
+
+    fn first(&self, ifp: &Ifnet) -> KResult<IfAddr> {
+        self.inet
+            .addresses()
+            .into_iter()
+            .find(|x| x.ifindex == ifp.index)
+            .ok_or(Errno::EADDRNOTAVAIL)
+    }
+}
+
+impl Domain for InetDomain {
+    fn family(&self) -> u8 {
+        AF_INET
+    }
+
+    fn socket(&self, ctx: &Ctx, typ: i32, protocol: i32) -> KResult<Arc<dyn ProtoSocket>> {
+        match (typ, protocol) {
+            (SOCK_DGRAM, 0 | IPPROTO_UDP) => Ok(UdpSocket::new(&self.inet)),
+            (SOCK_RAW, p) => Ok(RawSocket::new(ctx, &self.inet, p)?),
+            (SOCK_STREAM, 0 | IPPROTO_TCP) => Err(Errno::EPROTONOSUPPORT),
+            (SOCK_DGRAM | SOCK_STREAM, _) => Err(Errno::EPROTONOSUPPORT),
+            _ => Err(Errno::EPROTOTYPE),
+        }
+    }
+
+    fn ifioctl(
+        &self,
+        ctx: &Ctx,
+        cmd: u64,
+        data: &mut [u8],
+        ifp: &Arc<Ifnet>,
+        _user: &dyn UserSpace,
+    ) -> KResult<()> {
+        let root = || {
+            if ctx.cred().euid == 0 {
+                Ok(())
+            } else {
+                Err(Errno::EPERM)
+            }
+        };
+        match cmd {
+            SIOCAIFADDR => {
+                root()?;
+                self.aifaddr(ctx, data, ifp)
+            }
+            SIOCDIFADDR => {
+                root()?;
+                let a = match addr::ioctl_sockaddr(data, 16) {
+                    Some(a) => a,
+                    None => self.first(ifp)?.addr,
+                };
+                self.inet.remove_address(ifp.index, a)
+            }
+            SIOCSIFADDR => {
+                root()?;
+                let a = addr::ioctl_sockaddr(data, 16).ok_or(Errno::EINVAL)?;
+                if let Ok(old) = self.first(ifp) {
+                    self.inet.remove_address(ifp.index, old.addr)?;
+                }
+                let mask = addr::class_mask(a);
+                let net = Net::of(ctx.kernel());
+                self.inet.add_address(
+                    &net,
+                    ifp,
+                    IfAddr {
+                        ifindex: ifp.index,
+                        addr: a,
+                        mask,
+                        bcast: broadcast_of(ifp, a, mask),
+                    },
+                )
+            }
+            SIOCSIFNETMASK => {
+                root()?;
+                let mask = addr::ioctl_sockaddr(data, 16).ok_or(Errno::EINVAL)?;
+                if addr::prefix_len(mask).is_none() {
+                    return Err(Errno::EINVAL);
+                }
+                let mut a = self.first(ifp)?;
+                a.mask = mask;
+                a.bcast = broadcast_of(ifp, a.addr, mask);
+                self.inet.add_address(&Net::of(ctx.kernel()), ifp, a)
+            }
+            SIOCGIFADDR => put_sa(data, 16, self.first(ifp)?.addr),
+            SIOCGIFNETMASK => put_sa(data, 16, self.first(ifp)?.mask),
+            SIOCGIFBRDADDR | SIOCGIFDSTADDR => put_sa(data, 16, self.first(ifp)?.bcast),
+            SIOCGIFAFLAG_IN => {
+                let a = addr::ioctl_sockaddr(data, 16).ok_or(Errno::EINVAL)?;
+                if !self
+                    .inet
+                    .addresses()
+                    .iter()
+                    .any(|x| x.ifindex == ifp.index && x.addr == a)
+                {
+                    return Err(Errno::EADDRNOTAVAIL);
+                }
+                // No duplicate address detection: an address is usable
+                // (neither tentative nor duplicated) from the start.
+                data[16..20].copy_from_slice(&0i32.to_le_bytes());
+                Ok(())
+            }
+            SIOCGIFALIAS => {
+                let a = addr::ioctl_sockaddr(data, 16).ok_or(Errno::EINVAL)?;
+                let x = self
+                    .inet
+                    .addresses()
+                    .into_iter()
+                    .find(|x| x.ifindex == ifp.index && x.addr == a)
+                    .ok_or(Errno::EADDRNOTAVAIL)?;
+                put_sa(data, 32, x.bcast)?;
+                put_sa(data, 48, x.mask)
+            }
+            _ => Err(Errno::ENOTTY),
+        }
+    }
+
+    fn ifaddrs(&self, ifp: &Ifnet) -> Vec<Vec<u8>> {
+        self.inet
+            .addresses()
+            .into_iter()
+            .filter(|x| x.ifindex == ifp.index)
+            .map(|x| addr::sockaddr(x.addr, 0))
+            .collect()
+    }
+
+    fn if_detach(&self, ifp: &Ifnet) {
+        self.inet.detach_interface(ifp.index);
+    }
+}

@@ -1,0 +1,171 @@
+//! ICMP (RFC 792): echo replies, error messages about datagrams we could
+//! not deliver or forward, and errors received passed to the transport
+//! protocols (`icmp_input`, `icmp_error`).
+
+use crate::addr::{self, ANY, BROADCAST};
+use crate::inet::{In, Inet};
+use crate::wire::icmp::{self, Repr, kind, unreach};
+use crate::wire::ipv4::{self, Packet};
+use rumpnet::pkt::Pkt;
+use std::sync::atomic::Ordering;
+
+/// How much of the offending datagram's payload an error quotes
+/// (`net.inet.icmp.returndatabytes`).
+const RETURN_DATA: usize = 8;
+
+/// ICMP input.
+pub fn input(inet: &Inet, d: &In, pkt: Pkt) {
+    let msg = &pkt.data()[d.hl..];
+    let repr = match Repr::parse(msg) {
+        Ok(r) => r,
+        Err(crate::wire::WireError::Checksum) => {
+            inet.stats.bump(&inet.stats.icmp_checksum);
+            return;
+        }
+        Err(_) => {
+            inet.stats.bump(&inet.stats.icmp_tooshort);
+            return;
+        }
+    };
+    inet.stats
+        .bump(&inet.stats.icmp_inhist[usize::from(msg[0])]);
+    match repr {
+        Repr::EchoRequest { ident, seq } => {
+            if d.bcast && !inet.cfg.bmcastecho.load(Ordering::Relaxed) {
+                return;
+            }
+            let mut reply = Pkt::with_payload(msg);
+            if (Repr::EchoReply { ident, seq })
+                .emit(reply.data_mut())
+                .is_err()
+            {
+                return;
+            }
+            reflect(inet, d, reply);
+        }
+        Repr::DstUnreachable { code, .. } => notify(inet, msg, kind::UNREACH, code),
+        Repr::TimeExceeded { code } => notify(inet, msg, kind::TIME_EXCEEDED, code),
+        _ => {}
+    }
+}
+
+/// Send a reply back to the sender from the address it was sent to
+/// (`icmp_reflect`): a broadcast's reply comes from the interface's address.
+fn reflect(inet: &Inet, d: &In, reply: Pkt) {
+    let to = addr::to_u32(d.ip.src);
+    let dst = addr::to_u32(d.ip.dst);
+    let from = if inet.is_local(dst) || addr::is_loopback(dst) {
+        Some(dst)
+    } else {
+        inet.first_addr(d.ifp.index)
+    };
+    inet.stats.bump(&inet.stats.icmp_reflect);
+    inet.stats
+        .bump(&inet.stats.icmp_outhist[usize::from(reply.data()[0])]);
+    let _ = inet.output(ipv4::proto::ICMP, from, to, reply, &inet.default_opts());
+}
+
+/// Tell the transport protocols about an error for one of their datagrams
+/// (`pr_ctlinput`): the quoted header says which socket.
+fn notify(inet: &Inet, msg: &[u8], typ: u8, code: u8) {
+    let Some(quoted) = msg.get(icmp::Repr::DATA..) else {
+        return;
+    };
+    let Ok(p) = Packet::new_checked(quoted) else {
+        // A quote shorter than its own header's length field is common
+        // (only 8 bytes of payload): read the header fields directly.
+        if quoted.len() < ipv4::HEADER_LEN + 4 {
+            return;
+        }
+        let hl = usize::from(quoted[0] & 0xf) * 4;
+        if quoted.len() < hl + 4 || hl < ipv4::HEADER_LEN {
+            return;
+        }
+        let proto = quoted[9];
+        let src = u32::from_be_bytes([quoted[12], quoted[13], quoted[14], quoted[15]]);
+        let dst = u32::from_be_bytes([quoted[16], quoted[17], quoted[18], quoted[19]]);
+        let ports = &quoted[hl..hl + 4];
+        dispatch(inet, typ, code, proto, src, dst, ports);
+        return;
+    };
+    let hl = p.header_len();
+    let Some(ports) = quoted.get(hl..hl + 4) else {
+        return;
+    };
+    dispatch(
+        inet,
+        typ,
+        code,
+        p.protocol(),
+        addr::to_u32(p.src()),
+        addr::to_u32(p.dst()),
+        ports,
+    );
+}
+
+fn dispatch(inet: &Inet, typ: u8, code: u8, proto: u8, src: u32, dst: u32, ports: &[u8]) {
+    let errno = match (typ, code) {
+        (kind::UNREACH, unreach::PORT) | (kind::UNREACH, unreach::PROTOCOL) => {
+            rump::Errno::ECONNREFUSED
+        }
+        (kind::UNREACH, unreach::NEEDFRAG) => rump::Errno::EMSGSIZE,
+        (kind::UNREACH, unreach::NET) => rump::Errno::ENETUNREACH,
+        (kind::UNREACH, _) => rump::Errno::EHOSTUNREACH,
+        _ => return, // time exceeded is only for those who listen raw
+    };
+    let sport = u16::from_be_bytes([ports[0], ports[1]]);
+    let dport = u16::from_be_bytes([ports[2], ports[3]]);
+    if proto == ipv4::proto::UDP {
+        crate::udp::ctlinput(inet, src, sport, dst, dport, errno);
+    }
+}
+
+/// Send an ICMP error about datagram `pkt` (its header `d`) back to its
+/// sender (`icmp_error`), unless RFC 1122 3.2.2 forbids it: never about
+/// an ICMP error, a fragment other than the first, or a datagram sent to
+/// or from a broadcast or multicast address.
+pub fn error(inet: &Inet, d: &In, pkt: &Pkt, typ: u8, code: u8, mtu: u16) {
+    let src = addr::to_u32(d.ip.src);
+    if d.bcast
+        || d.ip.frag_offset != 0
+        || src == ANY
+        || src == BROADCAST
+        || addr::is_multicast(src)
+        || addr::is_multicast(addr::to_u32(d.ip.dst))
+    {
+        return;
+    }
+    let data = pkt.data();
+    if d.ip.protocol == ipv4::proto::ICMP {
+        let t = data.get(d.hl).copied().unwrap_or(0);
+        if !matches!(
+            t,
+            kind::ECHO | kind::ECHO_REPLY | 13 | 14 | 15 | 16 | 17 | 18
+        ) {
+            inet.stats.bump(&inet.stats.icmp_oldicmp);
+            return;
+        }
+    }
+    let quote = &data[..data.len().min(d.hl + RETURN_DATA)];
+    let mut msg = Pkt::with_payload(&[0u8; icmp::HEADER_LEN]);
+    msg.extend(quote);
+    let repr = match typ {
+        kind::UNREACH => Repr::DstUnreachable { code, mtu },
+        kind::TIME_EXCEEDED => Repr::TimeExceeded { code },
+        _ => Repr::Other { typ, code },
+    };
+    if repr.emit(msg.data_mut()).is_err() {
+        return;
+    }
+    inet.stats.bump(&inet.stats.icmp_error);
+    inet.stats.bump(&inet.stats.icmp_outhist[usize::from(typ)]);
+    // From the address the datagram was sent to if it is ours, else from
+    // the receiving interface's (a router's time exceeded).
+    let dst = addr::to_u32(d.ip.dst);
+    let from = if inet.is_local(dst) {
+        Some(dst)
+    } else {
+        inet.first_addr(d.ifp.index)
+    };
+    let _ = inet.output(ipv4::proto::ICMP, from, src, msg, &inet.default_opts());
+}

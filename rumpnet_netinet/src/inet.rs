@@ -1,0 +1,881 @@
+//! The IPv4 stack of one kernel: interface addresses, the routing table,
+//! the ARP cache, IP output (routing, fragmentation, link resolution) and
+//! IP input (reassembly, local delivery, forwarding).
+//!
+//! Locking: `state` is held only for short lookups and updates, never
+//! while a packet is handed to an interface or a socket, so that input and
+//! output can nest (an ICMP echo reply is sent from input processing).
+
+use crate::addr::{self, ANY, BROADCAST};
+use crate::arp::{ArpTable, Resolve};
+use crate::reass::Reassembly;
+use crate::stats::Stats;
+use crate::wire::arp::{Operation, Repr as ArpRepr};
+use crate::wire::ipv4::{self, Packet, Repr as IpRepr};
+use crate::{icmp, raw, udp};
+use rump::{Errno, KResult, Kernel};
+use rumpnet::callout::TimerId;
+use rumpnet::ifnet::{IFF_BROADCAST, IFF_LOOPBACK, Ifnet, LinkType};
+use rumpnet::net::{LinkInfo, Net};
+use rumpnet::pkt::Pkt;
+use rumpnet::wire::ethernet::{Address as EthAddr, ethertype};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU16, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::time::Duration;
+
+/// `RTF_UP`.
+pub const RTF_UP: u32 = 0x1;
+/// `RTF_GATEWAY`.
+pub const RTF_GATEWAY: u32 = 0x2;
+/// `RTF_HOST`.
+pub const RTF_HOST: u32 = 0x4;
+/// `RTF_REJECT`.
+pub const RTF_REJECT: u32 = 0x8;
+/// `RTF_STATIC`.
+pub const RTF_STATIC: u32 = 0x800;
+/// `RTF_BLACKHOLE`.
+pub const RTF_BLACKHOLE: u32 = 0x1000;
+/// `RTF_CONNECTED`.
+pub const RTF_CONNECTED: u32 = 0x100;
+/// `RTF_LOCAL`.
+pub const RTF_LOCAL: u32 = 0x40000;
+/// `RTF_BROADCAST`.
+pub const RTF_BROADCAST: u32 = 0x80000;
+
+/// One IPv4 address on an interface (`struct in_ifaddr`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IfAddr {
+    /// The interface's index.
+    pub ifindex: u16,
+    /// The address.
+    pub addr: u32,
+    /// Its netmask.
+    pub mask: u32,
+    /// The subnet's broadcast address (or the peer, point-to-point).
+    pub bcast: u32,
+}
+
+impl IfAddr {
+    /// The subnet number.
+    pub fn net(&self) -> u32 {
+        self.addr & self.mask
+    }
+}
+
+/// One route.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// Destination (network or host).
+    pub dst: u32,
+    /// Netmask (all ones for a host route).
+    pub mask: u32,
+    /// Next hop, for gateway routes.
+    pub gateway: Option<u32>,
+    /// Outgoing interface.
+    pub ifindex: u16,
+    /// `RTF_*`.
+    pub flags: u32,
+    /// Times used.
+    pub uses: u64,
+}
+
+pub(crate) struct State {
+    pub addrs: Vec<IfAddr>,
+    pub routes: Vec<Route>,
+    pub arp: ArpTable,
+    pub reass: Reassembly,
+    pub udp: Vec<Weak<udp::UdpSocket>>,
+    pub raw: Vec<Weak<raw::RawSocket>>,
+}
+
+/// Tunables under `net.inet`.
+pub struct Config {
+    /// `net.inet.ip.forwarding`.
+    pub forwarding: AtomicBool,
+    /// `net.inet.ip.ttl`.
+    pub ttl: AtomicU8,
+    /// `net.inet.ip.anonportmin`.
+    pub anonportmin: AtomicU16,
+    /// `net.inet.ip.anonportmax`.
+    pub anonportmax: AtomicU16,
+    /// `net.inet.icmp.bmcastecho`: answer pings to broadcast addresses.
+    pub bmcastecho: AtomicBool,
+    /// `net.inet.ip.mtudisc` and the rest are not kept; this is the
+    /// largest datagram reassembled.
+    pub maxfragpackets: AtomicU32,
+}
+
+/// What `ip_output` needs besides the payload.
+#[derive(Clone, Copy, Debug)]
+pub struct OutOpts {
+    /// Time to live.
+    pub ttl: u8,
+    /// Type of service.
+    pub tos: u8,
+    /// Set DF; refuse to fragment (EMSGSIZE).
+    pub dont_frag: bool,
+    /// The socket allows broadcast destinations (`SO_BROADCAST`).
+    pub broadcast: bool,
+    /// Only directly connected destinations (`SO_DONTROUTE`).
+    pub dontroute: bool,
+}
+
+/// The IPv4 stack of one kernel.
+pub struct Inet {
+    net: Weak<Net>,
+    kernel: Weak<Kernel>,
+    pub(crate) state: Mutex<State>,
+    /// Counters for `netstat -s`.
+    pub stats: Stats,
+    /// Tunables.
+    pub cfg: Config,
+    ident: AtomicU16,
+    timer: OnceLock<TimerId>,
+}
+
+impl Inet {
+    /// The stack of kernel `k`, made on first use.
+    pub fn of(k: &Kernel) -> Arc<Inet> {
+        k.extension(|| Inet::new(k))
+    }
+
+    fn new(k: &Kernel) -> Inet {
+        let mut seed = [0u8; 2];
+        let _ = rumpuser::random_fill(&mut seed);
+        let seed = u16::from_le_bytes(seed);
+        Inet {
+            net: Arc::downgrade(&Net::of(k)),
+            kernel: k.weak(),
+            state: Mutex::new(State {
+                addrs: Vec::new(),
+                routes: Vec::new(),
+                arp: ArpTable::default(),
+                reass: Reassembly::default(),
+                udp: Vec::new(),
+                raw: Vec::new(),
+            }),
+            stats: Stats::default(),
+            cfg: Config {
+                forwarding: AtomicBool::new(false),
+                ttl: AtomicU8::new(64),
+                anonportmin: AtomicU16::new(49152),
+                anonportmax: AtomicU16::new(65535),
+                bmcastecho: AtomicBool::new(false),
+                maxfragpackets: AtomicU32::new(200),
+            },
+            ident: AtomicU16::new(seed),
+            timer: OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The network stack.
+    pub fn net(&self) -> Option<Arc<Net>> {
+        self.net.upgrade()
+    }
+
+    /// A weak reference to the kernel, for sockets' wait channels.
+    pub fn kernel_weak(&self) -> Weak<Kernel> {
+        self.kernel.clone()
+    }
+
+    /// The default TTL.
+    pub fn default_ttl(&self) -> u8 {
+        self.cfg.ttl.load(Ordering::Relaxed)
+    }
+
+    /// Options for a packet with the default TTL.
+    pub fn default_opts(&self) -> OutOpts {
+        OutOpts {
+            ttl: self.default_ttl(),
+            tos: 0,
+            dont_frag: false,
+            broadcast: false,
+            dontroute: false,
+        }
+    }
+
+    fn now() -> Duration {
+        rumpuser::clock_monotonic()
+    }
+
+    /// Register the protocol timer (ARP, reassembly) with the stack.
+    pub(crate) fn start_timer(self: &Arc<Self>, net: &Net) -> KResult<()> {
+        let me = Arc::downgrade(self);
+        let id = net.callouts().add(
+            "inet",
+            Box::new(move |now| me.upgrade().and_then(|i| i.timeout(now))),
+        );
+        let _ = self.timer.set(id);
+        net.start_timers()
+    }
+
+    fn arm(&self, at: Duration) {
+        if let (Some(id), Some(net)) = (self.timer.get(), self.net()) {
+            net.callouts().arm(*id, at);
+        }
+    }
+
+    /// The timer: ARP retries and expiry, reassembly timeouts.
+    fn timeout(&self, now: Duration) -> Option<Duration> {
+        let (ask, next_arp, next_frag) = {
+            let mut st = self.lock();
+            let (ask, next_arp) = st.arp.tick(now);
+            let dropped = st.reass.expire(now);
+            self.stats.add(&self.stats.ip_fragtimeout, dropped as u64);
+            (ask, next_arp, st.reass.next_deadline())
+        };
+        for (ifindex, ip) in ask {
+            if let Some(ifp) = self.net().and_then(|n| n.ifindex(ifindex)) {
+                self.arp_request(&ifp, ip);
+            }
+        }
+        if let Some(net) = self.net() {
+            net.drain();
+        }
+        [next_arp, next_frag].into_iter().flatten().min()
+    }
+
+    // ---- addresses
+
+    /// Every address, in the order added.
+    pub fn addresses(&self) -> Vec<IfAddr> {
+        self.lock().addrs.clone()
+    }
+
+    /// Whether `a` is one of our addresses (on any interface).
+    pub fn is_local(&self, a: u32) -> bool {
+        self.lock().addrs.iter().any(|x| x.addr == a)
+    }
+
+    /// The first address on interface `ifindex`.
+    pub fn first_addr(&self, ifindex: u16) -> Option<u32> {
+        self.lock()
+            .addrs
+            .iter()
+            .find(|x| x.ifindex == ifindex)
+            .map(|x| x.addr)
+    }
+
+    /// Add (or change) an address on `ifp` (`SIOCAIFADDR`): the connected
+    /// route follows it, the interface comes up, and neighbours hear a
+    /// gratuitous ARP.
+    pub fn add_address(&self, net: &Net, ifp: &Arc<Ifnet>, a: IfAddr) -> KResult<()> {
+        if a.addr == ANY || addr::is_multicast(a.addr) || a.addr == BROADCAST {
+            return Err(Errno::EINVAL);
+        }
+        {
+            let mut st = self.lock();
+            if let Some(x) = st
+                .addrs
+                .iter_mut()
+                .find(|x| x.addr == a.addr && x.ifindex == a.ifindex)
+            {
+                *x = a.clone();
+            } else {
+                st.addrs.push(a.clone());
+            }
+            let net_route = |r: &Route| {
+                r.flags & RTF_CONNECTED != 0 && r.ifindex == a.ifindex && r.dst == a.net()
+            };
+            st.routes.retain(|r| !net_route(r));
+            let point = ifp.flags() & rumpnet::ifnet::IFF_POINTOPOINT != 0;
+            st.routes.push(Route {
+                dst: if point { a.bcast } else { a.net() },
+                mask: if point { u32::MAX } else { a.mask },
+                gateway: None,
+                ifindex: a.ifindex,
+                flags: RTF_UP | RTF_CONNECTED | if point { RTF_HOST } else { 0 },
+                uses: 0,
+            });
+        }
+        let flags = ifp.flags();
+        if flags & rumpnet::ifnet::IFF_UP == 0 {
+            net.set_flags(ifp, flags | rumpnet::ifnet::IFF_UP)?;
+        }
+        if ifp.link_type() == LinkType::Ethernet {
+            self.arp_request_from(ifp, a.addr, a.addr);
+        }
+        Ok(())
+    }
+
+    /// Remove address `a` from `ifp` (`SIOCDIFADDR`) with its connected route.
+    pub fn remove_address(&self, ifindex: u16, a: u32) -> KResult<()> {
+        let mut st = self.lock();
+        let i = st
+            .addrs
+            .iter()
+            .position(|x| x.ifindex == ifindex && x.addr == a)
+            .ok_or(Errno::EADDRNOTAVAIL)?;
+        let gone = st.addrs.remove(i);
+        let still = st
+            .addrs
+            .iter()
+            .any(|x| x.ifindex == ifindex && x.net() == gone.net() && x.mask == gone.mask);
+        if !still {
+            st.routes.retain(|r| {
+                !(r.flags & RTF_CONNECTED != 0 && r.ifindex == ifindex && r.dst == gone.net())
+            });
+        }
+        Ok(())
+    }
+
+    /// The interface is gone: its addresses, routes and ARP entries go.
+    pub fn detach_interface(&self, ifindex: u16) {
+        let mut st = self.lock();
+        st.addrs.retain(|x| x.ifindex != ifindex);
+        st.routes.retain(|r| r.ifindex != ifindex);
+        st.arp.remove_interface(ifindex);
+    }
+
+    // ---- routes
+
+    /// Every route.
+    pub fn routes(&self) -> Vec<Route> {
+        self.lock().routes.clone()
+    }
+
+    /// Add a route (`route add`): a gateway must be reachable on a
+    /// connected network (ENETUNREACH); an existing one is EEXIST.
+    pub fn add_route(
+        &self,
+        dst: u32,
+        mask: u32,
+        gateway: Option<u32>,
+        flags: u32,
+    ) -> KResult<Route> {
+        let mut st = self.lock();
+        let dst = dst & mask;
+        if st.routes.iter().any(|r| r.dst == dst && r.mask == mask) {
+            return Err(Errno::EEXIST);
+        }
+        let ifindex = match gateway {
+            Some(g) => st
+                .addrs
+                .iter()
+                .find(|a| a.addr == g || (g & a.mask) == a.net())
+                .map(|a| a.ifindex)
+                .ok_or(Errno::ENETUNREACH)?,
+            None => return Err(Errno::EINVAL),
+        };
+        let r = Route {
+            dst,
+            mask,
+            gateway,
+            ifindex,
+            flags: RTF_UP
+                | RTF_STATIC
+                | RTF_GATEWAY
+                | if mask == u32::MAX { RTF_HOST } else { 0 }
+                | (flags & (RTF_REJECT | RTF_BLACKHOLE)),
+            uses: 0,
+        };
+        st.routes.push(r.clone());
+        Ok(r)
+    }
+
+    /// Delete the route to `dst`/`mask` (`route delete`); ESRCH if none.
+    pub fn delete_route(&self, dst: u32, mask: u32) -> KResult<Route> {
+        let mut st = self.lock();
+        let i = st
+            .routes
+            .iter()
+            .position(|r| r.dst == dst & mask && r.mask == mask)
+            .ok_or(Errno::ESRCH)?;
+        Ok(st.routes.remove(i))
+    }
+
+    /// The route `dst` takes (`route get`): the longest prefix that matches.
+    pub fn lookup(&self, dst: u32) -> Option<Route> {
+        let mut st = self.lock();
+        let best = st
+            .routes
+            .iter_mut()
+            .filter(|r| dst & r.mask == r.dst && r.flags & RTF_UP != 0)
+            .max_by_key(|r| r.mask.count_ones())?;
+        best.uses += 1;
+        Some(best.clone())
+    }
+
+    // ---- output
+
+    /// A new datagram identification.
+    pub fn next_ident(&self) -> u16 {
+        self.ident.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Where a packet to `dst` leaves: the interface and next hop. Local
+    /// addresses go through the loopback interface.
+    pub fn route_to(&self, net: &Net, dst: u32, opts: &OutOpts) -> KResult<(Arc<Ifnet>, u32)> {
+        if addr::is_loopback(dst) || self.is_local(dst) {
+            let lo = net
+                .interfaces()
+                .into_iter()
+                .find(|i| i.flags() & IFF_LOOPBACK != 0)
+                .ok_or(Errno::ENETUNREACH)?;
+            return Ok((lo, dst));
+        }
+        if dst == BROADCAST {
+            // The limited broadcast goes out of the first broadcast-capable
+            // interface with an address, as NetBSD's ip_output picks one.
+            let st = self.lock();
+            let ifp = st
+                .addrs
+                .iter()
+                .filter_map(|a| net.ifindex(a.ifindex))
+                .find(|i| i.flags() & IFF_BROADCAST != 0)
+                .ok_or(Errno::ENETUNREACH)?;
+            return Ok((ifp, dst));
+        }
+        let r = self.lookup(dst).ok_or(Errno::EHOSTUNREACH)?;
+        if r.flags & RTF_REJECT != 0 {
+            return Err(Errno::EHOSTUNREACH);
+        }
+        if opts.dontroute && r.gateway.is_some() {
+            return Err(Errno::ENETUNREACH);
+        }
+        let ifp = net.ifindex(r.ifindex).ok_or(Errno::ENETUNREACH)?;
+        Ok((ifp, r.gateway.unwrap_or(dst)))
+    }
+
+    /// The source address for a packet leaving by `ifp` towards `dst`:
+    /// the interface's address on `dst`'s subnet, else its first.
+    pub fn source_for(&self, ifp: &Ifnet, dst: u32) -> Option<u32> {
+        if addr::is_loopback(dst) {
+            return Some(dst);
+        }
+        if self.is_local(dst) {
+            return Some(dst);
+        }
+        let st = self.lock();
+        let on = st.addrs.iter().filter(|a| a.ifindex == ifp.index);
+        on.clone()
+            .find(|a| dst & a.mask == a.net())
+            .or_else(|| on.clone().next())
+            .or_else(|| st.addrs.first())
+            .map(|a| a.addr)
+    }
+
+    /// Whether `a` is the broadcast address of a subnet on `ifindex`.
+    pub fn is_subnet_broadcast(&self, ifindex: u16, a: u32) -> bool {
+        self.lock()
+            .addrs
+            .iter()
+            .any(|x| x.ifindex == ifindex && (x.bcast == a || (x.mask != u32::MAX && a == x.net())))
+    }
+
+    /// Send `payload` as protocol `proto` from `src` (`None`: choose) to
+    /// `dst` (`ip_output`).
+    pub fn output(
+        &self,
+        proto: u8,
+        src: Option<u32>,
+        dst: u32,
+        payload: Pkt,
+        o: &OutOpts,
+    ) -> KResult<()> {
+        let net = self.net().ok_or(Errno::ENETDOWN)?;
+        let (ifp, hop) = self.route_to(&net, dst, o)?;
+        let src = match src {
+            Some(s) if s != ANY => s,
+            _ => self.source_for(&ifp, dst).ok_or(Errno::EADDRNOTAVAIL)?,
+        };
+        let bcast = dst == BROADCAST || self.is_subnet_broadcast(ifp.index, dst);
+        if bcast && !o.broadcast {
+            return Err(Errno::EACCES);
+        }
+        let repr = IpRepr {
+            src: addr::from_u32(src),
+            dst: addr::from_u32(dst),
+            protocol: proto,
+            payload_len: payload.len(),
+            ttl: o.ttl,
+            tos: o.tos,
+            ident: self.next_ident(),
+            dont_frag: o.dont_frag,
+            more_frags: false,
+            frag_offset: 0,
+        };
+        self.stats.bump(&self.stats.ip_localout);
+        self.send_datagram(&ifp, hop, bcast, repr, payload)
+    }
+
+    /// Send a datagram whose header is already built (raw `IP_HDRINCL`,
+    /// forwarding): routed by its destination, fragmented if needed.
+    pub fn output_raw(&self, pkt: Pkt, o: &OutOpts) -> KResult<()> {
+        let net = self.net().ok_or(Errno::ENETDOWN)?;
+        let p = Packet::new_checked(pkt.data()).map_err(|_| Errno::EINVAL)?;
+        let hl = p.header_len();
+        let dst = addr::to_u32(p.dst());
+        let (ifp, hop) = self.route_to(&net, dst, o)?;
+        let mut repr = IpRepr {
+            src: p.src(),
+            dst: p.dst(),
+            protocol: p.protocol(),
+            payload_len: usize::from(p.total_len()) - hl,
+            ttl: p.ttl(),
+            tos: p.tos(),
+            ident: p.ident(),
+            dont_frag: p.dont_frag(),
+            more_frags: false,
+            frag_offset: 0,
+        };
+        if repr.src == ipv4::Address::UNSPECIFIED {
+            let s = self.source_for(&ifp, dst).ok_or(Errno::EADDRNOTAVAIL)?;
+            repr.src = addr::from_u32(s);
+        }
+        if repr.ident == 0 {
+            repr.ident = self.next_ident();
+        }
+        let bcast = dst == BROADCAST || self.is_subnet_broadcast(ifp.index, dst);
+        if bcast && !o.broadcast {
+            return Err(Errno::EACCES);
+        }
+        let mut payload = pkt;
+        payload.truncate(hl + repr.payload_len);
+        payload.strip(hl);
+        self.stats.bump(&self.stats.ip_rawout);
+        self.send_datagram(&ifp, hop, bcast, repr, payload)
+    }
+
+    /// Put the header on (fragmenting to the MTU) and hand each piece to
+    /// the link.
+    pub(crate) fn send_datagram(
+        &self,
+        ifp: &Arc<Ifnet>,
+        hop: u32,
+        bcast: bool,
+        repr: IpRepr,
+        payload: Pkt,
+    ) -> KResult<()> {
+        let mtu = ifp.mtu() as usize;
+        if ipv4::HEADER_LEN + payload.len() <= mtu {
+            let mut pkt = payload;
+            let mut r = repr;
+            r.payload_len = pkt.len();
+            let h = pkt.prepend(ipv4::HEADER_LEN);
+            let _ = h;
+            r.emit(pkt.data_mut()).map_err(|_| Errno::EMSGSIZE)?;
+            return self.link_output(ifp, hop, bcast, pkt);
+        }
+        if repr.dont_frag {
+            self.stats.bump(&self.stats.ip_cantfrag);
+            return Err(Errno::EMSGSIZE);
+        }
+        if ipv4::HEADER_LEN + payload.len() > usize::from(u16::MAX) {
+            return Err(Errno::EMSGSIZE);
+        }
+        let chunk = (mtu - ipv4::HEADER_LEN) & !7;
+        if chunk == 0 {
+            return Err(Errno::EMSGSIZE);
+        }
+        let data = payload.data();
+        let base = usize::from(repr.frag_offset);
+        let last_more = repr.more_frags;
+        let mut off = 0;
+        self.stats.bump(&self.stats.ip_fragmented);
+        while off < data.len() {
+            let end = (off + chunk).min(data.len());
+            let mut piece = Pkt::with_payload(&data[off..end]);
+            let mut r = repr;
+            r.payload_len = end - off;
+            r.frag_offset = (base + off) as u16;
+            r.more_frags = end < data.len() || last_more;
+            piece.prepend(ipv4::HEADER_LEN);
+            r.emit(piece.data_mut()).map_err(|_| Errno::EMSGSIZE)?;
+            self.stats.bump(&self.stats.ip_ofragments);
+            self.link_output(ifp, hop, bcast, piece)?;
+            off = end;
+        }
+        Ok(())
+    }
+
+    /// Hand a whole datagram to the link: loopback as it is, Ethernet to
+    /// the broadcast address or the next hop's hardware address via ARP.
+    fn link_output(&self, ifp: &Arc<Ifnet>, hop: u32, bcast: bool, mut pkt: Pkt) -> KResult<()> {
+        match ifp.link_type() {
+            LinkType::Loopback => {
+                pkt.proto = ethertype::IPV4;
+                ifp.transmit(pkt)
+            }
+            LinkType::Ethernet => {
+                if bcast {
+                    return ifp.ether_output(pkt, EthAddr::BROADCAST, ethertype::IPV4);
+                }
+                if addr::is_multicast(hop) {
+                    let h = hop.to_be_bytes();
+                    let mac = EthAddr([0x01, 0x00, 0x5e, h[1] & 0x7f, h[2], h[3]]);
+                    return ifp.ether_output(pkt, mac, ethertype::IPV4);
+                }
+                let now = Self::now();
+                let (r, back) = self.lock().arp.resolve(ifp.index, hop, pkt, now);
+                match (r, back) {
+                    (Resolve::Ready(hw), Some(pkt)) => ifp.ether_output(pkt, hw, ethertype::IPV4),
+                    (Resolve::Ask, _) => {
+                        self.arp_request(ifp, hop);
+                        self.arm(now + crate::arp::RETRY);
+                        Ok(())
+                    }
+                    (Resolve::Held, _) => Ok(()),
+                    (Resolve::Down, _) => Err(Errno::EHOSTDOWN),
+                    (Resolve::Ready(_), None) => Ok(()),
+                }
+            }
+        }
+    }
+
+    // ---- ARP
+
+    fn arp_request(&self, ifp: &Arc<Ifnet>, target: u32) {
+        let Some(src) = self.source_for(ifp, target) else {
+            return;
+        };
+        self.arp_request_from(ifp, src, target);
+    }
+
+    fn arp_request_from(&self, ifp: &Arc<Ifnet>, src: u32, target: u32) {
+        let r = ArpRepr {
+            op: Operation::Request,
+            sender_hw: ifp.hwaddr,
+            sender_ip: addr::from_u32(src),
+            target_hw: EthAddr([0; 6]),
+            target_ip: addr::from_u32(target),
+        };
+        self.arp_send(ifp, r, EthAddr::BROADCAST);
+    }
+
+    fn arp_send(&self, ifp: &Arc<Ifnet>, r: ArpRepr, to: EthAddr) {
+        let mut pkt = Pkt::with_payload(&[0u8; crate::wire::arp::PACKET_LEN]);
+        if r.emit(pkt.data_mut()).is_ok() {
+            self.stats.bump(&self.stats.arp_sent);
+            let _ = ifp.ether_output(pkt, to, ethertype::ARP);
+        }
+    }
+
+    /// ARP input (`in_arpinput`): learn the sender, answer requests for
+    /// our addresses, and send what was waiting for the answer.
+    pub fn arp_input(&self, ifp: &Arc<Ifnet>, pkt: Pkt, _info: LinkInfo) {
+        self.stats.bump(&self.stats.arp_received);
+        let Ok(r) = ArpRepr::parse(pkt.data()) else {
+            self.stats.bump(&self.stats.arp_bad);
+            return;
+        };
+        let (sip, tip) = (addr::to_u32(r.sender_ip), addr::to_u32(r.target_ip));
+        if r.sender_hw == ifp.hwaddr || sip == ANY {
+            return;
+        }
+        let ours = {
+            let st = self.lock();
+            if st
+                .addrs
+                .iter()
+                .any(|a| a.addr == sip && a.ifindex == ifp.index)
+            {
+                // Someone else claims our address.
+                drop(st);
+                if let Some(k) = self.kernel.upgrade() {
+                    k.printf(&format!(
+                        "arp: {} is using my IP address {} on {}!",
+                        r.sender_hw,
+                        addr::fmt(sip),
+                        ifp.name
+                    ));
+                }
+                return;
+            }
+            st.addrs
+                .iter()
+                .any(|a| a.addr == tip && a.ifindex == ifp.index)
+        };
+        let held = self
+            .lock()
+            .arp
+            .learn(ifp.index, sip, r.sender_hw, Self::now(), ours);
+        for p in held {
+            if !p.is_empty() {
+                let _ = ifp.ether_output(p, r.sender_hw, ethertype::IPV4);
+            }
+        }
+        if ours && r.op == Operation::Request {
+            let reply = ArpRepr {
+                op: Operation::Reply,
+                sender_hw: ifp.hwaddr,
+                sender_ip: r.target_ip,
+                target_hw: r.sender_hw,
+                target_ip: r.sender_ip,
+            };
+            self.arp_send(ifp, reply, r.sender_hw);
+        }
+    }
+
+    /// The ARP cache as `arp -a` shows it.
+    pub fn arp_entries(&self) -> Vec<crate::arp::ArpEntry> {
+        self.lock().arp.list(Self::now())
+    }
+
+    /// `arp -d`.
+    pub fn arp_delete(&self, ifindex: u16, ip: u32) -> bool {
+        self.lock().arp.remove(ifindex, ip)
+    }
+
+    /// `arp -s`: a permanent entry on the interface whose subnet holds `ip`.
+    pub fn arp_set(&self, ip: u32, hw: EthAddr) -> KResult<()> {
+        let mut st = self.lock();
+        let ifindex = st
+            .addrs
+            .iter()
+            .find(|a| ip & a.mask == a.net())
+            .map(|a| a.ifindex)
+            .ok_or(Errno::ENETUNREACH)?;
+        st.arp.set_static(ifindex, ip, hw);
+        Ok(())
+    }
+
+    // ---- input
+
+    /// IPv4 input (`ip_input`).
+    pub fn ip_input(&self, ifp: &Arc<Ifnet>, mut pkt: Pkt, info: LinkInfo) {
+        self.stats.bump(&self.stats.ip_total);
+        let (repr, hl) = match Packet::new_checked(pkt.data()) {
+            Ok(p) => match IpRepr::parse(&p) {
+                Ok(r) => (r, p.header_len()),
+                Err(_) => {
+                    self.stats.bump(&self.stats.ip_badsum);
+                    return;
+                }
+            },
+            Err(_) => {
+                self.stats.bump(&self.stats.ip_tooshort);
+                return;
+            }
+        };
+        pkt.truncate(hl + repr.payload_len);
+        let dst = addr::to_u32(repr.dst);
+        let src = addr::to_u32(repr.src);
+        if addr::is_multicast(src) || src == BROADCAST {
+            self.stats.bump(&self.stats.ip_badaddr);
+            return;
+        }
+        let for_us = dst == BROADCAST
+            || addr::is_multicast(dst)
+            || self.is_local(dst)
+            || (ifp.flags() & IFF_LOOPBACK != 0 && addr::is_loopback(dst))
+            || self.is_subnet_broadcast(ifp.index, dst);
+        if !for_us {
+            if info.broadcast || info.multicast {
+                return;
+            }
+            self.forward(ifp, repr, hl, pkt);
+            return;
+        }
+        let (repr, hl, pkt) = if repr.more_frags || repr.frag_offset != 0 {
+            self.stats.bump(&self.stats.ip_fragments);
+            let whole = self.lock().reass.insert(repr, hl, pkt, Self::now());
+            match whole {
+                Some((r, p)) => {
+                    self.stats.bump(&self.stats.ip_reassembled);
+                    self.arm(Self::now());
+                    (r, ipv4::HEADER_LEN, p)
+                }
+                None => {
+                    if let Some(at) = self.lock().reass.next_deadline() {
+                        self.arm(at);
+                    }
+                    return;
+                }
+            }
+        } else {
+            (repr, hl, pkt)
+        };
+        self.stats.bump(&self.stats.ip_delivered);
+        let bcast = info.broadcast
+            || info.multicast
+            || dst == BROADCAST
+            || addr::is_multicast(dst)
+            || self.is_subnet_broadcast(ifp.index, dst);
+        let delivered_raw = raw::input(self, &repr, hl, &pkt);
+        let d = In {
+            ifp,
+            ip: repr,
+            hl,
+            bcast,
+        };
+        match repr.protocol {
+            ipv4::proto::ICMP => icmp::input(self, &d, pkt),
+            ipv4::proto::UDP => udp::input(self, &d, pkt),
+            _ if delivered_raw => {}
+            _ => {
+                self.stats.bump(&self.stats.ip_noproto);
+                icmp::error(
+                    self,
+                    &d,
+                    &pkt,
+                    crate::wire::icmp::kind::UNREACH,
+                    crate::wire::icmp::unreach::PROTOCOL,
+                    0,
+                );
+            }
+        }
+    }
+
+    /// Forward a datagram not for us (`ip_forward`), if forwarding is on.
+    fn forward(&self, ifp: &Arc<Ifnet>, mut repr: IpRepr, hl: usize, pkt: Pkt) {
+        use crate::wire::icmp::{kind, unreach};
+        let d = In {
+            ifp,
+            ip: repr,
+            hl,
+            bcast: false,
+        };
+        if !self.cfg.forwarding.load(Ordering::Relaxed) {
+            self.stats.bump(&self.stats.ip_cantforward);
+            return;
+        }
+        let dst = addr::to_u32(repr.dst);
+        if repr.ttl <= 1 {
+            icmp::error(self, &d, &pkt, kind::TIME_EXCEEDED, 0, 0);
+            return;
+        }
+        let Some(net) = self.net() else { return };
+        let opts = self.default_opts();
+        let (out, hop) = match self.route_to(&net, dst, &opts) {
+            Ok(x) => x,
+            Err(_) => {
+                self.stats.bump(&self.stats.ip_noroute);
+                icmp::error(self, &d, &pkt, kind::UNREACH, unreach::HOST, 0);
+                return;
+            }
+        };
+        let mut payload = pkt.clone();
+        payload.strip(hl);
+        repr.ttl -= 1;
+        let mtu = out.mtu();
+        let r = self.send_datagram(&out, hop, false, repr, payload);
+        match r {
+            Ok(()) => self.stats.bump(&self.stats.ip_forward),
+            Err(Errno::EMSGSIZE) => {
+                self.stats.bump(&self.stats.ip_cantfrag);
+                icmp::error(self, &d, &pkt, kind::UNREACH, unreach::NEEDFRAG, mtu as u16);
+            }
+            Err(Errno::EHOSTDOWN) | Err(Errno::EHOSTUNREACH) => {
+                icmp::error(self, &d, &pkt, kind::UNREACH, unreach::HOST, 0);
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// A datagram being delivered locally: where it came from and its header.
+pub struct In<'a> {
+    /// The receiving interface.
+    pub ifp: &'a Arc<Ifnet>,
+    /// Its IPv4 header.
+    pub ip: IpRepr,
+    /// The header's length in the packet.
+    pub hl: usize,
+    /// Sent to a broadcast or multicast address.
+    pub bcast: bool,
+}

@@ -1,0 +1,155 @@
+//! The `net.inet` sysctl nodes tools read and write.
+
+use crate::inet::Inet;
+use rump::sysctl::{NodeData, NodeSpec, SysctlValue};
+use rump::{Errno, KResult, Kernel};
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+
+/// `CTLFLAG_READWRITE`.
+const CTLFLAG_READWRITE: u32 = 0x70;
+
+fn int_node(
+    k: &Kernel,
+    parent: &str,
+    name: &str,
+    num: i32,
+    desc: &str,
+    read: impl Fn() -> i32 + Send + Sync + 'static,
+    write: impl Fn(i32) -> KResult<()> + Send + Sync + 'static,
+) -> KResult<()> {
+    k.sysctl().create(
+        parent,
+        NodeSpec {
+            num: Some(num),
+            flags: CTLFLAG_READWRITE,
+            data: NodeData::Dynamic {
+                read: Arc::new(move || SysctlValue::Int(read())),
+                write: Some(Arc::new(move |v| match v {
+                    SysctlValue::Int(n) => write(n),
+                    _ => Err(Errno::EINVAL),
+                })),
+            },
+            ..NodeSpec::value(name, SysctlValue::Int(0), desc)
+        },
+    )?;
+    Ok(())
+}
+
+pub(crate) fn register(k: &Kernel, inet: &Arc<Inet>) -> KResult<()> {
+    let t = k.sysctl();
+    t.create(
+        "net",
+        NodeSpec {
+            num: Some(2),
+            ..NodeSpec::node("inet", "PF_INET related settings")
+        },
+    )?;
+    t.create(
+        "net.inet",
+        NodeSpec {
+            num: Some(0),
+            ..NodeSpec::node("ip", "IPv4 related settings")
+        },
+    )?;
+    t.create(
+        "net.inet",
+        NodeSpec {
+            num: Some(1),
+            ..NodeSpec::node("icmp", "ICMPv4 related settings")
+        },
+    )?;
+    t.create(
+        "net.inet",
+        NodeSpec {
+            num: Some(17),
+            ..NodeSpec::node("udp", "UDPv4 related settings")
+        },
+    )?;
+    let (r, w) = (Arc::clone(inet), Arc::clone(inet));
+    int_node(
+        k,
+        "net.inet.ip",
+        "forwarding",
+        1,
+        "Enable forwarding of INET datagrams",
+        move || i32::from(r.cfg.forwarding.load(Relaxed)),
+        move |v| {
+            w.cfg.forwarding.store(v != 0, Relaxed);
+            Ok(())
+        },
+    )?;
+    let (r, w) = (Arc::clone(inet), Arc::clone(inet));
+    int_node(
+        k,
+        "net.inet.ip",
+        "ttl",
+        3,
+        "Default TTL for an INET datagram",
+        move || i32::from(r.cfg.ttl.load(Relaxed)),
+        move |v| {
+            let t = u8::try_from(v)
+                .ok()
+                .filter(|&t| t > 0)
+                .ok_or(Errno::EINVAL)?;
+            w.cfg.ttl.store(t, Relaxed);
+            Ok(())
+        },
+    )?;
+    for (name, num, desc, lo) in [
+        (
+            "anonportmin",
+            10,
+            "Lowest ephemeral port number to assign",
+            true,
+        ),
+        (
+            "anonportmax",
+            11,
+            "Highest ephemeral port number to assign",
+            false,
+        ),
+    ] {
+        let (r, w) = (Arc::clone(inet), Arc::clone(inet));
+        int_node(
+            k,
+            "net.inet.ip",
+            name,
+            num,
+            desc,
+            move || {
+                i32::from(if lo {
+                    r.cfg.anonportmin.load(Relaxed)
+                } else {
+                    r.cfg.anonportmax.load(Relaxed)
+                })
+            },
+            move |v| {
+                let p = u16::try_from(v)
+                    .ok()
+                    .filter(|&p| p >= 1024)
+                    .ok_or(Errno::EINVAL)?;
+                if lo {
+                    w.cfg.anonportmin.store(p, Relaxed);
+                } else {
+                    w.cfg.anonportmax.store(p, Relaxed);
+                }
+                Ok(())
+            },
+        )?;
+    }
+    let (r, w) = (Arc::clone(inet), Arc::clone(inet));
+    int_node(
+        k,
+        "net.inet.icmp",
+        "bmcastecho",
+        2,
+        "Respond to ICMP_ECHO or ICMP_TIMESTAMP message to the broadcast or multicast",
+        move || i32::from(r.cfg.bmcastecho.load(Relaxed)),
+        move |v| {
+            w.cfg.bmcastecho.store(v != 0, Relaxed);
+            Ok(())
+        },
+    )?;
+    Ok(())
+}

@@ -1,0 +1,227 @@
+//! The `shmif` interface: an Ethernet interface whose link is a bus file
+//! (`ifconfig shmif0 create; ifconfig shmif0 linkstr BUSFILE`).
+
+use crate::bus::{Bus, BusError, PktHdr, Read, ReadPos};
+use rump::kthread::KThread;
+use rump::{Errno, KResult, Kernel};
+use rumpnet::ifnet::{IFF_BROADCAST, IFF_MULTICAST, IFF_SIMPLEX, IfDriver, IfHandle, LinkType};
+use rumpnet::net::{Cloner, IfConfig};
+use rumpnet::pkt::Pkt;
+use rumpnet::wire::ethernet::Address;
+use rumpuser::{FileWatch, SharedFileMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+/// Longest link string (`MAXPATHLEN`).
+const MAXPATHLEN: usize = 1024;
+/// How long the receive loop sleeps without a wakeup before looking again.
+const IDLE: Duration = Duration::from_millis(500);
+
+/// An attached bus.
+struct Link {
+    bus: Bus<SharedFileMap>,
+    watch: FileWatch,
+    path: String,
+}
+
+impl Link {
+    fn wakeup(&self) {
+        // A write through the file, not the mapping, is what wakes the
+        // other processes' watches (NetBSD's `dowakeup`).
+        let _ = self.bus.mem.poke_file(
+            crate::bus::field::VERSION as u64,
+            &crate::bus::VERSION.to_ne_bytes(),
+        );
+    }
+}
+
+#[derive(Default)]
+struct State {
+    link: Option<Arc<Link>>,
+    rx: Option<(KThread, Arc<AtomicBool>)>,
+}
+
+/// One shmif interface.
+pub struct Shmif {
+    unit: u32,
+    uuid: u64,
+    kernel: Weak<Kernel>,
+    handle: Mutex<Option<IfHandle>>,
+    state: Mutex<State>,
+}
+
+fn random_u64() -> u64 {
+    let mut b = [0u8; 8];
+    let _ = rumpuser::random_fill(&mut b);
+    u64::from_le_bytes(b)
+}
+
+impl Shmif {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn stop_rx(&self) {
+        let rx = self.lock().rx.take();
+        if let Some((t, stop)) = rx {
+            stop.store(true, Ordering::Release);
+            if let Some(l) = self.lock().link.clone() {
+                l.wakeup();
+            }
+            t.join();
+        }
+    }
+}
+
+/// The receive loop: read every new frame, pass up those for us, and wait
+/// on the bus file between bursts.
+fn receive(link: Arc<Link>, mut pos: ReadPos, uuid: u64, handle: IfHandle, stop: Arc<AtomicBool>) {
+    let mut frame = Vec::with_capacity(2048);
+    while !stop.load(Ordering::Acquire) && handle.alive() {
+        match link.bus.read(&mut pos, &mut frame) {
+            Read::Empty => {
+                link.watch.wait(IDLE);
+            }
+            Read::Packet(h) => {
+                // Shorter than an Ethernet header: the empty packet a new
+                // bus starts with, or damage.
+                if h.sender == uuid || frame.len() < 14 || frame.len() > crate::bus::MAX_FRAME {
+                    continue;
+                }
+                handle.input(Pkt::from_vec(frame.clone()));
+            }
+        }
+    }
+}
+
+impl IfDriver for Shmif {
+    fn link_type(&self) -> LinkType {
+        LinkType::Ethernet
+    }
+
+    fn transmit(&self, frame: Pkt) -> bool {
+        let Some(link) = self.lock().link.clone() else {
+            return false;
+        };
+        if frame.len() > crate::bus::MAX_FRAME {
+            return false;
+        }
+        let up = rumpuser::clock_monotonic();
+        let hdr = PktHdr {
+            len: frame.len() as u32,
+            sec: up.as_secs() as u32,
+            usec: up.subsec_micros(),
+            sender: self.uuid,
+        };
+        link.bus.write(hdr, frame.data());
+        link.wakeup();
+        true
+    }
+
+    fn attached(&self, handle: IfHandle) {
+        *self.handle.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+    }
+
+    fn init(&self) -> KResult<()> {
+        let link = self.lock().link.clone().ok_or(Errno::ENXIO)?;
+        if self.lock().rx.is_some() {
+            return Ok(());
+        }
+        let handle = self
+            .handle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or(Errno::ENXIO)?;
+        let k = self.kernel.upgrade().ok_or(Errno::ENXIO)?;
+        let pos = link.bus.tail();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (l, s, uuid) = (Arc::clone(&link), Arc::clone(&stop), self.uuid);
+        let t = k.kthread_spawn(&format!("shmif{}", self.unit), move |_| {
+            receive(l, pos, uuid, handle, s)
+        })?;
+        self.lock().rx = Some((t, stop));
+        Ok(())
+    }
+
+    fn stop(&self) {
+        self.stop_rx();
+    }
+
+    fn destroy(&self) {
+        self.stop_rx();
+        self.lock().link = None;
+    }
+
+    fn set_linkstr(&self, s: Option<&str>) -> KResult<()> {
+        let running = self
+            .handle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .and_then(|h| h.ifnet())
+            .is_some_and(|i| i.flags() & rumpnet::ifnet::IFF_UP != 0);
+        if running {
+            return Err(Errno::EBUSY);
+        }
+        let Some(path) = s else {
+            self.stop_rx();
+            self.lock().link = None;
+            return Ok(());
+        };
+        if self.lock().link.is_some() {
+            return Err(Errno::EBUSY);
+        }
+        if path.len() + 1 > MAXPATHLEN {
+            return Err(Errno::E2BIG);
+        }
+        let map = SharedFileMap::open(path, crate::bus::SIZE).map_err(|e| Errno::from_host(&e))?;
+        let bus = Bus { mem: map };
+        if let Err(BusError::NotMagical) = bus.attach() {
+            if let Some(k) = self.kernel.upgrade() {
+                k.printf(&format!("shmif{}: bus {path} is not magical", self.unit));
+            }
+            return Err(Errno::ENOEXEC);
+        }
+        let watch = FileWatch::new(path).map_err(|e| Errno::from_host(&e))?;
+        self.lock().link = Some(Arc::new(Link {
+            bus,
+            watch,
+            path: path.to_owned(),
+        }));
+        Ok(())
+    }
+
+    fn linkstr(&self) -> KResult<Option<String>> {
+        Ok(self.lock().link.as_ref().map(|l| l.path.clone()))
+    }
+
+    fn link_up(&self) -> bool {
+        self.lock().link.is_some()
+    }
+}
+
+fn create(k: &Kernel, unit: u32) -> KResult<IfConfig> {
+    let r = random_u64().to_ne_bytes();
+    let mac = Address([0xb2, 0xa0, r[0], r[1], r[2], r[3]]);
+    k.aprint_verbose(&format!("shmif{unit}: Ethernet address {mac}"));
+    Ok(IfConfig {
+        driver: Box::new(Shmif {
+            unit,
+            uuid: random_u64(),
+            kernel: k.weak(),
+            handle: Mutex::new(None),
+            state: Mutex::new(State::default()),
+        }),
+        hwaddr: mac,
+        flags: IFF_BROADCAST | IFF_SIMPLEX | IFF_MULTICAST,
+        mtu: 1500,
+    })
+}
+
+/// The `shmif` cloner.
+pub const CLONER: Cloner = Cloner {
+    name: "shmif",
+    create,
+};
