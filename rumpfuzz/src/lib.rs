@@ -7,10 +7,12 @@
 
 mod ffs;
 mod net;
+mod netinput;
 mod sp;
 
 pub use ffs::ffs_image;
 pub use net::net_headers;
+pub use netinput::{net_input, net_input_answers, shmif_bus};
 pub use sp::{frame, sp_stream};
 
 use rump::usermem::BufferSpace;

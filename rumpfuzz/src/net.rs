@@ -26,6 +26,25 @@ fn fix_l4(p: u8, src: Address, dst: Address, seg: &mut [u8]) {
     seg[at..at + 2].copy_from_slice(&c.to_be_bytes());
 }
 
+/// Make the IPv4 header checksum, and the ICMP, UDP or TCP one, right.
+pub(crate) fn fix_checksums(packet: &mut [u8]) {
+    let Ok(p) = ipv4::Packet::new_checked(&*packet) else {
+        return;
+    };
+    let (hl, tl, pr, s, d) = (
+        p.header_len(),
+        usize::from(p.total_len()),
+        p.protocol(),
+        p.src(),
+        p.dst(),
+    );
+    if p.frag_offset() == 0 {
+        fix_l4(pr, s, d, &mut packet[hl..tl]);
+    }
+    let mut p = ipv4::Packet::new_checked(&mut *packet).expect("checked above");
+    p.fill_checksum();
+}
+
 fn transport(p: u8, src: Address, dst: Address, seg: &[u8]) {
     match p {
         proto::ICMP => {
@@ -81,21 +100,10 @@ pub fn net_headers(data: &[u8]) {
             }
         }
         ethertype::IPV4 => {
-            let payload = &mut frame[14..];
-            if mode & 1 != 0
-                && let Ok(p) = ipv4::Packet::new_checked(&*payload)
-            {
-                let (hl, tl, pr, s, d) = (
-                    p.header_len(),
-                    usize::from(p.total_len()),
-                    p.protocol(),
-                    p.src(),
-                    p.dst(),
-                );
-                fix_l4(pr, s, d, &mut payload[hl..tl]);
-                let mut p = ipv4::Packet::new_checked(&mut *payload).expect("checked above");
-                p.fill_checksum();
+            if mode & 1 != 0 {
+                fix_checksums(&mut frame[14..]);
             }
+            let payload = &frame[14..];
             let Ok(p) = ipv4::Packet::new_checked(&*payload) else {
                 return;
             };
