@@ -104,7 +104,7 @@ pub fn net_headers(data: &[u8]) {
                 fix_checksums(&mut frame[14..]);
             }
             let payload = &frame[14..];
-            let Ok(p) = ipv4::Packet::new_checked(&*payload) else {
+            let Ok(p) = ipv4::Packet::new_checked(payload) else {
                 return;
             };
             let Ok(r) = ipv4::Repr::parse(&p) else {
