@@ -110,7 +110,7 @@ impl Domain for InetDomain {
         match (typ, protocol) {
             (SOCK_DGRAM, 0 | IPPROTO_UDP) => Ok(UdpSocket::new(&self.inet)),
             (SOCK_RAW, p) => Ok(RawSocket::new(ctx, &self.inet, p)?),
-            (SOCK_STREAM, 0 | IPPROTO_TCP) => Err(Errno::EPROTONOSUPPORT),
+            (SOCK_STREAM, 0 | IPPROTO_TCP) => Ok(crate::tcp::socket::TcpSocket::new(&self.inet)),
             (SOCK_DGRAM | SOCK_STREAM, _) => Err(Errno::EPROTONOSUPPORT),
             _ => Err(Errno::EPROTOTYPE),
         }

@@ -86,6 +86,7 @@ pub(crate) struct State {
     pub reass: Reassembly,
     pub udp: Vec<Weak<udp::UdpSocket>>,
     pub raw: Vec<Weak<raw::RawSocket>>,
+    pub tcp: Vec<Arc<crate::tcp::socket::TcpSocket>>,
 }
 
 /// Tunables under `net.inet`.
@@ -103,6 +104,14 @@ pub struct Config {
     /// `net.inet.ip.mtudisc` and the rest are not kept; this is the
     /// largest datagram reassembled.
     pub maxfragpackets: AtomicU32,
+    /// `net.inet.tcp.sendspace`: a new TCP socket's send buffer.
+    pub tcp_sendspace: AtomicU32,
+    /// `net.inet.tcp.recvspace`: a new TCP socket's receive buffer.
+    pub tcp_recvspace: AtomicU32,
+    /// `net.inet.tcp.msl`, seconds: TIME_WAIT lasts twice this.
+    pub tcp_msl: AtomicU32,
+    /// `net.inet.tcp.rfc1323`: offer window scaling and timestamps.
+    pub tcp_rfc1323: AtomicBool,
 }
 
 /// What `ip_output` needs besides the payload.
@@ -131,6 +140,7 @@ pub struct Inet {
     pub cfg: Config,
     ident: AtomicU16,
     timer: OnceLock<TimerId>,
+    tcp_timer: OnceLock<TimerId>,
 }
 
 impl Inet {
@@ -153,6 +163,7 @@ impl Inet {
                 reass: Reassembly::default(),
                 udp: Vec::new(),
                 raw: Vec::new(),
+                tcp: Vec::new(),
             }),
             stats: Stats::default(),
             cfg: Config {
@@ -162,9 +173,14 @@ impl Inet {
                 anonportmax: AtomicU16::new(65535),
                 bmcastecho: AtomicBool::new(false),
                 maxfragpackets: AtomicU32::new(200),
+                tcp_sendspace: AtomicU32::new(1 << 16),
+                tcp_recvspace: AtomicU32::new(1 << 16),
+                tcp_msl: AtomicU32::new(30),
+                tcp_rfc1323: AtomicBool::new(true),
             },
             ident: AtomicU16::new(seed),
             timer: OnceLock::new(),
+            tcp_timer: OnceLock::new(),
         }
     }
 
@@ -210,7 +226,23 @@ impl Inet {
             Box::new(move |now| me.upgrade().and_then(|i| i.timeout(now))),
         );
         let _ = self.timer.set(id);
+        let me = Arc::downgrade(self);
+        let id = net.callouts().add(
+            "tcp",
+            Box::new(move |now| {
+                me.upgrade()
+                    .and_then(|i| crate::tcp::socket::timer(&i, now))
+            }),
+        );
+        let _ = self.tcp_timer.set(id);
         net.start_timers()
+    }
+
+    /// Make the TCP timer run no later than `at`.
+    pub fn arm_tcp(&self, at: Duration) {
+        if let (Some(id), Some(net)) = (self.tcp_timer.get(), self.net()) {
+            net.callouts().arm(*id, at);
+        }
     }
 
     fn arm(&self, at: Duration) {
@@ -806,6 +838,7 @@ impl Inet {
         match repr.protocol {
             ipv4::proto::ICMP => icmp::input(self, &d, pkt),
             ipv4::proto::UDP => udp::input(self, &d, pkt),
+            ipv4::proto::TCP => crate::tcp::socket::input(self, &d, pkt),
             _ if delivered_raw => {}
             _ => {
                 self.stats.bump(&self.stats.ip_noproto);

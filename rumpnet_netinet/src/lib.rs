@@ -6,7 +6,9 @@
 //!   reports errors.
 //! - [`wire`] holds the header formats as checked views.
 //!
-//! Not yet here (see the issue): TCP, the routing socket, multicast
+//! - [`tcp`] is TCP: the connection state machine and the sockets.
+//!
+//! Not yet here (see the issue): the routing socket, multicast
 //! group membership, duplicate address detection.
 
 #![forbid(unsafe_code)]
@@ -21,6 +23,7 @@ pub mod raw;
 pub mod reass;
 pub mod stats;
 mod sysctl;
+pub mod tcp;
 pub mod udp;
 pub mod wire;
 

@@ -94,6 +94,30 @@ counters! {
     udp_fullsock,
     /// UDP datagrams sent.
     udp_opackets,
+    /// TCP segments received.
+    tcp_rcvtotal,
+    /// TCP segments with a bad checksum.
+    tcp_rcvbadsum,
+    /// TCP segments too short.
+    tcp_rcvshort,
+    /// TCP segments for no connection.
+    tcp_noport,
+    /// TCP segments sent.
+    tcp_sndtotal,
+    /// Resets sent for segments nobody wanted.
+    tcp_sndrst,
+    /// Connections initiated.
+    tcp_connattempt,
+    /// Connections established by us.
+    tcp_connects,
+    /// Connections accepted.
+    tcp_accepts,
+    /// Connections ready to accept.
+    tcp_accepts_ready,
+    /// SYNs dropped because the listen queue was full.
+    tcp_listendrop,
+    /// Connections dropped (reset by close).
+    tcp_drops,
     /// ARP packets sent.
     arp_sent,
     /// ARP packets received.
