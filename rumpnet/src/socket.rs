@@ -386,6 +386,12 @@ impl Socket {
             if ctx.proc().is_exiting() {
                 return Err(Errno::EINTR);
             }
+            // What this call queued on a loopback interface is processed
+            // before waiting for its answer.
+            crate::Net::of(ctx.kernel()).drain();
+            if wc.generation() != seen {
+                continue;
+            }
             let now = rumpuser::clock_monotonic();
             let left = match deadline {
                 Some(d) if now >= d => return Err(Errno::EAGAIN),

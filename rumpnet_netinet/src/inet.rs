@@ -141,6 +141,8 @@ pub struct Inet {
     ident: AtomicU16,
     timer: OnceLock<TimerId>,
     tcp_timer: OnceLock<TimerId>,
+    /// Serialises TCP binds, so that two cannot take one port.
+    pub(crate) tcp_bind: Mutex<()>,
 }
 
 impl Inet {
@@ -181,6 +183,7 @@ impl Inet {
             ident: AtomicU16::new(seed),
             timer: OnceLock::new(),
             tcp_timer: OnceLock::new(),
+            tcp_bind: Mutex::new(()),
         }
     }
 

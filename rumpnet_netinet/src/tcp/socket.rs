@@ -66,6 +66,10 @@ pub struct TcpSocket {
     inet: Arc<Inet>,
     shared: SockShared,
     st: Mutex<St>,
+    // Taken before `st` is let go and held while the segments made under
+    // it are handed to IP, so that segments leave in the order made (an
+    // old window must never overtake a newer one).
+    tx: Mutex<()>,
     me: Weak<TcpSocket>,
 }
 
@@ -97,6 +101,7 @@ impl TcpSocket {
                 },
                 ..St::default()
             }),
+            tx: Mutex::new(()),
             me: me.clone(),
         })
     }
@@ -177,9 +182,12 @@ impl TcpSocket {
         }
         let opts = self.shared.opts();
         let me = self.me.upgrade().ok_or(Errno::EINVAL)?;
-        let table = self.inet.lock();
+        // Binds are serialised by their own lock: the table's is never held
+        // while a socket is locked (input takes them the other way round).
+        let _bind = self.inet.tcp_bind.lock().unwrap_or_else(|e| e.into_inner());
+        let table = TcpSocket::list(&self.inet);
         let conflict = |port: u16| {
-            table.tcp.iter().filter(|o| !Arc::ptr_eq(o, &me)).any(|o| {
+            table.iter().filter(|o| !Arc::ptr_eq(o, &me)).any(|o| {
                 let (p, state, _, _) = o.describe();
                 let oo = o.shared.opts();
                 p.lport == port
@@ -197,8 +205,7 @@ impl TcpSocket {
         } else {
             lport
         };
-        let in_table = table.tcp.iter().any(|s| Arc::ptr_eq(s, &me));
-        drop(table);
+        let in_table = table.iter().any(|s| Arc::ptr_eq(s, &me));
         {
             let mut s = self.lock();
             s.pcb.laddr = laddr;
@@ -224,8 +231,10 @@ impl TcpSocket {
         let deadline = st.tcb.as_ref().and_then(Tcb::next_deadline);
         let closed = st.tcb.as_ref().is_none_or(|t| t.state == State::Closed);
         let gone = st.detached && closed && st.listen.is_none();
+        let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
         drop(st);
         self.transmit(&pcb, outs);
+        drop(tx);
         if let Some(at) = deadline {
             self.inet.arm_tcp(at);
         }
@@ -357,6 +366,7 @@ impl ProtoSocket for TcpSocket {
         };
         // The same four numbers as another connection cannot be.
         let me = self.me.upgrade().ok_or(Errno::EINVAL)?;
+        let _bind = self.inet.tcp_bind.lock().unwrap_or_else(|e| e.into_inner());
         let taken = TcpSocket::list(&self.inet).iter().any(|o| {
             !Arc::ptr_eq(o, &me) && {
                 let (p, state, _, _) = o.describe();
@@ -868,6 +878,9 @@ pub fn timer(inet: &Inet, t: Duration) -> Option<Duration> {
         } else {
             next = [next, tcb.next_deadline()].into_iter().flatten().min();
         }
+    }
+    if let Some(net) = inet.net() {
+        net.drain();
     }
     next
 }
