@@ -206,3 +206,146 @@ fn ifconfig_shows_and_refuses() {
         stderr(&o)
     );
 }
+
+/// A python3 program run unmodified under the hijack library on `url`.
+fn python(dir: &Path, url: &str, prog: &str, args: &[&str]) -> Command {
+    let mut c = Command::new("/usr/bin/python3");
+    c.current_dir(dir)
+        .arg("-c")
+        .arg(prog)
+        .args(args)
+        .env("RUMP_SERVER", url)
+        .env("LD_PRELOAD", prefix().join("lib/librumphijack.so"));
+    c
+}
+
+const TCP_SINK: &str = r#"
+import socket, hashlib
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 5000)); s.listen(1); print("ready", flush=True)
+c, peer = s.accept(); h = hashlib.sha256(); n = 0
+while True:
+    d = c.recv(1 << 16)
+    if not d: break
+    h.update(d); n += len(d)
+print(n, h.hexdigest(), peer[0], flush=True)
+"#;
+
+const TCP_SOURCE: &str = r#"
+import socket, hashlib, sys
+n = int(sys.argv[2]); block = bytes((i * 7 + i // 251) % 256 for i in range(1 << 20))
+s = socket.socket(); s.connect((sys.argv[1], 5000)); h = hashlib.sha256(); sent = 0
+while sent < n:
+    b = block[: min(len(block), n - sent)]; s.sendall(b); h.update(b); sent += len(b)
+s.close(); print(sent, h.hexdigest(), flush=True)
+"#;
+
+/// NetBSD's router set-up: A and B on different buses, R on both with
+/// forwarding on and routes set with rump.route; A pings B through R, and
+/// 100 MiB cross by TCP byte for byte.
+#[test]
+fn router_forwards_ping_and_tcp() {
+    use std::io::BufRead;
+    let dir = tempdir("router");
+    let mut s = Servers {
+        dir: dir.clone(),
+        urls: Vec::new(),
+    };
+    for name in ["A", "R", "B"] {
+        let url = format!("unix://{name}");
+        let st = Command::new(bin("rump_allserver"))
+            .current_dir(&dir)
+            .arg(&url)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        s.urls.push(url);
+    }
+    let (a, r, b) = ("unix://A", "unix://R", "unix://B");
+    let cfg = |url: &str, args: &[&str]| ok(&tool(&dir, url, "rump.ifconfig", args), "ifconfig");
+    cfg(
+        a,
+        &["shmif0", "create", "linkstr", "bus1", "inet", "1.1.1.1/24"],
+    );
+    cfg(
+        r,
+        &["shmif0", "create", "linkstr", "bus1", "inet", "1.1.1.2/24"],
+    );
+    cfg(
+        r,
+        &["shmif1", "create", "linkstr", "bus2", "inet", "2.2.2.1/24"],
+    );
+    cfg(
+        b,
+        &["shmif0", "create", "linkstr", "bus2", "inet", "2.2.2.2/24"],
+    );
+    // Without forwarding and routes, B is out of reach.
+    let o = tool(&dir, a, "rump.ping", &["-c", "1", "2.2.2.2"]);
+    assert_eq!(o.status.code(), Some(2));
+    ok(
+        &tool(&dir, r, "rump.sysctl", &["-w", "net.inet.ip.forwarding=1"]),
+        "sysctl",
+    );
+    let out = ok(
+        &tool(
+            &dir,
+            a,
+            "rump.route",
+            &["add", "-net", "2.2.2.0/24", "1.1.1.2"],
+        ),
+        "route",
+    );
+    assert_eq!(out, "add net 2.2.2.0: gateway 1.1.1.2\n");
+    let out = ok(
+        &tool(&dir, b, "rump.route", &["add", "default", "2.2.2.1"]),
+        "route",
+    );
+    assert_eq!(out, "add net default: gateway 2.2.2.1\n");
+    let out = ok(
+        &tool(&dir, a, "rump.route", &["get", "2.2.2.2"]),
+        "route get",
+    );
+    assert!(out.contains("destination: 2.2.2.0\n       mask: 255.255.255.0\n    gateway: 1.1.1.2\n local addr: 1.1.1.1\n  interface: shmif0\n      flags: <UP,GATEWAY,DONE,STATIC>\n"), "{out}");
+    let out = ok(
+        &tool(&dir, a, "rump.ping", &["-c", "2", "-i", "0.2", "2.2.2.2"]),
+        "ping",
+    );
+    // One hop: the TTL B answers with is one less when it reaches A.
+    assert!(
+        out.contains("64 bytes from 2.2.2.2: icmp_seq=0 ttl=63"),
+        "{out}"
+    );
+
+    let mut sink = python(&dir, b, TCP_SINK, &[])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(sink.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    let n = (100 << 20).to_string();
+    let o = python(&dir, a, TCP_SOURCE, &["2.2.2.2", &n])
+        .output()
+        .unwrap();
+    let sent = ok(&o, "tcp source");
+    let got = lines.next().unwrap().unwrap();
+    assert!(sink.wait().unwrap().success());
+    assert_eq!(format!("{got}\n"), sent.replace('\n', " 1.1.1.1\n"));
+    assert!(got.starts_with("104857600 "), "{got}");
+    // Routes go as they came.
+    let out = ok(
+        &tool(
+            &dir,
+            a,
+            "rump.route",
+            &["delete", "-net", "2.2.2.0/24", "1.1.1.2"],
+        ),
+        "delete",
+    );
+    assert_eq!(out, "delete net 2.2.2.0: gateway 1.1.1.2\n");
+    let o = tool(&dir, a, "rump.route", &["delete", "-net", "2.2.2.0/24"]);
+    assert!(
+        stderr(&o).contains("writing to routing socket: not in table"),
+        "{}",
+        stderr(&o)
+    );
+}

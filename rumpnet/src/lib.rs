@@ -8,8 +8,10 @@
 //! - [`ifnet`] is the interface and the trait drivers implement.
 //! - [`wire`] holds the link-layer formats (Ethernet, the Internet checksum).
 //!
-//! Not yet here (see the issue): local-domain sockets, the routing
-//! socket, the `sysctl` route dump.
+//! - [`route`] is the routing socket.
+//!
+//! Not yet here (see the issue): local-domain sockets, the `sysctl`
+//! route and interface dumps.
 
 #![forbid(unsafe_code)]
 
@@ -20,6 +22,7 @@ pub mod local;
 pub mod loopback;
 pub mod net;
 pub mod pkt;
+pub mod route;
 pub mod socket;
 mod sysent;
 pub mod wire;
@@ -49,6 +52,10 @@ fn attach(k: &Kernel) -> AttachResult {
         .map_err(|e| format!("lo cloner: {e}"))?;
     net.clone_create(k, "lo0")
         .map_err(|e| format!("lo0: {e}"))?;
+    net.add_domain(std::sync::Arc::new(route::RouteDomain {
+        net: std::sync::Arc::downgrade(&net),
+    }))
+    .map_err(|e| format!("PF_ROUTE: {e}"))?;
     sysent::register(k).map_err(|e| format!("system calls: {e}"))?;
     // A halted kernel's interfaces stop: drivers' threads end and host
     // resources (bus files, tap devices) are let go.

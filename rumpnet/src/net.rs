@@ -86,6 +86,10 @@ pub trait Domain: Send + Sync {
     fn if_changed(&self, _ifp: &Arc<Ifnet>) {}
     /// `ifp` is going away: drop its addresses, routes and caches.
     fn if_detach(&self, _ifp: &Ifnet) {}
+    /// A routing socket's request (add, delete, change, get).
+    fn route(&self, _req: &crate::route::RouteRequest) -> KResult<crate::route::RouteInfo> {
+        Err(Errno::EAFNOSUPPORT)
+    }
 }
 
 /// Most packets waiting for input processing (`IFQ_MAXLEN`).
@@ -104,6 +108,7 @@ pub struct Net {
     draining: AtomicBool,
     callouts: Arc<Callouts>,
     timer_started: AtomicBool,
+    route_socks: Mutex<Vec<Weak<crate::route::RouteSocket>>>,
 }
 
 impl Drop for Net {
@@ -130,6 +135,7 @@ impl Net {
             draining: AtomicBool::new(false),
             callouts: Arc::new(Callouts::default()),
             timer_started: AtomicBool::new(false),
+            route_socks: Mutex::new(Vec::new()),
         }
     }
 
@@ -168,6 +174,17 @@ impl Net {
         k.kthread_spawn("softclock", move |_| c.run())
             .inspect_err(|_| self.timer_started.store(false, Ordering::Release))?;
         Ok(())
+    }
+
+    /// Every open routing socket.
+    pub fn route_sockets(&self) -> Vec<Arc<crate::route::RouteSocket>> {
+        let mut v = lock(&self.route_socks);
+        v.retain(|w| w.strong_count() > 0);
+        v.iter().filter_map(Weak::upgrade).collect()
+    }
+
+    pub(crate) fn add_route_socket(&self, s: Weak<crate::route::RouteSocket>) {
+        lock(&self.route_socks).push(s);
     }
 
     // ---- protocol families and input routines

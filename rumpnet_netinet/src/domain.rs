@@ -10,6 +10,7 @@ use rump::usermem::UserSpace;
 use rump::{Errno, KResult};
 use rumpnet::ifnet::{IFF_BROADCAST, IFF_POINTOPOINT, Ifnet};
 use rumpnet::net::{Domain, Net};
+use rumpnet::route::{RouteInfo, RouteRequest};
 use rumpnet::socket::{ProtoSocket, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM};
 use std::sync::Arc;
 
@@ -218,5 +219,69 @@ impl Domain for InetDomain {
 
     fn if_detach(&self, ifp: &Ifnet) {
         self.inet.detach_interface(ifp.index);
+    }
+
+    fn route(&self, req: &RouteRequest) -> KResult<RouteInfo> {
+        use crate::inet::{RTF_GATEWAY, RTF_HOST};
+        use rumpnet::route::{RTM_ADD, RTM_CHANGE, RTM_DELETE, RTM_GET};
+        let inaddr = |sa: &[u8]| -> Option<u32> {
+            (sa.len() >= 8 && sa[1] == AF_INET)
+                .then(|| u32::from_be_bytes([sa[4], sa[5], sa[6], sa[7]]))
+        };
+        let dst = inaddr(&req.dst).ok_or(Errno::EINVAL)?;
+        // A mask may be cut short after its last non-zero byte, and its
+        // family left unset (route(8) does both); none means a host.
+        let mask = match &req.mask {
+            Some(m) if req.flags & RTF_HOST == 0 => {
+                let mut b = [0u8; 4];
+                for (i, x) in b.iter_mut().enumerate() {
+                    *x = m.get(4 + i).copied().unwrap_or(0);
+                }
+                u32::from_be_bytes(b)
+            }
+            _ => u32::MAX,
+        };
+        if addr::prefix_len(mask).is_none() {
+            return Err(Errno::EINVAL);
+        }
+        let gateway = req.gateway.as_deref().and_then(inaddr);
+        let r = match req.cmd {
+            RTM_ADD => self
+                .inet
+                .add_route(dst, mask, gateway.ok_or(Errno::EINVAL)?, req.flags)?,
+            RTM_DELETE => self.inet.delete_route(dst, mask)?,
+            RTM_CHANGE => {
+                let old = self.inet.delete_route(dst, mask)?;
+                let g = gateway.ok_or(Errno::EINVAL)?;
+                match self
+                    .inet
+                    .add_route(dst, mask, g, req.flags | (old.flags & RTF_GATEWAY))
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let back = old.gateway.unwrap_or(0);
+                        let _ = self.inet.add_route(old.dst, old.mask, back, old.flags);
+                        return Err(e);
+                    }
+                }
+            }
+            RTM_GET => self.inet.lookup(dst).ok_or(Errno::ESRCH)?,
+            _ => return Err(Errno::EOPNOTSUPP),
+        };
+        let ifa = self
+            .inet
+            .addresses()
+            .into_iter()
+            .find(|a| a.ifindex == r.ifindex)
+            .map(|a| addr::sockaddr(a.addr, 0));
+        Ok(RouteInfo {
+            dst: addr::sockaddr(r.dst, 0),
+            gateway: r.gateway.map(|g| addr::sockaddr(g, 0)),
+            mask: (r.flags & RTF_HOST == 0).then(|| addr::sockaddr(r.mask, 0)),
+            ifa,
+            ifindex: r.ifindex,
+            flags: r.flags,
+            uses: r.uses,
+        })
     }
 }

@@ -373,37 +373,38 @@ impl Inet {
         self.lock().routes.clone()
     }
 
-    /// Add a route (`route add`): a gateway must be reachable on a
-    /// connected network (ENETUNREACH); an existing one is EEXIST.
-    pub fn add_route(
-        &self,
-        dst: u32,
-        mask: u32,
-        gateway: Option<u32>,
-        flags: u32,
-    ) -> KResult<Route> {
+    /// Add a route (`route add`). With `RTF_GATEWAY` the gateway must be
+    /// on a connected network (ENETUNREACH); without, it names one of our
+    /// addresses and the route goes out of that interface. An existing
+    /// route to the same destination and mask is EEXIST.
+    pub fn add_route(&self, dst: u32, mask: u32, gateway: u32, flags: u32) -> KResult<Route> {
         let mut st = self.lock();
         let dst = dst & mask;
         if st.routes.iter().any(|r| r.dst == dst && r.mask == mask) {
             return Err(Errno::EEXIST);
         }
-        let ifindex = match gateway {
-            Some(g) => st
-                .addrs
+        let via_gateway = flags & RTF_GATEWAY != 0;
+        let ifindex = if via_gateway {
+            st.addrs
                 .iter()
-                .find(|a| a.addr == g || (g & a.mask) == a.net())
+                .find(|a| a.addr == gateway || (gateway & a.mask) == a.net())
                 .map(|a| a.ifindex)
-                .ok_or(Errno::ENETUNREACH)?,
-            None => return Err(Errno::EINVAL),
+                .ok_or(Errno::ENETUNREACH)?
+        } else {
+            st.addrs
+                .iter()
+                .find(|a| a.addr == gateway)
+                .map(|a| a.ifindex)
+                .ok_or(Errno::ENETUNREACH)?
         };
         let r = Route {
             dst,
             mask,
-            gateway,
+            gateway: via_gateway.then_some(gateway),
             ifindex,
             flags: RTF_UP
                 | RTF_STATIC
-                | RTF_GATEWAY
+                | if via_gateway { RTF_GATEWAY } else { 0 }
                 | if mask == u32::MAX { RTF_HOST } else { 0 }
                 | (flags & (RTF_REJECT | RTF_BLACKHOLE)),
             uses: 0,

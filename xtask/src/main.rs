@@ -25,6 +25,7 @@ const BINS: &[(&str, &str)] = &[
     ("shmif_dumpbus", "shmif_dumpbus"),
     ("rump_ifconfig", "rump.ifconfig"),
     ("rump_ping", "rump.ping"),
+    ("rump_route", "rump.route"),
 ];
 
 /// Component libraries installed into `DIR/lib`: (cargo library file, installed name).

@@ -78,6 +78,7 @@ pub fn prefix() -> PathBuf {
             ("shmif_dumpbus", "bin/shmif_dumpbus"),
             ("rump_ifconfig", "bin/rump.ifconfig"),
             ("rump_ping", "bin/rump.ping"),
+            ("rump_route", "bin/rump.route"),
         ] {
             let dst = prefix.join(to);
             let _ = std::fs::remove_file(&dst);
