@@ -108,6 +108,7 @@ pub struct Net {
     draining: AtomicBool,
     callouts: Arc<Callouts>,
     timer_started: AtomicBool,
+    netisr: std::sync::OnceLock<crate::callout::TimerId>,
     route_socks: Mutex<Vec<Weak<crate::route::RouteSocket>>>,
 }
 
@@ -135,6 +136,7 @@ impl Net {
             draining: AtomicBool::new(false),
             callouts: Arc::new(Callouts::default()),
             timer_started: AtomicBool::new(false),
+            netisr: std::sync::OnceLock::new(),
             route_socks: Mutex::new(Vec::new()),
         }
     }
@@ -170,6 +172,20 @@ impl Net {
             return Ok(());
         }
         let k = self.kernel().ok_or(Errno::ENXIO)?;
+        // Queued input nobody drains (loopback output from a call that
+        // returns without waiting, a close) is processed by the timer
+        // thread, as NetBSD's softint would.
+        let me = self.weak();
+        let id = self.callouts.add(
+            "netisr",
+            Box::new(move |_| {
+                if let Some(n) = me.upgrade() {
+                    n.drain();
+                }
+                None
+            }),
+        );
+        let _ = self.netisr.set(id);
         let c = Arc::clone(&self.callouts);
         k.kthread_spawn("softclock", move |_| c.run())
             .inspect_err(|_| self.timer_started.store(false, Ordering::Release))?;
@@ -368,7 +384,7 @@ impl Net {
     /// A driver received `frame` on `ifp`: queue it and process the queue
     /// unless another thread is doing so already (NetBSD's softint).
     pub fn input(&self, ifp: &Arc<Ifnet>, frame: Pkt) {
-        self.enqueue(ifp, frame);
+        self.push(ifp, frame);
         self.drain();
     }
 
@@ -376,12 +392,21 @@ impl Net {
     /// which may run with a protocol's locks held. Whoever called into the
     /// stack drains the queue once those are released.
     pub fn enqueue(&self, ifp: &Arc<Ifnet>, frame: Pkt) {
+        if self.push(ifp, frame)
+            && let Some(id) = self.netisr.get()
+        {
+            self.callouts.arm(*id, rumpuser::clock_monotonic());
+        }
+    }
+
+    fn push(&self, ifp: &Arc<Ifnet>, frame: Pkt) -> bool {
         let mut q = lock(&self.queue);
         if q.len() >= INPUT_QUEUE_MAX {
             IfStats::bump(&ifp.stats.iqdrops);
-            return;
+            return false;
         }
         q.push_back((Arc::clone(ifp), frame));
+        true
     }
 
     /// Process queued input until the queue is empty.

@@ -95,3 +95,156 @@ fn connection_refused_and_udp_port_unreachable() {
     let r = k.with_ctx(|ctx| u.recv(ctx, &mut buf, 0));
     assert_eq!(r.err(), Some(rump::Errno::ECONNREFUSED));
 }
+
+fn nonblocking(k: &Kernel, typ: i32) -> Arc<Socket> {
+    let d = Net::of(k).domain(2).expect("AF_INET");
+    let p: Arc<dyn ProtoSocket> = k.with_ctx(|ctx| d.socket(ctx, typ, 0)).expect("socket");
+    Arc::new(Socket::new(p, true, false))
+}
+
+fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let t = std::time::Instant::now();
+    while !f() {
+        assert!(t.elapsed() < Duration::from_secs(10), "timed out: {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+const POLLIN: i16 = 0x1;
+const POLLOUT: i16 = 0x4;
+
+fn poll(s: &Socket, events: i16) -> i16 {
+    use rump::file::FileOps;
+    s.poll(events)
+}
+
+#[test]
+fn nonblocking_connect_completes_and_poll_says_so() {
+    let k = boot();
+    let l = listener(&k, 5100, 5);
+    let c = nonblocking(&k, SOCK_STREAM);
+    let r = k.with_ctx(|ctx| c.connect(ctx, &sockaddr(LO, 5100)));
+    assert_eq!(r.err(), Some(rump::Errno::EINPROGRESS));
+    eventually("writable", || poll(&c, POLLOUT) & POLLOUT != 0);
+    assert_eq!(c.proto().take_error(), 0);
+    assert_eq!(c.proto().peername().unwrap(), sockaddr(LO, 5100));
+    // The listener is readable once a connection is ready to accept.
+    assert_eq!(poll(&l, POLLIN), POLLIN);
+    let a = Socket::new(
+        k.with_ctx(|ctx| l.accept(ctx)).expect("accept"),
+        true,
+        false,
+    );
+    assert_eq!(poll(&l, POLLIN), 0);
+    // Not readable until data comes; a non-blocking read says EAGAIN.
+    assert_eq!(poll(&a, POLLIN), 0);
+    let mut buf = [0u8; 8];
+    assert_eq!(
+        k.with_ctx(|ctx| a.recv(ctx, &mut buf, 0)).err(),
+        Some(rump::Errno::EAGAIN)
+    );
+    k.with_ctx(|ctx| c.send(ctx, b"ping", None, 0))
+        .expect("send");
+    eventually("readable", || poll(&a, POLLIN) == POLLIN);
+    let r = k.with_ctx(|ctx| a.recv(ctx, &mut buf, 0)).expect("recv");
+    assert_eq!(&buf[..r.len], b"ping");
+}
+
+#[test]
+fn listen_backlog_holds_back_extra_connections_until_one_is_accepted() {
+    let k = boot();
+    let l = listener(&k, 5200, 1);
+    // Backlog 1 queues up to one and a half: two; the third SYN is
+    // dropped, and its sender keeps trying.
+    let cs: Vec<Arc<Socket>> = (0..3).map(|_| nonblocking(&k, SOCK_STREAM)).collect();
+    for c in &cs {
+        let r = k.with_ctx(|ctx| c.connect(ctx, &sockaddr(LO, 5200)));
+        assert_eq!(r.err(), Some(rump::Errno::EINPROGRESS));
+    }
+    eventually("two connected", || {
+        cs.iter()
+            .filter(|c| c.proto().connect_result() == Some(Ok(())))
+            .count()
+            == 2
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(cs[2].proto().connect_result(), None, "the third waits");
+    let _first = k.with_ctx(|ctx| l.accept(ctx)).expect("accept");
+    // Its SYN is sent again after the retransmission timeout.
+    eventually("the third connected", || {
+        cs[2].proto().connect_result() == Some(Ok(()))
+    });
+}
+
+#[test]
+fn shutdown_closes_one_half_at_a_time() {
+    let k = boot();
+    let l = listener(&k, 5300, 5);
+    let c = connect(&k, 5300).expect("connect");
+    let a = Socket::new(
+        k.with_ctx(|ctx| l.accept(ctx)).expect("accept"),
+        false,
+        false,
+    );
+    c.proto()
+        .shutdown(rumpnet::socket::SHUT_WR)
+        .expect("shutdown");
+    let mut buf = [0u8; 8];
+    // The other side reads the end of the stream, and may still write.
+    assert_eq!(
+        k.with_ctx(|ctx| a.recv(ctx, &mut buf, 0)).expect("eof").len,
+        0
+    );
+    k.with_ctx(|ctx| a.send(ctx, b"still", None, 0))
+        .expect("send");
+    let r = k.with_ctx(|ctx| c.recv(ctx, &mut buf, 0)).expect("recv");
+    assert_eq!(&buf[..r.len], b"still");
+    // Writing after our own shutdown is EPIPE.
+    let e = k.with_ctx(|ctx| c.send(ctx, b"x", None, rumpnet::socket::MSG_NOSIGNAL));
+    assert_eq!(e.err(), Some(rump::Errno::EPIPE));
+    // After SHUT_RD, reads end at once.
+    a.proto()
+        .shutdown(rumpnet::socket::SHUT_RD)
+        .expect("shutdown rd");
+    assert_eq!(
+        k.with_ctx(|ctx| a.recv(ctx, &mut buf, 0)).expect("rd").len,
+        0
+    );
+}
+
+#[test]
+fn so_reuseaddr_rebinds_a_port_in_time_wait() {
+    let k = boot();
+    let l = listener(&k, 5400, 5);
+    let c = connect(&k, 5400).expect("connect");
+    let a = k.with_ctx(|ctx| l.accept(ctx)).expect("accept");
+    // The server closes first, so its side waits in TIME_WAIT.
+    a.close();
+    l.proto().close();
+    let mut buf = [0u8; 4];
+    assert_eq!(
+        k.with_ctx(|ctx| c.recv(ctx, &mut buf, 0)).expect("eof").len,
+        0
+    );
+    c.proto().close();
+    let tcp = rumpnet_netinet::tcp::socket::TcpSocket::list(&rumpnet_netinet::inet::Inet::of(&k));
+    eventually("TIME_WAIT", || {
+        rumpnet_netinet::tcp::socket::TcpSocket::list(&rumpnet_netinet::inet::Inet::of(&k))
+            .iter()
+            .any(|s| s.describe().1 == "TIME_WAIT")
+    });
+    drop(tcp);
+    let again = socket(&k, SOCK_STREAM);
+    let r = k.with_ctx(|ctx| again.proto().bind(ctx, &sockaddr(LO, 5400)));
+    assert_eq!(r.err(), Some(rump::Errno::EADDRINUSE));
+    rumpnet::setsockopt(
+        &again,
+        rumpnet::socket::SOL_SOCKET,
+        rumpnet::socket::SO_REUSEADDR,
+        &1i32.to_le_bytes(),
+    )
+    .expect("SO_REUSEADDR");
+    k.with_ctx(|ctx| again.proto().bind(ctx, &sockaddr(LO, 5400)))
+        .expect("bind with SO_REUSEADDR");
+    again.proto().listen(5).expect("listen");
+}
