@@ -3,11 +3,14 @@
 //!
 //! - [`bus`] is the file format and its ring, lock and reader positions.
 //! - [`shmif`] is the interface driver and its cloner.
+//! - [`impair`] makes a kernel's frames get lost, repeated and reordered
+//!   (`RUMP_SHMIF_IMPAIR`), for tests.
 //! - [`pcap`] writes a bus's frames as a pcap file (`shmif_dumpbus`).
 
 #![forbid(unsafe_code)]
 
 pub mod bus;
+pub mod impair;
 pub mod pcap;
 pub mod shmif;
 

@@ -45,6 +45,7 @@ struct State {
 /// One shmif interface.
 pub struct Shmif {
     unit: u32,
+    impair: Option<Arc<Mutex<crate::impair::Impairer>>>,
     uuid: u64,
     kernel: Weak<Kernel>,
     handle: Mutex<Option<IfHandle>>,
@@ -76,11 +77,21 @@ impl Shmif {
 
 /// The receive loop: read every new frame, pass up those for us, and wait
 /// on the bus file between bursts.
-fn receive(link: Arc<Link>, mut pos: ReadPos, uuid: u64, handle: IfHandle, stop: Arc<AtomicBool>) {
+fn receive(
+    link: Arc<Link>,
+    mut pos: ReadPos,
+    uuid: u64,
+    handle: IfHandle,
+    stop: Arc<AtomicBool>,
+    quiet: impl Fn(),
+) {
     let mut frame = Vec::with_capacity(2048);
     while !stop.load(Ordering::Acquire) && handle.alive() {
         match link.bus.read(&mut pos, &mut frame) {
             Read::Empty => {
+                // A frame held back to be reordered goes out when the link
+                // is quiet, so that it is late rather than lost.
+                quiet();
                 link.watch.wait(IDLE);
             }
             Read::Packet(h) => {
@@ -114,7 +125,18 @@ impl IfDriver for Shmif {
             usec: up.subsec_micros(),
             sender: self.uuid,
         };
-        link.bus.write(hdr, frame.data());
+        match &self.impair {
+            None => link.bus.write(hdr, frame.data()),
+            Some(m) => {
+                let out = m
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .frames(hdr, frame.data());
+                for (h, f) in out {
+                    link.bus.write(h, &f);
+                }
+            }
+        }
         link.wakeup();
         true
     }
@@ -138,8 +160,19 @@ impl IfDriver for Shmif {
         let pos = link.bus.tail();
         let stop = Arc::new(AtomicBool::new(false));
         let (l, s, uuid) = (Arc::clone(&link), Arc::clone(&stop), self.uuid);
+        let imp = self.impair.clone();
         let t = k.kthread_spawn(&format!("shmif{}", self.unit), move |_| {
-            receive(l, pos, uuid, handle, s)
+            let held = |imp: &Mutex<crate::impair::Impairer>| {
+                imp.lock().unwrap_or_else(|e| e.into_inner()).flush()
+            };
+            let link = Arc::clone(&l);
+            let quiet = move || {
+                if let Some((h, f)) = imp.as_deref().and_then(held) {
+                    link.bus.write(h, &f);
+                    link.wakeup();
+                }
+            };
+            receive(l, pos, uuid, handle, s, quiet)
         })?;
         self.lock().rx = Some((t, stop));
         Ok(())
@@ -203,12 +236,27 @@ impl IfDriver for Shmif {
 }
 
 fn create(k: &Kernel, unit: u32) -> KResult<IfConfig> {
+    let impair = match rumpuser::param("RUMP_SHMIF_IMPAIR") {
+        None => None,
+        Some(v) => match crate::impair::Impairment::parse(&v) {
+            Ok(i) if i.is_active() => Some(Arc::new(Mutex::new(crate::impair::Impairer::new(
+                i,
+                random_u64(),
+            )))),
+            Ok(_) => None,
+            Err(e) => {
+                k.printf(&format!("shmif{unit}: RUMP_SHMIF_IMPAIR: {e}"));
+                return Err(Errno::EINVAL);
+            }
+        },
+    };
     let r = random_u64().to_ne_bytes();
     let mac = Address([0xb2, 0xa0, r[0], r[1], r[2], r[3]]);
     k.aprint_verbose(&format!("shmif{unit}: Ethernet address {mac}"));
     Ok(IfConfig {
         driver: Box::new(Shmif {
             unit,
+            impair,
             uuid: random_u64(),
             kernel: k.weak(),
             handle: Mutex::new(None),

@@ -26,6 +26,7 @@ const BINS: &[(&str, &str)] = &[
     ("rump_ifconfig", "rump.ifconfig"),
     ("rump_ping", "rump.ping"),
     ("rump_route", "rump.route"),
+    ("rump_traceroute", "rump.traceroute"),
 ];
 
 /// Component libraries installed into `DIR/lib`: (cargo library file, installed name).

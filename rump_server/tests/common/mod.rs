@@ -79,6 +79,7 @@ pub fn prefix() -> PathBuf {
             ("rump_ifconfig", "bin/rump.ifconfig"),
             ("rump_ping", "bin/rump.ping"),
             ("rump_route", "bin/rump.route"),
+            ("rump_traceroute", "bin/rump.traceroute"),
         ] {
             let dst = prefix.join(to);
             let _ = std::fs::remove_file(&dst);

@@ -12,8 +12,13 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 /// Smallest retransmission timeout. RFC 6298 asks for a second; like
-/// Linux, a fifth of one is used, which matters on lossy links.
-pub const MIN_RTO: Duration = Duration::from_millis(200);
+/// FreeBSD (`net.inet.tcp.rexmit_min`), 30 ms is used: on links with
+/// round trips of a millisecond a second's wait for each lost
+/// retransmission would dominate.
+pub const MIN_RTO: Duration = Duration::from_millis(30);
+/// Shortest wait before a window probe (`TCPTV_PERSMIN` is 5 s in BSD; a
+/// probe is cheap, and a stalled connection is not).
+pub const MIN_PERSIST: Duration = Duration::from_millis(200);
 /// Largest retransmission timeout.
 pub const MAX_RTO: Duration = Duration::from_secs(64);
 /// The timeout before any RTT sample (RFC 6298 2.1).
@@ -1163,10 +1168,16 @@ impl Tcb {
                 }
                 continue;
             }
-            // Nothing fits: with data waiting on a closed window, probe it.
-            if avail > 0 && self.snd_wnd == 0 && self.t_rexmt.is_none() && self.t_persist.is_none()
+            // Nothing goes: with data waiting, nothing in flight and a
+            // window too small to use (closed, or less than a segment that
+            // Nagle holds back), probe it when the persist timer fires, so
+            // that a lost window update cannot stall the connection.
+            if avail > 0
+                && self.snd_nxt == self.snd_una
+                && self.t_rexmt.is_none()
+                && self.t_persist.is_none()
             {
-                self.t_persist = Some(now + self.rto);
+                self.t_persist = Some(now + self.rto.max(MIN_PERSIST));
             }
             break;
         }

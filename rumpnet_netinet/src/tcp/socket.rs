@@ -227,6 +227,13 @@ impl TcpSocket {
     /// After any change: arm the timer, wake waiters, and leave the table
     /// once the connection is over and nobody holds the descriptor.
     fn settle(&self, st: MutexGuard<'_, St>, outs: Vec<Out>) {
+        self.settle_and(st, outs, true);
+    }
+
+    /// As [`TcpSocket::settle`]; `wake` false for a caller's own send or
+    /// receive, which changes nothing another waiter is waiting for (and
+    /// whose own waiting loop must not be woken by itself).
+    fn settle_and(&self, st: MutexGuard<'_, St>, outs: Vec<Out>, wake: bool) {
         let pcb = st.pcb.clone();
         let deadline = st.tcb.as_ref().and_then(Tcb::next_deadline);
         let closed = st.tcb.as_ref().is_none_or(|t| t.state == State::Closed);
@@ -238,7 +245,9 @@ impl TcpSocket {
         if let Some(at) = deadline {
             self.inet.arm_tcp(at);
         }
-        self.shared.wait.wakeup();
+        if wake {
+            self.shared.wait.wakeup();
+        }
         if gone {
             self.unregister();
         }
@@ -433,7 +442,7 @@ impl ProtoSocket for TcpSocket {
             // The error is reported once, by this call.
             t.error = None;
         }
-        self.settle(st, outs);
+        self.settle_and(st, outs, false);
         r
     }
 
@@ -453,7 +462,7 @@ impl ProtoSocket for TcpSocket {
         if n.is_err() && n != Err(Errno::EAGAIN) {
             t.error = None;
         }
-        self.settle(st, outs);
+        self.settle_and(st, outs, false);
         let n = n?;
         Ok(Received {
             len: n,
