@@ -6,6 +6,16 @@ use rump::{Errno, KResult, Kernel};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
+/// A `net.inet.tcp` integer node: name, number, description, the value
+/// it reads and writes, and the smallest value it takes.
+type TcpNode = (
+    &'static str,
+    i32,
+    &'static str,
+    fn(&Inet) -> &std::sync::atomic::AtomicU32,
+    u32,
+);
+
 /// `CTLFLAG_READWRITE`.
 const CTLFLAG_READWRITE: u32 = 0x70;
 
@@ -64,6 +74,69 @@ pub(crate) fn register(k: &Kernel, inet: &Arc<Inet>) -> KResult<()> {
         NodeSpec {
             num: Some(17),
             ..NodeSpec::node("udp", "UDPv4 related settings")
+        },
+    )?;
+    t.create(
+        "net.inet",
+        NodeSpec {
+            num: Some(6),
+            ..NodeSpec::node("tcp", "TCP related settings")
+        },
+    )?;
+    // net.inet.tcp.{rfc1323, sendspace, recvspace, msl}: NetBSD's numbers.
+    let tcp_nodes: [TcpNode; 3] = [
+        (
+            "sendspace",
+            2,
+            "Default TCP send buffer size",
+            |i| &i.cfg.tcp_sendspace,
+            512,
+        ),
+        (
+            "recvspace",
+            3,
+            "Default TCP receive buffer size",
+            |i| &i.cfg.tcp_recvspace,
+            512,
+        ),
+        (
+            "msl",
+            34,
+            "Maximum Segment Life, in seconds",
+            |i| &i.cfg.tcp_msl,
+            0,
+        ),
+    ];
+    for (name, num, desc, field, min) in tcp_nodes {
+        let (r, w) = (Arc::clone(inet), Arc::clone(inet));
+        int_node(
+            k,
+            "net.inet.tcp",
+            name,
+            num,
+            desc,
+            move || field(&r).load(Relaxed) as i32,
+            move |v| {
+                let v = u32::try_from(v)
+                    .ok()
+                    .filter(|&v| v >= min && v <= 1 << 22)
+                    .ok_or(Errno::EINVAL)?;
+                field(&w).store(v, Relaxed);
+                Ok(())
+            },
+        )?;
+    }
+    let (r, w) = (Arc::clone(inet), Arc::clone(inet));
+    int_node(
+        k,
+        "net.inet.tcp",
+        "rfc1323",
+        1,
+        "Enable RFC1323 TCP extensions",
+        move || i32::from(r.cfg.tcp_rfc1323.load(Relaxed)),
+        move |v| {
+            w.cfg.tcp_rfc1323.store(v != 0, Relaxed);
+            Ok(())
         },
     )?;
     let (r, w) = (Arc::clone(inet), Arc::clone(inet));
