@@ -39,7 +39,7 @@ impl Link {
 #[derive(Default)]
 struct State {
     link: Option<Arc<Link>>,
-    rx: Option<(KThread, Arc<AtomicBool>)>,
+    rx: Option<(KThread, Arc<AtomicBool>, Arc<std::sync::atomic::AtomicU64>)>,
 }
 
 /// One shmif interface.
@@ -65,12 +65,16 @@ impl Shmif {
 
     fn stop_rx(&self) {
         let rx = self.lock().rx.take();
-        if let Some((t, stop)) = rx {
+        if let Some((t, stop, tid)) = rx {
             stop.store(true, Ordering::Release);
             if let Some(l) = self.lock().link.clone() {
                 l.wakeup();
             }
-            t.join();
+            // The receive thread itself may be the one letting the stack
+            // go (its upgrade of the stack was the last): it ends on its own.
+            if tid.load(Ordering::Acquire) != rumpuser::current_thread_id() {
+                t.join();
+            }
         }
     }
 }
@@ -161,7 +165,10 @@ impl IfDriver for Shmif {
         let stop = Arc::new(AtomicBool::new(false));
         let (l, s, uuid) = (Arc::clone(&link), Arc::clone(&stop), self.uuid);
         let imp = self.impair.clone();
+        let tid = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let my_tid = Arc::clone(&tid);
         let t = k.kthread_spawn(&format!("shmif{}", self.unit), move |_| {
+            my_tid.store(rumpuser::current_thread_id(), Ordering::Release);
             let held = |imp: &Mutex<crate::impair::Impairer>| {
                 imp.lock().unwrap_or_else(|e| e.into_inner()).flush()
             };
@@ -174,7 +181,7 @@ impl IfDriver for Shmif {
             };
             receive(l, pos, uuid, handle, s, quiet)
         })?;
-        self.lock().rx = Some((t, stop));
+        self.lock().rx = Some((t, stop, tid));
         Ok(())
     }
 
