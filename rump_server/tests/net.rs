@@ -23,6 +23,28 @@ impl Drop for Servers {
     }
 }
 
+impl Servers {
+    /// Start `rump_allserver` daemons named `names` in `dir`, with `env`.
+    fn allservers(dir: &Path, names: &[&str], env: &[(&str, &str)]) -> Servers {
+        let mut s = Servers {
+            dir: dir.to_path_buf(),
+            urls: Vec::new(),
+        };
+        for name in names {
+            let url = format!("unix://{name}");
+            let st = Command::new(bin("rump_allserver"))
+                .current_dir(dir)
+                .envs(env.iter().copied())
+                .arg(&url)
+                .status()
+                .unwrap();
+            assert!(st.success(), "rump_allserver {url}");
+            s.urls.push(url);
+        }
+        s
+    }
+}
+
 fn ok(o: &std::process::Output, what: &str) -> String {
     assert!(
         o.status.success(),
@@ -247,20 +269,7 @@ s.close(); print(sent, h.hexdigest(), flush=True)
 fn router_forwards_ping_and_tcp() {
     use std::io::BufRead;
     let dir = tempdir("router");
-    let mut s = Servers {
-        dir: dir.clone(),
-        urls: Vec::new(),
-    };
-    for name in ["A", "R", "B"] {
-        let url = format!("unix://{name}");
-        let st = Command::new(bin("rump_allserver"))
-            .current_dir(&dir)
-            .arg(&url)
-            .status()
-            .unwrap();
-        assert!(st.success());
-        s.urls.push(url);
-    }
+    let _servers = Servers::allservers(&dir, &["A", "R", "B"], &[]);
     let (a, r, b) = ("unix://A", "unix://R", "unix://B");
     let cfg = |url: &str, args: &[&str]| ok(&tool(&dir, url, "rump.ifconfig", args), "ifconfig");
     cfg(
@@ -369,21 +378,11 @@ fn router_forwards_ping_and_tcp() {
 fn tcp_survives_a_lossy_reordering_bus() {
     use std::io::BufRead;
     let dir = tempdir("lossy");
-    let mut s = Servers {
-        dir: dir.clone(),
-        urls: Vec::new(),
-    };
-    for name in ["A", "B"] {
-        let url = format!("unix://{name}");
-        let st = Command::new(bin("rump_allserver"))
-            .current_dir(&dir)
-            .env("RUMP_SHMIF_IMPAIR", "drop=5,reorder=5")
-            .arg(&url)
-            .status()
-            .unwrap();
-        assert!(st.success());
-        s.urls.push(url);
-    }
+    let s = Servers::allservers(
+        &dir,
+        &["A", "B"],
+        &[("RUMP_SHMIF_IMPAIR", "drop=5,reorder=5")],
+    );
     let cfg = |url: &str, addr: &str| {
         ok(
             &tool(

@@ -16,16 +16,9 @@ const RETURN_DATA: usize = 8;
 /// ICMP input.
 pub fn input(inet: &Inet, d: &In, pkt: Pkt) {
     let msg = &pkt.data()[d.hl..];
-    let repr = match Repr::parse(msg) {
-        Ok(r) => r,
-        Err(crate::wire::WireError::Checksum) => {
-            inet.stats.bump(&inet.stats.icmp_checksum);
-            return;
-        }
-        Err(_) => {
-            inet.stats.bump(&inet.stats.icmp_tooshort);
-            return;
-        }
+    let st = &inet.stats;
+    let Some(repr) = inet.counted(Repr::parse(msg), &st.icmp_checksum, &st.icmp_tooshort) else {
+        return;
     };
     inet.stats
         .bump(&inet.stats.icmp_inhist[usize::from(msg[0])]);

@@ -201,6 +201,27 @@ impl Inet {
         self.kernel.clone()
     }
 
+    /// A parsed transport header, or `None` with the failure counted in
+    /// `badsum` (a wrong checksum) or `bad` (anything else).
+    pub(crate) fn counted<R>(
+        &self,
+        r: crate::wire::WireResult<R>,
+        badsum: &std::sync::atomic::AtomicU64,
+        bad: &std::sync::atomic::AtomicU64,
+    ) -> Option<R> {
+        match r {
+            Ok(r) => Some(r),
+            Err(crate::wire::WireError::Checksum) => {
+                self.stats.bump(badsum);
+                None
+            }
+            Err(_) => {
+                self.stats.bump(bad);
+                None
+            }
+        }
+    }
+
     /// The default TTL.
     pub fn default_ttl(&self) -> u8 {
         self.cfg.ttl.load(Ordering::Relaxed)

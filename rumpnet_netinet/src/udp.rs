@@ -304,16 +304,10 @@ impl ProtoSocket for UdpSocket {
 pub fn input(inet: &Inet, d: &In, pkt: Pkt) {
     inet.stats.bump(&inet.stats.udp_ipackets);
     let seg = &pkt.data()[d.hl..];
-    let repr = match Repr::parse(seg, d.ip.src, d.ip.dst) {
-        Ok(r) => r,
-        Err(crate::wire::WireError::Checksum) => {
-            inet.stats.bump(&inet.stats.udp_badsum);
-            return;
-        }
-        Err(_) => {
-            inet.stats.bump(&inet.stats.udp_hdrops);
-            return;
-        }
+    let parsed = Repr::parse(seg, d.ip.src, d.ip.dst);
+    let st = &inet.stats;
+    let Some(repr) = inet.counted(parsed, &st.udp_badsum, &st.udp_hdrops) else {
+        return;
     };
     let (src, dst) = (addr::to_u32(d.ip.src), addr::to_u32(d.ip.dst));
     let payload = &seg[udp::HEADER_LEN..udp::HEADER_LEN + repr.payload_len];

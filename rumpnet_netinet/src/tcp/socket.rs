@@ -756,16 +756,10 @@ fn respond_rst(inet: &Inet, d: &In, r: &Repr, plen: usize) {
 pub fn input(inet: &Inet, d: &In, pkt: Pkt) {
     inet.stats.bump(&inet.stats.tcp_rcvtotal);
     let seg = &pkt.data()[d.hl..];
-    let r = match Repr::parse(seg, d.ip.src, d.ip.dst) {
-        Ok(r) => r,
-        Err(crate::wire::WireError::Checksum) => {
-            inet.stats.bump(&inet.stats.tcp_rcvbadsum);
-            return;
-        }
-        Err(_) => {
-            inet.stats.bump(&inet.stats.tcp_rcvshort);
-            return;
-        }
+    let parsed = Repr::parse(seg, d.ip.src, d.ip.dst);
+    let st = &inet.stats;
+    let Some(r) = inet.counted(parsed, &st.tcp_rcvbadsum, &st.tcp_rcvshort) else {
+        return;
     };
     if d.bcast {
         return;
