@@ -21,6 +21,8 @@ pub const RETRY: Duration = Duration::from_secs(1);
 pub const KEEP: Duration = Duration::from_secs(1200);
 /// How long a host that did not answer is reported down.
 pub const DOWN: Duration = Duration::from_secs(20);
+/// Most entries kept: a flood of senders cannot grow the table further.
+pub const MAX_ENTRIES: usize = 4096;
 
 #[derive(Debug)]
 enum State {
@@ -78,6 +80,12 @@ impl ArpTable {
         pkt: Pkt,
         now: Duration,
     ) -> (Resolve, Option<Pkt>) {
+        if self.entries.len() >= MAX_ENTRIES && !self.entries.contains_key(&(ifindex, ip)) {
+            self.expire_some(now);
+            if self.entries.len() >= MAX_ENTRIES {
+                return (Resolve::Down, None);
+            }
+        }
         let e = self
             .entries
             .entry((ifindex, ip))
@@ -129,8 +137,16 @@ impl ArpTable {
         create: bool,
     ) -> Vec<Pkt> {
         let key = (ifindex, ip);
-        if !create && !self.entries.contains_key(&key) {
-            return Vec::new();
+        if !self.entries.contains_key(&key) {
+            if !create {
+                return Vec::new();
+            }
+            if self.entries.len() >= MAX_ENTRIES {
+                self.expire_some(now);
+                if self.entries.len() >= MAX_ENTRIES {
+                    return Vec::new();
+                }
+            }
         }
         let old = self.entries.insert(
             key,
@@ -222,6 +238,16 @@ impl ArpTable {
         (ask, next)
     }
 
+    /// Make room: drop expired entries and those that never resolved.
+    fn expire_some(&mut self, now: Duration) {
+        self.entries.retain(|_, e| match e {
+            State::Resolved {
+                expire, permanent, ..
+            } => *permanent || now < *expire,
+            State::Incomplete { held, .. } => !held.is_empty(),
+        });
+    }
+
     /// Forget `ip` on `ifindex` (`arp -d`); whether it was there.
     pub fn remove(&mut self, ifindex: u16, ip: u32) -> bool {
         self.entries.remove(&(ifindex, ip)).is_some()
@@ -311,6 +337,25 @@ mod tests {
         t.tick(now + DOWN);
         assert_eq!(
             t.resolve(1, 9, Pkt::with_payload(b"z"), now + DOWN).0,
+            Resolve::Ask
+        );
+    }
+
+    #[test]
+    fn a_flood_of_senders_cannot_grow_the_table_without_bound() {
+        let mut t = ArpTable::default();
+        for ip in 0..(MAX_ENTRIES as u32 * 2) {
+            t.learn(1, ip, HW, s(0), true);
+        }
+        assert_eq!(t.list(s(0)).len(), MAX_ENTRIES);
+        assert_eq!(
+            t.resolve(1, u32::MAX, Pkt::with_payload(b"x"), s(1)).0,
+            Resolve::Down
+        );
+        // Once entries expire there is room again.
+        assert_eq!(
+            t.resolve(1, u32::MAX, Pkt::with_payload(b"x"), KEEP + s(1))
+                .0,
             Resolve::Ask
         );
     }

@@ -974,7 +974,8 @@ impl Tcb {
         } else if !data.is_empty() {
             // Out of order: keep it (bounded by the window) and say what
             // we expect at once, so that the sender's fast retransmit runs.
-            if !self.ooo.contains_key(&seq) {
+            // Bounded by the buffer, however the segments overlap.
+            if !self.ooo.contains_key(&seq) && self.ooo_bytes + data.len() <= self.cfg.rcvbuf {
                 self.ooo_bytes += data.len();
                 self.ooo.insert(seq, data.to_vec());
             }
