@@ -1,8 +1,8 @@
 //! The kernel's frame input path: frames arrive on two Ethernet interfaces
-//! of a kernel with IPv4 forwarding on, a UDP socket and a raw ICMP
-//! socket open. Nothing may panic or hang, and every frame the kernel sends
-//! in answer must be well formed (an Ethernet frame; an IPv4 packet with a
-//! right header checksum).
+//! of a kernel with IPv4 forwarding on, a UDP socket, a raw ICMP socket
+//! and a TCP listener open. Nothing may panic or hang, and every frame the
+//! kernel sends in answer must be well formed (an Ethernet frame; an IPv4
+//! packet with a right header checksum).
 //!
 //! Input: byte 0 is a mode (bit 0: fix the checksums; bit 1: address the
 //! frame to the interface's hardware address); then frames, each a 2-byte
@@ -99,7 +99,10 @@ fn rig() -> &'static Rig {
                 let udp = d.socket(ctx, rumpnet::socket::SOCK_DGRAM, 0)?;
                 udp.bind(ctx, &rumpnet_netinet::addr::sockaddr(0, 7))?;
                 let raw = d.socket(ctx, rumpnet::socket::SOCK_RAW, 1)?;
-                Ok(vec![udp, raw])
+                let tcp = d.socket(ctx, rumpnet::socket::SOCK_STREAM, 0)?;
+                tcp.bind(ctx, &rumpnet_netinet::addr::sockaddr(0, 80))?;
+                tcp.listen(4)?;
+                Ok(vec![udp, raw, tcp])
             })
             .expect("sockets");
         Rig {
@@ -157,6 +160,15 @@ pub fn net_input(data: &[u8]) {
     // Empty the sockets so that state does not pile up between inputs.
     let mut buf = vec![0u8; 70000];
     for s in &r.socks {
+        if s.is_listening() {
+            // Connections the frames completed: read what they hold, then
+            // reset them, so that they do not pile up.
+            while let Ok(c) = s.accept() {
+                while c.recv(&mut buf, 0).is_ok_and(|got| got.len > 0) {}
+                c.close();
+            }
+            continue;
+        }
         while s.recv(&mut buf, 0).is_ok_and(|got| got.full > 0) {}
     }
     for (_, cap) in &r.ifs {
