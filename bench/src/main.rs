@@ -7,6 +7,8 @@
 
 #![forbid(unsafe_code)]
 
+mod net;
+
 use std::io::{Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -646,13 +648,14 @@ fn main() -> ExitCode {
                     .unwrap_or(GETPID_RESP);
                 return echo(&path, req, resp);
             }
+            "--host-tcp" => return net::host_tcp(),
             "--sleep" => {
                 std::thread::sleep(Duration::from_secs(30));
                 return ExitCode::SUCCESS;
             }
             _ => {
                 eprintln!(
-                    "usage: rumpbench [--runs N] [--json FILE] [--only vfs|ffs|remote|hijack]"
+                    "usage: rumpbench [--runs N] [--json FILE] [--only vfs|ffs|remote|hijack|net]"
                 );
                 return ExitCode::FAILURE;
             }
@@ -665,8 +668,9 @@ fn main() -> ExitCode {
             "ffs" => ffs(&mut records),
             "remote" => remote(&mut records, runs),
             "hijack" => hijack(&mut records, runs),
+            "net" => net::net(&mut records),
             _ => {
-                eprintln!("rumpbench: --only vfs, ffs, remote or hijack");
+                eprintln!("rumpbench: --only vfs, ffs, remote, hijack or net");
                 return ExitCode::FAILURE;
             }
         }
@@ -725,6 +729,7 @@ fn main() -> ExitCode {
     ffs(&mut records);
     remote(&mut records, runs);
     hijack(&mut records, runs);
+    net::net(&mut records);
 
     print_records(&records);
     if let Some(path) = json {

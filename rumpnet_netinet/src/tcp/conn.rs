@@ -1108,7 +1108,7 @@ impl Tcb {
         if std::mem::take(&mut self.rexmt_one) && !self.sndq.is_empty() {
             // Fast retransmit or a NewReno partial ACK: the first hole.
             let n = m.min(self.sndq.len());
-            let data: Vec<u8> = self.sndq.range(..n).copied().collect();
+            let data = slice_of(&self.sndq, 0, n);
             self.rexmt_bytes += n as u64;
             let s = self.segment(self.snd_una, flags::PSH, data, true);
             out.push(self.stamp(s, now));
@@ -1140,7 +1140,7 @@ impl Tcb {
                 || (self.max_sndwnd > 0 && len as u32 >= self.max_sndwnd / 2);
             if (len > 0 && nagle_ok) || fin_now {
                 self.force_probe = false;
-                let data: Vec<u8> = self.sndq.range(off..off + len).copied().collect();
+                let data = slice_of(&self.sndq, off, len);
                 let mut f = if len > 0 && off + len == self.sndq.len() {
                     flags::PSH
                 } else {
@@ -1188,6 +1188,21 @@ impl Tcb {
         }
         out
     }
+}
+
+/// `len` bytes of `q` from `off`, copied a run at a time.
+fn slice_of(q: &VecDeque<u8>, off: usize, len: usize) -> Vec<u8> {
+    let (a, b) = q.as_slices();
+    let mut v = Vec::with_capacity(len);
+    if off < a.len() {
+        let end = (off + len).min(a.len());
+        v.extend_from_slice(&a[off..end]);
+        v.extend_from_slice(&b[..len - (end - off)]);
+    } else {
+        let s = off - a.len();
+        v.extend_from_slice(&b[s..s + len]);
+    }
+    v
 }
 
 fn seq_max(a: u32, b: u32) -> u32 {

@@ -1,0 +1,245 @@
+//! The network benchmarks: TCP between two kernels on a shmif bus, next to
+//! the host's own TCP over loopback with the MTU set to 1500 (in a private
+//! network namespace when we may make one, so that the host's loopback
+//! keeps its own MTU).
+
+use super::Record;
+use rump::Kernel;
+use rumpnet::Net;
+use rumpnet::socket::{ProtoSocket, SOCK_STREAM, Socket};
+use rumpnet_netinet::addr::sockaddr;
+use rumpnet_netinet::inet::{IfAddr, Inet};
+use std::io::{Read, Write};
+use std::process::{Command, ExitCode};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Bytes moved by the bulk benchmark.
+const BULK: usize = 64 << 20;
+/// Round trips timed by the request/response benchmark.
+const TRIPS: u32 = 2000;
+const PORT: u16 = 9000;
+
+fn kernel(bus: &str, addr: u32) -> Arc<Kernel> {
+    let k = rump::KernelBuilder::new()
+        .component(&rumpnet::COMPONENT)
+        .component(&rumpnet_netinet::COMPONENT)
+        .component(&rumpnet_shmif::COMPONENT)
+        .boot()
+        .expect("boot");
+    let net = Net::of(&k);
+    let ifp = net.clone_create(&k, "shmif0").expect("shmif0");
+    ifp.driver().set_linkstr(Some(bus)).expect("linkstr");
+    Inet::of(&k)
+        .add_address(
+            &net,
+            &ifp,
+            IfAddr {
+                ifindex: ifp.index,
+                addr,
+                mask: 0xffff_ff00,
+                bcast: addr | 0xff,
+            },
+        )
+        .expect("address");
+    k
+}
+
+fn socket(k: &Kernel) -> Socket {
+    let d = Net::of(k).domain(2).expect("AF_INET");
+    let p: Arc<dyn ProtoSocket> = k
+        .with_ctx(|ctx| d.socket(ctx, SOCK_STREAM, 0))
+        .expect("socket");
+    Socket::new(p, false, false)
+}
+
+fn nodelay(s: &Socket) {
+    rumpnet::setsockopt(s, 6, 1, &1i32.to_le_bytes()).expect("TCP_NODELAY");
+}
+
+/// Time `BULK` bytes and `TRIPS` one-byte round trips between kernels A
+/// and B on one bus.
+fn rump_tcp() -> (Duration, Duration) {
+    let dir = std::env::temp_dir().join(format!("rumpbench-net-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let bus = dir.join("bus");
+    let bus = bus.to_str().expect("utf-8 path");
+    let (a, b) = (kernel(bus, 0x0a09_0001), kernel(bus, 0x0a09_0002));
+    let l = socket(&b);
+    b.with_ctx(|ctx| {
+        l.proto().bind(ctx, &sockaddr(0, PORT))?;
+        l.proto().listen(1)
+    })
+    .expect("listen");
+    let b2 = Arc::clone(&b);
+    let server = std::thread::spawn(move || {
+        let s = Socket::new(
+            b2.with_ctx(|ctx| l.accept(ctx)).expect("accept"),
+            false,
+            false,
+        );
+        nodelay(&s);
+        let mut buf = vec![0u8; 1 << 16];
+        let mut got = 0;
+        while got < BULK {
+            let n = b2
+                .with_ctx(|ctx| s.recv(ctx, &mut buf, 0))
+                .expect("recv")
+                .len;
+            assert!(n > 0, "early end of stream");
+            got += n;
+        }
+        b2.with_ctx(|ctx| s.send(ctx, b"k", None, 0)).expect("ack");
+        for _ in 0..TRIPS {
+            b2.with_ctx(|ctx| s.recv(ctx, &mut buf[..1], 0))
+                .expect("req");
+            b2.with_ctx(|ctx| s.send(ctx, &buf[..1], None, 0))
+                .expect("resp");
+        }
+    });
+    let c = socket(&a);
+    a.with_ctx(|ctx| c.connect(ctx, &sockaddr(0x0a09_0002, PORT)))
+        .expect("connect");
+    nodelay(&c);
+    let block = vec![0x5au8; 1 << 16];
+    let t = Instant::now();
+    let mut sent = 0;
+    while sent < BULK {
+        sent += a
+            .with_ctx(|ctx| c.send(ctx, &block[..block.len().min(BULK - sent)], None, 0))
+            .expect("send");
+    }
+    let mut one = [0u8; 1];
+    a.with_ctx(|ctx| c.recv(ctx, &mut one, 0)).expect("ack");
+    let bulk = t.elapsed();
+    let t = Instant::now();
+    for _ in 0..TRIPS {
+        a.with_ctx(|ctx| c.send(ctx, &one, None, 0)).expect("req");
+        a.with_ctx(|ctx| c.recv(ctx, &mut one, 0)).expect("resp");
+    }
+    let rr = t.elapsed() / TRIPS;
+    server.join().expect("server");
+    let _ = std::fs::remove_dir_all(&dir);
+    (bulk, rr)
+}
+
+/// `rumpbench --host-tcp`: the same work over the host's loopback, printed
+/// as two numbers of nanoseconds (run inside the namespace).
+pub fn host_tcp() -> ExitCode {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    let port = l.local_addr().expect("addr").port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = l.accept().expect("accept");
+        s.set_nodelay(true).expect("nodelay");
+        let mut buf = vec![0u8; 1 << 16];
+        let mut got = 0;
+        while got < BULK {
+            let n = s.read(&mut buf).expect("read");
+            assert!(n > 0);
+            got += n;
+        }
+        s.write_all(b"k").expect("ack");
+        for _ in 0..TRIPS {
+            s.read_exact(&mut buf[..1]).expect("req");
+            s.write_all(&buf[..1]).expect("resp");
+        }
+    });
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    c.set_nodelay(true).expect("nodelay");
+    let block = vec![0x5au8; 1 << 16];
+    let t = Instant::now();
+    let mut sent = 0;
+    while sent < BULK {
+        let n = block.len().min(BULK - sent);
+        c.write_all(&block[..n]).expect("write");
+        sent += n;
+    }
+    let mut one = [0u8; 1];
+    c.read_exact(&mut one).expect("ack");
+    let bulk = t.elapsed();
+    let t = Instant::now();
+    for _ in 0..TRIPS {
+        c.write_all(&one).expect("req");
+        c.read_exact(&mut one).expect("resp");
+    }
+    let rr = t.elapsed() / TRIPS;
+    server.join().expect("server");
+    println!("{} {}", bulk.as_nanos(), rr.as_nanos());
+    ExitCode::SUCCESS
+}
+
+/// Run `--host-tcp` in a fresh namespace whose loopback has MTU 1500, or
+/// on the host's own loopback (saying so) when namespaces are not ours to
+/// make.
+fn host_baseline() -> (Duration, Duration, &'static str) {
+    let me = std::env::current_exe().expect("own path");
+    let ns = format!("rumpbench{}", std::process::id());
+    let made = Command::new("ip")
+        .args(["netns", "add", &ns])
+        .status()
+        .is_ok_and(|s| s.success());
+    let out = if made {
+        let up = Command::new("ip")
+            .args([
+                "netns", "exec", &ns, "ip", "link", "set", "lo", "mtu", "1500", "up",
+            ])
+            .status()
+            .is_ok_and(|s| s.success());
+        let o = up.then(|| {
+            Command::new("ip")
+                .args(["netns", "exec", &ns])
+                .arg(&me)
+                .arg("--host-tcp")
+                .output()
+        });
+        let _ = Command::new("ip").args(["netns", "del", &ns]).status();
+        o.and_then(Result::ok)
+    } else {
+        None
+    };
+    let (out, label) = match out {
+        Some(o) if o.status.success() => (o, "host: TCP over lo, MTU 1500, netns"),
+        _ => (
+            Command::new(&me)
+                .arg("--host-tcp")
+                .output()
+                .expect("host run"),
+            "host: TCP over lo (its own MTU)",
+        ),
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut it = text
+        .split_whitespace()
+        .map(|n| n.parse::<u64>().unwrap_or(1));
+    let bulk = Duration::from_nanos(it.next().unwrap_or(1));
+    let rr = Duration::from_nanos(it.next().unwrap_or(1));
+    (bulk, rr, label)
+}
+
+/// The network group.
+pub fn net(records: &mut Vec<Record>) {
+    let (bulk, rr) = rump_tcp();
+    let (hbulk, hrr, label) = host_baseline();
+    let mb = BULK as f64 / 1e6;
+    records.push(Record {
+        name: "TCP bulk 64 MiB, shmif",
+        unit: "ms",
+        ours: bulk.as_secs_f64() * 1e3,
+        baseline_name: label,
+        baseline: hbulk.as_secs_f64() * 1e3,
+    });
+    records.push(Record {
+        name: "TCP 1-byte round trip",
+        unit: "us",
+        ours: rr.as_secs_f64() * 1e6,
+        baseline_name: label,
+        baseline: hrr.as_secs_f64() * 1e6,
+    });
+    println!(
+        "TCP throughput: {:.1} MB/s between kernels, {:.1} MB/s host; {:.3} of the host's (goal: at least 0.3)",
+        mb / bulk.as_secs_f64(),
+        mb / hbulk.as_secs_f64(),
+        hbulk.as_secs_f64() / bulk.as_secs_f64()
+    );
+}
