@@ -262,12 +262,37 @@ while sent < n:
 s.close(); print(sent, h.hexdigest(), flush=True)
 "#;
 
+/// Move 100 MiB by TCP from a python3 on `from` to one on `to` (listening
+/// at `to_addr`), and check that the sink read exactly what was sent, from
+/// `from_addr`, to the end of the stream.
+fn tcp_transfer(dir: &Path, from: &str, to: &str, to_addr: &str, from_addr: &str) {
+    use std::io::BufRead;
+    let mut sink = python(dir, to, TCP_SINK, &[])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(sink.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    let n = (100 << 20).to_string();
+    let o = python(dir, from, TCP_SOURCE, &[to_addr, &n])
+        .output()
+        .unwrap();
+    let sent = ok(&o, "tcp source");
+    let got = lines.next().unwrap().unwrap();
+    // The sink saw the end of the stream (the source closed) and exits.
+    assert!(sink.wait().unwrap().success());
+    assert_eq!(
+        format!("{got}\n"),
+        sent.replace('\n', &format!(" {from_addr}\n"))
+    );
+    assert!(got.starts_with("104857600 "), "{got}");
+}
+
 /// NetBSD's router set-up: A and B on different buses, R on both with
 /// forwarding on and routes set with rump.route; A pings B through R, and
 /// 100 MiB cross by TCP byte for byte.
 #[test]
 fn router_forwards_ping_and_tcp() {
-    use std::io::BufRead;
     let dir = tempdir("router");
     let _servers = Servers::allservers(&dir, &["A", "R", "B"], &[]);
     let (a, r, b) = ("unix://A", "unix://R", "unix://B");
@@ -338,21 +363,7 @@ fn router_forwards_ping_and_tcp() {
     );
     assert!(hops[1].starts_with(" 2  2.2.2.2  "), "{out}");
 
-    let mut sink = python(&dir, b, TCP_SINK, &[])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = std::io::BufReader::new(sink.stdout.take().unwrap()).lines();
-    assert_eq!(lines.next().unwrap().unwrap(), "ready");
-    let n = (100 << 20).to_string();
-    let o = python(&dir, a, TCP_SOURCE, &["2.2.2.2", &n])
-        .output()
-        .unwrap();
-    let sent = ok(&o, "tcp source");
-    let got = lines.next().unwrap().unwrap();
-    assert!(sink.wait().unwrap().success());
-    assert_eq!(format!("{got}\n"), sent.replace('\n', " 1.1.1.1\n"));
-    assert!(got.starts_with("104857600 "), "{got}");
+    tcp_transfer(&dir, a, b, "2.2.2.2", "1.1.1.1");
     // Routes go as they came.
     let out = ok(
         &tool(
@@ -376,7 +387,6 @@ fn router_forwards_ping_and_tcp() {
 /// reorders another 5%: 100 MiB arrive intact and both sides close.
 #[test]
 fn tcp_survives_a_lossy_reordering_bus() {
-    use std::io::BufRead;
     let dir = tempdir("lossy");
     let s = Servers::allservers(
         &dir,
@@ -396,20 +406,6 @@ fn tcp_survives_a_lossy_reordering_bus() {
     };
     cfg("unix://A", "1.1.1.1/24");
     cfg("unix://B", "1.1.1.2/24");
-    let mut sink = python(&dir, "unix://B", TCP_SINK, &[])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = std::io::BufReader::new(sink.stdout.take().unwrap()).lines();
-    assert_eq!(lines.next().unwrap().unwrap(), "ready");
-    let n = (100 << 20).to_string();
-    let o = python(&dir, "unix://A", TCP_SOURCE, &["1.1.1.2", &n])
-        .output()
-        .unwrap();
-    let sent = ok(&o, "tcp source");
-    let got = lines.next().unwrap().unwrap();
-    // The sink saw the end of the stream (the source closed) and exits.
-    assert!(sink.wait().unwrap().success());
-    assert_eq!(format!("{got}\n"), sent.replace('\n', " 1.1.1.1\n"));
+    tcp_transfer(&dir, "unix://A", "unix://B", "1.1.1.2", "1.1.1.1");
     drop(s);
 }

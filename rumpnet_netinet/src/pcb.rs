@@ -317,6 +317,22 @@ pub fn check_local_addr(inet: &Inet, a: u32) -> KResult<()> {
 /// `IPPORT_RESERVED`: binding below it needs root.
 pub const IPPORT_RESERVED: u16 = 1024;
 
+/// What every bind checks first: the address is ours (or a wildcard), and
+/// a port below `IPPORT_RESERVED` asks for root (EACCES). `ctx` is `None`
+/// for the implicit binds of connect and send, which take ephemeral ports.
+pub fn bind_allowed(
+    inet: &Inet,
+    ctx: Option<&rump::syscall::Ctx>,
+    laddr: u32,
+    lport: u16,
+) -> KResult<()> {
+    check_local_addr(inet, laddr)?;
+    if lport != 0 && lport < IPPORT_RESERVED && ctx.is_some_and(|c| c.cred().euid != 0) {
+        return Err(Errno::EACCES);
+    }
+    Ok(())
+}
+
 /// Pick an ephemeral port not in use according to `in_use`, from the
 /// anonymous range (`net.inet.ip.anonportmin`..`max`), starting at a
 /// random place as NetBSD's default port algorithm does.

@@ -58,10 +58,7 @@ impl UdpSocket {
 
     /// Bind to `laddr:lport` (port 0: an ephemeral one), as `in_pcbbind`.
     fn do_bind(&self, ctx: Option<&Ctx>, laddr: u32, lport: u16) -> KResult<()> {
-        pcb::check_local_addr(&self.inet, laddr)?;
-        if lport != 0 && lport < pcb::IPPORT_RESERVED && ctx.is_some_and(|c| c.cred().euid != 0) {
-            return Err(Errno::EACCES);
-        }
+        pcb::bind_allowed(&self.inet, ctx, laddr, lport)?;
         let opts = self.shared.opts();
         let me = self.me.upgrade().ok_or(Errno::EINVAL)?;
         // The table is held across the check and the store, so that two

@@ -176,10 +176,7 @@ impl TcpSocket {
     /// `SO_REUSEPORT` on both, or with `SO_REUSEADDR` when the others on it
     /// are connections rather than listeners.
     fn do_bind(&self, ctx: Option<&Ctx>, laddr: u32, lport: u16) -> KResult<()> {
-        pcb::check_local_addr(&self.inet, laddr)?;
-        if lport != 0 && lport < pcb::IPPORT_RESERVED && ctx.is_some_and(|c| c.cred().euid != 0) {
-            return Err(Errno::EACCES);
-        }
+        pcb::bind_allowed(&self.inet, ctx, laddr, lport)?;
         let opts = self.shared.opts();
         let me = self.me.upgrade().ok_or(Errno::EINVAL)?;
         // Binds are serialised by their own lock: the table's is never held
