@@ -613,8 +613,7 @@ impl Inet {
             let mut pkt = payload;
             let mut r = repr;
             r.payload_len = pkt.len();
-            let h = pkt.prepend(ipv4::HEADER_LEN);
-            let _ = h;
+            pkt.prepend(ipv4::HEADER_LEN);
             r.emit(pkt.data_mut()).map_err(|_| Errno::EMSGSIZE)?;
             return self.link_output(ifp, hop, bcast, pkt);
         }
@@ -853,7 +852,7 @@ impl Inet {
             || dst == BROADCAST
             || addr::is_multicast(dst)
             || self.is_subnet_broadcast(ifp.index, dst);
-        let delivered_raw = raw::input(self, &repr, hl, &pkt);
+        let delivered_raw = raw::input(self, &repr, &pkt);
         let d = In {
             ifp,
             ip: repr,

@@ -180,16 +180,15 @@ impl ProtoSocket for RawSocket {
     }
 }
 
-/// Give a copy of datagram `pkt` (header `ip`, `hl` bytes) to every raw
+/// Give a copy of datagram `pkt` (its header `ip` included) to every raw
 /// socket that wants it (`rip_input`); whether any did.
-pub fn input(inet: &Inet, ip: &IpRepr, hl: usize, pkt: &Pkt) -> bool {
+pub fn input(inet: &Inet, ip: &IpRepr, pkt: &Pkt) -> bool {
     let socks = RawSocket::list(inet);
     if socks.is_empty() {
         return false;
     }
     let (src, dst) = (addr::to_u32(ip.src), addr::to_u32(ip.dst));
     let from = addr::sockaddr(src, 0);
-    let _ = hl;
     let mut any = false;
     for s in socks {
         let ok = {

@@ -523,7 +523,7 @@ impl Tcb {
         }
         if self.t_rexmt.is_some_and(|t| t <= now) {
             self.t_rexmt = None;
-            self.retransmit_timeout(now);
+            self.retransmit_timeout();
         }
         if self.t_persist.is_some_and(|t| t <= now) {
             self.t_persist = None;
@@ -542,7 +542,7 @@ impl Tcb {
         }
     }
 
-    fn retransmit_timeout(&mut self, now: Duration) {
+    fn retransmit_timeout(&mut self) {
         let limit = if self.state.synchronized() {
             MAX_RETRIES
         } else {
@@ -569,7 +569,6 @@ impl Tcb {
         }
         // Go back to the first unacknowledged byte.
         self.snd_nxt = self.snd_una;
-        let _ = now;
     }
 
     fn arm_rexmt(&mut self, now: Duration) {
