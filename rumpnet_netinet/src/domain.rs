@@ -80,17 +80,18 @@ impl InetDomain {
         } else {
             given.unwrap_or_else(|| broadcast_of(ifp, a, mask))
         };
-        let net = Net::of(ctx.kernel());
-        self.inet.add_address(
-            &net,
-            ifp,
-            IfAddr {
-                ifindex: ifp.index,
-                addr: a,
-                mask,
-                bcast,
-            },
-        )
+        self.put(ctx, ifp, a, mask, bcast)
+    }
+
+    /// Add or change address `a` on `ifp`.
+    fn put(&self, ctx: &Ctx, ifp: &Arc<Ifnet>, a: u32, mask: u32, bcast: u32) -> KResult<()> {
+        let x = IfAddr {
+            ifindex: ifp.index,
+            addr: a,
+            mask,
+            bcast,
+        };
+        self.inet.add_address(&Net::of(ctx.kernel()), ifp, x)
     }
 
     fn first(&self, ifp: &Ifnet) -> KResult<IfAddr> {
@@ -152,17 +153,7 @@ impl Domain for InetDomain {
                     self.inet.remove_address(ifp.index, old.addr)?;
                 }
                 let mask = addr::class_mask(a);
-                let net = Net::of(ctx.kernel());
-                self.inet.add_address(
-                    &net,
-                    ifp,
-                    IfAddr {
-                        ifindex: ifp.index,
-                        addr: a,
-                        mask,
-                        bcast: broadcast_of(ifp, a, mask),
-                    },
-                )
+                self.put(ctx, ifp, a, mask, broadcast_of(ifp, a, mask))
             }
             SIOCSIFNETMASK => {
                 root()?;

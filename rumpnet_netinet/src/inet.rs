@@ -222,6 +222,22 @@ impl Inet {
         }
     }
 
+    /// A transport segment's header parsed from a datagram being delivered
+    /// (`d`, `pkt`), counted in `total`, its failures in `badsum` or `bad`.
+    pub(crate) fn transport<'p, R>(
+        &self,
+        d: &In,
+        pkt: &'p Pkt,
+        parse: impl FnOnce(&'p [u8], ipv4::Address, ipv4::Address) -> crate::wire::WireResult<R>,
+        counters: [&std::sync::atomic::AtomicU64; 3],
+    ) -> Option<(&'p [u8], R)> {
+        let [total, badsum, bad] = counters;
+        self.stats.bump(total);
+        let seg = &pkt.data()[d.hl..];
+        let r = self.counted(parse(seg, d.ip.src, d.ip.dst), badsum, bad)?;
+        Some((seg, r))
+    }
+
     /// The default TTL.
     pub fn default_ttl(&self) -> u8 {
         self.cfg.ttl.load(Ordering::Relaxed)
@@ -501,13 +517,10 @@ impl Inet {
     /// The source address for a packet leaving by `ifp` towards `dst`:
     /// the interface's address on `dst`'s subnet, else its first.
     pub fn source_for(&self, ifp: &Ifnet, dst: u32) -> Option<u32> {
-        if addr::is_loopback(dst) {
-            return Some(dst);
-        }
-        if self.is_local(dst) {
-            return Some(dst);
-        }
         let st = self.lock();
+        if addr::is_loopback(dst) || st.addrs.iter().any(|a| a.addr == dst) {
+            return Some(dst);
+        }
         let on = st.addrs.iter().filter(|a| a.ifindex == ifp.index);
         on.clone()
             .find(|a| dst & a.mask == a.net())
@@ -815,11 +828,12 @@ impl Inet {
             self.stats.bump(&self.stats.ip_badaddr);
             return;
         }
-        let for_us = dst == BROADCAST
-            || addr::is_multicast(dst)
+        // Looked up once: the delivery below needs the same answer.
+        let to_broadcast =
+            dst == BROADCAST || addr::is_multicast(dst) || self.is_subnet_broadcast(ifp.index, dst);
+        let for_us = to_broadcast
             || self.is_local(dst)
-            || (ifp.flags() & IFF_LOOPBACK != 0 && addr::is_loopback(dst))
-            || self.is_subnet_broadcast(ifp.index, dst);
+            || (ifp.flags() & IFF_LOOPBACK != 0 && addr::is_loopback(dst));
         if !for_us {
             if info.broadcast || info.multicast {
                 return;
@@ -847,11 +861,7 @@ impl Inet {
             (repr, hl, pkt)
         };
         self.stats.bump(&self.stats.ip_delivered);
-        let bcast = info.broadcast
-            || info.multicast
-            || dst == BROADCAST
-            || addr::is_multicast(dst)
-            || self.is_subnet_broadcast(ifp.index, dst);
+        let bcast = info.broadcast || info.multicast || to_broadcast;
         let delivered_raw = raw::input(self, &repr, &pkt);
         let d = In {
             ifp,

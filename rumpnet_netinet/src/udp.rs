@@ -299,11 +299,9 @@ impl ProtoSocket for UdpSocket {
 /// UDP input (`udp_input`): to every matching socket for a broadcast, to
 /// the most specific one otherwise; port unreachable if none.
 pub fn input(inet: &Inet, d: &In, pkt: Pkt) {
-    inet.stats.bump(&inet.stats.udp_ipackets);
-    let seg = &pkt.data()[d.hl..];
-    let parsed = Repr::parse(seg, d.ip.src, d.ip.dst);
     let st = &inet.stats;
-    let Some(repr) = inet.counted(parsed, &st.udp_badsum, &st.udp_hdrops) else {
+    let counters = [&st.udp_ipackets, &st.udp_badsum, &st.udp_hdrops];
+    let Some((seg, repr)) = inet.transport(d, &pkt, Repr::parse, counters) else {
         return;
     };
     let (src, dst) = (addr::to_u32(d.ip.src), addr::to_u32(d.ip.dst));

@@ -751,11 +751,9 @@ fn respond_rst(inet: &Inet, d: &In, r: &Repr, plen: usize) {
 
 /// TCP input (`tcp_input`).
 pub fn input(inet: &Inet, d: &In, pkt: Pkt) {
-    inet.stats.bump(&inet.stats.tcp_rcvtotal);
-    let seg = &pkt.data()[d.hl..];
-    let parsed = Repr::parse(seg, d.ip.src, d.ip.dst);
     let st = &inet.stats;
-    let Some(r) = inet.counted(parsed, &st.tcp_rcvbadsum, &st.tcp_rcvshort) else {
+    let counters = [&st.tcp_rcvtotal, &st.tcp_rcvbadsum, &st.tcp_rcvshort];
+    let Some((seg, r)) = inet.transport(d, &pkt, Repr::parse, counters) else {
         return;
     };
     if d.bcast {
