@@ -171,13 +171,6 @@ fn tracing_console(level: ConsoleLevel, msg: &str) {
     }
 }
 
-/// Where pollers wait for [`Kernel::selnotify`].
-#[derive(Default)]
-struct SelectWakeup {
-    generation: Mutex<u64>,
-    cv: std::sync::Condvar,
-}
-
 /// One rump kernel. Every piece of kernel state lives in this value, so one
 /// process may hold many independent kernels.
 pub struct Kernel {
@@ -202,7 +195,8 @@ pub struct Kernel {
     boot_wall: Duration,
     boot_mono: Duration,
     me: Weak<Kernel>,
-    select: SelectWakeup,
+    /// Where pollers wait for [`Kernel::selnotify`].
+    select: crate::waitgen::WaitGen,
 }
 
 impl std::fmt::Debug for Kernel {
@@ -218,7 +212,7 @@ impl Kernel {
     fn new(config: BootConfig, console: Console, me: Weak<Kernel>) -> Kernel {
         Kernel {
             me,
-            select: SelectWakeup::default(),
+            select: crate::waitgen::WaitGen::default(),
             cpus: Vcpus::new(config.ncpu),
             kmem: Kmem::new(config.memlimit),
             procs: ProcTable::new(),
@@ -327,23 +321,18 @@ impl Kernel {
     /// Something a `poll` or `select` may be waiting for happened
     /// (NetBSD's `selnotify`): wake every waiting poller to look again.
     pub fn selnotify(&self) {
-        let mut g = lock(&self.select.generation);
-        *g = g.wrapping_add(1);
-        self.select.cv.notify_all();
+        self.select.bump();
     }
 
     /// The current [`Kernel::selnotify`] generation.
     pub fn select_generation(&self) -> u64 {
-        *lock(&self.select.generation)
+        self.select.generation()
     }
 
     /// Wait up to `timeout` for a [`Kernel::selnotify`] after generation
     /// `seen`. The caller must not hold a virtual CPU.
     pub fn select_wait(&self, seen: u64, timeout: Duration) {
-        let g = lock(&self.select.generation);
-        if *g == seen {
-            let _ = self.select.cv.wait_timeout(g, timeout);
-        }
+        self.select.wait(seen, timeout);
     }
 
     /// Whether the kernel has been halted.

@@ -31,6 +31,7 @@ pub mod syscall;
 pub mod sysctl;
 mod sysctl_base;
 pub mod usermem;
+pub mod waitgen;
 
 mod default_kernel;
 

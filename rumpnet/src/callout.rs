@@ -26,6 +26,9 @@ struct Entry {
 struct State {
     entries: Vec<Entry>,
     stopped: bool,
+    /// While the timer thread sleeps: until when (`None`: until armed).
+    /// Arming a later deadline need not wake it.
+    sleeping: Option<Option<Duration>>,
 }
 
 /// The timers of one stack.
@@ -59,7 +62,9 @@ impl Callouts {
             && e.due.is_none_or(|d| at < d)
         {
             e.due = Some(at);
-            self.cv.notify_all();
+            if s.sleeping.is_some_and(|until| until.is_none_or(|u| at < u)) {
+                self.cv.notify_all();
+            }
         }
     }
 
@@ -99,18 +104,23 @@ impl Callouts {
     pub fn run(&self) {
         loop {
             let next = self.run_due(rumpuser::clock_monotonic());
-            let s = lock(&self.state);
+            let mut s = lock(&self.state);
             if s.stopped {
                 return;
             }
             let now = rumpuser::clock_monotonic();
             // Armed since run_due looked: go round again at once.
             let next = s.entries.iter().filter_map(|e| e.due).chain(next).min();
-            match next {
-                Some(at) if at <= now => continue,
-                Some(at) => drop(self.cv.wait_timeout(s, at - now)),
-                None => drop(self.cv.wait(s)),
-            }
+            s.sleeping = Some(next);
+            let mut s = match next {
+                Some(at) if at <= now => s,
+                Some(at) => self
+                    .cv
+                    .wait_timeout(s, at - now)
+                    .map_or_else(|e| e.into_inner().0, |r| r.0),
+                None => self.cv.wait(s).unwrap_or_else(|e| e.into_inner()),
+            };
+            s.sleeping = None;
         }
     }
 

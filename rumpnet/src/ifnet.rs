@@ -6,7 +6,7 @@ use crate::net::Net;
 use crate::pkt::Pkt;
 use crate::wire::ethernet::{self, Address};
 use rump::{Errno, KResult};
-use std::sync::atomic::{AtomicI32, AtomicU8, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -59,14 +59,23 @@ pub enum LinkType {
     Loopback,
 }
 
+/// Within a burst, the peers are still woken after this many frames, so
+/// that they work on the first frames while the rest are being sent.
+const FLUSH_EVERY: usize = 8;
+
 /// How the stack reaches a driver. A driver never calls back into the
 /// stack from `transmit`: received frames go through [`IfHandle::input`].
 pub trait IfDriver: Send + Sync {
     /// What the link carries.
     fn link_type(&self) -> LinkType;
     /// Put one frame on the link (a whole Ethernet frame, or a bare packet
-    /// for loopback). Returns false if it was dropped.
+    /// for loopback). Returns false if it was dropped. A driver whose
+    /// peers must be woken may leave that to [`IfDriver::flush`].
     fn transmit(&self, frame: Pkt) -> bool;
+    /// Wake the link's peers for the frames transmitted since the last
+    /// flush: NetBSD's `if_start` loops over its queue and wakes once.
+    /// The stack calls it at the end of a burst ([`crate::net::Burst`]).
+    fn flush(&self) {}
     /// The interface was attached; `handle` delivers received frames.
     fn attached(&self, _handle: IfHandle) {}
     /// `IFF_UP` was set: start the link (`if_init`).
@@ -139,6 +148,10 @@ pub struct Ifnet {
     metric: AtomicI32,
     link_state: AtomicU8,
     lastchange: Mutex<Duration>,
+    /// Bursts open on the stack, shared with [`crate::net::Net`].
+    bursts: Arc<crate::net::Bursts>,
+    /// Frames transmitted and not yet flushed.
+    unflushed: AtomicUsize,
     /// Counters.
     pub stats: IfStats,
 }
@@ -160,6 +173,7 @@ impl Ifnet {
         hwaddr: Address,
         flags: u32,
         mtu: u32,
+        bursts: Arc<crate::net::Bursts>,
     ) -> Ifnet {
         Ifnet {
             index,
@@ -171,6 +185,8 @@ impl Ifnet {
             metric: AtomicI32::new(0),
             link_state: AtomicU8::new(LINK_STATE_UNKNOWN),
             lastchange: Mutex::new(rumpuser::clock_wall()),
+            bursts,
+            unflushed: AtomicUsize::new(0),
             stats: IfStats::default(),
         }
     }
@@ -277,6 +293,13 @@ impl Ifnet {
         let multi = self.link_type() == LinkType::Ethernet
             && pkt.data().first().is_some_and(|b| b & 1 != 0);
         if self.driver.transmit(pkt) {
+            // Counted before the burst count is read, and swapped to zero
+            // after a burst ends (both SeqCst): a frame is flushed either
+            // here or by the burst's end, never by neither.
+            let n = self.unflushed.fetch_add(1, Ordering::SeqCst) + 1;
+            if n >= FLUSH_EVERY || self.bursts.open.load(Ordering::SeqCst) == 0 {
+                self.flush();
+            }
             IfStats::bump(&self.stats.opackets);
             self.stats.obytes.fetch_add(len, Ordering::Relaxed);
             if multi {
@@ -286,6 +309,13 @@ impl Ifnet {
         } else {
             IfStats::bump(&self.stats.oerrors);
             Err(Errno::ENOBUFS)
+        }
+    }
+
+    /// Wake the link's peers if frames wait for it.
+    pub(crate) fn flush(&self) {
+        if self.unflushed.swap(0, Ordering::SeqCst) > 0 {
+            self.driver.flush();
         }
     }
 
@@ -330,6 +360,13 @@ impl IfHandle {
             }
             _ => false,
         }
+    }
+
+    /// Open a burst of transmissions on the stack ([`Net::burst`]), for a
+    /// receive loop about to deliver several frames. None once the stack is
+    /// gone.
+    pub fn burst(&self) -> Option<crate::net::Burst> {
+        self.net.upgrade().map(|n| n.burst())
     }
 
     /// Whether the interface still exists.

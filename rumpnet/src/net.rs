@@ -8,9 +8,10 @@ use crate::socket::ProtoSocket;
 use crate::wire::ethernet::{self, Address, Frame};
 use rump::syscall::Ctx;
 use rump::usermem::UserSpace;
+use rump::waitgen::WaitGen;
 use rump::{Errno, KResult, Kernel};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -110,6 +111,62 @@ pub struct Net {
     timer_started: AtomicBool,
     netisr: std::sync::OnceLock<crate::callout::TimerId>,
     route_socks: Mutex<Vec<Weak<crate::route::RouteSocket>>>,
+    bursts: Arc<Bursts>,
+}
+
+/// The bursts open on a stack, and the sleepers whose wakeups wait for the
+/// last to end.
+#[derive(Default)]
+pub struct Bursts {
+    /// How many are open.
+    pub(crate) open: AtomicUsize,
+    sleepers: Mutex<Vec<Arc<WaitGen>>>,
+}
+
+impl Bursts {
+    /// Wake the sleepers of `w` now, or when the bursts end. Put in the
+    /// list before the count is read, and the list taken after the count
+    /// drops to zero (SeqCst), so no wakeup is lost.
+    pub(crate) fn wake(&self, w: &Arc<WaitGen>) {
+        if self.open.load(Ordering::SeqCst) == 0 {
+            w.notify();
+            return;
+        }
+        {
+            let mut l = lock(&self.sleepers);
+            if !l.iter().any(|x| Arc::ptr_eq(x, w)) {
+                l.push(Arc::clone(w));
+            }
+        }
+        if self.open.load(Ordering::SeqCst) == 0 {
+            self.wake_deferred();
+        }
+    }
+
+    fn wake_deferred(&self) {
+        let l = std::mem::take(&mut *lock(&self.sleepers));
+        for w in l {
+            w.notify();
+        }
+    }
+}
+
+/// A burst of work on the stack (see [`Net::burst`]): while one is open,
+/// drivers wake their peers every few frames rather than for each, and
+/// sleepers on sockets are woken once, when the last burst ends.
+pub struct Burst {
+    net: Arc<Net>,
+}
+
+impl Drop for Burst {
+    fn drop(&mut self) {
+        if self.net.bursts.open.fetch_sub(1, Ordering::SeqCst) == 1 {
+            for ifp in read(&self.net.ifs).iter() {
+                ifp.flush();
+            }
+            self.net.bursts.wake_deferred();
+        }
+    }
 }
 
 impl Drop for Net {
@@ -138,6 +195,7 @@ impl Net {
             timer_started: AtomicBool::new(false),
             netisr: std::sync::OnceLock::new(),
             route_socks: Mutex::new(Vec::new()),
+            bursts: Arc::new(Bursts::default()),
         }
     }
 
@@ -285,6 +343,7 @@ impl Net {
             cfg.hwaddr,
             cfg.flags,
             cfg.mtu,
+            Arc::clone(&self.bursts),
         ));
         ifs.push(Arc::clone(&ifp));
         ifs.sort_by_key(|i| i.index);
@@ -377,6 +436,20 @@ impl Net {
             }
         }
         Ok(())
+    }
+
+    /// The stack's bursts.
+    pub(crate) fn bursts(&self) -> Arc<Bursts> {
+        Arc::clone(&self.bursts)
+    }
+
+    /// Open a burst of transmissions, for code about to send several
+    /// frames in a row (a receive loop's answers, a socket's send).
+    pub fn burst(self: &Arc<Self>) -> Burst {
+        self.bursts.open.fetch_add(1, Ordering::SeqCst);
+        Burst {
+            net: Arc::clone(self),
+        }
     }
 
     // ---- input

@@ -13,7 +13,7 @@ use rump::syscall::Ctx;
 use rump::usermem::UserSpace;
 use rump::{Errno, KResult, Kernel};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 /// `SOCK_STREAM`.
@@ -120,25 +120,39 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Where a socket's waiters sleep: a generation count bumped by every
 /// change a waiter may care about (`sowakeup`), which also wakes pollers.
 pub struct WaitChannel {
-    generation: Mutex<u64>,
-    cv: Condvar,
+    changes: Arc<rump::waitgen::WaitGen>,
     kernel: Weak<Kernel>,
+    /// The stack's bursts, which put wakeups off until they end.
+    bursts: Option<Arc<crate::net::Bursts>>,
 }
 
 impl WaitChannel {
     /// A channel that also wakes the pollers of kernel `k`.
     pub fn new(kernel: Weak<Kernel>) -> WaitChannel {
+        let bursts = kernel.upgrade().map(|k| crate::Net::of(&k).bursts());
         WaitChannel {
-            generation: Mutex::new(0),
-            cv: Condvar::new(),
+            changes: Arc::default(),
             kernel,
+            bursts,
         }
     }
 
     /// Something changed: wake every waiter and poller.
     pub fn wakeup(&self) {
-        *lock(&self.generation) += 1;
-        self.cv.notify_all();
+        if self.changes.advance() {
+            match &self.bursts {
+                Some(b) => b.wake(&self.changes),
+                None => self.changes.notify(),
+            }
+        }
+        if let Some(k) = self.kernel.upgrade() {
+            k.selnotify();
+        }
+    }
+
+    /// Wake only `poll` and `select`: a change that no blocked call
+    /// waits for.
+    pub fn notify_pollers(&self) {
         if let Some(k) = self.kernel.upgrade() {
             k.selnotify();
         }
@@ -146,17 +160,12 @@ impl WaitChannel {
 
     /// The current generation, to pass to [`WaitChannel::wait`].
     pub fn generation(&self) -> u64 {
-        *lock(&self.generation)
+        self.changes.generation()
     }
 
     /// Sleep (without the virtual CPU) until a wakeup after `seen`, or `d`.
     pub fn wait(&self, ctx: &Ctx, seen: u64, d: Duration) {
-        ctx.block(|| {
-            let g = lock(&self.generation);
-            if *g == seen {
-                drop(self.cv.wait_timeout(g, d));
-            }
-        });
+        ctx.block(|| self.changes.wait(seen, d));
     }
 }
 
@@ -187,6 +196,11 @@ pub struct SockOpts {
     pub rcvbuf: usize,
     /// `SO_SNDBUF`: the send buffer's limit in bytes.
     pub sndbuf: usize,
+    /// The protocol may grow the receive buffer (`SB_AUTOSIZE`), until
+    /// `SO_RCVBUF` is set.
+    pub rcv_autosize: bool,
+    /// The protocol may grow the send buffer, until `SO_SNDBUF` is set.
+    pub snd_autosize: bool,
     /// `SO_RCVLOWAT`.
     pub rcvlowat: usize,
     /// `SO_SNDLOWAT`.
@@ -213,6 +227,8 @@ impl SockOpts {
             linger: None,
             rcvbuf,
             sndbuf,
+            rcv_autosize: true,
+            snd_autosize: true,
             rcvlowat: 1,
             sndlowat: 2048.min(sndbuf),
             rcvtimeo: None,
@@ -376,19 +392,24 @@ impl Socket {
         mut op: impl FnMut() -> KResult<T>,
     ) -> KResult<T> {
         let wc = &self.proto.shared().wait;
+        let net = crate::Net::of(ctx.kernel());
         let deadline = timeout.map(|t| rumpuser::clock_monotonic() + t);
         loop {
             let seen = wc.generation();
+            // The segments one call sends go out as a burst; it ends before
+            // any wait.
+            let burst = net.burst();
             match op() {
                 Err(Errno::EAGAIN) if !nonblock => {}
                 r => return r,
             }
+            drop(burst);
             if ctx.proc().is_exiting() {
                 return Err(Errno::EINTR);
             }
             // What this call queued on a loopback interface is processed
             // before waiting for its answer.
-            crate::Net::of(ctx.kernel()).drain();
+            net.drain();
             if wc.generation() != seen {
                 continue;
             }

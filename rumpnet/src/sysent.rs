@@ -342,8 +342,8 @@ pub fn setsockopt(s: &Socket, level: i32, name: i32, v: &[u8]) -> KResult<()> {
                     return Err(Errno::ENOBUFS);
                 }
                 match name {
-                    SO_SNDBUF => o.sndbuf = n,
-                    SO_RCVBUF => o.rcvbuf = n,
+                    SO_SNDBUF => (o.sndbuf, o.snd_autosize) = (n, false),
+                    SO_RCVBUF => (o.rcvbuf, o.rcv_autosize) = (n, false),
                     SO_SNDLOWAT => o.sndlowat = n.min(o.sndbuf),
                     _ => o.rcvlowat = n.min(o.rcvbuf),
                 }

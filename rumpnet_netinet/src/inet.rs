@@ -108,6 +108,18 @@ pub struct Config {
     pub tcp_sendspace: AtomicU32,
     /// `net.inet.tcp.recvspace`: a new TCP socket's receive buffer.
     pub tcp_recvspace: AtomicU32,
+    /// `net.inet.tcp.sendbuf_auto`: grow send buffers as the window allows.
+    pub tcp_sendbuf_auto: AtomicBool,
+    /// `net.inet.tcp.sendbuf_inc`: by this much a step.
+    pub tcp_sendbuf_inc: AtomicU32,
+    /// `net.inet.tcp.sendbuf_max`: up to this.
+    pub tcp_sendbuf_max: AtomicU32,
+    /// `net.inet.tcp.recvbuf_auto`: grow receive buffers as data arrives.
+    pub tcp_recvbuf_auto: AtomicBool,
+    /// `net.inet.tcp.recvbuf_inc`: by this much a step.
+    pub tcp_recvbuf_inc: AtomicU32,
+    /// `net.inet.tcp.recvbuf_max`: up to this.
+    pub tcp_recvbuf_max: AtomicU32,
     /// `net.inet.tcp.msl`, seconds: TIME_WAIT lasts twice this.
     pub tcp_msl: AtomicU32,
     /// `net.inet.tcp.rfc1323`: offer window scaling and timestamps.
@@ -177,6 +189,13 @@ impl Inet {
                 maxfragpackets: AtomicU32::new(200),
                 tcp_sendspace: AtomicU32::new(1 << 16),
                 tcp_recvspace: AtomicU32::new(1 << 16),
+                // NetBSD's defaults.
+                tcp_sendbuf_auto: AtomicBool::new(true),
+                tcp_sendbuf_inc: AtomicU32::new(8 << 10),
+                tcp_sendbuf_max: AtomicU32::new(256 << 10),
+                tcp_recvbuf_auto: AtomicBool::new(true),
+                tcp_recvbuf_inc: AtomicU32::new(16 << 10),
+                tcp_recvbuf_max: AtomicU32::new(256 << 10),
                 tcp_msl: AtomicU32::new(30),
                 tcp_rfc1323: AtomicBool::new(true),
             },

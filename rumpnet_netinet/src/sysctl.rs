@@ -4,16 +4,26 @@ use crate::inet::Inet;
 use rump::sysctl::{NodeData, NodeSpec, SysctlValue};
 use rump::{Errno, KResult, Kernel};
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
 
-/// A `net.inet.tcp` integer node: name, number, description, the value
-/// it reads and writes, and the smallest value it takes.
+/// A `net.inet.tcp` integer node: name, number (`None`: NetBSD numbers it
+/// at boot, `CTL_CREATE`), description, the value it reads and writes, and
+/// the smallest value it takes.
 type TcpNode = (
     &'static str,
-    i32,
+    Option<i32>,
     &'static str,
     fn(&Inet) -> &std::sync::atomic::AtomicU32,
     u32,
+);
+
+/// A `net.inet.tcp` on/off node: name, number, description, the flag.
+type FlagNode = (
+    &'static str,
+    Option<i32>,
+    &'static str,
+    fn(&Inet) -> &AtomicBool,
 );
 
 /// `CTLFLAG_READWRITE`.
@@ -23,7 +33,7 @@ fn int_node(
     k: &Kernel,
     parent: &str,
     name: &str,
-    num: i32,
+    num: Option<i32>,
     desc: &str,
     read: impl Fn() -> i32 + Send + Sync + 'static,
     write: impl Fn(i32) -> KResult<()> + Send + Sync + 'static,
@@ -31,7 +41,7 @@ fn int_node(
     k.sysctl().create(
         parent,
         NodeSpec {
-            num: Some(num),
+            num,
             flags: CTLFLAG_READWRITE,
             data: NodeData::Dynamic {
                 read: Arc::new(move || SysctlValue::Int(read())),
@@ -83,28 +93,57 @@ pub(crate) fn register(k: &Kernel, inet: &Arc<Inet>) -> KResult<()> {
             ..NodeSpec::node("tcp", "TCP related settings")
         },
     )?;
-    // net.inet.tcp.{rfc1323, sendspace, recvspace, msl}: NetBSD's numbers.
-    let tcp_nodes: [TcpNode; 3] = [
+    // net.inet.tcp.{sendspace, recvspace, msl}: NetBSD's numbers; the
+    // buffer sizing nodes are numbered at boot, as NetBSD does.
+    let tcp_nodes: [TcpNode; 7] = [
         (
             "sendspace",
-            2,
+            Some(2),
             "Default TCP send buffer size",
             |i| &i.cfg.tcp_sendspace,
             512,
         ),
         (
             "recvspace",
-            3,
+            Some(3),
             "Default TCP receive buffer size",
             |i| &i.cfg.tcp_recvspace,
             512,
         ),
         (
             "msl",
-            34,
+            Some(34),
             "Maximum Segment Life, in seconds",
             |i| &i.cfg.tcp_msl,
             0,
+        ),
+        (
+            "recvbuf_inc",
+            None,
+            "Incrementor step size of automatic receive buffer",
+            |i| &i.cfg.tcp_recvbuf_inc,
+            1,
+        ),
+        (
+            "recvbuf_max",
+            None,
+            "Max size of automatic receive buffer",
+            |i| &i.cfg.tcp_recvbuf_max,
+            1,
+        ),
+        (
+            "sendbuf_inc",
+            None,
+            "Incrementor step size of automatic send buffer",
+            |i| &i.cfg.tcp_sendbuf_inc,
+            1,
+        ),
+        (
+            "sendbuf_max",
+            None,
+            "Max size of automatic send buffer",
+            |i| &i.cfg.tcp_sendbuf_max,
+            1,
         ),
     ];
     for (name, num, desc, field, min) in tcp_nodes {
@@ -126,25 +165,44 @@ pub(crate) fn register(k: &Kernel, inet: &Arc<Inet>) -> KResult<()> {
             },
         )?;
     }
-    let (r, w) = (Arc::clone(inet), Arc::clone(inet));
-    int_node(
-        k,
-        "net.inet.tcp",
-        "rfc1323",
-        1,
-        "Enable RFC1323 TCP extensions",
-        move || i32::from(r.cfg.tcp_rfc1323.load(Relaxed)),
-        move |v| {
-            w.cfg.tcp_rfc1323.store(v != 0, Relaxed);
-            Ok(())
-        },
-    )?;
+    let flags: [FlagNode; 3] = [
+        ("rfc1323", Some(1), "Enable RFC1323 TCP extensions", |i| {
+            &i.cfg.tcp_rfc1323
+        }),
+        (
+            "recvbuf_auto",
+            None,
+            "Enable automatic receive buffer sizing (experimental)",
+            |i| &i.cfg.tcp_recvbuf_auto,
+        ),
+        (
+            "sendbuf_auto",
+            None,
+            "Enable automatic send buffer sizing (experimental)",
+            |i| &i.cfg.tcp_sendbuf_auto,
+        ),
+    ];
+    for (name, num, desc, field) in flags {
+        let (r, w) = (Arc::clone(inet), Arc::clone(inet));
+        int_node(
+            k,
+            "net.inet.tcp",
+            name,
+            num,
+            desc,
+            move || i32::from(field(&r).load(Relaxed)),
+            move |v| {
+                field(&w).store(v != 0, Relaxed);
+                Ok(())
+            },
+        )?;
+    }
     let (r, w) = (Arc::clone(inet), Arc::clone(inet));
     int_node(
         k,
         "net.inet.ip",
         "forwarding",
-        1,
+        Some(1),
         "Enable forwarding of INET datagrams",
         move || i32::from(r.cfg.forwarding.load(Relaxed)),
         move |v| {
@@ -157,7 +215,7 @@ pub(crate) fn register(k: &Kernel, inet: &Arc<Inet>) -> KResult<()> {
         k,
         "net.inet.ip",
         "ttl",
-        3,
+        Some(3),
         "Default TTL for an INET datagram",
         move || i32::from(r.cfg.ttl.load(Relaxed)),
         move |v| {
@@ -188,7 +246,7 @@ pub(crate) fn register(k: &Kernel, inet: &Arc<Inet>) -> KResult<()> {
             k,
             "net.inet.ip",
             name,
-            num,
+            Some(num),
             desc,
             move || {
                 i32::from(if lo {
@@ -216,7 +274,7 @@ pub(crate) fn register(k: &Kernel, inet: &Arc<Inet>) -> KResult<()> {
         k,
         "net.inet.icmp",
         "bmcastecho",
-        2,
+        Some(2),
         "Respond to ICMP_ECHO or ICMP_TIMESTAMP message to the broadcast or multicast",
         move || i32::from(r.cfg.bmcastecho.load(Relaxed)),
         move |v| {

@@ -3,7 +3,7 @@
 
 use rump::{BootConfig, Kernel, KernelBuilder};
 use rumpnet::Net;
-use rumpnet::socket::{ProtoSocket, SOCK_DGRAM, SOCK_STREAM, Socket};
+use rumpnet::socket::{ProtoSocket, SO_RCVBUF, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, Socket};
 use rumpnet_netinet::addr::sockaddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -73,6 +73,13 @@ fn tcp_over_loopback_moves_data_both_ways_and_closes() {
         got.extend_from_slice(&buf[..r.len]);
     }
     assert!(got.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8));
+    // The receive buffer grew from net.inet.tcp.recvspace as data came in
+    // (NetBSD's recvbuf_auto), and SO_RCVBUF says so.
+    let rcvbuf = |s: &Socket| {
+        let v = rumpnet::getsockopt(s, SOL_SOCKET, SO_RCVBUF).expect("SO_RCVBUF");
+        i32::from_ne_bytes(v[..4].try_into().expect("int"))
+    };
+    assert!(rcvbuf(&s) > 65536, "SO_RCVBUF {}", rcvbuf(&s));
     k.with_ctx(|ctx| s.send(ctx, b"thanks", None, 0))
         .expect("send reply");
     client.join().expect("client");
@@ -247,4 +254,57 @@ fn so_reuseaddr_rebinds_a_port_in_time_wait() {
     k.with_ctx(|ctx| again.proto().bind(ctx, &sockaddr(LO, 5400)))
         .expect("bind with SO_REUSEADDR");
     again.proto().listen(5).expect("listen");
+}
+
+#[test]
+fn buffer_autosizing_sysctls_read_write_and_turn_it_off() {
+    let k = boot();
+    let int = |name: &str, new: Option<i32>| {
+        let mib = k.sysctl().name_to_mib(name).expect(name);
+        let v = new.map(i32::to_ne_bytes);
+        let out = k
+            .sys_sysctl(&mib, Some(4), v.as_ref().map(|b| &b[..]))
+            .expect("sysctl");
+        out.result.expect(name);
+        i32::from_ne_bytes(out.old[..4].try_into().expect("int"))
+    };
+    // NetBSD's defaults.
+    assert_eq!(int("net.inet.tcp.recvbuf_auto", None), 1);
+    assert_eq!(int("net.inet.tcp.recvbuf_inc", None), 16384);
+    assert_eq!(int("net.inet.tcp.recvbuf_max", None), 262144);
+    assert_eq!(int("net.inet.tcp.sendbuf_auto", None), 1);
+    assert_eq!(int("net.inet.tcp.sendbuf_inc", None), 8192);
+    assert_eq!(int("net.inet.tcp.sendbuf_max", None), 262144);
+    int("net.inet.tcp.recvbuf_auto", Some(0));
+    assert_eq!(int("net.inet.tcp.recvbuf_auto", None), 0);
+
+    // With it off, a receive buffer keeps net.inet.tcp.recvspace.
+    let l = listener(&k, 5300, 1);
+    let k2 = Arc::clone(&k);
+    let client = std::thread::spawn(move || {
+        let c = connect(&k2, 5300).expect("connect");
+        let data = vec![7u8; 4 << 20];
+        let mut sent = 0;
+        while sent < data.len() {
+            sent += k2
+                .with_ctx(|ctx| c.send(ctx, &data[sent..], None, 0))
+                .expect("send");
+        }
+        c.proto().close();
+    });
+    let s = Socket::new(
+        k.with_ctx(|ctx| l.accept(ctx)).expect("accept"),
+        false,
+        false,
+    );
+    let mut buf = vec![0u8; 65536];
+    while k
+        .with_ctx(|ctx| s.recv(ctx, &mut buf, 0))
+        .expect("recv")
+        .len
+        > 0
+    {}
+    client.join().expect("client");
+    let v = rumpnet::getsockopt(&s, SOL_SOCKET, SO_RCVBUF).expect("SO_RCVBUF");
+    assert_eq!(i32::from_ne_bytes(v[..4].try_into().expect("int")), 65536);
 }

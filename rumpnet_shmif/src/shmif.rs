@@ -15,6 +15,8 @@ use std::time::Duration;
 
 /// Longest link string (`MAXPATHLEN`).
 const MAXPATHLEN: usize = 1024;
+/// Most frames received in one burst of answers.
+const BURST_FRAMES: usize = 32;
 /// How long the receive loop sleeps without a wakeup before looking again.
 const IDLE: Duration = Duration::from_millis(500);
 
@@ -90,9 +92,14 @@ fn receive(
     quiet: impl Fn(),
 ) {
     let mut frame = Vec::with_capacity(2048);
+    // Answers to the frames of one burst are sent as a burst too.
+    let mut burst = None;
+    let mut in_burst = 0usize;
     while !stop.load(Ordering::Acquire) && handle.alive() {
         match link.bus.read(&mut pos, &mut frame) {
             Read::Empty => {
+                drop(burst.take());
+                in_burst = 0;
                 // A frame held back to be reordered goes out when the link
                 // is quiet, so that it is late rather than lost.
                 quiet();
@@ -104,7 +111,15 @@ fn receive(
                 if h.sender == uuid || frame.len() < 14 || frame.len() > crate::bus::MAX_FRAME {
                     continue;
                 }
-                handle.input(Pkt::from_vec(frame.clone()));
+                // A burst is bounded, so that frames other threads send
+                // meanwhile are not held back for long.
+                if in_burst.is_multiple_of(BURST_FRAMES) {
+                    drop(burst.take());
+                    burst = handle.burst();
+                }
+                in_burst += 1;
+                let f = std::mem::replace(&mut frame, Vec::with_capacity(2048));
+                handle.input(Pkt::from_vec(f));
             }
         }
     }
@@ -141,8 +156,13 @@ impl IfDriver for Shmif {
                 }
             }
         }
-        link.wakeup();
         true
+    }
+
+    fn flush(&self) {
+        if let Some(link) = self.lock().link.clone() {
+            link.wakeup();
+        }
     }
 
     fn attached(&self, handle: IfHandle) {

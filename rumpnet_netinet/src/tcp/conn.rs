@@ -115,6 +115,19 @@ pub struct Config {
     pub keep_cnt: u32,
     /// Initial sequence number.
     pub iss: u32,
+    /// Grow the receive buffer while the peer fills it each round trip.
+    pub rcv_auto: Option<AutoSize>,
+    /// Grow the send buffer while the window lets it drain.
+    pub snd_auto: Option<AutoSize>,
+}
+
+/// Steps of automatic buffer sizing (`net.inet.tcp.{recv,send}buf_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AutoSize {
+    /// Bytes added a step.
+    pub inc: usize,
+    /// No larger than this.
+    pub max: usize,
 }
 
 impl Default for Config {
@@ -133,6 +146,8 @@ impl Default for Config {
             keep_intvl: Duration::from_secs(75),
             keep_cnt: 8,
             iss: 0,
+            rcv_auto: None,
+            snd_auto: None,
         }
     }
 }
@@ -185,6 +200,10 @@ pub struct Tcb {
     rcv_scale: u8,
     ts_ok: bool,
     ts_recent: u32,
+    // Receive buffer sizing: when the round being measured started (our
+    // timestamp, 0: none), and the bytes that came in it.
+    rfbuf_ts: u32,
+    rfbuf_cnt: usize,
     // Round-trip timing.
     srtt: Option<Duration>,
     rttvar: Duration,
@@ -258,9 +277,16 @@ impl Tcb {
             rd_shut: false,
             snd_mss: DEFAULT_MSS,
             snd_scale: 0,
-            rcv_scale: if cfg.wscale { scale_for(cfg.rcvbuf) } else { 0 },
+            // A buffer that may grow needs the scale of its largest size.
+            rcv_scale: if cfg.wscale {
+                scale_for(cfg.rcvbuf.max(cfg.rcv_auto.map_or(0, |a| a.max)))
+            } else {
+                0
+            },
             ts_ok: false,
             ts_recent: 0,
+            rfbuf_ts: 0,
+            rfbuf_cnt: 0,
             srtt: None,
             rttvar: Duration::ZERO,
             rto: INITIAL_RTO,
@@ -921,6 +947,47 @@ impl Tcb {
         self.cwnd = self.cwnd.min(1 << 30);
     }
 
+    /// Receive buffer autosizing, as NetBSD's `tcp_input`: when a round
+    /// trip (a segment echoing a timestamp sent after the round began)
+    /// brought more than 7/8 of the buffer, the buffer grows a step.
+    fn grow_rcvbuf(&mut self, seg: &Repr, len: usize) {
+        let (Some(auto), true, Some((_, ecr))) = (self.cfg.rcv_auto, self.ts_ok, seg.timestamp)
+        else {
+            return;
+        };
+        if self.rfbuf_ts != 0 && gt(ecr, self.rfbuf_ts) && ecr.wrapping_sub(self.rfbuf_ts) < 1000 {
+            // The window announces at most 65535 << scale.
+            let limit = auto.max.min(65535 << self.rcv_scale);
+            if self.rfbuf_cnt > self.cfg.rcvbuf / 8 * 7 && self.cfg.rcvbuf < limit {
+                self.cfg.rcvbuf = (self.cfg.rcvbuf + auto.inc).min(limit);
+            }
+            self.rfbuf_ts = 0;
+            self.rfbuf_cnt = 0;
+        } else {
+            self.rfbuf_cnt += len;
+        }
+    }
+
+    /// Send buffer autosizing, as NetBSD's `tcp_output`: the buffer grows
+    /// a step while the peer's window is about as large as it, it is 7/8
+    /// full, and what waits unsent fits the window we may use.
+    fn grow_sndbuf(&mut self, usable_wnd: u32) {
+        let Some(auto) = self.cfg.snd_auto else {
+            return;
+        };
+        let queued = self.sndq.len();
+        let in_flight = self.snd_nxt.wrapping_sub(self.snd_una) as usize;
+        if (self.snd_wnd as usize / 4 * 5) >= self.cfg.sndbuf
+            && queued >= self.cfg.sndbuf / 8 * 7
+            && queued < auto.max
+            && usable_wnd as usize >= queued.saturating_sub(in_flight)
+        {
+            self.cfg.sndbuf = (self.cfg.sndbuf + auto.inc)
+                .min(auto.max)
+                .max(self.cfg.sndbuf);
+        }
+    }
+
     /// Take in-window data and FIN (RFC 9293 3.10.7.4, seventh and eighth).
     fn accept_data(&mut self, seg: &Repr, payload: &[u8], now: Duration) {
         let fin = seg.flags & flags::FIN != 0;
@@ -959,6 +1026,7 @@ impl Tcb {
                 self.rcv_nxt = self.rcv_nxt.wrapping_add(data.len() as u32);
             }
         } else if seq == self.rcv_nxt {
+            self.grow_rcvbuf(seg, data.len());
             self.rcvq.extend(data);
             self.rcv_nxt = self.rcv_nxt.wrapping_add(data.len() as u32);
             self.pull_ooo();
@@ -1055,9 +1123,13 @@ impl Tcb {
         Out { repr: r, payload }
     }
 
-    fn stamp(&self, mut o: Out, now: Duration) -> Out {
+    fn stamp(&mut self, mut o: Out, now: Duration) -> Out {
         if let Some((_, ecr)) = o.repr.timestamp {
-            o.repr.timestamp = Some((ms(now).max(1), ecr));
+            let val = ms(now).max(1);
+            o.repr.timestamp = Some((val, ecr));
+            if self.rfbuf_ts == 0 && self.cfg.rcv_auto.is_some() {
+                self.rfbuf_ts = val;
+            }
         }
         o
     }
@@ -1104,6 +1176,7 @@ impl Tcb {
             _ => {}
         }
         let m = self.eff_mss() as usize;
+        self.grow_sndbuf(self.snd_wnd.min(self.cwnd.max(self.eff_mss())));
         if std::mem::take(&mut self.rexmt_one) && !self.sndq.is_empty() {
             // Fast retransmit or a NewReno partial ACK: the first hole.
             let n = m.min(self.sndq.len());

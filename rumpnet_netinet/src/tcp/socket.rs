@@ -5,7 +5,7 @@
 //! The connection table holds sockets strongly: a connection outlives its
 //! descriptor until its FIN is acknowledged and TIME_WAIT is over.
 
-use super::conn::{Config, Out, State, Tcb};
+use super::conn::{AutoSize, Config, Out, State, Tcb};
 use crate::addr::{self, ANY};
 use crate::inet::{In, Inet};
 use crate::pcb::{self, IPPROTO_IP, Pcb};
@@ -59,6 +59,59 @@ struct St {
     detached: bool,
     /// In the connection table.
     registered: bool,
+    /// The connection's buffer sizes last shown in the socket options.
+    bufs_shown: Option<(usize, usize)>,
+}
+
+/// Whom a change to a connection wakes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Wake {
+    Nobody,
+    /// Only `poll` and `select`.
+    Pollers,
+    All,
+}
+
+/// What sleepers on a connection wait for, seen before a segment comes in:
+/// the segment wakes them only if one of these changes, so that a stream
+/// of ACKs does not wake a blocked writer for every few bytes freed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct WakeMarks {
+    state: State,
+    failed: bool,
+    readable: bool,
+    /// `SO_SNDLOWAT` free: `poll`'s POLLOUT.
+    lowat_free: bool,
+    /// A quarter of the buffer free: a blocked writer goes on (Linux wakes
+    /// writers at a third).
+    quarter_free: bool,
+}
+
+impl WakeMarks {
+    fn of(t: &Tcb, lowat: usize) -> WakeMarks {
+        WakeMarks {
+            state: t.state,
+            failed: t.error.is_some(),
+            readable: t.readable() > 0 || t.at_eof(),
+            lowat_free: t.send_space() >= lowat.min(t.cfg.sndbuf),
+            quarter_free: t.send_space() >= t.cfg.sndbuf / 4,
+        }
+    }
+
+    fn wake(self, t: &Tcb, lowat: usize) -> Wake {
+        let now = WakeMarks::of(t, lowat);
+        let only_lowat = WakeMarks {
+            lowat_free: self.lowat_free,
+            ..now
+        } == self;
+        if now == self {
+            Wake::Nobody
+        } else if only_lowat {
+            Wake::Pollers
+        } else {
+            Wake::All
+        }
+    }
 }
 
 /// A TCP socket.
@@ -133,6 +186,7 @@ impl TcpSocket {
     fn config(&self, st: &St, mss: u16) -> Config {
         use std::sync::atomic::Ordering::Relaxed;
         let o = self.shared.opts();
+        let c = &self.inet.cfg;
         let (keep_idle, keep_intvl, keep_cnt) =
             st.keep
                 .unwrap_or((Duration::from_secs(7200), Duration::from_secs(75), 8));
@@ -150,6 +204,14 @@ impl TcpSocket {
             keep_intvl,
             keep_cnt,
             iss: iss(),
+            rcv_auto: (o.rcv_autosize && c.tcp_recvbuf_auto.load(Relaxed)).then(|| AutoSize {
+                inc: c.tcp_recvbuf_inc.load(Relaxed) as usize,
+                max: c.tcp_recvbuf_max.load(Relaxed) as usize,
+            }),
+            snd_auto: (o.snd_autosize && c.tcp_sendbuf_auto.load(Relaxed)).then(|| AutoSize {
+                inc: c.tcp_sendbuf_inc.load(Relaxed) as usize,
+                max: c.tcp_sendbuf_max.load(Relaxed) as usize,
+            }),
         }
     }
 
@@ -224,13 +286,15 @@ impl TcpSocket {
     /// After any change: arm the timer, wake waiters, and leave the table
     /// once the connection is over and nobody holds the descriptor.
     fn settle(&self, st: MutexGuard<'_, St>, outs: Vec<Out>) {
-        self.settle_and(st, outs, true);
+        self.settle_and(st, outs, Wake::All);
     }
 
-    /// As [`TcpSocket::settle`]; `wake` false for a caller's own send or
-    /// receive, which changes nothing another waiter is waiting for (and
-    /// whose own waiting loop must not be woken by itself).
-    fn settle_and(&self, st: MutexGuard<'_, St>, outs: Vec<Out>, wake: bool) {
+    /// As [`TcpSocket::settle`], waking whom `wake` says: nobody for a
+    /// caller's own send or receive, which changes nothing another waiter
+    /// is waiting for (and whose own waiting loop must not be woken by
+    /// itself).
+    fn settle_and(&self, mut st: MutexGuard<'_, St>, outs: Vec<Out>, wake: Wake) {
+        self.publish_buffers(&mut st);
         let pcb = st.pcb.clone();
         let deadline = st.tcb.as_ref().and_then(Tcb::next_deadline);
         let closed = st.tcb.as_ref().is_none_or(|t| t.state == State::Closed);
@@ -242,11 +306,31 @@ impl TcpSocket {
         if let Some(at) = deadline {
             self.inet.arm_tcp(at);
         }
-        if wake {
-            self.shared.wait.wakeup();
+        match wake {
+            Wake::All => self.shared.wait.wakeup(),
+            Wake::Pollers => self.shared.wait.notify_pollers(),
+            Wake::Nobody => {}
         }
         if gone {
             self.unregister();
+        }
+    }
+
+    /// Show buffers the connection grew as `SO_RCVBUF`/`SO_SNDBUF`, unless
+    /// the user has set them since.
+    fn publish_buffers(&self, st: &mut St) {
+        let Some(t) = st.tcb.as_ref() else { return };
+        let sizes = (t.cfg.rcvbuf, t.cfg.sndbuf);
+        if st.bufs_shown == Some(sizes) {
+            return;
+        }
+        st.bufs_shown = Some(sizes);
+        let mut o = self.shared.opts.lock().unwrap_or_else(|e| e.into_inner());
+        if o.rcv_autosize && t.cfg.rcv_auto.is_some() {
+            o.rcvbuf = o.rcvbuf.max(sizes.0);
+        }
+        if o.snd_autosize && t.cfg.snd_auto.is_some() {
+            o.sndbuf = o.sndbuf.max(sizes.1);
         }
     }
 
@@ -439,7 +523,7 @@ impl ProtoSocket for TcpSocket {
             // The error is reported once, by this call.
             t.error = None;
         }
-        self.settle_and(st, outs, false);
+        self.settle_and(st, outs, Wake::Nobody);
         r
     }
 
@@ -459,7 +543,7 @@ impl ProtoSocket for TcpSocket {
         if n.is_err() && n != Err(Errno::EAGAIN) {
             t.error = None;
         }
-        self.settle_and(st, outs, false);
+        self.settle_and(st, outs, Wake::Nobody);
         let n = n?;
         Ok(Received {
             len: n,
@@ -562,6 +646,12 @@ impl ProtoSocket for TcpSocket {
                 let o = self.shared.opts();
                 if let Some(t) = st.tcb.as_mut() {
                     t.cfg.keepalive = o.keepalive;
+                    if !o.rcv_autosize {
+                        t.cfg.rcv_auto = None;
+                    }
+                    if !o.snd_autosize {
+                        t.cfg.snd_auto = None;
+                    }
                     t.cfg.sndbuf = o.sndbuf;
                     if !t.state.synchronized() {
                         t.cfg.rcvbuf = o.rcvbuf;
@@ -819,11 +909,19 @@ pub fn input(inet: &Inet, d: &In, pkt: Pkt) {
         return;
     };
     let before = tcb.state;
+    let lowat = sock
+        .shared
+        .opts
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .sndlowat;
+    let marks = WakeMarks::of(tcb, lowat);
     tcb.input(&r, payload, t);
     let after = tcb.state;
     let outs = tcb.output(t);
+    let wake = st.tcb.as_ref().map_or(Wake::All, |t| marks.wake(t, lowat));
     let parent = st.parent.clone();
-    sock.settle(st, outs);
+    sock.settle_and(st, outs, wake);
     if before == State::SynReceived
         && after != State::SynReceived
         && let Some(p) = parent.and_then(|w| w.upgrade())

@@ -294,3 +294,33 @@ fn a_peer_that_never_answers_times_out() {
     assert_eq!(a.state, State::Closed);
     assert_eq!(a.error, Some(rump::Errno::ETIMEDOUT));
 }
+
+#[test]
+fn buffers_grow_while_the_peer_keeps_them_full() {
+    use super::conn::AutoSize;
+    let auto = |iss| Config {
+        rcv_auto: Some(AutoSize {
+            inc: 16 << 10,
+            max: 256 << 10,
+        }),
+        snd_auto: Some(AutoSize {
+            inc: 8 << 10,
+            max: 256 << 10,
+        }),
+        ..cfg(iss)
+    };
+    let mut net = Net::new();
+    let (mut a, mut b) = open(&mut net, auto(1), auto(2));
+    let data = pattern(8 << 20);
+    assert_eq!(transfer(&mut net, &mut a, &mut b, &data), data);
+    assert_eq!(b.cfg.rcvbuf, 256 << 10, "receive buffer grown to its limit");
+    assert_eq!(a.cfg.sndbuf, 256 << 10, "send buffer grown to its limit");
+    // The direction that carried no data kept its sizes.
+    assert_eq!((a.cfg.rcvbuf, b.cfg.sndbuf), (1 << 16, 1 << 16));
+
+    // Sizes set by the user (no autosizing) stay.
+    let mut net = Net::new();
+    let (mut a, mut b) = open(&mut net, cfg(1), cfg(2));
+    assert_eq!(transfer(&mut net, &mut a, &mut b, &data), data);
+    assert_eq!((a.cfg.sndbuf, b.cfg.rcvbuf), (1 << 16, 1 << 16));
+}
