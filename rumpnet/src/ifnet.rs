@@ -149,7 +149,7 @@ pub struct Ifnet {
     link_state: AtomicU8,
     lastchange: Mutex<Duration>,
     /// Bursts open on the stack, shared with [`crate::net::Net`].
-    bursts: Arc<crate::net::Bursts>,
+    bursts: Arc<crate::burst::Bursts>,
     /// Frames transmitted and not yet flushed.
     unflushed: AtomicUsize,
     /// Counters.
@@ -173,7 +173,7 @@ impl Ifnet {
         hwaddr: Address,
         flags: u32,
         mtu: u32,
-        bursts: Arc<crate::net::Bursts>,
+        bursts: Arc<crate::burst::Bursts>,
     ) -> Ifnet {
         Ifnet {
             index,
@@ -297,7 +297,7 @@ impl Ifnet {
             // after a burst ends (both SeqCst): a frame is flushed either
             // here or by the burst's end, never by neither.
             let n = self.unflushed.fetch_add(1, Ordering::SeqCst) + 1;
-            if n >= FLUSH_EVERY || self.bursts.open.load(Ordering::SeqCst) == 0 {
+            if n >= FLUSH_EVERY || !self.bursts.is_open() {
                 self.flush();
             }
             IfStats::bump(&self.stats.opackets);
@@ -310,6 +310,11 @@ impl Ifnet {
             IfStats::bump(&self.stats.oerrors);
             Err(Errno::ENOBUFS)
         }
+    }
+
+    /// The stack's bursts (see [`crate::burst`]).
+    pub fn bursts(&self) -> &Arc<crate::burst::Bursts> {
+        &self.bursts
     }
 
     /// Wake the link's peers if frames wait for it.

@@ -15,6 +15,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod burst;
 pub mod callout;
 pub mod ifioctl;
 pub mod ifnet;

@@ -1,6 +1,7 @@
 //! The network stack of one kernel: its interfaces, interface cloners,
 //! protocol families, link-layer input dispatch and timers.
 
+use crate::burst::Bursts;
 use crate::callout::Callouts;
 use crate::ifnet::{IFNAMSIZ, IfDriver, IfHandle, IfStats, Ifnet, LinkType};
 use crate::pkt::Pkt;
@@ -8,10 +9,9 @@ use crate::socket::ProtoSocket;
 use crate::wire::ethernet::{self, Address, Frame};
 use rump::syscall::Ctx;
 use rump::usermem::UserSpace;
-use rump::waitgen::WaitGen;
 use rump::{Errno, KResult, Kernel};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -114,46 +114,9 @@ pub struct Net {
     bursts: Arc<Bursts>,
 }
 
-/// The bursts open on a stack, and the sleepers whose wakeups wait for the
-/// last to end.
-#[derive(Default)]
-pub struct Bursts {
-    /// How many are open.
-    pub(crate) open: AtomicUsize,
-    sleepers: Mutex<Vec<Arc<WaitGen>>>,
-}
-
-impl Bursts {
-    /// Wake the sleepers of `w` now, or when the bursts end. Put in the
-    /// list before the count is read, and the list taken after the count
-    /// drops to zero (SeqCst), so no wakeup is lost.
-    pub(crate) fn wake(&self, w: &Arc<WaitGen>) {
-        if self.open.load(Ordering::SeqCst) == 0 {
-            w.notify();
-            return;
-        }
-        {
-            let mut l = lock(&self.sleepers);
-            if !l.iter().any(|x| Arc::ptr_eq(x, w)) {
-                l.push(Arc::clone(w));
-            }
-        }
-        if self.open.load(Ordering::SeqCst) == 0 {
-            self.wake_deferred();
-        }
-    }
-
-    fn wake_deferred(&self) {
-        let l = std::mem::take(&mut *lock(&self.sleepers));
-        for w in l {
-            w.notify();
-        }
-    }
-}
-
 /// A burst of work on the stack (see [`Net::burst`]): while one is open,
 /// drivers wake their peers every few frames rather than for each, and
-/// sleepers on sockets are woken once, when the last burst ends.
+/// what was put off ([`Bursts::defer`]) runs when the last one ends.
 pub struct Burst {
     net: Arc<Net>,
 }
@@ -164,7 +127,7 @@ impl Drop for Burst {
             for ifp in read(&self.net.ifs).iter() {
                 ifp.flush();
             }
-            self.net.bursts.wake_deferred();
+            self.net.bursts.run_deferred();
         }
     }
 }
@@ -439,7 +402,7 @@ impl Net {
     }
 
     /// The stack's bursts.
-    pub(crate) fn bursts(&self) -> Arc<Bursts> {
+    pub fn bursts(&self) -> Arc<Bursts> {
         Arc::clone(&self.bursts)
     }
 

@@ -2,6 +2,14 @@
 //! in front, so that each layer on the way out prepends its header without
 //! copying what is already there.
 
+impl std::ops::Deref for Pkt {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        self.data()
+    }
+}
+
 /// One packet: the bytes from `start` to the end of `buf`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Pkt {
@@ -22,6 +30,20 @@ impl Pkt {
         let mut buf = Vec::with_capacity(Self::HEADROOM + payload.len());
         buf.resize(Self::HEADROOM, 0);
         buf.extend_from_slice(payload);
+        Pkt {
+            buf,
+            start: Self::HEADROOM,
+            proto: 0,
+        }
+    }
+
+    /// A packet holding `a` then `b` (the two halves of a ring buffer),
+    /// with [`Pkt::HEADROOM`] in front.
+    pub fn from_slices(a: &[u8], b: &[u8]) -> Pkt {
+        let mut buf = Vec::with_capacity(Self::HEADROOM + a.len() + b.len());
+        buf.resize(Self::HEADROOM, 0);
+        buf.extend_from_slice(a);
+        buf.extend_from_slice(b);
         Pkt {
             buf,
             start: Self::HEADROOM,

@@ -123,7 +123,7 @@ pub struct WaitChannel {
     changes: Arc<rump::waitgen::WaitGen>,
     kernel: Weak<Kernel>,
     /// The stack's bursts, which put wakeups off until they end.
-    bursts: Option<Arc<crate::net::Bursts>>,
+    bursts: Option<Arc<crate::burst::Bursts>>,
 }
 
 impl WaitChannel {
@@ -141,7 +141,7 @@ impl WaitChannel {
     pub fn wakeup(&self) {
         if self.changes.advance() {
             match &self.bursts {
-                Some(b) => b.wake(&self.changes),
+                Some(b) => b.defer(self.changes.clone()),
                 None => self.changes.notify(),
             }
         }

@@ -393,12 +393,46 @@ impl<M: BusMem> Bus<M> {
         r
     }
 
-    fn read_locked(&self, pos: &mut ReadPos, frame: &mut Vec<u8>) -> Read {
+    /// Read up to `max` packets for the reader at `pos` under one hold of
+    /// the lock, appending them to `out`; how many were read. An empty
+    /// bus is seen without the lock: a writer wakes the watch after it.
+    pub fn read_batch(
+        &self,
+        pos: &mut ReadPos,
+        out: &mut Vec<(PktHdr, Vec<u8>)>,
+        max: usize,
+    ) -> usize {
+        if self.is_empty_for(*pos) {
+            return 0;
+        }
+        self.lock();
+        let mut n = 0;
+        while n < max {
+            let mut frame = Vec::new();
+            match self.read_locked(pos, &mut frame) {
+                Read::Empty => break,
+                Read::Packet(h) => out.push((h, frame)),
+            }
+            n += 1;
+        }
+        self.unlock();
+        n
+    }
+
+    /// Whether the reader at `pos` has read everything (looked at without
+    /// the lock: a writer wakes the watch after it is done).
+    pub fn is_empty_for(&self, pos: ReadPos) -> bool {
         let generation = self.mem.load64(field::GEN);
         let last = self.mem.load32(field::LAST) % DATASIZE;
-        if pos.generation == generation && self.next_packet(last) == pos.next {
+        pos.generation == generation && self.next_packet(last) == pos.next
+    }
+
+    fn read_locked(&self, pos: &mut ReadPos, frame: &mut Vec<u8>) -> Read {
+        if self.is_empty_for(*pos) {
             return Read::Empty;
         }
+        let generation = self.mem.load64(field::GEN);
+        let last = self.mem.load32(field::LAST) % DATASIZE;
         let mut next = pos.next % DATASIZE;
         if !self.still_valid(*pos) {
             let first = self.mem.load32(field::FIRST);
@@ -489,6 +523,26 @@ mod tests {
             usec: 2,
             sender,
         }
+    }
+
+    #[test]
+    fn batches_read_what_is_there_up_to_their_size() {
+        let bus = Bus { mem: MemBus::new() };
+        let mut pos = bus.attach().unwrap();
+        let mut out = Vec::new();
+        assert_eq!(bus.read_batch(&mut pos, &mut out, 8), 1, "the empty packet");
+        assert!(bus.is_empty_for(pos));
+        for i in 0..5u8 {
+            bus.write(hdr(60, 7), &[i; 60]);
+        }
+        assert!(!bus.is_empty_for(pos));
+        out.clear();
+        assert_eq!(bus.read_batch(&mut pos, &mut out, 3), 3);
+        assert_eq!(bus.read_batch(&mut pos, &mut out, 3), 2);
+        assert_eq!(bus.read_batch(&mut pos, &mut out, 3), 0);
+        let frames: Vec<Vec<u8>> = out.into_iter().map(|(_, f)| f).collect();
+        assert_eq!(frames, (0..5u8).map(|i| vec![i; 60]).collect::<Vec<_>>());
+        assert_eq!(bus.mem.load32(field::LOCK), UNLOCKED);
     }
 
     #[test]

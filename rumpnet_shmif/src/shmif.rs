@@ -1,7 +1,7 @@
 //! The `shmif` interface: an Ethernet interface whose link is a bus file
 //! (`ifconfig shmif0 create; ifconfig shmif0 linkstr BUSFILE`).
 
-use crate::bus::{Bus, BusError, PktHdr, Read, ReadPos};
+use crate::bus::{Bus, BusError, PktHdr, ReadPos};
 use rump::kthread::KThread;
 use rump::{Errno, KResult, Kernel};
 use rumpnet::ifnet::{IFF_BROADCAST, IFF_MULTICAST, IFF_SIMPLEX, IfDriver, IfHandle, LinkType};
@@ -10,13 +10,15 @@ use rumpnet::pkt::Pkt;
 use rumpnet::wire::ethernet::Address;
 use rumpuser::{FileWatch, SharedFileMap};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, Weak};
 use std::time::Duration;
 
 /// Longest link string (`MAXPATHLEN`).
 const MAXPATHLEN: usize = 1024;
-/// Most frames received in one burst of answers.
+/// Most frames read at once, and answered in one burst.
 const BURST_FRAMES: usize = 32;
+/// How long the receive loop looks for more frames before it sleeps.
+const SPIN: Duration = Duration::from_micros(50);
 /// How long the receive loop sleeps without a wakeup before looking again.
 const IDLE: Duration = Duration::from_millis(500);
 
@@ -40,7 +42,6 @@ impl Link {
 
 #[derive(Default)]
 struct State {
-    link: Option<Arc<Link>>,
     rx: Option<(KThread, Arc<AtomicBool>, Arc<std::sync::atomic::AtomicU64>)>,
 }
 
@@ -52,6 +53,9 @@ pub struct Shmif {
     kernel: Weak<Kernel>,
     handle: Mutex<Option<IfHandle>>,
     state: Mutex<State>,
+    // Read for every frame sent, by several threads: a read lock, and no
+    // reference count to bump.
+    link: RwLock<Option<Arc<Link>>>,
 }
 
 fn random_u64() -> u64 {
@@ -65,11 +69,19 @@ impl Shmif {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn link(&self) -> RwLockReadGuard<'_, Option<Arc<Link>>> {
+        self.link.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn set_link(&self, l: Option<Arc<Link>>) {
+        *self.link.write().unwrap_or_else(|e| e.into_inner()) = l;
+    }
+
     fn stop_rx(&self) {
         let rx = self.lock().rx.take();
         if let Some((t, stop, tid)) = rx {
             stop.store(true, Ordering::Release);
-            if let Some(l) = self.lock().link.clone() {
+            if let Some(l) = self.link().as_ref() {
                 l.wakeup();
             }
             // The receive thread itself may be the one letting the stack
@@ -91,36 +103,33 @@ fn receive(
     stop: Arc<AtomicBool>,
     quiet: impl Fn(),
 ) {
-    let mut frame = Vec::with_capacity(2048);
-    // Answers to the frames of one burst are sent as a burst too.
-    let mut burst = None;
-    let mut in_burst = 0usize;
+    let mut batch = Vec::with_capacity(BURST_FRAMES);
     while !stop.load(Ordering::Acquire) && handle.alive() {
-        match link.bus.read(&mut pos, &mut frame) {
-            Read::Empty => {
-                drop(burst.take());
-                in_burst = 0;
-                // A frame held back to be reordered goes out when the link
-                // is quiet, so that it is late rather than lost.
-                quiet();
+        if link.bus.read_batch(&mut pos, &mut batch, BURST_FRAMES) == 0 {
+            // A frame held back to be reordered goes out when the link
+            // is quiet, so that it is late rather than lost.
+            quiet();
+            // Look again for a moment before sleeping: in a stream the next
+            // frame is usually microseconds away, and a sleep and wakeup
+            // cost more than that.
+            let until = rumpuser::clock_monotonic() + SPIN;
+            while link.bus.is_empty_for(pos) && rumpuser::clock_monotonic() < until {
+                std::thread::yield_now();
+            }
+            if link.bus.is_empty_for(pos) {
                 link.watch.wait(IDLE);
             }
-            Read::Packet(h) => {
-                // Shorter than an Ethernet header: the empty packet a new
-                // bus starts with, or damage.
-                if h.sender == uuid || frame.len() < 14 || frame.len() > crate::bus::MAX_FRAME {
-                    continue;
-                }
-                // A burst is bounded, so that frames other threads send
-                // meanwhile are not held back for long.
-                if in_burst.is_multiple_of(BURST_FRAMES) {
-                    drop(burst.take());
-                    burst = handle.burst();
-                }
-                in_burst += 1;
-                let f = std::mem::replace(&mut frame, Vec::with_capacity(2048));
-                handle.input(Pkt::from_vec(f));
+            continue;
+        }
+        // Answers to the frames of one batch are sent as a burst too.
+        let _burst = handle.burst();
+        for (h, frame) in batch.drain(..) {
+            // Shorter than an Ethernet header: the empty packet a new bus
+            // starts with, or damage.
+            if h.sender == uuid || frame.len() < 14 || frame.len() > crate::bus::MAX_FRAME {
+                continue;
             }
+            handle.input(Pkt::from_vec(frame));
         }
     }
 }
@@ -131,7 +140,8 @@ impl IfDriver for Shmif {
     }
 
     fn transmit(&self, frame: Pkt) -> bool {
-        let Some(link) = self.lock().link.clone() else {
+        let link = self.link();
+        let Some(link) = link.as_ref() else {
             return false;
         };
         if frame.len() > crate::bus::MAX_FRAME {
@@ -160,7 +170,7 @@ impl IfDriver for Shmif {
     }
 
     fn flush(&self) {
-        if let Some(link) = self.lock().link.clone() {
+        if let Some(link) = self.link().as_ref() {
             link.wakeup();
         }
     }
@@ -170,7 +180,7 @@ impl IfDriver for Shmif {
     }
 
     fn init(&self) -> KResult<()> {
-        let link = self.lock().link.clone().ok_or(Errno::ENXIO)?;
+        let link = self.link().clone().ok_or(Errno::ENXIO)?;
         if self.lock().rx.is_some() {
             return Ok(());
         }
@@ -211,7 +221,7 @@ impl IfDriver for Shmif {
 
     fn destroy(&self) {
         self.stop_rx();
-        self.lock().link = None;
+        self.set_link(None);
     }
 
     fn set_linkstr(&self, s: Option<&str>) -> KResult<()> {
@@ -227,10 +237,10 @@ impl IfDriver for Shmif {
         }
         let Some(path) = s else {
             self.stop_rx();
-            self.lock().link = None;
+            self.set_link(None);
             return Ok(());
         };
-        if self.lock().link.is_some() {
+        if self.link().is_some() {
             return Err(Errno::EBUSY);
         }
         if path.len() + 1 > MAXPATHLEN {
@@ -245,20 +255,20 @@ impl IfDriver for Shmif {
             return Err(Errno::ENOEXEC);
         }
         let watch = FileWatch::new(path).map_err(|e| Errno::from_host(&e))?;
-        self.lock().link = Some(Arc::new(Link {
+        self.set_link(Some(Arc::new(Link {
             bus,
             watch,
             path: path.to_owned(),
-        }));
+        })));
         Ok(())
     }
 
     fn linkstr(&self) -> KResult<Option<String>> {
-        Ok(self.lock().link.as_ref().map(|l| l.path.clone()))
+        Ok(self.link().as_ref().map(|l| l.path.clone()))
     }
 
     fn link_up(&self) -> bool {
-        self.lock().link.is_some()
+        self.link().is_some()
     }
 }
 
@@ -288,6 +298,7 @@ fn create(k: &Kernel, unit: u32) -> KResult<IfConfig> {
             kernel: k.weak(),
             handle: Mutex::new(None),
             state: Mutex::new(State::default()),
+            link: RwLock::new(None),
         }),
         hwaddr: mac,
         flags: IFF_BROADCAST | IFF_SIMPLEX | IFF_MULTICAST,

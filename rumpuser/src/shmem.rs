@@ -189,7 +189,8 @@ impl FileWatch {
             // SAFETY: `buf` is writable for its whole length; the fd is ours
             // and non-blocking, so this returns -1 (EAGAIN) once drained.
             let r = unsafe { libc::read(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-            if r <= 0 {
+            // A short read took every event there was.
+            if r <= 0 || (r as usize) < buf.len() {
                 break;
             }
         }

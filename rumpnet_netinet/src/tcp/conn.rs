@@ -8,6 +8,7 @@
 use super::seq::{ge, gt, le, lt};
 use crate::wire::tcp::{Repr, flags};
 use rump::Errno;
+use rumpnet::pkt::Pkt;
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
@@ -158,7 +159,7 @@ pub struct Out {
     /// Header fields.
     pub repr: Repr,
     /// Payload.
-    pub payload: Vec<u8>,
+    pub payload: Pkt,
 }
 
 /// One connection.
@@ -234,7 +235,15 @@ pub struct Tcb {
     pub rexmt_timeouts: u64,
     /// Fast retransmits (for statistics).
     pub fast_rexmits: u64,
+    /// The stack is in a burst (`rumpnet::burst`): a pure ACK for in-order
+    /// data may wait for its end, up to [`ACK_HOLD_SEGS`] segments, so that
+    /// a batch of segments is acknowledged together (as Linux's receive
+    /// offload does).
+    pub hold_ack: bool,
 }
+
+/// Most full segments one held ACK covers.
+const ACK_HOLD_SEGS: u32 = 8;
 
 fn ms(d: Duration) -> u32 {
     d.as_millis() as u32
@@ -310,6 +319,7 @@ impl Tcb {
             force_probe: false,
             rexmt_bytes: 0,
             rexmt_timeouts: 0,
+            hold_ack: false,
             fast_rexmits: 0,
             cfg,
         }
@@ -504,7 +514,7 @@ impl Tcb {
                 | State::FinWait2
                 | State::CloseWait
         )
-        .then(|| self.segment(self.snd_nxt, flags::RST, Vec::new(), false));
+        .then(|| self.segment(self.snd_nxt, flags::RST, Pkt::default(), false));
         self.enter_closed(None);
         rst
     }
@@ -1086,7 +1096,7 @@ impl Tcb {
 
     // ---- output
 
-    fn segment(&mut self, seq: u32, f: u8, payload: Vec<u8>, with_ack: bool) -> Out {
+    fn segment(&mut self, seq: u32, f: u8, payload: Pkt, with_ack: bool) -> Out {
         let syn = f & flags::SYN != 0;
         let wnd = self.rcv_wnd().max(self.announced());
         let shift = if syn { 0 } else { self.rcv_scale };
@@ -1138,7 +1148,7 @@ impl Tcb {
     pub fn output(&mut self, now: Duration) -> Vec<Out> {
         let mut out = Vec::new();
         if let Some(ack) = self.pending_rst.take() {
-            let mut r = self.segment(ack, flags::RST, Vec::new(), false);
+            let mut r = self.segment(ack, flags::RST, Pkt::default(), false);
             r.repr.timestamp = None;
             out.push(r);
             return out;
@@ -1146,7 +1156,7 @@ impl Tcb {
         match self.state {
             State::Closed | State::Listen | State::TimeWait => {
                 if self.ack_now && self.state == State::TimeWait {
-                    let s = self.segment(self.snd_max, 0, Vec::new(), true);
+                    let s = self.segment(self.snd_max, 0, Pkt::default(), true);
                     out.push(self.stamp(s, now));
                 }
                 return out;
@@ -1158,7 +1168,7 @@ impl Tcb {
                     } else {
                         (flags::SYN, true)
                     };
-                    let s = self.segment(self.iss, f, Vec::new(), ack);
+                    let s = self.segment(self.iss, f, Pkt::default(), ack);
                     out.push(self.stamp(s, now));
                     if self.timed.is_none() && self.retries == 0 {
                         self.timed = Some((self.iss, now));
@@ -1168,7 +1178,7 @@ impl Tcb {
                     self.snd_una = self.iss;
                     self.arm_rexmt(now);
                 } else if self.ack_now && self.state == State::SynReceived {
-                    let s = self.segment(self.snd_nxt, 0, Vec::new(), true);
+                    let s = self.segment(self.snd_nxt, 0, Pkt::default(), true);
                     out.push(self.stamp(s, now));
                 }
                 return out;
@@ -1254,27 +1264,34 @@ impl Tcb {
             }
             break;
         }
-        if self.ack_now {
-            let s = self.segment(self.snd_nxt, 0, Vec::new(), true);
+        let hold = self.hold_ack
+            && self.state == State::Established
+            && self.ooo.is_empty()
+            && self.unacked_segs < ACK_HOLD_SEGS;
+        if self.ack_now && !hold {
+            let s = self.segment(self.snd_nxt, 0, Pkt::default(), true);
             out.push(self.stamp(s, now));
         }
         out
     }
+
+    /// Whether an ACK is owed and was held back by [`Tcb::hold_ack`].
+    pub fn ack_owed(&self) -> bool {
+        self.ack_now
+    }
 }
 
-/// `len` bytes of `q` from `off`, copied a run at a time.
-fn slice_of(q: &VecDeque<u8>, off: usize, len: usize) -> Vec<u8> {
+/// `len` bytes of `q` from `off`, copied a run at a time into a packet
+/// with room for the headers in front.
+fn slice_of(q: &VecDeque<u8>, off: usize, len: usize) -> Pkt {
     let (a, b) = q.as_slices();
-    let mut v = Vec::with_capacity(len);
     if off < a.len() {
         let end = (off + len).min(a.len());
-        v.extend_from_slice(&a[off..end]);
-        v.extend_from_slice(&b[..len - (end - off)]);
+        Pkt::from_slices(&a[off..end], &b[..len - (end - off)])
     } else {
         let s = off - a.len();
-        v.extend_from_slice(&b[s..s + len]);
+        Pkt::from_slices(&b[s..s + len], &[])
     }
-    v
 }
 
 fn seq_max(a: u32, b: u32) -> u32 {

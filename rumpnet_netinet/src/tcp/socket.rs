@@ -343,13 +343,22 @@ impl TcpSocket {
     }
 }
 
+/// An ACK held back during a burst goes out when it ends.
+impl rumpnet::burst::BurstEnd for TcpSocket {
+    fn burst_end(&self) {
+        let mut st = self.lock();
+        let outs = st.tcb.as_mut().map(|t| t.output(now())).unwrap_or_default();
+        self.settle_and(st, outs, Wake::Nobody);
+    }
+}
+
 /// Build and send one segment of the connection `pcb`.
 pub(crate) fn send_segment(inet: &Inet, pcb: &Pcb, o: Out) {
     let mut r = o.repr;
     r.src_port = pcb.lport;
     r.dst_port = pcb.fport;
     let hl = r.emit_header_len();
-    let mut pkt = Pkt::with_payload(&o.payload);
+    let mut pkt = o.payload;
     pkt.prepend(hl);
     if r.emit(
         pkt.data_mut(),
@@ -834,7 +843,7 @@ fn respond_rst(inet: &Inet, d: &In, r: &Repr, plen: usize) {
         &pcb,
         Out {
             repr,
-            payload: Vec::new(),
+            payload: Pkt::default(),
         },
     );
 }
@@ -918,10 +927,17 @@ pub fn input(inet: &Inet, d: &In, pkt: Pkt) {
     let marks = WakeMarks::of(tcb, lowat);
     tcb.input(&r, payload, t);
     let after = tcb.state;
+    let bursts = d.ifp.bursts();
+    tcb.hold_ack = bursts.is_open();
     let outs = tcb.output(t);
-    let wake = st.tcb.as_ref().map_or(Wake::All, |t| marks.wake(t, lowat));
+    tcb.hold_ack = false;
+    let held = tcb.ack_owed();
+    let wake = marks.wake(tcb, lowat);
     let parent = st.parent.clone();
     sock.settle_and(st, outs, wake);
+    if held {
+        bursts.defer(sock.clone());
+    }
     if before == State::SynReceived
         && after != State::SynReceived
         && let Some(p) = parent.and_then(|w| w.upgrade())
