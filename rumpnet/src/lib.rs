@@ -8,10 +8,10 @@
 //! - [`ifnet`] is the interface and the trait drivers implement.
 //! - [`wire`] holds the link-layer formats (Ethernet, the Internet checksum).
 //!
-//! - [`route`] is the routing socket.
+//! - [`route`] is the routing socket, [`rtsysctl`] the route and interface
+//!   dumps by `sysctl`.
 //!
-//! Not yet here (see the issue): local-domain sockets, the `sysctl`
-//! route and interface dumps.
+//! Not yet here (see the issue): local-domain sockets.
 
 #![forbid(unsafe_code)]
 
@@ -24,6 +24,7 @@ pub mod loopback;
 pub mod net;
 pub mod pkt;
 pub mod route;
+pub mod rtsysctl;
 pub mod socket;
 mod sysent;
 pub mod wire;
@@ -58,6 +59,7 @@ fn attach(k: &Kernel) -> AttachResult {
     }))
     .map_err(|e| format!("PF_ROUTE: {e}"))?;
     sysent::register(k).map_err(|e| format!("system calls: {e}"))?;
+    rtsysctl::register(k, &net).map_err(|e| format!("net.route: {e}"))?;
     // A halted kernel's interfaces stop: drivers' threads end and host
     // resources (bus files, tap devices) are let go.
     k.register_shutdown_hook(

@@ -87,6 +87,15 @@ pub trait Domain: Send + Sync {
     fn if_changed(&self, _ifp: &Arc<Ifnet>) {}
     /// `ifp` is going away: drop its addresses, routes and caches.
     fn if_detach(&self, _ifp: &Ifnet) {}
+    /// Every route of the family, ARP entries included (`NET_RT_DUMP`).
+    fn routes(&self) -> Vec<crate::route::RouteInfo> {
+        Vec::new()
+    }
+    /// The family's addresses on `ifp`, with masks and flags
+    /// (`NET_RT_IFLIST`).
+    fn ifaddr_info(&self, _ifp: &Ifnet) -> Vec<crate::rtsysctl::IfAddrInfo> {
+        Vec::new()
+    }
     /// A routing socket's request (add, delete, change, get).
     fn route(&self, _req: &crate::route::RouteRequest) -> KResult<crate::route::RouteInfo> {
         Err(Errno::EAFNOSUPPORT)

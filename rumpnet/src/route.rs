@@ -67,6 +67,8 @@ pub struct RouteInfo {
     pub flags: u32,
     /// Times used.
     pub uses: u64,
+    /// Path MTU (`rmx_mtu`), 0 if unset.
+    pub mtu: u64,
 }
 
 /// What a process asked for.

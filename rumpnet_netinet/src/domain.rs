@@ -103,6 +103,27 @@ impl InetDomain {
     }
 }
 
+impl InetDomain {
+    /// A route as the routing socket reports it, with the address the
+    /// interface uses.
+    fn route_info(&self, r: &crate::inet::Route, addrs: &[crate::inet::IfAddr]) -> RouteInfo {
+        let ifa = addrs
+            .iter()
+            .find(|a| a.ifindex == r.ifindex)
+            .map(|a| addr::sockaddr(a.addr, 0));
+        RouteInfo {
+            dst: addr::sockaddr(r.dst, 0),
+            gateway: r.gateway.map(|g| addr::sockaddr(g, 0)),
+            mask: (r.flags & crate::inet::RTF_HOST == 0).then(|| addr::sockaddr(r.mask, 0)),
+            ifa,
+            ifindex: r.ifindex,
+            flags: r.flags,
+            uses: r.uses,
+            mtu: 0,
+        }
+    }
+}
+
 impl Domain for InetDomain {
     fn family(&self) -> u8 {
         AF_INET
@@ -259,20 +280,30 @@ impl Domain for InetDomain {
             RTM_GET => self.inet.lookup(dst).ok_or(Errno::ESRCH)?,
             _ => return Err(Errno::EOPNOTSUPP),
         };
-        let ifa = self
-            .inet
+        Ok(self.route_info(&r, &self.inet.addresses()))
+    }
+
+    fn routes(&self) -> Vec<RouteInfo> {
+        let addrs = self.inet.addresses();
+        self.inet
+            .routes()
+            .iter()
+            .map(|r| self.route_info(r, &addrs))
+            .collect()
+    }
+
+    fn ifaddr_info(&self, ifp: &Ifnet) -> Vec<rumpnet::rtsysctl::IfAddrInfo> {
+        self.inet
             .addresses()
             .into_iter()
-            .find(|a| a.ifindex == r.ifindex)
-            .map(|a| addr::sockaddr(a.addr, 0));
-        Ok(RouteInfo {
-            dst: addr::sockaddr(r.dst, 0),
-            gateway: r.gateway.map(|g| addr::sockaddr(g, 0)),
-            mask: (r.flags & RTF_HOST == 0).then(|| addr::sockaddr(r.mask, 0)),
-            ifa,
-            ifindex: r.ifindex,
-            flags: r.flags,
-            uses: r.uses,
-        })
+            .filter(|a| a.ifindex == ifp.index)
+            .map(|a| rumpnet::rtsysctl::IfAddrInfo {
+                addr: addr::sockaddr(a.addr, 0),
+                mask: Some(addr::sockaddr(a.mask, 0)),
+                brd: (ifp.flags() & rumpnet::ifnet::IFF_BROADCAST != 0)
+                    .then(|| addr::sockaddr(a.bcast, 0)),
+                flags: 0,
+            })
+            .collect()
     }
 }

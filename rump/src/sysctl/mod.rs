@@ -109,6 +109,12 @@ pub enum SysctlValue {
 pub type SysctlReader = Arc<dyn Fn() -> SysctlValue + Send + Sync>;
 /// Accepts a new value for a dynamic node (already size-checked).
 pub type SysctlWriter = Arc<dyn Fn(SysctlValue) -> KResult<()> + Send + Sync>;
+/// Answers every call on a node itself, as a NetBSD helper function on a
+/// node does (`sysctl_rtable`): given the name below the node, the caller
+/// and the new value, the whole answer. The tree copies what fits in the
+/// caller's buffer and reports the whole length (ENOMEM if it did not fit).
+pub type SysctlHandler =
+    Arc<dyn Fn(&[i32], &Cred, Option<&[u8]>) -> KResult<Vec<u8>> + Send + Sync>;
 
 /// What a node holds.
 pub enum NodeData {
@@ -125,6 +131,8 @@ pub enum NodeData {
         /// Called on every write.
         write: Option<SysctlWriter>,
     },
+    /// A node whose calls a function answers, names below it included.
+    Handler(SysctlHandler),
 }
 
 /// A node to add with [`SysctlTree::create`].
@@ -218,6 +226,7 @@ enum Kind {
     /// Stored bytes, as [`to_raw`] gives them.
     Value(Vec<u8>),
     Dynamic(SysctlReader, Option<SysctlWriter>),
+    Handler(SysctlHandler),
 }
 
 struct Node {
@@ -723,6 +732,8 @@ impl SysctlTree {
                 };
                 (ty, size, Kind::Dynamic(read, write))
             }
+            NodeData::Handler(_) if owndata || immediate => return Err(Errno::EINVAL),
+            NodeData::Handler(h) => (CTLTYPE_NODE, NODE_LEN, Kind::Handler(h)),
         };
         let mut g = self.lock();
         let mut path = g.resolve(parent)?;
@@ -798,7 +809,7 @@ impl SysctlTree {
                 drop(g);
                 Ok(read())
             }
-            Kind::Node => Err(Errno::EINVAL),
+            Kind::Node | Kind::Handler(_) => Err(Errno::EINVAL),
         }
     }
 
@@ -827,7 +838,7 @@ impl SysctlTree {
                 write(v)
             }
             Kind::Dynamic(_, None) => Err(Errno::EPERM),
-            Kind::Node => Err(Errno::EINVAL),
+            Kind::Node | Kind::Handler(_) => Err(Errno::EINVAL),
         }
     }
 
@@ -903,6 +914,21 @@ impl SysctlTree {
                     (Some(b), Some(write)) => write(from_raw(leaf.0, b)),
                     (Some(_), None) => Err(Errno::EPERM),
                 }
+            }
+            // A handler answers whatever is asked below it, except for a
+            // query of its (empty) list of children.
+            (Kind::Handler(h), _) => {
+                let rest = &name[ni..];
+                if rest == [CTL_QUERY] {
+                    return g.query(c, &path);
+                }
+                let h = h.clone();
+                drop(g);
+                let out = h(rest, c.cred, c.new)?;
+                let n = out.len().min(c.room());
+                c.old.extend_from_slice(&out[..n]);
+                c.oldlen = out.len();
+                Ok(())
             }
             (Kind::Value(cur), None) => {
                 if let Some(b) = lookup(c, leaf, &encode(leaf.0, cur))? {

@@ -537,3 +537,51 @@ fn tree_is_shareable() {
     fn shared<T: Send + Sync>() {}
     shared::<SysctlTree>();
 }
+
+#[test]
+fn a_handler_node_answers_the_names_below_it() {
+    let t = SysctlTree::new();
+    let h: SysctlHandler = Arc::new(|rest: &[i32], _c: &Cred, new: Option<&[u8]>| {
+        if new.is_some() {
+            return Err(E::EPERM);
+        }
+        if rest.len() != 2 {
+            return Err(E::EINVAL);
+        }
+        Ok(rest.iter().flat_map(|n| n.to_le_bytes()).collect())
+    });
+    let mib = t
+        .create(
+            "vendor",
+            NodeSpec::new("table", 0, "", NodeData::Handler(h)),
+        )
+        .unwrap();
+    let c = Cred::root();
+    let o = sc(&t, &c, &[&mib[..], &[7, 9]].concat(), 64, NULL);
+    assert_eq!(o.result, Ok(()));
+    assert_eq!(o.old, [7, 0, 0, 0, 9, 0, 0, 0]);
+    // No buffer: the length needed. A short one: what fits, and ENOMEM.
+    assert_eq!(
+        sc(&t, &c, &[&mib[..], &[7, 9]].concat(), NONE, NULL).oldlen,
+        8
+    );
+    let o = sc(&t, &c, &[&mib[..], &[7, 9]].concat(), 5, NULL);
+    assert_eq!((o.result, o.old.len(), o.oldlen), (Err(E::ENOMEM), 5, 8));
+    assert_eq!(
+        res(&t, &c, &[&mib[..], &[1]].concat(), NULL),
+        Err(E::EINVAL)
+    );
+    assert_eq!(
+        res(&t, &c, &[&mib[..], &[1, 2]].concat(), b"x"),
+        Err(E::EPERM)
+    );
+    // It lists no children, and reads as a node.
+    assert!(query(&t, &c, &mib).unwrap().is_empty());
+    assert!(
+        query(&t, &c, &[VENDOR])
+            .unwrap()
+            .iter()
+            .any(|n| n.name_bytes() == b"table")
+    );
+    assert_eq!(t.get("vendor.table"), Err(E::EINVAL));
+}
