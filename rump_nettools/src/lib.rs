@@ -189,3 +189,228 @@ pub fn ifconf(ctl: &Ctl) -> Result<Vec<IfConfEntry>, Errno> {
         })
         .collect())
 }
+
+/// `NET_RT_DUMP`, `NET_RT_FLAGS`, `NET_RT_IFLIST`.
+pub const NET_RT_DUMP: i32 = 1;
+/// See [`NET_RT_DUMP`].
+pub const NET_RT_FLAGS: i32 = 2;
+/// See [`NET_RT_DUMP`].
+pub const NET_RT_IFLIST: i32 = 5;
+/// `RTM_IFINFO`, `RTM_NEWADDR`.
+pub const RTM_IFINFO: u8 = 20;
+/// See [`RTM_IFINFO`].
+pub const RTM_NEWADDR: u8 = 12;
+/// `RTF_LLDATA`.
+pub const RTF_LLDATA: u32 = 0x400;
+
+/// One routing message from a `net.route.rtable` dump.
+#[derive(Clone, Debug, Default)]
+pub struct RtMsg {
+    /// `RTM_*`.
+    pub typ: u8,
+    /// Flags (`rtm_flags`, `ifm_flags`, `ifam_flags`).
+    pub flags: u32,
+    /// Interface index.
+    pub index: u16,
+    /// The sockaddrs by `RTA_*` bit number.
+    pub addrs: [Option<Vec<u8>>; 9],
+    /// The whole message.
+    pub raw: Vec<u8>,
+}
+
+impl RtMsg {
+    /// A 64-bit field of the header at `off`.
+    pub fn u64_at(&self, off: usize) -> u64 {
+        self.raw
+            .get(off..off + 8)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u64::from_le_bytes)
+    }
+}
+
+/// `RT_ROUNDUP`.
+fn roundup8(n: usize) -> usize {
+    if n == 0 { 8 } else { n.div_ceil(8) * 8 }
+}
+
+/// Split a dump into messages; a damaged tail is left out.
+pub fn rt_messages(mut b: &[u8]) -> Vec<RtMsg> {
+    let mut out = Vec::new();
+    while b.len() >= 4 {
+        let len = usize::from(u16::from_le_bytes([b[0], b[1]]));
+        if len < 4 || len > b.len() {
+            break;
+        }
+        let m = &b[..len];
+        let word = |at: usize| {
+            m.get(at..at + 4)
+                .and_then(|x| x.try_into().ok())
+                .map_or(0, u32::from_le_bytes)
+        };
+        let half = |at: usize| {
+            m.get(at..at + 2)
+                .and_then(|x| x.try_into().ok())
+                .map_or(0, u16::from_le_bytes)
+        };
+        let (hdr, addrs, flags, index) = match m[3] {
+            RTM_IFINFO => (152, word(4), word(8), half(12)),
+            RTM_NEWADDR => (24, word(4), word(8), half(16)),
+            _ => (120, word(12), word(8), half(4)),
+        };
+        let mut msg = RtMsg {
+            typ: m[3],
+            flags,
+            index,
+            raw: m.to_vec(),
+            ..RtMsg::default()
+        };
+        let mut rest = m.get(hdr..).unwrap_or(&[]);
+        for (i, slot) in msg.addrs.iter_mut().enumerate() {
+            if addrs & (1 << i) == 0 {
+                continue;
+            }
+            let Some(&l) = rest.first() else { break };
+            let l = usize::from(l);
+            *slot = Some(rest[..l.min(rest.len())].to_vec());
+            rest = rest.get(roundup8(l)..).unwrap_or(&[]);
+        }
+        out.push(msg);
+        b = &b[len..];
+    }
+    out
+}
+
+/// A `net.route.rtable` dump: `af`, `op`, `arg`.
+pub fn rtable(c: &rumpclient::Client, af: i32, op: i32, arg: i32) -> Result<Vec<RtMsg>, Errno> {
+    Ok(rt_messages(&c.sysctl_read(&[4, 34, 0, af, op, arg])?))
+}
+
+/// Interface names by index, from the interface list.
+pub fn if_names(c: &rumpclient::Client) -> Result<std::collections::HashMap<u16, String>, Errno> {
+    Ok(rtable(c, 0, NET_RT_IFLIST, 0)?
+        .into_iter()
+        .filter(|m| m.typ == RTM_IFINFO)
+        .filter_map(|m| {
+            let sdl = m.addrs[4].as_ref()?;
+            Some((m.index, sdl_name(sdl)))
+        })
+        .collect())
+}
+
+/// The interface name in a `sockaddr_dl`.
+pub fn sdl_name(sdl: &[u8]) -> String {
+    let n = usize::from(*sdl.get(5).unwrap_or(&0));
+    String::from_utf8_lossy(sdl.get(8..8 + n).unwrap_or(&[])).into_owned()
+}
+
+/// A `sockaddr_dl` as netstat prints it: `link#N` when it names nothing,
+/// the hardware address for Ethernet, else the name.
+pub fn link_text(sdl: &[u8]) -> String {
+    let (nlen, alen, slen) = (
+        usize::from(*sdl.get(5).unwrap_or(&0)),
+        usize::from(*sdl.get(6).unwrap_or(&0)),
+        *sdl.get(7).unwrap_or(&0),
+    );
+    let index = u16::from_le_bytes([*sdl.get(2).unwrap_or(&0), *sdl.get(3).unwrap_or(&0)]);
+    if nlen == 0 && alen == 0 && slen == 0 {
+        return format!("link#{index}");
+    }
+    if alen > 0 {
+        return hw_text(sdl.get(8 + nlen..8 + nlen + alen).unwrap_or(&[]));
+    }
+    sdl_name(sdl)
+}
+
+/// Lowercase hex bytes joined by `:`.
+pub fn hw_text(b: &[u8]) -> String {
+    b.iter()
+        .map(|x| format!("{x:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// The IPv4 address in a sockaddr (0 if it is shorter).
+pub fn sa_ipv4(sa: &[u8]) -> [u8; 4] {
+    let mut a = [0u8; 4];
+    for (i, x) in a.iter_mut().enumerate() {
+        *x = *sa.get(4 + i).unwrap_or(&0);
+    }
+    a
+}
+
+/// `netname4` with `-n`: a network shortened by whole octets, `127/8`,
+/// `10.0.0/24`; `default` for 0/0.
+pub fn netname4(addr: [u8; 4], mask: u32) -> String {
+    let bits = if mask == 0 {
+        0
+    } else {
+        33 - (mask.trailing_zeros() + 1)
+    };
+    let a = addr;
+    match bits {
+        0 if a == [0; 4] => "default".into(),
+        0..=8 => format!("{}/{bits}", a[0]),
+        9..=16 => format!("{}.{}/{bits}", a[0], a[1]),
+        17..=24 => format!("{}.{}.{}/{bits}", a[0], a[1], a[2]),
+        _ => format!("{}/{bits}", fmt_ipv4(a)),
+    }
+}
+
+/// A routing socket (`PF_ROUTE`) on the kernel.
+pub struct RouteSock<'a> {
+    c: &'a rumpclient::Client,
+    fd: u64,
+    pid: i32,
+    seq: i32,
+}
+
+impl<'a> RouteSock<'a> {
+    /// `socket(PF_ROUTE, SOCK_RAW, 0)`.
+    pub fn open(c: &'a rumpclient::Client) -> Result<RouteSock<'a>, Errno> {
+        let r = c.syscall(394, &[34, SOCK_RAW, 0], &Regions::new())?;
+        Ok(RouteSock {
+            c,
+            fd: r[0] as u64,
+            pid: c.getpid().unwrap_or(0),
+            seq: 0,
+        })
+    }
+
+    /// Write one message (`typ`, `flags`, sockaddrs by `RTA_*` bit) and
+    /// read the kernel's answer to it. Err: what the write failed with.
+    pub fn request(&mut self, typ: u8, flags: u32, addrs: &[(u32, &[u8])]) -> Result<RtMsg, Errno> {
+        self.seq += 1;
+        let mut msg = vec![0u8; 120];
+        msg[2] = 4; // RTM_VERSION
+        msg[3] = typ;
+        msg[8..12].copy_from_slice(&flags.to_le_bytes());
+        let mut bits = 0u32;
+        for (bit, sa) in addrs {
+            bits |= bit;
+            let at = msg.len();
+            msg.extend_from_slice(sa);
+            msg.resize(at + roundup8(sa.len()), 0);
+        }
+        msg[12..16].copy_from_slice(&bits.to_le_bytes());
+        msg[16..20].copy_from_slice(&self.pid.to_le_bytes());
+        msg[20..24].copy_from_slice(&self.seq.to_le_bytes());
+        let len = msg.len() as u16;
+        msg[0..2].copy_from_slice(&len.to_le_bytes());
+        let m = Regions::new();
+        let buf = m.add(&msg);
+        self.c.syscall(4, &[self.fd, buf, msg.len() as u64], &m)?;
+        let rb = m.add_zeroed(2048);
+        loop {
+            let n = self.c.syscall(3, &[self.fd, rb, 2048], &m)?[0] as usize;
+            let r = m.get(rb);
+            let Some(a) = rt_messages(&r[..n.min(r.len())]).into_iter().next() else {
+                continue;
+            };
+            let word =
+                |at: usize| i32::from_le_bytes(a.raw[at..at + 4].try_into().unwrap_or_default());
+            if a.raw.len() >= 120 && word(16) == self.pid && word(20) == self.seq {
+                return Ok(a);
+            }
+        }
+    }
+}

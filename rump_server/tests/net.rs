@@ -409,3 +409,108 @@ fn tcp_survives_a_lossy_reordering_bus() {
     tcp_transfer(&dir, "unix://A", "unix://B", "1.1.1.2", "1.1.1.1");
     drop(s);
 }
+
+/// netstat, arp and the tables they read by sysctl (`net.route.rtable`,
+/// `net.inet.*.pcblist`, `net.inet.*.stats`), with the installed tools.
+#[test]
+fn netstat_and_arp_show_the_tables() {
+    let dir = tempdir("netstat");
+    let _servers = Servers::allservers(&dir, &["A", "B"], &[]);
+    let (a, b) = ("unix://A", "unix://B");
+    for (url, addr) in [(a, "10.9.0.1/24"), (b, "10.9.0.2/24")] {
+        let args = ["shmif0", "create", "linkstr", "bus", "inet", addr];
+        ok(&tool(&dir, url, "rump.ifconfig", &args), "ifconfig");
+    }
+    ok(
+        &tool(&dir, a, "rump.ping", &["-c", "1", "10.9.0.2"]),
+        "ping",
+    );
+
+    let routes = ok(&tool(&dir, a, "rump.netstat", &["-rn"]), "netstat -rn");
+    let lines: Vec<&str> = routes.lines().collect();
+    assert_eq!(&lines[..3], ["Routing tables", "", "Internet:"], "{routes}");
+    assert_eq!(
+        lines[3],
+        "Destination        Gateway            Flags    Refs      Use    Mtu Interface"
+    );
+    assert!(
+        lines.contains(
+            &"10.9.0/24          link#2             UC          -        -      -  shmif0"
+        ),
+        "{routes}"
+    );
+    assert!(lines.iter().any(|l| l.starts_with("127/8 ")), "{routes}");
+
+    let ifs = ok(&tool(&dir, a, "rump.netstat", &["-i"]), "netstat -i");
+    let ifs: Vec<&str> = ifs.lines().collect();
+    assert_eq!(
+        ifs[0],
+        "Name  Mtu   Network       Address              Ipkts Ierrs    Opkts Oerrs Colls"
+    );
+    assert!(
+        ifs.iter()
+            .any(|l| l.starts_with("lo0   33624 127/8         127.0.0.1 "))
+    );
+    assert!(
+        ifs.iter()
+            .any(|l| l.starts_with("shmif 1500  <Link>        b2:a0:"))
+    );
+    assert!(
+        ifs.iter()
+            .any(|l| l.starts_with("shmif 1500  10.9.0/24     10.9.0.1 "))
+    );
+
+    // B answered A's ARP request: A has B's address.
+    let arp = ok(&tool(&dir, a, "rump.arp", &["-an"]), "arp -an");
+    assert!(arp.starts_with("? (10.9.0.2) at b2:a0:"), "{arp}");
+    assert!(arp.trim_end().ends_with(" on shmif0"), "{arp}");
+    ok(&tool(&dir, a, "rump.arp", &["-d", "10.9.0.2"]), "arp -d");
+    assert_eq!(ok(&tool(&dir, a, "rump.arp", &["-an"]), "arp -an"), "");
+    let o = tool(&dir, a, "rump.arp", &["-n", "10.9.0.2"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stderr(&o), "rump.arp: 10.9.0.2 (10.9.0.2) -- no entry\n");
+    let o = tool(&dir, a, "rump.arp", &["-d", "10.9.0.2"]);
+    assert_eq!(stderr(&o), "rump.arp: delete: can't locate 10.9.0.2\n");
+    ok(
+        &tool(
+            &dir,
+            a,
+            "rump.arp",
+            &["-s", "10.9.0.7", "00:11:22:33:44:55"],
+        ),
+        "arp -s",
+    );
+    assert_eq!(
+        ok(&tool(&dir, a, "rump.arp", &["-n", "10.9.0.7"]), "arp"),
+        "? (10.9.0.7) at 00:11:22:33:44:55 on shmif0 permanent\n"
+    );
+
+    let stats = ok(&tool(&dir, a, "rump.netstat", &["-ss"]), "netstat -ss");
+    assert!(
+        stats.contains("icmp:\n\tInput histogram:\n\t\techoreply: 1\n"),
+        "{stats}"
+    );
+    let all = ok(&tool(&dir, a, "rump.netstat", &["-s"]), "netstat -s");
+    assert!(all.contains("tcp:\n\t0 packets sent\n"), "{all}");
+
+    // A listener, as netstat -an shows it.
+    use std::io::BufRead;
+    let mut sink = python(&dir, b, TCP_SINK, &[])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(sink.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    let socks = ok(&tool(&dir, b, "rump.netstat", &["-an"]), "netstat -an");
+    let _ = sink.kill();
+    let _ = sink.wait();
+    assert_eq!(
+        socks,
+        "Active Internet connections (including servers)\n\
+         Proto Recv-Q Send-Q  Local Address          Foreign Address        State\n\
+         tcp        0      0  *.5000                 *.*                    LISTEN\n"
+    );
+    let o = tool(&dir, b, "rump.netstat", &["-f", "inet6"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not supported yet"), "{}", stderr(&o));
+}

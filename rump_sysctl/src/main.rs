@@ -10,9 +10,6 @@ use rumpclient::{Client, Errno};
 use std::process::ExitCode;
 
 const PROG: &str = "rump.sysctl";
-const CTL_QUERY: i32 = -2;
-const SYSCTL_VERSION: u32 = 0x0100_0000;
-const NODE_LEN: usize = 96;
 const CTLTYPE_NODE: u32 = 1;
 const CTLTYPE_INT: u32 = 2;
 const CTLTYPE_STRING: u32 = 3;
@@ -71,24 +68,8 @@ struct BadName(String);
 
 impl Sysctl {
     fn children(&self, mib: &[i32]) -> Result<Vec<Node>, Errno> {
-        let mut q = [0u8; NODE_LEN];
-        q[0..4].copy_from_slice(&SYSCTL_VERSION.to_ne_bytes());
-        let mut name = mib.to_vec();
-        name.push(CTL_QUERY);
-        let mut cap = 8 * NODE_LEN;
-        loop {
-            let r = self.client.sysctl(&name, Some(cap), Some(&q))?;
-            match r.result {
-                Err(Errno::ENOMEM) if r.oldlen > cap => cap = r.oldlen,
-                Err(e) => return Err(e),
-                Ok(()) => {
-                    let mut nodes: Vec<Node> =
-                        r.old.chunks_exact(NODE_LEN).map(Node::parse).collect();
-                    nodes.sort_by_key(|n| n.num);
-                    return Ok(nodes);
-                }
-            }
-        }
+        let nodes = self.client.sysctl_children(mib)?;
+        Ok(nodes.iter().map(|r| Node::parse(r)).collect())
     }
 
     /// Resolve `kern.hostname` to its MIB and node, as sysctlgetmibinfo does.

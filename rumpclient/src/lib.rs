@@ -565,6 +565,72 @@ impl Client {
     }
 }
 
+/// `CTL_QUERY`.
+const CTL_QUERY: i32 = -2;
+/// `sizeof(struct sysctlnode)`.
+pub const SYSCTL_NODE_LEN: usize = 96;
+
+impl Client {
+    /// The whole value at `mib`, growing the buffer while the kernel says
+    /// ENOMEM (tables can grow between the calls).
+    pub fn sysctl_read(&self, mib: &[i32]) -> Result<Vec<u8>, Errno> {
+        let mut cap = self.sysctl(mib, None, None)?.oldlen.max(1024);
+        loop {
+            let r = self.sysctl(mib, Some(cap), None)?;
+            match r.result {
+                Err(Errno::ENOMEM) => cap = r.oldlen.max(cap) * 2,
+                Err(e) => return Err(e),
+                Ok(()) => return Ok(r.old),
+            }
+        }
+    }
+
+    /// The `struct sysctlnode` records of the children of `mib`
+    /// (`CTL_QUERY`), in number order.
+    pub fn sysctl_children(&self, mib: &[i32]) -> Result<Vec<[u8; SYSCTL_NODE_LEN]>, Errno> {
+        let mut q = [0u8; SYSCTL_NODE_LEN];
+        q[0..4].copy_from_slice(&0x0100_0000u32.to_ne_bytes()); // SYSCTL_VERSION
+        let name = [mib, &[CTL_QUERY]].concat();
+        let mut cap = 8 * SYSCTL_NODE_LEN;
+        loop {
+            let r = self.sysctl(&name, Some(cap), Some(&q))?;
+            match r.result {
+                Err(Errno::ENOMEM) if r.oldlen > cap => cap = r.oldlen,
+                Err(e) => return Err(e),
+                Ok(()) => {
+                    let mut nodes: Vec<[u8; SYSCTL_NODE_LEN]> = r
+                        .old
+                        .chunks_exact(SYSCTL_NODE_LEN)
+                        .filter_map(|c| c.try_into().ok())
+                        .collect();
+                    nodes.sort_by_key(|n| i32::from_ne_bytes([n[4], n[5], n[6], n[7]]));
+                    return Ok(nodes);
+                }
+            }
+        }
+    }
+
+    /// `sysctlnametomib`: the MIB of a dotted name, found by walking the
+    /// tree with `CTL_QUERY`. ENOENT if a part is not there.
+    pub fn sysctl_name_to_mib(&self, name: &str) -> Result<Vec<i32>, Errno> {
+        let mut mib = Vec::new();
+        for part in name.split('.').filter(|p| !p.is_empty()) {
+            let kids = self.sysctl_children(&mib)?;
+            let num = kids
+                .iter()
+                .find(|n| {
+                    let nm = &n[8..40];
+                    let end = nm.iter().position(|&b| b == 0).unwrap_or(32);
+                    &nm[..end] == part.as_bytes()
+                })
+                .map(|n| i32::from_ne_bytes([n[4], n[5], n[6], n[7]]))
+                .ok_or(Errno::ENOENT)?;
+            mib.push(num);
+        }
+        Ok(mib)
+    }
+}
+
 fn io_err(e: std::io::Error) -> ConnectError {
     ConnectError::Io(e)
 }

@@ -91,6 +91,10 @@ pub trait Domain: Send + Sync {
     fn routes(&self) -> Vec<crate::route::RouteInfo> {
         Vec::new()
     }
+    /// The family's link-layer (ARP) entries.
+    fn lltable(&self) -> Vec<crate::rtsysctl::LlEntry> {
+        Vec::new()
+    }
     /// The family's addresses on `ifp`, with masks and flags
     /// (`NET_RT_IFLIST`).
     fn ifaddr_info(&self, _ifp: &Ifnet) -> Vec<crate::rtsysctl::IfAddrInfo> {

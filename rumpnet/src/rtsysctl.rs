@@ -38,6 +38,30 @@ pub const IFA_MSGHDR_LEN: usize = 24;
 /// `rtm_rmx.rmx_mtu`.
 const RTM_USE: usize = 28;
 const RMX_MTU: usize = 40 + 8;
+/// `rtm_rmx.rmx_expire`.
+const RMX_EXPIRE: usize = 40 + 64;
+
+/// `RTF_LLDATA` (NetBSD's old `RTF_LLINFO`): link-layer (ARP) entries.
+pub const RTF_LLDATA: u32 = 0x400;
+/// The flags an ARP entry is reported with: `RTF_UP | RTF_HOST |
+/// RTF_LLDATA`, and the old `RTF_CLONED` for binaries that look for it.
+const LLENTRY_FLAGS: u32 = 0x1 | 0x4 | RTF_LLDATA | 0x2000;
+/// `RTF_STATIC`.
+const RTF_STATIC: u32 = 0x800;
+
+/// A link-layer (ARP) entry, as `arp -a` reads it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LlEntry {
+    /// The protocol address, a sockaddr.
+    pub dst: Vec<u8>,
+    /// The interface.
+    pub ifindex: u16,
+    /// The hardware address, once resolved.
+    pub hw: Option<[u8; 6]>,
+    /// Seconds of wall-clock time when it expires; None for a permanent
+    /// entry.
+    pub expire: Option<i64>,
+}
 
 /// One address of an interface, as `RTM_NEWADDR` reports it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -63,7 +87,7 @@ pub fn register(k: &Kernel, net: &Arc<Net>) -> KResult<()> {
         },
     )?;
     let w: Weak<Net> = Arc::downgrade(net);
-    let h: rump::sysctl::SysctlHandler = Arc::new(move |name, _cred, new| {
+    let h: rump::sysctl::SysctlHandler = Arc::new(move |name, _cred, _cap, new| {
         let net = w.upgrade().ok_or(Errno::ENXIO)?;
         rtable(&net, name, new)
     });
@@ -93,6 +117,19 @@ pub fn rtable(net: &Net, name: &[i32], new: Option<&[u8]>) -> KResult<Vec<u8>> {
     let af = u8::try_from(af).map_err(|_| Errno::EINVAL)?;
     let mut out = Vec::new();
     match op {
+        // The ARP tables, as NetBSD's lltable_sysctl_dumparp gives them.
+        NET_RT_FLAGS if arg == 0 || arg as u32 & RTF_LLDATA != 0 => {
+            if af == 0 {
+                return Err(Errno::EINVAL);
+            }
+            for d in net.domains().iter().filter(|d| d.family() == af) {
+                for e in d.lltable() {
+                    if let Some(ifp) = net.ifindex(e.ifindex) {
+                        out.extend(llentry_msg(&ifp, &e));
+                    }
+                }
+            }
+        }
         NET_RT_DUMP | NET_RT_FLAGS => {
             for d in net.domains() {
                 if af != 0 && d.family() != af {
@@ -112,6 +149,14 @@ pub fn rtable(net: &Net, name: &[i32], new: Option<&[u8]>) -> KResult<Vec<u8>> {
                     continue;
                 }
                 out.extend(ifinfo_msg(&ifp));
+                // The link address is the interface's first address.
+                if af == 0 || af == crate::ifioctl::AF_LINK {
+                    let link = IfAddrInfo {
+                        addr: sockaddr_dl(&ifp),
+                        ..IfAddrInfo::default()
+                    };
+                    out.extend(newaddr_msg(RTM_NEWADDR, &ifp, &link));
+                }
                 for d in net.domains() {
                     if af != 0 && d.family() != af {
                         continue;
@@ -155,6 +200,34 @@ pub fn route_msg(net: &Net, r: &RouteInfo) -> Vec<u8> {
     m[RTM_USE..RTM_USE + 4].copy_from_slice(&uses.to_le_bytes());
     m[RMX_MTU..RMX_MTU + 8].copy_from_slice(&r.mtu.to_le_bytes());
     m
+}
+
+/// An ARP entry as `lltable_dump_entry` writes it: `RTM_GET`, the address
+/// and the interface's link address carrying the hardware address (none
+/// while incomplete), the expiry in `rmx_expire` (0: permanent).
+pub fn llentry_msg(ifp: &Ifnet, e: &LlEntry) -> Vec<u8> {
+    let sdl = ll_sockaddr(ifp, e.hw);
+    let flags = LLENTRY_FLAGS | if e.expire.is_none() { RTF_STATIC } else { 0 };
+    let addrs: [(u32, &[u8]); 2] = [(rta::DST, &e.dst), (rta::GATEWAY, &sdl)];
+    let mut m = build_msg(crate::route::RTM_GET, ifp.index, flags, 0, 0, 0, &addrs);
+    m[RMX_EXPIRE..RMX_EXPIRE + 8].copy_from_slice(&e.expire.unwrap_or(0).to_le_bytes());
+    m
+}
+
+/// The link address of an ARP entry: index, type and, when resolved, the
+/// hardware address (`sockaddr_dl_init` with the interface's address
+/// length, so it is 14 bytes long either way).
+pub fn ll_sockaddr(ifp: &Ifnet, hw: Option<[u8; 6]>) -> Vec<u8> {
+    let mut sa = vec![0u8; 14];
+    sa[0] = 14;
+    sa[1] = crate::ifioctl::AF_LINK;
+    sa[2..4].copy_from_slice(&ifp.index.to_le_bytes());
+    sa[4] = ifp.if_type();
+    if let Some(hw) = hw {
+        sa[6] = 6;
+        sa[8..14].copy_from_slice(&hw);
+    }
+    sa
 }
 
 /// A link address naming only the interface (`link#N` to netstat).

@@ -104,6 +104,55 @@ impl InetDomain {
 }
 
 impl InetDomain {
+    /// arp(8)'s requests on the routing socket: look an entry up (the
+    /// answer's gateway is its link address), delete it, or add a
+    /// permanent one.
+    fn arp_request(&self, cmd: u8, dst: u32, link_gw: Option<&[u8]>) -> KResult<RouteInfo> {
+        use crate::inet::{RTF_HOST, RTF_STATIC, RTF_UP};
+        use rumpnet::route::{RTM_ADD, RTM_DELETE, RTM_GET};
+        let net = self.inet.net().ok_or(Errno::ENXIO)?;
+        let entry = |ip: u32| self.inet.arp_entries().into_iter().find(|e| e.ip == ip);
+        let answer = |e: &crate::arp::ArpEntry| -> KResult<RouteInfo> {
+            let ifp = net.ifindex(e.ifindex).ok_or(Errno::ENXIO)?;
+            let stat = if e.expires.is_none() { RTF_STATIC } else { 0 };
+            Ok(RouteInfo {
+                dst: addr::sockaddr(e.ip, 0),
+                gateway: Some(rumpnet::rtsysctl::ll_sockaddr(&ifp, e.hw.map(|h| h.0))),
+                ifindex: e.ifindex,
+                flags: RTF_UP | RTF_HOST | rumpnet::rtsysctl::RTF_LLDATA | stat,
+                ..RouteInfo::default()
+            })
+        };
+        match cmd {
+            RTM_GET => answer(&entry(dst).ok_or(Errno::ESRCH)?),
+            RTM_DELETE => {
+                let e = entry(dst).ok_or(Errno::ENOENT)?;
+                let ifindex = link_gw
+                    .map(|g| u16::from_le_bytes([g[2], g[3]]))
+                    .filter(|&i| i != 0)
+                    .unwrap_or(e.ifindex);
+                let r = answer(&e)?;
+                if !self.inet.arp_delete(ifindex, dst) {
+                    return Err(Errno::ENOENT);
+                }
+                Ok(r)
+            }
+            RTM_ADD => {
+                let g = link_gw.ok_or(Errno::EINVAL)?;
+                let at = 8 + usize::from(g[5]);
+                let hw: [u8; 6] = g
+                    .get(at..at + 6)
+                    .filter(|_| g[6] == 6)
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or(Errno::EINVAL)?;
+                self.inet
+                    .arp_set(dst, rumpnet::wire::ethernet::Address(hw))?;
+                answer(&entry(dst).ok_or(Errno::ENOENT)?)
+            }
+            _ => Err(Errno::EOPNOTSUPP),
+        }
+    }
+
     /// A route as the routing socket reports it, with the address the
     /// interface uses.
     fn route_info(&self, r: &crate::inet::Route, addrs: &[crate::inet::IfAddr]) -> RouteInfo {
@@ -241,6 +290,18 @@ impl Domain for InetDomain {
                 .then(|| u32::from_be_bytes([sa[4], sa[5], sa[6], sa[7]]))
         };
         let dst = inaddr(&req.dst).ok_or(Errno::EINVAL)?;
+        let link_gw = req
+            .gateway
+            .as_deref()
+            .filter(|g| g.len() >= 8 && g[1] == rumpnet::ifioctl::AF_LINK);
+        // arp(8): requests about link-layer entries (RTF_LLDATA, or the
+        // old binaries' RTM_GET without RTF_UP, or a link-address gateway).
+        if req.flags & rumpnet::rtsysctl::RTF_LLDATA != 0
+            || link_gw.is_some()
+            || (req.cmd == RTM_GET && req.flags & crate::inet::RTF_UP == 0)
+        {
+            return self.arp_request(req.cmd, dst, link_gw);
+        }
         // A mask may be cut short after its last non-zero byte, and its
         // family left unset (route(8) does both); none means a host.
         let mask = match &req.mask {
@@ -289,6 +350,20 @@ impl Domain for InetDomain {
             .routes()
             .iter()
             .map(|r| self.route_info(r, &addrs))
+            .collect()
+    }
+
+    fn lltable(&self) -> Vec<rumpnet::rtsysctl::LlEntry> {
+        let wall = rumpuser::clock_wall().as_secs() as i64;
+        self.inet
+            .arp_entries()
+            .into_iter()
+            .map(|e| rumpnet::rtsysctl::LlEntry {
+                dst: addr::sockaddr(e.ip, 0),
+                ifindex: e.ifindex,
+                hw: e.hw.map(|h| h.0),
+                expire: e.expires.map(|d| wall + d.as_secs() as i64),
+            })
             .collect()
     }
 

@@ -19,6 +19,7 @@ pub mod domain;
 pub mod icmp;
 pub mod inet;
 pub mod pcb;
+pub mod pcblist;
 pub mod raw;
 pub mod reass;
 pub mod stats;

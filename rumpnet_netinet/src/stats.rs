@@ -126,7 +126,108 @@ counters! {
     arp_bad,
 }
 
+/// The `net.inet.*.stats` arrays: NetBSD's `uint64_t` counters by their
+/// `*_STAT_*` index, and how many there are.
+pub const IP_NSTATS: usize = 30;
+/// See [`IP_NSTATS`].
+pub const ICMP_NSTATS: usize = 98;
+/// See [`IP_NSTATS`].
+pub const TCP_NSTATS: usize = 76;
+/// See [`IP_NSTATS`].
+pub const UDP_NSTATS: usize = 9;
+/// `ICMP_NTYPES`: the types the histograms count.
+const ICMP_NTYPES: usize = 41;
+
+fn array(n: usize, vals: &[(usize, &AtomicU64)]) -> Vec<u8> {
+    let mut v = vec![0u64; n];
+    for (i, c) in vals {
+        v[*i] = c.load(Ordering::Relaxed);
+    }
+    v.iter().flat_map(|x| x.to_ne_bytes()).collect()
+}
+
 impl Stats {
+    /// `net.inet.ip.stats` (`IP_STAT_*`).
+    pub fn ip_array(&self) -> Vec<u8> {
+        array(
+            IP_NSTATS,
+            &[
+                (0, &self.ip_total),
+                (1, &self.ip_badsum),
+                (2, &self.ip_tooshort),
+                (6, &self.ip_fragments),
+                (7, &self.ip_fragdropped),
+                (8, &self.ip_fragtimeout),
+                (9, &self.ip_forward),
+                (11, &self.ip_cantforward),
+                (13, &self.ip_noproto),
+                (14, &self.ip_delivered),
+                (15, &self.ip_localout),
+                (17, &self.ip_reassembled),
+                (18, &self.ip_fragmented),
+                (19, &self.ip_ofragments),
+                (20, &self.ip_cantfrag),
+                (22, &self.ip_noroute),
+                (24, &self.ip_rawout),
+                (29, &self.ip_badaddr),
+            ],
+        )
+    }
+
+    /// `net.inet.icmp.stats` (`ICMP_STAT_*`, then the output and input
+    /// histograms by type).
+    pub fn icmp_array(&self) -> Vec<u8> {
+        let mut vals = vec![
+            (0, &self.icmp_error),
+            (2, &self.icmp_oldicmp),
+            (4, &self.icmp_tooshort),
+            (5, &self.icmp_checksum),
+            (7, &self.icmp_reflect),
+        ];
+        for t in 0..ICMP_NTYPES {
+            vals.push((16 + t, &self.icmp_outhist[t]));
+            vals.push((16 + ICMP_NTYPES + t, &self.icmp_inhist[t]));
+        }
+        array(ICMP_NSTATS, &vals)
+    }
+
+    /// `net.inet.tcp.stats` (`TCP_STAT_*`).
+    pub fn tcp_array(&self) -> Vec<u8> {
+        array(
+            TCP_NSTATS,
+            &[
+                (0, &self.tcp_connattempt),
+                (1, &self.tcp_accepts),
+                (2, &self.tcp_connects),
+                (3, &self.tcp_drops),
+                (18, &self.tcp_sndtotal),
+                (28, &self.tcp_rcvtotal),
+                (31, &self.tcp_rcvbadsum),
+                (34, &self.tcp_rcvshort),
+                (54, &self.tcp_noport),
+                // A full listen queue: the SYN cache's "dropped due to
+                // overflow".
+                (60, &self.tcp_listendrop),
+            ],
+        )
+    }
+
+    /// `net.inet.udp.stats` (`UDP_STAT_*`).
+    pub fn udp_array(&self) -> Vec<u8> {
+        array(
+            UDP_NSTATS,
+            &[
+                (0, &self.udp_ipackets),
+                (1, &self.udp_hdrops),
+                (2, &self.udp_badsum),
+                (4, &self.udp_noport),
+                (5, &self.udp_noportbcast),
+                (6, &self.udp_fullsock),
+                (8, &self.udp_opackets),
+            ],
+        )
+    }
+
     /// Add one to `c`.
     pub fn bump(&self, c: &AtomicU64) {
         c.fetch_add(1, Ordering::Relaxed);

@@ -93,6 +93,40 @@ pub(crate) fn register(k: &Kernel, inet: &Arc<Inet>) -> KResult<()> {
             ..NodeSpec::node("tcp", "TCP related settings")
         },
     )?;
+    t.create(
+        "net.inet",
+        NodeSpec {
+            num: Some(255),
+            ..NodeSpec::node("raw", "Raw IPv4 settings")
+        },
+    )?;
+    crate::pcblist::register(k, inet)?;
+    // The counters netstat -s reads, as arrays in NetBSD's order.
+    type StatsArray = fn(&crate::stats::Stats) -> Vec<u8>;
+    let arrays: [(&str, i32, StatsArray); 4] = [
+        ("net.inet.ip", 24, crate::stats::Stats::ip_array),
+        ("net.inet.icmp", 7, crate::stats::Stats::icmp_array),
+        ("net.inet.tcp", 30, crate::stats::Stats::tcp_array),
+        ("net.inet.udp", 5, crate::stats::Stats::udp_array),
+    ];
+    for (parent, num, array) in arrays {
+        let r = Arc::clone(inet);
+        t.create(
+            parent,
+            NodeSpec {
+                num: Some(num),
+                ..NodeSpec::new(
+                    "stats",
+                    0,
+                    "Statistics",
+                    NodeData::Dynamic {
+                        read: Arc::new(move || SysctlValue::Struct(array(&r.stats))),
+                        write: None,
+                    },
+                )
+            },
+        )?;
+    }
     // net.inet.tcp.{sendspace, recvspace, msl}: NetBSD's numbers; the
     // buffer sizing nodes are numbered at boot, as NetBSD does.
     let tcp_nodes: [TcpNode; 7] = [

@@ -47,7 +47,7 @@ impl UdpSocket {
         self.st.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn pcb(&self) -> Pcb {
+    pub(crate) fn pcb(&self) -> Pcb {
         self.lock().pcb.clone()
     }
 
@@ -119,6 +119,13 @@ impl UdpSocket {
     fn set_error(&self, e: Errno) {
         self.lock().error = e.0;
         self.shared.wait.wakeup();
+    }
+}
+
+impl UdpSocket {
+    /// Every open UDP socket.
+    pub fn sockets(inet: &Inet) -> Vec<Arc<UdpSocket>> {
+        live(inet)
     }
 }
 

@@ -99,13 +99,21 @@ fn the_interface_list_has_lo0_and_its_address() {
         .as_ref()
         .expect("link address");
     assert_eq!(&sdl[8..11], b"lo0");
+    // The link address comes first, then the inet one.
+    let link = m[1].3[5].as_ref().expect("link address");
+    assert_eq!((m[1].0, link[1]), (RTM_NEWADDR, 18));
     let a = m
         .iter()
-        .find(|x| x.0 == RTM_NEWADDR && x.2 == 1)
+        .find(|x| x.0 == RTM_NEWADDR && x.2 == 1 && x.3[5].as_ref().is_some_and(|s| s[1] == 2))
         .expect("lo0's address");
     assert_eq!(inet(&a.3[5]), [127, 0, 0, 1], "RTA_IFA");
     assert_eq!(inet(&a.3[2]), [255, 0, 0, 0], "RTA_NETMASK");
     // arg picks one interface; one that does not exist gives nothing.
-    assert_eq!(messages(&rtable(&k, 0, NET_RT_IFLIST, 1)).len(), 2);
+    assert_eq!(messages(&rtable(&k, 0, NET_RT_IFLIST, 1)).len(), 3);
+    assert_eq!(
+        messages(&rtable(&k, 2, NET_RT_IFLIST, 1)).len(),
+        2,
+        "no link address"
+    );
     assert!(rtable(&k, 0, NET_RT_IFLIST, 99).is_empty());
 }

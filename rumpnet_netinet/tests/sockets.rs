@@ -308,3 +308,50 @@ fn buffer_autosizing_sysctls_read_write_and_turn_it_off() {
     let v = rumpnet::getsockopt(&s, SOL_SOCKET, SO_RCVBUF).expect("SO_RCVBUF");
     assert_eq!(i32::from_ne_bytes(v[..4].try_into().expect("int")), 65536);
 }
+
+#[test]
+fn pcblist_and_stats_read_as_netstat_reads_them() {
+    let k = boot();
+    let _l = listener(&k, 5400, 1);
+    let mut mib = k
+        .sysctl()
+        .name_to_mib("net.inet.tcp.pcblist")
+        .expect("pcblist");
+    assert_eq!(&mib[..3], &[4, 2, 6]);
+    mib.extend([0, 0, 0, 0]);
+    // The size asked for leaves room for 20 more (PCB_SLOP).
+    let size = k.sys_sysctl(&mib, None, None).unwrap().oldlen;
+    assert_eq!(size, 21 * 640);
+    mib[6] = 640;
+    mib[7] = (size / 640) as i32;
+    let o = k.sys_sysctl(&mib, Some(size), None).unwrap();
+    o.result.expect("pcblist");
+    assert_eq!(o.old.len(), 640);
+    let r = &o.old;
+    let word = |at: usize| u32::from_ne_bytes(r[at..at + 4].try_into().unwrap());
+    assert_eq!(
+        (word(24), word(28), word(32)),
+        (2, 1, 6),
+        "AF_INET, SOCK_STREAM, TCP"
+    );
+    assert_eq!(word(48), 1, "TCPS_LISTEN");
+    assert_eq!(&r[72..76], &[16, 2, 0x15, 0x18], "sockaddr_in, port 5400");
+    assert_eq!(&r[76..80], &[127, 0, 0, 1]);
+    assert!(r[336..352].iter().all(|&b| b == 0), "no foreign address");
+    // A wrong record size is refused.
+    mib[6] = 600;
+    let bad = k.sys_sysctl(&mib, Some(size), None).unwrap();
+    assert_eq!(bad.result, Err(rump::Errno::EINVAL));
+
+    for (name, n) in [
+        ("net.inet.ip.stats", 30),
+        ("net.inet.icmp.stats", 98),
+        ("net.inet.tcp.stats", 76),
+        ("net.inet.udp.stats", 9),
+    ] {
+        let mib = k.sysctl().name_to_mib(name).expect(name);
+        let o = k.sys_sysctl(&mib, Some(8 * n), None).unwrap();
+        o.result.expect(name);
+        assert_eq!(o.old.len(), 8 * n, "{name}");
+    }
+}

@@ -27,6 +27,8 @@ const BINS: &[(&str, &str)] = &[
     ("rump_ping", "rump.ping"),
     ("rump_route", "rump.route"),
     ("rump_traceroute", "rump.traceroute"),
+    ("rump_netstat", "rump.netstat"),
+    ("rump_arp", "rump.arp"),
 ];
 
 /// Component libraries installed into `DIR/lib`: (cargo library file, installed name).

@@ -110,11 +110,12 @@ pub type SysctlReader = Arc<dyn Fn() -> SysctlValue + Send + Sync>;
 /// Accepts a new value for a dynamic node (already size-checked).
 pub type SysctlWriter = Arc<dyn Fn(SysctlValue) -> KResult<()> + Send + Sync>;
 /// Answers every call on a node itself, as a NetBSD helper function on a
-/// node does (`sysctl_rtable`): given the name below the node, the caller
+/// node does (`sysctl_rtable`): given the name below the node, the caller,
+/// the size of the caller's buffer (None: oldp is NULL, a size is asked)
 /// and the new value, the whole answer. The tree copies what fits in the
 /// caller's buffer and reports the whole length (ENOMEM if it did not fit).
 pub type SysctlHandler =
-    Arc<dyn Fn(&[i32], &Cred, Option<&[u8]>) -> KResult<Vec<u8>> + Send + Sync>;
+    Arc<dyn Fn(&[i32], &Cred, Option<usize>, Option<&[u8]>) -> KResult<Vec<u8>> + Send + Sync>;
 
 /// What a node holds.
 pub enum NodeData {
@@ -924,7 +925,7 @@ impl SysctlTree {
                 }
                 let h = h.clone();
                 drop(g);
-                let out = h(rest, c.cred, c.new)?;
+                let out = h(rest, c.cred, c.cap, c.new)?;
                 let n = out.len().min(c.room());
                 c.old.extend_from_slice(&out[..n]);
                 c.oldlen = out.len();

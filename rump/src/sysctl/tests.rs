@@ -541,7 +541,7 @@ fn tree_is_shareable() {
 #[test]
 fn a_handler_node_answers_the_names_below_it() {
     let t = SysctlTree::new();
-    let h: SysctlHandler = Arc::new(|rest: &[i32], _c: &Cred, new: Option<&[u8]>| {
+    let h: SysctlHandler = Arc::new(|rest: &[i32], _c: &Cred, _cap, new: Option<&[u8]>| {
         if new.is_some() {
             return Err(E::EPERM);
         }

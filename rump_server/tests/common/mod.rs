@@ -80,6 +80,8 @@ pub fn prefix() -> PathBuf {
             ("rump_ping", "bin/rump.ping"),
             ("rump_route", "bin/rump.route"),
             ("rump_traceroute", "bin/rump.traceroute"),
+            ("rump_netstat", "bin/rump.netstat"),
+            ("rump_arp", "bin/rump.arp"),
         ] {
             let dst = prefix.join(to);
             let _ = std::fs::remove_file(&dst);

@@ -78,6 +78,23 @@ impl State {
         }
     }
 
+    /// NetBSD's number (`TCPS_*`).
+    pub fn number(self) -> i32 {
+        match self {
+            State::Closed => 0,
+            State::Listen => 1,
+            State::SynSent => 2,
+            State::SynReceived => 3,
+            State::Established => 4,
+            State::CloseWait => 5,
+            State::FinWait1 => 6,
+            State::Closing => 7,
+            State::LastAck => 8,
+            State::FinWait2 => 9,
+            State::TimeWait => 10,
+        }
+    }
+
     /// Whether the handshake is done (RFC 9293's synchronized states).
     pub fn synchronized(self) -> bool {
         !matches!(

@@ -178,6 +178,22 @@ impl TcpSocket {
         (s.pcb.clone(), state, r, w)
     }
 
+    /// `(local and foreign, TCPS_* state, bytes to read, bytes unacknowledged)`
+    /// for `pcblist`.
+    pub fn describe_numeric(&self) -> (Pcb, i32, usize, usize) {
+        let s = self.lock();
+        let state = if s.listen.is_some() {
+            State::Listen.number()
+        } else {
+            s.tcb.as_ref().map_or(0, |t| t.state.number())
+        };
+        let (r, w) = s
+            .tcb
+            .as_ref()
+            .map_or((0, 0), |t| (t.readable(), t.unacked()));
+        (s.pcb.clone(), state, r, w)
+    }
+
     /// Every TCP socket in the connection table.
     pub fn list(inet: &Inet) -> Vec<Arc<TcpSocket>> {
         inet.lock().tcp.clone()

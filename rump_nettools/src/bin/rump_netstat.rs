@@ -1,0 +1,677 @@
+//! `rump.netstat`: NetBSD's netstat(1) as a rump kernel client, reading
+//! the kernel's tables by `sysctl` as NetBSD's netstat does.
+//!
+//! `rump.netstat [-an] [-f inet]` lists TCP and UDP sockets
+//! (`net.inet.{tcp,udp}.pcblist`); `-r` the routing table
+//! (`NET_RT_DUMP`); `-i` the interfaces (`NET_RT_IFLIST`); `-s` (twice:
+//! without zero counters) the ip, icmp, tcp and udp statistics
+//! (`net.inet.*.stats`).
+
+use rump_nettools::*;
+use rumpclient::{Client, Errno};
+use std::process::ExitCode;
+
+const PROG: &str = "rump.netstat";
+
+#[derive(Default)]
+struct Opts {
+    all: bool,
+    numeric: bool,
+    routes: bool,
+    interfaces: bool,
+    stats: u32,
+}
+
+fn usage() -> ExitCode {
+    eprintln!(
+        "usage: {PROG} [-an] [-f address_family]\n       {PROG} -i [-n]\n       {PROG} -r [-n] [-f address_family]\n       {PROG} -s [-s] [-f address_family]"
+    );
+    ExitCode::from(1)
+}
+
+fn main() -> ExitCode {
+    let mut o = Opts::default();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let Some(flags) = a.strip_prefix('-').filter(|f| !f.is_empty()) else {
+            return usage();
+        };
+        for (i, f) in flags.char_indices() {
+            match f {
+                'a' => o.all = true,
+                'n' => o.numeric = true,
+                'r' => o.routes = true,
+                'i' => o.interfaces = true,
+                's' => o.stats += 1,
+                'f' => {
+                    let v = if i + 1 < flags.len() {
+                        flags[i + 1..].to_string()
+                    } else {
+                        match args.next() {
+                            Some(v) => v,
+                            None => return usage(),
+                        }
+                    };
+                    if v != "inet" {
+                        eprintln!("{PROG}: {v}: address family not supported yet (only inet)");
+                        return ExitCode::from(1);
+                    }
+                    break;
+                }
+                'A' | 'b' | 'B' | 'd' | 'g' | 'h' | 'I' | 'L' | 'l' | 'm' | 'M' | 'N' | 'P'
+                | 'p' | 'q' | 'S' | 't' | 'T' | 'v' | 'V' | 'w' => {
+                    eprintln!("{PROG}: -{f}: not supported yet");
+                    return ExitCode::from(1);
+                }
+                _ => return usage(),
+            }
+        }
+    }
+    let Some(c) = Client::for_tool(PROG) else {
+        return ExitCode::from(1);
+    };
+    let r = if o.routes {
+        routes(&c, o.numeric)
+    } else if o.interfaces {
+        interfaces(&c)
+    } else if o.stats > 0 {
+        stats(&c, o.stats);
+        Ok(())
+    } else {
+        sockets(&c, &o)
+    };
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{PROG}: sysctl: {}", e.description());
+            ExitCode::from(1)
+        }
+    }
+}
+
+// ---- sockets (protopr)
+
+const TCP_STATES: [&str; 11] = [
+    "CLOSED",
+    "LISTEN",
+    "SYN_SENT",
+    "SYN_RCVD",
+    "ESTABLISHED",
+    "CLOSE_WAIT",
+    "FIN_WAIT_1",
+    "CLOSING",
+    "LAST_ACK",
+    "FIN_WAIT_2",
+    "TIME_WAIT",
+];
+const KINFO_PCB_LEN: usize = 640;
+
+/// `inetprint` with -n: `addr.port`, `*` for the any address or port, the
+/// address cut to 16 characters.
+fn inetprint(sa: &[u8], numeric: bool) -> String {
+    let a = sa_ipv4(sa);
+    let port = u16::from_be_bytes([sa[2], sa[3]]);
+    let host = if a == [0; 4] {
+        "*".to_string()
+    } else {
+        fmt_ipv4(a)
+    };
+    let host: String = host.chars().take(16).collect();
+    let port = if port == 0 {
+        "*".to_string()
+    } else {
+        let _ = numeric; // no services database: ports are numbers
+        port.to_string()
+    };
+    format!(" {:<22.22}", format!("{host}.{port}"))
+}
+
+/// The classful host part of an address (`inet_lnaof`).
+fn lnaof(a: [u8; 4]) -> u32 {
+    let v = u32::from_be_bytes(a);
+    match a[0] {
+        0..=127 => v & 0x00ff_ffff,
+        128..=191 => v & 0x0000_ffff,
+        _ => v & 0x0000_00ff,
+    }
+}
+
+fn sockets(c: &Client, o: &Opts) -> Result<(), Errno> {
+    let mut first = true;
+    for proto in ["tcp", "udp"] {
+        let mut mib = c.sysctl_name_to_mib(&format!("net.inet.{proto}.pcblist"))?;
+        mib.extend([0, 0, 0, 0]);
+        let size = c.sysctl(&mib, None, None)?.oldlen;
+        mib[6] = KINFO_PCB_LEN as i32;
+        mib[7] = (size / KINFO_PCB_LEN) as i32;
+        let r = c.sysctl(&mib, Some(size), None)?;
+        r.result?;
+        for k in r.old.chunks_exact(KINFO_PCB_LEN) {
+            let (src, dst) = (&k[72..88], &k[336..352]);
+            if !o.all && lnaof(sa_ipv4(dst)) == 0 {
+                continue;
+            }
+            if first {
+                println!(
+                    "Active Internet connections{}",
+                    if o.all { " (including servers)" } else { "" }
+                );
+                println!(
+                    "{:<5.5} {:<6.6} {:<6.6}  {:<22.22} {:<22.22} State",
+                    "Proto", "Recv-Q", "Send-Q", "Local Address", "Foreign Address"
+                );
+                first = false;
+            }
+            let q = |at: usize| u64::from_ne_bytes(k[at..at + 8].try_into().unwrap_or_default());
+            let mut line = format!(
+                "{:<5.5} {:>6} {:>6} {}{}",
+                proto,
+                q(56),
+                q(64),
+                inetprint(src, o.numeric),
+                inetprint(dst, o.numeric)
+            );
+            if proto == "tcp" {
+                let st = i32::from_ne_bytes(k[48..52].try_into().unwrap_or_default());
+                match usize::try_from(st).ok().and_then(|s| TCP_STATES.get(s)) {
+                    Some(name) => line.push_str(&format!(" {name}")),
+                    None => line.push_str(&format!(" {st}")),
+                }
+            }
+            println!("{line}");
+        }
+    }
+    Ok(())
+}
+
+// ---- routes (p_rttables)
+
+/// Flag letters in netstat's order.
+const RT_FLAGS: [(u32, char); 17] = [
+    (0x1, 'U'),
+    (0x2, 'G'),
+    (0x4, 'H'),
+    (0x8, 'R'),
+    (0x1000, 'B'),
+    (0x10, 'D'),
+    (0x20, 'M'),
+    (0x40, 'd'),
+    (0x80, 'm'),
+    (0x100, 'C'),
+    (0x200, 'X'),
+    (0x400, 'L'),
+    (0x800, 'S'),
+    (0x8000, '1'),
+    (0x4000, '2'),
+    (0x2000, 'c'),
+    (0x40000, 'l'),
+];
+
+fn rt_flags(f: u32) -> String {
+    let mut s: String = RT_FLAGS
+        .iter()
+        .filter(|(b, _)| f & b != 0)
+        .map(|(_, c)| *c)
+        .collect();
+    if f & 0x20000 != 0 {
+        s.push('p');
+    }
+    if f & 0x80000 != 0 {
+        s.push('b');
+    }
+    s
+}
+
+fn routes(c: &Client, _numeric: bool) -> Result<(), Errno> {
+    let names = if_names(c)?;
+    let msgs = rtable(c, 0, NET_RT_DUMP, 0)?;
+    println!("Routing tables");
+    let mut family = None;
+    for m in msgs {
+        let Some(dst) = m.addrs[0].as_ref() else {
+            continue;
+        };
+        let af = dst.get(1).copied().unwrap_or(0);
+        if family != Some(af) {
+            match af {
+                AF_INET => println!("\nInternet:"),
+                _ => println!("\nProtocol Family {af}:"),
+            }
+            println!(
+                "{:<18.18} {:<18.18} {:<6.6} {:>6.6} {:>8.8} {:>6.6} Interface",
+                "Destination", "Gateway", "Flags", "Refs", "Use", "Mtu"
+            );
+            family = Some(af);
+        }
+        let dest = if m.flags & 0x4 != 0 || m.addrs[2].is_none() {
+            let a = sa_ipv4(dst);
+            if a == [0; 4] {
+                "default".into()
+            } else {
+                fmt_ipv4(a)
+            }
+        } else {
+            let mask = u32::from_be_bytes(sa_ipv4(m.addrs[2].as_deref().unwrap_or(&[])));
+            netname4(sa_ipv4(dst), mask)
+        };
+        let gw = match m.addrs[1].as_deref() {
+            Some(g) if g.get(1) == Some(&AF_LINK) => link_text(g),
+            Some(g) => fmt_ipv4(sa_ipv4(g)),
+            None => String::new(),
+        };
+        let mtu = m.u64_at(48);
+        let mtu = if mtu == 0 {
+            "-".to_string()
+        } else {
+            mtu.to_string()
+        };
+        let ifname = names.get(&m.index).cloned().unwrap_or_default();
+        println!(
+            "{dest:<18} {gw:<18} {:<6.6} {:>6} {:>8} {mtu:>6}  {ifname:.16}",
+            rt_flags(m.flags),
+            "-",
+            "-"
+        );
+    }
+    Ok(())
+}
+
+// ---- interfaces (intpr)
+
+fn interfaces(c: &Client) -> Result<(), Errno> {
+    let msgs = rtable(c, 0, NET_RT_IFLIST, 0)?;
+    println!(
+        "{:<5.5} {:<5.5} {:<13.13} {:<17.17} {:>8.8} {:>5.5} {:>8.8} {:>5.5} {:>5.5}",
+        "Name", "Mtu", "Network", "Address", "Ipkts", "Ierrs", "Opkts", "Oerrs", "Colls"
+    );
+    // Each interface's rows come from its addresses (the link address
+    // first); its counters from the RTM_IFINFO before them.
+    let mut cur: Option<RtMsg> = None;
+    for m in msgs {
+        if m.typ == RTM_IFINFO {
+            cur = Some(m);
+            continue;
+        }
+        let Some(ifm) = &cur else { continue };
+        if m.typ != RTM_NEWADDR || m.index != ifm.index {
+            continue;
+        }
+        let Some(a) = m.addrs[5].as_deref() else {
+            continue;
+        };
+        if a.get(1) == Some(&AF_LINK) {
+            println!("{}", link_row(ifm, a));
+            continue;
+        }
+        if a.get(1) != Some(&AF_INET) {
+            continue;
+        }
+        let mask = u32::from_be_bytes(sa_ipv4(m.addrs[2].as_deref().unwrap_or(&[])));
+        let addr = sa_ipv4(a);
+        let net = if mask == u32::MAX {
+            format!("{}/32", fmt_ipv4(addr))
+        } else {
+            netname4(addr, mask)
+        };
+        let host = if addr == [0; 4] {
+            "default".into()
+        } else {
+            fmt_ipv4(addr)
+        };
+        println!(
+            "{}{net:<13.13} {host:<17.17} {}",
+            prefix(ifm),
+            counters(ifm)
+        );
+    }
+    Ok(())
+}
+
+/// `name[*] mtu ` for an interface's rows.
+fn prefix(ifm: &RtMsg) -> String {
+    let mut name = ifm.addrs[4].as_deref().map(sdl_name).unwrap_or_default();
+    if ifm.flags & 0x1 == 0 {
+        name.push('*');
+    }
+    format!("{name:<5.5} {:<5} ", ifm.u64_at(16 + 8))
+}
+
+/// Ipkts Ierrs Opkts Oerrs Colls from the interface's `if_data`.
+fn counters(ifm: &RtMsg) -> String {
+    let d = |off: usize| ifm.u64_at(16 + off);
+    format!(
+        "{:>8} {:>5} {:>8} {:>5} {:>5}",
+        d(32),
+        d(40),
+        d(48),
+        d(56),
+        d(64)
+    )
+}
+
+/// The `<Link>` row: the hardware address (none for loopback).
+fn link_row(ifm: &RtMsg, sdl: &[u8]) -> String {
+    let alen = usize::from(*sdl.get(6).unwrap_or(&0));
+    let addr = if alen == 0 {
+        String::new()
+    } else {
+        link_text(sdl)
+    };
+    format!(
+        "{}{:<13.13} {addr:<17.17} {}",
+        prefix(ifm),
+        "<Link>",
+        counters(ifm)
+    )
+}
+
+// ---- statistics
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn plurales(n: u64) -> &'static str {
+    if n == 1 { "" } else { "es" }
+}
+
+/// The counter array at `name`, or None (netstat then prints nothing for
+/// the protocol).
+fn counters_of(c: &Client, name: &str) -> Option<Vec<u64>> {
+    let mib = c.sysctl_name_to_mib(name).ok()?;
+    let b = c.sysctl_read(&mib).ok()?;
+    Some(
+        b.chunks_exact(8)
+            .map(|x| u64::from_ne_bytes(x.try_into().unwrap_or_default()))
+            .collect(),
+    )
+}
+
+/// One `netstat -s` section: lines whose counters are all zero are left
+/// out with `-ss`.
+struct Section {
+    v: Vec<u64>,
+    zeros: bool,
+}
+
+impl Section {
+    fn get(&self, i: usize) -> u64 {
+        self.v.get(i).copied().unwrap_or(0)
+    }
+    /// `p`: "N thing(s)".
+    fn p(&self, i: usize, fmt: &str) {
+        let n = self.get(i);
+        if n != 0 || self.zeros {
+            println!(
+                "{}",
+                fmt.replacen("{}", &n.to_string(), 1)
+                    .replacen("{s}", plural(n), 1)
+            );
+        }
+    }
+    /// `ps`: no plural.
+    fn ps(&self, i: usize, fmt: &str) {
+        let n = self.get(i);
+        if n != 0 || self.zeros {
+            println!("{}", fmt.replacen("{}", &n.to_string(), 1));
+        }
+    }
+    /// `p3`: "es" plural.
+    fn p3(&self, i: usize, fmt: &str) {
+        let n = self.get(i);
+        if n != 0 || self.zeros {
+            println!(
+                "{}",
+                fmt.replacen("{}", &n.to_string(), 1)
+                    .replacen("{es}", plurales(n), 1)
+            );
+        }
+    }
+    /// `p2`: two counters with plurals.
+    fn p2(&self, i: usize, j: usize, fmt: &str) {
+        let (a, b) = (self.get(i), self.get(j));
+        if a != 0 || b != 0 || self.zeros {
+            let s = fmt
+                .replacen("{}", &a.to_string(), 1)
+                .replacen("{s}", plural(a), 1)
+                .replacen("{}", &b.to_string(), 1)
+                .replacen("{s}", plural(b), 1);
+            println!("{s}");
+        }
+    }
+    /// `p2s`: the second without a plural.
+    fn p2s(&self, i: usize, j: usize, fmt: &str) {
+        let (a, b) = (self.get(i), self.get(j));
+        if a != 0 || b != 0 || self.zeros {
+            let s = fmt
+                .replacen("{}", &a.to_string(), 1)
+                .replacen("{s}", plural(a), 1)
+                .replacen("{}", &b.to_string(), 1);
+            println!("{s}");
+        }
+    }
+}
+
+const ICMP_NAMES: [&str; 41] = [
+    "echoreply",
+    "unassigned_1",
+    "unassigned_2",
+    "unreach",
+    "sourcequench",
+    "redirect",
+    "althostaddr",
+    "unassigned_7",
+    "echo",
+    "routeradvert",
+    "routersolicit",
+    "timxceed",
+    "paramprob",
+    "tstamp",
+    "tstampreply",
+    "ireq",
+    "ireqreply",
+    "maskreq",
+    "maskreply",
+    "reserved_19",
+    "reserved_20",
+    "reserved_21",
+    "reserved_22",
+    "reserved_23",
+    "reserved_24",
+    "reserved_25",
+    "reserved_26",
+    "reserved_27",
+    "reserved_28",
+    "reserved_29",
+    "traceroute",
+    "dataconverr",
+    "mobile_redirect",
+    "ipv6_whereareyou",
+    "ipv6_iamhere",
+    "mobile_regrequest",
+    "mobile_regreply",
+    "reserved_37",
+    "reserved_38",
+    "skip",
+    "photuris",
+];
+
+fn stats(c: &Client, sflag: u32) {
+    let zeros = sflag <= 1;
+    // /etc/protocols order: ip, icmp, tcp, udp.
+    if let Some(v) = counters_of(c, "net.inet.ip.stats") {
+        let s = Section { v, zeros };
+        println!("ip:");
+        s.p(0, "\t{} total packet{s} received");
+        s.p(1, "\t{} bad header checksum{s}");
+        s.ps(3, "\t{} with size smaller than minimum");
+        s.ps(2, "\t{} with data size < data length");
+        s.ps(27, "\t{} with length > max ip packet size");
+        s.ps(4, "\t{} with header length < data size");
+        s.ps(5, "\t{} with data length < header length");
+        s.ps(21, "\t{} with bad options");
+        s.ps(23, "\t{} with incorrect version number");
+        s.p(6, "\t{} fragment{s} received");
+        s.p(7, "\t{} fragment{s} dropped (dup or out of space)");
+        s.p(26, "\t{} fragment{s} dropped (out of ipqent)");
+        s.p(25, "\t{} malformed fragment{s} dropped");
+        s.p(8, "\t{} fragment{s} dropped after timeout");
+        s.p(17, "\t{} packet{s} reassembled ok");
+        s.p(14, "\t{} packet{s} for this host");
+        s.p(13, "\t{} packet{s} for unknown/unsupported protocol");
+        let (fwd, fast) = (s.get(9), s.get(10));
+        let mut line = String::new();
+        if fwd != 0 || zeros {
+            line.push_str(&format!("\t{fwd} packet{} forwarded", plural(fwd)));
+        }
+        if fast != 0 || zeros {
+            line.push_str(&format!(" ({fast} packet{} fast forwarded)", plural(fast)));
+        }
+        if fwd != 0 || zeros {
+            println!("{line}");
+        } else if !line.is_empty() {
+            print!("{line}");
+        }
+        s.p(11, "\t{} packet{s} not forwardable");
+        s.p(12, "\t{} redirect{s} sent");
+        s.p(28, "\t{} packet{s} no matching gif found");
+        s.p(15, "\t{} packet{s} sent from this host");
+        s.p(24, "\t{} packet{s} sent with fabricated ip header");
+        s.p(16, "\t{} output packet{s} dropped due to no bufs, etc.");
+        s.p(22, "\t{} output packet{s} discarded due to no route");
+        s.p(18, "\t{} output datagram{s} fragmented");
+        s.p(19, "\t{} fragment{s} created");
+        s.p(20, "\t{} datagram{s} that can't be fragmented");
+        s.p(29, "\t{} datagram{s} with bad address in header");
+    }
+    if let Some(v) = counters_of(c, "net.inet.icmp.stats") {
+        let s = Section { v, zeros };
+        println!("icmp:");
+        s.p(0, "\t{} call{s} to icmp_error");
+        s.p(
+            2,
+            "\t{} error{s} not generated because old message was icmp",
+        );
+        let hist = |base: usize, title: &str| {
+            let mut first = true;
+            for (i, name) in ICMP_NAMES.iter().enumerate() {
+                let n = s.get(base + i);
+                if n != 0 {
+                    if first {
+                        println!("\t{title} histogram:");
+                        first = false;
+                    }
+                    println!("\t\t{name}: {n}");
+                }
+            }
+        };
+        hist(16, "Output");
+        s.p(3, "\t{} message{s} with bad code fields");
+        s.p(4, "\t{} message{s} < minimum length");
+        s.p(5, "\t{} bad checksum{s}");
+        s.p(6, "\t{} message{s} with bad length");
+        s.p(9, "\t{} multicast echo request{s} ignored");
+        s.p(10, "\t{} multicast timestamp request{s} ignored");
+        hist(57, "Input");
+        s.p(7, "\t{} message response{s} generated");
+        s.p(8, "\t{} path MTU change{s}");
+    }
+    if let Some(v) = counters_of(c, "net.inet.tcp.stats") {
+        let s = Section { v, zeros };
+        println!("tcp:");
+        s.p(18, "\t{} packet{s} sent");
+        s.p2(19, 20, "\t\t{} data packet{s} ({} byte{s})");
+        s.p2(21, 22, "\t\t{} data packet{s} ({} byte{s}) retransmitted");
+        s.p2s(23, 8, "\t\t{} ack-only packet{s} ({} delayed)");
+        s.p(25, "\t\t{} URG only packet{s}");
+        s.p(24, "\t\t{} window probe packet{s}");
+        s.p(26, "\t\t{} window update packet{s}");
+        s.p(27, "\t\t{} control packet{s}");
+        s.p(70, "\t\t{} send attempt{s} resulted in self-quench");
+        s.p(28, "\t{} packet{s} received");
+        s.p2(47, 48, "\t\t{} ack{s} (for {} byte{s})");
+        s.p(45, "\t\t{} duplicate ack{s}");
+        s.p(46, "\t\t{} ack{s} for unsent data");
+        s.p2(29, 30, "\t\t{} packet{s} ({} byte{s}) received in-sequence");
+        s.p2(35, 36, "\t\t{} completely duplicate packet{s} ({} byte{s})");
+        s.p(50, "\t\t{} old duplicate packet{s}");
+        s.p2(
+            37,
+            38,
+            "\t\t{} packet{s} with some dup. data ({} byte{s} duped)",
+        );
+        s.p2(39, 40, "\t\t{} out-of-order packet{s} ({} byte{s})");
+        s.p2(41, 42, "\t\t{} packet{s} ({} byte{s}) of data after window");
+        s.p(44, "\t\t{} window probe{s}");
+        s.p(49, "\t\t{} window update packet{s}");
+        s.p(43, "\t\t{} packet{s} received after close");
+        s.p(31, "\t\t{} discarded for bad checksum{s}");
+        s.p(32, "\t\t{} discarded for bad header offset field{s}");
+        s.ps(34, "\t\t{} discarded because packet too short");
+        s.p(0, "\t{} connection request{s}");
+        s.p(1, "\t{} connection accept{s}");
+        s.p(2, "\t{} connection{s} established (including accepts)");
+        s.p2(5, 3, "\t{} connection{s} closed (including {} drop{s})");
+        s.p(4, "\t{} embryonic connection{s} dropped");
+        s.p(56, "\t{} delayed free{s} of tcpcb");
+        s.p2(7, 6, "\t{} segment{s} updated rtt (of {} attempt{s})");
+        s.p(10, "\t{} retransmit timeout{s}");
+        s.p(9, "\t\t{} connection{s} dropped by rexmit timeout");
+        s.p2(
+            11,
+            15,
+            "\t{} persist timeout{s} (resulting in {} dropped connection{s})",
+        );
+        s.p(12, "\t{} keepalive timeout{s}");
+        s.p(13, "\t\t{} keepalive probe{s} sent");
+        s.p(14, "\t\t{} connection{s} dropped by keepalive");
+        s.p(51, "\t{} correct ACK header prediction{s}");
+        s.p(52, "\t{} correct data packet header prediction{s}");
+        s.p3(53, "\t{} PCB hash miss{es}");
+        s.ps(54, "\t{} dropped due to no socket");
+        s.p(16, "\t{} connection{s} drained due to memory shortage");
+        s.p(17, "\t{} PMTUD blackhole{s} detected");
+        s.p(55, "\t{} bad connection attempt{s}");
+        s.ps(57, "\t{} SYN cache entries added");
+        s.p(67, "\t\t{} hash collision{s}");
+        s.ps(58, "\t\t{} completed");
+        s.ps(64, "\t\t{} aborted (no space to build PCB)");
+        s.ps(59, "\t\t{} timed out");
+        s.ps(60, "\t\t{} dropped due to overflow");
+        s.ps(63, "\t\t{} dropped due to bucket overflow");
+        s.ps(61, "\t\t{} dropped due to RST");
+        s.ps(62, "\t\t{} dropped due to ICMP unreachable");
+        s.ps(69, "\t\t{} delayed free of SYN cache entries");
+        s.p(68, "\t{} SYN,ACK{s} retransmitted");
+        s.p(
+            65,
+            "\t{} duplicate SYN{s} received for entries already in the cache",
+        );
+        s.p(66, "\t{} SYN{s} dropped (no route or no space)");
+        s.p(71, "\t{} packet{s} with bad signature");
+        s.p(72, "\t{} packet{s} with good signature");
+        s.p(73, "\t{} successful ECN handshake{s}");
+        s.p(74, "\t{} packet{s} with ECN CE bit");
+        s.p(75, "\t{} packet{s} ECN ECT(0) bit");
+    }
+    if let Some(v) = counters_of(c, "net.inet.udp.stats") {
+        let s = Section { v, zeros };
+        println!("udp:");
+        s.p(0, "\t{} datagram{s} received");
+        s.ps(1, "\t{} with incomplete header");
+        s.ps(3, "\t{} with bad data length field");
+        s.ps(2, "\t{} with bad checksum");
+        s.ps(4, "\t{} dropped due to no socket");
+        s.p(
+            5,
+            "\t{} broadcast/multicast datagram{s} dropped due to no socket",
+        );
+        s.ps(6, "\t{} dropped due to full socket buffers");
+        let delivered = (1..=6).fold(s.get(0), |d, i| d.wrapping_sub(s.get(i)));
+        if delivered != 0 || zeros {
+            println!("\t{delivered} delivered");
+        }
+        s.p3(7, "\t{} PCB hash miss{es}");
+        s.p(8, "\t{} datagram{s} output");
+    }
+}
