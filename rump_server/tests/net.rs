@@ -514,3 +514,144 @@ fn netstat_and_arp_show_the_tables() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("not supported yet"), "{}", stderr(&o));
 }
+
+/// A private network namespace with a tap device `virt0` at 10.77.0.1/24,
+/// removed (device and all) when dropped.
+struct TapNs {
+    name: String,
+}
+
+impl TapNs {
+    fn new() -> TapNs {
+        let name = format!("rumptap{}", std::process::id());
+        let ns = TapNs { name };
+        for args in [
+            &["netns", "add", &ns.name][..],
+            &["netns", "exec", &ns.name, "ip", "link", "set", "lo", "up"],
+            &[
+                "netns", "exec", &ns.name, "ip", "tuntap", "add", "dev", "virt0", "mode", "tap",
+            ],
+            &[
+                "netns",
+                "exec",
+                &ns.name,
+                "ip",
+                "addr",
+                "add",
+                "10.77.0.1/24",
+                "dev",
+                "virt0",
+            ],
+            &[
+                "netns", "exec", &ns.name, "ip", "link", "set", "virt0", "up",
+            ],
+        ] {
+            let st = Command::new("ip").args(args).status().unwrap();
+            assert!(
+                st.success(),
+                "ip {args:?} (the tap test needs root and /dev/net/tun)"
+            );
+        }
+        ns
+    }
+
+    /// A command run inside the namespace.
+    fn cmd(&self, prog: &str) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.name, prog]);
+        c
+    }
+}
+
+impl Drop for TapNs {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+/// Our TCP against Linux's: a rump kernel in a private namespace on a tap
+/// device (virt0) that the Linux stack serves; ping both ways, then 20 MiB
+/// by TCP each way between unmodified python3 on Linux and python3 under
+/// the hijack library on the rump kernel.
+#[test]
+fn tcp_interoperates_with_linux_over_tap() {
+    use std::io::BufRead;
+    let dir = tempdir("tap");
+    let ns = TapNs::new();
+    let sock = dir.join("S");
+    let url = format!("unix://{}", sock.display());
+    let st = ns
+        .cmd(bin("rump_allserver").to_str().unwrap())
+        .arg(&url)
+        .status()
+        .unwrap();
+    assert!(st.success(), "rump_allserver in the namespace");
+    let _servers = Servers {
+        dir: dir.clone(),
+        urls: vec![url.clone()],
+    };
+    ok(
+        &tool(
+            &dir,
+            &url,
+            "rump.ifconfig",
+            &["virt0", "create", "inet", "10.77.0.2/24"],
+        ),
+        "ifconfig virt0",
+    );
+    let shown = ok(&tool(&dir, &url, "rump.ifconfig", &["virt0"]), "ifconfig");
+    assert!(shown.contains("linkstr: virt0"), "{shown}");
+    ok(
+        &tool(
+            &dir,
+            &url,
+            "rump.ping",
+            &["-c", "2", "-i", "0.2", "10.77.0.1"],
+        ),
+        "rump.ping to Linux",
+    );
+    let o = ns
+        .cmd("ping")
+        .args(["-c", "2", "-i", "0.2", "-W", "2", "10.77.0.2"])
+        .output()
+        .unwrap();
+    ok(&o, "Linux ping to the rump kernel");
+
+    let n = (20 << 20).to_string();
+    // Linux sends to the rump kernel.
+    let mut sink = python(&dir, &url, TCP_SINK, &[])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(sink.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    let o = ns
+        .cmd("/usr/bin/python3")
+        .args(["-c", TCP_SOURCE, "10.77.0.2", &n])
+        .output()
+        .unwrap();
+    let sent = ok(&o, "Linux tcp source");
+    let got = lines.next().unwrap().unwrap();
+    assert!(sink.wait().unwrap().success());
+    assert_eq!(format!("{got}\n"), sent.replace('\n', " 10.77.0.1\n"));
+
+    // The rump kernel sends to Linux.
+    let mut sink = ns
+        .cmd("/usr/bin/python3")
+        .args(["-c", TCP_SINK])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(sink.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    let o = python(&dir, &url, TCP_SOURCE, &["10.77.0.1", &n])
+        .output()
+        .unwrap();
+    let sent = ok(&o, "rump tcp source");
+    let got = lines.next().unwrap().unwrap();
+    assert!(sink.wait().unwrap().success());
+    assert_eq!(format!("{got}\n"), sent.replace('\n', " 10.77.0.2\n"));
+    assert!(got.starts_with("20971520 "), "{got}");
+}

@@ -20,6 +20,7 @@ mod random;
 mod shmem;
 mod signal;
 mod sock;
+mod tap;
 mod thread;
 
 pub use clock::{clock_monotonic, clock_wall, sleep_rel, sleep_until_monotonic};
@@ -36,6 +37,7 @@ pub use signal::{
     block_termination_signals, host_signal, raise_netbsd_signal, wait_termination_signal,
 };
 pub use sock::{HostListener, HostStream, SPIN_FOR_ANSWER, spin_until_readable};
+pub use tap::Tap;
 pub use thread::{HostThread, current_thread_id, thread_create};
 
 /// Version of the hypercall interface. The kernel refuses to boot against a

@@ -173,14 +173,8 @@ impl FileWatch {
     /// Wait until the file is written or `timeout` passes; true if it was
     /// written. Pending events are consumed.
     pub fn wait(&self, timeout: Duration) -> bool {
-        let mut p = libc::pollfd {
-            fd: self.fd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
         let ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
-        // SAFETY: `p` is one valid pollfd for the duration of the call.
-        let n = unsafe { libc::poll(&mut p, 1, ms) };
+        let n = crate::sock::poll_in(self.fd.as_raw_fd(), ms);
         if n <= 0 {
             return false;
         }

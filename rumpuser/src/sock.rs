@@ -128,13 +128,7 @@ pub const SPIN_FOR_ANSWER: Duration = Duration::from_micros(50);
 pub fn spin_until_readable(fd: BorrowedFd<'_>, limit: Duration) -> bool {
     let start = Instant::now();
     loop {
-        let mut p = libc::pollfd {
-            fd: fd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one pollfd on the stack, a zero timeout: poll only looks.
-        let n = unsafe { libc::poll(&mut p, 1, 0) };
+        let n = poll_in(fd.as_raw_fd(), 0);
         if n != 0 {
             return n > 0;
         }
@@ -143,6 +137,20 @@ pub fn spin_until_readable(fd: BorrowedFd<'_>, limit: Duration) -> bool {
         }
         std::hint::spin_loop();
     }
+}
+
+/// `poll(2)` for input on one descriptor, waiting up to `ms` (-1: for
+/// ever): above 0 if it is readable (or hung up), 0 on timeout, below 0 on
+/// error.
+pub(crate) fn poll_in(fd: std::os::fd::RawFd, ms: i32) -> i32 {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: `p` is one valid pollfd on the stack for the duration of the
+    // call.
+    unsafe { libc::poll(&mut p, 1, ms) }
 }
 
 impl AsFd for HostStream {

@@ -39,6 +39,7 @@ const LIBS: &[(&str, &str)] = &[
     ("librumpnet.so", "librumpnet.so"),
     ("librumpnet_netinet.so", "librumpnet_netinet.so"),
     ("librumpnet_shmif.so", "librumpnet_shmif.so"),
+    ("librumpnet_virtif.so", "librumpnet_virtif.so"),
     ("librumphijack.so", "librumphijack.so"),
 ];
 

@@ -8,5 +8,6 @@ fn main() -> std::process::ExitCode {
         &rumpnet::COMPONENT,
         &rumpnet_netinet::COMPONENT,
         &rumpnet_shmif::COMPONENT,
+        &rumpnet_virtif::COMPONENT,
     ])
 }

@@ -38,6 +38,7 @@ pub fn prefix() -> PathBuf {
             "rumpnet_netinet_capi",
             "rumpnet_shmif",
             "rumpnet_shmif_capi",
+            "rumpnet_virtif_capi",
             "rump_nettools",
         ];
         let mut c = Command::new(env!("CARGO"));
@@ -75,6 +76,7 @@ pub fn prefix() -> PathBuf {
             ("librumpnet.so", "lib/librumpnet.so"),
             ("librumpnet_netinet.so", "lib/librumpnet_netinet.so"),
             ("librumpnet_shmif.so", "lib/librumpnet_shmif.so"),
+            ("librumpnet_virtif.so", "lib/librumpnet_virtif.so"),
             ("shmif_dumpbus", "bin/shmif_dumpbus"),
             ("rump_ifconfig", "bin/rump.ifconfig"),
             ("rump_ping", "bin/rump.ping"),
