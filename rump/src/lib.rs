@@ -27,6 +27,7 @@ pub mod loader;
 pub mod lwproc;
 pub mod module;
 pub mod resource;
+pub mod socknames;
 pub mod syscall;
 pub mod sysctl;
 mod sysctl_base;

@@ -655,3 +655,29 @@ fn tcp_interoperates_with_linux_over_tap() {
     assert_eq!(format!("{got}\n"), sent.replace('\n', " 10.77.0.2\n"));
     assert!(got.starts_with("20971520 "), "{got}");
 }
+
+/// Unmodified python3 under the hijack library with local sockets routed
+/// to the kernel: a socketpair, and a stream socket named in the kernel's
+/// file system (a socket node that stat sees).
+#[test]
+fn python_uses_local_sockets_in_the_kernel() {
+    let dir = tempdir("local");
+    let _servers = Servers::allservers(&dir, &["L"], &[]);
+    let prog = r#"
+import socket, os
+a, b = socket.socketpair(); a.send(b"hi"); print("pair", b.recv(2))
+s = socket.socket(socket.AF_UNIX); s.bind("/usock"); s.listen(1)
+c = socket.socket(socket.AF_UNIX); c.connect("/usock")
+x, _ = s.accept(); c.sendall(b"over unix"); print("named", x.recv(64))
+print("node", oct(os.stat("/rump/usock").st_mode))
+c.close(); print("eof", x.recv(8))
+"#;
+    let o = python(&dir, "unix://L", prog, &[])
+        .env("RUMPHIJACK", "path=/rump,socket=all")
+        .output()
+        .unwrap();
+    assert_eq!(
+        ok(&o, "python"),
+        "pair b'hi'\nnamed b'over unix'\nnode 0o140755\neof b''\n"
+    );
+}

@@ -11,7 +11,8 @@
 //! - [`route`] is the routing socket, [`rtsysctl`] the route and interface
 //!   dumps by `sysctl`.
 //!
-//! Not yet here (see the issue): local-domain sockets.
+//! - [`local`] is the local domain (`AF_LOCAL`): stream and datagram
+//!   sockets, named in the file system.
 
 #![forbid(unsafe_code)]
 
@@ -58,6 +59,8 @@ fn attach(k: &Kernel) -> AttachResult {
         net: std::sync::Arc::downgrade(&net),
     }))
     .map_err(|e| format!("PF_ROUTE: {e}"))?;
+    net.add_local_domain(local::LocalDomain::new(k))
+        .map_err(|e| format!("AF_LOCAL: {e}"))?;
     sysent::register(k).map_err(|e| format!("system calls: {e}"))?;
     rtsysctl::register(k, &net).map_err(|e| format!("net.route: {e}"))?;
     // A halted kernel's interfaces stop: drivers' threads end and host

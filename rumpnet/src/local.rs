@@ -1,25 +1,542 @@
-//! The local domain (`AF_LOCAL`).
-//!
-//! Not built yet: `socketpair` answers EOPNOTSUPP until local-domain
-//! sockets arrive with the rest of the network issue.
+//! The local domain (`AF_LOCAL`, NetBSD's `uipc_usrreq.c`): stream and
+//! datagram sockets within one kernel, connected in pairs
+//! (`socketpair(2)`) or by name. A name is a socket node in the file system
+//! ([`rump::socknames`]): `bind` makes it and `connect`/`sendto` find it, so
+//! binding by path needs the VFS faction (EOPNOTSUPP without it).
 
-use crate::socket::ProtoSocket;
+use crate::socket::{
+    MSG_PEEK, ProtoSocket, Received, SOCK_DGRAM, SOCK_STREAM, SockShared, poll_bits,
+};
+use rump::socknames::NodeId;
 use rump::syscall::Ctx;
-use rump::{Errno, KResult};
-use std::sync::Arc;
+use rump::{Errno, KResult, Kernel};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 /// `AF_LOCAL`.
 pub const AF_LOCAL: i32 = 1;
+/// `sizeof(struct sockaddr_un)`: length, family and 104 bytes of path.
+const SOCKADDR_UN_LEN: usize = 106;
+/// NetBSD's buffers: `PIPSIZ` for streams; a datagram may be at most the
+/// send buffer, and the receive buffer holds a few.
+const STREAM_SPACE: usize = 4096;
+const DGRAM_SENDSPACE: usize = 2048;
+const DGRAM_RECVSPACE: usize = 4096;
+/// `MSG_TRUNC`.
+const MSG_TRUNC: i32 = 0x10;
+/// `SHUT_RD`, `SHUT_WR`, `SHUT_RDWR`.
+const SHUT_RD: i32 = 0;
+const SHUT_WR: i32 = 1;
+const SHUT_RDWR: i32 = 2;
+
+/// An unnamed address (`sun_noname`): the whole structure, no path.
+fn noname() -> Vec<u8> {
+    let mut sa = vec![0u8; SOCKADDR_UN_LEN];
+    sa[0] = SOCKADDR_UN_LEN as u8;
+    sa[1] = AF_LOCAL as u8;
+    sa
+}
+
+/// The path in a `sockaddr_un`: up to the length given or the first NUL.
+fn path_of(sa: &[u8]) -> KResult<Vec<u8>> {
+    if sa.len() < 3 || sa.len() > SOCKADDR_UN_LEN {
+        return Err(Errno::EINVAL);
+    }
+    if i32::from(sa[1]) != AF_LOCAL && sa[1] != 0 {
+        return Err(Errno::EAFNOSUPPORT);
+    }
+    let p = &sa[2..];
+    let end = p.iter().position(|&b| b == 0).unwrap_or(p.len());
+    if end == 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(p[..end].to_vec())
+}
+
+/// A `sockaddr_un` naming `path`.
+fn sockaddr_un(path: &[u8]) -> Vec<u8> {
+    let mut sa = vec![0u8, AF_LOCAL as u8];
+    sa.extend_from_slice(path);
+    sa[0] = sa.len() as u8;
+    sa
+}
+
+/// The local domain of one kernel: the sockets bound to names.
+pub struct LocalDomain {
+    kernel: Weak<Kernel>,
+    names: Mutex<HashMap<NodeId, Weak<LocalSocket>>>,
+    me: Weak<LocalDomain>,
+}
+
+impl LocalDomain {
+    /// The domain of kernel `k`.
+    pub fn new(k: &Kernel) -> Arc<LocalDomain> {
+        Arc::new_cyclic(|me| LocalDomain {
+            kernel: k.weak(),
+            names: Mutex::new(HashMap::new()),
+            me: me.clone(),
+        })
+    }
+
+    fn names(&self) -> MutexGuard<'_, HashMap<NodeId, Weak<LocalSocket>>> {
+        self.names.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn make(&self, typ: i32) -> KResult<Arc<LocalSocket>> {
+        let (rcv, snd) = match typ {
+            SOCK_STREAM => (STREAM_SPACE, STREAM_SPACE),
+            SOCK_DGRAM => (DGRAM_RECVSPACE, DGRAM_SENDSPACE),
+            _ => return Err(Errno::EPROTOTYPE),
+        };
+        Ok(Arc::new_cyclic(|me| LocalSocket {
+            typ,
+            domain: self.me.clone(),
+            shared: SockShared::new(self.kernel.clone(), rcv, snd),
+            st: Mutex::new(St::default()),
+            me: me.clone(),
+        }))
+    }
+
+    /// The socket bound to the node at `path`: ECONNREFUSED if none is
+    /// (any more), EOPNOTSUPP without a file system.
+    fn find(&self, ctx: &Ctx, path: &[u8]) -> KResult<Arc<LocalSocket>> {
+        let names = ctx.kernel().socknames().ok_or(Errno::EOPNOTSUPP)?;
+        let id = names.lookup(ctx, path)?;
+        self.names()
+            .get(&id)
+            .and_then(Weak::upgrade)
+            .ok_or(Errno::ECONNREFUSED)
+    }
+}
+
+impl crate::net::Domain for LocalDomain {
+    fn family(&self) -> u8 {
+        AF_LOCAL as u8
+    }
+
+    fn socket(&self, _ctx: &Ctx, typ: i32, protocol: i32) -> KResult<Arc<dyn ProtoSocket>> {
+        if protocol != 0 {
+            return Err(Errno::EPROTONOSUPPORT);
+        }
+        Ok(self.make(typ)?)
+    }
+}
+
+/// A listening socket's queue of connections not yet accepted.
+struct Listen {
+    backlog: usize,
+    ready: VecDeque<Arc<LocalSocket>>,
+}
+
+#[derive(Default)]
+struct St {
+    /// Bound name: the path and the node.
+    name: Option<(Vec<u8>, NodeId)>,
+    /// The other end (streams), or the default destination (datagrams).
+    peer: Option<Weak<LocalSocket>>,
+    /// Was connected (a stream whose peer went away reads EOF).
+    connected: bool,
+    listen: Option<Listen>,
+    /// Stream bytes, or datagrams with their sender's address.
+    bytes: VecDeque<u8>,
+    dgrams: VecDeque<(Vec<u8>, Vec<u8>)>,
+    dgram_bytes: usize,
+    /// Nothing more will arrive (the peer shut its sending half, or went).
+    rcv_eof: bool,
+    /// Our reading half is shut.
+    rd_shut: bool,
+    /// Our sending half is shut.
+    wr_shut: bool,
+    closed: bool,
+}
+
+/// A local-domain socket.
+pub struct LocalSocket {
+    typ: i32,
+    domain: Weak<LocalDomain>,
+    shared: SockShared,
+    st: Mutex<St>,
+    me: Weak<LocalSocket>,
+}
+
+impl LocalSocket {
+    fn lock(&self) -> MutexGuard<'_, St> {
+        self.st.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn peer(&self) -> Option<Arc<LocalSocket>> {
+        self.lock().peer.as_ref().and_then(Weak::upgrade)
+    }
+
+    fn my_name(&self) -> Vec<u8> {
+        self.lock()
+            .name
+            .as_ref()
+            .map_or_else(noname, |(p, _)| sockaddr_un(p))
+    }
+
+    /// Join `a` and `b` as the two ends of a connection.
+    fn join(a: &Arc<LocalSocket>, b: &Arc<LocalSocket>) {
+        for (x, y) in [(a, b), (b, a)] {
+            let mut s = x.lock();
+            s.peer = Some(Arc::downgrade(y));
+            s.connected = true;
+        }
+    }
+
+    /// Stream bytes in: bounded by the receive buffer plus the sender's
+    /// send buffer, as NetBSD charges the sender for what the receiver
+    /// holds.
+    fn deliver_stream(&self, data: &[u8], sndbuf: usize) -> KResult<usize> {
+        let room = {
+            let mut s = self.lock();
+            if s.closed || s.rd_shut {
+                // Nobody will read it: the data is dropped, as NetBSD's
+                // sbappend on a shut receive buffer does.
+                return if s.closed {
+                    Err(Errno::EPIPE)
+                } else {
+                    Ok(data.len())
+                };
+            }
+            let cap = self.shared.opts().rcvbuf + sndbuf;
+            let room = cap.saturating_sub(s.bytes.len()).min(data.len());
+            if room == 0 {
+                return Err(Errno::EAGAIN);
+            }
+            s.bytes.extend(&data[..room]);
+            room
+        };
+        self.shared.wait.wakeup();
+        Ok(room)
+    }
+
+    /// A datagram in, from `from`: ENOBUFS when the buffer is full.
+    fn deliver_dgram(&self, data: &[u8], from: Vec<u8>) -> KResult<()> {
+        {
+            let mut s = self.lock();
+            if s.closed {
+                return Err(Errno::ECONNREFUSED);
+            }
+            if s.rd_shut {
+                return Ok(());
+            }
+            if s.dgram_bytes + data.len() > self.shared.opts().rcvbuf {
+                return Err(Errno::ENOBUFS);
+            }
+            s.dgram_bytes += data.len();
+            s.dgrams.push_back((from, data.to_vec()));
+        }
+        self.shared.wait.wakeup();
+        Ok(())
+    }
+
+    /// The other end will send nothing more.
+    fn peer_done(&self) {
+        self.lock().rcv_eof = true;
+        self.shared.wait.wakeup();
+    }
+}
+
+impl ProtoSocket for LocalSocket {
+    fn shared(&self) -> &SockShared {
+        &self.shared
+    }
+
+    fn kind(&self) -> (i32, i32, i32) {
+        (AF_LOCAL, self.typ, 0)
+    }
+
+    fn bind(&self, ctx: &Ctx, addr: &[u8]) -> KResult<()> {
+        let path = path_of(addr)?;
+        let domain = self.domain.upgrade().ok_or(Errno::EINVAL)?;
+        if self.lock().name.is_some() {
+            return Err(Errno::EINVAL);
+        }
+        let names = ctx.kernel().socknames().ok_or(Errno::EOPNOTSUPP)?;
+        let id = names.bind(ctx, &path)?;
+        let mut table = domain.names();
+        table.retain(|_, w| w.strong_count() > 0);
+        table.insert(id, self.me.clone());
+        self.lock().name = Some((path, id));
+        Ok(())
+    }
+
+    fn connect(&self, ctx: &Ctx, addr: &[u8]) -> KResult<()> {
+        let path = path_of(addr)?;
+        let domain = self.domain.upgrade().ok_or(Errno::EINVAL)?;
+        let target = domain.find(ctx, &path)?;
+        if target.typ != self.typ {
+            return Err(Errno::EPROTOTYPE);
+        }
+        let me = self.me.upgrade().ok_or(Errno::EINVAL)?;
+        if self.typ == SOCK_DGRAM {
+            self.lock().peer = Some(Arc::downgrade(&target));
+            return Ok(());
+        }
+        {
+            let s = self.lock();
+            if s.connected {
+                return Err(Errno::EISCONN);
+            }
+            if s.listen.is_some() {
+                return Err(Errno::EINVAL);
+            }
+        }
+        // A new socket for the listener's side, queued for accept.
+        let server = domain.make(SOCK_STREAM)?;
+        server.lock().name = target.lock().name.clone();
+        {
+            let mut t = target.lock();
+            let Some(l) = t.listen.as_mut() else {
+                return Err(Errno::ECONNREFUSED);
+            };
+            if l.ready.len() >= l.backlog {
+                return Err(Errno::ECONNREFUSED);
+            }
+            LocalSocket::join(&me, &server);
+            l.ready.push_back(server);
+        }
+        target.shared.wait.wakeup();
+        Ok(())
+    }
+
+    fn listen(&self, backlog: i32) -> KResult<()> {
+        let mut s = self.lock();
+        if self.typ != SOCK_STREAM {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        if s.name.is_none() {
+            return Err(Errno::EINVAL);
+        }
+        if s.connected {
+            return Err(Errno::EINVAL);
+        }
+        // As sonewconn: up to one and a half times the backlog wait.
+        let backlog = usize::try_from(backlog.max(0)).unwrap_or(0).max(1);
+        let backlog = (3 * backlog).div_ceil(2);
+        match s.listen.as_mut() {
+            Some(l) => l.backlog = backlog,
+            None => {
+                s.listen = Some(Listen {
+                    backlog,
+                    ready: VecDeque::new(),
+                })
+            }
+        }
+        Ok(())
+    }
+
+    fn accept(&self) -> KResult<Arc<dyn ProtoSocket>> {
+        let mut s = self.lock();
+        let l = s.listen.as_mut().ok_or(Errno::EINVAL)?;
+        match l.ready.pop_front() {
+            Some(c) => Ok(c),
+            None => Err(Errno::EAGAIN),
+        }
+    }
+
+    fn send(&self, ctx: &Ctx, data: &[u8], to: Option<&[u8]>, _flags: i32) -> KResult<usize> {
+        if self.lock().wr_shut {
+            return Err(Errno::EPIPE);
+        }
+        let opts = self.shared.opts();
+        if self.typ == SOCK_STREAM {
+            if to.is_some() && !self.lock().connected {
+                return Err(Errno::EOPNOTSUPP);
+            }
+            let peer = match self.peer() {
+                Some(p) => p,
+                None if self.lock().connected => return Err(Errno::EPIPE),
+                None => return Err(Errno::ENOTCONN),
+            };
+            let n = peer.deliver_stream(data, opts.sndbuf)?;
+            return Ok(n);
+        }
+        if data.len() > opts.sndbuf {
+            return Err(Errno::EMSGSIZE);
+        }
+        let target = match to {
+            Some(sa) => {
+                if self.lock().peer.is_some() {
+                    return Err(Errno::EISCONN);
+                }
+                let domain = self.domain.upgrade().ok_or(Errno::EINVAL)?;
+                domain.find(ctx, &path_of(sa)?)?
+            }
+            None => self.peer().ok_or(if self.lock().peer.is_some() {
+                Errno::ECONNREFUSED
+            } else {
+                Errno::ENOTCONN
+            })?,
+        };
+        target.deliver_dgram(data, self.my_name())?;
+        Ok(data.len())
+    }
+
+    fn recv(&self, buf: &mut [u8], flags: i32) -> KResult<Received> {
+        let peek = flags & MSG_PEEK != 0;
+        let got = {
+            let mut s = self.lock();
+            if self.typ == SOCK_STREAM {
+                if s.bytes.is_empty() {
+                    if s.rcv_eof || s.rd_shut || (s.connected && s.peer.is_none()) {
+                        return Ok(Received::default());
+                    }
+                    if !s.connected {
+                        return Err(Errno::ENOTCONN);
+                    }
+                    return Err(Errno::EAGAIN);
+                }
+                let n = buf.len().min(s.bytes.len());
+                for (d, b) in buf.iter_mut().zip(s.bytes.iter()) {
+                    *d = *b;
+                }
+                if !peek {
+                    s.bytes.drain(..n);
+                }
+                Received {
+                    len: n,
+                    full: n,
+                    ..Received::default()
+                }
+            } else {
+                let Some((from, d)) = s.dgrams.front() else {
+                    if s.rd_shut {
+                        return Ok(Received::default());
+                    }
+                    return Err(Errno::EAGAIN);
+                };
+                let n = buf.len().min(d.len());
+                buf[..n].copy_from_slice(&d[..n]);
+                let r = Received {
+                    len: n,
+                    full: d.len(),
+                    from: Some(from.clone()),
+                    flags: if n < d.len() { MSG_TRUNC } else { 0 },
+                };
+                if !peek {
+                    let full = d.len();
+                    s.dgrams.pop_front();
+                    s.dgram_bytes -= full;
+                }
+                r
+            }
+        };
+        // Room was made: the writer may go on.
+        if !peek
+            && self.typ == SOCK_STREAM
+            && let Some(p) = self.peer()
+        {
+            p.shared.wait.wakeup();
+        }
+        Ok(got)
+    }
+
+    fn shutdown(&self, how: i32) -> KResult<()> {
+        let (rd, wr) = match how {
+            SHUT_RD => (true, false),
+            SHUT_WR => (false, true),
+            SHUT_RDWR => (true, true),
+            _ => return Err(Errno::EINVAL),
+        };
+        {
+            let mut s = self.lock();
+            if !s.connected && self.typ == SOCK_STREAM {
+                return Err(Errno::ENOTCONN);
+            }
+            if rd {
+                s.rd_shut = true;
+                s.bytes.clear();
+                s.dgrams.clear();
+                s.dgram_bytes = 0;
+            }
+            s.wr_shut |= wr;
+        }
+        if wr && let Some(p) = self.peer() {
+            p.peer_done();
+        }
+        self.shared.wait.wakeup();
+        Ok(())
+    }
+
+    fn sockname(&self) -> KResult<Vec<u8>> {
+        Ok(self.my_name())
+    }
+
+    fn peername(&self) -> KResult<Vec<u8>> {
+        match self.peer() {
+            Some(p) if self.lock().connected || self.typ == SOCK_DGRAM => Ok(p.my_name()),
+            _ => Err(Errno::ENOTCONN),
+        }
+    }
+
+    fn poll(&self, events: i16) -> i16 {
+        let s = self.lock();
+        if let Some(l) = &s.listen {
+            return poll_bits(events, !l.ready.is_empty(), false, false);
+        }
+        let gone = s.connected && s.peer.as_ref().is_none_or(|w| w.strong_count() == 0);
+        let readable =
+            !s.bytes.is_empty() || !s.dgrams.is_empty() || s.rcv_eof || s.rd_shut || gone;
+        let writable = if self.typ == SOCK_STREAM {
+            s.connected && !s.wr_shut && !gone
+        } else {
+            !s.wr_shut
+        };
+        drop(s);
+        poll_bits(events, readable, writable, gone)
+    }
+
+    fn close(&self) {
+        let (peer, listen) = {
+            let mut s = self.lock();
+            s.closed = true;
+            (s.peer.take(), s.listen.take())
+        };
+        // Connections nobody accepted end too.
+        if let Some(l) = listen {
+            for c in l.ready {
+                c.close();
+            }
+        }
+        if let Some(p) = peer.and_then(|w| w.upgrade())
+            && self.typ == SOCK_STREAM
+        {
+            p.peer_done();
+        }
+    }
+
+    fn nread(&self) -> usize {
+        let s = self.lock();
+        s.bytes.len() + s.dgrams.front().map_or(0, |d| d.1.len())
+    }
+
+    fn is_listening(&self) -> bool {
+        self.lock().listen.is_some()
+    }
+
+    fn cant_send(&self) -> bool {
+        self.lock().wr_shut
+    }
+}
 
 /// A connected pair (`socketpair(2)`).
 pub fn pair(
-    _ctx: &Ctx,
+    ctx: &Ctx,
     domain: i32,
-    _typ: i32,
-    _protocol: i32,
+    typ: i32,
+    protocol: i32,
 ) -> KResult<(Arc<dyn ProtoSocket>, Arc<dyn ProtoSocket>)> {
     if domain != AF_LOCAL {
         return Err(Errno::EOPNOTSUPP);
     }
-    Err(Errno::EOPNOTSUPP)
+    if protocol != 0 {
+        return Err(Errno::EPROTONOSUPPORT);
+    }
+    let net = crate::Net::of(ctx.kernel());
+    let d = net.local_domain().ok_or(Errno::EAFNOSUPPORT)?;
+    let (a, b) = (d.make(typ)?, d.make(typ)?);
+    LocalSocket::join(&a, &b);
+    Ok((a, b))
 }

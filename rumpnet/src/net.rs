@@ -125,6 +125,7 @@ pub struct Net {
     netisr: std::sync::OnceLock<crate::callout::TimerId>,
     route_socks: Mutex<Vec<Weak<crate::route::RouteSocket>>>,
     bursts: Arc<Bursts>,
+    local: std::sync::OnceLock<Arc<crate::local::LocalDomain>>,
 }
 
 /// A burst of work on the stack (see [`Net::burst`]): while one is open,
@@ -172,6 +173,7 @@ impl Net {
             netisr: std::sync::OnceLock::new(),
             route_socks: Mutex::new(Vec::new()),
             bursts: Arc::new(Bursts::default()),
+            local: std::sync::OnceLock::new(),
         }
     }
 
@@ -412,6 +414,17 @@ impl Net {
             }
         }
         Ok(())
+    }
+
+    /// Add the local domain (`AF_LOCAL`), which `socketpair` also uses.
+    pub fn add_local_domain(&self, d: Arc<crate::local::LocalDomain>) -> KResult<()> {
+        self.local.set(Arc::clone(&d)).map_err(|_| Errno::EEXIST)?;
+        self.add_domain(d)
+    }
+
+    /// The local domain.
+    pub fn local_domain(&self) -> Option<Arc<crate::local::LocalDomain>> {
+        self.local.get().cloned()
     }
 
     /// The stack's bursts.

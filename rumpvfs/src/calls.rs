@@ -283,6 +283,33 @@ pub fn mknod(
     p.dir.node.create(&p.name, new).map(drop)
 }
 
+/// The file system's part of local-domain socket names (`VSOCK` nodes).
+pub struct SockNodes;
+
+impl rump::socknames::SockNames for SockNodes {
+    fn bind(&self, ctx: &Ctx, path: &[u8]) -> KResult<rump::socknames::NodeId> {
+        let p = parent_of(ctx, None, path)?;
+        if p.name.is_empty() || child(&p.dir, &p.name).is_ok() {
+            return Err(Errno::EADDRINUSE);
+        }
+        can_change(&p.dir, &ctx.cred())?;
+        let node = p
+            .dir
+            .node
+            .create(&p.name, new_node(ctx, &p.dir, VType::Sock, 0o777))?;
+        Ok((p.dir.mnt.id, node.ino()))
+    }
+
+    fn lookup(&self, ctx: &Ctx, path: &[u8]) -> KResult<rump::socknames::NodeId> {
+        let vn = lookup(ctx, None, path, true)?;
+        if vn.node.getattr().typ != VType::Sock {
+            return Err(Errno::ENOTSOCK);
+        }
+        vn.access(&ctx.cred(), Access::WRITE)?;
+        Ok(vn.key())
+    }
+}
+
 /// Remove a name: `rmdir(2)` when `dir`, else `unlink(2)`.
 pub fn remove(ctx: &Ctx, at: Option<Vnode>, path: &[u8], dir: bool) -> KResult<()> {
     let cred = ctx.cred();

@@ -75,5 +75,6 @@ fn attach(k: &Kernel) -> AttachResult {
     );
     k.modules()
         .set_file_reader(std::sync::Arc::new(calls::module_image));
+    k.set_socknames(std::sync::Arc::new(calls::SockNodes));
     sysent::register(k).map_err(|e| format!("system calls: {e}"))
 }
