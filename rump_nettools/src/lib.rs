@@ -254,7 +254,9 @@ pub fn rt_messages(mut b: &[u8]) -> Vec<RtMsg> {
         };
         let (hdr, addrs, flags, index) = match m[3] {
             RTM_IFINFO => (152, word(4), word(8), half(12)),
-            RTM_NEWADDR => (24, word(4), word(8), half(16)),
+            // RTM_NEWADDR, RTM_DELADDR; RTM_IFANNOUNCE has no addresses.
+            RTM_NEWADDR | 13 => (24, word(4), word(8), half(16)),
+            16 => (24, 0, 0, half(4)),
             _ => (120, word(12), word(8), half(4)),
         };
         let mut msg = RtMsg {
@@ -413,4 +415,97 @@ impl<'a> RouteSock<'a> {
             }
         }
     }
+}
+
+/// Route flag letters in netstat's order.
+const RT_FLAGS: [(u32, char); 17] = [
+    (0x1, 'U'),
+    (0x2, 'G'),
+    (0x4, 'H'),
+    (0x8, 'R'),
+    (0x1000, 'B'),
+    (0x10, 'D'),
+    (0x20, 'M'),
+    (0x40, 'd'),
+    (0x80, 'm'),
+    (0x100, 'C'),
+    (0x200, 'X'),
+    (0x400, 'L'),
+    (0x800, 'S'),
+    (0x8000, '1'),
+    (0x4000, '2'),
+    (0x2000, 'c'),
+    (0x40000, 'l'),
+];
+
+/// The flag letters of `f` that are in `interesting`.
+fn rt_flags(f: u32) -> String {
+    let mut s: String = RT_FLAGS
+        .iter()
+        .filter(|(b, _)| f & b != 0)
+        .map(|(_, c)| *c)
+        .collect();
+    if f & 0x20000 != 0 {
+        s.push('p');
+    }
+    if f & 0x80000 != 0 {
+        s.push('b');
+    }
+    s
+}
+
+/// Print the routing table as netstat -rn and route show do
+/// (`p_rttables`): only the flags in `interesting` are shown.
+pub fn print_rttables(c: &rumpclient::Client, interesting: u32) -> Result<(), Errno> {
+    let names = if_names(c)?;
+    let msgs = rtable(c, 0, NET_RT_DUMP, 0)?;
+    println!("Routing tables");
+    let mut family = None;
+    for m in msgs {
+        let Some(dst) = m.addrs[0].as_ref() else {
+            continue;
+        };
+        let af = dst.get(1).copied().unwrap_or(0);
+        if family != Some(af) {
+            match af {
+                AF_INET => println!("\nInternet:"),
+                _ => println!("\nProtocol Family {af}:"),
+            }
+            println!(
+                "{:<18.18} {:<18.18} {:<6.6} {:>6.6} {:>8.8} {:>6.6} Interface",
+                "Destination", "Gateway", "Flags", "Refs", "Use", "Mtu"
+            );
+            family = Some(af);
+        }
+        let dest = if m.flags & 0x4 != 0 || m.addrs[2].is_none() {
+            let a = sa_ipv4(dst);
+            if a == [0; 4] {
+                "default".into()
+            } else {
+                fmt_ipv4(a)
+            }
+        } else {
+            let mask = u32::from_be_bytes(sa_ipv4(m.addrs[2].as_deref().unwrap_or(&[])));
+            netname4(sa_ipv4(dst), mask)
+        };
+        let gw = match m.addrs[1].as_deref() {
+            Some(g) if g.get(1) == Some(&AF_LINK) => link_text(g),
+            Some(g) => fmt_ipv4(sa_ipv4(g)),
+            None => String::new(),
+        };
+        let mtu = m.u64_at(48);
+        let mtu = if mtu == 0 {
+            "-".to_string()
+        } else {
+            mtu.to_string()
+        };
+        let ifname = names.get(&m.index).cloned().unwrap_or_default();
+        println!(
+            "{dest:<18} {gw:<18} {:<6.6} {:>6} {:>8} {mtu:>6}  {ifname:.16}",
+            rt_flags(m.flags & interesting),
+            "-",
+            "-"
+        );
+    }
+    Ok(())
 }

@@ -681,3 +681,118 @@ c.close(); print("eof", x.recv(8))
         "pair b'hi'\nnamed b'over unix'\nnode 0o140755\neof b''\n"
     );
 }
+
+/// `rump.route show`, `flush` and `monitor`: the table by sysctl, and
+/// the routing socket's announcements of interfaces, addresses and routes.
+#[test]
+fn route_show_flush_and_monitor() {
+    let dir = tempdir("monitor");
+    let _servers = Servers::allservers(&dir, &["M"], &[]);
+    let url = "unix://M";
+    let mut mon = Command::new(bin("rump.route"))
+        .current_dir(&dir)
+        .arg("monitor")
+        .env("RUMP_SERVER", url)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Lines as the monitor prints them; it listens once a probe (a route
+    // look-up, whose answer goes to every routing socket) reaches it.
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let stdout = mon.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        for l in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(l);
+        }
+    });
+    let mut listening = false;
+    for _ in 0..100 {
+        let _ = tool(&dir, url, "rump.route", &["-n", "get", "127.0.0.1"]);
+        if rx
+            .recv_timeout(std::time::Duration::from_millis(200))
+            .is_ok()
+        {
+            listening = true;
+            break;
+        }
+    }
+    assert!(listening, "route monitor never heard a message");
+    let cfg = |args: &[&str]| ok(&tool(&dir, url, "rump.ifconfig", args), "ifconfig");
+    cfg(&["shmif0", "create", "linkstr", "bus", "inet", "10.5.0.1/24"]);
+    ok(
+        &tool(
+            &dir,
+            url,
+            "rump.route",
+            &["add", "-net", "10.6.0.0/24", "10.5.0.9"],
+        ),
+        "route add",
+    );
+    let show = ok(&tool(&dir, url, "rump.route", &["-n", "show"]), "show");
+    assert!(
+        show.contains(
+            "\n10.6.0/24          10.5.0.9           UG          -        -      -  shmif0\n"
+        ),
+        "{show}"
+    );
+    assert!(
+        show.contains(
+            "\n10.5.0/24          link#2             U           -        -      -  shmif0\n"
+        ),
+        "{show}"
+    );
+    assert_eq!(
+        ok(&tool(&dir, url, "rump.route", &["flush"]), "flush"),
+        "10.6.0/24            done\n"
+    );
+    let show = ok(&tool(&dir, url, "rump.route", &["-n", "show"]), "show");
+    assert!(!show.contains("10.6.0/24"), "{show}");
+    cfg(&["shmif0", "destroy"]);
+    // Read until the departure, then stop the monitor.
+    let mut text = String::new();
+    while let Ok(l) = rx.recv_timeout(std::time::Duration::from_secs(10)) {
+        text.push_str(&l);
+        text.push('\n');
+        if l.ends_with("what: departure") {
+            break;
+        }
+    }
+    let _ = mon.kill();
+    let _ = mon.wait();
+    let _ = reader.join();
+    // The messages in order, without the times and the probes' answers.
+    let msgs: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("RTM_") && !l.starts_with("RTM_GET"))
+        .map(|l| l.split(": len").next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        msgs,
+        [
+            "RTM_IFANNOUNCE: iface arrival/departure",
+            "RTM_NEWADDR: address being added to iface",
+            "RTM_ADD: Add Route",
+            "RTM_IFINFO: iface status change",
+            "RTM_ADD: Add Route",
+            "RTM_DELETE: Delete Route",
+            "RTM_DELETE: Delete Route",
+            "RTM_DELADDR: address being removed from iface",
+            "RTM_IFANNOUNCE: iface arrival/departure",
+        ],
+        "{text}"
+    );
+    assert!(text.contains("if# 2, what: arrival\n"), "{text}");
+    assert!(text.contains("if# 2, what: departure\n"), "{text}");
+    assert!(
+        text.contains("sockaddrs: <NETMASK,IFA,BRD>\n 255.255.255.0 10.5.0.1 10.5.0.255\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("if# 2, carrier: active, flags: <UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST>\n"),
+        "{text}"
+    );
+}

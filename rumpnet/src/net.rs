@@ -330,6 +330,8 @@ impl Net {
             net: self.weak(),
             ifp: Arc::downgrade(&ifp),
         });
+        let arrival = crate::rtsysctl::ifannounce_msg(&ifp, crate::rtsysctl::IFAN_ARRIVAL);
+        crate::route::broadcast(self, 0, &arrival);
         Ok(ifp)
     }
 
@@ -390,6 +392,8 @@ impl Net {
         for d in self.domains() {
             d.if_detach(ifp);
         }
+        let departure = crate::rtsysctl::ifannounce_msg(ifp, crate::rtsysctl::IFAN_DEPARTURE);
+        crate::route::broadcast(self, 0, &departure);
         ifp.driver().destroy();
         lock(&self.queue).retain(|(i, _)| !Arc::ptr_eq(i, ifp));
     }
@@ -408,6 +412,9 @@ impl Net {
             new &= !IFF_RUNNING;
         }
         ifp.store_flags(new);
+        if (old ^ new) & IFF_UP != 0 {
+            crate::route::broadcast(self, 0, &crate::rtsysctl::ifstate_msg(ifp));
+        }
         if (old ^ new) & (IFF_UP | IFF_RUNNING) != 0 {
             for d in self.domains() {
                 d.if_changed(ifp);

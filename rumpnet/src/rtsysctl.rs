@@ -176,12 +176,17 @@ pub fn rtable(net: &Net, name: &[i32], new: Option<&[u8]>) -> KResult<Vec<u8>> {
 /// gateway (the interface's link address for a route to a network on the
 /// link), netmask, interface and local address.
 pub fn route_msg(net: &Net, r: &RouteInfo) -> Vec<u8> {
-    let ifp = net.ifindex(r.ifindex);
-    let link_gw = match (&r.gateway, &ifp) {
+    route_msg_of(crate::route::RTM_GET, net.ifindex(r.ifindex).as_deref(), r)
+}
+
+/// [`route_msg`] as a message of type `typ` (`RTM_ADD` when a route is
+/// made, `RTM_DELETE` when it goes), the route's interface being `ifp`.
+pub fn route_msg_of(typ: u8, ifp: Option<&Ifnet>, r: &RouteInfo) -> Vec<u8> {
+    let link_gw = match (&r.gateway, ifp) {
         (None, Some(i)) => Some(link_only(i)),
         _ => None,
     };
-    let ifp_sa = ifp.as_deref().map(sockaddr_dl);
+    let ifp_sa = ifp.map(sockaddr_dl);
     let mut addrs: Vec<(u32, &[u8])> = vec![(rta::DST, &r.dst)];
     if let Some(g) = r.gateway.as_deref().or(link_gw.as_deref()) {
         addrs.push((rta::GATEWAY, g));
@@ -195,7 +200,7 @@ pub fn route_msg(net: &Net, r: &RouteInfo) -> Vec<u8> {
     if let Some(a) = &r.ifa {
         addrs.push((rta::IFA, a));
     }
-    let mut m = build_msg(crate::route::RTM_GET, r.ifindex, r.flags, 0, 0, 0, &addrs);
+    let mut m = build_msg(typ, r.ifindex, r.flags, 0, 0, 0, &addrs);
     let uses = i32::try_from(r.uses).unwrap_or(i32::MAX);
     m[RTM_USE..RTM_USE + 4].copy_from_slice(&uses.to_le_bytes());
     m[RMX_MTU..RMX_MTU + 8].copy_from_slice(&r.mtu.to_le_bytes());
@@ -252,6 +257,39 @@ pub fn ifinfo_msg(ifp: &Ifnet) -> Vec<u8> {
     m[12..14].copy_from_slice(&ifp.index.to_le_bytes());
     m[16..16 + 136].copy_from_slice(&if_data(ifp));
     push_sa(&mut m, &sdl);
+    set_len(&mut m);
+    m
+}
+
+/// `IFAN_ARRIVAL`, `IFAN_DEPARTURE`.
+pub const IFAN_ARRIVAL: u16 = 0;
+/// See [`IFAN_ARRIVAL`].
+pub const IFAN_DEPARTURE: u16 = 1;
+
+/// `RTM_IFANNOUNCE`: an interface arrived or is leaving
+/// (`if_announcemsghdr`: index, name, what).
+pub fn ifannounce_msg(ifp: &Ifnet, what: u16) -> Vec<u8> {
+    let mut m = vec![0u8; 24];
+    m[2] = crate::route::RTM_VERSION;
+    m[3] = RTM_IFANNOUNCE;
+    m[4..6].copy_from_slice(&ifp.index.to_le_bytes());
+    let name = ifp.name.as_bytes();
+    let n = name.len().min(15);
+    m[6..6 + n].copy_from_slice(&name[..n]);
+    m[22..24].copy_from_slice(&what.to_le_bytes());
+    set_len(&mut m);
+    m
+}
+
+/// `RTM_IFINFO` as `if_up`/`if_down` announce it: flags and `if_data`,
+/// no addresses.
+pub fn ifstate_msg(ifp: &Ifnet) -> Vec<u8> {
+    let mut m = vec![0u8; IF_MSGHDR_LEN];
+    m[2] = crate::route::RTM_VERSION;
+    m[3] = RTM_IFINFO;
+    m[8..12].copy_from_slice(&ifp.flags().to_le_bytes());
+    m[12..14].copy_from_slice(&ifp.index.to_le_bytes());
+    m[16..16 + 136].copy_from_slice(&if_data(ifp));
     set_len(&mut m);
     m
 }

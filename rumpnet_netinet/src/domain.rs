@@ -152,25 +152,6 @@ impl InetDomain {
             _ => Err(Errno::EOPNOTSUPP),
         }
     }
-
-    /// A route as the routing socket reports it, with the address the
-    /// interface uses.
-    fn route_info(&self, r: &crate::inet::Route, addrs: &[crate::inet::IfAddr]) -> RouteInfo {
-        let ifa = addrs
-            .iter()
-            .find(|a| a.ifindex == r.ifindex)
-            .map(|a| addr::sockaddr(a.addr, 0));
-        RouteInfo {
-            dst: addr::sockaddr(r.dst, 0),
-            gateway: r.gateway.map(|g| addr::sockaddr(g, 0)),
-            mask: (r.flags & crate::inet::RTF_HOST == 0).then(|| addr::sockaddr(r.mask, 0)),
-            ifa,
-            ifindex: r.ifindex,
-            flags: r.flags,
-            uses: r.uses,
-            mtu: 0,
-        }
-    }
 }
 
 impl Domain for InetDomain {
@@ -279,7 +260,7 @@ impl Domain for InetDomain {
     }
 
     fn if_detach(&self, ifp: &Ifnet) {
-        self.inet.detach_interface(ifp.index);
+        self.inet.detach_interface(ifp);
     }
 
     fn route(&self, req: &RouteRequest) -> KResult<RouteInfo> {
@@ -341,16 +322,12 @@ impl Domain for InetDomain {
             RTM_GET => self.inet.lookup(dst).ok_or(Errno::ESRCH)?,
             _ => return Err(Errno::EOPNOTSUPP),
         };
-        Ok(self.route_info(&r, &self.inet.addresses()))
+        Ok(r.info(&self.inet.addresses()))
     }
 
     fn routes(&self) -> Vec<RouteInfo> {
         let addrs = self.inet.addresses();
-        self.inet
-            .routes()
-            .iter()
-            .map(|r| self.route_info(r, &addrs))
-            .collect()
+        self.inet.routes().iter().map(|r| r.info(&addrs)).collect()
     }
 
     fn lltable(&self) -> Vec<rumpnet::rtsysctl::LlEntry> {
@@ -372,13 +349,7 @@ impl Domain for InetDomain {
             .addresses()
             .into_iter()
             .filter(|a| a.ifindex == ifp.index)
-            .map(|a| rumpnet::rtsysctl::IfAddrInfo {
-                addr: addr::sockaddr(a.addr, 0),
-                mask: Some(addr::sockaddr(a.mask, 0)),
-                brd: (ifp.flags() & rumpnet::ifnet::IFF_BROADCAST != 0)
-                    .then(|| addr::sockaddr(a.bcast, 0)),
-                flags: 0,
-            })
+            .map(|a| a.info(ifp))
             .collect()
     }
 }

@@ -56,6 +56,17 @@ pub struct IfAddr {
 }
 
 impl IfAddr {
+    /// The address as `RTM_NEWADDR` reports it.
+    pub fn info(&self, ifp: &Ifnet) -> rumpnet::rtsysctl::IfAddrInfo {
+        rumpnet::rtsysctl::IfAddrInfo {
+            addr: addr::sockaddr(self.addr, 0),
+            mask: Some(addr::sockaddr(self.mask, 0)),
+            brd: (ifp.flags() & rumpnet::ifnet::IFF_BROADCAST != 0)
+                .then(|| addr::sockaddr(self.bcast, 0)),
+            flags: 0,
+        }
+    }
+
     /// The subnet number.
     pub fn net(&self) -> u32 {
         self.addr & self.mask
@@ -77,6 +88,27 @@ pub struct Route {
     pub flags: u32,
     /// Times used.
     pub uses: u64,
+}
+
+impl Route {
+    /// The route as the routing socket reports it, with the address the
+    /// interface uses (from `addrs`).
+    pub fn info(&self, addrs: &[IfAddr]) -> rumpnet::route::RouteInfo {
+        let ifa = addrs
+            .iter()
+            .find(|a| a.ifindex == self.ifindex)
+            .map(|a| addr::sockaddr(a.addr, 0));
+        rumpnet::route::RouteInfo {
+            dst: addr::sockaddr(self.dst, 0),
+            gateway: self.gateway.map(|g| addr::sockaddr(g, 0)),
+            mask: (self.flags & RTF_HOST == 0).then(|| addr::sockaddr(self.mask, 0)),
+            ifa,
+            ifindex: self.ifindex,
+            flags: self.flags,
+            uses: self.uses,
+            mtu: 0,
+        }
+    }
 }
 
 pub(crate) struct State {
@@ -383,6 +415,12 @@ impl Inet {
                 uses: 0,
             });
         }
+        let route = self
+            .routes()
+            .into_iter()
+            .rev()
+            .find(|r| r.flags & RTF_CONNECTED != 0 && r.ifindex == a.ifindex);
+        self.announce(net, ifp, &a, route.as_ref(), true);
         let flags = ifp.flags();
         if flags & rumpnet::ifnet::IFF_UP == 0 {
             net.set_flags(ifp, flags | rumpnet::ifnet::IFF_UP)?;
@@ -393,8 +431,47 @@ impl Inet {
         Ok(())
     }
 
+    /// Tell the routing sockets that address `a` (and its connected
+    /// `route`) came (`RTM_NEWADDR` then `RTM_ADD`) or went (`RTM_DELETE`
+    /// then `RTM_DELADDR`), as NetBSD's `rt_newaddrmsg` does.
+    fn announce(&self, net: &Net, ifp: &Ifnet, a: &IfAddr, route: Option<&Route>, added: bool) {
+        use rumpnet::route::{RTF_DONE, RTM_ADD, RTM_DELETE, broadcast};
+        use rumpnet::rtsysctl::{RTM_DELADDR, RTM_NEWADDR, newaddr_msg, route_msg_of};
+        let addrs = self.addresses();
+        let route = route.map(|r| {
+            let mut i = r.info(&addrs);
+            i.flags |= RTF_DONE;
+            route_msg_of(if added { RTM_ADD } else { RTM_DELETE }, Some(ifp), &i)
+        });
+        let addr = newaddr_msg(
+            if added { RTM_NEWADDR } else { RTM_DELADDR },
+            ifp,
+            &a.info(ifp),
+        );
+        let msgs = if added {
+            [Some(addr), route]
+        } else {
+            [route, Some(addr)]
+        };
+        for m in msgs.iter().flatten() {
+            broadcast(net, addr::AF_INET, m);
+        }
+    }
+
     /// Remove address `a` from `ifp` (`SIOCDIFADDR`) with its connected route.
     pub fn remove_address(&self, ifindex: u16, a: u32) -> KResult<()> {
+        let (gone, route) = self.take_address(ifindex, a)?;
+        if let Some(net) = self.net()
+            && let Some(ifp) = net.ifindex(ifindex)
+        {
+            self.announce(&net, &ifp, &gone, route.as_ref(), false);
+        }
+        Ok(())
+    }
+
+    /// Take address `a` off interface `ifindex`, and its connected route if
+    /// no other address needs it.
+    fn take_address(&self, ifindex: u16, a: u32) -> KResult<(IfAddr, Option<Route>)> {
         let mut st = self.lock();
         let i = st
             .addrs
@@ -406,16 +483,34 @@ impl Inet {
             .addrs
             .iter()
             .any(|x| x.ifindex == ifindex && x.net() == gone.net() && x.mask == gone.mask);
+        let mut route = None;
         if !still {
-            st.routes.retain(|r| {
-                !(r.flags & RTF_CONNECTED != 0 && r.ifindex == ifindex && r.dst == gone.net())
-            });
+            let connected = |r: &Route| {
+                r.flags & RTF_CONNECTED != 0 && r.ifindex == ifindex && r.dst == gone.net()
+            };
+            route = st.routes.iter().find(|r| connected(r)).cloned();
+            st.routes.retain(|r| !connected(r));
         }
-        Ok(())
+        Ok((gone, route))
     }
 
-    /// The interface is gone: its addresses, routes and ARP entries go.
-    pub fn detach_interface(&self, ifindex: u16) {
+    /// The interface is going: its addresses go (announced), then its
+    /// routes and ARP entries.
+    pub fn detach_interface(&self, ifp: &Ifnet) {
+        let ifindex = ifp.index;
+        let mine: Vec<u32> = self
+            .addresses()
+            .iter()
+            .filter(|x| x.ifindex == ifindex)
+            .map(|x| x.addr)
+            .collect();
+        for a in mine {
+            if let Ok((gone, route)) = self.take_address(ifindex, a)
+                && let Some(net) = self.net()
+            {
+                self.announce(&net, ifp, &gone, route.as_ref(), false);
+            }
+        }
         let mut st = self.lock();
         st.addrs.retain(|x| x.ifindex != ifindex);
         st.routes.retain(|r| r.ifindex != ifindex);

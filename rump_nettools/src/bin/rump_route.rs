@@ -34,9 +34,281 @@ const RTF_NAMES: &[(u32, &str)] = &[
     (0x80000, "BROADCAST"),
 ];
 
+/// The flags `route show` shows: UP, GATEWAY, HOST, REJECT, LOCAL,
+/// BROADCAST.
+const SHOW_FLAGS: u32 = 0x1 | 0x2 | 0x4 | 0x8 | 0x40000 | 0x80000;
+
+/// `route flush`: delete every route through a gateway.
+fn flush(c: &rumpclient::Client, quiet: bool) -> Result<(), Errno> {
+    let mut rs = RouteSock::open(c)?;
+    for m in rtable(c, i32::from(AF_INET), NET_RT_DUMP, 0)? {
+        if m.flags & 0x2 == 0 {
+            continue;
+        }
+        let Some(dst) = m.addrs[0].as_deref() else {
+            continue;
+        };
+        let addrs: Vec<(u32, &[u8])> = [(0x1u32, 0usize), (0x2, 1), (0x4, 2)]
+            .iter()
+            .filter_map(|&(bit, i)| m.addrs[i].as_deref().map(|a| (bit, a)))
+            .collect();
+        rs.request(2, m.flags, &addrs)?;
+        if !quiet {
+            let a = sa_ipv4(dst);
+            let mask = m.addrs[2]
+                .as_deref()
+                .map_or(u32::MAX, |x| u32::from_be_bytes(sa_ipv4(x)));
+            let name = if m.flags & 0x4 != 0 {
+                fmt_ipv4(a)
+            } else {
+                netname4(a, mask)
+            };
+            println!("{name:<20.20} done");
+        }
+    }
+    Ok(())
+}
+
+/// `bprintf`: `<NAME,NAME>` for the bits of `v` named in `names` (bit 0
+/// first), `none` for 0.
+fn bits(v: u32, names: &[&str]) -> String {
+    if v == 0 {
+        return "none".into();
+    }
+    let set: Vec<&str> = names
+        .iter()
+        .enumerate()
+        .filter(|(i, n)| v & (1 << i) != 0 && !n.is_empty())
+        .map(|(_, n)| *n)
+        .collect();
+    if set.is_empty() {
+        String::new()
+    } else {
+        format!("<{}>", set.join(","))
+    }
+}
+
+const ROUTE_FLAG_NAMES: [&str; 20] = [
+    "UP",
+    "GATEWAY",
+    "HOST",
+    "REJECT",
+    "DYNAMIC",
+    "MODIFIED",
+    "DONE",
+    "MASK_PRESENT",
+    "CONNECTED",
+    "XRESOLVE",
+    "LLINFO",
+    "STATIC",
+    "BLACKHOLE",
+    "CLONED",
+    "PROTO2",
+    "PROTO1",
+    "",
+    "",
+    "LOCAL",
+    "BROADCAST",
+];
+const IF_FLAG_NAMES: [&str; 16] = [
+    "UP",
+    "BROADCAST",
+    "DEBUG",
+    "LOOPBACK",
+    "PTP",
+    "NOTRAILERS",
+    "RUNNING",
+    "NOARP",
+    "PPROMISC",
+    "ALLMULTI",
+    "OACTIVE",
+    "SIMPLEX",
+    "LINK0",
+    "LINK1",
+    "LINK2",
+    "MULTICAST",
+];
+const METRIC_NAMES: [&str; 9] = [
+    "mtu", "hopcount", "expire", "recvpipe", "sendpipe", "ssthresh", "rtt", "rttvar", "pksent",
+];
+const ADDR_NAMES: [&str; 9] = [
+    "DST", "GATEWAY", "NETMASK", "GENMASK", "IFP", "IFA", "AUTHOR", "BRD", "TAG",
+];
+
+/// A sockaddr as route(8) names it with -n.
+fn sa_text(sa: &[u8], netmask: bool) -> String {
+    match sa.get(1).copied() {
+        _ if sa.first() == Some(&0) => "default".into(),
+        Some(AF_INET) if netmask => fmt_ipv4(sa_ipv4(sa)),
+        Some(AF_INET) => {
+            let a = sa_ipv4(sa);
+            if a == [0; 4] {
+                "default".into()
+            } else {
+                fmt_ipv4(a)
+            }
+        }
+        Some(AF_LINK) => {
+            let (nlen, alen) = (usize::from(sa[5]), usize::from(sa[6]));
+            if nlen == 0 && alen == 0 {
+                link_text(sa)
+            } else {
+                // link_ntoa: the name, then the address in dotted hex.
+                let hw = sa.get(8 + nlen..8 + nlen + alen).unwrap_or(&[]);
+                let hw: Vec<String> = hw.iter().map(|b| format!("{b:x}")).collect();
+                let name = sdl_name(sa);
+                match (name.is_empty(), hw.is_empty()) {
+                    (_, true) => name,
+                    (true, false) => hw.join("."),
+                    (false, false) => format!("{name}:{}", hw.join(".")),
+                }
+            }
+        }
+        Some(f) => format!("({f})"),
+        None => String::new(),
+    }
+}
+
+/// `pmsg_addrs`: the address bits, then each address.
+fn addrs_text(m: &RtMsg, addrs: u32) -> String {
+    if addrs == 0 {
+        return "\n".into();
+    }
+    let mut s = format!("\nsockaddrs: {}\n", bits(addrs, &ADDR_NAMES));
+    for (i, a) in m.addrs.iter().enumerate() {
+        if let Some(a) = a {
+            s.push_str(&format!(" {}", sa_text(a, i == 2)));
+        }
+    }
+    s.push('\n');
+    s
+}
+
+/// `print_rtmsg`.
+fn rtmsg_text(m: &RtMsg) -> String {
+    let word = |at: usize| {
+        m.raw
+            .get(at..at + 4)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, i32::from_le_bytes)
+    };
+    if m.raw.get(2) != Some(&RTM_VERSION) {
+        return format!(
+            "routing message version {} not understood\n",
+            m.raw.get(2).copied().unwrap_or(0)
+        );
+    }
+    let what = match m.typ {
+        1 => "RTM_ADD: Add Route",
+        2 => "RTM_DELETE: Delete Route",
+        3 => "RTM_CHANGE: Change Metrics or flags",
+        4 => "RTM_GET: Report Metrics",
+        5 => "RTM_LOSING: Kernel Suspects Partitioning",
+        6 => "RTM_REDIRECT: Told to use different route",
+        7 => "RTM_MISS: Lookup failed on this address",
+        8 => "RTM_LOCK: fix specified metrics",
+        9 => "RTM_OLDADD: caused by SIOCADDRT",
+        10 => "RTM_OLDDEL: caused by SIOCDELRT",
+        12 => "RTM_NEWADDR: address being added to iface",
+        13 => "RTM_DELADDR: address being removed from iface",
+        16 => "RTM_IFANNOUNCE: iface arrival/departure",
+        20 => "RTM_IFINFO: iface status change",
+        _ => "",
+    };
+    let len = u16::from_le_bytes([m.raw[0], m.raw[1]]);
+    let mut s = if what.is_empty() {
+        format!("#{}: len {len}, ", m.typ)
+    } else {
+        format!("{what}: len {len}, ")
+    };
+    match m.typ {
+        RTM_IFINFO => {
+            let state = match m
+                .raw
+                .get(16 + 4..16 + 8)
+                .map(|b| i32::from_le_bytes(b.try_into().unwrap_or_default()))
+            {
+                Some(0) => "carrier: unknown".to_string(),
+                Some(1) => "carrier: no carrier".to_string(),
+                Some(2) => "carrier: active".to_string(),
+                v => format!("carrier: {:#x}", v.unwrap_or(0)),
+            };
+            s.push_str(&format!(
+                "if# {}, {state}, flags: {}",
+                m.index,
+                bits(m.flags, &IF_FLAG_NAMES)
+            ));
+            s.push_str(&addrs_text(m, word(4) as u32));
+        }
+        RTM_NEWADDR | 13 => {
+            s.push_str(&format!(
+                "metric {}, flags: {}",
+                word(12),
+                bits(m.flags, &ROUTE_FLAG_NAMES)
+            ));
+            s.push_str(&addrs_text(m, word(4) as u32));
+        }
+        16 => {
+            let what = u16::from_le_bytes([m.raw[22], m.raw[23]]);
+            let what = match what {
+                0 => "arrival".to_string(),
+                1 => "departure".to_string(),
+                w => format!("#{w}"),
+            };
+            s.push_str(&format!(
+                "if# {}, what: {what}\n",
+                u16::from_le_bytes([m.raw[4], m.raw[5]])
+            ));
+        }
+        _ => {
+            s.push_str(&format!(
+                "pid {}, seq {}, errno {}, flags: {}",
+                word(16),
+                word(20),
+                word(24),
+                bits(m.flags, &ROUTE_FLAG_NAMES)
+            ));
+            let locks = m.u64_at(40) as u32;
+            s.push_str(&format!(
+                "\nlocks: {} inits: {}",
+                bits(locks, &METRIC_NAMES),
+                bits(word(32) as u32, &METRIC_NAMES)
+            ));
+            s.push_str(&addrs_text(m, word(12) as u32));
+        }
+    }
+    s
+}
+
+/// `route monitor`: every routing message, as it comes.
+fn monitor(c: &rumpclient::Client) -> Result<(), Errno> {
+    use std::io::Write;
+    let m = Regions::new();
+    let fd = c.syscall(394, &[PF_ROUTE, SOCK_RAW, 0], &m)?[0] as u64;
+    let rb = m.add_zeroed(2048);
+    loop {
+        let n = c.syscall(3, &[fd, rb, 2048], &m)?[0] as usize;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let buf = m.get(rb);
+        let mut out = format!("got message of size {n} on {}\n", rumpclient::ctime(now));
+        if let Some(msg) = rt_messages(&buf[..n.min(buf.len())]).first() {
+            out.push_str(&rtmsg_text(msg));
+        }
+        let mut o = std::io::stdout().lock();
+        if o.write_all(out.as_bytes())
+            .and_then(|()| o.flush())
+            .is_err()
+        {
+            return Ok(());
+        }
+    }
+}
+
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: {PROG} [-nq] add|delete|change [-net | -host] destination [gateway] [-netmask mask] [-interface]\n       {PROG} [-n] get destination"
+        "usage: {PROG} [-nq] add|delete|change [-net | -host] destination [gateway] [-netmask mask] [-interface]\n       {PROG} [-n] get destination\n       {PROG} [-nq] show|flush|monitor [-inet]"
     );
     ExitCode::from(1)
 }
@@ -113,8 +385,25 @@ fn main() -> ExitCode {
     match cmd.as_str() {
         "add" | "delete" | "change" | "get" => {}
         "show" | "flush" | "monitor" => {
-            eprintln!("{PROG}: {cmd}: not supported yet (the kernel has no routing table dump)");
-            return ExitCode::from(1);
+            if let Some(w) = args[1..].iter().find(|w| *w != "-inet") {
+                eprintln!("{PROG}: {w}: not supported yet");
+                return ExitCode::from(1);
+            }
+            let Some(c) = rumpclient::Client::for_tool(PROG) else {
+                return ExitCode::from(1);
+            };
+            let r = match cmd.as_str() {
+                "show" => print_rttables(&c, SHOW_FLAGS),
+                "flush" => flush(&c, quiet),
+                _ => monitor(&c),
+            };
+            return match r {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("{PROG}: {cmd}: {}", e.description());
+                    ExitCode::from(1)
+                }
+            };
         }
         _ => return usage(),
     }
