@@ -131,6 +131,15 @@ pub trait FileOps: Send + Sync {
     fn may_block(&self) -> bool {
         true
     }
+    /// `DTYPE_*` for `kern.file2`: the default is `DTYPE_MISC`.
+    fn dtype(&self) -> u32 {
+        DTYPE_MISC
+    }
+    /// What the file refers to, as a number that names it (`ki_fdata`: a
+    /// socket's is the one its protocol's `pcblist` gives).
+    fn data_id(&self) -> u64 {
+        0
+    }
     /// The faction's own object, so that it can recognise its files
     /// (`fchdir`, `fchmod` and the like take a descriptor).
     fn as_any(&self) -> Option<&dyn std::any::Any> {
@@ -181,6 +190,13 @@ impl Flock {
     }
 }
 
+/// `DTYPE_VNODE`, `DTYPE_SOCKET`, `DTYPE_MISC` (`sys/file.h`).
+pub const DTYPE_VNODE: u32 = 1;
+/// See [`DTYPE_VNODE`].
+pub const DTYPE_SOCKET: u32 = 2;
+/// See [`DTYPE_VNODE`].
+pub const DTYPE_MISC: u32 = 5;
+
 /// An open file: the object plus the flags it was opened with.
 pub struct File {
     ops: Box<dyn FileOps>,
@@ -230,6 +246,20 @@ impl FdTable {
     /// An empty table.
     pub fn new() -> Arc<FdTable> {
         Arc::new(FdTable::default())
+    }
+
+    /// Every open descriptor: number, file, close-on-exec.
+    pub fn snapshot(&self) -> Vec<(i32, Arc<File>, bool)> {
+        self.slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                s.as_ref()
+                    .map(|s| (i as i32, Arc::clone(&s.file), s.cloexec))
+            })
+            .collect()
     }
 
     /// A new table holding the same files (`RUMP_RFFDG`).

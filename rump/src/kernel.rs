@@ -145,12 +145,14 @@ impl KernelBuilder {
                 .map_or("none".to_string(), |m| format!("{m} bytes"))
         ));
         crate::syscall::register_base(&k);
-        crate::sysctl_base::register(&k).map_err(|e| {
-            BootError::Attach(AttachError::Init {
-                component: "rump".into(),
-                message: format!("sysctl: {e}"),
-            })
-        })?;
+        crate::sysctl_base::register(&k)
+            .and_then(|()| crate::sysctl_proc::register(&k))
+            .map_err(|e| {
+                BootError::Attach(AttachError::Init {
+                    component: "rump".into(),
+                    message: format!("sysctl: {e}"),
+                })
+            })?;
         k.attach(&self.components).map_err(BootError::Attach)?;
         k.aprint_verbose("rump kernel booted");
         Ok(k)

@@ -437,6 +437,13 @@ impl ProcTable {
         lock(&self.procs).get(&pid).cloned()
     }
 
+    /// Every process, by pid.
+    pub fn all(&self) -> Vec<Arc<Proc>> {
+        let mut v: Vec<Arc<Proc>> = lock(&self.procs).values().cloned().collect();
+        v.sort_by_key(|p| p.pid);
+        v
+    }
+
     /// The number of processes, proc0 and proc1 included.
     pub fn count(&self) -> usize {
         lock(&self.procs).len()

@@ -502,6 +502,24 @@ fn netstat_and_arp_show_the_tables() {
     let mut lines = std::io::BufReader::new(sink.stdout.take().unwrap()).lines();
     assert_eq!(lines.next().unwrap().unwrap(), "ready");
     let socks = ok(&tool(&dir, b, "rump.netstat", &["-an"]), "netstat -an");
+    // sockstat: the listener, the process that holds it and its descriptor.
+    let st = ok(&tool(&dir, b, "rump.sockstat", &["-4", "-l"]), "sockstat");
+    let lines: Vec<&str> = st.lines().collect();
+    assert_eq!(
+        lines[0],
+        "USER     COMMAND    PID   FD PROTO  LOCAL ADDRESS         FOREIGN ADDRESS"
+    );
+    assert_eq!(lines.len(), 2, "{st}");
+    assert!(lines[1].starts_with("root     python3    "), "{st}");
+    assert!(
+        lines[1].ends_with(" tcp    *.5000                *.*"),
+        "{st}"
+    );
+    assert_eq!(
+        ok(&tool(&dir, b, "rump.sockstat", &["-c"]), "sockstat -c"),
+        "",
+        "nothing connected"
+    );
     let _ = sink.kill();
     let _ = sink.wait();
     assert_eq!(

@@ -515,6 +515,15 @@ const FIONSPACE: u64 = 0x4004_6678;
 const SIOCATMARK: u64 = 0x4004_7307;
 
 impl FileOps for Socket {
+    fn dtype(&self) -> u32 {
+        rump::file::DTYPE_SOCKET
+    }
+
+    /// The protocol's socket: what its `pcblist` names it by.
+    fn data_id(&self) -> u64 {
+        Arc::as_ptr(&self.proto).cast::<()>() as usize as u64
+    }
+
     fn read(&self, ctx: &Ctx, buf: &mut [u8], _offset: Option<u64>) -> KResult<usize> {
         self.recv(ctx, buf, 0).map(|r| r.len)
     }

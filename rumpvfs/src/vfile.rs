@@ -95,6 +95,16 @@ pub fn stat_of(vn: &Vnode) -> Stat {
 }
 
 impl FileOps for VnodeFile {
+    fn dtype(&self) -> u32 {
+        rump::file::DTYPE_VNODE
+    }
+
+    /// The vnode, by its mount and inode numbers.
+    fn data_id(&self) -> u64 {
+        let (mnt, ino) = self.vn.key();
+        (mnt << 48) ^ ino
+    }
+
     fn read(&self, _ctx: &Ctx, buf: &mut [u8], offset: Option<u64>) -> KResult<usize> {
         if self.vn.vtype() == VType::Dir {
             return Err(Errno::EISDIR);

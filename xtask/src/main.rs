@@ -29,6 +29,7 @@ const BINS: &[(&str, &str)] = &[
     ("rump_traceroute", "rump.traceroute"),
     ("rump_netstat", "rump.netstat"),
     ("rump_arp", "rump.arp"),
+    ("rump_sockstat", "rump.sockstat"),
 ];
 
 /// Component libraries installed into `DIR/lib`: (cargo library file, installed name).

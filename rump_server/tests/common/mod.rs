@@ -84,6 +84,7 @@ pub fn prefix() -> PathBuf {
             ("rump_traceroute", "bin/rump.traceroute"),
             ("rump_netstat", "bin/rump.netstat"),
             ("rump_arp", "bin/rump.arp"),
+            ("rump_sockstat", "bin/rump.sockstat"),
         ] {
             let dst = prefix.join(to);
             let _ = std::fs::remove_file(&dst);

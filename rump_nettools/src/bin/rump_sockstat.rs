@@ -1,0 +1,257 @@
+//! `rump.sockstat`: NetBSD's sockstat(1) as a rump kernel client. It
+//! matches the kernel's open files (`kern.file2`) with its protocol control
+//! blocks (`net.inet.*.pcblist`) and names each file's process
+//! (`kern.proc2`).
+//!
+//! `rump.sockstat [-46cflnpu]`: `-4` IPv4, `-6` IPv6 (the kernel has none),
+//! `-u` local (no list yet), `-f inet|inet6|local|unix`, `-c` connected,
+//! `-l` listening, `-n` numeric, `-p ports`.
+
+use rump_nettools::*;
+use rumpclient::{Client, Errno};
+use std::collections::HashMap;
+use std::process::ExitCode;
+
+const PROG: &str = "rump.sockstat";
+const KINFO_PCB_LEN: usize = 640;
+const KINFO_FILE_LEN: usize = 120;
+const KINFO_PROC2_LEN: usize = 680;
+const DTYPE_SOCKET: u32 = 2;
+const TCPS_LISTEN: i32 = 1;
+const INP_CONNECTED: u32 = 2;
+
+#[derive(Default)]
+struct Opts {
+    inet: bool,
+    inet6: bool,
+    local: bool,
+    connected: bool,
+    listening: bool,
+    ports: Option<Vec<(u16, u16)>>,
+}
+
+fn ports(s: &str) -> Option<Vec<(u16, u16)>> {
+    s.split(',')
+        .map(|p| match p.split_once('-') {
+            Some((a, b)) => Some((a.parse().ok()?, b.parse().ok()?)),
+            None => p.parse().ok().map(|v| (v, v)),
+        })
+        .collect()
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_ne_bytes(b[at..at + 4].try_into().unwrap_or_default())
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    u64::from_ne_bytes(b[at..at + 8].try_into().unwrap_or_default())
+}
+
+/// A sysctl list of records: the name, then `op, arg, size, INT_MAX`.
+fn list(c: &Client, mib: Vec<i32>, op: i32, size: usize) -> Result<Vec<u8>, Errno> {
+    let mut mib = mib;
+    mib.extend([op, 0, size as i32, i32::MAX]);
+    c.sysctl_read(&mib)
+}
+
+/// The user name for `uid` from the host's password file, as NetBSD's
+/// sockstat asks its own libc.
+fn user(uid: u32) -> String {
+    std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|t| {
+            t.lines().find_map(|l| {
+                let f: Vec<&str> = l.split(':').collect();
+                (f.get(2)? == &uid.to_string()).then(|| f[0].to_string())
+            })
+        })
+        .unwrap_or_else(|| uid.to_string())
+}
+
+/// `host.port`, `*.port`, `*.*`.
+fn addr_text(sa: &[u8]) -> String {
+    let a = sa_ipv4(sa);
+    let port = u16::from_be_bytes([sa[2], sa[3]]);
+    match (a == [0; 4], port) {
+        (true, 0) => "*.*".into(),
+        (true, p) => format!("*.{p}"),
+        (false, 0) => format!("{}.*", fmt_ipv4(a)),
+        (false, p) => format!("{}.{p}", fmt_ipv4(a)),
+    }
+}
+
+fn main() -> ExitCode {
+    let mut o = Opts::default();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let Some(flags) = a.strip_prefix('-').filter(|f| !f.is_empty()) else {
+            return ExitCode::from(1);
+        };
+        for (i, f) in flags.char_indices() {
+            let mut value = || {
+                let rest = &flags[i + 1..];
+                if rest.is_empty() {
+                    args.next()
+                } else {
+                    Some(rest.to_string())
+                }
+            };
+            match f {
+                '4' => o.inet = true,
+                '6' => o.inet6 = true,
+                'u' => o.local = true,
+                'c' => o.connected = true,
+                'l' => o.listening = true,
+                'n' => {}
+                'f' | 'p' => {
+                    let Some(v) = value() else {
+                        return ExitCode::from(1);
+                    };
+                    if f == 'f' {
+                        match v.as_str() {
+                            "inet" => o.inet = true,
+                            "inet6" => o.inet6 = true,
+                            "local" | "unix" => o.local = true,
+                            _ => {
+                                eprintln!("{PROG}: {v}: unsupported protocol family");
+                                return ExitCode::from(1);
+                            }
+                        }
+                    } else {
+                        match ports(&v) {
+                            Some(p) => o.ports = Some(p),
+                            None => {
+                                eprintln!("{PROG}: {v}: Invalid argument");
+                                return ExitCode::from(1);
+                            }
+                        }
+                    }
+                    break;
+                }
+                _ => return ExitCode::from(1),
+            }
+        }
+    }
+    if o.ports.is_some() && o.local {
+        eprintln!("{PROG}: local domain sockets do not have ports");
+        return ExitCode::from(1);
+    }
+    if !o.inet && !o.inet6 && !o.local {
+        o.inet = true;
+        o.inet6 = true;
+        o.local = o.ports.is_none();
+    }
+    let Some(c) = Client::for_tool(PROG) else {
+        return ExitCode::from(1);
+    };
+    match run(&c, &o) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{PROG}: sysctl: {}", e.description());
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(c: &Client, o: &Opts) -> Result<(), Errno> {
+    // Every protocol control block of the families asked for, by socket.
+    let mut names: Vec<(&str, &str)> = Vec::new();
+    if o.inet {
+        names.extend([
+            ("net.inet.tcp.pcblist", "tcp"),
+            ("net.inet.udp.pcblist", "udp"),
+        ]);
+        if o.ports.is_none() {
+            names.push(("net.inet.raw.pcblist", "raw"));
+        }
+    }
+    if o.inet6 {
+        names.extend([
+            ("net.inet6.tcp6.pcblist", "tcp6"),
+            ("net.inet6.udp6.pcblist", "udp6"),
+        ]);
+    }
+    if o.local {
+        names.extend([
+            ("net.local.stream.pcblist", "stream"),
+            ("net.local.dgram.pcblist", "dgram"),
+        ]);
+    }
+    let mut pcbs: HashMap<u64, (&str, Vec<u8>)> = HashMap::new();
+    for (name, proto) in names {
+        let Ok(mib) = c.sysctl_name_to_mib(name) else {
+            continue; // not in this kernel
+        };
+        for k in list(c, mib, 0, KINFO_PCB_LEN)?.chunks_exact(KINFO_PCB_LEN) {
+            pcbs.insert(u64_at(k, 16), (proto, k.to_vec()));
+        }
+    }
+    let files = list(c, vec![1, 77], 2, KINFO_FILE_LEN)?;
+    let mut files: Vec<&[u8]> = files.chunks_exact(KINFO_FILE_LEN).collect();
+    files.sort_by_key(|f| (u32_at(f, 104) as i32, u32_at(f, 108) as i32));
+    let mut procs: HashMap<u32, Option<(u32, String)>> = HashMap::new();
+    let mut header = true;
+    for f in files {
+        if u32_at(f, 16) != DTYPE_SOCKET {
+            continue;
+        }
+        let Some((proto, k)) = pcbs.get(&u64_at(f, 64)) else {
+            continue;
+        };
+        let (src, dst) = (&k[72..88], &k[336..352]);
+        let tstate = u32_at(k, 48) as i32;
+        let connected = u32_at(k, 44) >= INP_CONNECTED || tstate > TCPS_LISTEN;
+        let listening = !connected
+            && ((*proto == "tcp" && tstate == TCPS_LISTEN)
+                || *proto == "raw"
+                || (*proto == "udp" && src[2..4] != [0, 0]));
+        if (o.connected || o.listening) && !(o.connected && connected || o.listening && listening) {
+            continue;
+        }
+        if let Some(ps) = &o.ports {
+            let port = |sa: &[u8]| u16::from_be_bytes([sa[2], sa[3]]);
+            let hit = |p: u16| ps.iter().any(|&(a, b)| a <= p && p <= b);
+            if !hit(port(src)) && !hit(port(dst)) {
+                continue;
+            }
+        }
+        let pid = u32_at(f, 104);
+        let who = procs.entry(pid).or_insert_with(|| {
+            let mut mib = vec![1, 47];
+            mib.extend([1, pid as i32, KINFO_PROC2_LEN as i32, 1]);
+            let r = c.sysctl_read(&mib).ok()?;
+            let p = r.get(..KINFO_PROC2_LEN)?;
+            let comm = &p[368..392];
+            let end = comm.iter().position(|&b| b == 0).unwrap_or(24);
+            Some((
+                u32_at(p, 136),
+                String::from_utf8_lossy(&comm[..end]).into_owned(),
+            ))
+        });
+        let Some((uid, comm)) = who.clone() else {
+            continue;
+        };
+        if header {
+            println!(
+                "{:<8} {:<10} {:<5} {:<2} {:<6} {:<21} FOREIGN ADDRESS",
+                "USER", "COMMAND", "PID", "FD", "PROTO", "LOCAL ADDRESS"
+            );
+            header = false;
+        }
+        let foreign = if connected {
+            addr_text(dst)
+        } else {
+            "*.*".into()
+        };
+        println!(
+            "{:<8} {:<10.10} {:<5} {:>2} {:<6} {:<21} {foreign}",
+            user(uid),
+            comm,
+            pid,
+            u32_at(f, 108) as i32,
+            proto,
+            addr_text(src)
+        );
+    }
+    Ok(())
+}
