@@ -8,11 +8,13 @@
 mod ffs;
 mod net;
 mod netinput;
+mod route;
 mod sp;
 
 pub use ffs::ffs_image;
 pub use net::net_headers;
 pub use netinput::{net_input, net_input_answers, shmif_bus};
+pub use route::route_socket;
 pub use sp::{frame, sp_stream};
 
 use rump::usermem::BufferSpace;

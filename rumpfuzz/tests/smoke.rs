@@ -368,3 +368,38 @@ fn shmif_bus_smoke() {
         rumpfuzz::shmif_bus(&rng_like);
     }
 }
+
+#[test]
+fn route_socket_smoke() {
+    // RTM_GET of 127.0.0.1 and an arp delete; dumps, pcblists, proc2.
+    let mut get = vec![0u8; 120 + 16];
+    get[0] = 136;
+    get[2] = 4;
+    get[3] = 4;
+    get[8] = 1;
+    get[12] = 1;
+    get[120] = 16;
+    get[121] = 2;
+    get[124..128].copy_from_slice(&[127, 0, 0, 1]);
+    let mut msg = vec![0u8];
+    msg.extend_from_slice(&get);
+    let mut arp = msg.clone();
+    arp[4] = 2;
+    arp[9] = 0x04;
+    let name = |mode: u8, ints: &[i32]| {
+        let mut v = vec![mode];
+        v.extend(ints.iter().flat_map(|i| i.to_le_bytes()));
+        v
+    };
+    let seeds = [
+        msg,
+        arp,
+        name(1, &[0, 1, 0]),
+        name(1, &[2, 5, 0]),
+        name(3, &[0, 0, 680, 10]),
+        name(5, &[2, 0, 120, 10]),
+        name(7, &[0, 0, 640, 10]),
+    ];
+    let seeds: Vec<&[u8]> = seeds.iter().map(|s| &s[..]).collect();
+    run(rumpfuzz::route_socket, &seeds, 1000);
+}
