@@ -407,6 +407,29 @@ fn tcp_survives_a_lossy_reordering_bus() {
     cfg("unix://A", "1.1.1.1/24");
     cfg("unix://B", "1.1.1.2/24");
     tcp_transfer(&dir, "unix://A", "unix://B", "1.1.1.2", "1.1.1.1");
+    // Closed cleanly on both sides: the source, which closed first, waits
+    // in TIME_WAIT; the sink's side is gone once its FIN is acknowledged
+    // (lost answers are sent again, so this may take a few round trips).
+    let rows = |url: &str| {
+        let out = ok(&tool(&dir, url, "rump.netstat", &["-an"]), "netstat");
+        out.lines()
+            .filter(|l| l.starts_with("tcp "))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !rows("unix://B").is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(
+        rows("unix://B"),
+        Vec::<String>::new(),
+        "the sink's side closed"
+    );
+    let a = rows("unix://A");
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert!(a[0].contains(" 1.1.1.2.5000 "), "{a:?}");
+    assert!(a[0].ends_with(" TIME_WAIT"), "{a:?}");
     drop(s);
 }
 
