@@ -6,7 +6,7 @@ use crate::errno::{Errno, KResult};
 use crate::file::File;
 use crate::kernel::Kernel;
 use crate::lwproc::Proc;
-use crate::sysctl::{NodeData, NodeSpec, SysctlHandler};
+use crate::sysctl::{NodeData, NodeSpec, SysctlAnswer, SysctlHandler};
 use std::sync::{Arc, Weak};
 
 /// `KERN_PROC2`, `KERN_FILE2`.
@@ -96,23 +96,31 @@ fn kinfo_file(f: &Arc<File>, pid: i32, fd: i32, cloexec: bool) -> [u8; KINFO_FIL
 }
 
 /// Records of `size` bytes each (the record cut or padded), at most
-/// `count`; with no buffer, the length needed and room for more.
+/// `count`, as many as fit in the caller's `cap` bytes; with no buffer,
+/// the length needed and room for more. The length reported is that of
+/// all of them, so a short buffer gets ENOMEM.
 fn records<const N: usize>(
     all: Vec<[u8; N]>,
     size: usize,
     count: usize,
     cap: Option<usize>,
-) -> Vec<u8> {
-    let Some(_) = cap else {
-        return vec![0u8; (all.len() + SLOP) * size];
+) -> SysctlAnswer {
+    let want = all.len().min(count);
+    let needed = want.saturating_mul(size);
+    let Some(cap) = cap else {
+        return SysctlAnswer {
+            data: Vec::new(),
+            len: needed.saturating_add(SLOP.saturating_mul(size)),
+        };
     };
-    let mut out = Vec::with_capacity(all.len().min(count) * size);
-    for r in all.iter().take(count) {
-        let at = out.len();
-        out.extend_from_slice(&r[..size.min(N)]);
-        out.resize(at + size, 0);
+    let fit = want.min(cap / size);
+    let mut data = Vec::with_capacity(fit * size);
+    for r in all.iter().take(fit) {
+        let at = data.len();
+        data.extend_from_slice(&r[..size.min(N)]);
+        data.resize(at + size, 0);
     }
-    out
+    SysctlAnswer { data, len: needed }
 }
 
 fn four(name: &[i32]) -> KResult<(i32, i32, usize, usize)> {
@@ -127,7 +135,7 @@ fn four(name: &[i32]) -> KResult<(i32, i32, usize, usize)> {
     }
 }
 
-fn proc2(k: &Kernel, name: &[i32], cap: Option<usize>) -> KResult<Vec<u8>> {
+fn proc2(k: &Kernel, name: &[i32], cap: Option<usize>) -> KResult<SysctlAnswer> {
     let (op, arg, size, count) = four(name)?;
     let want = |p: &Proc| -> KResult<bool> {
         let c = p.cred();
@@ -154,7 +162,7 @@ fn proc2(k: &Kernel, name: &[i32], cap: Option<usize>) -> KResult<Vec<u8>> {
     Ok(records(all, size, count, cap))
 }
 
-fn file2(k: &Kernel, name: &[i32], cap: Option<usize>) -> KResult<Vec<u8>> {
+fn file2(k: &Kernel, name: &[i32], cap: Option<usize>) -> KResult<SysctlAnswer> {
     let (op, arg, size, count) = four(name)?;
     let mut all = Vec::new();
     match op {
@@ -184,7 +192,7 @@ fn file2(k: &Kernel, name: &[i32], cap: Option<usize>) -> KResult<Vec<u8>> {
 }
 
 /// What answers one of the lists.
-type Lister = fn(&Kernel, &[i32], Option<usize>) -> KResult<Vec<u8>>;
+type Lister = fn(&Kernel, &[i32], Option<usize>) -> KResult<SysctlAnswer>;
 
 /// Make `kern.proc2` and `kern.file2`.
 pub(crate) fn register(k: &Kernel) -> KResult<()> {

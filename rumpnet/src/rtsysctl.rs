@@ -89,7 +89,7 @@ pub fn register(k: &Kernel, net: &Arc<Net>) -> KResult<()> {
     let w: Weak<Net> = Arc::downgrade(net);
     let h: rump::sysctl::SysctlHandler = Arc::new(move |name, _cred, _cap, new| {
         let net = w.upgrade().ok_or(Errno::ENXIO)?;
-        rtable(&net, name, new)
+        rtable(&net, name, new).map(Into::into)
     });
     t.create(
         "net.route",

@@ -6,7 +6,7 @@
 use crate::addr::{self, AF_INET};
 use crate::inet::Inet;
 use crate::pcb::Pcb;
-use rump::sysctl::{NodeData, NodeSpec, SysctlHandler};
+use rump::sysctl::{NodeData, NodeSpec, SysctlAnswer, SysctlHandler};
 use rump::{Errno, KResult, Kernel};
 use std::sync::{Arc, Weak};
 
@@ -148,13 +148,16 @@ fn entries(inet: &Inet, proto: u8) -> Vec<PcbInfo> {
 /// (`sysctl_inpcblist`): a size with room for [`PCB_SLOP`] more when the
 /// caller asks how much; otherwise at most `elem_count` records, and the
 /// length of all of them.
-fn pcblist(inet: &Inet, proto: u8, name: &[i32], cap: Option<usize>) -> KResult<Vec<u8>> {
+fn pcblist(inet: &Inet, proto: u8, name: &[i32], cap: Option<usize>) -> KResult<SysctlAnswer> {
     let &[_op, _arg, elem_size, elem_count] = name else {
         return Err(Errno::EINVAL);
     };
     let all = entries(inet, proto);
     let Some(cap) = cap else {
-        return Ok(vec![0u8; (all.len() + PCB_SLOP) * KINFO_PCB_LEN]);
+        return Ok(SysctlAnswer {
+            data: Vec::new(),
+            len: (all.len() + PCB_SLOP) * KINFO_PCB_LEN,
+        });
     };
     if usize::try_from(elem_size).ok() != Some(KINFO_PCB_LEN) {
         return Err(Errno::EINVAL);
@@ -164,7 +167,11 @@ fn pcblist(inet: &Inet, proto: u8, name: &[i32], cap: Option<usize>) -> KResult<
         .len()
         .min(usize::try_from(elem_count).unwrap_or(0))
         .min(cap / KINFO_PCB_LEN);
-    Ok(all[..n].iter().flat_map(|e| e.record()).collect())
+    Ok(all[..n]
+        .iter()
+        .flat_map(|e| e.record())
+        .collect::<Vec<u8>>()
+        .into())
 }
 
 /// Make the `pcblist` nodes (numbered at boot, as NetBSD does).

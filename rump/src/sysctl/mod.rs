@@ -115,7 +115,28 @@ pub type SysctlWriter = Arc<dyn Fn(SysctlValue) -> KResult<()> + Send + Sync>;
 /// and the new value, the whole answer. The tree copies what fits in the
 /// caller's buffer and reports the whole length (ENOMEM if it did not fit).
 pub type SysctlHandler =
-    Arc<dyn Fn(&[i32], &Cred, Option<usize>, Option<&[u8]>) -> KResult<Vec<u8>> + Send + Sync>;
+    Arc<dyn Fn(&[i32], &Cred, Option<usize>, Option<&[u8]>) -> KResult<SysctlAnswer> + Send + Sync>;
+
+/// The most bytes a [`SysctlHandler`] is asked to make for one call.
+pub const MAX_HANDLER_ANSWER: usize = 16 << 20;
+
+/// What a [`SysctlHandler`] answers: the bytes it made, and the length to
+/// report, which is more when the caller's buffer could not hold it all
+/// (a handler makes only what fits, never more than the caller asked).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SysctlAnswer {
+    /// The bytes for the caller's buffer.
+    pub data: Vec<u8>,
+    /// The whole answer's length.
+    pub len: usize,
+}
+
+impl From<Vec<u8>> for SysctlAnswer {
+    fn from(data: Vec<u8>) -> SysctlAnswer {
+        let len = data.len();
+        SysctlAnswer { data, len }
+    }
+}
 
 /// What a node holds.
 pub enum NodeData {
@@ -925,10 +946,13 @@ impl SysctlTree {
                 }
                 let h = h.clone();
                 drop(g);
-                let out = h(rest, c.cred, c.cap, c.new)?;
-                let n = out.len().min(c.room());
-                c.old.extend_from_slice(&out[..n]);
-                c.oldlen = out.len();
+                // A caller may claim any buffer size: a handler is told at
+                // most this much, so that it never makes more.
+                let cap = c.cap.map(|n| n.min(MAX_HANDLER_ANSWER));
+                let out = h(rest, c.cred, cap, c.new)?;
+                let n = out.data.len().min(c.room());
+                c.old.extend_from_slice(&out.data[..n]);
+                c.oldlen = out.len.max(out.data.len());
                 Ok(())
             }
             (Kind::Value(cur), None) => {

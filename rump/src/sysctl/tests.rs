@@ -548,7 +548,11 @@ fn a_handler_node_answers_the_names_below_it() {
         if rest.len() != 2 {
             return Err(E::EINVAL);
         }
-        Ok(rest.iter().flat_map(|n| n.to_le_bytes()).collect())
+        Ok(rest
+            .iter()
+            .flat_map(|n| n.to_le_bytes())
+            .collect::<Vec<u8>>()
+            .into())
     });
     let mib = t
         .create(
