@@ -97,6 +97,9 @@ pub trait FileOps: Send + Sync {
     /// A process closes one of its descriptors for this file (POSIX drops
     /// the process's record locks on the file then).
     fn close_fd(&self, _ctx: &Ctx) {}
+    /// `close(2)` of the last descriptor for this file, before it goes: a
+    /// socket with `SO_LINGER` waits here for its data to be delivered.
+    fn last_close(&self, _ctx: &Ctx) {}
     /// `fcntl` `F_GETLK`/`F_SETLK`/`F_SETLKW` on this file; EINVAL for
     /// files that take no record locks.
     fn advlock(&self, _ctx: &Ctx, _cmd: i32, _lock: &mut Flock) -> KResult<()> {

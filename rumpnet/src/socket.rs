@@ -344,6 +344,11 @@ pub trait ProtoSocket: Send + Sync {
     fn nwrite(&self) -> usize {
         0
     }
+    /// Everything sent has been acknowledged and the connection's end
+    /// too (what a lingering close waits for).
+    fn drained(&self) -> bool {
+        true
+    }
     /// Whether `listen` was called (`SO_ACCEPTCONN`).
     fn is_listening(&self) -> bool {
         false
@@ -357,6 +362,8 @@ pub trait ProtoSocket: Send + Sync {
 /// An open socket: the protocol's socket plus the descriptor's flags.
 pub struct Socket {
     proto: Arc<dyn ProtoSocket>,
+    /// The protocol's socket was told of the close (by a lingering close).
+    closed: AtomicBool,
     nonblock: AtomicBool,
     nosigpipe: bool,
 }
@@ -366,6 +373,7 @@ impl Socket {
     pub fn new(proto: Arc<dyn ProtoSocket>, nonblock: bool, nosigpipe: bool) -> Socket {
         Socket {
             proto,
+            closed: AtomicBool::new(false),
             nonblock: AtomicBool::new(nonblock),
             nosigpipe,
         }
@@ -545,7 +553,30 @@ impl FileOps for Socket {
     }
 
     fn close(&self) {
+        if !self.closed.swap(true, Ordering::AcqRel) {
+            self.proto.close();
+        }
+    }
+
+    /// `SO_LINGER` with a time: close now, and wait up to that long for
+    /// what was sent to be acknowledged (`soclose`).
+    fn last_close(&self, ctx: &Ctx) {
+        let Some(secs) = self.proto.shared().opts().linger.filter(|&s| s > 0) else {
+            return;
+        };
+        if self.proto.kind().1 != SOCK_STREAM || self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
         self.proto.close();
+        let nonblock = self.nonblocking();
+        let wait = Duration::from_secs(secs.unsigned_abs().into());
+        let _ = self.wait_for(ctx, nonblock, Some(wait), || {
+            if self.proto.drained() {
+                Ok(())
+            } else {
+                Err(Errno::EAGAIN)
+            }
+        });
     }
 
     fn set_status_flags(&self, flags: u32) {

@@ -355,3 +355,70 @@ fn pcblist_and_stats_read_as_netstat_reads_them() {
         assert_eq!(o.old.len(), 8 * n, "{name}");
     }
 }
+
+#[test]
+fn so_linger_makes_close_wait_for_delivery() {
+    use rump::usermem::{BufferSpace, UserSpace};
+    let k = boot();
+    let l = listener(&k, 5500, 1);
+    let mem = BufferSpace::new(0x1000, 1 << 21);
+    let (sa, lg, data) = (0x1000u64, 0x1100u64, 0x2000u64);
+    mem.copyout(sa, &sockaddr(LO, 5500)).unwrap();
+    // struct linger { l_onoff = 1, l_linger = 2 }.
+    mem.copyout(lg, &[1, 0, 0, 0, 2, 0, 0, 0]).unwrap();
+    let call = |nr: usize, args: &[u64]| k.syscall(nr, args, &mem).map(|r| r[0]);
+    let fd = call(394, &[2, SOCK_STREAM as u64, 0]).unwrap();
+    call(98, &[fd, sa, 16]).unwrap();
+    call(105, &[fd, 0xffff, 0x80, lg, 8]).unwrap(); // SO_LINGER
+    let s = Socket::new(k.with_ctx(|ctx| l.accept(ctx)).unwrap(), false, false);
+    // The peer does not read: what is sent cannot all be delivered, and the
+    // close waits the whole linger time. (The write is non-blocking, or it
+    // would wait for room; a non-blocking close would not linger.)
+    call(92, &[fd, 4, 4]).unwrap(); // fcntl(F_SETFL, O_NONBLOCK)
+    // Until both buffers are full (the peer's grows as data comes).
+    let mut quiet = 0;
+    while quiet < 5 {
+        match call(4, &[fd, data, 1 << 20]) {
+            Ok(_) => quiet = 0,
+            Err(rump::Errno::EAGAIN) => {
+                quiet += 1;
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => panic!("write: {e:?}"),
+        }
+    }
+    call(92, &[fd, 4, 0]).unwrap();
+    let t = std::time::Instant::now();
+    call(6, &[fd]).unwrap();
+    let waited = t.elapsed();
+    assert!(waited >= Duration::from_millis(1900), "{waited:?}");
+    assert!(waited < Duration::from_secs(10), "{waited:?}");
+    drop(s);
+
+    // A peer that reads: the close returns once everything is acknowledged.
+    let fd = call(394, &[2, SOCK_STREAM as u64, 0]).unwrap();
+    call(98, &[fd, sa, 16]).unwrap();
+    call(105, &[fd, 0xffff, 0x80, lg, 8]).unwrap();
+    let s = Socket::new(k.with_ctx(|ctx| l.accept(ctx)).unwrap(), false, false);
+    let k2 = Arc::clone(&k);
+    let reader = std::thread::spawn(move || {
+        let mut buf = vec![0u8; 65536];
+        let mut got = 0;
+        loop {
+            let r = k2.with_ctx(|ctx| s.recv(ctx, &mut buf, 0)).unwrap();
+            if r.len == 0 {
+                return got;
+            }
+            got += r.len;
+        }
+    });
+    assert_eq!(call(4, &[fd, data, 200_000]).unwrap(), 200_000);
+    let t = std::time::Instant::now();
+    call(6, &[fd]).unwrap();
+    assert!(
+        t.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        t.elapsed()
+    );
+    assert_eq!(reader.join().unwrap(), 200_000);
+}

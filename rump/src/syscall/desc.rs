@@ -77,6 +77,10 @@ pub(super) fn sys_write(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<S
 fn close(ctx: &Ctx, fd: i32) -> KResult<()> {
     let f = file(ctx, fd)?;
     f.ops().close_fd(ctx);
+    // The table's reference and ours: nothing else holds the file.
+    if Arc::strong_count(&f) == 2 {
+        f.ops().last_close(ctx);
+    }
     ctx.proc().fdt().close(fd)
 }
 

@@ -786,6 +786,16 @@ impl ProtoSocket for TcpSocket {
         self.lock().tcb.as_ref().map_or(0, Tcb::unacked)
     }
 
+    fn drained(&self) -> bool {
+        self.lock().tcb.as_ref().is_none_or(|t| {
+            t.unacked() == 0
+                && !matches!(
+                    t.state,
+                    State::FinWait1 | State::Closing | State::LastAck | State::SynSent
+                )
+        })
+    }
+
     fn is_listening(&self) -> bool {
         self.lock().listen.is_some()
     }
