@@ -199,6 +199,8 @@ pub struct Kernel {
     me: Weak<Kernel>,
     /// Where pollers wait for [`Kernel::selnotify`].
     select: crate::waitgen::WaitGen,
+    /// The key that hides kernel addresses from callers (`kaddr`).
+    kaddr_key: u64,
 }
 
 impl std::fmt::Debug for Kernel {
@@ -215,6 +217,11 @@ impl Kernel {
         Kernel {
             me,
             select: crate::waitgen::WaitGen::default(),
+            kaddr_key: {
+                let mut b = [0u8; 8];
+                let _ = rumpuser::random_fill(&mut b);
+                u64::from_ne_bytes(b) | 1
+            },
             cpus: Vcpus::new(config.ncpu),
             kmem: Kmem::new(config.memlimit),
             procs: ProcTable::new(),
@@ -318,6 +325,18 @@ impl Kernel {
     /// must not keep it alive.
     pub fn weak(&self) -> Weak<Kernel> {
         self.me.clone()
+    }
+
+    /// A number that names the kernel object at address `addr` in what
+    /// callers read (`ki_fileaddr`, `ki_sockaddr`, ...): the same for the
+    /// same object, different for different ones, and no address of the
+    /// server process (NetBSD hides them unless `kern.expose_address`).
+    pub fn kaddr(&self, addr: usize) -> u64 {
+        // An invertible mix, keyed per kernel.
+        let mut x = (addr as u64) ^ self.kaddr_key;
+        x = x.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        x ^= x >> 31;
+        x.wrapping_mul(self.kaddr_key)
     }
 
     /// Something a `poll` or `select` may be waiting for happened

@@ -77,9 +77,9 @@ fn kinfo_proc2(p: &Proc) -> [u8; KINFO_PROC2_LEN] {
 }
 
 /// One open file as `struct kinfo_file` (`fill_file`).
-fn kinfo_file(f: &Arc<File>, pid: i32, fd: i32, cloexec: bool) -> [u8; KINFO_FILE_LEN] {
+fn kinfo_file(k: &Kernel, f: &Arc<File>, pid: i32, fd: i32, cloexec: bool) -> [u8; KINFO_FILE_LEN] {
     let mut r = [0u8; KINFO_FILE_LEN];
-    put64(&mut r, 0, Arc::as_ptr(f) as usize as u64);
+    put64(&mut r, 0, k.kaddr(Arc::as_ptr(f) as usize));
     // FREAD, FWRITE: the open mode plus one (FFLAGS).
     put32(
         &mut r,
@@ -88,7 +88,7 @@ fn kinfo_file(f: &Arc<File>, pid: i32, fd: i32, cloexec: bool) -> [u8; KINFO_FIL
     );
     put32(&mut r, 16, f.ops().dtype());
     put32(&mut r, 20, Arc::strong_count(f).saturating_sub(1) as u32);
-    put64(&mut r, 64, f.ops().data_id());
+    put64(&mut r, 64, k.kaddr(f.ops().data_id() as usize));
     put32(&mut r, 104, pid as u32);
     put32(&mut r, 108, fd as u32);
     put32(&mut r, 112, u32::from(cloexec));
@@ -172,7 +172,7 @@ fn file2(k: &Kernel, name: &[i32], cap: Option<usize>) -> KResult<SysctlAnswer> 
                     continue;
                 }
                 for (fd, f, cloexec) in p.fdt().snapshot() {
-                    all.push(kinfo_file(&f, p.pid, fd, cloexec));
+                    all.push(kinfo_file(k, &f, p.pid, fd, cloexec));
                 }
             }
         }
@@ -181,7 +181,7 @@ fn file2(k: &Kernel, name: &[i32], cap: Option<usize>) -> KResult<SysctlAnswer> 
             for p in k.procs().all() {
                 for (_, f, _) in p.fdt().snapshot() {
                     if seen.insert(Arc::as_ptr(&f) as usize) {
-                        all.push(kinfo_file(&f, 0, 0, false));
+                        all.push(kinfo_file(k, &f, 0, 0, false));
                     }
                 }
             }

@@ -160,3 +160,37 @@ fn names_in_the_file_system_connect_streams_and_datagrams() {
     // A stream cannot connect to a datagram name.
     assert_eq!(connect("/dg"), Err(Errno::EPROTOTYPE));
 }
+
+#[test]
+fn empty_sends_and_full_buffers() {
+    let k = boot();
+    let (a, b) = k
+        .with_ctx(|ctx| rumpnet::local::pair(ctx, 1, SOCK_STREAM, 0))
+        .expect("socketpair");
+    let (a, b) = (Socket::new(a, false, false), Socket::new(b, false, false));
+    // An empty write is done at once.
+    assert_eq!(send(&k, &a, b""), Ok(0));
+    // A full peer: not writable, and a non-blocking send says so.
+    const POLLOUT: i16 = 0x4;
+    assert_eq!(a.proto().poll(POLLOUT), POLLOUT);
+    while k
+        .with_ctx(|ctx| a.send(ctx, &[1u8; 1024], None, 0x80))
+        .is_ok()
+    {}
+    assert_eq!(a.proto().poll(POLLOUT), 0, "the peer's buffer is full");
+    assert_eq!(recv(&k, &b, 4096).len(), 4096);
+    assert_eq!(a.proto().poll(POLLOUT), POLLOUT, "room again");
+
+    // Empty datagrams take room too: they cannot pile up without end.
+    let (x, _y) = k
+        .with_ctx(|ctx| rumpnet::local::pair(ctx, 1, SOCK_DGRAM, 0))
+        .expect("socketpair");
+    let x = Socket::new(x, true, false);
+    let mut sent = 0;
+    while send(&k, &x, b"").is_ok() {
+        sent += 1;
+        assert!(sent < 1000, "empty datagrams are never refused");
+    }
+    assert!(sent > 0);
+    assert_eq!(send(&k, &x, b""), Err(Errno::ENOBUFS));
+}

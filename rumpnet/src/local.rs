@@ -29,6 +29,13 @@ const SHUT_RD: i32 = 0;
 const SHUT_WR: i32 = 1;
 const SHUT_RDWR: i32 = 2;
 
+/// What a queued datagram costs its receiver's buffer.
+fn dgram_cost(len: usize, from: &[u8]) -> usize {
+    /// An mbuf's header, as NetBSD charges each record.
+    const RECORD: usize = 32;
+    len + from.len() + RECORD
+}
+
 /// An unnamed address (`sun_noname`): the whole structure, no path.
 fn noname() -> Vec<u8> {
     let mut sa = vec![0u8; SOCKADDR_UN_LEN];
@@ -188,6 +195,9 @@ impl LocalSocket {
     /// send buffer, as NetBSD charges the sender for what the receiver
     /// holds.
     fn deliver_stream(&self, data: &[u8], sndbuf: usize) -> KResult<usize> {
+        if data.is_empty() {
+            return Ok(0);
+        }
         let room = {
             let mut s = self.lock();
             if s.closed || s.rd_shut {
@@ -211,6 +221,12 @@ impl LocalSocket {
         Ok(room)
     }
 
+    /// Whether a stream writer with `sndbuf` may add to our buffer now.
+    fn has_room(&self, sndbuf: usize) -> bool {
+        let s = self.lock();
+        s.closed || s.rd_shut || s.bytes.len() < self.shared.opts().rcvbuf + sndbuf
+    }
+
     /// A datagram in, from `from`: ENOBUFS when the buffer is full.
     fn deliver_dgram(&self, data: &[u8], from: Vec<u8>) -> KResult<()> {
         {
@@ -221,10 +237,13 @@ impl LocalSocket {
             if s.rd_shut {
                 return Ok(());
             }
-            if s.dgram_bytes + data.len() > self.shared.opts().rcvbuf {
+            // Charged as NetBSD's sbappendaddr does: the data, the sender's
+            // address and a record's overhead, so that empty datagrams count.
+            let cost = dgram_cost(data.len(), &from);
+            if s.dgram_bytes + cost > self.shared.opts().rcvbuf {
                 return Err(Errno::ENOBUFS);
             }
-            s.dgram_bytes += data.len();
+            s.dgram_bytes += cost;
             s.dgrams.push_back((from, data.to_vec()));
         }
         self.shared.wait.wakeup();
@@ -270,6 +289,9 @@ impl ProtoSocket for LocalSocket {
             return Err(Errno::EPROTOTYPE);
         }
         let me = self.me.upgrade().ok_or(Errno::EINVAL)?;
+        if Arc::ptr_eq(&target, &me) {
+            return Err(Errno::ECONNREFUSED);
+        }
         if self.typ == SOCK_DGRAM {
             self.lock().peer = Some(Arc::downgrade(&target));
             return Ok(());
@@ -283,19 +305,28 @@ impl ProtoSocket for LocalSocket {
                 return Err(Errno::EINVAL);
             }
         }
-        // A new socket for the listener's side, queued for accept.
+        // A new socket for the listener's side, joined to us before the
+        // listener is locked (no two sockets' locks are ever held at once),
+        // then queued for accept.
         let server = domain.make(SOCK_STREAM)?;
-        server.lock().name = target.lock().name.clone();
-        {
+        let name = target.lock().name.clone();
+        server.lock().name = name;
+        LocalSocket::join(&me, &server);
+        let queued = {
             let mut t = target.lock();
-            let Some(l) = t.listen.as_mut() else {
-                return Err(Errno::ECONNREFUSED);
-            };
-            if l.ready.len() >= l.backlog {
-                return Err(Errno::ECONNREFUSED);
+            match t.listen.as_mut() {
+                Some(l) if l.ready.len() < l.backlog => {
+                    l.ready.push_back(server);
+                    true
+                }
+                _ => false,
             }
-            LocalSocket::join(&me, &server);
-            l.ready.push_back(server);
+        };
+        if !queued {
+            let mut s = self.lock();
+            s.peer = None;
+            s.connected = false;
+            return Err(Errno::ECONNREFUSED);
         }
         target.shared.wait.wakeup();
         Ok(())
@@ -416,9 +447,9 @@ impl ProtoSocket for LocalSocket {
                     flags: if n < d.len() { MSG_TRUNC } else { 0 },
                 };
                 if !peek {
-                    let full = d.len();
+                    let cost = dgram_cost(d.len(), from);
                     s.dgrams.pop_front();
-                    s.dgram_bytes -= full;
+                    s.dgram_bytes -= cost;
                 }
                 r
             }
@@ -476,15 +507,17 @@ impl ProtoSocket for LocalSocket {
         if let Some(l) = &s.listen {
             return poll_bits(events, !l.ready.is_empty(), false, false);
         }
-        let gone = s.connected && s.peer.as_ref().is_none_or(|w| w.strong_count() == 0);
+        let peer = s.peer.as_ref().and_then(Weak::upgrade);
+        let gone = s.connected && peer.is_none();
         let readable =
             !s.bytes.is_empty() || !s.dgrams.is_empty() || s.rcv_eof || s.rd_shut || gone;
-        let writable = if self.typ == SOCK_STREAM {
-            s.connected && !s.wr_shut && !gone
-        } else {
-            !s.wr_shut
-        };
+        let can_write = !s.wr_shut && (self.typ != SOCK_STREAM || (s.connected && !gone));
         drop(s);
+        // A stream is writable while its peer's buffer has room (looked at
+        // without our lock held).
+        let writable = can_write
+            && (self.typ != SOCK_STREAM
+                || peer.is_some_and(|p| p.has_room(self.shared.opts().sndbuf)));
         poll_bits(events, readable, writable, gone)
     }
 

@@ -97,7 +97,11 @@ impl PcbInfo {
 /// The blocks of one protocol, newest first, as NetBSD keeps its table.
 fn entries(inet: &Inet, proto: u8) -> Vec<PcbInfo> {
     use rumpnet::socket::ProtoSocket;
-    let id = |p: *const ()| p as usize as u64;
+    let Some(k) = inet.kernel_weak().upgrade() else {
+        return Vec::new();
+    };
+    // Named as kern.file2 names the socket's file, without its address.
+    let id = |p: *const ()| k.kaddr(p as usize);
     let mut v: Vec<PcbInfo> = match proto {
         IPPROTO_TCP => crate::tcp::socket::TcpSocket::list(inet)
             .iter()

@@ -68,7 +68,8 @@ fn receive(tap: Arc<Tap>, handle: IfHandle, stop: Arc<AtomicBool>) {
         if !tap.wait(IDLE) {
             continue;
         }
-        let _burst = handle.burst();
+        let burst = handle.burst();
+        let mut failed = false;
         for _ in 0..BURST_FRAMES {
             match tap.read_frame(&mut buf) {
                 Ok(n) if n >= 14 => {
@@ -76,14 +77,19 @@ fn receive(tap: Arc<Tap>, handle: IfHandle, stop: Arc<AtomicBool>) {
                 }
                 Ok(_) => {}
                 Err(_) => {
-                    // The host device went away or failed: do not spin.
-                    rumpuser::sleep_rel(IDLE);
+                    failed = true;
                     break;
                 }
             }
             if !tap.wait(Duration::ZERO) {
                 break;
             }
+        }
+        drop(burst);
+        if failed {
+            // The host device went away or failed: do not spin (and never
+            // sleep inside a burst, which holds up the whole stack).
+            rumpuser::sleep_rel(IDLE);
         }
     }
 }

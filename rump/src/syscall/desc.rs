@@ -77,11 +77,15 @@ pub(super) fn sys_write(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<S
 fn close(ctx: &Ctx, fd: i32) -> KResult<()> {
     let f = file(ctx, fd)?;
     f.ops().close_fd(ctx);
-    // The table's reference and ours: nothing else holds the file.
-    if Arc::strong_count(&f) == 2 {
+    // The table's reference and ours: nothing else holds the file. The
+    // descriptor goes first (as NetBSD's fd_close), so that its number is
+    // free while a lingering close waits.
+    let last = Arc::strong_count(&f) == 2;
+    ctx.proc().fdt().close(fd)?;
+    if last {
         f.ops().last_close(ctx);
     }
-    ctx.proc().fdt().close(fd)
+    Ok(())
 }
 
 /// `IOV_MAX`: most buffers one vector call takes.

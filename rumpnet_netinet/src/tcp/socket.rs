@@ -94,7 +94,7 @@ impl WakeMarks {
             failed: t.error.is_some(),
             readable: t.readable() > 0 || t.at_eof(),
             lowat_free: t.send_space() >= lowat.min(t.cfg.sndbuf),
-            quarter_free: t.send_space() >= t.cfg.sndbuf / 4,
+            quarter_free: t.send_space() >= (t.cfg.sndbuf / 4).max(1),
         }
     }
 
