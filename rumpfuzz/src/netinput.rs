@@ -48,20 +48,27 @@ struct Rig {
     socks: Vec<Arc<dyn ProtoSocket>>,
 }
 
+/// A kernel with the network faction and IPv4, one virtual CPU and 64 MiB,
+/// that does not exit the fuzzer when a call asks it to.
+pub(crate) fn net_kernel() -> Arc<Kernel> {
+    let k = KernelBuilder::new()
+        .config(BootConfig {
+            ncpu: 1,
+            memlimit: Some(64 << 20),
+            ..BootConfig::default()
+        })
+        .component(&rumpnet::COMPONENT)
+        .component(&rumpnet_netinet::COMPONENT)
+        .boot()
+        .expect("boot");
+    k.set_exit_handler(Box::new(|_| ()));
+    k
+}
+
 fn rig() -> &'static Rig {
     static RIG: OnceLock<Rig> = OnceLock::new();
     RIG.get_or_init(|| {
-        let kernel = KernelBuilder::new()
-            .config(BootConfig {
-                ncpu: 1,
-                memlimit: Some(64 << 20),
-                ..BootConfig::default()
-            })
-            .component(&rumpnet::COMPONENT)
-            .component(&rumpnet_netinet::COMPONENT)
-            .boot()
-            .expect("boot");
-        kernel.set_exit_handler(Box::new(|_| ()));
+        let kernel = net_kernel();
         let net = Net::of(&kernel);
         let inet = Inet::of(&kernel);
         inet.cfg.forwarding.store(true, Ordering::Relaxed);

@@ -8,7 +8,7 @@
 //! booted afresh every few hundred inputs so that routes added do not pile
 //! up.
 
-use rump::{BootConfig, Kernel, KernelBuilder};
+use rump::Kernel;
 use rumpnet::Net;
 use std::sync::{Arc, Mutex};
 
@@ -24,17 +24,7 @@ fn kernel() -> Arc<Kernel> {
         *n += 1;
         return Arc::clone(k);
     }
-    let k = KernelBuilder::new()
-        .config(BootConfig {
-            ncpu: 1,
-            memlimit: Some(64 << 20),
-            ..BootConfig::default()
-        })
-        .component(&rumpnet::COMPONENT)
-        .component(&rumpnet_netinet::COMPONENT)
-        .boot()
-        .expect("boot");
-    k.set_exit_handler(Box::new(|_| ()));
+    let k = crate::netinput::net_kernel();
     *g = Some((Arc::clone(&k), 0));
     k
 }

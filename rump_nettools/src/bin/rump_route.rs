@@ -12,7 +12,6 @@ use std::process::ExitCode;
 const PROG: &str = "rump.route";
 const PF_ROUTE: u64 = 34;
 const RTM_VERSION: u8 = 4;
-const HDR: usize = 120;
 /// `RTF_*` bits and the names route(8) prints for them.
 const RTF_NAMES: &[(u32, &str)] = &[
     (0x1, "UP"),
@@ -313,10 +312,6 @@ fn usage() -> ExitCode {
     ExitCode::from(1)
 }
 
-fn roundup(n: usize) -> usize {
-    if n == 0 { 8 } else { n.div_ceil(8) * 8 }
-}
-
 /// A netmask sockaddr cut after its last non-zero byte, as route(8) sends.
 fn mask_sa(mask: u32) -> Vec<u8> {
     let b = mask.to_be_bytes();
@@ -462,9 +457,8 @@ fn main() -> ExitCode {
     let Some(c) = rumpclient::Client::for_tool(PROG) else {
         return ExitCode::from(1);
     };
-    let m = Regions::new();
-    let fd = match c.syscall(394, &[PF_ROUTE, SOCK_RAW, 0], &m) {
-        Ok(r) => r[0] as u64,
+    let mut rs = match RouteSock::open(&c) {
+        Ok(rs) => rs,
         Err(e) => {
             eprintln!("{PROG}: socket: {}", e.description());
             return ExitCode::from(1);
@@ -483,58 +477,45 @@ fn main() -> ExitCode {
     if !iface && typ != 4 {
         flags |= 0x2;
     }
-    let mut addrs = 0x1u32;
-    let mut body = sockaddr_in(dst.to_be_bytes(), 0).to_vec();
-    if let Some(g) = gateway.filter(|_| typ != 4) {
-        addrs |= 0x2;
-        body.extend_from_slice(&sockaddr_in(g, 0));
+    let dst_sa = sockaddr_in(dst.to_be_bytes(), 0);
+    let gw_sa = gateway.map(|g| sockaddr_in(g, 0));
+    let mask = mask_sa(dmask);
+    let mut dl = vec![0u8; 20];
+    dl[0] = 20;
+    dl[1] = AF_LINK;
+    let mut addrs: Vec<(u32, &[u8])> = vec![(0x1, &dst_sa)];
+    if let Some(g) = gw_sa.as_ref().filter(|_| typ != 4) {
+        addrs.push((0x2, g));
     }
     if !host && typ != 4 {
-        addrs |= 0x4;
-        let mut s = mask_sa(dmask);
-        s.resize(roundup(s.len()), 0);
-        body.extend_from_slice(&s);
+        addrs.push((0x4, &mask));
     }
     if typ == 4 {
-        addrs |= 0x10;
-        let mut dl = vec![0u8; 24];
-        dl[0] = 20;
-        dl[1] = AF_LINK;
-        body.extend_from_slice(&dl);
+        addrs.push((0x10, &dl));
     }
-    let pid = c.getpid().unwrap_or(0);
-    let seq = 1i32;
-    let mut msg = vec![0u8; HDR];
-    msg[2] = RTM_VERSION;
-    msg[3] = typ;
-    msg[8..12].copy_from_slice(&flags.to_le_bytes());
-    msg[12..16].copy_from_slice(&addrs.to_le_bytes());
-    msg[16..20].copy_from_slice(&pid.to_le_bytes());
-    msg[20..24].copy_from_slice(&seq.to_le_bytes());
-    msg.extend_from_slice(&body);
-    let len = msg.len() as u16;
-    msg[0..2].copy_from_slice(&len.to_le_bytes());
     let shown = if dst == 0 && dmask == 0 {
         "default".to_string()
     } else {
         dest_arg.split('/').next().unwrap_or("").to_string()
     };
     let what = format!("{cmd} {} {shown}", if host { "host" } else { "net" });
-    let buf = m.add(&msg);
-    if let Err(e) = c.syscall(4, &[fd, buf, msg.len() as u64], &m) {
-        let why = match e {
-            Errno::ESRCH => "not in table".to_string(),
-            Errno::EBUSY => "entry in use".to_string(),
-            Errno::ENOBUFS => "routing table overflow".to_string(),
-            e => e.description().to_string(),
-        };
-        eprintln!("{PROG}: writing to routing socket: {why}");
-        if typ != 4 && !quiet {
-            let gw = gateway.map_or(String::new(), |g| format!(": gateway {}", fmt_ipv4(g)));
-            println!("{what}{gw}: {why}");
+    let answer = match rs.request(typ, flags, &addrs) {
+        Ok(a) => a,
+        Err(e) => {
+            let why = match e {
+                Errno::ESRCH => "not in table".to_string(),
+                Errno::EBUSY => "entry in use".to_string(),
+                Errno::ENOBUFS => "routing table overflow".to_string(),
+                e => e.description().to_string(),
+            };
+            eprintln!("{PROG}: writing to routing socket: {why}");
+            if typ != 4 && !quiet {
+                let gw = gateway.map_or(String::new(), |g| format!(": gateway {}", fmt_ipv4(g)));
+                println!("{what}{gw}: {why}");
+            }
+            return ExitCode::from(1);
         }
-        return ExitCode::from(1);
-    }
+    };
     if typ != 4 {
         if !quiet {
             let gw = gateway.map_or(String::new(), |g| format!(": gateway {}", fmt_ipv4(g)));
@@ -542,27 +523,9 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    // `get`: read answers until ours comes.
-    let rb = m.add_zeroed(2048);
-    loop {
-        let n = match c.syscall(3, &[fd, rb, 2048], &m) {
-            Ok(r) => r[0] as usize,
-            Err(e) => {
-                eprintln!("{PROG}: read from routing socket: {}", e.description());
-                return ExitCode::from(1);
-            }
-        };
-        let r = m.get(rb);
-        let r = &r[..n.min(r.len())];
-        if r.len() < HDR {
-            continue;
-        }
-        let rpid = i32::from_le_bytes(r[16..20].try_into().unwrap_or_default());
-        let rseq = i32::from_le_bytes(r[20..24].try_into().unwrap_or_default());
-        if rpid != pid || rseq != seq || r[3] != 4 {
-            continue;
-        }
-        let errno = i32::from_le_bytes(r[24..28].try_into().unwrap_or_default());
+    // `get`: the answer.
+    {
+        let errno = i32::from_le_bytes(answer.raw[24..28].try_into().unwrap_or_default());
         if errno != 0 {
             eprintln!(
                 "{PROG}: RTM_GET: {} (errno {errno})",
@@ -570,18 +533,8 @@ fn main() -> ExitCode {
             );
             return ExitCode::from(1);
         }
-        let rflags = u32::from_le_bytes(r[8..12].try_into().unwrap_or_default());
-        let raddrs = u32::from_le_bytes(r[12..16].try_into().unwrap_or_default());
-        let mut sas: [Option<Vec<u8>>; 9] = Default::default();
-        let mut off = HDR;
-        for (bit, slot) in sas.iter_mut().enumerate() {
-            if raddrs & (1 << bit) == 0 || off >= r.len() {
-                continue;
-            }
-            let l = usize::from(r[off]);
-            *slot = Some(r[off..(off + l).min(r.len())].to_vec());
-            off += roundup(l);
-        }
+        let rflags = answer.flags;
+        let sas = &answer.addrs;
         let ip = |s: &Option<Vec<u8>>| {
             s.as_ref()
                 .filter(|s| s.len() >= 8)
@@ -622,6 +575,6 @@ fn main() -> ExitCode {
             "{}",
             format!("{:>8}  ", 0).repeat(7) + &format!("{:>8} ", 0)
         );
-        return ExitCode::SUCCESS;
     }
+    ExitCode::SUCCESS
 }
