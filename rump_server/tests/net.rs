@@ -702,25 +702,73 @@ fn tcp_interoperates_with_linux_over_tap() {
 /// file system (a socket node that stat sees).
 #[test]
 fn python_uses_local_sockets_in_the_kernel() {
+    use std::io::{BufRead, Write};
     let dir = tempdir("local");
     let _servers = Servers::allservers(&dir, &["L"], &[]);
     let prog = r#"
-import socket, os
+import socket, os, sys
 a, b = socket.socketpair(); a.send(b"hi"); print("pair", b.recv(2))
 s = socket.socket(socket.AF_UNIX); s.bind("/usock"); s.listen(1)
 c = socket.socket(socket.AF_UNIX); c.connect("/usock")
 x, _ = s.accept(); c.sendall(b"over unix"); print("named", x.recv(64))
-print("node", oct(os.stat("/rump/usock").st_mode))
+print("node", oct(os.stat("/rump/usock").st_mode), flush=True)
+sys.stdin.readline()
 c.close(); print("eof", x.recv(8))
 "#;
-    let o = python(&dir, "unix://L", prog, &[])
+    let mut py = python(&dir, "unix://L", prog, &[])
         .env("RUMPHIJACK", "path=/rump,socket=all")
-        .output()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    let mut out = std::io::BufReader::new(py.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    for _ in 0..3 {
+        let mut l = String::new();
+        out.read_line(&mut l).unwrap();
+        lines.push(l);
+    }
     assert_eq!(
-        ok(&o, "python"),
-        "pair b'hi'\nnamed b'over unix'\nnode 0o140755\neof b''\n"
+        lines.concat(),
+        "pair b'hi'\nnamed b'over unix'\nnode 0o140755\n"
     );
+    // sockstat sees the local sockets the program holds, by name.
+    let st = ok(
+        &tool(&dir, "unix://L", "rump.sockstat", &["-u"]),
+        "sockstat -u",
+    );
+    let rows: Vec<&str> = st.lines().skip(1).collect();
+    assert_eq!(rows.len(), 5, "{st}");
+    assert!(
+        rows.iter().all(|r| r.starts_with("root     python3    ")),
+        "{st}"
+    );
+    // PROTO, LOCAL ADDRESS (21 wide) and FOREIGN ADDRESS of a row.
+    let count = |local: &str, foreign: &str| {
+        let tail = format!(" stream {local:<21} {foreign}");
+        rows.iter().filter(|r| r.ends_with(&tail)).count()
+    };
+    assert_eq!(
+        count("/usock", "-"),
+        2,
+        "the listener and the accepted one: {st}"
+    );
+    assert_eq!(
+        count("-", "-"),
+        2,
+        "the socketpair, connected but unnamed: {st}"
+    );
+    assert_eq!(count("-", "/usock"), 1, "the client: {st}");
+    let listening = ok(
+        &tool(&dir, "unix://L", "rump.sockstat", &["-l", "-u"]),
+        "-l",
+    );
+    assert_eq!(listening.lines().count(), 2, "{listening}");
+    py.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert!(py.wait().unwrap().success());
+    assert_eq!(rest, "eof b''\n");
 }
 
 /// `rump.route show`, `flush` and `monitor`: the table by sysctl, and

@@ -56,6 +56,7 @@ pub fn route_socket(data: &[u8]) {
             "net.inet.tcp.pcblist",
             "net.inet.udp.pcblist",
             "net.inet.raw.pcblist",
+            "net.local.stream.pcblist",
         ];
         let which = prefixes[usize::from(mode >> 1) % prefixes.len()];
         let Ok(mut name) = k.sysctl().name_to_mib(which) else {

@@ -23,6 +23,7 @@ pub mod ifnet;
 pub mod local;
 pub mod loopback;
 pub mod net;
+pub mod pcblist;
 pub mod pkt;
 pub mod route;
 pub mod rtsysctl;
@@ -59,7 +60,11 @@ fn attach(k: &Kernel) -> AttachResult {
         net: std::sync::Arc::downgrade(&net),
     }))
     .map_err(|e| format!("PF_ROUTE: {e}"))?;
-    net.add_local_domain(local::LocalDomain::new(k))
+    let local = local::LocalDomain::new(k);
+    local
+        .register_sysctl(k)
+        .map_err(|e| format!("net.local: {e}"))?;
+    net.add_local_domain(local)
         .map_err(|e| format!("AF_LOCAL: {e}"))?;
     sysent::register(k).map_err(|e| format!("system calls: {e}"))?;
     rtsysctl::register(k, &net).map_err(|e| format!("net.route: {e}"))?;

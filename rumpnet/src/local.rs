@@ -4,11 +4,13 @@
 //! ([`rump::socknames`]): `bind` makes it and `connect`/`sendto` find it, so
 //! binding by path needs the VFS faction (EOPNOTSUPP without it).
 
+use crate::pcblist::KinfoPcb;
 use crate::socket::{
     MSG_PEEK, ProtoSocket, Received, SOCK_DGRAM, SOCK_STREAM, SockShared, poll_bits,
 };
 use rump::socknames::NodeId;
 use rump::syscall::Ctx;
+use rump::sysctl::SysctlAnswer;
 use rump::{Errno, KResult, Kernel};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -72,6 +74,8 @@ fn sockaddr_un(path: &[u8]) -> Vec<u8> {
 pub struct LocalDomain {
     kernel: Weak<Kernel>,
     names: Mutex<HashMap<NodeId, Weak<LocalSocket>>>,
+    /// Every socket, for the pcblists.
+    all: Mutex<Vec<Weak<LocalSocket>>>,
     me: Weak<LocalDomain>,
 }
 
@@ -81,6 +85,7 @@ impl LocalDomain {
         Arc::new_cyclic(|me| LocalDomain {
             kernel: k.weak(),
             names: Mutex::new(HashMap::new()),
+            all: Mutex::new(Vec::new()),
             me: me.clone(),
         })
     }
@@ -95,13 +100,97 @@ impl LocalDomain {
             SOCK_DGRAM => (DGRAM_RECVSPACE, DGRAM_SENDSPACE),
             _ => return Err(Errno::EPROTOTYPE),
         };
-        Ok(Arc::new_cyclic(|me| LocalSocket {
+        let s = Arc::new_cyclic(|me| LocalSocket {
             typ,
             domain: self.me.clone(),
             shared: SockShared::new(self.kernel.clone(), rcv, snd),
             st: Mutex::new(St::default()),
             me: me.clone(),
-        }))
+        });
+        let mut all = self.all.lock().unwrap_or_else(|e| e.into_inner());
+        all.retain(|w| w.strong_count() > 0);
+        all.push(Arc::downgrade(&s));
+        Ok(s)
+    }
+
+    /// `net.local.{stream,dgram}.pcblist` (`sysctl_unpcblist`): the open
+    /// sockets of type `typ`, newest first, with their names and peers.
+    fn pcblist(&self, typ: i32, name: &[i32], cap: Option<usize>) -> KResult<SysctlAnswer> {
+        let k = self.kernel.upgrade().ok_or(Errno::ENXIO)?;
+        let socks: Vec<Arc<LocalSocket>> = self
+            .all
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .rev()
+            .filter_map(Weak::upgrade)
+            .filter(|s| s.typ == typ && !s.lock().closed)
+            .collect();
+        let id = |s: &Arc<LocalSocket>| k.kaddr(Arc::as_ptr(s).cast::<()>() as usize);
+        let all: Vec<KinfoPcb> = socks
+            .iter()
+            .map(|s| {
+                let peer = s.peer();
+                let st = s.lock();
+                // An unbound socket's address is a bare header (sun_len 2).
+                let src = st
+                    .name
+                    .as_ref()
+                    .map_or_else(|| vec![2, AF_LOCAL as u8], |(p, _)| sockaddr_un(p));
+                let rcvq = st.bytes.len() + st.dgram_bytes;
+                drop(st);
+                let dst = peer.as_ref().map(|p| match &p.lock().name {
+                    Some((path, _)) => sockaddr_un(path),
+                    None => vec![2, AF_LOCAL as u8],
+                });
+                KinfoPcb {
+                    id: id(s),
+                    family: AF_LOCAL as u32,
+                    typ: typ as u32,
+                    rcvq: rcvq as u64,
+                    src,
+                    dst,
+                    conn: peer.as_ref().map_or(0, id),
+                    ..KinfoPcb::default()
+                }
+            })
+            .collect();
+        crate::pcblist::answer(&all, name, cap)
+    }
+
+    /// Make `net.local` and its `stream` and `dgram` nodes with their
+    /// `pcblist`s (NetBSD's numbers: PF_LOCAL 1, SOCK_STREAM 1, SOCK_DGRAM 2).
+    pub fn register_sysctl(self: &Arc<Self>, k: &Kernel) -> KResult<()> {
+        use rump::sysctl::{NodeData, NodeSpec, SysctlHandler};
+        let t = k.sysctl();
+        t.create(
+            "net",
+            NodeSpec {
+                num: Some(AF_LOCAL),
+                ..NodeSpec::new("local", 0, "PF_LOCAL related settings", NodeData::Node)
+            },
+        )?;
+        for (name, typ) in [("stream", SOCK_STREAM), ("dgram", SOCK_DGRAM)] {
+            t.create(
+                "net.local",
+                NodeSpec {
+                    num: Some(typ),
+                    ..NodeSpec::new(name, 0, "", NodeData::Node)
+                },
+            )?;
+            let w = self.me.clone();
+            let h: SysctlHandler = Arc::new(move |n, _cred, cap, new| {
+                if new.is_some() {
+                    return Err(Errno::EPERM);
+                }
+                w.upgrade().ok_or(Errno::ENXIO)?.pcblist(typ, n, cap)
+            });
+            t.create(
+                &format!("net.local.{name}"),
+                NodeSpec::new("pcblist", 0, "SOCK_* socket list", NodeData::Handler(h)),
+            )?;
+        }
+        Ok(())
     }
 
     /// The socket bound to the node at `path`: ECONNREFUSED if none is

@@ -6,29 +6,10 @@
 use crate::addr::{self, AF_INET};
 use crate::inet::Inet;
 use crate::pcb::Pcb;
-use rump::sysctl::{NodeData, NodeSpec, SysctlAnswer, SysctlHandler};
+use rump::sysctl::{NodeData, NodeSpec, SysctlHandler};
 use rump::{Errno, KResult, Kernel};
+use rumpnet::pcblist::{KINFO_PCB_LEN, KinfoPcb};
 use std::sync::{Arc, Weak};
-
-/// `sizeof(struct kinfo_pcb)`.
-pub const KINFO_PCB_LEN: usize = 640;
-/// `PCB_SLOP`: entries a size asked for leaves room for.
-const PCB_SLOP: usize = 20;
-
-/// The fields of `struct kinfo_pcb`, byte offsets on amd64.
-mod field {
-    pub const PCBADDR: usize = 0;
-    pub const SOCKADDR: usize = 16;
-    pub const FAMILY: usize = 24;
-    pub const TYPE: usize = 28;
-    pub const PROTOCOL: usize = 32;
-    pub const PRSTATE: usize = 44;
-    pub const TSTATE: usize = 48;
-    pub const RCVQ: usize = 56;
-    pub const SNDQ: usize = 64;
-    pub const SRC: usize = 72;
-    pub const DST: usize = 336;
-}
 
 /// The protocols with a list.
 const IPPROTO_TCP: u8 = 6;
@@ -61,16 +42,11 @@ pub struct PcbInfo {
 impl PcbInfo {
     /// The `struct kinfo_pcb`.
     pub fn record(&self) -> [u8; KINFO_PCB_LEN] {
-        let mut r = [0u8; KINFO_PCB_LEN];
-        let put32 =
-            |r: &mut [u8], at: usize, v: u32| r[at..at + 4].copy_from_slice(&v.to_ne_bytes());
-        let put64 =
-            |r: &mut [u8], at: usize, v: u64| r[at..at + 8].copy_from_slice(&v.to_ne_bytes());
-        put64(&mut r, field::PCBADDR, self.id);
-        put64(&mut r, field::SOCKADDR, self.id);
-        put32(&mut r, field::FAMILY, u32::from(AF_INET));
-        put32(&mut r, field::TYPE, self.typ);
-        put32(&mut r, field::PROTOCOL, self.proto);
+        self.kinfo().record()
+    }
+
+    /// As the list's record format takes it.
+    pub fn kinfo(&self) -> KinfoPcb {
         let connected = self.pcb.connected || self.pcb.fport != 0;
         let prstate = if connected {
             INP_CONNECTED
@@ -79,18 +55,19 @@ impl PcbInfo {
         } else {
             0
         };
-        put32(&mut r, field::PRSTATE, prstate);
-        put32(&mut r, field::TSTATE, self.tstate as u32);
-        put64(&mut r, field::RCVQ, self.rcvq);
-        put64(&mut r, field::SNDQ, self.sndq);
-        let src = addr::sockaddr(self.pcb.laddr, self.pcb.lport);
-        r[field::SRC..field::SRC + src.len()].copy_from_slice(&src);
-        // The foreign address only once connected: zeros read as `*.*`.
-        if connected {
-            let dst = addr::sockaddr(self.pcb.faddr, self.pcb.fport);
-            r[field::DST..field::DST + dst.len()].copy_from_slice(&dst);
+        KinfoPcb {
+            id: self.id,
+            family: u32::from(AF_INET),
+            typ: self.typ,
+            protocol: self.proto,
+            prstate,
+            tstate: self.tstate,
+            rcvq: self.rcvq,
+            sndq: self.sndq,
+            src: addr::sockaddr(self.pcb.laddr, self.pcb.lport),
+            dst: connected.then(|| addr::sockaddr(self.pcb.faddr, self.pcb.fport)),
+            conn: 0,
         }
-        r
     }
 }
 
@@ -148,36 +125,6 @@ fn entries(inet: &Inet, proto: u8) -> Vec<PcbInfo> {
     v
 }
 
-/// The answer to `pcblist.<op>.<arg>.<elem_size>.<elem_count>`
-/// (`sysctl_inpcblist`): a size with room for [`PCB_SLOP`] more when the
-/// caller asks how much; otherwise at most `elem_count` records, and the
-/// length of all of them.
-fn pcblist(inet: &Inet, proto: u8, name: &[i32], cap: Option<usize>) -> KResult<SysctlAnswer> {
-    let &[_op, _arg, elem_size, elem_count] = name else {
-        return Err(Errno::EINVAL);
-    };
-    let all = entries(inet, proto);
-    let Some(cap) = cap else {
-        return Ok(SysctlAnswer {
-            data: Vec::new(),
-            len: (all.len() + PCB_SLOP) * KINFO_PCB_LEN,
-        });
-    };
-    if usize::try_from(elem_size).ok() != Some(KINFO_PCB_LEN) {
-        return Err(Errno::EINVAL);
-    }
-    // NetBSD copies what fits and reports it without ENOMEM.
-    let n = all
-        .len()
-        .min(usize::try_from(elem_count).unwrap_or(0))
-        .min(cap / KINFO_PCB_LEN);
-    Ok(all[..n]
-        .iter()
-        .flat_map(|e| e.record())
-        .collect::<Vec<u8>>()
-        .into())
-}
-
 /// Make the `pcblist` nodes (numbered at boot, as NetBSD does).
 pub(crate) fn register(k: &Kernel, inet: &Arc<Inet>) -> KResult<()> {
     for (parent, proto) in [
@@ -191,7 +138,8 @@ pub(crate) fn register(k: &Kernel, inet: &Arc<Inet>) -> KResult<()> {
                 return Err(Errno::EPERM);
             }
             let inet = w.upgrade().ok_or(Errno::ENXIO)?;
-            pcblist(&inet, proto, name, cap)
+            let all: Vec<KinfoPcb> = entries(&inet, proto).iter().map(PcbInfo::kinfo).collect();
+            rumpnet::pcblist::answer(&all, name, cap)
         });
         k.sysctl().create(
             parent,

@@ -4,7 +4,7 @@
 //! (`kern.proc2`).
 //!
 //! `rump.sockstat [-46cflnpu]`: `-4` IPv4, `-6` IPv6 (the kernel has none),
-//! `-u` local (no list yet), `-f inet|inet6|local|unix`, `-c` connected,
+//! `-u` local, `-f inet|inet6|local|unix`, `-c` connected,
 //! `-l` listening, `-n` numeric, `-p ports`.
 
 use rump_nettools::*;
@@ -66,6 +66,14 @@ fn user(uid: u32) -> String {
             })
         })
         .unwrap_or_else(|| uid.to_string())
+}
+
+/// The path of a `sockaddr_un`.
+fn sun_path(sa: &[u8]) -> String {
+    let len = usize::from(sa[0]).clamp(2, sa.len());
+    let p = &sa[2..len];
+    let end = p.iter().position(|&b| b == 0).unwrap_or(p.len());
+    String::from_utf8_lossy(&p[..end]).into_owned()
 }
 
 /// `host.port`, `*.port`, `*.*`.
@@ -198,17 +206,20 @@ fn run(c: &Client, o: &Opts) -> Result<(), Errno> {
         let Some((proto, k)) = pcbs.get(&u64_at(f, 64)) else {
             continue;
         };
-        let (src, dst) = (&k[72..88], &k[336..352]);
+        let local = u32_at(k, 24) == 1;
+        let (src, dst) = (&k[72..336], &k[336..600]);
         let tstate = u32_at(k, 48) as i32;
-        let connected = u32_at(k, 44) >= INP_CONNECTED || tstate > TCPS_LISTEN;
+        let connected =
+            u32_at(k, 44) >= INP_CONNECTED || tstate > TCPS_LISTEN || u64_at(k, 616) != 0;
         let listening = !connected
             && ((*proto == "tcp" && tstate == TCPS_LISTEN)
                 || *proto == "raw"
-                || (*proto == "udp" && src[2..4] != [0, 0]));
+                || (*proto == "udp" && src[2..4] != [0, 0])
+                || (local && !sun_path(src).is_empty()));
         if (o.connected || o.listening) && !(o.connected && connected || o.listening && listening) {
             continue;
         }
-        if let Some(ps) = &o.ports {
+        if let Some(ps) = o.ports.as_ref().filter(|_| !local) {
             let port = |sa: &[u8]| u16::from_be_bytes([sa[2], sa[3]]);
             let hit = |p: u16| ps.iter().any(|&(a, b)| a <= p && p <= b);
             if !hit(port(src)) && !hit(port(dst)) {
@@ -238,10 +249,18 @@ fn run(c: &Client, o: &Opts) -> Result<(), Errno> {
             );
             header = false;
         }
-        let foreign = if connected {
-            addr_text(dst)
-        } else {
-            "*.*".into()
+        let text = |sa: &[u8]| {
+            if local {
+                let p = sun_path(sa);
+                if p.is_empty() { "-".to_string() } else { p }
+            } else {
+                addr_text(sa)
+            }
+        };
+        let foreign = match (connected, local) {
+            (true, _) => text(dst),
+            (false, true) => "-".into(),
+            (false, false) => "*.*".into(),
         };
         println!(
             "{:<8} {:<10.10} {:<5} {:>2} {:<6} {:<21} {foreign}",
@@ -250,7 +269,7 @@ fn run(c: &Client, o: &Opts) -> Result<(), Errno> {
             pid,
             u32_at(f, 108) as i32,
             proto,
-            addr_text(src)
+            text(src)
         );
     }
     Ok(())
