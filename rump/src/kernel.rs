@@ -193,7 +193,8 @@ pub struct Kernel {
     exit_handler: Mutex<Option<Arc<ExitHandler>>>,
     console: Console,
     halted: AtomicBool,
-    pub(crate) inside: std::sync::atomic::AtomicUsize,
+    /// Threads inside the kernel that have let go of their CPU to wait.
+    pub(crate) blocked: std::sync::atomic::AtomicUsize,
     boot_wall: Duration,
     boot_mono: Duration,
     me: Weak<Kernel>,
@@ -236,7 +237,7 @@ impl Kernel {
             exit_handler: Mutex::new(None),
             console,
             halted: AtomicBool::new(false),
-            inside: std::sync::atomic::AtomicUsize::new(0),
+            blocked: std::sync::atomic::AtomicUsize::new(0),
             boot_wall: rumpuser::clock_wall(),
             boot_mono: rumpuser::clock_monotonic(),
             config,
@@ -312,7 +313,10 @@ impl Kernel {
 
     /// How many threads are inside the kernel now, running or blocked.
     pub fn threads_inside(&self) -> usize {
-        self.inside.load(Ordering::Acquire)
+        // Each thread inside holds a CPU, or waits without one: entering
+        // costs a call no more than taking its CPU.
+        let running = self.cpus.ncpu() - self.cpus.idle();
+        running + self.blocked.load(Ordering::Acquire)
     }
 
     /// Post signal `sig` to process `pid` (NetBSD's `psignal`). ESRCH if

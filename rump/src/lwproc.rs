@@ -33,7 +33,9 @@ pub struct Proc {
     login: Mutex<String>,
     cred: Mutex<Arc<Cred>>,
     fdt: Mutex<Arc<FdTable>>,
-    limits: Mutex<[Rlimit; crate::resource::RLIM_NLIMITS]>,
+    // Held for a few instructions at a time, and on every setrlimit: a
+    // spin lock's release is a plain store.
+    limits: spin::Mutex<[Rlimit; crate::resource::RLIM_NLIMITS]>,
     lwps: Mutex<Vec<i32>>,
     next_lid: AtomicI32,
     exiting: AtomicBool,
@@ -86,7 +88,7 @@ impl Proc {
             login: Mutex::new(String::new()),
             cred: Mutex::new(cred),
             fdt: Mutex::new(fdt),
-            limits: Mutex::new(default_limits()),
+            limits: spin::Mutex::new(default_limits()),
             lwps: Mutex::new(Vec::new()),
             next_lid: AtomicI32::new(1),
             exiting: AtomicBool::new(false),
@@ -232,7 +234,7 @@ impl Proc {
 
     /// Resource limit `which`.
     pub fn limit(&self, which: usize) -> Option<Rlimit> {
-        lock(&self.limits).get(which).copied()
+        self.limits.lock().get(which).copied()
     }
 
     /// Replace resource limit `which` with what `f` makes of it, as one
@@ -242,7 +244,7 @@ impl Proc {
         which: usize,
         f: impl FnOnce(Rlimit) -> KResult<Rlimit>,
     ) -> KResult<()> {
-        let mut limits = lock(&self.limits);
+        let mut limits = self.limits.lock();
         let slot = limits.get_mut(which).ok_or(Errno::EINVAL)?;
         *slot = f(*slot)?;
         Ok(())
@@ -255,7 +257,7 @@ impl Proc {
 
     /// Set resource limit `which` (checked by the caller).
     pub fn set_limit(&self, which: usize, l: Rlimit) {
-        if let Some(slot) = lock(&self.limits).get_mut(which) {
+        if let Some(slot) = self.limits.lock().get_mut(which) {
             *slot = l;
         }
     }
@@ -527,7 +529,8 @@ impl ProcTable {
             parent.cred(),
             fdt,
         ));
-        *lock(&p.limits) = *lock(&parent.limits);
+        let limits = *parent.limits.lock();
+        *p.limits.lock() = limits;
         p.set_login(&parent.login());
         *lock(&p.data) = parent.fork_data();
         procs.insert(pid, Arc::clone(&p));

@@ -1,6 +1,5 @@
 //! Resource limits (`getrlimit`/`setrlimit`).
 
-use crate::cred::Cred;
 use crate::errno::{Errno, KResult};
 
 /// Number of resource limits (`RLIM_NLIMITS`).
@@ -39,7 +38,8 @@ impl Rlimit {
 
     /// Check a change from `self` to `new` by `cred` (`dosetrlimit`): the soft
     /// limit may not exceed the hard one, and only root raises a hard limit.
-    pub fn check_change(self, new: Rlimit, cred: &Cred) -> KResult<Rlimit> {
+    /// `is_root` is asked only when the hard limit would rise.
+    pub fn check_change(self, new: Rlimit, is_root: impl FnOnce() -> bool) -> KResult<Rlimit> {
         let new = Rlimit {
             cur: new.cur.min(RLIM_INFINITY),
             max: new.max.min(RLIM_INFINITY),
@@ -47,7 +47,7 @@ impl Rlimit {
         if new.cur > new.max {
             return Err(Errno::EINVAL);
         }
-        if new.max > self.max && !cred.is_root() {
+        if new.max > self.max && !is_root() {
             return Err(Errno::EPERM);
         }
         Ok(new)

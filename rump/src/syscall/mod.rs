@@ -68,14 +68,6 @@ pub struct Ctx<'k> {
     cpu: RefCell<Option<CpuGuard<'k>>>,
 }
 
-impl Drop for Ctx<'_> {
-    fn drop(&mut self) {
-        self.kernel
-            .inside
-            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
-    }
-}
-
 impl<'k> Ctx<'k> {
     /// The kernel.
     pub fn kernel(&self) -> &'k Kernel {
@@ -110,9 +102,13 @@ impl<'k> Ctx<'k> {
     /// Run `f`, which blocks, without holding the virtual CPU; take a CPU
     /// again before returning. Every wait inside the kernel goes through here.
     pub fn block<R>(&self, f: impl FnOnce() -> R) -> R {
+        use std::sync::atomic::Ordering::AcqRel;
+        // Counted as inside while it has no CPU (`threads_inside`).
+        self.kernel.blocked.fetch_add(1, AcqRel);
         drop(self.cpu.borrow_mut().take());
         let r = f();
         *self.cpu.borrow_mut() = Some(self.kernel.cpus().schedule());
+        self.kernel.blocked.fetch_sub(1, AcqRel);
         r
     }
 }
@@ -132,8 +128,6 @@ impl Kernel {
         }
         let lwp = self.procs().curlwp();
         let cpu = self.cpus().schedule();
-        self.inside
-            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         Ok(Ctx {
             kernel: self,
             lwp,

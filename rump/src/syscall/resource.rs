@@ -20,8 +20,11 @@ fn getrlimit(ctx: &Ctx, w: i32) -> KResult<Rlimit> {
 fn setrlimit(ctx: &Ctx, w: i32, new: Rlimit) -> KResult<()> {
     let w = which(w)?;
     let p = ctx.proc();
-    // Lock order: limits, then credentials.
-    p.update_limit(w, |old| p.with_cred(|cred| old.check_change(new, cred)))
+    // Lock order: limits, then credentials (looked at only to raise a
+    // hard limit).
+    p.update_limit(w, |old| {
+        old.check_change(new, || p.with_cred(|cred| cred.is_root()))
+    })
 }
 
 pub(super) fn sys_getrlimit(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
