@@ -771,6 +771,50 @@ c.close(); print("eof", x.recv(8))
     assert_eq!(rest, "eof b''\n");
 }
 
+/// One connection carries all of a hijacked program's threads at once,
+/// as NetBSD's client library does: a thread blocked in the kernel
+/// (`accept`) holds up no other thread's calls, and a signal handler that
+/// makes a kernel call while its thread waits in one (python's wakeup
+/// descriptor, a kernel socket here, as asyncio sets it) does not hang.
+#[test]
+fn python_threads_and_signal_handlers_share_the_connection() {
+    let dir = tempdir("threads");
+    let _servers = Servers::allservers(&dir, &["T"], &[]);
+    let prog = r#"
+import os, signal, socket, threading, time
+s = socket.socket(socket.AF_UNIX); s.bind("/thr"); s.listen(2)
+got = []
+def serve():
+    x, _ = s.accept()
+    got.append(x.recv(64))
+t = threading.Thread(target=serve); t.start()
+time.sleep(0.3)
+for i in range(50):
+    os.stat("/rump/thr")
+open("/rump/f", "w").write("x")
+c = socket.socket(socket.AF_UNIX); c.connect("/thr"); c.sendall(b"while accepting")
+t.join(10); print("accepted", got, t.is_alive(), flush=True)
+r, w = socket.socketpair(); r.setblocking(False); w.setblocking(False)
+signal.set_wakeup_fd(w.fileno())
+signal.signal(signal.SIGUSR1, lambda *a: None)
+main = threading.get_ident()
+def poke():
+    time.sleep(0.3); signal.pthread_kill(main, signal.SIGUSR1)
+    time.sleep(0.3); socket.socket(socket.AF_UNIX).connect("/thr")
+threading.Thread(target=poke).start()
+y, _ = s.accept()
+print("woken", r.recv(8)[0] == signal.SIGUSR1, flush=True)
+"#;
+    let o = python(&dir, "unix://T", prog, &[])
+        .env("RUMPHIJACK", "path=/rump,socket=all")
+        .output()
+        .unwrap();
+    assert_eq!(
+        ok(&o, "threaded python"),
+        "accepted [b'while accepting'] False\nwoken True\n"
+    );
+}
+
 /// `rump.route show`, `flush` and `monitor`: the table by sysctl, and
 /// the routing socket's announcements of interfaces, addresses and routes.
 #[test]

@@ -259,6 +259,54 @@ fn copyin_of_an_unmapped_address_ends_the_connection_not_the_server() {
     assert!(Client::connect(&s.url).unwrap().getpid().unwrap() > 1);
 }
 
+/// Threads share one connection, as with NetBSD's client library: while
+/// one sleeps in the kernel, the others' calls go on, and each call's
+/// copies reach its own buffers (the server's copy requests do not say
+/// which call they are for).
+#[test]
+fn threads_share_one_connection() {
+    let s = Server::start("threads");
+    let c = std::sync::Arc::new(Client::connect(&s.url).unwrap());
+    // Read single-threaded first: kern.ostype, osrelease, hostname, hw.machine.
+    let names: [&[i32]; 4] = [&[1, 1], &[1, 2], &[1, 10], &[6, 1]];
+    let want: Vec<Vec<u8>> = names.iter().map(|n| c.sysctl_read(n).unwrap()).collect();
+    let sleeper = {
+        let c = std::sync::Arc::clone(&c);
+        std::thread::spawn(move || {
+            let m = rumpclient::Regions::new();
+            let ts: Vec<u8> = [1i64, 500_000_000]
+                .iter()
+                .flat_map(|v| v.to_ne_bytes())
+                .collect();
+            // __nanosleep50(&{1.5 s}, NULL)
+            c.syscall(430, &[m.add(&ts), 0], &m)
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let t0 = std::time::Instant::now();
+    let workers: Vec<_> = (0..4)
+        .map(|i| {
+            let c = std::sync::Arc::clone(&c);
+            let (name, want) = (names[i], want[i].clone());
+            std::thread::spawn(move || {
+                for _ in 0..100 {
+                    assert_eq!(c.sysctl_read(name).unwrap(), want, "{name:?}");
+                    assert!(c.getpid().unwrap() > 0);
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    assert!(
+        !sleeper.is_finished(),
+        "the calls finished while the sleeper slept ({:?})",
+        t0.elapsed()
+    );
+    assert_eq!(sleeper.join().unwrap(), Ok([0, 0]));
+}
+
 /// A server at a fixed path that the test can kill and start again.
 fn start_at(path: &std::path::Path) -> Child {
     let _ = std::fs::remove_file(path);

@@ -11,90 +11,27 @@
 
 #![forbid(unsafe_code)]
 
+mod link;
 mod memory;
 mod retry;
+mod stream;
 
-pub use memory::{ClientMemory, Regions};
+pub use memory::{ClientMemory, Regions, Span};
 pub use retry::Retry;
 pub use rump::Errno;
+pub use stream::Placer;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::os::unix::net::UnixStream;
-use std::sync::{Mutex, MutexGuard};
-use sysproxy::payload::{self, CopyData, HandshakeFork, SysResp};
-use sysproxy::{Class, HEADER_LEN, Handshake, Header, SpError, Type, Url};
-
-enum Stream {
-    Unix(UnixStream),
-    Tcp(TcpStream),
-}
-
-impl Stream {
-    fn connect(url: &Url, place: Placer) -> std::io::Result<Stream> {
-        Ok(match url {
-            Url::Unix(p) => Stream::adopt(url, place(UnixStream::connect(p)?.into()))?,
-            Url::Tcp { addr, port } => Stream::adopt(
-                url,
-                place(TcpStream::connect((addr.as_str(), *port))?.into()),
-            )?,
-        })
-    }
-
-    /// The connection to `url` that `fd` already is.
-    fn adopt(url: &Url, fd: OwnedFd) -> std::io::Result<Stream> {
-        Ok(match url {
-            Url::Unix(_) => Stream::Unix(fd.into()),
-            Url::Tcp { .. } => {
-                let s = TcpStream::from(fd);
-                s.set_nodelay(true)?;
-                Stream::Tcp(s)
-            }
-        })
-    }
-
-    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        use std::os::fd::AsFd;
-        match self {
-            Stream::Unix(s) => s.as_fd(),
-            Stream::Tcp(s) => s.as_fd(),
-        }
-    }
-
-    fn raw_fd(&self) -> RawFd {
-        match self {
-            Stream::Unix(s) => s.as_raw_fd(),
-            Stream::Tcp(s) => s.as_raw_fd(),
-        }
-    }
-
-    fn shutdown(&self) {
-        let _ = match self {
-            Stream::Unix(s) => s.shutdown(std::net::Shutdown::Both),
-            Stream::Tcp(s) => s.shutdown(std::net::Shutdown::Both),
-        };
-    }
-
-    fn io(&mut self) -> &mut dyn ReadWrite {
-        match self {
-            Stream::Unix(s) => s,
-            Stream::Tcp(s) => s,
-        }
-    }
-}
-
-/// Where a new connection's descriptor goes: given the descriptor as
-/// connected, returns the one to use (a program that manages its own
-/// descriptor numbers moves it out of their way).
-pub type Placer = fn(OwnedFd) -> OwnedFd;
+pub use link::SignalWindow;
+use link::{Link, Reply};
+use std::os::fd::{OwnedFd, RawFd};
+use std::sync::Mutex;
+use stream::Stream;
+use sysproxy::payload::{self, HandshakeFork, SysResp};
+use sysproxy::{Handshake, SpError, Type, Url};
 
 fn keep_in_place(fd: OwnedFd) -> OwnedFd {
     fd
 }
-
-trait ReadWrite: Read + Write {}
-impl<T: Read + Write> ReadWrite for T {}
 
 /// Why a connection could not be made.
 #[derive(Debug)]
@@ -128,20 +65,6 @@ impl From<std::io::Error> for ConnectError {
     }
 }
 
-struct Conn {
-    stream: Stream,
-    next_reqno: u64,
-    signals: Vec<u32>,
-    /// Bytes read from the stream and not yet used: a reply often comes
-    /// with the frames before it in one read.
-    rbuf: Vec<u8>,
-    /// The unused bytes are `rbuf[rpos..]`.
-    rpos: usize,
-}
-
-/// How much the client reads ahead.
-const READ_AHEAD: usize = 64 << 10;
-
 /// What the client does with a signal the server asks it to raise (a
 /// signal posted to its process in the kernel, e.g. SIGPIPE on a write to
 /// a broken pipe).
@@ -156,13 +79,14 @@ pub enum SignalDelivery {
     Record,
 }
 
-/// A connection to a rump kernel server: one process in that kernel.
+/// A connection to a rump kernel server: one process in that kernel. Any
+/// number of threads may make calls on it at once.
 pub struct Client {
-    conn: Mutex<Conn>,
+    link: Link,
     url: Url,
     retry: Mutex<Retry>,
-    /// Whether RAISE requests are raised ([`SignalDelivery::Raise`]).
-    raise_signals: std::sync::atomic::AtomicBool,
+    /// Held by the thread that reconnects.
+    reconnecting: Mutex<()>,
     /// Where new connections' descriptors go, reconnections included.
     place: Placer,
 }
@@ -273,45 +197,34 @@ impl Client {
     /// The host descriptor of the connection (which a program keeps open
     /// across `execve` to hand to [`Client::resume_after_exec`]).
     pub fn connection_fd(&self) -> RawFd {
-        self.lock().stream.raw_fd()
+        self.link.stream().raw_fd()
     }
 
     /// Move the connection to a new descriptor (placed as for a new
     /// connection) and close the old one: for a program about to close or
-    /// reuse that number.
+    /// reuse that number. Waits for a thread reading the connection.
     pub fn move_connection(&self) -> std::io::Result<()> {
-        let mut c = self.lock();
-        let fd = match &c.stream {
-            Stream::Unix(s) => OwnedFd::from(s.try_clone()?),
-            Stream::Tcp(s) => OwnedFd::from(s.try_clone()?),
-        };
-        c.stream = Stream::adopt(&self.url, (self.place)(fd))?;
-        Ok(())
+        self.link
+            .replace_stream(|s| Stream::adopt(&self.url, (self.place)(s.duplicate()?)))
     }
 
     fn with_stream(url: &Url, stream: Stream, place: Placer) -> Client {
         Client {
-            conn: Mutex::new(Conn {
-                stream,
-                next_reqno: 0,
-                signals: Vec::new(),
-                rbuf: Vec::new(),
-                rpos: 0,
-            }),
+            link: Link::new(stream),
             url: url.clone(),
             retry: Mutex::new(Retry::Never),
-            raise_signals: std::sync::atomic::AtomicBool::new(true),
+            reconnecting: Mutex::new(()),
             place,
         }
     }
 
     fn open(url: &Url, place: Placer) -> Result<Client, ConnectError> {
-        let mut stream = Stream::connect(url, place)?;
+        let stream = Stream::connect(url, place)?;
         // One read of the banner, which must end in a newline (as NetBSD's client).
         let mut banner = [0u8; payload::MAX_BANNER];
         // A signal may interrupt the read (a client with timers or handlers).
         let n = loop {
-            match stream.io().read(&mut banner) {
+            match stream.read(&mut banner) {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 r => break r?,
             }
@@ -325,20 +238,43 @@ impl Client {
         Ok(Client::with_stream(url, stream, place))
     }
 
-    fn lock(&self) -> MutexGuard<'_, Conn> {
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     fn handshake(&self, kind: Handshake, body: &[u8]) -> Result<(), ConnectError> {
-        let mut c = self.lock();
-        let reqno = c
-            .send(Class::Req, Type::Handshake, kind as u32, body)
-            .map_err(io_err)?;
-        match c.wait(reqno, &Regions::new()) {
+        match self.call(Type::Handshake, kind as u32, body, &Regions::new(), false) {
             Ok(Reply::Resp(_)) => Ok(()),
             Ok(Reply::Error(e)) => Err(ConnectError::Refused(e)),
             Err(e) => Err(ConnectError::Io(std::io::Error::other(e.to_string()))),
         }
+    }
+
+    /// Send request `typ` and wait for its answer, with every signal
+    /// blocked except while the call sleeps (see the `link` module). With
+    /// `retry`, a lost connection is handled by the [`Retry`] policy and
+    /// the request sent again on the new one.
+    fn call(
+        &self,
+        typ: Type,
+        union: u32,
+        body: &[u8],
+        mem: &dyn ClientMemory,
+        retry: bool,
+    ) -> Result<Reply, Errno> {
+        let mask = rumpuser::block_all_signals();
+        let r = loop {
+            match self.link.call(typ, union, body, mem, &mask) {
+                Err((Errno::ENOTCONN, generation)) if retry && self.reconnect(generation) => {}
+                r => break r.map_err(|(e, _)| e),
+            }
+        };
+        // Signals that came meanwhile are handled here, by the program.
+        (self.link.signal_window)(&mut || rumpuser::restore_signal_mask(&mask));
+        r
+    }
+
+    /// Run the moments when the program's signal handlers may run in a
+    /// calling thread through `w` (see [`SignalWindow`]).
+    pub fn with_signal_window(mut self, w: SignalWindow) -> Client {
+        self.link.signal_window = w;
+        self
     }
 
     /// The server URL this client is connected to.
@@ -350,41 +286,12 @@ impl Client {
     /// that were not raised (see [`SignalDelivery`]), oldest first, in
     /// NetBSD's numbering; taking them clears the list.
     pub fn take_signals(&self) -> Vec<u32> {
-        std::mem::take(&mut self.lock().signals)
+        self.link.take_signals()
     }
 
     /// Choose what happens to signals the server asks this client to raise.
     pub fn set_signal_delivery(&self, d: SignalDelivery) {
-        self.raise_signals.store(
-            d == SignalDelivery::Raise,
-            std::sync::atomic::Ordering::Relaxed,
-        );
-    }
-
-    /// The signals to raise once the connection is unlocked: none when
-    /// they are only recorded. Free when there are none.
-    fn signals_to_raise(&self, c: &mut Conn) -> Vec<u32> {
-        if self
-            .raise_signals
-            .load(std::sync::atomic::Ordering::Relaxed)
-        {
-            std::mem::take(&mut c.signals)
-        } else {
-            Vec::new()
-        }
-    }
-
-    /// Raise signals taken by [`Client::signals_to_raise`], with the
-    /// connection unlocked: a handler may make system calls of its own.
-    /// Those the host lacks are kept for [`Client::take_signals`].
-    fn raise(&self, received: Vec<u32>) {
-        let unraised: Vec<u32> = received
-            .into_iter()
-            .filter(|&s| !rumpuser::raise_netbsd_signal(s))
-            .collect();
-        if !unraised.is_empty() {
-            self.lock().signals.extend(unraised);
-        }
+        self.link.set_raise(d == SignalDelivery::Raise);
     }
 
     /// Set what happens when the connection is lost (see [`Retry`]).
@@ -392,10 +299,15 @@ impl Client {
         *self.retry.lock().unwrap_or_else(|e| e.into_inner()) = r;
     }
 
-    /// Reconnect after the connection was lost, as the policy says: a new
-    /// GUEST handshake, so a new process in the kernel. `false` when the
-    /// policy gives up.
-    fn reconnect(&self, c: &mut Conn) -> bool {
+    /// Reconnect after the connection of `generation` was lost, as the
+    /// policy says: a new GUEST handshake, so a new process in the kernel.
+    /// `false` when the policy gives up. One thread reconnects; the others
+    /// find the new connection made.
+    fn reconnect(&self, generation: u64) -> bool {
+        let _one = self.reconnecting.lock().unwrap_or_else(|e| e.into_inner());
+        if self.link.generation() != generation {
+            return true;
+        }
         let policy = *self.retry.lock().unwrap_or_else(|e| e.into_inner());
         let started = std::time::Instant::now();
         let mut attempt = 0u32;
@@ -421,16 +333,11 @@ impl Client {
             let Ok(fresh) = Client::open(&self.url, self.place) else {
                 continue;
             };
-            let mut fresh = fresh.conn.into_inner().unwrap_or_else(|e| e.into_inner());
+            // Request numbers go on from where they were, as NetBSD's do.
+            fresh.link.set_next_reqno(self.link.next_reqno());
             let hello = payload::emit_name(&program_name());
-            let shook = fresh
-                .send(Class::Req, Type::Handshake, Handshake::Guest as u32, &hello)
-                .ok()
-                .and_then(|r| fresh.wait(r, &Regions::new()).ok());
-            if matches!(shook, Some(Reply::Resp(_))) {
-                // Request numbers go on from where they were, as NetBSD's do.
-                fresh.next_reqno = c.next_reqno;
-                *c = fresh;
+            if fresh.handshake(Handshake::Guest, &hello).is_ok() {
+                self.link.adopt(fresh.link);
                 if attempt > 1 {
                     eprintln!("rump_sp: reconnected!");
                 }
@@ -449,33 +356,8 @@ impl Client {
         args: &[u64],
         mem: &dyn ClientMemory,
     ) -> Result<[i64; 2], Errno> {
-        let (r, received) = {
-            let mut c = self.lock();
-            let r = self.syscall_locked(&mut c, nr, args, mem);
-            (r, self.signals_to_raise(&mut c))
-        };
-        self.raise(received);
-        r
-    }
-
-    fn syscall_locked(
-        &self,
-        c: &mut Conn,
-        nr: u32,
-        args: &[u64],
-        mem: &dyn ClientMemory,
-    ) -> Result<[i64; 2], Errno> {
         let body = payload::emit_args(args);
-        let reply = loop {
-            let sent = c
-                .send(Class::Req, Type::Syscall, nr, &body)
-                .map_err(|_| Errno::ENOTCONN);
-            match sent.and_then(|reqno| c.wait(reqno, mem)) {
-                Err(Errno::ENOTCONN) if self.reconnect(c) => continue,
-                r => break r?,
-            }
-        };
-        match reply {
+        match self.call(Type::Syscall, nr, &body, mem, true)? {
             Reply::Resp(p) => {
                 let r = SysResp::parse(&p).ok_or(Errno::EIO)?;
                 if r.error != 0 {
@@ -491,11 +373,7 @@ impl Client {
     /// Ask the server to copy this client's process for a child about to be
     /// forked; the child attaches with [`Client::connect_forked`].
     pub fn prefork(&self) -> Result<[u8; payload::COOKIE_LEN], Errno> {
-        let mut c = self.lock();
-        let reqno = c
-            .send(Class::Req, Type::Prefork, 0, &[])
-            .map_err(|_| Errno::ENOTCONN)?;
-        match c.wait(reqno, &Regions::new())? {
+        match self.call(Type::Prefork, 0, &[], &Regions::new(), false)? {
             Reply::Resp(p) => p.try_into().map_err(|_| Errno::EIO),
             Reply::Error(e) => Err(Errno(e.errno())),
         }
@@ -660,138 +538,4 @@ pub fn ctime(secs: i64) -> String {
         rem % 60,
         year
     )
-}
-
-fn io_err(e: std::io::Error) -> ConnectError {
-    ConnectError::Io(e)
-}
-
-enum Reply {
-    Resp(Vec<u8>),
-    Error(SpError),
-}
-
-impl Conn {
-    fn send(&mut self, class: Class, typ: Type, union: u32, body: &[u8]) -> std::io::Result<u64> {
-        let reqno = self.next_reqno;
-        self.next_reqno += 1;
-        self.send_as(reqno, class, typ, union, body)?;
-        Ok(reqno)
-    }
-
-    fn send_as(
-        &mut self,
-        reqno: u64,
-        class: Class,
-        typ: Type,
-        union: u32,
-        body: &[u8],
-    ) -> std::io::Result<u64> {
-        let f = sysproxy::frame(&Header::new(reqno, class, typ, union, body.len()), body);
-        self.stream.io().write_all(&f)?;
-        Ok(reqno)
-    }
-
-    /// Fill `out` from what was read ahead, then from the stream: small
-    /// reads go through the read-ahead buffer, large ones straight in.
-    fn read_exact(&mut self, out: &mut [u8]) -> std::io::Result<()> {
-        let have = (self.rbuf.len() - self.rpos).min(out.len());
-        out[..have].copy_from_slice(&self.rbuf[self.rpos..self.rpos + have]);
-        self.rpos += have;
-        let rest = &mut out[have..];
-        if rest.is_empty() {
-            return Ok(());
-        }
-        rumpuser::spin_until_readable(self.stream.as_fd(), rumpuser::SPIN_FOR_ANSWER);
-        if rest.len() >= READ_AHEAD {
-            return self.stream.io().read_exact(rest);
-        }
-        self.rbuf.resize(READ_AHEAD, 0);
-        let mut got = 0;
-        while got < rest.len() {
-            match self.stream.io().read(&mut self.rbuf[got..]) {
-                Ok(0) => {
-                    self.rbuf.clear();
-                    self.rpos = 0;
-                    return Err(std::io::ErrorKind::UnexpectedEof.into());
-                }
-                Ok(n) => got += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.rbuf.clear();
-                    self.rpos = 0;
-                    return Err(e);
-                }
-            }
-        }
-        rest.copy_from_slice(&self.rbuf[..rest.len()]);
-        self.rbuf.truncate(got);
-        self.rpos = rest.len();
-        Ok(())
-    }
-
-    fn read_frame(&mut self) -> std::io::Result<(Header, Vec<u8>)> {
-        let mut hb = [0u8; HEADER_LEN];
-        self.read_exact(&mut hb)?;
-        let h = Header::parse(&hb)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
-        let mut p = vec![0u8; h.payload_len()];
-        self.read_exact(&mut p)?;
-        Ok((h, p))
-    }
-
-    /// Serve the server's requests until the reply to `reqno` arrives.
-    fn wait(&mut self, reqno: u64, mem: &dyn ClientMemory) -> Result<Reply, Errno> {
-        loop {
-            let (h, p) = self.read_frame().map_err(|_| Errno::ENOTCONN)?;
-            match h.class {
-                Class::Resp if h.reqno == reqno => return Ok(Reply::Resp(p)),
-                Class::Error if h.reqno == reqno => {
-                    return Ok(Reply::Error(SpError::from_code(h.union)));
-                }
-                Class::Resp | Class::Error => {}
-                Class::Req => {
-                    if let Err(e) = self.serve(h, &p, mem) {
-                        // The protocol cannot report a fault: the only honest
-                        // answer is to end the connection (NetBSD's client crashes).
-                        self.stream.shutdown();
-                        return Err(e);
-                    }
-                }
-            }
-        }
-    }
-
-    fn serve(&mut self, h: Header, p: &[u8], mem: &dyn ClientMemory) -> Result<(), Errno> {
-        let fault = || Errno::EFAULT;
-        match h.typ {
-            Type::Copyin | Type::Copyinstr => {
-                let cd = CopyData::parse(p).ok_or(Errno::EINVAL)?;
-                let len = usize::try_from(cd.len).map_err(|_| fault())?;
-                let data = if h.typ == Type::Copyin {
-                    mem.read(cd.addr, len)
-                } else {
-                    mem.read_str(cd.addr, len)
-                };
-                let data = data.ok_or_else(fault)?;
-                self.send_as(h.reqno, Class::Resp, Type::Copyin, 0, &data)
-                    .map_err(|_| Errno::ENOTCONN)?;
-            }
-            Type::Copyout | Type::Copyoutstr => {
-                let cd = CopyData::parse(p).ok_or(Errno::EINVAL)?;
-                let data = &p[payload::COPYDATA_LEN..];
-                if cd.len as usize != data.len() || !mem.write(cd.addr, data) {
-                    return Err(fault());
-                }
-            }
-            Type::Anonmmap => {
-                // A Rust client has no memory to lend the kernel: NULL (ENOMEM there).
-                self.send_as(h.reqno, Class::Resp, Type::Anonmmap, 0, &0u64.to_ne_bytes())
-                    .map_err(|_| Errno::ENOTCONN)?;
-            }
-            Type::Raise => self.signals.push(h.union),
-            Type::Handshake | Type::Syscall | Type::Prefork => {}
-        }
-        Ok(())
-    }
 }

@@ -2,8 +2,25 @@
 //! raw pointers to the server: each call lays its buffers out as regions at
 //! addresses of its own choosing, and serves the server's copy requests
 //! from them. (The hijack library, which has real pointers, brings its own.)
+//!
+//! The server's copy requests do not say which call they are for (NetBSD's
+//! server numbers them on its own), so when several threads wait on one
+//! connection the client routes each by its address: every live
+//! [`Regions`] has an address window no other has.
 
 use std::cell::RefCell;
+use std::ops::Range;
+use std::sync::Mutex;
+
+/// Where a call's memory lies, so that a copy request reaches the call
+/// that can serve it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Span {
+    /// All of this process's memory: any of its threads can serve a copy.
+    Process,
+    /// Only these addresses, which belong to this call alone.
+    Window(Range<u64>),
+}
 
 /// Memory the server may read and write during a call.
 pub trait ClientMemory {
@@ -13,18 +30,57 @@ pub trait ClientMemory {
     fn read_str(&self, addr: u64, max: usize) -> Option<Vec<u8>>;
     /// Store `data` at `addr`; `false` if it does not fit a region.
     fn write(&self, addr: u64, data: &[u8]) -> bool;
+    /// Where this memory lies.
+    fn span(&self) -> Span;
 }
 
 /// A call's buffers, each at an address of its own.
-#[derive(Default)]
 pub struct Regions {
     regions: RefCell<Vec<(u64, Vec<u8>)>>,
+    /// The window this memory's addresses come from.
+    window: u64,
 }
 
-/// Where the first region goes; far from zero so that NULL stays invalid.
-const BASE: u64 = 0x1000_0000;
+/// Each window's size; the first starts one window up, so that NULL and
+/// small numbers stay invalid.
+const WINDOW: u64 = 1 << 32;
+/// Windows there are below NetBSD's amd64 user address limit (so that the
+/// server takes every address for a user one).
+const WINDOWS: u64 = (1 << 15) - 2;
 /// Gap between regions, so that running off one never lands in the next.
 const GAP: u64 = 0x1000;
+
+/// Windows given back, and the next never used.
+static WINDOW_POOL: Mutex<(Vec<u64>, u64)> = Mutex::new((Vec::new(), 0));
+
+fn take_window() -> u64 {
+    let mut p = WINDOW_POOL.lock().unwrap_or_else(|e| e.into_inner());
+    p.0.pop().unwrap_or_else(|| {
+        // Past WINDOWS memories alive at once, windows are shared: a copy
+        // request could then reach the wrong call, which fails it (EFAULT).
+        let w = p.1 % WINDOWS;
+        p.1 += 1;
+        w
+    })
+}
+
+impl Default for Regions {
+    fn default() -> Regions {
+        Regions {
+            regions: RefCell::new(Vec::new()),
+            window: take_window(),
+        }
+    }
+}
+
+impl Drop for Regions {
+    fn drop(&mut self) {
+        let mut p = WINDOW_POOL.lock().unwrap_or_else(|e| e.into_inner());
+        if !p.0.contains(&self.window) {
+            p.0.push(self.window);
+        }
+    }
+}
 
 impl Regions {
     /// No regions yet.
@@ -32,12 +88,16 @@ impl Regions {
         Regions::default()
     }
 
+    fn base(&self) -> u64 {
+        WINDOW * (self.window + 1)
+    }
+
     /// Add a region holding `data`; returns its address.
     pub fn add(&self, data: &[u8]) -> u64 {
         let mut r = self.regions.borrow_mut();
-        let addr = r
-            .last()
-            .map_or(BASE, |(a, d)| (a + d.len() as u64 + GAP) & !(GAP - 1));
+        let addr = r.last().map_or(self.base(), |(a, d)| {
+            (a + d.len() as u64 + GAP) & !(GAP - 1)
+        });
         r.push((addr, data.to_vec()));
         addr
     }
@@ -90,6 +150,10 @@ impl ClientMemory for Regions {
         self.with(addr, data.len(), |b| b.copy_from_slice(data))
             .is_some()
     }
+
+    fn span(&self) -> Span {
+        Span::Window(self.base()..self.base() + WINDOW)
+    }
 }
 
 #[cfg(test)]
@@ -110,5 +174,19 @@ mod tests {
         assert!(!r.write(b + 6, &[1, 2, 3]));
         assert_eq!(r.get(b), [0, 0, 0, 0, 1, 2, 3, 4]);
         assert_eq!(r.read(0, 1), None);
+    }
+
+    #[test]
+    fn live_regions_have_windows_of_their_own() {
+        let a = Regions::new();
+        let b = Regions::new();
+        let (Span::Window(wa), Span::Window(wb)) = (a.span(), b.span()) else {
+            panic!("regions have windows");
+        };
+        assert!(wa.end <= wb.start || wb.end <= wa.start);
+        assert!(wa.contains(&a.add(b"x")) && wb.contains(&b.add(b"y")));
+        // NetBSD's amd64 user addresses end at 0x7f7fffffe000.
+        assert!(wa.end < 0x7f7f_ffff_e000 && wb.end < 0x7f7f_ffff_e000);
+        assert!(wa.start > 0);
     }
 }

@@ -97,7 +97,9 @@ fn init() {
         Some(r) => r,
         None => state::inside(|| Client::connect_placed(&url, state::place_connection)),
     };
-    let client = client.unwrap_or_else(|e| die(&connect_error(&url, &e)));
+    let client = client
+        .unwrap_or_else(|e| die(&connect_error(&url, &e)))
+        .with_signal_window(state::signal_window);
     client.set_retry(retry);
     state::install(state::Hijack::new(cfg, url, client, low, cwd_in_rump));
     #[cfg(not(test))]

@@ -5,7 +5,7 @@
 //! `process_vm_writev` on this very process, so an address the program got
 //! wrong is EFAULT, as a kernel would say, and never a crash in here.
 
-use rumpclient::ClientMemory;
+use rumpclient::{ClientMemory, Span};
 
 /// The memory of this process.
 pub struct ProcessMemory;
@@ -48,6 +48,10 @@ fn transfer(addr: u64, buf: *mut u8, len: usize, to_proc: bool) -> bool {
 }
 
 impl ClientMemory for ProcessMemory {
+    fn span(&self) -> Span {
+        Span::Process
+    }
+
     fn read(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
         if len == 0 {
             return Some(Vec::new());

@@ -73,6 +73,15 @@ thread_local! {
     static INSIDE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+/// Run `f` at a moment when the client library lets the program's signal
+/// handlers run (it blocks them for the rest of a call): a handler's own
+/// calls take this library's routes, as anywhere else in the program.
+pub fn signal_window(f: &mut dyn FnMut()) {
+    let was = INSIDE.with(|i| i.replace(false));
+    f();
+    INSIDE.with(|i| i.set(was));
+}
+
 /// Run `f` as the client library's own work (see `INSIDE`).
 pub fn inside<R>(f: impl FnOnce() -> R) -> R {
     let was = INSIDE.with(|i| i.replace(true));

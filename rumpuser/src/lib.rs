@@ -34,7 +34,8 @@ pub use process::{abort, exit, host_pid};
 pub use random::random_fill;
 pub use shmem::{FileWatch, SharedFileMap};
 pub use signal::{
-    block_termination_signals, host_signal, raise_netbsd_signal, wait_termination_signal,
+    SignalMask, block_all_signals, block_termination_signals, host_signal, raise_netbsd_signal,
+    restore_signal_mask, wait_readable_with_mask, wait_termination_signal,
 };
 pub use sock::{HostListener, HostStream, SPIN_FOR_ANSWER, spin_until_readable};
 pub use tap::Tap;

@@ -81,3 +81,77 @@ pub fn raise_netbsd_signal(sig: u32) -> bool {
     // program's own disposition for it.
     unsafe { libc::raise(host) == 0 }
 }
+
+/// A thread's signal mask, as it was before [`block_all_signals`].
+#[derive(Clone, Copy)]
+pub struct SignalMask(libc::sigset_t);
+
+fn full_set() -> libc::sigset_t {
+    // SAFETY: sigfillset initialises the zeroed set it is given.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut set);
+        set
+    }
+}
+
+/// Block every signal in the calling thread, as NetBSD's client library
+/// does for the length of a call: a handler that ran in the middle of
+/// reading a frame could not make a call of its own. Returns the mask to
+/// restore.
+pub fn block_all_signals() -> SignalMask {
+    let full = full_set();
+    // SAFETY: both sets are valid; `old` is written by the call.
+    unsafe {
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::pthread_sigmask(libc::SIG_SETMASK, &full, &mut old);
+        SignalMask(old)
+    }
+}
+
+/// Put back the calling thread's mask from [`block_all_signals`]: signals
+/// that came meanwhile and that the mask lets in are handled now.
+pub fn restore_signal_mask(m: &SignalMask) {
+    // SAFETY: `m.0` is a mask pthread_sigmask filled in; no old set wanted.
+    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &m.0, std::ptr::null_mut()) };
+}
+
+/// Wait until `fd` is readable (or hung up, or in error), for at most
+/// `limit`, with the calling thread's signal mask set to `m` for the wait
+/// alone (`ppoll`): a thread that blocks every signal for a call lets the
+/// program's handlers run while it sleeps, and at no other point. True
+/// when `fd` is readable; false when a handler ran, the time ran out or
+/// the wait failed.
+pub fn wait_readable_with_mask(
+    fd: std::os::fd::RawFd,
+    m: &SignalMask,
+    limit: std::time::Duration,
+) -> bool {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ts = libc::timespec {
+        tv_sec: limit.as_secs().min(i64::MAX as u64) as libc::time_t,
+        tv_nsec: limit.subsec_nanos() as libc::c_long,
+    };
+    // The system call itself, not libc's ppoll: a library that replaces
+    // libc's functions (the hijack) must not see this one. The kernel's
+    // signal set is its first 8 bytes.
+    // SAFETY: `p` and `ts` are valid on the stack for the call and `m.0` is
+    // a mask pthread_sigmask filled in, longer than the 8 bytes read.
+    // Polling a number that is no longer open does no harm: it is reported
+    // as invalid.
+    let n = unsafe {
+        libc::syscall(
+            libc::SYS_ppoll,
+            &mut p as *mut libc::pollfd,
+            1 as libc::c_ulong,
+            &ts as *const libc::timespec,
+            &m.0 as *const libc::sigset_t,
+            8usize,
+        )
+    };
+    n > 0
+}

@@ -31,6 +31,7 @@ fn attach_child(h: &Hijack, slot: &mut Arc<Client>, cookie: [u8; sysproxy::paylo
         state::inside(|| Client::connect_forked_placed(&h.url, cookie, state::place_connection));
     match fresh {
         Ok(c) => {
+            let c = c.with_signal_window(state::signal_window);
             let old = std::mem::replace(slot, Arc::new(c));
             // The parent's connection is the parent's: let go of the copy,
             // even if a thread that does not exist here held a reference.
