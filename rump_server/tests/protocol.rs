@@ -420,3 +420,61 @@ fn retry_env_values_are_checked() {
             .contains("must be keyword or integer")
     );
 }
+
+const SIGNALLED_CHILD: &str = "RUMP_TEST_SIGNALLED";
+
+/// Every signal is blocked during a call except while it sleeps on the
+/// connection: a signal still ends a program that waits in the kernel or
+/// keeps reconnecting for ever (its default action runs there).
+#[test]
+fn signals_reach_a_program_in_a_long_call() {
+    if let Ok(url) = std::env::var(SIGNALLED_CHILD) {
+        let c = Client::connect(&url).unwrap();
+        c.set_retry(rumpclient::Retry::Forever);
+        c.getpid().unwrap();
+        println!("ready");
+        // 30 s in the kernel, or reconnecting once the server is gone.
+        let m = rumpclient::Regions::new();
+        let ts: Vec<u8> = [30i64, 0].iter().flat_map(|v| v.to_ne_bytes()).collect();
+        let _ = c.syscall(430, &[m.add(&ts), 0], &m);
+        let _ = c.getpid();
+        std::process::exit(0);
+    }
+    for kill_server_first in [false, true] {
+        let dir = tempdir("signalled");
+        let path = dir.join("s");
+        let mut server = start_at(&path);
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "signals_reach_a_program_in_a_long_call",
+                "--nocapture",
+            ])
+            .env(SIGNALLED_CHILD, format!("unix://{}", path.display()))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines =
+            std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+        assert!(lines.any(|l| l.is_ok_and(|l| l.contains("ready"))));
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        if kill_server_first {
+            server.kill().unwrap();
+            server.wait().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+        let t = std::time::Instant::now();
+        kill("-TERM", child.id() as i32);
+        let status = child.wait().unwrap();
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            t.elapsed()
+        );
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(status.signal(), Some(15), "{status:?}");
+        let _ = server.kill();
+        let _ = server.wait();
+    }
+}

@@ -70,10 +70,10 @@ impl From<std::io::Error> for ConnectError {
 /// a broken pipe).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SignalDelivery {
-    /// Raise the host's counterpart of the signal in this process once the
-    /// system call that received it has returned, as NetBSD's client
-    /// library does. A signal the host lacks is kept for
-    /// [`Client::take_signals`]. The default.
+    /// Raise the host's counterpart of the signal in the thread that read
+    /// the request, as NetBSD's client library does: it is handled when
+    /// that thread's call next sleeps on the connection or ends. A signal
+    /// the host lacks is kept for [`Client::take_signals`]. The default.
     Raise,
     /// Keep every signal for [`Client::take_signals`].
     Record,
@@ -87,6 +87,10 @@ pub struct Client {
     retry: Mutex<Retry>,
     /// Held by the thread that reconnects.
     reconnecting: Mutex<()>,
+    /// That thread (a signal handler's call in it must not wait for it).
+    reconnector: Mutex<Option<std::thread::ThreadId>>,
+    /// Runs of the reconnect policy so far.
+    reconnect_runs: std::sync::atomic::AtomicU64,
     /// Where new connections' descriptors go, reconnections included.
     place: Placer,
 }
@@ -202,10 +206,15 @@ impl Client {
 
     /// Move the connection to a new descriptor (placed as for a new
     /// connection) and close the old one: for a program about to close or
-    /// reuse that number. Waits for a thread reading the connection.
+    /// reuse that number. Waits while another thread reads a frame from it.
     pub fn move_connection(&self) -> std::io::Result<()> {
-        self.link
-            .replace_stream(|s| Stream::adopt(&self.url, (self.place)(s.duplicate()?)))
+        // No handler runs while the socket is locked: its calls would wait.
+        let mask = rumpuser::block_all_signals();
+        let r = self
+            .link
+            .replace_stream(|s| Stream::adopt(&self.url, (self.place)(s.duplicate()?)));
+        rumpuser::restore_signal_mask(&mask);
+        r
     }
 
     fn with_stream(url: &Url, stream: Stream, place: Placer) -> Client {
@@ -214,6 +223,8 @@ impl Client {
             url: url.clone(),
             retry: Mutex::new(Retry::Never),
             reconnecting: Mutex::new(()),
+            reconnector: Mutex::new(None),
+            reconnect_runs: std::sync::atomic::AtomicU64::new(0),
             place,
         }
     }
@@ -261,7 +272,8 @@ impl Client {
         let mask = rumpuser::block_all_signals();
         let r = loop {
             match self.link.call(typ, union, body, mem, &mask) {
-                Err((Errno::ENOTCONN, generation)) if retry && self.reconnect(generation) => {}
+                Err((Errno::ENOTCONN, generation))
+                    if retry && self.reconnect(generation, &mask) => {}
                 r => break r.map_err(|(e, _)| e),
             }
         };
@@ -302,12 +314,32 @@ impl Client {
     /// Reconnect after the connection of `generation` was lost, as the
     /// policy says: a new GUEST handshake, so a new process in the kernel.
     /// `false` when the policy gives up. One thread reconnects; the others
-    /// find the new connection made.
-    fn reconnect(&self, generation: u64) -> bool {
+    /// find the new connection made, or take the policy's word. Between
+    /// attempts the program's signals (`mask`) come in.
+    fn reconnect(&self, generation: u64, mask: &rumpuser::SignalMask) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        let me = std::thread::current().id();
+        let reconnector = || self.reconnector.lock().unwrap_or_else(|e| e.into_inner());
+        if *reconnector() == Some(me) {
+            // A handler's call, made while its thread waits to reconnect.
+            return false;
+        }
+        let runs = self.reconnect_runs.load(Relaxed);
         let _one = self.reconnecting.lock().unwrap_or_else(|e| e.into_inner());
         if self.link.generation() != generation {
             return true;
         }
+        if self.reconnect_runs.load(Relaxed) != runs {
+            return false;
+        }
+        *reconnector() = Some(me);
+        let made = self.run_reconnect_policy(mask);
+        *reconnector() = None;
+        self.reconnect_runs.fetch_add(1, Relaxed);
+        made
+    }
+
+    fn run_reconnect_policy(&self, mask: &rumpuser::SignalMask) -> bool {
         let policy = *self.retry.lock().unwrap_or_else(|e| e.into_inner());
         let started = std::time::Instant::now();
         let mut attempt = 0u32;
@@ -325,7 +357,9 @@ impl Client {
                 }
                 _ => {}
             }
-            std::thread::sleep(retry::backoff(attempt));
+            (self.link.signal_window)(&mut || {
+                rumpuser::sleep_with_mask(retry::backoff(attempt), mask);
+            });
             if attempt == 1 {
                 eprintln!("rump_sp: connection to kernel lost, trying to reconnect ...");
             }

@@ -79,8 +79,13 @@ struct Table {
     calls: HashMap<u64, Waiting>,
     /// Frames read so far.
     frames: u64,
-    /// Frames sitting in an inbox: an answer that came after one of them
-    /// waits until it is served, as the copies come before the answer.
+    /// Copies into the process's memory that the reader could not serve
+    /// (its own call's memory is a window): any call with the process's
+    /// memory serves them.
+    process_copies: VecDeque<Routed>,
+    /// The frames in `process_copies` or being served from it: an answer
+    /// that came after one waits until it is served, as the copies come
+    /// before the answer.
     routed: BTreeSet<u64>,
     /// RAISE requests not raised.
     signals: Vec<u32>,
@@ -97,6 +102,7 @@ impl Default for Table {
             polled_at: Instant::now(),
             calls: HashMap::new(),
             frames: 0,
+            process_copies: VecDeque::new(),
             routed: BTreeSet::new(),
             signals: Vec::new(),
         }
@@ -117,8 +123,6 @@ enum Look {
     Spin,
     /// Look once.
     Once,
-    /// The connection was just found readable.
-    Readable,
 }
 
 /// What a turn at reading did.
@@ -287,7 +291,8 @@ impl Link {
     }
 
     /// The connection of `generation` is gone: every call waiting on it
-    /// without an answer fails with `why`, and the socket is shut.
+    /// without an answer fails with `why`, and the socket is shut. Copies
+    /// already read stay: a call that has its answer still needs them.
     fn fail(&self, generation: u64, why: Errno) {
         {
             let mut t = lock(&self.table);
@@ -296,10 +301,8 @@ impl Link {
             }
             t.lost = true;
             for w in t.calls.values_mut() {
-                w.inbox.clear();
                 w.outcome.get_or_insert(Err(why));
             }
-            t.routed.clear();
             self.changed.notify_all();
         }
         self.stream().shutdown();
@@ -316,26 +319,52 @@ impl Link {
         let mut look = Look::Spin;
         loop {
             let generation = t.generation;
-            let first_routed = t.routed.first().copied();
             let Some(w) = t.calls.get_mut(&reqno) else {
                 return Err(Errno::ENOTCONN);
             };
-            if let Some(r) = w.inbox.pop_front() {
+            // Copies before the answer are the call's; a failed call's are
+            // void (the server will not use what a copy-in brings).
+            let process = w.span == Span::Process;
+            let before = match &w.outcome {
+                None => u64::MAX,
+                Some(Ok(_)) => w.seq,
+                Some(Err(_)) => {
+                    w.inbox.clear();
+                    u64::MAX
+                }
+            };
+            let mine = w.inbox.pop_front();
+            let shared = match (&mine, process) {
+                (None, true) => t.process_copies.pop_front(),
+                _ => None,
+            };
+            if let Some(r) = mine.or(shared) {
                 drop(t);
                 let served = self.serve(generation, &r.header, &r.payload, mem);
-                lock(&self.table).routed.remove(&r.seq);
-                if let Err(e) = served {
-                    self.fail(generation, e);
-                }
                 t = lock(&self.table);
+                t.routed.remove(&r.seq);
+                if let Err(e) = served {
+                    drop(t);
+                    self.fail(generation, e);
+                    t = lock(&self.table);
+                }
                 self.changed.notify_all();
                 continue;
             }
-            if w.outcome.is_some()
-                && first_routed.is_none_or(|s| s > w.seq)
+            // A call with all of the process's memory also waits for the
+            // copies into it that other threads are serving: they may be
+            // this call's.
+            let copies_done = !process || t.routed.first().is_none_or(|&s| s > before);
+            let done = t.calls.get(&reqno).is_some_and(|w| w.outcome.is_some());
+            if done
+                && copies_done
                 && let Some(w) = t.calls.remove(&reqno)
             {
                 return w.outcome.unwrap_or(Err(Errno::ENOTCONN));
+            }
+            if done {
+                t = self.sleep(t);
+                continue;
             }
             // While a thread sleeps on the connection it alone reads: a
             // frame read by another could leave it asleep with its answer
@@ -345,11 +374,7 @@ impl Link {
                 t.poller = None;
             }
             if t.reading || t.lost || t.poller.is_some_and(|p| p != me) {
-                t = self
-                    .changed
-                    .wait_timeout(t, RECHECK)
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
+                t = self.sleep(t);
                 continue;
             }
             t.reading = true;
@@ -368,16 +393,24 @@ impl Link {
             t.poller = Some(me);
             t.polled_at = std::time::Instant::now();
             drop(t);
-            let mut readable = false;
             (self.signal_window)(&mut || {
-                readable = rumpuser::wait_readable_with_mask(fd, mask, RECHECK);
+                rumpuser::wait_readable_with_mask(fd, mask, RECHECK);
             });
-            look = if readable { Look::Readable } else { Look::Once };
+            // Readable or not, look once: the number may have changed hands.
+            look = Look::Once;
             t = lock(&self.table);
             if t.poller == Some(me) {
                 t.poller = None;
             }
         }
+    }
+
+    /// Wait for a change in the table, or for `RECHECK`.
+    fn sleep<'a>(&self, t: MutexGuard<'a, Table>) -> MutexGuard<'a, Table> {
+        self.changed
+            .wait_timeout(t, RECHECK)
+            .unwrap_or_else(|e| e.into_inner())
+            .0
     }
 
     /// One turn at reading (the caller holds `reading`): a frame if one
@@ -388,12 +421,9 @@ impl Link {
             let s = self.stream();
             let limit = match look {
                 Look::Spin => rumpuser::SPIN_FOR_ANSWER,
-                Look::Once | Look::Readable => Duration::ZERO,
+                Look::Once => Duration::ZERO,
             };
-            if input.pos == input.buf.len()
-                && look != Look::Readable
-                && !rumpuser::spin_until_readable(s.as_fd(), limit)
-            {
+            if input.pos == input.buf.len() && !rumpuser::spin_until_readable(s.as_fd(), limit) {
                 return Turn::Quiet(s.raw_fd());
             }
             input.read_frame(&s)
@@ -432,29 +462,34 @@ impl Link {
                     let mut t = lock(&self.table);
                     t.frames += 1;
                     let seq = t.frames;
+                    let routed = Routed {
+                        seq,
+                        header: h,
+                        payload: p,
+                    };
                     match route(&t, cd.addr, mine) {
-                        Some(owner) if owner != mine => {
-                            t.routed.insert(seq);
+                        Some(Route::Call(owner)) => {
                             if let Some(w) = t.calls.get_mut(&owner) {
-                                w.inbox.push_back(Routed {
-                                    seq,
-                                    header: h,
-                                    payload: p,
-                                });
+                                w.inbox.push_back(routed);
                             }
                         }
-                        owner => {
+                        Some(Route::Process) => {
+                            t.routed.insert(seq);
+                            t.process_copies.push_back(routed);
+                        }
+                        Some(Route::Reader) => {
+                            drop(t);
+                            let r = &routed;
+                            if let Err(e) = self.serve(generation, &r.header, &r.payload, mem) {
+                                self.fail(generation, e);
+                            }
+                        }
+                        None => {
                             drop(t);
                             // Memory nobody waiting owns: the protocol cannot
                             // report a fault, so the only honest answer is to
                             // end the connection (NetBSD's client crashes).
-                            let served = match owner {
-                                Some(_) => self.serve(generation, &h, &p, mem),
-                                None => Err(Errno::EFAULT),
-                            };
-                            if let Err(e) = served {
-                                self.fail(generation, e);
-                            }
+                            self.fail(generation, Errno::EFAULT);
                         }
                     }
                 }
@@ -512,24 +547,37 @@ impl Link {
     }
 }
 
-/// Which waiting call serves a copy at `addr`: the one whose window holds
-/// it, else one that has all of the process's memory (the reader `mine`
-/// first, which serves it at once and so in order).
-fn route(t: &Table, addr: u64, mine: u64) -> Option<u64> {
+/// Who serves a copy.
+enum Route {
+    /// The reader, from its own call's memory, at once and so in order.
+    Reader,
+    /// The call with this request number, whose window holds the address.
+    Call(u64),
+    /// Any call that has all of the process's memory.
+    Process,
+}
+
+/// Who serves a copy at `addr` that the reader (whose call is `mine`)
+/// read; `None` when no waiting call's memory holds it.
+fn route(t: &Table, addr: u64, mine: u64) -> Option<Route> {
     let window = t.calls.iter().find(|(_, w)| match &w.span {
         Span::Window(r) => r.contains(&addr),
         Span::Process => false,
     });
     if let Some((&r, _)) = window {
-        return Some(r);
+        return Some(if r == mine {
+            Route::Reader
+        } else {
+            Route::Call(r)
+        });
     }
     if t.calls.get(&mine).is_some_and(|w| w.span == Span::Process) {
-        return Some(mine);
+        return Some(Route::Reader);
     }
     t.calls
-        .iter()
-        .find(|(_, w)| w.span == Span::Process)
-        .map(|(&r, _)| r)
+        .values()
+        .any(|w| w.span == Span::Process && w.outcome.is_none())
+        .then_some(Route::Process)
 }
 
 impl Input {

@@ -10,7 +10,7 @@
 
 use std::cell::RefCell;
 use std::ops::Range;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Where a call's memory lies, so that a copy request reaches the call
 /// that can serve it.
@@ -44,24 +44,35 @@ pub struct Regions {
 /// Each window's size; the first starts one window up, so that NULL and
 /// small numbers stay invalid.
 const WINDOW: u64 = 1 << 32;
-/// Windows there are below NetBSD's amd64 user address limit (so that the
-/// server takes every address for a user one).
-const WINDOWS: u64 = (1 << 15) - 2;
+/// Where NetBSD's amd64 user addresses end: the server takes every window
+/// address for a user one.
+const USER_END: u64 = 0x7f7f_ffff_e000;
+/// Windows there are: the last ends at or below `USER_END`.
+const WINDOWS: usize = (USER_END / WINDOW - 1) as usize;
 /// Gap between regions, so that running off one never lands in the next.
 const GAP: u64 = 0x1000;
 
-/// Windows given back, and the next never used.
-static WINDOW_POOL: Mutex<(Vec<u64>, u64)> = Mutex::new((Vec::new(), 0));
+/// Which windows are in use. A flag per window, not a lock: a signal
+/// handler may make a call while its thread is taking a window.
+static WINDOW_USED: [AtomicBool; WINDOWS] = [const { AtomicBool::new(false) }; WINDOWS];
+/// Where the search for a free window starts.
+static WINDOW_NEXT: AtomicUsize = AtomicUsize::new(0);
 
 fn take_window() -> u64 {
-    let mut p = WINDOW_POOL.lock().unwrap_or_else(|e| e.into_inner());
-    p.0.pop().unwrap_or_else(|| {
-        // Past WINDOWS memories alive at once, windows are shared: a copy
-        // request could then reach the wrong call, which fails it (EFAULT).
-        let w = p.1 % WINDOWS;
-        p.1 += 1;
-        w
-    })
+    loop {
+        let start = WINDOW_NEXT.fetch_add(1, Ordering::Relaxed);
+        for k in 0..WINDOWS {
+            let w = (start + k) % WINDOWS;
+            if WINDOW_USED[w]
+                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+            {
+                return w as u64;
+            }
+        }
+        // Every window in use: wait for one rather than share one.
+        std::thread::yield_now();
+    }
 }
 
 impl Default for Regions {
@@ -75,10 +86,7 @@ impl Default for Regions {
 
 impl Drop for Regions {
     fn drop(&mut self) {
-        let mut p = WINDOW_POOL.lock().unwrap_or_else(|e| e.into_inner());
-        if !p.0.contains(&self.window) {
-            p.0.push(self.window);
-        }
+        WINDOW_USED[self.window as usize].store(false, Ordering::Release);
     }
 }
 
@@ -185,8 +193,11 @@ mod tests {
         };
         assert!(wa.end <= wb.start || wb.end <= wa.start);
         assert!(wa.contains(&a.add(b"x")) && wb.contains(&b.add(b"y")));
-        // NetBSD's amd64 user addresses end at 0x7f7fffffe000.
-        assert!(wa.end < 0x7f7f_ffff_e000 && wb.end < 0x7f7f_ffff_e000);
+        assert!(wa.end <= USER_END && wb.end <= USER_END);
+        assert!(
+            WINDOW * (WINDOWS as u64 + 1) <= USER_END,
+            "the last window fits"
+        );
         assert!(wa.start > 0);
     }
 }

@@ -132,15 +132,16 @@ pub fn wait_readable_with_mask(
         events: libc::POLLIN,
         revents: 0,
     };
-    let ts = libc::timespec {
+    let mut ts = libc::timespec {
         tv_sec: limit.as_secs().min(i64::MAX as u64) as libc::time_t,
         tv_nsec: limit.subsec_nanos() as libc::c_long,
     };
     // The system call itself, not libc's ppoll: a library that replaces
     // libc's functions (the hijack) must not see this one. The kernel's
     // signal set is its first 8 bytes.
-    // SAFETY: `p` and `ts` are valid on the stack for the call and `m.0` is
-    // a mask pthread_sigmask filled in, longer than the 8 bytes read.
+    // SAFETY: `p` and `ts` are valid on the stack for the call (the kernel
+    // writes the time left into `ts`) and `m.0` is a mask pthread_sigmask
+    // filled in, longer than the 8 bytes read.
     // Polling a number that is no longer open does no harm: it is reported
     // as invalid.
     let n = unsafe {
@@ -148,10 +149,24 @@ pub fn wait_readable_with_mask(
             libc::SYS_ppoll,
             &mut p as *mut libc::pollfd,
             1 as libc::c_ulong,
-            &ts as *const libc::timespec,
+            &mut ts as *mut libc::timespec,
             &m.0 as *const libc::sigset_t,
             8usize,
         )
     };
-    n > 0
+    n > 0 && p.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0
+}
+
+/// Sleep for `d` with the calling thread's signal mask set to `m` (see
+/// [`wait_readable_with_mask`]): handlers run, and the sleep goes on.
+pub fn sleep_with_mask(d: std::time::Duration, m: &SignalMask) {
+    let until = std::time::Instant::now() + d;
+    loop {
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        // A negative descriptor is not polled: only the time and signals end it.
+        wait_readable_with_mask(-1, m, left);
+    }
 }
