@@ -54,23 +54,10 @@ pub unsafe extern "C" fn fork() -> pid_t {
     };
     // No handler runs until the fork is done (as in NetBSD's client): one
     // that made a kernel call would wait for the slot held here.
-    let mask = block_signals();
+    let mask = rumpuser::block_all_signals();
     let pid = fork_holding_signals(h);
-    // SAFETY: `mask` is the mask pthread_sigmask gave back above.
-    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &mask, std::ptr::null_mut()) };
+    rumpuser::restore_signal_mask(&mask);
     pid
-}
-
-/// Block every signal in this thread; returns the mask there was.
-fn block_signals() -> libc::sigset_t {
-    // SAFETY: sigfillset initialises `all`; pthread_sigmask writes `old`.
-    unsafe {
-        let mut all: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut all);
-        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
-        old
-    }
 }
 
 fn fork_holding_signals(h: &state::Hijack) -> pid_t {
