@@ -1,6 +1,6 @@
 //! tmpfs, the memory file system, as a rump component: mountable anywhere,
 //! with a size limit and a node limit (ENOSPC when full), its memory
-//! charged to the kernel (ENOMEM at `RUMP_MEMLIMIT`).
+//! charged to the kernel (ENOSPC too at `RUMP_MEMLIMIT`).
 //!
 //! The storage engine is the VFS faction's memory file system, which rumpfs
 //! uses too; this component adds the tmpfs type, its mount arguments and

@@ -112,9 +112,24 @@ impl EtfsNode {
         (len - bno * BLOCK).min(BLOCK) as usize
     }
 
-    /// A cache block holding `data` (zeros after it).
-    fn new_block(&self, data: &[u8], dirty: bool) -> KResult<Block> {
-        let charge = self.kmem.charge(BLOCK)?;
+    /// A cache block holding `data` (zeros after it), for the cache the
+    /// caller holds. At the memory limit the cache sheds its own blocks
+    /// first (those in `keep` stay): the kernel's reclaimers skip a cache
+    /// that is held, so only its holder can make room in it.
+    fn new_block(
+        &self,
+        cache: &mut BTreeMap<u64, Block>,
+        keep: (u64, u64),
+        data: &[u8],
+        dirty: bool,
+    ) -> KResult<Block> {
+        let charge = match self.kmem.charge(BLOCK) {
+            Err(Errno::ENOMEM) => {
+                self.shed(cache, Some(keep), BLOCK)?;
+                self.kmem.charge(BLOCK)?
+            }
+            other => other?,
+        };
         let mut b = vec![0u8; BLOCK as usize];
         b[..data.len()].copy_from_slice(data);
         Ok(Block {
@@ -149,55 +164,89 @@ impl EtfsNode {
                 .pread(&mut buf, self.begin + bno * BLOCK)
                 .map_err(Self::io_err)?;
             for (i, piece) in buf.chunks(BLOCK as usize).enumerate() {
-                cache.insert(bno + i as u64, self.new_block(piece, false)?);
+                let b = self.new_block(cache, (first, last), piece, false)?;
+                cache.insert(bno + i as u64, b);
             }
             bno = end + 1;
         }
         Ok(())
     }
 
-    /// Write the dirty blocks to the host file, runs of neighbours in one call.
+    /// Write the dirty blocks to the host file and make them stable.
     pub fn flush(&self) -> KResult<()> {
         let mut cache = lock(&self.cache);
-        let len = self.len();
         let dirty: Vec<u64> = cache
             .iter()
             .filter(|(_, b)| b.dirty)
             .map(|(n, _)| *n)
             .collect();
+        self.write_blocks(&mut cache, &dirty)?;
+        drop(cache);
+        self.host.sync(false).map_err(Self::io_err)
+    }
+
+    /// Write blocks `bnos` (ascending) to the host file, runs of neighbours
+    /// in one call; they are clean afterwards.
+    fn write_blocks(&self, cache: &mut BTreeMap<u64, Block>, bnos: &[u64]) -> KResult<()> {
+        let len = self.len();
         let mut i = 0;
         let mut buf = Vec::new();
-        while i < dirty.len() {
-            let first = dirty[i];
+        while i < bnos.len() {
+            let first = bnos[i];
             let mut j = i;
-            while j + 1 < dirty.len()
-                && dirty[j + 1] == dirty[j] + 1
+            while j + 1 < bnos.len()
+                && bnos[j + 1] == bnos[j] + 1
                 && (j + 1 - i) < RUN_BLOCKS as usize
             {
                 j += 1;
             }
             buf.clear();
-            for bno in first..=dirty[j] {
-                if let Some(b) = cache.get_mut(&bno) {
+            for bno in first..=bnos[j] {
+                if let Some(b) = cache.get(&bno) {
                     buf.extend_from_slice(&b.data[..self.block_len(bno, len)]);
-                    b.dirty = false;
                 }
             }
             self.host
                 .pwrite(&buf, self.begin + first * BLOCK)
                 .map_err(Self::io_err)?;
+            for bno in first..=bnos[j] {
+                if let Some(b) = cache.get_mut(&bno) {
+                    b.dirty = false;
+                }
+            }
             i = j + 1;
         }
-        drop(cache);
-        self.host.sync(false).map_err(Self::io_err)
+        Ok(())
     }
 
-    /// Drop clean cached blocks (memory is short).
-    fn purge_clean(&self) -> u64 {
-        let mut cache = lock(&self.cache);
+    /// Give back at least `want` bytes of cached blocks outside `keep`
+    /// (memory is short): clean blocks first, then dirty ones, written to
+    /// the host before they go, as a buffer cache under pressure does.
+    /// Returns the bytes given back.
+    fn shed(
+        &self,
+        cache: &mut BTreeMap<u64, Block>,
+        keep: Option<(u64, u64)>,
+        want: u64,
+    ) -> KResult<u64> {
+        let kept = |bno: u64| keep.is_some_and(|(a, b)| (a..=b).contains(&bno));
         let before = cache.len();
-        cache.retain(|_, b| b.dirty);
-        ((before - cache.len()) as u64) * BLOCK
+        cache.retain(|bno, b| b.dirty || kept(*bno));
+        let mut freed = ((before - cache.len()) as u64) * BLOCK;
+        if freed < want {
+            let dirty: Vec<u64> = cache
+                .iter()
+                .filter(|(bno, b)| b.dirty && !kept(**bno))
+                .map(|(n, _)| *n)
+                .take(((want - freed).div_ceil(BLOCK)).max(RUN_BLOCKS) as usize)
+                .collect();
+            self.write_blocks(cache, &dirty)?;
+            for bno in &dirty {
+                cache.remove(bno);
+            }
+            freed += dirty.len() as u64 * BLOCK;
+        }
+        Ok(freed)
     }
 }
 
@@ -318,25 +367,19 @@ impl Node for EtfsNode {
             let (bno, boff) = (pos / BLOCK, (pos % BLOCK) as usize);
             let chunk = (BLOCK as usize - boff).min(n - done);
             let piece = &data[done..done + chunk];
-            match cache.entry(bno) {
-                std::collections::btree_map::Entry::Occupied(mut e) => {
-                    let b = e.get_mut();
-                    b.data[boff..boff + chunk].copy_from_slice(piece);
-                    b.dirty = true;
+            if !cache.contains_key(&bno) {
+                if boff == 0 && chunk == self.block_len(bno, len) {
+                    // A whole block needs nothing from the host.
+                    let b = self.new_block(&mut cache, (bno, bno), piece, true)?;
+                    cache.insert(bno, b);
+                    done += chunk;
+                    continue;
                 }
-                // A whole block needs nothing from the host.
-                std::collections::btree_map::Entry::Vacant(v)
-                    if boff == 0 && chunk == self.block_len(bno, len) =>
-                {
-                    v.insert(self.new_block(piece, true)?);
-                }
-                std::collections::btree_map::Entry::Vacant(_) => {
-                    self.fill(&mut cache, bno, bno, len)?;
-                    let b = cache.get_mut(&bno).ok_or(Errno::EIO)?;
-                    b.data[boff..boff + chunk].copy_from_slice(piece);
-                    b.dirty = true;
-                }
+                self.fill(&mut cache, bno, bno, len)?;
             }
+            let b = cache.get_mut(&bno).ok_or(Errno::EIO)?;
+            b.data[boff..boff + chunk].copy_from_slice(piece);
+            b.dirty = true;
             done += chunk;
         }
         Ok(n)
@@ -565,8 +608,17 @@ impl rump::kmem::Reclaimer for Purge {
         "etfs buffer cache"
     }
 
-    fn reclaim(&self, _want: u64) -> u64 {
-        self.0.upgrade().map_or(0, |n| n.purge_clean())
+    /// A cache in use is passed over: its holder may be the very thread
+    /// that is short of memory, and sheds its own blocks (`new_block`).
+    fn reclaim(&self, want: u64) -> u64 {
+        let Some(n) = self.0.upgrade() else {
+            return 0;
+        };
+        let Ok(mut cache) = n.cache.try_lock() else {
+            return 0;
+        };
+        // A block that cannot be written stays cached, and dirty.
+        n.shed(&mut cache, None, want).unwrap_or(0)
     }
 }
 

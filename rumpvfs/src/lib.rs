@@ -20,6 +20,7 @@ mod fstypes;
 pub mod lockf;
 pub mod memfs;
 pub mod node;
+pub mod syncer;
 mod sysent;
 mod vfile;
 pub mod vfs;
@@ -62,17 +63,25 @@ fn attach(k: &Kernel) -> AttachResult {
         0o755,
     );
     v.mount_root(root);
-    // A halt flushes every file system unless RB_NOSYNC.
+    // A halt unless RB_NOSYNC: as NetBSD's vfs_shutdown, the syncer stops,
+    // every file system is unmounted (a disk is left clean), and what is
+    // left (the root, etfs) is flushed.
     k.register_sync_hook(
         "vfs",
         Box::new(|k, _| {
-            for m in vfs::Vfs::of(k).mounts() {
+            syncer::Syncer::of(k).stop();
+            let v = vfs::Vfs::of(k);
+            for (path, e) in v.unmount_all() {
+                k.printf(&format!("unmount of {path} failed: {e}"));
+            }
+            for m in v.mounts() {
                 if let Err(e) = m.fs.sync() {
                     k.printf(&format!("sync of {} failed: {e}", m.path));
                 }
             }
         }),
     );
+    syncer::attach(k).map_err(|e| format!("syncer: {e}"))?;
     k.modules()
         .set_file_reader(std::sync::Arc::new(calls::module_image));
     k.set_socknames(std::sync::Arc::new(calls::SockNodes));

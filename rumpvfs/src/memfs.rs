@@ -1,7 +1,7 @@
 //! A file system in kernel memory: the engine of rumpfs (the root) and of
-//! tmpfs. File data lives in pages charged to the kernel's memory, so a
-//! memory limit makes writes fail with ENOMEM; an optional size and node
-//! limit makes them fail with ENOSPC. Nodes live while a directory names
+//! tmpfs. File data lives in pages charged to the kernel's memory; at the
+//! memory limit, as at the optional size and node limits, writes fail with
+//! ENOSPC (NetBSD's tmpfs_mem_incr: the file system is full). Nodes live while a directory names
 //! them or a file refers to them, so an unlinked open file keeps working.
 
 use crate::node::{Attr, DirEntry, FileSystem, FsStats, NewNode, Node, SetAttr, Time, VType};
@@ -259,7 +259,7 @@ impl MemNode {
             }
             Err(e) => {
                 s.pages.fetch_sub(1, Ordering::Relaxed);
-                Err(e)
+                Err(if e == Errno::ENOMEM { Errno::ENOSPC } else { e })
             }
         }
     }

@@ -351,6 +351,23 @@ impl Vfs {
         Ok(())
     }
 
+    /// Unmount, forced, every file system mounted in the tree, the last
+    /// mounted first (NetBSD's `vfs_unmountall`): the root and etfs stay.
+    /// Returns the mounts that failed, by path.
+    pub fn unmount_all(&self) -> Vec<(String, Errno)> {
+        let mut failed = Vec::new();
+        for m in self.mounts().into_iter().rev() {
+            if m.covered.is_none() {
+                continue;
+            }
+            let root = Vnode::new(Arc::clone(&m), m.fs.root());
+            if let Err(e) = self.unmount(&root, true) {
+                failed.push((m.path.clone(), e));
+            }
+        }
+        failed
+    }
+
     /// Every mount, root first.
     pub fn mounts(&self) -> Vec<Arc<Mount>> {
         lock(&self.mounts).clone()

@@ -1,0 +1,356 @@
+//! Nothing that was synced is lost: a tree copied onto FFS by unmodified
+//! `cp -a` under the hijack, written back by the syncer, survives `kill -9`
+//! of the server (`fsck_ffs -n` clean, the tree whole), also when the
+//! kill lands in the middle of a later copy (`fsck_ffs -y` repairs it);
+//! `rump.halt` leaves FFS clean and `rump.halt -n` does not; and a kernel
+//! under a small memory limit finishes such a copy next to a full tmpfs.
+
+mod common;
+
+use common::*;
+use rumpclient::{Client, Regions};
+use rumpvfs::VfsCalls;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
+
+fn cstr(s: &str) -> Vec<u8> {
+    let mut v = s.as_bytes().to_vec();
+    v.push(0);
+    v
+}
+
+/// A file tree on the host to copy: nested directories, files from empty
+/// to a few hundred KiB (most under 64 KiB, which go through the buffer
+/// cache of the FFS device) with contents that differ by name, symlinks.
+fn make_tree(root: &Path, seed: usize, files: usize) {
+    for i in 0..files {
+        let dir = root.join(format!("d{}/e{}", i % 7, i % 3));
+        std::fs::create_dir_all(&dir).unwrap();
+        let len = match i % 5 {
+            0 => (i * 7919 + seed * 104_729) % 400_000,
+            _ => (i * 7919 + seed * 104_729) % 50_000,
+        };
+        let data: Vec<u8> = (0..len).map(|k| (k * 31 + i * 7 + seed) as u8).collect();
+        std::fs::write(dir.join(format!("f{i}")), data).unwrap();
+        if i % 10 == 0 {
+            std::os::unix::fs::symlink(format!("f{i}"), dir.join(format!("l{i}"))).unwrap();
+        }
+    }
+    std::fs::create_dir_all(root.join("empty")).unwrap();
+}
+
+/// A server with an FFS image mounted on `/mnt`, written by hijacked
+/// programs.
+struct FfsRig {
+    child: Child,
+    url: String,
+    dir: PathBuf,
+    img: PathBuf,
+}
+
+impl FfsRig {
+    /// Make a file system of `version` and serve it with `args` more.
+    fn start(tag: &str, version: &str, args: &[&str]) -> FfsRig {
+        let dir = tempdir(tag);
+        let img = dir.join("ffs.img");
+        let out = Command::new(bin("newfs_ffs"))
+            .args(["-F", "-O", version, "-s", "128m"])
+            .arg(&img)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "newfs_ffs: {}", stderr(&out));
+        let url = format!("unix://{}", dir.join("s").display());
+        let spec = format!("key=/dev/ffs,hostpath={},size=host", img.display());
+        let mut all = vec!["-lrumpvfs", "-lrumpfs_ffs", "-lrumpfs_tmpfs", "-d", &spec];
+        all.extend_from_slice(args);
+        let (child, c) = serve("rump_server", &all, &url);
+        let m = Regions::new();
+        c.syscall(136, &[m.add(&cstr("/mnt")), 0o755], &m).unwrap();
+        let rig = FfsRig {
+            child,
+            url,
+            dir,
+            img,
+        };
+        rig.tool_ok("rump.mount", &["-t", "ffs", "/dev/ffs", "/mnt"]);
+        rig
+    }
+
+    fn tool_ok(&self, name: &str, args: &[&str]) -> Output {
+        let o = tool(&self.dir, &self.url, name, args);
+        assert!(o.status.success(), "{name} {args:?}: {}", stderr(&o));
+        o
+    }
+
+    /// `args` under the hijack.
+    fn hijacked(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(args[0]);
+        c.args(&args[1..])
+            .current_dir(&self.dir)
+            .env("LD_PRELOAD", prefix().join("lib/librumphijack.so"))
+            .env("RUMP_SERVER", &self.url);
+        c
+    }
+
+    fn hijacked_ok(&self, args: &[&str]) {
+        let o = self.hijacked(args).output().unwrap();
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    }
+
+    /// `kill -9` of the server.
+    fn crash(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for FfsRig {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn fsck(flag: &str, img: &Path) -> Output {
+    Command::new(bin("fsck_ffs"))
+        .arg(flag)
+        .arg(img)
+        .output()
+        .unwrap()
+}
+
+fn assert_clean(img: &Path) {
+    let o = fsck("-n", img);
+    assert!(
+        o.status.success() && !stdout(&o).contains('?'),
+        "fsck_ffs -n finds damage:\n{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+}
+
+/// `MNT_RDONLY`.
+const MNT_RDONLY: i32 = 1;
+
+/// A kernel of our own with `img` mounted on /mnt with `flags` (0: read-write,
+/// which needs a clean file system).
+fn mount_in_process(img: &Path, flags: i32) -> rump::KResult<std::sync::Arc<rump::Kernel>> {
+    let k = rump::KernelBuilder::new()
+        .config(rump::BootConfig::default())
+        .component(&rumpvfs::COMPONENT)
+        .component(&rumpfs_ffs::COMPONENT)
+        .boot()
+        .unwrap();
+    rumpvfs::etfs::register(
+        &k,
+        "/dev/ffs",
+        img.to_str().unwrap(),
+        rumpvfs::etfs::EtfsType::Blk,
+    )
+    .unwrap();
+    k.sys_mkdir("/mnt", 0o755).unwrap();
+    k.sys_mount_dev("ffs", "/dev/ffs", "/mnt", flags)?;
+    Ok(k)
+}
+
+/// Every directory, file and symlink under host `src` is at `to` in the
+/// kernel, with the same contents.
+fn assert_tree(k: &rump::Kernel, src: &Path, to: &str) {
+    let mut n = 0;
+    let mut stack = vec![(src.to_path_buf(), to.to_owned())];
+    while let Some((h, r)) = stack.pop() {
+        for e in std::fs::read_dir(&h).unwrap().flatten() {
+            let (hp, rp) = (e.path(), format!("{r}/{}", e.file_name().to_string_lossy()));
+            let t = e.file_type().unwrap();
+            let st = k
+                .sys_lstat(&rp)
+                .unwrap_or_else(|err| panic!("{rp} is missing: {err:?}"));
+            n += 1;
+            if t.is_symlink() {
+                let want = std::fs::read_link(&hp).unwrap();
+                let got = k.sys_readlink(&rp).unwrap();
+                assert_eq!(got, want.as_os_str().as_encoded_bytes(), "{rp}");
+            } else if t.is_dir() {
+                assert_eq!(st.mode & 0o170000, 0o040000, "{rp} is not a directory");
+                stack.push((hp, rp));
+            } else {
+                let want = std::fs::read(&hp).unwrap();
+                assert_eq!(st.size, want.len() as i64, "size of {rp}");
+                let fd = k.sys_open(&rp, rumpvfs::flags::O_RDONLY, 0).unwrap();
+                let mut got = vec![0u8; want.len() + 1];
+                let mut at = 0;
+                while at < got.len() {
+                    match k.sys_pread(fd, &mut got[at..], at as i64).unwrap() {
+                        0 => break,
+                        m => at += m,
+                    }
+                }
+                k.sys_close(fd).unwrap();
+                assert!(got[..at] == want[..], "contents of {rp}");
+            }
+        }
+    }
+    assert!(n > 0, "the tree {} is empty", src.display());
+}
+
+/// How the copied tree is made durable before the kill.
+#[derive(Clone, Copy, Debug)]
+enum Flush {
+    /// Nothing but waiting for the syncer, its delay shortened to 1 s.
+    Syncer,
+}
+
+fn copy_flush_kill(version: &str, flush: Flush) {
+    let mut rig = FfsRig::start("durable", version, &[]);
+    let src = rig.dir.join("src");
+    make_tree(&src, 1, 120);
+    if matches!(flush, Flush::Syncer) {
+        rig.tool_ok("rump.sysctl", &["-w", "vfs.sync.delay=1"]);
+    }
+    rig.hijacked_ok(&["cp", "-a", src.to_str().unwrap(), "/rump/mnt/tree"]);
+    match flush {
+        // One look a second, a delay of one second, and a margin.
+        Flush::Syncer => std::thread::sleep(Duration::from_millis(3500)),
+    }
+    rig.crash();
+    assert_clean(&rig.img);
+    // Killed while mounted, it is marked in use: read-only needs no fsck.
+    let k = mount_in_process(&rig.img, MNT_RDONLY).expect("mount after the kill");
+    assert_tree(&k, &src, "/mnt/tree");
+}
+
+#[test]
+fn the_syncer_writes_a_copied_tree_back_before_a_kill() {
+    for version in ["1", "2"] {
+        copy_flush_kill(version, Flush::Syncer);
+    }
+}
+
+#[test]
+fn kills_in_the_middle_of_a_copy_keep_what_was_synced() {
+    for (version, ms) in [("2", 40u64), ("1", 150), ("2", 400), ("1", 900)] {
+        let mut rig = FfsRig::start("midcopy", version, &[]);
+        rig.tool_ok("rump.sysctl", &["-w", "vfs.sync.delay=1"]);
+        let (first, second) = (rig.dir.join("first"), rig.dir.join("second"));
+        make_tree(&first, 2, 80);
+        make_tree(&second, 3, 200);
+        rig.hijacked_ok(&["cp", "-a", first.to_str().unwrap(), "/rump/mnt/first"]);
+        std::thread::sleep(Duration::from_millis(3500));
+        let mut cp = rig
+            .hijacked(&["cp", "-a", second.to_str().unwrap(), "/rump/mnt/second"])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(ms));
+        rig.crash();
+        let _ = cp.wait();
+        let fix = fsck("-y", &rig.img);
+        assert!(
+            fix.status.success(),
+            "fsck_ffs -y failed:\n{}{}",
+            stdout(&fix),
+            stderr(&fix)
+        );
+        assert_clean(&rig.img);
+        let k = mount_in_process(&rig.img, 0).expect("mount after repair");
+        assert_tree(&k, &first, "/mnt/first");
+    }
+}
+
+#[test]
+fn halt_leaves_ffs_clean_and_halt_n_does_not() {
+    for (flags, clean) in [(&[][..], true), (&["-n"][..], false)] {
+        let mut rig = FfsRig::start("halt", "2", &[]);
+        let src = rig.dir.join("src");
+        make_tree(&src, 4, 20);
+        rig.hijacked_ok(&["cp", "-a", src.to_str().unwrap(), "/rump/mnt/tree"]);
+        rig.tool_ok("rump.halt", flags);
+        rig.child.wait().unwrap();
+        // Read-write without force: EPERM if the file system was left unclean.
+        match mount_in_process(&rig.img, 0) {
+            Ok(k) => {
+                assert!(clean, "rump.halt {flags:?} left the file system clean");
+                assert_clean(&rig.img);
+                assert_tree(&k, &src, "/mnt/tree");
+            }
+            Err(e) => {
+                assert!(!clean, "rump.halt left the file system unclean: {e:?}");
+                assert_eq!(e, rump::Errno::EPERM);
+            }
+        }
+    }
+}
+
+/// Wait for `child`, failing the test (and killing it) after `limit`.
+fn wait_or_hang(child: &mut Child, what: &str, limit: Duration) -> std::process::ExitStatus {
+    let t = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if t.elapsed() > limit {
+            let _ = child.kill();
+            panic!("{what} hung for {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_small_memory_limit_neither_hangs_nor_loses_data() {
+    let mut rig = FfsRig::start("memlimit", "2", &["-r", "16m"]);
+    let c = Client::connect(&rig.url).unwrap();
+    let m = Regions::new();
+    c.syscall(136, &[m.add(&cstr("/tmp")), 0o1777], &m).unwrap();
+    rig.tool_ok("rump.mount", &["-t", "tmpfs", "tmpfs", "/tmp"]);
+    let src = rig.dir.join("src");
+    make_tree(&src, 5, 1000);
+    // The copy onto FFS (its device an etfs key, through the buffer
+    // cache) and tmpfs writers share 16 MiB.
+    let mut cp = rig
+        .hijacked(&["cp", "-a", src.to_str().unwrap(), "/rump/mnt/tree"])
+        .spawn()
+        .unwrap();
+    let mut churn = rig
+        .hijacked(&[
+            "sh",
+            "-c",
+            "for i in 1 2 3 4 5 6 7 8; do head -c 3000000 /dev/urandom > /rump/tmp/c$i && \
+             cat /rump/tmp/c$i > /dev/null && rm /rump/tmp/c$i || exit 1; done",
+        ])
+        .spawn()
+        .unwrap();
+    let limit = Duration::from_secs(120);
+    assert!(wait_or_hang(&mut cp, "cp -a onto FFS at -r 16m", limit).success());
+    assert!(wait_or_hang(&mut churn, "tmpfs writers at -r 16m", limit).success());
+    // tmpfs at the memory limit is full: ENOSPC, as NetBSD's.
+    let fill = rig
+        .hijacked(&[
+            "dd",
+            "if=/dev/zero",
+            "of=/rump/tmp/fill",
+            "bs=65536",
+            "count=1000",
+        ])
+        .output()
+        .unwrap();
+    assert!(!fill.status.success(), "20 MiB fit in a 16 MiB kernel");
+    assert!(
+        stderr(&fill).contains("No space left on device"),
+        "dd at the memory limit: {}",
+        stderr(&fill)
+    );
+    rig.hijacked_ok(&["rm", "/rump/tmp/fill"]);
+    // Everything copied reads back whole, under the same limit.
+    let mut diff = rig
+        .hijacked(&["diff", "-r", src.to_str().unwrap(), "/rump/mnt/tree"])
+        .spawn()
+        .unwrap();
+    assert!(wait_or_hang(&mut diff, "diff -r at -r 16m", limit).success());
+    rig.tool_ok("rump.halt", &[]);
+    rig.child.wait().unwrap();
+    assert_clean(&rig.img);
+}
