@@ -193,10 +193,12 @@ impl Flock {
     }
 }
 
-/// `DTYPE_VNODE`, `DTYPE_SOCKET`, `DTYPE_MISC` (`sys/file.h`).
+/// `DTYPE_VNODE`, `DTYPE_SOCKET`, `DTYPE_PIPE`, `DTYPE_MISC` (`sys/file.h`).
 pub const DTYPE_VNODE: u32 = 1;
 /// See [`DTYPE_VNODE`].
 pub const DTYPE_SOCKET: u32 = 2;
+/// See [`DTYPE_VNODE`].
+pub const DTYPE_PIPE: u32 = 3;
 /// See [`DTYPE_VNODE`].
 pub const DTYPE_MISC: u32 = 5;
 

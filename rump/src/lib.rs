@@ -26,6 +26,7 @@ pub mod kthread;
 pub mod loader;
 pub mod lwproc;
 pub mod module;
+pub mod pipe;
 pub mod resource;
 pub mod socknames;
 pub mod syscall;

@@ -231,11 +231,12 @@ const MAX_HELD: usize = 256 << 10;
 /// the connection's reader thread when nothing else of the client runs,
 /// which saves a hand-off between threads per call. Everything else, and
 /// any call that may wait (sleeps, polls, locks, reads and writes that may
-/// meet pipes or sockets, reboot), goes to the worker pool.
+/// meet pipes or sockets, reboot), goes to the worker pool: `open` and
+/// `openat` too, which wait at a FIFO for its other side.
 const INLINE_SYSCALLS: &[u32] = &[
-    5, 9, 10, 12, 13, 15, 16, 20, 23, 24, 25, 33, 39, 43, 47, 49, 50, 57, 58, 60, 79, 80, 123, 124,
+    9, 10, 12, 13, 15, 16, 20, 23, 24, 25, 33, 39, 43, 47, 49, 50, 57, 58, 60, 79, 80, 123, 124,
     126, 127, 128, 136, 137, 173, 174, 181, 182, 183, 194, 195, 199, 200, 201, 202, 296, 305, 357,
-    358, 390, 427, 439, 440, 441, 457, 458, 461, 462, 463, 464, 466, 468, 469, 470, 471,
+    358, 390, 427, 439, 440, 441, 457, 458, 461, 462, 463, 464, 466, 469, 470, 471,
 ];
 
 /// read, write, readv, writev, pread, pwrite, preadv, pwritev: inline when

@@ -233,9 +233,15 @@ fn open_vnode(ctx: &Ctx, vn: Vnode, flags: i32, created: bool) -> KResult<i32> {
             })?;
         }
     }
-    let locks = ctx.kernel().extension(crate::lockf::LockTable::default);
-    let vf = VnodeFile::new(vn, flags & O_APPEND != 0, locks, ctx.proc().pid);
-    let file = File::new(Box::new(vf), (flags as u32) & 0xffff);
+    let file = if typ == VType::Fifo {
+        let nonblock = flags & O_NONBLOCK != 0;
+        let (read, write) = (acc != O_WRONLY, acc != O_RDONLY);
+        crate::fifo::open(ctx, vn, read, write, nonblock, (flags as u32) & 0xffff)?
+    } else {
+        let locks = ctx.kernel().extension(crate::lockf::LockTable::default);
+        let vf = VnodeFile::new(vn, flags & O_APPEND != 0, locks, ctx.proc().pid);
+        File::new(Box::new(vf), (flags as u32) & 0xffff)
+    };
     let fd = ctx.fd_alloc(file)?;
     if flags & O_CLOEXEC != 0 {
         ctx.proc().fdt().set_cloexec(fd, true)?;

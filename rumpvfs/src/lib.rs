@@ -15,6 +15,7 @@
 
 mod calls;
 pub mod etfs;
+mod fifo;
 pub mod flags;
 mod fstypes;
 pub mod lockf;

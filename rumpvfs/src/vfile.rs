@@ -71,6 +71,12 @@ impl VnodeFile {
     }
 }
 
+/// What names vnode `vn` in `kern.file2`: its mount and inode numbers.
+pub(crate) fn data_id(vn: &Vnode) -> u64 {
+    let (mnt, ino) = vn.key();
+    (mnt << 48) ^ ino
+}
+
 /// A node's attributes as NetBSD's `struct stat`.
 pub fn stat_of(vn: &Vnode) -> Stat {
     let a = vn.node.getattr();
@@ -99,10 +105,8 @@ impl FileOps for VnodeFile {
         rump::file::DTYPE_VNODE
     }
 
-    /// The vnode, by its mount and inode numbers.
     fn data_id(&self) -> u64 {
-        let (mnt, ino) = self.vn.key();
-        (mnt << 48) ^ ino
+        data_id(&self.vn)
     }
 
     fn read(&self, _ctx: &Ctx, buf: &mut [u8], offset: Option<u64>) -> KResult<usize> {

@@ -233,6 +233,7 @@ pub(crate) fn register_base(k: &Kernel) {
         (25, "geteuid", cred::sys_geteuid),
         (39, "getppid", proc::sys_getppid),
         (41, "dup", desc::sys_dup),
+        (42, "pipe", crate::pipe::sys_pipe),
         (54, "ioctl", desc::sys_ioctl),
         (43, "getegid", cred::sys_getegid),
         (47, "getgid", cred::sys_getgid),
@@ -262,6 +263,7 @@ pub(crate) fn register_base(k: &Kernel) {
         (427, "__clock_gettime50", time::sys_clock_gettime),
         (430, "__nanosleep50", time::sys_nanosleep),
         (440, "__fstat50", desc::sys_fstat),
+        (453, "pipe2", crate::pipe::sys_pipe2),
         (454, "dup3", desc::sys_dup3),
     ];
     for &(n, name, h) in calls {

@@ -1,0 +1,384 @@
+//! Pipes (NetBSD's `sys_pipe.c`): a bounded queue of bytes between a
+//! reading and a writing end. `pipe(2)` and `pipe2(2)` make both ends at
+//! once; a FIFO is a pipe whose ends are opened by name, so the VFS keeps
+//! one per FIFO node and opens its ends with [`Pipe::open_end`], which
+//! waits for the other side as `open(2)` of a FIFO does.
+
+use crate::errno::{Errno, KResult};
+use crate::file::{DTYPE_PIPE, File, FileOps, Stat};
+use crate::kernel::Kernel;
+use crate::syscall::{Ctx, SysArgs, SysRet};
+use crate::usermem::UserSpace;
+use crate::waitgen::WaitGen;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+/// NetBSD's `PIPE_SIZE`: the bytes a pipe holds.
+pub const PIPE_SIZE: usize = 16384;
+/// `PIPE_BUF`: a write of at most this many bytes is never split.
+pub const PIPE_BUF: usize = 512;
+/// `SIGPIPE`.
+const SIGPIPE: i32 = 13;
+/// How long a wait sleeps before it looks at the process again.
+const SLICE: Duration = Duration::from_millis(100);
+/// `O_NONBLOCK`, `O_CLOEXEC`, `O_NOSIGPIPE`: what `pipe2` takes.
+const O_NONBLOCK: i32 = 0x4;
+const O_CLOEXEC: i32 = 0x40_0000;
+const O_NOSIGPIPE: i32 = 0x100_0000;
+/// `O_RDONLY`, `O_WRONLY` as the ends' status flags.
+const O_RDONLY: u32 = 0;
+const O_WRONLY: u32 = 1;
+/// `S_IFIFO`.
+const S_IFIFO: u32 = 0o010000;
+/// `POLL*` bits.
+const POLLIN: i16 = 0x1;
+const POLLOUT: i16 = 0x4;
+const POLLHUP: i16 = 0x10;
+const POLLRDNORM: i16 = 0x40;
+const POLLWRNORM: i16 = POLLOUT;
+
+#[derive(Default)]
+struct State {
+    bytes: VecDeque<u8>,
+    readers: usize,
+    writers: usize,
+    /// Ends ever opened for reading and for writing: a FIFO's `open` waits
+    /// for one to come, even if it has gone again by the time it looks.
+    reader_opens: u64,
+    writer_opens: u64,
+}
+
+/// One pipe, shared by its ends.
+pub struct Pipe {
+    st: Mutex<State>,
+    wait: WaitGen,
+    kernel: Weak<Kernel>,
+    /// When it was made, for `fstat`.
+    born: (i64, i64),
+}
+
+impl Pipe {
+    /// A new, empty pipe of kernel `k`, with no ends.
+    pub fn new(k: &Kernel) -> Arc<Pipe> {
+        let now = rumpuser::clock_wall();
+        Arc::new(Pipe {
+            st: Mutex::default(),
+            wait: WaitGen::default(),
+            kernel: k.weak(),
+            born: (now.as_secs() as i64, i64::from(now.subsec_nanos())),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.st.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Something changed: wake the ends' sleepers and the pollers.
+    fn wakeup(&self) {
+        self.wait.bump();
+        if let Some(k) = self.kernel.upgrade() {
+            k.selnotify();
+        }
+    }
+
+    /// Sleep until `ready` holds; EAGAIN instead when `nonblock`, EINTR if
+    /// the process is told to exit.
+    fn sleep_until(
+        &self,
+        ctx: &Ctx,
+        nonblock: bool,
+        ready: impl Fn(&State) -> bool,
+    ) -> KResult<()> {
+        loop {
+            let seen = self.wait.generation();
+            if ready(&self.lock()) {
+                return Ok(());
+            }
+            if nonblock {
+                return Err(Errno::EAGAIN);
+            }
+            if ctx.proc().is_exiting() {
+                return Err(Errno::EINTR);
+            }
+            ctx.block(|| self.wait.wait(seen, SLICE));
+        }
+    }
+
+    /// An end, counted at once.
+    fn end(self: &Arc<Self>, read: bool, write: bool, nonblock: bool) -> PipeEnd {
+        {
+            let mut s = self.lock();
+            if read {
+                s.readers += 1;
+                s.reader_opens += 1;
+            }
+            if write {
+                s.writers += 1;
+                s.writer_opens += 1;
+            }
+        }
+        self.wakeup();
+        PipeEnd {
+            pipe: Arc::clone(self),
+            read,
+            write,
+            nonblock: AtomicBool::new(nonblock),
+            nosigpipe: false,
+        }
+    }
+
+    /// Open an end of a FIFO, as `open(2)` does: for reading it waits for a
+    /// writer, for writing for a reader, unless `nonblock` (then a writer
+    /// with no reader is ENXIO); an end for both never waits.
+    pub fn open_end(
+        self: &Arc<Self>,
+        ctx: &Ctx,
+        read: bool,
+        write: bool,
+        nonblock: bool,
+    ) -> KResult<PipeEnd> {
+        let (readers_seen, writers_seen) = {
+            let s = self.lock();
+            (s.reader_opens, s.writer_opens)
+        };
+        if write && !read && nonblock && self.lock().readers == 0 {
+            return Err(Errno::ENXIO);
+        }
+        let end = self.end(read, write, nonblock);
+        if read && write || nonblock {
+            return Ok(end);
+        }
+        // Dropping the end on EINTR counts it out again.
+        if read {
+            self.sleep_until(ctx, false, |s| {
+                s.writers > 0 || s.writer_opens != writers_seen
+            })?;
+        } else {
+            self.sleep_until(ctx, false, |s| {
+                s.readers > 0 || s.reader_opens != readers_seen
+            })?;
+        }
+        Ok(end)
+    }
+}
+
+/// One end of a pipe: the file behind a descriptor.
+pub struct PipeEnd {
+    pipe: Arc<Pipe>,
+    read: bool,
+    write: bool,
+    nonblock: AtomicBool,
+    /// `O_NOSIGPIPE`: EPIPE without the signal.
+    nosigpipe: bool,
+}
+
+impl Drop for PipeEnd {
+    fn drop(&mut self) {
+        {
+            let mut s = self.pipe.lock();
+            if self.read {
+                s.readers -= 1;
+            }
+            if self.write {
+                s.writers -= 1;
+            }
+            // The last reader gone, what is queued will never be read.
+            if s.readers == 0 {
+                s.bytes.clear();
+            }
+        }
+        self.pipe.wakeup();
+    }
+}
+
+impl PipeEnd {
+    fn nonblock(&self) -> bool {
+        self.nonblock.load(Ordering::Relaxed)
+    }
+
+    /// The bytes queued now (`FIONREAD`, `st_size`).
+    pub fn queued(&self) -> usize {
+        self.pipe.lock().bytes.len()
+    }
+}
+
+impl FileOps for PipeEnd {
+    fn read(&self, ctx: &Ctx, buf: &mut [u8], _offset: Option<u64>) -> KResult<usize> {
+        if !self.read {
+            return Err(Errno::EBADF);
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        // Data, or no writer left (end of file).
+        self.pipe.sleep_until(ctx, self.nonblock(), |s| {
+            !s.bytes.is_empty() || s.writers == 0
+        })?;
+        let n = {
+            let mut s = self.pipe.lock();
+            let n = s.bytes.len().min(buf.len());
+            for (d, b) in buf.iter_mut().zip(s.bytes.drain(..n)) {
+                *d = b;
+            }
+            n
+        };
+        if n > 0 {
+            self.pipe.wakeup();
+        }
+        Ok(n)
+    }
+
+    fn write(&self, ctx: &Ctx, data: &[u8], _offset: Option<u64>) -> KResult<usize> {
+        if !self.write {
+            return Err(Errno::EBADF);
+        }
+        // Up to PIPE_BUF goes in whole or not at all; more goes in pieces.
+        let atomic = data.len() <= PIPE_BUF;
+        let mut done = 0;
+        while done < data.len() {
+            let want = data.len() - done;
+            let waited = self.pipe.sleep_until(ctx, self.nonblock(), |s| {
+                let room = PIPE_SIZE.saturating_sub(s.bytes.len());
+                s.readers == 0 || (room > 0 && (!atomic || room >= want))
+            });
+            if let Err(e) = waited {
+                return if done > 0 { Ok(done) } else { Err(e) };
+            }
+            let mut s = self.pipe.lock();
+            if s.readers == 0 {
+                drop(s);
+                if done > 0 {
+                    return Ok(done);
+                }
+                if !self.nosigpipe {
+                    let _ = ctx.proc().psignal(SIGPIPE);
+                }
+                return Err(Errno::EPIPE);
+            }
+            let n = PIPE_SIZE.saturating_sub(s.bytes.len()).min(want);
+            s.bytes.extend(&data[done..done + n]);
+            drop(s);
+            done += n;
+            self.pipe.wakeup();
+        }
+        Ok(done)
+    }
+
+    fn stat(&self, _ctx: &Ctx) -> KResult<Stat> {
+        let t = self.pipe.born;
+        Ok(Stat {
+            mode: S_IFIFO | 0o600,
+            nlink: 1,
+            size: self.queued() as i64,
+            blksize: PIPE_SIZE as i32,
+            atime: t,
+            mtime: t,
+            ctime: t,
+            birthtime: t,
+            ..Stat::default()
+        })
+    }
+
+    fn set_status_flags(&self, flags: u32) {
+        self.nonblock
+            .store(flags & O_NONBLOCK as u32 != 0, Ordering::Relaxed);
+    }
+
+    fn poll(&self, events: i16) -> i16 {
+        let s = self.pipe.lock();
+        let mut r = 0;
+        if self.read && (!s.bytes.is_empty() || s.writers == 0) {
+            r |= events & (POLLIN | POLLRDNORM);
+        }
+        if self.write && (s.readers == 0 || PIPE_SIZE - s.bytes.len() >= PIPE_BUF) {
+            r |= events & (POLLOUT | POLLWRNORM);
+        }
+        // The other side gone: NetBSD's pipe_poll says POLLHUP.
+        if (self.read && !self.write && s.writers == 0) || (self.write && s.readers == 0) {
+            r |= POLLHUP;
+        }
+        r
+    }
+
+    fn ioctl(&self, _ctx: &Ctx, cmd: u64, data: &mut [u8], _user: &dyn UserSpace) -> KResult<()> {
+        /// `FIONREAD`, `FIONBIO` (`_IOR('f', 127, int)`, `_IOW('f', 126, int)`).
+        const FIONREAD: u64 = 0x4004_667f;
+        const FIONBIO: u64 = 0x8004_667e;
+        match cmd {
+            FIONREAD if data.len() >= 4 => {
+                let n = if self.read { self.queued() as i32 } else { 0 };
+                data[..4].copy_from_slice(&n.to_le_bytes());
+                Ok(())
+            }
+            FIONBIO if data.len() >= 4 => {
+                let on = i32::from_le_bytes([data[0], data[1], data[2], data[3]]) != 0;
+                self.nonblock.store(on, Ordering::Relaxed);
+                Ok(())
+            }
+            _ => Err(Errno::ENOTTY),
+        }
+    }
+
+    fn dtype(&self) -> u32 {
+        DTYPE_PIPE
+    }
+
+    fn data_id(&self) -> u64 {
+        self.pipe
+            .kernel
+            .upgrade()
+            .map_or(0, |k| k.kaddr(Arc::as_ptr(&self.pipe) as usize))
+    }
+}
+
+/// `pipe2(2)`'s work: a pipe's two ends as descriptors (read, write).
+fn make_pipe(ctx: &Ctx, flags: i32) -> KResult<(i32, i32)> {
+    if flags & !(O_NONBLOCK | O_CLOEXEC | O_NOSIGPIPE) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let p = Pipe::new(ctx.kernel());
+    let nonblock = flags & O_NONBLOCK != 0;
+    let status = |acc: u32| acc | (flags & O_NONBLOCK) as u32;
+    let mut ends = [p.end(true, false, nonblock), p.end(false, true, nonblock)];
+    for e in &mut ends {
+        e.nosigpipe = flags & O_NOSIGPIPE != 0;
+    }
+    let [r, w] = ends;
+    let rfd = ctx.fd_alloc(File::new(Box::new(r), status(O_RDONLY)))?;
+    let wfd = match ctx.fd_alloc(File::new(Box::new(w), status(O_WRONLY))) {
+        Ok(fd) => fd,
+        Err(e) => {
+            let _ = ctx.proc().fdt().close(rfd);
+            return Err(e);
+        }
+    };
+    if flags & O_CLOEXEC != 0 {
+        for fd in [rfd, wfd] {
+            ctx.proc().fdt().set_cloexec(fd, true)?;
+        }
+    }
+    Ok((rfd, wfd))
+}
+
+/// `pipe(2)`: the descriptors in the two return registers, as NetBSD's.
+pub(crate) fn sys_pipe(ctx: &Ctx, _: &SysArgs, _: &dyn UserSpace) -> KResult<SysRet> {
+    let (r, w) = make_pipe(ctx, 0)?;
+    Ok([r as u64, w as u64])
+}
+
+/// `pipe2(2)`: the descriptors stored at `fildes`.
+pub(crate) fn sys_pipe2(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let (r, w) = make_pipe(ctx, a[1] as i32)?;
+    let mut out = [0u8; 8];
+    out[..4].copy_from_slice(&r.to_le_bytes());
+    out[4..].copy_from_slice(&w.to_le_bytes());
+    if let Err(e) = us.copyout(a[0], &out) {
+        let fdt = ctx.proc().fdt();
+        let _ = fdt.close(r);
+        let _ = fdt.close(w);
+        return Err(e);
+    }
+    Ok([0, 0])
+}

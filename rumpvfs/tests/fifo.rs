@@ -1,0 +1,112 @@
+//! FIFOs and pipes: a FIFO's `open` waits for the other side (ENXIO for a
+//! non-blocking writer alone), its data flows through a pipe that holds
+//! `PIPE_SIZE` bytes, a reader sees end-of-file once the writers are gone
+//! and a writer EPIPE once the readers are; `pipe(2)` and `pipe2(2)` by
+//! number, as NetBSD's return their descriptors.
+
+use rump::usermem::BufferSpace;
+use rump::{BootConfig, Errno, Kernel, KernelBuilder};
+use rumpvfs::VfsCalls;
+use rumpvfs::flags::*;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn boot() -> Arc<Kernel> {
+    KernelBuilder::new()
+        .config(BootConfig::default())
+        .component(&rumpvfs::COMPONENT)
+        .boot()
+        .unwrap()
+}
+
+/// Read `fd` to end-of-file.
+fn read_all(k: &Kernel, fd: i32) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 7000];
+    loop {
+        match k.sys_read(fd, &mut buf).unwrap() {
+            0 => return out,
+            n => out.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+#[test]
+fn a_fifo_joins_a_reader_and_a_writer() {
+    let k = boot();
+    k.sys_mkfifo("/f", 0o644).unwrap();
+    assert_eq!(k.sys_stat("/f").unwrap().mode & 0o170000, 0o010000);
+    // A non-blocking writer with no reader: ENXIO; a non-blocking reader
+    // opens at once and reads end-of-file.
+    assert_eq!(
+        k.sys_open("/f", O_WRONLY | O_NONBLOCK, 0),
+        Err(Errno::ENXIO)
+    );
+    let fd = k.sys_open("/f", O_RDONLY | O_NONBLOCK, 0).unwrap();
+    assert_eq!(k.sys_read(fd, &mut [0u8; 8]), Ok(0));
+    k.sys_close(fd).unwrap();
+    // A reader waits in open for a writer.
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let k2 = Arc::clone(&k);
+    let reader = std::thread::spawn(move || {
+        let fd = k2.sys_open("/f", O_RDONLY, 0).unwrap();
+        let got = read_all(&k2, fd);
+        k2.sys_close(fd).unwrap();
+        got
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!reader.is_finished(), "open for reading did not wait");
+    let w = k.sys_open("/f", O_WRONLY, 0).unwrap();
+    assert_eq!(k.sys_fstat(w).unwrap().mode & 0o170000, 0o010000);
+    // More than the pipe holds: the writer waits for the reader.
+    for piece in data.chunks(30_000) {
+        assert_eq!(k.sys_write(w, piece), Ok(piece.len()));
+    }
+    k.sys_close(w).unwrap();
+    assert_eq!(reader.join().unwrap(), data);
+    // A writer whose reader has gone: EPIPE.
+    let r = k.sys_open("/f", O_RDONLY | O_NONBLOCK, 0).unwrap();
+    let w = k.sys_open("/f", O_WRONLY, 0).unwrap();
+    k.sys_close(r).unwrap();
+    assert_eq!(k.sys_write(w, b"x"), Err(Errno::EPIPE));
+    k.sys_close(w).unwrap();
+    // Both ends in one descriptor never waits; a full pipe is EAGAIN when
+    // non-blocking.
+    let rw = k.sys_open("/f", O_RDWR | O_NONBLOCK, 0).unwrap();
+    let big = vec![1u8; 20_000];
+    assert_eq!(k.sys_write(rw, &big), Ok(rump::pipe::PIPE_SIZE));
+    assert_eq!(k.sys_write(rw, b"y"), Err(Errno::EAGAIN));
+    k.sys_close(rw).unwrap();
+    // The data of a FIFO nobody has open is gone.
+    let rw = k.sys_open("/f", O_RDWR | O_NONBLOCK, 0).unwrap();
+    assert_eq!(k.sys_read(rw, &mut [0u8; 8]), Err(Errno::EAGAIN));
+    k.sys_close(rw).unwrap();
+}
+
+#[test]
+fn pipe_and_pipe2_by_number() {
+    let k = boot();
+    let us = BufferSpace::new(0x1000, 4096);
+    let [r, w] = k.syscall(42, &[], &us).unwrap();
+    let (r, w) = (r as i32, w as i32);
+    assert_eq!(k.sys_write(w, b"hello"), Ok(5));
+    assert_eq!(k.sys_read(w, &mut [0u8; 4]), Err(Errno::EBADF));
+    k.sys_close(w).unwrap();
+    assert_eq!(read_all(&k, r), b"hello");
+    k.sys_close(r).unwrap();
+    // pipe2(fildes, O_NONBLOCK | O_CLOEXEC)
+    k.syscall(453, &[0x1000, (O_NONBLOCK | O_CLOEXEC) as u64], &us)
+        .unwrap();
+    let fds = us.peek(0x1000, 8);
+    let r = i32::from_le_bytes(fds[..4].try_into().unwrap());
+    let w = i32::from_le_bytes(fds[4..].try_into().unwrap());
+    assert_eq!(k.sys_read(r, &mut [0u8; 4]), Err(Errno::EAGAIN));
+    assert_eq!(k.sys_write(w, b"ab"), Ok(2));
+    assert_eq!(k.sys_read(r, &mut [0u8; 4]), Ok(2));
+    k.sys_close(r).unwrap();
+    assert_eq!(k.sys_write(w, b"ab"), Err(Errno::EPIPE));
+    assert_eq!(
+        k.syscall(453, &[0x1000, 0x8000_0000], &us),
+        Err(Errno::EINVAL)
+    );
+}
