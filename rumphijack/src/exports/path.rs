@@ -3,8 +3,7 @@
 //! statistics.
 
 use super::{
-    ByAt, ByPath, KPath, Scratch, by_at, by_fd, by_path, host_fd, read_path, ret, ret0, rump_fd,
-    set_errno,
+    ByAt, ByPath, KPath, Scratch, by_at, by_fd, by_path, host_fd, read_path, ret, ret0, set_errno,
 };
 use crate::nr;
 use crate::state::{self, Hijack};
@@ -14,6 +13,18 @@ use libc::{c_char, c_int, c_uint, gid_t, mode_t, off_t, size_t, ssize_t, uid_t};
 type CStrP = *const c_char;
 
 fn rump_open(h: &Hijack, dirfd: i32, p: &KPath, flags: c_int, mode: c_uint) -> c_int {
+    ret(rump_open_fd(h, dirfd, p, flags, mode))
+}
+
+/// Open `p` under kernel directory `dirfd` (Linux flags): the program's
+/// number for the new descriptor.
+pub(crate) fn rump_open_fd(
+    h: &Hijack,
+    dirfd: i32,
+    p: &KPath,
+    flags: c_int,
+    mode: c_uint,
+) -> Result<i64, i32> {
     let r = xlate::open_flags_to_netbsd(flags).and_then(|f| {
         h.sys(
             nr::OPENAT,
@@ -27,14 +38,14 @@ fn rump_open(h: &Hijack, dirfd: i32, p: &KPath, flags: c_int, mode: c_uint) -> c
     });
     // NetBSD says EFTYPE for O_NOFOLLOW on a link, which comes out as
     // EINVAL; Linux programs look for ELOOP.
-    let r = r.map_err(|e| {
+    r.map_err(|e| {
         if e == libc::EINVAL && flags & libc::O_NOFOLLOW != 0 {
             libc::ELOOP
         } else {
             e
         }
-    });
-    rump_fd(h, r)
+    })
+    .map(|k| h.rump_to_program(k))
 }
 
 fn host_open(path: CStrP, flags: c_int, mode: c_uint) -> c_int {
