@@ -822,7 +822,7 @@ fn relative_names_under_host_directories_reach_the_kernel() {
     r.same(&["mkdir", "-p", "/rump/t/sub"]);
     r.same(&["cp", "/etc/hostname", "/rump/t/f"]);
     let prog = r#"
-import os
+import os, stat
 root = os.open('/', os.O_RDONLY | os.O_DIRECTORY)
 usr = os.open('/usr', os.O_RDONLY | os.O_DIRECTORY)
 print(sorted(os.listdir('/rump/t')))
@@ -837,7 +837,12 @@ print(os.readlink('rump/t/link', dir_fd=root), os.access('rump/t/link', os.R_OK,
 os.chmod('rump/t/renamed', 0o600, dir_fd=root)
 os.utime('rump/t/renamed', (1, 2), dir_fd=root)
 s = os.stat('/rump/t/renamed'); print(oct(s.st_mode & 0o777), s.st_mtime)
-os.unlink('rump/t/link', dir_fd=root)
+os.mknod('rump/t/null', 0o666 | stat.S_IFCHR, os.makedev(1, 3), dir_fd=root)
+os.mknod('/rump/t/fifo', 0o644 | stat.S_IFIFO)
+s = os.lstat('/rump/t/null'); f = os.lstat('/rump/t/fifo')
+print(stat.S_ISCHR(s.st_mode), os.major(s.st_rdev), os.minor(s.st_rdev), stat.S_ISFIFO(f.st_mode))
+for n in ['link', 'null', 'fifo']:
+    os.unlink('rump/t/' + n, dir_fd=root)
 os.rmdir('rump/t/made', dir_fd=root)
 print(sorted(os.listdir('/rump/t')))
 # Names that do not enter the prefix stay the host's.
@@ -857,7 +862,7 @@ print(os.getcwd(), sorted(os.listdir('.')))
     assert_eq!(
         python(&r, prog, &[]),
         "['f', 'sub']\nTrue True\nTrue 1 0o640\n1\nrenamed True\n0o600 2.0\n\
-         ['f', 'renamed', 'sub']\nTrue True\nFalse\n\
+         True 1 3 True\n['f', 'renamed', 'sub']\nTrue True\nFalse\n\
          ['f', 'renamed', 'sub'] x\nTrue /usr\n/rump/t ['f', 'renamed', 'sub']\n"
     );
     // coreutils, from the host's root and from beside it.

@@ -34,6 +34,22 @@ pub fn letters(mut bits: u64) -> [u8; 6] {
     out
 }
 
+/// Make names until `attempt` does not answer EEXIST (the name is taken):
+/// it is given each name's six characters, drawn from `bits`. EEXIST after
+/// [`ATTEMPTS`] names, as glibc gives up.
+pub fn try_names<T>(
+    mut bits: impl FnMut() -> u64,
+    mut attempt: impl FnMut(&[u8; 6]) -> Result<T, i32>,
+) -> Result<T, i32> {
+    for _ in 0..ATTEMPTS {
+        match attempt(&letters(bits())) {
+            Err(libc::EEXIST) => continue,
+            r => return r,
+        }
+    }
+    Err(libc::EEXIST)
+}
+
 /// Random bits for a name: the host's random source, or when that has
 /// nothing to give (early boot), the clock mixed with a counter, as glibc
 /// falls back to the clock.
@@ -76,6 +92,40 @@ mod tests {
         assert_eq!(x_span(b"/a/XXXXXX", -1), Err(libc::EINVAL));
         assert_eq!(x_span(b"XXXXXX", 1), Err(libc::EINVAL));
         assert_eq!(x_span(b"", 0), Err(libc::EINVAL));
+    }
+
+    #[test]
+    fn taken_names_are_tried_again_until_glibc_gives_up() {
+        let mut n = 0u64;
+        let mut tried = Vec::new();
+        let r = try_names(
+            || {
+                n += 1;
+                n
+            },
+            |name| {
+                tried.push(*name);
+                if tried.len() < 4 {
+                    Err(libc::EEXIST)
+                } else {
+                    Ok(7)
+                }
+            },
+        );
+        assert_eq!(r, Ok(7));
+        assert_eq!(tried, [*b"baaaaa", *b"caaaaa", *b"daaaaa", *b"eaaaaa"]);
+        let mut calls = 0u32;
+        let r: Result<(), i32> = try_names(random_bits, |_| {
+            calls += 1;
+            Err(libc::EEXIST)
+        });
+        assert_eq!((r, calls), (Err(libc::EEXIST), ATTEMPTS));
+        let mut calls = 0u32;
+        let r: Result<(), i32> = try_names(random_bits, |_| {
+            calls += 1;
+            Err(libc::ENOENT)
+        });
+        assert_eq!((r, calls), (Err(libc::ENOENT), 1));
     }
 
     #[test]

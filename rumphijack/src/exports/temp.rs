@@ -35,11 +35,10 @@ fn make(
     let at = tempname::x_span(&prog, suffixlen)?;
     // The kernel's path differs from the program's at the front only.
     let kat = tempname::x_span(kp.bytes(), suffixlen)?;
-    for _ in 0..tempname::ATTEMPTS {
-        let name = tempname::letters(tempname::random_bits());
-        kp.overwrite(kat, &name);
-        super::mem_write(tmpl as u64 + at as u64, &name)?;
-        let r = match what {
+    tempname::try_names(tempname::random_bits, |name| {
+        kp.overwrite(kat, name);
+        super::mem_write(tmpl as u64 + at as u64, name)?;
+        match what {
             Make::File(flags) => super::path::rump_open_fd(
                 h,
                 xlate::AT_FDCWD_NETBSD,
@@ -52,13 +51,8 @@ fn make(
                 &[xlate::AT_FDCWD_NETBSD as i64 as u64, kp.arg(), 0o700],
             ),
             Make::Name => free_name(h, &kp),
-        };
-        match r {
-            Err(libc::EEXIST) => continue,
-            r => return r,
         }
-    }
-    Err(libc::EEXIST)
+    })
 }
 
 /// Whether nothing in the kernel has the name `kp` (not even a dangling
