@@ -27,7 +27,7 @@ use std::os::fd::{OwnedFd, RawFd};
 use std::sync::Mutex;
 use stream::Stream;
 use sysproxy::payload::{self, HandshakeFork, SysResp};
-use sysproxy::{Handshake, SpError, Type, Url};
+use sysproxy::{Handshake, SpError, Type, Url, UrlError};
 
 fn keep_in_place(fd: OwnedFd) -> OwnedFd {
     fd
@@ -107,6 +107,34 @@ pub struct SysctlReply {
     pub oldlen: usize,
 }
 
+/// Parse `url` as a client does. A relative unix socket path is made
+/// absolute against the current directory here, once, as NetBSD's client
+/// library does when it parses the address (`unix_parse`): reconnections,
+/// forked children and programs exec'd later find the same socket
+/// wherever the program has moved to since. If the current directory
+/// cannot be named, the path stays relative (NetBSD warns likewise).
+pub fn client_url(url: &str) -> Result<Url, ConnectError> {
+    let parsed = Url::parse(url, sysproxy::Side::Client).map_err(ConnectError::Url)?;
+    let Url::Unix(path) = &parsed else {
+        return Ok(parsed);
+    };
+    if path.starts_with('/') {
+        return Ok(parsed);
+    }
+    let cwd = std::env::current_dir();
+    let Some(cwd) = cwd.as_ref().ok().and_then(|c| c.to_str()) else {
+        eprintln!("warning: cannot determine cwd, socket path {path} stays relative");
+        return Ok(parsed);
+    };
+    let abs = format!("{}/{path}", cwd.trim_end_matches('/'));
+    if abs.len() > sysproxy::url::MAX_UNIX_PATH {
+        return Err(ConnectError::Url(UrlError(format!(
+            "invalid URL {url:?}: socket path too long once made absolute ({abs})"
+        ))));
+    }
+    Ok(Url::Unix(abs))
+}
+
 fn program_name() -> String {
     std::env::args()
         .next()
@@ -155,7 +183,7 @@ impl Client {
     /// [`Client::connect`], with the connection's descriptor (and those of
     /// any reconnection) put where `place` says.
     pub fn connect_placed(url: &str, place: Placer) -> Result<Client, ConnectError> {
-        let url = Url::parse(url, sysproxy::Side::Client).map_err(ConnectError::Url)?;
+        let url = client_url(url)?;
         let c = Client::open(&url, place)?;
         c.handshake(Handshake::Guest, &payload::emit_name(&program_name()))?;
         Ok(c)
@@ -176,7 +204,7 @@ impl Client {
         cookie: [u8; payload::COOKIE_LEN],
         place: Placer,
     ) -> Result<Client, ConnectError> {
-        let url = Url::parse(url, sysproxy::Side::Client).map_err(ConnectError::Url)?;
+        let url = client_url(url)?;
         let c = Client::open(&url, place)?;
         c.handshake(Handshake::Fork, &HandshakeFork { cookie, cancel: 0 }.emit())?;
         Ok(c)
@@ -192,7 +220,7 @@ impl Client {
         name: &str,
         place: Placer,
     ) -> Result<Client, ConnectError> {
-        let url = Url::parse(url, sysproxy::Side::Client).map_err(ConnectError::Url)?;
+        let url = client_url(url)?;
         let c = Client::with_stream(&url, Stream::adopt(&url, fd)?, place);
         c.exec_handshake(name)?;
         Ok(c)

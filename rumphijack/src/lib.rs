@@ -23,6 +23,7 @@ pub mod mem;
 mod nr;
 pub mod route;
 mod state;
+pub mod tempname;
 pub mod xlate;
 
 #[cfg(not(test))]
@@ -75,7 +76,9 @@ fn init() {
         // SAFETY: no other thread runs yet while a library initialises.
         unsafe { std::env::remove_var(v) };
     }
-    let url = var(state::PARSEDSERVER_ENV)
+    let handed_on = var(state::PARSEDSERVER_ENV);
+    let from_parent = handed_on.is_some();
+    let url = handed_on
         .or_else(|| var("RUMP_SERVER"))
         .unwrap_or_else(|| die("rumpclient init: RUMP_SERVER not set"));
     let resumed = exec_fd.and_then(|v| {
@@ -101,9 +104,57 @@ fn init() {
         .unwrap_or_else(|e| die(&connect_error(&url, &e)))
         .with_signal_window(state::signal_window);
     client.set_retry(retry);
-    state::install(state::Hijack::new(cfg, url, client, low, cwd_in_rump));
+    // The client made a relative socket path absolute; forks and execs
+    // use that form, whatever directory the program is in by then.
+    let resolved = client.url().to_string();
+    if !from_parent && is_relative_unix(&url) {
+        // Children started past this library (glibc's own exec) read
+        // RUMP_SERVER: it names the same socket from any directory too.
+        replace_in_environment("RUMP_SERVER", &resolved);
+    }
+    state::install(state::Hijack::new(cfg, resolved, client, low, cwd_in_rump));
     #[cfg(not(test))]
     exports::stdio::adopt_inherited();
+}
+
+unsafe extern "C" {
+    static mut environ: *mut *mut libc::c_char;
+}
+
+/// Give the variable `name` (which is set) the value `value` in the very
+/// array the program started with: programs such as bash take their
+/// variables from the array `main` was given, which `setenv` would leave
+/// behind with the old value.
+fn replace_in_environment(name: &str, value: &str) {
+    let Ok(entry) = std::ffi::CString::new(format!("{name}={value}")) else {
+        return;
+    };
+    let key = format!("{name}=");
+    // SAFETY: before `main` no other thread runs; `environ` is glibc's
+    // NULL-terminated array of NUL-terminated strings, whose slots may be
+    // written. The new string is never freed, as the environment's are not.
+    unsafe {
+        let mut p = environ;
+        if p.is_null() {
+            return;
+        }
+        while !(*p).is_null() {
+            if std::ffi::CStr::from_ptr(*p)
+                .to_bytes()
+                .starts_with(key.as_bytes())
+            {
+                *p = entry.into_raw();
+                return;
+            }
+            p = p.add(1);
+        }
+    }
+}
+
+/// Whether `url` names a unix socket by a relative path.
+fn is_relative_unix(url: &str) -> bool {
+    url.strip_prefix("unix://")
+        .is_some_and(|p| !p.starts_with('/'))
 }
 
 fn connect_error(url: &str, e: &ConnectError) -> String {

@@ -6,6 +6,7 @@ pub const WRITE: u32 = 4;
 pub const CLOSE: u32 = 6;
 pub const CHDIR: u32 = 12;
 pub const FCHDIR: u32 = 13;
+pub const SYNC: u32 = 36;
 pub const DUP: u32 = 41;
 pub const IOCTL: u32 = 54;
 pub const DUP2: u32 = 90;

@@ -51,6 +51,94 @@ pub fn route_path<'a>(cfg: &Config, cwd_in_rump: bool, path: &'a [u8]) -> PathRo
     PathRoute::Host
 }
 
+// Relative names under host directories. A program may name a kernel file
+// from a host directory: rsync opens `/` and then `rump/rs` relative to
+// that descriptor, a shell in `/` says `ls rump`. Such a name goes to the
+// kernel when the lexical join of the directory's real path (the host's
+// own name for it, free of symbolic links) with the name *enters* a
+// hijacked prefix: the directory is outside it and the join inside.
+// Leading `..` of the name are taken off the directory (its real path has
+// no links, so that is what the host would do); any later `..` is kept as
+// it is, since the components before it may be links on the host. A host
+// directory inside the prefix (only a program that inherited one has it)
+// keeps its relative names on the host, as NetBSD's hijack does.
+
+/// The components of the hijacked prefixes (`path=` and `blanket=`).
+fn prefix_components(cfg: &Config) -> impl Iterator<Item = &[u8]> {
+    cfg.prefix
+        .iter()
+        .chain(cfg.blanket.iter())
+        .flat_map(|p| p.split(|&b| b == b'/'))
+        .filter(|c| !c.is_empty())
+}
+
+/// The first component of `name` after its leading `.`, `..` and slashes.
+fn first_real_component(name: &[u8]) -> Option<&[u8]> {
+    name.split(|&b| b == b'/')
+        .find(|c| !matches!(*c, b"" | b"." | b".."))
+}
+
+/// Whether the relative `name` may enter a hijacked prefix from some host
+/// directory, without a system call: a join that enters a prefix continues
+/// the directory's path with the prefix's next component, so the name's
+/// first component must be one of the prefix's (or, for a blanket, begin
+/// like its last one).
+pub fn may_enter(cfg: &Config, name: &[u8]) -> bool {
+    if name.first() == Some(&b'/') {
+        return false;
+    }
+    let Some(first) = first_real_component(name) else {
+        return false;
+    };
+    prefix_components(cfg).any(|c| first.starts_with(c))
+}
+
+/// The kernel's path for the relative `name` under the host directory
+/// whose real path is `dir`, when their join enters a hijacked prefix (see
+/// above); `None` when the name stays the host's.
+pub fn join_entering(cfg: &Config, dir: &[u8], name: &[u8]) -> Option<Vec<u8>> {
+    if dir.first() != Some(&b'/') || name.is_empty() || name.first() == Some(&b'/') {
+        return None;
+    }
+    if route_path(cfg, false, dir) != PathRoute::Host {
+        return None;
+    }
+    let mut parts: Vec<&[u8]> = dir
+        .split(|&b| b == b'/')
+        .filter(|c| !c.is_empty())
+        .collect();
+    let mut rest = name;
+    loop {
+        let (head, tail) = match rest.iter().position(|&b| b == b'/') {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (rest, &rest[rest.len()..]),
+        };
+        match head {
+            b"" | b"." if !rest.is_empty() => {}
+            b".." => {
+                parts.pop();
+            }
+            _ => break,
+        }
+        rest = tail;
+    }
+    if rest.is_empty() {
+        // Only dots: the directory or one above it, never inside.
+        return None;
+    }
+    let mut joined = Vec::with_capacity(dir.len() + name.len() + 1);
+    for p in &parts {
+        joined.push(b'/');
+        joined.extend_from_slice(p);
+    }
+    joined.push(b'/');
+    joined.extend_from_slice(rest);
+    match route_path(cfg, false, &joined) {
+        PathRoute::Rump(k) => Some(k.to_vec()),
+        PathRoute::Host => None,
+    }
+}
+
 /// Where a descriptor goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FdRoute {
@@ -157,6 +245,39 @@ mod tests {
         assert_eq!(route_path(&slash, false, b"//a"), PathRoute::Rump(b"a"));
         assert_eq!(route_path(&slash, false, b"/a"), PathRoute::Host);
         assert_eq!(route_path(&cfg(""), false, b"/rump/a"), PathRoute::Host);
+    }
+
+    #[test]
+    fn relative_names_enter_the_prefix_from_host_directories() {
+        let c = cfg("path=/rump,blanket=/dev/bpf");
+        let j = |d: &[u8], n: &[u8]| join_entering(&c, d, n);
+        assert_eq!(j(b"/", b"rump/rs"), Some(b"/rs".to_vec()));
+        assert_eq!(j(b"/", b"rump"), Some(b"/".to_vec()));
+        assert_eq!(j(b"/", b"./rump/"), Some(b"/".to_vec()));
+        assert_eq!(j(b"/usr", b"../rump/a"), Some(b"/a".to_vec()));
+        assert_eq!(j(b"/usr/share", b"../../../rump/a"), Some(b"/a".to_vec()));
+        assert_eq!(j(b"/dev", b"bpf0"), Some(b"/dev/bpf0".to_vec()));
+        // Later `..` stay: the components before them may be host links.
+        assert_eq!(j(b"/", b"x/../rump/a"), None);
+        assert_eq!(j(b"/", b"rump/a/../b"), Some(b"/a/../b".to_vec()));
+        assert_eq!(j(b"/", b"rumpx"), None);
+        assert_eq!(j(b"/usr", b"rump/a"), None);
+        assert_eq!(j(b"/", b".."), None);
+        assert_eq!(j(b"/", b""), None);
+        assert_eq!(j(b"/", b"/rump/a"), None);
+        assert_eq!(j(b"socket:[7]", b"rump"), None);
+        // A host directory inside the prefix keeps its names.
+        assert_eq!(j(b"/rump", b"a"), None);
+        assert_eq!(j(b"/rump/x", b"../a"), None);
+        // The filter lets every entering name through, and few others.
+        for n in [&b"rump/rs"[..], b"./rump", b"../rump/a", b"bpf0"] {
+            assert!(may_enter(&c, n), "{n:?}");
+        }
+        for n in [&b"usr"[..], b"..", b".", b"", b"/rump", b"x/rump"] {
+            assert!(!may_enter(&c, n), "{n:?}");
+        }
+        assert!(!may_enter(&cfg("path=//"), b"a"));
+        assert!(!may_enter(&cfg(""), b"rump"));
     }
 
     #[test]

@@ -14,7 +14,8 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 pub struct Hijack {
     /// What goes to the rump kernel.
     pub cfg: Config,
-    /// The server, as the program was told it (kept for forked children).
+    /// The server, a relative socket path made absolute (for forked
+    /// children and exec'd programs, wherever the program is by then).
     pub url: String,
     /// The connection; replaced in a forked child.
     client: Mutex<Arc<Client>>,

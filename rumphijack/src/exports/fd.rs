@@ -1,5 +1,5 @@
 //! Calls on descriptors: reading and writing, seeking, closing, duplicating,
-//! `fcntl` and `ioctl`, syncing.
+//! `fcntl` and `ioctl`, syncing (`fsync`, `fdatasync`, `syncfs`, `sync`).
 
 use super::{Scratch, by_fd, host_fd, ret, ret0, rump_fd, set_errno};
 use crate::nr;
@@ -520,6 +520,30 @@ pub unsafe extern "C" fn fdatasync(fd: c_int) -> c_int {
     match by_fd(fd) {
         Some((h, k)) => ret0(h.sys(nr::FDATASYNC, &[k as u64])),
         None => host!(fdatasync(fd) as fn(c_int) -> c_int),
+    }
+}
+
+/// `sync(2)`: the kernel's file systems, then the host's. Neither can
+/// say it failed (NetBSD's and Linux's `sync` return nothing).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sync() {
+    if let Some(h) = state::get() {
+        let _ = h.sys(nr::SYNC, &[]);
+    }
+    host!(sync() as fn() -> ())
+}
+
+/// `syncfs(2)` on a kernel descriptor: NetBSD has no `syncfs`, and its
+/// `sync(2)` writes every file system, the descriptor's among them.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn syncfs(fd: c_int) -> c_int {
+    match by_fd(fd) {
+        // EBADF for a descriptor that is not open, as Linux says.
+        Some((h, k)) => ret0(
+            h.sys(nr::FCNTL, &[k as u64, libc::F_GETFD as u64, 0])
+                .and_then(|_| h.sys(nr::SYNC, &[])),
+        ),
+        None => host!(syncfs(fd) as fn(c_int) -> c_int),
     }
 }
 

@@ -24,9 +24,11 @@ mod proc;
 mod socket;
 mod stat;
 pub(crate) mod stdio;
+mod syscall;
+mod temp;
 
 use crate::mem::ProcessMemory;
-use crate::route::{FdRoute, PathRoute};
+use crate::route::{self, FdRoute, PathRoute};
 use crate::state::{self, Hijack};
 use crate::xlate;
 use libc::c_char;
@@ -125,6 +127,15 @@ impl KPath {
     pub(crate) fn bytes(&self) -> &[u8] {
         &self.0[..self.0.len() - 1]
     }
+
+    /// Overwrite the path's bytes from `at` with `b` (a temporary name's
+    /// letters; within the path).
+    pub(crate) fn overwrite(&mut self, at: usize, b: &[u8]) {
+        let len = self.0.len() - 1;
+        if let Some(dst) = self.0[..len].get_mut(at..at + b.len()) {
+            dst.copy_from_slice(b);
+        }
+    }
 }
 
 /// Where a call on a path goes.
@@ -135,17 +146,11 @@ pub(crate) enum ByPath {
     Rump(&'static Hijack, KPath),
 }
 
-/// Route a call on the path at `p`.
+/// Route a call on the path at `p` (relative to the current directory).
 pub(crate) fn by_path(p: *const c_char) -> ByPath {
-    let Some(h) = state::get() else {
-        return ByPath::Host;
-    };
-    let Some(path) = read_path(p) else {
-        return ByPath::Host;
-    };
-    match h.path(&path) {
-        PathRoute::Host => ByPath::Host,
-        PathRoute::Rump(kp) => ByPath::Rump(h, KPath::new(kp)),
+    match by_at(libc::AT_FDCWD, p) {
+        ByAt::Host => ByPath::Host,
+        ByAt::Rump(h, _, kp) => ByPath::Rump(h, kp),
     }
 }
 
@@ -158,8 +163,10 @@ pub(crate) enum ByAt {
     Rump(&'static Hijack, i32, KPath),
 }
 
-/// Route a `*at` call on `dirfd` and the path at `p`: an absolute path or
-/// AT_FDCWD goes where the path says, a relative path where `dirfd` is.
+/// Route a `*at` call on `dirfd` and the path at `p`: an absolute path
+/// goes where the path says, a relative one where `dirfd` (or the current
+/// directory) is; a relative name under a host directory goes to the
+/// kernel if it enters a hijacked prefix ([`crate::route::join_entering`]).
 pub(crate) fn by_at(dirfd: i32, p: *const c_char) -> ByAt {
     let Some(h) = state::get() else {
         return ByAt::Host;
@@ -167,16 +174,70 @@ pub(crate) fn by_at(dirfd: i32, p: *const c_char) -> ByAt {
     let Some(path) = read_path(p) else {
         return ByAt::Host;
     };
-    if dirfd == libc::AT_FDCWD || path.first() == Some(&b'/') {
+    if path.first() == Some(&b'/') || (dirfd == libc::AT_FDCWD && h.cwd_in_rump()) {
         return match h.path(&path) {
             PathRoute::Host => ByAt::Host,
             PathRoute::Rump(kp) => ByAt::Rump(h, xlate::AT_FDCWD_NETBSD, KPath::new(kp)),
         };
     }
-    match h.fd(dirfd) {
-        FdRoute::Host(_) => ByAt::Host,
-        FdRoute::Rump(k) => ByAt::Rump(h, k, KPath::new(&path)),
+    let dir = match dirfd {
+        libc::AT_FDCWD => HostDir::Cwd,
+        fd => match h.fd(fd) {
+            FdRoute::Rump(k) => return ByAt::Rump(h, k, KPath::new(&path)),
+            FdRoute::Host(fd) => HostDir::Fd(fd),
+        },
+    };
+    if !route::may_enter(&h.cfg, &path) {
+        return ByAt::Host;
     }
+    let entered = host_dir_path(dir).and_then(|d| route::join_entering(&h.cfg, &d, &path));
+    match entered {
+        Some(kp) => ByAt::Rump(h, xlate::AT_FDCWD_NETBSD, KPath::new(&kp)),
+        None => ByAt::Host,
+    }
+}
+
+/// A host directory a relative name is looked up in.
+#[derive(Clone, Copy)]
+enum HostDir {
+    /// The current directory.
+    Cwd,
+    /// A descriptor.
+    Fd(i32),
+}
+
+/// The host's real path of a directory (`None` if it has none, or the
+/// descriptor is not a directory).
+fn host_dir_path(dir: HostDir) -> Option<Vec<u8>> {
+    let mut buf = vec![0u8; PATH_MAX];
+    let cbuf = buf.as_mut_ptr().cast::<c_char>();
+    let len = match dir {
+        HostDir::Cwd => {
+            let r = host!(getcwd(cbuf, PATH_MAX) as fn(*mut c_char, usize) -> *mut c_char);
+            if r.is_null() {
+                return None;
+            }
+            buf.iter().position(|&b| b == 0)?
+        }
+        HostDir::Fd(fd) => {
+            // SAFETY: fstat of a descriptor into a local structure.
+            let mut st: libc::stat = unsafe { std::mem::zeroed() };
+            if host!(fstat(fd, &mut st) as fn(i32, *mut libc::stat) -> i32) < 0
+                || st.st_mode & libc::S_IFMT != libc::S_IFDIR
+            {
+                return None;
+            }
+            let link = std::ffi::CString::new(format!("/proc/self/fd/{fd}")).ok()?;
+            let n = host!(readlink(link.as_ptr(), cbuf, PATH_MAX)
+                as fn(*const c_char, *mut c_char, usize) -> isize);
+            if n <= 0 || n as usize >= PATH_MAX {
+                return None;
+            }
+            n as usize
+        }
+    };
+    buf.truncate(len);
+    Some(buf)
 }
 
 /// The hijack and kernel descriptor for the program's `fd`, or `None` when

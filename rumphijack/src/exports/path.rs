@@ -3,8 +3,7 @@
 //! statistics.
 
 use super::{
-    ByAt, ByPath, KPath, Scratch, by_at, by_fd, by_path, host_fd, read_path, ret, ret0, rump_fd,
-    set_errno,
+    ByAt, ByPath, KPath, Scratch, by_at, by_fd, by_path, host_fd, read_path, ret, ret0, set_errno,
 };
 use crate::nr;
 use crate::state::{self, Hijack};
@@ -14,6 +13,18 @@ use libc::{c_char, c_int, c_uint, gid_t, mode_t, off_t, size_t, ssize_t, uid_t};
 type CStrP = *const c_char;
 
 fn rump_open(h: &Hijack, dirfd: i32, p: &KPath, flags: c_int, mode: c_uint) -> c_int {
+    ret(rump_open_fd(h, dirfd, p, flags, mode))
+}
+
+/// Open `p` under kernel directory `dirfd` (Linux flags): the program's
+/// number for the new descriptor.
+pub(crate) fn rump_open_fd(
+    h: &Hijack,
+    dirfd: i32,
+    p: &KPath,
+    flags: c_int,
+    mode: c_uint,
+) -> Result<i64, i32> {
     let r = xlate::open_flags_to_netbsd(flags).and_then(|f| {
         h.sys(
             nr::OPENAT,
@@ -27,14 +38,14 @@ fn rump_open(h: &Hijack, dirfd: i32, p: &KPath, flags: c_int, mode: c_uint) -> c
     });
     // NetBSD says EFTYPE for O_NOFOLLOW on a link, which comes out as
     // EINVAL; Linux programs look for ELOOP.
-    let r = r.map_err(|e| {
+    r.map_err(|e| {
         if e == libc::EINVAL && flags & libc::O_NOFOLLOW != 0 {
             libc::ELOOP
         } else {
             e
         }
-    });
-    rump_fd(h, r)
+    })
+    .map(|k| h.rump_to_program(k))
 }
 
 fn host_open(path: CStrP, flags: c_int, mode: c_uint) -> c_int {
@@ -181,6 +192,46 @@ path_call!(euidaccess(mode: c_int) => nr::FACCESSAT, [mode as u64, xlate::AT_EAC
 path_call!(eaccess(mode: c_int) => nr::FACCESSAT, [mode as u64, xlate::AT_EACCESS_NETBSD as u64]);
 path_call!(mkfifo(mode: mode_t) => nr::MKNODAT, [u64::from(mode & 0o7777 | libc::S_IFIFO), 0, 0]);
 at_fn!(mkfifoat(mode: mode_t) => nr::MKNODAT, |h| [u64::from(mode & 0o7777 | libc::S_IFIFO), 0, 0]);
+// NetBSD's mknodat has a padding slot before the device number, which
+// NetBSD encodes its own way.
+path_call!(mknod(mode: mode_t, dev: libc::dev_t) => nr::MKNODAT, [u64::from(mode), 0, xlate::dev_to_netbsd(dev)]);
+at_fn!(mknodat(mode: mode_t, dev: libc::dev_t) => nr::MKNODAT, |h| [u64::from(mode), 0, xlate::dev_to_netbsd(dev)]);
+
+/// glibc before 2.33 had programs call `__xmknod(1, path, mode, &dev)`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn __xmknod(
+    ver: c_int,
+    path: CStrP,
+    mode: mode_t,
+    dev: *const libc::dev_t,
+) -> c_int {
+    // SAFETY: the program's arguments, passed on.
+    unsafe { __xmknodat(ver, libc::AT_FDCWD, path, mode, dev) }
+}
+
+/// glibc before 2.33 had programs call `__xmknodat(1, dirfd, path, mode, &dev)`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn __xmknodat(
+    ver: c_int,
+    dirfd: c_int,
+    path: CStrP,
+    mode: mode_t,
+    dev: *const libc::dev_t,
+) -> c_int {
+    match by_at(dirfd, path) {
+        ByAt::Rump(h, d, p) => ret0(super::get(dev).and_then(|dev| {
+            at_call(
+                h,
+                nr::MKNODAT,
+                d,
+                &p,
+                &[u64::from(mode), 0, xlate::dev_to_netbsd(dev)],
+            )
+        })),
+        ByAt::Host => host!(__xmknodat(ver, dirfd, path, mode, dev)
+            as fn(c_int, c_int, CStrP, mode_t, *const libc::dev_t) -> c_int),
+    }
+}
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn truncate(path: CStrP, len: off_t) -> c_int {
