@@ -1,5 +1,6 @@
 //! Nothing that was synced is lost: a tree copied onto FFS by unmodified
-//! `cp -a` under the hijack, written back by the syncer, survives `kill -9`
+//! `cp -a` under the hijack, written back by `sync`, `sync -f` or the
+//! syncer, survives `kill -9`
 //! of the server (`fsck_ffs -n` clean, the tree whole), also when the
 //! kill lands in the middle of a later copy (`fsck_ffs -y` repairs it);
 //! `rump.halt` leaves FFS clean and `rump.halt -n` does not; and a kernel
@@ -200,6 +201,10 @@ fn assert_tree(k: &rump::Kernel, src: &Path, to: &str) {
 /// How the copied tree is made durable before the kill.
 #[derive(Clone, Copy, Debug)]
 enum Flush {
+    /// Coreutils `sync` (sync(2)); the syncer's delay is its default 30 s.
+    Sync,
+    /// `sync -f` on the mount (syncfs(2)).
+    Syncfs,
     /// Nothing but waiting for the syncer, its delay shortened to 1 s.
     Syncer,
 }
@@ -213,6 +218,8 @@ fn copy_flush_kill(version: &str, flush: Flush) {
     }
     rig.hijacked_ok(&["cp", "-a", src.to_str().unwrap(), "/rump/mnt/tree"]);
     match flush {
+        Flush::Sync => rig.hijacked_ok(&["sync"]),
+        Flush::Syncfs => rig.hijacked_ok(&["sync", "-f", "/rump/mnt/tree"]),
         // One look a second, a delay of one second, and a margin.
         Flush::Syncer => std::thread::sleep(Duration::from_millis(3500)),
     }
@@ -224,9 +231,11 @@ fn copy_flush_kill(version: &str, flush: Flush) {
 }
 
 #[test]
-fn the_syncer_writes_a_copied_tree_back_before_a_kill() {
+fn a_copied_tree_synced_by_sync_syncfs_or_the_syncer_survives_a_kill() {
     for version in ["1", "2"] {
-        copy_flush_kill(version, Flush::Syncer);
+        for flush in [Flush::Sync, Flush::Syncfs, Flush::Syncer] {
+            copy_flush_kill(version, flush);
+        }
     }
 }
 
