@@ -411,6 +411,15 @@ fn a_damaged_primary_superblock_is_replaced_by_a_copy() {
             code == Some(8) && err.contains("-b flag requires a number"),
             "{err}"
         );
+        // A damaged last copy is reported; the primary is used.
+        let last = img.copies.last().unwrap() * DEV_BSIZE;
+        patch(&img.path, last + 48, &[0x34, 0x12]);
+        let (code, out, _) = fsck(&["-n"], &img.path);
+        assert!(
+            code == Some(0)
+                && out.contains("VALUES IN SUPER BLOCK DISAGREE WITH THOSE IN FIRST ALTERNATE"),
+            "{what}: damaged last copy:\n{out}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -83,6 +83,20 @@ fn copy_at(dev: &dyn BlockDev, sector: u64) -> Result<Superblock, String> {
     Superblock::parse_copy(&raw, at, dev.size()).map_err(str::to_string)
 }
 
+/// Warn, as NetBSD's `readsb` does, when the last group's copy does not
+/// describe the primary's layout: one of them is damaged. The check goes
+/// on with the primary (`-b` names the copy to trust instead).
+fn compare_last_copy(dev: &dyn BlockDev, sb: &Superblock, say: &mut dyn FnMut(&str)) {
+    let at = sb.cgsblock(sb.ncg.saturating_sub(1)) * sb.fsize;
+    let agrees = read(dev, at)
+        .ok()
+        .and_then(|raw| Superblock::parse_copy(&raw, at, dev.size()).ok())
+        .is_some_and(|copy| copy.same_layout(sb));
+    if !agrees {
+        say("BAD SUPER BLOCK: VALUES IN SUPER BLOCK DISAGREE WITH THOSE IN FIRST ALTERNATE");
+    }
+}
+
 /// Find the superblock to check with. `alternate` is `-b`'s sector;
 /// `repair` answers NetBSD's "LOOK FOR ALTERNATE SUPERBLOCKS" question.
 pub(super) fn locate(
@@ -106,6 +120,7 @@ pub(super) fn locate(
     }
     let flaw = match primary {
         Ok(sb) => {
+            compare_last_copy(dev, &sb, say);
             return Ok(Located {
                 sb,
                 copy: None,

@@ -98,15 +98,17 @@ impl Round<'_> {
         let zero = vec![0u8; g.version.inode_size()];
         self.fs.dev.write_at(g.inode_offset(ROOTINO), &zero)?;
         self.fs.write_dinode(ROOTINO, &d)?;
-        self.inos[ROOTINO as usize] = Ino {
-            kind: Kind::Dir,
-            nlink: 2,
-            refs: 0,
-            parent: 0,
-            dotdot: 0,
-            size: g.fsize,
-            dtype: dt::DIR,
-        };
+        if let Some(i) = self.inos.get_mut(ROOTINO as usize) {
+            *i = Ino {
+                kind: Kind::Dir,
+                nlink: 2,
+                refs: 0,
+                parent: 0,
+                dotdot: 0,
+                size: g.fsize,
+                dtype: dt::DIR,
+            };
+        }
         Ok(())
     }
 }
