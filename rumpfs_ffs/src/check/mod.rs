@@ -8,8 +8,8 @@
 //! cleared; entries naming nothing are removed; files and directories
 //! that nothing names are reconnected in `lost+found`; link counts, block
 //! counts, maps and summaries are set to what the file system holds.
-//! A root directory that is gone is made again ([`root`]); a damaged
-//! primary superblock is replaced by a cylinder group's copy ([`locate`]).
+//! A root directory that is gone is made again (`root`); a damaged
+//! primary superblock is replaced by a cylinder group's copy (`locate`).
 
 mod locate;
 mod root;
