@@ -1,5 +1,5 @@
 //! `fsck_ffs` repairs what NetBSD's repairs when the damage is at the top:
-//! a root inode overwritten, zeroed or made a file (the root is made again
+//! a root inode overwritten, zeroed, made a file or pointing outside (the root is made again
 //! and what it named is found in `lost+found`), and a damaged primary
 //! superblock (the first cylinder group's copy is found, or the one `-b`
 //! names, and written back). Images made by our `newfs_ffs` and by Debian's
@@ -264,33 +264,55 @@ fn a_damaged_root_inode_is_made_again_and_its_names_reconnected() {
         let mut as_file = [0u8; 2];
         sb.endian.put_u16(&mut as_file, 0, 0o100644);
         let isize = sb.version.inode_size();
-        let damages: [(&str, Vec<u8>, &str, &str); 3] = [
+        // di_db[0] (at 40 in a UFS1 inode, 112 in a UFS2 one) far past the end.
+        let mut bad_block = vec![0u8; sb.version.ptr_size()];
+        let db0 = match sb.version {
+            rumpfs_ffs::format::Version::Ufs1 => {
+                sb.endian.put_u32(&mut bad_block, 0, 0x7fff_0000);
+                40
+            }
+            rumpfs_ffs::format::Version::Ufs2 => {
+                sb.endian.put_u64(&mut bad_block, 0, 1 << 40);
+                112
+            }
+        };
+        let damages: [(&str, u64, Vec<u8>, &str, &str); 4] = [
             (
                 "two bytes over its mode",
+                0,
                 vec![0xff, 0xff],
                 "ROOT INODE UNALLOCATED",
                 "ALLOCATE? yes",
             ),
             (
                 "zeroed",
+                0,
                 vec![0; isize],
                 "ROOT INODE UNALLOCATED",
                 "ALLOCATE? yes",
             ),
             (
                 "made a regular file",
+                0,
                 as_file.to_vec(),
                 "ROOT INODE NOT DIRECTORY",
+                "REALLOCATE? yes",
+            ),
+            (
+                "pointing past the end",
+                db0,
+                bad_block,
+                "DUPS/BAD IN ROOT INODE",
                 "REALLOCATE? yes",
             ),
         ];
         let inos = top_inodes(&img.path);
         assert_eq!(inos.len(), 4, "{}: {inos:?}", img.name);
         let pristine = std::fs::read(&img.path).unwrap();
-        for (how, bytes, said, fix) in damages {
+        for (how, within, bytes, said, fix) in damages {
             let what = format!("{} with its root inode {how}", img.name);
             std::fs::write(&img.path, &pristine).unwrap();
-            patch(&img.path, at, &bytes);
+            patch(&img.path, at + within, &bytes);
             let damaged = std::fs::read(&img.path).unwrap();
             // -n says so, writes nothing and fails.
             let (code, out, _) = fsck(&["-n"], &img.path);

@@ -10,6 +10,13 @@ use std::sync::Arc;
 
 const USAGE: &str = "usage: fsck_ffs [-fnpy] [-b block] special";
 
+/// Print a line; a reader that went away (`fsck_ffs -y | head`) must not
+/// stop a repair half way, so a failed write is not fatal.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
 fn fail(msg: &str) -> ! {
     eprintln!("fsck_ffs: {msg}");
     std::process::exit(8)
@@ -45,7 +52,7 @@ fn main() {
                                 Some(rest.to_string())
                             };
                             let n = sector(arg);
-                            println!("Alternate super block location: {n}");
+                            say(&format!("Alternate super block location: {n}"));
                             alternate = Some(n);
                             break;
                         }
@@ -70,7 +77,7 @@ fn main() {
     if preen && !force && alternate.is_none() {
         match rumpfs_ffs::read_superblock(&dev) {
             Ok(sb) if sb.clean & FS_ISCLEAN != 0 => {
-                println!("{special}: file system is clean; not checking");
+                say(&format!("{special}: file system is clean; not checking"));
                 return;
             }
             Ok(_) => {}
@@ -81,19 +88,18 @@ fn main() {
         }
     }
     if !repair && !no {
-        println!("** {special} (NO WRITE: -y repairs)");
+        say(&format!("** {special} (NO WRITE: -y repairs)"));
     } else if no {
-        println!("** {special} (NO WRITE)");
+        say(&format!("** {special} (NO WRITE)"));
     } else {
-        println!("** {special}");
+        say(&format!("** {special}"));
     }
     let opts = Options { repair, alternate };
-    let outcome =
-        rumpfs_ffs::check::check_with(Arc::new(dev), &opts, &mut |line| println!("{line}"))
-            .unwrap_or_else(|e| match e {
-                CheckError::NoSuperblock(why) => fail(&format!("{special}: cannot check: {why}")),
-                CheckError::Io(e) => fail(&format!("{special}: cannot check: {e}")),
-            });
+    let outcome = rumpfs_ffs::check::check_with(Arc::new(dev), &opts, &mut |line| say(line))
+        .unwrap_or_else(|e| match e {
+            CheckError::NoSuperblock(why) => fail(&format!("{special}: cannot check: {why}")),
+            CheckError::Io(e) => fail(&format!("{special}: cannot check: {e}")),
+        });
     if outcome.unresolved {
         std::process::exit(8);
     }

@@ -93,6 +93,8 @@ struct Round<'a> {
     inos: Vec<Ino>,
     used: Bits,
     orphans: Vec<(u64, bool)>,
+    /// Phase 1 found the root's blocks bad or claimed twice.
+    root_bad: bool,
 }
 
 fn dtype_of(mode: u16) -> u8 {
@@ -301,6 +303,13 @@ impl Round<'_> {
             }
         }
         if let Some(why) = bad {
+            if ino == ROOTINO {
+                // Phase 2 makes it again (NetBSD's DCLEAR state).
+                self.note(&format!("BAD INODE I={ino}: {why}"));
+                self.root_bad = true;
+                self.inos[ino as usize].kind = Kind::Free;
+                return Ok(());
+            }
             if self.problem(&format!("BAD INODE I={ino}: {why}"), "CLEAR") {
                 self.clear_inode(ino)?;
             }
@@ -780,6 +789,7 @@ pub fn check_with(
             ],
             used: Bits::new(g.size),
             orphans: Vec::new(),
+            root_bad: false,
         };
         r.pass1()?;
         if !r.pass2()? {

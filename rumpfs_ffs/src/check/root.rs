@@ -1,6 +1,7 @@
-//! A root directory that is missing or not a directory is made again, as
-//! NetBSD's pass 2 does ("ROOT INODE UNALLOCATED. ALLOCATE?", "ROOT INODE
-//! NOT DIRECTORY. REALLOCATE?"): inode 2 becomes an empty directory with
+//! A root directory that is missing, has bad blocks or is not a directory
+//! is made again, as NetBSD's pass 2 does ("ROOT INODE UNALLOCATED.
+//! ALLOCATE?", "DUPS/BAD IN ROOT INODE. REALLOCATE?", "ROOT INODE NOT
+//! DIRECTORY. REALLOCATE?"): inode 2 becomes an empty directory with
 //! `.` and `..` in one fragment taken from those phase 1 found free. What
 //! the old root named is then unreferenced, and phases 3 and 4 reconnect
 //! it in `lost+found`.
@@ -24,6 +25,8 @@ impl Round<'_> {
             .map_or(Kind::Free, |i| i.kind);
         let (what, fix) = match kind {
             Kind::Dir => return Ok(true),
+            // Its blocks were never counted as used, so nothing to give back.
+            Kind::Free if self.root_bad => ("DUPS/BAD IN ROOT INODE", "REALLOCATE"),
             Kind::Free => ("ROOT INODE UNALLOCATED", "ALLOCATE"),
             Kind::File => ("ROOT INODE NOT DIRECTORY", "REALLOCATE"),
         };
