@@ -7,95 +7,10 @@ mod common;
 
 use common::*;
 use rumpvfs::VfsCalls;
-use rumpvfs::flags::{O_CREAT, O_RDWR, O_WRONLY};
+use rumpvfs::flags::O_RDWR;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
-
-/// Copy the host tree at `from` into the kernel at `to` (devices are
-/// skipped: they are not data).
-fn copy_in(k: &rump::Kernel, from: &Path, to: &str) {
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let name = e.file_name().into_string().unwrap();
-        let (hp, kp) = (e.path(), format!("{to}/{name}"));
-        let ft = e.file_type().unwrap();
-        if ft.is_dir() {
-            k.sys_mkdir(&kp, 0o755).unwrap();
-            copy_in(k, &hp, &kp);
-        } else if ft.is_symlink() {
-            let t = std::fs::read_link(&hp).unwrap();
-            k.sys_symlink(t.to_str().unwrap(), &kp).unwrap();
-        } else if ft.is_file() {
-            let fd = k.sys_open(&kp, O_CREAT | O_WRONLY, 0o644).unwrap();
-            let data = std::fs::read(&hp).unwrap();
-            for (i, piece) in data.chunks(50_000).enumerate() {
-                k.sys_pwrite(fd, piece, (i * 50_000) as i64).unwrap();
-            }
-            k.sys_close(fd).unwrap();
-        } else {
-            use std::os::unix::fs::FileTypeExt;
-            if ft.is_fifo() {
-                k.sys_mkfifo(&kp, 0o644).unwrap();
-            }
-        }
-    }
-}
-
-/// Paths of regular files and their inodes, as `fls -r -p -u` lists them.
-fn fls(fstype: &str, img: &Path) -> BTreeMap<String, (char, u64)> {
-    let out = run(Command::new("fls")
-        .args(["-r", "-p", "-u", "-f", fstype])
-        .arg(img));
-    let mut m = BTreeMap::new();
-    for line in out.lines() {
-        // "r/r 1234:\tdir/name"
-        let (head, path) = line
-            .split_once(":\t")
-            .unwrap_or_else(|| panic!("fls line {line:?}"));
-        let kind = head.chars().next().unwrap();
-        let ino: u64 = head
-            .rsplit(' ')
-            .next()
-            .unwrap()
-            .trim_end_matches('*')
-            .parse()
-            .unwrap_or(0);
-        if path.starts_with('$') {
-            continue;
-        }
-        m.insert(path.to_string(), (kind, ino));
-    }
-    m
-}
-
-/// Every path below `root` on the host: type letter as fls prints it.
-fn host_paths(root: &Path) -> BTreeMap<String, char> {
-    let mut m = BTreeMap::new();
-    let mut stack = vec![(root.to_path_buf(), String::new())];
-    while let Some((dir, prefix)) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let e = e.unwrap();
-            let name = format!("{prefix}{}", e.file_name().into_string().unwrap());
-            let ft = e.file_type().unwrap();
-            use std::os::unix::fs::FileTypeExt;
-            let kind = if ft.is_dir() {
-                stack.push((e.path(), format!("{name}/")));
-                'd'
-            } else if ft.is_symlink() {
-                'l'
-            } else if ft.is_fifo() {
-                'p'
-            } else if ft.is_file() {
-                'r'
-            } else {
-                continue;
-            };
-            m.insert(name, kind);
-        }
-    }
-    m
-}
 
 /// The same changes through the kernel (`k`, under `/mnt`) and on the host
 /// copy (`h`).

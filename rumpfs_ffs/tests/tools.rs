@@ -55,7 +55,7 @@ fn fsck_reports_repairs_and_exits_as_documented() {
     assert!(!run(tool("fsck_ffs").arg("-n").arg(&img)).contains('?'));
     // What is not supported says so.
     for (t, args) in [
-        ("fsck_ffs", &["-b", "32"][..]),
+        ("fsck_ffs", &["-c", "2"][..]),
         ("newfs_ffs", &["-O", "0"][..]),
     ] {
         let o = tool(t).args(args).arg(&img).output().unwrap();

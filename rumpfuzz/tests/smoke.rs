@@ -156,6 +156,17 @@ fn ffs_image_smoke() {
         s.extend_from_slice(&[7, 0xff, 0x12, 0, 0x80, 1, 0, 0, 0]);
         seeds.push(s);
     }
+    // The root inode (inode 2: 28928 in the FFSv1 base, 86528 in the FFSv2
+    // one) with two bytes over its mode, or zeroed: made again by repair.
+    seeds.push(vec![0, 0x00, 0x71, 0, 0, 1, 0xff, 0xff]);
+    let mut zeroed = vec![1, 0x00, 0x52, 0x01, 0, 15];
+    zeroed.extend_from_slice(&[0; 16]);
+    seeds.push(zeroed);
+    // The primary superblock's magic number gone: its first copy is used.
+    let mut magic = vec![1];
+    magic.extend_from_slice(&(65536u32 + 1372).to_le_bytes());
+    magic.extend_from_slice(&[3, 0, 0, 0, 0]);
+    seeds.push(magic);
     // Found by the fuzzer: a superblock whose group block size is too
     // small for its maps.
     seeds.push(vec![253, 190, 0, 1, 0, 3, 63, 48, 0, 1, 0, 7, 18, 0, 0]);

@@ -25,6 +25,8 @@ use rump::{Errno, KResult};
 pub const SEARCH: [u64; 3] = [65536, 8192, 262144];
 /// Bytes read at each place.
 pub const SBLOCKSIZE: usize = 8192;
+/// Where a UFS1 primary superblock always is (`SBLOCK_UFS1`).
+pub const SBLOCK_UFS1: u64 = 8192;
 /// `FS_UFS1_MAGIC`.
 pub const UFS1_MAGIC: u32 = 0x011954;
 /// `FS_UFS2_MAGIC`.
@@ -274,8 +276,12 @@ pub struct Superblock {
     pub old_cpg: u64,
 }
 
-fn bad(_why: &'static str) -> Errno {
-    Errno::EINVAL
+/// What is wrong with a superblock, in a few words (upper case, as
+/// NetBSD's fsck prints after "BAD SUPER BLOCK:").
+pub type Flaw = &'static str;
+
+fn bad(why: Flaw) -> Flaw {
+    why
 }
 
 fn pow2_log(v: u64) -> Option<u32> {
@@ -298,10 +304,81 @@ impl Superblock {
     /// Parse and check the superblock read at byte `location` of a device
     /// of `dev_size` bytes. EINVAL when there is none or it is inconsistent.
     pub fn parse(raw: &[u8], location: u64, dev_size: u64) -> KResult<Superblock> {
-        if raw.len() < SBLOCKSIZE {
-            return Err(bad("short superblock"));
+        Superblock::parse_primary(raw, location, dev_size).map_err(|_| Errno::EINVAL)
+    }
+
+    /// [`Superblock::parse`], saying what is wrong. A primary superblock
+    /// sits where its format puts it: UFS1's at 8192 (a UFS1 superblock
+    /// elsewhere is a group's copy, as NetBSD's fsck also reasons), UFS2's
+    /// at its own `fs_sblockloc`.
+    pub fn parse_primary(raw: &[u8], location: u64, dev_size: u64) -> Result<Superblock, Flaw> {
+        let sb = Superblock::fields(raw, location)?;
+        if sb.primary_location()? != location {
+            return Err(bad("NOT AT ITS STANDARD PLACE"));
         }
-        let (e, version) = Superblock::sniff(raw).ok_or(Errno::EINVAL)?;
+        sb.check(dev_size)?;
+        Ok(sb)
+    }
+
+    /// Parse and check a group's copy of the superblock (what `fsck_ffs -b`
+    /// names), read at byte `location`: it must be consistent and sit where
+    /// its own geometry puts some group's copy. The result's `location` is
+    /// the primary's place, where it belongs once written back.
+    pub fn parse_copy(raw: &[u8], location: u64, dev_size: u64) -> Result<Superblock, Flaw> {
+        let mut sb = Superblock::fields(raw, location)?;
+        sb.check(dev_size)?;
+        if sb.copy_group(location).is_none() {
+            return Err(bad("NOT AT THE PLACE OF A CYLINDER GROUP'S COPY"));
+        }
+        sb.location = sb.primary_location()?;
+        Ok(sb)
+    }
+
+    /// The group whose superblock copy sits at byte `location`, if any.
+    pub fn copy_group(&self, location: u64) -> Option<u64> {
+        if self.fsize == 0 || !location.is_multiple_of(self.fsize) {
+            return None;
+        }
+        let frag = location / self.fsize;
+        let c = frag.checked_div(self.fpg)?;
+        (c < self.ncg && self.cgsblock(c) == frag).then_some(c)
+    }
+
+    /// Where the primary superblock of this file system belongs: 8192 for
+    /// UFS1, `fs_sblockloc` (one of the standard places) for UFS2.
+    pub fn primary_location(&self) -> Result<u64, Flaw> {
+        match self.version {
+            Version::Ufs1 => Ok(SBLOCK_UFS1),
+            Version::Ufs2 => {
+                let loc = self.endian.i64(&self.raw, field::SBLOCKLOC);
+                u64::try_from(loc)
+                    .ok()
+                    .filter(|l| SEARCH.contains(l))
+                    .ok_or(bad("FS_SBLOCKLOC NOT A STANDARD PLACE"))
+            }
+        }
+    }
+
+    /// Whether `other` describes the same layout (the fields NetBSD's fsck
+    /// compares between the primary and a copy).
+    pub fn same_layout(&self, other: &Superblock) -> bool {
+        let key = |s: &Superblock| {
+            (
+                (s.version, s.endian, s.sblkno, s.cblkno, s.iblkno, s.dblkno),
+                (s.ncg, s.bsize, s.fsize, s.frag, s.bshift, s.fshift),
+                (s.fragshift, s.fsbtodb, s.nindir, s.inopb, s.cssize),
+                (s.ipg, s.fpg),
+            )
+        };
+        key(self) == key(other)
+    }
+
+    /// The fields, not yet checked.
+    fn fields(raw: &[u8], location: u64) -> Result<Superblock, Flaw> {
+        if raw.len() < SBLOCKSIZE {
+            return Err(bad("SHORT SUPERBLOCK"));
+        }
+        let (e, version) = Superblock::sniff(raw).ok_or(bad("MAGIC NUMBER WRONG"))?;
         let i = |off: usize| i64::from(e.i32(raw, off));
         let u = |off: usize| u64::from(e.u32(raw, off));
         let old_flags = raw[field::OLD_FLAGS];
@@ -373,22 +450,14 @@ impl Superblock {
             avgfpdir: u(field::AVGFPDIR),
             old_cpg: u(field::OLD_CPG),
         };
-        sb.check(dev_size)?;
         Ok(sb)
     }
 
     /// The consistency a reader relies on: everything that sizes a buffer,
     /// indexes a map or places a structure is in range.
-    fn check(&self, dev_size: u64) -> KResult<()> {
-        if self.version == Version::Ufs2 {
-            // UFS2 records where it belongs; a copy found elsewhere is stale.
-            let loc = self.endian.i64(&self.raw, field::SBLOCKLOC);
-            if loc != self.location as i64 {
-                return Err(bad("UFS2 superblock not at its own fs_sblockloc"));
-            }
-        }
-        let bshift = pow2_log(self.bsize).ok_or(bad("bsize"))?;
-        let fshift = pow2_log(self.fsize).ok_or(bad("fsize"))?;
+    fn check(&self, dev_size: u64) -> Result<(), Flaw> {
+        let bshift = pow2_log(self.bsize).ok_or(bad("BLOCK SIZE NOT A POWER OF TWO"))?;
+        let fshift = pow2_log(self.fsize).ok_or(bad("FRAGMENT SIZE NOT A POWER OF TWO"))?;
         if !(4096..=65536).contains(&self.bsize)
             || !(512..=self.bsize).contains(&self.fsize)
             || self.bsize / self.fsize != self.frag
@@ -398,23 +467,26 @@ impl Superblock {
             || pow2_log(self.frag) != Some(self.fragshift)
             || pow2_log(self.fsize / DEV_BSIZE) != Some(self.fsbtodb)
         {
-            return Err(bad("block geometry"));
+            return Err(bad("BLOCK AND FRAGMENT SIZES DISAGREE"));
         }
         let isize = self.version.inode_size() as u64;
         if self.inopb != self.bsize / isize
             || self.nindir != self.bsize / self.version.ptr_size() as u64
         {
-            return Err(bad("inopb or nindir"));
+            return Err(bad("INODES OR POINTERS PER BLOCK WRONG"));
         }
         if self.ncg == 0 || self.ipg == 0 || self.fpg == 0 || !self.fpg.is_multiple_of(self.frag) {
-            return Err(bad("group geometry"));
+            return Err(bad("CYLINDER GROUP SIZES WRONG"));
         }
         if !self.ipg.is_multiple_of(self.inopb) || self.ipg > 1 << 31 || self.fpg > 1 << 31 {
-            return Err(bad("inodes per group"));
+            return Err(bad("INODES PER GROUP WRONG"));
         }
-        let ninodes = self.ncg.checked_mul(self.ipg).ok_or(bad("inode count"))?;
+        let ninodes = self
+            .ncg
+            .checked_mul(self.ipg)
+            .ok_or(bad("TOO MANY INODES"))?;
         if ninodes > u64::from(u32::MAX) {
-            return Err(bad("inode count"));
+            return Err(bad("TOO MANY INODES"));
         }
         // Offsets inside a group, in frags: sb < cg < inodes < data, all inside the group.
         let inode_frags = self.ipg / self.inopb * self.frag;
@@ -426,31 +498,37 @@ impl Superblock {
             || (dbk - ibk) as u64 != inode_frags
             || dbk as u64 > self.fpg
         {
-            return Err(bad("group layout"));
+            return Err(bad("CYLINDER GROUP LAYOUT WRONG"));
         }
         if self.cgsize == 0
             || self.cgsize > self.bsize
             || (ibk - cbk) as u64 * self.fsize < self.cgsize
             || super::cg::Cg::size_needed(self) > self.cgsize
         {
-            return Err(bad("cgsize"));
+            return Err(bad("CYLINDER GROUP BLOCK SIZE WRONG"));
         }
         // The last group may be short but must hold its metadata.
-        let groups = self.ncg.checked_mul(self.fpg).ok_or(bad("size"))?;
+        let groups = self
+            .ncg
+            .checked_mul(self.fpg)
+            .ok_or(bad("SIZE PREPOSTEROUSLY LARGE"))?;
         if self.size > groups || self.size <= groups - self.fpg {
-            return Err(bad("size against groups"));
+            return Err(bad("SIZE DISAGREES WITH THE GROUPS"));
         }
         let last_len = self.size - (self.ncg - 1) * self.fpg;
         if last_len < (self.dblkno as u64) + self.cg_offset(self.ncg - 1) {
-            return Err(bad("last group too small"));
+            return Err(bad("LAST CYLINDER GROUP TOO SMALL"));
         }
-        let bytes = self.size.checked_mul(self.fsize).ok_or(bad("size"))?;
+        let bytes = self
+            .size
+            .checked_mul(self.fsize)
+            .ok_or(bad("SIZE PREPOSTEROUSLY LARGE"))?;
         if bytes > dev_size {
-            return Err(bad("file system larger than its device"));
+            return Err(bad("FILE SYSTEM LARGER THAN ITS DEVICE"));
         }
         let cs_need = self.ncg * Csum::SIZE as u64;
         if self.cssize < cs_need || self.cssize > 64 << 20 {
-            return Err(bad("cssize"));
+            return Err(bad("SUMMARY AREA SIZE WRONG"));
         }
         let cs_frags = self.cssize.div_ceil(self.fsize);
         if self
@@ -458,23 +536,23 @@ impl Superblock {
             .checked_add(cs_frags)
             .is_none_or(|end| end > self.size)
         {
-            return Err(bad("csaddr"));
+            return Err(bad("SUMMARY AREA OUTSIDE THE FILE SYSTEM"));
         }
         if self.maxsymlinklen > (NDADDR + NIADDR) as u64 * self.version.ptr_size() as u64 {
-            return Err(bad("maxsymlinklen"));
+            return Err(bad("MAXSYMLINKLEN TOO LARGE"));
         }
         if !self.inodefmt44 {
             // Owners in the old 16-bit fields, entries without types: the
             // 4.2BSD format, which nothing made since 1994 uses.
-            return Err(bad("4.2BSD inode format"));
+            return Err(bad("4.2BSD INODE FORMAT NOT SUPPORTED"));
         }
         if self.contigsumsize > 256 {
-            return Err(bad("contigsumsize"));
+            return Err(bad("CONTIGSUMSIZE TOO LARGE"));
         }
         if self.version == Version::Ufs1 && self.old_cgmask != -1 && self.old_cgoffset != 0 {
             // Rotational skew of groups belongs to 4.2BSD-era disks; nothing
             // made in this century uses it, and every address would move.
-            return Err(bad("skewed cylinder groups"));
+            return Err(bad("SKEWED CYLINDER GROUPS NOT SUPPORTED"));
         }
         Ok(())
     }
@@ -754,6 +832,80 @@ mod tests {
         assert!(Superblock::parse(&ufs2_sample(), 65536, 16 << 20).is_err());
         assert!(Superblock::parse(&ufs2_sample(), 8192, 32 << 20).is_err());
         assert!(Superblock::parse(&ufs2_sample()[..1376], 65536, 32 << 20).is_err());
+    }
+
+    /// The sample made UFS1 (old fields, 128-byte inodes).
+    fn ufs1_sample() -> Vec<u8> {
+        let mut r = ufs2_sample();
+        let e = Endian::Little;
+        e.put_i32(&mut r, field::INOPB, 64);
+        e.put_i32(&mut r, field::NINDIR, 2048);
+        e.put_i32(&mut r, field::DBLKNO, 24 + 4 * 8);
+        e.put_i32(&mut r, field::OLD_SIZE, 32768);
+        e.put_i32(&mut r, field::OLD_DSIZE, 32000);
+        e.put_i32(&mut r, field::OLD_CSADDR, 56);
+        e.put_i32(&mut r, field::OLD_INODEFMT, FS_44INODEFMT);
+        e.put_i32(&mut r, field::MAXSYMLINKLEN, 60);
+        e.put_u32(&mut r, field::MAGIC, UFS1_MAGIC);
+        r
+    }
+
+    #[test]
+    fn primaries_only_at_their_place() {
+        let size = 32 << 20;
+        assert!(Superblock::parse_primary(&ufs1_sample(), 8192, size).is_ok());
+        // A UFS1 superblock anywhere else is a group's copy (NetBSD's fsck:
+        // "likely to be the first alternate of a fs with 64k blocks").
+        assert_eq!(
+            Superblock::parse_primary(&ufs1_sample(), 65536, size),
+            Err("NOT AT ITS STANDARD PLACE")
+        );
+        assert_eq!(
+            Superblock::parse_primary(&ufs2_sample(), 8192, size),
+            Err("NOT AT ITS STANDARD PLACE")
+        );
+        let mut r = ufs2_sample();
+        Endian::Little.put_u32(&mut r, field::MAGIC, 0);
+        assert_eq!(
+            Superblock::parse_primary(&r, 65536, size),
+            Err("MAGIC NUMBER WRONG")
+        );
+    }
+
+    #[test]
+    fn copies_are_taken_at_a_group_copy_place() {
+        let size = 32 << 20;
+        // cgsblock(c) = 8192 * c + 8 frags of 1 KiB.
+        for c in 0..4u64 {
+            let at = (8192 * c + 8) * 1024;
+            for raw in [ufs1_sample(), ufs2_sample()] {
+                let sb = Superblock::parse_copy(&raw, at, size).unwrap();
+                assert_eq!(sb.copy_group(at), Some(c));
+                // Written back where the primary belongs.
+                let want = if sb.version == Version::Ufs1 {
+                    8192
+                } else {
+                    65536
+                };
+                assert_eq!(sb.location, want);
+            }
+        }
+        assert_eq!(
+            Superblock::parse_copy(&ufs2_sample(), 9 * 1024, size),
+            Err("NOT AT THE PLACE OF A CYLINDER GROUP'S COPY")
+        );
+        let mut r = ufs2_sample();
+        Endian::Little.put_i64(&mut r, field::SBLOCKLOC, 12345);
+        assert_eq!(
+            Superblock::parse_copy(&r, 8 * 1024, size),
+            Err("FS_SBLOCKLOC NOT A STANDARD PLACE")
+        );
+        let a = Superblock::parse_copy(&ufs2_sample(), 8 * 1024, size).unwrap();
+        let b = Superblock::parse_primary(&ufs2_sample(), 65536, size).unwrap();
+        assert!(
+            a.same_layout(&b)
+                && !a.same_layout(&Superblock::parse_copy(&ufs1_sample(), 8 * 1024, size).unwrap())
+        );
     }
 
     #[test]

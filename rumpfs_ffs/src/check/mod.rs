@@ -8,6 +8,11 @@
 //! cleared; entries naming nothing are removed; files and directories
 //! that nothing names are reconnected in `lost+found`; link counts, block
 //! counts, maps and summaries are set to what the file system holds.
+//! A root directory that is gone is made again (`root`); a damaged
+//! primary superblock is replaced by a cylinder group's copy (`locate`).
+
+mod locate;
+mod root;
 
 use crate::dev::BlockDev;
 use crate::format::cg::Cg;
@@ -72,6 +77,11 @@ impl Bits {
             *w |= 1 << (i % 64);
         }
     }
+    fn clear(&mut self, i: u64) {
+        if let Some(w) = self.0.get_mut((i / 64) as usize) {
+            *w &= !(1 << (i % 64));
+        }
+    }
 }
 
 struct Round<'a> {
@@ -83,6 +93,8 @@ struct Round<'a> {
     inos: Vec<Ino>,
     used: Bits,
     orphans: Vec<(u64, bool)>,
+    /// Phase 1 found the root's blocks bad or claimed twice.
+    root_bad: bool,
 }
 
 fn dtype_of(mode: u16) -> u8 {
@@ -291,6 +303,13 @@ impl Round<'_> {
             }
         }
         if let Some(why) = bad {
+            if ino == ROOTINO {
+                // Phase 2 makes it again (NetBSD's DCLEAR state).
+                self.note(&format!("BAD INODE I={ino}: {why}"));
+                self.root_bad = true;
+                self.inos[ino as usize].kind = Kind::Free;
+                return Ok(());
+            }
             if self.problem(&format!("BAD INODE I={ino}: {why}"), "CLEAR") {
                 self.clear_inode(ino)?;
             }
@@ -328,13 +347,13 @@ impl Round<'_> {
 
     /// Phase 2: every directory entry names an inode in use, with its
     /// type; each directory is named once; count the names of each inode.
-    fn pass2(&mut self) -> KResult<()> {
+    /// `false`: there is no root directory to start from (not repairing).
+    fn pass2(&mut self) -> KResult<bool> {
         self.note("** Phase 2 - Check Pathnames");
         let fmt = self.fs.dirfmt();
         let ninodes = self.inos.len() as u64;
-        if self.inos.get(ROOTINO as usize).map(|i| i.kind) != Some(Kind::Dir) {
-            self.note("ROOT INODE NOT DIRECTORY");
-            return Err(Errno::EINVAL);
+        if !self.check_root()? {
+            return Ok(false);
         }
         // The root is named by nothing but its own `..`.
         self.inos[ROOTINO as usize].parent = ROOTINO;
@@ -424,7 +443,7 @@ impl Round<'_> {
                 }
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     fn write_dir_chunk(&self, d: &Dinode, ci: u64, chunk: &[u8]) -> KResult<()> {
@@ -476,6 +495,11 @@ impl Round<'_> {
                     // The top of a cut-off subtree.
                     if self.problem(&format!("UNREF DIR I={dir}"), "RECONNECT") {
                         self.orphans.push((dir, true));
+                        // Its `..` will name lost+found instead.
+                        let dd = self.inos[dir as usize].dotdot;
+                        if let Some(i) = self.inos.get_mut(dd as usize) {
+                            i.refs = i.refs.saturating_sub(1);
+                        }
                     }
                 }
                 continue;
@@ -655,12 +679,92 @@ impl Round<'_> {
     }
 }
 
+/// How to check.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Repair what is found (`-y`); otherwise only report (`-n`).
+    pub repair: bool,
+    /// Use the superblock copy at this `DEV_BSIZE` sector (`-b`).
+    pub alternate: Option<u64>,
+}
+
+/// Why a check could not run to its end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckError {
+    /// Reading or writing the device failed, or damage stopped the check.
+    Io(Errno),
+    /// No superblock could be used (the reason, for the user).
+    NoSuperblock(String),
+}
+
+impl From<Errno> for CheckError {
+    fn from(e: Errno) -> CheckError {
+        CheckError::Io(e)
+    }
+}
+
+impl std::fmt::Display for CheckError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CheckError::Io(e) => write!(f, "{e}"),
+            CheckError::NoSuperblock(why) => f.write_str(why),
+        }
+    }
+}
+
 /// Check the file system on `dev`, repairing when `repair`. Messages go
-/// to `say`, one problem or phase at a time.
+/// to `say`, one problem or phase at a time. EINVAL when no superblock
+/// can be used.
 pub fn check(dev: Arc<dyn BlockDev>, repair: bool, say: &mut dyn FnMut(&str)) -> KResult<Outcome> {
+    let opts = Options {
+        repair,
+        alternate: None,
+    };
+    check_with(dev, &opts, say).map_err(|e| match e {
+        CheckError::Io(e) => e,
+        CheckError::NoSuperblock(_) => Errno::EINVAL,
+    })
+}
+
+/// Check the file system on `dev` as `opts` say. Messages go to `say`,
+/// one problem or phase at a time.
+pub fn check_with(
+    dev: Arc<dyn BlockDev>,
+    opts: &Options,
+    say: &mut dyn FnMut(&str),
+) -> Result<Outcome, CheckError> {
+    let repair = opts.repair;
+    let found = locate::locate(dev.as_ref(), opts.alternate, repair, say).map_err(|e| match e {
+        locate::NotFound::Io(e) => CheckError::Io(e),
+        locate::NotFound::Unusable(why) => CheckError::NoSuperblock(why),
+    })?;
     let mut outcome = Outcome::default();
+    // The superblock to check with when it is not (yet) the primary on the device.
+    let mut unsaved = None;
+    let mut early_problems = 0;
+    if found.copy.is_some() {
+        // NetBSD asks this last (ckfini); the copy goes back first here, so
+        // that every round and the reconnection find it at its place.
+        // Marked unclean until the check has ended.
+        let mut sb = found.sb;
+        early_problems += usize::from(found.primary_bad);
+        let answer = if repair { "yes" } else { "no" };
+        say(&format!("UPDATE STANDARD SUPERBLOCK? {answer}"));
+        if repair {
+            sb.clean = 0;
+            sb.emit();
+            dev.write_at(sb.location, &sb.raw)?;
+            dev.flush()?;
+            outcome.modified = true;
+        } else {
+            unsaved = Some(sb);
+        }
+    }
     for round in 0..4 {
-        let fs = Ffs::open(Arc::clone(&dev), MountOptions::READ_ONLY)?;
+        let fs = match &unsaved {
+            Some(sb) => Ffs::open_with(Arc::clone(&dev), sb.clone(), MountOptions::READ_ONLY)?,
+            None => Ffs::open(Arc::clone(&dev), MountOptions::READ_ONLY)?,
+        };
         let g = fs.geo.clone();
         if round == 0 && g.clean & sbf::FS_ISCLEAN == 0 {
             say("** File system is not marked clean");
@@ -685,9 +789,15 @@ pub fn check(dev: Arc<dyn BlockDev>, repair: bool, say: &mut dyn FnMut(&str)) ->
             ],
             used: Bits::new(g.size),
             orphans: Vec::new(),
+            root_bad: false,
         };
         r.pass1()?;
-        r.pass2()?;
+        if !r.pass2()? {
+            // NetBSD exits here: nothing can be checked without a root.
+            outcome.problems += r.problems + early_problems;
+            outcome.unresolved = true;
+            return Ok(outcome);
+        }
         r.pass3()?;
         r.pass4()?;
         r.pass5()?;
@@ -696,7 +806,7 @@ pub fn check(dev: Arc<dyn BlockDev>, repair: bool, say: &mut dyn FnMut(&str)) ->
         let files = r.inos.iter().filter(|i| i.kind != Kind::Free).count();
         drop(r);
         if round == 0 {
-            outcome.problems = problems;
+            outcome.problems = problems + early_problems;
         }
         outcome.modified |= modified;
         if repair && !orphans.is_empty() {
@@ -714,7 +824,7 @@ pub fn check(dev: Arc<dyn BlockDev>, repair: bool, say: &mut dyn FnMut(&str)) ->
                 sb.cstotal.nbfree,
                 sb.cstotal.nffree as f64 * 100.0 / sb.dsize.max(1) as f64
             ));
-            outcome.unresolved = problems > 0 && !repair;
+            outcome.unresolved = (problems > 0 || early_problems > 0) && !repair;
             if repair {
                 mark_clean(dev.as_ref(), sb, &mut outcome)?;
             }
