@@ -110,8 +110,7 @@ pub trait FileOps: Send + Sync {
     /// Which of the `POLL*` `events` are ready now. Files that never block
     /// (vnodes) are always ready to read and write.
     fn poll(&self, events: i16) -> i16 {
-        const READY: i16 = 0x1 | 0x4 | 0x40 | 0x80 | 0x100; // IN, OUT, RDNORM, RDBAND, WRBAND
-        events & READY
+        events & POLL_ALWAYS_READY
     }
     /// `ioctl` command `cmd` with its argument `data`, copied in before
     /// and out after as the command's size and direction bits say; ENOTTY
@@ -192,6 +191,10 @@ impl Flock {
         b
     }
 }
+
+/// What a file that never blocks is ready for: `POLLIN`, `POLLOUT`,
+/// `POLLRDNORM`, `POLLRDBAND`, `POLLWRBAND`.
+pub const POLL_ALWAYS_READY: i16 = 0x1 | 0x4 | 0x40 | 0x80 | 0x100;
 
 /// `DTYPE_VNODE`, `DTYPE_SOCKET`, `DTYPE_PIPE`, `DTYPE_MISC` (`sys/file.h`).
 pub const DTYPE_VNODE: u32 = 1;

@@ -21,6 +21,9 @@ pub trait Reclaimer: Send + Sync {
     fn reclaim(&self, want: u64) -> u64;
 }
 
+/// How many times one charge asks the caches before it gives up.
+const MAX_RECLAIM_ROUNDS: u32 = 16;
+
 /// The accounting state of one kernel.
 pub struct Kmem {
     limit: Option<u64>,
@@ -99,17 +102,30 @@ impl Kmem {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .clone();
-            for cache in caches {
-                let missing = (self.used() + bytes).saturating_sub(limit);
-                if missing == 0 {
+            // What was freed may be taken by others first: ask again while
+            // the caches give back all that was missing.
+            for _ in 0..MAX_RECLAIM_ROUNDS {
+                let short = (self.used() + bytes).saturating_sub(limit);
+                let mut freed = 0;
+                for cache in &caches {
+                    let missing = (self.used() + bytes).saturating_sub(limit);
+                    if missing == 0 {
+                        break;
+                    }
+                    self.reclaim_calls.fetch_add(1, Ordering::Relaxed);
+                    freed += cache.reclaim(missing);
+                }
+                if self.try_take(bytes) {
+                    return Ok(MemCharge {
+                        kmem: Arc::clone(self),
+                        bytes,
+                    });
+                }
+                if freed < short {
                     break;
                 }
-                self.reclaim_calls.fetch_add(1, Ordering::Relaxed);
-                cache.reclaim(missing);
             }
-            if !self.try_take(bytes) {
-                return Err(Errno::ENOMEM);
-            }
+            return Err(Errno::ENOMEM);
         }
         Ok(MemCharge {
             kmem: Arc::clone(self),

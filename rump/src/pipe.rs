@@ -83,18 +83,20 @@ impl Pipe {
         }
     }
 
-    /// Sleep until `ready` holds; EAGAIN instead when `nonblock`, EINTR if
-    /// the process is told to exit.
-    fn sleep_until(
+    /// Call `op` on the pipe's state until it answers, waiting between
+    /// tries; EAGAIN instead of waiting when `nonblock`, EINTR if the
+    /// process is told to exit. `op` looks and acts under one hold of the
+    /// lock, so that two readers or two writers never act on one look.
+    fn wait_for<R>(
         &self,
         ctx: &Ctx,
         nonblock: bool,
-        ready: impl Fn(&State) -> bool,
-    ) -> KResult<()> {
+        mut op: impl FnMut(&mut State) -> Option<R>,
+    ) -> KResult<R> {
         loop {
             let seen = self.wait.generation();
-            if ready(&self.lock()) {
-                return Ok(());
+            if let Some(r) = op(&mut self.lock()) {
+                return Ok(r);
             }
             if nonblock {
                 return Err(Errno::EAGAIN);
@@ -131,13 +133,15 @@ impl Pipe {
 
     /// Open an end of a FIFO, as `open(2)` does: for reading it waits for a
     /// writer, for writing for a reader, unless `nonblock` (then a writer
-    /// with no reader is ENXIO); an end for both never waits.
+    /// with no reader is ENXIO); an end for both never waits. A write with
+    /// no reader left is EPIPE, with SIGPIPE unless `nosigpipe`.
     pub fn open_end(
         self: &Arc<Self>,
         ctx: &Ctx,
         read: bool,
         write: bool,
         nonblock: bool,
+        nosigpipe: bool,
     ) -> KResult<PipeEnd> {
         let (readers_seen, writers_seen) = {
             let s = self.lock();
@@ -146,18 +150,19 @@ impl Pipe {
         if write && !read && nonblock && self.lock().readers == 0 {
             return Err(Errno::ENXIO);
         }
-        let end = self.end(read, write, nonblock);
+        let mut end = self.end(read, write, nonblock);
+        end.nosigpipe = nosigpipe;
         if read && write || nonblock {
             return Ok(end);
         }
         // Dropping the end on EINTR counts it out again.
         if read {
-            self.sleep_until(ctx, false, |s| {
-                s.writers > 0 || s.writer_opens != writers_seen
+            self.wait_for(ctx, false, |s| {
+                (s.writers > 0 || s.writer_opens != writers_seen).then_some(())
             })?;
         } else {
-            self.sleep_until(ctx, false, |s| {
-                s.readers > 0 || s.reader_opens != readers_seen
+            self.wait_for(ctx, false, |s| {
+                (s.readers > 0 || s.reader_opens != readers_seen).then_some(())
             })?;
         }
         Ok(end)
@@ -205,7 +210,10 @@ impl PipeEnd {
 }
 
 impl FileOps for PipeEnd {
-    fn read(&self, ctx: &Ctx, buf: &mut [u8], _offset: Option<u64>) -> KResult<usize> {
+    fn read(&self, ctx: &Ctx, buf: &mut [u8], offset: Option<u64>) -> KResult<usize> {
+        if offset.is_some() {
+            return Err(Errno::ESPIPE);
+        }
         if !self.read {
             return Err(Errno::EBADF);
         }
@@ -213,24 +221,26 @@ impl FileOps for PipeEnd {
             return Ok(0);
         }
         // Data, or no writer left (end of file).
-        self.pipe.sleep_until(ctx, self.nonblock(), |s| {
-            !s.bytes.is_empty() || s.writers == 0
-        })?;
-        let n = {
-            let mut s = self.pipe.lock();
+        let n = self.pipe.wait_for(ctx, self.nonblock(), |s| {
+            if s.bytes.is_empty() {
+                return (s.writers == 0).then_some(0);
+            }
             let n = s.bytes.len().min(buf.len());
             for (d, b) in buf.iter_mut().zip(s.bytes.drain(..n)) {
                 *d = b;
             }
-            n
-        };
+            Some(n)
+        })?;
         if n > 0 {
             self.pipe.wakeup();
         }
         Ok(n)
     }
 
-    fn write(&self, ctx: &Ctx, data: &[u8], _offset: Option<u64>) -> KResult<usize> {
+    fn write(&self, ctx: &Ctx, data: &[u8], offset: Option<u64>) -> KResult<usize> {
+        if offset.is_some() {
+            return Err(Errno::ESPIPE);
+        }
         if !self.write {
             return Err(Errno::EBADF);
         }
@@ -239,29 +249,33 @@ impl FileOps for PipeEnd {
         let mut done = 0;
         while done < data.len() {
             let want = data.len() - done;
-            let waited = self.pipe.sleep_until(ctx, self.nonblock(), |s| {
+            let put = self.pipe.wait_for(ctx, self.nonblock(), |s| {
+                if s.readers == 0 {
+                    return Some(Err(Errno::EPIPE));
+                }
                 let room = PIPE_SIZE.saturating_sub(s.bytes.len());
-                s.readers == 0 || (room > 0 && (!atomic || room >= want))
+                if room == 0 || (atomic && room < want) {
+                    return None;
+                }
+                let n = room.min(want);
+                s.bytes.extend(&data[done..done + n]);
+                Some(Ok(n))
             });
-            if let Err(e) = waited {
-                return if done > 0 { Ok(done) } else { Err(e) };
-            }
-            let mut s = self.pipe.lock();
-            if s.readers == 0 {
-                drop(s);
-                if done > 0 {
-                    return Ok(done);
+            match put {
+                Ok(Ok(n)) => {
+                    done += n;
+                    self.pipe.wakeup();
                 }
-                if !self.nosigpipe {
-                    let _ = ctx.proc().psignal(SIGPIPE);
+                // As NetBSD's dofilewrite: a wait cut short after some
+                // bytes went in is a short write; EPIPE is EPIPE.
+                Err(Errno::EAGAIN | Errno::EINTR) if done > 0 => return Ok(done),
+                Err(e) | Ok(Err(e)) => {
+                    if e == Errno::EPIPE && !self.nosigpipe {
+                        let _ = ctx.proc().psignal(SIGPIPE);
+                    }
+                    return Err(e);
                 }
-                return Err(Errno::EPIPE);
             }
-            let n = PIPE_SIZE.saturating_sub(s.bytes.len()).min(want);
-            s.bytes.extend(&data[done..done + n]);
-            drop(s);
-            done += n;
-            self.pipe.wakeup();
         }
         Ok(done)
     }
@@ -303,18 +317,13 @@ impl FileOps for PipeEnd {
     }
 
     fn ioctl(&self, _ctx: &Ctx, cmd: u64, data: &mut [u8], _user: &dyn UserSpace) -> KResult<()> {
-        /// `FIONREAD`, `FIONBIO` (`_IOR('f', 127, int)`, `_IOW('f', 126, int)`).
+        /// `FIONREAD` (`_IOR('f', 127, int)`); `FIONBIO` is the descriptor
+        /// layer's, which sets the status flag.
         const FIONREAD: u64 = 0x4004_667f;
-        const FIONBIO: u64 = 0x8004_667e;
         match cmd {
             FIONREAD if data.len() >= 4 => {
                 let n = if self.read { self.queued() as i32 } else { 0 };
                 data[..4].copy_from_slice(&n.to_le_bytes());
-                Ok(())
-            }
-            FIONBIO if data.len() >= 4 => {
-                let on = i32::from_le_bytes([data[0], data[1], data[2], data[3]]) != 0;
-                self.nonblock.store(on, Ordering::Relaxed);
                 Ok(())
             }
             _ => Err(Errno::ENOTTY),

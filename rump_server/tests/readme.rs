@@ -46,10 +46,8 @@ fn steps(readme: &str) -> Vec<Step> {
                 shown: Vec::new(),
             });
             in_session = true;
-        } else if in_session {
-            if let Some(s) = steps.last_mut() {
-                s.shown.push(uncomment(code).to_owned());
-            }
+        } else if in_session && let Some(s) = steps.last_mut() {
+            s.shown.push(uncomment(code).to_owned());
         }
     }
     steps
@@ -63,7 +61,8 @@ fn normalize(line: &str) -> String {
         .map(|w| {
             let is_mac = w.len() == 17
                 && w.split(':').count() == 6
-                && w.split(':').all(|b| b.len() == 2 && b.chars().all(|c| c.is_ascii_hexdigit()));
+                && w.split(':')
+                    .all(|b| b.len() == 2 && b.chars().all(|c| c.is_ascii_hexdigit()));
             let host = w.strip_prefix("rump-").and_then(|r| r.split_once('.'));
             if is_mac {
                 "<link address>".to_owned()
@@ -79,7 +78,9 @@ fn normalize(line: &str) -> String {
 
 #[test]
 fn the_readme_examples_run_as_written() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let steps = steps(&readme);
     assert!(steps.len() > 20, "found only {} example steps", steps.len());
@@ -104,7 +105,11 @@ fn the_readme_examples_run_as_written() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    sh.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    sh.stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
     let out = sh.stdout.take().unwrap();
     let reader = std::thread::spawn(move || std::io::read_to_string(out).unwrap());
     let t = Instant::now();

@@ -233,15 +233,23 @@ fn open_vnode(ctx: &Ctx, vn: Vnode, flags: i32, created: bool) -> KResult<i32> {
             })?;
         }
     }
-    let file = if typ == VType::Fifo {
-        let nonblock = flags & O_NONBLOCK != 0;
-        let (read, write) = (acc != O_WRONLY, acc != O_RDONLY);
-        crate::fifo::open(ctx, vn, read, write, nonblock, (flags as u32) & 0xffff)?
+    let fifo = if typ == VType::Fifo {
+        let how = crate::fifo::FifoOpen {
+            read: acc != O_WRONLY,
+            write: acc != O_RDONLY,
+            nonblock: flags & O_NONBLOCK != 0,
+            nosigpipe: flags & O_NOSIGPIPE != 0,
+        };
+        Some(crate::fifo::open_end(ctx, vn.key(), how)?)
     } else {
-        let locks = ctx.kernel().extension(crate::lockf::LockTable::default);
-        let vf = VnodeFile::new(vn, flags & O_APPEND != 0, locks, ctx.proc().pid);
-        File::new(Box::new(vf), (flags as u32) & 0xffff)
+        None
     };
+    let locks = ctx.kernel().extension(crate::lockf::LockTable::default);
+    let mut vf = VnodeFile::new(vn, flags & O_APPEND != 0, locks, ctx.proc().pid);
+    if let Some(end) = fifo {
+        vf = vf.with_fifo(end);
+    }
+    let file = File::new(Box::new(vf), (flags as u32) & 0xffff);
     let fd = ctx.fd_alloc(file)?;
     if flags & O_CLOEXEC != 0 {
         ctx.proc().fdt().set_cloexec(fd, true)?;
@@ -711,6 +719,10 @@ pub fn module_image(ctx: &Ctx, path: &str) -> KResult<Vec<u8>> {
 /// `pread(2)`.
 pub fn pread(ctx: &Ctx, fd: i32, buf: &mut [u8], off: i64) -> KResult<usize> {
     let (f, vn) = vnode_file(ctx, fd)?;
+    // As NetBSD's sys_pread: a FIFO has no offset.
+    if vn.vtype() == VType::Fifo {
+        return Err(Errno::ESPIPE);
+    }
     if off < 0 {
         return Err(Errno::EINVAL);
     }
@@ -725,7 +737,10 @@ pub fn pread(ctx: &Ctx, fd: i32, buf: &mut [u8], off: i64) -> KResult<usize> {
 
 /// `pwrite(2)`.
 pub fn pwrite(ctx: &Ctx, fd: i32, buf: &[u8], off: i64) -> KResult<usize> {
-    let (f, _) = vnode_file(ctx, fd)?;
+    let (f, vn) = vnode_file(ctx, fd)?;
+    if vn.vtype() == VType::Fifo {
+        return Err(Errno::ESPIPE);
+    }
     if off < 0 {
         return Err(Errno::EINVAL);
     }
@@ -764,6 +779,9 @@ fn with_vfile<R>(
 /// `lseek(2)`.
 pub fn lseek(ctx: &Ctx, fd: i32, off: i64, whence: i32) -> KResult<i64> {
     with_vfile(ctx, fd, Errno::ESPIPE, |vf| {
+        if vf.is_fifo() {
+            return Err(Errno::ESPIPE);
+        }
         let base = match whence {
             SEEK_SET => 0,
             SEEK_CUR => vf.offset() as i64,
@@ -803,9 +821,7 @@ pub fn fsync(ctx: &Ctx, fd: i32) -> KResult<()> {
 
 /// `sync(2)`: every mounted file system.
 pub fn sync(ctx: &Ctx) -> KResult<()> {
-    for m in vfs(ctx).mounts() {
-        m.fs.sync()?;
-    }
+    Vfs::sync_mounts(ctx.kernel(), "sync", vfs(ctx).mounts());
     Ok(())
 }
 

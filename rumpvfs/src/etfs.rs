@@ -12,6 +12,7 @@ use crate::vfs::{Mount, Vfs, Vnode};
 use rump::kmem::{Kmem, MemCharge};
 use rump::{Errno, KResult, Kernel};
 use rumpuser::{HostFile, OpenFlags};
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -22,6 +23,8 @@ pub const SIZE_ENDOFF: u64 = u64::MAX;
 const BLOCK: u64 = 4096;
 /// Most blocks read or written to the host in one call.
 const RUN_BLOCKS: u64 = 256;
+/// The fewest blocks the cache gives back when memory is short.
+const SHED_BLOCKS: u64 = 64;
 /// Transfers this large bypass the cache (as a kernel's direct I/O does).
 const DIRECT: u64 = 64 * 1024;
 
@@ -112,24 +115,10 @@ impl EtfsNode {
         (len - bno * BLOCK).min(BLOCK) as usize
     }
 
-    /// A cache block holding `data` (zeros after it), for the cache the
-    /// caller holds. At the memory limit the cache sheds its own blocks
-    /// first (those in `keep` stay): the kernel's reclaimers skip a cache
-    /// that is held, so only its holder can make room in it.
-    fn new_block(
-        &self,
-        cache: &mut BTreeMap<u64, Block>,
-        keep: (u64, u64),
-        data: &[u8],
-        dirty: bool,
-    ) -> KResult<Block> {
-        let charge = match self.kmem.charge(BLOCK) {
-            Err(Errno::ENOMEM) => {
-                self.shed(cache, Some(keep), BLOCK)?;
-                self.kmem.charge(BLOCK)?
-            }
-            other => other?,
-        };
+    /// A cache block holding `data` (zeros after it), paid for with a
+    /// charge taken before the cache was locked.
+    fn new_block(charges: &mut Vec<MemCharge>, data: &[u8], dirty: bool) -> KResult<Block> {
+        let charge = charges.pop().ok_or(Errno::EIO)?;
         let mut b = vec![0u8; BLOCK as usize];
         b[..data.len()].copy_from_slice(data);
         Ok(Block {
@@ -139,11 +128,36 @@ impl EtfsNode {
         })
     }
 
+    /// Run `op` on the cache with charges for every block of `[first,
+    /// last]` it lacks. The charges are taken before the cache is locked:
+    /// a charge may ask the kernel's reclaimers, which lock caches (this
+    /// one too), to give memory back, so nobody charges holding a cache.
+    fn with_charges<R>(
+        &self,
+        first: u64,
+        last: u64,
+        mut op: impl FnMut(&mut BTreeMap<u64, Block>, &mut Vec<MemCharge>) -> KResult<R>,
+    ) -> KResult<R> {
+        let mut charges = Vec::new();
+        loop {
+            let mut cache = lock(&self.cache);
+            let lacking = (first..=last).filter(|b| !cache.contains_key(b)).count();
+            if lacking <= charges.len() {
+                return op(&mut cache, &mut charges);
+            }
+            drop(cache);
+            while charges.len() < lacking {
+                charges.push(self.kmem.charge(BLOCK)?);
+            }
+        }
+    }
+
     /// Bring blocks `[first, last]` into the cache, reading each run of
     /// missing ones from the host in one call.
     fn fill(
         &self,
         cache: &mut BTreeMap<u64, Block>,
+        charges: &mut Vec<MemCharge>,
         first: u64,
         last: u64,
         len: u64,
@@ -164,8 +178,7 @@ impl EtfsNode {
                 .pread(&mut buf, self.begin + bno * BLOCK)
                 .map_err(Self::io_err)?;
             for (i, piece) in buf.chunks(BLOCK as usize).enumerate() {
-                let b = self.new_block(cache, (first, last), piece, false)?;
-                cache.insert(bno + i as u64, b);
+                cache.insert(bno + i as u64, Self::new_block(charges, piece, false)?);
             }
             bno = end + 1;
         }
@@ -219,34 +232,38 @@ impl EtfsNode {
         Ok(())
     }
 
-    /// Give back at least `want` bytes of cached blocks outside `keep`
-    /// (memory is short): clean blocks first, then dirty ones, written to
-    /// the host before they go, as a buffer cache under pressure does.
-    /// Returns the bytes given back.
-    fn shed(
-        &self,
-        cache: &mut BTreeMap<u64, Block>,
-        keep: Option<(u64, u64)>,
-        want: u64,
-    ) -> KResult<u64> {
-        let kept = |bno: u64| keep.is_some_and(|(a, b)| (a..=b).contains(&bno));
-        let before = cache.len();
-        cache.retain(|bno, b| b.dirty || kept(*bno));
-        let mut freed = ((before - cache.len()) as u64) * BLOCK;
-        if freed < want {
+    /// Give back about `want` bytes of cached blocks (memory is short):
+    /// clean blocks first, then dirty ones, written to the host before they
+    /// go, as a buffer cache under pressure does. Returns the bytes given
+    /// back.
+    fn shed(&self, cache: &mut BTreeMap<u64, Block>, want: u64) -> KResult<u64> {
+        // A little more than asked, so that the next charges find room.
+        let blocks = want.div_ceil(BLOCK).max(SHED_BLOCKS) as usize;
+        let clean: Vec<u64> = cache
+            .iter()
+            .filter(|(_, b)| !b.dirty)
+            .map(|(n, _)| *n)
+            .take(blocks)
+            .collect();
+        for bno in &clean {
+            cache.remove(bno);
+        }
+        let mut freed = clean.len();
+        if freed < blocks {
+            // Dirty blocks go out in runs, however few are wanted.
             let dirty: Vec<u64> = cache
                 .iter()
-                .filter(|(bno, b)| b.dirty && !kept(**bno))
+                .filter(|(_, b)| b.dirty)
                 .map(|(n, _)| *n)
-                .take(((want - freed).div_ceil(BLOCK)).max(RUN_BLOCKS) as usize)
+                .take((blocks - freed).max(RUN_BLOCKS as usize))
                 .collect();
             self.write_blocks(cache, &dirty)?;
             for bno in &dirty {
                 cache.remove(bno);
             }
-            freed += dirty.len() as u64 * BLOCK;
+            freed += dirty.len();
         }
-        Ok(freed)
+        Ok(freed as u64 * BLOCK)
     }
 }
 
@@ -302,14 +319,15 @@ impl Node for EtfsNode {
                 .pread(&mut buf[..n], self.begin + off)
                 .map_err(Self::io_err);
         }
-        let mut cache = lock(&self.cache);
+        let (first, last) = (off / BLOCK, (off + n as u64 - 1) / BLOCK);
         if n as u64 >= DIRECT {
             // Large transfers go straight to the host, with whatever the
             // cache holds laid over them (it may be newer).
+            let cache = lock(&self.cache);
             self.host
                 .pread(&mut buf[..n], self.begin + off)
                 .map_err(Self::io_err)?;
-            for (bno, b) in cache.range(off / BLOCK..=(off + n as u64 - 1) / BLOCK) {
+            for (bno, b) in cache.range(first..=last) {
                 let (from, to) = overlap(*bno, off, n);
                 buf[(from - off) as usize..(to - off) as usize].copy_from_slice(
                     &b.data[(from - bno * BLOCK) as usize..(to - bno * BLOCK) as usize],
@@ -317,17 +335,19 @@ impl Node for EtfsNode {
             }
             return Ok(n);
         }
-        self.fill(&mut cache, off / BLOCK, (off + n as u64 - 1) / BLOCK, len)?;
-        let mut done = 0;
-        while done < n {
-            let pos = off + done as u64;
-            let (bno, boff) = (pos / BLOCK, (pos % BLOCK) as usize);
-            let chunk = (BLOCK as usize - boff).min(n - done);
-            let b = cache.get(&bno).ok_or(Errno::EIO)?;
-            buf[done..done + chunk].copy_from_slice(&b.data[boff..boff + chunk]);
-            done += chunk;
-        }
-        Ok(n)
+        self.with_charges(first, last, |cache, charges| {
+            self.fill(cache, charges, first, last, len)?;
+            let mut done = 0;
+            while done < n {
+                let pos = off + done as u64;
+                let (bno, boff) = (pos / BLOCK, (pos % BLOCK) as usize);
+                let chunk = (BLOCK as usize - boff).min(n - done);
+                let b = cache.get(&bno).ok_or(Errno::EIO)?;
+                buf[done..done + chunk].copy_from_slice(&b.data[boff..boff + chunk]);
+                done += chunk;
+            }
+            Ok(n)
+        })
     }
 
     fn write(&self, off: u64, data: &[u8]) -> KResult<usize> {
@@ -343,15 +363,16 @@ impl Node for EtfsNode {
             return Ok(n);
         }
         let len = self.len();
-        let mut cache = lock(&self.cache);
+        let (first, last) = (off / BLOCK, (off + n as u64 - 1) / BLOCK);
         if n as u64 >= DIRECT {
             // Large transfers go straight to the host; cached copies of
             // the blocks take the new bytes too, and are clean if wholly
             // rewritten.
+            let mut cache = lock(&self.cache);
             self.host
                 .pwrite(&data[..n], self.begin + off)
                 .map_err(Self::io_err)?;
-            for (bno, b) in cache.range_mut(off / BLOCK..=(off + n as u64 - 1) / BLOCK) {
+            for (bno, b) in cache.range_mut(first..=last) {
                 let (from, to) = overlap(*bno, off, n);
                 b.data[(from - bno * BLOCK) as usize..(to - bno * BLOCK) as usize]
                     .copy_from_slice(&data[(from - off) as usize..(to - off) as usize]);
@@ -361,28 +382,31 @@ impl Node for EtfsNode {
             }
             return Ok(n);
         }
-        let mut done = 0;
-        while done < n {
-            let pos = off + done as u64;
-            let (bno, boff) = (pos / BLOCK, (pos % BLOCK) as usize);
-            let chunk = (BLOCK as usize - boff).min(n - done);
-            let piece = &data[done..done + chunk];
-            if !cache.contains_key(&bno) {
-                if boff == 0 && chunk == self.block_len(bno, len) {
+        self.with_charges(first, last, |cache, charges| {
+            let mut done = 0;
+            while done < n {
+                let pos = off + done as u64;
+                let (bno, boff) = (pos / BLOCK, (pos % BLOCK) as usize);
+                let chunk = (BLOCK as usize - boff).min(n - done);
+                let piece = &data[done..done + chunk];
+                let whole = boff == 0 && chunk == self.block_len(bno, len);
+                match cache.entry(bno) {
                     // A whole block needs nothing from the host.
-                    let b = self.new_block(&mut cache, (bno, bno), piece, true)?;
-                    cache.insert(bno, b);
-                    done += chunk;
-                    continue;
+                    Entry::Vacant(v) if whole => {
+                        v.insert(Self::new_block(charges, piece, true)?);
+                        done += chunk;
+                        continue;
+                    }
+                    Entry::Vacant(_) => self.fill(cache, charges, bno, bno, len)?,
+                    Entry::Occupied(_) => {}
                 }
-                self.fill(&mut cache, bno, bno, len)?;
+                let b = cache.get_mut(&bno).ok_or(Errno::EIO)?;
+                b.data[boff..boff + chunk].copy_from_slice(piece);
+                b.dirty = true;
+                done += chunk;
             }
-            let b = cache.get_mut(&bno).ok_or(Errno::EIO)?;
-            b.data[boff..boff + chunk].copy_from_slice(piece);
-            b.dirty = true;
-            done += chunk;
-        }
-        Ok(n)
+            Ok(n)
+        })
     }
 
     fn fsync(&self) -> KResult<()> {
@@ -608,17 +632,14 @@ impl rump::kmem::Reclaimer for Purge {
         "etfs buffer cache"
     }
 
-    /// A cache in use is passed over: its holder may be the very thread
-    /// that is short of memory, and sheds its own blocks (`new_block`).
+    /// Nobody charges memory while holding a cache (see
+    /// `EtfsNode::with_charges`), so waiting for a cache in use is safe.
     fn reclaim(&self, want: u64) -> u64 {
         let Some(n) = self.0.upgrade() else {
             return 0;
         };
-        let Ok(mut cache) = n.cache.try_lock() else {
-            return 0;
-        };
         // A block that cannot be written stays cached, and dirty.
-        n.shed(&mut cache, None, want).unwrap_or(0)
+        n.shed(&mut lock(&n.cache), want).unwrap_or(0)
     }
 }
 

@@ -24,6 +24,8 @@ pub const O_EXCL: i32 = 0x800;
 pub const O_DIRECTORY: i32 = 0x20_0000;
 /// Close on exec.
 pub const O_CLOEXEC: i32 = 0x40_0000;
+/// Writes with no reader left are EPIPE without `SIGPIPE`.
+pub const O_NOSIGPIPE: i32 = 0x100_0000;
 
 /// `lseek` from the start.
 pub const SEEK_SET: i32 = 0;

@@ -75,11 +75,7 @@ fn attach(k: &Kernel) -> AttachResult {
             for (path, e) in v.unmount_all() {
                 k.printf(&format!("unmount of {path} failed: {e}"));
             }
-            for m in v.mounts() {
-                if let Err(e) = m.fs.sync() {
-                    k.printf(&format!("sync of {} failed: {e}", m.path));
-                }
-            }
+            vfs::Vfs::sync_mounts(k, "halt", v.mounts());
         }),
     );
     syncer::attach(k).map_err(|e| format!("syncer: {e}"))?;

@@ -134,11 +134,7 @@ impl Syncer {
                 })
                 .collect()
         };
-        for m in due_now {
-            if let Err(e) = m.fs.sync() {
-                k.printf(&format!("syncer: write-back of {} failed: {e}", m.path));
-            }
-        }
+        Vfs::sync_mounts(k, "syncer", due_now);
         drop(busy);
     }
 }

@@ -11,9 +11,11 @@ use std::sync::Mutex;
 const FIONREAD: u64 = 0x4004_667f;
 
 /// An open vnode: the file offset and, for directories, the read cursor.
+/// An open FIFO's data goes through its pipe end instead (fifofs).
 pub struct VnodeFile {
     /// The vnode.
     pub vn: Vnode,
+    fifo: Option<rump::pipe::PipeEnd>,
     /// Every write goes to the end (`O_APPEND`); `F_SETFL` changes it.
     append: std::sync::atomic::AtomicBool,
     offset: Mutex<u64>,
@@ -31,11 +33,23 @@ impl VnodeFile {
     ) -> VnodeFile {
         VnodeFile {
             vn,
+            fifo: None,
             append: std::sync::atomic::AtomicBool::new(append),
             offset: Mutex::new(0),
             locks,
             opener,
         }
+    }
+
+    /// The same, a FIFO whose reads and writes go through pipe end `end`.
+    pub(crate) fn with_fifo(mut self, end: rump::pipe::PipeEnd) -> VnodeFile {
+        self.fifo = Some(end);
+        self
+    }
+
+    /// Whether this is an open FIFO (which has no offset: ESPIPE).
+    pub fn is_fifo(&self) -> bool {
+        self.fifo.is_some()
     }
 
     fn appending(&self) -> bool {
@@ -109,7 +123,10 @@ impl FileOps for VnodeFile {
         data_id(&self.vn)
     }
 
-    fn read(&self, _ctx: &Ctx, buf: &mut [u8], offset: Option<u64>) -> KResult<usize> {
+    fn read(&self, ctx: &Ctx, buf: &mut [u8], offset: Option<u64>) -> KResult<usize> {
+        if let Some(end) = &self.fifo {
+            return end.read(ctx, buf, offset);
+        }
         if self.vn.vtype() == VType::Dir {
             return Err(Errno::EISDIR);
         }
@@ -124,7 +141,11 @@ impl FileOps for VnodeFile {
         }
     }
 
-    fn write(&self, _ctx: &Ctx, buf: &[u8], offset: Option<u64>) -> KResult<usize> {
+    fn write(&self, ctx: &Ctx, buf: &[u8], offset: Option<u64>) -> KResult<usize> {
+        // A FIFO's data is not the file system's: read-only does not matter.
+        if let Some(end) = &self.fifo {
+            return end.write(ctx, buf, offset);
+        }
         if self.vn.read_only() {
             return Err(Errno::EROFS);
         }
@@ -162,13 +183,25 @@ impl FileOps for VnodeFile {
         !matches!(self.vn.vtype(), VType::Reg | VType::Dir)
     }
 
+    fn poll(&self, events: i16) -> i16 {
+        /// `POLLHUP`: NetBSD's fifo_poll answers as a socket does, without it.
+        const POLLHUP: i16 = 0x10;
+        match &self.fifo {
+            Some(end) => end.poll(events) & !POLLHUP,
+            None => events & rump::file::POLL_ALWAYS_READY,
+        }
+    }
+
     fn ioctl(
         &self,
-        _ctx: &Ctx,
+        ctx: &Ctx,
         cmd: u64,
         data: &mut [u8],
-        _user: &dyn rump::usermem::UserSpace,
+        user: &dyn rump::usermem::UserSpace,
     ) -> KResult<()> {
+        if let Some(end) = &self.fifo {
+            return end.ioctl(ctx, cmd, data, user);
+        }
         match cmd {
             FIONREAD if matches!(self.vn.vtype(), VType::Reg | VType::Dir) => {
                 // What is left from the offset, as NetBSD's vn_ioctl says.
@@ -202,6 +235,9 @@ impl FileOps for VnodeFile {
     }
 
     fn set_status_flags(&self, flags: u32) {
+        if let Some(end) = &self.fifo {
+            end.set_status_flags(flags);
+        }
         self.append.store(
             flags & crate::flags::O_APPEND as u32 != 0,
             std::sync::atomic::Ordering::Release,

@@ -368,6 +368,17 @@ impl Vfs {
         failed
     }
 
+    /// Write `mounts` back, carrying on past failures, which go to the
+    /// console as `what: ...` (NetBSD's sync(2) answers 0 whatever
+    /// happens). A mount unmounted meanwhile has nothing left to write.
+    pub fn sync_mounts(k: &Kernel, what: &str, mounts: impl IntoIterator<Item = Arc<Mount>>) {
+        for m in mounts {
+            if let Err(e) = m.fs.sync() {
+                k.printf(&format!("{what}: write-back of {} failed: {e}", m.path));
+            }
+        }
+    }
+
     /// Every mount, root first.
     pub fn mounts(&self) -> Vec<Arc<Mount>> {
         lock(&self.mounts).clone()

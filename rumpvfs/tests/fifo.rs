@@ -110,3 +110,101 @@ fn pipe_and_pipe2_by_number() {
         Err(Errno::EINVAL)
     );
 }
+
+/// A pipe's two descriptors by `pipe(2)`.
+fn pipe(k: &Kernel) -> (i32, i32) {
+    let us = BufferSpace::new(0x1000, 16);
+    let [r, w] = k.syscall(42, &[], &us).unwrap();
+    (r as i32, w as i32)
+}
+
+#[test]
+fn readers_that_share_a_pipe_never_see_a_false_end_of_file() {
+    let k = boot();
+    let (r, w) = pipe(&k);
+    let readers: Vec<_> = (0..3)
+        .map(|_| {
+            let k = Arc::clone(&k);
+            std::thread::spawn(move || {
+                let mut got = 0usize;
+                let mut b = [0u8; 1];
+                // End of file comes only once the writer has closed.
+                while k.sys_read(r, &mut b).unwrap() == 1 {
+                    got += 1;
+                }
+                got
+            })
+        })
+        .collect();
+    for _ in 0..2000 {
+        k.sys_write(w, b"z").unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    let early: Vec<bool> = readers.iter().map(|t| t.is_finished()).collect();
+    assert!(
+        !early.iter().any(|&f| f),
+        "a reader saw end-of-file with the writer open"
+    );
+    k.sys_close(w).unwrap();
+    let total: usize = readers.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(total, 2000);
+}
+
+#[test]
+fn writes_of_pipe_buf_bytes_from_many_writers_stay_whole() {
+    let k = boot();
+    let (r, w) = pipe(&k);
+    let writers: Vec<_> = (0..4u8)
+        .map(|id| {
+            let k = Arc::clone(&k);
+            std::thread::spawn(move || {
+                let rec = [b'a' + id; rump::pipe::PIPE_BUF];
+                for _ in 0..500 {
+                    assert_eq!(k.sys_write(w, &rec), Ok(rec.len()));
+                }
+            })
+        })
+        .collect();
+    let reader = {
+        let k = Arc::clone(&k);
+        std::thread::spawn(move || read_all(&k, r))
+    };
+    for t in writers {
+        t.join().unwrap();
+    }
+    k.sys_close(w).unwrap();
+    let all = reader.join().unwrap();
+    assert_eq!(all.len(), 4 * 500 * rump::pipe::PIPE_BUF);
+    for rec in all.chunks(rump::pipe::PIPE_BUF) {
+        assert!(rec.iter().all(|&b| b == rec[0]), "a record was split");
+    }
+}
+
+#[test]
+fn vector_reads_lose_nothing_and_a_fifo_is_a_vnode_without_an_offset() {
+    let k = boot();
+    let us = BufferSpace::new(0x1000, 4096);
+    // pipe2(fildes, O_NONBLOCK)
+    k.syscall(453, &[0x1000, O_NONBLOCK as u64], &us).unwrap();
+    let fds = us.peek(0x1000, 8);
+    let r = i32::from_le_bytes(fds[..4].try_into().unwrap());
+    let w = i32::from_le_bytes(fds[4..].try_into().unwrap());
+    k.sys_write(w, &[7u8; 100]).unwrap();
+    // readv(r, [{0x1100, 100}, {0x1200, 100}], 2): the 100 bytes, not EAGAIN.
+    let mut iov = Vec::new();
+    for (base, len) in [(0x1100u64, 100u64), (0x1200, 100)] {
+        iov.extend_from_slice(&base.to_le_bytes());
+        iov.extend_from_slice(&len.to_le_bytes());
+    }
+    us.poke(0x1010, &iov);
+    assert_eq!(k.syscall(120, &[r as u64, 0x1010, 2], &us), Ok([100, 0]));
+    assert_eq!(us.peek(0x1100, 100), vec![7u8; 100]);
+    // A FIFO's descriptor is a vnode's (fchmod, fstat) without an offset.
+    k.sys_mkfifo("/f", 0o600).unwrap();
+    let fd = k.sys_open("/f", O_RDWR, 0).unwrap();
+    k.sys_fchmod(fd, 0o640).unwrap();
+    assert_eq!(k.sys_fstat(fd).unwrap().mode & 0o7777, 0o640);
+    assert_eq!(k.sys_lseek(fd, 0, SEEK_SET), Err(Errno::ESPIPE));
+    assert_eq!(k.sys_pread(fd, &mut [0u8; 4], 0), Err(Errno::ESPIPE));
+    k.sys_close(fd).unwrap();
+}

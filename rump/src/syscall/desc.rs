@@ -113,8 +113,28 @@ pub fn iovecs(us: &dyn UserSpace, addr: u64, count: i32) -> KResult<Vec<(u64, us
         .collect()
 }
 
-/// `readv(2)` (`offset` `None`) and `preadv(2)`: fill the buffers in turn,
-/// stopping at a short read.
+/// The first `MAX_IO` bytes of the buffers `iov` describes, as one span:
+/// a vector call is one transfer, so that a pipe's `PIPE_BUF` writes stay
+/// whole and nothing read is lost between the buffers.
+fn clip(iov: &[(u64, usize)]) -> (Vec<(u64, usize)>, usize) {
+    let mut total = 0usize;
+    let mut out = Vec::with_capacity(iov.len());
+    for &(base, len) in iov {
+        let len = len.min(MAX_IO - total);
+        if len == 0 {
+            continue;
+        }
+        out.push((base, len));
+        total += len;
+        if total == MAX_IO {
+            break;
+        }
+    }
+    (out, total)
+}
+
+/// `readv(2)` (`offset` `None`) and `preadv(2)`: one read, spread over the
+/// buffers in turn.
 fn readv(
     ctx: &Ctx,
     us: &dyn UserSpace,
@@ -126,24 +146,23 @@ fn readv(
     if f.status_flags() & O_ACCMODE == O_WRONLY {
         return Err(Errno::EBADF);
     }
-    let mut done = 0usize;
-    for &(base, len) in iov {
-        let len = len.min(MAX_IO);
-        let _charge = ctx.kernel().charge(len as u64)?;
-        let mut buf = vec![0u8; len];
-        let n = f
-            .ops()
-            .read(ctx, &mut buf, offset.map(|o| o + done as u64))?;
-        us.copyout(base, &buf[..n])?;
-        done += n;
-        if n < len {
+    let (iov, total) = clip(iov);
+    let _charge = ctx.kernel().charge(total as u64)?;
+    let mut buf = vec![0u8; total];
+    let n = f.ops().read(ctx, &mut buf, offset)?;
+    let mut at = 0;
+    for (base, len) in iov {
+        if at >= n {
             break;
         }
+        let take = len.min(n - at);
+        us.copyout(base, &buf[at..at + take])?;
+        at += take;
     }
-    Ok(done)
+    Ok(n)
 }
 
-/// `writev(2)` and `pwritev(2)`.
+/// `writev(2)` and `pwritev(2)`: the buffers gathered into one write.
 fn writev(
     ctx: &Ctx,
     us: &dyn UserSpace,
@@ -155,18 +174,13 @@ fn writev(
     if f.status_flags() & O_ACCMODE == O_RDONLY {
         return Err(Errno::EBADF);
     }
-    let mut done = 0usize;
-    for &(base, len) in iov {
-        let len = len.min(MAX_IO);
-        let _charge = ctx.kernel().charge(len as u64)?;
-        let buf = copyin_vec(us, base, len)?;
-        let n = f.ops().write(ctx, &buf, offset.map(|o| o + done as u64))?;
-        done += n;
-        if n < len {
-            break;
-        }
+    let (iov, total) = clip(iov);
+    let _charge = ctx.kernel().charge(total as u64)?;
+    let mut buf = Vec::with_capacity(total);
+    for (base, len) in iov {
+        buf.extend_from_slice(&copyin_vec(us, base, len)?);
     }
-    Ok(done)
+    f.ops().write(ctx, &buf, offset)
 }
 
 pub(super) fn sys_readv(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
