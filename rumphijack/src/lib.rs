@@ -19,6 +19,7 @@
 mod host;
 pub mod config;
 pub mod fuzz;
+pub mod maptable;
 pub mod mem;
 mod nr;
 pub mod route;

@@ -90,6 +90,31 @@ pub fn inside<R>(f: impl FnOnce() -> R) -> R {
     r
 }
 
+/// What runs before the kernel reads or syncs a file while the barrier is
+/// armed: the mapping code writes shared mappings back there, so that a
+/// read sees what the program stored through a mapping.
+static FILE_IO_BARRIER: OnceLock<fn(&Hijack)> = OnceLock::new();
+static FILE_IO_BARRIER_ARMED: AtomicBool = AtomicBool::new(false);
+
+/// Set the file I/O barrier (only the first function is kept) and say
+/// whether it is armed: the check costs one load while it is not.
+pub fn arm_file_io_barrier(f: fn(&Hijack), armed: bool) {
+    let _ = FILE_IO_BARRIER.set(f);
+    FILE_IO_BARRIER_ARMED.store(armed, Ordering::Relaxed);
+}
+
+/// The calls that read file data or sync it, and so must find it current;
+/// and file locks, which other processes take before they read.
+fn reads_syncs_or_locks(nr: u32, args: &[u64]) -> bool {
+    use crate::nr::*;
+    match nr {
+        READ | READV | PREAD | PREADV | FSYNC | FDATASYNC => true,
+        // NetBSD's F_GETLK, F_SETLK, F_SETLKW.
+        FCNTL => matches!(args.get(1), Some(7..=9)),
+        _ => false,
+    }
+}
+
 /// Install the hijack; the first one wins.
 pub fn install(h: Hijack) {
     let _ = HIJACK.set(h);
@@ -190,6 +215,18 @@ impl Hijack {
 
     /// Make system call `nr` in the kernel; errors are Linux errnos.
     pub fn sys(&self, nr: u32, args: &[u64]) -> Result<i64, i32> {
+        if FILE_IO_BARRIER_ARMED.load(Ordering::Relaxed)
+            && reads_syncs_or_locks(nr, args)
+            && let Some(barrier) = FILE_IO_BARRIER.get()
+        {
+            barrier(self);
+        }
+        self.sys_unbarriered(nr, args)
+    }
+
+    /// [`Hijack::sys`] without the file I/O barrier: for the barrier's own
+    /// work, and the mapping code that runs it.
+    pub fn sys_unbarriered(&self, nr: u32, args: &[u64]) -> Result<i64, i32> {
         let c = self.client();
         inside(|| c.syscall(nr, args, &ProcessMemory))
             .map(|r| r[0])
