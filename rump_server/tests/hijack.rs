@@ -375,6 +375,17 @@ m = mmap.mmap(ap, P)
 m[8:12] = b'apnd'
 m.close()
 print('append', fresh(path, 0, 12), os.fstat(fd).st_size)
+# Dropped pages of a private mapping come back from the file.
+m = mmap.mmap(fd, P, flags=mmap.MAP_PRIVATE)
+m[0:4] = b'zzzz'
+m.madvise(mmap.MADV_DONTNEED)
+print('dontneed', m[0:4])
+for name in ('MADV_FREE', 'MADV_REMOVE'):
+    try:
+        m.madvise(getattr(mmap, name))
+        print(name, 'ok')
+    except OSError as e:
+        print(name, errno.errorcode[e.errno])
 "#;
 
 #[test]
@@ -395,6 +406,7 @@ fn python_mmap_of_kernel_files_behaves_as_on_linux() {
         "program exit b'kid!exit'",
         "directory ENODEV",
         "append b'kid!exitapnd' 16384",
+        "dontneed b'kid!'",
     ] {
         assert!(out.lines().any(|l| l == line), "{line:?} not in\n{out}");
     }

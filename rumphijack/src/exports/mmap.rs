@@ -862,6 +862,69 @@ pub unsafe extern "C" fn msync(addr: *mut c_void, len: size_t, flags: c_int) -> 
     super::ret0(res.map(|()| 0))
 }
 
+/// Linux's `MADV_WIPEONFORK` (<asm-generic/mman-common.h>).
+const MADV_WIPEONFORK: c_int = 18;
+
+/// Read the file's bytes again into the private mapping part `m`, whose
+/// pages `MADV_DONTNEED` has just emptied: Linux refaults them from the
+/// file, where this memory would come back zero.
+fn refill_private(h: &Hijack, maps: &mut Maps, m: &Mapping) -> Result<(), i32> {
+    let f = maps.files.get_mut(&m.file).ok_or(libc::EIO)?;
+    let kfd = f.kfd;
+    if let Some(p) = f.pages.as_mut() {
+        let r = m.file_range();
+        p.write_back(h, kfd, r.start as usize, r.end as usize)?;
+    }
+    let rw = libc::PROT_READ | libc::PROT_WRITE;
+    host_mprotect(m.start, m.len, rw)?;
+    let r = kread_into(h, kfd, m.start, m.len, m.offset);
+    host_mprotect(m.start, m.len, m.prot)?;
+    r
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn madvise(addr: *mut c_void, len: size_t, advice: c_int) -> c_int {
+    let host = || host!(madvise(addr, len, advice) as fn(*mut c_void, size_t, c_int) -> c_int);
+    if LIVE.load(Ordering::Relaxed) == 0 {
+        return host();
+    }
+    let (Some(h), Some((a, b))) = (state::get(), page_range(addr, len)) else {
+        return host();
+    };
+    let mut m = maps();
+    let parts = m.table.overlapping(a, b);
+    if parts.is_empty() {
+        drop(m);
+        return host();
+    }
+    if matches!(advice, libc::MADV_FREE | MADV_WIPEONFORK) {
+        // Linux keeps these for private anonymous memory, which the
+        // private copies here are only underneath.
+        set_errno(libc::EINVAL);
+        return -1;
+    }
+    if advice == libc::MADV_REMOVE
+        && parts
+            .iter()
+            .any(|p| !p.shared || p.prot & libc::PROT_WRITE == 0)
+    {
+        // Linux frees a file's blocks only through a shared writable
+        // mapping; the memfd's are freed, and the hole written back as zeros.
+        set_errno(libc::EACCES);
+        return -1;
+    }
+    let r = host();
+    if r == 0 && advice == libc::MADV_DONTNEED {
+        for p in parts.iter().filter(|p| !p.shared) {
+            if let Err(e) = refill_private(h, &mut m, p) {
+                set_errno(e);
+                return -1;
+            }
+        }
+    }
+    r
+}
+
 /// The arguments of an `mremap` call.
 struct Remap {
     /// The old address.
