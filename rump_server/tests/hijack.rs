@@ -375,6 +375,15 @@ m = mmap.mmap(ap, P)
 m[8:12] = b'apnd'
 m.close()
 print('append', fresh(path, 0, 12), os.fstat(fd).st_size)
+# Far into a big file: only what is mapped is read.
+big = os.open(sys.argv[1] + '/big', os.O_RDWR | os.O_CREAT, 0o644)
+os.ftruncate(big, 1 << 30)
+os.pwrite(big, b'far', (1 << 30) - P)
+m = mmap.mmap(big, P, offset=(1 << 30) - P)
+m[3:6] = b'out'
+m.close()
+print('far', os.pread(big, 6, (1 << 30) - P))
+os.ftruncate(big, 0)
 # Dropped pages of a private mapping come back from the file.
 m = mmap.mmap(fd, P, flags=mmap.MAP_PRIVATE)
 m[0:4] = b'zzzz'
@@ -407,6 +416,7 @@ fn python_mmap_of_kernel_files_behaves_as_on_linux() {
         "directory ENODEV",
         "append b'kid!exitapnd' 16384",
         "dontneed b'kid!'",
+        "far b'farout'",
     ] {
         assert!(out.lines().any(|l| l == line), "{line:?} not in\n{out}");
     }

@@ -145,6 +145,63 @@ impl MapTable {
     }
 }
 
+/// A set of byte offsets kept as sorted, disjoint, non-adjacent ranges:
+/// which parts of a file's shared pages have been read from the file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RangeSet {
+    ranges: Vec<Range<usize>>,
+}
+
+impl RangeSet {
+    /// The empty set.
+    pub const fn new() -> RangeSet {
+        RangeSet { ranges: Vec::new() }
+    }
+
+    /// Add `r`, merging it with what it touches.
+    pub fn add(&mut self, r: Range<usize>) {
+        if r.is_empty() {
+            return;
+        }
+        let (mut lo, mut hi) = (r.start, r.end);
+        self.ranges.retain(|x| {
+            if x.end < lo || x.start > hi {
+                return true;
+            }
+            lo = lo.min(x.start);
+            hi = hi.max(x.end);
+            false
+        });
+        let at = self.ranges.partition_point(|x| x.start < lo);
+        self.ranges.insert(at, lo..hi);
+    }
+
+    /// The parts of `lo..hi` in the set.
+    pub fn within(&self, lo: usize, hi: usize) -> Vec<Range<usize>> {
+        self.ranges
+            .iter()
+            .map(|x| x.start.max(lo)..x.end.min(hi))
+            .filter(|x| !x.is_empty())
+            .collect()
+    }
+
+    /// The parts of `lo..hi` not in the set.
+    pub fn gaps(&self, lo: usize, hi: usize) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        let mut at = lo;
+        for x in self.within(lo, hi) {
+            if x.start > at {
+                out.push(at..x.start);
+            }
+            at = x.end;
+        }
+        if at < hi {
+            out.push(at..hi);
+        }
+        out
+    }
+}
+
 /// The byte ranges where `now` differs from `clean` (same length). Runs
 /// at most `join` bytes apart are written as one, to save calls; the bytes
 /// between are unchanged, so writing them is harmless unless the file was
@@ -246,6 +303,22 @@ mod tests {
         now[PAGE - 1] = 5;
         now[PAGE] = 5;
         assert_eq!(dirty_runs(&now, &clean, 0)[2], PAGE - 1..PAGE + 1);
+    }
+
+    #[test]
+    fn range_sets_merge_and_find_gaps() {
+        let mut s = RangeSet::new();
+        s.add(10..20);
+        s.add(30..40);
+        assert_eq!(s.gaps(0, 50), vec![0..10, 20..30, 40..50]);
+        assert_eq!(s.within(15, 35), vec![15..20, 30..35]);
+        // Touching ranges merge; an empty one changes nothing.
+        s.add(20..30);
+        s.add(5..5);
+        assert_eq!(s.within(0, 100), vec![10..40]);
+        assert_eq!(s.gaps(10, 40), Vec::<Range<usize>>::new());
+        s.add(0..100);
+        assert_eq!(s.within(0, usize::MAX), vec![0..100]);
     }
 
     #[test]

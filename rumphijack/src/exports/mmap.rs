@@ -16,7 +16,7 @@
 //! has its own pages.
 
 use super::{Scratch, by_fd, set_errno};
-use crate::maptable::{FileId, MapTable, Mapping, PAGE, dirty_runs, page_up};
+use crate::maptable::{FileId, MapTable, Mapping, PAGE, RangeSet, dirty_runs, page_up};
 use crate::nr;
 use crate::state::{self, Hijack};
 use crate::xlate;
@@ -60,12 +60,16 @@ struct SharedPages {
     memfd: c_int,
     /// Its inode, to notice a program that closed or replaced the number.
     memfd_ino: u64,
-    /// Bytes in the memfd (whole pages), all filled from the file.
+    /// Bytes in the memfd (whole pages).
     size: usize,
+    /// The parts of the memfd read from the file: those mapped so far (a
+    /// mapping far into a file does not read all that comes before).
+    filled: RangeSet,
     /// The library's own shared mapping of all `size` bytes (0: none yet).
     view: usize,
-    /// The file's bytes as last read or written back; `None` when the
-    /// file is not written through (no descriptor allowed it).
+    /// The file's bytes (in the filled parts) as last read or written
+    /// back; `None` when the file is not written through (no descriptor
+    /// allowed it).
     clean: Option<Vec<u8>>,
 }
 
@@ -287,6 +291,7 @@ impl SharedPages {
             memfd,
             memfd_ino,
             size: 0,
+            filled: RangeSet::new(),
             view: 0,
             clean: writable.then(Vec::new),
         })
@@ -317,8 +322,24 @@ impl SharedPages {
         v
     }
 
-    /// Make the memfd hold at least `need` bytes of the file (whole pages).
-    fn grow(&mut self, h: &Hijack, kfd: i32, need: usize) -> Result<(), i32> {
+    /// Make the memfd hold the file's bytes `lo..hi` (whole pages).
+    fn cover(&mut self, h: &Hijack, kfd: i32, lo: usize, hi: usize) -> Result<(), i32> {
+        self.grow(hi)?;
+        for gap in self.filled.gaps(lo, hi) {
+            kread_into(h, kfd, self.view + gap.start, gap.len(), gap.start as u64)?;
+            if self.clean.is_some() {
+                let fresh = self.snapshot(gap.start, gap.end);
+                if let Some(c) = self.clean.as_mut() {
+                    c[gap.clone()].copy_from_slice(&fresh);
+                }
+            }
+            self.filled.add(gap);
+        }
+        Ok(())
+    }
+
+    /// Make the memfd (and the view, and the clean copy) `need` bytes long.
+    fn grow(&mut self, need: usize) -> Result<(), i32> {
         if need <= self.size {
             return Ok(());
         }
@@ -337,32 +358,32 @@ impl SharedPages {
         } else {
             host_mremap(self.view, old, need, libc::MREMAP_MAYMOVE, 0)
         };
-        let view = match view {
-            Ok(v) => v,
+        match view {
+            Ok(v) => self.view = v,
             Err(e) => {
                 let _ = host_ftruncate(self.memfd, old);
                 return Err(e);
             }
-        };
-        self.view = view;
-        if let Err(e) = kread_into(h, kfd, view + old, need - old, old as u64) {
-            self.view = if old == 0 {
-                let _ = host_munmap(view, need);
-                0
-            } else {
-                host_mremap(view, need, old, 0, 0).unwrap_or(view)
-            };
-            let _ = host_ftruncate(self.memfd, old);
-            return Err(e);
         }
         self.size = need;
-        if self.clean.is_some() {
-            let fresh = self.snapshot(old, need);
-            if let Some(c) = self.clean.as_mut() {
-                c.extend_from_slice(&fresh);
-            }
+        if let Some(c) = self.clean.as_mut() {
+            // A fresh zeroed allocation costs no memory until the parts
+            // that are filled are written.
+            let mut bigger = vec![0u8; need];
+            bigger[..old].copy_from_slice(c);
+            *c = bigger;
         }
         Ok(())
+    }
+
+    /// The clean copy of what is filled now: for a file that becomes
+    /// written through (shared read-only mappings could not change it).
+    fn clean_now(&self) -> Vec<u8> {
+        let mut c = vec![0u8; self.size];
+        for r in self.filled.within(0, self.size) {
+            c[r.clone()].copy_from_slice(&self.snapshot(r.start, r.end));
+        }
+        c
     }
 
     /// Write the bytes of `lo..hi` (file offsets) that differ from the
@@ -388,11 +409,17 @@ impl SharedPages {
         hi: usize,
         append_flags: &mut Option<i32>,
     ) -> Result<(), i32> {
-        let hi = hi.min(self.size);
         let mut eof: Option<usize> = None;
-        let mut at = lo;
-        while at < hi {
-            let end = (at + WRITE_BACK_CHUNK).min(hi);
+        let chunks = self
+            .filled
+            .within(lo, hi.min(self.size))
+            .into_iter()
+            .flat_map(|r| {
+                r.clone()
+                    .step_by(WRITE_BACK_CHUNK)
+                    .map(move |at| (at, (at + WRITE_BACK_CHUNK).min(r.end)))
+            });
+        for (at, end) in chunks {
             let Some(clean) = self.clean.as_ref() else {
                 return Ok(());
             };
@@ -425,7 +452,6 @@ impl SharedPages {
                     c[a..b].copy_from_slice(data);
                 }
             }
-            at = end;
         }
         Ok(())
     }
@@ -470,11 +496,7 @@ impl Maps {
             b.kfd = kfd;
             b.writable = true;
             if let Some(p) = b.pages.as_mut() {
-                p.clean = Some(if p.size == 0 {
-                    Vec::new()
-                } else {
-                    p.snapshot(0, p.size)
-                });
+                p.clean = Some(p.clean_now());
             }
         }
         if shared && b.pages.is_none() {
@@ -651,7 +673,7 @@ fn map_file(
         let kfd = b.kfd;
         match b.pages.as_mut() {
             Some(p) if shared => {
-                p.grow(h, kfd, off as usize + plen)?;
+                p.cover(h, kfd, off as usize, off as usize + plen)?;
                 p.memfd_ok()?;
                 host_mmap(addr, plen, prot, libc::MAP_SHARED | hflags, p.memfd, off)
             }
@@ -963,7 +985,7 @@ fn remap_file(h: &Hijack, m: &mut Maps, src: Mapping, call: Remap) -> Result<usi
     let kfd = f.kfd;
     if let Some(p) = f.pages.as_mut().filter(|_| src.shared) {
         if new_len > old_len {
-            p.grow(h, kfd, off as usize + new_len)?;
+            p.cover(h, kfd, off as usize, off as usize + new_len)?;
         } else if let Err(e) = p.write_back(h, kfd, off as usize + new_len, off as usize + old_len)
         {
             report(e);
