@@ -235,6 +235,29 @@ pub fn dirty_runs(now: &[u8], clean: &[u8], join: usize) -> Vec<Range<usize>> {
     runs
 }
 
+/// The byte ranges where `file` (what the file now holds) differs from
+/// `clean` (what this process last read or wrote there) while `now` (the
+/// mappings) still equals `clean`: what another process changed and this
+/// one did not, to be taken into the mappings. All three have one length.
+pub fn foreign_runs(file: &[u8], now: &[u8], clean: &[u8]) -> Vec<Range<usize>> {
+    let n = file.len().min(now.len()).min(clean.len());
+    let take = |i: usize| file[i] != clean[i] && now[i] == clean[i];
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < n {
+        if !take(i) {
+            i += 1;
+            continue;
+        }
+        let s = i;
+        while i < n && take(i) {
+            i += 1;
+        }
+        runs.push(s..i);
+    }
+    runs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,6 +326,17 @@ mod tests {
         now[PAGE - 1] = 5;
         now[PAGE] = 5;
         assert_eq!(dirty_runs(&now, &clean, 0)[2], PAGE - 1..PAGE + 1);
+    }
+
+    #[test]
+    fn foreign_changes_are_taken_where_this_process_changed_nothing() {
+        let clean = b"aaaaaaaa";
+        let file = b"abbaaaca";
+        let now = b"aaaaaxcx";
+        // Byte 6: both changed it, this process's value stays (to be
+        // written back); 1..3: only the file changed.
+        assert_eq!(foreign_runs(file, now, clean), vec![1..3]);
+        assert!(foreign_runs(clean, now, clean).is_empty());
     }
 
     #[test]

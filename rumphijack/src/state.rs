@@ -90,28 +90,57 @@ pub fn inside<R>(f: impl FnOnce() -> R) -> R {
     r
 }
 
-/// What runs before the kernel reads or syncs a file while the barrier is
-/// armed: the mapping code writes shared mappings back there, so that a
-/// read sees what the program stored through a mapping.
-static FILE_IO_BARRIER: OnceLock<fn(&Hijack)> = OnceLock::new();
+/// What the mapping code does around kernel calls on files while this
+/// process has shared mappings of kernel files (the file I/O barrier).
+pub struct FileIoBarrier {
+    /// Before a call that reads, syncs or locks a file: write back what
+    /// the mappings changed, so that the call (or a process that takes
+    /// the lock after this one) sees it.
+    pub before: fn(&Hijack),
+    /// After this process took a file lock: read what other processes
+    /// wrote while they held it into the mappings.
+    pub after_lock: fn(&Hijack),
+}
+
+static FILE_IO_BARRIER: OnceLock<FileIoBarrier> = OnceLock::new();
 static FILE_IO_BARRIER_ARMED: AtomicBool = AtomicBool::new(false);
 
-/// Set the file I/O barrier (only the first function is kept) and say
-/// whether it is armed: the check costs one load while it is not.
-pub fn arm_file_io_barrier(f: fn(&Hijack), armed: bool) {
-    let _ = FILE_IO_BARRIER.set(f);
+/// Set the file I/O barrier (only the first one is kept) and say whether
+/// it is armed: the check costs one load while it is not.
+pub fn arm_file_io_barrier(b: FileIoBarrier, armed: bool) {
+    let _ = FILE_IO_BARRIER.set(b);
     FILE_IO_BARRIER_ARMED.store(armed, Ordering::Relaxed);
 }
 
-/// The calls that read file data or sync it, and so must find it current;
-/// and file locks, which other processes take before they read.
-fn reads_syncs_or_locks(nr: u32, args: &[u64]) -> bool {
+/// How a kernel call touches file data, for the barrier.
+#[derive(PartialEq)]
+enum FileIo {
+    /// Reads or syncs it (or tests a lock).
+    Reads,
+    /// Sets a lock; `true` when it takes one rather than lets go.
+    Locks(bool),
+}
+
+/// NetBSD's F_GETLK, F_SETLK, F_SETLKW, and its `struct flock`'s `l_type`
+/// offset and F_UNLCK.
+const F_GETLK_NETBSD: u64 = 7;
+const F_SETLKW_NETBSD: u64 = 9;
+const FLOCK_TYPE_OFFSET: u64 = 20;
+const F_UNLCK_NETBSD: i16 = 2;
+
+fn file_io(nr: u32, args: &[u64]) -> Option<FileIo> {
     use crate::nr::*;
-    match nr {
-        READ | READV | PREAD | PREADV | FSYNC | FDATASYNC => true,
-        // NetBSD's F_GETLK, F_SETLK, F_SETLKW.
-        FCNTL => matches!(args.get(1), Some(7..=9)),
-        _ => false,
+    match (nr, args.get(1)) {
+        (READ | READV | PREAD | PREADV | FSYNC | FDATASYNC, _) => Some(FileIo::Reads),
+        (FCNTL, Some(&F_GETLK_NETBSD)) => Some(FileIo::Reads),
+        (FCNTL, Some(&(8..=F_SETLKW_NETBSD))) => {
+            let typ = args.get(2).and_then(|&p| {
+                let b = rumpclient::ClientMemory::read(&ProcessMemory, p + FLOCK_TYPE_OFFSET, 2)?;
+                Some(i16::from_ne_bytes([b[0], b[1]]))
+            });
+            Some(FileIo::Locks(typ != Some(F_UNLCK_NETBSD)))
+        }
+        _ => None,
     }
 }
 
@@ -215,13 +244,19 @@ impl Hijack {
 
     /// Make system call `nr` in the kernel; errors are Linux errnos.
     pub fn sys(&self, nr: u32, args: &[u64]) -> Result<i64, i32> {
-        if FILE_IO_BARRIER_ARMED.load(Ordering::Relaxed)
-            && reads_syncs_or_locks(nr, args)
-            && let Some(barrier) = FILE_IO_BARRIER.get()
-        {
-            barrier(self);
+        let barrier = match FILE_IO_BARRIER_ARMED.load(Ordering::Relaxed) {
+            true => FILE_IO_BARRIER.get().zip(file_io(nr, args)),
+            false => None,
+        };
+        let Some((b, io)) = barrier else {
+            return self.sys_unbarriered(nr, args);
+        };
+        (b.before)(self);
+        let r = self.sys_unbarriered(nr, args);
+        if r.is_ok() && io == FileIo::Locks(true) {
+            (b.after_lock)(self);
         }
-        self.sys_unbarriered(nr, args)
+        r
     }
 
     /// [`Hijack::sys`] without the file I/O barrier: for the barrier's own

@@ -16,7 +16,9 @@
 //! has its own pages.
 
 use super::{Scratch, by_fd, set_errno};
-use crate::maptable::{FileId, MapTable, Mapping, PAGE, RangeSet, dirty_runs, page_up};
+use crate::maptable::{
+    FileId, MapTable, Mapping, PAGE, RangeSet, dirty_runs, foreign_runs, page_up,
+};
 use crate::nr;
 use crate::state::{self, Hijack};
 use crate::xlate;
@@ -51,8 +53,10 @@ const IGNORED_FLAGS: c_int = libc::MAP_DENYWRITE | libc::MAP_EXECUTABLE | MAP_UN
 /// How much of a shared mapping is compared at a time when writing back.
 const WRITE_BACK_CHUNK: usize = 1 << 20;
 
-/// Differing runs closer than this are written back as one.
-const JOIN_GAP: usize = 64;
+/// Differing runs this close are written back as one. None are joined:
+/// the bytes between may be another process's, changed since this one
+/// last read them (sqlite's read marks sit right after its header).
+const JOIN_GAP: usize = 0;
 
 /// The pages of a file's shared mappings.
 struct SharedPages {
@@ -67,6 +71,10 @@ struct SharedPages {
     filled: RangeSet,
     /// The library's own shared mapping of all `size` bytes (0: none yet).
     view: usize,
+    /// The file's modification and change times and size when it was
+    /// last read whole into the pages: a lock taken while they are the
+    /// same finds nothing new to read.
+    seen: Option<[i64; 5]>,
     /// The file's bytes (in the filled parts) as last read or written
     /// back; `None` when the file is not written through (no descriptor
     /// allowed it).
@@ -210,7 +218,8 @@ fn kclose(h: &Hijack, k: i32) {
 
 /// Read `len` bytes of the file at `off` into this process's memory at
 /// `addr`; what lies past the end of the file is left as it is (zero).
-fn kread_into(h: &Hijack, k: i32, addr: usize, len: usize, off: u64) -> Result<(), i32> {
+/// Returns how many bytes the file had.
+fn kread_into(h: &Hijack, k: i32, addr: usize, len: usize, off: u64) -> Result<usize, i32> {
     let mut done = 0;
     while done < len {
         // NetBSD's pread has a padding slot before the offset.
@@ -229,7 +238,7 @@ fn kread_into(h: &Hijack, k: i32, addr: usize, len: usize, off: u64) -> Result<(
         }
         done += n;
     }
-    Ok(())
+    Ok(done)
 }
 
 fn kwrite_all(h: &Hijack, k: i32, data: &[u8], off: u64) -> Result<(), i32> {
@@ -292,6 +301,7 @@ impl SharedPages {
             memfd_ino,
             size: 0,
             filled: RangeSet::new(),
+            seen: None,
             view: 0,
             clean: writable.then(Vec::new),
         })
@@ -384,6 +394,60 @@ impl SharedPages {
             c[r.clone()].copy_from_slice(&self.snapshot(r.start, r.end));
         }
         c
+    }
+
+    /// Take in what another process wrote to the file since this one last
+    /// read or wrote it, where this one's mappings have not changed it.
+    fn refresh(&mut self, h: &Hijack, kfd: i32) -> Result<(), i32> {
+        let st = kstat(h, kfd)?;
+        // Times are kept to the nanosecond: a write by anyone changes them.
+        let stamp = [
+            st.st_mtime,
+            st.st_mtime_nsec,
+            st.st_ctime,
+            st.st_ctime_nsec,
+            st.st_size,
+        ];
+        if self.seen == Some(stamp) {
+            return Ok(());
+        }
+        let chunks: Vec<(usize, usize)> = self
+            .filled
+            .within(0, self.size)
+            .into_iter()
+            .flat_map(|r| {
+                r.clone()
+                    .step_by(WRITE_BACK_CHUNK)
+                    .map(move |at| (at, (at + WRITE_BACK_CHUNK).min(r.end)))
+            })
+            .collect();
+        for (at, end) in chunks {
+            let mut file = vec![0u8; end - at];
+            let n = kread_into(h, kfd, file.as_mut_ptr() as usize, end - at, at as u64)?;
+            let now = self.snapshot(at, at + n);
+            let runs = match self.clean.as_ref() {
+                Some(c) => foreign_runs(&file[..n], &now, &c[at..at + n]),
+                // Nothing here writes to a file not written through.
+                None => foreign_runs(&file[..n], &now, &now),
+            };
+            for r in runs {
+                // SAFETY: `view` maps `size` bytes of the memfd writable,
+                // and `at + r.end` is within them.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        file[r.clone()].as_ptr(),
+                        (self.view + at + r.start) as *mut u8,
+                        r.len(),
+                    )
+                };
+                if let Some(c) = self.clean.as_mut() {
+                    c[at + r.start..at + r.end].copy_from_slice(&file[r]);
+                }
+            }
+        }
+        // Read after the stamp was taken: a later write changes it again.
+        self.seen = Some(stamp);
+        Ok(())
     }
 
     /// Write the bytes of `lo..hi` (file offsets) that differ from the
@@ -557,11 +621,12 @@ impl Maps {
             }
         }
         LIVE.store(self.table.len(), Ordering::Relaxed);
-        let writing = self
-            .files
-            .values()
-            .any(|b| b.pages.as_ref().is_some_and(|p| p.clean.is_some()));
-        state::arm_file_io_barrier(file_io_barrier, writing);
+        let shared = self.files.values().any(|b| b.pages.is_some());
+        let barrier = state::FileIoBarrier {
+            before: file_io_barrier,
+            after_lock,
+        };
+        state::arm_file_io_barrier(barrier, shared);
     }
 }
 
@@ -570,6 +635,24 @@ impl Maps {
 fn file_io_barrier(h: &Hijack) {
     if let Err(e) = maps().write_back_all(h) {
         report(e);
+    }
+}
+
+/// After this process took a file lock: what other processes wrote to the
+/// files it maps shared, under that lock, reaches its mappings. Shared
+/// mappings of one file in two processes agree at lock boundaries, which
+/// is what programs that share mapped files rely on (sqlite's WAL index).
+fn after_lock(h: &Hijack) {
+    let mut m = maps();
+    for f in m.files.values_mut() {
+        if let Some(p) = f.pages.as_mut()
+            && let Err(e) = p.refresh(h, f.kfd)
+        {
+            eprintln!(
+                "rumphijack: reading a mapped kernel file again failed: {}",
+                std::io::Error::from_raw_os_error(e)
+            );
+        }
     }
 }
 
@@ -694,7 +777,7 @@ fn map_file(
                     -1,
                     0,
                 )?;
-                let filled = kread_into(h, kfd, at, plen, off).and_then(|()| {
+                let filled = kread_into(h, kfd, at, plen, off).and_then(|_| {
                     if prot != rw {
                         host_mprotect(at, plen, prot)
                     } else {
@@ -899,7 +982,7 @@ fn refill_private(h: &Hijack, maps: &mut Maps, m: &Mapping) -> Result<(), i32> {
     }
     let rw = libc::PROT_READ | libc::PROT_WRITE;
     host_mprotect(m.start, m.len, rw)?;
-    let r = kread_into(h, kfd, m.start, m.len, m.offset);
+    let r = kread_into(h, kfd, m.start, m.len, m.offset).map(|_| ());
     host_mprotect(m.start, m.len, m.prot)?;
     r
 }
@@ -1002,6 +1085,7 @@ fn remap_file(h: &Hijack, m: &mut Maps, src: Mapping, call: Remap) -> Result<usi
         let rw = libc::PROT_READ | libc::PROT_WRITE;
         let filled = host_mprotect(tail, new_len - old_len, rw)
             .and_then(|()| kread_into(h, kfd, tail, new_len - old_len, off + old_len as u64))
+            .map(|_| ())
             .and_then(|()| host_mprotect(tail, new_len - old_len, src.prot));
         if let Err(e) = filled {
             let _ = host_mremap(p, new_len, old_len, 0, 0);
