@@ -375,6 +375,16 @@ m = mmap.mmap(ap, P)
 m[8:12] = b'apnd'
 m.close()
 print('append', fresh(path, 0, 12), os.fstat(fd).st_size)
+# What this process writes through a descriptor reaches its mappings.
+m = mmap.mmap(fd, P)
+os.pwrite(fd, b'PW', 100)
+os.lseek(fd, 200, 0)
+os.write(fd, b'WR')
+m[300:302] = b'MM'
+os.pwrite(fd, b'pw', 300)
+print('write seen', m[100:102], m[200:202], m[300:302])
+m.close()
+print('last wins', fresh(path, 300, 2))
 # Far into a big file: only what is mapped is read.
 big = os.open(sys.argv[1] + '/big', os.O_RDWR | os.O_CREAT, 0o644)
 os.ftruncate(big, 1 << 30)
@@ -417,6 +427,8 @@ fn python_mmap_of_kernel_files_behaves_as_on_linux() {
         "append b'kid!exitapnd' 16384",
         "dontneed b'kid!'",
         "far b'farout'",
+        "write seen b'PW' b'WR' b'pw'",
+        "last wins b'pw'",
     ] {
         assert!(out.lines().any(|l| l == line), "{line:?} not in\n{out}");
     }
@@ -475,7 +487,37 @@ print(w.execute('PRAGMA integrity_check').fetchone()[0])
     // other's commits (the mappings agree at every lock), as on the host.
     let out = r.same(&["/usr/bin/python3", "-c", SQLITE_TWO_PROCESSES, "/rump"]);
     assert_eq!(out, "0 1 done 2 3 done 4 5 done 6 ok\n");
+    // With mmap_size, sqlite reads the database through a mapping and
+    // writes it with pwrite: the mapping must show those writes.
+    for mode in ["wal", "delete"] {
+        let out = r.same(&["/usr/bin/python3", "-c", SQLITE_MMAP, "/rump", mode]);
+        assert!(out.ends_with("(4000, 215800) ('ok',)\n"), "{out}");
+    }
 }
+
+/// sqlite reading its database through a mapping (`PRAGMA mmap_size`).
+const SQLITE_MMAP: &str = r#"
+import sqlite3, sys
+db = sys.argv[1] + '/mapped-' + sys.argv[2] + '.db'
+c = sqlite3.connect(db)
+c.execute('PRAGMA mmap_size=268435456')
+print(c.execute('PRAGMA journal_mode=%s' % sys.argv[2]).fetchone())
+c.execute('CREATE TABLE t(i INTEGER PRIMARY KEY, v TEXT)')
+for b in range(20):
+    for i in range(200):
+        c.execute('INSERT INTO t(v) VALUES (?)', ('x' * 50 + str(i),))
+    c.commit()
+    if b % 5 == 4 and sys.argv[2] == 'wal':
+        c.execute('PRAGMA wal_checkpoint(TRUNCATE)')
+    c.execute('UPDATE t SET v = v || ? WHERE i % 7 = ?', ('u', b % 7))
+    c.commit()
+print(c.execute('SELECT count(*), sum(length(v)) FROM t').fetchone())
+c.close()
+c = sqlite3.connect(db)
+c.execute('PRAGMA mmap_size=268435456')
+print(c.execute('SELECT count(*), sum(length(v)) FROM t').fetchone(),
+      c.execute('PRAGMA integrity_check').fetchone())
+"#;
 
 /// A parent and a child process write one WAL database in turns.
 const SQLITE_TWO_PROCESSES: &str = r#"

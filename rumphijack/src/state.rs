@@ -93,13 +93,28 @@ pub fn inside<R>(f: impl FnOnce() -> R) -> R {
 /// What the mapping code does around kernel calls on files while this
 /// process has shared mappings of kernel files (the file I/O barrier).
 pub struct FileIoBarrier {
-    /// Before a call that reads, syncs or locks a file: write back what
-    /// the mappings changed, so that the call (or a process that takes
-    /// the lock after this one) sees it.
+    /// Before a call that reads, writes, syncs or locks a file: write back
+    /// what the mappings changed, so that the call (or a process that
+    /// takes the lock after this one) finds it.
     pub before: fn(&Hijack),
-    /// After this process took a file lock: read what other processes
-    /// wrote while they held it into the mappings.
-    pub after_lock: fn(&Hijack),
+    /// After such a call, or one that closes or replaces descriptors.
+    pub after: fn(&Hijack, FileIoDone),
+}
+
+/// A kernel call the file I/O barrier follows, once it has succeeded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileIoDone {
+    /// This process took a file lock.
+    LockTaken,
+    /// `n` bytes were written to kernel descriptor `fd`, at `off` (`None`:
+    /// at the descriptor's offset, which is now past them).
+    Wrote { fd: i32, off: Option<u64>, n: u64 },
+    /// A file was truncated to `len`: descriptor `fd`'s, or (`None`) one
+    /// named by path.
+    Truncated { fd: Option<i32>, len: u64 },
+    /// Kernel descriptor `fd` (and with `and_above`, every one above it)
+    /// was closed or replaced.
+    Closed { fd: i32, and_above: bool },
 }
 
 static FILE_IO_BARRIER: OnceLock<FileIoBarrier> = OnceLock::new();
@@ -112,35 +127,101 @@ pub fn arm_file_io_barrier(b: FileIoBarrier, armed: bool) {
     FILE_IO_BARRIER_ARMED.store(armed, Ordering::Relaxed);
 }
 
-/// How a kernel call touches file data, for the barrier.
-#[derive(PartialEq)]
-enum FileIo {
-    /// Reads or syncs it (or tests a lock).
-    Reads,
-    /// Sets a lock; `true` when it takes one rather than lets go.
-    Locks(bool),
-}
-
-/// NetBSD's F_GETLK, F_SETLK, F_SETLKW, and its `struct flock`'s `l_type`
-/// offset and F_UNLCK.
+/// NetBSD's `fcntl` commands and `struct flock` facts the barrier needs.
 const F_GETLK_NETBSD: u64 = 7;
+const F_SETLK_NETBSD: u64 = 8;
 const F_SETLKW_NETBSD: u64 = 9;
+const F_CLOSEM_NETBSD: u64 = 10;
 const FLOCK_TYPE_OFFSET: u64 = 20;
 const F_UNLCK_NETBSD: i16 = 2;
 
-fn file_io(nr: u32, args: &[u64]) -> Option<FileIo> {
+/// What the barrier is told after a call, from its arguments and result.
+type AfterCall = fn(&[u64], i64) -> Option<FileIoDone>;
+
+/// Whether the barrier writes back before kernel call `nr`, and what it
+/// is told after it.
+fn file_io(nr: u32, args: &[u64]) -> (bool, Option<AfterCall>) {
     use crate::nr::*;
-    match (nr, args.get(1)) {
-        (READ | READV | PREAD | PREADV | FSYNC | FDATASYNC, _) => Some(FileIo::Reads),
-        (FCNTL, Some(&F_GETLK_NETBSD)) => Some(FileIo::Reads),
-        (FCNTL, Some(&(8..=F_SETLKW_NETBSD))) => {
-            let typ = args.get(2).and_then(|&p| {
-                let b = rumpclient::ClientMemory::read(&ProcessMemory, p + FLOCK_TYPE_OFFSET, 2)?;
-                Some(i16::from_ne_bytes([b[0], b[1]]))
-            });
-            Some(FileIo::Locks(typ != Some(F_UNLCK_NETBSD)))
-        }
-        _ => None,
+    let arg = |i: usize| args.get(i).copied().unwrap_or(0);
+    match (nr, arg(1)) {
+        (READ | READV | PREAD | PREADV | FSYNC | FDATASYNC, _) => (true, None),
+        (FCNTL, F_GETLK_NETBSD) => (true, None),
+        (FCNTL, F_SETLK_NETBSD | F_SETLKW_NETBSD) => (
+            true,
+            Some(|args, _| {
+                let p = args.get(2)? + FLOCK_TYPE_OFFSET;
+                let b = rumpclient::ClientMemory::read(&ProcessMemory, p, 2)?;
+                (i16::from_ne_bytes([b[0], b[1]]) != F_UNLCK_NETBSD)
+                    .then_some(FileIoDone::LockTaken)
+            }),
+        ),
+        (FCNTL, F_CLOSEM_NETBSD) => (
+            false,
+            Some(|args, _| {
+                Some(FileIoDone::Closed {
+                    fd: args[0] as i32,
+                    and_above: true,
+                })
+            }),
+        ),
+        (WRITE | WRITEV, _) => (
+            true,
+            Some(|args, n| {
+                Some(FileIoDone::Wrote {
+                    fd: args[0] as i32,
+                    off: None,
+                    n: n as u64,
+                })
+            }),
+        ),
+        (PWRITE | PWRITEV, _) => (
+            true,
+            Some(|args, n| {
+                let off = Some(*args.get(4)?);
+                Some(FileIoDone::Wrote {
+                    fd: args[0] as i32,
+                    off,
+                    n: n as u64,
+                })
+            }),
+        ),
+        (FTRUNCATE, _) => (
+            true,
+            Some(|args, _| {
+                Some(FileIoDone::Truncated {
+                    fd: Some(args[0] as i32),
+                    len: *args.get(2)?,
+                })
+            }),
+        ),
+        (TRUNCATE, _) => (
+            true,
+            Some(|args, _| {
+                Some(FileIoDone::Truncated {
+                    fd: None,
+                    len: *args.get(2)?,
+                })
+            }),
+        ),
+        (CLOSE, _) => (
+            false,
+            Some(|args, _| {
+                Some(FileIoDone::Closed {
+                    fd: args[0] as i32,
+                    and_above: false,
+                })
+            }),
+        ),
+        (DUP2 | DUP3, _) => (
+            false,
+            Some(|args, _| {
+                Some(FileIoDone::Closed {
+                    fd: *args.get(1)? as i32,
+                    and_above: false,
+                })
+            }),
+        ),
+        _ => (false, None),
     }
 }
 
@@ -245,16 +326,21 @@ impl Hijack {
     /// Make system call `nr` in the kernel; errors are Linux errnos.
     pub fn sys(&self, nr: u32, args: &[u64]) -> Result<i64, i32> {
         let barrier = match FILE_IO_BARRIER_ARMED.load(Ordering::Relaxed) {
-            true => FILE_IO_BARRIER.get().zip(file_io(nr, args)),
+            true => FILE_IO_BARRIER.get(),
             false => None,
         };
-        let Some((b, io)) = barrier else {
+        let Some(b) = barrier else {
             return self.sys_unbarriered(nr, args);
         };
-        (b.before)(self);
+        let (before, after) = file_io(nr, args);
+        if before {
+            (b.before)(self);
+        }
         let r = self.sys_unbarriered(nr, args);
-        if r.is_ok() && io == FileIo::Locks(true) {
-            (b.after_lock)(self);
+        if let (Ok(v), Some(after)) = (r, after)
+            && let Some(done) = after(args, v)
+        {
+            (b.after)(self, done);
         }
         r
     }

@@ -20,7 +20,7 @@ use crate::maptable::{
     FileId, MapTable, Mapping, PAGE, RangeSet, dirty_runs, foreign_runs, page_up,
 };
 use crate::nr;
-use crate::state::{self, Hijack};
+use crate::state::{self, FileIoDone, Hijack};
 use crate::xlate;
 use libc::{c_char, c_int, c_uint, c_void, off_t, size_t};
 use std::collections::BTreeMap;
@@ -97,23 +97,64 @@ struct Backing {
 pub(crate) struct Maps {
     table: MapTable,
     files: BTreeMap<FileId, Backing>,
+    /// The files behind the program's kernel descriptors, as far as they
+    /// have been asked: kept while the barrier is armed, which sees every
+    /// close and `dup2` onto a number.
+    fd_files: BTreeMap<i32, FileId>,
 }
 
 static MAPS: Mutex<Maps> = Mutex::new(Maps {
     table: MapTable::new(),
     files: BTreeMap::new(),
+    fd_files: BTreeMap::new(),
 });
 
 /// How many ranges the table holds: calls on host memory look no further
 /// while it is 0.
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 
-fn maps() -> MutexGuard<'static, Maps> {
-    MAPS.lock().unwrap_or_else(|e| e.into_inner())
+thread_local! {
+    /// This thread holds the table: a kernel call it makes meanwhile (a
+    /// message on a standard error that is a kernel file) passes the
+    /// barrier, which would wait for the table.
+    static HOLDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The table, locked.
+pub(crate) struct MapsGuard(MutexGuard<'static, Maps>);
+
+impl std::ops::Deref for MapsGuard {
+    type Target = Maps;
+    fn deref(&self) -> &Maps {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for MapsGuard {
+    fn deref_mut(&mut self) -> &mut Maps {
+        &mut self.0
+    }
+}
+
+impl Drop for MapsGuard {
+    fn drop(&mut self) {
+        HOLDING.with(|h| h.set(false));
+    }
+}
+
+fn maps() -> MapsGuard {
+    let g = MAPS.lock().unwrap_or_else(|e| e.into_inner());
+    HOLDING.with(|h| h.set(true));
+    MapsGuard(g)
+}
+
+/// The table, unless this thread holds it already (see `HOLDING`).
+fn maps_unless_held() -> Option<MapsGuard> {
+    (!HOLDING.with(|h| h.get())).then(maps)
 }
 
 /// The table, held (across `fork`, so that the child finds it whole).
-pub(crate) fn hold() -> MutexGuard<'static, Maps> {
+pub(crate) fn hold() -> MapsGuard {
     maps()
 }
 
@@ -411,9 +452,18 @@ impl SharedPages {
         if self.seen == Some(stamp) {
             return Ok(());
         }
+        self.refresh_range(h, kfd, 0, self.size)?;
+        // Read after the stamp was taken: a later write changes it again.
+        self.seen = Some(stamp);
+        Ok(())
+    }
+
+    /// [`SharedPages::refresh`] for the file's bytes `lo..hi`, whatever
+    /// the stamp: this process just wrote them through a descriptor.
+    fn refresh_range(&mut self, h: &Hijack, kfd: i32, lo: usize, hi: usize) -> Result<(), i32> {
         let chunks: Vec<(usize, usize)> = self
             .filled
-            .within(0, self.size)
+            .within(lo, hi.min(self.size))
             .into_iter()
             .flat_map(|r| {
                 r.clone()
@@ -445,8 +495,6 @@ impl SharedPages {
                 }
             }
         }
-        // Read after the stamp was taken: a later write changes it again.
-        self.seen = Some(stamp);
         Ok(())
     }
 
@@ -531,6 +579,71 @@ impl SharedPages {
 }
 
 impl Maps {
+    /// The file behind the program's kernel descriptor `k`, remembered
+    /// until the descriptor is closed or replaced.
+    fn file_of(&mut self, h: &Hijack, k: i32) -> Result<FileId, i32> {
+        if let Some(id) = self.fd_files.get(&k) {
+            return Ok(*id);
+        }
+        let st = kstat(h, k)?;
+        let id = FileId {
+            dev: st.st_dev,
+            ino: st.st_ino,
+        };
+        self.fd_files.insert(k, id);
+        Ok(id)
+    }
+
+    /// Every shared mapping takes in what other processes wrote.
+    fn refresh_all(&mut self, h: &Hijack) -> Result<(), i32> {
+        let mut first_err = Ok(());
+        for f in self.files.values_mut() {
+            if let Some(p) = f.pages.as_mut() {
+                let r = p.refresh(h, f.kfd);
+                if first_err.is_ok() {
+                    first_err = r;
+                }
+            }
+        }
+        first_err
+    }
+
+    /// `n` bytes were written through descriptor `k` at `off` (`None`: at
+    /// its offset, now past them).
+    fn wrote(&mut self, h: &Hijack, k: i32, off: Option<u64>, n: u64) -> Result<(), i32> {
+        let id = self.file_of(h, k)?;
+        let Some(f) = self.files.get_mut(&id) else {
+            return Ok(());
+        };
+        let Some(p) = f.pages.as_mut() else {
+            return Ok(());
+        };
+        let off = match off {
+            Some(o) => o,
+            // NetBSD's lseek(fd, pad, 0, SEEK_CUR).
+            None => (h.sys_unbarriered(nr::LSEEK, &[k as u64, 0, 0, 1])? as u64).saturating_sub(n),
+        };
+        p.refresh_range(h, f.kfd, off as usize, off.saturating_add(n) as usize)
+    }
+
+    /// A file was truncated to `len` through descriptor `k`, or by path.
+    fn truncated(&mut self, h: &Hijack, k: Option<i32>, len: u64) -> Result<(), i32> {
+        let only = match k {
+            Some(k) => Some(self.file_of(h, k)?),
+            None => None,
+        };
+        for (id, f) in self.files.iter_mut() {
+            if only.is_some_and(|o| o != *id) {
+                continue;
+            }
+            if let Some(p) = f.pages.as_mut() {
+                // What lies past the end reads as zero when it grows back.
+                p.refresh_range(h, f.kfd, len as usize, usize::MAX)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The backing of file `id`, made from the program's kernel descriptor
     /// `k` if it has none; made writable if `k` allows writing.
     fn backing(
@@ -622,9 +735,13 @@ impl Maps {
         }
         LIVE.store(self.table.len(), Ordering::Relaxed);
         let shared = self.files.values().any(|b| b.pages.is_some());
+        if !shared {
+            // Unarmed, the barrier would not see descriptors closed.
+            self.fd_files.clear();
+        }
         let barrier = state::FileIoBarrier {
             before: file_io_barrier,
-            after_lock,
+            after: after_file_io,
         };
         state::arm_file_io_barrier(barrier, shared);
     }
@@ -633,26 +750,39 @@ impl Maps {
 /// Before the kernel reads or syncs a file: what shared mappings changed
 /// reaches the files first, so `read` and `fsync` see it.
 fn file_io_barrier(h: &Hijack) {
-    if let Err(e) = maps().write_back_all(h) {
+    let Some(mut m) = maps_unless_held() else {
+        return;
+    };
+    if let Err(e) = m.write_back_all(h) {
         report(e);
     }
 }
 
-/// After this process took a file lock: what other processes wrote to the
-/// files it maps shared, under that lock, reaches its mappings. Shared
-/// mappings of one file in two processes agree at lock boundaries, which
-/// is what programs that share mapped files rely on (sqlite's WAL index).
-fn after_lock(h: &Hijack) {
-    let mut m = maps();
-    for f in m.files.values_mut() {
-        if let Some(p) = f.pages.as_mut()
-            && let Err(e) = p.refresh(h, f.kfd)
-        {
-            eprintln!(
-                "rumphijack: reading a mapped kernel file again failed: {}",
-                std::io::Error::from_raw_os_error(e)
-            );
+/// After a kernel call the barrier follows (see [`state::FileIoDone`]).
+fn after_file_io(h: &Hijack, done: FileIoDone) {
+    let Some(mut m) = maps_unless_held() else {
+        return;
+    };
+    let r = match done {
+        // What other processes wrote to the files this one maps shared,
+        // under the lock just taken, reaches its mappings: mappings of one
+        // file in two processes agree at lock boundaries, which is what
+        // programs sharing mapped files rely on (sqlite's WAL index).
+        FileIoDone::LockTaken => m.refresh_all(h),
+        // What this process wrote through a descriptor reaches its
+        // mappings of the file, as in Linux's one page cache.
+        FileIoDone::Wrote { fd, off, n } => m.wrote(h, fd, off, n),
+        FileIoDone::Truncated { fd, len } => m.truncated(h, fd, len),
+        FileIoDone::Closed { fd, and_above } => {
+            m.fd_files.retain(|&k, _| k != fd && !(and_above && k > fd));
+            Ok(())
         }
+    };
+    if let Err(e) = r {
+        eprintln!(
+            "rumphijack: reading a mapped kernel file again failed: {}",
+            std::io::Error::from_raw_os_error(e)
+        );
     }
 }
 
@@ -747,6 +877,7 @@ fn map_file(
         ino: st.st_ino,
     };
     let mut m = maps();
+    m.fd_files.insert(k, id);
     let fixed = flags & libc::MAP_FIXED != 0;
     if fixed && let Err(e) = m.write_back_range(h, addr, addr.saturating_add(plen)) {
         report(e);
