@@ -153,9 +153,14 @@ fn maps_unless_held() -> Option<MapsGuard> {
     (!HOLDING.with(|h| h.get())).then(maps)
 }
 
-/// The table, held (across `fork`, so that the child finds it whole).
-pub(crate) fn hold() -> MapsGuard {
-    maps()
+/// The table, held across `fork` (so that the child finds it whole),
+/// after writing back what the mappings changed.
+pub(crate) fn hold_written_back(h: &Hijack) -> MapsGuard {
+    let mut m = maps();
+    if let Err(e) = m.write_back_all(h) {
+        report(e);
+    }
+    m
 }
 
 fn errno() -> i32 {
@@ -786,10 +791,9 @@ fn after_file_io(h: &Hijack, done: FileIoDone) {
     }
 }
 
-/// Before `fork` (what the child runs may read the files) and `exec`
-/// (the mappings go with the old program): what the mappings changed is
-/// written back now.
-pub(crate) fn write_back_now(h: &Hijack) {
+/// Before `exec`, which ends the mappings with the old program: what they
+/// changed is written back now.
+pub(crate) fn before_exec(h: &Hijack) {
     if LIVE.load(Ordering::Relaxed) == 0 {
         return;
     }
