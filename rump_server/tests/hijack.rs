@@ -387,12 +387,12 @@ m.close()
 print('last wins', fresh(path, 300, 2))
 # Far into a big file: only what is mapped is read.
 big = os.open(sys.argv[1] + '/big', os.O_RDWR | os.O_CREAT, 0o644)
-os.ftruncate(big, 1 << 30)
-os.pwrite(big, b'far', (1 << 30) - P)
-m = mmap.mmap(big, P, offset=(1 << 30) - P)
+os.ftruncate(big, 1 << 40)
+os.pwrite(big, b"far", (1 << 40) - P)
+m = mmap.mmap(big, P, offset=(1 << 40) - P)
 m[3:6] = b'out'
 m.close()
-print('far', os.pread(big, 6, (1 << 30) - P))
+print("far", os.pread(big, 6, (1 << 40) - P))
 os.ftruncate(big, 0)
 # Dropped pages of a private mapping come back from the file.
 m = mmap.mmap(fd, P, flags=mmap.MAP_PRIVATE)

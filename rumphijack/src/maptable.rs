@@ -202,6 +202,54 @@ impl RangeSet {
     }
 }
 
+/// A sparse copy of a file's bytes, kept by page: what this process last
+/// read from the file or wrote to it. Pages never stored read as zero, and
+/// cost nothing, so a mapping far into a big file keeps one page.
+#[derive(Clone, Debug, Default)]
+pub struct PageCopy {
+    pages: std::collections::BTreeMap<usize, Box<[u8]>>,
+}
+
+impl PageCopy {
+    /// An empty copy.
+    pub const fn new() -> PageCopy {
+        PageCopy {
+            pages: std::collections::BTreeMap::new(),
+        }
+    }
+
+    /// Bytes `a..b`.
+    pub fn get(&self, a: usize, b: usize) -> Vec<u8> {
+        let mut out = vec![0u8; b - a];
+        let mut at = a;
+        while at < b {
+            let (page, within) = (at / PAGE, at % PAGE);
+            let n = (PAGE - within).min(b - at);
+            if let Some(p) = self.pages.get(&page) {
+                out[at - a..at - a + n].copy_from_slice(&p[within..within + n]);
+            }
+            at += n;
+        }
+        out
+    }
+
+    /// Store `data` at `a`.
+    pub fn set(&mut self, a: usize, data: &[u8]) {
+        let mut done = 0;
+        while done < data.len() {
+            let at = a + done;
+            let (page, within) = (at / PAGE, at % PAGE);
+            let n = (PAGE - within).min(data.len() - done);
+            let p = self
+                .pages
+                .entry(page)
+                .or_insert_with(|| vec![0u8; PAGE].into_boxed_slice());
+            p[within..within + n].copy_from_slice(&data[done..done + n]);
+            done += n;
+        }
+    }
+}
+
 /// The byte ranges where `now` differs from `clean` (same length). Runs
 /// at most `join` bytes apart are written as one, to save calls; the bytes
 /// between are unchanged, so writing them is harmless unless the file was
@@ -337,6 +385,17 @@ mod tests {
         // written back); 1..3: only the file changed.
         assert_eq!(foreign_runs(file, now, clean), vec![1..3]);
         assert!(foreign_runs(clean, now, clean).is_empty());
+    }
+
+    #[test]
+    fn page_copies_are_sparse_and_read_zero_where_unset() {
+        let mut c = PageCopy::new();
+        c.set(PAGE - 2, b"abcd");
+        c.set(1 << 40, b"far");
+        assert_eq!(c.get(PAGE - 3, PAGE + 3), b"\0abcd\0");
+        assert_eq!(c.get(1 << 40, (1 << 40) + 4), b"far\0");
+        assert_eq!(c.get(10 * PAGE, 10 * PAGE + 2), b"\0\0");
+        assert_eq!(c.pages.len(), 3);
     }
 
     #[test]

@@ -192,12 +192,13 @@ impl Maps {
         if writable && !b.writable {
             // Shared read-only mappings could not change the pages, so
             // they are what the file holds.
+            let clean = b.pages.as_ref().map(|p| p.clean_now());
             let kfd = kfcntl(h, k, libc::F_DUPFD_CLOEXEC, 0)? as i32;
             kclose(h, b.kfd);
             b.kfd = kfd;
             b.writable = true;
             if let Some(p) = b.pages.as_mut() {
-                p.clean = Some(p.clean_now());
+                p.clean = clean;
             }
         }
         if shared && b.pages.is_none() {

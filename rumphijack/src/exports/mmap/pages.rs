@@ -3,7 +3,7 @@
 //! write back what changed and take in what others wrote.
 
 use super::calls::*;
-use crate::maptable::{RangeSet, dirty_runs, foreign_runs};
+use crate::maptable::{PageCopy, RangeSet, dirty_runs, foreign_runs};
 use crate::state::{self, Hijack};
 use crate::xlate;
 use libc::{c_char, c_int, c_uint};
@@ -36,7 +36,7 @@ pub(super) struct SharedPages {
     /// The file's bytes (in the filled parts) as last read or written
     /// back; `None` when the file is not written through (no descriptor
     /// allowed it).
-    pub(super) clean: Option<Vec<u8>>,
+    pub(super) clean: Option<PageCopy>,
 }
 
 impl SharedPages {
@@ -72,7 +72,7 @@ impl SharedPages {
             filled: RangeSet::new(),
             seen: None,
             view: 0,
-            clean: writable.then(Vec::new),
+            clean: writable.then(PageCopy::new),
         })
     }
 
@@ -109,7 +109,7 @@ impl SharedPages {
             if self.clean.is_some() {
                 let fresh = self.snapshot(gap.start, gap.end);
                 if let Some(c) = self.clean.as_mut() {
-                    c[gap.clone()].copy_from_slice(&fresh);
+                    c.set(gap.start, &fresh);
                 }
             }
             self.filled.add(gap);
@@ -117,7 +117,7 @@ impl SharedPages {
         Ok(())
     }
 
-    /// Make the memfd (and the view, and the clean copy) `need` bytes long.
+    /// Make the memfd (and the view) `need` bytes long.
     pub(super) fn grow(&mut self, need: usize) -> Result<(), i32> {
         if need <= self.size {
             return Ok(());
@@ -145,22 +145,15 @@ impl SharedPages {
             }
         }
         self.size = need;
-        if let Some(c) = self.clean.as_mut() {
-            // A fresh zeroed allocation costs no memory until the parts
-            // that are filled are written.
-            let mut bigger = vec![0u8; need];
-            bigger[..old].copy_from_slice(c);
-            *c = bigger;
-        }
         Ok(())
     }
 
     /// The clean copy of what is filled now: for a file that becomes
     /// written through (shared read-only mappings could not change it).
-    pub(super) fn clean_now(&self) -> Vec<u8> {
-        let mut c = vec![0u8; self.size];
+    pub(super) fn clean_now(&self) -> PageCopy {
+        let mut c = PageCopy::new();
         for r in self.filled.within(0, self.size) {
-            c[r.clone()].copy_from_slice(&self.snapshot(r.start, r.end));
+            c.set(r.start, &self.snapshot(r.start, r.end));
         }
         c
     }
@@ -210,7 +203,7 @@ impl SharedPages {
             let n = kread_into(h, kfd, file.as_mut_ptr() as usize, end - at, at as u64)?;
             let now = self.snapshot(at, at + n);
             let runs = match self.clean.as_ref() {
-                Some(c) => foreign_runs(&file[..n], &now, &c[at..at + n]),
+                Some(c) => foreign_runs(&file[..n], &now, &c.get(at, at + n)),
                 // Nothing here writes to a file not written through.
                 None => foreign_runs(&file[..n], &now, &now),
             };
@@ -225,7 +218,7 @@ impl SharedPages {
                     )
                 };
                 if let Some(c) = self.clean.as_mut() {
-                    c[at + r.start..at + r.end].copy_from_slice(&file[r]);
+                    c.set(at + r.start, &file[r]);
                 }
             }
         }
@@ -276,7 +269,7 @@ impl SharedPages {
                 return Ok(());
             };
             let now = self.snapshot(at, end);
-            let runs = dirty_runs(&now, &clean[at..end], JOIN_GAP);
+            let runs = dirty_runs(&now, &clean.get(at, end), JOIN_GAP);
             for r in runs {
                 let size = match eof {
                     Some(s) => s,
@@ -301,7 +294,7 @@ impl SharedPages {
                 let data = &now[a - at..b - at];
                 kwrite_all(h, kfd, data, a as u64)?;
                 if let Some(c) = self.clean.as_mut() {
-                    c[a..b].copy_from_slice(data);
+                    c.set(a, data);
                 }
             }
         }
