@@ -385,6 +385,15 @@ os.pwrite(fd, b'pw', 300)
 print('write seen', m[100:102], m[200:202], m[300:302])
 m.close()
 print('last wins', fresh(path, 300, 2))
+# MS_INVALIDATE takes in what another process wrote (Linux's has it anyway).
+m = mmap.mmap(fd, P)
+cbuf = ctypes.c_char.from_buffer(m)
+dd = ['dd', 'of=' + path, 'bs=1', 'seek=500', 'conv=notrunc', 'status=none']
+subprocess.run(dd, input=b'XY')
+MS_INVALIDATE = 2
+print('invalidate', err(libc.msync(ctypes.addressof(cbuf), P, MS_INVALIDATE)), m[500:502])
+del cbuf
+m.close()
 # Far into a big file: only what is mapped is read.
 big = os.open(sys.argv[1] + '/big', os.O_RDWR | os.O_CREAT, 0o644)
 os.ftruncate(big, 1 << 40)
@@ -429,6 +438,7 @@ fn python_mmap_of_kernel_files_behaves_as_on_linux() {
         "far b'farout'",
         "write seen b'PW' b'WR' b'pw'",
         "last wins b'pw'",
+        "invalidate ok b'XY'",
     ] {
         assert!(out.lines().any(|l| l == line), "{line:?} not in\n{out}");
     }

@@ -329,10 +329,24 @@ pub unsafe extern "C" fn msync(addr: *mut c_void, len: size_t, flags: c_int) -> 
             .filter(|p| p.shared)
             .map(|p| p.file)
             .collect();
+        files.sort();
         files.dedup();
         for id in files {
             if let Some(f) = m.files.get(&id).filter(|f| f.writable) {
                 res = res.and(h.sys_unbarriered(nr::FSYNC, &[f.kfd as u64]).map(|_| ()));
+            }
+        }
+    }
+    if res.is_ok() && flags & libc::MS_INVALIDATE != 0 {
+        // Linux has one page cache and nothing to do; here the range takes
+        // in what other processes wrote to the file since it was read.
+        for p in m.table.overlapping(a, b).iter().filter(|p| p.shared) {
+            if let Some(f) = m.files.get_mut(&p.file)
+                && let Some(pages) = f.pages.as_mut()
+            {
+                let r = p.file_range();
+                let got = pages.refresh_range(h, f.kfd, r.start as usize, r.end as usize);
+                res = res.and(got);
             }
         }
     }
