@@ -414,6 +414,13 @@ for name in ('MADV_FREE', 'MADV_REMOVE'):
         print(name, 'ok')
     except OSError as e:
         print(name, errno.errorcode[e.errno])
+# Truncation cuts what a shared mapping holds past the new end.
+m = mmap.mmap(fd, P)
+os.ftruncate(fd, 16)
+print('cut', m[12:20])
+os.ftruncate(fd, P)
+print('cut grown', m[12:20], os.pread(fd, 8, 12))
+m.close()
 "#;
 
 #[test]
@@ -439,6 +446,7 @@ fn python_mmap_of_kernel_files_behaves_as_on_linux() {
         "write seen b'PW' b'WR' b'pw'",
         "last wins b'pw'",
         "invalidate ok b'XY'",
+        "cut grown b'AAAA\\x00\\x00\\x00\\x00' b'AAAA\\x00\\x00\\x00\\x00'",
     ] {
         assert!(out.lines().any(|l| l == line), "{line:?} not in\n{out}");
     }

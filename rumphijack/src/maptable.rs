@@ -233,6 +233,27 @@ impl PageCopy {
         out
     }
 
+    /// Make bytes `a..b` zero (whole pages among them are let go).
+    pub fn zero(&mut self, a: usize, b: usize) {
+        if a >= b {
+            return;
+        }
+        let stored: Vec<usize> = self
+            .pages
+            .range(a / PAGE..=(b - 1) / PAGE)
+            .map(|(&k, _)| k)
+            .collect();
+        for page in stored {
+            let lo = a.max(page * PAGE) - page * PAGE;
+            let hi = b.min((page + 1) * PAGE) - page * PAGE;
+            if hi - lo == PAGE {
+                self.pages.remove(&page);
+            } else if let Some(p) = self.pages.get_mut(&page) {
+                p[lo..hi].fill(0);
+            }
+        }
+    }
+
     /// Store `data` at `a`.
     pub fn set(&mut self, a: usize, data: &[u8]) {
         let mut done = 0;
@@ -396,6 +417,9 @@ mod tests {
         assert_eq!(c.get(1 << 40, (1 << 40) + 4), b"far\0");
         assert_eq!(c.get(10 * PAGE, 10 * PAGE + 2), b"\0\0");
         assert_eq!(c.pages.len(), 3);
+        c.zero(PAGE - 1, 1 << 41);
+        assert_eq!(c.get(PAGE - 3, PAGE + 3), b"\0a\0\0\0\0");
+        assert_eq!(c.pages.len(), 1);
     }
 
     #[test]

@@ -109,9 +109,11 @@ pub enum FileIoDone {
     /// `n` bytes were written to kernel descriptor `fd`, at `off` (`None`:
     /// at the descriptor's offset, which is now past them).
     Wrote { fd: i32, off: Option<u64>, n: u64 },
-    /// A file was truncated to `len`: descriptor `fd`'s, or (`None`) one
-    /// named by path.
-    Truncated { fd: Option<i32>, len: u64 },
+    /// Kernel descriptor `fd`'s file was truncated to `len`.
+    Truncated { fd: i32, len: u64 },
+    /// The file named by the kernel path at address `path` (in this
+    /// process, valid until the barrier returns) was truncated to `len`.
+    TruncatedPath { path: u64, len: u64 },
     /// Kernel descriptor `fd` (and with `and_above`, every one above it)
     /// was closed or replaced.
     Closed { fd: i32, and_above: bool },
@@ -189,7 +191,7 @@ fn file_io(nr: u32, args: &[u64]) -> (bool, Option<AfterCall>) {
             true,
             Some(|args, _| {
                 Some(FileIoDone::Truncated {
-                    fd: Some(args[0] as i32),
+                    fd: args[0] as i32,
                     len: *args.get(2)?,
                 })
             }),
@@ -197,8 +199,8 @@ fn file_io(nr: u32, args: &[u64]) -> (bool, Option<AfterCall>) {
         (TRUNCATE, _) => (
             true,
             Some(|args, _| {
-                Some(FileIoDone::Truncated {
-                    fd: None,
+                Some(FileIoDone::TruncatedPath {
+                    path: args[0],
                     len: *args.get(2)?,
                 })
             }),

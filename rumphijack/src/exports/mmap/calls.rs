@@ -111,6 +111,14 @@ pub(super) fn kstat(h: &Hijack, k: i32) -> Result<libc::stat, i32> {
     xlate::stat_from_netbsd(buf.bytes()).ok_or(libc::EIO)
 }
 
+/// The kernel's `stat` of the kernel path at address `path`.
+pub(super) fn kstat_path(h: &Hijack, path: u64) -> Result<libc::stat, i32> {
+    let mut buf = Scratch::new(xlate::NETBSD_STAT_LEN);
+    let at = xlate::AT_FDCWD_NETBSD as i64 as u64;
+    h.sys_unbarriered(nr::FSTATAT, &[at, path, buf.arg(), 0])?;
+    xlate::stat_from_netbsd(buf.bytes()).ok_or(libc::EIO)
+}
+
 /// The kernel's `fcntl` with a Linux command.
 pub(super) fn kfcntl(h: &Hijack, k: i32, cmd: c_int, arg: u64) -> Result<i64, i32> {
     let ncmd = xlate::fcntl_cmd_to_netbsd(cmd).ok_or(libc::EINVAL)?;

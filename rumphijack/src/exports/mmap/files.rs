@@ -150,22 +150,13 @@ impl Maps {
         p.refresh_range(h, f.kfd, off as usize, off.saturating_add(n) as usize)
     }
 
-    /// A file was truncated to `len` through descriptor `k`, or by path.
-    pub(super) fn truncated(&mut self, h: &Hijack, k: Option<i32>, len: u64) -> Result<(), i32> {
-        let only = match k {
-            Some(k) => Some(self.file_of(h, k)?),
-            None => None,
-        };
-        for (id, f) in self.files.iter_mut() {
-            if only.is_some_and(|o| o != *id) {
-                continue;
-            }
-            if let Some(p) = f.pages.as_mut() {
-                // What lies past the end reads as zero when it grows back.
-                p.refresh_range(h, f.kfd, len as usize, usize::MAX)?;
-            }
+    /// File `id` was truncated to `len`: what its mappings hold past the
+    /// end is gone, and reads as zero should it grow back (as Linux cuts
+    /// its page cache).
+    pub(super) fn truncated(&mut self, id: FileId, len: u64) {
+        if let Some(p) = self.files.get_mut(&id).and_then(|f| f.pages.as_mut()) {
+            p.zero_from(len as usize);
         }
-        Ok(())
     }
 
     /// The backing of file `id`, made from the program's kernel descriptor
@@ -297,7 +288,14 @@ pub(super) fn after_file_io(h: &Hijack, done: FileIoDone) {
         // What this process wrote through a descriptor reaches its
         // mappings of the file, as in Linux's one page cache.
         FileIoDone::Wrote { fd, off, n } => m.wrote(h, fd, off, n),
-        FileIoDone::Truncated { fd, len } => m.truncated(h, fd, len),
+        FileIoDone::Truncated { fd, len } => m.file_of(h, fd).map(|id| m.truncated(id, len)),
+        FileIoDone::TruncatedPath { path, len } => kstat_path(h, path).map(|st| {
+            let id = FileId {
+                dev: st.st_dev,
+                ino: st.st_ino,
+            };
+            m.truncated(id, len)
+        }),
         FileIoDone::Closed { fd, and_above } => {
             m.fd_files.retain(|&k, _| k != fd && !(and_above && k > fd));
             Ok(())

@@ -225,6 +225,19 @@ impl SharedPages {
         Ok(())
     }
 
+    /// Zero the pages from `len` on, in the mappings and the clean copy:
+    /// the file was cut there.
+    pub(super) fn zero_from(&mut self, len: usize) {
+        for r in self.filled.within(len, self.size) {
+            // SAFETY: `view` maps `size` bytes of the memfd writable, and
+            // `r` lies within them.
+            unsafe { std::ptr::write_bytes((self.view + r.start) as *mut u8, 0, r.len()) };
+            if let Some(c) = self.clean.as_mut() {
+                c.zero(r.start, r.end);
+            }
+        }
+    }
+
     /// Write the bytes of `lo..hi` (file offsets) that differ from the
     /// clean copy to the file, up to its end.
     pub(super) fn write_back(
