@@ -135,7 +135,10 @@ impl Maps {
         off: Option<u64>,
         n: u64,
     ) -> Result<(), i32> {
-        let id = self.file_of(h, k)?;
+        // A descriptor without a file to stat is no mapped file's.
+        let Ok(id) = self.file_of(h, k) else {
+            return Ok(());
+        };
         let Some(f) = self.files.get_mut(&id) else {
             return Ok(());
         };
