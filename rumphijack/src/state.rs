@@ -356,3 +356,70 @@ impl Hijack {
             .map_err(|e| xlate::errno_to_linux(e.0))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nr;
+
+    fn after(nr: u32, args: &[u64], result: i64) -> Option<FileIoDone> {
+        file_io(nr, args).1.and_then(|f| f(args, result))
+    }
+
+    #[test]
+    fn the_barrier_follows_calls_on_file_data() {
+        // Reads write back first and are not followed.
+        assert!(matches!(
+            file_io(nr::PREAD, &[3, 0, 10, 0, 0]),
+            (true, None)
+        ));
+        assert!(matches!(file_io(nr::FCNTL, &[3, 3, 0]), (false, None)));
+        assert_eq!(
+            after(nr::PWRITE, &[3, 0, 10, 0, 100], 7),
+            Some(FileIoDone::Wrote {
+                fd: 3,
+                off: Some(100),
+                n: 7
+            })
+        );
+        assert_eq!(
+            after(nr::WRITE, &[4, 0, 10], 10),
+            Some(FileIoDone::Wrote {
+                fd: 4,
+                off: None,
+                n: 10
+            })
+        );
+        assert_eq!(
+            after(nr::FTRUNCATE, &[5, 0, 16], 0),
+            Some(FileIoDone::Truncated { fd: 5, len: 16 })
+        );
+        assert_eq!(
+            after(nr::DUP2, &[1, 9], 9),
+            Some(FileIoDone::Closed {
+                fd: 9,
+                and_above: false
+            })
+        );
+        assert_eq!(
+            after(nr::FCNTL, &[20, F_CLOSEM_NETBSD, 0], 0),
+            Some(FileIoDone::Closed {
+                fd: 20,
+                and_above: true
+            })
+        );
+    }
+
+    #[test]
+    fn taking_a_lock_is_told_and_letting_go_is_not() {
+        // NetBSD's struct flock, l_type at 20: F_WRLCK 3, F_UNLCK 2.
+        let mut fl = [0u8; 24];
+        fl[20..22].copy_from_slice(&3i16.to_ne_bytes());
+        let args = [3, F_SETLKW_NETBSD, fl.as_ptr() as u64];
+        assert!(file_io(nr::FCNTL, &args).0);
+        assert_eq!(after(nr::FCNTL, &args, 0), Some(FileIoDone::LockTaken));
+        fl[20..22].copy_from_slice(&F_UNLCK_NETBSD.to_ne_bytes());
+        let args = [3, F_SETLK_NETBSD, std::hint::black_box(&fl).as_ptr() as u64];
+        assert_eq!(after(nr::FCNTL, &args, 0), None);
+    }
+}
