@@ -464,39 +464,35 @@ fn remap_file(h: &Hijack, m: &mut Maps, src: Mapping, call: Remap) -> Result<usi
         before_replacing(h, m, to, to.saturating_add(new_len));
     }
     let p = host_mremap(a, old_size, new_size, flags, to)?;
-    let mut got = new_len;
+    // The source is gone (unless it was copied), and what the target
+    // replaced with MREMAP_FIXED.
+    if old_len != 0 {
+        m.table.remove_range(a, a + old_len);
+    }
+    m.table.remove_range(p, p + new_len);
+    let mut len = new_len;
+    let mut res = Ok(p);
     if !src.shared && new_len > old_len {
         // The new tail of a private mapping holds the file's next bytes.
         let tail = p + old_len;
         let rw = libc::PROT_READ | libc::PROT_WRITE;
         let filled = host_mprotect(tail, new_len - old_len, rw)
             .and_then(|()| kread_into(h, kfd, tail, new_len - old_len, off + old_len as u64))
-            .map(|_| ())
-            .and_then(|()| host_mprotect(tail, new_len - old_len, src.prot));
+            .and_then(|_| host_mprotect(tail, new_len - old_len, src.prot));
         if let Err(e) = filled {
+            // Back to the old length: a tail of zeros is not the file.
             let _ = host_mremap(p, new_len, old_len, 0, 0);
-            got = old_len;
-            m.table.remove_range(a, a + old_len);
-            m.table.insert(Mapping {
-                start: p,
-                len: got,
-                offset: off,
-                ..src
-            });
-            return Err(e);
+            len = old_len;
+            res = Err(e);
         }
     }
-    if old_len != 0 {
-        m.table.remove_range(a, a + old_len);
-    }
-    m.table.remove_range(p, p + got);
     m.table.insert(Mapping {
         start: p,
-        len: got,
+        len,
         offset: off,
         ..src
     });
-    Ok(p)
+    res
 }
 
 /// `mremap` (glibc's is variadic; the fifth argument is read only with
