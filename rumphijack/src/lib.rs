@@ -17,6 +17,7 @@
 
 #[macro_use]
 mod host;
+pub mod barrier;
 pub mod config;
 pub mod fuzz;
 pub mod maptable;

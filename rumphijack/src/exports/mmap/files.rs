@@ -4,9 +4,10 @@
 
 use super::calls::*;
 use super::pages::SharedPages;
+use crate::barrier::{self, FileIoDone};
 use crate::maptable::{FileId, MapTable};
 use crate::nr;
-use crate::state::{self, FileIoDone, Hijack};
+use crate::state::{self, Hijack};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -258,11 +259,11 @@ impl Maps {
             // Unarmed, the barrier would not see descriptors closed.
             self.fd_files.clear();
         }
-        let barrier = state::FileIoBarrier {
+        let barrier = barrier::FileIoBarrier {
             before: file_io_barrier,
             after: after_file_io,
         };
-        state::arm_file_io_barrier(barrier, shared);
+        barrier::arm(barrier, shared);
     }
 }
 
@@ -277,7 +278,7 @@ pub(super) fn file_io_barrier(h: &Hijack) {
     }
 }
 
-/// After a kernel call the barrier follows (see [`state::FileIoDone`]).
+/// After a kernel call the barrier follows (see [`FileIoDone`]).
 pub(super) fn after_file_io(h: &Hijack, done: FileIoDone) {
     let Some(mut m) = maps_unless_held() else {
         return;
