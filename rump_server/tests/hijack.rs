@@ -278,6 +278,360 @@ fn host_files_and_kernel_files_in_one_program() {
     assert!(!Path::new("/rump/copy").exists());
 }
 
+/// Python's `mmap` (and libc's calls through ctypes) on a kernel file,
+/// run the same on a host directory: every line must agree with Linux's.
+const MMAP_PROG: &str = r#"
+import ctypes, errno, mmap, os, subprocess, sys
+P = mmap.PAGESIZE
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+libc.mremap.restype = ctypes.c_void_p
+libc.mremap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_int, ctypes.c_void_p]
+libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+libc.msync.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+FAILED = ctypes.c_void_p(-1).value
+def err(r):
+    return 'ok' if r not in (-1, FAILED) else errno.errorcode[ctypes.get_errno()]
+def fresh(path, a=0, n=4):
+    with open(path, 'rb') as f:
+        return f.read()[a:a + n]
+path = sys.argv[1] + '/f'
+open(path, 'wb').write(b''.join(bytes([65 + i]) * P for i in range(3)))
+fd = os.open(path, os.O_RDWR)
+# Two shared mappings of one file see each other's writes.
+a = mmap.mmap(fd, 3 * P)
+b = mmap.mmap(fd, P, offset=P)
+b[0:4] = b'bbbb'
+print('shared', a[P:P + 4])
+# A private mapping starts from the file and keeps its writes to itself.
+p = mmap.mmap(fd, 3 * P, flags=mmap.MAP_PRIVATE)
+print('private', p[P:P + 4], p[0:2])
+p[0:4] = b'pppp'
+# Reads of the file see what the shared mappings hold.
+print('pread', os.pread(fd, 4, P), os.pread(fd, 4, 0))
+a[2 * P:2 * P + 4] = b'aaaa'
+a.flush()
+dd = ['dd', 'if=' + path, 'bs=1', 'skip=%d' % (2 * P), 'count=4', 'status=none']
+print('other process', subprocess.run(dd, capture_output=True).stdout)
+b.close(); p.close(); a.close()
+print('after close', fresh(path), fresh(path, P), fresh(path, 2 * P))
+# Growing a shared mapping (python: ftruncate, then mremap).
+m = mmap.mmap(fd, 3 * P)
+m.resize(4 * P)
+m[3 * P:3 * P + 4] = b'gggg'
+print('resized', len(m), m[3 * P - 1:3 * P + 4])
+m.close()
+print('size', os.fstat(fd).st_size, fresh(path, 3 * P))
+# Partial munmap: the middle page goes, both ends stay and are written back.
+x = libc.mmap(None, 3 * P, 3, mmap.MAP_SHARED, fd, 0)
+print('middle', err(libc.munmap(x + P, P)))
+ctypes.memmove(x, b'1111', 4)
+ctypes.memmove(x + 2 * P, b'3333', 4)
+print('ends', err(libc.munmap(x, P)), err(libc.munmap(x + 2 * P, P)))
+print('written', fresh(path), fresh(path, 2 * P))
+# MAP_FIXED over host memory; replacing it by host memory writes back.
+y = libc.mmap(None, 3 * P, 3, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, -1, 0)
+z = libc.mmap(y + P, P, 3, mmap.MAP_SHARED | 0x10, fd, P)
+print('fixed', z == y + P, ctypes.string_at(z, 4))
+ctypes.memmove(z, b'FFFF', 4)
+libc.mmap(y, 3 * P, 3, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | 0x10, -1, 0)
+print('fixed replaced', fresh(path, P), ctypes.string_at(z, 4))
+libc.munmap(y, 3 * P)
+# mremap of a private mapping: the new pages hold the file's next bytes.
+q = libc.mmap(None, P, 1, mmap.MAP_PRIVATE, fd, 0)
+q2 = libc.mremap(q, P, 4 * P, 1, None)
+print('mremap', err(q2), ctypes.string_at(q2, 4), ctypes.string_at(q2 + 3 * P, 4))
+libc.munmap(q2, 4 * P)
+# A child writes through a mapping and leaves without unmapping.
+pid = os.fork()
+if pid == 0:
+    c = mmap.mmap(fd, P)
+    c[0:4] = b'kid!'
+    os._exit(0)
+os.waitpid(pid, 0)
+print('child exit', fresh(path))
+prog = 'import mmap, os; m = mmap.mmap(os.open(%r, os.O_RDWR), 4096); m[4:8] = b"exit"' % path
+subprocess.run([sys.executable, '-c', prog])
+print('program exit', fresh(path, 0, 8))
+# What cannot be mapped says so, as Linux says it.
+ro = os.open(path, os.O_RDONLY)
+wo = os.open(path, os.O_WRONLY)
+ap = os.open(path, os.O_RDWR | os.O_APPEND)
+d = os.open(sys.argv[1], os.O_RDONLY)
+print('shared write of read-only', err(libc.mmap(None, P, 3, mmap.MAP_SHARED, ro, 0)))
+print('write-only', err(libc.mmap(None, P, 1, mmap.MAP_PRIVATE, wo, 0)))
+print('directory', err(libc.mmap(None, P, 1, mmap.MAP_PRIVATE, d, 0)))
+print('unaligned', err(libc.mmap(None, P, 1, mmap.MAP_PRIVATE, fd, 1)))
+print('no type', err(libc.mmap(None, P, 1, 0, fd, 0)))
+print('MAP_SYNC', err(libc.mmap(None, P, 3, 0x03 | 0x80000, fd, 0)))
+print('bad fd', err(libc.mmap(None, P, 1, mmap.MAP_PRIVATE, 600, 0)))
+r = libc.mmap(None, P, 1, mmap.MAP_SHARED, ro, 0)
+print('mprotect', err(libc.mprotect(r, P, 3)), err(libc.mprotect(r, P, 0)))
+print('msync', err(libc.msync(r, P, 4)), err(libc.msync(r, P, 6)))
+# O_APPEND does not move what a mapping writes back.
+m = mmap.mmap(ap, P)
+m[8:12] = b'apnd'
+m.close()
+print('append', fresh(path, 0, 12), os.fstat(fd).st_size)
+# What this process writes through a descriptor reaches its mappings.
+m = mmap.mmap(fd, P)
+os.pwrite(fd, b'PW', 100)
+os.lseek(fd, 200, 0)
+os.write(fd, b'WR')
+m[300:302] = b'MM'
+os.pwrite(fd, b'pw', 300)
+print('write seen', m[100:102], m[200:202], m[300:302])
+m.close()
+print('last wins', fresh(path, 300, 2))
+# MS_INVALIDATE takes in what another process wrote (Linux's has it anyway).
+m = mmap.mmap(fd, P)
+cbuf = ctypes.c_char.from_buffer(m)
+dd = ['dd', 'of=' + path, 'bs=1', 'seek=500', 'conv=notrunc', 'status=none']
+subprocess.run(dd, input=b'XY')
+MS_INVALIDATE = 2
+print('invalidate', err(libc.msync(ctypes.addressof(cbuf), P, MS_INVALIDATE)), m[500:502])
+del cbuf
+m.close()
+# Far into a big file: only what is mapped is read.
+big = os.open(sys.argv[1] + '/big', os.O_RDWR | os.O_CREAT, 0o644)
+os.ftruncate(big, 1 << 40)
+os.pwrite(big, b"far", (1 << 40) - P)
+m = mmap.mmap(big, P, offset=(1 << 40) - P)
+m[3:6] = b'out'
+m.close()
+print("far", os.pread(big, 6, (1 << 40) - P))
+os.ftruncate(big, 0)
+# Dropped pages of a private mapping come back from the file.
+m = mmap.mmap(fd, P, flags=mmap.MAP_PRIVATE)
+m[0:4] = b'zzzz'
+m.madvise(mmap.MADV_DONTNEED)
+print('dontneed', m[0:4])
+for name in ('MADV_FREE', 'MADV_REMOVE'):
+    try:
+        m.madvise(getattr(mmap, name))
+        print(name, 'ok')
+    except OSError as e:
+        print(name, errno.errorcode[e.errno])
+# Truncation cuts what a shared mapping holds past the new end.
+m = mmap.mmap(fd, P)
+os.ftruncate(fd, 16)
+print('cut', m[12:20])
+os.ftruncate(fd, P)
+print('cut grown', m[12:20], os.pread(fd, 8, 12))
+m.close()
+"#;
+
+#[test]
+fn python_mmap_of_kernel_files_behaves_as_on_linux() {
+    let r = Rig::start("hj-mmap");
+    let out = r.same(&["/usr/bin/python3", "-c", MMAP_PROG, "/rump"]);
+    // The host is the oracle; these lines say what it agreed on.
+    for line in [
+        "shared b'bbbb'",
+        "private b'bbbb' b'AA'",
+        "pread b'bbbb' b'AAAA'",
+        "other process b'aaaa'",
+        "after close b'AAAA' b'bbbb' b'aaaa'",
+        "written b'1111' b'3333'",
+        "fixed replaced b'FFFF' b'\\x00\\x00\\x00\\x00'",
+        "mremap ok b'1111' b'gggg'",
+        "child exit b'kid!'",
+        "program exit b'kid!exit'",
+        "directory ENODEV",
+        "append b'kid!exitapnd' 16384",
+        "dontneed b'kid!'",
+        "far b'farout'",
+        "write seen b'PW' b'WR' b'pw'",
+        "last wins b'pw'",
+        "invalidate ok b'XY'",
+        "cut grown b'AAAA\\x00\\x00\\x00\\x00' b'AAAA\\x00\\x00\\x00\\x00'",
+    ] {
+        assert!(out.lines().any(|l| l == line), "{line:?} not in\n{out}");
+    }
+}
+
+/// `sqlite3` in WAL mode keeps its shared-memory index in a shared mapping
+/// of the `-shm` file.
+#[test]
+fn sqlite_in_wal_mode_under_the_hijack() {
+    let r = Rig::start("hj-sqlite");
+    let mut sql =
+        String::from("PRAGMA journal_mode=WAL;\nCREATE TABLE t(i INTEGER PRIMARY KEY, v TEXT);\n");
+    for batch in 0..100 {
+        sql.push_str("BEGIN;\n");
+        for i in 0..100 {
+            sql.push_str(&format!(
+                "INSERT INTO t(v) VALUES('row {}');\n",
+                batch * 100 + i
+            ));
+        }
+        sql.push_str("COMMIT;\n");
+    }
+    sql.push_str("PRAGMA integrity_check;\nSELECT count(*) FROM t;\n");
+    std::fs::write(r.dir.join("fill.sql"), sql).unwrap();
+    let o = r.rump(&["sh", "-c", "/usr/bin/sqlite3 /rump/db < fill.sql"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "wal\nok\n10000\n");
+    // Another program finds all of it.
+    let o = r.rump(&[
+        "/usr/bin/sqlite3",
+        "/rump/db",
+        "PRAGMA journal_mode; PRAGMA integrity_check; SELECT count(*), sum(i), max(v) FROM t;",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "wal\nok\n10000|50005000|row 9999\n");
+    // Two connections in one process share the index; a reader in a
+    // child process sees what was committed.
+    let prog = r#"
+import sqlite3, subprocess, sys
+w = sqlite3.connect('/rump/db')
+rd = sqlite3.connect('/rump/db')
+for i in range(500):
+    w.execute('INSERT INTO t(v) VALUES (?)', ('py %d' % i,))
+    w.commit()
+    if i % 100 == 0:
+        print(rd.execute('SELECT count(*) FROM t').fetchone()[0])
+child = "import sqlite3; print(sqlite3.connect('/rump/db').execute('SELECT count(*) FROM t').fetchone()[0])"
+print(subprocess.run([sys.executable, '-c', child], capture_output=True, text=True).stdout, end='')
+print(w.execute('PRAGMA integrity_check').fetchone()[0])
+"#;
+    assert_eq!(
+        python(&r, prog, &[]),
+        "10001\n10101\n10201\n10301\n10401\n10500\nok\n"
+    );
+    // Two processes at once, each with the index mapped: each sees the
+    // other's commits (the mappings agree at every lock), as on the host.
+    let out = r.same(&["/usr/bin/python3", "-c", SQLITE_TWO_PROCESSES, "/rump"]);
+    assert_eq!(out, "0 1 done 2 3 done 4 5 done 6 ok\n");
+    // With mmap_size, sqlite reads the database through a mapping and
+    // writes it with pwrite: the mapping must show those writes.
+    for mode in ["wal", "delete"] {
+        let out = r.same(&["/usr/bin/python3", "-c", SQLITE_MMAP, "/rump", mode]);
+        assert!(out.ends_with("(4000, 215800) ('ok',)\n"), "{out}");
+    }
+}
+
+/// sqlite reading its database through a mapping (`PRAGMA mmap_size`).
+const SQLITE_MMAP: &str = r#"
+import sqlite3, sys
+db = sys.argv[1] + '/mapped-' + sys.argv[2] + '.db'
+c = sqlite3.connect(db)
+c.execute('PRAGMA mmap_size=268435456')
+print(c.execute('PRAGMA journal_mode=%s' % sys.argv[2]).fetchone())
+c.execute('CREATE TABLE t(i INTEGER PRIMARY KEY, v TEXT)')
+for b in range(20):
+    for i in range(200):
+        c.execute('INSERT INTO t(v) VALUES (?)', ('x' * 50 + str(i),))
+    c.commit()
+    if b % 5 == 4 and sys.argv[2] == 'wal':
+        c.execute('PRAGMA wal_checkpoint(TRUNCATE)')
+    c.execute('UPDATE t SET v = v || ? WHERE i % 7 = ?', ('u', b % 7))
+    c.commit()
+print(c.execute('SELECT count(*), sum(length(v)) FROM t').fetchone())
+c.close()
+c = sqlite3.connect(db)
+c.execute('PRAGMA mmap_size=268435456')
+print(c.execute('SELECT count(*), sum(length(v)) FROM t').fetchone(),
+      c.execute('PRAGMA integrity_check').fetchone())
+"#;
+
+/// A parent and a child process write one WAL database in turns.
+const SQLITE_TWO_PROCESSES: &str = r#"
+import sqlite3, subprocess, sys
+db = sys.argv[1] + '/two.db'
+w = sqlite3.connect(db, isolation_level=None)
+w.execute('PRAGMA journal_mode=WAL')
+w.execute('CREATE TABLE t(i INTEGER PRIMARY KEY, who TEXT)')
+child = '''
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+for line in sys.stdin:
+    if line.startswith('count'):
+        print(c.execute('SELECT count(*) FROM t').fetchone()[0], flush=True)
+    else:
+        c.execute("INSERT INTO t(who) VALUES ('child')")
+        print('done', flush=True)
+'''
+p = subprocess.Popen([sys.executable, '-c', child, db], stdin=subprocess.PIPE,
+                     stdout=subprocess.PIPE, text=True)
+def ask(cmd):
+    p.stdin.write(cmd + '\n')
+    p.stdin.flush()
+    return p.stdout.readline().strip()
+out = [ask('count')]
+for n in range(3):
+    w.execute("INSERT INTO t(who) VALUES ('parent')")
+    out += [ask('count'), ask('insert'), str(w.execute('SELECT count(*) FROM t').fetchone()[0])]
+p.stdin.close()
+p.wait()
+print(' '.join(out), w.execute('PRAGMA integrity_check').fetchone()[0])
+"#;
+
+/// `git` maps its index, packs and objects; the commits it makes in the
+/// kernel are the ones it makes on the host, hash for hash.
+#[test]
+fn git_commits_in_a_kernel_directory() {
+    let r = Rig::start("hj-git");
+    let home = r.dir.join("home");
+    std::fs::create_dir(&home).unwrap();
+    // `git init` probes symbolic links with mkstemp, which glibc's own
+    // open makes past this library; the repository starts on the host.
+    let seed = r.dir.join("seed");
+    let o = Command::new("/usr/bin/git")
+        .args(["init", "-q", "-b", "main"])
+        .arg(&seed)
+        .env("HOME", &home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let script = format!(
+        "cp -a {seed} /rump/repo && cd /rump/repo && \
+         cp /etc/services services && echo one > a && mkdir d && echo two > d/b && \
+         git add . && git commit -q -m first && \
+         echo more >> a && git rm -q d/b && git commit -q -am second && \
+         git log --format='%H %s' && git fsck --full && git gc -q && git fsck --full && \
+         git count-objects -v | grep -E '^(count|in-pack|packs):' && \
+         git cat-file -p HEAD:a && git status --porcelain && git diff HEAD~1 --stat",
+        seed = seed.display()
+    );
+    let env = [
+        ("HOME", home.to_str().unwrap()),
+        ("GIT_CONFIG_NOSYSTEM", "1"),
+        ("GIT_AUTHOR_NAME", "Rump Test"),
+        ("GIT_AUTHOR_EMAIL", "rump@example.org"),
+        ("GIT_COMMITTER_NAME", "Rump Test"),
+        ("GIT_COMMITTER_EMAIL", "rump@example.org"),
+        ("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z"),
+        ("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z"),
+        ("PATH", "/usr/bin:/bin"),
+    ];
+    let o = r.rump_env(&["sh", "-c", &script], &env);
+    assert!(
+        o.status.success(),
+        "git under the hijack: {}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let hp = r.host.to_string_lossy().into_owned();
+    let mut h = Command::new("sh");
+    h.args(["-c", &script.replace("/rump", &hp)])
+        .current_dir(&r.dir);
+    for (k, v) in env {
+        h.env(k, v);
+    }
+    let h = h.output().unwrap();
+    assert!(h.status.success(), "git on the host: {}", stderr(&h));
+    assert_eq!(stdout(&o), stdout(&h));
+    let out = stdout(&o);
+    assert!(
+        out.contains(" second\n") && out.contains("packs: 1\n"),
+        "{out}"
+    );
+}
+
 #[test]
 fn unreachable_server_is_a_one_line_error() {
     let dir = tempdir("hj-noserver");

@@ -17,8 +17,10 @@
 
 #[macro_use]
 mod host;
+pub mod barrier;
 pub mod config;
 pub mod fuzz;
+pub mod maptable;
 pub mod mem;
 mod nr;
 pub mod route;

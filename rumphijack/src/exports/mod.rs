@@ -18,6 +18,7 @@ macro_rules! alias {
 mod dir;
 mod epoll;
 mod fd;
+mod mmap;
 mod path;
 mod poll;
 mod proc;

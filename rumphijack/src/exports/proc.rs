@@ -61,6 +61,9 @@ pub unsafe extern "C" fn fork() -> pid_t {
 }
 
 fn fork_holding_signals(h: &state::Hijack) -> pid_t {
+    // The mappings' table first (its users take the connection under it),
+    // written back: what a child runs may read the files.
+    let maps = super::mmap::hold_written_back(h);
     // Held across the fork, so the child finds the slot as it was.
     let mut slot = h.client_slot();
     let cookie = match state::inside(|| slot.prefork()) {
@@ -80,6 +83,7 @@ fn fork_holding_signals(h: &state::Hijack) -> pid_t {
     );
     let pid = host_fork();
     drop(held);
+    drop(maps);
     if pid == 0 {
         attach_child(h, &mut slot, cookie);
     }
@@ -171,6 +175,7 @@ pub unsafe extern "C" fn execve(path: CStrP, argv: *const CStrP, envp: *const CS
     let Some(h) = state::get() else {
         return host!(execve(path, argv, envp) as fn(CStrP, *const CStrP, *const CStrP) -> c_int);
     };
+    super::mmap::before_exec(h);
     let conn = state::connection_fd();
     let (_keep, env) = exec_env(h, envp, conn);
     let setfd = |v: c_int| {

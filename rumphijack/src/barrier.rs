@@ -1,0 +1,242 @@
+//! The file I/O barrier: what the mapping code does around the kernel
+//! calls that touch file data, while this process has shared mappings of
+//! kernel files. Before a call that reads, writes, syncs or locks a file,
+//! what the mappings changed is written back; after a write, a truncation
+//! or a lock taken, the mappings take in what the file now holds; closes
+//! and `dup2` are told so that descriptors' files are not mistaken.
+
+use crate::mem::ProcessMemory;
+use crate::state::Hijack;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// What the mapping code does around kernel calls on files while this
+/// process has shared mappings of kernel files (the file I/O barrier).
+pub struct FileIoBarrier {
+    /// Before a call that reads, writes, syncs or locks a file: write back
+    /// what the mappings changed, so that the call (or a process that
+    /// takes the lock after this one) finds it.
+    pub before: fn(&Hijack),
+    /// After such a call, or one that closes or replaces descriptors.
+    pub after: fn(&Hijack, FileIoDone),
+}
+
+/// A kernel call the file I/O barrier follows, once it has succeeded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileIoDone {
+    /// This process took a file lock.
+    LockTaken,
+    /// `n` bytes were written to kernel descriptor `fd`, at `off` (`None`:
+    /// at the descriptor's offset, which is now past them).
+    Wrote { fd: i32, off: Option<u64>, n: u64 },
+    /// Kernel descriptor `fd`'s file was truncated to `len`.
+    Truncated { fd: i32, len: u64 },
+    /// The file named by the kernel path at address `path` (in this
+    /// process, valid until the barrier returns) was truncated to `len`.
+    TruncatedPath { path: u64, len: u64 },
+    /// Kernel descriptor `fd` (and with `and_above`, every one above it)
+    /// was closed or replaced.
+    Closed { fd: i32, and_above: bool },
+}
+
+static FILE_IO_BARRIER: OnceLock<FileIoBarrier> = OnceLock::new();
+static FILE_IO_BARRIER_ARMED: AtomicBool = AtomicBool::new(false);
+
+/// Set the file I/O barrier (only the first one is kept) and say whether
+/// it is armed: the check costs one load while it is not.
+pub fn arm(b: FileIoBarrier, armed: bool) {
+    let _ = FILE_IO_BARRIER.set(b);
+    FILE_IO_BARRIER_ARMED.store(armed, Ordering::Relaxed);
+}
+
+/// NetBSD's `fcntl` commands and `struct flock` facts the barrier needs.
+const F_GETLK_NETBSD: u64 = 7;
+const F_SETLK_NETBSD: u64 = 8;
+const F_SETLKW_NETBSD: u64 = 9;
+const F_CLOSEM_NETBSD: u64 = 10;
+const FLOCK_TYPE_OFFSET: u64 = 20;
+const F_UNLCK_NETBSD: i16 = 2;
+
+/// What the barrier is told after a call, from its arguments and result.
+type AfterCall = fn(&[u64], i64) -> Option<FileIoDone>;
+
+/// Whether the barrier writes back before kernel call `nr`, and what it
+/// is told after it.
+fn file_io(nr: u32, args: &[u64]) -> (bool, Option<AfterCall>) {
+    use crate::nr::*;
+    let arg = |i: usize| args.get(i).copied().unwrap_or(0);
+    match (nr, arg(1)) {
+        (READ | READV | PREAD | PREADV | FSYNC | FDATASYNC, _) => (true, None),
+        (FCNTL, F_GETLK_NETBSD) => (true, None),
+        (FCNTL, F_SETLK_NETBSD | F_SETLKW_NETBSD) => (
+            true,
+            Some(|args, _| {
+                let p = args.get(2)? + FLOCK_TYPE_OFFSET;
+                let b = rumpclient::ClientMemory::read(&ProcessMemory, p, 2)?;
+                (i16::from_ne_bytes([b[0], b[1]]) != F_UNLCK_NETBSD)
+                    .then_some(FileIoDone::LockTaken)
+            }),
+        ),
+        (FCNTL, F_CLOSEM_NETBSD) => (
+            false,
+            Some(|args, _| {
+                Some(FileIoDone::Closed {
+                    fd: args[0] as i32,
+                    and_above: true,
+                })
+            }),
+        ),
+        (WRITE | WRITEV, _) => (
+            true,
+            Some(|args, n| {
+                Some(FileIoDone::Wrote {
+                    fd: args[0] as i32,
+                    off: None,
+                    n: n as u64,
+                })
+            }),
+        ),
+        (PWRITE | PWRITEV, _) => (
+            true,
+            Some(|args, n| {
+                let off = Some(*args.get(4)?);
+                Some(FileIoDone::Wrote {
+                    fd: args[0] as i32,
+                    off,
+                    n: n as u64,
+                })
+            }),
+        ),
+        (FTRUNCATE, _) => (
+            true,
+            Some(|args, _| {
+                Some(FileIoDone::Truncated {
+                    fd: args[0] as i32,
+                    len: *args.get(2)?,
+                })
+            }),
+        ),
+        (TRUNCATE, _) => (
+            true,
+            Some(|args, _| {
+                Some(FileIoDone::TruncatedPath {
+                    path: args[0],
+                    len: *args.get(2)?,
+                })
+            }),
+        ),
+        (CLOSE, _) => (
+            false,
+            Some(|args, _| {
+                Some(FileIoDone::Closed {
+                    fd: args[0] as i32,
+                    and_above: false,
+                })
+            }),
+        ),
+        (DUP2 | DUP3, _) => (
+            false,
+            Some(|args, _| {
+                Some(FileIoDone::Closed {
+                    fd: *args.get(1)? as i32,
+                    and_above: false,
+                })
+            }),
+        ),
+        _ => (false, None),
+    }
+}
+
+/// Run kernel call `nr` (`call`) with the barrier around it, if armed.
+pub fn around(
+    h: &Hijack,
+    nr: u32,
+    args: &[u64],
+    call: impl FnOnce() -> Result<i64, i32>,
+) -> Result<i64, i32> {
+    let barrier = match FILE_IO_BARRIER_ARMED.load(Ordering::Relaxed) {
+        true => FILE_IO_BARRIER.get(),
+        false => None,
+    };
+    let Some(b) = barrier else {
+        return call();
+    };
+    let (before, after) = file_io(nr, args);
+    if before {
+        (b.before)(h);
+    }
+    let r = call();
+    if let (Ok(v), Some(after)) = (r, after)
+        && let Some(done) = after(args, v)
+    {
+        (b.after)(h, done);
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nr;
+
+    fn after(nr: u32, args: &[u64], result: i64) -> Option<FileIoDone> {
+        file_io(nr, args).1.and_then(|f| f(args, result))
+    }
+
+    #[test]
+    fn the_barrier_follows_calls_on_file_data() {
+        // Reads write back first and are not followed.
+        assert!(matches!(
+            file_io(nr::PREAD, &[3, 0, 10, 0, 0]),
+            (true, None)
+        ));
+        assert!(matches!(file_io(nr::FCNTL, &[3, 3, 0]), (false, None)));
+        assert_eq!(
+            after(nr::PWRITE, &[3, 0, 10, 0, 100], 7),
+            Some(FileIoDone::Wrote {
+                fd: 3,
+                off: Some(100),
+                n: 7
+            })
+        );
+        assert_eq!(
+            after(nr::WRITE, &[4, 0, 10], 10),
+            Some(FileIoDone::Wrote {
+                fd: 4,
+                off: None,
+                n: 10
+            })
+        );
+        assert_eq!(
+            after(nr::FTRUNCATE, &[5, 0, 16], 0),
+            Some(FileIoDone::Truncated { fd: 5, len: 16 })
+        );
+        assert_eq!(
+            after(nr::DUP2, &[1, 9], 9),
+            Some(FileIoDone::Closed {
+                fd: 9,
+                and_above: false
+            })
+        );
+        assert_eq!(
+            after(nr::FCNTL, &[20, F_CLOSEM_NETBSD, 0], 0),
+            Some(FileIoDone::Closed {
+                fd: 20,
+                and_above: true
+            })
+        );
+    }
+
+    #[test]
+    fn taking_a_lock_is_told_and_letting_go_is_not() {
+        // NetBSD's struct flock, l_type at 20: F_WRLCK 3, F_UNLCK 2.
+        let mut fl = [0u8; 24];
+        fl[20..22].copy_from_slice(&3i16.to_ne_bytes());
+        let args = [3, F_SETLKW_NETBSD, fl.as_ptr() as u64];
+        assert!(file_io(nr::FCNTL, &args).0);
+        assert_eq!(after(nr::FCNTL, &args, 0), Some(FileIoDone::LockTaken));
+        fl[20..22].copy_from_slice(&F_UNLCK_NETBSD.to_ne_bytes());
+        let args = [3, F_SETLK_NETBSD, std::hint::black_box(&fl).as_ptr() as u64];
+        assert_eq!(after(nr::FCNTL, &args, 0), None);
+    }
+}
