@@ -66,7 +66,7 @@ fn file_io(nr: u32, args: &[u64]) -> (bool, Option<AfterCall>) {
     use crate::nr::*;
     let arg = |i: usize| args.get(i).copied().unwrap_or(0);
     match (nr, arg(1)) {
-        (READ | READV | PREAD | PREADV | FSYNC | FDATASYNC, _) => (true, None),
+        (READ | READV | PREAD | PREADV | FSYNC | FDATASYNC | SYNC, _) => (true, None),
         (FCNTL, F_GETLK_NETBSD) => (true, None),
         (FCNTL, F_SETLK_NETBSD | F_SETLKW_NETBSD) => (
             true,
