@@ -11,7 +11,7 @@ use rump::Kernel;
 use rump::errno::{Errno, KResult};
 use rump::lwproc::{ForkFd, Lwp};
 use rump::usermem::UserSpace;
-use rumpuser::{HostListener, HostStream};
+use rumpuser::{HostListener, HostStream, SpareDescriptor};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
@@ -19,8 +19,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use sysproxy::payload::{self, CopyData, HandshakeFork, SysResp};
 use sysproxy::{Class, HEADER_LEN, Handshake, Header, SpError, Type, Url};
 
-/// Most clients served at once (NetBSD: 255; one more is accepted and closed).
-pub const MAX_CLIENTS: usize = 256;
+/// How long a refused client is given to send its handshake, which is
+/// answered with the reason (see [`Shared::refuse`]).
+const REFUSAL_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 /// `SYS_reboot`: its reply is sent by the halt itself, before the process exits.
 const SYS_REBOOT: u32 = 208;
 
@@ -340,7 +341,12 @@ impl SpServer {
             Url::Unix(path) => HostListener::unix(path),
             Url::Tcp { addr, port } => HostListener::tcp(addr, *port),
         }
-        .map_err(|e| StartError(format!("rump_sp: failed to bind to URL {url}: {e}")))?;
+        .map_err(|e| {
+            StartError(format!(
+                "rump_sp: failed to bind to URL {url}: {}",
+                rumpuser::strerror(&e)
+            ))
+        })?;
         let ostype = sysctl_string(&kernel, "kern.ostype");
         let osrelease = sysctl_string(&kernel, "kern.osrelease");
         let machine = sysctl_string(&kernel, "hw.machine");
@@ -359,8 +365,12 @@ impl SpServer {
         // sp_fini: at halt, remove the socket, answer the reboot call, stop listening.
         kernel.register_shutdown_hook("sysproxy", Box::new(move |_, _| fini.stop()));
         let acceptor = Arc::clone(&shared);
-        rumpuser::thread_create("sp_accept", move || acceptor.accept_loop())
-            .map_err(|e| StartError(format!("rump_sp: cannot start the server thread: {e}")))?;
+        rumpuser::thread_create("sp_accept", move || acceptor.accept_loop()).map_err(|e| {
+            StartError(format!(
+                "rump_sp: cannot start the server thread: {}",
+                rumpuser::strerror(&e)
+            ))
+        })?;
         Ok(SpServer { shared })
     }
 
@@ -422,43 +432,108 @@ impl Shared {
         idle
     }
 
+    /// Accept clients for as long as the server runs. There is no limit of
+    /// our own on their number (NetBSD's is 255): each takes three host
+    /// descriptors and a thread, and a client the host has no room for is
+    /// told so (see [`Shared::refuse`]) instead of being dropped unanswered.
     fn accept_loop(self: Arc<Self>) {
+        let mut spare = SpareDescriptor::new();
         while !self.stopping.load(Ordering::Acquire) {
-            let Ok(stream) = self.listener.accept() else {
-                // Out of descriptors or a transient error: do not spin.
-                rumpuser::sleep_rel(std::time::Duration::from_millis(10));
-                continue;
+            if !spare.is_held() {
+                // Taken again once a refused client has gone.
+                spare = SpareDescriptor::new();
+            }
+            let accepted = match self.listener.accept() {
+                // The spare descriptor makes room to take the client, if
+                // only to say why it cannot stay (below).
+                Err(e) if rumpuser::out_of_descriptors(&e) && spare.is_held() => {
+                    spare.lend(|| self.listener.accept())
+                }
+                r => r,
+            };
+            let stream = match accepted {
+                Ok(s) => s,
+                Err(_) => {
+                    // A transient error, or out of descriptors with none
+                    // spare: do not spin.
+                    rumpuser::sleep_rel(std::time::Duration::from_millis(10));
+                    continue;
+                }
             };
             if self.stopping.load(Ordering::Acquire) {
                 break;
             }
-            if self.clients.load(Ordering::Acquire) >= MAX_CLIENTS - 1 {
-                stream.shutdown();
+            let out = match stream.try_clone() {
+                Ok(o) => o,
+                Err(e) if rumpuser::out_of_descriptors(&e) => {
+                    self.refuse(stream, &self.out_of_descriptors());
+                    continue;
+                }
+                Err(e) => {
+                    let why = format!("cannot serve the client: {}", rumpuser::strerror(&e));
+                    self.refuse(stream, &why);
+                    continue;
+                }
+            };
+            // A duplicate kept here answers the client if no thread starts.
+            let Ok(spare_end) = out.try_clone() else {
+                self.refuse(stream, &self.out_of_descriptors());
                 continue;
-            }
+            };
             self.clients.fetch_add(1, Ordering::AcqRel);
             let me = Arc::clone(&self);
             let started = rumpuser::thread_create("sp_client", move || {
-                me.serve(stream);
+                me.serve(stream, out);
                 me.clients.fetch_sub(1, Ordering::AcqRel);
             });
             match started {
                 Ok(t) => lock(&self.threads).push(t),
-                Err(_) => {
+                Err(e) => {
                     self.clients.fetch_sub(1, Ordering::AcqRel);
+                    let why = format!(
+                        "the server cannot start a thread for another client ({} connected): {}",
+                        self.clients.load(Ordering::Acquire),
+                        rumpuser::strerror(&e)
+                    );
+                    self.refuse(spare_end, &why);
                 }
             }
             self.reap();
         }
     }
 
-    fn serve(self: &Arc<Self>, mut stream: HostStream) {
+    /// Why a client is refused when the host has no descriptor for it.
+    fn out_of_descriptors(&self) -> String {
+        format!(
+            "the server is out of host descriptors ({} clients connected)",
+            self.clients.load(Ordering::Acquire)
+        )
+    }
+
+    /// Turn a client away, telling it `why`. NetBSD's server closes a
+    /// connection it has no room for before the banner, which its client
+    /// can only report as a failed banner read. Here the client gets the
+    /// banner, and its handshake is answered with an ERROR frame of code
+    /// TRYAGAIN (NetBSD's client reads it as EAGAIN) carrying `why` as its
+    /// payload, which NetBSD's client reads and ignores and ours prints.
+    fn refuse(&self, mut stream: HostStream, why: &str) {
+        // A client that never sends its handshake holds up accepting others.
+        let _ = stream.set_read_timeout(Some(REFUSAL_WAIT));
+        if stream.write_all(self.banner.as_bytes()).is_ok()
+            && let Some((h, _)) = read_frame(&mut stream)
+        {
+            let _ = stream.write_all(&refusal(h.reqno, why));
+        }
+        stream.shutdown();
+    }
+
+    fn serve(self: &Arc<Self>, mut stream: HostStream, out: HostStream) {
+        let Ok(control) = stream.try_clone() else {
+            return self.refuse(stream, &self.out_of_descriptors());
+        };
         if stream.write_all(self.banner.as_bytes()).is_err() {
             return;
         }
-        let (Ok(out), Ok(control)) = (stream.try_clone(), stream.try_clone()) else {
-            return;
-        };
         let conn = Arc::new(Conn {
             out: Mutex::new(out),
             control,
@@ -540,7 +615,14 @@ impl Shared {
                 .spawn(k.procs().local_proc(), ForkFd::Clear, &name)
             {
                 Ok(l) => l,
-                Err(_) => return false,
+                Err(e) => {
+                    let why = format!(
+                        "the server cannot create a process for the client: {}",
+                        e.description()
+                    );
+                    let _ = conn.send_raw(&refusal(h.reqno, &why));
+                    return false;
+                }
             }
         } else if h.union == Handshake::Fork as u32 {
             let Some(f) = HandshakeFork::parse(payload) else {
@@ -757,6 +839,19 @@ impl Shared {
             let _ = self.kernel.procs().release(&main);
         }
     }
+}
+
+/// The ERROR frame that answers handshake `reqno` of a client the server
+/// cannot take: TRYAGAIN, with the reason as its payload.
+fn refusal(reqno: u64, why: &str) -> Vec<u8> {
+    let h = Header::new(
+        reqno,
+        Class::Error,
+        Type::Handshake,
+        SpError::TryAgain.code(),
+        why.len(),
+    );
+    sysproxy::frame(&h, why.as_bytes())
 }
 
 /// Read one frame; `None` at end of stream or on a header no request can

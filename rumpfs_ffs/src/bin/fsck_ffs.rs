@@ -42,7 +42,8 @@ fn main() {
         fail("-n cannot be given with -y or -p");
     }
     let repair = yes || preen;
-    let dev = HostDev::open(&special, repair).unwrap_or_else(|e| fail(&format!("{special}: {e}")));
+    let dev = HostDev::open(&special, repair)
+        .unwrap_or_else(|e| fail(&format!("{special}: {}", rumpuser::strerror(&e))));
     if preen && !force {
         match rumpfs_ffs::read_superblock(&dev) {
             Ok(sb) if sb.clean & FS_ISCLEAN != 0 => {

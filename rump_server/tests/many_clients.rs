@@ -1,0 +1,142 @@
+//! Acceptance 6 of issue #15: a server holds as many clients as the host
+//! gives it descriptors for (1,000 hijacked `sleep` programs at once), and
+//! a client it has no room for is told why.
+
+mod common;
+
+use common::*;
+use rumpclient::{Client, ConnectError};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// `KERN_PROC2` records and where `p_comm` sits in one (amd64).
+const KINFO_PROC2_LEN: usize = 680;
+const P_COMM: usize = 368;
+
+/// Processes in the server's kernel whose name is `comm`, counted from
+/// `kern.proc2` (`CTL_KERN`, `KERN_PROC2`, `KERN_PROC_ALL`).
+fn processes_named(c: &Client, comm: &str) -> usize {
+    let all = c
+        .sysctl_read(&[1, 47, 0, 0, KINFO_PROC2_LEN as i32, 100_000])
+        .unwrap();
+    all.chunks_exact(KINFO_PROC2_LEN)
+        .filter(|r| {
+            let name = &r[P_COMM..P_COMM + 24];
+            let end = name.iter().position(|&b| b == 0).unwrap_or(24);
+            &name[..end] == comm.as_bytes()
+        })
+        .count()
+}
+
+/// Hijacked programs, killed and collected however the test ends.
+struct Programs(Vec<Child>);
+
+impl Drop for Programs {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+        }
+        for c in &mut self.0 {
+            let _ = c.wait();
+        }
+    }
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_thousand_hijacked_programs_hold_connections_at_once() {
+    let dir = tempdir("thousand");
+    let url = format!("unix://{}/s", dir.display());
+    let (child, c) = serve("rump_server", &[], &url);
+    let _server = Server(child);
+    let mut sleeps = Programs(Vec::new());
+    for _ in 0..1000 {
+        let p = Command::new("sleep")
+            .arg("30")
+            .env("LD_PRELOAD", prefix().join("lib/librumphijack.so"))
+            .env("RUMP_SERVER", &url)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        sleeps.0.push(p);
+    }
+    // Each hijacked program is a process in the kernel once connected.
+    let start = Instant::now();
+    let mut n = 0;
+    while start.elapsed() < Duration::from_secs(40) {
+        n = processes_named(&c, "sleep");
+        if n == 1000 {
+            break;
+        }
+        // A program that lost its connection has exited: say why.
+        for p in &mut sleeps.0 {
+            if let Ok(Some(st)) = p.try_wait() {
+                let mut err = String::new();
+                use std::io::Read;
+                let _ = p.stderr.take().unwrap().read_to_string(&mut err);
+                panic!("a hijacked sleep ended ({st}) with {n} connected: {err}");
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(n, 1000, "hijacked sleeps connected after 40 s");
+    // And one more client is served as well, by a tool.
+    let q = tool(&dir, &url, "rump.sysctl", &["kern.ostype"]);
+    assert_eq!(stdout(&q), "kern.ostype = NetBSD\n", "{}", stderr(&q));
+    drop(sleeps);
+    eventually("the programs' processes to leave the kernel", || {
+        processes_named(&c, "sleep") == 0
+    });
+}
+
+#[test]
+fn a_client_the_server_has_no_room_for_is_told_why() {
+    let dir = tempdir("noroom");
+    let url = format!("unix://{}/s", dir.display());
+    // A hard limit the server cannot raise: room for a few clients only.
+    let server = Command::new("prlimit")
+        .arg("--nofile=48:48")
+        .arg(bin("rump_server"))
+        .args(["-s", &url])
+        .spawn()
+        .unwrap();
+    let _server = Server(server);
+    let mut clients = Vec::new();
+    eventually("the server to answer", || Client::connect(&url).is_ok());
+    let why = loop {
+        assert!(clients.len() < 48, "more clients than descriptors");
+        match Client::connect(&url) {
+            Ok(c) => clients.push(c),
+            Err(ConnectError::Declined(why)) => break why,
+            Err(e) => panic!("after {} clients: {e}", clients.len()),
+        }
+    };
+    assert!(clients.len() >= 5, "only {} clients", clients.len());
+    // The count may still hold the first probe, whose end the server may
+    // not have seen yet.
+    let counts = [clients.len(), clients.len() + 1]
+        .map(|n| format!("the server is out of host descriptors ({n} clients connected)"));
+    assert!(counts.contains(&why), "{why}");
+    // A tool says it in one line, after its name.
+    let q = tool(&dir, &url, "rump.sysctl", &["kern.ostype"]);
+    assert!(!q.status.success());
+    assert_eq!(
+        stderr(&q),
+        format!("rump.sysctl: prog init failed: the server refused this client: {why}\n")
+    );
+    // Those connected are still served, and room made is used again.
+    assert!(clients[0].getpid().unwrap() > 1);
+    clients.truncate(clients.len() - 2);
+    eventually("a client to be taken again", || {
+        Client::connect(&url).is_ok()
+    });
+}
