@@ -163,19 +163,20 @@ impl HostStream {
     }
 
     /// Read exactly `buf.len()` bytes; `UnexpectedEof` when the peer left.
-    pub fn read_exact(&mut self, buf: &mut [u8]) -> std::io::Result<()> {
+    /// One thread reads while others write through the same descriptor.
+    pub fn read_exact(&self, buf: &mut [u8]) -> std::io::Result<()> {
         spin_until_readable(self.as_fd(), SPIN_FOR_ANSWER);
         match self {
-            HostStream::Unix(s) => s.read_exact(buf),
-            HostStream::Tcp(s) => s.read_exact(buf),
+            HostStream::Unix(s) => (&*s).read_exact(buf),
+            HostStream::Tcp(s) => (&*s).read_exact(buf),
         }
     }
 
-    /// Write all of `buf`.
-    pub fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+    /// Write all of `buf`. Writers of whole frames serialize themselves.
+    pub fn write_all(&self, buf: &[u8]) -> std::io::Result<()> {
         match self {
-            HostStream::Unix(s) => s.write_all(buf),
-            HostStream::Tcp(s) => s.write_all(buf),
+            HostStream::Unix(s) => (&*s).write_all(buf),
+            HostStream::Tcp(s) => (&*s).write_all(buf),
         }
     }
 
