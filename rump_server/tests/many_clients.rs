@@ -151,3 +151,33 @@ fn a_client_the_server_has_no_room_for_is_told_why() {
         Client::connect(&url).is_ok()
     });
 }
+
+/// The server has no cap of its own on the threads that run calls either
+/// (NetBSD's has 128): 600 clients each sleeping 2 s in the kernel at once
+/// all finish within one sleep's time, not in rounds.
+#[test]
+fn six_hundred_calls_sleep_in_the_kernel_at_once() {
+    let dir = tempdir("sleepers");
+    let url = format!("unix://{}/s", dir.display());
+    let (child, first) = serve("rump_server", &[], &url);
+    let _server = Server(child);
+    drop(first);
+    let clients: Vec<Client> = (0..600).map(|_| Client::connect(&url).unwrap()).collect();
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for c in &clients {
+            s.spawn(move || {
+                // __nanosleep50(&{2, 0}, NULL)
+                let m = rumpclient::Regions::new();
+                let ts: Vec<u8> = [2i64, 0].iter().flat_map(|v| v.to_ne_bytes()).collect();
+                c.syscall(430, &[m.add(&ts), 0], &m).unwrap();
+            });
+        }
+    });
+    let took = start.elapsed();
+    assert!(took >= Duration::from_secs(2), "{took:?}");
+    assert!(
+        took < Duration::from_millis(3900),
+        "the sleeps ran in rounds: {took:?}"
+    );
+}
