@@ -144,6 +144,20 @@ fn a_client_the_server_has_no_room_for_is_told_why() {
         stderr(&q),
         format!("rump.sysctl: prog init failed: the server refused this client: {why}\n")
     );
+    // So does a hijacked program.
+    let h = Command::new("true")
+        .env("LD_PRELOAD", prefix().join("lib/librumphijack.so"))
+        .env("RUMP_SERVER", &url)
+        .output()
+        .unwrap();
+    assert!(!h.status.success());
+    assert!(
+        stderr(&h).contains(&format!(
+            "rumpclient init: cannot connect to {url}: the server refused this client: {why}"
+        )),
+        "{}",
+        stderr(&h)
+    );
     // Those connected are still served, and room made is used again.
     assert!(clients[0].getpid().unwrap() > 1);
     clients.truncate(clients.len() - 2);
