@@ -175,3 +175,21 @@ fn shmif_dumpbus_p_dash_writes_only_the_pcap_to_stdout() {
     assert_eq!(piped.stdout, pcap, "stdout is the pcap and nothing else");
     assert_eq!(stderr(&piped), "");
 }
+
+/// A server that closes a connection before its banner, as NetBSD's does
+/// when it has no room for another client, is reported as such.
+#[test]
+fn a_connection_closed_before_the_banner_is_explained() {
+    let dir = tempdir("nobanner");
+    let sock = dir.join("s");
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let closer = std::thread::spawn(move || drop(listener.accept().unwrap()));
+    let url = format!("unix://{}", sock.display());
+    let q = tool(&dir, &url, "rump.sysctl", &["kern.ostype"]);
+    closer.join().unwrap();
+    assert_eq!(
+        stderr(&q),
+        "rump.sysctl: prog init failed: the server closed the connection before its \
+         banner (it may have no room for another client)\n"
+    );
+}
