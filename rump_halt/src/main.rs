@@ -33,13 +33,12 @@ fn main() -> ExitCode {
     }
     let client = match rumpclient::Client::from_env() {
         Ok(c) => c,
-        Err(rumpclient::ConnectError::NotSet) => {
-            eprintln!("error: RUMP_SERVER not set");
-            eprintln!("{prog}: init failed: No such file or directory");
+        Err(e @ rumpclient::ConnectError::NotSet) => {
+            eprintln!("{prog}: {e}");
             return ExitCode::FAILURE;
         }
         Err(e) => {
-            eprintln!("{prog}: init failed: {}", host_message(&e.to_string()));
+            eprintln!("{prog}: init failed: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -50,9 +49,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// A host error as `strerror` words it, without Rust's "(os error N)".
-fn host_message(m: &str) -> &str {
-    m.split(" (os error").next().unwrap_or(m)
 }

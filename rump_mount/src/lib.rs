@@ -3,6 +3,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod mode;
+
 /// `MNT_RDONLY`.
 pub const MNT_RDONLY: u64 = 0x1;
 /// `MNT_NOEXEC`.

@@ -78,6 +78,7 @@ impl Options {
                                 o.params.insert("RUMP_NCPU", value);
                             }
                             'r' => {
+                                check_memlimit(&value).map_err(UsageError)?;
                                 o.params.insert("RUMP_MEMLIMIT", value);
                             }
                             'd' => o.drives.push(drivespec::parse(&value).map_err(UsageError)?),
@@ -94,6 +95,27 @@ impl Options {
             _ => return Err(UsageError(String::new())),
         }
         Ok(o)
+    }
+}
+
+/// The least memory `-r` gives a kernel. NetBSD's kernel refuses 0
+/// ("no memory available"); its own tests run kernels in 1 MiB (t_vm's
+/// uvmwait), and ours needs about that for the pools and buffers of a
+/// file system or a socket, so less is refused at once rather than left
+/// to fail later with ENOMEM.
+pub const MIN_MEMLIMIT: u64 = 1 << 20;
+
+/// Check a `-r total_ram` value: a byte count with an optional k, m or g
+/// suffix, at least [`MIN_MEMLIMIT`].
+fn check_memlimit(v: &str) -> Result<(), String> {
+    match rump::config::parse_size(v) {
+        None => Err(format!(
+            "-r {v}: expected a byte count, optionally with a k, m or g suffix"
+        )),
+        Some(n) if n < MIN_MEMLIMIT => Err(format!(
+            "-r {v}: too little memory for a kernel: at least 1m ({MIN_MEMLIMIT} bytes)"
+        )),
+        Some(_) => Ok(()),
     }
 }
 
@@ -147,19 +169,25 @@ impl Startup {
 /// file) and register its key with etfs.
 /// `-m`: load a module file as NetBSD's server does, through the kernel's
 /// VFS: the host file is mapped with etfs and handed to `modctl` load.
+/// The file is known to the kernel by its own absolute path (NetBSD's
+/// server uses the fixed key `/module.mod`), so that what the kernel's
+/// module loader reports names the file the user gave.
 fn load_module(kernel: &rump::Kernel, path: &str) -> Result<(), String> {
     use rumpvfs::etfs::{self, EtfsType};
-    const KEY: &str = "/module.mod";
+    let absolute = std::path::absolute(path)
+        .map_err(|e| format!("module load failed: {path}: {}", rumpuser::strerror(&e)))?;
+    let key = absolute.to_string_lossy();
+    let key = key.as_ref();
     if !kernel.has_faction(rump::Faction::Vfs) {
         return Err(format!(
             "module load failed: {path}: -m needs the VFS faction: add -lrumpvfs"
         ));
     }
-    etfs::register(kernel, KEY, path, EtfsType::Reg)
+    etfs::register(kernel, key, path, EtfsType::Reg)
         .map_err(|e| format!("module etfs register failed: {path}: {}", e.description()))?;
-    let loaded = kernel.sys_modctl_load(KEY);
+    let loaded = kernel.sys_modctl_load(key);
     // The key only names the file while it is read.
-    let _ = etfs::remove(kernel, KEY);
+    let _ = etfs::remove(kernel, key);
     loaded.map_err(|e| format!("module load failed: {path}: {}", e.description()))
 }
 
@@ -169,13 +197,7 @@ fn map_drive(kernel: &rump::Kernel, d: &DriveSpec) -> Result<(), String> {
     if !kernel.has_faction(rump::Faction::Vfs) {
         return Err("-d needs the VFS faction: add -lrumpvfs".into());
     }
-    let host_msg = |e: std::io::Error| {
-        e.to_string()
-            .split(" (os error")
-            .next()
-            .unwrap_or("")
-            .to_owned()
-    };
+    let host_msg = |e: std::io::Error| rumpuser::strerror(&e);
     let create = d.extent != Extent::Host;
     let host = rumpuser::HostFile::open(
         &d.hostpath,
@@ -275,11 +297,18 @@ pub fn main(builtin: &[&'static Component]) -> ExitCode {
         match rumpuser::daemonize_begin() {
             Ok(d) => Some(d),
             Err(e) => {
-                eprintln!("{prog}: rump daemonize: {e}");
+                eprintln!("{prog}: rump daemonize: {}", rumpuser::strerror(&e));
                 return ExitCode::FAILURE;
             }
         }
     };
+    // The host's descriptors, not a default soft limit, bound the clients.
+    if let Err(e) = rumpuser::raise_descriptor_limit() {
+        eprintln!(
+            "{prog}: cannot raise the descriptor limit: {}",
+            rumpuser::strerror(&e)
+        );
+    }
     let startup = Startup { prog, daemon };
     let mut builder = KernelBuilder::new()
         .config(config)
@@ -377,5 +406,16 @@ mod tests {
             parse(&["-d", "key=/k", "u"]),
             Err(UsageError("incomplete drivespec".into()))
         );
+        for small in ["0", "1k", "1023k"] {
+            let e = parse(&["-r", small, "u"]).unwrap_err().0;
+            assert!(e.contains("too little memory"), "{e}");
+        }
+        assert!(
+            parse(&["-r", "12x", "u"])
+                .unwrap_err()
+                .0
+                .contains("byte count")
+        );
+        assert!(parse(&["-r", "1m", "u"]).is_ok());
     }
 }

@@ -1,6 +1,11 @@
 //! A pool of host threads that run system calls for remote clients, as
 //! NetBSD's server keeps one: threads are started when every one is busy
-//! and the surplus beyond a few idle ones exits.
+//! and the surplus beyond a few idle ones exits. Unlike NetBSD's (at most
+//! 128), the pool has no limit of its own: a call that blocks for good (an
+//! `accept`, a `read` of a socket) holds its thread, and a fixed number of
+//! such calls would leave every later call of every client waiting. Only
+//! the host's limit on threads bounds it; a job that finds no thread and
+//! cannot start one waits for the next thread that comes free.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex};
@@ -9,8 +14,6 @@ use std::time::Duration;
 /// A job for the pool.
 pub type Job = Box<dyn FnOnce() + Send>;
 
-/// Most threads the pool runs at once (NetBSD: 128).
-const MAX_THREADS: usize = 512;
 /// Idle threads kept waiting for work (NetBSD: 16).
 const KEEP_IDLE: usize = 16;
 
@@ -47,7 +50,7 @@ impl WorkerPool {
         let (m, cv) = &*self.inner;
         let mut st = m.lock().unwrap_or_else(|e| e.into_inner());
         st.queue.push_back(job);
-        if st.idle >= st.queue.len() || st.threads >= MAX_THREADS {
+        if st.idle >= st.queue.len() {
             cv.notify_one();
             return;
         }

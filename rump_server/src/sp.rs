@@ -11,7 +11,7 @@ use rump::Kernel;
 use rump::errno::{Errno, KResult};
 use rump::lwproc::{ForkFd, Lwp};
 use rump::usermem::UserSpace;
-use rumpuser::{HostListener, HostStream};
+use rumpuser::{HostListener, HostStream, SpareDescriptor};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
@@ -19,8 +19,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use sysproxy::payload::{self, CopyData, HandshakeFork, SysResp};
 use sysproxy::{Class, HEADER_LEN, Handshake, Header, SpError, Type, Url};
 
-/// Most clients served at once (NetBSD: 255; one more is accepted and closed).
-pub const MAX_CLIENTS: usize = 256;
+/// How long a refused client is given to send its handshake, which is
+/// answered with the reason (see [`Shared::refuse`]).
+const REFUSAL_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 /// `SYS_reboot`: its reply is sent by the halt itself, before the process exits.
 const SYS_REBOOT: u32 = 208;
 
@@ -50,9 +51,11 @@ struct Shared {
 
 /// One client connection.
 struct Conn {
-    out: Mutex<HostStream>,
-    /// Shut down to wake the reader when the server stops.
-    control: HostStream,
+    /// The connection: the reader thread reads it, and whoever sends
+    /// writes whole frames to it holding `sending`; shutting it down wakes
+    /// the reader when the server stops.
+    stream: HostStream,
+    sending: Mutex<()>,
     next_reqno: AtomicU64,
     waiters: Mutex<HashMap<u64, SyncSender<Vec<u8>>>>,
     dead: AtomicBool,
@@ -76,9 +79,8 @@ impl Conn {
         held.reserve(HEADER_LEN + payload.len());
         held.extend_from_slice(&h.emit());
         held.extend_from_slice(payload);
-        lock(&self.out)
-            .write_all(&held)
-            .map_err(|_| Errno::ENOTCONN)
+        let _one = lock(&self.sending);
+        self.stream.write_all(&held).map_err(|_| Errno::ENOTCONN)
     }
 
     /// Send frames already encoded.
@@ -89,9 +91,8 @@ impl Conn {
         if self.dead.load(Ordering::Acquire) {
             return Err(Errno::ENOTCONN);
         }
-        lock(&self.out)
-            .write_all(frames)
-            .map_err(|_| Errno::ENOTCONN)
+        let _one = lock(&self.sending);
+        self.stream.write_all(frames).map_err(|_| Errno::ENOTCONN)
     }
 
     fn send_resp(&self, reqno: u64, typ: Type, payload: &[u8]) {
@@ -125,7 +126,7 @@ impl Conn {
     }
 
     fn shutdown(&self) {
-        self.control.shutdown();
+        self.stream.shutdown();
     }
 
     /// Send a request to the client and wait for its reply.
@@ -175,7 +176,7 @@ struct RemoteSpace<'a> {
     held: std::cell::RefCell<Vec<u8>>,
     /// Set when the call runs on the connection's reader thread: replies
     /// are read right here, other frames dispatched as the reader would.
-    inline: Option<(&'a Arc<Shared>, std::cell::RefCell<&'a mut HostStream>)>,
+    inline: Option<&'a Arc<Shared>>,
 }
 
 impl RemoteSpace<'_> {
@@ -185,7 +186,7 @@ impl RemoteSpace<'_> {
     }
 
     fn request(&self, typ: Type, payload: &[u8]) -> KResult<Vec<u8>> {
-        let Some((shared, stream)) = &self.inline else {
+        let Some(shared) = self.inline else {
             // The client must see the copyouts before it answers.
             self.conn.send_raw(&self.take_held())?;
             return self.conn.request(typ, payload);
@@ -196,9 +197,8 @@ impl RemoteSpace<'_> {
             Header::new(reqno, Class::Req, typ, 0, payload.len()),
             payload,
         )?;
-        let mut stream = stream.borrow_mut();
         loop {
-            let Some((h, p)) = read_frame(&mut stream) else {
+            let Some((h, p)) = read_frame(&self.conn.stream) else {
                 // The client left or sent a length no frame can have: end
                 // the connection, so that the reader loop sees the end next.
                 self.conn.dead.store(true, Ordering::Release);
@@ -208,7 +208,7 @@ impl RemoteSpace<'_> {
             if h.class == Class::Resp && h.reqno == reqno {
                 return Ok(p);
             }
-            if !shared.dispatch(self.conn, h, p, None) {
+            if !shared.dispatch(self.conn, h, p, false) {
                 self.conn.shutdown();
                 return Err(Errno::EFAULT);
             }
@@ -341,7 +341,12 @@ impl SpServer {
             Url::Unix(path) => HostListener::unix(path),
             Url::Tcp { addr, port } => HostListener::tcp(addr, *port),
         }
-        .map_err(|e| StartError(format!("rump_sp: failed to bind to URL {url}: {e}")))?;
+        .map_err(|e| {
+            StartError(format!(
+                "rump_sp: failed to bind to URL {url}: {}",
+                rumpuser::strerror(&e)
+            ))
+        })?;
         let ostype = sysctl_string(&kernel, "kern.ostype");
         let osrelease = sysctl_string(&kernel, "kern.osrelease");
         let machine = sysctl_string(&kernel, "hw.machine");
@@ -360,8 +365,12 @@ impl SpServer {
         // sp_fini: at halt, remove the socket, answer the reboot call, stop listening.
         kernel.register_shutdown_hook("sysproxy", Box::new(move |_, _| fini.stop()));
         let acceptor = Arc::clone(&shared);
-        rumpuser::thread_create("sp_accept", move || acceptor.accept_loop())
-            .map_err(|e| StartError(format!("rump_sp: cannot start the server thread: {e}")))?;
+        rumpuser::thread_create("sp_accept", move || acceptor.accept_loop()).map_err(|e| {
+            StartError(format!(
+                "rump_sp: cannot start the server thread: {}",
+                rumpuser::strerror(&e)
+            ))
+        })?;
         Ok(SpServer { shared })
     }
 
@@ -423,46 +432,107 @@ impl Shared {
         idle
     }
 
+    /// Accept clients for as long as the server runs. There is no limit of
+    /// our own on their number (NetBSD's is 255): each takes one host
+    /// descriptor and a thread, and a client the host has no room for is
+    /// told so (see [`Shared::refuse`]) instead of being dropped unanswered.
     fn accept_loop(self: Arc<Self>) {
+        let mut spare = SpareDescriptor::new();
         while !self.stopping.load(Ordering::Acquire) {
-            let Ok(stream) = self.listener.accept() else {
-                // Out of descriptors or a transient error: do not spin.
-                rumpuser::sleep_rel(std::time::Duration::from_millis(10));
-                continue;
+            if !spare.is_held() {
+                // Taken again once a refused client has gone.
+                spare = SpareDescriptor::new();
+            }
+            let accepted = match self.listener.accept() {
+                // The spare descriptor makes room to take the client, if
+                // only to say why it cannot stay (below).
+                Err(e) if rumpuser::out_of_descriptors(&e) && spare.is_held() => {
+                    match spare.lend(|| self.listener.accept()) {
+                        // Served only if a spare is still held afterwards,
+                        // or the next client could not even be told.
+                        Ok(s) if !spare.is_held() => {
+                            self.refuse(s, &self.out_of_descriptors());
+                            continue;
+                        }
+                        r => r,
+                    }
+                }
+                r => r,
+            };
+            let stream = match accepted {
+                Ok(s) => s,
+                Err(_) => {
+                    // A transient error, or out of descriptors with none
+                    // spare: do not spin.
+                    rumpuser::sleep_rel(std::time::Duration::from_millis(10));
+                    continue;
+                }
             };
             if self.stopping.load(Ordering::Acquire) {
                 break;
             }
-            if self.clients.load(Ordering::Acquire) >= MAX_CLIENTS - 1 {
-                stream.shutdown();
-                continue;
-            }
+            // Handed over through a slot, so that it is still here to
+            // answer the client if no thread starts.
+            let slot = Arc::new(Mutex::new(Some(stream)));
+            let theirs = Arc::clone(&slot);
             self.clients.fetch_add(1, Ordering::AcqRel);
             let me = Arc::clone(&self);
             let started = rumpuser::thread_create("sp_client", move || {
-                me.serve(stream);
+                if let Some(stream) = lock(&theirs).take() {
+                    me.serve(stream);
+                }
                 me.clients.fetch_sub(1, Ordering::AcqRel);
             });
             match started {
                 Ok(t) => lock(&self.threads).push(t),
-                Err(_) => {
+                Err(e) => {
                     self.clients.fetch_sub(1, Ordering::AcqRel);
+                    let why = format!(
+                        "the server cannot start a thread for another client ({} connected): {}",
+                        self.clients.load(Ordering::Acquire),
+                        rumpuser::strerror(&e)
+                    );
+                    if let Some(stream) = lock(&slot).take() {
+                        self.refuse(stream, &why);
+                    }
                 }
             }
             self.reap();
         }
     }
 
-    fn serve(self: &Arc<Self>, mut stream: HostStream) {
+    /// Why a client is refused when the host has no descriptor for it.
+    fn out_of_descriptors(&self) -> String {
+        format!(
+            "the server is out of host descriptors ({} clients connected)",
+            self.clients.load(Ordering::Acquire)
+        )
+    }
+
+    /// Turn a client away, telling it `why`. NetBSD's server closes a
+    /// connection it has no room for before the banner, which its client
+    /// can only report as a failed banner read. Here the client gets the
+    /// banner, and its handshake is answered with an ERROR frame of code
+    /// TRYAGAIN (NetBSD's client reads it as EAGAIN) carrying `why` as its
+    /// payload, which NetBSD's client reads and ignores and ours prints.
+    fn refuse(&self, stream: HostStream, why: &str) {
+        // A client that never sends its handshake holds up accepting others.
+        let _ = stream.set_read_timeout(Some(REFUSAL_WAIT));
+        if stream.write_all(self.banner.as_bytes()).is_ok()
+            && let Some((h, _)) = read_frame(&stream)
+        {
+            let _ = stream.write_all(&refusal(h.reqno, why));
+        }
+        stream.shutdown();
+    }
+
+    fn serve(self: &Arc<Self>, stream: HostStream) {
         if stream.write_all(self.banner.as_bytes()).is_err() {
             return;
         }
-        let (Ok(out), Ok(control)) = (stream.try_clone(), stream.try_clone()) else {
-            return;
-        };
         let conn = Arc::new(Conn {
-            out: Mutex::new(out),
-            control,
+            stream,
+            sending: Mutex::new(()),
             next_reqno: AtomicU64::new(0),
             waiters: Mutex::new(HashMap::new()),
             dead: AtomicBool::new(false),
@@ -471,8 +541,8 @@ impl Shared {
             idle: Condvar::new(),
             main: Mutex::new(None),
         });
-        while let Some((h, payload)) = read_frame(&mut stream) {
-            if !self.dispatch(&conn, h, payload, Some(&mut stream)) {
+        while let Some((h, payload)) = read_frame(&conn.stream) {
+            if !self.dispatch(&conn, h, payload, true) {
                 conn.shutdown();
                 break;
             }
@@ -481,14 +551,14 @@ impl Shared {
     }
 
     /// Handle one frame; `false` ends the connection.
-    /// `reader` is the connection's stream when called from its reader
-    /// thread (a call may then run inline), `None` within an inline call.
+    /// `on_reader` when called from the connection's reader thread (a
+    /// call may then run inline), not within an inline call.
     fn dispatch(
         self: &Arc<Self>,
         conn: &Arc<Conn>,
         h: Header,
         payload: Vec<u8>,
-        reader: Option<&mut HostStream>,
+        on_reader: bool,
     ) -> bool {
         match h.class {
             Class::Resp => {
@@ -509,7 +579,7 @@ impl Shared {
             return self.handshake_new(conn, h, &payload);
         }
         match h.typ {
-            Type::Syscall => self.syscall(conn, h, payload, reader),
+            Type::Syscall => self.syscall(conn, h, payload, on_reader),
             Type::Handshake if h.union == Handshake::Exec as u32 => {
                 return self.exec(conn, h, &payload);
             }
@@ -541,7 +611,14 @@ impl Shared {
                 .spawn(k.procs().local_proc(), ForkFd::Clear, &name)
             {
                 Ok(l) => l,
-                Err(_) => return false,
+                Err(e) => {
+                    let why = format!(
+                        "the server cannot create a process for the client: {}",
+                        e.description()
+                    );
+                    let _ = conn.send_raw(&refusal(h.reqno, &why));
+                    return false;
+                }
             }
         } else if h.union == Handshake::Fork as u32 {
             let Some(f) = HandshakeFork::parse(payload) else {
@@ -590,19 +667,13 @@ impl Shared {
         true
     }
 
-    fn syscall(
-        self: &Arc<Self>,
-        conn: &Arc<Conn>,
-        h: Header,
-        payload: Vec<u8>,
-        reader: Option<&mut HostStream>,
-    ) {
-        if let Some(stream) = reader
+    fn syscall(self: &Arc<Self>, conn: &Arc<Conn>, h: Header, payload: Vec<u8>, on_reader: bool) {
+        if on_reader
             && (INLINE_SYSCALLS.contains(&h.union) || self.io_never_waits(conn, &h, &payload))
             && *lock(&conn.inflight) == 0
         {
             conn.begin();
-            let answer = self.run_syscall(conn, &h, &payload, Some((self, stream)));
+            let answer = self.run_syscall(conn, &h, &payload, Some(self));
             conn.answer_syscall(h.reqno, answer);
             conn.end();
             return;
@@ -638,7 +709,7 @@ impl Shared {
         conn: &Arc<Conn>,
         h: &Header,
         payload: &[u8],
-        inline: Option<(&Arc<Shared>, &mut HostStream)>,
+        inline: Option<&Arc<Shared>>,
     ) -> (Option<SysResp>, Vec<u8>) {
         let k = &self.kernel;
         let fail = |e: Errno| (Some(error_resp(e)), Vec::new());
@@ -664,7 +735,7 @@ impl Shared {
         let space = RemoteSpace {
             conn,
             held: std::cell::RefCell::new(Vec::new()),
-            inline: inline.map(|(sh, st)| (sh, std::cell::RefCell::new(st))),
+            inline,
         };
         let r = k.syscall(h.union as usize, &args, &space);
         let held = space.take_held();
@@ -760,9 +831,22 @@ impl Shared {
     }
 }
 
+/// The ERROR frame that answers handshake `reqno` of a client the server
+/// cannot take: TRYAGAIN, with the reason as its payload.
+fn refusal(reqno: u64, why: &str) -> Vec<u8> {
+    let h = Header::new(
+        reqno,
+        Class::Error,
+        Type::Handshake,
+        SpError::TryAgain.code(),
+        why.len(),
+    );
+    sysproxy::frame(&h, why.as_bytes())
+}
+
 /// Read one frame; `None` at end of stream or on a header no request can
 /// have (a length below the header size or above the limit).
-fn read_frame(s: &mut HostStream) -> Option<(Header, Vec<u8>)> {
+fn read_frame(s: &HostStream) -> Option<(Header, Vec<u8>)> {
     let mut hb = [0u8; HEADER_LEN];
     s.read_exact(&mut hb).ok()?;
     let h = match Header::parse(&hb) {

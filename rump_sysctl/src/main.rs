@@ -113,6 +113,14 @@ impl Sysctl {
         }
     }
 
+    /// Report a name that does not resolve; `-q` keeps it quiet (the exit
+    /// status still says), as NetBSD's `sysctlparseerror` does.
+    fn bad_name(&self, BadName(m): BadName) {
+        if !self.opts.quiet {
+            eprintln!("{PROG}: {m}");
+        }
+    }
+
     fn complain(&mut self, msg: &str) {
         self.errors = true;
         eprintln!("{PROG}: {msg}");
@@ -226,8 +234,8 @@ impl Sysctl {
 
     /// `name=value`: write and print `name: old -> new`.
     fn assign(&mut self, name: &str, value: &str) -> Result<(), ExitCode> {
-        let (mib, node) = self.resolve(name).map_err(|BadName(m)| {
-            eprintln!("{PROG}: {m}");
+        let (mib, node) = self.resolve(name).map_err(|b| {
+            self.bad_name(b);
             ExitCode::FAILURE
         })?;
         if !self.opts.write {
@@ -383,8 +391,8 @@ fn main() -> ExitCode {
         match s.resolve(&n) {
             Ok((mut mib, node)) if node.typ() == CTLTYPE_NODE => s.walk(&n, &mut mib, true),
             Ok((mib, node)) => s.show(&n, &mib, &node, true),
-            Err(BadName(m)) => {
-                eprintln!("{PROG}: {m}");
+            Err(b) => {
+                s.bad_name(b);
                 return ExitCode::FAILURE;
             }
         }

@@ -19,6 +19,8 @@ mod stream;
 pub use memory::{ClientMemory, Regions, Span};
 pub use retry::Retry;
 pub use rump::Errno;
+/// A host error worded as `strerror(3)` words it, for tools' messages.
+pub use rumpuser::strerror;
 pub use stream::Placer;
 
 pub use link::SignalWindow;
@@ -44,6 +46,8 @@ pub enum ConnectError {
     Io(std::io::Error),
     /// The server refused the handshake.
     Refused(SpError),
+    /// The server could not take this client, and said why.
+    Declined(String),
 }
 
 impl std::fmt::Display for ConnectError {
@@ -51,8 +55,9 @@ impl std::fmt::Display for ConnectError {
         match self {
             ConnectError::NotSet => f.write_str("RUMP_SERVER not set"),
             ConnectError::Url(e) => write!(f, "{e}"),
-            ConnectError::Io(e) => write!(f, "{e}"),
+            ConnectError::Io(e) => f.write_str(&rumpuser::strerror(e)),
             ConnectError::Refused(e) => write!(f, "{}", Errno(e.errno())),
+            ConnectError::Declined(why) => write!(f, "the server refused this client: {why}"),
         }
     }
 }
@@ -153,15 +158,15 @@ impl Client {
     pub fn for_tool(prog: &str) -> Option<Client> {
         match Client::from_env() {
             Ok(c) => Some(c),
-            Err(ConnectError::NotSet) => {
-                eprintln!("error: RUMP_SERVER not set");
-                eprintln!("{prog}: prog init failed: No such file or directory");
+            // NetBSD's client library says "error: RUMP_SERVER not set"
+            // before the tool's own "prog init failed"; one line naming
+            // the program says the same.
+            Err(e @ ConnectError::NotSet) => {
+                eprintln!("{prog}: {e}");
                 None
             }
             Err(e) => {
-                let m = e.to_string();
-                let m = m.split(" (os error").next().unwrap_or(&m);
-                eprintln!("{prog}: prog init failed: {m}");
+                eprintln!("{prog}: prog init failed: {e}");
                 None
             }
         }
@@ -268,7 +273,14 @@ impl Client {
                 r => break r?,
             }
         };
-        if n == 0 || banner[n - 1] != b'\n' {
+        if n == 0 {
+            // What NetBSD's server does when it has no room for a client.
+            return Err(ConnectError::Io(std::io::Error::new(
+                std::io::ErrorKind::ConnectionAborted,
+                "the server closed the connection before its banner (it may have no room for another client)",
+            )));
+        }
+        if banner[n - 1] != b'\n' {
             return Err(ConnectError::Io(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
                 "bad banner from server",
@@ -280,7 +292,10 @@ impl Client {
     fn handshake(&self, kind: Handshake, body: &[u8]) -> Result<(), ConnectError> {
         match self.call(Type::Handshake, kind as u32, body, &Regions::new(), false) {
             Ok(Reply::Resp(_)) => Ok(()),
-            Ok(Reply::Error(e)) => Err(ConnectError::Refused(e)),
+            Ok(Reply::Error(_, why)) if !why.is_empty() => Err(ConnectError::Declined(
+                String::from_utf8_lossy(&why).into_owned(),
+            )),
+            Ok(Reply::Error(e, _)) => Err(ConnectError::Refused(e)),
             Err(e) => Err(ConnectError::Io(std::io::Error::other(e.to_string()))),
         }
     }
@@ -428,7 +443,7 @@ impl Client {
                     Ok(r.retval)
                 }
             }
-            Reply::Error(e) => Err(Errno(e.errno())),
+            Reply::Error(e, _) => Err(Errno(e.errno())),
         }
     }
 
@@ -437,7 +452,7 @@ impl Client {
     pub fn prefork(&self) -> Result<[u8; payload::COOKIE_LEN], Errno> {
         match self.call(Type::Prefork, 0, &[], &Regions::new(), false)? {
             Reply::Resp(p) => p.try_into().map_err(|_| Errno::EIO),
-            Reply::Error(e) => Err(Errno(e.errno())),
+            Reply::Error(e, _) => Err(Errno(e.errno())),
         }
     }
 

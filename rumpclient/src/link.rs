@@ -28,8 +28,9 @@ use sysproxy::{Class, HEADER_LEN, Header, SpError, Type};
 pub(crate) enum Reply {
     /// A response, with its payload.
     Resp(Vec<u8>),
-    /// An error frame.
-    Error(SpError),
+    /// An error frame, with its payload: empty from NetBSD's server, the
+    /// reason from ours when it turns a client away.
+    Error(SpError, Vec<u8>),
 }
 
 /// A call that failed with the connection: the error, and the connection
@@ -441,7 +442,7 @@ impl Link {
             Class::Resp | Class::Error => {
                 let reply = match h.class {
                     Class::Resp => Reply::Resp(p),
-                    _ => Reply::Error(SpError::from_code(h.union)),
+                    _ => Reply::Error(SpError::from_code(h.union), p),
                 };
                 let mut t = lock(&self.table);
                 t.frames += 1;

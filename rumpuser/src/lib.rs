@@ -13,6 +13,7 @@ mod console;
 mod daemon;
 mod dl;
 mod file;
+mod limits;
 mod mem;
 mod param;
 mod process;
@@ -28,6 +29,7 @@ pub use console::{console_write, console_write_bytes};
 pub use daemon::{Daemon, daemonize_begin};
 pub use dl::{DlError, DlLibrary};
 pub use file::{FileInfo, FileKind, HostFile, OpenFlags, dir_entries, file_info, link_info};
+pub use limits::{out_of_descriptors, raise_descriptor_limit, strerror};
 pub use mem::{AnonMapping, HostMem};
 pub use param::{host_ncpu, host_physmem, hostname, param};
 pub use process::{abort, exit, host_pid};
@@ -37,7 +39,7 @@ pub use signal::{
     SignalMask, block_all_signals, block_termination_signals, host_signal, raise_netbsd_signal,
     restore_signal_mask, sleep_with_mask, wait_readable_with_mask, wait_termination_signal,
 };
-pub use sock::{HostListener, HostStream, SPIN_FOR_ANSWER, spin_until_readable};
+pub use sock::{HostListener, HostStream, SPIN_FOR_ANSWER, SpareDescriptor, spin_until_readable};
 pub use tap::Tap;
 pub use thread::{HostThread, current_thread_id, thread_create};
 

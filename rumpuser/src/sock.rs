@@ -27,11 +27,20 @@ impl HostListener {
     /// Listen on the unix-domain socket `path`. The socket file gets the
     /// permissions the process's umask allows, so file permissions decide
     /// who may connect.
+    ///
+    /// A socket file left behind by a server that died without removing
+    /// it (`kill -9`) is replaced: nobody answers a connection to it. A
+    /// socket that answers, or a file that is not a socket, is left alone
+    /// and the bind fails saying which it is.
     pub fn unix(path: &str) -> std::io::Result<HostListener> {
-        Ok(HostListener::Unix(
-            UnixListener::bind(path)?,
-            path.to_owned(),
-        ))
+        let bound = match UnixListener::bind(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                replace_stale_socket(path)?;
+                UnixListener::bind(path)?
+            }
+            r => r?,
+        };
+        Ok(HostListener::Unix(bound, path.to_owned()))
     }
 
     /// Listen on TCP `addr:port` (`0.0.0.0` for any address).
@@ -81,7 +90,70 @@ impl HostListener {
     }
 }
 
+/// Remove the socket file at `path` if nothing listens behind it; fail,
+/// saying why, if something does or if it is not a socket.
+fn replace_stale_socket(path: &str) -> std::io::Result<()> {
+    use std::io::{Error, ErrorKind};
+    use std::os::unix::fs::FileTypeExt;
+    let meta = std::fs::symlink_metadata(path)?;
+    if !meta.file_type().is_socket() {
+        return Err(Error::new(
+            ErrorKind::AlreadyExists,
+            "the path exists and is not a socket",
+        ));
+    }
+    match UnixStream::connect(path) {
+        Ok(_) => Err(Error::new(
+            ErrorKind::AddrInUse,
+            "a server is already listening on this socket",
+        )),
+        Err(e) if e.kind() == ErrorKind::ConnectionRefused => std::fs::remove_file(path),
+        Err(e) => Err(e),
+    }
+}
+
+/// A descriptor held in reserve, so that a server out of descriptors can
+/// still accept a connection to tell the client why it is refused (rather
+/// than leave it waiting in the listen queue).
+pub struct SpareDescriptor(Option<std::fs::File>);
+
+impl SpareDescriptor {
+    /// Take one descriptor (of `/dev/null`) and keep it.
+    pub fn new() -> SpareDescriptor {
+        SpareDescriptor(std::fs::File::open("/dev/null").ok())
+    }
+
+    /// Whether one is held.
+    pub fn is_held(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// Give the descriptor back to the host while `f` runs, then take one
+    /// again.
+    pub fn lend<T>(&mut self, f: impl FnOnce() -> T) -> T {
+        self.0 = None;
+        let r = f();
+        *self = SpareDescriptor::new();
+        r
+    }
+}
+
+impl Default for SpareDescriptor {
+    fn default() -> Self {
+        SpareDescriptor::new()
+    }
+}
+
 impl HostStream {
+    /// Make reads give up with `WouldBlock`/`TimedOut` after `t` (`None`:
+    /// wait for ever).
+    pub fn set_read_timeout(&self, t: Option<Duration>) -> std::io::Result<()> {
+        match self {
+            HostStream::Unix(s) => s.set_read_timeout(t),
+            HostStream::Tcp(s) => s.set_read_timeout(t),
+        }
+    }
+
     /// A second handle to the same connection (one thread reads, others write).
     pub fn try_clone(&self) -> std::io::Result<HostStream> {
         Ok(match self {
@@ -91,19 +163,20 @@ impl HostStream {
     }
 
     /// Read exactly `buf.len()` bytes; `UnexpectedEof` when the peer left.
-    pub fn read_exact(&mut self, buf: &mut [u8]) -> std::io::Result<()> {
+    /// One thread reads while others write through the same descriptor.
+    pub fn read_exact(&self, buf: &mut [u8]) -> std::io::Result<()> {
         spin_until_readable(self.as_fd(), SPIN_FOR_ANSWER);
         match self {
-            HostStream::Unix(s) => s.read_exact(buf),
-            HostStream::Tcp(s) => s.read_exact(buf),
+            HostStream::Unix(s) => (&*s).read_exact(buf),
+            HostStream::Tcp(s) => (&*s).read_exact(buf),
         }
     }
 
-    /// Write all of `buf`.
-    pub fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+    /// Write all of `buf`. Writers of whole frames serialize themselves.
+    pub fn write_all(&self, buf: &[u8]) -> std::io::Result<()> {
         match self {
-            HostStream::Unix(s) => s.write_all(buf),
-            HostStream::Tcp(s) => s.write_all(buf),
+            HostStream::Unix(s) => (&*s).write_all(buf),
+            HostStream::Tcp(s) => (&*s).write_all(buf),
         }
     }
 

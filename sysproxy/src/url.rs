@@ -47,6 +47,10 @@ impl Url {
             if path.is_empty() {
                 return err("no socket path");
             }
+            // `unix:///` or `unix://dir/`: a directory, with no socket name.
+            if path.ends_with('/') {
+                return err("the path names a directory, not a socket");
+            }
             if path.len() > MAX_UNIX_PATH {
                 return err("socket path too long");
             }
@@ -99,6 +103,13 @@ mod tests {
             Ok(Url::Unix("/tmp/s".into()))
         );
         assert!(Url::parse("unix://", Side::Server).is_err());
+        assert_eq!(
+            Url::parse("unix:///", Side::Server),
+            Err(UrlError(
+                "invalid URL \"unix:///\": the path names a directory, not a socket".into()
+            ))
+        );
+        assert!(Url::parse("unix://dir/", Side::Client).is_err());
         assert!(Url::parse(&format!("unix://{}", "a".repeat(200)), Side::Server).is_err());
     }
 

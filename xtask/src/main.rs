@@ -20,6 +20,8 @@ const BINS: &[(&str, &str)] = &[
     ("rump_sysctl", "rump.sysctl"),
     ("rump_mount", "rump.mount"),
     ("rump_umount", "rump.umount"),
+    ("rump_mkdir", "rump.mkdir"),
+    ("rump_rmdir", "rump.rmdir"),
     ("newfs_ffs", "newfs_ffs"),
     ("fsck_ffs", "fsck_ffs"),
     ("shmif_dumpbus", "shmif_dumpbus"),

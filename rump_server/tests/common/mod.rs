@@ -65,6 +65,8 @@ pub fn prefix() -> PathBuf {
             ("rump_sysctl", "bin/rump.sysctl"),
             ("rump_mount", "bin/rump.mount"),
             ("rump_umount", "bin/rump.umount"),
+            ("rump_mkdir", "bin/rump.mkdir"),
+            ("rump_rmdir", "bin/rump.rmdir"),
             ("librumpvfs.so", "lib/librumpvfs.so"),
             ("librumpfs_tmpfs.so", "lib/librumpfs_tmpfs.so"),
             ("librumpfs_ffs.so", "lib/librumpfs_ffs.so"),

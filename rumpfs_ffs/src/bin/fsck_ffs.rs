@@ -72,7 +72,8 @@ fn main() {
         fail("-n cannot be given with -y or -p");
     }
     let repair = yes || preen;
-    let dev = HostDev::open(&special, repair).unwrap_or_else(|e| fail(&format!("{special}: {e}")));
+    let dev = HostDev::open(&special, repair)
+        .unwrap_or_else(|e| fail(&format!("{special}: {}", rumpuser::strerror(&e))));
     // As NetBSD's: -b checks whatever the clean flag says.
     if preen && !force && alternate.is_none() {
         match rumpfs_ffs::read_superblock(&dev) {

@@ -110,7 +110,7 @@ fn main() {
         p.size
     } else {
         HostDev::open(&special, false)
-            .unwrap_or_else(|e| fail(&format!("{special}: {e}")))
+            .unwrap_or_else(|e| fail(&format!("{special}: {}", rumpuser::strerror(&e))))
             .size()
     };
     let sb = mkfs::explain(&p, dev_size).unwrap_or_else(|why| fail(&why));
@@ -140,10 +140,13 @@ fn main() {
     let dev: Arc<dyn BlockDev> = if !exists || (image && p.size != 0) {
         Arc::new(
             HostDev::create(&special, dev_size)
-                .unwrap_or_else(|e| fail(&format!("{special}: {e}"))),
+                .unwrap_or_else(|e| fail(&format!("{special}: {}", rumpuser::strerror(&e)))),
         )
     } else {
-        Arc::new(HostDev::open(&special, true).unwrap_or_else(|e| fail(&format!("{special}: {e}"))))
+        Arc::new(
+            HostDev::open(&special, true)
+                .unwrap_or_else(|e| fail(&format!("{special}: {}", rumpuser::strerror(&e)))),
+        )
     };
     if zero {
         let z = vec![0u8; 1 << 20];

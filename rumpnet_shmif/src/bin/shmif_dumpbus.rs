@@ -1,6 +1,8 @@
 //! `shmif_dumpbus [-h] [-p pcapfile] buspath`: print a shmif bus's header
-//! and packets, and optionally write them as pcap (`-` for stdout, in
-//! which case the text goes to stderr), as NetBSD's tool does.
+//! and packets, and optionally write them as pcap, as NetBSD's tool does.
+//! With `-p -` the pcap goes to standard output and nothing else does:
+//! NetBSD's tool leaves the packet lines out then (its header line still
+//! lands in front of the pcap, which breaks `| tcpdump -r -`; not here).
 
 use rumpnet_shmif::bus::{self, Bus, MemBus};
 use rumpnet_shmif::pcap;
@@ -45,7 +47,7 @@ fn main() {
     }
     let path = &args[i];
     let bytes = std::fs::read(path).unwrap_or_else(|e| {
-        eprintln!("{prog}: open bus {path}: {e}");
+        eprintln!("{prog}: open bus {path}: {}", rumpuser::strerror(&e));
         exit(1);
     });
     let magic = bytes
@@ -63,9 +65,10 @@ fn main() {
         eprintln!("{prog}: bus version {version}, program {}", bus::VERSION);
         exit(1);
     }
-    let to_stdout = pcap_to.as_deref() == Some("-");
+    // With -h no pcap is written, so the header line may go to stdout.
+    let to_stdout = pcap_to.as_deref() == Some("-") && !header_only;
     let mut text: Box<dyn Write> = if to_stdout {
-        Box::new(std::io::stderr())
+        Box::new(std::io::sink())
     } else {
         Box::new(std::io::stdout())
     };
@@ -87,11 +90,18 @@ fn main() {
     }
     match pcap_to.as_deref() {
         Some("-") => {
-            let _ = std::io::stdout().write_all(&out);
+            let mut o = std::io::stdout();
+            if let Err(e) = o.write_all(&out).and_then(|()| o.flush()) {
+                eprintln!("{prog}: write pcap: {}", rumpuser::strerror(&e));
+                exit(1);
+            }
         }
         Some(file) => {
             if let Err(e) = std::fs::write(file, &out) {
-                eprintln!("{prog}: {file}: {e}");
+                eprintln!(
+                    "{prog}: create pcap dump {file}: {}",
+                    rumpuser::strerror(&e)
+                );
                 exit(1);
             }
         }
