@@ -224,6 +224,9 @@ fn error_resp(e: Errno) -> SysResp {
     }
 }
 
+/// Calls of one client running at once; more are answered EAGAIN.
+const MAX_CALLS_PER_CLIENT: usize = 1024;
+
 /// Copyout bytes held back for the reply before they are sent anyway.
 const MAX_HELD: usize = 256 << 10;
 
@@ -516,12 +519,10 @@ impl Shared {
     /// TRYAGAIN (NetBSD's client reads it as EAGAIN) carrying `why` as its
     /// payload, which NetBSD's client reads and ignores and ours prints.
     fn refuse(&self, stream: HostStream, why: &str) {
-        // A client that never sends its handshake holds up accepting others.
-        let _ = stream.set_read_timeout(Some(REFUSAL_WAIT));
         if stream.write_all(self.banner.as_bytes()).is_ok()
-            && let Some((h, _)) = read_frame(&stream)
+            && let Some(reqno) = handshake_reqno(&stream)
         {
-            let _ = stream.write_all(&refusal(h.reqno, why));
+            let _ = stream.write_all(&refusal(reqno, why));
         }
         stream.shutdown();
     }
@@ -676,6 +677,12 @@ impl Shared {
             let answer = self.run_syscall(conn, &h, &payload, Some(self));
             conn.answer_syscall(h.reqno, answer);
             conn.end();
+            return;
+        }
+        // Each call waiting in the kernel holds a host thread: one client
+        // may not make the server start them without bound.
+        if *lock(&conn.inflight) >= MAX_CALLS_PER_CLIENT {
+            conn.answer_syscall(h.reqno, (Some(error_resp(Errno::EAGAIN)), Vec::new()));
             return;
         }
         conn.begin();
@@ -846,6 +853,26 @@ fn refusal(reqno: u64, why: &str) -> Vec<u8> {
 
 /// Read one frame; `None` at end of stream or on a header no request can
 /// have (a length below the header size or above the limit).
+/// The request number of a refused client's handshake: only its header is
+/// read, and all of it within `REFUSAL_WAIT`, since this runs on the
+/// thread that accepts clients (a client that sends slowly, or announces
+/// a large frame, must not hold up the others).
+fn handshake_reqno(s: &HostStream) -> Option<u64> {
+    let deadline = std::time::Instant::now() + REFUSAL_WAIT;
+    let mut hb = [0u8; HEADER_LEN];
+    let mut got = 0;
+    while got < HEADER_LEN {
+        let left = deadline.checked_duration_since(std::time::Instant::now())?;
+        s.set_read_timeout(Some(left.max(std::time::Duration::from_millis(1))))
+            .ok()?;
+        match s.read(&mut hb[got..]) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => got += n,
+        }
+    }
+    Some(u64::from_ne_bytes(hb[8..16].try_into().ok()?))
+}
+
 fn read_frame(s: &HostStream) -> Option<(Header, Vec<u8>)> {
     let mut hb = [0u8; HEADER_LEN];
     s.read_exact(&mut hb).ok()?;

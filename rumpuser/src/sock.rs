@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 
 /// A listening socket.
 pub enum HostListener {
-    /// A unix-domain socket bound at a path (removed by [`HostListener::remove`]).
-    Unix(UnixListener, String),
+    /// A unix-domain socket bound at a path (removed by
+    /// [`HostListener::remove`]), and the file's device and inode numbers.
+    Unix(UnixListener, String, (u64, u64)),
     /// A TCP socket.
     Tcp(TcpListener),
 }
@@ -32,7 +33,13 @@ impl HostListener {
     /// it (`kill -9`) is replaced: nobody answers a connection to it. A
     /// socket that answers, or a file that is not a socket, is left alone
     /// and the bind fails saying which it is.
+    ///
+    /// Servers starting in the same directory take turns (a lock on the
+    /// directory), so that two of them never both find a socket stale and
+    /// one removes the other's, and none is seen between bind and listen.
     pub fn unix(path: &str) -> std::io::Result<HostListener> {
+        use std::os::unix::fs::MetadataExt;
+        let _turn = DirTurn::take(path);
         let bound = match UnixListener::bind(path) {
             Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
                 replace_stale_socket(path)?;
@@ -40,7 +47,12 @@ impl HostListener {
             }
             r => r?,
         };
-        Ok(HostListener::Unix(bound, path.to_owned()))
+        let meta = std::fs::symlink_metadata(path)?;
+        Ok(HostListener::Unix(
+            bound,
+            path.to_owned(),
+            (meta.dev(), meta.ino()),
+        ))
     }
 
     /// Listen on TCP `addr:port` (`0.0.0.0` for any address).
@@ -52,7 +64,7 @@ impl HostListener {
     /// Wait for the next connection.
     pub fn accept(&self) -> std::io::Result<HostStream> {
         match self {
-            HostListener::Unix(l, _) => Ok(HostStream::Unix(l.accept()?.0)),
+            HostListener::Unix(l, ..) => Ok(HostStream::Unix(l.accept()?.0)),
             HostListener::Tcp(l) => {
                 let s = l.accept()?.0;
                 // Requests are small and latency-bound.
@@ -75,17 +87,22 @@ impl HostListener {
     pub fn shutdown(&self) {
         use std::os::fd::AsRawFd;
         let fd = match self {
-            HostListener::Unix(l, _) => l.as_raw_fd(),
+            HostListener::Unix(l, ..) => l.as_raw_fd(),
             HostListener::Tcp(l) => l.as_raw_fd(),
         };
         // SAFETY: `fd` is the listener's open descriptor, owned by `self`.
         unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
     }
 
-    /// Remove the socket file of a unix-domain listener (at shutdown).
+    /// Remove the socket file of a unix-domain listener (at shutdown),
+    /// if it is still this listener's and not a successor's.
     pub fn remove(&self) {
-        if let HostListener::Unix(_, path) = self {
-            let _ = std::fs::remove_file(path);
+        use std::os::unix::fs::MetadataExt;
+        if let HostListener::Unix(_, path, id) = self {
+            let _turn = DirTurn::take(path);
+            if std::fs::symlink_metadata(path).is_ok_and(|m| (m.dev(), m.ino()) == *id) {
+                let _ = std::fs::remove_file(path);
+            }
         }
     }
 }
@@ -102,13 +119,83 @@ fn replace_stale_socket(path: &str) -> std::io::Result<()> {
             "the path exists and is not a socket",
         ));
     }
-    match UnixStream::connect(path) {
-        Ok(_) => Err(Error::new(
+    match probe_unix(path) {
+        // A full listen queue (EAGAIN) is a live server too.
+        Ok(()) | Err(libc::EAGAIN) | Err(libc::EINPROGRESS) => Err(Error::new(
             ErrorKind::AddrInUse,
             "a server is already listening on this socket",
         )),
-        Err(e) if e.kind() == ErrorKind::ConnectionRefused => std::fs::remove_file(path),
-        Err(e) => Err(e),
+        Err(libc::ECONNREFUSED) => std::fs::remove_file(path),
+        // Gone meanwhile: the bind that follows takes the name.
+        Err(libc::ENOENT) => Ok(()),
+        Err(e) => Err(Error::from_raw_os_error(e)),
+    }
+}
+
+/// Connect to the unix socket at `path` without waiting: Ok if it took
+/// the connection, else the error number.
+fn probe_unix(path: &str) -> Result<(), i32> {
+    let bytes = path.as_bytes();
+    // SAFETY: a zeroed sockaddr_un is a valid value of the type.
+    let mut sa: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    if bytes.len() >= sa.sun_path.len() || bytes.contains(&0) {
+        return Err(libc::ENAMETOOLONG);
+    }
+    sa.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    for (d, s) in sa.sun_path.iter_mut().zip(bytes) {
+        *d = *s as libc::c_char;
+    }
+    // SAFETY: plain socket creation; the descriptor is closed below.
+    let fd = unsafe {
+        libc::socket(
+            libc::AF_UNIX,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        )
+    };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO));
+    }
+    // SAFETY: `sa` is a valid sockaddr_un of the size given, `fd` ours.
+    let r = unsafe {
+        libc::connect(
+            fd,
+            (&sa as *const libc::sockaddr_un).cast(),
+            std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t,
+        )
+    };
+    let err = std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO);
+    // SAFETY: `fd` was opened above and is closed once.
+    unsafe { libc::close(fd) };
+    if r == 0 { Ok(()) } else { Err(err) }
+}
+
+/// An exclusive lock on the directory that holds a socket path, held
+/// while the name is checked, replaced or removed; released when dropped.
+/// Without a directory to lock (it cannot be opened) there are no turns.
+struct DirTurn {
+    _held: Option<std::fs::File>,
+}
+
+impl DirTurn {
+    fn take(path: &str) -> DirTurn {
+        let dir = match std::path::Path::new(path).parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let Ok(f) = std::fs::File::open(&dir) else {
+            return DirTurn { _held: None };
+        };
+        // SAFETY: flock on a descriptor we own; it is let go when the file
+        // closes.
+        let locked = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } == 0;
+        DirTurn {
+            _held: locked.then_some(f),
+        }
     }
 }
 
@@ -169,6 +256,14 @@ impl HostStream {
         match self {
             HostStream::Unix(s) => (&*s).read_exact(buf),
             HostStream::Tcp(s) => (&*s).read_exact(buf),
+        }
+    }
+
+    /// Read what has come, at most `buf.len()` bytes; 0 when the peer left.
+    pub fn read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            HostStream::Unix(s) => (&*s).read(buf),
+            HostStream::Tcp(s) => (&*s).read(buf),
         }
     }
 
