@@ -5,10 +5,29 @@
 const S_ISUID: u32 = 0o4000;
 const S_ISGID: u32 = 0o2000;
 const S_ISVTX: u32 = 0o1000;
-const USER: u32 = 0o4700;
-const GROUP: u32 = 0o2070;
-const OTHER: u32 = 0o0007;
-const ALL: u32 = USER | GROUP | OTHER | S_ISVTX;
+/// What `a` names (`STANDARD_BITS`: the sticky bit is not among them).
+const STANDARD: u32 = S_ISUID | S_ISGID | 0o777;
+/// The bits a clause with no one named may set: all, the umask being 0
+/// here, as `mkdir -m` applies the mode as given.
+const MASK: u32 = 0o7777;
+
+/// One step of a compiled mode (`struct bitcmd`).
+#[derive(Clone, Copy, Debug)]
+enum Cmd {
+    Add(u32),
+    Clear(u32),
+    /// `X`: add these execute bits if the starting mode has any.
+    AddIfExec(u32),
+    /// `u`, `g`, `o` as permissions: copy that class's bits (`shift`) to
+    /// the classes named, within `bits`, adding and/or clearing.
+    Copy {
+        shift: u32,
+        to: [bool; 3],
+        bits: u32,
+        set: bool,
+        clear: bool,
+    },
+}
 
 /// `mode` applied to `base`: the new mode, or `None` if `mode` is not a
 /// mode (`setmode` returns NULL with EINVAL then).
@@ -17,76 +36,158 @@ pub fn apply(mode: &str, base: u32) -> Option<u32> {
         let n = u32::from_str_radix(mode, 8).ok()?;
         return (n <= 0o7777).then_some(n);
     }
-    let mut m = base;
-    for clause in mode.split(',') {
-        m = apply_clause(clause, m)?;
-    }
-    Some(m)
+    Some(run(&compile(mode)?, base))
 }
 
-/// One clause: `[ugoa]*` then one or more `[+-=][rwxXstugo]*`.
-fn apply_clause(clause: &str, mut m: u32) -> Option<u32> {
-    let ops_at = clause.find(['+', '-', '='])?;
-    let (who_s, mut rest) = clause.split_at(ops_at);
-    let mut who = 0;
-    for c in who_s.chars() {
-        who |= match c {
-            'u' => USER,
-            'g' => GROUP,
-            'o' => OTHER,
-            'a' => ALL,
-            _ => return None,
-        };
-    }
-    // No one named: everyone (the umask is 0 here, as in mkdir(1)).
-    let who_given = who != 0;
-    if !who_given {
-        who = ALL;
-    }
-    while let Some(op) = rest.chars().next() {
-        if !matches!(op, '+' | '-' | '=') {
-            return None;
+/// `addcmd`: the steps of operator `op` for `who` with `arg` (bits, or
+/// the copy's operator).
+fn add(cmds: &mut Vec<Cmd>, op: char, who: u32, arg: u32, copy_op: char) {
+    let within = if who != 0 { who } else { MASK };
+    match op {
+        '=' => {
+            cmds.push(Cmd::Clear(if who != 0 { who } else { STANDARD }));
+            cmds.push(Cmd::Add(within & arg));
         }
-        rest = &rest[1..];
-        let end = rest.find(['+', '-', '=']).unwrap_or(rest.len());
-        let (perms_s, after) = rest.split_at(end);
-        rest = after;
-        let mut perm = 0;
-        for c in perms_s.chars() {
-            perm |= match c {
-                'r' => 0o444,
-                'w' => 0o222,
-                'x' => 0o111,
-                // Directories are what mkdir makes: X is x.
-                'X' => 0o111,
-                's' => S_ISUID | S_ISGID,
-                't' => S_ISVTX,
-                'u' => copy(m >> 6 & 7),
-                'g' => copy(m >> 3 & 7),
-                'o' => copy(m & 7),
+        '+' => cmds.push(Cmd::Add(within & arg)),
+        '-' => cmds.push(Cmd::Clear(within & arg)),
+        'X' => cmds.push(Cmd::AddIfExec(within & arg)),
+        _ => {
+            let shift = match op {
+                'u' => 6,
+                'g' => 3,
+                _ => 0,
+            };
+            let (to, bits) = if who != 0 {
+                ([who & 0o400 != 0, who & 0o040 != 0, who & 0o004 != 0], !0)
+            } else {
+                ([true; 3], MASK)
+            };
+            cmds.push(Cmd::Copy {
+                shift,
+                to,
+                bits,
+                set: copy_op != '-',
+                clear: copy_op != '+',
+            });
+        }
+    }
+}
+
+/// `setmode`'s parser: clauses `[ugoa]*` then operators `[+-=]` each
+/// followed by `[rwxXstugo]*`, separated by commas.
+fn compile(mode: &str) -> Option<Vec<Cmd>> {
+    let b = mode.as_bytes();
+    let mut cmds = Vec::new();
+    let mut i = 0;
+    loop {
+        let mut who = 0;
+        while let Some(&c) = b.get(i) {
+            who |= match c {
+                b'a' => STANDARD,
+                b'u' => S_ISUID | 0o700,
+                b'g' => S_ISGID | 0o070,
+                b'o' => 0o007,
+                _ => break,
+            };
+            i += 1;
+        }
+        loop {
+            let op = match b.get(i) {
+                Some(b'+') => '+',
+                Some(b'-') => '-',
+                Some(b'=') => '=',
                 _ => return None,
             };
+            i += 1;
+            let mut equal_done = op != '=';
+            who &= !S_ISVTX;
+            let (mut perm, mut xbits) = (0, 0);
+            loop {
+                match b.get(i) {
+                    Some(b'r') => perm |= 0o444,
+                    Some(b'w') => perm |= 0o222,
+                    Some(b'x') => perm |= 0o111,
+                    Some(b'X') => xbits = 0o111,
+                    // Set-id and sticky bits are not the others' to have.
+                    Some(b's') if who == 0 || who & !0o007 != 0 => perm |= S_ISUID | S_ISGID,
+                    Some(b't') if who == 0 || who & !0o007 != 0 => {
+                        who |= S_ISVTX;
+                        perm |= S_ISVTX;
+                    }
+                    Some(b's' | b't') => {}
+                    Some(&c @ (b'u' | b'g' | b'o')) => {
+                        if perm != 0 {
+                            add(&mut cmds, op, who, perm, op);
+                            perm = 0;
+                        }
+                        if op == '=' {
+                            equal_done = true;
+                        }
+                        if op == '+' && xbits != 0 {
+                            add(&mut cmds, 'X', who, xbits, op);
+                            xbits = 0;
+                        }
+                        add(&mut cmds, c as char, who, 0, op);
+                    }
+                    _ => {
+                        if perm != 0 || !equal_done {
+                            add(&mut cmds, op, who, perm, op);
+                        }
+                        if xbits != 0 {
+                            add(&mut cmds, 'X', who, xbits, op);
+                        }
+                        break;
+                    }
+                }
+                i += 1;
+            }
+            match b.get(i) {
+                None => return Some(cmds),
+                Some(b',') => {
+                    i += 1;
+                    break;
+                }
+                Some(_) => {}
+            }
         }
-        // As setmode(3): `t` counts unless only "o" is named; `s` goes to
-        // the set-id bits of whoever is named.
-        let sticky = if !who_given || who & !OTHER != 0 {
-            S_ISVTX
-        } else {
-            0
-        };
-        let bits = perm & (who | sticky);
-        m = match op {
-            '+' => m | bits,
-            '-' => m & !bits,
-            _ => (m & !((who & !S_ISVTX) | sticky)) | bits,
-        };
     }
-    Some(m)
 }
 
-/// Permission bits `p` (rwx as 0-7) copied to user, group and other.
-fn copy(p: u32) -> u32 {
-    p << 6 | p << 3 | p
+/// `getmode`: the compiled steps applied to `base`.
+fn run(cmds: &[Cmd], base: u32) -> u32 {
+    let mut m = base;
+    for c in cmds {
+        match *c {
+            Cmd::Add(bits) => m |= bits,
+            Cmd::Clear(bits) => m &= !bits,
+            Cmd::AddIfExec(bits) => {
+                if base & 0o111 != 0 {
+                    m |= bits;
+                }
+            }
+            Cmd::Copy {
+                shift,
+                to,
+                bits,
+                set,
+                clear,
+            } => {
+                let value = (m >> shift) & 7;
+                let spread = |v: u32| {
+                    (if to[0] { v << 6 } else { 0 })
+                        | (if to[1] { v << 3 } else { 0 })
+                        | (if to[2] { v } else { 0 })
+                };
+                if clear {
+                    m &= !(spread(if set { 7 } else { value }) & bits);
+                }
+                if set {
+                    m |= spread(value) & bits;
+                }
+            }
+        }
+    }
+    m
 }
 
 #[cfg(test)]
@@ -106,6 +207,13 @@ mod tests {
         assert_eq!(apply("g+s", 0o755), Some(0o2755));
         assert_eq!(apply("u=rw,g=u", 0o777), Some(0o667));
         assert_eq!(apply("u-w+x", 0o644), Some(0o544));
+        // As NetBSD's setmode: `=` keeps the sticky bit, a copy keeps the
+        // set-id bits, and X only ever adds.
+        assert_eq!(apply("+t,u=rwx", 0o777), Some(0o1777));
+        assert_eq!(apply("u-X", 0o777), Some(0o777));
+        assert_eq!(apply("u+s,g=u", 0o755), Some(0o4775));
+        assert_eq!(apply("=", 0o1777), Some(0o1000));
+        assert_eq!(apply("o+t", 0o755), Some(0o755));
         for bad in ["", "8", "77777", "z+w", "u+q", "rwx", "u"] {
             assert_eq!(apply(bad, 0o777), None, "{bad}");
         }

@@ -112,7 +112,9 @@ fn init() {
     if !from_parent && is_relative_unix(&url) {
         // Children started past this library (glibc's own exec) read
         // RUMP_SERVER: it names the same socket from any directory too.
-        replace_in_environment("RUMP_SERVER", &resolved);
+        // SAFETY: `init` runs from the library's constructor, before
+        // `main`, when no other thread reads or writes the environment.
+        unsafe { replace_in_environment("RUMP_SERVER", &resolved) };
     }
     state::install(state::Hijack::new(cfg, resolved, client, low, cwd_in_rump));
     #[cfg(not(test))]
@@ -126,15 +128,23 @@ unsafe extern "C" {
 /// Give the variable `name` (which is set) the value `value` in the very
 /// array the program started with: programs such as bash take their
 /// variables from the array `main` was given, which `setenv` would leave
-/// behind with the old value.
-fn replace_in_environment(name: &str, value: &str) {
+/// behind with the old value. Only the first entry of that name changes;
+/// if something already called `setenv`, `environ` is a copy and `main`'s
+/// array keeps the old value.
+///
+/// # Safety
+///
+/// No other thread may read or write the environment meanwhile (glibc's
+/// environment lock is not taken): call it only from the constructor.
+unsafe fn replace_in_environment(name: &str, value: &str) {
     let Ok(entry) = std::ffi::CString::new(format!("{name}={value}")) else {
         return;
     };
     let key = format!("{name}=");
-    // SAFETY: before `main` no other thread runs; `environ` is glibc's
-    // NULL-terminated array of NUL-terminated strings, whose slots may be
-    // written. The new string is never freed, as the environment's are not.
+    // SAFETY: the caller guarantees nobody else uses the environment;
+    // `environ` is glibc's NULL-terminated array of NUL-terminated strings,
+    // whose slots may be written. The new string is never freed, as the
+    // environment's are not.
     unsafe {
         let mut p = environ;
         if p.is_null() {

@@ -223,8 +223,11 @@ fn host_dir_path(dir: HostDir) -> Option<Vec<u8>> {
         HostDir::Fd(fd) => {
             // SAFETY: fstat of a descriptor into a local structure.
             let mut st: libc::stat = unsafe { std::mem::zeroed() };
+            // A removed directory (no links left) has no path, only a name
+            // that Linux ends with " (deleted)".
             if host!(fstat(fd, &mut st) as fn(i32, *mut libc::stat) -> i32) < 0
                 || st.st_mode & libc::S_IFMT != libc::S_IFDIR
+                || st.st_nlink == 0
             {
                 return None;
             }

@@ -152,7 +152,15 @@ pub unsafe extern "C" fn tmpfile() -> *mut FILE {
     // SAFETY: this library's own unlink, fdopen and close, on the name and
     // descriptor just made.
     unsafe {
-        super::path::unlink(t);
+        // A name that cannot be removed would outlive the stream.
+        if super::path::unlink(t) != 0 {
+            let e = std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EIO);
+            super::fd::close(fd);
+            set_errno(e);
+            return std::ptr::null_mut();
+        }
         let f = super::stdio::fdopen(fd, c"w+b".as_ptr());
         if f.is_null() {
             super::fd::close(fd);
