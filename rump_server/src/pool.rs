@@ -5,7 +5,8 @@
 //! `accept`, a `read` of a socket) holds its thread, and a fixed number of
 //! such calls would leave every later call of every client waiting. Only
 //! the host's limit on threads bounds it; a job that finds no thread and
-//! cannot start one waits for the next thread that comes free.
+//! cannot start one waits for the next thread that comes free, or, when
+//! there is none at all, is handed back to be refused.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex};
@@ -18,7 +19,9 @@ pub type Job = Box<dyn FnOnce() + Send>;
 const KEEP_IDLE: usize = 16;
 
 struct State {
-    queue: VecDeque<Job>,
+    /// Jobs waiting, each with its number.
+    queue: VecDeque<(u64, Job)>,
+    next: u64,
     idle: usize,
     threads: usize,
 }
@@ -37,6 +40,7 @@ impl WorkerPool {
             inner: Arc::new((
                 Mutex::new(State {
                     queue: VecDeque::new(),
+                    next: 0,
                     idle: 0,
                     threads: 0,
                 }),
@@ -45,23 +49,35 @@ impl WorkerPool {
         }
     }
 
-    /// Run `job` on a pool thread, starting one if none is idle.
-    pub fn submit(&self, job: Job) {
+    /// Run `job` on a pool thread, starting one if none is idle. The job
+    /// comes back when no thread runs and none can be started: nothing
+    /// would ever run it.
+    pub fn submit(&self, job: Job) -> Result<(), Job> {
         let (m, cv) = &*self.inner;
         let mut st = m.lock().unwrap_or_else(|e| e.into_inner());
-        st.queue.push_back(job);
+        st.next += 1;
+        let id = st.next;
+        st.queue.push_back((id, job));
         if st.idle >= st.queue.len() {
             cv.notify_one();
-            return;
+            return Ok(());
         }
         st.threads += 1;
         drop(st);
         let inner = Arc::clone(&self.inner);
         if rumpuser::thread_create(self.name, move || worker(inner)).is_err() {
+            let mut st = m.lock().unwrap_or_else(|e| e.into_inner());
+            st.threads -= 1;
+            if st.threads == 0
+                && let Some(at) = st.queue.iter().position(|(i, _)| *i == id)
+                && let Some((_, job)) = st.queue.remove(at)
+            {
+                return Err(job);
+            }
             // The queued job waits for a running thread.
-            m.lock().unwrap_or_else(|e| e.into_inner()).threads -= 1;
             cv.notify_one();
         }
+        Ok(())
     }
 }
 
@@ -69,7 +85,7 @@ fn worker(inner: Arc<(Mutex<State>, Condvar)>) {
     let (m, cv) = &*inner;
     let mut st = m.lock().unwrap_or_else(|e| e.into_inner());
     loop {
-        if let Some(job) = st.queue.pop_front() {
+        if let Some((_, job)) = st.queue.pop_front() {
             drop(st);
             job();
             st = m.lock().unwrap_or_else(|e| e.into_inner());

@@ -686,13 +686,17 @@ impl Shared {
             return;
         }
         conn.begin();
-        let (me, conn) = (Arc::clone(self), Arc::clone(conn));
-        self.workers.submit(Box::new(move || {
+        let (me, job_conn) = (Arc::clone(self), Arc::clone(conn));
+        let job = self.workers.submit(Box::new(move || {
             // None: a halt has answered this reboot call itself.
-            let answer = me.run_syscall(&conn, &h, &payload, None);
-            conn.answer_syscall(h.reqno, answer);
-            conn.end();
+            let answer = me.run_syscall(&job_conn, &h, &payload, None);
+            job_conn.answer_syscall(h.reqno, answer);
+            job_conn.end();
         }));
+        if job.is_err() {
+            conn.answer_syscall(h.reqno, (Some(error_resp(Errno::EAGAIN)), Vec::new()));
+            conn.end();
+        }
     }
 
     /// Whether `h` is a read or write on a descriptor whose file never
@@ -805,17 +809,22 @@ impl Shared {
             return false;
         }
         conn.begin();
-        let conn = Arc::clone(conn);
-        self.workers.submit(Box::new(move || {
-            conn.drain(1);
-            if let Some(main) = lock(&conn.main).as_ref() {
+        let job_conn = Arc::clone(conn);
+        let job = self.workers.submit(Box::new(move || {
+            job_conn.drain(1);
+            if let Some(main) = lock(&job_conn.main).as_ref() {
                 main.proc().fdt().close_on_exec();
                 main.proc().set_comm(&name);
             }
-            conn.in_exec.store(false, Ordering::Release);
-            conn.send_resp(h.reqno, Type::Handshake, &0i32.to_ne_bytes());
-            conn.end();
+            job_conn.in_exec.store(false, Ordering::Release);
+            job_conn.send_resp(h.reqno, Type::Handshake, &0i32.to_ne_bytes());
+            job_conn.end();
         }));
+        if job.is_err() {
+            conn.in_exec.store(false, Ordering::Release);
+            conn.send_error(h.reqno, SpError::TryAgain);
+            conn.end();
+        }
         true
     }
 
