@@ -174,27 +174,6 @@ fn assert_clean(img: &Path) {
 /// `MNT_RDONLY`.
 const MNT_RDONLY: i32 = 1;
 
-/// A kernel of our own with `img` mounted on /mnt with `flags` (0: read-write,
-/// which needs a clean file system).
-fn mount_in_process(img: &Path, flags: i32) -> rump::KResult<std::sync::Arc<rump::Kernel>> {
-    let k = rump::KernelBuilder::new()
-        .config(rump::BootConfig::default())
-        .component(&rumpvfs::COMPONENT)
-        .component(&rumpfs_ffs::COMPONENT)
-        .boot()
-        .unwrap();
-    rumpvfs::etfs::register(
-        &k,
-        "/dev/ffs",
-        img.to_str().unwrap(),
-        rumpvfs::etfs::EtfsType::Blk,
-    )
-    .unwrap();
-    k.sys_mkdir("/mnt", 0o755).unwrap();
-    k.sys_mount_dev("ffs", "/dev/ffs", "/mnt", flags)?;
-    Ok(k)
-}
-
 /// Every directory, file and symlink under host `src` is at `to` in the
 /// kernel, with the same contents.
 fn assert_tree(k: &rump::Kernel, src: &Path, to: &str) {
@@ -263,7 +242,7 @@ fn copy_flush_kill(version: &str, flush: Flush) {
     rig.crash();
     assert_clean(&rig.img);
     // Killed while mounted, it is marked in use: read-only needs no fsck.
-    let k = mount_in_process(&rig.img, MNT_RDONLY).expect("mount after the kill");
+    let k = mount_image(&rig.img, MNT_RDONLY).expect("mount after the kill");
     assert_tree(&k, &src, "/mnt/tree");
 }
 
@@ -306,7 +285,7 @@ fn kills_in_the_middle_of_a_copy_keep_what_was_synced() {
             stderr(&fix)
         );
         assert_clean(&rig.img);
-        let k = mount_in_process(&rig.img, 0).expect("mount after repair");
+        let k = mount_image(&rig.img, 0).expect("mount after repair");
         assert_tree(&k, &first, "/mnt/first");
     }
     assert!(
@@ -325,7 +304,7 @@ fn halt_leaves_ffs_clean_and_halt_n_does_not() {
         rig.tool_ok("rump.halt", flags);
         rig.child.wait().unwrap();
         // Read-write without force: EPERM if the file system was left unclean.
-        match mount_in_process(&rig.img, 0) {
+        match mount_image(&rig.img, 0) {
             Ok(k) => {
                 assert!(clean, "rump.halt {flags:?} left the file system clean");
                 assert_clean(&rig.img);

@@ -141,21 +141,7 @@ fn crash_once(version: &str, kill_after: usize, delay: Duration) {
         stdout(&check)
     );
     // Mount it in a kernel of our own and read back every synced file.
-    let k = rump::KernelBuilder::new()
-        .config(rump::BootConfig::default())
-        .component(&rumpvfs::COMPONENT)
-        .component(&rumpfs_ffs::COMPONENT)
-        .boot()
-        .unwrap();
-    rumpvfs::etfs::register(
-        &k,
-        "/dev/ffs",
-        img.to_str().unwrap(),
-        rumpvfs::etfs::EtfsType::Blk,
-    )
-    .unwrap();
-    k.sys_mkdir("/mnt", 0o755).unwrap();
-    k.sys_mount_dev("ffs", "/dev/ffs", "/mnt", 0).unwrap();
+    let k = mount_image(&img, 0).unwrap();
     assert!(synced.len() >= kill_after);
     for (w, i) in synced {
         let path = format!("/mnt/w{w}-{i}");

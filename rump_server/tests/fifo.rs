@@ -4,16 +4,6 @@
 mod common;
 
 use common::*;
-use std::process::{Command, Output};
-
-fn hijacked(url: &str, args: &[&str]) -> Output {
-    Command::new(args[0])
-        .args(&args[1..])
-        .env("LD_PRELOAD", prefix().join("lib/librumphijack.so"))
-        .env("RUMP_SERVER", url)
-        .output()
-        .unwrap()
-}
 
 #[test]
 fn a_fifo_carries_data_between_hijacked_programs() {

@@ -213,3 +213,36 @@ pub fn serve(server: &str, args: &[&str], url: &str) -> (std::process::Child, ru
     });
     (child, client.unwrap())
 }
+
+/// `args` run to the end under the hijack library, with `RUMP_SERVER=url`.
+pub fn hijacked(url: &str, args: &[&str]) -> Output {
+    Command::new(args[0])
+        .args(&args[1..])
+        .env("LD_PRELOAD", prefix().join("lib/librumphijack.so"))
+        .env("RUMP_SERVER", url)
+        .output()
+        .unwrap()
+}
+
+/// A kernel of the test's own with the FFS image `img` as the block
+/// device `/dev/ffs`, mounted on `/mnt` with `MNT_*` `flags` (0: read-write,
+/// which needs a clean file system).
+pub fn mount_image(img: &Path, flags: i32) -> rump::KResult<std::sync::Arc<rump::Kernel>> {
+    use rumpvfs::VfsCalls;
+    let k = rump::KernelBuilder::new()
+        .config(rump::BootConfig::default())
+        .component(&rumpvfs::COMPONENT)
+        .component(&rumpfs_ffs::COMPONENT)
+        .boot()
+        .unwrap();
+    rumpvfs::etfs::register(
+        &k,
+        "/dev/ffs",
+        img.to_str().unwrap(),
+        rumpvfs::etfs::EtfsType::Blk,
+    )
+    .unwrap();
+    k.sys_mkdir("/mnt", 0o755).unwrap();
+    k.sys_mount_dev("ffs", "/dev/ffs", "/mnt", flags)?;
+    Ok(k)
+}
