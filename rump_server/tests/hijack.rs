@@ -576,6 +576,86 @@ fn mmap_review_descriptors_locks_large_maps_and_writes() {
     }
 }
 
+/// A C program whose signal handlers use a kernel mapping (`msync`) and
+/// leave (`_exit`) while the same thread is writing the mapping back: the
+/// handler must neither wait for the library's table held by the very
+/// thread it interrupted, nor find it half changed.
+const MMAP_SIGNAL_PROG: &str = r#"
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define LEN (1 << 20)
+static char *map;
+static volatile sig_atomic_t handled, leave;
+
+static void on_alarm(int sig) {
+    (void)sig;
+    if (leave && handled > 20)
+        _exit(msync(map, 4096, MS_ASYNC) == 0 ? 7 : 8);
+    if (msync(map, 4096, MS_SYNC) == 0)
+        handled++;
+}
+
+int main(int argc, char **argv) {
+    leave = argv[2][0] == 'x';
+    int fd = open(argv[1], O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || ftruncate(fd, LEN) < 0)
+        return 2;
+    map = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED)
+        return 3;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = {{0, 300}, {0, 300}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    for (int i = 0; i < 200 || handled < 20; i++) {
+        memset(map, 'a' + i % 26, LEN);
+        msync(map, LEN, MS_SYNC);
+    }
+    memset(&it, 0, sizeof it);
+    setitimer(ITIMER_REAL, &it, NULL);
+    memset(map, 'z', LEN);
+    munmap(map, LEN);
+    char b[4];
+    if (pread(fd, b, 4, LEN - 4) != 4)
+        return 4;
+    printf("handled %.4s\n", b);
+    return 0;
+}
+"#;
+
+#[test]
+fn signal_handlers_use_kernel_mappings_while_they_are_written_back() {
+    let r = Rig::start("hj-mmap-signal");
+    let src = r.dir.join("sig.c");
+    let prog = r.dir.join("sig");
+    std::fs::write(&src, MMAP_SIGNAL_PROG).unwrap();
+    let cc = Command::new("cc")
+        .arg("-o")
+        .arg(&prog)
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert!(cc.status.success(), "cc: {}", stderr(&cc));
+    let prog = prog.to_str().unwrap();
+    // `timeout`: a handler waiting for a table its own thread holds
+    // would wait for ever.
+    let o = r.rump(&["timeout", "60", prog, "/rump/sig", "m"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "handled zzzz\n");
+    let o = r.rump(&["timeout", "60", prog, "/rump/sig", "x"]);
+    assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
+}
+
 /// `sqlite3` in WAL mode keeps its shared-memory index in a shared mapping
 /// of the `-shm` file.
 #[test]
