@@ -491,6 +491,23 @@ libc.munmap(x, P)
 libc.munmap(y, 2 * P)
 os.close(fd)
 print('unmapped', fresh(d + '/f3'))
+# So does a child that closes every descriptor one by one before exec.
+open(d + '/f4', 'wb').write(b'H' * P)
+fd = os.open(d + '/f4', os.O_RDWR)
+x = libc.mmap(None, P, 3, mmap.MAP_SHARED, fd, 0)
+pid = os.fork()
+if pid == 0:
+    for n in range(3, 4096):
+        try:
+            os.close(n)
+        except OSError:
+            pass
+    os.open(d + '/o9', os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+    ctypes.memmove(x, b'kid!', 4)
+    os.execv('/bin/true', ['true'])
+os.waitpid(pid, 0)
+print('child closed all', fresh(d + '/f4'), fresh(d + '/o9'), ctypes.string_at(x, 4))
+libc.munmap(x, P)
 # munmap keeps the process's record locks on the file.
 probe = """
 import fcntl, os, sys
@@ -559,6 +576,7 @@ fn mmap_review_descriptors_locks_large_maps_and_writes() {
         "msync 0",
         "closed all b'map!' [b'', b'', b'', b'']",
         "mapped again b'map!' b'GGGG'",
+        "child closed all b'kid!' b'' b'kid!'",
         "unmapped b'map!'",
         "lock after munmap 1 refused",
         "lock after munmap 2 refused",

@@ -145,7 +145,9 @@ fn file_io(nr: u32, args: &[u64]) -> (Option<FileIoStart>, Option<AfterCall>) {
                 })
             }),
         ),
-        (OPENAT, _) if arg(2) as i32 & crate::xlate::O_TRUNC_NETBSD != 0 => (
+        // NetBSD truncates a regular file opened for writing (O_ACCMODE 3,
+        // O_RDONLY 0), as Linux does.
+        (OPENAT, _) if arg(2) as i32 & crate::xlate::O_TRUNC_NETBSD != 0 && arg(2) & 3 != 0 => (
             None,
             Some(|_, k| {
                 Some(FileIoDone::Truncated {
@@ -233,6 +235,8 @@ mod tests {
             Some(FileIoDone::Truncated { fd: 7, len: 0 })
         );
         assert_eq!(after(nr::OPENAT, &[0, 0, 2, 0], 7), None);
+        let read_only = [0u64, 0, O_TRUNC_NETBSD as u64, 0];
+        assert_eq!(after(nr::OPENAT, &read_only, 7), None);
         assert_eq!(
             after(nr::PWRITE, &[3, 0, 10, 0, 100], 7),
             Some(FileIoDone::Wrote {

@@ -272,3 +272,26 @@ impl Hijack {
             .map_err(|e| xlate::errno_to_linux(e.0))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::FdBits;
+
+    #[test]
+    fn descriptor_bits_hold_what_was_put_in() {
+        let b = FdBits::new();
+        for fd in [0, 63, 64, 515, 65535] {
+            b.set(fd, true);
+        }
+        assert_eq!(b.list(), vec![0, 63, 64, 515, 65535]);
+        assert!(b.has(515) && !b.has(514) && !b.has(516));
+        b.set(63, false);
+        assert!(!b.has(63) && b.has(64) && b.has(0));
+        // Out of range: never in the set, and setting it does nothing.
+        for fd in [-1, 65536, i32::MAX] {
+            b.set(fd, true);
+            assert!(!b.has(fd));
+        }
+        assert_eq!(b.list(), vec![0, 64, 515, 65535]);
+    }
+}
