@@ -452,6 +452,228 @@ fn python_mmap_of_kernel_files_behaves_as_on_linux() {
     }
 }
 
+/// What a review found wrong with mappings of kernel files, run the same
+/// on a host directory: the library's own descriptors survive a program
+/// that closes every descriptor, `munmap` keeps the program's locks,
+/// mappings of 16 MiB and more work, and `write` and `open(O_TRUNC)` reach
+/// the mappings as in Linux's page cache.
+const MMAP_REVIEW_PROG: &str = r#"
+import ctypes, fcntl, mmap, os, subprocess, sys
+P = mmap.PAGESIZE
+d = sys.argv[1]
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+libc.msync.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+FAILED = ctypes.c_void_p(-1).value
+def fresh(path, a=0, n=4):
+    with open(path, 'rb') as f:
+        f.seek(a)
+        return f.read(n)
+# A program that closes every descriptor it does not know of leaves the
+# mapping's file as it was: nothing it opens next receives the mapping.
+open(d + '/f3', 'wb').write(b'F' * P + b'G' * P)
+fd = os.open(d + '/f3', os.O_RDWR)
+x = libc.mmap(None, P, 3, mmap.MAP_SHARED, fd, 0)
+os.closerange(3, 4096)
+outs = [os.open(d + '/o%d' % i, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644) for i in range(4)]
+ctypes.memmove(x, b'map!', 4)
+print('msync', libc.msync(x, P, 4))
+for o in outs:
+    os.close(o)
+print('closed all', fresh(d + '/f3'), [fresh(d + '/o%d' % i) for i in range(4)])
+# More of the file, mapped after the close, joins the same pages.
+fd = os.open(d + '/f3', os.O_RDWR)
+y = libc.mmap(None, 2 * P, 3, mmap.MAP_SHARED, fd, 0)
+print('mapped again', ctypes.string_at(y, 4) if y != FAILED else 'failed', ctypes.string_at(y + P, 4))
+libc.munmap(x, P)
+libc.munmap(y, 2 * P)
+os.close(fd)
+print('unmapped', fresh(d + '/f3'))
+# So does a child that closes every descriptor one by one before exec.
+open(d + '/f4', 'wb').write(b'H' * P)
+fd = os.open(d + '/f4', os.O_RDWR)
+x = libc.mmap(None, P, 3, mmap.MAP_SHARED, fd, 0)
+pid = os.fork()
+if pid == 0:
+    for n in range(3, 4096):
+        try:
+            os.close(n)
+        except OSError:
+            pass
+    os.open(d + '/o9', os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+    ctypes.memmove(x, b'kid!', 4)
+    os.execv('/bin/true', ['true'])
+os.waitpid(pid, 0)
+print('child closed all', fresh(d + '/f4'), fresh(d + '/o9'), ctypes.string_at(x, 4))
+libc.munmap(x, P)
+# munmap keeps the process's record locks on the file.
+probe = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+try:
+    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    print('taken')
+except OSError:
+    print('refused')
+"""
+def other_locks(path):
+    r = subprocess.run([sys.executable, '-c', probe, path], capture_output=True, text=True)
+    return r.stdout.strip() + r.stderr
+for kind in (mmap.MAP_SHARED, mmap.MAP_PRIVATE):
+    path = d + '/locked%d' % kind
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    os.write(fd, b'L' * P)
+    fcntl.lockf(fd, fcntl.LOCK_EX)
+    x = libc.mmap(None, P, 3, kind, fd, 0)
+    libc.munmap(x, P)
+    print('lock after munmap', kind, other_locks(path))
+    os.close(fd)
+    print('lock after close', kind, other_locks(path))
+# 32 MiB, shared and private.
+N = 32 << 20
+big = os.open(d + '/big32', os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+os.ftruncate(big, N)
+os.pwrite(big, b'end!', N - 4)
+s = mmap.mmap(big, N)
+s[N - 8:N - 4] = b'shr!'
+s[0:4] = b'head'
+s[N // 2:N // 2 + 4] = b'half'
+print('big shared', s[N - 8:N], s[0:4])
+s.close()
+p = mmap.mmap(big, N, flags=mmap.MAP_PRIVATE)
+print('big private', p[0:4], p[N // 2:N // 2 + 4], p[N - 8:N])
+p[N - 4:N] = b'priv'
+p.close()
+print('big file', fresh(d + '/big32'), fresh(d + '/big32', N // 2), fresh(d + '/big32', N - 8, 8))
+# A write over bytes the mapping changed past the old end of the file
+# is what the file and the mapping then hold.
+fd = os.open(d + '/grow', os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(fd, b'g' * 100)
+x = libc.mmap(None, P, 3, mmap.MAP_SHARED, fd, 0)
+ctypes.memmove(x + 200, b'MMMM', 4)
+os.pwrite(fd, b'WWWW', 200)
+print('write past end', ctypes.string_at(x + 200, 4), fresh(d + '/grow', 200))
+libc.munmap(x, P)
+print('written past end', fresh(d + '/grow', 200))
+# open(O_TRUNC) cuts the mappings of the file.
+open(d + '/trunc', 'wb').write(b'T' * P)
+fd = os.open(d + '/trunc', os.O_RDWR)
+x = libc.mmap(None, P, 3, mmap.MAP_SHARED, fd, 0)
+t = os.open(d + '/trunc', os.O_RDWR | os.O_TRUNC)
+os.write(t, b'new!' * 4)
+print('o_trunc', ctypes.string_at(x, 20))
+libc.munmap(x, P)
+print('o_trunc file', fresh(d + '/trunc', 0, 20))
+"#;
+
+#[test]
+fn mmap_review_descriptors_locks_large_maps_and_writes() {
+    let r = Rig::start("hj-mmap-review");
+    let out = r.same(&["/usr/bin/python3", "-c", MMAP_REVIEW_PROG, "/rump"]);
+    for line in [
+        "msync 0",
+        "closed all b'map!' [b'', b'', b'', b'']",
+        "mapped again b'map!' b'GGGG'",
+        "child closed all b'kid!' b'' b'kid!'",
+        "unmapped b'map!'",
+        "lock after munmap 1 refused",
+        "lock after munmap 2 refused",
+        "lock after close 1 taken",
+        "lock after close 2 taken",
+        "big shared b'shr!end!' b'head'",
+        "big private b'head' b'half' b'shr!end!'",
+        "big file b'head' b'half' b'shr!end!'",
+        "write past end b'WWWW' b'WWWW'",
+        "written past end b'WWWW'",
+        "o_trunc b'new!new!new!new!\\x00\\x00\\x00\\x00'",
+        "o_trunc file b'new!new!new!new!'",
+    ] {
+        assert!(out.lines().any(|l| l == line), "{line:?} not in\n{out}");
+    }
+}
+
+/// A C program whose signal handlers use a kernel mapping (`msync`) and
+/// leave (`_exit`) while the same thread is writing the mapping back: the
+/// handler must neither wait for the library's table held by the very
+/// thread it interrupted, nor find it half changed.
+const MMAP_SIGNAL_PROG: &str = r#"
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define LEN (1 << 20)
+static char *map;
+static volatile sig_atomic_t handled, leave;
+
+static void on_alarm(int sig) {
+    (void)sig;
+    if (leave && handled > 20)
+        _exit(msync(map, 4096, MS_ASYNC) == 0 ? 7 : 8);
+    if (msync(map, 4096, MS_SYNC) == 0)
+        handled++;
+}
+
+int main(int argc, char **argv) {
+    leave = argv[2][0] == 'x';
+    int fd = open(argv[1], O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || ftruncate(fd, LEN) < 0)
+        return 2;
+    map = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED)
+        return 3;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = {{0, 300}, {0, 300}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    for (int i = 0; i < 200 || handled < 20; i++) {
+        memset(map, 'a' + i % 26, LEN);
+        msync(map, LEN, MS_SYNC);
+    }
+    memset(&it, 0, sizeof it);
+    setitimer(ITIMER_REAL, &it, NULL);
+    memset(map, 'z', LEN);
+    munmap(map, LEN);
+    char b[4];
+    if (pread(fd, b, 4, LEN - 4) != 4)
+        return 4;
+    printf("handled %.4s\n", b);
+    return 0;
+}
+"#;
+
+#[test]
+fn signal_handlers_use_kernel_mappings_while_they_are_written_back() {
+    let r = Rig::start("hj-mmap-signal");
+    let src = r.dir.join("sig.c");
+    let prog = r.dir.join("sig");
+    std::fs::write(&src, MMAP_SIGNAL_PROG).unwrap();
+    let cc = Command::new("cc")
+        .arg("-o")
+        .arg(&prog)
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert!(cc.status.success(), "cc: {}", stderr(&cc));
+    let prog = prog.to_str().unwrap();
+    // `timeout`: a handler waiting for a table its own thread holds
+    // would wait for ever.
+    let o = r.rump(&["timeout", "60", prog, "/rump/sig", "m"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "handled zzzz\n");
+    let o = r.rump(&["timeout", "60", prog, "/rump/sig", "x"]);
+    assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
+}
+
 /// `sqlite3` in WAL mode keeps its shared-memory index in a shared mapping
 /// of the `-shm` file.
 #[test]

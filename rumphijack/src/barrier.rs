@@ -11,25 +11,40 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What the mapping code does around kernel calls on files while this
-/// process has shared mappings of kernel files (the file I/O barrier).
+/// process has mappings of kernel files (the file I/O barrier).
 pub struct FileIoBarrier {
-    /// Before a call that reads, writes, syncs or locks a file: write back
-    /// what the mappings changed, so that the call (or a process that
-    /// takes the lock after this one) finds it.
-    pub before: fn(&Hijack),
+    /// Before a call that reads, writes, syncs or locks a file (write back
+    /// what the mappings changed, so that the call or a process that takes
+    /// the lock after this one finds it), or that closes descriptors.
+    pub before: fn(&Hijack, FileIoStart),
     /// After such a call, or one that closes or replaces descriptors.
     pub after: fn(&Hijack, FileIoDone),
+}
+
+/// A kernel call the file I/O barrier sees before it is made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileIoStart {
+    /// It reads, writes, syncs or truncates the file of kernel descriptor
+    /// `fd` (and no other).
+    Fd(i32),
+    /// It syncs every file, takes or tests a file lock, or names a file by
+    /// path: every file's mappings count.
+    All,
+    /// It closes or replaces kernel descriptor `fd` (and with `and_above`,
+    /// every one above it).
+    Closing { fd: i32, and_above: bool },
 }
 
 /// A kernel call the file I/O barrier follows, once it has succeeded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileIoDone {
-    /// This process took a file lock.
-    LockTaken,
+    /// This process took a lock on the file of kernel descriptor `fd`.
+    LockTaken { fd: i32 },
     /// `n` bytes were written to kernel descriptor `fd`, at `off` (`None`:
     /// at the descriptor's offset, which is now past them).
     Wrote { fd: i32, off: Option<u64>, n: u64 },
-    /// Kernel descriptor `fd`'s file was truncated to `len`.
+    /// Kernel descriptor `fd`'s file was truncated to `len` (`ftruncate`,
+    /// or an open with `O_TRUNC`).
     Truncated { fd: i32, len: u64 },
     /// The file named by the kernel path at address `path` (in this
     /// process, valid until the barrier returns) was truncated to `len`.
@@ -49,36 +64,41 @@ pub fn arm(b: FileIoBarrier, armed: bool) {
     FILE_IO_BARRIER_ARMED.store(armed, Ordering::Relaxed);
 }
 
-/// NetBSD's `fcntl` commands and `struct flock` facts the barrier needs.
-const F_GETLK_NETBSD: u64 = 7;
-const F_SETLK_NETBSD: u64 = 8;
-const F_SETLKW_NETBSD: u64 = 9;
-const F_CLOSEM_NETBSD: u64 = 10;
-const FLOCK_TYPE_OFFSET: u64 = 20;
-const F_UNLCK_NETBSD: i16 = 2;
-
 /// What the barrier is told after a call, from its arguments and result.
 type AfterCall = fn(&[u64], i64) -> Option<FileIoDone>;
 
-/// Whether the barrier writes back before kernel call `nr`, and what it
-/// is told after it.
-fn file_io(nr: u32, args: &[u64]) -> (bool, Option<AfterCall>) {
+/// What the barrier is told before kernel call `nr`, and what after it.
+fn file_io(nr: u32, args: &[u64]) -> (Option<FileIoStart>, Option<AfterCall>) {
     use crate::nr::*;
+    use crate::xlate::{F_CLOSEM_NETBSD, F_GETLK_NETBSD, F_SETLK_NETBSD, F_SETLKW_NETBSD};
     let arg = |i: usize| args.get(i).copied().unwrap_or(0);
-    match (nr, arg(1)) {
-        (READ | READV | PREAD | PREADV | FSYNC | FDATASYNC | SYNC, _) => (true, None),
-        (FCNTL, F_GETLK_NETBSD) => (true, None),
+    let fd = FileIoStart::Fd(arg(0) as i32);
+    let closing = |fd: u64, and_above| {
+        Some(FileIoStart::Closing {
+            fd: fd as i32,
+            and_above,
+        })
+    };
+    match (nr, arg(1) as i32) {
+        (READ | READV | PREAD | PREADV | FSYNC | FDATASYNC, _) => (Some(fd), None),
+        (SYNC, _) => (Some(FileIoStart::All), None),
+        (FCNTL, F_GETLK_NETBSD) => (Some(FileIoStart::All), None),
         (FCNTL, F_SETLK_NETBSD | F_SETLKW_NETBSD) => (
-            true,
+            Some(FileIoStart::All),
             Some(|args, _| {
-                let p = args.get(2)? + FLOCK_TYPE_OFFSET;
-                let b = rumpclient::ClientMemory::read(&ProcessMemory, p, 2)?;
-                (i16::from_ne_bytes([b[0], b[1]]) != F_UNLCK_NETBSD)
-                    .then_some(FileIoDone::LockTaken)
+                let p = *args.get(2)?;
+                let b = rumpclient::ClientMemory::read(
+                    &ProcessMemory,
+                    p,
+                    crate::xlate::NETBSD_FLOCK_LEN,
+                )?;
+                let l = crate::xlate::flock_from_netbsd(&b)?;
+                (i32::from(l.l_type) != libc::F_UNLCK)
+                    .then_some(FileIoDone::LockTaken { fd: args[0] as i32 })
             }),
         ),
         (FCNTL, F_CLOSEM_NETBSD) => (
-            false,
+            closing(arg(0), true),
             Some(|args, _| {
                 Some(FileIoDone::Closed {
                     fd: args[0] as i32,
@@ -87,7 +107,7 @@ fn file_io(nr: u32, args: &[u64]) -> (bool, Option<AfterCall>) {
             }),
         ),
         (WRITE | WRITEV, _) => (
-            true,
+            Some(fd),
             Some(|args, n| {
                 Some(FileIoDone::Wrote {
                     fd: args[0] as i32,
@@ -97,7 +117,7 @@ fn file_io(nr: u32, args: &[u64]) -> (bool, Option<AfterCall>) {
             }),
         ),
         (PWRITE | PWRITEV, _) => (
-            true,
+            Some(fd),
             Some(|args, n| {
                 let off = Some(*args.get(4)?);
                 Some(FileIoDone::Wrote {
@@ -108,7 +128,7 @@ fn file_io(nr: u32, args: &[u64]) -> (bool, Option<AfterCall>) {
             }),
         ),
         (FTRUNCATE, _) => (
-            true,
+            Some(fd),
             Some(|args, _| {
                 Some(FileIoDone::Truncated {
                     fd: args[0] as i32,
@@ -117,7 +137,7 @@ fn file_io(nr: u32, args: &[u64]) -> (bool, Option<AfterCall>) {
             }),
         ),
         (TRUNCATE, _) => (
-            true,
+            Some(FileIoStart::All),
             Some(|args, _| {
                 Some(FileIoDone::TruncatedPath {
                     path: args[0],
@@ -125,8 +145,19 @@ fn file_io(nr: u32, args: &[u64]) -> (bool, Option<AfterCall>) {
                 })
             }),
         ),
+        // NetBSD truncates a regular file opened for writing (O_ACCMODE 3,
+        // O_RDONLY 0), as Linux does.
+        (OPENAT, _) if arg(2) as i32 & crate::xlate::O_TRUNC_NETBSD != 0 && arg(2) & 3 != 0 => (
+            None,
+            Some(|_, k| {
+                Some(FileIoDone::Truncated {
+                    fd: k as i32,
+                    len: 0,
+                })
+            }),
+        ),
         (CLOSE, _) => (
-            false,
+            closing(arg(0), false),
             Some(|args, _| {
                 Some(FileIoDone::Closed {
                     fd: args[0] as i32,
@@ -135,7 +166,7 @@ fn file_io(nr: u32, args: &[u64]) -> (bool, Option<AfterCall>) {
             }),
         ),
         (DUP2 | DUP3, _) => (
-            false,
+            closing(arg(1), false),
             Some(|args, _| {
                 Some(FileIoDone::Closed {
                     fd: *args.get(1)? as i32,
@@ -143,7 +174,7 @@ fn file_io(nr: u32, args: &[u64]) -> (bool, Option<AfterCall>) {
                 })
             }),
         ),
-        _ => (false, None),
+        _ => (None, None),
     }
 }
 
@@ -162,8 +193,8 @@ pub fn around(
         return call();
     };
     let (before, after) = file_io(nr, args);
-    if before {
-        (b.before)(h);
+    if let Some(start) = before {
+        (b.before)(h, start);
     }
     let r = call();
     if let (Ok(v), Some(after)) = (r, after)
@@ -178,6 +209,7 @@ pub fn around(
 mod tests {
     use super::*;
     use crate::nr;
+    use crate::xlate::{F_CLOSEM_NETBSD, F_SETLK_NETBSD, F_SETLKW_NETBSD, O_TRUNC_NETBSD};
 
     fn after(nr: u32, args: &[u64], result: i64) -> Option<FileIoDone> {
         file_io(nr, args).1.and_then(|f| f(args, result))
@@ -185,12 +217,26 @@ mod tests {
 
     #[test]
     fn the_barrier_follows_calls_on_file_data() {
-        // Reads write back first and are not followed.
+        // Reads write back their file first and are not followed.
         assert!(matches!(
             file_io(nr::PREAD, &[3, 0, 10, 0, 0]),
-            (true, None)
+            (Some(FileIoStart::Fd(3)), None)
         ));
-        assert!(matches!(file_io(nr::FCNTL, &[3, 3, 0]), (false, None)));
+        assert!(matches!(
+            file_io(nr::SYNC, &[]),
+            (Some(FileIoStart::All), None)
+        ));
+        assert!(matches!(file_io(nr::FCNTL, &[3, 3, 0]), (None, None)));
+        // An open that truncates is a truncation of the new descriptor's
+        // file; one that does not is not followed.
+        let path = [0u64, 0, O_TRUNC_NETBSD as u64 | 2, 0];
+        assert_eq!(
+            after(nr::OPENAT, &path, 7),
+            Some(FileIoDone::Truncated { fd: 7, len: 0 })
+        );
+        assert_eq!(after(nr::OPENAT, &[0, 0, 2, 0], 7), None);
+        let read_only = [0u64, 0, O_TRUNC_NETBSD as u64, 0];
+        assert_eq!(after(nr::OPENAT, &read_only, 7), None);
         assert_eq!(
             after(nr::PWRITE, &[3, 0, 10, 0, 100], 7),
             Some(FileIoDone::Wrote {
@@ -212,6 +258,13 @@ mod tests {
             Some(FileIoDone::Truncated { fd: 5, len: 16 })
         );
         assert_eq!(
+            file_io(nr::DUP2, &[1, 9]).0,
+            Some(FileIoStart::Closing {
+                fd: 9,
+                and_above: false
+            })
+        );
+        assert_eq!(
             after(nr::DUP2, &[1, 9], 9),
             Some(FileIoDone::Closed {
                 fd: 9,
@@ -219,7 +272,7 @@ mod tests {
             })
         );
         assert_eq!(
-            after(nr::FCNTL, &[20, F_CLOSEM_NETBSD, 0], 0),
+            after(nr::FCNTL, &[20, F_CLOSEM_NETBSD as u64, 0], 0),
             Some(FileIoDone::Closed {
                 fd: 20,
                 and_above: true
@@ -232,11 +285,18 @@ mod tests {
         // NetBSD's struct flock, l_type at 20: F_WRLCK 3, F_UNLCK 2.
         let mut fl = [0u8; 24];
         fl[20..22].copy_from_slice(&3i16.to_ne_bytes());
-        let args = [3, F_SETLKW_NETBSD, fl.as_ptr() as u64];
-        assert!(file_io(nr::FCNTL, &args).0);
-        assert_eq!(after(nr::FCNTL, &args, 0), Some(FileIoDone::LockTaken));
-        fl[20..22].copy_from_slice(&F_UNLCK_NETBSD.to_ne_bytes());
-        let args = [3, F_SETLK_NETBSD, std::hint::black_box(&fl).as_ptr() as u64];
+        let args = [3, F_SETLKW_NETBSD as u64, fl.as_ptr() as u64];
+        assert_eq!(file_io(nr::FCNTL, &args).0, Some(FileIoStart::All));
+        assert_eq!(
+            after(nr::FCNTL, &args, 0),
+            Some(FileIoDone::LockTaken { fd: 3 })
+        );
+        fl[20..22].copy_from_slice(&2i16.to_ne_bytes());
+        let args = [
+            3,
+            F_SETLK_NETBSD as u64,
+            std::hint::black_box(&fl).as_ptr() as u64,
+        ];
         assert_eq!(after(nr::FCNTL, &args, 0), None);
     }
 }

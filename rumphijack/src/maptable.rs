@@ -24,6 +24,15 @@ pub struct FileId {
     pub ino: u64,
 }
 
+impl From<&libc::stat> for FileId {
+    fn from(st: &libc::stat) -> FileId {
+        FileId {
+            dev: st.st_dev,
+            ino: st.st_ino,
+        }
+    }
+}
+
 /// One mapped range of a kernel file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Mapping {

@@ -7,7 +7,7 @@ use crate::route::{FdRoute, LowFds, PathRoute, route_path};
 use crate::xlate;
 use rumpclient::Client;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 /// The hijack of this program.
@@ -31,6 +31,61 @@ static HIJACK: OnceLock<Hijack> = OnceLock::new();
 /// the client so that it can be checked without a lock: a close inside the
 /// client itself comes back through this library's `close`.
 static CONNECTION_FD: AtomicI32 = AtomicI32::new(-1);
+
+/// A set of descriptor numbers, one bit each. Bits, not a locked set:
+/// `close` asks, and may run in a signal handler that interrupted a thread
+/// changing it. Numbers past the bits are never in it (the mapping code
+/// then notices a replaced descriptor by its file).
+pub struct FdBits([AtomicU64; 1024]);
+
+impl FdBits {
+    const fn new() -> FdBits {
+        FdBits([const { AtomicU64::new(0) }; 1024])
+    }
+
+    /// Put `fd` in the set, or take it out.
+    pub fn set(&self, fd: i32, member: bool) {
+        let Some(word) = usize::try_from(fd).ok().and_then(|i| self.0.get(i / 64)) else {
+            return;
+        };
+        let bit = 1u64 << (fd as usize % 64);
+        if member {
+            word.fetch_or(bit, Ordering::Relaxed);
+        } else {
+            word.fetch_and(!bit, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether `fd` is in the set.
+    pub fn has(&self, fd: i32) -> bool {
+        usize::try_from(fd)
+            .ok()
+            .and_then(|i| self.0.get(i / 64))
+            .is_some_and(|w| w.load(Ordering::Relaxed) & (1 << (fd as usize % 64)) != 0)
+    }
+
+    /// The numbers in the set.
+    pub fn list(&self) -> Vec<i32> {
+        let mut v = Vec::new();
+        for (i, w) in self.0.iter().enumerate() {
+            let bits = w.load(Ordering::Relaxed);
+            v.extend(
+                (0..64)
+                    .filter(|b| bits & (1 << b) != 0)
+                    .map(|b| (i * 64 + b) as i32),
+            );
+        }
+        v
+    }
+}
+
+/// The kernel descriptors the library keeps for itself (behind mappings
+/// of kernel files), hidden from the program.
+pub static OWN_KFDS: FdBits = FdBits::new();
+
+/// The host descriptors the library keeps for itself below `fdoff` (the
+/// pages of shared mappings), hidden from the program as the connection is.
+pub static OWN_HOST_FDS: FdBits = FdBits::new();
 
 /// The `fdoff` in force, known before the hijack is installed so that the
 /// first connection is placed below it.
@@ -179,6 +234,19 @@ impl Hijack {
         route_path(&self.cfg, self.cwd_in_rump(), path)
     }
 
+    /// Whether kernel descriptor `k` is hidden from the program: the copy
+    /// behind a low number, or one the library keeps for itself.
+    pub fn hidden(&self, k: i32) -> bool {
+        OWN_KFDS.has(k) || self.low().backs(k)
+    }
+
+    /// Every kernel descriptor hidden from the program.
+    pub fn hidden_kfds(&self) -> Vec<i32> {
+        let mut v = OWN_KFDS.list();
+        v.extend(self.low().entries().map(|(_, k)| k));
+        v
+    }
+
     /// Whether the current directory is in the kernel.
     pub fn cwd_in_rump(&self) -> bool {
         self.cwd_in_rump.load(Ordering::Relaxed)
@@ -202,5 +270,28 @@ impl Hijack {
         inside(|| c.syscall(nr, args, &ProcessMemory))
             .map(|r| r[0])
             .map_err(|e| xlate::errno_to_linux(e.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FdBits;
+
+    #[test]
+    fn descriptor_bits_hold_what_was_put_in() {
+        let b = FdBits::new();
+        for fd in [0, 63, 64, 515, 65535] {
+            b.set(fd, true);
+        }
+        assert_eq!(b.list(), vec![0, 63, 64, 515, 65535]);
+        assert!(b.has(515) && !b.has(514) && !b.has(516));
+        b.set(63, false);
+        assert!(!b.has(63) && b.has(64) && b.has(0));
+        // Out of range: never in the set, and setting it does nothing.
+        for fd in [-1, 65536, i32::MAX] {
+            b.set(fd, true);
+            assert!(!b.has(fd));
+        }
+        assert_eq!(b.list(), vec![0, 64, 515, 65535]);
     }
 }

@@ -145,7 +145,7 @@ const OPEN_FLAGS: &[(i32, i32)] = &[
     (libc::O_ASYNC, 0x40),
     (libc::O_NOFOLLOW, 0x100),
     (libc::O_CREAT, 0x200),
-    (libc::O_TRUNC, 0x400),
+    (libc::O_TRUNC, O_TRUNC_NETBSD),
     (libc::O_EXCL, 0x800),
     (libc::O_NOCTTY, 0x8000),
     (libc::O_DIRECT, 0x8_0000),
@@ -255,6 +255,17 @@ pub fn access_flags_to_netbsd(f: i32) -> Result<i32, i32> {
 // ---------------------------------------------------------------------
 // fcntl
 
+/// NetBSD's `F_GETLK` (<sys/fcntl.h>).
+pub const F_GETLK_NETBSD: i32 = 7;
+/// NetBSD's `F_SETLK`.
+pub const F_SETLK_NETBSD: i32 = 8;
+/// NetBSD's `F_SETLKW`.
+pub const F_SETLKW_NETBSD: i32 = 9;
+/// NetBSD's `F_CLOSEM`: close every descriptor from the one given up.
+pub const F_CLOSEM_NETBSD: i32 = 10;
+/// NetBSD's `O_TRUNC`.
+pub const O_TRUNC_NETBSD: i32 = 0x400;
+
 /// NetBSD's number for a Linux `fcntl` command; `None` for commands NetBSD
 /// lacks (leases, notifications, seals, pipe sizes, OFD locks).
 pub fn fcntl_cmd_to_netbsd(cmd: i32) -> Option<i32> {
@@ -266,9 +277,9 @@ pub fn fcntl_cmd_to_netbsd(cmd: i32) -> Option<i32> {
         libc::F_SETFL => 4,
         libc::F_GETOWN => 5,
         libc::F_SETOWN => 6,
-        libc::F_GETLK => 7,
-        libc::F_SETLK => 8,
-        libc::F_SETLKW => 9,
+        libc::F_GETLK => F_GETLK_NETBSD,
+        libc::F_SETLK => F_SETLK_NETBSD,
+        libc::F_SETLKW => F_SETLKW_NETBSD,
         libc::F_DUPFD_CLOEXEC => 12,
         _ => return None,
     })

@@ -261,8 +261,9 @@ pub unsafe extern "C" fn close(fd: c_int) -> c_int {
     super::epoll::forget(fd);
     if fd >= h.cfg.fdoff && fd != state::connection_fd() {
         let k = fd - h.cfg.fdoff;
-        if h.low().backs(k) {
-            // The copy behind a low number is not the program's to close.
+        if h.hidden(k) {
+            // The copy behind a low number, or the library's own, is not
+            // the program's to close.
             return ret0(Err(libc::EBADF));
         }
         return ret0(h.sys(nr::CLOSE, &[k as u64]));
@@ -275,6 +276,10 @@ pub unsafe extern "C" fn close(fd: c_int) -> c_int {
             super::stdio::after_change(fd, false);
             return ret0(r);
         }
+    }
+    if state::OWN_HOST_FDS.has(fd) {
+        // The library's own, as the kernel's hidden copies.
+        return ret0(Err(libc::EBADF));
     }
     spare_connection(h, fd);
     host_close(fd)
@@ -320,6 +325,11 @@ fn dup_onto(from: c_int, to: c_int, flags: Option<c_int>) -> c_int {
         };
     }
     let fdoff = h.cfg.fdoff;
+    if state::OWN_HOST_FDS.has(to) {
+        // Not the program's to replace, as it is not the program's to close.
+        set_errno(libc::EBADF);
+        return -1;
+    }
     if to < fdoff {
         super::stdio::before_change(to);
         let r = dup_onto_low(h, src, from, to, flags, cloexec);
@@ -327,8 +337,9 @@ fn dup_onto(from: c_int, to: c_int, flags: Option<c_int>) -> c_int {
         return r;
     }
     if to >= fdoff {
-        // Onto a kernel number: only a kernel descriptor goes there.
-        let Some((_, k)) = src else {
+        // Onto a kernel number: only a kernel descriptor goes there, and
+        // not onto one the program cannot close.
+        let Some((_, k)) = src.filter(|_| !h.hidden(to - fdoff)) else {
             set_errno(libc::EBADF);
             return -1;
         };

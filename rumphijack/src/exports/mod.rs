@@ -38,6 +38,12 @@ use rumpclient::ClientMemory;
 /// The longest path the hijack reads from the program (Linux's PATH_MAX).
 const PATH_MAX: usize = 4096;
 
+/// This thread's errno.
+pub(crate) fn errno() -> i32 {
+    // SAFETY: glibc's errno location is this thread's, always valid.
+    unsafe { *libc::__errno_location() }
+}
+
 /// Set the program's errno.
 pub(crate) fn set_errno(e: i32) {
     // SAFETY: glibc's errno location is this thread's, always valid.

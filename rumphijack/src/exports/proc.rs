@@ -4,7 +4,7 @@
 //! directory go on into the new program), and closing ranges of
 //! descriptors.
 
-use super::set_errno;
+use super::{errno, set_errno};
 use crate::nr;
 use crate::route::LOWFDS_ENV;
 use crate::state::{self, EXECFD_ENV, Hijack, PARSEDSERVER_ENV, PWD_ENV};
@@ -52,6 +52,11 @@ pub unsafe extern "C" fn fork() -> pid_t {
     let Some(h) = state::get() else {
         return host_fork();
     };
+    if super::mmap::held_here() {
+        // Called from inside the mapping code (which holds its table):
+        // the host's fork, as the library's own work.
+        return host_fork();
+    }
     // No handler runs until the fork is done (as in NetBSD's client): one
     // that made a kernel call would wait for the slot held here.
     let mask = rumpuser::block_all_signals();
@@ -298,9 +303,11 @@ fn close_all(h: &Hijack, first: c_uint, last: c_uint, flags: c_uint) -> c_int {
             unsafe { super::fd::close(fd) };
         }
     }
-    // Host numbers that stay: the connection, and a spawn's error pipe.
+    // Host numbers that stay: the connection, a spawn's error pipe, and
+    // the library's own descriptors (the pages of shared mappings).
     let mut keep: Vec<c_uint> = [state::connection_fd(), SPAWN_PIPE.with(|p| p.get())]
         .into_iter()
+        .chain(state::OWN_HOST_FDS.list())
         .filter(|&k| k >= 0)
         .map(|k| k as c_uint)
         .collect();
@@ -317,8 +324,9 @@ fn close_all(h: &Hijack, first: c_uint, last: c_uint, flags: c_uint) -> c_int {
         return -1;
     }
     if last >= fdoff {
-        // The kernel copies behind low numbers are not the program's.
-        let hidden: Vec<u64> = h.low().entries().map(|(_, k)| k as u64).collect();
+        // The kernel copies behind low numbers, and the library's own
+        // descriptors, are not the program's.
+        let hidden: Vec<u64> = h.hidden_kfds().into_iter().map(|k| k as u64).collect();
         let lo = u64::from(first.max(fdoff) - fdoff);
         let hi = u64::from(last - fdoff);
         let one = |k: u64| {
@@ -337,7 +345,8 @@ fn close_all(h: &Hijack, first: c_uint, last: c_uint, flags: c_uint) -> c_int {
             // last hidden copy, then NetBSD's F_CLOSEM for all the rest.
             let above = hidden.iter().map(|&k| k + 1).max().unwrap_or(0).max(lo);
             (lo..above).for_each(one);
-            let _ = h.sys(nr::FCNTL, &[above, F_CLOSEM_NETBSD, 0]);
+            let closem = crate::xlate::F_CLOSEM_NETBSD as u64;
+            let _ = h.sys(nr::FCNTL, &[above, closem, 0]);
         } else {
             (lo..=hi).for_each(one);
         }
@@ -353,9 +362,6 @@ thread_local! {
 /// A range of kernel numbers this long counts as "to the end": the kernel
 /// has no descriptor numbers that high.
 const OPEN_ENDED: c_uint = 1 << 20;
-
-/// NetBSD's `F_CLOSEM`.
-const F_CLOSEM_NETBSD: u64 = 10;
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn close_range(first: c_uint, last: c_uint, flags: c_int) -> c_int {
@@ -463,11 +469,6 @@ fn file_actions(fa: *const libc::c_void) -> Result<(), i32> {
         }
     }
     Ok(())
-}
-
-fn errno() -> i32 {
-    // SAFETY: this thread's errno.
-    unsafe { *libc::__errno_location() }
 }
 
 /// Apply the attributes (glibc's `posix_spawnattr_t`: flags, process

@@ -3,19 +3,26 @@
 //! the file I/O barrier, whose work is done under the table's lock.
 
 use super::super::Scratch;
+pub(super) use super::super::errno;
 use crate::nr;
-use crate::state::Hijack;
+use crate::state::{self, Hijack};
 use crate::xlate;
 use libc::{c_int, c_void, off_t, size_t};
+use std::ops::Range;
+
+/// The most one kernel call moves of a mapping, and the most compared at
+/// a time: a reply must fit the protocol's frame (16 MiB).
+pub(super) const PIECE: usize = 1 << 20;
+
+/// `r` cut into pieces of at most [`PIECE`] bytes.
+pub(super) fn pieces(r: Range<usize>) -> impl Iterator<Item = Range<usize>> {
+    r.clone()
+        .step_by(PIECE)
+        .map(move |at| at..(at.saturating_add(PIECE)).min(r.end))
+}
 
 /// What `mmap` and `mremap` return on failure.
 pub(super) const MAP_FAILED: *mut c_void = !0usize as *mut c_void;
-
-/// This thread's errno.
-pub(super) fn errno() -> i32 {
-    // SAFETY: this thread's errno.
-    unsafe { *libc::__errno_location() }
-}
 
 /// A host call's `-1` as its errno.
 pub(super) fn check(r: c_int) -> Result<(), i32> {
@@ -126,7 +133,7 @@ pub(super) fn kfcntl(h: &Hijack, k: i32, cmd: c_int, arg: u64) -> Result<i64, i3
 }
 
 /// Close kernel descriptor `k` (the library's own).
-pub(super) fn kclose(h: &Hijack, k: i32) {
+fn kclose(h: &Hijack, k: i32) {
     let _ = h.sys_unbarriered(nr::CLOSE, &[k as u64]);
 }
 
@@ -148,7 +155,7 @@ pub(super) fn kread_into(
             &[
                 k as u64,
                 (addr + done) as u64,
-                (len - done) as u64,
+                (len - done).min(PIECE) as u64,
                 0,
                 off + done as u64,
             ],
@@ -170,7 +177,7 @@ pub(super) fn kwrite_all(h: &Hijack, k: i32, data: &[u8], off: u64) -> Result<()
             &[
                 k as u64,
                 data[done..].as_ptr() as u64,
-                (data.len() - done) as u64,
+                (data.len() - done).min(PIECE) as u64,
                 0,
                 off + done as u64,
             ],
@@ -183,11 +190,17 @@ pub(super) fn kwrite_all(h: &Hijack, k: i32, data: &[u8], off: u64) -> Result<()
     Ok(())
 }
 
-/// Say on standard error that mapped data could not reach its file: the
-/// program is not told otherwise (`munmap` and exit cannot fail for it).
-pub(super) fn report(e: i32) {
-    eprintln!(
-        "rumphijack: writing a mapping back to its kernel file failed: {}",
-        std::io::Error::from_raw_os_error(e)
-    );
+/// Close kernel descriptor `k`, one of the library's own (see
+/// [`own_dup`]).
+pub(super) fn kclose_own(h: &Hijack, k: i32) {
+    state::OWN_KFDS.set(k, false);
+    kclose(h, k);
+}
+
+/// A close-on-exec copy of kernel descriptor `k` for the library itself,
+/// hidden from the program's `close`, `close_range` and `closefrom`.
+pub(super) fn own_dup(h: &Hijack, k: i32) -> Result<i32, i32> {
+    let kfd = kfcntl(h, k, libc::F_DUPFD_CLOEXEC, 0)? as i32;
+    state::OWN_KFDS.set(kfd, true);
+    Ok(kfd)
 }

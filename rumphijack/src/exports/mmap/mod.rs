@@ -21,7 +21,7 @@ mod calls;
 mod files;
 mod pages;
 
-pub(crate) use files::{before_exec, hold_written_back};
+pub(crate) use files::{before_exec, held_here, hold_written_back};
 
 use super::{by_fd, set_errno};
 use crate::maptable::{FileId, Mapping, PAGE, page_up};
@@ -113,16 +113,14 @@ fn map_file(
     if shared && prot & libc::PROT_WRITE != 0 && !may_write {
         return Err(libc::EACCES);
     }
-    let id = FileId {
-        dev: st.st_dev,
-        ino: st.st_ino,
-    };
+    let id = FileId::from(&st);
     let mut m = maps();
     m.fd_files.insert(k, id);
     let fixed = flags & libc::MAP_FIXED != 0;
     if fixed && let Err(e) = m.write_back_range(h, addr, addr.saturating_add(plen)) {
-        report(e);
+        m.report(e);
     }
+    let mut late = Ok(());
     let r = m.backing(h, id, k, may_write, shared).and_then(|()| {
         let b = m.files.get_mut(&id).ok_or(libc::EIO)?;
         let kfd = b.kfd;
@@ -130,15 +128,15 @@ fn map_file(
             Some(p) if shared => {
                 p.cover(h, kfd, off as usize, off as usize + plen)?;
                 p.memfd_ok()?;
+                // Before the program can store into them.
+                p.written |= prot & libc::PROT_WRITE != 0;
                 host_mmap(addr, plen, prot, libc::MAP_SHARED | hflags, p.memfd, off)
             }
             pages => {
                 // A private copy starts from what this process's shared
                 // mappings of the file hold, as Linux's page cache gives.
-                if let Some(p) = pages
-                    && let Err(e) = p.write_back(h, kfd, 0, p.size)
-                {
-                    report(e);
+                if let Some(p) = pages {
+                    late = p.write_back(h, kfd, 0, p.size);
                 }
                 let rw = libc::PROT_READ | libc::PROT_WRITE;
                 let at = host_mmap(
@@ -149,14 +147,7 @@ fn map_file(
                     -1,
                     0,
                 )?;
-                let filled = kread_into(h, kfd, at, plen, off).and_then(|_| {
-                    if prot != rw {
-                        host_mprotect(at, plen, prot)
-                    } else {
-                        Ok(())
-                    }
-                });
-                if let Err(e) = filled {
+                if let Err(e) = fill_private(h, kfd, at, plen, off, prot) {
                     // MAP_FIXED has already replaced what was there.
                     if fixed {
                         m.table.remove_range(at, at + plen);
@@ -180,7 +171,27 @@ fn map_file(
             may_write,
         });
     }
+    if let Err(e) = late {
+        m.report(e);
+    }
     m.settle(h);
+    r
+}
+
+/// Fill the private memory at `at` (`len` bytes) with the file's bytes at
+/// `off` and give it `prot`: the program sees it only then.
+fn fill_private(
+    h: &Hijack,
+    kfd: i32,
+    at: usize,
+    len: usize,
+    off: u64,
+    prot: c_int,
+) -> Result<(), i32> {
+    host_mprotect(at, len, libc::PROT_READ | libc::PROT_WRITE)?;
+    let r = kread_into(h, kfd, at, len, off).map(|_| ());
+    // Even after a failed read: the pages keep the program's protection.
+    host_mprotect(at, len, prot)?;
     r
 }
 
@@ -188,7 +199,7 @@ fn map_file(
 /// kernel mappings there changed is written back first.
 fn before_replacing(h: &Hijack, m: &mut Maps, a: usize, b: usize) {
     if let Err(e) = m.write_back_range(h, a, b) {
-        report(e);
+        m.report(e);
     }
 }
 
@@ -215,13 +226,15 @@ pub unsafe extern "C" fn mmap(
     let Some(h) = state::get() else {
         return host();
     };
-    let kernel = if flags & libc::MAP_ANONYMOUS != 0 {
+    // This thread holds the table (an allocator called from inside the
+    // mapping code): its memory is the host's.
+    let kernel = if flags & libc::MAP_ANONYMOUS != 0 || held_here() {
         None
     } else {
         by_fd(fd)
     };
     let Some((h, k)) = kernel else {
-        if flags & libc::MAP_FIXED == 0 || LIVE.load(Ordering::Relaxed) == 0 {
+        if flags & libc::MAP_FIXED == 0 || LIVE.load(Ordering::Relaxed) == 0 || held_here() {
             return host();
         }
         let (a, b) = (
@@ -261,7 +274,7 @@ fn page_range(addr: *mut c_void, len: size_t) -> Option<(usize, usize)> {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn munmap(addr: *mut c_void, len: size_t) -> c_int {
     let host = || host!(munmap(addr, len) as fn(*mut c_void, size_t) -> c_int);
-    if LIVE.load(Ordering::Relaxed) == 0 {
+    if LIVE.load(Ordering::Relaxed) == 0 || held_here() {
         return host();
     }
     let (Some(h), Some((a, b))) = (state::get(), page_range(addr, len)) else {
@@ -273,7 +286,7 @@ pub unsafe extern "C" fn munmap(addr: *mut c_void, len: size_t) -> c_int {
         return host();
     }
     if let Err(e) = m.write_back_range(h, a, b) {
-        report(e);
+        m.report(e);
     }
     let r = host();
     if r == 0 {
@@ -286,7 +299,7 @@ pub unsafe extern "C" fn munmap(addr: *mut c_void, len: size_t) -> c_int {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mprotect(addr: *mut c_void, len: size_t, prot: c_int) -> c_int {
     let host = || host!(mprotect(addr, len, prot) as fn(*mut c_void, size_t, c_int) -> c_int);
-    if LIVE.load(Ordering::Relaxed) == 0 {
+    if LIVE.load(Ordering::Relaxed) == 0 || held_here() {
         return host();
     }
     let (Some(_), Some((a, b))) = (state::get(), page_range(addr, len)) else {
@@ -299,6 +312,14 @@ pub unsafe extern "C" fn mprotect(addr: *mut c_void, len: size_t, prot: c_int) -
         set_errno(libc::EACCES);
         return -1;
     }
+    if prot & libc::PROT_WRITE != 0 {
+        // Before the program can store into them.
+        for p in parts.iter().filter(|p| p.shared) {
+            if let Some(pages) = m.files.get_mut(&p.file).and_then(|f| f.pages.as_mut()) {
+                pages.written = true;
+            }
+        }
+    }
     let r = host();
     if r == 0 && !parts.is_empty() {
         m.table.set_prot(a, b, prot);
@@ -310,7 +331,7 @@ pub unsafe extern "C" fn mprotect(addr: *mut c_void, len: size_t, prot: c_int) -
 pub unsafe extern "C" fn msync(addr: *mut c_void, len: size_t, flags: c_int) -> c_int {
     // The host checks the flags, the alignment and that all is mapped.
     let r = host!(msync(addr, len, flags) as fn(*mut c_void, size_t, c_int) -> c_int);
-    if r < 0 || LIVE.load(Ordering::Relaxed) == 0 {
+    if r < 0 || LIVE.load(Ordering::Relaxed) == 0 || held_here() {
         return r;
     }
     let Some(h) = state::get() else {
@@ -332,7 +353,7 @@ pub unsafe extern "C" fn msync(addr: *mut c_void, len: size_t, flags: c_int) -> 
         files.sort();
         files.dedup();
         for id in files {
-            if let Some(f) = m.files.get(&id).filter(|f| f.writable) {
+            if let Some(f) = m.files.get(&id).filter(|f| f.writable && f.kfd >= 0) {
                 res = res.and(h.sys_unbarriered(nr::FSYNC, &[f.kfd as u64]).map(|_| ()));
             }
         }
@@ -366,17 +387,13 @@ fn refill_private(h: &Hijack, maps: &mut Maps, m: &Mapping) -> Result<(), i32> {
         let r = m.file_range();
         p.write_back(h, kfd, r.start as usize, r.end as usize)?;
     }
-    let rw = libc::PROT_READ | libc::PROT_WRITE;
-    host_mprotect(m.start, m.len, rw)?;
-    let r = kread_into(h, kfd, m.start, m.len, m.offset).map(|_| ());
-    host_mprotect(m.start, m.len, m.prot)?;
-    r
+    fill_private(h, kfd, m.start, m.len, m.offset, m.prot)
 }
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn madvise(addr: *mut c_void, len: size_t, advice: c_int) -> c_int {
     let host = || host!(madvise(addr, len, advice) as fn(*mut c_void, size_t, c_int) -> c_int);
-    if LIVE.load(Ordering::Relaxed) == 0 {
+    if LIVE.load(Ordering::Relaxed) == 0 || held_here() {
         return host();
     }
     let (Some(h), Some((a, b))) = (state::get(), page_range(addr, len)) else {
@@ -457,7 +474,7 @@ fn remap_file(h: &Hijack, m: &mut Maps, src: Mapping, call: Remap) -> Result<usi
             p.cover(h, kfd, off as usize, off as usize + new_len)?;
         } else if let Err(e) = p.write_back(h, kfd, off as usize + new_len, off as usize + old_len)
         {
-            report(e);
+            m.report(e);
         }
     }
     if flags & libc::MREMAP_FIXED != 0 {
@@ -475,10 +492,14 @@ fn remap_file(h: &Hijack, m: &mut Maps, src: Mapping, call: Remap) -> Result<usi
     if !src.shared && new_len > old_len {
         // The new tail of a private mapping holds the file's next bytes.
         let tail = p + old_len;
-        let rw = libc::PROT_READ | libc::PROT_WRITE;
-        let filled = host_mprotect(tail, new_len - old_len, rw)
-            .and_then(|()| kread_into(h, kfd, tail, new_len - old_len, off + old_len as u64))
-            .and_then(|_| host_mprotect(tail, new_len - old_len, src.prot));
+        let filled = fill_private(
+            h,
+            kfd,
+            tail,
+            new_len - old_len,
+            off + old_len as u64,
+            src.prot,
+        );
         if let Err(e) = filled {
             // Back to the old length: a tail of zeros is not the file.
             let _ = host_mremap(p, new_len, old_len, 0, 0);
@@ -515,7 +536,7 @@ pub unsafe extern "C" fn mremap(
                 *mut c_void,
             ) -> *mut c_void)
     };
-    if LIVE.load(Ordering::Relaxed) == 0 {
+    if LIVE.load(Ordering::Relaxed) == 0 || held_here() {
         return host();
     }
     let Some(h) = state::get() else {

@@ -3,13 +3,12 @@
 //! write back what changed and take in what others wrote.
 
 use super::calls::*;
-use crate::maptable::{PageCopy, RangeSet, dirty_runs, foreign_runs};
+use crate::maptable::{FileId, PageCopy, RangeSet, dirty_runs, foreign_runs};
 use crate::state::{self, Hijack};
 use crate::xlate;
 use libc::{c_char, c_int, c_uint};
-
-/// How much of a shared mapping is compared at a time when writing back.
-const WRITE_BACK_CHUNK: usize = 1 << 20;
+use std::ops::Range;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 /// Differing runs this close are written back as one. None are joined:
 /// the bytes between may be another process's, changed since this one
@@ -18,6 +17,12 @@ const JOIN_GAP: usize = 0;
 
 /// The pages of a file's shared mappings.
 pub(super) struct SharedPages {
+    /// The file they are of.
+    file: FileId,
+    /// A shared mapping of them was writable (made with `PROT_WRITE`, or
+    /// given it by `mprotect`): only then can they differ from the file,
+    /// and need comparing when written back.
+    pub(super) written: bool,
     /// The host memfd holding them, at the file's offsets.
     pub(super) memfd: c_int,
     /// Its inode, to notice a program that closed or replaced the number.
@@ -41,7 +46,7 @@ pub(super) struct SharedPages {
 
 impl SharedPages {
     /// No pages yet, in a new memfd; `writable`: the file is written through.
-    pub(super) fn new(h: &Hijack, writable: bool) -> Result<SharedPages, i32> {
+    pub(super) fn new(h: &Hijack, writable: bool, file: FileId) -> Result<SharedPages, i32> {
         let fd = host!(memfd_create(c"rumphijack-mmap".as_ptr(), libc::MFD_CLOEXEC)
             as fn(*const c_char, c_uint) -> c_int);
         if fd < 0 {
@@ -65,7 +70,10 @@ impl SharedPages {
             host_close(memfd);
             return Err(libc::EBADF);
         };
+        state::OWN_HOST_FDS.set(memfd, true);
         Ok(SharedPages {
+            file,
+            written: false,
             memfd,
             memfd_ino,
             size: 0,
@@ -82,22 +90,23 @@ impl SharedPages {
         if host_ino(self.memfd) == Some(self.memfd_ino) {
             return Ok(());
         }
-        eprintln!(
-            "rumphijack: the descriptor behind mappings of kernel files was closed by the program"
-        );
         Err(libc::EBADF)
+    }
+
+    /// The kernel's `st` is of the file these pages are of: a write-back
+    /// never goes to another file under a reused descriptor number.
+    fn check_file(&self, st: &libc::stat) -> Result<(), i32> {
+        if FileId::from(st) == self.file {
+            Ok(())
+        } else {
+            Err(libc::EBADF)
+        }
     }
 
     /// A copy of bytes `a..b` as the mappings now hold them.
     pub(super) fn snapshot(&self, a: usize, b: usize) -> Vec<u8> {
         let mut v = vec![0u8; b - a];
-        // SAFETY: `view` maps `size` bytes of the memfd readable and
-        // `a..b` lies within them. Other threads may store into the same
-        // pages meanwhile; a byte changed during the copy differs from the
-        // clean copy afterwards and is written back the next time.
-        unsafe {
-            std::ptr::copy_nonoverlapping((self.view + a) as *const u8, v.as_mut_ptr(), b - a)
-        };
+        read_shared(self.view + a, &mut v);
         v
     }
 
@@ -105,11 +114,14 @@ impl SharedPages {
     pub(super) fn cover(&mut self, h: &Hijack, kfd: i32, lo: usize, hi: usize) -> Result<(), i32> {
         self.grow(hi)?;
         for gap in self.filled.gaps(lo, hi) {
+            // No mapping shows a gap yet: nothing else stores there.
             kread_into(h, kfd, self.view + gap.start, gap.len(), gap.start as u64)?;
             if self.clean.is_some() {
-                let fresh = self.snapshot(gap.start, gap.end);
-                if let Some(c) = self.clean.as_mut() {
-                    c.set(gap.start, &fresh);
+                for r in pieces(gap.clone()) {
+                    let fresh = self.snapshot(r.start, r.end);
+                    if let Some(c) = self.clean.as_mut() {
+                        c.set(r.start, &fresh);
+                    }
                 }
             }
             self.filled.add(gap);
@@ -162,6 +174,7 @@ impl SharedPages {
     /// read or wrote it, where this one's mappings have not changed it.
     pub(super) fn refresh(&mut self, h: &Hijack, kfd: i32) -> Result<(), i32> {
         let st = kstat(h, kfd)?;
+        self.check_file(&st)?;
         // Times are kept to the nanosecond: a write by anyone changes them.
         let stamp = [
             st.st_mtime,
@@ -188,17 +201,7 @@ impl SharedPages {
         lo: usize,
         hi: usize,
     ) -> Result<(), i32> {
-        let chunks: Vec<(usize, usize)> = self
-            .filled
-            .within(lo, hi.min(self.size))
-            .into_iter()
-            .flat_map(|r| {
-                r.clone()
-                    .step_by(WRITE_BACK_CHUNK)
-                    .map(move |at| (at, (at + WRITE_BACK_CHUNK).min(r.end)))
-            })
-            .collect();
-        for (at, end) in chunks {
+        for Range { start: at, end } in self.pieces(lo, hi) {
             let mut file = vec![0u8; end - at];
             let n = kread_into(h, kfd, file.as_mut_ptr() as usize, end - at, at as u64)?;
             let now = self.snapshot(at, at + n);
@@ -208,30 +211,55 @@ impl SharedPages {
                 None => foreign_runs(&file[..n], &now, &now),
             };
             for r in runs {
-                // SAFETY: `view` maps `size` bytes of the memfd writable,
-                // and `at + r.end` is within them.
-                unsafe {
-                    std::ptr::copy_nonoverlapping(
-                        file[r.clone()].as_ptr(),
-                        (self.view + at + r.start) as *mut u8,
-                        r.len(),
-                    )
-                };
-                if let Some(c) = self.clean.as_mut() {
-                    c.set(at + r.start, &file[r]);
-                }
+                self.put(at + r.start, &file[r]);
             }
         }
         Ok(())
     }
 
+    /// Read the file's bytes `lo..hi` into the pages, all of them: this
+    /// process just wrote them through a descriptor, after the barrier
+    /// wrote back what the mappings had changed there.
+    pub(super) fn take_in(
+        &mut self,
+        h: &Hijack,
+        kfd: i32,
+        lo: usize,
+        hi: usize,
+    ) -> Result<(), i32> {
+        for Range { start: at, end } in self.pieces(lo, hi) {
+            let mut file = vec![0u8; end - at];
+            let n = kread_into(h, kfd, file.as_mut_ptr() as usize, end - at, at as u64)?;
+            self.put(at, &file[..n]);
+        }
+        Ok(())
+    }
+
+    /// The filled parts of `lo..hi`, in pieces of at most [`PIECE`].
+    fn pieces(&self, lo: usize, hi: usize) -> Vec<Range<usize>> {
+        self.filled
+            .within(lo, hi.min(self.size))
+            .into_iter()
+            .flat_map(pieces)
+            .collect()
+    }
+
+    /// Put the file's `bytes` at `at` into the pages and the clean copy.
+    fn put(&mut self, at: usize, bytes: &[u8]) {
+        write_shared(self.view + at, bytes);
+        if let Some(c) = self.clean.as_mut() {
+            c.set(at, bytes);
+        }
+    }
+
     /// Zero the pages from `len` on, in the mappings and the clean copy:
     /// the file was cut there.
     pub(super) fn zero_from(&mut self, len: usize) {
+        let zeros = vec![0u8; PIECE.min(self.size.saturating_sub(len))];
         for r in self.filled.within(len, self.size) {
-            // SAFETY: `view` maps `size` bytes of the memfd writable, and
-            // `r` lies within them.
-            unsafe { std::ptr::write_bytes((self.view + r.start) as *mut u8, 0, r.len()) };
+            for p in pieces(r.clone()) {
+                write_shared(self.view + p.start, &zeros[..p.len()]);
+            }
             if let Some(c) = self.clean.as_mut() {
                 c.zero(r.start, r.end);
             }
@@ -247,6 +275,9 @@ impl SharedPages {
         lo: usize,
         hi: usize,
     ) -> Result<(), i32> {
+        if !self.written {
+            return Ok(());
+        }
         let mut append_flags = None;
         let r = self.write_dirty(h, kfd, lo, hi, &mut append_flags);
         if let Some(fl) = append_flags {
@@ -268,16 +299,7 @@ impl SharedPages {
         append_flags: &mut Option<i32>,
     ) -> Result<(), i32> {
         let mut eof: Option<usize> = None;
-        let chunks = self
-            .filled
-            .within(lo, hi.min(self.size))
-            .into_iter()
-            .flat_map(|r| {
-                r.clone()
-                    .step_by(WRITE_BACK_CHUNK)
-                    .map(move |at| (at, (at + WRITE_BACK_CHUNK).min(r.end)))
-            });
-        for (at, end) in chunks {
+        for Range { start: at, end } in self.pieces(lo, hi) {
             let Some(clean) = self.clean.as_ref() else {
                 return Ok(());
             };
@@ -287,6 +309,8 @@ impl SharedPages {
                 let size = match eof {
                     Some(s) => s,
                     None => {
+                        let st = kstat(h, kfd)?;
+                        self.check_file(&st)?;
                         let fl =
                             xlate::open_flags_to_linux(kfcntl(h, kfd, libc::F_GETFL, 0)? as i32);
                         if fl & libc::O_APPEND != 0 {
@@ -294,7 +318,7 @@ impl SharedPages {
                             kfcntl(h, kfd, libc::F_SETFL, n as u64)?;
                             *append_flags = Some(fl);
                         }
-                        *eof.insert(kstat(h, kfd)?.st_size.max(0) as usize)
+                        *eof.insert(st.st_size.max(0) as usize)
                     }
                 };
                 // Bytes past the end of the file stay only in the mapping
@@ -320,7 +344,54 @@ impl SharedPages {
             let _ = host_munmap(self.view, self.size);
         }
         if host_ino(self.memfd) == Some(self.memfd_ino) {
+            state::OWN_HOST_FDS.set(self.memfd, false);
             host_close(self.memfd);
+        }
+    }
+}
+
+// The pages are shared with the program's threads, which may store into
+// them while the library reads or writes them: the library's accesses are
+// atomic (relaxed) ones, so that each byte read is one that was stored,
+// never a torn or invented value. A byte changed during a read differs
+// from the clean copy afterwards and is written back the next time.
+
+/// Copy `dst.len()` bytes of the shared pages at `src` into `dst`.
+fn read_shared(src: usize, dst: &mut [u8]) {
+    let mut i = 0;
+    while i < dst.len() {
+        let at = src + i;
+        if at.is_multiple_of(8) && dst.len() - i >= 8 {
+            // SAFETY: `at` is 8-aligned and within the library's view of
+            // the pages (the caller's range), which lives as long as they do.
+            let w = unsafe { AtomicU64::from_ptr(at as *mut u64) }.load(Ordering::Relaxed);
+            dst[i..i + 8].copy_from_slice(&w.to_ne_bytes());
+            i += 8;
+        } else {
+            // SAFETY: `at` is within the view, as above.
+            dst[i] = unsafe { AtomicU8::from_ptr(at as *mut u8) }.load(Ordering::Relaxed);
+            i += 1;
+        }
+    }
+}
+
+/// Store `src` into the shared pages at `dst`.
+fn write_shared(dst: usize, src: &[u8]) {
+    let mut i = 0;
+    while i < src.len() {
+        let at = dst + i;
+        if at.is_multiple_of(8) && src.len() - i >= 8 {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&src[i..i + 8]);
+            // SAFETY: `at` is 8-aligned and within the library's writable
+            // view of the pages (the caller's range).
+            unsafe { AtomicU64::from_ptr(at as *mut u64) }
+                .store(u64::from_ne_bytes(w), Ordering::Relaxed);
+            i += 8;
+        } else {
+            // SAFETY: `at` is within the writable view, as above.
+            unsafe { AtomicU8::from_ptr(at as *mut u8) }.store(src[i], Ordering::Relaxed);
+            i += 1;
         }
     }
 }
