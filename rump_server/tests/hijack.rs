@@ -1236,14 +1236,6 @@ fn sync_reaches_the_kernel_before_a_crash() {
         ("os.sync", &["/usr/bin/python3", "-c", py_sync]),
         ("os.fsync", &["/usr/bin/python3", "-c", py_fsync]),
     ];
-    let hijacked = |url: &str, args: &[&str]| {
-        Command::new(args[0])
-            .args(&args[1..])
-            .env("LD_PRELOAD", prefix().join("lib/librumphijack.so"))
-            .env("RUMP_SERVER", url)
-            .output()
-            .unwrap()
-    };
     for (what, args) in cases {
         let (mut server, url, img) = ffs_server("hj-sync");
         let o = hijacked(&url, args);
