@@ -83,6 +83,13 @@ fn file_io(nr: u32, args: &[u64]) -> (Option<FileIoStart>, Option<AfterCall>) {
         (READ | READV | PREAD | PREADV | FSYNC | FDATASYNC, _) => (Some(fd), None),
         (SYNC, _) => (Some(FileIoStart::All), None),
         (FCNTL, F_GETLK_NETBSD) => (Some(FileIoStart::All), None),
+        // flock's operations are the same numbers on both systems.
+        (FLOCK, op) => (
+            Some(FileIoStart::All),
+            (op & libc::LOCK_UN == 0).then_some(
+                (|args, _| Some(FileIoDone::LockTaken { fd: args[0] as i32 })) as AfterCall,
+            ),
+        ),
         (FCNTL, F_SETLK_NETBSD | F_SETLKW_NETBSD) => (
             Some(FileIoStart::All),
             Some(|args, _| {

@@ -16,6 +16,7 @@ pub const READV: u32 = 120;
 pub const WRITEV: u32 = 121;
 pub const FCHOWN: u32 = 123;
 pub const FCHMOD: u32 = 124;
+pub const FLOCK: u32 = 131;
 pub const PREAD: u32 = 173;
 pub const PWRITE: u32 = 174;
 pub const LSEEK: u32 = 199;

@@ -646,6 +646,8 @@ pub trait VfsCalls {
     fn sys_ftruncate(&self, fd: i32, len: i64) -> KResult<()>;
     /// `fsync(2)`.
     fn sys_fsync(&self, fd: i32) -> KResult<()>;
+    /// `flock(2)`: `LOCK_SH`, `LOCK_EX` or `LOCK_UN`, with `LOCK_NB`.
+    fn sys_flock(&self, fd: i32, how: i32) -> KResult<()>;
     /// `sync(2)`.
     fn sys_sync(&self) -> KResult<()>;
     /// `chmod(2)`.
@@ -812,6 +814,12 @@ pub fn ftruncate(ctx: &Ctx, fd: i32, len: i64) -> KResult<()> {
         size: Some(len as u64),
         ..SetAttr::default()
     })
+}
+
+/// `flock(2)`: EOPNOTSUPP for a descriptor that is not a vnode's, as
+/// NetBSD's sys_flock.
+pub fn flock(ctx: &Ctx, fd: i32, how: i32) -> KResult<()> {
+    with_vfile(ctx, fd, Errno::EOPNOTSUPP, |vf| vf.flock(ctx, how))
 }
 
 /// `fsync(2)`.
@@ -1156,6 +1164,9 @@ impl VfsCalls for Kernel {
     }
     fn sys_ftruncate(&self, fd: i32, len: i64) -> KResult<()> {
         self.with_ctx(|ctx| ftruncate(ctx, fd, len))
+    }
+    fn sys_flock(&self, fd: i32, how: i32) -> KResult<()> {
+        self.with_ctx(|ctx| flock(ctx, fd, how))
     }
     fn sys_fsync(&self, fd: i32) -> KResult<()> {
         self.with_ctx(|ctx| fsync(ctx, fd))

@@ -1,5 +1,8 @@
-//! POSIX advisory record locks (`fcntl` `F_GETLK`/`F_SETLK`/`F_SETLKW`):
-//! byte ranges per file, owned by processes.
+//! Advisory locks, as NetBSD's `vfs_lockf.c`: POSIX record locks (`fcntl`
+//! `F_GETLK`/`F_SETLK`/`F_SETLKW`), byte ranges owned by processes, and
+//! `flock(2)` locks on whole files, owned by an open file. Both kinds live
+//! in one list per file and conflict with each other, as in NetBSD (on
+//! Linux they are apart).
 
 use rump::file::Flock;
 use rump::kthread::KCondvar;
@@ -21,10 +24,37 @@ pub const F_GETLK: i32 = 7;
 pub const F_SETLK: i32 = 8;
 /// `F_SETLKW`.
 pub const F_SETLKW: i32 = 9;
+/// `flock` operations: shared, exclusive, without waiting, unlock.
+pub const LOCK_SH: i32 = 1;
+/// See [`LOCK_SH`].
+pub const LOCK_EX: i32 = 2;
+/// See [`LOCK_SH`].
+pub const LOCK_NB: i32 = 4;
+/// See [`LOCK_SH`].
+pub const LOCK_UN: i32 = 8;
+
+/// Who holds a lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner {
+    /// A process (POSIX record locks).
+    Proc(i32),
+    /// An open file, by a number that names it while it is open (`flock`).
+    File(usize),
+}
+
+impl Owner {
+    /// The `l_pid` that `F_GETLK` reports: -1 for an open file's lock.
+    fn pid(self) -> i32 {
+        match self {
+            Owner::Proc(pid) => pid,
+            Owner::File(_) => -1,
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Lock {
-    pid: i32,
+    owner: Owner,
     write: bool,
     start: u64,
     /// Exclusive; `u64::MAX` is "to the end of the file and beyond".
@@ -70,18 +100,18 @@ fn range(l: &Flock, offset: u64, size: u64) -> KResult<(u64, u64)> {
 }
 
 impl LockTable {
-    fn conflict(list: &[Lock], pid: i32, write: bool, start: u64, end: u64) -> Option<Lock> {
+    fn conflict(list: &[Lock], owner: Owner, write: bool, start: u64, end: u64) -> Option<Lock> {
         list.iter()
-            .find(|l| l.pid != pid && (l.write || write) && l.overlaps(start, end))
+            .find(|l| l.owner != owner && (l.write || write) && l.overlaps(start, end))
             .copied()
     }
 
-    /// Apply `typ` to `[start, end)` for `pid`: remove what it held there,
-    /// then add the new lock unless unlocking.
-    fn apply(list: &mut Vec<Lock>, pid: i32, typ: i16, start: u64, end: u64) {
+    /// Apply `typ` to `[start, end)` for `owner`: remove what it held
+    /// there, then add the new lock unless unlocking.
+    fn apply(list: &mut Vec<Lock>, owner: Owner, typ: i16, start: u64, end: u64) {
         let mut kept = Vec::with_capacity(list.len() + 2);
         for l in list.drain(..) {
-            if l.pid != pid || !l.overlaps(start, end) {
+            if l.owner != owner || !l.overlaps(start, end) {
                 kept.push(l);
                 continue;
             }
@@ -94,7 +124,7 @@ impl LockTable {
         }
         if typ != F_UNLCK {
             kept.push(Lock {
-                pid,
+                owner,
                 write: typ == F_WRLCK,
                 start,
                 end,
@@ -114,17 +144,16 @@ impl LockTable {
         offset: u64,
         size: u64,
     ) -> KResult<()> {
-        let pid = ctx.proc().pid;
+        let owner = Owner::Proc(ctx.proc().pid);
         let (start, end) = range(req, offset, size)?;
         if !matches!(req.typ, F_RDLCK | F_WRLCK | F_UNLCK) {
             return Err(Errno::EINVAL);
         }
-        let write = req.typ == F_WRLCK;
-        let mut all = lock(&self.locks);
         match cmd {
             F_GETLK => {
+                let all = lock(&self.locks);
                 let list = all.get(&key).map(Vec::as_slice).unwrap_or(&[]);
-                match Self::conflict(list, pid, write, start, end) {
+                match Self::conflict(list, owner, req.typ == F_WRLCK, start, end) {
                     Some(l) => {
                         *req = Flock {
                             start: l.start as i64,
@@ -133,7 +162,7 @@ impl LockTable {
                             } else {
                                 (l.end - l.start) as i64
                             },
-                            pid: l.pid,
+                            pid: l.owner.pid(),
                             typ: if l.write { F_WRLCK } else { F_RDLCK },
                             whence: 0,
                         }
@@ -142,38 +171,69 @@ impl LockTable {
                 }
                 Ok(())
             }
-            F_SETLK | F_SETLKW => loop {
-                let list = all.entry(key).or_default();
-                if req.typ == F_UNLCK || Self::conflict(list, pid, write, start, end).is_none() {
-                    Self::apply(list, pid, req.typ, start, end);
-                    if list.is_empty() {
-                        all.remove(&key);
-                    }
-                    drop(all);
-                    self.released.notify_all();
-                    return Ok(());
-                }
-                if cmd == F_SETLK {
-                    return Err(Errno::EAGAIN);
-                }
-                if ctx.proc().is_exiting() {
-                    return Err(Errno::EINTR);
-                }
-                // Wait without the virtual CPU for a release (or to notice exit).
-                all = self
-                    .released
-                    .wait_timeout(ctx, &self.locks, all, Duration::from_millis(100))
-                    .0;
-            },
+            F_SETLK | F_SETLKW => self.set(ctx, key, owner, req.typ, (start, end), cmd == F_SETLKW),
             _ => Err(Errno::EINVAL),
         }
     }
 
-    /// Drop every lock `pid` holds on `key` (a close by that process).
-    pub fn release(&self, key: (u64, u64), pid: i32) {
+    /// `flock(2)` on file `key` for the open file `file`: the whole file,
+    /// shared or exclusive, waiting unless `LOCK_NB`; EAGAIN (NetBSD's
+    /// EWOULDBLOCK) when it would wait.
+    pub fn flock(&self, ctx: &Ctx, key: (u64, u64), file: usize, how: i32) -> KResult<()> {
+        let typ = match how & !LOCK_NB {
+            LOCK_SH => F_RDLCK,
+            LOCK_EX => F_WRLCK,
+            LOCK_UN => F_UNLCK,
+            _ => return Err(Errno::EINVAL),
+        };
+        let wait = how & LOCK_NB == 0;
+        self.set(ctx, key, Owner::File(file), typ, (0, u64::MAX), wait)
+    }
+
+    /// Take (or let go) a lock of `typ` on `[start, end)` of `key` for
+    /// `owner`, waiting for conflicting locks to go when `wait`.
+    fn set(
+        &self,
+        ctx: &Ctx,
+        key: (u64, u64),
+        owner: Owner,
+        typ: i16,
+        (start, end): (u64, u64),
+        wait: bool,
+    ) -> KResult<()> {
+        let write = typ == F_WRLCK;
+        let mut all = lock(&self.locks);
+        loop {
+            let list = all.entry(key).or_default();
+            if typ == F_UNLCK || Self::conflict(list, owner, write, start, end).is_none() {
+                Self::apply(list, owner, typ, start, end);
+                if list.is_empty() {
+                    all.remove(&key);
+                }
+                drop(all);
+                self.released.notify_all();
+                return Ok(());
+            }
+            if !wait {
+                return Err(Errno::EAGAIN);
+            }
+            if ctx.proc().is_exiting() {
+                return Err(Errno::EINTR);
+            }
+            // Wait without the virtual CPU for a release (or to notice exit).
+            all = self
+                .released
+                .wait_timeout(ctx, &self.locks, all, Duration::from_millis(100))
+                .0;
+        }
+    }
+
+    /// Drop every lock `owner` holds on `key` (a close by that process,
+    /// the last close of that open file).
+    pub fn release(&self, key: (u64, u64), owner: Owner) {
         let mut all = lock(&self.locks);
         if let Some(list) = all.get_mut(&key) {
-            list.retain(|l| l.pid != pid);
+            list.retain(|l| l.owner != owner);
             if list.is_empty() {
                 all.remove(&key);
             }
@@ -214,33 +274,38 @@ mod tests {
     #[test]
     fn apply_splits_and_unlocks() {
         let mut v = vec![Lock {
-            pid: 1,
+            owner: Owner::Proc(1),
             write: true,
             start: 0,
             end: 100,
         }];
-        LockTable::apply(&mut v, 1, F_UNLCK, 40, 60);
+        LockTable::apply(&mut v, Owner::Proc(1), F_UNLCK, 40, 60);
         assert_eq!(
             v,
             [
                 Lock {
-                    pid: 1,
+                    owner: Owner::Proc(1),
                     write: true,
                     start: 0,
                     end: 40
                 },
                 Lock {
-                    pid: 1,
+                    owner: Owner::Proc(1),
                     write: true,
                     start: 60,
                     end: 100
                 }
             ]
         );
-        assert!(LockTable::conflict(&v, 2, false, 50, 55).is_none());
-        assert!(LockTable::conflict(&v, 2, false, 30, 55).is_some());
+        let (p1, p2) = (Owner::Proc(1), Owner::Proc(2));
+        assert!(LockTable::conflict(&v, p2, false, 50, 55).is_none());
+        assert!(LockTable::conflict(&v, p2, false, 30, 55).is_some());
         assert!(
-            LockTable::conflict(&v, 1, true, 0, 100).is_none(),
+            LockTable::conflict(&v, Owner::File(7), false, 30, 55).is_some(),
+            "flock and record locks meet, as in NetBSD"
+        );
+        assert!(
+            LockTable::conflict(&v, p1, true, 0, 100).is_none(),
             "own locks never conflict"
         );
     }

@@ -263,6 +263,11 @@ fn sys_fsync(ctx: &Ctx, a: &SysArgs, _: &dyn UserSpace) -> KResult<SysRet> {
     ok(0)
 }
 
+fn sys_flock(ctx: &Ctx, a: &SysArgs, _: &dyn UserSpace) -> KResult<SysRet> {
+    calls::flock(ctx, int(a, 0), int(a, 1))?;
+    ok(0)
+}
+
 fn sys_sync(ctx: &Ctx, _: &SysArgs, _: &dyn UserSpace) -> KResult<SysRet> {
     calls::sync(ctx)?;
     ok(0)
@@ -640,6 +645,7 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
         (60, "umask", sys_umask),
         (61, "chroot", sys_chroot),
         (95, "fsync", sys_fsync),
+        (131, "flock", sys_flock),
         (241, "fdatasync", sys_fsync),
         (123, "fchown", sys_fchown),
         (124, "fchmod", sys_fchmod),

@@ -52,6 +52,17 @@ impl VnodeFile {
         self.fifo.is_some()
     }
 
+    /// What names this open file as the owner of its `flock` locks: where
+    /// it lives while it is open.
+    fn flock_id(&self) -> usize {
+        self as *const VnodeFile as usize
+    }
+
+    /// `flock(2)` on this open file.
+    pub fn flock(&self, ctx: &Ctx, how: i32) -> KResult<()> {
+        self.locks.flock(ctx, self.vn.key(), self.flock_id(), how)
+    }
+
     fn appending(&self) -> bool {
         self.append.load(std::sync::atomic::Ordering::Acquire)
     }
@@ -217,7 +228,8 @@ impl FileOps for VnodeFile {
     }
 
     fn close_fd(&self, ctx: &Ctx) {
-        self.locks.release(self.vn.key(), ctx.proc().pid);
+        self.locks
+            .release(self.vn.key(), crate::lockf::Owner::Proc(ctx.proc().pid));
     }
 
     fn advlock(&self, ctx: &Ctx, cmd: i32, lock: &mut rump::file::Flock) -> KResult<()> {
@@ -249,6 +261,10 @@ impl Drop for VnodeFile {
     fn drop(&mut self) {
         // The last descriptor went without a close (process exit): the
         // opener's locks go with it.
-        self.locks.release(self.vn.key(), self.opener);
+        self.locks
+            .release(self.vn.key(), crate::lockf::Owner::Proc(self.opener));
+        // The last descriptor of this open file: its flock locks go too.
+        self.locks
+            .release(self.vn.key(), crate::lockf::Owner::File(self.flock_id()));
     }
 }

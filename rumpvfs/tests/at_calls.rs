@@ -185,3 +185,40 @@ fn vector_io_and_read_only_mounts() {
     assert_eq!(k.sys_mkdir("/ro/d", 0o755).unwrap_err(), Errno::EROFS);
     assert_eq!(k.sys_statvfs("/ro").unwrap().flag & 1, 1, "ST_RDONLY");
 }
+
+#[test]
+fn flock_locks_belong_to_the_open_file_and_meet_record_locks() {
+    use rumpvfs::lockf::{LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN};
+    let k = KernelBuilder::new()
+        .config(BootConfig::default())
+        .component(&rumpvfs::COMPONENT)
+        .boot()
+        .unwrap();
+    let a = k.sys_open("/f", O_CREAT | O_RDWR, 0o644).unwrap();
+    let b = k.sys_open("/f", O_RDWR, 0).unwrap();
+    k.sys_flock(a, LOCK_EX).unwrap();
+    assert_eq!(k.sys_flock(b, LOCK_SH | LOCK_NB), Err(Errno::EAGAIN));
+    // A duplicate is the same open file: the lock is its own, and stays
+    // until the last descriptor of the file is closed.
+    let us = BufferSpace::new(B, 4096);
+    let [d, _] = k.syscall(41, &[a as u64], &us).unwrap();
+    let d = d as i32;
+    k.sys_flock(d, LOCK_EX | LOCK_NB).unwrap();
+    k.sys_close(a).unwrap();
+    assert_eq!(k.sys_flock(b, LOCK_EX | LOCK_NB), Err(Errno::EAGAIN));
+    // As NetBSD's: a record lock over the file meets the flock lock.
+    // fcntl(b, F_SETLK, {start 0, len 0, pid 0, F_WRLCK, SEEK_SET})
+    let mut fl = Vec::new();
+    fl.extend_from_slice(&0i64.to_le_bytes());
+    fl.extend_from_slice(&0i64.to_le_bytes());
+    fl.extend_from_slice(&0i32.to_le_bytes());
+    fl.extend_from_slice(&3i16.to_le_bytes());
+    fl.extend_from_slice(&0i16.to_le_bytes());
+    us.poke(B, &fl);
+    assert_eq!(k.syscall(92, &[b as u64, 8, B], &us), Err(Errno::EAGAIN));
+    k.sys_close(d).unwrap();
+    k.sys_flock(b, LOCK_SH | LOCK_NB).unwrap();
+    k.sys_flock(b, LOCK_UN).unwrap();
+    assert_eq!(k.sys_flock(b, 0), Err(Errno::EINVAL));
+    k.sys_close(b).unwrap();
+}

@@ -518,6 +518,17 @@ pub unsafe extern "C" fn isatty(fd: c_int) -> c_int {
     }
 }
 
+/// `flock(2)`: a kernel file's lock is the kernel's (NetBSD's, which meets
+/// `fcntl` record locks). The operations are the same numbers on both
+/// systems.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn flock(fd: c_int, op: c_int) -> c_int {
+    match by_fd(fd) {
+        Some((h, k)) => ret0(h.sys(nr::FLOCK, &[k as u64, op as u64])),
+        None => host!(flock(fd, op) as fn(c_int, c_int) -> c_int),
+    }
+}
+
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fsync(fd: c_int) -> c_int {
     match by_fd(fd) {
