@@ -189,3 +189,62 @@ fn modctl_stat_by_number() {
     );
     assert_eq!(k.syscall(246, &[9, 0], &us).unwrap_err(), Errno::EINVAL);
 }
+
+#[test]
+fn time_calls_by_number() {
+    let k = common::boot();
+    let us = space();
+    let word = |at: u64| i64::from_le_bytes(us.peek(at, 8).try_into().unwrap());
+    // __gettimeofday50(tv, tz): seconds and microseconds, a zero time zone.
+    us.poke(BASE + 16, &[0xff; 8]);
+    assert_eq!(k.syscall(418, &[BASE, BASE + 16], &us), Ok([0, 0]));
+    let host = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!((word(BASE) - host).abs() <= 2, "tv_sec {}", word(BASE));
+    let usec = i32::from_le_bytes(us.peek(BASE + 8, 4).try_into().unwrap());
+    assert!((0..1_000_000).contains(&usec));
+    assert_eq!(us.peek(BASE + 16, 8), [0; 8]);
+    assert_eq!(k.syscall(418, &[0, 0], &us), Ok([0, 0]));
+    // __clock_getres50: one nanosecond for both clocks, EINVAL for others.
+    for clock in [0, 3] {
+        assert_eq!(k.syscall(429, &[clock, BASE + 32], &us), Ok([0, 0]));
+        assert_eq!((word(BASE + 32), word(BASE + 40)), (0, 1));
+    }
+    assert_eq!(k.syscall(429, &[1, BASE + 32], &us), Err(Errno::EINVAL));
+    // clock_nanosleep answers with its error as the value (NOERR).
+    let ts = |s: i64, ns: i64| {
+        let mut b = s.to_le_bytes().to_vec();
+        b.extend_from_slice(&ns.to_le_bytes());
+        b
+    };
+    us.poke(BASE + 64, &ts(0, 20_000_000));
+    let t = std::time::Instant::now();
+    assert_eq!(
+        k.syscall(477, &[3, 0, BASE + 64, BASE + 80], &us),
+        Ok([0, 0])
+    );
+    assert!(t.elapsed() >= std::time::Duration::from_millis(20));
+    // TIMER_ABSTIME: until 30 ms from now on the monotonic clock; a time
+    // gone by returns at once.
+    k.syscall(427, &[3, BASE + 96], &us).unwrap();
+    let (s, ns) = (word(BASE + 96), word(BASE + 104) + 30_000_000);
+    us.poke(BASE + 64, &ts(s + ns / 1_000_000_000, ns % 1_000_000_000));
+    let t = std::time::Instant::now();
+    assert_eq!(k.syscall(477, &[3, 1, BASE + 64, 0], &us), Ok([0, 0]));
+    assert!(t.elapsed() >= std::time::Duration::from_millis(25));
+    us.poke(BASE + 64, &ts(1, 0));
+    let t = std::time::Instant::now();
+    assert_eq!(k.syscall(477, &[3, 1, BASE + 64, 0], &us), Ok([0, 0]));
+    assert!(t.elapsed() < std::time::Duration::from_millis(100));
+    us.poke(BASE + 64, &ts(0, 1_000_000_000));
+    assert_eq!(
+        k.syscall(477, &[3, 0, BASE + 64, 0], &us),
+        Ok([Errno::EINVAL.0 as u64, 0])
+    );
+    assert_eq!(
+        k.syscall(477, &[7, 0, BASE + 64, 0], &us),
+        Ok([Errno::EINVAL.0 as u64, 0])
+    );
+}

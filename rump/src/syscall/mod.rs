@@ -260,11 +260,14 @@ pub(crate) fn register_base(k: &Kernel) {
         (290, "pwritev", desc::sys_pwritev),
         (305, "issetugid", cred::sys_issetugid),
         (417, "__select50", poll::sys_select),
+        (418, "__gettimeofday50", time::sys_gettimeofday),
         (427, "__clock_gettime50", time::sys_clock_gettime),
+        (429, "__clock_getres50", time::sys_clock_getres),
         (430, "__nanosleep50", time::sys_nanosleep),
         (440, "__fstat50", desc::sys_fstat),
         (453, "pipe2", crate::pipe::sys_pipe2),
         (454, "dup3", desc::sys_dup3),
+        (477, "clock_nanosleep", time::sys_clock_nanosleep),
     ];
     for &(n, name, h) in calls {
         // The table is empty at boot, so these cannot clash.
