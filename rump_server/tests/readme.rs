@@ -53,29 +53,6 @@ fn steps(readme: &str) -> Vec<Step> {
     steps
 }
 
-/// Put placeholders where a run differs from the README by nature: the
-/// default host name (`rump-PID.HOST`) and link addresses.
-fn normalize(line: &str) -> String {
-    let words: Vec<String> = line
-        .split(' ')
-        .map(|w| {
-            let is_mac = w.len() == 17
-                && w.split(':').count() == 6
-                && w.split(':')
-                    .all(|b| b.len() == 2 && b.chars().all(|c| c.is_ascii_hexdigit()));
-            let host = w.strip_prefix("rump-").and_then(|r| r.split_once('.'));
-            if is_mac {
-                "<link address>".to_owned()
-            } else if host.is_some_and(|(pid, _)| pid.chars().all(|c| c.is_ascii_digit())) {
-                "<rump host name>".to_owned()
-            } else {
-                w.to_owned()
-            }
-        })
-        .collect();
-    words.join(" ").trim().to_owned()
-}
-
 #[test]
 fn the_readme_examples_run_as_written() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -144,10 +121,10 @@ fn the_readme_examples_run_as_written() {
         } else if !step.shown.is_empty() {
             let got: Vec<String> = output
                 .lines()
-                .map(normalize)
+                .map(normalize_line)
                 .filter(|l| !l.is_empty())
                 .collect();
-            let want: Vec<String> = step.shown.iter().map(|l| normalize(l)).collect();
+            let want: Vec<String> = step.shown.iter().map(|l| normalize_line(l)).collect();
             if got != want {
                 failures.push(format!(
                     "`{}` prints\n{}\nwhere the README shows\n{}",

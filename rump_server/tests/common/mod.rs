@@ -246,3 +246,26 @@ pub fn mount_image(img: &Path, flags: i32) -> rump::KResult<std::sync::Arc<rump:
     k.sys_mount_dev("ffs", "/dev/ffs", "/mnt", flags)?;
     Ok(k)
 }
+
+/// `line` with placeholders where two runs differ by nature: the default
+/// host name (`rump-PID.HOST`) and link addresses; spaces at either end go.
+pub fn normalize_line(line: &str) -> String {
+    let words: Vec<String> = line
+        .split(' ')
+        .map(|w| {
+            let is_mac = w.len() == 17
+                && w.split(':').count() == 6
+                && w.split(':')
+                    .all(|b| b.len() == 2 && b.chars().all(|c| c.is_ascii_hexdigit()));
+            let host = w.strip_prefix("rump-").and_then(|r| r.split_once('.'));
+            if is_mac {
+                "<link address>".to_owned()
+            } else if host.is_some_and(|(pid, _)| pid.chars().all(|c| c.is_ascii_digit())) {
+                "<rump host name>".to_owned()
+            } else {
+                w.to_owned()
+            }
+        })
+        .collect();
+    words.join(" ").trim().to_owned()
+}
