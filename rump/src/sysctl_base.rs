@@ -1,8 +1,8 @@
 //! The base kernel's sysctl nodes: `kern.*` and `hw.*`.
 
-use crate::errno::KResult;
+use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
-use crate::sysctl::{NodeData, NodeSpec, SysctlValue};
+use crate::sysctl::{CTLTYPE_INT, NodeData, NodeSpec, SysctlAnswer, SysctlValue};
 use std::sync::Arc;
 
 /// The operating system the ABI is NetBSD's, so clients see NetBSD.
@@ -14,6 +14,9 @@ pub const OSREV: i32 = 799_003_400;
 /// `MAXHOSTNAMELEN`.
 const MAXHOSTNAMELEN: usize = 256;
 const CTLFLAG_READWRITE: u32 = 0x70;
+/// `KERN_ARND`, and the most bytes one read of it gives.
+const KERN_ARND: i32 = 81;
+const ARND_MAX: usize = 256;
 const CTLFLAG_IMMEDIATE: u32 = 0x800;
 
 pub(crate) fn register(k: &Kernel) -> KResult<()> {
@@ -155,6 +158,36 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
             },
         )?;
     }
+    // kern.arandom (KERN_ARND): an int by its type, but as many random
+    // bytes as the caller's buffer holds, up to 256, as NetBSD's
+    // sysctl_kern_arnd (its libc's arc4random seeds itself from it).
+    t.create(
+        "kern",
+        NodeSpec {
+            num: Some(KERN_ARND),
+            ..NodeSpec::new(
+                "arandom",
+                0,
+                "n bytes of random data",
+                NodeData::LeafHandler {
+                    ty: CTLTYPE_INT,
+                    size: 4,
+                    handler: Arc::new(|_, _, cap, new| {
+                        if new.is_some() {
+                            return Err(Errno::EPERM);
+                        }
+                        let n = cap.unwrap_or(0);
+                        if n > ARND_MAX {
+                            return Err(Errno::E2BIG);
+                        }
+                        let mut data = vec![0u8; n];
+                        rumpuser::random_fill(&mut data).map_err(|e| Errno::from_host(&e))?;
+                        Ok(SysctlAnswer::from(data))
+                    }),
+                },
+            )
+        },
+    )?;
     // What is left for programs: computed on every read.
     let kmem = Arc::clone(k.kmem());
     let usermem =

@@ -248,3 +248,18 @@ fn time_calls_by_number() {
         Ok([Errno::EINVAL.0 as u64, 0])
     );
 }
+
+#[test]
+fn kern_arandom_gives_as_many_random_bytes_as_asked() {
+    let k = common::boot();
+    let mib = k.sysctl().name_to_mib("kern.arandom").unwrap();
+    assert_eq!(mib, [1, 81]);
+    let a = k.sys_sysctl(&mib, Some(64), None).unwrap();
+    assert_eq!(a.old.len(), 64);
+    let b = k.sys_sysctl(&mib, Some(64), None).unwrap();
+    assert_ne!(a.old, b.old, "two reads, the same 64 bytes");
+    assert_eq!(k.sys_sysctl(&mib, Some(4), None).unwrap().old.len(), 4);
+    let result = |name: &[i32], cap| k.sys_sysctl(name, Some(cap), None).unwrap().result;
+    assert_eq!(result(&mib, 257), Err(Errno::E2BIG));
+    assert_eq!(result(&[1, 81, 5], 4), Err(Errno::ENOTDIR));
+}

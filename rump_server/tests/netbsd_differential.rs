@@ -30,7 +30,6 @@ const STEPS: &[(&str, &[&str])] = &[
     ("sysctl", &["-n", "kern.maxvnodes"]),
     ("sysctl", &["vfs.generic.fstypes"]),
     ("sysctl", &["-n", "vfs.sync.delay"]),
-    ("sysctl", &["kern.arandom"]),
     ("mkdir", &["/d"]),
     ("mkdir", &["/d"]),
     ("mkdir", &["-p", "/d/e/f"]),
@@ -75,10 +74,6 @@ const NOT_YET: &[(&str, &str)] = &[
     (
         "sysctl vfs.generic.fstypes",
         "we build rumpfs, tmpfs and ffs only",
-    ),
-    (
-        "sysctl kern.arandom",
-        "no kern.arandom: NetBSD's libc arc4random aborts without it, so ping does (#16)",
     ),
     (
         "ls /d",

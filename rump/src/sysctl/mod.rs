@@ -52,7 +52,8 @@ const CTL_DESTROY: i32 = -5;
 const CTL_MMAP: i32 = -6;
 const CTL_DESCRIBE: i32 = -7;
 const CTLTYPE_NODE: u32 = 1;
-const CTLTYPE_INT: u32 = 2;
+/// `CTLTYPE_INT`.
+pub const CTLTYPE_INT: u32 = 2;
 const CTLTYPE_STRING: u32 = 3;
 const CTLTYPE_QUAD: u32 = 4;
 const CTLTYPE_STRUCT: u32 = 5;
@@ -155,6 +156,17 @@ pub enum NodeData {
     },
     /// A node whose calls a function answers, names below it included.
     Handler(SysctlHandler),
+    /// A leaf of type `ty` (`CTLTYPE_*`) and nominal size `size` whose
+    /// reads and writes a function answers, as a NetBSD helper on a leaf
+    /// does (`kern.arandom` answers as many bytes as the caller asks).
+    LeafHandler {
+        /// The type queries report.
+        ty: u32,
+        /// The size queries report.
+        size: usize,
+        /// Answers every read and write.
+        handler: SysctlHandler,
+    },
 }
 
 /// A node to add with [`SysctlTree::create`].
@@ -756,6 +768,11 @@ impl SysctlTree {
             }
             NodeData::Handler(_) if owndata || immediate => return Err(Errno::EINVAL),
             NodeData::Handler(h) => (CTLTYPE_NODE, NODE_LEN, Kind::Handler(h)),
+            NodeData::LeafHandler { .. } if owndata || immediate => return Err(Errno::EINVAL),
+            NodeData::LeafHandler { ty, size, handler } if ty != CTLTYPE_NODE => {
+                (ty, size, Kind::Handler(handler))
+            }
+            NodeData::LeafHandler { .. } => return Err(Errno::EINVAL),
         };
         let mut g = self.lock();
         let mut path = g.resolve(parent)?;
@@ -941,6 +958,10 @@ impl SysctlTree {
             // query of its (empty) list of children.
             (Kind::Handler(h), _) => {
                 let rest = &name[ni..];
+                // A leaf has nothing below it.
+                if leaf.0 != CTLTYPE_NODE && !rest.is_empty() {
+                    return Err(Errno::ENOTDIR);
+                }
                 if rest == [CTL_QUERY] {
                     return g.query(c, &path);
                 }
