@@ -57,9 +57,20 @@ fn sysctl(
     name: &[i32],
     new: Option<&[u8]>,
 ) -> (Result<(), Errno>, Vec<u8>) {
+    sysctl_sized(k, us, name, new, OLD_SIZE)
+}
+
+/// [`sysctl`] with a buffer of `cap` bytes for the old value.
+fn sysctl_sized(
+    k: &rump::Kernel,
+    us: &BufferSpace,
+    name: &[i32],
+    new: Option<&[u8]>,
+    cap: usize,
+) -> (Result<(), Errno>, Vec<u8>) {
     let raw: Vec<u8> = name.iter().flat_map(|n| n.to_le_bytes()).collect();
     us.poke(NAME, &raw);
-    us.poke(OLDLEN, &(OLD_SIZE as u64).to_le_bytes());
+    us.poke(OLDLEN, &(cap.min(OLD_SIZE) as u64).to_le_bytes());
     let (newp, newlen) = match new {
         Some(b) => {
             us.poke(NEW, b);
@@ -95,7 +106,14 @@ fn walk(k: &rump::Kernel, us: &BufferSpace, mib: &mut Vec<i32>, path: &str, out:
         match n.flags & 0xf {
             CTLTYPE_NODE => walk(k, us, mib, &full, out),
             t => {
-                let (r, v) = sysctl(k, us, mib, None);
+                // As sysctl(8): numbers are read with a buffer of their
+                // size (kern.arandom answers as much as it is given room).
+                let cap = match t {
+                    CTLTYPE_INT => 4,
+                    CTLTYPE_QUAD => 8,
+                    _ => OLD_SIZE,
+                };
+                let (r, v) = sysctl_sized(k, us, mib, None, cap);
                 r.unwrap();
                 let value = match t {
                     CTLTYPE_INT => i32::from_le_bytes(v[..4].try_into().unwrap()).to_string(),

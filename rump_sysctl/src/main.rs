@@ -101,8 +101,16 @@ impl Sysctl {
         Ok((mib, node.expect("at least one component")))
     }
 
-    fn read(&self, mib: &[i32]) -> Result<Vec<u8>, Errno> {
-        let mut cap = 1024;
+    /// The value at `mib`, read as NetBSD's sysctl(8) reads it: a number
+    /// with a buffer of its own size (`kern.arandom` gives as many bytes
+    /// as there is room for), anything else with room to spare.
+    fn read(&self, mib: &[i32], node: &Node) -> Result<Vec<u8>, Errno> {
+        let mut cap = match node.typ() {
+            CTLTYPE_INT => 4,
+            CTLTYPE_QUAD => 8,
+            CTLTYPE_BOOL => 1,
+            _ => 1024,
+        };
         loop {
             let r = self.client.sysctl(mib, Some(cap), None)?;
             match r.result {
@@ -165,7 +173,7 @@ impl Sysctl {
 
     /// Print one leaf; `named` when the user asked for it by name.
     fn show(&mut self, path: &str, mib: &[i32], node: &Node, named: bool) {
-        let v = match self.read(mib) {
+        let v = match self.read(mib, node) {
             Ok(v) => v,
             Err(e) => {
                 if named || self.opts.hidden {
