@@ -15,6 +15,7 @@
 
 pub mod component;
 pub mod config;
+pub mod console;
 pub mod cpu;
 pub mod cred;
 pub mod errno;

@@ -607,10 +607,19 @@ impl Shared {
                 conn.send_error(h.reqno, SpError::MalformedRequest);
                 return false;
             };
-            match k
+            // A new client's process starts with 0, 1 and 2 on the
+            // console, as NetBSD's server gives it (rump_consdev_init).
+            let spawned = k
                 .procs()
                 .spawn(k.procs().local_proc(), ForkFd::Clear, &name)
-            {
+                .and_then(|l| match rump::console::open_console_fds(k, l.proc()) {
+                    Ok(()) => Ok(l),
+                    Err(e) => {
+                        let _ = k.procs().release(&l);
+                        Err(e)
+                    }
+                });
+            match spawned {
                 Ok(l) => l,
                 Err(e) => {
                     let why = format!(

@@ -1,0 +1,41 @@
+//! A remote client's process starts with descriptors 0, 1 and 2 open on
+//! the console, as NetBSD's server gives them (`rump_consdev_init`):
+//! write-only, a character device, a terminal to `TIOCGETA`; writes go to
+//! the server's console. Its first file is descriptor 3.
+
+mod common;
+
+use common::*;
+use rumpclient::{Client, Regions};
+
+#[test]
+fn a_new_client_has_the_console_on_0_1_and_2() {
+    let dir = tempdir("console");
+    let url = format!("unix://{}", dir.join("s").display());
+    let (mut server, _c) = serve("rump_server", &["-lrumpvfs"], &url);
+    let c = Client::connect(&url).unwrap();
+    let m = Regions::new();
+    for fd in 0..3u64 {
+        // __fstat50: st_mode (offset 8) is S_IFCHR | 0600.
+        let st = m.add_zeroed(152);
+        c.syscall(440, &[fd, st], &m).unwrap();
+        let mode = u32::from_le_bytes(m.get(st)[8..12].try_into().unwrap());
+        assert_eq!(mode, 0o020600, "descriptor {fd}");
+    }
+    assert_eq!(
+        c.syscall(4, &[1, m.add(b"console\n"), 8], &m).unwrap()[0],
+        8
+    );
+    // Write-only: reading is EBADF.
+    let buf = m.add_zeroed(8);
+    assert_eq!(c.syscall(3, &[0, buf, 8], &m).unwrap_err().0, 9);
+    // ioctl(1, TIOCGETA, &termios): a terminal, as NetBSD's console says.
+    let tio = m.add_zeroed(44);
+    assert_eq!(c.syscall(54, &[1, 0x402c_7413, tio], &m).unwrap()[0], 0);
+    // mkdir("/d"), then open("/d"): the first free descriptor is 3.
+    c.syscall(136, &[m.add(b"/d\0"), 0o755], &m).unwrap();
+    assert_eq!(c.syscall(5, &[m.add(b"/d\0"), 0, 0], &m).unwrap()[0], 3);
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
