@@ -202,13 +202,13 @@ impl SharedPages {
         hi: usize,
     ) -> Result<(), i32> {
         for Range { start: at, end } in self.pieces(lo, hi) {
-            let mut file = vec![0u8; end - at];
-            let n = kread_into(h, kfd, file.as_mut_ptr() as usize, end - at, at as u64)?;
+            let file = read_piece(h, kfd, at, end)?;
+            let n = file.len();
             let now = self.snapshot(at, at + n);
             let runs = match self.clean.as_ref() {
-                Some(c) => foreign_runs(&file[..n], &now, &c.get(at, at + n)),
+                Some(c) => foreign_runs(&file, &now, &c.get(at, at + n)),
                 // Nothing here writes to a file not written through.
-                None => foreign_runs(&file[..n], &now, &now),
+                None => foreign_runs(&file, &now, &now),
             };
             for r in runs {
                 self.put(at + r.start, &file[r]);
@@ -228,9 +228,8 @@ impl SharedPages {
         hi: usize,
     ) -> Result<(), i32> {
         for Range { start: at, end } in self.pieces(lo, hi) {
-            let mut file = vec![0u8; end - at];
-            let n = kread_into(h, kfd, file.as_mut_ptr() as usize, end - at, at as u64)?;
-            self.put(at, &file[..n]);
+            let file = read_piece(h, kfd, at, end)?;
+            self.put(at, &file);
         }
         Ok(())
     }
@@ -394,4 +393,13 @@ fn write_shared(dst: usize, src: &[u8]) {
             i += 1;
         }
     }
+}
+
+/// The file's bytes `at..end` through kernel descriptor `kfd` (fewer at
+/// its end).
+fn read_piece(h: &Hijack, kfd: i32, at: usize, end: usize) -> Result<Vec<u8>, i32> {
+    let mut file = vec![0u8; end - at];
+    let n = kread_into(h, kfd, file.as_mut_ptr() as usize, end - at, at as u64)?;
+    file.truncate(n);
+    Ok(file)
 }
