@@ -34,7 +34,7 @@ fn mkdir_makes_a_mount_point_and_rmdir_removes_it() {
     let run = |name: &str, args: &[&str]| tool(&dir, &url, name, args);
 
     // The umask (022) applies to a plain mkdir, -m sets the mode exactly.
-    assert!(run("rump.mkdir", &["/mnt", "/tmp"]).status.success());
+    assert!(run("rump.mkdir", &["/mnt", "/new"]).status.success());
     let m = run("rump.mkdir", &["-m", "1750", "/sticky"]);
     assert!(m.status.success(), "{}", stderr(&m));
     let m = run("rump.mkdir", &["-m", "u=rwx,go=x", "/sym"]);
@@ -53,7 +53,7 @@ fn mkdir_makes_a_mount_point_and_rmdir_removes_it() {
     assert!(stdout(&run("rump.mount", &[])).contains("tmpfs on /mnt type tmpfs"));
 
     // NetBSD's messages, and the other names still made.
-    let m = run("rump.mkdir", &["/tmp", "/new", "/no/such"]);
+    let m = run("rump.mkdir", &["/tmp", "/newer", "/no/such"]);
     assert!(!m.status.success());
     assert_eq!(
         stderr(&m),

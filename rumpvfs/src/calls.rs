@@ -545,7 +545,7 @@ pub fn getcwd(ctx: &Ctx) -> KResult<String> {
         .clone()
     {
         Some(r) => r,
-        None => v.root()?,
+        None => v.top_root()?,
     };
     let mut cur = v.cwd(ctx.proc())?;
     let mut parts: Vec<Vec<u8>> = Vec::new();

@@ -63,7 +63,20 @@ fn attach(k: &Kernel) -> AttachResult {
         0,
         0o755,
     );
-    v.mount_root(root);
+    let root = v.mount_root(root);
+    // As NetBSD's rump kernel with the VFS faction: /tmp for everyone, sticky.
+    root.node
+        .create(
+            b"tmp",
+            node::NewNode {
+                typ: node::VType::Dir,
+                mode: 0o1777,
+                uid: 0,
+                gid: 0,
+                rdev: 0,
+            },
+        )
+        .map_err(|e| format!("/tmp: {e}"))?;
     // A halt unless RB_NOSYNC: as NetBSD's vfs_shutdown, the syncer stops,
     // every file system is unmounted (a disk is left clean), and what is
     // left (the root, etfs) is flushed.

@@ -271,7 +271,8 @@ impl Vfs {
         lock(&self.cache).touch(v.key(), &v.node, max);
     }
 
-    /// The root vnode. EIO before the root file system is mounted.
+    /// The root file system's root vnode (below anything mounted on it).
+    /// EIO before the root file system is mounted.
     pub fn root(&self) -> KResult<Vnode> {
         lock(&self.root).clone().ok_or(Errno::EIO)
     }
@@ -408,8 +409,14 @@ impl Vfs {
     fn proc_root(&self, p: &Proc) -> KResult<Vnode> {
         match lock(&self.cwdinfo(p).root).clone() {
             Some(r) => Ok(r),
-            None => self.root(),
+            None => self.top_root(),
         }
+    }
+
+    /// The root as lookups see it: the file system mounted last on `/`
+    /// (NetBSD's `mount -t tmpfs tmpfs /` hides the rumpfs root below).
+    pub fn top_root(&self) -> KResult<Vnode> {
+        Ok(self.cross_down(self.root()?))
     }
 
     /// The process's current directory.

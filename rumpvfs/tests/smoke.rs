@@ -197,3 +197,24 @@ fn mknod_makes_device_nodes_root_only() {
         Errno::EPERM
     );
 }
+
+#[test]
+fn the_root_has_tmp_and_a_mount_on_it_covers_it() {
+    let k = KernelBuilder::new()
+        .config(BootConfig::default())
+        .component(&rumpvfs::COMPONENT)
+        .component(&rumpfs_tmpfs::COMPONENT)
+        .boot()
+        .unwrap();
+    // As NetBSD's rump kernel: /tmp, sticky and open to all, from boot.
+    assert_eq!(k.sys_stat("/tmp").unwrap().mode & 0o177777, 0o041777);
+    // A file system mounted on / is what lookups from the root see, as
+    // NetBSD's `mount_tmpfs tmpfs /` is; unmounting it shows rumpfs again.
+    k.sys_mount_tmpfs("/", 0, 0).unwrap();
+    assert_eq!(k.sys_stat("/tmp").unwrap_err(), Errno::ENOENT);
+    k.sys_mkdir("/x", 0o755).unwrap();
+    assert_eq!(k.sys_getcwd().unwrap(), "/");
+    k.sys_unmount("/", 0).unwrap();
+    assert!(k.sys_stat("/tmp").is_ok());
+    assert_eq!(k.sys_stat("/x").unwrap_err(), Errno::ENOENT);
+}
