@@ -154,6 +154,14 @@ impl KernelBuilder {
                 })
             })?;
         k.attach(&self.components).map_err(BootError::Attach)?;
+        // Components are in: open 0, 1 and 2 of init (rumplocal) on the
+        // console, as NetBSD's rump_init does last.
+        crate::console::open_console_fds(&k, k.procs().local_proc()).map_err(|e| {
+            BootError::Attach(AttachError::Init {
+                component: "rump".into(),
+                message: format!("console: {e}"),
+            })
+        })?;
         k.aprint_verbose("rump kernel booted");
         Ok(k)
     }
