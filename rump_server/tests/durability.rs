@@ -57,12 +57,7 @@ impl FfsRig {
     fn start(tag: &str, version: &str, size: &str, args: &[&str]) -> FfsRig {
         let dir = tempdir(tag);
         let img = dir.join("ffs.img");
-        let out = Command::new(bin("newfs_ffs"))
-            .args(["-F", "-O", version, "-s", size])
-            .arg(&img)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "newfs_ffs: {}", stderr(&out));
+        newfs(&img, &["-O", version, "-s", size]);
         let url = format!("unix://{}", dir.join("s").display());
         let spec = format!("key=/dev/ffs,hostpath={},size=host", img.display());
         let mut all = vec!["-lrumpvfs", "-lrumpfs_ffs", "-lrumpfs_tmpfs", "-d", &spec];

@@ -51,12 +51,7 @@ fn write_file(c: &Client, path: &str, data: &[u8], fsync: bool) -> Result<(), St
 fn crash_once(version: &str, kill_after: usize, delay: Duration) {
     let dir = tempdir("ffscrash");
     let img = dir.join("ffs.img");
-    let out = Command::new(bin("newfs_ffs"))
-        .args(["-F", "-O", version, "-s", "64m"])
-        .arg(&img)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "newfs_ffs: {}", stderr(&out));
+    newfs(&img, &["-O", version, "-s", "64m"]);
     let url = format!("unix://{}", dir.join("s").display());
     let spec = format!("key=/dev/ffs,hostpath={},size=host", img.display());
     let (mut server, c) = serve("rump_allserver", &["-d", &spec], &url);

@@ -1171,12 +1171,7 @@ print(open('/rump/t/x').read(), end='')
 fn ffs_server(tag: &str) -> (Child, String, PathBuf) {
     let dir = tempdir(tag);
     let img = dir.join("ffs.img");
-    let o = Command::new(bin("newfs_ffs"))
-        .args(["-F", "-s", "16m"])
-        .arg(&img)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "newfs_ffs: {}", stderr(&o));
+    newfs(&img, &["-s", "16m"]);
     let url = format!("unix://{}", dir.join("s").display());
     let spec = format!("key=/dev/ffs,hostpath={},size=host", img.display());
     let (server, c) = serve(

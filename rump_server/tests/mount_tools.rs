@@ -18,11 +18,7 @@ fn ok(o: &std::process::Output) -> String {
 fn mount_list_update_unmount() {
     let dir = tempdir("mounttools");
     let img = dir.join("ffs.img");
-    ok(&Command::new(bin("newfs_ffs"))
-        .args(["-F", "-s", "32m"])
-        .arg(&img)
-        .output()
-        .unwrap());
+    newfs(&img, &["-s", "32m"]);
     let url = format!("unix://{}", dir.join("s").display());
     let spec = format!("key=/dev/ffs,hostpath={},size=host", img.display());
     // FFS and tmpfs loaded at run time, as `rump_server -l` does it.

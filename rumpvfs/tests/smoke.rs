@@ -5,14 +5,19 @@ use rump::{BootConfig, Errno, KernelBuilder};
 use rumpvfs::VfsCalls;
 use rumpvfs::flags::*;
 
-#[test]
-fn files_dirs_links_tmpfs() {
-    let k = KernelBuilder::new()
-        .config(BootConfig::default())
+/// A kernel with the VFS faction and tmpfs, booted with `cfg`.
+fn boot_with_tmpfs(cfg: BootConfig) -> std::sync::Arc<rump::Kernel> {
+    KernelBuilder::new()
+        .config(cfg)
         .component(&rumpvfs::COMPONENT)
         .component(&rumpfs_tmpfs::COMPONENT)
         .boot()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn files_dirs_links_tmpfs() {
+    let k = boot_with_tmpfs(BootConfig::default());
     k.sys_mkdir("/a", 0o755).unwrap();
     assert_eq!(k.sys_mkdir("/a", 0o755).unwrap_err(), Errno::EEXIST);
     let fd = k.sys_open("/a/f", O_CREAT | O_RDWR, 0o644).unwrap();
@@ -86,12 +91,7 @@ fn a_memory_limit_makes_tmpfs_fail_cleanly() {
         memlimit: Some(4 << 20),
         ..BootConfig::default()
     };
-    let k = KernelBuilder::new()
-        .config(cfg)
-        .component(&rumpvfs::COMPONENT)
-        .component(&rumpfs_tmpfs::COMPONENT)
-        .boot()
-        .unwrap();
+    let k = boot_with_tmpfs(cfg);
     k.sys_mkdir("/m", 0o755).unwrap();
     k.sys_mount_tmpfs("/m", 0, 0).unwrap();
     let fd = k.sys_open("/m/fill", O_CREAT | O_WRONLY, 0o644).unwrap();
@@ -200,12 +200,7 @@ fn mknod_makes_device_nodes_root_only() {
 
 #[test]
 fn the_root_has_tmp_and_a_mount_on_it_covers_it() {
-    let k = KernelBuilder::new()
-        .config(BootConfig::default())
-        .component(&rumpvfs::COMPONENT)
-        .component(&rumpfs_tmpfs::COMPONENT)
-        .boot()
-        .unwrap();
+    let k = boot_with_tmpfs(BootConfig::default());
     // As NetBSD's rump kernel: /tmp, sticky and open to all, from boot.
     assert_eq!(k.sys_stat("/tmp").unwrap().mode & 0o177777, 0o041777);
     // A file system mounted on / is what lookups from the root see, as

@@ -269,3 +269,15 @@ pub fn normalize_line(line: &str) -> String {
         .collect();
     words.join(" ").trim().to_owned()
 }
+
+/// Make an FFS image at `img` with the installed `newfs_ffs` and `args`
+/// (`-O 2`, `-s 64m`, ...); the test fails with newfs's message if it does.
+pub fn newfs(img: &Path, args: &[&str]) {
+    let o = Command::new(bin("newfs_ffs"))
+        .arg("-F")
+        .args(args)
+        .arg(img)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "newfs_ffs: {}", stderr(&o));
+}
