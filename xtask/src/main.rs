@@ -7,6 +7,9 @@
 //! - `cargo xtask test`: build every crate (component libraries included,
 //!   which the loader tests open) and run every test.
 //! - `cargo xtask bench [--json FILE] [--runs N]`: run the benchmarks.
+//! - `cargo xtask abi`: regenerate the `netbsd_abi` tables from its data.
+
+mod abi;
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -152,6 +155,16 @@ fn main() -> Result<()> {
             install(&prefix, true)
         }
         Some("demo") => demo(),
+        Some("abi") => {
+            let dir = root().join("netbsd_abi");
+            abi::generate(&dir)?;
+            let mut f = Command::new("rustfmt");
+            f.args(["--edition", "2024"]);
+            for (file, _) in abi::OUTPUTS {
+                f.arg(dir.join("src").join(file));
+            }
+            run(f)
+        }
         Some("test") => {
             let mut b = cargo();
             b.args(["build", "--workspace", "--all-targets"]);
