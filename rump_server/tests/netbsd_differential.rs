@@ -17,9 +17,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
-/// The steps, in order (later steps see what earlier ones made): a tool
-/// of the rumpctrl set and its arguments.
-const STEPS: &[(&str, &[&str])] = &[
+/// A step: a tool of the rumpctrl set and its arguments.
+type Step = (&'static str, &'static [&'static str]);
+
+/// A step known not to behave as on NetBSD's kernel yet: its command line
+/// and the reason.
+type NotYet = (&'static str, &'static str);
+
+/// The first steps, in order (later steps see what earlier ones made):
+/// names, directories, links, mounts, the network at boot.
+const STEPS: &[Step] = &[
     ("sysctl", &["kern.ostype"]),
     ("sysctl", &["kern.ostype", "kern.osrelease"]),
     ("sysctl", &["-n", "kern.ostype"]),
@@ -71,7 +78,7 @@ const STEPS: &[(&str, &[&str])] = &[
 /// NetBSD's kernel yet, with the reason: components we do not build, and
 /// what issue #16 (and the issues it names) still has to do. A listed step
 /// that behaves the same fails the suite, so that it comes off the list.
-const NOT_YET: &[(&str, &str)] = &[
+const NOT_YET: &[NotYet] = &[
     (
         "sysctl -n kern.maxvnodes",
         "ours has kern.maxvnodes (RUMP_NVNODES); NetBSD's rump kernel has none (#16)",
@@ -110,11 +117,11 @@ struct Side {
 }
 
 impl Side {
-    fn start(name: &'static str, server: &Path, env: &[(&str, String)]) -> Side {
+    fn start(name: &'static str, server: &Path, env: &[(&str, String)], args: &[&str]) -> Side {
         let dir = tempdir(&format!("nbdiff-{name}"));
         let url = format!("unix://{}", dir.join("s").display());
         let mut c = Command::new(server);
-        c.arg("-s").arg(&url).current_dir(&dir);
+        c.arg("-s").args(args).arg(&url).current_dir(&dir);
         for (k, v) in env {
             c.env(k, v);
         }
@@ -167,13 +174,20 @@ impl Drop for Side {
     }
 }
 
-#[test]
-fn netbsd_tools_behave_on_our_kernel_as_on_netbsds() {
+/// Run `steps` against a fresh NetBSD `rump_allserver` and a fresh one of
+/// ours, both started with `server_args` more (drives, say, whose host
+/// paths are relative to each side's own directory), and fail on every
+/// step that differs and is not in `not_yet`, and on every listed step
+/// that no longer differs. `suite` names the group in what is printed.
+fn differential(suite: &str, server_args: &[&str], steps: &[Step], not_yet: &[NotYet]) {
     let Some(peer) = std::env::var_os("NETBSD_PEER").map(PathBuf::from) else {
         // Past the test harness's capture, so that the run shows it.
         let _ = std::io::Write::write_all(
             &mut std::io::stderr(),
-            b"netbsd_differential: skipped: NETBSD_PEER is not set (see issue #16)\n",
+            format!(
+                "netbsd_differential {suite}: skipped: NETBSD_PEER is not set (see issue #16)\n"
+            )
+            .as_bytes(),
         );
         return;
     };
@@ -182,11 +196,12 @@ fn netbsd_tools_behave_on_our_kernel_as_on_netbsds() {
         "netbsd",
         &peer.join("rump/bin/rump_allserver"),
         &[("LD_LIBRARY_PATH", lib)],
+        server_args,
     );
-    let ours = Side::start("ours", &bin("rump_allserver"), &[]);
+    let ours = Side::start("ours", &bin("rump_allserver"), &[], server_args);
     let mut differ = Vec::new();
     let mut listed = 0;
-    for (tool, args) in STEPS {
+    for (tool, args) in steps {
         let line = format!("{tool} {}", args.join(" "));
         let line = line.trim_end();
         let (a, b) = (theirs.run(&peer, tool, args), ours.run(&peer, tool, args));
@@ -198,13 +213,13 @@ fn netbsd_tools_behave_on_our_kernel_as_on_netbsds() {
             )
         };
         let (want, got) = (seen(&theirs, &a), seen(&ours, &b));
-        let not_yet = NOT_YET.iter().any(|(l, _)| *l == line);
-        listed += usize::from(not_yet);
-        if not_yet && want == got {
+        let is_listed = not_yet.iter().any(|(l, _)| *l == line);
+        listed += usize::from(is_listed);
+        if is_listed && want == got {
             differ.push(format!(
-                "{line}: now behaves as on NetBSD's kernel; take it off NOT_YET"
+                "{line}: now behaves as on NetBSD's kernel; take it off the not-yet list"
             ));
-        } else if !not_yet && want != got {
+        } else if !is_listed && want != got {
             differ.push(format!(
                 "{line}\n  {}: {:?}\n  {}: {:?}",
                 theirs.name, want, ours.name, got
@@ -214,12 +229,17 @@ fn netbsd_tools_behave_on_our_kernel_as_on_netbsds() {
     let _ = std::io::Write::write_all(
         &mut std::io::stderr(),
         format!(
-            "netbsd_differential: {} of {} steps behave as on NetBSD's kernel; {} listed as not yet\n",
-            STEPS.len() - listed,
-            STEPS.len(),
+            "netbsd_differential {suite}: {} of {} steps behave as on NetBSD's kernel; {} listed as not yet\n",
+            steps.len() - listed,
+            steps.len(),
             listed
         )
         .as_bytes(),
     );
     assert!(differ.is_empty(), "{}", differ.join("\n"));
+}
+
+#[test]
+fn netbsd_tools_behave_on_our_kernel_as_on_netbsds() {
+    differential("basics", &[], STEPS, NOT_YET);
 }
