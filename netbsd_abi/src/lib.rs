@@ -8,15 +8,16 @@
 //! instead of writing the numbers.
 
 #![forbid(unsafe_code)]
-#![no_std]
 #![allow(non_upper_case_globals)]
 
 pub mod consts;
 pub mod errno;
+mod errtext;
 pub mod layout;
 pub mod syscalls;
 
 pub use consts::*;
+pub use errno::Errno;
 pub use syscalls::*;
 
 /// One entry of `syscalls.master`.
@@ -99,7 +100,9 @@ mod tests {
     #[test]
     fn numbers_agree_with_the_tables() {
         assert_eq!(SYS_read, 3);
-        assert_eq!(errno::ENOENT, 2);
+        assert_eq!(errno::raw::ENOENT, 2);
+        assert_eq!(Errno::ENOENT.name(), "ENOENT");
+        assert_eq!(Errno::EPROTO.name(), "EPROTO");
         let rump = SYSCALLS.iter().filter(|s| s.rump).count();
         assert_eq!(rump, 218);
         assert!(

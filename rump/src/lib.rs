@@ -19,7 +19,6 @@ pub mod console;
 pub mod cpu;
 pub mod cred;
 pub mod errno;
-mod errno_table_impl;
 pub mod file;
 pub mod kernel;
 pub mod kmem;

@@ -5,24 +5,26 @@
 
 pub mod mode;
 
-/// `MNT_RDONLY`.
-pub const MNT_RDONLY: u64 = 0x1;
+use netbsd_abi::layout::statvfs;
+
+/// `MNT_RDONLY`, as the 64-bit flags word the tools keep.
+pub const MNT_RDONLY: u64 = netbsd_abi::MNT_RDONLY as u64;
 /// `MNT_NOEXEC`.
-pub const MNT_NOEXEC: u64 = 0x4;
+pub const MNT_NOEXEC: u64 = netbsd_abi::MNT_NOEXEC as u64;
 /// `MNT_NOSUID`.
-pub const MNT_NOSUID: u64 = 0x8;
+pub const MNT_NOSUID: u64 = netbsd_abi::MNT_NOSUID as u64;
 /// `MNT_NODEV`.
-pub const MNT_NODEV: u64 = 0x10;
+pub const MNT_NODEV: u64 = netbsd_abi::MNT_NODEV as u64;
 /// `MNT_LOCAL`.
-pub const MNT_LOCAL: u64 = 0x1000;
+pub const MNT_LOCAL: u64 = netbsd_abi::MNT_LOCAL as u64;
 /// `MNT_ROOTFS`.
-pub const MNT_ROOTFS: u64 = 0x4000;
+pub const MNT_ROOTFS: u64 = netbsd_abi::MNT_ROOTFS as u64;
 /// `MNT_UPDATE`.
-pub const MNT_UPDATE: u64 = 0x10000;
+pub const MNT_UPDATE: u64 = netbsd_abi::MNT_UPDATE as u64;
 /// `MNT_FORCE`.
-pub const MNT_FORCE: u64 = 0x80000;
+pub const MNT_FORCE: u64 = netbsd_abi::MNT_FORCE as u64;
 /// `sizeof(struct statvfs)`.
-pub const STATVFS_LEN: usize = 2256;
+pub const STATVFS_LEN: usize = statvfs::SIZE;
 
 /// The fields of a `struct statvfs` the tools print.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,16 +58,16 @@ impl Mounted {
         if r.len() < STATVFS_LEN {
             return None;
         }
-        let q = |o: usize| u64::from_ne_bytes(r[o..o + 8].try_into().unwrap_or([0; 8]));
+        let q = |f: netbsd_abi::Field| f.get(r).unwrap_or(0);
         Some(Mounted {
-            flag: q(0),
-            frsize: q(16),
-            blocks: q(32),
-            bfree: q(40),
-            bavail: q(48),
-            fstype: text(&r[172..204]),
-            on: text(&r[204..1228]),
-            from: text(&r[1228..2252]),
+            flag: q(statvfs::f_flag),
+            frsize: q(statvfs::f_frsize),
+            blocks: q(statvfs::f_blocks),
+            bfree: q(statvfs::f_bfree),
+            bavail: q(statvfs::f_bavail),
+            fstype: text(&r[statvfs::f_fstypename.range()]),
+            on: text(&r[statvfs::f_mntonname.range()]),
+            from: text(&r[statvfs::f_mntfromname.range()]),
         })
     }
 
@@ -96,10 +98,12 @@ impl Mounted {
 /// Every mounted file system, by `getvfsstat(2)`.
 pub fn mounted(c: &rumpclient::Client) -> Result<Vec<Mounted>, rumpclient::Errno> {
     let m = rumpclient::Regions::new();
-    // ST_WAIT; a first call with no buffer counts them.
-    let n = c.syscall(356, &[0, 0, 1], &m)?[0] as usize;
+    let wait = netbsd_abi::ST_WAIT as u64;
+    // A first call with no buffer counts them.
+    let n = c.syscall(netbsd_abi::SYS_getvfsstat, &[0, 0, wait], &m)?[0] as usize;
     let buf = m.add_zeroed((n + 4) * STATVFS_LEN);
-    let got = c.syscall(356, &[buf, ((n + 4) * STATVFS_LEN) as u64, 1], &m)?[0] as usize;
+    let len = ((n + 4) * STATVFS_LEN) as u64;
+    let got = c.syscall(netbsd_abi::SYS_getvfsstat, &[buf, len, wait], &m)?[0] as usize;
     Ok(m.get(buf)
         .chunks(STATVFS_LEN)
         .take(got)

@@ -17,8 +17,8 @@ mod retry;
 mod stream;
 
 pub use memory::{ClientMemory, Regions, Span};
+pub use netbsd_abi::Errno;
 pub use retry::Retry;
-pub use rump::Errno;
 /// A host error worded as `strerror(3)` words it, for tools' messages.
 pub use rumpuser::strerror;
 pub use stream::Placer;
@@ -429,10 +429,12 @@ impl Client {
     /// again on the new connection.
     pub fn syscall(
         &self,
-        nr: u32,
+        nr: usize,
         args: &[u64],
         mem: &dyn ClientMemory,
     ) -> Result<[i64; 2], Errno> {
+        // The wire carries a 32-bit number; no system call lies beyond it.
+        let nr = u32::try_from(nr).map_err(|_| Errno::ENOSYS)?;
         let body = payload::emit_args(args);
         match self.call(Type::Syscall, nr, &body, mem, true)? {
             Reply::Resp(p) => {
@@ -464,13 +466,17 @@ impl Client {
 
     /// `getpid(2)` in the kernel.
     pub fn getpid(&self) -> Result<i32, Errno> {
-        Ok(self.syscall(20, &[], &Regions::new())?[0] as i32)
+        Ok(self.syscall(netbsd_abi::SYS_getpid, &[], &Regions::new())?[0] as i32)
     }
 
     /// `reboot(2)` with `RB_*` flags (what `rump.halt` does).
     pub fn reboot(&self, howto: i32) -> Result<(), Errno> {
-        self.syscall(208, &[howto as u32 as u64, 0], &Regions::new())
-            .map(drop)
+        self.syscall(
+            netbsd_abi::SYS_reboot,
+            &[howto as u32 as u64, 0],
+            &Regions::new(),
+        )
+        .map(drop)
     }
 
     /// `__sysctl(2)`: `old_capacity` is `None` for a NULL `oldp`.
@@ -495,7 +501,7 @@ impl Client {
             None => (0, 0),
         };
         let r = self.syscall(
-            202,
+            netbsd_abi::SYS___sysctl,
             &[namep, name.len() as u64, oldp, oldlenp, newp, newlen],
             &mem,
         );

@@ -15,7 +15,7 @@
 
 use crate::memory::{ClientMemory, Span};
 use crate::stream::Stream;
-use rump::Errno;
+use netbsd_abi::Errno;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard};

@@ -267,7 +267,7 @@ impl Hijack {
     /// work, and the mapping code that runs it.
     pub fn sys_unbarriered(&self, nr: u32, args: &[u64]) -> Result<i64, i32> {
         let c = self.client();
-        inside(|| c.syscall(nr, args, &ProcessMemory))
+        inside(|| c.syscall(nr as usize, args, &ProcessMemory))
             .map(|r| r[0])
             .map_err(|e| xlate::errno_to_linux(e.0))
     }

@@ -66,21 +66,31 @@ fn syscalls(data: &Path) -> Result<String> {
 }
 
 fn errno(data: &Path) -> Result<String> {
-    let mut out = format!("{HEADER}//! NetBSD's errno values (`sys/errno.h`).\n\n");
-    let mut table = String::new();
+    let mut raw = String::new();
+    let mut typed = String::new();
+    let mut names = String::new();
+    let mut seen = std::collections::HashSet::new();
     for r in rows(data, "errno.tsv")? {
         let (name, value, vis) = (field(&r, 0), field(&r, 1), field(&r, 3));
         writeln!(
-            out,
-            "/// `{name}` ({vis}).\npub const {name}: i32 = {value};"
+            raw,
+            "    /// `{name}` ({vis}).\n    pub const {name}: i32 = {value};"
         )?;
-        writeln!(table, "    ({name:?}, {name}),")?;
+        writeln!(
+            typed,
+            "    /// `{name}` ({vis}).\n    pub const {name}: Errno = Errno(raw::{name});"
+        )?;
+        // ELAST repeats the last real value: the first name of a value wins.
+        if seen.insert(value.to_owned()) {
+            writeln!(names, "            raw::{name} => {name:?},")?;
+        }
     }
-    write!(
-        out,
-        "\n/// Every errno name with its value.\npub const ERRNOS: &[(&str, i32)] = &[\n{table}];\n"
-    )?;
-    Ok(out)
+    Ok(format!(
+        "{HEADER}//! NetBSD's errno values (`sys/errno.h`).\n\n\
+/// A NetBSD error number.\n#[derive(Clone, Copy, PartialEq, Eq, Hash)]\npub struct Errno(pub i32);\n\n\
+/// The values as plain `int`s, for tables and foreign interfaces.\npub mod raw {{\n{raw}}}\n\n\
+impl Errno {{\n{typed}\n    /// The symbolic name, e.g. `\"ENOENT\"`; `\"E?\"` for an unknown value.\n    pub fn name(self) -> &'static str {{\n        match self.0 {{\n{names}            _ => \"E?\",\n        }}\n    }}\n}}\n"
+    ))
 }
 
 fn consts(data: &Path) -> Result<String> {

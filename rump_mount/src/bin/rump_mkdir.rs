@@ -11,16 +11,11 @@ use std::process::ExitCode;
 const PROG: &str = "rump.mkdir";
 const USAGE: &str = "usage: rump.mkdir [-p] [-m mode] dirname ...";
 
-const SYS_CHMOD: u32 = 15;
-const SYS_UMASK: u32 = 60;
-const SYS_MKDIR: u32 = 136;
-const SYS_STAT: u32 = 439;
-/// `sizeof(struct stat)`, the offset of `st_mode` in it, `S_IFMT`, `S_IFDIR`.
-const STAT_LEN: usize = 152;
-const ST_MODE: usize = 8;
-const S_IFMT: u32 = 0o170000;
-const S_IFDIR: u32 = 0o040000;
-const S_IRWXUGO: u32 = 0o777;
+use netbsd_abi::{SYS___stat50, SYS_chmod, SYS_mkdir, SYS_umask, layout::stat};
+
+const S_IFMT: u32 = netbsd_abi::S_IFMT as u32;
+const S_IFDIR: u32 = netbsd_abi::S_IFDIR as u32;
+const S_IRWXUGO: u32 = netbsd_abi::ACCESSPERMS as u32;
 
 struct Mkdir {
     c: Client,
@@ -30,23 +25,23 @@ impl Mkdir {
     fn mkdir(&self, path: &str, mode: u32) -> Result<(), Errno> {
         let m = Regions::new();
         self.c
-            .syscall(SYS_MKDIR, &[m.add(&cstr(path)), mode.into()], &m)
+            .syscall(SYS_mkdir, &[m.add(&cstr(path)), mode.into()], &m)
             .map(drop)
     }
 
     fn chmod(&self, path: &str, mode: u32) -> Result<(), Errno> {
         let m = Regions::new();
         self.c
-            .syscall(SYS_CHMOD, &[m.add(&cstr(path)), mode.into()], &m)
+            .syscall(SYS_chmod, &[m.add(&cstr(path)), mode.into()], &m)
             .map(drop)
     }
 
     fn is_dir(&self, path: &str) -> Result<bool, Errno> {
         let m = Regions::new();
-        let st = m.add_zeroed(STAT_LEN);
-        self.c.syscall(SYS_STAT, &[m.add(&cstr(path)), st], &m)?;
-        let b = m.get(st);
-        let mode = u32::from_ne_bytes(b[ST_MODE..ST_MODE + 4].try_into().unwrap_or([0; 4]));
+        let st = m.add_zeroed(stat::SIZE);
+        self.c
+            .syscall(SYS___stat50, &[m.add(&cstr(path)), st], &m)?;
+        let mode = stat::st_mode.get(&m.get(st)).unwrap_or(0) as u32;
         Ok(mode & S_IFMT == S_IFDIR)
     }
 
@@ -148,7 +143,7 @@ fn main() -> ExitCode {
     let t = Mkdir { c };
     // As mkdir(1): a=rwx less the umask, which is then cleared so that the
     // kernel applies the mode as computed.
-    let mask = match t.c.syscall(SYS_UMASK, &[0], &Regions::new()) {
+    let mask = match t.c.syscall(SYS_umask, &[0], &Regions::new()) {
         Ok([old, _]) => old as u32 & S_IRWXUGO,
         Err(e) => {
             eprintln!("{PROG}: umask: {e}");

@@ -19,8 +19,6 @@ use std::process::ExitCode;
 const PROG: &str = "rump.mount";
 const USAGE: &str =
     "usage: rump.mount [-dfruvw] [-t type] [-o options] special node\n       rump.mount [-v]";
-/// `TMPFS_ARGS_VERSION`.
-const TMPFS_ARGS_VERSION: u32 = 1;
 
 fn fail(msg: &str) -> ExitCode {
     eprintln!("{PROG}: {msg}");
@@ -156,13 +154,14 @@ fn main() -> ExitCode {
             spec.to_ne_bytes().to_vec()
         }
         "tmpfs" => {
-            let mut a = vec![0u8; 40];
-            a[0..4].copy_from_slice(&TMPFS_ARGS_VERSION.to_ne_bytes());
-            a[8..16].copy_from_slice(&t.nodes.to_ne_bytes());
-            a[16..24].copy_from_slice(&t.size.to_ne_bytes());
-            a[24..28].copy_from_slice(&t.uid.to_ne_bytes());
-            a[28..32].copy_from_slice(&t.gid.to_ne_bytes());
-            a[32..36].copy_from_slice(&t.mode.unwrap_or(0o1777).to_ne_bytes());
+            use netbsd_abi::layout::tmpfs_args as ta;
+            let mut a = vec![0u8; ta::SIZE];
+            ta::ta_version.put(&mut a, netbsd_abi::TMPFS_ARGS_VERSION as u64);
+            ta::ta_nodes_max.put(&mut a, t.nodes);
+            ta::ta_size_max.put(&mut a, t.size);
+            ta::ta_root_uid.put(&mut a, t.uid.into());
+            ta::ta_root_gid.put(&mut a, t.gid.into());
+            ta::ta_root_mode.put(&mut a, t.mode.unwrap_or(0o1777).into());
             a
         }
         other => {
@@ -185,7 +184,7 @@ fn main() -> ExitCode {
         m.add(&data),
         data.len() as u64,
     ];
-    if let Err(e) = c.syscall(410, &args, &m) {
+    if let Err(e) = c.syscall(netbsd_abi::SYS___mount50, &args, &m) {
         let what = special.as_deref().unwrap_or(&node);
         return fail(&format!("{what} on {node}: {e}"));
     }

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 const PROG: &str = "rump.rmdir";
 const USAGE: &str = "usage: rump.rmdir [-p] directory ...";
-const SYS_RMDIR: u32 = 137;
+use netbsd_abi::SYS_rmdir;
 
 fn main() -> ExitCode {
     let mut parents = false;
@@ -43,7 +43,7 @@ fn main() -> ExitCode {
     };
     let rmdir = |p: &str| {
         let m = Regions::new();
-        let r = c.syscall(SYS_RMDIR, &[m.add(&cstr(p))], &m);
+        let r = c.syscall(SYS_rmdir, &[m.add(&cstr(p))], &m);
         if let Err(e) = &r {
             eprintln!("{PROG}: {p}: {e}");
         }

@@ -49,7 +49,7 @@ fn main() -> ExitCode {
     let mut status = ExitCode::SUCCESS;
     for node in nodes {
         let m = Regions::new();
-        match c.syscall(22, &[m.add(&cstr(&node)), flags], &m) {
+        match c.syscall(netbsd_abi::SYS_unmount, &[m.add(&cstr(&node)), flags], &m) {
             Ok(_) if verbose => println!("{node}: unmount"),
             Ok(_) => {}
             Err(e) => {
