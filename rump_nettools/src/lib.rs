@@ -1,54 +1,17 @@
 //! What the network tools share: system calls on a remote kernel's
 //! sockets, interface ioctls and their structures in NetBSD's layout.
 
+use netbsd_abi::layout::{
+    if_msghdr, ifa_msghdr, ifconf as ifc, ifreq as ifr, rt_metrics, rt_msghdr, sockaddr,
+    sockaddr_dl as sdl, sockaddr_in as sin,
+};
+use netbsd_abi::{
+    AF_INET, AF_LINK, IFNAMSIZ, NET_RT_DUMP, NET_RT_IFLIST, PF_ROUTE, RTAX_GATEWAY, RTAX_IFP,
+    RTAX_MAX, RTAX_NETMASK, RTF_BROADCAST, RTF_HOST, RTM_DELADDR, RTM_IFANNOUNCE, RTM_IFINFO,
+    RTM_NEWADDR, RTM_VERSION, SOCK_DGRAM, SOCK_RAW,
+};
+use netbsd_abi::{SYS___socket30, SYS_ioctl, SYS_read, SYS_write};
 use rumpclient::{Client, Errno, Regions};
-
-/// `AF_INET`.
-pub const AF_INET: u8 = 2;
-/// `AF_LINK`.
-pub const AF_LINK: u8 = 18;
-/// `SOCK_DGRAM`, `SOCK_RAW`.
-pub const SOCK_DGRAM: u64 = 2;
-/// `SOCK_RAW`.
-pub const SOCK_RAW: u64 = 3;
-/// `IPPROTO_ICMP`.
-pub const IPPROTO_ICMP: u64 = 1;
-
-/// Interface ioctls.
-pub mod sio {
-    /// `SIOCSIFFLAGS`.
-    pub const SIFFLAGS: u64 = 0x8090_6910;
-    /// `SIOCGIFFLAGS`.
-    pub const GIFFLAGS: u64 = 0xc090_6911;
-    /// `SIOCGIFMTU`.
-    pub const GIFMTU: u64 = 0xc090_697e;
-    /// `SIOCSIFMTU`.
-    pub const SIFMTU: u64 = 0x8090_697f;
-    /// `SIOCGIFMETRIC`.
-    pub const GIFMETRIC: u64 = 0xc090_6917;
-    /// `SIOCGIFCONF`.
-    pub const GIFCONF: u64 = 0xc010_6926;
-    /// `SIOCIFCREATE`.
-    pub const IFCREATE: u64 = 0x8090_697a;
-    /// `SIOCIFDESTROY`.
-    pub const IFDESTROY: u64 = 0x8090_6979;
-    /// `SIOCIFGCLONERS`.
-    pub const IFGCLONERS: u64 = 0xc010_6978;
-    /// `SIOCGLINKSTR`.
-    pub const GLINKSTR: u64 = 0xc028_6987;
-    /// `SIOCSLINKSTR`.
-    pub const SLINKSTR: u64 = 0x8028_6988;
-    /// `SIOCAIFADDR`.
-    pub const AIFADDR: u64 = 0x8040_691a;
-    /// `SIOCDIFADDR`.
-    pub const DIFADDR: u64 = 0x8090_6919;
-    /// `SIOCGIFADDR`.
-    pub const GIFADDR: u64 = 0xc090_6921;
-    /// `SIOCGIFALIAS`.
-    pub const GIFALIAS: u64 = 0xc040_691b;
-    /// `SIOCGIFAFLAG_IN`.
-    pub const GIFAFLAG_IN: u64 = 0xc090_6927;
-}
 
 /// `IFF_*` names in bit order (NetBSD's `IFFBITS`).
 pub const IFF_NAMES: [&str; 16] = [
@@ -85,6 +48,11 @@ pub fn snprintb(v: u32, names: &[&str]) -> String {
     }
 }
 
+/// A NetBSD `int` constant as a system-call argument.
+pub fn arg(v: i32) -> u64 {
+    v as u32 as u64
+}
+
 /// A connection to the server plus one datagram socket for ioctls.
 pub struct Ctl {
     /// The client.
@@ -98,7 +66,7 @@ impl Ctl {
     pub fn open(prog: &str) -> Option<Ctl> {
         let c = Client::for_tool(prog)?;
         let m = Regions::new();
-        match c.syscall(394, &[u64::from(AF_INET), SOCK_DGRAM, 0], &m) {
+        match c.syscall(SYS___socket30, &[arg(AF_INET), arg(SOCK_DGRAM), 0], &m) {
             Ok(r) => Some(Ctl { c, fd: r[0] as u64 }),
             Err(e) => {
                 eprintln!("{prog}: socket: {}", e.description());
@@ -109,38 +77,53 @@ impl Ctl {
 
     /// `ioctl(fd, cmd, data)`: `data` is copied in and out.
     pub fn ioctl(&self, cmd: u64, data: &mut [u8]) -> Result<(), Errno> {
-        let m = Regions::new();
-        let a = m.add(data);
-        self.c.syscall(54, &[self.fd, cmd, a], &m)?;
-        data.copy_from_slice(&m.get(a)[..data.len()]);
-        Ok(())
+        self.ioctl_with(cmd, data, &Regions::new())
     }
 
     /// `ioctl` with extra memory the structure points into.
     pub fn ioctl_with(&self, cmd: u64, data: &mut [u8], m: &Regions) -> Result<(), Errno> {
         let a = m.add(data);
-        self.c.syscall(54, &[self.fd, cmd, a], m)?;
+        self.c.syscall(SYS_ioctl, &[self.fd, cmd, a], m)?;
         data.copy_from_slice(&m.get(a)[..data.len()]);
         Ok(())
     }
 }
 
-/// A `struct ifreq` (144 bytes) naming `name`.
-pub fn ifreq(name: &str) -> [u8; 144] {
-    let mut r = [0u8; 144];
-    let n = name.len().min(15);
-    r[..n].copy_from_slice(&name.as_bytes()[..n]);
+/// Copy an interface name into a `char [IFNAMSIZ]` field of `buf`,
+/// truncated so that it stays NUL-terminated.
+pub fn put_name(buf: &mut [u8], field: netbsd_abi::Field, name: &str) {
+    let n = name.len().min(IFNAMSIZ as usize - 1).min(field.size);
+    if let Some(slot) = buf.get_mut(field.offset..field.offset + n) {
+        slot.copy_from_slice(&name.as_bytes()[..n]);
+    }
+}
+
+/// The NUL-terminated text in `b`.
+pub fn c_text(b: &[u8]) -> String {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    String::from_utf8_lossy(&b[..end]).into_owned()
+}
+
+/// A `struct ifreq` naming `name`.
+pub fn ifreq(name: &str) -> [u8; ifr::SIZE] {
+    let mut r = [0u8; ifr::SIZE];
+    put_name(&mut r, ifr::ifr_name, name);
     r
 }
 
 /// `struct sockaddr_in` for `a`.
-pub fn sockaddr_in(a: [u8; 4], port: u16) -> [u8; 16] {
-    let mut s = [0u8; 16];
-    s[0] = 16;
-    s[1] = AF_INET;
-    s[2..4].copy_from_slice(&port.to_be_bytes());
-    s[4..8].copy_from_slice(&a);
+pub fn sockaddr_in(a: [u8; 4], port: u16) -> [u8; sin::SIZE] {
+    let mut s = [0u8; sin::SIZE];
+    sin::sin_len.put(&mut s, sin::SIZE as u64);
+    sin::sin_family.put(&mut s, AF_INET as u64);
+    s[sin::sin_port.range()].copy_from_slice(&port.to_be_bytes());
+    s[sin::sin_addr.range()].copy_from_slice(&a);
     s
+}
+
+/// The `sa_family` of a sockaddr (`AF_*`), if it is that long.
+pub fn sa_family(sa: &[u8]) -> Option<i32> {
+    sockaddr::sa_family.get(sa).map(|f| f as i32)
 }
 
 /// Parse a dotted quad.
@@ -168,101 +151,119 @@ pub struct IfConfEntry {
 /// Every interface address (`SIOCGIFCONF`), link addresses included.
 pub fn ifconf(ctl: &Ctl) -> Result<Vec<IfConfEntry>, Errno> {
     let m = Regions::new();
-    let mut req = [0u8; 16];
-    ctl.ioctl_with(sio::GIFCONF, &mut req, &m)?;
-    let len = u32::from_le_bytes(req[0..4].try_into().unwrap_or_default()) as usize + 144 * 4;
+    let mut req = [0u8; ifc::SIZE];
+    ctl.ioctl_with(netbsd_abi::SIOCGIFCONF, &mut req, &m)?;
+    let len = ifc::ifc_len.get(&req).unwrap_or(0) as usize + ifr::SIZE * 4;
     let m = Regions::new();
     let buf = m.add_zeroed(len);
-    req[0..4].copy_from_slice(&(len as u32).to_le_bytes());
-    req[8..16].copy_from_slice(&buf.to_le_bytes());
-    ctl.ioctl_with(sio::GIFCONF, &mut req, &m)?;
-    let got = u32::from_le_bytes(req[0..4].try_into().unwrap_or_default()) as usize;
+    ifc::ifc_len.put(&mut req, len as u64);
+    ifc::ifc_ifcu__ifcu_buf.put(&mut req, buf);
+    ctl.ioctl_with(netbsd_abi::SIOCGIFCONF, &mut req, &m)?;
+    let got = ifc::ifc_len.get(&req).unwrap_or(0) as usize;
+    let addr = ifr::ifr_ifru__ifru_addr.offset;
     Ok(m.get(buf)[..got.min(len)]
-        .chunks_exact(144)
+        .chunks_exact(ifr::SIZE)
         .map(|r| {
-            let end = r[..16].iter().position(|&b| b == 0).unwrap_or(16);
-            let salen = usize::from(r[16]).clamp(2, 128);
+            let salen = usize::from(r[addr]).clamp(sockaddr::sa_data.offset, ifr::SIZE - addr);
             IfConfEntry {
-                name: String::from_utf8_lossy(&r[..end]).into_owned(),
-                sa: r[16..16 + salen].to_vec(),
+                name: c_text(&r[ifr::ifr_name.range()]),
+                sa: r[addr..addr + salen].to_vec(),
             }
         })
         .collect())
 }
 
-/// `NET_RT_DUMP`, `NET_RT_FLAGS`, `NET_RT_IFLIST`.
-pub const NET_RT_DUMP: i32 = 1;
-/// See [`NET_RT_DUMP`].
-pub const NET_RT_FLAGS: i32 = 2;
-/// See [`NET_RT_DUMP`].
-pub const NET_RT_IFLIST: i32 = 5;
-/// `RTM_IFINFO`, `RTM_NEWADDR`.
-pub const RTM_IFINFO: u8 = 20;
-/// See [`RTM_IFINFO`].
-pub const RTM_NEWADDR: u8 = 12;
-/// `RTF_LLDATA`.
-pub const RTF_LLDATA: u32 = 0x400;
-
 /// One routing message from a `net.route.rtable` dump.
 #[derive(Clone, Debug, Default)]
 pub struct RtMsg {
     /// `RTM_*`.
-    pub typ: u8,
+    pub typ: i32,
     /// Flags (`rtm_flags`, `ifm_flags`, `ifam_flags`).
     pub flags: u32,
     /// Interface index.
     pub index: u16,
-    /// The sockaddrs by `RTA_*` bit number.
-    pub addrs: [Option<Vec<u8>>; 9],
+    /// The sockaddrs by `RTAX_*` index.
+    pub addrs: [Option<Vec<u8>>; RTAX_MAX as usize],
     /// The whole message.
     pub raw: Vec<u8>,
 }
 
 impl RtMsg {
-    /// A 64-bit field of the header at `off`.
-    pub fn u64_at(&self, off: usize) -> u64 {
-        self.raw
-            .get(off..off + 8)
-            .and_then(|b| b.try_into().ok())
-            .map_or(0, u64::from_le_bytes)
+    /// A field of the message's header (0 when the message is shorter).
+    pub fn get(&self, f: netbsd_abi::Field) -> u64 {
+        f.get(&self.raw).unwrap_or(0)
+    }
+
+    /// The sockaddr at `RTAX_*` index `i`.
+    pub fn addr(&self, i: i32) -> Option<&[u8]> {
+        self.addrs.get(i as usize)?.as_deref()
+    }
+
+    /// The route's MTU (`rtm_rmx.rmx_mtu`).
+    pub fn mtu(&self) -> u64 {
+        self.get(metric(rt_metrics::rmx_mtu))
     }
 }
 
-/// `RT_ROUNDUP`.
+/// A field of `rtm_rmx` as a field of `struct rt_msghdr`.
+pub fn metric(f: netbsd_abi::Field) -> netbsd_abi::Field {
+    netbsd_abi::Field {
+        offset: rt_msghdr::rtm_rmx.offset + f.offset,
+        ..f
+    }
+}
+
+/// `RT_ROUNDUP`: sockaddrs in routing messages are padded to a `long`.
 fn roundup8(n: usize) -> usize {
-    if n == 0 { 8 } else { n.div_ceil(8) * 8 }
+    let long = std::mem::size_of::<u64>();
+    if n == 0 {
+        long
+    } else {
+        n.div_ceil(long) * long
+    }
 }
 
 /// Split a dump into messages; a damaged tail is left out.
 pub fn rt_messages(mut b: &[u8]) -> Vec<RtMsg> {
     let mut out = Vec::new();
-    while b.len() >= 4 {
-        let len = usize::from(u16::from_le_bytes([b[0], b[1]]));
-        if len < 4 || len > b.len() {
+    while b.len() > rt_msghdr::rtm_type.offset {
+        let len = rt_msghdr::rtm_msglen.get(b).unwrap_or(0) as usize;
+        if len <= rt_msghdr::rtm_type.offset || len > b.len() {
             break;
         }
         let m = &b[..len];
-        let word = |at: usize| {
-            m.get(at..at + 4)
-                .and_then(|x| x.try_into().ok())
-                .map_or(0, u32::from_le_bytes)
-        };
-        let half = |at: usize| {
-            m.get(at..at + 2)
-                .and_then(|x| x.try_into().ok())
-                .map_or(0, u16::from_le_bytes)
-        };
-        let (hdr, addrs, flags, index) = match m[3] {
-            RTM_IFINFO => (152, word(4), word(8), half(12)),
-            // RTM_NEWADDR, RTM_DELADDR; RTM_IFANNOUNCE has no addresses.
-            RTM_NEWADDR | 13 => (24, word(4), word(8), half(16)),
-            16 => (24, 0, 0, half(4)),
-            _ => (120, word(12), word(8), half(4)),
+        let get = |f: netbsd_abi::Field| f.get(m).unwrap_or(0);
+        let typ = get(rt_msghdr::rtm_type) as i32;
+        let (hdr, addrs, flags, index) = match typ {
+            RTM_IFINFO => (
+                if_msghdr::SIZE,
+                get(if_msghdr::ifm_addrs),
+                get(if_msghdr::ifm_flags),
+                get(if_msghdr::ifm_index),
+            ),
+            RTM_NEWADDR | RTM_DELADDR => (
+                ifa_msghdr::SIZE,
+                get(ifa_msghdr::ifam_addrs),
+                get(ifa_msghdr::ifam_flags),
+                get(ifa_msghdr::ifam_index),
+            ),
+            RTM_IFANNOUNCE => (
+                netbsd_abi::layout::if_announcemsghdr::SIZE,
+                0,
+                0,
+                get(netbsd_abi::layout::if_announcemsghdr::ifan_index),
+            ),
+            _ => (
+                rt_msghdr::SIZE,
+                get(rt_msghdr::rtm_addrs),
+                get(rt_msghdr::rtm_flags),
+                get(rt_msghdr::rtm_index),
+            ),
         };
         let mut msg = RtMsg {
-            typ: m[3],
-            flags,
-            index,
+            typ,
+            flags: flags as u32,
+            index: index as u16,
             raw: m.to_vec(),
             ..RtMsg::default()
         };
@@ -284,7 +285,9 @@ pub fn rt_messages(mut b: &[u8]) -> Vec<RtMsg> {
 
 /// A `net.route.rtable` dump: `af`, `op`, `arg`.
 pub fn rtable(c: &rumpclient::Client, af: i32, op: i32, arg: i32) -> Result<Vec<RtMsg>, Errno> {
-    Ok(rt_messages(&c.sysctl_read(&[4, 34, 0, af, op, arg])?))
+    // The third level is the protocol, 0 for all.
+    let mib = [netbsd_abi::CTL_NET, PF_ROUTE, 0, af, op, arg];
+    Ok(rt_messages(&c.sysctl_read(&mib)?))
 }
 
 /// Interface names by index, from the interface list.
@@ -293,34 +296,47 @@ pub fn if_names(c: &rumpclient::Client) -> Result<std::collections::HashMap<u16,
         .into_iter()
         .filter(|m| m.typ == RTM_IFINFO)
         .filter_map(|m| {
-            let sdl = m.addrs[4].as_ref()?;
+            let sdl = m.addr(RTAX_IFP)?;
             Some((m.index, sdl_name(sdl)))
         })
         .collect())
 }
 
+/// A byte of a `sockaddr_dl` (0 past its end).
+fn sdl_byte(s: &[u8], f: netbsd_abi::Field) -> usize {
+    f.get(s).unwrap_or(0) as usize
+}
+
 /// The interface name in a `sockaddr_dl`.
-pub fn sdl_name(sdl: &[u8]) -> String {
-    let n = usize::from(*sdl.get(5).unwrap_or(&0));
-    String::from_utf8_lossy(sdl.get(8..8 + n).unwrap_or(&[])).into_owned()
+pub fn sdl_name(s: &[u8]) -> String {
+    let n = sdl_byte(s, sdl::sdl_addr__dl_nlen);
+    let data = sdl::sdl_addr__dl_data.offset;
+    String::from_utf8_lossy(s.get(data..data + n).unwrap_or(&[])).into_owned()
+}
+
+/// The link-level address in a `sockaddr_dl` (`LLADDR`).
+pub fn sdl_lladdr(s: &[u8]) -> &[u8] {
+    let nlen = sdl_byte(s, sdl::sdl_addr__dl_nlen);
+    let alen = sdl_byte(s, sdl::sdl_addr__dl_alen);
+    let at = sdl::sdl_addr__dl_data.offset + nlen;
+    s.get(at..at + alen).unwrap_or(&[])
 }
 
 /// A `sockaddr_dl` as netstat prints it: `link#N` when it names nothing,
 /// the hardware address for Ethernet, else the name.
-pub fn link_text(sdl: &[u8]) -> String {
+pub fn link_text(s: &[u8]) -> String {
     let (nlen, alen, slen) = (
-        usize::from(*sdl.get(5).unwrap_or(&0)),
-        usize::from(*sdl.get(6).unwrap_or(&0)),
-        *sdl.get(7).unwrap_or(&0),
+        sdl_byte(s, sdl::sdl_addr__dl_nlen),
+        sdl_byte(s, sdl::sdl_addr__dl_alen),
+        sdl_byte(s, sdl::sdl_addr__dl_slen),
     );
-    let index = u16::from_le_bytes([*sdl.get(2).unwrap_or(&0), *sdl.get(3).unwrap_or(&0)]);
     if nlen == 0 && alen == 0 && slen == 0 {
-        return format!("link#{index}");
+        return format!("link#{}", sdl_byte(s, sdl::sdl_index));
     }
     if alen > 0 {
-        return hw_text(sdl.get(8 + nlen..8 + nlen + alen).unwrap_or(&[]));
+        return hw_text(sdl_lladdr(s));
     }
-    sdl_name(sdl)
+    sdl_name(s)
 }
 
 /// Lowercase hex bytes joined by `:`.
@@ -333,9 +349,14 @@ pub fn hw_text(b: &[u8]) -> String {
 
 /// The IPv4 address in a sockaddr (0 if it is shorter).
 pub fn sa_ipv4(sa: &[u8]) -> [u8; 4] {
+    ipv4_at(sa, sin::sin_addr)
+}
+
+/// The `struct in_addr` at field `f` of `b` (0 where `b` is shorter).
+pub fn ipv4_at(b: &[u8], f: netbsd_abi::Field) -> [u8; 4] {
     let mut a = [0u8; 4];
     for (i, x) in a.iter_mut().enumerate() {
-        *x = *sa.get(4 + i).unwrap_or(&0);
+        *x = *b.get(f.offset + i).unwrap_or(&0);
     }
     a
 }
@@ -369,7 +390,11 @@ pub struct RouteSock<'a> {
 impl<'a> RouteSock<'a> {
     /// `socket(PF_ROUTE, SOCK_RAW, 0)`.
     pub fn open(c: &'a rumpclient::Client) -> Result<RouteSock<'a>, Errno> {
-        let r = c.syscall(394, &[34, SOCK_RAW, 0], &Regions::new())?;
+        let r = c.syscall(
+            SYS___socket30,
+            &[arg(PF_ROUTE), arg(SOCK_RAW), 0],
+            &Regions::new(),
+        )?;
         Ok(RouteSock {
             c,
             fd: r[0] as u64,
@@ -378,77 +403,120 @@ impl<'a> RouteSock<'a> {
         })
     }
 
+    /// The socket's descriptor.
+    pub fn fd(&self) -> u64 {
+        self.fd
+    }
+
     /// Write one message (`typ`, `flags`, sockaddrs by `RTA_*` bit) and
     /// read the kernel's answer to it. Err: what the write failed with.
-    pub fn request(&mut self, typ: u8, flags: u32, addrs: &[(u32, &[u8])]) -> Result<RtMsg, Errno> {
+    pub fn request(
+        &mut self,
+        typ: i32,
+        flags: i32,
+        addrs: &[(i32, &[u8])],
+    ) -> Result<RtMsg, Errno> {
         self.seq += 1;
-        let mut msg = vec![0u8; 120];
-        msg[2] = 4; // RTM_VERSION
-        msg[3] = typ;
-        msg[8..12].copy_from_slice(&flags.to_le_bytes());
-        let mut bits = 0u32;
+        let mut msg = vec![0u8; rt_msghdr::SIZE];
+        rt_msghdr::rtm_version.put(&mut msg, RTM_VERSION as u64);
+        rt_msghdr::rtm_type.put(&mut msg, typ as u64);
+        rt_msghdr::rtm_flags.put(&mut msg, flags as u32 as u64);
+        let mut bits = 0i32;
         for (bit, sa) in addrs {
             bits |= bit;
             let at = msg.len();
             msg.extend_from_slice(sa);
             msg.resize(at + roundup8(sa.len()), 0);
         }
-        msg[12..16].copy_from_slice(&bits.to_le_bytes());
-        msg[16..20].copy_from_slice(&self.pid.to_le_bytes());
-        msg[20..24].copy_from_slice(&self.seq.to_le_bytes());
-        let len = msg.len() as u16;
-        msg[0..2].copy_from_slice(&len.to_le_bytes());
+        rt_msghdr::rtm_addrs.put(&mut msg, bits as u32 as u64);
+        rt_msghdr::rtm_pid.put(&mut msg, self.pid as u32 as u64);
+        rt_msghdr::rtm_seq.put(&mut msg, self.seq as u32 as u64);
+        let len = msg.len() as u64;
+        rt_msghdr::rtm_msglen.put(&mut msg, len);
         let m = Regions::new();
         let buf = m.add(&msg);
-        self.c.syscall(4, &[self.fd, buf, msg.len() as u64], &m)?;
-        let rb = m.add_zeroed(2048);
+        self.c.syscall(SYS_write, &[self.fd, buf, len], &m)?;
+        const ANSWER: usize = 2048;
+        let rb = m.add_zeroed(ANSWER);
         loop {
-            let n = self.c.syscall(3, &[self.fd, rb, 2048], &m)?[0] as usize;
+            let n = self
+                .c
+                .syscall(SYS_read, &[self.fd, rb, ANSWER as u64], &m)?[0]
+                as usize;
             let r = m.get(rb);
             let Some(a) = rt_messages(&r[..n.min(r.len())]).into_iter().next() else {
                 continue;
             };
-            let word =
-                |at: usize| i32::from_le_bytes(a.raw[at..at + 4].try_into().unwrap_or_default());
-            if a.raw.len() >= 120 && word(16) == self.pid && word(20) == self.seq {
+            let mine = a.get(rt_msghdr::rtm_pid) as i32 == self.pid
+                && a.get(rt_msghdr::rtm_seq) as i32 == self.seq;
+            if a.raw.len() >= rt_msghdr::SIZE && mine {
                 return Ok(a);
             }
         }
     }
 }
 
-/// Route flag letters in netstat's order.
-const RT_FLAGS: [(u32, char); 17] = [
-    (0x1, 'U'),
-    (0x2, 'G'),
-    (0x4, 'H'),
-    (0x8, 'R'),
-    (0x1000, 'B'),
-    (0x10, 'D'),
-    (0x20, 'M'),
-    (0x40, 'd'),
-    (0x80, 'm'),
-    (0x100, 'C'),
-    (0x200, 'X'),
-    (0x400, 'L'),
-    (0x800, 'S'),
-    (0x8000, '1'),
-    (0x4000, '2'),
-    (0x2000, 'c'),
-    (0x40000, 'l'),
-];
+/// The header length of an IP packet in bytes (`ip_hl`, a 4-bit field
+/// counting 32-bit words).
+pub fn ip_header_len(pkt: &[u8]) -> usize {
+    let f = netbsd_abi::layout::ip::ip_hl;
+    let byte = pkt.get(f.offset).copied().unwrap_or(0);
+    usize::from((byte >> f.bit_offset) & ((1 << f.bit_width) - 1)) * 4
+}
 
-/// The flag letters of `f` that are in `interesting`.
+/// `poll(2)` for input on one descriptor for up to `ms` milliseconds:
+/// whether it became readable.
+pub fn poll_in(c: &Client, fd: u64, ms: u64) -> Result<bool, Errno> {
+    use netbsd_abi::layout::pollfd;
+    let mut p = [0u8; pollfd::SIZE];
+    pollfd::fd.put(&mut p, fd);
+    pollfd::events.put(&mut p, netbsd_abi::POLLIN as u64);
+    let m = Regions::new();
+    let pf = m.add(&p);
+    Ok(c.syscall(netbsd_abi::SYS_poll, &[pf, 1, ms], &m)?[0] > 0)
+}
+
+/// `RTF_XRESOLVE` (`net/route.h`; not in the ABI tables).
+const RTF_XRESOLVE: i32 = 0x200;
+/// `RTF_CLONED` (`net/route.h`; not in the ABI tables).
+const RTF_CLONED: i32 = 0x2000;
+
+/// Route flag letters in netstat's order.
+const RT_FLAGS: [(i32, char); 17] = {
+    use netbsd_abi::*;
+    [
+        (RTF_UP, 'U'),
+        (RTF_GATEWAY, 'G'),
+        (RTF_HOST, 'H'),
+        (RTF_REJECT, 'R'),
+        (RTF_BLACKHOLE, 'B'),
+        (RTF_DYNAMIC, 'D'),
+        (RTF_MODIFIED, 'M'),
+        (RTF_DONE, 'd'),
+        (RTF_MASK, 'm'),
+        (RTF_CONNECTED, 'C'),
+        (RTF_XRESOLVE, 'X'),
+        (RTF_LLDATA, 'L'),
+        (RTF_STATIC, 'S'),
+        (RTF_PROTO1, '1'),
+        (RTF_PROTO2, '2'),
+        (RTF_CLONED, 'c'),
+        (RTF_LOCAL, 'l'),
+    ]
+};
+
+/// The flag letters of `f`.
 fn rt_flags(f: u32) -> String {
+    let f = f as i32;
     let mut s: String = RT_FLAGS
         .iter()
         .filter(|(b, _)| f & b != 0)
         .map(|(_, c)| *c)
         .collect();
-    if f & 0x20000 != 0 {
+    if f & netbsd_abi::RTF_ANNOUNCE != 0 {
         s.push('p');
     }
-    if f & 0x80000 != 0 {
+    if f & RTF_BROADCAST != 0 {
         s.push('b');
     }
     s
@@ -462,10 +530,10 @@ pub fn print_rttables(c: &rumpclient::Client, interesting: u32) -> Result<(), Er
     println!("Routing tables");
     let mut family = None;
     for m in msgs {
-        let Some(dst) = m.addrs[0].as_ref() else {
+        let Some(dst) = m.addr(netbsd_abi::RTAX_DST) else {
             continue;
         };
-        let af = dst.get(1).copied().unwrap_or(0);
+        let af = sa_family(dst).unwrap_or(0);
         if family != Some(af) {
             match af {
                 AF_INET => println!("\nInternet:"),
@@ -477,7 +545,8 @@ pub fn print_rttables(c: &rumpclient::Client, interesting: u32) -> Result<(), Er
             );
             family = Some(af);
         }
-        let dest = if m.flags & 0x4 != 0 || m.addrs[2].is_none() {
+        let mask = m.addr(RTAX_NETMASK);
+        let dest = if m.flags & RTF_HOST as u32 != 0 || mask.is_none() {
             let a = sa_ipv4(dst);
             if a == [0; 4] {
                 "default".into()
@@ -485,15 +554,15 @@ pub fn print_rttables(c: &rumpclient::Client, interesting: u32) -> Result<(), Er
                 fmt_ipv4(a)
             }
         } else {
-            let mask = u32::from_be_bytes(sa_ipv4(m.addrs[2].as_deref().unwrap_or(&[])));
+            let mask = u32::from_be_bytes(sa_ipv4(mask.unwrap_or(&[])));
             netname4(sa_ipv4(dst), mask)
         };
-        let gw = match m.addrs[1].as_deref() {
-            Some(g) if g.get(1) == Some(&AF_LINK) => link_text(g),
+        let gw = match m.addr(RTAX_GATEWAY) {
+            Some(g) if sa_family(g) == Some(AF_LINK) => link_text(g),
             Some(g) => fmt_ipv4(sa_ipv4(g)),
             None => String::new(),
         };
-        let mtu = m.u64_at(48);
+        let mtu = m.mtu();
         let mtu = if mtu == 0 {
             "-".to_string()
         } else {

@@ -6,18 +6,16 @@
 //! hostname`, `rump.arp [-v] -d -a`, `rump.arp -s hostname ether_addr`.
 //! Hosts are addresses: there is no name service in a rump kernel.
 
+use netbsd_abi::layout::{rt_metrics, sockaddr_dl as sdl};
+use netbsd_abi::{
+    AF_INET, AF_LINK, ETHER_ADDR_LEN, IFT_ETHER, NET_RT_FLAGS, RTA_DST, RTA_GATEWAY, RTAX_DST,
+    RTAX_GATEWAY, RTF_HOST, RTF_LLDATA, RTF_STATIC, RTF_UP, RTM_ADD, RTM_DELETE, RTM_GET,
+};
 use rump_nettools::*;
 use rumpclient::{Client, Errno};
 use std::process::ExitCode;
 
 const PROG: &str = "rump.arp";
-const RTM_ADD: u8 = 1;
-const RTM_DELETE: u8 = 2;
-const RTM_GET: u8 = 4;
-const RTA_DST: u32 = 0x1;
-const RTA_GATEWAY: u32 = 0x2;
-/// `rtm_rmx.rmx_expire`.
-const RMX_EXPIRE: usize = 40 + 64;
 
 fn usage() -> ExitCode {
     eprintln!(
@@ -35,27 +33,27 @@ fn host(s: &str) -> Result<[u8; 4], ExitCode> {
 
 /// One line of `arp -a`.
 fn line(m: &RtMsg, names: &std::collections::HashMap<u16, String>) -> Option<String> {
-    let dst = m.addrs[0].as_deref()?;
-    let sdl = m.addrs[1].as_deref()?;
+    let dst = m.addr(RTAX_DST)?;
+    let gw = m.addr(RTAX_GATEWAY)?;
     let mut s = format!("? ({}) at ", fmt_ipv4(sa_ipv4(dst)));
-    let alen = usize::from(*sdl.get(6)?);
+    let alen = sdl::sdl_addr__dl_alen.get(gw)?;
     if alen != 0 {
-        s.push_str(&link_text(sdl));
+        s.push_str(&link_text(gw));
     } else {
         s.push_str("(incomplete)");
     }
-    let index = u16::from_le_bytes([sdl[2], sdl[3]]);
+    let index = sdl::sdl_index.get(gw).unwrap_or(0) as u16;
     if let Some(n) = names.get(&index).filter(|_| index != 0) {
         s.push_str(&format!(" on {n}"));
     }
-    if m.u64_at(RMX_EXPIRE) == 0 {
+    if m.get(metric(rt_metrics::rmx_expire)) == 0 {
         s.push_str(" permanent");
     }
     Some(s)
 }
 
 fn table(c: &Client) -> Result<Vec<RtMsg>, ExitCode> {
-    rtable(c, i32::from(AF_INET), NET_RT_FLAGS, RTF_LLDATA as i32).map_err(|e| {
+    rtable(c, AF_INET, NET_RT_FLAGS, RTF_LLDATA).map_err(|e| {
         eprintln!("{PROG}: route-sysctl-estimate: {}", e.description());
         ExitCode::from(1)
     })
@@ -76,17 +74,17 @@ fn delete(rs: &mut RouteSock, a: [u8; 4], shown: &str, verbose: bool) -> bool {
             return false;
         }
     };
-    let Some(sdl) = got.addrs[1]
-        .as_deref()
-        .filter(|g| g.get(1) == Some(&AF_LINK))
+    let Some(gw) = got
+        .addr(RTAX_GATEWAY)
+        .filter(|g| sa_family(g) == Some(AF_LINK))
     else {
         eprintln!("{PROG}: delete: can't locate {shown}");
         return false;
     };
     match rs.request(
         RTM_DELETE,
-        got.flags,
-        &[(RTA_DST, &dst), (RTA_GATEWAY, sdl)],
+        got.flags as i32,
+        &[(RTA_DST, &dst), (RTA_GATEWAY, gw)],
     ) {
         Ok(_) => {
             if verbose {
@@ -148,23 +146,25 @@ fn main() -> ExitCode {
             .split(':')
             .map(|x| u8::from_str_radix(x, 16).ok())
             .collect::<Option<Vec<u8>>>()
-            .filter(|v| v.len() == 6);
+            .filter(|v| v.len() == ETHER_ADDR_LEN as usize);
         let Some(hw) = hw else {
             eprintln!("{PROG}: invalid Ethernet address '{e}'");
             return ExitCode::from(1);
         };
-        let mut sdl = vec![0u8; 14];
-        sdl[0] = 14;
-        sdl[1] = AF_LINK;
-        sdl[4] = 6; // IFT_ETHER
-        sdl[6] = 6;
-        sdl[8..14].copy_from_slice(&hw);
+        // A sockaddr_dl that ends with its address, as arp(8) sends it.
+        let data = sdl::sdl_addr__dl_data.offset;
+        let mut gw = vec![0u8; data + hw.len()];
+        sdl::sdl_len.put(&mut gw, (data + hw.len()) as u64);
+        sdl::sdl_family.put(&mut gw, AF_LINK as u64);
+        sdl::sdl_addr__dl_type.put(&mut gw, IFT_ETHER as u64);
+        sdl::sdl_addr__dl_alen.put(&mut gw, hw.len() as u64);
+        gw[data..].copy_from_slice(&hw);
         let dst = sockaddr_in(a, 0);
         let r = RouteSock::open(&c).and_then(|mut rs| {
             rs.request(
                 RTM_ADD,
-                0x1 | 0x4 | 0x800 | RTF_LLDATA,
-                &[(RTA_DST, &dst), (RTA_GATEWAY, &sdl)],
+                RTF_UP | RTF_HOST | RTF_STATIC | RTF_LLDATA,
+                &[(RTA_DST, &dst), (RTA_GATEWAY, &gw)],
             )
         });
         return match r {
@@ -189,7 +189,7 @@ fn main() -> ExitCode {
                 Err(code) => return code,
             };
             for m in t {
-                if let Some(d) = m.addrs[0].as_deref() {
+                if let Some(d) = m.addr(RTAX_DST) {
                     let a = sa_ipv4(d);
                     delete(&mut rs, a, &fmt_ipv4(a), verbose);
                 }
@@ -226,7 +226,7 @@ fn main() -> ExitCode {
     };
     let mut found = false;
     for m in &t {
-        let ip = m.addrs[0].as_deref().map(sa_ipv4);
+        let ip = m.addr(RTAX_DST).map(sa_ipv4);
         if want.as_ref().is_some_and(|(a, _)| Some(*a) != ip) {
             continue;
         }

@@ -5,12 +5,22 @@
 //! [[inet] ADDR[/LEN] [netmask M] [broadcast B] [alias | -alias | delete]]
 //! [up] [down] [mtu N]`.
 
+use netbsd_abi::layout::{if_clonereq, ifdrv, ifreq as ifr, in_aliasreq as ifra};
+use netbsd_abi::{AF_INET, AF_LINK, IFF_BROADCAST, IFF_POINTOPOINT, IFF_UP, IFNAMSIZ};
 use rump_nettools::*;
 use rumpclient::{Errno, Regions};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 const PROG: &str = "rump.ifconfig";
+/// `IFLINKSTR_QUERYLEN` and `IFLINKSTR_UNSET` (`net/if.h`; not in the ABI
+/// tables): `ifd_cmd` values of `SIOCGLINKSTR` and `SIOCSLINKSTR`.
+const IFLINKSTR_QUERYLEN: u64 = 0x01;
+const IFLINKSTR_UNSET: u64 = 0x02;
+/// `IN_IFF_TENTATIVE` (`netinet/in_var.h`; not in the ABI tables).
+const IN_IFF_TENTATIVE: u64 = 0x01;
+/// `SIOCIFGCLONERS` is asked for at most this many cloner names.
+const MAX_CLONERS: usize = 32;
 
 fn usage() -> ExitCode {
     eprintln!(
@@ -25,85 +35,79 @@ fn fail(what: &str, e: Errno) -> ExitCode {
 }
 
 fn linkstr(ctl: &Ctl, name: &str) -> Option<String> {
-    let mut d = [0u8; 40];
-    d[..name.len().min(15)].copy_from_slice(&name.as_bytes()[..name.len().min(15)]);
-    d[16..24].copy_from_slice(&1u64.to_le_bytes()); // IFLINKSTR_QUERYLEN
-    ctl.ioctl(sio::GLINKSTR, &mut d).ok()?;
-    let len = u64::from_le_bytes(d[24..32].try_into().ok()?) as usize;
+    let mut d = [0u8; ifdrv::SIZE];
+    put_name(&mut d, ifdrv::ifd_name, name);
+    ifdrv::ifd_cmd.put(&mut d, IFLINKSTR_QUERYLEN);
+    ctl.ioctl(netbsd_abi::SIOCGLINKSTR, &mut d).ok()?;
+    let len = ifdrv::ifd_len.get(&d)? as usize;
     let m = Regions::new();
     let buf = m.add_zeroed(len.max(1));
-    d[16..24].copy_from_slice(&0u64.to_le_bytes());
-    d[32..40].copy_from_slice(&buf.to_le_bytes());
-    ctl.ioctl_with(sio::GLINKSTR, &mut d, &m).ok()?;
-    let s = m.get(buf);
-    let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
-    Some(String::from_utf8_lossy(&s[..end]).into_owned())
+    ifdrv::ifd_cmd.put(&mut d, 0);
+    ifdrv::ifd_data.put(&mut d, buf);
+    ctl.ioctl_with(netbsd_abi::SIOCGLINKSTR, &mut d, &m).ok()?;
+    Some(c_text(&m.get(buf)))
 }
 
 fn status(ctl: &Ctl, name: &str, entries: &[IfConfEntry]) -> Result<(), Errno> {
     let mut r = ifreq(name);
-    ctl.ioctl(sio::GIFFLAGS, &mut r)?;
-    let flags = u32::from(u16::from_le_bytes([r[16], r[17]]));
+    ctl.ioctl(netbsd_abi::SIOCGIFFLAGS, &mut r)?;
+    let flags = ifr::ifr_ifru__ifru_flags.get(&r).unwrap_or(0) as u32;
     let mut line = format!("{name}: flags={}", snprintb(flags, &IFF_NAMES));
     let mut r = ifreq(name);
-    if ctl.ioctl(sio::GIFMETRIC, &mut r).is_ok() {
-        let metric = i32::from_le_bytes(r[16..20].try_into().unwrap_or_default());
+    if ctl.ioctl(netbsd_abi::SIOCGIFMETRIC, &mut r).is_ok() {
+        let metric = ifr::ifr_ifru__ifru_metric.get(&r).unwrap_or(0) as i32;
         if metric != 0 {
             line += &format!(" metric {metric}");
         }
     }
     let mut r = ifreq(name);
-    if ctl.ioctl(sio::GIFMTU, &mut r).is_ok() {
-        let mtu = u32::from_le_bytes(r[16..20].try_into().unwrap_or_default());
+    if ctl.ioctl(netbsd_abi::SIOCGIFMTU, &mut r).is_ok() {
+        let mtu = ifr::ifr_ifru__ifru_mtu.get(&r).unwrap_or(0) as u32;
         if mtu != 0 {
             line += &format!(" mtu {mtu}");
         }
     }
     println!("{line}");
     for e in entries.iter().filter(|e| e.name == name) {
-        if e.sa.get(1) == Some(&AF_LINK) && e.sa.len() >= 8 {
-            let (nlen, alen) = (usize::from(e.sa[5]), usize::from(e.sa[6]));
-            if let Some(mac) =
-                e.sa.get(8 + nlen..8 + nlen + alen)
-                    .filter(|m| !m.is_empty())
-            {
-                let hex: Vec<String> = mac.iter().map(|b| format!("{b:02x}")).collect();
-                println!("\taddress: {}", hex.join(":"));
-            }
+        let mac = sdl_lladdr(&e.sa);
+        if sa_family(&e.sa) == Some(AF_LINK) && !mac.is_empty() {
+            println!("\taddress: {}", hw_text(mac));
         }
     }
     if let Some(l) = linkstr(ctl, name) {
         println!("\tlinkstr: {l}");
     }
     for e in entries.iter().filter(|e| e.name == name) {
-        if e.sa.get(1) != Some(&AF_INET) || e.sa.len() < 8 {
+        if sa_family(&e.sa) != Some(AF_INET)
+            || e.sa.len() < netbsd_abi::layout::sockaddr_in::sin_addr.range().end
+        {
             continue;
         }
-        let a: [u8; 4] = e.sa[4..8].try_into().unwrap_or_default();
-        let mut q = [0u8; 64];
-        q[..name.len().min(15)].copy_from_slice(&name.as_bytes()[..name.len().min(15)]);
-        q[16..32].copy_from_slice(&sockaddr_in(a, 0));
+        let a = sa_ipv4(&e.sa);
+        let mut q = [0u8; ifra::SIZE];
+        put_name(&mut q, ifra::ifra_name, name);
+        q[ifra::ifra_addr.range()].copy_from_slice(&sockaddr_in(a, 0));
         let mut line = format!("\tinet {}", fmt_ipv4(a));
-        if ctl.ioctl(sio::GIFALIAS, &mut q).is_ok() {
-            let mask = u32::from_be_bytes(q[52..56].try_into().unwrap_or_default());
-            let bcast: [u8; 4] = q[36..40].try_into().unwrap_or_default();
+        if ctl.ioctl(netbsd_abi::SIOCGIFALIAS, &mut q).is_ok() {
+            let mask = u32::from_be_bytes(sa_ipv4(&q[ifra::ifra_mask.range()]));
+            let bcast = sa_ipv4(&q[ifra::ifra_dstaddr.range()]);
             let ones = mask.leading_ones();
             if mask.checked_shl(ones).unwrap_or(0) == 0 {
                 line += &format!("/{ones}");
             }
-            if flags & 0x10 != 0 {
+            if flags & IFF_POINTOPOINT as u32 != 0 {
                 line += &format!(" -> {}", fmt_ipv4(bcast));
             } else if mask.checked_shl(ones).unwrap_or(0) != 0 {
                 line += &format!(" netmask {mask:#x}");
             }
-            if flags & 0x2 != 0 {
+            if flags & IFF_BROADCAST as u32 != 0 {
                 line += &format!(" broadcast {}", fmt_ipv4(bcast));
             }
         }
         let mut fr = ifreq(name);
-        fr[16..32].copy_from_slice(&sockaddr_in(a, 0));
-        let af = if ctl.ioctl(sio::GIFAFLAG_IN, &mut fr).is_ok() {
-            u32::from_le_bytes(fr[16..20].try_into().unwrap_or_default())
+        fr[ifr::ifr_ifru__ifru_addr.range()].copy_from_slice(&sockaddr_in(a, 0));
+        let af = if ctl.ioctl(netbsd_abi::SIOCGIFAFLAG_IN, &mut fr).is_ok() {
+            ifr::ifr_ifru__ifru_addrflags.get(&fr).unwrap_or(0) as u32
         } else {
             0
         };
@@ -135,13 +139,15 @@ fn wait_usable(ctl: &Ctl, secs: u64) -> ExitCode {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         let tentative = entries.iter().any(|e| {
-            if e.sa.get(1) != Some(&AF_INET) {
+            if sa_family(&e.sa) != Some(AF_INET) {
                 return false;
             }
             let mut r = ifreq(&e.name);
-            r[16..32].copy_from_slice(&e.sa[..16.min(e.sa.len())]);
-            ctl.ioctl(sio::GIFAFLAG_IN, &mut r).is_ok()
-                && u32::from_le_bytes(r[16..20].try_into().unwrap_or_default()) & 1 != 0
+            let at = ifr::ifr_ifru__ifru_addr.offset;
+            let n = e.sa.len().min(ifr::ifr_ifru__ifru_addr.size);
+            r[at..at + n].copy_from_slice(&e.sa[..n]);
+            ctl.ioctl(netbsd_abi::SIOCGIFAFLAG_IN, &mut r).is_ok()
+                && ifr::ifr_ifru__ifru_addrflags.get(&r).unwrap_or(0) & IN_IFF_TENTATIVE != 0
         });
         if !tentative {
             return ExitCode::SUCCESS;
@@ -154,30 +160,33 @@ fn wait_usable(ctl: &Ctl, secs: u64) -> ExitCode {
     }
 }
 
-fn set_flag(ctl: &Ctl, name: &str, bit: u16, on: bool) -> Result<(), Errno> {
+fn set_flag(ctl: &Ctl, name: &str, bit: i32, on: bool) -> Result<(), Errno> {
     let mut r = ifreq(name);
-    ctl.ioctl(sio::GIFFLAGS, &mut r)?;
-    let mut f = u16::from_le_bytes([r[16], r[17]]);
+    ctl.ioctl(netbsd_abi::SIOCGIFFLAGS, &mut r)?;
+    let mut f = ifr::ifr_ifru__ifru_flags.get(&r).unwrap_or(0);
+    let bit = bit as u64;
     f = if on { f | bit } else { f & !bit };
-    r[16..18].copy_from_slice(&f.to_le_bytes());
-    ctl.ioctl(sio::SIFFLAGS, &mut r)
+    ifr::ifr_ifru__ifru_flags.put(&mut r, f);
+    ctl.ioctl(netbsd_abi::SIOCSIFFLAGS, &mut r)
 }
 
 fn set_linkstr(ctl: &Ctl, name: &str, path: Option<&str>) -> Result<(), Errno> {
     let m = Regions::new();
-    let mut d = [0u8; 40];
-    d[..name.len().min(15)].copy_from_slice(&name.as_bytes()[..name.len().min(15)]);
+    let mut d = [0u8; ifdrv::SIZE];
+    put_name(&mut d, ifdrv::ifd_name, name);
     match path {
         Some(p) => {
             let mut s = p.as_bytes().to_vec();
             s.push(0);
             let a = m.add(&s);
-            d[24..32].copy_from_slice(&(s.len() as u64).to_le_bytes());
-            d[32..40].copy_from_slice(&a.to_le_bytes());
+            ifdrv::ifd_len.put(&mut d, s.len() as u64);
+            ifdrv::ifd_data.put(&mut d, a);
         }
-        None => d[16..24].copy_from_slice(&2u64.to_le_bytes()), // IFLINKSTR_UNSET
+        None => {
+            ifdrv::ifd_cmd.put(&mut d, IFLINKSTR_UNSET);
+        }
     }
-    ctl.ioctl_with(sio::SLINKSTR, &mut d, &m)
+    ctl.ioctl_with(netbsd_abi::SIOCSLINKSTR, &mut d, &m)
 }
 
 /// Parse `ADDR[/LEN]`.
@@ -247,7 +256,7 @@ fn configure(ctl: &Ctl, name: &str, args: &[String]) -> ExitCode {
     let (first, rest): (Vec<_>, Vec<_>) = after.into_iter().partition(|(c, _)| c == "create");
     for (c, _) in first {
         let mut r = ifreq(name);
-        if let Err(e) = ctl.ioctl(sio::IFCREATE, &mut r) {
+        if let Err(e) = ctl.ioctl(netbsd_abi::SIOCIFCREATE, &mut r) {
             return fail(&format!("{c} {name}"), e);
         }
     }
@@ -266,37 +275,37 @@ fn configure(ctl: &Ctl, name: &str, args: &[String]) -> ExitCode {
                 let a = match a {
                     Some(a) => a,
                     None => {
-                        if let Err(e) = ctl.ioctl(sio::GIFADDR, &mut r) {
+                        if let Err(e) = ctl.ioctl(netbsd_abi::SIOCGIFADDR, &mut r) {
                             return fail("SIOCGIFADDR", e);
                         }
-                        r[20..24].try_into().unwrap_or_default()
+                        sa_ipv4(&r[ifr::ifr_ifru__ifru_addr.range()])
                     }
                 };
                 let mut r = ifreq(name);
-                r[16..32].copy_from_slice(&sockaddr_in(a, 0));
-                if let Err(e) = ctl.ioctl(sio::DIFADDR, &mut r) {
+                r[ifr::ifr_ifru__ifru_addr.range()].copy_from_slice(&sockaddr_in(a, 0));
+                if let Err(e) = ctl.ioctl(netbsd_abi::SIOCDIFADDR, &mut r) {
                     return fail("SIOCDIFADDR", e);
                 }
             }
             (_, Some(a)) => {
-                if mode == "replace" && ctl.ioctl(sio::GIFADDR, &mut r).is_ok() {
-                    let old: [u8; 4] = r[20..24].try_into().unwrap_or_default();
+                if mode == "replace" && ctl.ioctl(netbsd_abi::SIOCGIFADDR, &mut r).is_ok() {
+                    let old = sa_ipv4(&r[ifr::ifr_ifru__ifru_addr.range()]);
                     if old != a {
                         let mut d = ifreq(name);
-                        d[16..32].copy_from_slice(&sockaddr_in(old, 0));
-                        let _ = ctl.ioctl(sio::DIFADDR, &mut d);
+                        d[ifr::ifr_ifru__ifru_addr.range()].copy_from_slice(&sockaddr_in(old, 0));
+                        let _ = ctl.ioctl(netbsd_abi::SIOCDIFADDR, &mut d);
                     }
                 }
-                let mut q = [0u8; 64];
-                q[..name.len().min(15)].copy_from_slice(&name.as_bytes()[..name.len().min(15)]);
-                q[16..32].copy_from_slice(&sockaddr_in(a, 0));
+                let mut q = [0u8; ifra::SIZE];
+                put_name(&mut q, ifra::ifra_name, name);
+                q[ifra::ifra_addr.range()].copy_from_slice(&sockaddr_in(a, 0));
                 if let Some(b) = bcast {
-                    q[32..48].copy_from_slice(&sockaddr_in(b, 0));
+                    q[ifra::ifra_dstaddr.range()].copy_from_slice(&sockaddr_in(b, 0));
                 }
                 if let Some(m) = mask {
-                    q[48..64].copy_from_slice(&sockaddr_in(m, 0));
+                    q[ifra::ifra_mask.range()].copy_from_slice(&sockaddr_in(m, 0));
                 }
-                if let Err(e) = ctl.ioctl(sio::AIFADDR, &mut q) {
+                if let Err(e) = ctl.ioctl(netbsd_abi::SIOCAIFADDR, &mut q) {
                     return fail("SIOCAIFADDR", e);
                 }
             }
@@ -305,21 +314,21 @@ fn configure(ctl: &Ctl, name: &str, args: &[String]) -> ExitCode {
     }
     for (c, v) in rest {
         let r = match c.as_str() {
-            "up" => set_flag(ctl, name, 1, true).map_err(|e| ("SIOCSIFFLAGS", e)),
-            "down" => set_flag(ctl, name, 1, false).map_err(|e| ("SIOCSIFFLAGS", e)),
+            "up" => set_flag(ctl, name, IFF_UP, true).map_err(|e| ("SIOCSIFFLAGS", e)),
+            "down" => set_flag(ctl, name, IFF_UP, false).map_err(|e| ("SIOCSIFFLAGS", e)),
             "mtu" => {
                 let Some(n) = v.as_deref().and_then(|s| s.parse::<u32>().ok()) else {
                     eprintln!("{PROG}: invalid mtu");
                     return ExitCode::from(1);
                 };
                 let mut r = ifreq(name);
-                r[16..20].copy_from_slice(&n.to_le_bytes());
-                ctl.ioctl(sio::SIFMTU, &mut r)
+                ifr::ifr_ifru__ifru_mtu.put(&mut r, n.into());
+                ctl.ioctl(netbsd_abi::SIOCSIFMTU, &mut r)
                     .map_err(|e| ("SIOCSIFMTU", e))
             }
             "destroy" => {
                 let mut r = ifreq(name);
-                ctl.ioctl(sio::IFDESTROY, &mut r)
+                ctl.ioctl(netbsd_abi::SIOCIFDESTROY, &mut r)
                     .map_err(|e| ("clone_command", e))
             }
             _ => Ok(()),
@@ -358,22 +367,20 @@ fn main() -> ExitCode {
         },
         Some("-C") => {
             let m = Regions::new();
-            let buf = m.add_zeroed(16 * 32);
-            let mut req = [0u8; 16];
-            req[4..8].copy_from_slice(&32u32.to_le_bytes());
-            req[8..16].copy_from_slice(&buf.to_le_bytes());
-            if let Err(e) = ctl.ioctl_with(sio::IFGCLONERS, &mut req, &m) {
+            let namesize = IFNAMSIZ as usize;
+            let buf = m.add_zeroed(namesize * MAX_CLONERS);
+            let mut req = [0u8; if_clonereq::SIZE];
+            if_clonereq::ifcr_count.put(&mut req, MAX_CLONERS as u64);
+            if_clonereq::ifcr_buffer.put(&mut req, buf);
+            if let Err(e) = ctl.ioctl_with(netbsd_abi::SIOCIFGCLONERS, &mut req, &m) {
                 return fail("SIOCIFGCLONERS", e);
             }
-            let total = u32::from_le_bytes(req[0..4].try_into().unwrap_or_default()) as usize;
+            let total = if_clonereq::ifcr_total.get(&req).unwrap_or(0) as usize;
             let names: Vec<String> = m
                 .get(buf)
-                .chunks(16)
-                .take(total.min(32))
-                .map(|c| {
-                    let end = c.iter().position(|&b| b == 0).unwrap_or(16);
-                    String::from_utf8_lossy(&c[..end]).into_owned()
-                })
+                .chunks(namesize)
+                .take(total.min(MAX_CLONERS))
+                .map(c_text)
                 .collect();
             println!("{}", names.join(" "));
             ExitCode::SUCCESS
@@ -384,7 +391,7 @@ fn main() -> ExitCode {
         },
         Some(a) if a.starts_with('-') => usage(),
         Some(name) => {
-            if name.len() >= 16 {
+            if name.len() >= IFNAMSIZ as usize {
                 eprintln!("{PROG}: {name}: interface name too long");
                 return ExitCode::from(1);
             }

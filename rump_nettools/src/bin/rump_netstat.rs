@@ -7,6 +7,9 @@
 //! without zero counters) the ip, icmp, tcp and udp statistics
 //! (`net.inet.*.stats`).
 
+use netbsd_abi::layout::{if_data, if_msghdr, sockaddr_dl, sockaddr_in as sin};
+use netbsd_abi::{AF_INET, AF_LINK, IFF_UP, NET_RT_IFLIST, RTAX_IFA, RTAX_IFP, RTAX_NETMASK};
+use netbsd_abi::{RTM_IFINFO, RTM_NEWADDR};
 use rump_nettools::*;
 use rumpclient::{Client, Errno};
 use std::process::ExitCode;
@@ -104,13 +107,23 @@ const TCP_STATES: [&str; 11] = [
     "FIN_WAIT_2",
     "TIME_WAIT",
 ];
+/// `struct kinfo_pcb` (`sys/sysctl.h`; not in the ABI tables): its size
+/// and the offsets of the fields netstat reads (`ki_tstate`, `ki_rcvq`,
+/// `ki_sndq`, `ki_s`, `ki_d`).
 const KINFO_PCB_LEN: usize = 640;
+const KI_TSTATE: usize = 48;
+const KI_RCVQ: usize = 56;
+const KI_SNDQ: usize = 64;
+const KI_SRC: usize = 72;
+const KI_DST: usize = 336;
 
 /// `inetprint` with -n: `addr.port`, `*` for the any address or port, the
 /// address cut to 16 characters.
 fn inetprint(sa: &[u8], numeric: bool) -> String {
     let a = sa_ipv4(sa);
-    let port = u16::from_be_bytes([sa[2], sa[3]]);
+    let port = sa
+        .get(sin::sin_port.range())
+        .map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
     let host = if a == [0; 4] {
         "*".to_string()
     } else {
@@ -140,14 +153,19 @@ fn sockets(c: &Client, o: &Opts) -> Result<(), Errno> {
     let mut first = true;
     for proto in ["tcp", "udp"] {
         let mut mib = c.sysctl_name_to_mib(&format!("net.inet.{proto}.pcblist"))?;
+        // Then op, arg (none), the element size and the count.
+        let at = mib.len();
         mib.extend([0, 0, 0, 0]);
         let size = c.sysctl(&mib, None, None)?.oldlen;
-        mib[6] = KINFO_PCB_LEN as i32;
-        mib[7] = (size / KINFO_PCB_LEN) as i32;
+        mib[at + 2] = KINFO_PCB_LEN as i32;
+        mib[at + 3] = (size / KINFO_PCB_LEN) as i32;
         let r = c.sysctl(&mib, Some(size), None)?;
         r.result?;
         for k in r.old.chunks_exact(KINFO_PCB_LEN) {
-            let (src, dst) = (&k[72..88], &k[336..352]);
+            let (src, dst) = (
+                &k[KI_SRC..KI_SRC + sin::SIZE],
+                &k[KI_DST..KI_DST + sin::SIZE],
+            );
             if !o.all && lnaof(sa_ipv4(dst)) == 0 {
                 continue;
             }
@@ -166,13 +184,14 @@ fn sockets(c: &Client, o: &Opts) -> Result<(), Errno> {
             let mut line = format!(
                 "{:<5.5} {:>6} {:>6} {}{}",
                 proto,
-                q(56),
-                q(64),
+                q(KI_RCVQ),
+                q(KI_SNDQ),
                 inetprint(src, o.numeric),
                 inetprint(dst, o.numeric)
             );
             if proto == "tcp" {
-                let st = i32::from_ne_bytes(k[48..52].try_into().unwrap_or_default());
+                let st =
+                    i32::from_ne_bytes(k[KI_TSTATE..KI_TSTATE + 4].try_into().unwrap_or_default());
                 match usize::try_from(st).ok().and_then(|s| TCP_STATES.get(s)) {
                     Some(name) => line.push_str(&format!(" {name}")),
                     None => line.push_str(&format!(" {st}")),
@@ -206,17 +225,17 @@ fn interfaces(c: &Client) -> Result<(), Errno> {
         if m.typ != RTM_NEWADDR || m.index != ifm.index {
             continue;
         }
-        let Some(a) = m.addrs[5].as_deref() else {
+        let Some(a) = m.addr(RTAX_IFA) else {
             continue;
         };
-        if a.get(1) == Some(&AF_LINK) {
+        if sa_family(a) == Some(AF_LINK) {
             println!("{}", link_row(ifm, a));
             continue;
         }
-        if a.get(1) != Some(&AF_INET) {
+        if sa_family(a) != Some(AF_INET) {
             continue;
         }
-        let mask = u32::from_be_bytes(sa_ipv4(m.addrs[2].as_deref().unwrap_or(&[])));
+        let mask = u32::from_be_bytes(sa_ipv4(m.addr(RTAX_NETMASK).unwrap_or(&[])));
         let addr = sa_ipv4(a);
         let net = if mask == u32::MAX {
             format!("{}/32", fmt_ipv4(addr))
@@ -239,29 +258,37 @@ fn interfaces(c: &Client) -> Result<(), Errno> {
 
 /// `name[*] mtu ` for an interface's rows.
 fn prefix(ifm: &RtMsg) -> String {
-    let mut name = ifm.addrs[4].as_deref().map(sdl_name).unwrap_or_default();
-    if ifm.flags & 0x1 == 0 {
+    let mut name = ifm.addr(RTAX_IFP).map(sdl_name).unwrap_or_default();
+    if ifm.flags & IFF_UP as u32 == 0 {
         name.push('*');
     }
-    format!("{name:<5.5} {:<5} ", ifm.u64_at(16 + 8))
+    format!("{name:<5.5} {:<5} ", data(ifm, if_data::ifi_mtu))
+}
+
+/// A field of the interface's `if_data` (`ifm_data`).
+fn data(ifm: &RtMsg, f: netbsd_abi::Field) -> u64 {
+    ifm.get(netbsd_abi::Field {
+        offset: if_msghdr::ifm_data.offset + f.offset,
+        ..f
+    })
 }
 
 /// Ipkts Ierrs Opkts Oerrs Colls from the interface's `if_data`.
 fn counters(ifm: &RtMsg) -> String {
-    let d = |off: usize| ifm.u64_at(16 + off);
+    let d = |f| data(ifm, f);
     format!(
         "{:>8} {:>5} {:>8} {:>5} {:>5}",
-        d(32),
-        d(40),
-        d(48),
-        d(56),
-        d(64)
+        d(if_data::ifi_ipackets),
+        d(if_data::ifi_ierrors),
+        d(if_data::ifi_opackets),
+        d(if_data::ifi_oerrors),
+        d(if_data::ifi_collisions)
     )
 }
 
 /// The `<Link>` row: the hardware address (none for loopback).
 fn link_row(ifm: &RtMsg, sdl: &[u8]) -> String {
-    let alen = usize::from(*sdl.get(6).unwrap_or(&0));
+    let alen = sockaddr_dl::sdl_addr__dl_alen.get(sdl).unwrap_or(0);
     let addr = if alen == 0 {
         String::new()
     } else {

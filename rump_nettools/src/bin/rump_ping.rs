@@ -4,18 +4,24 @@
 //! [-T ttl] [-w deadline] host`. Output and exit status follow NetBSD:
 //! 0 when any reply came, 2 when none did, 1 for usage errors.
 
+use netbsd_abi::layout::{icmp, ip, sockaddr_in as sin};
+use netbsd_abi::{
+    AF_INET, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_MINLEN, IP_MAXPACKET, IP_TOS, IP_TTL, IPPROTO_ICMP,
+    IPPROTO_IP, SOCK_RAW,
+};
+use netbsd_abi::{SYS___socket30, SYS_close, SYS_recvfrom, SYS_sendto, SYS_setsockopt};
 use rump_nettools::*;
 use rumpclient::{Errno, Regions};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 const PROG: &str = "rump.ping";
-/// `ICMP_ECHO`, `ICMP_ECHOREPLY`.
-const ECHO: u8 = 8;
-const ECHOREPLY: u8 = 0;
-/// `IP_TOS`, `IP_TTL`.
-const IP_TOS: u64 = 3;
-const IP_TTL: u64 = 4;
+/// The largest ICMP payload: an IP packet less the two headers.
+const MAX_PAYLOAD: usize = IP_MAXPACKET as usize - ip::SIZE - ICMP_MINLEN as usize;
+/// Where the payload starts (`icmp_data`), the send time in its first 16 bytes.
+const DATA: usize = icmp::icmp_dun.offset;
+/// A `struct timespec`'s two words, as ping puts the send time.
+const TIME_LEN: usize = netbsd_abi::layout::timespec::SIZE;
 
 fn usage() -> ExitCode {
     eprintln!(
@@ -91,7 +97,7 @@ fn parse(args: &[String]) -> Result<Opts, String> {
                     o.size = value()?
                         .parse()
                         .ok()
-                        .filter(|&n: &usize| n <= 65535 - 28)
+                        .filter(|&n: &usize| n <= MAX_PAYLOAD)
                         .ok_or("bad packet size")?
                 }
                 't' => o.tos = Some(value()?.parse().map_err(|_| "bad TOS value")?),
@@ -160,14 +166,19 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     };
     let m = Regions::new();
-    let fd = match c.syscall(394, &[u64::from(AF_INET), SOCK_RAW, IPPROTO_ICMP], &m) {
+    let fd = match c.syscall(
+        SYS___socket30,
+        &[arg(AF_INET), arg(SOCK_RAW), arg(IPPROTO_ICMP)],
+        &m,
+    ) {
         Ok(r) => r[0] as u64,
         Err(e) => return fail("socket", e),
     };
     for (opt, v) in [(IP_TOS, o.tos), (IP_TTL, o.ttl)] {
         if let Some(v) = v {
-            let val = m.add(&i32::from(v).to_le_bytes());
-            if let Err(e) = c.syscall(105, &[fd, 0, opt, val, 4], &m) {
+            let val = i32::from(v).to_le_bytes();
+            let a = [fd, arg(IPPROTO_IP), arg(opt), m.add(&val), val.len() as u64];
+            if let Err(e) = c.syscall(SYS_setsockopt, &a, &m) {
                 return fail("setsockopt", e);
             }
         }
@@ -186,10 +197,10 @@ fn main() -> ExitCode {
     let mut next_send = Instant::now();
     let mut last_sent = Instant::now();
     let mut tmax = 0.0f64;
-    let timing = o.size >= 16;
-    let rbuf = m.add_zeroed(65536);
-    let from = m.add_zeroed(16);
-    let fromlen = m.add(&16u32.to_le_bytes());
+    let timing = o.size >= TIME_LEN;
+    let rbuf = m.add_zeroed(IP_MAXPACKET as usize + 1);
+    let from = m.add_zeroed(sin::SIZE);
+    let fromlen = m.add(&(sin::SIZE as u32).to_le_bytes());
     loop {
         let now = Instant::now();
         if deadline.is_some_and(|d| now >= d) {
@@ -206,24 +217,28 @@ fn main() -> ExitCode {
                 break;
             }
         } else if now >= next_send {
-            let mut pkt = vec![0u8; 8 + o.size];
-            pkt[0] = ECHO;
-            pkt[4..6].copy_from_slice(&ident.to_be_bytes());
-            pkt[6..8].copy_from_slice(&(sent as u16).to_be_bytes());
-            for (i, b) in pkt[8..].iter_mut().enumerate() {
+            let mut pkt = vec![0u8; DATA + o.size];
+            icmp::icmp_type.put(&mut pkt, ICMP_ECHO as u64);
+            pkt[icmp::icmp_hun__ih_idseq__icd_id.range()].copy_from_slice(&ident.to_be_bytes());
+            pkt[icmp::icmp_hun__ih_idseq__icd_seq.range()]
+                .copy_from_slice(&(sent as u16).to_be_bytes());
+            for (i, b) in pkt[DATA..].iter_mut().enumerate() {
                 *b = i as u8;
             }
             if timing {
                 let t = start.elapsed();
-                pkt[8..16].copy_from_slice(&(t.as_secs() as i64).to_ne_bytes());
-                pkt[16..24].copy_from_slice(&i64::from(t.subsec_nanos()).to_ne_bytes());
+                let half = DATA + TIME_LEN / 2;
+                pkt[DATA..half].copy_from_slice(&(t.as_secs() as i64).to_ne_bytes());
+                pkt[half..DATA + TIME_LEN]
+                    .copy_from_slice(&i64::from(t.subsec_nanos()).to_ne_bytes());
             }
             let ck = checksum(&pkt);
-            pkt[2..4].copy_from_slice(&ck.to_be_bytes());
+            pkt[icmp::icmp_cksum.range()].copy_from_slice(&ck.to_be_bytes());
             // Per-packet memory, so that a long run does not grow.
             let sm = Regions::new();
             let (buf, to) = (sm.add(&pkt), sm.add(&sockaddr_in(dst, 0)));
-            if let Err(e) = c.syscall(133, &[fd, buf, pkt.len() as u64, 0, to, 16], &sm) {
+            let a = [fd, buf, pkt.len() as u64, 0, to, sin::SIZE as u64];
+            if let Err(e) = c.syscall(SYS_sendto, &a, &sm) {
                 eprintln!("{PROG}: sendto: {}", e.description());
             }
             sent += 1;
@@ -243,36 +258,38 @@ fn main() -> ExitCode {
             .saturating_duration_since(Instant::now())
             .as_millis()
             .min(1000) as u64;
-        let mut p = [0u8; 8];
-        p[0..4].copy_from_slice(&(fd as i32).to_le_bytes());
-        p[4..6].copy_from_slice(&1i16.to_le_bytes());
-        let pm = Regions::new();
-        let pf = pm.add(&p);
-        match c.syscall(209, &[pf, 1, ms], &pm) {
-            Ok(r) if r[0] > 0 => {}
-            Ok(_) => continue,
+        match poll_in(&c, fd, ms) {
+            Ok(true) => {}
+            Ok(false) => continue,
             Err(e) => return fail("poll", e),
         }
-        let n = match c.syscall(29, &[fd, rbuf, 65536, 0, from, fromlen], &m) {
+        let len = IP_MAXPACKET as u64 + 1;
+        let n = match c.syscall(SYS_recvfrom, &[fd, rbuf, len, 0, from, fromlen], &m) {
             Ok(r) => r[0] as usize,
             Err(e) => return fail("recvfrom", e),
         };
         let got = m.get(rbuf);
         let pkt = &got[..n.min(got.len())];
-        if pkt.len() < 20 {
+        if pkt.len() < ip::SIZE {
             continue;
         }
-        let hl = usize::from(pkt[0] & 0xf) * 4;
-        let Some(icmp) = pkt.get(hl..) else { continue };
-        if icmp.len() < 8 || icmp[0] != ECHOREPLY {
+        let Some(reply) = pkt.get(ip_header_len(pkt)..) else {
+            continue;
+        };
+        let be16 = |f: netbsd_abi::Field| {
+            reply
+                .get(f.range())
+                .map_or(0, |b| u16::from_be_bytes([b[0], b[1]]))
+        };
+        if reply.len() < DATA || icmp::icmp_type.get(reply) != Some(ICMP_ECHOREPLY as u64) {
             continue;
         }
-        if u16::from_be_bytes([icmp[4], icmp[5]]) != ident {
+        if be16(icmp::icmp_hun__ih_idseq__icd_id) != ident {
             continue;
         }
-        let seq = u16::from_be_bytes([icmp[6], icmp[7]]);
-        let ttl = pkt[8];
-        let src: [u8; 4] = pkt[12..16].try_into().unwrap_or_default();
+        let seq = be16(icmp::icmp_hun__ih_idseq__icd_seq);
+        let ttl = ip::ip_ttl.get(pkt).unwrap_or(0);
+        let src = ipv4_at(pkt, ip::ip_src);
         let dup = std::mem::replace(&mut seen[usize::from(seq)], true);
         if dup {
             dups += 1;
@@ -281,7 +298,7 @@ fn main() -> ExitCode {
         }
         let mut line = format!(
             "{} bytes from {}: icmp_seq={}",
-            icmp.len(),
+            reply.len(),
             fmt_ipv4(src),
             seq
         );
@@ -289,9 +306,11 @@ fn main() -> ExitCode {
             line += " DUP!";
         }
         line += &format!(" ttl={ttl}");
-        if timing && icmp.len() >= 24 {
-            let s = i64::from_ne_bytes(icmp[8..16].try_into().unwrap_or_default());
-            let ns = i64::from_ne_bytes(icmp[16..24].try_into().unwrap_or_default());
+        if timing && reply.len() >= DATA + TIME_LEN {
+            let half = DATA + TIME_LEN / 2;
+            let s = i64::from_ne_bytes(reply[DATA..half].try_into().unwrap_or_default());
+            let ns =
+                i64::from_ne_bytes(reply[half..DATA + TIME_LEN].try_into().unwrap_or_default());
             let then = Duration::new(s.max(0) as u64, ns.clamp(0, 999_999_999) as u32);
             let ms = start.elapsed().saturating_sub(then).as_secs_f64() * 1000.0;
             times.push(ms);
@@ -331,7 +350,7 @@ fn main() -> ExitCode {
         };
         println!("round-trip min/avg/max/stddev = {min:.6}/{avg:.6}/{max:.6}/{sd:.6} ms");
     }
-    let _ = c.syscall(6, &[fd], &m);
+    let _ = c.syscall(SYS_close, &[fd], &m);
     if received > 0 {
         ExitCode::SUCCESS
     } else {

@@ -5,59 +5,68 @@
 //! [gateway] [-netmask mask] [-interface]` and `rump.route [-n] get
 //! destination`. `destination` is an address, `A.B.C.D/len` or `default`.
 
+use netbsd_abi::layout::{if_announcemsghdr as ifan, if_data, if_msghdr, ifa_msghdr, rt_msghdr};
+use netbsd_abi::layout::{sockaddr_dl, sockaddr_in as sin};
+use netbsd_abi::*;
 use rump_nettools::*;
 use rumpclient::{Errno, Regions};
 use std::process::ExitCode;
 
 const PROG: &str = "rump.route";
-const PF_ROUTE: u64 = 34;
-const RTM_VERSION: u8 = 4;
+/// `RTF_XRESOLVE` (`net/route.h`; not in the ABI tables).
+const RTF_XRESOLVE: i32 = 0x200;
 /// `RTF_*` bits and the names route(8) prints for them.
-const RTF_NAMES: &[(u32, &str)] = &[
-    (0x1, "UP"),
-    (0x2, "GATEWAY"),
-    (0x4, "HOST"),
-    (0x8, "REJECT"),
-    (0x10, "DYNAMIC"),
-    (0x20, "MODIFIED"),
-    (0x40, "DONE"),
-    (0x80, "MASK_PRESENT"),
-    (0x100, "CONNECTED"),
-    (0x200, "XRESOLVE"),
-    (0x400, "LLINFO"),
-    (0x800, "STATIC"),
-    (0x1000, "BLACKHOLE"),
-    (0x4000, "PROTO2"),
-    (0x8000, "PROTO1"),
-    (0x40000, "LOCAL"),
-    (0x80000, "BROADCAST"),
+const RTF_NAMES: &[(i32, &str)] = &[
+    (RTF_UP, "UP"),
+    (RTF_GATEWAY, "GATEWAY"),
+    (RTF_HOST, "HOST"),
+    (RTF_REJECT, "REJECT"),
+    (RTF_DYNAMIC, "DYNAMIC"),
+    (RTF_MODIFIED, "MODIFIED"),
+    (RTF_DONE, "DONE"),
+    (RTF_MASK, "MASK_PRESENT"),
+    (RTF_CONNECTED, "CONNECTED"),
+    (RTF_XRESOLVE, "XRESOLVE"),
+    (RTF_LLDATA, "LLINFO"),
+    (RTF_STATIC, "STATIC"),
+    (RTF_BLACKHOLE, "BLACKHOLE"),
+    (RTF_PROTO2, "PROTO2"),
+    (RTF_PROTO1, "PROTO1"),
+    (RTF_LOCAL, "LOCAL"),
+    (RTF_BROADCAST, "BROADCAST"),
 ];
 
-/// The flags `route show` shows: UP, GATEWAY, HOST, REJECT, LOCAL,
-/// BROADCAST.
-const SHOW_FLAGS: u32 = 0x1 | 0x2 | 0x4 | 0x8 | 0x40000 | 0x80000;
+/// The flags `route show` shows.
+const SHOW_FLAGS: u32 =
+    (RTF_UP | RTF_GATEWAY | RTF_HOST | RTF_REJECT | RTF_LOCAL | RTF_BROADCAST) as u32;
+/// Bytes read from the routing socket at a time.
+const READ_SIZE: usize = 2048;
 
 /// `route flush`: delete every route through a gateway.
 fn flush(c: &rumpclient::Client, quiet: bool) -> Result<(), Errno> {
     let mut rs = RouteSock::open(c)?;
-    for m in rtable(c, i32::from(AF_INET), NET_RT_DUMP, 0)? {
-        if m.flags & 0x2 == 0 {
+    for m in rtable(c, AF_INET, NET_RT_DUMP, 0)? {
+        if m.flags as i32 & RTF_GATEWAY == 0 {
             continue;
         }
-        let Some(dst) = m.addrs[0].as_deref() else {
+        let Some(dst) = m.addr(RTAX_DST) else {
             continue;
         };
-        let addrs: Vec<(u32, &[u8])> = [(0x1u32, 0usize), (0x2, 1), (0x4, 2)]
-            .iter()
-            .filter_map(|&(bit, i)| m.addrs[i].as_deref().map(|a| (bit, a)))
-            .collect();
-        rs.request(2, m.flags, &addrs)?;
+        let addrs: Vec<(i32, &[u8])> = [
+            (RTA_DST, RTAX_DST),
+            (RTA_GATEWAY, RTAX_GATEWAY),
+            (RTA_NETMASK, RTAX_NETMASK),
+        ]
+        .iter()
+        .filter_map(|&(bit, i)| m.addr(i).map(|a| (bit, a)))
+        .collect();
+        rs.request(RTM_DELETE, m.flags as i32, &addrs)?;
         if !quiet {
             let a = sa_ipv4(dst);
-            let mask = m.addrs[2]
-                .as_deref()
+            let mask = m
+                .addr(RTAX_NETMASK)
                 .map_or(u32::MAX, |x| u32::from_be_bytes(sa_ipv4(x)));
-            let name = if m.flags & 0x4 != 0 {
+            let name = if m.flags as i32 & RTF_HOST != 0 {
                 fmt_ipv4(a)
             } else {
                 netname4(a, mask)
@@ -127,16 +136,18 @@ const IF_FLAG_NAMES: [&str; 16] = [
     "LINK2",
     "MULTICAST",
 ];
+/// `RTV_*` bit names, bit 0 first.
 const METRIC_NAMES: [&str; 9] = [
     "mtu", "hopcount", "expire", "recvpipe", "sendpipe", "ssthresh", "rtt", "rttvar", "pksent",
 ];
-const ADDR_NAMES: [&str; 9] = [
+/// `RTA_*` bit names, bit 0 first.
+const ADDR_NAMES: [&str; RTAX_MAX as usize] = [
     "DST", "GATEWAY", "NETMASK", "GENMASK", "IFP", "IFA", "AUTHOR", "BRD", "TAG",
 ];
 
 /// A sockaddr as route(8) names it with -n.
 fn sa_text(sa: &[u8], netmask: bool) -> String {
-    match sa.get(1).copied() {
+    match sa_family(sa) {
         _ if sa.first() == Some(&0) => "default".into(),
         Some(AF_INET) if netmask => fmt_ipv4(sa_ipv4(sa)),
         Some(AF_INET) => {
@@ -148,12 +159,12 @@ fn sa_text(sa: &[u8], netmask: bool) -> String {
             }
         }
         Some(AF_LINK) => {
-            let (nlen, alen) = (usize::from(sa[5]), usize::from(sa[6]));
-            if nlen == 0 && alen == 0 {
+            let hw = sdl_lladdr(sa);
+            let nlen = sockaddr_dl::sdl_addr__dl_nlen.get(sa).unwrap_or(0);
+            if nlen == 0 && hw.is_empty() {
                 link_text(sa)
             } else {
                 // link_ntoa: the name, then the address in dotted hex.
-                let hw = sa.get(8 + nlen..8 + nlen + alen).unwrap_or(&[]);
                 let hw: Vec<String> = hw.iter().map(|b| format!("{b:x}")).collect();
                 let name = sdl_name(sa);
                 match (name.is_empty(), hw.is_empty()) {
@@ -176,7 +187,7 @@ fn addrs_text(m: &RtMsg, addrs: u32) -> String {
     let mut s = format!("\nsockaddrs: {}\n", bits(addrs, &ADDR_NAMES));
     for (i, a) in m.addrs.iter().enumerate() {
         if let Some(a) = a {
-            s.push_str(&format!(" {}", sa_text(a, i == 2)));
+            s.push_str(&format!(" {}", sa_text(a, i == RTAX_NETMASK as usize)));
         }
     }
     s.push('\n');
@@ -185,36 +196,29 @@ fn addrs_text(m: &RtMsg, addrs: u32) -> String {
 
 /// `print_rtmsg`.
 fn rtmsg_text(m: &RtMsg) -> String {
-    let word = |at: usize| {
-        m.raw
-            .get(at..at + 4)
-            .and_then(|b| b.try_into().ok())
-            .map_or(0, i32::from_le_bytes)
-    };
-    if m.raw.get(2) != Some(&RTM_VERSION) {
-        return format!(
-            "routing message version {} not understood\n",
-            m.raw.get(2).copied().unwrap_or(0)
-        );
+    let word = |f: Field| m.get(f) as u32 as i32;
+    let version = m.get(rt_msghdr::rtm_version);
+    if version != RTM_VERSION as u64 {
+        return format!("routing message version {version} not understood\n");
     }
     let what = match m.typ {
-        1 => "RTM_ADD: Add Route",
-        2 => "RTM_DELETE: Delete Route",
-        3 => "RTM_CHANGE: Change Metrics or flags",
-        4 => "RTM_GET: Report Metrics",
-        5 => "RTM_LOSING: Kernel Suspects Partitioning",
-        6 => "RTM_REDIRECT: Told to use different route",
-        7 => "RTM_MISS: Lookup failed on this address",
-        8 => "RTM_LOCK: fix specified metrics",
-        9 => "RTM_OLDADD: caused by SIOCADDRT",
-        10 => "RTM_OLDDEL: caused by SIOCDELRT",
-        12 => "RTM_NEWADDR: address being added to iface",
-        13 => "RTM_DELADDR: address being removed from iface",
-        16 => "RTM_IFANNOUNCE: iface arrival/departure",
-        20 => "RTM_IFINFO: iface status change",
+        RTM_ADD => "RTM_ADD: Add Route",
+        RTM_DELETE => "RTM_DELETE: Delete Route",
+        RTM_CHANGE => "RTM_CHANGE: Change Metrics or flags",
+        RTM_GET => "RTM_GET: Report Metrics",
+        RTM_LOSING => "RTM_LOSING: Kernel Suspects Partitioning",
+        RTM_REDIRECT => "RTM_REDIRECT: Told to use different route",
+        RTM_MISS => "RTM_MISS: Lookup failed on this address",
+        RTM_LOCK => "RTM_LOCK: fix specified metrics",
+        RTM_OLDADD => "RTM_OLDADD: caused by SIOCADDRT",
+        RTM_OLDDEL => "RTM_OLDDEL: caused by SIOCDELRT",
+        RTM_NEWADDR => "RTM_NEWADDR: address being added to iface",
+        RTM_DELADDR => "RTM_DELADDR: address being removed from iface",
+        RTM_IFANNOUNCE => "RTM_IFANNOUNCE: iface arrival/departure",
+        RTM_IFINFO => "RTM_IFINFO: iface status change",
         _ => "",
     };
-    let len = u16::from_le_bytes([m.raw[0], m.raw[1]]);
+    let len = m.get(rt_msghdr::rtm_msglen);
     let mut s = if what.is_empty() {
         format!("#{}: len {len}, ", m.typ)
     } else {
@@ -222,58 +226,54 @@ fn rtmsg_text(m: &RtMsg) -> String {
     };
     match m.typ {
         RTM_IFINFO => {
-            let state = match m
-                .raw
-                .get(16 + 4..16 + 8)
-                .map(|b| i32::from_le_bytes(b.try_into().unwrap_or_default()))
-            {
-                Some(0) => "carrier: unknown".to_string(),
-                Some(1) => "carrier: no carrier".to_string(),
-                Some(2) => "carrier: active".to_string(),
-                v => format!("carrier: {:#x}", v.unwrap_or(0)),
+            let link_state = Field {
+                offset: if_msghdr::ifm_data.offset + if_data::ifi_link_state.offset,
+                ..if_data::ifi_link_state
+            };
+            let state = match word(link_state) {
+                LINK_STATE_UNKNOWN => "carrier: unknown".to_string(),
+                LINK_STATE_DOWN => "carrier: no carrier".to_string(),
+                LINK_STATE_UP => "carrier: active".to_string(),
+                v => format!("carrier: {v:#x}"),
             };
             s.push_str(&format!(
                 "if# {}, {state}, flags: {}",
                 m.index,
                 bits(m.flags, &IF_FLAG_NAMES)
             ));
-            s.push_str(&addrs_text(m, word(4) as u32));
+            s.push_str(&addrs_text(m, word(if_msghdr::ifm_addrs) as u32));
         }
-        RTM_NEWADDR | 13 => {
+        RTM_NEWADDR | RTM_DELADDR => {
             s.push_str(&format!(
                 "metric {}, flags: {}",
-                word(12),
+                word(ifa_msghdr::ifam_metric),
                 bits(m.flags, &ROUTE_FLAG_NAMES)
             ));
-            s.push_str(&addrs_text(m, word(4) as u32));
+            s.push_str(&addrs_text(m, word(ifa_msghdr::ifam_addrs) as u32));
         }
-        16 => {
-            let what = u16::from_le_bytes([m.raw[22], m.raw[23]]);
-            let what = match what {
-                0 => "arrival".to_string(),
-                1 => "departure".to_string(),
+        RTM_IFANNOUNCE => {
+            let what = match word(ifan::ifan_what) {
+                IFAN_ARRIVAL => "arrival".to_string(),
+                IFAN_DEPARTURE => "departure".to_string(),
                 w => format!("#{w}"),
             };
-            s.push_str(&format!(
-                "if# {}, what: {what}\n",
-                u16::from_le_bytes([m.raw[4], m.raw[5]])
-            ));
+            s.push_str(&format!("if# {}, what: {what}\n", m.get(ifan::ifan_index)));
         }
         _ => {
             s.push_str(&format!(
                 "pid {}, seq {}, errno {}, flags: {}",
-                word(16),
-                word(20),
-                word(24),
+                word(rt_msghdr::rtm_pid),
+                word(rt_msghdr::rtm_seq),
+                word(rt_msghdr::rtm_errno),
                 bits(m.flags, &ROUTE_FLAG_NAMES)
             ));
-            let locks = m.u64_at(40) as u32;
+            let locks = m.get(metric(netbsd_abi::layout::rt_metrics::rmx_locks)) as u32;
             s.push_str(&format!(
                 "\nlocks: {} inits: {}",
                 bits(locks, &METRIC_NAMES),
-                bits(word(32) as u32, &METRIC_NAMES)
+                bits(word(rt_msghdr::rtm_inits) as u32, &METRIC_NAMES)
             ));
-            s.push_str(&addrs_text(m, word(12) as u32));
+            s.push_str(&addrs_text(m, word(rt_msghdr::rtm_addrs) as u32));
         }
     }
     s
@@ -283,10 +283,10 @@ fn rtmsg_text(m: &RtMsg) -> String {
 fn monitor(c: &rumpclient::Client) -> Result<(), Errno> {
     use std::io::Write;
     let m = Regions::new();
-    let fd = c.syscall(394, &[PF_ROUTE, SOCK_RAW, 0], &m)?[0] as u64;
-    let rb = m.add_zeroed(2048);
+    let fd = c.syscall(SYS___socket30, &[arg(PF_ROUTE), arg(SOCK_RAW), 0], &m)?[0] as u64;
+    let rb = m.add_zeroed(READ_SIZE);
     loop {
-        let n = c.syscall(3, &[fd, rb, 2048], &m)?[0] as usize;
+        let n = c.syscall(SYS_read, &[fd, rb, READ_SIZE as u64], &m)?[0] as usize;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
@@ -319,15 +319,16 @@ fn mask_sa(mask: u32) -> Vec<u8> {
     if used == 0 {
         return Vec::new();
     }
-    let mut s = vec![(4 + used) as u8, AF_INET, 0, 0];
-    s.extend_from_slice(&b[..used]);
+    let mut s = sockaddr_in(b, 0)[..sin::sin_addr.offset + used].to_vec();
+    let len = s.len() as u64;
+    sin::sin_len.put(&mut s, len);
     s
 }
 
 fn flags_text(f: u32) -> String {
     let names: Vec<&str> = RTF_NAMES
         .iter()
-        .filter(|(b, _)| f & b != 0)
+        .filter(|(b, _)| f as i32 & b != 0)
         .map(|(_, n)| *n)
         .collect();
     format!("<{}>", names.join(","))
@@ -464,34 +465,34 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let typ: u8 = match cmd.as_str() {
-        "add" => 1,
-        "delete" => 2,
-        "change" => 3,
-        _ => 4,
+    let typ = match cmd.as_str() {
+        "add" => RTM_ADD,
+        "delete" => RTM_DELETE,
+        "change" => RTM_CHANGE,
+        _ => RTM_GET,
     };
-    let mut flags: u32 = 0x1 | 0x800; // UP, STATIC
+    let mut flags = RTF_UP | RTF_STATIC;
     if host {
-        flags |= 0x4;
+        flags |= RTF_HOST;
     }
-    if !iface && typ != 4 {
-        flags |= 0x2;
+    if !iface && typ != RTM_GET {
+        flags |= RTF_GATEWAY;
     }
     let dst_sa = sockaddr_in(dst.to_be_bytes(), 0);
     let gw_sa = gateway.map(|g| sockaddr_in(g, 0));
     let mask = mask_sa(dmask);
-    let mut dl = vec![0u8; 20];
-    dl[0] = 20;
-    dl[1] = AF_LINK;
-    let mut addrs: Vec<(u32, &[u8])> = vec![(0x1, &dst_sa)];
-    if let Some(g) = gw_sa.as_ref().filter(|_| typ != 4) {
-        addrs.push((0x2, g));
+    let mut dl = vec![0u8; sockaddr_dl::SIZE];
+    sockaddr_dl::sdl_len.put(&mut dl, sockaddr_dl::SIZE as u64);
+    sockaddr_dl::sdl_family.put(&mut dl, AF_LINK as u64);
+    let mut addrs: Vec<(i32, &[u8])> = vec![(RTA_DST, &dst_sa)];
+    if let Some(g) = gw_sa.as_ref().filter(|_| typ != RTM_GET) {
+        addrs.push((RTA_GATEWAY, g));
     }
-    if !host && typ != 4 {
-        addrs.push((0x4, &mask));
+    if !host && typ != RTM_GET {
+        addrs.push((RTA_NETMASK, &mask));
     }
-    if typ == 4 {
-        addrs.push((0x10, &dl));
+    if typ == RTM_GET {
+        addrs.push((RTA_IFP, &dl));
     }
     let shown = if dst == 0 && dmask == 0 {
         "default".to_string()
@@ -509,14 +510,14 @@ fn main() -> ExitCode {
                 e => e.description().to_string(),
             };
             eprintln!("{PROG}: writing to routing socket: {why}");
-            if typ != 4 && !quiet {
+            if typ != RTM_GET && !quiet {
                 let gw = gateway.map_or(String::new(), |g| format!(": gateway {}", fmt_ipv4(g)));
                 println!("{what}{gw}: {why}");
             }
             return ExitCode::from(1);
         }
     };
-    if typ != 4 {
+    if typ != RTM_GET {
         if !quiet {
             let gw = gateway.map_or(String::new(), |g| format!(": gateway {}", fmt_ipv4(g)));
             println!("{what}{gw}");
@@ -525,7 +526,7 @@ fn main() -> ExitCode {
     }
     // `get`: the answer.
     {
-        let errno = i32::from_le_bytes(answer.raw[24..28].try_into().unwrap_or_default());
+        let errno = answer.get(rt_msghdr::rtm_errno) as u32 as i32;
         if errno != 0 {
             eprintln!(
                 "{PROG}: RTM_GET: {} (errno {errno})",
@@ -534,40 +535,38 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
         let rflags = answer.flags;
-        let sas = &answer.addrs;
-        let ip = |s: &Option<Vec<u8>>| {
-            s.as_ref()
-                .filter(|s| s.len() >= 8)
-                .map(|s| fmt_ipv4([s[4], s[5], s[6], s[7]]))
+        let ip = |i: i32| {
+            answer
+                .addr(i)
+                .filter(|s| s.len() >= sin::sin_addr.range().end)
+                .map(|s| fmt_ipv4(sa_ipv4(s)))
         };
         println!("   route to: {}", fmt_ipv4(dst.to_be_bytes()));
-        let d = ip(&sas[0]).unwrap_or_default();
+        let d = ip(RTAX_DST).unwrap_or_default();
         println!(
             "destination: {}",
             if d == "0.0.0.0" { "default".into() } else { d }
         );
-        if let Some(mk) = &sas[2] {
-            let s = if mk.len() < 5 {
+        if let Some(mk) = answer.addr(RTAX_NETMASK) {
+            let s = if mk.len() <= sin::sin_addr.offset {
                 "default".to_string()
             } else {
-                ip(&sas[2]).unwrap_or_default()
+                ip(RTAX_NETMASK).unwrap_or_default()
             };
             println!("       mask: {s}");
         }
-        if rflags & 0x2 != 0
-            && let Some(g) = ip(&sas[1])
+        if rflags as i32 & RTF_GATEWAY != 0
+            && let Some(g) = ip(RTAX_GATEWAY)
         {
             println!("    gateway: {g}");
         }
-        if let Some(a) = ip(&sas[5]) {
+        if let Some(a) = ip(RTAX_IFA) {
             println!(" local addr: {a}");
         }
-        if let Some(dl) = &sas[4]
-            && dl.len() >= 8
+        if let Some(dl) = answer.addr(RTAX_IFP)
+            && dl.len() >= sockaddr_dl::sdl_addr__dl_data.offset
         {
-            let nl = usize::from(dl[5]);
-            let name = String::from_utf8_lossy(dl.get(8..8 + nl).unwrap_or(&[]));
-            println!("  interface: {name}");
+            println!("  interface: {}", sdl_name(dl));
         }
         println!("      flags: {}", flags_text(rflags));
         println!(" recvpipe  sendpipe  ssthresh  rtt,msec    rttvar  hopcount      mtu     expire");

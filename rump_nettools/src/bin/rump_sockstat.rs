@@ -7,15 +7,44 @@
 //! `-u` local, `-f inet|inet6|local|unix`, `-c` connected,
 //! `-l` listening, `-n` numeric, `-p ports`.
 
+use netbsd_abi::layout::sockaddr_in as sin;
+use netbsd_abi::{AF_LOCAL, CTL_KERN, KERN_FILE_BYPID, KERN_FILE2, KERN_PROC_PID, KERN_PROC2};
 use rump_nettools::*;
 use rumpclient::{Client, Errno};
 use std::collections::HashMap;
 use std::process::ExitCode;
 
 const PROG: &str = "rump.sockstat";
-const KINFO_PCB_LEN: usize = 640;
-const KINFO_FILE_LEN: usize = 120;
-const KINFO_PROC2_LEN: usize = 680;
+
+/// The sysctl records sockstat reads (`sys/sysctl.h`, not in the ABI
+/// tables): their sizes and the offsets of the fields it uses.
+mod kinfo {
+    /// `sizeof(struct kinfo_pcb)`.
+    pub const PCB_LEN: usize = 640;
+    /// `ki_sockaddr`, `ki_family`, `ki_prstate`, `ki_tstate`, `ki_s`,
+    /// `ki_d`, `ki_conn`.
+    pub const PCB_SOCKADDR: usize = 16;
+    pub const PCB_FAMILY: usize = 24;
+    pub const PCB_PRSTATE: usize = 44;
+    pub const PCB_TSTATE: usize = 48;
+    pub const PCB_SRC: usize = 72;
+    pub const PCB_DST: usize = 336;
+    pub const PCB_ADDR_LEN: usize = 264;
+    pub const PCB_CONN: usize = 616;
+    /// `sizeof(struct kinfo_file)`; `ki_ftype`, `ki_fdata`, `ki_pid`, `ki_fd`.
+    pub const FILE_LEN: usize = 120;
+    pub const FILE_FTYPE: usize = 16;
+    pub const FILE_FDATA: usize = 64;
+    pub const FILE_PID: usize = 104;
+    pub const FILE_FD: usize = 108;
+    /// `sizeof(struct kinfo_proc2)`; `p_uid`, `p_comm[KI_MAXCOMLEN]`.
+    pub const PROC2_LEN: usize = 680;
+    pub const PROC2_UID: usize = 136;
+    pub const PROC2_COMM: usize = 368;
+    pub const MAXCOMLEN: usize = 24;
+}
+/// `DTYPE_SOCKET` (`sys/file.h`), `TCPS_LISTEN` (`netinet/tcp_fsm.h`),
+/// `INP_CONNECTED` (`netinet/in_pcb_hdr.h`): not in the ABI tables.
 const DTYPE_SOCKET: u32 = 2;
 const TCPS_LISTEN: i32 = 1;
 const INP_CONNECTED: u32 = 2;
@@ -70,17 +99,23 @@ fn user(uid: u32) -> String {
 
 /// The path of a `sockaddr_un`.
 fn sun_path(sa: &[u8]) -> String {
-    let len = usize::from(sa[0]).clamp(2, sa.len());
-    let p = &sa[2..len];
+    use netbsd_abi::layout::sockaddr_un as sun;
+    let len = (sun::sun_len.get(sa).unwrap_or(0) as usize).clamp(sun::sun_path.offset, sa.len());
+    let p = &sa[sun::sun_path.offset..len];
     let end = p.iter().position(|&b| b == 0).unwrap_or(p.len());
     String::from_utf8_lossy(&p[..end]).into_owned()
+}
+
+/// The port of a `sockaddr_in`.
+fn port(sa: &[u8]) -> u16 {
+    sa.get(sin::sin_port.range())
+        .map_or(0, |b| u16::from_be_bytes([b[0], b[1]]))
 }
 
 /// `host.port`, `*.port`, `*.*`.
 fn addr_text(sa: &[u8]) -> String {
     let a = sa_ipv4(sa);
-    let port = u16::from_be_bytes([sa[2], sa[3]]);
-    match (a == [0; 4], port) {
+    match (a == [0; 4], port(sa)) {
         (true, 0) => "*.*".into(),
         (true, p) => format!("*.{p}"),
         (false, 0) => format!("{}.*", fmt_ipv4(a)),
@@ -190,52 +225,70 @@ fn run(c: &Client, o: &Opts) -> Result<(), Errno> {
         let Ok(mib) = c.sysctl_name_to_mib(name) else {
             continue; // not in this kernel
         };
-        for k in list(c, mib, 0, KINFO_PCB_LEN)?.chunks_exact(KINFO_PCB_LEN) {
-            pcbs.insert(u64_at(k, 16), (proto, k.to_vec()));
+        for k in list(c, mib, 0, kinfo::PCB_LEN)?.chunks_exact(kinfo::PCB_LEN) {
+            pcbs.insert(u64_at(k, kinfo::PCB_SOCKADDR), (proto, k.to_vec()));
         }
     }
-    let files = list(c, vec![1, 77], 2, KINFO_FILE_LEN)?;
-    let mut files: Vec<&[u8]> = files.chunks_exact(KINFO_FILE_LEN).collect();
-    files.sort_by_key(|f| (u32_at(f, 104) as i32, u32_at(f, 108) as i32));
+    let files = list(
+        c,
+        vec![CTL_KERN, KERN_FILE2],
+        KERN_FILE_BYPID,
+        kinfo::FILE_LEN,
+    )?;
+    let mut files: Vec<&[u8]> = files.chunks_exact(kinfo::FILE_LEN).collect();
+    files.sort_by_key(|f| {
+        (
+            u32_at(f, kinfo::FILE_PID) as i32,
+            u32_at(f, kinfo::FILE_FD) as i32,
+        )
+    });
     let mut procs: HashMap<u32, Option<(u32, String)>> = HashMap::new();
     let mut header = true;
     for f in files {
-        if u32_at(f, 16) != DTYPE_SOCKET {
+        if u32_at(f, kinfo::FILE_FTYPE) != DTYPE_SOCKET {
             continue;
         }
-        let Some((proto, k)) = pcbs.get(&u64_at(f, 64)) else {
+        let Some((proto, k)) = pcbs.get(&u64_at(f, kinfo::FILE_FDATA)) else {
             continue;
         };
-        let local = u32_at(k, 24) == 1;
-        let (src, dst) = (&k[72..336], &k[336..600]);
-        let tstate = u32_at(k, 48) as i32;
-        let connected =
-            u32_at(k, 44) >= INP_CONNECTED || tstate > TCPS_LISTEN || u64_at(k, 616) != 0;
+        let local = u32_at(k, kinfo::PCB_FAMILY) == AF_LOCAL as u32;
+        let src = &k[kinfo::PCB_SRC..kinfo::PCB_SRC + kinfo::PCB_ADDR_LEN];
+        let dst = &k[kinfo::PCB_DST..kinfo::PCB_DST + kinfo::PCB_ADDR_LEN];
+        let tstate = u32_at(k, kinfo::PCB_TSTATE) as i32;
+        let connected = u32_at(k, kinfo::PCB_PRSTATE) >= INP_CONNECTED
+            || tstate > TCPS_LISTEN
+            || u64_at(k, kinfo::PCB_CONN) != 0;
         let listening = !connected
             && ((*proto == "tcp" && tstate == TCPS_LISTEN)
                 || *proto == "raw"
-                || (*proto == "udp" && src[2..4] != [0, 0])
+                || (*proto == "udp" && port(src) != 0)
                 || (local && !sun_path(src).is_empty()));
         if (o.connected || o.listening) && !(o.connected && connected || o.listening && listening) {
             continue;
         }
         if let Some(ps) = o.ports.as_ref().filter(|_| !local) {
-            let port = |sa: &[u8]| u16::from_be_bytes([sa[2], sa[3]]);
             let hit = |p: u16| ps.iter().any(|&(a, b)| a <= p && p <= b);
             if !hit(port(src)) && !hit(port(dst)) {
                 continue;
             }
         }
-        let pid = u32_at(f, 104);
+        let pid = u32_at(f, kinfo::FILE_PID);
         let who = procs.entry(pid).or_insert_with(|| {
-            let mut mib = vec![1, 47];
-            mib.extend([1, pid as i32, KINFO_PROC2_LEN as i32, 1]);
+            // One record: op, pid, record size, count.
+            let mib = [
+                CTL_KERN,
+                KERN_PROC2,
+                KERN_PROC_PID,
+                pid as i32,
+                kinfo::PROC2_LEN as i32,
+                1,
+            ];
             let r = c.sysctl_read(&mib).ok()?;
-            let p = r.get(..KINFO_PROC2_LEN)?;
-            let comm = &p[368..392];
-            let end = comm.iter().position(|&b| b == 0).unwrap_or(24);
+            let p = r.get(..kinfo::PROC2_LEN)?;
+            let comm = &p[kinfo::PROC2_COMM..kinfo::PROC2_COMM + kinfo::MAXCOMLEN];
+            let end = comm.iter().position(|&b| b == 0).unwrap_or(comm.len());
             Some((
-                u32_at(p, 136),
+                u32_at(p, kinfo::PROC2_UID),
                 String::from_utf8_lossy(&comm[..end]).into_owned(),
             ))
         });

@@ -4,13 +4,27 @@
 //! `rump.traceroute [-n] [-f first_ttl] [-m max_ttl] [-p port]
 //! [-q nprobes] [-w waittime] host`.
 
+use netbsd_abi::SYS_setsockopt;
+use netbsd_abi::layout::{icmp, ip, sockaddr_in as sin, udphdr};
+use netbsd_abi::{
+    AF_INET, CTL_NET, ICMP_TIMXCEED, ICMP_UNREACH, ICMP_UNREACH_ADMIN_PROHIBIT, ICMP_UNREACH_HOST,
+    ICMP_UNREACH_NEEDFRAG, ICMP_UNREACH_NET, ICMP_UNREACH_PORT, ICMP_UNREACH_PROTOCOL, IP_TTL,
+    IPCTL_DEFTTL, IPPROTO_ICMP, IPPROTO_IP, IPPROTO_UDP, PF_INET, SOCK_DGRAM, SOCK_RAW,
+};
+use netbsd_abi::{SYS___socket30, SYS_bind, SYS_getsockname, SYS_recvfrom, SYS_sendto};
 use rump_nettools::*;
 use rumpclient::{Client, Errno, Regions};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 const PROG: &str = "rump.traceroute";
-const IP_TTL: u64 = 4;
+/// The size of a probe packet: IP and UDP headers and this much data.
+const PACKET: usize = 40;
+const PROBE_DATA: usize = PACKET - ip::SIZE - udphdr::SIZE;
+/// Bytes read from the ICMP socket at a time.
+const READ_SIZE: u64 = 2048;
+/// The TTL when `net.inet.ip.ttl` cannot be read (NetBSD's `IPDEFTTL`).
+const IPDEFTTL: u8 = 64;
 
 fn usage() -> ExitCode {
     eprintln!(
@@ -38,47 +52,46 @@ fn wait_answer(c: &Client, icmp: u64, lport: u16, dport: u16, until: Instant) ->
         if left.is_zero() {
             return None;
         }
-        let m = Regions::new();
-        let mut p = [0u8; 8];
-        p[0..4].copy_from_slice(&(icmp as i32).to_le_bytes());
-        p[4..6].copy_from_slice(&1i16.to_le_bytes());
-        let pf = m.add(&p);
-        match c.syscall(209, &[pf, 1, left.as_millis() as u64], &m) {
-            Ok(r) if r[0] > 0 => {}
-            _ => continue,
+        if !matches!(poll_in(c, icmp, left.as_millis() as u64), Ok(true)) {
+            continue;
         }
-        let buf = m.add_zeroed(2048);
-        let Ok(r) = c.syscall(29, &[icmp, buf, 2048, 0, 0, 0], &m) else {
+        let m = Regions::new();
+        let buf = m.add_zeroed(READ_SIZE as usize);
+        let Ok(r) = c.syscall(SYS_recvfrom, &[icmp, buf, READ_SIZE, 0, 0, 0], &m) else {
             continue;
         };
         let got = m.get(buf);
         let pkt = &got[..(r[0] as usize).min(got.len())];
-        if pkt.len() < 20 {
+        if pkt.len() < ip::SIZE {
             continue;
         }
-        let hl = usize::from(pkt[0] & 0xf) * 4;
-        let Some(icmp_msg) = pkt.get(hl..) else {
+        let Some(icmp_msg) = pkt.get(ip_header_len(pkt)..) else {
             continue;
         };
-        if icmp_msg.len() < 8 + 20 + 4 {
+        // The answer quotes the probe's IP header and the start of its UDP header.
+        let quoted = icmp::icmp_dun__id_ip__idi_ip.offset;
+        if icmp_msg.len() < quoted + ip::SIZE + udphdr::uh_ulen.offset {
             continue;
         }
-        let (typ, code) = (icmp_msg[0], icmp_msg[1]);
-        let q = &icmp_msg[8..];
-        let qhl = usize::from(q[0] & 0xf) * 4;
-        let Some(udp) = q.get(qhl..qhl + 4) else {
+        let typ = icmp::icmp_type.get(icmp_msg).unwrap_or(0) as i32;
+        let code = icmp::icmp_code.get(icmp_msg).unwrap_or(0) as u8;
+        let q = &icmp_msg[quoted..];
+        let Some(udp) = q.get(ip_header_len(q)..) else {
             continue;
         };
-        if q[9] != 17
-            || u16::from_be_bytes([udp[0], udp[1]]) != lport
-            || u16::from_be_bytes([udp[2], udp[3]]) != dport
+        let port =
+            |f: netbsd_abi::Field| udp.get(f.range()).map(|b| u16::from_be_bytes([b[0], b[1]]));
+        if ip::ip_p.get(q) != Some(IPPROTO_UDP as u64)
+            || port(udphdr::uh_sport) != Some(lport)
+            || port(udphdr::uh_dport) != Some(dport)
         {
             continue;
         }
-        let from: [u8; 4] = pkt[12..16].try_into().unwrap_or_default();
+        let from = ipv4_at(pkt, ip::ip_src);
+        let ttl = ip::ip_ttl.get(pkt).unwrap_or(0) as u8;
         return match typ {
-            11 => Some(Answer::Hop(from)),
-            3 => Some(Answer::Unreach(from, code, pkt[8])),
+            ICMP_TIMXCEED => Some(Answer::Hop(from)),
+            ICMP_UNREACH => Some(Answer::Unreach(from, code, ttl)),
             _ => continue,
         };
     }
@@ -146,33 +159,41 @@ fn main() -> ExitCode {
     let max = match max {
         Some(v) => v,
         None => {
-            // net.inet.ip.ttl: {CTL_NET, PF_INET, IPPROTO_IP, IPCTL_DEFTTL}.
-            let r = c.sysctl(&[4, 2, 0, 3], Some(4), None).ok();
-            r.filter(|r| r.result.is_ok() && r.old.len() == 4)
+            // net.inet.ip.ttl, an int.
+            let mib = [CTL_NET, PF_INET, IPPROTO_IP, IPCTL_DEFTTL];
+            let int = std::mem::size_of::<i32>();
+            let r = c.sysctl(&mib, Some(int), None).ok();
+            r.filter(|r| r.result.is_ok() && r.old.len() == int)
                 .map(|r| i32::from_ne_bytes([r.old[0], r.old[1], r.old[2], r.old[3]]))
                 .and_then(|v| u8::try_from(v).ok())
-                .unwrap_or(64)
+                .unwrap_or(IPDEFTTL)
         }
     };
-    let udp = match c.syscall(394, &[u64::from(AF_INET), SOCK_DGRAM, 0], &m) {
+    let udp = match c.syscall(SYS___socket30, &[arg(AF_INET), arg(SOCK_DGRAM), 0], &m) {
         Ok(r) => r[0] as u64,
         Err(e) => return fail("socket", e),
     };
-    let icmp = match c.syscall(394, &[u64::from(AF_INET), SOCK_RAW, IPPROTO_ICMP], &m) {
+    let icmp = match c.syscall(
+        SYS___socket30,
+        &[arg(AF_INET), arg(SOCK_RAW), arg(IPPROTO_ICMP)],
+        &m,
+    ) {
         Ok(r) => r[0] as u64,
         Err(e) => return fail("icmp socket", e),
     };
     let any = m.add(&sockaddr_in([0; 4], 0));
-    if let Err(e) = c.syscall(104, &[udp, any, 16], &m) {
+    if let Err(e) = c.syscall(SYS_bind, &[udp, any, sin::SIZE as u64], &m) {
         return fail("bind", e);
     }
-    let name = m.add_zeroed(16);
-    let nlen = m.add(&16u32.to_le_bytes());
-    let _ = c.syscall(32, &[udp, name, nlen], &m);
+    let name = m.add_zeroed(sin::SIZE);
+    let nlen = m.add(&(sin::SIZE as u32).to_le_bytes());
+    let _ = c.syscall(SYS_getsockname, &[udp, name, nlen], &m);
     let sa = m.get(name);
-    let lport = u16::from_be_bytes([sa[2], sa[3]]);
+    let lport = sa
+        .get(sin::sin_port.range())
+        .map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
     eprintln!(
-        "traceroute to {host} ({}), {max} hops max, 40 byte packets",
+        "traceroute to {host} ({}), {max} hops max, {PACKET} byte packets",
         fmt_ipv4(dst)
     );
     let mut seq = 0u16;
@@ -184,12 +205,20 @@ fn main() -> ExitCode {
             seq = seq.wrapping_add(1);
             let dport = port.wrapping_add(seq);
             let pm = Regions::new();
-            let t = pm.add(&i32::from(ttl).to_le_bytes());
-            let _ = c.syscall(105, &[udp, 0, IP_TTL, t, 4], &pm);
+            let t = i32::from(ttl).to_le_bytes();
+            let a = [
+                udp,
+                arg(IPPROTO_IP),
+                arg(IP_TTL),
+                pm.add(&t),
+                t.len() as u64,
+            ];
+            let _ = c.syscall(SYS_setsockopt, &a, &pm);
             let to = pm.add(&sockaddr_in(dst, dport));
-            let data = pm.add(&[0u8; 12]);
+            let data = pm.add(&[0u8; PROBE_DATA]);
             let start = Instant::now();
-            if let Err(e) = c.syscall(133, &[udp, data, 12, 0, to, 16], &pm) {
+            let a = [udp, data, PROBE_DATA as u64, 0, to, sin::SIZE as u64];
+            if let Err(e) = c.syscall(SYS_sendto, &a, &pm) {
                 print!(" {PROG}: sendto: {}", e.description());
             }
             let ans = wait_answer(
@@ -207,8 +236,8 @@ fn main() -> ExitCode {
                 }
                 Some(Answer::Hop(a)) => (a, String::new()),
                 Some(Answer::Unreach(a, code, ttl_in)) => {
-                    let n = match code {
-                        3 => {
+                    let n = match i32::from(code) {
+                        ICMP_UNREACH_PORT => {
                             arrived = true;
                             if ttl_in <= 1 {
                                 " !".to_string()
@@ -216,14 +245,14 @@ fn main() -> ExitCode {
                                 String::new()
                             }
                         }
-                        0 => " !N".into(),
-                        1 => " !H".into(),
-                        2 => " !P".into(),
-                        4 => " !F".into(),
-                        13 => " !X".into(),
+                        ICMP_UNREACH_NET => " !N".into(),
+                        ICMP_UNREACH_HOST => " !H".into(),
+                        ICMP_UNREACH_PROTOCOL => " !P".into(),
+                        ICMP_UNREACH_NEEDFRAG => " !F".into(),
+                        ICMP_UNREACH_ADMIN_PROHIBIT => " !X".into(),
                         c => format!(" !<{c}>"),
                     };
-                    if code != 3 {
+                    if i32::from(code) != ICMP_UNREACH_PORT {
                         unreach += 1;
                     }
                     (a, n)
