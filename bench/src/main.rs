@@ -9,6 +9,7 @@
 
 mod net;
 
+use netbsd_abi::{O_CREAT, O_RDWR, O_WRONLY, SYS_close, SYS_mkdir, SYS_open, SYS_pread, SYS_write};
 use std::io::{Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -459,14 +460,19 @@ fn remote(records: &mut Vec<Record>, runs: usize) {
     // A 64 KiB file in the server's rumpfs, read back whole again and again.
     let m = rumpclient::Regions::new();
     let fd = c
-        .syscall(5, &[m.add(b"/bench\0"), 0x200 | 2, 0o644], &m)
+        .syscall(
+            SYS_open,
+            &[m.add(b"/bench\0"), arg(O_CREAT | O_RDWR), 0o644],
+            &m,
+        )
         .expect("open")[0] as u64;
-    c.syscall(4, &[fd, m.add(&[7u8; 65536]), 65536], &m)
+    c.syscall(SYS_write, &[fd, m.add(&[7u8; 65536]), 65536], &m)
         .expect("write");
     let buf = m.add_zeroed(65536);
     let remote_read = per_call(runs.min(101), 50, || {
         assert_eq!(
-            c.syscall(173, &[fd, buf, 65536, 0, 0], &m).expect("pread")[0],
+            c.syscall(SYS_pread, &[fd, buf, 65536, 0, 0], &m)
+                .expect("pread")[0],
             65536
         );
     });
@@ -509,17 +515,29 @@ fn remote(records: &mut Vec<Record>, runs: usize) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A NetBSD `int` constant as a system-call argument.
+fn arg(v: i32) -> u64 {
+    v as u32 as u64
+}
+
 /// Mount tmpfs on the root of the server at `url` (the hijack benchmarks
 /// work in the server's tmpfs).
 fn mount_tmpfs_root(url: &str) -> rumpclient::Client {
     let c = rumpclient::Client::connect(url).expect("connect");
     let m = rumpclient::Regions::new();
-    let mut args = [0u8; 40];
-    args[0..4].copy_from_slice(&1i32.to_le_bytes()); // TMPFS_ARGS_VERSION
-    args[32..36].copy_from_slice(&0o755u32.to_le_bytes());
+    use netbsd_abi::layout::tmpfs_args as ta;
+    let mut args = [0u8; ta::SIZE];
+    ta::ta_version.put(&mut args, netbsd_abi::TMPFS_ARGS_VERSION as u64);
+    ta::ta_root_mode.put(&mut args, 0o755);
     c.syscall(
-        410,
-        &[m.add(b"tmpfs\0"), m.add(b"/\0"), 0, m.add(&args), 40],
+        netbsd_abi::SYS___mount50,
+        &[
+            m.add(b"tmpfs\0"),
+            m.add(b"/\0"),
+            0,
+            m.add(&args),
+            ta::SIZE as u64,
+        ],
         &m,
     )
     .expect("mount tmpfs");
@@ -579,16 +597,20 @@ fn hijack(records: &mut Vec<Record>, runs: usize) {
 
     // ls -l of a directory of 10,000 files, made through the client.
     let m = rumpclient::Regions::new();
-    c.syscall(136, &[m.add(b"/many\0"), 0o755], &m)
+    c.syscall(SYS_mkdir, &[m.add(b"/many\0"), 0o755], &m)
         .expect("mkdir");
     let host_many = shm.join("many");
     std::fs::create_dir_all(&host_many).expect("host directory");
     for i in 0..10_000 {
         let name = format!("/many/file{i}\0");
         let fd = c
-            .syscall(5, &[m.add(name.as_bytes()), 0x200 | 1, 0o644], &m)
+            .syscall(
+                SYS_open,
+                &[m.add(name.as_bytes()), arg(O_CREAT | O_WRONLY), 0o644],
+                &m,
+            )
             .expect("create")[0];
-        c.syscall(6, &[fd as u64], &m).expect("close");
+        c.syscall(SYS_close, &[fd as u64], &m).expect("close");
         std::fs::write(host_many.join(format!("file{i}")), b"").expect("host file");
     }
     let host_many = host_many.to_string_lossy().into_owned();
@@ -716,7 +738,8 @@ fn main() -> ExitCode {
         max: rump::resource::RLIM_INFINITY,
     };
     let local_set = per_call(runs.min(101), 10_000, || {
-        k.sys_setrlimit(8, lim).expect("setrlimit");
+        k.sys_setrlimit(netbsd_abi::RLIMIT_NOFILE, lim)
+            .expect("setrlimit");
     });
     records.push(Record {
         name: "local setrlimit",

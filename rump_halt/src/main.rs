@@ -3,11 +3,8 @@
 
 #![forbid(unsafe_code)]
 
+use netbsd_abi::{RB_DUMP, RB_HALT, RB_NOSYNC};
 use std::process::ExitCode;
-
-const RB_NOSYNC: i32 = 0x4;
-const RB_HALT: i32 = 0x8;
-const RB_DUMP: i32 = 0x100;
 
 fn main() -> ExitCode {
     let prog = "rump.halt";

@@ -7,6 +7,7 @@
 //! reader thread routes back by request number.
 
 use crate::pool::WorkerPool;
+use netbsd_abi::syscalls::*;
 use rump::Kernel;
 use rump::errno::{Errno, KResult};
 use rump::lwproc::{ForkFd, Lwp};
@@ -22,8 +23,6 @@ use sysproxy::{Class, HEADER_LEN, Handshake, Header, SpError, Type, Url};
 /// How long a refused client is given to send its handshake, which is
 /// answered with the reason (see [`Shared::refuse`]).
 const REFUSAL_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
-/// `SYS_reboot`: its reply is sent by the halt itself, before the process exits.
-const SYS_REBOOT: u32 = 208;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -236,15 +235,81 @@ const MAX_HELD: usize = 256 << 10;
 /// any call that may wait (sleeps, polls, locks, reads and writes that may
 /// meet pipes or sockets, reboot), goes to the worker pool: `open` and
 /// `openat` too, which wait at a FIFO for its other side.
-const INLINE_SYSCALLS: &[u32] = &[
-    9, 10, 12, 13, 15, 16, 20, 23, 24, 25, 33, 39, 43, 47, 49, 50, 57, 58, 60, 79, 80, 123, 124,
-    126, 127, 128, 136, 137, 173, 174, 181, 182, 183, 194, 195, 199, 200, 201, 202, 296, 305, 357,
-    358, 390, 418, 427, 429, 439, 440, 441, 457, 458, 461, 462, 463, 464, 466, 469, 470, 471,
+const INLINE_SYSCALLS: &[usize] = &[
+    SYS_link,
+    SYS_unlink,
+    SYS_chdir,
+    SYS_fchdir,
+    SYS_chmod,
+    SYS_chown,
+    SYS_getpid,
+    SYS_setuid,
+    SYS_getuid,
+    SYS_geteuid,
+    SYS_access,
+    SYS_getppid,
+    SYS_getegid,
+    SYS_getgid,
+    SYS___getlogin,
+    SYS___setlogin,
+    SYS_symlink,
+    SYS_readlink,
+    SYS_umask,
+    SYS_getgroups,
+    SYS_setgroups,
+    SYS_fchown,
+    SYS_fchmod,
+    SYS_setreuid,
+    SYS_setregid,
+    SYS_rename,
+    SYS_mkdir,
+    SYS_rmdir,
+    SYS_pread,
+    SYS_pwrite,
+    SYS_setgid,
+    SYS_setegid,
+    SYS_seteuid,
+    SYS_getrlimit,
+    SYS_setrlimit,
+    SYS_lseek,
+    SYS_truncate,
+    SYS_ftruncate,
+    SYS___sysctl,
+    SYS___getcwd,
+    SYS_issetugid,
+    SYS_statvfs1,
+    SYS_fstatvfs1,
+    SYS___getdents30,
+    SYS___gettimeofday50,
+    SYS___clock_gettime50,
+    SYS___clock_getres50,
+    SYS___stat50,
+    SYS___fstat50,
+    SYS___lstat50,
+    SYS_linkat,
+    SYS_renameat,
+    SYS_mkdirat,
+    SYS_faccessat,
+    SYS_fchmodat,
+    SYS_fchownat,
+    SYS_fstatat,
+    SYS_readlinkat,
+    SYS_symlinkat,
+    SYS_unlinkat,
 ];
 
 /// read, write, readv, writev, pread, pwrite, preadv, pwritev: inline when
 /// their descriptor's file never waits (see `FileOps::may_block`).
-const INLINE_IF_FILE_NEVER_WAITS: &[u32] = &[3, 4, 120, 121, 173, 174, 289, 290];
+const INLINE_IF_FILE_NEVER_WAITS: &[usize] = &[
+    SYS_read,
+    SYS_write,
+    SYS_readv,
+    SYS_writev,
+    SYS_pread,
+    SYS_pwrite,
+    SYS_preadv,
+    SYS_pwritev,
+];
 
 impl UserSpace for RemoteSpace<'_> {
     fn copyin(&self, addr: u64, buf: &mut [u8]) -> KResult<()> {
@@ -679,7 +744,8 @@ impl Shared {
 
     fn syscall(self: &Arc<Self>, conn: &Arc<Conn>, h: Header, payload: Vec<u8>, on_reader: bool) {
         if on_reader
-            && (INLINE_SYSCALLS.contains(&h.union) || self.io_never_waits(conn, &h, &payload))
+            && (INLINE_SYSCALLS.contains(&(h.union as usize))
+                || self.io_never_waits(conn, &h, &payload))
             && *lock(&conn.inflight) == 0
         {
             conn.begin();
@@ -711,7 +777,7 @@ impl Shared {
     /// Whether `h` is a read or write on a descriptor whose file never
     /// waits, which can then run inline like the calls that never block.
     fn io_never_waits(&self, conn: &Conn, h: &Header, payload: &[u8]) -> bool {
-        if !INLINE_IF_FILE_NEVER_WAITS.contains(&h.union) {
+        if !INLINE_IF_FILE_NEVER_WAITS.contains(&(h.union as usize)) {
             return false;
         }
         let (Some(args), Some(pid)) = (payload::parse_args(payload), conn.pid()) else {
@@ -749,7 +815,8 @@ impl Shared {
                 Errno::EBUSY
             });
         }
-        if h.union == SYS_REBOOT {
+        // Its reply is sent by the halt itself, before the process exits.
+        if h.union as usize == SYS_reboot {
             *lock(&self.halting) = Some((Arc::clone(conn), h.reqno));
         }
         let space = RemoteSpace {
@@ -760,7 +827,7 @@ impl Shared {
         let r = k.syscall(h.union as usize, &args, &space);
         let held = space.take_held();
         // If the halt took the request over, it has been answered already.
-        let answered = h.union == SYS_REBOOT && lock(&self.halting).take().is_none();
+        let answered = h.union as usize == SYS_reboot && lock(&self.halting).take().is_none();
         k.lwproc_releaselwp();
         if answered {
             return (None, held);

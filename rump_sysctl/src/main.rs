@@ -6,19 +6,16 @@
 
 #![forbid(unsafe_code)]
 
+use netbsd_abi::layout::sysctlnode;
+use netbsd_abi::{CTLFLAG_HEX, CTLFLAG_HIDDEN, CTLFLAG_UNSIGNED, SYSCTL_TYPEMASK};
+use netbsd_abi::{CTLTYPE_BOOL, CTLTYPE_INT, CTLTYPE_NODE, CTLTYPE_QUAD, CTLTYPE_STRING};
+use netbsd_abi::{CTLTYPE_STRUCT, SYSCTL_NAMELEN};
 use rumpclient::{Client, Errno};
 use std::process::ExitCode;
 
 const PROG: &str = "rump.sysctl";
-const CTLTYPE_NODE: u32 = 1;
-const CTLTYPE_INT: u32 = 2;
-const CTLTYPE_STRING: u32 = 3;
-const CTLTYPE_QUAD: u32 = 4;
-const CTLTYPE_STRUCT: u32 = 5;
-const CTLTYPE_BOOL: u32 = 6;
-const CTLFLAG_HEX: u32 = 0x1000;
-const CTLFLAG_HIDDEN: u32 = 0x8000;
-const CTLFLAG_UNSIGNED: u32 = 0x80000;
+/// The buffer for a value whose size the type does not fix.
+const VALUE_BUF: usize = 1024;
 const ORDINALS: [&str; 12] = [
     "top", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
     "eleventh", "twelfth",
@@ -27,24 +24,29 @@ const ORDINALS: [&str; 12] = [
 /// A node as a CTL_QUERY record describes it.
 #[derive(Clone, Debug)]
 struct Node {
-    flags: u32,
+    flags: i32,
     num: i32,
     name: String,
 }
 
 impl Node {
     fn parse(r: &[u8]) -> Node {
-        let name = &r[8..40];
-        let end = name.iter().position(|&b| b == 0).unwrap_or(32);
+        let name = r.get(sysctlnode::sysctl_name.range()).unwrap_or(&[]);
+        let end = name
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(SYSCTL_NAMELEN as usize)
+            .min(name.len());
+        let int = |f: netbsd_abi::Field| f.get(r).unwrap_or(0) as u32 as i32;
         Node {
-            flags: u32::from_ne_bytes([r[0], r[1], r[2], r[3]]),
-            num: i32::from_ne_bytes([r[4], r[5], r[6], r[7]]),
+            flags: int(sysctlnode::sysctl_flags),
+            num: int(sysctlnode::sysctl_num),
             name: String::from_utf8_lossy(&name[..end]).into_owned(),
         }
     }
 
-    fn typ(&self) -> u32 {
-        self.flags & 0xf
+    fn typ(&self) -> i32 {
+        self.flags & SYSCTL_TYPEMASK
     }
 }
 
@@ -106,10 +108,10 @@ impl Sysctl {
     /// as there is room for), anything else with room to spare.
     fn read(&self, mib: &[i32], node: &Node) -> Result<Vec<u8>, Errno> {
         let mut cap = match node.typ() {
-            CTLTYPE_INT => 4,
-            CTLTYPE_QUAD => 8,
-            CTLTYPE_BOOL => 1,
-            _ => 1024,
+            CTLTYPE_INT => size_of::<i32>(),
+            CTLTYPE_QUAD => size_of::<u64>(),
+            CTLTYPE_BOOL => size_of::<bool>(),
+            _ => VALUE_BUF,
         };
         loop {
             let r = self.client.sysctl(mib, Some(cap), None)?;
@@ -159,8 +161,9 @@ impl Sysctl {
             CTLTYPE_STRING => {
                 String::from_utf8_lossy(v.split(|&b| b == 0).next().unwrap_or(&[])).into_owned()
             }
-            CTLTYPE_STRUCT if node.name == "boottime" && v.len() >= 8 => {
-                let secs = i64::from_ne_bytes(v[..8].try_into().ok()?);
+            CTLTYPE_STRUCT if node.name == "boottime" => {
+                // kern.boottime is a struct timespec.
+                let secs = netbsd_abi::layout::timespec::tv_sec.get(v)? as i64;
                 if self.opts.value_only {
                     secs.to_string()
                 } else {
@@ -283,7 +286,7 @@ impl Sysctl {
                 return Ok(());
             }
         };
-        let old = match self.client.sysctl(&mib, Some(1024), Some(&bytes)) {
+        let old = match self.client.sysctl(&mib, Some(VALUE_BUF), Some(&bytes)) {
             Ok(r) if r.result.is_ok() => r.old,
             Ok(r) => {
                 eprintln!("{PROG}: {name}: {}", r.result.unwrap_err());

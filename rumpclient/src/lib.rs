@@ -526,10 +526,24 @@ impl Client {
     }
 }
 
-/// `CTL_QUERY`.
-const CTL_QUERY: i32 = -2;
 /// `sizeof(struct sysctlnode)`.
-pub const SYSCTL_NODE_LEN: usize = 96;
+pub const SYSCTL_NODE_LEN: usize = netbsd_abi::layout::sysctlnode::SIZE;
+
+/// The `sysctl_num` of a `struct sysctlnode` record.
+fn node_num(n: &[u8]) -> i32 {
+    netbsd_abi::layout::sysctlnode::sysctl_num
+        .get(n)
+        .unwrap_or(0) as u32 as i32
+}
+
+/// The `sysctl_name` of a `struct sysctlnode` record.
+fn node_name(n: &[u8]) -> &[u8] {
+    let nm = n
+        .get(netbsd_abi::layout::sysctlnode::sysctl_name.range())
+        .unwrap_or(&[]);
+    let end = nm.iter().position(|&b| b == 0).unwrap_or(nm.len());
+    &nm[..end]
+}
 
 impl Client {
     /// The whole value at `mib`, growing the buffer while the kernel says
@@ -549,9 +563,10 @@ impl Client {
     /// The `struct sysctlnode` records of the children of `mib`
     /// (`CTL_QUERY`), in number order.
     pub fn sysctl_children(&self, mib: &[i32]) -> Result<Vec<[u8; SYSCTL_NODE_LEN]>, Errno> {
+        use netbsd_abi::layout::sysctlnode;
         let mut q = [0u8; SYSCTL_NODE_LEN];
-        q[0..4].copy_from_slice(&0x0100_0000u32.to_ne_bytes()); // SYSCTL_VERSION
-        let name = [mib, &[CTL_QUERY]].concat();
+        sysctlnode::sysctl_flags.put(&mut q, netbsd_abi::SYSCTL_VERSION as u64);
+        let name = [mib, &[netbsd_abi::CTL_QUERY]].concat();
         let mut cap = 8 * SYSCTL_NODE_LEN;
         loop {
             let r = self.sysctl(&name, Some(cap), Some(&q))?;
@@ -564,7 +579,7 @@ impl Client {
                         .chunks_exact(SYSCTL_NODE_LEN)
                         .filter_map(|c| c.try_into().ok())
                         .collect();
-                    nodes.sort_by_key(|n| i32::from_ne_bytes([n[4], n[5], n[6], n[7]]));
+                    nodes.sort_by_key(|n| node_num(n));
                     return Ok(nodes);
                 }
             }
@@ -579,12 +594,8 @@ impl Client {
             let kids = self.sysctl_children(&mib)?;
             let num = kids
                 .iter()
-                .find(|n| {
-                    let nm = &n[8..40];
-                    let end = nm.iter().position(|&b| b == 0).unwrap_or(32);
-                    &nm[..end] == part.as_bytes()
-                })
-                .map(|n| i32::from_ne_bytes([n[4], n[5], n[6], n[7]]))
+                .find(|n| node_name(&n[..]) == part.as_bytes())
+                .map(|n| node_num(n))
                 .ok_or(Errno::ENOENT)?;
             mib.push(num);
         }

@@ -64,12 +64,36 @@ fn slot(d: &[u8], i: usize) -> u64 {
 /// The base kernel's system calls that may be fuzzed: all but `nanosleep`,
 /// whose only effect is time.
 const CALLS: &[usize] = &[
-    3, 4, 6, 20, 23, 24, 25, 39, 41, 43, 47, 49, 50, 79, 80, 90, 126, 127, 181, 182, 183, 194, 195,
-    202, 208, 246, 305, 427, 440,
+    netbsd_abi::SYS_read,
+    netbsd_abi::SYS_write,
+    netbsd_abi::SYS_close,
+    netbsd_abi::SYS_getpid,
+    netbsd_abi::SYS_setuid,
+    netbsd_abi::SYS_getuid,
+    netbsd_abi::SYS_geteuid,
+    netbsd_abi::SYS_getppid,
+    netbsd_abi::SYS_dup,
+    netbsd_abi::SYS_getegid,
+    netbsd_abi::SYS_getgid,
+    netbsd_abi::SYS___getlogin,
+    netbsd_abi::SYS___setlogin,
+    netbsd_abi::SYS_getgroups,
+    netbsd_abi::SYS_setgroups,
+    netbsd_abi::SYS_dup2,
+    netbsd_abi::SYS_setreuid,
+    netbsd_abi::SYS_setregid,
+    netbsd_abi::SYS_setgid,
+    netbsd_abi::SYS_setegid,
+    netbsd_abi::SYS_seteuid,
+    netbsd_abi::SYS_getrlimit,
+    netbsd_abi::SYS_setrlimit,
+    netbsd_abi::SYS___sysctl,
+    netbsd_abi::SYS_reboot,
+    netbsd_abi::SYS_modctl,
+    netbsd_abi::SYS_issetugid,
+    netbsd_abi::SYS___clock_gettime50,
+    netbsd_abi::SYS___fstat50,
 ];
-const SYS_REBOOT: usize = 208;
-/// `RB_DUMP` dumps core on purpose: a fuzzed reboot may do anything else.
-const RB_DUMP: u64 = 0x100;
 
 /// A system call by number with fuzzed arguments and fuzzed caller memory.
 pub fn syscall(data: &[u8]) {
@@ -82,8 +106,9 @@ pub fn syscall(data: &[u8]) {
     us.poke(BASE, &mem[..mem.len().min(SIZE)]);
     let nr = CALLS[usize::from(data[0]) % CALLS.len()];
     let mut args: Vec<u64> = (0..8).map(|i| slot(data, i)).collect();
-    if nr == SYS_REBOOT {
-        args[0] &= !RB_DUMP;
+    // RB_DUMP dumps core on purpose: a fuzzed reboot may do anything else.
+    if nr == netbsd_abi::SYS_reboot {
+        args[0] &= !(netbsd_abi::RB_DUMP as u64);
     }
     let _ = k.syscall(nr, &args, &us);
     // The kernel still works afterwards.
@@ -113,7 +138,7 @@ pub fn sysctl(data: &[u8]) {
     us.poke(BASE + 0x1000, new);
     let newp = if new.is_empty() { 0 } else { BASE + 0x1000 };
     let _ = k.syscall(
-        202,
+        netbsd_abi::SYS___sysctl,
         &[
             BASE,
             namelen as u64,

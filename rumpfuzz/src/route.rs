@@ -67,7 +67,7 @@ pub fn route_socket(data: &[u8]) {
                 .take(8)
                 .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])),
         );
-        name.truncate(12);
+        name.truncate(netbsd_abi::CTL_MAXNAME as usize);
         let cap = rest.len() % 3 != 0;
         let _ = k.sys_sysctl(&name, cap.then_some(4096), None);
     }

@@ -120,15 +120,16 @@ impl SpError {
 
     /// The errno a client reports for it (NetBSD's client mapping).
     pub fn errno(self) -> i32 {
+        use netbsd_abi::errno::raw;
         match self {
             SpError::None => 0,
-            SpError::TryAgain => 35,         // EAGAIN
-            SpError::Auth => 1,              // EPERM
-            SpError::InvalidPrefork => 3,    // ESRCH
-            SpError::RforkFailed => 5,       // EIO
-            SpError::InExec => 16,           // EBUSY
-            SpError::NoMem => 12,            // ENOMEM
-            SpError::MalformedRequest => 22, // EINVAL
+            SpError::TryAgain => raw::EAGAIN,
+            SpError::Auth => raw::EPERM,
+            SpError::InvalidPrefork => raw::ESRCH,
+            SpError::RforkFailed => raw::EIO,
+            SpError::InExec => raw::EBUSY,
+            SpError::NoMem => raw::ENOMEM,
+            SpError::MalformedRequest => raw::EINVAL,
         }
     }
 }

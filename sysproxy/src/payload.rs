@@ -177,11 +177,13 @@ mod tests {
             ]
         );
         assert_eq!(Header::parse(&bytes), Ok(h));
-        // A SYSCALL for __sysctl (202) with six argument slots, reqno 5.
-        let s = Header::new(5, Class::Req, Type::Syscall, 202, 48);
+        // A SYSCALL for __sysctl with six argument slots, reqno 5.
+        let sysctl = netbsd_abi::SYS___sysctl as u32;
+        let s = Header::new(5, Class::Req, Type::Syscall, sysctl, 48);
         let b = s.emit();
         assert_eq!(&b[..8], &72u64.to_le_bytes());
         assert_eq!(&b[8..16], &5u64.to_le_bytes());
+        // abi-literal: the wire bytes of the header, __sysctl's number among them.
         assert_eq!(&b[16..24], &[0, 0, 1, 0, 202, 0, 0, 0]);
         assert_eq!(Header::parse(&b).unwrap().payload_len(), 48);
     }
