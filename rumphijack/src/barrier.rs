@@ -68,9 +68,10 @@ pub fn arm(b: FileIoBarrier, armed: bool) {
 type AfterCall = fn(&[u64], i64) -> Option<FileIoDone>;
 
 /// What the barrier is told before kernel call `nr`, and what after it.
-fn file_io(nr: u32, args: &[u64]) -> (Option<FileIoStart>, Option<AfterCall>) {
-    use crate::nr::*;
-    use crate::xlate::{F_CLOSEM_NETBSD, F_GETLK_NETBSD, F_SETLK_NETBSD, F_SETLKW_NETBSD};
+#[allow(non_upper_case_globals)] // NetBSD's SYS_ names, matched as patterns
+fn file_io(nr: usize, args: &[u64]) -> (Option<FileIoStart>, Option<AfterCall>) {
+    use netbsd_abi::syscalls::*;
+    use netbsd_abi::{F_CLOSEM, F_GETLK, F_SETLK, F_SETLKW};
     let arg = |i: usize| args.get(i).copied().unwrap_or(0);
     let fd = FileIoStart::Fd(arg(0) as i32);
     let closing = |fd: u64, and_above| {
@@ -80,17 +81,19 @@ fn file_io(nr: u32, args: &[u64]) -> (Option<FileIoStart>, Option<AfterCall>) {
         })
     };
     match (nr, arg(1) as i32) {
-        (READ | READV | PREAD | PREADV | FSYNC | FDATASYNC, _) => (Some(fd), None),
-        (SYNC, _) => (Some(FileIoStart::All), None),
-        (FCNTL, F_GETLK_NETBSD) => (Some(FileIoStart::All), None),
+        (SYS_read | SYS_readv | SYS_pread | SYS_preadv | SYS_fsync | SYS_fdatasync, _) => {
+            (Some(fd), None)
+        }
+        (SYS_sync, _) => (Some(FileIoStart::All), None),
+        (SYS_fcntl, F_GETLK) => (Some(FileIoStart::All), None),
         // flock's operations are the same numbers on both systems.
-        (FLOCK, op) => (
+        (SYS_flock, op) => (
             Some(FileIoStart::All),
             (op & libc::LOCK_UN == 0).then_some(
                 (|args, _| Some(FileIoDone::LockTaken { fd: args[0] as i32 })) as AfterCall,
             ),
         ),
-        (FCNTL, F_SETLK_NETBSD | F_SETLKW_NETBSD) => (
+        (SYS_fcntl, F_SETLK | F_SETLKW) => (
             Some(FileIoStart::All),
             Some(|args, _| {
                 let p = *args.get(2)?;
@@ -104,7 +107,7 @@ fn file_io(nr: u32, args: &[u64]) -> (Option<FileIoStart>, Option<AfterCall>) {
                     .then_some(FileIoDone::LockTaken { fd: args[0] as i32 })
             }),
         ),
-        (FCNTL, F_CLOSEM_NETBSD) => (
+        (SYS_fcntl, F_CLOSEM) => (
             closing(arg(0), true),
             Some(|args, _| {
                 Some(FileIoDone::Closed {
@@ -113,7 +116,7 @@ fn file_io(nr: u32, args: &[u64]) -> (Option<FileIoStart>, Option<AfterCall>) {
                 })
             }),
         ),
-        (WRITE | WRITEV, _) => (
+        (SYS_write | SYS_writev, _) => (
             Some(fd),
             Some(|args, n| {
                 Some(FileIoDone::Wrote {
@@ -123,7 +126,7 @@ fn file_io(nr: u32, args: &[u64]) -> (Option<FileIoStart>, Option<AfterCall>) {
                 })
             }),
         ),
-        (PWRITE | PWRITEV, _) => (
+        (SYS_pwrite | SYS_pwritev, _) => (
             Some(fd),
             Some(|args, n| {
                 let off = Some(*args.get(4)?);
@@ -134,7 +137,7 @@ fn file_io(nr: u32, args: &[u64]) -> (Option<FileIoStart>, Option<AfterCall>) {
                 })
             }),
         ),
-        (FTRUNCATE, _) => (
+        (SYS_ftruncate, _) => (
             Some(fd),
             Some(|args, _| {
                 Some(FileIoDone::Truncated {
@@ -143,7 +146,7 @@ fn file_io(nr: u32, args: &[u64]) -> (Option<FileIoStart>, Option<AfterCall>) {
                 })
             }),
         ),
-        (TRUNCATE, _) => (
+        (SYS_truncate, _) => (
             Some(FileIoStart::All),
             Some(|args, _| {
                 Some(FileIoDone::TruncatedPath {
@@ -154,7 +157,7 @@ fn file_io(nr: u32, args: &[u64]) -> (Option<FileIoStart>, Option<AfterCall>) {
         ),
         // NetBSD truncates a regular file opened for writing (O_ACCMODE 3,
         // O_RDONLY 0), as Linux does.
-        (OPENAT, _) if arg(2) as i32 & crate::xlate::O_TRUNC_NETBSD != 0 && arg(2) & 3 != 0 => (
+        (SYS_openat, _) if arg(2) as i32 & netbsd_abi::O_TRUNC != 0 && arg(2) & 3 != 0 => (
             None,
             Some(|_, k| {
                 Some(FileIoDone::Truncated {
@@ -163,7 +166,7 @@ fn file_io(nr: u32, args: &[u64]) -> (Option<FileIoStart>, Option<AfterCall>) {
                 })
             }),
         ),
-        (CLOSE, _) => (
+        (SYS_close, _) => (
             closing(arg(0), false),
             Some(|args, _| {
                 Some(FileIoDone::Closed {
@@ -172,7 +175,7 @@ fn file_io(nr: u32, args: &[u64]) -> (Option<FileIoStart>, Option<AfterCall>) {
                 })
             }),
         ),
-        (DUP2 | DUP3, _) => (
+        (SYS_dup2 | SYS_dup3, _) => (
             closing(arg(1), false),
             Some(|args, _| {
                 Some(FileIoDone::Closed {
@@ -188,7 +191,7 @@ fn file_io(nr: u32, args: &[u64]) -> (Option<FileIoStart>, Option<AfterCall>) {
 /// Run kernel call `nr` (`call`) with the barrier around it, if armed.
 pub fn around(
     h: &Hijack,
-    nr: u32,
+    nr: usize,
     args: &[u64],
     call: impl FnOnce() -> Result<i64, i32>,
 ) -> Result<i64, i32> {
@@ -215,10 +218,9 @@ pub fn around(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nr;
-    use crate::xlate::{F_CLOSEM_NETBSD, F_SETLK_NETBSD, F_SETLKW_NETBSD, O_TRUNC_NETBSD};
+    use netbsd_abi::{F_CLOSEM, F_SETLK, F_SETLKW, O_TRUNC};
 
-    fn after(nr: u32, args: &[u64], result: i64) -> Option<FileIoDone> {
+    fn after(nr: usize, args: &[u64], result: i64) -> Option<FileIoDone> {
         file_io(nr, args).1.and_then(|f| f(args, result))
     }
 
@@ -226,26 +228,29 @@ mod tests {
     fn the_barrier_follows_calls_on_file_data() {
         // Reads write back their file first and are not followed.
         assert!(matches!(
-            file_io(nr::PREAD, &[3, 0, 10, 0, 0]),
+            file_io(netbsd_abi::SYS_pread, &[3, 0, 10, 0, 0]),
             (Some(FileIoStart::Fd(3)), None)
         ));
         assert!(matches!(
-            file_io(nr::SYNC, &[]),
+            file_io(netbsd_abi::SYS_sync, &[]),
             (Some(FileIoStart::All), None)
         ));
-        assert!(matches!(file_io(nr::FCNTL, &[3, 3, 0]), (None, None)));
+        assert!(matches!(
+            file_io(netbsd_abi::SYS_fcntl, &[3, 3, 0]),
+            (None, None)
+        ));
         // An open that truncates is a truncation of the new descriptor's
         // file; one that does not is not followed.
-        let path = [0u64, 0, O_TRUNC_NETBSD as u64 | 2, 0];
+        let path = [0u64, 0, O_TRUNC as u64 | 2, 0];
         assert_eq!(
-            after(nr::OPENAT, &path, 7),
+            after(netbsd_abi::SYS_openat, &path, 7),
             Some(FileIoDone::Truncated { fd: 7, len: 0 })
         );
-        assert_eq!(after(nr::OPENAT, &[0, 0, 2, 0], 7), None);
-        let read_only = [0u64, 0, O_TRUNC_NETBSD as u64, 0];
-        assert_eq!(after(nr::OPENAT, &read_only, 7), None);
+        assert_eq!(after(netbsd_abi::SYS_openat, &[0, 0, 2, 0], 7), None);
+        let read_only = [0u64, 0, O_TRUNC as u64, 0];
+        assert_eq!(after(netbsd_abi::SYS_openat, &read_only, 7), None);
         assert_eq!(
-            after(nr::PWRITE, &[3, 0, 10, 0, 100], 7),
+            after(netbsd_abi::SYS_pwrite, &[3, 0, 10, 0, 100], 7),
             Some(FileIoDone::Wrote {
                 fd: 3,
                 off: Some(100),
@@ -253,7 +258,7 @@ mod tests {
             })
         );
         assert_eq!(
-            after(nr::WRITE, &[4, 0, 10], 10),
+            after(netbsd_abi::SYS_write, &[4, 0, 10], 10),
             Some(FileIoDone::Wrote {
                 fd: 4,
                 off: None,
@@ -261,25 +266,25 @@ mod tests {
             })
         );
         assert_eq!(
-            after(nr::FTRUNCATE, &[5, 0, 16], 0),
+            after(netbsd_abi::SYS_ftruncate, &[5, 0, 16], 0),
             Some(FileIoDone::Truncated { fd: 5, len: 16 })
         );
         assert_eq!(
-            file_io(nr::DUP2, &[1, 9]).0,
+            file_io(netbsd_abi::SYS_dup2, &[1, 9]).0,
             Some(FileIoStart::Closing {
                 fd: 9,
                 and_above: false
             })
         );
         assert_eq!(
-            after(nr::DUP2, &[1, 9], 9),
+            after(netbsd_abi::SYS_dup2, &[1, 9], 9),
             Some(FileIoDone::Closed {
                 fd: 9,
                 and_above: false
             })
         );
         assert_eq!(
-            after(nr::FCNTL, &[20, F_CLOSEM_NETBSD as u64, 0], 0),
+            after(netbsd_abi::SYS_fcntl, &[20, F_CLOSEM as u64, 0], 0),
             Some(FileIoDone::Closed {
                 fd: 20,
                 and_above: true
@@ -289,21 +294,20 @@ mod tests {
 
     #[test]
     fn taking_a_lock_is_told_and_letting_go_is_not() {
-        // NetBSD's struct flock, l_type at 20: F_WRLCK 3, F_UNLCK 2.
-        let mut fl = [0u8; 24];
-        fl[20..22].copy_from_slice(&3i16.to_ne_bytes());
-        let args = [3, F_SETLKW_NETBSD as u64, fl.as_ptr() as u64];
-        assert_eq!(file_io(nr::FCNTL, &args).0, Some(FileIoStart::All));
+        use netbsd_abi::layout::flock;
+        let mut fl = [0u8; flock::SIZE];
+        flock::l_type.put(&mut fl, netbsd_abi::F_WRLCK as u64);
+        let args = [3, F_SETLKW as u64, fl.as_ptr() as u64];
         assert_eq!(
-            after(nr::FCNTL, &args, 0),
+            file_io(netbsd_abi::SYS_fcntl, &args).0,
+            Some(FileIoStart::All)
+        );
+        assert_eq!(
+            after(netbsd_abi::SYS_fcntl, &args, 0),
             Some(FileIoDone::LockTaken { fd: 3 })
         );
-        fl[20..22].copy_from_slice(&2i16.to_ne_bytes());
-        let args = [
-            3,
-            F_SETLK_NETBSD as u64,
-            std::hint::black_box(&fl).as_ptr() as u64,
-        ];
-        assert_eq!(after(nr::FCNTL, &args, 0), None);
+        flock::l_type.put(&mut fl, netbsd_abi::F_UNLCK as u64);
+        let args = [3, F_SETLK as u64, std::hint::black_box(&fl).as_ptr() as u64];
+        assert_eq!(after(netbsd_abi::SYS_fcntl, &args, 0), None);
     }
 }

@@ -22,7 +22,6 @@ pub mod config;
 pub mod fuzz;
 pub mod maptable;
 pub mod mem;
-mod nr;
 pub mod route;
 mod state;
 pub mod tempname;

@@ -259,15 +259,15 @@ impl Hijack {
 
     /// Make system call `nr` in the kernel; errors are Linux errnos.
     /// Calls on file data pass the file I/O barrier ([`crate::barrier`]).
-    pub fn sys(&self, nr: u32, args: &[u64]) -> Result<i64, i32> {
+    pub fn sys(&self, nr: usize, args: &[u64]) -> Result<i64, i32> {
         crate::barrier::around(self, nr, args, || self.sys_unbarriered(nr, args))
     }
 
     /// [`Hijack::sys`] without the file I/O barrier: for the barrier's own
     /// work, and the mapping code that runs it.
-    pub fn sys_unbarriered(&self, nr: u32, args: &[u64]) -> Result<i64, i32> {
+    pub fn sys_unbarriered(&self, nr: usize, args: &[u64]) -> Result<i64, i32> {
         let c = self.client();
-        inside(|| c.syscall(nr as usize, args, &ProcessMemory))
+        inside(|| c.syscall(nr, args, &ProcessMemory))
             .map(|r| r[0])
             .map_err(|e| xlate::errno_to_linux(e.0))
     }

@@ -3,7 +3,6 @@
 //! host's by its address.
 
 use super::{ByPath, Scratch, by_fd, by_path, ret, set_errno};
-use crate::nr;
 use crate::state::Hijack;
 use crate::xlate::{self, NetbsdDirent};
 use libc::{c_char, c_int, c_long, c_void, dirent64, size_t, ssize_t};
@@ -51,7 +50,10 @@ fn ours(dirp: *mut c_void) -> Option<&'static mut RumpDir> {
 /// Read the next entries of kernel directory `k` into `out`.
 fn fill(h: &Hijack, k: i32, bytes: usize) -> Result<Vec<NetbsdDirent>, i32> {
     let mut buf = Scratch::new(bytes);
-    let n = h.sys(nr::GETDENTS, &[k as u64, buf.arg(), bytes as u64])? as usize;
+    let n = h.sys(
+        netbsd_abi::SYS___getdents30,
+        &[k as u64, buf.arg(), bytes as u64],
+    )? as usize;
     Ok(xlate::parse_netbsd_dirents(&buf.bytes()[..n.min(bytes)]))
 }
 
@@ -69,7 +71,7 @@ impl RumpDir {
 
     fn rewind(&mut self) -> Result<(), i32> {
         let (h, k) = by_fd(self.fd).ok_or(libc::EBADF)?;
-        h.sys(nr::LSEEK, &[k as u64, 0, 0, 0])?;
+        h.sys(netbsd_abi::SYS_lseek, &[k as u64, 0, 0, 0])?;
         self.pending.clear();
         self.pos = 0;
         self.eof = false;
@@ -81,7 +83,7 @@ impl RumpDir {
 fn open_stream(h: &Hijack, k: i32, fd: c_int) -> *mut c_void {
     let mut st = Scratch::new(xlate::NETBSD_STAT_LEN);
     let is_dir = h
-        .sys(nr::FSTAT, &[k as u64, st.arg()])
+        .sys(netbsd_abi::SYS___fstat50, &[k as u64, st.arg()])
         .and_then(|_| xlate::stat_from_netbsd(st.bytes()).ok_or(libc::EIO))
         .map(|s| s.st_mode & libc::S_IFMT == libc::S_IFDIR);
     match is_dir {
@@ -128,7 +130,7 @@ pub unsafe extern "C" fn opendir(path: CStrP) -> *mut c_void {
             let k = fd - h.cfg.fdoff;
             let d = open_stream(h, k, fd);
             if d.is_null() {
-                let _ = h.sys(nr::CLOSE, &[k as u64]);
+                let _ = h.sys(netbsd_abi::SYS_close, &[k as u64]);
             }
             d
         }

@@ -2,19 +2,18 @@
 //! `fcntl` and `ioctl`, syncing (`fsync`, `fdatasync`, `syncfs`, `sync`).
 
 use super::{Scratch, by_fd, host_fd, ret, ret0, rump_fd, set_errno};
-use crate::nr;
 use crate::state::{self, Hijack};
 use crate::xlate;
 use libc::{c_int, c_uint, c_ulong, c_void, iovec, off_t, size_t, ssize_t};
 
-fn rw(h: &Hijack, nr: u32, k: i32, buf: u64, n: size_t) -> Result<i64, i32> {
+fn rw(h: &Hijack, nr: usize, k: i32, buf: u64, n: size_t) -> Result<i64, i32> {
     h.sys(nr, &[k as u64, buf, n as u64])
 }
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn read(fd: c_int, buf: *mut c_void, n: size_t) -> ssize_t {
     match by_fd(fd) {
-        Some((h, k)) => ret(rw(h, nr::READ, k, buf as u64, n)),
+        Some((h, k)) => ret(rw(h, netbsd_abi::SYS_read, k, buf as u64, n)),
         None => host!(read(fd, buf, n) as fn(c_int, *mut c_void, size_t) -> ssize_t),
     }
 }
@@ -38,12 +37,12 @@ pub unsafe extern "C" fn __read_chk(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn write(fd: c_int, buf: *const c_void, n: size_t) -> ssize_t {
     match by_fd(fd) {
-        Some((h, k)) => ret(rw(h, nr::WRITE, k, buf as u64, n)),
+        Some((h, k)) => ret(rw(h, netbsd_abi::SYS_write, k, buf as u64, n)),
         None => host!(write(fd, buf, n) as fn(c_int, *const c_void, size_t) -> ssize_t),
     }
 }
 
-fn positioned(nr: u32, h: &Hijack, k: i32, buf: u64, n: size_t, off: off_t) -> ssize_t {
+fn positioned(nr: usize, h: &Hijack, k: i32, buf: u64, n: size_t, off: off_t) -> ssize_t {
     // NetBSD's pread and pwrite have a padding slot before the offset.
     ret(h.sys(nr, &[k as u64, buf, n as u64, 0, off as u64]))
 }
@@ -51,7 +50,7 @@ fn positioned(nr: u32, h: &Hijack, k: i32, buf: u64, n: size_t, off: off_t) -> s
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pread(fd: c_int, buf: *mut c_void, n: size_t, off: off_t) -> ssize_t {
     match by_fd(fd) {
-        Some((h, k)) => positioned(nr::PREAD, h, k, buf as u64, n, off),
+        Some((h, k)) => positioned(netbsd_abi::SYS_pread, h, k, buf as u64, n, off),
         None => host!(pread(fd, buf, n, off) as fn(c_int, *mut c_void, size_t, off_t) -> ssize_t),
     }
 }
@@ -91,7 +90,7 @@ pub unsafe extern "C" fn __pread64_chk(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pwrite(fd: c_int, buf: *const c_void, n: size_t, off: off_t) -> ssize_t {
     match by_fd(fd) {
-        Some((h, k)) => positioned(nr::PWRITE, h, k, buf as u64, n, off),
+        Some((h, k)) => positioned(netbsd_abi::SYS_pwrite, h, k, buf as u64, n, off),
         None => {
             host!(pwrite(fd, buf, n, off) as fn(c_int, *const c_void, size_t, off_t) -> ssize_t)
         }
@@ -105,7 +104,7 @@ alias!(pwrite64 => pwrite(fd: c_int, buf: *const c_void, n: size_t, off: off_t) 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn readv(fd: c_int, iov: *const iovec, cnt: c_int) -> ssize_t {
     match by_fd(fd) {
-        Some((h, k)) => ret(h.sys(nr::READV, &[k as u64, iov as u64, cnt as u64])),
+        Some((h, k)) => ret(h.sys(netbsd_abi::SYS_readv, &[k as u64, iov as u64, cnt as u64])),
         None => host!(readv(fd, iov, cnt) as fn(c_int, *const iovec, c_int) -> ssize_t),
     }
 }
@@ -113,19 +112,26 @@ pub unsafe extern "C" fn readv(fd: c_int, iov: *const iovec, cnt: c_int) -> ssiz
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn writev(fd: c_int, iov: *const iovec, cnt: c_int) -> ssize_t {
     match by_fd(fd) {
-        Some((h, k)) => ret(h.sys(nr::WRITEV, &[k as u64, iov as u64, cnt as u64])),
+        Some((h, k)) => ret(h.sys(netbsd_abi::SYS_writev, &[k as u64, iov as u64, cnt as u64])),
         None => host!(writev(fd, iov, cnt) as fn(c_int, *const iovec, c_int) -> ssize_t),
     }
 }
 
-fn vectored_at(nr: u32, h: &Hijack, k: i32, iov: *const iovec, cnt: c_int, off: off_t) -> ssize_t {
+fn vectored_at(
+    nr: usize,
+    h: &Hijack,
+    k: i32,
+    iov: *const iovec,
+    cnt: c_int,
+    off: off_t,
+) -> ssize_t {
     ret(h.sys(nr, &[k as u64, iov as u64, cnt as u64, 0, off as u64]))
 }
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn preadv(fd: c_int, iov: *const iovec, cnt: c_int, off: off_t) -> ssize_t {
     match by_fd(fd) {
-        Some((h, k)) => vectored_at(nr::PREADV, h, k, iov, cnt, off),
+        Some((h, k)) => vectored_at(netbsd_abi::SYS_preadv, h, k, iov, cnt, off),
         None => {
             host!(preadv(fd, iov, cnt, off) as fn(c_int, *const iovec, c_int, off_t) -> ssize_t)
         }
@@ -137,7 +143,7 @@ alias!(preadv64 => preadv(fd: c_int, iov: *const iovec, cnt: c_int, off: off_t) 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pwritev(fd: c_int, iov: *const iovec, cnt: c_int, off: off_t) -> ssize_t {
     match by_fd(fd) {
-        Some((h, k)) => vectored_at(nr::PWRITEV, h, k, iov, cnt, off),
+        Some((h, k)) => vectored_at(netbsd_abi::SYS_pwritev, h, k, iov, cnt, off),
         None => {
             host!(pwritev(fd, iov, cnt, off) as fn(c_int, *const iovec, c_int, off_t) -> ssize_t)
         }
@@ -162,10 +168,10 @@ fn vectored2(
         return -1;
     }
     match (read, off) {
-        (true, -1) => ret(h.sys(nr::READV, &[k as u64, iov as u64, cnt as u64])),
-        (false, -1) => ret(h.sys(nr::WRITEV, &[k as u64, iov as u64, cnt as u64])),
-        (true, _) => vectored_at(nr::PREADV, h, k, iov, cnt, off),
-        (false, _) => vectored_at(nr::PWRITEV, h, k, iov, cnt, off),
+        (true, -1) => ret(h.sys(netbsd_abi::SYS_readv, &[k as u64, iov as u64, cnt as u64])),
+        (false, -1) => ret(h.sys(netbsd_abi::SYS_writev, &[k as u64, iov as u64, cnt as u64])),
+        (true, _) => vectored_at(netbsd_abi::SYS_preadv, h, k, iov, cnt, off),
+        (false, _) => vectored_at(netbsd_abi::SYS_pwritev, h, k, iov, cnt, off),
     }
 }
 
@@ -203,7 +209,7 @@ pub unsafe extern "C" fn pwritev2(
 pub unsafe extern "C" fn lseek(fd: c_int, off: off_t, whence: c_int) -> off_t {
     match by_fd(fd) {
         Some((h, k)) => ret(xlate::whence_to_netbsd(whence)
-            .and_then(|w| h.sys(nr::LSEEK, &[k as u64, 0, off as u64, w as u64]))),
+            .and_then(|w| h.sys(netbsd_abi::SYS_lseek, &[k as u64, 0, off as u64, w as u64]))),
         None => host!(lseek(fd, off, whence) as fn(c_int, off_t, c_int) -> off_t),
     }
 }
@@ -248,7 +254,7 @@ pub(crate) fn spare_connection(h: &Hijack, fd: c_int) {
 
 /// Close kernel descriptor `k`, the program's low number `fd` for it too.
 fn close_low(h: &Hijack, fd: c_int, k: i32) -> Result<i64, i32> {
-    let r = h.sys(nr::CLOSE, &[k as u64]);
+    let r = h.sys(netbsd_abi::SYS_close, &[k as u64]);
     host_close(fd);
     r
 }
@@ -266,7 +272,7 @@ pub unsafe extern "C" fn close(fd: c_int) -> c_int {
             // the program's to close.
             return ret0(Err(libc::EBADF));
         }
-        return ret0(h.sys(nr::CLOSE, &[k as u64]));
+        return ret0(h.sys(netbsd_abi::SYS_close, &[k as u64]));
     }
     if h.low().contains(fd) {
         super::stdio::before_change(fd);
@@ -288,7 +294,7 @@ pub unsafe extern "C" fn close(fd: c_int) -> c_int {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn dup(fd: c_int) -> c_int {
     match by_fd(fd) {
-        Some((h, k)) => rump_fd(h, h.sys(nr::DUP, &[k as u64])),
+        Some((h, k)) => rump_fd(h, h.sys(netbsd_abi::SYS_dup, &[k as u64])),
         None => host_fd(host!(dup(fd) as fn(c_int) -> c_int)),
     }
 }
@@ -319,7 +325,7 @@ fn dup_onto(from: c_int, to: c_int, flags: Option<c_int>) -> c_int {
         // dup2 onto itself: only whether it is open.
         return match src {
             Some((h, k)) => ret(h
-                .sys(nr::FCNTL, &[k as u64, libc::F_GETFD as u64, 0])
+                .sys(netbsd_abi::SYS_fcntl, &[k as u64, libc::F_GETFD as u64, 0])
                 .map(|_| i64::from(to))),
             None => host_dup2(from, to),
         };
@@ -345,18 +351,18 @@ fn dup_onto(from: c_int, to: c_int, flags: Option<c_int>) -> c_int {
         };
         let (nr, args) = match flags {
             Some(_) => (
-                nr::DUP3,
+                netbsd_abi::SYS_dup3,
                 vec![
                     k as u64,
                     (to - fdoff) as u64,
                     if cloexec {
-                        xlate::O_CLOEXEC_NETBSD as u64
+                        netbsd_abi::O_CLOEXEC as u64
                     } else {
                         0
                     },
                 ],
             ),
-            None => (nr::DUP2, vec![k as u64, (to - fdoff) as u64]),
+            None => (netbsd_abi::SYS_dup2, vec![k as u64, (to - fdoff) as u64]),
         };
         return ret(h.sys(nr, &args).map(|_| i64::from(to)));
     }
@@ -377,7 +383,7 @@ fn dup_onto_low(
         Some((_, k)) => {
             // A kernel descriptor under a low number: a copy of its own,
             // so that closing either leaves the other open.
-            let copy = match h.sys(nr::DUP, &[k as u64]) {
+            let copy = match h.sys(netbsd_abi::SYS_dup, &[k as u64]) {
                 Ok(c) => c as i32,
                 Err(e) => {
                     set_errno(e);
@@ -385,21 +391,24 @@ fn dup_onto_low(
                 }
             };
             if cloexec {
-                let _ = h.sys(nr::FCNTL, &[copy as u64, libc::F_SETFD as u64, 1]);
+                let _ = h.sys(
+                    netbsd_abi::SYS_fcntl,
+                    &[copy as u64, libc::F_SETFD as u64, 1],
+                );
             }
             let had = h.low().contains(to);
             if !had {
                 // Moved off the number before it becomes the kernel's.
                 spare_connection(h, to);
                 if let Err(e) = reserve(to) {
-                    let _ = h.sys(nr::CLOSE, &[copy as u64]);
+                    let _ = h.sys(netbsd_abi::SYS_close, &[copy as u64]);
                     set_errno(e);
                     return -1;
                 }
             }
             let old = h.low().insert(to, copy);
             if let Some(o) = old {
-                let _ = h.sys(nr::CLOSE, &[o as u64]);
+                let _ = h.sys(netbsd_abi::SYS_close, &[o as u64]);
             }
             to
         }
@@ -410,7 +419,7 @@ fn dup_onto_low(
             }
             let old = h.low().remove(to);
             if let Some(o) = old {
-                let _ = h.sys(nr::CLOSE, &[o as u64]);
+                let _ = h.sys(netbsd_abi::SYS_close, &[o as u64]);
             } else {
                 spare_connection(h, to);
             }
@@ -439,7 +448,7 @@ fn rump_fcntl(h: &Hijack, k: i32, cmd: c_int, arg: c_ulong) -> c_int {
         set_errno(libc::EINVAL);
         return -1;
     };
-    let call = |a: u64| h.sys(nr::FCNTL, &[k as u64, ncmd as u64, a]);
+    let call = |a: u64| h.sys(netbsd_abi::SYS_fcntl, &[k as u64, ncmd as u64, a]);
     match cmd {
         libc::F_DUPFD | libc::F_DUPFD_CLOEXEC => {
             // Any kernel number is at least `arg` when `arg` is below fdoff.
@@ -492,13 +501,20 @@ pub unsafe extern "C" fn ioctl(fd: c_int, req: c_ulong, arg: *mut c_void) -> c_i
     let Some((h, k)) = by_fd(fd) else {
         return host!(ioctl(fd, req, arg) as fn(c_int, c_ulong, *mut c_void) -> c_int);
     };
-    let set_cloexec = |on: u64| ret0(h.sys(nr::FCNTL, &[k as u64, libc::F_SETFD as u64, on]));
+    let set_cloexec =
+        |on: u64| ret0(h.sys(netbsd_abi::SYS_fcntl, &[k as u64, libc::F_SETFD as u64, on]));
     match req {
         libc::FIOCLEX => set_cloexec(1),
         libc::FIONCLEX => set_cloexec(0),
         // Both take an int, the same size on both systems.
-        libc::FIONREAD => ret0(h.sys(nr::IOCTL, &[k as u64, xlate::FIONREAD_NETBSD, arg as u64])),
-        libc::FIONBIO => ret0(h.sys(nr::IOCTL, &[k as u64, xlate::FIONBIO_NETBSD, arg as u64])),
+        libc::FIONREAD => ret0(h.sys(
+            netbsd_abi::SYS_ioctl,
+            &[k as u64, netbsd_abi::FIONREAD, arg as u64],
+        )),
+        libc::FIONBIO => ret0(h.sys(
+            netbsd_abi::SYS_ioctl,
+            &[k as u64, netbsd_abi::FIONBIO, arg as u64],
+        )),
         // Not a terminal, nor anything else this kernel's files answer to.
         _ => {
             set_errno(libc::ENOTTY);
@@ -524,7 +540,7 @@ pub unsafe extern "C" fn isatty(fd: c_int) -> c_int {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn flock(fd: c_int, op: c_int) -> c_int {
     match by_fd(fd) {
-        Some((h, k)) => ret0(h.sys(nr::FLOCK, &[k as u64, op as u64])),
+        Some((h, k)) => ret0(h.sys(netbsd_abi::SYS_flock, &[k as u64, op as u64])),
         None => host!(flock(fd, op) as fn(c_int, c_int) -> c_int),
     }
 }
@@ -532,7 +548,7 @@ pub unsafe extern "C" fn flock(fd: c_int, op: c_int) -> c_int {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fsync(fd: c_int) -> c_int {
     match by_fd(fd) {
-        Some((h, k)) => ret0(h.sys(nr::FSYNC, &[k as u64])),
+        Some((h, k)) => ret0(h.sys(netbsd_abi::SYS_fsync, &[k as u64])),
         None => host!(fsync(fd) as fn(c_int) -> c_int),
     }
 }
@@ -540,7 +556,7 @@ pub unsafe extern "C" fn fsync(fd: c_int) -> c_int {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fdatasync(fd: c_int) -> c_int {
     match by_fd(fd) {
-        Some((h, k)) => ret0(h.sys(nr::FDATASYNC, &[k as u64])),
+        Some((h, k)) => ret0(h.sys(netbsd_abi::SYS_fdatasync, &[k as u64])),
         None => host!(fdatasync(fd) as fn(c_int) -> c_int),
     }
 }
@@ -550,7 +566,7 @@ pub unsafe extern "C" fn fdatasync(fd: c_int) -> c_int {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sync() {
     if let Some(h) = state::get() {
-        let _ = h.sys(nr::SYNC, &[]);
+        let _ = h.sys(netbsd_abi::SYS_sync, &[]);
     }
     host!(sync() as fn() -> ())
 }
@@ -562,8 +578,8 @@ pub unsafe extern "C" fn syncfs(fd: c_int) -> c_int {
     match by_fd(fd) {
         // EBADF for a descriptor that is not open, as Linux says.
         Some((h, k)) => ret0(
-            h.sys(nr::FCNTL, &[k as u64, libc::F_GETFD as u64, 0])
-                .and_then(|_| h.sys(nr::SYNC, &[])),
+            h.sys(netbsd_abi::SYS_fcntl, &[k as u64, libc::F_GETFD as u64, 0])
+                .and_then(|_| h.sys(netbsd_abi::SYS_sync, &[])),
         ),
         None => host!(syncfs(fd) as fn(c_int) -> c_int),
     }
@@ -572,7 +588,7 @@ pub unsafe extern "C" fn syncfs(fd: c_int) -> c_int {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ftruncate(fd: c_int, len: off_t) -> c_int {
     match by_fd(fd) {
-        Some((h, k)) => ret0(h.sys(nr::FTRUNCATE, &[k as u64, 0, len as u64])),
+        Some((h, k)) => ret0(h.sys(netbsd_abi::SYS_ftruncate, &[k as u64, 0, len as u64])),
         None => host!(ftruncate(fd, len) as fn(c_int, off_t) -> c_int),
     }
 }
@@ -592,7 +608,7 @@ pub unsafe extern "C" fn posix_fadvise(fd: c_int, off: off_t, len: off_t, advice
     if !(0..=5).contains(&advice) || len < 0 {
         return libc::EINVAL;
     }
-    match h.sys(nr::FCNTL, &[k as u64, libc::F_GETFD as u64, 0]) {
+    match h.sys(netbsd_abi::SYS_fcntl, &[k as u64, libc::F_GETFD as u64, 0]) {
         Ok(_) => 0,
         Err(e) => e,
     }

@@ -31,12 +31,11 @@ mod temp;
 use crate::mem::ProcessMemory;
 use crate::route::{self, FdRoute, PathRoute};
 use crate::state::{self, Hijack};
-use crate::xlate;
 use libc::c_char;
 use rumpclient::ClientMemory;
 
 /// The longest path the hijack reads from the program (Linux's PATH_MAX).
-const PATH_MAX: usize = 4096;
+const LINUX_PATH_MAX: usize = libc::PATH_MAX as usize;
 
 /// This thread's errno.
 pub(crate) fn errno() -> i32 {
@@ -107,7 +106,7 @@ pub(crate) fn read_path(p: *const c_char) -> Option<Vec<u8>> {
     if p.is_null() {
         return None;
     }
-    let mut s = ProcessMemory.read_str(p as u64, PATH_MAX)?;
+    let mut s = ProcessMemory.read_str(p as u64, LINUX_PATH_MAX)?;
     if s.pop() != Some(0) {
         return None;
     }
@@ -184,7 +183,7 @@ pub(crate) fn by_at(dirfd: i32, p: *const c_char) -> ByAt {
     if path.first() == Some(&b'/') || (dirfd == libc::AT_FDCWD && h.cwd_in_rump()) {
         return match h.path(&path) {
             PathRoute::Host => ByAt::Host,
-            PathRoute::Rump(kp) => ByAt::Rump(h, xlate::AT_FDCWD_NETBSD, KPath::new(kp)),
+            PathRoute::Rump(kp) => ByAt::Rump(h, netbsd_abi::AT_FDCWD, KPath::new(kp)),
         };
     }
     let dir = match dirfd {
@@ -199,7 +198,7 @@ pub(crate) fn by_at(dirfd: i32, p: *const c_char) -> ByAt {
     }
     let entered = host_dir_path(dir).and_then(|d| route::join_entering(&h.cfg, &d, &path));
     match entered {
-        Some(kp) => ByAt::Rump(h, xlate::AT_FDCWD_NETBSD, KPath::new(&kp)),
+        Some(kp) => ByAt::Rump(h, netbsd_abi::AT_FDCWD, KPath::new(&kp)),
         None => ByAt::Host,
     }
 }
@@ -216,11 +215,11 @@ enum HostDir {
 /// The host's real path of a directory (`None` if it has none, or the
 /// descriptor is not a directory).
 fn host_dir_path(dir: HostDir) -> Option<Vec<u8>> {
-    let mut buf = vec![0u8; PATH_MAX];
+    let mut buf = vec![0u8; LINUX_PATH_MAX];
     let cbuf = buf.as_mut_ptr().cast::<c_char>();
     let len = match dir {
         HostDir::Cwd => {
-            let r = host!(getcwd(cbuf, PATH_MAX) as fn(*mut c_char, usize) -> *mut c_char);
+            let r = host!(getcwd(cbuf, LINUX_PATH_MAX) as fn(*mut c_char, usize) -> *mut c_char);
             if r.is_null() {
                 return None;
             }
@@ -238,9 +237,9 @@ fn host_dir_path(dir: HostDir) -> Option<Vec<u8>> {
                 return None;
             }
             let link = std::ffi::CString::new(format!("/proc/self/fd/{fd}")).ok()?;
-            let n = host!(readlink(link.as_ptr(), cbuf, PATH_MAX)
+            let n = host!(readlink(link.as_ptr(), cbuf, LINUX_PATH_MAX)
                 as fn(*const c_char, *mut c_char, usize) -> isize);
-            if n <= 0 || n as usize >= PATH_MAX {
+            if n <= 0 || n as usize >= LINUX_PATH_MAX {
                 return None;
             }
             n as usize

@@ -5,7 +5,6 @@
 use super::{
     ByAt, ByPath, KPath, Scratch, by_at, by_fd, by_path, host_fd, read_path, ret, ret0, set_errno,
 };
-use crate::nr;
 use crate::state::{self, Hijack};
 use crate::xlate;
 use libc::{c_char, c_int, c_uint, gid_t, mode_t, off_t, size_t, ssize_t, uid_t};
@@ -27,7 +26,7 @@ pub(crate) fn rump_open_fd(
 ) -> Result<i64, i32> {
     let r = xlate::open_flags_to_netbsd(flags).and_then(|f| {
         h.sys(
-            nr::OPENAT,
+            netbsd_abi::SYS_openat,
             &[
                 dirfd as i64 as u64,
                 p.arg(),
@@ -135,7 +134,7 @@ pub unsafe extern "C" fn creat64(path: CStrP, mode: mode_t) -> c_int {
 }
 
 /// A `*at` call made in the kernel as `nr(dirfd, path, rest...)`.
-fn at_call(h: &Hijack, nr: u32, d: i32, p: &KPath, rest: &[u64]) -> Result<i64, i32> {
+fn at_call(h: &Hijack, nr: usize, d: i32, p: &KPath, rest: &[u64]) -> Result<i64, i32> {
     let mut args = vec![d as i64 as u64, p.arg()];
     args.extend_from_slice(rest);
     h.sys(nr, &args)
@@ -148,7 +147,7 @@ macro_rules! path_call {
         #[unsafe(no_mangle)]
         pub unsafe extern "C" fn $name(path: CStrP $(, $arg: $ty)*) -> c_int {
             match by_path(path) {
-                ByPath::Rump(h, p) => ret0(at_call(h, $nr, xlate::AT_FDCWD_NETBSD, &p, &[$($rest),*])),
+                ByPath::Rump(h, p) => ret0(at_call(h, $nr, netbsd_abi::AT_FDCWD, &p, &[$($rest),*])),
                 ByPath::Host => host!($name(path $(, $arg)*) as fn(CStrP $(, $ty)*) -> c_int),
             }
         }
@@ -174,28 +173,28 @@ macro_rules! at_fn {
     };
 }
 
-path_call!(mkdir(mode: mode_t) => nr::MKDIRAT, [u64::from(mode)]);
-at_fn!(mkdirat(mode: mode_t) => nr::MKDIRAT, |h| [u64::from(mode)]);
-path_call!(rmdir() => nr::UNLINKAT, [xlate::AT_REMOVEDIR_NETBSD as u64]);
-path_call!(unlink() => nr::UNLINKAT, [0]);
-at_fn!(unlinkat(flags: c_int) => nr::UNLINKAT, |h| [xlate::at_flags_to_netbsd(flags)? as u64]);
-path_call!(chmod(mode: mode_t) => nr::FCHMODAT, [u64::from(mode), 0]);
-at_fn!(fchmodat(mode: mode_t, flags: c_int) => nr::FCHMODAT, |h| [u64::from(mode), xlate::at_flags_to_netbsd(flags)? as u64]);
-path_call!(lchmod(mode: mode_t) => nr::FCHMODAT, [u64::from(mode), xlate::AT_SYMLINK_NOFOLLOW_NETBSD as u64]);
-path_call!(chown(uid: uid_t, gid: gid_t) => nr::FCHOWNAT, [u64::from(uid), u64::from(gid), 0]);
-path_call!(lchown(uid: uid_t, gid: gid_t) => nr::FCHOWNAT, [u64::from(uid), u64::from(gid), xlate::AT_SYMLINK_NOFOLLOW_NETBSD as u64]);
-at_fn!(fchownat(uid: uid_t, gid: gid_t, flags: c_int) => nr::FCHOWNAT, |h| [u64::from(uid), u64::from(gid), xlate::at_flags_to_netbsd(flags)? as u64]);
+path_call!(mkdir(mode: mode_t) => netbsd_abi::SYS_mkdirat, [u64::from(mode)]);
+at_fn!(mkdirat(mode: mode_t) => netbsd_abi::SYS_mkdirat, |h| [u64::from(mode)]);
+path_call!(rmdir() => netbsd_abi::SYS_unlinkat, [netbsd_abi::AT_REMOVEDIR as u64]);
+path_call!(unlink() => netbsd_abi::SYS_unlinkat, [0]);
+at_fn!(unlinkat(flags: c_int) => netbsd_abi::SYS_unlinkat, |h| [xlate::at_flags_to_netbsd(flags)? as u64]);
+path_call!(chmod(mode: mode_t) => netbsd_abi::SYS_fchmodat, [u64::from(mode), 0]);
+at_fn!(fchmodat(mode: mode_t, flags: c_int) => netbsd_abi::SYS_fchmodat, |h| [u64::from(mode), xlate::at_flags_to_netbsd(flags)? as u64]);
+path_call!(lchmod(mode: mode_t) => netbsd_abi::SYS_fchmodat, [u64::from(mode), netbsd_abi::AT_SYMLINK_NOFOLLOW as u64]);
+path_call!(chown(uid: uid_t, gid: gid_t) => netbsd_abi::SYS_fchownat, [u64::from(uid), u64::from(gid), 0]);
+path_call!(lchown(uid: uid_t, gid: gid_t) => netbsd_abi::SYS_fchownat, [u64::from(uid), u64::from(gid), netbsd_abi::AT_SYMLINK_NOFOLLOW as u64]);
+at_fn!(fchownat(uid: uid_t, gid: gid_t, flags: c_int) => netbsd_abi::SYS_fchownat, |h| [u64::from(uid), u64::from(gid), xlate::at_flags_to_netbsd(flags)? as u64]);
 // R_OK, W_OK, X_OK and F_OK are the same numbers on both systems.
-path_call!(access(mode: c_int) => nr::FACCESSAT, [mode as u64, 0]);
-at_fn!(faccessat(mode: c_int, flags: c_int) => nr::FACCESSAT, |h| [mode as u64, xlate::access_flags_to_netbsd(flags)? as u64]);
-path_call!(euidaccess(mode: c_int) => nr::FACCESSAT, [mode as u64, xlate::AT_EACCESS_NETBSD as u64]);
-path_call!(eaccess(mode: c_int) => nr::FACCESSAT, [mode as u64, xlate::AT_EACCESS_NETBSD as u64]);
-path_call!(mkfifo(mode: mode_t) => nr::MKNODAT, [u64::from(mode & 0o7777 | libc::S_IFIFO), 0, 0]);
-at_fn!(mkfifoat(mode: mode_t) => nr::MKNODAT, |h| [u64::from(mode & 0o7777 | libc::S_IFIFO), 0, 0]);
+path_call!(access(mode: c_int) => netbsd_abi::SYS_faccessat, [mode as u64, 0]);
+at_fn!(faccessat(mode: c_int, flags: c_int) => netbsd_abi::SYS_faccessat, |h| [mode as u64, xlate::access_flags_to_netbsd(flags)? as u64]);
+path_call!(euidaccess(mode: c_int) => netbsd_abi::SYS_faccessat, [mode as u64, netbsd_abi::AT_EACCESS as u64]);
+path_call!(eaccess(mode: c_int) => netbsd_abi::SYS_faccessat, [mode as u64, netbsd_abi::AT_EACCESS as u64]);
+path_call!(mkfifo(mode: mode_t) => netbsd_abi::SYS_mknodat, [u64::from(mode & 0o7777 | libc::S_IFIFO), 0, 0]);
+at_fn!(mkfifoat(mode: mode_t) => netbsd_abi::SYS_mknodat, |h| [u64::from(mode & 0o7777 | libc::S_IFIFO), 0, 0]);
 // NetBSD's mknodat has a padding slot before the device number, which
 // NetBSD encodes its own way.
-path_call!(mknod(mode: mode_t, dev: libc::dev_t) => nr::MKNODAT, [u64::from(mode), 0, xlate::dev_to_netbsd(dev)]);
-at_fn!(mknodat(mode: mode_t, dev: libc::dev_t) => nr::MKNODAT, |h| [u64::from(mode), 0, xlate::dev_to_netbsd(dev)]);
+path_call!(mknod(mode: mode_t, dev: libc::dev_t) => netbsd_abi::SYS_mknodat, [u64::from(mode), 0, xlate::dev_to_netbsd(dev)]);
+at_fn!(mknodat(mode: mode_t, dev: libc::dev_t) => netbsd_abi::SYS_mknodat, |h| [u64::from(mode), 0, xlate::dev_to_netbsd(dev)]);
 
 /// glibc before 2.33 had programs call `__xmknod(1, path, mode, &dev)`.
 #[unsafe(no_mangle)]
@@ -222,7 +221,7 @@ pub unsafe extern "C" fn __xmknodat(
         ByAt::Rump(h, d, p) => ret0(super::get(dev).and_then(|dev| {
             at_call(
                 h,
-                nr::MKNODAT,
+                netbsd_abi::SYS_mknodat,
                 d,
                 &p,
                 &[u64::from(mode), 0, xlate::dev_to_netbsd(dev)],
@@ -237,7 +236,7 @@ pub unsafe extern "C" fn __xmknodat(
 pub unsafe extern "C" fn truncate(path: CStrP, len: off_t) -> c_int {
     match by_path(path) {
         // NetBSD's truncate has a padding slot before the length.
-        ByPath::Rump(h, p) => ret0(h.sys(nr::TRUNCATE, &[p.arg(), 0, len as u64])),
+        ByPath::Rump(h, p) => ret0(h.sys(netbsd_abi::SYS_truncate, &[p.arg(), 0, len as u64])),
         ByPath::Host => host!(truncate(path, len) as fn(CStrP, off_t) -> c_int),
     }
 }
@@ -247,7 +246,7 @@ alias!(truncate64 => truncate(path: CStrP, len: off_t) -> c_int);
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fchmod(fd: c_int, mode: mode_t) -> c_int {
     match by_fd(fd) {
-        Some((h, k)) => ret0(h.sys(nr::FCHMOD, &[k as u64, u64::from(mode)])),
+        Some((h, k)) => ret0(h.sys(netbsd_abi::SYS_fchmod, &[k as u64, u64::from(mode)])),
         None => host!(fchmod(fd, mode) as fn(c_int, mode_t) -> c_int),
     }
 }
@@ -255,7 +254,10 @@ pub unsafe extern "C" fn fchmod(fd: c_int, mode: mode_t) -> c_int {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fchown(fd: c_int, uid: uid_t, gid: gid_t) -> c_int {
     match by_fd(fd) {
-        Some((h, k)) => ret0(h.sys(nr::FCHOWN, &[k as u64, u64::from(uid), u64::from(gid)])),
+        Some((h, k)) => ret0(h.sys(
+            netbsd_abi::SYS_fchown,
+            &[k as u64, u64::from(uid), u64::from(gid)],
+        )),
         None => host!(fchown(fd, uid, gid) as fn(c_int, uid_t, gid_t) -> c_int),
     }
 }
@@ -276,14 +278,14 @@ fn pair(d1: c_int, p1: CStrP, d2: c_int, p2: CStrP) -> Result<Pair, i32> {
 }
 
 fn rump_pair(
-    nr: u32,
+    nr: usize,
     h: &Hijack,
     a: (i32, KPath),
     b: (i32, KPath),
     flags: u64,
 ) -> Result<i64, i32> {
     let mut args = vec![a.0 as i64 as u64, a.1.arg(), b.0 as i64 as u64, b.1.arg()];
-    if nr == nr::LINKAT {
+    if nr == netbsd_abi::SYS_linkat {
         args.push(flags);
     }
     h.sys(nr, &args)
@@ -292,7 +294,7 @@ fn rump_pair(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rename(from: CStrP, to: CStrP) -> c_int {
     match pair(libc::AT_FDCWD, from, libc::AT_FDCWD, to) {
-        Ok(Pair::Rump(h, a, b)) => ret0(rump_pair(nr::RENAMEAT, h, a, b, 0)),
+        Ok(Pair::Rump(h, a, b)) => ret0(rump_pair(netbsd_abi::SYS_renameat, h, a, b, 0)),
         Ok(Pair::Host) => host!(rename(from, to) as fn(CStrP, CStrP) -> c_int),
         Err(e) => ret0(Err(e)),
     }
@@ -301,7 +303,7 @@ pub unsafe extern "C" fn rename(from: CStrP, to: CStrP) -> c_int {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn renameat(d1: c_int, from: CStrP, d2: c_int, to: CStrP) -> c_int {
     match pair(d1, from, d2, to) {
-        Ok(Pair::Rump(h, a, b)) => ret0(rump_pair(nr::RENAMEAT, h, a, b, 0)),
+        Ok(Pair::Rump(h, a, b)) => ret0(rump_pair(netbsd_abi::SYS_renameat, h, a, b, 0)),
         Ok(Pair::Host) => {
             host!(renameat(d1, from, d2, to) as fn(c_int, CStrP, c_int, CStrP) -> c_int)
         }
@@ -320,7 +322,7 @@ pub unsafe extern "C" fn renameat2(
 ) -> c_int {
     match pair(d1, from, d2, to) {
         Ok(Pair::Rump(..)) if flags != 0 => ret0(Err(libc::EINVAL)),
-        Ok(Pair::Rump(h, a, b)) => ret0(rump_pair(nr::RENAMEAT, h, a, b, 0)),
+        Ok(Pair::Rump(h, a, b)) => ret0(rump_pair(netbsd_abi::SYS_renameat, h, a, b, 0)),
         Ok(Pair::Host) => {
             host!(renameat2(d1, from, d2, to, flags)
                 as fn(c_int, CStrP, c_int, CStrP, c_uint) -> c_int)
@@ -332,7 +334,7 @@ pub unsafe extern "C" fn renameat2(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn link(from: CStrP, to: CStrP) -> c_int {
     match pair(libc::AT_FDCWD, from, libc::AT_FDCWD, to) {
-        Ok(Pair::Rump(h, a, b)) => ret0(rump_pair(nr::LINKAT, h, a, b, 0)),
+        Ok(Pair::Rump(h, a, b)) => ret0(rump_pair(netbsd_abi::SYS_linkat, h, a, b, 0)),
         Ok(Pair::Host) => host!(link(from, to) as fn(CStrP, CStrP) -> c_int),
         Err(e) => ret0(Err(e)),
     }
@@ -348,7 +350,8 @@ pub unsafe extern "C" fn linkat(
 ) -> c_int {
     match pair(d1, from, d2, to) {
         Ok(Pair::Rump(h, a, b)) => ret0(
-            xlate::at_flags_to_netbsd(flags).and_then(|f| rump_pair(nr::LINKAT, h, a, b, f as u64)),
+            xlate::at_flags_to_netbsd(flags)
+                .and_then(|f| rump_pair(netbsd_abi::SYS_linkat, h, a, b, f as u64)),
         ),
         Ok(Pair::Host) => {
             host!(linkat(d1, from, d2, to, flags) as fn(c_int, CStrP, c_int, CStrP, c_int) -> c_int)
@@ -364,13 +367,16 @@ fn rump_symlink(h: &Hijack, target: CStrP, d: i32, p: &KPath) -> c_int {
         return ret0(Err(libc::EFAULT));
     };
     let t = KPath::new(&t);
-    ret0(h.sys(nr::SYMLINKAT, &[t.arg(), d as i64 as u64, p.arg()]))
+    ret0(h.sys(
+        netbsd_abi::SYS_symlinkat,
+        &[t.arg(), d as i64 as u64, p.arg()],
+    ))
 }
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn symlink(target: CStrP, path: CStrP) -> c_int {
     match by_path(path) {
-        ByPath::Rump(h, p) => rump_symlink(h, target, xlate::AT_FDCWD_NETBSD, &p),
+        ByPath::Rump(h, p) => rump_symlink(h, target, netbsd_abi::AT_FDCWD, &p),
         ByPath::Host => host!(symlink(target, path) as fn(CStrP, CStrP) -> c_int),
     }
 }
@@ -388,8 +394,8 @@ pub unsafe extern "C" fn readlink(path: CStrP, buf: *mut c_char, len: size_t) ->
     match by_path(path) {
         ByPath::Rump(h, p) => ret(at_call(
             h,
-            nr::READLINKAT,
-            xlate::AT_FDCWD_NETBSD,
+            netbsd_abi::SYS_readlinkat,
+            netbsd_abi::AT_FDCWD,
             &p,
             &[buf as u64, len as u64],
         )),
@@ -407,7 +413,13 @@ pub unsafe extern "C" fn readlinkat(
     len: size_t,
 ) -> ssize_t {
     match by_at(dirfd, path) {
-        ByAt::Rump(h, d, p) => ret(at_call(h, nr::READLINKAT, d, &p, &[buf as u64, len as u64])),
+        ByAt::Rump(h, d, p) => ret(at_call(
+            h,
+            netbsd_abi::SYS_readlinkat,
+            d,
+            &p,
+            &[buf as u64, len as u64],
+        )),
         ByAt::Host => {
             host!(readlinkat(dirfd, path, buf, len)
                 as fn(c_int, CStrP, *mut c_char, size_t) -> ssize_t)
@@ -477,13 +489,13 @@ fn rump_utimens(
 ) -> Result<i64, i32> {
     let buf = ts.map(|t| t.to_vec());
     let addr = buf.as_ref().map_or(0, |b| b.as_ptr() as u64);
-    at_call(h, nr::UTIMENSAT, d, p, &[addr, flags as u64])
+    at_call(h, netbsd_abi::SYS_utimensat, d, p, &[addr, flags as u64])
 }
 
 fn rump_futimens(h: &Hijack, k: i32, ts: Option<[libc::timespec; 2]>) -> Result<i64, i32> {
     let buf = ts.map(|t| t.to_vec());
     let addr = buf.as_ref().map_or(0, |b| b.as_ptr() as u64);
-    h.sys(nr::FUTIMENS, &[k as u64, addr])
+    h.sys(netbsd_abi::SYS_futimens, &[k as u64, addr])
 }
 
 fn timespec_pair(ts: *const libc::timespec) -> Result<Option<[libc::timespec; 2]>, i32> {
@@ -532,7 +544,7 @@ pub unsafe extern "C" fn utimes(path: CStrP, tv: *const libc::timeval) -> c_int 
     match by_path(path) {
         ByPath::Rump(h, p) => ret0(
             timespecs_from_timevals(tv)
-                .and_then(|t| rump_utimens(h, xlate::AT_FDCWD_NETBSD, &p, t, 0)),
+                .and_then(|t| rump_utimens(h, netbsd_abi::AT_FDCWD, &p, t, 0)),
         ),
         ByPath::Host => host!(utimes(path, tv) as fn(CStrP, *const libc::timeval) -> c_int),
     }
@@ -544,10 +556,10 @@ pub unsafe extern "C" fn lutimes(path: CStrP, tv: *const libc::timeval) -> c_int
         ByPath::Rump(h, p) => ret0(timespecs_from_timevals(tv).and_then(|t| {
             rump_utimens(
                 h,
-                xlate::AT_FDCWD_NETBSD,
+                netbsd_abi::AT_FDCWD,
                 &p,
                 t,
-                xlate::AT_SYMLINK_NOFOLLOW_NETBSD,
+                netbsd_abi::AT_SYMLINK_NOFOLLOW,
             )
         })),
         ByPath::Host => host!(lutimes(path, tv) as fn(CStrP, *const libc::timeval) -> c_int),
@@ -594,7 +606,7 @@ pub unsafe extern "C" fn utime(path: CStrP, times: *const libc::utimbuf) -> c_in
                     ])
                 })
             };
-            ret0(t.and_then(|t| rump_utimens(h, xlate::AT_FDCWD_NETBSD, &p, t, 0)))
+            ret0(t.and_then(|t| rump_utimens(h, netbsd_abi::AT_FDCWD, &p, t, 0)))
         }
         ByPath::Host => host!(utime(path, times) as fn(CStrP, *const libc::utimbuf) -> c_int),
     }
@@ -606,7 +618,7 @@ pub unsafe extern "C" fn utime(path: CStrP, times: *const libc::utimbuf) -> c_in
 pub unsafe extern "C" fn chdir(path: CStrP) -> c_int {
     match by_path(path) {
         ByPath::Rump(h, p) => {
-            let r = h.sys(nr::CHDIR, &[p.arg()]);
+            let r = h.sys(netbsd_abi::SYS_chdir, &[p.arg()]);
             if r.is_ok() {
                 h.set_cwd_in_rump(true);
             }
@@ -628,7 +640,7 @@ pub unsafe extern "C" fn chdir(path: CStrP) -> c_int {
 pub unsafe extern "C" fn fchdir(fd: c_int) -> c_int {
     match by_fd(fd) {
         Some((h, k)) => {
-            let r = h.sys(nr::FCHDIR, &[k as u64]);
+            let r = h.sys(netbsd_abi::SYS_fchdir, &[k as u64]);
             if r.is_ok() {
                 h.set_cwd_in_rump(true);
             }
@@ -650,7 +662,7 @@ pub unsafe extern "C" fn fchdir(fd: c_int) -> c_int {
 /// `path=` prefix.
 fn rump_cwd(h: &Hijack) -> Result<Vec<u8>, i32> {
     let mut buf = Scratch::new(1024 + 1);
-    h.sys(nr::GETCWD, &[buf.arg(), 1024 + 1])?;
+    h.sys(netbsd_abi::SYS___getcwd, &[buf.arg(), 1024 + 1])?;
     let b = buf.bytes();
     let inner = &b[..b.iter().position(|&c| c == 0).unwrap_or(b.len())];
     let mut out = h.cfg.prefix.clone().unwrap_or_default();
@@ -732,7 +744,7 @@ pub unsafe extern "C" fn get_current_dir_name() -> *mut c_char {
 
 // File system statistics.
 
-fn rump_statvfs(h: &Hijack, by: Result<(u32, u64), i32>) -> Result<Vec<u8>, i32> {
+fn rump_statvfs(h: &Hijack, by: Result<(usize, u64), i32>) -> Result<Vec<u8>, i32> {
     let (nr, first) = by?;
     let mut buf = Scratch::new(xlate::NETBSD_STATVFS_LEN);
     // ST_WAIT: fresh numbers, as Linux gives.
@@ -747,7 +759,7 @@ macro_rules! statfs_fns {
         pub unsafe extern "C" fn $path_fn(path: CStrP, out: *mut $ty) -> c_int {
             match by_path(path) {
                 ByPath::Rump(h, p) => ret0(
-                    rump_statvfs(h, Ok((nr::STATVFS1, p.arg())))
+                    rump_statvfs(h, Ok((netbsd_abi::SYS_statvfs1, p.arg())))
                         .and_then(|b| $conv(&b).ok_or(libc::EIO))
                         .and_then(|s| super::put(out, &s).map(|_| 0)),
                 ),
@@ -759,7 +771,7 @@ macro_rules! statfs_fns {
         pub unsafe extern "C" fn $fd_fn(fd: c_int, out: *mut $ty) -> c_int {
             match by_fd(fd) {
                 Some((h, k)) => ret0(
-                    rump_statvfs(h, Ok((nr::FSTATVFS1, k as u64)))
+                    rump_statvfs(h, Ok((netbsd_abi::SYS_fstatvfs1, k as u64)))
                         .and_then(|b| $conv(&b).ok_or(libc::EIO))
                         .and_then(|s| super::put(out, &s).map(|_| 0)),
                 ),

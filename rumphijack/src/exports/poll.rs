@@ -7,7 +7,6 @@
 //! kernel itself re-checks its files at that same pace.
 
 use super::{by_fd, set_errno};
-use crate::nr;
 use crate::state::{self, Hijack};
 use crate::xlate;
 use libc::{c_int, nfds_t, pollfd};
@@ -34,7 +33,7 @@ fn rump_poll(h: &Hijack, fds: &mut [pollfd], timeout: c_int) -> Result<c_int, i3
         .collect();
     // `struct pollfd` has the same layout on both systems.
     let n = h.sys(
-        nr::POLL,
+        netbsd_abi::SYS_poll,
         &[
             nb.as_mut_ptr() as u64,
             nb.len() as u64,

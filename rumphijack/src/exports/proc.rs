@@ -5,7 +5,6 @@
 //! descriptors.
 
 use super::{errno, set_errno};
-use crate::nr;
 use crate::route::LOWFDS_ENV;
 use crate::state::{self, EXECFD_ENV, Hijack, PARSEDSERVER_ENV, PWD_ENV};
 use libc::{c_char, c_int, c_uint, pid_t};
@@ -164,7 +163,7 @@ fn low_fds_for_exec(h: &Hijack) -> crate::route::LowFds {
     let entries: Vec<(i32, i32)> = h.low().entries().collect();
     for (fd, k) in entries {
         let cloexec = h
-            .sys(nr::FCNTL, &[k as u64, libc::F_GETFD as u64, 0])
+            .sys(netbsd_abi::SYS_fcntl, &[k as u64, libc::F_GETFD as u64, 0])
             .map_or(true, |f| f & 1 != 0);
         let flag = if cloexec { libc::FD_CLOEXEC } else { 0 };
         host!(fcntl(fd, libc::F_SETFD, flag) as fn(c_int, c_int, c_int) -> c_int);
@@ -297,7 +296,7 @@ fn close_all(h: &Hijack, first: c_uint, last: c_uint, flags: c_uint) -> c_int {
         .collect();
     for (fd, k) in low {
         if cloexec {
-            let _ = h.sys(nr::FCNTL, &[k as u64, libc::F_SETFD as u64, 1]);
+            let _ = h.sys(netbsd_abi::SYS_fcntl, &[k as u64, libc::F_SETFD as u64, 1]);
         } else {
             // SAFETY: closing the program's own descriptor as it asked.
             unsafe { super::fd::close(fd) };
@@ -332,9 +331,9 @@ fn close_all(h: &Hijack, first: c_uint, last: c_uint, flags: c_uint) -> c_int {
         let one = |k: u64| {
             if !hidden.contains(&k) {
                 let _ = if cloexec {
-                    h.sys(nr::FCNTL, &[k, libc::F_SETFD as u64, 1])
+                    h.sys(netbsd_abi::SYS_fcntl, &[k, libc::F_SETFD as u64, 1])
                 } else {
-                    h.sys(nr::CLOSE, &[k])
+                    h.sys(netbsd_abi::SYS_close, &[k])
                 };
             }
         };
@@ -345,8 +344,8 @@ fn close_all(h: &Hijack, first: c_uint, last: c_uint, flags: c_uint) -> c_int {
             // last hidden copy, then NetBSD's F_CLOSEM for all the rest.
             let above = hidden.iter().map(|&k| k + 1).max().unwrap_or(0).max(lo);
             (lo..above).for_each(one);
-            let closem = crate::xlate::F_CLOSEM_NETBSD as u64;
-            let _ = h.sys(nr::FCNTL, &[above, closem, 0]);
+            let closem = netbsd_abi::F_CLOSEM as u64;
+            let _ = h.sys(netbsd_abi::SYS_fcntl, &[above, closem, 0]);
         } else {
             (lo..=hi).for_each(one);
         }

@@ -5,7 +5,6 @@
 //! kernel sockets yet and fail with EOPNOTSUPP.
 
 use super::{Scratch, by_fd, host_fd, ret, ret0, rump_fd};
-use crate::nr;
 use crate::state::{self, Hijack};
 use crate::xlate;
 use libc::{c_int, c_void, size_t, sockaddr, socklen_t, ssize_t};
@@ -36,7 +35,7 @@ fn addr_out(buf: &[u8], addr: *mut sockaddr, lenp: *mut socklen_t) -> Result<(),
 /// A call that gives an address back: `nr(k, rest_before..., buf, &len, rest_after...)`.
 fn with_addr_out(
     h: &Hijack,
-    nr: u32,
+    nr: usize,
     before: &[u64],
     after: &[u64],
     addr: *mut sockaddr,
@@ -68,7 +67,12 @@ pub unsafe extern "C" fn socket(domain: c_int, typ: c_int, proto: c_int) -> c_in
             let r = xlate::family_to_netbsd(domain)
                 .ok_or(libc::EAFNOSUPPORT)
                 .and_then(|d| Ok((d, xlate::socket_type_to_netbsd(typ)?)))
-                .and_then(|(d, t)| h.sys(nr::SOCKET, &[u64::from(d), t as u64, proto as u64]));
+                .and_then(|(d, t)| {
+                    h.sys(
+                        netbsd_abi::SYS___socket30,
+                        &[u64::from(d), t as u64, proto as u64],
+                    )
+                });
             rump_fd(h, r)
         }
         _ => host_fd(host!(
@@ -92,7 +96,7 @@ pub unsafe extern "C" fn socketpair(
                 .and_then(|d| Ok((d, xlate::socket_type_to_netbsd(typ)?)))
                 .and_then(|(d, t)| {
                     h.sys(
-                        nr::SOCKETPAIR,
+                        netbsd_abi::SYS_socketpair,
                         &[u64::from(d), t as u64, proto as u64, pair.arg()],
                     )
                 })
@@ -131,13 +135,13 @@ macro_rules! addr_call {
     };
 }
 
-addr_call!(bind, nr::BIND);
-addr_call!(connect, nr::CONNECT);
+addr_call!(bind, netbsd_abi::SYS_bind);
+addr_call!(connect, netbsd_abi::SYS_connect);
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn listen(fd: c_int, backlog: c_int) -> c_int {
     match by_fd(fd) {
-        Some((h, k)) => ret0(h.sys(nr::LISTEN, &[k as u64, backlog as u64])),
+        Some((h, k)) => ret0(h.sys(netbsd_abi::SYS_listen, &[k as u64, backlog as u64])),
         None => host!(listen(fd, backlog) as fn(c_int, c_int) -> c_int),
     }
 }
@@ -146,7 +150,7 @@ pub unsafe extern "C" fn listen(fd: c_int, backlog: c_int) -> c_int {
 pub unsafe extern "C" fn shutdown(fd: c_int, how: c_int) -> c_int {
     // SHUT_RD, SHUT_WR and SHUT_RDWR are the same numbers.
     match by_fd(fd) {
-        Some((h, k)) => ret0(h.sys(nr::SHUTDOWN, &[k as u64, how as u64])),
+        Some((h, k)) => ret0(h.sys(netbsd_abi::SYS_shutdown, &[k as u64, how as u64])),
         None => host!(shutdown(fd, how) as fn(c_int, c_int) -> c_int),
     }
 }
@@ -156,7 +160,7 @@ pub unsafe extern "C" fn accept(fd: c_int, addr: *mut sockaddr, lenp: *mut sockl
     match by_fd(fd) {
         Some((h, k)) => rump_fd(
             h,
-            with_addr_out(h, nr::ACCEPT, &[k as u64], &[], addr, lenp),
+            with_addr_out(h, netbsd_abi::SYS_accept, &[k as u64], &[], addr, lenp),
         ),
         None => host_fd(host!(
             accept(fd, addr, lenp) as fn(c_int, *mut sockaddr, *mut socklen_t) -> c_int
@@ -175,7 +179,14 @@ pub unsafe extern "C" fn accept4(
         Some((h, k)) => rump_fd(
             h,
             xlate::accept_flags_to_netbsd(flags).and_then(|f| {
-                with_addr_out(h, nr::PACCEPT, &[k as u64], &[0, f as u64], addr, lenp)
+                with_addr_out(
+                    h,
+                    netbsd_abi::SYS_paccept,
+                    &[k as u64],
+                    &[0, f as u64],
+                    addr,
+                    lenp,
+                )
             }),
         ),
         None => host_fd(host!(accept4(fd, addr, lenp, flags)
@@ -200,8 +211,8 @@ macro_rules! name_call {
     };
 }
 
-name_call!(getsockname, nr::GETSOCKNAME);
-name_call!(getpeername, nr::GETPEERNAME);
+name_call!(getsockname, netbsd_abi::SYS_getsockname);
+name_call!(getpeername, netbsd_abi::SYS_getpeername);
 
 fn rump_sendto(
     h: &Hijack,
@@ -224,7 +235,7 @@ fn rump_sendto(
         (a.as_ptr() as u64, a.len() as u64)
     };
     h.sys(
-        nr::SENDTO,
+        netbsd_abi::SYS_sendto,
         &[k as u64, buf as u64, len as u64, f as u64, ap, al],
     )
 }
@@ -274,7 +285,7 @@ fn rump_recvfrom(
     let f = xlate::msg_flags_to_netbsd(flags)?;
     with_addr_out(
         h,
-        nr::RECVFROM,
+        netbsd_abi::SYS_recvfrom,
         &[k as u64, buf as u64, len as u64, f as u64],
         &[],
         addr,
@@ -323,10 +334,6 @@ pub unsafe extern "C" fn recvfrom(
     }
 }
 
-/// NetBSD's `struct msghdr`: name 0, namelen 8, iov 16, iovlen 24 (int),
-/// control 32, controllen 40 (socklen_t), flags 44.
-const NETBSD_MSGHDR_LEN: usize = 48;
-
 /// `sendmsg`/`recvmsg` on a kernel socket, without control messages.
 fn rump_msg(
     h: &Hijack,
@@ -351,20 +358,26 @@ fn rump_msg(
         (true, false) => (name_in.as_ptr() as u64, name_in.len() as u32),
         (false, false) => (name_buf.arg(), ADDR_ROOM as u32),
     };
-    let mut hdr = Scratch::new(NETBSD_MSGHDR_LEN);
+    // NetBSD's iovec is Linux's; the header around it differs.
+    use netbsd_abi::layout::msghdr;
+    let mut hdr = Scratch::new(msghdr::SIZE);
     {
         let b = &mut hdr.0;
-        b[0..8].copy_from_slice(&np.to_ne_bytes());
-        b[8..12].copy_from_slice(&nl.to_ne_bytes());
-        b[16..24].copy_from_slice(&(m.msg_iov as u64).to_ne_bytes());
-        b[24..28].copy_from_slice(&(m.msg_iovlen as i32).to_ne_bytes());
+        msghdr::msg_name.put(b, np);
+        msghdr::msg_namelen.put(b, nl.into());
+        msghdr::msg_iov.put(b, m.msg_iov as u64);
+        msghdr::msg_iovlen.put(b, m.msg_iovlen as u64);
     }
-    let nr = if send { nr::SENDMSG } else { nr::RECVMSG };
+    let nr = if send {
+        netbsd_abi::SYS_sendmsg
+    } else {
+        netbsd_abi::SYS_recvmsg
+    };
     let r = h.sys(nr, &[k as u64, hdr.arg(), f as u64])?;
     if !send {
         let b = hdr.bytes();
-        let got_len = u32::from_ne_bytes(b[8..12].try_into().unwrap_or_default()) as usize;
-        let got_flags = i32::from_ne_bytes(b[44..48].try_into().unwrap_or_default());
+        let got_len = msghdr::msg_namelen.get(b).unwrap_or(0) as usize;
+        let got_flags = msghdr::msg_flags.get(b).unwrap_or(0) as u32 as i32;
         let mut out = m;
         out.msg_flags = xlate::msg_flags_to_linux(got_flags);
         if !m.msg_name.is_null() {
@@ -411,7 +424,7 @@ pub unsafe extern "C" fn setsockopt(
                 .ok_or(libc::ENOPROTOOPT)
                 .and_then(|(l, n)| {
                     h.sys(
-                        nr::SETSOCKOPT,
+                        netbsd_abi::SYS_setsockopt,
                         &[k as u64, l as u64, n as u64, val as u64, u64::from(len)],
                     )
                 }),
@@ -437,7 +450,7 @@ pub unsafe extern "C" fn getsockopt(
         .ok_or(libc::ENOPROTOOPT)
         .and_then(|(l, n)| {
             h.sys(
-                nr::GETSOCKOPT,
+                netbsd_abi::SYS_getsockopt,
                 &[k as u64, l as u64, n as u64, val as u64, lenp as u64],
             )
         });

@@ -3,7 +3,6 @@
 //! `struct stat`, which becomes Linux's here.
 
 use super::{ByAt, KPath, Scratch, by_at, by_fd, ret0};
-use crate::nr;
 use crate::state::Hijack;
 use crate::xlate;
 use libc::{c_char, c_int, c_uint};
@@ -18,16 +17,19 @@ const LINUX_ONLY_AT: c_int = libc::AT_NO_AUTOMOUNT | libc::AT_STATX_SYNC_TYPE;
 fn rump_stat_at(h: &Hijack, d: i32, p: &KPath, flags: c_int) -> Result<Vec<u8>, i32> {
     let mut buf = Scratch::new(xlate::NETBSD_STAT_LEN);
     if p.bytes().is_empty() && flags & libc::AT_EMPTY_PATH != 0 {
-        if d == xlate::AT_FDCWD_NETBSD {
+        if d == netbsd_abi::AT_FDCWD {
             let dot = KPath::new(b".");
-            h.sys(nr::FSTATAT, &[d as i64 as u64, dot.arg(), buf.arg(), 0])?;
+            h.sys(
+                netbsd_abi::SYS_fstatat,
+                &[d as i64 as u64, dot.arg(), buf.arg(), 0],
+            )?;
         } else {
-            h.sys(nr::FSTAT, &[d as u64, buf.arg()])?;
+            h.sys(netbsd_abi::SYS___fstat50, &[d as u64, buf.arg()])?;
         }
     } else {
         let f = xlate::at_flags_to_netbsd(flags & !(libc::AT_EMPTY_PATH | LINUX_ONLY_AT))?;
         h.sys(
-            nr::FSTATAT,
+            netbsd_abi::SYS_fstatat,
             &[d as i64 as u64, p.arg(), buf.arg(), f as u64],
         )?;
     }
@@ -36,7 +38,7 @@ fn rump_stat_at(h: &Hijack, d: i32, p: &KPath, flags: c_int) -> Result<Vec<u8>, 
 
 fn rump_fstat(h: &Hijack, k: i32) -> Result<Vec<u8>, i32> {
     let mut buf = Scratch::new(xlate::NETBSD_STAT_LEN);
-    h.sys(nr::FSTAT, &[k as u64, buf.arg()])?;
+    h.sys(netbsd_abi::SYS___fstat50, &[k as u64, buf.arg()])?;
     Ok(buf.bytes().to_vec())
 }
 

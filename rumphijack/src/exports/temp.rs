@@ -7,7 +7,7 @@
 
 use super::{ByPath, KPath, Scratch, by_path, read_path, ret, set_errno};
 use crate::state::Hijack;
-use crate::{nr, tempname, xlate};
+use crate::{tempname, xlate};
 use libc::{FILE, c_char, c_int};
 
 /// What a name is made for.
@@ -41,14 +41,14 @@ fn make(
         match what {
             Make::File(flags) => super::path::rump_open_fd(
                 h,
-                xlate::AT_FDCWD_NETBSD,
+                netbsd_abi::AT_FDCWD,
                 &kp,
                 (flags & !libc::O_ACCMODE) | libc::O_RDWR | libc::O_CREAT | libc::O_EXCL,
                 0o600,
             ),
             Make::Dir => h.sys(
-                nr::MKDIRAT,
-                &[xlate::AT_FDCWD_NETBSD as i64 as u64, kp.arg(), 0o700],
+                netbsd_abi::SYS_mkdirat,
+                &[netbsd_abi::AT_FDCWD as i64 as u64, kp.arg(), 0o700],
             ),
             Make::Name => free_name(h, &kp),
         }
@@ -60,12 +60,12 @@ fn make(
 fn free_name(h: &Hijack, kp: &KPath) -> Result<i64, i32> {
     let mut st = Scratch::new(xlate::NETBSD_STAT_LEN);
     let r = h.sys(
-        nr::FSTATAT,
+        netbsd_abi::SYS_fstatat,
         &[
-            xlate::AT_FDCWD_NETBSD as i64 as u64,
+            netbsd_abi::AT_FDCWD as i64 as u64,
             kp.arg(),
             st.arg(),
-            xlate::AT_SYMLINK_NOFOLLOW_NETBSD as u64,
+            netbsd_abi::AT_SYMLINK_NOFOLLOW as u64,
         ],
     );
     match r {

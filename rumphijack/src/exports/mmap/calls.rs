@@ -4,7 +4,6 @@
 
 use super::super::Scratch;
 pub(super) use super::super::errno;
-use crate::nr;
 use crate::state::{self, Hijack};
 use crate::xlate;
 use libc::{c_int, c_void, off_t, size_t};
@@ -114,27 +113,27 @@ pub(super) fn host_ino(fd: c_int) -> Option<u64> {
 /// The kernel's `fstat` of descriptor `k`, as Linux's `struct stat`.
 pub(super) fn kstat(h: &Hijack, k: i32) -> Result<libc::stat, i32> {
     let mut buf = Scratch::new(xlate::NETBSD_STAT_LEN);
-    h.sys_unbarriered(nr::FSTAT, &[k as u64, buf.arg()])?;
+    h.sys_unbarriered(netbsd_abi::SYS___fstat50, &[k as u64, buf.arg()])?;
     xlate::stat_from_netbsd(buf.bytes()).ok_or(libc::EIO)
 }
 
 /// The kernel's `stat` of the kernel path at address `path`.
 pub(super) fn kstat_path(h: &Hijack, path: u64) -> Result<libc::stat, i32> {
     let mut buf = Scratch::new(xlate::NETBSD_STAT_LEN);
-    let at = xlate::AT_FDCWD_NETBSD as i64 as u64;
-    h.sys_unbarriered(nr::FSTATAT, &[at, path, buf.arg(), 0])?;
+    let at = netbsd_abi::AT_FDCWD as i64 as u64;
+    h.sys_unbarriered(netbsd_abi::SYS_fstatat, &[at, path, buf.arg(), 0])?;
     xlate::stat_from_netbsd(buf.bytes()).ok_or(libc::EIO)
 }
 
 /// The kernel's `fcntl` with a Linux command.
 pub(super) fn kfcntl(h: &Hijack, k: i32, cmd: c_int, arg: u64) -> Result<i64, i32> {
     let ncmd = xlate::fcntl_cmd_to_netbsd(cmd).ok_or(libc::EINVAL)?;
-    h.sys_unbarriered(nr::FCNTL, &[k as u64, ncmd as u64, arg])
+    h.sys_unbarriered(netbsd_abi::SYS_fcntl, &[k as u64, ncmd as u64, arg])
 }
 
 /// Close kernel descriptor `k` (the library's own).
 fn kclose(h: &Hijack, k: i32) {
-    let _ = h.sys_unbarriered(nr::CLOSE, &[k as u64]);
+    let _ = h.sys_unbarriered(netbsd_abi::SYS_close, &[k as u64]);
 }
 
 /// Read `len` bytes of the file at `off` into this process's memory at
@@ -151,7 +150,7 @@ pub(super) fn kread_into(
     while done < len {
         // NetBSD's pread has a padding slot before the offset.
         let n = h.sys_unbarriered(
-            nr::PREAD,
+            netbsd_abi::SYS_pread,
             &[
                 k as u64,
                 (addr + done) as u64,
@@ -173,7 +172,7 @@ pub(super) fn kwrite_all(h: &Hijack, k: i32, data: &[u8], off: u64) -> Result<()
     let mut done = 0;
     while done < data.len() {
         let n = h.sys_unbarriered(
-            nr::PWRITE,
+            netbsd_abi::SYS_pwrite,
             &[
                 k as u64,
                 data[done..].as_ptr() as u64,

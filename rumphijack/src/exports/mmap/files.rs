@@ -6,7 +6,6 @@ use super::calls::*;
 use super::pages::SharedPages;
 use crate::barrier::{self, FileIoDone, FileIoStart};
 use crate::maptable::{FileId, MapTable};
-use crate::nr;
 use crate::state::{self, Hijack};
 use std::collections::BTreeMap;
 use std::mem::ManuallyDrop;
@@ -221,7 +220,8 @@ impl Maps {
         let off = match off {
             Some(o) => o,
             // NetBSD's lseek(fd, pad, 0, SEEK_CUR).
-            None => (h.sys_unbarriered(nr::LSEEK, &[k as u64, 0, 0, 1])? as u64).saturating_sub(n),
+            None => (h.sys_unbarriered(netbsd_abi::SYS_lseek, &[k as u64, 0, 0, 1])? as u64)
+                .saturating_sub(n),
         };
         // The barrier wrote what the mappings changed there before the
         // call, so what the file now holds is newer (as in Linux's one

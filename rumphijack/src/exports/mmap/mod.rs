@@ -25,7 +25,6 @@ pub(crate) use files::{before_exec, held_here, hold_written_back};
 
 use super::{by_fd, set_errno};
 use crate::maptable::{FileId, Mapping, PAGE, page_up};
-use crate::nr;
 use crate::state::{self, Hijack};
 use crate::xlate;
 use calls::*;
@@ -354,7 +353,10 @@ pub unsafe extern "C" fn msync(addr: *mut c_void, len: size_t, flags: c_int) -> 
         files.dedup();
         for id in files {
             if let Some(f) = m.files.get(&id).filter(|f| f.writable && f.kfd >= 0) {
-                res = res.and(h.sys_unbarriered(nr::FSYNC, &[f.kfd as u64]).map(|_| ()));
+                res = res.and(
+                    h.sys_unbarriered(netbsd_abi::SYS_fsync, &[f.kfd as u64])
+                        .map(|_| ()),
+                );
             }
         }
     }
