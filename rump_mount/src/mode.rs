@@ -2,9 +2,9 @@
 //! `setmode(3)`/`getmode(3)`: an octal number, or symbolic clauses such
 //! as `u=rwx,go-w` or `a+rX`, applied to a starting mode.
 
-const S_ISUID: u32 = 0o4000;
-const S_ISGID: u32 = 0o2000;
-const S_ISVTX: u32 = 0o1000;
+const S_ISUID: u32 = netbsd_abi::S_ISUID as u32;
+const S_ISGID: u32 = netbsd_abi::S_ISGID as u32;
+const S_ISVTX: u32 = netbsd_abi::S_ISVTX as u32;
 /// What `a` names (`STANDARD_BITS`: the sticky bit is not among them).
 const STANDARD: u32 = S_ISUID | S_ISGID | 0o777;
 /// The bits a clause with no one named may set: all, the umask being 0

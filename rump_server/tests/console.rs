@@ -16,25 +16,43 @@ fn a_new_client_has_the_console_on_0_1_and_2() {
     let c = Client::connect(&url).unwrap();
     let m = Regions::new();
     for fd in 0..3u64 {
-        // __fstat50: st_mode (offset 8) is S_IFCHR | 0600.
-        let st = m.add_zeroed(152);
-        c.syscall(440, &[fd, st], &m).unwrap();
-        let mode = u32::from_le_bytes(m.get(st)[8..12].try_into().unwrap());
-        assert_eq!(mode, 0o020600, "descriptor {fd}");
+        use netbsd_abi::layout::stat;
+        let st = m.add_zeroed(stat::SIZE);
+        c.syscall(netbsd_abi::SYS___fstat50, &[fd, st], &m).unwrap();
+        let mode = stat::st_mode.get(&m.get(st)).unwrap();
+        assert_eq!(
+            mode,
+            (netbsd_abi::S_IFCHR | 0o600) as u64,
+            "descriptor {fd}"
+        );
     }
     assert_eq!(
-        c.syscall(4, &[1, m.add(b"console\n"), 8], &m).unwrap()[0],
+        c.syscall(netbsd_abi::SYS_write, &[1, m.add(b"console\n"), 8], &m)
+            .unwrap()[0],
         8
     );
     // Write-only: reading is EBADF.
     let buf = m.add_zeroed(8);
-    assert_eq!(c.syscall(3, &[0, buf, 8], &m).unwrap_err().0, 9);
+    assert_eq!(
+        c.syscall(netbsd_abi::SYS_read, &[0, buf, 8], &m)
+            .unwrap_err(),
+        netbsd_abi::Errno::EBADF
+    );
     // ioctl(1, TIOCGETA, &termios): a terminal, as NetBSD's console says.
     let tio = m.add_zeroed(44);
-    assert_eq!(c.syscall(54, &[1, 0x402c_7413, tio], &m).unwrap()[0], 0);
+    assert_eq!(
+        c.syscall(netbsd_abi::SYS_ioctl, &[1, 0x402c_7413, tio], &m)
+            .unwrap()[0],
+        0
+    );
     // mkdir("/d"), then open("/d"): the first free descriptor is 3.
-    c.syscall(136, &[m.add(b"/d\0"), 0o755], &m).unwrap();
-    assert_eq!(c.syscall(5, &[m.add(b"/d\0"), 0, 0], &m).unwrap()[0], 3);
+    c.syscall(netbsd_abi::SYS_mkdir, &[m.add(b"/d\0"), 0o755], &m)
+        .unwrap();
+    assert_eq!(
+        c.syscall(netbsd_abi::SYS_open, &[m.add(b"/d\0"), 0, 0], &m)
+            .unwrap()[0],
+        3
+    );
     let _ = server.kill();
     let _ = server.wait();
     let _ = std::fs::remove_dir_all(&dir);

@@ -64,7 +64,8 @@ impl FfsRig {
         all.extend_from_slice(args);
         let (child, c) = serve("rump_server", &all, &url);
         let m = Regions::new();
-        c.syscall(136, &[m.add(&cstr("/mnt")), 0o755], &m).unwrap();
+        c.syscall(netbsd_abi::SYS_mkdir, &[m.add(&cstr("/mnt")), 0o755], &m)
+            .unwrap();
         let rig = FfsRig {
             child,
             url,
@@ -166,9 +167,6 @@ fn assert_clean(img: &Path) {
     );
 }
 
-/// `MNT_RDONLY`.
-const MNT_RDONLY: i32 = 1;
-
 /// Every directory, file and symlink under host `src` is at `to` in the
 /// kernel, with the same contents.
 fn assert_tree(k: &rump::Kernel, src: &Path, to: &str) {
@@ -237,7 +235,7 @@ fn copy_flush_kill(version: &str, flush: Flush) {
     rig.crash();
     assert_clean(&rig.img);
     // Killed while mounted, it is marked in use: read-only needs no fsck.
-    let k = mount_image(&rig.img, MNT_RDONLY).expect("mount after the kill");
+    let k = mount_image(&rig.img, netbsd_abi::MNT_RDONLY).expect("mount after the kill");
     assert_tree(&k, &src, "/mnt/tree");
 }
 

@@ -30,17 +30,25 @@ const O_CREAT_RDWR: u64 = 0x200 | 2;
 fn write_file(c: &Client, path: &str, data: &[u8], fsync: bool) -> Result<(), String> {
     let m = Regions::new();
     let fd = c
-        .syscall(5, &[m.add(&cstr(path)), O_CREAT_RDWR, 0o644], &m)
+        .syscall(
+            netbsd_abi::SYS_open,
+            &[m.add(&cstr(path)), O_CREAT_RDWR, 0o644],
+            &m,
+        )
         .map_err(|e| format!("open: {e:?}"))?[0] as u64;
     for piece in data.chunks(16_384) {
-        c.syscall(4, &[fd, m.add(piece), piece.len() as u64], &m)
-            .map_err(|e| format!("write: {e:?}"))?;
+        c.syscall(
+            netbsd_abi::SYS_write,
+            &[fd, m.add(piece), piece.len() as u64],
+            &m,
+        )
+        .map_err(|e| format!("write: {e:?}"))?;
     }
     if fsync {
-        c.syscall(95, &[fd], &m)
+        c.syscall(netbsd_abi::SYS_fsync, &[fd], &m)
             .map_err(|e| format!("fsync: {e:?}"))?;
     }
-    c.syscall(6, &[fd], &m)
+    c.syscall(netbsd_abi::SYS_close, &[fd], &m)
         .map_err(|e| format!("close: {e:?}"))?;
     Ok(())
 }
@@ -56,12 +64,13 @@ fn crash_once(version: &str, kill_after: usize, delay: Duration) {
     let spec = format!("key=/dev/ffs,hostpath={},size=host", img.display());
     let (mut server, c) = serve("rump_allserver", &["-d", &spec], &url);
     let m = Regions::new();
-    c.syscall(136, &[m.add(&cstr("/mnt")), 0o755], &m).unwrap();
+    c.syscall(netbsd_abi::SYS_mkdir, &[m.add(&cstr("/mnt")), 0o755], &m)
+        .unwrap();
     // mount("ffs", "/mnt", 0, &ufs_args{fspec}, 8)
     let spec_ptr = m.add(&cstr("/dev/ffs"));
     let args = m.add(&spec_ptr.to_le_bytes());
     c.syscall(
-        410,
+        netbsd_abi::SYS___mount50,
         &[m.add(&cstr("ffs")), m.add(&cstr("/mnt")), 0, args, 8],
         &m,
     )
@@ -91,7 +100,7 @@ fn crash_once(version: &str, kill_after: usize, delay: Duration) {
                     }
                     if i % 3 == 0 {
                         let m = Regions::new();
-                        let _ = c.syscall(10, &[m.add(&cstr(&scratch))], &m);
+                        let _ = c.syscall(netbsd_abi::SYS_unlink, &[m.add(&cstr(&scratch))], &m);
                     }
                 }
             })

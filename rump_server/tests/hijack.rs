@@ -47,7 +47,7 @@ impl Rig {
         ta[0..4].copy_from_slice(&1i32.to_le_bytes());
         ta[32..36].copy_from_slice(&0o755u32.to_le_bytes());
         c.syscall(
-            410,
+            netbsd_abi::SYS___mount50,
             &[m.add(&cstr("tmpfs")), m.add(&cstr("/")), 0, m.add(&ta), 40],
             &m,
         )
@@ -1180,7 +1180,8 @@ fn ffs_server(tag: &str) -> (Child, String, PathBuf) {
         &url,
     );
     let m = Regions::new();
-    c.syscall(136, &[m.add(&cstr("/mnt")), 0o755], &m).unwrap();
+    c.syscall(netbsd_abi::SYS_mkdir, &[m.add(&cstr("/mnt")), 0o755], &m)
+        .unwrap();
     let o = tool(&dir, &url, "rump.mount", &["-t", "ffs", "/dev/ffs", "/mnt"]);
     assert!(o.status.success(), "rump.mount: {}", stderr(&o));
     (server, url, img)

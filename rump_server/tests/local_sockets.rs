@@ -7,7 +7,7 @@ use rumpnet::socket::{ProtoSocket, SOCK_DGRAM, SOCK_STREAM, Socket};
 use rumpvfs::VfsCalls;
 use std::sync::Arc;
 
-const AF_LOCAL: u8 = 1;
+const AF_LOCAL: u8 = netbsd_abi::AF_LOCAL as u8;
 
 fn boot() -> Arc<Kernel> {
     KernelBuilder::new()
@@ -171,10 +171,10 @@ fn empty_sends_and_full_buffers() {
     // An empty write is done at once.
     assert_eq!(send(&k, &a, b""), Ok(0));
     // A full peer: not writable, and a non-blocking send says so.
-    const POLLOUT: i16 = 0x4;
+    const POLLOUT: i16 = netbsd_abi::POLLOUT as i16;
     assert_eq!(a.proto().poll(POLLOUT), POLLOUT);
     while k
-        .with_ctx(|ctx| a.send(ctx, &[1u8; 1024], None, 0x80))
+        .with_ctx(|ctx| a.send(ctx, &[1u8; 1024], None, netbsd_abi::MSG_DONTWAIT))
         .is_ok()
     {}
     assert_eq!(a.proto().poll(POLLOUT), 0, "the peer's buffer is full");

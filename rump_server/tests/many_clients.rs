@@ -184,7 +184,8 @@ fn six_hundred_calls_sleep_in_the_kernel_at_once() {
                 // __nanosleep50(&{2, 0}, NULL)
                 let m = rumpclient::Regions::new();
                 let ts: Vec<u8> = [2i64, 0].iter().flat_map(|v| v.to_ne_bytes()).collect();
-                c.syscall(430, &[m.add(&ts), 0], &m).unwrap();
+                c.syscall(netbsd_abi::SYS___nanosleep50, &[m.add(&ts), 0], &m)
+                    .unwrap();
             });
         }
     });

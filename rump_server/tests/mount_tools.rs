@@ -26,7 +26,8 @@ fn mount_list_update_unmount() {
     let (mut server, c) = serve("rump_server", &args, &url);
     let m = Regions::new();
     // /tmp is there from boot, as in NetBSD's rump kernel.
-    c.syscall(136, &[m.add(b"/mnt\0"), 0o755], &m).unwrap();
+    c.syscall(netbsd_abi::SYS_mkdir, &[m.add(b"/mnt\0"), 0o755], &m)
+        .unwrap();
     let mount = |args: &[&str]| tool(&dir, &url, "rump.mount", args);
     assert_eq!(ok(&mount(&[])), "rumpfs on / type rumpfs (local)\n");
     ok(&mount(&["-t", "ffs", "/dev/ffs", "/mnt"]));

@@ -52,13 +52,16 @@ fn each_client_is_its_own_process() {
     let b = Client::connect(&s.url).unwrap();
     assert_ne!(a.getpid().unwrap(), b.getpid().unwrap());
     // Credentials are per process too: setuid(7) in one only.
-    a.syscall(23, &[7], &rumpclient::Regions::new()).unwrap();
+    a.syscall(netbsd_abi::SYS_setuid, &[7], &rumpclient::Regions::new())
+        .unwrap();
     assert_eq!(
-        a.syscall(24, &[], &rumpclient::Regions::new()).unwrap()[0],
+        a.syscall(netbsd_abi::SYS_getuid, &[], &rumpclient::Regions::new())
+            .unwrap()[0],
         7
     );
     assert_eq!(
-        b.syscall(24, &[], &rumpclient::Regions::new()).unwrap()[0],
+        b.syscall(netbsd_abi::SYS_getuid, &[], &rumpclient::Regions::new())
+            .unwrap()[0],
         0
     );
 }
@@ -250,7 +253,7 @@ fn copyin_of_an_unmapped_address_ends_the_connection_not_the_server() {
     let c = Client::connect(&s.url).unwrap();
     // __sysctl with a name pointer into nothing the client owns.
     let r = c.syscall(
-        202,
+        netbsd_abi::SYS___sysctl,
         &[0xdead_0000, 2, 0, 0, 0, 0],
         &rumpclient::Regions::new(),
     );
@@ -279,7 +282,7 @@ fn threads_share_one_connection() {
                 .flat_map(|v| v.to_ne_bytes())
                 .collect();
             // __nanosleep50(&{1.5 s}, NULL)
-            c.syscall(430, &[m.add(&ts), 0], &m)
+            c.syscall(netbsd_abi::SYS___nanosleep50, &[m.add(&ts), 0], &m)
         })
     };
     std::thread::sleep(std::time::Duration::from_millis(100));
@@ -436,7 +439,7 @@ fn signals_reach_a_program_in_a_long_call() {
         // 30 s in the kernel, or reconnecting once the server is gone.
         let m = rumpclient::Regions::new();
         let ts: Vec<u8> = [30i64, 0].iter().flat_map(|v| v.to_ne_bytes()).collect();
-        let _ = c.syscall(430, &[m.add(&ts), 0], &m);
+        let _ = c.syscall(netbsd_abi::SYS___nanosleep50, &[m.add(&ts), 0], &m);
         let _ = c.getpid();
         std::process::exit(0);
     }

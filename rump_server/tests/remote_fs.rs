@@ -32,13 +32,14 @@ fn mount_create_write_read_list_stat() {
     let c = Client::connect(&url).unwrap();
     let m = Regions::new();
     // mkdir("/mnt", 0755); mount("tmpfs", "/mnt", 0, &tmpfs_args, 40)
-    c.syscall(136, &[m.add(&cstr("/mnt")), 0o755], &m).unwrap();
+    c.syscall(netbsd_abi::SYS_mkdir, &[m.add(&cstr("/mnt")), 0o755], &m)
+        .unwrap();
     let mut ta = [0u8; 40];
     ta[0..4].copy_from_slice(&1i32.to_le_bytes()); // TMPFS_ARGS_VERSION
     ta[16..24].copy_from_slice(&(1u64 << 20).to_le_bytes()); // ta_size_max
     ta[32..36].copy_from_slice(&0o1777u32.to_le_bytes());
     c.syscall(
-        410,
+        netbsd_abi::SYS___mount50,
         &[
             m.add(&cstr("tmpfs")),
             m.add(&cstr("/mnt")),
@@ -51,19 +52,32 @@ fn mount_create_write_read_list_stat() {
     .unwrap();
     // fd = open("/mnt/hello", O_CREAT|O_RDWR, 0644); write; pread back
     let fd = c
-        .syscall(5, &[m.add(&cstr("/mnt/hello")), 0x200 | 2, 0o644], &m)
+        .syscall(
+            netbsd_abi::SYS_open,
+            &[m.add(&cstr("/mnt/hello")), 0x200 | 2, 0o644],
+            &m,
+        )
         .unwrap()[0] as u64;
     assert_eq!(
-        c.syscall(4, &[fd, m.add(b"remote bytes"), 12], &m).unwrap()[0],
+        c.syscall(netbsd_abi::SYS_write, &[fd, m.add(b"remote bytes"), 12], &m)
+            .unwrap()[0],
         12
     );
     let buf = m.add_zeroed(32);
-    assert_eq!(c.syscall(173, &[fd, buf, 32, 0, 7], &m).unwrap()[0], 5);
+    assert_eq!(
+        c.syscall(netbsd_abi::SYS_pread, &[fd, buf, 32, 0, 7], &m)
+            .unwrap()[0],
+        5
+    );
     assert_eq!(&m.get(buf)[..5], b"bytes");
     // getdents of /mnt: ".", "..", "hello" as struct dirent records
-    let dfd = c.syscall(5, &[m.add(&cstr("/mnt")), 0, 0], &m).unwrap()[0] as u64;
+    let dfd = c
+        .syscall(netbsd_abi::SYS_open, &[m.add(&cstr("/mnt")), 0, 0], &m)
+        .unwrap()[0] as u64;
     let dbuf = m.add_zeroed(1024);
-    let n = c.syscall(390, &[dfd, dbuf, 1024], &m).unwrap()[0] as usize;
+    let n = c
+        .syscall(netbsd_abi::SYS___getdents30, &[dfd, dbuf, 1024], &m)
+        .unwrap()[0] as usize;
     let raw = m.get(dbuf);
     let mut names = Vec::new();
     let mut off = 0;
@@ -77,8 +91,12 @@ fn mount_create_write_read_list_stat() {
     assert_eq!(names, [".", "..", "hello"]);
     // __stat50 and statvfs1 with NetBSD's layouts
     let st = m.add_zeroed(152);
-    c.syscall(439, &[m.add(&cstr("/mnt/hello")), st], &m)
-        .unwrap();
+    c.syscall(
+        netbsd_abi::SYS___stat50,
+        &[m.add(&cstr("/mnt/hello")), st],
+        &m,
+    )
+    .unwrap();
     let stb = m.get(st);
     assert_eq!(
         i64::from_le_bytes(stb[112..120].try_into().unwrap()),
@@ -91,15 +109,16 @@ fn mount_create_write_read_list_stat() {
         "S_IFREG"
     );
     let sv = m.add_zeroed(2256);
-    c.syscall(357, &[m.add(&cstr("/mnt")), sv, 1], &m).unwrap();
+    c.syscall(netbsd_abi::SYS_statvfs1, &[m.add(&cstr("/mnt")), sv, 1], &m)
+        .unwrap();
     assert_eq!(&m.get(sv)[172..177], b"tmpfs");
     // Errors travel as NetBSD errno values.
     assert_eq!(
-        c.syscall(137, &[m.add(&cstr("/mnt"))], &m),
+        c.syscall(netbsd_abi::SYS_rmdir, &[m.add(&cstr("/mnt"))], &m),
         Err(rump::Errno::EBUSY)
     );
     assert_eq!(
-        c.syscall(5, &[m.add(&cstr("/nonesuch")), 0, 0], &m),
+        c.syscall(netbsd_abi::SYS_open, &[m.add(&cstr("/nonesuch")), 0, 0], &m),
         Err(rump::Errno::ENOENT)
     );
     // The file is really in the kernel.

@@ -286,9 +286,15 @@ fn drives_map_host_files_and_halt_flushes_them() {
     );
     let c = rumpclient::Client::connect(&url).unwrap();
     let m = rumpclient::Regions::new();
-    let fd = c.syscall(5, &[m.add(b"/dev/dk\0"), 2, 0], &m).unwrap()[0] as u64;
-    c.syscall(174, &[fd, m.add(b"on the disk"), 11, 0, 4096], &m)
-        .unwrap();
+    let fd = c
+        .syscall(netbsd_abi::SYS_open, &[m.add(b"/dev/dk\0"), 2, 0], &m)
+        .unwrap()[0] as u64;
+    c.syscall(
+        netbsd_abi::SYS_pwrite,
+        &[fd, m.add(b"on the disk"), 11, 0, 4096],
+        &m,
+    )
+    .unwrap();
     drop(c);
     // A block device is cached in the kernel: the halt writes it out.
     assert!(tool(&dir, &url, "rump.halt", &[]).status.success());
@@ -442,13 +448,24 @@ fn disklabel_drives_map_one_partition() {
     );
     let c = rumpclient::Client::connect(&url).unwrap();
     let m = rumpclient::Regions::new();
-    let open = |path: &[u8]| c.syscall(5, &[m.add(path), 2, 0], &m).unwrap()[0] as u64;
+    let open = |path: &[u8]| {
+        c.syscall(netbsd_abi::SYS_open, &[m.add(path), 2, 0], &m)
+            .unwrap()[0] as u64
+    };
     let (a, b) = (open(b"/dev/a\0"), open(b"/dev/b\0"));
     let buf = m.add_zeroed(11);
-    assert_eq!(c.syscall(173, &[b, buf, 11, 0, 0], &m).unwrap()[0], 11);
+    assert_eq!(
+        c.syscall(netbsd_abi::SYS_pread, &[b, buf, 11, 0, 0], &m)
+            .unwrap()[0],
+        11
+    );
     assert_eq!(m.get(buf), b"partition b");
-    c.syscall(174, &[a, m.add(b"partition a"), 11, 0, 512], &m)
-        .unwrap();
+    c.syscall(
+        netbsd_abi::SYS_pwrite,
+        &[a, m.add(b"partition a"), 11, 0, 512],
+        &m,
+    )
+    .unwrap();
     drop(c);
     assert!(tool(&dir, &url, "rump.halt", &[]).status.success());
     eventually("the server to exit", || pids_with(&url).is_empty());

@@ -13,7 +13,7 @@ const IFF_NO_PI: libc::c_short = 0x1000;
 /// `TUNSETIFF`: `_IOW('T', 202, int)`.
 const TUNSETIFF: libc::c_ulong = 0x4004_54ca;
 /// Linux's `IFNAMSIZ`.
-const IFNAMSIZ: usize = 16;
+const IFNAMSIZ: usize = libc::IFNAMSIZ;
 
 /// An open tap device.
 pub struct Tap {

@@ -41,7 +41,7 @@ mod kinfo {
     pub const PROC2_LEN: usize = 680;
     pub const PROC2_UID: usize = 136;
     pub const PROC2_COMM: usize = 368;
-    pub const MAXCOMLEN: usize = 24;
+    pub const KI_MAXCOMLEN: usize = 24;
 }
 /// `DTYPE_SOCKET` (`sys/file.h`), `TCPS_LISTEN` (`netinet/tcp_fsm.h`),
 /// `INP_CONNECTED` (`netinet/in_pcb_hdr.h`): not in the ABI tables.
@@ -285,7 +285,7 @@ fn run(c: &Client, o: &Opts) -> Result<(), Errno> {
             ];
             let r = c.sysctl_read(&mib).ok()?;
             let p = r.get(..kinfo::PROC2_LEN)?;
-            let comm = &p[kinfo::PROC2_COMM..kinfo::PROC2_COMM + kinfo::MAXCOMLEN];
+            let comm = &p[kinfo::PROC2_COMM..kinfo::PROC2_COMM + kinfo::KI_MAXCOMLEN];
             let end = comm.iter().position(|&b| b == 0).unwrap_or(comm.len());
             Some((
                 u32_at(p, kinfo::PROC2_UID),

@@ -9,7 +9,7 @@ use netbsd_abi::layout::{icmp, ip, sockaddr_in as sin, udphdr};
 use netbsd_abi::{
     AF_INET, CTL_NET, ICMP_TIMXCEED, ICMP_UNREACH, ICMP_UNREACH_ADMIN_PROHIBIT, ICMP_UNREACH_HOST,
     ICMP_UNREACH_NEEDFRAG, ICMP_UNREACH_NET, ICMP_UNREACH_PORT, ICMP_UNREACH_PROTOCOL, IP_TTL,
-    IPCTL_DEFTTL, IPPROTO_ICMP, IPPROTO_IP, IPPROTO_UDP, PF_INET, SOCK_DGRAM, SOCK_RAW,
+    IPCTL_DEFTTL, IPDEFTTL, IPPROTO_ICMP, IPPROTO_IP, IPPROTO_UDP, PF_INET, SOCK_DGRAM, SOCK_RAW,
 };
 use netbsd_abi::{SYS___socket30, SYS_bind, SYS_getsockname, SYS_recvfrom, SYS_sendto};
 use rump_nettools::*;
@@ -23,8 +23,6 @@ const PACKET: usize = 40;
 const PROBE_DATA: usize = PACKET - ip::SIZE - udphdr::SIZE;
 /// Bytes read from the ICMP socket at a time.
 const READ_SIZE: u64 = 2048;
-/// The TTL when `net.inet.ip.ttl` cannot be read (NetBSD's `IPDEFTTL`).
-const IPDEFTTL: u8 = 64;
 
 fn usage() -> ExitCode {
     eprintln!(
@@ -166,7 +164,7 @@ fn main() -> ExitCode {
             r.filter(|r| r.result.is_ok() && r.old.len() == int)
                 .map(|r| i32::from_ne_bytes([r.old[0], r.old[1], r.old[2], r.old[3]]))
                 .and_then(|v| u8::try_from(v).ok())
-                .unwrap_or(IPDEFTTL)
+                .unwrap_or(IPDEFTTL as u8)
         }
     };
     let udp = match c.syscall(SYS___socket30, &[arg(AF_INET), arg(SOCK_DGRAM), 0], &m) {
