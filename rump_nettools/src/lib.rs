@@ -13,6 +13,51 @@ use netbsd_abi::{
 use netbsd_abi::{SYS___socket30, SYS_ioctl, SYS_read, SYS_write};
 use rumpclient::{Client, Errno, Regions};
 
+/// The sysctl records netstat and sockstat read (`sys/sysctl.h`; not in
+/// the ABI tables): their sizes and the offsets of the fields the tools use.
+pub mod kinfo {
+    /// `sizeof(struct kinfo_pcb)`.
+    pub const PCB_LEN: usize = 640;
+    /// `ki_sockaddr`: the socket's kernel address.
+    pub const PCB_SOCKADDR: usize = 16;
+    /// `ki_family`.
+    pub const PCB_FAMILY: usize = 24;
+    /// `ki_prstate`.
+    pub const PCB_PRSTATE: usize = 44;
+    /// `ki_tstate`: the TCP state.
+    pub const PCB_TSTATE: usize = 48;
+    /// `ki_rcvq`.
+    pub const PCB_RCVQ: usize = 56;
+    /// `ki_sndq`.
+    pub const PCB_SNDQ: usize = 64;
+    /// `ki_s`: the local address.
+    pub const PCB_SRC: usize = 72;
+    /// `ki_d`: the foreign address.
+    pub const PCB_DST: usize = 336;
+    /// The room for each of `ki_s` and `ki_d`.
+    pub const PCB_ADDR_LEN: usize = 264;
+    /// `ki_conn`: the peer of a local socket.
+    pub const PCB_CONN: usize = 616;
+    /// `sizeof(struct kinfo_file)`.
+    pub const FILE_LEN: usize = 120;
+    /// `ki_ftype`.
+    pub const FILE_FTYPE: usize = 16;
+    /// `ki_fdata`: the socket's kernel address.
+    pub const FILE_FDATA: usize = 64;
+    /// `ki_pid`.
+    pub const FILE_PID: usize = 104;
+    /// `ki_fd`.
+    pub const FILE_FD: usize = 108;
+    /// `sizeof(struct kinfo_proc2)`.
+    pub const PROC2_LEN: usize = 680;
+    /// `p_uid`.
+    pub const PROC2_UID: usize = 136;
+    /// `p_comm`.
+    pub const PROC2_COMM: usize = 368;
+    /// `KI_MAXCOMLEN`, the size of `p_comm`.
+    pub const KI_MAXCOMLEN: usize = 24;
+}
+
 /// `IFF_*` names in bit order (NetBSD's `IFFBITS`).
 pub const IFF_NAMES: [&str; 16] = [
     "UP",

@@ -24,7 +24,7 @@ fn contents(w: usize, i: usize) -> Vec<u8> {
     (0..len).map(|k| (k * 31 + i * 7 + w) as u8).collect()
 }
 
-const O_CREAT_RDWR: u64 = 0x200 | 2;
+const O_CREAT_RDWR: u64 = (netbsd_abi::O_CREAT | netbsd_abi::O_RDWR) as u64;
 
 /// Write `data` to `path` through client `c` in pieces; fsync when asked.
 fn write_file(c: &Client, path: &str, data: &[u8], fsync: bool) -> Result<(), String> {
@@ -66,12 +66,20 @@ fn crash_once(version: &str, kill_after: usize, delay: Duration) {
     let m = Regions::new();
     c.syscall(netbsd_abi::SYS_mkdir, &[m.add(&cstr("/mnt")), 0o755], &m)
         .unwrap();
-    // mount("ffs", "/mnt", 0, &ufs_args{fspec}, 8)
-    let spec_ptr = m.add(&cstr("/dev/ffs"));
-    let args = m.add(&spec_ptr.to_le_bytes());
+    // mount("ffs", "/mnt", 0, &ufs_args{fspec}, sizeof)
+    use netbsd_abi::layout::ufs_args;
+    let mut ua = [0u8; ufs_args::SIZE];
+    ufs_args::fspec.put(&mut ua, m.add(&cstr("/dev/ffs")));
+    let args = m.add(&ua);
     c.syscall(
         netbsd_abi::SYS___mount50,
-        &[m.add(&cstr("ffs")), m.add(&cstr("/mnt")), 0, args, 8],
+        &[
+            m.add(&cstr("ffs")),
+            m.add(&cstr("/mnt")),
+            0,
+            args,
+            ufs_args::SIZE as u64,
+        ],
         &m,
     )
     .unwrap();

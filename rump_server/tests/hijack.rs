@@ -41,14 +41,18 @@ impl Rig {
             client.is_some()
         });
         let c = client.unwrap();
-        // mount("tmpfs", "/", 0, &tmpfs_args, 40)
+        // mount("tmpfs", "/", 0, &tmpfs_args, size)
         let m = Regions::new();
-        let mut ta = [0u8; 40];
-        ta[0..4].copy_from_slice(&1i32.to_le_bytes());
-        ta[32..36].copy_from_slice(&0o755u32.to_le_bytes());
+        let ta = tmpfs_args(0, 0o755);
         c.syscall(
             netbsd_abi::SYS___mount50,
-            &[m.add(&cstr("tmpfs")), m.add(&cstr("/")), 0, m.add(&ta), 40],
+            &[
+                m.add(&cstr("tmpfs")),
+                m.add(&cstr("/")),
+                0,
+                m.add(&ta),
+                ta.len() as u64,
+            ],
             &m,
         )
         .unwrap();

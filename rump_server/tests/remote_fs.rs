@@ -31,13 +31,10 @@ fn mount_create_write_read_list_stat() {
     let (k, _s, url) = server();
     let c = Client::connect(&url).unwrap();
     let m = Regions::new();
-    // mkdir("/mnt", 0755); mount("tmpfs", "/mnt", 0, &tmpfs_args, 40)
+    // mkdir("/mnt", 0755); mount("tmpfs", "/mnt", 0, &tmpfs_args, size)
     c.syscall(netbsd_abi::SYS_mkdir, &[m.add(&cstr("/mnt")), 0o755], &m)
         .unwrap();
-    let mut ta = [0u8; 40];
-    ta[0..4].copy_from_slice(&1i32.to_le_bytes()); // TMPFS_ARGS_VERSION
-    ta[16..24].copy_from_slice(&(1u64 << 20).to_le_bytes()); // ta_size_max
-    ta[32..36].copy_from_slice(&0o1777u32.to_le_bytes());
+    let ta = common::tmpfs_args(1 << 20, 0o1777);
     c.syscall(
         netbsd_abi::SYS___mount50,
         &[
@@ -45,7 +42,7 @@ fn mount_create_write_read_list_stat() {
             m.add(&cstr("/mnt")),
             0,
             m.add(&ta),
-            40,
+            ta.len() as u64,
         ],
         &m,
     )
@@ -54,7 +51,11 @@ fn mount_create_write_read_list_stat() {
     let fd = c
         .syscall(
             netbsd_abi::SYS_open,
-            &[m.add(&cstr("/mnt/hello")), 0x200 | 2, 0o644],
+            &[
+                m.add(&cstr("/mnt/hello")),
+                (netbsd_abi::O_CREAT | netbsd_abi::O_RDWR) as u64,
+                0o644,
+            ],
             &m,
         )
         .unwrap()[0] as u64;
@@ -81,16 +82,19 @@ fn mount_create_write_read_list_stat() {
     let raw = m.get(dbuf);
     let mut names = Vec::new();
     let mut off = 0;
+    use netbsd_abi::layout::{dirent, stat, statvfs};
     while off < n {
-        let reclen = u16::from_le_bytes([raw[off + 8], raw[off + 9]]) as usize;
-        let namlen = u16::from_le_bytes([raw[off + 10], raw[off + 11]]) as usize;
-        names.push(String::from_utf8_lossy(&raw[off + 13..off + 13 + namlen]).into_owned());
+        let rec = &raw[off..];
+        let reclen = dirent::d_reclen.get(rec).unwrap() as usize;
+        let namlen = dirent::d_namlen.get(rec).unwrap() as usize;
+        let name = &rec[dirent::d_name.offset..dirent::d_name.offset + namlen];
+        names.push(String::from_utf8_lossy(name).into_owned());
         assert_eq!(reclen % 8, 0);
         off += reclen;
     }
     assert_eq!(names, [".", "..", "hello"]);
     // __stat50 and statvfs1 with NetBSD's layouts
-    let st = m.add_zeroed(152);
+    let st = m.add_zeroed(stat::SIZE);
     c.syscall(
         netbsd_abi::SYS___stat50,
         &[m.add(&cstr("/mnt/hello")), st],
@@ -98,20 +102,22 @@ fn mount_create_write_read_list_stat() {
     )
     .unwrap();
     let stb = m.get(st);
+    assert_eq!(stat::st_size.get(&stb), Some(12), "st_size");
     assert_eq!(
-        i64::from_le_bytes(stb[112..120].try_into().unwrap()),
-        12,
-        "st_size"
-    );
-    assert_eq!(
-        u32::from_le_bytes(stb[8..12].try_into().unwrap()) & 0o170000,
-        0o100000,
+        stat::st_mode.get(&stb).unwrap() as i32 & netbsd_abi::S_IFMT,
+        netbsd_abi::S_IFREG,
         "S_IFREG"
     );
-    let sv = m.add_zeroed(2256);
-    c.syscall(netbsd_abi::SYS_statvfs1, &[m.add(&cstr("/mnt")), sv, 1], &m)
-        .unwrap();
-    assert_eq!(&m.get(sv)[172..177], b"tmpfs");
+    let sv = m.add_zeroed(statvfs::SIZE);
+    let wait = netbsd_abi::ST_WAIT as u64;
+    c.syscall(
+        netbsd_abi::SYS_statvfs1,
+        &[m.add(&cstr("/mnt")), sv, wait],
+        &m,
+    )
+    .unwrap();
+    let fstype = &m.get(sv)[statvfs::f_fstypename.range()];
+    assert_eq!(&fstype[..6], b"tmpfs\0");
     // Errors travel as NetBSD errno values.
     assert_eq!(
         c.syscall(netbsd_abi::SYS_rmdir, &[m.add(&cstr("/mnt"))], &m),

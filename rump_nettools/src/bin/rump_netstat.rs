@@ -107,15 +107,6 @@ const TCP_STATES: [&str; 11] = [
     "FIN_WAIT_2",
     "TIME_WAIT",
 ];
-/// `struct kinfo_pcb` (`sys/sysctl.h`; not in the ABI tables): its size
-/// and the offsets of the fields netstat reads (`ki_tstate`, `ki_rcvq`,
-/// `ki_sndq`, `ki_s`, `ki_d`).
-const KINFO_PCB_LEN: usize = 640;
-const KI_TSTATE: usize = 48;
-const KI_RCVQ: usize = 56;
-const KI_SNDQ: usize = 64;
-const KI_SRC: usize = 72;
-const KI_DST: usize = 336;
 
 /// `inetprint` with -n: `addr.port`, `*` for the any address or port, the
 /// address cut to 16 characters.
@@ -157,14 +148,14 @@ fn sockets(c: &Client, o: &Opts) -> Result<(), Errno> {
         let at = mib.len();
         mib.extend([0, 0, 0, 0]);
         let size = c.sysctl(&mib, None, None)?.oldlen;
-        mib[at + 2] = KINFO_PCB_LEN as i32;
-        mib[at + 3] = (size / KINFO_PCB_LEN) as i32;
+        mib[at + 2] = kinfo::PCB_LEN as i32;
+        mib[at + 3] = (size / kinfo::PCB_LEN) as i32;
         let r = c.sysctl(&mib, Some(size), None)?;
         r.result?;
-        for k in r.old.chunks_exact(KINFO_PCB_LEN) {
+        for k in r.old.chunks_exact(kinfo::PCB_LEN) {
             let (src, dst) = (
-                &k[KI_SRC..KI_SRC + sin::SIZE],
-                &k[KI_DST..KI_DST + sin::SIZE],
+                &k[kinfo::PCB_SRC..kinfo::PCB_SRC + sin::SIZE],
+                &k[kinfo::PCB_DST..kinfo::PCB_DST + sin::SIZE],
             );
             if !o.all && lnaof(sa_ipv4(dst)) == 0 {
                 continue;
@@ -184,14 +175,17 @@ fn sockets(c: &Client, o: &Opts) -> Result<(), Errno> {
             let mut line = format!(
                 "{:<5.5} {:>6} {:>6} {}{}",
                 proto,
-                q(KI_RCVQ),
-                q(KI_SNDQ),
+                q(kinfo::PCB_RCVQ),
+                q(kinfo::PCB_SNDQ),
                 inetprint(src, o.numeric),
                 inetprint(dst, o.numeric)
             );
             if proto == "tcp" {
-                let st =
-                    i32::from_ne_bytes(k[KI_TSTATE..KI_TSTATE + 4].try_into().unwrap_or_default());
+                let st = i32::from_ne_bytes(
+                    k[kinfo::PCB_TSTATE..kinfo::PCB_TSTATE + 4]
+                        .try_into()
+                        .unwrap_or_default(),
+                );
                 match usize::try_from(st).ok().and_then(|s| TCP_STATES.get(s)) {
                     Some(name) => line.push_str(&format!(" {name}")),
                     None => line.push_str(&format!(" {st}")),

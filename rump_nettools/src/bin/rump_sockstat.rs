@@ -16,33 +16,6 @@ use std::process::ExitCode;
 
 const PROG: &str = "rump.sockstat";
 
-/// The sysctl records sockstat reads (`sys/sysctl.h`, not in the ABI
-/// tables): their sizes and the offsets of the fields it uses.
-mod kinfo {
-    /// `sizeof(struct kinfo_pcb)`.
-    pub const PCB_LEN: usize = 640;
-    /// `ki_sockaddr`, `ki_family`, `ki_prstate`, `ki_tstate`, `ki_s`,
-    /// `ki_d`, `ki_conn`.
-    pub const PCB_SOCKADDR: usize = 16;
-    pub const PCB_FAMILY: usize = 24;
-    pub const PCB_PRSTATE: usize = 44;
-    pub const PCB_TSTATE: usize = 48;
-    pub const PCB_SRC: usize = 72;
-    pub const PCB_DST: usize = 336;
-    pub const PCB_ADDR_LEN: usize = 264;
-    pub const PCB_CONN: usize = 616;
-    /// `sizeof(struct kinfo_file)`; `ki_ftype`, `ki_fdata`, `ki_pid`, `ki_fd`.
-    pub const FILE_LEN: usize = 120;
-    pub const FILE_FTYPE: usize = 16;
-    pub const FILE_FDATA: usize = 64;
-    pub const FILE_PID: usize = 104;
-    pub const FILE_FD: usize = 108;
-    /// `sizeof(struct kinfo_proc2)`; `p_uid`, `p_comm[KI_MAXCOMLEN]`.
-    pub const PROC2_LEN: usize = 680;
-    pub const PROC2_UID: usize = 136;
-    pub const PROC2_COMM: usize = 368;
-    pub const KI_MAXCOMLEN: usize = 24;
-}
 /// `DTYPE_SOCKET` (`sys/file.h`), `TCPS_LISTEN` (`netinet/tcp_fsm.h`),
 /// `INP_CONNECTED` (`netinet/in_pcb_hdr.h`): not in the ABI tables.
 const DTYPE_SOCKET: u32 = 2;

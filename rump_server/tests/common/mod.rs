@@ -281,3 +281,14 @@ pub fn newfs(img: &Path, args: &[&str]) {
         .unwrap();
     assert!(o.status.success(), "newfs_ffs: {}", stderr(&o));
 }
+
+/// A `struct tmpfs_args` for `mount(2)`: the current version, at most
+/// `size_max` bytes (0: no limit), the root directory's mode.
+pub fn tmpfs_args(size_max: u64, root_mode: u32) -> Vec<u8> {
+    use netbsd_abi::layout::tmpfs_args as ta;
+    let mut a = vec![0u8; ta::SIZE];
+    ta::ta_version.put(&mut a, netbsd_abi::TMPFS_ARGS_VERSION as u64);
+    ta::ta_size_max.put(&mut a, size_max);
+    ta::ta_root_mode.put(&mut a, root_mode.into());
+    a
+}

@@ -661,8 +661,9 @@ pub unsafe extern "C" fn fchdir(fd: c_int) -> c_int {
 /// The current directory in the kernel, as the program names it: under the
 /// `path=` prefix.
 fn rump_cwd(h: &Hijack) -> Result<Vec<u8>, i32> {
-    let mut buf = Scratch::new(1024 + 1);
-    h.sys(netbsd_abi::SYS___getcwd, &[buf.arg(), 1024 + 1])?;
+    let room = netbsd_abi::MAXPATHLEN as usize + 1;
+    let mut buf = Scratch::new(room);
+    h.sys(netbsd_abi::SYS___getcwd, &[buf.arg(), room as u64])?;
     let b = buf.bytes();
     let inner = &b[..b.iter().position(|&c| c == 0).unwrap_or(b.len())];
     let mut out = h.cfg.prefix.clone().unwrap_or_default();
@@ -748,7 +749,7 @@ fn rump_statvfs(h: &Hijack, by: Result<(usize, u64), i32>) -> Result<Vec<u8>, i3
     let (nr, first) = by?;
     let mut buf = Scratch::new(xlate::NETBSD_STATVFS_LEN);
     // ST_WAIT: fresh numbers, as Linux gives.
-    h.sys(nr, &[first, buf.arg(), 1])?;
+    h.sys(nr, &[first, buf.arg(), netbsd_abi::ST_WAIT as u64])?;
     Ok(buf.bytes().to_vec())
 }
 

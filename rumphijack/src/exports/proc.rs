@@ -296,7 +296,14 @@ fn close_all(h: &Hijack, first: c_uint, last: c_uint, flags: c_uint) -> c_int {
         .collect();
     for (fd, k) in low {
         if cloexec {
-            let _ = h.sys(netbsd_abi::SYS_fcntl, &[k as u64, libc::F_SETFD as u64, 1]);
+            let _ = h.sys(
+                netbsd_abi::SYS_fcntl,
+                &[
+                    k as u64,
+                    netbsd_abi::F_SETFD as u64,
+                    netbsd_abi::FD_CLOEXEC as u64,
+                ],
+            );
         } else {
             // SAFETY: closing the program's own descriptor as it asked.
             unsafe { super::fd::close(fd) };
@@ -331,7 +338,10 @@ fn close_all(h: &Hijack, first: c_uint, last: c_uint, flags: c_uint) -> c_int {
         let one = |k: u64| {
             if !hidden.contains(&k) {
                 let _ = if cloexec {
-                    h.sys(netbsd_abi::SYS_fcntl, &[k, libc::F_SETFD as u64, 1])
+                    h.sys(
+                        netbsd_abi::SYS_fcntl,
+                        &[k, netbsd_abi::F_SETFD as u64, netbsd_abi::FD_CLOEXEC as u64],
+                    )
                 } else {
                     h.sys(netbsd_abi::SYS_close, &[k])
                 };
