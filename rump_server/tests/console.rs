@@ -8,6 +8,11 @@ mod common;
 use common::*;
 use rumpclient::{Client, Regions};
 
+/// `TIOCGETA`, `_IOR('t', 19, struct termios)`, and `sizeof(struct
+/// termios)` (`sys/ttycom.h`, `sys/termios.h`; not in the ABI tables).
+const TIOCGETA: u64 = 0x402c_7413;
+const TERMIOS_LEN: usize = 44;
+
 #[test]
 fn a_new_client_has_the_console_on_0_1_and_2() {
     let dir = tempdir("console");
@@ -39,9 +44,9 @@ fn a_new_client_has_the_console_on_0_1_and_2() {
         netbsd_abi::Errno::EBADF
     );
     // ioctl(1, TIOCGETA, &termios): a terminal, as NetBSD's console says.
-    let tio = m.add_zeroed(44);
+    let tio = m.add_zeroed(TERMIOS_LEN);
     assert_eq!(
-        c.syscall(netbsd_abi::SYS_ioctl, &[1, 0x402c_7413, tio], &m)
+        c.syscall(netbsd_abi::SYS_ioctl, &[1, TIOCGETA, tio], &m)
             .unwrap()[0],
         0
     );

@@ -185,7 +185,11 @@ fn assert_tree(k: &rump::Kernel, src: &Path, to: &str) {
                 let got = k.sys_readlink(&rp).unwrap();
                 assert_eq!(got, want.as_os_str().as_encoded_bytes(), "{rp}");
             } else if t.is_dir() {
-                assert_eq!(st.mode & 0o170000, 0o040000, "{rp} is not a directory");
+                assert_eq!(
+                    st.mode & netbsd_abi::S_IFMT as u32,
+                    netbsd_abi::S_IFDIR as u32,
+                    "{rp} is not a directory"
+                );
                 stack.push((hp, rp));
             } else {
                 let want = std::fs::read(&hp).unwrap();
