@@ -100,12 +100,12 @@ fn rig() -> &'static Rig {
             .expect("address");
             ifs.push((ifp, cap));
         }
-        let d = net.domain(2).expect("AF_INET");
+        let d = net.domain(netbsd_abi::AF_INET as u8).expect("AF_INET");
         let socks = kernel
             .with_ctx(|ctx| {
                 let udp = d.socket(ctx, rumpnet::socket::SOCK_DGRAM, 0)?;
                 udp.bind(ctx, &rumpnet_netinet::addr::sockaddr(0, 7))?;
-                let raw = d.socket(ctx, rumpnet::socket::SOCK_RAW, 1)?;
+                let raw = d.socket(ctx, rumpnet::socket::SOCK_RAW, netbsd_abi::IPPROTO_ICMP)?;
                 let tcp = d.socket(ctx, rumpnet::socket::SOCK_STREAM, 0)?;
                 tcp.bind(ctx, &rumpnet_netinet::addr::sockaddr(0, 80))?;
                 tcp.listen(4)?;

@@ -103,20 +103,32 @@ fn sp_stream_smoke() {
             1,
             sysproxy::Class::Req,
             sysproxy::Type::Syscall,
-            202,
+            netbsd_abi::SYS___sysctl as u32,
             args.len(),
         ),
         &args,
     );
     let reboot = sysproxy::frame(
-        &sysproxy::Header::new(2, sysproxy::Class::Req, sysproxy::Type::Syscall, 208, 16),
+        &sysproxy::Header::new(
+            2,
+            sysproxy::Class::Req,
+            sysproxy::Type::Syscall,
+            netbsd_abi::SYS_reboot as u32,
+            16,
+        ),
         &[0; 16],
     );
     // RB_DUMP: the harness's kernel must not take the fuzzer down with it.
     let mut dump = [0u8; 16];
     dump[..8].copy_from_slice(&0x100u64.to_ne_bytes());
     let dump = sysproxy::frame(
-        &sysproxy::Header::new(2, sysproxy::Class::Req, sysproxy::Type::Syscall, 208, 16),
+        &sysproxy::Header::new(
+            2,
+            sysproxy::Class::Req,
+            sysproxy::Type::Syscall,
+            netbsd_abi::SYS_reboot as u32,
+            16,
+        ),
         &dump,
     );
     let prefork = sysproxy::frame(
