@@ -6,6 +6,7 @@ use crate::node::{NewNode, SetAttr, VType};
 use crate::vfile::{VnodeFile, stat_of};
 use crate::vfs::{Parent, Vfs, Vnode};
 use rump::cred::{Access, Cred};
+use rump::devsw::{DevKind, DevSw};
 use rump::file::{File, Stat};
 use rump::syscall::Ctx;
 use rump::{Errno, KResult, Kernel};
@@ -202,11 +203,6 @@ fn open_vnode(ctx: &Ctx, vn: Vnode, flags: i32, created: bool) -> KResult<i32> {
     let cred = ctx.cred();
     let acc = flags & O_ACCMODE;
     let typ = vn.vtype();
-    // No device drivers are attached to device nodes yet: as NetBSD says
-    // for a device without a driver.
-    if matches!(typ, VType::Blk | VType::Chr) && !vn.node.as_any().is::<crate::etfs::EtfsNode>() {
-        return Err(Errno::ENXIO);
-    }
     if typ == VType::Lnk {
         // O_NOFOLLOW met a symlink: NetBSD says EFTYPE.
         return Err(Errno::EFTYPE);
@@ -244,10 +240,28 @@ fn open_vnode(ctx: &Ctx, vn: Vnode, flags: i32, created: bool) -> KResult<i32> {
     } else {
         None
     };
+    // A device node's data is its driver's (specfs); etfs keys are their
+    // own devices (rumpblk).
+    let device = if matches!(typ, VType::Blk | VType::Chr)
+        && !vn.node.as_any().is::<crate::etfs::EtfsNode>()
+    {
+        let kind = if typ == VType::Blk {
+            DevKind::Block
+        } else {
+            DevKind::Char
+        };
+        let rdev = vn.node.getattr().rdev;
+        Some(DevSw::of(ctx.kernel()).open(ctx, kind, rdev, flags as u32)?)
+    } else {
+        None
+    };
     let locks = ctx.kernel().extension(crate::lockf::LockTable::default);
     let mut vf = VnodeFile::new(vn, flags & O_APPEND != 0, locks, ctx.proc().pid);
     if let Some(end) = fifo {
         vf = vf.with_fifo(end);
+    }
+    if let Some(dev) = device {
+        vf = vf.with_device(dev);
     }
     let file = File::new(Box::new(vf), (flags as u32) & 0xffff);
     let fd = ctx.fd_alloc(file)?;
