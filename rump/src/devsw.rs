@@ -129,8 +129,7 @@ pub trait BlockDriver: Send + Sync {
 /// `makeonedevnode`): `path`, of `kind`, for device `dev`, with `mode`.
 pub trait DevNodeMaker: Send + Sync {
     /// Make the node; EEXIST if the name is taken.
-    fn make_node(&self, k: &Kernel, path: &str, kind: DevKind, dev: u64, mode: u32)
-    -> KResult<()>;
+    fn make_node(&self, k: &Kernel, path: &str, kind: DevKind, dev: u64, mode: u32) -> KResult<()>;
 }
 
 /// One attached driver.
@@ -397,7 +396,11 @@ mod tests {
 
     impl BlockDriver for RamDisk {
         fn open(&self, _: &Ctx, minor: u32, _: u32) -> KResult<()> {
-            if minor == 0 { Ok(()) } else { Err(Errno::ENXIO) }
+            if minor == 0 {
+                Ok(())
+            } else {
+                Err(Errno::ENXIO)
+            }
         }
         fn close(&self, _: u32) {
             *lock(&self.closes) += 1;
@@ -481,7 +484,12 @@ mod tests {
                 ]
             );
             let data = lock(&disk.data).clone();
-            assert_eq!(&data[508..522], &[252, 253, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 8, 9]);
+            assert_eq!(
+                &data[508..522],
+                &[
+                    252, 253, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 8, 9
+                ]
+            );
             drop(d);
             Ok(())
         })

@@ -242,6 +242,12 @@ impl Rnd {
         Self::credit(&mut self.lock(), None, estimate);
     }
 
+    /// Data written to `/dev/random` or `/dev/urandom`, credited with
+    /// `estimate` bits (from no source), as `rnd_write` does.
+    pub fn add_data_bits(&self, estimate: u32) {
+        Self::credit(&mut self.lock(), None, estimate);
+    }
+
     /// The bits of entropy the pool holds (`RNDGETENTCNT`).
     pub fn entropy_count(&self) -> u32 {
         self.lock().pool.curentropy
@@ -328,7 +334,13 @@ mod tests {
         let names: Vec<String> = r.sources(0, 10).into_iter().map(|s| s.name).collect();
         assert_eq!(
             names,
-            ["system-power", "rump_hyperent", "autoconf", "printf", "callout"]
+            [
+                "system-power",
+                "rump_hyperent",
+                "autoconf",
+                "printf",
+                "callout"
+            ]
         );
         assert_eq!(r.sources(4, 10).len(), 1);
         assert!(r.sources(5, 10).is_empty());

@@ -56,9 +56,33 @@ fn vfs(ctx: &Ctx) -> Arc<Vfs> {
     Vfs::of(ctx.kernel())
 }
 
+/// The etfs key `path` names, or the DIR key it lies under and the rest
+/// of the path: as NetBSD's rumpfs, keys are found by the whole rest of a
+/// path that starts at the root, absolute or relative to a root start
+/// directory (`dvp == rootvnode`), before the tree is walked (they need no
+/// directory and are in none).
+fn etfs_find(ctx: &Ctx, at: &Option<Vnode>, path: &[u8]) -> Option<(Vnode, Vec<u8>)> {
+    if path.first() == Some(&b'/') {
+        return crate::etfs::find(ctx.kernel(), path);
+    }
+    let v = vfs(ctx);
+    let start = match at {
+        Some(d) => d.clone(),
+        None => v.cwd(ctx.proc()).ok()?,
+    };
+    let at_root = [v.root().ok()?, v.top_root().ok()?]
+        .iter()
+        .any(|r| r.key() == start.key());
+    if !at_root {
+        return None;
+    }
+    let mut abs = b"/".to_vec();
+    abs.extend_from_slice(path);
+    crate::etfs::find(ctx.kernel(), &abs)
+}
+
 fn lookup(ctx: &Ctx, at: Option<Vnode>, path: &[u8], follow: bool) -> KResult<Vnode> {
-    // etfs keys are found before the tree is walked (they need no directory).
-    if let Some((v, rest)) = crate::etfs::find(ctx.kernel(), path) {
+    if let Some((v, rest)) = etfs_find(ctx, &at, path) {
         return if rest.is_empty() {
             Ok(v)
         } else {
@@ -132,7 +156,7 @@ fn vnode_file(ctx: &Ctx, fd: i32) -> KResult<(Arc<File>, Vnode)> {
 
 /// `open(2)`.
 pub fn open(ctx: &Ctx, at: Option<Vnode>, path: &[u8], flags: i32, mode: u32) -> KResult<i32> {
-    if let Some((v, rest)) = crate::etfs::find(ctx.kernel(), path) {
+    if let Some((v, rest)) = etfs_find(ctx, &at, path) {
         if !rest.is_empty() {
             return open_from(ctx, Some(v), &rest, flags, mode, 0);
         }

@@ -58,14 +58,7 @@ impl DeviceOpen for NullOpen {
 struct NodeMaker;
 
 impl DevNodeMaker for NodeMaker {
-    fn make_node(
-        &self,
-        k: &Kernel,
-        path: &str,
-        kind: DevKind,
-        dev: u64,
-        mode: u32,
-    ) -> KResult<()> {
+    fn make_node(&self, k: &Kernel, path: &str, kind: DevKind, dev: u64, mode: u32) -> KResult<()> {
         let v = Vfs::of(k);
         let p = v.lookup_parent(k.procs().local_proc(), None, path.as_bytes())?;
         if p.name.is_empty() {
