@@ -159,3 +159,35 @@ fn dev_holds_the_nodes_of_the_drivers_present() {
     );
     assert_eq!(stdout(&o), "No such device or address\n", "{}", stderr(&o));
 }
+
+#[test]
+fn etfs_keys_are_names_realpath_and_ls_find() {
+    let dir = tempdir("dev-etfs");
+    std::fs::write(dir.join("xd.img"), vec![0u8; 65536]).unwrap();
+    let url = format!("unix://{}", dir.join("s").display());
+    let key = format!(
+        "key=/dev/xd,hostpath={},size=host,type=blk",
+        dir.join("xd.img").display()
+    );
+    let (mut child, _client) = serve("rump_allserver", &["-d", &key], &url);
+    let o = hijacked(&url, &["realpath", "/rump/dev/xd"]);
+    assert_eq!(stdout(&o), "/rump/dev/xd\n", "{}", stderr(&o));
+    let o = hijacked(&url, &["stat", "-c", "%F %t,%T %a", "/rump/dev/xd"]);
+    assert_eq!(
+        stdout(&o),
+        "block special file c5,0 755\n",
+        "{}",
+        stderr(&o)
+    );
+    // Relative to the root as well; and in no directory listing.
+    let o = hijacked(&url, &["sh", "-c", "cd /rump && realpath dev/xd && ls dev"]);
+    assert_eq!(
+        stdout(&o),
+        "/rump/dev/xd\nnull\nrandom\nurandom\nzero\n",
+        "{}",
+        stderr(&o)
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
