@@ -149,8 +149,8 @@ fn rnd_system_ioctl(rnd: &Rnd, ctx: &Ctx, cmd: u64, data: &mut [u8]) -> KResult<
         rndio::RNDGETPOOLSTAT => rndio::put_poolstat(data, &rnd.pool_stat()),
         rndio::RNDGETSRCNUM | rndio::RNDGETESTNUM => {
             let est = cmd == rndio::RNDGETESTNUM;
-            let start = rndio::u32_at(data, 0)? as usize;
-            let count = rndio::u32_at(data, 4)? as usize;
+            let start = rndio::u32_at(data, rndio::STAT_START)? as usize;
+            let count = rndio::u32_at(data, rndio::STAT_COUNT)? as usize;
             if count == 0 {
                 return Ok(());
             }
@@ -160,7 +160,7 @@ fn rnd_system_ioctl(rnd: &Rnd, ctx: &Ctx, cmd: u64, data: &mut [u8]) -> KResult<
             let size = if est { SOURCE_EST_SIZE } else { SOURCE_SIZE };
             let sources = rnd.sources(start, count);
             for (i, s) in sources.iter().enumerate() {
-                rndio::put_source(data, 8 + i * size, s, est)?;
+                rndio::put_source(data, rndio::STAT_SOURCES + i * size, s, est)?;
             }
             rndio::put_stat_count(data, sources.len() as u32)
         }
@@ -170,14 +170,14 @@ fn rnd_system_ioctl(rnd: &Rnd, ctx: &Ctx, cmd: u64, data: &mut [u8]) -> KResult<
         }
         rndio::RNDCTL => {
             let name = rndio::name_at(data, 0)?.to_vec();
-            let typ = rndio::u32_at(data, NAME_LEN)?;
-            let flags = rndio::u32_at(data, NAME_LEN + 4)?;
-            let mask = rndio::u32_at(data, NAME_LEN + 8)?;
+            let typ = rndio::u32_at(data, rndio::CTL_TYPE)?;
+            let flags = rndio::u32_at(data, rndio::CTL_FLAGS)?;
+            let mask = rndio::u32_at(data, rndio::CTL_MASK)?;
             rnd.set_flags(&name, typ, flags, mask)
         }
         rndio::RNDADDDATA => {
-            let len = rndio::u32_at(data, 0)?;
-            let entropy = rndio::u32_at(data, 4)?;
+            let len = rndio::u32_at(data, rndio::DATA_LEN)?;
+            let entropy = rndio::u32_at(data, rndio::DATA_ENTROPY)?;
             if len as usize > RNDDATA_MAX {
                 return Err(Errno::EINVAL);
             }
@@ -252,19 +252,19 @@ mod tests {
             d.ioctl(ctx, rndio::RNDGETENTCNT, &mut cnt, &NoUser)?;
             assert_eq!(u32::from_ne_bytes(cnt), 4096);
             let mut st = vec![0u8; rndio::STAT_EST_SIZE];
-            st[4..8].copy_from_slice(&10u32.to_ne_bytes());
+            rndio::put_u32(&mut st, rndio::STAT_COUNT, 10)?;
             d.ioctl(ctx, rndio::RNDGETESTNUM, &mut st, &NoUser)?;
-            assert_eq!(rndio::u32_at(&st, 4)?, 5);
+            assert_eq!(rndio::u32_at(&st, rndio::STAT_COUNT)?, 5);
             assert_eq!(
-                &st[8 + SOURCE_EST_SIZE..8 + SOURCE_EST_SIZE + 14],
+                &st[rndio::STAT_SOURCES + SOURCE_EST_SIZE..][..14],
                 b"rump_hyperent\0"
             );
             // Past the end: a count of zero, no error.
-            st[0..4].copy_from_slice(&5u32.to_ne_bytes());
-            st[4..8].copy_from_slice(&10u32.to_ne_bytes());
+            rndio::put_u32(&mut st, rndio::STAT_START, 5)?;
+            rndio::put_u32(&mut st, rndio::STAT_COUNT, 10)?;
             d.ioctl(ctx, rndio::RNDGETESTNUM, &mut st, &NoUser)?;
-            assert_eq!(rndio::u32_at(&st, 4)?, 0);
-            st[4..8].copy_from_slice(&11u32.to_ne_bytes());
+            assert_eq!(rndio::u32_at(&st, rndio::STAT_COUNT)?, 0);
+            rndio::put_u32(&mut st, rndio::STAT_COUNT, 11)?;
             assert_eq!(
                 d.ioctl(ctx, rndio::RNDGETESTNUM, &mut st, &NoUser),
                 Err(Errno::EINVAL)
@@ -272,18 +272,18 @@ mod tests {
             // rndctl -c -d callout: stop collecting from one source by name.
             let mut c = vec![0u8; rndio::CTL_SIZE];
             c[..7].copy_from_slice(b"callout");
-            c[16..20].copy_from_slice(&0xffu32.to_ne_bytes());
-            c[20..24].copy_from_slice(&rump::rnd::flag::NO_COLLECT.to_ne_bytes());
-            c[24..28].copy_from_slice(&rump::rnd::flag::NO_COLLECT.to_ne_bytes());
+            rndio::put_u32(&mut c, rndio::CTL_TYPE, 0xff)?;
+            rndio::put_u32(&mut c, rndio::CTL_FLAGS, rump::rnd::flag::NO_COLLECT)?;
+            rndio::put_u32(&mut c, rndio::CTL_MASK, rump::rnd::flag::NO_COLLECT)?;
             d.ioctl(ctx, rndio::RNDCTL, &mut c, &NoUser)?;
             let mut n = vec![0u8; rndio::STAT_NAME_SIZE];
             n[..7].copy_from_slice(b"callout");
             d.ioctl(ctx, rndio::RNDGETSRCNAME, &mut n, &NoUser)?;
-            let flags = rndio::u32_at(&n, NAME_LEN + 24)?;
+            let flags = rndio::u32_at(&n, NAME_LEN + rndio::SOURCE_FLAGS)?;
             assert_ne!(flags & rump::rnd::flag::NO_COLLECT, 0);
             // A data length past the buffer is EINVAL; a short argument too.
             let mut ad = vec![0u8; rndio::DATA_SIZE];
-            ad[..4].copy_from_slice(&513u32.to_ne_bytes());
+            rndio::put_u32(&mut ad, rndio::DATA_LEN, 513)?;
             assert_eq!(
                 d.ioctl(ctx, rndio::RNDADDDATA, &mut ad, &NoUser),
                 Err(Errno::EINVAL)

@@ -31,9 +31,9 @@ pub const SOURCE_SIZE: usize = NAME_LEN + 3 * 4;
 /// `sizeof(rndsource_est_t)`.
 pub const SOURCE_EST_SIZE: usize = SOURCE_SIZE + 4 * 4;
 /// `sizeof(rndstat_t)`.
-pub const STAT_SIZE: usize = 8 + RND_MAXSTATCOUNT * SOURCE_SIZE;
+pub const STAT_SIZE: usize = STAT_SOURCES + RND_MAXSTATCOUNT * SOURCE_SIZE;
 /// `sizeof(rndstat_est_t)`.
-pub const STAT_EST_SIZE: usize = 8 + RND_MAXSTATCOUNT * SOURCE_EST_SIZE;
+pub const STAT_EST_SIZE: usize = STAT_SOURCES + RND_MAXSTATCOUNT * SOURCE_EST_SIZE;
 /// `sizeof(rndstat_name_t)`.
 pub const STAT_NAME_SIZE: usize = NAME_LEN + SOURCE_SIZE;
 /// `sizeof(rndstat_est_name_t)`.
@@ -44,6 +44,25 @@ pub const CTL_SIZE: usize = NAME_LEN + 3 * 4;
 pub const DATA_SIZE: usize = 8 + RNDDATA_MAX;
 /// `sizeof(rndpoolstat_t)`.
 pub const POOLSTAT_SIZE: usize = 8 * 4;
+
+/// `rndstat_t`/`rndstat_est_t`: the first source asked for.
+pub const STAT_START: usize = 0;
+/// `rndstat_t`/`rndstat_est_t`: how many, asked and answered.
+pub const STAT_COUNT: usize = 4;
+/// `rndstat_t`/`rndstat_est_t`: the sources.
+pub const STAT_SOURCES: usize = 8;
+/// `rndctl_t.type` (the name is first).
+pub const CTL_TYPE: usize = NAME_LEN;
+/// `rndctl_t.flags`.
+pub const CTL_FLAGS: usize = NAME_LEN + 4;
+/// `rndctl_t.mask`.
+pub const CTL_MASK: usize = NAME_LEN + 8;
+/// `rnddata_t.len`.
+pub const DATA_LEN: usize = 0;
+/// `rnddata_t.entropy`.
+pub const DATA_ENTROPY: usize = 4;
+/// `rndsource_t.flags`, from the start of the source.
+pub const SOURCE_FLAGS: usize = NAME_LEN + 8;
 
 /// `_IOC(dir, 'R', num, len)` as `sys/ioccom.h` builds it.
 const fn ioc(dir: u64, num: u64, len: usize) -> u64 {
@@ -75,7 +94,8 @@ pub fn u32_at(b: &[u8], off: usize) -> KResult<u32> {
     Ok(u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
 }
 
-fn put_u32(b: &mut [u8], off: usize, v: u32) -> KResult<()> {
+/// Write `v` at `off` of `b`; EINVAL if `b` is too short.
+pub fn put_u32(b: &mut [u8], off: usize, v: u32) -> KResult<()> {
     b.get_mut(off..off + 4)
         .ok_or(Errno::EINVAL)?
         .copy_from_slice(&v.to_ne_bytes());
@@ -96,7 +116,7 @@ pub fn put_source(b: &mut [u8], off: usize, s: &Source, est: bool) -> KResult<()
     name[..n].copy_from_slice(&s.name.as_bytes()[..n]);
     put_u32(b, off + NAME_LEN, s.total)?;
     put_u32(b, off + NAME_LEN + 4, s.typ)?;
-    put_u32(b, off + NAME_LEN + 8, s.flags)?;
+    put_u32(b, off + SOURCE_FLAGS, s.flags)?;
     if est {
         let e = off + SOURCE_SIZE;
         put_u32(b, e, s.dt_samples)?;
@@ -132,7 +152,7 @@ pub fn put_count(b: &mut [u8], v: u32) -> KResult<()> {
 
 /// Set the `count` of an `rndstat_t` or `rndstat_est_t`.
 pub fn put_stat_count(b: &mut [u8], count: u32) -> KResult<()> {
-    put_u32(b, 4, count)
+    put_u32(b, STAT_COUNT, count)
 }
 
 #[cfg(test)]
