@@ -158,6 +158,8 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
             },
         )?;
     }
+    // The generator /dev/urandom reads too.
+    let rnd = crate::rnd::Rnd::of(k);
     // kern.arandom (KERN_ARND): an int by its type, but as many random
     // bytes as the caller's buffer holds, up to 256, as NetBSD's
     // sysctl_kern_arnd (its libc's arc4random seeds itself from it).
@@ -172,7 +174,7 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
                 NodeData::LeafHandler {
                     ty: CTLTYPE_INT,
                     size: 4,
-                    handler: Arc::new(|_, _, cap, new| {
+                    handler: Arc::new(move |_, _, cap, new| {
                         if new.is_some() {
                             return Err(Errno::EPERM);
                         }
@@ -181,7 +183,7 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
                             return Err(Errno::E2BIG);
                         }
                         let mut data = vec![0u8; n];
-                        rumpuser::random_fill(&mut data).map_err(|e| Errno::from_host(&e))?;
+                        rnd.fill(&mut data)?;
                         Ok(SysctlAnswer::from(data))
                     }),
                 },

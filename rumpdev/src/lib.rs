@@ -1,5 +1,40 @@
-//! The DEV faction: device autoconfiguration and the device drivers' base.
+//! The DEV faction: device drivers behind the base kernel's device switch
+//! (`rump::devsw`), attached in NetBSD's order (after the NET faction),
+//! each making its own `/dev` nodes as it attaches.
 //!
-//! Not built yet: it arrives with the first issue that needs a device driver.
+//! - [`rnd`]: `/dev/random` and `/dev/urandom` and the `rndctl` ioctls.
+//!
+//! `/dev/null` and `/dev/zero` come with the VFS faction, as in NetBSD's
+//! rump kernel (`rumpvfs::devnull`).
+//!
+//! Not built yet: the autoconfiguration tree (`drvctl`), the disk drivers
+//! (disk, vnd, md, cgd) of issue #18.
 
 #![forbid(unsafe_code)]
+
+pub mod rnd;
+pub mod rndio;
+
+use rump::Kernel;
+use rump::component::{AttachResult, Component, Faction, Phase};
+use rump::devsw::DevSw;
+use rump::module::ModuleClass;
+
+/// The DEV faction component (`librumpdev`).
+pub static COMPONENT: Component = Component {
+    name: "rumpdev",
+    module: "dev",
+    class: ModuleClass::Misc,
+    phase: Phase::Dev,
+    faction: Some(Faction::Dev),
+    requires: &[],
+    needs_threads: false,
+    init: attach,
+};
+
+fn attach(k: &Kernel) -> AttachResult {
+    // The switch drivers attach to; the base kernel holds it, so that the
+    // VFS opens device nodes without knowing this faction.
+    DevSw::of(k);
+    Ok(())
+}

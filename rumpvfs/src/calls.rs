@@ -6,6 +6,7 @@ use crate::node::{NewNode, SetAttr, VType};
 use crate::vfile::{VnodeFile, stat_of};
 use crate::vfs::{Parent, Vfs, Vnode};
 use rump::cred::{Access, Cred};
+use rump::devsw::{DevKind, DevSw};
 use rump::file::{File, Stat};
 use rump::syscall::Ctx;
 use rump::{Errno, KResult, Kernel};
@@ -55,9 +56,33 @@ fn vfs(ctx: &Ctx) -> Arc<Vfs> {
     Vfs::of(ctx.kernel())
 }
 
+/// The etfs key `path` names, or the DIR key it lies under and the rest
+/// of the path: as NetBSD's rumpfs, keys are found by the whole rest of a
+/// path that starts at the root, absolute or relative to a root start
+/// directory (`dvp == rootvnode`), before the tree is walked (they need no
+/// directory and are in none).
+fn etfs_find(ctx: &Ctx, at: &Option<Vnode>, path: &[u8]) -> Option<(Vnode, Vec<u8>)> {
+    if path.first() == Some(&b'/') {
+        return crate::etfs::find(ctx.kernel(), path);
+    }
+    let v = vfs(ctx);
+    let start = match at {
+        Some(d) => d.clone(),
+        None => v.cwd(ctx.proc()).ok()?,
+    };
+    let at_root = [v.root().ok()?, v.top_root().ok()?]
+        .iter()
+        .any(|r| r.key() == start.key());
+    if !at_root {
+        return None;
+    }
+    let mut abs = b"/".to_vec();
+    abs.extend_from_slice(path);
+    crate::etfs::find(ctx.kernel(), &abs)
+}
+
 fn lookup(ctx: &Ctx, at: Option<Vnode>, path: &[u8], follow: bool) -> KResult<Vnode> {
-    // etfs keys are found before the tree is walked (they need no directory).
-    if let Some((v, rest)) = crate::etfs::find(ctx.kernel(), path) {
+    if let Some((v, rest)) = etfs_find(ctx, &at, path) {
         return if rest.is_empty() {
             Ok(v)
         } else {
@@ -131,7 +156,7 @@ fn vnode_file(ctx: &Ctx, fd: i32) -> KResult<(Arc<File>, Vnode)> {
 
 /// `open(2)`.
 pub fn open(ctx: &Ctx, at: Option<Vnode>, path: &[u8], flags: i32, mode: u32) -> KResult<i32> {
-    if let Some((v, rest)) = crate::etfs::find(ctx.kernel(), path) {
+    if let Some((v, rest)) = etfs_find(ctx, &at, path) {
         if !rest.is_empty() {
             return open_from(ctx, Some(v), &rest, flags, mode, 0);
         }
@@ -202,11 +227,6 @@ fn open_vnode(ctx: &Ctx, vn: Vnode, flags: i32, created: bool) -> KResult<i32> {
     let cred = ctx.cred();
     let acc = flags & O_ACCMODE;
     let typ = vn.vtype();
-    // No device drivers are attached to device nodes yet: as NetBSD says
-    // for a device without a driver.
-    if matches!(typ, VType::Blk | VType::Chr) && !vn.node.as_any().is::<crate::etfs::EtfsNode>() {
-        return Err(Errno::ENXIO);
-    }
     if typ == VType::Lnk {
         // O_NOFOLLOW met a symlink: NetBSD says EFTYPE.
         return Err(Errno::EFTYPE);
@@ -244,10 +264,28 @@ fn open_vnode(ctx: &Ctx, vn: Vnode, flags: i32, created: bool) -> KResult<i32> {
     } else {
         None
     };
+    // A device node's data is its driver's (specfs); etfs keys are their
+    // own devices (rumpblk).
+    let device = if matches!(typ, VType::Blk | VType::Chr)
+        && !vn.node.as_any().is::<crate::etfs::EtfsNode>()
+    {
+        let kind = if typ == VType::Blk {
+            DevKind::Block
+        } else {
+            DevKind::Char
+        };
+        let rdev = vn.node.getattr().rdev;
+        Some(DevSw::of(ctx.kernel()).open(ctx, kind, rdev, flags as u32)?)
+    } else {
+        None
+    };
     let locks = ctx.kernel().extension(crate::lockf::LockTable::default);
     let mut vf = VnodeFile::new(vn, flags & O_APPEND != 0, locks, ctx.proc().pid);
     if let Some(end) = fifo {
         vf = vf.with_fifo(end);
+    }
+    if let Some(dev) = device {
+        vf = vf.with_device(dev);
     }
     let file = File::new(Box::new(vf), (flags as u32) & 0xffff);
     let fd = ctx.fd_alloc(file)?;

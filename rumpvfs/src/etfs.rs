@@ -1,7 +1,9 @@
 //! etfs, the extra-terrestrial file system of `rump_etfs(3)`: host files
 //! that appear inside the kernel under a key. A key is an absolute path
-//! that lookups resolve before walking the root file system, so it needs no
-//! directory to exist and never shows in a directory listing.
+//! that lookups from the root resolve before walking the root file system,
+//! so it needs no directory to exist and never shows in a directory
+//! listing, as in NetBSD's rumpfs; `stat`, `ls` of the key and `realpath`
+//! find it.
 //!
 //! REG keys read and write the host file directly. BLK and CHR keys go
 //! through a write-back block cache (the buffer cache), charged to the
@@ -36,6 +38,8 @@ fn overlap(bno: u64, off: u64, n: usize) -> (u64, u64) {
 }
 /// NetBSD's major number of rumpblk devices.
 const RUMPBLK_MAJOR: u64 = 197;
+/// `RUMPFS_DEFAULTMODE`: the mode of every etfs node in NetBSD's rumpfs.
+const RUMPFS_DEFAULTMODE: u32 = 0o755;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -280,7 +284,7 @@ impl Node for EtfsNode {
         };
         Attr {
             typ,
-            mode: 0o644,
+            mode: RUMPFS_DEFAULTMODE,
             nlink: 1,
             uid: 0,
             gid: 0,
@@ -423,7 +427,9 @@ pub struct Etfs {
     keys: Arc<Keys>,
     dirs: Mutex<HashMap<Vec<u8>, Arc<EtfsDir>>>,
     next_ino: AtomicU64,
-    next_minor: AtomicU64,
+    /// rumpblk's minors, one per host path: keys of the same host file
+    /// share it, as NetBSD's `rumpblk_register` finds the path again.
+    minors: Mutex<HashMap<String, u64>>,
     mount: Arc<Mount>,
 }
 
@@ -496,7 +502,7 @@ fn of(k: &Kernel) -> Arc<Etfs> {
             keys,
             dirs: Mutex::new(HashMap::new()),
             next_ino: AtomicU64::new(1),
-            next_minor: AtomicU64::new(0),
+            minors: Mutex::new(HashMap::new()),
             mount,
         }
     })
@@ -587,7 +593,9 @@ pub fn register_withsize(
     let minor = if typ == EtfsType::Reg {
         0
     } else {
-        e.next_minor.fetch_add(1, Ordering::Relaxed)
+        let mut minors = lock(&e.minors);
+        let next = minors.len() as u64;
+        *minors.entry(hostpath.to_owned()).or_insert(next)
     };
     let node = Arc::new(EtfsNode {
         ino: e.next_ino.fetch_add(1, Ordering::Relaxed),

@@ -8,12 +8,16 @@
 //! etfs ([`etfs`]) exposes host files; BLK and CHR keys go through a block
 //! cache flushed by `sync`.
 //!
-//! Not yet here (see the issue): new names inside etfs directories,
-//! device drivers behind device nodes.
+//! Device nodes open through the base kernel's device switch
+//! (`rump::devsw`); [`devnull`] is the `null` driver NetBSD attaches with
+//! this faction.
+//!
+//! Not yet here (see the issue): new names inside etfs directories.
 
 #![forbid(unsafe_code)]
 
 mod calls;
+pub mod devnull;
 pub mod etfs;
 mod fifo;
 pub mod flags;
@@ -64,19 +68,22 @@ fn attach(k: &Kernel) -> AttachResult {
         0o755,
     );
     let root = v.mount_root(root);
-    // As NetBSD's rump kernel with the VFS faction: /tmp for everyone, sticky.
-    root.node
-        .create(
-            b"tmp",
-            node::NewNode {
-                typ: node::VType::Dir,
-                mode: 0o1777,
-                uid: 0,
-                gid: 0,
-                rdev: 0,
-            },
-        )
-        .map_err(|e| format!("/tmp: {e}"))?;
+    // As NetBSD's rump_vfs_init ("mtree"): /dev, and /tmp for everyone, sticky.
+    for (name, mode) in [(&b"dev"[..], 0o755), (&b"tmp"[..], 0o1777)] {
+        root.node
+            .create(
+                name,
+                node::NewNode {
+                    typ: node::VType::Dir,
+                    mode,
+                    uid: 0,
+                    gid: 0,
+                    rdev: 0,
+                },
+            )
+            .map_err(|e| format!("/{}: {e}", String::from_utf8_lossy(name)))?;
+    }
+    devnull::attach(k).map_err(|e| format!("/dev/null: {e}"))?;
     // A halt unless RB_NOSYNC: as NetBSD's vfs_shutdown, the syncer stops,
     // every file system is unmounted (a disk is left clean), and what is
     // left (the root, etfs) is flushed.

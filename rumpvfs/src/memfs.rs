@@ -42,6 +42,9 @@ struct Shared {
     /// so a directory change never needs two directory locks at once from
     /// two threads.
     names: Mutex<()>,
+    /// Sizes as NetBSD's rumpfs reports them (`makeprivate`): a directory
+    /// is `DEV_BSIZE` long, and every node says it holds 512 bytes.
+    rumpfs_sizes: bool,
 }
 
 impl Shared {
@@ -119,6 +122,7 @@ impl MemFs {
             nodes: AtomicU64::new(0),
             next_ino: AtomicU64::new(2),
             names: Mutex::new(()),
+            rumpfs_sizes: fstype == "rumpfs",
         });
         let new = NewNode {
             typ: VType::Dir,
@@ -319,6 +323,13 @@ impl Node for MemNode {
             Content::Link(t) => (t.len() as u64, 0),
             Content::Special => (0, 0),
         };
+        /// NetBSD's `DEV_BSIZE`, what rumpfs says of every node's bytes.
+        const DEV_BSIZE: u64 = 512;
+        let (size, bytes) = match (self.shared.rumpfs_sizes, &i.content) {
+            (true, Content::Dir { .. }) => (DEV_BSIZE, DEV_BSIZE),
+            (true, _) => (size, DEV_BSIZE),
+            (false, _) => (size, pages * PAGE as u64),
+        };
         Attr {
             typ: i.typ,
             mode: i.mode,
@@ -327,7 +338,7 @@ impl Node for MemNode {
             gid: i.gid,
             ino: self.ino,
             size,
-            bytes: pages * PAGE as u64,
+            bytes,
             rdev: i.rdev,
             atime: i.atime,
             mtime: i.mtime,

@@ -2,6 +2,7 @@
 
 use crate::node::VType;
 use crate::vfs::Vnode;
+use rump::devsw::DeviceOpen;
 use rump::file::{FileOps, Stat};
 use rump::syscall::Ctx;
 use rump::{Errno, KResult};
@@ -11,11 +12,13 @@ use std::sync::Mutex;
 const FIONREAD: u64 = 0x4004_667f;
 
 /// An open vnode: the file offset and, for directories, the read cursor.
-/// An open FIFO's data goes through its pipe end instead (fifofs).
+/// An open FIFO's data goes through its pipe end instead (fifofs), an
+/// open device's through its driver (specfs).
 pub struct VnodeFile {
     /// The vnode.
     pub vn: Vnode,
     fifo: Option<rump::pipe::PipeEnd>,
+    device: Option<Box<dyn DeviceOpen>>,
     /// Every write goes to the end (`O_APPEND`); `F_SETFL` changes it.
     append: std::sync::atomic::AtomicBool,
     offset: Mutex<u64>,
@@ -34,6 +37,7 @@ impl VnodeFile {
         VnodeFile {
             vn,
             fifo: None,
+            device: None,
             append: std::sync::atomic::AtomicBool::new(append),
             offset: Mutex::new(0),
             locks,
@@ -44,6 +48,12 @@ impl VnodeFile {
     /// The same, a FIFO whose reads and writes go through pipe end `end`.
     pub(crate) fn with_fifo(mut self, end: rump::pipe::PipeEnd) -> VnodeFile {
         self.fifo = Some(end);
+        self
+    }
+
+    /// The same, a device node whose I/O goes to the open device `dev`.
+    pub(crate) fn with_device(mut self, dev: Box<dyn DeviceOpen>) -> VnodeFile {
+        self.device = Some(dev);
         self
     }
 
@@ -96,6 +106,27 @@ impl VnodeFile {
     }
 }
 
+impl VnodeFile {
+    /// A device transfer at `offset`, or at the file's offset, which moves
+    /// by what was transferred (as `spec_read` and `spec_write` use the
+    /// file's offset).
+    fn device_io(
+        &self,
+        offset: Option<u64>,
+        io: impl FnOnce(u64) -> KResult<usize>,
+    ) -> KResult<usize> {
+        match offset {
+            Some(off) => io(off),
+            None => {
+                let mut cur = self.offset.lock().unwrap_or_else(|e| e.into_inner());
+                let n = io(*cur)?;
+                *cur += n as u64;
+                Ok(n)
+            }
+        }
+    }
+}
+
 /// What names vnode `vn` in `kern.file2`: its mount and inode numbers.
 pub(crate) fn data_id(vn: &Vnode) -> u64 {
     let (mnt, ino) = vn.key();
@@ -138,6 +169,9 @@ impl FileOps for VnodeFile {
         if let Some(end) = &self.fifo {
             return end.read(ctx, buf, offset);
         }
+        if let Some(dev) = &self.device {
+            return self.device_io(offset, |off| dev.read(ctx, buf, off));
+        }
         if self.vn.vtype() == VType::Dir {
             return Err(Errno::EISDIR);
         }
@@ -156,6 +190,10 @@ impl FileOps for VnodeFile {
         // A FIFO's data is not the file system's: read-only does not matter.
         if let Some(end) = &self.fifo {
             return end.write(ctx, buf, offset);
+        }
+        // A device's data is not the file system's either.
+        if let Some(dev) = &self.device {
+            return self.device_io(offset, |off| dev.write(ctx, buf, off));
         }
         if self.vn.read_only() {
             return Err(Errno::EROFS);
@@ -191,15 +229,19 @@ impl FileOps for VnodeFile {
     }
 
     fn may_block(&self) -> bool {
-        !matches!(self.vn.vtype(), VType::Reg | VType::Dir)
+        match &self.device {
+            Some(dev) => dev.may_block(),
+            None => !matches!(self.vn.vtype(), VType::Reg | VType::Dir),
+        }
     }
 
     fn poll(&self, events: i16) -> i16 {
         /// `POLLHUP`: NetBSD's fifo_poll answers as a socket does, without it.
         const POLLHUP: i16 = 0x10;
-        match &self.fifo {
-            Some(end) => end.poll(events) & !POLLHUP,
-            None => events & rump::file::POLL_ALWAYS_READY,
+        match (&self.fifo, &self.device) {
+            (Some(end), _) => end.poll(events) & !POLLHUP,
+            (None, Some(dev)) => dev.poll(events),
+            (None, None) => events & rump::file::POLL_ALWAYS_READY,
         }
     }
 
@@ -212,6 +254,9 @@ impl FileOps for VnodeFile {
     ) -> KResult<()> {
         if let Some(end) = &self.fifo {
             return end.ioctl(ctx, cmd, data, user);
+        }
+        if let Some(dev) = &self.device {
+            return dev.ioctl(ctx, cmd, data, user);
         }
         match cmd {
             FIONREAD if matches!(self.vn.vtype(), VType::Reg | VType::Dir) => {

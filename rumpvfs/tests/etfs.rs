@@ -195,3 +195,32 @@ fn dir_keys_show_host_files_and_subdirs_keys_their_trees() {
     etfs::remove(&k, "/host").unwrap();
     assert_eq!(k.sys_stat("/host/a.txt").unwrap_err(), Errno::ENOENT);
 }
+
+#[test]
+fn keys_are_found_from_the_root_by_name_and_listed_nowhere() {
+    let k = kernel();
+    let img = host_file("ns", &[0u8; 8192]);
+    let other = host_file("ns2", &[0u8; 4096]);
+    etfs::register(&k, "/dev/xd", &img, EtfsType::Blk).unwrap();
+    etfs::register(&k, "/dev/rxd", &img, EtfsType::Chr).unwrap();
+    etfs::register(&k, "/dev/yd", &other, EtfsType::Blk).unwrap();
+    // NetBSD's rumpfs: RUMPFS_DEFAULTMODE, one rumpblk minor per host file.
+    let xd = k.sys_stat("/dev/xd").unwrap();
+    assert_eq!(xd.mode, S_IFBLK | 0o755);
+    assert_eq!(k.sys_stat("/dev/rxd").unwrap().rdev, xd.rdev);
+    assert_ne!(k.sys_stat("/dev/yd").unwrap().rdev, xd.rdev);
+    // A path relative to the root finds the key; from elsewhere it does not.
+    assert_eq!(k.sys_stat("dev/xd").unwrap().ino, xd.ino);
+    k.sys_chdir("/dev").unwrap();
+    assert_eq!(k.sys_stat("xd").unwrap_err(), Errno::ENOENT);
+    // The key is in no directory: /dev lists what the drivers made.
+    let fd = k.sys_open("/dev", O_RDONLY | O_DIRECTORY, 0).unwrap();
+    let names: Vec<Vec<u8>> = k
+        .sys_getdents(fd)
+        .unwrap()
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
+    assert!(names.contains(&b"null".to_vec()));
+    assert!(!names.contains(&b"xd".to_vec()));
+}

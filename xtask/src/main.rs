@@ -50,6 +50,8 @@ const LIBS: &[(&str, &str)] = &[
     ("librumpnet_netinet.so", "librumpnet_netinet.so"),
     ("librumpnet_shmif.so", "librumpnet_shmif.so"),
     ("librumpnet_virtif.so", "librumpnet_virtif.so"),
+    ("librumpdev.so", "librumpdev.so"),
+    ("librumpdev_rnd.so", "librumpdev_rnd.so"),
     ("librumphijack.so", "librumphijack.so"),
 ];
 

@@ -9,5 +9,7 @@ fn main() -> std::process::ExitCode {
         &rumpnet_netinet::COMPONENT,
         &rumpnet_shmif::COMPONENT,
         &rumpnet_virtif::COMPONENT,
+        &rumpdev::COMPONENT,
+        &rumpdev::rnd::COMPONENT,
     ])
 }

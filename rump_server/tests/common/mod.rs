@@ -39,6 +39,8 @@ pub fn prefix() -> PathBuf {
             "rumpnet_shmif",
             "rumpnet_shmif_capi",
             "rumpnet_virtif_capi",
+            "rumpdev_capi",
+            "rumpdev_rnd_capi",
             "rump_nettools",
         ];
         let mut c = Command::new(env!("CARGO"));
@@ -79,6 +81,8 @@ pub fn prefix() -> PathBuf {
             ("librumpnet_netinet.so", "lib/librumpnet_netinet.so"),
             ("librumpnet_shmif.so", "lib/librumpnet_shmif.so"),
             ("librumpnet_virtif.so", "lib/librumpnet_virtif.so"),
+            ("librumpdev.so", "lib/librumpdev.so"),
+            ("librumpdev_rnd.so", "lib/librumpdev_rnd.so"),
             ("shmif_dumpbus", "bin/shmif_dumpbus"),
             ("rump_ifconfig", "bin/rump.ifconfig"),
             ("rump_ping", "bin/rump.ping"),
