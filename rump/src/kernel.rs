@@ -330,7 +330,10 @@ impl Kernel {
     /// Post signal `sig` to process `pid` (NetBSD's `psignal`). ESRCH if
     /// there is no such process, EINVAL for a bad signal number.
     pub fn psignal(&self, pid: i32, sig: i32) -> KResult<()> {
-        self.procs.find(pid).ok_or(Errno::ESRCH)?.psignal(sig)
+        self.procs.find(pid).ok_or(Errno::ESRCH)?.psignal(sig)?;
+        // A pselect or pollts waiting in the process ends with EINTR.
+        self.selnotify();
+        Ok(())
     }
 
     /// A weak reference to this kernel, for threads and callbacks that

@@ -23,6 +23,7 @@ mod errno_table_impl;
 pub mod file;
 pub mod kernel;
 pub mod kmem;
+pub mod kqueue;
 pub mod kthread;
 pub mod loader;
 pub mod lwproc;

@@ -7,6 +7,8 @@
 use crate::errno::{Errno, KResult};
 use crate::file::{DTYPE_PIPE, File, FileOps, Stat};
 use crate::kernel::Kernel;
+use crate::kqueue::consts::{EV_EOF, EVFILT_READ, EVFILT_WRITE};
+use crate::kqueue::{FilterState, VnodeKey};
 use crate::syscall::{Ctx, SysArgs, SysRet};
 use crate::usermem::UserSpace;
 use crate::waitgen::WaitGen;
@@ -332,6 +334,43 @@ impl FileOps for PipeEnd {
 
     fn dtype(&self) -> u32 {
         DTYPE_PIPE
+    }
+
+    fn kqfilter(&self, filter: u32) -> KResult<Option<VnodeKey>> {
+        match filter {
+            EVFILT_READ => Ok(None),
+            // As NetBSD's pipe_kqfilter: the reader is already gone.
+            EVFILT_WRITE if self.write && self.pipe.lock().readers == 0 => Err(Errno::EBADF),
+            EVFILT_WRITE => Ok(None),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn kevent(&self, kn: &mut FilterState) -> bool {
+        // NetBSD's filt_piperead and filt_pipewrite. An end that does not
+        // carry the filter's direction looks at the empty reverse queue,
+        // which only ever shows the other side going.
+        let s = self.pipe.lock();
+        let (carries, other_gone, queued) = match kn.filter {
+            EVFILT_READ if self.read => (true, s.writers == 0, s.bytes.len()),
+            EVFILT_READ => (false, s.readers == 0, 0),
+            _ if self.write => (true, s.readers == 0, PIPE_SIZE - s.bytes.len()),
+            _ => (false, s.writers == 0, 0),
+        };
+        if other_gone {
+            kn.flags |= EV_EOF;
+            kn.data = if kn.filter == EVFILT_READ {
+                queued as i64
+            } else {
+                0
+            };
+            return true;
+        }
+        kn.data = queued as i64;
+        match kn.filter {
+            EVFILT_READ => carries && queued > 0,
+            _ => carries && queued >= PIPE_BUF,
+        }
     }
 
     fn data_id(&self) -> u64 {

@@ -638,6 +638,10 @@ impl ProtoSocket for LocalSocket {
         self.lock().listen.is_some()
     }
 
+    fn accept_ready(&self) -> usize {
+        self.lock().listen.as_ref().map_or(0, |l| l.ready.len())
+    }
+
     fn cant_send(&self) -> bool {
         self.lock().wr_shut
     }

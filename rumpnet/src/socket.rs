@@ -9,6 +9,7 @@
 //! without threads.
 
 use rump::file::{FileOps, Stat};
+use rump::kqueue::consts::{EV_EOF, EVFILT_READ, EVFILT_WRITE, NOTE_LOWAT};
 use rump::syscall::Ctx;
 use rump::usermem::UserSpace;
 use rump::{Errno, KResult, Kernel};
@@ -353,6 +354,10 @@ pub trait ProtoSocket: Send + Sync {
     fn is_listening(&self) -> bool {
         false
     }
+    /// Connections a listening socket holds ready to accept (`so_qlen`).
+    fn accept_ready(&self) -> usize {
+        0
+    }
     /// The sending half is shut: a send raises `SIGPIPE` unless asked not to.
     fn cant_send(&self) -> bool {
         false
@@ -587,6 +592,47 @@ impl FileOps for Socket {
 
     fn poll(&self, events: i16) -> i16 {
         self.proto.poll(events)
+    }
+
+    fn kqfilter(&self, filter: u32) -> KResult<Option<rump::kqueue::VnodeKey>> {
+        match filter {
+            EVFILT_READ | EVFILT_WRITE => Ok(None),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn kevent(&self, kn: &mut rump::kqueue::FilterState) -> bool {
+        // NetBSD's filt_solisten, filt_soread and filt_sowrite, from what
+        // the protocol tells: an end of file is a hang-up, or readable
+        // with nothing to read.
+        const POLLHUP: i16 = 0x10;
+        let lowat = kn.sfflags & NOTE_LOWAT != 0;
+        if kn.filter == EVFILT_READ {
+            if self.proto.is_listening() {
+                kn.data = self.proto.accept_ready() as i64;
+                return kn.data > 0;
+            }
+            let bits = self.proto.poll(POLLIN | POLLRDNORM);
+            let readable = bits & (POLLIN | POLLRDNORM) != 0;
+            kn.data = self.proto.nread() as i64;
+            if bits & POLLHUP != 0 || (readable && kn.data == 0) {
+                kn.flags |= EV_EOF;
+                return true;
+            }
+            return if lowat { kn.data >= kn.sdata } else { readable };
+        }
+        let sndbuf = self.proto.shared().opts().sndbuf;
+        kn.data = sndbuf.saturating_sub(self.proto.nwrite()) as i64;
+        if self.proto.cant_send() {
+            kn.flags |= EV_EOF;
+            return true;
+        }
+        let writable = self.proto.poll(POLLOUT) & POLLOUT != 0;
+        if lowat {
+            writable && kn.data >= kn.sdata
+        } else {
+            writable
+        }
     }
 
     fn ioctl(&self, ctx: &Ctx, cmd: u64, data: &mut [u8], user: &dyn UserSpace) -> KResult<()> {

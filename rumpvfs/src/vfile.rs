@@ -3,6 +3,7 @@
 use crate::node::VType;
 use crate::vfs::Vnode;
 use rump::file::{FileOps, Stat};
+use rump::kqueue::consts::{EV_EOF, NOTE_EXTEND, NOTE_WRITE};
 use rump::syscall::Ctx;
 use rump::{Errno, KResult};
 use std::sync::Mutex;
@@ -61,6 +62,31 @@ impl VnodeFile {
     /// `flock(2)` on this open file.
     pub fn flock(&self, ctx: &Ctx, how: i32) -> KResult<()> {
         self.locks.flock(ctx, self.vn.key(), self.flock_id(), how)
+    }
+
+    /// Write `buf` at `offset` (`None`: the file's own, or the end with
+    /// `O_APPEND`).
+    fn write_at(&self, buf: &[u8], offset: Option<u64>) -> KResult<usize> {
+        match offset {
+            // A positioned write never moves the offset, even with O_APPEND.
+            Some(off) => {
+                let at = if self.appending() {
+                    self.vn.node.getattr().size
+                } else {
+                    off
+                };
+                self.vn.node.write(at, buf)
+            }
+            None => {
+                let mut cur = self.offset.lock().unwrap_or_else(|e| e.into_inner());
+                if self.appending() {
+                    *cur = self.vn.node.getattr().size;
+                }
+                let n = self.vn.node.write(*cur, buf)?;
+                *cur += n as u64;
+                Ok(n)
+            }
+        }
     }
 
     fn appending(&self) -> bool {
@@ -160,32 +186,43 @@ impl FileOps for VnodeFile {
         if self.vn.read_only() {
             return Err(Errno::EROFS);
         }
-        match offset {
-            // A positioned write never moves the offset, even with O_APPEND.
-            Some(off) => {
-                let at = if self.appending() {
-                    self.vn.node.getattr().size
-                } else {
-                    off
-                };
-                self.vn.node.write(at, buf)
-            }
-            None => {
-                let mut cur = self.offset.lock().unwrap_or_else(|e| e.into_inner());
-                if self.appending() {
-                    *cur = self.vn.node.getattr().size;
-                }
-                let n = self.vn.node.write(*cur, buf)?;
-                *cur += n as u64;
-                Ok(n)
-            }
-        }
+        let old = self.vn.node.getattr().size;
+        let n = self.write_at(buf, offset)?;
+        // As tmpfs_write: a write notes NOTE_WRITE, and NOTE_EXTEND if the
+        // file grew.
+        let grew = self.vn.node.getattr().size > old;
+        let hint = if grew {
+            NOTE_WRITE | NOTE_EXTEND
+        } else {
+            NOTE_WRITE
+        };
+        crate::vnknote::note(ctx, &self.vn, hint);
+        Ok(n)
     }
 
     fn stat(&self, _ctx: &Ctx) -> KResult<Stat> {
         Ok(stat_of(&self.vn))
     }
 
+    fn kqfilter(&self, filter: u32) -> KResult<Option<rump::kqueue::VnodeKey>> {
+        match &self.fifo {
+            // fifofs: the read and write filters of its queue.
+            Some(end) => end.kqfilter(filter),
+            None => crate::vnknote::kqfilter(&self.vn, filter),
+        }
+    }
+
+    fn kevent(&self, kn: &mut rump::kqueue::FilterState) -> bool {
+        match &self.fifo {
+            Some(end) => {
+                // filt_fiforead and filt_fifowrite clear the end of file
+                // once a peer is back.
+                kn.flags &= !EV_EOF;
+                end.kevent(kn)
+            }
+            None => crate::vnknote::kevent(&self.vn, self.offset(), kn),
+        }
+    }
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
     }

@@ -800,6 +800,10 @@ impl ProtoSocket for TcpSocket {
         self.lock().listen.is_some()
     }
 
+    fn accept_ready(&self) -> usize {
+        self.lock().listen.as_ref().map_or(0, |l| l.ready.len())
+    }
+
     fn cant_send(&self) -> bool {
         self.lock().tcb.as_ref().is_some_and(|t| !t.can_send())
     }
