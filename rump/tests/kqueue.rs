@@ -102,6 +102,17 @@ fn failed_changes_come_back_as_ev_error_entries_when_there_is_room() {
     // No room: the call fails with the first error.
     let e = k.sys_kevent(q, &changes[..1], 0, NOW);
     assert_eq!(e.unwrap_err(), Errno::EBADF);
+    // A change that fails once its knote is made (the filter refuses
+    // the file) shows its fflags and data zeroed, as NetBSD's.
+    let bad = ev(q as u64, EVFILT_WRITE, EV_ADD, 0x7f, 3);
+    let out = k.sys_kevent(q, &[bad], 8, NOW).unwrap();
+    assert_eq!((out[0].fflags, out[0].data), (0, i64::from(errno::EPERM)));
+    let bad = ev(77, EVFILT_READ, EV_ADD, 0x7f, 3);
+    let out = k.sys_kevent(q, &[bad], 8, NOW).unwrap();
+    assert_eq!(
+        (out[0].fflags, out[0].data),
+        (0x7f, i64::from(errno::EBADF))
+    );
     // EV_RECEIPT answers a good change with data 0.
     let out = k.sys_kevent(
         q,
@@ -411,4 +422,37 @@ fn pselect_and_pollts_by_number() {
     ] {
         assert!(k.syscall_name(n).is_some());
     }
+}
+
+#[test]
+fn kfilter_ioctls_name_filters_both_ways() {
+    let k = common::boot();
+    let q = kq(&k);
+    let us = BufferSpace::new(0x1000, 0x1000);
+    // struct kfilter_mapping at 0x1000: name 0x1100, len 32, filter 4.
+    let map = |name: u64, len: u64, filter: u32| {
+        let mut b = Vec::new();
+        b.extend_from_slice(&name.to_le_bytes());
+        b.extend_from_slice(&len.to_le_bytes());
+        b.extend_from_slice(&filter.to_le_bytes());
+        b.extend_from_slice(&[0; 4]);
+        us.poke(0x1000, &b);
+    };
+    let byfilter = 0xc018_6b00u64;
+    map(0x1100, 32, EVFILT_PROC);
+    k.syscall(netbsd_abi::SYS_ioctl, &[q as u64, byfilter, 0x1000], &us)
+        .unwrap();
+    assert_eq!(us.peek(0x1100, 12), b"EVFILT_PROC\0");
+    map(0x1100, 32, 9);
+    let e = k.syscall(netbsd_abi::SYS_ioctl, &[q as u64, byfilter, 0x1000], &us);
+    assert_eq!(e.unwrap_err(), Errno::ENOENT);
+    us.poke(0x1100, b"EVFILT_TIMER\0");
+    map(0x1100, 0, 0);
+    k.syscall(
+        netbsd_abi::SYS_ioctl,
+        &[q as u64, byfilter + 1, 0x1000],
+        &us,
+    )
+    .unwrap();
+    assert_eq!(us.peek(0x1010, 4), EVFILT_TIMER.to_le_bytes());
 }

@@ -72,7 +72,10 @@ impl Kqueue {
     }
 
     /// Apply one change (NetBSD's `kqueue_register`).
-    pub(crate) fn register(self: &Arc<Self>, who: &Registrar, kev: &Kevent) -> KResult<()> {
+    /// A new knote takes the change's `fflags` and `data` as its own and
+    /// zeroes them in `kev`, so an `EV_ERROR` or `EV_RECEIPT` entry made
+    /// from it shows them zero, as NetBSD's does.
+    pub(crate) fn register(self: &Arc<Self>, who: &Registrar, kev: &mut Kevent) -> KResult<()> {
         let filter = kev.filter;
         if filter >= EVFILT_SYSCOUNT || filter == EVFILT_AIO {
             return Err(Errno::EINVAL);
@@ -95,7 +98,12 @@ impl Kqueue {
                 drop(st);
                 kn
             }
-            (None, true) => self.attach(who, kev, file)?,
+            (None, true) => {
+                let asked = *kev;
+                kev.fflags = 0;
+                kev.data = 0;
+                self.attach(who, &asked, file)?
+            }
             (None, false) => return Err(Errno::ENOENT),
             (Some(kn), false) => {
                 if kev.flags & EV_DELETE != 0 {
@@ -295,6 +303,60 @@ impl Kqueue {
     }
 }
 
+/// The names of the system filters, by number (`sys_kfilters`).
+const FILTER_NAMES: [&str; EVFILT_SYSCOUNT as usize] = [
+    "EVFILT_READ",
+    "EVFILT_WRITE",
+    "EVFILT_AIO",
+    "EVFILT_VNODE",
+    "EVFILT_PROC",
+    "EVFILT_SIGNAL",
+    "EVFILT_TIMER",
+];
+/// `KFILTER_BYFILTER` and `KFILTER_BYNAME`: `_IOWR('k', 0 or 1, struct
+/// kfilter_mapping)`, a 24-byte `{ char *name; size_t len; uint32_t
+/// filter; }` (`sys/event.h`).
+const KFILTER_BYFILTER: u64 = 0xc018_6b00;
+const KFILTER_BYNAME: u64 = 0xc018_6b01;
+/// `KFILTER_MAXNAME`: the longest name looked up.
+const KFILTER_MAXNAME: usize = 256;
+
+/// A kqueue's ioctls: a filter's name from its number and back
+/// (NetBSD's `kqueue_ioctl`); ENOTTY for others.
+fn kfilter_ioctl(cmd: u64, data: &mut [u8], user: &dyn crate::usermem::UserSpace) -> KResult<()> {
+    let word = |d: &[u8], at: usize| {
+        d.get(at..at + 8)
+            .map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
+    };
+    let (name_at, len) = (word(data, 0), word(data, 8) as usize);
+    let filter_field = data.get_mut(16..20).ok_or(Errno::EINVAL)?;
+    match cmd {
+        KFILTER_BYFILTER => {
+            let f = u32::from_le_bytes(filter_field.try_into().unwrap_or_default());
+            let name = FILTER_NAMES.get(f as usize).ok_or(Errno::ENOENT)?;
+            // copyoutstr: the name and its NUL, cut to the buffer.
+            let mut bytes = name.as_bytes().to_vec();
+            bytes.push(0);
+            let n = bytes.len().min(len);
+            user.copyout(name_at, &bytes[..n])?;
+            if n < bytes.len() {
+                return Err(Errno::ENAMETOOLONG);
+            }
+            Ok(())
+        }
+        KFILTER_BYNAME => {
+            let name = user.copyinstr(name_at, KFILTER_MAXNAME)?;
+            let f = FILTER_NAMES
+                .iter()
+                .position(|n| n.as_bytes() == name.as_slice())
+                .ok_or(Errno::ENOENT)?;
+            filter_field.copy_from_slice(&(f as u32).to_le_bytes());
+            Ok(())
+        }
+        _ => Err(Errno::ENOTTY),
+    }
+}
+
 /// Whether a process with credentials `me` may watch one with `them`:
 /// the same user, or the superuser (`KAUTH_PROCESS_KEVENT_FILTER`).
 fn may_watch(me: &Cred, them: &Cred) -> KResult<()> {
@@ -342,6 +404,16 @@ impl FileOps for KqueueFile {
 
     fn close(&self) {
         self.kq.close();
+    }
+
+    fn ioctl(
+        &self,
+        _ctx: &Ctx,
+        cmd: u64,
+        data: &mut [u8],
+        user: &dyn crate::usermem::UserSpace,
+    ) -> KResult<()> {
+        kfilter_ioctl(cmd, data, user)
     }
 
     fn may_block(&self) -> bool {

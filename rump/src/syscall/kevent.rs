@@ -107,7 +107,7 @@ fn kevent1(
         let n = (nchanges - index).min(KQ_NEVENTS);
         for mut kev in io.changes(index, n)? {
             kev.flags &= !EV_SYSFLAGS;
-            let done = kq.register(&who, &kev);
+            let done = kq.register(&who, &mut kev);
             if done.is_ok() && kev.flags & EV_RECEIPT == 0 {
                 continue;
             }
