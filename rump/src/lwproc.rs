@@ -11,6 +11,7 @@ use crate::cred::Cred;
 use crate::errno::{Errno, KResult};
 use crate::file::FdTable;
 use crate::resource::{Rlimit, default_limits};
+use crate::waitgen::WaitGen;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -46,6 +47,10 @@ pub struct Proc {
     /// The knotes watching the process (`p_klist`): `EVFILT_PROC` from
     /// any process, `EVFILT_SIGNAL` from its own.
     klist: Mutex<Vec<Weak<crate::kqueue::Knote>>>,
+    /// The kernel's select generation: `poll`, `select` and `kevent`
+    /// waiters look again when the process is told to exit or gets a
+    /// signal.
+    selector: Arc<WaitGen>,
 }
 
 /// State a faction keeps per process (the VFS its cwd and root). A new
@@ -93,8 +98,16 @@ pub type SignalSink = Arc<dyn Fn(i32) + Send + Sync>;
 pub const NSIG: i32 = 64;
 
 impl Proc {
-    fn new(pid: i32, ppid: i32, comm: String, cred: Arc<Cred>, fdt: Arc<FdTable>) -> Proc {
+    fn new(
+        pid: i32,
+        ppid: i32,
+        comm: String,
+        cred: Arc<Cred>,
+        fdt: Arc<FdTable>,
+        selector: Arc<WaitGen>,
+    ) -> Proc {
         Proc {
+            selector,
             pid,
             ppid,
             comm: Mutex::new(comm),
@@ -156,6 +169,8 @@ impl Proc {
         }
         // Signal knotes count every posted signal, blocked or not.
         self.knote(crate::kqueue::NOTE_SIGNAL | sig as u32);
+        // A pselect or pollts of the process ends with EINTR.
+        self.selector.bump();
         let sink = {
             let mut d = lock(&self.signals);
             if d.wait_mask
@@ -250,9 +265,12 @@ impl Proc {
     /// Order every lwp of the process to exit: sleeping calls wake with
     /// EINTR and no new lwp may join (EBUSY), as when a remote client leaves.
     pub fn post_exit(&self) {
-        let _g = lock(&self.wakeup.0);
-        self.exiting.store(true, Ordering::Release);
-        self.wakeup.1.notify_all();
+        {
+            let _g = lock(&self.wakeup.0);
+            self.exiting.store(true, Ordering::Release);
+            self.wakeup.1.notify_all();
+        }
+        self.selector.bump();
     }
 
     /// Whether the process has been told to exit.
@@ -483,6 +501,7 @@ thread_local! {
 
 /// All processes of one kernel and the binding of host threads to lwps.
 pub struct ProcTable {
+    selector: Arc<WaitGen>,
     procs: Mutex<HashMap<i32, Arc<Proc>>>,
     next_pid: Mutex<i32>,
     bound: Arc<Bindings>,
@@ -497,12 +516,19 @@ pub const PID_LOCAL: i32 = 1;
 impl ProcTable {
     /// The table of a new kernel: proc0 (the kernel) and proc1 (rumplocal).
     pub fn new() -> ProcTable {
+        ProcTable::with_selector(Arc::new(WaitGen::default()))
+    }
+
+    /// The same, whose processes wake the waiters of `selector` when they
+    /// are told to exit or get a signal (the kernel's select generation).
+    pub fn with_selector(selector: Arc<WaitGen>) -> ProcTable {
         let proc0 = Arc::new(Proc::new(
             PID_KERNEL,
             PID_KERNEL,
             "system".into(),
             Arc::new(Cred::root()),
             FdTable::new(),
+            Arc::clone(&selector),
         ));
         let proc1 = Arc::new(Proc::new(
             PID_LOCAL,
@@ -510,11 +536,13 @@ impl ProcTable {
             "rumplocal".into(),
             Arc::new(Cred::root()),
             FdTable::new(),
+            Arc::clone(&selector),
         ));
         let mut procs = HashMap::new();
         procs.insert(PID_KERNEL, proc0);
         procs.insert(PID_LOCAL, Arc::clone(&proc1));
         ProcTable {
+            selector,
             procs: Mutex::new(procs),
             next_pid: Mutex::new(PID_LOCAL + 1),
             bound: Arc::new(Bindings::new()),
@@ -616,6 +644,7 @@ impl ProcTable {
             comm.chars().take(16).collect(),
             parent.cred(),
             fdt,
+            Arc::clone(&self.selector),
         ));
         let limits = *parent.limits.lock();
         *p.limits.lock() = limits;

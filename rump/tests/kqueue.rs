@@ -456,3 +456,24 @@ fn kfilter_ioctls_name_filters_both_ways() {
     .unwrap();
     assert_eq!(us.peek(0x1010, 4), EVFILT_TIMER.to_le_bytes());
 }
+
+#[test]
+fn a_kevent_waiting_for_ever_ends_with_eintr_when_its_process_is_told_to_exit() {
+    let k = common::boot();
+    let l = k.lwproc_rfork(0).unwrap();
+    let q = kq(&k);
+    k.lwproc_switch(None).unwrap();
+    let k2 = Arc::clone(&k);
+    let l2 = Arc::clone(&l);
+    let t = Instant::now();
+    let waiter = std::thread::spawn(move || {
+        k2.lwproc_switch(Some(&l2)).unwrap();
+        let r = k2.sys_kevent(q, &[], 8, None);
+        k2.lwproc_switch(None).unwrap();
+        r
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    l.proc().post_exit();
+    assert_eq!(waiter.join().unwrap().unwrap_err(), Errno::EINTR);
+    assert!(t.elapsed() < Duration::from_secs(5));
+}

@@ -14,9 +14,6 @@ use std::time::Duration;
 
 /// `KQ_NEVENTS`: changes are read, and events written, this many at a time.
 const KQ_NEVENTS: usize = 8;
-/// How often a blocked `kevent` looks at whether its process was told to
-/// exit (which wakes no selector); readiness itself always wakes it.
-const EXIT_CHECK: Duration = Duration::from_millis(50);
 /// Nanoseconds in a second: a timespec's `tv_nsec` is below it.
 const NSEC_PER_SEC: i64 = 1_000_000_000;
 
@@ -166,7 +163,7 @@ fn scan(
         if ctx.proc().is_exiting() {
             return Err(Errno::EINTR);
         }
-        let sleep = sleep_for(kq, deadline, now).min(EXIT_CHECK);
+        let sleep = sleep_for(kq, deadline, now);
         ctx.block(|| k.select_wait(seen, sleep));
     }
 }
