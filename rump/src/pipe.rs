@@ -205,6 +205,30 @@ impl PipeEnd {
         self.nonblock.load(Ordering::Relaxed)
     }
 
+    /// A FIFO's kevent filters (NetBSD's filt_fiforead and
+    /// filt_fifowrite), which both look at the FIFO's reading socket
+    /// whichever end the descriptor is: the read filter sees what is
+    /// queued, with `EV_EOF` once every writer that came has gone; the
+    /// write filter looks at that socket's send half, shut for good, so it
+    /// always fires with `EV_EOF` and the half's whole room.
+    pub fn fifo_kevent(&self, kn: &mut FilterState) -> bool {
+        /// `unpst_sendspace`: the room of a FIFO socket's send half.
+        const UNPST_SENDSPACE: i64 = 4096;
+        let s = self.pipe.lock();
+        if kn.filter == EVFILT_WRITE {
+            kn.data = UNPST_SENDSPACE;
+            kn.flags |= EV_EOF;
+            return true;
+        }
+        kn.data = s.bytes.len() as i64;
+        if s.writers == 0 && s.writer_opens > 0 {
+            kn.flags |= EV_EOF;
+            return true;
+        }
+        kn.flags &= !EV_EOF;
+        kn.data > 0
+    }
+
     /// The bytes queued now (`FIONREAD`, `st_size`).
     pub fn queued(&self) -> usize {
         self.pipe.lock().bytes.len()

@@ -354,6 +354,24 @@ pub trait ProtoSocket: Send + Sync {
     fn is_listening(&self) -> bool {
         false
     }
+    /// What the receive buffer holds, as NetBSD's `sb_cc` counts it: a
+    /// datagram's sender address counts with its bytes (what
+    /// `EVFILT_READ` reports). The default is [`ProtoSocket::nread`].
+    fn rcv_cc(&self) -> usize {
+        self.nread()
+    }
+    /// No more data will arrive (`SS_CANTRCVMORE`, `EV_EOF` of a read
+    /// filter). The default: the protocol's poll says hang-up.
+    fn cant_recv_more(&self) -> bool {
+        const POLLHUP: i16 = 0x10;
+        self.poll(POLLIN) & POLLHUP != 0
+    }
+    /// No more data may be sent (`SS_CANTSENDMORE`, `EV_EOF` of a write
+    /// filter). The default: the sending half is shut or hung up.
+    fn cant_send_more(&self) -> bool {
+        const POLLHUP: i16 = 0x10;
+        self.cant_send() || self.poll(POLLOUT) & POLLHUP != 0
+    }
     /// Connections a listening socket holds ready to accept (`so_qlen`).
     fn accept_ready(&self) -> usize {
         0
@@ -602,28 +620,30 @@ impl FileOps for Socket {
     }
 
     fn kevent(&self, kn: &mut rump::kqueue::FilterState) -> bool {
-        // NetBSD's filt_solisten, filt_soread and filt_sowrite, from what
-        // the protocol tells: an end of file is a hang-up, or readable
-        // with nothing to read.
-        const POLLHUP: i16 = 0x10;
+        // NetBSD's filt_solisten, filt_soread and filt_sowrite.
         let lowat = kn.sfflags & NOTE_LOWAT != 0;
         if kn.filter == EVFILT_READ {
             if self.proto.is_listening() {
                 kn.data = self.proto.accept_ready() as i64;
                 return kn.data > 0;
             }
-            let bits = self.proto.poll(POLLIN | POLLRDNORM);
-            let readable = bits & (POLLIN | POLLRDNORM) != 0;
-            kn.data = self.proto.nread() as i64;
-            if bits & POLLHUP != 0 || (readable && kn.data == 0) {
+            kn.data = self.proto.rcv_cc() as i64;
+            if self.proto.cant_recv_more() {
                 kn.flags |= EV_EOF;
                 return true;
             }
-            return if lowat { kn.data >= kn.sdata } else { readable };
+            if lowat {
+                return kn.data >= kn.sdata;
+            }
+            // Data, or a pending error that makes poll say readable (a
+            // socket never connected only hangs up there).
+            const POLLHUP: i16 = 0x10;
+            let bits = self.proto.poll(POLLIN | POLLRDNORM);
+            return kn.data > 0 || (bits & (POLLIN | POLLRDNORM) != 0 && bits & POLLHUP == 0);
         }
         let sndbuf = self.proto.shared().opts().sndbuf;
         kn.data = sndbuf.saturating_sub(self.proto.nwrite()) as i64;
-        if self.proto.cant_send() {
+        if self.proto.cant_send_more() {
             kn.flags |= EV_EOF;
             return true;
         }

@@ -3,7 +3,7 @@
 use crate::node::VType;
 use crate::vfs::Vnode;
 use rump::file::{FileOps, Stat};
-use rump::kqueue::consts::{EV_EOF, NOTE_EXTEND, NOTE_WRITE};
+use rump::kqueue::consts::{EVFILT_READ, EVFILT_WRITE, NOTE_EXTEND, NOTE_WRITE};
 use rump::syscall::Ctx;
 use rump::{Errno, KResult};
 use std::sync::Mutex;
@@ -206,20 +206,22 @@ impl FileOps for VnodeFile {
 
     fn kqfilter(&self, filter: u32) -> KResult<Option<rump::kqueue::VnodeKey>> {
         match &self.fifo {
-            // fifofs: the read and write filters of its queue.
-            Some(end) => end.kqfilter(filter),
+            // fifofs: the read and write filters of its queue (none on
+            // rumpfs, whose FIFOs NetBSD's rump kernel does not watch).
+            Some(_) => {
+                crate::vnknote::kqfilter(&self.vn, crate::vnknote::FIFO_FILTER)?;
+                match filter {
+                    EVFILT_READ | EVFILT_WRITE => Ok(None),
+                    _ => Err(Errno::EINVAL),
+                }
+            }
             None => crate::vnknote::kqfilter(&self.vn, filter),
         }
     }
 
     fn kevent(&self, kn: &mut rump::kqueue::FilterState) -> bool {
         match &self.fifo {
-            Some(end) => {
-                // filt_fiforead and filt_fifowrite clear the end of file
-                // once a peer is back.
-                kn.flags &= !EV_EOF;
-                end.kevent(kn)
-            }
+            Some(end) => end.fifo_kevent(kn),
             None => crate::vnknote::kevent(&self.vn, self.offset(), kn),
         }
     }

@@ -9,6 +9,9 @@ use rump::kqueue::{FilterState, VnodeKey, vnode_note};
 use rump::syscall::Ctx;
 use rump::{Errno, KResult};
 
+/// Asks [`kqfilter`] only whether the file system watches its vnodes.
+pub(crate) const FIFO_FILTER: u32 = EVFILT_READ;
+
 /// The filters a vnode of a regular file system takes: `EVFILT_READ` and
 /// `EVFILT_VNODE` (genfs_kqfilter; EINVAL for others). NetBSD's rumpfs
 /// has no kqfilter at all: EOPNOTSUPP, as its rump kernel answers.

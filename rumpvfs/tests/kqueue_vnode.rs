@@ -133,3 +133,37 @@ fn a_blocked_kevent_wakes_on_a_vnode_event_and_rumpfs_has_no_filters() {
         assert_eq!(e.unwrap_err(), Errno::EOPNOTSUPP);
     }
 }
+
+#[test]
+fn fifo_filters_as_fifofs_answers_them() {
+    let k = boot();
+    let q = k.sys_kqueue1(0).unwrap();
+    let one = |fd: i32, filter: u32| {
+        let out = k
+            .sys_kevent(q, &[ev(fd, filter, EV_ADD, 0)], 8, NOW)
+            .unwrap();
+        k.sys_kevent(q, &[ev(fd, filter, EV_DELETE, 0)], 0, NOW)
+            .unwrap();
+        out.first().map(|e| (e.data, e.flags & EV_EOF != 0))
+    };
+    k.sys_mkfifo("/mnt/ff", 0o644).unwrap();
+    let r = k.sys_open("/mnt/ff", O_RDONLY | O_NONBLOCK, 0).unwrap();
+    // No writer has come yet: not at its end.
+    assert_eq!(one(r, EVFILT_READ), None);
+    let w = k.sys_open("/mnt/ff", O_WRONLY | O_NONBLOCK, 0).unwrap();
+    assert_eq!(one(r, EVFILT_READ), None);
+    // Both filters look at the reading socket: its send half is shut.
+    assert_eq!(one(w, EVFILT_WRITE), Some((4096, true)));
+    assert_eq!(one(w, EVFILT_READ), None);
+    k.sys_write(w, b"1234").unwrap();
+    assert_eq!(one(r, EVFILT_READ), Some((4, false)));
+    k.sys_close(w).unwrap();
+    assert_eq!(one(r, EVFILT_READ), Some((4, true)));
+    let e = k.sys_kevent(q, &[ev(r, EVFILT_VNODE, EV_ADD, ALL)], 0, NOW);
+    assert_eq!(e.unwrap_err(), Errno::EINVAL);
+    // FIFOs on rumpfs: EOPNOTSUPP, as the peer.
+    k.sys_mkfifo("/tmp/rf", 0o644).unwrap();
+    let f = k.sys_open("/tmp/rf", O_RDONLY | O_NONBLOCK, 0).unwrap();
+    let e = k.sys_kevent(q, &[ev(f, EVFILT_READ, EV_ADD, 0)], 0, NOW);
+    assert_eq!(e.unwrap_err(), Errno::EOPNOTSUPP);
+}

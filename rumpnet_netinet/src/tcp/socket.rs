@@ -807,6 +807,23 @@ impl ProtoSocket for TcpSocket {
     fn cant_send(&self) -> bool {
         self.lock().tcb.as_ref().is_some_and(|t| !t.can_send())
     }
+
+    fn cant_recv_more(&self) -> bool {
+        // A socket never connected is not at its end, as NetBSD's.
+        let failed = |t: &Tcb| t.error.is_some() || t.state == State::Closed;
+        self.lock()
+            .tcb
+            .as_ref()
+            .is_some_and(|t| t.fin_received() || t.rd_shut || failed(t))
+    }
+
+    fn cant_send_more(&self) -> bool {
+        let failed = |t: &Tcb| t.error.is_some() || t.state == State::Closed;
+        self.lock()
+            .tcb
+            .as_ref()
+            .is_some_and(|t| t.send_shut() || failed(t))
+    }
 }
 
 /// Find the socket for a segment: the connection, else a listener.
