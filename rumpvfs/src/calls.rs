@@ -1164,7 +1164,12 @@ fn update_mount(ctx: &Ctx, path: &[u8], flags: i32) -> KResult<()> {
 pub fn unmount(ctx: &Ctx, path: &[u8], flags: i32) -> KResult<()> {
     ctx.cred().require_root()?;
     let root = lookup(ctx, None, path, true)?;
-    vfs(ctx).unmount(&root, flags & MNT_FORCE != 0)
+    let mnt = root.mnt.id;
+    vfs(ctx).unmount(&root, flags & MNT_FORCE != 0)?;
+    // What was still open on it is revoked, as vgone does for a forced
+    // unmount.
+    rump::kqueue::vnode_revoke_mount(ctx.kernel(), mnt);
+    Ok(())
 }
 
 /// `statvfs1(2)`.

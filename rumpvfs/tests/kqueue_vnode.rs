@@ -167,3 +167,27 @@ fn fifo_filters_as_fifofs_answers_them() {
     let e = k.sys_kevent(q, &[ev(f, EVFILT_READ, EV_ADD, 0)], 0, NOW);
     assert_eq!(e.unwrap_err(), Errno::EOPNOTSUPP);
 }
+
+#[test]
+fn a_forced_unmount_revokes_the_files_still_watched() {
+    let k = boot();
+    let q = k.sys_kqueue1(0).unwrap();
+    let fd = k.sys_open("/mnt/f", O_RDWR | O_CREAT, 0o644).unwrap();
+    let changes = [
+        ev(fd, EVFILT_VNODE, EV_ADD | EV_CLEAR, NOTE_REVOKE),
+        ev(fd, EVFILT_READ, EV_ADD, 0),
+    ];
+    assert!(k.sys_kevent(q, &changes, 8, NOW).unwrap().is_empty());
+    assert_eq!(k.sys_unmount("/mnt", 0).unwrap_err(), Errno::EBUSY);
+    k.sys_unmount("/mnt", MNT_FORCE).unwrap();
+    let mut out = k.sys_kevent(q, &[], 8, NOW).unwrap();
+    out.sort_by_key(|e| e.filter);
+    assert_eq!(out.len(), 2, "{out:?}");
+    assert_eq!(out[0].flags, EV_ADD | EV_EOF | EV_ONESHOT);
+    assert_eq!(
+        (out[1].fflags, out[1].flags & EV_EOF),
+        (NOTE_REVOKE, EV_EOF)
+    );
+    // The read knote was a one-shot; the vnode one stays, cleared.
+    assert!(k.sys_kevent(q, &[], 8, NOW).unwrap().is_empty());
+}

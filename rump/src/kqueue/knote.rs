@@ -112,6 +112,9 @@ pub(crate) struct KnState {
     /// knote again only when the object changes; a change shows here as
     /// different data or a new end of file.
     pub rearm: Option<(i64, u32)>,
+    /// Fires whatever its filter says: a read filter whose vnode was
+    /// revoked (`NOTE_REVOKE` makes it a one-shot end of file).
+    pub latched: bool,
 }
 
 /// One watched event.
@@ -184,6 +187,10 @@ impl Knote {
         if st.detached {
             return false;
         }
+        if st.latched {
+            st.kev.data = fs.data;
+            return true;
+        }
         st.kev.flags = fs.flags;
         st.kev.fflags = fs.fflags;
         st.kev.data = fs.data;
@@ -250,6 +257,16 @@ pub fn vnode_note(k: &Kernel, key: VnodeKey, hint: u32) {
     for kn in knotes {
         let fired = {
             let mut st = kn.lock();
+            if hint & NOTE_REVOKE != 0 {
+                // filt_genfsvnode and filt_genfsread: the file system is
+                // gone; a read filter reports its end once.
+                if st.kev.filter == EVFILT_READ {
+                    st.kev.flags |= EV_EOF | EV_ONESHOT;
+                    st.latched = true;
+                } else {
+                    st.kev.flags |= EV_EOF;
+                }
+            }
             if st.kev.filter == EVFILT_VNODE && st.sfflags & hint != 0 {
                 st.kev.fflags |= st.sfflags & hint;
                 true
@@ -261,6 +278,22 @@ pub fn vnode_note(k: &Kernel, key: VnodeKey, hint: u32) {
         if fired {
             kn.wake();
         }
+    }
+}
+
+/// Every vnode of mount `mnt` was revoked (a forced unmount): post
+/// `NOTE_REVOKE` to the knotes watching them.
+pub fn vnode_revoke_mount(k: &Kernel, mnt: u64) {
+    let Some(lists) = k.try_extension::<VnodeKlists>() else {
+        return;
+    };
+    let keys: Vec<VnodeKey> = lock(&lists.map)
+        .keys()
+        .filter(|key| key.0 == mnt)
+        .copied()
+        .collect();
+    for key in keys {
+        vnode_note(k, key, NOTE_REVOKE);
     }
 }
 

@@ -17,7 +17,7 @@ use crate::kernel::Kernel;
 use crate::lwproc::Proc;
 use crate::syscall::Ctx;
 use consts::*;
-pub use knote::{FilterState, Kevent, VnodeKey, vnode_note};
+pub use knote::{FilterState, Kevent, VnodeKey, vnode_note, vnode_revoke_mount};
 pub(crate) use knote::{KnState, Knote, NOTE_SIGNAL, Source};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -219,6 +219,7 @@ impl Kqueue {
                 disabled: false,
                 detached: false,
                 rearm: None,
+                latched: false,
             }),
         });
         lock(&self.knotes).push(Arc::clone(&kn));
