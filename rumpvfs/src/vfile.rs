@@ -186,6 +186,10 @@ impl FileOps for VnodeFile {
         if self.vn.read_only() {
             return Err(Errno::EROFS);
         }
+        // Only a watched file pays for the sizes a hint needs.
+        if !rump::kqueue::vnode_watched(ctx.kernel(), self.vn.key()) {
+            return self.write_at(buf, offset);
+        }
         let old = self.vn.node.getattr().size;
         let n = self.write_at(buf, offset)?;
         // As tmpfs_write: a write notes NOTE_WRITE, and NOTE_EXTEND if the

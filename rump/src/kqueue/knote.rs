@@ -162,7 +162,8 @@ impl Knote {
                         *next = if oneshot {
                             Duration::MAX
                         } else {
-                            next.saturating_add(period.saturating_mul(n as u32))
+                            let n = u32::try_from(n).unwrap_or(u32::MAX);
+                            next.saturating_add(period.saturating_mul(n))
                         };
                         st.kev.data = st.kev.data.saturating_add(n as i64);
                     }
@@ -241,6 +242,16 @@ pub(crate) fn watch_vnode(k: &Kernel, key: VnodeKey, kn: &Arc<Knote>) {
         !v.is_empty()
     });
     m.entry(key).or_default().push(Arc::downgrade(kn));
+}
+
+/// Whether any knote watches vnode `key`: the VFS asks before it
+/// gathers what a hint needs.
+pub fn vnode_watched(k: &Kernel, key: VnodeKey) -> bool {
+    k.try_extension::<VnodeKlists>().is_some_and(|lists| {
+        lock(&lists.map)
+            .get(&key)
+            .is_some_and(|v| v.iter().any(|w| w.strong_count() > 0))
+    })
 }
 
 /// Something happened to vnode `key` (NetBSD's `VN_KNOTE`): `hint` is the

@@ -17,7 +17,7 @@ use crate::kernel::Kernel;
 use crate::lwproc::Proc;
 use crate::syscall::Ctx;
 use consts::*;
-pub use knote::{FilterState, Kevent, VnodeKey, vnode_note, vnode_revoke_mount};
+pub use knote::{FilterState, Kevent, VnodeKey, vnode_note, vnode_revoke_mount, vnode_watched};
 pub(crate) use knote::{KnState, Knote, NOTE_SIGNAL, Source};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -359,9 +359,10 @@ fn kfilter_ioctl(cmd: u64, data: &mut [u8], user: &dyn crate::usermem::UserSpace
 }
 
 /// Whether a process with credentials `me` may watch one with `them`:
-/// the same user, or the superuser (`KAUTH_PROCESS_KEVENT_FILTER`).
+/// the same effective user, or the superuser
+/// (`KAUTH_PROCESS_KEVENT_FILTER`).
 fn may_watch(me: &Cred, them: &Cred) -> KResult<()> {
-    if me.is_root() || me.euid == them.ruid {
+    if me.is_root() || me.euid == them.euid {
         Ok(())
     } else {
         Err(Errno::EACCES)
