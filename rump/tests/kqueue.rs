@@ -477,3 +477,29 @@ fn a_kevent_waiting_for_ever_ends_with_eintr_when_its_process_is_told_to_exit() 
     assert_eq!(waiter.join().unwrap().unwrap_err(), Errno::EINTR);
     assert!(t.elapsed() < Duration::from_secs(5));
 }
+
+#[test]
+fn kqueues_watch_kqueues_and_themselves() {
+    let k = common::boot();
+    let inner = kq(&k);
+    let outer = kq(&k);
+    let watch = |fd: i32| ev(fd as u64, EVFILT_READ, EV_ADD, 0, 0);
+    // The peer: a kqueue's read filter on an idle queue does not fire.
+    assert!(
+        k.sys_kevent(outer, &[watch(inner)], 8, NOW)
+            .unwrap()
+            .is_empty()
+    );
+    k.sys_kevent(inner, &[ev(1, EVFILT_TIMER, EV_ADD, 0, 10)], 0, NOW)
+        .unwrap();
+    // The inner queue's timer bounds the outer queue's sleep too.
+    let t = Instant::now();
+    let out = k
+        .sys_kevent(outer, &[], 8, Some(Duration::from_secs(5)))
+        .unwrap();
+    assert_eq!((out[0].ident, out[0].data), (inner as u64, 1));
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    // A queue watching itself answers without waiting on itself.
+    let out = k.sys_kevent(inner, &[watch(inner)], 8, Some(Duration::from_secs(5)));
+    assert!(!out.unwrap().is_empty());
+}

@@ -210,11 +210,22 @@ impl Knote {
         }
     }
 
-    /// When a timer knote next fires, if it is one.
-    pub fn next_expiry(&self) -> Option<Duration> {
+    /// When a timer knote next fires, if it is one; for a knote on a
+    /// kqueue, when that queue's next timer fires (`depth` bounds queues
+    /// watching each other).
+    pub fn next_expiry(&self, depth: usize) -> Option<Duration> {
         let st = self.lock();
-        match st.src {
-            Source::Timer { next } if !st.disabled && !st.detached => Some(next),
+        if st.disabled || st.detached {
+            return None;
+        }
+        match &st.src {
+            Source::Timer { next } => Some(*next),
+            Source::File(w) => {
+                let f = w.upgrade()?;
+                drop(st);
+                let kq = f.ops().as_any()?.downcast_ref::<super::KqueueFile>()?;
+                kq.kq.next_timer_at(depth + 1)
+            }
             _ => None,
         }
     }

@@ -289,10 +289,21 @@ impl Kqueue {
         n
     }
 
-    /// When the earliest timer on the queue fires.
+    /// When the earliest timer on the queue, or on a queue it watches,
+    /// fires: a timer wakes nobody, so a waiter sleeps no longer.
     pub(crate) fn next_timer(&self) -> Option<Duration> {
+        self.next_timer_at(0)
+    }
+
+    fn next_timer_at(&self, depth: usize) -> Option<Duration> {
+        /// Queues watching queues deeper than this are not followed (a
+        /// queue may watch itself).
+        const MAX_DEPTH: usize = 4;
+        if depth > MAX_DEPTH {
+            return None;
+        }
         let knotes = lock(&self.knotes).clone();
-        knotes.iter().filter_map(|kn| kn.next_expiry()).min()
+        knotes.iter().filter_map(|kn| kn.next_expiry(depth)).min()
     }
 
     /// Drop every knote (the queue's last close).
