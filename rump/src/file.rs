@@ -5,7 +5,7 @@
 
 use crate::errno::{Errno, KResult};
 use crate::syscall::Ctx;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 /// NetBSD's `struct stat` (amd64), in the kernel's own terms.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -147,6 +147,19 @@ pub trait FileOps: Send + Sync {
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         None
     }
+    /// Whether kevent filter `filter` (`EVFILT_READ`, `EVFILT_WRITE`,
+    /// `EVFILT_VNODE`) can watch this file (NetBSD's `fo_kqfilter`), and
+    /// for a vnode the key its `vnode_note` hints come under. The default
+    /// is EOPNOTSUPP, what NetBSD's rump kernel answers for its console.
+    fn kqfilter(&self, _filter: u32) -> KResult<Option<crate::kqueue::VnodeKey>> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// Whether the event `kn.filter` holds now, setting `kn.data`, and
+    /// `EV_EOF` in `kn.flags`, as the file's filter does (`f_event` with
+    /// no hint). Only called for filters [`FileOps::kqfilter`] accepted.
+    fn kevent(&self, _kn: &mut crate::kqueue::FilterState) -> bool {
+        false
+    }
 }
 
 /// NetBSD's `struct flock`: a byte range lock request.
@@ -196,12 +209,15 @@ impl Flock {
 /// `POLLRDNORM`, `POLLRDBAND`, `POLLWRBAND`.
 pub const POLL_ALWAYS_READY: i16 = 0x1 | 0x4 | 0x40 | 0x80 | 0x100;
 
-/// `DTYPE_VNODE`, `DTYPE_SOCKET`, `DTYPE_PIPE`, `DTYPE_MISC` (`sys/file.h`).
+/// `DTYPE_VNODE`, `DTYPE_SOCKET`, `DTYPE_PIPE`, `DTYPE_KQUEUE`,
+/// `DTYPE_MISC` (`sys/file.h`).
 pub const DTYPE_VNODE: u32 = 1;
 /// See [`DTYPE_VNODE`].
 pub const DTYPE_SOCKET: u32 = 2;
 /// See [`DTYPE_VNODE`].
 pub const DTYPE_PIPE: u32 = 3;
+/// See [`DTYPE_VNODE`].
+pub const DTYPE_KQUEUE: u32 = 4;
 /// See [`DTYPE_VNODE`].
 pub const DTYPE_MISC: u32 = 5;
 
@@ -248,6 +264,9 @@ struct Slot {
 #[derive(Default)]
 pub struct FdTable {
     slots: Mutex<Vec<Option<Slot>>>,
+    /// The knotes watching descriptors of this table: closing a
+    /// descriptor takes its knotes off their queues (`knote_fdclose`).
+    knotes: Mutex<Vec<(i32, Weak<crate::kqueue::Knote>)>>,
 }
 
 impl FdTable {
@@ -272,10 +291,52 @@ impl FdTable {
 
     /// A new table holding the same files (`RUMP_RFFDG`).
     pub fn copy(&self) -> Arc<FdTable> {
-        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        // As NetBSD's fd_copy: kqueue descriptors cannot be copied.
+        for s in slots.iter_mut() {
+            if s.as_ref()
+                .is_some_and(|s| s.file.ops().dtype() == DTYPE_KQUEUE)
+            {
+                *s = None;
+            }
+        }
         Arc::new(FdTable {
             slots: Mutex::new(slots),
+            knotes: Mutex::default(),
         })
+    }
+
+    /// Knote `kn` watches descriptor `fd`.
+    pub(crate) fn knote_attach(&self, fd: i32, kn: &Arc<crate::kqueue::Knote>) {
+        let mut list = self.knotes.lock().unwrap_or_else(|e| e.into_inner());
+        list.retain(|(_, w)| w.strong_count() > 0);
+        list.push((fd, Arc::downgrade(kn)));
+    }
+
+    /// Descriptors `closed` went: their knotes leave their queues
+    /// (NetBSD's `knote_fdclose`).
+    fn knote_fdclose(&self, closed: impl Fn(i32) -> bool) {
+        let gone: Vec<Arc<crate::kqueue::Knote>> = {
+            let mut list = self.knotes.lock().unwrap_or_else(|e| e.into_inner());
+            if list.is_empty() {
+                return;
+            }
+            let mut gone = Vec::new();
+            list.retain(|(fd, w)| {
+                if !closed(*fd) {
+                    return w.strong_count() > 0;
+                }
+                gone.extend(w.upgrade());
+                false
+            });
+            gone
+        };
+        for kn in gone {
+            match kn.kq.upgrade() {
+                Some(kq) => kq.detach(&kn),
+                None => kn.lock().detached = true,
+            }
+        }
     }
 
     /// Install `file` at the lowest free descriptor at or above `min`, below `limit`.
@@ -311,6 +372,9 @@ impl FdTable {
                 .and_then(|i| slots.get_mut(i))
                 .and_then(|s| s.take())
         };
+        if taken.is_some() {
+            self.knote_fdclose(|f| f == fd);
+        }
         // Dropped outside the lock: closing may take a while or re-enter.
         taken.map(drop).ok_or(Errno::EBADF)
     }
@@ -328,6 +392,9 @@ impl FdTable {
             }
             slots[i].replace(Slot { file, cloexec })
         };
+        if old.is_some() {
+            self.knote_fdclose(|f| f == fd);
+        }
         drop(old);
         Ok(())
     }
@@ -373,14 +440,16 @@ impl FdTable {
 
     /// Close every descriptor marked close-on-exec (`fd_closeexec`).
     pub fn close_on_exec(&self) {
-        let closing: Vec<Slot> = {
+        let (closing, fds): (Vec<Slot>, Vec<i32>) = {
             let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
             slots
                 .iter_mut()
-                .filter(|s| s.as_ref().is_some_and(|s| s.cloexec))
-                .filter_map(Option::take)
-                .collect()
+                .enumerate()
+                .filter(|(_, s)| s.as_ref().is_some_and(|s| s.cloexec))
+                .filter_map(|(i, s)| s.take().map(|s| (s, i as i32)))
+                .unzip()
         };
+        self.knote_fdclose(|f| fds.contains(&f));
         drop(closing);
     }
 
@@ -390,12 +459,14 @@ impl FdTable {
             let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
             slots.iter_mut().skip(fd).filter_map(Option::take).collect()
         };
+        self.knote_fdclose(|f| usize::try_from(f).is_ok_and(|f| f >= fd));
         drop(closing);
     }
 
     /// Close every descriptor (process exit when the table is not shared).
     pub fn close_all(&self) {
         let all = std::mem::take(&mut *self.slots.lock().unwrap_or_else(|e| e.into_inner()));
+        self.knote_fdclose(|_| true);
         drop(all);
     }
 }

@@ -207,7 +207,7 @@ pub struct Kernel {
     boot_mono: Duration,
     me: Weak<Kernel>,
     /// Where pollers wait for [`Kernel::selnotify`].
-    select: crate::waitgen::WaitGen,
+    select: Arc<crate::waitgen::WaitGen>,
     /// The key that hides kernel addresses from callers (`kaddr`).
     kaddr_key: u64,
 }
@@ -223,9 +223,11 @@ impl std::fmt::Debug for Kernel {
 
 impl Kernel {
     fn new(config: BootConfig, console: Console, me: Weak<Kernel>) -> Kernel {
+        let select = Arc::new(crate::waitgen::WaitGen::default());
         Kernel {
             me,
-            select: crate::waitgen::WaitGen::default(),
+            procs: ProcTable::with_selector(Arc::clone(&select)),
+            select,
             kaddr_key: {
                 let mut b = [0u8; 8];
                 let _ = rumpuser::random_fill(&mut b);
@@ -233,7 +235,6 @@ impl Kernel {
             },
             cpus: Vcpus::new(config.ncpu),
             kmem: Kmem::new(config.memlimit),
-            procs: ProcTable::new(),
             sysctl: SysctlTree::new(),
             modules: ModuleTable::default(),
             syscalls: SyscallTable::default(),

@@ -23,6 +23,7 @@ pub mod errno;
 pub mod file;
 pub mod kernel;
 pub mod kmem;
+pub mod kqueue;
 pub mod kthread;
 pub mod loader;
 pub mod lwproc;

@@ -11,6 +11,7 @@ use crate::cred::Cred;
 use crate::errno::{Errno, KResult};
 use crate::file::FdTable;
 use crate::resource::{Rlimit, default_limits};
+use crate::waitgen::WaitGen;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -43,6 +44,13 @@ pub struct Proc {
     wakeup: (Mutex<()>, std::sync::Condvar),
     signals: Mutex<SignalDelivery>,
     data: Mutex<HashMap<std::any::TypeId, DataEntry>>,
+    /// The knotes watching the process (`p_klist`): `EVFILT_PROC` from
+    /// any process, `EVFILT_SIGNAL` from its own.
+    klist: Mutex<Vec<Weak<crate::kqueue::Knote>>>,
+    /// The kernel's select generation: `poll`, `select` and `kevent`
+    /// waiters look again when the process is told to exit or gets a
+    /// signal.
+    selector: Arc<WaitGen>,
 }
 
 /// State a faction keeps per process (the VFS its cwd and root). A new
@@ -71,7 +79,17 @@ fn fork_entry<T: ProcData>(a: &AnyData) -> AnyData {
 struct SignalDelivery {
     sink: Option<SignalSink>,
     pending: Vec<i32>,
+    /// The mask of a sigsuspend-like wait (`pselect`, `pollts`): bit
+    /// `n - 1` blocks signal `n` until the wait ends.
+    wait_mask: Option<u64>,
+    /// Signals the wait's mask held back, delivered when it ends.
+    held: Vec<i32>,
+    /// Signals delivered so far: a wait that sees this move was interrupted.
+    delivered: u64,
 }
+
+/// `SIGKILL` and `SIGSTOP` cannot be blocked (`sigcantmask`).
+const CANTMASK: u64 = 1 << (netbsd_abi::SIGKILL - 1) | 1 << (netbsd_abi::SIGSTOP - 1);
 
 /// Receives the signals posted to a process.
 pub type SignalSink = Arc<dyn Fn(i32) + Send + Sync>;
@@ -80,8 +98,16 @@ pub type SignalSink = Arc<dyn Fn(i32) + Send + Sync>;
 pub const NSIG: i32 = 64;
 
 impl Proc {
-    fn new(pid: i32, ppid: i32, comm: String, cred: Arc<Cred>, fdt: Arc<FdTable>) -> Proc {
+    fn new(
+        pid: i32,
+        ppid: i32,
+        comm: String,
+        cred: Arc<Cred>,
+        fdt: Arc<FdTable>,
+        selector: Arc<WaitGen>,
+    ) -> Proc {
         Proc {
+            selector,
             pid,
             ppid,
             comm: Mutex::new(comm),
@@ -95,6 +121,7 @@ impl Proc {
             wakeup: (Mutex::new(()), std::sync::Condvar::new()),
             signals: Mutex::new(SignalDelivery::default()),
             data: Mutex::new(HashMap::new()),
+            klist: Mutex::new(Vec::new()),
         }
     }
 
@@ -140,8 +167,19 @@ impl Proc {
         if !(1..NSIG).contains(&sig) {
             return Err(Errno::EINVAL);
         }
+        // Signal knotes count every posted signal, blocked or not.
+        self.knote(crate::kqueue::NOTE_SIGNAL | sig as u32);
+        // A pselect or pollts of the process ends with EINTR.
+        self.selector.bump();
         let sink = {
             let mut d = lock(&self.signals);
+            if d.wait_mask
+                .is_some_and(|m| m & !CANTMASK & (1 << (sig - 1)) != 0)
+            {
+                d.held.push(sig);
+                return Ok(());
+            }
+            d.delivered += 1;
             match &d.sink {
                 Some(s) => Arc::clone(s),
                 None => {
@@ -154,6 +192,71 @@ impl Proc {
         Ok(())
     }
 
+    /// Block the signals of `mask` (bit `n - 1` for signal `n`) while the
+    /// caller waits, as `sigsuspend` does for `pselect` and `pollts`;
+    /// returns the count of delivered signals to compare with
+    /// [`Proc::signals_delivered`]. [`Proc::end_signal_wait`] restores.
+    pub fn begin_signal_wait(&self, mask: u64) -> u64 {
+        let mut d = lock(&self.signals);
+        d.wait_mask = Some(mask);
+        d.delivered
+    }
+
+    /// How many signals have been delivered to the process.
+    pub fn signals_delivered(&self) -> u64 {
+        lock(&self.signals).delivered
+    }
+
+    /// End a wait begun with [`Proc::begin_signal_wait`]: the signals its
+    /// mask held back are delivered now.
+    pub fn end_signal_wait(&self) {
+        let held = {
+            let mut d = lock(&self.signals);
+            d.wait_mask = None;
+            std::mem::take(&mut d.held)
+        };
+        for sig in held {
+            let _ = self.psignal_delivered(sig);
+        }
+    }
+
+    /// Deliver `sig` without counting it again for signal knotes.
+    fn psignal_delivered(&self, sig: i32) -> KResult<()> {
+        let sink = {
+            let mut d = lock(&self.signals);
+            d.delivered += 1;
+            match &d.sink {
+                Some(s) => Arc::clone(s),
+                None => {
+                    d.pending.push(sig);
+                    return Ok(());
+                }
+            }
+        };
+        sink(sig);
+        Ok(())
+    }
+
+    /// Knote `kn` watches this process.
+    pub(crate) fn knote_attach(&self, kn: &Arc<crate::kqueue::Knote>) {
+        let mut l = lock(&self.klist);
+        l.retain(|w| w.strong_count() > 0);
+        l.push(Arc::downgrade(kn));
+    }
+
+    /// Post `hint` to the knotes watching the process (`KNOTE(&p->p_klist)`);
+    /// `child` is the new process of a `NOTE_FORK`.
+    fn knote_with(&self, hint: u32, child: Option<&Arc<Proc>>) {
+        let list = lock(&self.klist).clone();
+        if !list.is_empty() {
+            crate::kqueue::proc_note(&list, hint, child);
+        }
+    }
+
+    fn knote(&self, hint: u32) {
+        self.knote_with(hint, None);
+    }
+
     /// Signals posted while no sink was set, oldest first; taking clears them.
     pub fn take_pending_signals(&self) -> Vec<i32> {
         std::mem::take(&mut lock(&self.signals).pending)
@@ -162,9 +265,12 @@ impl Proc {
     /// Order every lwp of the process to exit: sleeping calls wake with
     /// EINTR and no new lwp may join (EBUSY), as when a remote client leaves.
     pub fn post_exit(&self) {
-        let _g = lock(&self.wakeup.0);
-        self.exiting.store(true, Ordering::Release);
-        self.wakeup.1.notify_all();
+        {
+            let _g = lock(&self.wakeup.0);
+            self.exiting.store(true, Ordering::Release);
+            self.wakeup.1.notify_all();
+        }
+        self.selector.bump();
     }
 
     /// Whether the process has been told to exit.
@@ -395,6 +501,7 @@ thread_local! {
 
 /// All processes of one kernel and the binding of host threads to lwps.
 pub struct ProcTable {
+    selector: Arc<WaitGen>,
     procs: Mutex<HashMap<i32, Arc<Proc>>>,
     next_pid: Mutex<i32>,
     bound: Arc<Bindings>,
@@ -409,12 +516,19 @@ pub const PID_LOCAL: i32 = 1;
 impl ProcTable {
     /// The table of a new kernel: proc0 (the kernel) and proc1 (rumplocal).
     pub fn new() -> ProcTable {
+        ProcTable::with_selector(Arc::new(WaitGen::default()))
+    }
+
+    /// The same, whose processes wake the waiters of `selector` when they
+    /// are told to exit or get a signal (the kernel's select generation).
+    pub fn with_selector(selector: Arc<WaitGen>) -> ProcTable {
         let proc0 = Arc::new(Proc::new(
             PID_KERNEL,
             PID_KERNEL,
             "system".into(),
             Arc::new(Cred::root()),
             FdTable::new(),
+            Arc::clone(&selector),
         ));
         let proc1 = Arc::new(Proc::new(
             PID_LOCAL,
@@ -422,11 +536,13 @@ impl ProcTable {
             "rumplocal".into(),
             Arc::new(Cred::root()),
             FdTable::new(),
+            Arc::clone(&selector),
         ));
         let mut procs = HashMap::new();
         procs.insert(PID_KERNEL, proc0);
         procs.insert(PID_LOCAL, Arc::clone(&proc1));
         ProcTable {
+            selector,
             procs: Mutex::new(procs),
             next_pid: Mutex::new(PID_LOCAL + 1),
             bound: Arc::new(Bindings::new()),
@@ -528,12 +644,15 @@ impl ProcTable {
             comm.chars().take(16).collect(),
             parent.cred(),
             fdt,
+            Arc::clone(&self.selector),
         ));
         let limits = *parent.limits.lock();
         *p.limits.lock() = limits;
         p.set_login(&parent.login());
         *lock(&p.data) = parent.fork_data();
         procs.insert(pid, Arc::clone(&p));
+        drop(procs);
+        parent.knote_with(crate::kqueue::consts::NOTE_FORK | pid as u32, Some(&p));
         Ok(self.new_lwp(&p))
     }
 
@@ -638,6 +757,7 @@ impl ProcTable {
             if Arc::strong_count(&fdt) == 1 {
                 fdt.close_all();
             }
+            proc.knote(crate::kqueue::consts::NOTE_EXIT);
             return Some(proc);
         }
         None

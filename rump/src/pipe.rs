@@ -7,6 +7,8 @@
 use crate::errno::{Errno, KResult};
 use crate::file::{DTYPE_PIPE, File, FileOps, Stat};
 use crate::kernel::Kernel;
+use crate::kqueue::consts::{EV_EOF, EVFILT_READ, EVFILT_WRITE};
+use crate::kqueue::{FilterState, VnodeKey};
 use crate::syscall::{Ctx, SysArgs, SysRet};
 use crate::usermem::UserSpace;
 use crate::waitgen::WaitGen;
@@ -203,6 +205,30 @@ impl PipeEnd {
         self.nonblock.load(Ordering::Relaxed)
     }
 
+    /// A FIFO's kevent filters (NetBSD's filt_fiforead and
+    /// filt_fifowrite), which both look at the FIFO's reading socket
+    /// whichever end the descriptor is: the read filter sees what is
+    /// queued, with `EV_EOF` once every writer that came has gone; the
+    /// write filter looks at that socket's send half, shut for good, so it
+    /// always fires with `EV_EOF` and the half's whole room.
+    pub fn fifo_kevent(&self, kn: &mut FilterState) -> bool {
+        /// `unpst_sendspace`: the room of a FIFO socket's send half.
+        const UNPST_SENDSPACE: i64 = 4096;
+        let s = self.pipe.lock();
+        if kn.filter == EVFILT_WRITE {
+            kn.data = UNPST_SENDSPACE;
+            kn.flags |= EV_EOF;
+            return true;
+        }
+        kn.data = s.bytes.len() as i64;
+        if s.writers == 0 && s.writer_opens > 0 {
+            kn.flags |= EV_EOF;
+            return true;
+        }
+        kn.flags &= !EV_EOF;
+        kn.data > 0
+    }
+
     /// The bytes queued now (`FIONREAD`, `st_size`).
     pub fn queued(&self) -> usize {
         self.pipe.lock().bytes.len()
@@ -332,6 +358,43 @@ impl FileOps for PipeEnd {
 
     fn dtype(&self) -> u32 {
         DTYPE_PIPE
+    }
+
+    fn kqfilter(&self, filter: u32) -> KResult<Option<VnodeKey>> {
+        match filter {
+            EVFILT_READ => Ok(None),
+            // As NetBSD's pipe_kqfilter: the reader is already gone.
+            EVFILT_WRITE if self.write && self.pipe.lock().readers == 0 => Err(Errno::EBADF),
+            EVFILT_WRITE => Ok(None),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn kevent(&self, kn: &mut FilterState) -> bool {
+        // NetBSD's filt_piperead and filt_pipewrite. An end that does not
+        // carry the filter's direction looks at the empty reverse queue,
+        // which only ever shows the other side going.
+        let s = self.pipe.lock();
+        let (carries, other_gone, queued) = match kn.filter {
+            EVFILT_READ if self.read => (true, s.writers == 0, s.bytes.len()),
+            EVFILT_READ => (false, s.readers == 0, 0),
+            _ if self.write => (true, s.readers == 0, PIPE_SIZE - s.bytes.len()),
+            _ => (false, s.writers == 0, 0),
+        };
+        if other_gone {
+            kn.flags |= EV_EOF;
+            kn.data = if kn.filter == EVFILT_READ {
+                queued as i64
+            } else {
+                0
+            };
+            return true;
+        }
+        kn.data = queued as i64;
+        match kn.filter {
+            EVFILT_READ => carries && queued > 0,
+            _ => carries && queued >= PIPE_BUF,
+        }
     }
 
     fn data_id(&self) -> u64 {

@@ -638,6 +638,16 @@ impl ProtoSocket for LocalSocket {
         self.lock().listen.is_some()
     }
 
+    fn rcv_cc(&self) -> usize {
+        let s = self.lock();
+        let dgrams: usize = s.dgrams.iter().map(|(from, d)| from.len() + d.len()).sum();
+        s.bytes.len() + dgrams
+    }
+
+    fn accept_ready(&self) -> usize {
+        self.lock().listen.as_ref().map_or(0, |l| l.ready.len())
+    }
+
     fn cant_send(&self) -> bool {
         self.lock().wr_shut
     }

@@ -9,6 +9,7 @@
 //! without threads.
 
 use rump::file::{FileOps, Stat};
+use rump::kqueue::consts::{EV_EOF, EVFILT_READ, EVFILT_WRITE, NOTE_LOWAT};
 use rump::syscall::Ctx;
 use rump::usermem::UserSpace;
 use rump::{Errno, KResult, Kernel};
@@ -353,6 +354,28 @@ pub trait ProtoSocket: Send + Sync {
     fn is_listening(&self) -> bool {
         false
     }
+    /// What the receive buffer holds, as NetBSD's `sb_cc` counts it: a
+    /// datagram's sender address counts with its bytes (what
+    /// `EVFILT_READ` reports). The default is [`ProtoSocket::nread`].
+    fn rcv_cc(&self) -> usize {
+        self.nread()
+    }
+    /// No more data will arrive (`SS_CANTRCVMORE`, `EV_EOF` of a read
+    /// filter). The default: the protocol's poll says hang-up.
+    fn cant_recv_more(&self) -> bool {
+        const POLLHUP: i16 = 0x10;
+        self.poll(POLLIN) & POLLHUP != 0
+    }
+    /// No more data may be sent (`SS_CANTSENDMORE`, `EV_EOF` of a write
+    /// filter). The default: the sending half is shut or hung up.
+    fn cant_send_more(&self) -> bool {
+        const POLLHUP: i16 = 0x10;
+        self.cant_send() || self.poll(POLLOUT) & POLLHUP != 0
+    }
+    /// Connections a listening socket holds ready to accept (`so_qlen`).
+    fn accept_ready(&self) -> usize {
+        0
+    }
     /// The sending half is shut: a send raises `SIGPIPE` unless asked not to.
     fn cant_send(&self) -> bool {
         false
@@ -587,6 +610,49 @@ impl FileOps for Socket {
 
     fn poll(&self, events: i16) -> i16 {
         self.proto.poll(events)
+    }
+
+    fn kqfilter(&self, filter: u32) -> KResult<Option<rump::kqueue::VnodeKey>> {
+        match filter {
+            EVFILT_READ | EVFILT_WRITE => Ok(None),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn kevent(&self, kn: &mut rump::kqueue::FilterState) -> bool {
+        // NetBSD's filt_solisten, filt_soread and filt_sowrite.
+        let lowat = kn.sfflags & NOTE_LOWAT != 0;
+        if kn.filter == EVFILT_READ {
+            if self.proto.is_listening() {
+                kn.data = self.proto.accept_ready() as i64;
+                return kn.data > 0;
+            }
+            kn.data = self.proto.rcv_cc() as i64;
+            if self.proto.cant_recv_more() {
+                kn.flags |= EV_EOF;
+                return true;
+            }
+            if lowat {
+                return kn.data >= kn.sdata;
+            }
+            // Data, or a pending error that makes poll say readable (a
+            // socket never connected only hangs up there).
+            const POLLHUP: i16 = 0x10;
+            let bits = self.proto.poll(POLLIN | POLLRDNORM);
+            return kn.data > 0 || (bits & (POLLIN | POLLRDNORM) != 0 && bits & POLLHUP == 0);
+        }
+        let sndbuf = self.proto.shared().opts().sndbuf;
+        kn.data = sndbuf.saturating_sub(self.proto.nwrite()) as i64;
+        if self.proto.cant_send_more() {
+            kn.flags |= EV_EOF;
+            return true;
+        }
+        let writable = self.proto.poll(POLLOUT) & POLLOUT != 0;
+        if lowat {
+            writable && kn.data >= kn.sdata
+        } else {
+            writable
+        }
     }
 
     fn ioctl(&self, ctx: &Ctx, cmd: u64, data: &mut [u8], user: &dyn UserSpace) -> KResult<()> {

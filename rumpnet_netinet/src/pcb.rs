@@ -210,6 +210,11 @@ impl DgramQueue {
         self.q.front().map_or(0, |d| d.data.len())
     }
 
+    /// Bytes queued with their senders' addresses (NetBSD's `sb_cc`).
+    pub fn cc(&self) -> usize {
+        self.q.iter().map(|d| d.from.len() + d.data.len()).sum()
+    }
+
     /// Whether nothing is queued.
     pub fn is_empty(&self) -> bool {
         self.q.is_empty()

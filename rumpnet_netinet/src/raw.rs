@@ -178,6 +178,10 @@ impl ProtoSocket for RawSocket {
     fn nread(&self) -> usize {
         self.lock().rcv.next_len()
     }
+
+    fn rcv_cc(&self) -> usize {
+        self.lock().rcv.cc()
+    }
 }
 
 /// Give a copy of datagram `pkt` (its header `ip` included) to every raw

@@ -301,6 +301,10 @@ impl ProtoSocket for UdpSocket {
     fn nread(&self) -> usize {
         self.lock().rcv.next_len()
     }
+
+    fn rcv_cc(&self) -> usize {
+        self.lock().rcv.cc()
+    }
 }
 
 /// UDP input (`udp_input`): to every matching socket for a broadcast, to

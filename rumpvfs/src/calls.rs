@@ -5,9 +5,11 @@ use crate::flags::*;
 use crate::node::{NewNode, SetAttr, VType};
 use crate::vfile::{VnodeFile, stat_of};
 use crate::vfs::{Parent, Vfs, Vnode};
+use crate::vnknote;
 use rump::cred::{Access, Cred};
 use rump::devsw::{DevKind, DevSw};
 use rump::file::{File, Stat};
+use rump::kqueue::consts::{NOTE_ATTRIB, NOTE_EXTEND, NOTE_LINK, NOTE_RENAME, NOTE_WRITE};
 use rump::syscall::Ctx;
 use rump::{Errno, KResult, Kernel};
 use std::sync::Arc;
@@ -212,6 +214,7 @@ fn open_from(
                 .dir
                 .node
                 .create(&p.name, new_node(ctx, &p.dir, VType::Reg, mode))?;
+            vnknote::note(ctx, &p.dir, NOTE_WRITE);
             (Vnode::new(Arc::clone(&p.dir.mnt), n), true)
         }
         Err(e) => return Err(e),
@@ -307,8 +310,9 @@ pub fn mkdir(ctx: &Ctx, at: Option<Vnode>, path: &[u8], mode: u32) -> KResult<()
     can_change(&p.dir, &ctx.cred())?;
     p.dir
         .node
-        .create(&p.name, new_node(ctx, &p.dir, VType::Dir, mode))
-        .map(drop)
+        .create(&p.name, new_node(ctx, &p.dir, VType::Dir, mode))?;
+    vnknote::note(ctx, &p.dir, NOTE_WRITE | NOTE_LINK);
+    Ok(())
 }
 
 /// `mknod(2)`/`mkfifo(2)` of type `typ`.
@@ -332,7 +336,9 @@ pub fn mknod(
         rdev,
         ..new_node(ctx, &p.dir, typ, mode)
     };
-    p.dir.node.create(&p.name, new).map(drop)
+    p.dir.node.create(&p.name, new)?;
+    vnknote::note(ctx, &p.dir, NOTE_WRITE);
+    Ok(())
 }
 
 /// The file system's part of local-domain socket names (`VSOCK` nodes).
@@ -386,6 +392,13 @@ pub fn remove(ctx: &Ctx, at: Option<Vnode>, path: &[u8], dir: bool) -> KResult<(
     can_change(&p.dir, &cred)?;
     sticky_ok(&p.dir, &victim, &cred)?;
     p.dir.node.remove(&p.name, dir)?;
+    vnknote::note_unlinked(ctx, &victim);
+    let hint = if dir {
+        NOTE_WRITE | NOTE_LINK
+    } else {
+        NOTE_WRITE
+    };
+    vnknote::note(ctx, &p.dir, hint);
     vfs(ctx).forget_if_unlinked(&victim);
     Ok(())
 }
@@ -436,6 +449,21 @@ pub fn rename(
     }
     let replaced = child(&dst.dir, &dst.name).ok();
     src.dir.node.rename(&src.name, &dst.dir.node, &dst.name)?;
+    if let Some(r) = &replaced {
+        vnknote::note_unlinked(ctx, r);
+    }
+    // A directory moving between directories changes both link counts.
+    let moved_dir = moving.vtype() == VType::Dir && src.dir.key() != dst.dir.key();
+    let dir_hint = if moved_dir {
+        NOTE_WRITE | NOTE_LINK
+    } else {
+        NOTE_WRITE
+    };
+    vnknote::note(ctx, &src.dir, dir_hint);
+    if dst.dir.key() != src.dir.key() {
+        vnknote::note(ctx, &dst.dir, dir_hint);
+    }
+    vnknote::note(ctx, &moving, NOTE_RENAME);
     for gone in replaced.iter().chain(std::iter::once(&moving)) {
         v.forget_if_unlinked(gone);
     }
@@ -463,7 +491,10 @@ pub fn link(
         return Err(Errno::EXDEV);
     }
     can_change(&p.dir, &ctx.cred())?;
-    p.dir.node.link(&p.name, &target.node)
+    p.dir.node.link(&p.name, &target.node)?;
+    vnknote::note(ctx, &p.dir, NOTE_WRITE);
+    vnknote::note(ctx, &target, NOTE_LINK);
+    Ok(())
 }
 
 /// `symlink(2)`.
@@ -478,10 +509,9 @@ pub fn symlink(ctx: &Ctx, target: &[u8], at: Option<Vnode>, path: &[u8]) -> KRes
     can_change(&p.dir, &ctx.cred())?;
     let cred = ctx.cred();
     let gid = p.dir.node.getattr().gid;
-    p.dir
-        .node
-        .symlink(&p.name, target, cred.euid, gid)
-        .map(drop)
+    p.dir.node.symlink(&p.name, target, cred.euid, gid)?;
+    vnknote::note(ctx, &p.dir, NOTE_WRITE);
+    Ok(())
 }
 
 /// `readlink(2)`.
@@ -839,7 +869,18 @@ pub fn lseek(ctx: &Ctx, fd: i32, off: i64, whence: i32) -> KResult<i64> {
 
 /// `truncate(2)`.
 pub fn truncate(ctx: &Ctx, at: Option<Vnode>, path: &[u8], len: i64) -> KResult<()> {
-    truncate_vn(&lookup(ctx, at, path, true)?, &ctx.cred(), len)
+    let vn = lookup(ctx, at, path, true)?;
+    let old = vn.node.getattr().size;
+    truncate_vn(&vn, &ctx.cred(), len)?;
+    note_resized(ctx, &vn, old);
+    Ok(())
+}
+
+/// A size change that grew the file is `NOTE_EXTEND` (tmpfs_reg_resize).
+fn note_resized(ctx: &Ctx, vn: &Vnode, old: u64) {
+    if vn.node.getattr().size > old {
+        vnknote::note(ctx, vn, NOTE_EXTEND);
+    }
 }
 
 /// `ftruncate(2)`.
@@ -848,10 +889,13 @@ pub fn ftruncate(ctx: &Ctx, fd: i32, len: i64) -> KResult<()> {
     if f.status_flags() & O_ACCMODE as u32 == O_RDONLY as u32 || len < 0 {
         return Err(Errno::EINVAL);
     }
+    let old = vn.node.getattr().size;
     vn.node.setattr(&SetAttr {
         size: Some(len as u64),
         ..SetAttr::default()
-    })
+    })?;
+    note_resized(ctx, &vn, old);
+    Ok(())
 }
 
 /// `flock(2)`: EOPNOTSUPP for a descriptor that is not a vnode's, as
@@ -873,12 +917,18 @@ pub fn sync(ctx: &Ctx) -> KResult<()> {
 
 /// `chmod(2)` (`follow`) and `lchmod(2)`.
 pub fn chmod(ctx: &Ctx, at: Option<Vnode>, path: &[u8], mode: u32, follow: bool) -> KResult<()> {
-    chmod_vn(&lookup(ctx, at, path, follow)?, &ctx.cred(), mode)
+    let vn = lookup(ctx, at, path, follow)?;
+    chmod_vn(&vn, &ctx.cred(), mode)?;
+    vnknote::note(ctx, &vn, NOTE_ATTRIB);
+    Ok(())
 }
 
 /// `fchmod(2)`.
 pub fn fchmod(ctx: &Ctx, fd: i32, mode: u32) -> KResult<()> {
-    chmod_vn(&vnode_file(ctx, fd)?.1, &ctx.cred(), mode)
+    let vn = vnode_file(ctx, fd)?.1;
+    chmod_vn(&vn, &ctx.cred(), mode)?;
+    vnknote::note(ctx, &vn, NOTE_ATTRIB);
+    Ok(())
 }
 
 /// `chown(2)` (`follow`) and `lchown(2)`.
@@ -890,12 +940,18 @@ pub fn chown(
     gid: u32,
     follow: bool,
 ) -> KResult<()> {
-    chown_vn(&lookup(ctx, at, path, follow)?, &ctx.cred(), uid, gid)
+    let vn = lookup(ctx, at, path, follow)?;
+    chown_vn(&vn, &ctx.cred(), uid, gid)?;
+    vnknote::note(ctx, &vn, NOTE_ATTRIB);
+    Ok(())
 }
 
 /// `fchown(2)`.
 pub fn fchown(ctx: &Ctx, fd: i32, uid: u32, gid: u32) -> KResult<()> {
-    chown_vn(&vnode_file(ctx, fd)?.1, &ctx.cred(), uid, gid)
+    let vn = vnode_file(ctx, fd)?.1;
+    chown_vn(&vn, &ctx.cred(), uid, gid)?;
+    vnknote::note(ctx, &vn, NOTE_ATTRIB);
+    Ok(())
 }
 
 /// `access(2)`, with the real ids.
@@ -1021,7 +1077,9 @@ pub fn set_times(ctx: &Ctx, vn: &Vnode, atime: TimeArg, mtime: TimeArg) -> KResu
         atime: resolve_time(atime),
         mtime: resolve_time(mtime),
         ..SetAttr::default()
-    })
+    })?;
+    vnknote::note(ctx, vn, NOTE_ATTRIB);
+    Ok(())
 }
 
 /// `utimes(2)` and friends by path.
@@ -1144,7 +1202,12 @@ fn update_mount(ctx: &Ctx, path: &[u8], flags: i32) -> KResult<()> {
 pub fn unmount(ctx: &Ctx, path: &[u8], flags: i32) -> KResult<()> {
     ctx.cred().require_root()?;
     let root = lookup(ctx, None, path, true)?;
-    vfs(ctx).unmount(&root, flags & MNT_FORCE != 0)
+    let mnt = root.mnt.id;
+    vfs(ctx).unmount(&root, flags & MNT_FORCE != 0)?;
+    // What was still open on it is revoked, as vgone does for a forced
+    // unmount.
+    rump::kqueue::vnode_revoke_mount(ctx.kernel(), mnt);
+    Ok(())
 }
 
 /// `statvfs1(2)`.

@@ -29,6 +29,7 @@ pub mod syncer;
 mod sysent;
 mod vfile;
 pub mod vfs;
+mod vnknote;
 
 pub use calls::{Dirent, StatVfs, TimeArg, VfsCalls};
 pub use fstypes::{FsTypes, MountArgs, Mounter, mounter, register_fstype};

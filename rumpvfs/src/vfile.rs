@@ -4,6 +4,7 @@ use crate::node::VType;
 use crate::vfs::Vnode;
 use rump::devsw::DeviceOpen;
 use rump::file::{FileOps, Stat};
+use rump::kqueue::consts::{EVFILT_READ, EVFILT_WRITE, NOTE_EXTEND, NOTE_WRITE};
 use rump::syscall::Ctx;
 use rump::{Errno, KResult};
 use std::sync::Mutex;
@@ -71,6 +72,31 @@ impl VnodeFile {
     /// `flock(2)` on this open file.
     pub fn flock(&self, ctx: &Ctx, how: i32) -> KResult<()> {
         self.locks.flock(ctx, self.vn.key(), self.flock_id(), how)
+    }
+
+    /// Write `buf` at `offset` (`None`: the file's own, or the end with
+    /// `O_APPEND`).
+    fn write_at(&self, buf: &[u8], offset: Option<u64>) -> KResult<usize> {
+        match offset {
+            // A positioned write never moves the offset, even with O_APPEND.
+            Some(off) => {
+                let at = if self.appending() {
+                    self.vn.node.getattr().size
+                } else {
+                    off
+                };
+                self.vn.node.write(at, buf)
+            }
+            None => {
+                let mut cur = self.offset.lock().unwrap_or_else(|e| e.into_inner());
+                if self.appending() {
+                    *cur = self.vn.node.getattr().size;
+                }
+                let n = self.vn.node.write(*cur, buf)?;
+                *cur += n as u64;
+                Ok(n)
+            }
+        }
     }
 
     fn appending(&self) -> bool {
@@ -198,32 +224,49 @@ impl FileOps for VnodeFile {
         if self.vn.read_only() {
             return Err(Errno::EROFS);
         }
-        match offset {
-            // A positioned write never moves the offset, even with O_APPEND.
-            Some(off) => {
-                let at = if self.appending() {
-                    self.vn.node.getattr().size
-                } else {
-                    off
-                };
-                self.vn.node.write(at, buf)
-            }
-            None => {
-                let mut cur = self.offset.lock().unwrap_or_else(|e| e.into_inner());
-                if self.appending() {
-                    *cur = self.vn.node.getattr().size;
-                }
-                let n = self.vn.node.write(*cur, buf)?;
-                *cur += n as u64;
-                Ok(n)
-            }
+        // Only a watched file pays for the sizes a hint needs.
+        if !rump::kqueue::vnode_watched(ctx.kernel(), self.vn.key()) {
+            return self.write_at(buf, offset);
         }
+        let old = self.vn.node.getattr().size;
+        let n = self.write_at(buf, offset)?;
+        // As tmpfs_write: a write notes NOTE_WRITE, and NOTE_EXTEND if the
+        // file grew.
+        let grew = self.vn.node.getattr().size > old;
+        let hint = if grew {
+            NOTE_WRITE | NOTE_EXTEND
+        } else {
+            NOTE_WRITE
+        };
+        crate::vnknote::note(ctx, &self.vn, hint);
+        Ok(n)
     }
 
     fn stat(&self, _ctx: &Ctx) -> KResult<Stat> {
         Ok(stat_of(&self.vn))
     }
 
+    fn kqfilter(&self, filter: u32) -> KResult<Option<rump::kqueue::VnodeKey>> {
+        match &self.fifo {
+            // fifofs: the read and write filters of its queue (none on
+            // rumpfs, whose FIFOs NetBSD's rump kernel does not watch).
+            Some(_) => {
+                crate::vnknote::kqfilter(&self.vn, crate::vnknote::FIFO_FILTER)?;
+                match filter {
+                    EVFILT_READ | EVFILT_WRITE => Ok(None),
+                    _ => Err(Errno::EINVAL),
+                }
+            }
+            None => crate::vnknote::kqfilter(&self.vn, filter),
+        }
+    }
+
+    fn kevent(&self, kn: &mut rump::kqueue::FilterState) -> bool {
+        match &self.fifo {
+            Some(end) => end.fifo_kevent(kn),
+            None => crate::vnknote::kevent(&self.vn, self.offset(), kn),
+        }
+    }
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
     }

@@ -6,9 +6,11 @@
 
 mod cred;
 mod desc;
+mod kevent;
 mod modctl;
 mod poll;
 mod proc;
+mod pselect;
 mod reboot;
 mod resource;
 mod sysctl;
@@ -273,6 +275,8 @@ pub(crate) fn register_base(k: &Kernel) {
         // The table is empty at boot, so these cannot clash.
         let _ = k.register_syscall(n, name, h);
     }
+    kevent::register(k);
+    pselect::register(k);
 }
 
 /// A successful return with value `v`.

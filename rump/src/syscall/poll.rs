@@ -47,6 +47,17 @@ fn scan(ctx: &Ctx, fds: &mut [PollFd]) -> usize {
 
 /// `poll(2)`: wait up to `timeout` (`None`: for ever) for any of `fds`.
 fn poll(ctx: &Ctx, fds: &mut [PollFd], timeout: Option<Duration>) -> KResult<usize> {
+    poll_until(ctx, fds, timeout, &|| false)
+}
+
+/// [`poll`], which ends with EINTR once `interrupted` says so (a signal
+/// for `pollts` and `pselect`).
+pub(super) fn poll_until(
+    ctx: &Ctx,
+    fds: &mut [PollFd],
+    timeout: Option<Duration>,
+    interrupted: &dyn Fn() -> bool,
+) -> KResult<usize> {
     let start = rumpuser::clock_monotonic();
     let k = ctx.kernel();
     loop {
@@ -63,7 +74,7 @@ fn poll(ctx: &Ctx, fds: &mut [PollFd], timeout: Option<Duration>) -> KResult<usi
             Some(t) => (t - waited).min(SLICE),
             None => SLICE,
         };
-        if ctx.proc().is_exiting() {
+        if ctx.proc().is_exiting() || interrupted() {
             return Err(Errno::EINTR);
         }
         ctx.block(|| k.select_wait(seen, left));
@@ -75,10 +86,24 @@ fn ms_timeout(ms: i32) -> Option<Duration> {
 }
 
 pub(super) fn sys_poll(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    let nfds = a[1] as usize;
+    let timeout = ms_timeout(arg_int(a, 2));
+    poll_user(ctx, a[0], a[1] as usize, us, |ctx, fds| {
+        poll(ctx, fds, timeout)
+    })
+}
+
+/// Read `nfds` pollfds at `addr`, run `wait` on them and write them back.
+pub(super) fn poll_user(
+    ctx: &Ctx,
+    addr: u64,
+    nfds: usize,
+    us: &dyn UserSpace,
+    wait: impl FnOnce(&Ctx, &mut [PollFd]) -> KResult<usize>,
+) -> KResult<SysRet> {
     if nfds > MAX_FDS {
         return Err(Errno::EINVAL);
     }
+    let a = [addr];
     let raw = copyin_vec(us, a[0], nfds * 8)?;
     let mut fds: Vec<PollFd> = raw
         .chunks_exact(8)
@@ -88,7 +113,7 @@ pub(super) fn sys_poll(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<Sy
             revents: 0,
         })
         .collect();
-    let n = poll(ctx, &mut fds, ms_timeout(arg_int(a, 2)))?;
+    let n = wait(ctx, &mut fds)?;
     let out: Vec<u8> = fds
         .iter()
         .flat_map(|p| {
@@ -106,16 +131,6 @@ pub(super) fn sys_poll(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<Sy
 /// `__select50(nd, in, out, ex, timeval)`: `fd_set`s are arrays of 32-bit
 /// words; a `timeval` is seconds and microseconds.
 pub(super) fn sys_select(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    let nd = usize::try_from(arg_int(a, 0))
-        .map_err(|_| Errno::EINVAL)?
-        .min(MAX_FDS);
-    let words = nd.div_ceil(32);
-    let mut sets = [Vec::new(), Vec::new(), Vec::new()];
-    for (i, set) in sets.iter_mut().enumerate() {
-        if a[1 + i] != 0 {
-            *set = copyin_vec(us, a[1 + i], words * 4)?;
-        }
-    }
     let timeout = if a[4] == 0 {
         None
     } else {
@@ -127,6 +142,27 @@ pub(super) fn sys_select(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<
         }
         Some(Duration::from_secs(sec as u64) + Duration::from_micros(usec as u64))
     };
+    select_user(ctx, a, us, |ctx, fds| poll(ctx, fds, timeout))
+}
+
+/// `select`'s work on the caller's `fd_set`s (`nd`, `in`, `ou`, `ex` in
+/// slots 0 to 3 of `a`), waiting with `wait`.
+pub(super) fn select_user(
+    ctx: &Ctx,
+    a: &SysArgs,
+    us: &dyn UserSpace,
+    wait: impl FnOnce(&Ctx, &mut [PollFd]) -> KResult<usize>,
+) -> KResult<SysRet> {
+    let nd = usize::try_from(arg_int(a, 0))
+        .map_err(|_| Errno::EINVAL)?
+        .min(MAX_FDS);
+    let words = nd.div_ceil(32);
+    let mut sets = [Vec::new(), Vec::new(), Vec::new()];
+    for (i, set) in sets.iter_mut().enumerate() {
+        if a[1 + i] != 0 {
+            *set = copyin_vec(us, a[1 + i], words * 4)?;
+        }
+    }
     // One pollfd per set bit, remembering which set it came from.
     let events = [POLLIN, POLLOUT, POLLPRI];
     let mut fds = Vec::new();
@@ -146,7 +182,7 @@ pub(super) fn sys_select(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<
     if fds.iter().any(|p| ctx.proc().fdt().get(p.fd).is_err()) {
         return Err(Errno::EBADF);
     }
-    poll(ctx, &mut fds, timeout)?;
+    wait(ctx, &mut fds)?;
     let mut n = 0;
     for set in sets.iter_mut() {
         set.iter_mut().for_each(|b| *b = 0);

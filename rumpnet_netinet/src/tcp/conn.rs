@@ -403,6 +403,16 @@ impl Tcb {
         self.fin_rcvd && self.rcvq.is_empty()
     }
 
+    /// Whether the peer's FIN has arrived.
+    pub fn fin_received(&self) -> bool {
+        self.fin_rcvd
+    }
+
+    /// Whether our FIN is queued: nothing more may be sent.
+    pub fn send_shut(&self) -> bool {
+        self.fin_queued
+    }
+
     /// Bytes queued and not yet acknowledged.
     pub fn unacked(&self) -> usize {
         self.sndq.len()

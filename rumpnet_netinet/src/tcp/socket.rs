@@ -800,8 +800,29 @@ impl ProtoSocket for TcpSocket {
         self.lock().listen.is_some()
     }
 
+    fn accept_ready(&self) -> usize {
+        self.lock().listen.as_ref().map_or(0, |l| l.ready.len())
+    }
+
     fn cant_send(&self) -> bool {
         self.lock().tcb.as_ref().is_some_and(|t| !t.can_send())
+    }
+
+    fn cant_recv_more(&self) -> bool {
+        // A socket never connected is not at its end, as NetBSD's.
+        let failed = |t: &Tcb| t.error.is_some() || t.state == State::Closed;
+        self.lock()
+            .tcb
+            .as_ref()
+            .is_some_and(|t| t.fin_received() || t.rd_shut || failed(t))
+    }
+
+    fn cant_send_more(&self) -> bool {
+        let failed = |t: &Tcb| t.error.is_some() || t.state == State::Closed;
+        self.lock()
+            .tcb
+            .as_ref()
+            .is_some_and(|t| t.send_shut() || failed(t))
     }
 }
 
