@@ -215,6 +215,8 @@ pub mod raw {
     pub const EMOVEFD: i32 = -6;
 }
 
+pub use raw::*;
+
 impl Errno {
     /// `EPERM` (userland).
     pub const EPERM: Errno = Errno(raw::EPERM);

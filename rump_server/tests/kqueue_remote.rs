@@ -30,11 +30,11 @@ fn server() -> (Arc<rump::Kernel>, rump_server::SpServer, String) {
 /// A kqueue watching the read end of a new pipe: (kqueue, write end).
 fn watched_pipe(c: &Client, m: &Regions) -> (u64, u64) {
     let fds = m.add_zeroed(8);
-    c.syscall(SYS_pipe2 as u32, &[fds, 0], m).unwrap();
+    c.syscall(SYS_pipe2, &[fds, 0], m).unwrap();
     let b = m.get(fds);
     let r = u32::from_le_bytes(b[0..4].try_into().unwrap());
     let w = u32::from_le_bytes(b[4..8].try_into().unwrap());
-    let q = c.syscall(SYS_kqueue as u32, &[], m).unwrap()[0] as u64;
+    let q = c.syscall(SYS_kqueue, &[], m).unwrap()[0] as u64;
     let change = Kevent {
         ident: u64::from(r),
         filter: EVFILT_READ,
@@ -42,8 +42,7 @@ fn watched_pipe(c: &Client, m: &Regions) -> (u64, u64) {
         ..Kevent::default()
     };
     let ch = m.add(&change.to_bytes());
-    c.syscall(SYS___kevent50 as u32, &[q, ch, 1, 0, 0, 0], m)
-        .unwrap();
+    c.syscall(SYS___kevent50, &[q, ch, 1, 0, 0, 0], m).unwrap();
     (q, u64::from(w))
 }
 
@@ -59,12 +58,12 @@ fn a_remote_kevent_wakes_when_another_thread_writes() {
         let m2 = Regions::new();
         std::thread::sleep(Duration::from_millis(200));
         let b = m2.add(b"hey");
-        c2.syscall(SYS_write as u32, &[w, b, 3], &m2).unwrap();
+        c2.syscall(SYS_write, &[w, b, 3], &m2).unwrap();
     });
     let t = Instant::now();
     let out = m.add_zeroed(4 * kev::SIZE);
     let n = c
-        .syscall(SYS___kevent50 as u32, &[q, 0, 0, out, 4, 0], &m)
+        .syscall(SYS___kevent50, &[q, 0, 0, out, 4, 0], &m)
         .unwrap()[0];
     assert_eq!(n, 1);
     let e = Kevent::from_bytes(&m.get(out)[..kev::SIZE]);
@@ -74,9 +73,7 @@ fn a_remote_kevent_wakes_when_another_thread_writes() {
     // pollts with a zero timespec on the kqueue: readable.
     let pfd = m.add(&[q as u8, 0, 0, 0, 1, 0, 0, 0]);
     let ts = m.add_zeroed(16);
-    let r = c
-        .syscall(SYS___pollts50 as u32, &[pfd, 1, ts, 0], &m)
-        .unwrap();
+    let r = c.syscall(SYS___pollts50, &[pfd, 1, ts, 0], &m).unwrap();
     assert_eq!(r[0], 1);
 }
 
@@ -89,7 +86,7 @@ fn a_client_process_ended_while_blocked_in_kevent_gets_eintr() {
     let blocked = std::thread::spawn(move || {
         let out = m.add_zeroed(kev::SIZE);
         // Waits for ever: only the process's end stops it.
-        c.syscall(SYS___kevent50 as u32, &[q, 0, 0, out, 1, 0], &m)
+        c.syscall(SYS___kevent50, &[q, 0, 0, out, 1, 0], &m)
     });
     std::thread::sleep(Duration::from_millis(200));
     // The server ends the client's process as it does when a client goes.
@@ -98,9 +95,9 @@ fn a_client_process_ended_while_blocked_in_kevent_gets_eintr() {
     }
     common::eventually("the blocked kevent to end", || blocked.is_finished());
     let r = blocked.join().unwrap();
-    assert_eq!(r.unwrap_err().0, netbsd_abi::errno::EINTR);
+    assert_eq!(r.unwrap_err().0, netbsd_abi::errno::raw::EINTR);
     // The server still serves new clients.
     let c2 = Client::connect(&url).unwrap();
     let m2 = Regions::new();
-    assert!(c2.syscall(SYS_kqueue as u32, &[], &m2).unwrap()[0] >= 3);
+    assert!(c2.syscall(SYS_kqueue, &[], &m2).unwrap()[0] >= 3);
 }

@@ -88,7 +88,7 @@ fn errno(data: &Path) -> Result<String> {
     Ok(format!(
         "{HEADER}//! NetBSD's errno values (`sys/errno.h`).\n\n\
 /// A NetBSD error number.\n#[derive(Clone, Copy, PartialEq, Eq, Hash)]\npub struct Errno(pub i32);\n\n\
-/// The values as plain `int`s, for tables and foreign interfaces.\npub mod raw {{\n{raw}}}\n\n\
+/// The values as plain `int`s, for tables and foreign interfaces.\npub mod raw {{\n{raw}}}\n\npub use raw::*;\n\n\
 impl Errno {{\n{typed}\n    /// The symbolic name, e.g. `\"ENOENT\"`; `\"E?\"` for an unknown value.\n    pub fn name(self) -> &'static str {{\n        match self.0 {{\n{names}            _ => \"E?\",\n        }}\n    }}\n}}\n"
     ))
 }
