@@ -11,4 +11,19 @@ mod pool;
 pub mod sp;
 
 pub use cli::main;
+
+/// Every component built so far, in NetBSD's boot order (VFS and its file
+/// systems, NET and its drivers, DEV and its drivers): what
+/// `rump_allserver` links in.
+pub const ALL_COMPONENTS: &[&rump::Component] = &[
+    &rumpvfs::COMPONENT,
+    &rumpfs_tmpfs::COMPONENT,
+    &rumpfs_ffs::COMPONENT,
+    &rumpnet::COMPONENT,
+    &rumpnet_netinet::COMPONENT,
+    &rumpnet_shmif::COMPONENT,
+    &rumpnet_virtif::COMPONENT,
+    &rumpdev::COMPONENT,
+    &rumpdev::rnd::COMPONENT,
+];
 pub use sp::SpServer;
