@@ -22,7 +22,7 @@ pub mod lockf;
 pub mod memfs;
 pub mod node;
 pub mod syncer;
-mod sysent;
+mod syscall;
 mod vfile;
 pub mod vfs;
 
@@ -95,5 +95,5 @@ fn attach(k: &Kernel) -> AttachResult {
     k.modules()
         .set_file_reader(std::sync::Arc::new(calls::module_image));
     k.set_socknames(std::sync::Arc::new(calls::SockNodes));
-    sysent::register(k).map_err(|e| format!("system calls: {e}"))
+    syscall::register(k).map_err(|e| format!("system calls: {e}"))
 }
