@@ -584,6 +584,14 @@ impl FfsMount {
 }
 
 impl rumpvfs::node::FileSystem for FfsMount {
+    fn flag_policy(&self) -> rumpvfs::node::FlagPolicy {
+        rumpvfs::node::FlagPolicy::Ufs
+    }
+
+    fn pathconf_limits(&self) -> Option<rumpvfs::pathconf::PathconfLimits> {
+        Some(rumpvfs::pathconf::UFS)
+    }
+
     fn root(&self) -> Arc<dyn rumpvfs::node::Node> {
         Arc::clone(&self.root) as Arc<dyn rumpvfs::node::Node>
     }

@@ -1,6 +1,7 @@
 //! The file system calls: each a function of the call context, wrapped by a
 //! typed method of [`VfsCalls`] on the kernel.
 
+use crate::fileflags;
 use crate::flags::*;
 use crate::node::{NewNode, SetAttr, VType};
 use crate::vfile::{VnodeFile, stat_of};
@@ -227,11 +228,13 @@ fn open_vnode(ctx: &Ctx, vn: Vnode, flags: i32, created: bool) -> KResult<i32> {
         }
         vn.access(&cred, want)?;
         if flags & O_TRUNC != 0 && typ == VType::Reg && acc != O_RDONLY {
+            fileflags::check_changeable(&vn)?;
             vn.node.setattr(&SetAttr {
                 size: Some(0),
                 ..SetAttr::default()
             })?;
         }
+        fileflags::check_open(&vn, acc != O_RDONLY, flags & O_APPEND != 0)?;
     }
     let fifo = if typ == VType::Fifo {
         let how = crate::fifo::FifoOpen {
@@ -347,6 +350,11 @@ pub fn remove(ctx: &Ctx, at: Option<Vnode>, path: &[u8], dir: bool) -> KResult<(
     }
     can_change(&p.dir, &cred)?;
     sticky_ok(&p.dir, &victim, &cred)?;
+    // A directory that is not empty says so before its flags are asked.
+    if dir && victim.vtype() == VType::Dir && victim.node.readdir()?.len() > 2 {
+        return Err(Errno::ENOTEMPTY);
+    }
+    fileflags::check_remove(&p.dir, &victim)?;
     p.dir.node.remove(&p.name, dir)?;
     vfs(ctx).forget_if_unlinked(&victim);
     Ok(())
@@ -359,6 +367,21 @@ pub fn rename(
     from: &[u8],
     to_at: Option<Vnode>,
     to: &[u8],
+) -> KResult<()> {
+    rename_retaining(ctx, (from_at, from), (to_at, to), false)
+}
+
+/// `__posix_rename(2)`: as `rename`, but when both names are links to one
+/// file nothing happens (NetBSD's `retain`), where `rename` drops `from`.
+pub fn posix_rename(ctx: &Ctx, from: &[u8], to: &[u8]) -> KResult<()> {
+    rename_retaining(ctx, (None, from), (None, to), true)
+}
+
+fn rename_retaining(
+    ctx: &Ctx,
+    (from_at, from): (Option<Vnode>, &[u8]),
+    (to_at, to): (Option<Vnode>, &[u8]),
+    retain: bool,
 ) -> KResult<()> {
     let cred = ctx.cred();
     let v = vfs(ctx);
@@ -387,6 +410,11 @@ pub fn rename(
     if (src.trailing_slash || dst.trailing_slash) && moving.vtype() != VType::Dir {
         return Err(Errno::ENOTDIR);
     }
+    let existing = child(&dst.dir, &dst.name).ok();
+    if retain && existing.as_ref().is_some_and(|e| e.key() == moving.key()) {
+        return Ok(());
+    }
+    fileflags::check_rename(&src.dir, &moving, &dst.dir, existing.as_ref())?;
     can_change(&src.dir, &cred)?;
     can_change(&dst.dir, &cred)?;
     sticky_ok(&src.dir, &moving, &cred)?;
@@ -425,6 +453,7 @@ pub fn link(
         return Err(Errno::EXDEV);
     }
     can_change(&p.dir, &ctx.cred())?;
+    fileflags::check_changeable(&target)?;
     p.dir.node.link(&p.name, &target.node)
 }
 
@@ -473,6 +502,7 @@ fn chmod_vn(vn: &Vnode, cred: &Cred, mode: u32) -> KResult<()> {
     if vn.read_only() {
         return Err(Errno::EROFS);
     }
+    fileflags::check_changeable(vn)?;
     let a = vn.node.getattr();
     let mode = mode & 0o7777;
     if !cred.is_root() {
@@ -490,10 +520,23 @@ fn chmod_vn(vn: &Vnode, cred: &Cred, mode: u32) -> KResult<()> {
     })
 }
 
-fn chown_vn(vn: &Vnode, cred: &Cred, uid: u32, gid: u32) -> KResult<()> {
+/// What a change of owner does to the set-id bits (NetBSD's
+/// `change_owner`, vfs_syscalls.c).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChownRule {
+    /// `chown`, `fchown`, `lchown`, `fchownat`: set-user-id goes when an
+    /// owner is given, set-group-id when a group is, whoever asks.
+    NetBsd,
+    /// `__posix_chown` and friends (what NetBSD's libc calls `chown`):
+    /// both go unless root asks.
+    Posix,
+}
+
+fn chown_vn(vn: &Vnode, cred: &Cred, uid: u32, gid: u32, rule: ChownRule) -> KResult<()> {
     if vn.read_only() {
         return Err(Errno::EROFS);
     }
+    fileflags::check_changeable(vn)?;
     let a = vn.node.getattr();
     let uid = (uid != u32::MAX).then_some(uid);
     let gid = (gid != u32::MAX).then_some(gid);
@@ -505,10 +548,14 @@ fn chown_vn(vn: &Vnode, cred: &Cred, uid: u32, gid: u32) -> KResult<()> {
             return Err(Errno::EPERM);
         }
     }
-    let mut mode = None;
-    if !cred.is_root() && a.mode & (S_ISUID | S_ISGID) != 0 {
-        mode = Some(a.mode & !(S_ISUID | S_ISGID));
-    }
+    let cleared = match rule {
+        ChownRule::Posix if cred.is_root() => 0,
+        ChownRule::Posix => S_ISUID | S_ISGID,
+        ChownRule::NetBsd => {
+            (if uid.is_some() { S_ISUID } else { 0 }) | (if gid.is_some() { S_ISGID } else { 0 })
+        }
+    };
+    let mode = (a.mode & cleared != 0).then_some(a.mode & !cleared);
     vn.node.setattr(&SetAttr {
         uid,
         gid,
@@ -527,6 +574,7 @@ fn truncate_vn(vn: &Vnode, cred: &Cred, len: i64) -> KResult<()> {
         _ => return Err(Errno::EINVAL),
     }
     vn.access(cred, Access::WRITE)?;
+    fileflags::check_changeable(vn)?;
     vn.node.setattr(&SetAttr {
         size: Some(len as u64),
         ..SetAttr::default()
@@ -810,6 +858,9 @@ pub fn ftruncate(ctx: &Ctx, fd: i32, len: i64) -> KResult<()> {
     if f.status_flags() & O_ACCMODE as u32 == O_RDONLY as u32 || len < 0 {
         return Err(Errno::EINVAL);
     }
+    if vn.vtype() == VType::Reg {
+        fileflags::check_changeable(&vn)?;
+    }
     vn.node.setattr(&SetAttr {
         size: Some(len as u64),
         ..SetAttr::default()
@@ -843,21 +894,62 @@ pub fn fchmod(ctx: &Ctx, fd: i32, mode: u32) -> KResult<()> {
     chmod_vn(&vnode_file(ctx, fd)?.1, &ctx.cred(), mode)
 }
 
-/// `chown(2)` (`follow`) and `lchown(2)`.
+/// `chown(2)` (`follow`) and `lchown(2)`, with `rule`'s set-id bits.
 pub fn chown(
     ctx: &Ctx,
     at: Option<Vnode>,
     path: &[u8],
-    uid: u32,
-    gid: u32,
+    (uid, gid): (u32, u32),
     follow: bool,
+    rule: ChownRule,
 ) -> KResult<()> {
-    chown_vn(&lookup(ctx, at, path, follow)?, &ctx.cred(), uid, gid)
+    chown_vn(&lookup(ctx, at, path, follow)?, &ctx.cred(), uid, gid, rule)
 }
 
-/// `fchown(2)`.
-pub fn fchown(ctx: &Ctx, fd: i32, uid: u32, gid: u32) -> KResult<()> {
-    chown_vn(&vnode_file(ctx, fd)?.1, &ctx.cred(), uid, gid)
+/// `fchown(2)`, with `rule`'s set-id bits.
+pub fn fchown(ctx: &Ctx, fd: i32, uid: u32, gid: u32, rule: ChownRule) -> KResult<()> {
+    chown_vn(&vnode_file(ctx, fd)?.1, &ctx.cred(), uid, gid, rule)
+}
+
+/// `pathconf(2)` of `vn`'s file system.
+fn pathconf_vn(vn: &Vnode, name: i32) -> KResult<i64> {
+    let limits = vn.mnt.fs.pathconf_limits().ok_or(Errno::EOPNOTSUPP)?;
+    crate::pathconf::value(limits, name)
+}
+
+/// `pathconf(2)`.
+pub fn pathconf(ctx: &Ctx, path: &[u8], name: i32) -> KResult<i64> {
+    pathconf_vn(&lookup(ctx, None, path, true)?, name)
+}
+
+/// `fpathconf(2)`.
+pub fn fpathconf(ctx: &Ctx, fd: i32, name: i32) -> KResult<i64> {
+    pathconf_vn(&vnode_file(ctx, fd)?.1, name)
+}
+
+/// `posix_fallocate(2)` and `fdiscard(2)` once their ranges are checked:
+/// the descriptor must be a vnode's open for writing, and no file system
+/// here allocates or discards ranges, as none of NetBSD 7.99's do
+/// (`VOP_FALLOCATE` and `VOP_FDISCARD` are `genfs_eopnotsupp`).
+pub fn fallocate_or_discard(ctx: &Ctx, fd: i32) -> KResult<()> {
+    let (f, vn) = vnode_file(ctx, fd)?;
+    if f.status_flags() & O_ACCMODE as u32 == O_RDONLY as u32 {
+        return Err(Errno::EBADF);
+    }
+    if vn.vtype() == VType::Dir {
+        return Err(Errno::EISDIR);
+    }
+    Err(Errno::EOPNOTSUPP)
+}
+
+/// `chflags(2)` (`follow`) and `lchflags(2)`.
+pub fn chflags(ctx: &Ctx, path: &[u8], flags: u32, follow: bool) -> KResult<()> {
+    fileflags::chflags(&lookup(ctx, None, path, follow)?, &ctx.cred(), flags)
+}
+
+/// `fchflags(2)`.
+pub fn fchflags(ctx: &Ctx, fd: i32, flags: u32) -> KResult<()> {
+    fileflags::chflags(&vnode_file(ctx, fd)?.1, &ctx.cred(), flags)
 }
 
 /// `access(2)`, with the real ids.
@@ -979,6 +1071,7 @@ pub fn set_times(ctx: &Ctx, vn: &Vnode, atime: TimeArg, mtime: TimeArg) -> KResu
     if vn.read_only() {
         return Err(Errno::EROFS);
     }
+    fileflags::check_changeable(vn)?;
     vn.node.setattr(&SetAttr {
         atime: resolve_time(atime),
         mtime: resolve_time(mtime),
@@ -1181,13 +1274,31 @@ impl VfsCalls for Kernel {
         self.with_ctx(|ctx| fchmod(ctx, fd, mode))
     }
     fn sys_chown(&self, path: &str, uid: u32, gid: u32) -> KResult<()> {
-        self.with_ctx(|ctx| chown(ctx, None, path.as_bytes(), uid, gid, true))
+        self.with_ctx(|ctx| {
+            chown(
+                ctx,
+                None,
+                path.as_bytes(),
+                (uid, gid),
+                true,
+                ChownRule::Posix,
+            )
+        })
     }
     fn sys_lchown(&self, path: &str, uid: u32, gid: u32) -> KResult<()> {
-        self.with_ctx(|ctx| chown(ctx, None, path.as_bytes(), uid, gid, false))
+        self.with_ctx(|ctx| {
+            chown(
+                ctx,
+                None,
+                path.as_bytes(),
+                (uid, gid),
+                false,
+                ChownRule::Posix,
+            )
+        })
     }
     fn sys_fchown(&self, fd: i32, uid: u32, gid: u32) -> KResult<()> {
-        self.with_ctx(|ctx| fchown(ctx, fd, uid, gid))
+        self.with_ctx(|ctx| fchown(ctx, fd, uid, gid, ChownRule::Posix))
     }
     fn sys_access(&self, path: &str, amode: i32) -> KResult<()> {
         self.with_ctx(|ctx| access(ctx, None, path.as_bytes(), amode))

@@ -293,6 +293,7 @@ impl Node for EtfsNode {
             ctime: self.created,
             birthtime: self.created,
             gen_: 0,
+            flags: 0,
         }
     }
 
@@ -436,6 +437,11 @@ struct EtfsFs {
 }
 
 impl FileSystem for EtfsFs {
+    fn pathconf_limits(&self) -> Option<crate::pathconf::PathconfLimits> {
+        // etfs nodes are rumpfs nodes in NetBSD.
+        Some(crate::pathconf::RUMPFS)
+    }
+
     fn root(&self) -> Arc<dyn Node> {
         // An empty directory: etfs vnodes are found by key, never from here.
         Arc::clone(&self.root)
@@ -731,6 +737,7 @@ impl Node for EtfsDir {
             ctime: t,
             birthtime: t,
             gen_: 0,
+            flags: 0,
         }
     }
 

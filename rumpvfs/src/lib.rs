@@ -16,11 +16,13 @@
 mod calls;
 pub mod etfs;
 mod fifo;
+mod fileflags;
 pub mod flags;
 mod fstypes;
 pub mod lockf;
 pub mod memfs;
 pub mod node;
+pub mod pathconf;
 pub mod syncer;
 mod syscall;
 mod vfile;

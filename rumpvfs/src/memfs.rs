@@ -83,6 +83,7 @@ struct Inner {
     mtime: Time,
     ctime: Time,
     birthtime: Time,
+    flags: u32,
     content: Content,
 }
 
@@ -149,6 +150,23 @@ impl MemFs {
 }
 
 impl FileSystem for MemFs {
+    fn pathconf_limits(&self) -> Option<crate::pathconf::PathconfLimits> {
+        Some(if self.fstype == "rumpfs" {
+            crate::pathconf::RUMPFS
+        } else {
+            crate::pathconf::TMPFS
+        })
+    }
+
+    fn flag_policy(&self) -> crate::node::FlagPolicy {
+        // rumpfs keeps flags without acting on them; tmpfs enforces them.
+        if self.fstype == "rumpfs" {
+            crate::node::FlagPolicy::StoredOnly
+        } else {
+            crate::node::FlagPolicy::Tmpfs
+        }
+    }
+
     fn root(&self) -> Arc<dyn Node> {
         Arc::clone(&self.root) as Arc<dyn Node>
     }
@@ -220,6 +238,7 @@ impl MemNode {
                 mtime: t,
                 ctime: t,
                 birthtime: t,
+                flags: 0,
                 content,
             }),
         })
@@ -334,6 +353,7 @@ impl Node for MemNode {
             ctime: i.ctime,
             birthtime: i.birthtime,
             gen_: 0,
+            flags: i.flags,
         }
     }
 
@@ -368,6 +388,9 @@ impl Node for MemNode {
         }
         if let Some(m) = s.mtime {
             i.mtime = m;
+        }
+        if let Some(f) = s.flags {
+            i.flags = f;
         }
         i.ctime = t;
         Ok(())

@@ -119,6 +119,8 @@ pub struct Attr {
     pub birthtime: Time,
     /// Generation number.
     pub gen_: u32,
+    /// `chflags(2)` flags (`UF_*`, `SF_*`).
+    pub flags: u32,
 }
 
 /// Attribute changes (`VOP_SETATTR`); `None` leaves a field alone.
@@ -136,6 +138,9 @@ pub struct SetAttr {
     pub atime: Option<Time>,
     /// New modification time.
     pub mtime: Option<Time>,
+    /// New `chflags(2)` flags, stored as given (the VFS has decided which
+    /// bits may change).
+    pub flags: Option<u32>,
 }
 
 /// What a new node is to be.
@@ -249,8 +254,34 @@ pub struct FsStats {
     pub ffree: u64,
 }
 
+/// How a file system treats `chflags(2)` flags, after the NetBSD file
+/// system it stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlagPolicy {
+    /// Not stored: `chflags` fails with EOPNOTSUPP.
+    Unsupported,
+    /// Stored and shown but never acted on, and owners may set system
+    /// flags: NetBSD's rumpfs (`rump_vop_setattr`).
+    StoredOnly,
+    /// Stored and enforced as NetBSD's tmpfs does (`tmpfs_chflags`).
+    Tmpfs,
+    /// Stored and enforced as NetBSD's UFS does (`ufs_setattr`): the
+    /// snapshot flags cannot change, and a write to an append-only file
+    /// must start at its end.
+    Ufs,
+}
+
 /// A mounted file system (VFS operations).
 pub trait FileSystem: Send + Sync {
+    /// How the file system treats `chflags(2)` flags.
+    fn flag_policy(&self) -> FlagPolicy {
+        FlagPolicy::Unsupported
+    }
+    /// The `pathconf(2)` limits it answers with; `None` when not known
+    /// yet (`pathconf` then fails with EOPNOTSUPP).
+    fn pathconf_limits(&self) -> Option<crate::pathconf::PathconfLimits> {
+        None
+    }
     /// The root directory.
     fn root(&self) -> Arc<dyn Node>;
     /// The file system type name (`tmpfs`, `rumpfs`).

@@ -120,7 +120,7 @@ pub fn stat_of(vn: &Vnode) -> Stat {
         size: a.size as i64,
         blocks: a.bytes.div_ceil(512) as i64,
         blksize: 4096,
-        flags: 0,
+        flags: a.flags,
         gen_: a.gen_,
     }
 }
@@ -168,6 +168,7 @@ impl FileOps for VnodeFile {
                 } else {
                     off
                 };
+                crate::fileflags::check_write_at(&self.vn, at)?;
                 self.vn.node.write(at, buf)
             }
             None => {
@@ -175,6 +176,7 @@ impl FileOps for VnodeFile {
                 if self.appending() {
                     *cur = self.vn.node.getattr().size;
                 }
+                crate::fileflags::check_write_at(&self.vn, *cur)?;
                 let n = self.vn.node.write(*cur, buf)?;
                 *cur += n as u64;
                 Ok(n)

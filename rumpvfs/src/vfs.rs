@@ -106,6 +106,9 @@ impl Vnode {
         {
             return Err(Errno::EROFS);
         }
+        if want.0 & Access::WRITE.0 != 0 {
+            crate::fileflags::check_writable(self)?;
+        }
         cred.can_access(a.uid, a.gid, a.mode, a.typ == VType::Dir, want)
     }
 }

@@ -12,6 +12,16 @@ pub fn ret(v: u64) -> KResult<SysRet> {
     Ok([v, 0])
 }
 
+/// The return of a NOERR call (`posix_fadvise`, `posix_fallocate`, ...):
+/// success and failure both return normally, the error number as the
+/// value.
+pub fn ret_errno_value(r: KResult<()>) -> KResult<SysRet> {
+    ret(match r {
+        Ok(()) => 0,
+        Err(e) => e.0 as u64,
+    })
+}
+
 /// Argument slot `i` as a C `int`.
 pub fn arg_int(a: &SysArgs, i: usize) -> i32 {
     a[i] as u32 as i32

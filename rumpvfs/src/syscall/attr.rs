@@ -1,8 +1,9 @@
 //! A node's attributes: mode (`chmod` and friends), owner (`chown` and
-//! friends) and times (`utimes`, `utimensat` and friends).
+//! friends, and their `__posix_*` forms), times (`utimes`, `utimensat` and
+//! friends) and flags (`chflags`, `fchflags`, `lchflags`).
 
 use super::{Calls, at_dir};
-use crate::calls::{self, TimeArg};
+use crate::calls::{self, ChownRule, TimeArg};
 use netbsd_abi::*;
 use rump::syscall::args::{
     arg_int, arg_path, check_flags, copyin_timespec_pair, copyin_timeval_pair, ret,
@@ -25,6 +26,12 @@ pub(super) const CALLS: Calls = &[
     (SYS___futimes50, "__futimes50", sys_futimes),
     (SYS_futimens, "futimens", sys_futimens),
     (SYS_utimensat, "utimensat", sys_utimensat),
+    (SYS___posix_chown, "__posix_chown", sys_posix_chown),
+    (SYS___posix_fchown, "__posix_fchown", sys_posix_fchown),
+    (SYS___posix_lchown, "__posix_lchown", sys_posix_lchown),
+    (SYS_chflags, "chflags", sys_chflags),
+    (SYS_fchflags, "fchflags", sys_fchflags),
+    (SYS_lchflags, "lchflags", sys_lchflags),
 ];
 
 fn sys_chmod(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
@@ -51,20 +58,26 @@ fn sys_fchmodat(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     ret(0)
 }
 
+/// The owner and group slots `i` and `i + 1` (`-1`: leave alone).
+fn ids(a: &SysArgs, i: usize) -> (u32, u32) {
+    (a[i] as u32, a[i + 1] as u32)
+}
+
 fn sys_chown(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let p = arg_path(us, a[0])?;
-    calls::chown(ctx, None, &p, a[1] as u32, a[2] as u32, true)?;
+    calls::chown(ctx, None, &p, ids(a, 1), true, ChownRule::NetBsd)?;
     ret(0)
 }
 
 fn sys_lchown(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let p = arg_path(us, a[0])?;
-    calls::chown(ctx, None, &p, a[1] as u32, a[2] as u32, false)?;
+    calls::chown(ctx, None, &p, ids(a, 1), false, ChownRule::NetBsd)?;
     ret(0)
 }
 
 fn sys_fchown(ctx: &Ctx, a: &SysArgs, _: &dyn UserSpace) -> KResult<SysRet> {
-    calls::fchown(ctx, arg_int(a, 0), a[1] as u32, a[2] as u32)?;
+    let (uid, gid) = ids(a, 1);
+    calls::fchown(ctx, arg_int(a, 0), uid, gid, ChownRule::NetBsd)?;
     ret(0)
 }
 
@@ -73,7 +86,45 @@ fn sys_fchownat(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     check_flags(arg_int(a, 4), AT_SYMLINK_NOFOLLOW)?;
     let follow = arg_int(a, 4) & AT_SYMLINK_NOFOLLOW == 0;
     let at = at_dir(ctx, arg_int(a, 0), &p)?;
-    calls::chown(ctx, at, &p, a[2] as u32, a[3] as u32, follow)?;
+    calls::chown(ctx, at, &p, ids(a, 2), follow, ChownRule::NetBsd)?;
+    ret(0)
+}
+
+fn sys_posix_chown(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let p = arg_path(us, a[0])?;
+    calls::chown(ctx, None, &p, ids(a, 1), true, ChownRule::Posix)?;
+    ret(0)
+}
+
+fn sys_posix_lchown(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let p = arg_path(us, a[0])?;
+    calls::chown(ctx, None, &p, ids(a, 1), false, ChownRule::Posix)?;
+    ret(0)
+}
+
+fn sys_posix_fchown(ctx: &Ctx, a: &SysArgs, _: &dyn UserSpace) -> KResult<SysRet> {
+    let (uid, gid) = ids(a, 1);
+    calls::fchown(ctx, arg_int(a, 0), uid, gid, ChownRule::Posix)?;
+    ret(0)
+}
+
+/// The `u_long` flags argument: NetBSD's file systems keep 32 bits.
+fn flags_arg(a: &SysArgs, i: usize) -> u32 {
+    a[i] as u32
+}
+
+fn sys_chflags(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    calls::chflags(ctx, &arg_path(us, a[0])?, flags_arg(a, 1), true)?;
+    ret(0)
+}
+
+fn sys_lchflags(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    calls::chflags(ctx, &arg_path(us, a[0])?, flags_arg(a, 1), false)?;
+    ret(0)
+}
+
+fn sys_fchflags(ctx: &Ctx, a: &SysArgs, _: &dyn UserSpace) -> KResult<SysRet> {
+    calls::fchflags(ctx, arg_int(a, 0), flags_arg(a, 1))?;
     ret(0)
 }
 

@@ -1,5 +1,5 @@
 //! Names of nodes: `link`, `symlink`, `readlink`, `unlink`, `rename` and
-//! their `*at` forms.
+//! their `*at` forms, and `__posix_rename`.
 
 use super::{Calls, at_dir};
 use crate::calls;
@@ -20,6 +20,7 @@ pub(super) const CALLS: Calls = &[
     (SYS_unlinkat, "unlinkat", sys_unlinkat),
     (SYS_rename, "rename", sys_rename),
     (SYS_renameat, "renameat", sys_renameat),
+    (SYS___posix_rename, "__posix_rename", sys_posix_rename),
 ];
 
 fn sys_link(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
@@ -84,6 +85,12 @@ fn sys_unlinkat(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
 fn sys_rename(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let (from, to) = (arg_path(us, a[0])?, arg_path(us, a[1])?);
     calls::rename(ctx, None, &from, None, &to)?;
+    ret(0)
+}
+
+fn sys_posix_rename(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let (from, to) = (arg_path(us, a[0])?, arg_path(us, a[1])?);
+    calls::posix_rename(ctx, &from, &to)?;
     ret(0)
 }
 

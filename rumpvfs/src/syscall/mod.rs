@@ -4,6 +4,7 @@
 //! in [`crate::calls`]. Every group has a `CALLS` table; [`register`] adds
 //! them all to a kernel.
 
+mod advise;
 mod attr;
 mod dir;
 mod link;
@@ -54,6 +55,7 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
         attr::CALLS,
         mount::CALLS,
         sync::CALLS,
+        advise::CALLS,
     ] {
         for &(n, name, h) in table {
             k.register_syscall(n, name, h)?;

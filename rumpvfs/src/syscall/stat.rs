@@ -1,5 +1,6 @@
 //! Asking about nodes and file systems: `stat`, `lstat`, `fstatat`,
-//! `access`, `faccessat`, `statvfs1`, `fstatvfs1` and `getvfsstat`.
+//! `access`, `faccessat`, `statvfs1`, `fstatvfs1`, `getvfsstat`,
+//! `pathconf` and `fpathconf`.
 
 use super::{Calls, at_dir};
 use crate::calls::{self, StatVfs};
@@ -19,7 +20,18 @@ pub(super) const CALLS: Calls = &[
     (SYS_statvfs1, "statvfs1", sys_statvfs),
     (SYS_fstatvfs1, "fstatvfs1", sys_fstatvfs),
     (SYS_getvfsstat, "getvfsstat", sys_getvfsstat),
+    (SYS_pathconf, "pathconf", sys_pathconf),
+    (SYS_fpathconf, "fpathconf", sys_fpathconf),
 ];
+
+fn sys_pathconf(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let v = calls::pathconf(ctx, &arg_path(us, a[0])?, arg_int(a, 1))?;
+    ret(v as u64)
+}
+
+fn sys_fpathconf(ctx: &Ctx, a: &SysArgs, _: &dyn UserSpace) -> KResult<SysRet> {
+    ret(calls::fpathconf(ctx, arg_int(a, 0), arg_int(a, 1))? as u64)
+}
 
 /// Copy `st` out as NetBSD's `struct stat`.
 pub(super) fn stat_out(us: &dyn UserSpace, addr: u64, st: &rump::file::Stat) -> KResult<SysRet> {
