@@ -736,6 +736,14 @@ pub trait VfsCalls {
     fn sys_mkfifo(&self, path: &str, mode: u32) -> KResult<()>;
     /// `chroot(2)`.
     fn sys_chroot(&self, path: &str) -> KResult<()>;
+    /// `chflags(2)`.
+    fn sys_chflags(&self, path: &str, flags: u32) -> KResult<()>;
+    /// `fchflags(2)`.
+    fn sys_fchflags(&self, fd: i32, flags: u32) -> KResult<()>;
+    /// `pathconf(2)`.
+    fn sys_pathconf(&self, path: &str, name: i32) -> KResult<i64>;
+    /// `__posix_rename(2)`.
+    fn sys_posix_rename(&self, from: &str, to: &str) -> KResult<()>;
 }
 
 /// Largest module file the module loader reads.
@@ -1353,6 +1361,18 @@ impl VfsCalls for Kernel {
     }
     fn sys_statvfs(&self, path: &str) -> KResult<StatVfs> {
         self.with_ctx(|ctx| statvfs(ctx, path.as_bytes()))
+    }
+    fn sys_chflags(&self, path: &str, flags: u32) -> KResult<()> {
+        self.with_ctx(|ctx| chflags(ctx, path.as_bytes(), flags, true))
+    }
+    fn sys_fchflags(&self, fd: i32, flags: u32) -> KResult<()> {
+        self.with_ctx(|ctx| fchflags(ctx, fd, flags))
+    }
+    fn sys_pathconf(&self, path: &str, name: i32) -> KResult<i64> {
+        self.with_ctx(|ctx| pathconf(ctx, path.as_bytes(), name))
+    }
+    fn sys_posix_rename(&self, from: &str, to: &str) -> KResult<()> {
+        self.with_ctx(|ctx| posix_rename(ctx, from.as_bytes(), to.as_bytes()))
     }
     fn sys_mkfifo(&self, path: &str, mode: u32) -> KResult<()> {
         self.with_ctx(|ctx| mknod(ctx, None, path.as_bytes(), VType::Fifo, mode, 0))

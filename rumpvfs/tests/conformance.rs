@@ -14,7 +14,9 @@
 #[macro_use]
 mod common;
 
-use common::{Fs, Fx, get, list, names, pattern, pread_n, put, read_to_end, touch, write_all};
+use common::{
+    Fs, Fx, errno_of, get, list, names, pattern, pread_n, put, read_to_end, touch, write_all,
+};
 use rump::lwproc::RUMP_RFCFDG;
 use rump::{Errno, Kernel};
 use rumpvfs::VfsCalls;
@@ -173,6 +175,12 @@ conformance! {
     // advisory locks
     fcntl_lock,
     fcntl_getlock_pids,
+    // chflags, pathconf, POSIX rename
+    flags_immutable,
+    flags_append,
+    flags_system_and_owner,
+    pathconf_values,
+    posix_rename_links,
 }
 
 // ---------------------------------------------------------------------------
@@ -2512,4 +2520,188 @@ fn fcntl_getlock_pids(fx: &Fx) {
         k.lwproc_releaselwp();
     }
     k.lwproc_switch(me.as_ref()).unwrap();
+}
+
+// ---------------------------------------------------------------------------
+// chflags, pathconf, POSIX rename (facts from NetBSD's rump_allserver,
+// asked by a C client: tmpfs and FFS enforce, rumpfs only stores)
+
+use netbsd_abi::{SF_ARCHIVED, SF_IMMUTABLE, UF_APPEND, UF_IMMUTABLE, UF_NODUMP};
+
+/// Whether the file system acts on flags (NetBSD's rumpfs does not).
+fn enforces(fx: &Fx) -> bool {
+    !matches!(fx.fs, Fs::Rumpfs)
+}
+
+/// What an operation on a flagged node gives: EPERM where flags are
+/// enforced, success on rumpfs.
+fn denied(fx: &Fx) -> Option<Errno> {
+    enforces(fx).then_some(Errno::EPERM)
+}
+
+/// An immutable file can be read, nothing else; clearing the flag undoes
+/// that. Root is bound too.
+fn flags_immutable(fx: &Fx) {
+    let k = &fx.k;
+    let f = fx.p("f");
+    put(k, &f, b"xy");
+    let fd = k.sys_open(&f, O_RDWR, 0).unwrap();
+    for flag in [UF_IMMUTABLE as u32, SF_IMMUTABLE as u32] {
+        k.sys_chflags(&f, flag).unwrap();
+        assert_eq!(k.sys_stat(&f).unwrap().flags, flag);
+        if !enforces(fx) {
+            continue;
+        }
+        assert_eq!(k.sys_open(&f, O_WRONLY, 0), Err(Errno::EPERM));
+        assert_eq!(k.sys_open(&f, O_RDONLY | O_TRUNC, 0), Err(Errno::EPERM));
+        let r = k.sys_open(&f, O_RDONLY, 0).unwrap();
+        k.sys_close(r).unwrap();
+        assert_eq!(k.sys_unlink(&f), Err(Errno::EPERM));
+        assert_eq!(k.sys_rename(&f, &fx.p("g")), Err(Errno::EPERM));
+        assert_eq!(k.sys_link(&f, &fx.p("g")), Err(Errno::EPERM));
+        assert_eq!(k.sys_chmod(&f, 0o600), Err(Errno::EPERM));
+        assert_eq!(k.sys_chown(&f, 1, 1), Err(Errno::EPERM));
+        assert_eq!(k.sys_utimes(&f, OLD, OLD), Err(Errno::EPERM));
+        assert_eq!(k.sys_truncate(&f, 0), Err(Errno::EPERM));
+        assert_eq!(k.sys_ftruncate(fd, 0), Err(Errno::EPERM));
+        assert_eq!(k.sys_access(&f, W_OK), Err(Errno::EPERM));
+        // A descriptor opened before still writes, as in NetBSD.
+        assert_eq!(k.sys_pwrite(fd, b"z", 2), Ok(1));
+    }
+    k.sys_chflags(&f, 0).unwrap();
+    assert_eq!(k.sys_stat(&f).unwrap().flags, 0);
+    k.sys_chmod(&f, 0o600).unwrap();
+    k.sys_truncate(&f, 1).unwrap();
+    k.sys_close(fd).unwrap();
+
+    // An immutable directory takes no new names and loses none.
+    let d = fx.p("d");
+    k.sys_mkdir(&d, 0o755).unwrap();
+    touch(k, &fx.p("d/x"));
+    k.sys_chflags(&d, UF_IMMUTABLE as u32).unwrap();
+    let e = denied(fx);
+    assert_eq!(
+        errno_of(&k.sys_open(&fx.p("d/y"), O_CREAT | O_RDWR, 0o644)),
+        e
+    );
+    assert_eq!(errno_of(&k.sys_mkdir(&fx.p("d/z"), 0o755)), e);
+    assert_eq!(errno_of(&k.sys_rename(&fx.p("d/x"), &fx.p("x"))), e);
+    k.sys_chflags(&d, 0).unwrap();
+}
+
+/// An append-only file is written only with O_APPEND and keeps its name
+/// and size; in an append-only directory names come but do not go.
+fn flags_append(fx: &Fx) {
+    let k = &fx.k;
+    let f = fx.p("f");
+    put(k, &f, b"ab");
+    k.sys_chflags(&f, UF_APPEND as u32).unwrap();
+    assert_eq!(k.sys_stat(&f).unwrap().flags, UF_APPEND as u32);
+    let e = denied(fx);
+    assert_eq!(
+        errno_of(&k.sys_open(&f, O_WRONLY, 0).map(|fd| k.sys_close(fd))),
+        e
+    );
+    let fd = k.sys_open(&f, O_WRONLY | O_APPEND, 0).unwrap();
+    write_all(k, fd, b"c");
+    assert_eq!(errno_of(&k.sys_ftruncate(fd, 0)), e);
+    k.sys_close(fd).unwrap();
+    if enforces(fx) {
+        assert_eq!(get(k, &f), b"abc");
+    }
+    assert_eq!(errno_of(&k.sys_truncate(&f, 0)), e);
+    assert_eq!(errno_of(&k.sys_chmod(&f, 0o600)), e);
+    assert_eq!(errno_of(&k.sys_rename(&f, &fx.p("g"))), e);
+    if enforces(fx) {
+        assert_eq!(k.sys_unlink(&f), Err(Errno::EPERM));
+        k.sys_chflags(&f, 0).unwrap();
+    }
+
+    let d = fx.p("d");
+    k.sys_mkdir(&d, 0o755).unwrap();
+    k.sys_chflags(&d, UF_APPEND as u32).unwrap();
+    touch(k, &fx.p("d/x"));
+    assert_eq!(errno_of(&k.sys_unlink(&fx.p("d/x"))), e);
+    if enforces(fx) {
+        // Not empty says so first; empty, the flag forbids.
+        assert_eq!(k.sys_rmdir(&d), Err(Errno::ENOTEMPTY));
+        k.sys_chflags(&d, 0).unwrap();
+        k.sys_unlink(&fx.p("d/x")).unwrap();
+    }
+}
+
+/// Owners set user flags; only root sets system flags where they are
+/// enforced (rumpfs lets owners set anything); others set nothing.
+fn flags_system_and_owner(fx: &Fx) {
+    let k = &fx.k;
+    let f = fx.p("f");
+    touch(k, &f);
+    k.sys_chown(&f, 1000, 1000).unwrap();
+    touch(k, &fx.p("root"));
+    as_user(k, 1000, 1000, || {
+        k.sys_chflags(&f, UF_NODUMP as u32).unwrap();
+        assert_eq!(k.sys_stat(&f).unwrap().flags, UF_NODUMP as u32);
+        let sys = k.sys_chflags(&f, SF_ARCHIVED as u32);
+        assert_eq!(errno_of(&sys), denied(fx));
+        assert_eq!(
+            k.sys_chflags(&fx.p("root"), UF_NODUMP as u32),
+            Err(Errno::EPERM)
+        );
+    });
+    // Root sets system flags; user flags set later by the owner keep them.
+    k.sys_chflags(&f, SF_ARCHIVED as u32 | UF_NODUMP as u32)
+        .unwrap();
+    as_user(k, 1000, 1000, || {
+        let r = k.sys_chflags(&f, SF_ARCHIVED as u32);
+        if enforces(fx) {
+            r.unwrap();
+            let fl = k.sys_stat(&f).unwrap().flags;
+            assert_eq!(fl, SF_ARCHIVED as u32);
+            // Clearing a system flag is changing it.
+            assert_eq!(k.sys_chflags(&f, 0), Err(Errno::EPERM));
+        }
+    });
+    k.sys_chflags(&f, 0).unwrap();
+}
+
+/// pathconf answers each file system's values and EINVAL for names it
+/// does not know.
+fn pathconf_values(fx: &Fx) {
+    let k = &fx.k;
+    let (bits, symlinks) = match fx.fs {
+        Fs::Rumpfs => (43, true),
+        Fs::Tmpfs => (64, false),
+        _ => (42, true),
+    };
+    let base = fx.p("");
+    for (name, want) in [
+        (1, Some(32767)),
+        (4, Some(255)),
+        (5, Some(1024)),
+        (6, Some(512)),
+    ] {
+        assert_eq!(k.sys_pathconf(&base, name).ok(), want, "name {name}");
+    }
+    assert_eq!(k.sys_pathconf(&base, 11), Ok(bits));
+    let sym = k.sys_pathconf(&base, 12);
+    assert_eq!(sym.ok(), symlinks.then_some(1024));
+    assert_eq!(k.sys_pathconf(&base, 9), Err(Errno::EINVAL));
+    assert_eq!(k.sys_pathconf(&base, 99), Err(Errno::EINVAL));
+    assert_eq!(k.sys_pathconf(&fx.p("nothing"), 1), Err(Errno::ENOENT));
+}
+
+/// `__posix_rename` of one file's two names keeps both; `rename` drops
+/// the source (NetBSD's retain).
+fn posix_rename_links(fx: &Fx) {
+    let k = &fx.k;
+    if matches!(fx.fs, Fs::Rumpfs) {
+        return; // NetBSD's rumpfs makes no hard links
+    }
+    touch(k, &fx.p("a"));
+    k.sys_link(&fx.p("a"), &fx.p("b")).unwrap();
+    k.sys_posix_rename(&fx.p("a"), &fx.p("b")).unwrap();
+    assert_eq!(k.sys_stat(&fx.p("a")).unwrap().nlink, 2);
+    k.sys_rename(&fx.p("a"), &fx.p("b")).unwrap();
+    assert_eq!(errno_of(&k.sys_stat(&fx.p("a"))), Some(Errno::ENOENT));
+    assert_eq!(k.sys_stat(&fx.p("b")).unwrap().nlink, 1);
 }
