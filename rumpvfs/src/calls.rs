@@ -50,6 +50,9 @@ pub struct StatVfs {
     pub mntonname: String,
     /// What is mounted (the device, or the type's name).
     pub mntfromname: String,
+    /// The file system's id (`f_fsidx`, `f_fsid`): the mount's, as file
+    /// handles carry it.
+    pub fsid: u64,
 }
 
 fn vfs(ctx: &Ctx) -> Arc<Vfs> {
@@ -119,15 +122,26 @@ fn child(dir: &Vnode, name: &[u8]) -> KResult<Vnode> {
     Ok(Vnode::new(Arc::clone(&dir.mnt), dir.node.lookup(name)?))
 }
 
+/// The open file at `fd` and its vnode: EINVAL when it is not a vnode's,
+/// EBADF when the vnode was revoked (deadfs answers EBADF).
 fn vnode_file(ctx: &Ctx, fd: i32) -> KResult<(Arc<File>, Vnode)> {
-    let f = ctx.proc().fdt().get(fd)?;
-    let vn = f
-        .ops()
-        .as_any()
-        .and_then(|a| a.downcast_ref::<VnodeFile>())
-        .map(|v| v.vn.clone())
-        .ok_or(Errno::EINVAL)?;
-    Ok((f, vn))
+    vnode_file_ops(ctx, fd, Errno::EINVAL)
+}
+
+/// `revoke(2)`: the owner of `path`'s node, or root, kills every file
+/// open on it (`dorevoke`); the name stays, later opens work.
+pub fn revoke(ctx: &Ctx, path: &[u8]) -> KResult<()> {
+    let vn = lookup(ctx, None, path, true)?;
+    let cred = ctx.cred();
+    if !cred.is_root() && cred.euid != vn.node.getattr().uid {
+        return Err(Errno::EPERM);
+    }
+    // NetBSD's rumpfs has no VOP_REVOKE and dorevoke ignores the answer:
+    // there, revoke succeeds and changes nothing.
+    if vn.mnt.fs.revocable() {
+        vn.mnt.revoke(vn.node.ino());
+    }
+    Ok(())
 }
 
 /// `open(2)`.
@@ -198,8 +212,21 @@ fn open_from(
     open_vnode(ctx, vn, flags, created)
 }
 
+/// The flags an open file keeps (NetBSD's `FMASK`): what `F_GETFL` tells;
+/// `O_CREAT`, `O_EXCL`, `O_TRUNC` and the like act at open and are gone.
+const OPEN_FILE_FLAGS: i32 = netbsd_abi::O_ACCMODE
+    | netbsd_abi::O_APPEND
+    | netbsd_abi::O_ASYNC
+    | netbsd_abi::O_SYNC
+    | netbsd_abi::O_NONBLOCK
+    | netbsd_abi::O_DSYNC
+    | netbsd_abi::O_RSYNC
+    | netbsd_abi::O_ALT_IO
+    | netbsd_abi::O_DIRECT
+    | netbsd_abi::O_NOSIGPIPE;
+
 /// The checks and the descriptor of `open(2)` once the vnode is known.
-fn open_vnode(ctx: &Ctx, vn: Vnode, flags: i32, created: bool) -> KResult<i32> {
+pub(crate) fn open_vnode(ctx: &Ctx, vn: Vnode, flags: i32, created: bool) -> KResult<i32> {
     let cred = ctx.cred();
     let acc = flags & O_ACCMODE;
     let typ = vn.vtype();
@@ -252,7 +279,7 @@ fn open_vnode(ctx: &Ctx, vn: Vnode, flags: i32, created: bool) -> KResult<i32> {
     if let Some(end) = fifo {
         vf = vf.with_fifo(end);
     }
-    let file = File::new(Box::new(vf), (flags as u32) & 0xffff);
+    let file = File::new(Box::new(vf), (flags & OPEN_FILE_FLAGS) as u32);
     let fd = ctx.fd_alloc(file)?;
     if flags & O_CLOEXEC != 0 {
         ctx.proc().fdt().set_cloexec(fd, true)?;
@@ -651,6 +678,7 @@ pub fn statvfs_vn(vn: &Vnode) -> StatVfs {
         favail: s.ffree,
         flag,
         fstypename: vn.mnt.fs.fstype().to_owned(),
+        fsid: vn.mnt.id,
         mntonname: vn.mnt.path.clone(),
         mntfromname: if vn.mnt.from.is_empty() {
             vn.mnt.fs.fstype().to_owned()
@@ -776,7 +804,7 @@ pub fn module_image(ctx: &Ctx, path: &str) -> KResult<Vec<u8>> {
 
 /// `pread(2)`.
 pub fn pread(ctx: &Ctx, fd: i32, buf: &mut [u8], off: i64) -> KResult<usize> {
-    let (f, vn) = vnode_file(ctx, fd)?;
+    let (f, vn) = vnode_file_dead_as(ctx, fd, Errno::EINVAL, Errno::EIO)?;
     // As NetBSD's sys_pread: a FIFO has no offset.
     if vn.vtype() == VType::Fifo {
         return Err(Errno::ESPIPE);
@@ -795,7 +823,7 @@ pub fn pread(ctx: &Ctx, fd: i32, buf: &mut [u8], off: i64) -> KResult<usize> {
 
 /// `pwrite(2)`.
 pub fn pwrite(ctx: &Ctx, fd: i32, buf: &[u8], off: i64) -> KResult<usize> {
-    let (f, vn) = vnode_file(ctx, fd)?;
+    let (f, vn) = vnode_file_dead_as(ctx, fd, Errno::EINVAL, Errno::EIO)?;
     if vn.vtype() == VType::Fifo {
         return Err(Errno::ESPIPE);
     }
@@ -809,13 +837,24 @@ pub fn pwrite(ctx: &Ctx, fd: i32, buf: &[u8], off: i64) -> KResult<usize> {
 }
 
 fn vnode_file_ops(ctx: &Ctx, fd: i32, not_vnode: Errno) -> KResult<(Arc<File>, Vnode)> {
+    vnode_file_dead_as(ctx, fd, not_vnode, Errno::EBADF)
+}
+
+/// The open file at `fd` and its vnode: `not_vnode` when it is another
+/// kind of file, `dead` when its vnode was revoked.
+fn vnode_file_dead_as(
+    ctx: &Ctx,
+    fd: i32,
+    not_vnode: Errno,
+    dead: Errno,
+) -> KResult<(Arc<File>, Vnode)> {
     let f = ctx.proc().fdt().get(fd)?;
     let vn = f
         .ops()
         .as_any()
         .and_then(|a| a.downcast_ref::<VnodeFile>())
-        .map(|v| v.vn.clone())
-        .ok_or(not_vnode)?;
+        .map(|v| (!v.is_revoked()).then(|| v.vn.clone()).ok_or(dead))
+        .ok_or(not_vnode)??;
     Ok((f, vn))
 }
 
@@ -883,7 +922,11 @@ pub fn flock(ctx: &Ctx, fd: i32, how: i32) -> KResult<()> {
 
 /// `fsync(2)`.
 pub fn fsync(ctx: &Ctx, fd: i32) -> KResult<()> {
-    vnode_file(ctx, fd)?.1.node.fsync()
+    match vnode_file(ctx, fd) {
+        // deadfs has nothing to write: a revoked file syncs at once.
+        Err(Errno::EBADF) if ctx.proc().fdt().get(fd).is_ok() => Ok(()),
+        r => r?.1.node.fsync(),
+    }
 }
 
 /// `sync(2)`: every mounted file system.
@@ -917,6 +960,18 @@ pub fn chown(
 /// `fchown(2)`, with `rule`'s set-id bits.
 pub fn fchown(ctx: &Ctx, fd: i32, uid: u32, gid: u32, rule: ChownRule) -> KResult<()> {
     chown_vn(&vnode_file(ctx, fd)?.1, &ctx.cred(), uid, gid, rule)
+}
+
+/// The vnode `path` names from the current directory, for calls that
+/// work on the node itself (file handles, extended attributes, revoke).
+pub(crate) fn lookup_vnode(ctx: &Ctx, path: &[u8], follow: bool) -> KResult<Vnode> {
+    lookup(ctx, None, path, follow)
+}
+
+/// The vnode open at `fd` (`fd_getvnode`): EBADF for no file, EINVAL
+/// for a file that is not a vnode's.
+pub(crate) fn fd_vnode(ctx: &Ctx, fd: i32) -> KResult<Vnode> {
+    Ok(vnode_file(ctx, fd)?.1)
 }
 
 /// `pathconf(2)` of `vn`'s file system.
@@ -1021,6 +1076,9 @@ pub fn fchdir(ctx: &Ctx, fd: i32) -> KResult<()> {
 /// `fits` accepts.
 pub fn getdents(ctx: &Ctx, fd: i32, mut fits: impl FnMut(&Dirent) -> bool) -> KResult<Vec<Dirent>> {
     with_vfile(ctx, fd, Errno::EINVAL, |vf| {
+        if vf.is_revoked() {
+            return Err(Errno::EBADF);
+        }
         if vf.vn.vtype() != VType::Dir {
             return Err(Errno::EINVAL);
         }

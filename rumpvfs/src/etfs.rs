@@ -437,6 +437,11 @@ struct EtfsFs {
 }
 
 impl FileSystem for EtfsFs {
+    fn revocable(&self) -> bool {
+        // etfs nodes are rumpfs nodes in NetBSD.
+        false
+    }
+
     fn pathconf_limits(&self) -> Option<crate::pathconf::PathconfLimits> {
         // etfs nodes are rumpfs nodes in NetBSD.
         Some(crate::pathconf::RUMPFS)

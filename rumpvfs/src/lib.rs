@@ -15,6 +15,7 @@
 
 mod calls;
 pub mod etfs;
+mod fhandle;
 mod fifo;
 mod fileflags;
 pub mod flags;

@@ -38,6 +38,8 @@ struct Shared {
     pages: AtomicU64,
     nodes: AtomicU64,
     next_ino: AtomicU64,
+    /// Every live node by number, for file handles (tmpfs's `tm_nodes`).
+    by_ino: Mutex<std::collections::HashMap<u64, Weak<MemNode>>>,
     /// Serialises changes to the name space (create, remove, rename, link),
     /// so a directory change never needs two directory locks at once from
     /// two threads.
@@ -119,6 +121,7 @@ impl MemFs {
             pages: AtomicU64::new(0),
             nodes: AtomicU64::new(0),
             next_ino: AtomicU64::new(2),
+            by_ino: Mutex::new(std::collections::HashMap::new()),
             names: Mutex::new(()),
         });
         let new = NewNode {
@@ -150,6 +153,26 @@ impl MemFs {
 }
 
 impl FileSystem for MemFs {
+    fn revocable(&self) -> bool {
+        self.fstype != "rumpfs"
+    }
+
+    fn makes_file_handles(&self) -> bool {
+        // NetBSD's tmpfs has file handles, its rumpfs none.
+        self.fstype != "rumpfs"
+    }
+
+    fn vget(&self, ino: u64) -> KResult<Arc<dyn Node>> {
+        if !self.makes_file_handles() {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        // The table's lock is let go before the node may be dropped.
+        let weak = lock(&self.shared.by_ino).get(&ino).cloned();
+        weak.and_then(|w| w.upgrade())
+            .map(|n| n as Arc<dyn Node>)
+            .ok_or(Errno::ESTALE)
+    }
+
     fn pathconf_limits(&self) -> Option<crate::pathconf::PathconfLimits> {
         Some(if self.fstype == "rumpfs" {
             crate::pathconf::RUMPFS
@@ -216,6 +239,7 @@ impl Drop for MemNode {
                 .fetch_sub(pages.len() as u64, Ordering::Relaxed);
         }
         self.shared.nodes.fetch_sub(1, Ordering::Relaxed);
+        lock(&self.shared.by_ino).remove(&self.ino);
     }
 }
 
@@ -223,8 +247,23 @@ impl MemNode {
     fn alloc(shared: &Arc<Shared>, new: NewNode, content: Content) -> Arc<MemNode> {
         shared.nodes.fetch_add(1, Ordering::Relaxed);
         let t = now();
-        Arc::new_cyclic(|me| MemNode {
-            ino: shared.next_ino.fetch_add(1, Ordering::Relaxed),
+        let ino = shared.next_ino.fetch_add(1, Ordering::Relaxed);
+        Arc::new_cyclic(|me| {
+            lock(&shared.by_ino).insert(ino, me.clone());
+            MemNode::with(shared, ino, me, new, content, t)
+        })
+    }
+
+    fn with(
+        shared: &Arc<Shared>,
+        ino: u64,
+        me: &Weak<MemNode>,
+        new: NewNode,
+        content: Content,
+        t: Time,
+    ) -> MemNode {
+        MemNode {
+            ino,
             shared: Arc::clone(shared),
             me: me.clone(),
             inner: Mutex::new(Inner {
@@ -241,7 +280,7 @@ impl MemNode {
                 flags: 0,
                 content,
             }),
-        })
+        }
     }
 
     fn reserve_node(&self) -> KResult<()> {

@@ -254,6 +254,21 @@ pub struct FsStats {
     pub ffree: u64,
 }
 
+/// An `extattrctl(2)` request as a file system sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct ExtattrCtl<'a> {
+    /// `EXTATTR_CMD_*` (start, stop, enable, disable).
+    pub cmd: i32,
+    /// The type of the attribute backing file, if one was named.
+    pub file: Option<VType>,
+    /// `EXTATTR_NAMESPACE_*`.
+    pub namespace: i32,
+    /// The attribute's name, if one was given.
+    pub name: Option<&'a [u8]>,
+    /// Whether root asks (only root configures extended attributes).
+    pub root: bool,
+}
+
 /// How a file system treats `chflags(2)` flags, after the NetBSD file
 /// system it stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -281,6 +296,28 @@ pub trait FileSystem: Send + Sync {
     /// yet (`pathconf` then fails with EOPNOTSUPP).
     fn pathconf_limits(&self) -> Option<crate::pathconf::PathconfLimits> {
         None
+    }
+    /// Whether `revoke(2)` kills the files open on its nodes (NetBSD's
+    /// `genfs_revoke`); NetBSD's rumpfs has no revoke.
+    fn revocable(&self) -> bool {
+        true
+    }
+    /// Whether nodes of this file system have file handles (`VFS_VPTOFH`);
+    /// NetBSD's rumpfs has none.
+    fn makes_file_handles(&self) -> bool {
+        false
+    }
+    /// `VFS_EXTATTRCTL` (`extattrctl(2)`): command `cmd` with the type of
+    /// the attribute backing file if one was named, a namespace and an
+    /// attribute name, asked by root or not. EOPNOTSUPP where the file
+    /// system has nothing to configure (NetBSD's `vfs_stdextattrctl`).
+    fn extattrctl(&self, _req: &ExtattrCtl<'_>) -> KResult<()> {
+        Err(rump::Errno::EOPNOTSUPP)
+    }
+    /// The node numbered `ino`, for a file handle (`VFS_FHTOVP`): ESTALE
+    /// when no such node lives, EOPNOTSUPP without file handles.
+    fn vget(&self, _ino: u64) -> KResult<Arc<dyn Node>> {
+        Err(rump::Errno::EOPNOTSUPP)
     }
     /// The root directory.
     fn root(&self) -> Arc<dyn Node>;

@@ -21,6 +21,8 @@ pub struct VnodeFile {
     offset: Mutex<u64>,
     locks: std::sync::Arc<crate::lockf::LockTable>,
     opener: i32,
+    /// The node's revocation count when this file was opened.
+    revocations: u64,
 }
 
 impl VnodeFile {
@@ -32,13 +34,25 @@ impl VnodeFile {
         opener: i32,
     ) -> VnodeFile {
         VnodeFile {
-            vn,
             fifo: None,
             append: std::sync::atomic::AtomicBool::new(append),
             offset: Mutex::new(0),
             locks,
             opener,
+            revocations: vn.mnt.revocations(vn.node.ino()),
+            vn,
         }
+    }
+
+    /// Whether the node was revoked since this file was opened: the file
+    /// is dead (NetBSD's deadfs: reads and writes fail with EIO, the rest
+    /// with EBADF).
+    pub fn is_revoked(&self) -> bool {
+        self.vn.mnt.revocations(self.vn.node.ino()) != self.revocations
+    }
+
+    fn alive(&self, dead: Errno) -> KResult<()> {
+        if self.is_revoked() { Err(dead) } else { Ok(()) }
     }
 
     /// The same, a FIFO whose reads and writes go through pipe end `end`.
@@ -60,6 +74,7 @@ impl VnodeFile {
 
     /// `flock(2)` on this open file.
     pub fn flock(&self, ctx: &Ctx, how: i32) -> KResult<()> {
+        self.alive(Errno::EBADF)?;
         self.locks.flock(ctx, self.vn.key(), self.flock_id(), how)
     }
 
@@ -135,6 +150,7 @@ impl FileOps for VnodeFile {
     }
 
     fn read(&self, ctx: &Ctx, buf: &mut [u8], offset: Option<u64>) -> KResult<usize> {
+        self.alive(Errno::EIO)?;
         if let Some(end) = &self.fifo {
             return end.read(ctx, buf, offset);
         }
@@ -153,6 +169,7 @@ impl FileOps for VnodeFile {
     }
 
     fn write(&self, ctx: &Ctx, buf: &[u8], offset: Option<u64>) -> KResult<usize> {
+        self.alive(Errno::EIO)?;
         // A FIFO's data is not the file system's: read-only does not matter.
         if let Some(end) = &self.fifo {
             return end.write(ctx, buf, offset);
@@ -185,6 +202,7 @@ impl FileOps for VnodeFile {
     }
 
     fn stat(&self, _ctx: &Ctx) -> KResult<Stat> {
+        self.alive(Errno::EBADF)?;
         Ok(stat_of(&self.vn))
     }
 
@@ -212,6 +230,7 @@ impl FileOps for VnodeFile {
         data: &mut [u8],
         user: &dyn rump::usermem::UserSpace,
     ) -> KResult<()> {
+        self.alive(Errno::EBADF)?;
         if let Some(end) = &self.fifo {
             return end.ioctl(ctx, cmd, data, user);
         }
@@ -235,6 +254,7 @@ impl FileOps for VnodeFile {
     }
 
     fn advlock(&self, ctx: &Ctx, cmd: i32, lock: &mut rump::file::Flock) -> KResult<()> {
+        self.alive(Errno::EBADF)?;
         if self.vn.vtype() != VType::Reg {
             return Err(Errno::EINVAL);
         }

@@ -7,12 +7,15 @@
 mod advise;
 mod attr;
 mod dir;
+mod fh;
 mod link;
 mod mount;
 mod open;
+mod quota;
 mod rdwr;
 mod stat;
 mod sync;
+mod xattr;
 
 use crate::node::VType;
 use crate::vfs::Vnode;
@@ -56,6 +59,9 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
         mount::CALLS,
         sync::CALLS,
         advise::CALLS,
+        fh::CALLS,
+        xattr::CALLS,
+        quota::CALLS,
     ] {
         for &(n, name, h) in table {
             k.register_syscall(n, name, h)?;

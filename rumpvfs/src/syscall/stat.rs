@@ -76,7 +76,7 @@ fn sys_faccessat(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> 
 }
 
 /// NetBSD's `struct statvfs` for `s`.
-fn emit_statvfs(s: &StatVfs) -> Vec<u8> {
+pub(super) fn emit_statvfs(s: &StatVfs) -> Vec<u8> {
     let mut b = vec![0u8; statvfs::SIZE];
     for (field, v) in [
         (statvfs::f_flag, s.flag),
@@ -90,6 +90,9 @@ fn emit_statvfs(s: &StatVfs) -> Vec<u8> {
         (statvfs::f_ffree, s.ffree),
         (statvfs::f_favail, s.favail),
         (statvfs::f_namemax, NAME_MAX as u64),
+        // f_fsidx's first int32 and f_fsid: the id file handles carry.
+        (statvfs::f_fsidx, s.fsid & 0xffff_ffff),
+        (statvfs::f_fsid, s.fsid & 0xffff_ffff),
     ] {
         field.put(&mut b, v);
     }
