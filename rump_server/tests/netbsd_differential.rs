@@ -244,13 +244,48 @@ fn netbsd_tools_behave_on_our_kernel_as_on_netbsds() {
     differential("basics", &[], STEPS, NOT_YET);
 }
 
-/// Names and attributes on a tmpfs, with `ls -lo` showing the file flags
-/// column: device and fifo nodes, links, moves in and out of directories,
-/// modes and owners (root's `chown` keeps set-id bits, as NetBSD's
-/// `__posix_chown`), and the errors of each tool.
+/// File flags and names. First two FFS images (v1, v2) whose files our
+/// kernel flagged (see [`flagged_image`]), mounted read-only on both
+/// sides: NetBSD's kernel and `ls -lo` must read the flags ours wrote. Then
+/// a tmpfs: flagged files copied in with `cp -p` (which sets the flags
+/// with `fchflags`), and what NetBSD's tools may do to them (`rm` clears
+/// user flags with `lchflags` first, as root; system flags stay and
+/// refuse); then device and fifo nodes, links, moves in and out of
+/// directories, modes and owners (root's `chown` keeps set-id bits, as
+/// NetBSD's `__posix_chown`), and the errors of each tool.
 const FLAGS_AND_NAMES_STEPS: &[Step] = &[
+    ("mkdir", &["/m1", "/m2"]),
+    ("mount_ffs", &["-o", "ro", "/dk1", "/m1"]),
+    ("mount_ffs", &["-o", "ro", "/dk2", "/m2"]),
+    ("ls", &["-lon", "/m1"]),
+    ("ls", &["-lon", "/m2"]),
+    ("ls", &["-lond", "/m1/dir", "/m2/dir"]),
+    ("cat", &["/m1/imm", "/m2/app"]),
+    ("rm", &["/m1/imm"]),
+    ("rm", &["-f", "/m2/sys"]),
     ("mkdir", &["/fl"]),
     ("mount_tmpfs", &["tmpfs", "/fl"]),
+    (
+        "cp",
+        &["-p", "/m1/imm", "/m1/app", "/m1/sys", "/m1/nodump", "/fl"],
+    ),
+    ("ls", &["-lno", "/fl"]),
+    ("mv", &["/fl/imm", "/fl/imm2"]),
+    ("mv", &["/fl/app", "/fl/app2"]),
+    (
+        "chmod",
+        &["600", "/fl/imm", "/fl/app", "/fl/sys", "/fl/nodump"],
+    ),
+    ("chown", &["5", "/fl/imm", "/fl/sys", "/fl/nodump"]),
+    ("ln", &["/fl/sys", "/fl/sys2"]),
+    ("ln", &["/fl/nodump", "/fl/nodump2"]),
+    ("cp", &["/fl/nodump", "/fl/imm"]),
+    ("rm", &["/fl/sys"]),
+    ("rm", &["-f", "/fl/sys"]),
+    ("rm", &["/fl/imm", "/fl/app", "/fl/nodump2"]),
+    ("ls", &["-lno", "/fl"]),
+    ("umount", &["/m1"]),
+    ("umount", &["/m2"]),
     ("mkdir", &["/fl/d"]),
     ("mknod", &["/fl/p", "p"]),
     ("mknod", &["/fl/c", "c", "1", "2"]),
@@ -301,12 +336,45 @@ const FLAGS_AND_NAMES_NOT_YET: &[NotYet] = &[
     ),
 ];
 
+/// An FFS image of version `version` (`-O`) whose files our kernel
+/// flagged: `imm` (uchg), `app` (uappnd), `nodump`, `sys` (schg, arch),
+/// and a directory `dir` (opaque).
+fn flagged_image(img: &Path, version: &str) {
+    use rumpvfs::VfsCalls;
+    use rumpvfs::flags::{O_CREAT, O_WRONLY};
+    newfs(img, &["-O", version, "-s", "16m"]);
+    let k = mount_image(img, 0).unwrap();
+    for (name, flags) in [
+        ("imm", 0x2),
+        ("app", 0x4),
+        ("nodump", 0x1),
+        ("sys", 0x20000 | 0x10000),
+    ] {
+        let path = format!("/mnt/{name}");
+        let fd = k.sys_open(&path, O_CREAT | O_WRONLY, 0o644).unwrap();
+        k.sys_write(fd, format!("{name}\n").as_bytes()).unwrap();
+        k.sys_close(fd).unwrap();
+        k.sys_chflags(&path, flags).unwrap();
+    }
+    k.sys_mkdir("/mnt/dir", 0o755).unwrap();
+    k.sys_chflags("/mnt/dir", 0x8).unwrap();
+    k.sys_unmount("/mnt", 0).unwrap();
+}
+
 #[test]
 fn flags_and_names() {
+    let dir = tempdir("flagged-images");
+    let (v1, v2) = (dir.join("v1.img"), dir.join("v2.img"));
+    flagged_image(&v1, "1");
+    flagged_image(&v2, "2");
+    let drive =
+        |key: &str, img: &Path| format!("key={key},hostpath={},size=host,type=blk", img.display());
+    let (d1, d2) = (drive("/dk1", &v1), drive("/dk2", &v2));
     differential(
         "flags_and_names",
-        &[],
+        &["-d", &d1, "-d", &d2],
         FLAGS_AND_NAMES_STEPS,
         FLAGS_AND_NAMES_NOT_YET,
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
