@@ -324,17 +324,7 @@ const FLAGS_AND_NAMES_STEPS: &[Step] = &[
 
 /// Steps of [`FLAGS_AND_NAMES_STEPS`] that do not behave as on NetBSD's
 /// kernel yet.
-const FLAGS_AND_NAMES_NOT_YET: &[NotYet] = &[
-    (
-        "ls -lon /fl",
-        "NetBSD's symlinks take the umask (0755) and an empty tmpfs directory is 0 bytes; ours are 0777 and 32 (#16)",
-    ),
-    ("ls -lon /fl/l", "symlink modes: see `ls -lon /fl`"),
-    (
-        "ls -lo /fl",
-        "symlink modes, and tmpfs's block counts for symlinks (`total`) (#16)",
-    ),
-];
+const FLAGS_AND_NAMES_NOT_YET: &[NotYet] = &[];
 
 /// An FFS image of version `version` (`-O`) whose files our kernel
 /// flagged: `imm` (uchg), `app` (uappnd), `nodump`, `sys` (schg, arch),

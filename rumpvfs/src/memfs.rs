@@ -14,6 +14,10 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 /// Size of a data page.
 pub const PAGE: usize = 4096;
 
+/// `sizeof(tmpfs_dirent_t)` on amd64: what each entry adds to a tmpfs
+/// directory's size (`tmpfs_dir_attach`).
+const TMPFS_DIRENT_SIZE: u64 = 48;
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -38,6 +42,8 @@ struct Shared {
     pages: AtomicU64,
     nodes: AtomicU64,
     next_ino: AtomicU64,
+    /// Whether directory and symlink sizes are NetBSD tmpfs's.
+    sizes_as_tmpfs: bool,
     /// Every live node by number, for file handles (tmpfs's `tm_nodes`).
     by_ino: Mutex<std::collections::HashMap<u64, Weak<MemNode>>>,
     /// Serialises changes to the name space (create, remove, rename, link),
@@ -121,6 +127,7 @@ impl MemFs {
             pages: AtomicU64::new(0),
             nodes: AtomicU64::new(0),
             next_ino: AtomicU64::new(2),
+            sizes_as_tmpfs: fstype != "rumpfs",
             by_ino: Mutex::new(std::collections::HashMap::new()),
             names: Mutex::new(()),
         });
@@ -371,9 +378,20 @@ impl Node for MemNode {
 
     fn getattr(&self) -> Attr {
         let i = lock(&self.inner);
-        let (size, pages) = match &i.content {
-            Content::File { size, pages } => (*size, pages.len() as u64),
-            Content::Dir { entries, .. } => ((entries.len() as u64 + 2) * 16, 1),
+        let tmpfs = self.shared.sizes_as_tmpfs;
+        let (size, bytes) = match &i.content {
+            Content::File { size, pages } => (*size, pages.len() as u64 * PAGE as u64),
+            // NetBSD's tmpfs: a directory is as big as its entries'
+            // records, and space is its size in pages.
+            Content::Dir { entries, .. } if tmpfs => {
+                let size = entries.len() as u64 * TMPFS_DIRENT_SIZE;
+                (size, size.next_multiple_of(PAGE as u64))
+            }
+            Content::Dir { entries, .. } => ((entries.len() as u64 + 2) * 16, PAGE as u64),
+            Content::Link(t) if tmpfs => {
+                let size = t.len() as u64;
+                (size, size.next_multiple_of(PAGE as u64))
+            }
             Content::Link(t) => (t.len() as u64, 0),
             Content::Special => (0, 0),
         };
@@ -385,7 +403,7 @@ impl Node for MemNode {
             gid: i.gid,
             ino: self.ino,
             size,
-            bytes: pages * PAGE as u64,
+            bytes,
             rdev: i.rdev,
             atime: i.atime,
             mtime: i.mtime,
