@@ -330,24 +330,25 @@ const FLAGS_AND_NAMES_NOT_YET: &[NotYet] = &[];
 /// flagged: `imm` (uchg), `app` (uappnd), `nodump`, `sys` (schg, arch),
 /// and a directory `dir` (opaque).
 fn flagged_image(img: &Path, version: &str) {
+    use netbsd_abi::{SF_ARCHIVED, SF_IMMUTABLE, UF_APPEND, UF_IMMUTABLE, UF_NODUMP, UF_OPAQUE};
     use rumpvfs::VfsCalls;
     use rumpvfs::flags::{O_CREAT, O_WRONLY};
     newfs(img, &["-O", version, "-s", "16m"]);
     let k = mount_image(img, 0).unwrap();
     for (name, flags) in [
-        ("imm", 0x2),
-        ("app", 0x4),
-        ("nodump", 0x1),
-        ("sys", 0x20000 | 0x10000),
+        ("imm", UF_IMMUTABLE),
+        ("app", UF_APPEND),
+        ("nodump", UF_NODUMP),
+        ("sys", SF_IMMUTABLE | SF_ARCHIVED),
     ] {
         let path = format!("/mnt/{name}");
         let fd = k.sys_open(&path, O_CREAT | O_WRONLY, 0o644).unwrap();
         k.sys_write(fd, format!("{name}\n").as_bytes()).unwrap();
         k.sys_close(fd).unwrap();
-        k.sys_chflags(&path, flags).unwrap();
+        k.sys_chflags(&path, flags as u32).unwrap();
     }
     k.sys_mkdir("/mnt/dir", 0o755).unwrap();
-    k.sys_chflags("/mnt/dir", 0x8).unwrap();
+    k.sys_chflags("/mnt/dir", UF_OPAQUE as u32).unwrap();
     k.sys_unmount("/mnt", 0).unwrap();
 }
 

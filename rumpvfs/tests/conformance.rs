@@ -2535,6 +2535,7 @@ fn fcntl_getlock_pids(fx: &Fx) {
 // asked by a C client: tmpfs and FFS enforce, rumpfs only stores)
 
 use netbsd_abi::{SF_ARCHIVED, SF_IMMUTABLE, UF_APPEND, UF_IMMUTABLE, UF_NODUMP};
+use rumpvfs::pathconf as pc;
 
 /// Whether the file system acts on flags (NetBSD's rumpfs does not).
 fn enforces(fx: &Fx) -> bool {
@@ -2672,6 +2673,9 @@ fn flags_system_and_owner(fx: &Fx) {
     k.sys_chflags(&f, 0).unwrap();
 }
 
+/// `_PC_VDISABLE` (`sys/unistd.h`), which none of the file systems knows.
+const PC_VDISABLE: i32 = 9;
+
 /// pathconf answers each file system's values and EINVAL for names it
 /// does not know.
 fn pathconf_values(fx: &Fx) {
@@ -2683,19 +2687,25 @@ fn pathconf_values(fx: &Fx) {
     };
     let base = fx.p("");
     for (name, want) in [
-        (1, Some(32767)),
-        (4, Some(255)),
-        (5, Some(1024)),
-        (6, Some(512)),
+        (pc::PC_LINK_MAX, Some(32767)),
+        (pc::PC_NAME_MAX, Some(255)),
+        (pc::PC_PATH_MAX, Some(1024)),
+        (pc::PC_PIPE_BUF, Some(512)),
+        (pc::PC_CHOWN_RESTRICTED, Some(1)),
+        (pc::PC_NO_TRUNC, Some(1)),
+        (pc::PC_SYNC_IO, Some(1)),
     ] {
         assert_eq!(k.sys_pathconf(&base, name).ok(), want, "name {name}");
     }
-    assert_eq!(k.sys_pathconf(&base, 11), Ok(bits));
-    let sym = k.sys_pathconf(&base, 12);
+    assert_eq!(k.sys_pathconf(&base, pc::PC_FILESIZEBITS), Ok(bits));
+    let sym = k.sys_pathconf(&base, pc::PC_SYMLINK_MAX);
     assert_eq!(sym.ok(), symlinks.then_some(1024));
-    assert_eq!(k.sys_pathconf(&base, 9), Err(Errno::EINVAL));
+    let two = k.sys_pathconf(&base, pc::PC_2_SYMLINKS);
+    assert_eq!(two.ok(), symlinks.then_some(1));
+    assert_eq!(k.sys_pathconf(&base, PC_VDISABLE), Err(Errno::EINVAL));
     assert_eq!(k.sys_pathconf(&base, 99), Err(Errno::EINVAL));
-    assert_eq!(k.sys_pathconf(&fx.p("nothing"), 1), Err(Errno::ENOENT));
+    let none = k.sys_pathconf(&fx.p("nothing"), pc::PC_LINK_MAX);
+    assert_eq!(none, Err(Errno::ENOENT));
 }
 
 /// `__posix_rename` of one file's two names keeps both; `rename` drops
@@ -2787,8 +2797,8 @@ fn file_handles(fx: &Fx) {
     assert_eq!(size, 28, "FHANDLE_SIZE_COMPAT");
     let st = k.sys_stat(&f).unwrap();
     fhstat(fx, &us, 28).unwrap();
-    let ino = u64::from_le_bytes(us.peek(U_OUT + 16, 8).try_into().unwrap());
-    assert_eq!(ino, st.ino);
+    let ino = abi::layout::stat::st_ino.get(&us.peek(U_OUT, abi::layout::stat::SIZE));
+    assert_eq!(ino, Some(st.ino));
 
     let fd = call(k, abi::SYS___fhopen40, &[U_FH, 28, O_RDONLY as u64], &us).unwrap();
     assert_eq!(read_to_end(k, fd as i32), b"handled");
@@ -2801,22 +2811,25 @@ fn file_handles(fx: &Fx) {
         assert_eq!(fhstat(fx, &us, size), Err(Errno::EINVAL), "size {size}");
     }
     call(k, abi::SYS___fhstatvfs140, &[U_FH, 28, U_OUT, 1], &us).unwrap();
-    let fsid = u32::from_le_bytes(us.peek(U_OUT + 128, 4).try_into().unwrap());
-    assert_eq!(u64::from(fsid), k.sys_statvfs(&f).unwrap().fsid);
+    let sv = us.peek(U_OUT, abi::layout::statvfs::SIZE);
+    let fsid = abi::layout::statvfs::f_fsidx
+        .get(&sv)
+        .map(|v| v & 0xffff_ffff);
+    assert_eq!(fsid, Some(k.sys_statvfs(&f).unwrap().fsid));
 
     // Too little room: E2BIG, and the size needed.
     let good = us.peek(U_FH, 28);
     assert_eq!(getfh(fx, &us, &f, 4), (Err(Errno::E2BIG), 28));
     // Another file system's id, another generation: stale. A fid of
     // another length: EINVAL.
-    for (at, flip) in [(0usize, 0x55u8), (12, 0x55)] {
+    for (at, flip) in [(FH_FSID, 0x55u8), (FH_GEN, 0x55)] {
         let mut fh = good.clone();
         fh[at] ^= flip;
         us.poke(U_FH, &fh);
         assert_eq!(fhstat(fx, &us, 28), Err(Errno::ESTALE), "byte {at}");
     }
     let mut fh = good.clone();
-    fh[8] = 20;
+    fh[FH_FID_LEN] = 20;
     us.poke(U_FH, &fh);
     assert_eq!(fhstat(fx, &us, 28), Err(Errno::EINVAL));
     us.poke(U_FH, &good);
@@ -2851,6 +2864,12 @@ fn file_handles_stale(fx: &Fx) {
     getfh(fx, &us, &f, 64).0.unwrap();
     fhstat(fx, &us, 28).unwrap();
 }
+
+/// Where a file handle keeps its file system's id, its fid's length and
+/// its node's generation (`fhandle_t` with tmpfs's or UFS's fid).
+const FH_FSID: usize = 0;
+const FH_FID_LEN: usize = 8;
+const FH_GEN: usize = 12;
 
 /// `O_ACCMODE` itself: neither reading nor writing.
 const O_ACCMODE_ALL: i32 = 3;
@@ -2907,7 +2926,7 @@ fn extattr_calls(fx: &Fx) {
     let name = cstr(&us, U_STR, "user.x");
     let long = cstr(&us, U_STR + 0x100, &"a".repeat(299));
     let none = cstr(&us, U_STR + 0x300, &fx.p("none"));
-    let ns = 1; // EXTATTR_NAMESPACE_USER
+    let ns = USER;
     let eop = Err(Errno::EOPNOTSUPP);
     for (n, args) in [
         (abi::SYS_extattr_set_file, vec![path, ns, name, U_OUT, 1]),
@@ -2985,6 +3004,14 @@ fn extattr_calls(fx: &Fx) {
     k.sys_close(fd as i32).unwrap();
 }
 
+// `sys/extattr.h`: namespaces and extattrctl commands.
+const EMPTY: u64 = 0;
+const USER: u64 = 1;
+const START: u64 = 1;
+const STOP: u64 = 2;
+const ENABLE: u64 = 3;
+const DISABLE: u64 = 4;
+
 /// extattrctl: FFSv1's backing-file attributes answer as NetBSD's before
 /// `start` (ENOENT without /.attribute, EINVAL for misplaced arguments,
 /// ENODATA to disable what was never enabled, EPERM for users); the other
@@ -3000,37 +3027,49 @@ fn extattrctl_per_fs(fx: &Fx) {
         call(k, abi::SYS_extattrctl, &[mp, cmd, file, ns, name], &us)
     };
     if !matches!(fx.fs, Fs::Ffs1) {
-        assert_eq!(ctl(1, 0, 1, 0), Err(Errno::EOPNOTSUPP));
-        assert_eq!(ctl(1, 0, 1, name), Err(Errno::EOPNOTSUPP));
+        assert_eq!(ctl(START, 0, USER, 0), Err(Errno::EOPNOTSUPP));
+        assert_eq!(ctl(START, 0, USER, name), Err(Errno::EOPNOTSUPP));
         return;
     }
     assert_eq!(
-        ctl(1, 0, 1, 0),
+        ctl(START, 0, USER, 0),
         Err(Errno::ENOENT),
         "start without /.attribute"
     );
-    assert_eq!(ctl(1, 0, 1, name), Err(Errno::EINVAL));
-    assert_eq!(ctl(1, file, 1, 0), Err(Errno::EINVAL));
-    assert_eq!(ctl(2, 0, 1, 0), Ok(0), "stop");
+    assert_eq!(ctl(START, 0, USER, name), Err(Errno::EINVAL));
+    assert_eq!(ctl(START, file, USER, 0), Err(Errno::EINVAL));
+    assert_eq!(ctl(STOP, 0, USER, 0), Ok(0), "stop");
     assert_eq!(
-        ctl(3, 0, 1, name),
+        ctl(ENABLE, 0, USER, name),
         Err(Errno::EINVAL),
         "enable without a file"
     );
-    assert_eq!(ctl(3, file, 0, name), Err(Errno::EINVAL), "empty namespace");
-    assert_eq!(ctl(3, file, 1, name), Err(Errno::EOPNOTSUPP), "not started");
-    assert_eq!(ctl(4, 0, 1, name), Err(Errno::ENODATA));
-    assert_eq!(ctl(9, 0, 1, 0), Err(Errno::EINVAL));
+    assert_eq!(
+        ctl(ENABLE, file, EMPTY, name),
+        Err(Errno::EINVAL),
+        "empty namespace"
+    );
+    assert_eq!(
+        ctl(ENABLE, file, USER, name),
+        Err(Errno::EOPNOTSUPP),
+        "not started"
+    );
+    assert_eq!(ctl(DISABLE, 0, USER, name), Err(Errno::ENODATA));
+    assert_eq!(ctl(9, 0, USER, 0), Err(Errno::EINVAL));
     as_user(k, 1000, 1000, || {
-        assert_eq!(ctl(2, 0, 1, 0), Err(Errno::EPERM))
+        assert_eq!(ctl(STOP, 0, USER, 0), Err(Errno::EPERM))
     });
     k.sys_mkdir(&fx.p(".attribute"), 0o755).unwrap();
     assert_eq!(
-        ctl(1, 0, 1, 0),
+        ctl(START, 0, USER, 0),
         Err(Errno::EOPNOTSUPP),
         "backing files: not yet"
     );
 }
+
+// `sys/quotactl.h`.
+const QUOTACTL_STAT: u32 = 0;
+const QUOTACTL_GET: u32 = 3;
 
 /// __quotactl: the arguments are read, the path looked up, the request
 /// checked; no file system keeps quotas.
@@ -3047,11 +3086,11 @@ fn quotactl_calls(fx: &Fx) {
         U_STR
     };
     let q = |path: u64, a: u64| call(k, abi::SYS___quotactl, &[path, a], &us);
-    assert_eq!(q(mp, args(0, U_OUT)), Err(Errno::EOPNOTSUPP));
+    assert_eq!(q(mp, args(QUOTACTL_STAT, U_OUT)), Err(Errno::EOPNOTSUPP));
     assert_eq!(q(mp, args(99, U_OUT)), Err(Errno::EINVAL));
-    assert_eq!(q(none, args(0, U_OUT)), Err(Errno::ENOENT));
+    assert_eq!(q(none, args(QUOTACTL_STAT, U_OUT)), Err(Errno::ENOENT));
     assert_eq!(
-        q(mp, args(3, 8)),
+        q(mp, args(QUOTACTL_GET, 8)),
         Err(Errno::EFAULT),
         "the key is read first"
     );
