@@ -979,7 +979,7 @@ pub(crate) fn fd_vnode(ctx: &Ctx, fd: i32) -> KResult<Vnode> {
 /// `pathconf(2)` of `vn`'s file system.
 fn pathconf_vn(vn: &Vnode, name: i32) -> KResult<i64> {
     let limits = vn.mnt.fs.pathconf_limits().ok_or(Errno::EOPNOTSUPP)?;
-    crate::pathconf::value(limits, name)
+    crate::pathconf::node_value(limits, vn.vtype(), name)
 }
 
 /// `pathconf(2)`.

@@ -2706,6 +2706,21 @@ fn pathconf_values(fx: &Fx) {
     assert_eq!(k.sys_pathconf(&base, 99), Err(Errno::EINVAL));
     let none = k.sys_pathconf(&fx.p("nothing"), pc::PC_LINK_MAX);
     assert_eq!(none, Err(Errno::ENOENT));
+    // FIFOs answer as fifofs on tmpfs and FFS (as the file system on
+    // rumpfs), device nodes as specfs.
+    k.sys_mkfifo(&fx.p("fifo"), 0o644).unwrap();
+    let name_max = k.sys_pathconf(&fx.p("fifo"), pc::PC_NAME_MAX);
+    let fifofs = !matches!(fx.fs, Fs::Rumpfs);
+    assert_eq!(name_max.ok(), (!fifofs).then_some(255));
+    assert_eq!(k.sys_pathconf(&fx.p("fifo"), pc::PC_PIPE_BUF), Ok(512));
+    let us = user();
+    let chr = cstr(&us, U_PATH, &fx.p("chr"));
+    let mode = u64::from(rumpvfs::flags::S_IFCHR | 0o644);
+    call(k, abi::SYS___mknod50, &[chr, mode, 0x101], &us).unwrap();
+    assert_eq!(k.sys_pathconf(&fx.p("chr"), PC_VDISABLE), Ok(0xff));
+    assert_eq!(k.sys_pathconf(&fx.p("chr"), pc::PC_MAX_CANON), Ok(255));
+    let chr_name = k.sys_pathconf(&fx.p("chr"), pc::PC_NAME_MAX);
+    assert_eq!(chr_name, Err(Errno::EINVAL));
 }
 
 /// `__posix_rename` of one file's two names keeps both; `rename` drops
