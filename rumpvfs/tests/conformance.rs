@@ -2598,13 +2598,34 @@ fn flags_immutable(fx: &Fx) {
     k.sys_chflags(&d, 0).unwrap();
 }
 
+/// Set `f` back to "ab" whatever the case did to it, its flags kept.
+fn put_back(k: &Kernel, f: &str) {
+    let flags = k.sys_stat(f).unwrap().flags;
+    k.sys_chflags(f, 0).unwrap();
+    put(k, f, b"ab");
+    k.sys_chflags(f, flags).unwrap();
+}
+
 /// An append-only file is written only with O_APPEND and keeps its name
 /// and size; in an append-only directory names come but do not go.
 fn flags_append(fx: &Fx) {
     let k = &fx.k;
     let f = fx.p("f");
     put(k, &f, b"ab");
+    let early = k.sys_open(&f, O_RDWR, 0).unwrap();
     k.sys_chflags(&f, UF_APPEND as u32).unwrap();
+    // A descriptor opened before: UFS lets it write only at the end
+    // (ufs_write), tmpfs anywhere (tmpfs_write has no such check).
+    let inside = k.sys_pwrite(early, b"A", 0);
+    if matches!(fx.fs, Fs::Ffs1 | Fs::Ffs2) {
+        assert_eq!(inside, Err(Errno::EPERM));
+        assert_eq!(k.sys_pwrite(early, b"b", 2), Ok(1));
+        k.sys_ftruncate(early, 2).unwrap_err();
+    } else {
+        assert_eq!(inside, Ok(1));
+    }
+    k.sys_close(early).unwrap();
+    put_back(k, &f);
     assert_eq!(k.sys_stat(&f).unwrap().flags, UF_APPEND as u32);
     let e = denied(fx);
     assert_eq!(
