@@ -45,34 +45,39 @@ pub struct Stat {
 }
 
 /// Size of NetBSD's `struct stat` on amd64.
-pub const STAT_SIZE: usize = 152;
+pub const STAT_SIZE: usize = netbsd_abi::layout::stat::SIZE;
 
 impl Stat {
-    /// Encode as NetBSD's `struct stat` (offsets from `netbsd-abi/structs.tsv`).
+    /// Encode as NetBSD's `struct stat` (`netbsd_abi::layout::stat`).
     pub fn to_bytes(&self) -> [u8; STAT_SIZE] {
+        use netbsd_abi::layout::{stat as st, timespec as ts};
         let mut b = [0u8; STAT_SIZE];
-        let mut put = |off: usize, v: &[u8]| b[off..off + v.len()].copy_from_slice(v);
-        put(0, &self.dev.to_le_bytes());
-        put(8, &self.mode.to_le_bytes());
-        put(16, &self.ino.to_le_bytes());
-        put(24, &self.nlink.to_le_bytes());
-        put(28, &self.uid.to_le_bytes());
-        put(32, &self.gid.to_le_bytes());
-        put(40, &self.rdev.to_le_bytes());
-        for (off, t) in [
-            (48, self.atime),
-            (64, self.mtime),
-            (80, self.ctime),
-            (96, self.birthtime),
+        for (field, v) in [
+            (st::st_dev, self.dev),
+            (st::st_mode, u64::from(self.mode)),
+            (st::st_ino, self.ino),
+            (st::st_nlink, u64::from(self.nlink)),
+            (st::st_uid, u64::from(self.uid)),
+            (st::st_gid, u64::from(self.gid)),
+            (st::st_rdev, self.rdev),
+            (st::st_size, self.size as u64),
+            (st::st_blocks, self.blocks as u64),
+            (st::st_blksize, u64::from(self.blksize as u32)),
+            (st::st_flags, u64::from(self.flags)),
+            (st::st_gen, u64::from(self.gen_)),
         ] {
-            put(off, &t.0.to_le_bytes());
-            put(off + 8, &t.1.to_le_bytes());
+            field.put(&mut b, v);
         }
-        put(112, &self.size.to_le_bytes());
-        put(120, &self.blocks.to_le_bytes());
-        put(128, &self.blksize.to_le_bytes());
-        put(132, &self.flags.to_le_bytes());
-        put(136, &self.gen_.to_le_bytes());
+        for (field, t) in [
+            (st::st_atim, self.atime),
+            (st::st_mtim, self.mtime),
+            (st::st_ctim, self.ctime),
+            (st::st_birthtim, self.birthtime),
+        ] {
+            let at = &mut b[field.offset..field.offset + ts::SIZE];
+            ts::tv_sec.put(at, t.0 as u64);
+            ts::tv_nsec.put(at, t.1 as u64);
+        }
         b
     }
 }

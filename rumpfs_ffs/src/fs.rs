@@ -583,7 +583,88 @@ impl FfsMount {
     }
 }
 
+// `sys/extattr.h` and `ufs/ufs/extattr.h` (not in netbsd_abi's tables).
+/// `EXTATTR_NAMESPACE_EMPTY`.
+const EXTATTR_NAMESPACE_EMPTY: i32 = 0;
+/// `EXTATTR_CMD_START`.
+const EXTATTR_CMD_START: i32 = 1;
+/// `EXTATTR_CMD_STOP`.
+const EXTATTR_CMD_STOP: i32 = 2;
+/// `UFS_EXTATTR_CMD_ENABLE`.
+const EXTATTR_CMD_ENABLE: i32 = 3;
+/// `UFS_EXTATTR_CMD_DISABLE`.
+const EXTATTR_CMD_DISABLE: i32 = 4;
+/// `UFS_EXTATTR_FSROOTSUBDIR`: where UFS1 keeps attribute backing files.
+const UFS_EXTATTR_FSROOTSUBDIR: &[u8] = b".attribute";
+
 impl rumpvfs::node::FileSystem for FfsMount {
+    fn flag_policy(&self) -> rumpvfs::node::FlagPolicy {
+        rumpvfs::node::FlagPolicy::Ufs
+    }
+
+    fn pathconf_limits(&self) -> Option<rumpvfs::pathconf::PathconfLimits> {
+        Some(rumpvfs::pathconf::UFS)
+    }
+
+    fn makes_file_handles(&self) -> bool {
+        true
+    }
+
+    /// `ffs_extattrctl`: UFS1's backing-file attributes (`ufs_extattrctl`)
+    /// as they answer before `start`; UFS2 has nothing to configure.
+    fn extattrctl(&self, req: &rumpvfs::node::ExtattrCtl<'_>) -> KResult<()> {
+        use rumpvfs::node::VType;
+        if self.fs.geo.version != Version::Ufs1 {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        if !req.root {
+            return Err(Errno::EPERM);
+        }
+        // ufs_extattr_valid_attrname: a namespace and a non-empty name.
+        let valid =
+            req.namespace != EXTATTR_NAMESPACE_EMPTY && req.name.is_some_and(|n| !n.is_empty());
+        match req.cmd {
+            EXTATTR_CMD_START | EXTATTR_CMD_STOP if req.file.is_some() || req.name.is_some() => {
+                Err(Errno::EINVAL)
+            }
+            EXTATTR_CMD_START => {
+                // ufs_extattr_autostart: the backing files live below
+                // /.attribute, and without it there is nothing to start.
+                rumpvfs::node::Node::lookup(&*self.root, UFS_EXTATTR_FSROOTSUBDIR)?;
+                // With it, NetBSD would start backing-file attributes,
+                // which this FFS does not have yet.
+                Err(Errno::EOPNOTSUPP)
+            }
+            // Stopping what never started succeeds (ufs_extattr_stop).
+            EXTATTR_CMD_STOP => Ok(()),
+            EXTATTR_CMD_ENABLE => match (req.file, req.name) {
+                (None, _) | (_, None) => Err(Errno::EINVAL),
+                _ if !valid || req.file != Some(VType::Reg) => Err(Errno::EINVAL),
+                // ufs_extattr_enable before start.
+                _ => Err(Errno::EOPNOTSUPP),
+            },
+            EXTATTR_CMD_DISABLE => match (req.file, req.name) {
+                (Some(_), _) | (_, None) => Err(Errno::EINVAL),
+                _ if !valid => Err(Errno::EINVAL),
+                // ufs_extattr_disable: no attribute was ever enabled.
+                _ => Err(Errno::ENODATA),
+            },
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn vget(&self, ino: u64) -> KResult<Arc<dyn rumpvfs::node::Node>> {
+        // ffs_checkrange: numbers outside the inode table are stale.
+        if ino < ROOTINO || ino >= self.fs.geo.ninodes() {
+            return Err(Errno::ESTALE);
+        }
+        match self.fs.iget(ino) {
+            // iget's answer for a free inode: no file has that number.
+            Err(Errno::EIO) => Err(Errno::ESTALE),
+            r => r.map(|n| n as Arc<dyn rumpvfs::node::Node>),
+        }
+    }
+
     fn root(&self) -> Arc<dyn rumpvfs::node::Node> {
         Arc::clone(&self.root) as Arc<dyn rumpvfs::node::Node>
     }

@@ -544,6 +544,7 @@ impl Node for FfsNode {
             ctime: ts(d.ctime),
             birthtime: ts(d.birthtime),
             gen_: d.gen_,
+            flags: d.flags,
         }
     }
 
@@ -575,6 +576,9 @@ impl Node for FfsNode {
         }
         if let Some(m) = s.mtime {
             st.d.mtime = (m.0, m.1 as i32);
+        }
+        if let Some(f) = s.flags {
+            st.d.flags = f;
         }
         Self::touch(&mut st, false, true);
         Ok(())

@@ -28,11 +28,11 @@ pub mod pkt;
 pub mod route;
 pub mod rtsysctl;
 pub mod socket;
-mod sysent;
+mod syscall;
 pub mod wire;
 
 pub use net::Net;
-pub use sysent::{getsockopt, setsockopt, socket};
+pub use syscall::{getsockopt, setsockopt, socket};
 
 use rump::Kernel;
 use rump::component::{AttachResult, Component, Faction, Phase};
@@ -66,7 +66,7 @@ fn attach(k: &Kernel) -> AttachResult {
         .map_err(|e| format!("net.local: {e}"))?;
     net.add_local_domain(local)
         .map_err(|e| format!("AF_LOCAL: {e}"))?;
-    sysent::register(k).map_err(|e| format!("system calls: {e}"))?;
+    syscall::register(k).map_err(|e| format!("system calls: {e}"))?;
     rtsysctl::register(k, &net).map_err(|e| format!("net.route: {e}"))?;
     // A halted kernel's interfaces stop: drivers' threads end and host
     // resources (bus files, tap devices) are let go.

@@ -1,6 +1,7 @@
 //! The file system calls: each a function of the call context, wrapped by a
 //! typed method of [`VfsCalls`] on the kernel.
 
+use crate::fileflags;
 use crate::flags::*;
 use crate::node::{NewNode, SetAttr, VType};
 use crate::vfile::{VnodeFile, stat_of};
@@ -52,6 +53,9 @@ pub struct StatVfs {
     pub mntonname: String,
     /// What is mounted (the device, or the type's name).
     pub mntfromname: String,
+    /// The file system's id (`f_fsidx`, `f_fsid`): the mount's, as file
+    /// handles carry it.
+    pub fsid: u64,
 }
 
 fn vfs(ctx: &Ctx) -> Arc<Vfs> {
@@ -145,15 +149,26 @@ fn child(dir: &Vnode, name: &[u8]) -> KResult<Vnode> {
     Ok(Vnode::new(Arc::clone(&dir.mnt), dir.node.lookup(name)?))
 }
 
+/// The open file at `fd` and its vnode: EINVAL when it is not a vnode's,
+/// EBADF when the vnode was revoked (deadfs answers EBADF).
 fn vnode_file(ctx: &Ctx, fd: i32) -> KResult<(Arc<File>, Vnode)> {
-    let f = ctx.proc().fdt().get(fd)?;
-    let vn = f
-        .ops()
-        .as_any()
-        .and_then(|a| a.downcast_ref::<VnodeFile>())
-        .map(|v| v.vn.clone())
-        .ok_or(Errno::EINVAL)?;
-    Ok((f, vn))
+    vnode_file_ops(ctx, fd, Errno::EINVAL)
+}
+
+/// `revoke(2)`: the owner of `path`'s node, or root, kills every file
+/// open on it (`dorevoke`); the name stays, later opens work.
+pub fn revoke(ctx: &Ctx, path: &[u8]) -> KResult<()> {
+    let vn = lookup(ctx, None, path, true)?;
+    let cred = ctx.cred();
+    if !cred.is_root() && cred.euid != vn.node.getattr().uid {
+        return Err(Errno::EPERM);
+    }
+    // NetBSD's rumpfs has no VOP_REVOKE and dorevoke ignores the answer:
+    // there, revoke succeeds and changes nothing.
+    if vn.mnt.fs.revocable() {
+        vn.mnt.revoke(vn.node.ino());
+    }
+    Ok(())
 }
 
 /// `open(2)`.
@@ -225,8 +240,21 @@ fn open_from(
     open_vnode(ctx, vn, flags, created)
 }
 
+/// The flags an open file keeps (NetBSD's `FMASK`): what `F_GETFL` tells;
+/// `O_CREAT`, `O_EXCL`, `O_TRUNC` and the like act at open and are gone.
+const OPEN_FILE_FLAGS: i32 = netbsd_abi::O_ACCMODE
+    | netbsd_abi::O_APPEND
+    | netbsd_abi::O_ASYNC
+    | netbsd_abi::O_SYNC
+    | netbsd_abi::O_NONBLOCK
+    | netbsd_abi::O_DSYNC
+    | netbsd_abi::O_RSYNC
+    | netbsd_abi::O_ALT_IO
+    | netbsd_abi::O_DIRECT
+    | netbsd_abi::O_NOSIGPIPE;
+
 /// The checks and the descriptor of `open(2)` once the vnode is known.
-fn open_vnode(ctx: &Ctx, vn: Vnode, flags: i32, created: bool) -> KResult<i32> {
+pub(crate) fn open_vnode(ctx: &Ctx, vn: Vnode, flags: i32, created: bool) -> KResult<i32> {
     let cred = ctx.cred();
     let acc = flags & O_ACCMODE;
     let typ = vn.vtype();
@@ -250,11 +278,13 @@ fn open_vnode(ctx: &Ctx, vn: Vnode, flags: i32, created: bool) -> KResult<i32> {
         }
         vn.access(&cred, want)?;
         if flags & O_TRUNC != 0 && typ == VType::Reg && acc != O_RDONLY {
+            fileflags::check_changeable(&vn)?;
             vn.node.setattr(&SetAttr {
                 size: Some(0),
                 ..SetAttr::default()
             })?;
         }
+        fileflags::check_open(&vn, acc != O_RDONLY, flags & O_APPEND != 0)?;
     }
     let fifo = if typ == VType::Fifo {
         let how = crate::fifo::FifoOpen {
@@ -290,7 +320,7 @@ fn open_vnode(ctx: &Ctx, vn: Vnode, flags: i32, created: bool) -> KResult<i32> {
     if let Some(dev) = device {
         vf = vf.with_device(dev);
     }
-    let file = File::new(Box::new(vf), (flags as u32) & 0xffff);
+    let file = File::new(Box::new(vf), (flags & OPEN_FILE_FLAGS) as u32);
     let fd = ctx.fd_alloc(file)?;
     if flags & O_CLOEXEC != 0 {
         ctx.proc().fdt().set_cloexec(fd, true)?;
@@ -391,6 +421,11 @@ pub fn remove(ctx: &Ctx, at: Option<Vnode>, path: &[u8], dir: bool) -> KResult<(
     }
     can_change(&p.dir, &cred)?;
     sticky_ok(&p.dir, &victim, &cred)?;
+    // A directory that is not empty says so before its flags are asked.
+    if dir && victim.vtype() == VType::Dir && victim.node.readdir()?.len() > 2 {
+        return Err(Errno::ENOTEMPTY);
+    }
+    fileflags::check_remove(&p.dir, &victim)?;
     p.dir.node.remove(&p.name, dir)?;
     vnknote::note_unlinked(ctx, &victim);
     let hint = if dir {
@@ -410,6 +445,21 @@ pub fn rename(
     from: &[u8],
     to_at: Option<Vnode>,
     to: &[u8],
+) -> KResult<()> {
+    rename_retaining(ctx, (from_at, from), (to_at, to), false)
+}
+
+/// `__posix_rename(2)`: as `rename`, but when both names are links to one
+/// file nothing happens (NetBSD's `retain`), where `rename` drops `from`.
+pub fn posix_rename(ctx: &Ctx, from: &[u8], to: &[u8]) -> KResult<()> {
+    rename_retaining(ctx, (None, from), (None, to), true)
+}
+
+fn rename_retaining(
+    ctx: &Ctx,
+    (from_at, from): (Option<Vnode>, &[u8]),
+    (to_at, to): (Option<Vnode>, &[u8]),
+    retain: bool,
 ) -> KResult<()> {
     let cred = ctx.cred();
     let v = vfs(ctx);
@@ -438,6 +488,11 @@ pub fn rename(
     if (src.trailing_slash || dst.trailing_slash) && moving.vtype() != VType::Dir {
         return Err(Errno::ENOTDIR);
     }
+    let existing = child(&dst.dir, &dst.name).ok();
+    if retain && existing.as_ref().is_some_and(|e| e.key() == moving.key()) {
+        return Ok(());
+    }
+    fileflags::check_rename(&src.dir, &moving, &dst.dir, existing.as_ref())?;
     can_change(&src.dir, &cred)?;
     can_change(&dst.dir, &cred)?;
     sticky_ok(&src.dir, &moving, &cred)?;
@@ -491,6 +546,7 @@ pub fn link(
         return Err(Errno::EXDEV);
     }
     can_change(&p.dir, &ctx.cred())?;
+    fileflags::check_changeable(&target)?;
     p.dir.node.link(&p.name, &target.node)?;
     vnknote::note(ctx, &p.dir, NOTE_WRITE);
     vnknote::note(ctx, &target, NOTE_LINK);
@@ -509,7 +565,12 @@ pub fn symlink(ctx: &Ctx, target: &[u8], at: Option<Vnode>, path: &[u8]) -> KRes
     can_change(&p.dir, &ctx.cred())?;
     let cred = ctx.cred();
     let gid = p.dir.node.getattr().gid;
-    p.dir.node.symlink(&p.name, target, cred.euid, gid)?;
+    let link = p.dir.node.symlink(&p.name, target, cred.euid, gid)?;
+    // NetBSD's symlinkat: ACCESSPERMS less the umask.
+    link.setattr(&SetAttr {
+        mode: Some(0o777 & !umask(ctx)),
+        ..SetAttr::default()
+    })?;
     vnknote::note(ctx, &p.dir, NOTE_WRITE);
     Ok(())
 }
@@ -541,6 +602,7 @@ fn chmod_vn(vn: &Vnode, cred: &Cred, mode: u32) -> KResult<()> {
     if vn.read_only() {
         return Err(Errno::EROFS);
     }
+    fileflags::check_changeable(vn)?;
     let a = vn.node.getattr();
     let mode = mode & 0o7777;
     if !cred.is_root() {
@@ -558,10 +620,23 @@ fn chmod_vn(vn: &Vnode, cred: &Cred, mode: u32) -> KResult<()> {
     })
 }
 
-fn chown_vn(vn: &Vnode, cred: &Cred, uid: u32, gid: u32) -> KResult<()> {
+/// What a change of owner does to the set-id bits (NetBSD's
+/// `change_owner`, vfs_syscalls.c).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChownRule {
+    /// `chown`, `fchown`, `lchown`, `fchownat`: set-user-id goes when an
+    /// owner is given, set-group-id when a group is, whoever asks.
+    NetBsd,
+    /// `__posix_chown` and friends (what NetBSD's libc calls `chown`):
+    /// both go unless root asks.
+    Posix,
+}
+
+fn chown_vn(vn: &Vnode, cred: &Cred, uid: u32, gid: u32, rule: ChownRule) -> KResult<()> {
     if vn.read_only() {
         return Err(Errno::EROFS);
     }
+    fileflags::check_changeable(vn)?;
     let a = vn.node.getattr();
     let uid = (uid != u32::MAX).then_some(uid);
     let gid = (gid != u32::MAX).then_some(gid);
@@ -573,10 +648,14 @@ fn chown_vn(vn: &Vnode, cred: &Cred, uid: u32, gid: u32) -> KResult<()> {
             return Err(Errno::EPERM);
         }
     }
-    let mut mode = None;
-    if !cred.is_root() && a.mode & (S_ISUID | S_ISGID) != 0 {
-        mode = Some(a.mode & !(S_ISUID | S_ISGID));
-    }
+    let cleared = match rule {
+        ChownRule::Posix if cred.is_root() => 0,
+        ChownRule::Posix => S_ISUID | S_ISGID,
+        ChownRule::NetBsd => {
+            (if uid.is_some() { S_ISUID } else { 0 }) | (if gid.is_some() { S_ISGID } else { 0 })
+        }
+    };
+    let mode = (a.mode & cleared != 0).then_some(a.mode & !cleared);
     vn.node.setattr(&SetAttr {
         uid,
         gid,
@@ -595,6 +674,7 @@ fn truncate_vn(vn: &Vnode, cred: &Cred, len: i64) -> KResult<()> {
         _ => return Err(Errno::EINVAL),
     }
     vn.access(cred, Access::WRITE)?;
+    fileflags::check_changeable(vn)?;
     vn.node.setattr(&SetAttr {
         size: Some(len as u64),
         ..SetAttr::default()
@@ -671,6 +751,7 @@ pub fn statvfs_vn(vn: &Vnode) -> StatVfs {
         favail: s.ffree,
         flag,
         fstypename: vn.mnt.fs.fstype().to_owned(),
+        fsid: vn.mnt.id,
         mntonname: vn.mnt.path.clone(),
         mntfromname: if vn.mnt.from.is_empty() {
             vn.mnt.fs.fstype().to_owned()
@@ -756,6 +837,14 @@ pub trait VfsCalls {
     fn sys_mkfifo(&self, path: &str, mode: u32) -> KResult<()>;
     /// `chroot(2)`.
     fn sys_chroot(&self, path: &str) -> KResult<()>;
+    /// `chflags(2)`.
+    fn sys_chflags(&self, path: &str, flags: u32) -> KResult<()>;
+    /// `fchflags(2)`.
+    fn sys_fchflags(&self, fd: i32, flags: u32) -> KResult<()>;
+    /// `pathconf(2)`.
+    fn sys_pathconf(&self, path: &str, name: i32) -> KResult<i64>;
+    /// `__posix_rename(2)`.
+    fn sys_posix_rename(&self, from: &str, to: &str) -> KResult<()>;
 }
 
 /// Largest module file the module loader reads.
@@ -788,7 +877,7 @@ pub fn module_image(ctx: &Ctx, path: &str) -> KResult<Vec<u8>> {
 
 /// `pread(2)`.
 pub fn pread(ctx: &Ctx, fd: i32, buf: &mut [u8], off: i64) -> KResult<usize> {
-    let (f, vn) = vnode_file(ctx, fd)?;
+    let (f, vn) = vnode_file_dead_as(ctx, fd, Errno::EINVAL, Errno::EIO)?;
     // As NetBSD's sys_pread: a FIFO has no offset.
     if vn.vtype() == VType::Fifo {
         return Err(Errno::ESPIPE);
@@ -807,7 +896,7 @@ pub fn pread(ctx: &Ctx, fd: i32, buf: &mut [u8], off: i64) -> KResult<usize> {
 
 /// `pwrite(2)`.
 pub fn pwrite(ctx: &Ctx, fd: i32, buf: &[u8], off: i64) -> KResult<usize> {
-    let (f, vn) = vnode_file(ctx, fd)?;
+    let (f, vn) = vnode_file_dead_as(ctx, fd, Errno::EINVAL, Errno::EIO)?;
     if vn.vtype() == VType::Fifo {
         return Err(Errno::ESPIPE);
     }
@@ -821,13 +910,24 @@ pub fn pwrite(ctx: &Ctx, fd: i32, buf: &[u8], off: i64) -> KResult<usize> {
 }
 
 fn vnode_file_ops(ctx: &Ctx, fd: i32, not_vnode: Errno) -> KResult<(Arc<File>, Vnode)> {
+    vnode_file_dead_as(ctx, fd, not_vnode, Errno::EBADF)
+}
+
+/// The open file at `fd` and its vnode: `not_vnode` when it is another
+/// kind of file, `dead` when its vnode was revoked.
+fn vnode_file_dead_as(
+    ctx: &Ctx,
+    fd: i32,
+    not_vnode: Errno,
+    dead: Errno,
+) -> KResult<(Arc<File>, Vnode)> {
     let f = ctx.proc().fdt().get(fd)?;
     let vn = f
         .ops()
         .as_any()
         .and_then(|a| a.downcast_ref::<VnodeFile>())
-        .map(|v| v.vn.clone())
-        .ok_or(not_vnode)?;
+        .map(|v| (!v.is_revoked()).then(|| v.vn.clone()).ok_or(dead))
+        .ok_or(not_vnode)??;
     Ok((f, vn))
 }
 
@@ -889,6 +989,9 @@ pub fn ftruncate(ctx: &Ctx, fd: i32, len: i64) -> KResult<()> {
     if f.status_flags() & O_ACCMODE as u32 == O_RDONLY as u32 || len < 0 {
         return Err(Errno::EINVAL);
     }
+    if vn.vtype() == VType::Reg {
+        fileflags::check_changeable(&vn)?;
+    }
     let old = vn.node.getattr().size;
     vn.node.setattr(&SetAttr {
         size: Some(len as u64),
@@ -906,7 +1009,11 @@ pub fn flock(ctx: &Ctx, fd: i32, how: i32) -> KResult<()> {
 
 /// `fsync(2)`.
 pub fn fsync(ctx: &Ctx, fd: i32) -> KResult<()> {
-    vnode_file(ctx, fd)?.1.node.fsync()
+    match vnode_file(ctx, fd) {
+        // deadfs has nothing to write: a revoked file syncs at once.
+        Err(Errno::EBADF) if ctx.proc().fdt().get(fd).is_ok() => Ok(()),
+        r => r?.1.node.fsync(),
+    }
 }
 
 /// `sync(2)`: every mounted file system.
@@ -931,25 +1038,84 @@ pub fn fchmod(ctx: &Ctx, fd: i32, mode: u32) -> KResult<()> {
     Ok(())
 }
 
-/// `chown(2)` (`follow`) and `lchown(2)`.
+/// `chown(2)` (`follow`) and `lchown(2)`, with `rule`'s set-id bits.
 pub fn chown(
     ctx: &Ctx,
     at: Option<Vnode>,
     path: &[u8],
-    uid: u32,
-    gid: u32,
+    (uid, gid): (u32, u32),
     follow: bool,
+    rule: ChownRule,
 ) -> KResult<()> {
     let vn = lookup(ctx, at, path, follow)?;
-    chown_vn(&vn, &ctx.cred(), uid, gid)?;
+    chown_vn(&vn, &ctx.cred(), uid, gid, rule)?;
     vnknote::note(ctx, &vn, NOTE_ATTRIB);
     Ok(())
 }
 
-/// `fchown(2)`.
-pub fn fchown(ctx: &Ctx, fd: i32, uid: u32, gid: u32) -> KResult<()> {
+/// `fchown(2)`, with `rule`'s set-id bits.
+pub fn fchown(ctx: &Ctx, fd: i32, uid: u32, gid: u32, rule: ChownRule) -> KResult<()> {
     let vn = vnode_file(ctx, fd)?.1;
-    chown_vn(&vn, &ctx.cred(), uid, gid)?;
+    chown_vn(&vn, &ctx.cred(), uid, gid, rule)?;
+    vnknote::note(ctx, &vn, NOTE_ATTRIB);
+    Ok(())
+}
+
+/// The vnode `path` names from the current directory, for calls that
+/// work on the node itself (file handles, extended attributes, revoke).
+pub(crate) fn lookup_vnode(ctx: &Ctx, path: &[u8], follow: bool) -> KResult<Vnode> {
+    lookup(ctx, None, path, follow)
+}
+
+/// The vnode open at `fd` (`fd_getvnode`): EBADF for no file, EINVAL
+/// for a file that is not a vnode's.
+pub(crate) fn fd_vnode(ctx: &Ctx, fd: i32) -> KResult<Vnode> {
+    Ok(vnode_file(ctx, fd)?.1)
+}
+
+/// `pathconf(2)` of `vn`'s file system.
+fn pathconf_vn(vn: &Vnode, name: i32) -> KResult<i64> {
+    let limits = vn.mnt.fs.pathconf_limits().ok_or(Errno::EOPNOTSUPP)?;
+    crate::pathconf::node_value(limits, vn.vtype(), name)
+}
+
+/// `pathconf(2)`.
+pub fn pathconf(ctx: &Ctx, path: &[u8], name: i32) -> KResult<i64> {
+    pathconf_vn(&lookup(ctx, None, path, true)?, name)
+}
+
+/// `fpathconf(2)`.
+pub fn fpathconf(ctx: &Ctx, fd: i32, name: i32) -> KResult<i64> {
+    pathconf_vn(&vnode_file(ctx, fd)?.1, name)
+}
+
+/// `posix_fallocate(2)` and `fdiscard(2)` once their ranges are checked:
+/// the descriptor must be a vnode's open for writing, and no file system
+/// here allocates or discards ranges, as none of NetBSD 7.99's do
+/// (`VOP_FALLOCATE` and `VOP_FDISCARD` are `genfs_eopnotsupp`).
+pub fn fallocate_or_discard(ctx: &Ctx, fd: i32) -> KResult<()> {
+    let (f, vn) = vnode_file(ctx, fd)?;
+    if f.status_flags() & O_ACCMODE as u32 == O_RDONLY as u32 {
+        return Err(Errno::EBADF);
+    }
+    if vn.vtype() == VType::Dir {
+        return Err(Errno::EISDIR);
+    }
+    Err(Errno::EOPNOTSUPP)
+}
+
+/// `chflags(2)` (`follow`) and `lchflags(2)`.
+pub fn chflags(ctx: &Ctx, path: &[u8], flags: u32, follow: bool) -> KResult<()> {
+    let vn = lookup(ctx, None, path, follow)?;
+    fileflags::chflags(&vn, &ctx.cred(), flags)?;
+    vnknote::note(ctx, &vn, NOTE_ATTRIB);
+    Ok(())
+}
+
+/// `fchflags(2)`.
+pub fn fchflags(ctx: &Ctx, fd: i32, flags: u32) -> KResult<()> {
+    let vn = vnode_file(ctx, fd)?.1;
+    fileflags::chflags(&vn, &ctx.cred(), flags)?;
     vnknote::note(ctx, &vn, NOTE_ATTRIB);
     Ok(())
 }
@@ -1015,6 +1181,9 @@ pub fn fchdir(ctx: &Ctx, fd: i32) -> KResult<()> {
 /// `fits` accepts.
 pub fn getdents(ctx: &Ctx, fd: i32, mut fits: impl FnMut(&Dirent) -> bool) -> KResult<Vec<Dirent>> {
     with_vfile(ctx, fd, Errno::EINVAL, |vf| {
+        if vf.is_revoked() {
+            return Err(Errno::EBADF);
+        }
         if vf.vn.vtype() != VType::Dir {
             return Err(Errno::EINVAL);
         }
@@ -1073,6 +1242,7 @@ pub fn set_times(ctx: &Ctx, vn: &Vnode, atime: TimeArg, mtime: TimeArg) -> KResu
     if vn.read_only() {
         return Err(Errno::EROFS);
     }
+    fileflags::check_changeable(vn)?;
     vn.node.setattr(&SetAttr {
         atime: resolve_time(atime),
         mtime: resolve_time(mtime),
@@ -1282,13 +1452,31 @@ impl VfsCalls for Kernel {
         self.with_ctx(|ctx| fchmod(ctx, fd, mode))
     }
     fn sys_chown(&self, path: &str, uid: u32, gid: u32) -> KResult<()> {
-        self.with_ctx(|ctx| chown(ctx, None, path.as_bytes(), uid, gid, true))
+        self.with_ctx(|ctx| {
+            chown(
+                ctx,
+                None,
+                path.as_bytes(),
+                (uid, gid),
+                true,
+                ChownRule::Posix,
+            )
+        })
     }
     fn sys_lchown(&self, path: &str, uid: u32, gid: u32) -> KResult<()> {
-        self.with_ctx(|ctx| chown(ctx, None, path.as_bytes(), uid, gid, false))
+        self.with_ctx(|ctx| {
+            chown(
+                ctx,
+                None,
+                path.as_bytes(),
+                (uid, gid),
+                false,
+                ChownRule::Posix,
+            )
+        })
     }
     fn sys_fchown(&self, fd: i32, uid: u32, gid: u32) -> KResult<()> {
-        self.with_ctx(|ctx| fchown(ctx, fd, uid, gid))
+        self.with_ctx(|ctx| fchown(ctx, fd, uid, gid, ChownRule::Posix))
     }
     fn sys_access(&self, path: &str, amode: i32) -> KResult<()> {
         self.with_ctx(|ctx| access(ctx, None, path.as_bytes(), amode))
@@ -1343,6 +1531,18 @@ impl VfsCalls for Kernel {
     }
     fn sys_statvfs(&self, path: &str) -> KResult<StatVfs> {
         self.with_ctx(|ctx| statvfs(ctx, path.as_bytes()))
+    }
+    fn sys_chflags(&self, path: &str, flags: u32) -> KResult<()> {
+        self.with_ctx(|ctx| chflags(ctx, path.as_bytes(), flags, true))
+    }
+    fn sys_fchflags(&self, fd: i32, flags: u32) -> KResult<()> {
+        self.with_ctx(|ctx| fchflags(ctx, fd, flags))
+    }
+    fn sys_pathconf(&self, path: &str, name: i32) -> KResult<i64> {
+        self.with_ctx(|ctx| pathconf(ctx, path.as_bytes(), name))
+    }
+    fn sys_posix_rename(&self, from: &str, to: &str) -> KResult<()> {
+        self.with_ctx(|ctx| posix_rename(ctx, from.as_bytes(), to.as_bytes()))
     }
     fn sys_mkfifo(&self, path: &str, mode: u32) -> KResult<()> {
         self.with_ctx(|ctx| mknod(ctx, None, path.as_bytes(), VType::Fifo, mode, 0))

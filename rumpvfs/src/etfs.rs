@@ -297,6 +297,7 @@ impl Node for EtfsNode {
             ctime: self.created,
             birthtime: self.created,
             gen_: 0,
+            flags: 0,
         }
     }
 
@@ -442,6 +443,16 @@ struct EtfsFs {
 }
 
 impl FileSystem for EtfsFs {
+    fn revocable(&self) -> bool {
+        // etfs nodes are rumpfs nodes in NetBSD.
+        false
+    }
+
+    fn pathconf_limits(&self) -> Option<crate::pathconf::PathconfLimits> {
+        // etfs nodes are rumpfs nodes in NetBSD.
+        Some(crate::pathconf::RUMPFS)
+    }
+
     fn root(&self) -> Arc<dyn Node> {
         // An empty directory: etfs vnodes are found by key, never from here.
         Arc::clone(&self.root)
@@ -739,6 +750,7 @@ impl Node for EtfsDir {
             ctime: t,
             birthtime: t,
             gen_: 0,
+            flags: 0,
         }
     }
 

@@ -19,14 +19,17 @@
 mod calls;
 pub mod devnull;
 pub mod etfs;
+mod fhandle;
 mod fifo;
+mod fileflags;
 pub mod flags;
 mod fstypes;
 pub mod lockf;
 pub mod memfs;
 pub mod node;
+pub mod pathconf;
 pub mod syncer;
-mod sysent;
+mod syscall;
 mod vfile;
 pub mod vfs;
 mod vnknote;
@@ -103,5 +106,5 @@ fn attach(k: &Kernel) -> AttachResult {
     k.modules()
         .set_file_reader(std::sync::Arc::new(calls::module_image));
     k.set_socknames(std::sync::Arc::new(calls::SockNodes));
-    sysent::register(k).map_err(|e| format!("system calls: {e}"))
+    syscall::register(k).map_err(|e| format!("system calls: {e}"))
 }

@@ -14,6 +14,10 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 /// Size of a data page.
 pub const PAGE: usize = 4096;
 
+/// `sizeof(tmpfs_dirent_t)` on amd64: what each entry adds to a tmpfs
+/// directory's size (`tmpfs_dir_attach`).
+const TMPFS_DIRENT_SIZE: u64 = 48;
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -38,6 +42,10 @@ struct Shared {
     pages: AtomicU64,
     nodes: AtomicU64,
     next_ino: AtomicU64,
+    /// Whether directory and symlink sizes are NetBSD tmpfs's.
+    sizes_as_tmpfs: bool,
+    /// Every live node by number, for file handles (tmpfs's `tm_nodes`).
+    by_ino: Mutex<std::collections::HashMap<u64, Weak<MemNode>>>,
     /// Serialises changes to the name space (create, remove, rename, link),
     /// so a directory change never needs two directory locks at once from
     /// two threads.
@@ -86,6 +94,7 @@ struct Inner {
     mtime: Time,
     ctime: Time,
     birthtime: Time,
+    flags: u32,
     content: Content,
 }
 
@@ -121,6 +130,8 @@ impl MemFs {
             pages: AtomicU64::new(0),
             nodes: AtomicU64::new(0),
             next_ino: AtomicU64::new(2),
+            sizes_as_tmpfs: fstype != "rumpfs",
+            by_ino: Mutex::new(std::collections::HashMap::new()),
             names: Mutex::new(()),
             rumpfs_sizes: fstype == "rumpfs",
         });
@@ -153,6 +164,43 @@ impl MemFs {
 }
 
 impl FileSystem for MemFs {
+    fn revocable(&self) -> bool {
+        self.fstype != "rumpfs"
+    }
+
+    fn makes_file_handles(&self) -> bool {
+        // NetBSD's tmpfs has file handles, its rumpfs none.
+        self.fstype != "rumpfs"
+    }
+
+    fn vget(&self, ino: u64) -> KResult<Arc<dyn Node>> {
+        if !self.makes_file_handles() {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        // The table's lock is let go before the node may be dropped.
+        let weak = lock(&self.shared.by_ino).get(&ino).cloned();
+        weak.and_then(|w| w.upgrade())
+            .map(|n| n as Arc<dyn Node>)
+            .ok_or(Errno::ESTALE)
+    }
+
+    fn pathconf_limits(&self) -> Option<crate::pathconf::PathconfLimits> {
+        Some(if self.fstype == "rumpfs" {
+            crate::pathconf::RUMPFS
+        } else {
+            crate::pathconf::TMPFS
+        })
+    }
+
+    fn flag_policy(&self) -> crate::node::FlagPolicy {
+        // rumpfs keeps flags without acting on them; tmpfs enforces them.
+        if self.fstype == "rumpfs" {
+            crate::node::FlagPolicy::StoredOnly
+        } else {
+            crate::node::FlagPolicy::Tmpfs
+        }
+    }
+
     fn root(&self) -> Arc<dyn Node> {
         Arc::clone(&self.root) as Arc<dyn Node>
     }
@@ -202,6 +250,7 @@ impl Drop for MemNode {
                 .fetch_sub(pages.len() as u64, Ordering::Relaxed);
         }
         self.shared.nodes.fetch_sub(1, Ordering::Relaxed);
+        lock(&self.shared.by_ino).remove(&self.ino);
     }
 }
 
@@ -209,8 +258,23 @@ impl MemNode {
     fn alloc(shared: &Arc<Shared>, new: NewNode, content: Content) -> Arc<MemNode> {
         shared.nodes.fetch_add(1, Ordering::Relaxed);
         let t = now();
-        Arc::new_cyclic(|me| MemNode {
-            ino: shared.next_ino.fetch_add(1, Ordering::Relaxed),
+        let ino = shared.next_ino.fetch_add(1, Ordering::Relaxed);
+        Arc::new_cyclic(|me| {
+            lock(&shared.by_ino).insert(ino, me.clone());
+            MemNode::with(shared, ino, me, new, content, t)
+        })
+    }
+
+    fn with(
+        shared: &Arc<Shared>,
+        ino: u64,
+        me: &Weak<MemNode>,
+        new: NewNode,
+        content: Content,
+        t: Time,
+    ) -> MemNode {
+        MemNode {
+            ino,
             shared: Arc::clone(shared),
             me: me.clone(),
             inner: Mutex::new(Inner {
@@ -224,9 +288,10 @@ impl MemNode {
                 mtime: t,
                 ctime: t,
                 birthtime: t,
+                flags: 0,
                 content,
             }),
-        })
+        }
     }
 
     fn reserve_node(&self) -> KResult<()> {
@@ -317,9 +382,20 @@ impl Node for MemNode {
 
     fn getattr(&self) -> Attr {
         let i = lock(&self.inner);
-        let (size, pages) = match &i.content {
-            Content::File { size, pages } => (*size, pages.len() as u64),
-            Content::Dir { entries, .. } => ((entries.len() as u64 + 2) * 16, 1),
+        let tmpfs = self.shared.sizes_as_tmpfs;
+        let (size, bytes) = match &i.content {
+            Content::File { size, pages } => (*size, pages.len() as u64 * PAGE as u64),
+            // NetBSD's tmpfs: a directory is as big as its entries'
+            // records, and space is its size in pages.
+            Content::Dir { entries, .. } if tmpfs => {
+                let size = entries.len() as u64 * TMPFS_DIRENT_SIZE;
+                (size, size.next_multiple_of(PAGE as u64))
+            }
+            Content::Dir { entries, .. } => ((entries.len() as u64 + 2) * 16, PAGE as u64),
+            Content::Link(t) if tmpfs => {
+                let size = t.len() as u64;
+                (size, size.next_multiple_of(PAGE as u64))
+            }
             Content::Link(t) => (t.len() as u64, 0),
             Content::Special => (0, 0),
         };
@@ -328,7 +404,7 @@ impl Node for MemNode {
         let (size, bytes) = match (self.shared.rumpfs_sizes, &i.content) {
             (true, Content::Dir { .. }) => (DEV_BSIZE, DEV_BSIZE),
             (true, _) => (size, DEV_BSIZE),
-            (false, _) => (size, pages * PAGE as u64),
+            (false, _) => (size, bytes),
         };
         Attr {
             typ: i.typ,
@@ -345,6 +421,7 @@ impl Node for MemNode {
             ctime: i.ctime,
             birthtime: i.birthtime,
             gen_: 0,
+            flags: i.flags,
         }
     }
 
@@ -379,6 +456,9 @@ impl Node for MemNode {
         }
         if let Some(m) = s.mtime {
             i.mtime = m;
+        }
+        if let Some(f) = s.flags {
+            i.flags = f;
         }
         i.ctime = t;
         Ok(())

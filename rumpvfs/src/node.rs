@@ -119,6 +119,8 @@ pub struct Attr {
     pub birthtime: Time,
     /// Generation number.
     pub gen_: u32,
+    /// `chflags(2)` flags (`UF_*`, `SF_*`).
+    pub flags: u32,
 }
 
 /// Attribute changes (`VOP_SETATTR`); `None` leaves a field alone.
@@ -136,6 +138,9 @@ pub struct SetAttr {
     pub atime: Option<Time>,
     /// New modification time.
     pub mtime: Option<Time>,
+    /// New `chflags(2)` flags, stored as given (the VFS has decided which
+    /// bits may change).
+    pub flags: Option<u32>,
 }
 
 /// What a new node is to be.
@@ -249,8 +254,71 @@ pub struct FsStats {
     pub ffree: u64,
 }
 
+/// An `extattrctl(2)` request as a file system sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct ExtattrCtl<'a> {
+    /// `EXTATTR_CMD_*` (start, stop, enable, disable).
+    pub cmd: i32,
+    /// The type of the attribute backing file, if one was named.
+    pub file: Option<VType>,
+    /// `EXTATTR_NAMESPACE_*`.
+    pub namespace: i32,
+    /// The attribute's name, if one was given.
+    pub name: Option<&'a [u8]>,
+    /// Whether root asks (only root configures extended attributes).
+    pub root: bool,
+}
+
+/// How a file system treats `chflags(2)` flags, after the NetBSD file
+/// system it stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlagPolicy {
+    /// Not stored: `chflags` fails with EOPNOTSUPP.
+    Unsupported,
+    /// Stored and shown but never acted on, and owners may set system
+    /// flags: NetBSD's rumpfs (`rump_vop_setattr`).
+    StoredOnly,
+    /// Stored and enforced as NetBSD's tmpfs does (`tmpfs_chflags`).
+    Tmpfs,
+    /// Stored and enforced as NetBSD's UFS does (`ufs_setattr`): the
+    /// snapshot flags cannot change, and a write to an append-only file
+    /// must start at its end.
+    Ufs,
+}
+
 /// A mounted file system (VFS operations).
 pub trait FileSystem: Send + Sync {
+    /// How the file system treats `chflags(2)` flags.
+    fn flag_policy(&self) -> FlagPolicy {
+        FlagPolicy::Unsupported
+    }
+    /// The `pathconf(2)` limits it answers with; `None` when not known
+    /// yet (`pathconf` then fails with EOPNOTSUPP).
+    fn pathconf_limits(&self) -> Option<crate::pathconf::PathconfLimits> {
+        None
+    }
+    /// Whether `revoke(2)` kills the files open on its nodes (NetBSD's
+    /// `genfs_revoke`); NetBSD's rumpfs has no revoke.
+    fn revocable(&self) -> bool {
+        true
+    }
+    /// Whether nodes of this file system have file handles (`VFS_VPTOFH`);
+    /// NetBSD's rumpfs has none.
+    fn makes_file_handles(&self) -> bool {
+        false
+    }
+    /// `VFS_EXTATTRCTL` (`extattrctl(2)`): command `cmd` with the type of
+    /// the attribute backing file if one was named, a namespace and an
+    /// attribute name, asked by root or not. EOPNOTSUPP where the file
+    /// system has nothing to configure (NetBSD's `vfs_stdextattrctl`).
+    fn extattrctl(&self, _req: &ExtattrCtl<'_>) -> KResult<()> {
+        Err(rump::Errno::EOPNOTSUPP)
+    }
+    /// The node numbered `ino`, for a file handle (`VFS_FHTOVP`): ESTALE
+    /// when no such node lives, EOPNOTSUPP without file handles.
+    fn vget(&self, _ino: u64) -> KResult<Arc<dyn Node>> {
+        Err(rump::Errno::EOPNOTSUPP)
+    }
     /// The root directory.
     fn root(&self) -> Arc<dyn Node>;
     /// The file system type name (`tmpfs`, `rumpfs`).

@@ -25,6 +25,8 @@ pub struct VnodeFile {
     offset: Mutex<u64>,
     locks: std::sync::Arc<crate::lockf::LockTable>,
     opener: i32,
+    /// The node's revocation count when this file was opened.
+    revocations: u64,
 }
 
 impl VnodeFile {
@@ -36,14 +38,26 @@ impl VnodeFile {
         opener: i32,
     ) -> VnodeFile {
         VnodeFile {
-            vn,
             fifo: None,
             device: None,
             append: std::sync::atomic::AtomicBool::new(append),
             offset: Mutex::new(0),
             locks,
             opener,
+            revocations: vn.mnt.revocations(vn.node.ino()),
+            vn,
         }
+    }
+
+    /// Whether the node was revoked since this file was opened: the file
+    /// is dead (NetBSD's deadfs: reads and writes fail with EIO, the rest
+    /// with EBADF).
+    pub fn is_revoked(&self) -> bool {
+        self.vn.mnt.revocations(self.vn.node.ino()) != self.revocations
+    }
+
+    fn alive(&self, dead: Errno) -> KResult<()> {
+        if self.is_revoked() { Err(dead) } else { Ok(()) }
     }
 
     /// The same, a FIFO whose reads and writes go through pipe end `end`.
@@ -71,6 +85,7 @@ impl VnodeFile {
 
     /// `flock(2)` on this open file.
     pub fn flock(&self, ctx: &Ctx, how: i32) -> KResult<()> {
+        self.alive(Errno::EBADF)?;
         self.locks.flock(ctx, self.vn.key(), self.flock_id(), how)
     }
 
@@ -85,6 +100,7 @@ impl VnodeFile {
                 } else {
                     off
                 };
+                crate::fileflags::check_write_at(&self.vn, at)?;
                 self.vn.node.write(at, buf)
             }
             None => {
@@ -92,6 +108,7 @@ impl VnodeFile {
                 if self.appending() {
                     *cur = self.vn.node.getattr().size;
                 }
+                crate::fileflags::check_write_at(&self.vn, *cur)?;
                 let n = self.vn.node.write(*cur, buf)?;
                 *cur += n as u64;
                 Ok(n)
@@ -177,7 +194,7 @@ pub fn stat_of(vn: &Vnode) -> Stat {
         size: a.size as i64,
         blocks: a.bytes.div_ceil(512) as i64,
         blksize: 4096,
-        flags: 0,
+        flags: a.flags,
         gen_: a.gen_,
     }
 }
@@ -192,6 +209,7 @@ impl FileOps for VnodeFile {
     }
 
     fn read(&self, ctx: &Ctx, buf: &mut [u8], offset: Option<u64>) -> KResult<usize> {
+        self.alive(Errno::EIO)?;
         if let Some(end) = &self.fifo {
             return end.read(ctx, buf, offset);
         }
@@ -213,6 +231,7 @@ impl FileOps for VnodeFile {
     }
 
     fn write(&self, ctx: &Ctx, buf: &[u8], offset: Option<u64>) -> KResult<usize> {
+        self.alive(Errno::EIO)?;
         // A FIFO's data is not the file system's: read-only does not matter.
         if let Some(end) = &self.fifo {
             return end.write(ctx, buf, offset);
@@ -243,6 +262,7 @@ impl FileOps for VnodeFile {
     }
 
     fn stat(&self, _ctx: &Ctx) -> KResult<Stat> {
+        self.alive(Errno::EBADF)?;
         Ok(stat_of(&self.vn))
     }
 
@@ -295,6 +315,7 @@ impl FileOps for VnodeFile {
         data: &mut [u8],
         user: &dyn rump::usermem::UserSpace,
     ) -> KResult<()> {
+        self.alive(Errno::EBADF)?;
         if let Some(end) = &self.fifo {
             return end.ioctl(ctx, cmd, data, user);
         }
@@ -321,6 +342,7 @@ impl FileOps for VnodeFile {
     }
 
     fn advlock(&self, ctx: &Ctx, cmd: i32, lock: &mut rump::file::Flock) -> KResult<()> {
+        self.alive(Errno::EBADF)?;
         if self.vn.vtype() != VType::Reg {
             return Err(Errno::EINVAL);
         }

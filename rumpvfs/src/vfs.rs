@@ -33,6 +33,22 @@ pub struct Mount {
     /// Live vnodes of this mount (open files, current directories, lookups
     /// in progress): an unmount is refused while others than its own exist.
     refs: std::sync::atomic::AtomicUsize,
+    /// How many times each node was revoked (`revoke(2)`); a file opened
+    /// before the last time is dead.
+    revocations: Mutex<HashMap<u64, u64>>,
+}
+
+impl Mount {
+    /// How many times node `ino` was revoked.
+    pub fn revocations(&self, ino: u64) -> u64 {
+        lock(&self.revocations).get(&ino).copied().unwrap_or(0)
+    }
+
+    /// `revoke(2)` of node `ino`: every file open on it now is dead, as
+    /// NetBSD's `vrevoke` leaves it on deadfs; later opens are new.
+    pub fn revoke(&self, ino: u64) {
+        *lock(&self.revocations).entry(ino).or_insert(0) += 1;
+    }
 }
 
 /// One reference to a mount, counted while it lives.
@@ -105,6 +121,9 @@ impl Vnode {
             && matches!(a.typ, VType::Reg | VType::Dir | VType::Lnk)
         {
             return Err(Errno::EROFS);
+        }
+        if want.0 & Access::WRITE.0 != 0 {
+            crate::fileflags::check_writable(self)?;
         }
         cred.can_access(a.uid, a.gid, a.mode, a.typ == VType::Dir, want)
     }
@@ -209,6 +228,7 @@ impl Vfs {
             from: String::new(),
             dev: None,
             refs: std::sync::atomic::AtomicUsize::new(0),
+            revocations: Mutex::new(HashMap::new()),
         });
         lock(&self.mounts).push(Arc::clone(&m));
         let root = Vnode::new(Arc::clone(&m), m.fs.root());
@@ -228,6 +248,7 @@ impl Vfs {
             from: String::new(),
             dev: None,
             refs: std::sync::atomic::AtomicUsize::new(0),
+            revocations: Mutex::new(HashMap::new()),
         });
         lock(&self.mounts).push(Arc::clone(&m));
         m
@@ -304,6 +325,7 @@ impl Vfs {
             from: source.as_ref().map(|s| s.0.clone()).unwrap_or_default(),
             dev: source.map(|s| s.1),
             refs: std::sync::atomic::AtomicUsize::new(0),
+            revocations: Mutex::new(HashMap::new()),
         });
         covering.insert(on.key(), Arc::clone(&m));
         lock(&self.mounts).push(Arc::clone(&m));

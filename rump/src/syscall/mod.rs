@@ -4,6 +4,7 @@
 //! slots and copies arguments through [`UserSpace`] (what the remote protocol
 //! uses).
 
+pub mod args;
 mod cred;
 mod desc;
 mod kevent;
@@ -17,6 +18,7 @@ mod sysctl;
 mod time;
 
 use crate::cpu::CpuGuard;
+use args::{arg_int, ret};
 pub use desc::iovecs;
 pub use poll::PollFd;
 
@@ -277,14 +279,4 @@ pub(crate) fn register_base(k: &Kernel) {
     }
     kevent::register(k);
     pselect::register(k);
-}
-
-/// A successful return with value `v`.
-fn ret(v: u64) -> KResult<SysRet> {
-    Ok([v, 0])
-}
-
-/// Argument slot `i` as a C `int`.
-fn arg_int(a: &SysArgs, i: usize) -> i32 {
-    a[i] as u32 as i32
 }

@@ -1,0 +1,176 @@
+//! Socket options: `setsockopt` and `getsockopt`, the `SOL_SOCKET` level
+//! kept here and the others passed to the protocol.
+
+use super::{Calls, with_sock};
+use crate::socket::*;
+use netbsd_abi::layout::timeval;
+use netbsd_abi::{SYS_getsockopt, SYS_setsockopt};
+use rump::syscall::args::{arg_int, ret};
+use rump::syscall::{Ctx, SysArgs, SysRet};
+use rump::usermem::{UserSpace, copyin_array, copyin_vec};
+use rump::{Errno, KResult};
+use std::time::Duration;
+
+pub(super) const CALLS: Calls = &[
+    (SYS_setsockopt, "setsockopt", sys_setsockopt),
+    (SYS_getsockopt, "getsockopt", sys_getsockopt),
+];
+
+/// Longest option value.
+const MAX_OPT: usize = 1024;
+
+fn timeval_in(v: &[u8]) -> KResult<Option<Duration>> {
+    if v.len() < timeval::SIZE {
+        return Err(Errno::EINVAL);
+    }
+    let sec = timeval::tv_sec.get(v).unwrap_or_default() as i64;
+    // tv_usec is a suseconds_t, an int.
+    let usec = i64::from(timeval::tv_usec.get(v).unwrap_or_default() as u32 as i32);
+    if sec < 0 || !(0..1_000_000).contains(&usec) {
+        return Err(Errno::EDOM);
+    }
+    let d = Duration::from_secs(sec as u64) + Duration::from_micros(usec as u64);
+    Ok((!d.is_zero()).then_some(d))
+}
+
+fn timeval_out(d: Option<Duration>) -> Vec<u8> {
+    let d = d.unwrap_or_default();
+    let mut v = vec![0u8; timeval::SIZE];
+    timeval::tv_sec.put(&mut v, d.as_secs());
+    timeval::tv_usec.put(&mut v, u64::from(d.subsec_micros()));
+    v
+}
+
+fn int_in(v: &[u8]) -> KResult<i32> {
+    Ok(i32::from_le_bytes(
+        v.get(..4)
+            .ok_or(Errno::EINVAL)?
+            .try_into()
+            .unwrap_or_default(),
+    ))
+}
+
+/// `setsockopt(2)`.
+pub fn setsockopt(s: &Socket, level: i32, name: i32, v: &[u8]) -> KResult<()> {
+    if level != SOL_SOCKET {
+        return s.proto().setopt(level, name, v);
+    }
+    {
+        let mut o = s
+            .proto()
+            .shared()
+            .opts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let flag = |v: &[u8]| int_in(v).map(|i| i != 0);
+        match name {
+            SO_REUSEADDR => o.reuseaddr = flag(v)?,
+            SO_REUSEPORT => o.reuseport = flag(v)?,
+            SO_KEEPALIVE => o.keepalive = flag(v)?,
+            SO_BROADCAST => o.broadcast = flag(v)?,
+            SO_DONTROUTE => o.dontroute = flag(v)?,
+            SO_OOBINLINE => o.oobinline = flag(v)?,
+            SO_DEBUG => o.debug = flag(v)?,
+            SO_TIMESTAMP => o.timestamp = flag(v)?,
+            SO_NOSIGPIPE => o.nosigpipe = flag(v)?,
+            SO_USELOOPBACK => {
+                flag(v)?;
+            }
+            SO_LINGER => {
+                let on = int_in(v)?;
+                let secs = int_in(v.get(4..).ok_or(Errno::EINVAL)?)?;
+                o.linger = (on != 0).then_some(secs.max(0));
+            }
+            SO_SNDBUF | SO_RCVBUF | SO_SNDLOWAT | SO_RCVLOWAT => {
+                let n = usize::try_from(int_in(v)?)
+                    .ok()
+                    .filter(|&n| n >= 1)
+                    .ok_or(Errno::EINVAL)?;
+                // sb_max: NetBSD refuses buffers beyond 256 KiB * 4.
+                if matches!(name, SO_SNDBUF | SO_RCVBUF) && n > 1 << 22 {
+                    return Err(Errno::ENOBUFS);
+                }
+                match name {
+                    SO_SNDBUF => (o.sndbuf, o.snd_autosize) = (n, false),
+                    SO_RCVBUF => (o.rcvbuf, o.rcv_autosize) = (n, false),
+                    SO_SNDLOWAT => o.sndlowat = n.min(o.sndbuf),
+                    _ => o.rcvlowat = n.min(o.rcvbuf),
+                }
+            }
+            SO_SNDTIMEO => o.sndtimeo = timeval_in(v)?,
+            SO_RCVTIMEO => o.rcvtimeo = timeval_in(v)?,
+            _ => return Err(Errno::ENOPROTOOPT),
+        }
+    }
+    // Tell the protocol; most do not care.
+    match s.proto().setopt(level, name, v) {
+        Err(Errno::ENOPROTOOPT) => Ok(()),
+        r => r,
+    }
+}
+
+/// `getsockopt(2)`.
+pub fn getsockopt(s: &Socket, level: i32, name: i32) -> KResult<Vec<u8>> {
+    if level != SOL_SOCKET {
+        return s.proto().getopt(level, name);
+    }
+    let o = s.proto().shared().opts();
+    let i = |v: i32| v.to_le_bytes().to_vec();
+    let b = |v: bool| i(if v { name } else { 0 });
+    Ok(match name {
+        SO_REUSEADDR => b(o.reuseaddr),
+        SO_REUSEPORT => b(o.reuseport),
+        SO_KEEPALIVE => b(o.keepalive),
+        SO_BROADCAST => b(o.broadcast),
+        SO_DONTROUTE => b(o.dontroute),
+        SO_OOBINLINE => b(o.oobinline),
+        SO_DEBUG => b(o.debug),
+        SO_TIMESTAMP => b(o.timestamp),
+        SO_NOSIGPIPE => b(o.nosigpipe),
+        SO_USELOOPBACK => b(false),
+        SO_ACCEPTCONN => b(s.proto().is_listening()),
+        SO_LINGER => {
+            let mut v = i(i32::from(o.linger.is_some()));
+            v.extend_from_slice(&o.linger.unwrap_or(0).to_le_bytes());
+            v
+        }
+        SO_SNDBUF => i(o.sndbuf as i32),
+        SO_RCVBUF => i(o.rcvbuf as i32),
+        SO_SNDLOWAT => i(o.sndlowat as i32),
+        SO_RCVLOWAT => i(o.rcvlowat as i32),
+        SO_SNDTIMEO => timeval_out(o.sndtimeo),
+        SO_RCVTIMEO => timeval_out(o.rcvtimeo),
+        SO_TYPE => i(s.proto().kind().1),
+        SO_ERROR => i(s.proto().take_error()),
+        _ => return Err(Errno::ENOPROTOOPT),
+    })
+}
+
+fn sys_setsockopt(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let len = a[4] as usize;
+    if len > MAX_OPT {
+        return Err(Errno::EINVAL);
+    }
+    let v = if a[3] != 0 {
+        copyin_vec(us, a[3], len)?
+    } else {
+        Vec::new()
+    };
+    with_sock(ctx, arg_int(a, 0), |s| {
+        setsockopt(s, arg_int(a, 1), arg_int(a, 2), &v)
+    })?;
+    ret(0)
+}
+
+fn sys_getsockopt(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    let v = with_sock(ctx, arg_int(a, 0), |s| {
+        getsockopt(s, arg_int(a, 1), arg_int(a, 2))
+    })?;
+    if a[3] != 0 && a[4] != 0 {
+        let have = u32::from_le_bytes(copyin_array::<4>(us, a[4])?) as usize;
+        let n = have.min(v.len());
+        us.copyout(a[3], &v[..n])?;
+        us.copyout(a[4], &(n as u32).to_le_bytes())?;
+    }
+    ret(0)
+}
