@@ -417,8 +417,10 @@ impl<'a> RouteSock<'a> {
     }
 }
 
-/// Route flag letters in netstat's order.
-const RT_FLAGS: [(u32, char); 17] = [
+/// Route flag letters in netstat's order, as NetBSD 7.99's
+/// `sbin/route/rtutil.c` has them: `RTF_XRESOLVE`, `RTF_LLINFO` (which a
+/// local route on an Ethernet carries) and `RTF_CLONED` are not shown.
+const RT_FLAGS: [(u32, char); 16] = [
     (0x1, 'U'),
     (0x2, 'G'),
     (0x4, 'H'),
@@ -429,29 +431,21 @@ const RT_FLAGS: [(u32, char); 17] = [
     (0x40, 'd'),
     (0x80, 'm'),
     (0x100, 'C'),
-    (0x200, 'X'),
-    (0x400, 'L'),
     (0x800, 'S'),
     (0x8000, '1'),
     (0x4000, '2'),
-    (0x2000, 'c'),
+    (0x20000, 'p'),
     (0x40000, 'l'),
+    (0x80000, 'b'),
 ];
 
 /// The flag letters of `f` that are in `interesting`.
 fn rt_flags(f: u32) -> String {
-    let mut s: String = RT_FLAGS
+    RT_FLAGS
         .iter()
         .filter(|(b, _)| f & b != 0)
         .map(|(_, c)| *c)
-        .collect();
-    if f & 0x20000 != 0 {
-        s.push('p');
-    }
-    if f & 0x80000 != 0 {
-        s.push('b');
-    }
-    s
+        .collect()
 }
 
 /// Print the routing table as netstat -rn and route show do

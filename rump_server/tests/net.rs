@@ -462,7 +462,16 @@ fn netstat_and_arp_show_the_tables() {
         ),
         "{routes}"
     );
-    assert!(lines.iter().any(|l| l.starts_with("127/8 ")), "{routes}");
+    // Each address's local route goes through lo0; lo0 has no 127/8.
+    assert!(
+        lines.contains(&"127.0.0.1          lo0                UHl         -        -  33624  lo0"),
+        "{routes}"
+    );
+    assert!(
+        lines.contains(&"10.9.0.1           link#2             UHl         -        -      -  lo0"),
+        "{routes}"
+    );
+    assert!(!lines.iter().any(|l| l.starts_with("127/8 ")), "{routes}");
 
     let ifs = ok(&tool(&dir, a, "rump.netstat", &["-i"]), "netstat -i");
     let ifs: Vec<&str> = ifs.lines().collect();
@@ -907,11 +916,17 @@ fn route_show_flush_and_monitor() {
         msgs,
         [
             "RTM_IFANNOUNCE: iface arrival/departure",
+            // The address's local route, then its prefix route.
+            "RTM_NEWADDR: address being added to iface",
+            "RTM_ADD: Add Route",
             "RTM_NEWADDR: address being added to iface",
             "RTM_ADD: Add Route",
             "RTM_IFINFO: iface status change",
             "RTM_ADD: Add Route",
             "RTM_DELETE: Delete Route",
+            // The prefix route goes, then the local route.
+            "RTM_DELETE: Delete Route",
+            "RTM_DELADDR: address being removed from iface",
             "RTM_DELETE: Delete Route",
             "RTM_DELADDR: address being removed from iface",
             "RTM_IFANNOUNCE: iface arrival/departure",

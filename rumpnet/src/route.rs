@@ -263,7 +263,7 @@ impl ProtoSocket for RouteSocket {
                 parts.push((rta::IFA, a));
             }
         }
-        let out = build_msg(
+        let mut out = build_msg(
             typ,
             info.ifindex,
             info.flags | if errno == 0 { RTF_DONE } else { 0 },
@@ -272,6 +272,10 @@ impl ProtoSocket for RouteSocket {
             errno,
             &parts,
         );
+        // The route's metrics: its MTU, as `route get` shows it.
+        let mtu = netbsd_abi::layout::rt_msghdr::rtm_rmx.offset
+            + netbsd_abi::layout::rt_metrics::rmx_mtu.offset;
+        out[mtu..mtu + 8].copy_from_slice(&info.mtu.to_le_bytes());
         broadcast(&net, af, &out);
         reply.map(|_| m.len())
     }

@@ -65,9 +65,24 @@ pub struct ArpEntry {
 }
 
 /// The cache of one stack.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ArpTable {
     entries: HashMap<(u16, u32), State>,
+    /// How long a resolved entry lives (`net.inet.arp.keep`).
+    pub keep: Duration,
+    /// How long a host that did not answer is reported down
+    /// (`net.inet.arp.down`).
+    pub down: Duration,
+}
+
+impl Default for ArpTable {
+    fn default() -> ArpTable {
+        ArpTable {
+            entries: HashMap::new(),
+            keep: KEEP,
+            down: DOWN,
+        }
+    }
 }
 
 impl ArpTable {
@@ -152,7 +167,7 @@ impl ArpTable {
             key,
             State::Resolved {
                 hw,
-                expire: now + KEEP,
+                expire: now + self.keep,
                 permanent: false,
             },
         );
@@ -225,7 +240,7 @@ impl ArpTable {
                     // No answer to the last request: down for a while.
                     held.clear();
                     *asked += 1;
-                    *at = now + DOWN;
+                    *at = now + self.down;
                 } else {
                     *asked += 1;
                     *at = now + RETRY;

@@ -103,7 +103,42 @@ impl InetDomain {
     }
 }
 
+/// Where `struct if_addrprefreq` (`net/if.h`, not in the ABI tables) keeps
+/// its preference (`int16_t`) and its address (a `sockaddr_storage`).
+const IFAP_PREFERENCE: usize = 16;
+const IFAP_ADDR: usize = 24;
+
 impl InetDomain {
+    /// `SIOCGIFADDRPREF` (`ifaddrpref_ioctl`): an address's preference for
+    /// source selection. We select sources without preferences, so every
+    /// address has the default, 0, and setting one is not supported yet.
+    fn addrpref(&self, ctx: &Ctx, cmd: u64, data: &mut [u8], ifp: &Ifnet) -> KResult<()> {
+        if cmd == netbsd_abi::SIOCSIFADDRPREF && ctx.cred().euid != 0 {
+            return Err(Errno::EPERM);
+        }
+        let len = *data.get(IFAP_ADDR).ok_or(Errno::EINVAL)?;
+        let a = addr::ioctl_sockaddr(data, IFAP_ADDR)
+            .filter(|_| usize::from(len) == addr::SOCKADDR_IN_LEN)
+            .ok_or(Errno::EINVAL)?;
+        if !self
+            .inet
+            .addresses()
+            .iter()
+            .any(|x| x.ifindex == ifp.index && x.addr == a)
+        {
+            return Err(Errno::EADDRNOTAVAIL);
+        }
+        if cmd == netbsd_abi::SIOCSIFADDRPREF {
+            ctx.kernel().printf(&format!(
+                "{}: address preferences for source selection are not supported yet",
+                ifp.name
+            ));
+            return Err(Errno::EOPNOTSUPP);
+        }
+        data[IFAP_PREFERENCE..IFAP_PREFERENCE + 2].copy_from_slice(&0i16.to_le_bytes());
+        put_sa(data, IFAP_ADDR, a)
+    }
+
     /// arp(8)'s requests on the routing socket: look an entry up (the
     /// answer's gateway is its link address), delete it, or add a
     /// permanent one.
@@ -246,6 +281,9 @@ impl Domain for InetDomain {
                 put_sa(data, 32, x.bcast)?;
                 put_sa(data, 48, x.mask)
             }
+            netbsd_abi::SIOCGIFADDRPREF | netbsd_abi::SIOCSIFADDRPREF => {
+                self.addrpref(ctx, cmd, data, ifp)
+            }
             _ => Err(Errno::ENOTTY),
         }
     }
@@ -322,12 +360,20 @@ impl Domain for InetDomain {
             RTM_GET => self.inet.lookup(dst).ok_or(Errno::ESRCH)?,
             _ => return Err(Errno::EOPNOTSUPP),
         };
-        Ok(r.info(&self.inet.addresses()))
+        Ok(r.info(&self.inet.addresses(), self.inet.net().as_deref()))
     }
 
     fn routes(&self) -> Vec<RouteInfo> {
         let addrs = self.inet.addresses();
-        self.inet.routes().iter().map(|r| r.info(&addrs)).collect()
+        let net = self.inet.net();
+        // In the order of NetBSD's radix tree walk: by destination, the
+        // more specific mask first among equal keys.
+        let mut routes = self.inet.routes();
+        routes.sort_by_key(|r| (r.dst, std::cmp::Reverse(r.mask)));
+        routes
+            .iter()
+            .map(|r| r.info(&addrs, net.as_deref()))
+            .collect()
     }
 
     fn lltable(&self) -> Vec<rumpnet::rtsysctl::LlEntry> {

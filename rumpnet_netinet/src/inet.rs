@@ -73,6 +73,19 @@ impl IfAddr {
     }
 }
 
+/// Who made a route, which says when it goes away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RouteOrigin {
+    /// A process, through the routing socket (`route add`).
+    Static,
+    /// An address's prefix (`in_addprefix`): the connected network, or the
+    /// peer of a point-to-point link.
+    Prefix,
+    /// An address's local host route through the loopback interface
+    /// (`rt_ifa_addlocal`).
+    Local,
+}
+
 /// One route.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Route {
@@ -88,26 +101,145 @@ pub struct Route {
     pub flags: u32,
     /// Times used.
     pub uses: u64,
+    /// The local address the route uses (`rt_ifa`); `None`: the
+    /// interface's first.
+    pub ifa: Option<u32>,
+    /// For a local route: the interface whose link address is the
+    /// gateway (the one the address is on).
+    pub link_gateway: Option<u16>,
+    /// Path MTU (`rmx_mtu`), 0 if unset.
+    pub mtu: u32,
+    /// Who made it.
+    pub origin: RouteOrigin,
 }
 
 impl Route {
     /// The route as the routing socket reports it, with the address the
-    /// interface uses (from `addrs`).
-    pub fn info(&self, addrs: &[IfAddr]) -> rumpnet::route::RouteInfo {
-        let ifa = addrs
-            .iter()
-            .find(|a| a.ifindex == self.ifindex)
-            .map(|a| addr::sockaddr(a.addr, 0));
+    /// interface uses (from `addrs`); `net` names a local route's gateway.
+    pub fn info(&self, addrs: &[IfAddr], net: Option<&Net>) -> rumpnet::route::RouteInfo {
+        let ifa = self
+            .ifa
+            .or_else(|| {
+                addrs
+                    .iter()
+                    .find(|a| a.ifindex == self.ifindex)
+                    .map(|a| a.addr)
+            })
+            .map(|a| addr::sockaddr(a, 0));
+        let link_gateway = self
+            .link_gateway
+            .and_then(|i| net?.ifindex(i))
+            .map(|ifp| local_gateway(&ifp));
         rumpnet::route::RouteInfo {
             dst: addr::sockaddr(self.dst, 0),
-            gateway: self.gateway.map(|g| addr::sockaddr(g, 0)),
+            gateway: self.gateway.map(|g| addr::sockaddr(g, 0)).or(link_gateway),
             mask: (self.flags & RTF_HOST == 0).then(|| addr::sockaddr(self.mask, 0)),
             ifa,
             ifindex: self.ifindex,
             flags: self.flags,
             uses: self.uses,
-            mtu: 0,
+            mtu: u64::from(self.mtu),
         }
+    }
+}
+
+/// A local route's gateway: the loopback interface's own link address
+/// (`if_sadl`, which netstat shows by name), or for an address on a link
+/// with ARP the index-only address `arp_setgate` makes (`link#N`).
+fn local_gateway(ifp: &Ifnet) -> Vec<u8> {
+    if ifp.flags() & IFF_LOOPBACK != 0 {
+        rumpnet::ifioctl::sockaddr_dl(ifp)
+    } else {
+        rumpnet::rtsysctl::ll_sockaddr(ifp, None)
+    }
+}
+
+/// The prefix route an address gets (`in_ifinit`, `in_addprefix`):
+/// destination, mask and flags. A broadcast link routes its subnet, a
+/// loopback interface only the address itself (which its local route
+/// already is), a point-to-point link its peer, and one without a peer
+/// nothing.
+fn prefix_route(ifp: &Ifnet, a: &IfAddr) -> Option<(u32, u32, u32)> {
+    let f = ifp.flags();
+    if f & IFF_BROADCAST != 0 {
+        let connected = if ifp.link_type() == LinkType::Ethernet {
+            RTF_CONNECTED
+        } else {
+            0
+        };
+        Some((a.net(), a.mask, RTF_UP | connected))
+    } else if f & IFF_LOOPBACK != 0 {
+        Some((a.addr, u32::MAX, RTF_UP | RTF_HOST))
+    } else if f & rumpnet::ifnet::IFF_POINTOPOINT != 0 {
+        (a.bcast != ANY).then_some((a.bcast, u32::MAX, RTF_UP | RTF_HOST))
+    } else {
+        Some((a.net(), a.mask, RTF_UP))
+    }
+}
+
+/// The local route address `a` on `ifp` gets (`rt_ifa_addlocal`): a host
+/// route through the loopback interface `lo`, unless there is one already
+/// (the same address on another interface) or the address is its own
+/// point-to-point peer. On the loopback interface it carries the
+/// interface's MTU (`lortrequest`); on a link with ARP it is link data
+/// and has none (`arp_rtrequest`).
+fn local_route(st: &State, ifp: &Ifnet, lo: Option<&Ifnet>, a: &IfAddr) -> Option<Route> {
+    let lo = lo?;
+    let point = ifp.flags() & rumpnet::ifnet::IFF_POINTOPOINT != 0;
+    if point && a.bcast == a.addr {
+        return None;
+    }
+    let exists = st
+        .routes
+        .iter()
+        .any(|r| r.dst == a.addr && r.mask == u32::MAX && r.ifindex == lo.index);
+    if exists {
+        return None;
+    }
+    let looped = ifp.flags() & IFF_LOOPBACK != 0;
+    let lldata = if looped || point {
+        0
+    } else {
+        rumpnet::rtsysctl::RTF_LLDATA
+    };
+    Some(Route {
+        dst: a.addr,
+        mask: u32::MAX,
+        gateway: None,
+        ifindex: lo.index,
+        flags: RTF_UP | RTF_HOST | RTF_LOCAL | lldata,
+        uses: 0,
+        ifa: Some(a.addr),
+        link_gateway: Some(ifp.index),
+        mtu: if looped { ifp.mtu() } else { 0 },
+        origin: RouteOrigin::Local,
+    })
+}
+
+/// Address `gone` no longer holds its prefix route (`in_scrubprefix`): another
+/// address with the same prefix takes the route over, else it goes; the
+/// routes that went are returned.
+fn scrub_prefix(st: &mut State, gone: &IfAddr) -> Vec<Route> {
+    let mine = |r: &Route| {
+        r.origin == RouteOrigin::Prefix && r.ifindex == gone.ifindex && r.ifa == Some(gone.addr)
+    };
+    let Some(at) = st.routes.iter().position(mine) else {
+        return Vec::new();
+    };
+    let (dst, mask) = (st.routes[at].dst, st.routes[at].mask);
+    let heir = st
+        .addrs
+        .iter()
+        .find(|x| x.addr != gone.addr && x.addr & mask == dst && x.mask == mask)
+        .cloned();
+    match heir {
+        Some(h) => {
+            let r = &mut st.routes[at];
+            r.ifindex = h.ifindex;
+            r.ifa = Some(h.addr);
+            Vec::new()
+        }
+        None => vec![st.routes.remove(at)],
     }
 }
 
@@ -133,9 +265,26 @@ pub struct Config {
     pub anonportmax: AtomicU16,
     /// `net.inet.icmp.bmcastecho`: answer pings to broadcast addresses.
     pub bmcastecho: AtomicBool,
-    /// `net.inet.ip.mtudisc` and the rest are not kept; this is the
-    /// largest datagram reassembled.
-    pub maxfragpackets: AtomicU32,
+    /// `net.inet.ip.lowportmin`: the privileged range's lowest port, for
+    /// sockets asking `IP_PORTRANGE_LOW`.
+    pub lowportmin: AtomicU16,
+    /// `net.inet.ip.lowportmax`.
+    pub lowportmax: AtomicU16,
+    /// `net.inet.ip.hostzerobroadcast`: a subnet's host-zero address is a
+    /// broadcast address too.
+    pub hostzerobroadcast: AtomicBool,
+    /// `net.inet.ip.checkinterface`: accept a datagram for one of our
+    /// addresses only on that address's interface (the strong ES model).
+    pub checkinterface: AtomicBool,
+    /// `net.inet.ip.random_id`: random datagram identifications.
+    pub random_id: AtomicBool,
+    /// `net.inet.icmp.returndatabytes`: how much of an offending
+    /// datagram's payload an ICMP error quotes.
+    pub icmp_returndatabytes: AtomicU32,
+    /// `net.inet.udp.sendspace`: a new UDP socket's send buffer.
+    pub udp_sendspace: AtomicU32,
+    /// `net.inet.udp.recvspace`: a new UDP socket's receive buffer.
+    pub udp_recvspace: AtomicU32,
     /// `net.inet.tcp.sendspace`: a new TCP socket's send buffer.
     pub tcp_sendspace: AtomicU32,
     /// `net.inet.tcp.recvspace`: a new TCP socket's receive buffer.
@@ -213,15 +362,24 @@ impl Inet {
             }),
             stats: Stats::default(),
             cfg: Config {
-                forwarding: AtomicBool::new(false),
+                // NetBSD's rump kernel forwards (its netinet component
+                // is built with IPFORWARDING).
+                forwarding: AtomicBool::new(true),
                 ttl: AtomicU8::new(64),
                 anonportmin: AtomicU16::new(49152),
                 anonportmax: AtomicU16::new(65535),
                 bmcastecho: AtomicBool::new(false),
-                maxfragpackets: AtomicU32::new(200),
-                tcp_sendspace: AtomicU32::new(1 << 16),
-                tcp_recvspace: AtomicU32::new(1 << 16),
                 // NetBSD's defaults.
+                lowportmin: AtomicU16::new(600),
+                lowportmax: AtomicU16::new(1023),
+                hostzerobroadcast: AtomicBool::new(false),
+                checkinterface: AtomicBool::new(false),
+                random_id: AtomicBool::new(false),
+                icmp_returndatabytes: AtomicU32::new(8),
+                udp_sendspace: AtomicU32::new(crate::udp::SENDSPACE as u32),
+                udp_recvspace: AtomicU32::new(crate::udp::RECVSPACE as u32),
+                tcp_sendspace: AtomicU32::new(32 << 10),
+                tcp_recvspace: AtomicU32::new(32 << 10),
                 tcp_sendbuf_auto: AtomicBool::new(true),
                 tcp_sendbuf_inc: AtomicU32::new(8 << 10),
                 tcp_sendbuf_max: AtomicU32::new(256 << 10),
@@ -374,6 +532,20 @@ impl Inet {
         self.lock().addrs.iter().any(|x| x.addr == a)
     }
 
+    /// Whether a datagram to `a` that arrived on `ifp` is for us: one of
+    /// our addresses, on `ifp` itself when `net.inet.ip.checkinterface`
+    /// asks for the strong ES model (which `ip_input` applies only when
+    /// not forwarding, and never to what came through loopback).
+    fn is_local_on(&self, ifp: &Ifnet, a: u32) -> bool {
+        let check = self.cfg.checkinterface.load(Ordering::Relaxed)
+            && !self.cfg.forwarding.load(Ordering::Relaxed)
+            && ifp.flags() & IFF_LOOPBACK == 0;
+        self.lock()
+            .addrs
+            .iter()
+            .any(|x| x.addr == a && (!check || x.ifindex == ifp.index))
+    }
+
     /// The first address on interface `ifindex`.
     pub fn first_addr(&self, ifindex: u16) -> Option<u32> {
         self.lock()
@@ -383,44 +555,57 @@ impl Inet {
             .map(|x| x.addr)
     }
 
-    /// Add (or change) an address on `ifp` (`SIOCAIFADDR`): the connected
-    /// route follows it, the interface comes up, and neighbours hear a
+    /// Add (or change) an address on `ifp` (`SIOCAIFADDR`, `in_ifinit`):
+    /// its local host route through the loopback interface and its prefix
+    /// route follow it, the interface comes up, and neighbours hear a
     /// gratuitous ARP.
     pub fn add_address(&self, net: &Net, ifp: &Arc<Ifnet>, a: IfAddr) -> KResult<()> {
         if a.addr == ANY || addr::is_multicast(a.addr) || a.addr == BROADCAST {
             return Err(Errno::EINVAL);
         }
-        {
-            let mut st = self.lock();
-            if let Some(x) = st
-                .addrs
-                .iter_mut()
-                .find(|x| x.addr == a.addr && x.ifindex == a.ifindex)
-            {
-                *x = a.clone();
-            } else {
-                st.addrs.push(a.clone());
-            }
-            let net_route = |r: &Route| {
-                r.flags & RTF_CONNECTED != 0 && r.ifindex == a.ifindex && r.dst == a.net()
-            };
-            st.routes.retain(|r| !net_route(r));
-            let point = ifp.flags() & rumpnet::ifnet::IFF_POINTOPOINT != 0;
-            st.routes.push(Route {
-                dst: if point { a.bcast } else { a.net() },
-                mask: if point { u32::MAX } else { a.mask },
-                gateway: None,
-                ifindex: a.ifindex,
-                flags: RTF_UP | RTF_CONNECTED | if point { RTF_HOST } else { 0 },
-                uses: 0,
-            });
-        }
-        let route = self
-            .routes()
+        let lo = net
+            .interfaces()
             .into_iter()
-            .rev()
-            .find(|r| r.flags & RTF_CONNECTED != 0 && r.ifindex == a.ifindex);
-        self.announce(net, ifp, &a, route.as_ref(), true);
+            .find(|i| i.flags() & IFF_LOOPBACK != 0);
+        let (scrubbed, added) = {
+            let mut st = self.lock();
+            // A changed address gives up its old prefix first (in_ifscrub).
+            let old = st
+                .addrs
+                .iter()
+                .position(|x| x.addr == a.addr && x.ifindex == a.ifindex)
+                .map(|i| st.addrs.remove(i));
+            let scrubbed = old.map(|o| scrub_prefix(&mut st, &o)).unwrap_or_default();
+            st.addrs.push(a.clone());
+            let mut added = Vec::new();
+            if let Some(r) = local_route(&st, ifp, lo.as_deref(), &a) {
+                st.routes.push(r.clone());
+                added.push(r);
+            }
+            if let Some((dst, mask, flags)) = prefix_route(ifp, &a)
+                && !st.routes.iter().any(|r| r.dst == dst && r.mask == mask)
+            {
+                let r = Route {
+                    dst,
+                    mask,
+                    gateway: None,
+                    ifindex: a.ifindex,
+                    flags,
+                    uses: 0,
+                    ifa: Some(a.addr),
+                    link_gateway: None,
+                    mtu: 0,
+                    origin: RouteOrigin::Prefix,
+                };
+                st.routes.push(r.clone());
+                added.push(r);
+            }
+            (scrubbed, added)
+        };
+        if !scrubbed.is_empty() {
+            self.announce(net, ifp, &a, &scrubbed, false);
+        }
+        self.announce(net, ifp, &a, &added, true);
         let flags = ifp.flags();
         if flags & rumpnet::ifnet::IFF_UP == 0 {
             net.set_flags(ifp, flags | rumpnet::ifnet::IFF_UP)?;
@@ -431,47 +616,63 @@ impl Inet {
         Ok(())
     }
 
-    /// Tell the routing sockets that address `a` (and its connected
-    /// `route`) came (`RTM_NEWADDR` then `RTM_ADD`) or went (`RTM_DELETE`
-    /// then `RTM_DELADDR`), as NetBSD's `rt_newaddrmsg` does.
-    fn announce(&self, net: &Net, ifp: &Ifnet, a: &IfAddr, route: Option<&Route>, added: bool) {
+    /// Tell the routing sockets that address `a` came (`RTM_NEWADDR` and
+    /// `RTM_ADD` for each of its `routes`) or went (`RTM_DELETE` and
+    /// `RTM_DELADDR`), as NetBSD's `rt_newaddrmsg` does for each route an
+    /// address change makes or takes.
+    fn announce(&self, net: &Net, ifp: &Ifnet, a: &IfAddr, routes: &[Route], added: bool) {
         use rumpnet::route::{RTF_DONE, RTM_ADD, RTM_DELETE, broadcast};
         use rumpnet::rtsysctl::{RTM_DELADDR, RTM_NEWADDR, newaddr_msg, route_msg_of};
         let addrs = self.addresses();
-        let route = route.map(|r| {
-            let mut i = r.info(&addrs);
-            i.flags |= RTF_DONE;
-            route_msg_of(if added { RTM_ADD } else { RTM_DELETE }, Some(ifp), &i)
-        });
-        let addr = newaddr_msg(
+        let addr_msg = newaddr_msg(
             if added { RTM_NEWADDR } else { RTM_DELADDR },
             ifp,
             &a.info(ifp),
         );
-        let msgs = if added {
-            [Some(addr), route]
-        } else {
-            [route, Some(addr)]
+        let route_msg = |r: &Route| {
+            let mut i = r.info(&addrs, Some(net));
+            i.flags |= RTF_DONE;
+            let rifp = net.ifindex(r.ifindex);
+            route_msg_of(
+                if added { RTM_ADD } else { RTM_DELETE },
+                rifp.as_deref(),
+                &i,
+            )
         };
-        for m in msgs.iter().flatten() {
+        let mut msgs = Vec::new();
+        for r in routes {
+            if added {
+                msgs.push(addr_msg.clone());
+                msgs.push(route_msg(r));
+            } else {
+                msgs.push(route_msg(r));
+                msgs.push(addr_msg.clone());
+            }
+        }
+        if routes.is_empty() {
+            msgs.push(addr_msg);
+        }
+        for m in &msgs {
             broadcast(net, addr::AF_INET, m);
         }
     }
 
-    /// Remove address `a` from `ifp` (`SIOCDIFADDR`) with its connected route.
+    /// Remove address `a` from `ifp` (`SIOCDIFADDR`) with its routes.
     pub fn remove_address(&self, ifindex: u16, a: u32) -> KResult<()> {
-        let (gone, route) = self.take_address(ifindex, a)?;
+        let (gone, routes) = self.take_address(ifindex, a)?;
         if let Some(net) = self.net()
             && let Some(ifp) = net.ifindex(ifindex)
         {
-            self.announce(&net, &ifp, &gone, route.as_ref(), false);
+            self.announce(&net, &ifp, &gone, &routes, false);
         }
         Ok(())
     }
 
-    /// Take address `a` off interface `ifindex`, and its connected route if
-    /// no other address needs it.
-    fn take_address(&self, ifindex: u16, a: u32) -> KResult<(IfAddr, Option<Route>)> {
+    /// Take address `a` off interface `ifindex` (`in_purgeaddr`), and the
+    /// routes that go with it: its prefix route unless another address
+    /// takes it over (`in_scrubprefix`), its local route unless the same
+    /// address is on another interface (`in_ifremlocal`).
+    fn take_address(&self, ifindex: u16, a: u32) -> KResult<(IfAddr, Vec<Route>)> {
         let mut st = self.lock();
         let i = st
             .addrs
@@ -479,19 +680,25 @@ impl Inet {
             .position(|x| x.ifindex == ifindex && x.addr == a)
             .ok_or(Errno::EADDRNOTAVAIL)?;
         let gone = st.addrs.remove(i);
-        let still = st
+        let mut routes = scrub_prefix(&mut st, &gone);
+        let twin = st
             .addrs
             .iter()
-            .any(|x| x.ifindex == ifindex && x.net() == gone.net() && x.mask == gone.mask);
-        let mut route = None;
-        if !still {
-            let connected = |r: &Route| {
-                r.flags & RTF_CONNECTED != 0 && r.ifindex == ifindex && r.dst == gone.net()
-            };
-            route = st.routes.iter().find(|r| connected(r)).cloned();
-            st.routes.retain(|r| !connected(r));
+            .find(|x| x.addr == gone.addr)
+            .map(|x| x.ifindex);
+        let local = |r: &Route| r.origin == RouteOrigin::Local && r.dst == gone.addr;
+        match twin {
+            Some(other) => {
+                for r in st.routes.iter_mut().filter(|r| local(r)) {
+                    r.link_gateway = Some(other);
+                }
+            }
+            None => {
+                routes.extend(st.routes.iter().filter(|r| local(r)).cloned());
+                st.routes.retain(|r| !local(r));
+            }
         }
-        Ok((gone, route))
+        Ok((gone, routes))
     }
 
     /// The interface is going: its addresses go (announced), then its
@@ -505,15 +712,16 @@ impl Inet {
             .map(|x| x.addr)
             .collect();
         for a in mine {
-            if let Ok((gone, route)) = self.take_address(ifindex, a)
+            if let Ok((gone, routes)) = self.take_address(ifindex, a)
                 && let Some(net) = self.net()
             {
-                self.announce(&net, ifp, &gone, route.as_ref(), false);
+                self.announce(&net, ifp, &gone, &routes, false);
             }
         }
         let mut st = self.lock();
         st.addrs.retain(|x| x.ifindex != ifindex);
-        st.routes.retain(|r| r.ifindex != ifindex);
+        st.routes
+            .retain(|r| r.ifindex != ifindex && r.link_gateway != Some(ifindex));
         st.arp.remove_interface(ifindex);
     }
 
@@ -548,6 +756,13 @@ impl Inet {
                 .map(|a| a.ifindex)
                 .ok_or(Errno::ENETUNREACH)?
         };
+        // A route out of the loopback interface takes its MTU
+        // (`lortrequest`).
+        let mtu = self
+            .net()
+            .and_then(|n| n.ifindex(ifindex))
+            .filter(|i| i.flags() & IFF_LOOPBACK != 0)
+            .map_or(0, |i| i.mtu());
         let r = Route {
             dst,
             mask,
@@ -559,6 +774,10 @@ impl Inet {
                 | if mask == u32::MAX { RTF_HOST } else { 0 }
                 | (flags & (RTF_REJECT | RTF_BLACKHOLE)),
             uses: 0,
+            ifa: None,
+            link_gateway: None,
+            mtu,
+            origin: RouteOrigin::Static,
         };
         st.routes.push(r.clone());
         Ok(r)
@@ -591,20 +810,20 @@ impl Inet {
 
     /// A new datagram identification.
     pub fn next_ident(&self) -> u16 {
+        if self.cfg.random_id.load(Ordering::Relaxed) {
+            // ip_randomid: unpredictable, never 0 (0 asks for one).
+            let mut b = [0u8; 2];
+            let _ = rumpuser::random_fill(&mut b);
+            return u16::from_le_bytes(b).max(1);
+        }
         self.ident.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Where a packet to `dst` leaves: the interface and next hop. Local
-    /// addresses go through the loopback interface.
+    /// Where a packet to `dst` leaves: the interface and next hop, by the
+    /// table. Local addresses go through the loopback interface by their
+    /// local routes, as on NetBSD (no route: EHOSTUNREACH, for 127.0.0.2
+    /// too).
     pub fn route_to(&self, net: &Net, dst: u32, opts: &OutOpts) -> KResult<(Arc<Ifnet>, u32)> {
-        if addr::is_loopback(dst) || self.is_local(dst) {
-            let lo = net
-                .interfaces()
-                .into_iter()
-                .find(|i| i.flags() & IFF_LOOPBACK != 0)
-                .ok_or(Errno::ENETUNREACH)?;
-            return Ok((lo, dst));
-        }
         if dst == BROADCAST {
             // The limited broadcast goes out of the first broadcast-capable
             // interface with an address, as NetBSD's ip_output picks one.
@@ -643,12 +862,15 @@ impl Inet {
             .map(|a| a.addr)
     }
 
-    /// Whether `a` is the broadcast address of a subnet on `ifindex`.
+    /// Whether `a` is the broadcast address of a subnet on `ifindex`
+    /// (`in_broadcast`): its broadcast address, or with
+    /// `net.inet.ip.hostzerobroadcast` its host-zero address.
     pub fn is_subnet_broadcast(&self, ifindex: u16, a: u32) -> bool {
-        self.lock()
-            .addrs
-            .iter()
-            .any(|x| x.ifindex == ifindex && (x.bcast == a || (x.mask != u32::MAX && a == x.net())))
+        let hostzero = self.cfg.hostzerobroadcast.load(Ordering::Relaxed);
+        self.lock().addrs.iter().any(|x| {
+            x.ifindex == ifindex
+                && (x.bcast == a || (hostzero && x.mask != u32::MAX && a == x.net()))
+        })
     }
 
     /// Send `payload` as protocol `proto` from `src` (`None`: choose) to
@@ -946,7 +1168,7 @@ impl Inet {
         let to_broadcast =
             dst == BROADCAST || addr::is_multicast(dst) || self.is_subnet_broadcast(ifp.index, dst);
         let for_us = to_broadcast
-            || self.is_local(dst)
+            || self.is_local_on(ifp, dst)
             || (ifp.flags() & IFF_LOOPBACK != 0 && addr::is_loopback(dst));
         if !for_us {
             if info.broadcast || info.multicast {

@@ -4,8 +4,8 @@ use crate::inet::Inet;
 use rump::sysctl::{NodeData, NodeSpec, SysctlValue};
 use rump::{Errno, KResult, Kernel};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, AtomicU16};
 
 /// A `net.inet.tcp` integer node: name, number (`None`: NetBSD numbers it
 /// at boot, `CTL_CREATE`), description, the value it reads and writes, and
@@ -231,88 +231,331 @@ pub(crate) fn register(k: &Kernel, inet: &Arc<Inet>) -> KResult<()> {
             },
         )?;
     }
+    register_ip(k, inet)?;
+    register_icmp_udp_arp(k, inet)?;
+    Ok(())
+}
+
+/// An integer node whose value lives in the stack: read by `read`, set by
+/// `write` (which checks it) at `parent.name`, number `num`.
+fn stack_node(
+    k: &Kernel,
+    inet: &Arc<Inet>,
+    (parent, name, num, desc): (&str, &str, Option<i32>, &str),
+    read: fn(&Inet) -> i32,
+    write: fn(&Inet, i32) -> KResult<()>,
+) -> KResult<()> {
     let (r, w) = (Arc::clone(inet), Arc::clone(inet));
     int_node(
         k,
-        "net.inet.ip",
-        "forwarding",
-        Some(1),
-        "Enable forwarding of INET datagrams",
-        move || i32::from(r.cfg.forwarding.load(Relaxed)),
-        move |v| {
-            w.cfg.forwarding.store(v != 0, Relaxed);
-            Ok(())
-        },
-    )?;
+        parent,
+        name,
+        num,
+        desc,
+        move || read(&r),
+        move |v| write(&w, v),
+    )
+}
+
+/// An on/off node over one of the stack's flags.
+fn flag_node(
+    k: &Kernel,
+    inet: &Arc<Inet>,
+    at: (&str, &str, Option<i32>, &str),
+    field: fn(&Inet) -> &AtomicBool,
+) -> KResult<()> {
     let (r, w) = (Arc::clone(inet), Arc::clone(inet));
     int_node(
         k,
-        "net.inet.ip",
-        "ttl",
-        Some(3),
-        "Default TTL for an INET datagram",
-        move || i32::from(r.cfg.ttl.load(Relaxed)),
+        at.0,
+        at.1,
+        at.2,
+        at.3,
+        move || i32::from(field(&r).load(Relaxed)),
         move |v| {
-            let t = u8::try_from(v)
-                .ok()
-                .filter(|&t| t > 0)
-                .ok_or(Errno::EINVAL)?;
-            w.cfg.ttl.store(t, Relaxed);
+            field(&w).store(v != 0, Relaxed);
+            Ok(())
+        },
+    )
+}
+
+/// `IPPORT_RESERVEDMIN`, `IPPORT_RESERVEDMAX` (`netinet/in.h`): the
+/// privileged range's bounds.
+const IPPORT_RESERVEDMIN: i32 = 600;
+const IPPORT_RESERVEDMAX: i32 = 1023;
+
+/// The port range nodes' checks (`sysctl_net_inet_ip_ports`): a minimum
+/// below its maximum, the anonymous range above the reserved ports, the
+/// privileged one within `IPPORT_RESERVEDMIN`..`MAX`.
+fn port_ok(num: i32, v: i32, min: u16, max: u16) -> KResult<u16> {
+    let (min, max) = (i32::from(min), i32::from(max));
+    let ok = (0..=65535).contains(&v)
+        && match num {
+            netbsd_abi::IPCTL_ANONPORTMIN => v < max && v >= i32::from(crate::pcb::IPPORT_RESERVED),
+            netbsd_abi::IPCTL_ANONPORTMAX => v > min && v >= i32::from(crate::pcb::IPPORT_RESERVED),
+            netbsd_abi::IPCTL_LOWPORTMIN => {
+                v < max && (IPPORT_RESERVEDMIN..=IPPORT_RESERVEDMAX).contains(&v)
+            }
+            _ => v > min && (IPPORT_RESERVEDMIN..=IPPORT_RESERVEDMAX).contains(&v),
+        };
+    if ok { Ok(v as u16) } else { Err(Errno::EINVAL) }
+}
+
+/// `net.inet.ip`: the nodes whose meaning the stack has, with NetBSD's
+/// numbers and defaults.
+fn register_ip(k: &Kernel, inet: &Arc<Inet>) -> KResult<()> {
+    use netbsd_abi::*;
+    const IP: &str = "net.inet.ip";
+    flag_node(
+        k,
+        inet,
+        (
+            IP,
+            "forwarding",
+            Some(IPCTL_FORWARDING),
+            "Enable forwarding of INET datagrams",
+        ),
+        |i| &i.cfg.forwarding,
+    )?;
+    stack_node(
+        k,
+        inet,
+        (
+            IP,
+            "ttl",
+            Some(IPCTL_DEFTTL),
+            "Default TTL for an INET datagram",
+        ),
+        |i| i32::from(i.cfg.ttl.load(Relaxed)),
+        |i, v| {
+            // NetBSD takes 0 too (such datagrams die at the first hop).
+            let t = u8::try_from(v).map_err(|_| Errno::EINVAL)?;
+            i.cfg.ttl.store(t, Relaxed);
             Ok(())
         },
     )?;
-    for (name, num, desc, lo) in [
+    type Ports = (&'static str, i32, &'static str);
+    let ports: [Ports; 4] = [
         (
             "anonportmin",
-            10,
+            IPCTL_ANONPORTMIN,
             "Lowest ephemeral port number to assign",
-            true,
         ),
         (
             "anonportmax",
-            11,
+            IPCTL_ANONPORTMAX,
             "Highest ephemeral port number to assign",
-            false,
         ),
-    ] {
+        (
+            "lowportmin",
+            IPCTL_LOWPORTMIN,
+            "Lowest privileged ephemeral port number to assign",
+        ),
+        (
+            "lowportmax",
+            IPCTL_LOWPORTMAX,
+            "Highest privileged ephemeral port number to assign",
+        ),
+    ];
+    for (name, num, desc) in ports {
         let (r, w) = (Arc::clone(inet), Arc::clone(inet));
+        /// The node's port and the other end of its range.
+        fn field(i: &Inet, num: i32) -> (&AtomicU16, &AtomicU16) {
+            match num {
+                IPCTL_ANONPORTMIN => (&i.cfg.anonportmin, &i.cfg.anonportmax),
+                IPCTL_ANONPORTMAX => (&i.cfg.anonportmax, &i.cfg.anonportmin),
+                IPCTL_LOWPORTMIN => (&i.cfg.lowportmin, &i.cfg.lowportmax),
+                _ => (&i.cfg.lowportmax, &i.cfg.lowportmin),
+            }
+        }
         int_node(
             k,
-            "net.inet.ip",
+            IP,
             name,
             Some(num),
             desc,
-            move || {
-                i32::from(if lo {
-                    r.cfg.anonportmin.load(Relaxed)
-                } else {
-                    r.cfg.anonportmax.load(Relaxed)
-                })
-            },
+            move || i32::from(field(&r, num).0.load(Relaxed)),
             move |v| {
-                let p = u16::try_from(v)
-                    .ok()
-                    .filter(|&p| p >= 1024)
-                    .ok_or(Errno::EINVAL)?;
-                if lo {
-                    w.cfg.anonportmin.store(p, Relaxed);
+                let (me, other) = field(&w, num);
+                let other = other.load(Relaxed);
+                let (min, max) = if matches!(num, IPCTL_ANONPORTMIN | IPCTL_LOWPORTMIN) {
+                    (0, other)
                 } else {
-                    w.cfg.anonportmax.store(p, Relaxed);
-                }
+                    (other, 0)
+                };
+                me.store(port_ok(num, v, min, max)?, Relaxed);
                 Ok(())
             },
         )?;
     }
-    let (r, w) = (Arc::clone(inet), Arc::clone(inet));
-    int_node(
+    flag_node(
         k,
-        "net.inet.icmp",
-        "bmcastecho",
-        Some(2),
-        "Respond to ICMP_ECHO or ICMP_TIMESTAMP message to the broadcast or multicast",
-        move || i32::from(r.cfg.bmcastecho.load(Relaxed)),
-        move |v| {
-            w.cfg.bmcastecho.store(v != 0, Relaxed);
+        inet,
+        (
+            IP,
+            "hostzerobroadcast",
+            Some(IPCTL_HOSTZEROBROADCAST),
+            "All zeroes address is broadcast address",
+        ),
+        |i| &i.cfg.hostzerobroadcast,
+    )?;
+    stack_node(
+        k,
+        inet,
+        (
+            IP,
+            "maxfragpackets",
+            Some(IPCTL_MAXFRAGPACKETS),
+            "Maximum number of fragments to retain for possible reassembly",
+        ),
+        |i| {
+            i.lock()
+                .reass
+                .max_datagrams
+                .map_or(-1, |m| i32::try_from(m).unwrap_or(i32::MAX))
+        },
+        |i, v| {
+            // A negative number lifts the limit, as in ip_reass_packet.
+            i.lock().reass.max_datagrams = usize::try_from(v).ok();
+            Ok(())
+        },
+    )?;
+    flag_node(
+        k,
+        inet,
+        (
+            IP,
+            "checkinterface",
+            Some(IPCTL_CHECKINTERFACE),
+            "Enable receive side of Strong ES model from RFC1122",
+        ),
+        |i| &i.cfg.checkinterface,
+    )?;
+    flag_node(
+        k,
+        inet,
+        (
+            IP,
+            "random_id",
+            Some(IPCTL_RANDOMID),
+            "Assign random ip_id values",
+        ),
+        |i| &i.cfg.random_id,
+    )?;
+    Ok(())
+}
+
+/// `ICMPCTL_RETURNDATABYTES`, `ICMPCTL_BMCASTECHO` (`netinet/icmp_var.h`).
+const ICMPCTL_RETURNDATABYTES: i32 = 3;
+const ICMPCTL_BMCASTECHO: i32 = 8;
+/// `UDPCTL_SENDSPACE`, `UDPCTL_RECVSPACE` (`netinet/udp_var.h`).
+const UDPCTL_SENDSPACE: i32 = 2;
+const UDPCTL_RECVSPACE: i32 = 3;
+/// The largest default socket buffer a node takes.
+const MAX_SOCKBUF: i32 = 1 << 22;
+
+/// `net.inet.icmp`, `net.inet.udp` and `net.inet.arp`: the nodes whose
+/// meaning the stack has.
+fn register_icmp_udp_arp(k: &Kernel, inet: &Arc<Inet>) -> KResult<()> {
+    stack_node(
+        k,
+        inet,
+        (
+            "net.inet.icmp",
+            "returndatabytes",
+            Some(ICMPCTL_RETURNDATABYTES),
+            "Number of bytes to return in an ICMP error message",
+        ),
+        |i| i.cfg.icmp_returndatabytes.load(Relaxed) as i32,
+        |i, v| {
+            // sysctl_net_inet_icmp_returndatabytes: 8 to 512.
+            if !(8..=512).contains(&v) {
+                return Err(Errno::EINVAL);
+            }
+            i.cfg.icmp_returndatabytes.store(v as u32, Relaxed);
+            Ok(())
+        },
+    )?;
+    flag_node(
+        k,
+        inet,
+        (
+            "net.inet.icmp",
+            "bmcastecho",
+            Some(ICMPCTL_BMCASTECHO),
+            "Respond to ICMP_ECHO or ICMP_TIMESTAMP message to the broadcast or multicast",
+        ),
+        |i| &i.cfg.bmcastecho,
+    )?;
+    stack_node(
+        k,
+        inet,
+        (
+            "net.inet.udp",
+            "sendspace",
+            Some(UDPCTL_SENDSPACE),
+            "Default UDP send buffer size",
+        ),
+        |i| i.cfg.udp_sendspace.load(Relaxed) as i32,
+        |i, v| {
+            let v = u32::try_from(v)
+                .ok()
+                .filter(|&v| v > 0 && v as i32 <= MAX_SOCKBUF);
+            i.cfg.udp_sendspace.store(v.ok_or(Errno::EINVAL)?, Relaxed);
+            Ok(())
+        },
+    )?;
+    stack_node(
+        k,
+        inet,
+        (
+            "net.inet.udp",
+            "recvspace",
+            Some(UDPCTL_RECVSPACE),
+            "Default UDP receive buffer size",
+        ),
+        |i| i.cfg.udp_recvspace.load(Relaxed) as i32,
+        |i, v| {
+            let v = u32::try_from(v)
+                .ok()
+                .filter(|&v| v > 0 && v as i32 <= MAX_SOCKBUF);
+            i.cfg.udp_recvspace.store(v.ok_or(Errno::EINVAL)?, Relaxed);
+            Ok(())
+        },
+    )?;
+    k.sysctl().create(
+        "net.inet",
+        NodeSpec::node("arp", "Address Resolution Protocol"),
+    )?;
+    stack_node(
+        k,
+        inet,
+        (
+            "net.inet.arp",
+            "keep",
+            None,
+            "Valid ARP entry lifetime in seconds",
+        ),
+        |i| i32::try_from(i.lock().arp.keep.as_secs()).unwrap_or(i32::MAX),
+        |i, v| {
+            let secs = u64::try_from(v).map_err(|_| Errno::EINVAL)?;
+            i.lock().arp.keep = std::time::Duration::from_secs(secs);
+            Ok(())
+        },
+    )?;
+    stack_node(
+        k,
+        inet,
+        (
+            "net.inet.arp",
+            "down",
+            None,
+            "Failed ARP entry lifetime in seconds",
+        ),
+        |i| i32::try_from(i.lock().arp.down.as_secs()).unwrap_or(i32::MAX),
+        |i, v| {
+            let secs = u64::try_from(v).map_err(|_| Errno::EINVAL)?;
+            i.lock().arp.down = std::time::Duration::from_secs(secs);
             Ok(())
         },
     )?;

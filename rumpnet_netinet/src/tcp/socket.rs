@@ -274,7 +274,8 @@ impl TcpSocket {
             })
         };
         let port = if lport == 0 {
-            pcb::ephemeral_port(&self.inet, conflict)?
+            let range = self.describe().0.portrange;
+            pcb::ephemeral_port(&self.inet, ctx, range, conflict)?
         } else if conflict(lport) {
             return Err(Errno::EADDRINUSE);
         } else {
