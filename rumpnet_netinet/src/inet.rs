@@ -1126,8 +1126,10 @@ impl Inet {
         self.lock().arp.remove(ifindex, ip)
     }
 
-    /// `arp -s`: a permanent entry on the interface whose subnet holds `ip`.
-    pub fn arp_set(&self, ip: u32, hw: EthAddr) -> KResult<()> {
+    /// `arp -s`: an entry on the interface whose subnet holds `ip`,
+    /// permanent, or lasting `lifetime` (`arp -s ... temp`). EEXIST if
+    /// there is one already, as `lla_rt_output` says.
+    pub fn arp_set(&self, ip: u32, hw: EthAddr, lifetime: Option<Duration>) -> KResult<()> {
         let mut st = self.lock();
         let ifindex = st
             .addrs
@@ -1135,7 +1137,15 @@ impl Inet {
             .find(|a| ip & a.mask == a.net())
             .map(|a| a.ifindex)
             .ok_or(Errno::ENETUNREACH)?;
-        st.arp.set_static(ifindex, ip, hw);
+        if st.arp.contains(ifindex, ip) {
+            return Err(Errno::EEXIST);
+        }
+        let until = lifetime.map(|d| Self::now() + d);
+        st.arp.set(ifindex, ip, hw, until);
+        drop(st);
+        if let Some(at) = until {
+            self.arm(at);
+        }
         Ok(())
     }
 

@@ -7,7 +7,7 @@
 //! Hosts are addresses: there is no name service in a rump kernel.
 
 use rump_nettools::*;
-use rumpclient::{Client, Errno};
+use rumpclient::Client;
 use std::process::ExitCode;
 
 const PROG: &str = "rump.arp";
@@ -61,25 +61,28 @@ fn table(c: &Client) -> Result<Vec<RtMsg>, ExitCode> {
     })
 }
 
-/// Delete the entry for `a`: look it up, then send the answer back as a
-/// delete. `shown` is the host as typed.
+/// Delete the entry for `a` as NetBSD's arp(8) does: look it up, and if
+/// the answer is a link-layer entry for `a`, send it back as a delete.
+/// `shown` is the host as typed. Failures are reported, as arp(8) reports
+/// them, and do not change the exit status.
 fn delete(rs: &mut RouteSock, a: [u8; 4], shown: &str, verbose: bool) -> bool {
     let dst = sockaddr_in(a, 0);
     let got = match rs.request(RTM_GET, RTF_LLDATA, &[(RTA_DST, &dst)]) {
         Ok(m) => m,
-        Err(Errno::ESRCH) => {
-            eprintln!("{PROG}: delete: can't locate {shown}");
-            return false;
-        }
         Err(e) => {
+            eprintln!("{PROG}: writing to routing socket: {}", e.description());
             eprintln!("{PROG}: {shown}: {}", e.description());
             return false;
         }
     };
-    let Some(sdl) = got.addrs[1]
+    // is_llinfo: a link address, link data and no gateway.
+    let sdl = got.addrs[1]
         .as_deref()
-        .filter(|g| g.get(1) == Some(&AF_LINK))
-    else {
+        .filter(|g| g.get(1) == Some(&AF_LINK));
+    let same = got.addrs[0].as_deref().map(sa_ipv4) == Some(a);
+    let gateway = netbsd_abi::RTF_GATEWAY as u32;
+    let llinfo = got.flags & (RTF_LLDATA | gateway) == RTF_LLDATA;
+    let (Some(sdl), true, true) = (sdl, same, llinfo) else {
         eprintln!("{PROG}: delete: can't locate {shown}");
         return false;
     };
@@ -94,7 +97,6 @@ fn delete(rs: &mut RouteSock, a: [u8; 4], shown: &str, verbose: bool) -> bool {
             }
             true
         }
-        Err(Errno::ESRCH) => true,
         Err(e) => {
             eprintln!("{PROG}: writing to routing socket: {}", e.description());
             false

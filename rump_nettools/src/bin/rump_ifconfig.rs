@@ -75,6 +75,10 @@ fn status(ctl: &Ctl, name: &str, entries: &[IfConfEntry]) -> Result<(), Errno> {
     if let Some(l) = linkstr(ctl, name) {
         println!("\tlinkstr: {l}");
     }
+    // As NetBSD 7.99's in_alias prints them: the interface's first address
+    // plain, the others as aliases, the mask in hex, then the address's
+    // state (IN_IFF_TENTATIVE, _DUPLICATED, _DETACHED).
+    let mut first = true;
     for e in entries.iter().filter(|e| e.name == name) {
         if e.sa.get(1) != Some(&AF_INET) || e.sa.len() < 8 {
             continue;
@@ -83,34 +87,37 @@ fn status(ctl: &Ctl, name: &str, entries: &[IfConfEntry]) -> Result<(), Errno> {
         let mut q = [0u8; 64];
         q[..name.len().min(15)].copy_from_slice(&name.as_bytes()[..name.len().min(15)]);
         q[16..32].copy_from_slice(&sockaddr_in(a, 0));
-        let mut line = format!("\tinet {}", fmt_ipv4(a));
+        let alias = if std::mem::take(&mut first) {
+            ""
+        } else {
+            "alias "
+        };
+        let mut line = format!("\tinet {alias}{}", fmt_ipv4(a));
         if ctl.ioctl(sio::GIFALIAS, &mut q).is_ok() {
             let mask = u32::from_be_bytes(q[52..56].try_into().unwrap_or_default());
             let bcast: [u8; 4] = q[36..40].try_into().unwrap_or_default();
-            let ones = mask.leading_ones();
-            if mask.checked_shl(ones).unwrap_or(0) == 0 {
-                line += &format!("/{ones}");
-            }
             if flags & 0x10 != 0 {
                 line += &format!(" -> {}", fmt_ipv4(bcast));
-            } else if mask.checked_shl(ones).unwrap_or(0) != 0 {
-                line += &format!(" netmask {mask:#x}");
             }
+            line += &format!(" netmask {mask:#x}");
             if flags & 0x2 != 0 {
                 line += &format!(" broadcast {}", fmt_ipv4(bcast));
             }
         }
         let mut fr = ifreq(name);
         fr[16..32].copy_from_slice(&sockaddr_in(a, 0));
-        let af = if ctl.ioctl(sio::GIFAFLAG_IN, &mut fr).is_ok() {
-            u32::from_le_bytes(fr[16..20].try_into().unwrap_or_default())
-        } else {
-            0
-        };
-        line += &format!(
-            " flags {}",
-            snprintb(af, &["TENTATIVE", "DUPLICATED", "DETACHED", "TRYTENTATIVE"])
-        );
+        if ctl.ioctl(sio::GIFAFLAG_IN, &mut fr).is_ok() {
+            let af = u32::from_le_bytes(fr[16..20].try_into().unwrap_or_default());
+            for (bit, word) in [
+                (0x1, " tentative"),
+                (0x2, " duplicated"),
+                (0x4, " detached"),
+            ] {
+                if af & bit != 0 {
+                    line += word;
+                }
+            }
+        }
         println!("{line}");
     }
     Ok(())

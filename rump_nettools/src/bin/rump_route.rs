@@ -571,9 +571,14 @@ fn main() -> ExitCode {
         }
         println!("      flags: {}", flags_text(rflags));
         println!(" recvpipe  sendpipe  ssthresh  rtt,msec    rttvar  hopcount      mtu     expire");
+        // rtm_rmx: only the MTU is kept; the rest are 0 as on NetBSD.
+        let mtu = answer.u64_at(
+            netbsd_abi::layout::rt_msghdr::rtm_rmx.offset
+                + netbsd_abi::layout::rt_metrics::rmx_mtu.offset,
+        );
         println!(
             "{}",
-            format!("{:>8}  ", 0).repeat(7) + &format!("{:>8} ", 0)
+            format!("{:>8}  ", 0).repeat(6) + &format!("{mtu:>8}  ") + &format!("{:>8} ", 0)
         );
     }
     ExitCode::SUCCESS
