@@ -337,6 +337,16 @@ const NETWORK_STEPS: &[Step] = &[
         &["net.inet.tcp.sendspace", "net.inet.tcp.recvspace"],
     ),
     (
+        "sysctl",
+        &[
+            "net.inet.tcp.keepidle",
+            "net.inet.tcp.keepintvl",
+            "net.inet.tcp.keepcnt",
+            "net.inet.tcp.slowhz",
+        ],
+    ),
+    ("sysctl", &["-w", "net.inet.tcp.slowhz=3"]),
+    (
         "ifconfig",
         &[
             "shmif0",

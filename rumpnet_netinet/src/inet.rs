@@ -42,6 +42,10 @@ pub const RTF_LOCAL: u32 = 0x40000;
 /// `RTF_BROADCAST`.
 pub const RTF_BROADCAST: u32 = 0x80000;
 
+/// `PR_SLOWHZ` (`sys/protosw.h`): slow timeouts a second, the unit of
+/// the TCP keepalive nodes.
+pub const PR_SLOWHZ: u32 = 2;
+
 /// One IPv4 address on an interface (`struct in_ifaddr`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IfAddr {
@@ -301,6 +305,14 @@ pub struct Config {
     pub tcp_recvbuf_inc: AtomicU32,
     /// `net.inet.tcp.recvbuf_max`: up to this.
     pub tcp_recvbuf_max: AtomicU32,
+    /// `net.inet.tcp.keepidle`, in slow ticks (`PR_SLOWHZ` a second): how
+    /// long a connection with `SO_KEEPALIVE` idles before the first probe.
+    pub tcp_keepidle: AtomicU32,
+    /// `net.inet.tcp.keepintvl`, slow ticks between probes.
+    pub tcp_keepintvl: AtomicU32,
+    /// `net.inet.tcp.keepcnt`: probes unanswered before the connection
+    /// is dropped.
+    pub tcp_keepcnt: AtomicU32,
     /// `net.inet.tcp.msl`, seconds: TIME_WAIT lasts twice this.
     pub tcp_msl: AtomicU32,
     /// `net.inet.tcp.rfc1323`: offer window scaling and timestamps.
@@ -387,6 +399,9 @@ impl Inet {
                 tcp_recvbuf_inc: AtomicU32::new(16 << 10),
                 tcp_recvbuf_max: AtomicU32::new(256 << 10),
                 tcp_msl: AtomicU32::new(30),
+                tcp_keepidle: AtomicU32::new(7200 * PR_SLOWHZ),
+                tcp_keepintvl: AtomicU32::new(75 * PR_SLOWHZ),
+                tcp_keepcnt: AtomicU32::new(8),
                 tcp_rfc1323: AtomicBool::new(true),
             },
             ident: AtomicU16::new(seed),
@@ -445,6 +460,21 @@ impl Inet {
         let seg = &pkt.data()[d.hl..];
         let r = self.counted(parse(seg, d.ip.src, d.ip.dst), badsum, bad)?;
         Some((seg, r))
+    }
+
+    /// A new connection's keepalive times and count, from
+    /// `net.inet.tcp.keepidle`, `keepintvl` and `keepcnt`.
+    pub fn tcp_keep_defaults(&self) -> (Duration, Duration, u32) {
+        let ticks = |a: &AtomicU32| {
+            Duration::from_millis(
+                u64::from(a.load(Ordering::Relaxed)) * 1000 / u64::from(PR_SLOWHZ),
+            )
+        };
+        (
+            ticks(&self.cfg.tcp_keepidle),
+            ticks(&self.cfg.tcp_keepintvl),
+            self.cfg.tcp_keepcnt.load(Ordering::Relaxed),
+        )
     }
 
     /// The default TTL.

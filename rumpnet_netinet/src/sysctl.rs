@@ -5,26 +5,7 @@ use rump::sysctl::{NodeData, NodeSpec, SysctlValue};
 use rump::{Errno, KResult, Kernel};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::atomic::{AtomicBool, AtomicU16};
-
-/// A `net.inet.tcp` integer node: name, number (`None`: NetBSD numbers it
-/// at boot, `CTL_CREATE`), description, the value it reads and writes, and
-/// the smallest value it takes.
-type TcpNode = (
-    &'static str,
-    Option<i32>,
-    &'static str,
-    fn(&Inet) -> &std::sync::atomic::AtomicU32,
-    u32,
-);
-
-/// A `net.inet.tcp` on/off node: name, number, description, the flag.
-type FlagNode = (
-    &'static str,
-    Option<i32>,
-    &'static str,
-    fn(&Inet) -> &AtomicBool,
-);
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32};
 
 /// `CTLFLAG_READWRITE`.
 const CTLFLAG_READWRITE: u32 = 0x70;
@@ -127,110 +108,99 @@ pub(crate) fn register(k: &Kernel, inet: &Arc<Inet>) -> KResult<()> {
             },
         )?;
     }
-    // net.inet.tcp.{sendspace, recvspace, msl}: NetBSD's numbers; the
-    // buffer sizing nodes are numbered at boot, as NetBSD does.
-    let tcp_nodes: [TcpNode; 7] = [
+    // net.inet.tcp.{rfc1323, sendspace, recvspace, msl}: NetBSD's numbers;
+    // the buffer sizing nodes are numbered at boot, in NetBSD's order.
+    enum Tcp {
+        Size(fn(&Inet) -> &std::sync::atomic::AtomicU32, u32),
+        Flag(fn(&Inet) -> &AtomicBool),
+    }
+    let tcp_nodes: [(&str, Option<i32>, &str, Tcp); 10] = [
+        (
+            "rfc1323",
+            Some(1),
+            "Enable RFC1323 TCP extensions",
+            Tcp::Flag(|i| &i.cfg.tcp_rfc1323),
+        ),
         (
             "sendspace",
             Some(2),
             "Default TCP send buffer size",
-            |i| &i.cfg.tcp_sendspace,
-            512,
+            Tcp::Size(|i| &i.cfg.tcp_sendspace, 512),
         ),
         (
             "recvspace",
             Some(3),
             "Default TCP receive buffer size",
-            |i| &i.cfg.tcp_recvspace,
-            512,
+            Tcp::Size(|i| &i.cfg.tcp_recvspace, 512),
         ),
         (
             "msl",
             Some(34),
             "Maximum Segment Life, in seconds",
-            |i| &i.cfg.tcp_msl,
-            0,
+            Tcp::Size(|i| &i.cfg.tcp_msl, 0),
+        ),
+        (
+            "recvbuf_auto",
+            None,
+            "Enable automatic receive buffer sizing (experimental)",
+            Tcp::Flag(|i| &i.cfg.tcp_recvbuf_auto),
         ),
         (
             "recvbuf_inc",
             None,
             "Incrementor step size of automatic receive buffer",
-            |i| &i.cfg.tcp_recvbuf_inc,
-            1,
+            Tcp::Size(|i| &i.cfg.tcp_recvbuf_inc, 1),
         ),
         (
             "recvbuf_max",
             None,
             "Max size of automatic receive buffer",
-            |i| &i.cfg.tcp_recvbuf_max,
-            1,
-        ),
-        (
-            "sendbuf_inc",
-            None,
-            "Incrementor step size of automatic send buffer",
-            |i| &i.cfg.tcp_sendbuf_inc,
-            1,
-        ),
-        (
-            "sendbuf_max",
-            None,
-            "Max size of automatic send buffer",
-            |i| &i.cfg.tcp_sendbuf_max,
-            1,
-        ),
-    ];
-    for (name, num, desc, field, min) in tcp_nodes {
-        let (r, w) = (Arc::clone(inet), Arc::clone(inet));
-        int_node(
-            k,
-            "net.inet.tcp",
-            name,
-            num,
-            desc,
-            move || field(&r).load(Relaxed) as i32,
-            move |v| {
-                let v = u32::try_from(v)
-                    .ok()
-                    .filter(|&v| v >= min && v <= 1 << 22)
-                    .ok_or(Errno::EINVAL)?;
-                field(&w).store(v, Relaxed);
-                Ok(())
-            },
-        )?;
-    }
-    let flags: [FlagNode; 3] = [
-        ("rfc1323", Some(1), "Enable RFC1323 TCP extensions", |i| {
-            &i.cfg.tcp_rfc1323
-        }),
-        (
-            "recvbuf_auto",
-            None,
-            "Enable automatic receive buffer sizing (experimental)",
-            |i| &i.cfg.tcp_recvbuf_auto,
+            Tcp::Size(|i| &i.cfg.tcp_recvbuf_max, 1),
         ),
         (
             "sendbuf_auto",
             None,
             "Enable automatic send buffer sizing (experimental)",
-            |i| &i.cfg.tcp_sendbuf_auto,
+            Tcp::Flag(|i| &i.cfg.tcp_sendbuf_auto),
+        ),
+        (
+            "sendbuf_inc",
+            None,
+            "Incrementor step size of automatic send buffer",
+            Tcp::Size(|i| &i.cfg.tcp_sendbuf_inc, 1),
+        ),
+        (
+            "sendbuf_max",
+            None,
+            "Max size of automatic send buffer",
+            Tcp::Size(|i| &i.cfg.tcp_sendbuf_max, 1),
         ),
     ];
-    for (name, num, desc, field) in flags {
-        let (r, w) = (Arc::clone(inet), Arc::clone(inet));
-        int_node(
-            k,
-            "net.inet.tcp",
-            name,
-            num,
-            desc,
-            move || i32::from(field(&r).load(Relaxed)),
-            move |v| {
-                field(&w).store(v != 0, Relaxed);
-                Ok(())
-            },
-        )?;
+    for (name, num, desc, node) in tcp_nodes {
+        match node {
+            Tcp::Flag(field) => flag_node(k, inet, ("net.inet.tcp", name, num, desc), field)?,
+            Tcp::Size(field, min) => {
+                let (r, w) = (Arc::clone(inet), Arc::clone(inet));
+                int_node(
+                    k,
+                    "net.inet.tcp",
+                    name,
+                    num,
+                    desc,
+                    move || field(&r).load(Relaxed) as i32,
+                    move |v| {
+                        let v = u32::try_from(v)
+                            .ok()
+                            .filter(|&v| v >= min && v <= 1 << 22)
+                            .ok_or(Errno::EINVAL)?;
+                        field(&w).store(v, Relaxed);
+                        Ok(())
+                    },
+                )?;
+            }
+        }
     }
+    register_tcp_keep(k, inet)?;
     register_ip(k, inet)?;
     register_icmp_udp_arp(k, inet)?;
     Ok(())
@@ -557,6 +527,73 @@ fn register_icmp_udp_arp(k: &Kernel, inet: &Arc<Inet>) -> KResult<()> {
             let secs = u64::try_from(v).map_err(|_| Errno::EINVAL)?;
             i.lock().arp.down = std::time::Duration::from_secs(secs);
             Ok(())
+        },
+    )?;
+    Ok(())
+}
+
+/// `TCPCTL_KEEPIDLE`, `_KEEPINTVL`, `_KEEPCNT`, `_SLOWHZ`
+/// (`netinet/tcp_var.h`).
+const TCPCTL_KEEPIDLE: i32 = 17;
+const TCPCTL_KEEPINTVL: i32 = 18;
+const TCPCTL_KEEPCNT: i32 = 19;
+const TCPCTL_SLOWHZ: i32 = 20;
+
+/// `net.inet.tcp.keepidle`, `keepintvl`, `keepcnt`: a new connection's
+/// keepalive, the times in `slowhz` ticks a second, as NetBSD counts them.
+fn register_tcp_keep(k: &Kernel, inet: &Arc<Inet>) -> KResult<()> {
+    const TCP: &str = "net.inet.tcp";
+    type Keep = (&'static str, i32, &'static str, fn(&Inet) -> &AtomicU32);
+    let nodes: [Keep; 3] = [
+        (
+            "keepidle",
+            TCPCTL_KEEPIDLE,
+            "Allowed connection idle ticks before a keepalive probe is sent",
+            |i| &i.cfg.tcp_keepidle,
+        ),
+        (
+            "keepintvl",
+            TCPCTL_KEEPINTVL,
+            "Ticks before next keepalive probe is sent",
+            |i| &i.cfg.tcp_keepintvl,
+        ),
+        (
+            "keepcnt",
+            TCPCTL_KEEPCNT,
+            "Number of keepalive probes to send",
+            |i| &i.cfg.tcp_keepcnt,
+        ),
+    ];
+    for (name, num, desc, field) in nodes {
+        let (r, w) = (Arc::clone(inet), Arc::clone(inet));
+        int_node(
+            k,
+            TCP,
+            name,
+            Some(num),
+            desc,
+            move || field(&r).load(Relaxed) as i32,
+            move |v| {
+                // A zero time or count would drop connections at once.
+                let v = u32::try_from(v)
+                    .ok()
+                    .filter(|&v| v > 0)
+                    .ok_or(Errno::EINVAL)?;
+                field(&w).store(v, Relaxed);
+                Ok(())
+            },
+        )?;
+    }
+    k.sysctl().create(
+        TCP,
+        NodeSpec {
+            num: Some(TCPCTL_SLOWHZ),
+            flags: rump::sysctl::CTLFLAG_IMMEDIATE,
+            ..NodeSpec::value(
+                "slowhz",
+                SysctlValue::Int(crate::inet::PR_SLOWHZ as i32),
+                "Keepalive ticks per second",
+            )
         },
     )?;
     Ok(())

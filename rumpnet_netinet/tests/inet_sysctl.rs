@@ -62,6 +62,10 @@ fn the_nodes_start_with_netbsds_rump_kernel_defaults() {
         ("net.inet.udp.recvspace", 41600),
         ("net.inet.tcp.sendspace", 32768),
         ("net.inet.tcp.recvspace", 32768),
+        ("net.inet.tcp.keepidle", 14400),
+        ("net.inet.tcp.keepintvl", 150),
+        ("net.inet.tcp.keepcnt", 8),
+        ("net.inet.tcp.slowhz", 2),
         ("net.inet.arp.keep", 1200),
         ("net.inet.arp.down", 20),
     ] {
@@ -135,6 +139,35 @@ fn udp_buffers_and_host_zero_broadcast_follow_their_nodes() {
     assert!(
         ids.windows(2).any(|w| w[1] != w[0].wrapping_add(1)),
         "{ids:?}"
+    );
+}
+
+#[test]
+fn a_new_connection_takes_its_keepalive_from_the_nodes() {
+    let k = boot();
+    let d = Net::of(&k).domain(2).expect("AF_INET");
+    let tcp = |k: &Kernel| {
+        let p: Arc<dyn ProtoSocket> = k
+            .with_ctx(|ctx| d.socket(ctx, SOCK_STREAM, 0))
+            .expect("socket");
+        Arc::new(Socket::new(p, false, false))
+    };
+    // TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT (netinet/tcp.h), seconds.
+    let opt = |s: &Socket, name: i32| {
+        let v = rumpnet::getsockopt(s, 6, name).expect("getsockopt");
+        i32::from_ne_bytes(v[..4].try_into().unwrap())
+    };
+    let s = tcp(&k);
+    assert_eq!((opt(&s, 3), opt(&s, 5), opt(&s, 6)), (7200, 75, 8));
+    int(&k, "net.inet.tcp.keepidle", Some(100)).unwrap();
+    int(&k, "net.inet.tcp.keepintvl", Some(20)).unwrap();
+    int(&k, "net.inet.tcp.keepcnt", Some(3)).unwrap();
+    let s = tcp(&k);
+    assert_eq!((opt(&s, 3), opt(&s, 5), opt(&s, 6)), (50, 10, 3));
+    assert_eq!(int(&k, "net.inet.tcp.keepcnt", Some(0)), Err(Errno::EINVAL));
+    assert!(
+        int(&k, "net.inet.tcp.slowhz", Some(3)).is_err(),
+        "read-only"
     );
 }
 
