@@ -135,7 +135,9 @@ impl InetDomain {
             ));
             return Err(Errno::EOPNOTSUPP);
         }
-        data[IFAP_PREFERENCE..IFAP_PREFERENCE + 2].copy_from_slice(&0i16.to_le_bytes());
+        data.get_mut(IFAP_PREFERENCE..IFAP_PREFERENCE + 2)
+            .ok_or(Errno::EINVAL)?
+            .copy_from_slice(&0i16.to_le_bytes());
         put_sa(data, IFAP_ADDR, a)
     }
 
