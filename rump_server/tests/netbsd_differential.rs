@@ -346,6 +346,7 @@ const NETWORK_STEPS: &[Step] = &[
         ],
     ),
     ("sysctl", &["-w", "net.inet.tcp.slowhz=3"]),
+    ("sysctl", &["net.inet.udp.checksum", "net.inet.tcp.mssdflt"]),
     (
         "ifconfig",
         &[

@@ -285,6 +285,10 @@ pub struct Config {
     /// `net.inet.icmp.returndatabytes`: how much of an offending
     /// datagram's payload an ICMP error quotes.
     pub icmp_returndatabytes: AtomicU32,
+    /// `net.inet.udp.checksum`: UDP datagrams sent carry a checksum.
+    pub udp_checksum: AtomicBool,
+    /// `net.inet.tcp.mssdflt`: the peer's MSS when its SYN names none.
+    pub tcp_mssdflt: AtomicU16,
     /// `net.inet.udp.sendspace`: a new UDP socket's send buffer.
     pub udp_sendspace: AtomicU32,
     /// `net.inet.udp.recvspace`: a new UDP socket's receive buffer.
@@ -388,6 +392,8 @@ impl Inet {
                 checkinterface: AtomicBool::new(false),
                 random_id: AtomicBool::new(false),
                 icmp_returndatabytes: AtomicU32::new(8),
+                udp_checksum: AtomicBool::new(true),
+                tcp_mssdflt: AtomicU16::new(crate::tcp::conn::DEFAULT_MSS),
                 udp_sendspace: AtomicU32::new(crate::udp::SENDSPACE as u32),
                 udp_recvspace: AtomicU32::new(crate::udp::RECVSPACE as u32),
                 tcp_sendspace: AtomicU32::new(32 << 10),

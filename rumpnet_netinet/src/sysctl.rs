@@ -176,6 +176,27 @@ pub(crate) fn register(k: &Kernel, inet: &Arc<Inet>) -> KResult<()> {
             Tcp::Size(|i| &i.cfg.tcp_sendbuf_max, 1),
         ),
     ];
+    // TCPCTL_MSSDFLT (netinet/tcp_var.h).
+    stack_node(
+        k,
+        inet,
+        (
+            "net.inet.tcp",
+            "mssdflt",
+            Some(4),
+            "Default maximum segment size",
+        ),
+        |i| i32::from(i.cfg.tcp_mssdflt.load(Relaxed)),
+        |i, v| {
+            // The smallest MSS the stack uses (TCP_MAXSEG's floor).
+            let m = u16::try_from(v)
+                .ok()
+                .filter(|&m| m >= 64)
+                .ok_or(Errno::EINVAL)?;
+            i.cfg.tcp_mssdflt.store(m, Relaxed);
+            Ok(())
+        },
+    )?;
     for (name, num, desc, node) in tcp_nodes {
         match node {
             Tcp::Flag(field) => flag_node(k, inet, ("net.inet.tcp", name, num, desc), field)?,
@@ -419,6 +440,7 @@ fn register_ip(k: &Kernel, inet: &Arc<Inet>) -> KResult<()> {
 const ICMPCTL_RETURNDATABYTES: i32 = 3;
 const ICMPCTL_BMCASTECHO: i32 = 8;
 /// `UDPCTL_SENDSPACE`, `UDPCTL_RECVSPACE` (`netinet/udp_var.h`).
+const UDPCTL_CHECKSUM: i32 = 1;
 const UDPCTL_SENDSPACE: i32 = 2;
 const UDPCTL_RECVSPACE: i32 = 3;
 /// The largest default socket buffer a node takes.
@@ -456,6 +478,17 @@ fn register_icmp_udp_arp(k: &Kernel, inet: &Arc<Inet>) -> KResult<()> {
             "Respond to ICMP_ECHO or ICMP_TIMESTAMP message to the broadcast or multicast",
         ),
         |i| &i.cfg.bmcastecho,
+    )?;
+    flag_node(
+        k,
+        inet,
+        (
+            "net.inet.udp",
+            "checksum",
+            Some(UDPCTL_CHECKSUM),
+            "Compute UDP checksums",
+        ),
+        |i| &i.cfg.udp_checksum,
     )?;
     stack_node(
         k,

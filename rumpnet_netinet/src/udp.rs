@@ -247,6 +247,15 @@ impl ProtoSocket for UdpSocket {
         }
         .emit(pkt.data_mut(), addr::from_u32(src), addr::from_u32(dst))
         .map_err(|_| Errno::EMSGSIZE)?;
+        if !self
+            .inet
+            .cfg
+            .udp_checksum
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            // net.inet.udp.checksum off: no checksum (0), as RFC 768 allows.
+            netbsd_abi::layout::udphdr::uh_sum.put(pkt.data_mut(), 0);
+        }
         self.inet.stats.bump(&self.inet.stats.udp_opackets);
         self.inet
             .output(ipv4::proto::UDP, Some(src), dst, pkt, &o)?;

@@ -207,6 +207,7 @@ impl TcpSocket {
             st.keep.unwrap_or_else(|| self.inet.tcp_keep_defaults());
         Config {
             mss: st.maxseg.map_or(mss, |m| m.min(mss)),
+            mss_default: c.tcp_mssdflt.load(Relaxed),
             rcvbuf: o.rcvbuf,
             sndbuf: o.sndbuf,
             nodelay: st.nodelay,
