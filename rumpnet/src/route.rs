@@ -69,6 +69,8 @@ pub struct RouteInfo {
     pub uses: u64,
     /// Path MTU (`rmx_mtu`), 0 if unset.
     pub mtu: u64,
+    /// `rmx_expire`, wall-clock seconds; 0: none.
+    pub expire: i64,
 }
 
 /// What a process asked for.
@@ -285,10 +287,13 @@ impl ProtoSocket for RouteSocket {
             errno,
             &parts,
         );
-        // The route's metrics: its MTU, as `route get` shows it.
-        let mtu = netbsd_abi::layout::rt_msghdr::rtm_rmx.offset
-            + netbsd_abi::layout::rt_metrics::rmx_mtu.offset;
-        out[mtu..mtu + 8].copy_from_slice(&info.mtu.to_le_bytes());
+        // The route's metrics that we keep, as `route get` shows them.
+        {
+            use netbsd_abi::layout::{rt_metrics, rt_msghdr};
+            let rmx = &mut out[rt_msghdr::rtm_rmx.offset..];
+            rt_metrics::rmx_mtu.put(rmx, info.mtu);
+            rt_metrics::rmx_expire.put(rmx, info.expire as u64);
+        }
         broadcast(&net, af, &out);
         reply.map(|_| m.len())
     }

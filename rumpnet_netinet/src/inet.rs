@@ -464,6 +464,11 @@ impl Inet {
                     ifa: Some(a.addr),
                     link_gateway: None,
                     mtu: 0,
+                    expire: if flags & RTF_CONNECTED != 0 {
+                        rumpuser::clock_wall().as_secs() as i64
+                    } else {
+                        0
+                    },
                     origin: RouteOrigin::Prefix,
                 };
                 st.routes.push(r.clone());
@@ -646,6 +651,7 @@ impl Inet {
             ifa: None,
             link_gateway: None,
             mtu,
+            expire: 0,
             origin: RouteOrigin::Static,
         };
         st.routes.push(r.clone());

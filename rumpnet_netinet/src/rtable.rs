@@ -45,6 +45,10 @@ pub struct Route {
     pub link_gateway: Option<u16>,
     /// Path MTU (`rmx_mtu`), 0 if unset.
     pub mtu: u32,
+    /// `rmx_expire`, wall-clock seconds, 0 if unset: a connected route on
+    /// a link with ARP carries the time it was made (`arp_rtrequest`),
+    /// which `route get` shows as its age.
+    pub expire: i64,
     /// Who made it.
     pub origin: RouteOrigin,
 }
@@ -75,6 +79,7 @@ impl Route {
             flags: self.flags,
             uses: self.uses,
             mtu: u64::from(self.mtu),
+            expire: self.expire,
         }
     }
 }
@@ -153,6 +158,7 @@ pub(crate) fn local_route(
         ifa: Some(a.addr),
         link_gateway: Some(ifp.index),
         mtu: if looped { ifp.mtu() } else { 0 },
+        expire: 0,
         origin: RouteOrigin::Local,
     })
 }

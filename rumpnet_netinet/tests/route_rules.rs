@@ -105,6 +105,14 @@ fn an_ethernet_address_has_its_subnet_on_the_link_and_itself_through_lo0() {
     let prefix = route(&inet, [10, 0, 0, 0], 0xffff_ff00).expect("prefix route");
     assert_eq!(prefix.ifindex, eth.index);
     assert_eq!(prefix.flags, RTF_UP | netbsd_abi::RTF_CONNECTED as u32);
+    // arp_rtrequest stamps a connected route with the time it was made
+    // (route get shows its age); a local route has no expiry.
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!((wall - 5..=wall + 1).contains(&prefix.expire), "{prefix:?}");
+    assert_eq!(local.expire, 0);
     // Packets to the address itself are delivered through lo0.
     let (out, hop) = inet
         .route_to(&net, a.addr, &inet.default_opts())
