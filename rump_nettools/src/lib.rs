@@ -7,8 +7,8 @@ use netbsd_abi::layout::{
 };
 use netbsd_abi::{
     AF_INET, AF_LINK, IFNAMSIZ, NET_RT_DUMP, NET_RT_IFLIST, PF_ROUTE, RTAX_GATEWAY, RTAX_IFP,
-    RTAX_MAX, RTAX_NETMASK, RTF_BROADCAST, RTF_HOST, RTM_DELADDR, RTM_IFANNOUNCE, RTM_IFINFO,
-    RTM_NEWADDR, RTM_VERSION, SOCK_DGRAM, SOCK_RAW,
+    RTAX_MAX, RTAX_NETMASK, RTF_HOST, RTM_DELADDR, RTM_IFANNOUNCE, RTM_IFINFO, RTM_NEWADDR,
+    RTM_VERSION, SOCK_DGRAM, SOCK_RAW,
 };
 use netbsd_abi::{SYS___socket30, SYS_ioctl, SYS_read, SYS_write};
 use rumpclient::{Client, Errno, Regions};
@@ -521,13 +521,10 @@ pub fn poll_in(c: &Client, fd: u64, ms: u64) -> Result<bool, Errno> {
     Ok(c.syscall(netbsd_abi::SYS_poll, &[pf, 1, ms], &m)?[0] > 0)
 }
 
-/// `RTF_XRESOLVE` (`net/route.h`; not in the ABI tables).
-const RTF_XRESOLVE: i32 = 0x200;
-/// `RTF_CLONED` (`net/route.h`; not in the ABI tables).
-const RTF_CLONED: i32 = 0x2000;
-
-/// Route flag letters in netstat's order.
-const RT_FLAGS: [(i32, char); 17] = {
+/// Route flag letters in netstat's order, as NetBSD 7.99's
+/// `sbin/route/rtutil.c` has them: `RTF_XRESOLVE`, `RTF_LLINFO` (which a
+/// local route on an Ethernet carries) and `RTF_CLONED` are not shown.
+const RT_FLAGS: [(i32, char); 16] = {
     use netbsd_abi::*;
     [
         (RTF_UP, 'U'),
@@ -540,31 +537,22 @@ const RT_FLAGS: [(i32, char); 17] = {
         (RTF_DONE, 'd'),
         (RTF_MASK, 'm'),
         (RTF_CONNECTED, 'C'),
-        (RTF_XRESOLVE, 'X'),
-        (RTF_LLDATA, 'L'),
         (RTF_STATIC, 'S'),
         (RTF_PROTO1, '1'),
         (RTF_PROTO2, '2'),
-        (RTF_CLONED, 'c'),
+        (RTF_ANNOUNCE, 'p'),
         (RTF_LOCAL, 'l'),
+        (RTF_BROADCAST, 'b'),
     ]
 };
 
 /// The flag letters of `f`.
 fn rt_flags(f: u32) -> String {
-    let f = f as i32;
-    let mut s: String = RT_FLAGS
+    RT_FLAGS
         .iter()
-        .filter(|(b, _)| f & b != 0)
+        .filter(|(b, _)| f & *b as u32 != 0)
         .map(|(_, c)| *c)
-        .collect();
-    if f & netbsd_abi::RTF_ANNOUNCE != 0 {
-        s.push('p');
-    }
-    if f & RTF_BROADCAST != 0 {
-        s.push('b');
-    }
-    s
+        .collect()
 }
 
 /// Print the routing table as netstat -rn and route show do

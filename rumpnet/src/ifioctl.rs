@@ -331,6 +331,27 @@ pub fn ifioctl(
             Ok(())
         }
         SIOCGLINKSTR | SIOCSLINKSTR => linkstr(ctx, cmd, &ifp, data, user),
+        netbsd_abi::SIOCGIFCAP => {
+            use netbsd_abi::layout::ifcapreq;
+            // No driver of ours offloads anything (checksums, TSO): none
+            // offered, none enabled, as NetBSD's lo0 and shmif answer.
+            let ok =
+                ifcapreq::ifcr_capabilities.put(data, 0) && ifcapreq::ifcr_capenable.put(data, 0);
+            if ok { Ok(()) } else { Err(Errno::EINVAL) }
+        }
+        netbsd_abi::SIOCSIFCAP => {
+            require_root(ctx)?;
+            // ifioctl_common: enabling what the interface does not offer
+            // is EINVAL; enabling nothing is what it has already.
+            let want = netbsd_abi::layout::ifcapreq::ifcr_capenable
+                .get(data)
+                .ok_or(Errno::EINVAL)?;
+            if want != 0 {
+                Err(Errno::EINVAL)
+            } else {
+                Ok(())
+            }
+        }
         _ => {
             let af = s.proto().kind().0;
             let d = u8::try_from(af)

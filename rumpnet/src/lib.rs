@@ -11,6 +11,9 @@
 //! - [`route`] is the routing socket, [`rtsysctl`] the route and interface
 //!   dumps by `sysctl`.
 //!
+//! - [`link`] is the link-layer domain (`AF_LINK`): interfaces' link
+//!   addresses for `ifconfig`.
+//!
 //! - [`local`] is the local domain (`AF_LOCAL`): stream and datagram
 //!   sockets, named in the file system.
 
@@ -20,6 +23,7 @@ pub mod burst;
 pub mod callout;
 pub mod ifioctl;
 pub mod ifnet;
+pub mod link;
 pub mod local;
 pub mod loopback;
 pub mod net;
@@ -60,6 +64,8 @@ fn attach(k: &Kernel) -> AttachResult {
         net: std::sync::Arc::downgrade(&net),
     }))
     .map_err(|e| format!("PF_ROUTE: {e}"))?;
+    net.add_domain(std::sync::Arc::new(link::LinkDomain))
+        .map_err(|e| format!("AF_LINK: {e}"))?;
     let local = local::LocalDomain::new(k);
     local
         .register_sysctl(k)

@@ -69,6 +69,8 @@ pub struct RouteInfo {
     pub uses: u64,
     /// Path MTU (`rmx_mtu`), 0 if unset.
     pub mtu: u64,
+    /// `rmx_expire`, wall-clock seconds; 0: none.
+    pub expire: i64,
 }
 
 /// What a process asked for.
@@ -84,6 +86,9 @@ pub struct RouteRequest {
     pub gateway: Option<Vec<u8>>,
     /// Netmask (`None`: a host route).
     pub mask: Option<Vec<u8>>,
+    /// `rmx_expire`: when the route (an ARP entry) expires, wall-clock
+    /// seconds; 0: never.
+    pub expire: i64,
 }
 
 /// `RT_ROUNDUP`: sockaddrs are padded to 8 bytes; an empty one takes 8.
@@ -91,12 +96,17 @@ pub fn roundup(len: usize) -> usize {
     if len == 0 { 8 } else { len.div_ceil(8) * 8 }
 }
 
-/// Split the sockaddrs after a header by the `rtm_addrs` bits.
+/// Split the sockaddrs after a header by the `rtm_addrs` bits. As
+/// `rt_xaddrs`, the message may end before every bit has its sockaddr
+/// (arp(8) asks `RTA_IFP` with none): those are absent.
 pub fn parse_addrs(addrs: u32, mut b: &[u8]) -> KResult<[Option<Vec<u8>>; rta::MAX]> {
     let mut out: [Option<Vec<u8>>; rta::MAX] = Default::default();
     for (i, slot) in out.iter_mut().enumerate() {
         if addrs & (1 << i) == 0 {
             continue;
+        }
+        if b.is_empty() {
+            break;
         }
         let len = usize::from(*b.first().ok_or(Errno::EINVAL)?);
         let step = roundup(len);
@@ -229,6 +239,11 @@ impl ProtoSocket for RouteSocket {
             dst,
             gateway: sas[1].clone(),
             mask: sas[2].clone(),
+            expire: {
+                use netbsd_abi::layout::{rt_metrics, rt_msghdr};
+                let at = rt_msghdr::rtm_rmx.offset;
+                rt_metrics::rmx_expire.get(&m[at..]).unwrap_or(0) as i64
+            },
         };
         let pid = ctx.proc().pid;
         let reply = d.route(&req);
@@ -263,7 +278,7 @@ impl ProtoSocket for RouteSocket {
                 parts.push((rta::IFA, a));
             }
         }
-        let out = build_msg(
+        let mut out = build_msg(
             typ,
             info.ifindex,
             info.flags | if errno == 0 { RTF_DONE } else { 0 },
@@ -272,6 +287,13 @@ impl ProtoSocket for RouteSocket {
             errno,
             &parts,
         );
+        // The route's metrics that we keep, as `route get` shows them.
+        {
+            use netbsd_abi::layout::{rt_metrics, rt_msghdr};
+            let rmx = &mut out[rt_msghdr::rtm_rmx.offset..];
+            rt_metrics::rmx_mtu.put(rmx, info.mtu);
+            rt_metrics::rmx_expire.put(rmx, info.expire as u64);
+        }
         broadcast(&net, af, &out);
         reply.map(|_| m.len())
     }
@@ -388,5 +410,11 @@ mod tests {
         // An empty sockaddr (a default route's mask) still takes 8 bytes.
         assert_eq!(roundup(0), 8);
         assert!(parse_addrs(rta::DST, &[16, 2]).is_err());
+        // Bits past the message's end have no sockaddr.
+        let sas = parse_addrs(rta::DST | rta::IFP, &dst).unwrap();
+        assert_eq!(
+            (sas[0].as_deref(), sas[4].as_deref()),
+            (Some(&dst[..]), None)
+        );
     }
 }

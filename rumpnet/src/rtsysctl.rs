@@ -204,6 +204,7 @@ pub fn route_msg_of(typ: u8, ifp: Option<&Ifnet>, r: &RouteInfo) -> Vec<u8> {
     let uses = i32::try_from(r.uses).unwrap_or(i32::MAX);
     m[RTM_USE..RTM_USE + 4].copy_from_slice(&uses.to_le_bytes());
     m[RMX_MTU..RMX_MTU + 8].copy_from_slice(&r.mtu.to_le_bytes());
+    m[RMX_EXPIRE..RMX_EXPIRE + 8].copy_from_slice(&r.expire.to_le_bytes());
     m
 }
 

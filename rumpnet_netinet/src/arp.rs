@@ -64,10 +64,42 @@ pub struct ArpEntry {
     pub expires: Option<Duration>,
 }
 
+/// `IN_LLTBL_DEFAULT_HSIZE` (`netinet/in.c`): buckets of an interface's
+/// table.
+const LLTBL_HSIZE: u32 = 32;
+
+/// The bucket of `ip` (host order) in NetBSD's table (`IN_LLTBL_HASH` of
+/// the address as it lies in memory, read on a little-endian machine).
+fn lltable_bucket(ip: u32) -> u32 {
+    let k = u32::from_le_bytes(ip.to_be_bytes());
+    ((((((k >> 8) ^ k) >> 8) ^ k) >> 8) ^ k) & (LLTBL_HSIZE - 1)
+}
+
 /// The cache of one stack.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ArpTable {
     entries: HashMap<(u16, u32), State>,
+    /// When each entry was made (a running count), for listing them in
+    /// NetBSD's order.
+    born: HashMap<(u16, u32), u64>,
+    made: u64,
+    /// How long a resolved entry lives (`net.inet.arp.keep`).
+    pub keep: Duration,
+    /// How long a host that did not answer is reported down
+    /// (`net.inet.arp.down`).
+    pub down: Duration,
+}
+
+impl Default for ArpTable {
+    fn default() -> ArpTable {
+        ArpTable {
+            entries: HashMap::new(),
+            born: HashMap::new(),
+            made: 0,
+            keep: KEEP,
+            down: DOWN,
+        }
+    }
 }
 
 impl ArpTable {
@@ -86,6 +118,7 @@ impl ArpTable {
                 return (Resolve::Down, None);
             }
         }
+        self.note((ifindex, ip));
         let e = self
             .entries
             .entry((ifindex, ip))
@@ -148,11 +181,12 @@ impl ArpTable {
                 }
             }
         }
+        self.note(key);
         let old = self.entries.insert(
             key,
             State::Resolved {
                 hw,
-                expire: now + KEEP,
+                expire: now + self.keep,
                 permanent: false,
             },
         );
@@ -180,12 +214,24 @@ impl ArpTable {
 
     /// A permanent entry (`arp -s`).
     pub fn set_static(&mut self, ifindex: u16, ip: u32, hw: EthAddr) -> Vec<Pkt> {
+        self.set(ifindex, ip, hw, None)
+    }
+
+    /// Whether there is an entry, complete or not, for `ip` on `ifindex`.
+    pub fn contains(&self, ifindex: u16, ip: u32) -> bool {
+        self.entries.contains_key(&(ifindex, ip))
+    }
+
+    /// An entry set by hand (`arp -s`): permanent, or with `until` (`arp -s
+    /// ... temp`) one that expires then.
+    pub fn set(&mut self, ifindex: u16, ip: u32, hw: EthAddr, until: Option<Duration>) -> Vec<Pkt> {
+        self.note((ifindex, ip));
         let old = self.entries.insert(
             (ifindex, ip),
             State::Resolved {
                 hw,
-                expire: Duration::MAX,
-                permanent: true,
+                expire: until.unwrap_or(Duration::MAX),
+                permanent: until.is_none(),
             },
         );
         match old {
@@ -225,7 +271,7 @@ impl ArpTable {
                     // No answer to the last request: down for a while.
                     held.clear();
                     *asked += 1;
-                    *at = now + DOWN;
+                    *at = now + self.down;
                 } else {
                     *asked += 1;
                     *at = now + RETRY;
@@ -282,8 +328,30 @@ impl ArpTable {
                 },
             })
             .collect();
-        v.sort_by_key(|e| (e.ifindex, e.ip));
+        // lltable_sysctl_dumparp: the newest interface's table first, each
+        // by hash bucket, the newest entry first within a bucket.
+        let born = |e: &ArpEntry| self.born.get(&(e.ifindex, e.ip)).copied().unwrap_or(0);
+        v.sort_by_key(|e| {
+            (
+                std::cmp::Reverse(e.ifindex),
+                lltable_bucket(e.ip),
+                std::cmp::Reverse(born(e)),
+            )
+        });
         v
+    }
+
+    /// Remember when the entry for `key` was made, if it is new.
+    fn note(&mut self, key: (u16, u32)) {
+        if !self.entries.contains_key(&key) {
+            self.made += 1;
+            self.born.insert(key, self.made);
+        }
+        if self.born.len() > 2 * self.entries.len() + 64 {
+            let entries = &self.entries;
+            self.born
+                .retain(|k, _| entries.contains_key(k) || *k == key);
+        }
     }
 }
 
@@ -294,6 +362,29 @@ mod tests {
     const HW: EthAddr = EthAddr([2, 0, 0, 0, 0, 1]);
     fn s(n: u64) -> Duration {
         Duration::from_secs(n)
+    }
+
+    #[test]
+    fn entries_list_in_netbsds_lltable_order() {
+        let ip = |d: u8| u32::from_be_bytes([10, 0, 0, d]);
+        // 10.0.0.8 hashes to bucket 2, 10.0.0.7 to 13 (as NetBSD's arp -a
+        // lists them); 10.0.0.40 shares 10.0.0.8's bucket and, newer, comes
+        // before it. The newer interface's table comes first.
+        assert_eq!((lltable_bucket(ip(8)), lltable_bucket(ip(7))), (2, 13));
+        assert_eq!(lltable_bucket(ip(40)), lltable_bucket(ip(8)));
+        let mut t = ArpTable::default();
+        for (i, d) in [(1, 7), (1, 8), (1, 40), (2, 7)] {
+            t.set(i, ip(d), HW, None);
+        }
+        let order: Vec<(u16, u32)> = t.list(s(0)).iter().map(|e| (e.ifindex, e.ip)).collect();
+        assert_eq!(order, [(2, ip(7)), (1, ip(40)), (1, ip(8)), (1, ip(7))]);
+        // A temporary entry expires; a permanent one does not.
+        let mut t = ArpTable::default();
+        t.set(1, ip(9), HW, Some(s(5)));
+        assert_eq!(t.list(s(0))[0].expires, Some(s(5)));
+        t.tick(s(6));
+        assert!(t.list(s(6)).is_empty());
+        assert!(!t.contains(1, ip(9)));
     }
 
     #[test]

@@ -103,11 +103,73 @@ impl InetDomain {
     }
 }
 
+/// Where `struct if_addrprefreq` (`net/if.h`, not in the ABI tables) keeps
+/// its preference (`int16_t`) and its address (a `sockaddr_storage`).
+const IFAP_PREFERENCE: usize = 16;
+const IFAP_ADDR: usize = 24;
+
 impl InetDomain {
+    /// `SIOCGIFADDRPREF` (`ifaddrpref_ioctl`): an address's preference for
+    /// source selection. We select sources without preferences, so every
+    /// address has the default, 0, and setting one is not supported yet.
+    fn addrpref(&self, ctx: &Ctx, cmd: u64, data: &mut [u8], ifp: &Ifnet) -> KResult<()> {
+        if cmd == netbsd_abi::SIOCSIFADDRPREF && ctx.cred().euid != 0 {
+            return Err(Errno::EPERM);
+        }
+        let len = *data.get(IFAP_ADDR).ok_or(Errno::EINVAL)?;
+        let a = addr::ioctl_sockaddr(data, IFAP_ADDR)
+            .filter(|_| usize::from(len) == addr::SOCKADDR_IN_LEN)
+            .ok_or(Errno::EINVAL)?;
+        if !self
+            .inet
+            .addresses()
+            .iter()
+            .any(|x| x.ifindex == ifp.index && x.addr == a)
+        {
+            return Err(Errno::EADDRNOTAVAIL);
+        }
+        if cmd == netbsd_abi::SIOCSIFADDRPREF {
+            ctx.kernel().printf(&format!(
+                "{}: address preferences for source selection are not supported yet",
+                ifp.name
+            ));
+            return Err(Errno::EOPNOTSUPP);
+        }
+        data.get_mut(IFAP_PREFERENCE..IFAP_PREFERENCE + 2)
+            .ok_or(Errno::EINVAL)?
+            .copy_from_slice(&0i16.to_le_bytes());
+        put_sa(data, IFAP_ADDR, a)
+    }
+
+    /// arp(8) asking about an address without an entry (rtsock.c's
+    /// `RTM_GET` with `RTF_LLDATA`): the route that covers it, unless that
+    /// is a host route to the address itself, answers with the address
+    /// and the link address of the route's interface, without a hardware
+    /// address (`route_get_sdl`); arp(8) learns from it where to add one.
+    fn arp_get_missing(&self, dst: u32) -> KResult<RouteInfo> {
+        let net = self.inet.net().ok_or(Errno::ENXIO)?;
+        let r = self.inet.lookup(dst).ok_or(Errno::ESRCH)?;
+        let mut info = r.info(&self.inet.addresses(), Some(&net));
+        if r.dst == dst && r.mask == u32::MAX {
+            return Ok(info);
+        }
+        let ifp = net.ifindex(r.ifindex).ok_or(Errno::ENXIO)?;
+        info.dst = addr::sockaddr(dst, 0);
+        info.gateway = Some(rumpnet::rtsysctl::ll_sockaddr(&ifp, None));
+        info.flags |= rumpnet::rtsysctl::RTF_LLDATA;
+        Ok(info)
+    }
+
     /// arp(8)'s requests on the routing socket: look an entry up (the
     /// answer's gateway is its link address), delete it, or add a
     /// permanent one.
-    fn arp_request(&self, cmd: u8, dst: u32, link_gw: Option<&[u8]>) -> KResult<RouteInfo> {
+    fn arp_request(
+        &self,
+        cmd: u8,
+        dst: u32,
+        link_gw: Option<&[u8]>,
+        expire: i64,
+    ) -> KResult<RouteInfo> {
         use crate::inet::{RTF_HOST, RTF_STATIC, RTF_UP};
         use rumpnet::route::{RTM_ADD, RTM_DELETE, RTM_GET};
         let net = self.inet.net().ok_or(Errno::ENXIO)?;
@@ -124,7 +186,10 @@ impl InetDomain {
             })
         };
         match cmd {
-            RTM_GET => answer(&entry(dst).ok_or(Errno::ESRCH)?),
+            RTM_GET => match entry(dst) {
+                Some(e) => answer(&e),
+                None => self.arp_get_missing(dst),
+            },
             RTM_DELETE => {
                 let e = entry(dst).ok_or(Errno::ENOENT)?;
                 let ifindex = link_gw
@@ -145,8 +210,13 @@ impl InetDomain {
                     .filter(|_| g[6] == 6)
                     .and_then(|b| b.try_into().ok())
                     .ok_or(Errno::EINVAL)?;
+                // rmx_expire is wall-clock seconds; 0 makes it permanent.
+                let wall = rumpuser::clock_wall().as_secs() as i64;
+                let lifetime = (expire != 0).then(|| {
+                    std::time::Duration::from_secs(expire.saturating_sub(wall).max(0) as u64)
+                });
                 self.inet
-                    .arp_set(dst, rumpnet::wire::ethernet::Address(hw))?;
+                    .arp_set(dst, rumpnet::wire::ethernet::Address(hw), lifetime)?;
                 answer(&entry(dst).ok_or(Errno::ENOENT)?)
             }
             _ => Err(Errno::EOPNOTSUPP),
@@ -246,6 +316,9 @@ impl Domain for InetDomain {
                 put_sa(data, 32, x.bcast)?;
                 put_sa(data, 48, x.mask)
             }
+            netbsd_abi::SIOCGIFADDRPREF | netbsd_abi::SIOCSIFADDRPREF => {
+                self.addrpref(ctx, cmd, data, ifp)
+            }
             _ => Err(Errno::ENOTTY),
         }
     }
@@ -281,7 +354,7 @@ impl Domain for InetDomain {
             || link_gw.is_some()
             || (req.cmd == RTM_GET && req.flags & crate::inet::RTF_UP == 0)
         {
-            return self.arp_request(req.cmd, dst, link_gw);
+            return self.arp_request(req.cmd, dst, link_gw, req.expire);
         }
         // A mask may be cut short after its last non-zero byte, and its
         // family left unset (route(8) does both); none means a host.
@@ -322,12 +395,20 @@ impl Domain for InetDomain {
             RTM_GET => self.inet.lookup(dst).ok_or(Errno::ESRCH)?,
             _ => return Err(Errno::EOPNOTSUPP),
         };
-        Ok(r.info(&self.inet.addresses()))
+        Ok(r.info(&self.inet.addresses(), self.inet.net().as_deref()))
     }
 
     fn routes(&self) -> Vec<RouteInfo> {
         let addrs = self.inet.addresses();
-        self.inet.routes().iter().map(|r| r.info(&addrs)).collect()
+        let net = self.inet.net();
+        // In the order of NetBSD's radix tree walk: by destination, the
+        // more specific mask first among equal keys.
+        let mut routes = self.inet.routes();
+        routes.sort_by_key(|r| (r.dst, std::cmp::Reverse(r.mask)));
+        routes
+            .iter()
+            .map(|r| r.info(&addrs, net.as_deref()))
+            .collect()
     }
 
     fn lltable(&self) -> Vec<rumpnet::rtsysctl::LlEntry> {

@@ -9,10 +9,6 @@ use crate::wire::ipv4::{self, Packet};
 use rumpnet::pkt::Pkt;
 use std::sync::atomic::Ordering;
 
-/// How much of the offending datagram's payload an error quotes
-/// (`net.inet.icmp.returndatabytes`).
-const RETURN_DATA: usize = 8;
-
 /// ICMP input.
 pub fn input(inet: &Inet, d: &In, pkt: Pkt) {
     let msg = &pkt.data()[d.hl..];
@@ -139,7 +135,8 @@ pub fn error(inet: &Inet, d: &In, pkt: &Pkt, typ: u8, code: u8, mtu: u16) {
             return;
         }
     }
-    let quote = &data[..data.len().min(d.hl + RETURN_DATA)];
+    let more = inet.cfg.icmp_returndatabytes.load(Ordering::Relaxed) as usize;
+    let quote = &data[..data.len().min(d.hl + more)];
     let mut msg = Pkt::with_payload(&[0u8; icmp::HEADER_LEN]);
     msg.extend(quote);
     let repr = match typ {

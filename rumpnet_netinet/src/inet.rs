@@ -42,6 +42,10 @@ pub const RTF_LOCAL: u32 = 0x40000;
 /// `RTF_BROADCAST`.
 pub const RTF_BROADCAST: u32 = 0x80000;
 
+/// `PR_SLOWHZ` (`sys/protosw.h`): slow timeouts a second, the unit of
+/// the TCP keepalive nodes.
+pub const PR_SLOWHZ: u32 = 2;
+
 /// One IPv4 address on an interface (`struct in_ifaddr`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IfAddr {
@@ -73,43 +77,8 @@ impl IfAddr {
     }
 }
 
-/// One route.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Route {
-    /// Destination (network or host).
-    pub dst: u32,
-    /// Netmask (all ones for a host route).
-    pub mask: u32,
-    /// Next hop, for gateway routes.
-    pub gateway: Option<u32>,
-    /// Outgoing interface.
-    pub ifindex: u16,
-    /// `RTF_*`.
-    pub flags: u32,
-    /// Times used.
-    pub uses: u64,
-}
-
-impl Route {
-    /// The route as the routing socket reports it, with the address the
-    /// interface uses (from `addrs`).
-    pub fn info(&self, addrs: &[IfAddr]) -> rumpnet::route::RouteInfo {
-        let ifa = addrs
-            .iter()
-            .find(|a| a.ifindex == self.ifindex)
-            .map(|a| addr::sockaddr(a.addr, 0));
-        rumpnet::route::RouteInfo {
-            dst: addr::sockaddr(self.dst, 0),
-            gateway: self.gateway.map(|g| addr::sockaddr(g, 0)),
-            mask: (self.flags & RTF_HOST == 0).then(|| addr::sockaddr(self.mask, 0)),
-            ifa,
-            ifindex: self.ifindex,
-            flags: self.flags,
-            uses: self.uses,
-            mtu: 0,
-        }
-    }
-}
+pub use crate::rtable::{Route, RouteOrigin};
+use crate::rtable::{local_route, prefix_route, scrub_prefix};
 
 pub(crate) struct State {
     pub addrs: Vec<IfAddr>,
@@ -133,9 +102,30 @@ pub struct Config {
     pub anonportmax: AtomicU16,
     /// `net.inet.icmp.bmcastecho`: answer pings to broadcast addresses.
     pub bmcastecho: AtomicBool,
-    /// `net.inet.ip.mtudisc` and the rest are not kept; this is the
-    /// largest datagram reassembled.
-    pub maxfragpackets: AtomicU32,
+    /// `net.inet.ip.lowportmin`: the privileged range's lowest port, for
+    /// sockets asking `IP_PORTRANGE_LOW`.
+    pub lowportmin: AtomicU16,
+    /// `net.inet.ip.lowportmax`.
+    pub lowportmax: AtomicU16,
+    /// `net.inet.ip.hostzerobroadcast`: a subnet's host-zero address is a
+    /// broadcast address too.
+    pub hostzerobroadcast: AtomicBool,
+    /// `net.inet.ip.checkinterface`: accept a datagram for one of our
+    /// addresses only on that address's interface (the strong ES model).
+    pub checkinterface: AtomicBool,
+    /// `net.inet.ip.random_id`: random datagram identifications.
+    pub random_id: AtomicBool,
+    /// `net.inet.icmp.returndatabytes`: how much of an offending
+    /// datagram's payload an ICMP error quotes.
+    pub icmp_returndatabytes: AtomicU32,
+    /// `net.inet.udp.checksum`: UDP datagrams sent carry a checksum.
+    pub udp_checksum: AtomicBool,
+    /// `net.inet.tcp.mssdflt`: the peer's MSS when its SYN names none.
+    pub tcp_mssdflt: AtomicU16,
+    /// `net.inet.udp.sendspace`: a new UDP socket's send buffer.
+    pub udp_sendspace: AtomicU32,
+    /// `net.inet.udp.recvspace`: a new UDP socket's receive buffer.
+    pub udp_recvspace: AtomicU32,
     /// `net.inet.tcp.sendspace`: a new TCP socket's send buffer.
     pub tcp_sendspace: AtomicU32,
     /// `net.inet.tcp.recvspace`: a new TCP socket's receive buffer.
@@ -152,6 +142,14 @@ pub struct Config {
     pub tcp_recvbuf_inc: AtomicU32,
     /// `net.inet.tcp.recvbuf_max`: up to this.
     pub tcp_recvbuf_max: AtomicU32,
+    /// `net.inet.tcp.keepidle`, in slow ticks (`PR_SLOWHZ` a second): how
+    /// long a connection with `SO_KEEPALIVE` idles before the first probe.
+    pub tcp_keepidle: AtomicU32,
+    /// `net.inet.tcp.keepintvl`, slow ticks between probes.
+    pub tcp_keepintvl: AtomicU32,
+    /// `net.inet.tcp.keepcnt`: probes unanswered before the connection
+    /// is dropped.
+    pub tcp_keepcnt: AtomicU32,
     /// `net.inet.tcp.msl`, seconds: TIME_WAIT lasts twice this.
     pub tcp_msl: AtomicU32,
     /// `net.inet.tcp.rfc1323`: offer window scaling and timestamps.
@@ -213,15 +211,26 @@ impl Inet {
             }),
             stats: Stats::default(),
             cfg: Config {
-                forwarding: AtomicBool::new(false),
+                // NetBSD's rump kernel forwards (its netinet component
+                // is built with IPFORWARDING).
+                forwarding: AtomicBool::new(true),
                 ttl: AtomicU8::new(64),
                 anonportmin: AtomicU16::new(49152),
                 anonportmax: AtomicU16::new(65535),
                 bmcastecho: AtomicBool::new(false),
-                maxfragpackets: AtomicU32::new(200),
-                tcp_sendspace: AtomicU32::new(1 << 16),
-                tcp_recvspace: AtomicU32::new(1 << 16),
                 // NetBSD's defaults.
+                lowportmin: AtomicU16::new(600),
+                lowportmax: AtomicU16::new(1023),
+                hostzerobroadcast: AtomicBool::new(false),
+                checkinterface: AtomicBool::new(false),
+                random_id: AtomicBool::new(false),
+                icmp_returndatabytes: AtomicU32::new(8),
+                udp_checksum: AtomicBool::new(true),
+                tcp_mssdflt: AtomicU16::new(crate::tcp::conn::DEFAULT_MSS),
+                udp_sendspace: AtomicU32::new(crate::udp::SENDSPACE as u32),
+                udp_recvspace: AtomicU32::new(crate::udp::RECVSPACE as u32),
+                tcp_sendspace: AtomicU32::new(32 << 10),
+                tcp_recvspace: AtomicU32::new(32 << 10),
                 tcp_sendbuf_auto: AtomicBool::new(true),
                 tcp_sendbuf_inc: AtomicU32::new(8 << 10),
                 tcp_sendbuf_max: AtomicU32::new(256 << 10),
@@ -229,6 +238,9 @@ impl Inet {
                 tcp_recvbuf_inc: AtomicU32::new(16 << 10),
                 tcp_recvbuf_max: AtomicU32::new(256 << 10),
                 tcp_msl: AtomicU32::new(30),
+                tcp_keepidle: AtomicU32::new(7200 * PR_SLOWHZ),
+                tcp_keepintvl: AtomicU32::new(75 * PR_SLOWHZ),
+                tcp_keepcnt: AtomicU32::new(8),
                 tcp_rfc1323: AtomicBool::new(true),
             },
             ident: AtomicU16::new(seed),
@@ -287,6 +299,21 @@ impl Inet {
         let seg = &pkt.data()[d.hl..];
         let r = self.counted(parse(seg, d.ip.src, d.ip.dst), badsum, bad)?;
         Some((seg, r))
+    }
+
+    /// A new connection's keepalive times and count, from
+    /// `net.inet.tcp.keepidle`, `keepintvl` and `keepcnt`.
+    pub fn tcp_keep_defaults(&self) -> (Duration, Duration, u32) {
+        let ticks = |a: &AtomicU32| {
+            Duration::from_millis(
+                u64::from(a.load(Ordering::Relaxed)) * 1000 / u64::from(PR_SLOWHZ),
+            )
+        };
+        (
+            ticks(&self.cfg.tcp_keepidle),
+            ticks(&self.cfg.tcp_keepintvl),
+            self.cfg.tcp_keepcnt.load(Ordering::Relaxed),
+        )
     }
 
     /// The default TTL.
@@ -374,6 +401,20 @@ impl Inet {
         self.lock().addrs.iter().any(|x| x.addr == a)
     }
 
+    /// Whether a datagram to `a` that arrived on `ifp` is for us: one of
+    /// our addresses, on `ifp` itself when `net.inet.ip.checkinterface`
+    /// asks for the strong ES model (which `ip_input` applies only when
+    /// not forwarding, and never to what came through loopback).
+    fn is_local_on(&self, ifp: &Ifnet, a: u32) -> bool {
+        let check = self.cfg.checkinterface.load(Ordering::Relaxed)
+            && !self.cfg.forwarding.load(Ordering::Relaxed)
+            && ifp.flags() & IFF_LOOPBACK == 0;
+        self.lock()
+            .addrs
+            .iter()
+            .any(|x| x.addr == a && (!check || x.ifindex == ifp.index))
+    }
+
     /// The first address on interface `ifindex`.
     pub fn first_addr(&self, ifindex: u16) -> Option<u32> {
         self.lock()
@@ -383,44 +424,62 @@ impl Inet {
             .map(|x| x.addr)
     }
 
-    /// Add (or change) an address on `ifp` (`SIOCAIFADDR`): the connected
-    /// route follows it, the interface comes up, and neighbours hear a
+    /// Add (or change) an address on `ifp` (`SIOCAIFADDR`, `in_ifinit`):
+    /// its local host route through the loopback interface and its prefix
+    /// route follow it, the interface comes up, and neighbours hear a
     /// gratuitous ARP.
     pub fn add_address(&self, net: &Net, ifp: &Arc<Ifnet>, a: IfAddr) -> KResult<()> {
         if a.addr == ANY || addr::is_multicast(a.addr) || a.addr == BROADCAST {
             return Err(Errno::EINVAL);
         }
-        {
-            let mut st = self.lock();
-            if let Some(x) = st
-                .addrs
-                .iter_mut()
-                .find(|x| x.addr == a.addr && x.ifindex == a.ifindex)
-            {
-                *x = a.clone();
-            } else {
-                st.addrs.push(a.clone());
-            }
-            let net_route = |r: &Route| {
-                r.flags & RTF_CONNECTED != 0 && r.ifindex == a.ifindex && r.dst == a.net()
-            };
-            st.routes.retain(|r| !net_route(r));
-            let point = ifp.flags() & rumpnet::ifnet::IFF_POINTOPOINT != 0;
-            st.routes.push(Route {
-                dst: if point { a.bcast } else { a.net() },
-                mask: if point { u32::MAX } else { a.mask },
-                gateway: None,
-                ifindex: a.ifindex,
-                flags: RTF_UP | RTF_CONNECTED | if point { RTF_HOST } else { 0 },
-                uses: 0,
-            });
-        }
-        let route = self
-            .routes()
+        let lo = net
+            .interfaces()
             .into_iter()
-            .rev()
-            .find(|r| r.flags & RTF_CONNECTED != 0 && r.ifindex == a.ifindex);
-        self.announce(net, ifp, &a, route.as_ref(), true);
+            .find(|i| i.flags() & IFF_LOOPBACK != 0);
+        let (scrubbed, added) = {
+            let mut st = self.lock();
+            // A changed address gives up its old prefix first (in_ifscrub).
+            let old = st
+                .addrs
+                .iter()
+                .position(|x| x.addr == a.addr && x.ifindex == a.ifindex)
+                .map(|i| st.addrs.remove(i));
+            let scrubbed = old.map(|o| scrub_prefix(&mut st, &o)).unwrap_or_default();
+            st.addrs.push(a.clone());
+            let mut added = Vec::new();
+            if let Some(r) = local_route(&st, ifp, lo.as_deref(), &a) {
+                st.routes.push(r.clone());
+                added.push(r);
+            }
+            if let Some((dst, mask, flags)) = prefix_route(ifp, &a)
+                && !st.routes.iter().any(|r| r.dst == dst && r.mask == mask)
+            {
+                let r = Route {
+                    dst,
+                    mask,
+                    gateway: None,
+                    ifindex: a.ifindex,
+                    flags,
+                    uses: 0,
+                    ifa: Some(a.addr),
+                    link_gateway: None,
+                    mtu: 0,
+                    expire: if flags & RTF_CONNECTED != 0 {
+                        rumpuser::clock_wall().as_secs() as i64
+                    } else {
+                        0
+                    },
+                    origin: RouteOrigin::Prefix,
+                };
+                st.routes.push(r.clone());
+                added.push(r);
+            }
+            (scrubbed, added)
+        };
+        if !scrubbed.is_empty() {
+            self.announce(net, ifp, &a, &scrubbed, false);
+        }
+        self.announce(net, ifp, &a, &added, true);
         let flags = ifp.flags();
         if flags & rumpnet::ifnet::IFF_UP == 0 {
             net.set_flags(ifp, flags | rumpnet::ifnet::IFF_UP)?;
@@ -431,47 +490,63 @@ impl Inet {
         Ok(())
     }
 
-    /// Tell the routing sockets that address `a` (and its connected
-    /// `route`) came (`RTM_NEWADDR` then `RTM_ADD`) or went (`RTM_DELETE`
-    /// then `RTM_DELADDR`), as NetBSD's `rt_newaddrmsg` does.
-    fn announce(&self, net: &Net, ifp: &Ifnet, a: &IfAddr, route: Option<&Route>, added: bool) {
+    /// Tell the routing sockets that address `a` came (`RTM_NEWADDR` and
+    /// `RTM_ADD` for each of its `routes`) or went (`RTM_DELETE` and
+    /// `RTM_DELADDR`), as NetBSD's `rt_newaddrmsg` does for each route an
+    /// address change makes or takes.
+    fn announce(&self, net: &Net, ifp: &Ifnet, a: &IfAddr, routes: &[Route], added: bool) {
         use rumpnet::route::{RTF_DONE, RTM_ADD, RTM_DELETE, broadcast};
         use rumpnet::rtsysctl::{RTM_DELADDR, RTM_NEWADDR, newaddr_msg, route_msg_of};
         let addrs = self.addresses();
-        let route = route.map(|r| {
-            let mut i = r.info(&addrs);
-            i.flags |= RTF_DONE;
-            route_msg_of(if added { RTM_ADD } else { RTM_DELETE }, Some(ifp), &i)
-        });
-        let addr = newaddr_msg(
+        let addr_msg = newaddr_msg(
             if added { RTM_NEWADDR } else { RTM_DELADDR },
             ifp,
             &a.info(ifp),
         );
-        let msgs = if added {
-            [Some(addr), route]
-        } else {
-            [route, Some(addr)]
+        let route_msg = |r: &Route| {
+            let mut i = r.info(&addrs, Some(net));
+            i.flags |= RTF_DONE;
+            let rifp = net.ifindex(r.ifindex);
+            route_msg_of(
+                if added { RTM_ADD } else { RTM_DELETE },
+                rifp.as_deref(),
+                &i,
+            )
         };
-        for m in msgs.iter().flatten() {
+        let mut msgs = Vec::new();
+        for r in routes {
+            if added {
+                msgs.push(addr_msg.clone());
+                msgs.push(route_msg(r));
+            } else {
+                msgs.push(route_msg(r));
+                msgs.push(addr_msg.clone());
+            }
+        }
+        if routes.is_empty() {
+            msgs.push(addr_msg);
+        }
+        for m in &msgs {
             broadcast(net, addr::AF_INET, m);
         }
     }
 
-    /// Remove address `a` from `ifp` (`SIOCDIFADDR`) with its connected route.
+    /// Remove address `a` from `ifp` (`SIOCDIFADDR`) with its routes.
     pub fn remove_address(&self, ifindex: u16, a: u32) -> KResult<()> {
-        let (gone, route) = self.take_address(ifindex, a)?;
+        let (gone, routes) = self.take_address(ifindex, a)?;
         if let Some(net) = self.net()
             && let Some(ifp) = net.ifindex(ifindex)
         {
-            self.announce(&net, &ifp, &gone, route.as_ref(), false);
+            self.announce(&net, &ifp, &gone, &routes, false);
         }
         Ok(())
     }
 
-    /// Take address `a` off interface `ifindex`, and its connected route if
-    /// no other address needs it.
-    fn take_address(&self, ifindex: u16, a: u32) -> KResult<(IfAddr, Option<Route>)> {
+    /// Take address `a` off interface `ifindex` (`in_purgeaddr`), and the
+    /// routes that go with it: its prefix route unless another address
+    /// takes it over (`in_scrubprefix`), its local route unless the same
+    /// address is on another interface (`in_ifremlocal`).
+    fn take_address(&self, ifindex: u16, a: u32) -> KResult<(IfAddr, Vec<Route>)> {
         let mut st = self.lock();
         let i = st
             .addrs
@@ -479,19 +554,25 @@ impl Inet {
             .position(|x| x.ifindex == ifindex && x.addr == a)
             .ok_or(Errno::EADDRNOTAVAIL)?;
         let gone = st.addrs.remove(i);
-        let still = st
+        let mut routes = scrub_prefix(&mut st, &gone);
+        let twin = st
             .addrs
             .iter()
-            .any(|x| x.ifindex == ifindex && x.net() == gone.net() && x.mask == gone.mask);
-        let mut route = None;
-        if !still {
-            let connected = |r: &Route| {
-                r.flags & RTF_CONNECTED != 0 && r.ifindex == ifindex && r.dst == gone.net()
-            };
-            route = st.routes.iter().find(|r| connected(r)).cloned();
-            st.routes.retain(|r| !connected(r));
+            .find(|x| x.addr == gone.addr)
+            .map(|x| x.ifindex);
+        let local = |r: &Route| r.origin == RouteOrigin::Local && r.dst == gone.addr;
+        match twin {
+            Some(other) => {
+                for r in st.routes.iter_mut().filter(|r| local(r)) {
+                    r.link_gateway = Some(other);
+                }
+            }
+            None => {
+                routes.extend(st.routes.iter().filter(|r| local(r)).cloned());
+                st.routes.retain(|r| !local(r));
+            }
         }
-        Ok((gone, route))
+        Ok((gone, routes))
     }
 
     /// The interface is going: its addresses go (announced), then its
@@ -505,15 +586,16 @@ impl Inet {
             .map(|x| x.addr)
             .collect();
         for a in mine {
-            if let Ok((gone, route)) = self.take_address(ifindex, a)
+            if let Ok((gone, routes)) = self.take_address(ifindex, a)
                 && let Some(net) = self.net()
             {
-                self.announce(&net, ifp, &gone, route.as_ref(), false);
+                self.announce(&net, ifp, &gone, &routes, false);
             }
         }
         let mut st = self.lock();
         st.addrs.retain(|x| x.ifindex != ifindex);
-        st.routes.retain(|r| r.ifindex != ifindex);
+        st.routes
+            .retain(|r| r.ifindex != ifindex && r.link_gateway != Some(ifindex));
         st.arp.remove_interface(ifindex);
     }
 
@@ -548,6 +630,13 @@ impl Inet {
                 .map(|a| a.ifindex)
                 .ok_or(Errno::ENETUNREACH)?
         };
+        // A route out of the loopback interface takes its MTU
+        // (`lortrequest`).
+        let mtu = self
+            .net()
+            .and_then(|n| n.ifindex(ifindex))
+            .filter(|i| i.flags() & IFF_LOOPBACK != 0)
+            .map_or(0, |i| i.mtu());
         let r = Route {
             dst,
             mask,
@@ -559,6 +648,11 @@ impl Inet {
                 | if mask == u32::MAX { RTF_HOST } else { 0 }
                 | (flags & (RTF_REJECT | RTF_BLACKHOLE)),
             uses: 0,
+            ifa: None,
+            link_gateway: None,
+            mtu,
+            expire: 0,
+            origin: RouteOrigin::Static,
         };
         st.routes.push(r.clone());
         Ok(r)
@@ -591,20 +685,20 @@ impl Inet {
 
     /// A new datagram identification.
     pub fn next_ident(&self) -> u16 {
+        if self.cfg.random_id.load(Ordering::Relaxed) {
+            // ip_randomid: unpredictable, never 0 (0 asks for one).
+            let mut b = [0u8; 2];
+            let _ = rumpuser::random_fill(&mut b);
+            return u16::from_le_bytes(b).max(1);
+        }
         self.ident.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Where a packet to `dst` leaves: the interface and next hop. Local
-    /// addresses go through the loopback interface.
+    /// Where a packet to `dst` leaves: the interface and next hop, by the
+    /// table. Local addresses go through the loopback interface by their
+    /// local routes, as on NetBSD (no route: EHOSTUNREACH, for 127.0.0.2
+    /// too).
     pub fn route_to(&self, net: &Net, dst: u32, opts: &OutOpts) -> KResult<(Arc<Ifnet>, u32)> {
-        if addr::is_loopback(dst) || self.is_local(dst) {
-            let lo = net
-                .interfaces()
-                .into_iter()
-                .find(|i| i.flags() & IFF_LOOPBACK != 0)
-                .ok_or(Errno::ENETUNREACH)?;
-            return Ok((lo, dst));
-        }
         if dst == BROADCAST {
             // The limited broadcast goes out of the first broadcast-capable
             // interface with an address, as NetBSD's ip_output picks one.
@@ -643,12 +737,15 @@ impl Inet {
             .map(|a| a.addr)
     }
 
-    /// Whether `a` is the broadcast address of a subnet on `ifindex`.
+    /// Whether `a` is the broadcast address of a subnet on `ifindex`
+    /// (`in_broadcast`): its broadcast address, or with
+    /// `net.inet.ip.hostzerobroadcast` its host-zero address.
     pub fn is_subnet_broadcast(&self, ifindex: u16, a: u32) -> bool {
-        self.lock()
-            .addrs
-            .iter()
-            .any(|x| x.ifindex == ifindex && (x.bcast == a || (x.mask != u32::MAX && a == x.net())))
+        let hostzero = self.cfg.hostzerobroadcast.load(Ordering::Relaxed);
+        self.lock().addrs.iter().any(|x| {
+            x.ifindex == ifindex
+                && (x.bcast == a || (hostzero && x.mask != u32::MAX && a == x.net()))
+        })
     }
 
     /// Send `payload` as protocol `proto` from `src` (`None`: choose) to
@@ -904,8 +1001,10 @@ impl Inet {
         self.lock().arp.remove(ifindex, ip)
     }
 
-    /// `arp -s`: a permanent entry on the interface whose subnet holds `ip`.
-    pub fn arp_set(&self, ip: u32, hw: EthAddr) -> KResult<()> {
+    /// `arp -s`: an entry on the interface whose subnet holds `ip`,
+    /// permanent, or lasting `lifetime` (`arp -s ... temp`). EEXIST if
+    /// there is one already, as `lla_rt_output` says.
+    pub fn arp_set(&self, ip: u32, hw: EthAddr, lifetime: Option<Duration>) -> KResult<()> {
         let mut st = self.lock();
         let ifindex = st
             .addrs
@@ -913,7 +1012,15 @@ impl Inet {
             .find(|a| ip & a.mask == a.net())
             .map(|a| a.ifindex)
             .ok_or(Errno::ENETUNREACH)?;
-        st.arp.set_static(ifindex, ip, hw);
+        if st.arp.contains(ifindex, ip) {
+            return Err(Errno::EEXIST);
+        }
+        let until = lifetime.map(|d| Self::now() + d);
+        st.arp.set(ifindex, ip, hw, until);
+        drop(st);
+        if let Some(at) = until {
+            self.arm(at);
+        }
         Ok(())
     }
 
@@ -946,7 +1053,7 @@ impl Inet {
         let to_broadcast =
             dst == BROADCAST || addr::is_multicast(dst) || self.is_subnet_broadcast(ifp.index, dst);
         let for_us = to_broadcast
-            || self.is_local(dst)
+            || self.is_local_on(ifp, dst)
             || (ifp.flags() & IFF_LOOPBACK != 0 && addr::is_loopback(dst));
         if !for_us {
             if info.broadcast || info.multicast {

@@ -2,6 +2,7 @@
 //!
 //! - [`inet::Inet`] is a kernel's IPv4 stack: addresses, routes, the ARP
 //!   cache, input, forwarding, fragmentation and reassembly.
+//! - [`rtable`] holds the routes and the rules for those addresses bring.
 //! - [`udp`] and [`raw`] are the socket types; [`icmp`] answers pings and
 //!   reports errors.
 //! - [`wire`] holds the header formats as checked views.
@@ -22,6 +23,7 @@ pub mod pcb;
 pub mod pcblist;
 pub mod raw;
 pub mod reass;
+pub mod rtable;
 pub mod stats;
 mod sysctl;
 pub mod tcp;

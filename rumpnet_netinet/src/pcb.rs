@@ -338,15 +338,37 @@ pub fn bind_allowed(
     Ok(())
 }
 
-/// Pick an ephemeral port not in use according to `in_use`, from the
-/// anonymous range (`net.inet.ip.anonportmin`..`max`), starting at a
-/// random place as NetBSD's default port algorithm does.
-pub fn ephemeral_port(inet: &Inet, in_use: impl Fn(u16) -> bool) -> KResult<u16> {
+/// `IP_PORTRANGE_LOW` (`netinet/in.h`): ephemeral ports from the
+/// privileged range.
+pub const IP_PORTRANGE_LOW: i32 = 2;
+
+/// Pick an ephemeral port not in use according to `in_use`, starting at a
+/// random place as NetBSD's default port algorithm does: from the
+/// anonymous range (`net.inet.ip.anonportmin`..`max`), or for a socket
+/// that asked `IP_PORTRANGE_LOW` from the privileged one
+/// (`net.inet.ip.lowportmin`..`max`), which needs root (EACCES), as
+/// `in_pcbsetport` does. `ctx` is `None` for the kernel's own binds.
+pub fn ephemeral_port(
+    inet: &Inet,
+    ctx: Option<&rump::syscall::Ctx>,
+    portrange: i32,
+    in_use: impl Fn(u16) -> bool,
+) -> KResult<u16> {
     use std::sync::atomic::Ordering::Relaxed;
-    let (lo, hi) = (
-        inet.cfg.anonportmin.load(Relaxed),
-        inet.cfg.anonportmax.load(Relaxed),
-    );
+    let (lo, hi) = if portrange == IP_PORTRANGE_LOW {
+        if ctx.is_some_and(|c| c.cred().euid != 0) {
+            return Err(Errno::EACCES);
+        }
+        (
+            inet.cfg.lowportmin.load(Relaxed),
+            inet.cfg.lowportmax.load(Relaxed),
+        )
+    } else {
+        (
+            inet.cfg.anonportmin.load(Relaxed),
+            inet.cfg.anonportmax.load(Relaxed),
+        )
+    };
     let (lo, hi) = (lo.min(hi), lo.max(hi));
     let span = u32::from(hi - lo) + 1;
     let mut r = [0u8; 4];

@@ -62,9 +62,20 @@ impl Partial {
 }
 
 /// The datagrams being reassembled.
-#[derive(Default)]
 pub struct Reassembly {
     parts: HashMap<Key, Partial>,
+    /// Most datagrams reassembled at once (`net.inet.ip.maxfragpackets`);
+    /// `None`: no limit (NetBSD's -1).
+    pub max_datagrams: Option<usize>,
+}
+
+impl Default for Reassembly {
+    fn default() -> Reassembly {
+        Reassembly {
+            parts: HashMap::new(),
+            max_datagrams: Some(MAX_DATAGRAMS),
+        }
+    }
 }
 
 impl Reassembly {
@@ -83,7 +94,9 @@ impl Reassembly {
             r.protocol,
             r.ident,
         );
-        if !self.parts.contains_key(&key) && self.parts.len() >= MAX_DATAGRAMS {
+        if !self.parts.contains_key(&key)
+            && self.max_datagrams.is_some_and(|m| self.parts.len() >= m)
+        {
             return None;
         }
         let p = self.parts.entry(key).or_insert_with(|| Partial {

@@ -33,7 +33,15 @@ impl UdpSocket {
     pub fn new(inet: &Arc<Inet>) -> Arc<UdpSocket> {
         let s = Arc::new_cyclic(|me| UdpSocket {
             inet: Arc::clone(inet),
-            shared: SockShared::new(inet.kernel_weak(), RECVSPACE, SENDSPACE),
+            shared: SockShared::new(
+                inet.kernel_weak(),
+                inet.cfg
+                    .udp_recvspace
+                    .load(std::sync::atomic::Ordering::Relaxed) as usize,
+                inet.cfg
+                    .udp_sendspace
+                    .load(std::sync::atomic::Ordering::Relaxed) as usize,
+            ),
             st: Mutex::new(DgramState::new(false)),
             me: me.clone(),
         });
@@ -82,7 +90,8 @@ impl UdpSocket {
             })
         };
         let port = if lport == 0 {
-            pcb::ephemeral_port(&self.inet, conflict)?
+            let range = self.pcb().portrange;
+            pcb::ephemeral_port(&self.inet, ctx, range, conflict)?
         } else if conflict(lport) {
             return Err(Errno::EADDRINUSE);
         } else {
@@ -238,6 +247,15 @@ impl ProtoSocket for UdpSocket {
         }
         .emit(pkt.data_mut(), addr::from_u32(src), addr::from_u32(dst))
         .map_err(|_| Errno::EMSGSIZE)?;
+        if !self
+            .inet
+            .cfg
+            .udp_checksum
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            // net.inet.udp.checksum off: no checksum (0), as RFC 768 allows.
+            netbsd_abi::layout::udphdr::uh_sum.put(pkt.data_mut(), 0);
+        }
         self.inet.stats.bump(&self.inet.stats.udp_opackets);
         self.inet
             .output(ipv4::proto::UDP, Some(src), dst, pkt, &o)?;

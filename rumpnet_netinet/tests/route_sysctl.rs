@@ -61,16 +61,23 @@ fn inet(sa: &Option<Vec<u8>>) -> [u8; 4] {
 fn the_route_dump_has_loopback_and_flags_select() {
     let k = boot();
     let all = messages(&rtable(&k, 0, NET_RT_DUMP, 0));
+    // As on NetBSD, lo0's address has its local host route (RTF_UP,
+    // RTF_HOST, RTF_LOCAL) and lo0 no prefix route at all.
+    assert!(
+        !all.iter().any(|m| inet(&m.3[0]) == [127, 0, 0, 0]),
+        "no 127/8 route"
+    );
     let lo = all
         .iter()
-        .find(|m| inet(&m.3[0]) == [127, 0, 0, 0])
-        .expect("127/8 is routed");
+        .find(|m| inet(&m.3[0]) == [127, 0, 0, 1])
+        .expect("127.0.0.1 is routed");
     assert_eq!(lo.0, 4, "RTM_GET");
-    assert!(lo.1 & 0x1 != 0, "RTF_UP");
-    assert_eq!(inet(&lo.3[2]), [255, 0, 0, 0], "netmask");
-    // The interface route's gateway is lo0's link address (link#1).
+    assert_eq!(lo.1 & (0x1 | 0x4 | 0x40000), 0x1 | 0x4 | 0x40000, "UHl");
+    assert!(lo.3[2].is_none(), "a host route has no netmask");
+    // Its gateway is lo0's link address, with lo0's name.
     let gw = lo.3[1].as_ref().expect("gateway");
     assert_eq!((gw[1], u16::from_le_bytes([gw[2], gw[3]])), (18, 1));
+    assert_eq!(&gw[8..8 + usize::from(gw[5])], b"lo0");
     let ifp = lo.3[4].as_ref().expect("RTA_IFP");
     assert_eq!(&ifp[8..8 + usize::from(ifp[5])], b"lo0");
     // Only AF_INET asked for: the same; a flag none has: nothing.

@@ -308,7 +308,12 @@ fn buffer_autosizing_sysctls_read_write_and_turn_it_off() {
     {}
     client.join().expect("client");
     let v = rumpnet::getsockopt(&s, SOL_SOCKET, SO_RCVBUF).expect("SO_RCVBUF");
-    assert_eq!(i32::from_ne_bytes(v[..4].try_into().expect("int")), 65536);
+    let recvspace = int("net.inet.tcp.recvspace", None);
+    assert_eq!(recvspace, 32768, "NetBSD's default");
+    assert_eq!(
+        i32::from_ne_bytes(v[..4].try_into().expect("int")),
+        recvspace
+    );
 }
 
 #[test]

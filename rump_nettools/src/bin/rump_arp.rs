@@ -12,7 +12,7 @@ use netbsd_abi::{
     RTAX_GATEWAY, RTF_HOST, RTF_LLDATA, RTF_STATIC, RTF_UP, RTM_ADD, RTM_DELETE, RTM_GET,
 };
 use rump_nettools::*;
-use rumpclient::{Client, Errno};
+use rumpclient::Client;
 use std::process::ExitCode;
 
 const PROG: &str = "rump.arp";
@@ -59,25 +59,28 @@ fn table(c: &Client) -> Result<Vec<RtMsg>, ExitCode> {
     })
 }
 
-/// Delete the entry for `a`: look it up, then send the answer back as a
-/// delete. `shown` is the host as typed.
+/// Delete the entry for `a` as NetBSD's arp(8) does: look it up, and if
+/// the answer is a link-layer entry for `a`, send it back as a delete.
+/// `shown` is the host as typed. Failures are reported, as arp(8) reports
+/// them, and do not change the exit status.
 fn delete(rs: &mut RouteSock, a: [u8; 4], shown: &str, verbose: bool) -> bool {
     let dst = sockaddr_in(a, 0);
     let got = match rs.request(RTM_GET, RTF_LLDATA, &[(RTA_DST, &dst)]) {
         Ok(m) => m,
-        Err(Errno::ESRCH) => {
-            eprintln!("{PROG}: delete: can't locate {shown}");
-            return false;
-        }
         Err(e) => {
+            eprintln!("{PROG}: writing to routing socket: {}", e.description());
             eprintln!("{PROG}: {shown}: {}", e.description());
             return false;
         }
     };
-    let Some(gw) = got
+    // is_llinfo: a link address, link data and no gateway.
+    let sdl = got
         .addr(RTAX_GATEWAY)
-        .filter(|g| sa_family(g) == Some(AF_LINK))
-    else {
+        .filter(|g| sa_family(g) == Some(AF_LINK));
+    let same = got.addr(RTAX_DST).map(sa_ipv4) == Some(a);
+    let (lldata, gateway) = (RTF_LLDATA as u32, netbsd_abi::RTF_GATEWAY as u32);
+    let llinfo = got.flags & (lldata | gateway) == lldata;
+    let (Some(gw), true, true) = (sdl, same, llinfo) else {
         eprintln!("{PROG}: delete: can't locate {shown}");
         return false;
     };
@@ -92,7 +95,6 @@ fn delete(rs: &mut RouteSock, a: [u8; 4], shown: &str, verbose: bool) -> bool {
             }
             true
         }
-        Err(Errno::ESRCH) => true,
         Err(e) => {
             eprintln!("{PROG}: writing to routing socket: {}", e.description());
             false

@@ -77,6 +77,10 @@ fn status(ctl: &Ctl, name: &str, entries: &[IfConfEntry]) -> Result<(), Errno> {
     if let Some(l) = linkstr(ctl, name) {
         println!("\tlinkstr: {l}");
     }
+    // As NetBSD 7.99's in_alias prints them: the interface's first address
+    // plain, the others as aliases, the mask in hex, then the address's
+    // state (IN_IFF_TENTATIVE, _DUPLICATED, _DETACHED).
+    let mut first = true;
     for e in entries.iter().filter(|e| e.name == name) {
         if sa_family(&e.sa) != Some(AF_INET)
             || e.sa.len() < netbsd_abi::layout::sockaddr_in::sin_addr.range().end
@@ -87,34 +91,34 @@ fn status(ctl: &Ctl, name: &str, entries: &[IfConfEntry]) -> Result<(), Errno> {
         let mut q = [0u8; ifra::SIZE];
         put_name(&mut q, ifra::ifra_name, name);
         q[ifra::ifra_addr.range()].copy_from_slice(&sockaddr_in(a, 0));
-        let mut line = format!("\tinet {}", fmt_ipv4(a));
+        let alias = if std::mem::take(&mut first) {
+            ""
+        } else {
+            "alias "
+        };
+        let mut line = format!("\tinet {alias}{}", fmt_ipv4(a));
         if ctl.ioctl(netbsd_abi::SIOCGIFALIAS, &mut q).is_ok() {
             let mask = u32::from_be_bytes(sa_ipv4(&q[ifra::ifra_mask.range()]));
             let bcast = sa_ipv4(&q[ifra::ifra_dstaddr.range()]);
-            let ones = mask.leading_ones();
-            if mask.checked_shl(ones).unwrap_or(0) == 0 {
-                line += &format!("/{ones}");
-            }
             if flags & IFF_POINTOPOINT as u32 != 0 {
                 line += &format!(" -> {}", fmt_ipv4(bcast));
-            } else if mask.checked_shl(ones).unwrap_or(0) != 0 {
-                line += &format!(" netmask {mask:#x}");
             }
+            line += &format!(" netmask {mask:#x}");
             if flags & IFF_BROADCAST as u32 != 0 {
                 line += &format!(" broadcast {}", fmt_ipv4(bcast));
             }
         }
         let mut fr = ifreq(name);
         fr[ifr::ifr_ifru__ifru_addr.range()].copy_from_slice(&sockaddr_in(a, 0));
-        let af = if ctl.ioctl(netbsd_abi::SIOCGIFAFLAG_IN, &mut fr).is_ok() {
-            ifr::ifr_ifru__ifru_addrflags.get(&fr).unwrap_or(0) as u32
-        } else {
-            0
-        };
-        line += &format!(
-            " flags {}",
-            snprintb(af, &["TENTATIVE", "DUPLICATED", "DETACHED", "TRYTENTATIVE"])
-        );
+        if ctl.ioctl(netbsd_abi::SIOCGIFAFLAG_IN, &mut fr).is_ok() {
+            let af = ifr::ifr_ifru__ifru_addrflags.get(&fr).unwrap_or(0) as u32;
+            // IN_IFF_TENTATIVE, IN_IFF_DUPLICATED, IN_IFF_DETACHED.
+            for (bit, word) in [(1, " tentative"), (2, " duplicated"), (4, " detached")] {
+                if af & bit != 0 {
+                    line += word;
+                }
+            }
+        }
         println!("{line}");
     }
     Ok(())

@@ -570,9 +570,23 @@ fn main() -> ExitCode {
         }
         println!("      flags: {}", flags_text(rflags));
         println!(" recvpipe  sendpipe  ssthresh  rtt,msec    rttvar  hopcount      mtu     expire");
+        // rtm_rmx: only the MTU is kept; the rest are 0 as on NetBSD.
+        let rmx = |f: netbsd_abi::Field| answer.get(metric(f));
+        let mtu = answer.mtu();
+        // route(8) shows an expiry relative to now (a connected route's
+        // is the time it was made, so its age, negative).
+        let expire = match rmx(netbsd_abi::layout::rt_metrics::rmx_expire) as i64 {
+            0 => 0,
+            t => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs() as i64);
+                t - now
+            }
+        };
         println!(
             "{}",
-            format!("{:>8}  ", 0).repeat(7) + &format!("{:>8} ", 0)
+            format!("{:>8}  ", 0).repeat(6) + &format!("{mtu:>8}  ") + &format!("{expire:>8} ")
         );
     }
     ExitCode::SUCCESS

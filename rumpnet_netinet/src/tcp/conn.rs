@@ -109,6 +109,8 @@ impl State {
 pub struct Config {
     /// The MSS we announce (the route's MTU less 40).
     pub mss: u16,
+    /// The peer's MSS when its SYN names none (`net.inet.tcp.mssdflt`).
+    pub mss_default: u16,
     /// Receive buffer size.
     pub rcvbuf: usize,
     /// Send buffer size.
@@ -152,6 +154,7 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             mss: 1460,
+            mss_default: DEFAULT_MSS,
             rcvbuf: 1 << 16,
             sndbuf: 1 << 16,
             nodelay: false,
@@ -365,7 +368,7 @@ impl Tcb {
     fn take_syn_options(&mut self, syn: &Repr) {
         self.snd_mss = syn
             .mss
-            .unwrap_or(DEFAULT_MSS)
+            .unwrap_or(self.cfg.mss_default)
             .clamp(64, self.cfg.mss.max(64));
         match (syn.wscale, self.cfg.wscale) {
             (Some(s), true) => self.snd_scale = s.min(14),

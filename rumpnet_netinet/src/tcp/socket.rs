@@ -204,10 +204,10 @@ impl TcpSocket {
         let o = self.shared.opts();
         let c = &self.inet.cfg;
         let (keep_idle, keep_intvl, keep_cnt) =
-            st.keep
-                .unwrap_or((Duration::from_secs(7200), Duration::from_secs(75), 8));
+            st.keep.unwrap_or_else(|| self.inet.tcp_keep_defaults());
         Config {
             mss: st.maxseg.map_or(mss, |m| m.min(mss)),
+            mss_default: c.tcp_mssdflt.load(Relaxed),
             rcvbuf: o.rcvbuf,
             sndbuf: o.sndbuf,
             nodelay: st.nodelay,
@@ -274,7 +274,8 @@ impl TcpSocket {
             })
         };
         let port = if lport == 0 {
-            pcb::ephemeral_port(&self.inet, conflict)?
+            let range = self.describe().0.portrange;
+            pcb::ephemeral_port(&self.inet, ctx, range, conflict)?
         } else if conflict(lport) {
             return Err(Errno::EADDRINUSE);
         } else {
@@ -646,11 +647,7 @@ impl ProtoSocket for TcpSocket {
                             .ok()
                             .filter(|&n| n > 0)
                             .ok_or(Errno::EINVAL)?;
-                        let mut k = st.keep.unwrap_or((
-                            Duration::from_secs(7200),
-                            Duration::from_secs(75),
-                            8,
-                        ));
+                        let mut k = st.keep.unwrap_or_else(|| self.inet.tcp_keep_defaults());
                         match name {
                             TCP_KEEPIDLE => k.0 = Duration::from_secs(u64::from(n)),
                             TCP_KEEPINTVL => k.1 = Duration::from_secs(u64::from(n)),
@@ -697,9 +694,7 @@ impl ProtoSocket for TcpSocket {
         let i = |v: i32| v.to_le_bytes().to_vec();
         match level {
             IPPROTO_TCP => {
-                let k = st
-                    .keep
-                    .unwrap_or((Duration::from_secs(7200), Duration::from_secs(75), 8));
+                let k = st.keep.unwrap_or_else(|| self.inet.tcp_keep_defaults());
                 Ok(match name {
                     TCP_NODELAY => i(i32::from(st.nodelay)),
                     TCP_MAXSEG => i(i32::from(

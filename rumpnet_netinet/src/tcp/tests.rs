@@ -324,3 +324,30 @@ fn buffers_grow_while_the_peer_keeps_them_full() {
     assert_eq!(transfer(&mut net, &mut a, &mut b, &data), data);
     assert_eq!((a.cfg.sndbuf, b.cfg.rcvbuf), (1 << 16, 1 << 16));
 }
+
+#[test]
+fn a_syn_without_mss_gets_the_configured_default() {
+    // net.inet.tcp.mssdflt: the peer's MSS when its SYN names none.
+    let syn = crate::wire::tcp::Repr {
+        src_port: 1,
+        dst_port: 2,
+        seq: 7,
+        flags: flags::SYN,
+        window: 65535,
+        ..Default::default()
+    };
+    let cfg = |mss_default| Config {
+        mss_default,
+        timestamps: false,
+        ..Config::default()
+    };
+    let now = Duration::from_secs(1);
+    assert_eq!(Tcb::accept(cfg(536), &syn, now).eff_mss(), 536);
+    assert_eq!(Tcb::accept(cfg(1000), &syn, now).eff_mss(), 1000);
+    // One the SYN names wins, up to our own.
+    let named = crate::wire::tcp::Repr {
+        mss: Some(1200),
+        ..syn
+    };
+    assert_eq!(Tcb::accept(cfg(1000), &named, now).eff_mss(), 1200);
+}
