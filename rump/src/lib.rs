@@ -13,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod clock;
 pub mod component;
 pub mod config;
 pub mod console;

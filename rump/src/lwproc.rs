@@ -43,6 +43,17 @@ pub struct Proc {
     wakeup: (Mutex<()>, std::sync::Condvar),
     signals: Mutex<SignalDelivery>,
     data: Mutex<HashMap<std::any::TypeId, DataEntry>>,
+    job: Mutex<JobIds>,
+}
+
+/// A process's process group and session (`p_pgid`, `p_session->s_sid`).
+/// Every process of a rump kernel starts in proc0's: group 0, session 0.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JobIds {
+    /// Process group id.
+    pub pgid: i32,
+    /// Session id: the pid of the session's leader.
+    pub sid: i32,
 }
 
 /// State a faction keeps per process (the VFS its cwd and root). A new
@@ -95,7 +106,19 @@ impl Proc {
             wakeup: (Mutex::new(()), std::sync::Condvar::new()),
             signals: Mutex::new(SignalDelivery::default()),
             data: Mutex::new(HashMap::new()),
+            job: Mutex::new(JobIds::default()),
         }
+    }
+
+    /// The process group and session.
+    pub fn job(&self) -> JobIds {
+        *lock(&self.job)
+    }
+
+    /// Move the process to another group or session; the caller checks
+    /// NetBSD's rules under the kernel's job-control lock.
+    pub fn set_job(&self, ids: JobIds) {
+        *lock(&self.job) = ids;
     }
 
     /// The process's data of type `T`, made by `make` if it has none yet.
@@ -152,6 +175,12 @@ impl Proc {
         };
         sink(sig);
         Ok(())
+    }
+
+    /// Whether signal `sig` was posted and waits, undelivered, in the
+    /// process (it has no sink): NetBSD's `sigismember(&p->p_sigpend)`.
+    pub fn signal_pending(&self, sig: i32) -> bool {
+        lock(&self.signals).pending.contains(&sig)
     }
 
     /// Signals posted while no sink was set, oldest first; taking clears them.
@@ -483,7 +512,13 @@ impl ProcTable {
             } else {
                 pid + 1
             };
-            if !procs.contains_key(&pid) {
+            // As NetBSD's pid table: a pid stays taken while a process
+            // group or session of that id lives.
+            let named = |p: &Arc<Proc>| {
+                let j = p.job();
+                j.pgid == pid || j.sid == pid
+            };
+            if !procs.contains_key(&pid) && !procs.values().any(named) {
                 return Ok(pid);
             }
         }
@@ -532,6 +567,7 @@ impl ProcTable {
         let limits = *parent.limits.lock();
         *p.limits.lock() = limits;
         p.set_login(&parent.login());
+        p.set_job(parent.job());
         *lock(&p.data) = parent.fork_data();
         procs.insert(pid, Arc::clone(&p));
         Ok(self.new_lwp(&p))

@@ -7,12 +7,14 @@
 mod cred;
 mod desc;
 mod modctl;
+mod pgrp;
 mod poll;
 mod proc;
 mod reboot;
 mod resource;
 mod sysctl;
 mod time;
+mod timer;
 
 use crate::cpu::CpuGuard;
 pub use desc::iovecs;
@@ -273,6 +275,9 @@ pub(crate) fn register_base(k: &Kernel) {
         // The table is empty at boot, so these cannot clash.
         let _ = k.register_syscall(n, name, h);
     }
+    [pgrp::register, time::register, timer::register]
+        .iter()
+        .for_each(|r| r(k));
 }
 
 /// A successful return with value `v`.
