@@ -203,7 +203,7 @@ pub struct Kernel {
     halted: AtomicBool,
     /// Threads inside the kernel that have let go of their CPU to wait.
     pub(crate) blocked: std::sync::atomic::AtomicUsize,
-    clock: crate::clock::KernelClock,
+    clock: Arc<crate::clock::KernelClock>,
     boot_mono: Duration,
     me: Weak<Kernel>,
     /// Where pollers wait for [`Kernel::selnotify`].
@@ -246,7 +246,7 @@ impl Kernel {
             console,
             halted: AtomicBool::new(false),
             blocked: std::sync::atomic::AtomicUsize::new(0),
-            clock: crate::clock::KernelClock::new(),
+            clock: Arc::new(crate::clock::KernelClock::new()),
             boot_mono: rumpuser::clock_monotonic(),
             config,
         }
@@ -304,8 +304,9 @@ impl Kernel {
         Duration::from_nanos(ns as u64)
     }
 
-    /// The kernel's clocks.
-    pub fn clock(&self) -> &crate::clock::KernelClock {
+    /// The kernel's clocks; a file system keeps a reference for its
+    /// timestamps.
+    pub fn clock(&self) -> &Arc<crate::clock::KernelClock> {
         &self.clock
     }
 

@@ -954,13 +954,10 @@ pub enum TimeArg {
     Omit,
 }
 
-fn resolve_time(t: TimeArg) -> Option<(i64, i64)> {
+fn resolve_time(ctx: &Ctx, t: TimeArg) -> Option<(i64, i64)> {
     match t {
         TimeArg::At(s, n) => Some((s, n)),
-        TimeArg::Now => {
-            let d = rumpuser::clock_wall();
-            Some((d.as_secs() as i64, i64::from(d.subsec_nanos())))
-        }
+        TimeArg::Now => Some(ctx.kernel().clock().realtime_timespec()),
         TimeArg::Omit => None,
     }
 }
@@ -980,8 +977,8 @@ pub fn set_times(ctx: &Ctx, vn: &Vnode, atime: TimeArg, mtime: TimeArg) -> KResu
         return Err(Errno::EROFS);
     }
     vn.node.setattr(&SetAttr {
-        atime: resolve_time(atime),
-        mtime: resolve_time(mtime),
+        atime: resolve_time(ctx, atime),
+        mtime: resolve_time(ctx, mtime),
         ..SetAttr::default()
     })
 }

@@ -58,6 +58,7 @@ fn attach(k: &Kernel) -> AttachResult {
     let root = memfs::MemFs::new(
         "rumpfs",
         std::sync::Arc::clone(k.kmem()),
+        std::sync::Arc::clone(k.clock()),
         memfs::Limits::default(),
         0,
         0,
