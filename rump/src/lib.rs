@@ -25,6 +25,7 @@ pub mod file;
 pub mod kernel;
 pub mod kmem;
 pub mod kthread;
+pub mod ktrace;
 pub mod loader;
 pub mod lwproc;
 pub mod module;

@@ -44,6 +44,7 @@ pub struct Proc {
     signals: Mutex<SignalDelivery>,
     data: Mutex<HashMap<std::any::TypeId, DataEntry>>,
     job: Mutex<JobIds>,
+    ktrace: crate::ktrace::ProcTrace,
 }
 
 /// A process's process group and session (`p_pgid`, `p_session->s_sid`).
@@ -107,7 +108,13 @@ impl Proc {
             signals: Mutex::new(SignalDelivery::default()),
             data: Mutex::new(HashMap::new()),
             job: Mutex::new(JobIds::default()),
+            ktrace: crate::ktrace::ProcTrace::default(),
         }
+    }
+
+    /// The process's ktrace state; a new process starts untraced.
+    pub fn ktrace(&self) -> &crate::ktrace::ProcTrace {
+        &self.ktrace
     }
 
     /// The process group and session.

@@ -243,3 +243,35 @@ fn differential(suite: &str, server_args: &[&str], steps: &[Step], not_yet: &[No
 fn netbsd_tools_behave_on_our_kernel_as_on_netbsds() {
     differential("basics", &[], STEPS, NOT_YET);
 }
+
+/// ktrace(1) of the rumpctrl set: setting, clearing and the errors of
+/// ktrace(2) (by pid, by process group, with descendants), on a kernel
+/// whose processes start in group and session 0. The records themselves
+/// are compared in `tests/proc_time.rs` (times and pids differ).
+const KTRACE_STEPS: &[Step] = &[
+    ("ktrace", &["-p", "1", "-f", "/tmp/kt"]),
+    ("ls", &["/tmp"]),
+    ("ktrace", &["-c", "-p", "1"]),
+    ("ktrace", &["-C"]),
+    ("ktrace", &["-p", "99999", "-f", "/tmp/kt"]),
+    ("ktrace", &["-g", "0", "-f", "/tmp/kt"]),
+    ("ktrace", &["-g", "77", "-f", "/tmp/kt"]),
+    ("ktrace", &["-f", "/tmp", "-p", "1"]),
+    ("ktrace", &["-f", "/tmp/", "-p", "1"]),
+    ("ktrace", &["-f", "/nonexist/x", "-p", "1"]),
+    ("ktrace", &["-t", "x", "-p", "1"]),
+    ("ktrace", &["-d", "-p", "0", "-f", "/tmp/kt"]),
+    ("ktrace", &["-t", "cn", "-p", "1", "-f", "/tmp/kt"]),
+    ("ktrace", &["-c", "-f", "/tmp/kt"]),
+    ("ktrace", &["-C", "-f", "/tmp/kt"]),
+    ("ktrace", &["-a", "-f", "/tmp/kt", "-p", "1"]),
+    ("ktrace", &["-C"]),
+];
+
+/// Every ktrace step behaves as on NetBSD's kernel.
+const KTRACE_NOT_YET: &[NotYet] = &[];
+
+#[test]
+fn ktrace_behaves_as_on_netbsds_kernel() {
+    differential("ktrace", &[], KTRACE_STEPS, KTRACE_NOT_YET);
+}

@@ -56,6 +56,7 @@ fn vfs(ctx: &Ctx) -> Arc<Vfs> {
 }
 
 fn lookup(ctx: &Ctx, at: Option<Vnode>, path: &[u8], follow: bool) -> KResult<Vnode> {
+    rump::ktrace::namei(ctx, path);
     // etfs keys are found before the tree is walked (they need no directory).
     if let Some((v, rest)) = crate::etfs::find(ctx.kernel(), path) {
         return if rest.is_empty() {
@@ -68,6 +69,7 @@ fn lookup(ctx: &Ctx, at: Option<Vnode>, path: &[u8], follow: bool) -> KResult<Vn
 }
 
 fn parent_of(ctx: &Ctx, at: Option<Vnode>, path: &[u8]) -> KResult<Parent> {
+    rump::ktrace::namei(ctx, path);
     vfs(ctx).lookup_parent(ctx.proc(), at, path)
 }
 
@@ -131,6 +133,7 @@ fn vnode_file(ctx: &Ctx, fd: i32) -> KResult<(Arc<File>, Vnode)> {
 
 /// `open(2)`.
 pub fn open(ctx: &Ctx, at: Option<Vnode>, path: &[u8], flags: i32, mode: u32) -> KResult<i32> {
+    rump::ktrace::namei(ctx, path);
     if let Some((v, rest)) = crate::etfs::find(ctx.kernel(), path) {
         if !rest.is_empty() {
             return open_from(ctx, Some(v), &rest, flags, mode, 0);

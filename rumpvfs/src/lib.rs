@@ -18,6 +18,7 @@ pub mod etfs;
 mod fifo;
 pub mod flags;
 mod fstypes;
+mod ktrace;
 pub mod lockf;
 pub mod memfs;
 pub mod node;

@@ -161,6 +161,7 @@ fn sys_getdents(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
         emit_dirent(d, &mut out);
     }
     us.copyout(a[1], &out)?;
+    rump::ktrace::genio(ctx, int(a, 0), rump::ktrace::UIO_READ, &out);
     ok(out.len() as u64)
 }
 
@@ -173,6 +174,7 @@ fn sys_pread(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let mut buf = vec![0u8; (a[2] as usize).min(MAX_IO)];
     let n = calls::pread(ctx, int(a, 0), &mut buf, a[4] as i64)?;
     us.copyout(a[1], &buf[..n])?;
+    rump::ktrace::genio(ctx, int(a, 0), rump::ktrace::UIO_READ, &buf[..n]);
     ok(n as u64)
 }
 
@@ -180,7 +182,9 @@ fn sys_pwrite(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let len = (a[2] as usize).min(MAX_IO);
     let _charge = ctx.kernel().charge(len as u64)?;
     let buf = rump::usermem::copyin_vec(us, a[1], len)?;
-    ok(calls::pwrite(ctx, int(a, 0), &buf, a[4] as i64)? as u64)
+    let n = calls::pwrite(ctx, int(a, 0), &buf, a[4] as i64)?;
+    rump::ktrace::genio(ctx, int(a, 0), rump::ktrace::UIO_WRITE, &buf[..n.min(len)]);
+    ok(n as u64)
 }
 
 fn sys_chdir(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
@@ -689,6 +693,7 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
         (470, "symlinkat", sys_symlinkat),
         (471, "unlinkat", sys_unlinkat),
         (472, "futimens", sys_futimens),
+        (netbsd_abi::SYS_ktrace, "ktrace", crate::ktrace::sys_ktrace),
     ];
     for &(n, name, h) in calls {
         k.register_syscall(n, name, h)?;

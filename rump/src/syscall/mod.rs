@@ -6,6 +6,7 @@
 
 mod cred;
 mod desc;
+mod ktrace;
 mod modctl;
 mod pgrp;
 mod poll;
@@ -193,11 +194,20 @@ impl Kernel {
             *s = *a;
         }
         let ctx = self.enter()?;
-        if user.copies_block() {
+        // As NetBSD's sy_invoke: whether to trace is decided on entry.
+        let traced = ctx.proc().ktrace().syscalls_traced();
+        if traced {
+            crate::ktrace::syscall(&ctx, number, &slots);
+        }
+        let r = if user.copies_block() {
             (entry.handler)(&ctx, &slots, &UnscheduledCopies { ctx: &ctx, user })
         } else {
             (entry.handler)(&ctx, &slots, user)
+        };
+        if traced {
+            crate::ktrace::sysret(&ctx, number, &r);
         }
+        r
     }
 }
 
@@ -275,9 +285,14 @@ pub(crate) fn register_base(k: &Kernel) {
         // The table is empty at boot, so these cannot clash.
         let _ = k.register_syscall(n, name, h);
     }
-    [pgrp::register, time::register, timer::register]
-        .iter()
-        .for_each(|r| r(k));
+    [
+        pgrp::register,
+        time::register,
+        timer::register,
+        ktrace::register,
+    ]
+    .iter()
+    .for_each(|r| r(k));
 }
 
 /// A successful return with value `v`.
