@@ -317,6 +317,14 @@ pub fn user(ctx: &Ctx, label: &[u8], data: &[u8]) -> KResult<()> {
     Ok(())
 }
 
+/// A `KTR_USER` record the kernel makes itself (`ktr_kuser`): `id` and
+/// `data`, as NetBSD's symlink records its target ("symlink-target").
+pub fn kuser(ctx: &Ctx, id: &str, data: &[u8]) {
+    if data.len() <= RUMP_KTR_USER_MAXLEN as usize {
+        let _ = user(ctx, id.as_bytes(), data);
+    }
+}
+
 /// Whether the caller may change `target`'s tracing (`ktrcanset`): root,
 /// or a caller whose ids are the target's, unless the target is traced
 /// persistently (NetBSD's `ktrace_listener_cb`).

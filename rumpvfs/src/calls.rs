@@ -436,6 +436,7 @@ pub fn symlink(ctx: &Ctx, target: &[u8], at: Option<Vnode>, path: &[u8]) -> KRes
     if target.len() >= PATH_MAX {
         return Err(Errno::ENAMETOOLONG);
     }
+    rump::ktrace::kuser(ctx, "symlink-target", target);
     let p = parent_of(ctx, at, path)?;
     if p.name.is_empty() || child(&p.dir, &p.name).is_ok() {
         return Err(Errno::EEXIST);
