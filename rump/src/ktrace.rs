@@ -44,7 +44,7 @@ const KTRFLAG_DESCEND: i32 = 4;
 pub const HEADER_SIZE: usize = 56;
 const COMM_AT: usize = 12;
 /// `MAXCOMLEN`: the command name's bytes in a header.
-const MAXCOMLEN: usize = 16;
+const MAXCOMLEN: usize = netbsd_abi::MAXCOMLEN as usize;
 const TIME_AT: usize = 32;
 const NSEC_AT: usize = 40;
 const LID_AT: usize = 48;
@@ -216,19 +216,45 @@ pub fn syscall(ctx: &Ctx, code: usize, args: &[u64]) {
     if !traces(ctx, RUMP_KTR_SYSCALL) {
         return;
     }
+    use syscall_layout as l;
     let n = nargs(code).min(args.len());
-    let mut b = Vec::with_capacity(8 + 8 * n);
-    b.extend_from_slice(&(code as i32).to_le_bytes());
-    b.extend_from_slice(&((8 * n) as i32).to_le_bytes());
+    let mut b = vec![0u8; l::SIZE];
+    b[l::CODE].copy_from_slice(&(code as i32).to_le_bytes());
+    b[l::ARGSIZE].copy_from_slice(&((l::REGISTER * n) as i32).to_le_bytes());
     for a in &args[..n] {
         b.extend_from_slice(&a.to_le_bytes());
     }
     add(ctx, RUMP_KTR_SYSCALL, &b);
 }
 
-/// `KTR_SYSRET`: `struct ktr_sysret` (short code, short eosys, int error,
-/// two return registers, zero on error).
+/// `struct ktr_sysret` (`sys/ktrace.h`):
+///
+/// ```text
+///  0 short ktr_code   2 short ktr_eosys   4 int ktr_error
+///  8 register_t ktr_retval               16 register_t ktr_retval_1
+/// ```
+mod sysret_layout {
+    pub const CODE: std::ops::Range<usize> = 0..2;
+    pub const ERROR: std::ops::Range<usize> = 4..8;
+    pub const RETVAL: std::ops::Range<usize> = 8..16;
+    pub const RETVAL_1: std::ops::Range<usize> = 16..24;
+    pub const SIZE: usize = 24;
+}
+
+/// `struct ktr_syscall` (`sys/ktrace.h`): `int ktr_code; int
+/// ktr_argsize;`, then the register arguments.
+mod syscall_layout {
+    pub const CODE: std::ops::Range<usize> = 0..4;
+    pub const ARGSIZE: std::ops::Range<usize> = 4..8;
+    pub const SIZE: usize = 8;
+    /// `sizeof(register_t)`.
+    pub const REGISTER: usize = 8;
+}
+
+/// `KTR_SYSRET`: the call's number, its error and its two return
+/// registers (zero on error).
 pub fn sysret(ctx: &Ctx, code: usize, result: &KResult<[u64; 2]>) {
+    use sysret_layout as l;
     if !traces(ctx, RUMP_KTR_SYSRET) {
         return;
     }
@@ -236,11 +262,11 @@ pub fn sysret(ctx: &Ctx, code: usize, result: &KResult<[u64; 2]>) {
         Ok(rv) => (0, *rv),
         Err(e) => (e.0, [0, 0]),
     };
-    let mut b = [0u8; 24];
-    b[0..2].copy_from_slice(&(code as i16).to_le_bytes());
-    b[4..8].copy_from_slice(&error.to_le_bytes());
-    b[8..16].copy_from_slice(&rv[0].to_le_bytes());
-    b[16..24].copy_from_slice(&rv[1].to_le_bytes());
+    let mut b = [0u8; l::SIZE];
+    b[l::CODE].copy_from_slice(&(code as i16).to_le_bytes());
+    b[l::ERROR].copy_from_slice(&error.to_le_bytes());
+    b[l::RETVAL].copy_from_slice(&rv[0].to_le_bytes());
+    b[l::RETVAL_1].copy_from_slice(&rv[1].to_le_bytes());
     add(ctx, RUMP_KTR_SYSRET, &b);
 }
 

@@ -18,8 +18,6 @@ const CTLFLAG_READWRITE: u32 = 0x70;
 const KERN_ARND: i32 = 81;
 const ARND_MAX: usize = 256;
 const CTLFLAG_IMMEDIATE: u32 = 0x800;
-/// `KERN_BOOTTIME`.
-const KERN_BOOTTIME: i32 = netbsd_abi::KERN_BOOTTIME;
 
 pub(crate) fn register(k: &Kernel) -> KResult<()> {
     let c = k.config();
@@ -193,7 +191,7 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
     t.create(
         "kern",
         NodeSpec {
-            num: Some(KERN_BOOTTIME),
+            num: Some(netbsd_abi::KERN_BOOTTIME),
             ..NodeSpec::new(
                 "boottime",
                 0,

@@ -61,6 +61,14 @@ fn records(b: &[u8]) -> Vec<Record> {
     out
 }
 
+/// The start of a `struct ktr_syscall`: the number and the size of its
+/// `nargs` register arguments.
+fn syscall_head(code: usize, nargs: i32) -> Vec<u8> {
+    let mut b = (code as i32).to_le_bytes().to_vec();
+    b.extend_from_slice(&(8 * nargs).to_le_bytes());
+    b
+}
+
 fn read_all(k: &rump::Kernel, path: &str) -> Vec<u8> {
     let fd = k.sys_open(path, O_RDONLY, 0).unwrap();
     let mut out = Vec::new();
@@ -162,17 +170,20 @@ fn a_traced_process_writes_netbsds_records() {
         assert_eq!(r.3, traced.proc().comm());
     }
     assert_eq!(recs[0].5, b"netbsd-rump");
-    // getpid: code 20, no arguments; returns pid and ppid.
-    assert_eq!(recs[1].5, [20, 0, 0, 0, 0, 0, 0, 0]);
+    // getpid: its number, no arguments (struct ktr_syscall: int
+    // ktr_code, int ktr_argsize); returns pid and ppid (struct
+    // ktr_sysret: short code, short eosys, int error, two registers).
+    assert_eq!(recs[1].5, syscall_head(SYS_getpid, 0));
     let ret = &recs[2].5;
     assert_eq!(ret.len(), 24);
-    assert_eq!(&ret[0..8], &[20, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(&ret[0..2], &(SYS_getpid as i16).to_le_bytes());
+    assert_eq!(&ret[2..8], &[0; 6], "eosys and error");
     assert_eq!(
         i64::from_le_bytes(ret[8..16].try_into().unwrap()),
         i64::from(pid)
     );
     // __stat50(path, sb): two register arguments, then the path looked up.
-    assert_eq!(&recs[3].5[0..8], &[0xb7, 1, 0, 0, 16, 0, 0, 0]);
+    assert_eq!(&recs[3].5[0..8], &syscall_head(SYS___stat50, 2)[..]);
     assert_eq!(recs[4].5, b"/tmp\0");
     // write(w, "hello", 5): its data, as written to descriptor w.
     let mut genio = w.to_le_bytes().to_vec();

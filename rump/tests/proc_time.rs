@@ -25,6 +25,8 @@ const BASE: u64 = 0x10000;
 const ITIMER_REAL: i32 = 0;
 const ITIMER_VIRTUAL: i32 = 1;
 const ITIMER_MONOTONIC: i32 = 3;
+/// `sizeof(struct itimerval)`: two `struct timeval`s.
+const ITIMERVAL_SIZE: usize = 2 * timeval::SIZE;
 /// `SIGEV_NONE`, `SIGEV_SIGNAL`, `SIGEV_THREAD` (`sys/signal.h`).
 const SIGEV_NONE: i32 = 0;
 const SIGEV_SIGNAL: i32 = 1;
@@ -296,7 +298,7 @@ fn itimer_real_posts_sigalrm_and_the_others_keep_their_value() {
     for which in 0..=ITIMER_MONOTONIC {
         k.syscall(SYS___getitimer50, &[which as u64, BASE], &us)
             .unwrap();
-        assert_eq!(us.peek(BASE, 32), [0u8; 32]);
+        assert_eq!(us.peek(BASE, ITIMERVAL_SIZE), [0u8; ITIMERVAL_SIZE]);
     }
     assert_eq!(
         k.syscall(SYS___getitimer50, &[4, BASE], &us).unwrap_err(),
@@ -322,7 +324,7 @@ fn itimer_real_posts_sigalrm_and_the_others_keep_their_value() {
     std::thread::sleep(Duration::from_millis(50));
     k.syscall(SYS___getitimer50, &[ITIMER_VIRTUAL as u64, BASE + 64], &us)
         .unwrap();
-    assert_eq!(us.peek(BASE + 64, 32), itimerval(0, 200_000));
+    assert_eq!(us.peek(BASE + 64, ITIMERVAL_SIZE), itimerval(0, 200_000));
     // ITIMER_REAL: 50 ms, SIGALRM once; counting down meanwhile.
     us.poke(BASE, &itimerval(0, 50_000));
     k.syscall(
@@ -331,7 +333,11 @@ fn itimer_real_posts_sigalrm_and_the_others_keep_their_value() {
         &us,
     )
     .unwrap();
-    assert_eq!(us.peek(BASE + 64, 32), [0u8; 32], "nothing was set");
+    assert_eq!(
+        us.peek(BASE + 64, ITIMERVAL_SIZE),
+        [0u8; ITIMERVAL_SIZE],
+        "nothing was set"
+    );
     let (interval, value) = k.sys_getitimer(ITIMER_REAL).unwrap();
     assert_eq!(interval, (0, 0));
     assert!(
@@ -352,10 +358,12 @@ fn itimer_real_posts_sigalrm_and_the_others_keep_their_value() {
     assert_eq!(k.sys_getitimer(ITIMER_MONOTONIC).unwrap(), ((0, 0), (0, 0)));
 }
 
+/// A `struct sigevent` (`sys/signal.h`): `int sigev_notify; int
+/// sigev_signo;`, a value and two pointers, 32 bytes.
 fn sigevent(notify: i32, signo: i32) -> Vec<u8> {
-    let mut b = vec![0u8; 32];
-    b[..4].copy_from_slice(&notify.to_le_bytes());
-    b[4..8].copy_from_slice(&signo.to_le_bytes());
+    let mut b = notify.to_le_bytes().to_vec();
+    b.extend_from_slice(&signo.to_le_bytes());
+    b.resize(32, 0);
     b
 }
 
@@ -438,10 +446,16 @@ fn timer_settime_arms_relative_and_absolute_and_checks_times() {
     us.poke(BASE, &itimerspec_bytes((0, 0), (5, 0)));
     k.syscall(SYS___timer_settime50, &[id as u64, 0, BASE, BASE + 64], &us)
         .unwrap();
-    assert_eq!(us.peek(BASE + 64, 32), [0u8; 32]);
+    assert_eq!(
+        us.peek(BASE + 64, itimerspec::SIZE),
+        [0u8; itimerspec::SIZE]
+    );
     k.syscall(SYS___timer_gettime50, &[id as u64, BASE + 64], &us)
         .unwrap();
-    let left = timespec::tv_sec.get(&us.peek(BASE + 64 + 16, 16)).unwrap();
+    let value = us.peek(BASE + 64, itimerspec::SIZE);
+    let left = timespec::tv_sec
+        .get(&value[itimerspec::it_value.range()])
+        .unwrap();
     assert!(left == 4 || left == 5, "{left}");
     // Bad nanoseconds: EINVAL; a negative time: ETIMEDOUT (itimespecfix).
     us.poke(BASE, &itimerspec_bytes((0, 0), (0, 1_000_000_000)));
@@ -550,4 +564,25 @@ fn a_new_files_times_come_from_the_kernels_clock() {
         .unwrap();
     let now = timespec::tv_sec.get(&us.peek(BASE, 16)).unwrap() as i64;
     assert!((1_000_000_000..1_000_000_010).contains(&now));
+}
+
+#[test]
+fn without_kernel_threads_a_timer_cannot_be_armed() {
+    let k = rump::KernelBuilder::new()
+        .config(rump::BootConfig {
+            threads: false,
+            ..rump::BootConfig::default()
+        })
+        .console(Box::new(|_, _| ()))
+        .boot()
+        .unwrap();
+    newproc(&k);
+    assert_eq!(
+        k.sys_setitimer(ITIMER_REAL, (0, 0), (1, 0)).unwrap_err(),
+        Errno::EOPNOTSUPP
+    );
+    assert_eq!(k.sys_getitimer(ITIMER_REAL).unwrap(), ((0, 0), (0, 0)));
+    // Virtual timers need no thread: they never expire in a rump kernel.
+    k.sys_setitimer(ITIMER_VIRTUAL, (0, 0), (1, 0)).unwrap();
+    assert_eq!(k.sys_getitimer(ITIMER_VIRTUAL).unwrap(), ((0, 0), (1, 0)));
 }

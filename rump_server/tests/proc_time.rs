@@ -6,7 +6,7 @@
 mod common;
 
 use netbsd_abi::errno::EPERM;
-use netbsd_abi::layout::{itimerspec, timeval};
+use netbsd_abi::layout::{itimerspec, timespec, timeval};
 use netbsd_abi::{
     CLOCK_MONOTONIC, SIGALRM, SIGUSR2, SYS___gettimeofday50, SYS___setitimer50,
     SYS___settimeofday50, SYS___timer_settime50, SYS_getpgrp, SYS_getsid, SYS_setsid, SYS_setuid,
@@ -18,6 +18,11 @@ use std::time::{Duration, Instant};
 
 /// `SIGEV_SIGNAL` (`sys/signal.h`).
 const SIGEV_SIGNAL: i32 = 1;
+/// `struct sigevent` (`sys/signal.h`): `int sigev_notify; int
+/// sigev_signo;` and a value and two pointers, 32 bytes.
+const SIGEV_NOTIFY: std::ops::Range<usize> = 0..4;
+const SIGEV_SIGNO: std::ops::Range<usize> = 4..8;
+const SIGEVENT_SIZE: usize = 32;
 /// `ITIMER_REAL` (`sys/time.h`).
 const ITIMER_REAL: u64 = 0;
 
@@ -60,9 +65,9 @@ fn timeval_bytes(sec: i64, usec: i64) -> Vec<u8> {
 fn a_posix_timer_and_itimer_real_signal_a_remote_client() {
     let (_k, _server, c) = serve("timers");
     let m = Regions::new();
-    let mut ev = [0u8; 32];
-    ev[..4].copy_from_slice(&SIGEV_SIGNAL.to_le_bytes());
-    ev[4..8].copy_from_slice(&SIGUSR2.to_le_bytes());
+    let mut ev = [0u8; SIGEVENT_SIZE];
+    ev[SIGEV_NOTIFY].copy_from_slice(&SIGEV_SIGNAL.to_le_bytes());
+    ev[SIGEV_SIGNO].copy_from_slice(&SIGUSR2.to_le_bytes());
     let evp = m.add(&ev);
     let idp = m.add_zeroed(4);
     c.syscall(
@@ -75,8 +80,10 @@ fn a_posix_timer_and_itimer_real_signal_a_remote_client() {
     assert_eq!(id, 4, "the first id, as NetBSD's TIMER_MIN");
     // Every 30 ms, from 30 ms on.
     let mut its = [0u8; itimerspec::SIZE];
-    its[8..16].copy_from_slice(&30_000_000i64.to_le_bytes());
-    its[24..32].copy_from_slice(&30_000_000i64.to_le_bytes());
+    for half in [itimerspec::it_interval, itimerspec::it_value] {
+        let ts = &mut its[half.range()];
+        timespec::tv_nsec.put(ts, 30_000_000);
+    }
     let itsp = m.add(&its);
     c.syscall(SYS___timer_settime50 as u32, &[id as u64, 0, itsp, 0], &m)
         .unwrap();

@@ -71,6 +71,25 @@ fn sys_socket(ctx: &Ctx, a: &SysArgs, _: &dyn UserSpace) -> KResult<SysRet> {
     ok(socket(ctx, int(a, 0), int(a, 1), int(a, 2))? as u64)
 }
 
+/// The id of the `KTR_USER` record of a socket address a call passes or
+/// gets (`mbuftypes[MT_SONAME]`, `sys/mbuf.h`), and of its `struct msghdr`.
+const KTR_SONAME: &str = "mbsoname";
+const KTR_MSGHDR: &str = "msghdr";
+
+/// The `struct msghdr` a send or receive call works with, as NetBSD's
+/// `do_sys_sendmsg`/`do_sys_recvmsg` record it: for sendto and recvfrom
+/// the one they make (its iovec lives in the kernel: no address of it is
+/// shown).
+fn ktrace_msghdr(ctx: &Ctx, name: u64, namelen: u32, flags: i32) {
+    use netbsd_abi::layout::msghdr;
+    let mut m = [0u8; msghdr::SIZE];
+    msghdr::msg_name.put(&mut m, name);
+    msghdr::msg_namelen.put(&mut m, u64::from(namelen));
+    msghdr::msg_iovlen.put(&mut m, 1);
+    msghdr::msg_flags.put(&mut m, flags as u32 as u64);
+    rump::ktrace::kuser(ctx, KTR_MSGHDR, &m);
+}
+
 /// A sockaddr argument, checked for length.
 fn sockaddr_in(us: &dyn UserSpace, addr: u64, len: u64) -> KResult<Vec<u8>> {
     let len = usize::try_from(len).map_err(|_| Errno::EINVAL)?;
@@ -83,15 +102,30 @@ fn sockaddr_in(us: &dyn UserSpace, addr: u64, len: u64) -> KResult<Vec<u8>> {
     Ok(sa)
 }
 
+/// The destination of a send, recorded as NetBSD's `sockargs` records it
+/// (bind and connect take theirs without a record, `sockargs_sb`).
+fn sendto_name(ctx: &Ctx, us: &dyn UserSpace, addr: u64, len: u64) -> KResult<Vec<u8>> {
+    let sa = sockaddr_in(us, addr, len)?;
+    // What the caller passed, before its sa_len was set: read again only
+    // for a process that is traced.
+    if rump::ktrace::traces(ctx, netbsd_abi::RUMP_KTR_USER)
+        && let Ok(raw) = copyin_vec(us, addr, sa.len())
+    {
+        rump::ktrace::kuser(ctx, KTR_SONAME, &raw);
+    }
+    Ok(sa)
+}
+
 /// Copy `sa` out to `asa` with its length at `alen` (`copyout_sockname`):
 /// at most the caller's length is written; the length written back is
 /// what was copied.
-fn sockaddr_out(us: &dyn UserSpace, asa: u64, alen: u64, sa: &[u8]) -> KResult<()> {
+fn sockaddr_out(ctx: &Ctx, us: &dyn UserSpace, asa: u64, alen: u64, sa: &[u8]) -> KResult<()> {
     if asa == 0 || alen == 0 {
         return Ok(());
     }
     let have = u32::from_le_bytes(copyin_array::<4>(us, alen)?) as usize;
     let n = have.min(sa.len());
+    rump::ktrace::kuser(ctx, KTR_SONAME, &sa[..n]);
     us.copyout(asa, &sa[..n])?;
     us.copyout(alen, &(n as u32).to_le_bytes())
 }
@@ -117,7 +151,7 @@ fn accept(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace, flags: i32) -> KResult<Sys
     let child = with_sock(ctx, int(a, 0), |s| s.accept(ctx))?;
     let peer = child.peername().unwrap_or_default();
     let fd = install(ctx, child, flags)?;
-    if let Err(e) = sockaddr_out(us, a[1], a[2], &peer) {
+    if let Err(e) = sockaddr_out(ctx, us, a[1], a[2], &peer) {
         let _ = ctx.proc().fdt().close(fd);
         return Err(e);
     }
@@ -149,28 +183,30 @@ fn sys_shutdown(ctx: &Ctx, a: &SysArgs, _: &dyn UserSpace) -> KResult<SysRet> {
 
 fn sys_getsockname(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let sa = with_sock(ctx, int(a, 0), |s| s.proto().sockname())?;
-    sockaddr_out(us, a[1], a[2], &sa)?;
+    sockaddr_out(ctx, us, a[1], a[2], &sa)?;
     ok(0)
 }
 
 fn sys_getpeername(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let sa = with_sock(ctx, int(a, 0), |s| s.proto().peername())?;
-    sockaddr_out(us, a[1], a[2], &sa)?;
+    sockaddr_out(ctx, us, a[1], a[2], &sa)?;
     ok(0)
 }
 
 fn sys_sendto(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let len = (a[2] as usize).min(MAX_IO);
     let _charge = ctx.kernel().charge(len as u64)?;
+    ktrace_msghdr(ctx, a[4], a[5] as u32, 0);
     let buf = copyin_vec(us, a[1], len)?;
     let to = if a[4] != 0 {
-        Some(sockaddr_in(us, a[4], a[5])?)
+        Some(sendto_name(ctx, us, a[4], a[5])?)
     } else {
         None
     };
     let n = with_sock(ctx, int(a, 0), |s| {
         s.send(ctx, &buf, to.as_deref(), int(a, 3))
     })?;
+    rump::ktrace::genio(ctx, int(a, 0), rump::ktrace::UIO_WRITE, &buf[..n.min(len)]);
     ok(n as u64)
 }
 
@@ -178,10 +214,12 @@ fn sys_recvfrom(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let len = (a[2] as usize).min(MAX_IO);
     let _charge = ctx.kernel().charge(len as u64)?;
     let mut buf = vec![0u8; len];
+    ktrace_msghdr(ctx, 0, 0, int(a, 3));
     let r = with_sock(ctx, int(a, 0), |s| s.recv(ctx, &mut buf, int(a, 3)))?;
     us.copyout(a[1], &buf[..r.len])?;
+    rump::ktrace::genio(ctx, int(a, 0), rump::ktrace::UIO_READ, &buf[..r.len]);
     if let Some(from) = &r.from {
-        sockaddr_out(us, a[4], a[5], from)?;
+        sockaddr_out(ctx, us, a[4], a[5], from)?;
     } else if a[5] != 0 && a[4] != 0 {
         us.copyout(a[5], &0u32.to_le_bytes())?;
     }
@@ -217,6 +255,7 @@ fn msghdr_in(us: &dyn UserSpace, addr: u64) -> KResult<MsgHdr> {
 
 fn sys_sendmsg(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let m = msghdr_in(us, a[1])?;
+    ktrace_msghdr(ctx, m.name, m.namelen, 0);
     if m.control != 0 && m.controllen != 0 {
         // No control messages are defined for the protocols here yet.
         return Err(Errno::EINVAL);
@@ -229,22 +268,30 @@ fn sys_sendmsg(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
         buf.extend_from_slice(&copyin_vec(us, base, take)?);
     }
     let to = if m.name != 0 {
-        Some(sockaddr_in(us, m.name, u64::from(m.namelen))?)
+        Some(sendto_name(ctx, us, m.name, u64::from(m.namelen))?)
     } else {
         None
     };
     let n = with_sock(ctx, int(a, 0), |s| {
         s.send(ctx, &buf, to.as_deref(), int(a, 2))
     })?;
+    rump::ktrace::genio(
+        ctx,
+        int(a, 0),
+        rump::ktrace::UIO_WRITE,
+        &buf[..n.min(buf.len())],
+    );
     ok(n as u64)
 }
 
 fn sys_recvmsg(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let m = msghdr_in(us, a[1])?;
+    ktrace_msghdr(ctx, m.name, m.namelen, int(a, 2));
     let total: usize = m.iov.iter().map(|v| v.1).sum::<usize>().min(MAX_IO);
     let _charge = ctx.kernel().charge(total as u64)?;
     let mut buf = vec![0u8; total];
     let r = with_sock(ctx, int(a, 0), |s| s.recv(ctx, &mut buf, int(a, 2)))?;
+    rump::ktrace::genio(ctx, int(a, 0), rump::ktrace::UIO_READ, &buf[..r.len]);
     let mut off = 0;
     for &(base, len) in &m.iov {
         if off >= r.len {
@@ -258,6 +305,7 @@ fn sys_recvmsg(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let mut namelen = 0u32;
     if let (Some(from), true) = (&r.from, m.name != 0) {
         let n = (m.namelen as usize).min(from.len());
+        rump::ktrace::kuser(ctx, KTR_SONAME, &from[..n]);
         us.copyout(m.name, &from[..n])?;
         namelen = n as u32;
     }

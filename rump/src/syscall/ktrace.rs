@@ -7,18 +7,16 @@ use crate::kernel::Kernel;
 use crate::ktrace;
 use crate::usermem::{UserSpace, copyin_vec};
 use netbsd_abi::{
-    RUMP_KTR_USER, RUMP_KTR_USER_MAXIDLEN, RUMP_KTR_USER_MAXLEN, SYS_fktrace, SYS_utrace,
+    O_ACCMODE, O_RDONLY, RUMP_KTR_USER, RUMP_KTR_USER_MAXIDLEN, RUMP_KTR_USER_MAXLEN, SYS_fktrace,
+    SYS_utrace,
 };
-
-/// `O_ACCMODE` and `O_RDONLY`: a trace file must be open for writing.
-const O_ACCMODE: u32 = 3;
-const O_RDONLY: u32 = 0;
 
 /// `fktrace(int fd, int ops, int facs, pid_t pid)`: EBADF unless `fd` is
 /// open for writing.
 fn sys_fktrace(ctx: &Ctx, a: &SysArgs, _: &dyn UserSpace) -> KResult<SysRet> {
     let f = ctx.proc().fdt().get(arg_int(a, 0))?;
-    if f.status_flags() & O_ACCMODE == O_RDONLY {
+    // A trace file must be open for writing.
+    if f.status_flags() & O_ACCMODE as u32 == O_RDONLY as u32 {
         return Err(Errno::EBADF);
     }
     ktrace::ktrace_common(ctx, Some(f), arg_int(a, 1), arg_int(a, 2), arg_int(a, 3))?;

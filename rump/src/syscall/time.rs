@@ -14,11 +14,11 @@ use netbsd_abi::{SYS___adjtime50, SYS___clock_settime50, SYS___settimeofday50};
 use std::time::Duration;
 
 /// `CLOCK_REALTIME`.
-pub const CLOCK_REALTIME: i32 = 0;
+pub const CLOCK_REALTIME: i32 = netbsd_abi::CLOCK_REALTIME;
 /// `CLOCK_MONOTONIC`.
-pub const CLOCK_MONOTONIC: i32 = 3;
+pub const CLOCK_MONOTONIC: i32 = netbsd_abi::CLOCK_MONOTONIC;
 /// `TIMER_ABSTIME`: `clock_nanosleep` until a time rather than for one.
-pub const TIMER_ABSTIME: i32 = 1;
+pub const TIMER_ABSTIME: i32 = netbsd_abi::TIMER_ABSTIME;
 /// The resolution of both clocks: a rump kernel's timecounter runs at
 /// 1 GHz (nanoseconds), so NetBSD's `clock_getres1` answers one.
 const RESOLUTION_NS: i64 = 1;
