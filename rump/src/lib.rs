@@ -13,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod callout;
 pub mod clock;
 pub mod component;
 pub mod config;

@@ -5,8 +5,8 @@
 //! A process has up to `TIMER_MAX` timers: slots 0 to 3 are `setitimer`'s
 //! (`ITIMER_REAL`, `_VIRTUAL`, `_PROF`, `_MONOTONIC`), the rest are
 //! `timer_create`'s. Realtime and monotonic timers keep their expiry as an
-//! absolute time on their clock and run on the kernel's timer thread,
-//! which posts their signal to the process (a remote client gets it as a
+//! absolute time on their clock and expire as the kernel's callouts
+//! ([`crate::callout`]), which post their signal to the process (a remote client gets it as a
 //! RAISE, as NetBSD's rump kernel sends it). Virtual and profiling timers
 //! count the process's user and system time, which a rump kernel's clock
 //! interrupt never charges to a client process: as on NetBSD's rump
@@ -14,6 +14,7 @@
 //! inherited by a new process and die with their process.
 
 use super::{Ctx, SysArgs, SysRet, SyscallFn, arg_int, ret};
+use crate::callout::CalloutId;
 use crate::clock::{Nanos, from_timespec, to_timespec};
 use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
@@ -25,8 +26,7 @@ use netbsd_abi::{
     SYS___getitimer50, SYS___setitimer50, SYS___timer_gettime50, SYS___timer_settime50,
     SYS_timer_create, SYS_timer_delete, SYS_timer_getoverrun, TIMER_ABSTIME,
 };
-use std::collections::BTreeMap;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 /// `TIMER_MIN` and `TIMER_MAX` (`sys/timevar.h`): the first slot
@@ -83,9 +83,6 @@ struct Spec {
     value: Nanos,
 }
 
-/// Where a timer sits in the timer thread's queue.
-type QueueKey = (Duration, u64);
-
 /// A timer (`struct ptimer`).
 struct PTimer {
     clock: i32,
@@ -98,7 +95,7 @@ struct PTimer {
     /// Bumped at each change, so that an expiry already taken off the
     /// queue for an older setting does nothing.
     generation: u64,
-    queued: Option<QueueKey>,
+    queued: Option<CalloutId>,
 }
 
 fn is_virtual(clock: i32) -> bool {
@@ -192,122 +189,41 @@ fn encode_itimerval(s: Spec) -> [u8; ITIMERVAL_SIZE] {
     b
 }
 
-// The timer thread.
-
-/// A timer waiting in the queue.
-struct Queued {
+/// Which timer an expiry is for: the process (which must still be the
+/// one with that pid), the slot, and the setting it was armed for.
+struct Expiry {
     proc: Weak<Proc>,
     pid: i32,
     slot: usize,
     generation: u64,
 }
 
-#[derive(Default)]
-struct QueueState {
-    due: BTreeMap<QueueKey, Queued>,
-    next_seq: u64,
-    stopped: bool,
-    thread: bool,
-}
-
-#[derive(Default)]
-struct Queue {
-    state: Mutex<QueueState>,
-    cv: Condvar,
-}
-
-/// The kernel's timer queue; dropping the kernel stops its thread.
-#[derive(Default)]
-struct TimerService {
-    queue: Arc<Queue>,
-}
-
-impl Drop for TimerService {
-    fn drop(&mut self) {
-        lock(&self.queue.state).stopped = true;
-        self.queue.cv.notify_all();
-    }
-}
-
-/// Put a timer in the queue to expire at `at` on the monotonic clock; the
-/// timer thread starts with the first. EOPNOTSUPP without kernel threads.
-fn enqueue(k: &Kernel, q: Queued, at: Duration) -> KResult<QueueKey> {
-    let svc = k.extension(TimerService::default);
-    let mut s = lock(&svc.queue.state);
-    if !s.thread {
-        let queue = Arc::clone(&svc.queue);
-        k.kthread_spawn("timer", move |w| run_timers(w, &queue))?;
-        s.thread = true;
-    }
-    s.next_seq += 1;
-    let key = (at, s.next_seq);
-    s.due.insert(key, q);
-    svc.queue.cv.notify_one();
-    Ok(key)
-}
-
-fn dequeue(k: &Kernel, key: Option<QueueKey>) {
-    if let (Some(key), Some(svc)) = (key, k.try_extension::<TimerService>()) {
-        lock(&svc.queue.state).due.remove(&key);
-    }
-}
-
-fn run_timers(w: &Weak<Kernel>, queue: &Queue) {
-    loop {
-        let q = {
-            let mut s = lock(&queue.state);
-            loop {
-                if s.stopped {
-                    return;
-                }
-                let now = rumpuser::clock_monotonic();
-                match s.due.first_key_value().map(|(key, _)| key.0) {
-                    Some(at) if at <= now => break s.due.pop_first().map(|(_, q)| q),
-                    Some(at) => {
-                        s = queue
-                            .cv
-                            .wait_timeout(s, at - now)
-                            .unwrap_or_else(|e| e.into_inner())
-                            .0
-                    }
-                    None => s = queue.cv.wait(s).unwrap_or_else(|e| e.into_inner()),
-                }
-            }
-        };
-        let Some(k) = w.upgrade() else { return };
-        if k.is_halted() {
-            return;
-        }
-        if let Some(q) = q {
-            expire(&k, &q);
-        }
-    }
-}
-
 /// Arm `pt` (slot `slot` of `p`) for its value, or leave it disarmed
 /// (`timer_settime`).
 fn arm(k: &Kernel, p: &Arc<Proc>, slot: usize, pt: &mut PTimer) -> KResult<()> {
     pt.generation += 1;
-    dequeue(k, pt.queued.take());
+    if let Some(id) = pt.queued.take() {
+        k.callout_stop(id);
+    }
     if is_virtual(pt.clock) || pt.time.value == 0 {
         return Ok(());
     }
     let left = (pt.time.value - clock_now(k, pt.clock)).max(0);
     let at = k.clock().monotonic() + Duration::from_nanos(left.min(u64::MAX as Nanos) as u64);
-    let q = Queued {
+    let e = Expiry {
         proc: Arc::downgrade(p),
         pid: p.pid,
         slot,
         generation: pt.generation,
     };
-    pt.queued = Some(enqueue(k, q, at)?);
+    pt.queued = Some(k.callout_at(at, Box::new(move |k| expire(k, &e)))?);
     Ok(())
 }
 
 /// A timer's time is up (`realtimerexpire`, then `timer_intr`): set the
 /// next expiry of a periodic timer, counting the periods missed, and post
 /// the signal unless the last one still waits in the process.
-fn expire(k: &Kernel, q: &Queued) {
+fn expire(k: &Kernel, q: &Expiry) {
     let Some(p) = q.proc.upgrade() else { return };
     let alive = k.procs().find(q.pid).is_some_and(|c| Arc::ptr_eq(&c, &p));
     if !alive || p.is_exiting() {
@@ -408,7 +324,7 @@ fn settime(
     }
     pt.time = val;
     arm(k, p, slot, pt).inspect_err(|_| {
-        // Not armed (no timer thread under RUMP_THREADS=0): not set either.
+        // Not armed (no callout thread under RUMP_THREADS=0): not set either.
         pt.time = Spec::default();
     })
 }
@@ -578,7 +494,9 @@ fn timer_delete(ctx: &Ctx, id: i32) -> KResult<()> {
         .get_mut(slot)
         .and_then(Option::take)
         .ok_or(Errno::EINVAL)?;
-    dequeue(ctx.kernel(), pt.queued);
+    if let Some(id) = pt.queued {
+        ctx.kernel().callout_stop(id);
+    }
     Ok(())
 }
 
