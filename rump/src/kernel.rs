@@ -203,7 +203,7 @@ pub struct Kernel {
     halted: AtomicBool,
     /// Threads inside the kernel that have let go of their CPU to wait.
     pub(crate) blocked: std::sync::atomic::AtomicUsize,
-    boot_wall: Duration,
+    clock: Arc<crate::clock::KernelClock>,
     boot_mono: Duration,
     me: Weak<Kernel>,
     /// Where pollers wait for [`Kernel::selnotify`].
@@ -247,7 +247,7 @@ impl Kernel {
             console,
             halted: AtomicBool::new(false),
             blocked: std::sync::atomic::AtomicUsize::new(0),
-            boot_wall: rumpuser::clock_wall(),
+            clock: Arc::new(crate::clock::KernelClock::new()),
             boot_mono: rumpuser::clock_monotonic(),
             config,
         }
@@ -298,9 +298,17 @@ impl Kernel {
         &self.modules
     }
 
-    /// Wall-clock time at boot.
+    /// Wall-clock time at boot, on the kernel's realtime clock (setting
+    /// the clock moves it); zero if that is before the epoch.
     pub fn boot_time(&self) -> Duration {
-        self.boot_wall
+        let ns = self.clock.boottime().clamp(0, i128::from(u64::MAX));
+        Duration::from_nanos(ns as u64)
+    }
+
+    /// The kernel's clocks; a file system keeps a reference for its
+    /// timestamps.
+    pub fn clock(&self) -> &Arc<crate::clock::KernelClock> {
+        &self.clock
     }
 
     /// Time since boot.

@@ -13,6 +13,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod callout;
+pub mod clock;
 pub mod component;
 pub mod config;
 pub mod console;
@@ -25,6 +27,7 @@ pub mod kernel;
 pub mod kmem;
 pub mod kqueue;
 pub mod kthread;
+pub mod ktrace;
 pub mod loader;
 pub mod lwproc;
 pub mod module;

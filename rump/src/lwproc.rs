@@ -51,6 +51,18 @@ pub struct Proc {
     /// waiters look again when the process is told to exit or gets a
     /// signal.
     selector: Arc<WaitGen>,
+    job: Mutex<JobIds>,
+    ktrace: crate::ktrace::ProcTrace,
+}
+
+/// A process's process group and session (`p_pgid`, `p_session->s_sid`).
+/// Every process of a rump kernel starts in proc0's: group 0, session 0.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JobIds {
+    /// Process group id.
+    pub pgid: i32,
+    /// Session id: the pid of the session's leader.
+    pub sid: i32,
 }
 
 /// State a faction keeps per process (the VFS its cwd and root). A new
@@ -122,7 +134,25 @@ impl Proc {
             signals: Mutex::new(SignalDelivery::default()),
             data: Mutex::new(HashMap::new()),
             klist: Mutex::new(Vec::new()),
+            job: Mutex::new(JobIds::default()),
+            ktrace: crate::ktrace::ProcTrace::default(),
         }
+    }
+
+    /// The process's ktrace state; a new process starts untraced.
+    pub fn ktrace(&self) -> &crate::ktrace::ProcTrace {
+        &self.ktrace
+    }
+
+    /// The process group and session.
+    pub fn job(&self) -> JobIds {
+        *lock(&self.job)
+    }
+
+    /// Move the process to another group or session; the caller checks
+    /// NetBSD's rules under the kernel's job-control lock.
+    pub fn set_job(&self, ids: JobIds) {
+        *lock(&self.job) = ids;
     }
 
     /// The process's data of type `T`, made by `make` if it has none yet.
@@ -255,6 +285,12 @@ impl Proc {
 
     fn knote(&self, hint: u32) {
         self.knote_with(hint, None);
+    }
+
+    /// Whether signal `sig` was posted and waits, undelivered, in the
+    /// process (it has no sink): NetBSD's `sigismember(&p->p_sigpend)`.
+    pub fn signal_pending(&self, sig: i32) -> bool {
+        lock(&self.signals).pending.contains(&sig)
     }
 
     /// Signals posted while no sink was set, oldest first; taking clears them.
@@ -599,7 +635,13 @@ impl ProcTable {
             } else {
                 pid + 1
             };
-            if !procs.contains_key(&pid) {
+            // As NetBSD's pid table: a pid stays taken while a process
+            // group or session of that id lives.
+            let named = |p: &Arc<Proc>| {
+                let j = p.job();
+                j.pgid == pid || j.sid == pid
+            };
+            if !procs.contains_key(&pid) && !procs.values().any(named) {
                 return Ok(pid);
             }
         }
@@ -649,6 +691,7 @@ impl ProcTable {
         let limits = *parent.limits.lock();
         *p.limits.lock() = limits;
         p.set_login(&parent.login());
+        p.set_job(parent.job());
         *lock(&p.data) = parent.fork_data();
         procs.insert(pid, Arc::clone(&p));
         drop(procs);

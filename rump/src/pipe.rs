@@ -64,12 +64,11 @@ pub struct Pipe {
 impl Pipe {
     /// A new, empty pipe of kernel `k`, with no ends.
     pub fn new(k: &Kernel) -> Arc<Pipe> {
-        let now = rumpuser::clock_wall();
         Arc::new(Pipe {
             st: Mutex::default(),
             wait: WaitGen::default(),
             kernel: k.weak(),
-            born: (now.as_secs() as i64, i64::from(now.subsec_nanos())),
+            born: k.clock().realtime_timespec(),
         })
     }
 

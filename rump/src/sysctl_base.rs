@@ -23,14 +23,11 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
     let c = k.config();
     let ncpu = c.ncpu as i32;
     let physmem = c.memlimit.unwrap_or_else(rumpuser::host_physmem);
-    let boot = k.boot_time();
-    let mut boottime = (boot.as_secs() as i64).to_le_bytes().to_vec();
-    boottime.extend_from_slice(&i64::from(boot.subsec_nanos()).to_le_bytes());
     let string = |s: &str| SysctlValue::String(s.to_owned());
     let imm = CTLFLAG_IMMEDIATE;
     // (parent, name, number, value, flags, description), as NetBSD's
     // init_sysctl_base.c and the machine-dependent hw nodes declare them.
-    let nodes: [(&str, &str, i32, SysctlValue, u32, &str); 15] = [
+    let nodes: [(&str, &str, i32, SysctlValue, u32, &str); 14] = [
         (
             "kern",
             "ostype",
@@ -70,14 +67,6 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
             string(&c.hostname),
             CTLFLAG_READWRITE,
             "System hostname",
-        ),
-        (
-            "kern",
-            "boottime",
-            83,
-            SysctlValue::Struct(boottime),
-            0,
-            "System boot time",
         ),
         ("hw", "machine", 1, string("amd64"), 0, "Machine class"),
         (
@@ -186,6 +175,32 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
                         rnd.fill(&mut data)?;
                         Ok(SysctlAnswer::from(data))
                     }),
+                },
+            )
+        },
+    )?;
+    // kern.boottime: a struct timespec read from the kernel's clock, which
+    // settimeofday and clock_settime move (NetBSD's settime1).
+    let kernel = k.weak();
+    let boottime = move || {
+        let ns = kernel.upgrade().map_or(0, |k| k.clock().boottime());
+        let (sec, nsec) = crate::clock::to_timespec(ns);
+        let mut ts = vec![0u8; netbsd_abi::layout::timespec::SIZE];
+        netbsd_abi::layout::timespec::tv_sec.put(&mut ts, sec as u64);
+        netbsd_abi::layout::timespec::tv_nsec.put(&mut ts, nsec as u64);
+        SysctlValue::Struct(ts)
+    };
+    t.create(
+        "kern",
+        NodeSpec {
+            num: Some(netbsd_abi::KERN_BOOTTIME),
+            ..NodeSpec::new(
+                "boottime",
+                0,
+                "System boot time",
+                NodeData::Dynamic {
+                    read: Arc::new(boottime),
+                    write: None,
                 },
             )
         },

@@ -9,17 +9,19 @@ use crate::format::dir::DirFormat;
 use crate::format::superblock::{self as sbf, Csum, Superblock};
 use crate::format::{ROOTINO, Version};
 use crate::node::FfsNode;
+use rump::clock::KernelClock;
 use rump::{Errno, KResult};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, Weak};
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The time now, as inodes keep it.
-pub(crate) fn now() -> (i64, i32) {
+/// The host's time now, as inodes keep it: for a file system used
+/// outside a kernel (fsck, tools); a mounted one reads its kernel's clock.
+pub(crate) fn host_now() -> (i64, i32) {
     let d = rumpuser::clock_wall();
     (d.as_secs() as i64, d.subsec_nanos() as i32)
 }
@@ -112,6 +114,8 @@ pub struct Ffs {
     /// never waits on a second directory held by another thread.
     pub(crate) names: Mutex<()>,
     pub(crate) me: Weak<Ffs>,
+    /// The clock of the kernel the file system is mounted in.
+    clock: OnceLock<Arc<KernelClock>>,
 }
 
 /// Find and check the superblock of the file system on `dev`.
@@ -136,6 +140,22 @@ pub fn read_superblock(dev: &dyn BlockDev) -> KResult<Superblock> {
 }
 
 impl Ffs {
+    /// Take timestamps from `clock`, the mounting kernel's, from now on.
+    pub fn set_clock(&self, clock: Arc<KernelClock>) {
+        let _ = self.clock.set(clock);
+    }
+
+    /// The time now, as inodes keep it.
+    pub(crate) fn now(&self) -> (i64, i32) {
+        match self.clock.get() {
+            Some(c) => {
+                let (sec, nsec) = c.realtime_timespec();
+                (sec, nsec as i32)
+            }
+            None => host_now(),
+        }
+    }
+
     /// Open the file system on `dev`: find the superblock, read the group
     /// summaries, and for a read-write mount mark it in use on the device.
     /// EINVAL when there is no valid superblock, EPERM for a read-write
@@ -181,6 +201,7 @@ impl Ffs {
             gate: RwLock::new(()),
             names: Mutex::new(()),
             me: me.clone(),
+            clock: OnceLock::new(),
         });
         if !opts.read_only {
             fs.set_writable()?;
@@ -392,7 +413,7 @@ impl Ffs {
     }
 
     fn write_cgs(&self, m: &mut Meta) -> KResult<()> {
-        let t = now().0;
+        let t = self.now().0;
         let sb = &m.sb;
         let mut dirty: Vec<u64> = m
             .cgs
@@ -421,7 +442,7 @@ impl Ffs {
             cs.emit32(m.sb.endian, &mut raw, c * Csum::SIZE);
         }
         self.dev.write_at(m.sb.csaddr * m.sb.fsize, &raw)?;
-        m.sb.time = now().0;
+        m.sb.time = self.now().0;
         m.sb.emit();
         self.dev.write_at(m.sb.location, &m.sb.raw)?;
         m.sb_dirty = false;
@@ -564,6 +585,11 @@ pub struct FfsMount {
 }
 
 impl FfsMount {
+    /// Take timestamps from the mounting kernel's clock.
+    pub fn set_clock(&self, clock: Arc<KernelClock>) {
+        self.fs.set_clock(clock);
+    }
+
     /// Open the file system on `dev` for a mount.
     pub fn open(dev: Arc<dyn BlockDev>, opts: MountOptions) -> KResult<Arc<FfsMount>> {
         let fs = Ffs::open(dev, opts)?;

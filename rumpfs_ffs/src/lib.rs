@@ -52,11 +52,13 @@ fn attach(k: &Kernel) -> AttachResult {
 }
 
 /// Mount the FFS on the device the VFS found from the mount's `fspec`.
-fn mount(_k: &Kernel, a: &MountArgs) -> KResult<Arc<dyn FileSystem>> {
+fn mount(k: &Kernel, a: &MountArgs) -> KResult<Arc<dyn FileSystem>> {
     let node = a.dev.clone().ok_or(Errno::EINVAL)?;
     let opts = MountOptions {
         read_only: a.flags & MNT_RDONLY != 0,
         force: a.flags & MNT_FORCE != 0,
     };
-    Ok(FfsMount::open(Arc::new(dev::NodeDev::new(node)), opts)?)
+    let m = FfsMount::open(Arc::new(dev::NodeDev::new(node)), opts)?;
+    m.set_clock(Arc::clone(k.clock()));
+    Ok(m)
 }

@@ -3,7 +3,7 @@
 use crate::format::dinode::{self, Dinode, IFDIR, IFLNK, IFMT};
 use crate::format::dir::{DIRBLKSIZ, DirFormat, dirsiz, dt};
 use crate::format::{DEV_BSIZE, ROOTINO, Version};
-use crate::fs::{Ffs, lock, now, random_u32};
+use crate::fs::{Ffs, lock, random_u32};
 use rump::{Errno, KResult};
 use rumpvfs::node::{Attr, DirEntry, NewNode, Node, SetAttr, VType};
 use std::collections::HashMap;
@@ -125,8 +125,8 @@ impl FfsNode {
         }
     }
 
-    fn touch(st: &mut IState, m: bool, c: bool) {
-        let t = now();
+    fn touch(&self, st: &mut IState, m: bool, c: bool) {
+        let t = self.fs.now();
         if m {
             st.d.mtime = t;
         }
@@ -221,7 +221,7 @@ impl FfsNode {
         if let Some(ix) = st.index.as_mut() {
             ix.names.insert(name.to_vec(), (ino as u32, typ, i));
         }
-        Self::touch(st, true, true);
+        self.touch(st, true, true);
         Ok(())
     }
 
@@ -250,7 +250,7 @@ impl FfsNode {
                 ix.slack.truncate(n as usize);
             }
         }
-        Self::touch(st, true, true);
+        self.touch(st, true, true);
         Ok(())
     }
 
@@ -258,7 +258,7 @@ impl FfsNode {
         self.edit_entry(st, name, Some((ino as u32, typ)), |fmt, chunk| {
             fmt.retarget(chunk, name, ino as u32, typ)
         })?;
-        Self::touch(st, true, true);
+        self.touch(st, true, true);
         Ok(())
     }
 
@@ -333,7 +333,7 @@ impl FfsNode {
         let ino = self
             .fs
             .alloc_inode_checked(self.fs.geo.ino_to_cg(self.ino), dir)?;
-        let t = now();
+        let t = self.fs.now();
         let mut d = Dinode {
             mode,
             nlink: if dir { 2 } else { 1 },
@@ -402,7 +402,7 @@ pub(crate) fn make_root(fs: &Arc<Ffs>, uid: u32, gid: u32, mode: u32) -> KResult
     if ino != ROOTINO {
         return Err(Errno::EIO);
     }
-    let t = now();
+    let t = fs.now();
     let d = Dinode {
         mode: IFDIR | (mode as u16 & 0o7777),
         nlink: 2,
@@ -560,7 +560,7 @@ impl Node for FfsNode {
             let res = self.fs.truncate(self.ino, &mut st.d, size);
             st.dirty = true;
             res?;
-            Self::touch(&mut st, true, false);
+            self.touch(&mut st, true, false);
         }
         if let Some(m) = s.mode {
             st.d.mode = (st.d.mode & IFMT) | (m as u16 & 0o7777);
@@ -580,7 +580,7 @@ impl Node for FfsNode {
         if let Some(f) = s.flags {
             st.d.flags = f;
         }
-        Self::touch(&mut st, false, true);
+        self.touch(&mut st, false, true);
         Ok(())
     }
 
@@ -688,7 +688,7 @@ impl Node for FfsNode {
                 return Err(Errno::EMLINK);
             }
             ts.d.nlink += 1;
-            Self::touch(&mut ts, false, true);
+            self.touch(&mut ts, false, true);
             dt_of(vtype_of(ts.d.mode))
         };
         if let Err(e) = self.dir_add(&mut st, name, t.ino, typ) {
@@ -733,7 +733,7 @@ impl Node for FfsNode {
         } else {
             vs.d.nlink = vs.d.nlink.saturating_sub(1);
         }
-        Self::touch(&mut vs, false, true);
+        self.touch(&mut vs, false, true);
         Ok(())
     }
 
@@ -765,7 +765,7 @@ impl Node for FfsNode {
                 self.dir_remove(&mut st, from)?;
                 let mut ss = src.st();
                 ss.d.nlink = ss.d.nlink.saturating_sub(1);
-                Self::touch(&mut ss, false, true);
+                self.touch(&mut ss, false, true);
                 return Ok(());
             }
             let ex_dir = ex.is_dir();
@@ -798,7 +798,7 @@ impl Node for FfsNode {
             } else {
                 es.d.nlink = es.d.nlink.saturating_sub(1);
             }
-            Self::touch(&mut es, false, true);
+            self.touch(&mut es, false, true);
         } else {
             let mut ds = if same_dir { self.st() } else { dst.st() };
             let node = if same_dir { self } else { dst };
@@ -823,10 +823,10 @@ impl Node for FfsNode {
             // lost the replaced directory's, if one was replaced, above).
             let mut ds = dst.st();
             ds.d.nlink = ds.d.nlink.saturating_add(1);
-            Self::touch(&mut ds, false, true);
+            self.touch(&mut ds, false, true);
         }
         let mut ss = src.st();
-        Self::touch(&mut ss, false, true);
+        self.touch(&mut ss, false, true);
         Ok(())
     }
 
@@ -839,7 +839,7 @@ impl Node for FfsNode {
         }
         let n = self.fs.read_data(&st.d, off, buf)?;
         if !self.fs.read_only() && !self.fs.gone() {
-            st.d.atime = now();
+            st.d.atime = self.fs.now();
             st.dirty = true;
         }
         Ok(n)
@@ -857,7 +857,7 @@ impl Node for FfsNode {
         let res = self.fs.write_data(self.ino, &mut st.d, off, data);
         st.dirty = true;
         let n = res?;
-        Self::touch(&mut st, true, true);
+        self.touch(&mut st, true, true);
         Ok(n)
     }
 

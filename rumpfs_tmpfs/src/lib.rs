@@ -41,6 +41,7 @@ fn mount(k: &Kernel, a: &MountArgs) -> KResult<Arc<dyn FileSystem>> {
     Ok(MemFs::new(
         "tmpfs",
         Arc::clone(k.kmem()),
+        Arc::clone(k.clock()),
         limits,
         a.uid,
         a.gid,

@@ -88,6 +88,7 @@ fn etfs_find(ctx: &Ctx, at: &Option<Vnode>, path: &[u8]) -> Option<(Vnode, Vec<u
 }
 
 fn lookup(ctx: &Ctx, at: Option<Vnode>, path: &[u8], follow: bool) -> KResult<Vnode> {
+    rump::ktrace::namei(ctx, path);
     if let Some((v, rest)) = etfs_find(ctx, &at, path) {
         return if rest.is_empty() {
             Ok(v)
@@ -99,6 +100,7 @@ fn lookup(ctx: &Ctx, at: Option<Vnode>, path: &[u8], follow: bool) -> KResult<Vn
 }
 
 fn parent_of(ctx: &Ctx, at: Option<Vnode>, path: &[u8]) -> KResult<Parent> {
+    rump::ktrace::namei(ctx, path);
     vfs(ctx).lookup_parent(ctx.proc(), at, path)
 }
 
@@ -173,6 +175,7 @@ pub fn revoke(ctx: &Ctx, path: &[u8]) -> KResult<()> {
 
 /// `open(2)`.
 pub fn open(ctx: &Ctx, at: Option<Vnode>, path: &[u8], flags: i32, mode: u32) -> KResult<i32> {
+    rump::ktrace::namei(ctx, path);
     if let Some((v, rest)) = etfs_find(ctx, &at, path) {
         if !rest.is_empty() {
             return open_from(ctx, Some(v), &rest, flags, mode, 0);
@@ -558,6 +561,7 @@ pub fn symlink(ctx: &Ctx, target: &[u8], at: Option<Vnode>, path: &[u8]) -> KRes
     if target.len() >= PATH_MAX {
         return Err(Errno::ENAMETOOLONG);
     }
+    rump::ktrace::kuser(ctx, "symlink-target", target);
     let p = parent_of(ctx, at, path)?;
     if p.name.is_empty() || child(&p.dir, &p.name).is_ok() {
         return Err(Errno::EEXIST);
@@ -1217,13 +1221,10 @@ pub enum TimeArg {
     Omit,
 }
 
-fn resolve_time(t: TimeArg) -> Option<(i64, i64)> {
+fn resolve_time(ctx: &Ctx, t: TimeArg) -> Option<(i64, i64)> {
     match t {
         TimeArg::At(s, n) => Some((s, n)),
-        TimeArg::Now => {
-            let d = rumpuser::clock_wall();
-            Some((d.as_secs() as i64, i64::from(d.subsec_nanos())))
-        }
+        TimeArg::Now => Some(ctx.kernel().clock().realtime_timespec()),
         TimeArg::Omit => None,
     }
 }
@@ -1244,8 +1245,8 @@ pub fn set_times(ctx: &Ctx, vn: &Vnode, atime: TimeArg, mtime: TimeArg) -> KResu
     }
     fileflags::check_changeable(vn)?;
     vn.node.setattr(&SetAttr {
-        atime: resolve_time(atime),
-        mtime: resolve_time(mtime),
+        atime: resolve_time(ctx, atime),
+        mtime: resolve_time(ctx, mtime),
         ..SetAttr::default()
     })?;
     vnknote::note(ctx, vn, NOTE_ATTRIB);

@@ -499,6 +499,7 @@ fn of(k: &Kernel) -> Arc<Etfs> {
         let empty = crate::memfs::MemFs::new(
             "rumpfs",
             Arc::clone(k.kmem()),
+            Arc::clone(k.clock()),
             crate::memfs::Limits::default(),
             0,
             0,
@@ -600,7 +601,6 @@ pub fn register_withsize(
     } else {
         Some(size)
     };
-    let d = rumpuser::clock_wall();
     let minor = if typ == EtfsType::Reg {
         0
     } else {
@@ -615,7 +615,7 @@ pub fn register_withsize(
         begin,
         size: fixed,
         rdev: (RUMPBLK_MAJOR << 8) | minor,
-        created: (d.as_secs() as i64, i64::from(d.subsec_nanos())),
+        created: k.clock().realtime_timespec(),
         kmem: Arc::clone(k.kmem()),
         cache: Mutex::new(BTreeMap::new()),
     });

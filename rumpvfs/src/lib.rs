@@ -24,6 +24,7 @@ mod fifo;
 mod fileflags;
 pub mod flags;
 mod fstypes;
+mod ktrace;
 pub mod lockf;
 pub mod memfs;
 pub mod node;
@@ -66,6 +67,7 @@ fn attach(k: &Kernel) -> AttachResult {
     let root = memfs::MemFs::new(
         "rumpfs",
         std::sync::Arc::clone(k.kmem()),
+        std::sync::Arc::clone(k.clock()),
         memfs::Limits::default(),
         0,
         0,

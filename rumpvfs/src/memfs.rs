@@ -5,6 +5,7 @@
 //! them or a file refers to them, so an unlinked open file keeps working.
 
 use crate::node::{Attr, DirEntry, FileSystem, FsStats, NewNode, Node, SetAttr, Time, VType};
+use rump::clock::KernelClock;
 use rump::kmem::{Kmem, MemCharge};
 use rump::{Errno, KResult};
 use std::collections::BTreeMap;
@@ -22,11 +23,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn now() -> Time {
-    let d = rumpuser::clock_wall();
-    (d.as_secs() as i64, i64::from(d.subsec_nanos()))
-}
-
 /// Limits of one instance; 0 means none.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Limits {
@@ -38,6 +34,8 @@ pub struct Limits {
 
 struct Shared {
     kmem: Arc<Kmem>,
+    /// The kernel's clock, which timestamps read.
+    clock: Arc<KernelClock>,
     limits: Limits,
     pages: AtomicU64,
     nodes: AtomicU64,
@@ -56,6 +54,10 @@ struct Shared {
 }
 
 impl Shared {
+    fn now(&self) -> Time {
+        self.clock.realtime_timespec()
+    }
+
     fn max_pages(&self) -> u64 {
         if self.limits.size_max == 0 {
             u64::MAX
@@ -119,6 +121,7 @@ impl MemFs {
     pub fn new(
         fstype: &'static str,
         kmem: Arc<Kmem>,
+        clock: Arc<KernelClock>,
         limits: Limits,
         uid: u32,
         gid: u32,
@@ -126,6 +129,7 @@ impl MemFs {
     ) -> Arc<MemFs> {
         let shared = Arc::new(Shared {
             kmem,
+            clock,
             limits,
             pages: AtomicU64::new(0),
             nodes: AtomicU64::new(0),
@@ -257,7 +261,7 @@ impl Drop for MemNode {
 impl MemNode {
     fn alloc(shared: &Arc<Shared>, new: NewNode, content: Content) -> Arc<MemNode> {
         shared.nodes.fetch_add(1, Ordering::Relaxed);
-        let t = now();
+        let t = shared.now();
         let ino = shared.next_ino.fetch_add(1, Ordering::Relaxed);
         Arc::new_cyclic(|me| {
             lock(&shared.by_ino).insert(ino, me.clone());
@@ -427,7 +431,7 @@ impl Node for MemNode {
 
     fn setattr(&self, s: &SetAttr) -> KResult<()> {
         let mut i = lock(&self.inner);
-        let t = now();
+        let t = self.shared.now();
         if let Some(size) = s.size {
             let Content::File { size: cur, pages } = &mut i.content else {
                 return Err(if i.typ == VType::Dir {
@@ -513,7 +517,7 @@ impl Node for MemNode {
         if new.typ == VType::Dir {
             i.nlink += 1;
         }
-        let t = now();
+        let t = self.shared.now();
         i.mtime = t;
         i.ctime = t;
         Ok(node)
@@ -538,7 +542,7 @@ impl Node for MemNode {
         if let Content::Dir { entries, .. } = &mut i.content {
             entries.insert(name.to_vec(), Arc::clone(&node));
         }
-        let t = now();
+        let t = self.shared.now();
         i.mtime = t;
         i.ctime = t;
         Ok(node)
@@ -563,13 +567,13 @@ impl Node for MemNode {
                 return Err(Errno::ENOENT);
             }
             t.nlink += 1;
-            t.ctime = now();
+            t.ctime = self.shared.now();
         }
         let mut i = lock(&self.inner);
         if let Content::Dir { entries, .. } = &mut i.content {
             entries.insert(name.to_vec(), target);
         }
-        let t = now();
+        let t = self.shared.now();
         i.mtime = t;
         i.ctime = t;
         Ok(())
@@ -591,7 +595,7 @@ impl Node for MemNode {
                 (_, true) => return Err(Errno::ENOTDIR),
                 (_, false) => v.nlink = v.nlink.saturating_sub(1),
             }
-            v.ctime = now();
+            v.ctime = self.shared.now();
         }
         let mut i = lock(&self.inner);
         if let Content::Dir { entries, .. } = &mut i.content {
@@ -600,7 +604,7 @@ impl Node for MemNode {
         if dir {
             i.nlink = i.nlink.saturating_sub(1);
         }
-        let t = now();
+        let t = self.shared.now();
         i.mtime = t;
         i.ctime = t;
         Ok(())
@@ -630,7 +634,7 @@ impl Node for MemNode {
                 if let Content::Dir { entries, .. } = &mut i.content {
                     entries.remove(from);
                 }
-                let t = now();
+                let t = self.shared.now();
                 i.mtime = t;
                 i.ctime = t;
                 drop(i);
@@ -651,7 +655,7 @@ impl Node for MemNode {
                 (_, true) => return Err(Errno::ENOTDIR),
                 (_, false) => e.nlink = e.nlink.saturating_sub(1),
             }
-            e.ctime = now();
+            e.ctime = self.shared.now();
             let replaced_dir = matches!(e.content, Content::Dir { .. });
             drop(e);
             let mut d = lock(&dst.inner);
@@ -662,7 +666,7 @@ impl Node for MemNode {
                 d.nlink = d.nlink.saturating_sub(1);
             }
         }
-        let t = now();
+        let t = self.shared.now();
         let same_dir = MemNode::same(&dst, self);
         {
             let mut i = lock(&self.inner);
@@ -718,7 +722,7 @@ impl Node for MemNode {
             }
             done += chunk;
         }
-        i.atime = now();
+        i.atime = self.shared.now();
         Ok(n)
     }
 
@@ -764,7 +768,7 @@ impl Node for MemNode {
         if written_end > *size {
             *size = written_end.min(end);
         }
-        let t = now();
+        let t = self.shared.now();
         i.mtime = t;
         i.ctime = t;
         Ok(done)

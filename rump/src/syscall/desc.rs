@@ -6,6 +6,7 @@ use crate::errno::{Errno, KResult};
 use crate::file::{FLOCK_SIZE, File, Flock, Stat};
 use crate::kernel::Kernel;
 use crate::kmem::MemCharge;
+use crate::ktrace;
 use crate::resource::RLIMIT_NOFILE;
 use crate::usermem::{UserSpace, copyin_array, copyin_vec};
 use std::sync::Arc;
@@ -64,6 +65,7 @@ pub(super) fn sys_read(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<Sy
     let mut buf = vec![0u8; len];
     let n = read(ctx, arg_int(a, 0), &mut buf)?;
     us.copyout(a[1], &buf[..n])?;
+    ktrace::genio(ctx, arg_int(a, 0), ktrace::UIO_READ, &buf[..n]);
     ret(n as u64)
 }
 
@@ -71,7 +73,14 @@ pub(super) fn sys_write(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<S
     file(ctx, arg_int(a, 0))?;
     let (_charge, len) = bounce(ctx, a[2])?;
     let buf = copyin_vec(us, a[1], len)?;
-    ret(write(ctx, arg_int(a, 0), &buf)? as u64)
+    let n = write(ctx, arg_int(a, 0), &buf)?;
+    ktrace::genio(
+        ctx,
+        arg_int(a, 0),
+        ktrace::UIO_WRITE,
+        &buf[..n.min(buf.len())],
+    );
+    ret(n as u64)
 }
 
 fn close(ctx: &Ctx, fd: i32) -> KResult<()> {
@@ -159,6 +168,7 @@ fn readv(
         us.copyout(base, &buf[at..at + take])?;
         at += take;
     }
+    ktrace::genio(ctx, fd, ktrace::UIO_READ, &buf[..n.min(buf.len())]);
     Ok(n)
 }
 
@@ -180,7 +190,9 @@ fn writev(
     for (base, len) in iov {
         buf.extend_from_slice(&copyin_vec(us, base, len)?);
     }
-    f.ops().write(ctx, &buf, offset)
+    let n = f.ops().write(ctx, &buf, offset)?;
+    ktrace::genio(ctx, fd, ktrace::UIO_WRITE, &buf[..n.min(buf.len())]);
+    Ok(n)
 }
 
 pub(super) fn sys_readv(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
@@ -299,7 +311,9 @@ pub(super) fn sys_ioctl(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<S
     }
     let len = ((cmd >> IOCPARM_SHIFT) & IOCPARM_MASK) as usize;
     let mut data = if cmd & IOC_IN != 0 && len > 0 {
-        copyin_vec(us, a[2], len)?
+        let data = copyin_vec(us, a[2], len)?;
+        ktrace::genio(ctx, fd, ktrace::UIO_WRITE, &data);
+        data
     } else {
         vec![0; len]
     };
@@ -317,6 +331,7 @@ pub(super) fn sys_ioctl(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<S
     f.ops().ioctl(ctx, cmd, &mut data, us)?;
     if cmd & IOC_OUT != 0 && len > 0 {
         us.copyout(a[2], &data)?;
+        ktrace::genio(ctx, fd, ktrace::UIO_READ, &data);
     }
     ret(0)
 }

@@ -8,7 +8,9 @@ pub mod args;
 mod cred;
 mod desc;
 mod kevent;
+mod ktrace;
 mod modctl;
+mod pgrp;
 mod poll;
 mod proc;
 mod pselect;
@@ -16,6 +18,7 @@ mod reboot;
 mod resource;
 mod sysctl;
 mod time;
+mod timer;
 
 use crate::cpu::CpuGuard;
 use args::{arg_int, ret};
@@ -195,11 +198,20 @@ impl Kernel {
             *s = *a;
         }
         let ctx = self.enter()?;
-        if user.copies_block() {
+        // As NetBSD's sy_invoke: whether to trace is decided on entry.
+        let traced = ctx.proc().ktrace().syscalls_traced();
+        if traced {
+            crate::ktrace::syscall(&ctx, number, &slots);
+        }
+        let r = if user.copies_block() {
             (entry.handler)(&ctx, &slots, &UnscheduledCopies { ctx: &ctx, user })
         } else {
             (entry.handler)(&ctx, &slots, user)
+        };
+        if traced {
+            crate::ktrace::sysret(&ctx, number, &r);
         }
+        r
     }
 }
 
@@ -279,4 +291,12 @@ pub(crate) fn register_base(k: &Kernel) {
     }
     kevent::register(k);
     pselect::register(k);
+    [
+        pgrp::register,
+        time::register,
+        timer::register,
+        ktrace::register,
+    ]
+    .iter()
+    .for_each(|r| r(k));
 }

@@ -21,6 +21,7 @@ pub(super) fn sys_sysctl(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<
         .chunks_exact(4)
         .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect();
+    crate::ktrace::mib(ctx, &name);
     let (oldp, oldlenp, newp, newlen) = (a[2], a[3], a[4], a[5] as usize);
     let capacity = if oldlenp != 0 {
         Some(u64::from_le_bytes(copyin_array::<8>(us, oldlenp)?) as usize)
@@ -31,7 +32,9 @@ pub(super) fn sys_sysctl(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<
         if newlen > MAX_NEWLEN {
             return Err(Errno::E2BIG);
         }
-        Some(copyin_vec(us, newp, newlen)?)
+        let new = copyin_vec(us, newp, newlen)?;
+        crate::ktrace::mibio(ctx, crate::ktrace::UIO_WRITE, &new);
+        Some(new)
     } else {
         None
     };
@@ -48,6 +51,7 @@ pub(super) fn sys_sysctl(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<
         .sysctl_user(&ctx.cred(), &name, cap, new.as_deref(), us);
     if oldp != 0 && !out.old.is_empty() {
         us.copyout(oldp, &out.old)?;
+        crate::ktrace::mibio(ctx, crate::ktrace::UIO_READ, &out.old);
     }
     if oldlenp != 0 {
         us.copyout(oldlenp, &(out.oldlen as u64).to_le_bytes())?;

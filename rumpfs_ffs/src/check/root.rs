@@ -77,7 +77,7 @@ impl Round<'_> {
             data.extend(fmt.empty_chunk());
         }
         self.fs.dev.write_at(frag * g.fsize, &data)?;
-        let t = crate::fs::now();
+        let t = self.fs.now();
         let mut db = [0i64; NDADDR];
         db[0] = frag as i64;
         let d = Dinode {

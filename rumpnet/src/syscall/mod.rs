@@ -69,15 +69,55 @@ pub(super) fn sockaddr_in(us: &dyn UserSpace, addr: u64, len: u64) -> KResult<Ve
     Ok(sa)
 }
 
+/// The id of the `KTR_USER` record of a socket address a call passes or
+/// gets (`mbuftypes[MT_SONAME]`, `sys/mbuf.h`), and of its `struct msghdr`.
+pub(super) const KTR_SONAME: &str = "mbsoname";
+const KTR_MSGHDR: &str = "msghdr";
+
+/// The `struct msghdr` a send or receive call works with, as NetBSD's
+/// `do_sys_sendmsg`/`do_sys_recvmsg` record it: for sendto and recvfrom
+/// the one they make (its iovec lives in the kernel: no address of it is
+/// shown).
+pub(super) fn ktrace_msghdr(ctx: &Ctx, name: u64, namelen: u32, flags: i32) {
+    use netbsd_abi::layout::msghdr;
+    let mut m = [0u8; msghdr::SIZE];
+    msghdr::msg_name.put(&mut m, name);
+    msghdr::msg_namelen.put(&mut m, u64::from(namelen));
+    msghdr::msg_iovlen.put(&mut m, 1);
+    msghdr::msg_flags.put(&mut m, flags as u32 as u64);
+    rump::ktrace::kuser(ctx, KTR_MSGHDR, &m);
+}
+
+/// The destination of a send, recorded as NetBSD's `sockargs` records it
+/// (bind and connect take theirs without a record, `sockargs_sb`).
+pub(super) fn sendto_name(ctx: &Ctx, us: &dyn UserSpace, addr: u64, len: u64) -> KResult<Vec<u8>> {
+    let sa = sockaddr_in(us, addr, len)?;
+    // What the caller passed, before its sa_len was set: read again only
+    // for a process that is traced.
+    if rump::ktrace::traces(ctx, netbsd_abi::RUMP_KTR_USER)
+        && let Ok(raw) = copyin_vec(us, addr, sa.len())
+    {
+        rump::ktrace::kuser(ctx, KTR_SONAME, &raw);
+    }
+    Ok(sa)
+}
+
 /// Copy `sa` out to `asa` with its length at `alen` (`copyout_sockname`):
 /// at most the caller's length is written; the length written back is
 /// what was copied.
-pub(super) fn sockaddr_out(us: &dyn UserSpace, asa: u64, alen: u64, sa: &[u8]) -> KResult<()> {
+pub(super) fn sockaddr_out(
+    ctx: &Ctx,
+    us: &dyn UserSpace,
+    asa: u64,
+    alen: u64,
+    sa: &[u8],
+) -> KResult<()> {
     if asa == 0 || alen == 0 {
         return Ok(());
     }
     let have = u32::from_le_bytes(copyin_array::<4>(us, alen)?) as usize;
     let n = have.min(sa.len());
+    rump::ktrace::kuser(ctx, KTR_SONAME, &sa[..n]);
     us.copyout(asa, &sa[..n])?;
     us.copyout(alen, &(n as u32).to_le_bytes())
 }

@@ -1,7 +1,7 @@
 //! Moving data through sockets: `sendto`, `recvfrom`, `sendmsg` and
 //! `recvmsg` (`struct msghdr` from `netbsd_abi::layout`).
 
-use super::{Calls, MAX_IO, sockaddr_in, sockaddr_out, with_sock};
+use super::{Calls, KTR_SONAME, MAX_IO, ktrace_msghdr, sendto_name, sockaddr_out, with_sock};
 use crate::socket::MSG_CTRUNC;
 use netbsd_abi::layout::msghdr;
 use netbsd_abi::{IOV_MAX, SYS_recvfrom, SYS_recvmsg, SYS_sendmsg, SYS_sendto};
@@ -20,15 +20,22 @@ pub(super) const CALLS: Calls = &[
 fn sys_sendto(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let len = (a[2] as usize).min(MAX_IO);
     let _charge = ctx.kernel().charge(len as u64)?;
+    ktrace_msghdr(ctx, a[4], a[5] as u32, 0);
     let buf = copyin_vec(us, a[1], len)?;
     let to = if a[4] != 0 {
-        Some(sockaddr_in(us, a[4], a[5])?)
+        Some(sendto_name(ctx, us, a[4], a[5])?)
     } else {
         None
     };
     let n = with_sock(ctx, arg_int(a, 0), |s| {
         s.send(ctx, &buf, to.as_deref(), arg_int(a, 3))
     })?;
+    rump::ktrace::genio(
+        ctx,
+        arg_int(a, 0),
+        rump::ktrace::UIO_WRITE,
+        &buf[..n.min(len)],
+    );
     ret(n as u64)
 }
 
@@ -36,10 +43,12 @@ fn sys_recvfrom(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let len = (a[2] as usize).min(MAX_IO);
     let _charge = ctx.kernel().charge(len as u64)?;
     let mut buf = vec![0u8; len];
+    ktrace_msghdr(ctx, 0, 0, arg_int(a, 3));
     let r = with_sock(ctx, arg_int(a, 0), |s| s.recv(ctx, &mut buf, arg_int(a, 3)))?;
     us.copyout(a[1], &buf[..r.len])?;
+    rump::ktrace::genio(ctx, arg_int(a, 0), rump::ktrace::UIO_READ, &buf[..r.len]);
     if let Some(from) = &r.from {
-        sockaddr_out(us, a[4], a[5], from)?;
+        sockaddr_out(ctx, us, a[4], a[5], from)?;
     } else if a[5] != 0 && a[4] != 0 {
         us.copyout(a[5], &0u32.to_le_bytes())?;
     }
@@ -74,6 +83,7 @@ fn msghdr_in(us: &dyn UserSpace, addr: u64) -> KResult<MsgHdr> {
 
 fn sys_sendmsg(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let m = msghdr_in(us, a[1])?;
+    ktrace_msghdr(ctx, m.name, m.namelen, 0);
     if m.control != 0 && m.controllen != 0 {
         // No control messages are defined for the protocols here yet.
         return Err(Errno::EINVAL);
@@ -86,22 +96,30 @@ fn sys_sendmsg(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
         buf.extend_from_slice(&copyin_vec(us, base, take)?);
     }
     let to = if m.name != 0 {
-        Some(sockaddr_in(us, m.name, u64::from(m.namelen))?)
+        Some(sendto_name(ctx, us, m.name, u64::from(m.namelen))?)
     } else {
         None
     };
     let n = with_sock(ctx, arg_int(a, 0), |s| {
         s.send(ctx, &buf, to.as_deref(), arg_int(a, 2))
     })?;
+    rump::ktrace::genio(
+        ctx,
+        arg_int(a, 0),
+        rump::ktrace::UIO_WRITE,
+        &buf[..n.min(buf.len())],
+    );
     ret(n as u64)
 }
 
 fn sys_recvmsg(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let m = msghdr_in(us, a[1])?;
+    ktrace_msghdr(ctx, m.name, m.namelen, arg_int(a, 2));
     let total: usize = m.iov.iter().map(|v| v.1).sum::<usize>().min(MAX_IO);
     let _charge = ctx.kernel().charge(total as u64)?;
     let mut buf = vec![0u8; total];
     let r = with_sock(ctx, arg_int(a, 0), |s| s.recv(ctx, &mut buf, arg_int(a, 2)))?;
+    rump::ktrace::genio(ctx, arg_int(a, 0), rump::ktrace::UIO_READ, &buf[..r.len]);
     let mut off = 0;
     for &(base, len) in &m.iov {
         if off >= r.len {
@@ -115,6 +133,7 @@ fn sys_recvmsg(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let mut namelen = 0u32;
     if let (Some(from), true) = (&r.from, m.name != 0) {
         let n = (m.namelen as usize).min(from.len());
+        rump::ktrace::kuser(ctx, KTR_SONAME, &from[..n]);
         us.copyout(m.name, &from[..n])?;
         namelen = n as u32;
     }

@@ -66,7 +66,7 @@ fn accept(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace, flags: i32) -> KResult<Sys
     let child = with_sock(ctx, arg_int(a, 0), |s| s.accept(ctx))?;
     let peer = child.peername().unwrap_or_default();
     let fd = install(ctx, child, flags)?;
-    if let Err(e) = sockaddr_out(us, a[1], a[2], &peer) {
+    if let Err(e) = sockaddr_out(ctx, us, a[1], a[2], &peer) {
         let _ = ctx.proc().fdt().close(fd);
         return Err(e);
     }
@@ -98,13 +98,13 @@ fn sys_shutdown(ctx: &Ctx, a: &SysArgs, _: &dyn UserSpace) -> KResult<SysRet> {
 
 fn sys_getsockname(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let sa = with_sock(ctx, arg_int(a, 0), |s| s.proto().sockname())?;
-    sockaddr_out(us, a[1], a[2], &sa)?;
+    sockaddr_out(ctx, us, a[1], a[2], &sa)?;
     ret(0)
 }
 
 fn sys_getpeername(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let sa = with_sock(ctx, arg_int(a, 0), |s| s.proto().peername())?;
-    sockaddr_out(us, a[1], a[2], &sa)?;
+    sockaddr_out(ctx, us, a[1], a[2], &sa)?;
     ret(0)
 }
 

@@ -73,6 +73,7 @@ fn sys_getdents(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
         emit_dirent(d, &mut out);
     }
     us.copyout(a[1], &out)?;
+    rump::ktrace::genio(ctx, arg_int(a, 0), rump::ktrace::UIO_READ, &out);
     ret(out.len() as u64)
 }
 

@@ -62,6 +62,7 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
         fh::CALLS,
         xattr::CALLS,
         quota::CALLS,
+        crate::ktrace::CALLS,
     ] {
         for &(n, name, h) in table {
             k.register_syscall(n, name, h)?;

@@ -24,6 +24,7 @@ fn sys_pread(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let mut buf = vec![0u8; len];
     let n = calls::pread(ctx, arg_int(a, 0), &mut buf, a[4] as i64)?;
     us.copyout(a[1], &buf[..n])?;
+    rump::ktrace::genio(ctx, arg_int(a, 0), rump::ktrace::UIO_READ, &buf[..n]);
     ret(n as u64)
 }
 
@@ -31,7 +32,14 @@ fn sys_pwrite(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let len = (a[2] as usize).min(MAX_IO);
     let _charge = ctx.kernel().charge(len as u64)?;
     let buf = rump::usermem::copyin_vec(us, a[1], len)?;
-    ret(calls::pwrite(ctx, arg_int(a, 0), &buf, a[4] as i64)? as u64)
+    let n = calls::pwrite(ctx, arg_int(a, 0), &buf, a[4] as i64)?;
+    rump::ktrace::genio(
+        ctx,
+        arg_int(a, 0),
+        rump::ktrace::UIO_WRITE,
+        &buf[..n.min(len)],
+    );
+    ret(n as u64)
 }
 
 fn sys_lseek(ctx: &Ctx, a: &SysArgs, _: &dyn UserSpace) -> KResult<SysRet> {

@@ -1,0 +1,279 @@
+//! The kernel's clock: the realtime clock that `settimeofday`,
+//! `clock_settime` and `adjtime` set and that `gettimeofday`,
+//! `clock_gettime(CLOCK_REALTIME)`, file timestamps and `kern.boottime`
+//! read. It is the host's wall clock (through `rumpuser`) plus an offset
+//! kept in the kernel, so that setting it changes nothing on the host;
+//! `CLOCK_MONOTONIC` stays the host's monotonic clock.
+//!
+//! `adjtime` slews as NetBSD's kernel without the NTP option does
+//! (`ntp_update_second` in `kern_ntptime.c`): each time the realtime clock
+//! crosses a whole second, a step is taken from the outstanding correction:
+//! 5000 µs while more than a second is left, 500 µs while more than 500 µs
+//! is left, then the rest; the step is spread over the second that follows
+//! (NetBSD changes the timecounter's rate for that second). NetBSD slews
+//! its uptime clock too; here the monotonic clock is the host's, untouched.
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+/// A point on the realtime clock: nanoseconds since the epoch, signed
+/// (NetBSD lets the clock be set before 1970).
+pub type Nanos = i128;
+
+const NS_PER_SEC: i128 = 1_000_000_000;
+const NS_PER_USEC: i128 = 1000;
+/// `ntp_update_second`'s steps and the corrections they apply to, in µs.
+const FAST_STEP_US: i64 = 5000;
+const FAST_ABOVE_US: i64 = 1_000_000;
+const SLOW_STEP_US: i64 = 500;
+const SLOW_ABOVE_US: i64 = 500;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A correction `adjtime` is slewing in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Slew {
+    /// The correction when it was set, µs.
+    delta_us: i64,
+    /// The unslewed realtime it was set at: the seconds it has crossed
+    /// since are the steps taken.
+    start: Nanos,
+}
+
+/// How much of a correction of `delta_us` the first `n` steps take (µs,
+/// with its sign).
+fn taken_after(delta_us: i64, n: i128) -> i64 {
+    let sign = delta_us.signum();
+    let total = i128::from(delta_us).abs();
+    let mut left = total;
+    let mut n = n.max(0);
+    for (step, above) in [(FAST_STEP_US, FAST_ABOVE_US), (SLOW_STEP_US, SLOW_ABOVE_US)] {
+        let (step, above) = (i128::from(step), i128::from(above));
+        if left > above {
+            let steps = (left - above + step - 1) / step;
+            let now = steps.min(n);
+            left -= now * step;
+            n -= now;
+        }
+    }
+    if n > 0 {
+        left = 0;
+    }
+    ((total - left) as i64) * sign
+}
+
+impl Slew {
+    /// Seconds crossed between the start and `base` (unslewed time).
+    fn crossed(&self, base: Nanos) -> i128 {
+        (base.div_euclid(NS_PER_SEC) - self.start.div_euclid(NS_PER_SEC)).max(0)
+    }
+
+    /// What is left to slew at `base`, µs (what `adjtime` reports).
+    fn remaining(&self, base: Nanos) -> i64 {
+        self.delta_us - taken_after(self.delta_us, self.crossed(base))
+    }
+
+    /// How far the clock has been moved at `base`, ns: the steps of the
+    /// seconds past, and the share of this second's step.
+    fn applied(&self, base: Nanos) -> Nanos {
+        let n = self.crossed(base);
+        if n == 0 {
+            return 0;
+        }
+        let before = i128::from(taken_after(self.delta_us, n - 1));
+        let this = i128::from(taken_after(self.delta_us, n)) - before;
+        let into_second = base.rem_euclid(NS_PER_SEC);
+        before * NS_PER_USEC + this * NS_PER_USEC * into_second / NS_PER_SEC
+    }
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// Realtime minus the host's wall clock, ns.
+    offset: Nanos,
+    /// What `settime` has moved the boot time by, ns.
+    boot_shift: Nanos,
+    slew: Option<Slew>,
+}
+
+/// The realtime clock of one kernel.
+#[derive(Debug)]
+pub struct KernelClock {
+    state: Mutex<State>,
+    /// The host's wall clock when the kernel booted.
+    boot_wall: Duration,
+}
+
+fn host_wall() -> Nanos {
+    rumpuser::clock_wall().as_nanos() as Nanos
+}
+
+/// `ns` as a NetBSD `struct timespec` (seconds, nanoseconds in 0..1e9).
+pub fn to_timespec(ns: Nanos) -> (i64, i64) {
+    let sec = ns.div_euclid(NS_PER_SEC);
+    let sec = sec.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+    (sec, ns.rem_euclid(NS_PER_SEC) as i64)
+}
+
+/// A `struct timespec` as nanoseconds; the fields are taken as they are,
+/// as NetBSD's `settime1` takes them (a nanosecond count of a second or
+/// more carries into the seconds).
+pub fn from_timespec(sec: i64, nsec: i64) -> Nanos {
+    i128::from(sec) * NS_PER_SEC + i128::from(nsec)
+}
+
+impl KernelClock {
+    /// The clock of a kernel booting now: the host's time, nothing slewing.
+    pub fn new() -> KernelClock {
+        KernelClock {
+            state: Mutex::new(State::default()),
+            boot_wall: rumpuser::clock_wall(),
+        }
+    }
+
+    /// The realtime clock now (`nanotime`).
+    pub fn realtime(&self) -> Nanos {
+        let s = lock(&self.state);
+        let base = host_wall() + s.offset;
+        base + s.slew.map_or(0, |sl| sl.applied(base))
+    }
+
+    /// The realtime clock now as a `struct timespec`.
+    pub fn realtime_timespec(&self) -> (i64, i64) {
+        to_timespec(self.realtime())
+    }
+
+    /// The monotonic clock (the host's; setting the time does not move it).
+    pub fn monotonic(&self) -> Duration {
+        rumpuser::clock_monotonic()
+    }
+
+    /// When the kernel booted, on the realtime clock: setting the clock
+    /// moves it by as much, as NetBSD's `settime1` moves `boottime`.
+    pub fn boottime(&self) -> Nanos {
+        self.boot_wall.as_nanos() as Nanos + lock(&self.state).boot_shift
+    }
+
+    /// Fold the steps already taken into the offset and let the rest of
+    /// the correction continue from `base`.
+    fn settle(s: &mut State, base: Nanos) {
+        if let Some(sl) = s.slew.take() {
+            let taken = sl.delta_us - sl.remaining(base);
+            s.offset += i128::from(taken) * NS_PER_USEC;
+            let left = sl.delta_us - taken;
+            if left != 0 {
+                s.slew = Some(Slew {
+                    delta_us: left,
+                    start: base + i128::from(taken) * NS_PER_USEC,
+                });
+            }
+        }
+    }
+
+    /// Set the realtime clock to `t` (`tc_setclock`); the boot time moves
+    /// by as much. A correction being slewed goes on.
+    pub fn settime(&self, t: Nanos) {
+        let mut s = lock(&self.state);
+        let base = host_wall() + s.offset;
+        Self::settle(&mut s, base);
+        let now = host_wall() + s.offset;
+        let delta = t - now;
+        s.offset += delta;
+        s.boot_shift += delta;
+        if let Some(sl) = &mut s.slew {
+            sl.start += delta;
+        }
+    }
+
+    /// `adjtime`: the correction still to be slewed, µs, and if `delta_us`
+    /// is given, slew that instead from now (zero stops slewing).
+    pub fn adjtime(&self, delta_us: Option<i64>) -> i64 {
+        let mut s = lock(&self.state);
+        let base = host_wall() + s.offset;
+        let old = s.slew.map_or(0, |sl| sl.remaining(base));
+        if let Some(d) = delta_us {
+            Self::settle(&mut s, base);
+            let base = host_wall() + s.offset;
+            s.slew = (d != 0).then_some(Slew {
+                delta_us: d,
+                start: base,
+            });
+        }
+        old
+    }
+}
+
+impl Default for KernelClock {
+    fn default() -> Self {
+        KernelClock::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_follow_ntp_update_second() {
+        // 5 s: 5000 µs a second while more than a second is left.
+        assert_eq!(taken_after(5_000_000, 0), 0);
+        assert_eq!(taken_after(5_000_000, 2), 10_000);
+        // 800 steps bring 5 s down to 1 s; then 500 µs a second.
+        assert_eq!(taken_after(5_000_000, 800), 4_000_000);
+        assert_eq!(taken_after(5_000_000, 801), 4_000_500);
+        // 1 s at 500 µs a second: 1999 steps leave 500 µs, taken at once.
+        assert_eq!(taken_after(5_000_000, 800 + 1999), 4_999_500);
+        assert_eq!(taken_after(5_000_000, 800 + 2000), 5_000_000);
+        assert_eq!(taken_after(5_000_000, 1 << 40), 5_000_000);
+        // Small and negative corrections.
+        assert_eq!(taken_after(300, 1), 300);
+        assert_eq!(taken_after(-1200, 1), -500);
+        assert_eq!(taken_after(-1200, 2), -1000);
+        assert_eq!(taken_after(-1200, 3), -1200);
+        assert_eq!(taken_after(-1_500_000, 1), -5000);
+    }
+
+    #[test]
+    fn a_slew_is_spread_over_each_second() {
+        let start = 10 * NS_PER_SEC + NS_PER_SEC / 2;
+        let sl = Slew {
+            delta_us: 5_000_000,
+            start,
+        };
+        assert_eq!(sl.remaining(start), 5_000_000);
+        assert_eq!(sl.applied(start + NS_PER_SEC / 4), 0);
+        // Crossing 11 s takes the first step; half of it is in by 11.5 s.
+        assert_eq!(sl.remaining(11 * NS_PER_SEC), 4_995_000);
+        assert_eq!(sl.applied(11 * NS_PER_SEC + NS_PER_SEC / 2), 2_500_000);
+        assert_eq!(sl.applied(12 * NS_PER_SEC), 5_000_000);
+        // As NetBSD answered after two seconds: 4.990000 left.
+        assert_eq!(sl.remaining(12 * NS_PER_SEC + 600_000_000), 4_990_000);
+    }
+
+    #[test]
+    fn timespecs_floor_before_the_epoch() {
+        assert_eq!(to_timespec(-1), (-1, 999_999_999));
+        assert_eq!(to_timespec(from_timespec(-5, 0)), (-5, 0));
+        assert_eq!(from_timespec(1, 1_000_000_000), 2 * NS_PER_SEC);
+    }
+
+    #[test]
+    fn setting_moves_realtime_and_boottime_only() {
+        let c = KernelClock::new();
+        let boot = c.boottime();
+        let m0 = c.monotonic();
+        let target = from_timespec(1_000_000_000, 0);
+        c.settime(target);
+        let now = c.realtime();
+        assert!((now - target).abs() < NS_PER_SEC, "{now} vs {target}");
+        let shift = c.boottime() - boot;
+        assert!((shift - (target - host_wall())).abs() < NS_PER_SEC);
+        assert!(c.monotonic() >= m0);
+        assert_eq!(c.adjtime(Some(-2_000_000)), 0);
+        assert_eq!(c.adjtime(None), -2_000_000);
+        assert_eq!(c.adjtime(Some(0)), -2_000_000);
+        assert_eq!(c.adjtime(None), 0);
+    }
+}
