@@ -13,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+mod aio;
 pub mod component;
 pub mod config;
 pub mod console;
@@ -23,6 +24,7 @@ mod errno_table_impl;
 pub mod file;
 pub mod kernel;
 pub mod kmem;
+mod ksem;
 pub mod kthread;
 pub mod loader;
 pub mod lwproc;

@@ -7,6 +7,7 @@
 mod cred;
 mod desc;
 mod modctl;
+mod nomodule;
 mod poll;
 mod proc;
 mod reboot;
@@ -42,6 +43,9 @@ pub const NSYSENT: usize = 512;
 struct Entry {
     name: &'static str,
     handler: SyscallFn,
+    // A call of a module this kernel does not have (NetBSD's
+    // `sys_nomodule`): a component that brings the call replaces it.
+    placeholder: bool,
 }
 
 /// The system call table of one kernel. Factions add their calls to it.
@@ -65,6 +69,8 @@ pub struct Ctx<'k> {
     // through them rather than held, which saves a reference count on
     // every call.
     lwp: Option<Arc<Lwp>>,
+    // A kernel thread working for a process it is no lwp of.
+    proc: Option<Arc<Proc>>,
     cpu: RefCell<Option<CpuGuard<'k>>>,
 }
 
@@ -76,6 +82,9 @@ impl<'k> Ctx<'k> {
 
     /// The calling process.
     pub fn proc(&self) -> &Arc<Proc> {
+        if let Some(p) = &self.proc {
+            return p;
+        }
         match &self.lwp {
             Some(l) => l.proc(),
             None => self.kernel.procs().local_proc(),
@@ -131,6 +140,23 @@ impl Kernel {
         Ok(Ctx {
             kernel: self,
             lwp,
+            proc: None,
+            cpu: RefCell::new(Some(cpu)),
+        })
+    }
+
+    /// Enter the kernel for process `proc` from a kernel thread that is
+    /// none of its lwps (the aio worker, which NetBSD runs as an lwp of the
+    /// process): calls see the process's descriptors and credentials.
+    pub(crate) fn enter_for(&self, proc: Arc<Proc>) -> KResult<Ctx<'_>> {
+        if self.is_halted() {
+            return Err(Errno::ENXIO);
+        }
+        let cpu = self.cpus().schedule();
+        Ok(Ctx {
+            kernel: self,
+            lwp: None,
+            proc: Some(proc),
             cpu: RefCell::new(Some(cpu)),
         })
     }
@@ -140,13 +166,36 @@ impl Kernel {
         f(&self.enter()?)
     }
 
-    /// Add system call `number` to the table. EEXIST if it is taken, EINVAL
-    /// if the number is out of range.
+    /// Add system call `number` to the table. EEXIST if a real call has
+    /// it (a "no module" placeholder is replaced, as NetBSD's
+    /// `syscall_establish` replaces `sys_nomodule`), EINVAL if the number
+    /// is out of range.
     pub fn register_syscall(
         &self,
         number: usize,
         name: &'static str,
         handler: SyscallFn,
+    ) -> KResult<()> {
+        self.install_syscall(number, name, handler, false)
+    }
+
+    /// Put `handler` in slot `number` as a placeholder for a call whose
+    /// module this kernel lacks, unless the slot is taken.
+    pub(crate) fn register_placeholder(
+        &self,
+        number: usize,
+        name: &'static str,
+        handler: SyscallFn,
+    ) -> KResult<()> {
+        self.install_syscall(number, name, handler, true)
+    }
+
+    fn install_syscall(
+        &self,
+        number: usize,
+        name: &'static str,
+        handler: SyscallFn,
+        placeholder: bool,
     ) -> KResult<()> {
         let mut t = self
             .syscalls
@@ -154,11 +203,28 @@ impl Kernel {
             .write()
             .unwrap_or_else(|e| e.into_inner());
         let slot = t.get_mut(number).ok_or(Errno::EINVAL)?;
-        if slot.is_some() {
+        if slot.is_some_and(|e| placeholder || !e.placeholder) {
             return Err(Errno::EEXIST);
         }
-        *slot = Some(Entry { name, handler });
+        *slot = Some(Entry {
+            name,
+            handler,
+            placeholder,
+        });
         Ok(())
+    }
+
+    /// Whether system call `number` is only a "no module" placeholder
+    /// (ENOSYS and SIGSYS, as NetBSD's `sys_nomodule`).
+    pub fn syscall_is_placeholder(&self, number: usize) -> bool {
+        self.syscalls
+            .entries
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(number)
+            .copied()
+            .flatten()
+            .is_some_and(|e| e.placeholder)
     }
 
     /// The name of system call `number`, if the kernel has it.
@@ -272,6 +338,13 @@ pub(crate) fn register_base(k: &Kernel) {
     for &(n, name, h) in calls {
         // The table is empty at boot, so these cannot clash.
         let _ = k.register_syscall(n, name, h);
+    }
+    for reg in [
+        crate::ksem::register,
+        crate::aio::register,
+        nomodule::register,
+    ] {
+        reg(k);
     }
 }
 
