@@ -720,8 +720,9 @@ pub fn module_image(ctx: &Ctx, path: &str) -> KResult<Vec<u8>> {
 
 /// `pread(2)`.
 pub fn pread(ctx: &Ctx, fd: i32, buf: &mut [u8], off: i64) -> KResult<usize> {
-    let (f, vn) = vnode_file(ctx, fd)?;
-    // As NetBSD's sys_pread: a FIFO has no offset.
+    // As NetBSD's sys_pread: what is not a vnode (a pipe, a socket, a
+    // semaphore) or is a FIFO has no offset.
+    let (f, vn) = vnode_file_ops(ctx, fd, Errno::ESPIPE)?;
     if vn.vtype() == VType::Fifo {
         return Err(Errno::ESPIPE);
     }
@@ -739,7 +740,7 @@ pub fn pread(ctx: &Ctx, fd: i32, buf: &mut [u8], off: i64) -> KResult<usize> {
 
 /// `pwrite(2)`.
 pub fn pwrite(ctx: &Ctx, fd: i32, buf: &[u8], off: i64) -> KResult<usize> {
-    let (f, vn) = vnode_file(ctx, fd)?;
+    let (f, vn) = vnode_file_ops(ctx, fd, Errno::ESPIPE)?;
     if vn.vtype() == VType::Fifo {
         return Err(Errno::ESPIPE);
     }
