@@ -21,6 +21,9 @@ use std::time::Duration;
 const MAX_VLEN: u64 = 1024;
 /// The flags a caller may pass (`MSG_USERFLAGS`, `sys/socket.h`).
 const MSG_USERFLAGS: i32 = 0x0ff_ffff;
+/// `MSG_IOVUSRSPACE` (`sys/socket.h`): the kernel's mark that the buffers
+/// are the caller's, which `sendmmsg` leaves in each `msg_flags`.
+const MSG_IOVUSRSPACE: i32 = 0x400_0000;
 /// Largest single message (a bounce buffer is allocated for it).
 const MAX_IO: usize = 1 << 24;
 /// Longest sockaddr a call takes.
@@ -147,15 +150,23 @@ fn recv_one(
         field(m.hdr(), msghdr::msg_name),
         field(m.hdr(), msghdr::msg_namelen) as u32 as usize,
     );
-    let mut written = 0;
-    if let (Some(from), true) = (&r.from, name != 0) {
-        written = namelen.min(from.len());
-        us.copyout(name, &from[..written])?;
+    // `copyout_sockname`: without a buffer the length is left alone;
+    // without a sender it is 0.
+    if name != 0 {
+        let mut written = 0;
+        if let Some(from) = &r.from {
+            written = namelen.min(from.len());
+            us.copyout(name, &from[..written])?;
+        }
+        m.put(msghdr::msg_namelen, written as u64);
     }
-    m.put(msghdr::msg_namelen, written as u64);
     // No control messages: none is given back.
     m.put(msghdr::msg_controllen, 0);
-    m.put(msghdr::msg_flags, r.flags as u32 as u64);
+    // `soreceive` adds what happened to the flags the call passed.
+    m.put(
+        msghdr::msg_flags,
+        ((flags & MSG_USERFLAGS) | r.flags) as u32 as u64,
+    );
     Ok((r.len, r.flags))
 }
 
@@ -172,6 +183,7 @@ fn sys_sendmmsg(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
                 let mut m = Mmsg::copyin(us, at)?;
                 let n = send_one(ctx, us, s, &m, flags)?;
                 mmsghdr::msg_len.put(&mut m.raw, n as u64);
+                m.put(msghdr::msg_flags, (flags | MSG_IOVUSRSPACE) as u32 as u64);
                 us.copyout(at, &m.raw)
             })();
             if let Err(e) = step {
