@@ -174,6 +174,7 @@ const FILES_STEPS: &[Step] = &[
     ("ln", &["-s", "name", "/tmp/a/soft"]),
     ("ln", &["-s", "name", "/tmp/a/soft"]),
     ("ln", &["-sf", "other", "/tmp/a/soft"]),
+    ("ls", &["-l", "/tmp/a/soft"]),
     ("ls", &["-i", "/tmp/a/nothere"]),
     ("chmod", &["640", "/tmp/a/name"]),
     ("chmod", &["u+x,g-r", "/tmp/a/name"]),

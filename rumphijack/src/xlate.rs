@@ -465,15 +465,26 @@ pub fn dev_to_netbsd(d: u64) -> u64 {
     u64::from(((ma << 8) & 0x000f_ff00) | ((mi << 12) & 0xfff0_0000) | (mi & 0xff))
 }
 
-/// NetBSD's `struct stat` as Linux's. The mode's type and permission bits
-/// are the same numbers on both systems.
+/// A NetBSD mode as Linux shows it: the type and permission bits are the
+/// same numbers, but a Linux symlink is always `rwxrwxrwx` (its bits are
+/// never used), where NetBSD's keeps what it was made with (0777 less the
+/// umask).
+fn mode_to_linux(mode: u32) -> u32 {
+    if mode & libc::S_IFMT == libc::S_IFLNK {
+        libc::S_IFLNK | 0o777
+    } else {
+        mode
+    }
+}
+
+/// NetBSD's `struct stat` as Linux's (see [`mode_to_linux`] for the mode).
 pub fn stat_from_netbsd(b: &[u8]) -> Option<libc::stat> {
     let n = NetbsdStat::parse(b)?;
     let mut s = zeroed_stat();
     s.st_dev = dev_to_linux(n.dev);
     s.st_ino = n.ino;
     s.st_nlink = u64::from(n.nlink);
-    s.st_mode = n.mode;
+    s.st_mode = mode_to_linux(n.mode);
     s.st_uid = n.uid;
     s.st_gid = n.gid;
     s.st_rdev = dev_to_linux(n.rdev);
@@ -506,7 +517,7 @@ pub fn statx_from_netbsd(b: &[u8], _mask: u32) -> Option<libc::statx> {
     x.stx_nlink = n.nlink;
     x.stx_uid = n.uid;
     x.stx_gid = n.gid;
-    x.stx_mode = n.mode as u16;
+    x.stx_mode = mode_to_linux(n.mode) as u16;
     x.stx_ino = n.ino;
     x.stx_size = n.size as u64;
     x.stx_blocks = n.blocks as u64;
@@ -1134,6 +1145,19 @@ mod tests {
         put(&mut b, 120, &32i64.to_ne_bytes());
         put(&mut b, 128, &4096i32.to_ne_bytes());
         b
+    }
+
+    #[test]
+    fn a_symlink_shows_rwx_for_all_as_on_linux() {
+        let mut b = netbsd_stat_bytes();
+        // st_mode, as netbsd_stat_bytes puts it.
+        b[8..12].copy_from_slice(&(libc::S_IFLNK | 0o755).to_ne_bytes());
+        assert_eq!(stat_from_netbsd(&b).unwrap().st_mode, libc::S_IFLNK | 0o777);
+        let x = statx_from_netbsd(&b, libc::STATX_ALL).unwrap();
+        assert_eq!(u32::from(x.stx_mode), libc::S_IFLNK | 0o777);
+        // Other files keep their bits.
+        let b = netbsd_stat_bytes();
+        assert_eq!(stat_from_netbsd(&b).unwrap().st_mode, 0o100644);
     }
 
     #[test]

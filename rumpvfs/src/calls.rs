@@ -440,10 +440,12 @@ pub fn symlink(ctx: &Ctx, target: &[u8], at: Option<Vnode>, path: &[u8]) -> KRes
     can_change(&p.dir, &ctx.cred())?;
     let cred = ctx.cred();
     let gid = p.dir.node.getattr().gid;
-    p.dir
-        .node
-        .symlink(&p.name, target, cred.euid, gid)
-        .map(drop)
+    let link = p.dir.node.symlink(&p.name, target, cred.euid, gid)?;
+    // NetBSD's sys_symlinkat makes it ACCESSPERMS less the umask.
+    link.setattr(&SetAttr {
+        mode: Some(0o777 & !umask(ctx)),
+        ..SetAttr::default()
+    })
 }
 
 /// `readlink(2)`.
