@@ -157,6 +157,8 @@ const FILES_STEPS: &[Step] = &[
     ("ls", &["-R", "/tmp/r"]),
     ("cp", &["/tmp/a/name", "/tmp/a/name"]),
     ("cp", &["-i", "/tmp/a/name", "/tmp/a/copy"]),
+    ("cp", &["-p", "/tmp/a/name", "/tmp/a/kept"]),
+    ("ls", &["-l", "/tmp/a/kept"]),
     ("mv", &["/tmp/a/copy", "/tmp/a/b/moved"]),
     ("mv", &["/tmp/a/b", "/tmp/bb"]),
     ("mv", &["/tmp/nothere", "/tmp/x"]),

@@ -55,7 +55,9 @@ fn vfs(ctx: &Ctx) -> Arc<Vfs> {
     Vfs::of(ctx.kernel())
 }
 
-fn lookup(ctx: &Ctx, at: Option<Vnode>, path: &[u8], follow: bool) -> KResult<Vnode> {
+/// The vnode `path` names (from `at`, or the current directory), through
+/// a last symlink when `follow`.
+pub(crate) fn lookup(ctx: &Ctx, at: Option<Vnode>, path: &[u8], follow: bool) -> KResult<Vnode> {
     // etfs keys are found before the tree is walked (they need no directory).
     if let Some((v, rest)) = crate::etfs::find(ctx.kernel(), path) {
         return if rest.is_empty() {
@@ -755,7 +757,8 @@ pub fn pwrite(ctx: &Ctx, fd: i32, buf: &[u8], off: i64) -> KResult<usize> {
     f.ops().write(ctx, buf, Some(off as u64))
 }
 
-fn vnode_file_ops(ctx: &Ctx, fd: i32, not_vnode: Errno) -> KResult<(Arc<File>, Vnode)> {
+/// The open file at `fd` and its vnode; `not_vnode` for other files.
+pub(crate) fn vnode_file_ops(ctx: &Ctx, fd: i32, not_vnode: Errno) -> KResult<(Arc<File>, Vnode)> {
     let f = ctx.proc().fdt().get(fd)?;
     let vn = f
         .ops()

@@ -13,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+mod attr_calls;
 mod calls;
 pub mod etfs;
 mod fifo;
@@ -95,5 +96,6 @@ fn attach(k: &Kernel) -> AttachResult {
     k.modules()
         .set_file_reader(std::sync::Arc::new(calls::module_image));
     k.set_socknames(std::sync::Arc::new(calls::SockNodes));
-    sysent::register(k).map_err(|e| format!("system calls: {e}"))
+    sysent::register(k).map_err(|e| format!("system calls: {e}"))?;
+    attr_calls::register(k).map_err(|e| format!("flags and extended attributes: {e}"))
 }
