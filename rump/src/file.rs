@@ -93,6 +93,12 @@ pub trait FileOps: Send + Sync {
     fn write(&self, _ctx: &Ctx, _buf: &[u8], _offset: Option<u64>) -> KResult<usize> {
         Err(Errno::EOPNOTSUPP)
     }
+    /// Write the file's data (and, unless `data_only`, its attributes) to
+    /// stable storage (`VOP_FSYNC`, what `aio_fsync` asks of a file);
+    /// EINVAL for files that are not vnodes, as NetBSD's `fd_getvnode`.
+    fn fsync(&self, _ctx: &Ctx, _data_only: bool) -> KResult<()> {
+        Err(Errno::EINVAL)
+    }
     /// Describe the file for `fstat`.
     fn stat(&self, _ctx: &Ctx) -> KResult<Stat> {
         Err(Errno::EOPNOTSUPP)

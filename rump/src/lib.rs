@@ -13,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+mod aio;
 pub mod callout;
 pub mod clock;
 pub mod component;
@@ -26,6 +27,7 @@ pub mod file;
 pub mod kernel;
 pub mod kmem;
 pub mod kqueue;
+mod ksem;
 pub mod kthread;
 pub mod ktrace;
 pub mod loader;

@@ -26,6 +26,7 @@ pub mod ifnet;
 pub mod link;
 pub mod local;
 pub mod loopback;
+mod mmsg;
 pub mod net;
 pub mod pcblist;
 pub mod pkt;
@@ -73,6 +74,7 @@ fn attach(k: &Kernel) -> AttachResult {
     net.add_local_domain(local)
         .map_err(|e| format!("AF_LOCAL: {e}"))?;
     syscall::register(k).map_err(|e| format!("system calls: {e}"))?;
+    mmsg::register(k).map_err(|e| format!("recvmmsg, sendmmsg: {e}"))?;
     rtsysctl::register(k, &net).map_err(|e| format!("net.route: {e}"))?;
     // A halted kernel's interfaces stop: drivers' threads end and host
     // resources (bus files, tap devices) are let go.

@@ -87,7 +87,9 @@ fn etfs_find(ctx: &Ctx, at: &Option<Vnode>, path: &[u8]) -> Option<(Vnode, Vec<u
     crate::etfs::find(ctx.kernel(), &abs)
 }
 
-fn lookup(ctx: &Ctx, at: Option<Vnode>, path: &[u8], follow: bool) -> KResult<Vnode> {
+/// The vnode `path` names (from `at`, or the current directory), through
+/// a last symlink when `follow`.
+pub(crate) fn lookup(ctx: &Ctx, at: Option<Vnode>, path: &[u8], follow: bool) -> KResult<Vnode> {
     rump::ktrace::namei(ctx, path);
     if let Some((v, rest)) = etfs_find(ctx, &at, path) {
         return if rest.is_empty() {
@@ -881,8 +883,9 @@ pub fn module_image(ctx: &Ctx, path: &str) -> KResult<Vec<u8>> {
 
 /// `pread(2)`.
 pub fn pread(ctx: &Ctx, fd: i32, buf: &mut [u8], off: i64) -> KResult<usize> {
-    let (f, vn) = vnode_file_dead_as(ctx, fd, Errno::EINVAL, Errno::EIO)?;
-    // As NetBSD's sys_pread: a FIFO has no offset.
+    // As NetBSD's sys_pread: what is not a vnode (a pipe, a socket, a
+    // semaphore) or is a FIFO has no offset.
+    let (f, vn) = vnode_file_dead_as(ctx, fd, Errno::ESPIPE, Errno::EIO)?;
     if vn.vtype() == VType::Fifo {
         return Err(Errno::ESPIPE);
     }
@@ -900,7 +903,7 @@ pub fn pread(ctx: &Ctx, fd: i32, buf: &mut [u8], off: i64) -> KResult<usize> {
 
 /// `pwrite(2)`.
 pub fn pwrite(ctx: &Ctx, fd: i32, buf: &[u8], off: i64) -> KResult<usize> {
-    let (f, vn) = vnode_file_dead_as(ctx, fd, Errno::EINVAL, Errno::EIO)?;
+    let (f, vn) = vnode_file_dead_as(ctx, fd, Errno::ESPIPE, Errno::EIO)?;
     if vn.vtype() == VType::Fifo {
         return Err(Errno::ESPIPE);
     }
@@ -913,7 +916,7 @@ pub fn pwrite(ctx: &Ctx, fd: i32, buf: &[u8], off: i64) -> KResult<usize> {
     f.ops().write(ctx, buf, Some(off as u64))
 }
 
-fn vnode_file_ops(ctx: &Ctx, fd: i32, not_vnode: Errno) -> KResult<(Arc<File>, Vnode)> {
+pub(crate) fn vnode_file_ops(ctx: &Ctx, fd: i32, not_vnode: Errno) -> KResult<(Arc<File>, Vnode)> {
     vnode_file_dead_as(ctx, fd, not_vnode, Errno::EBADF)
 }
 

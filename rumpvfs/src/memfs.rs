@@ -15,9 +15,32 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 /// Size of a data page.
 pub const PAGE: usize = 4096;
 
-/// `sizeof(tmpfs_dirent_t)` on amd64: what each entry adds to a tmpfs
-/// directory's size (`tmpfs_dir_attach`).
+/// What NetBSD's tmpfs charges per node, `sizeof(struct tmpfs_node)` on
+/// amd64: a fresh mount's free nodes are its free memory over it (NetBSD's
+/// rump kernel answers 2485513 for 512 MiB).
+const TMPFS_NODE_SIZE: u64 = 216;
+/// `sizeof(struct tmpfs_dirent)` on amd64: what a directory entry costs
+/// and adds to its directory's size (`tmpfs_dir_attach`).
 const TMPFS_DIRENT_SIZE: u64 = 48;
+/// Names and link targets are charged in these steps (`TMPFS_NAME_QUANTUM`).
+const TMPFS_NAME_QUANTUM: u64 = 32;
+/// `DEV_BSIZE`: rumpfs's directory size and every node's `va_bytes`, and
+/// the block size of its `genfs_statvfs`.
+const DEV_BSIZE: u64 = 512;
+/// The memory an unlimited rump kernel has, in pages (`PHYSMEM`,
+/// `sys/rump/librump/rumpkern/emul.c`), which tmpfs sees as free.
+const RUMP_PHYSMEM_PAGES: u64 = 512 * 256;
+/// What a memory-limited rump kernel keeps for its page daemon
+/// (`PDRESERVE`, `vm.c`: twice `MAXPHYS`).
+const PDRESERVE: u64 = 2 * 64 * 1024;
+
+fn round_page(n: u64) -> u64 {
+    n.div_ceil(PAGE as u64) * PAGE as u64
+}
+
+fn name_charge(len: usize) -> u64 {
+    (len as u64).div_ceil(TMPFS_NAME_QUANTUM) * TMPFS_NAME_QUANTUM
+}
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -33,6 +56,9 @@ pub struct Limits {
 }
 
 struct Shared {
+    /// The root file system (NetBSD's rumpfs) rather than tmpfs: sizes,
+    /// block counts and `statvfs` as rumpfs gives them.
+    rumpfs: bool,
     kmem: Arc<Kmem>,
     /// The kernel's clock, which timestamps read.
     clock: Arc<KernelClock>,
@@ -40,17 +66,12 @@ struct Shared {
     pages: AtomicU64,
     nodes: AtomicU64,
     next_ino: AtomicU64,
-    /// Whether directory and symlink sizes are NetBSD tmpfs's.
-    sizes_as_tmpfs: bool,
     /// Every live node by number, for file handles (tmpfs's `tm_nodes`).
     by_ino: Mutex<std::collections::HashMap<u64, Weak<MemNode>>>,
     /// Serialises changes to the name space (create, remove, rename, link),
     /// so a directory change never needs two directory locks at once from
     /// two threads.
     names: Mutex<()>,
-    /// Sizes as NetBSD's rumpfs reports them (`makeprivate`): a directory
-    /// is `DEV_BSIZE` long, and every node says it holds 512 bytes.
-    rumpfs_sizes: bool,
 }
 
 impl Shared {
@@ -128,16 +149,15 @@ impl MemFs {
         mode: u32,
     ) -> Arc<MemFs> {
         let shared = Arc::new(Shared {
+            rumpfs: fstype == "rumpfs",
             kmem,
             clock,
             limits,
             pages: AtomicU64::new(0),
             nodes: AtomicU64::new(0),
             next_ino: AtomicU64::new(2),
-            sizes_as_tmpfs: fstype != "rumpfs",
             by_ino: Mutex::new(std::collections::HashMap::new()),
             names: Mutex::new(()),
-            rumpfs_sizes: fstype == "rumpfs",
         });
         let new = NewNode {
             typ: VType::Dir,
@@ -214,33 +234,95 @@ impl FileSystem for MemFs {
     }
 
     fn stats(&self) -> FsStats {
+        if self.shared.rumpfs {
+            // `genfs_statvfs`: two blocks, none free, "to keep df happy".
+            return FsStats {
+                bsize: DEV_BSIZE,
+                frsize: DEV_BSIZE,
+                blocks: 2,
+                ..FsStats::default()
+            };
+        }
+        self.tmpfs_stats()
+    }
+}
+
+impl MemFs {
+    /// Bytes NetBSD's tmpfs would count as used (`tm_bytes_used`): its
+    /// nodes, directory entries, names and link targets, and file pages.
+    fn bytes_charged(&self) -> u64 {
         let s = &self.shared;
-        let used = s.pages.load(Ordering::Relaxed);
-        let nodes = s.nodes.load(Ordering::Relaxed);
-        // Unlimited instances report what the kernel's memory would allow.
-        let limit = s
-            .kmem
-            .limit()
-            .map(|l| l / PAGE as u64)
-            .unwrap_or(rumpuser::host_physmem() / PAGE as u64);
-        let blocks = if s.limits.size_max == 0 {
-            limit.max(used)
+        let mut bytes = s.nodes.load(Ordering::Relaxed) * TMPFS_NODE_SIZE
+            + s.pages.load(Ordering::Relaxed) * PAGE as u64;
+        let mut links = std::collections::HashSet::new();
+        let mut dirs = vec![Arc::clone(&self.root)];
+        while let Some(d) = dirs.pop() {
+            let children: Vec<(usize, Arc<MemNode>)> = match &lock(&d.inner).content {
+                Content::Dir { entries, .. } => entries
+                    .iter()
+                    .map(|(n, c)| (n.len(), Arc::clone(c)))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            for (namelen, c) in children {
+                bytes += TMPFS_DIRENT_SIZE + name_charge(namelen);
+                match &lock(&c.inner).content {
+                    Content::Dir { .. } => dirs.push(Arc::clone(&c)),
+                    Content::Link(t) if links.insert(c.ino) => bytes += name_charge(t.len()),
+                    _ => {}
+                }
+            }
+        }
+        bytes
+    }
+
+    /// Free pages as NetBSD's tmpfs sees them (`tmpfs_mem_info` less
+    /// `uvmexp.freetarg`): a rump kernel's memory, which it never counts
+    /// down.
+    fn free_pages(&self) -> u64 {
+        match self.shared.kmem.limit() {
+            None => RUMP_PHYSMEM_PAGES,
+            Some(limit) => {
+                let npages = limit / PAGE as u64;
+                let phys = limit.saturating_sub(PDRESERVE);
+                let freetarg = (phys - 9 * (phys / 10)) / PAGE as u64;
+                npages.saturating_sub(freetarg)
+            }
+        }
+    }
+
+    /// NetBSD's `tmpfs_statvfs`: pages of the memory the file system may
+    /// still take (its size limit, or what the kernel has) plus what it
+    /// holds, what is free, and nodes as many as the free memory holds.
+    fn tmpfs_stats(&self) -> FsStats {
+        let s = &self.shared;
+        let used = self.bytes_charged();
+        let mem_limit = if s.limits.size_max < PAGE as u64 {
+            u64::MAX
         } else {
-            s.max_pages()
+            s.limits.size_max
         };
-        let files = if s.limits.nodes_max == 0 {
-            blocks.max(nodes)
-        } else {
+        let bytes_max = mem_limit.min(round_page(used) + self.free_pages() * PAGE as u64);
+        let blocks = bytes_max / PAGE as u64;
+        let avail = bytes_max.saturating_sub(used) / PAGE as u64;
+        let nodes_max = if s.limits.nodes_max > 3 {
             s.limits.nodes_max
-        };
+        } else {
+            3 + mem_limit / 1024
+        }
+        .min(i32::MAX as u64);
+        let nodes = s.nodes.load(Ordering::Relaxed);
+        let free_nodes = nodes_max
+            .saturating_sub(nodes)
+            .min(avail * PAGE as u64 / TMPFS_NODE_SIZE);
         FsStats {
             bsize: PAGE as u64,
             frsize: PAGE as u64,
             blocks,
-            bfree: blocks.saturating_sub(used),
-            bavail: blocks.saturating_sub(used),
-            files,
-            ffree: files.saturating_sub(nodes),
+            bfree: avail,
+            bavail: avail,
+            files: nodes + free_nodes,
+            ffree: free_nodes,
         }
     }
 }
@@ -386,34 +468,35 @@ impl Node for MemNode {
 
     fn getattr(&self) -> Attr {
         let i = lock(&self.inner);
-        let tmpfs = self.shared.sizes_as_tmpfs;
-        let (size, bytes) = match &i.content {
-            Content::File { size, pages } => (*size, pages.len() as u64 * PAGE as u64),
-            // NetBSD's tmpfs: a directory is as big as its entries'
-            // records, and space is its size in pages.
-            Content::Dir { entries, .. } if tmpfs => {
-                let size = entries.len() as u64 * TMPFS_DIRENT_SIZE;
-                (size, size.next_multiple_of(PAGE as u64))
-            }
-            Content::Dir { entries, .. } => ((entries.len() as u64 + 2) * 16, PAGE as u64),
-            Content::Link(t) if tmpfs => {
-                let size = t.len() as u64;
-                (size, size.next_multiple_of(PAGE as u64))
-            }
-            Content::Link(t) => (t.len() as u64, 0),
-            Content::Special => (0, 0),
+        // tmpfs: a directory's size is its entries' (`tmpfs_dirent`s),
+        // and the bytes held are the size in whole pages, as NetBSD's
+        // `tmpfs_getattr`; rumpfs directories are `DEV_BSIZE` long and
+        // every rumpfs node holds `DEV_BSIZE` bytes (`makeprivate`).
+        let size = match &i.content {
+            Content::File { size, .. } => *size,
+            Content::Dir { .. } if self.shared.rumpfs => DEV_BSIZE,
+            Content::Dir { entries, .. } => entries.len() as u64 * TMPFS_DIRENT_SIZE,
+            Content::Link(t) => t.len() as u64,
+            Content::Special => 0,
         };
-        /// NetBSD's `DEV_BSIZE`, what rumpfs says of every node's bytes.
-        const DEV_BSIZE: u64 = 512;
-        let (size, bytes) = match (self.shared.rumpfs_sizes, &i.content) {
-            (true, Content::Dir { .. }) => (DEV_BSIZE, DEV_BSIZE),
-            (true, _) => (size, DEV_BSIZE),
-            (false, _) => (size, bytes),
+        let bytes = if self.shared.rumpfs {
+            DEV_BSIZE
+        } else {
+            round_page(size)
+        };
+        // A rumpfs directory's link count stays the 2 it was made with
+        // (its subdirectories' ".." are not counted), which tells fts, and
+        // so `ls -R` and `find`, that it has no subdirectories: NetBSD's
+        // tools do not descend below the top of a rumpfs tree. A removed
+        // one reports its 0.
+        let nlink = match i.typ {
+            VType::Dir if self.shared.rumpfs && i.nlink > 0 => 2,
+            _ => i.nlink,
         };
         Attr {
             typ: i.typ,
             mode: i.mode,
-            nlink: i.nlink,
+            nlink,
             uid: i.uid,
             gid: i.gid,
             ino: self.ino,

@@ -208,6 +208,11 @@ impl FileOps for VnodeFile {
         data_id(&self.vn)
     }
 
+    fn fsync(&self, _ctx: &Ctx, _data_only: bool) -> KResult<()> {
+        // The file systems write data and attributes back together.
+        self.vn.node.fsync()
+    }
+
     fn read(&self, ctx: &Ctx, buf: &mut [u8], offset: Option<u64>) -> KResult<usize> {
         self.alive(Errno::EIO)?;
         if let Some(end) = &self.fifo {

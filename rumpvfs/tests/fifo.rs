@@ -199,6 +199,9 @@ fn vector_reads_lose_nothing_and_a_fifo_is_a_vnode_without_an_offset() {
     us.poke(0x1010, &iov);
     assert_eq!(k.syscall(120, &[r as u64, 0x1010, 2], &us), Ok([100, 0]));
     assert_eq!(us.peek(0x1100, 100), vec![7u8; 100]);
+    // A pipe has no offset either (NetBSD's sys_pread: not a vnode).
+    assert_eq!(k.sys_pread(r, &mut [0u8; 4], 0), Err(Errno::ESPIPE));
+    assert_eq!(k.sys_pwrite(w, b"x", 0), Err(Errno::ESPIPE));
     // A FIFO's descriptor is a vnode's (fchmod, fstat) without an offset.
     k.sys_mkfifo("/f", 0o600).unwrap();
     let fd = k.sys_open("/f", O_RDWR, 0).unwrap();

@@ -376,6 +376,12 @@ impl Ctx<'_> {
         self.proc().fdt().alloc(file, 0, nofile(self), false)
     }
 
+    /// `close(2)` of descriptor `fd` of the calling process (calls that
+    /// end a descriptor of their own kind: `_ksem_close`, `_ksem_destroy`).
+    pub fn fd_close(&self, fd: i32) -> KResult<()> {
+        close(self, fd)
+    }
+
     /// As [`Ctx::fd_alloc`], with close-on-exec set as asked.
     pub fn fd_alloc_cloexec(&self, file: Arc<File>, cloexec: bool) -> KResult<i32> {
         self.proc().fdt().alloc(file, 0, nofile(self), cloexec)

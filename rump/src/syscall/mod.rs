@@ -10,6 +10,7 @@ mod desc;
 mod kevent;
 mod ktrace;
 mod modctl;
+mod nomodule;
 mod pgrp;
 mod poll;
 mod proc;
@@ -49,6 +50,9 @@ pub const NSYSENT: usize = 512;
 struct Entry {
     name: &'static str,
     handler: SyscallFn,
+    // A call of a module this kernel does not have (NetBSD's
+    // `sys_nomodule`): a component that brings the call replaces it.
+    placeholder: bool,
 }
 
 /// The system call table of one kernel. Factions add their calls to it.
@@ -72,6 +76,8 @@ pub struct Ctx<'k> {
     // through them rather than held, which saves a reference count on
     // every call.
     lwp: Option<Arc<Lwp>>,
+    // A kernel thread working for a process it is no lwp of.
+    proc: Option<Arc<Proc>>,
     cpu: RefCell<Option<CpuGuard<'k>>>,
 }
 
@@ -83,6 +89,9 @@ impl<'k> Ctx<'k> {
 
     /// The calling process.
     pub fn proc(&self) -> &Arc<Proc> {
+        if let Some(p) = &self.proc {
+            return p;
+        }
         match &self.lwp {
             Some(l) => l.proc(),
             None => self.kernel.procs().local_proc(),
@@ -138,6 +147,23 @@ impl Kernel {
         Ok(Ctx {
             kernel: self,
             lwp,
+            proc: None,
+            cpu: RefCell::new(Some(cpu)),
+        })
+    }
+
+    /// Enter the kernel for process `proc` from a kernel thread that is
+    /// none of its lwps (the aio worker, which NetBSD runs as an lwp of the
+    /// process): calls see the process's descriptors and credentials.
+    pub(crate) fn enter_for(&self, proc: Arc<Proc>) -> KResult<Ctx<'_>> {
+        if self.is_halted() {
+            return Err(Errno::ENXIO);
+        }
+        let cpu = self.cpus().schedule();
+        Ok(Ctx {
+            kernel: self,
+            lwp: None,
+            proc: Some(proc),
             cpu: RefCell::new(Some(cpu)),
         })
     }
@@ -147,13 +173,36 @@ impl Kernel {
         f(&self.enter()?)
     }
 
-    /// Add system call `number` to the table. EEXIST if it is taken, EINVAL
-    /// if the number is out of range.
+    /// Add system call `number` to the table. EEXIST if a real call has
+    /// it (a "no module" placeholder is replaced, as NetBSD's
+    /// `syscall_establish` replaces `sys_nomodule`), EINVAL if the number
+    /// is out of range.
     pub fn register_syscall(
         &self,
         number: usize,
         name: &'static str,
         handler: SyscallFn,
+    ) -> KResult<()> {
+        self.install_syscall(number, name, handler, false)
+    }
+
+    /// Put `handler` in slot `number` as a placeholder for a call whose
+    /// module this kernel lacks, unless the slot is taken.
+    pub(crate) fn register_placeholder(
+        &self,
+        number: usize,
+        name: &'static str,
+        handler: SyscallFn,
+    ) -> KResult<()> {
+        self.install_syscall(number, name, handler, true)
+    }
+
+    fn install_syscall(
+        &self,
+        number: usize,
+        name: &'static str,
+        handler: SyscallFn,
+        placeholder: bool,
     ) -> KResult<()> {
         let mut t = self
             .syscalls
@@ -161,11 +210,28 @@ impl Kernel {
             .write()
             .unwrap_or_else(|e| e.into_inner());
         let slot = t.get_mut(number).ok_or(Errno::EINVAL)?;
-        if slot.is_some() {
+        if slot.is_some_and(|e| placeholder || !e.placeholder) {
             return Err(Errno::EEXIST);
         }
-        *slot = Some(Entry { name, handler });
+        *slot = Some(Entry {
+            name,
+            handler,
+            placeholder,
+        });
         Ok(())
+    }
+
+    /// Whether system call `number` is only a "no module" placeholder
+    /// (ENOSYS and SIGSYS, as NetBSD's `sys_nomodule`).
+    pub fn syscall_is_placeholder(&self, number: usize) -> bool {
+        self.syscalls
+            .entries
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(number)
+            .copied()
+            .flatten()
+            .is_some_and(|e| e.placeholder)
     }
 
     /// The name of system call `number`, if the kernel has it.
@@ -299,4 +365,11 @@ pub(crate) fn register_base(k: &Kernel) {
     ]
     .iter()
     .for_each(|r| r(k));
+    for reg in [
+        crate::ksem::register,
+        crate::aio::register,
+        nomodule::register,
+    ] {
+        reg(k);
+    }
 }
