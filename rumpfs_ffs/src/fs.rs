@@ -539,8 +539,8 @@ impl Ffs {
     }
 
     /// Counts for `statvfs`: (frag size, data frags, free frags, free to
-    /// non-root, inodes, free inodes).
-    pub fn counts(&self) -> (u64, u64, u64, u64, u64, u64) {
+    /// non-root, kept for root (`minfree`), inodes, free inodes).
+    pub fn counts(&self) -> (u64, u64, u64, u64, u64, u64, u64) {
         let m = lock(&self.meta);
         let sb = &m.sb;
         let free = sb.free_frags();
@@ -551,6 +551,7 @@ impl Ffs {
             sb.dsize,
             free,
             free.saturating_sub(reserve),
+            reserve,
             files,
             sb.cstotal.nifree.max(0) as u64,
         )
@@ -593,13 +594,14 @@ impl rumpvfs::node::FileSystem for FfsMount {
     }
 
     fn stats(&self) -> rumpvfs::node::FsStats {
-        let (frsize, blocks, bfree, bavail, files, ffree) = self.fs.counts();
+        let (frsize, blocks, bfree, bavail, bresvd, files, ffree) = self.fs.counts();
         rumpvfs::node::FsStats {
             bsize: self.fs.geo.bsize,
             frsize,
             blocks,
             bfree,
             bavail,
+            bresvd,
             files,
             ffree,
         }

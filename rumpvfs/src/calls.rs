@@ -38,6 +38,8 @@ pub struct StatVfs {
     pub bfree: u64,
     /// Blocks free to non-root.
     pub bavail: u64,
+    /// Blocks kept for root (`f_bresvd`).
+    pub bresvd: u64,
     /// Total nodes.
     pub files: u64,
     /// Free nodes.
@@ -270,8 +272,13 @@ fn open_vnode(ctx: &Ctx, vn: Vnode, flags: i32, created: bool) -> KResult<i32> {
     // A device node's data is its driver's (specfs); etfs keys are their
     // own devices (rumpblk).
     let device = if matches!(typ, VType::Blk | VType::Chr)
-        && !vn.node.as_any().is::<crate::etfs::EtfsNode>()
+        && vn.node.as_any().is::<crate::etfs::EtfsNode>()
     {
+        Some(crate::rumpblk::open(
+            std::sync::Arc::clone(&vn.node),
+            typ == VType::Chr,
+        )?)
+    } else if matches!(typ, VType::Blk | VType::Chr) {
         let kind = if typ == VType::Blk {
             DevKind::Block
         } else {
@@ -666,6 +673,7 @@ pub fn statvfs_vn(vn: &Vnode) -> StatVfs {
         blocks: s.blocks,
         bfree: s.bfree,
         bavail: s.bavail.min(s.bfree),
+        bresvd: s.bresvd,
         files: s.files,
         ffree: s.ffree,
         favail: s.ffree,

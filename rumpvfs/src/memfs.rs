@@ -187,6 +187,7 @@ impl FileSystem for MemFs {
             blocks,
             bfree: blocks.saturating_sub(used),
             bavail: blocks.saturating_sub(used),
+            bresvd: 0,
             files,
             ffree: files.saturating_sub(nodes),
         }

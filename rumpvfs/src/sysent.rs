@@ -319,6 +319,7 @@ fn emit_statvfs(s: &StatVfs) -> Vec<u8> {
         (32, s.blocks),
         (40, s.bfree),
         (48, s.bavail),
+        (56, s.bresvd),
         (64, s.files),
         (72, s.ffree),
         (80, s.favail),
