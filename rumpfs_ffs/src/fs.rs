@@ -71,12 +71,15 @@ impl Meta {
 }
 
 /// How a mount should treat the file system.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MountOptions {
     /// Read-only.
     pub read_only: bool,
     /// Mount read-write even if the file system is not clean.
     pub force: bool,
+    /// Where it is mounted, for the superblock's `fs_fsmnt` ("last
+    /// mounted on", as `ffs_mount` records it); `None` leaves it as it is.
+    pub mount_point: Option<Vec<u8>>,
 }
 
 impl MountOptions {
@@ -84,11 +87,13 @@ impl MountOptions {
     pub const READ_ONLY: MountOptions = MountOptions {
         read_only: true,
         force: false,
+        mount_point: None,
     };
     /// Read-write even if not clean (fsck's repairs, fuzzing).
     pub const FORCED: MountOptions = MountOptions {
         read_only: false,
         force: true,
+        mount_point: None,
     };
 }
 
@@ -148,9 +153,12 @@ impl Ffs {
 
     pub(crate) fn open_with(
         dev: Arc<dyn BlockDev>,
-        sb: Superblock,
+        mut sb: Superblock,
         opts: MountOptions,
     ) -> KResult<Arc<Ffs>> {
+        if let Some(on) = &opts.mount_point {
+            sb.set_fsmnt(on);
+        }
         let mut raw = vec![0u8; sb.cssize as usize];
         dev.read_at(sb.csaddr * sb.fsize, &mut raw)?;
         let csums: Vec<Csum> = (0..sb.ncg as usize)

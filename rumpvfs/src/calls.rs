@@ -1161,6 +1161,7 @@ pub fn mount(
     let make = crate::fstypes::mounter(ctx.kernel(), fstype).ok_or(Errno::ENODEV)?;
     let mut args = args.clone();
     args.flags = flags;
+    args.on = path.to_vec();
     let mut source = None;
     if let Some(spec) = &args.fspec {
         let dev = lookup(ctx, None, spec, true)?;

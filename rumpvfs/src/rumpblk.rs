@@ -236,13 +236,23 @@ impl DiskOpen {
             .ok_or(Errno::ENXIO)
     }
 
-    /// `physio`'s rules for the character device: whole sectors at sector
-    /// offsets, nothing past the end (the end itself reads as EOF).
-    /// The bytes of a transfer of `len` at `off` that reach the medium.
-    fn raw_span(&self, off: u64, len: usize) -> KResult<usize> {
+    /// The bytes of a transfer of `len` at `off` on the character device
+    /// that reach the medium, by `physio`'s and rumpblk's rules as NetBSD's
+    /// kernel answers them: the offset must be a whole number of sectors
+    /// (EINVAL); a write must be whole sectors and may start at the end
+    /// but not past it (EINVAL), and is cut there; a read that is not whole
+    /// sectors or starts at or past the end moves nothing and fails not.
+    fn raw_span(&self, off: u64, len: usize, write: bool) -> KResult<usize> {
         let size = self.node.getattr().size;
-        if off % SECTOR != 0 || len as u64 % SECTOR != 0 || off > size {
+        if off % SECTOR != 0 {
             return Err(Errno::EINVAL);
+        }
+        let whole = len as u64 % SECTOR == 0;
+        if write && (!whole || off > size) {
+            return Err(Errno::EINVAL);
+        }
+        if !whole || off >= size {
+            return Ok(0);
         }
         Ok(len.min((size - off) as usize))
     }
@@ -250,22 +260,29 @@ impl DiskOpen {
 
 impl DeviceOpen for DiskOpen {
     fn read(&self, _ctx: &Ctx, buf: &mut [u8], offset: u64) -> KResult<usize> {
-        if self.raw {
-            let n = self.raw_span(offset, buf.len())?;
-            return self.node.read(offset, &mut buf[..n]);
+        let n = if self.raw {
+            self.raw_span(offset, buf.len(), false)?
+        } else {
+            buf.len()
+        };
+        if n == 0 {
+            return Ok(0);
         }
-        self.node.read(offset, buf)
+        self.node.read(offset, &mut buf[..n])
     }
 
     fn write(&self, _ctx: &Ctx, buf: &[u8], offset: u64) -> KResult<usize> {
-        if self.raw {
-            let n = self.raw_span(offset, buf.len())?;
-            if n == 0 {
-                return Ok(0);
-            }
-            return self.node.write(offset, &buf[..n]);
+        let n = if self.raw {
+            self.raw_span(offset, buf.len(), true)?
+        } else {
+            buf.len()
+        };
+        // At or past the end the block device takes nothing (dd's "end
+        // of device"), where a fixed etfs file would say ENOSPC.
+        if n == 0 || offset >= self.node.getattr().size {
+            return Ok(0);
         }
-        self.node.write(offset, buf)
+        self.node.write(offset, &buf[..n])
     }
 
     fn ioctl(&self, _ctx: &Ctx, cmd: u64, data: &mut [u8], _user: &dyn UserSpace) -> KResult<()> {
