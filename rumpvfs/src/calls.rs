@@ -810,7 +810,8 @@ pub fn pread(ctx: &Ctx, fd: i32, buf: &mut [u8], off: i64) -> KResult<usize> {
     if vn.vtype() == VType::Dir {
         return Err(Errno::EISDIR);
     }
-    vn.node.read(off as u64, buf)
+    // Through the open file: a device's reads are its driver's.
+    f.ops().read(ctx, buf, Some(off as u64))
 }
 
 /// `pwrite(2)`.
