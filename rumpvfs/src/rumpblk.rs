@@ -136,15 +136,12 @@ pub mod partinfo {
 
 /// `_IOR`/`_IOW` of `sys/ioccom.h`: direction, parameter size, group, number.
 const fn ioc(dir: u64, group: u8, num: u8, size: usize) -> u64 {
-    /// `IOCPARM_MASK`, `IOCPARM_SHIFT`.
-    const PARM_MASK: u64 = 0x1fff;
-    const PARM_SHIFT: u64 = 16;
-    dir | ((size as u64 & PARM_MASK) << PARM_SHIFT) | ((group as u64) << 8) | num as u64
+    use netbsd_abi::{IOCPARM_MASK, IOCPARM_SHIFT};
+    dir | ((size as u64 & IOCPARM_MASK as u64) << IOCPARM_SHIFT)
+        | ((group as u64) << 8)
+        | num as u64
 }
-/// `IOC_OUT` (`sys/ioccom.h`): the kernel copies the parameter out.
-const IOC_OUT: u64 = 0x4000_0000;
-/// `IOC_IN` (`sys/ioccom.h`): the kernel copies the parameter in.
-const IOC_IN: u64 = 0x8000_0000;
+use netbsd_abi::{IOC_IN, IOC_OUT};
 
 /// `DIOCGDINFO` (`sys/dkio.h`): `_IOR('d', 101, struct disklabel)`.
 pub const DIOCGDINFO: u64 = ioc(IOC_OUT, b'd', 101, disklabel::SIZE);
@@ -244,10 +241,10 @@ impl DiskOpen {
     /// sectors or starts at or past the end moves nothing and fails not.
     fn raw_span(&self, off: u64, len: usize, write: bool) -> KResult<usize> {
         let size = self.node.getattr().size;
-        if off % SECTOR != 0 {
+        if !off.is_multiple_of(SECTOR) {
             return Err(Errno::EINVAL);
         }
-        let whole = len as u64 % SECTOR == 0;
+        let whole = (len as u64).is_multiple_of(SECTOR);
         if write && (!whole || off > size) {
             return Err(Errno::EINVAL);
         }
