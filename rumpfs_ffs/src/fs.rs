@@ -73,12 +73,15 @@ impl Meta {
 }
 
 /// How a mount should treat the file system.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MountOptions {
     /// Read-only.
     pub read_only: bool,
     /// Mount read-write even if the file system is not clean.
     pub force: bool,
+    /// Where it is mounted, for the superblock's `fs_fsmnt` ("last
+    /// mounted on", as `ffs_mount` records it); `None` leaves it as it is.
+    pub mount_point: Option<Vec<u8>>,
 }
 
 impl MountOptions {
@@ -86,11 +89,13 @@ impl MountOptions {
     pub const READ_ONLY: MountOptions = MountOptions {
         read_only: true,
         force: false,
+        mount_point: None,
     };
     /// Read-write even if not clean (fsck's repairs, fuzzing).
     pub const FORCED: MountOptions = MountOptions {
         read_only: false,
         force: true,
+        mount_point: None,
     };
 }
 
@@ -168,9 +173,12 @@ impl Ffs {
 
     pub(crate) fn open_with(
         dev: Arc<dyn BlockDev>,
-        sb: Superblock,
+        mut sb: Superblock,
         opts: MountOptions,
     ) -> KResult<Arc<Ffs>> {
+        if let Some(on) = &opts.mount_point {
+            sb.set_fsmnt(on);
+        }
         let mut raw = vec![0u8; sb.cssize as usize];
         dev.read_at(sb.csaddr * sb.fsize, &mut raw)?;
         let csums: Vec<Csum> = (0..sb.ncg as usize)
@@ -560,8 +568,8 @@ impl Ffs {
     }
 
     /// Counts for `statvfs`: (frag size, data frags, free frags, free to
-    /// non-root, inodes, free inodes).
-    pub fn counts(&self) -> (u64, u64, u64, u64, u64, u64) {
+    /// non-root, kept for root (`minfree`), inodes, free inodes).
+    pub fn counts(&self) -> (u64, u64, u64, u64, u64, u64, u64) {
         let m = lock(&self.meta);
         let sb = &m.sb;
         let free = sb.free_frags();
@@ -572,6 +580,7 @@ impl Ffs {
             sb.dsize,
             free,
             free.saturating_sub(reserve),
+            reserve,
             files,
             sb.cstotal.nifree.max(0) as u64,
         )
@@ -700,13 +709,14 @@ impl rumpvfs::node::FileSystem for FfsMount {
     }
 
     fn stats(&self) -> rumpvfs::node::FsStats {
-        let (frsize, blocks, bfree, bavail, files, ffree) = self.fs.counts();
+        let (frsize, blocks, bfree, bavail, bresvd, files, ffree) = self.fs.counts();
         rumpvfs::node::FsStats {
             bsize: self.fs.geo.bsize,
             frsize,
             blocks,
             bfree,
             bavail,
+            bresvd,
             files,
             ffree,
         }

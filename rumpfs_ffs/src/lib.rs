@@ -57,6 +57,7 @@ fn mount(k: &Kernel, a: &MountArgs) -> KResult<Arc<dyn FileSystem>> {
     let opts = MountOptions {
         read_only: a.flags & MNT_RDONLY != 0,
         force: a.flags & MNT_FORCE != 0,
+        mount_point: Some(a.on.clone()),
     };
     let m = FfsMount::open(Arc::new(dev::NodeDev::new(node)), opts)?;
     m.set_clock(Arc::clone(k.clock()));

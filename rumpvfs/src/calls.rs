@@ -39,6 +39,8 @@ pub struct StatVfs {
     pub bfree: u64,
     /// Blocks free to non-root.
     pub bavail: u64,
+    /// Blocks kept for root (`f_bresvd`).
+    pub bresvd: u64,
     /// Total nodes.
     pub files: u64,
     /// Free nodes.
@@ -305,8 +307,13 @@ pub(crate) fn open_vnode(ctx: &Ctx, vn: Vnode, flags: i32, created: bool) -> KRe
     // A device node's data is its driver's (specfs); etfs keys are their
     // own devices (rumpblk).
     let device = if matches!(typ, VType::Blk | VType::Chr)
-        && !vn.node.as_any().is::<crate::etfs::EtfsNode>()
+        && vn.node.as_any().is::<crate::etfs::EtfsNode>()
     {
+        Some(crate::rumpblk::open(
+            std::sync::Arc::clone(&vn.node),
+            typ == VType::Chr,
+        )?)
+    } else if matches!(typ, VType::Blk | VType::Chr) {
         let kind = if typ == VType::Blk {
             DevKind::Block
         } else {
@@ -752,6 +759,7 @@ pub fn statvfs_vn(vn: &Vnode) -> StatVfs {
         blocks: s.blocks,
         bfree: s.bfree,
         bavail: s.bavail.min(s.bfree),
+        bresvd: s.bresvd,
         files: s.files,
         ffree: s.ffree,
         favail: s.ffree,
@@ -898,7 +906,8 @@ pub fn pread(ctx: &Ctx, fd: i32, buf: &mut [u8], off: i64) -> KResult<usize> {
     if vn.vtype() == VType::Dir {
         return Err(Errno::EISDIR);
     }
-    vn.node.read(off as u64, buf)
+    // Through the open file: a device's reads are its driver's.
+    f.ops().read(ctx, buf, Some(off as u64))
 }
 
 /// `pwrite(2)`.
@@ -1327,6 +1336,7 @@ pub fn mount(
     let make = crate::fstypes::mounter(ctx.kernel(), fstype).ok_or(Errno::ENODEV)?;
     let mut args = args.clone();
     args.flags = flags;
+    args.on = path.to_vec();
     let mut source = None;
     if let Some(spec) = &args.fspec {
         let dev = lookup(ctx, None, spec, true)?;

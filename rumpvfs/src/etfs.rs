@@ -91,7 +91,10 @@ pub struct EtfsNode {
     rdev: u64,
     created: (i64, i64),
     kmem: Arc<Kmem>,
-    cache: Mutex<BTreeMap<u64, Block>>,
+    /// The cached blocks, shared by the keys of one window of one host
+    /// file (a disk's block and character devices, say), so that what one
+    /// writes the other reads, as rumpblk's one minor per host file has.
+    cache: Arc<Mutex<BTreeMap<u64, Block>>>,
 }
 
 impl EtfsNode {
@@ -104,6 +107,11 @@ impl EtfsNode {
                 .map(|i| i.size.saturating_sub(self.begin))
                 .unwrap_or(0),
         }
+    }
+
+    /// The size of the disk a BLK or CHR key is (its window's length).
+    pub(crate) fn disk_size(&self) -> u64 {
+        self.len()
     }
 
     fn cached(&self) -> bool {
@@ -608,16 +616,21 @@ pub fn register_withsize(
         let next = minors.len() as u64;
         *minors.entry(hostpath.to_owned()).or_insert(next)
     };
+    let rdev = (RUMPBLK_MAJOR << 8) | minor;
+    let shared = keys
+        .values()
+        .find(|n| n.cached() && n.rdev == rdev && n.begin == begin && n.size == fixed)
+        .map(|n| Arc::clone(&n.cache));
     let node = Arc::new(EtfsNode {
         ino: e.next_ino.fetch_add(1, Ordering::Relaxed),
         typ,
         host,
         begin,
         size: fixed,
-        rdev: (RUMPBLK_MAJOR << 8) | minor,
+        rdev,
         created: k.clock().realtime_timespec(),
         kmem: Arc::clone(k.kmem()),
-        cache: Mutex::new(BTreeMap::new()),
+        cache: shared.unwrap_or_default(),
     });
     if node.cached() {
         k.register_reclaimer(Arc::new(Purge(Arc::downgrade(&node))));
@@ -724,7 +737,7 @@ fn host_file_node(path: &str) -> KResult<Arc<dyn Node>> {
         rdev: 0,
         created: now(),
         kmem: Kmem::new(None),
-        cache: Mutex::new(BTreeMap::new()),
+        cache: Arc::new(Mutex::new(BTreeMap::new())),
     }))
 }
 

@@ -32,6 +32,8 @@ pub struct MountArgs {
     pub dev: Option<Arc<dyn crate::node::Node>>,
     /// `MNT_*` flags of the mount.
     pub flags: i32,
+    /// The mount point as the mount names it (FFS keeps it in `fs_fsmnt`).
+    pub on: Vec<u8>,
 }
 
 /// Makes a new instance of a file system type for a mount.

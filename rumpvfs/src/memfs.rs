@@ -321,6 +321,7 @@ impl MemFs {
             blocks,
             bfree: avail,
             bavail: avail,
+            bresvd: 0,
             files: nodes + free_nodes,
             ffree: free_nodes,
         }

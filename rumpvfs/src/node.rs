@@ -248,6 +248,8 @@ pub struct FsStats {
     pub bfree: u64,
     /// Free blocks a non-root user may use.
     pub bavail: u64,
+    /// Blocks kept for root (`f_bresvd`: FFS's `minfree` share).
+    pub bresvd: u64,
     /// Total nodes.
     pub files: u64,
     /// Free nodes.

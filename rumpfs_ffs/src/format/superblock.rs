@@ -698,6 +698,17 @@ impl Superblock {
             .saturating_add(t.nffree.max(0) as u64)
     }
 
+    /// Record mount point `on` in `fs_fsmnt` (`MAXMNTLEN` bytes, NUL
+    /// padded, cut to leave a NUL as `ffs_mount`'s `copystr` does).
+    pub fn set_fsmnt(&mut self, on: &[u8]) {
+        let Some(slot) = self.raw.get_mut(field::FSMNT..field::FSMNT + MAXMNTLEN) else {
+            return;
+        };
+        slot.fill(0);
+        let n = on.len().min(MAXMNTLEN - 1);
+        slot[..n].copy_from_slice(&on[..n]);
+    }
+
     /// Write the fields that change back into [`Superblock::raw`]: counts,
     /// time, flags and the clean flag, in both the UFS1 and UFS2 places
     /// where the format has two.

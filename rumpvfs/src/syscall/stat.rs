@@ -86,6 +86,7 @@ pub(super) fn emit_statvfs(s: &StatVfs) -> Vec<u8> {
         (statvfs::f_blocks, s.blocks),
         (statvfs::f_bfree, s.bfree),
         (statvfs::f_bavail, s.bavail),
+        (statvfs::f_bresvd, s.bresvd),
         (statvfs::f_files, s.files),
         (statvfs::f_ffree, s.ffree),
         (statvfs::f_favail, s.favail),
