@@ -35,6 +35,7 @@ pub mod socknames;
 pub mod syscall;
 pub mod sysctl;
 mod sysctl_base;
+mod sysctl_curproc;
 mod sysctl_proc;
 pub mod usermem;
 pub mod waitgen;

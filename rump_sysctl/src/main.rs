@@ -1,12 +1,14 @@
 //! `rump.sysctl`: NetBSD's `sysctl(8)` against the rump kernel named by
-//! `RUMP_SERVER`. `rump.sysctl [-enq] name ...`, `rump.sysctl [-en] -a`,
-//! `rump.sysctl [-enq] -w name=value ...`; output `name = value`.
+//! `RUMP_SERVER`. `rump.sysctl [-denq] name ...`, `rump.sysctl [-den] -a`,
+//! `rump.sysctl [-enq] -w name=value ...`; output `name = value`, with
+//! NetBSD's printers for `kern.clockrate` and the `proc.*.rlimit` limits.
 //! Installed as `rump.sysctl`. Names are resolved, as NetBSD's libc does,
 //! by walking the tree with CTL_QUERY.
 
 #![forbid(unsafe_code)]
 
-use netbsd_abi::layout::sysctlnode;
+use netbsd_abi::layout::{sysctldesc, sysctlnode};
+use netbsd_abi::{CTL_DESCRIBE, RLIM_INFINITY, SYSCTL_VERSION};
 use netbsd_abi::{CTLFLAG_HEX, CTLFLAG_HIDDEN, CTLFLAG_UNSIGNED, SYSCTL_TYPEMASK};
 use netbsd_abi::{CTLTYPE_BOOL, CTLTYPE_INT, CTLTYPE_NODE, CTLTYPE_QUAD, CTLTYPE_STRING};
 use netbsd_abi::{CTLTYPE_STRUCT, SYSCTL_NAMELEN};
@@ -56,7 +58,37 @@ struct Opts {
     value_only: bool,
     quiet: bool,
     write: bool,
+    describe: bool,
     eq: &'static str,
+}
+
+/// `struct clockinfo` (`sys/time.h`): five ints, in this order.
+const CLOCKINFO: [&str; 5] = ["hz", "tick", "tickadj", "stathz", "profhz"];
+
+/// Whether `path` is one side of a process's limit
+/// (`proc.<pid>.rlimit.<limit>.<soft|hard>`), which NetBSD's sysctl(8)
+/// shows and takes as `unlimited` at RLIM_INFINITY.
+fn is_limit(path: &str) -> bool {
+    let p: Vec<&str> = path.split('.').collect();
+    p.len() == 5 && p[0] == "proc" && p[2] == "rlimit"
+}
+
+/// `kern.clockrate` as NetBSD's sysctl(8) prints it (`kern_clockrate`).
+fn clockrate(v: &[u8]) -> Option<String> {
+    let f = |name: &str| {
+        let i = CLOCKINFO.iter().position(|n| *n == name)?;
+        Some(i32::from_ne_bytes(
+            v.get(4 * i..4 * i + 4)?.try_into().ok()?,
+        ))
+    };
+    Some(format!(
+        "tick = {}, tickadj = {}, hz = {}, profhz = {}, stathz = {}",
+        f("tick")?,
+        f("tickadj")?,
+        f("hz")?,
+        f("profhz")?,
+        f("stathz")?
+    ))
 }
 
 struct Sysctl {
@@ -136,9 +168,52 @@ impl Sysctl {
         eprintln!("{PROG}: {msg}");
     }
 
-    fn format(&self, node: &Node, v: &[u8]) -> Option<String> {
+    /// The description of the node at `mib` (CTL_DESCRIBE on its parent
+    /// for its number, as NetBSD's sysctl(8) asks for one), None if it
+    /// has none.
+    fn description(&self, mib: &[i32]) -> Option<String> {
+        let (num, parent) = mib.split_last()?;
+        let mut req = vec![0u8; sysctlnode::SIZE];
+        sysctlnode::sysctl_flags.put(&mut req, SYSCTL_VERSION as u32 as u64);
+        sysctlnode::sysctl_num.put(&mut req, *num as u32 as u64);
+        let name = [parent, &[CTL_DESCRIBE]].concat();
+        let r = self
+            .client
+            .sysctl(&name, Some(VALUE_BUF), Some(&req))
+            .ok()?;
+        r.result.ok()?;
+        let len = sysctldesc::descr_len.get(&r.old)? as usize;
+        let at = sysctldesc::descr_str.offset;
+        let text = r.old.get(at..at + len)?;
+        let text = text.split(|&b| b == 0).next().unwrap_or(&[]);
+        (!text.is_empty()).then(|| String::from_utf8_lossy(text).into_owned())
+    }
+
+    /// `-d`: a leaf asked for by name always gets a line, one met on a
+    /// walk only if it has a description (NetBSD's `print_tree`).
+    fn show_description(&self, path: &str, mib: &[i32], named: bool) {
+        let d = self.description(mib);
+        if d.is_none() && !named {
+            return;
+        }
+        let d = d.unwrap_or_else(|| "(no description)".to_owned());
+        if self.opts.value_only {
+            println!("{d}");
+        } else {
+            println!("{path}: {d}");
+        }
+    }
+
+    fn format(&self, path: &str, node: &Node, v: &[u8]) -> Option<String> {
         let hex = node.flags & CTLFLAG_HEX != 0;
         Some(match node.typ() {
+            CTLTYPE_QUAD
+                if is_limit(path)
+                    && u64::from_ne_bytes(v.get(..8)?.try_into().ok()?) == RLIM_INFINITY =>
+            {
+                "unlimited".to_owned()
+            }
+            CTLTYPE_STRUCT if path == "kern.clockrate" => clockrate(v)?,
             CTLTYPE_INT => {
                 let x = i32::from_ne_bytes(v.get(..4)?.try_into().ok()?);
                 if hex {
@@ -176,6 +251,10 @@ impl Sysctl {
 
     /// Print one leaf; `named` when the user asked for it by name.
     fn show(&mut self, path: &str, mib: &[i32], node: &Node, named: bool) {
+        if self.opts.describe {
+            self.show_description(path, mib, named);
+            return;
+        }
         let v = match self.read(mib, node) {
             Ok(v) => v,
             Err(e) => {
@@ -195,10 +274,13 @@ impl Sysctl {
                 return;
             }
         };
-        match self.format(node, &v) {
+        match self.format(path, node, &v) {
             Some(text) if !self.opts.quiet => {
                 if self.opts.value_only {
                     println!("{text}");
+                } else if path_is_struct_printer(path, node) && node.name != "boottime" {
+                    // NetBSD's kern_clockrate printer writes `name: value`.
+                    println!("{path}: {text}");
                 } else {
                     println!("{path}{}{text}", self.opts.eq);
                 }
@@ -221,7 +303,7 @@ impl Sysctl {
                 return;
             }
         };
-        if kids.is_empty() && (named || self.opts.hidden) {
+        if kids.is_empty() && (named || self.opts.hidden) && !self.opts.describe {
             println!("{path}: no children");
         }
         for k in kids {
@@ -253,7 +335,24 @@ impl Sysctl {
             eprintln!("{PROG}: Must specify -w to set variables");
             return Err(ExitCode::FAILURE);
         }
+        if path_is_struct_printer(name, &node) {
+            // NetBSD's sysctl(8) has a printer but no writer for these.
+            eprintln!("{PROG}: Cannot write `{name}': {}", Errno::EOPNOTSUPP);
+            return Err(ExitCode::FAILURE);
+        }
         let bytes = match node.typ() {
+            CTLTYPE_QUAD if is_limit(name) => {
+                let n = if value == "unlimited" {
+                    Ok(RLIM_INFINITY)
+                } else {
+                    parse_number(value)
+                };
+                let Ok(n) = n else {
+                    eprintln!("{PROG}: {name}: '{value}' is not a valid limit");
+                    return Err(ExitCode::FAILURE);
+                };
+                n.to_ne_bytes().to_vec()
+            }
             CTLTYPE_INT | CTLTYPE_QUAD | CTLTYPE_BOOL => {
                 let n = parse_number(value).map_err(|m| {
                     eprintln!("{PROG}: {value}: {m}");
@@ -297,8 +396,8 @@ impl Sysctl {
                 return Err(ExitCode::FAILURE);
             }
         };
-        let old = self.format(&node, &old).unwrap_or_default();
-        let new = self.format(&node, &bytes).unwrap_or_default();
+        let old = self.format(name, &node, &old).unwrap_or_default();
+        let new = self.format(name, &node, &bytes).unwrap_or_default();
         if self.opts.value_only {
             println!("{new}");
         } else if !self.opts.quiet {
@@ -306,6 +405,12 @@ impl Sysctl {
         }
         Ok(())
     }
+}
+
+/// Whether NetBSD's sysctl(8) prints `name` with a printer of its own
+/// that cannot write.
+fn path_is_struct_printer(name: &str, node: &Node) -> bool {
+    node.typ() == CTLTYPE_STRUCT && (name == "kern.clockrate" || node.name == "boottime")
 }
 
 /// `strtouq(value, &end, 0)`: decimal, `0x` hex or leading-0 octal.
@@ -326,14 +431,15 @@ fn parse_number(v: &str) -> Result<u64, &'static str> {
         return Err("not a number");
     }
     let n = u64::from_str_radix(digits, radix).map_err(|e| match e.kind() {
-        std::num::IntErrorKind::PosOverflow => "Result too large",
+        // NetBSD's strerror(ERANGE).
+        std::num::IntErrorKind::PosOverflow => "Result too large or too small",
         _ => "not a number",
     })?;
     Ok(if neg { n.wrapping_neg() } else { n })
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage:\t{PROG} [-neq] variable ...");
+    eprintln!("usage:\t{PROG} [-dneq] variable ...");
     eprintln!("\t{PROG} [-neq] -w variable=value ...");
     eprintln!("\t{PROG} [-ne] -a");
     eprintln!("\t{PROG} [-ne] -A");
@@ -347,6 +453,7 @@ fn main() -> ExitCode {
         value_only: false,
         quiet: false,
         write: false,
+        describe: false,
         eq: " = ",
     };
     let mut names = Vec::new();
@@ -366,6 +473,7 @@ fn main() -> ExitCode {
                         'n' => opts.value_only = true,
                         'q' => opts.quiet = true,
                         'w' => opts.write = true,
+                        'd' => opts.describe = true,
                         'e' => opts.eq = "=",
                         _ => {
                             eprintln!("{PROG}: unknown option -- {f}");
@@ -429,7 +537,7 @@ mod tests {
         assert_eq!(parse_number(""), Err("not a number"));
         assert_eq!(
             parse_number("99999999999999999999"),
-            Err("Result too large")
+            Err("Result too large or too small")
         );
     }
 
