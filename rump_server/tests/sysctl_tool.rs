@@ -46,25 +46,28 @@ const LINES: &[&[&str]] = &[
     &["-w", "proc.curproc.rlimit.cputime.hard=unlimited"],
     &["-w", "proc.curproc.rlimit.maxproc.soft=many"],
     &["-a"],
-    // Values alone cannot be told from user.*'s or from changing ones:
-    // the other top nodes, and kern's steady values.
-    &["-n", "vfs", "net", "hw", "proc", "security"],
+    // Values alone cannot be told from changing ones: the other top
+    // nodes, and kern's steady values.
+    &["-n", "vfs", "net", "hw", "user", "proc", "security"],
     &["-n", "kern.version", "kern.clockrate", "kern.rawpartition"],
     &["-d", "-a"],
+    // The user tree, which libc answers.
+    &["user"],
+    &["user.cs_path", "user.atexit_max"],
+    &["-d", "user.line_max"],
+    &["-w", "user.line_max=5"],
+    &["user.nosuch"],
+    &["user.line_max.x"],
 ];
 
 /// Nodes whose values differ from one read to the next.
 const CHANGING: &[&str] = &["kern.hardclock_ticks", "kern.urandom", "kern.arandom"];
 
 /// The text of `bytes` with `prog` at the start of an error line made
-/// generic, and changing values replaced. The `user.*` nodes are left
-/// out: NetBSD's libc answers them itself (sysctl(3), CTL_USER), and
-/// rump.sysctl does not have those answers yet (issue #16, listed in the
-/// README).
+/// generic, and changing values replaced.
 fn normalize(bytes: &[u8], prog: &str) -> String {
     String::from_utf8_lossy(bytes)
         .lines()
-        .filter(|l| !l.starts_with("user."))
         .map(|l| {
             let l = match l.strip_prefix(prog) {
                 Some(rest) => format!("<sysctl>{rest}"),

@@ -7,11 +7,14 @@
 
 #![forbid(unsafe_code)]
 
+mod user;
+
 use netbsd_abi::layout::{sysctldesc, sysctlnode};
-use netbsd_abi::{CTL_DESCRIBE, RLIM_INFINITY, SYSCTL_VERSION};
+use netbsd_abi::{CTL_DESCRIBE, CTL_USER, RLIM_INFINITY, SYSCTL_VERSION};
 use netbsd_abi::{CTLFLAG_HEX, CTLFLAG_HIDDEN, CTLFLAG_UNSIGNED, SYSCTL_TYPEMASK};
 use netbsd_abi::{CTLTYPE_BOOL, CTLTYPE_INT, CTLTYPE_NODE, CTLTYPE_QUAD, CTLTYPE_STRING};
 use netbsd_abi::{CTLTYPE_STRUCT, SYSCTL_NAMELEN};
+use rumpclient::SysctlReply;
 use rumpclient::{Client, Errno};
 use std::process::ExitCode;
 
@@ -102,6 +105,16 @@ struct BadName(String);
 
 impl Sysctl {
     fn children(&self, mib: &[i32]) -> Result<Vec<Node>, Errno> {
+        if mib == [CTL_USER] {
+            return Ok(user::USER_NODES
+                .iter()
+                .map(|n| Node {
+                    flags: n.flags(),
+                    num: n.num,
+                    name: n.name.to_owned(),
+                })
+                .collect());
+        }
         let nodes = self.client.sysctl_children(mib)?;
         Ok(nodes.iter().map(|r| Node::parse(r)).collect())
     }
@@ -146,7 +159,7 @@ impl Sysctl {
             _ => VALUE_BUF,
         };
         loop {
-            let r = self.client.sysctl(mib, Some(cap), None)?;
+            let r = self.call(mib, Some(cap), None)?;
             match r.result {
                 Err(Errno::ENOMEM) if r.oldlen > cap => cap = r.oldlen,
                 Err(e) => return Err(e),
@@ -168,11 +181,53 @@ impl Sysctl {
         eprintln!("{PROG}: {msg}");
     }
 
+    /// `__sysctl(2)` as NetBSD's libc makes it: calls under `user` are
+    /// answered here, as libc answers them, and never reach the kernel.
+    fn call(
+        &self,
+        mib: &[i32],
+        cap: Option<usize>,
+        new: Option<&[u8]>,
+    ) -> Result<SysctlReply, Errno> {
+        if mib.first() != Some(&CTL_USER) {
+            return self.client.sysctl(mib, cap, new);
+        }
+        let fail = |e| SysctlReply {
+            result: Err(e),
+            old: Vec::new(),
+            oldlen: 0,
+        };
+        let node = match mib {
+            [_, num] => user::find(*num),
+            _ => return Ok(fail(Errno::EINVAL)),
+        };
+        if new.is_some() {
+            return Ok(fail(Errno::EPERM));
+        }
+        let Some(node) = node else {
+            return Ok(fail(Errno::EOPNOTSUPP));
+        };
+        let v = node.bytes();
+        let n = v.len().min(cap.unwrap_or(0));
+        Ok(SysctlReply {
+            result: if n < v.len() && cap.is_some() {
+                Err(Errno::ENOMEM)
+            } else {
+                Ok(())
+            },
+            old: v[..n].to_vec(),
+            oldlen: v.len(),
+        })
+    }
+
     /// The description of the node at `mib` (CTL_DESCRIBE on its parent
     /// for its number, as NetBSD's sysctl(8) asks for one), None if it
     /// has none.
     fn description(&self, mib: &[i32]) -> Option<String> {
         let (num, parent) = mib.split_last()?;
+        if parent == [CTL_USER] {
+            return user::find(*num).map(|n| n.descr.to_owned());
+        }
         let mut req = vec![0u8; sysctlnode::SIZE];
         sysctlnode::sysctl_flags.put(&mut req, SYSCTL_VERSION as u32 as u64);
         sysctlnode::sysctl_num.put(&mut req, *num as u32 as u64);
@@ -385,7 +440,7 @@ impl Sysctl {
                 return Ok(());
             }
         };
-        let old = match self.client.sysctl(&mib, Some(VALUE_BUF), Some(&bytes)) {
+        let old = match self.call(&mib, Some(VALUE_BUF), Some(&bytes)) {
             Ok(r) if r.result.is_ok() => r.old,
             Ok(r) => {
                 eprintln!("{PROG}: {name}: {}", r.result.unwrap_err());
