@@ -37,6 +37,7 @@ pub mod sysctl;
 mod sysctl_base;
 mod sysctl_curproc;
 mod sysctl_proc;
+mod sysctl_uidinfo;
 pub mod usermem;
 pub mod waitgen;
 

@@ -310,3 +310,30 @@ fn clockrate_and_ticks() {
     std::thread::sleep(std::time::Duration::from_millis(50));
     assert!(common::sysctl_int(&k, "kern.hardclock_ticks") >= t0 + 4);
 }
+
+/// `kern.uidinfo` counts the caller's user's processes and lwps, and a
+/// new process shows in both; neither may be written.
+#[test]
+fn uidinfo_counts_the_users_processes() {
+    let k = KernelBuilder::new().boot().unwrap();
+    let quad = |k: &Kernel, name: &str| {
+        let mib = k.sysctl().name_to_mib(name).unwrap();
+        let out = k.sys_sysctl(&mib, Some(8), None).unwrap();
+        out.result.unwrap();
+        u64::from_ne_bytes(out.old[..8].try_into().unwrap())
+    };
+    let (procs, lwps) = (
+        quad(&k, "kern.uidinfo.proccnt"),
+        quad(&k, "kern.uidinfo.lwpcnt"),
+    );
+    assert_eq!(procs, k.procs().count() as u64);
+    let l = k.lwproc_newproc().unwrap();
+    assert_eq!(quad(&k, "kern.uidinfo.proccnt"), procs + 1);
+    assert_eq!(quad(&k, "kern.uidinfo.lwpcnt"), lwps + 1);
+    let mib = k.sysctl().name_to_mib("kern.uidinfo.proccnt").unwrap();
+    let out = k
+        .sys_sysctl(&mib, Some(8), Some(&1u64.to_ne_bytes()))
+        .unwrap();
+    assert_eq!(out.result, Err(Errno::EPERM));
+    drop(l);
+}

@@ -470,6 +470,11 @@ const SYSCTL_STEPS: &[Step] = &[
     ("sysctl", &["-w", "vfs.sync.delay=5"]),
     ("sysctl", &["vfs.sync.delay"]),
     ("sysctl", &["kern.ostype.x"]),
+    (
+        "sysctl",
+        &["-q", "kern.uidinfo.proccnt", "kern.uidinfo.lwpcnt"],
+    ),
+    ("sysctl", &["-w", "kern.uidinfo.proccnt=3"]),
 ];
 
 /// Steps of [`SYSCTL_STEPS`] that do not behave as on NetBSD's kernel yet.
