@@ -475,6 +475,8 @@ const SYSCTL_STEPS: &[Step] = &[
         &["-q", "kern.uidinfo.proccnt", "kern.uidinfo.lwpcnt"],
     ),
     ("sysctl", &["-w", "kern.uidinfo.proccnt=3"]),
+    ("sysctl", &["vm.bufmem"]),
+    ("sysctl", &["-w", "vm.bufmem=1"]),
 ];
 
 /// Steps of [`SYSCTL_STEPS`] that do not behave as on NetBSD's kernel yet.
