@@ -17,6 +17,8 @@ pub const OSTYPE: &str = "NetBSD";
 pub const OSRELEASE: &str = "7.99.34";
 /// `__NetBSD_Version__` of that release.
 pub const OSREV: i32 = 799_003_400;
+/// Bytes of a CTLTYPE_INT value.
+const INT_LEN: usize = 4;
 /// The most bytes one read of `kern.arandom` gives (`sysctl_kern_arnd`).
 const ARND_MAX: usize = 256;
 /// The clock's ticks per second (`hz`): timers and `kern.hardclock_ticks`
@@ -213,7 +215,9 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
     // The generator /dev/urandom reads too.
     let rnd = crate::rnd::Rnd::of(k);
     let urnd = Arc::clone(&rnd);
-    // kern.urandom (KERN_URND): one random int per read (sysctl_kern_urnd).
+    // kern.urandom (KERN_URND): one random int per read
+    // (sysctl_kern_urnd). A handler, so that nothing is drawn from the
+    // generator until a client reads.
     t.create(
         "kern",
         NodeSpec {
@@ -222,16 +226,20 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
                 "urandom",
                 0,
                 NO_DESCR,
-                NodeData::Dynamic {
-                    read: Arc::new(move || {
-                        let mut b = [0u8; 4];
-                        // A generator that fails reads as 0, never a stale value.
-                        if urnd.fill(&mut b).is_err() {
-                            b = [0; 4];
+                NodeData::LeafHandler {
+                    ty: CTLTYPE_INT,
+                    size: INT_LEN,
+                    handler: Arc::new(move |below, _, _, new| {
+                        if !below.is_empty() {
+                            return Err(Errno::ENOTDIR);
                         }
-                        SysctlValue::Int(i32::from_ne_bytes(b))
+                        if new.is_some_and(|b| !b.is_empty()) {
+                            return Err(Errno::EPERM);
+                        }
+                        let mut b = [0u8; INT_LEN];
+                        urnd.fill(&mut b)?;
+                        Ok(SysctlAnswer::from(b.to_vec()))
                     }),
-                    write: None,
                 },
             )
         },
