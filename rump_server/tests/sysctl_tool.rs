@@ -51,6 +51,12 @@ const LINES: &[&[&str]] = &[
     &["-n", "vfs", "net", "hw", "user", "proc", "security"],
     &["-n", "kern.version", "kern.clockrate", "kern.rawpartition"],
     &["-d", "-a"],
+    &["-A"],
+    &["-d", "-A"],
+    &["-d"],
+    &["debug", "ddb", "vendor"],
+    &["kern.proc2", "kern.file2"],
+    &["-w", LONG_DOMAINNAME],
     // The user tree, which libc answers.
     &["user"],
     &["user.cs_path", "user.atexit_max"],
@@ -59,6 +65,16 @@ const LINES: &[&[&str]] = &[
     &["user.nosuch"],
     &["user.line_max.x"],
 ];
+
+/// A name longer than `kern.domainname` holds (MAXHOSTNAMELEN, 256).
+const LONG_DOMAINNAME: &str = concat!(
+    "kern.domainname=",
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    "0123456789abcdef"
+);
 
 /// Nodes whose values differ from one read to the next.
 const CHANGING: &[&str] = &["kern.hardclock_ticks", "kern.urandom", "kern.arandom"];

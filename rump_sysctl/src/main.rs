@@ -32,6 +32,8 @@ struct Node {
     flags: i32,
     num: i32,
     name: String,
+    /// `sysctl_size`: a string's room, NUL included (0: no bound).
+    size: u64,
 }
 
 impl Node {
@@ -47,6 +49,7 @@ impl Node {
             flags: int(sysctlnode::sysctl_flags),
             num: int(sysctlnode::sysctl_num),
             name: String::from_utf8_lossy(&name[..end]).into_owned(),
+            size: sysctlnode::_sysctl_size.get(r).unwrap_or(0),
         }
     }
 
@@ -74,6 +77,51 @@ const CLOCKINFO: [&str; 5] = ["hz", "tick", "tickadj", "stathz", "profhz"];
 fn is_limit(path: &str) -> bool {
     let p: Vec<&str> = path.split('.').collect();
     p.len() == 5 && p[0] == "proc" && p[2] == "rlimit"
+}
+
+/// What NetBSD's sysctl(8) says instead of printing a node (its
+/// `printother` handler).
+#[derive(Clone, Copy)]
+enum Other {
+    /// The program that shows it.
+    Tool(&'static str),
+    /// A hint.
+    Hint(&'static str),
+}
+
+impl Other {
+    fn message(self, path: &str) -> String {
+        match self {
+            Other::Tool(t) => format!("{path}: use '{t}' to view this information"),
+            Other::Hint(h) => format!("{path}: {h}"),
+        }
+    }
+}
+
+/// What NetBSD's sysctl(8) says instead of printing the node at `path`,
+/// for the nodes it knows.
+fn other_tool(path: &str) -> Option<Other> {
+    let p: Vec<&str> = path.split('.').collect();
+    Some(Other::Tool(match p.as_slice() {
+        ["kern", "evcnt"] => "vmstat -e",
+        ["kern", "vnode" | "file" | "file2"] => "pstat",
+        ["kern", "proc" | "proc2" | "proc_args"] => "ps",
+        ["kern", "ntptime"] => "ntpdc -c kerninfo",
+        ["kern", "msgbuf"] => "dmesg",
+        ["kern", "sysvipc_info"] => "ipcs",
+        ["kern", "intr", "list" | "affinity" | "intr" | "nointr"] => "intrctl",
+        ["vm", "vmmeter" | "uvmexp" | "uvmexp2"] => "vmstat' or 'systat",
+        ["vfs", "nfs", "nfsstats"] => "nfsstat",
+        ["net", _, _, "pcblist"] => "netstat' or 'sockstat",
+        ["net", "inet" | "inet6", _, "stats"] => "netstat",
+        ["net", "bpf", "stats" | "peers"] => "netstat",
+        ["hw", "diskstats"] => "iostat",
+        // Its generic hints for top nodes with nothing below them.
+        ["debug"] => return Some(Other::Hint("missing 'options DEBUG' from kernel?")),
+        ["ddb"] => return Some(Other::Hint("missing 'options DDB' from kernel?")),
+        ["vendor"] => return Some(Other::Hint("no vendor extensions installed")),
+        _ => return None,
+    }))
 }
 
 /// `kern.clockrate` as NetBSD's sysctl(8) prints it (`kern_clockrate`).
@@ -112,6 +160,7 @@ impl Sysctl {
                     flags: n.flags(),
                     num: n.num,
                     name: n.name.to_owned(),
+                    size: n.bytes().len() as u64,
                 })
                 .collect());
         }
@@ -176,9 +225,15 @@ impl Sysctl {
         }
     }
 
+    /// A warning (`sysctlperror`): on stderr, but on stdout with `-A`,
+    /// among the values, as NetBSD's sysctl(8) writes it.
     fn complain(&mut self, msg: &str) {
         self.errors = true;
-        eprintln!("{PROG}: {msg}");
+        if self.opts.hidden {
+            println!("{PROG}: {msg}");
+        } else {
+            eprintln!("{PROG}: {msg}");
+        }
     }
 
     /// `__sysctl(2)` as NetBSD's libc makes it: calls under `user` are
@@ -307,7 +362,13 @@ impl Sysctl {
     /// Print one leaf; `named` when the user asked for it by name.
     fn show(&mut self, path: &str, mib: &[i32], node: &Node, named: bool) {
         if self.opts.describe {
-            self.show_description(path, mib, named);
+            self.show_description(path, mib, named || self.opts.hidden);
+            return;
+        }
+        if let Some(other) = other_tool(path) {
+            if named || self.opts.hidden {
+                self.complain(&other.message(path));
+            }
             return;
         }
         let v = match self.read(mib, node) {
@@ -359,7 +420,10 @@ impl Sysctl {
             }
         };
         if kids.is_empty() && (named || self.opts.hidden) && !self.opts.describe {
-            println!("{path}: no children");
+            match other_tool(path) {
+                Some(other) => self.complain(&other.message(path)),
+                None => println!("{path}: no children"),
+            }
         }
         for k in kids {
             if k.flags & CTLFLAG_HIDDEN != 0 && !self.opts.hidden {
@@ -372,6 +436,10 @@ impl Sysctl {
             };
             mib.push(k.num);
             if k.typ() == CTLTYPE_NODE {
+                // -d -A describes every node on the way (`print_tree`).
+                if self.opts.describe && self.opts.hidden {
+                    self.show_description(&p, mib, true);
+                }
                 self.walk(&p, mib, false);
             } else {
                 self.show(&p, mib, &k, false);
@@ -427,6 +495,10 @@ impl Sysctl {
                 }
             }
             CTLTYPE_STRING => {
+                if value.len() as u64 + 1 > node.size && node.size != 0 {
+                    eprintln!("{PROG}: {value}: string too long");
+                    return Err(ExitCode::FAILURE);
+                }
                 let mut b = value.as_bytes().to_vec();
                 b.push(0);
                 b
@@ -539,6 +611,10 @@ fn main() -> ExitCode {
             }
             None => names.push(a),
         }
+    }
+    // -d alone describes everything, as -A does (NetBSD's main).
+    if opts.describe && names.is_empty() {
+        opts.all = true;
     }
     if (opts.all && opts.quiet) || (!opts.all && names.is_empty()) {
         return usage();
