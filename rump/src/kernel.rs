@@ -147,6 +147,8 @@ impl KernelBuilder {
         crate::syscall::register_base(&k);
         crate::sysctl_base::register(&k)
             .and_then(|()| crate::sysctl_proc::register(&k))
+            .and_then(|()| crate::sysctl_curproc::register(&k))
+            .and_then(|()| crate::sysctl_uidinfo::register(&k))
             .map_err(|e| {
                 BootError::Attach(AttachError::Init {
                     component: "rump".into(),

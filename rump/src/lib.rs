@@ -40,7 +40,9 @@ pub mod socknames;
 pub mod syscall;
 pub mod sysctl;
 mod sysctl_base;
+mod sysctl_curproc;
 mod sysctl_proc;
+mod sysctl_uidinfo;
 pub mod usermem;
 pub mod waitgen;
 

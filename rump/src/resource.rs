@@ -1,6 +1,7 @@
 //! Resource limits (`getrlimit`/`setrlimit`).
 
 use crate::errno::{Errno, KResult};
+use netbsd_abi::{RLIMIT_MEMLOCK, RLIMIT_NPROC, RLIMIT_NTHR, RLIMIT_STACK};
 
 /// Number of resource limits (`RLIM_NLIMITS`).
 pub const RLIM_NLIMITS: usize = 12;
@@ -54,32 +55,23 @@ impl Rlimit {
     }
 }
 
-/// The limits of a new kernel's first process, as NetBSD sets them up.
+/// The limits of a new kernel's first process, as NetBSD's rump kernel
+/// sets them up (measured with `sysctl proc.curproc.rlimit` on it): the
+/// stack's from `DFLSSIZ`/`MAXSSIZ`, locked memory a third of `physmem`
+/// and all of it, processes and descriptors from `maxproc` and
+/// `maxfiles`, lwps from `maxlwp`.
 pub fn default_limits() -> [Rlimit; RLIM_NLIMITS] {
     let inf = Rlimit {
         cur: RLIM_INFINITY,
         max: RLIM_INFINITY,
     };
+    let physmem = crate::sysctl_base::PHYSMEM_BYTES;
     let mut l = [inf; RLIM_NLIMITS];
-    l[3] = Rlimit {
-        cur: 8 << 20,
-        max: 32 << 20,
-    }; // RLIMIT_STACK
-    l[4] = Rlimit {
-        cur: 0,
-        max: RLIM_INFINITY,
-    }; // RLIMIT_CORE
-    l[7] = Rlimit {
-        cur: 160,
-        max: 1044,
-    }; // RLIMIT_NPROC
-    l[RLIMIT_NOFILE] = Rlimit {
-        cur: 1024,
-        max: 3404,
-    };
-    l[11] = Rlimit {
-        cur: 1024,
-        max: 1024,
-    }; // RLIMIT_NTHR
+    let mut set = |which: i32, cur: u64, max: u64| l[which as usize] = Rlimit { cur, max };
+    set(RLIMIT_STACK, 4 << 20, 128 << 20);
+    set(RLIMIT_MEMLOCK, physmem / 3, physmem);
+    set(RLIMIT_NPROC, 160, 532);
+    set(RLIMIT_NOFILE as i32, 128, 1772);
+    set(RLIMIT_NTHR, 160, 2048);
     l
 }

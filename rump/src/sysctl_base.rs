@@ -3,6 +3,12 @@
 use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::sysctl::{CTLTYPE_INT, NodeData, NodeSpec, SysctlAnswer, SysctlValue};
+use netbsd_abi::{
+    CTLFLAG_IMMEDIATE, CTLFLAG_READWRITE, HW_ALIGNBYTES, HW_BYTEORDER, HW_MACHINE, HW_MACHINE_ARCH,
+    HW_MODEL, HW_NCPU, HW_NCPUONLINE, HW_PAGESIZE, HW_PHYSMEM, HW_PHYSMEM64, KERN_ARND,
+    KERN_CLOCKRATE, KERN_DOMAINNAME, KERN_HARDCLOCK_TICKS, KERN_HOSTNAME, KERN_OSRELEASE,
+    KERN_OSREV, KERN_OSTYPE, KERN_RAWPARTITION, KERN_URND, KERN_VERSION, MAXHOSTNAMELEN,
+};
 use std::sync::Arc;
 
 /// The operating system the ABI is NetBSD's, so clients see NetBSD.
@@ -11,144 +17,254 @@ pub const OSTYPE: &str = "NetBSD";
 pub const OSRELEASE: &str = "7.99.34";
 /// `__NetBSD_Version__` of that release.
 pub const OSREV: i32 = 799_003_400;
-/// `MAXHOSTNAMELEN`.
-const MAXHOSTNAMELEN: usize = 256;
-const CTLFLAG_READWRITE: u32 = 0x70;
-/// `KERN_ARND`, and the most bytes one read of it gives.
-const KERN_ARND: i32 = 81;
+/// Bytes of a CTLTYPE_INT value.
+const INT_LEN: usize = 4;
+/// The most bytes one read of `kern.arandom` gives (`sysctl_kern_arnd`).
 const ARND_MAX: usize = 256;
-const CTLFLAG_IMMEDIATE: u32 = 0x800;
+/// The clock's ticks per second (`hz`): timers and `kern.hardclock_ticks`
+/// count in these, as NetBSD's rump kernel's clock does.
+pub const HZ: u32 = 100;
+/// `tickadj` as NetBSD's `param.c` computes it: `240000 / (60 * hz)`.
+const TICKADJ: u32 = 240_000 / (60 * HZ);
+/// `stathz` and `profhz` as NetBSD's rump kernel shows them: it has no
+/// statistics or profiling clock, and `kern.clockrate` says 1 for both.
+const STATHZ: u32 = 1;
+const PROFHZ: u32 = 1;
+/// NetBSD's rump kernel's `physmem` (`rumpkern/emul.c`: 512 * 256 pages),
+/// whatever the memory limit: the nominal size things are scaled by
+/// (`proc.curproc.rlimit.memorylocked` is a third of it).
+pub const PHYSMEM_BYTES: u64 = 512 * 256 * PAGE_SIZE;
+/// `PAGE_SIZE` on amd64.
+const PAGE_SIZE: u64 = 4096;
+/// `ALIGNBYTES` on amd64 (`amd64/include/param.h`: `sizeof(long) - 1`).
+const ALIGNBYTES: i32 = 7;
+/// `RAW_PART` on amd64 (`amd64/include/disklabel.h`): partition d.
+const RAW_PART: i32 = 3;
+/// `BYTE_ORDER` (little endian).
+const BYTE_ORDER: i32 = 1234;
+/// `hw.model` as NetBSD's rump kernel says it (`rumpkern/emul.c`).
+const MODEL: &str = "rumpcore (virtual)";
+/// `security.models.suser.name`: the only security model we have is
+/// NetBSD's traditional superuser one (root may do everything).
+const SUSER_NAME: &str = "Traditional NetBSD: Superuser";
+
+/// `struct clockinfo` (`sys/time.h`): hz, tick, tickadj, stathz, profhz,
+/// each an `int`.
+fn clockinfo() -> Vec<u8> {
+    [HZ, 1_000_000 / HZ, TICKADJ, STATHZ, PROFHZ]
+        .iter()
+        .flat_map(|v| v.to_ne_bytes())
+        .collect()
+}
+
+/// A fixed node: parent, name, number, value, flags, size bound.
+type BaseNode = (
+    &'static str,
+    &'static str,
+    i32,
+    SysctlValue,
+    u32,
+    Option<usize>,
+);
+
+/// The kernel's nodes have no descriptions, as in NetBSD's rump kernels
+/// (built without `SYSCTL_INCLUDE_DESCR`): `sysctl -d` says so.
+const NO_DESCR: &str = "";
 
 pub(crate) fn register(k: &Kernel) -> KResult<()> {
     let c = k.config();
     let ncpu = c.ncpu as i32;
-    let physmem = c.memlimit.unwrap_or_else(rumpuser::host_physmem);
     let string = |s: &str| SysctlValue::String(s.to_owned());
-    let imm = CTLFLAG_IMMEDIATE;
-    // (parent, name, number, value, flags, description), as NetBSD's
-    // init_sysctl_base.c and the machine-dependent hw nodes declare them.
-    let nodes: [(&str, &str, i32, SysctlValue, u32, &str); 14] = [
-        (
-            "kern",
-            "ostype",
-            1,
-            string(OSTYPE),
-            0,
-            "Operating system type",
-        ),
+    let imm = CTLFLAG_IMMEDIATE as u32;
+    let rw = CTLFLAG_READWRITE as u32;
+    let maxhost = Some(MAXHOSTNAMELEN as usize);
+    // (parent, name, number, value, flags, size bound), as NetBSD's
+    // init_sysctl_base.c, init_sysctl.c and the machine-dependent hw nodes
+    // declare them.
+    let nodes: [BaseNode; 17] = [
+        ("kern", "ostype", KERN_OSTYPE, string(OSTYPE), 0, None),
         (
             "kern",
             "osrelease",
-            2,
+            KERN_OSRELEASE,
             string(OSRELEASE),
             0,
-            "Operating system release",
+            None,
         ),
         (
             "kern",
             "osrevision",
-            3,
+            KERN_OSREV,
             SysctlValue::Int(OSREV),
             imm,
-            "Operating system revision",
+            None,
         ),
         (
             "kern",
             "version",
-            4,
-            string(&format!("{OSTYPE} {OSRELEASE} (RUMP-RUST)")),
+            KERN_VERSION,
+            // NetBSD's rump kernel's configuration name, and the newline
+            // its version string ends with (vers.c).
+            string(&format!("{OSTYPE} {OSRELEASE} (RUMP-ROAST)\n")),
             0,
-            "Kernel version",
+            None,
         ),
         (
             "kern",
             "hostname",
-            10,
+            KERN_HOSTNAME,
             string(&c.hostname),
-            CTLFLAG_READWRITE,
-            "System hostname",
-        ),
-        ("hw", "machine", 1, string("amd64"), 0, "Machine class"),
-        (
-            "hw",
-            "model",
-            2,
-            string("rump kernel virtual machine"),
-            0,
-            "Machine model",
+            rw,
+            maxhost,
         ),
         (
-            "hw",
-            "ncpu",
-            3,
-            SysctlValue::Int(ncpu),
+            "kern",
+            "clockrate",
+            KERN_CLOCKRATE,
+            SysctlValue::Struct(clockinfo()),
             0,
-            "Number of CPUs configured",
+            None,
         ),
+        (
+            "kern",
+            "domainname",
+            KERN_DOMAINNAME,
+            string(""),
+            rw,
+            maxhost,
+        ),
+        (
+            "kern",
+            "rawpartition",
+            KERN_RAWPARTITION,
+            SysctlValue::Int(RAW_PART),
+            imm,
+            None,
+        ),
+        ("hw", "machine", HW_MACHINE, string("amd64"), 0, None),
+        ("hw", "model", HW_MODEL, string(MODEL), 0, None),
+        ("hw", "ncpu", HW_NCPU, SysctlValue::Int(ncpu), 0, None),
         (
             "hw",
             "byteorder",
-            4,
-            SysctlValue::Int(1234),
+            HW_BYTEORDER,
+            SysctlValue::Int(BYTE_ORDER),
             imm,
-            "System byte order",
+            None,
         ),
         (
             "hw",
             "physmem",
-            5,
-            SysctlValue::Int(physmem.min(i32::MAX as u64) as i32),
+            HW_PHYSMEM,
+            SysctlValue::Int(PHYSMEM_BYTES.min(u32::MAX.into()) as i32),
             0,
-            "Bytes of physical memory",
+            None,
         ),
         (
             "hw",
             "pagesize",
-            7,
-            SysctlValue::Int(4096),
+            HW_PAGESIZE,
+            SysctlValue::Int(PAGE_SIZE as i32),
             imm,
-            "Software page size",
+            None,
         ),
         (
             "hw",
             "machine_arch",
-            10,
+            HW_MACHINE_ARCH,
             string("x86_64"),
             0,
-            "Machine CPU class",
+            None,
+        ),
+        (
+            "hw",
+            "alignbytes",
+            HW_ALIGNBYTES,
+            SysctlValue::Int(ALIGNBYTES),
+            imm,
+            None,
         ),
         (
             "hw",
             "physmem64",
-            13,
-            SysctlValue::Quad(physmem),
+            HW_PHYSMEM64,
+            SysctlValue::Quad(PHYSMEM_BYTES),
             0,
-            "Bytes of physical memory",
-        ),
-        (
-            "hw",
-            "ncpuonline",
-            16,
-            SysctlValue::Int(ncpu),
-            0,
-            "Number of CPUs online",
+            None,
         ),
     ];
     let t = k.sysctl();
-    for (parent, name, num, value, flags, descr) in nodes {
-        let max_len = (name == "hostname").then_some(MAXHOSTNAMELEN);
+    for (parent, name, num, value, flags, max_len) in nodes {
         t.create(
             parent,
             NodeSpec {
                 num: Some(num),
                 flags,
                 max_len,
-                ..NodeSpec::value(name, value, descr)
+                ..NodeSpec::value(name, value, NO_DESCR)
             },
         )?;
     }
+    t.create(
+        "hw",
+        NodeSpec {
+            num: Some(HW_NCPUONLINE),
+            ..NodeSpec::value("ncpuonline", SysctlValue::Int(ncpu), NO_DESCR)
+        },
+    )?;
     // The generator /dev/urandom reads too.
     let rnd = crate::rnd::Rnd::of(k);
+    let urnd = Arc::clone(&rnd);
+    // kern.urandom (KERN_URND): one random int per read
+    // (sysctl_kern_urnd). A handler, so that nothing is drawn from the
+    // generator until a client reads.
+    t.create(
+        "kern",
+        NodeSpec {
+            num: Some(KERN_URND),
+            ..NodeSpec::new(
+                "urandom",
+                0,
+                NO_DESCR,
+                NodeData::LeafHandler {
+                    ty: CTLTYPE_INT,
+                    size: INT_LEN,
+                    handler: Arc::new(move |below, _, _, new| {
+                        if !below.is_empty() {
+                            return Err(Errno::ENOTDIR);
+                        }
+                        if new.is_some_and(|b| !b.is_empty()) {
+                            return Err(Errno::EPERM);
+                        }
+                        let mut b = [0u8; INT_LEN];
+                        urnd.fill(&mut b)?;
+                        Ok(SysctlAnswer::from(b.to_vec()))
+                    }),
+                },
+            )
+        },
+    )?;
+    // kern.hardclock_ticks: clock ticks since boot, at HZ.
+    let ticks_of = k.weak();
+    t.create(
+        "kern",
+        NodeSpec {
+            num: Some(KERN_HARDCLOCK_TICKS),
+            ..NodeSpec::new(
+                "hardclock_ticks",
+                0,
+                NO_DESCR,
+                NodeData::Dynamic {
+                    read: Arc::new(move || {
+                        let up = ticks_of.upgrade().map(|k| k.uptime()).unwrap_or_default();
+                        // An int that wraps, as NetBSD's counter does.
+                        SysctlValue::Int((up.as_millis() * u128::from(HZ) / 1000) as u32 as i32)
+                    }),
+                    write: None,
+                },
+            )
+        },
+    )?;
     // kern.arandom (KERN_ARND): an int by its type, but as many random
     // bytes as the caller's buffer holds, up to 256, as NetBSD's
     // sysctl_kern_arnd (its libc's arc4random seeds itself from it).
@@ -159,7 +275,7 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
             ..NodeSpec::new(
                 "arandom",
                 0,
-                "n bytes of random data",
+                NO_DESCR,
                 NodeData::LeafHandler {
                     ty: CTLTYPE_INT,
                     size: 4,
@@ -179,50 +295,10 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
             )
         },
     )?;
-    // kern.boottime: a struct timespec read from the kernel's clock, which
-    // settimeofday and clock_settime move (NetBSD's settime1).
-    let kernel = k.weak();
-    let boottime = move || {
-        let ns = kernel.upgrade().map_or(0, |k| k.clock().boottime());
-        let (sec, nsec) = crate::clock::to_timespec(ns);
-        let mut ts = vec![0u8; netbsd_abi::layout::timespec::SIZE];
-        netbsd_abi::layout::timespec::tv_sec.put(&mut ts, sec as u64);
-        netbsd_abi::layout::timespec::tv_nsec.put(&mut ts, nsec as u64);
-        SysctlValue::Struct(ts)
-    };
+    t.create_path("security.models.suser", NO_DESCR)?;
     t.create(
-        "kern",
-        NodeSpec {
-            num: Some(netbsd_abi::KERN_BOOTTIME),
-            ..NodeSpec::new(
-                "boottime",
-                0,
-                "System boot time",
-                NodeData::Dynamic {
-                    read: Arc::new(boottime),
-                    write: None,
-                },
-            )
-        },
-    )?;
-    // What is left for programs: computed on every read.
-    let kmem = Arc::clone(k.kmem());
-    let usermem =
-        move || SysctlValue::Quad(kmem.limit().unwrap_or(physmem).saturating_sub(kmem.used()));
-    t.create(
-        "hw",
-        NodeSpec {
-            num: Some(14),
-            ..NodeSpec::new(
-                "usermem64",
-                0,
-                "Bytes of non-kernel memory",
-                NodeData::Dynamic {
-                    read: Arc::new(usermem),
-                    write: None,
-                },
-            )
-        },
+        "security.models.suser",
+        NodeSpec::value("name", string(SUSER_NAME), NO_DESCR),
     )?;
     Ok(())
 }

@@ -140,7 +140,8 @@ fn hw_and_kern_nodes() {
     };
     let k = KernelBuilder::new().config(cfg).boot().unwrap();
     assert_eq!(common::sysctl_int(&k, "hw.ncpu"), 3);
-    assert_eq!(common::sysctl_int(&k, "hw.physmem"), 64 << 20);
+    // NetBSD's rump kernel's nominal 512 MiB, whatever the memory limit.
+    assert_eq!(common::sysctl_int(&k, "hw.physmem"), 512 << 20);
     assert_eq!(common::sysctl_string(&k, "kern.ostype"), "NetBSD");
     assert_eq!(
         common::sysctl_string(&k, "kern.hostname"),
@@ -258,4 +259,81 @@ fn rump_verbose_prints_boot_messages() {
         "{loud:?}"
     );
     assert!(boot_messages(false).is_empty());
+}
+
+/// `proc.curproc.rlimit`: the calling process's real limits, read and
+/// changed as setrlimit changes them (a soft limit above the hard one is
+/// EINVAL), at MIB numbers NetBSD fixes (PROC_CURPROC, PROC_PID_LIMIT,
+/// RLIMIT_NOFILE + 1, PROC_PID_LIMIT_TYPE_SOFT).
+#[test]
+fn curproc_rlimit_nodes_are_the_real_limits() {
+    let k = KernelBuilder::new().boot().unwrap();
+    let name = "proc.curproc.rlimit.descriptors.soft";
+    let mib = k.sysctl().name_to_mib(name).unwrap();
+    let nofile = netbsd_abi::RLIMIT_NOFILE;
+    assert_eq!(mib, [netbsd_abi::CTL_PROC, i32::MAX, 2, nofile + 1, 1]);
+    let read = |k: &Kernel| {
+        let out = k.sys_sysctl(&mib, Some(8), None).unwrap();
+        out.result.unwrap();
+        u64::from_ne_bytes(out.old[..8].try_into().unwrap())
+    };
+    assert_eq!(read(&k), k.sys_getrlimit(nofile).unwrap().cur);
+    assert_eq!(read(&k), 128);
+    let out = k
+        .sys_sysctl(&mib, Some(8), Some(&64u64.to_ne_bytes()))
+        .unwrap();
+    out.result.unwrap();
+    assert_eq!(k.sys_getrlimit(nofile).unwrap().cur, 64);
+    let out = k
+        .sys_sysctl(&mib, Some(8), Some(&100_000u64.to_ne_bytes()))
+        .unwrap();
+    assert_eq!(out.result, Err(Errno::EINVAL));
+    assert_eq!(read(&k), 64);
+}
+
+/// `kern.clockrate` is a `struct clockinfo` of the kernel's 100 Hz clock
+/// and `kern.hardclock_ticks` counts its ticks.
+#[test]
+fn clockrate_and_ticks() {
+    let k = KernelBuilder::new().boot().unwrap();
+    let mib = k.sysctl().name_to_mib("kern.clockrate").unwrap();
+    assert_eq!(mib, [netbsd_abi::CTL_KERN, netbsd_abi::KERN_CLOCKRATE]);
+    let out = k.sys_sysctl(&mib, Some(64), None).unwrap();
+    out.result.unwrap();
+    let ints: Vec<i32> = out
+        .old
+        .chunks(4)
+        .map(|c| i32::from_ne_bytes(c.try_into().unwrap()))
+        .collect();
+    assert_eq!(ints, [100, 10_000, 40, 1, 1]);
+    let t0 = common::sysctl_int(&k, "kern.hardclock_ticks");
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert!(common::sysctl_int(&k, "kern.hardclock_ticks") >= t0 + 4);
+}
+
+/// `kern.uidinfo` counts the caller's user's processes and lwps, and a
+/// new process shows in both; neither may be written.
+#[test]
+fn uidinfo_counts_the_users_processes() {
+    let k = KernelBuilder::new().boot().unwrap();
+    let quad = |k: &Kernel, name: &str| {
+        let mib = k.sysctl().name_to_mib(name).unwrap();
+        let out = k.sys_sysctl(&mib, Some(8), None).unwrap();
+        out.result.unwrap();
+        u64::from_ne_bytes(out.old[..8].try_into().unwrap())
+    };
+    let (procs, lwps) = (
+        quad(&k, "kern.uidinfo.proccnt"),
+        quad(&k, "kern.uidinfo.lwpcnt"),
+    );
+    assert_eq!(procs, k.procs().count() as u64);
+    let l = k.lwproc_newproc().unwrap();
+    assert_eq!(quad(&k, "kern.uidinfo.proccnt"), procs + 1);
+    assert_eq!(quad(&k, "kern.uidinfo.lwpcnt"), lwps + 1);
+    let mib = k.sysctl().name_to_mib("kern.uidinfo.proccnt").unwrap();
+    let out = k
+        .sys_sysctl(&mib, Some(8), Some(&1u64.to_ne_bytes()))
+        .unwrap();
+    assert_eq!(out.result, Err(Errno::EPERM));
+    drop(l);
 }

@@ -12,6 +12,7 @@
 use crate::node::{Attr, DirEntry, FileSystem, FsStats, NewNode, Node, SetAttr, VType};
 use crate::vfs::{Mount, Vfs, Vnode};
 use rump::kmem::{Kmem, MemCharge};
+use rump::sysctl::{NodeData, NodeSpec, SysctlValue};
 use rump::{Errno, KResult, Kernel};
 use rumpuser::{HostFile, OpenFlags};
 use std::collections::btree_map::Entry;
@@ -496,6 +497,40 @@ fn normalize(key: &str) -> KResult<Vec<u8>> {
     let mut k = b"/".to_vec();
     k.extend_from_slice(rest.as_bytes());
     Ok(k)
+}
+
+/// Bytes held in the block caches of kernel `k`'s BLK and CHR keys: the
+/// buffer cache.
+fn cached_bytes(k: &Kernel) -> u64 {
+    let Some(e) = k.try_extension::<Etfs>() else {
+        return 0;
+    };
+    let nodes: Vec<_> = lock(&e.keys).values().cloned().collect();
+    nodes
+        .iter()
+        .map(|n| lock(&n.cache).len() as u64 * BLOCK)
+        .sum()
+}
+
+/// Make `vm.bufmem`: the memory the buffer cache holds now, read-only,
+/// as NetBSD's `vfs_bio.c` has it (a long, a quad on amd64).
+pub(crate) fn attach_sysctl(k: &Kernel) -> KResult<()> {
+    let kw = k.weak();
+    k.sysctl().create(
+        "vm",
+        NodeSpec::new(
+            "bufmem",
+            0,
+            "",
+            NodeData::Dynamic {
+                read: Arc::new(move || {
+                    SysctlValue::Quad(kw.upgrade().map_or(0, |k| cached_bytes(&k)))
+                }),
+                write: None,
+            },
+        ),
+    )?;
+    Ok(())
 }
 
 /// The etfs state of kernel `k`.

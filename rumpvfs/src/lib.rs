@@ -63,7 +63,7 @@ fn attach(k: &Kernel) -> AttachResult {
     let v = vfs::Vfs::of(k);
     v.set_maxvnodes(usize::try_from(k.config().nvnodes).unwrap_or(DEFAULT_NVNODES));
     fstypes::attach(k).map_err(|e| format!("sysctl nodes: {e}"))?;
-    rumpblk::register(k).map_err(|e| format!("kern.rawpartition: {e}"))?;
+    etfs::attach_sysctl(k).map_err(|e| format!("vm.bufmem: {e}"))?;
     register_fstype(k, "rumpfs", None).map_err(|e| format!("rumpfs: {e}"))?;
     // rumpfs: the root file system, in memory, always there.
     let root = memfs::MemFs::new(

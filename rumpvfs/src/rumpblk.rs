@@ -15,9 +15,8 @@ use crate::node::Node;
 use netbsd_abi::Field;
 use rump::devsw::{DeviceOpen, minor};
 use rump::syscall::Ctx;
-use rump::sysctl::{CTLFLAG_IMMEDIATE, NodeSpec, SysctlValue};
 use rump::usermem::UserSpace;
-use rump::{Errno, KResult, Kernel};
+use rump::{Errno, KResult};
 use std::sync::Arc;
 
 /// `DEV_BSHIFT` (`sys/param.h`): rumpblk's sectors are `1 << DEV_BSHIFT`
@@ -302,24 +301,6 @@ impl DeviceOpen for DiskOpen {
     fn may_block(&self) -> bool {
         false
     }
-}
-
-/// `kern.rawpartition` (`KERN_RAWPARTITION`, NetBSD's `init_sysctl_base.c`):
-/// which partition letter names a whole disk; `opendisk(3)` asks for it.
-pub(crate) fn register(k: &Kernel) -> KResult<()> {
-    k.sysctl().create(
-        "kern",
-        NodeSpec {
-            num: Some(netbsd_abi::KERN_RAWPARTITION),
-            flags: CTLFLAG_IMMEDIATE,
-            ..NodeSpec::value(
-                "rawpartition",
-                SysctlValue::Int(RAW_PART),
-                "Raw partition of a disk",
-            )
-        },
-    )?;
-    Ok(())
 }
 
 #[cfg(test)]

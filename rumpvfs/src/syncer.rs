@@ -145,7 +145,7 @@ impl Syncer {
 pub(crate) fn attach(k: &Kernel) -> KResult<()> {
     let syncer = Syncer::of(k);
     let t = k.sysctl();
-    t.create_path("vfs.sync", "syncer options")?;
+    t.create_path("vfs.sync", "")?;
     let (r, w) = (Arc::clone(&syncer), Arc::clone(&syncer));
     t.create(
         "vfs.sync",
@@ -161,11 +161,7 @@ pub(crate) fn attach(k: &Kernel) -> KResult<()> {
                     _ => Err(Errno::EINVAL),
                 })),
             },
-            ..NodeSpec::value(
-                "delay",
-                SysctlValue::Int(DEFAULT_DELAY),
-                "max time to delay syncing data",
-            )
+            ..NodeSpec::value("delay", SysctlValue::Int(DEFAULT_DELAY), "")
         },
     )?;
     if !k.config().threads {

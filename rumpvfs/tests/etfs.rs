@@ -226,3 +226,25 @@ fn keys_are_found_from_the_root_by_name_and_listed_nowhere() {
     assert!(names.contains(&b"null".to_vec()));
     assert!(!names.contains(&b"xd".to_vec()));
 }
+
+/// `vm.bufmem` is what the block caches of BLK keys hold: nothing at
+/// boot, a block once one is written through a key, released with it.
+#[test]
+fn vm_bufmem_is_the_block_cache() {
+    let k = kernel();
+    let bufmem = |k: &rump::Kernel| {
+        let mib = k.sysctl().name_to_mib("vm.bufmem").unwrap();
+        let out = k.sys_sysctl(&mib, Some(8), None).unwrap();
+        out.result.unwrap();
+        u64::from_ne_bytes(out.old[..8].try_into().unwrap())
+    };
+    assert_eq!(bufmem(&k), 0);
+    let h = host_file("bufmem", &[0u8; 16384]);
+    etfs::register(&k, "/dev/bm", &h, EtfsType::Blk).unwrap();
+    let fd = k.sys_open("/dev/bm", O_RDWR, 0).unwrap();
+    k.sys_pwrite(fd, b"cached", 8192).unwrap();
+    assert_eq!(bufmem(&k), 4096);
+    k.sys_close(fd).unwrap();
+    etfs::remove(&k, "/dev/bm").unwrap();
+    assert_eq!(bufmem(&k), 0);
+}
