@@ -16,9 +16,8 @@ const MSGS: u64 = BASE + 0x100;
 const IOVS: u64 = BASE + 0x1000;
 const BUFS: u64 = BASE + 0x2000;
 const BUF_STEP: u64 = 0x100;
-/// `MSG_IOVUSRSPACE` (`sys/socket.h`), which NetBSD's sendmmsg leaves in
-/// each `msg_flags`.
-const MSG_IOVUSRSPACE: i32 = 0x400_0000;
+/// `MSG_IOVUSRSPACE`, which NetBSD's sendmmsg leaves in each `msg_flags`.
+const MSG_IOVUSRSPACE: i32 = netbsd_abi::MSG_IOVUSRSPACE;
 
 fn boot() -> Arc<Kernel> {
     KernelBuilder::new()
