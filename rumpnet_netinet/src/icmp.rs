@@ -3,7 +3,7 @@
 //! protocols (`icmp_input`, `icmp_error`).
 
 use crate::addr::{self, ANY, BROADCAST};
-use crate::inet::{In, Inet};
+use crate::inet::{In, Inet, OutOpts};
 use crate::wire::icmp::{self, Repr, kind, unreach};
 use crate::wire::ipv4::{self, Packet};
 use rumpnet::pkt::Pkt;
@@ -39,7 +39,9 @@ pub fn input(inet: &Inet, d: &In, pkt: Pkt) {
 }
 
 /// Send a reply back to the sender from the address it was sent to
-/// (`icmp_reflect`): a broadcast's reply comes from the interface's address.
+/// (`icmp_reflect`): a broadcast's reply comes from the interface's address,
+/// and every reply leaves with the largest time to live (`MAXTTL`), as
+/// NetBSD's do.
 fn reflect(inet: &Inet, d: &In, reply: Pkt) {
     let to = addr::to_u32(d.ip.src);
     let dst = addr::to_u32(d.ip.dst);
@@ -51,8 +53,15 @@ fn reflect(inet: &Inet, d: &In, reply: Pkt) {
     inet.stats.bump(&inet.stats.icmp_reflect);
     inet.stats
         .bump(&inet.stats.icmp_outhist[usize::from(reply.data()[0])]);
-    let _ = inet.output(ipv4::proto::ICMP, from, to, reply, &inet.default_opts());
+    let opts = OutOpts {
+        ttl: MAXTTL,
+        ..inet.default_opts()
+    };
+    let _ = inet.output(ipv4::proto::ICMP, from, to, reply, &opts);
 }
+
+/// `MAXTTL`: the time to live of ICMP's own replies.
+const MAXTTL: u8 = netbsd_abi::MAXTTL as u8;
 
 /// Tell the transport protocols about an error for one of their datagrams
 /// (`pr_ctlinput`): the quoted header says which socket.
