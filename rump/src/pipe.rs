@@ -128,7 +128,7 @@ impl Pipe {
             read,
             write,
             nonblock: AtomicBool::new(nonblock),
-            nosigpipe: false,
+            nosigpipe: AtomicBool::new(false),
         }
     }
 
@@ -152,7 +152,7 @@ impl Pipe {
             return Err(Errno::ENXIO);
         }
         let mut end = self.end(read, write, nonblock);
-        end.nosigpipe = nosigpipe;
+        end.nosigpipe = AtomicBool::new(nosigpipe);
         if read && write || nonblock {
             return Ok(end);
         }
@@ -176,8 +176,8 @@ pub struct PipeEnd {
     read: bool,
     write: bool,
     nonblock: AtomicBool,
-    /// `O_NOSIGPIPE`: EPIPE without the signal.
-    nosigpipe: bool,
+    /// `O_NOSIGPIPE` (or `F_SETNOSIGPIPE`): EPIPE without the signal.
+    nosigpipe: AtomicBool,
 }
 
 impl Drop for PipeEnd {
@@ -295,7 +295,7 @@ impl FileOps for PipeEnd {
                 // bytes went in is a short write; EPIPE is EPIPE.
                 Err(Errno::EAGAIN | Errno::EINTR) if done > 0 => return Ok(done),
                 Err(e) | Ok(Err(e)) => {
-                    if e == Errno::EPIPE && !self.nosigpipe {
+                    if e == Errno::EPIPE && !self.nosigpipe.load(Ordering::Relaxed) {
                         let _ = ctx.proc().psignal(SIGPIPE);
                     }
                     return Err(e);
@@ -323,6 +323,8 @@ impl FileOps for PipeEnd {
     fn set_status_flags(&self, flags: u32) {
         self.nonblock
             .store(flags & O_NONBLOCK as u32 != 0, Ordering::Relaxed);
+        self.nosigpipe
+            .store(flags & O_NOSIGPIPE as u32 != 0, Ordering::Relaxed);
     }
 
     fn poll(&self, events: i16) -> i16 {
@@ -411,10 +413,11 @@ fn make_pipe(ctx: &Ctx, flags: i32) -> KResult<(i32, i32)> {
     }
     let p = Pipe::new(ctx.kernel());
     let nonblock = flags & O_NONBLOCK != 0;
-    let status = |acc: u32| acc | (flags & O_NONBLOCK) as u32;
-    let mut ends = [p.end(true, false, nonblock), p.end(false, true, nonblock)];
-    for e in &mut ends {
-        e.nosigpipe = flags & O_NOSIGPIPE != 0;
+    let status = |acc: u32| acc | (flags & (O_NONBLOCK | O_NOSIGPIPE)) as u32;
+    let ends = [p.end(true, false, nonblock), p.end(false, true, nonblock)];
+    for e in &ends {
+        e.nosigpipe
+            .store(flags & O_NOSIGPIPE != 0, Ordering::Relaxed);
     }
     let [r, w] = ends;
     let rfd = ctx.fd_alloc(File::new(Box::new(r), status(O_RDONLY)))?;

@@ -388,7 +388,8 @@ pub struct Socket {
     /// The protocol's socket was told of the close (by a lingering close).
     closed: AtomicBool,
     nonblock: AtomicBool,
-    nosigpipe: bool,
+    /// `FNOSIGPIPE`: from `SOCK_NOSIGPIPE` or `F_SETNOSIGPIPE`.
+    nosigpipe: AtomicBool,
 }
 
 impl Socket {
@@ -398,7 +399,7 @@ impl Socket {
             proto,
             closed: AtomicBool::new(false),
             nonblock: AtomicBool::new(nonblock),
-            nosigpipe,
+            nosigpipe: AtomicBool::new(nosigpipe),
         }
     }
 
@@ -495,7 +496,7 @@ impl Socket {
                 Err(e) if done > 0 && e != Errno::EPIPE => return Ok(done),
                 Err(e) => {
                     if e == Errno::EPIPE
-                        && !self.nosigpipe
+                        && !self.nosigpipe.load(Ordering::Relaxed)
                         && flags & MSG_NOSIGNAL == 0
                         && !self.proto.shared().opts().nosigpipe
                     {
@@ -603,9 +604,14 @@ impl FileOps for Socket {
     }
 
     fn set_status_flags(&self, flags: u32) {
-        const O_NONBLOCK: u32 = 0x4;
+        let (nonblock, nosigpipe) = (
+            netbsd_abi::O_NONBLOCK as u32,
+            netbsd_abi::O_NOSIGPIPE as u32,
+        );
         self.nonblock
-            .store(flags & O_NONBLOCK != 0, Ordering::Relaxed);
+            .store(flags & nonblock != 0, Ordering::Relaxed);
+        self.nosigpipe
+            .store(flags & nosigpipe != 0, Ordering::Relaxed);
     }
 
     fn poll(&self, events: i16) -> i16 {

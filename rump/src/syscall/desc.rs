@@ -241,6 +241,9 @@ const F_DUPFD_CLOEXEC: i32 = 12;
 /// Status flags `F_SETFL` may change: `O_NONBLOCK`, `O_APPEND`, `O_ASYNC`.
 const SETFL_MASK: u32 = 0x4 | 0x8 | 0x40;
 
+/// `FNOSIGPIPE` as a status flag (`O_NOSIGPIPE`).
+const NOSIGPIPE: u32 = netbsd_abi::O_NOSIGPIPE as u32;
+
 /// `F_CLOSEM`: close every descriptor from this one up.
 const F_CLOSEM: i32 = 10;
 
@@ -268,6 +271,19 @@ fn fcntl(ctx: &Ctx, fd: i32, cmd: i32, arg: u64) -> KResult<u64> {
         F_SETFL => {
             let mut fl = f.flags.lock().unwrap_or_else(|e| e.into_inner());
             *fl = (*fl & !SETFL_MASK) | (arg as u32 & SETFL_MASK);
+            f.ops().set_status_flags(*fl);
+            Ok(0)
+        }
+        // FNOSIGPIPE: a write to a pipe or socket with no reader left is
+        // EPIPE without SIGPIPE (NetBSD's fcntl).
+        netbsd_abi::F_GETNOSIGPIPE => Ok(u64::from(f.status_flags() & NOSIGPIPE != 0)),
+        netbsd_abi::F_SETNOSIGPIPE => {
+            let mut fl = f.flags.lock().unwrap_or_else(|e| e.into_inner());
+            *fl = if arg as i32 != 0 {
+                *fl | NOSIGPIPE
+            } else {
+                *fl & !NOSIGPIPE
+            };
             f.ops().set_status_flags(*fl);
             Ok(0)
         }

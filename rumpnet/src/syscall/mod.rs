@@ -50,7 +50,12 @@ pub(super) fn with_sock<R>(
 pub(super) fn install(ctx: &Ctx, proto: Arc<dyn ProtoSocket>, flags: i32) -> KResult<i32> {
     let nonblock = flags & SOCK_NONBLOCK != 0;
     let sock = Socket::new(proto, nonblock, flags & SOCK_NOSIGPIPE != 0);
-    let fl = O_RDWR | if nonblock { O_NONBLOCK } else { 0 };
+    let nosigpipe = if flags & SOCK_NOSIGPIPE != 0 {
+        netbsd_abi::O_NOSIGPIPE
+    } else {
+        0
+    };
+    let fl = O_RDWR | if nonblock { O_NONBLOCK } else { 0 } | nosigpipe;
     ctx.fd_alloc_cloexec(
         File::new(Box::new(sock), fl as u32),
         flags & SOCK_CLOEXEC != 0,
