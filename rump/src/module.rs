@@ -81,7 +81,7 @@ pub struct ModStat {
 /// Size of NetBSD's `modstat_t` on amd64.
 pub const MODSTAT_SIZE: usize = 392;
 /// NetBSD's `MAXMODNAME`.
-pub const MAXMODNAME: usize = 32;
+pub const MAXMODNAME: usize = netbsd_abi::MAXMODNAME as usize;
 
 impl ModStat {
     /// Encode as `modstat_t` (offsets from `netbsd-abi/structs.tsv`).

@@ -4,11 +4,11 @@ use crate::errno::{Errno, KResult};
 use netbsd_abi::{RLIMIT_MEMLOCK, RLIMIT_NPROC, RLIMIT_NTHR, RLIMIT_STACK};
 
 /// Number of resource limits (`RLIM_NLIMITS`).
-pub const RLIM_NLIMITS: usize = 12;
+pub const RLIM_NLIMITS: usize = netbsd_abi::RLIM_NLIMITS as usize;
 /// No limit (`RLIM_INFINITY`).
-pub const RLIM_INFINITY: u64 = 0x7fff_ffff_ffff_ffff;
+pub const RLIM_INFINITY: u64 = netbsd_abi::RLIM_INFINITY;
 /// `RLIMIT_NOFILE`: open descriptors.
-pub const RLIMIT_NOFILE: usize = 8;
+pub const RLIMIT_NOFILE: usize = netbsd_abi::RLIMIT_NOFILE as usize;
 
 /// A soft and a hard limit (`struct rlimit`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -14,17 +14,17 @@ const NEW: u64 = BASE + 0x200;
 const OLD: u64 = BASE + 0x1000;
 const OLD_SIZE: usize = 0x10000;
 
-const CTL_QUERY: i32 = -2;
-const CTL_CREATE: i32 = -3;
-const CTL_DESTROY: i32 = -5;
-const CTL_DESCRIBE: i32 = -7;
-const SYSCTL_VERSION: u32 = 0x0100_0000;
-const CTLTYPE_NODE: u32 = 1;
-const CTLTYPE_INT: u32 = 2;
-const CTLTYPE_STRING: u32 = 3;
-const CTLTYPE_QUAD: u32 = 4;
-const CTLFLAG_READWRITE: u32 = 0x70;
-const CTLFLAG_IMMEDIATE: u32 = 0x800;
+const CTL_QUERY: i32 = netbsd_abi::CTL_QUERY;
+const CTL_CREATE: i32 = netbsd_abi::CTL_CREATE;
+const CTL_DESTROY: i32 = netbsd_abi::CTL_DESTROY;
+const CTL_DESCRIBE: i32 = netbsd_abi::CTL_DESCRIBE;
+const SYSCTL_VERSION: u32 = netbsd_abi::SYSCTL_VERSION as u32;
+const CTLTYPE_NODE: u32 = netbsd_abi::CTLTYPE_NODE as u32;
+const CTLTYPE_INT: u32 = netbsd_abi::CTLTYPE_INT as u32;
+const CTLTYPE_STRING: u32 = netbsd_abi::CTLTYPE_STRING as u32;
+const CTLTYPE_QUAD: u32 = netbsd_abi::CTLTYPE_QUAD as u32;
+const CTLFLAG_READWRITE: u32 = netbsd_abi::CTLFLAG_READWRITE as u32;
+const CTLFLAG_IMMEDIATE: u32 = netbsd_abi::CTLFLAG_IMMEDIATE as u32;
 
 /// One `struct sysctlnode` record (96 bytes on amd64).
 struct Node {
@@ -80,7 +80,7 @@ fn sysctl_sized(
     };
     let r = k
         .syscall(
-            202,
+            netbsd_abi::SYS___sysctl,
             &[NAME, name.len() as u64, OLD, OLDLEN, newp, newlen],
             us,
         )

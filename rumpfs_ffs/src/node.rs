@@ -12,9 +12,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// The inode number whiteout entries carry.
 const WINO: u32 = 1;
 /// `LINK_MAX` of FFS.
-const LINK_MAX: u16 = 32767;
+const LINK_MAX: u16 = netbsd_abi::LINK_MAX as u16;
 /// Longest symlink target (`MAXPATHLEN`).
-const MAXPATHLEN: u64 = 1024;
+const MAXPATHLEN: u64 = netbsd_abi::MAXPATHLEN as u64;
 
 /// A directory's names in core (NetBSD's dirhash): where each name is and
 /// how much room each chunk has.

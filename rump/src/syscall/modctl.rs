@@ -7,14 +7,14 @@ use crate::module::{MAXMODNAME, MODSTAT_SIZE, ModStat};
 use crate::usermem::{UserSpace, copyin_array, copyin_vec};
 
 /// `MODCTL_LOAD`.
-pub const MODCTL_LOAD: i32 = 0;
+pub const MODCTL_LOAD: i32 = netbsd_abi::MODCTL_LOAD;
 /// `MODCTL_UNLOAD`.
-pub const MODCTL_UNLOAD: i32 = 1;
+pub const MODCTL_UNLOAD: i32 = netbsd_abi::MODCTL_UNLOAD;
 /// `MODCTL_STAT`.
-pub const MODCTL_STAT: i32 = 2;
+pub const MODCTL_STAT: i32 = netbsd_abi::MODCTL_STAT;
 /// `MODCTL_EXISTS`.
-pub const MODCTL_EXISTS: i32 = 3;
-const MAXPATHLEN: usize = 1024;
+pub const MODCTL_EXISTS: i32 = netbsd_abi::MODCTL_EXISTS;
+const MAXPATHLEN: usize = netbsd_abi::MAXPATHLEN as usize;
 /// Largest property list accepted with a load (NetBSD's limit is 4096).
 const MAX_PROPS: usize = 4096;
 

@@ -7,10 +7,10 @@ use crate::usermem::{UserSpace, copyin_array, copyin_vec};
 use std::time::Duration;
 
 /// `POLLNVAL`: the descriptor is not open.
-const POLLNVAL: i16 = 0x20;
-const POLLIN: i16 = 0x1;
-const POLLOUT: i16 = 0x4;
-const POLLPRI: i16 = 0x2;
+const POLLNVAL: i16 = netbsd_abi::POLLNVAL as i16;
+const POLLIN: i16 = netbsd_abi::POLLIN as i16;
+const POLLOUT: i16 = netbsd_abi::POLLOUT as i16;
+const POLLPRI: i16 = netbsd_abi::POLLPRI as i16;
 /// Most descriptors one call may ask about.
 const MAX_FDS: usize = 1 << 16;
 /// How often a wait looks again even without a wakeup: files that do not

@@ -6,9 +6,9 @@
 use crate::errno::{Errno, KResult};
 
 /// `SYSCTL_VERSION`: the only node layout a caller may send.
-pub const SYSCTL_VERSION: u32 = 0x0100_0000;
+pub const SYSCTL_VERSION: u32 = netbsd_abi::SYSCTL_VERSION as u32;
 /// `SYSCTL_VERS_MASK`: where the layout version sits in `sysctl_flags`.
-pub const SYSCTL_VERS_MASK: u32 = 0xff00_0000;
+pub const SYSCTL_VERS_MASK: u32 = netbsd_abi::SYSCTL_VERS_MASK;
 /// `sizeof(struct sysctlnode)`.
 pub const NODE_LEN: usize = 96;
 /// `SYSCTL_NAMELEN`: name bytes including the NUL.

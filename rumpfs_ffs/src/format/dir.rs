@@ -13,8 +13,9 @@ use rump::{Errno, KResult};
 
 /// `DIRBLKSIZ`: a directory chunk, the unit of atomic update.
 pub const DIRBLKSIZ: usize = 512;
-/// `FFS_MAXNAMLEN`.
-pub const MAXNAMLEN: usize = 255;
+/// `FFS_MAXNAMLEN` (`ufs/ufs/dir.h`): FFS's longest name, shorter than
+/// `sys/dirent.h`'s `MAXNAMLEN`.
+pub const FFS_MAXNAMLEN: usize = 255;
 /// Bytes before the name.
 const HEADER: usize = 8;
 
@@ -106,7 +107,7 @@ impl DirFormat {
                 dt::UNKNOWN
             };
             if ino != 0 {
-                if namlen == 0 || namlen > MAXNAMLEN || reclen < dirsiz(namlen) {
+                if namlen == 0 || namlen > FFS_MAXNAMLEN || reclen < dirsiz(namlen) {
                     return Err(Errno::EIO);
                 }
                 name = chunk[off + HEADER..off + HEADER + namlen].to_vec();
