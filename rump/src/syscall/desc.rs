@@ -9,6 +9,7 @@ use crate::kmem::MemCharge;
 use crate::ktrace;
 use crate::resource::RLIMIT_NOFILE;
 use crate::usermem::{UserSpace, copyin_array, copyin_vec};
+use netbsd_abi::layout::iovec;
 use std::sync::Arc;
 
 /// Largest single transfer, so that a hostile length cannot make the kernel
@@ -107,12 +108,12 @@ pub fn iovecs(us: &dyn UserSpace, addr: u64, count: i32) -> KResult<Vec<(u64, us
         .ok()
         .filter(|&n| n <= IOV_MAX)
         .ok_or(Errno::EINVAL)?;
-    let raw = copyin_vec(us, addr, n * 16)?;
+    let raw = copyin_vec(us, addr, n * iovec::SIZE)?;
     let mut total = 0usize;
-    raw.chunks_exact(16)
+    raw.chunks_exact(iovec::SIZE)
         .map(|c| {
-            let base = u64::from_le_bytes(c[0..8].try_into().unwrap_or_default());
-            let len = u64::from_le_bytes(c[8..16].try_into().unwrap_or_default()) as usize;
+            let base = iovec::iov_base.get(c).unwrap_or_default();
+            let len = iovec::iov_len.get(c).unwrap_or_default() as usize;
             total = total
                 .checked_add(len)
                 .filter(|&t| t <= isize::MAX as usize)
