@@ -564,7 +564,7 @@ impl Inner {
         }
         let data = n.qdata();
         let size = match ty {
-            CTLTYPE_NODE if n.size == 0 && n.un == [0; 16] && !owndata => NODE_LEN as u64,
+            CTLTYPE_NODE if n.size == 0 && n.un == [0; wire::UN_LEN] && !owndata => NODE_LEN as u64,
             _ if fixed != 0 && (n.size == 0 || n.size == fixed) => fixed,
             CTLTYPE_STRING if n.size == 0 && data == 0 && owndata => return Err(Errno::EINVAL),
             CTLTYPE_STRING if n.size == 0 => match c.us.copyinstr(data, 33 * 4096) {

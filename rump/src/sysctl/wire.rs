@@ -14,6 +14,8 @@ pub const SYSCTL_VERS_MASK: u32 = netbsd_abi::SYSCTL_VERS_MASK;
 pub const NODE_LEN: usize = sysctlnode::SIZE;
 /// `SYSCTL_NAMELEN`: name bytes including the NUL.
 pub const NAMELEN: usize = netbsd_abi::SYSCTL_NAMELEN as usize;
+/// Bytes of the `sysctl_un` union.
+pub const UN_LEN: usize = sysctlnode::sysctl_un.size;
 /// `MAXDESCLEN`: the kernel's scratch buffer for one description record.
 pub const MAXDESCLEN: usize = 1024;
 
@@ -79,7 +81,7 @@ pub struct NodeRepr {
     /// `sysctl_ver`.
     pub ver: u32,
     /// The 16-byte `sysctl_un` union, interpreted by the accessors.
-    pub un: [u8; 16],
+    pub un: [u8; UN_LEN],
     /// `sysctl_size`.
     pub size: u64,
     /// `sysctl_func`.
@@ -171,14 +173,14 @@ impl NodeRepr {
 
     /// Set `sysctl_csize` and `sysctl_clen`, leaving the child pointer 0.
     pub fn set_children(&mut self, csize: u32, clen: u32) {
-        self.un = [0; 16];
+        self.un = [0; UN_LEN];
         self.un[field::CSIZE].copy_from_slice(&csize.to_le_bytes());
         self.un[field::CLEN].copy_from_slice(&clen.to_le_bytes());
     }
 
     /// Set the immediate value bytes (`idata`, `qdata` or `bdata`).
     pub fn set_immediate(&mut self, v: &[u8]) {
-        self.un = [0; 16];
+        self.un = [0; UN_LEN];
         let n = v.len().min(8);
         self.un[..n].copy_from_slice(&v[..n]);
     }
