@@ -14,10 +14,10 @@ use crate::usermem::UserSpace;
 /// `TIOCGETA`: `_IOR('t', 19, struct termios)`, a 44-byte termios.
 const TIOCGETA: u64 = 0x402c_7413;
 /// `S_IFCHR`.
-const S_IFCHR: u32 = 0o020000;
+const S_IFCHR: u32 = netbsd_abi::S_IFCHR as u32;
 /// `O_WRONLY`: the console's descriptors are open for writing only.
-const O_WRONLY: u32 = 1;
-const POLLOUT: i16 = 0x4;
+const O_WRONLY: u32 = netbsd_abi::O_WRONLY as u32;
+const POLLOUT: i16 = netbsd_abi::POLLOUT as i16;
 const POLLWRNORM: i16 = POLLOUT;
 
 /// The console as an open file.

@@ -4,7 +4,7 @@
 use crate::errno::{Errno, KResult};
 
 /// NetBSD's limit on supplementary groups (`NGROUPS_MAX`).
-pub const NGROUPS_MAX: usize = 16;
+pub const NGROUPS_MAX: usize = netbsd_abi::NGROUPS_MAX as usize;
 
 /// Process credentials. Immutable once shared: changing an id makes a new
 /// `Cred`, so a holder of a reference sees a consistent set.

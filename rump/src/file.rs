@@ -5,6 +5,7 @@
 
 use crate::errno::{Errno, KResult};
 use crate::syscall::Ctx;
+use netbsd_abi::layout::flock;
 use std::sync::{Arc, Mutex, Weak};
 
 /// NetBSD's `struct stat` (amd64), in the kernel's own terms.
@@ -189,36 +190,40 @@ pub struct Flock {
 }
 
 /// Size of `struct flock`.
-pub const FLOCK_SIZE: usize = 24;
+pub const FLOCK_SIZE: usize = flock::SIZE;
 
 impl Flock {
     /// Decode NetBSD's layout.
     pub fn from_bytes(b: &[u8; FLOCK_SIZE]) -> Flock {
-        let i64_at = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap_or_default());
+        let at = |f: netbsd_abi::Field| f.get(b).unwrap_or_default();
         Flock {
-            start: i64_at(0),
-            len: i64_at(8),
-            pid: i32::from_le_bytes(b[16..20].try_into().unwrap_or_default()),
-            typ: i16::from_le_bytes([b[20], b[21]]),
-            whence: i16::from_le_bytes([b[22], b[23]]),
+            start: at(flock::l_start) as i64,
+            len: at(flock::l_len) as i64,
+            pid: at(flock::l_pid) as i32,
+            typ: at(flock::l_type) as i16,
+            whence: at(flock::l_whence) as i16,
         }
     }
 
     /// Encode NetBSD's layout.
     pub fn to_bytes(&self) -> [u8; FLOCK_SIZE] {
         let mut b = [0u8; FLOCK_SIZE];
-        b[0..8].copy_from_slice(&self.start.to_le_bytes());
-        b[8..16].copy_from_slice(&self.len.to_le_bytes());
-        b[16..20].copy_from_slice(&self.pid.to_le_bytes());
-        b[20..22].copy_from_slice(&self.typ.to_le_bytes());
-        b[22..24].copy_from_slice(&self.whence.to_le_bytes());
+        flock::l_start.put(&mut b, self.start as u64);
+        flock::l_len.put(&mut b, self.len as u64);
+        flock::l_pid.put(&mut b, u64::from(self.pid as u32));
+        flock::l_type.put(&mut b, u64::from(self.typ as u16));
+        flock::l_whence.put(&mut b, u64::from(self.whence as u16));
         b
     }
 }
 
 /// What a file that never blocks is ready for: `POLLIN`, `POLLOUT`,
 /// `POLLRDNORM`, `POLLRDBAND`, `POLLWRBAND`.
-pub const POLL_ALWAYS_READY: i16 = 0x1 | 0x4 | 0x40 | 0x80 | 0x100;
+pub const POLL_ALWAYS_READY: i16 = (netbsd_abi::POLLIN
+    | netbsd_abi::POLLOUT
+    | netbsd_abi::POLLRDNORM
+    | netbsd_abi::POLLRDBAND
+    | netbsd_abi::POLLWRBAND) as i16;
 
 /// `DTYPE_VNODE`, `DTYPE_SOCKET`, `DTYPE_PIPE`, `DTYPE_KQUEUE`,
 /// `DTYPE_MISC` (`sys/file.h`).

@@ -584,8 +584,8 @@ impl Kernel {
 }
 
 /// `RB_NOSYNC`: do not flush file systems.
-pub const RB_NOSYNC: i32 = 0x4;
+pub const RB_NOSYNC: i32 = netbsd_abi::RB_NOSYNC;
 /// `RB_HALT`: stop the kernel but leave the host process running.
-pub const RB_HALT: i32 = 0x8;
+pub const RB_HALT: i32 = netbsd_abi::RB_HALT;
 /// `RB_DUMP`: dump core.
-pub const RB_DUMP: i32 = 0x100;
+pub const RB_DUMP: i32 = netbsd_abi::RB_DUMP;

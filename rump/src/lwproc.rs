@@ -107,7 +107,7 @@ const CANTMASK: u64 = 1 << (netbsd_abi::SIGKILL - 1) | 1 << (netbsd_abi::SIGSTOP
 pub type SignalSink = Arc<dyn Fn(i32) + Send + Sync>;
 
 /// `NSIG`: signal numbers are 1 to 63.
-pub const NSIG: i32 = 64;
+pub const NSIG: i32 = netbsd_abi::NSIG;
 
 impl Proc {
     fn new(
@@ -446,9 +446,9 @@ pub enum ForkFd {
 }
 
 /// `RUMP_RFFDG`: copy the descriptor table.
-pub const RUMP_RFFDG: i32 = 1;
+pub const RUMP_RFFDG: i32 = netbsd_abi::RUMP_RFFDG;
 /// `RUMP_RFCFDG`: start with an empty descriptor table.
-pub const RUMP_RFCFDG: i32 = 2;
+pub const RUMP_RFCFDG: i32 = netbsd_abi::RUMP_RFCFDG;
 
 impl ForkFd {
     /// Decode `rump_lwproc_rfork` flags; both bits at once is EINVAL.

@@ -5,6 +5,7 @@
 use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::syscall::Ctx;
+use netbsd_abi::layout::modstat;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// What kind of module it is (`modclass_t`).
@@ -79,23 +80,25 @@ pub struct ModStat {
 }
 
 /// Size of NetBSD's `modstat_t` on amd64.
-pub const MODSTAT_SIZE: usize = 392;
+pub const MODSTAT_SIZE: usize = modstat::SIZE;
 /// NetBSD's `MAXMODNAME`.
-pub const MAXMODNAME: usize = 32;
+pub const MAXMODNAME: usize = netbsd_abi::MAXMODNAME as usize;
 
 impl ModStat {
-    /// Encode as `modstat_t` (offsets from `netbsd-abi/structs.tsv`).
+    /// Encode as `modstat_t` (`netbsd_abi::layout::modstat`); the strings
+    /// are cut to leave room for their NUL.
     pub fn to_bytes(&self) -> [u8; MODSTAT_SIZE] {
         let mut b = [0u8; MODSTAT_SIZE];
-        let name = self.name.as_bytes();
-        let n = name.len().min(MAXMODNAME - 1);
-        b[..n].copy_from_slice(&name[..n]);
-        let req = self.required.as_bytes();
-        let r = req.len().min(319);
-        b[32..32 + r].copy_from_slice(&req[..r]);
-        b[360..364].copy_from_slice(&(self.source as i32).to_le_bytes());
-        b[364..368].copy_from_slice(&(self.class as i32).to_le_bytes());
-        b[372..376].copy_from_slice(&self.refcnt.to_le_bytes());
+        for (field, text) in [
+            (modstat::ms_name, self.name.as_bytes()),
+            (modstat::ms_required, self.required.as_bytes()),
+        ] {
+            let n = text.len().min(field.size - 1);
+            b[field.offset..field.offset + n].copy_from_slice(&text[..n]);
+        }
+        modstat::ms_source.put(&mut b, u64::from(self.source as i32 as u32));
+        modstat::ms_class.put(&mut b, u64::from(self.class as i32 as u32));
+        modstat::ms_refcnt.put(&mut b, u64::from(self.refcnt));
         b
     }
 }

@@ -20,25 +20,25 @@ use std::time::Duration;
 /// NetBSD's `PIPE_SIZE`: the bytes a pipe holds.
 pub const PIPE_SIZE: usize = 16384;
 /// `PIPE_BUF`: a write of at most this many bytes is never split.
-pub const PIPE_BUF: usize = 512;
+pub const PIPE_BUF: usize = netbsd_abi::PIPE_BUF as usize;
 /// `SIGPIPE`.
-const SIGPIPE: i32 = 13;
+const SIGPIPE: i32 = netbsd_abi::SIGPIPE;
 /// How long a wait sleeps before it looks at the process again.
 const SLICE: Duration = Duration::from_millis(100);
 /// `O_NONBLOCK`, `O_CLOEXEC`, `O_NOSIGPIPE`: what `pipe2` takes.
-const O_NONBLOCK: i32 = 0x4;
-const O_CLOEXEC: i32 = 0x40_0000;
-const O_NOSIGPIPE: i32 = 0x100_0000;
+const O_NONBLOCK: i32 = netbsd_abi::O_NONBLOCK;
+const O_CLOEXEC: i32 = netbsd_abi::O_CLOEXEC;
+const O_NOSIGPIPE: i32 = netbsd_abi::O_NOSIGPIPE;
 /// `O_RDONLY`, `O_WRONLY` as the ends' status flags.
-const O_RDONLY: u32 = 0;
-const O_WRONLY: u32 = 1;
+const O_RDONLY: u32 = netbsd_abi::O_RDONLY as u32;
+const O_WRONLY: u32 = netbsd_abi::O_WRONLY as u32;
 /// `S_IFIFO`.
-const S_IFIFO: u32 = 0o010000;
+const S_IFIFO: u32 = netbsd_abi::S_IFIFO as u32;
 /// `POLL*` bits.
-const POLLIN: i16 = 0x1;
-const POLLOUT: i16 = 0x4;
-const POLLHUP: i16 = 0x10;
-const POLLRDNORM: i16 = 0x40;
+const POLLIN: i16 = netbsd_abi::POLLIN as i16;
+const POLLOUT: i16 = netbsd_abi::POLLOUT as i16;
+const POLLHUP: i16 = netbsd_abi::POLLHUP as i16;
+const POLLRDNORM: i16 = netbsd_abi::POLLRDNORM as i16;
 const POLLWRNORM: i16 = POLLOUT;
 
 #[derive(Default)]
@@ -346,7 +346,7 @@ impl FileOps for PipeEnd {
     fn ioctl(&self, _ctx: &Ctx, cmd: u64, data: &mut [u8], _user: &dyn UserSpace) -> KResult<()> {
         /// `FIONREAD` (`_IOR('f', 127, int)`); `FIONBIO` is the descriptor
         /// layer's, which sets the status flag.
-        const FIONREAD: u64 = 0x4004_667f;
+        const FIONREAD: u64 = netbsd_abi::FIONREAD;
         match cmd {
             FIONREAD if data.len() >= 4 => {
                 let n = if self.read { self.queued() as i32 } else { 0 };

@@ -1,14 +1,15 @@
 //! Resource limits (`getrlimit`/`setrlimit`).
 
 use crate::errno::{Errno, KResult};
+use netbsd_abi::layout::rlimit;
 use netbsd_abi::{RLIMIT_MEMLOCK, RLIMIT_NPROC, RLIMIT_NTHR, RLIMIT_STACK};
 
 /// Number of resource limits (`RLIM_NLIMITS`).
-pub const RLIM_NLIMITS: usize = 12;
+pub const RLIM_NLIMITS: usize = netbsd_abi::RLIM_NLIMITS as usize;
 /// No limit (`RLIM_INFINITY`).
-pub const RLIM_INFINITY: u64 = 0x7fff_ffff_ffff_ffff;
+pub const RLIM_INFINITY: u64 = netbsd_abi::RLIM_INFINITY;
 /// `RLIMIT_NOFILE`: open descriptors.
-pub const RLIMIT_NOFILE: usize = 8;
+pub const RLIMIT_NOFILE: usize = netbsd_abi::RLIMIT_NOFILE as usize;
 
 /// A soft and a hard limit (`struct rlimit`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,19 +22,18 @@ pub struct Rlimit {
 
 impl Rlimit {
     /// Encode as NetBSD's `struct rlimit`.
-    pub fn to_bytes(self) -> [u8; 16] {
-        let mut b = [0u8; 16];
-        b[..8].copy_from_slice(&self.cur.to_le_bytes());
-        b[8..].copy_from_slice(&self.max.to_le_bytes());
+    pub fn to_bytes(self) -> [u8; rlimit::SIZE] {
+        let mut b = [0u8; rlimit::SIZE];
+        rlimit::rlim_cur.put(&mut b, self.cur);
+        rlimit::rlim_max.put(&mut b, self.max);
         b
     }
 
     /// Decode NetBSD's `struct rlimit`.
-    pub fn from_bytes(b: &[u8; 16]) -> Rlimit {
-        let (c, m) = b.split_at(8);
+    pub fn from_bytes(b: &[u8; rlimit::SIZE]) -> Rlimit {
         Rlimit {
-            cur: u64::from_le_bytes(c.try_into().unwrap_or_default()),
-            max: u64::from_le_bytes(m.try_into().unwrap_or_default()),
+            cur: rlimit::rlim_cur.get(b).unwrap_or_default(),
+            max: rlimit::rlim_max.get(b).unwrap_or_default(),
         }
     }
 

@@ -10,22 +10,22 @@ use crate::sysctl::{NodeData, NodeSpec, SysctlAnswer, SysctlHandler};
 use std::sync::{Arc, Weak};
 
 /// `KERN_PROC2`, `KERN_FILE2`.
-const KERN_PROC2: i32 = 47;
-const KERN_FILE2: i32 = 77;
+const KERN_PROC2: i32 = netbsd_abi::KERN_PROC2;
+const KERN_FILE2: i32 = netbsd_abi::KERN_FILE2;
 /// `sizeof(struct kinfo_proc2)`, `sizeof(struct kinfo_file)` on amd64.
 pub const KINFO_PROC2_LEN: usize = 680;
 /// See [`KINFO_PROC2_LEN`].
 pub const KINFO_FILE_LEN: usize = 120;
 /// `KERN_PROC_*` selectors.
-const KERN_PROC_ALL: i32 = 0;
-const KERN_PROC_PID: i32 = 1;
-const KERN_PROC_UID: i32 = 5;
-const KERN_PROC_RUID: i32 = 6;
-const KERN_PROC_GID: i32 = 7;
-const KERN_PROC_RGID: i32 = 8;
+const KERN_PROC_ALL: i32 = netbsd_abi::KERN_PROC_ALL;
+const KERN_PROC_PID: i32 = netbsd_abi::KERN_PROC_PID;
+const KERN_PROC_UID: i32 = netbsd_abi::KERN_PROC_UID;
+const KERN_PROC_RUID: i32 = netbsd_abi::KERN_PROC_RUID;
+const KERN_PROC_GID: i32 = netbsd_abi::KERN_PROC_GID;
+const KERN_PROC_RGID: i32 = netbsd_abi::KERN_PROC_RGID;
 /// `KERN_FILE_BYFILE`, `KERN_FILE_BYPID`.
-const KERN_FILE_BYFILE: i32 = 1;
-const KERN_FILE_BYPID: i32 = 2;
+const KERN_FILE_BYFILE: i32 = netbsd_abi::KERN_FILE_BYFILE;
+const KERN_FILE_BYPID: i32 = netbsd_abi::KERN_FILE_BYPID;
 /// Room for this many more processes or files when a size is asked.
 const SLOP: usize = 10;
 /// `SACTIVE`, `LSONPROC`; `NODEV`.

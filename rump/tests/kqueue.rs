@@ -406,15 +406,18 @@ fn pselect_and_pollts_by_number() {
     );
     assert_eq!(us.peek(0x1100, 4), (1u32 << r).to_le_bytes());
     // pollts: one pollfd, POLLIN.
-    us.poke(0x1300, &r.to_le_bytes());
-    us.poke(0x1304, &1i16.to_le_bytes());
-    us.poke(0x1306, &0i16.to_le_bytes());
+    use netbsd_abi::layout::pollfd;
+    let mut fd = [0u8; pollfd::SIZE];
+    pollfd::fd.put(&mut fd, r as u64);
+    pollfd::events.put(&mut fd, netbsd_abi::POLLIN as u64);
+    us.poke(0x1300, &fd);
     let args = [0x1300, 1, 0x1000, 0x1200];
     assert_eq!(
         k.syscall(netbsd_abi::SYS___pollts50, &args, &us).unwrap()[0],
         1
     );
-    assert_eq!(us.peek(0x1306, 2), 1i16.to_le_bytes());
+    let fd = us.peek(0x1300, pollfd::SIZE);
+    assert_eq!(pollfd::revents.get(&fd), Some(netbsd_abi::POLLIN as u64));
     for n in [
         netbsd_abi::SYS_kqueue,
         netbsd_abi::SYS_kqueue1,

@@ -85,10 +85,17 @@ fn the_vfs_faction_loads_as_a_library() {
     // Its system calls joined this kernel's table: mkdir and stat by number.
     let us = rump::usermem::BufferSpace::new(0x1000, 4096);
     us.poke(0x1000, b"/loaded\0");
-    k.syscall(136, &[0x1000, 0o755], &us).unwrap();
-    k.syscall(439, &[0x1000, 0x1100], &us).unwrap();
-    let mode = u32::from_le_bytes(us.peek(0x1100 + 8, 4).try_into().unwrap());
-    assert_eq!(mode & 0o170000, 0o040000, "a directory");
+    k.syscall(netbsd_abi::SYS_mkdir, &[0x1000, 0o755], &us)
+        .unwrap();
+    k.syscall(netbsd_abi::SYS___stat50, &[0x1000, 0x1100], &us)
+        .unwrap();
+    let st = us.peek(0x1100, netbsd_abi::layout::stat::SIZE);
+    let mode = netbsd_abi::layout::stat::st_mode.get(&st).unwrap() as i32;
+    assert_eq!(
+        mode & netbsd_abi::S_IFMT,
+        netbsd_abi::S_IFDIR,
+        "a directory"
+    );
     // A faction attaches at most once.
     let again = k
         .load_libraries(&["rumpvfs"], &[build_libraries()])

@@ -162,7 +162,7 @@ impl FileOps for MemFileRef {
     }
 }
 
-const O_RDWR: u32 = 2;
+const O_RDWR: u32 = netbsd_abi::O_RDWR as u32;
 
 #[test]
 fn rfork() {
@@ -267,9 +267,11 @@ fn getlogin_copies_what_fits() {
     let us = BufferSpace::new(0x1000, 64);
     us.poke(0x1000, &[0xaa; 32]);
     // A short buffer gets a truncated name, not ERANGE (NetBSD's behaviour).
-    k.syscall(49, &[0x1000, 4], &us).unwrap();
+    k.syscall(netbsd_abi::SYS___getlogin, &[0x1000, 4], &us)
+        .unwrap();
     assert_eq!(us.peek(0x1000, 5), b"oper\xaa");
-    k.syscall(49, &[0x1000, 64], &us).unwrap();
+    k.syscall(netbsd_abi::SYS___getlogin, &[0x1000, 64], &us)
+        .unwrap();
     assert_eq!(us.peek(0x1000, 17), b"operator\0\0\0\0\0\0\0\0\xaa");
     assert_eq!(
         k.sys_setlogin("a-name-of-16-byt").unwrap_err(),

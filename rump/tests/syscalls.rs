@@ -3,10 +3,25 @@
 
 mod common;
 
+use netbsd_abi::layout::modstat;
 use rump::Errno;
 use rump::usermem::BufferSpace;
 
 const BASE: u64 = 0x10000;
+
+// The ABI's values as the argument slots carry them.
+const NOFILE: u64 = netbsd_abi::RLIMIT_NOFILE as u64;
+const REALTIME: u64 = netbsd_abi::CLOCK_REALTIME as u64;
+const MONOTONIC: u64 = netbsd_abi::CLOCK_MONOTONIC as u64;
+const ABSTIME: u64 = netbsd_abi::TIMER_ABSTIME as u64;
+const MODCTL_STAT: u64 = netbsd_abi::MODCTL_STAT as u64;
+const MODCTL_UNLOAD: u64 = netbsd_abi::MODCTL_UNLOAD as u64;
+const CTL_MAXNAME: u64 = netbsd_abi::CTL_MAXNAME as u64;
+
+/// A sysctl name as the caller's `int` array.
+fn mib(name: &[i32]) -> Vec<u8> {
+    name.iter().flat_map(|n| n.to_le_bytes()).collect()
+}
 
 fn space() -> BufferSpace {
     BufferSpace::new(BASE, 64 << 10)
@@ -16,14 +31,28 @@ fn space() -> BufferSpace {
 fn getpid_and_credentials_by_number() {
     let k = common::boot();
     let us = space();
-    assert_eq!(k.syscall(20, &[], &us).unwrap()[0], 1);
-    assert_eq!(k.syscall(23, &[77], &us).unwrap(), [0, 0]); // setuid(77) in rumplocal
-    assert_eq!(k.syscall(24, &[], &us).unwrap(), [77, 77]); // getuid: real, effective
-    assert_eq!(k.syscall(23, &[0], &us).unwrap_err(), Errno::EPERM);
-    assert_eq!(k.syscall(80, &[1, BASE], &us).unwrap_err(), Errno::EPERM); // setgroups
+    assert_eq!(k.syscall(netbsd_abi::SYS_getpid, &[], &us).unwrap()[0], 1);
+    assert_eq!(
+        k.syscall(netbsd_abi::SYS_setuid, &[77], &us).unwrap(),
+        [0, 0]
+    ); // setuid(77) in rumplocal
+    assert_eq!(
+        k.syscall(netbsd_abi::SYS_getuid, &[], &us).unwrap(),
+        [77, 77]
+    ); // getuid: real, effective
+    assert_eq!(
+        k.syscall(netbsd_abi::SYS_setuid, &[0], &us).unwrap_err(),
+        Errno::EPERM
+    );
+    assert_eq!(
+        k.syscall(netbsd_abi::SYS_setgroups, &[1, BASE], &us)
+            .unwrap_err(),
+        Errno::EPERM
+    );
+    // abi-literal: a number past the end of NetBSD's table.
     assert_eq!(k.syscall(999, &[], &us).unwrap_err(), Errno::ENOSYS);
     assert_eq!(
-        k.syscall(5, &[], &us).unwrap_err(),
+        k.syscall(netbsd_abi::SYS_open, &[], &us).unwrap_err(),
         Errno::ENOSYS,
         "open belongs to the VFS faction"
     );
@@ -34,26 +63,43 @@ fn groups_by_number() {
     let k = common::boot();
     let us = space();
     us.poke(BASE, &[5, 0, 0, 0, 6, 0, 0, 0]);
-    k.syscall(80, &[2, BASE], &us).unwrap();
-    assert_eq!(k.syscall(79, &[0, 0], &us).unwrap()[0], 2);
+    k.syscall(netbsd_abi::SYS_setgroups, &[2, BASE], &us)
+        .unwrap();
     assert_eq!(
-        k.syscall(79, &[1, BASE + 64], &us).unwrap_err(),
+        k.syscall(netbsd_abi::SYS_getgroups, &[0, 0], &us).unwrap()[0],
+        2
+    );
+    assert_eq!(
+        k.syscall(netbsd_abi::SYS_getgroups, &[1, BASE + 64], &us)
+            .unwrap_err(),
         Errno::EINVAL
     );
-    k.syscall(79, &[2, BASE + 64], &us).unwrap();
+    k.syscall(netbsd_abi::SYS_getgroups, &[2, BASE + 64], &us)
+        .unwrap();
     assert_eq!(us.peek(BASE + 64, 8), [5, 0, 0, 0, 6, 0, 0, 0]);
-    assert_eq!(k.syscall(80, &[17, BASE], &us).unwrap_err(), Errno::EINVAL);
+    assert_eq!(
+        k.syscall(
+            netbsd_abi::SYS_setgroups,
+            &[netbsd_abi::NGROUPS_MAX as u64 + 1, BASE],
+            &us
+        )
+        .unwrap_err(),
+        Errno::EINVAL
+    );
 }
 
 #[test]
 fn sysctl_by_number_reads_and_writes_hostname() {
     let k = common::boot();
     let us = space();
-    // name = {CTL_KERN, KERN_OSTYPE}
-    us.poke(BASE, &[1, 0, 0, 0, 1, 0, 0, 0]);
+    us.poke(BASE, &mib(&[netbsd_abi::CTL_KERN, netbsd_abi::KERN_OSTYPE]));
     us.poke(BASE + 16, &64u64.to_le_bytes());
-    k.syscall(202, &[BASE, 2, BASE + 32, BASE + 16, 0, 0], &us)
-        .unwrap();
+    k.syscall(
+        netbsd_abi::SYS___sysctl,
+        &[BASE, 2, BASE + 32, BASE + 16, 0, 0],
+        &us,
+    )
+    .unwrap();
     assert_eq!(us.peek(BASE + 32, 7), b"NetBSD\0");
     assert_eq!(
         u64::from_le_bytes(us.peek(BASE + 16, 8).try_into().unwrap()),
@@ -61,31 +107,53 @@ fn sysctl_by_number_reads_and_writes_hostname() {
     );
     // Size query with a NULL oldp.
     us.poke(BASE + 16, &0u64.to_le_bytes());
-    k.syscall(202, &[BASE, 2, 0, BASE + 16, 0, 0], &us).unwrap();
+    k.syscall(
+        netbsd_abi::SYS___sysctl,
+        &[BASE, 2, 0, BASE + 16, 0, 0],
+        &us,
+    )
+    .unwrap();
     assert_eq!(
         u64::from_le_bytes(us.peek(BASE + 16, 8).try_into().unwrap()),
         7
     );
-    // Write kern.hostname (KERN_HOSTNAME = 10).
-    us.poke(BASE, &[1, 0, 0, 0, 10, 0, 0, 0]);
+    // Write kern.hostname.
+    us.poke(
+        BASE,
+        &mib(&[netbsd_abi::CTL_KERN, netbsd_abi::KERN_HOSTNAME]),
+    );
     us.poke(BASE + 128, b"bynumber\0");
-    k.syscall(202, &[BASE, 2, 0, 0, BASE + 128, 9], &us)
-        .unwrap();
+    k.syscall(
+        netbsd_abi::SYS___sysctl,
+        &[BASE, 2, 0, 0, BASE + 128, 9],
+        &us,
+    )
+    .unwrap();
     assert_eq!(common::sysctl_string(&k, "kern.hostname"), "bynumber");
     // Bad pointers fault; overlong names are refused.
     assert_eq!(
-        k.syscall(202, &[8, 2, 0, 0, 0, 0], &us).unwrap_err(),
+        k.syscall(netbsd_abi::SYS___sysctl, &[8, 2, 0, 0, 0, 0], &us)
+            .unwrap_err(),
         Errno::EFAULT
     );
     assert_eq!(
-        k.syscall(202, &[BASE, 13, 0, 0, 0, 0], &us).unwrap_err(),
+        k.syscall(
+            netbsd_abi::SYS___sysctl,
+            &[BASE, CTL_MAXNAME + 1, 0, 0, 0, 0],
+            &us
+        )
+        .unwrap_err(),
         Errno::EINVAL
     );
     // Only root writes.
     k.sys_setuid(5).unwrap();
     assert_eq!(
-        k.syscall(202, &[BASE, 2, 0, 0, BASE + 128, 9], &us)
-            .unwrap_err(),
+        k.syscall(
+            netbsd_abi::SYS___sysctl,
+            &[BASE, 2, 0, 0, BASE + 128, 9],
+            &us
+        )
+        .unwrap_err(),
         Errno::EPERM
     );
 }
@@ -94,25 +162,36 @@ fn sysctl_by_number_reads_and_writes_hostname() {
 fn rlimits_by_number() {
     let k = common::boot();
     let us = space();
-    k.syscall(194, &[8, BASE], &us).unwrap(); // RLIMIT_NOFILE
+    k.syscall(netbsd_abi::SYS_getrlimit, &[NOFILE, BASE], &us)
+        .unwrap();
     let cur = u64::from_le_bytes(us.peek(BASE, 8).try_into().unwrap());
     let max = u64::from_le_bytes(us.peek(BASE + 8, 8).try_into().unwrap());
     assert!(cur <= max && cur > 0);
     us.poke(BASE, &(max + 1).to_le_bytes());
     assert_eq!(
-        k.syscall(195, &[8, BASE], &us).unwrap_err(),
+        k.syscall(netbsd_abi::SYS_setrlimit, &[NOFILE, BASE], &us)
+            .unwrap_err(),
         Errno::EINVAL,
         "soft above hard"
     );
     us.poke(BASE, &16u64.to_le_bytes());
-    k.syscall(195, &[8, BASE], &us).unwrap();
-    assert_eq!(k.sys_getrlimit(8).unwrap().cur, 16);
-    assert_eq!(k.syscall(194, &[12, BASE], &us).unwrap_err(), Errno::EINVAL);
+    k.syscall(netbsd_abi::SYS_setrlimit, &[NOFILE, BASE], &us)
+        .unwrap();
+    assert_eq!(k.sys_getrlimit(netbsd_abi::RLIMIT_NOFILE).unwrap().cur, 16);
+    assert_eq!(
+        k.syscall(
+            netbsd_abi::SYS_getrlimit,
+            &[netbsd_abi::RLIM_NLIMITS as u64, BASE],
+            &us
+        )
+        .unwrap_err(),
+        Errno::EINVAL
+    );
     // A non-root process may lower but not raise its hard limit.
     k.sys_setuid(9).unwrap();
-    let l = k.sys_getrlimit(8).unwrap();
+    let l = k.sys_getrlimit(netbsd_abi::RLIMIT_NOFILE).unwrap();
     k.sys_setrlimit(
-        8,
+        netbsd_abi::RLIMIT_NOFILE,
         rump::resource::Rlimit {
             cur: 8,
             max: l.max - 1,
@@ -120,8 +199,11 @@ fn rlimits_by_number() {
     )
     .unwrap();
     assert_eq!(
-        k.sys_setrlimit(8, rump::resource::Rlimit { cur: 8, max: l.max })
-            .unwrap_err(),
+        k.sys_setrlimit(
+            netbsd_abi::RLIMIT_NOFILE,
+            rump::resource::Rlimit { cur: 8, max: l.max }
+        )
+        .unwrap_err(),
         Errno::EPERM
     );
 }
@@ -130,26 +212,34 @@ fn rlimits_by_number() {
 fn clocks_and_sleep_by_number() {
     let k = common::boot();
     let us = space();
-    k.syscall(427, &[3, BASE], &us).unwrap(); // CLOCK_MONOTONIC
+    k.syscall(netbsd_abi::SYS___clock_gettime50, &[MONOTONIC, BASE], &us)
+        .unwrap();
     let t0 = i64::from_le_bytes(us.peek(BASE, 8).try_into().unwrap());
-    k.syscall(427, &[0, BASE], &us).unwrap(); // CLOCK_REALTIME
+    k.syscall(netbsd_abi::SYS___clock_gettime50, &[REALTIME, BASE], &us)
+        .unwrap();
     let wall = i64::from_le_bytes(us.peek(BASE, 8).try_into().unwrap());
     assert!(wall > 1_600_000_000);
-    assert_eq!(k.syscall(427, &[77, BASE], &us).unwrap_err(), Errno::EINVAL);
+    assert_eq!(
+        k.syscall(netbsd_abi::SYS___clock_gettime50, &[77, BASE], &us)
+            .unwrap_err(),
+        Errno::EINVAL
+    );
     let mut ts = Vec::new();
     ts.extend_from_slice(&0i64.to_le_bytes());
     ts.extend_from_slice(&20_000_000i64.to_le_bytes());
     us.poke(BASE + 64, &ts);
     let start = std::time::Instant::now();
-    k.syscall(430, &[BASE + 64, BASE + 96], &us).unwrap();
+    k.syscall(netbsd_abi::SYS___nanosleep50, &[BASE + 64, BASE + 96], &us)
+        .unwrap();
     assert!(start.elapsed() >= std::time::Duration::from_millis(20));
     ts[8..].copy_from_slice(&1_000_000_000i64.to_le_bytes());
     us.poke(BASE + 64, &ts);
     assert_eq!(
-        k.syscall(430, &[BASE + 64, 0], &us).unwrap_err(),
+        k.syscall(netbsd_abi::SYS___nanosleep50, &[BASE + 64, 0], &us)
+            .unwrap_err(),
         Errno::EINVAL
     );
-    let (s1, _) = k.sys_clock_gettime(3).unwrap();
+    let (s1, _) = k.sys_clock_gettime(netbsd_abi::CLOCK_MONOTONIC).unwrap();
     assert!(s1 >= t0);
 }
 
@@ -164,30 +254,37 @@ fn modctl_stat_by_number() {
     // iovec {base, len = 0}: learn the size needed.
     us.poke(BASE, &[0u8; 16]);
     us.poke(BASE, &(BASE + 256).to_le_bytes());
-    k.syscall(246, &[2, BASE], &us).unwrap();
+    k.syscall(netbsd_abi::SYS_modctl, &[MODCTL_STAT, BASE], &us)
+        .unwrap();
     let need = u64::from_le_bytes(us.peek(BASE + 8, 8).try_into().unwrap()) as usize;
-    assert_eq!(need, 392);
+    assert_eq!(need, modstat::SIZE);
     us.poke(BASE + 8, &(need as u64).to_le_bytes());
-    k.syscall(246, &[2, BASE], &us).unwrap();
-    let row = us.peek(BASE + 256, 392);
+    k.syscall(netbsd_abi::SYS_modctl, &[MODCTL_STAT, BASE], &us)
+        .unwrap();
+    let row = us.peek(BASE + 256, modstat::SIZE);
     assert_eq!(&row[..4], b"vfs\0");
     assert_eq!(
-        i32::from_le_bytes(row[364..368].try_into().unwrap()),
-        1,
+        modstat::ms_class.get(&row),
+        Some(netbsd_abi::MODULE_CLASS_MISC as u64),
         "MODULE_CLASS_MISC"
     );
     // Unloading the faction: it has no fini, so EBUSY, as for NetBSD's builtins that refuse.
     us.poke(BASE + 1024, b"vfs\0");
     assert_eq!(
-        k.syscall(246, &[1, BASE + 1024], &us).unwrap_err(),
+        k.syscall(netbsd_abi::SYS_modctl, &[MODCTL_UNLOAD, BASE + 1024], &us)
+            .unwrap_err(),
         Errno::EBUSY
     );
     us.poke(BASE + 1024, b"nonesuch\0");
     assert_eq!(
-        k.syscall(246, &[1, BASE + 1024], &us).unwrap_err(),
+        k.syscall(netbsd_abi::SYS_modctl, &[MODCTL_UNLOAD, BASE + 1024], &us)
+            .unwrap_err(),
         Errno::ENOENT
     );
-    assert_eq!(k.syscall(246, &[9, 0], &us).unwrap_err(), Errno::EINVAL);
+    assert_eq!(
+        k.syscall(netbsd_abi::SYS_modctl, &[9, 0], &us).unwrap_err(),
+        Errno::EINVAL
+    );
 }
 
 #[test]
@@ -197,7 +294,10 @@ fn time_calls_by_number() {
     let word = |at: u64| i64::from_le_bytes(us.peek(at, 8).try_into().unwrap());
     // __gettimeofday50(tv, tz): seconds and microseconds, a zero time zone.
     us.poke(BASE + 16, &[0xff; 8]);
-    assert_eq!(k.syscall(418, &[BASE, BASE + 16], &us), Ok([0, 0]));
+    assert_eq!(
+        k.syscall(netbsd_abi::SYS___gettimeofday50, &[BASE, BASE + 16], &us),
+        Ok([0, 0])
+    );
     let host = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -206,13 +306,26 @@ fn time_calls_by_number() {
     let usec = i32::from_le_bytes(us.peek(BASE + 8, 4).try_into().unwrap());
     assert!((0..1_000_000).contains(&usec));
     assert_eq!(us.peek(BASE + 16, 8), [0; 8]);
-    assert_eq!(k.syscall(418, &[0, 0], &us), Ok([0, 0]));
+    assert_eq!(
+        k.syscall(netbsd_abi::SYS___gettimeofday50, &[0, 0], &us),
+        Ok([0, 0])
+    );
     // __clock_getres50: one nanosecond for both clocks, EINVAL for others.
-    for clock in [0, 3] {
-        assert_eq!(k.syscall(429, &[clock, BASE + 32], &us), Ok([0, 0]));
+    for clock in [REALTIME, MONOTONIC] {
+        assert_eq!(
+            k.syscall(netbsd_abi::SYS___clock_getres50, &[clock, BASE + 32], &us),
+            Ok([0, 0])
+        );
         assert_eq!((word(BASE + 32), word(BASE + 40)), (0, 1));
     }
-    assert_eq!(k.syscall(429, &[1, BASE + 32], &us), Err(Errno::EINVAL));
+    assert_eq!(
+        k.syscall(
+            netbsd_abi::SYS___clock_getres50,
+            &[netbsd_abi::CLOCK_VIRTUAL as u64, BASE + 32],
+            &us
+        ),
+        Err(Errno::EINVAL)
+    );
     // clock_nanosleep answers with its error as the value (NOERR).
     let ts = |s: i64, ns: i64| {
         let mut b = s.to_le_bytes().to_vec();
@@ -222,29 +335,56 @@ fn time_calls_by_number() {
     us.poke(BASE + 64, &ts(0, 20_000_000));
     let t = std::time::Instant::now();
     assert_eq!(
-        k.syscall(477, &[3, 0, BASE + 64, BASE + 80], &us),
+        k.syscall(
+            netbsd_abi::SYS_clock_nanosleep,
+            &[MONOTONIC, 0, BASE + 64, BASE + 80],
+            &us
+        ),
         Ok([0, 0])
     );
     assert!(t.elapsed() >= std::time::Duration::from_millis(20));
     // TIMER_ABSTIME: until 30 ms from now on the monotonic clock; a time
     // gone by returns at once.
-    k.syscall(427, &[3, BASE + 96], &us).unwrap();
+    k.syscall(
+        netbsd_abi::SYS___clock_gettime50,
+        &[MONOTONIC, BASE + 96],
+        &us,
+    )
+    .unwrap();
     let (s, ns) = (word(BASE + 96), word(BASE + 104) + 30_000_000);
     us.poke(BASE + 64, &ts(s + ns / 1_000_000_000, ns % 1_000_000_000));
     let t = std::time::Instant::now();
-    assert_eq!(k.syscall(477, &[3, 1, BASE + 64, 0], &us), Ok([0, 0]));
+    assert_eq!(
+        k.syscall(
+            netbsd_abi::SYS_clock_nanosleep,
+            &[MONOTONIC, ABSTIME, BASE + 64, 0],
+            &us
+        ),
+        Ok([0, 0])
+    );
     assert!(t.elapsed() >= std::time::Duration::from_millis(25));
     us.poke(BASE + 64, &ts(1, 0));
     let t = std::time::Instant::now();
-    assert_eq!(k.syscall(477, &[3, 1, BASE + 64, 0], &us), Ok([0, 0]));
+    assert_eq!(
+        k.syscall(
+            netbsd_abi::SYS_clock_nanosleep,
+            &[MONOTONIC, ABSTIME, BASE + 64, 0],
+            &us
+        ),
+        Ok([0, 0])
+    );
     assert!(t.elapsed() < std::time::Duration::from_millis(100));
     us.poke(BASE + 64, &ts(0, 1_000_000_000));
     assert_eq!(
-        k.syscall(477, &[3, 0, BASE + 64, 0], &us),
+        k.syscall(
+            netbsd_abi::SYS_clock_nanosleep,
+            &[MONOTONIC, 0, BASE + 64, 0],
+            &us
+        ),
         Ok([Errno::EINVAL.0 as u64, 0])
     );
     assert_eq!(
-        k.syscall(477, &[7, 0, BASE + 64, 0], &us),
+        k.syscall(netbsd_abi::SYS_clock_nanosleep, &[7, 0, BASE + 64, 0], &us),
         Ok([Errno::EINVAL.0 as u64, 0])
     );
 }
@@ -253,7 +393,7 @@ fn time_calls_by_number() {
 fn kern_arandom_gives_as_many_random_bytes_as_asked() {
     let k = common::boot();
     let mib = k.sysctl().name_to_mib("kern.arandom").unwrap();
-    assert_eq!(mib, [1, 81]);
+    assert_eq!(mib, [netbsd_abi::CTL_KERN, netbsd_abi::KERN_ARND]);
     let a = k.sys_sysctl(&mib, Some(64), None).unwrap();
     assert_eq!(a.old.len(), 64);
     let b = k.sys_sysctl(&mib, Some(64), None).unwrap();
@@ -261,5 +401,8 @@ fn kern_arandom_gives_as_many_random_bytes_as_asked() {
     assert_eq!(k.sys_sysctl(&mib, Some(4), None).unwrap().old.len(), 4);
     let result = |name: &[i32], cap| k.sys_sysctl(name, Some(cap), None).unwrap().result;
     assert_eq!(result(&mib, 257), Err(Errno::E2BIG));
-    assert_eq!(result(&[1, 81, 5], 4), Err(Errno::ENOTDIR));
+    assert_eq!(
+        result(&[netbsd_abi::CTL_KERN, netbsd_abi::KERN_ARND, 5], 4),
+        Err(Errno::ENOTDIR)
+    );
 }

@@ -1,9 +1,11 @@
 //! The sysctl tree as NetBSD's `sysctl(8)` sees it: every request made by
 //! number through `__sysctl`, and every `struct sysctlnode` decoded here from
-//! the offsets in `netbsd-abi/structs.tsv`, not by the kernel's own encoder.
+//! the offsets in `netbsd_abi::layout`, not by the kernel's own encoder.
 
 mod common;
 
+use netbsd_abi::layout::{sysctldesc, sysctlnode};
+use netbsd_abi::{CTL_KERN, CTL_VENDOR, KERN_HOSTNAME};
 use rump::Errno;
 use rump::usermem::BufferSpace;
 
@@ -14,19 +16,27 @@ const NEW: u64 = BASE + 0x200;
 const OLD: u64 = BASE + 0x1000;
 const OLD_SIZE: usize = 0x10000;
 
-const CTL_QUERY: i32 = -2;
-const CTL_CREATE: i32 = -3;
-const CTL_DESTROY: i32 = -5;
-const CTL_DESCRIBE: i32 = -7;
-const SYSCTL_VERSION: u32 = 0x0100_0000;
-const CTLTYPE_NODE: u32 = 1;
-const CTLTYPE_INT: u32 = 2;
-const CTLTYPE_STRING: u32 = 3;
-const CTLTYPE_QUAD: u32 = 4;
-const CTLFLAG_READWRITE: u32 = 0x70;
-const CTLFLAG_IMMEDIATE: u32 = 0x800;
+const CTL_QUERY: i32 = netbsd_abi::CTL_QUERY;
+const CTL_CREATE: i32 = netbsd_abi::CTL_CREATE;
+const CTL_DESTROY: i32 = netbsd_abi::CTL_DESTROY;
+const CTL_DESCRIBE: i32 = netbsd_abi::CTL_DESCRIBE;
+const SYSCTL_VERSION: u32 = netbsd_abi::SYSCTL_VERSION as u32;
+const CTLTYPE_NODE: u32 = netbsd_abi::CTLTYPE_NODE as u32;
+const CTLTYPE_INT: u32 = netbsd_abi::CTLTYPE_INT as u32;
+const CTLTYPE_STRING: u32 = netbsd_abi::CTLTYPE_STRING as u32;
+const CTLTYPE_QUAD: u32 = netbsd_abi::CTLTYPE_QUAD as u32;
+const CTLFLAG_READWRITE: u32 = netbsd_abi::CTLFLAG_READWRITE as u32;
+const CTLFLAG_IMMEDIATE: u32 = netbsd_abi::CTLFLAG_IMMEDIATE as u32;
+const SYSCTL_TYPEMASK: u32 = netbsd_abi::SYSCTL_TYPEMASK as u32;
+/// `sizeof(struct sysctlnode)`.
+const NODE: usize = sysctlnode::SIZE;
 
-/// One `struct sysctlnode` record (96 bytes on amd64).
+/// The bytes of `f` in the record `rec`.
+fn at(rec: &[u8], f: netbsd_abi::Field) -> &[u8] {
+    &rec[f.range()]
+}
+
+/// One `struct sysctlnode` record.
 struct Node {
     flags: u32,
     num: i32,
@@ -34,19 +44,24 @@ struct Node {
 }
 
 fn decode(rec: &[u8]) -> Node {
-    let name = &rec[8..40];
+    let name = at(rec, sysctlnode::sysctl_name);
     let end = name.iter().position(|&b| b == 0).unwrap();
     Node {
-        flags: u32::from_le_bytes(rec[0..4].try_into().unwrap()),
-        num: i32::from_le_bytes(rec[4..8].try_into().unwrap()),
+        flags: u32::from_le_bytes(at(rec, sysctlnode::sysctl_flags).try_into().unwrap()),
+        num: i32::from_le_bytes(at(rec, sysctlnode::sysctl_num).try_into().unwrap()),
         name: String::from_utf8(name[..end].to_vec()).unwrap(),
     }
 }
 
-fn query_node(flags: u32) -> [u8; 96] {
-    let mut n = [0u8; 96];
-    n[0..4].copy_from_slice(&(SYSCTL_VERSION | flags).to_le_bytes());
+fn query_node(flags: u32) -> [u8; NODE] {
+    let mut n = [0u8; NODE];
+    n[sysctlnode::sysctl_flags.range()].copy_from_slice(&(SYSCTL_VERSION | flags).to_le_bytes());
     n
+}
+
+/// Set `node`'s `sysctl_num`.
+fn set_num(node: &mut [u8], num: i32) {
+    node[sysctlnode::sysctl_num.range()].copy_from_slice(&num.to_le_bytes());
 }
 
 /// `__sysctl(name, oldp, &oldlen, newp, newlen)` by number; returns the
@@ -80,7 +95,7 @@ fn sysctl_sized(
     };
     let r = k
         .syscall(
-            202,
+            netbsd_abi::SYS___sysctl,
             &[NAME, name.len() as u64, OLD, OLDLEN, newp, newlen],
             us,
         )
@@ -94,8 +109,8 @@ fn walk(k: &rump::Kernel, us: &BufferSpace, mib: &mut Vec<i32>, path: &str, out:
     q.push(CTL_QUERY);
     let (r, bytes) = sysctl(k, us, &q, Some(&query_node(0)));
     r.unwrap();
-    assert_eq!(bytes.len() % 96, 0);
-    for rec in bytes.chunks(96) {
+    assert_eq!(bytes.len() % NODE, 0);
+    for rec in bytes.chunks(NODE) {
         let n = decode(rec);
         let full = if path.is_empty() {
             n.name.clone()
@@ -103,7 +118,7 @@ fn walk(k: &rump::Kernel, us: &BufferSpace, mib: &mut Vec<i32>, path: &str, out:
             format!("{path}.{}", n.name)
         };
         mib.push(n.num);
-        match n.flags & 0xf {
+        match n.flags & SYSCTL_TYPEMASK {
             CTLTYPE_NODE => walk(k, us, mib, &full, out),
             t => {
                 // As sysctl(8): numbers are read with a buffer of their
@@ -168,34 +183,39 @@ fn describe_create_and_destroy_as_sysctl8_does() {
     let k = kernel();
     let us = BufferSpace::new(BASE, 0x20000);
 
-    // CTL_DESCRIBE on kern, asking for one node (KERN_HOSTNAME = 10).
+    // CTL_DESCRIBE on kern, asking for one node (KERN_HOSTNAME).
     let mut want = query_node(0);
-    want[4..8].copy_from_slice(&10i32.to_le_bytes());
-    let (r, d) = sysctl(&k, &us, &[1, CTL_DESCRIBE], Some(&want));
+    set_num(&mut want, KERN_HOSTNAME);
+    let (r, d) = sysctl(&k, &us, &[CTL_KERN, CTL_DESCRIBE], Some(&want));
     r.unwrap();
     // struct sysctldesc: num, ver, len (including the NUL), then the
     // text: none, as NetBSD's rump kernels are built without descriptions.
-    assert_eq!(i32::from_le_bytes(d[0..4].try_into().unwrap()), 10);
-    let len = u32::from_le_bytes(d[8..12].try_into().unwrap()) as usize;
-    assert_eq!(&d[12..12 + len], b"\0");
+    assert_eq!(
+        sysctldesc::descr_num.get(&d),
+        Some(u64::from(KERN_HOSTNAME as u32))
+    );
+    let len = sysctldesc::descr_len.get(&d).unwrap() as usize;
+    let text = sysctldesc::descr_str.offset;
+    assert_eq!(&d[text..text + len], b"\0");
 
     // `sysctl -w //create=vendor.rumptest,type=int,value=5`: an immediate
-    // int under vendor (11), number chosen by the kernel.
+    // int under vendor, number chosen by the kernel.
     let mut node = query_node(CTLTYPE_INT | CTLFLAG_READWRITE | CTLFLAG_IMMEDIATE);
-    node[4..8].copy_from_slice(&CTL_CREATE.to_le_bytes());
-    node[8..16].copy_from_slice(b"rumptest");
-    node[48..52].copy_from_slice(&5i32.to_le_bytes());
-    node[64..72].copy_from_slice(&4u64.to_le_bytes());
-    let (r, created) = sysctl(&k, &us, &[11, CTL_CREATE], Some(&node));
+    set_num(&mut node, CTL_CREATE);
+    let name = sysctlnode::sysctl_name.offset;
+    node[name..name + 8].copy_from_slice(b"rumptest");
+    sysctlnode::sysctl_un__scu_idata.put(&mut node, 5);
+    sysctlnode::_sysctl_size.put(&mut node, 4);
+    let (r, created) = sysctl(&k, &us, &[CTL_VENDOR, CTL_CREATE], Some(&node));
     r.unwrap();
     let made = decode(&created);
     assert_eq!(made.name, "rumptest");
     assert!(made.num >= 0);
-    let (r, v) = sysctl(&k, &us, &[11, made.num], None);
+    let (r, v) = sysctl(&k, &us, &[CTL_VENDOR, made.num], None);
     r.unwrap();
     assert_eq!(v, 5i32.to_le_bytes());
     // Write it by number as a user would, then read it through the kernel API.
-    let (r, _) = sysctl(&k, &us, &[11, made.num], Some(&9i32.to_le_bytes()));
+    let (r, _) = sysctl(&k, &us, &[CTL_VENDOR, made.num], Some(&9i32.to_le_bytes()));
     r.unwrap();
     assert_eq!(
         k.sysctl().get("vendor.rumptest").unwrap(),
@@ -204,22 +224,27 @@ fn describe_create_and_destroy_as_sysctl8_does() {
 
     // Only root creates; permanent kernel nodes cannot be destroyed.
     let mut gone = query_node(0);
-    gone[4..8].copy_from_slice(&1i32.to_le_bytes());
+    set_num(&mut gone, netbsd_abi::KERN_OSTYPE);
     assert_eq!(
-        sysctl(&k, &us, &[1, CTL_DESTROY], Some(&gone)).0,
+        sysctl(&k, &us, &[CTL_KERN, CTL_DESTROY], Some(&gone)).0,
         Err(Errno::EPERM)
     );
-    gone[4..8].copy_from_slice(&made.num.to_le_bytes());
-    sysctl(&k, &us, &[11, CTL_DESTROY], Some(&gone)).0.unwrap();
-    assert_eq!(sysctl(&k, &us, &[11, made.num], None).0, Err(Errno::ENOENT));
+    set_num(&mut gone, made.num);
+    sysctl(&k, &us, &[CTL_VENDOR, CTL_DESTROY], Some(&gone))
+        .0
+        .unwrap();
+    assert_eq!(
+        sysctl(&k, &us, &[CTL_VENDOR, made.num], None).0,
+        Err(Errno::ENOENT)
+    );
 
     // A malformed node record is EINVAL, never a crash.
     assert_eq!(
-        sysctl(&k, &us, &[11, CTL_CREATE], Some(&node[..50])).0,
+        sysctl(&k, &us, &[CTL_VENDOR, CTL_CREATE], Some(&node[..50])).0,
         Err(Errno::EINVAL)
     );
     assert_eq!(
-        sysctl(&k, &us, &[11, CTL_QUERY], Some(&[0xff; 96])).0,
+        sysctl(&k, &us, &[CTL_VENDOR, CTL_QUERY], Some(&[0xff; NODE])).0,
         Err(Errno::EINVAL)
     );
 }

@@ -121,7 +121,13 @@ fn a_slow_client_copy_does_not_hold_the_vcpu() {
     let slow = {
         let k = Arc::clone(&k);
         // __sysctl copies the name in from the slow client.
-        std::thread::spawn(move || k.syscall(202, &[0x1000, 2, 0, 0, 0, 0], &SlowClient))
+        std::thread::spawn(move || {
+            k.syscall(
+                netbsd_abi::SYS___sysctl,
+                &[0x1000, 2, 0, 0, 0, 0],
+                &SlowClient,
+            )
+        })
     };
     let t = Instant::now();
     while k.threads_inside() == 0 {

@@ -12,9 +12,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// The inode number whiteout entries carry.
 const WINO: u32 = 1;
 /// `LINK_MAX` of FFS.
-const LINK_MAX: u16 = 32767;
+const LINK_MAX: u16 = netbsd_abi::LINK_MAX as u16;
+/// The permission bits of a mode (`ALLPERMS`, `sys/stat.h`).
+const ALLPERMS: u16 = netbsd_abi::ALLPERMS as u16;
 /// Longest symlink target (`MAXPATHLEN`).
-const MAXPATHLEN: u64 = 1024;
+const MAXPATHLEN: u64 = netbsd_abi::MAXPATHLEN as u64;
 
 /// A directory's names in core (NetBSD's dirhash): where each name is and
 /// how much room each chunk has.
@@ -404,7 +406,7 @@ pub(crate) fn make_root(fs: &Arc<Ffs>, uid: u32, gid: u32, mode: u32) -> KResult
     }
     let t = fs.now();
     let d = Dinode {
-        mode: IFDIR | (mode as u16 & 0o7777),
+        mode: IFDIR | (mode as u16 & ALLPERMS),
         nlink: 2,
         uid,
         gid,
@@ -528,7 +530,7 @@ impl Node for FfsNode {
         let ts = |s: (i64, i32)| (s.0, i64::from(s.1));
         Attr {
             typ: vtype_of(d.mode),
-            mode: u32::from(d.mode & 0o7777),
+            mode: u32::from(d.mode & ALLPERMS),
             nlink: u32::from(d.nlink),
             uid: d.uid,
             gid: d.gid,
@@ -563,7 +565,7 @@ impl Node for FfsNode {
             self.touch(&mut st, true, false);
         }
         if let Some(m) = s.mode {
-            st.d.mode = (st.d.mode & IFMT) | (m as u16 & 0o7777);
+            st.d.mode = (st.d.mode & IFMT) | (m as u16 & ALLPERMS);
         }
         if let Some(u) = s.uid {
             st.d.uid = u;
@@ -604,7 +606,7 @@ impl Node for FfsNode {
         if dir && st.d.nlink >= LINK_MAX {
             return Err(Errno::EMLINK);
         }
-        let mode = ifmt_of(new.typ) | (new.mode as u16 & 0o7777);
+        let mode = ifmt_of(new.typ) | (new.mode as u16 & ALLPERMS);
         let rdev = if matches!(new.typ, VType::Blk | VType::Chr) {
             new.rdev
         } else {

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, Weak};
 use std::time::Duration;
 
 /// Longest link string (`MAXPATHLEN`).
-const MAXPATHLEN: usize = 1024;
+const MAXPATHLEN: usize = netbsd_abi::MAXPATHLEN as usize;
 /// Most frames read at once, and answered in one burst.
 const BURST_FRAMES: usize = 32;
 /// How long the receive loop looks for more frames before it sleeps.

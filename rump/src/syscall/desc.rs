@@ -9,14 +9,15 @@ use crate::kmem::MemCharge;
 use crate::ktrace;
 use crate::resource::RLIMIT_NOFILE;
 use crate::usermem::{UserSpace, copyin_array, copyin_vec};
+use netbsd_abi::layout::iovec;
 use std::sync::Arc;
 
 /// Largest single transfer, so that a hostile length cannot make the kernel
 /// allocate without bound (NetBSD caps at SSIZE_MAX; a bounce buffer is ours).
 const MAX_IO: usize = 1 << 24;
-const O_ACCMODE: u32 = 3;
-const O_RDONLY: u32 = 0;
-const O_WRONLY: u32 = 1;
+const O_ACCMODE: u32 = netbsd_abi::O_ACCMODE as u32;
+const O_RDONLY: u32 = netbsd_abi::O_RDONLY as u32;
+const O_WRONLY: u32 = netbsd_abi::O_WRONLY as u32;
 
 fn nofile(ctx: &Ctx) -> usize {
     ctx.proc()
@@ -98,7 +99,7 @@ fn close(ctx: &Ctx, fd: i32) -> KResult<()> {
 }
 
 /// `IOV_MAX`: most buffers one vector call takes.
-const IOV_MAX: usize = 1024;
+const IOV_MAX: usize = netbsd_abi::IOV_MAX as usize;
 
 /// The `struct iovec` array at `addr`: (base, length) pairs, checked
 /// (EINVAL for more than `IOV_MAX` or a total beyond `SSIZE_MAX`).
@@ -107,12 +108,12 @@ pub fn iovecs(us: &dyn UserSpace, addr: u64, count: i32) -> KResult<Vec<(u64, us
         .ok()
         .filter(|&n| n <= IOV_MAX)
         .ok_or(Errno::EINVAL)?;
-    let raw = copyin_vec(us, addr, n * 16)?;
+    let raw = copyin_vec(us, addr, n * iovec::SIZE)?;
     let mut total = 0usize;
-    raw.chunks_exact(16)
+    raw.chunks_exact(iovec::SIZE)
         .map(|c| {
-            let base = u64::from_le_bytes(c[0..8].try_into().unwrap_or_default());
-            let len = u64::from_le_bytes(c[8..16].try_into().unwrap_or_default()) as usize;
+            let base = iovec::iov_base.get(c).unwrap_or_default();
+            let len = iovec::iov_len.get(c).unwrap_or_default() as usize;
             total = total
                 .checked_add(len)
                 .filter(|&t| t <= isize::MAX as usize)
@@ -229,15 +230,15 @@ pub(super) fn sys_close(ctx: &Ctx, a: &SysArgs, _: &dyn UserSpace) -> KResult<Sy
 }
 
 /// `F_*` commands of `fcntl(2)`.
-const F_DUPFD: i32 = 0;
-const F_GETFD: i32 = 1;
-const F_SETFD: i32 = 2;
-const F_GETFL: i32 = 3;
-const F_SETFL: i32 = 4;
-const F_GETLK: i32 = 7;
-const F_SETLK: i32 = 8;
-const F_SETLKW: i32 = 9;
-const F_DUPFD_CLOEXEC: i32 = 12;
+const F_DUPFD: i32 = netbsd_abi::F_DUPFD;
+const F_GETFD: i32 = netbsd_abi::F_GETFD;
+const F_SETFD: i32 = netbsd_abi::F_SETFD;
+const F_GETFL: i32 = netbsd_abi::F_GETFL;
+const F_SETFL: i32 = netbsd_abi::F_SETFL;
+const F_GETLK: i32 = netbsd_abi::F_GETLK;
+const F_SETLK: i32 = netbsd_abi::F_SETLK;
+const F_SETLKW: i32 = netbsd_abi::F_SETLKW;
+const F_DUPFD_CLOEXEC: i32 = netbsd_abi::F_DUPFD_CLOEXEC;
 /// Status flags `F_SETFL` may change: `O_NONBLOCK`, `O_APPEND`, `O_ASYNC`.
 const SETFL_MASK: u32 = 0x4 | 0x8 | 0x40;
 
@@ -245,7 +246,7 @@ const SETFL_MASK: u32 = 0x4 | 0x8 | 0x40;
 const NOSIGPIPE: u32 = netbsd_abi::O_NOSIGPIPE as u32;
 
 /// `F_CLOSEM`: close every descriptor from this one up.
-const F_CLOSEM: i32 = 10;
+const F_CLOSEM: i32 = netbsd_abi::F_CLOSEM;
 
 /// `fcntl(2)` except the record locks, which take a `struct flock`.
 fn fcntl(ctx: &Ctx, fd: i32, cmd: i32, arg: u64) -> KResult<u64> {
@@ -305,16 +306,16 @@ pub(super) fn sys_fcntl(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<S
 }
 
 /// `_IOC` fields of an ioctl command: the argument's size and direction.
-const IOCPARM_SHIFT: u64 = 16;
-const IOCPARM_MASK: u64 = 0x1fff;
-const IOC_OUT: u64 = 0x4000_0000;
-const IOC_IN: u64 = 0x8000_0000;
+const IOCPARM_SHIFT: u64 = netbsd_abi::IOCPARM_SHIFT as u64;
+const IOCPARM_MASK: u64 = netbsd_abi::IOCPARM_MASK as u64;
+const IOC_OUT: u64 = netbsd_abi::IOC_OUT;
+const IOC_IN: u64 = netbsd_abi::IOC_IN;
 /// The generic file ioctls every descriptor answers.
-const FIOCLEX: u64 = 0x2000_6601;
-const FIONCLEX: u64 = 0x2000_6602;
-const FIONBIO: u64 = 0x8004_667e;
+const FIOCLEX: u64 = netbsd_abi::FIOCLEX;
+const FIONCLEX: u64 = netbsd_abi::FIONCLEX;
+const FIONBIO: u64 = netbsd_abi::FIONBIO;
 /// `O_NONBLOCK`, the status flag FIONBIO sets.
-const O_NONBLOCK: u32 = 0x4;
+const O_NONBLOCK: u32 = netbsd_abi::O_NONBLOCK as u32;
 
 pub(super) fn sys_ioctl(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let (fd, cmd) = (arg_int(a, 0), a[1] & 0xffff_ffff);
@@ -357,7 +358,7 @@ pub(super) fn sys_dup3(ctx: &Ctx, a: &SysArgs, _: &dyn UserSpace) -> KResult<Sys
 }
 
 /// `O_CLOEXEC`, the one flag `dup3` takes.
-const O_CLOEXEC: i32 = 0x40_0000;
+const O_CLOEXEC: i32 = netbsd_abi::O_CLOEXEC;
 
 fn dup3(ctx: &Ctx, from: i32, to: i32, flags: i32) -> KResult<i32> {
     if flags & !O_CLOEXEC != 0 || from == to {

@@ -5,23 +5,23 @@ use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::module::{MAXMODNAME, MODSTAT_SIZE, ModStat};
 use crate::usermem::{UserSpace, copyin_array, copyin_vec};
+use netbsd_abi::layout::{iovec, modctl_load};
 
 /// `MODCTL_LOAD`.
-pub const MODCTL_LOAD: i32 = 0;
+pub const MODCTL_LOAD: i32 = netbsd_abi::MODCTL_LOAD;
 /// `MODCTL_UNLOAD`.
-pub const MODCTL_UNLOAD: i32 = 1;
+pub const MODCTL_UNLOAD: i32 = netbsd_abi::MODCTL_UNLOAD;
 /// `MODCTL_STAT`.
-pub const MODCTL_STAT: i32 = 2;
+pub const MODCTL_STAT: i32 = netbsd_abi::MODCTL_STAT;
 /// `MODCTL_EXISTS`.
-pub const MODCTL_EXISTS: i32 = 3;
-const MAXPATHLEN: usize = 1024;
+pub const MODCTL_EXISTS: i32 = netbsd_abi::MODCTL_EXISTS;
+const MAXPATHLEN: usize = netbsd_abi::MAXPATHLEN as usize;
 /// Largest property list accepted with a load (NetBSD's limit is 4096).
 const MAX_PROPS: usize = 4096;
 
-fn u64_at(b: &[u8], off: usize) -> u64 {
-    let mut x = [0u8; 8];
-    x.copy_from_slice(&b[off..off + 8]);
-    u64::from_le_bytes(x)
+/// A field of a structure copied in whole (its size checked by the copy).
+fn field(b: &[u8], f: netbsd_abi::Field) -> u64 {
+    f.get(b).unwrap_or_default()
 }
 
 fn load(ctx: &Ctx, name: &str) -> KResult<()> {
@@ -55,9 +55,10 @@ fn check_props(props: &[u8]) -> KResult<()> {
 pub(super) fn sys_modctl(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     match arg_int(a, 0) {
         MODCTL_LOAD => {
-            let ml = copyin_array::<32>(us, a[1])?;
-            let name = us.copyinstr(u64_at(&ml, 0), MAXPATHLEN)?;
-            let (props, propslen) = (u64_at(&ml, 16), u64_at(&ml, 24) as usize);
+            let ml = copyin_array::<{ modctl_load::SIZE }>(us, a[1])?;
+            let name = us.copyinstr(field(&ml, modctl_load::ml_filename), MAXPATHLEN)?;
+            let props = field(&ml, modctl_load::ml_props);
+            let propslen = field(&ml, modctl_load::ml_propslen) as usize;
             if props != 0 {
                 if propslen > MAX_PROPS {
                     return Err(Errno::ENOMEM);
@@ -71,8 +72,9 @@ pub(super) fn sys_modctl(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<
             unload(ctx, &String::from_utf8_lossy(&name))?;
         }
         MODCTL_STAT => {
-            let iov = copyin_array::<16>(us, a[1])?;
-            let (base, len) = (u64_at(&iov, 0), u64_at(&iov, 8) as usize);
+            let iov = copyin_array::<{ iovec::SIZE }>(us, a[1])?;
+            let base = field(&iov, iovec::iov_base);
+            let len = field(&iov, iovec::iov_len) as usize;
             let rows: Vec<u8> = ctx
                 .kernel()
                 .modules()
@@ -83,7 +85,8 @@ pub(super) fn sys_modctl(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<
             us.copyout(base, &rows[..rows.len().min(len)])?;
             // The caller learns the size needed, as NetBSD reports it.
             us.copyout(
-                a[1].checked_add(8).ok_or(Errno::EFAULT)?,
+                a[1].checked_add(iovec::iov_len.offset as u64)
+                    .ok_or(Errno::EFAULT)?,
                 &(rows.len() as u64).to_le_bytes(),
             )?;
         }

@@ -4,13 +4,14 @@ use super::{Ctx, SysArgs, SysRet, arg_int, ret};
 use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::usermem::{UserSpace, copyin_array, copyin_vec};
+use netbsd_abi::layout::{pollfd, timeval};
 use std::time::Duration;
 
 /// `POLLNVAL`: the descriptor is not open.
-const POLLNVAL: i16 = 0x20;
-const POLLIN: i16 = 0x1;
-const POLLOUT: i16 = 0x4;
-const POLLPRI: i16 = 0x2;
+const POLLNVAL: i16 = netbsd_abi::POLLNVAL as i16;
+const POLLIN: i16 = netbsd_abi::POLLIN as i16;
+const POLLOUT: i16 = netbsd_abi::POLLOUT as i16;
+const POLLPRI: i16 = netbsd_abi::POLLPRI as i16;
 /// Most descriptors one call may ask about.
 const MAX_FDS: usize = 1 << 16;
 /// How often a wait looks again even without a wakeup: files that do not
@@ -104,12 +105,12 @@ pub(super) fn poll_user(
         return Err(Errno::EINVAL);
     }
     let a = [addr];
-    let raw = copyin_vec(us, a[0], nfds * 8)?;
+    let raw = copyin_vec(us, a[0], nfds * pollfd::SIZE)?;
     let mut fds: Vec<PollFd> = raw
-        .chunks_exact(8)
+        .chunks_exact(pollfd::SIZE)
         .map(|c| PollFd {
-            fd: i32::from_le_bytes([c[0], c[1], c[2], c[3]]),
-            events: i16::from_le_bytes([c[4], c[5]]),
+            fd: pollfd::fd.get(c).unwrap_or_default() as i32,
+            events: pollfd::events.get(c).unwrap_or_default() as i16,
             revents: 0,
         })
         .collect();
@@ -117,10 +118,10 @@ pub(super) fn poll_user(
     let out: Vec<u8> = fds
         .iter()
         .flat_map(|p| {
-            let mut b = [0u8; 8];
-            b[0..4].copy_from_slice(&p.fd.to_le_bytes());
-            b[4..6].copy_from_slice(&p.events.to_le_bytes());
-            b[6..8].copy_from_slice(&p.revents.to_le_bytes());
+            let mut b = [0u8; pollfd::SIZE];
+            pollfd::fd.put(&mut b, u64::from(p.fd as u32));
+            pollfd::events.put(&mut b, u64::from(p.events as u16));
+            pollfd::revents.put(&mut b, u64::from(p.revents as u16));
             b
         })
         .collect();
@@ -134,9 +135,9 @@ pub(super) fn sys_select(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<
     let timeout = if a[4] == 0 {
         None
     } else {
-        let tv = copyin_array::<16>(us, a[4])?;
-        let sec = i64::from_le_bytes(tv[0..8].try_into().unwrap_or_default());
-        let usec = i64::from(i32::from_le_bytes(tv[8..12].try_into().unwrap_or_default()));
+        let tv = copyin_array::<{ timeval::SIZE }>(us, a[4])?;
+        let sec = timeval::tv_sec.get(&tv).unwrap_or_default() as i64;
+        let usec = i64::from(timeval::tv_usec.get(&tv).unwrap_or_default() as u32 as i32);
         if sec < 0 || !(0..1_000_000).contains(&usec) {
             return Err(Errno::EINVAL);
         }

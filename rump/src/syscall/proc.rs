@@ -6,7 +6,7 @@ use crate::kernel::Kernel;
 use crate::usermem::UserSpace;
 
 /// NetBSD's `MAXLOGNAME`: the login name buffer, NUL included.
-const MAXLOGNAME: usize = 16;
+const MAXLOGNAME: usize = netbsd_abi::MAXLOGNAME as usize;
 
 pub(super) fn sys_getpid(ctx: &Ctx, _: &SysArgs, _: &dyn UserSpace) -> KResult<SysRet> {
     // NetBSD returns the parent's pid in the second register too.

@@ -34,7 +34,9 @@ pub(super) fn sys_getrlimit(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResu
 }
 
 pub(super) fn sys_setrlimit(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    let l = Rlimit::from_bytes(&copyin_array::<16>(us, a[1])?);
+    let l = Rlimit::from_bytes(&copyin_array::<{ netbsd_abi::layout::rlimit::SIZE }>(
+        us, a[1],
+    )?);
     setrlimit(ctx, arg_int(a, 0), l)?;
     ret(0)
 }

@@ -7,7 +7,7 @@ use crate::sysctl::SysctlOutcome;
 use crate::usermem::{UserSpace, copyin_array, copyin_vec};
 
 /// `CTL_MAXNAME`: the longest MIB name.
-const CTL_MAXNAME: usize = 12;
+const CTL_MAXNAME: usize = netbsd_abi::CTL_MAXNAME as usize;
 /// Largest new value accepted, so a hostile length cannot exhaust memory.
 const MAX_NEWLEN: usize = 1 << 20;
 

@@ -26,18 +26,17 @@ const RESOLUTION_NS: i64 = 1;
 /// A NetBSD `struct timespec` as (seconds, nanoseconds).
 pub type Timespec = (i64, i64);
 
-fn encode(ts: Timespec) -> [u8; 16] {
-    let mut b = [0u8; 16];
-    b[..8].copy_from_slice(&ts.0.to_le_bytes());
-    b[8..].copy_from_slice(&ts.1.to_le_bytes());
+fn encode(ts: Timespec) -> [u8; timespec::SIZE] {
+    let mut b = [0u8; timespec::SIZE];
+    timespec::tv_sec.put(&mut b, ts.0 as u64);
+    timespec::tv_nsec.put(&mut b, ts.1 as u64);
     b
 }
 
-fn decode(b: [u8; 16]) -> Timespec {
-    let (s, n) = b.split_at(8);
+fn decode(b: [u8; timespec::SIZE]) -> Timespec {
     (
-        i64::from_le_bytes(s.try_into().unwrap_or_default()),
-        i64::from_le_bytes(n.try_into().unwrap_or_default()),
+        timespec::tv_sec.get(&b).unwrap_or_default() as i64,
+        timespec::tv_nsec.get(&b).unwrap_or_default() as i64,
     )
 }
 
@@ -85,9 +84,9 @@ pub(super) fn sys_clock_getres(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KR
 pub(super) fn sys_gettimeofday(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     if a[0] != 0 {
         let (sec, nsec) = ctx.kernel().clock().realtime_timespec();
-        let mut tv = [0u8; 16];
-        tv[..8].copy_from_slice(&sec.to_le_bytes());
-        tv[8..12].copy_from_slice(&((nsec / 1000) as i32).to_le_bytes());
+        let mut tv = [0u8; timeval::SIZE];
+        timeval::tv_sec.put(&mut tv, sec as u64);
+        timeval::tv_usec.put(&mut tv, u64::from((nsec / 1000) as i32 as u32));
         us.copyout(a[0], &tv)?;
     }
     if a[1] != 0 {
@@ -117,7 +116,7 @@ fn sleep_length(kc: &KernelClock, clock: i32, flags: i32, ts: Timespec) -> KResu
 /// sleep goes to `rmtp`.
 pub(super) fn sys_clock_nanosleep(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let (clock, flags) = (arg_int(a, 0), arg_int(a, 1));
-    let slept = copyin_array::<16>(us, a[2])
+    let slept = copyin_array::<{ timespec::SIZE }>(us, a[2])
         .and_then(|b| sleep_length(ctx.kernel().clock(), clock, flags, decode(b)))
         .and_then(|d| nanosleep(ctx, d));
     let error = match slept {
@@ -134,7 +133,7 @@ pub(super) fn sys_clock_nanosleep(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) ->
 }
 
 pub(super) fn sys_nanosleep(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    let d = to_duration(decode(copyin_array::<16>(us, a[0])?))?;
+    let d = to_duration(decode(copyin_array::<{ timespec::SIZE }>(us, a[0])?))?;
     nanosleep(ctx, d)?;
     if a[1] != 0 {
         // Nothing interrupts a sleep in a rump kernel: nothing remains.

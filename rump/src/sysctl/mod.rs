@@ -25,50 +25,50 @@ use crate::usermem::UserSpace;
 use wire::{NODE_LEN, NodeRepr, SYSCTL_VERSION};
 
 /// Writable (by root unless also ANYWRITE).
-pub const CTLFLAG_READWRITE: u32 = 0x70;
+pub const CTLFLAG_READWRITE: u32 = netbsd_abi::CTLFLAG_READWRITE as u32;
 /// Writable by anyone.
-pub const CTLFLAG_ANYWRITE: u32 = 0x80;
+pub const CTLFLAG_ANYWRITE: u32 = netbsd_abi::CTLFLAG_ANYWRITE as u32;
 /// Readable, and walkable below, by root only.
-pub const CTLFLAG_PRIVATE: u32 = 0x100;
+pub const CTLFLAG_PRIVATE: u32 = netbsd_abi::CTLFLAG_PRIVATE as u32;
 /// Not destroyable by clients; added to every kernel-created node.
-pub const CTLFLAG_PERMANENT: u32 = 0x200;
+pub const CTLFLAG_PERMANENT: u32 = netbsd_abi::CTLFLAG_PERMANENT as u32;
 /// The node owns its data (client-created valued nodes).
-pub const CTLFLAG_OWNDATA: u32 = 0x400;
+pub const CTLFLAG_OWNDATA: u32 = netbsd_abi::CTLFLAG_OWNDATA as u32;
 /// The value lives in the node and shows in CTL_QUERY answers.
-pub const CTLFLAG_IMMEDIATE: u32 = 0x800;
+pub const CTLFLAG_IMMEDIATE: u32 = netbsd_abi::CTLFLAG_IMMEDIATE as u32;
 /// sysctl(8) prints the value in hex.
-pub const CTLFLAG_HEX: u32 = 0x1000;
+pub const CTLFLAG_HEX: u32 = netbsd_abi::CTLFLAG_HEX as u32;
 /// sysctl(8) lists the node only when asked by name or with -A.
-pub const CTLFLAG_HIDDEN: u32 = 0x8000;
+pub const CTLFLAG_HIDDEN: u32 = netbsd_abi::CTLFLAG_HIDDEN as u32;
 /// The node owns its description (set by a client's CTL_DESCRIBE).
-pub const CTLFLAG_OWNDESC: u32 = 0x40000;
+pub const CTLFLAG_OWNDESC: u32 = netbsd_abi::CTLFLAG_OWNDESC as u32;
 /// sysctl(8) prints the value unsigned.
-pub const CTLFLAG_UNSIGNED: u32 = 0x80000;
+pub const CTLFLAG_UNSIGNED: u32 = netbsd_abi::CTLFLAG_UNSIGNED as u32;
 
-const CTL_MAXNAME: usize = 12;
-const CTL_QUERY: i32 = -2;
-const CTL_CREATE: i32 = -3;
-const CTL_DESTROY: i32 = -5;
-const CTL_MMAP: i32 = -6;
-const CTL_DESCRIBE: i32 = -7;
-const CTLTYPE_NODE: u32 = 1;
+const CTL_MAXNAME: usize = netbsd_abi::CTL_MAXNAME as usize;
+const CTL_QUERY: i32 = netbsd_abi::CTL_QUERY;
+const CTL_CREATE: i32 = netbsd_abi::CTL_CREATE;
+const CTL_DESTROY: i32 = netbsd_abi::CTL_DESTROY;
+const CTL_MMAP: i32 = netbsd_abi::CTL_MMAP;
+const CTL_DESCRIBE: i32 = netbsd_abi::CTL_DESCRIBE;
+const CTLTYPE_NODE: u32 = netbsd_abi::CTLTYPE_NODE as u32;
 /// `CTLTYPE_INT`.
-pub const CTLTYPE_INT: u32 = 2;
-const CTLTYPE_STRING: u32 = 3;
-const CTLTYPE_QUAD: u32 = 4;
-const CTLTYPE_STRUCT: u32 = 5;
-const CTLTYPE_BOOL: u32 = 6;
-const CTLFLAG_ROOT: u32 = 0x2000;
+pub const CTLTYPE_INT: u32 = netbsd_abi::CTLTYPE_INT as u32;
+const CTLTYPE_STRING: u32 = netbsd_abi::CTLTYPE_STRING as u32;
+const CTLTYPE_QUAD: u32 = netbsd_abi::CTLTYPE_QUAD as u32;
+const CTLTYPE_STRUCT: u32 = netbsd_abi::CTLTYPE_STRUCT as u32;
+const CTLTYPE_BOOL: u32 = netbsd_abi::CTLTYPE_BOOL as u32;
+const CTLFLAG_ROOT: u32 = netbsd_abi::CTLFLAG_ROOT as u32;
 /// ROOT, ANYNUMBER, ALIAS, MMAP: not for kernel code here either.
 const CTLFLAG_UNSUPPORTED: u32 = 0x3_6000;
-const SYSCTL_USERFLAGS: u32 = 0x9df0;
-const SYSCTL_TYPEMASK: u32 = 0xf;
-const SYSCTL_FLAGMASK: u32 = 0x00ff_fff0;
+const SYSCTL_USERFLAGS: u32 = netbsd_abi::SYSCTL_USERFLAGS as u32;
+const SYSCTL_TYPEMASK: u32 = netbsd_abi::SYSCTL_TYPEMASK as u32;
+const SYSCTL_FLAGMASK: u32 = netbsd_abi::SYSCTL_FLAGMASK as u32;
 /// CTL_CREATE numbers start above this (NetBSD's CREATE_BASE).
 const CREATE_BASE: i32 = 1024;
 /// Child slots a node gets first; NetBSD doubles them when full and shows
 /// the capacity as `sysctl_csize`.
-const SYSCTL_DEFSIZE: u32 = 8;
+const SYSCTL_DEFSIZE: u32 = netbsd_abi::SYSCTL_DEFSIZE as u32;
 /// Largest CTLFLAG_OWNDATA buffer a client may ask for (where NetBSD's
 /// malloc would fail with ENOMEM is unspecified; this is ours).
 const MAX_OWNDATA: u64 = 1 << 20;
@@ -564,7 +564,7 @@ impl Inner {
         }
         let data = n.qdata();
         let size = match ty {
-            CTLTYPE_NODE if n.size == 0 && n.un == [0; 16] && !owndata => NODE_LEN as u64,
+            CTLTYPE_NODE if n.size == 0 && n.un == [0; wire::UN_LEN] && !owndata => NODE_LEN as u64,
             _ if fixed != 0 && (n.size == 0 || n.size == fixed) => fixed,
             CTLTYPE_STRING if n.size == 0 && data == 0 && owndata => return Err(Errno::EINVAL),
             CTLTYPE_STRING if n.size == 0 => match c.us.copyinstr(data, 33 * 4096) {

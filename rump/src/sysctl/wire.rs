@@ -4,15 +4,18 @@
 //! host (little-endian) byte order.
 
 use crate::errno::{Errno, KResult};
+use netbsd_abi::layout::{sysctldesc, sysctlnode};
 
 /// `SYSCTL_VERSION`: the only node layout a caller may send.
-pub const SYSCTL_VERSION: u32 = 0x0100_0000;
+pub const SYSCTL_VERSION: u32 = netbsd_abi::SYSCTL_VERSION as u32;
 /// `SYSCTL_VERS_MASK`: where the layout version sits in `sysctl_flags`.
-pub const SYSCTL_VERS_MASK: u32 = 0xff00_0000;
+pub const SYSCTL_VERS_MASK: u32 = netbsd_abi::SYSCTL_VERS_MASK;
 /// `sizeof(struct sysctlnode)`.
-pub const NODE_LEN: usize = 96;
+pub const NODE_LEN: usize = sysctlnode::SIZE;
 /// `SYSCTL_NAMELEN`: name bytes including the NUL.
-pub const NAMELEN: usize = 32;
+pub const NAMELEN: usize = netbsd_abi::SYSCTL_NAMELEN as usize;
+/// Bytes of the `sysctl_un` union.
+pub const UN_LEN: usize = sysctlnode::sysctl_un.size;
 /// `MAXDESCLEN`: the kernel's scratch buffer for one description record.
 pub const MAXDESCLEN: usize = 1024;
 
@@ -38,22 +41,31 @@ pub const MAXDESCLEN: usize = 1024;
 /// 96 +---------------------------------+
 /// ```
 mod field {
+    use netbsd_abi::layout::sysctlnode as n;
     use std::ops::Range;
-    pub const FLAGS: Range<usize> = 0..4;
-    pub const NUM: Range<usize> = 4..8;
-    pub const NAME: Range<usize> = 8..40;
-    pub const VER: Range<usize> = 40..44;
-    pub const UN: Range<usize> = 48..64;
-    pub const SIZE: Range<usize> = 64..72;
-    pub const FUNC: Range<usize> = 72..80;
-    pub const PARENT: Range<usize> = 80..88;
-    pub const DESC: Range<usize> = 88..96;
+    pub const FLAGS: Range<usize> = n::sysctl_flags.range();
+    pub const NUM: Range<usize> = n::sysctl_num.range();
+    pub const NAME: Range<usize> = n::sysctl_name.range();
+    pub const VER: Range<usize> = n::sysctl_ver.range();
+    pub const UN: Range<usize> = n::sysctl_un.range();
+    pub const SIZE: Range<usize> = n::_sysctl_size.range();
+    pub const FUNC: Range<usize> = n::_sysctl_func.range();
+    pub const PARENT: Range<usize> = n::_sysctl_parent.range();
+    pub const DESC: Range<usize> = n::_sysctl_desc.range();
+    /// `suc_csize` and `suc_clen`, from the start of `sysctl_un`.
+    pub const CSIZE: Range<usize> = rel(n::sysctl_un__scu_child__suc_csize);
+    pub const CLEN: Range<usize> = rel(n::sysctl_un__scu_child__suc_clen);
+
+    const fn rel(f: netbsd_abi::Field) -> Range<usize> {
+        let at = f.offset - n::sysctl_un.offset;
+        at..at + f.size
+    }
 }
 
 /// Field offsets of `struct sysctldesc`: `descr_num` i32 at 0, `descr_ver`
 /// u32 at 4, `descr_len` u32 at 8 (string length including NUL), then the
 /// string at 12, padded with NULs to a multiple of four (`NEXT_DESCR`).
-const DESC_HEADER: usize = 12;
+const DESC_HEADER: usize = sysctldesc::descr_str.offset;
 
 /// A `struct sysctlnode` as plain values. Pointers are kept as numbers: a
 /// request's pointers are user addresses, and an answer's are always 0
@@ -69,7 +81,7 @@ pub struct NodeRepr {
     /// `sysctl_ver`.
     pub ver: u32,
     /// The 16-byte `sysctl_un` union, interpreted by the accessors.
-    pub un: [u8; 16],
+    pub un: [u8; UN_LEN],
     /// `sysctl_size`.
     pub size: u64,
     /// `sysctl_func`.
@@ -118,7 +130,8 @@ impl NodeRepr {
     /// (NULL, short, version 0, garbage) is EINVAL.
     pub fn from_request(new: Option<&[u8]>) -> KResult<NodeRepr> {
         let b = new.ok_or(Errno::EINVAL)?;
-        if b.len() != NODE_LEN || u32_at(b, 0) & SYSCTL_VERS_MASK != SYSCTL_VERSION {
+        if b.len() != NODE_LEN || u32_at(b, field::FLAGS.start) & SYSCTL_VERS_MASK != SYSCTL_VERSION
+        {
             return Err(Errno::EINVAL);
         }
         NodeRepr::parse(b)
@@ -160,14 +173,14 @@ impl NodeRepr {
 
     /// Set `sysctl_csize` and `sysctl_clen`, leaving the child pointer 0.
     pub fn set_children(&mut self, csize: u32, clen: u32) {
-        self.un = [0; 16];
-        self.un[0..4].copy_from_slice(&csize.to_le_bytes());
-        self.un[4..8].copy_from_slice(&clen.to_le_bytes());
+        self.un = [0; UN_LEN];
+        self.un[field::CSIZE].copy_from_slice(&csize.to_le_bytes());
+        self.un[field::CLEN].copy_from_slice(&clen.to_le_bytes());
     }
 
     /// Set the immediate value bytes (`idata`, `qdata` or `bdata`).
     pub fn set_immediate(&mut self, v: &[u8]) {
-        self.un = [0; 16];
+        self.un = [0; UN_LEN];
         let n = v.len().min(8);
         self.un[..n].copy_from_slice(&v[..n]);
     }
@@ -180,9 +193,9 @@ pub fn desc_record(num: i32, ver: u32, text: Option<&[u8]>) -> Vec<u8> {
     let text = text.filter(|t| t.len() < MAXDESCLEN - 16).unwrap_or(b"");
     let len = text.len() + 1;
     let mut r = vec![0u8; DESC_HEADER + len.div_ceil(4) * 4];
-    r[0..4].copy_from_slice(&num.to_le_bytes());
-    r[4..8].copy_from_slice(&ver.to_le_bytes());
-    r[8..12].copy_from_slice(&(len as u32).to_le_bytes());
+    sysctldesc::descr_num.put(&mut r, u64::from(num as u32));
+    sysctldesc::descr_ver.put(&mut r, u64::from(ver));
+    sysctldesc::descr_len.put(&mut r, len as u64);
     r[DESC_HEADER..DESC_HEADER + text.len()].copy_from_slice(text);
     r
 }

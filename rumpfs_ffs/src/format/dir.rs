@@ -13,23 +13,24 @@ use rump::{Errno, KResult};
 
 /// `DIRBLKSIZ`: a directory chunk, the unit of atomic update.
 pub const DIRBLKSIZ: usize = 512;
-/// `FFS_MAXNAMLEN`.
-pub const MAXNAMLEN: usize = 255;
+/// `FFS_MAXNAMLEN` (`ufs/ufs/dir.h`): FFS's longest name, shorter than
+/// `sys/dirent.h`'s `MAXNAMLEN`.
+pub const FFS_MAXNAMLEN: usize = 255;
 /// Bytes before the name.
 const HEADER: usize = 8;
 
 /// `DT_*` values of `d_type`.
 #[allow(missing_docs)]
 pub mod dt {
-    pub const UNKNOWN: u8 = 0;
-    pub const FIFO: u8 = 1;
-    pub const CHR: u8 = 2;
-    pub const DIR: u8 = 4;
-    pub const BLK: u8 = 6;
-    pub const REG: u8 = 8;
-    pub const LNK: u8 = 10;
-    pub const SOCK: u8 = 12;
-    pub const WHT: u8 = 14;
+    pub const UNKNOWN: u8 = netbsd_abi::DT_UNKNOWN as u8;
+    pub const FIFO: u8 = netbsd_abi::DT_FIFO as u8;
+    pub const CHR: u8 = netbsd_abi::DT_CHR as u8;
+    pub const DIR: u8 = netbsd_abi::DT_DIR as u8;
+    pub const BLK: u8 = netbsd_abi::DT_BLK as u8;
+    pub const REG: u8 = netbsd_abi::DT_REG as u8;
+    pub const LNK: u8 = netbsd_abi::DT_LNK as u8;
+    pub const SOCK: u8 = netbsd_abi::DT_SOCK as u8;
+    pub const WHT: u8 = netbsd_abi::DT_WHT as u8;
 }
 
 /// Bytes an entry with a name of `namlen` bytes needs (`DIRSIZ`).
@@ -106,7 +107,7 @@ impl DirFormat {
                 dt::UNKNOWN
             };
             if ino != 0 {
-                if namlen == 0 || namlen > MAXNAMLEN || reclen < dirsiz(namlen) {
+                if namlen == 0 || namlen > FFS_MAXNAMLEN || reclen < dirsiz(namlen) {
                     return Err(Errno::EIO);
                 }
                 name = chunk[off + HEADER..off + HEADER + namlen].to_vec();

@@ -162,4 +162,4 @@ pub const NDADDR: usize = 12;
 /// Indirect block pointers in an inode (single, double, triple).
 pub const NIADDR: usize = 3;
 /// Most fragments in a block.
-pub const MAXFRAG: usize = 8;
+pub const MAXFRAG: usize = netbsd_abi::MAXFRAG as usize;

@@ -101,6 +101,7 @@ pub mod field {
     pub const VOLNAME: usize = 680;
     pub const CGROTOR: usize = 724;
     pub const OLD_CPC: usize = 856;
+    // abi-literal: the offset of `fs_maxbsize`, not param.h's MAXBSIZE.
     pub const MAXBSIZE: usize = 860;
     pub const SBLOCKLOC: usize = 1000;
     pub const CSTOTAL: usize = 1008;
