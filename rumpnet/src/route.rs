@@ -11,19 +11,19 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, Weak};
 
 /// `PF_ROUTE`.
-pub const PF_ROUTE: u8 = 34;
+pub const PF_ROUTE: u8 = netbsd_abi::PF_ROUTE as u8;
 /// `RTM_VERSION`.
-pub const RTM_VERSION: u8 = 4;
+pub const RTM_VERSION: u8 = netbsd_abi::RTM_VERSION as u8;
 /// `RTM_ADD`.
-pub const RTM_ADD: u8 = 1;
+pub const RTM_ADD: u8 = netbsd_abi::RTM_ADD as u8;
 /// `RTM_DELETE`.
-pub const RTM_DELETE: u8 = 2;
+pub const RTM_DELETE: u8 = netbsd_abi::RTM_DELETE as u8;
 /// `RTM_CHANGE`.
-pub const RTM_CHANGE: u8 = 3;
+pub const RTM_CHANGE: u8 = netbsd_abi::RTM_CHANGE as u8;
 /// `RTM_GET`.
-pub const RTM_GET: u8 = 4;
+pub const RTM_GET: u8 = netbsd_abi::RTM_GET as u8;
 /// `RTF_DONE`.
-pub const RTF_DONE: u32 = 0x40;
+pub const RTF_DONE: u32 = netbsd_abi::RTF_DONE as u32;
 /// `sizeof(struct rt_msghdr)`.
 pub const RT_MSGHDR_LEN: usize = 120;
 /// The `RTA_*` bits, in the order their sockaddrs follow the header.

@@ -5,7 +5,7 @@ use crate::wire::ipv4::Address;
 use rump::{Errno, KResult};
 
 /// `AF_INET`.
-pub const AF_INET: u8 = 2;
+pub const AF_INET: u8 = netbsd_abi::AF_INET as u8;
 /// `sizeof(struct sockaddr_in)`.
 pub const SOCKADDR_IN_LEN: usize = 16;
 /// `INADDR_ANY`.

@@ -119,8 +119,8 @@ fn eventually(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
-const POLLIN: i16 = 0x1;
-const POLLOUT: i16 = 0x4;
+const POLLIN: i16 = netbsd_abi::POLLIN as i16;
+const POLLOUT: i16 = netbsd_abi::POLLOUT as i16;
 
 fn poll(s: &Socket, events: i16) -> i16 {
     use rump::file::FileOps;

@@ -34,49 +34,70 @@ fn relative_to_a_directory_descriptor() {
     );
     // openat(dfd, "f", O_CREAT|O_RDWR); fstatat(dfd, "f")
     let fd = k
-        .syscall(468, &[dfd, f, (O_CREAT | O_RDWR) as u64, 0o644], &us)
+        .syscall(
+            netbsd_abi::SYS_openat,
+            &[dfd, f, (O_CREAT | O_RDWR) as u64, 0o644],
+            &us,
+        )
         .unwrap()[0] as i32;
     k.sys_write(fd, b"at").unwrap();
-    k.syscall(466, &[dfd, f, B + 0x1000, 0], &us).unwrap();
+    k.syscall(netbsd_abi::SYS_fstatat, &[dfd, f, B + 0x1000, 0], &us)
+        .unwrap();
     assert_eq!(
         i64::from_le_bytes(us.peek(B + 0x1000 + 112, 8).try_into().unwrap()),
         2
     );
     assert_eq!(k.sys_stat("/d/f").unwrap().size, 2);
     // mkdirat, renameat into it, unlinkat with and without AT_REMOVEDIR
-    k.syscall(461, &[dfd, sub, 0o755], &us).unwrap();
-    k.syscall(458, &[dfd, f, dfd, sg], &us).unwrap();
+    k.syscall(netbsd_abi::SYS_mkdirat, &[dfd, sub, 0o755], &us)
+        .unwrap();
+    k.syscall(netbsd_abi::SYS_renameat, &[dfd, f, dfd, sg], &us)
+        .unwrap();
     assert_eq!(
-        k.syscall(471, &[dfd, sub, 0x800], &us).unwrap_err(),
+        k.syscall(netbsd_abi::SYS_unlinkat, &[dfd, sub, 0x800], &us)
+            .unwrap_err(),
         Errno::ENOTEMPTY
     );
     // linkat, symlinkat, readlinkat
-    k.syscall(457, &[dfd, sg, dfd, g, 0], &us).unwrap();
+    k.syscall(netbsd_abi::SYS_linkat, &[dfd, sg, dfd, g, 0], &us)
+        .unwrap();
     assert_eq!(k.sys_stat("/d/g").unwrap().nlink, 2);
-    k.syscall(470, &[g, dfd, l], &us).unwrap();
-    let n = k.syscall(469, &[dfd, l, B + 0x2000, 64], &us).unwrap()[0] as usize;
+    k.syscall(netbsd_abi::SYS_symlinkat, &[g, dfd, l], &us)
+        .unwrap();
+    let n = k
+        .syscall(netbsd_abi::SYS_readlinkat, &[dfd, l, B + 0x2000, 64], &us)
+        .unwrap()[0] as usize;
     assert_eq!(us.peek(B + 0x2000, n), b"g");
-    k.syscall(471, &[dfd, sg, 0], &us).unwrap();
-    k.syscall(471, &[dfd, sub, 0x800], &us).unwrap();
+    k.syscall(netbsd_abi::SYS_unlinkat, &[dfd, sg, 0], &us)
+        .unwrap();
+    k.syscall(netbsd_abi::SYS_unlinkat, &[dfd, sub, 0x800], &us)
+        .unwrap();
     // AT_FDCWD is the current directory; an absolute path ignores the descriptor.
     k.sys_chdir("/d").unwrap();
-    k.syscall(466, &[(-100i64) as u64, g, B + 0x1000, 0], &us)
-        .unwrap();
+    k.syscall(
+        netbsd_abi::SYS_fstatat,
+        &[(-100i64) as u64, g, B + 0x1000, 0],
+        &us,
+    )
+    .unwrap();
     let abs = put(&us, B + 320, "/d/g");
-    k.syscall(466, &[9999, abs, B + 0x1000, 0], &us).unwrap();
+    k.syscall(netbsd_abi::SYS_fstatat, &[9999, abs, B + 0x1000, 0], &us)
+        .unwrap();
     // A descriptor of a file is ENOTDIR; unknown flags are EINVAL.
     let ffd = k.sys_open("/d/g", O_RDONLY, 0).unwrap() as u64;
     assert_eq!(
-        k.syscall(466, &[ffd, g, B + 0x1000, 0], &us).unwrap_err(),
+        k.syscall(netbsd_abi::SYS_fstatat, &[ffd, g, B + 0x1000, 0], &us)
+            .unwrap_err(),
         Errno::ENOTDIR
     );
     assert_eq!(
-        k.syscall(466, &[dfd, g, B + 0x1000, 0x4000], &us)
+        k.syscall(netbsd_abi::SYS_fstatat, &[dfd, g, B + 0x1000, 0x4000], &us)
             .unwrap_err(),
         Errno::EINVAL
     );
     assert_eq!(
-        k.syscall(466, &[777, g, B + 0x1000, 0], &us).unwrap_err(),
+        k.syscall(netbsd_abi::SYS_fstatat, &[777, g, B + 0x1000, 0], &us)
+            .unwrap_err(),
         Errno::EBADF
     );
 }
@@ -99,7 +120,8 @@ fn times_fsync_range_and_getvfsstat() {
         ts.extend_from_slice(&n.to_le_bytes());
     }
     us.poke(B, &ts);
-    k.syscall(472, &[fd as u64, B], &us).unwrap();
+    k.syscall(netbsd_abi::SYS_futimens, &[fd as u64, B], &us)
+        .unwrap();
     let after = k.sys_fstat(fd).unwrap();
     assert_eq!(after.atime, before.atime, "UTIME_OMIT left atime alone");
     assert_eq!(after.mtime, (1_000_000, 5));
@@ -107,23 +129,35 @@ fn times_fsync_range_and_getvfsstat() {
     k.sys_fchmod(fd, 0o666).unwrap();
     k.lwproc_rfork(0).unwrap();
     k.sys_setuid(9).unwrap();
-    k.syscall(472, &[fd as u64, 0], &us).unwrap();
+    k.syscall(netbsd_abi::SYS_futimens, &[fd as u64, 0], &us)
+        .unwrap();
     assert_eq!(
-        k.syscall(472, &[fd as u64, B], &us).unwrap_err(),
+        k.syscall(netbsd_abi::SYS_futimens, &[fd as u64, B], &us)
+            .unwrap_err(),
         Errno::EPERM
     );
     k.lwproc_releaselwp();
     // fsync_range wants FDATASYNC or FFILESYNC.
-    k.syscall(354, &[fd as u64, 0x20, 0, 0], &us).unwrap();
+    k.syscall(netbsd_abi::SYS_fsync_range, &[fd as u64, 0x20, 0, 0], &us)
+        .unwrap();
     assert_eq!(
-        k.syscall(354, &[fd as u64, 0, 0, 0], &us).unwrap_err(),
+        k.syscall(netbsd_abi::SYS_fsync_range, &[fd as u64, 0, 0, 0], &us)
+            .unwrap_err(),
         Errno::EINVAL
     );
     // getvfsstat: the root and a tmpfs.
     k.sys_mkdir("/m", 0o755).unwrap();
     k.sys_mount_tmpfs("/m", 0, 0).unwrap();
-    assert_eq!(k.syscall(356, &[0, 0, 1], &us).unwrap()[0], 2);
-    assert_eq!(k.syscall(356, &[B, 2 * 2256, 1], &us).unwrap()[0], 2);
+    assert_eq!(
+        k.syscall(netbsd_abi::SYS_getvfsstat, &[0, 0, 1], &us)
+            .unwrap()[0],
+        2
+    );
+    assert_eq!(
+        k.syscall(netbsd_abi::SYS_getvfsstat, &[B, 2 * 2256, 1], &us)
+            .unwrap()[0],
+        2
+    );
     assert_eq!(&us.peek(B + 2256 + 172, 5), b"tmpfs");
 }
 
@@ -147,10 +181,15 @@ fn vector_io_and_read_only_mounts() {
             .collect::<Vec<u8>>()
     };
     us.poke(B + 0x100, &iov(&[(B, 3), (B + 3, 4), (B + 7, 3)]));
-    assert_eq!(k.syscall(121, &[fd, B + 0x100, 3], &us).unwrap()[0], 10);
+    assert_eq!(
+        k.syscall(netbsd_abi::SYS_writev, &[fd, B + 0x100, 3], &us)
+            .unwrap()[0],
+        10
+    );
     us.poke(B + 0x200, &iov(&[(B + 0x1000, 6), (B + 0x2000, 6)]));
     assert_eq!(
-        k.syscall(289, &[fd, B + 0x200, 2, 0, 0], &us).unwrap()[0],
+        k.syscall(netbsd_abi::SYS_preadv, &[fd, B + 0x200, 2, 0, 0], &us)
+            .unwrap()[0],
         10,
         "preadv at 0"
     );
@@ -159,12 +198,14 @@ fn vector_io_and_read_only_mounts() {
     // pwritev at an offset leaves the file offset alone.
     us.poke(B + 0x300, &iov(&[(B, 2)]));
     assert_eq!(
-        k.syscall(290, &[fd, B + 0x300, 1, 0, 20], &us).unwrap()[0],
+        k.syscall(netbsd_abi::SYS_pwritev, &[fd, B + 0x300, 1, 0, 20], &us)
+            .unwrap()[0],
         2
     );
     assert_eq!(k.sys_fstat(fd as i32).unwrap().size, 22);
     assert_eq!(
-        k.syscall(121, &[fd, B + 0x100, 1025], &us).unwrap_err(),
+        k.syscall(netbsd_abi::SYS_writev, &[fd, B + 0x100, 1025], &us)
+            .unwrap_err(),
         Errno::EINVAL,
         "IOV_MAX"
     );
@@ -176,8 +217,12 @@ fn vector_io_and_read_only_mounts() {
     ta[0..4].copy_from_slice(&1i32.to_le_bytes());
     ta[32..36].copy_from_slice(&0o777u32.to_le_bytes());
     us.poke(B + 0x420, &ta);
-    k.syscall(410, &[B + 0x400, B + 0x410, 1, B + 0x420, 40], &us)
-        .unwrap();
+    k.syscall(
+        netbsd_abi::SYS___mount50,
+        &[B + 0x400, B + 0x410, 1, B + 0x420, 40],
+        &us,
+    )
+    .unwrap();
     assert_eq!(
         k.sys_open("/ro/f", O_CREAT | O_RDWR, 0o644).unwrap_err(),
         Errno::EROFS
@@ -201,7 +246,7 @@ fn flock_locks_belong_to_the_open_file_and_meet_record_locks() {
     // A duplicate is the same open file: the lock is its own, and stays
     // until the last descriptor of the file is closed.
     let us = BufferSpace::new(B, 4096);
-    let [d, _] = k.syscall(41, &[a as u64], &us).unwrap();
+    let [d, _] = k.syscall(netbsd_abi::SYS_dup, &[a as u64], &us).unwrap();
     let d = d as i32;
     k.sys_flock(d, LOCK_EX | LOCK_NB).unwrap();
     k.sys_close(a).unwrap();
@@ -215,7 +260,10 @@ fn flock_locks_belong_to_the_open_file_and_meet_record_locks() {
     fl.extend_from_slice(&3i16.to_le_bytes());
     fl.extend_from_slice(&0i16.to_le_bytes());
     us.poke(B, &fl);
-    assert_eq!(k.syscall(92, &[b as u64, 8, B], &us), Err(Errno::EAGAIN));
+    assert_eq!(
+        k.syscall(netbsd_abi::SYS_fcntl, &[b as u64, 8, B], &us),
+        Err(Errno::EAGAIN)
+    );
     k.sys_close(d).unwrap();
     k.sys_flock(b, LOCK_SH | LOCK_NB).unwrap();
     k.sys_flock(b, LOCK_UN).unwrap();
