@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 /// `AF_LOCAL`.
 pub const AF_LOCAL: i32 = netbsd_abi::AF_LOCAL;
 /// `sizeof(struct sockaddr_un)`: length, family and 104 bytes of path.
-const SOCKADDR_UN_LEN: usize = 106;
+const SOCKADDR_UN_LEN: usize = netbsd_abi::layout::sockaddr_un::SIZE;
 /// NetBSD's buffers: `PIPSIZ` for streams; a datagram may be at most the
 /// send buffer, and the receive buffer holds a few.
 const STREAM_SPACE: usize = 4096;

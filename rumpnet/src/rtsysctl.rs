@@ -31,9 +31,9 @@ pub const RTM_IFANNOUNCE: u8 = netbsd_abi::RTM_IFANNOUNCE as u8;
 /// `RTM_IFINFO`.
 pub const RTM_IFINFO: u8 = netbsd_abi::RTM_IFINFO as u8;
 /// `sizeof(struct if_msghdr)`.
-pub const IF_MSGHDR_LEN: usize = 152;
+pub const IF_MSGHDR_LEN: usize = netbsd_abi::layout::if_msghdr::SIZE;
 /// `sizeof(struct ifa_msghdr)`.
-pub const IFA_MSGHDR_LEN: usize = 24;
+pub const IFA_MSGHDR_LEN: usize = netbsd_abi::layout::ifa_msghdr::SIZE;
 /// The `rt_msghdr` fields past what [`build_msg`] fills: `rtm_use`, and
 /// `rtm_rmx.rmx_mtu`.
 const RTM_USE: usize = 28;

@@ -7,11 +7,11 @@ use rump::{Errno, KResult};
 /// `AF_INET`.
 pub const AF_INET: u8 = netbsd_abi::AF_INET as u8;
 /// `sizeof(struct sockaddr_in)`.
-pub const SOCKADDR_IN_LEN: usize = 16;
+pub const SOCKADDR_IN_LEN: usize = netbsd_abi::layout::sockaddr_in::SIZE;
 /// `INADDR_ANY`.
-pub const ANY: u32 = 0;
+pub const ANY: u32 = netbsd_abi::INADDR_ANY;
 /// `INADDR_BROADCAST`.
-pub const BROADCAST: u32 = 0xffff_ffff;
+pub const BROADCAST: u32 = netbsd_abi::INADDR_BROADCAST;
 
 /// An address as a host-order number.
 pub fn to_u32(a: Address) -> u32 {

@@ -29,14 +29,14 @@ mod field {
 }
 
 /// Bytes of a header without options.
-pub const HEADER_LEN: usize = 20;
+pub const HEADER_LEN: usize = netbsd_abi::layout::ip::SIZE;
 
 /// `IPPROTO_*`.
 #[allow(missing_docs)]
 pub mod proto {
-    pub const ICMP: u8 = 1;
-    pub const TCP: u8 = 6;
-    pub const UDP: u8 = 17;
+    pub const ICMP: u8 = netbsd_abi::IPPROTO_ICMP as u8;
+    pub const TCP: u8 = netbsd_abi::IPPROTO_TCP as u8;
+    pub const UDP: u8 = netbsd_abi::IPPROTO_UDP as u8;
 }
 
 /// An IPv4 address.
