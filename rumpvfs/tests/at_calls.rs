@@ -1,12 +1,18 @@
 //! The `*at` calls by number: paths relative to a directory descriptor,
 //! `AT_FDCWD`, and the flags each takes.
 
+use netbsd_abi::layout::{flock, stat, statvfs, tmpfs_args};
+use netbsd_abi::{
+    AT_FDCWD, AT_REMOVEDIR, IOV_MAX, MNT_RDONLY, ST_RDONLY, TMPFS_ARGS_VERSION, UTIME_OMIT,
+};
 use rump::usermem::BufferSpace;
 use rump::{BootConfig, Errno, KernelBuilder};
 use rumpvfs::VfsCalls;
 use rumpvfs::flags::*;
 
 const B: u64 = 0x10000;
+/// `FFILESYNC` (`sys/fcntl.h`), which netbsd_abi's data lacks.
+const FFILESYNC: u64 = 0x20;
 
 fn put(us: &BufferSpace, at: u64, s: &str) -> u64 {
     let mut v = s.as_bytes().to_vec();
@@ -44,7 +50,11 @@ fn relative_to_a_directory_descriptor() {
     k.syscall(netbsd_abi::SYS_fstatat, &[dfd, f, B + 0x1000, 0], &us)
         .unwrap();
     assert_eq!(
-        i64::from_le_bytes(us.peek(B + 0x1000 + 112, 8).try_into().unwrap()),
+        i64::from_le_bytes(
+            us.peek(B + 0x1000 + stat::st_size.offset as u64, 8)
+                .try_into()
+                .unwrap()
+        ),
         2
     );
     assert_eq!(k.sys_stat("/d/f").unwrap().size, 2);
@@ -54,8 +64,12 @@ fn relative_to_a_directory_descriptor() {
     k.syscall(netbsd_abi::SYS_renameat, &[dfd, f, dfd, sg], &us)
         .unwrap();
     assert_eq!(
-        k.syscall(netbsd_abi::SYS_unlinkat, &[dfd, sub, 0x800], &us)
-            .unwrap_err(),
+        k.syscall(
+            netbsd_abi::SYS_unlinkat,
+            &[dfd, sub, AT_REMOVEDIR as u64],
+            &us
+        )
+        .unwrap_err(),
         Errno::ENOTEMPTY
     );
     // linkat, symlinkat, readlinkat
@@ -70,13 +84,17 @@ fn relative_to_a_directory_descriptor() {
     assert_eq!(us.peek(B + 0x2000, n), b"g");
     k.syscall(netbsd_abi::SYS_unlinkat, &[dfd, sg, 0], &us)
         .unwrap();
-    k.syscall(netbsd_abi::SYS_unlinkat, &[dfd, sub, 0x800], &us)
-        .unwrap();
+    k.syscall(
+        netbsd_abi::SYS_unlinkat,
+        &[dfd, sub, AT_REMOVEDIR as u64],
+        &us,
+    )
+    .unwrap();
     // AT_FDCWD is the current directory; an absolute path ignores the descriptor.
     k.sys_chdir("/d").unwrap();
     k.syscall(
         netbsd_abi::SYS_fstatat,
-        &[(-100i64) as u64, g, B + 0x1000, 0],
+        &[AT_FDCWD as u64, g, B + 0x1000, 0],
         &us,
     )
     .unwrap();
@@ -115,7 +133,7 @@ fn times_fsync_range_and_getvfsstat() {
     let before = k.sys_fstat(fd).unwrap();
     // futimens: atime UTIME_OMIT, mtime explicit.
     let mut ts = Vec::new();
-    for (s, n) in [(0i64, 0x3fff_fffei64), (1_000_000, 5)] {
+    for (s, n) in [(0i64, UTIME_OMIT as i64), (1_000_000, 5)] {
         ts.extend_from_slice(&s.to_le_bytes());
         ts.extend_from_slice(&n.to_le_bytes());
     }
@@ -138,8 +156,12 @@ fn times_fsync_range_and_getvfsstat() {
     );
     k.lwproc_releaselwp();
     // fsync_range wants FDATASYNC or FFILESYNC.
-    k.syscall(netbsd_abi::SYS_fsync_range, &[fd as u64, 0x20, 0, 0], &us)
-        .unwrap();
+    k.syscall(
+        netbsd_abi::SYS_fsync_range,
+        &[fd as u64, FFILESYNC, 0, 0],
+        &us,
+    )
+    .unwrap();
     assert_eq!(
         k.syscall(netbsd_abi::SYS_fsync_range, &[fd as u64, 0, 0, 0], &us)
             .unwrap_err(),
@@ -154,11 +176,18 @@ fn times_fsync_range_and_getvfsstat() {
         2
     );
     assert_eq!(
-        k.syscall(netbsd_abi::SYS_getvfsstat, &[B, 2 * 2256, 1], &us)
-            .unwrap()[0],
+        k.syscall(
+            netbsd_abi::SYS_getvfsstat,
+            &[B, 2 * statvfs::SIZE as u64, 1],
+            &us
+        )
+        .unwrap()[0],
         2
     );
-    assert_eq!(&us.peek(B + 2256 + 172, 5), b"tmpfs");
+    assert_eq!(
+        &us.peek(B + (statvfs::SIZE + statvfs::f_fstypename.offset) as u64, 5),
+        b"tmpfs"
+    );
 }
 
 #[test]
@@ -204,22 +233,32 @@ fn vector_io_and_read_only_mounts() {
     );
     assert_eq!(k.sys_fstat(fd as i32).unwrap().size, 22);
     assert_eq!(
-        k.syscall(netbsd_abi::SYS_writev, &[fd, B + 0x100, 1025], &us)
-            .unwrap_err(),
+        k.syscall(
+            netbsd_abi::SYS_writev,
+            &[fd, B + 0x100, IOV_MAX as u64 + 1],
+            &us
+        )
+        .unwrap_err(),
         Errno::EINVAL,
         "IOV_MAX"
     );
-    // A tmpfs mounted read-only (MNT_RDONLY = 1) takes no writes.
+    // A tmpfs mounted read-only takes no writes.
     k.sys_mkdir("/ro", 0o755).unwrap();
     us.poke(B + 0x400, b"tmpfs\0");
     us.poke(B + 0x410, b"/ro\0");
-    let mut ta = [0u8; 40];
-    ta[0..4].copy_from_slice(&1i32.to_le_bytes());
-    ta[32..36].copy_from_slice(&0o777u32.to_le_bytes());
+    let mut ta = [0u8; tmpfs_args::SIZE];
+    assert!(tmpfs_args::ta_version.put(&mut ta, TMPFS_ARGS_VERSION as u64));
+    assert!(tmpfs_args::ta_root_mode.put(&mut ta, 0o777));
     us.poke(B + 0x420, &ta);
     k.syscall(
         netbsd_abi::SYS___mount50,
-        &[B + 0x400, B + 0x410, 1, B + 0x420, 40],
+        &[
+            B + 0x400,
+            B + 0x410,
+            MNT_RDONLY as u64,
+            B + 0x420,
+            tmpfs_args::SIZE as u64,
+        ],
         &us,
     )
     .unwrap();
@@ -228,7 +267,10 @@ fn vector_io_and_read_only_mounts() {
         Errno::EROFS
     );
     assert_eq!(k.sys_mkdir("/ro/d", 0o755).unwrap_err(), Errno::EROFS);
-    assert_eq!(k.sys_statvfs("/ro").unwrap().flag & 1, 1, "ST_RDONLY");
+    assert_eq!(
+        k.sys_statvfs("/ro").unwrap().flag & ST_RDONLY as u64,
+        ST_RDONLY as u64
+    );
 }
 
 #[test]
@@ -253,15 +295,16 @@ fn flock_locks_belong_to_the_open_file_and_meet_record_locks() {
     assert_eq!(k.sys_flock(b, LOCK_EX | LOCK_NB), Err(Errno::EAGAIN));
     // As NetBSD's: a record lock over the file meets the flock lock.
     // fcntl(b, F_SETLK, {start 0, len 0, pid 0, F_WRLCK, SEEK_SET})
-    let mut fl = Vec::new();
-    fl.extend_from_slice(&0i64.to_le_bytes());
-    fl.extend_from_slice(&0i64.to_le_bytes());
-    fl.extend_from_slice(&0i32.to_le_bytes());
-    fl.extend_from_slice(&3i16.to_le_bytes());
-    fl.extend_from_slice(&0i16.to_le_bytes());
+    let mut fl = [0u8; flock::SIZE];
+    assert!(flock::l_type.put(&mut fl, netbsd_abi::F_WRLCK as u64));
+    assert!(flock::l_whence.put(&mut fl, netbsd_abi::SEEK_SET as u64));
     us.poke(B, &fl);
     assert_eq!(
-        k.syscall(netbsd_abi::SYS_fcntl, &[b as u64, 8, B], &us),
+        k.syscall(
+            netbsd_abi::SYS_fcntl,
+            &[b as u64, netbsd_abi::F_SETLK as u64, B],
+            &us
+        ),
         Err(Errno::EAGAIN)
     );
     k.sys_close(d).unwrap();
