@@ -49,7 +49,7 @@ pub const IFLINKSTR_QUERYLEN: u64 = 0x01;
 pub const IFLINKSTR_UNSET: u64 = 0x02;
 
 /// `sizeof(struct ifreq)`: every `SIOCGIFCONF` entry has this size.
-pub const IFREQ_SIZE: usize = 144;
+pub const IFREQ_SIZE: usize = netbsd_abi::layout::ifreq::SIZE;
 /// `AF_LINK`.
 pub const AF_LINK: u8 = netbsd_abi::AF_LINK as u8;
 /// Longest link string.

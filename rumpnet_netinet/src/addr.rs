@@ -30,7 +30,7 @@ pub fn is_multicast(a: u32) -> bool {
 
 /// Whether `a` is in 127.0.0.0/8.
 pub fn is_loopback(a: u32) -> bool {
-    a >> 24 == 127
+    a >> 24 == netbsd_abi::IN_LOOPBACKNET as u32
 }
 
 /// The classful netmask of `a`, for an address given without one.

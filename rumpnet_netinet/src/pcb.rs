@@ -313,7 +313,7 @@ pub fn check_local_addr(inet: &Inet, a: u32) -> KResult<()> {
     if a == ANY || addr::is_multicast(a) || a == addr::BROADCAST || inet.is_local(a) {
         return Ok(());
     }
-    if addr::is_loopback(a) && inet.is_local(0x7f00_0001) {
+    if addr::is_loopback(a) && inet.is_local(netbsd_abi::INADDR_LOOPBACK) {
         return Err(Errno::EADDRNOTAVAIL);
     }
     Err(Errno::EADDRNOTAVAIL)

@@ -462,7 +462,7 @@ impl ProtoSocket for TcpSocket {
             return Err(Errno::EADDRNOTAVAIL);
         }
         if fa == ANY {
-            fa = 0x7f00_0001;
+            fa = netbsd_abi::INADDR_LOOPBACK;
         }
         if fa == addr::BROADCAST || addr::is_multicast(fa) {
             return Err(Errno::ENETUNREACH);
