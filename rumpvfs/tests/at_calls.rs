@@ -188,6 +188,11 @@ fn times_fsync_range_and_getvfsstat() {
         &us.peek(B + (statvfs::SIZE + statvfs::f_fstypename.offset) as u64, 5),
         b"tmpfs"
     );
+    // f_namemax is namei's limit on both, as NetBSD's rumpfs and tmpfs say.
+    let all = us.peek(B, 2 * statvfs::SIZE);
+    for one in all.chunks(statvfs::SIZE) {
+        assert_eq!(statvfs::f_namemax.get(one), Some(255), "f_namemax");
+    }
 }
 
 #[test]
