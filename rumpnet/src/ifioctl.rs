@@ -11,37 +11,37 @@ use rump::{Errno, KResult};
 use std::sync::Arc;
 
 /// `SIOCSIFFLAGS`.
-pub const SIOCSIFFLAGS: u64 = 0x8090_6910;
+pub const SIOCSIFFLAGS: u64 = netbsd_abi::SIOCSIFFLAGS;
 /// `SIOCGIFFLAGS`.
-pub const SIOCGIFFLAGS: u64 = 0xc090_6911;
+pub const SIOCGIFFLAGS: u64 = netbsd_abi::SIOCGIFFLAGS;
 /// `SIOCGIFMETRIC`.
-pub const SIOCGIFMETRIC: u64 = 0xc090_6917;
+pub const SIOCGIFMETRIC: u64 = netbsd_abi::SIOCGIFMETRIC;
 /// `SIOCSIFMETRIC`.
-pub const SIOCSIFMETRIC: u64 = 0x8090_6918;
+pub const SIOCSIFMETRIC: u64 = netbsd_abi::SIOCSIFMETRIC;
 /// `SIOCGIFMTU`.
-pub const SIOCGIFMTU: u64 = 0xc090_697e;
+pub const SIOCGIFMTU: u64 = netbsd_abi::SIOCGIFMTU;
 /// `SIOCSIFMTU`.
-pub const SIOCSIFMTU: u64 = 0x8090_697f;
+pub const SIOCSIFMTU: u64 = netbsd_abi::SIOCSIFMTU;
 /// `SIOCGIFCONF`.
-pub const SIOCGIFCONF: u64 = 0xc010_6926;
+pub const SIOCGIFCONF: u64 = netbsd_abi::SIOCGIFCONF;
 /// `SIOCIFCREATE`.
-pub const SIOCIFCREATE: u64 = 0x8090_697a;
+pub const SIOCIFCREATE: u64 = netbsd_abi::SIOCIFCREATE;
 /// `SIOCIFDESTROY`.
-pub const SIOCIFDESTROY: u64 = 0x8090_6979;
+pub const SIOCIFDESTROY: u64 = netbsd_abi::SIOCIFDESTROY;
 /// `SIOCIFGCLONERS`.
-pub const SIOCIFGCLONERS: u64 = 0xc010_6978;
+pub const SIOCIFGCLONERS: u64 = netbsd_abi::SIOCIFGCLONERS;
 /// `SIOCGIFDATA`.
-pub const SIOCGIFDATA: u64 = 0xc098_6985;
+pub const SIOCGIFDATA: u64 = netbsd_abi::SIOCGIFDATA;
 /// `SIOCZIFDATA`.
-pub const SIOCZIFDATA: u64 = 0xc098_6986;
+pub const SIOCZIFDATA: u64 = netbsd_abi::SIOCZIFDATA;
 /// `SIOCGIFINDEX`.
-pub const SIOCGIFINDEX: u64 = 0xc090_698c;
+pub const SIOCGIFINDEX: u64 = netbsd_abi::SIOCGIFINDEX;
 /// `SIOCGLINKSTR`.
-pub const SIOCGLINKSTR: u64 = 0xc028_6987;
+pub const SIOCGLINKSTR: u64 = netbsd_abi::SIOCGLINKSTR;
 /// `SIOCSLINKSTR`.
-pub const SIOCSLINKSTR: u64 = 0x8028_6988;
+pub const SIOCSLINKSTR: u64 = netbsd_abi::SIOCSLINKSTR;
 /// `SIOCGIFDLT`.
-pub const SIOCGIFDLT: u64 = 0xc090_6977;
+pub const SIOCGIFDLT: u64 = netbsd_abi::SIOCGIFDLT;
 
 /// `IFLINKSTR_QUERYLEN` and `IFLINKSTR_UNSET` (`ifd_cmd` bits).
 pub const IFLINKSTR_QUERYLEN: u64 = 0x01;
@@ -49,9 +49,9 @@ pub const IFLINKSTR_QUERYLEN: u64 = 0x01;
 pub const IFLINKSTR_UNSET: u64 = 0x02;
 
 /// `sizeof(struct ifreq)`: every `SIOCGIFCONF` entry has this size.
-pub const IFREQ_SIZE: usize = 144;
+pub const IFREQ_SIZE: usize = netbsd_abi::layout::ifreq::SIZE;
 /// `AF_LINK`.
-pub const AF_LINK: u8 = 18;
+pub const AF_LINK: u8 = netbsd_abi::AF_LINK as u8;
 /// Longest link string.
 const LINKSTR_MAX: usize = 1024;
 /// `DLT_EN10MB`, `DLT_NULL`.

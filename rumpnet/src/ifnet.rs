@@ -11,44 +11,44 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 /// `IFF_UP`: administratively up.
-pub const IFF_UP: u32 = 0x1;
+pub const IFF_UP: u32 = netbsd_abi::IFF_UP as u32;
 /// `IFF_BROADCAST`.
-pub const IFF_BROADCAST: u32 = 0x2;
+pub const IFF_BROADCAST: u32 = netbsd_abi::IFF_BROADCAST as u32;
 /// `IFF_LOOPBACK`.
-pub const IFF_LOOPBACK: u32 = 0x8;
+pub const IFF_LOOPBACK: u32 = netbsd_abi::IFF_LOOPBACK as u32;
 /// `IFF_POINTOPOINT`.
-pub const IFF_POINTOPOINT: u32 = 0x10;
+pub const IFF_POINTOPOINT: u32 = netbsd_abi::IFF_POINTOPOINT as u32;
 /// `IFF_RUNNING`: the driver has resources and the link is usable.
-pub const IFF_RUNNING: u32 = 0x40;
+pub const IFF_RUNNING: u32 = netbsd_abi::IFF_RUNNING as u32;
 /// `IFF_NOARP`.
-pub const IFF_NOARP: u32 = 0x80;
+pub const IFF_NOARP: u32 = netbsd_abi::IFF_NOARP as u32;
 /// `IFF_PROMISC`.
-pub const IFF_PROMISC: u32 = 0x100;
+pub const IFF_PROMISC: u32 = netbsd_abi::IFF_PROMISC as u32;
 /// `IFF_ALLMULTI`.
-pub const IFF_ALLMULTI: u32 = 0x200;
+pub const IFF_ALLMULTI: u32 = netbsd_abi::IFF_ALLMULTI as u32;
 /// `IFF_OACTIVE`.
-pub const IFF_OACTIVE: u32 = 0x400;
+pub const IFF_OACTIVE: u32 = netbsd_abi::IFF_OACTIVE as u32;
 /// `IFF_SIMPLEX`: the interface cannot hear its own transmissions.
-pub const IFF_SIMPLEX: u32 = 0x800;
+pub const IFF_SIMPLEX: u32 = netbsd_abi::IFF_SIMPLEX as u32;
 /// `IFF_MULTICAST`.
-pub const IFF_MULTICAST: u32 = 0x8000;
+pub const IFF_MULTICAST: u32 = netbsd_abi::IFF_MULTICAST as u32;
 /// `IFF_CANTCHANGE`: flags only the kernel sets.
-pub const IFF_CANTCHANGE: u32 = 0x8f52;
+pub const IFF_CANTCHANGE: u32 = netbsd_abi::IFF_CANTCHANGE as u32;
 
 /// `LINK_STATE_UNKNOWN`, `_DOWN`, `_UP`.
-pub const LINK_STATE_UNKNOWN: u8 = 0;
+pub const LINK_STATE_UNKNOWN: u8 = netbsd_abi::LINK_STATE_UNKNOWN as u8;
 /// The link is down.
-pub const LINK_STATE_DOWN: u8 = 1;
+pub const LINK_STATE_DOWN: u8 = netbsd_abi::LINK_STATE_DOWN as u8;
 /// The link is up.
-pub const LINK_STATE_UP: u8 = 2;
+pub const LINK_STATE_UP: u8 = netbsd_abi::LINK_STATE_UP as u8;
 
 /// `IFT_ETHER`.
-pub const IFT_ETHER: u8 = 0x6;
+pub const IFT_ETHER: u8 = netbsd_abi::IFT_ETHER as u8;
 /// `IFT_LOOP`.
-pub const IFT_LOOP: u8 = 0x18;
+pub const IFT_LOOP: u8 = netbsd_abi::IFT_LOOP as u8;
 
 /// Longest interface name with its NUL (`IFNAMSIZ`).
-pub const IFNAMSIZ: usize = 16;
+pub const IFNAMSIZ: usize = netbsd_abi::IFNAMSIZ as usize;
 
 /// What a link carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -29,7 +29,7 @@ mod if_laddrreq {
     /// `addr`, a `sockaddr_storage`.
     pub const ADDR: usize = 24;
     /// `sizeof(struct sockaddr_storage)`.
-    pub const ADDR_SIZE: usize = 128;
+    pub const ADDR_SIZE: usize = netbsd_abi::layout::sockaddr_storage::SIZE;
 }
 
 /// Socket buffer sizes of a link socket; nothing is ever queued on one.

@@ -16,20 +16,20 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 /// `AF_LOCAL`.
-pub const AF_LOCAL: i32 = 1;
+pub const AF_LOCAL: i32 = netbsd_abi::AF_LOCAL;
 /// `sizeof(struct sockaddr_un)`: length, family and 104 bytes of path.
-const SOCKADDR_UN_LEN: usize = 106;
+const SOCKADDR_UN_LEN: usize = netbsd_abi::layout::sockaddr_un::SIZE;
 /// NetBSD's buffers: `PIPSIZ` for streams; a datagram may be at most the
 /// send buffer, and the receive buffer holds a few.
 const STREAM_SPACE: usize = 4096;
 const DGRAM_SENDSPACE: usize = 2048;
 const DGRAM_RECVSPACE: usize = 4096;
 /// `MSG_TRUNC`.
-const MSG_TRUNC: i32 = 0x10;
+const MSG_TRUNC: i32 = netbsd_abi::MSG_TRUNC;
 /// `SHUT_RD`, `SHUT_WR`, `SHUT_RDWR`.
-const SHUT_RD: i32 = 0;
-const SHUT_WR: i32 = 1;
-const SHUT_RDWR: i32 = 2;
+const SHUT_RD: i32 = netbsd_abi::SHUT_RD;
+const SHUT_WR: i32 = netbsd_abi::SHUT_WR;
+const SHUT_RDWR: i32 = netbsd_abi::SHUT_RDWR;
 
 /// What a queued datagram costs its receiver's buffer.
 fn dgram_cost(len: usize, from: &[u8]) -> usize {

@@ -20,16 +20,16 @@ use std::time::Duration;
 /// Most messages one call takes (`vlen` is cut down to it).
 const MAX_VLEN: u64 = 1024;
 /// The flags a caller may pass (`MSG_USERFLAGS`, `sys/socket.h`).
-const MSG_USERFLAGS: i32 = 0x0ff_ffff;
+const MSG_USERFLAGS: i32 = netbsd_abi::MSG_USERFLAGS;
 /// `MSG_IOVUSRSPACE` (`sys/socket.h`): the kernel's mark that the buffers
 /// are the caller's, which `sendmmsg` leaves in each `msg_flags`.
-const MSG_IOVUSRSPACE: i32 = 0x400_0000;
+const MSG_IOVUSRSPACE: i32 = netbsd_abi::MSG_IOVUSRSPACE;
 /// Largest single message (a bounce buffer is allocated for it).
 const MAX_IO: usize = 1 << 24;
 /// Longest sockaddr a call takes.
 const MAX_SOCKADDR: usize = 255;
 /// `IOV_MAX`: more buffers than this is EMSGSIZE (`do_sys_sendmsg`).
-const IOV_MAX: usize = 1024;
+const IOV_MAX: usize = netbsd_abi::IOV_MAX as usize;
 
 /// The socket open at `fd` (EBADF, ENOTSOCK), given to `f`; the loopback
 /// output the calls queued is processed after.

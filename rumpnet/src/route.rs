@@ -11,43 +11,43 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, Weak};
 
 /// `PF_ROUTE`.
-pub const PF_ROUTE: u8 = 34;
+pub const PF_ROUTE: u8 = netbsd_abi::PF_ROUTE as u8;
 /// `RTM_VERSION`.
-pub const RTM_VERSION: u8 = 4;
+pub const RTM_VERSION: u8 = netbsd_abi::RTM_VERSION as u8;
 /// `RTM_ADD`.
-pub const RTM_ADD: u8 = 1;
+pub const RTM_ADD: u8 = netbsd_abi::RTM_ADD as u8;
 /// `RTM_DELETE`.
-pub const RTM_DELETE: u8 = 2;
+pub const RTM_DELETE: u8 = netbsd_abi::RTM_DELETE as u8;
 /// `RTM_CHANGE`.
-pub const RTM_CHANGE: u8 = 3;
+pub const RTM_CHANGE: u8 = netbsd_abi::RTM_CHANGE as u8;
 /// `RTM_GET`.
-pub const RTM_GET: u8 = 4;
+pub const RTM_GET: u8 = netbsd_abi::RTM_GET as u8;
 /// `RTF_DONE`.
-pub const RTF_DONE: u32 = 0x40;
+pub const RTF_DONE: u32 = netbsd_abi::RTF_DONE as u32;
 /// `sizeof(struct rt_msghdr)`.
-pub const RT_MSGHDR_LEN: usize = 120;
+pub const RT_MSGHDR_LEN: usize = netbsd_abi::layout::rt_msghdr::SIZE;
 /// The `RTA_*` bits, in the order their sockaddrs follow the header.
 pub mod rta {
     /// Destination.
-    pub const DST: u32 = 0x1;
+    pub const DST: u32 = netbsd_abi::RTA_DST as u32;
     /// Gateway.
-    pub const GATEWAY: u32 = 0x2;
+    pub const GATEWAY: u32 = netbsd_abi::RTA_GATEWAY as u32;
     /// Netmask.
-    pub const NETMASK: u32 = 0x4;
+    pub const NETMASK: u32 = netbsd_abi::RTA_NETMASK as u32;
     /// Cloning mask.
-    pub const GENMASK: u32 = 0x8;
+    pub const GENMASK: u32 = netbsd_abi::RTA_GENMASK as u32;
     /// Interface name (sockaddr_dl).
-    pub const IFP: u32 = 0x10;
+    pub const IFP: u32 = netbsd_abi::RTA_IFP as u32;
     /// Interface address.
-    pub const IFA: u32 = 0x20;
+    pub const IFA: u32 = netbsd_abi::RTA_IFA as u32;
     /// Author of a redirect.
-    pub const AUTHOR: u32 = 0x40;
+    pub const AUTHOR: u32 = netbsd_abi::RTA_AUTHOR as u32;
     /// Broadcast address.
-    pub const BRD: u32 = 0x80;
+    pub const BRD: u32 = netbsd_abi::RTA_BRD as u32;
     /// Tag.
-    pub const TAG: u32 = 0x100;
+    pub const TAG: u32 = netbsd_abi::RTA_TAG as u32;
     /// How many kinds there are.
-    pub const MAX: usize = 9;
+    pub const MAX: usize = netbsd_abi::RTAX_MAX as usize;
 }
 
 /// A route as a family reports it.

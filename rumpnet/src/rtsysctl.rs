@@ -17,23 +17,23 @@ use rump::{Errno, KResult, Kernel};
 use std::sync::{Arc, Weak};
 
 /// `NET_RT_DUMP`.
-pub const NET_RT_DUMP: i32 = 1;
+pub const NET_RT_DUMP: i32 = netbsd_abi::NET_RT_DUMP;
 /// `NET_RT_FLAGS`.
-pub const NET_RT_FLAGS: i32 = 2;
+pub const NET_RT_FLAGS: i32 = netbsd_abi::NET_RT_FLAGS;
 /// `NET_RT_IFLIST`.
-pub const NET_RT_IFLIST: i32 = 5;
+pub const NET_RT_IFLIST: i32 = netbsd_abi::NET_RT_IFLIST;
 /// `RTM_NEWADDR`.
-pub const RTM_NEWADDR: u8 = 12;
+pub const RTM_NEWADDR: u8 = netbsd_abi::RTM_NEWADDR as u8;
 /// `RTM_DELADDR`.
-pub const RTM_DELADDR: u8 = 13;
+pub const RTM_DELADDR: u8 = netbsd_abi::RTM_DELADDR as u8;
 /// `RTM_IFANNOUNCE`.
-pub const RTM_IFANNOUNCE: u8 = 16;
+pub const RTM_IFANNOUNCE: u8 = netbsd_abi::RTM_IFANNOUNCE as u8;
 /// `RTM_IFINFO`.
-pub const RTM_IFINFO: u8 = 20;
+pub const RTM_IFINFO: u8 = netbsd_abi::RTM_IFINFO as u8;
 /// `sizeof(struct if_msghdr)`.
-pub const IF_MSGHDR_LEN: usize = 152;
+pub const IF_MSGHDR_LEN: usize = netbsd_abi::layout::if_msghdr::SIZE;
 /// `sizeof(struct ifa_msghdr)`.
-pub const IFA_MSGHDR_LEN: usize = 24;
+pub const IFA_MSGHDR_LEN: usize = netbsd_abi::layout::ifa_msghdr::SIZE;
 /// The `rt_msghdr` fields past what [`build_msg`] fills: `rtm_use`, and
 /// `rtm_rmx.rmx_mtu`.
 const RTM_USE: usize = 28;
@@ -42,12 +42,12 @@ const RMX_MTU: usize = 40 + 8;
 const RMX_EXPIRE: usize = 40 + 64;
 
 /// `RTF_LLDATA` (NetBSD's old `RTF_LLINFO`): link-layer (ARP) entries.
-pub const RTF_LLDATA: u32 = 0x400;
+pub const RTF_LLDATA: u32 = netbsd_abi::RTF_LLDATA as u32;
 /// The flags an ARP entry is reported with: `RTF_UP | RTF_HOST |
 /// RTF_LLDATA`, and the old `RTF_CLONED` for binaries that look for it.
 const LLENTRY_FLAGS: u32 = 0x1 | 0x4 | RTF_LLDATA | 0x2000;
 /// `RTF_STATIC`.
-const RTF_STATIC: u32 = 0x800;
+const RTF_STATIC: u32 = netbsd_abi::RTF_STATIC as u32;
 
 /// A link-layer (ARP) entry, as `arp -a` reads it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -263,9 +263,9 @@ pub fn ifinfo_msg(ifp: &Ifnet) -> Vec<u8> {
 }
 
 /// `IFAN_ARRIVAL`, `IFAN_DEPARTURE`.
-pub const IFAN_ARRIVAL: u16 = 0;
+pub const IFAN_ARRIVAL: u16 = netbsd_abi::IFAN_ARRIVAL as u16;
 /// See [`IFAN_ARRIVAL`].
-pub const IFAN_DEPARTURE: u16 = 1;
+pub const IFAN_DEPARTURE: u16 = netbsd_abi::IFAN_DEPARTURE as u16;
 
 /// `RTM_IFANNOUNCE`: an interface arrived or is leaving
 /// (`if_announcemsghdr`: index, name, what).

@@ -18,98 +18,98 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 /// `SOCK_STREAM`.
-pub const SOCK_STREAM: i32 = 1;
+pub const SOCK_STREAM: i32 = netbsd_abi::SOCK_STREAM;
 /// `SOCK_DGRAM`.
-pub const SOCK_DGRAM: i32 = 2;
+pub const SOCK_DGRAM: i32 = netbsd_abi::SOCK_DGRAM;
 /// `SOCK_RAW`.
-pub const SOCK_RAW: i32 = 3;
+pub const SOCK_RAW: i32 = netbsd_abi::SOCK_RAW;
 /// `SOCK_SEQPACKET`.
-pub const SOCK_SEQPACKET: i32 = 5;
+pub const SOCK_SEQPACKET: i32 = netbsd_abi::SOCK_SEQPACKET;
 /// `SOCK_CLOEXEC`.
-pub const SOCK_CLOEXEC: i32 = 0x1000_0000;
+pub const SOCK_CLOEXEC: i32 = netbsd_abi::SOCK_CLOEXEC;
 /// `SOCK_NONBLOCK`.
-pub const SOCK_NONBLOCK: i32 = 0x2000_0000;
+pub const SOCK_NONBLOCK: i32 = netbsd_abi::SOCK_NONBLOCK;
 /// `SOCK_NOSIGPIPE`.
-pub const SOCK_NOSIGPIPE: i32 = 0x4000_0000;
+pub const SOCK_NOSIGPIPE: i32 = netbsd_abi::SOCK_NOSIGPIPE;
 /// `SOCK_FLAGS_MASK`.
 pub const SOCK_FLAGS_MASK: i32 = 0xf000_0000_u32 as i32;
 
 /// `SOL_SOCKET`.
-pub const SOL_SOCKET: i32 = 0xffff;
+pub const SOL_SOCKET: i32 = netbsd_abi::SOL_SOCKET;
 /// `SO_DEBUG`.
-pub const SO_DEBUG: i32 = 0x1;
+pub const SO_DEBUG: i32 = netbsd_abi::SO_DEBUG;
 /// `SO_ACCEPTCONN`.
-pub const SO_ACCEPTCONN: i32 = 0x2;
+pub const SO_ACCEPTCONN: i32 = netbsd_abi::SO_ACCEPTCONN;
 /// `SO_REUSEADDR`.
-pub const SO_REUSEADDR: i32 = 0x4;
+pub const SO_REUSEADDR: i32 = netbsd_abi::SO_REUSEADDR;
 /// `SO_KEEPALIVE`.
-pub const SO_KEEPALIVE: i32 = 0x8;
+pub const SO_KEEPALIVE: i32 = netbsd_abi::SO_KEEPALIVE;
 /// `SO_DONTROUTE`.
-pub const SO_DONTROUTE: i32 = 0x10;
+pub const SO_DONTROUTE: i32 = netbsd_abi::SO_DONTROUTE;
 /// `SO_BROADCAST`.
-pub const SO_BROADCAST: i32 = 0x20;
+pub const SO_BROADCAST: i32 = netbsd_abi::SO_BROADCAST;
 /// `SO_USELOOPBACK`.
-pub const SO_USELOOPBACK: i32 = 0x40;
+pub const SO_USELOOPBACK: i32 = netbsd_abi::SO_USELOOPBACK;
 /// `SO_LINGER`.
-pub const SO_LINGER: i32 = 0x80;
+pub const SO_LINGER: i32 = netbsd_abi::SO_LINGER;
 /// `SO_OOBINLINE`.
-pub const SO_OOBINLINE: i32 = 0x100;
+pub const SO_OOBINLINE: i32 = netbsd_abi::SO_OOBINLINE;
 /// `SO_REUSEPORT`.
-pub const SO_REUSEPORT: i32 = 0x200;
+pub const SO_REUSEPORT: i32 = netbsd_abi::SO_REUSEPORT;
 /// `SO_NOSIGPIPE`.
-pub const SO_NOSIGPIPE: i32 = 0x800;
+pub const SO_NOSIGPIPE: i32 = netbsd_abi::SO_NOSIGPIPE;
 /// `SO_TIMESTAMP`.
-pub const SO_TIMESTAMP: i32 = 0x2000;
+pub const SO_TIMESTAMP: i32 = netbsd_abi::SO_TIMESTAMP;
 /// `SO_SNDBUF`.
-pub const SO_SNDBUF: i32 = 0x1001;
+pub const SO_SNDBUF: i32 = netbsd_abi::SO_SNDBUF;
 /// `SO_RCVBUF`.
-pub const SO_RCVBUF: i32 = 0x1002;
+pub const SO_RCVBUF: i32 = netbsd_abi::SO_RCVBUF;
 /// `SO_SNDLOWAT`.
-pub const SO_SNDLOWAT: i32 = 0x1003;
+pub const SO_SNDLOWAT: i32 = netbsd_abi::SO_SNDLOWAT;
 /// `SO_RCVLOWAT`.
-pub const SO_RCVLOWAT: i32 = 0x1004;
+pub const SO_RCVLOWAT: i32 = netbsd_abi::SO_RCVLOWAT;
 /// `SO_ERROR`.
-pub const SO_ERROR: i32 = 0x1007;
+pub const SO_ERROR: i32 = netbsd_abi::SO_ERROR;
 /// `SO_TYPE`.
-pub const SO_TYPE: i32 = 0x1008;
+pub const SO_TYPE: i32 = netbsd_abi::SO_TYPE;
 /// `SO_SNDTIMEO`.
-pub const SO_SNDTIMEO: i32 = 0x100b;
+pub const SO_SNDTIMEO: i32 = netbsd_abi::SO_SNDTIMEO;
 /// `SO_RCVTIMEO`.
-pub const SO_RCVTIMEO: i32 = 0x100c;
+pub const SO_RCVTIMEO: i32 = netbsd_abi::SO_RCVTIMEO;
 
 /// `MSG_OOB`.
-pub const MSG_OOB: i32 = 0x1;
+pub const MSG_OOB: i32 = netbsd_abi::MSG_OOB;
 /// `MSG_PEEK`.
-pub const MSG_PEEK: i32 = 0x2;
+pub const MSG_PEEK: i32 = netbsd_abi::MSG_PEEK;
 /// `MSG_DONTROUTE`.
-pub const MSG_DONTROUTE: i32 = 0x4;
+pub const MSG_DONTROUTE: i32 = netbsd_abi::MSG_DONTROUTE;
 /// `MSG_EOR`.
-pub const MSG_EOR: i32 = 0x8;
+pub const MSG_EOR: i32 = netbsd_abi::MSG_EOR;
 /// `MSG_TRUNC`.
-pub const MSG_TRUNC: i32 = 0x10;
+pub const MSG_TRUNC: i32 = netbsd_abi::MSG_TRUNC;
 /// `MSG_CTRUNC`.
-pub const MSG_CTRUNC: i32 = 0x20;
+pub const MSG_CTRUNC: i32 = netbsd_abi::MSG_CTRUNC;
 /// `MSG_WAITALL`.
-pub const MSG_WAITALL: i32 = 0x40;
+pub const MSG_WAITALL: i32 = netbsd_abi::MSG_WAITALL;
 /// `MSG_DONTWAIT`.
-pub const MSG_DONTWAIT: i32 = 0x80;
+pub const MSG_DONTWAIT: i32 = netbsd_abi::MSG_DONTWAIT;
 /// `MSG_NOSIGNAL`.
-pub const MSG_NOSIGNAL: i32 = 0x400;
+pub const MSG_NOSIGNAL: i32 = netbsd_abi::MSG_NOSIGNAL;
 
 /// `SHUT_RD`, `SHUT_WR`, `SHUT_RDWR`.
-pub const SHUT_RD: i32 = 0;
+pub const SHUT_RD: i32 = netbsd_abi::SHUT_RD;
 /// Shut the sending half.
-pub const SHUT_WR: i32 = 1;
+pub const SHUT_WR: i32 = netbsd_abi::SHUT_WR;
 /// Shut both halves.
-pub const SHUT_RDWR: i32 = 2;
+pub const SHUT_RDWR: i32 = netbsd_abi::SHUT_RDWR;
 
-const POLLIN: i16 = 0x1;
-const POLLOUT: i16 = 0x4;
-const POLLRDNORM: i16 = 0x40;
-const POLLWRNORM: i16 = 0x4;
+const POLLIN: i16 = netbsd_abi::POLLIN as i16;
+const POLLOUT: i16 = netbsd_abi::POLLOUT as i16;
+const POLLRDNORM: i16 = netbsd_abi::POLLRDNORM as i16;
+const POLLWRNORM: i16 = netbsd_abi::POLLWRNORM as i16;
 
 /// `SIGPIPE`.
-const SIGPIPE: i32 = 13;
+const SIGPIPE: i32 = netbsd_abi::SIGPIPE;
 
 /// How long a wait sleeps before it looks at the process again.
 const SLICE: Duration = Duration::from_millis(100);
@@ -363,13 +363,13 @@ pub trait ProtoSocket: Send + Sync {
     /// No more data will arrive (`SS_CANTRCVMORE`, `EV_EOF` of a read
     /// filter). The default: the protocol's poll says hang-up.
     fn cant_recv_more(&self) -> bool {
-        const POLLHUP: i16 = 0x10;
+        const POLLHUP: i16 = netbsd_abi::POLLHUP as i16;
         self.poll(POLLIN) & POLLHUP != 0
     }
     /// No more data may be sent (`SS_CANTSENDMORE`, `EV_EOF` of a write
     /// filter). The default: the sending half is shut or hung up.
     fn cant_send_more(&self) -> bool {
-        const POLLHUP: i16 = 0x10;
+        const POLLHUP: i16 = netbsd_abi::POLLHUP as i16;
         self.cant_send() || self.poll(POLLOUT) & POLLHUP != 0
     }
     /// Connections a listening socket holds ready to accept (`so_qlen`).
@@ -536,15 +536,15 @@ impl Socket {
 }
 
 /// `S_IFSOCK`.
-const S_IFSOCK: u32 = 0o140000;
+const S_IFSOCK: u32 = netbsd_abi::S_IFSOCK as u32;
 /// `FIONREAD`.
-const FIONREAD: u64 = 0x4004_667f;
+const FIONREAD: u64 = netbsd_abi::FIONREAD;
 /// `FIONWRITE`.
-const FIONWRITE: u64 = 0x4004_6679;
+const FIONWRITE: u64 = netbsd_abi::FIONWRITE;
 /// `FIONSPACE`.
-const FIONSPACE: u64 = 0x4004_6678;
+const FIONSPACE: u64 = netbsd_abi::FIONSPACE;
 /// `SIOCATMARK`.
-const SIOCATMARK: u64 = 0x4004_7307;
+const SIOCATMARK: u64 = netbsd_abi::SIOCATMARK;
 
 impl FileOps for Socket {
     fn dtype(&self) -> u32 {
@@ -643,7 +643,7 @@ impl FileOps for Socket {
             }
             // Data, or a pending error that makes poll say readable (a
             // socket never connected only hangs up there).
-            const POLLHUP: i16 = 0x10;
+            const POLLHUP: i16 = netbsd_abi::POLLHUP as i16;
             let bits = self.proto.poll(POLLIN | POLLRDNORM);
             return kn.data > 0 || (bits & (POLLIN | POLLRDNORM) != 0 && bits & POLLHUP == 0);
         }
@@ -688,7 +688,7 @@ impl FileOps for Socket {
 
 /// Readiness from the usual parts: readable, writable, hung up.
 pub fn poll_bits(events: i16, readable: bool, writable: bool, hup: bool) -> i16 {
-    const POLLHUP: i16 = 0x10;
+    const POLLHUP: i16 = netbsd_abi::POLLHUP as i16;
     let mut r = 0;
     if readable {
         r |= events & (POLLIN | POLLRDNORM);

@@ -5,13 +5,13 @@ use crate::wire::ipv4::Address;
 use rump::{Errno, KResult};
 
 /// `AF_INET`.
-pub const AF_INET: u8 = 2;
+pub const AF_INET: u8 = netbsd_abi::AF_INET as u8;
 /// `sizeof(struct sockaddr_in)`.
-pub const SOCKADDR_IN_LEN: usize = 16;
+pub const SOCKADDR_IN_LEN: usize = netbsd_abi::layout::sockaddr_in::SIZE;
 /// `INADDR_ANY`.
-pub const ANY: u32 = 0;
+pub const ANY: u32 = netbsd_abi::INADDR_ANY;
 /// `INADDR_BROADCAST`.
-pub const BROADCAST: u32 = 0xffff_ffff;
+pub const BROADCAST: u32 = netbsd_abi::INADDR_BROADCAST;
 
 /// An address as a host-order number.
 pub fn to_u32(a: Address) -> u32 {
@@ -30,7 +30,7 @@ pub fn is_multicast(a: u32) -> bool {
 
 /// Whether `a` is in 127.0.0.0/8.
 pub fn is_loopback(a: u32) -> bool {
-    a >> 24 == 127
+    a >> 24 == netbsd_abi::IN_LOOPBACKNET as u32
 }
 
 /// The classful netmask of `a`, for an address given without one.

@@ -15,29 +15,29 @@ use rumpnet::socket::{ProtoSocket, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM};
 use std::sync::Arc;
 
 /// `SIOCSIFADDR`.
-pub const SIOCSIFADDR: u64 = 0x8090_690c;
+pub const SIOCSIFADDR: u64 = netbsd_abi::SIOCSIFADDR;
 /// `SIOCGIFADDR`.
-pub const SIOCGIFADDR: u64 = 0xc090_6921;
+pub const SIOCGIFADDR: u64 = netbsd_abi::SIOCGIFADDR;
 /// `SIOCGIFDSTADDR`.
-pub const SIOCGIFDSTADDR: u64 = 0xc090_6922;
+pub const SIOCGIFDSTADDR: u64 = netbsd_abi::SIOCGIFDSTADDR;
 /// `SIOCGIFBRDADDR`.
-pub const SIOCGIFBRDADDR: u64 = 0xc090_6923;
+pub const SIOCGIFBRDADDR: u64 = netbsd_abi::SIOCGIFBRDADDR;
 /// `SIOCGIFNETMASK`.
-pub const SIOCGIFNETMASK: u64 = 0xc090_6925;
+pub const SIOCGIFNETMASK: u64 = netbsd_abi::SIOCGIFNETMASK;
 /// `SIOCSIFNETMASK`.
-pub const SIOCSIFNETMASK: u64 = 0x8090_6916;
+pub const SIOCSIFNETMASK: u64 = netbsd_abi::SIOCSIFNETMASK;
 /// `SIOCDIFADDR`.
-pub const SIOCDIFADDR: u64 = 0x8090_6919;
+pub const SIOCDIFADDR: u64 = netbsd_abi::SIOCDIFADDR;
 /// `SIOCAIFADDR`.
-pub const SIOCAIFADDR: u64 = 0x8040_691a;
+pub const SIOCAIFADDR: u64 = netbsd_abi::SIOCAIFADDR;
 /// `SIOCGIFALIAS`.
-pub const SIOCGIFALIAS: u64 = 0xc040_691b;
+pub const SIOCGIFALIAS: u64 = netbsd_abi::SIOCGIFALIAS;
 /// `SIOCGIFAFLAG_IN`.
-pub const SIOCGIFAFLAG_IN: u64 = 0xc090_6927;
+pub const SIOCGIFAFLAG_IN: u64 = netbsd_abi::SIOCGIFAFLAG_IN;
 
 /// `IPPROTO_ICMP`, `IPPROTO_UDP`, `IPPROTO_TCP`, `IPPROTO_RAW`.
-const IPPROTO_UDP: i32 = 17;
-const IPPROTO_TCP: i32 = 6;
+const IPPROTO_UDP: i32 = netbsd_abi::IPPROTO_UDP;
+const IPPROTO_TCP: i32 = netbsd_abi::IPPROTO_TCP;
 
 /// `AF_INET` for the socket layer.
 pub struct InetDomain {

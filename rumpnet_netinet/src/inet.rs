@@ -24,23 +24,23 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::Duration;
 
 /// `RTF_UP`.
-pub const RTF_UP: u32 = 0x1;
+pub const RTF_UP: u32 = netbsd_abi::RTF_UP as u32;
 /// `RTF_GATEWAY`.
-pub const RTF_GATEWAY: u32 = 0x2;
+pub const RTF_GATEWAY: u32 = netbsd_abi::RTF_GATEWAY as u32;
 /// `RTF_HOST`.
-pub const RTF_HOST: u32 = 0x4;
+pub const RTF_HOST: u32 = netbsd_abi::RTF_HOST as u32;
 /// `RTF_REJECT`.
-pub const RTF_REJECT: u32 = 0x8;
+pub const RTF_REJECT: u32 = netbsd_abi::RTF_REJECT as u32;
 /// `RTF_STATIC`.
-pub const RTF_STATIC: u32 = 0x800;
+pub const RTF_STATIC: u32 = netbsd_abi::RTF_STATIC as u32;
 /// `RTF_BLACKHOLE`.
-pub const RTF_BLACKHOLE: u32 = 0x1000;
+pub const RTF_BLACKHOLE: u32 = netbsd_abi::RTF_BLACKHOLE as u32;
 /// `RTF_CONNECTED`.
-pub const RTF_CONNECTED: u32 = 0x100;
+pub const RTF_CONNECTED: u32 = netbsd_abi::RTF_CONNECTED as u32;
 /// `RTF_LOCAL`.
-pub const RTF_LOCAL: u32 = 0x40000;
+pub const RTF_LOCAL: u32 = netbsd_abi::RTF_LOCAL as u32;
 /// `RTF_BROADCAST`.
-pub const RTF_BROADCAST: u32 = 0x80000;
+pub const RTF_BROADCAST: u32 = netbsd_abi::RTF_BROADCAST as u32;
 
 /// `PR_SLOWHZ` (`sys/protosw.h`): slow timeouts a second, the unit of
 /// the TCP keepalive nodes.

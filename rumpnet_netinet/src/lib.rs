@@ -77,7 +77,7 @@ fn attach(k: &Kernel) -> AttachResult {
             &lo,
             inet::IfAddr {
                 ifindex: lo.index,
-                addr: 0x7f00_0001,
+                addr: netbsd_abi::INADDR_LOOPBACK,
                 mask: 0xff00_0000,
                 bcast: 0,
             },

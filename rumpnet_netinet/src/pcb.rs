@@ -9,27 +9,27 @@ use rumpnet::socket::SockOpts;
 use std::collections::VecDeque;
 
 /// `IPPROTO_IP`, the level of the IP options.
-pub const IPPROTO_IP: i32 = 0;
+pub const IPPROTO_IP: i32 = netbsd_abi::IPPROTO_IP;
 /// `IP_HDRINCL`.
-pub const IP_HDRINCL: i32 = 2;
+pub const IP_HDRINCL: i32 = netbsd_abi::IP_HDRINCL;
 /// `IP_TOS`.
-pub const IP_TOS: i32 = 3;
+pub const IP_TOS: i32 = netbsd_abi::IP_TOS;
 /// `IP_TTL`.
-pub const IP_TTL: i32 = 4;
+pub const IP_TTL: i32 = netbsd_abi::IP_TTL;
 /// `IP_RECVDSTADDR`.
-pub const IP_RECVDSTADDR: i32 = 7;
+pub const IP_RECVDSTADDR: i32 = netbsd_abi::IP_RECVDSTADDR;
 /// `IP_MULTICAST_IF`.
-pub const IP_MULTICAST_IF: i32 = 9;
+pub const IP_MULTICAST_IF: i32 = netbsd_abi::IP_MULTICAST_IF;
 /// `IP_MULTICAST_TTL`.
-pub const IP_MULTICAST_TTL: i32 = 10;
+pub const IP_MULTICAST_TTL: i32 = netbsd_abi::IP_MULTICAST_TTL;
 /// `IP_MULTICAST_LOOP`.
-pub const IP_MULTICAST_LOOP: i32 = 11;
+pub const IP_MULTICAST_LOOP: i32 = netbsd_abi::IP_MULTICAST_LOOP;
 /// `IP_PORTRANGE`.
-pub const IP_PORTRANGE: i32 = 19;
+pub const IP_PORTRANGE: i32 = netbsd_abi::IP_PORTRANGE;
 /// `IP_RECVTTL`.
-pub const IP_RECVTTL: i32 = 23;
+pub const IP_RECVTTL: i32 = netbsd_abi::IP_RECVTTL;
 /// `IP_MINTTL`.
-pub const IP_MINTTL: i32 = 24;
+pub const IP_MINTTL: i32 = netbsd_abi::IP_MINTTL;
 
 /// The addressing and IP options of one socket.
 #[derive(Clone, Debug, Default)]
@@ -313,14 +313,14 @@ pub fn check_local_addr(inet: &Inet, a: u32) -> KResult<()> {
     if a == ANY || addr::is_multicast(a) || a == addr::BROADCAST || inet.is_local(a) {
         return Ok(());
     }
-    if addr::is_loopback(a) && inet.is_local(0x7f00_0001) {
+    if addr::is_loopback(a) && inet.is_local(netbsd_abi::INADDR_LOOPBACK) {
         return Err(Errno::EADDRNOTAVAIL);
     }
     Err(Errno::EADDRNOTAVAIL)
 }
 
 /// `IPPORT_RESERVED`: binding below it needs root.
-pub const IPPORT_RESERVED: u16 = 1024;
+pub const IPPORT_RESERVED: u16 = netbsd_abi::IPPORT_RESERVED as u16;
 
 /// What every bind checks first: the address is ours (or a wildcard), and
 /// a port below `IPPORT_RESERVED` asks for root (EACCES). `ctx` is `None`
@@ -340,7 +340,7 @@ pub fn bind_allowed(
 
 /// `IP_PORTRANGE_LOW` (`netinet/in.h`): ephemeral ports from the
 /// privileged range.
-pub const IP_PORTRANGE_LOW: i32 = 2;
+pub const IP_PORTRANGE_LOW: i32 = netbsd_abi::IP_PORTRANGE_LOW;
 
 /// Pick an ephemeral port not in use according to `in_use`, starting at a
 /// random place as NetBSD's default port algorithm does: from the

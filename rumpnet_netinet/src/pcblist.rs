@@ -12,9 +12,9 @@ use rumpnet::pcblist::{KINFO_PCB_LEN, KinfoPcb};
 use std::sync::{Arc, Weak};
 
 /// The protocols with a list.
-const IPPROTO_TCP: u8 = 6;
-const IPPROTO_UDP: u8 = 17;
-const IPPROTO_RAW: u8 = 255;
+const IPPROTO_TCP: u8 = netbsd_abi::IPPROTO_TCP as u8;
+const IPPROTO_UDP: u8 = netbsd_abi::IPPROTO_UDP as u8;
+const IPPROTO_RAW: u8 = netbsd_abi::IPPROTO_RAW as u8;
 
 /// `INP_BOUND`, `INP_CONNECTED` (`ki_prstate`).
 const INP_BOUND: u32 = 1;

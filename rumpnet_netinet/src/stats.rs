@@ -136,7 +136,7 @@ pub const TCP_NSTATS: usize = 76;
 /// See [`IP_NSTATS`].
 pub const UDP_NSTATS: usize = 9;
 /// `ICMP_NTYPES`: the types the histograms count.
-const ICMP_NTYPES: usize = 41;
+const ICMP_NTYPES: usize = netbsd_abi::ICMP_NTYPES as usize;
 
 fn array(n: usize, vals: &[(usize, &AtomicU64)]) -> Vec<u8> {
     let mut v = vec![0u64; n];

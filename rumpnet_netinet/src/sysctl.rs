@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32};
 
 /// `CTLFLAG_READWRITE`.
-const CTLFLAG_READWRITE: u32 = 0x70;
+const CTLFLAG_READWRITE: u32 = netbsd_abi::CTLFLAG_READWRITE as u32;
 
 fn int_node(
     k: &Kernel,
@@ -272,8 +272,8 @@ fn flag_node(
 
 /// `IPPORT_RESERVEDMIN`, `IPPORT_RESERVEDMAX` (`netinet/in.h`): the
 /// privileged range's bounds.
-const IPPORT_RESERVEDMIN: i32 = 600;
-const IPPORT_RESERVEDMAX: i32 = 1023;
+const IPPORT_RESERVEDMIN: i32 = netbsd_abi::IPPORT_RESERVEDMIN;
+const IPPORT_RESERVEDMAX: i32 = netbsd_abi::IPPORT_RESERVEDMAX;
 
 /// The port range nodes' checks (`sysctl_net_inet_ip_ports`): a minimum
 /// below its maximum, the anonymous range above the reserved ports, the

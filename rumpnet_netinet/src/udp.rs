@@ -179,7 +179,7 @@ impl ProtoSocket for UdpSocket {
                 .addresses()
                 .first()
                 .map(|a| a.addr)
-                .unwrap_or(0x7f00_0001);
+                .unwrap_or(netbsd_abi::INADDR_LOOPBACK);
         }
         if self.lock().pcb.lport == 0 {
             self.do_bind(None, ANY, 0)?;

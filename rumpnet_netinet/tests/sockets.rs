@@ -1,6 +1,7 @@
 //! Socket semantics in one kernel, through the socket layer's blocking
 //! rules: TCP and UDP over the loopback interface.
 
+use netbsd_abi::{self as abi, layout};
 use rump::{BootConfig, Kernel, KernelBuilder};
 use rumpnet::Net;
 use rumpnet::socket::{ProtoSocket, SO_RCVBUF, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, Socket};
@@ -8,7 +9,7 @@ use rumpnet_netinet::addr::sockaddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-const LO: u32 = 0x7f00_0001;
+const LO: u32 = netbsd_abi::INADDR_LOOPBACK;
 
 fn boot() -> Arc<Kernel> {
     KernelBuilder::new()
@@ -119,8 +120,8 @@ fn eventually(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
-const POLLIN: i16 = 0x1;
-const POLLOUT: i16 = 0x4;
+const POLLIN: i16 = netbsd_abi::POLLIN as i16;
+const POLLOUT: i16 = netbsd_abi::POLLOUT as i16;
 
 fn poll(s: &Socket, events: i16) -> i16 {
     use rump::file::FileOps;
@@ -372,20 +373,37 @@ fn so_linger_makes_close_wait_for_delivery() {
     let (sa, lg, data) = (0x1000u64, 0x1100u64, 0x2000u64);
     mem.copyout(sa, &sockaddr(LO, 5500)).unwrap();
     // struct linger { l_onoff = 1, l_linger = 2 }.
-    mem.copyout(lg, &[1, 0, 0, 0, 2, 0, 0, 0]).unwrap();
+    let mut linger = [0u8; layout::linger::SIZE];
+    assert!(layout::linger::l_onoff.put(&mut linger, 1));
+    assert!(layout::linger::l_linger.put(&mut linger, 2));
+    mem.copyout(lg, &linger).unwrap();
+    let sa_len = layout::sockaddr_in::SIZE as u64;
+    let set_linger = |fd: u64| {
+        let size = layout::linger::SIZE as u64;
+        let args = [fd, SOL_SOCKET as u64, abi::SO_LINGER as u64, lg, size];
+        k.syscall(abi::SYS_setsockopt, &args, &mem)
+    };
     let call = |nr: usize, args: &[u64]| k.syscall(nr, args, &mem).map(|r| r[0]);
-    let fd = call(394, &[2, SOCK_STREAM as u64, 0]).unwrap();
-    call(98, &[fd, sa, 16]).unwrap();
-    call(105, &[fd, 0xffff, 0x80, lg, 8]).unwrap(); // SO_LINGER
+    let fd = call(
+        abi::SYS___socket30,
+        &[abi::AF_INET as u64, SOCK_STREAM as u64, 0],
+    )
+    .unwrap();
+    call(abi::SYS_connect, &[fd, sa, sa_len]).unwrap();
+    set_linger(fd).unwrap();
     let s = Socket::new(k.with_ctx(|ctx| l.accept(ctx)).unwrap(), false, false);
     // The peer does not read: what is sent cannot all be delivered, and the
     // close waits the whole linger time. (The write is non-blocking, or it
     // would wait for room; a non-blocking close would not linger.)
-    call(92, &[fd, 4, 4]).unwrap(); // fcntl(F_SETFL, O_NONBLOCK)
+    call(
+        abi::SYS_fcntl,
+        &[fd, abi::F_SETFL as u64, abi::O_NONBLOCK as u64],
+    )
+    .unwrap();
     // Until both buffers are full (the peer's grows as data comes).
     let mut quiet = 0;
     while quiet < 5 {
-        match call(4, &[fd, data, 1 << 20]) {
+        match call(abi::SYS_write, &[fd, data, 1 << 20]) {
             Ok(_) => quiet = 0,
             Err(rump::Errno::EAGAIN) => {
                 quiet += 1;
@@ -394,18 +412,22 @@ fn so_linger_makes_close_wait_for_delivery() {
             Err(e) => panic!("write: {e:?}"),
         }
     }
-    call(92, &[fd, 4, 0]).unwrap();
+    call(abi::SYS_fcntl, &[fd, abi::F_SETFL as u64, 0]).unwrap();
     let t = std::time::Instant::now();
-    call(6, &[fd]).unwrap();
+    call(abi::SYS_close, &[fd]).unwrap();
     let waited = t.elapsed();
     assert!(waited >= Duration::from_millis(1900), "{waited:?}");
     assert!(waited < Duration::from_secs(10), "{waited:?}");
     drop(s);
 
     // A peer that reads: the close returns once everything is acknowledged.
-    let fd = call(394, &[2, SOCK_STREAM as u64, 0]).unwrap();
-    call(98, &[fd, sa, 16]).unwrap();
-    call(105, &[fd, 0xffff, 0x80, lg, 8]).unwrap();
+    let fd = call(
+        abi::SYS___socket30,
+        &[abi::AF_INET as u64, SOCK_STREAM as u64, 0],
+    )
+    .unwrap();
+    call(abi::SYS_connect, &[fd, sa, sa_len]).unwrap();
+    set_linger(fd).unwrap();
     let s = Socket::new(k.with_ctx(|ctx| l.accept(ctx)).unwrap(), false, false);
     let k2 = Arc::clone(&k);
     let reader = std::thread::spawn(move || {
@@ -419,9 +441,9 @@ fn so_linger_makes_close_wait_for_delivery() {
             got += r.len;
         }
     });
-    assert_eq!(call(4, &[fd, data, 200_000]).unwrap(), 200_000);
+    assert_eq!(call(abi::SYS_write, &[fd, data, 200_000]).unwrap(), 200_000);
     let t = std::time::Instant::now();
-    call(6, &[fd]).unwrap();
+    call(abi::SYS_close, &[fd]).unwrap();
     assert!(
         t.elapsed() < Duration::from_millis(1500),
         "{:?}",

@@ -1,102 +1,103 @@
 //! NetBSD's file system constants, as `netbsd-abi/constants.tsv` lists them.
 
 /// Open for reading only.
-pub const O_RDONLY: i32 = 0;
+pub const O_RDONLY: i32 = netbsd_abi::O_RDONLY;
 /// Open for writing only.
-pub const O_WRONLY: i32 = 1;
+pub const O_WRONLY: i32 = netbsd_abi::O_WRONLY;
 /// Open for reading and writing.
-pub const O_RDWR: i32 = 2;
+pub const O_RDWR: i32 = netbsd_abi::O_RDWR;
 /// Mask of the access mode.
-pub const O_ACCMODE: i32 = 3;
+pub const O_ACCMODE: i32 = netbsd_abi::O_ACCMODE;
 /// Non-blocking I/O.
-pub const O_NONBLOCK: i32 = 4;
+pub const O_NONBLOCK: i32 = netbsd_abi::O_NONBLOCK;
 /// Every write appends.
-pub const O_APPEND: i32 = 8;
+pub const O_APPEND: i32 = netbsd_abi::O_APPEND;
 /// Do not follow a final symlink.
-pub const O_NOFOLLOW: i32 = 0x100;
+pub const O_NOFOLLOW: i32 = netbsd_abi::O_NOFOLLOW;
 /// Create if missing.
-pub const O_CREAT: i32 = 0x200;
+pub const O_CREAT: i32 = netbsd_abi::O_CREAT;
 /// Truncate to zero length.
-pub const O_TRUNC: i32 = 0x400;
+pub const O_TRUNC: i32 = netbsd_abi::O_TRUNC;
 /// With `O_CREAT`: fail if it exists.
-pub const O_EXCL: i32 = 0x800;
+pub const O_EXCL: i32 = netbsd_abi::O_EXCL;
 /// Fail unless a directory.
-pub const O_DIRECTORY: i32 = 0x20_0000;
+pub const O_DIRECTORY: i32 = netbsd_abi::O_DIRECTORY;
 /// Close on exec.
-pub const O_CLOEXEC: i32 = 0x40_0000;
+pub const O_CLOEXEC: i32 = netbsd_abi::O_CLOEXEC;
 /// Writes with no reader left are EPIPE without `SIGPIPE`.
-pub const O_NOSIGPIPE: i32 = 0x100_0000;
+pub const O_NOSIGPIPE: i32 = netbsd_abi::O_NOSIGPIPE;
 
 /// `lseek` from the start.
-pub const SEEK_SET: i32 = 0;
+pub const SEEK_SET: i32 = netbsd_abi::SEEK_SET;
 /// `lseek` from the current offset.
-pub const SEEK_CUR: i32 = 1;
+pub const SEEK_CUR: i32 = netbsd_abi::SEEK_CUR;
 /// `lseek` from the end.
-pub const SEEK_END: i32 = 2;
+pub const SEEK_END: i32 = netbsd_abi::SEEK_END;
 
 /// `access` modes.
-pub const F_OK: i32 = 0;
+pub const F_OK: i32 = netbsd_abi::F_OK;
 /// Execute/search.
-pub const X_OK: i32 = 1;
+pub const X_OK: i32 = netbsd_abi::X_OK;
 /// Write.
-pub const W_OK: i32 = 2;
+pub const W_OK: i32 = netbsd_abi::W_OK;
 /// Read.
-pub const R_OK: i32 = 4;
+pub const R_OK: i32 = netbsd_abi::R_OK;
 
 /// File type mask of `st_mode`.
-pub const S_IFMT: u32 = 0o170000;
+pub const S_IFMT: u32 = netbsd_abi::S_IFMT as u32;
 /// FIFO.
-pub const S_IFIFO: u32 = 0o010000;
+pub const S_IFIFO: u32 = netbsd_abi::S_IFIFO as u32;
 /// Character device.
-pub const S_IFCHR: u32 = 0o020000;
+pub const S_IFCHR: u32 = netbsd_abi::S_IFCHR as u32;
 /// Directory.
-pub const S_IFDIR: u32 = 0o040000;
+pub const S_IFDIR: u32 = netbsd_abi::S_IFDIR as u32;
 /// Block device.
-pub const S_IFBLK: u32 = 0o060000;
+pub const S_IFBLK: u32 = netbsd_abi::S_IFBLK as u32;
 /// Regular file.
-pub const S_IFREG: u32 = 0o100000;
+pub const S_IFREG: u32 = netbsd_abi::S_IFREG as u32;
 /// Symbolic link.
-pub const S_IFLNK: u32 = 0o120000;
+pub const S_IFLNK: u32 = netbsd_abi::S_IFLNK as u32;
 /// Socket.
-pub const S_IFSOCK: u32 = 0o140000;
+pub const S_IFSOCK: u32 = netbsd_abi::S_IFSOCK as u32;
 /// Set-user-id, set-group-id, sticky.
-pub const S_ISUID: u32 = 0o4000;
+pub const S_ISUID: u32 = netbsd_abi::S_ISUID as u32;
 /// Set-group-id.
-pub const S_ISGID: u32 = 0o2000;
+pub const S_ISGID: u32 = netbsd_abi::S_ISGID as u32;
 /// Sticky directory: only owners may remove entries.
-pub const S_ISVTX: u32 = 0o1000;
+pub const S_ISVTX: u32 = netbsd_abi::S_ISVTX as u32;
 
 /// `d_type` values.
-pub const DT_UNKNOWN: u8 = 0;
+pub const DT_UNKNOWN: u8 = netbsd_abi::DT_UNKNOWN as u8;
 /// FIFO.
-pub const DT_FIFO: u8 = 1;
+pub const DT_FIFO: u8 = netbsd_abi::DT_FIFO as u8;
 /// Character device.
-pub const DT_CHR: u8 = 2;
+pub const DT_CHR: u8 = netbsd_abi::DT_CHR as u8;
 /// Directory.
-pub const DT_DIR: u8 = 4;
+pub const DT_DIR: u8 = netbsd_abi::DT_DIR as u8;
 /// Block device.
-pub const DT_BLK: u8 = 6;
+pub const DT_BLK: u8 = netbsd_abi::DT_BLK as u8;
 /// Regular file.
-pub const DT_REG: u8 = 8;
+pub const DT_REG: u8 = netbsd_abi::DT_REG as u8;
 /// Symbolic link.
-pub const DT_LNK: u8 = 10;
+pub const DT_LNK: u8 = netbsd_abi::DT_LNK as u8;
 /// Socket.
-pub const DT_SOCK: u8 = 12;
+pub const DT_SOCK: u8 = netbsd_abi::DT_SOCK as u8;
 
 /// Mount read-only.
-pub const MNT_RDONLY: i32 = 0x1;
+pub const MNT_RDONLY: i32 = netbsd_abi::MNT_RDONLY;
 /// Unmount even if busy.
-pub const MNT_FORCE: i32 = 0x80000;
+pub const MNT_FORCE: i32 = netbsd_abi::MNT_FORCE;
 /// Change flags of a mounted file system.
-pub const MNT_UPDATE: i32 = 0x10000;
+pub const MNT_UPDATE: i32 = netbsd_abi::MNT_UPDATE;
 /// `statvfs` flag: local file system.
-pub const MNT_LOCAL: u64 = 0x1000;
+pub const MNT_LOCAL: u64 = netbsd_abi::MNT_LOCAL as u64;
 /// `statvfs` flag: the root file system.
-pub const MNT_ROOTFS: u64 = 0x4000;
+pub const MNT_ROOTFS: u64 = netbsd_abi::MNT_ROOTFS as u64;
 
-/// Longest name component (`NAME_MAX`).
-pub const NAME_MAX: usize = 255;
+/// Longest name component namei takes (`KERNEL_NAME_MAX`, `sys/param.h`):
+/// NetBSD keeps it at 255 for old binaries, below `NAME_MAX` (511).
+pub const KERNEL_NAME_MAX: usize = 255;
 /// Longest path, NUL included (`PATH_MAX`/`MAXPATHLEN`).
-pub const PATH_MAX: usize = 1024;
+pub const PATH_MAX: usize = netbsd_abi::PATH_MAX as usize;
 /// Most symlinks followed in one lookup (`MAXSYMLINKS`).
-pub const MAXSYMLINKS: usize = 32;
+pub const MAXSYMLINKS: usize = netbsd_abi::MAXSYMLINKS as usize;

@@ -7,11 +7,11 @@ use rump::{Errno, KResult, Kernel};
 use std::sync::{Arc, Mutex};
 
 /// `CTLFLAG_READWRITE`.
-const CTLFLAG_READWRITE: u32 = 0x70;
+const CTLFLAG_READWRITE: u32 = netbsd_abi::CTLFLAG_READWRITE as u32;
 /// `KERN_MAXVNODES`.
-const KERN_MAXVNODES: i32 = 5;
+const KERN_MAXVNODES: i32 = netbsd_abi::KERN_MAXVNODES;
 /// `VFS_GENERIC`.
-const VFS_GENERIC: i32 = 0;
+const VFS_GENERIC: i32 = netbsd_abi::VFS_GENERIC;
 
 /// What a mount asks of a file system type.
 #[derive(Clone, Default)]

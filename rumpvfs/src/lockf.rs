@@ -13,25 +13,25 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 /// `F_RDLCK`.
-pub const F_RDLCK: i16 = 1;
+pub const F_RDLCK: i16 = netbsd_abi::F_RDLCK as i16;
 /// `F_UNLCK`.
-pub const F_UNLCK: i16 = 2;
+pub const F_UNLCK: i16 = netbsd_abi::F_UNLCK as i16;
 /// `F_WRLCK`.
-pub const F_WRLCK: i16 = 3;
+pub const F_WRLCK: i16 = netbsd_abi::F_WRLCK as i16;
 /// `F_GETLK`.
-pub const F_GETLK: i32 = 7;
+pub const F_GETLK: i32 = netbsd_abi::F_GETLK;
 /// `F_SETLK`.
-pub const F_SETLK: i32 = 8;
+pub const F_SETLK: i32 = netbsd_abi::F_SETLK;
 /// `F_SETLKW`.
-pub const F_SETLKW: i32 = 9;
+pub const F_SETLKW: i32 = netbsd_abi::F_SETLKW;
 /// `flock` operations: shared, exclusive, without waiting, unlock.
-pub const LOCK_SH: i32 = 1;
+pub const LOCK_SH: i32 = netbsd_abi::LOCK_SH;
 /// See [`LOCK_SH`].
-pub const LOCK_EX: i32 = 2;
+pub const LOCK_EX: i32 = netbsd_abi::LOCK_EX;
 /// See [`LOCK_SH`].
-pub const LOCK_NB: i32 = 4;
+pub const LOCK_NB: i32 = netbsd_abi::LOCK_NB;
 /// See [`LOCK_SH`].
-pub const LOCK_UN: i32 = 8;
+pub const LOCK_UN: i32 = netbsd_abi::LOCK_UN;
 
 /// Who holds a lock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

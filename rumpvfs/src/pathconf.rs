@@ -37,11 +37,12 @@ pub const PC_SYMLINK_MAX: i32 = 12;
 pub const PC_2_SYMLINKS: i32 = 13;
 
 /// `LINK_MAX` (`sys/syslimits.h`).
-const LINK_MAX: i64 = 32767;
+const LINK_MAX: i64 = netbsd_abi::LINK_MAX as i64;
 /// `PIPE_BUF` (`sys/syslimits.h`).
-const PIPE_BUF: i64 = 512;
-/// The longest name in a directory of these file systems (`MAXNAMLEN`).
-const MAXNAMLEN: i64 = 255;
+const PIPE_BUF: i64 = netbsd_abi::PIPE_BUF as i64;
+/// The longest name in a directory of these file systems: `FFS_MAXNAMLEN`
+/// (`ufs/ufs/dir.h`) and `TMPFS_MAXNAMLEN` (`fs/tmpfs/tmpfs.h`), both 255.
+const FS_MAXNAMLEN: i64 = 255;
 /// `MAX_CANON` and `MAX_INPUT` (`sys/syslimits.h`).
 const MAX_CANON: i64 = 255;
 /// `_POSIX_VDISABLE` (`sys/unistd.h`), as an unsigned char.
@@ -115,7 +116,7 @@ fn fifo(name: i32) -> KResult<i64> {
 pub fn value(limits: PathconfLimits, name: i32) -> KResult<i64> {
     Ok(match name {
         PC_LINK_MAX => LINK_MAX,
-        PC_NAME_MAX => MAXNAMLEN,
+        PC_NAME_MAX => FS_MAXNAMLEN,
         PC_PATH_MAX => i64::from(netbsd_abi::PATH_MAX),
         PC_SYMLINK_MAX if limits.symlinks => i64::from(netbsd_abi::MAXPATHLEN),
         PC_PIPE_BUF => PIPE_BUF,

@@ -26,7 +26,7 @@ const MAX_DELAY: i32 = 30;
 /// How often the syncer looks.
 const TICK: Duration = Duration::from_secs(1);
 /// `CTLFLAG_READWRITE`.
-const CTLFLAG_READWRITE: u32 = 0x70;
+const CTLFLAG_READWRITE: u32 = netbsd_abi::CTLFLAG_READWRITE as u32;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())

@@ -10,7 +10,7 @@ use rump::{Errno, KResult};
 use std::sync::Mutex;
 
 /// `FIONREAD`: how many bytes can be read without blocking.
-const FIONREAD: u64 = 0x4004_667f;
+const FIONREAD: u64 = netbsd_abi::FIONREAD;
 
 /// An open vnode: the file offset and, for directories, the read cursor.
 /// An open FIFO's data goes through its pipe end instead (fifofs), an
@@ -305,7 +305,7 @@ impl FileOps for VnodeFile {
 
     fn poll(&self, events: i16) -> i16 {
         /// `POLLHUP`: NetBSD's fifo_poll answers as a socket does, without it.
-        const POLLHUP: i16 = 0x10;
+        const POLLHUP: i16 = netbsd_abi::POLLHUP as i16;
         match (&self.fifo, &self.device) {
             (Some(end), _) => end.poll(events) & !POLLHUP,
             (None, Some(dev)) => dev.poll(events),

@@ -1,7 +1,7 @@
 //! The VFS proper: vnodes, the mount table, each process's current and
 //! root directories, and path lookup (`namei`).
 
-use crate::flags::{MAXSYMLINKS, NAME_MAX, PATH_MAX};
+use crate::flags::{KERNEL_NAME_MAX, MAXSYMLINKS, PATH_MAX};
 use crate::node::{FileSystem, Node, VType};
 use rump::cred::{Access, Cred};
 use rump::lwproc::{Proc, ProcData};
@@ -533,7 +533,7 @@ impl Vfs {
             .filter(|c| !c.is_empty())
             .collect();
         let trailing_slash = path.len() > 1 && path.ends_with(b"/");
-        if comps.iter().any(|c| c.len() > NAME_MAX) {
+        if comps.iter().any(|c| c.len() > KERNEL_NAME_MAX) {
             return Err(Errno::ENAMETOOLONG);
         }
         let Some((last, inner)) = comps.split_last() else {

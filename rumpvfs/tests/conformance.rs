@@ -2425,10 +2425,10 @@ fn root_overrides(fx: &Fx) {
 /// EAGAIN until the first unlocks, then gets the lock (NetBSD `fcntl_lock`).
 fn fcntl_lock(fx: &Fx) {
     use rump::file::Flock;
-    const F_GETLK: i32 = 7;
-    const F_SETLK: i32 = 8;
-    const F_WRLCK: i16 = 3;
-    const F_UNLCK: i16 = 2;
+    const F_GETLK: i32 = netbsd_abi::F_GETLK;
+    const F_SETLK: i32 = netbsd_abi::F_SETLK;
+    const F_WRLCK: i16 = netbsd_abi::F_WRLCK as i16;
+    const F_UNLCK: i16 = netbsd_abi::F_UNLCK as i16;
     let k = &fx.k;
     let path = fx.p("lockfile");
     let fd = k.sys_open(&path, O_CREAT | O_RDWR, 0o644).unwrap();
@@ -2484,10 +2484,10 @@ fn fcntl_lock(fx: &Fx) {
 /// PR kern/44494).
 fn fcntl_getlock_pids(fx: &Fx) {
     use rump::file::Flock;
-    const F_GETLK: i32 = 7;
-    const F_SETLK: i32 = 8;
-    const F_RDLCK: i16 = 1;
-    const F_WRLCK: i16 = 3;
+    const F_GETLK: i32 = netbsd_abi::F_GETLK;
+    const F_SETLK: i32 = netbsd_abi::F_SETLK;
+    const F_RDLCK: i16 = netbsd_abi::F_RDLCK as i16;
+    const F_WRLCK: i16 = netbsd_abi::F_WRLCK as i16;
     let k = &fx.k;
     let path = fx.p("pids");
     let fd = k.sys_open(&path, O_CREAT | O_RDWR, 0o644).unwrap();

@@ -87,7 +87,7 @@ fn a_fifo_joins_a_reader_and_a_writer() {
 fn pipe_and_pipe2_by_number() {
     let k = boot();
     let us = BufferSpace::new(0x1000, 4096);
-    let [r, w] = k.syscall(42, &[], &us).unwrap();
+    let [r, w] = k.syscall(netbsd_abi::SYS_pipe, &[], &us).unwrap();
     let (r, w) = (r as i32, w as i32);
     assert_eq!(k.sys_write(w, b"hello"), Ok(5));
     assert_eq!(k.sys_read(w, &mut [0u8; 4]), Err(Errno::EBADF));
@@ -95,8 +95,12 @@ fn pipe_and_pipe2_by_number() {
     assert_eq!(read_all(&k, r), b"hello");
     k.sys_close(r).unwrap();
     // pipe2(fildes, O_NONBLOCK | O_CLOEXEC)
-    k.syscall(453, &[0x1000, (O_NONBLOCK | O_CLOEXEC) as u64], &us)
-        .unwrap();
+    k.syscall(
+        netbsd_abi::SYS_pipe2,
+        &[0x1000, (O_NONBLOCK | O_CLOEXEC) as u64],
+        &us,
+    )
+    .unwrap();
     let fds = us.peek(0x1000, 8);
     let r = i32::from_le_bytes(fds[..4].try_into().unwrap());
     let w = i32::from_le_bytes(fds[4..].try_into().unwrap());
@@ -106,7 +110,7 @@ fn pipe_and_pipe2_by_number() {
     k.sys_close(r).unwrap();
     assert_eq!(k.sys_write(w, b"ab"), Err(Errno::EPIPE));
     assert_eq!(
-        k.syscall(453, &[0x1000, 0x8000_0000], &us),
+        k.syscall(netbsd_abi::SYS_pipe2, &[0x1000, 0x8000_0000], &us),
         Err(Errno::EINVAL)
     );
 }
@@ -114,7 +118,7 @@ fn pipe_and_pipe2_by_number() {
 /// A pipe's two descriptors by `pipe(2)`.
 fn pipe(k: &Kernel) -> (i32, i32) {
     let us = BufferSpace::new(0x1000, 16);
-    let [r, w] = k.syscall(42, &[], &us).unwrap();
+    let [r, w] = k.syscall(netbsd_abi::SYS_pipe, &[], &us).unwrap();
     (r as i32, w as i32)
 }
 
@@ -185,7 +189,8 @@ fn vector_reads_lose_nothing_and_a_fifo_is_a_vnode_without_an_offset() {
     let k = boot();
     let us = BufferSpace::new(0x1000, 4096);
     // pipe2(fildes, O_NONBLOCK)
-    k.syscall(453, &[0x1000, O_NONBLOCK as u64], &us).unwrap();
+    k.syscall(netbsd_abi::SYS_pipe2, &[0x1000, O_NONBLOCK as u64], &us)
+        .unwrap();
     let fds = us.peek(0x1000, 8);
     let r = i32::from_le_bytes(fds[..4].try_into().unwrap());
     let w = i32::from_le_bytes(fds[4..].try_into().unwrap());
@@ -197,7 +202,10 @@ fn vector_reads_lose_nothing_and_a_fifo_is_a_vnode_without_an_offset() {
         iov.extend_from_slice(&len.to_le_bytes());
     }
     us.poke(0x1010, &iov);
-    assert_eq!(k.syscall(120, &[r as u64, 0x1010, 2], &us), Ok([100, 0]));
+    assert_eq!(
+        k.syscall(netbsd_abi::SYS_readv, &[r as u64, 0x1010, 2], &us),
+        Ok([100, 0])
+    );
     assert_eq!(us.peek(0x1100, 100), vec![7u8; 100]);
     // A pipe has no offset either (NetBSD's sys_pread: not a vnode).
     assert_eq!(k.sys_pread(r, &mut [0u8; 4], 0), Err(Errno::ESPIPE));

@@ -147,8 +147,12 @@ fn poll_select_and_chroot() {
     set[fd as usize / 8] |= 1 << (fd % 8);
     us.poke(0x1000, &set);
     assert_eq!(
-        k.syscall(417, &[(fd + 1) as u64, 0x1000, 0, 0, 0], &us)
-            .unwrap()[0],
+        k.syscall(
+            netbsd_abi::SYS___select50,
+            &[(fd + 1) as u64, 0x1000, 0, 0, 0],
+            &us
+        )
+        .unwrap()[0],
         1
     );
     assert_eq!(us.peek(0x1000, 4), set);
@@ -175,8 +179,12 @@ fn mknod_makes_device_nodes_root_only() {
     let us = rump::usermem::BufferSpace::new(0x1000, 4096);
     us.poke(0x1000, b"/null\0");
     // __mknod50("/null", S_IFCHR|0666, makedev(2, 2))
-    k.syscall(450, &[0x1000, (S_IFCHR | 0o666) as u64, (2 << 8) | 2], &us)
-        .unwrap();
+    k.syscall(
+        netbsd_abi::SYS___mknod50,
+        &[0x1000, (S_IFCHR | 0o666) as u64, (2 << 8) | 2],
+        &us,
+    )
+    .unwrap();
     let st = k.sys_stat("/null").unwrap();
     assert_eq!(st.mode & S_IFMT, S_IFCHR);
     assert_eq!(st.rdev, (2 << 8) | 2);
@@ -197,16 +205,24 @@ fn mknod_makes_device_nodes_root_only() {
     );
     us.poke(0x1000, b"/bad\0");
     assert_eq!(
-        k.syscall(450, &[0x1000, S_IFDIR as u64 | 0o755, 0], &us)
-            .unwrap_err(),
+        k.syscall(
+            netbsd_abi::SYS___mknod50,
+            &[0x1000, S_IFDIR as u64 | 0o755, 0],
+            &us
+        )
+        .unwrap_err(),
         Errno::EINVAL
     );
     k.lwproc_rfork(0).unwrap();
     k.sys_setuid(7).unwrap();
     us.poke(0x1000, b"/dev2\0");
     assert_eq!(
-        k.syscall(450, &[0x1000, (S_IFBLK | 0o600) as u64, 1], &us)
-            .unwrap_err(),
+        k.syscall(
+            netbsd_abi::SYS___mknod50,
+            &[0x1000, (S_IFBLK | 0o600) as u64, 1],
+            &us
+        )
+        .unwrap_err(),
         Errno::EPERM
     );
 }

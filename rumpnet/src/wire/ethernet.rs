@@ -58,9 +58,9 @@ impl std::fmt::Display for Address {
 /// `ETHERTYPE_*`.
 #[allow(missing_docs)]
 pub mod ethertype {
-    pub const IPV4: u16 = 0x0800;
-    pub const ARP: u16 = 0x0806;
-    pub const IPV6: u16 = 0x86dd;
+    pub const IPV4: u16 = netbsd_abi::ETHERTYPE_IP as u16;
+    pub const ARP: u16 = netbsd_abi::ETHERTYPE_ARP as u16;
+    pub const IPV6: u16 = netbsd_abi::ETHERTYPE_IPV6 as u16;
 }
 
 /// A view of an Ethernet frame.

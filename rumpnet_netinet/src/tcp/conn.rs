@@ -30,8 +30,8 @@ pub const MAX_RETRIES: u32 = 12;
 pub const MAX_SYN_RETRIES: u32 = 6;
 /// Out-of-order bytes kept, as a share of the receive buffer: all of it.
 const DUPACK_THRESHOLD: u32 = 3;
-/// The MSS assumed when the peer sends none (RFC 9293 3.7.1).
-pub const DEFAULT_MSS: u16 = 536;
+/// The MSS assumed when the peer sends none (RFC 9293 3.7.1; `TCP_MSS`).
+pub const DEFAULT_MSS: u16 = netbsd_abi::TCP_MSS as u16;
 
 /// Connection states (RFC 9293 3.3.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

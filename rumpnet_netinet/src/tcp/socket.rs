@@ -22,23 +22,23 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 /// `IPPROTO_TCP`.
-pub const IPPROTO_TCP: i32 = 6;
+pub const IPPROTO_TCP: i32 = netbsd_abi::IPPROTO_TCP;
 /// `TCP_NODELAY`.
-pub const TCP_NODELAY: i32 = 1;
+pub const TCP_NODELAY: i32 = netbsd_abi::TCP_NODELAY;
 /// `TCP_MAXSEG`.
-pub const TCP_MAXSEG: i32 = 2;
+pub const TCP_MAXSEG: i32 = netbsd_abi::TCP_MAXSEG;
 /// `TCP_KEEPIDLE`.
-pub const TCP_KEEPIDLE: i32 = 3;
+pub const TCP_KEEPIDLE: i32 = netbsd_abi::TCP_KEEPIDLE;
 /// `TCP_KEEPINTVL`.
-pub const TCP_KEEPINTVL: i32 = 5;
+pub const TCP_KEEPINTVL: i32 = netbsd_abi::TCP_KEEPINTVL;
 /// `TCP_KEEPCNT`.
-pub const TCP_KEEPCNT: i32 = 6;
+pub const TCP_KEEPCNT: i32 = netbsd_abi::TCP_KEEPCNT;
 /// `TCP_KEEPINIT`.
-pub const TCP_KEEPINIT: i32 = 7;
+pub const TCP_KEEPINIT: i32 = netbsd_abi::TCP_KEEPINIT;
 /// `SOMAXCONN`.
-pub const SOMAXCONN: usize = 128;
+pub const SOMAXCONN: usize = netbsd_abi::SOMAXCONN as usize;
 
-const POLLHUP: i16 = 0x10;
+const POLLHUP: i16 = netbsd_abi::POLLHUP as i16;
 
 struct ListenQ {
     backlog: usize,
@@ -462,7 +462,7 @@ impl ProtoSocket for TcpSocket {
             return Err(Errno::EADDRNOTAVAIL);
         }
         if fa == ANY {
-            fa = 0x7f00_0001;
+            fa = netbsd_abi::INADDR_LOOPBACK;
         }
         if fa == addr::BROADCAST || addr::is_multicast(fa) {
             return Err(Errno::ENETUNREACH);

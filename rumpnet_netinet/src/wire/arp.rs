@@ -25,7 +25,7 @@ mod field {
 }
 
 /// Bytes of an Ethernet/IPv4 ARP packet.
-pub const PACKET_LEN: usize = 28;
+pub const PACKET_LEN: usize = netbsd_abi::layout::ether_arp::SIZE;
 
 /// What an ARP packet asks or tells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -29,20 +29,20 @@ pub const HEADER_LEN: usize = 8;
 /// `ICMP_*` types.
 #[allow(missing_docs)]
 pub mod kind {
-    pub const ECHO_REPLY: u8 = 0;
-    pub const UNREACH: u8 = 3;
-    pub const ECHO: u8 = 8;
-    pub const TIME_EXCEEDED: u8 = 11;
+    pub const ECHO_REPLY: u8 = netbsd_abi::ICMP_ECHOREPLY as u8;
+    pub const UNREACH: u8 = netbsd_abi::ICMP_UNREACH as u8;
+    pub const ECHO: u8 = netbsd_abi::ICMP_ECHO as u8;
+    pub const TIME_EXCEEDED: u8 = netbsd_abi::ICMP_TIMXCEED as u8;
 }
 
 /// `ICMP_UNREACH_*` codes.
 #[allow(missing_docs)]
 pub mod unreach {
-    pub const NET: u8 = 0;
-    pub const HOST: u8 = 1;
-    pub const PROTOCOL: u8 = 2;
-    pub const PORT: u8 = 3;
-    pub const NEEDFRAG: u8 = 4;
+    pub const NET: u8 = netbsd_abi::ICMP_UNREACH_NET as u8;
+    pub const HOST: u8 = netbsd_abi::ICMP_UNREACH_HOST as u8;
+    pub const PROTOCOL: u8 = netbsd_abi::ICMP_UNREACH_PROTOCOL as u8;
+    pub const PORT: u8 = netbsd_abi::ICMP_UNREACH_PORT as u8;
+    pub const NEEDFRAG: u8 = netbsd_abi::ICMP_UNREACH_NEEDFRAG as u8;
 }
 
 /// An ICMP message, parsed; its data is `msg[HEADER_LEN..]`.

@@ -28,15 +28,24 @@ mod field {
     pub const DST: Field = 16..20;
 }
 
+/// `IPVERSION`.
+const IPVERSION: u8 = netbsd_abi::IPVERSION as u8;
+/// The fragment field's don't-fragment bit (`IP_DF`).
+const IP_DF: u16 = netbsd_abi::IP_DF as u16;
+/// The fragment field's more-fragments bit (`IP_MF`).
+const IP_MF: u16 = netbsd_abi::IP_MF as u16;
+/// The fragment field's offset, in 8-byte units (`IP_OFFMASK`).
+const IP_OFFMASK: u16 = netbsd_abi::IP_OFFMASK as u16;
+
 /// Bytes of a header without options.
-pub const HEADER_LEN: usize = 20;
+pub const HEADER_LEN: usize = netbsd_abi::layout::ip::SIZE;
 
 /// `IPPROTO_*`.
 #[allow(missing_docs)]
 pub mod proto {
-    pub const ICMP: u8 = 1;
-    pub const TCP: u8 = 6;
-    pub const UDP: u8 = 17;
+    pub const ICMP: u8 = netbsd_abi::IPPROTO_ICMP as u8;
+    pub const TCP: u8 = netbsd_abi::IPPROTO_TCP as u8;
+    pub const UDP: u8 = netbsd_abi::IPPROTO_UDP as u8;
 }
 
 /// An IPv4 address.
@@ -83,7 +92,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
             return Err(WireError::Truncated);
         }
         let p = Packet { buffer };
-        if p.version() != 4 {
+        if p.version() != IPVERSION {
             return Err(WireError::Malformed);
         }
         let hl = p.header_len();
@@ -131,17 +140,17 @@ impl<T: AsRef<[u8]>> Packet<T> {
 
     /// Don't fragment.
     pub fn dont_frag(&self) -> bool {
-        be16(self.b(), field::FLG_OFF) & 0x4000 != 0
+        be16(self.b(), field::FLG_OFF) & IP_DF != 0
     }
 
     /// More fragments.
     pub fn more_frags(&self) -> bool {
-        be16(self.b(), field::FLG_OFF) & 0x2000 != 0
+        be16(self.b(), field::FLG_OFF) & IP_MF != 0
     }
 
     /// Fragment offset in bytes.
     pub fn frag_offset(&self) -> u16 {
-        (be16(self.b(), field::FLG_OFF) & 0x1fff) << 3
+        (be16(self.b(), field::FLG_OFF) & IP_OFFMASK) << 3
     }
 
     /// Time to live.
@@ -273,16 +282,16 @@ impl Repr {
         if b.len() < total {
             return Err(WireError::Truncated);
         }
-        b[field::VER_IHL] = 0x45;
+        b[field::VER_IHL] = (IPVERSION << 4) | (HEADER_LEN / 4) as u8;
         b[field::TOS] = self.tos;
         put16(b, field::LENGTH, total as u16);
         put16(b, field::IDENT, self.ident);
         let mut fo = self.frag_offset >> 3;
         if self.dont_frag {
-            fo |= 0x4000;
+            fo |= IP_DF;
         }
         if self.more_frags {
-            fo |= 0x2000;
+            fo |= IP_MF;
         }
         put16(b, field::FLG_OFF, fo);
         b[field::TTL] = self.ttl;

@@ -31,30 +31,30 @@ mod field {
 }
 
 /// Bytes of a header without options.
-pub const HEADER_LEN: usize = 20;
+pub const HEADER_LEN: usize = netbsd_abi::layout::tcphdr::SIZE;
 
 /// TCP flag bits.
 #[allow(missing_docs)]
 pub mod flags {
-    pub const FIN: u8 = 0x01;
-    pub const SYN: u8 = 0x02;
-    pub const RST: u8 = 0x04;
-    pub const PSH: u8 = 0x08;
-    pub const ACK: u8 = 0x10;
-    pub const URG: u8 = 0x20;
-    pub const ECE: u8 = 0x40;
-    pub const CWR: u8 = 0x80;
+    pub const FIN: u8 = netbsd_abi::TH_FIN as u8;
+    pub const SYN: u8 = netbsd_abi::TH_SYN as u8;
+    pub const RST: u8 = netbsd_abi::TH_RST as u8;
+    pub const PSH: u8 = netbsd_abi::TH_PUSH as u8;
+    pub const ACK: u8 = netbsd_abi::TH_ACK as u8;
+    pub const URG: u8 = netbsd_abi::TH_URG as u8;
+    pub const ECE: u8 = netbsd_abi::TH_ECE as u8;
+    pub const CWR: u8 = netbsd_abi::TH_CWR as u8;
 }
 
 /// Option kinds.
 mod opt {
-    pub const END: u8 = 0;
-    pub const NOP: u8 = 1;
-    pub const MSS: u8 = 2;
-    pub const WSCALE: u8 = 3;
-    pub const SACK_PERMITTED: u8 = 4;
-    pub const SACK: u8 = 5;
-    pub const TIMESTAMP: u8 = 8;
+    pub const END: u8 = netbsd_abi::TCPOPT_EOL as u8;
+    pub const NOP: u8 = netbsd_abi::TCPOPT_NOP as u8;
+    pub const MSS: u8 = netbsd_abi::TCPOPT_MAXSEG as u8;
+    pub const WSCALE: u8 = netbsd_abi::TCPOPT_WINDOW as u8;
+    pub const SACK_PERMITTED: u8 = netbsd_abi::TCPOPT_SACK_PERMITTED as u8;
+    pub const SACK: u8 = netbsd_abi::TCPOPT_SACK as u8;
+    pub const TIMESTAMP: u8 = netbsd_abi::TCPOPT_TIMESTAMP as u8;
 }
 
 /// A TCP segment, parsed; its payload is `seg[header_len..]`.

@@ -21,7 +21,7 @@ mod field {
 }
 
 /// Bytes of the header.
-pub const HEADER_LEN: usize = 8;
+pub const HEADER_LEN: usize = netbsd_abi::layout::udphdr::SIZE;
 
 /// A UDP datagram, parsed (the payload is `data[HEADER_LEN..length]`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

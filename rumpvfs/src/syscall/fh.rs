@@ -21,7 +21,7 @@ pub(super) const CALLS: Calls = &[
 ];
 
 /// `O_SEARCH` (`sys/fcntl.h`), which `fhopen` drops.
-const O_SEARCH: i32 = 0x0080_0000;
+const O_SEARCH: i32 = netbsd_abi::O_SEARCH;
 
 fn require_root(ctx: &Ctx) -> KResult<()> {
     if ctx.cred().is_root() {

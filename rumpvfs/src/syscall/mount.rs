@@ -17,7 +17,7 @@ pub(super) const CALLS: Calls = &[
 ];
 
 /// `TMPFS_ARGS_VERSION` (`fs/tmpfs/tmpfs_args.h`).
-const TMPFS_ARGS_VERSION: u64 = 1;
+const TMPFS_ARGS_VERSION: u64 = netbsd_abi::TMPFS_ARGS_VERSION as u64;
 /// Longest file system type name (`MFSNAMELEN`).
 const MFSNAMELEN: usize = 32;
 
