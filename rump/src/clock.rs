@@ -102,6 +102,9 @@ struct State {
 #[derive(Debug)]
 pub struct KernelClock {
     state: Mutex<State>,
+    /// Whether the clock was ever set or slewed: until then it is the
+    /// host's, read without the lock.
+    adjusted: std::sync::atomic::AtomicBool,
     /// The host's wall clock when the kernel booted.
     boot_wall: Duration,
 }
@@ -129,12 +132,16 @@ impl KernelClock {
     pub fn new() -> KernelClock {
         KernelClock {
             state: Mutex::new(State::default()),
+            adjusted: std::sync::atomic::AtomicBool::new(false),
             boot_wall: rumpuser::clock_wall(),
         }
     }
 
     /// The realtime clock now (`nanotime`).
     pub fn realtime(&self) -> Nanos {
+        if !self.adjusted.load(std::sync::atomic::Ordering::Acquire) {
+            return host_wall();
+        }
         let s = lock(&self.state);
         let base = host_wall() + s.offset;
         base + s.slew.map_or(0, |sl| sl.applied(base))
@@ -176,6 +183,8 @@ impl KernelClock {
     /// by as much. A correction being slewed goes on.
     pub fn settime(&self, t: Nanos) {
         let mut s = lock(&self.state);
+        self.adjusted
+            .store(true, std::sync::atomic::Ordering::Release);
         let base = host_wall() + s.offset;
         Self::settle(&mut s, base);
         let now = host_wall() + s.offset;
@@ -194,6 +203,8 @@ impl KernelClock {
         let base = host_wall() + s.offset;
         let old = s.slew.map_or(0, |sl| sl.remaining(base));
         if let Some(d) = delta_us {
+            self.adjusted
+                .store(true, std::sync::atomic::Ordering::Release);
             Self::settle(&mut s, base);
             let base = host_wall() + s.offset;
             s.slew = (d != 0).then_some(Slew {

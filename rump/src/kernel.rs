@@ -198,6 +198,9 @@ pub struct Kernel {
     // duplicate checks for the same component or faction.
     attaching: Mutex<()>,
     extensions: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+    /// Whether a knote has ever watched a vnode: until one has, the VFS's
+    /// notes cost one atomic load rather than a lookup under a lock.
+    pub(crate) vnode_knotes: std::sync::atomic::AtomicBool,
     sync_hooks: Mutex<Vec<(String, ShutdownHook)>>,
     shutdown_hooks: Mutex<Vec<(String, ShutdownHook)>>,
     exit_handler: Mutex<Option<Arc<ExitHandler>>>,
@@ -243,6 +246,7 @@ impl Kernel {
             attached: Mutex::new(Vec::new()),
             attaching: Mutex::new(()),
             extensions: Mutex::new(HashMap::new()),
+            vnode_knotes: std::sync::atomic::AtomicBool::new(false),
             sync_hooks: Mutex::new(Vec::new()),
             shutdown_hooks: Mutex::new(Vec::new()),
             exit_handler: Mutex::new(None),

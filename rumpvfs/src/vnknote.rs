@@ -49,6 +49,10 @@ pub(crate) fn note(ctx: &Ctx, vn: &Vnode, hint: u32) {
 /// A name of `vn` went: its last (`NOTE_DELETE`) or one of several
 /// (`NOTE_LINK`).
 pub(crate) fn note_unlinked(ctx: &Ctx, vn: &Vnode) {
+    // The link count is only worth reading for a watched vnode.
+    if !rump::kqueue::vnode_watched(ctx.kernel(), vn.key()) {
+        return;
+    }
     let nlink = vn.node.getattr().nlink;
     let gone = match vn.vtype() {
         // A removed directory keeps only its own "." until it goes.

@@ -247,6 +247,8 @@ struct VnodeKlists {
 /// Watch vnode `key` with `kn` (genfs_kqfilter's list insertion).
 pub(crate) fn watch_vnode(k: &Kernel, key: VnodeKey, kn: &Arc<Knote>) {
     let lists = k.extension(VnodeKlists::default);
+    k.vnode_knotes
+        .store(true, std::sync::atomic::Ordering::Release);
     let mut m = lock(&lists.map);
     m.retain(|_, v| {
         v.retain(|w| w.strong_count() > 0);
@@ -258,6 +260,9 @@ pub(crate) fn watch_vnode(k: &Kernel, key: VnodeKey, kn: &Arc<Knote>) {
 /// Whether any knote watches vnode `key`: the VFS asks before it
 /// gathers what a hint needs.
 pub fn vnode_watched(k: &Kernel, key: VnodeKey) -> bool {
+    if !k.vnode_knotes.load(std::sync::atomic::Ordering::Acquire) {
+        return false;
+    }
     k.try_extension::<VnodeKlists>().is_some_and(|lists| {
         lock(&lists.map)
             .get(&key)
@@ -269,6 +274,9 @@ pub fn vnode_watched(k: &Kernel, key: VnodeKey) -> bool {
 /// `NOTE_*` bits, which each watching `EVFILT_VNODE` knote records if it
 /// asked for them. File systems call this where the change is made.
 pub fn vnode_note(k: &Kernel, key: VnodeKey, hint: u32) {
+    if !k.vnode_knotes.load(std::sync::atomic::Ordering::Acquire) {
+        return;
+    }
     let Some(lists) = k.try_extension::<VnodeKlists>() else {
         return;
     };
