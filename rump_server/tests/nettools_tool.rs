@@ -10,8 +10,8 @@
 mod common;
 
 use common::*;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Output;
 
 /// What NetBSD's tools set up first: (tool, arguments).
 const SETUP: &[(&str, &[&str])] = &[
@@ -61,15 +61,6 @@ fn normalize(bytes: &[u8], prog: &str) -> String {
         .join("\n")
 }
 
-fn run(path: &Path, url: &str, dir: &Path, args: &[&str]) -> Output {
-    Command::new(path)
-        .args(args)
-        .current_dir(dir)
-        .env("RUMP_SERVER", url)
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn our_network_tools_answer_as_netbsds() {
     let Some(peer) = std::env::var_os("NETBSD_PEER").map(PathBuf::from) else {
@@ -84,14 +75,14 @@ fn our_network_tools_answer_as_netbsds() {
     let url = format!("unix://{}/s", dir.display());
     let (mut server, _client) = serve("rump_allserver", &[], &url);
     for (tool, args) in SETUP {
-        let o = run(&netbsd(tool), &url, &dir, args);
+        let o = client_program(&netbsd(tool), &dir, &url, args);
         assert!(o.status.success(), "{tool} {args:?}: {o:?}");
     }
     let mut differ = Vec::new();
     for (ours, theirs, args) in LINES {
         let theirs = netbsd(theirs);
-        let a = run(&bin(ours), &url, &dir, args);
-        let b = run(&theirs, &url, &dir, args);
+        let a = client_program(&bin(ours), &dir, &url, args);
+        let b = client_program(&theirs, &dir, &url, args);
         let seen = |o: &Output, prog: &str| {
             (
                 o.status.code(),

@@ -9,8 +9,8 @@
 mod common;
 
 use common::*;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Output;
 
 /// Command lines, in order (later ones see what earlier ones wrote).
 const LINES: &[&[&str]] = &[
@@ -98,15 +98,6 @@ fn normalize(bytes: &[u8], prog: &str) -> String {
         .join("\n")
 }
 
-fn run(path: &Path, url: &str, dir: &Path, args: &[&str]) -> Output {
-    Command::new(path)
-        .args(args)
-        .current_dir(dir)
-        .env("RUMP_SERVER", url)
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn rump_sysctl_answers_as_netbsds_sysctl() {
     let Some(peer) = std::env::var_os("NETBSD_PEER").map(PathBuf::from) else {
@@ -127,10 +118,10 @@ fn rump_sysctl_answers_as_netbsds_sysctl() {
     // netbsd_differential sysctl group compares first writes.
     for args in LINES {
         if args.contains(&"-w") {
-            run(&theirs, &url, &dir, args);
+            client_program(&theirs, &dir, &url, args);
         }
-        let a = run(&ours, &url, &dir, args);
-        let b = run(&theirs, &url, &dir, args);
+        let a = client_program(&ours, &dir, &url, args);
+        let b = client_program(&theirs, &dir, &url, args);
         let seen = |o: &Output, prog: &str| {
             (
                 o.status.code(),

@@ -120,7 +120,13 @@ pub fn tempdir(tag: &str) -> PathBuf {
 
 /// Run an installed tool in `dir` with `RUMP_SERVER=url`.
 pub fn tool(dir: &Path, url: &str, name: &str, args: &[&str]) -> Output {
-    Command::new(bin(name))
+    client_program(&bin(name), dir, url, args)
+}
+
+/// Run the client program at `path` (ours or NetBSD's) in `dir` with
+/// `RUMP_SERVER=url`.
+pub fn client_program(path: &Path, dir: &Path, url: &str, args: &[&str]) -> Output {
+    Command::new(path)
         .current_dir(dir)
         .args(args)
         .env("RUMP_SERVER", url)
