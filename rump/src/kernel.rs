@@ -514,13 +514,16 @@ impl Kernel {
             component: c.name.into(),
             message,
         })?;
+        // A module's requirements name other modules, as NetBSD's do: the
+        // faction a component attaches to is not one (NetBSD's tmpfs module
+        // requires nothing, its ffs module only wapbl).
         let requires = c
             .requires
             .iter()
             .filter_map(|r| {
                 lock(&self.attached)
                     .iter()
-                    .find(|a| a.name == *r)
+                    .find(|a| a.name == *r && a.faction.is_none())
                     .map(|a| a.module.to_owned())
             })
             .collect();
