@@ -16,6 +16,10 @@ use crate::usermem::UserSpace;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+/// `RAW_PART` on amd64 (`arch/amd64/include/disklabel.h`): partition `d`
+/// names a whole disk (`kern.rawpartition`, rumpblk's made-up label).
+pub const RAW_PART: i32 = 3;
+
 /// NetBSD's `DEV_BSIZE`: the unit of block numbers in a transfer request.
 pub const DEV_BSIZE: u64 = 512;
 

@@ -38,8 +38,7 @@ pub const PHYSMEM_BYTES: u64 = 512 * 256 * PAGE_SIZE;
 const PAGE_SIZE: u64 = 4096;
 /// `ALIGNBYTES` on amd64 (`amd64/include/param.h`: `sizeof(long) - 1`).
 const ALIGNBYTES: i32 = 7;
-/// `RAW_PART` on amd64 (`amd64/include/disklabel.h`): partition d.
-const RAW_PART: i32 = 3;
+use crate::devsw::RAW_PART;
 /// `BYTE_ORDER` (little endian).
 const BYTE_ORDER: i32 = 1234;
 /// `hw.model` as NetBSD's rump kernel says it (`rumpkern/emul.c`).

@@ -16,15 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn server() -> (Arc<rump::Kernel>, rump_server::SpServer, String) {
-    let dir = common::tempdir("kqremote");
-    let k = rump::KernelBuilder::new()
-        .config(rump::BootConfig::default())
-        .console(Box::new(|_, _| ()))
-        .boot()
-        .unwrap();
-    let url = sysproxy::Url::Unix(dir.join("s").to_string_lossy().into_owned());
-    let s = rump_server::SpServer::start(Arc::clone(&k), &url).unwrap();
-    (k, s, url.to_string())
+    common::in_process_server("kqremote", &[])
 }
 
 /// A kqueue watching the read end of a new pipe: (kqueue, write end).

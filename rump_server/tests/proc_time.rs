@@ -27,16 +27,8 @@ const SIGEVENT_SIZE: usize = 32;
 const ITIMER_REAL: u64 = 0;
 
 fn serve(name: &str) -> (Arc<rump::Kernel>, rump_server::SpServer, Client) {
-    let dir = common::tempdir(name);
-    let path = dir.join("s");
-    let k = rump::KernelBuilder::new()
-        .config(rump::BootConfig::default())
-        .console(Box::new(|_, _| ()))
-        .boot()
-        .unwrap();
-    let url = sysproxy::Url::Unix(path.to_string_lossy().into_owned());
-    let server = rump_server::SpServer::start(Arc::clone(&k), &url).unwrap();
-    let c = Client::connect(&url.to_string()).unwrap();
+    let (k, server, url) = common::in_process_server(name, &[]);
+    let c = Client::connect(&url).unwrap();
     // Raised, the signals would end the test program.
     c.set_signal_delivery(SignalDelivery::Record);
     (k, server, c)

@@ -7,17 +7,7 @@ use rumpclient::{Client, Regions};
 use std::sync::Arc;
 
 fn server() -> (Arc<rump::Kernel>, rump_server::SpServer, String) {
-    let dir = common::tempdir("remotefs");
-    let k = rump::KernelBuilder::new()
-        .config(rump::BootConfig::default())
-        .component(&rumpvfs::COMPONENT)
-        .component(&rumpfs_tmpfs::COMPONENT)
-        .console(Box::new(|_, _| ()))
-        .boot()
-        .unwrap();
-    let url = sysproxy::Url::Unix(dir.join("s").to_string_lossy().into_owned());
-    let s = rump_server::SpServer::start(Arc::clone(&k), &url).unwrap();
-    (k, s, url.to_string())
+    common::in_process_server("remotefs", &[&rumpvfs::COMPONENT, &rumpfs_tmpfs::COMPONENT])
 }
 
 fn cstr(s: &str) -> Vec<u8> {

@@ -4,20 +4,11 @@
 mod common;
 
 use rumpclient::{Client, SignalDelivery};
-use std::sync::Arc;
 
 #[test]
 fn a_signal_posted_to_a_remote_process_is_raised_in_the_client() {
-    let dir = common::tempdir("raise");
-    let path = dir.join("s");
-    let k = rump::KernelBuilder::new()
-        .config(rump::BootConfig::default())
-        .console(Box::new(|_, _| ()))
-        .boot()
-        .unwrap();
-    let url = sysproxy::Url::Unix(path.to_string_lossy().into_owned());
-    let _server = rump_server::SpServer::start(Arc::clone(&k), &url).unwrap();
-    let c = Client::connect(&url.to_string()).unwrap();
+    let (k, _server, url) = common::in_process_server("raise", &[]);
+    let c = Client::connect(&url).unwrap();
     // Raised, SIGPROF would end the test program.
     c.set_signal_delivery(SignalDelivery::Record);
     let pid = c.getpid().unwrap();
@@ -67,19 +58,11 @@ fn raise_child() {
 #[test]
 fn a_raised_signal_has_the_hosts_number_and_its_default_action() {
     use std::os::unix::process::ExitStatusExt;
-    let dir = common::tempdir("raisehost");
-    let path = dir.join("s");
-    let pidfile = dir.join("pid");
-    let k = rump::KernelBuilder::new()
-        .config(rump::BootConfig::default())
-        .console(Box::new(|_, _| ()))
-        .boot()
-        .unwrap();
-    let url = sysproxy::Url::Unix(path.to_string_lossy().into_owned());
-    let _server = rump_server::SpServer::start(Arc::clone(&k), &url).unwrap();
+    let (k, _server, url) = common::in_process_server("raisehost", &[]);
+    let pidfile = common::tempdir("raisehost-pid").join("pid");
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "raise_child", "--nocapture"])
-        .env("RAISE_CHILD_URL", url.to_string())
+        .env("RAISE_CHILD_URL", &url)
         .env("RAISE_CHILD_PIDFILE", &pidfile)
         .spawn()
         .unwrap();

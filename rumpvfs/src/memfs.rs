@@ -24,9 +24,9 @@ const TMPFS_NODE_SIZE: u64 = 216;
 const TMPFS_DIRENT_SIZE: u64 = 48;
 /// Names and link targets are charged in these steps (`TMPFS_NAME_QUANTUM`).
 const TMPFS_NAME_QUANTUM: u64 = 32;
-/// `DEV_BSIZE`: rumpfs's directory size and every node's `va_bytes`, and
-/// the block size of its `genfs_statvfs`.
-const DEV_BSIZE: u64 = 512;
+// `DEV_BSIZE`: rumpfs's directory size and every node's `va_bytes`, and
+// the block size of its `genfs_statvfs`.
+use rump::devsw::DEV_BSIZE;
 /// The memory an unlimited rump kernel has, in pages (`PHYSMEM`,
 /// `sys/rump/librump/rumpkern/emul.c`), which tmpfs sees as free.
 const RUMP_PHYSMEM_PAGES: u64 = 512 * 256;

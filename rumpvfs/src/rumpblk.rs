@@ -24,8 +24,7 @@ use std::sync::Arc;
 const SECTOR: u64 = rump::devsw::DEV_BSIZE;
 /// `MAXPARTITIONS` (`arch/amd64/include/disklabel.h`).
 const MAXPARTITIONS: usize = 16;
-/// `RAW_PART` (`arch/amd64/include/disklabel.h`): partition `d`.
-pub const RAW_PART: i32 = 3;
+pub use rump::devsw::RAW_PART;
 /// `DISKMAGIC` (`sys/disklabel.h`).
 pub const DISKMAGIC: u32 = 0x8256_4557;
 /// `DKTYPE_RUMPD` (`sys/disklabel.h`): a rump virtual disk.

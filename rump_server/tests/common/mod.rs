@@ -302,3 +302,23 @@ pub fn tmpfs_args(size_max: u64, root_mode: u32) -> Vec<u8> {
     ta::ta_root_mode.put(&mut a, root_mode.into());
     a
 }
+
+/// A kernel booted in this process with `components` (its console quiet),
+/// served on a unix socket in a new temporary folder named after `tag`:
+/// the kernel, the server (serving until dropped) and the socket's URL.
+pub fn in_process_server(
+    tag: &str,
+    components: &[&'static rump::Component],
+) -> (std::sync::Arc<rump::Kernel>, rump_server::SpServer, String) {
+    let dir = tempdir(tag);
+    let mut b = rump::KernelBuilder::new()
+        .config(rump::BootConfig::default())
+        .console(Box::new(|_, _| ()));
+    for c in components {
+        b = b.component(c);
+    }
+    let k = b.boot().unwrap();
+    let url = sysproxy::Url::Unix(dir.join("s").to_string_lossy().into_owned());
+    let s = rump_server::SpServer::start(std::sync::Arc::clone(&k), &url).unwrap();
+    (k, s, url.to_string())
+}
