@@ -321,6 +321,80 @@ fn halt_leaves_ffs_clean_and_halt_n_does_not() {
     }
 }
 
+#[test]
+fn a_repair_on_the_host_between_two_mounts_is_seen() {
+    // A tree synced, then the server killed: the image is marked in use.
+    let mut rig = FfsRig::start("hostfsck", "2", "64m", &[]);
+    let src = rig.dir.join("src");
+    make_tree(&src, 5, 30);
+    rig.hijacked_ok(&["cp", "-a", src.to_str().unwrap(), "/rump/mnt/tree"]);
+    rig.hijacked_ok(&["sync"]);
+    rig.crash();
+    // A new server on the image: read-write is refused until fsck_ffs
+    // -y repairs the image on the host, while the server runs.
+    let spec = format!("key=/dev/ffs,hostpath={},size=host", rig.img.display());
+    let (child, c) = serve(
+        "rump_server",
+        &["-lrumpvfs", "-lrumpfs_ffs", "-d", &spec],
+        &rig.url,
+    );
+    rig.child = child;
+    let m = Regions::new();
+    c.syscall(netbsd_abi::SYS_mkdir, &[m.add(&cstr("/mnt")), 0o755], &m)
+        .unwrap();
+    let refused = tool(
+        &rig.dir,
+        &rig.url,
+        "rump.mount",
+        &["-t", "ffs", "/dev/ffs", "/mnt"],
+    );
+    assert!(
+        !refused.status.success(),
+        "an unclean image mounted read-write"
+    );
+    assert!(
+        stderr(&refused).contains("Operation not permitted"),
+        "{}",
+        stderr(&refused)
+    );
+    let fix = fsck("-y", &rig.img);
+    assert!(
+        fix.status.success(),
+        "fsck_ffs -y: {}{}",
+        stdout(&fix),
+        stderr(&fix)
+    );
+    // The kernel reads the repaired image, not what it read before.
+    rig.tool_ok("rump.mount", &["-t", "ffs", "/dev/ffs", "/mnt"]);
+    rig.hijacked_ok(&["cp", "/etc/hostname", "/rump/mnt/after"]);
+    rig.tool_ok("rump.halt", &[]);
+    rig.child.wait().unwrap();
+    assert_clean(&rig.img);
+    let k = mount_image(&rig.img, 0).expect("mount after halt");
+    assert_tree(&k, &src, "/mnt/tree");
+    assert!(
+        k.sys_lstat("/mnt/after").is_ok(),
+        "the file written after the repair"
+    );
+    // A file system made anew on the host under a running server is the
+    // one mounted next, not the one the server saw before.
+    let (child, c) = serve(
+        "rump_server",
+        &["-lrumpvfs", "-lrumpfs_ffs", "-d", &spec],
+        &rig.url,
+    );
+    rig.child = child;
+    c.syscall(netbsd_abi::SYS_mkdir, &[m.add(&cstr("/mnt")), 0o755], &m)
+        .unwrap();
+    rig.tool_ok("rump.mount", &["-r", "-t", "ffs", "/dev/ffs", "/mnt"]);
+    rig.tool_ok("rump.umount", &["/mnt"]);
+    newfs(&rig.img, &["-O", "1", "-s", "64m"]);
+    rig.tool_ok("rump.mount", &["-r", "-t", "ffs", "/dev/ffs", "/mnt"]);
+    let o = rig.hijacked(&["ls", "-A", "/rump/mnt"]).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "", "the old file system's names");
+}
+
 /// Wait for `child`, failing the test (and killing it) after `limit`.
 fn wait_or_hang(child: &mut Child, what: &str, limit: Duration) -> std::process::ExitStatus {
     let t = Instant::now();

@@ -59,6 +59,11 @@ fn mount(k: &Kernel, a: &MountArgs) -> KResult<Arc<dyn FileSystem>> {
         force: a.flags & MNT_FORCE != 0,
         mount_point: Some(a.on.clone()),
     };
+    // The image may have changed on the host since the device was last
+    // used here (fsck_ffs -y between two mounts): read it afresh.
+    if let Some(disk) = node.as_any().downcast_ref::<rumpvfs::etfs::EtfsNode>() {
+        disk.invalidate()?;
+    }
     let m = FfsMount::open(Arc::new(dev::NodeDev::new(node)), opts)?;
     m.set_clock(Arc::clone(k.clock()));
     Ok(m)

@@ -211,6 +211,24 @@ impl EtfsNode {
         self.host.sync(false).map_err(Self::io_err)
     }
 
+    /// Write the dirty blocks out and forget every cached block, so that
+    /// what the host file holds is read again: a file system mounted on
+    /// the key then sees what host tools (`fsck_ffs -y`, `newfs_ffs`)
+    /// wrote to the image since it was last used here, as NetBSD's
+    /// `ffs_mountfs` first flushes out the device's old buffers
+    /// (`vinvalbuf(devvp, V_SAVE)`).
+    pub fn invalidate(&self) -> KResult<()> {
+        let mut cache = lock(&self.cache);
+        let dirty: Vec<u64> = cache
+            .iter()
+            .filter(|(_, b)| b.dirty)
+            .map(|(n, _)| *n)
+            .collect();
+        self.write_blocks(&mut cache, &dirty)?;
+        cache.clear();
+        Ok(())
+    }
+
     /// Write blocks `bnos` (ascending) to the host file, runs of neighbours
     /// in one call; they are clean afterwards.
     fn write_blocks(&self, cache: &mut BTreeMap<u64, Block>, bnos: &[u64]) -> KResult<()> {
