@@ -3,9 +3,11 @@
 //! syncer, survives `kill -9`
 //! of the server (`fsck_ffs -n` clean, the tree whole), also when the
 //! kill lands in the middle of a later copy (`fsck_ffs -y` repairs it);
-//! `rump.halt` leaves FFS clean and `rump.halt -n` does not; and a kernel
-//! under a 16 MiB memory limit copies `/usr/share/doc` onto FFS next to
-//! tmpfs writers, and its tmpfs then fills to ENOSPC.
+//! `rump.halt` leaves every FFS clean and `rump.halt -n` does not; a
+//! repair made on the host between two mounts is seen; and a kernel under a
+//! 16 MiB memory limit copies `/usr/share/doc` onto FFS next to tmpfs
+//! writers and a writer of another etfs drive, and its tmpfs then fills to
+//! ENOSPC.
 
 mod common;
 
@@ -300,24 +302,36 @@ fn kills_in_the_middle_of_a_copy_keep_what_was_synced() {
 #[test]
 fn halt_leaves_ffs_clean_and_halt_n_does_not() {
     for (flags, clean) in [(&[][..], true), (&["-n"][..], false)] {
-        let mut rig = FfsRig::start("halt", "2", "128m", &[]);
+        // Every mounted FFS: an FFSv1 drive on /mnt1 beside the FFSv2 one.
+        let other = tempdir("halt1");
+        let img1 = other.join("ffs1.img");
+        newfs(&img1, &["-O", "1", "-s", "64m"]);
+        let spec1 = format!("key=/dev/ffs1,hostpath={},size=host", img1.display());
+        let mut rig = FfsRig::start("halt", "2", "128m", &["-d", &spec1]);
+        rig.tool_ok("rump.mkdir", &["/mnt1"]);
+        rig.tool_ok("rump.mount", &["-t", "ffs", "/dev/ffs1", "/mnt1"]);
         let src = rig.dir.join("src");
         make_tree(&src, 4, 20);
-        rig.hijacked_ok(&["cp", "-a", src.to_str().unwrap(), "/rump/mnt/tree"]);
+        for to in ["/rump/mnt/tree", "/rump/mnt1/tree"] {
+            rig.hijacked_ok(&["cp", "-a", src.to_str().unwrap(), to]);
+        }
         rig.tool_ok("rump.halt", flags);
         rig.child.wait().unwrap();
-        // Read-write without force: EPERM if the file system was left unclean.
-        match mount_image(&rig.img, 0) {
-            Ok(k) => {
-                assert!(clean, "rump.halt {flags:?} left the file system clean");
-                assert_clean(&rig.img);
-                assert_tree(&k, &src, "/mnt/tree");
-            }
-            Err(e) => {
-                assert!(!clean, "rump.halt left the file system unclean: {e:?}");
-                assert_eq!(e, rump::Errno::EPERM);
+        for img in [&rig.img, &img1] {
+            // Read-write without force: EPERM if the file system was left unclean.
+            match mount_image(img, 0) {
+                Ok(k) => {
+                    assert!(clean, "rump.halt {flags:?} left {img:?} clean");
+                    assert_clean(img);
+                    assert_tree(&k, &src, "/mnt/tree");
+                }
+                Err(e) => {
+                    assert!(!clean, "rump.halt left {img:?} unclean: {e:?}");
+                    assert_eq!(e, rump::Errno::EPERM);
+                }
             }
         }
+        let _ = std::fs::remove_dir_all(&other);
     }
 }
 
@@ -414,7 +428,16 @@ fn wait_or_hang(child: &mut Child, what: &str, limit: Duration) -> std::process:
 fn a_small_memory_limit_neither_hangs_nor_loses_data() {
     // The issue's case: Debian's documentation, copied by cp -a.
     let src = std::path::PathBuf::from("/usr/share/doc");
-    let mut rig = FfsRig::start("memlimit", "2", "512m", &["-r", "16m"]);
+    // A second etfs drive, written directly through its block device.
+    let other = tempdir("memlimit-raw");
+    let (raw, data) = (other.join("raw.img"), other.join("data"));
+    std::fs::write(&raw, vec![0u8; 64 << 20]).unwrap();
+    let bytes: Vec<u8> = (0..48u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&data, &bytes).unwrap();
+    let spec = format!("key=/dev/raw,hostpath={},size=host", raw.display());
+    let mut rig = FfsRig::start("memlimit", "2", "512m", &["-r", "16m", "-d", &spec]);
     // /tmp is there from boot, as in NetBSD's rump kernel.
     rig.tool_ok("rump.mount", &["-t", "tmpfs", "tmpfs", "/tmp"]);
     // The copy onto FFS (its device an etfs key, through the buffer
@@ -432,9 +455,20 @@ fn a_small_memory_limit_neither_hangs_nor_loses_data() {
         ])
         .spawn()
         .unwrap();
+    let mut dd = rig
+        .hijacked(&[
+            "dd",
+            &format!("if={}", data.display()),
+            "of=/rump/dev/raw",
+            "bs=4096",
+            "conv=notrunc",
+        ])
+        .spawn()
+        .unwrap();
     let limit = Duration::from_secs(120);
     assert!(wait_or_hang(&mut cp, "cp -a onto FFS at -r 16m", limit).success());
     assert!(wait_or_hang(&mut churn, "tmpfs writers at -r 16m", limit).success());
+    assert!(wait_or_hang(&mut dd, "dd onto an etfs drive at -r 16m", limit).success());
     // tmpfs at the memory limit is full: ENOSPC, as NetBSD's.
     let fill = rig
         .hijacked(&[
@@ -469,4 +503,8 @@ fn a_small_memory_limit_neither_hangs_nor_loses_data() {
     rig.tool_ok("rump.halt", &[]);
     rig.child.wait().unwrap();
     assert_clean(&rig.img);
+    // What dd wrote through the drive's cache reached the host file.
+    let got = std::fs::read(&raw).unwrap();
+    assert!(got[..bytes.len()] == bytes[..], "the etfs drive's contents");
+    let _ = std::fs::remove_dir_all(&other);
 }
