@@ -9,7 +9,8 @@ use rumpclient::{Client, ConnectError};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// `KERN_PROC2` records and where `p_comm` sits in one (amd64).
+/// The size of a `struct kinfo_proc2` record and where `p_comm` sits in
+/// one (`sys/sysctl.h`, amd64): not in netbsd_abi's layouts.
 const KINFO_PROC2_LEN: usize = 680;
 const P_COMM: usize = 368;
 
@@ -17,7 +18,14 @@ const P_COMM: usize = 368;
 /// `kern.proc2` (`CTL_KERN`, `KERN_PROC2`, `KERN_PROC_ALL`).
 fn processes_named(c: &Client, comm: &str) -> usize {
     let all = c
-        .sysctl_read(&[1, 47, 0, 0, KINFO_PROC2_LEN as i32, 100_000])
+        .sysctl_read(&[
+            netbsd_abi::CTL_KERN,
+            netbsd_abi::KERN_PROC2,
+            netbsd_abi::KERN_PROC_ALL,
+            0,
+            KINFO_PROC2_LEN as i32,
+            100_000,
+        ])
         .unwrap();
     all.chunks_exact(KINFO_PROC2_LEN)
         .filter(|r| {
