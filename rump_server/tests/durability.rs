@@ -256,10 +256,33 @@ fn a_copied_tree_synced_by_sync_syncfs_or_the_syncer_survives_a_kill() {
 
 #[test]
 fn kills_in_the_middle_of_a_copy_keep_what_was_synced() {
-    // Kill points as shares of the second copy's entries: the kill waits
-    // for `cp -v` to report that many, so it lands mid-copy however fast
-    // or slow the machine is.
-    for (version, share) in [("2", 0.1), ("1", 0.3), ("2", 0.5), ("1", 0.8)] {
+    // Kill points at random shares of the second copy's entries, one in
+    // each quarter so that early and late kills are both tried: the kill
+    // waits for `cp -v` to report that many, so it lands mid-copy however
+    // fast or slow the machine is. The seed is printed, and
+    // RUMP_DURABILITY_SEED repeats a run.
+    let seed = std::env::var("RUMP_DURABILITY_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        });
+    eprintln!("kill points from RUMP_DURABILITY_SEED={seed}");
+    let mut rng = seed;
+    let kill_points = ["2", "1", "2", "1"].into_iter().enumerate().map(|(q, v)| {
+        // splitmix64: a well-spread value from each step of the seed.
+        rng = rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        let within = (z >> 11) as f64 / (1u64 << 53) as f64;
+        (v, 0.05 + 0.2 * q as f64 + 0.2 * within)
+    });
+    for (version, share) in kill_points {
         let mut rig = FfsRig::start("midcopy", version, "128m", &[]);
         rig.tool_ok("rump.sysctl", &["-w", "vfs.sync.delay=1"]);
         let (first, second) = (rig.dir.join("first"), rig.dir.join("second"));
@@ -279,7 +302,10 @@ fn kills_in_the_middle_of_a_copy_keep_what_was_synced() {
         let mut progress =
             std::io::BufRead::lines(std::io::BufReader::new(cp.stdout.take().unwrap()));
         let copied = progress.by_ref().take(target).count();
-        assert_eq!(copied, target, "cp -av ended before the kill point");
+        assert_eq!(
+            copied, target,
+            "cp -av ended before the kill point (FFSv{version}, share {share:.3})"
+        );
         rig.crash();
         progress.for_each(drop);
         assert!(
