@@ -89,8 +89,18 @@ impl HostDev {
                 ..rumpuser::OpenFlags::default()
             },
         )?;
-        let size = file.info()?.size;
-        Ok(HostDev { file, size })
+        let info = file.info()?;
+        // A directory opens read-only on the host, but holds no file system.
+        if info.kind == rumpuser::FileKind::Directory {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::IsADirectory,
+                "Is a directory",
+            ));
+        }
+        Ok(HostDev {
+            file,
+            size: info.size,
+        })
     }
 
     /// Create (or truncate) the image at `path` with `size` bytes.

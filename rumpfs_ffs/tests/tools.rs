@@ -71,5 +71,24 @@ fn fsck_reports_repairs_and_exits_as_documented() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&o.stderr).contains("block size 3000"));
+    // A directory or a missing device fails before anything is printed.
+    for (t, args) in [
+        ("newfs_ffs", &[][..]),
+        ("newfs_ffs", &["-N"][..]),
+        ("fsck_ffs", &["-n"][..]),
+        ("fsck_ffs", &["-y"][..]),
+    ] {
+        let o = tool(t).args(args).arg(&dir).output().unwrap();
+        assert!(!o.status.success(), "{t} {args:?} of a directory");
+        assert!(o.stdout.is_empty(), "{t} {args:?} printed before failing");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(
+            err.trim_end(),
+            format!("{t}: {}: Is a directory", dir.display())
+        );
+    }
+    let gone = dir.join("no/such.img");
+    let o = tool("newfs_ffs").arg(&gone).output().unwrap();
+    assert!(!o.status.success() && o.stdout.is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }

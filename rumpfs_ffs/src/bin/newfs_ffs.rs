@@ -103,16 +103,24 @@ fn main() {
             "{special}: no such file (use -F -s SIZE to make an image)"
         ));
     }
-    let dev_size = if !exists || (image && p.size != 0) {
-        if p.size == 0 {
-            fail("-s is needed to make a new image");
-        }
-        p.size
+    let make_image = !exists || (image && p.size != 0);
+    if make_image && p.size == 0 {
+        fail("-s is needed to make a new image");
+    }
+    // The device is opened (or the image made) before anything is printed,
+    // as NetBSD's newfs opens it first: a wrong path fails at once.
+    let opened = if make_image && no_write {
+        None
+    } else if make_image {
+        Some(HostDev::create(&special, p.size))
     } else {
-        HostDev::open(&special, false)
-            .unwrap_or_else(|e| fail(&format!("{special}: {}", rumpuser::strerror(&e))))
-            .size()
+        Some(HostDev::open(&special, !no_write))
     };
+    let dev: Option<Arc<dyn BlockDev>> = opened.map(|r| {
+        Arc::new(r.unwrap_or_else(|e| fail(&format!("{special}: {}", rumpuser::strerror(&e)))))
+            as Arc<dyn BlockDev>
+    });
+    let dev_size = dev.as_ref().map_or(p.size, |d| d.size());
     let sb = mkfs::explain(&p, dev_size).unwrap_or_else(|why| fail(&why));
     let mb = |frags: u64| (frags * sb.fsize) as f64 / (1 << 20) as f64;
     println!(
@@ -134,19 +142,8 @@ fn main() {
         .map(|c| (sb.cgsblock(c) * sb.fsize / DEV_BSIZE).to_string())
         .collect();
     println!("{}", backups.join(", "));
-    if no_write {
+    let Some(dev) = dev.filter(|_| !no_write) else {
         return;
-    }
-    let dev: Arc<dyn BlockDev> = if !exists || (image && p.size != 0) {
-        Arc::new(
-            HostDev::create(&special, dev_size)
-                .unwrap_or_else(|e| fail(&format!("{special}: {}", rumpuser::strerror(&e)))),
-        )
-    } else {
-        Arc::new(
-            HostDev::open(&special, true)
-                .unwrap_or_else(|e| fail(&format!("{special}: {}", rumpuser::strerror(&e)))),
-        )
     };
     if zero {
         let z = vec![0u8; 1 << 20];
