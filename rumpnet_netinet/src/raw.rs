@@ -72,7 +72,7 @@ impl ProtoSocket for RawSocket {
 
     fn bind(&self, _ctx: &Ctx, sa: &[u8]) -> KResult<()> {
         let (a, _) = addr::parse_sockaddr(sa)?;
-        if a != ANY && !self.inet.is_local(a) {
+        if a != ANY && !self.inet.is_usable_local(a) {
             return Err(Errno::EADDRNOTAVAIL);
         }
         self.lock().pcb.laddr = a;
