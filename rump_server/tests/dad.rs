@@ -92,12 +92,17 @@ impl Server {
 
     /// `bind(2)` of a new UDP socket to `addr`:0, over the client library.
     fn bind_udp(&self, addr: [u8; 4]) -> Result<(), rumpclient::Errno> {
+        self.bind(netbsd_abi::SOCK_DGRAM, 0, addr)
+    }
+
+    /// `bind(2)` of a new socket of `typ` and `proto` to `addr`:0.
+    fn bind(&self, typ: i32, proto: i32, addr: [u8; 4]) -> Result<(), rumpclient::Errno> {
         use netbsd_abi::layout::sockaddr_in;
         let c = Client::connect(&self.abs).unwrap();
         let m = Regions::new();
         let fd = c.syscall(
             netbsd_abi::SYS___socket30,
-            &[netbsd_abi::AF_INET as u64, netbsd_abi::SOCK_DGRAM as u64, 0],
+            &[netbsd_abi::AF_INET as u64, typ as u64, proto as u64],
             &m,
         )?[0] as u64;
         let mut sa = vec![0u8; sockaddr_in::SIZE];
@@ -334,4 +339,43 @@ fn an_address_added_before_the_interface_is_up_takes_no_detection() {
     assert!(s.inet_line("10.0.0.2").ends_with(" tentative"));
     s.run("rump.ifconfig", &["-w", "10"]);
     assert!(s.inet_line("10.0.0.2").ends_with("broadcast 10.0.0.255"));
+}
+
+#[test]
+fn a_tentative_address_takes_no_traffic_until_it_is_usable() {
+    let dir = tempdir("dad-input");
+    let s = Server::start(&dir, "s1");
+    let peer = Server::start(&dir, "s2");
+    peer.run("rump.sysctl", &["-w", "net.inet.ip.dad_count=0"]);
+    s.shmif_up("bus");
+    peer.shmif_up("bus");
+    peer.run("rump.ifconfig", &["shmif0", "inet", "10.0.0.2/24"]);
+    s.run("rump.ifconfig", &["shmif0", "inet", "10.0.0.1/24"]);
+    // Raw sockets may bind to it (rip_bind tests IPv6's NOTREADY bits,
+    // which in IPv4's are duplicated and detached), UDP ones not.
+    assert_eq!(
+        s.bind(
+            netbsd_abi::SOCK_RAW,
+            netbsd_abi::IPPROTO_ICMP,
+            [10, 0, 0, 1]
+        ),
+        Ok(())
+    );
+    assert_eq!(
+        s.bind_udp([10, 0, 0, 1]),
+        Err(rumpclient::Errno::EADDRNOTAVAIL)
+    );
+    // Its ARP requests are not answered, so nothing reaches it.
+    let o = tool(
+        &dir,
+        &peer.url,
+        "rump.ping",
+        &["-c", "1", "-w", "1", "10.0.0.1"],
+    );
+    assert!(!o.status.success(), "{}", stdout(&o));
+    assert!(stdout(&o).contains("100.0% packet loss"), "{}", stdout(&o));
+    assert!(s.inet_line("10.0.0.1").ends_with(" tentative"));
+    s.run("rump.ifconfig", &["-w", "10"]);
+    let out = peer.run("rump.ping", &["-c", "1", "10.0.0.1"]);
+    assert!(out.contains("1 packets received"), "{out}");
 }

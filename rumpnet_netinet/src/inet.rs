@@ -417,14 +417,21 @@ impl Inet {
         self.lock().addrs.iter().any(|x| x.addr == a)
     }
 
-    /// Whether `a` is one of our addresses and may be bound to: not
-    /// tentative, duplicated or detached (`in_pcbbind_addr`).
-    pub fn is_usable_local(&self, a: u32) -> bool {
+    /// The `IN_IFF_*` flags of our address `a` (the first interface's
+    /// that has it), or `None` if it is not ours.
+    pub fn local_flags(&self, a: u32) -> Option<u32> {
         let st = self.lock();
         st.addrs
             .iter()
             .find(|x| x.addr == a)
-            .is_some_and(|x| st.dad.flags(x.ifindex, a) & (IN_IFF_NOTREADY | IN_IFF_DETACHED) == 0)
+            .map(|x| st.dad.flags(x.ifindex, a))
+    }
+
+    /// Whether `a` is one of our addresses and may be bound to: not
+    /// tentative, duplicated or detached (`in_pcbbind_addr`).
+    pub fn is_usable_local(&self, a: u32) -> bool {
+        self.local_flags(a)
+            .is_some_and(|f| f & (IN_IFF_NOTREADY | IN_IFF_DETACHED) == 0)
     }
 
     /// Whether a datagram to `a` that arrived on `ifp` is for us: one of
