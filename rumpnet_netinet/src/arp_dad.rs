@@ -78,10 +78,17 @@ impl Inet {
     /// The DAD timer: probes, then the address is usable and announced.
     pub(crate) fn dad_timeout(&self, now: Duration) -> Option<Duration> {
         let net = self.net()?;
+        // Read before the stack's lock is taken, which is never held
+        // while the interface list's is wanted.
+        let running: Vec<u16> = net
+            .interfaces()
+            .iter()
+            .filter(|i| i.is_usable())
+            .map(|i| i.index)
+            .collect();
         let (actions, next) = {
             let mut st = self.lock();
-            let running = |i: u16| net.ifindex(i).is_some_and(|ifp| ifp.is_usable());
-            let actions = st.dad.tick(now, running, random);
+            let actions = st.dad.tick(now, |i| running.contains(&i), random);
             (actions, st.dad.next_deadline())
         };
         for act in actions {
