@@ -300,9 +300,11 @@ impl Domain for InetDomain {
                 {
                     return Err(Errno::EADDRNOTAVAIL);
                 }
-                // No duplicate address detection: an address is usable
-                // (neither tentative nor duplicated) from the start.
-                data[16..20].copy_from_slice(&0i32.to_le_bytes());
+                let flags = self.inet.addr_flags(ifp.index, a) as i32;
+                let at = netbsd_abi::layout::ifreq::ifr_ifru__ifru_addrflags.range();
+                data.get_mut(at)
+                    .ok_or(Errno::EINVAL)?
+                    .copy_from_slice(&flags.to_le_bytes());
                 Ok(())
             }
             SIOCGIFALIAS => {
@@ -330,6 +332,10 @@ impl Domain for InetDomain {
             .filter(|x| x.ifindex == ifp.index)
             .map(|x| addr::sockaddr(x.addr, 0))
             .collect()
+    }
+
+    fn if_changed(&self, ifp: &Arc<Ifnet>) {
+        self.inet.if_changed(ifp);
     }
 
     fn if_detach(&self, ifp: &Ifnet) {

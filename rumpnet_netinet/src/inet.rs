@@ -8,6 +8,8 @@
 
 use crate::addr::{self, ANY, BROADCAST};
 use crate::arp::{ArpTable, Resolve};
+use crate::arp_dad::does_dad;
+use crate::dad::{Dad, IN_IFF_DETACHED, IN_IFF_NOTREADY, IN_IFF_TENTATIVE};
 use crate::reass::Reassembly;
 use crate::stats::Stats;
 use crate::wire::arp::{Operation, Repr as ArpRepr};
@@ -15,11 +17,11 @@ use crate::wire::ipv4::{self, Packet, Repr as IpRepr};
 use crate::{icmp, raw, udp};
 use rump::{Errno, KResult, Kernel};
 use rumpnet::callout::TimerId;
-use rumpnet::ifnet::{IFF_BROADCAST, IFF_LOOPBACK, Ifnet, LinkType};
+use rumpnet::ifnet::{IFF_BROADCAST, IFF_LOOPBACK, Ifnet, LINK_STATE_DOWN, LinkType};
 use rumpnet::net::{LinkInfo, Net};
 use rumpnet::pkt::Pkt;
 use rumpnet::wire::ethernet::{Address as EthAddr, ethertype};
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU16, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicU16, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::Duration;
 
@@ -84,6 +86,7 @@ pub(crate) struct State {
     pub addrs: Vec<IfAddr>,
     pub routes: Vec<Route>,
     pub arp: ArpTable,
+    pub dad: Dad,
     pub reass: Reassembly,
     pub udp: Vec<Weak<udp::UdpSocket>>,
     pub raw: Vec<Weak<raw::RawSocket>>,
@@ -154,6 +157,9 @@ pub struct Config {
     pub tcp_msl: AtomicU32,
     /// `net.inet.tcp.rfc1323`: offer window scaling and timestamps.
     pub tcp_rfc1323: AtomicBool,
+    /// `net.inet.ip.dad_count`: ARP probes a new address sends before it
+    /// is used (0: none, the address is usable at once).
+    pub dad_count: AtomicI32,
 }
 
 /// What `ip_output` needs besides the payload.
@@ -182,6 +188,7 @@ pub struct Inet {
     pub cfg: Config,
     ident: AtomicU16,
     timer: OnceLock<TimerId>,
+    pub(crate) dad_timer: OnceLock<TimerId>,
     tcp_timer: OnceLock<TimerId>,
     /// Serialises TCP binds, so that two cannot take one port.
     pub(crate) tcp_bind: Mutex<()>,
@@ -204,6 +211,7 @@ impl Inet {
                 addrs: Vec::new(),
                 routes: Vec::new(),
                 arp: ArpTable::default(),
+                dad: Dad::default(),
                 reass: Reassembly::default(),
                 udp: Vec::new(),
                 raw: Vec::new(),
@@ -242,9 +250,11 @@ impl Inet {
                 tcp_keepintvl: AtomicU32::new(75 * PR_SLOWHZ),
                 tcp_keepcnt: AtomicU32::new(8),
                 tcp_rfc1323: AtomicBool::new(true),
+                dad_count: AtomicI32::new(crate::dad::PROBE_NUM),
             },
             ident: AtomicU16::new(seed),
             timer: OnceLock::new(),
+            dad_timer: OnceLock::new(),
             tcp_timer: OnceLock::new(),
             tcp_bind: Mutex::new(()),
         }
@@ -332,7 +342,7 @@ impl Inet {
         }
     }
 
-    fn now() -> Duration {
+    pub(crate) fn now() -> Duration {
         rumpuser::clock_monotonic()
     }
 
@@ -353,6 +363,12 @@ impl Inet {
             }),
         );
         let _ = self.tcp_timer.set(id);
+        let me = Arc::downgrade(self);
+        let id = net.callouts().add(
+            "arp_dad",
+            Box::new(move |now| me.upgrade().and_then(|i| i.dad_timeout(now))),
+        );
+        let _ = self.dad_timer.set(id);
         net.start_timers()
     }
 
@@ -401,6 +417,23 @@ impl Inet {
         self.lock().addrs.iter().any(|x| x.addr == a)
     }
 
+    /// The `IN_IFF_*` flags of our address `a` (the first interface's
+    /// that has it), or `None` if it is not ours.
+    pub fn local_flags(&self, a: u32) -> Option<u32> {
+        let st = self.lock();
+        st.addrs
+            .iter()
+            .find(|x| x.addr == a)
+            .map(|x| st.dad.flags(x.ifindex, a))
+    }
+
+    /// Whether `a` is one of our addresses and may be bound to: not
+    /// tentative, duplicated or detached (`in_pcbbind_addr`).
+    pub fn is_usable_local(&self, a: u32) -> bool {
+        self.local_flags(a)
+            .is_some_and(|f| f & (IN_IFF_NOTREADY | IN_IFF_DETACHED) == 0)
+    }
+
     /// Whether a datagram to `a` that arrived on `ifp` is for us: one of
     /// our addresses, on `ifp` itself when `net.inet.ip.checkinterface`
     /// asks for the strong ES model (which `ip_input` applies only when
@@ -409,10 +442,12 @@ impl Inet {
         let check = self.cfg.checkinterface.load(Ordering::Relaxed)
             && !self.cfg.forwarding.load(Ordering::Relaxed)
             && ifp.flags() & IFF_LOOPBACK == 0;
-        self.lock()
-            .addrs
-            .iter()
-            .any(|x| x.addr == a && (!check || x.ifindex == ifp.index))
+        let st = self.lock();
+        st.addrs.iter().any(|x| {
+            x.addr == a
+                && (!check || x.ifindex == ifp.index)
+                && !st.dad.not_ready(x.ifindex, x.addr)
+        })
     }
 
     /// The first address on interface `ifindex`.
@@ -426,8 +461,10 @@ impl Inet {
 
     /// Add (or change) an address on `ifp` (`SIOCAIFADDR`, `in_ifinit`):
     /// its local host route through the loopback interface and its prefix
-    /// route follow it, the interface comes up, and neighbours hear a
-    /// gratuitous ARP.
+    /// route follow it, and the interface comes up. A new address on a
+    /// broadcast interface is tentative while duplicate address detection
+    /// runs (detached if the link is down); any other address is
+    /// announced to the neighbours at once with a gratuitous ARP.
     pub fn add_address(&self, net: &Net, ifp: &Arc<Ifnet>, a: IfAddr) -> KResult<()> {
         if a.addr == ANY || addr::is_multicast(a.addr) || a.addr == BROADCAST {
             return Err(Errno::EINVAL);
@@ -444,7 +481,17 @@ impl Inet {
                 .iter()
                 .position(|x| x.addr == a.addr && x.ifindex == a.ifindex)
                 .map(|i| st.addrs.remove(i));
+            let is_new = old.is_none();
             let scrubbed = old.map(|o| scrub_prefix(&mut st, &o)).unwrap_or_default();
+            // in_ifinit and arp_ifinit: only an address added while its
+            // interface is up and running takes detection.
+            if is_new && does_dad(ifp) {
+                if ifp.link_state() == LINK_STATE_DOWN {
+                    st.dad.set_flags(a.ifindex, a.addr, IN_IFF_DETACHED);
+                } else if ifp.link_type() == LinkType::Ethernet {
+                    st.dad.arm(a.ifindex, a.addr);
+                }
+            }
             st.addrs.push(a.clone());
             let mut added = Vec::new();
             if let Some(r) = local_route(&st, ifp, lo.as_deref(), &a) {
@@ -484,8 +531,13 @@ impl Inet {
         if flags & rumpnet::ifnet::IFF_UP == 0 {
             net.set_flags(ifp, flags | rumpnet::ifnet::IFF_UP)?;
         }
-        if ifp.link_type() == LinkType::Ethernet {
+        let flags = self.addr_flags(a.ifindex, a.addr);
+        if ifp.link_type() == LinkType::Ethernet && flags & (IN_IFF_NOTREADY | IN_IFF_DETACHED) == 0
+        {
             self.arp_request_from(ifp, a.addr, a.addr);
+        }
+        if flags & IN_IFF_TENTATIVE != 0 {
+            self.dad_start(net, ifp, a.addr);
         }
         Ok(())
     }
@@ -494,7 +546,14 @@ impl Inet {
     /// `RTM_ADD` for each of its `routes`) or went (`RTM_DELETE` and
     /// `RTM_DELADDR`), as NetBSD's `rt_newaddrmsg` does for each route an
     /// address change makes or takes.
-    fn announce(&self, net: &Net, ifp: &Ifnet, a: &IfAddr, routes: &[Route], added: bool) {
+    pub(crate) fn announce(
+        &self,
+        net: &Net,
+        ifp: &Ifnet,
+        a: &IfAddr,
+        routes: &[Route],
+        added: bool,
+    ) {
         use rumpnet::route::{RTF_DONE, RTM_ADD, RTM_DELETE, broadcast};
         use rumpnet::rtsysctl::{RTM_DELADDR, RTM_NEWADDR, newaddr_msg, route_msg_of};
         let addrs = self.addresses();
@@ -554,6 +613,7 @@ impl Inet {
             .position(|x| x.ifindex == ifindex && x.addr == a)
             .ok_or(Errno::EADDRNOTAVAIL)?;
         let gone = st.addrs.remove(i);
+        st.dad.forget(ifindex, a);
         let mut routes = scrub_prefix(&mut st, &gone);
         let twin = st
             .addrs
@@ -748,6 +808,19 @@ impl Inet {
         })
     }
 
+    /// Whether a datagram to `a` arriving on `ifindex` is to a broadcast
+    /// address of one of its subnets (`ip_match_our_address_broadcast`),
+    /// whose address is usable: not tentative or duplicated.
+    fn is_subnet_broadcast_in(&self, ifindex: u16, a: u32) -> bool {
+        let hostzero = self.cfg.hostzerobroadcast.load(Ordering::Relaxed);
+        let st = self.lock();
+        st.addrs.iter().any(|x| {
+            x.ifindex == ifindex
+                && !st.dad.not_ready(x.ifindex, x.addr)
+                && (x.bcast == a || (hostzero && x.mask != u32::MAX && a == x.net()))
+        })
+    }
+
     /// Send `payload` as protocol `proto` from `src` (`None`: choose) to
     /// `dst` (`ip_output`).
     pub fn output(
@@ -916,7 +989,7 @@ impl Inet {
         self.arp_request_from(ifp, src, target);
     }
 
-    fn arp_request_from(&self, ifp: &Arc<Ifnet>, src: u32, target: u32) {
+    pub(crate) fn arp_request_from(&self, ifp: &Arc<Ifnet>, src: u32, target: u32) {
         let r = ArpRepr {
             op: Operation::Request,
             sender_hw: ifp.hwaddr,
@@ -936,7 +1009,10 @@ impl Inet {
     }
 
     /// ARP input (`in_arpinput`): learn the sender, answer requests for
-    /// our addresses, and send what was waiting for the answer.
+    /// our usable addresses, send what was waiting for the answer, and
+    /// watch for other hosts using our addresses: a probe or a claim for
+    /// a tentative address makes it duplicated, and one for a usable
+    /// address is logged and answered, to defend it.
     pub fn arp_input(&self, ifp: &Arc<Ifnet>, pkt: Pkt, _info: LinkInfo) {
         self.stats.bump(&self.stats.arp_received);
         let Ok(r) = ArpRepr::parse(pkt.data()) else {
@@ -944,50 +1020,93 @@ impl Inet {
             return;
         };
         let (sip, tip) = (addr::to_u32(r.sender_ip), addr::to_u32(r.target_ip));
-        if r.sender_hw == ifp.hwaddr || sip == ANY {
+        // The address the packet is about: the target if it is ours on
+        // this interface, else the sender if it is, else any of this
+        // interface's (NetBSD's `myaddr`).
+        let mine = {
+            let st = self.lock();
+            let on = |a: u32| {
+                st.addrs
+                    .iter()
+                    .any(|x| x.addr == a && x.ifindex == ifp.index)
+                    .then_some(a)
+            };
+            on(tip)
+                .or_else(|| on(sip))
+                .or_else(|| {
+                    st.addrs
+                        .iter()
+                        .find(|x| x.ifindex == ifp.index)
+                        .map(|x| x.addr)
+                })
+                .map(|a| (a, st.dad.flags(ifp.index, a)))
+        };
+        let Some((myaddr, flags)) = mine else {
+            return;
+        };
+        if r.sender_hw == ifp.hwaddr {
+            return; // our own, looped back
+        }
+        if r.sender_hw == EthAddr::BROADCAST {
+            self.log(&format!(
+                "{}: arp: link address is broadcast for IP address {}!",
+                ifp.name,
+                addr::fmt(sip)
+            ));
             return;
         }
-        let ours = {
-            let st = self.lock();
-            if st
-                .addrs
-                .iter()
-                .any(|a| a.addr == sip && a.ifindex == ifp.index)
-            {
-                // Someone else claims our address.
-                drop(st);
-                if let Some(k) = self.kernel.upgrade() {
-                    k.printf(&format!(
-                        "arp: {} is using my IP address {} on {}!",
-                        r.sender_hw,
-                        addr::fmt(sip),
-                        ifp.name
-                    ));
-                }
+        // RFC 5227 2.1.1: another host's probe for, or claim to, our address.
+        if sip == myaddr || (sip == ANY && tip == myaddr) {
+            if flags & IN_IFF_TENTATIVE != 0 {
+                self.dad_duplicated(ifp, myaddr);
+            }
+            if flags & (IN_IFF_NOTREADY | IN_IFF_DETACHED) != 0 {
                 return;
             }
-            st.addrs
-                .iter()
-                .any(|a| a.addr == tip && a.ifindex == ifp.index)
-        };
-        let held = self
-            .lock()
-            .arp
-            .learn(ifp.index, sip, r.sender_hw, Self::now(), ours);
-        for p in held {
-            if !p.is_empty() {
-                let _ = ifp.ether_output(p, r.sender_hw, ethertype::IPV4);
+        }
+        if tip == ANY {
+            return;
+        }
+        let mut target = tip;
+        if sip == myaddr {
+            self.log(&format!(
+                "duplicate IP address {} sent from link address {}",
+                addr::fmt(sip),
+                r.sender_hw
+            ));
+            target = myaddr;
+        } else if sip != ANY {
+            let held =
+                self.lock()
+                    .arp
+                    .learn(ifp.index, sip, r.sender_hw, Self::now(), tip == myaddr);
+            for p in held {
+                if !p.is_empty() {
+                    let _ = ifp.ether_output(p, r.sender_hw, ethertype::IPV4);
+                }
             }
         }
-        if ours && r.op == Operation::Request {
-            let reply = ArpRepr {
-                op: Operation::Reply,
-                sender_hw: ifp.hwaddr,
-                sender_ip: r.target_ip,
-                target_hw: r.sender_hw,
-                target_ip: r.sender_ip,
-            };
-            self.arp_send(ifp, reply, r.sender_hw);
+        if r.op != Operation::Request || target != myaddr {
+            return;
+        }
+        if flags & (IN_IFF_NOTREADY | IN_IFF_DETACHED) != 0 {
+            return;
+        }
+        let reply = ArpRepr {
+            op: Operation::Reply,
+            sender_hw: ifp.hwaddr,
+            sender_ip: addr::from_u32(target),
+            target_hw: r.sender_hw,
+            target_ip: r.sender_ip,
+        };
+        self.arp_send(ifp, reply, r.sender_hw);
+    }
+
+    /// Print on the kernel's console (NetBSD's `log`, which a rump kernel
+    /// prints there).
+    fn log(&self, msg: &str) {
+        if let Some(k) = self.kernel.upgrade() {
+            k.printf(msg);
         }
     }
 
@@ -1050,13 +1169,16 @@ impl Inet {
             return;
         }
         // Looked up once: the delivery below needs the same answer.
-        let to_broadcast =
-            dst == BROADCAST || addr::is_multicast(dst) || self.is_subnet_broadcast(ifp.index, dst);
+        let to_broadcast = dst == BROADCAST
+            || addr::is_multicast(dst)
+            || self.is_subnet_broadcast_in(ifp.index, dst);
         let for_us = to_broadcast
             || self.is_local_on(ifp, dst)
             || (ifp.flags() & IFF_LOOPBACK != 0 && addr::is_loopback(dst));
         if !for_us {
-            if info.broadcast || info.multicast {
+            // Nor is one for our own address while it is not ready
+            // (tentative or duplicated): it is dropped, not forwarded.
+            if info.broadcast || info.multicast || self.is_local(dst) {
                 return;
             }
             self.forward(ifp, repr, hl, pkt);

@@ -6,16 +6,19 @@
 //! - [`udp`] and [`raw`] are the socket types; [`icmp`] answers pings and
 //!   reports errors.
 //! - [`wire`] holds the header formats as checked views.
+//! - [`dad`] is duplicate address detection (RFC 5227): new addresses
+//!   are tentative until ARP probes find no other host using them.
 //!
 //! - [`tcp`] is TCP: the connection state machine and the sockets.
 //!
-//! Not yet here (see the issue): the routing socket, multicast
-//! group membership, duplicate address detection.
+//! Not yet here (see the issue): multicast group membership.
 
 #![forbid(unsafe_code)]
 
 pub mod addr;
 pub mod arp;
+mod arp_dad;
+pub mod dad;
 pub mod domain;
 pub mod icmp;
 pub mod inet;

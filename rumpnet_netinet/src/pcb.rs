@@ -307,10 +307,11 @@ impl DgramState {
     }
 }
 
-/// Check a local address for `bind`: wildcard, or one of ours
-/// (EADDRNOTAVAIL), or a multicast or broadcast address.
+/// Check a local address for `bind`: wildcard, or one of ours that is
+/// neither tentative, duplicated nor detached (EADDRNOTAVAIL), or a
+/// multicast or broadcast address.
 pub fn check_local_addr(inet: &Inet, a: u32) -> KResult<()> {
-    if a == ANY || addr::is_multicast(a) || a == addr::BROADCAST || inet.is_local(a) {
+    if a == ANY || addr::is_multicast(a) || a == addr::BROADCAST || inet.is_usable_local(a) {
         return Ok(());
     }
     if addr::is_loopback(a) && inet.is_local(netbsd_abi::INADDR_LOOPBACK) {

@@ -72,7 +72,11 @@ impl ProtoSocket for RawSocket {
 
     fn bind(&self, _ctx: &Ctx, sa: &[u8]) -> KResult<()> {
         let (a, _) = addr::parse_sockaddr(sa)?;
-        if a != ANY && !self.inet.is_local(a) {
+        // rip_bind refuses a duplicated or detached address but takes a
+        // tentative one: it tests IN6_IFF_NOTREADY (IPv6's tentative and
+        // duplicated bits, IPv4's duplicated and detached ones).
+        let refused = crate::dad::IN_IFF_DUPLICATED | crate::dad::IN_IFF_DETACHED;
+        if a != ANY && self.inet.local_flags(a).is_none_or(|f| f & refused != 0) {
             return Err(Errno::EADDRNOTAVAIL);
         }
         self.lock().pcb.laddr = a;

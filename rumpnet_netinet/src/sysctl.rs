@@ -433,6 +433,23 @@ fn register_ip(k: &Kernel, inet: &Arc<Inet>) -> KResult<()> {
         ),
         |i| &i.cfg.random_id,
     )?;
+    stack_node(
+        k,
+        inet,
+        (
+            IP,
+            "dad_count",
+            Some(IPCTL_DAD_COUNT),
+            "Number of Duplicate Address Detection probes to send",
+        ),
+        |i| i.cfg.dad_count.load(Relaxed),
+        |i, v| {
+            // NetBSD takes any number: 0 turns detection off, and a
+            // negative one sends no probe but still waits PROBE_WAIT.
+            i.cfg.dad_count.store(v, Relaxed);
+            Ok(())
+        },
+    )?;
     Ok(())
 }
 
