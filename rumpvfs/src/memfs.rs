@@ -6,6 +6,7 @@
 
 use crate::node::{Attr, DirEntry, FileSystem, FsStats, NewNode, Node, SetAttr, Time, VType};
 use rump::clock::KernelClock;
+use rump::idhash::IdHashMap;
 use rump::kmem::{Kmem, MemCharge};
 use rump::{Errno, KResult};
 use std::collections::BTreeMap;
@@ -67,7 +68,7 @@ struct Shared {
     nodes: AtomicU64,
     next_ino: AtomicU64,
     /// Every live node by number, for file handles (tmpfs's `tm_nodes`).
-    by_ino: Mutex<std::collections::HashMap<u64, Weak<MemNode>>>,
+    by_ino: Mutex<IdHashMap<u64, Weak<MemNode>>>,
     /// Serialises changes to the name space (create, remove, rename, link),
     /// so a directory change never needs two directory locks at once from
     /// two threads.
@@ -156,7 +157,7 @@ impl MemFs {
             pages: AtomicU64::new(0),
             nodes: AtomicU64::new(0),
             next_ino: AtomicU64::new(2),
-            by_ino: Mutex::new(std::collections::HashMap::new()),
+            by_ino: Mutex::new(IdHashMap::default()),
             names: Mutex::new(()),
         });
         let new = NewNode {
