@@ -468,6 +468,14 @@ impl Node for MemNode {
         self.ino
     }
 
+    fn vtype(&self) -> VType {
+        lock(&self.inner).typ
+    }
+
+    fn flags(&self) -> u32 {
+        lock(&self.inner).flags
+    }
+
     fn getattr(&self) -> Attr {
         let i = lock(&self.inner);
         // tmpfs: a directory's size is its entries' (`tmpfs_dirent`s),
@@ -898,5 +906,52 @@ impl Node for MemNode {
 
     fn as_any(&self) -> &dyn std::any::Any {
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_and_flags_answer_as_getattr_does() {
+        let fs = MemFs::new(
+            "tmpfs",
+            Kmem::new(None),
+            Arc::new(KernelClock::new()),
+            Limits::default(),
+            0,
+            0,
+            0o755,
+        );
+        let root = fs.root();
+        let mut nodes = vec![Arc::clone(&root)];
+        for (i, typ) in [VType::Reg, VType::Dir, VType::Chr, VType::Fifo]
+            .into_iter()
+            .enumerate()
+        {
+            let new = NewNode {
+                typ,
+                mode: 0o644,
+                uid: 1,
+                gid: 1,
+                rdev: 0,
+            };
+            nodes.push(root.create(format!("n{i}").as_bytes(), new).unwrap());
+        }
+        nodes.push(root.symlink(b"l", b"n0", 1, 1).unwrap());
+        nodes[1]
+            .setattr(&SetAttr {
+                flags: Some(netbsd_abi::UF_APPEND as u32),
+                ..SetAttr::default()
+            })
+            .unwrap();
+        for n in &nodes {
+            let a = n.getattr();
+            assert_eq!(n.vtype(), a.typ);
+            assert_eq!(n.flags(), a.flags);
+        }
+        assert_eq!(nodes[5].vtype(), VType::Lnk);
+        assert_eq!(nodes[1].flags(), netbsd_abi::UF_APPEND as u32);
     }
 }

@@ -105,7 +105,7 @@ impl Vnode {
 
     /// The type of the node.
     pub fn vtype(&self) -> VType {
-        self.node.getattr().typ
+        self.node.vtype()
     }
 
     /// Whether the mount is read-only.
