@@ -4,13 +4,13 @@ use crate::component::{AttachError, Component, Faction};
 use crate::config::{BootConfig, ConfigError};
 use crate::cpu::Vcpus;
 use crate::errno::{Errno, KResult};
+use crate::idhash::IdHashMap;
 use crate::kmem::{Kmem, KmemBuf, MemCharge, Reclaimer};
 use crate::lwproc::ProcTable;
 use crate::module::{ModuleInfo, ModuleSource, ModuleTable};
 use crate::syscall::SyscallTable;
 use crate::sysctl::SysctlTree;
 use std::any::{Any, TypeId};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
@@ -197,7 +197,7 @@ pub struct Kernel {
     // Held for a whole attach, so that two loads cannot both pass the
     // duplicate checks for the same component or faction.
     attaching: Mutex<()>,
-    extensions: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+    extensions: Mutex<IdHashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
     /// Whether a knote has ever watched a vnode: until one has, the VFS's
     /// notes cost one atomic load rather than a lookup under a lock.
     pub(crate) vnode_knotes: std::sync::atomic::AtomicBool,
@@ -245,7 +245,7 @@ impl Kernel {
             syscalls: SyscallTable::default(),
             attached: Mutex::new(Vec::new()),
             attaching: Mutex::new(()),
-            extensions: Mutex::new(HashMap::new()),
+            extensions: Mutex::new(IdHashMap::default()),
             vnode_knotes: std::sync::atomic::AtomicBool::new(false),
             sync_hooks: Mutex::new(Vec::new()),
             shutdown_hooks: Mutex::new(Vec::new()),

@@ -24,6 +24,7 @@ pub mod cred;
 pub mod devsw;
 pub mod errno;
 pub mod file;
+pub mod idhash;
 pub mod kernel;
 pub mod kmem;
 pub mod kqueue;

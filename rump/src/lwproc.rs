@@ -10,6 +10,7 @@
 use crate::cred::Cred;
 use crate::errno::{Errno, KResult};
 use crate::file::FdTable;
+use crate::idhash::IdHashMap;
 use crate::resource::{Rlimit, default_limits};
 use crate::waitgen::WaitGen;
 use std::cell::RefCell;
@@ -43,7 +44,7 @@ pub struct Proc {
     // Sleepers wait here and wake with EINTR when the process is told to exit.
     wakeup: (Mutex<()>, std::sync::Condvar),
     signals: Mutex<SignalDelivery>,
-    data: Mutex<HashMap<std::any::TypeId, DataEntry>>,
+    data: Mutex<IdHashMap<std::any::TypeId, DataEntry>>,
     /// The knotes watching the process (`p_klist`): `EVFILT_PROC` from
     /// any process, `EVFILT_SIGNAL` from its own.
     klist: Mutex<Vec<Weak<crate::kqueue::Knote>>>,
@@ -132,7 +133,7 @@ impl Proc {
             exiting: AtomicBool::new(false),
             wakeup: (Mutex::new(()), std::sync::Condvar::new()),
             signals: Mutex::new(SignalDelivery::default()),
-            data: Mutex::new(HashMap::new()),
+            data: Mutex::new(IdHashMap::default()),
             klist: Mutex::new(Vec::new()),
             job: Mutex::new(JobIds::default()),
             ktrace: crate::ktrace::ProcTrace::default(),
@@ -173,7 +174,7 @@ impl Proc {
         lock(&self.data).insert(std::any::TypeId::of::<T>(), (Arc::new(v), fork_entry::<T>));
     }
 
-    fn fork_data(&self) -> HashMap<std::any::TypeId, DataEntry> {
+    fn fork_data(&self) -> IdHashMap<std::any::TypeId, DataEntry> {
         lock(&self.data)
             .iter()
             .map(|(k, (v, f))| (*k, (f(v), *f)))
@@ -465,18 +466,18 @@ impl ForkFd {
 /// Which lwp each host thread runs as, with a count readable without the
 /// lock: while no thread is bound, entering the kernel needs no lookup.
 struct Bindings {
-    map: Mutex<HashMap<u64, Arc<Lwp>>>,
+    map: Mutex<IdHashMap<u64, Arc<Lwp>>>,
     count: std::sync::atomic::AtomicUsize,
 }
 
 /// The locked map; the count follows it when the lock is released.
 struct BindingsGuard<'a> {
-    map: MutexGuard<'a, HashMap<u64, Arc<Lwp>>>,
+    map: MutexGuard<'a, IdHashMap<u64, Arc<Lwp>>>,
     count: &'a std::sync::atomic::AtomicUsize,
 }
 
 impl std::ops::Deref for BindingsGuard<'_> {
-    type Target = HashMap<u64, Arc<Lwp>>;
+    type Target = IdHashMap<u64, Arc<Lwp>>;
     fn deref(&self) -> &Self::Target {
         &self.map
     }
@@ -497,7 +498,7 @@ impl Drop for BindingsGuard<'_> {
 impl Bindings {
     fn new() -> Bindings {
         Bindings {
-            map: Mutex::new(HashMap::new()),
+            map: Mutex::new(IdHashMap::default()),
             count: std::sync::atomic::AtomicUsize::new(0),
         }
     }

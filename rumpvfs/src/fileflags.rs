@@ -28,7 +28,7 @@ const SNAPSHOT: u32 = SF_SNAPSHOT as u32 | SF_SNAPINVAL as u32;
 /// system that does not act on them.
 pub fn effective(vn: &Vnode) -> u32 {
     match vn.mnt.fs.flag_policy() {
-        FlagPolicy::Tmpfs | FlagPolicy::Ufs => vn.node.getattr().flags,
+        FlagPolicy::Tmpfs | FlagPolicy::Ufs => vn.node.flags(),
         FlagPolicy::Unsupported | FlagPolicy::StoredOnly => 0,
     }
 }

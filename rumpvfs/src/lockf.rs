@@ -232,14 +232,21 @@ impl LockTable {
     /// the last close of that open file).
     pub fn release(&self, key: (u64, u64), owner: Owner) {
         let mut all = lock(&self.locks);
+        let mut released = false;
         if let Some(list) = all.get_mut(&key) {
+            let held = list.len();
             list.retain(|l| l.owner != owner);
+            released = list.len() < held;
             if list.is_empty() {
                 all.remove(&key);
             }
         }
         drop(all);
-        self.released.notify_all();
+        // Waiters wait for a lock to go: with none gone there is nobody to
+        // wake, and the wake-up is a host system call on every close.
+        if released {
+            self.released.notify_all();
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 
 use crate::node::{Attr, DirEntry, FileSystem, FsStats, NewNode, Node, SetAttr, Time, VType};
 use rump::clock::KernelClock;
+use rump::idhash::IdHashMap;
 use rump::kmem::{Kmem, MemCharge};
 use rump::{Errno, KResult};
 use std::collections::BTreeMap;
@@ -67,7 +68,7 @@ struct Shared {
     nodes: AtomicU64,
     next_ino: AtomicU64,
     /// Every live node by number, for file handles (tmpfs's `tm_nodes`).
-    by_ino: Mutex<std::collections::HashMap<u64, Weak<MemNode>>>,
+    by_ino: Mutex<IdHashMap<u64, Weak<MemNode>>>,
     /// Serialises changes to the name space (create, remove, rename, link),
     /// so a directory change never needs two directory locks at once from
     /// two threads.
@@ -156,7 +157,7 @@ impl MemFs {
             pages: AtomicU64::new(0),
             nodes: AtomicU64::new(0),
             next_ino: AtomicU64::new(2),
-            by_ino: Mutex::new(std::collections::HashMap::new()),
+            by_ino: Mutex::new(IdHashMap::default()),
             names: Mutex::new(()),
         });
         let new = NewNode {
@@ -465,6 +466,14 @@ impl MemNode {
 impl Node for MemNode {
     fn ino(&self) -> u64 {
         self.ino
+    }
+
+    fn vtype(&self) -> VType {
+        lock(&self.inner).typ
+    }
+
+    fn flags(&self) -> u32 {
+        lock(&self.inner).flags
     }
 
     fn getattr(&self) -> Attr {
@@ -897,5 +906,52 @@ impl Node for MemNode {
 
     fn as_any(&self) -> &dyn std::any::Any {
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_and_flags_answer_as_getattr_does() {
+        let fs = MemFs::new(
+            "tmpfs",
+            Kmem::new(None),
+            Arc::new(KernelClock::new()),
+            Limits::default(),
+            0,
+            0,
+            0o755,
+        );
+        let root = fs.root();
+        let mut nodes = vec![Arc::clone(&root)];
+        for (i, typ) in [VType::Reg, VType::Dir, VType::Chr, VType::Fifo]
+            .into_iter()
+            .enumerate()
+        {
+            let new = NewNode {
+                typ,
+                mode: 0o644,
+                uid: 1,
+                gid: 1,
+                rdev: 0,
+            };
+            nodes.push(root.create(format!("n{i}").as_bytes(), new).unwrap());
+        }
+        nodes.push(root.symlink(b"l", b"n0", 1, 1).unwrap());
+        nodes[1]
+            .setattr(&SetAttr {
+                flags: Some(netbsd_abi::UF_APPEND as u32),
+                ..SetAttr::default()
+            })
+            .unwrap();
+        for n in &nodes {
+            let a = n.getattr();
+            assert_eq!(n.vtype(), a.typ);
+            assert_eq!(n.flags(), a.flags);
+        }
+        assert_eq!(nodes[5].vtype(), VType::Lnk);
+        assert_eq!(nodes[1].flags(), netbsd_abi::UF_APPEND as u32);
     }
 }

@@ -178,6 +178,18 @@ pub trait Node: Send + Sync {
     fn ino(&self) -> u64;
     /// Current attributes.
     fn getattr(&self) -> Attr;
+    /// The node's type: `getattr().typ`, which a file system may answer
+    /// without building every attribute (path lookup asks it at each
+    /// component).
+    fn vtype(&self) -> VType {
+        self.getattr().typ
+    }
+    /// The node's `chflags(2)` flags: `getattr().flags`, which a file
+    /// system may answer without building every attribute (every remove
+    /// and write access asks).
+    fn flags(&self) -> u32 {
+        self.getattr().flags
+    }
     /// Change attributes.
     fn setattr(&self, s: &SetAttr) -> KResult<()>;
     /// Find `name` in this directory.

@@ -4,9 +4,9 @@
 use crate::flags::{KERNEL_NAME_MAX, MAXSYMLINKS, PATH_MAX};
 use crate::node::{FileSystem, Node, VType};
 use rump::cred::{Access, Cred};
+use rump::idhash::IdHashMap;
 use rump::lwproc::{Proc, ProcData};
 use rump::{Errno, KResult, Kernel};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -35,7 +35,7 @@ pub struct Mount {
     refs: std::sync::atomic::AtomicUsize,
     /// How many times each node was revoked (`revoke(2)`); a file opened
     /// before the last time is dead.
-    revocations: Mutex<HashMap<u64, u64>>,
+    revocations: Mutex<IdHashMap<u64, u64>>,
 }
 
 impl Mount {
@@ -105,7 +105,7 @@ impl Vnode {
 
     /// The type of the node.
     pub fn vtype(&self) -> VType {
-        self.node.getattr().typ
+        self.node.vtype()
     }
 
     /// Whether the mount is read-only.
@@ -134,7 +134,7 @@ impl Vnode {
 /// Full, the cache drops its least recently used entry.
 #[derive(Default)]
 struct VnodeCache {
-    entries: HashMap<(u64, u64), (Arc<dyn Node>, u64)>,
+    entries: IdHashMap<(u64, u64), (Arc<dyn Node>, u64)>,
     by_age: std::collections::BTreeMap<u64, (u64, u64)>,
     clock: u64,
 }
@@ -163,7 +163,7 @@ pub struct Vfs {
     maxvnodes: std::sync::atomic::AtomicUsize,
     mounts: Mutex<Vec<Arc<Mount>>>,
     /// Mounts by the (mount, inode) of the directory they cover.
-    covering: Mutex<HashMap<(u64, u64), Arc<Mount>>>,
+    covering: Mutex<IdHashMap<(u64, u64), Arc<Mount>>>,
     next_mount: AtomicU64,
     root: Mutex<Option<Vnode>>,
 }
@@ -174,7 +174,7 @@ impl Default for Vfs {
             cache: Mutex::new(VnodeCache::default()),
             maxvnodes: std::sync::atomic::AtomicUsize::new(crate::DEFAULT_NVNODES),
             mounts: Mutex::new(Vec::new()),
-            covering: Mutex::new(HashMap::new()),
+            covering: Mutex::new(IdHashMap::default()),
             next_mount: AtomicU64::new(1),
             root: Mutex::new(None),
         }
@@ -228,7 +228,7 @@ impl Vfs {
             from: String::new(),
             dev: None,
             refs: std::sync::atomic::AtomicUsize::new(0),
-            revocations: Mutex::new(HashMap::new()),
+            revocations: Mutex::new(IdHashMap::default()),
         });
         lock(&self.mounts).push(Arc::clone(&m));
         let root = Vnode::new(Arc::clone(&m), m.fs.root());
@@ -248,7 +248,7 @@ impl Vfs {
             from: String::new(),
             dev: None,
             refs: std::sync::atomic::AtomicUsize::new(0),
-            revocations: Mutex::new(HashMap::new()),
+            revocations: Mutex::new(IdHashMap::default()),
         });
         lock(&self.mounts).push(Arc::clone(&m));
         m
@@ -325,7 +325,7 @@ impl Vfs {
             from: source.as_ref().map(|s| s.0.clone()).unwrap_or_default(),
             dev: source.map(|s| s.1),
             refs: std::sync::atomic::AtomicUsize::new(0),
-            revocations: Mutex::new(HashMap::new()),
+            revocations: Mutex::new(IdHashMap::default()),
         });
         covering.insert(on.key(), Arc::clone(&m));
         lock(&self.mounts).push(Arc::clone(&m));
