@@ -3,7 +3,8 @@
 //! - `cargo xtask demo`: build, start a `rump_server`, query it with
 //!   `rump.sysctl`, halt it with `rump.halt`.
 //! - `cargo xtask install --prefix DIR`: build in release mode and install
-//!   the binaries into `DIR/bin` and the component libraries into `DIR/lib`.
+//!   the binaries into `DIR/bin`, the component libraries into `DIR/lib`
+//!   and the manual pages of `docs/man` into `DIR/share/man/man{1,3,8}`.
 //! - `cargo xtask test`: build every crate (component libraries included,
 //!   which the loader tests open) and run every test.
 //! - `cargo xtask bench [--json FILE] [--runs N]`: run the benchmarks.
@@ -14,6 +15,7 @@
 
 mod abi;
 mod bare_numbers;
+mod man;
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -97,6 +99,7 @@ fn install(prefix: &Path, release: bool) -> Result<()> {
     for (from, to) in LIBS {
         copy(&out.join(from), &lib.join(to))?;
     }
+    man::install(&root().join("docs/man"), &prefix.join("share/man"))?;
     println!("installed into {}", prefix.display());
     Ok(())
 }
