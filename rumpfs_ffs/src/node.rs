@@ -145,19 +145,10 @@ impl FfsNode {
             return Err(Errno::ENOTDIR);
         }
         if st.index.is_none() {
-            let size = st.d.size;
-            if !self.fs.dir_size_ok(&st.d) {
-                return Err(Errno::EIO);
-            }
-            let mut data = vec![0u8; size as usize];
-            if self.fs.read_data(&st.d, 0, &mut data)? != data.len() {
-                return Err(Errno::EIO);
-            }
-            let fmt = self.fs.dirfmt();
+            let blocks = self.fs.dir_blocks(self.ino, &st.d)?;
             let mut names = HashMap::new();
-            let mut slack = Vec::with_capacity(data.len() / DIRBLKSIZ);
-            for (i, chunk) in data.chunks(DIRBLKSIZ).enumerate() {
-                let ents = fmt.entries(chunk)?;
+            let mut slack = Vec::with_capacity(blocks.len());
+            for (i, ents) in blocks.into_iter().enumerate() {
                 slack.push(ents.iter().map(|e| e.slack()).sum::<usize>() as u16);
                 for e in ents.into_iter().filter(|e| e.ino != 0) {
                     names.insert(e.name, (e.ino, e.typ, i as u32));
@@ -869,24 +860,13 @@ impl Node for FfsNode {
             if st.d.ifmt() != IFDIR {
                 return Err(Errno::ENOTDIR);
             }
-            let size = st.d.size;
-            if !self.fs.dir_size_ok(&st.d) {
-                return Err(Errno::EIO);
-            }
-            let mut data = vec![0u8; size as usize];
-            self.fs.read_data(&st.d, 0, &mut data)?;
-            let fmt = self.fs.dirfmt();
-            let mut v = Vec::new();
-            for chunk in data.chunks(DIRBLKSIZ) {
-                for e in fmt
-                    .entries(chunk)?
-                    .into_iter()
-                    .filter(|e| e.ino != 0 && e.ino != WINO)
-                {
-                    v.push((e.name, e.ino, e.typ));
-                }
-            }
-            v
+            let blocks = self.fs.dir_blocks(self.ino, &st.d)?;
+            blocks
+                .into_iter()
+                .flatten()
+                .filter(|e| e.ino != 0 && e.ino != WINO)
+                .map(|e| (e.name, e.ino, e.typ))
+                .collect::<Vec<_>>()
         };
         let mut out = Vec::with_capacity(entries.len());
         for (name, ino, t) in entries {
