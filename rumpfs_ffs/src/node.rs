@@ -2,7 +2,7 @@
 
 use crate::format::dinode::{self, Dinode, IFDIR, IFLNK, IFMT};
 use crate::format::dir::{DIRBLKSIZ, DirFormat, dirsiz, dt};
-use crate::format::{DEV_BSIZE, ROOTINO, Version};
+use crate::format::{DEV_BSIZE, Flaw, ROOTINO, Version};
 use crate::fs::{Ffs, lock, random_u32};
 use rump::{Errno, KResult};
 use rumpvfs::node::{Attr, DirEntry, NewNode, Node, SetAttr, VType};
@@ -296,7 +296,14 @@ impl FfsNode {
             // A whiteout (left by a union mount) names nothing.
             return Err(Errno::ENOENT);
         }
-        self.fs.iget(u64::from(ino))
+        self.fs.iget(u64::from(ino)).map_err(|e| match e {
+            Errno::EIO => self.fs.complain(Flaw::damaged(format!(
+                "bad dir ino {}: entry {} names unusable inode {ino}",
+                self.ino,
+                String::from_utf8_lossy(name)
+            ))),
+            e => e,
+        })
     }
 
     /// Whether this directory is `anc` or lies below it (walking `..`).

@@ -12,10 +12,11 @@ use rump::kernel::ConsoleLevel;
 use rump::{BootConfig, Errno, Kernel, KernelBuilder};
 use rumpfs_ffs::dev::{BlockDev, MemDev};
 use rumpfs_ffs::format::Version;
+use rumpfs_ffs::format::dinode::Dinode;
 use rumpfs_ffs::mkfs::{Params, newfs};
 use rumpvfs::VfsCalls;
 use rumpvfs::etfs::{self, EtfsType};
-use rumpvfs::flags::{O_CREAT, O_DIRECTORY, O_RDONLY, O_WRONLY};
+use rumpvfs::flags::{MNT_RDONLY, O_CREAT, O_DIRECTORY, O_RDONLY, O_WRONLY};
 use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -103,6 +104,11 @@ fn in_kernel(img: &Path, step: fn(&Kernel) -> Result<(), Errno>) -> (Result<(), 
 
 fn mount(k: &Kernel) -> Result<(), Errno> {
     k.sys_mount_dev("ffs", "/dev/img", "/mnt", 0)
+}
+
+/// Mount read-only: the image stays clean for the next kernel.
+fn mount_ro(k: &Kernel) -> Result<(), Errno> {
+    k.sys_mount_dev("ffs", "/dev/img", "/mnt", MNT_RDONLY)
 }
 
 fn mount_and_list(k: &Kernel) -> Result<(), Errno> {
@@ -275,5 +281,67 @@ fn a_damaged_cylinder_group_is_named_once() {
         ["/mnt: cg 0: bad magic number 0x4030201"],
         "{console}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Change inode `ino` of the image at `img` with `edit`.
+fn edit_inode(img: &Path, ino: u64, edit: impl FnOnce(&mut Dinode)) {
+    let mut bytes = std::fs::read(img).unwrap();
+    let sb = rumpfs_ffs::read_superblock(&MemDev::from_bytes(bytes.clone())).unwrap();
+    let at = sb.inode_offset(ino) as usize;
+    let slot = &mut bytes[at..at + sb.version.inode_size()];
+    let mut d = Dinode::parse(sb.version, sb.endian, slot);
+    edit(&mut d);
+    d.emit(sb.version, sb.endian, slot);
+    std::fs::write(img, bytes).unwrap();
+}
+
+#[test]
+fn bad_block_pointers_and_entries_say_which() {
+    let dir = common::scratch("reasons-inodes");
+    let img = dir.join("inodes.img");
+    std::fs::write(&img, base(Version::Ufs2)).unwrap();
+    let (res, console) = in_kernel(&img, |k| {
+        mount(k)?;
+        for name in ["/mnt/f", "/mnt/g"] {
+            let fd = k.sys_open(name, O_CREAT | O_WRONLY, 0o644)?;
+            k.sys_pwrite(fd, &[7; 5000], 0)?;
+            k.sys_close(fd)?;
+        }
+        k.sys_unmount("/mnt", 0)
+    });
+    assert_eq!(res, Ok(()), "{console}");
+    let ino = |name: &str| {
+        let k = boot().0;
+        etfs::register(&k, "/dev/img", img.to_str().unwrap(), EtfsType::Blk).unwrap();
+        k.sys_mkdir("/mnt", 0o755).unwrap();
+        mount(&k).unwrap();
+        let ino = k.sys_stat(&format!("/mnt/{name}")).unwrap().ino;
+        k.sys_unmount("/mnt", 0).unwrap();
+        ino
+    };
+    let (f, g) = (ino("f"), ino("g"));
+    // f's first block pointed at group 0's inodes; g freed under its name.
+    let sb =
+        rumpfs_ffs::read_superblock(&MemDev::from_bytes(std::fs::read(&img).unwrap())).unwrap();
+    let inodes = sb.cgimin(0) as i64;
+    edit_inode(&img, f, |d| d.db[0] = inodes);
+    edit_inode(&img, g, |d| d.mode = 0);
+    let read_f = |k: &Kernel| {
+        mount_ro(k)?;
+        let fd = k.sys_open("/mnt/f", O_RDONLY, 0)?;
+        k.sys_pread(fd, &mut [0; 100], 0).map(|_| ())
+    };
+    let (res, console) = in_kernel(&img, read_f);
+    assert_eq!(res, Err(Errno::EIO), "{console}");
+    let want = format!("/mnt: bad block {inodes} (8 fragments): in cylinder group 0's metadata");
+    assert!(console.lines().any(|l| l == want), "{console}");
+    let (res, console) = in_kernel(&img, |k| {
+        mount_ro(k)?;
+        k.sys_stat("/mnt/g").map(|_| ())
+    });
+    assert_eq!(res, Err(Errno::EIO), "{console}");
+    let want = format!("/mnt: bad dir ino 2: entry g names unusable inode {g}");
+    assert!(console.lines().any(|l| l == want), "{console}");
     let _ = std::fs::remove_dir_all(&dir);
 }
