@@ -7,6 +7,7 @@
 //! the fragment summary, the free counts of the group and of the file
 //! system, and the cluster map and summary in step with the map.
 
+use crate::format::Flaw;
 use crate::format::cg::Cg;
 use crate::format::superblock::Csum;
 use crate::fs::{Ffs, Meta};
@@ -149,28 +150,46 @@ impl Ffs {
     }
 
     /// Check that frags `[addr, addr + n)` are data space of one group, so
-    /// a pointer read from the image never reaches metadata or past the end.
+    /// a pointer read from the image never reaches metadata or past the
+    /// end. EIO for a bad block, said on the console as NetBSD's kernel
+    /// says "bad block".
     pub(crate) fn check_addr(&self, addr: i64, n: u64) -> KResult<()> {
+        match self.addr_flaw(addr, n) {
+            None => Ok(()),
+            Some(why) => Err(self.complain(Flaw::damaged(format!(
+                "bad block {addr} ({n} fragments): {why}"
+            )))),
+        }
+    }
+
+    fn addr_flaw(&self, addr: i64, n: u64) -> Option<String> {
         let sb = &self.geo;
         let Ok(a) = u64::try_from(addr) else {
-            return Err(Errno::EIO);
+            return Some("negative".into());
         };
-        let c = sb.dtog(a);
+        if a == 0 || n == 0 {
+            return Some("empty".into());
+        }
         // A block, or a run of frags, lies inside one block.
-        if a == 0
-            || n == 0
-            || (n <= sb.frag && a % sb.frag + n > sb.frag)
-            || a.checked_add(n).is_none_or(|end| end > sb.size)
-            || sb.dtog(a + n - 1) != c
-        {
-            return Err(Errno::EIO);
+        if n <= sb.frag && a % sb.frag + n > sb.frag {
+            return Some("crosses a block boundary".into());
+        }
+        if a.checked_add(n).is_none_or(|end| end > sb.size) {
+            return Some(format!("past the end of {} fragments", sb.size));
+        }
+        let c = sb.dtog(a);
+        if sb.dtog(a + n - 1) != c {
+            return Some("crosses a cylinder group boundary".into());
         }
         // Not the superblock copy, the group block or the inodes.
         let overlaps = |r: std::ops::Range<u64>| a < r.end && a + n > r.start;
-        if overlaps(sb.meta_frags(c)) || overlaps(sb.cs_frags()) {
-            return Err(Errno::EIO);
+        if overlaps(sb.meta_frags(c)) {
+            return Some(format!("in cylinder group {c}'s metadata"));
         }
-        Ok(())
+        if overlaps(sb.cs_frags()) {
+            return Some("in the cylinder group summary area".into());
+        }
+        None
     }
 
     /// Free `n` frags at `addr` (all inside one block).

@@ -7,11 +7,11 @@ use crate::format::cg::Cg;
 use crate::format::dinode::Dinode;
 use crate::format::dir::DirFormat;
 use crate::format::superblock::{self as sbf, Csum, Superblock};
-use crate::format::{ROOTINO, Version};
+use crate::format::{Flaw, ROOTINO, Version};
 use crate::node::FfsNode;
 use rump::clock::KernelClock;
 use rump::{Errno, KResult};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, Weak};
 
@@ -47,6 +47,9 @@ pub(crate) struct Meta {
     pub sb: Superblock,
     pub csums: Vec<Csum>,
     pub cgs: HashMap<u64, CgBuf>,
+    /// Groups whose block failed its check: said once, not at every
+    /// allocation that passes over them.
+    pub bad_cgs: HashSet<u64>,
     /// The superblock or summaries changed since they were written.
     pub sb_dirty: bool,
 }
@@ -121,27 +124,53 @@ pub struct Ffs {
     pub(crate) me: Weak<Ffs>,
     /// The clock of the kernel the file system is mounted in.
     clock: OnceLock<Arc<KernelClock>>,
+    /// The console of the kernel it is mounted in.
+    console: OnceLock<Complaints>,
 }
 
-/// Find and check the superblock of the file system on `dev`.
-pub fn read_superblock(dev: &dyn BlockDev) -> KResult<Superblock> {
+/// Where a mounted file system says what is wrong with its image.
+pub type Complaints = Box<dyn Fn(&str) + Send + Sync>;
+
+/// Find and check the primary superblock of the file system on `dev`,
+/// or say what is wrong with it: the flaw of a superblock that claims the
+/// place it was found at (else of the first one found), or that there is
+/// none. EINVAL for every flaw, as NetBSD's `ffs_mountfs`; the device's
+/// own errno when it cannot be read.
+pub fn read_superblock(dev: &dyn BlockDev) -> Result<Superblock, Flaw> {
     let size = dev.size();
-    let mut last = Errno::EINVAL;
+    // The flaw to report, and whether its superblock claims its place.
+    let mut worst: Option<(bool, Flaw)> = None;
     for loc in sbf::SEARCH {
         if loc + sbf::SBLOCKSIZE as u64 > size {
             continue;
         }
         let mut raw = vec![0u8; sbf::SBLOCKSIZE];
-        dev.read_at(loc, &mut raw)?;
+        dev.read_at(loc, &mut raw).map_err(|e| {
+            Flaw::detailed(e, format!("cannot read the superblock at byte {loc}: {e}"))
+        })?;
         if Superblock::sniff(&raw).is_none() {
             continue;
         }
         match Superblock::parse(&raw, loc, size) {
             Ok(sb) => return Ok(sb),
-            Err(e) => last = e,
+            Err(f) => {
+                let claims = Superblock::claims_primary_place(&raw, loc);
+                if worst.as_ref().is_none_or(|(had, _)| claims && !had) {
+                    worst = Some((claims, f));
+                }
+            }
         }
     }
-    Err(last)
+    Err(worst.map_or_else(no_superblock, |(_, f)| f))
+}
+
+/// NetBSD's fsck's "CAN'T FIND SUPERBLOCK", with the places looked at.
+fn no_superblock() -> Flaw {
+    let places: Vec<String> = sbf::SEARCH.iter().map(u64::to_string).collect();
+    Flaw::invalid(format!(
+        "can't find superblock (no magic number at byte {})",
+        places.join(", ")
+    ))
 }
 
 impl Ffs {
@@ -165,8 +194,9 @@ impl Ffs {
     /// summaries, and for a read-write mount mark it in use on the device.
     /// EINVAL when there is no valid superblock, EPERM for a read-write
     /// mount of a file system that was not unmounted cleanly (unless forced),
-    /// EROFS when it uses features this code cannot keep up to date.
-    pub fn open(dev: Arc<dyn BlockDev>, opts: MountOptions) -> KResult<Arc<Ffs>> {
+    /// EROFS when it uses features this code cannot keep up to date; each
+    /// with its reason.
+    pub fn open(dev: Arc<dyn BlockDev>, opts: MountOptions) -> Result<Arc<Ffs>, Flaw> {
         let sb = read_superblock(dev.as_ref())?;
         Ffs::open_with(dev, sb, opts)
     }
@@ -175,7 +205,7 @@ impl Ffs {
         dev: Arc<dyn BlockDev>,
         mut sb: Superblock,
         opts: MountOptions,
-    ) -> KResult<Arc<Ffs>> {
+    ) -> Result<Arc<Ffs>, Flaw> {
         if let Some(on) = &opts.mount_point {
             sb.set_fsmnt(on);
         }
@@ -185,13 +215,7 @@ impl Ffs {
             .map(|c| Csum::parse32(sb.endian, &raw, c * Csum::SIZE))
             .collect();
         if !opts.read_only {
-            if sb.flags & (sbf::FS_DOSOFTDEP | sbf::FS_DOWAPBL) != 0 {
-                // Soft dependencies and the journal need their own machinery.
-                return Err(Errno::EROFS);
-            }
-            if sb.clean & sbf::FS_ISCLEAN == 0 && !opts.force {
-                return Err(Errno::EPERM);
-            }
+            Ffs::writable_flaw(&sb, opts.force)?;
         }
         let fs = Arc::new_cyclic(|me| Ffs {
             dev,
@@ -200,6 +224,7 @@ impl Ffs {
                 sb,
                 csums,
                 cgs: HashMap::new(),
+                bad_cgs: HashSet::new(),
                 sb_dirty: false,
             }),
             read_only: AtomicBool::new(true),
@@ -210,11 +235,50 @@ impl Ffs {
             names: Mutex::new(()),
             me: me.clone(),
             clock: OnceLock::new(),
+            console: OnceLock::new(),
         });
         if !opts.read_only {
             fs.set_writable()?;
         }
         Ok(fs)
+    }
+
+    /// Why a file system with superblock `sb` cannot be written, if it
+    /// cannot: soft dependencies and the journal need their own machinery
+    /// (EROFS); one not unmounted cleanly needs fsck first, unless `force`
+    /// (EPERM).
+    fn writable_flaw(sb: &Superblock, force: bool) -> Result<(), Flaw> {
+        if sb.flags & (sbf::FS_DOSOFTDEP | sbf::FS_DOWAPBL) != 0 {
+            return Err(Flaw::new(
+                Errno::EROFS,
+                "soft dependencies or a WAPBL journal in use, not supported yet: read-only mounts only",
+            ));
+        }
+        if sb.clean & sbf::FS_ISCLEAN == 0 && !force {
+            return Err(Flaw::detailed(
+                Errno::EPERM,
+                format!(
+                    "file system not clean (fs_clean={:#x}); please fsck_ffs",
+                    sb.clean
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Where the file system's complaints go from now on: the console of
+    /// the kernel it is mounted in. Without one they are only returned.
+    pub fn set_console(&self, console: Complaints) {
+        let _ = self.console.set(console);
+    }
+
+    /// Say `flaw` on the console, as NetBSD's kernel prints the damage it
+    /// meets, and give the errno to return.
+    pub(crate) fn complain(&self, flaw: Flaw) -> Errno {
+        if let Some(say) = self.console.get() {
+            say(flaw.reason());
+        }
+        flaw.errno()
     }
 
     /// UFS1 or UFS2.
@@ -296,11 +360,9 @@ impl Ffs {
             }
             (true, false) => {
                 let m = lock(&self.meta);
-                if m.sb.flags & (sbf::FS_DOSOFTDEP | sbf::FS_DOWAPBL) != 0 {
-                    return Err(Errno::EROFS);
-                }
-                if m.sb.clean & sbf::FS_ISCLEAN == 0 && !force {
-                    return Err(Errno::EPERM);
+                if let Err(flaw) = Ffs::writable_flaw(&m.sb, force) {
+                    drop(m);
+                    return Err(self.complain(flaw));
                 }
                 drop(m);
                 self.set_writable()
@@ -465,7 +527,13 @@ impl Ffs {
         if !m.cgs.contains_key(&c) {
             let mut raw = vec![0u8; m.sb.cgsize as usize];
             self.dev.read_at(m.sb.cgtod(c) * m.sb.fsize, &mut raw)?;
-            let cg = Cg::parse(&m.sb, c, raw)?;
+            let cg = match Cg::parse(&m.sb, c, raw) {
+                Ok(cg) => cg,
+                Err(f) if m.bad_cgs.insert(c) => {
+                    return Err(self.complain(f.within(&format!("cg {c}"))));
+                }
+                Err(f) => return Err(f.errno()),
+            };
             m.cgs.insert(c, CgBuf { cg, dirty: false });
         }
         m.cgs.get_mut(&c).ok_or(Errno::EIO)
@@ -599,17 +667,26 @@ impl FfsMount {
         self.fs.set_clock(clock);
     }
 
-    /// Open the file system on `dev` for a mount.
-    pub fn open(dev: Arc<dyn BlockDev>, opts: MountOptions) -> KResult<Arc<FfsMount>> {
+    /// Open the file system on `dev` for a mount, or say why it cannot be.
+    pub fn open(dev: Arc<dyn BlockDev>, opts: MountOptions) -> Result<Arc<FfsMount>, Flaw> {
         let fs = Ffs::open(dev, opts)?;
-        let root = match fs.root() {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = fs.unmount();
-                return Err(e);
-            }
-        };
+        let root = match fs.iget(ROOTINO) {
+            Ok(r) if r.is_dir() => Ok(r),
+            // The words of NetBSD's fsck for the same damage; the errnos
+            // those of `Ffs::root`.
+            Ok(_) => Err(Flaw::invalid("root inode not directory")),
+            Err(Errno::EIO) => Err(Flaw::damaged("root inode unallocated or unreadable")),
+            Err(e) => Err(Flaw::from(e)),
+        }
+        .inspect_err(|_| {
+            let _ = fs.unmount();
+        })?;
         Ok(Arc::new(FfsMount { fs, root }))
+    }
+
+    /// Say what is wrong with the image on the mounting kernel's console.
+    pub fn set_console(&self, console: Complaints) {
+        self.fs.set_console(console);
     }
 
     /// The file system.

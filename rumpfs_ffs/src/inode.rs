@@ -8,7 +8,8 @@
 //! direct one, holds exactly the fragments the size needs.
 
 use crate::format::dinode::{Dinode, IFDIR, IFLNK, IFREG};
-use crate::format::{DEV_BSIZE, NDADDR};
+use crate::format::dir::{DIRBLKSIZ, Entry};
+use crate::format::{DEV_BSIZE, Flaw, NDADDR};
 use crate::fs::Ffs;
 use rump::{Errno, KResult};
 
@@ -56,6 +57,36 @@ impl Ffs {
             && d.size <= 1 << 30
             && d.size <= d.blocks.saturating_mul(DEV_BSIZE)
             && d.size <= g.size.saturating_mul(g.fsize)
+    }
+
+    /// The entries of directory `ino` (inode `d`), block by block. EIO for
+    /// a size its blocks cannot hold or a malformed block, said on the
+    /// console as NetBSD's `ufs_dirbad` says it.
+    pub(crate) fn dir_blocks(&self, ino: u64, d: &Dinode) -> KResult<Vec<Vec<Entry>>> {
+        if !self.dir_size_ok(d) {
+            return Err(self.complain(Flaw::damaged(format!(
+                "bad dir ino {ino}: size {} is not whole directory blocks within its {} sectors",
+                d.size, d.blocks
+            ))));
+        }
+        let mut data = vec![0u8; d.size as usize];
+        let got = self.read_data(d, 0, &mut data)?;
+        if got != data.len() {
+            return Err(self.complain(Flaw::damaged(format!(
+                "bad dir ino {ino}: {got} of its {} bytes readable",
+                d.size
+            ))));
+        }
+        let fmt = self.dirfmt();
+        data.chunks(DIRBLKSIZ)
+            .enumerate()
+            .map(|(i, block)| {
+                fmt.entries(block).map_err(|f| {
+                    let at = i * DIRBLKSIZ;
+                    self.complain(f.within(&format!("bad dir ino {ino} at offset {at}")))
+                })
+            })
+            .collect()
     }
 
     /// NetBSD's rule for a symlink kept in the inode.

@@ -24,7 +24,8 @@ mod node;
 #[cfg(test)]
 mod tests;
 
-pub use fs::{Ffs, FfsMount, MountOptions, random_u32, read_superblock};
+pub use format::Flaw;
+pub use fs::{Complaints, Ffs, FfsMount, MountOptions, random_u32, read_superblock};
 pub use node::FfsNode;
 
 use rump::component::{AttachResult, Component, Phase};
@@ -64,7 +65,21 @@ fn mount(k: &Kernel, a: &MountArgs) -> KResult<Arc<dyn FileSystem>> {
     if let Some(disk) = node.as_any().downcast_ref::<rumpvfs::etfs::EtfsNode>() {
         disk.invalidate()?;
     }
-    let m = FfsMount::open(Arc::new(dev::NodeDev::new(node)), opts)?;
+    let from = a.fspec.as_deref().map(String::from_utf8_lossy);
+    let from = from.as_deref().unwrap_or("ffs").to_string();
+    // As NetBSD's kernel prints a refused or damaged file system's reason
+    // on the console: the caller gets the errno alone.
+    let m = FfsMount::open(Arc::new(dev::NodeDev::new(node)), opts).map_err(|flaw| {
+        k.printf(&format!("{from}: cannot mount: {flaw}"));
+        flaw.errno()
+    })?;
     m.set_clock(Arc::clone(k.clock()));
+    let on = String::from_utf8_lossy(&a.on).into_owned();
+    let kernel = k.weak();
+    m.set_console(Box::new(move |why| {
+        if let Some(k) = kernel.upgrade() {
+            k.printf(&format!("{on}: {why}"));
+        }
+    }));
     Ok(m)
 }

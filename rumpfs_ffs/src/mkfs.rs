@@ -5,8 +5,8 @@
 use crate::dev::BlockDev;
 use crate::format::cg::Cg;
 use crate::format::superblock::{self as sbf, Csum, Superblock, field};
-use crate::format::{DEV_BSIZE, Endian, Version};
-use rump::{Errno, KResult};
+use crate::format::{DEV_BSIZE, Endian, Flaw, Version};
+use rump::KResult;
 
 /// What to make (newfs's options).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,10 +54,6 @@ const MAXPHYS: u64 = 64 * 1024;
 /// `FS_MAXCONTIG`: the longest cluster summarised.
 const FS_MAXCONTIG: u64 = 16;
 
-fn msg(_why: &str) -> Errno {
-    Errno::EINVAL
-}
-
 /// Block and fragment sizes NetBSD's newfs picks for a file system of
 /// `size` bytes.
 fn default_sizes(size: u64) -> (u64, u64) {
@@ -71,9 +67,9 @@ fn default_sizes(size: u64) -> (u64, u64) {
 }
 
 /// Work out the superblock for `p` on a device of `dev_size` bytes.
-/// EINVAL with a reason from [`explain`] when the request cannot work.
-pub fn layout(p: &Params, dev_size: u64) -> KResult<Superblock> {
-    explain(p, dev_size).map_err(|e| msg(&e))
+/// EINVAL with the reason from [`explain`] when the request cannot work.
+pub fn layout(p: &Params, dev_size: u64) -> Result<Superblock, Flaw> {
+    explain(p, dev_size).map_err(Flaw::invalid)
 }
 
 /// As [`layout`], with the reason for a refusal in words.
@@ -273,7 +269,7 @@ pub fn explain(p: &Params, dev_size: u64) -> Result<Superblock, String> {
     };
     e.put_u32(&mut r, field::MAGIC, magic);
     let mut sb = Superblock::parse(&r, sbloc, dev_size)
-        .map_err(|_| "the computed layout does not check (a bug)".to_string())?;
+        .map_err(|f| format!("the computed layout does not check (a bug): {f}"))?;
     sb.time = time;
     Ok(sb)
 }
@@ -409,8 +405,8 @@ pub fn write_empty(dev: &dyn BlockDev, sb: &mut Superblock) -> KResult<()> {
 
 /// Make a new file system on `dev` as `p` asks: the layout, the empty
 /// groups, and a root directory owned by root with mode 0755. Returns the
-/// superblock written.
-pub fn newfs(dev: std::sync::Arc<dyn BlockDev>, p: &Params) -> KResult<Superblock> {
+/// superblock written, or why it cannot be made.
+pub fn newfs(dev: std::sync::Arc<dyn BlockDev>, p: &Params) -> Result<Superblock, Flaw> {
     let mut sb = layout(p, dev.size())?;
     write_empty(dev.as_ref(), &mut sb)?;
     let fs = crate::Ffs::open_with(dev, sb, crate::MountOptions::default())?;

@@ -2,7 +2,7 @@
 
 use crate::format::dinode::{self, Dinode, IFDIR, IFLNK, IFMT};
 use crate::format::dir::{DIRBLKSIZ, DirFormat, dirsiz, dt};
-use crate::format::{DEV_BSIZE, ROOTINO, Version};
+use crate::format::{DEV_BSIZE, Flaw, ROOTINO, Version};
 use crate::fs::{Ffs, lock, random_u32};
 use rump::{Errno, KResult};
 use rumpvfs::node::{Attr, DirEntry, NewNode, Node, SetAttr, VType};
@@ -145,19 +145,10 @@ impl FfsNode {
             return Err(Errno::ENOTDIR);
         }
         if st.index.is_none() {
-            let size = st.d.size;
-            if !self.fs.dir_size_ok(&st.d) {
-                return Err(Errno::EIO);
-            }
-            let mut data = vec![0u8; size as usize];
-            if self.fs.read_data(&st.d, 0, &mut data)? != data.len() {
-                return Err(Errno::EIO);
-            }
-            let fmt = self.fs.dirfmt();
+            let blocks = self.fs.dir_blocks(self.ino, &st.d)?;
             let mut names = HashMap::new();
-            let mut slack = Vec::with_capacity(data.len() / DIRBLKSIZ);
-            for (i, chunk) in data.chunks(DIRBLKSIZ).enumerate() {
-                let ents = fmt.entries(chunk)?;
+            let mut slack = Vec::with_capacity(blocks.len());
+            for (i, ents) in blocks.into_iter().enumerate() {
                 slack.push(ents.iter().map(|e| e.slack()).sum::<usize>() as u16);
                 for e in ents.into_iter().filter(|e| e.ino != 0) {
                     names.insert(e.name, (e.ino, e.typ, i as u32));
@@ -305,7 +296,14 @@ impl FfsNode {
             // A whiteout (left by a union mount) names nothing.
             return Err(Errno::ENOENT);
         }
-        self.fs.iget(u64::from(ino))
+        self.fs.iget(u64::from(ino)).map_err(|e| match e {
+            Errno::EIO => self.fs.complain(Flaw::damaged(format!(
+                "bad dir ino {}: entry {} names unusable inode {ino}",
+                self.ino,
+                String::from_utf8_lossy(name)
+            ))),
+            e => e,
+        })
     }
 
     /// Whether this directory is `anc` or lies below it (walking `..`).
@@ -869,24 +867,13 @@ impl Node for FfsNode {
             if st.d.ifmt() != IFDIR {
                 return Err(Errno::ENOTDIR);
             }
-            let size = st.d.size;
-            if !self.fs.dir_size_ok(&st.d) {
-                return Err(Errno::EIO);
-            }
-            let mut data = vec![0u8; size as usize];
-            self.fs.read_data(&st.d, 0, &mut data)?;
-            let fmt = self.fs.dirfmt();
-            let mut v = Vec::new();
-            for chunk in data.chunks(DIRBLKSIZ) {
-                for e in fmt
-                    .entries(chunk)?
-                    .into_iter()
-                    .filter(|e| e.ino != 0 && e.ino != WINO)
-                {
-                    v.push((e.name, e.ino, e.typ));
-                }
-            }
-            v
+            let blocks = self.fs.dir_blocks(self.ino, &st.d)?;
+            blocks
+                .into_iter()
+                .flatten()
+                .filter(|e| e.ino != 0 && e.ino != WINO)
+                .map(|e| (e.name, e.ino, e.typ))
+                .collect::<Vec<_>>()
         };
         let mut out = Vec::with_capacity(entries.len());
         for (name, ino, t) in entries {

@@ -241,9 +241,14 @@ fn read_only_and_unclean() {
     m.root().create(b"x", file(0o644)).unwrap();
     // While mounted read-write the image is not clean: a second mount is refused.
     let snapshot = Arc::new(MemDev::from_bytes(dev.bytes()));
+    let refused = FfsMount::open(snapshot as Arc<dyn BlockDev>, MountOptions::default());
+    let flaw = refused.err().expect("a second read-write mount");
     assert_eq!(
-        FfsMount::open(snapshot as Arc<dyn BlockDev>, MountOptions::default()).err(),
-        Some(rump::Errno::EPERM)
+        (flaw.errno(), flaw.reason()),
+        (
+            rump::Errno::EPERM,
+            "file system not clean (fs_clean=0x2); please fsck_ffs"
+        )
     );
     m.remount(true, false).unwrap();
     let snapshot = Arc::new(MemDev::from_bytes(dev.bytes()));

@@ -6,8 +6,8 @@
 //! primary when repairing ("UPDATE STANDARD SUPERBLOCK").
 
 use crate::dev::BlockDev;
-use crate::format::DEV_BSIZE;
-use crate::format::superblock::{self as sbf, Flaw, Superblock};
+use crate::format::superblock::{self as sbf, Superblock};
+use crate::format::{DEV_BSIZE, Flaw};
 
 /// The superblock a check uses.
 pub(super) struct Located {
@@ -33,30 +33,6 @@ fn read(dev: &dyn BlockDev, at: u64) -> Result<Vec<u8>, NotFound> {
     Ok(raw)
 }
 
-/// The primary superblock, or what is wrong with it: the flaw of the
-/// first standard place holding a magic number.
-pub(super) fn primary(dev: &dyn BlockDev) -> Result<Superblock, Flaw> {
-    let mut flaw = None;
-    for at in sbf::SEARCH {
-        if at + sbf::SBLOCKSIZE as u64 > dev.size() {
-            continue;
-        }
-        let Ok(raw) = read(dev, at) else {
-            continue;
-        };
-        if Superblock::sniff(&raw).is_none() {
-            continue;
-        }
-        match Superblock::parse_primary(&raw, at, dev.size()) {
-            Ok(sb) => return Ok(sb),
-            Err(f) => {
-                flaw.get_or_insert(f);
-            }
-        }
-    }
-    Err(flaw.unwrap_or("CAN'T FIND SUPERBLOCK"))
-}
-
 /// The byte offsets where the first cylinder group's copy of a superblock
 /// can be: just past the primary (at any standard place), rounded up to a
 /// whole block of any block size newfs makes (`fs_sblkno`).
@@ -74,13 +50,15 @@ fn first_copy_places() -> Vec<u64> {
 }
 
 /// The copy at sector `sector`, or what is wrong with it.
-fn copy_at(dev: &dyn BlockDev, sector: u64) -> Result<Superblock, String> {
+fn copy_at(dev: &dyn BlockDev, sector: u64) -> Result<Superblock, Flaw> {
     let at = sector
         .checked_mul(DEV_BSIZE)
         .filter(|at| at.saturating_add(sbf::SBLOCKSIZE as u64) <= dev.size())
-        .ok_or_else(|| "BEYOND THE END OF THE DEVICE".to_string())?;
-    let raw = read(dev, at).map_err(|_| "CANNOT READ".to_string())?;
-    Superblock::parse_copy(&raw, at, dev.size()).map_err(str::to_string)
+        .ok_or(Flaw::invalid("beyond the end of the device"))?;
+    let mut raw = vec![0u8; sbf::SBLOCKSIZE];
+    dev.read_at(at, &mut raw)
+        .map_err(|e| Flaw::detailed(e, format!("cannot read byte {at}: {e}")))?;
+    Superblock::parse_copy(&raw, at, dev.size())
 }
 
 /// Warn, as NetBSD's `readsb` does, when the last group's copy does not
@@ -105,11 +83,11 @@ pub(super) fn locate(
     repair: bool,
     say: &mut dyn FnMut(&str),
 ) -> Result<Located, NotFound> {
-    let primary = primary(dev);
+    let primary = crate::read_superblock(dev);
     if let Some(sector) = alternate {
-        let sb = copy_at(dev, sector).map_err(|why| {
-            say(&format!("BAD SUPER BLOCK: {why}"));
-            NotFound::Unusable(format!("no superblock copy at sector {sector}: {why}"))
+        let sb = copy_at(dev, sector).map_err(|flaw| {
+            say(&format!("BAD SUPER BLOCK: {}", flaw.shouted()));
+            NotFound::Unusable(format!("no superblock copy at sector {sector}: {flaw}"))
         })?;
         let primary_bad = primary.as_ref().map_or(true, |p| !p.same_layout(&sb));
         return Ok(Located {
@@ -129,7 +107,7 @@ pub(super) fn locate(
         }
         Err(flaw) => flaw,
     };
-    say(&format!("BAD SUPER BLOCK: {flaw}"));
+    say(&format!("BAD SUPER BLOCK: {}", flaw.shouted()));
     let answer = if repair { "yes" } else { "no" };
     say(&format!("LOOK FOR ALTERNATE SUPERBLOCKS? {answer}"));
     if !repair {

@@ -703,6 +703,16 @@ impl From<Errno> for CheckError {
     }
 }
 
+/// An unusable superblock says why; a device that failed gives its errno.
+impl From<crate::format::Flaw> for CheckError {
+    fn from(f: crate::format::Flaw) -> CheckError {
+        match f.errno() {
+            Errno::EINVAL => CheckError::NoSuperblock(f.to_string()),
+            e => CheckError::Io(e),
+        }
+    }
+}
+
 impl std::fmt::Display for CheckError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

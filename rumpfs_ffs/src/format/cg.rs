@@ -13,8 +13,7 @@
 //! the cluster summary counts free runs of 1..=contigsumsize blocks.
 
 use super::superblock::{Csum, Superblock};
-use super::{Endian, MAXFRAG, Version};
-use rump::{Errno, KResult};
+use super::{Endian, Flaw, MAXFRAG, Version};
 
 /// `CG_MAGIC`.
 pub const CG_MAGIC: u32 = 0x090255;
@@ -80,40 +79,63 @@ fn set_bit(map: &mut [u8], n: u64, on: bool) {
 }
 
 impl Cg {
-    /// Check `raw`, read as group `c`'s block.
-    pub fn parse(sb: &Superblock, c: u64, raw: Vec<u8>) -> KResult<Cg> {
+    /// Check `raw`, read as group `c`'s block, saying what is wrong (EIO).
+    pub fn parse(sb: &Superblock, c: u64, raw: Vec<u8>) -> Result<Cg, Flaw> {
         let e = sb.endian;
-        if e.u32(&raw, field::MAGIC) != CG_MAGIC || u64::from(e.u32(&raw, field::CGX)) != c {
-            return Err(Errno::EIO);
+        let magic = e.u32(&raw, field::MAGIC);
+        if magic != CG_MAGIC {
+            return Err(Flaw::damaged(format!("bad magic number {magic:#x}")));
+        }
+        let cgx = e.u32(&raw, field::CGX);
+        if u64::from(cgx) != c {
+            return Err(Flaw::damaged(format!("says it is group {cgx}")));
         }
         let off = |f: usize| e.u32(&raw, f) as usize;
         let len = raw.len();
         let fits = |start: usize, bytes: u64| {
-            (start as u64)
-                .checked_add(bytes)
-                .is_some_and(|end| end <= len as u64)
+            start >= field::SPACE
+                && (start as u64)
+                    .checked_add(bytes)
+                    .is_some_and(|end| end <= len as u64)
+        };
+        let outside = |what: &str, start: usize, bytes: u64| {
+            Flaw::damaged(format!(
+                "{what} at byte {start} ({bytes} bytes) outside the block's {} to {len}",
+                field::SPACE
+            ))
         };
         let (iused, free) = (off(field::IUSEDOFF), off(field::FREEOFF));
-        if iused < field::SPACE || free < field::SPACE {
-            return Err(Errno::EIO);
+        if !fits(iused, sb.ipg.div_ceil(8)) {
+            return Err(outside("inode map", iused, sb.ipg.div_ceil(8)));
         }
-        if !fits(iused, sb.ipg.div_ceil(8)) || !fits(free, sb.fpg.div_ceil(8)) {
-            return Err(Errno::EIO);
+        if !fits(free, sb.fpg.div_ceil(8)) {
+            return Err(outside("fragment map", free, sb.fpg.div_ceil(8)));
         }
         let (clustersum, cluster) = (off(field::CLUSTERSUMOFF), off(field::CLUSTEROFF));
-        if sb.contigsumsize > 0
-            && (clustersum < field::SPACE
-                || cluster < field::SPACE
-                || !fits(clustersum, 4 * (sb.contigsumsize + 1))
-                || !fits(cluster, (sb.fpg / sb.frag).div_ceil(8)))
-        {
-            return Err(Errno::EIO);
+        if sb.contigsumsize > 0 {
+            let (sum_bytes, map_bytes) =
+                (4 * (sb.contigsumsize + 1), (sb.fpg / sb.frag).div_ceil(8));
+            if !fits(clustersum, sum_bytes) {
+                return Err(outside("cluster summary", clustersum, sum_bytes));
+            }
+            if !fits(cluster, map_bytes) {
+                return Err(outside("cluster map", cluster, map_bytes));
+            }
         }
         let cg = Cg::laid_out(sb, raw, [iused, free, clustersum, cluster]);
-        if u64::from(cg.ndblk()) > sb.fpg
-            || (sb.version == Version::Ufs2 && u64::from(cg.initediblk()) > sb.ipg)
-        {
-            return Err(Errno::EIO);
+        if u64::from(cg.ndblk()) > sb.fpg {
+            return Err(Flaw::damaged(format!(
+                "{} data fragments in a group of {}",
+                cg.ndblk(),
+                sb.fpg
+            )));
+        }
+        if sb.version == Version::Ufs2 && u64::from(cg.initediblk()) > sb.ipg {
+            return Err(Flaw::damaged(format!(
+                "{} initialised inodes in a group of {}",
+                cg.initediblk(),
+                sb.ipg
+            )));
         }
         Ok(cg)
     }
@@ -422,18 +444,23 @@ mod tests {
     }
 
     #[test]
-    fn rejects_wrong_group_and_bad_offsets() {
+    fn rejects_wrong_group_and_bad_offsets_saying_why() {
         let sb = small_ufs1();
         let cg = Cg::new(&sb, 2);
-        assert!(Cg::parse(&sb, 1, cg.raw.clone()).is_err());
+        let why = |c: u64, raw: Vec<u8>| {
+            let flaw = Cg::parse(&sb, c, raw).unwrap_err();
+            assert_eq!(flaw.errno(), rump::Errno::EIO);
+            flaw.reason().to_string()
+        };
+        assert_eq!(why(1, cg.raw.clone()), "says it is group 2");
         let mut raw = cg.raw.clone();
         Endian::Little.put_u32(&mut raw, field::FREEOFF, sb.cgsize as u32 - 2);
-        assert!(Cg::parse(&sb, 2, raw).is_err());
+        assert!(why(2, raw).starts_with(&format!("fragment map at byte {}", sb.cgsize - 2)));
         let mut raw = cg.raw.clone();
         Endian::Little.put_u32(&mut raw, field::IUSEDOFF, u32::MAX);
-        assert!(Cg::parse(&sb, 2, raw).is_err());
+        assert!(why(2, raw).starts_with("inode map at byte 4294967295"));
         let mut raw = cg.raw;
         Endian::Little.put_u32(&mut raw, field::MAGIC, 7);
-        assert!(Cg::parse(&sb, 2, raw).is_err());
+        assert_eq!(why(2, raw), "bad magic number 0x7");
     }
 }

@@ -8,8 +8,8 @@
 //! (4.2BSD format: 6 d_namlen(16), no type)
 //! ```
 
-use super::Endian;
-use rump::{Errno, KResult};
+use super::{Endian, Flaw};
+use rump::KResult;
 
 /// `DIRBLKSIZ`: a directory chunk, the unit of atomic update.
 pub const DIRBLKSIZ: usize = 512;
@@ -82,23 +82,38 @@ impl DirFormat {
         }
     }
 
-    /// Parse a chunk (exactly `DIRBLKSIZ` bytes). EIO if the records do not
-    /// chain to its end or an entry is malformed (NetBSD's `ufs_dirbadentry`).
-    pub fn entries(&self, chunk: &[u8]) -> KResult<Vec<Entry>> {
+    /// Parse a chunk (exactly `DIRBLKSIZ` bytes). EIO, saying what is
+    /// wrong in NetBSD's `ufs_dirbadentry` words, if the records do not
+    /// chain to its end or an entry is malformed.
+    pub fn entries(&self, chunk: &[u8]) -> Result<Vec<Entry>, Flaw> {
         if chunk.len() != DIRBLKSIZ {
-            return Err(Errno::EIO);
+            return Err(Flaw::damaged(format!(
+                "directory block of {} bytes, not {DIRBLKSIZ}",
+                chunk.len()
+            )));
         }
         let mut v = Vec::new();
         let mut off = 0;
         while off < DIRBLKSIZ {
-            if DIRBLKSIZ - off < HEADER {
-                return Err(Errno::EIO);
+            let left = DIRBLKSIZ - off;
+            if left < HEADER {
+                return Err(Flaw::damaged(format!(
+                    "entry at byte {off} too big ({left} bytes left)"
+                )));
             }
             let ino = self.endian.u32(chunk, off);
             let reclen = usize::from(self.endian.u16(chunk, off + 4));
             let namlen = self.namlen(chunk, off);
-            if reclen == 0 || reclen % 4 != 0 || off + reclen > DIRBLKSIZ {
-                return Err(Errno::EIO);
+            let bad = |why: &str| {
+                Flaw::damaged(format!(
+                    "entry at byte {off} {why} (reclen {reclen}, namlen {namlen})"
+                ))
+            };
+            if reclen == 0 || reclen % 4 != 0 {
+                return Err(bad("not rounded"));
+            }
+            if reclen > left {
+                return Err(bad("too big"));
             }
             let mut name = Vec::new();
             let typ = if self.typed {
@@ -107,15 +122,24 @@ impl DirFormat {
                 dt::UNKNOWN
             };
             if ino != 0 {
-                if namlen == 0 || namlen > FFS_MAXNAMLEN || reclen < dirsiz(namlen) {
-                    return Err(Errno::EIO);
+                if namlen == 0 {
+                    return Err(bad("without a name"));
+                }
+                if namlen > FFS_MAXNAMLEN {
+                    return Err(bad("long name"));
+                }
+                if reclen < dirsiz(namlen) {
+                    return Err(bad("too small"));
                 }
                 name = chunk[off + HEADER..off + HEADER + namlen].to_vec();
-                if name.iter().any(|&c| c == 0 || c == b'/') {
-                    return Err(Errno::EIO);
+                if name.contains(&0) {
+                    return Err(bad("NUL in name"));
+                }
+                if name.contains(&b'/') {
+                    return Err(bad("'/' in name"));
                 }
             } else if off != 0 && reclen < HEADER {
-                return Err(Errno::EIO);
+                return Err(bad("too small"));
             }
             v.push(Entry {
                 off,
@@ -333,21 +357,32 @@ mod tests {
     }
 
     #[test]
-    fn malformed_chunks_are_eio() {
+    fn malformed_chunks_are_eio_and_say_why() {
         let s = sample();
+        let why = |chunk: &[u8]| {
+            let flaw = F.entries(chunk).unwrap_err();
+            assert_eq!(flaw.errno(), rump::Errno::EIO);
+            flaw.reason().to_string()
+        };
         let mut bad = s.clone();
         bad[28..30].copy_from_slice(&500u16.to_le_bytes()); // runs past the chunk
-        assert_eq!(F.entries(&bad), Err(Errno::EIO));
+        assert_eq!(why(&bad), "entry at byte 24 too big (reclen 500, namlen 5)");
         let mut bad = s.clone();
         bad[4..6].copy_from_slice(&0u16.to_le_bytes()); // would loop forever
-        assert_eq!(F.entries(&bad), Err(Errno::EIO));
+        assert_eq!(
+            why(&bad),
+            "entry at byte 0 not rounded (reclen 0, namlen 1)"
+        );
         let mut bad = s.clone();
-        bad[31] = 200; // name longer than its record
-        assert_eq!(F.entries(&bad), Err(Errno::EIO));
+        bad[31] = 200; // name running into the zeros after it
+        assert!(why(&bad).starts_with("entry at byte 24 NUL in name"));
+        let mut bad = s.clone();
+        bad[16..18].copy_from_slice(&8u16.to_le_bytes()); // `..` in too short a record
+        assert_eq!(why(&bad), "entry at byte 12 too small (reclen 8, namlen 2)");
         let mut bad = s.clone();
         bad[33] = b'/';
-        assert_eq!(F.entries(&bad), Err(Errno::EIO));
-        assert_eq!(F.entries(&s[..100]), Err(Errno::EIO));
+        assert!(why(&bad).starts_with("entry at byte 24 '/' in name"));
+        assert_eq!(why(&s[..100]), "directory block of 100 bytes, not 512");
         let old = DirFormat {
             endian: Endian::Little,
             typed: false,

@@ -9,7 +9,10 @@
 pub mod cg;
 pub mod dinode;
 pub mod dir;
+pub mod flaw;
 pub mod superblock;
+
+pub use flaw::Flaw;
 
 /// The byte order of an image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

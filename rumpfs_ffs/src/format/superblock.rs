@@ -17,8 +17,9 @@
 //! 1336 qbmask qfmask state old_postblformat old_nrpos spare5[2] magic
 //! ```
 
-use super::{DEV_BSIZE, Endian, MAXFRAG, NDADDR, NIADDR, Version};
-use rump::{Errno, KResult};
+mod validate;
+
+use super::{Endian, Flaw, NDADDR, Version};
 
 /// Where superblocks are looked for, in NetBSD's order: UFS2's place,
 /// UFS1's, and the "piggy" place some large-block UFS2 images use.
@@ -277,18 +278,6 @@ pub struct Superblock {
     pub old_cpg: u64,
 }
 
-/// What is wrong with a superblock, in a few words (upper case, as
-/// NetBSD's fsck prints after "BAD SUPER BLOCK:").
-pub type Flaw = &'static str;
-
-fn bad(why: Flaw) -> Flaw {
-    why
-}
-
-fn pow2_log(v: u64) -> Option<u32> {
-    (v != 0 && v.is_power_of_two()).then(|| v.trailing_zeros())
-}
-
 impl Superblock {
     /// The byte order and version a magic number at `raw` names, if any.
     pub fn sniff(raw: &[u8]) -> Option<(Endian, Version)> {
@@ -302,23 +291,31 @@ impl Superblock {
         None
     }
 
-    /// Parse and check the superblock read at byte `location` of a device
-    /// of `dev_size` bytes. EINVAL when there is none or it is inconsistent.
-    pub fn parse(raw: &[u8], location: u64, dev_size: u64) -> KResult<Superblock> {
-        Superblock::parse_primary(raw, location, dev_size).map_err(|_| Errno::EINVAL)
-    }
-
-    /// [`Superblock::parse`], saying what is wrong. A primary superblock
-    /// sits where its format puts it: UFS1's at 8192 (a UFS1 superblock
-    /// elsewhere is a group's copy, as NetBSD's fsck also reasons), UFS2's
-    /// at its own `fs_sblockloc`.
-    pub fn parse_primary(raw: &[u8], location: u64, dev_size: u64) -> Result<Superblock, Flaw> {
+    /// Parse and check the primary superblock read at byte `location` of
+    /// a device of `dev_size` bytes, saying what is wrong (EINVAL) when
+    /// it is inconsistent. A primary superblock sits where its format puts
+    /// it: UFS1's at 8192 (a UFS1 superblock elsewhere is a group's copy,
+    /// as NetBSD's kernel and fsck also reason), UFS2's at its own
+    /// `fs_sblockloc`.
+    pub fn parse(raw: &[u8], location: u64, dev_size: u64) -> Result<Superblock, Flaw> {
         let sb = Superblock::fields(raw, location)?;
-        if sb.primary_location()? != location {
-            return Err(bad("NOT AT ITS STANDARD PLACE"));
+        let home = sb.primary_location()?;
+        if home != location {
+            return Err(Flaw::invalid(format!(
+                "superblock at byte {location} is not at its standard place ({home}): a group's copy"
+            )));
         }
         sb.check(dev_size)?;
         Ok(sb)
+    }
+
+    /// Whether `raw`, read at byte `location`, is a superblock that says
+    /// it is the primary there (however damaged the rest): its flaws are
+    /// the ones worth reporting.
+    pub fn claims_primary_place(raw: &[u8], location: u64) -> bool {
+        Superblock::fields(raw, location)
+            .and_then(|sb| sb.primary_location())
+            .is_ok_and(|home| home == location)
     }
 
     /// Parse and check a group's copy of the superblock (what `fsck_ffs -b`
@@ -329,7 +326,9 @@ impl Superblock {
         let mut sb = Superblock::fields(raw, location)?;
         sb.check(dev_size)?;
         if sb.copy_group(location).is_none() {
-            return Err(bad("NOT AT THE PLACE OF A CYLINDER GROUP'S COPY"));
+            return Err(Flaw::invalid(format!(
+                "superblock at byte {location} is not at the place of a cylinder group's copy"
+            )));
         }
         sb.location = sb.primary_location()?;
         Ok(sb)
@@ -355,7 +354,9 @@ impl Superblock {
                 u64::try_from(loc)
                     .ok()
                     .filter(|l| SEARCH.contains(l))
-                    .ok_or(bad("FS_SBLOCKLOC NOT A STANDARD PLACE"))
+                    .ok_or_else(|| {
+                        Flaw::invalid(format!("fs_sblockloc {loc} is not a standard place"))
+                    })
             }
         }
     }
@@ -377,9 +378,15 @@ impl Superblock {
     /// The fields, not yet checked.
     fn fields(raw: &[u8], location: u64) -> Result<Superblock, Flaw> {
         if raw.len() < SBLOCKSIZE {
-            return Err(bad("SHORT SUPERBLOCK"));
+            return Err(Flaw::invalid(format!(
+                "superblock area of {} bytes is short of {SBLOCKSIZE}",
+                raw.len()
+            )));
         }
-        let (e, version) = Superblock::sniff(raw).ok_or(bad("MAGIC NUMBER WRONG"))?;
+        let (e, version) = Superblock::sniff(raw).ok_or_else(|| {
+            let magic = Endian::Little.u32(raw, field::MAGIC);
+            Flaw::invalid(format!("magic number wrong ({magic:#010x})"))
+        })?;
         let i = |off: usize| i64::from(e.i32(raw, off));
         let u = |off: usize| u64::from(e.u32(raw, off));
         let old_flags = raw[field::OLD_FLAGS];
@@ -454,112 +461,8 @@ impl Superblock {
         Ok(sb)
     }
 
-    /// The consistency a reader relies on: everything that sizes a buffer,
-    /// indexes a map or places a structure is in range.
-    fn check(&self, dev_size: u64) -> Result<(), Flaw> {
-        let bshift = pow2_log(self.bsize).ok_or(bad("BLOCK SIZE NOT A POWER OF TWO"))?;
-        let fshift = pow2_log(self.fsize).ok_or(bad("FRAGMENT SIZE NOT A POWER OF TWO"))?;
-        if !(4096..=65536).contains(&self.bsize)
-            || !(512..=self.bsize).contains(&self.fsize)
-            || self.bsize / self.fsize != self.frag
-            || self.frag as usize > MAXFRAG
-            || self.bshift != bshift
-            || self.fshift != fshift
-            || pow2_log(self.frag) != Some(self.fragshift)
-            || pow2_log(self.fsize / DEV_BSIZE) != Some(self.fsbtodb)
-        {
-            return Err(bad("BLOCK AND FRAGMENT SIZES DISAGREE"));
-        }
-        let isize = self.version.inode_size() as u64;
-        if self.inopb != self.bsize / isize
-            || self.nindir != self.bsize / self.version.ptr_size() as u64
-        {
-            return Err(bad("INODES OR POINTERS PER BLOCK WRONG"));
-        }
-        if self.ncg == 0 || self.ipg == 0 || self.fpg == 0 || !self.fpg.is_multiple_of(self.frag) {
-            return Err(bad("CYLINDER GROUP SIZES WRONG"));
-        }
-        if !self.ipg.is_multiple_of(self.inopb) || self.ipg > 1 << 31 || self.fpg > 1 << 31 {
-            return Err(bad("INODES PER GROUP WRONG"));
-        }
-        let ninodes = self
-            .ncg
-            .checked_mul(self.ipg)
-            .ok_or(bad("TOO MANY INODES"))?;
-        if ninodes > u64::from(u32::MAX) {
-            return Err(bad("TOO MANY INODES"));
-        }
-        // Offsets inside a group, in frags: sb < cg < inodes < data, all inside the group.
-        let inode_frags = self.ipg / self.inopb * self.frag;
-        let (sbk, cbk, ibk, dbk) = (self.sblkno, self.cblkno, self.iblkno, self.dblkno);
-        if sbk < 0
-            || cbk <= sbk
-            || ibk <= cbk
-            || dbk < ibk
-            || (dbk - ibk) as u64 != inode_frags
-            || dbk as u64 > self.fpg
-        {
-            return Err(bad("CYLINDER GROUP LAYOUT WRONG"));
-        }
-        if self.cgsize == 0
-            || self.cgsize > self.bsize
-            || (ibk - cbk) as u64 * self.fsize < self.cgsize
-            || super::cg::Cg::size_needed(self) > self.cgsize
-        {
-            return Err(bad("CYLINDER GROUP BLOCK SIZE WRONG"));
-        }
-        // The last group may be short but must hold its metadata.
-        let groups = self
-            .ncg
-            .checked_mul(self.fpg)
-            .ok_or(bad("SIZE PREPOSTEROUSLY LARGE"))?;
-        if self.size > groups || self.size <= groups - self.fpg {
-            return Err(bad("SIZE DISAGREES WITH THE GROUPS"));
-        }
-        let last_len = self.size - (self.ncg - 1) * self.fpg;
-        if last_len < (self.dblkno as u64) + self.cg_offset(self.ncg - 1) {
-            return Err(bad("LAST CYLINDER GROUP TOO SMALL"));
-        }
-        let bytes = self
-            .size
-            .checked_mul(self.fsize)
-            .ok_or(bad("SIZE PREPOSTEROUSLY LARGE"))?;
-        if bytes > dev_size {
-            return Err(bad("FILE SYSTEM LARGER THAN ITS DEVICE"));
-        }
-        let cs_need = self.ncg * Csum::SIZE as u64;
-        if self.cssize < cs_need || self.cssize > 64 << 20 {
-            return Err(bad("SUMMARY AREA SIZE WRONG"));
-        }
-        let cs_frags = self.cssize.div_ceil(self.fsize);
-        if self
-            .csaddr
-            .checked_add(cs_frags)
-            .is_none_or(|end| end > self.size)
-        {
-            return Err(bad("SUMMARY AREA OUTSIDE THE FILE SYSTEM"));
-        }
-        if self.maxsymlinklen > (NDADDR + NIADDR) as u64 * self.version.ptr_size() as u64 {
-            return Err(bad("MAXSYMLINKLEN TOO LARGE"));
-        }
-        if !self.inodefmt44 {
-            // Owners in the old 16-bit fields, entries without types: the
-            // 4.2BSD format, which nothing made since 1994 uses.
-            return Err(bad("4.2BSD INODE FORMAT NOT SUPPORTED"));
-        }
-        if self.contigsumsize > 256 {
-            return Err(bad("CONTIGSUMSIZE TOO LARGE"));
-        }
-        if self.version == Version::Ufs1 && self.old_cgmask != -1 && self.old_cgoffset != 0 {
-            // Rotational skew of groups belongs to 4.2BSD-era disks; nothing
-            // made in this century uses it, and every address would move.
-            return Err(bad("SKEWED CYLINDER GROUPS NOT SUPPORTED"));
-        }
-        Ok(())
-    }
-
     /// The skew of group `c`'s metadata from its base (0 but for old UFS1).
-    fn cg_offset(&self, c: u64) -> u64 {
+    pub(super) fn cg_offset(&self, c: u64) -> u64 {
         match self.version {
             Version::Ufs2 => 0,
             Version::Ufs1 => {
@@ -744,6 +647,7 @@ impl Superblock {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rump::Errno;
 
     /// A UFS2 superblock as `makefs -t ffs -o version=2 -s 32m` writes it,
     /// reduced to the fields a reader checks.
@@ -775,6 +679,7 @@ mod tests {
         e.put_i64(&mut r, field::CSADDR, 88);
         e.put_i64(&mut r, field::CSTOTAL + 8, 3900);
         put(&mut r, field::MAXSYMLINKLEN, 120);
+        put(&mut r, field::SBSIZE, 2048);
         e.put_u32(&mut r, field::MAGIC, UFS2_MAGIC);
         r
     }
@@ -820,30 +725,81 @@ mod tests {
     }
 
     #[test]
-    fn rejects_what_does_not_add_up() {
-        let cases: [(usize, i32); 8] = [
-            (field::BSIZE, 4096 + 512),
-            (field::FSIZE, 256),
-            (field::FRAG, 4),
-            (field::NCG, 0),
-            (field::IPG, 100),
-            (field::DBLKNO, 20),
-            (field::CGSIZE, 65536),
-            (field::MAGIC, 0x1234),
+    fn rejects_what_does_not_add_up_and_says_why() {
+        let cases: [(usize, i32, &str); 12] = [
+            (
+                field::BSIZE,
+                4096 + 512,
+                "block size 4608 is not a power of two from 4096 to 65536",
+            ),
+            (
+                field::FSIZE,
+                256,
+                "fragment size 256 is not a power of two from 512 to the block size 8192",
+            ),
+            (
+                field::FRAG,
+                4,
+                "4 fragments per block where the sizes make 8",
+            ),
+            (
+                field::BSHIFT,
+                12,
+                "fs_bshift 12 disagrees with the block size 8192",
+            ),
+            (field::NCG, 0, "no cylinder groups (fs_ncg 0)"),
+            (
+                field::IPG,
+                100,
+                "100 inodes per group is not a whole number of inode blocks (32 inodes) below 2^31",
+            ),
+            (
+                field::DBLKNO,
+                20,
+                "group layout out of order: superblock copy at fragment 8, group block at 16, \
+                 inodes at 24, data at 20 of 8192",
+            ),
+            (
+                field::CGSIZE,
+                65536,
+                "cylinder group size 65536 is not between 1 and the block size 8192",
+            ),
+            (
+                field::NCG,
+                5,
+                "size of 32768 fragments disagrees with 5 groups of 8192 fragments",
+            ),
+            (field::MAGIC, 0x1234, "magic number wrong (0x00001234)"),
+            (
+                field::SBSIZE,
+                9000,
+                "superblock size 9000 is not between 1376 and 8192",
+            ),
+            (
+                field::CSSIZE,
+                8,
+                "summary area of 8 bytes where 4 groups need 64",
+            ),
         ];
-        for (off, v) in cases {
+        for (off, v, why) in cases {
             let mut r = ufs2_sample();
             Endian::Little.put_i32(&mut r, off, v);
+            let flaw = Superblock::parse(&r, 65536, 32 << 20).unwrap_err();
             assert_eq!(
-                Superblock::parse(&r, 65536, 32 << 20),
-                Err(Errno::EINVAL),
+                (flaw.errno(), flaw.reason()),
+                (Errno::EINVAL, why),
                 "field at {off}"
             );
         }
-        // Larger than the device, found at the wrong place, too short.
-        assert!(Superblock::parse(&ufs2_sample(), 65536, 16 << 20).is_err());
-        assert!(Superblock::parse(&ufs2_sample(), 8192, 32 << 20).is_err());
-        assert!(Superblock::parse(&ufs2_sample()[..1376], 65536, 32 << 20).is_err());
+        let reason = |r: Result<Superblock, Flaw>| r.unwrap_err().reason().to_string();
+        assert_eq!(
+            reason(Superblock::parse(&ufs2_sample(), 65536, 16 << 20)),
+            "file system of 33554432 bytes (4 groups) is larger than its device of 16777216 bytes"
+        );
+        assert_eq!(
+            reason(Superblock::parse(&ufs2_sample()[..1376], 65536, 32 << 20)),
+            "superblock area of 1376 bytes is short of 8192"
+        );
     }
 
     /// The sample made UFS1 (old fields, 128-byte inodes).
@@ -865,23 +821,24 @@ mod tests {
     #[test]
     fn primaries_only_at_their_place() {
         let size = 32 << 20;
-        assert!(Superblock::parse_primary(&ufs1_sample(), 8192, size).is_ok());
+        assert!(Superblock::parse(&ufs1_sample(), 8192, size).is_ok());
+        assert!(Superblock::claims_primary_place(&ufs1_sample(), 8192));
         // A UFS1 superblock anywhere else is a group's copy (NetBSD's fsck:
         // "likely to be the first alternate of a fs with 64k blocks").
+        let reason = |r: Result<Superblock, Flaw>| r.unwrap_err().reason().to_string();
         assert_eq!(
-            Superblock::parse_primary(&ufs1_sample(), 65536, size),
-            Err("NOT AT ITS STANDARD PLACE")
+            reason(Superblock::parse(&ufs1_sample(), 65536, size)),
+            "superblock at byte 65536 is not at its standard place (8192): a group's copy"
         );
+        assert!(!Superblock::claims_primary_place(&ufs1_sample(), 65536));
         assert_eq!(
-            Superblock::parse_primary(&ufs2_sample(), 8192, size),
-            Err("NOT AT ITS STANDARD PLACE")
+            reason(Superblock::parse(&ufs2_sample(), 8192, size)),
+            "superblock at byte 8192 is not at its standard place (65536): a group's copy"
         );
         let mut r = ufs2_sample();
         Endian::Little.put_u32(&mut r, field::MAGIC, 0);
-        assert_eq!(
-            Superblock::parse_primary(&r, 65536, size),
-            Err("MAGIC NUMBER WRONG")
-        );
+        let flaw = Superblock::parse(&r, 65536, size).unwrap_err();
+        assert_eq!(flaw.shouted(), "MAGIC NUMBER WRONG (0x00000000)");
     }
 
     #[test]
@@ -902,18 +859,19 @@ mod tests {
                 assert_eq!(sb.location, want);
             }
         }
+        let reason = |r: Result<Superblock, Flaw>| r.unwrap_err().reason().to_string();
         assert_eq!(
-            Superblock::parse_copy(&ufs2_sample(), 9 * 1024, size),
-            Err("NOT AT THE PLACE OF A CYLINDER GROUP'S COPY")
+            reason(Superblock::parse_copy(&ufs2_sample(), 9 * 1024, size)),
+            "superblock at byte 9216 is not at the place of a cylinder group's copy"
         );
         let mut r = ufs2_sample();
         Endian::Little.put_i64(&mut r, field::SBLOCKLOC, 12345);
         assert_eq!(
-            Superblock::parse_copy(&r, 8 * 1024, size),
-            Err("FS_SBLOCKLOC NOT A STANDARD PLACE")
+            reason(Superblock::parse_copy(&r, 8 * 1024, size)),
+            "fs_sblockloc 12345 is not a standard place"
         );
         let a = Superblock::parse_copy(&ufs2_sample(), 8 * 1024, size).unwrap();
-        let b = Superblock::parse_primary(&ufs2_sample(), 65536, size).unwrap();
+        let b = Superblock::parse(&ufs2_sample(), 65536, size).unwrap();
         assert!(
             a.same_layout(&b)
                 && !a.same_layout(&Superblock::parse_copy(&ufs1_sample(), 8 * 1024, size).unwrap())
