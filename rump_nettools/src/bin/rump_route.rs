@@ -370,7 +370,11 @@ fn main() -> ExitCode {
             match c {
                 'n' => {}
                 'q' => quiet = true,
-                'v' | 'd' => {}
+                // NetBSD's verbose message dumps and debug-only mode.
+                'v' | 'd' => {
+                    eprintln!("{PROG}: -{c}: not supported yet");
+                    return ExitCode::from(1);
+                }
                 _ => return usage(),
             }
         }
