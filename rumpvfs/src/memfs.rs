@@ -57,7 +57,8 @@ pub struct Limits {
 
 struct Shared {
     /// The root file system (NetBSD's rumpfs) rather than tmpfs: sizes,
-    /// block counts and `statvfs` as rumpfs gives them.
+    /// block counts, `statvfs`, listings and times as rumpfs gives them,
+    /// and no renames or hard links.
     rumpfs: bool,
     kmem: Arc<Kmem>,
     /// The kernel's clock, which timestamps read.
@@ -77,6 +78,14 @@ struct Shared {
 impl Shared {
     fn now(&self) -> Time {
         self.clock.realtime_timespec()
+    }
+
+    /// Whether reads, writes and changes of names and attributes stamp
+    /// the times they change. NetBSD's rumpfs sets a node's times once,
+    /// when it makes the node (`makeprivate`); afterwards only `utimes`
+    /// and the like change them (`rump_vop_setattr`).
+    fn stamps_times(&self) -> bool {
+        !self.rumpfs
     }
 
     fn max_pages(&self) -> u64 {
@@ -155,7 +164,9 @@ impl MemFs {
             limits,
             pages: AtomicU64::new(0),
             nodes: AtomicU64::new(0),
-            next_ino: AtomicU64::new(2),
+            // NetBSD's rumpfs numbers from `lastino` (2) plus one, so its
+            // root is 3; tmpfs's root is 2.
+            next_ino: AtomicU64::new(if fstype == "rumpfs" { 3 } else { 2 }),
             by_ino: Mutex::new(std::collections::HashMap::new()),
             names: Mutex::new(()),
         });
@@ -188,6 +199,31 @@ impl MemFs {
 }
 
 impl FileSystem for MemFs {
+    fn renames(&self) -> bool {
+        !self.shared.rumpfs
+    }
+
+    fn io_blksize(&self) -> i32 {
+        if self.shared.rumpfs {
+            // `makeprivate`'s `va_blocksize`.
+            DEV_BSIZE as i32
+        } else {
+            PAGE as i32
+        }
+    }
+
+    fn dev_is_ino(&self) -> bool {
+        self.shared.rumpfs
+    }
+
+    fn unknown_ioctl(&self) -> Errno {
+        if self.shared.rumpfs {
+            Errno::EOPNOTSUPP
+        } else {
+            Errno::ENOTTY
+        }
+    }
+
     fn revocable(&self) -> bool {
         self.fstype != "rumpfs"
     }
@@ -435,6 +471,16 @@ impl MemNode {
         }
     }
 
+    /// A change of this node's data or entries: its modification and
+    /// change times become now, where the file system keeps them so.
+    fn stamp_changed(&self, i: &mut Inner) {
+        if self.shared.stamps_times() {
+            let t = self.shared.now();
+            i.mtime = t;
+            i.ctime = t;
+        }
+    }
+
     fn same(a: &Arc<MemNode>, b: &MemNode) -> bool {
         std::ptr::eq(Arc::as_ptr(a), b)
     }
@@ -462,6 +508,26 @@ impl MemNode {
     }
 }
 
+impl MemNode {
+    /// A rumpfs directory's listing, as NetBSD's `rump_vop_readdir` gives
+    /// it: no `.` or `..`, the newest entry first (each is put at the head
+    /// of the list). Without renames or hard links every node has one name,
+    /// made when the node was, so its number orders the entries.
+    fn rumpfs_listing(entries: &BTreeMap<Vec<u8>, Arc<MemNode>>) -> Vec<DirEntry> {
+        let mut v: Vec<DirEntry> = entries
+            .iter()
+            .map(|(name, n)| DirEntry {
+                name: name.clone(),
+                ino: n.ino,
+                // Lock order: a child is locked only while its parent is.
+                typ: lock(&n.inner).typ,
+            })
+            .collect();
+        v.sort_by(|a, b| b.ino.cmp(&a.ino));
+        v
+    }
+}
+
 impl Node for MemNode {
     fn ino(&self) -> u64 {
         self.ino
@@ -471,13 +537,16 @@ impl Node for MemNode {
         let i = lock(&self.inner);
         // tmpfs: a directory's size is its entries' (`tmpfs_dirent`s),
         // and the bytes held are the size in whole pages, as NetBSD's
-        // `tmpfs_getattr`; rumpfs directories are `DEV_BSIZE` long and
-        // every rumpfs node holds `DEV_BSIZE` bytes (`makeprivate`).
+        // `tmpfs_getattr`; rumpfs directories and device, FIFO and socket
+        // nodes are `DEV_BSIZE` long and every rumpfs node holds
+        // `DEV_BSIZE` bytes (`makeprivate`).
         let size = match &i.content {
             Content::File { size, .. } => *size,
             Content::Dir { .. } if self.shared.rumpfs => DEV_BSIZE,
             Content::Dir { entries, .. } => entries.len() as u64 * TMPFS_DIRENT_SIZE,
             Content::Link(t) => t.len() as u64,
+            // `rump_vop_mknod`, and `rump_vop_create` of a socket.
+            Content::Special if self.shared.rumpfs => DEV_BSIZE,
             Content::Special => 0,
         };
         let bytes = if self.shared.rumpfs {
@@ -528,7 +597,9 @@ impl Node for MemNode {
                 self.shrink(pages, size);
             }
             *cur = size;
-            i.mtime = t;
+            if self.shared.stamps_times() {
+                i.mtime = t;
+            }
         }
         if let Some(m) = s.mode {
             i.mode = m & 0o7777;
@@ -548,7 +619,9 @@ impl Node for MemNode {
         if let Some(f) = s.flags {
             i.flags = f;
         }
-        i.ctime = t;
+        if self.shared.stamps_times() {
+            i.ctime = t;
+        }
         Ok(())
     }
 
@@ -601,9 +674,7 @@ impl Node for MemNode {
         if new.typ == VType::Dir {
             i.nlink += 1;
         }
-        let t = self.shared.now();
-        i.mtime = t;
-        i.ctime = t;
+        self.stamp_changed(&mut i);
         Ok(node)
     }
 
@@ -626,13 +697,15 @@ impl Node for MemNode {
         if let Content::Dir { entries, .. } = &mut i.content {
             entries.insert(name.to_vec(), Arc::clone(&node));
         }
-        let t = self.shared.now();
-        i.mtime = t;
-        i.ctime = t;
+        self.stamp_changed(&mut i);
         Ok(node)
     }
 
     fn link(&self, name: &[u8], target: &Arc<dyn Node>) -> KResult<()> {
+        if self.shared.rumpfs {
+            // `vop_link` is `genfs_eopnotsupp` in NetBSD's rumpfs.
+            return Err(Errno::EOPNOTSUPP);
+        }
         let target = MemNode::downcast(target)?;
         if !Arc::ptr_eq(&target.shared, &self.shared) {
             return Err(Errno::EXDEV);
@@ -679,7 +752,9 @@ impl Node for MemNode {
                 (_, true) => return Err(Errno::ENOTDIR),
                 (_, false) => v.nlink = v.nlink.saturating_sub(1),
             }
-            v.ctime = self.shared.now();
+            if self.shared.stamps_times() {
+                v.ctime = self.shared.now();
+            }
         }
         let mut i = lock(&self.inner);
         if let Content::Dir { entries, .. } = &mut i.content {
@@ -688,13 +763,15 @@ impl Node for MemNode {
         if dir {
             i.nlink = i.nlink.saturating_sub(1);
         }
-        let t = self.shared.now();
-        i.mtime = t;
-        i.ctime = t;
+        self.stamp_changed(&mut i);
         Ok(())
     }
 
     fn rename(&self, from: &[u8], to_dir: &Arc<dyn Node>, to: &[u8]) -> KResult<()> {
+        if self.shared.rumpfs {
+            // "we don't do rename" (NetBSD's `rump_vop_lookup`).
+            return Err(Errno::EOPNOTSUPP);
+        }
         let dst = MemNode::downcast(to_dir)?;
         if !Arc::ptr_eq(&dst.shared, &self.shared) {
             return Err(Errno::EXDEV);
@@ -806,7 +883,9 @@ impl Node for MemNode {
             }
             done += chunk;
         }
-        i.atime = self.shared.now();
+        if self.shared.stamps_times() {
+            i.atime = self.shared.now();
+        }
         Ok(n)
     }
 
@@ -852,9 +931,7 @@ impl Node for MemNode {
         if written_end > *size {
             *size = written_end.min(end);
         }
-        let t = self.shared.now();
-        i.mtime = t;
-        i.ctime = t;
+        self.stamp_changed(&mut i);
         Ok(done)
     }
 
@@ -863,6 +940,9 @@ impl Node for MemNode {
         let Content::Dir { entries, parent } = &i.content else {
             return Err(Errno::ENOTDIR);
         };
+        if self.shared.rumpfs {
+            return Ok(Self::rumpfs_listing(entries));
+        }
         let up = parent.upgrade().map_or(self.ino, |p| p.ino);
         let mut v = vec![
             DirEntry {
