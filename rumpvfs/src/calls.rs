@@ -499,6 +499,11 @@ fn rename_retaining(
         _ => {}
     }
     let moving = child(&src.dir, &src.name)?;
+    // namei for DELETE refuses a mount point it crossed into (EBUSY),
+    // before the target is looked up.
+    if v.cross_down(moving.clone()).key() != moving.key() {
+        return Err(Errno::EBUSY);
+    }
     if !src.dir.mnt.fs.renames() {
         // Its lookup for DELETE asks for write access to the directory
         // (NetBSD's rump_vop_lookup), before the target is looked up.
@@ -519,9 +524,6 @@ fn rename_retaining(
     }
     if src.dir.mnt.id != dst.dir.mnt.id {
         return Err(Errno::EXDEV);
-    }
-    if v.cross_down(moving.clone()).key() != moving.key() {
-        return Err(Errno::EBUSY);
     }
     if (src.trailing_slash || dst.trailing_slash) && moving.vtype() != VType::Dir {
         return Err(Errno::ENOTDIR);
