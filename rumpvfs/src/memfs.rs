@@ -3,6 +3,12 @@
 //! memory limit, as at the optional size and node limits, writes fail with
 //! ENOSPC (NetBSD's tmpfs_mem_incr: the file system is full). Nodes live while a directory names
 //! them or a file refers to them, so an unlinked open file keeps working.
+//!
+//! As rumpfs the engine answers as NetBSD 7.99's `rumpfs.c` does, which is
+//! deliberately small: no renames and no hard links (EOPNOTSUPP), every
+//! node root's and one block big, times set only when a node is made and
+//! by `utimes`, listings without `.` and `..`, newest entry first. Users
+//! who want a full file system mount tmpfs, as on NetBSD.
 
 use crate::node::{Attr, DirEntry, FileSystem, FsStats, NewNode, Node, SetAttr, Time, VType};
 use rump::clock::KernelClock;
@@ -78,6 +84,13 @@ struct Shared {
 impl Shared {
     fn now(&self) -> Time {
         self.clock.realtime_timespec()
+    }
+
+    /// The owner (or group) a new node gets when its maker asks for `id`:
+    /// NetBSD's rumpfs makes every node root's, group 0 (`makeprivate`),
+    /// whoever makes it; `chown` changes that afterwards.
+    fn owner(&self, id: u32) -> u32 {
+        if self.rumpfs { 0 } else { id }
     }
 
     /// Whether reads, writes and changes of names and attributes stamp
@@ -214,6 +227,14 @@ impl FileSystem for MemFs {
 
     fn dev_is_ino(&self) -> bool {
         self.shared.rumpfs
+    }
+
+    fn poll_events(&self, events: i16) -> i16 {
+        if self.shared.rumpfs {
+            Errno::EOPNOTSUPP.0 as i16
+        } else {
+            events & rump::file::POLL_ALWAYS_READY
+        }
     }
 
     fn unknown_ioctl(&self) -> Errno {
@@ -645,6 +666,11 @@ impl Node for MemNode {
     }
 
     fn create(&self, name: &[u8], new: NewNode) -> KResult<Arc<dyn Node>> {
+        let new = NewNode {
+            uid: self.shared.owner(new.uid),
+            gid: self.shared.owner(new.gid),
+            ..new
+        };
         let _ns = lock(&self.shared.names);
         if lock(&self.inner).nlink == 0 {
             // A removed directory takes no new entries.
@@ -688,8 +714,8 @@ impl Node for MemNode {
         let new = NewNode {
             typ: VType::Lnk,
             mode: 0o777,
-            uid,
-            gid,
+            uid: self.shared.owner(uid),
+            gid: self.shared.owner(gid),
             rdev: 0,
         };
         let node = MemNode::alloc(&self.shared, new, Content::Link(target.to_vec()));

@@ -318,6 +318,13 @@ pub trait FileSystem: Send + Sync {
     fn unknown_ioctl(&self) -> rump::Errno {
         rump::Errno::ENOTTY
     }
+    /// What `VOP_POLL` answers for a regular file or directory asked for
+    /// `events`: `genfs_poll`'s "always ready" for those asked. NetBSD's
+    /// rumpfs has no `VOP_POLL`, and `poll(2)` takes `vn_default_error`'s
+    /// EOPNOTSUPP for the event bits (`POLLIN|POLLOUT|POLLERR|POLLNVAL`).
+    fn poll_events(&self, events: i16) -> i16 {
+        events & rump::file::POLL_ALWAYS_READY
+    }
     /// `st_blksize` of its nodes (`va_blocksize`).
     fn io_blksize(&self) -> i32 {
         4096

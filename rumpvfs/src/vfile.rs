@@ -310,7 +310,7 @@ impl FileOps for VnodeFile {
         match (&self.fifo, &self.device) {
             (Some(end), _) => end.poll(events) & !POLLHUP,
             (None, Some(dev)) => dev.poll(events),
-            (None, None) => events & rump::file::POLL_ALWAYS_READY,
+            (None, None) => self.vn.mnt.fs.poll_events(events),
         }
     }
 
