@@ -189,6 +189,7 @@ conformance! {
     extattrctl_per_fs,
     quotactl_calls,
     advice_and_space,
+    ioctl_poll_and_creating_the_root,
 }
 
 // ---------------------------------------------------------------------------
@@ -3375,4 +3376,60 @@ fn advice_and_space(fx: &Fx) {
     assert_eq!(get(k, &fx.p("f")), b"data");
     k.sys_close(fd as i32).unwrap();
     k.sys_close(ro as i32).unwrap();
+}
+
+/// ioctl and poll of a regular file and a directory, as NetBSD's vn_ioctl
+/// and VOP_POLL answer: FIONWRITE and FIONSPACE are 0 everywhere; a
+/// command no file system knows is ENOTTY (`genfs_enoioctl`), but
+/// EOPNOTSUPP on rumpfs, which has no VOP_IOCTL; poll is "always ready",
+/// but on rumpfs, which has no VOP_POLL, the bits of EOPNOTSUPP. And
+/// `open(O_CREAT)` of the root or of a mount point is EEXIST (namei for
+/// CREATE has no parent to give).
+fn ioctl_poll_and_creating_the_root(fx: &Fx) {
+    let k = &fx.k;
+    let us = user();
+    put(k, &fx.p("f"), b"data");
+    let f = k.sys_open(&fx.p("f"), O_RDWR, 0).unwrap() as u64;
+    let d = k.sys_open(&fx.mp, O_RDONLY | O_DIRECTORY, 0).unwrap() as u64;
+    let rumpfs = fx.fs == Fs::Rumpfs;
+    // A disk's command, which no file system knows.
+    use rumpvfs::rumpblk::DIOCGDINFO;
+    let unknown = if rumpfs {
+        Errno::EOPNOTSUPP
+    } else {
+        Errno::ENOTTY
+    };
+    for fd in [f, d] {
+        for cmd in [abi::FIONWRITE, abi::FIONSPACE] {
+            us.poke(U_OUT, &7i32.to_ne_bytes());
+            assert_eq!(call(k, abi::SYS_ioctl, &[fd, cmd, U_OUT], &us), Ok(0));
+            assert_eq!(us.peek(U_OUT, 4), 0i32.to_ne_bytes());
+        }
+        assert_eq!(
+            call(k, abi::SYS_ioctl, &[fd, DIOCGDINFO, U_OUT], &us),
+            Err(unknown)
+        );
+        let mut pfd = vec![0u8; abi::layout::pollfd::SIZE];
+        abi::layout::pollfd::fd.put(&mut pfd, fd);
+        abi::layout::pollfd::events.put(&mut pfd, abi::POLLIN as u64);
+        us.poke(U_STR, &pfd);
+        assert_eq!(call(k, abi::SYS_poll, &[U_STR, 1, 0], &us), Ok(1));
+        let revents = abi::layout::pollfd::revents.get(&us.peek(U_STR, pfd.len()));
+        let want = if rumpfs {
+            Errno::EOPNOTSUPP.0 as u64
+        } else {
+            abi::POLLIN as u64
+        };
+        assert_eq!(revents, Some(want));
+        k.sys_close(fd as i32).unwrap();
+    }
+    assert_errno!(k.sys_open("/", O_CREAT | O_RDONLY, 0o644), Errno::EEXIST);
+    let mp = k.sys_open(&fx.mp, O_CREAT | O_RDONLY, 0o644);
+    if fx.is_mount() {
+        assert_errno!(mp, Errno::EEXIST);
+    } else {
+        k.sys_close(mp.unwrap()).unwrap();
+    }
+    let dot = k.sys_open(&fx.p("."), O_CREAT | O_RDONLY, 0o644).unwrap();
+    k.sys_close(dot).unwrap();
 }
