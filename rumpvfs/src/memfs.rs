@@ -544,7 +544,7 @@ impl MemNode {
                 typ: lock(&n.inner).typ,
             })
             .collect();
-        v.sort_by(|a, b| b.ino.cmp(&a.ino));
+        v.sort_by_key(|e| std::cmp::Reverse(e.ino));
         v
     }
 }
