@@ -1364,3 +1364,35 @@ const RUMPFS_ROOT_NOT_YET: &[NotYet] = &[];
 fn rumpfs_root() {
     differential("rumpfs_root", &[], RUMPFS_ROOT_STEPS, RUMPFS_ROOT_NOT_YET);
 }
+
+/// A regular etfs key and a disk's, which NetBSD makes rumpfs nodes too:
+/// one block each, whatever the host file's size.
+const RUMPFS_KEY_DRIVES: &[&str] = &[
+    "-d",
+    "key=/img,hostpath=reg.img,size=65536,type=reg",
+    "-d",
+    "key=/dev/xd,hostpath=xd.img,size=1048576,type=blk",
+];
+
+/// `ls -s` of etfs keys, and copies from one to the root and back.
+const RUMPFS_KEY_STEPS: &[Step] = &[
+    ("ls", &["-ls", "/img", "/dev/xd"]),
+    ("cp", &["/img", "/copy"]),
+    ("ls", &["-ls", "/copy"]),
+    ("mv", &["/copy", "/img"]),
+    ("ln", &["/img", "/hard"]),
+    ("ls", &["-ls", "/img"]),
+];
+
+/// Steps of [`RUMPFS_KEY_STEPS`] that do not behave as on NetBSD's kernel.
+const RUMPFS_KEY_NOT_YET: &[NotYet] = &[];
+
+#[test]
+fn rumpfs_root_keys() {
+    differential(
+        "rumpfs_root_keys",
+        RUMPFS_KEY_DRIVES,
+        RUMPFS_KEY_STEPS,
+        RUMPFS_KEY_NOT_YET,
+    );
+}

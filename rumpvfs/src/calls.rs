@@ -582,8 +582,21 @@ pub fn link(
     if target.vtype() == VType::Dir {
         return Err(Errno::EPERM);
     }
-    if target.mnt.id != p.dir.mnt.id {
+    // etfs keys are nodes of the root file system in NetBSD (rumpfs),
+    // which then refuses the link itself.
+    let mount_of = |vn: &Vnode| -> KResult<u64> {
+        if vn.node.as_any().is::<crate::etfs::EtfsNode>() {
+            Ok(vfs(ctx).top_root()?.mnt.id)
+        } else {
+            Ok(vn.mnt.id)
+        }
+    };
+    if mount_of(&target)? != p.dir.mnt.id {
         return Err(Errno::EXDEV);
+    }
+    if !p.dir.mnt.fs.links() {
+        can_change(&p.dir, &ctx.cred())?;
+        return Err(Errno::EOPNOTSUPP);
     }
     can_change(&p.dir, &ctx.cred())?;
     fileflags::check_changeable(&target)?;

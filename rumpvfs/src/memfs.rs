@@ -216,6 +216,10 @@ impl FileSystem for MemFs {
         !self.shared.rumpfs
     }
 
+    fn links(&self) -> bool {
+        !self.shared.rumpfs
+    }
+
     fn io_blksize(&self) -> i32 {
         if self.shared.rumpfs {
             // `makeprivate`'s `va_blocksize`.

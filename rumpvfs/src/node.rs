@@ -312,6 +312,11 @@ pub trait FileSystem: Send + Sync {
     fn renames(&self) -> bool {
         true
     }
+    /// Whether it makes hard links; NetBSD's rumpfs has no `VOP_LINK`
+    /// (`genfs_eopnotsupp`).
+    fn links(&self) -> bool {
+        true
+    }
     /// What `VOP_IOCTL` answers for a command it does not know: ENOTTY
     /// (`genfs_enoioctl`'s EPASSTHROUGH); NetBSD's rumpfs has no
     /// `VOP_IOCTL`, so `vn_default_error`'s EOPNOTSUPP.
