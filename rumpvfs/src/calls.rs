@@ -594,11 +594,10 @@ pub fn link(
     if mount_of(&target)? != p.dir.mnt.id {
         return Err(Errno::EXDEV);
     }
+    can_change(&p.dir, &ctx.cred())?;
     if !p.dir.mnt.fs.links() {
-        can_change(&p.dir, &ctx.cred())?;
         return Err(Errno::EOPNOTSUPP);
     }
-    can_change(&p.dir, &ctx.cred())?;
     fileflags::check_changeable(&target)?;
     p.dir.node.link(&p.name, &target.node)?;
     vnknote::note(ctx, &p.dir, NOTE_WRITE);
