@@ -254,9 +254,13 @@ fn ktrace_checks_its_file_its_target_and_its_caller() {
     let other = k.lwproc_rfork(rump::lwproc::RUMP_RFFDG).unwrap();
     k.syscall(SYS_setuid, &[2000], &us).unwrap();
     k.lwproc_switch(None).unwrap();
+    // The root file system (NetBSD's rumpfs) makes every file root's,
+    // whoever creates it, so root makes one the user may write.
+    let kt2 = k.sys_open("/tmp/kt2", O_CREAT | O_RDWR, 0o666).unwrap();
+    k.sys_fchmod(kt2, 0o666).unwrap();
+    k.sys_close(kt2).unwrap();
     let mine = k.lwproc_rfork(rump::lwproc::RUMP_RFFDG).unwrap();
     k.syscall(SYS_setuid, &[1000], &us).unwrap();
-    k.sys_open("/tmp/kt2", O_CREAT | O_RDWR, 0o600).unwrap();
     us.poke(BASE + 192, b"/tmp/kt2\0");
     assert_eq!(
         k.syscall(

@@ -216,6 +216,14 @@ fn open_from(
         )
     };
     let (vn, created) = match existing {
+        // namei for CREATE has no parent to give for the root or a mount
+        // point it crossed into, and says EEXIST (NetBSD's lookup_once).
+        Ok(v)
+            if flags & O_CREAT != 0
+                && (p.name.is_empty() || (v.is_mount_root() && v.mnt.id != p.dir.mnt.id)) =>
+        {
+            return Err(Errno::EEXIST);
+        }
         Ok(_) if flags & O_CREAT != 0 && flags & O_EXCL != 0 => return Err(Errno::EEXIST),
         Ok(v) => (v, false),
         Err(Errno::ENOENT) if flags & O_CREAT != 0 && !p.name.is_empty() && !p.trailing_slash => {
@@ -434,7 +442,14 @@ pub fn remove(ctx: &Ctx, at: Option<Vnode>, path: &[u8], dir: bool) -> KResult<(
     can_change(&p.dir, &cred)?;
     sticky_ok(&p.dir, &victim, &cred)?;
     // A directory that is not empty says so before its flags are asked.
-    if dir && victim.vtype() == VType::Dir && victim.node.readdir()?.len() > 2 {
+    if dir
+        && victim.vtype() == VType::Dir
+        && victim
+            .node
+            .readdir()?
+            .iter()
+            .any(|e| e.name != b"." && e.name != b"..")
+    {
         return Err(Errno::ENOTEMPTY);
     }
     fileflags::check_remove(&p.dir, &victim)?;
@@ -484,7 +499,23 @@ fn rename_retaining(
         _ => {}
     }
     let moving = child(&src.dir, &src.name)?;
+    // namei for DELETE refuses a mount point it crossed into (EBUSY),
+    // before the target is looked up.
+    if v.cross_down(moving.clone()).key() != moving.key() {
+        return Err(Errno::EBUSY);
+    }
+    if !src.dir.mnt.fs.renames() {
+        // Its lookup for DELETE asks for write access to the directory
+        // (NetBSD's rump_vop_lookup), before the target is looked up.
+        can_change(&src.dir, &cred)?;
+    }
     let dst = v.lookup_parent(ctx.proc(), to_at, to)?;
+    // The target's last component is looked up for RENAME, which a file
+    // system without rename refuses for every name but `.` (NetBSD's
+    // rumpfs answers `.` itself first), before the generic checks.
+    if !dst.name.is_empty() && dst.name != b"." && !dst.dir.mnt.fs.renames() {
+        return Err(Errno::EOPNOTSUPP);
+    }
     match dst.name.as_slice() {
         b"" => return Err(Errno::EBUSY),
         b"." => return Err(Errno::EISDIR),
@@ -493,9 +524,6 @@ fn rename_retaining(
     }
     if src.dir.mnt.id != dst.dir.mnt.id {
         return Err(Errno::EXDEV);
-    }
-    if v.cross_down(moving.clone()).key() != moving.key() {
-        return Err(Errno::EBUSY);
     }
     if (src.trailing_slash || dst.trailing_slash) && moving.vtype() != VType::Dir {
         return Err(Errno::ENOTDIR);
@@ -554,10 +582,22 @@ pub fn link(
     if target.vtype() == VType::Dir {
         return Err(Errno::EPERM);
     }
-    if target.mnt.id != p.dir.mnt.id {
+    // etfs keys are nodes of the root file system in NetBSD (rumpfs),
+    // which then refuses the link itself.
+    let mount_of = |vn: &Vnode| -> KResult<u64> {
+        if vn.node.as_any().is::<crate::etfs::EtfsNode>() {
+            Ok(vfs(ctx).top_root()?.mnt.id)
+        } else {
+            Ok(vn.mnt.id)
+        }
+    };
+    if mount_of(&target)? != p.dir.mnt.id {
         return Err(Errno::EXDEV);
     }
     can_change(&p.dir, &ctx.cred())?;
+    if !p.dir.mnt.fs.links() {
+        return Err(Errno::EOPNOTSUPP);
+    }
     fileflags::check_changeable(&target)?;
     p.dir.node.link(&p.name, &target.node)?;
     vnknote::note(ctx, &p.dir, NOTE_WRITE);

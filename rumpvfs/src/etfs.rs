@@ -317,7 +317,9 @@ impl Node for EtfsNode {
             gid: 0,
             ino: self.ino,
             size: self.len(),
-            bytes: self.len(),
+            // `makeprivate`: every rumpfs node, etfs keys too, holds one
+            // block.
+            bytes: rump::devsw::DEV_BSIZE,
             rdev: self.rdev,
             atime: self.created,
             mtime: self.created,
@@ -473,6 +475,24 @@ impl FileSystem for EtfsFs {
     fn revocable(&self) -> bool {
         // etfs nodes are rumpfs nodes in NetBSD.
         false
+    }
+
+    // etfs nodes are rumpfs nodes in NetBSD (`makeprivate`): their own
+    // number as st_dev, 512-byte blocks, no VOP_IOCTL and no VOP_POLL.
+    fn dev_is_ino(&self) -> bool {
+        true
+    }
+
+    fn io_blksize(&self) -> i32 {
+        rump::devsw::DEV_BSIZE as i32
+    }
+
+    fn unknown_ioctl(&self) -> Errno {
+        Errno::EOPNOTSUPP
+    }
+
+    fn poll_events(&self, _events: i16) -> i16 {
+        Errno::EOPNOTSUPP.0 as i16
     }
 
     fn pathconf_limits(&self) -> Option<crate::pathconf::PathconfLimits> {
@@ -809,7 +829,7 @@ impl Node for EtfsDir {
             gid: 0,
             ino: self.ino(),
             size: 512,
-            bytes: 0,
+            bytes: rump::devsw::DEV_BSIZE,
             rdev: 0,
             atime: t,
             mtime: t,

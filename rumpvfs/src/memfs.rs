@@ -3,6 +3,12 @@
 //! memory limit, as at the optional size and node limits, writes fail with
 //! ENOSPC (NetBSD's tmpfs_mem_incr: the file system is full). Nodes live while a directory names
 //! them or a file refers to them, so an unlinked open file keeps working.
+//!
+//! As rumpfs the engine answers as NetBSD 7.99's `rumpfs.c` does, which is
+//! deliberately small: no renames and no hard links (EOPNOTSUPP), every
+//! node root's and one block big, times set only when a node is made and
+//! by `utimes`, listings without `.` and `..`, newest entry first. Users
+//! who want a full file system mount tmpfs, as on NetBSD.
 
 use crate::node::{Attr, DirEntry, FileSystem, FsStats, NewNode, Node, SetAttr, Time, VType};
 use rump::clock::KernelClock;
@@ -58,7 +64,8 @@ pub struct Limits {
 
 struct Shared {
     /// The root file system (NetBSD's rumpfs) rather than tmpfs: sizes,
-    /// block counts and `statvfs` as rumpfs gives them.
+    /// block counts, `statvfs`, listings and times as rumpfs gives them,
+    /// and no renames or hard links.
     rumpfs: bool,
     kmem: Arc<Kmem>,
     /// The kernel's clock, which timestamps read.
@@ -78,6 +85,21 @@ struct Shared {
 impl Shared {
     fn now(&self) -> Time {
         self.clock.realtime_timespec()
+    }
+
+    /// The owner (or group) a new node gets when its maker asks for `id`:
+    /// NetBSD's rumpfs makes every node root's, group 0 (`makeprivate`),
+    /// whoever makes it; `chown` changes that afterwards.
+    fn owner(&self, id: u32) -> u32 {
+        if self.rumpfs { 0 } else { id }
+    }
+
+    /// Whether reads, writes and changes of names and attributes stamp
+    /// the times they change. NetBSD's rumpfs sets a node's times once,
+    /// when it makes the node (`makeprivate`); afterwards only `utimes`
+    /// and the like change them (`rump_vop_setattr`).
+    fn stamps_times(&self) -> bool {
+        !self.rumpfs
     }
 
     fn max_pages(&self) -> u64 {
@@ -156,7 +178,9 @@ impl MemFs {
             limits,
             pages: AtomicU64::new(0),
             nodes: AtomicU64::new(0),
-            next_ino: AtomicU64::new(2),
+            // NetBSD's rumpfs numbers from `lastino` (2) plus one, so its
+            // root is 3; tmpfs's root is 2.
+            next_ino: AtomicU64::new(if fstype == "rumpfs" { 3 } else { 2 }),
             by_ino: Mutex::new(IdHashMap::default()),
             names: Mutex::new(()),
         });
@@ -189,6 +213,43 @@ impl MemFs {
 }
 
 impl FileSystem for MemFs {
+    fn renames(&self) -> bool {
+        !self.shared.rumpfs
+    }
+
+    fn links(&self) -> bool {
+        !self.shared.rumpfs
+    }
+
+    fn io_blksize(&self) -> i32 {
+        if self.shared.rumpfs {
+            // `makeprivate`'s `va_blocksize`.
+            DEV_BSIZE as i32
+        } else {
+            PAGE as i32
+        }
+    }
+
+    fn dev_is_ino(&self) -> bool {
+        self.shared.rumpfs
+    }
+
+    fn poll_events(&self, events: i16) -> i16 {
+        if self.shared.rumpfs {
+            Errno::EOPNOTSUPP.0 as i16
+        } else {
+            events & rump::file::POLL_ALWAYS_READY
+        }
+    }
+
+    fn unknown_ioctl(&self) -> Errno {
+        if self.shared.rumpfs {
+            Errno::EOPNOTSUPP
+        } else {
+            Errno::ENOTTY
+        }
+    }
+
     fn revocable(&self) -> bool {
         self.fstype != "rumpfs"
     }
@@ -436,6 +497,16 @@ impl MemNode {
         }
     }
 
+    /// A change of this node's data or entries: its modification and
+    /// change times become now, where the file system keeps them so.
+    fn stamp_changed(&self, i: &mut Inner) {
+        if self.shared.stamps_times() {
+            let t = self.shared.now();
+            i.mtime = t;
+            i.ctime = t;
+        }
+    }
+
     fn same(a: &Arc<MemNode>, b: &MemNode) -> bool {
         std::ptr::eq(Arc::as_ptr(a), b)
     }
@@ -463,6 +534,26 @@ impl MemNode {
     }
 }
 
+impl MemNode {
+    /// A rumpfs directory's listing, as NetBSD's `rump_vop_readdir` gives
+    /// it: no `.` or `..`, the newest entry first (each is put at the head
+    /// of the list). Without renames or hard links every node has one name,
+    /// made when the node was, so its number orders the entries.
+    fn rumpfs_listing(entries: &BTreeMap<Vec<u8>, Arc<MemNode>>) -> Vec<DirEntry> {
+        let mut v: Vec<DirEntry> = entries
+            .iter()
+            .map(|(name, n)| DirEntry {
+                name: name.clone(),
+                ino: n.ino,
+                // Lock order: a child is locked only while its parent is.
+                typ: lock(&n.inner).typ,
+            })
+            .collect();
+        v.sort_by_key(|e| std::cmp::Reverse(e.ino));
+        v
+    }
+}
+
 impl Node for MemNode {
     fn ino(&self) -> u64 {
         self.ino
@@ -480,13 +571,16 @@ impl Node for MemNode {
         let i = lock(&self.inner);
         // tmpfs: a directory's size is its entries' (`tmpfs_dirent`s),
         // and the bytes held are the size in whole pages, as NetBSD's
-        // `tmpfs_getattr`; rumpfs directories are `DEV_BSIZE` long and
-        // every rumpfs node holds `DEV_BSIZE` bytes (`makeprivate`).
+        // `tmpfs_getattr`; rumpfs directories and device, FIFO and socket
+        // nodes are `DEV_BSIZE` long and every rumpfs node holds
+        // `DEV_BSIZE` bytes (`makeprivate`).
         let size = match &i.content {
             Content::File { size, .. } => *size,
             Content::Dir { .. } if self.shared.rumpfs => DEV_BSIZE,
             Content::Dir { entries, .. } => entries.len() as u64 * TMPFS_DIRENT_SIZE,
             Content::Link(t) => t.len() as u64,
+            // `rump_vop_mknod`, and `rump_vop_create` of a socket.
+            Content::Special if self.shared.rumpfs => DEV_BSIZE,
             Content::Special => 0,
         };
         let bytes = if self.shared.rumpfs {
@@ -537,7 +631,9 @@ impl Node for MemNode {
                 self.shrink(pages, size);
             }
             *cur = size;
-            i.mtime = t;
+            if self.shared.stamps_times() {
+                i.mtime = t;
+            }
         }
         if let Some(m) = s.mode {
             i.mode = m & 0o7777;
@@ -557,7 +653,9 @@ impl Node for MemNode {
         if let Some(f) = s.flags {
             i.flags = f;
         }
-        i.ctime = t;
+        if self.shared.stamps_times() {
+            i.ctime = t;
+        }
         Ok(())
     }
 
@@ -581,6 +679,11 @@ impl Node for MemNode {
     }
 
     fn create(&self, name: &[u8], new: NewNode) -> KResult<Arc<dyn Node>> {
+        let new = NewNode {
+            uid: self.shared.owner(new.uid),
+            gid: self.shared.owner(new.gid),
+            ..new
+        };
         let _ns = lock(&self.shared.names);
         if lock(&self.inner).nlink == 0 {
             // A removed directory takes no new entries.
@@ -610,9 +713,7 @@ impl Node for MemNode {
         if new.typ == VType::Dir {
             i.nlink += 1;
         }
-        let t = self.shared.now();
-        i.mtime = t;
-        i.ctime = t;
+        self.stamp_changed(&mut i);
         Ok(node)
     }
 
@@ -626,8 +727,8 @@ impl Node for MemNode {
         let new = NewNode {
             typ: VType::Lnk,
             mode: 0o777,
-            uid,
-            gid,
+            uid: self.shared.owner(uid),
+            gid: self.shared.owner(gid),
             rdev: 0,
         };
         let node = MemNode::alloc(&self.shared, new, Content::Link(target.to_vec()));
@@ -635,13 +736,15 @@ impl Node for MemNode {
         if let Content::Dir { entries, .. } = &mut i.content {
             entries.insert(name.to_vec(), Arc::clone(&node));
         }
-        let t = self.shared.now();
-        i.mtime = t;
-        i.ctime = t;
+        self.stamp_changed(&mut i);
         Ok(node)
     }
 
     fn link(&self, name: &[u8], target: &Arc<dyn Node>) -> KResult<()> {
+        if self.shared.rumpfs {
+            // `vop_link` is `genfs_eopnotsupp` in NetBSD's rumpfs.
+            return Err(Errno::EOPNOTSUPP);
+        }
         let target = MemNode::downcast(target)?;
         if !Arc::ptr_eq(&target.shared, &self.shared) {
             return Err(Errno::EXDEV);
@@ -688,7 +791,9 @@ impl Node for MemNode {
                 (_, true) => return Err(Errno::ENOTDIR),
                 (_, false) => v.nlink = v.nlink.saturating_sub(1),
             }
-            v.ctime = self.shared.now();
+            if self.shared.stamps_times() {
+                v.ctime = self.shared.now();
+            }
         }
         let mut i = lock(&self.inner);
         if let Content::Dir { entries, .. } = &mut i.content {
@@ -697,13 +802,15 @@ impl Node for MemNode {
         if dir {
             i.nlink = i.nlink.saturating_sub(1);
         }
-        let t = self.shared.now();
-        i.mtime = t;
-        i.ctime = t;
+        self.stamp_changed(&mut i);
         Ok(())
     }
 
     fn rename(&self, from: &[u8], to_dir: &Arc<dyn Node>, to: &[u8]) -> KResult<()> {
+        if self.shared.rumpfs {
+            // "we don't do rename" (NetBSD's `rump_vop_lookup`).
+            return Err(Errno::EOPNOTSUPP);
+        }
         let dst = MemNode::downcast(to_dir)?;
         if !Arc::ptr_eq(&dst.shared, &self.shared) {
             return Err(Errno::EXDEV);
@@ -815,7 +922,9 @@ impl Node for MemNode {
             }
             done += chunk;
         }
-        i.atime = self.shared.now();
+        if self.shared.stamps_times() {
+            i.atime = self.shared.now();
+        }
         Ok(n)
     }
 
@@ -861,9 +970,7 @@ impl Node for MemNode {
         if written_end > *size {
             *size = written_end.min(end);
         }
-        let t = self.shared.now();
-        i.mtime = t;
-        i.ctime = t;
+        self.stamp_changed(&mut i);
         Ok(done)
     }
 
@@ -872,6 +979,9 @@ impl Node for MemNode {
         let Content::Dir { entries, parent } = &i.content else {
             return Err(Errno::ENOTDIR);
         };
+        if self.shared.rumpfs {
+            return Ok(Self::rumpfs_listing(entries));
+        }
         let up = parent.upgrade().map_or(self.ino, |p| p.ino);
         let mut v = vec![
             DirEntry {

@@ -214,7 +214,8 @@ pub trait Node: Send + Sync {
     ) -> KResult<Arc<dyn Node>> {
         Err(rump::Errno::ENOTDIR)
     }
-    /// Add a hard link `name` to `target` (a node of the same file system).
+    /// Add a hard link `name` to `target` (a node of the same file system);
+    /// EOPNOTSUPP where the file system has none (NetBSD's rumpfs).
     fn link(&self, _name: &[u8], _target: &Arc<dyn Node>) -> KResult<()> {
         Err(rump::Errno::ENOTDIR)
     }
@@ -231,7 +232,8 @@ pub trait Node: Send + Sync {
     fn read(&self, off: u64, buf: &mut [u8]) -> KResult<usize>;
     /// Write at `off`, extending the file as needed.
     fn write(&self, off: u64, data: &[u8]) -> KResult<usize>;
-    /// The entries of this directory, `.` and `..` first.
+    /// The entries of this directory, `.` and `..` first where the file
+    /// system lists them (NetBSD's rumpfs does not).
     fn readdir(&self) -> KResult<Vec<DirEntry>> {
         Err(rump::Errno::ENOTDIR)
     }
@@ -315,6 +317,39 @@ pub trait FileSystem: Send + Sync {
     /// `genfs_revoke`); NetBSD's rumpfs has no revoke.
     fn revocable(&self) -> bool {
         true
+    }
+    /// Whether names move (`rename(2)`); NetBSD's rumpfs refuses the
+    /// lookup of a last component for RENAME ("we don't do rename",
+    /// EOPNOTSUPP).
+    fn renames(&self) -> bool {
+        true
+    }
+    /// Whether it makes hard links; NetBSD's rumpfs has no `VOP_LINK`
+    /// (`genfs_eopnotsupp`).
+    fn links(&self) -> bool {
+        true
+    }
+    /// What `VOP_IOCTL` answers for a command it does not know: ENOTTY
+    /// (`genfs_enoioctl`'s EPASSTHROUGH); NetBSD's rumpfs has no
+    /// `VOP_IOCTL`, so `vn_default_error`'s EOPNOTSUPP.
+    fn unknown_ioctl(&self) -> rump::Errno {
+        rump::Errno::ENOTTY
+    }
+    /// What `VOP_POLL` answers for a regular file or directory asked for
+    /// `events`: `genfs_poll`'s "always ready" for those asked. NetBSD's
+    /// rumpfs has no `VOP_POLL`, and `poll(2)` takes `vn_default_error`'s
+    /// EOPNOTSUPP for the event bits (`POLLIN|POLLOUT|POLLERR|POLLNVAL`).
+    fn poll_events(&self, events: i16) -> i16 {
+        events & rump::file::POLL_ALWAYS_READY
+    }
+    /// `st_blksize` of its nodes (`va_blocksize`).
+    fn io_blksize(&self) -> i32 {
+        4096
+    }
+    /// Whether `stat(2)` gives each node's own number as its `st_dev`:
+    /// NetBSD's rumpfs sets `va_fsid` to `va_fileid` (`makeprivate`).
+    fn dev_is_ino(&self) -> bool {
+        false
     }
     /// Whether nodes of this file system have file handles (`VFS_VPTOFH`);
     /// NetBSD's rumpfs has none.

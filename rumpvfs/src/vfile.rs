@@ -179,8 +179,9 @@ pub(crate) fn data_id(vn: &Vnode) -> u64 {
 /// A node's attributes as NetBSD's `struct stat`.
 pub fn stat_of(vn: &Vnode) -> Stat {
     let a = vn.node.getattr();
+    let fs = &vn.mnt.fs;
     Stat {
-        dev: vn.mnt.id,
+        dev: if fs.dev_is_ino() { a.ino } else { vn.mnt.id },
         mode: a.typ.mode_bits() | a.mode,
         ino: a.ino,
         nlink: a.nlink,
@@ -193,7 +194,7 @@ pub fn stat_of(vn: &Vnode) -> Stat {
         birthtime: a.birthtime,
         size: a.size as i64,
         blocks: a.bytes.div_ceil(512) as i64,
-        blksize: 4096,
+        blksize: fs.io_blksize(),
         flags: a.flags,
         gen_: a.gen_,
     }
@@ -309,7 +310,7 @@ impl FileOps for VnodeFile {
         match (&self.fifo, &self.device) {
             (Some(end), _) => end.poll(events) & !POLLHUP,
             (None, Some(dev)) => dev.poll(events),
-            (None, None) => events & rump::file::POLL_ALWAYS_READY,
+            (None, None) => self.vn.mnt.fs.poll_events(events),
         }
     }
 
@@ -337,7 +338,16 @@ impl FileOps for VnodeFile {
                     .copy_from_slice(&n.to_ne_bytes());
                 Ok(())
             }
-            _ => Err(Errno::ENOTTY),
+            // vn_ioctl: nothing waits to be written to a file.
+            netbsd_abi::FIONWRITE | netbsd_abi::FIONSPACE
+                if matches!(self.vn.vtype(), VType::Reg | VType::Dir) =>
+            {
+                data.get_mut(..4)
+                    .ok_or(Errno::EINVAL)?
+                    .copy_from_slice(&0i32.to_ne_bytes());
+                Ok(())
+            }
+            _ => Err(self.vn.mnt.fs.unknown_ioctl()),
         }
     }
 

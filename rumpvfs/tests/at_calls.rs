@@ -26,10 +26,24 @@ fn relative_to_a_directory_descriptor() {
     let k = KernelBuilder::new()
         .config(BootConfig::default())
         .component(&rumpvfs::COMPONENT)
+        .component(&rumpfs_tmpfs::COMPONENT)
         .boot()
         .unwrap();
     let us = BufferSpace::new(B, 1 << 16);
     k.sys_mkdir("/d", 0o755).unwrap();
+    // renameat and linkat need a file system that renames and links:
+    // NetBSD's rumpfs, the root, does neither (EOPNOTSUPP).
+    k.sys_open("/r", O_CREAT | O_RDWR, 0o644).unwrap();
+    let (r, r2) = (put(&us, B + 384, "/r"), put(&us, B + 448, "/r2"));
+    for nr in [netbsd_abi::SYS_renameat, netbsd_abi::SYS_linkat] {
+        let args: &[u64] = if nr == netbsd_abi::SYS_linkat {
+            &[AT_FDCWD as u64, r, AT_FDCWD as u64, r2, 0]
+        } else {
+            &[AT_FDCWD as u64, r, AT_FDCWD as u64, r2]
+        };
+        assert_eq!(k.syscall(nr, args, &us).unwrap_err(), Errno::EOPNOTSUPP);
+    }
+    k.sys_mount_tmpfs("/d", 0, 0).unwrap();
     let dfd = k.sys_open("/d", O_RDONLY | O_DIRECTORY, 0).unwrap() as u64;
     let (f, sub, g, sg, l) = (
         put(&us, B, "f"),
