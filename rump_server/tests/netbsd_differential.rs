@@ -81,9 +81,10 @@ const STEPS: &[Step] = &[
 const NOT_YET: &[NotYet] = &[
     (
         "sysctl -n kern.maxvnodes",
-        "rump(3) says RUMP_NVNODES sets kern.maxvnodes, and ours has it (our boot, loader \
-         and sysctl tests rely on it); NetBSD 7.99's rump kernel never creates the node \
-         (init_sysctl.c, which makes it, is not in librump)",
+        "by our specification: rump(3) says RUMP_NVNODES sets the kern.maxvnodes node and \
+         that sysctl can set it, so ours has it; NetBSD 7.99's rump kernel never creates the \
+         node (init_sysctl.c, which makes it, is not in librump): the page and NetBSD's code \
+         disagree, and we follow the page",
     ),
     (
         "sysctl vfs.generic.fstypes",
