@@ -219,3 +219,32 @@ fn vector_reads_lose_nothing_and_a_fifo_is_a_vnode_without_an_offset() {
     assert_eq!(k.sys_pread(fd, &mut [0u8; 4], 0), Err(Errno::ESPIPE));
     k.sys_close(fd).unwrap();
 }
+
+#[test]
+fn mknod_makes_no_fifo_and_no_untyped_file() {
+    // As NetBSD's do_sys_mknodat: a FIFO is mkfifo's to make, and a type
+    // of 0 is EINVAL; S_IFREG makes an empty regular file.
+    let k = boot();
+    let us = BufferSpace::new(0x1000, 64);
+    for (name, mode, want) in [
+        (&b"/p\0"[..], S_IFIFO | 0o644, Err(Errno::EINVAL)),
+        (b"/z\0", 0o644, Err(Errno::EINVAL)),
+        (b"/r\0", S_IFREG | 0o644, Ok(0)),
+    ] {
+        us.poke(0x1000, name);
+        let got = k
+            .syscall(
+                netbsd_abi::SYS___mknod50,
+                &[0x1000, u64::from(mode), 0],
+                &us,
+            )
+            .map(|r| r[0]);
+        assert_eq!(got, want, "mknod {:?}", std::str::from_utf8(name));
+    }
+    assert_eq!(k.sys_stat("/p"), Err(Errno::ENOENT));
+    assert_eq!(k.sys_stat("/r").unwrap().mode & S_IFMT, S_IFREG);
+    us.poke(0x1000, b"/p\0");
+    k.syscall(netbsd_abi::SYS_mkfifo, &[0x1000, 0o644], &us)
+        .unwrap();
+    assert_eq!(k.sys_stat("/p").unwrap().mode & S_IFMT, S_IFIFO);
+}

@@ -189,12 +189,33 @@ path_call!(access(mode: c_int) => netbsd_abi::SYS_faccessat, [mode as u64, 0]);
 at_fn!(faccessat(mode: c_int, flags: c_int) => netbsd_abi::SYS_faccessat, |h| [mode as u64, xlate::access_flags_to_netbsd(flags)? as u64]);
 path_call!(euidaccess(mode: c_int) => netbsd_abi::SYS_faccessat, [mode as u64, netbsd_abi::AT_EACCESS as u64]);
 path_call!(eaccess(mode: c_int) => netbsd_abi::SYS_faccessat, [mode as u64, netbsd_abi::AT_EACCESS as u64]);
-path_call!(mkfifo(mode: mode_t) => netbsd_abi::SYS_mknodat, [u64::from(mode & 0o7777 | libc::S_IFIFO), 0, 0]);
-at_fn!(mkfifoat(mode: mode_t) => netbsd_abi::SYS_mknodat, |h| [u64::from(mode & 0o7777 | libc::S_IFIFO), 0, 0]);
-// NetBSD's mknodat has a padding slot before the device number, which
-// NetBSD encodes its own way.
-path_call!(mknod(mode: mode_t, dev: libc::dev_t) => netbsd_abi::SYS_mknodat, [u64::from(mode), 0, xlate::dev_to_netbsd(dev)]);
-at_fn!(mknodat(mode: mode_t, dev: libc::dev_t) => netbsd_abi::SYS_mknodat, |h| [u64::from(mode), 0, xlate::dev_to_netbsd(dev)]);
+path_call!(mkfifo(mode: mode_t) => netbsd_abi::SYS_mkfifoat, [u64::from(mode & 0o7777)]);
+at_fn!(mkfifoat(mode: mode_t) => netbsd_abi::SYS_mkfifoat, |h| [u64::from(mode & 0o7777)]);
+// Linux's mknod also makes FIFOs and, with no type, regular files; NetBSD's
+// makes neither (mkfifo makes FIFOs, S_IFREG regular files). Its mknodat
+// has a padding slot before the device number, which NetBSD encodes its
+// own way.
+path_call!(mknod(mode: mode_t, dev: libc::dev_t) => mknod_call(mode), [mknod_mode(mode), 0, xlate::dev_to_netbsd(dev)]);
+at_fn!(mknodat(mode: mode_t, dev: libc::dev_t) => mknod_call(mode), |h| [mknod_mode(mode), 0, xlate::dev_to_netbsd(dev)]);
+
+/// The kernel call that makes what Linux's `mknod` makes for `mode`.
+fn mknod_call(mode: mode_t) -> usize {
+    if mode & libc::S_IFMT == libc::S_IFIFO {
+        netbsd_abi::SYS_mkfifoat
+    } else {
+        netbsd_abi::SYS_mknodat
+    }
+}
+
+/// The mode to pass with [`mknod_call`]: a FIFO's permissions alone, a
+/// regular file's type made explicit, any other as the program gave it.
+fn mknod_mode(mode: mode_t) -> u64 {
+    u64::from(match mode & libc::S_IFMT {
+        libc::S_IFIFO => mode & 0o7777,
+        0 => mode | libc::S_IFREG,
+        _ => mode,
+    })
+}
 
 /// glibc before 2.33 had programs call `__xmknod(1, path, mode, &dev)`.
 #[unsafe(no_mangle)]
@@ -221,10 +242,10 @@ pub unsafe extern "C" fn __xmknodat(
         ByAt::Rump(h, d, p) => ret0(super::get(dev).and_then(|dev| {
             at_call(
                 h,
-                netbsd_abi::SYS_mknodat,
+                mknod_call(mode),
                 d,
                 &p,
-                &[u64::from(mode), 0, xlate::dev_to_netbsd(dev)],
+                &[mknod_mode(mode), 0, xlate::dev_to_netbsd(dev)],
             )
         })),
         ByAt::Host => host!(__xmknodat(ver, dirfd, path, mode, dev)

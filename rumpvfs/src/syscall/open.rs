@@ -3,7 +3,7 @@
 
 use super::{Calls, at_dir};
 use crate::calls;
-use crate::flags::{S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG};
+use crate::flags::{S_IFBLK, S_IFCHR, S_IFMT, S_IFREG};
 use crate::node::VType;
 use netbsd_abi::*;
 use rump::syscall::args::{arg_int, arg_path, ret};
@@ -37,9 +37,10 @@ fn mknod_type(mode: u32) -> KResult<VType> {
     match mode & S_IFMT {
         S_IFCHR => Ok(VType::Chr),
         S_IFBLK => Ok(VType::Blk),
-        S_IFIFO => Ok(VType::Fifo),
-        // NetBSD lets root make an empty regular file this way too.
-        S_IFREG | 0 => Ok(VType::Reg),
+        // NetBSD lets root make an empty regular file this way too; a
+        // FIFO is mkfifo's to make, and a type of 0 is no type
+        // (do_sys_mknodat).
+        S_IFREG => Ok(VType::Reg),
         _ => Err(Errno::EINVAL),
     }
 }
