@@ -27,6 +27,13 @@ pub const HEADER_LEN: usize = 24;
 /// a few hundred bytes; copies are bounded by what the kernel asks for.
 pub const MAX_FRAME: u64 = 16 << 20;
 
+/// Most bytes one COPYIN or COPYOUT request of our server moves: a larger
+/// copy goes as several requests, each naming its own address and length
+/// (NetBSD's protocol puts no limit on how many a call makes), so that no
+/// frame comes near [`MAX_FRAME`] and a call's memory stays bounded
+/// whatever length its client gives.
+pub const MAX_COPY: usize = 1 << 20;
+
 /// `rsp_class`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Class {

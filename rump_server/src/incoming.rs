@@ -1,0 +1,102 @@
+//! A connection's incoming frames, as the server reads them.
+//!
+//! Bytes are read ahead into a small buffer, so that a request's header and
+//! its payload (and often the next request) come in one host read instead
+//! of one read each. A frame's length is checked against
+//! [`sysproxy::MAX_FRAME`] before anything is allocated for its payload,
+//! and a payload larger than the buffer is read straight into its own.
+
+use rumpuser::HostStream;
+use std::io::ErrorKind;
+use sysproxy::{Class, HEADER_LEN, Header, HeaderError, Type};
+
+/// How much is read ahead: requests are a header and at most eight
+/// argument slots, so a few fit; larger payloads (copy-in replies) bypass it.
+const READ_AHEAD: usize = 4 << 10;
+
+/// Spin for the next frame before sleeping in the host, as the client does
+/// for its answers: on a host where a wake-up across CPUs costs tens of
+/// microseconds, the client's next request usually comes within the spin.
+const SPIN: std::time::Duration = rumpuser::SPIN_FOR_ANSWER;
+
+/// The read-ahead buffer of one connection: `buf[pos..end]` is read and
+/// not yet used. Only the thread that reads the connection holds it.
+#[derive(Default)]
+pub(crate) struct FrameReader {
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+}
+
+impl FrameReader {
+    /// Fill `out` from what was read ahead, then from `s`.
+    fn read_exact(&mut self, s: &HostStream, out: &mut [u8]) -> std::io::Result<()> {
+        let have = (self.end - self.pos).min(out.len());
+        out[..have].copy_from_slice(&self.buf[self.pos..self.pos + have]);
+        self.pos += have;
+        let rest = &mut out[have..];
+        if rest.is_empty() {
+            return Ok(());
+        }
+        if rest.len() >= READ_AHEAD {
+            rumpuser::spin_until_readable(std::os::fd::AsFd::as_fd(s), SPIN);
+            return s.read_exact(rest);
+        }
+        if self.buf.len() < READ_AHEAD {
+            self.buf.resize(READ_AHEAD, 0);
+        }
+        self.pos = 0;
+        self.end = 0;
+        while self.end < rest.len() {
+            rumpuser::spin_until_readable(std::os::fd::AsFd::as_fd(s), SPIN);
+            match s.read(&mut self.buf[self.end..]) {
+                Ok(0) => return Err(ErrorKind::UnexpectedEof.into()),
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        rest.copy_from_slice(&self.buf[..rest.len()]);
+        self.pos = rest.len();
+        Ok(())
+    }
+
+    /// Pass over `len` bytes without keeping them.
+    fn skip(&mut self, s: &HostStream, mut len: usize) -> std::io::Result<()> {
+        let mut scratch = [0u8; 512];
+        while len > 0 {
+            let n = len.min(scratch.len());
+            self.read_exact(s, &mut scratch[..n])?;
+            len -= n;
+        }
+        Ok(())
+    }
+
+    /// Read one frame; `None` at the end of the stream or on a header no
+    /// request can have (a length below the header's or above
+    /// `MAX_FRAME`). A frame of unknown class or type is skipped and
+    /// comes back as an ERROR-class frame with its request number, which
+    /// the caller answers as a malformed request.
+    pub(crate) fn read_frame(&mut self, s: &HostStream) -> Option<(Header, Vec<u8>)> {
+        let mut hb = [0u8; HEADER_LEN];
+        self.read_exact(s, &mut hb).ok()?;
+        let h = match Header::parse(&hb) {
+            Ok(h) => h,
+            Err(HeaderError::BadLength(_)) => return None,
+            Err(_) => {
+                // The length was checked before the class and the type.
+                let len = u64::from_ne_bytes(hb[..8].try_into().ok()?);
+                self.skip(s, (len as usize).saturating_sub(HEADER_LEN))
+                    .ok()?;
+                let reqno = u64::from_ne_bytes(hb[8..16].try_into().ok()?);
+                return Some((
+                    Header::new(reqno, Class::Error, Type::Handshake, 0, 0),
+                    Vec::new(),
+                ));
+            }
+        };
+        let mut payload = vec![0u8; h.payload_len()];
+        self.read_exact(s, &mut payload).ok()?;
+        Some((h, payload))
+    }
+}
