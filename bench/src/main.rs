@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod net;
+mod peer;
 
 use netbsd_abi::{O_CREAT, O_RDWR, O_WRONLY, SYS_close, SYS_mkdir, SYS_open, SYS_pread, SYS_write};
 use std::io::{Read, Write};
@@ -512,6 +513,7 @@ fn remote(records: &mut Vec<Record>, runs: usize) {
         baseline_name: "host: a trivial Rust process",
         baseline: peer_rss,
     });
+    peer::peer(records, &server);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
