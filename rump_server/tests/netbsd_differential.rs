@@ -1298,17 +1298,35 @@ const DD_REPORT: &str = "msgfmt=%I+%i in, %O+%o out, %b bytes";
 const LARGE_CALLS_STEPS: &[Step] = &[
     (
         "dd",
-        &["if=/dev/zero", "of=/tmp/big", "bs=16m", "count=1", DD_REPORT],
+        &[
+            "if=/dev/zero",
+            "of=/tmp/big",
+            "bs=16m",
+            "count=1",
+            DD_REPORT,
+        ],
     ),
     ("dd", &["if=/tmp/big", "of=/dev/null", "bs=16m", DD_REPORT]),
     (
         "dd",
-        &["if=/dev/zero", "of=/tmp/big", "bs=64m", "count=2", DD_REPORT],
+        &[
+            "if=/dev/zero",
+            "of=/tmp/big",
+            "bs=64m",
+            "count=2",
+            DD_REPORT,
+        ],
     ),
     ("dd", &["if=/tmp/big", "of=/dev/null", "bs=128m", DD_REPORT]),
     (
         "dd",
-        &["if=/tmp/big", "of=/dev/null", "bs=1m", "skip=127", DD_REPORT],
+        &[
+            "if=/tmp/big",
+            "of=/dev/null",
+            "bs=1m",
+            "skip=127",
+            DD_REPORT,
+        ],
     ),
     ("rm", &["/tmp/big"]),
 ];
