@@ -80,30 +80,57 @@ impl FrameReader {
     }
 
     /// Read one frame; `None` at the end of the stream or on a header no
-    /// request can have (a length below the header's or above
-    /// `MAX_FRAME`). A frame of unknown class or type is skipped and
-    /// comes back as an ERROR-class frame with its request number, which
-    /// the caller answers as a malformed request.
+    /// request can have (see [`FrameReader::header`]).
     pub(crate) fn read_frame(&mut self, s: &HostStream) -> Option<(Header, Vec<u8>)> {
+        let h = self.header(s)?;
+        let payload = self.payload(s, &h)?;
+        Some((h, payload))
+    }
+
+    /// Read the next frame's header, its payload left to
+    /// [`FrameReader::payload`] or [`FrameReader::payload_into`]. `None`
+    /// at the end of the stream or on a length below the header's or
+    /// above `MAX_FRAME`. A frame of unknown class or type is skipped and
+    /// comes back as an ERROR-class header without payload, with its
+    /// request number, which the caller answers as a malformed request.
+    pub(crate) fn header(&mut self, s: &HostStream) -> Option<Header> {
         let mut hb = [0u8; HEADER_LEN];
         self.read_exact(s, &mut hb).ok()?;
-        let h = match Header::parse(&hb) {
-            Ok(h) => h,
-            Err(HeaderError::BadLength(_)) => return None,
+        match Header::parse(&hb) {
+            Ok(h) => Some(h),
+            Err(HeaderError::BadLength(_)) => None,
             Err(_) => {
                 // The length was checked before the class and the type.
                 let len = u64::from_ne_bytes(hb[..8].try_into().ok()?);
                 self.skip(s, (len as usize).saturating_sub(HEADER_LEN))
                     .ok()?;
                 let reqno = u64::from_ne_bytes(hb[8..16].try_into().ok()?);
-                return Some((
-                    Header::new(reqno, Class::Error, Type::Handshake, 0, 0),
-                    Vec::new(),
-                ));
+                Some(Header::new(reqno, Class::Error, Type::Handshake, 0, 0))
             }
-        };
+        }
+    }
+
+    /// The payload of the frame whose header `h` was just read.
+    pub(crate) fn payload(&mut self, s: &HostStream, h: &Header) -> Option<Vec<u8>> {
         let mut payload = vec![0u8; h.payload_len()];
         self.read_exact(s, &mut payload).ok()?;
-        Some((h, payload))
+        Some(payload)
+    }
+
+    /// The payload of the frame whose header `h` was just read, straight
+    /// into `out` when it is exactly that long (`Some(true)`); otherwise
+    /// passed over (`Some(false)`).
+    pub(crate) fn payload_into(
+        &mut self,
+        s: &HostStream,
+        h: &Header,
+        out: &mut [u8],
+    ) -> Option<bool> {
+        if h.payload_len() != out.len() {
+            self.skip(s, h.payload_len()).ok()?;
+            return Some(false);
+        }
+        self.read_exact(s, out).ok()?;
+        Some(true)
     }
 }

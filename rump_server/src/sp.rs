@@ -213,10 +213,20 @@ impl RemoteSpace<'_> {
     }
 
     fn request(&self, typ: Type, payload: &[u8]) -> KResult<Vec<u8>> {
+        let mut reply = Vec::new();
+        self.request_with(typ, payload, Reply::Vec(&mut reply))?;
+        Ok(reply)
+    }
+
+    /// Send request `typ` and take its reply as `into` says. A call on the
+    /// reader thread reads the reply itself (into the kernel's buffer,
+    /// without a copy of its own), dispatching what else comes first.
+    fn request_with(&self, typ: Type, payload: &[u8], into: Reply<'_>) -> KResult<()> {
         let Some(shared) = self.inline else {
             // The client must see the copyouts before it answers.
             self.conn.send_raw(&self.take_held())?;
-            return self.conn.request(typ, payload);
+            let reply = self.conn.request(typ, payload)?;
+            return into.fill(reply);
         };
         let reqno = self.conn.next_reqno.fetch_add(1, Ordering::Relaxed);
         self.conn.send_after(
@@ -224,22 +234,59 @@ impl RemoteSpace<'_> {
             Header::new(reqno, Class::Req, typ, 0, payload.len()),
             payload,
         )?;
+        let lost = || {
+            // The client left or sent a length no frame can have: end the
+            // connection, so that the reader loop sees the end next.
+            self.conn.dead.store(true, Ordering::Release);
+            self.conn.shutdown();
+            Errno::EFAULT
+        };
         loop {
-            let Some((h, p)) = self.conn.read_frame() else {
-                // The client left or sent a length no frame can have: end
-                // the connection, so that the reader loop sees the end next.
-                self.conn.dead.store(true, Ordering::Release);
-                self.conn.shutdown();
-                return Err(Errno::EFAULT);
-            };
+            let mut input = lock(&self.conn.input);
+            let h = input.header(&self.conn.stream).ok_or_else(lost)?;
             if h.class == Class::Resp && h.reqno == reqno {
-                return Ok(p);
+                let s = &self.conn.stream;
+                return match into {
+                    Reply::Vec(v) => {
+                        *v = input.payload(s, &h).ok_or_else(lost)?;
+                        Ok(())
+                    }
+                    Reply::Exact(out) => match input.payload_into(s, &h, out) {
+                        Some(true) => Ok(()),
+                        // NetBSD copies whatever arrived; a short or long
+                        // reply is a fault.
+                        Some(false) => Err(Errno::EFAULT),
+                        None => Err(lost()),
+                    },
+                };
             }
+            let p = input.payload(&self.conn.stream, &h).ok_or_else(lost)?;
+            drop(input);
             if !shared.dispatch(self.conn, h, p, false) {
                 self.conn.shutdown();
                 return Err(Errno::EFAULT);
             }
         }
+    }
+}
+
+/// Where the reply to a request to the client goes.
+enum Reply<'a> {
+    /// Into a vector of its length.
+    Vec(&'a mut Vec<u8>),
+    /// Into this buffer, which it must fill exactly (else EFAULT).
+    Exact(&'a mut [u8]),
+}
+
+impl Reply<'_> {
+    /// Put a reply read by the reader thread where it goes.
+    fn fill(self, reply: Vec<u8>) -> KResult<()> {
+        match self {
+            Reply::Vec(v) => *v = reply,
+            Reply::Exact(out) if out.len() == reply.len() => out.copy_from_slice(&reply),
+            Reply::Exact(_) => return Err(Errno::EFAULT),
+        }
+        Ok(())
     }
 }
 
@@ -356,12 +403,7 @@ impl UserSpace for RemoteSpace<'_> {
                 addr: at,
             }
             .emit(&[]);
-            let data = self.request(Type::Copyin, &req)?;
-            // NetBSD copies whatever arrived; a short or long reply is a fault.
-            if data.len() != piece.len() {
-                return Err(Errno::EFAULT);
-            }
-            piece.copy_from_slice(&data);
+            self.request_with(Type::Copyin, &req, Reply::Exact(piece))?;
             at = at.checked_add(piece.len() as u64).ok_or(Errno::EFAULT)?;
         }
         Ok(())
