@@ -51,19 +51,17 @@ fn dup2(ctx: &Ctx, from: i32, to: i32) -> KResult<i32> {
 }
 
 pub(super) fn sys_read(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    let fd = arg_int(a, 0);
-    let f = file(ctx, fd)?;
+    // EBADF before EINVAL, as NetBSD checks the descriptor first.
+    file(ctx, arg_int(a, 0))?;
     let iov = [(a[1], io_len(a[2])?)];
-    let n = read_pieces(ctx, us, fd, &iov, Cut::of(&f), |buf| read(ctx, fd, buf))?;
-    ret(n as u64)
+    ret(readv(ctx, us, arg_int(a, 0), &iov, None)? as u64)
 }
 
 pub(super) fn sys_write(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    let fd = arg_int(a, 0);
-    let f = file(ctx, fd)?;
+    // EBADF before EINVAL, as NetBSD checks the descriptor first.
+    file(ctx, arg_int(a, 0))?;
     let iov = [(a[1], io_len(a[2])?)];
-    let n = write_pieces(ctx, us, fd, &iov, Cut::of(&f), |buf| write(ctx, fd, buf))?;
-    ret(n as u64)
+    ret(writev(ctx, us, arg_int(a, 0), &iov, None)? as u64)
 }
 
 fn close(ctx: &Ctx, fd: i32) -> KResult<()> {
@@ -105,7 +103,7 @@ pub fn iovecs(us: &dyn UserSpace, addr: u64, count: i32) -> KResult<Vec<(u64, us
         .collect()
 }
 
-/// `readv(2)` (`offset` `None`) and `preadv(2)`: the buffers filled in
+/// `read(2)`, `readv(2)` (`offset` `None`) and `preadv(2)`: the buffers filled in
 /// turn, by pieces of the one transfer (see [`read_pieces`]), so that
 /// nothing read is lost between the buffers.
 fn readv(
@@ -127,7 +125,7 @@ fn readv(
     })
 }
 
-/// `writev(2)` and `pwritev(2)`: the buffers gathered into pieces of one
+/// `write(2)`, `writev(2)` and `pwritev(2)`: the buffers gathered into pieces of one
 /// write, so that a pipe's `PIPE_BUF` writes stay whole.
 fn writev(
     ctx: &Ctx,
