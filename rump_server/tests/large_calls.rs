@@ -129,3 +129,49 @@ fn a_gib_written_and_read_in_one_call_each_from_hijacked_python() {
     );
     stop(&dir, &url, child);
 }
+
+/// Our client library against NetBSD's own server (the peer of issue
+/// #16, found through `NETBSD_PEER`): a 64 MiB `write` and `pread` in one
+/// call each, into NetBSD's rumpfs `/tmp`. (NetBSD's server keeps such a
+/// file in its memory and stalls for minutes at 1 GiB, with its own client
+/// too, so the size stays modest.)
+#[test]
+fn our_client_moves_64_mib_in_one_call_through_netbsds_server() {
+    let Some(peer) = std::env::var_os("NETBSD_PEER").map(std::path::PathBuf::from) else {
+        eprintln!("large_calls: NETBSD_PEER not set: skipped the NetBSD server");
+        return;
+    };
+    const LEN: usize = 64 << 20;
+    let dir = tempdir("gib-netbsd");
+    let sock = dir.join("sock");
+    let url = format!("unix://{}", sock.display());
+    let mut server = std::process::Command::new(peer.join("rump/bin/rump_allserver"))
+        .args(["-s", &url])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut c = None;
+    eventually("NetBSD's server to answer", || {
+        c = rumpclient::Client::connect(&url).ok();
+        c.is_some()
+    });
+    let c = c.unwrap();
+    let m = Regions::new();
+    let flags = (O_RDWR | netbsd_abi::O_CREAT) as u64;
+    let fd = c
+        .syscall(SYS_open, &[m.add(b"/tmp/x\0"), flags, 0o644], &m)
+        .unwrap()[0] as u64;
+    let data: Vec<u8> = (0..LEN).map(pattern).collect();
+    let src = m.add(&data);
+    let n = c.syscall(SYS_write, &[fd, src, LEN as u64], &m).unwrap()[0];
+    assert_eq!(n, LEN as i64);
+    let dst = m.add_zeroed(LEN);
+    let n = c
+        .syscall(SYS_pread, &[fd, dst, LEN as u64, 0, 0], &m)
+        .unwrap()[0];
+    assert_eq!(n, LEN as i64);
+    assert!(m.read(dst, LEN).unwrap() == data, "read back as written");
+    drop(c);
+    let _ = server.kill();
+    let _ = server.wait();
+}
