@@ -118,17 +118,18 @@ fn echo(path: &str, req_len: usize, resp_len: usize) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// `taskset -c CPU` before `exe`, when the host has a second CPU and
-/// `taskset` is there: the ping-pong's two ends then run on CPUs of their
-/// own, a baseline that does not move with where the scheduler puts them.
-fn pinned(cpu: usize, exe: &Path) -> Command {
+/// `taskset -c CPU` before `exe` when `pin` is asked for, the host has a
+/// second CPU and `taskset` is there: the ping-pong's two ends then run on
+/// CPUs of their own, a baseline that does not move with where the
+/// scheduler puts them.
+fn pinned(pin: bool, cpu: usize, exe: &Path) -> Command {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let taskset = Command::new("taskset")
         .arg("-V")
         .stdout(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    if cpus < 2 || !taskset {
+    if !pin || cpus < 2 || !taskset {
         return Command::new(exe);
     }
     let mut c = Command::new("taskset");
@@ -139,17 +140,7 @@ fn pinned(cpu: usize, exe: &Path) -> Command {
 /// `rumpbench --ping PATH RUNS BATCH REQ RESP`: the baseline's measuring
 /// end. Prints the median seconds of one round trip with the echo peer.
 fn ping(path: &str, runs: usize, batch: u32, req_len: usize, resp_len: usize) -> ExitCode {
-    let t = Instant::now();
-    let mut s = loop {
-        if let Ok(s) = UnixStream::connect(path) {
-            break s;
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "echo peer never listened"
-        );
-        std::thread::sleep(Duration::from_micros(200));
-    };
+    let mut s = connect_when_listening(Path::new(path));
     let (req, mut resp) = (vec![1u8; req_len], vec![0u8; resp_len]);
     let cost = per_call(runs, batch, || {
         s.write_all(&req).expect("ping");
@@ -160,17 +151,23 @@ fn ping(path: &str, runs: usize, batch: u32, req_len: usize, resp_len: usize) ->
 }
 
 /// Time round trips of `req_len` bytes out and `resp_len` back between two
-/// host processes over a unix socket, pinned to different CPUs.
-fn pingpong(dir: &Path, runs: usize, batch: u32, req_len: usize, resp_len: usize) -> f64 {
+/// host processes over a unix socket, pinned to different CPUs if `pin`.
+fn pingpong(
+    dir: &Path,
+    (runs, batch): (usize, u32),
+    req_len: usize,
+    resp_len: usize,
+    pin: bool,
+) -> f64 {
     let exe = std::env::current_exe().expect("exe");
     let sock = dir.join(format!("echo-{req_len}-{resp_len}.sock"));
     let _ = std::fs::remove_file(&sock);
     let sizes = [req_len.to_string(), resp_len.to_string()];
-    let mut peer = pinned(1, &exe)
+    let mut peer = pinned(pin, 1, &exe)
         .args(["--echo", &sock.to_string_lossy(), &sizes[0], &sizes[1]])
         .spawn()
         .expect("echo peer");
-    let out = pinned(0, &exe)
+    let out = pinned(pin, 0, &exe)
         .args(["--ping", &sock.to_string_lossy()])
         .args([runs.to_string(), batch.to_string()])
         .args(&sizes)
@@ -213,8 +210,7 @@ fn bare_bulk(dir: &Path, runs: usize, len: usize) -> Duration {
         .args(["--sink", &sock.to_string_lossy(), &len.to_string()])
         .spawn()
         .expect("sink peer");
-    wait_for_listener(&sock);
-    let mut s = UnixStream::connect(&sock).expect("connect sink");
+    let mut s = connect_when_listening(&sock);
     let data = vec![7u8; len];
     let t = time_runs(runs, || {
         s.write_all(&data).expect("send");
@@ -225,11 +221,14 @@ fn bare_bulk(dir: &Path, runs: usize, len: usize) -> Duration {
     t
 }
 
-/// Wait until a listener is bound at `path` (without taking its one
-/// connection, as [`wait_for`] would).
-fn wait_for_listener(path: &Path) {
+/// Connect to the listener at `path` once it listens (without taking a
+/// connection of a one-connection peer just to see, as [`wait_for`] would).
+fn connect_when_listening(path: &Path) -> UnixStream {
     let t = Instant::now();
-    while !path.exists() {
+    loop {
+        if let Ok(s) = UnixStream::connect(path) {
+            return s;
+        }
         assert!(
             t.elapsed() < Duration::from_secs(10),
             "{} never listened",
@@ -594,24 +593,40 @@ fn remote(records: &mut Vec<Record>, runs: usize) {
     let peer_rss = rss_kib(idle_peer.id());
     let _ = idle_peer.kill();
     let _ = idle_peer.wait();
-    let pingpong_small = pingpong(&dir, runs.min(101), 200, GETPID_REQ, GETPID_RESP);
-    records.push(Record {
-        name: "remote getpid",
-        unit: "us",
-        ours: remote_getpid * 1e6,
-        baseline_name: "host: pinned unix ping-pong 24/48 bytes (goal <= 1.2)",
-        baseline: pingpong_small * 1e6,
-    });
-    // On the wire: a 48-byte request, then a COPYOUT of 64 KiB (40 bytes of
-    // header and copydata) and a 48-byte reply.
-    let pingpong_64k = pingpong(&dir, runs.min(101), 50, 48, 40 + 65536 + 48);
-    records.push(Record {
-        name: "remote 64 KiB read",
-        unit: "us",
-        ours: remote_read * 1e6,
-        baseline_name: "host: pinned unix ping-pong 48/65624 bytes",
-        baseline: pingpong_64k * 1e6,
-    });
+    // Each against the two ends of a bare ping-pong left to the scheduler
+    // and pinned to different CPUs (on this kind of host a wake-up across
+    // CPUs costs tens of microseconds, so the two differ).
+    for (pin, small, big) in [
+        (
+            false,
+            "host: unix socket ping-pong 24/48 bytes",
+            "host: unix socket ping-pong 48/65624 bytes",
+        ),
+        (
+            true,
+            "host: pinned unix ping-pong 24/48 bytes (goal <= 1.2)",
+            "host: pinned unix ping-pong 48/65624 bytes",
+        ),
+    ] {
+        let pingpong_small = pingpong(&dir, (runs.min(101), 200), GETPID_REQ, GETPID_RESP, pin);
+        records.push(Record {
+            name: "remote getpid",
+            unit: "us",
+            ours: remote_getpid * 1e6,
+            baseline_name: small,
+            baseline: pingpong_small * 1e6,
+        });
+        // On the wire: a 48-byte request, then a COPYOUT of 64 KiB (40
+        // bytes of header and copydata) and a 48-byte reply.
+        let pingpong_64k = pingpong(&dir, (runs.min(101), 50), 48, 40 + 65536 + 48, pin);
+        records.push(Record {
+            name: "remote 64 KiB read",
+            unit: "us",
+            ours: remote_read * 1e6,
+            baseline_name: big,
+            baseline: pingpong_64k * 1e6,
+        });
+    }
     records.push(Record {
         name: "server idle RSS (vfs)",
         unit: "KiB",
