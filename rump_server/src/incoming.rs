@@ -3,12 +3,13 @@
 //! Bytes are read ahead into a small buffer, so that a request's header and
 //! its payload (and often the next request) come in one host read instead
 //! of one read each. A frame's length is checked against
-//! [`sysproxy::MAX_FRAME`] before anything is allocated for its payload,
-//! and a payload larger than the buffer is read straight into its own.
+//! [`sysproxy::MAX_CLIENT_FRAME`] (a COPYIN reply of the most the server
+//! asks for) before anything is allocated for its payload, and a payload
+//! larger than the buffer is read straight into its own.
 
 use rumpuser::HostStream;
 use std::io::ErrorKind;
-use sysproxy::{Class, HEADER_LEN, Header, HeaderError, Type};
+use sysproxy::{Class, HEADER_LEN, Header, HeaderError, MAX_CLIENT_FRAME, Type};
 
 /// How much is read ahead: requests are a header and at most eight
 /// argument slots, so a few fit; larger payloads (copy-in replies) bypass it.
@@ -90,13 +91,13 @@ impl FrameReader {
     /// Read the next frame's header, its payload left to
     /// [`FrameReader::payload`] or [`FrameReader::payload_into`]. `None`
     /// at the end of the stream or on a length below the header's or
-    /// above `MAX_FRAME`. A frame of unknown class or type is skipped and
+    /// above `MAX_CLIENT_FRAME`. A frame of unknown class or type is skipped and
     /// comes back as an ERROR-class header without payload, with its
     /// request number, which the caller answers as a malformed request.
     pub(crate) fn header(&mut self, s: &HostStream) -> Option<Header> {
         let mut hb = [0u8; HEADER_LEN];
         self.read_exact(s, &mut hb).ok()?;
-        match Header::parse(&hb) {
+        match Header::parse_within(&hb, MAX_CLIENT_FRAME) {
             Ok(h) => Some(h),
             Err(HeaderError::BadLength(_)) => None,
             Err(_) => {

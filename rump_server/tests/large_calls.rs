@@ -175,3 +175,39 @@ fn our_client_moves_64_mib_in_one_call_through_netbsds_server() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// A client that announces a frame longer than any the server asks for
+/// (a COPYIN reply of `sysproxy::MAX_COPY` bytes and its header) is cut
+/// off at the header, before the server allocates or reads any of it;
+/// other clients go on.
+#[test]
+fn a_frame_longer_than_any_copy_ends_only_its_connection() {
+    use std::io::{Read, Write};
+    let dir = tempdir("long-frame");
+    let path = dir.join("sock");
+    let url = format!("unix://{}", path.display());
+    let (mut child, good) = serve("rump_server", &[], &url);
+    let watch = RssWatch::start(child.id());
+    for len in [sysproxy::MAX_CLIENT_FRAME + 1, u64::MAX] {
+        let mut raw = std::os::unix::net::UnixStream::connect(&path).unwrap();
+        let mut banner = [0u8; 95];
+        assert!(raw.read(&mut banner).unwrap() > 0);
+        let mut h =
+            sysproxy::Header::new(0, sysproxy::Class::Req, sysproxy::Type::Handshake, 0, 0).emit();
+        h[..8].copy_from_slice(&len.to_ne_bytes());
+        raw.write_all(&h).unwrap();
+        raw.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        let mut buf = [0u8; 64];
+        // Closed at once: end of stream (or a reset), not a wait for more.
+        match raw.read(&mut buf) {
+            Ok(n) => assert_eq!(n, 0, "closed at {len}"),
+            Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),
+        }
+    }
+    assert!(watch.growth() < 1024, "grew by {} KiB", watch.growth());
+    assert!(good.getpid().unwrap() > 1);
+    drop(good);
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -10,6 +10,7 @@ pub mod payload;
 pub mod url;
 
 pub use frame::{
-    Class, HEADER_LEN, Handshake, Header, HeaderError, MAX_COPY, MAX_FRAME, SpError, Type, frame,
+    Class, HEADER_LEN, Handshake, Header, HeaderError, MAX_CLIENT_FRAME, MAX_COPY, MAX_FRAME,
+    SpError, Type, frame,
 };
 pub use url::{Side, Url, UrlError};
