@@ -36,9 +36,11 @@ fn server_with_big_file(tag: &str) -> (std::path::PathBuf, std::process::Child, 
     (dir, child, url)
 }
 
+/// Halt the server and remove its folder with the 1 GiB host file.
 fn stop(dir: &std::path::Path, url: &str, mut child: std::process::Child) {
     let _ = tool(dir, url, "rump.halt", &[]);
     let _ = child.wait();
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
