@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod net;
+mod peer;
 
 use netbsd_abi::{O_CREAT, O_RDWR, O_WRONLY, SYS_close, SYS_mkdir, SYS_open, SYS_pread, SYS_write};
 use std::io::{Read, Write};
@@ -95,6 +96,9 @@ fn spawn_true() {
 /// Every component linked into this benchmark: the full kernel so far.
 const ALL: &[&rump::Component] = &[&rumpvfs::COMPONENT];
 
+/// The length of the single-call bulk write.
+const BULK: usize = 256 << 20;
+
 /// The request and reply sizes of a remote getpid on the wire.
 const GETPID_REQ: usize = 24;
 const GETPID_RESP: usize = 48;
@@ -114,40 +118,124 @@ fn echo(path: &str, req_len: usize, resp_len: usize) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Time round trips of `req_len` bytes out and `resp_len` back between this
-/// process and a second host process over a unix socket.
-fn pingpong(dir: &Path, runs: usize, batch: u32, req_len: usize, resp_len: usize) -> f64 {
-    let exe = std::env::current_exe().expect("exe");
-    let sock = dir.join(format!("echo-{req_len}-{resp_len}.sock"));
-    let _ = std::fs::remove_file(&sock);
-    let mut peer = Command::new(&exe)
-        .args([
-            "--echo",
-            &sock.to_string_lossy(),
-            &req_len.to_string(),
-            &resp_len.to_string(),
-        ])
-        .spawn()
-        .expect("echo peer");
-    let t = Instant::now();
-    let mut s = loop {
-        if let Ok(s) = UnixStream::connect(&sock) {
-            break s;
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "echo peer never listened"
-        );
-        std::thread::sleep(Duration::from_micros(200));
-    };
+/// `taskset -c CPU` before `exe` when `pin` is asked for, the host has a
+/// second CPU and `taskset` is there: the ping-pong's two ends then run on
+/// CPUs of their own, a baseline that does not move with where the
+/// scheduler puts them.
+fn pinned(pin: bool, cpu: usize, exe: &Path) -> Command {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let taskset = Command::new("taskset")
+        .arg("-V")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !pin || cpus < 2 || !taskset {
+        return Command::new(exe);
+    }
+    let mut c = Command::new("taskset");
+    c.args(["-c", &cpu.to_string()]).arg(exe);
+    c
+}
+
+/// `rumpbench --ping PATH RUNS BATCH REQ RESP`: the baseline's measuring
+/// end. Prints the median seconds of one round trip with the echo peer.
+fn ping(path: &str, runs: usize, batch: u32, req_len: usize, resp_len: usize) -> ExitCode {
+    let mut s = connect_when_listening(Path::new(path));
     let (req, mut resp) = (vec![1u8; req_len], vec![0u8; resp_len]);
     let cost = per_call(runs, batch, || {
         s.write_all(&req).expect("ping");
         s.read_exact(&mut resp).expect("pong");
     });
+    println!("{cost:e}");
+    ExitCode::SUCCESS
+}
+
+/// Time round trips of `req_len` bytes out and `resp_len` back between two
+/// host processes over a unix socket, pinned to different CPUs if `pin`.
+fn pingpong(
+    dir: &Path,
+    (runs, batch): (usize, u32),
+    req_len: usize,
+    resp_len: usize,
+    pin: bool,
+) -> f64 {
+    let exe = std::env::current_exe().expect("exe");
+    let sock = dir.join(format!("echo-{req_len}-{resp_len}.sock"));
+    let _ = std::fs::remove_file(&sock);
+    let sizes = [req_len.to_string(), resp_len.to_string()];
+    let mut peer = pinned(pin, 1, &exe)
+        .args(["--echo", &sock.to_string_lossy(), &sizes[0], &sizes[1]])
+        .spawn()
+        .expect("echo peer");
+    let out = pinned(pin, 0, &exe)
+        .args(["--ping", &sock.to_string_lossy()])
+        .args([runs.to_string(), batch.to_string()])
+        .args(&sizes)
+        .output()
+        .expect("ping end");
+    let _ = peer.wait();
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("the ping end prints its cost")
+}
+
+/// `rumpbench --sink PATH LEN`: reads `LEN` bytes from its one connection,
+/// answers one byte, again until the connection ends.
+fn sink(path: &str, len: usize) -> ExitCode {
+    let l = UnixListener::bind(path).expect("bind");
+    let (mut s, _) = l.accept().expect("accept");
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let mut left = len;
+        while left > 0 {
+            match s.read(&mut buf[..left.min(1 << 20)]) {
+                Ok(0) | Err(_) => return ExitCode::SUCCESS,
+                Ok(n) => left -= n,
+            }
+        }
+        if s.write_all(&[1]).is_err() {
+            return ExitCode::SUCCESS;
+        }
+    }
+}
+
+/// Median time of sending `len` bytes over a bare unix socket to a host
+/// process that reads them all and answers one byte.
+fn bare_bulk(dir: &Path, runs: usize, len: usize) -> Duration {
+    let exe = std::env::current_exe().expect("exe");
+    let sock = dir.join("sink.sock");
+    let _ = std::fs::remove_file(&sock);
+    let mut peer = Command::new(&exe)
+        .args(["--sink", &sock.to_string_lossy(), &len.to_string()])
+        .spawn()
+        .expect("sink peer");
+    let mut s = connect_when_listening(&sock);
+    let data = vec![7u8; len];
+    let t = time_runs(runs, || {
+        s.write_all(&data).expect("send");
+        s.read_exact(&mut [0u8]).expect("ack");
+    });
     drop(s);
     let _ = peer.wait();
-    cost
+    t
+}
+
+/// Connect to the listener at `path` once it listens (without taking a
+/// connection of a one-connection peer just to see, as [`wait_for`] would).
+fn connect_when_listening(path: &Path) -> UnixStream {
+    let t = Instant::now();
+    loop {
+        if let Ok(s) = UnixStream::connect(path) {
+            return s;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "{} never listened",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_micros(200));
+    }
 }
 
 fn scratch() -> PathBuf {
@@ -476,8 +564,26 @@ fn remote(records: &mut Vec<Record>, runs: usize) {
             65536
         );
     });
+    // One write of 256 MiB to /dev/null: the call moves it in pieces.
+    let bulk = m.add(&vec![7u8; BULK]);
+    let null = c
+        .syscall(SYS_open, &[m.add(b"/dev/null\0"), arg(O_WRONLY)], &m)
+        .expect("open /dev/null")[0] as u64;
+    let remote_bulk = time_runs(runs.min(5), || {
+        let n = c
+            .syscall(SYS_write, &[null, bulk, BULK as u64], &m)
+            .expect("write");
+        assert_eq!(n[0], BULK as i64);
+    });
     drop(c);
     stop(child);
+    let bare = bare_bulk(&dir, runs.min(5), BULK);
+    records.push(Record::ms(
+        "remote 256 MiB write, one call",
+        remote_bulk,
+        "host: 256 MiB over a unix socket (goal <= 2)",
+        bare,
+    ));
     // A trivial Rust process's memory, for the RSS baseline.
     let mut idle_peer = Command::new(&exe)
         .args(["--sleep"])
@@ -487,24 +593,40 @@ fn remote(records: &mut Vec<Record>, runs: usize) {
     let peer_rss = rss_kib(idle_peer.id());
     let _ = idle_peer.kill();
     let _ = idle_peer.wait();
-    let pingpong_small = pingpong(&dir, runs.min(101), 200, GETPID_REQ, GETPID_RESP);
-    records.push(Record {
-        name: "remote getpid",
-        unit: "us",
-        ours: remote_getpid * 1e6,
-        baseline_name: "host: unix socket ping-pong 24/48 bytes",
-        baseline: pingpong_small * 1e6,
-    });
-    // On the wire: a 48-byte request, then a COPYOUT of 64 KiB (40 bytes of
-    // header and copydata) and a 48-byte reply.
-    let pingpong_64k = pingpong(&dir, runs.min(101), 50, 48, 40 + 65536 + 48);
-    records.push(Record {
-        name: "remote 64 KiB read",
-        unit: "us",
-        ours: remote_read * 1e6,
-        baseline_name: "host: unix socket ping-pong 48/65624 bytes",
-        baseline: pingpong_64k * 1e6,
-    });
+    // Each against the two ends of a bare ping-pong left to the scheduler
+    // and pinned to different CPUs (on this kind of host a wake-up across
+    // CPUs costs tens of microseconds, so the two differ).
+    for (pin, small, big) in [
+        (
+            false,
+            "host: unix socket ping-pong 24/48 bytes",
+            "host: unix socket ping-pong 48/65624 bytes",
+        ),
+        (
+            true,
+            "host: pinned unix ping-pong 24/48 bytes (goal <= 1.2)",
+            "host: pinned unix ping-pong 48/65624 bytes",
+        ),
+    ] {
+        let pingpong_small = pingpong(&dir, (runs.min(101), 200), GETPID_REQ, GETPID_RESP, pin);
+        records.push(Record {
+            name: "remote getpid",
+            unit: "us",
+            ours: remote_getpid * 1e6,
+            baseline_name: small,
+            baseline: pingpong_small * 1e6,
+        });
+        // On the wire: a 48-byte request, then a COPYOUT of 64 KiB (40
+        // bytes of header and copydata) and a 48-byte reply.
+        let pingpong_64k = pingpong(&dir, (runs.min(101), 50), 48, 40 + 65536 + 48, pin);
+        records.push(Record {
+            name: "remote 64 KiB read",
+            unit: "us",
+            ours: remote_read * 1e6,
+            baseline_name: big,
+            baseline: pingpong_64k * 1e6,
+        });
+    }
     records.push(Record {
         name: "server idle RSS (vfs)",
         unit: "KiB",
@@ -512,6 +634,7 @@ fn remote(records: &mut Vec<Record>, runs: usize) {
         baseline_name: "host: a trivial Rust process",
         baseline: peer_rss,
     });
+    peer::peer(records, &server);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -671,6 +794,16 @@ fn main() -> ExitCode {
                 return echo(&path, req, resp);
             }
             "--host-tcp" => return net::host_tcp(),
+            "--ping" => {
+                let v: Vec<String> = args.by_ref().take(5).collect();
+                let num = |i: usize| v.get(i).and_then(|n| n.parse().ok()).unwrap_or(1);
+                return ping(&v[0], num(1), num(2) as u32, num(3), num(4));
+            }
+            "--sink" => {
+                let path = args.next().unwrap_or_default();
+                let len = args.next().and_then(|n| n.parse().ok()).unwrap_or(1);
+                return sink(&path, len);
+            }
             "--sleep" => {
                 std::thread::sleep(Duration::from_secs(30));
                 return ExitCode::SUCCESS;

@@ -145,6 +145,12 @@ pub trait FileOps: Send + Sync {
     fn may_block(&self) -> bool {
         true
     }
+    /// Whether each write is one record that must not be split, nor a
+    /// read cut short (a datagram socket's): the system-call layer then
+    /// moves a transfer whole instead of in pieces.
+    fn keeps_records(&self) -> bool {
+        false
+    }
     /// `DTYPE_*` for `kern.file2`: the default is `DTYPE_MISC`.
     fn dtype(&self) -> u32 {
         DTYPE_MISC

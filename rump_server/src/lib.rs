@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod disklabel;
 pub mod drivespec;
+mod incoming;
 mod pool;
 pub mod sp;
 

@@ -6,6 +6,7 @@
 //! reach the client's memory through COPYIN/COPYOUT round trips that the
 //! reader thread routes back by request number.
 
+use crate::incoming::FrameReader;
 use crate::pool::WorkerPool;
 use netbsd_abi::syscalls::*;
 use rump::Kernel;
@@ -18,7 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use sysproxy::payload::{self, CopyData, HandshakeFork, SysResp};
-use sysproxy::{Class, HEADER_LEN, Handshake, Header, SpError, Type, Url};
+use sysproxy::{Class, HEADER_LEN, Handshake, Header, MAX_COPY, SpError, Type, Url};
 
 /// How long a refused client is given to send its handshake, which is
 /// answered with the reason (see [`Shared::refuse`]).
@@ -54,14 +55,26 @@ struct Conn {
     /// writes whole frames to it holding `sending`; shutting it down wakes
     /// the reader when the server stops.
     stream: HostStream,
+    /// What the reader thread has read ahead (a call running inline on
+    /// that thread reads its copy replies through it too).
+    input: Mutex<FrameReader>,
     sending: Mutex<()>,
     next_reqno: AtomicU64,
     waiters: Mutex<HashMap<u64, SyncSender<Vec<u8>>>>,
     dead: AtomicBool,
     in_exec: AtomicBool,
-    inflight: Mutex<usize>,
+    inflight: Mutex<Inflight>,
     idle: Condvar,
     main: Mutex<Option<Arc<Lwp>>>,
+}
+
+/// The requests of a connection being served, and who waits for fewer.
+#[derive(Default)]
+struct Inflight {
+    calls: usize,
+    /// Threads waiting in [`Conn::drain`]: only they need a wake-up when a
+    /// call ends (a notification costs a host call even when nobody waits).
+    drainers: usize,
 }
 
 impl Conn {
@@ -149,21 +162,36 @@ impl Conn {
     }
 
     fn begin(&self) {
-        *lock(&self.inflight) += 1;
+        lock(&self.inflight).calls += 1;
     }
 
     fn end(&self) {
         let mut n = lock(&self.inflight);
-        *n -= 1;
-        self.idle.notify_all();
+        n.calls -= 1;
+        if n.drainers > 0 {
+            self.idle.notify_all();
+        }
+    }
+
+    /// Requests in flight.
+    fn calls(&self) -> usize {
+        lock(&self.inflight).calls
     }
 
     /// Wait until at most `keep` requests are in flight.
     fn drain(&self, keep: usize) {
         let mut n = lock(&self.inflight);
-        while *n > keep {
+        n.drainers += 1;
+        while n.calls > keep {
             n = self.idle.wait(n).unwrap_or_else(|e| e.into_inner());
         }
+        n.drainers -= 1;
+    }
+
+    /// The next frame from the client (see [`FrameReader::read_frame`]);
+    /// only the connection's reader thread calls this.
+    fn read_frame(&self) -> Option<(Header, Vec<u8>)> {
+        lock(&self.input).read_frame(&self.stream)
     }
 }
 
@@ -185,10 +213,20 @@ impl RemoteSpace<'_> {
     }
 
     fn request(&self, typ: Type, payload: &[u8]) -> KResult<Vec<u8>> {
+        let mut reply = Vec::new();
+        self.request_with(typ, payload, Reply::Vec(&mut reply))?;
+        Ok(reply)
+    }
+
+    /// Send request `typ` and take its reply as `into` says. A call on the
+    /// reader thread reads the reply itself (into the kernel's buffer,
+    /// without a copy of its own), dispatching what else comes first.
+    fn request_with(&self, typ: Type, payload: &[u8], into: Reply<'_>) -> KResult<()> {
         let Some(shared) = self.inline else {
             // The client must see the copyouts before it answers.
             self.conn.send_raw(&self.take_held())?;
-            return self.conn.request(typ, payload);
+            let reply = self.conn.request(typ, payload)?;
+            return into.fill(reply);
         };
         let reqno = self.conn.next_reqno.fetch_add(1, Ordering::Relaxed);
         self.conn.send_after(
@@ -196,22 +234,59 @@ impl RemoteSpace<'_> {
             Header::new(reqno, Class::Req, typ, 0, payload.len()),
             payload,
         )?;
+        let lost = || {
+            // The client left or sent a length no frame can have: end the
+            // connection, so that the reader loop sees the end next.
+            self.conn.dead.store(true, Ordering::Release);
+            self.conn.shutdown();
+            Errno::EFAULT
+        };
         loop {
-            let Some((h, p)) = read_frame(&self.conn.stream) else {
-                // The client left or sent a length no frame can have: end
-                // the connection, so that the reader loop sees the end next.
-                self.conn.dead.store(true, Ordering::Release);
-                self.conn.shutdown();
-                return Err(Errno::EFAULT);
-            };
+            let mut input = lock(&self.conn.input);
+            let h = input.header(&self.conn.stream).ok_or_else(lost)?;
             if h.class == Class::Resp && h.reqno == reqno {
-                return Ok(p);
+                let s = &self.conn.stream;
+                return match into {
+                    Reply::Vec(v) => {
+                        *v = input.payload(s, &h).ok_or_else(lost)?;
+                        Ok(())
+                    }
+                    Reply::Exact(out) => match input.payload_into(s, &h, out) {
+                        Some(true) => Ok(()),
+                        // NetBSD copies whatever arrived; a short or long
+                        // reply is a fault.
+                        Some(false) => Err(Errno::EFAULT),
+                        None => Err(lost()),
+                    },
+                };
             }
+            let p = input.payload(&self.conn.stream, &h).ok_or_else(lost)?;
+            drop(input);
             if !shared.dispatch(self.conn, h, p, false) {
                 self.conn.shutdown();
                 return Err(Errno::EFAULT);
             }
         }
+    }
+}
+
+/// Where the reply to a request to the client goes.
+enum Reply<'a> {
+    /// Into a vector of its length.
+    Vec(&'a mut Vec<u8>),
+    /// Into this buffer, which it must fill exactly (else EFAULT).
+    Exact(&'a mut [u8]),
+}
+
+impl Reply<'_> {
+    /// Put a reply read by the reader thread where it goes.
+    fn fill(self, reply: Vec<u8>) -> KResult<()> {
+        match self {
+            Reply::Vec(v) => *v = reply,
+            Reply::Exact(out) if out.len() == reply.len() => out.copy_from_slice(&reply),
+            Reply::Exact(_) => return Err(Errno::EFAULT),
+        }
+        Ok(())
     }
 }
 
@@ -312,6 +387,8 @@ const INLINE_IF_FILE_NEVER_WAITS: &[usize] = &[
 ];
 
 impl UserSpace for RemoteSpace<'_> {
+    /// In requests of at most `MAX_COPY` bytes each, so that no reply
+    /// (nor the memory this call holds for one) grows with the length.
     fn copyin(&self, addr: u64, buf: &mut [u8]) -> KResult<()> {
         if buf.is_empty() {
             return Ok(());
@@ -319,20 +396,20 @@ impl UserSpace for RemoteSpace<'_> {
         if addr == 0 {
             return Err(Errno::EFAULT);
         }
-        let req = CopyData {
-            len: buf.len() as u64,
-            addr,
+        let mut at = addr;
+        for piece in buf.chunks_mut(MAX_COPY) {
+            let req = CopyData {
+                len: piece.len() as u64,
+                addr: at,
+            }
+            .emit(&[]);
+            self.request_with(Type::Copyin, &req, Reply::Exact(piece))?;
+            at = at.checked_add(piece.len() as u64).ok_or(Errno::EFAULT)?;
         }
-        .emit(&[]);
-        let data = self.request(Type::Copyin, &req)?;
-        // NetBSD copies whatever arrived; a short or long reply is a fault.
-        if data.len() != buf.len() {
-            return Err(Errno::EFAULT);
-        }
-        buf.copy_from_slice(&data);
         Ok(())
     }
 
+    /// As COPYOUT frames of at most `MAX_COPY` bytes each.
     fn copyout(&self, addr: u64, data: &[u8]) -> KResult<()> {
         if data.is_empty() {
             return Ok(());
@@ -340,27 +417,31 @@ impl UserSpace for RemoteSpace<'_> {
         if addr == 0 {
             return Err(Errno::EFAULT);
         }
-        let cd = CopyData {
-            len: data.len() as u64,
-            addr,
-        }
-        .emit(&[]);
-        let h = Header::new(
-            self.conn.next_reqno.fetch_add(1, Ordering::Relaxed),
-            Class::Req,
-            Type::Copyout,
-            0,
-            cd.len() + data.len(),
-        );
-        let mut held = self.held.borrow_mut();
-        held.extend_from_slice(&h.emit());
-        held.extend_from_slice(&cd);
-        held.extend_from_slice(data);
-        // Bounded: a large read goes out as it is copied.
-        if held.len() >= MAX_HELD {
-            let frames = std::mem::take(&mut *held);
-            drop(held);
-            self.conn.send_raw(&frames).map_err(|_| Errno::EFAULT)?;
+        let mut at = addr;
+        for piece in data.chunks(MAX_COPY) {
+            let cd = CopyData {
+                len: piece.len() as u64,
+                addr: at,
+            }
+            .emit(&[]);
+            let h = Header::new(
+                self.conn.next_reqno.fetch_add(1, Ordering::Relaxed),
+                Class::Req,
+                Type::Copyout,
+                0,
+                cd.len() + piece.len(),
+            );
+            let mut held = self.held.borrow_mut();
+            held.extend_from_slice(&h.emit());
+            held.extend_from_slice(&cd);
+            held.extend_from_slice(piece);
+            // Bounded: a large read goes out as it is copied.
+            if held.len() >= MAX_HELD {
+                let frames = std::mem::take(&mut *held);
+                drop(held);
+                self.conn.send_raw(&frames).map_err(|_| Errno::EFAULT)?;
+            }
+            at = at.checked_add(piece.len() as u64).ok_or(Errno::EFAULT)?;
         }
         Ok(())
     }
@@ -598,16 +679,17 @@ impl Shared {
         }
         let conn = Arc::new(Conn {
             stream,
+            input: Mutex::new(FrameReader::default()),
             sending: Mutex::new(()),
             next_reqno: AtomicU64::new(0),
             waiters: Mutex::new(HashMap::new()),
             dead: AtomicBool::new(false),
             in_exec: AtomicBool::new(false),
-            inflight: Mutex::new(0),
+            inflight: Mutex::new(Inflight::default()),
             idle: Condvar::new(),
             main: Mutex::new(None),
         });
-        while let Some((h, payload)) = read_frame(&conn.stream) {
+        while let Some((h, payload)) = conn.read_frame() {
             if !self.dispatch(&conn, h, payload, true) {
                 conn.shutdown();
                 break;
@@ -746,7 +828,7 @@ impl Shared {
         if on_reader
             && (INLINE_SYSCALLS.contains(&(h.union as usize))
                 || self.io_never_waits(conn, &h, &payload))
-            && *lock(&conn.inflight) == 0
+            && conn.calls() == 0
         {
             conn.begin();
             let answer = self.run_syscall(conn, &h, &payload, Some(self));
@@ -756,7 +838,7 @@ impl Shared {
         }
         // Each call waiting in the kernel holds a host thread: one client
         // may not make the server start them without bound.
-        if *lock(&conn.inflight) >= MAX_CALLS_PER_CLIENT {
+        if conn.calls() >= MAX_CALLS_PER_CLIENT {
             conn.answer_syscall(h.reqno, (Some(error_resp(Errno::EAGAIN)), Vec::new()));
             return;
         }
@@ -936,8 +1018,6 @@ fn refusal(reqno: u64, why: &str) -> Vec<u8> {
     sysproxy::frame(&h, why.as_bytes())
 }
 
-/// Read one frame; `None` at end of stream or on a header no request can
-/// have (a length below the header size or above the limit).
 /// The request number of a refused client's handshake: only its header is
 /// read, and all of it within `REFUSAL_WAIT`, since this runs on the
 /// thread that accepts clients (a client that sends slowly, or announces
@@ -956,29 +1036,4 @@ fn handshake_reqno(s: &HostStream) -> Option<u64> {
         }
     }
     Some(u64::from_ne_bytes(hb[8..16].try_into().ok()?))
-}
-
-fn read_frame(s: &HostStream) -> Option<(Header, Vec<u8>)> {
-    let mut hb = [0u8; HEADER_LEN];
-    s.read_exact(&mut hb).ok()?;
-    let h = match Header::parse(&hb) {
-        Ok(h) => h,
-        // Unknown class or type still has a length: skip the payload and
-        // let dispatch answer MALFORMED_REQUEST; a bad length is fatal.
-        Err(sysproxy::HeaderError::BadLength(_)) => return None,
-        Err(_) => {
-            let len = u64::from_ne_bytes(hb[..8].try_into().ok()?);
-            let mut skip = vec![0u8; (len as usize).saturating_sub(HEADER_LEN)];
-            s.read_exact(&mut skip).ok()?;
-            let reqno = u64::from_ne_bytes(hb[8..16].try_into().ok()?);
-            // Answered as a malformed request of an unknown type.
-            return Some((
-                Header::new(reqno, Class::Error, Type::Handshake, 0, 0),
-                Vec::new(),
-            ));
-        }
-    };
-    let mut payload = vec![0u8; h.payload_len()];
-    s.read_exact(&mut payload).ok()?;
-    Some((h, payload))
 }

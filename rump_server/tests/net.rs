@@ -949,3 +949,61 @@ fn route_show_flush_and_monitor() {
         "{text}"
     );
 }
+
+/// One `sendall` of 256 MiB: the program hands the kernel the whole
+/// buffer in one call (a `sendto` of 256 MiB, then of what is left).
+const TCP_SENDALL: &str = r#"
+import socket, hashlib, sys
+n = int(sys.argv[2]); block = bytes(i % 251 for i in range(251 * 4177))
+data = (block * (n // len(block) + 1))[:n]
+s = socket.socket(); s.connect((sys.argv[1], 5000)); s.sendall(data)
+s.close(); print(n, hashlib.sha256(data).hexdigest(), flush=True)
+"#;
+
+/// The pid of the server daemon serving `url` from `dir`.
+fn server_pid(dir: &Path, url: &str) -> u32 {
+    let pids: Vec<i32> = pids_with(&dir.to_string_lossy())
+        .into_iter()
+        .filter(|p| {
+            std::fs::read(format!("/proc/{p}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(url))
+        })
+        .collect();
+    assert_eq!(pids.len(), 1, "one server for {url}: {pids:?}");
+    pids[0] as u32
+}
+
+/// Issue #17: a single `sendall` of 256 MiB over a kernel TCP socket
+/// between two servers on a shmif bus arrives whole, and neither server's
+/// memory grows by 16 MiB for it (the call moves in pieces).
+#[test]
+fn a_sendall_of_256_mib_crosses_the_bus_in_bounded_memory() {
+    use std::io::BufRead;
+    let dir = tempdir("sendall");
+    let s = bus_of_servers(&dir, 2, "bus");
+    let (from, to) = (&s.urls[0], &s.urls[1]);
+    let watch_from = RssWatch::start(server_pid(&dir, from));
+    let watch_to = RssWatch::start(server_pid(&dir, to));
+    let mut sink = python(&dir, to, TCP_SINK, &[])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(sink.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    let n = (256 << 20).to_string();
+    let o = python(&dir, from, TCP_SENDALL, &["1.1.1.2", &n])
+        .output()
+        .unwrap();
+    let sent = ok(&o, "tcp sendall");
+    let got = lines.next().unwrap().unwrap();
+    assert!(sink.wait().unwrap().success());
+    assert_eq!(format!("{got}\n"), sent.replace('\n', " 1.1.1.1\n"));
+    assert!(got.starts_with("268435456 "), "{got}");
+    for (w, name) in [(watch_from, "sender"), (watch_to, "receiver")] {
+        assert!(
+            w.growth() < 16 << 10,
+            "the {name}'s server grew by {} KiB",
+            w.growth()
+        );
+    }
+}

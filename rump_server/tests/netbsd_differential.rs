@@ -1516,3 +1516,50 @@ fn rumpfs_root_keys() {
         RUMPFS_KEY_NOT_YET,
     );
 }
+
+/// dd's report without its time, which differs by nature.
+const DD_REPORT: &str = "msgfmt=%I+%i in, %O+%o out, %b bytes";
+
+/// Calls of any size (issue #17): NetBSD's dd moves 16 MiB (where a call
+/// used to end the connection) and then 128 MiB in single `read` and
+/// `write` calls of NetBSD's client library.
+const LARGE_CALLS_STEPS: &[Step] = &[
+    (
+        "dd",
+        &[
+            "if=/dev/zero",
+            "of=/tmp/big",
+            "bs=16m",
+            "count=1",
+            DD_REPORT,
+        ],
+    ),
+    ("dd", &["if=/tmp/big", "of=/dev/null", "bs=16m", DD_REPORT]),
+    (
+        "dd",
+        &[
+            "if=/dev/zero",
+            "of=/tmp/big",
+            "bs=64m",
+            "count=2",
+            DD_REPORT,
+        ],
+    ),
+    ("dd", &["if=/tmp/big", "of=/dev/null", "bs=128m", DD_REPORT]),
+    (
+        "dd",
+        &[
+            "if=/tmp/big",
+            "of=/dev/null",
+            "bs=1m",
+            "skip=127",
+            DD_REPORT,
+        ],
+    ),
+    ("rm", &["/tmp/big"]),
+];
+
+#[test]
+fn large_calls() {
+    differential("large_calls", &[], LARGE_CALLS_STEPS, &[]);
+}

@@ -269,7 +269,7 @@ impl Link {
             &Header::new(reqno, Class::Req, typ, union, body.len()),
             body,
         );
-        if self.send(generation, &frame).is_err() {
+        if self.send(generation, &[&frame]).is_err() {
             lock(&self.table).calls.remove(&reqno);
             self.fail(generation, Errno::ENOTCONN);
             return Err((Errno::ENOTCONN, generation));
@@ -277,9 +277,10 @@ impl Link {
         self.wait(reqno, mem, mask).map_err(|e| (e, generation))
     }
 
-    /// Write a whole frame on the connection of `generation`; fails if
-    /// that one is gone (a frame meant for it must not reach another).
-    fn send(&self, generation: u64, frame: &[u8]) -> std::io::Result<()> {
+    /// Write a whole frame, given in `parts`, on the connection of
+    /// `generation`; fails if that one is gone (a frame meant for it must
+    /// not reach another).
+    fn send(&self, generation: u64, parts: &[&[u8]]) -> std::io::Result<()> {
         let _one = lock(&self.sending);
         let s = self.stream();
         {
@@ -288,7 +289,7 @@ impl Link {
                 return Err(std::io::ErrorKind::NotConnected.into());
             }
         }
-        s.write_all(frame)
+        parts.iter().try_for_each(|p| s.write_all(p))
     }
 
     /// The connection of `generation` is gone: every call waiting on it
@@ -513,8 +514,15 @@ impl Link {
     }
 
     fn answer(&self, generation: u64, reqno: u64, typ: Type, body: &[u8]) -> Result<(), Errno> {
-        let frame = sysproxy::frame(&Header::new(reqno, Class::Resp, typ, 0, body.len()), body);
-        self.send(generation, &frame).map_err(|_| Errno::ENOTCONN)
+        let h = Header::new(reqno, Class::Resp, typ, 0, body.len());
+        let sent = if body.len() < READ_AHEAD {
+            self.send(generation, &[&sysproxy::frame(&h, body)])
+        } else {
+            // A large copy-in goes out from where it lies, not copied
+            // behind its header first.
+            self.send(generation, &[&h.emit(), body])
+        };
+        sent.map_err(|_| Errno::ENOTCONN)
     }
 
     /// Serve a copy request from `mem`.

@@ -551,6 +551,11 @@ impl FileOps for Socket {
         rump::file::DTYPE_SOCKET
     }
 
+    /// Datagrams are records: a write is one, a read takes one.
+    fn keeps_records(&self) -> bool {
+        self.proto.kind().1 != SOCK_STREAM
+    }
+
     /// The protocol's socket: what its `pcblist` names it by.
     fn data_id(&self) -> u64 {
         Arc::as_ptr(&self.proto).cast::<()>() as usize as u64

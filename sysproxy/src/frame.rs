@@ -27,6 +27,19 @@ pub const HEADER_LEN: usize = 24;
 /// a few hundred bytes; copies are bounded by what the kernel asks for.
 pub const MAX_FRAME: u64 = 16 << 20;
 
+/// Most bytes one COPYIN or COPYOUT request of our server moves: a larger
+/// copy goes as several requests, each naming its own address and length
+/// (NetBSD's protocol puts no limit on how many a call makes), so that no
+/// frame comes near [`MAX_FRAME`] and a call's memory stays bounded
+/// whatever length its client gives.
+pub const MAX_COPY: usize = 1 << 20;
+
+/// Largest frame our server takes from a client: a COPYIN reply of
+/// [`MAX_COPY`] bytes (system call requests and handshakes are far
+/// smaller), so that a client announcing more is cut off before the server
+/// allocates anything for it.
+pub const MAX_CLIENT_FRAME: u64 = (HEADER_LEN + MAX_COPY) as u64;
+
 /// `rsp_class`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Class {
@@ -152,7 +165,8 @@ pub struct Header {
 /// Why a header is not acceptable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HeaderError {
-    /// Shorter than a header, or longer than [`MAX_FRAME`].
+    /// Shorter than a header, or longer than the limit ([`MAX_FRAME`]
+    /// unless the reader names another).
     BadLength(u64),
     /// Unknown class.
     BadClass(u16),
@@ -197,8 +211,13 @@ impl Header {
 
     /// Decode and validate a header.
     pub fn parse(b: &[u8; HEADER_LEN]) -> Result<Header, HeaderError> {
+        Header::parse_within(b, MAX_FRAME)
+    }
+
+    /// Decode and validate a header of a frame at most `max` bytes long.
+    pub fn parse_within(b: &[u8; HEADER_LEN], max: u64) -> Result<Header, HeaderError> {
         let len = u64_at(b, field::LEN);
-        if len < HEADER_LEN as u64 || len > MAX_FRAME {
+        if len < HEADER_LEN as u64 || len > max {
             return Err(HeaderError::BadLength(len));
         }
         let class = u16::from_ne_bytes([b[field::CLASS.start], b[field::CLASS.start + 1]]);

@@ -9,5 +9,8 @@ pub mod frame;
 pub mod payload;
 pub mod url;
 
-pub use frame::{Class, HEADER_LEN, Handshake, Header, HeaderError, SpError, Type, frame};
+pub use frame::{
+    Class, HEADER_LEN, Handshake, Header, HeaderError, MAX_CLIENT_FRAME, MAX_COPY, MAX_FRAME,
+    SpError, Type, frame,
+};
 pub use url::{Side, Url, UrlError};

@@ -1,20 +1,17 @@
 //! The descriptor calls every file type shares: read, write, close, dup,
 //! dup2, fstat.
 
+use super::pieces::{Cut, io_len, read_pieces, write_pieces};
 use super::{Ctx, SysArgs, SysRet, arg_int, ret};
 use crate::errno::{Errno, KResult};
 use crate::file::{FLOCK_SIZE, File, Flock, Stat};
 use crate::kernel::Kernel;
-use crate::kmem::MemCharge;
 use crate::ktrace;
 use crate::resource::RLIMIT_NOFILE;
 use crate::usermem::{UserSpace, copyin_array, copyin_vec};
 use netbsd_abi::layout::iovec;
 use std::sync::Arc;
 
-/// Largest single transfer, so that a hostile length cannot make the kernel
-/// allocate without bound (NetBSD caps at SSIZE_MAX; a bounce buffer is ours).
-const MAX_IO: usize = 1 << 24;
 const O_ACCMODE: u32 = netbsd_abi::O_ACCMODE as u32;
 const O_RDONLY: u32 = netbsd_abi::O_RDONLY as u32;
 const O_WRONLY: u32 = netbsd_abi::O_WRONLY as u32;
@@ -53,35 +50,18 @@ fn dup2(ctx: &Ctx, from: i32, to: i32) -> KResult<i32> {
     Ok(to)
 }
 
-/// A bounce buffer for a caller's I/O, charged to the kernel's memory so
-/// that many large concurrent transfers cannot exceed `RUMP_MEMLIMIT`.
-fn bounce(ctx: &Ctx, len: u64) -> KResult<(MemCharge, usize)> {
-    let len = (len as usize).min(MAX_IO);
-    Ok((ctx.kernel().charge(len as u64)?, len))
-}
-
 pub(super) fn sys_read(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    // EBADF before EINVAL, as NetBSD checks the descriptor first.
     file(ctx, arg_int(a, 0))?;
-    let (_charge, len) = bounce(ctx, a[2])?;
-    let mut buf = vec![0u8; len];
-    let n = read(ctx, arg_int(a, 0), &mut buf)?;
-    us.copyout(a[1], &buf[..n])?;
-    ktrace::genio(ctx, arg_int(a, 0), ktrace::UIO_READ, &buf[..n]);
-    ret(n as u64)
+    let iov = [(a[1], io_len(a[2])?)];
+    ret(readv(ctx, us, arg_int(a, 0), &iov, None)? as u64)
 }
 
 pub(super) fn sys_write(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
+    // EBADF before EINVAL, as NetBSD checks the descriptor first.
     file(ctx, arg_int(a, 0))?;
-    let (_charge, len) = bounce(ctx, a[2])?;
-    let buf = copyin_vec(us, a[1], len)?;
-    let n = write(ctx, arg_int(a, 0), &buf)?;
-    ktrace::genio(
-        ctx,
-        arg_int(a, 0),
-        ktrace::UIO_WRITE,
-        &buf[..n.min(buf.len())],
-    );
-    ret(n as u64)
+    let iov = [(a[1], io_len(a[2])?)];
+    ret(writev(ctx, us, arg_int(a, 0), &iov, None)? as u64)
 }
 
 fn close(ctx: &Ctx, fd: i32) -> KResult<()> {
@@ -123,28 +103,9 @@ pub fn iovecs(us: &dyn UserSpace, addr: u64, count: i32) -> KResult<Vec<(u64, us
         .collect()
 }
 
-/// The first `MAX_IO` bytes of the buffers `iov` describes, as one span:
-/// a vector call is one transfer, so that a pipe's `PIPE_BUF` writes stay
-/// whole and nothing read is lost between the buffers.
-fn clip(iov: &[(u64, usize)]) -> (Vec<(u64, usize)>, usize) {
-    let mut total = 0usize;
-    let mut out = Vec::with_capacity(iov.len());
-    for &(base, len) in iov {
-        let len = len.min(MAX_IO - total);
-        if len == 0 {
-            continue;
-        }
-        out.push((base, len));
-        total += len;
-        if total == MAX_IO {
-            break;
-        }
-    }
-    (out, total)
-}
-
-/// `readv(2)` (`offset` `None`) and `preadv(2)`: one read, spread over the
-/// buffers in turn.
+/// `read(2)`, `readv(2)` (`offset` `None`) and `preadv(2)`: the buffers filled in
+/// turn, by pieces of the one transfer (see [`read_pieces`]), so that
+/// nothing read is lost between the buffers.
 fn readv(
     ctx: &Ctx,
     us: &dyn UserSpace,
@@ -156,24 +117,16 @@ fn readv(
     if f.status_flags() & O_ACCMODE == O_WRONLY {
         return Err(Errno::EBADF);
     }
-    let (iov, total) = clip(iov);
-    let _charge = ctx.kernel().charge(total as u64)?;
-    let mut buf = vec![0u8; total];
-    let n = f.ops().read(ctx, &mut buf, offset)?;
-    let mut at = 0;
-    for (base, len) in iov {
-        if at >= n {
-            break;
-        }
-        let take = len.min(n - at);
-        us.copyout(base, &buf[at..at + take])?;
-        at += take;
-    }
-    ktrace::genio(ctx, fd, ktrace::UIO_READ, &buf[..n.min(buf.len())]);
-    Ok(n)
+    let mut at = offset;
+    read_pieces(ctx, us, fd, iov, Cut::of(&f), |buf| {
+        let n = f.ops().read(ctx, buf, at)?;
+        at = at.map(|o| o + n as u64);
+        Ok(n)
+    })
 }
 
-/// `writev(2)` and `pwritev(2)`: the buffers gathered into one write.
+/// `write(2)`, `writev(2)` and `pwritev(2)`: the buffers gathered into pieces of one
+/// write, so that a pipe's `PIPE_BUF` writes stay whole.
 fn writev(
     ctx: &Ctx,
     us: &dyn UserSpace,
@@ -185,15 +138,12 @@ fn writev(
     if f.status_flags() & O_ACCMODE == O_RDONLY {
         return Err(Errno::EBADF);
     }
-    let (iov, total) = clip(iov);
-    let _charge = ctx.kernel().charge(total as u64)?;
-    let mut buf = Vec::with_capacity(total);
-    for (base, len) in iov {
-        buf.extend_from_slice(&copyin_vec(us, base, len)?);
-    }
-    let n = f.ops().write(ctx, &buf, offset)?;
-    ktrace::genio(ctx, fd, ktrace::UIO_WRITE, &buf[..n.min(buf.len())]);
-    Ok(n)
+    let mut at = offset;
+    write_pieces(ctx, us, fd, iov, Cut::of(&f), |buf| {
+        let n = f.ops().write(ctx, buf, at)?;
+        at = at.map(|o| o + n as u64);
+        Ok(n)
+    })
 }
 
 pub(super) fn sys_readv(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {

@@ -12,6 +12,7 @@ mod ktrace;
 mod modctl;
 mod nomodule;
 mod pgrp;
+pub mod pieces;
 mod poll;
 mod proc;
 mod pselect;

@@ -322,3 +322,35 @@ pub fn in_process_server(
     let s = rump_server::SpServer::start(std::sync::Arc::clone(&k), &url).unwrap();
     (k, s, url.to_string())
 }
+
+/// A server's resident memory, watched over a stretch of work: `start`
+/// notes its RSS and resets its peak (`clear_refs` 5), `growth` gives how
+/// far the peak rose above the start, in KiB.
+pub struct RssWatch {
+    pid: u32,
+    start: u64,
+}
+
+fn status_kib(pid: u32, field: &str) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    s.lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} for {pid}"))
+}
+
+impl RssWatch {
+    /// Start watching process `pid`.
+    pub fn start(pid: u32) -> RssWatch {
+        std::fs::write(format!("/proc/{pid}/clear_refs"), "5").unwrap();
+        RssWatch {
+            pid,
+            start: status_kib(pid, "VmRSS:"),
+        }
+    }
+
+    /// How far the peak RSS rose since `start`, in KiB.
+    pub fn growth(&self) -> u64 {
+        status_kib(self.pid, "VmHWM:").saturating_sub(self.start)
+    }
+}

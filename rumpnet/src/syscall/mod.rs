@@ -19,8 +19,6 @@ use rump::usermem::{UserSpace, copyin_array, copyin_vec};
 use rump::{Errno, KResult, Kernel};
 use std::sync::Arc;
 
-/// Largest single transfer (a bounce buffer is allocated for it).
-const MAX_IO: usize = 1 << 24;
 /// Longest sockaddr a call takes (`sockaddr_storage`, or `sockaddr_un`).
 const MAX_SOCKADDR: usize = 255;
 

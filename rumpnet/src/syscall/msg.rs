@@ -1,13 +1,15 @@
 //! Moving data through sockets: `sendto`, `recvfrom`, `sendmsg` and
 //! `recvmsg` (`struct msghdr` from `netbsd_abi::layout`).
 
-use super::{Calls, KTR_SONAME, MAX_IO, ktrace_msghdr, sendto_name, sockaddr_out, with_sock};
-use crate::socket::MSG_CTRUNC;
+use super::{Calls, KTR_SONAME, ktrace_msghdr, sendto_name, sockaddr_out, with_sock};
+use crate::socket::{MSG_CTRUNC, MSG_PEEK, MSG_WAITALL, Received};
 use netbsd_abi::layout::msghdr;
 use netbsd_abi::{IOV_MAX, SYS_recvfrom, SYS_recvmsg, SYS_sendmsg, SYS_sendto};
+use rump::file::FileOps;
 use rump::syscall::args::{arg_int, ret};
+use rump::syscall::pieces::{Cut, io_len, read_pieces, write_pieces};
 use rump::syscall::{Ctx, SysArgs, SysRet};
-use rump::usermem::{UserSpace, copyin_array, copyin_vec};
+use rump::usermem::{UserSpace, copyin_array};
 use rump::{Errno, KResult};
 
 pub(super) const CALLS: Calls = &[
@@ -17,36 +19,80 @@ pub(super) const CALLS: Calls = &[
     (SYS_recvmsg, "recvmsg", sys_recvmsg),
 ];
 
+/// How a transfer on socket `fd` may be cut (see `rump::syscall::pieces`):
+/// a stream in pieces (a receive fills more than one piece only with
+/// `MSG_WAITALL`), a datagram whole.
+fn sock_cut(ctx: &Ctx, fd: i32, recv_flags: Option<i32>) -> KResult<Cut> {
+    let stream = with_sock(ctx, fd, |s| Ok(!s.keeps_records()))?;
+    Ok(match recv_flags {
+        _ if !stream => Cut::Record,
+        Some(f) if f & (MSG_WAITALL | MSG_PEEK) == MSG_WAITALL => Cut::Pieces,
+        Some(_) => Cut::OnePieceRead,
+        None => Cut::Pieces,
+    })
+}
+
+/// Send the caller's buffers `iov` on socket `fd`, piece by piece.
+fn send_pieces(
+    ctx: &Ctx,
+    us: &dyn UserSpace,
+    fd: i32,
+    iov: &[(u64, usize)],
+    to: Option<&[u8]>,
+    flags: i32,
+) -> KResult<usize> {
+    let cut = sock_cut(ctx, fd, None)?;
+    write_pieces(ctx, us, fd, iov, cut, |buf| {
+        with_sock(ctx, fd, |s| s.send(ctx, buf, to, flags))
+    })
+}
+
+/// Receive into the caller's buffers `iov` from socket `fd`, piece by
+/// piece; the first piece's sender and flags describe the whole.
+fn recv_pieces(
+    ctx: &Ctx,
+    us: &dyn UserSpace,
+    fd: i32,
+    iov: &[(u64, usize)],
+    flags: i32,
+) -> KResult<Received> {
+    let cut = sock_cut(ctx, fd, Some(flags))?;
+    let mut first: Option<Received> = None;
+    let len = read_pieces(ctx, us, fd, iov, cut, |buf| {
+        let r = with_sock(ctx, fd, |s| s.recv(ctx, buf, flags))?;
+        let n = r.len;
+        first.get_or_insert(r);
+        Ok(n)
+    })?;
+    let mut r = first.unwrap_or(Received {
+        len: 0,
+        full: 0,
+        from: None,
+        flags: 0,
+    });
+    r.full = r.full.max(len);
+    r.len = len;
+    Ok(r)
+}
+
 fn sys_sendto(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    let len = (a[2] as usize).min(MAX_IO);
-    let _charge = ctx.kernel().charge(len as u64)?;
+    let fd = arg_int(a, 0);
     ktrace_msghdr(ctx, a[4], a[5] as u32, 0);
-    let buf = copyin_vec(us, a[1], len)?;
     let to = if a[4] != 0 {
         Some(sendto_name(ctx, us, a[4], a[5])?)
     } else {
         None
     };
-    let n = with_sock(ctx, arg_int(a, 0), |s| {
-        s.send(ctx, &buf, to.as_deref(), arg_int(a, 3))
-    })?;
-    rump::ktrace::genio(
-        ctx,
-        arg_int(a, 0),
-        rump::ktrace::UIO_WRITE,
-        &buf[..n.min(len)],
-    );
+    let iov = [(a[1], io_len(a[2])?)];
+    let n = send_pieces(ctx, us, fd, &iov, to.as_deref(), arg_int(a, 3))?;
     ret(n as u64)
 }
 
 fn sys_recvfrom(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    let len = (a[2] as usize).min(MAX_IO);
-    let _charge = ctx.kernel().charge(len as u64)?;
-    let mut buf = vec![0u8; len];
+    let fd = arg_int(a, 0);
     ktrace_msghdr(ctx, 0, 0, arg_int(a, 3));
-    let r = with_sock(ctx, arg_int(a, 0), |s| s.recv(ctx, &mut buf, arg_int(a, 3)))?;
-    us.copyout(a[1], &buf[..r.len])?;
-    rump::ktrace::genio(ctx, arg_int(a, 0), rump::ktrace::UIO_READ, &buf[..r.len]);
+    let iov = [(a[1], io_len(a[2])?)];
+    let r = recv_pieces(ctx, us, fd, &iov, arg_int(a, 3))?;
     if let Some(from) = &r.from {
         sockaddr_out(ctx, us, a[4], a[5], from)?;
     } else if a[5] != 0 && a[4] != 0 {
@@ -88,47 +134,19 @@ fn sys_sendmsg(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
         // No control messages are defined for the protocols here yet.
         return Err(Errno::EINVAL);
     }
-    let total: usize = m.iov.iter().map(|v| v.1).sum::<usize>().min(MAX_IO);
-    let _charge = ctx.kernel().charge(total as u64)?;
-    let mut buf = Vec::with_capacity(total);
-    for &(base, len) in &m.iov {
-        let take = len.min(total - buf.len());
-        buf.extend_from_slice(&copyin_vec(us, base, take)?);
-    }
     let to = if m.name != 0 {
         Some(sendto_name(ctx, us, m.name, u64::from(m.namelen))?)
     } else {
         None
     };
-    let n = with_sock(ctx, arg_int(a, 0), |s| {
-        s.send(ctx, &buf, to.as_deref(), arg_int(a, 2))
-    })?;
-    rump::ktrace::genio(
-        ctx,
-        arg_int(a, 0),
-        rump::ktrace::UIO_WRITE,
-        &buf[..n.min(buf.len())],
-    );
+    let n = send_pieces(ctx, us, arg_int(a, 0), &m.iov, to.as_deref(), arg_int(a, 2))?;
     ret(n as u64)
 }
 
 fn sys_recvmsg(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let m = msghdr_in(us, a[1])?;
     ktrace_msghdr(ctx, m.name, m.namelen, arg_int(a, 2));
-    let total: usize = m.iov.iter().map(|v| v.1).sum::<usize>().min(MAX_IO);
-    let _charge = ctx.kernel().charge(total as u64)?;
-    let mut buf = vec![0u8; total];
-    let r = with_sock(ctx, arg_int(a, 0), |s| s.recv(ctx, &mut buf, arg_int(a, 2)))?;
-    rump::ktrace::genio(ctx, arg_int(a, 0), rump::ktrace::UIO_READ, &buf[..r.len]);
-    let mut off = 0;
-    for &(base, len) in &m.iov {
-        if off >= r.len {
-            break;
-        }
-        let n = len.min(r.len - off);
-        us.copyout(base, &buf[off..off + n])?;
-        off += n;
-    }
+    let r = recv_pieces(ctx, us, arg_int(a, 0), &m.iov, arg_int(a, 2))?;
     // msg_namelen, msg_controllen and msg_flags are written back.
     let mut namelen = 0u32;
     if let (Some(from), true) = (&r.from, m.name != 0) {

@@ -1,11 +1,12 @@
 //! Reading, writing and sizing open files: `pread`, `pwrite`, `lseek`,
 //! `truncate`, `ftruncate` and `flock`.
 
-use super::{Calls, MAX_IO};
+use super::Calls;
 use crate::calls;
 use netbsd_abi::*;
 use rump::KResult;
 use rump::syscall::args::{arg_int, arg_path, ret};
+use rump::syscall::pieces::{Cut, io_len, read_pieces, write_pieces};
 use rump::syscall::{Ctx, SysArgs, SysRet};
 use rump::usermem::UserSpace;
 
@@ -19,26 +20,28 @@ pub(super) const CALLS: Calls = &[
 ];
 
 fn sys_pread(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    let len = (a[2] as usize).min(MAX_IO);
-    let _charge = ctx.kernel().charge(len as u64)?;
-    let mut buf = vec![0u8; len];
-    let n = calls::pread(ctx, arg_int(a, 0), &mut buf, a[4] as i64)?;
-    us.copyout(a[1], &buf[..n])?;
-    rump::ktrace::genio(ctx, arg_int(a, 0), rump::ktrace::UIO_READ, &buf[..n]);
+    let fd = arg_int(a, 0);
+    let cut = Cut::of(&*ctx.proc().fdt().get(fd)?);
+    let iov = [(a[1], io_len(a[2])?)];
+    let mut at = a[4] as i64;
+    let n = read_pieces(ctx, us, fd, &iov, cut, |buf| {
+        let n = calls::pread(ctx, fd, buf, at)?;
+        at = at.saturating_add(n as i64);
+        Ok(n)
+    })?;
     ret(n as u64)
 }
 
 fn sys_pwrite(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    let len = (a[2] as usize).min(MAX_IO);
-    let _charge = ctx.kernel().charge(len as u64)?;
-    let buf = rump::usermem::copyin_vec(us, a[1], len)?;
-    let n = calls::pwrite(ctx, arg_int(a, 0), &buf, a[4] as i64)?;
-    rump::ktrace::genio(
-        ctx,
-        arg_int(a, 0),
-        rump::ktrace::UIO_WRITE,
-        &buf[..n.min(len)],
-    );
+    let fd = arg_int(a, 0);
+    let cut = Cut::of(&*ctx.proc().fdt().get(fd)?);
+    let iov = [(a[1], io_len(a[2])?)];
+    let mut at = a[4] as i64;
+    let n = write_pieces(ctx, us, fd, &iov, cut, |buf| {
+        let n = calls::pwrite(ctx, fd, buf, at)?;
+        at = at.saturating_add(n as i64);
+        Ok(n)
+    })?;
     ret(n as u64)
 }
 
