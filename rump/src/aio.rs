@@ -759,10 +759,8 @@ pub(crate) fn register(k: &Kernel) {
         (abi::SYS_lio_listio, "lio_listio", sys_lio_listio),
         (abi::SYS___aio_suspend50, "__aio_suspend50", sys_aio_suspend),
     ];
-    for &(n, name, h) in calls {
-        // Boot registers the base once: the slots are free.
-        let _ = k.register_syscall(n, name, h);
-    }
+    // Boot registers the base once: the slots are free.
+    let _ = k.register_syscalls(calls);
     let _ = register_sysctl(k);
 }
 

@@ -429,10 +429,8 @@ pub(crate) fn register(k: &Kernel) {
             sys_ksem_timedwait,
         ),
     ];
-    for &(n, name, h) in calls {
-        // Boot registers the base once: the slots are free.
-        let _ = k.register_syscall(n, name, h);
-    }
+    // Boot registers the base once: the slots are free.
+    let _ = k.register_syscalls(calls);
     let _ = register_sysctl(k);
 }
 

@@ -80,7 +80,7 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
     // (parent, name, number, value, flags, size bound), as NetBSD's
     // init_sysctl_base.c, init_sysctl.c and the machine-dependent hw nodes
     // declare them.
-    let nodes: [BaseNode; 17] = [
+    let nodes: [BaseNode; 18] = [
         ("kern", "ostype", KERN_OSTYPE, string(OSTYPE), 0, None),
         (
             "kern",
@@ -191,26 +191,28 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
             0,
             None,
         ),
+        (
+            "hw",
+            "ncpuonline",
+            HW_NCPUONLINE,
+            SysctlValue::Int(ncpu),
+            0,
+            None,
+        ),
     ];
     let t = k.sysctl();
-    for (parent, name, num, value, flags, max_len) in nodes {
-        t.create(
-            parent,
-            NodeSpec {
-                num: Some(num),
-                flags,
-                max_len,
-                ..NodeSpec::value(name, value, NO_DESCR)
-            },
-        )?;
+    let mut nodes = nodes.into_iter().peekable();
+    // Each run of nodes with one parent goes in at once.
+    while let Some(&(parent, ..)) = nodes.peek() {
+        let run = std::iter::from_fn(|| nodes.next_if(|n| n.0 == parent));
+        let specs = run.map(|(_, name, num, value, flags, max_len)| NodeSpec {
+            num: Some(num),
+            flags,
+            max_len,
+            ..NodeSpec::value(name, value, NO_DESCR)
+        });
+        t.create_all(parent, specs)?;
     }
-    t.create(
-        "hw",
-        NodeSpec {
-            num: Some(HW_NCPUONLINE),
-            ..NodeSpec::value("ncpuonline", SysctlValue::Int(ncpu), NO_DESCR)
-        },
-    )?;
     // The generator /dev/urandom reads too.
     let rnd = crate::rnd::Rnd::of(k);
     let urnd = Arc::clone(&rnd);

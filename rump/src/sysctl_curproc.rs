@@ -12,7 +12,7 @@
 use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::resource::Rlimit;
-use crate::sysctl::{NodeData, NodeSpec, SysctlAnswer};
+use crate::sysctl::{NodeData, NodeSpec, SubtreeBuilder, SysctlAnswer};
 use netbsd_abi::{
     CTLFLAG_ANYWRITE, CTLFLAG_READWRITE, CTLTYPE_QUAD, RLIMIT_AS, RLIMIT_CORE, RLIMIT_CPU,
     RLIMIT_DATA, RLIMIT_FSIZE, RLIMIT_MEMLOCK, RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_NTHR,
@@ -77,44 +77,60 @@ fn plimit(
     Ok(answer)
 }
 
-/// Make `proc.curproc` and its `rlimit` tree.
+/// `rlimit` and the nodes below it: one node per limit, each with a soft
+/// and a hard leaf.
+const RLIMIT_NODES: u32 = 1 + 3 * LIMITS.len() as u32;
+
+/// Make `proc.curproc`, and its `rlimit` tree when the sysctl tree is
+/// first used (see `SysctlTree::create_deferred`): as NetBSD's
+/// `sysctl_proc_setup` makes them, with the same numbers and versions.
 pub(crate) fn register(k: &Kernel) -> KResult<()> {
     let t = k.sysctl();
-    let node = |name: &str, num: i32| NodeSpec {
+    let curproc = t.create("proc", node("curproc", PROC_CURPROC))?;
+    let kw = k.weak();
+    t.create_deferred(
+        &curproc,
+        RLIMIT_NODES,
+        Box::new(move |b| build_rlimit(b, &curproc, &kw)),
+    )
+}
+
+/// An interior node with a fixed number.
+fn node(name: &str, num: i32) -> NodeSpec {
+    NodeSpec {
         num: Some(num),
         ..NodeSpec::node(name, "")
-    };
-    t.create("proc", node("curproc", PROC_CURPROC))?;
-    t.create("proc.curproc", node("rlimit", PROC_PID_LIMIT))?;
+    }
+}
+
+/// The `rlimit` tree below `proc.curproc` (`curproc`).
+fn build_rlimit(b: &mut SubtreeBuilder, curproc: &[i32], k: &Weak<Kernel>) -> KResult<()> {
+    let rlimit = b.create_in(curproc, node("rlimit", PROC_PID_LIMIT))?;
     for (name, which) in LIMITS {
-        let parent = format!("proc.curproc.rlimit.{name}");
-        t.create("proc.curproc.rlimit", node(name, which + 1))?;
+        let parent = b.create_in(&rlimit, node(name, which + 1))?;
         for (side, num) in [
             ("soft", PROC_PID_LIMIT_TYPE_SOFT),
             ("hard", PROC_PID_LIMIT_TYPE_HARD),
         ] {
-            let kw = k.weak();
+            let kw = k.clone();
             let hard = num == PROC_PID_LIMIT_TYPE_HARD;
             let which = which as usize;
-            t.create(
+            let leaf = NodeData::LeafHandler {
+                ty: CTLTYPE_QUAD as u32,
+                size: QUAD_LEN,
+                handler: Arc::new(move |below, cred, _, new| {
+                    if !below.is_empty() {
+                        return Err(Errno::EINVAL);
+                    }
+                    plimit(&kw, which, hard, cred.is_root(), new)
+                }),
+            };
+            let flags = (CTLFLAG_READWRITE | CTLFLAG_ANYWRITE) as u32;
+            b.create_in(
                 &parent,
                 NodeSpec {
                     num: Some(num),
-                    ..NodeSpec::new(
-                        side,
-                        (CTLFLAG_READWRITE | CTLFLAG_ANYWRITE) as u32,
-                        "",
-                        NodeData::LeafHandler {
-                            ty: CTLTYPE_QUAD as u32,
-                            size: QUAD_LEN,
-                            handler: Arc::new(move |below, cred, _, new| {
-                                if !below.is_empty() {
-                                    return Err(Errno::EINVAL);
-                                }
-                                plimit(&kw, which, hard, cred.is_root(), new)
-                            }),
-                        },
-                    )
+                    ..NodeSpec::new(side, flags, "", leaf)
                 },
             )?;
         }

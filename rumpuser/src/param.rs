@@ -6,11 +6,18 @@ pub fn param(name: &str) -> Option<String> {
     std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
 }
 
-/// The number of CPUs the host makes available to this process.
+/// The number of CPUs the host makes available to this process, as the
+/// host answered when first asked. Asking is dear (the standard library
+/// reads the process's cgroup files each time, a dozen system calls), and
+/// every boot asks; NetBSD's rumpuser asks once per `rump_init`, which is
+/// once per process there.
 pub fn host_ncpu() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
+    static NCPU: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *NCPU.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    })
 }
 
 /// The host's name, used as the kernel's initial `kern.hostname`.

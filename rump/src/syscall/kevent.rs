@@ -24,10 +24,8 @@ pub(crate) fn register(k: &Kernel) {
         (netbsd_abi::SYS___kevent50, "__kevent50", sys_kevent),
         (netbsd_abi::SYS_kqueue1, "kqueue1", sys_kqueue1),
     ];
-    for &(n, name, h) in calls {
-        // The table is empty at boot, so these cannot clash.
-        let _ = k.register_syscall(n, name, h);
-    }
+    // Boot registers the base once: the slots are free.
+    let _ = k.register_syscalls(calls);
 }
 
 /// A `struct timespec` as a duration: EINVAL when negative or its

@@ -54,7 +54,6 @@ pub(super) fn register(k: &Kernel) {
         (SYS_fktrace, "fktrace", sys_fktrace),
         (SYS_utrace, "utrace", sys_utrace),
     ];
-    for &(n, name, h) in calls {
-        let _ = k.register_syscall(n, name, h);
-    }
+    // Boot registers the base once: the slots are free.
+    let _ = k.register_syscalls(calls);
 }

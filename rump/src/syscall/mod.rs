@@ -184,74 +184,51 @@ impl Kernel {
         name: &'static str,
         handler: SyscallFn,
     ) -> KResult<()> {
-        self.install_syscall(number, name, handler, false)
-    }
-
-    /// Put `handler` in slot `number` as a placeholder for a call whose
-    /// module this kernel lacks, unless the slot is taken.
-    pub(crate) fn register_placeholder(
-        &self,
-        number: usize,
-        name: &'static str,
-        handler: SyscallFn,
-    ) -> KResult<()> {
-        self.install_syscall(number, name, handler, true)
-    }
-
-    fn install_syscall(
-        &self,
-        number: usize,
-        name: &'static str,
-        handler: SyscallFn,
-        placeholder: bool,
-    ) -> KResult<()> {
         let mut t = self
             .syscalls
             .entries
             .write()
             .unwrap_or_else(|e| e.into_inner());
         let slot = t.get_mut(number).ok_or(Errno::EINVAL)?;
-        if slot.is_some_and(|e| placeholder || !e.placeholder) {
+        if slot.is_some() {
             return Err(Errno::EEXIST);
         }
         *slot = Some(Entry {
             name,
             handler,
-            placeholder,
+            placeholder: false,
         });
         Ok(())
     }
 
-    /// Whether system call `number` is only a "no module" placeholder
-    /// (ENOSYS and SIGSYS, as NetBSD's `sys_nomodule`).
-    pub fn syscall_is_placeholder(&self, number: usize) -> bool {
-        self.syscalls
+    /// [`Kernel::register_syscall`] for each call of a table, in order,
+    /// taking the table's lock once. Stops at the first that fails.
+    pub fn register_syscalls(&self, calls: &[(usize, &'static str, SyscallFn)]) -> KResult<()> {
+        let mut t = self
+            .syscalls
             .entries
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(number)
-            .copied()
-            .flatten()
-            .is_some_and(|e| e.placeholder)
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        for &(number, name, handler) in calls {
+            let slot = t.get_mut(number).ok_or(Errno::EINVAL)?;
+            if slot.is_some() {
+                return Err(Errno::EEXIST);
+            }
+            *slot = Some(Entry {
+                name,
+                handler,
+                placeholder: false,
+            });
+        }
+        Ok(())
     }
 
-    /// The name of system call `number`, if the kernel has it.
-    pub fn syscall_name(&self, number: usize) -> Option<&'static str> {
-        self.syscalls
-            .entries
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(number)
-            .copied()
-            .flatten()
-            .map(|e| e.name)
-    }
-
-    /// Make system call `number` with register arguments `args`, reading and
-    /// writing the caller's memory through `user`. ENOSYS for a call this
-    /// kernel does not have.
-    pub fn syscall(&self, number: usize, args: &[u64], user: &dyn UserSpace) -> KResult<SysRet> {
-        let entry = self
+    /// The entry for system call `number`: the call registered there, or
+    /// the "no module" placeholder if its slot belongs to a module this
+    /// kernel lacks. The placeholders are not stored in the table, so that
+    /// boot does not install a hundred and fifty of them.
+    fn syscall_entry(&self, number: usize) -> Option<Entry> {
+        let registered = self
             .syscalls
             .entries
             .read()
@@ -259,7 +236,25 @@ impl Kernel {
             .get(number)
             .copied()
             .flatten();
-        let entry = entry.ok_or(Errno::ENOSYS)?;
+        registered.or_else(|| nomodule::placeholder(number))
+    }
+
+    /// Whether system call `number` is only a "no module" placeholder
+    /// (ENOSYS and SIGSYS, as NetBSD's `sys_nomodule`).
+    pub fn syscall_is_placeholder(&self, number: usize) -> bool {
+        self.syscall_entry(number).is_some_and(|e| e.placeholder)
+    }
+
+    /// The name of system call `number`, if the kernel has it.
+    pub fn syscall_name(&self, number: usize) -> Option<&'static str> {
+        self.syscall_entry(number).map(|e| e.name)
+    }
+
+    /// Make system call `number` with register arguments `args`, reading and
+    /// writing the caller's memory through `user`. ENOSYS for a call this
+    /// kernel does not have.
+    pub fn syscall(&self, number: usize, args: &[u64], user: &dyn UserSpace) -> KResult<SysRet> {
+        let entry = self.syscall_entry(number).ok_or(Errno::ENOSYS)?;
         let mut slots = [0u64; 8];
         for (s, a) in slots.iter_mut().zip(args) {
             *s = *a;
@@ -380,10 +375,8 @@ pub(crate) fn register_base(k: &Kernel) {
             time::sys_clock_nanosleep,
         ),
     ];
-    for &(n, name, h) in calls {
-        // The table is empty at boot, so these cannot clash.
-        let _ = k.register_syscall(n, name, h);
-    }
+    // Boot registers the base once: the slots are free.
+    let _ = k.register_syscalls(calls);
     kevent::register(k);
     pselect::register(k);
     [
@@ -394,11 +387,7 @@ pub(crate) fn register_base(k: &Kernel) {
     ]
     .iter()
     .for_each(|r| r(k));
-    for reg in [
-        crate::ksem::register,
-        crate::aio::register,
-        nomodule::register,
-    ] {
+    for reg in [crate::ksem::register, crate::aio::register] {
         reg(k);
     }
 }

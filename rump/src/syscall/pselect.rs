@@ -24,10 +24,8 @@ pub(crate) fn register(k: &Kernel) {
         (netbsd_abi::SYS___pselect50, "__pselect50", sys_pselect),
         (netbsd_abi::SYS___pollts50, "__pollts50", sys_pollts),
     ];
-    for &(n, name, h) in calls {
-        // The table is empty at boot, so these cannot clash.
-        let _ = k.register_syscall(n, name, h);
-    }
+    // Boot registers the base once: the slots are free.
+    let _ = k.register_syscalls(calls);
 }
 
 /// The timeout at `addr` (0: none), checked.

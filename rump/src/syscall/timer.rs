@@ -564,9 +564,8 @@ pub(super) fn register(k: &Kernel) {
             sys_timer_gettime,
         ),
     ];
-    for &(n, name, h) in calls {
-        let _ = k.register_syscall(n, name, h);
-    }
+    // Boot registers the base once: the slots are free.
+    let _ = k.register_syscalls(calls);
 }
 
 /// A timer's setting as the typed calls take and give it: (interval,

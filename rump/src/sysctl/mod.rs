@@ -169,10 +169,47 @@ pub enum NodeData {
     },
 }
 
+/// A node's name, kept inline (a valid one is shorter than
+/// `SYSCTL_NAMELEN`), so that making a node allocates nothing for it.
+#[derive(Clone, Copy)]
+pub struct SysctlName {
+    bytes: [u8; wire::NAMELEN],
+    /// The name's length; above `NAMELEN` for one too long to keep.
+    len: u8,
+}
+
+impl SysctlName {
+    /// `name`, or a marker that it is too long (which
+    /// [`SysctlTree::create`] refuses with ENAMETOOLONG).
+    pub fn new(name: &[u8]) -> SysctlName {
+        let mut bytes = [0; wire::NAMELEN];
+        let kept = name.len().min(wire::NAMELEN);
+        bytes[..kept].copy_from_slice(&name[..kept]);
+        let len = u8::try_from(name.len()).map_or(u8::MAX, |n| n.min(wire::NAMELEN as u8 + 1));
+        SysctlName { bytes, len }
+    }
+
+    /// The name's bytes (its first `NAMELEN` if it is too long).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len).min(wire::NAMELEN)]
+    }
+
+    /// Whether the name is too long for a node.
+    fn too_long(&self) -> bool {
+        usize::from(self.len) >= wire::NAMELEN
+    }
+}
+
+impl std::fmt::Debug for SysctlName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self.as_bytes()))
+    }
+}
+
 /// A node to add with [`SysctlTree::create`].
 pub struct NodeSpec {
     /// Name: letters, digits, `-`, `_`, not starting with a digit, < 32 bytes.
-    pub name: String,
+    pub name: SysctlName,
     /// MIB number, or None to allocate one as CTL_CREATE does (> 1024).
     pub num: Option<i32>,
     /// CTLFLAG_* bits; type bits are ignored, CTLFLAG_PERMANENT is added.
@@ -189,7 +226,7 @@ pub struct NodeSpec {
 impl NodeSpec {
     /// A spec with an allocated number and no size bound.
     pub fn new(name: &str, flags: u32, description: &str, data: NodeData) -> NodeSpec {
-        let (name, description) = (name.to_string(), description.to_string());
+        let (name, description) = (SysctlName::new(name.as_bytes()), description.to_string());
         NodeSpec {
             name,
             num: None,
@@ -232,7 +269,11 @@ fn to_raw(v: SysctlValue) -> (u32, Vec<u8>) {
         SysctlValue::Int(i) => (CTLTYPE_INT, i.to_le_bytes().to_vec()),
         SysctlValue::Quad(q) => (CTLTYPE_QUAD, q.to_le_bytes().to_vec()),
         SysctlValue::Bool(b) => (CTLTYPE_BOOL, vec![b as u8]),
-        SysctlValue::String(s) => (CTLTYPE_STRING, until_nul(s.as_bytes()).to_vec()),
+        SysctlValue::String(s) => {
+            let mut b = s.into_bytes();
+            b.truncate(until_nul(&b).len());
+            (CTLTYPE_STRING, b)
+        }
         SysctlValue::Struct(s) => (CTLTYPE_STRUCT, s),
     }
 }
@@ -255,33 +296,39 @@ fn encode(ty: u32, b: &[u8]) -> Vec<u8> {
     [b, nul].concat()
 }
 
+/// What a node holds, kept small (boxed where it is big and rare) so
+/// that a node is at most 128 bytes and a parent's first eight children
+/// fit in a small allocation.
 enum Kind {
     Node,
     /// Stored bytes, as [`to_raw`] gives them.
-    Value(Vec<u8>),
-    Dynamic(SysctlReader, Option<SysctlWriter>),
+    Value(Box<[u8]>),
+    Dynamic(Box<(SysctlReader, Option<SysctlWriter>)>),
     Handler(SysctlHandler),
 }
 
 struct Node {
     num: i32,
-    name: String,
+    name: SysctlName,
     ty: u32,
     /// CTLFLAG_* without type and version bits.
     flags: u32,
     ver: u32,
     /// `sysctl_size`: bounds writes of strings and structs unless 0.
     size: usize,
-    desc: Option<Vec<u8>>,
+    desc: Option<Box<[u8]>>,
     kind: Kind,
     /// Sorted by number, as NetBSD keeps them.
     children: Vec<Node>,
     csize: u32,
 }
 
+// Eight children in 1 KiB: the allocator's small, fast size classes.
+const _: () = assert!(std::mem::size_of::<Node>() <= 128);
+
 impl Node {
-    fn new(name: &str, ty: u32, flags: u32, size: usize, kind: Kind) -> Node {
-        let (name, children) = (name.to_string(), Vec::new());
+    fn new(name: SysctlName, ty: u32, flags: u32, size: usize, kind: Kind) -> Node {
+        let children = Vec::new();
         Node {
             num: 0,
             name,
@@ -368,6 +415,68 @@ fn check_name(name: &[u8]) -> KResult<()> {
     }
 }
 
+/// A kernel's node as [`SysctlTree::create`] makes it from `spec`, and
+/// the number asked for; the checks that need no tree.
+// Inlined: a node returned through a call is copied on the way.
+#[inline(always)]
+fn prepare(spec: NodeSpec) -> KResult<(Node, Option<i32>)> {
+    if spec.name.too_long() {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    check_name(spec.name.as_bytes())?;
+    let flags = (spec.flags & SYSCTL_FLAGMASK) | CTLFLAG_PERMANENT;
+    let immediate = flags & CTLFLAG_IMMEDIATE != 0;
+    let owndata = flags & CTLFLAG_OWNDATA != 0;
+    if flags & CTLFLAG_UNSUPPORTED != 0 || spec.num.is_some_and(|n| n < 0) {
+        return Err(Errno::EINVAL);
+    }
+    let (ty, size, kind) = match spec.data {
+        NodeData::Node if owndata || immediate => return Err(Errno::EINVAL),
+        NodeData::Node => (CTLTYPE_NODE, NODE_LEN, Kind::Node),
+        NodeData::Value(v) => {
+            let (ty, mut b) = to_raw(v);
+            let size = match ty {
+                CTLTYPE_STRING => spec.max_len.unwrap_or(b.len() + 1),
+                CTLTYPE_STRUCT => spec.max_len.unwrap_or(b.len()),
+                _ => b.len(),
+            };
+            // A string must fit with its NUL, a struct in a size above 0.
+            let bad = match ty {
+                CTLTYPE_STRING => b.len() >= size || immediate,
+                CTLTYPE_STRUCT => b.len() > size || size == 0 || immediate,
+                _ => immediate && owndata,
+            };
+            if bad {
+                return Err(Errno::EINVAL);
+            }
+            if ty == CTLTYPE_STRUCT {
+                b.resize(size, 0);
+            }
+            (ty, size, Kind::Value(b.into_boxed_slice()))
+        }
+        NodeData::Dynamic { .. } if immediate => return Err(Errno::EINVAL),
+        NodeData::Dynamic { read, write } => {
+            let (ty, b) = to_raw(read());
+            let size = if ty == CTLTYPE_STRING || ty == CTLTYPE_STRUCT {
+                spec.max_len.unwrap_or(0)
+            } else {
+                b.len()
+            };
+            (ty, size, Kind::Dynamic(Box::new((read, write))))
+        }
+        NodeData::Handler(_) if owndata || immediate => return Err(Errno::EINVAL),
+        NodeData::Handler(h) => (CTLTYPE_NODE, NODE_LEN, Kind::Handler(h)),
+        NodeData::LeafHandler { .. } if owndata || immediate => return Err(Errno::EINVAL),
+        NodeData::LeafHandler { ty, size, handler } if ty != CTLTYPE_NODE => {
+            (ty, size, Kind::Handler(handler))
+        }
+        NodeData::LeafHandler { .. } => return Err(Errno::EINVAL),
+    };
+    let mut node = Node::new(spec.name, ty, flags, size, kind);
+    node.desc = Some(spec.description.into_bytes().into_boxed_slice()).filter(|d| !d.is_empty());
+    Ok((node, spec.num))
+}
+
 /// `sysctl_lookup` on a leaf (`ty`, `flags`, `size`) reading as `cur`:
 /// check permissions, copy out, and validate new bytes for the caller to
 /// store.
@@ -401,13 +510,163 @@ fn lookup<'a>(
     }
 }
 
+/// A node's MIB, the numbers naming it from the top, as
+/// [`SysctlTree::create`] returns it. A path is never longer than
+/// `CTL_MAXNAME`, so it is kept inline and making a node allocates none.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Mib {
+    len: usize,
+    /// The numbers, then zeros.
+    nums: [i32; CTL_MAXNAME],
+}
+
+impl std::ops::Deref for Mib {
+    type Target = [i32];
+    fn deref(&self) -> &[i32] {
+        &self.nums[..self.len]
+    }
+}
+
+impl std::fmt::Debug for Mib {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// Where a node is: the index among its parent's children of each node
+/// on the way down from the root. No MIB is longer than `CTL_MAXNAME`, so
+/// no node is deeper, and a path needs no allocation.
+#[derive(Clone, Copy)]
+struct Path {
+    len: usize,
+    at: [usize; CTL_MAXNAME],
+}
+
+impl Path {
+    /// The root's.
+    const ROOT: Path = Path {
+        len: 0,
+        at: [0; CTL_MAXNAME],
+    };
+
+    /// One step up: the index of the node left, None at the root.
+    fn pop(&mut self) -> Option<usize> {
+        self.len = self.len.checked_sub(1)?;
+        Some(self.at[self.len])
+    }
+
+    /// One step down, to child `i`; EINVAL below the deepest a MIB reaches.
+    fn push(&mut self, i: usize) -> KResult<()> {
+        *self.at.get_mut(self.len).ok_or(Errno::EINVAL)? = i;
+        self.len += 1;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for Path {
+    type Target = [usize];
+    fn deref(&self) -> &[usize] {
+        &self.at[..self.len]
+    }
+}
+
+/// Makes the nodes of a deferred subtree (see
+/// [`SysctlTree::create_deferred`]).
+pub(crate) type DeferredBuild = Box<dyn FnOnce(&mut SubtreeBuilder<'_>) -> KResult<()> + Send>;
+
+/// Nodes made when the tree is first used rather than at boot.
+struct Deferred {
+    /// The node they go below, empty until then.
+    parent: Mib,
+    /// The root's version before the first of them would have been made.
+    ver_before: u32,
+    /// How many nodes `build` makes.
+    count: u32,
+    build: DeferredBuild,
+}
+
+/// Adds the nodes of a deferred subtree, as [`SysctlTree::create_in`]
+/// does, with the numbers fixed (an allocated number would depend on when
+/// the nodes are made).
+pub(crate) struct SubtreeBuilder<'a> {
+    inner: &'a mut Inner,
+    /// The deferred subtree's parent: nodes go below it only.
+    top: Mib,
+    made: u32,
+}
+
+impl SubtreeBuilder<'_> {
+    /// Add `spec`, whose `num` must be set, below `parent`, which must be
+    /// in the subtree (EINVAL).
+    pub(crate) fn create_in(&mut self, parent: &[i32], spec: NodeSpec) -> KResult<Mib> {
+        let (node, num) = prepare(spec)?;
+        if num.is_none() || !parent.starts_with(&self.top) {
+            return Err(Errno::EINVAL);
+        }
+        let mut path = self.inner.find(parent)?;
+        path.push(self.inner.place(&path, node, num)?)?;
+        self.made += 1;
+        Ok(self.inner.mib(&path))
+    }
+}
+
 struct Inner {
     root: Node,
     /// NetBSD keeps this counter in the root's `sysctl_num`.
     next_num: i32,
+    /// Subtrees not made yet.
+    deferred: Vec<Deferred>,
 }
 
 impl Inner {
+    /// Whether the node at `path` waits for deferred children.
+    fn is_deferred(&self, path: &[usize]) -> bool {
+        !self.deferred.is_empty() && {
+            let mib = self.mib(path);
+            self.deferred.iter().any(|d| d.parent == mib)
+        }
+    }
+
+    /// Make the deferred subtrees, giving every node the version it would
+    /// have had if made when it was deferred.
+    fn settle(&mut self) {
+        for d in std::mem::take(&mut self.deferred) {
+            let Ok(path) = self.find(&d.parent) else {
+                continue;
+            };
+            // The nodes above the parent keep the versions they have now
+            // (what later changes gave them); the parent and the new nodes
+            // get those of the inserts as they would have been.
+            let mut above = [0u32; CTL_MAXNAME];
+            let mut n = &self.root;
+            let root_ver = n.ver;
+            for (v, &i) in above.iter_mut().zip(path.iter()) {
+                *v = n.ver;
+                n = &n.children[i];
+            }
+            self.root.ver = d.ver_before;
+            let mut b = SubtreeBuilder {
+                inner: self,
+                top: d.parent,
+                made: 0,
+            };
+            // A failure leaves the nodes made before it, as at boot.
+            let built = (d.build)(&mut b);
+            let made = b.made;
+            debug_assert!(
+                built.is_err() || made == d.count,
+                "a deferred subtree made {made} nodes, not {}",
+                d.count
+            );
+            let mut n = &mut self.root;
+            n.ver = root_ver;
+            for (k, &i) in path.iter().enumerate().take(path.len().saturating_sub(1)) {
+                n = &mut n.children[i];
+                n.ver = above[k + 1];
+            }
+        }
+    }
+
     fn node(&self, path: &[usize]) -> &Node {
         path.iter().fold(&self.root, |n, &i| &n.children[i])
     }
@@ -416,31 +675,63 @@ impl Inner {
         path.iter().fold(&mut self.root, |n, &i| &mut n.children[i])
     }
 
-    fn mib(&self, path: &[usize]) -> Vec<i32> {
-        (1..=path.len())
-            .map(|k| self.node(&path[..k]).num)
-            .collect()
+    fn mib(&self, path: &[usize]) -> Mib {
+        let mut out = Mib {
+            len: path.len(),
+            nums: [0; CTL_MAXNAME],
+        };
+        let mut n = &self.root;
+        for (num, &i) in out.nums.iter_mut().zip(path) {
+            n = &n.children[i];
+            *num = n.num;
+        }
+        out
     }
 
     /// Walk a dotted path of names (or numbers) for kernel callers.
-    fn resolve(&self, path: &str) -> KResult<Vec<usize>> {
-        let mut out = Vec::new();
+    fn resolve(&self, path: &str) -> KResult<Path> {
+        let mut out = Path::ROOT;
+        let mut n = &self.root;
         for comp in path.split('.').filter(|c| !c.is_empty()) {
-            let n = self.node(&out);
             if n.ty != CTLTYPE_NODE {
                 return Err(Errno::ENOTDIR);
             }
-            let num = comp.parse::<i32>().ok();
-            let i = (n.children.iter().position(|c| c.name == comp))
-                .or_else(|| n.children.iter().position(|c| Some(c.num) == num));
-            out.push(i.ok_or(Errno::ENOENT)?);
+            let by_name = n
+                .children
+                .iter()
+                .position(|c| c.name.as_bytes() == comp.as_bytes());
+            let i = by_name.or_else(|| {
+                let num = comp.parse::<i32>().ok()?;
+                n.children.iter().position(|c| c.num == num)
+            });
+            let i = i.ok_or(Errno::ENOENT)?;
+            out.push(i)?;
+            n = &n.children[i];
+        }
+        Ok(out)
+    }
+
+    /// Walk a MIB for kernel callers: ENOENT where a number is missing,
+    /// ENOTDIR below a leaf.
+    fn find(&self, mib: &[i32]) -> KResult<Path> {
+        let mut out = Path::ROOT;
+        let mut n = &self.root;
+        for &num in mib {
+            if n.ty != CTLTYPE_NODE {
+                return Err(Errno::ENOTDIR);
+            }
+            // Children are kept sorted by number.
+            let i = n.children.binary_search_by_key(&num, |c| c.num);
+            let i = i.map_err(|_| Errno::ENOENT)?;
+            out.push(i)?;
+            n = &n.children[i];
         }
         Ok(out)
     }
 
     /// `sysctl_locate`: how far `name` leads, and why it stopped.
-    fn locate(&self, cred: &Cred, name: &[i32]) -> (Vec<usize>, usize, Option<Errno>) {
-        let mut path = Vec::new();
+    fn locate(&self, cred: &Cred, name: &[i32]) -> (Path, usize, Option<Errno>) {
+        let mut path = Path::ROOT;
         for (ni, &tn) in name.iter().enumerate() {
             let n = self.node(&path);
             if n.children.is_empty() {
@@ -452,11 +743,12 @@ impl Inner {
                 );
             }
             if n.flags & CTLFLAG_PRIVATE != 0 && !cred.is_root() {
-                return (Vec::new(), 0, Some(Errno::EPERM));
+                return (Path::ROOT, 0, Some(Errno::EPERM));
             }
             match n.children.iter().position(|c| c.num == tn) {
-                Some(i) => path.push(i),
-                None => return (path, ni, Some(Errno::ENOENT)),
+                // A name is at most CTL_MAXNAME long, and so is the path.
+                Some(i) if path.push(i).is_ok() => {}
+                _ => return (path, ni, Some(Errno::ENOENT)),
             }
         }
         (path, name.len(), None)
@@ -466,8 +758,11 @@ impl Inner {
     /// version, so clients can tell their cached copy is stale.
     fn bump(&mut self, path: &[usize]) {
         let v = self.root.ver.wrapping_add(1);
-        for k in 0..=path.len() {
-            self.node_mut(&path[..k]).ver = v;
+        let mut n = &mut self.root;
+        n.ver = v;
+        for &i in path {
+            n = &mut n.children[i];
+            n.ver = v;
         }
     }
 
@@ -476,6 +771,24 @@ impl Inner {
         p.children
             .iter()
             .find(|c| Some(c.num) == num || c.name.as_bytes() == name)
+    }
+
+    /// Add a kernel's node below `parent`, after the checks that need the
+    /// tree; returns its index.
+    // Inlined for the same reason as `prepare`.
+    #[inline(always)]
+    fn place(&mut self, parent: &[usize], node: Node, num: Option<i32>) -> KResult<usize> {
+        if self.node(parent).ty != CTLTYPE_NODE {
+            return Err(Errno::ENOTDIR);
+        }
+        if parent.len() == CTL_MAXNAME {
+            // No MIB could name the node.
+            return Err(Errno::EINVAL);
+        }
+        if self.clash(parent, num, node.name.as_bytes()).is_some() {
+            return Err(Errno::EEXIST);
+        }
+        Ok(self.insert(parent, node, num))
     }
 
     /// Add a child (its number checked free, or allocated here).
@@ -489,7 +802,16 @@ impl Inner {
             }
             nm
         });
-        let p = self.node_mut(parent);
+        // The change bumps the version of every node from the root down,
+        // the new one's included (`bump`), on one walk.
+        let v = self.root.ver.wrapping_add(1);
+        node.ver = v;
+        let mut p = &mut self.root;
+        p.ver = v;
+        for &i in parent {
+            p = &mut p.children[i];
+            p.ver = v;
+        }
         p.csize = match p.children.len() {
             0 => SYSCTL_DEFSIZE,
             n if n >= p.csize as usize => p.csize.saturating_mul(2),
@@ -497,7 +819,6 @@ impl Inner {
         };
         let at = p.children.partition_point(|c| c.num < node.num);
         p.children.insert(at, node);
-        self.bump(&[parent, &[at]].concat());
         at
     }
 
@@ -585,9 +906,9 @@ impl Inner {
             if data != 0 {
                 c.us.copyin(data, &mut buf)?;
             }
-            Kind::Value(stored(ty, &buf).to_vec())
+            Kind::Value(stored(ty, &buf).into())
         } else if immediate {
-            Kind::Value(n.un[..size as usize].to_vec())
+            Kind::Value(n.un[..size as usize].into())
         } else if data != 0 {
             // NetBSD would trust this as a kernel address; there is no
             // kernel memory here to point at.
@@ -595,8 +916,7 @@ impl Inner {
         } else {
             return Err(Errno::EINVAL);
         };
-        let name = String::from_utf8_lossy(name).into_owned();
-        let node = Node::new(&name, ty, flags, size as usize, kind);
+        let node = Node::new(SysctlName::new(name), ty, flags, size as usize, kind);
         let i = self.insert(parent, node, num);
         c.record(&self.node(parent).children[i].repr().emit());
         c.oldlen = NODE_LEN;
@@ -649,7 +969,7 @@ impl Inner {
                 if n.flags & CTLFLAG_PERMANENT != 0 || n.desc.is_some() {
                     return Err(Errno::EPERM);
                 }
-                n.desc = Some(c.us.copyinstr(d.desc, wire::MAXDESCLEN)?);
+                n.desc = Some(c.us.copyinstr(d.desc, wire::MAXDESCLEN)?.into());
                 n.flags |= CTLFLAG_OWNDESC;
             }
         }
@@ -700,119 +1020,201 @@ impl SysctlTree {
     /// A tree with NetBSD's top-level nodes (kern=1 ... security=13).
     pub fn new() -> SysctlTree {
         let root_flags = CTLFLAG_ROOT | CTLFLAG_READWRITE;
-        let root = Node::new("(root)", CTLTYPE_NODE, root_flags, NODE_LEN, Kind::Node);
+        let name = SysctlName::new(b"(root)");
+        let root = Node::new(name, CTLTYPE_NODE, root_flags, NODE_LEN, Kind::Node);
         let t = SysctlTree {
             inner: Mutex::new(Inner {
                 root,
                 next_num: CREATE_BASE,
+                deferred: Vec::new(),
             }),
         };
         // NetBSD's rump kernels are built without descriptions
         // (SYSCTL_INCLUDE_DESCR unset): its top nodes' are kept in TOP
-        // for the reader, and not given.
-        for (num, name, _desc, flags) in TOP {
-            let mut spec = NodeSpec::new(name, flags, "", NodeData::Node);
-            spec.num = Some(num);
-            let made = t.create("", spec);
-            debug_assert!(made.is_ok());
+        // for the reader, and not given. Their names and numbers are
+        // known good, so they go in without create's checks.
+        {
+            let mut g = t.lock();
+            // The room NetBSD gives them (twice SYSCTL_DEFSIZE), at once.
+            g.root.children.reserve_exact(TOP.len().next_power_of_two());
+            for (num, name, _desc, flags) in TOP {
+                let flags = flags | CTLFLAG_PERMANENT;
+                let name = SysctlName::new(name.as_bytes());
+                let node = Node::new(name, CTLTYPE_NODE, flags, NODE_LEN, Kind::Node);
+                g.insert(&[], node, Some(num));
+            }
         }
         t
     }
 
+    /// The tree, with every deferred subtree made.
     fn lock(&self) -> MutexGuard<'_, Inner> {
+        let mut g = self.lock_raw();
+        if !g.deferred.is_empty() {
+            g.settle();
+        }
+        g
+    }
+
+    /// The tree as it is, deferred subtrees not made.
+    fn lock_raw(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The tree for adding below the node `parent` finds: deferred
+    /// subtrees are made first if the parent is, or is below, one.
+    fn lock_for_add(
+        &self,
+        parent: impl Fn(&Inner) -> KResult<Path>,
+    ) -> KResult<(MutexGuard<'_, Inner>, Path)> {
+        let mut g = self.lock_raw();
+        match parent(&g) {
+            Ok(p) if !g.is_deferred(&p) => Ok((g, p)),
+            // A deferred node has no children yet, so a path below one
+            // fails until they are made.
+            _ => {
+                g.settle();
+                let p = parent(&g)?;
+                Ok((g, p))
+            }
+        }
+    }
+
+    /// Have `build` make `count` nodes below the empty node `parent` when
+    /// the tree is next used for anything but adding elsewhere, instead of
+    /// now: the kernel's per-process nodes (`proc.curproc`) cost most of a
+    /// boot to make and few kernels are ever asked about them. Every answer
+    /// is as if they had been made now, versions included, since the
+    /// builder's numbers are fixed. EINVAL if `parent` is no empty node.
+    pub(crate) fn create_deferred(
+        &self,
+        parent: &[i32],
+        count: u32,
+        build: DeferredBuild,
+    ) -> KResult<()> {
+        let mut g = self.lock();
+        let path = g.find(parent)?;
+        let p = g.node(&path);
+        if p.ty != CTLTYPE_NODE || !p.children.is_empty() || !matches!(p.kind, Kind::Node) {
+            return Err(Errno::EINVAL);
+        }
+        // The root and every node down to the parent get the version the
+        // last of the inserts would give them.
+        let ver_before = g.root.ver;
+        let v = ver_before.wrapping_add(count);
+        g.root.ver = v;
+        let mut n = &mut g.root;
+        for &i in path.iter() {
+            n = &mut n.children[i];
+            n.ver = v;
+        }
+        let parent = g.mib(&path);
+        g.deferred.push(Deferred {
+            parent,
+            ver_before,
+            count,
+            build,
+        });
+        Ok(())
     }
 
     /// Add a node below `parent` ("" for the root); returns its MIB.
     /// ENOENT/ENOTDIR for a bad parent, EEXIST if the name or number is
     /// taken, ENAMETOOLONG/EINVAL for a bad name, EINVAL for bad flags or
     /// a value that does not fit `max_len`.
-    pub fn create(&self, parent: &str, spec: NodeSpec) -> KResult<Vec<i32>> {
-        check_name(spec.name.as_bytes())?;
-        let flags = (spec.flags & SYSCTL_FLAGMASK) | CTLFLAG_PERMANENT;
-        let immediate = flags & CTLFLAG_IMMEDIATE != 0;
-        let owndata = flags & CTLFLAG_OWNDATA != 0;
-        if flags & CTLFLAG_UNSUPPORTED != 0 || spec.num.is_some_and(|n| n < 0) {
-            return Err(Errno::EINVAL);
-        }
-        let (ty, size, kind) = match spec.data {
-            NodeData::Node if owndata || immediate => return Err(Errno::EINVAL),
-            NodeData::Node => (CTLTYPE_NODE, NODE_LEN, Kind::Node),
-            NodeData::Value(v) => {
-                let (ty, mut b) = to_raw(v);
-                let size = match ty {
-                    CTLTYPE_STRING => spec.max_len.unwrap_or(b.len() + 1),
-                    CTLTYPE_STRUCT => spec.max_len.unwrap_or(b.len()),
-                    _ => b.len(),
-                };
-                // A string must fit with its NUL, a struct in a size above 0.
-                let bad = match ty {
-                    CTLTYPE_STRING => b.len() >= size || immediate,
-                    CTLTYPE_STRUCT => b.len() > size || size == 0 || immediate,
-                    _ => immediate && owndata,
-                };
-                if bad {
-                    return Err(Errno::EINVAL);
-                }
-                if ty == CTLTYPE_STRUCT {
-                    b.resize(size, 0);
-                }
-                (ty, size, Kind::Value(b))
-            }
-            NodeData::Dynamic { .. } if immediate => return Err(Errno::EINVAL),
-            NodeData::Dynamic { read, write } => {
-                let (ty, b) = to_raw(read());
-                let size = if ty == CTLTYPE_STRING || ty == CTLTYPE_STRUCT {
-                    spec.max_len.unwrap_or(0)
-                } else {
-                    b.len()
-                };
-                (ty, size, Kind::Dynamic(read, write))
-            }
-            NodeData::Handler(_) if owndata || immediate => return Err(Errno::EINVAL),
-            NodeData::Handler(h) => (CTLTYPE_NODE, NODE_LEN, Kind::Handler(h)),
-            NodeData::LeafHandler { .. } if owndata || immediate => return Err(Errno::EINVAL),
-            NodeData::LeafHandler { ty, size, handler } if ty != CTLTYPE_NODE => {
-                (ty, size, Kind::Handler(handler))
-            }
-            NodeData::LeafHandler { .. } => return Err(Errno::EINVAL),
-        };
-        let mut g = self.lock();
-        let mut path = g.resolve(parent)?;
-        if g.node(&path).ty != CTLTYPE_NODE {
-            return Err(Errno::ENOTDIR);
-        }
-        if g.clash(&path, spec.num, spec.name.as_bytes()).is_some() {
-            return Err(Errno::EEXIST);
-        }
-        let mut node = Node::new(&spec.name, ty, flags, size, kind);
-        node.desc = Some(spec.description.into_bytes()).filter(|d| !d.is_empty());
-        path.push(g.insert(&path, node, spec.num));
+    pub fn create(&self, parent: &str, spec: NodeSpec) -> KResult<Mib> {
+        self.add(spec, |g| g.resolve(parent))
+    }
+
+    /// [`SysctlTree::create`] below the node whose MIB is `parent` (as
+    /// [`SysctlTree::create`] returns it), which spares finding it by name.
+    pub fn create_in(&self, parent: &[i32], spec: NodeSpec) -> KResult<Mib> {
+        self.add(spec, |g| g.find(parent))
+    }
+
+    /// Several nodes below one parent, in order, each as
+    /// [`SysctlTree::create`] would add it (the same checks, numbers and
+    /// versions), finding the parent and taking the tree's lock once. The
+    /// first failure stops it, with the nodes before it added.
+    pub fn create_all(
+        &self,
+        parent: &str,
+        specs: impl IntoIterator<Item = NodeSpec>,
+    ) -> KResult<()> {
+        self.add_all(specs, |g| g.resolve(parent))
+    }
+
+    /// Add the node `spec` below the one `parent` finds.
+    fn add(&self, spec: NodeSpec, parent: impl Fn(&Inner) -> KResult<Path>) -> KResult<Mib> {
+        let (node, num) = prepare(spec)?;
+        let (mut g, mut path) = self.lock_for_add(parent)?;
+        path.push(g.place(&path, node, num)?)?;
         Ok(g.mib(&path))
+    }
+
+    /// Add the nodes `specs` below the one `parent` finds. The nodes are
+    /// made before the lock is taken, as [`SysctlTree::add`] does, since
+    /// making a dynamic node reads it.
+    fn add_all(
+        &self,
+        specs: impl IntoIterator<Item = NodeSpec>,
+        parent: impl Fn(&Inner) -> KResult<Path>,
+    ) -> KResult<()> {
+        let specs = specs.into_iter();
+        let mut ready = Vec::with_capacity(specs.size_hint().0);
+        let mut failed = Ok(());
+        for spec in specs {
+            match prepare(spec) {
+                Ok(made) => ready.push(made),
+                Err(e) => {
+                    failed = Err(e);
+                    break;
+                }
+            }
+        }
+        if ready.is_empty() {
+            return failed;
+        }
+        let (mut g, path) = self.lock_for_add(parent)?;
+        for (node, num) in ready {
+            g.place(&path, node, num)?;
+        }
+        failed
     }
 
     /// Make sure the interior nodes along `path` exist, creating missing
     /// ones (permanent, numbers allocated); the last gets `description` if
     /// it is new. Returns the MIB of the last.
-    pub fn create_path(&self, path: &str, description: &str) -> KResult<Vec<i32>> {
+    pub fn create_path(&self, path: &str, description: &str) -> KResult<Mib> {
         let comps: Vec<&str> = path.split('.').filter(|c| !c.is_empty()).collect();
-        let mut g = self.lock();
-        let mut at = Vec::new();
+        let mut g = self.lock_raw();
+        let mut at = Path::ROOT;
         for (k, comp) in comps.iter().enumerate() {
+            if g.is_deferred(&at) {
+                g.settle();
+            }
             let p = g.node(&at);
             if p.ty != CTLTYPE_NODE {
                 return Err(Errno::ENOTDIR);
             }
-            if let Some(i) = p.children.iter().position(|c| c.name == *comp) {
-                at.push(i);
+            let by_name = p
+                .children
+                .iter()
+                .position(|c| c.name.as_bytes() == comp.as_bytes());
+            if let Some(i) = by_name {
+                at.push(i)?;
                 continue;
             }
             check_name(comp.as_bytes())?;
-            let mut node = Node::new(comp, CTLTYPE_NODE, CTLFLAG_PERMANENT, NODE_LEN, Kind::Node);
-            if k + 1 == comps.len() && !description.is_empty() {
-                node.desc = Some(description.as_bytes().to_vec());
+            if at.len() == CTL_MAXNAME {
+                return Err(Errno::EINVAL);
             }
-            at.push(g.insert(&at, node, None));
+            let name = SysctlName::new(comp.as_bytes());
+            let mut node = Node::new(name, CTLTYPE_NODE, CTLFLAG_PERMANENT, NODE_LEN, Kind::Node);
+            if k + 1 == comps.len() && !description.is_empty() {
+                node.desc = Some(description.as_bytes().into());
+            }
+            at.push(g.insert(&at, node, None))?;
         }
         if g.node(&at).ty != CTLTYPE_NODE {
             return Err(Errno::ENOTDIR);
@@ -837,7 +1239,7 @@ impl SysctlTree {
     pub fn name_to_mib(&self, path: &str) -> KResult<Vec<i32>> {
         let g = self.lock();
         let p = g.resolve(path)?;
-        Ok(g.mib(&p))
+        Ok(g.mib(&p).to_vec())
     }
 
     /// Read a value. EINVAL for an interior node.
@@ -846,8 +1248,8 @@ impl SysctlTree {
         let n = g.node(&g.resolve(path)?);
         match &n.kind {
             Kind::Value(b) => Ok(from_raw(n.ty, b)),
-            Kind::Dynamic(read, _) => {
-                let read = read.clone();
+            Kind::Dynamic(d) => {
+                let read = d.0.clone();
                 drop(g);
                 Ok(read())
             }
@@ -871,15 +1273,14 @@ impl SysctlTree {
                 if ty != n.ty || !fits {
                     return Err(Errno::EINVAL);
                 }
-                *old = b;
+                *old = b.into_boxed_slice();
                 Ok(())
             }
-            Kind::Dynamic(_, Some(write)) => {
-                let write = write.clone();
+            Kind::Dynamic(d) => {
+                let write = d.1.clone().ok_or(Errno::EPERM)?;
                 drop(g);
                 write(v)
             }
-            Kind::Dynamic(_, None) => Err(Errno::EPERM),
             Kind::Node | Kind::Handler(_) => Err(Errno::EINVAL),
         }
     }
@@ -944,8 +1345,8 @@ impl SysctlTree {
             // A node with a helper gets the call whatever locate said; ours
             // act like NetBSD helpers wrapping sysctl_lookup, which refuses
             // any name left over.
-            (Kind::Dynamic(read, write), _) => {
-                let (read, write) = (read.clone(), write.clone());
+            (Kind::Dynamic(d), _) => {
+                let (read, write) = (d.0.clone(), d.1.clone());
                 drop(g);
                 if ni != name.len() {
                     return Err(Errno::EINVAL);
@@ -981,7 +1382,7 @@ impl SysctlTree {
             }
             (Kind::Value(cur), None) => {
                 if let Some(b) = lookup(c, leaf, &encode(leaf.0, cur))? {
-                    g.node_mut(&path).kind = Kind::Value(b.to_vec());
+                    g.node_mut(&path).kind = Kind::Value(b.into());
                 }
                 Ok(())
             }

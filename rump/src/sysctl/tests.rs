@@ -60,6 +60,7 @@ fn query(t: &SysctlTree, c: &Cred, mib: &[i32]) -> KResult<Vec<NodeRepr>> {
 fn value(t: &SysctlTree, parent: &str, name: &str, flags: u32, v: SysctlValue) -> Vec<i32> {
     t.create(parent, NodeSpec::new(name, flags, "", NodeData::Value(v)))
         .unwrap()
+        .to_vec()
 }
 
 fn node(name: &str, num: i32, flags: u32, desc: &str) -> NodeSpec {
@@ -460,14 +461,10 @@ fn dynamic_nodes() {
 #[test]
 fn kernel_api() {
     let t = SysctlTree::new();
-    assert_eq!(
-        t.create_path("vfs.generic.foo", "Foo"),
-        Ok(vec![3, 1025, 1026])
-    );
-    assert_eq!(
-        t.create_path("vfs.generic.foo", "Foo"),
-        Ok(vec![3, 1025, 1026])
-    );
+    for _ in 0..2 {
+        let made = t.create_path("vfs.generic.foo", "Foo");
+        assert_eq!(made.as_deref(), Ok(&[3, 1025, 1026][..]));
+    }
     assert_eq!(t.name_to_mib("vfs.1025.foo"), Ok(vec![3, 1025, 1026]));
     assert_eq!(t.name_to_mib("vfs.nope"), Err(E::ENOENT));
     value(&t, "vfs.generic.foo", "leaf", 0, SysctlValue::Int(1));
@@ -596,4 +593,103 @@ fn a_handler_node_answers_the_names_below_it() {
             .any(|n| n.name_bytes() == b"table")
     );
     assert_eq!(t.get("vendor.table"), Err(E::EINVAL));
+}
+
+/// A subtree with fixed numbers below `top`: a node holding three nodes
+/// with a writable leaf each, seven nodes in all.
+fn seven_nodes(mut add: impl FnMut(&[i32], NodeSpec) -> KResult<Mib>, top: &[i32]) -> Res {
+    let mid = add(top, node("mid", 2, 0, ""))?;
+    for i in 1..=3 {
+        let n = add(&mid, node(&format!("n{i}"), i, 0, ""))?;
+        let v = NodeData::Value(SysctlValue::Int(i));
+        let mut leaf = NodeSpec::new("leaf", CTLFLAG_READWRITE, "", v);
+        leaf.num = Some(1);
+        add(&n, leaf)?;
+    }
+    Ok(())
+}
+
+/// Every node below `mib` as CTL_QUERY hands it out, depth first, with
+/// the values of the leaves.
+fn dump(t: &SysctlTree, mib: &[i32]) -> Vec<Vec<u8>> {
+    let r = Cred::root();
+    let mut out = Vec::new();
+    for n in query(t, &r, mib).unwrap() {
+        out.push(n.emit().to_vec());
+        let below = [mib, &[n.num]].concat();
+        if n.flags & SYSCTL_TYPEMASK == CTLTYPE_NODE {
+            out.extend(dump(t, &below));
+        } else {
+            out.push(sc(t, &r, &below, 64, NULL).old);
+        }
+    }
+    out
+}
+
+/// Two trees: in one the subtree is made at once, in the other deferred;
+/// `then` runs on both after.
+fn eager_and_deferred(then: impl Fn(&SysctlTree)) -> (SysctlTree, SysctlTree) {
+    let (eager, late) = (SysctlTree::new(), SysctlTree::new());
+    let top = eager.create("proc", node("cur", 5, 0, "")).unwrap();
+    seven_nodes(|p, s| eager.create_in(p, s), &top).unwrap();
+    let top = late.create("proc", node("cur", 5, 0, "")).unwrap();
+    let build: DeferredBuild = Box::new(move |b| seven_nodes(|p, s| b.create_in(p, s), &top));
+    late.create_deferred(&top, 7, build).unwrap();
+    for t in [&eager, &late] {
+        then(t);
+    }
+    (eager, late)
+}
+
+#[test]
+fn deferred_nodes_answer_as_if_made_at_once() {
+    // Changes beside, above and elsewhere while the nodes wait.
+    let (eager, late) = eager_and_deferred(|t| {
+        t.create("proc", node("other", 7, 0, "")).unwrap();
+        value(t, "kern", "x", 0, SysctlValue::Int(1));
+        t.create_path("vendor.a.b", "").unwrap();
+    });
+    assert_eq!(late.lock_raw().deferred.len(), 1);
+    assert_eq!(dump(&eager, &[]), dump(&late, &[]));
+    assert!(late.lock_raw().deferred.is_empty());
+    // The leaves are the tree's own: written and read back.
+    let r = Cred::root();
+    for t in [&eager, &late] {
+        assert_eq!(res(t, &r, &[10, 5, 2, 3, 1], &7i32.to_ne_bytes()), Ok(()));
+        assert_eq!(
+            sc(t, &r, &[10, 5, 2, 3, 1], 4, NULL).old,
+            7i32.to_ne_bytes()
+        );
+    }
+}
+
+#[test]
+fn adding_below_deferred_nodes_makes_them_first() {
+    let (eager, late) = eager_and_deferred(|t| {
+        value(t, "proc.cur.mid.n2", "y", 0, SysctlValue::Int(2));
+        t.create_path("proc.cur.mid.n1.deep", "").unwrap();
+        t.create_in(&[10, 5, 2], node("n9", 9, 0, "")).unwrap();
+    });
+    assert_eq!(dump(&eager, &[]), dump(&late, &[]));
+    // Names clash with the deferred ones as with made ones.
+    let again = late.create_in(&[10, 5], node("mid", 3, 0, ""));
+    assert_eq!(again.err(), Some(E::EEXIST));
+}
+
+#[test]
+fn a_deferred_builder_stays_in_its_subtree() {
+    let t = SysctlTree::new();
+    let top = t.create("proc", node("cur", 5, 0, "")).unwrap();
+    let outside: DeferredBuild = Box::new(|b| b.create_in(&[1], node("x", 3000, 0, "")).map(drop));
+    t.create_deferred(&top, 1, outside)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    // Settling runs it; its node goes nowhere.
+    assert!(!dump(&t, &[1]).iter().any(|n| n.get(8..10) == Some(b"x\0")));
+    assert!(dump(&t, &[10, 5]).is_empty());
+    // A deferral needs an empty interior node.
+    let none: fn() -> DeferredBuild = || Box::new(|_| Ok(()));
+    let leaf = value(&t, "vendor", "v", 0, SysctlValue::Int(1));
+    assert_eq!(t.create_deferred(&leaf, 0, none()), Err(E::EINVAL));
+    assert_eq!(t.create_deferred(&[], 0, none()), Err(E::EINVAL));
+    assert_eq!(t.create_deferred(&[1, 9999], 0, none()), Err(E::ENOENT));
 }

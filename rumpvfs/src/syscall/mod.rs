@@ -64,9 +64,7 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
         quota::CALLS,
         crate::ktrace::CALLS,
     ] {
-        for &(n, name, h) in table {
-            k.register_syscall(n, name, h)?;
-        }
+        k.register_syscalls(table)?;
     }
     Ok(())
 }
