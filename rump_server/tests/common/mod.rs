@@ -258,7 +258,8 @@ pub fn mount_image(img: &Path, flags: i32) -> rump::KResult<std::sync::Arc<rump:
 }
 
 /// `line` with placeholders where two runs differ by nature: the default
-/// host name (`rump-PID.HOST`) and link addresses; spaces at either end go.
+/// host name (`rump-PID.HOST`), link addresses and times of day (`HH:MM`);
+/// spaces at either end go.
 pub fn normalize_line(line: &str) -> String {
     let words: Vec<String> = line
         .split(' ')
@@ -268,7 +269,14 @@ pub fn normalize_line(line: &str) -> String {
                 && w.split(':')
                     .all(|b| b.len() == 2 && b.chars().all(|c| c.is_ascii_hexdigit()));
             let host = w.strip_prefix("rump-").and_then(|r| r.split_once('.'));
-            if is_mac {
+            // ls -l's time of day: two servers started seconds apart may
+            // stamp their boot-time nodes in different minutes.
+            let is_clock = w.len() == 5
+                && w.char_indices()
+                    .all(|(i, c)| if i == 2 { c == ':' } else { c.is_ascii_digit() });
+            if is_clock {
+                "<hh:mm>".to_owned()
+            } else if is_mac {
                 "<link address>".to_owned()
             } else if host.is_some_and(|(pid, _)| pid.chars().all(|c| c.is_ascii_digit())) {
                 "<rump host name>".to_owned()
