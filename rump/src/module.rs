@@ -116,6 +116,8 @@ pub struct ModuleTable {
     // Serialises load and unload so that init/fini run without the list lock.
     op: Mutex<()>,
     file_reader: Mutex<Option<ModuleFileReader>>,
+    /// Set by [`ModuleTable::forbid_files`].
+    files_forbidden: std::sync::atomic::AtomicBool,
 }
 
 impl ModuleTable {
@@ -146,12 +148,30 @@ impl ModuleTable {
         *self.file_reader.lock().unwrap_or_else(|e| e.into_inner()) = Some(reader);
     }
 
+    /// Refuse every later load of a module file with EPERM, whoever asks:
+    /// loading one runs its code with the host process's privileges, which
+    /// a server may not want to hand to its clients (`rump_server -M`).
+    pub fn forbid_files(&self) {
+        self.files_forbidden
+            .store(true, std::sync::atomic::Ordering::Release);
+    }
+
     /// Load the modules in the file at `path`, read through the kernel's
-    /// VFS (`modctl` load of a path). ENOSYS without the VFS faction,
+    /// VFS (`modctl` load of a path). EPERM once [`ModuleTable::forbid_files`]
+    /// has been called (said on the console). ENOSYS without the VFS faction,
     /// ENOEXEC for a file that is not a module of this build, EEXIST if a
     /// module in it is already there, ENOENT if one requires a module that
     /// is not.
     pub fn load_file(&self, ctx: &Ctx, path: &str) -> KResult<()> {
+        if self
+            .files_forbidden
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
+            ctx.kernel().printf(&format!(
+                "module load of {path} refused: this kernel's server forbids loading module files"
+            ));
+            return Err(Errno::EPERM);
+        }
         let reader = self
             .file_reader
             .lock()

@@ -2,6 +2,7 @@
 //! parse, detach, boot, load libraries and modules, map drives, serve, and
 //! halt cleanly on SIGTERM or SIGINT.
 
+use crate::access::AccessOptions;
 use crate::drivespec::{self, DriveSpec};
 use crate::sp::SpServer;
 use rump::component::Component;
@@ -26,6 +27,11 @@ pub struct Options {
     pub modules: Vec<String>,
     /// The URL to serve.
     pub url: String,
+    /// `-A`, `-k`, `-M` and `-T`: who may connect, as whom, and whether
+    /// clients may load module files.
+    pub access: AccessOptions,
+    /// `-h` or `--help`: print the options and exit.
+    pub help: bool,
 }
 
 /// Why the command line was refused: a message for stderr (may be empty),
@@ -35,9 +41,34 @@ pub struct UsageError(pub String);
 
 fn usage_line(prog: &str) -> String {
     format!(
-        "usage: {prog} [-sv] [-c ncpu] [-d drivespec] [-l library] [-m module] [-r total_ram] url"
+        "usage: {prog} [-AhMsTv] [-c ncpu] [-d drivespec] [-k keyfile] [-l library] [-m module] [-r total_ram] url"
     )
 }
+
+/// What `--help` prints after the usage line: the options beyond
+/// NetBSD's in full, NetBSD's in a word.
+const HELP: &str = "  -c ncpu       virtual CPUs (default: the host's)
+  -d drivespec  map a host file into the kernel's namespace (key=,hostpath=,size=,...)
+  -l library    load a component library (rumpvfs, rumpfs_ffs, ...)
+  -m module     load a module file
+  -r total_ram  limit the kernel's memory (bytes, k, m or g)
+  -s            stay in the foreground
+  -v            verbose boot
+  -h, --help    print this help
+Access (not in NetBSD's rump_server):
+  -T            trust every client: a unix-socket client of any host user is root
+                in the kernel (by default only clients of the server's user and of
+                root are; others get their host uid, gid and groups)
+  -k keyfile    clients must prove they hold the key in keyfile (mode 0600) before
+                their first call; clients name the file in RUMP_SERVER_KEY. The key
+                is never sent: the server sends a random challenge, the client
+                answers HMAC-SHA256 of it under the key
+  -A            let anyone who reaches a tcp:// URL beyond loopback connect without
+                a key (such a server refuses to start with neither -k nor -A)
+  -M            forbid every client to load module files (modctl load of a file
+                runs its code with the server's host privileges); the default for
+                a tcp:// URL beyond loopback
+";
 
 impl Options {
     /// Parse `args` (without the program name) as getopt `c:d:l:m:r:sv`.
@@ -48,6 +79,10 @@ impl Options {
         while i < args.len() {
             let a = &args[i];
             i += 1;
+            if a == "--help" {
+                o.help = true;
+                continue;
+            }
             if a == "--" {
                 operands.extend(args[i..].iter().cloned());
                 break;
@@ -60,10 +95,14 @@ impl Options {
             while let Some(f) = flags.next() {
                 match f {
                     's' => o.foreground = true,
+                    'h' => o.help = true,
+                    'A' => o.access.anyone = true,
+                    'M' => o.access.forbid_modules = true,
+                    'T' => o.access.trust_all = true,
                     'v' => {
                         o.params.insert("RUMP_VERBOSE", "1".into());
                     }
-                    'c' | 'd' | 'l' | 'm' | 'r' => {
+                    'c' | 'd' | 'k' | 'l' | 'm' | 'r' => {
                         let rest: String = flags.by_ref().collect();
                         let value = if !rest.is_empty() {
                             rest
@@ -83,6 +122,7 @@ impl Options {
                             }
                             'd' => o.drives.push(drivespec::parse(&value).map_err(UsageError)?),
                             'l' => o.libraries.push(value),
+                            'k' => o.access.key_file = Some(value),
                             _ => o.modules.push(value),
                         }
                     }
@@ -91,6 +131,7 @@ impl Options {
             }
         }
         match operands.as_slice() {
+            _ if o.help => {}
             [url] => o.url = url.clone(),
             _ => return Err(UsageError(String::new())),
         }
@@ -266,8 +307,19 @@ pub fn main(builtin: &[&'static Component]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if opts.help {
+        print!("{}\n{HELP}", usage_line(&prog));
+        return ExitCode::SUCCESS;
+    }
     let url = match Url::parse(&opts.url, Side::Server) {
         Ok(u) => u,
+        Err(e) => {
+            eprintln!("{prog}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let access = match opts.access.policy(&url) {
+        Ok(a) => a,
         Err(e) => {
             eprintln!("{prog}: {e}");
             return ExitCode::FAILURE;
@@ -336,7 +388,11 @@ pub fn main(builtin: &[&'static Component]) -> ExitCode {
             return startup.fail(&e);
         }
     }
-    let server = match SpServer::start(kernel.clone(), &url) {
+    // After the server's own -m modules, which are the host user's choice.
+    if opts.access.forbids_modules(&url) {
+        kernel.modules().forbid_files();
+    }
+    let server = match SpServer::start_with_access(kernel.clone(), &url, access) {
         Ok(s) => s,
         Err(e) => return startup.fail(&format!("rump server init failed: {e}")),
     };
@@ -388,6 +444,30 @@ mod tests {
         .unwrap();
         assert_eq!(d.drives.len(), 1);
         assert!(d.foreground);
+    }
+
+    #[test]
+    fn access_options() {
+        let o = parse(&["-TM", "-A", "-k", "key", "tcp://0:1/"]).unwrap();
+        assert!(o.access.trust_all && o.access.forbid_modules && o.access.anyone);
+        assert_eq!(o.access.key_file.as_deref(), Some("key"));
+        assert_eq!(
+            parse(&["-kfile", "u"]).unwrap().access.key_file.as_deref(),
+            Some("file")
+        );
+        // Help needs no URL.
+        assert!(parse(&["--help"]).unwrap().help);
+        assert!(parse(&["-h"]).unwrap().help);
+        assert_eq!(
+            parse(&["u", "-k"]),
+            Err(UsageError("option requires an argument -- k".into()))
+        );
+        // Every option of the usage line is in the help.
+        for f in [
+            "-A", "-c", "-d", "-h", "-k", "-l", "-m", "-M", "-r", "-s", "-T", "-v",
+        ] {
+            assert!(HELP.contains(&format!("  {f}")), "{f}");
+        }
     }
 
     #[test]

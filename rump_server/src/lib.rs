@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod cli;
 pub mod disklabel;
 pub mod drivespec;

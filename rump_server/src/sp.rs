@@ -47,6 +47,8 @@ struct Shared {
     clients: AtomicUsize,
     /// Connection threads, joined once finished so none is left behind.
     threads: Mutex<Vec<rumpuser::HostThread>>,
+    /// Who may connect, and with which credentials.
+    access: crate::access::Access,
 }
 
 /// One client connection.
@@ -484,8 +486,18 @@ impl std::fmt::Display for StartError {
 }
 
 impl SpServer {
-    /// Listen on `url` and serve `kernel` to every client that connects.
+    /// Listen on `url` and serve `kernel` to every client that connects,
+    /// each as root in the kernel, as NetBSD's server does.
     pub fn start(kernel: Arc<Kernel>, url: &Url) -> Result<SpServer, StartError> {
+        Self::start_with_access(kernel, url, crate::access::Access::default())
+    }
+
+    /// Listen on `url` and serve `kernel` to the clients `access` admits.
+    pub fn start_with_access(
+        kernel: Arc<Kernel>,
+        url: &Url,
+        access: crate::access::Access,
+    ) -> Result<SpServer, StartError> {
         let listener = match url {
             Url::Unix(path) => HostListener::unix(path),
             Url::Tcp { addr, port } => HostListener::tcp(addr, *port),
@@ -509,6 +521,7 @@ impl SpServer {
             stopping: AtomicBool::new(false),
             clients: AtomicUsize::new(0),
             threads: Mutex::new(Vec::new()),
+            access,
         });
         let fini = Arc::clone(&shared);
         // sp_fini: at halt, remove the socket, answer the reboot call, stop listening.
@@ -674,7 +687,7 @@ impl Shared {
     }
 
     fn serve(self: &Arc<Self>, stream: HostStream) {
-        if stream.write_all(self.banner.as_bytes()).is_err() {
+        if !self.access.admit(&self.kernel, &stream, &self.banner) {
             return;
         }
         let conn = Arc::new(Conn {
@@ -805,6 +818,13 @@ impl Shared {
             conn.send_error(h.reqno, SpError::Auth);
             return false;
         };
+        if h.union == Handshake::Guest as u32
+            && let Err(why) = self.access.set_credentials(&conn.stream, lwp.proc())
+        {
+            let _ = k.procs().release(&lwp);
+            let _ = conn.send_raw(&refusal(h.reqno, &why));
+            return false;
+        }
         // Signals posted to the client's process are raised in the client.
         let weak = Arc::downgrade(conn);
         lwp.proc().set_signal_sink(Arc::new(move |sig| {

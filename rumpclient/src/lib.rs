@@ -11,11 +11,13 @@
 
 #![forbid(unsafe_code)]
 
+mod key;
 mod link;
 mod memory;
 mod retry;
 mod stream;
 
+pub use key::KEY_VARIABLE;
 pub use memory::{ClientMemory, Regions, Span};
 pub use netbsd_abi::Errno;
 pub use retry::Retry;
@@ -48,6 +50,8 @@ pub enum ConnectError {
     Refused(SpError),
     /// The server could not take this client, and said why.
     Declined(String),
+    /// The server asks for a key that this client could not prove.
+    Key(String),
 }
 
 impl std::fmt::Display for ConnectError {
@@ -58,6 +62,7 @@ impl std::fmt::Display for ConnectError {
             ConnectError::Io(e) => f.write_str(&rumpuser::strerror(e)),
             ConnectError::Refused(e) => write!(f, "{}", Errno(e.errno())),
             ConnectError::Declined(why) => write!(f, "the server refused this client: {why}"),
+            ConnectError::Key(why) => f.write_str(why),
         }
     }
 }
@@ -286,6 +291,7 @@ impl Client {
                 "bad banner from server",
             )));
         }
+        key::prove(&stream, &banner[..n])?;
         Ok(Client::with_stream(url, stream, place))
     }
 

@@ -508,7 +508,7 @@ impl Link {
                         lock(&self.table).signals.push(h.union);
                     }
                 }
-                Type::Handshake | Type::Syscall | Type::Prefork => {}
+                Type::Handshake | Type::Syscall | Type::Prefork | Type::Auth => {}
             },
         }
     }

@@ -8,6 +8,7 @@
 //! The crate keeps no state of its own: a component loaded at run time carries
 //! its own copy of this code, and both copies must behave as one.
 
+mod access;
 mod clock;
 mod console;
 mod daemon;
@@ -24,6 +25,7 @@ mod sock;
 mod tap;
 mod thread;
 
+pub use access::{MAX_KEY_FILE, PeerCred, host_euid, host_groups, read_key_file};
 pub use clock::{clock_monotonic, clock_wall, sleep_rel, sleep_until_monotonic};
 pub use console::{console_write, console_write_bytes};
 pub use daemon::{Daemon, daemonize_begin};

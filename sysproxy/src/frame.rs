@@ -72,6 +72,9 @@ pub enum Type {
     Prefork = 7,
     /// Server asks client to raise a signal; the union holds its number.
     Raise = 8,
+    /// Client proves a shared key before its handshake: ours, not NetBSD's
+    /// (see [`crate::auth`]); numbered well past NetBSD's types.
+    Auth = 32,
 }
 
 /// Kinds of handshake (`HANDSHAKE_*`).
@@ -238,6 +241,7 @@ impl Header {
             6 => Type::Anonmmap,
             7 => Type::Prefork,
             8 => Type::Raise,
+            32 => Type::Auth,
             t => return Err(HeaderError::BadType(t)),
         };
         let mut u = [0u8; 4];

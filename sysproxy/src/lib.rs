@@ -5,6 +5,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod frame;
 pub mod payload;
 pub mod url;
