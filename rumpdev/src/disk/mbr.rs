@@ -390,7 +390,7 @@ pub fn readdisklabel(io: &dyn SectorIo, lp: &mut Disklabel) -> Result<(), &'stat
     p0.size = rp.size;
     p0.fstype = FS_BSDFFS;
     lp.set_partition(0, p0);
-    if lp.secsize() as u64 % rump::devsw::DEV_BSIZE != 0 {
+    if !u64::from(lp.secsize()).is_multiple_of(rump::devsw::DEV_BSIZE) {
         return Err("disk label read failed");
     }
     let mut a = Args {
@@ -468,7 +468,7 @@ fn scan_iso_vrs(a: &mut Args<'_>) -> Scan {
 /// when there was nowhere to write it.
 pub fn writedisklabel(io: &dyn SectorIo, lp: &Disklabel) -> KResult<()> {
     let mut label = lp.clone();
-    if label.secsize() == 0 || label.secsize() as u64 % rump::devsw::DEV_BSIZE != 0 {
+    if label.secsize() == 0 || !u64::from(label.secsize()).is_multiple_of(rump::devsw::DEV_BSIZE) {
         return Err(Errno::EINVAL);
     }
     let mut a = Args {

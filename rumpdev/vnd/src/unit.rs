@@ -63,6 +63,10 @@ struct Softc {
     /// `sc_size`: the file's size in `DEV_BSIZE` blocks.
     size: u64,
     geom: VndGeom,
+    /// Opens of each partition through the character and block devices:
+    /// the open masks hold a partition until its last close, as NetBSD's
+    /// specfs calls `d_close` only then.
+    opens: [[u32; MAXPARTITIONS]; 2],
 }
 
 impl Softc {
@@ -252,6 +256,13 @@ fn write_full(node: &dyn Node, off: u64, data: &[u8]) -> KResult<()> {
     Ok(())
 }
 
+fn kind_index(kind: DevKind) -> usize {
+    match kind {
+        DevKind::Char => 0,
+        DevKind::Block => 1,
+    }
+}
+
 /// The vnd driver's units (`vnd_cd`).
 #[derive(Default)]
 pub(crate) struct Vnd {
@@ -318,6 +329,7 @@ impl Vnd {
             self.destroy_if_unused(disk_unit(minor));
             return Err(Errno::ENXIO);
         }
+        sc.opens[kind_index(kind)][part] += 1;
         match kind {
             DevKind::Char => sc.disk.copenmask |= pmask,
             DevKind::Block => sc.disk.bopenmask |= pmask,
@@ -332,7 +344,13 @@ impl Vnd {
         };
         {
             let mut sc = lock(&sc);
-            let pmask = !(1u32 << disk_part(minor));
+            let part = disk_part(minor);
+            let count = &mut sc.opens[kind_index(kind)][part];
+            *count = count.saturating_sub(1);
+            if *count > 0 {
+                return;
+            }
+            let pmask = !(1u32 << part);
             match kind {
                 DevKind::Char => sc.disk.copenmask &= pmask,
                 DevKind::Block => sc.disk.bopenmask &= pmask,

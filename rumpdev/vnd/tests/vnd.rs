@@ -186,6 +186,10 @@ fn set_get_and_clear() {
     // Open by the block device too: CLR refuses, unless forced.
     let b = k.sys_open("/dev/vnd0a", O_RDONLY, 0).unwrap();
     assert_eq!(vnd_clr(&k, fd, false), Err(Errno::EBUSY));
+    // A partition is held until its last close.
+    let b2 = k.sys_open("/dev/vnd0a", O_RDONLY, 0).unwrap();
+    k.sys_close(b2).unwrap();
+    assert_eq!(vnd_clr(&k, fd, false), Err(Errno::EBUSY));
     k.sys_close(b).unwrap();
     // CLR needs the device open for writing.
     let ro = k.sys_open("/dev/rvnd0d", O_RDONLY, 0).unwrap();
