@@ -1,7 +1,9 @@
 //! The disk layer's parsers (`rumpdev::disk`): labels and MBRs read from
 //! a medium, labels handed to `DIOCSDINFO`, and the bounds of transfers.
 
-use rump::{Errno, KResult};
+use crate::{BASE, SIZE};
+use rump::usermem::BufferSpace;
+use rump::{BootConfig, Errno, KResult, KernelBuilder};
 use rumpdev::disk::label::{DISKMAGIC, Disklabel, MAXPARTITIONS, Partition, disklabel};
 use rumpdev::disk::mbr::{SectorIo, readdisklabel, writedisklabel};
 use rumpdev::disk::{Bounds, Disk, Geometry, bounds_check_with_mediasize};
@@ -110,4 +112,84 @@ pub fn disk_label(data: &[u8]) {
             assert!(n <= bcount);
         }
     }
+}
+
+/// The disk and vnd ioctls a caller may make on vnd's devices.
+const VND_IOCTLS: &[u64] = &[
+    rumpdev_vnd::vndio::VNDIOCSET,
+    rumpdev_vnd::vndio::VNDIOCCLR,
+    rumpdev_vnd::vndio::VNDIOCGET,
+    rumpdev::disk::DIOCGDINFO,
+    rumpdev::disk::DIOCSDINFO,
+    rumpdev::disk::DIOCWDINFO,
+    rumpdev::disk::DIOCGPARTINFO,
+    rumpdev::disk::DIOCWLABEL,
+    rumpdev::disk::DIOCKLABEL,
+    rumpdev::disk::DIOCGDEFLABEL,
+    rumpdev::disk::DIOCCACHESYNC,
+    rumpdev::disk::DIOCGMEDIASIZE,
+    rumpdev::disk::DIOCGSECTORSIZE,
+];
+
+/// vnd's ioctl decoders: a run of ioctls chosen by the input, on the raw
+/// devices of partitions the input names, with the input as the argument
+/// structures and the caller's memory (a `VNDIOCSET` path points into it,
+/// and `/img` is a file of the input's size to configure). Then the disk
+/// is read and written through both devices. Nothing may panic, and the
+/// kernel still answers.
+pub fn vnd_ioctl(data: &[u8]) {
+    use rumpvfs::VfsCalls;
+    use rumpvfs::flags::{O_CREAT, O_RDWR};
+    let Some((&count, rest)) = data.split_first() else {
+        return;
+    };
+    let k = KernelBuilder::new()
+        .config(BootConfig {
+            ncpu: 1,
+            ..BootConfig::default()
+        })
+        .component(&rumpvfs::COMPONENT)
+        .component(&rumpdev::COMPONENT)
+        .component(&rumpdev_vnd::COMPONENT)
+        .boot()
+        .expect("boot");
+    let Ok(img) = k.sys_open("/img", O_CREAT | O_RDWR, 0o644) else {
+        return;
+    };
+    let size = 512 * (64 + u64::from(rest.first().copied().unwrap_or(0)) * 16);
+    let _ = k.sys_pwrite(img, &[0], size as i64 - 1);
+    let us = BufferSpace::new(BASE, SIZE);
+    us.poke(BASE, &rest[..rest.len().min(SIZE)]);
+    // A path the input may point at.
+    us.poke(BASE + SIZE as u64 - 8, b"/img\0");
+    for (i, op) in rest.chunks(4).take(usize::from(count % 16)).enumerate() {
+        let cmd = VND_IOCTLS[usize::from(op[0]) % VND_IOCTLS.len()];
+        let part = op.get(1).copied().unwrap_or(3) % 8;
+        let path = format!("/dev/rvnd0{}", char::from(b'a' + part));
+        let Ok(fd) = k.sys_open(&path, O_RDWR, 0) else {
+            continue;
+        };
+        // The argument: from the input, or a VNDIOCSET of /img.
+        let arg = BASE + u64::from(op.get(2).copied().unwrap_or(0)) * 8;
+        if cmd == rumpdev_vnd::vndio::VNDIOCSET && i % 2 == 0 {
+            let mut v = [0u8; rumpdev_vnd::vndio::vnd_ioctl::SIZE];
+            rumpdev_vnd::vndio::vnd_ioctl::vnd_file.put(&mut v, BASE + SIZE as u64 - 8);
+            rumpdev_vnd::vndio::vnd_ioctl::vnd_flags
+                .put(&mut v, u64::from(op.get(3).copied().unwrap_or(0) & 0x3));
+            us.poke(arg, &v);
+        }
+        let _ = k.syscall(netbsd_abi::SYS_ioctl, &[fd as u64, cmd, arg], &us);
+        let mut buf = [0u8; 1024];
+        let off = i64::from(op.get(3).copied().unwrap_or(0)) * 512;
+        let _ = k.sys_pread(fd, &mut buf, off);
+        let _ = k.sys_pwrite(fd, &buf, off);
+        let _ = k.sys_close(fd);
+    }
+    if let Ok(fd) = k.sys_open("/dev/vnd0a", O_RDWR, 0) {
+        let mut buf = [0u8; 700];
+        let _ = k.sys_pread(fd, &mut buf, 300);
+        let _ = k.sys_pwrite(fd, &buf, 1000);
+        let _ = k.sys_close(fd);
+    }
+    assert!(k.sys_getpid().is_ok());
 }

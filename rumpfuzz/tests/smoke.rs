@@ -112,6 +112,20 @@ fn disk_label_smoke() {
 }
 
 #[test]
+fn vnd_ioctl_smoke() {
+    // Configure /img on unit 0 (VNDIOCSET, a fresh argument), read its
+    // label, write one, get, clear.
+    let seeds: &[&[u8]] = &[
+        &[6, 0, 3, 0, 0, 3, 3, 0, 0, 2, 3, 0, 0],
+        &[
+            9, 4, 0, 3, 0, 1, 0, 0, 1, 3, 0, 0, 0, 4, 3, 10, 0, 5, 3, 0, 0,
+        ],
+        b"",
+    ];
+    run(rumpfuzz::vnd_ioctl, seeds, 300);
+}
+
+#[test]
 fn frame_smoke() {
     run(
         rumpfuzz::frame,

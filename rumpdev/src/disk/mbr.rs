@@ -108,11 +108,11 @@ struct MbrPart {
     size: u32,
 }
 
-type Action_ = fn(&mut Args<'_>, &MbrPart, usize, u32) -> Scan;
+type PartAction = fn(&mut Args<'_>, &MbrPart, usize, u32) -> Scan;
 
 /// `scan_mbr`: call `actn` for each partition of the MBR and its chain of
 /// extended partitions.
-fn scan_mbr(a: &mut Args<'_>, actn: Action_) -> Scan {
+fn scan_mbr(a: &mut Args<'_>, actn: PartAction) -> Scan {
     let mut ext_base: u32 = 0;
     let mut this_ext: u32 = 0;
     loop {
