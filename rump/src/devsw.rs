@@ -116,16 +116,24 @@ pub trait BlockDriver: Send + Sync {
     /// `d_strategy`: carry out `buf`; the bytes moved (short at the end
     /// of the medium).
     fn strategy(&self, minor: u32, buf: Buf<'_>) -> KResult<usize>;
-    /// `d_ioctl`.
+    /// `d_ioctl`, with `fflags`, the `O_*` flags the device was opened
+    /// with (drivers refuse some commands without `FWRITE`).
     fn ioctl(
         &self,
         _ctx: &Ctx,
         _minor: u32,
         _cmd: u64,
         _data: &mut [u8],
+        _fflags: u32,
         _user: &dyn UserSpace,
     ) -> KResult<()> {
         Err(Errno::ENODEV)
+    }
+    /// Write what the driver holds for minor `minor` to stable storage
+    /// (what `DIOCCACHESYNC` asks, and a file system's sync of its device).
+    /// The default, for drivers that hold nothing back, does nothing.
+    fn sync(&self, _minor: u32) -> KResult<()> {
+        Ok(())
     }
 }
 
@@ -212,12 +220,32 @@ impl DevSw {
             Driver::Char(c) => c.open(ctx, minor(dev), flags),
             Driver::Block(b) => {
                 b.open(ctx, minor(dev), flags)?;
-                Ok(Box::new(BlockOpen {
+                Ok(Box::new(BlockDevice {
                     driver: b,
                     minor: minor(dev),
+                    flags,
                 }))
             }
         }
+    }
+
+    /// Open block device `dev` for the kernel's own use (a file system
+    /// mounted on it, NetBSD's `VOP_OPEN` of the device vnode): ENXIO
+    /// without a block driver at its major.
+    pub fn open_block(&self, ctx: &Ctx, dev: u64, flags: u32) -> KResult<BlockDevice> {
+        let driver = lock(&self.drivers)
+            .get(&(DevKind::Block, major(dev)))
+            .map(|(_, d)| d.clone())
+            .ok_or(Errno::ENXIO)?;
+        let Driver::Block(b) = driver else {
+            return Err(Errno::ENXIO);
+        };
+        b.open(ctx, minor(dev), flags)?;
+        Ok(BlockDevice {
+            driver: b,
+            minor: minor(dev),
+            flags,
+        })
     }
 
     /// Install the VFS faction's node maker.
@@ -248,16 +276,22 @@ impl DevSw {
 
 /// An open block device: byte transfers at any offset become whole-block
 /// requests to the driver's strategy, partial blocks read, changed and
-/// written back.
-struct BlockOpen {
+/// written back. Dropping it is the close.
+pub struct BlockDevice {
     driver: Arc<dyn BlockDriver>,
     minor: u32,
+    flags: u32,
 }
 
-impl BlockOpen {
+impl BlockDevice {
     /// Bytes on the medium.
-    fn media_bytes(&self) -> KResult<u64> {
+    pub fn media_bytes(&self) -> KResult<u64> {
         Ok(self.driver.size(self.minor)?.saturating_mul(DEV_BSIZE))
+    }
+
+    /// Write what the driver holds back to stable storage.
+    pub fn sync(&self) -> KResult<()> {
+        self.driver.sync(self.minor)
     }
 
     fn read_block(&self, blkno: u64, block: &mut [u8]) -> KResult<()> {
@@ -275,8 +309,9 @@ impl BlockOpen {
     }
 }
 
-impl DeviceOpen for BlockOpen {
-    fn read(&self, _ctx: &Ctx, buf: &mut [u8], offset: u64) -> KResult<usize> {
+impl BlockDevice {
+    /// Read `buf.len()` bytes at `offset`: short at the end of the medium.
+    pub fn read_at(&self, buf: &mut [u8], offset: u64) -> KResult<usize> {
         let end = self.media_bytes()?;
         if offset >= end {
             return Ok(0);
@@ -317,7 +352,9 @@ impl DeviceOpen for BlockOpen {
         Ok(done)
     }
 
-    fn write(&self, _ctx: &Ctx, data: &[u8], offset: u64) -> KResult<usize> {
+    /// Write `data` at `offset`: ENOSPC at or past the end of the medium,
+    /// short when it reaches the end.
+    pub fn write_at(&self, data: &[u8], offset: u64) -> KResult<usize> {
         let end = self.media_bytes()?;
         if offset >= end {
             return Err(Errno::ENOSPC);
@@ -359,9 +396,20 @@ impl DeviceOpen for BlockOpen {
         }
         Ok(done)
     }
+}
+
+impl DeviceOpen for BlockDevice {
+    fn read(&self, _ctx: &Ctx, buf: &mut [u8], offset: u64) -> KResult<usize> {
+        self.read_at(buf, offset)
+    }
+
+    fn write(&self, _ctx: &Ctx, data: &[u8], offset: u64) -> KResult<usize> {
+        self.write_at(data, offset)
+    }
 
     fn ioctl(&self, ctx: &Ctx, cmd: u64, data: &mut [u8], user: &dyn UserSpace) -> KResult<()> {
-        self.driver.ioctl(ctx, self.minor, cmd, data, user)
+        self.driver
+            .ioctl(ctx, self.minor, cmd, data, self.flags, user)
     }
 
     fn may_block(&self) -> bool {
@@ -369,7 +417,7 @@ impl DeviceOpen for BlockOpen {
     }
 }
 
-impl Drop for BlockOpen {
+impl Drop for BlockDevice {
     fn drop(&mut self) {
         self.driver.close(self.minor);
     }

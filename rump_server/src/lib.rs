@@ -27,5 +27,6 @@ pub const ALL_COMPONENTS: &[&rump::Component] = &[
     &rumpnet_virtif::COMPONENT,
     &rumpdev::COMPONENT,
     &rumpdev::rnd::COMPONENT,
+    &rumpdev_vnd::COMPONENT,
 ];
 pub use sp::SpServer;

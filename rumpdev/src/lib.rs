@@ -2,16 +2,20 @@
 //! (`rump::devsw`), attached in NetBSD's order (after the NET faction),
 //! each making its own `/dev` nodes as it attaches.
 //!
-//! - [`rnd`]: `/dev/random` and `/dev/urandom` and the `rndctl` ioctls.
+//! - [`rnd`]: `/dev/random` and `/dev/urandom` and the `rndctl` ioctls;
+//! - [`disk`]: the disk layer disk drivers share (labels, partitions,
+//!   bounds, the generic disk ioctls); the vnd driver (`rumpdev_vnd`)
+//!   is built on it.
 //!
 //! `/dev/null` and `/dev/zero` come with the VFS faction, as in NetBSD's
 //! rump kernel (`rumpvfs::devnull`).
 //!
-//! Not built yet: the autoconfiguration tree (`drvctl`), the disk drivers
-//! (disk, vnd, md, cgd) of issue #18.
+//! Not built yet: the autoconfiguration tree (`drvctl`), wedges, and the
+//! md and cgd drivers of issue #18.
 
 #![forbid(unsafe_code)]
 
+pub mod disk;
 pub mod rnd;
 pub mod rndio;
 

@@ -5,12 +5,14 @@
 
 #![forbid(unsafe_code)]
 
+mod disk;
 mod ffs;
 mod net;
 mod netinput;
 mod route;
 mod sp;
 
+pub use disk::{disk_label, vnd_ioctl};
 pub use ffs::ffs_image;
 pub use net::net_headers;
 pub use netinput::{net_input, net_input_answers, shmif_bus};

@@ -72,6 +72,59 @@ fn disklabel_smoke() {
     run(rumpfuzz::disklabel, &[&img, b"b", &[b'v'; 600]], 300);
 }
 
+/// A label of `sectors` sectors with partition a, valid (its checksum).
+fn valid_label(sectors: u32) -> Vec<u8> {
+    let mut l = vec![0u8; 408];
+    l[0..4].copy_from_slice(&0x8256_4557u32.to_le_bytes());
+    l[40..44].copy_from_slice(&512u32.to_le_bytes());
+    l[56..60].copy_from_slice(&1u32.to_le_bytes());
+    l[60..64].copy_from_slice(&sectors.to_le_bytes());
+    l[132..136].copy_from_slice(&0x8256_4557u32.to_le_bytes());
+    l[138..140].copy_from_slice(&4u16.to_le_bytes());
+    l[148..152].copy_from_slice(&sectors.to_le_bytes());
+    l[160] = 7;
+    l[196..200].copy_from_slice(&sectors.to_le_bytes());
+    let sum = l[..212]
+        .chunks(2)
+        .fold(0u16, |s, w| s ^ u16::from_le_bytes([w[0], w[1]]));
+    l[136..138].copy_from_slice(&sum.to_le_bytes());
+    l
+}
+
+#[test]
+fn disk_label_smoke() {
+    // A label given to DIOCSDINFO that is also on the medium at sector 1,
+    // and an MBR with a NetBSD partition and an extended chain.
+    let mut img = valid_label(16);
+    img.resize(512, 0);
+    img.extend_from_slice(&valid_label(16));
+    img.resize(16 * 512, 0);
+    let mut mbr = vec![0u8; 8 * 512];
+    mbr[510] = 0x55;
+    mbr[511] = 0xaa;
+    mbr[446 + 4] = 0xa9;
+    mbr[446 + 8] = 2;
+    mbr[446 + 12] = 4;
+    mbr[462 + 4] = 0x05;
+    mbr[462 + 8] = 6;
+    mbr[462 + 12] = 2;
+    run(rumpfuzz::disk_label, &[&img, &mbr, b"", &[0xff; 900]], 2000);
+}
+
+#[test]
+fn vnd_ioctl_smoke() {
+    // Configure /img on unit 0 (VNDIOCSET, a fresh argument), read its
+    // label, write one, get, clear.
+    let seeds: &[&[u8]] = &[
+        &[6, 0, 3, 0, 0, 3, 3, 0, 0, 2, 3, 0, 0],
+        &[
+            9, 4, 0, 3, 0, 1, 0, 0, 1, 3, 0, 0, 0, 4, 3, 10, 0, 5, 3, 0, 0,
+        ],
+        b"",
+    ];
+    run(rumpfuzz::vnd_ioctl, seeds, 300);
+}
+
 #[test]
 fn frame_smoke() {
     run(

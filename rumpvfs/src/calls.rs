@@ -177,6 +177,24 @@ pub fn revoke(ctx: &Ctx, path: &[u8]) -> KResult<()> {
     Ok(())
 }
 
+/// `vn_open` for the kernel's own use: the vnode `path` names (symbolic
+/// links followed), checked for reading, and for writing when `write`,
+/// with the caller's credentials, as an `open(2)` would (vnd's backing
+/// file).
+pub fn vn_open(ctx: &Ctx, path: &[u8], write: bool) -> KResult<Vnode> {
+    let vn = lookup(ctx, None, path, true)?;
+    let mut want = Access::READ;
+    if write {
+        if vn.vtype() == VType::Dir {
+            return Err(Errno::EISDIR);
+        }
+        want = want | Access::WRITE;
+    }
+    vn.access(&ctx.cred(), want)?;
+    fileflags::check_open(&vn, write, false)?;
+    Ok(vn)
+}
+
 /// `open(2)`.
 pub fn open(ctx: &Ctx, at: Option<Vnode>, path: &[u8], flags: i32, mode: u32) -> KResult<i32> {
     rump::ktrace::namei(ctx, path);
@@ -1387,7 +1405,18 @@ pub fn mount(
         if vfs(ctx).mounts().iter().any(|m| m.dev == Some(dev.key())) {
             return Err(Errno::EBUSY);
         }
-        args.dev = Some(Arc::clone(&dev.node));
+        // An etfs key is its own device (rumpblk); any other block node
+        // is a driver's, held open for the mount.
+        args.dev = Some(if dev.node.as_any().is::<crate::etfs::EtfsNode>() {
+            Arc::clone(&dev.node)
+        } else {
+            let rw = if flags & MNT_RDONLY != 0 {
+                O_RDONLY
+            } else {
+                O_RDWR
+            };
+            crate::specdev::open(ctx, &dev, rw as u32)?
+        });
         source = Some((String::from_utf8_lossy(spec).into_owned(), dev.key()));
     }
     let fs = make(ctx.kernel(), &args)?;

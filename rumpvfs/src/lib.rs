@@ -30,13 +30,14 @@ pub mod memfs;
 pub mod node;
 pub mod pathconf;
 pub mod rumpblk;
+pub mod specdev;
 pub mod syncer;
 mod syscall;
 mod vfile;
 pub mod vfs;
 mod vnknote;
 
-pub use calls::{Dirent, StatVfs, TimeArg, VfsCalls};
+pub use calls::{Dirent, StatVfs, TimeArg, VfsCalls, vn_open};
 pub use fstypes::{FsTypes, MountArgs, Mounter, mounter, register_fstype};
 pub use vfile::{VnodeFile, stat_of};
 

@@ -54,6 +54,7 @@ const LIBS: &[(&str, &str)] = &[
     ("librumpnet_virtif.so", "librumpnet_virtif.so"),
     ("librumpdev.so", "librumpdev.so"),
     ("librumpdev_rnd.so", "librumpdev_rnd.so"),
+    ("librumpdev_vnd.so", "librumpdev_vnd.so"),
     ("librumphijack.so", "librumphijack.so"),
 ];
 
