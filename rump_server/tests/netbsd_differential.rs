@@ -1841,3 +1841,4 @@ fn vnd() {
     let drive = format!("key=/proto,hostpath={},size=host,type=reg", proto.display());
     differential("vnd", &["-d", &drive], VND_STEPS, VND_NOT_YET);
     let _ = std::fs::remove_dir_all(&dir);
+}
