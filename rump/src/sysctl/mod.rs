@@ -177,7 +177,10 @@ pub struct NodeSpec {
     pub num: Option<i32>,
     /// CTLFLAG_* bits; type bits are ignored, CTLFLAG_PERMANENT is added.
     pub flags: u32,
-    /// What CTL_DESCRIBE answers ("" for none).
+    /// NetBSD's description of the node (its `SYSCTL_DESCR` text), for
+    /// the reader: CTL_DESCRIBE does not give it, as NetBSD's rump kernels
+    /// are built without `SYSCTL_INCLUDE_DESCR` and describe no node of
+    /// their own (a client may describe the nodes it creates).
     pub description: String,
     /// The contents.
     pub data: NodeData,
@@ -785,20 +788,21 @@ impl SysctlTree {
         if g.clash(&path, spec.num, spec.name.as_bytes()).is_some() {
             return Err(Errno::EEXIST);
         }
-        let mut node = Node::new(&spec.name, ty, flags, size, kind);
-        node.desc = Some(spec.description.into_bytes()).filter(|d| !d.is_empty());
+        let node = Node::new(&spec.name, ty, flags, size, kind);
+        // No description: see NodeSpec::description.
         path.push(g.insert(&path, node, spec.num));
         Ok(g.mib(&path))
     }
 
     /// Make sure the interior nodes along `path` exist, creating missing
-    /// ones (permanent, numbers allocated); the last gets `description` if
-    /// it is new. Returns the MIB of the last.
-    pub fn create_path(&self, path: &str, description: &str) -> KResult<Vec<i32>> {
+    /// ones (permanent, numbers allocated). `description` is the last one's
+    /// NetBSD description, for the reader only (see
+    /// [`NodeSpec::description`]). Returns the MIB of the last.
+    pub fn create_path(&self, path: &str, _description: &str) -> KResult<Vec<i32>> {
         let comps: Vec<&str> = path.split('.').filter(|c| !c.is_empty()).collect();
         let mut g = self.lock();
         let mut at = Vec::new();
-        for (k, comp) in comps.iter().enumerate() {
+        for comp in &comps {
             let p = g.node(&at);
             if p.ty != CTLTYPE_NODE {
                 return Err(Errno::ENOTDIR);
@@ -808,10 +812,7 @@ impl SysctlTree {
                 continue;
             }
             check_name(comp.as_bytes())?;
-            let mut node = Node::new(comp, CTLTYPE_NODE, CTLFLAG_PERMANENT, NODE_LEN, Kind::Node);
-            if k + 1 == comps.len() && !description.is_empty() {
-                node.desc = Some(description.as_bytes().to_vec());
-            }
+            let node = Node::new(comp, CTLTYPE_NODE, CTLFLAG_PERMANENT, NODE_LEN, Kind::Node);
             at.push(g.insert(&at, node, None));
         }
         if g.node(&at).ty != CTLTYPE_NODE {
