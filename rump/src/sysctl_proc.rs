@@ -23,6 +23,9 @@ const KERN_PROC_UID: i32 = netbsd_abi::KERN_PROC_UID;
 const KERN_PROC_RUID: i32 = netbsd_abi::KERN_PROC_RUID;
 const KERN_PROC_GID: i32 = netbsd_abi::KERN_PROC_GID;
 const KERN_PROC_RGID: i32 = netbsd_abi::KERN_PROC_RGID;
+const KERN_PROC_PGRP: i32 = netbsd_abi::KERN_PROC_PGRP;
+const KERN_PROC_SESSION: i32 = netbsd_abi::KERN_PROC_SESSION;
+const KERN_PROC_TTY: i32 = netbsd_abi::KERN_PROC_TTY;
 /// `KERN_FILE_BYFILE`, `KERN_FILE_BYPID`.
 const KERN_FILE_BYFILE: i32 = netbsd_abi::KERN_FILE_BYFILE;
 const KERN_FILE_BYPID: i32 = netbsd_abi::KERN_FILE_BYPID;
@@ -47,9 +50,9 @@ fn kinfo_proc2(p: &Proc) -> [u8; KINFO_PROC2_LEN] {
     let c = p.cred();
     put32(&mut r, 116, p.pid as u32);
     put32(&mut r, 120, p.ppid as u32);
-    // Each process leads its own session and group.
-    put32(&mut r, 124, p.pid as u32);
-    put32(&mut r, 128, p.pid as u32);
+    let job = p.job();
+    put32(&mut r, 124, job.sid as u32);
+    put32(&mut r, 128, job.pgid as u32);
     put32(&mut r, 132, u32::MAX); // NO_PGID
     for (at, v) in [(136, c.euid), (140, c.ruid), (144, c.egid), (148, c.rgid)] {
         put32(&mut r, at, v);
@@ -147,14 +150,17 @@ fn proc2(k: &Kernel, name: &[i32], cap: Option<usize>) -> KResult<SysctlAnswer> 
             KERN_PROC_RUID => c.ruid == a,
             KERN_PROC_GID => c.egid == a,
             KERN_PROC_RGID => c.rgid == a,
-            // Sessions, groups and terminals are one per process here.
-            2 | 3 => p.pid == arg,
-            4 => false,
+            KERN_PROC_PGRP => p.job().pgid == arg,
+            KERN_PROC_SESSION => p.job().sid == arg,
+            // No process has a controlling terminal.
+            KERN_PROC_TTY => false,
             _ => return Err(Errno::EINVAL),
         })
     };
     let mut all = Vec::new();
-    for p in k.procs().all() {
+    // NetBSD walks allproc, where a new process goes to the head: newest
+    // first, which is by pid downwards until pids wrap at PID_MAX.
+    for p in k.procs().all().into_iter().rev() {
         if want(&p)? {
             all.push(kinfo_proc2(&p));
         }
@@ -244,9 +250,11 @@ mod tests {
             let c = &r[368..392];
             String::from_utf8_lossy(&c[..c.iter().position(|&b| b == 0).unwrap()]).into_owned()
         };
-        assert_eq!(comm(&o.old[..680]), "system");
-        assert_eq!(u32_at(&o.old[680..], 116), 1);
-        assert_eq!(comm(&o.old[680..]), "rumplocal");
+        // Newest first, as NetBSD's allproc; both in proc0's session.
+        assert_eq!(comm(&o.old[..680]), "rumplocal");
+        assert_eq!(u32_at(&o.old, 116), 1);
+        assert_eq!((u32_at(&o.old, 124), u32_at(&o.old, 128)), (0, 0));
+        assert_eq!(comm(&o.old[680..]), "system");
         // One by pid, cut to a shorter record; a pid not there: nothing.
         let one = k
             .sys_sysctl(&[1, 47, 1, 1, 400, 1], Some(400), None)

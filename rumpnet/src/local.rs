@@ -38,10 +38,13 @@ fn dgram_cost(len: usize, from: &[u8]) -> usize {
     len + from.len() + RECORD
 }
 
-/// An unnamed address (`sun_noname`): the whole structure, no path.
+/// An unnamed address (`uipc_usrreq.c`'s `sun_noname`): length and
+/// family alone, `sun_len` being `offsetof(struct sockaddr_un, sun_path)`,
+/// so that `recvfrom`, `getsockname` and `getpeername` answer a length of 2.
 fn noname() -> Vec<u8> {
-    let mut sa = vec![0u8; SOCKADDR_UN_LEN];
-    sa[0] = SOCKADDR_UN_LEN as u8;
+    let head = netbsd_abi::layout::sockaddr_un::sun_path.offset;
+    let mut sa = vec![0u8; head];
+    sa[0] = head as u8;
     sa[1] = AF_LOCAL as u8;
     sa
 }
@@ -60,14 +63,6 @@ fn path_of(sa: &[u8]) -> KResult<Vec<u8>> {
         return Err(Errno::EINVAL);
     }
     Ok(p[..end].to_vec())
-}
-
-/// A `sockaddr_un` naming `path`.
-fn sockaddr_un(path: &[u8]) -> Vec<u8> {
-    let mut sa = vec![0u8, AF_LOCAL as u8];
-    sa.extend_from_slice(path);
-    sa[0] = sa.len() as u8;
-    sa
 }
 
 /// The local domain of one kernel: the sockets bound to names.
@@ -132,16 +127,12 @@ impl LocalDomain {
             .map(|s| {
                 let peer = s.peer();
                 let st = s.lock();
-                // An unbound socket's address is a bare header (sun_len 2).
-                let src = st
-                    .name
-                    .as_ref()
-                    .map_or_else(|| vec![2, AF_LOCAL as u8], |(p, _)| sockaddr_un(p));
+                let src = st.name.as_ref().map_or_else(noname, |(a, _)| a.clone());
                 let rcvq = st.bytes.len() + st.dgram_bytes;
                 drop(st);
                 let dst = peer.as_ref().map(|p| match &p.lock().name {
-                    Some((path, _)) => sockaddr_un(path),
-                    None => vec![2, AF_LOCAL as u8],
+                    Some((addr, _)) => addr.clone(),
+                    None => noname(),
                 });
                 KinfoPcb {
                     id: id(s),
@@ -226,7 +217,8 @@ struct Listen {
 
 #[derive(Default)]
 struct St {
-    /// Bound name: the path and the node.
+    /// Bound name: the address as `bind` was given it (`sun_len` the
+    /// length given, as NetBSD's `unp_bind` keeps it), and the node.
     name: Option<(Vec<u8>, NodeId)>,
     /// The other end (streams), or the default destination (datagrams).
     peer: Option<Weak<LocalSocket>>,
@@ -268,7 +260,7 @@ impl LocalSocket {
         self.lock()
             .name
             .as_ref()
-            .map_or_else(noname, |(p, _)| sockaddr_un(p))
+            .map_or_else(noname, |(a, _)| a.clone())
     }
 
     /// Join `a` and `b` as the two ends of a connection.
@@ -366,7 +358,9 @@ impl ProtoSocket for LocalSocket {
         let mut table = domain.names();
         table.retain(|_, w| w.strong_count() > 0);
         table.insert(id, self.me.clone());
-        self.lock().name = Some((path, id));
+        let mut given = addr.to_vec();
+        given[0] = addr.len() as u8;
+        self.lock().name = Some((given, id));
         Ok(())
     }
 

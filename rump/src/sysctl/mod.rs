@@ -214,7 +214,10 @@ pub struct NodeSpec {
     pub num: Option<i32>,
     /// CTLFLAG_* bits; type bits are ignored, CTLFLAG_PERMANENT is added.
     pub flags: u32,
-    /// What CTL_DESCRIBE answers ("" for none).
+    /// NetBSD's description of the node (its `SYSCTL_DESCR` text), for
+    /// the reader: CTL_DESCRIBE does not give it, as NetBSD's rump kernels
+    /// are built without `SYSCTL_INCLUDE_DESCR` and describe no node of
+    /// their own (a client may describe the nodes it creates).
     pub description: String,
     /// The contents.
     pub data: NodeData,
@@ -472,8 +475,8 @@ fn prepare(spec: NodeSpec) -> KResult<(Node, Option<i32>)> {
         }
         NodeData::LeafHandler { .. } => return Err(Errno::EINVAL),
     };
-    let mut node = Node::new(spec.name, ty, flags, size, kind);
-    node.desc = Some(spec.description.into_bytes().into_boxed_slice()).filter(|d| !d.is_empty());
+    // No description: see NodeSpec::description.
+    let node = Node::new(spec.name, ty, flags, size, kind);
     Ok((node, spec.num))
 }
 
@@ -1183,13 +1186,14 @@ impl SysctlTree {
     }
 
     /// Make sure the interior nodes along `path` exist, creating missing
-    /// ones (permanent, numbers allocated); the last gets `description` if
-    /// it is new. Returns the MIB of the last.
-    pub fn create_path(&self, path: &str, description: &str) -> KResult<Mib> {
+    /// ones (permanent, numbers allocated). `description` is the last one's
+    /// NetBSD description, for the reader only (see
+    /// [`NodeSpec::description`]). Returns the MIB of the last.
+    pub fn create_path(&self, path: &str, _description: &str) -> KResult<Mib> {
         let comps: Vec<&str> = path.split('.').filter(|c| !c.is_empty()).collect();
         let mut g = self.lock_raw();
         let mut at = Path::ROOT;
-        for (k, comp) in comps.iter().enumerate() {
+        for comp in &comps {
             if g.is_deferred(&at) {
                 g.settle();
             }
@@ -1210,10 +1214,7 @@ impl SysctlTree {
                 return Err(Errno::EINVAL);
             }
             let name = SysctlName::new(comp.as_bytes());
-            let mut node = Node::new(name, CTLTYPE_NODE, CTLFLAG_PERMANENT, NODE_LEN, Kind::Node);
-            if k + 1 == comps.len() && !description.is_empty() {
-                node.desc = Some(description.as_bytes().into());
-            }
+            let node = Node::new(name, CTLTYPE_NODE, CTLFLAG_PERMANENT, NODE_LEN, Kind::Node);
             at.push(g.insert(&at, node, None))?;
         }
         if g.node(&at).ty != CTLTYPE_NODE {

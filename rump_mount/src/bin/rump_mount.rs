@@ -1,28 +1,50 @@
-//! `rump.mount`: NetBSD's `mount(8)` against the rump kernel named by
-//! `RUMP_SERVER`.
+//! `rump.mount`: NetBSD's `mount(8)`, `mount_ffs(8)` and `mount_tmpfs(8)`
+//! against the rump kernel named by `RUMP_SERVER`.
 //!
-//! - `rump.mount [-v]` lists what is mounted, as NetBSD's `mount` does.
-//! - `rump.mount [-dfruw] [-t type] [-o options] special node` mounts.
+//! - `rump.mount [-v] [-t types]` lists what is mounted as NetBSD's
+//!   `mount` does (`-v` adds the hidden flags, the file system id and the
+//!   I/O counts; `-t` picks types, `-t noX,Y` leaves them out).
+//! - `rump.mount [-dfruvw] [-t type] [-o options] special node` mounts;
+//!   `rump.mount -u [-fruw] [-o options] special|node` updates a mount.
 //!
 //! Types: `ffs` (the default; `special` is a block device such as a
-//! `rump_server -d` key) and `tmpfs` (`special` is ignored). Options:
-//! `ro`/`rdonly`, `rw`, `update`, `force`, and for tmpfs `size=N[kmg]`,
-//! `nodes=N`, `mode=OCTAL`, `uid=N`, `gid=N` (mount_tmpfs's -s, -n, -m,
-//! -u, -g).
+//! `rump_server -d` key) and `tmpfs` (`special` is ignored). Options are
+//! mount_ffs's and mount_tmpfs's (`ro`, `rw`, `update`, `force`, `noexec`,
+//! `nosuid`, `nodev`, `async`, `noatime`, ... with `no` prefixes), and for
+//! tmpfs `size=N[kmg]`, `nodes=N`, `mode=OCTAL`, `uid=N`, `gid=N`
+//! (mount_tmpfs's -s, -n, -m, -u, -g; what is not given comes from the
+//! mount point). Names are made absolute in the kernel with NetBSD's
+//! warnings, and errors read as mount_ffs's and mount_tmpfs's.
 
 #![forbid(unsafe_code)]
 
-use rump_mount::{MNT_FORCE, MNT_RDONLY, MNT_UPDATE, cstr, mounted};
-use rumpclient::{Client, Regions};
+use rump_mount::{MNT_FORCE, MNT_RDONLY, MNT_UPDATE, cstr, mounted, realpath};
+use rumpclient::{Client, Errno, Regions};
 use std::process::ExitCode;
 
 const PROG: &str = "rump.mount";
-const USAGE: &str =
-    "usage: rump.mount [-dfruvw] [-t type] [-o options] special node\n       rump.mount [-v]";
+const USAGE: &str = "Usage: rump.mount [-Aadfruvw] [-t type]
+\trump.mount [-dfruvw] special | node
+\trump.mount [-dfruvw] [-o options] [-t type] special node";
 
 fn fail(msg: &str) -> ExitCode {
     eprintln!("{PROG}: {msg}");
     ExitCode::FAILURE
+}
+
+fn usage() -> ExitCode {
+    eprintln!("{USAGE}");
+    ExitCode::FAILURE
+}
+
+/// `checkvfsname` over `makevfslist`: is `fstype` among `list` (a comma
+/// list, all negated by a leading `no`)?
+fn type_listed(list: &str, fstype: &str) -> bool {
+    let (negated, names) = match list.strip_prefix("no") {
+        Some(rest) => (true, rest),
+        None => (false, list),
+    };
+    names.split(',').any(|n| n == fstype) != negated
 }
 
 #[derive(Default)]
@@ -30,8 +52,37 @@ struct Tmpfs {
     size: u64,
     nodes: u64,
     mode: Option<u32>,
-    uid: u32,
-    gid: u32,
+    uid: Option<u32>,
+    gid: Option<u32>,
+}
+
+/// `pathadj`: `input` made absolute by `realpath` in the kernel, with
+/// NetBSD's warnings when that fails or changes it.
+fn pathadj(c: &Client, input: &str) -> String {
+    match realpath(c, input) {
+        Ok(p) => {
+            if p != input {
+                eprintln!("{PROG}: \"{input}\" is a non-resolved or relative path.");
+                eprintln!("{PROG}: using \"{p}\" instead.");
+            }
+            p
+        }
+        Err(e) => {
+            eprintln!("{PROG}: Warning: realpath {input}: {e}");
+            input.to_owned()
+        }
+    }
+}
+
+/// The mode, owner and group of `path` in the kernel.
+fn owner_of(c: &Client, path: &str) -> Result<(u32, u32, u32), Errno> {
+    use netbsd_abi::layout::stat;
+    let m = Regions::new();
+    let st = m.add_zeroed(stat::SIZE);
+    c.syscall(netbsd_abi::SYS___stat50, &[m.add(&cstr(path)), st], &m)?;
+    let b = m.get(st);
+    let f = |f: netbsd_abi::Field| f.get(&b).unwrap_or(0) as u32;
+    Ok((f(stat::st_mode) & 0o7777, f(stat::st_uid), f(stat::st_gid)))
 }
 
 fn size(v: &str) -> Option<u64> {
@@ -44,7 +95,44 @@ fn size(v: &str) -> Option<u64> {
     n.parse::<u64>().ok()?.checked_mul(mult)
 }
 
-/// Apply `-o` options to the flags and the tmpfs arguments.
+/// The `-o` flag options mount_ffs and mount_tmpfs take (`mntopts.h`:
+/// `MOPT_STDOPTS` and the ones each adds) as (name, inverse, flag): a
+/// `no` prefix clears what the name sets, or sets it for an inverse one.
+const FLAG_OPTIONS: &[(&str, bool, i64)] = {
+    use netbsd_abi::*;
+    &[
+        ("userquota", false, 0),
+        ("groupquota", false, 0),
+        ("ro", false, MNT_RDONLY as i64),
+        ("rw", true, MNT_RDONLY as i64),
+        ("auto", false, 0),
+        ("coredump", true, MNT_NOCOREDUMP as i64),
+        ("dev", true, MNT_NODEV as i64),
+        ("exec", true, MNT_NOEXEC as i64),
+        ("suid", true, MNT_NOSUID as i64),
+        ("rdonly", false, MNT_RDONLY as i64),
+        ("union", false, MNT_UNION as i64),
+        ("hidden", false, MNT_IGNORE as i64),
+        ("symperm", false, MNT_SYMPERM as i64),
+        ("rump", false, 0),
+        ("async", false, MNT_ASYNC as i64),
+        ("sync", false, MNT_SYNCHRONOUS as i64),
+        ("update", false, MNT_UPDATE as i64),
+        ("reload", false, MNT_RELOAD as i64),
+        ("atime", true, MNT_NOATIME as i64),
+        ("relatime", false, MNT_RELATIME as i64),
+        ("devmtime", true, MNT_NODEVMTIME as i64),
+        ("force", false, MNT_FORCE as i64),
+        ("softdep", false, MNT_SOFTDEP as i64),
+        ("log", false, MNT_LOG as i64),
+        ("extattr", false, MNT_EXTATTR as i64),
+        ("discard", false, MNT_DISCARD as i64),
+    ]
+};
+
+/// Apply `-o` options to the flags (as `getmntopts`) and the tmpfs
+/// arguments (`size=`, `nodes=`, `mode=`, `uid=`, `gid=`: mount_tmpfs's
+/// `-s`, `-n`, `-m`, `-u`, `-g`).
 fn options(list: &str, flags: &mut u64, t: &mut Tmpfs) -> Result<(), String> {
     for o in list.split(',').filter(|o| !o.is_empty()) {
         let (k, v) = o.split_once('=').unwrap_or((o, ""));
@@ -53,30 +141,46 @@ fn options(list: &str, flags: &mut u64, t: &mut Tmpfs) -> Result<(), String> {
                 .map_err(|_| format!("-o {o}: not a number"))
         };
         match k {
-            "ro" | "rdonly" => *flags |= MNT_RDONLY,
-            "rw" => *flags &= !MNT_RDONLY,
-            "update" => *flags |= MNT_UPDATE,
-            "force" => *flags |= MNT_FORCE,
             "size" => t.size = size(v).ok_or(format!("-o {o}: not a size"))?,
             "nodes" => t.nodes = num()?,
-            "uid" => t.uid = num()? as u32,
-            "gid" => t.gid = num()? as u32,
+            "uid" => t.uid = Some(num()? as u32),
+            "gid" => t.gid = Some(num()? as u32),
             "mode" => {
                 t.mode = Some(
                     u32::from_str_radix(v, 8).map_err(|_| format!("-o {o}: not an octal mode"))?,
                 )
             }
-            _ => return Err(format!("-o {o}: unknown option")),
+            // mount_tmpfs prints the arguments a mount has; not here yet.
+            "getargs" => return Err(format!("-o {o}: not supported by this rump.mount")),
+            _ => {
+                let (negative, name) = match k.strip_prefix("no") {
+                    Some(rest) => (true, rest),
+                    None => (false, k),
+                };
+                let Some(&(_, inverse, flag)) = FLAG_OPTIONS
+                    .iter()
+                    .find(|(n, ..)| n.eq_ignore_ascii_case(name))
+                else {
+                    return Err(format!("-o {name}: option not supported"));
+                };
+                if negative == inverse {
+                    *flags |= flag as u64;
+                } else {
+                    *flags &= !(flag as u64);
+                }
+            }
         }
     }
     Ok(())
 }
 
-fn list(c: &Client) -> ExitCode {
+fn list(c: &Client, verbose: bool, types: Option<&str>) -> ExitCode {
     match mounted(c) {
         Ok(all) => {
             for m in all {
-                println!("{}", m.line());
+                if types.is_none_or(|t| type_listed(t, &m.fstype)) {
+                    println!("{}", m.line(verbose));
+                }
             }
             ExitCode::SUCCESS
         }
@@ -87,6 +191,7 @@ fn list(c: &Client) -> ExitCode {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (mut fstype, mut flags, mut dry, mut verbose) = ("ffs".to_string(), 0u64, false, false);
+    let mut types: Option<String> = None;
     let mut t = Tmpfs::default();
     let mut rest = Vec::new();
     let mut i = 0;
@@ -115,13 +220,20 @@ fn main() -> ExitCode {
                         i += 1;
                         match args.get(i - 1) {
                             Some(v) => v.clone(),
-                            None => return fail(USAGE),
+                            None => {
+                                eprintln!("{PROG}: option requires an argument -- {c}");
+                                return usage();
+                            }
                         }
                     } else {
                         inline
                     };
                     if c == 't' {
-                        fstype = v;
+                        if types.is_some() {
+                            return fail("Only one -t option may be specified.");
+                        }
+                        fstype = v.clone();
+                        types = Some(v);
                     } else if let Err(m) = options(&v, &mut flags, &mut t) {
                         return fail(&m);
                     }
@@ -131,7 +243,10 @@ fn main() -> ExitCode {
                         "-{c}: there is no fstab in a rump kernel; name special and node"
                     ));
                 }
-                _ => return fail(USAGE),
+                _ => {
+                    eprintln!("{PROG}: unknown option -- {c}");
+                    return usage();
+                }
             }
         }
     }
@@ -139,10 +254,35 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     };
     let (special, node) = match rest.as_slice() {
-        [] => return list(&c),
-        [node] if flags & MNT_UPDATE != 0 => (None, node.clone()),
+        [] => return list(&c, verbose, types.as_deref()),
+        // One name: with -u, the mounted file system it names (there is no
+        // fstab for the rest).
+        [name] if types.is_none() => {
+            let unknown = || fail(&format!("Unknown special file or file system `{name}'"));
+            if flags & MNT_UPDATE == 0 {
+                return unknown();
+            }
+            let canonical = realpath(&c, name).ok();
+            let all = mounted(&c).unwrap_or_default();
+            let found = [canonical.as_deref(), Some(name.as_str())]
+                .into_iter()
+                .flatten()
+                .find_map(|n| all.iter().find(|m| m.on == n || m.from == n));
+            let Some(m) = found else {
+                return unknown();
+            };
+            fstype = m.fstype.clone();
+            (Some(m.from.clone()), m.on.clone())
+        }
         [special, node] => (Some(special.clone()), node.clone()),
-        _ => return fail(USAGE),
+        _ => return usage(),
+    };
+    // As mount_ffs and mount_tmpfs do (pathadj): names made absolute in
+    // the kernel, saying so when that changes them.
+    let (special, node) = match fstype.as_str() {
+        "ffs" if flags & MNT_UPDATE == 0 => (special.map(|s| pathadj(&c, &s)), pathadj(&c, &node)),
+        "tmpfs" if flags & MNT_UPDATE == 0 => (special, pathadj(&c, &node)),
+        _ => (special, node),
     };
     let m = Regions::new();
     let data = match fstype.as_str() {
@@ -159,9 +299,14 @@ fn main() -> ExitCode {
             ta::ta_version.put(&mut a, netbsd_abi::TMPFS_ARGS_VERSION as u64);
             ta::ta_nodes_max.put(&mut a, t.nodes);
             ta::ta_size_max.put(&mut a, t.size);
-            ta::ta_root_uid.put(&mut a, t.uid.into());
-            ta::ta_root_gid.put(&mut a, t.gid.into());
-            ta::ta_root_mode.put(&mut a, t.mode.unwrap_or(0o1777).into());
+            // mount_tmpfs: what is not given comes from the mount point.
+            let (mode, uid, gid) = match owner_of(&c, &node) {
+                Ok(st) => st,
+                Err(e) => return fail(&format!("cannot stat `{node}': {e}")),
+            };
+            ta::ta_root_uid.put(&mut a, t.uid.unwrap_or(uid).into());
+            ta::ta_root_gid.put(&mut a, t.gid.unwrap_or(gid).into());
+            ta::ta_root_mode.put(&mut a, t.mode.unwrap_or(mode).into());
             a
         }
         other => {
@@ -185,12 +330,25 @@ fn main() -> ExitCode {
         data.len() as u64,
     ];
     if let Err(e) = c.syscall(netbsd_abi::SYS___mount50, &args, &m) {
-        let what = special.as_deref().unwrap_or(&node);
-        return fail(&format!("{what} on {node}: {e}"));
+        // The causes mount_ffs and mount_tmpfs give.
+        let cause = match e {
+            _ if fstype == "tmpfs" => e.to_string(),
+            Errno::EMFILE => "mount table full".to_string(),
+            Errno::EINVAL if flags & MNT_UPDATE != 0 => {
+                "specified device does not match mounted device".to_string()
+            }
+            Errno::EINVAL => "incorrect super block".to_string(),
+            _ => e.to_string(),
+        };
+        let what = match fstype.as_str() {
+            "tmpfs" => "tmpfs",
+            _ => special.as_deref().unwrap_or(&node),
+        };
+        return fail(&format!("{what} on {node}: {cause}"));
     }
     if verbose && let Ok(all) = mounted(&c) {
         for mnt in all.iter().filter(|x| x.on == node) {
-            println!("{}", mnt.line());
+            println!("{}", mnt.line(verbose));
         }
     }
     ExitCode::SUCCESS

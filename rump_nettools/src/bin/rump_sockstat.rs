@@ -21,6 +21,10 @@ const PROG: &str = "rump.sockstat";
 const DTYPE_SOCKET: u32 = 2;
 const TCPS_LISTEN: i32 = 1;
 const INP_CONNECTED: u32 = 2;
+/// `SS_ISCONNECTED` (`sys/socketvar.h`).
+const SS_ISCONNECTED: u32 = 0x002;
+/// Where `ki_sostate` lies in `struct kinfo_pcb` (`sys/sysctl.h`).
+const PCB_SOSTATE: usize = 40;
 
 #[derive(Default)]
 struct Opts {
@@ -100,8 +104,10 @@ fn main() -> ExitCode {
     let mut o = Opts::default();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
-        let Some(flags) = a.strip_prefix('-').filter(|f| !f.is_empty()) else {
-            return ExitCode::from(1);
+        // getopt: the options end at "--" or the first operand, and
+        // sockstat takes no operands (it ignores them).
+        let Some(flags) = a.strip_prefix('-').filter(|f| !f.is_empty() && *f != "-") else {
+            break;
         };
         for (i, f) in flags.char_indices() {
             let mut value = || {
@@ -121,10 +127,11 @@ fn main() -> ExitCode {
                 'n' => {}
                 'f' | 'p' => {
                     let Some(v) = value() else {
+                        eprintln!("{PROG}: option requires an argument -- {f}");
                         return ExitCode::from(1);
                     };
                     if f == 'f' {
-                        match v.as_str() {
+                        match v.to_ascii_lowercase().as_str() {
                             "inet" => o.inet = true,
                             "inet6" => o.inet6 = true,
                             "local" | "unix" => o.local = true,
@@ -144,7 +151,10 @@ fn main() -> ExitCode {
                     }
                     break;
                 }
-                _ => return ExitCode::from(1),
+                _ => {
+                    eprintln!("{PROG}: unknown option -- {f}");
+                    return ExitCode::from(1);
+                }
             }
         }
     }
@@ -228,7 +238,8 @@ fn run(c: &Client, o: &Opts) -> Result<(), Errno> {
         let src = &k[kinfo::PCB_SRC..kinfo::PCB_SRC + kinfo::PCB_ADDR_LEN];
         let dst = &k[kinfo::PCB_DST..kinfo::PCB_DST + kinfo::PCB_ADDR_LEN];
         let tstate = u32_at(k, kinfo::PCB_TSTATE) as i32;
-        let connected = u32_at(k, kinfo::PCB_PRSTATE) >= INP_CONNECTED
+        let connected = u32_at(k, PCB_SOSTATE) & SS_ISCONNECTED != 0
+            || u32_at(k, kinfo::PCB_PRSTATE) >= INP_CONNECTED
             || tstate > TCPS_LISTEN
             || u64_at(k, kinfo::PCB_CONN) != 0;
         let listening = !connected
@@ -293,7 +304,7 @@ fn run(c: &Client, o: &Opts) -> Result<(), Errno> {
             user(uid),
             comm,
             pid,
-            u32_at(f, 108) as i32,
+            u32_at(f, kinfo::FILE_FD) as i32,
             proto,
             text(src)
         );

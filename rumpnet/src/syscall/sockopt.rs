@@ -19,6 +19,17 @@ pub(super) const CALLS: Calls = &[
 /// Longest option value.
 const MAX_OPT: usize = 1024;
 
+/// `SB_MAX` (`sys/socketvar.h`): the default of `kern.sbmax`, the most a
+/// socket buffer may hold, mbufs included.
+const SB_MAX: usize = 256 * 1024;
+/// `MCLBYTES` and `MSIZE` (amd64's `machine/param.h`): a cluster and the
+/// mbuf that carries it.
+const MCLBYTES: usize = 2048;
+const MSIZE: usize = 512;
+/// `sb_max_adj` (`uipc_socket2.c` `sb_max_set`): the largest buffer
+/// `sbreserve` grants, `SB_MAX` less the mbufs' share; 209715 bytes.
+const SB_MAX_ADJ: usize = SB_MAX * MCLBYTES / (MSIZE + MCLBYTES);
+
 fn timeval_in(v: &[u8]) -> KResult<Option<Duration>> {
     if v.len() < timeval::SIZE {
         return Err(Errno::EINVAL);
@@ -86,8 +97,8 @@ pub fn setsockopt(s: &Socket, level: i32, name: i32, v: &[u8]) -> KResult<()> {
                     .ok()
                     .filter(|&n| n >= 1)
                     .ok_or(Errno::EINVAL)?;
-                // sb_max: NetBSD refuses buffers beyond 256 KiB * 4.
-                if matches!(name, SO_SNDBUF | SO_RCVBUF) && n > 1 << 22 {
+                // sbreserve refuses more than sb_max_adj with ENOBUFS.
+                if matches!(name, SO_SNDBUF | SO_RCVBUF) && n > SB_MAX_ADJ {
                     return Err(Errno::ENOBUFS);
                 }
                 match name {
