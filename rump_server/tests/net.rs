@@ -1007,3 +1007,26 @@ fn a_sendall_of_256_mib_crosses_the_bus_in_bounded_memory() {
         );
     }
 }
+
+/// Linux caps a socket buffer size over its limit quietly, NetBSD refuses
+/// it: under the hijack, python3's 4 MiB SO_SNDBUF and SO_RCVBUF set the
+/// largest the kernel takes (NetBSD's `sb_max` share), and a size the
+/// kernel takes is set as asked.
+#[test]
+fn hijacked_socket_buffer_sizes_over_the_limit_are_capped() {
+    let dir = tempdir("sockbuf");
+    let _servers = Servers::allservers(&dir, &["B"], &[]);
+    let prog = r#"
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for opt in (socket.SO_SNDBUF, socket.SO_RCVBUF):
+    s.setsockopt(socket.SOL_SOCKET, opt, 4 << 20)
+    big = s.getsockopt(socket.SOL_SOCKET, opt)
+    s.setsockopt(socket.SOL_SOCKET, opt, 65536)
+    print(s.fileno() >= 512, big, s.getsockopt(socket.SOL_SOCKET, opt))
+"#;
+    let o = python(&dir, "unix://B", prog, &[]).output().unwrap();
+    let out = ok(&o, "python");
+    // kern.sbmax 262144 * MCLBYTES / (MSIZE + MCLBYTES), as NetBSD's sb_max_adj.
+    assert_eq!(out, "True 209715 65536\nTrue 209715 65536\n");
+}

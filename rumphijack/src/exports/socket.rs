@@ -423,15 +423,50 @@ pub unsafe extern "C" fn setsockopt(
             xlate::sockopt_to_netbsd(level, name)
                 .ok_or(libc::ENOPROTOOPT)
                 .and_then(|(l, n)| {
-                    h.sys(
-                        netbsd_abi::SYS_setsockopt,
-                        &[k as u64, l as u64, n as u64, val as u64, u64::from(len)],
-                    )
+                    let set = |v: *const c_void| {
+                        h.sys(
+                            netbsd_abi::SYS_setsockopt,
+                            &[k as u64, l as u64, n as u64, v as u64, u64::from(len)],
+                        )
+                    };
+                    match set(val) {
+                        Err(libc::ENOBUFS) if is_buffer_size(level, name, len) => {
+                            // SAFETY: an int, as is_buffer_size checked the length.
+                            let want = unsafe { *(val as *const c_int) };
+                            largest_buffer(want, |v| set(&v as *const c_int as *const c_void))
+                        }
+                        r => r,
+                    }
                 }),
         ),
         None => host!(setsockopt(fd, level, name, val, len)
             as fn(c_int, c_int, c_int, *const c_void, socklen_t) -> c_int),
     }
+}
+
+/// Whether a setsockopt sets a socket buffer's size, an int.
+fn is_buffer_size(level: c_int, name: c_int, len: socklen_t) -> bool {
+    level == libc::SOL_SOCKET
+        && (name == libc::SO_SNDBUF || name == libc::SO_RCVBUF)
+        && len as usize == std::mem::size_of::<c_int>()
+}
+
+/// Linux caps a socket buffer size over its limit quietly, where NetBSD
+/// refuses it (ENOBUFS over `sb_max`'s share): so that programs written
+/// for Linux work, set the largest size below `want` that the kernel
+/// takes, found by halving (the limit is a sysctl, `kern.sbmax`).
+fn largest_buffer(want: c_int, set: impl Fn(c_int) -> Result<i64, i32>) -> Result<i64, i32> {
+    let (mut ok, mut bad) = (0, want);
+    while bad - ok > 1 {
+        let mid = ok + (bad - ok) / 2;
+        match set(mid) {
+            Ok(_) => ok = mid,
+            Err(libc::ENOBUFS) => bad = mid,
+            Err(e) => return Err(e),
+        }
+    }
+    // The last size taken is `ok`: the kernel holds it already.
+    if ok == 0 { Err(libc::ENOBUFS) } else { Ok(0) }
 }
 
 #[unsafe(no_mangle)]
