@@ -331,7 +331,10 @@ pub(crate) fn open_vnode(ctx: &Ctx, vn: Vnode, flags: i32, created: bool) -> KRe
         None
     };
     // A device node's data is its driver's (specfs); etfs keys are their
-    // own devices (rumpblk).
+    // own devices (rumpblk). A `nodev` mount opens none (spec_open).
+    if matches!(typ, VType::Blk | VType::Chr) && vn.mount_flags() & crate::flags::MNT_NODEV != 0 {
+        return Err(Errno::ENXIO);
+    }
     let device = if matches!(typ, VType::Blk | VType::Chr)
         && vn.node.as_any().is::<crate::etfs::EtfsNode>()
     {
@@ -804,7 +807,7 @@ pub fn getcwd(ctx: &Ctx) -> KResult<String> {
 /// `statvfs1(2)` of the file system holding `vn`.
 pub fn statvfs_vn(vn: &Vnode) -> StatVfs {
     let s = vn.mnt.fs.stats();
-    let mut flag = MNT_LOCAL;
+    let mut flag = MNT_LOCAL | (vn.mount_flags() & crate::flags::MNT_KEPT) as u64;
     if vn.read_only() {
         flag |= MNT_RDONLY as u64;
     }
@@ -1387,6 +1390,9 @@ pub fn mount(
     args: &crate::fstypes::MountArgs,
 ) -> KResult<()> {
     ctx.cred().require_root()?;
+    if flags & crate::flags::MNT_NOT_BUILT != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
     if flags & MNT_UPDATE != 0 {
         return update_mount(ctx, path, flags);
     }
@@ -1420,6 +1426,7 @@ pub fn mount(
         source = Some((String::from_utf8_lossy(spec).into_owned(), dev.key()));
     }
     let fs = make(ctx.kernel(), &args)?;
+    fs.set_noatime(flags & crate::flags::MNT_NOATIME != 0);
     let m = vfs(ctx).mount(
         &on,
         &String::from_utf8_lossy(path),
@@ -1442,9 +1449,12 @@ fn update_mount(ctx: &Ctx, path: &[u8], flags: i32) -> KResult<()> {
     }
     let ro = flags & MNT_RDONLY != 0;
     root.mnt.fs.remount(ro, flags & MNT_FORCE != 0)?;
-    let keep = root.mnt.flags.load(std::sync::atomic::Ordering::Acquire) & !MNT_RDONLY;
+    // As NetBSD's mount_update: the basic flags are replaced as a whole.
+    root.mnt
+        .fs
+        .set_noatime(flags & crate::flags::MNT_NOATIME != 0);
     root.mnt.flags.store(
-        keep | (flags & MNT_RDONLY),
+        flags & crate::flags::MNT_KEPT,
         std::sync::atomic::Ordering::Release,
     );
     Ok(())

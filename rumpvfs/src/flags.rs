@@ -89,6 +89,40 @@ pub const MNT_RDONLY: i32 = netbsd_abi::MNT_RDONLY;
 pub const MNT_FORCE: i32 = netbsd_abi::MNT_FORCE;
 /// Change flags of a mounted file system.
 pub const MNT_UPDATE: i32 = netbsd_abi::MNT_UPDATE;
+/// Mount flags a mount keeps, as NetBSD's `mnt_flag` keeps its basic
+/// flags, and `statvfs` shows. What they ask is done here: read-only, no
+/// devices (opening a device node is ENXIO), synchronous writes (each
+/// write is followed by the file's fsync), no access times; no program
+/// runs from a rump kernel's file systems and nothing dumps core in one,
+/// so `noexec`, `nosuid` and `nocoredump` hold by nature; `async` allows
+/// what is done anyway, and `ignore` is for `df` alone.
+pub const MNT_KEPT: i32 = netbsd_abi::MNT_RDONLY
+    | netbsd_abi::MNT_SYNCHRONOUS
+    | netbsd_abi::MNT_NOEXEC
+    | netbsd_abi::MNT_NOSUID
+    | netbsd_abi::MNT_NODEV
+    | netbsd_abi::MNT_ASYNC
+    | netbsd_abi::MNT_NOCOREDUMP
+    | netbsd_abi::MNT_NOATIME
+    | netbsd_abi::MNT_IGNORE;
+/// Mount flags of features not built here: union mounts, the FFS log
+/// (WAPBL) and soft dependencies, UFS1 extended attributes, discard,
+/// lazy access times, symlink permissions, device mtimes. Asked for,
+/// they are EOPNOTSUPP rather than dropped.
+pub const MNT_NOT_BUILT: i32 = netbsd_abi::MNT_UNION
+    | netbsd_abi::MNT_LOG
+    | netbsd_abi::MNT_SOFTDEP as i32
+    | netbsd_abi::MNT_EXTATTR
+    | netbsd_abi::MNT_DISCARD
+    | netbsd_abi::MNT_RELATIME
+    | netbsd_abi::MNT_SYMPERM
+    | netbsd_abi::MNT_NODEVMTIME;
+/// No device nodes.
+pub const MNT_NODEV: i32 = netbsd_abi::MNT_NODEV;
+/// Synchronous writes.
+pub const MNT_SYNCHRONOUS: i32 = netbsd_abi::MNT_SYNCHRONOUS;
+/// No access times.
+pub const MNT_NOATIME: i32 = netbsd_abi::MNT_NOATIME;
 /// `statvfs` flag: local file system.
 pub const MNT_LOCAL: u64 = netbsd_abi::MNT_LOCAL as u64;
 /// `statvfs` flag: the root file system.

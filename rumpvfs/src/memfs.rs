@@ -80,6 +80,8 @@ struct Shared {
     /// so a directory change never needs two directory locks at once from
     /// two threads.
     names: Mutex<()>,
+    /// Mounted `noatime`: reads leave access times alone.
+    noatime: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -183,6 +185,7 @@ impl MemFs {
             next_ino: AtomicU64::new(if fstype == "rumpfs" { 3 } else { 2 }),
             by_ino: Mutex::new(IdHashMap::default()),
             names: Mutex::new(()),
+            noatime: std::sync::atomic::AtomicBool::new(false),
         });
         let new = NewNode {
             typ: VType::Dir,
@@ -213,6 +216,10 @@ impl MemFs {
 }
 
 impl FileSystem for MemFs {
+    fn set_noatime(&self, on: bool) {
+        self.shared.noatime.store(on, Ordering::Relaxed);
+    }
+
     fn renames(&self) -> bool {
         !self.shared.rumpfs
     }
@@ -922,7 +929,7 @@ impl Node for MemNode {
             }
             done += chunk;
         }
-        if self.shared.stamps_times() {
+        if self.shared.stamps_times() && !self.shared.noatime.load(Ordering::Relaxed) {
             i.atime = self.shared.now();
         }
         Ok(n)

@@ -378,6 +378,9 @@ pub trait FileSystem: Send + Sync {
     fn sync(&self) -> KResult<()> {
         Ok(())
     }
+    /// Whether reads stop stamping access times (`MNT_NOATIME`); only a
+    /// file system that stamps them on reads needs to answer.
+    fn set_noatime(&self, _on: bool) {}
     /// Switch between read-only and read-write (`MNT_UPDATE`); `force`
     /// allows read-write on a file system that needs checking.
     fn remount(&self, _read_only: bool, _force: bool) -> KResult<()> {

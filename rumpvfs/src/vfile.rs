@@ -116,6 +116,26 @@ impl VnodeFile {
         }
     }
 
+    /// Write, with the kqueue notes of a watched file.
+    fn write_watched(&self, ctx: &Ctx, buf: &[u8], offset: Option<u64>) -> KResult<usize> {
+        // Only a watched file pays for the sizes a hint needs.
+        if !rump::kqueue::vnode_watched(ctx.kernel(), self.vn.key()) {
+            return self.write_at(buf, offset);
+        }
+        let old = self.vn.node.getattr().size;
+        let n = self.write_at(buf, offset)?;
+        // As tmpfs_write: a write notes NOTE_WRITE, and NOTE_EXTEND if the
+        // file grew.
+        let grew = self.vn.node.getattr().size > old;
+        let hint = if grew {
+            NOTE_WRITE | NOTE_EXTEND
+        } else {
+            NOTE_WRITE
+        };
+        crate::vnknote::note(ctx, &self.vn, hint);
+        Ok(n)
+    }
+
     fn appending(&self) -> bool {
         self.append.load(std::sync::atomic::Ordering::Acquire)
     }
@@ -249,22 +269,13 @@ impl FileOps for VnodeFile {
         if self.vn.read_only() {
             return Err(Errno::EROFS);
         }
-        // Only a watched file pays for the sizes a hint needs.
-        if !rump::kqueue::vnode_watched(ctx.kernel(), self.vn.key()) {
-            return self.write_at(buf, offset);
+        // A synchronous mount writes each write through, as IO_SYNC.
+        if self.vn.mount_flags() & crate::flags::MNT_SYNCHRONOUS != 0 {
+            let n = self.write_watched(ctx, buf, offset)?;
+            self.vn.node.fsync()?;
+            return Ok(n);
         }
-        let old = self.vn.node.getattr().size;
-        let n = self.write_at(buf, offset)?;
-        // As tmpfs_write: a write notes NOTE_WRITE, and NOTE_EXTEND if the
-        // file grew.
-        let grew = self.vn.node.getattr().size > old;
-        let hint = if grew {
-            NOTE_WRITE | NOTE_EXTEND
-        } else {
-            NOTE_WRITE
-        };
-        crate::vnknote::note(ctx, &self.vn, hint);
-        Ok(n)
+        self.write_watched(ctx, buf, offset)
     }
 
     fn stat(&self, _ctx: &Ctx) -> KResult<Stat> {

@@ -108,6 +108,11 @@ impl Vnode {
         self.node.vtype()
     }
 
+    /// The flags its mount keeps (`MNT_*` of [`crate::flags::MNT_KEPT`]).
+    pub fn mount_flags(&self) -> i32 {
+        self.mnt.flags.load(Ordering::Acquire)
+    }
+
     /// Whether the mount is read-only.
     pub fn read_only(&self) -> bool {
         self.mnt.flags.load(Ordering::Acquire) & crate::flags::MNT_RDONLY != 0
@@ -321,7 +326,7 @@ impl Vfs {
             fs,
             covered: Some(on.clone()),
             path: path.to_owned(),
-            flags: AtomicI32::new(flags & crate::flags::MNT_RDONLY),
+            flags: AtomicI32::new(flags & crate::flags::MNT_KEPT),
             from: source.as_ref().map(|s| s.0.clone()).unwrap_or_default(),
             dev: source.map(|s| s.1),
             refs: std::sync::atomic::AtomicUsize::new(0),
