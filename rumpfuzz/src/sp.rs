@@ -53,6 +53,10 @@ const MODE_EXPAND: u8 = 4;
 /// The descriptor a guest's first open(2) gets: 0 to 2 are the console.
 const FIRST_FD: u64 = 3;
 
+/// COPYIN replies filled in, at most (later ones go as they are): four
+/// megabytes an input at most keep the fuzzer fast.
+const EXPANDED: usize = 4;
+
 /// Frames sent paced, at most: the rest go at once, so that an input of
 /// many frames the server does not answer stays fast.
 const PACED: usize = 16;
@@ -138,6 +142,7 @@ fn proof_for(banner: &[u8]) -> Vec<u8> {
 fn expand(data: &[u8]) -> Vec<Vec<u8>> {
     let most = sysproxy::MAX_CLIENT_FRAME as usize + 1 - sysproxy::HEADER_LEN;
     let mut frames = Vec::new();
+    let mut filled = 0;
     let mut off = 0usize;
     while off < data.len() {
         let rest = &data[off..];
@@ -149,7 +154,10 @@ fn expand(data: &[u8]) -> Vec<Vec<u8>> {
             frames.push(rest.to_vec());
             break;
         };
-        if h.class == Class::Resp && h.typ == Type::Copyin && h.payload_len() > EXPAND_OVER {
+        let large =
+            h.class == Class::Resp && h.typ == Type::Copyin && h.payload_len() > EXPAND_OVER;
+        if large && filled < EXPANDED {
+            filled += 1;
             let mut f = rest[..sysproxy::HEADER_LEN].to_vec();
             let fill = h.payload_len().min(most);
             f.extend((0..fill).map(|i| i as u8));
