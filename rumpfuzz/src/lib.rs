@@ -17,7 +17,7 @@ pub use ffs::ffs_image;
 pub use net::net_headers;
 pub use netinput::{net_input, net_input_answers, shmif_bus};
 pub use route::route_socket;
-pub use sp::{frame, sp_stream};
+pub use sp::{frame, sp_stream, sp_stream_seeds};
 
 use rump::usermem::BufferSpace;
 use rump::{BootConfig, Kernel, KernelBuilder};

@@ -197,6 +197,10 @@ fn sp_stream_smoke() {
     ];
     let seeds: Vec<&[u8]> = seeds.iter().map(|s| s.as_slice()).collect();
     run(rumpfuzz::sp_stream, &seeds, 300);
+    // The keyed server and calls copied in pieces (fuzz/seeds/sp_stream).
+    for (_, seed) in rumpfuzz::sp_stream_seeds() {
+        rumpfuzz::sp_stream(&seed);
+    }
     // Random bodies after a valid handshake reach the request handling.
     let mut rng = XorShift(7);
     for _ in 0..300 {
@@ -481,4 +485,18 @@ fn route_socket_smoke() {
     ];
     let seeds: Vec<&[u8]> = seeds.iter().map(|s| &s[..]).collect();
     run(rumpfuzz::route_socket, &seeds, 1000);
+}
+
+/// Writes the sp_stream seeds into `$SP_STREAM_SEEDS` (a folder), for
+/// `cargo fuzz run sp_stream fuzz/seeds/sp_stream`: `cargo test -p
+/// rumpfuzz --test smoke write_sp_stream_seeds -- --ignored`.
+#[test]
+#[ignore]
+fn write_sp_stream_seeds() {
+    let dir =
+        std::path::PathBuf::from(std::env::var_os("SP_STREAM_SEEDS").expect("SP_STREAM_SEEDS"));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, seed) in rumpfuzz::sp_stream_seeds() {
+        std::fs::write(dir.join(name), seed).unwrap();
+    }
 }

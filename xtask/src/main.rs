@@ -16,6 +16,7 @@
 mod abi;
 mod bare_numbers;
 mod man;
+mod stress;
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -222,8 +223,9 @@ fn main() -> Result<()> {
                 .args(&args[1..]);
             run(c)
         }
+        Some("stress") => stress::run(&stress::Options::parse(&args[1..])?, &root(), cargo()),
         _ => bail!(
-            "usage: cargo xtask install --prefix DIR | test [ARGS] | bench [--json FILE] [--runs N] | abi | abi-check"
+            "usage: cargo xtask install --prefix DIR | test [ARGS] | bench [--json FILE] [--runs N] | abi | abi-check | stress [--clients N] [--short-lived M] [--server PATH]"
         ),
     }
 }
