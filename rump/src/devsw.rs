@@ -80,6 +80,12 @@ pub trait DeviceOpen: Send + Sync {
     fn may_block(&self) -> bool {
         true
     }
+    /// The partition's size in bytes, for a disk's raw device: NetBSD's
+    /// `spec_open` sets an open disk's vnode size from `DIOCGPARTINFO`,
+    /// which `fstat` then reports (newfs sizes a file system by it).
+    fn disk_bytes(&self, _ctx: &Ctx) -> Option<u64> {
+        None
+    }
 }
 
 /// A character device driver (`struct cdevsw`).

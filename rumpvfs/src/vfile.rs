@@ -278,9 +278,16 @@ impl FileOps for VnodeFile {
         self.write_watched(ctx, buf, offset)
     }
 
-    fn stat(&self, _ctx: &Ctx) -> KResult<Stat> {
+    fn stat(&self, ctx: &Ctx) -> KResult<Stat> {
         self.alive(Errno::EBADF)?;
-        Ok(stat_of(&self.vn))
+        let mut st = stat_of(&self.vn);
+        // An open raw disk is as large as its partition (spec_open).
+        if self.vn.vtype() == VType::Chr
+            && let Some(bytes) = self.device.as_ref().and_then(|d| d.disk_bytes(ctx))
+        {
+            st.size = i64::try_from(bytes).unwrap_or(i64::MAX);
+        }
+        Ok(st)
     }
 
     fn kqfilter(&self, filter: u32) -> KResult<Option<rump::kqueue::VnodeKey>> {

@@ -152,6 +152,25 @@ impl DeviceOpen for RawOpen {
     fn may_block(&self) -> bool {
         false
     }
+
+    fn disk_bytes(&self, ctx: &Ctx) -> Option<u64> {
+        use rumpdev::disk::partinfo;
+        let mut pi = [0u8; partinfo::SIZE];
+        let none = rump::usermem::BufferSpace::new(0, 0);
+        self.vnd
+            .ioctl(
+                ctx,
+                self.minor,
+                rumpdev::disk::DIOCGPARTINFO,
+                &mut pi,
+                self.flags,
+                &none,
+            )
+            .ok()?;
+        let size = partinfo::pi_size.get(&pi)?;
+        let secsize = partinfo::pi_secsize.get(&pi)?;
+        size.checked_mul(secsize)
+    }
 }
 
 impl Drop for RawOpen {

@@ -213,6 +213,11 @@ fn raw_transfers_follow_physio() {
     image(&k, "/img/disk", 1 << 20);
     let fd = k.sys_open("/dev/rvnd0d", O_RDWR, 0).unwrap();
     vnd_set(&k, fd, "/img/disk", 0, None).unwrap();
+    // An open raw disk is as large as its partition (spec_open sets the
+    // vnode's size from DIOCGPARTINFO; newfs sizes by fstat); the node
+    // itself is rumpfs's 512 bytes.
+    assert_eq!(k.sys_fstat(fd).unwrap().size, 1 << 20);
+    assert_eq!(k.sys_stat("/dev/rvnd0d").unwrap().size, 512);
     let data: Vec<u8> = (0..4096u32).map(|i| (i * 7) as u8).collect();
     assert_eq!(k.sys_pwrite(fd, &data, 8192).unwrap(), 4096);
     // The bytes are in the file.
