@@ -54,6 +54,17 @@ pub struct Field {
 }
 
 impl Field {
+    /// An ordinary (not bit-) field of `size` bytes at `offset`, for
+    /// layouts written from a header where the measured tables have none.
+    pub const fn bytes(offset: usize, size: usize) -> Field {
+        Field {
+            offset,
+            size,
+            bit_offset: 0,
+            bit_width: 0,
+        }
+    }
+
     /// The byte range of the field within its structure.
     pub const fn range(self) -> core::ops::Range<usize> {
         self.offset..self.offset + self.size
@@ -82,6 +93,15 @@ impl Field {
         slot.copy_from_slice(src);
         true
     }
+}
+
+/// An ioctl command as `sys/ioccom.h`'s `_IOC` makes it: the direction
+/// (`IOC_IN`, `IOC_OUT`, both or `IOC_VOID`), the parameter's size, the
+/// group letter and the number.
+pub const fn ioc(dir: u64, group: u8, num: u8, size: usize) -> u64 {
+    dir | ((size as u64 & consts::IOCPARM_MASK as u64) << consts::IOCPARM_SHIFT)
+        | ((group as u64) << 8)
+        | num as u64
 }
 
 #[cfg(test)]

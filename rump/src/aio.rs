@@ -47,12 +47,7 @@ mod aiocb {
     use netbsd_abi::Field;
 
     const fn field(offset: usize, size: usize) -> Field {
-        Field {
-            offset,
-            size,
-            bit_offset: 0,
-            bit_width: 0,
-        }
+        Field::bytes(offset, size)
     }
 
     pub const OFFSET: Field = field(0, 8);

@@ -22,6 +22,7 @@ pub mod console;
 pub mod cpu;
 pub mod cred;
 pub mod devsw;
+pub mod disk;
 pub mod errno;
 pub mod file;
 pub mod idhash;

@@ -15,7 +15,7 @@
 //!                    curentropy, removed, discarded, generated; }         32 bytes
 //! ```
 
-use netbsd_abi::{IOC_IN, IOC_INOUT, IOC_OUT, IOCGROUP_SHIFT, IOCPARM_MASK, IOCPARM_SHIFT};
+use netbsd_abi::{IOC_IN, IOC_INOUT, IOC_OUT};
 use rump::rnd::{PoolStat, Source};
 use rump::{Errno, KResult};
 
@@ -65,10 +65,8 @@ pub const DATA_ENTROPY: usize = 4;
 pub const SOURCE_FLAGS: usize = NAME_LEN + 8;
 
 /// `_IOC(dir, 'R', num, len)` as `sys/ioccom.h` builds it.
-const fn ioc(dir: u64, num: u64, len: usize) -> u64 {
-    dir | (((len as u64) & IOCPARM_MASK as u64) << IOCPARM_SHIFT)
-        | ((b'R' as u64) << IOCGROUP_SHIFT)
-        | num
+const fn ioc(dir: u64, num: u8, len: usize) -> u64 {
+    netbsd_abi::ioc(dir, b'R', num, len)
 }
 
 /// `RNDGETENTCNT`: `_IOR('R', 101, uint32_t)`.

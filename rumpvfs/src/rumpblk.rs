@@ -22,134 +22,17 @@ use std::sync::Arc;
 /// `DEV_BSHIFT` (`sys/param.h`): rumpblk's sectors are `1 << DEV_BSHIFT`
 /// bytes unless `RUMP_BLKSECTSHIFT` says otherwise (not supported here).
 const SECTOR: u64 = rump::devsw::DEV_BSIZE;
-/// `MAXPARTITIONS` (`arch/amd64/include/disklabel.h`).
-const MAXPARTITIONS: usize = 16;
 pub use rump::devsw::RAW_PART;
-/// `DISKMAGIC` (`sys/disklabel.h`).
-pub const DISKMAGIC: u32 = 0x8256_4557;
 /// `DKTYPE_RUMPD` (`sys/disklabel.h`): a rump virtual disk.
 pub const DKTYPE_RUMPD: u16 = 21;
-/// `BLKDEV_IOSIZE` (`arch/amd64/include/param.h`).
-const BLKDEV_IOSIZE: u32 = 2048;
 /// The rotational speed `makedefaultlabel` gives ("rpm: 11").
 const RUMPD_RPM: u16 = 11;
 
-const fn field(offset: usize, size: usize) -> Field {
-    Field {
-        offset,
-        size,
-        bit_offset: 0,
-        bit_width: 0,
-    }
-}
-
-/// `struct disklabel` (`sys/disklabel.h`), amd64, with `MAXPARTITIONS`
-/// partitions.
-#[allow(non_upper_case_globals)]
-pub mod disklabel {
-    use super::{Field, MAXPARTITIONS, field};
-    /// `d_magic`.
-    pub const d_magic: Field = field(0, 4);
-    /// `d_type`.
-    pub const d_type: Field = field(4, 2);
-    /// `d_typename[16]`.
-    pub const d_typename: Field = field(8, 16);
-    /// `d_packname[16]` (a union with the boot names, 8-byte aligned).
-    pub const d_packname: Field = field(24, 16);
-    /// `d_secsize`.
-    pub const d_secsize: Field = field(40, 4);
-    /// `d_nsectors`: sectors per track.
-    pub const d_nsectors: Field = field(44, 4);
-    /// `d_ntracks`: tracks per cylinder.
-    pub const d_ntracks: Field = field(48, 4);
-    /// `d_ncylinders`.
-    pub const d_ncylinders: Field = field(52, 4);
-    /// `d_secpercyl`.
-    pub const d_secpercyl: Field = field(56, 4);
-    /// `d_secperunit`.
-    pub const d_secperunit: Field = field(60, 4);
-    /// `d_rpm`.
-    pub const d_rpm: Field = field(72, 2);
-    /// `d_interleave`.
-    pub const d_interleave: Field = field(74, 2);
-    /// `d_flags`.
-    pub const d_flags: Field = field(88, 4);
-    /// `d_magic2`.
-    pub const d_magic2: Field = field(132, 4);
-    /// `d_checksum`.
-    pub const d_checksum: Field = field(136, 2);
-    /// `d_npartitions`.
-    pub const d_npartitions: Field = field(138, 2);
-    /// `d_partitions[MAXPARTITIONS]`: `struct partition`s from here.
-    pub const d_partitions: usize = 148;
-    /// `sizeof(struct disklabel)`: the partitions, then padding to the
-    /// 8-byte alignment that `d_un`'s `uint64_t` gives the structure.
-    pub const SIZE: usize =
-        (d_partitions + MAXPARTITIONS * super::partition::SIZE).next_multiple_of(8);
-}
-
-/// `struct partition` (`sys/disklabel.h`).
-#[allow(non_upper_case_globals)]
-pub mod partition {
-    use super::{Field, field};
-    /// `p_size`, in sectors.
-    pub const p_size: Field = field(0, 4);
-    /// `p_offset`, in sectors.
-    pub const p_offset: Field = field(4, 4);
-    /// `p_fsize` (a union with `cdsession`).
-    pub const p_fsize: Field = field(8, 4);
-    /// `p_fstype` (`FS_UNUSED` is 0).
-    pub const p_fstype: Field = field(12, 1);
-    /// `p_frag`.
-    pub const p_frag: Field = field(13, 1);
-    /// `p_cpg` (a union with `sgs`).
-    pub const p_cpg: Field = field(14, 2);
-    /// `sizeof(struct partition)`.
-    pub const SIZE: usize = 16;
-}
-
-/// `struct partinfo` (`sys/disklabel.h`, the form of NetBSD 7.99).
-#[allow(non_upper_case_globals)]
-pub mod partinfo {
-    use super::{Field, field};
-    /// `pi_offset`.
-    pub const pi_offset: Field = field(0, 8);
-    /// `pi_size`.
-    pub const pi_size: Field = field(8, 8);
-    /// `pi_secsize`.
-    pub const pi_secsize: Field = field(16, 4);
-    /// `pi_bsize`.
-    pub const pi_bsize: Field = field(20, 4);
-    /// `pi_fstype`.
-    pub const pi_fstype: Field = field(24, 1);
-    /// `pi_frag`.
-    pub const pi_frag: Field = field(25, 1);
-    /// `pi_cpg`.
-    pub const pi_cpg: Field = field(26, 2);
-    /// `pi_fsize`.
-    pub const pi_fsize: Field = field(28, 4);
-    /// `sizeof(struct partinfo)`.
-    pub const SIZE: usize = 32;
-}
-
-/// `_IOR`/`_IOW` of `sys/ioccom.h`: direction, parameter size, group, number.
-const fn ioc(dir: u64, group: u8, num: u8, size: usize) -> u64 {
-    use netbsd_abi::{IOCPARM_MASK, IOCPARM_SHIFT};
-    dir | ((size as u64 & IOCPARM_MASK as u64) << IOCPARM_SHIFT)
-        | ((group as u64) << 8)
-        | num as u64
-}
-use netbsd_abi::{IOC_IN, IOC_OUT};
-
-/// `DIOCGDINFO` (`sys/dkio.h`): `_IOR('d', 101, struct disklabel)`.
-pub const DIOCGDINFO: u64 = ioc(IOC_OUT, b'd', 101, disklabel::SIZE);
-/// `DIOCGPARTINFO` (`sys/dkio.h`): `_IOW('d', 104, struct partinfo)`, for
-/// the kernel's own use (nothing is copied out to a caller).
-pub const DIOCGPARTINFO: u64 = ioc(IOC_IN, b'd', 104, partinfo::SIZE);
-/// `DIOCCACHESYNC` (`sys/dkio.h`): `_IOW('d', 118, int)`.
-pub const DIOCCACHESYNC: u64 = ioc(IOC_IN, b'd', 118, 4);
-/// `DIOCGMEDIASIZE` (`sys/dkio.h`): `_IOR('d', 132, off_t)`.
-pub const DIOCGMEDIASIZE: u64 = ioc(IOC_OUT, b'd', 132, 8);
+use rump::disk::{BLKDEV_IOSIZE, MAXPARTITIONS};
+pub use rump::disk::{
+    DIOCCACHESYNC, DIOCGDINFO, DIOCGMEDIASIZE, DIOCGPARTINFO, DISKMAGIC, disklabel, partinfo,
+    partition,
+};
 
 /// The label rumpblk's `makedefaultlabel` makes for a disk of `size`
 /// bytes whose minor is `part`. Its `d_secperunit` is the size in bytes,

@@ -17,11 +17,8 @@
 //! reads either.
 
 use netbsd_abi::Field;
+pub use rump::disk::{DISKMAGIC, MAXPARTITIONS, disklabel, partition};
 
-/// `MAXPARTITIONS` (`arch/amd64/include/disklabel.h`).
-pub const MAXPARTITIONS: usize = 16;
-/// `DISKMAGIC` (`sys/disklabel.h`).
-pub const DISKMAGIC: u32 = 0x8256_4557;
 /// `FS_UNUSED` (`sys/disklabel.h`'s `FSTYPE_DEFN`).
 pub const FS_UNUSED: u8 = 0;
 /// `FS_SWAP`.
@@ -42,85 +39,6 @@ pub const FS_APPLEUFS: u8 = 22;
 pub const FS_MINIXFS3: u8 = 29;
 /// `DKTYPE_VND` (`sys/disklabel.h`'s `DKTYPE_DEFN`): a vnode disk.
 pub const DKTYPE_VND: u16 = 12;
-
-const fn field(offset: usize, size: usize) -> Field {
-    Field {
-        offset,
-        size,
-        bit_offset: 0,
-        bit_width: 0,
-    }
-}
-
-/// The fields of `struct disklabel`.
-#[allow(non_upper_case_globals)]
-pub mod disklabel {
-    use super::{Field, MAXPARTITIONS, field};
-    /// `d_magic`.
-    pub const d_magic: Field = field(0, 4);
-    /// `d_type`.
-    pub const d_type: Field = field(4, 2);
-    /// `d_subtype`.
-    pub const d_subtype: Field = field(6, 2);
-    /// `d_typename[16]`.
-    pub const d_typename: Field = field(8, 16);
-    /// `d_packname[16]`.
-    pub const d_packname: Field = field(24, 16);
-    /// `d_secsize`.
-    pub const d_secsize: Field = field(40, 4);
-    /// `d_nsectors`: sectors per track.
-    pub const d_nsectors: Field = field(44, 4);
-    /// `d_ntracks`: tracks per cylinder.
-    pub const d_ntracks: Field = field(48, 4);
-    /// `d_ncylinders`.
-    pub const d_ncylinders: Field = field(52, 4);
-    /// `d_secpercyl`.
-    pub const d_secpercyl: Field = field(56, 4);
-    /// `d_secperunit`.
-    pub const d_secperunit: Field = field(60, 4);
-    /// `d_rpm`.
-    pub const d_rpm: Field = field(72, 2);
-    /// `d_interleave`.
-    pub const d_interleave: Field = field(74, 2);
-    /// `d_flags`.
-    pub const d_flags: Field = field(88, 4);
-    /// `d_magic2`.
-    pub const d_magic2: Field = field(132, 4);
-    /// `d_checksum`.
-    pub const d_checksum: Field = field(136, 2);
-    /// `d_npartitions`.
-    pub const d_npartitions: Field = field(138, 2);
-    /// `d_bbsize`.
-    pub const d_bbsize: Field = field(140, 4);
-    /// `d_sbsize`.
-    pub const d_sbsize: Field = field(144, 4);
-    /// Where `d_partitions[0]` starts.
-    pub const d_partitions: usize = 148;
-    /// `sizeof(struct disklabel)`: the partitions, then padding to the
-    /// 8-byte alignment `d_un`'s `uint64_t` gives the structure.
-    pub const SIZE: usize =
-        (d_partitions + MAXPARTITIONS * super::partition::SIZE).next_multiple_of(8);
-}
-
-/// The fields of `struct partition`.
-#[allow(non_upper_case_globals)]
-pub mod partition {
-    use super::{Field, field};
-    /// `p_size`, in sectors.
-    pub const p_size: Field = field(0, 4);
-    /// `p_offset`, in sectors.
-    pub const p_offset: Field = field(4, 4);
-    /// `p_fsize` (a union with `cdsession`).
-    pub const p_fsize: Field = field(8, 4);
-    /// `p_fstype`.
-    pub const p_fstype: Field = field(12, 1);
-    /// `p_frag`.
-    pub const p_frag: Field = field(13, 1);
-    /// `p_cpg` (a union with `sgs`).
-    pub const p_cpg: Field = field(14, 2);
-    /// `sizeof(struct partition)`.
-    pub const SIZE: usize = 16;
-}
 
 /// One `struct partition`, decoded.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -15,7 +15,7 @@ pub mod label;
 pub mod mbr;
 
 use label::{Disklabel, MAXPARTITIONS, disklabel};
-use netbsd_abi::{Field, IOC_IN, IOC_OUT, IOCPARM_MASK, IOCPARM_SHIFT};
+use netbsd_abi::Field;
 use rump::devsw::{DEV_BSIZE, RAW_PART};
 use rump::{Errno, KResult};
 
@@ -39,68 +39,10 @@ pub fn disk_minor(unit: u32, part: usize) -> u32 {
     unit * PARTS_PER_UNIT + part as u32 % PARTS_PER_UNIT
 }
 
-/// `BLKDEV_IOSIZE` (`arch/amd64/include/param.h`).
-pub const BLKDEV_IOSIZE: u32 = 2048;
-
-/// `_IOR`/`_IOW` of `sys/ioccom.h`.
-const fn ioc(dir: u64, group: u8, num: u8, size: usize) -> u64 {
-    dir | ((size as u64 & IOCPARM_MASK as u64) << IOCPARM_SHIFT)
-        | ((group as u64) << 8)
-        | num as u64
-}
-
-/// `struct partinfo` (`sys/disklabel.h`, NetBSD 7.99).
-#[allow(non_upper_case_globals)]
-pub mod partinfo {
-    use netbsd_abi::Field;
-    const fn f(offset: usize, size: usize) -> Field {
-        Field {
-            offset,
-            size,
-            bit_offset: 0,
-            bit_width: 0,
-        }
-    }
-    /// `pi_offset`.
-    pub const pi_offset: Field = f(0, 8);
-    /// `pi_size`.
-    pub const pi_size: Field = f(8, 8);
-    /// `pi_secsize`.
-    pub const pi_secsize: Field = f(16, 4);
-    /// `pi_bsize`.
-    pub const pi_bsize: Field = f(20, 4);
-    /// `pi_fstype`.
-    pub const pi_fstype: Field = f(24, 1);
-    /// `pi_frag`.
-    pub const pi_frag: Field = f(25, 1);
-    /// `pi_cpg`.
-    pub const pi_cpg: Field = f(26, 2);
-    /// `pi_fsize`.
-    pub const pi_fsize: Field = f(28, 4);
-    /// `sizeof(struct partinfo)`.
-    pub const SIZE: usize = 32;
-}
-
-/// `DIOCGDINFO` (`sys/dkio.h`): `_IOR('d', 101, struct disklabel)`.
-pub const DIOCGDINFO: u64 = ioc(IOC_OUT, b'd', 101, disklabel::SIZE);
-/// `DIOCSDINFO`: `_IOW('d', 102, struct disklabel)`.
-pub const DIOCSDINFO: u64 = ioc(IOC_IN, b'd', 102, disklabel::SIZE);
-/// `DIOCWDINFO`: `_IOW('d', 103, struct disklabel)`.
-pub const DIOCWDINFO: u64 = ioc(IOC_IN, b'd', 103, disklabel::SIZE);
-/// `DIOCGPARTINFO`: `_IOW('d', 104, struct partinfo)` (the kernel's own).
-pub const DIOCGPARTINFO: u64 = ioc(IOC_IN, b'd', 104, partinfo::SIZE);
-/// `DIOCWLABEL`: `_IOW('d', 109, int)`.
-pub const DIOCWLABEL: u64 = ioc(IOC_IN, b'd', 109, 4);
-/// `DIOCGDEFLABEL`: `_IOR('d', 114, struct disklabel)`.
-pub const DIOCGDEFLABEL: u64 = ioc(IOC_OUT, b'd', 114, disklabel::SIZE);
-/// `DIOCCACHESYNC`: `_IOW('d', 118, int)`.
-pub const DIOCCACHESYNC: u64 = ioc(IOC_IN, b'd', 118, 4);
-/// `DIOCKLABEL`: `_IOW('d', 119, int)`.
-pub const DIOCKLABEL: u64 = ioc(IOC_IN, b'd', 119, 4);
-/// `DIOCGMEDIASIZE`: `_IOR('d', 132, off_t)`.
-pub const DIOCGMEDIASIZE: u64 = ioc(IOC_OUT, b'd', 132, 8);
-/// `DIOCGSECTORSIZE`: `_IOR('d', 133, u_int)`.
-pub const DIOCGSECTORSIZE: u64 = ioc(IOC_OUT, b'd', 133, 4);
+pub use rump::disk::{
+    BLKDEV_IOSIZE, DIOCCACHESYNC, DIOCGDEFLABEL, DIOCGDINFO, DIOCGMEDIASIZE, DIOCGPARTINFO,
+    DIOCGSECTORSIZE, DIOCKLABEL, DIOCSDINFO, DIOCWDINFO, DIOCWLABEL, partinfo,
+};
 
 /// A disk's geometry (`struct disk_geom`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

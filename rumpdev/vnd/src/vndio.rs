@@ -11,15 +11,10 @@
 //!                                  ntracks, ncylinders (u_int32_t each)
 //! ```
 
-use netbsd_abi::{Field, IOC_IN, IOC_OUT, IOCPARM_MASK, IOCPARM_SHIFT};
+use netbsd_abi::{Field, IOC_IN, IOC_OUT, ioc};
 
 const fn f(offset: usize, size: usize) -> Field {
-    Field {
-        offset,
-        size,
-        bit_offset: 0,
-        bit_width: 0,
-    }
+    Field::bytes(offset, size)
 }
 
 /// `struct vnd_ioctl`.
@@ -68,12 +63,6 @@ pub const VNDIOF_READONLY: u32 = 0x02;
 pub const VNDIOF_FORCE: u32 = 0x04;
 /// `VNF_COMP`: the file is a compressed image (`vnconfig -z`).
 pub const VNF_COMP: u32 = 0x400;
-
-const fn ioc(dir: u64, group: u8, num: u8, size: usize) -> u64 {
-    dir | ((size as u64 & IOCPARM_MASK as u64) << IOCPARM_SHIFT)
-        | ((group as u64) << 8)
-        | num as u64
-}
 
 /// `VNDIOCSET`: `_IOWR('F', 0, struct vnd_ioctl)`.
 pub const VNDIOCSET: u64 = ioc(IOC_IN | IOC_OUT, b'F', 0, vnd_ioctl::SIZE);
