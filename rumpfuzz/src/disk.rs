@@ -4,7 +4,7 @@
 use crate::{BASE, SIZE};
 use rump::usermem::BufferSpace;
 use rump::{BootConfig, Errno, KResult, KernelBuilder};
-use rumpdev::disk::label::{DISKMAGIC, Disklabel, MAXPARTITIONS, Partition, disklabel};
+use rumpdev::disk::label::{DKTYPE_VND, Disklabel, MAXPARTITIONS};
 use rumpdev::disk::mbr::{SectorIo, readdisklabel, writedisklabel};
 use rumpdev::disk::{Bounds, Disk, Geometry, bounds_check_with_mediasize};
 use std::sync::Mutex;
@@ -35,29 +35,14 @@ impl SectorIo for Medium {
 
 /// A driver's default label for `sectors` sectors, as vnd makes it.
 fn default_label(sectors: u32) -> Disklabel {
-    let mut l = Disklabel::default();
-    for (f, v) in [
-        (disklabel::d_secperunit, u64::from(sectors)),
-        (disklabel::d_secsize, 512),
-        (disklabel::d_nsectors, 1),
-        (disklabel::d_ntracks, 1),
-        (disklabel::d_ncylinders, u64::from(sectors)),
-        (disklabel::d_secpercyl, 1),
-        (disklabel::d_npartitions, 4),
-        (disklabel::d_magic, u64::from(DISKMAGIC)),
-        (disklabel::d_magic2, u64::from(DISKMAGIC)),
-    ] {
-        l.set(f, v);
-    }
-    l.set_partition(
-        3,
-        Partition {
-            size: sectors,
-            ..Partition::default()
-        },
-    );
-    l.update_checksum();
-    l
+    let geom = Geometry {
+        secperunit: u64::from(sectors),
+        secsize: 512,
+        nsectors: 1,
+        ntracks: 1,
+        ncylinders: sectors,
+    };
+    Disklabel::fictitious(&geom, DKTYPE_VND, "vnd", 0)
 }
 
 /// A medium's bytes as a disk driver reads its label from it (MBR, label

@@ -179,6 +179,46 @@ impl Disklabel {
         self.checksum_sized(self.npartitions())
     }
 
+    /// The fictitious label a driver makes for a disk of geometry `geom`
+    /// with no label on it (vnd's `vndgetdefaultlabel`, dk's
+    /// `dk_getdefaultlabel`): the geometry, the drive type, name and
+    /// rotational speed, and the raw partition covering the whole disk.
+    pub fn fictitious(geom: &super::Geometry, dktype: u16, typename: &str, rpm: u16) -> Disklabel {
+        use rump::devsw::RAW_PART;
+        let secperunit = geom.secperunit.min(u64::from(u32::MAX));
+        let mut l = Disklabel::default();
+        for (f, v) in [
+            (disklabel::d_secperunit, secperunit),
+            (disklabel::d_secsize, u64::from(geom.secsize)),
+            (disklabel::d_nsectors, u64::from(geom.nsectors)),
+            (disklabel::d_ntracks, u64::from(geom.ntracks)),
+            (disklabel::d_ncylinders, u64::from(geom.ncylinders)),
+            (
+                disklabel::d_secpercyl,
+                u64::from(geom.ntracks.wrapping_mul(geom.nsectors)),
+            ),
+            (disklabel::d_type, u64::from(dktype)),
+            (disklabel::d_rpm, u64::from(rpm)),
+            (disklabel::d_interleave, 1),
+            (disklabel::d_npartitions, RAW_PART as u64 + 1),
+            (disklabel::d_magic, u64::from(DISKMAGIC)),
+            (disklabel::d_magic2, u64::from(DISKMAGIC)),
+        ] {
+            l.set(f, v);
+        }
+        l.set_name(disklabel::d_typename, typename);
+        l.set_name(disklabel::d_packname, "fictitious");
+        l.set_partition(
+            RAW_PART as usize,
+            Partition {
+                size: secperunit as u32,
+                ..Partition::default()
+            },
+        );
+        l.update_checksum();
+        l
+    }
+
     /// Set `d_checksum` so that the label sums to zero.
     pub fn update_checksum(&mut self) {
         self.set(disklabel::d_checksum, 0);

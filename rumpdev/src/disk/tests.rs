@@ -26,32 +26,14 @@ impl SectorIo for Ram {
 
 /// vnd's default label for `sectors` sectors (`vndgetdefaultlabel`).
 fn default_label(sectors: u32) -> Disklabel {
-    let mut l = Disklabel::default();
-    for (f, v) in [
-        (disklabel::d_secperunit, u64::from(sectors)),
-        (disklabel::d_secsize, 512),
-        (disklabel::d_nsectors, 32),
-        (disklabel::d_ntracks, 64),
-        (disklabel::d_ncylinders, u64::from(sectors / 2048)),
-        (disklabel::d_secpercyl, 2048),
-        (disklabel::d_type, u64::from(DKTYPE_VND)),
-        (disklabel::d_rpm, 3600),
-        (disklabel::d_interleave, 1),
-        (disklabel::d_npartitions, 4),
-        (disklabel::d_magic, u64::from(DISKMAGIC)),
-        (disklabel::d_magic2, u64::from(DISKMAGIC)),
-    ] {
-        l.set(f, v);
-    }
-    l.set_partition(
-        3,
-        Partition {
-            size: sectors,
-            ..Partition::default()
-        },
-    );
-    l.update_checksum();
-    l
+    let geom = Geometry {
+        secperunit: u64::from(sectors),
+        secsize: 512,
+        nsectors: 32,
+        ntracks: 64,
+        ncylinders: sectors / 2048,
+    };
+    Disklabel::fictitious(&geom, DKTYPE_VND, "vnd", 3600)
 }
 
 fn disk(sectors: u32) -> Disk {

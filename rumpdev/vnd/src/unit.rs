@@ -11,7 +11,7 @@ use rump::syscall::Ctx;
 use rump::usermem::UserSpace;
 use rump::{Errno, KResult};
 use rumpdev::disk::label::{
-    DISKMAGIC, DKTYPE_VND, Disklabel, FS_BSDFFS, FS_UNUSED, MAXPARTITIONS, Partition, disklabel,
+    DKTYPE_VND, Disklabel, FS_BSDFFS, FS_UNUSED, MAXPARTITIONS, Partition, disklabel,
 };
 use rumpdev::disk::mbr::{SectorIo, readdisklabel, writedisklabel};
 use rumpdev::disk::{self, Bounds, Disk, Geometry, disk_part, disk_unit};
@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// much per request.
 const MAXPHYS: usize = 64 * 1024;
 /// The rotational speed vnd's fictitious label gives.
-const VND_RPM: u64 = 3600;
+const VND_RPM: u16 = 3600;
 /// Below this many `DEV_BSIZE` blocks (1 MiB) vnd's geometry is one
 /// sector per track and cylinder; from it on, 32 sectors and 64 tracks.
 const STANDARD_GEOM_MIN: u64 = 32 * 64;
@@ -77,44 +77,15 @@ impl Softc {
     /// `vndgetdefaultlabel`.
     fn default_label(&self) -> Disklabel {
         let g = self.geom;
-        let mut l = Disklabel::default();
         let spb = u64::from(g.secsize) / DEV_BSIZE;
-        let secperunit = self
-            .size
-            .checked_div(spb)
-            .unwrap_or(0)
-            .min(u64::from(u32::MAX));
-        for (f, v) in [
-            (disklabel::d_secperunit, secperunit),
-            (disklabel::d_secsize, u64::from(g.secsize)),
-            (disklabel::d_nsectors, u64::from(g.nsectors)),
-            (disklabel::d_ntracks, u64::from(g.ntracks)),
-            (disklabel::d_ncylinders, u64::from(g.ncylinders)),
-            (
-                disklabel::d_secpercyl,
-                u64::from(g.ntracks.wrapping_mul(g.nsectors)),
-            ),
-            (disklabel::d_type, u64::from(DKTYPE_VND)),
-            (disklabel::d_rpm, VND_RPM),
-            (disklabel::d_interleave, 1),
-            (disklabel::d_npartitions, RAW_PART as u64 + 1),
-            (disklabel::d_magic, u64::from(DISKMAGIC)),
-            (disklabel::d_magic2, u64::from(DISKMAGIC)),
-        ] {
-            l.set(f, v);
-        }
-        l.set_name(disklabel::d_typename, "vnd");
-        l.set_name(disklabel::d_packname, "fictitious");
-        l.set_partition(
-            RAW_PART as usize,
-            Partition {
-                size: secperunit as u32,
-                fstype: FS_UNUSED,
-                ..Partition::default()
-            },
-        );
-        l.update_checksum();
-        l
+        let geom = Geometry {
+            secperunit: self.size.checked_div(spb).unwrap_or(0),
+            secsize: g.secsize,
+            nsectors: g.nsectors,
+            ntracks: g.ntracks,
+            ncylinders: g.ncylinders,
+        };
+        Disklabel::fictitious(&geom, DKTYPE_VND, "vnd", VND_RPM)
     }
 
     /// `vndgetdisklabel`: the label on the medium, else the default one
