@@ -15,12 +15,6 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use sysproxy::{Class, HEADER_LEN, Handshake, Header, SpError, Type};
 
-fn cstr(s: &str) -> Vec<u8> {
-    let mut v = s.as_bytes().to_vec();
-    v.push(0);
-    v
-}
-
 fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
@@ -197,20 +191,7 @@ fn unix_client_of_another_user_gets_its_own_credentials() {
     // As the man page advises, the socket's permissions say who may
     // connect: here everyone.
     std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o777)).unwrap();
-    let m = Regions::new();
-    let ta = tmpfs_args(0, 0o755);
-    root.syscall(
-        netbsd_abi::SYS___mount50,
-        &[
-            m.add(&cstr("tmpfs")),
-            m.add(&cstr("/")),
-            0,
-            m.add(&ta),
-            ta.len() as u64,
-        ],
-        &m,
-    )
-    .unwrap();
+    mount_tmpfs(&root, "/", 0, 0o755);
     let module = prefix().join("lib/libk_helper.so");
     let setup = format!(
         "echo secret > /rump/secret && chmod 600 /rump/secret && \

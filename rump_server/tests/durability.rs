@@ -18,12 +18,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
-fn cstr(s: &str) -> Vec<u8> {
-    let mut v = s.as_bytes().to_vec();
-    v.push(0);
-    v
-}
-
 /// A file tree on the host to copy: nested directories, files from empty
 /// to a few hundred KiB (most under 64 KiB, which go through the buffer
 /// cache of the FFS device) with contents that differ by name, symlinks.

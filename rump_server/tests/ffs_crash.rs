@@ -12,12 +12,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn cstr(s: &str) -> Vec<u8> {
-    let mut v = s.as_bytes().to_vec();
-    v.push(0);
-    v
-}
-
 /// Contents of writer `w`'s file number `i`.
 fn contents(w: usize, i: usize) -> Vec<u8> {
     let len = 5000 + (i * 7919 + w * 131) % 90_000;

@@ -19,12 +19,6 @@ struct Rig {
     dir: PathBuf,
 }
 
-fn cstr(s: &str) -> Vec<u8> {
-    let mut v = s.as_bytes().to_vec();
-    v.push(0);
-    v
-}
-
 impl Rig {
     fn start(tag: &str) -> Rig {
         let dir = tempdir(tag);
@@ -41,21 +35,7 @@ impl Rig {
             client.is_some()
         });
         let c = client.unwrap();
-        // mount("tmpfs", "/", 0, &tmpfs_args, size)
-        let m = Regions::new();
-        let ta = tmpfs_args(0, 0o755);
-        c.syscall(
-            netbsd_abi::SYS___mount50,
-            &[
-                m.add(&cstr("tmpfs")),
-                m.add(&cstr("/")),
-                0,
-                m.add(&ta),
-                ta.len() as u64,
-            ],
-            &m,
-        )
-        .unwrap();
+        mount_tmpfs(&c, "/", 0, 0o755);
         let host = dir.join("host");
         std::fs::create_dir(&host).unwrap();
         Rig {

@@ -4,6 +4,7 @@
 //! and named semaphores shared by two clients and let go at exit.
 
 mod common;
+use common::cstr;
 
 use netbsd_abi as abi;
 use rumpclient::{Client, Regions, SignalDelivery};
@@ -16,12 +17,6 @@ const AIOCB_BUF: usize = 8;
 const AIOCB_NBYTES: usize = 16;
 const AIOCB_FILDES: usize = 24;
 const AIOCB_SIZE: usize = 88;
-
-fn cstr(s: &str) -> Vec<u8> {
-    let mut v = s.as_bytes().to_vec();
-    v.push(0);
-    v
-}
 
 fn call(c: &Client, nr: usize, args: &[u64], m: &Regions) -> Result<i64, rumpclient::Errno> {
     c.syscall(nr, args, m).map(|r| r[0])

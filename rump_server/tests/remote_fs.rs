@@ -2,18 +2,13 @@
 //! structures, as a NetBSD program linked with librumpclient makes them.
 
 mod common;
+use common::cstr;
 
 use rumpclient::{Client, Regions};
 use std::sync::Arc;
 
 fn server() -> (Arc<rump::Kernel>, rump_server::SpServer, String) {
     common::in_process_server("remotefs", &[&rumpvfs::COMPONENT, &rumpfs_tmpfs::COMPONENT])
-}
-
-fn cstr(s: &str) -> Vec<u8> {
-    let mut v = s.as_bytes().to_vec();
-    v.push(0);
-    v
 }
 
 #[test]
@@ -24,19 +19,7 @@ fn mount_create_write_read_list_stat() {
     // mkdir("/mnt", 0755); mount("tmpfs", "/mnt", 0, &tmpfs_args, size)
     c.syscall(netbsd_abi::SYS_mkdir, &[m.add(&cstr("/mnt")), 0o755], &m)
         .unwrap();
-    let ta = common::tmpfs_args(1 << 20, 0o1777);
-    c.syscall(
-        netbsd_abi::SYS___mount50,
-        &[
-            m.add(&cstr("tmpfs")),
-            m.add(&cstr("/mnt")),
-            0,
-            m.add(&ta),
-            ta.len() as u64,
-        ],
-        &m,
-    )
-    .unwrap();
+    common::mount_tmpfs(&c, "/mnt", 1 << 20, 0o1777);
     // fd = open("/mnt/hello", O_CREAT|O_RDWR, 0644); write; pread back
     let fd = c
         .syscall(

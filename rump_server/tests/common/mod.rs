@@ -313,6 +313,32 @@ pub fn newfs(img: &Path, args: &[&str]) {
     assert!(o.status.success(), "newfs_ffs: {}", stderr(&o));
 }
 
+/// `s` with its NUL, as a system call takes a path.
+pub fn cstr(s: &str) -> Vec<u8> {
+    let mut v = s.as_bytes().to_vec();
+    v.push(0);
+    v
+}
+
+/// `mount("tmpfs", path, 0, &tmpfs_args, size)` through client `c`: at
+/// most `size_max` bytes (0: no limit), the root directory's mode `mode`.
+pub fn mount_tmpfs(c: &rumpclient::Client, path: &str, size_max: u64, mode: u32) {
+    let m = rumpclient::Regions::new();
+    let ta = tmpfs_args(size_max, mode);
+    c.syscall(
+        netbsd_abi::SYS___mount50,
+        &[
+            m.add(&cstr("tmpfs")),
+            m.add(&cstr(path)),
+            0,
+            m.add(&ta),
+            ta.len() as u64,
+        ],
+        &m,
+    )
+    .unwrap();
+}
+
 /// A `struct tmpfs_args` for `mount(2)`: the current version, at most
 /// `size_max` bytes (0: no limit), the root directory's mode.
 pub fn tmpfs_args(size_max: u64, root_mode: u32) -> Vec<u8> {
