@@ -5,7 +5,7 @@
 //! line runs through both tools, and exit status, stdout and stderr must
 //! agree once the program name that starts an error line is the same.
 //! NetBSD's tools are found through `NETBSD_PEER` (see
-//! `netbsd_differential.rs`); without it the test says it was skipped.
+//! `netbsd_differential/`); without it the test says it was skipped.
 
 mod common;
 

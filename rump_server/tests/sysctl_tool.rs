@@ -4,7 +4,7 @@
 //! must agree, once the program name that starts an error line is the
 //! same, and the values that change between two reads are set aside.
 //! NetBSD's tool is found through `NETBSD_PEER` (see
-//! `netbsd_differential.rs`); without it the test says it was skipped.
+//! `netbsd_differential/`); without it the test says it was skipped.
 
 mod common;
 
