@@ -7,6 +7,7 @@
 //! asks for) before anything is allocated for its payload, and a payload
 //! larger than the buffer is read straight into its own.
 
+use crate::spin::RequestSpin;
 use rumpuser::HostStream;
 use std::io::ErrorKind;
 use sysproxy::{Class, HEADER_LEN, Header, HeaderError, MAX_CLIENT_FRAME, Type};
@@ -15,11 +16,6 @@ use sysproxy::{Class, HEADER_LEN, Header, HeaderError, MAX_CLIENT_FRAME, Type};
 /// argument slots, so a few fit; larger payloads (copy-in replies) bypass it.
 const READ_AHEAD: usize = 4 << 10;
 
-// The reader does not spin for the next request before it sleeps in the
-// host (as the client spins for its answers): measured against NetBSD's
-// client, a spin of 50 us made a remote getpid 1.5 times slower on a
-// loaded two-CPU host, its CPU time taken from the client it waits for.
-
 /// The read-ahead buffer of one connection: `buf[pos..end]` is read and
 /// not yet used. Only the thread that reads the connection holds it.
 #[derive(Default)]
@@ -27,6 +23,8 @@ pub(crate) struct FrameReader {
     buf: Vec<u8>,
     pos: usize,
     end: usize,
+    /// Whether to look for the next request a moment before sleeping.
+    spin: RequestSpin,
 }
 
 impl FrameReader {
@@ -56,6 +54,7 @@ impl FrameReader {
         }
         self.pos = 0;
         self.end = 0;
+        self.spin.before_read(s);
         while self.end < rest.len() {
             match s.read(&mut self.buf[self.end..]) {
                 Ok(0) => return Err(ErrorKind::UnexpectedEof.into()),

@@ -11,6 +11,7 @@ pub mod drivespec;
 mod incoming;
 mod pool;
 pub mod sp;
+mod spin;
 
 pub use cli::main;
 

@@ -292,7 +292,10 @@ pub const SPIN_FOR_ANSWER: Duration = Duration::from_micros(50);
 
 /// Spin until `fd` has something to read (or is closed), for at most
 /// `limit`; `true` if it has. The caller then reads as usual, without
-/// sleeping when it has.
+/// sleeping when it has. The spinner gives up its CPU at every look, so
+/// that a thread on the same CPU (often the peer that is to answer) runs
+/// meanwhile: on a loaded two-CPU host, spinning without yielding made a
+/// remote getpid six times slower (330 us against 50 us).
 pub fn spin_until_readable(fd: BorrowedFd<'_>, limit: Duration) -> bool {
     let start = Instant::now();
     loop {
@@ -303,7 +306,7 @@ pub fn spin_until_readable(fd: BorrowedFd<'_>, limit: Duration) -> bool {
         if start.elapsed() >= limit {
             return false;
         }
-        std::hint::spin_loop();
+        std::thread::yield_now();
     }
 }
 
