@@ -1,5 +1,5 @@
 //! The base's build manifest entry (see `rump_buildinfo`).
 
 fn main() {
-    rump_buildinfo::kernel_crate();
+    rump_buildinfo::kernel_base();
 }

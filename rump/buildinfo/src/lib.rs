@@ -33,10 +33,24 @@ const METADATA_KEY: &str = "rump_manifest";
 /// Build script of a kernel crate (one with `links` set in its manifest):
 /// its entry joins the manifests of its kernel dependencies.
 pub fn kernel_crate() {
+    emit_kernel_crate(false);
+}
+
+/// Build script of the kernel base, which every image links: its entry
+/// also covers the workspace's `Cargo.lock`, the versions of the external
+/// crates whose types the kernel crates share. Only the base's entry
+/// carries it, so that a lock-file change does not rebuild the hypercall
+/// layer and the clients above it.
+pub fn kernel_base() {
+    emit_kernel_crate(true);
+}
+
+fn emit_kernel_crate(with_lock_file: bool) {
     let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR"));
     let name = env("CARGO_PKG_NAME");
     let mut entries = dependency_entries();
-    entries.insert(name, format!("{:016x}", crate_hash(&manifest_dir)));
+    let hash = crate_hash(&manifest_dir, with_lock_file);
+    entries.insert(name, format!("{hash:016x}"));
     let manifest = render(&entries);
     println!("cargo::metadata={METADATA_KEY}={manifest}");
     println!("cargo::rustc-env={ENV}={manifest}");
@@ -127,8 +141,8 @@ fn lock_file(manifest_dir: &Path) -> Option<PathBuf> {
 
 /// A hash of what decides this crate's compiled types: its sources and
 /// manifest, its features, the compiler and code generation settings, and
-/// the versions of external crates.
-fn crate_hash(manifest_dir: &Path) -> u64 {
+/// (for the base) the versions of external crates.
+fn crate_hash(manifest_dir: &Path, with_lock_file: bool) -> u64 {
     let mut files = Vec::new();
     collect(&manifest_dir.join("src"), &mut files);
     files.sort();
@@ -141,7 +155,7 @@ fn crate_hash(manifest_dir: &Path) -> u64 {
         "cargo::rerun-if-changed={}",
         manifest_dir.join("Cargo.toml").display()
     );
-    if let Some(lock) = lock_file(manifest_dir) {
+    if let Some(lock) = lock_file(manifest_dir).filter(|_| with_lock_file) {
         println!("cargo::rerun-if-changed={}", lock.display());
         files.push(lock);
     }
