@@ -18,6 +18,8 @@ fn target_dir() -> PathBuf {
 const TEST_LIBRARIES: &[(&str, &str)] = &[
     ("k_helper_capi", "libk_helper.so"),
     ("k_helper2_capi", "libk_helper2.so"),
+    ("badprint", "libbadprint.so"),
+    ("badversion", "libbadversion.so"),
 ];
 
 /// The files `cargo xtask install` installs, from the workspace's
