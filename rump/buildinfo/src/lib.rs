@@ -74,20 +74,29 @@ fn dependency_entries() -> BTreeMap<String, String> {
     let suffix = format!("_{}", METADATA_KEY.to_uppercase());
     for (key, value) in std::env::vars() {
         if key.starts_with("DEP_") && key.ends_with(&suffix) {
-            let (_, list) = value.split_once("; ").unwrap_or(("", &value));
-            for entry in list.split(' ').filter(|e| !e.is_empty()) {
-                if let Some((name, hash)) = entry.split_once('=') {
-                    entries.insert(name.to_owned(), hash.to_owned());
-                }
-            }
+            add_entries(&mut entries, &value);
         }
     }
     entries
 }
 
+/// Add the `crate=hash` entries of a dependency's manifest.
+fn add_entries(entries: &mut BTreeMap<String, String>, manifest: &str) {
+    let (_, list) = manifest.split_once("; ").unwrap_or(("", manifest));
+    for entry in list.split(' ').filter(|e| !e.is_empty()) {
+        if let Some((name, hash)) = entry.split_once('=') {
+            entries.insert(name.to_owned(), hash.to_owned());
+        }
+    }
+}
+
 fn render(entries: &BTreeMap<String, String>) -> String {
+    render_with(&summary(), entries)
+}
+
+fn render_with(summary: &str, entries: &BTreeMap<String, String>) -> String {
     let list: Vec<String> = entries.iter().map(|(n, h)| format!("{n}={h}")).collect();
-    format!("{}; {}", summary(), list.join(" "))
+    format!("{summary}; {}", list.join(" "))
 }
 
 /// What a person needs to tell two builds apart at a glance.
@@ -143,10 +152,6 @@ fn lock_file(manifest_dir: &Path) -> Option<PathBuf> {
 /// manifest, its features, the compiler and code generation settings, and
 /// (for the base) the versions of external crates.
 fn crate_hash(manifest_dir: &Path, with_lock_file: bool) -> u64 {
-    let mut files = Vec::new();
-    collect(&manifest_dir.join("src"), &mut files);
-    files.sort();
-    files.push(manifest_dir.join("Cargo.toml"));
     println!(
         "cargo::rerun-if-changed={}",
         manifest_dir.join("src").display()
@@ -155,16 +160,11 @@ fn crate_hash(manifest_dir: &Path, with_lock_file: bool) -> u64 {
         "cargo::rerun-if-changed={}",
         manifest_dir.join("Cargo.toml").display()
     );
-    if let Some(lock) = lock_file(manifest_dir).filter(|_| with_lock_file) {
+    let lock = lock_file(manifest_dir).filter(|_| with_lock_file);
+    if let Some(lock) = &lock {
         println!("cargo::rerun-if-changed={}", lock.display());
-        files.push(lock);
     }
-    let mut hash = 0xcbf2_9ce4_8422_2325u64;
-    for f in &files {
-        let shown = f.strip_prefix(manifest_dir).unwrap_or(f);
-        fnv1a(&mut hash, shown.to_string_lossy().as_bytes());
-        fnv1a(&mut hash, &std::fs::read(f).unwrap_or_default());
-    }
+    let mut hash = sources_hash(manifest_dir, lock.as_deref());
     let mut features: Vec<String> = std::env::vars()
         .filter_map(|(k, _)| k.strip_prefix("CARGO_FEATURE_").map(str::to_lowercase))
         .collect();
@@ -185,4 +185,60 @@ fn crate_hash(manifest_dir: &Path, with_lock_file: bool) -> u64 {
         fnv1a(&mut hash, b"\0");
     }
     hash
+}
+
+/// A hash of the crate's sources (`src/**/*.rs`, `*.toml`), its
+/// `Cargo.toml` and the lock file if given, names and contents.
+fn sources_hash(manifest_dir: &Path, lock: Option<&Path>) -> u64 {
+    let mut files = Vec::new();
+    collect(&manifest_dir.join("src"), &mut files);
+    files.sort();
+    files.push(manifest_dir.join("Cargo.toml"));
+    files.extend(lock.map(Path::to_path_buf));
+    let mut hash = 0xcbf2_9ce4_8422_2325u64;
+    for f in &files {
+        let shown = f.strip_prefix(manifest_dir).unwrap_or(f);
+        fnv1a(&mut hash, shown.to_string_lossy().as_bytes());
+        fnv1a(&mut hash, &std::fs::read(f).unwrap_or_default());
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dependencies_manifests_join_sorted_and_once_each() {
+        let mut entries = BTreeMap::new();
+        add_entries(&mut entries, "rustc_x t profile=debug; rump=01 rumpuser=02");
+        add_entries(
+            &mut entries,
+            "rustc_x t profile=debug; rump=01 rumpvfs=03 rumpuser=02",
+        );
+        entries.insert("rumpfs_tmpfs".into(), "04".into());
+        assert_eq!(
+            render_with("rustc_x t profile=debug", &entries),
+            "rustc_x t profile=debug; rump=01 rumpfs_tmpfs=04 rumpuser=02 rumpvfs=03"
+        );
+    }
+
+    #[test]
+    fn the_sources_hash_follows_contents_names_and_the_lock_file() {
+        let dir = std::env::temp_dir().join(format!("rump_buildinfo-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("src/sub")).unwrap();
+        std::fs::write(dir.join("Cargo.toml"), "[package]\n").unwrap();
+        std::fs::write(dir.join("src/lib.rs"), "pub fn a() {}\n").unwrap();
+        std::fs::write(dir.join("Cargo.lock"), "version = 4\n").unwrap();
+        let first = sources_hash(&dir, None);
+        assert_eq!(first, sources_hash(&dir, None), "stable");
+        std::fs::write(dir.join("src/sub/m.rs"), "").unwrap();
+        let with_module = sources_hash(&dir, None);
+        assert_ne!(first, with_module, "a new file, even empty");
+        std::fs::write(dir.join("src/lib.rs"), "pub fn b() {}\n").unwrap();
+        let edited = sources_hash(&dir, None);
+        assert_ne!(with_module, edited, "an edit");
+        assert_ne!(edited, sources_hash(&dir, Some(&dir.join("Cargo.lock"))));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
