@@ -55,13 +55,6 @@ pub type ExitHandler = Box<dyn Fn(HostExit) + Send + Sync>;
 pub enum BootError {
     /// A `RUMP_*` variable could not be parsed.
     Config(ConfigError),
-    /// The hypercall layer has another version than the kernel expects.
-    HypercallVersion {
-        /// What the kernel was written for.
-        expected: u32,
-        /// What `rumpuser` reports.
-        found: u32,
-    },
     /// A component could not attach.
     Attach(AttachError),
 }
@@ -70,12 +63,6 @@ impl std::fmt::Display for BootError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             BootError::Config(e) => write!(f, "rump kernel boot: {e}"),
-            BootError::HypercallVersion { expected, found } => {
-                write!(
-                    f,
-                    "rump kernel boot: hypercall interface version {found}, kernel needs {expected}"
-                )
-            }
             BootError::Attach(e) => write!(f, "rump kernel boot: {e}"),
         }
     }
@@ -93,6 +80,14 @@ pub struct KernelBuilder {
 
 /// The hypercall interface version this kernel is written against.
 pub const HYPERCALL_VERSION: u32 = 1;
+
+// The kernel and its hypercall layer are compiled into one image, so their
+// versions are compared when it is built; component libraries, built
+// separately, are compared when they are loaded (`rumpuser::DlLibrary`).
+const _: () = assert!(
+    rumpuser::RUMPUSER_VERSION == HYPERCALL_VERSION,
+    "the hypercall layer's version is not the one this kernel is written against"
+);
 
 impl KernelBuilder {
     /// A builder configured from the host's `RUMP_*` parameters.
@@ -124,13 +119,6 @@ impl KernelBuilder {
 
     /// Boot (`rump_init`).
     pub fn boot(self) -> Result<Arc<Kernel>, BootError> {
-        let found = rumpuser::version();
-        if found != HYPERCALL_VERSION {
-            return Err(BootError::HypercallVersion {
-                expected: HYPERCALL_VERSION,
-                found,
-            });
-        }
         let config = match self.config {
             Some(c) => c,
             None => BootConfig::from_host().map_err(BootError::Config)?,

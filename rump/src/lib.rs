@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 mod aio;
+pub mod buildinfo;
 pub mod callout;
 pub mod clock;
 pub mod component;
@@ -56,16 +57,3 @@ pub use default_kernel::*;
 pub use errno::{Errno, KResult};
 pub use kernel::{BootError, HostExit, Kernel, KernelBuilder};
 pub use loader::LoadError;
-
-/// The build fingerprint of this kernel: compiler, target, profile, crate
-/// versions and a hash of the kernel sources. A component library must carry
-/// the same one to be loaded.
-pub const BUILD_FINGERPRINT: &str = env!("RUMP_BUILD_FINGERPRINT");
-
-/// [`BUILD_FINGERPRINT`] NUL-terminated, for the C-ABI export of libraries.
-pub static BUILD_FINGERPRINT_C: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(
-    concat!(env!("RUMP_BUILD_FINGERPRINT"), "\0").as_bytes(),
-) {
-    Ok(c) => c,
-    Err(_) => panic!("fingerprint contains a NUL byte"),
-};

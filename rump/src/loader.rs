@@ -2,15 +2,23 @@
 //!
 //! A component library (`librumpfs_tmpfs.so`) is a `cdylib` made by
 //! `rump_capi::export_components!`. The loader opens it
-//! through the hypercall layer, refuses it unless its build fingerprint equals
-//! ours, collects the components it offers, and attaches them in rounds so
-//! that the order libraries are given in does not matter.
+//! through the hypercall layer, refuses it unless it was built against our
+//! hypercall interface and every kernel crate it shares with the images
+//! already in this kernel comes from the same build (see [`crate::buildinfo`]),
+//! collects the components it offers, and attaches them in rounds so that the
+//! order libraries are given in does not matter.
 
+use crate::buildinfo::BuildManifest;
 use crate::component::{AttachError, ComponentSet};
 use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::module::ModuleSource;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// The union of the build manifests of every image that has joined this
+/// kernel: the program's (at least its base) and each loaded library's.
+struct JoinedBuilds(Mutex<BuildManifest>);
 
 /// Why component libraries could not be loaded.
 #[derive(Debug)]
@@ -84,6 +92,26 @@ fn open(name: &str, extra_dirs: &[PathBuf]) -> Result<(String, rumpuser::DlLibra
 }
 
 impl Kernel {
+    /// Check that an image built separately (`image` names it in messages)
+    /// may share this kernel: every kernel crate its `manifest` names that
+    /// an image already in the kernel also contains must come from the same
+    /// build. Its crates then join the kernel's. A program that links more
+    /// kernel crates than the base declares its own manifest here (made by
+    /// `rump_buildinfo::image` in its build script) before loading libraries.
+    pub fn join_build(&self, image: &str, manifest: &str) -> Result<(), String> {
+        let joined = self.extension(|| JoinedBuilds(Mutex::new(BuildManifest::of_base())));
+        let mut joined = joined.0.lock().unwrap_or_else(|e| e.into_inner());
+        let theirs = BuildManifest::parse(manifest).map_err(|e| format!("{image}: {e}"))?;
+        if let Some((krate, ours, other)) = joined.conflict(&theirs) {
+            return Err(format!(
+                "{image} comes from a different build: its {krate} is {other}, this kernel's is {ours} \
+                 (library build: {theirs}; kernel build: {joined})"
+            ));
+        }
+        joined.merge(&theirs);
+        Ok(())
+    }
+
     /// Load component libraries into this booted kernel, as `rump_server -l`
     /// does: each name is tried as given, then as `libNAME.so`, in
     /// `extra_dirs` first and then on the host's search path. All libraries
@@ -110,7 +138,7 @@ impl Kernel {
     ) -> Result<Vec<&'static str>, LoadError> {
         let set = ComponentSet::default();
         for (path, lib) in libs {
-            lib.call_entry(crate::BUILD_FINGERPRINT, &set)
+            lib.call_entry(|manifest| self.join_build("the library", manifest), &set)
                 .map_err(|e| LoadError::Refused {
                     library: path.clone(),
                     reason: e.to_string(),

@@ -37,6 +37,8 @@ fn build_libraries() -> PathBuf {
                 "-p",
                 "badprint",
                 "-p",
+                "badversion",
+                "-p",
                 "rumpvfs_capi",
             ])
             .args(if cfg!(debug_assertions) {
@@ -110,12 +112,63 @@ fn a_library_from_another_build_is_refused() {
     let msg = err.to_string();
     assert!(matches!(err, LoadError::Refused { .. }), "{msg}");
     assert!(
-        msg.contains("rump-0.0.1 rustc_1.60.0"),
-        "names the library's fingerprint: {msg}"
+        msg.contains("its rump is 0000000000000000, this kernel's is "),
+        "names the crate that differs: {msg}"
     );
-    assert!(msg.contains(rump::BUILD_FINGERPRINT), "names ours: {msg}");
+    assert!(
+        msg.contains("rustc_1.60.0 x86_64-unknown-linux-gnu profile=release"),
+        "names the library's build: {msg}"
+    );
+    assert!(
+        msg.contains(rump::buildinfo::BUILD_MANIFEST.split_once("; ").unwrap().0),
+        "names ours: {msg}"
+    );
     // Nothing from it was registered.
     assert!(k.sysctl().name_to_mib("vendor.k_helper.present").is_err());
+}
+
+#[test]
+fn a_library_built_against_another_hypercall_interface_is_refused() {
+    let k = common::boot();
+    let err = k.load_library(&lib("badversion")).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, LoadError::Refused { .. }), "{msg}");
+    let ours = rumpuser::RUMPUSER_VERSION;
+    assert!(
+        msg.ends_with(&format!(
+            "built against hypercall interface version {}, this kernel's hypercall layer is version {ours}",
+            ours + 1
+        )),
+        "{msg}"
+    );
+    assert!(k.sysctl().name_to_mib("vendor.k_helper.present").is_err());
+}
+
+#[test]
+fn a_library_of_this_build_with_another_program_build_is_refused() {
+    // A program that declares a kernel crate built from other sources
+    // than the library's copy of it: the library must not join.
+    let k = common::boot();
+    let (summary, _) = rump::buildinfo::BUILD_MANIFEST.split_once("; ").unwrap();
+    k.join_build(
+        "the program",
+        &format!("{summary}; k_helper=0123456789abcdef rump={}", rump_entry()),
+    )
+    .unwrap();
+    let err = k.load_library(&lib("k_helper")).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, LoadError::Refused { .. }), "{msg}");
+    assert!(msg.contains("its k_helper is "), "{msg}");
+    assert!(msg.contains("this kernel's is 0123456789abcdef"), "{msg}");
+    assert!(k.sysctl().name_to_mib("vendor.k_helper.present").is_err());
+}
+
+/// This build's hash of the `rump` crate.
+fn rump_entry() -> &'static str {
+    let (_, list) = rump::buildinfo::BUILD_MANIFEST.split_once("; ").unwrap();
+    list.split(' ')
+        .find_map(|e| e.strip_prefix("rump="))
+        .unwrap()
 }
 
 #[test]

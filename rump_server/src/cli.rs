@@ -372,6 +372,11 @@ pub fn main(builtin: &[&'static Component]) -> ExitCode {
         Ok(k) => k,
         Err(e) => return startup.fail(&format!("rump init failed: {e}")),
     };
+    // Libraries and modules must agree with every kernel crate this program
+    // links, not only with the base.
+    if let Err(e) = kernel.join_build("rump_server", env!("RUMP_BUILD_MANIFEST")) {
+        return startup.fail(&format!("rump init failed: {e}"));
+    }
     if !opts.libraries.is_empty() {
         let names: Vec<&str> = opts.libraries.iter().map(String::as_str).collect();
         if let Err(e) = kernel.load_libraries(&names, &library_dirs()) {

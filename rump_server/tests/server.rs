@@ -409,6 +409,31 @@ fn m_refuses_what_is_not_a_module() {
     assert!(!dir.join("s").exists());
 }
 
+#[test]
+fn l_refuses_a_library_of_another_build_or_hypercall_interface() {
+    let dir = tempdir("badlib");
+    let url = format!("unix://{}/s", dir.display());
+    // Built with this very tree, but against the next hypercall interface.
+    let err = start_fails(&dir, &["-lbadversion", &url]);
+    let ours = rumpuser::RUMPUSER_VERSION;
+    let want = format!(
+        "libbadversion.so: built against hypercall interface version {}, this kernel's hypercall layer is version {ours}",
+        ours + 1
+    );
+    assert!(
+        err.contains("failed to load -libraries: refusing "),
+        "{err}"
+    );
+    assert!(err.contains(&want), "{err}");
+    // Its kernel base comes from another build.
+    let err = start_fails(&dir, &["-lbadprint", &url]);
+    assert!(
+        err.contains("the library comes from a different build: its rump is 0000000000000000"),
+        "{err}"
+    );
+    assert!(!dir.join("s").exists());
+}
+
 /// A 64 KiB image with a BSD disklabel in sector 1: partition a is 8
 /// sectors at sector 32, b is 4 sectors at sector 64. Written by hand from
 /// the layout of NetBSD's `struct disklabel`, not by our own parser.

@@ -1,16 +1,21 @@
 //! Dynamic loading of kernel components built as shared libraries.
 //!
-//! A component library exports two symbols: `rump_component_fingerprint`, a C
-//! function returning the NUL-terminated build fingerprint of the image, and
-//! `rump_component_entry`, a Rust-ABI function taking a reference to the
-//! kernel's registrar. Rust types are only compatible within one build, so the
-//! entry point is only ever called after the library's fingerprint has been
-//! compared with the caller's and found equal.
+//! A component library exports three symbols:
+//! `rump_component_hypercall_version`, a C function returning the version of
+//! the hypercall interface the library was built against;
+//! `rump_component_fingerprint`, a C function returning the NUL-terminated
+//! build manifest of the image; and `rump_component_entry`, a Rust-ABI
+//! function taking a reference to the kernel's registrar. The library's
+//! hypercall version must be ours: this is where two separately built images
+//! meet. Rust types are only compatible within one build, so the entry point
+//! is only ever called after the caller has accepted the library's build.
 
 use std::ffi::{CStr, c_char};
 
 /// Symbol of the fingerprint function every component library exports.
 pub const FINGERPRINT_SYMBOL: &str = "rump_component_fingerprint";
+/// Symbol of the hypercall-version function every component library exports.
+pub const HYPERCALL_VERSION_SYMBOL: &str = "rump_component_hypercall_version";
 /// Symbol of the registration entry point every component library exports.
 pub const ENTRY_SYMBOL: &str = "rump_component_entry";
 
@@ -21,13 +26,15 @@ pub enum DlError {
     Open(String),
     /// A required symbol is missing: not a rump component.
     MissingSymbol(&'static str),
-    /// The library was built differently from this program.
-    Fingerprint {
-        /// Fingerprint of the library.
-        library: String,
-        /// Fingerprint of this program.
-        ours: String,
+    /// The library was built against another hypercall interface.
+    HypercallVersion {
+        /// The library's version.
+        library: u32,
+        /// This hypercall layer's version ([`crate::RUMPUSER_VERSION`]).
+        ours: u32,
     },
+    /// The caller refused the library's build: why.
+    Build(String),
 }
 
 impl std::fmt::Display for DlError {
@@ -35,10 +42,11 @@ impl std::fmt::Display for DlError {
         match self {
             DlError::Open(e) => write!(f, "{e}"),
             DlError::MissingSymbol(s) => write!(f, "not a rump component: no symbol {s}"),
-            DlError::Fingerprint { library, ours } => write!(
+            DlError::HypercallVersion { library, ours } => write!(
                 f,
-                "built by a different build: library fingerprint {library}, kernel fingerprint {ours}"
+                "built against hypercall interface version {library}, this kernel's hypercall layer is version {ours}"
             ),
+            DlError::Build(why) => f.write_str(why),
         }
     }
 }
@@ -52,6 +60,7 @@ pub struct DlLibrary {
 }
 
 type FingerprintFn = extern "C" fn() -> *const c_char;
+type HypercallVersionFn = extern "C" fn() -> u32;
 
 impl DlLibrary {
     /// Open the library at `path` (a file name is searched for on the host's
@@ -121,20 +130,38 @@ impl DlLibrary {
         Ok(unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
     }
 
-    /// Call the library's entry point with `arg`, after checking that the
-    /// library's fingerprint is `ours`.
-    pub fn call_entry<T>(&self, ours: &str, arg: &T) -> Result<(), DlError> {
-        let library = self.fingerprint()?;
-        if library != ours {
-            return Err(DlError::Fingerprint {
+    /// The version of the hypercall interface the library was built against.
+    pub fn hypercall_version(&self) -> Result<u32, DlError> {
+        // SAFETY: the symbol is declared by every component library as
+        // `extern "C" fn() -> u32`, which is the type we ask for.
+        let f: libloading::Symbol<HypercallVersionFn> = unsafe {
+            self.lib
+                .get(HYPERCALL_VERSION_SYMBOL.as_bytes())
+                .map_err(|_| DlError::MissingSymbol(HYPERCALL_VERSION_SYMBOL))?
+        };
+        Ok(f())
+    }
+
+    /// Call the library's entry point with `arg`, after checking that it was
+    /// built against this hypercall interface and that `accept` takes its
+    /// build manifest as this program's own build (or says why not).
+    pub fn call_entry<T>(
+        &self,
+        accept: impl FnOnce(&str) -> Result<(), String>,
+        arg: &T,
+    ) -> Result<(), DlError> {
+        let library = self.hypercall_version()?;
+        if library != crate::RUMPUSER_VERSION {
+            return Err(DlError::HypercallVersion {
                 library,
-                ours: ours.to_owned(),
+                ours: crate::RUMPUSER_VERSION,
             });
         }
-        // SAFETY: the fingerprints are equal, so the library was built by the
-        // same compiler, profile and crate sources as the caller: the entry
-        // point was declared `extern "Rust" fn(&T)` for this very `T`, with an
-        // identical layout.
+        accept(&self.fingerprint()?).map_err(DlError::Build)?;
+        // SAFETY: the caller accepted the library's build as its own: the
+        // same compiler, profile and kernel crate sources, so the entry
+        // point was declared `extern "Rust" fn(&T)` for this very `T`, with
+        // an identical layout.
         let entry: libloading::Symbol<fn(&T)> = unsafe {
             self.lib
                 .get(ENTRY_SYMBOL.as_bytes())

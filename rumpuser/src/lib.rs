@@ -45,14 +45,10 @@ pub use sock::{HostListener, HostStream, SPIN_FOR_ANSWER, SpareDescriptor, spin_
 pub use tap::Tap;
 pub use thread::{HostThread, current_thread_id, thread_create};
 
-/// Version of the hypercall interface. The kernel refuses to boot against a
-/// hypercall layer whose version differs from the one it was written for.
+/// Version of the hypercall interface. The kernel states at compile time
+/// which version it is written for; a component library built against
+/// another version is refused when it is loaded ([`DlLibrary::call_entry`]).
 pub const RUMPUSER_VERSION: u32 = 1;
-
-/// The version of this hypercall layer, checked by the kernel at boot.
-pub fn version() -> u32 {
-    RUMPUSER_VERSION
-}
 
 /// An error reported by the host, carrying the host's errno when there is one.
 pub type HostResult<T> = std::io::Result<T>;

@@ -12,52 +12,19 @@
 //! - `cargo xtask abi-check`: list every system-call number, errno or
 //!   NetBSD constant written as a literal outside `netbsd_abi`; fails on
 //!   those outside the folders still allowed.
+//! - `cargo xtask client-deps`: fail if a client crate (rumpclient, the
+//!   hijack, a `rump.*` tool) links the kernel base.
 
 mod abi;
 mod bare_numbers;
+mod client_deps;
+mod install_list;
 mod man;
 mod stress;
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// Binaries installed into `DIR/bin`: (cargo binary name, installed name).
-const BINS: &[(&str, &str)] = &[
-    ("rump_server", "rump_server"),
-    ("rump_allserver", "rump_allserver"),
-    ("rump_halt", "rump.halt"),
-    ("rump_sysctl", "rump.sysctl"),
-    ("rump_mount", "rump.mount"),
-    ("rump_umount", "rump.umount"),
-    ("rump_mkdir", "rump.mkdir"),
-    ("rump_rmdir", "rump.rmdir"),
-    ("newfs_ffs", "newfs_ffs"),
-    ("fsck_ffs", "fsck_ffs"),
-    ("shmif_dumpbus", "shmif_dumpbus"),
-    ("rump_ifconfig", "rump.ifconfig"),
-    ("rump_ping", "rump.ping"),
-    ("rump_route", "rump.route"),
-    ("rump_traceroute", "rump.traceroute"),
-    ("rump_netstat", "rump.netstat"),
-    ("rump_arp", "rump.arp"),
-    ("rump_sockstat", "rump.sockstat"),
-];
-
-/// Component libraries installed into `DIR/lib`: (cargo library file, installed name).
-const LIBS: &[(&str, &str)] = &[
-    ("librumpvfs.so", "librumpvfs.so"),
-    ("librumpfs_tmpfs.so", "librumpfs_tmpfs.so"),
-    ("librumpfs_ffs.so", "librumpfs_ffs.so"),
-    ("librumpnet.so", "librumpnet.so"),
-    ("librumpnet_netinet.so", "librumpnet_netinet.so"),
-    ("librumpnet_shmif.so", "librumpnet_shmif.so"),
-    ("librumpnet_virtif.so", "librumpnet_virtif.so"),
-    ("librumpdev.so", "librumpdev.so"),
-    ("librumpdev_rnd.so", "librumpdev_rnd.so"),
-    ("librumpdev_vnd.so", "librumpdev_vnd.so"),
-    ("librumphijack.so", "librumphijack.so"),
-];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -95,11 +62,8 @@ fn install(prefix: &Path, release: bool) -> Result<()> {
     let (bin, lib) = (prefix.join("bin"), prefix.join("lib"));
     std::fs::create_dir_all(&bin).with_context(|| format!("creating {}", bin.display()))?;
     std::fs::create_dir_all(&lib).with_context(|| format!("creating {}", lib.display()))?;
-    for (from, to) in BINS {
-        copy(&out.join(from), &bin.join(to))?;
-    }
-    for (from, to) in LIBS {
-        copy(&out.join(from), &lib.join(to))?;
+    for e in install_list::entries()? {
+        copy(&out.join(e.built), &prefix.join(e.dir).join(e.name))?;
     }
     man::install(&root().join("docs/man"), &prefix.join("share/man"))?;
     println!("installed into {}", prefix.display());
@@ -223,9 +187,10 @@ fn main() -> Result<()> {
                 .args(&args[1..]);
             run(c)
         }
+        Some("client-deps") => client_deps::check(&cargo),
         Some("stress") => stress::run(&stress::Options::parse(&args[1..])?, &root(), cargo()),
         _ => bail!(
-            "usage: cargo xtask install --prefix DIR | test [ARGS] | bench [--json FILE] [--runs N] | abi | abi-check | stress [--clients N] [--short-lived M] [--server PATH]"
+            "usage: cargo xtask install --prefix DIR | test [ARGS] | bench [--json FILE] [--runs N] | abi | abi-check | client-deps | stress [--clients N] [--short-lived M] [--server PATH]"
         ),
     }
 }

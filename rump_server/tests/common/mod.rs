@@ -13,6 +13,29 @@ fn target_dir() -> PathBuf {
     exe.parent().unwrap().parent().unwrap().to_path_buf()
 }
 
+/// The test components' libraries laid out beside the installed ones:
+/// (cargo package, library file).
+const TEST_LIBRARIES: &[(&str, &str)] = &[
+    ("k_helper_capi", "libk_helper.so"),
+    ("k_helper2_capi", "libk_helper2.so"),
+    ("badprint", "libbadprint.so"),
+    ("badversion", "libbadversion.so"),
+];
+
+/// The files `cargo xtask install` installs, from the workspace's
+/// `install.tsv`: (directory, cargo package, built file, installed name).
+fn installed_files() -> Vec<(&'static str, &'static str, &'static str, &'static str)> {
+    let table = include_str!("../../../install.tsv");
+    let rows = table
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'));
+    rows.map(|l| match l.split('\t').collect::<Vec<_>>()[..] {
+        [dir, package, built, name] => (dir, package, built, name),
+        _ => panic!("install.tsv: malformed line {l:?}"),
+    })
+    .collect()
+}
+
 /// Build the binaries and component libraries of this build and lay them
 /// out as an install prefix: `bin/rump_server`, `bin/rump.halt`,
 /// `lib/librumpvfs.so`, ... (the test components too).
@@ -22,28 +45,13 @@ pub fn prefix() -> PathBuf {
     let prefix = out.join("systest-prefix");
     DONE.call_once(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-        let pkgs = [
-            "rump_server",
-            "rump_halt",
-            "rump_sysctl",
-            "rump_mount",
-            "rumpvfs_capi",
-            "rumpfs_tmpfs_capi",
-            "rumpfs_ffs",
-            "rumpfs_ffs_capi",
-            "k_helper_capi",
-            "k_helper2_capi",
-            "rumphijack",
-            "rumpnet_capi",
-            "rumpnet_netinet_capi",
-            "rumpnet_shmif",
-            "rumpnet_shmif_capi",
-            "rumpnet_virtif_capi",
-            "rumpdev_capi",
-            "rumpdev_rnd_capi",
-            "rumpdev_vnd_capi",
-            "rump_nettools",
-        ];
+        let installed = installed_files();
+        let mut pkgs: Vec<&str> = TEST_LIBRARIES.iter().map(|(p, _)| *p).collect();
+        for (_, package, _, _) in &installed {
+            if !pkgs.contains(package) {
+                pkgs.push(package);
+            }
+        }
         let mut c = Command::new(env!("CARGO"));
         c.current_dir(root)
             .args(["build", "--quiet"])
@@ -61,40 +69,12 @@ pub fn prefix() -> PathBuf {
         for d in ["bin", "lib"] {
             std::fs::create_dir_all(prefix.join(d)).unwrap();
         }
-        for (from, to) in [
-            ("rump_server", "bin/rump_server"),
-            ("rump_allserver", "bin/rump_allserver"),
-            ("rump_halt", "bin/rump.halt"),
-            ("rump_sysctl", "bin/rump.sysctl"),
-            ("rump_mount", "bin/rump.mount"),
-            ("rump_umount", "bin/rump.umount"),
-            ("rump_mkdir", "bin/rump.mkdir"),
-            ("rump_rmdir", "bin/rump.rmdir"),
-            ("librumpvfs.so", "lib/librumpvfs.so"),
-            ("librumpfs_tmpfs.so", "lib/librumpfs_tmpfs.so"),
-            ("librumpfs_ffs.so", "lib/librumpfs_ffs.so"),
-            ("newfs_ffs", "bin/newfs_ffs"),
-            ("fsck_ffs", "bin/fsck_ffs"),
-            ("libk_helper.so", "lib/libk_helper.so"),
-            ("libk_helper2.so", "lib/libk_helper2.so"),
-            ("librumphijack.so", "lib/librumphijack.so"),
-            ("librumpnet.so", "lib/librumpnet.so"),
-            ("librumpnet_netinet.so", "lib/librumpnet_netinet.so"),
-            ("librumpnet_shmif.so", "lib/librumpnet_shmif.so"),
-            ("librumpnet_virtif.so", "lib/librumpnet_virtif.so"),
-            ("librumpdev.so", "lib/librumpdev.so"),
-            ("librumpdev_rnd.so", "lib/librumpdev_rnd.so"),
-            ("librumpdev_vnd.so", "lib/librumpdev_vnd.so"),
-            ("shmif_dumpbus", "bin/shmif_dumpbus"),
-            ("rump_ifconfig", "bin/rump.ifconfig"),
-            ("rump_ping", "bin/rump.ping"),
-            ("rump_route", "bin/rump.route"),
-            ("rump_traceroute", "bin/rump.traceroute"),
-            ("rump_netstat", "bin/rump.netstat"),
-            ("rump_arp", "bin/rump.arp"),
-            ("rump_sockstat", "bin/rump.sockstat"),
-        ] {
-            let dst = prefix.join(to);
+        let tests = TEST_LIBRARIES.iter().map(|&(_, lib)| ("lib", lib, lib));
+        let files = installed
+            .iter()
+            .map(|&(dir, _, built, name)| (dir, built, name));
+        for (dir, from, to) in files.chain(tests) {
+            let dst = prefix.join(dir).join(to);
             let _ = std::fs::remove_file(&dst);
             std::fs::copy(out.join(from), &dst).unwrap();
         }
