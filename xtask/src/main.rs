@@ -12,10 +12,13 @@
 //! - `cargo xtask abi-check`: list every system-call number, errno or
 //!   NetBSD constant written as a literal outside `netbsd_abi`; fails on
 //!   those outside the folders still allowed.
+//! - `cargo xtask sizes`: list every source file over 900 lines and every
+//!   function over 150; fails on those not on its allow lists.
 
 mod abi;
 mod bare_numbers;
 mod man;
+mod sizes;
 mod stress;
 
 use anyhow::{Context, Result, bail};
@@ -193,6 +196,22 @@ fn main() -> Result<()> {
             }
             Ok(())
         }
+        Some("sizes") => {
+            let mut failing = 0;
+            for f in sizes::scan(&root())? {
+                match f.allowed() {
+                    Some(why) => println!("{f} (allowed: {why})"),
+                    None => {
+                        failing += 1;
+                        println!("{f}");
+                    }
+                }
+            }
+            if failing > 0 {
+                bail!("{failing} files or functions over the size limits");
+            }
+            Ok(())
+        }
         Some("test") => {
             let mut b = cargo();
             b.args(["build", "--workspace", "--all-targets"]);
@@ -225,7 +244,7 @@ fn main() -> Result<()> {
         }
         Some("stress") => stress::run(&stress::Options::parse(&args[1..])?, &root(), cargo()),
         _ => bail!(
-            "usage: cargo xtask install --prefix DIR | test [ARGS] | bench [--json FILE] [--runs N] | abi | abi-check | stress [--clients N] [--short-lived M] [--server PATH]"
+            "usage: cargo xtask install --prefix DIR | test [ARGS] | bench [--json FILE] [--runs N] | abi | abi-check | sizes | stress [--clients N] [--short-lived M] [--server PATH]"
         ),
     }
 }
