@@ -1,4 +1,4 @@
-//! Attributes, access, times.
+//! Cases on attributes, access checks and time stamps.
 
 use super::*;
 

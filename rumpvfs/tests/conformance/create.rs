@@ -1,4 +1,4 @@
-//! Many files, odd names.
+//! Cases on many files in one directory and on odd names.
 
 use super::*;
 

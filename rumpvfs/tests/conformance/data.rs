@@ -1,4 +1,5 @@
-//! Data.
+//! Cases on file data: holes, extension, overwrites, truncation, and I/O
+//! after unlink.
 
 use super::*;
 

@@ -1,4 +1,5 @@
-//! Directories.
+//! Cases on directories: mkdir and rmdir, link counts, `..`, and the
+//! current directory.
 
 use super::*;
 

@@ -1,4 +1,5 @@
-//! Hard links, devices, mounts.
+//! Cases on hard links, cross-device links and renames, and mounts over
+//! directories.
 
 use super::*;
 

@@ -1,4 +1,4 @@
-//! Advisory locks.
+//! Cases on advisory locks (fcntl's F_SETLK and F_GETLK).
 
 use super::*;
 

@@ -1,4 +1,5 @@
-//! Lookups.
+//! Cases on name lookup: `.` and `..`, missing names, long names and paths,
+//! symlink loops.
 
 use super::*;
 

@@ -1,4 +1,5 @@
-//! Races.
+//! Cases that race system calls on several threads: renames, rmdir and
+//! creation.
 
 use super::*;
 

@@ -1,4 +1,5 @@
-//! Directory reading.
+//! Cases on reading directories: getdents' entries, rewinding, and open
+//! flags.
 
 use super::*;
 

@@ -1,4 +1,4 @@
-//! Renames.
+//! Cases on rename(2).
 
 use super::*;
 

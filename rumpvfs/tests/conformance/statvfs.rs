@@ -1,4 +1,4 @@
-//! Statvfs, sync, full file system.
+//! Cases on statvfs, sync and fsync, and a full file system.
 
 use super::*;
 

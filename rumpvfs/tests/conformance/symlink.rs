@@ -1,4 +1,4 @@
-//! Symlinks.
+//! Cases on symbolic links.
 
 use super::*;
 

@@ -1,4 +1,5 @@
-//! Unprivileged ownership and permissions.
+//! Cases run as an unprivileged user: ownership, permissions, the sticky
+//! bit, times.
 
 use super::*;
 
