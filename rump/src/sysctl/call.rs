@@ -45,14 +45,19 @@ impl UserSpace for NoUserSpace {
     }
 }
 
-/// `sysctl_lookup` on a leaf (`ty`, `flags`, `size`) reading as `cur`:
+/// `sysctl_lookup` on a leaf shaped `leaf` reading as `cur`:
 /// check permissions, copy out, and validate new bytes for the caller to
 /// store.
 pub(super) fn lookup<'a>(
     c: &mut Call<'a>,
-    (ty, flags, sz): (u32, u32, usize),
+    leaf: LeafShape,
     cur: &[u8],
 ) -> KResult<Option<&'a [u8]>> {
+    let LeafShape {
+        ty,
+        flags,
+        size: sz,
+    } = leaf;
     let new = c.new.filter(|b| !b.is_empty()); // newlen 0 is no write
     let root = c.cred.is_root();
     let may_write = (root || flags & CTLFLAG_ANYWRITE != 0) && flags & CTLFLAG_READWRITE != 0;
@@ -246,7 +251,9 @@ impl TreeState {
     fn mmap(&self, c: &Call, parent: &[usize]) -> KResult<()> {
         let n = NodeRepr::parse(c.new.ok_or(Errno::EINVAL)?)?;
         match self.locate(c.cred, &[&self.mib(parent)[..], &[n.num]].concat()) {
-            (_, _, Some(e)) => Err(e),
+            Located {
+                stopped: Some(e), ..
+            } => Err(e),
             _ => Err(Errno::EOPNOTSUPP),
         }
     }
@@ -306,15 +313,23 @@ impl SysctlTree {
     /// `sysctl_dispatch`: find the node and pick the operation.
     fn dispatch(&self, c: &mut Call, name: &[i32]) -> KResult<()> {
         let mut g = self.lock();
-        let (path, ni, err) = g.locate(c.cred, name);
+        let Located {
+            path,
+            used: ni,
+            stopped: err,
+        } = g.locate(c.cred, name);
         let node = g.node(&path);
-        let leaf = (node.ty, node.flags, node.size);
+        let leaf = LeafShape {
+            ty: node.ty,
+            flags: node.flags,
+            size: node.size,
+        };
         match (&node.kind, err) {
             // A node with a helper gets the call whatever locate said; ours
             // act like NetBSD helpers wrapping sysctl_lookup, which refuses
             // any name left over.
             (Kind::Dynamic(d), _) => {
-                let (read, write) = (d.0.clone(), d.1.clone());
+                let (read, write) = (d.read.clone(), d.write.clone());
                 drop(g);
                 if ni != name.len() {
                     return Err(Errno::EINVAL);
@@ -322,7 +337,7 @@ impl SysctlTree {
                 let (ty, cur) = to_raw(read());
                 match (lookup(c, leaf, &encode(ty, &cur))?, write) {
                     (None, _) => Ok(()),
-                    (Some(b), Some(write)) => write(from_raw(leaf.0, b)),
+                    (Some(b), Some(write)) => write(from_raw(leaf.ty, b)),
                     (Some(_), None) => Err(Errno::EPERM),
                 }
             }
@@ -331,7 +346,7 @@ impl SysctlTree {
             (Kind::Handler(h), _) => {
                 let rest = &name[ni..];
                 // A leaf has nothing below it.
-                if leaf.0 != CTLTYPE_NODE && !rest.is_empty() {
+                if leaf.ty != CTLTYPE_NODE && !rest.is_empty() {
                     return Err(Errno::ENOTDIR);
                 }
                 if rest == [CTL_QUERY] {
@@ -349,7 +364,7 @@ impl SysctlTree {
                 Ok(())
             }
             (Kind::Value(cur), None) => {
-                if let Some(b) = lookup(c, leaf, &encode(leaf.0, cur))? {
+                if let Some(b) = lookup(c, leaf, &encode(leaf.ty, cur))? {
                     g.node_mut(&path).kind = Kind::Value(b.into());
                 }
                 Ok(())

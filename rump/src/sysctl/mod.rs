@@ -25,8 +25,8 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
-use node::{Kind, Node, check_name, encode, from_raw, prepare, stored, to_raw};
-use state::{Deferred, Path, TreeState};
+use node::{Kind, LeafShape, Node, check_name, encode, from_raw, prepare, stored, to_raw};
+use state::{Deferred, Located, Path, TreeState};
 pub(crate) use state::{DeferredBuild, SubtreeBuilder};
 pub use tree::SysctlTree;
 

@@ -56,8 +56,26 @@ pub(super) enum Kind {
     Node,
     /// Stored bytes, as [`to_raw`] gives them.
     Value(Box<[u8]>),
-    Dynamic(Box<(SysctlReader, Option<SysctlWriter>)>),
+    Dynamic(Box<DynamicValue>),
     Handler(SysctlHandler),
+}
+
+/// A dynamic node's functions: the one that computes its value and the
+/// one, if any, that takes a new value.
+pub(super) struct DynamicValue {
+    pub(super) read: SysctlReader,
+    pub(super) write: Option<SysctlWriter>,
+}
+
+/// What `sysctl_lookup` checks a leaf's reads and writes against.
+#[derive(Clone, Copy)]
+pub(super) struct LeafShape {
+    /// CTLTYPE_*.
+    pub(super) ty: u32,
+    /// CTLFLAG_* without type and version bits.
+    pub(super) flags: u32,
+    /// `sysctl_size`: the length a write must have (0: any).
+    pub(super) size: usize,
 }
 
 pub(super) struct Node {
@@ -175,7 +193,11 @@ pub(super) fn prepare(spec: NodeSpec) -> KResult<(Node, Option<i32>)> {
             } else {
                 b.len()
             };
-            (ty, size, Kind::Dynamic(Box::new((read, write))))
+            (
+                ty,
+                size,
+                Kind::Dynamic(Box::new(DynamicValue { read, write })),
+            )
         }
         NodeData::Handler(_) if owndata || immediate => return Err(Errno::EINVAL),
         NodeData::Handler(h) => (CTLTYPE_NODE, NODE_LEN, Kind::Handler(h)),

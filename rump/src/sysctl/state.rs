@@ -81,6 +81,16 @@ impl SubtreeBuilder<'_> {
     }
 }
 
+/// How far a name leads in the tree ([`TreeState::locate`]).
+pub(super) struct Located {
+    /// The last node reached.
+    pub(super) path: Path,
+    /// How many numbers of the name led there.
+    pub(super) used: usize,
+    /// Why the walk stopped before the name's end, if it did.
+    pub(super) stopped: Option<Errno>,
+}
+
 /// The nodes and the subtrees still to be made: what [`SysctlTree`]'s
 /// lock guards.
 pub(super) struct TreeState {
@@ -203,28 +213,33 @@ impl TreeState {
     }
 
     /// `sysctl_locate`: how far `name` leads, and why it stopped.
-    pub(super) fn locate(&self, cred: &Cred, name: &[i32]) -> (Path, usize, Option<Errno>) {
+    pub(super) fn locate(&self, cred: &Cred, name: &[i32]) -> Located {
         let mut path = Path::ROOT;
+        let stop = |path, used, why| Located {
+            path,
+            used,
+            stopped: Some(why),
+        };
         for (ni, &tn) in name.iter().enumerate() {
             let n = self.node(&path);
             if n.children.is_empty() {
                 let leaf = n.ty != CTLTYPE_NODE;
-                return (
-                    path,
-                    ni,
-                    Some(if leaf { Errno::ENOTDIR } else { Errno::ENOENT }),
-                );
+                return stop(path, ni, if leaf { Errno::ENOTDIR } else { Errno::ENOENT });
             }
             if n.flags & CTLFLAG_PRIVATE != 0 && !cred.is_root() {
-                return (Path::ROOT, 0, Some(Errno::EPERM));
+                return stop(Path::ROOT, 0, Errno::EPERM);
             }
             match n.children.iter().position(|c| c.num == tn) {
                 // A name is at most CTL_MAXNAME long, and so is the path.
                 Some(i) if path.push(i).is_ok() => {}
-                _ => return (path, ni, Some(Errno::ENOENT)),
+                _ => return stop(path, ni, Errno::ENOENT),
             }
         }
-        (path, name.len(), None)
+        Located {
+            path,
+            used: name.len(),
+            stopped: None,
+        }
     }
 
     /// A change below `path`: every node from the root down gets the next

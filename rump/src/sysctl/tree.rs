@@ -245,7 +245,7 @@ impl SysctlTree {
         match &n.kind {
             Kind::Value(b) => Ok(from_raw(n.ty, b)),
             Kind::Dynamic(d) => {
-                let read = d.0.clone();
+                let read = d.read.clone();
                 drop(g);
                 Ok(read())
             }
@@ -273,7 +273,7 @@ impl SysctlTree {
                 Ok(())
             }
             Kind::Dynamic(d) => {
-                let write = d.1.clone().ok_or(Errno::EPERM)?;
+                let write = d.write.clone().ok_or(Errno::EPERM)?;
                 drop(g);
                 write(v)
             }

@@ -40,6 +40,9 @@ pub struct SpServer {
     shared: Arc<Shared>,
 }
 
+/// What the accepting thread, the connections' reader threads and the
+/// workers share: the kernel, the listener, the worker pool, the processes
+/// waiting for their fork, the count of clients and who may connect.
 struct Shared {
     kernel: Arc<Kernel>,
     listener: HostListener,
