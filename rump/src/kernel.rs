@@ -133,10 +133,10 @@ impl KernelBuilder {
                 .map_or("none".to_string(), |m| format!("{m} bytes"))
         ));
         crate::syscall::register_base(&k);
-        crate::sysctl_base::register(&k)
-            .and_then(|()| crate::sysctl_proc::register(&k))
-            .and_then(|()| crate::sysctl_curproc::register(&k))
-            .and_then(|()| crate::sysctl_uidinfo::register(&k))
+        crate::sysctl::base::register(&k)
+            .and_then(|()| crate::sysctl::proc::register(&k))
+            .and_then(|()| crate::sysctl::curproc::register(&k))
+            .and_then(|()| crate::sysctl::uidinfo::register(&k))
             .map_err(|e| {
                 BootError::Attach(AttachError::Init {
                     component: "rump".into(),

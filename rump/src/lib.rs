@@ -40,12 +40,9 @@ pub mod pipe;
 pub mod resource;
 pub mod rnd;
 pub mod socknames;
+pub mod sync;
 pub mod syscall;
 pub mod sysctl;
-mod sysctl_base;
-mod sysctl_curproc;
-mod sysctl_proc;
-mod sysctl_uidinfo;
 pub mod usermem;
 pub mod waitgen;
 

@@ -65,7 +65,7 @@ pub fn default_limits() -> [Rlimit; RLIM_NLIMITS] {
         cur: RLIM_INFINITY,
         max: RLIM_INFINITY,
     };
-    let physmem = crate::sysctl_base::PHYSMEM_BYTES;
+    let physmem = crate::sysctl::base::PHYSMEM_BYTES;
     let mut l = [inf; RLIM_NLIMITS];
     let mut set = |which: i32, cur: u64, max: u64| l[which as usize] = Rlimit { cur, max };
     set(RLIMIT_STACK, 4 << 20, 128 << 20);

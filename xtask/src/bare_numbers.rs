@@ -70,7 +70,7 @@ impl AbiNames {
 
 /// `text` with comments and the contents of string and character literals
 /// replaced by spaces, byte for byte, so that offsets and lines still match.
-fn code_only(text: &str) -> Vec<u8> {
+pub(crate) fn code_only(text: &str) -> Vec<u8> {
     let b = text.as_bytes();
     let mut out = b.to_vec();
     let blank = |out: &mut Vec<u8>, from: usize, to: usize| {
@@ -306,15 +306,21 @@ pub fn scan_text(file: &Path, text: &str, names: &AbiNames) -> Vec<Finding> {
     found
 }
 
-/// Every `*.rs` file under `root`, folders in [`SKIPPED`] left out.
-fn rust_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Every `*.rs` file under `root`, the top-level folders in `skipped` and
+/// every `target` folder left out.
+pub(crate) fn rust_files(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    skipped: &[&str],
+) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if path.is_dir() {
             let top = path.parent() == Some(root);
-            if !(top && SKIPPED.contains(&name)) && name != "target" {
-                rust_files(root, &path, out)?;
+            if !(top && (skipped.contains(&name) || name == ".git")) && name != "target" {
+                rust_files(root, &path, out, skipped)?;
             }
         } else if name.ends_with(".rs") {
             out.push(path);
@@ -327,7 +333,7 @@ fn rust_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Resul
 pub fn scan(root: &Path) -> std::io::Result<Vec<Finding>> {
     let names = AbiNames::load(&root.join("netbsd_abi/src"))?;
     let mut files = Vec::new();
-    rust_files(root, root, &mut files)?;
+    rust_files(root, root, &mut files, SKIPPED)?;
     files.sort();
     let mut found = Vec::new();
     for path in files {

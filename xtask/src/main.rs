@@ -14,12 +14,15 @@
 //!   those outside the folders still allowed.
 //! - `cargo xtask client-deps`: fail if a client crate (rumpclient, the
 //!   hijack, a `rump.*` tool) links the kernel base.
+//! - `cargo xtask sizes`: list every source file over 900 lines and every
+//!   function over 150; fails on those not on its allow lists.
 
 mod abi;
 mod bare_numbers;
 mod client_deps;
 mod install_list;
 mod man;
+mod sizes;
 mod stress;
 
 use anyhow::{Context, Result, bail};
@@ -157,6 +160,22 @@ fn main() -> Result<()> {
             }
             Ok(())
         }
+        Some("sizes") => {
+            let mut failing = 0;
+            for f in sizes::scan(&root())? {
+                match f.allowed() {
+                    Some(why) => println!("{f} (allowed: {why})"),
+                    None => {
+                        failing += 1;
+                        println!("{f}");
+                    }
+                }
+            }
+            if failing > 0 {
+                bail!("{failing} files or functions over the size limits");
+            }
+            Ok(())
+        }
         Some("test") => {
             let mut b = cargo();
             b.args(["build", "--workspace", "--all-targets"]);
@@ -190,7 +209,7 @@ fn main() -> Result<()> {
         Some("client-deps") => client_deps::check(&cargo),
         Some("stress") => stress::run(&stress::Options::parse(&args[1..])?, &root(), cargo()),
         _ => bail!(
-            "usage: cargo xtask install --prefix DIR | test [ARGS] | bench [--json FILE] [--runs N] | abi | abi-check | client-deps | stress [--clients N] [--short-lived M] [--server PATH]"
+            "usage: cargo xtask install --prefix DIR | test [ARGS] | bench [--json FILE] [--runs N] | abi | abi-check | client-deps | sizes | stress [--clients N] [--short-lived M] [--server PATH]"
         ),
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
-use crate::sysctl::{CTLTYPE_INT, NodeData, NodeSpec, SysctlAnswer, SysctlValue};
+use crate::sysctl::{CTLTYPE_INT, NodeData, NodeSpec, SysctlAnswer, SysctlTree, SysctlValue};
 use netbsd_abi::{
     CTLFLAG_IMMEDIATE, CTLFLAG_READWRITE, HW_ALIGNBYTES, HW_BYTEORDER, HW_MACHINE, HW_MACHINE_ARCH,
     HW_MODEL, HW_NCPU, HW_NCPUONLINE, HW_PAGESIZE, HW_PHYSMEM, HW_PHYSMEM64, KERN_ARND,
@@ -70,7 +70,27 @@ type BaseNode = (
 /// (built without `SYSCTL_INCLUDE_DESCR`): `sysctl -d` says so.
 const NO_DESCR: &str = "";
 
+/// Registers the base kernel's `kern.*`, `hw.*` and `security.*` nodes,
+/// in NetBSD's order (which fixes their versions).
 pub(crate) fn register(k: &Kernel) -> KResult<()> {
+    register_fixed(k)?;
+    let t = k.sysctl();
+    // The generator /dev/urandom reads too.
+    let rnd = crate::rnd::Rnd::of(k);
+    register_urandom(t, Arc::clone(&rnd))?;
+    register_hardclock_ticks(k)?;
+    register_arandom(t, rnd)?;
+    t.create_path("security.models.suser", NO_DESCR)?;
+    t.create(
+        "security.models.suser",
+        NodeSpec::value("name", SysctlValue::String(SUSER_NAME.to_owned()), NO_DESCR),
+    )?;
+    Ok(())
+}
+
+/// The nodes whose value is fixed at boot (`kern.hostname` and
+/// `kern.domainname` are written later, by clients).
+fn register_fixed(k: &Kernel) -> KResult<()> {
     let c = k.config();
     let ncpu = c.ncpu as i32;
     let string = |s: &str| SysctlValue::String(s.to_owned());
@@ -213,12 +233,13 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
         });
         t.create_all(parent, specs)?;
     }
-    // The generator /dev/urandom reads too.
-    let rnd = crate::rnd::Rnd::of(k);
-    let urnd = Arc::clone(&rnd);
-    // kern.urandom (KERN_URND): one random int per read
-    // (sysctl_kern_urnd). A handler, so that nothing is drawn from the
-    // generator until a client reads.
+    Ok(())
+}
+
+/// kern.urandom (KERN_URND): one random int per read
+/// (sysctl_kern_urnd). A handler, so that nothing is drawn from the
+/// generator until a client reads.
+fn register_urandom(t: &SysctlTree, urnd: Arc<crate::rnd::Rnd>) -> KResult<()> {
     t.create(
         "kern",
         NodeSpec {
@@ -245,9 +266,13 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
             )
         },
     )?;
-    // kern.hardclock_ticks: clock ticks since boot, at HZ.
+    Ok(())
+}
+
+/// kern.hardclock_ticks: clock ticks since boot, at HZ.
+fn register_hardclock_ticks(k: &Kernel) -> KResult<()> {
     let ticks_of = k.weak();
-    t.create(
+    k.sysctl().create(
         "kern",
         NodeSpec {
             num: Some(KERN_HARDCLOCK_TICKS),
@@ -266,9 +291,13 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
             )
         },
     )?;
-    // kern.arandom (KERN_ARND): an int by its type, but as many random
-    // bytes as the caller's buffer holds, up to 256, as NetBSD's
-    // sysctl_kern_arnd (its libc's arc4random seeds itself from it).
+    Ok(())
+}
+
+/// kern.arandom (KERN_ARND): an int by its type, but as many random
+/// bytes as the caller's buffer holds, up to 256, as NetBSD's
+/// sysctl_kern_arnd (its libc's arc4random seeds itself from it).
+fn register_arandom(t: &SysctlTree, rnd: Arc<crate::rnd::Rnd>) -> KResult<()> {
     t.create(
         "kern",
         NodeSpec {
@@ -295,11 +324,6 @@ pub(crate) fn register(k: &Kernel) -> KResult<()> {
                 },
             )
         },
-    )?;
-    t.create_path("security.models.suser", NO_DESCR)?;
-    t.create(
-        "security.models.suser",
-        NodeSpec::value("name", string(SUSER_NAME), NO_DESCR),
     )?;
     Ok(())
 }

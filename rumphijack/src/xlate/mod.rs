@@ -1,0 +1,26 @@
+//! Linux values to NetBSD's and back: the one place where the two ABIs
+//! meet. The kernel speaks NetBSD (amd64); the program speaks Linux
+//! (x86_64, glibc). NetBSD numbers are from `netbsd-abi/` (`errno.tsv`,
+//! `constants.tsv`, `structs.tsv`); Linux numbers from the `libc` crate.
+//!
+//! Everything here is total: any input bytes give a value or `None`,
+//! never a panic.
+
+mod dirent;
+mod errno;
+mod fcntl;
+mod flags;
+mod socket;
+mod stat;
+mod statvfs;
+
+#[cfg(test)]
+mod tests;
+
+pub use dirent::*;
+pub use errno::*;
+pub use fcntl::*;
+pub use flags::*;
+pub use socket::*;
+pub use stat::*;
+pub use statvfs::*;
