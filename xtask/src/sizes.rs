@@ -32,7 +32,6 @@ pub const LONG_FILES: &[(&str, &str)] = &[
         "not split yet (issue #19)",
     ),
     ("rumpnet_netinet/src/inet.rs", "not split yet (issue #19)"),
-    ("bench/src/main.rs", "not split yet (issue #19)"),
     ("rump_server/tests/net.rs", "not split yet (issue #19)"),
 ];
 
