@@ -297,7 +297,8 @@ fn vfs(records: &mut Vec<Record>) {
         .boot()
         .expect("boot");
     k.sys_mkdir("/t", 0o755).expect("mkdir");
-    k.sys_mount_tmpfs("/t", 0, 0).expect("mount tmpfs");
+    k.sys_mount("tmpfs", "/t", 0, &rumpfs_tmpfs::args(0, 0))
+        .expect("mount tmpfs");
     let names: Vec<String> = (0..FILES).map(|i| format!("/t/f{i}")).collect();
     let ours = time_runs(3, || {
         for n in &names {
@@ -648,10 +649,11 @@ fn arg(v: i32) -> u64 {
 fn mount_tmpfs_root(url: &str) -> rumpclient::Client {
     let c = rumpclient::Client::connect(url).expect("connect");
     let m = rumpclient::Regions::new();
-    use netbsd_abi::layout::tmpfs_args as ta;
-    let mut args = [0u8; ta::SIZE];
-    ta::ta_version.put(&mut args, netbsd_abi::TMPFS_ARGS_VERSION as u64);
-    ta::ta_root_mode.put(&mut args, 0o755);
+    let args = rumpfs_tmpfs::TmpfsArgs {
+        mode: 0o755,
+        ..Default::default()
+    }
+    .bytes();
     c.syscall(
         netbsd_abi::SYS___mount50,
         &[
@@ -659,7 +661,7 @@ fn mount_tmpfs_root(url: &str) -> rumpclient::Client {
             m.add(b"/\0"),
             0,
             m.add(&args),
-            ta::SIZE as u64,
+            args.len() as u64,
         ],
         &m,
     )

@@ -1864,9 +1864,16 @@ fn mount_covers_dir(fx: &Fx) {
     k.sys_mkdir(&fx.p("m"), 0o755).unwrap();
     put(k, &fx.p("m/under"), b"covered");
     touch(k, &fx.p("file"));
-    assert_errno!(k.sys_mount_tmpfs(&fx.p("file"), 0, 0), Errno::ENOTDIR);
-    assert_errno!(k.sys_mount_tmpfs(&fx.p("nope"), 0, 0), Errno::ENOENT);
-    k.sys_mount_tmpfs(&fx.p("m"), 0, 0).unwrap();
+    assert_errno!(
+        k.sys_mount("tmpfs", &fx.p("file"), 0, &rumpfs_tmpfs::args(0, 0)),
+        Errno::ENOTDIR
+    );
+    assert_errno!(
+        k.sys_mount("tmpfs", &fx.p("nope"), 0, &rumpfs_tmpfs::args(0, 0)),
+        Errno::ENOENT
+    );
+    k.sys_mount("tmpfs", &fx.p("m"), 0, &rumpfs_tmpfs::args(0, 0))
+        .unwrap();
     assert!(names(k, &fx.p("m")).is_empty());
     put(k, &fx.p("m/over"), b"on top");
     assert_eq!(k.sys_statvfs(&fx.p("m")).unwrap().fstypename, "tmpfs");
@@ -1985,7 +1992,8 @@ fn fillfs(fx: &Fx) {
     const LIMIT: u64 = 1 << 20;
     let m = fx.p("full");
     k.sys_mkdir(&m, 0o755).unwrap();
-    k.sys_mount_tmpfs(&m, LIMIT, 0).unwrap();
+    k.sys_mount("tmpfs", &m, 0, &rumpfs_tmpfs::args(LIMIT, 0))
+        .unwrap();
     let empty = k.sys_statvfs(&m).unwrap();
     assert!(
         empty.blocks * empty.frsize <= LIMIT,
@@ -2053,7 +2061,8 @@ fn fill_nodes(fx: &Fx) {
     const NODES: u64 = 16;
     let m = fx.p("nodes");
     k.sys_mkdir(&m, 0o755).unwrap();
-    k.sys_mount_tmpfs(&m, 0, NODES).unwrap();
+    k.sys_mount("tmpfs", &m, 0, &rumpfs_tmpfs::args(0, NODES))
+        .unwrap();
     let before = k.sys_statvfs(&m).unwrap();
     assert!(
         before.files <= NODES,
