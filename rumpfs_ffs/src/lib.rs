@@ -50,7 +50,11 @@ pub static COMPONENT: Component = Component {
 };
 
 fn attach(k: &Kernel) -> AttachResult {
-    let ops = FsOps { read_args, mount };
+    let ops = FsOps {
+        args_size: netbsd_abi::layout::ufs_args::SIZE,
+        read_args,
+        mount,
+    };
     register_fstype(k, "ffs", Some(ops)).map_err(|e| format!("registering ffs: {e}"))
 }
 

@@ -34,6 +34,7 @@ pub static COMPONENT: Component = Component {
 
 fn attach(k: &Kernel) -> AttachResult {
     let ops = FsOps {
+        args_size: netbsd_abi::layout::tmpfs_args::SIZE,
         read_args: args::read,
         mount: fs::mount,
     };

@@ -1608,7 +1608,7 @@ impl VfsCalls for Kernel {
     fn sys_mount(&self, fstype: &str, path: &str, flags: i32, data: &[u8]) -> KResult<()> {
         self.with_ctx(|ctx| {
             let us = crate::fstypes::NoUserMemory;
-            let data = || Ok(data.to_vec());
+            let data = |_| Ok(data.to_vec());
             let args = crate::fstypes::read_mount_args(ctx.kernel(), fstype, flags, data, &us)?;
             mount(ctx, fstype, path.as_bytes(), flags, &args)
         })

@@ -49,6 +49,9 @@ pub type Mounter = fn(&Kernel, &MountArgs) -> KResult<Arc<dyn FileSystem>>;
 /// How a file system type is mounted.
 #[derive(Clone, Copy)]
 pub struct FsOps {
+    /// The size of its argument structure, the data a caller who gives
+    /// no length means (`vfs_min_mount_data`).
+    pub args_size: usize,
     /// Reads its mount data.
     pub read_args: ArgsReader,
     /// Makes an instance.
@@ -93,17 +96,20 @@ pub fn fs_ops(k: &Kernel, name: &str) -> Option<FsOps> {
 }
 
 /// The arguments of a mount of `fstype` with `flags`: what the type's
-/// reader makes of the mount data `data()` gives, or none for an update
+/// reader makes of the mount data `data(args_size)` gives (the type's
+/// argument size for a caller who gave no length), or none for an update
 /// or a type that cannot be mounted (the mount then fails as it should).
 pub(crate) fn read_mount_args(
     k: &Kernel,
     fstype: &str,
     flags: i32,
-    data: impl FnOnce() -> KResult<Vec<u8>>,
+    data: impl FnOnce(usize) -> KResult<Vec<u8>>,
     us: &dyn UserSpace,
 ) -> KResult<MountArgs> {
     match fs_ops(k, fstype) {
-        Some(ops) if flags & netbsd_abi::MNT_UPDATE == 0 => (ops.read_args)(&data()?, us),
+        Some(ops) if flags & netbsd_abi::MNT_UPDATE == 0 => {
+            (ops.read_args)(&data(ops.args_size)?, us)
+        }
         _ => Ok(MountArgs::default()),
     }
 }

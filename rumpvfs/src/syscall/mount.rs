@@ -21,12 +21,14 @@ const MFSNAMELEN: usize = 32;
 /// `sys/mount.h`).
 const VFS_MAX_MOUNT_DATA: u64 = 8192;
 
-/// The caller's `len` bytes of mount data at `addr` (none from a null
-/// pointer); EINVAL past `VFS_MAX_MOUNT_DATA`, as NetBSD's `do_sys_mount`.
-fn mount_data(us: &dyn UserSpace, addr: u64, len: u64) -> KResult<Vec<u8>> {
+/// The caller's `len` bytes of mount data at `addr`, or `args_size` bytes
+/// when it gave no length (none from a null pointer); EINVAL past
+/// `VFS_MAX_MOUNT_DATA`, as NetBSD's `do_sys_mount`.
+fn mount_data(us: &dyn UserSpace, addr: u64, len: u64, args_size: usize) -> KResult<Vec<u8>> {
     if addr == 0 {
         return Ok(Vec::new());
     }
+    let len = if len == 0 { args_size as u64 } else { len };
     if len > VFS_MAX_MOUNT_DATA {
         return Err(Errno::EINVAL);
     }
@@ -43,7 +45,7 @@ fn sys_mount(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
         ctx.kernel(),
         &fstype,
         flags,
-        || mount_data(us, a[3], a[4]),
+        |size| mount_data(us, a[3], a[4], size),
         us,
     )?;
     calls::mount(ctx, &fstype, &target, flags, &args)?;
