@@ -14,6 +14,8 @@
 
 mod data;
 mod node;
+#[cfg(test)]
+mod tests;
 
 use crate::node::{NewNode, Node, Time, VType};
 use rump::clock::KernelClock;
