@@ -9,7 +9,7 @@ use rump::clock::KernelClock;
 use rump::kmem::Kmem;
 use std::sync::Arc;
 
-/// A full memory file system's rules (what tmpfs gives).
+/// A full memory file system's rules (a component's, mountable anywhere).
 const FULL: Rules = Rules {
     root_ino: 2,
     makers_own: true,
