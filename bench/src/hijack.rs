@@ -11,10 +11,11 @@ use std::time::Duration;
 pub(crate) fn mount_tmpfs_root(url: &str) -> rumpclient::Client {
     let c = rumpclient::Client::connect(url).expect("connect");
     let m = rumpclient::Regions::new();
-    use netbsd_abi::layout::tmpfs_args as ta;
-    let mut args = [0u8; ta::SIZE];
-    ta::ta_version.put(&mut args, netbsd_abi::TMPFS_ARGS_VERSION as u64);
-    ta::ta_root_mode.put(&mut args, 0o755);
+    let args = rumpfs_tmpfs::TmpfsArgs {
+        mode: 0o755,
+        ..Default::default()
+    }
+    .bytes();
     c.syscall(
         netbsd_abi::SYS___mount50,
         &[
@@ -22,7 +23,7 @@ pub(crate) fn mount_tmpfs_root(url: &str) -> rumpclient::Client {
             m.add(b"/\0"),
             0,
             m.add(&args),
-            ta::SIZE as u64,
+            args.len() as u64,
         ],
         &m,
     )

@@ -18,7 +18,8 @@ pub(crate) fn vfs(records: &mut Vec<Record>) {
         .boot()
         .expect("boot");
     k.sys_mkdir("/t", 0o755).expect("mkdir");
-    k.sys_mount_tmpfs("/t", 0, 0).expect("mount tmpfs");
+    k.sys_mount("tmpfs", "/t", 0, &rumpfs_tmpfs::args(0, 0))
+        .expect("mount tmpfs");
     let names: Vec<String> = (0..FILES).map(|i| format!("/t/f{i}")).collect();
     let ours = time_runs(3, || {
         for n in &names {

@@ -709,13 +709,20 @@ const EXTATTR_CMD_DISABLE: i32 = 4;
 /// `UFS_EXTATTR_FSROOTSUBDIR`: where UFS1 keeps attribute backing files.
 const UFS_EXTATTR_FSROOTSUBDIR: &[u8] = b".attribute";
 
+/// NetBSD's `ufs_pathconf` answers.
+const UFS_PATHCONF: rumpvfs::pathconf::PathconfLimits = rumpvfs::pathconf::PathconfLimits {
+    filesizebits: 42,
+    symlinks: true,
+    fifofs: true,
+};
+
 impl rumpvfs::node::FileSystem for FfsMount {
     fn flag_policy(&self) -> rumpvfs::node::FlagPolicy {
         rumpvfs::node::FlagPolicy::Ufs
     }
 
     fn pathconf_limits(&self) -> Option<rumpvfs::pathconf::PathconfLimits> {
-        Some(rumpvfs::pathconf::UFS)
+        Some(UFS_PATHCONF)
     }
 
     fn makes_file_handles(&self) -> bool {

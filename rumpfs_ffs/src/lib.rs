@@ -30,10 +30,11 @@ pub use node::FfsNode;
 
 use rump::component::{AttachResult, Component, Phase};
 use rump::module::ModuleClass;
+use rump::usermem::UserSpace;
 use rump::{Errno, KResult, Kernel};
 use rumpvfs::flags::{MNT_FORCE, MNT_RDONLY};
 use rumpvfs::node::FileSystem;
-use rumpvfs::{MountArgs, register_fstype};
+use rumpvfs::{FsOps, MountArgs, register_fstype};
 use std::sync::Arc;
 
 /// The FFS component (`librumpfs_ffs`).
@@ -49,7 +50,30 @@ pub static COMPONENT: Component = Component {
 };
 
 fn attach(k: &Kernel) -> AttachResult {
-    register_fstype(k, "ffs", Some(mount)).map_err(|e| format!("registering ffs: {e}"))
+    let ops = FsOps {
+        args_size: netbsd_abi::layout::ufs_args::SIZE,
+        read_args,
+        mount,
+    };
+    register_fstype(k, "ffs", Some(ops)).map_err(|e| format!("registering ffs: {e}"))
+}
+
+/// `ffs_mount`'s reading of its data (`struct ufs_args`): the path of the
+/// device, a pointer into the caller's memory; EINVAL when the data is
+/// shorter than the structure or the pointer is null.
+fn read_args(data: &[u8], us: &dyn UserSpace) -> KResult<MountArgs> {
+    use netbsd_abi::layout::ufs_args;
+    if data.len() < ufs_args::SIZE {
+        return Err(Errno::EINVAL);
+    }
+    let fspec = ufs_args::fspec.get(data).unwrap_or_default();
+    if fspec == 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(MountArgs {
+        fspec: Some(rump::syscall::args::arg_path(us, fspec)?),
+        ..MountArgs::default()
+    })
 }
 
 /// Mount the FFS on the device the VFS found from the mount's `fspec`.

@@ -2,19 +2,23 @@
 //! with a size limit and a node limit (ENOSPC when full), its memory
 //! charged to the kernel (ENOSPC too at `RUMP_MEMLIMIT`).
 //!
-//! The storage engine is the VFS faction's memory file system, which rumpfs
-//! uses too; this component adds the tmpfs type, its mount arguments and
-//! its limits.
+//! The storage engine is the VFS faction's memory engine, which the root
+//! file system (rumpfs) uses too; this component gives it tmpfs's rules
+//! ([`fs`]), reads its mount arguments ([`args`]) and counts its space as
+//! NetBSD's tmpfs does ([`statvfs`]).
 
 #![forbid(unsafe_code)]
 
+pub mod args;
+pub mod fs;
+pub mod statvfs;
+
+pub use args::{TmpfsArgs, args};
+
+use rump::Kernel;
 use rump::component::{AttachResult, Component, Phase};
 use rump::module::ModuleClass;
-use rump::{KResult, Kernel};
-use rumpvfs::memfs::{Limits, MemFs};
-use rumpvfs::node::FileSystem;
-use rumpvfs::{MountArgs, register_fstype};
-use std::sync::Arc;
+use rumpvfs::{FsOps, register_fstype};
 
 /// The tmpfs component (`librumpfs_tmpfs`).
 pub static COMPONENT: Component = Component {
@@ -29,22 +33,10 @@ pub static COMPONENT: Component = Component {
 };
 
 fn attach(k: &Kernel) -> AttachResult {
-    register_fstype(k, "tmpfs", Some(mount)).map_err(|e| format!("registering tmpfs: {e}"))
-}
-
-/// A new tmpfs instance for a mount.
-fn mount(k: &Kernel, a: &MountArgs) -> KResult<Arc<dyn FileSystem>> {
-    let limits = Limits {
-        size_max: a.size_max,
-        nodes_max: a.nodes_max,
+    let ops = FsOps {
+        args_size: netbsd_abi::layout::tmpfs_args::SIZE,
+        read_args: args::read,
+        mount: fs::mount,
     };
-    Ok(MemFs::new(
-        "tmpfs",
-        Arc::clone(k.kmem()),
-        Arc::clone(k.clock()),
-        limits,
-        a.uid,
-        a.gid,
-        a.mode,
-    ))
+    register_fstype(k, fs::FSTYPE, Some(ops)).map_err(|e| format!("registering tmpfs: {e}"))
 }

@@ -898,8 +898,9 @@ pub trait VfsCalls {
     fn sys_utimes(&self, path: &str, atime: (i64, i64), mtime: (i64, i64)) -> KResult<()>;
     /// `umask(2)`: set the mask, return the old one.
     fn sys_umask(&self, mask: u32) -> KResult<u32>;
-    /// `mount(2)` of a tmpfs on `path` (limits 0 for none).
-    fn sys_mount_tmpfs(&self, path: &str, size_max: u64, nodes_max: u64) -> KResult<()>;
+    /// `mount(2)` of a file system of type `fstype` on `path`, with the
+    /// type's own argument structure `data` (its `struct *_args`).
+    fn sys_mount(&self, fstype: &str, path: &str, flags: i32, data: &[u8]) -> KResult<()>;
     /// `mount(2)` of a file system of type `fstype` on block device `fspec`
     /// (an etfs key or a drive) at `path`, with `MNT_*` flags (with
     /// `MNT_UPDATE`, `fspec` is not used).
@@ -1053,7 +1054,8 @@ pub fn truncate(ctx: &Ctx, at: Option<Vnode>, path: &[u8], len: i64) -> KResult<
     Ok(())
 }
 
-/// A size change that grew the file is `NOTE_EXTEND` (tmpfs_reg_resize).
+/// A size change that grew the file is `NOTE_EXTEND` (as NetBSD's file
+/// systems' `*_reg_resize`).
 fn note_resized(ctx: &Ctx, vn: &Vnode, old: u64) {
     if vn.node.getattr().size > old {
         vnknote::note(ctx, vn, NOTE_EXTEND);
@@ -1397,7 +1399,9 @@ pub fn mount(
         return update_mount(ctx, path, flags);
     }
     let on = lookup(ctx, None, path, true)?;
-    let make = crate::fstypes::mounter(ctx.kernel(), fstype).ok_or(Errno::ENODEV)?;
+    let make = crate::fstypes::fs_ops(ctx.kernel(), fstype)
+        .ok_or(Errno::ENODEV)?
+        .mount;
     let mut args = args.clone();
     args.flags = flags;
     args.on = path.to_vec();
@@ -1601,16 +1605,13 @@ impl VfsCalls for Kernel {
     fn sys_umask(&self, mask: u32) -> KResult<u32> {
         self.with_ctx(|ctx| Ok(umask_set(ctx, mask)))
     }
-    fn sys_mount_tmpfs(&self, path: &str, size_max: u64, nodes_max: u64) -> KResult<()> {
-        let args = crate::fstypes::MountArgs {
-            size_max,
-            nodes_max,
-            uid: 0,
-            gid: 0,
-            mode: 0o1777,
-            ..Default::default()
-        };
-        self.with_ctx(|ctx| mount(ctx, "tmpfs", path.as_bytes(), 0, &args))
+    fn sys_mount(&self, fstype: &str, path: &str, flags: i32, data: &[u8]) -> KResult<()> {
+        self.with_ctx(|ctx| {
+            let us = crate::fstypes::NoUserMemory;
+            let data = |_| Ok(data.to_vec());
+            let args = crate::fstypes::read_mount_args(ctx.kernel(), fstype, flags, data, &us)?;
+            mount(ctx, fstype, path.as_bytes(), flags, &args)
+        })
     }
     fn sys_mount_dev(&self, fstype: &str, fspec: &str, path: &str, flags: i32) -> KResult<()> {
         let args = crate::fstypes::MountArgs {

@@ -491,13 +491,17 @@ impl FileSystem for EtfsFs {
         Errno::EOPNOTSUPP
     }
 
+    fn kqfilters(&self) -> bool {
+        false
+    }
+
     fn poll_events(&self, _events: i16) -> i16 {
         Errno::EOPNOTSUPP.0 as i16
     }
 
     fn pathconf_limits(&self) -> Option<crate::pathconf::PathconfLimits> {
         // etfs nodes are rumpfs nodes in NetBSD.
-        Some(crate::pathconf::RUMPFS)
+        Some(crate::rumpfs::PATHCONF)
     }
 
     fn root(&self) -> Arc<dyn Node> {
@@ -506,7 +510,7 @@ impl FileSystem for EtfsFs {
     }
 
     fn fstype(&self) -> &'static str {
-        "rumpfs"
+        crate::rumpfs::FSTYPE
     }
 
     fn stats(&self) -> FsStats {
@@ -577,15 +581,7 @@ fn of(k: &Kernel) -> Arc<Etfs> {
     let vfs = Vfs::of(k);
     k.extension(|| {
         let keys = Arc::new(Mutex::new(HashMap::new()));
-        let empty = crate::memfs::MemFs::new(
-            "rumpfs",
-            Arc::clone(k.kmem()),
-            Arc::clone(k.clock()),
-            crate::memfs::Limits::default(),
-            0,
-            0,
-            0o555,
-        );
+        let empty = crate::rumpfs::RumpFs::new(k, 0o555);
         let fs = Arc::new(EtfsFs {
             keys: Arc::downgrade(&keys),
             root: empty.root(),

@@ -4,14 +4,14 @@
 //!
 //! ```text
 //!  0  fh_fsid   two int32: the mount's f_fsidx (here its id, and 0)
-//!  8  fid_len   u16: 16, the size of the fid (tmpfs_fid_t, struct ufid)
+//!  8  fid_len   u16: 16, the size of the fid (each file system's fid)
 //! 10  fid_reserved
 //! 12  gen       u32: the node's generation
 //! 16  ino       u64: the node's number
 //! ```
 //! Handles are at least `FHANDLE_SIZE_COMPAT` (28) bytes, zero-padded.
-//! tmpfs and FFS make them (`tmpfs_vptofh`, `ffs_vptofh`, the same fid
-//! layout); rumpfs does not. A handle whose mount, node or generation is
+//! File systems that make them (`VFS_VPTOFH`) share this fid layout;
+//! rumpfs makes none. A handle whose mount, node or generation is
 //! gone is stale (ESTALE).
 
 use crate::vfs::{Vfs, Vnode};
@@ -28,7 +28,7 @@ pub const FHANDLE_SIZE_MAX: usize = 1024;
 const NFSX_V2FH: usize = 32;
 /// `offsetof(fhandle_t, fh_fid)`.
 const FID: usize = 8;
-/// The fid's length: `sizeof(tmpfs_fid_t)` and `sizeof(struct ufid)`.
+/// The fid's length: `sizeof(struct ufid)`, and the memory file system's.
 const FID_LEN: usize = 16;
 const GEN: usize = FID + 4;
 const INO: usize = FID + 8;

@@ -1,5 +1,5 @@
 //! `chflags(2)` flags: who may change them and what they forbid, as
-//! NetBSD's `tmpfs_chflags` and `ufs_setattr` (with `genfs_can_chflags`
+//! NetBSD's file systems' `*_chflags` and `ufs_setattr` (with `genfs_can_chflags`
 //! and the suser security model a rump kernel runs) decide, and the
 //! `genfs_ufslike_*_check_possible` rules for remove and rename. Each file
 //! system says through [`FlagPolicy`] which of these it follows; rumpfs
@@ -28,13 +28,13 @@ const SNAPSHOT: u32 = SF_SNAPSHOT as u32 | SF_SNAPINVAL as u32;
 /// system that does not act on them.
 pub fn effective(vn: &Vnode) -> u32 {
     match vn.mnt.fs.flag_policy() {
-        FlagPolicy::Tmpfs | FlagPolicy::Ufs => vn.node.flags(),
+        FlagPolicy::Enforced | FlagPolicy::Ufs => vn.node.flags(),
         FlagPolicy::Unsupported | FlagPolicy::StoredOnly => 0,
     }
 }
 
 /// EPERM when `vn` is immutable or append-only: its mode, owner, times,
-/// size and links cannot change (`tmpfs_chmod`, `ufs_setattr`, ...).
+/// size and links cannot change (`*_chmod`, `ufs_setattr`, ...).
 pub fn check_changeable(vn: &Vnode) -> KResult<()> {
     if effective(vn) & (IMMUTABLE | APPEND) != 0 {
         Err(Errno::EPERM)

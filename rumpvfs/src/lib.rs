@@ -3,7 +3,8 @@
 //! Vnodes, path lookup, the mount table, per-process current and root
 //! directories, the file system calls ([`VfsCalls`]), and rumpfs, the
 //! in-memory root file system that is always there. File system components
-//! (tmpfs, ...) register their type with [`register_fstype`].
+//! register their type with [`register_fstype`]: how to read their own
+//! mount arguments and how to mount them.
 //!
 //! etfs ([`etfs`]) exposes host files; BLK and CHR keys go through a block
 //! cache flushed by `sync`.
@@ -30,6 +31,7 @@ pub mod memfs;
 pub mod node;
 pub mod pathconf;
 pub mod rumpblk;
+pub mod rumpfs;
 pub mod specdev;
 pub mod syncer;
 mod syscall;
@@ -38,7 +40,7 @@ pub mod vfs;
 mod vnknote;
 
 pub use calls::{Dirent, StatVfs, TimeArg, VfsCalls, vn_open};
-pub use fstypes::{FsTypes, MountArgs, Mounter, mounter, register_fstype};
+pub use fstypes::{ArgsReader, FsOps, FsTypes, MountArgs, Mounter, fs_ops, register_fstype};
 pub use vfile::{VnodeFile, stat_of};
 
 use rump::Kernel;
@@ -65,17 +67,9 @@ fn attach(k: &Kernel) -> AttachResult {
     v.set_maxvnodes(usize::try_from(k.config().nvnodes).unwrap_or(DEFAULT_NVNODES));
     fstypes::attach(k).map_err(|e| format!("sysctl nodes: {e}"))?;
     etfs::attach_sysctl(k).map_err(|e| format!("vm.bufmem: {e}"))?;
-    register_fstype(k, "rumpfs", None).map_err(|e| format!("rumpfs: {e}"))?;
+    register_fstype(k, rumpfs::FSTYPE, None).map_err(|e| format!("rumpfs: {e}"))?;
     // rumpfs: the root file system, in memory, always there.
-    let root = memfs::MemFs::new(
-        "rumpfs",
-        std::sync::Arc::clone(k.kmem()),
-        std::sync::Arc::clone(k.clock()),
-        memfs::Limits::default(),
-        0,
-        0,
-        0o755,
-    );
+    let root = rumpfs::RumpFs::new(k, 0o755);
     let root = v.mount_root(root);
     // As NetBSD's rump_vfs_init ("mtree"): /dev, and /tmp for everyone, sticky.
     for (name, mode) in [(&b"dev"[..], 0o755), (&b"tmp"[..], 0o1777)] {

@@ -294,8 +294,10 @@ pub enum FlagPolicy {
     /// Stored and shown but never acted on, and owners may set system
     /// flags: NetBSD's rumpfs (`rump_vop_setattr`).
     StoredOnly,
-    /// Stored and enforced as NetBSD's tmpfs does (`tmpfs_chflags`).
-    Tmpfs,
+    /// Stored and enforced: immutable and append-only nodes keep their
+    /// names, attributes and data (NetBSD's `genfs_ufslike_*` rules, and
+    /// the memory file system's `chflags`).
+    Enforced,
     /// Stored and enforced as NetBSD's UFS does (`ufs_setattr`): the
     /// snapshot flags cannot change, and a write to an append-only file
     /// must start at its end.
@@ -316,6 +318,11 @@ pub trait FileSystem: Send + Sync {
     /// Whether `revoke(2)` kills the files open on its nodes (NetBSD's
     /// `genfs_revoke`); NetBSD's rumpfs has no revoke.
     fn revocable(&self) -> bool {
+        true
+    }
+    /// Whether its vnodes take kqueue filters (`VOP_KQFILTER`, NetBSD's
+    /// `genfs_kqfilter`); NetBSD's rumpfs has none (EOPNOTSUPP).
+    fn kqfilters(&self) -> bool {
         true
     }
     /// Whether names move (`rename(2)`); NetBSD's rumpfs refuses the
@@ -370,7 +377,7 @@ pub trait FileSystem: Send + Sync {
     }
     /// The root directory.
     fn root(&self) -> Arc<dyn Node>;
-    /// The file system type name (`tmpfs`, `rumpfs`).
+    /// The file system type name (`rumpfs`, `ffs`, ...).
     fn fstype(&self) -> &'static str;
     /// Space and node counts.
     fn stats(&self) -> FsStats;

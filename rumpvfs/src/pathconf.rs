@@ -1,9 +1,9 @@
 //! `pathconf(2)` names and the values NetBSD's file systems answer for
-//! them (`tmpfs_pathconf`, `ufs_pathconf`, rumpfs's `rump_vop_pathconf`):
-//! the same list for all three, except the file size bits and whether the
-//! symlink names are known. Device nodes answer as specfs
-//! (`spec_pathconf`) everywhere, FIFOs as fifofs (`fifo_pathconf`) on
-//! tmpfs and FFS; rumpfs's FIFOs answer as its other nodes.
+//! them (each file system's `VOP_PATHCONF`): the same list for all, except
+//! the file size bits and whether the symlink names are known, which each
+//! file system gives as its [`PathconfLimits`]. Device nodes answer as
+//! specfs (`spec_pathconf`) everywhere, FIFOs as fifofs (`fifo_pathconf`)
+//! or as the file system's other nodes.
 
 use crate::node::VType;
 use rump::{Errno, KResult};
@@ -40,8 +40,8 @@ pub const PC_2_SYMLINKS: i32 = 13;
 const LINK_MAX: i64 = netbsd_abi::LINK_MAX as i64;
 /// `PIPE_BUF` (`sys/syslimits.h`).
 const PIPE_BUF: i64 = netbsd_abi::PIPE_BUF as i64;
-/// The longest name in a directory of these file systems: `FFS_MAXNAMLEN`
-/// (`ufs/ufs/dir.h`) and `TMPFS_MAXNAMLEN` (`fs/tmpfs/tmpfs.h`), both 255.
+/// The longest name in a directory of NetBSD's local file systems: each
+/// one's `*_MAXNAMLEN` (`ufs/ufs/dir.h`, `fs/*/...`), all 255.
 const FS_MAXNAMLEN: i64 = 255;
 /// `MAX_CANON` and `MAX_INPUT` (`sys/syslimits.h`).
 const MAX_CANON: i64 = 255;
@@ -51,34 +51,15 @@ const POSIX_VDISABLE: i64 = 0xff;
 /// What differs between the file systems' answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PathconfLimits {
-    /// `_PC_FILESIZEBITS`: 64 for tmpfs, 42 for UFS, 43 for rumpfs.
+    /// `_PC_FILESIZEBITS`.
     pub filesizebits: i64,
-    /// Whether `_PC_SYMLINK_MAX` and `_PC_2_SYMLINKS` are answered (UFS
-    /// and rumpfs) or EINVAL (tmpfs).
+    /// Whether `_PC_SYMLINK_MAX` and `_PC_2_SYMLINKS` are answered, rather
+    /// than EINVAL.
     pub symlinks: bool,
-    /// Whether FIFOs answer as fifofs (tmpfs and UFS) rather than as the
-    /// file system's other nodes (rumpfs).
+    /// Whether FIFOs answer as fifofs rather than as the file system's
+    /// other nodes.
     pub fifofs: bool,
 }
-
-/// NetBSD's tmpfs.
-pub const TMPFS: PathconfLimits = PathconfLimits {
-    filesizebits: 64,
-    symlinks: false,
-    fifofs: true,
-};
-/// NetBSD's UFS (FFS).
-pub const UFS: PathconfLimits = PathconfLimits {
-    filesizebits: 42,
-    symlinks: true,
-    fifofs: true,
-};
-/// NetBSD's rumpfs (the root and etfs).
-pub const RUMPFS: PathconfLimits = PathconfLimits {
-    filesizebits: 43,
-    symlinks: true,
-    fifofs: false,
-};
 
 /// What a node of `typ` answers for `name` on a file system with `limits`.
 pub fn node_value(limits: PathconfLimits, typ: VType, name: i32) -> KResult<i64> {
@@ -131,25 +112,50 @@ pub fn value(limits: PathconfLimits, name: i32) -> KResult<i64> {
 mod tests {
     use super::*;
 
+    /// Without symlink names, FIFOs as fifofs (NetBSD's memory file system).
+    const NO_SYMLINK_NAMES: PathconfLimits = PathconfLimits {
+        filesizebits: 64,
+        symlinks: false,
+        fifofs: true,
+    };
+    /// With symlink names, FIFOs as fifofs (NetBSD's UFS).
+    const FIFOFS: PathconfLimits = PathconfLimits {
+        filesizebits: 42,
+        symlinks: true,
+        fifofs: true,
+    };
+    /// With symlink names, FIFOs as other nodes (NetBSD's rumpfs).
+    const OWN_FIFOS: PathconfLimits = PathconfLimits {
+        filesizebits: 43,
+        symlinks: true,
+        fifofs: false,
+    };
+
     #[test]
-    fn tmpfs_has_no_symlink_names_and_ufs_does() {
-        assert_eq!(value(TMPFS, PC_SYMLINK_MAX), Err(Errno::EINVAL));
-        assert_eq!(value(TMPFS, PC_FILESIZEBITS), Ok(64));
-        assert_eq!(value(UFS, PC_SYMLINK_MAX), Ok(1024));
-        assert_eq!(value(RUMPFS, PC_2_SYMLINKS), Ok(1));
-        assert_eq!(value(UFS, 9), Err(Errno::EINVAL)); // _PC_VDISABLE
-        assert_eq!(value(TMPFS, PC_PATH_MAX), Ok(1024));
+    fn symlink_names_answer_only_where_known() {
+        assert_eq!(value(NO_SYMLINK_NAMES, PC_SYMLINK_MAX), Err(Errno::EINVAL));
+        assert_eq!(value(NO_SYMLINK_NAMES, PC_FILESIZEBITS), Ok(64));
+        assert_eq!(value(FIFOFS, PC_SYMLINK_MAX), Ok(1024));
+        assert_eq!(value(OWN_FIFOS, PC_2_SYMLINKS), Ok(1));
+        assert_eq!(value(FIFOFS, 9), Err(Errno::EINVAL)); // _PC_VDISABLE
+        assert_eq!(value(NO_SYMLINK_NAMES, PC_PATH_MAX), Ok(1024));
     }
 
     #[test]
     fn devices_answer_as_specfs_and_fifos_as_fifofs() {
-        assert_eq!(node_value(UFS, VType::Chr, PC_VDISABLE), Ok(0xff));
-        assert_eq!(node_value(UFS, VType::Chr, PC_NAME_MAX), Err(Errno::EINVAL));
+        assert_eq!(node_value(FIFOFS, VType::Chr, PC_VDISABLE), Ok(0xff));
         assert_eq!(
-            node_value(TMPFS, VType::Fifo, PC_NAME_MAX),
+            node_value(FIFOFS, VType::Chr, PC_NAME_MAX),
             Err(Errno::EINVAL)
         );
-        assert_eq!(node_value(TMPFS, VType::Fifo, PC_PIPE_BUF), Ok(512));
-        assert_eq!(node_value(RUMPFS, VType::Fifo, PC_NAME_MAX), Ok(255));
+        assert_eq!(
+            node_value(NO_SYMLINK_NAMES, VType::Fifo, PC_NAME_MAX),
+            Err(Errno::EINVAL)
+        );
+        assert_eq!(
+            node_value(NO_SYMLINK_NAMES, VType::Fifo, PC_PIPE_BUF),
+            Ok(512)
+        );
+        assert_eq!(node_value(OWN_FIFOS, VType::Fifo, PC_NAME_MAX), Ok(255));
     }
 }

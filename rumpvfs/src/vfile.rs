@@ -124,7 +124,7 @@ impl VnodeFile {
         }
         let old = self.vn.node.getattr().size;
         let n = self.write_at(buf, offset)?;
-        // As tmpfs_write: a write notes NOTE_WRITE, and NOTE_EXTEND if the
+        // As NetBSD's file systems' writes: a write notes NOTE_WRITE, and NOTE_EXTEND if the
         // file grew.
         let grew = self.vn.node.getattr().size > old;
         let hint = if grew {

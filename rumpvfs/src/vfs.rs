@@ -441,7 +441,7 @@ impl Vfs {
     }
 
     /// The root as lookups see it: the file system mounted last on `/`
-    /// (NetBSD's `mount -t tmpfs tmpfs /` hides the rumpfs root below).
+    /// (a file system NetBSD mounts on `/` hides the rumpfs root below).
     pub fn top_root(&self) -> KResult<Vnode> {
         Ok(self.cross_down(self.root()?))
     }

@@ -1,6 +1,6 @@
 //! kqueue on vnodes: which `EVFILT_*` a vnode takes, and the `NOTE_*`
 //! hints the VFS posts where a change is made (NetBSD's `genfs_kqfilter`
-//! and the `VN_KNOTE` calls of tmpfs and ufs).
+//! and its file systems' `VN_KNOTE` calls).
 
 use crate::node::VType;
 use crate::vfs::Vnode;
@@ -16,7 +16,7 @@ pub(crate) const FIFO_FILTER: u32 = EVFILT_READ;
 /// `EVFILT_VNODE` (genfs_kqfilter; EINVAL for others). NetBSD's rumpfs
 /// has no kqfilter at all: EOPNOTSUPP, as its rump kernel answers.
 pub(crate) fn kqfilter(vn: &Vnode, filter: u32) -> KResult<Option<VnodeKey>> {
-    if vn.mnt.fs.fstype() == "rumpfs" {
+    if !vn.mnt.fs.kqfilters() {
         return Err(Errno::EOPNOTSUPP);
     }
     match filter {

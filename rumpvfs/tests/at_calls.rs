@@ -43,7 +43,8 @@ fn relative_to_a_directory_descriptor() {
         };
         assert_eq!(k.syscall(nr, args, &us).unwrap_err(), Errno::EOPNOTSUPP);
     }
-    k.sys_mount_tmpfs("/d", 0, 0).unwrap();
+    k.sys_mount("tmpfs", "/d", 0, &rumpfs_tmpfs::args(0, 0))
+        .unwrap();
     let dfd = k.sys_open("/d", O_RDONLY | O_DIRECTORY, 0).unwrap() as u64;
     let (f, sub, g, sg, l) = (
         put(&us, B, "f"),
@@ -183,7 +184,8 @@ fn times_fsync_range_and_getvfsstat() {
     );
     // getvfsstat: the root and a tmpfs.
     k.sys_mkdir("/m", 0o755).unwrap();
-    k.sys_mount_tmpfs("/m", 0, 0).unwrap();
+    k.sys_mount("tmpfs", "/m", 0, &rumpfs_tmpfs::args(0, 0))
+        .unwrap();
     assert_eq!(
         k.syscall(netbsd_abi::SYS_getvfsstat, &[0, 0, 1], &us)
             .unwrap()[0],

@@ -23,7 +23,8 @@ fn boot() -> Arc<Kernel> {
         .boot()
         .unwrap();
     k.sys_mkdir("/mnt", 0o755).unwrap();
-    k.sys_mount_tmpfs("/mnt", 0, 0).unwrap();
+    k.sys_mount("tmpfs", "/mnt", 0, &rumpfs_tmpfs::args(0, 0))
+        .unwrap();
     k
 }
 

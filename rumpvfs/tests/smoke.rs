@@ -38,7 +38,8 @@ fn files_dirs_links_tmpfs() {
     assert_eq!(k.sys_lstat("/a/l").unwrap().mode & S_IFMT, S_IFLNK);
     assert_eq!(k.sys_rmdir("/a").unwrap_err(), Errno::ENOTEMPTY);
     k.sys_mkdir("/mnt", 0o755).unwrap();
-    k.sys_mount_tmpfs("/mnt", 1 << 20, 0).unwrap();
+    k.sys_mount("tmpfs", "/mnt", 0, &rumpfs_tmpfs::args(1 << 20, 0))
+        .unwrap();
     assert_eq!(k.sys_statvfs("/mnt").unwrap().fstypename, "tmpfs");
     assert_eq!(k.sys_statvfs("/a").unwrap().fstypename, "rumpfs");
     k.sys_mkdir("/mnt/d", 0o700).unwrap();
@@ -98,7 +99,8 @@ fn a_memory_limit_makes_tmpfs_fail_cleanly() {
     };
     let k = boot_with_tmpfs(cfg);
     k.sys_mkdir("/m", 0o755).unwrap();
-    k.sys_mount_tmpfs("/m", 0, 0).unwrap();
+    k.sys_mount("tmpfs", "/m", 0, &rumpfs_tmpfs::args(0, 0))
+        .unwrap();
     let fd = k.sys_open("/m/fill", O_CREAT | O_WRONLY, 0o644).unwrap();
     let chunk = vec![1u8; 64 << 10];
     let err = loop {
@@ -243,7 +245,8 @@ fn the_root_has_tmp_and_a_mount_on_it_covers_it() {
     assert_eq!(k.sys_stat("/tmp").unwrap().mode & 0o177777, 0o041777);
     // A file system mounted on / is what lookups from the root see, as
     // NetBSD's `mount_tmpfs tmpfs /` is; unmounting it shows rumpfs again.
-    k.sys_mount_tmpfs("/", 0, 0).unwrap();
+    k.sys_mount("tmpfs", "/", 0, &rumpfs_tmpfs::args(0, 0))
+        .unwrap();
     assert_eq!(k.sys_stat("/tmp").unwrap_err(), Errno::ENOENT);
     k.sys_mkdir("/x", 0o755).unwrap();
     assert_eq!(k.sys_getcwd().unwrap(), "/");

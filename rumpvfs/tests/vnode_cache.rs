@@ -19,7 +19,8 @@ fn walking_ten_thousand_files_with_sixteen_vnodes() {
     let vfs = Vfs::of(&k);
     assert_eq!(vfs.maxvnodes(), 16);
     k.sys_mkdir("/t", 0o755).unwrap();
-    k.sys_mount_tmpfs("/t", 0, 0).unwrap();
+    k.sys_mount("tmpfs", "/t", 0, &rumpfs_tmpfs::args(0, 0))
+        .unwrap();
     let mut most = 0;
     for d in 0..100 {
         k.sys_mkdir(&format!("/t/d{d}"), 0o755).unwrap();

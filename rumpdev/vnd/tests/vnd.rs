@@ -35,7 +35,8 @@ fn boot() -> Arc<Kernel> {
         .boot()
         .unwrap();
     k.sys_mkdir("/img", 0o755).unwrap();
-    k.sys_mount_tmpfs("/img", 0, 0).unwrap();
+    k.sys_mount("tmpfs", "/img", 0, &rumpfs_tmpfs::args(0, 0))
+        .unwrap();
     k
 }
 

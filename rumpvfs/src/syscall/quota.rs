@@ -3,7 +3,7 @@
 //!
 //! `__quotactl` decodes `struct quotactl_args` and copies in what NetBSD's
 //! `do_sys_quotactl` copies before asking the file system; no file system
-//! here keeps quotas (NetBSD 7.99's tmpfs and rumpfs have none, FFS none
+//! here keeps quotas (NetBSD 7.99's memory file systems have none, FFS none
 //! until quotas are turned on, which needs quota files this FFS does not
 //! support yet), so each valid request ends with EOPNOTSUPP.
 

@@ -90,7 +90,7 @@ pub(super) fn emit_statvfs(s: &StatVfs) -> Vec<u8> {
         (statvfs::f_files, s.files),
         (statvfs::f_ffree, s.ffree),
         (statvfs::f_favail, s.favail),
-        // namei's limit, as NetBSD's rumpfs, tmpfs and FFS answer (255), not
+        // namei's limit, as NetBSD's memory file systems and FFS answer (255), not
         // NAME_MAX (511).
         (statvfs::f_namemax, crate::flags::KERNEL_NAME_MAX as u64),
         // f_fsidx's first int32 and f_fsid: the id file handles carry.

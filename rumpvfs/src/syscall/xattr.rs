@@ -3,7 +3,7 @@
 //! maps onto them (vfs_xattr.c), with its argument checks in its order:
 //! the attribute name first (ENAMETOOLONG past `EXTATTR_MAXNAMELEN`), then
 //! the file, then sizes, then the file system. No file system here keeps
-//! extended attributes, as none of NetBSD 7.99's tmpfs, rumpfs and FFS
+//! extended attributes, as none of NetBSD 7.99's memory file systems and FFS
 //! does before UFS1's `extattrctl start`: each answers EOPNOTSUPP, which
 //! the `*xattr` calls give as ENOTSUP.
 

@@ -43,7 +43,7 @@ impl Fs {
         match self {
             Fs::Rumpfs => None,
             Fs::Tmpfs => {
-                k.sys_mount_tmpfs(mp, size_max, nodes_max)
+                k.sys_mount("tmpfs", mp, 0, &rumpfs_tmpfs::args(size_max, nodes_max))
                     .expect("mount tmpfs");
                 None
             }

@@ -74,9 +74,16 @@ pub(crate) fn mount_covers_dir(fx: &Fx) {
     k.sys_mkdir(&fx.p("m"), 0o755).unwrap();
     put(k, &fx.p("m/under"), b"covered");
     touch(k, &fx.p("file"));
-    assert_errno!(k.sys_mount_tmpfs(&fx.p("file"), 0, 0), Errno::ENOTDIR);
-    assert_errno!(k.sys_mount_tmpfs(&fx.p("nope"), 0, 0), Errno::ENOENT);
-    k.sys_mount_tmpfs(&fx.p("m"), 0, 0).unwrap();
+    assert_errno!(
+        k.sys_mount("tmpfs", &fx.p("file"), 0, &rumpfs_tmpfs::args(0, 0)),
+        Errno::ENOTDIR
+    );
+    assert_errno!(
+        k.sys_mount("tmpfs", &fx.p("nope"), 0, &rumpfs_tmpfs::args(0, 0)),
+        Errno::ENOENT
+    );
+    k.sys_mount("tmpfs", &fx.p("m"), 0, &rumpfs_tmpfs::args(0, 0))
+        .unwrap();
     assert!(names(k, &fx.p("m")).is_empty());
     put(k, &fx.p("m/over"), b"on top");
     assert_eq!(k.sys_statvfs(&fx.p("m")).unwrap().fstypename, "tmpfs");

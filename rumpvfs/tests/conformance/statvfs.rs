@@ -79,7 +79,8 @@ pub(crate) fn fillfs(fx: &Fx) {
     const LIMIT: u64 = 1 << 20;
     let m = fx.p("full");
     k.sys_mkdir(&m, 0o755).unwrap();
-    k.sys_mount_tmpfs(&m, LIMIT, 0).unwrap();
+    k.sys_mount("tmpfs", &m, 0, &rumpfs_tmpfs::args(LIMIT, 0))
+        .unwrap();
     let empty = k.sys_statvfs(&m).unwrap();
     assert!(
         empty.blocks * empty.frsize <= LIMIT,
@@ -147,7 +148,8 @@ pub(crate) fn fill_nodes(fx: &Fx) {
     const NODES: u64 = 16;
     let m = fx.p("nodes");
     k.sys_mkdir(&m, 0o755).unwrap();
-    k.sys_mount_tmpfs(&m, 0, NODES).unwrap();
+    k.sys_mount("tmpfs", &m, 0, &rumpfs_tmpfs::args(0, NODES))
+        .unwrap();
     let before = k.sys_statvfs(&m).unwrap();
     assert!(
         before.files <= NODES,
