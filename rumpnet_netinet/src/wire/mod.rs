@@ -5,6 +5,7 @@ pub mod arp;
 pub mod icmp;
 pub mod ipv4;
 pub mod tcp;
+pub mod tcp_option;
 pub mod udp;
 
 pub use rumpnet::wire::{Field, WireError, WireResult};
