@@ -7,7 +7,7 @@
 use rumpnet::wire::checksum;
 use rumpnet::wire::ethernet::{Frame, ethertype};
 use rumpnet_netinet::wire::ipv4::{self, Address, proto};
-use rumpnet_netinet::wire::{arp, icmp, tcp, udp};
+use rumpnet_netinet::wire::{arp, icmp, tcp, tcp_option, udp};
 
 fn fix_l4(p: u8, src: Address, dst: Address, seg: &mut [u8]) {
     let at = match p {
@@ -98,6 +98,19 @@ fn transport(p: u8, src: Address, dst: Address, seg: &[u8]) {
             }
         }
         proto::TCP => {
+            // The quick check of option lengths and the parse agree, on
+            // any bytes taken as options.
+            let raw = seg.get(tcp::HEADER_LEN..).unwrap_or_default();
+            let raw = &raw[..raw.len().min(tcp_option::MAX_OPTIONS_LEN)];
+            assert_eq!(
+                tcp_option::check(raw).is_ok(),
+                tcp::OptionIter::new(raw).all(|o| o.is_ok())
+            );
+            // The shortcut for the usual timestamps reads what the walk does.
+            if let Some((value, echo)) = tcp_option::appendix_a_timestamp(raw) {
+                let ts = tcp::TcpOption::Timestamp { value, echo };
+                assert!(tcp::OptionIter::new(raw).any(|o| o == Ok(ts)));
+            }
             let Ok(v) = tcp::Packet::new_checked(seg) else {
                 return;
             };

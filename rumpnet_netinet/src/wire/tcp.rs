@@ -90,7 +90,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
         if hl > len {
             return Err(WireError::Truncated);
         }
-        self.option_iter().try_for_each(|o| o.map(|_| ()))
+        super::tcp_option::check(self.options())
     }
 
     /// The bytes.
@@ -296,6 +296,10 @@ impl Repr {
             payload_len: p.payload().len(),
             ..Repr::default()
         };
+        if let Some(ts) = super::tcp_option::appendix_a_timestamp(p.options()) {
+            r.timestamp = Some(ts);
+            return Ok(r);
+        }
         for o in p.option_iter() {
             match o? {
                 TcpOption::MaxSegmentSize(m) => r.mss = Some(m),

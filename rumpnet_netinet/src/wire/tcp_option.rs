@@ -93,47 +93,99 @@ fn be32(b: &[u8]) -> u32 {
     u32::from_be_bytes([b[0], b[1], b[2], b[3]])
 }
 
+/// Whether `n` is a right length (kind and length bytes included) for an
+/// option of kind `k`; any length is, for kinds this stack does not know.
+fn length_fits(k: u8, n: usize) -> bool {
+    match k {
+        kind::MSS => n == len::MSS,
+        kind::WSCALE => n == len::WSCALE,
+        kind::SACK_PERMITTED => n == len::SACK_PERMITTED,
+        kind::TIMESTAMP => n == len::TIMESTAMP,
+        kind::SACK => {
+            n > len::SACK_HEAD
+                && (n - len::SACK_HEAD).is_multiple_of(len::SACK_BLOCK)
+                && (n - len::SACK_HEAD) / len::SACK_BLOCK <= MAX_SACK_BLOCKS
+        }
+        _ => true,
+    }
+}
+
+/// The length of the option that starts `b` (not an end of list), checked:
+/// Malformed when the length byte is missing, below 2, past the end of `b`
+/// or wrong for the kind.
+fn option_len(b: &[u8]) -> WireResult<usize> {
+    match *b {
+        [kind::NOP, ..] => Ok(1),
+        [k, n, ..] => {
+            let n = usize::from(n);
+            if n < 2 || n > b.len() || !length_fits(k, n) {
+                return Err(WireError::Malformed);
+            }
+            Ok(n)
+        }
+        _ => Err(WireError::Malformed),
+    }
+}
+
+/// The timestamps of options laid out as RFC 7323 Appendix A suggests
+/// (two no-ops, then the timestamps option), the options of nearly every
+/// segment after the handshake; `None` for any other options. NetBSD's
+/// `tcp_dooptions` takes the same shortcut (`TCPOLEN_TSTAMP_APPA`).
+pub fn appendix_a_timestamp(options: &[u8]) -> Option<(u32, u32)> {
+    if options.len() != TSTAMP_APPA_LEN || be32(&options[..4]) != TSTAMP_HDR {
+        return None;
+    }
+    Some((be32(&options[4..8]), be32(&options[8..])))
+}
+
+/// Bytes of the Appendix A layout (`TCPOLEN_TSTAMP_APPA`).
+const TSTAMP_APPA_LEN: usize = netbsd_abi::TCPOLEN_TSTAMP_APPA as usize;
+/// Its first four bytes, as a big-endian word (`TCPOPT_TSTAMP_HDR`).
+const TSTAMP_HDR: u32 = netbsd_abi::TCPOPT_TSTAMP_HDR as u32;
+
+/// Check every option's length in `options` (a header's bytes after the
+/// fixed part), up to an end of list, without decoding them.
+pub fn check(options: &[u8]) -> WireResult<()> {
+    if appendix_a_timestamp(options).is_some() {
+        return Ok(());
+    }
+    let mut rest = options;
+    while let Some(&k) = rest.first() {
+        if k == kind::END {
+            break;
+        }
+        rest = &rest[option_len(rest)?..];
+    }
+    Ok(())
+}
+
 impl<'a> TcpOption<'a> {
     /// The option at the start of `b` and the bytes after it: Malformed
     /// when a length byte is missing, below 2 or past the end of `b`, or
     /// wrong for the kind.
     pub fn parse(b: &'a [u8]) -> WireResult<(TcpOption<'a>, &'a [u8])> {
         let (&k, _) = b.split_first().ok_or(WireError::Truncated)?;
-        match k {
-            kind::END => return Ok((TcpOption::EndOfList, &b[1..])),
-            kind::NOP => return Ok((TcpOption::NoOperation, &b[1..])),
-            _ => {}
+        if k == kind::END {
+            return Ok((TcpOption::EndOfList, &b[1..]));
         }
-        let n = usize::from(*b.get(1).ok_or(WireError::Malformed)?);
-        if n < 2 || n > b.len() {
-            return Err(WireError::Malformed);
-        }
-        let (this, rest) = b.split_at(n);
-        let data = &this[2..];
-        let option = match (k, n) {
-            (kind::MSS, len::MSS) => {
-                TcpOption::MaxSegmentSize(u16::from_be_bytes([data[0], data[1]]))
-            }
-            (kind::WSCALE, len::WSCALE) => TcpOption::WindowScale(data[0]),
-            (kind::SACK_PERMITTED, len::SACK_PERMITTED) => TcpOption::SackPermitted,
-            (kind::SACK, _)
-                if n > len::SACK_HEAD
-                    && (n - len::SACK_HEAD).is_multiple_of(len::SACK_BLOCK)
-                    && (n - len::SACK_HEAD) / len::SACK_BLOCK <= MAX_SACK_BLOCKS =>
-            {
+        let (this, rest) = b.split_at(option_len(b)?);
+        let data = this.get(2..).unwrap_or_default();
+        let option = match k {
+            kind::NOP => TcpOption::NoOperation,
+            kind::MSS => TcpOption::MaxSegmentSize(u16::from_be_bytes([data[0], data[1]])),
+            kind::WSCALE => TcpOption::WindowScale(data[0]),
+            kind::SACK_PERMITTED => TcpOption::SackPermitted,
+            kind::SACK => {
                 let mut blocks: SackBlocks = [None; MAX_SACK_BLOCKS];
                 for (slot, c) in blocks.iter_mut().zip(data.chunks_exact(len::SACK_BLOCK)) {
                     *slot = Some((be32(&c[..4]), be32(&c[4..])));
                 }
                 TcpOption::Sack(blocks)
             }
-            (kind::TIMESTAMP, len::TIMESTAMP) => TcpOption::Timestamp {
+            kind::TIMESTAMP => TcpOption::Timestamp {
                 value: be32(&data[..4]),
                 echo: be32(&data[4..]),
             },
-            (kind::MSS | kind::WSCALE | kind::SACK_PERMITTED | kind::SACK | kind::TIMESTAMP, _) => {
-                return Err(WireError::Malformed);
-            }
             _ => TcpOption::Unknown { kind: k, data },
         };
         Ok((option, rest))
@@ -274,6 +326,37 @@ mod tests {
     }
 
     #[test]
+    fn reads_the_appendix_a_layout_directly() {
+        // Linux's options on its data segments (captured).
+        let linux = [1, 1, 8, 10, 0xbb, 0x02, 0x44, 0x39, 0x2a, 0xbe, 0xd0, 0x97];
+        assert_eq!(
+            appendix_a_timestamp(&linux),
+            Some((3_137_487_929, 0x2abe_d097))
+        );
+        let walked: Vec<_> = OptionIter::new(&linux).map(Result::unwrap).collect();
+        assert_eq!(
+            walked[2],
+            TcpOption::Timestamp {
+                value: 3_137_487_929,
+                echo: 0x2abe_d097
+            }
+        );
+        assert_eq!(appendix_a_timestamp(&linux[..11]), None);
+        assert_eq!(appendix_a_timestamp(&LINUX_SYN), None);
+        let mut other = linux;
+        other[1] = 0;
+        assert_eq!(appendix_a_timestamp(&other), None);
+    }
+
+    #[test]
+    fn checks_without_decoding() {
+        assert_eq!(check(&LINUX_SYN), Ok(()));
+        assert_eq!(check(&[]), Ok(()));
+        // Nothing after an end of list is read.
+        assert_eq!(check(&[kind::NOP, kind::END, kind::MSS, 9]), Ok(()));
+    }
+
+    #[test]
     fn writes_the_same_bytes() {
         let mut out = [0xeeu8; 20];
         let mut at = 0;
@@ -327,6 +410,7 @@ mod tests {
             &[kind::SACK, 2],                             // SACK without a block
             &[kind::SACK, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0], // part of a block
         ] {
+            assert_eq!(check(bad), Err(WireError::Malformed), "{bad:?}");
             let mut it = OptionIter::new(bad);
             assert_eq!(it.next(), Some(Err(WireError::Malformed)), "{bad:?}");
             assert_eq!(it.next(), None, "{bad:?}");
