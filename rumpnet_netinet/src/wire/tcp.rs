@@ -272,8 +272,9 @@ pub struct Repr {
     pub payload_len: usize,
 }
 
-/// The options a [`Repr`] writes, each after the no-ops that align it to
-/// four bytes as NetBSD's `tcp_output` does, in the order it writes them.
+/// The options a [`Repr`] writes, in order, each with the no-ops before it
+/// that align it to four bytes (as the BSDs' `TCPOPT_TSTAMP_HDR` and
+/// `TCPOPT_SACK_PERMIT_HDR` words do).
 type Layout = [Option<(usize, TcpOption<'static>)>; 5];
 
 impl Repr {
