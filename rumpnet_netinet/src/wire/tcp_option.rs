@@ -128,11 +128,16 @@ fn option_len(b: &[u8]) -> WireResult<usize> {
 }
 
 /// The timestamps of options laid out as RFC 7323 Appendix A suggests
-/// (two no-ops, then the timestamps option), the options of nearly every
-/// segment after the handshake; `None` for any other options. NetBSD's
-/// `tcp_dooptions` takes the same shortcut (`TCPOLEN_TSTAMP_APPA`).
+/// (two no-ops, then the timestamps option, then nothing or an end of
+/// list), the options of nearly every segment after the handshake; `None`
+/// for any other options. NetBSD's `tcp_input` takes the same shortcut
+/// before `tcp_dooptions` (`TCPOLEN_TSTAMP_APPA`).
 pub fn appendix_a_timestamp(options: &[u8]) -> Option<(u32, u32)> {
-    if options.len() != TSTAMP_APPA_LEN || be32(&options[..4]) != TSTAMP_HDR {
+    let alone = match options.get(TSTAMP_APPA_LEN) {
+        None => options.len() == TSTAMP_APPA_LEN,
+        Some(&next) => next == kind::END,
+    };
+    if !alone || be32(&options[..4]) != TSTAMP_HDR {
         return None;
     }
     Some((be32(&options[4..8]), be32(&options[8..])))
@@ -342,6 +347,14 @@ mod tests {
             }
         );
         assert_eq!(appendix_a_timestamp(&linux[..11]), None);
+        let mut ended = linux.to_vec();
+        ended.extend_from_slice(&[kind::END, 0x77, 0x77, 0x77]);
+        assert_eq!(
+            appendix_a_timestamp(&ended),
+            Some((3_137_487_929, 0x2abe_d097))
+        );
+        ended[12] = kind::NOP;
+        assert_eq!(appendix_a_timestamp(&ended), None);
         assert_eq!(appendix_a_timestamp(&LINUX_SYN), None);
         let mut other = linux;
         other[1] = 0;
