@@ -213,8 +213,8 @@ impl<'a> TcpOption<'a> {
 
     /// Write the option at the start of `b`; the bytes written.
     /// Truncated if `b` is shorter than [`TcpOption::buffer_len`];
-    /// Malformed for a SACK option without blocks or an unknown option
-    /// whose data does not fit its length byte.
+    /// Malformed for a SACK option without blocks, or an unknown option of
+    /// a one-byte kind or whose data does not fit its length byte.
     pub fn emit(&self, b: &mut [u8]) -> WireResult<usize> {
         let n = self.buffer_len();
         let out = b.get_mut(..n).ok_or(WireError::Truncated)?;
@@ -252,12 +252,13 @@ impl<'a> TcpOption<'a> {
                 out[6..10].copy_from_slice(&echo.to_be_bytes());
                 kind::TIMESTAMP
             }
-            TcpOption::Unknown { kind, data } => {
-                if n > usize::from(u8::MAX) {
+            TcpOption::Unknown { kind: k, data } => {
+                // The one-byte kinds have no length byte to carry data.
+                if n > usize::from(u8::MAX) || matches!(*k, kind::END | kind::NOP) {
                     return Err(WireError::Malformed);
                 }
                 out[2..].copy_from_slice(data);
-                *kind
+                *k
             }
         };
         out[0] = k;
@@ -427,6 +428,16 @@ mod tests {
             let mut it = OptionIter::new(bad);
             assert_eq!(it.next(), Some(Err(WireError::Malformed)), "{bad:?}");
             assert_eq!(it.next(), None, "{bad:?}");
+        }
+        let mut b = [0u8; 8];
+        for bad in [
+            TcpOption::Sack([None; MAX_SACK_BLOCKS]),
+            TcpOption::Unknown {
+                kind: kind::NOP,
+                data: &[1],
+            },
+        ] {
+            assert_eq!(bad.emit(&mut b), Err(WireError::Malformed), "{bad:?}");
         }
         // Five SACK blocks cannot fit in a header.
         let mut five = vec![kind::SACK, 42];
