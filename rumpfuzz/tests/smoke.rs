@@ -307,8 +307,25 @@ fn net_headers_smoke() {
         0xc3, 0x50, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x60, 0x02, 0xfa, 0xf0, 0, 0, 0, 0,
     ];
     tcp.extend_from_slice(&[2, 4, 5, 0xb4]);
+    // A SYN as Linux sends it (MSS, SACK permitted, timestamps, window
+    // scale), and an ACK with timestamps, three SACK blocks and data.
+    let linux_syn = [
+        0x88, 0xf4, 0x1f, 0x90, 0xac, 0x84, 0x17, 0x07, 0, 0, 0, 0, 0xa0, 0x02, 0xff, 0xd7, 0, 0,
+        0, 0, 0x02, 0x04, 0xff, 0xd7, 0x04, 0x02, 0x08, 0x0a, 0xbb, 0x02, 0x44, 0x39, 0, 0, 0, 0,
+        0x01, 0x03, 0x03, 0x0a,
+    ];
+    let mut sack = vec![
+        0x1f, 0x90, 0x88, 0xf4, 0, 0, 0, 9, 0, 0, 0, 1, 0xf0, 0x10, 0x01, 0, 0, 0, 0, 0, 1, 1, 8,
+        10, 0, 0, 0, 7, 0, 0, 0, 8, 1, 1, 5, 26,
+    ];
+    for edge in [100u32, 200, 300, 400, 500, 600] {
+        sack.extend_from_slice(&edge.to_be_bytes());
+    }
+    sack.extend_from_slice(b"data");
     let seeds = [
         eth([8, 0], &ip(6, &tcp)),
+        eth([8, 0], &ip(6, &linux_syn)),
+        eth([8, 0], &ip(6, &sack)),
         eth(
             [8, 0],
             &ip(

@@ -13,11 +13,12 @@ use std::sync::atomic::Ordering;
 pub fn input(inet: &Inet, d: &In, pkt: Pkt) {
     let msg = &pkt.data()[d.hl..];
     let st = &inet.stats;
-    let Some(repr) = inet.counted(Repr::parse(msg), &st.icmp_checksum, &st.icmp_tooshort) else {
+    let parsed = icmp::Packet::new_checked(msg).and_then(|p| Ok((Repr::parse(&p)?, p)));
+    let Some((repr, p)) = inet.counted(parsed, &st.icmp_checksum, &st.icmp_tooshort) else {
         return;
     };
     inet.stats
-        .bump(&inet.stats.icmp_inhist[usize::from(msg[0])]);
+        .bump(&inet.stats.icmp_inhist[usize::from(p.msg_type())]);
     match repr {
         Repr::EchoRequest { ident, seq } => {
             if d.bcast && !inet.cfg.bmcastecho.load(Ordering::Relaxed) {
@@ -25,15 +26,15 @@ pub fn input(inet: &Inet, d: &In, pkt: Pkt) {
             }
             let mut reply = Pkt::with_payload(msg);
             if (Repr::EchoReply { ident, seq })
-                .emit(reply.data_mut())
+                .emit(&mut icmp::Packet::new_unchecked(reply.data_mut()))
                 .is_err()
             {
                 return;
             }
             reflect(inet, d, reply);
         }
-        Repr::DstUnreachable { code, .. } => notify(inet, msg, kind::UNREACH, code),
-        Repr::TimeExceeded { code } => notify(inet, msg, kind::TIME_EXCEEDED, code),
+        Repr::DstUnreachable { code, .. } => notify(inet, p.data(), kind::UNREACH, code),
+        Repr::TimeExceeded { code } => notify(inet, p.data(), kind::TIME_EXCEEDED, code),
         _ => {}
     }
 }
@@ -65,10 +66,7 @@ const MAXTTL: u8 = netbsd_abi::MAXTTL as u8;
 
 /// Tell the transport protocols about an error for one of their datagrams
 /// (`pr_ctlinput`): the quoted header says which socket.
-fn notify(inet: &Inet, msg: &[u8], typ: u8, code: u8) {
-    let Some(quoted) = msg.get(icmp::Repr::DATA..) else {
-        return;
-    };
+fn notify(inet: &Inet, quoted: &[u8], typ: u8, code: u8) {
     let Ok(p) = Packet::new_checked(quoted) else {
         // A quote shorter than its own header's length field is common
         // (only 8 bytes of payload): read the header fields directly.
@@ -138,7 +136,14 @@ pub fn error(inet: &Inet, d: &In, pkt: &Pkt, typ: u8, code: u8, mtu: u16) {
         let t = data.get(d.hl).copied().unwrap_or(0);
         if !matches!(
             t,
-            kind::ECHO | kind::ECHO_REPLY | 13 | 14 | 15 | 16 | 17 | 18
+            kind::ECHO
+                | kind::ECHO_REPLY
+                | kind::TSTAMP
+                | kind::TSTAMP_REPLY
+                | kind::IREQ
+                | kind::IREQ_REPLY
+                | kind::MASK_REQ
+                | kind::MASK_REPLY
         ) {
             inet.stats.bump(&inet.stats.icmp_oldicmp);
             return;
@@ -146,14 +151,16 @@ pub fn error(inet: &Inet, d: &In, pkt: &Pkt, typ: u8, code: u8, mtu: u16) {
     }
     let more = inet.cfg.icmp_returndatabytes.load(Ordering::Relaxed) as usize;
     let quote = &data[..data.len().min(d.hl + more)];
-    let mut msg = Pkt::with_payload(&[0u8; icmp::HEADER_LEN]);
-    msg.extend(quote);
+    let mut msg = Pkt::from_slices(&[0u8; icmp::HEADER_LEN], quote);
     let repr = match typ {
         kind::UNREACH => Repr::DstUnreachable { code, mtu },
         kind::TIME_EXCEEDED => Repr::TimeExceeded { code },
         _ => Repr::Other { typ, code },
     };
-    if repr.emit(msg.data_mut()).is_err() {
+    if repr
+        .emit(&mut icmp::Packet::new_unchecked(msg.data_mut()))
+        .is_err()
+    {
         return;
     }
     inet.stats.bump(&inet.stats.icmp_error);

@@ -12,7 +12,7 @@ use crate::arp_dad::does_dad;
 use crate::dad::{Dad, IN_IFF_DETACHED, IN_IFF_NOTREADY, IN_IFF_TENTATIVE};
 use crate::reass::Reassembly;
 use crate::stats::Stats;
-use crate::wire::arp::{Operation, Repr as ArpRepr};
+use crate::wire::arp::{Operation, Packet as ArpPacket, Repr as ArpRepr};
 use crate::wire::ipv4::{self, Packet, Repr as IpRepr};
 use crate::{icmp, raw, udp};
 use rump::{Errno, KResult, Kernel};
@@ -1002,7 +1002,9 @@ impl Inet {
 
     fn arp_send(&self, ifp: &Arc<Ifnet>, r: ArpRepr, to: EthAddr) {
         let mut pkt = Pkt::with_payload(&[0u8; crate::wire::arp::PACKET_LEN]);
-        if r.emit(pkt.data_mut()).is_ok() {
+        if r.emit(&mut ArpPacket::new_unchecked(pkt.data_mut()))
+            .is_ok()
+        {
             self.stats.bump(&self.stats.arp_sent);
             let _ = ifp.ether_output(pkt, to, ethertype::ARP);
         }
@@ -1015,7 +1017,7 @@ impl Inet {
     /// address is logged and answered, to defend it.
     pub fn arp_input(&self, ifp: &Arc<Ifnet>, pkt: Pkt, _info: LinkInfo) {
         self.stats.bump(&self.stats.arp_received);
-        let Ok(r) = ArpRepr::parse(pkt.data()) else {
+        let Ok(r) = ArpPacket::new_checked(pkt.data()).and_then(|p| ArpRepr::parse(&p)) else {
             self.stats.bump(&self.stats.arp_bad);
             return;
         };

@@ -240,12 +240,13 @@ impl ProtoSocket for UdpSocket {
         };
         let mut pkt = Pkt::with_payload(data);
         pkt.prepend(udp::HEADER_LEN);
+        let mut d = udp::Packet::new_unchecked(pkt.data_mut());
         Repr {
             src_port: pcb.lport,
             dst_port: dport,
             payload_len: data.len(),
         }
-        .emit(pkt.data_mut(), addr::from_u32(src), addr::from_u32(dst))
+        .emit(&mut d, addr::from_u32(src), addr::from_u32(dst))
         .map_err(|_| Errno::EMSGSIZE)?;
         if !self
             .inet
@@ -254,7 +255,7 @@ impl ProtoSocket for UdpSocket {
             .load(std::sync::atomic::Ordering::Relaxed)
         {
             // net.inet.udp.checksum off: no checksum (0), as RFC 768 allows.
-            netbsd_abi::layout::udphdr::uh_sum.put(pkt.data_mut(), 0);
+            d.set_checksum(0);
         }
         self.inet.stats.bump(&self.inet.stats.udp_opackets);
         self.inet
@@ -330,11 +331,14 @@ impl ProtoSocket for UdpSocket {
 pub fn input(inet: &Inet, d: &In, pkt: Pkt) {
     let st = &inet.stats;
     let counters = [&st.udp_ipackets, &st.udp_badsum, &st.udp_hdrops];
-    let Some((seg, repr)) = inet.transport(d, &pkt, Repr::parse, counters) else {
+    let parse = |seg, src, dst| Repr::parse(&udp::Packet::new_checked(seg)?, src, dst);
+    let Some((seg, repr)) = inet.transport(d, &pkt, parse, counters) else {
         return;
     };
     let (src, dst) = (addr::to_u32(d.ip.src), addr::to_u32(d.ip.dst));
-    let payload = &seg[udp::HEADER_LEN..udp::HEADER_LEN + repr.payload_len];
+    // Checked by the parse.
+    let view = udp::Packet::new_unchecked(seg);
+    let payload = view.payload();
     let from = addr::sockaddr(src, repr.src_port);
     let socks: Vec<(Arc<UdpSocket>, Pcb)> = live(inet)
         .into_iter()

@@ -33,23 +33,27 @@ pub type WireResult<T> = Result<T, WireError>;
 pub type Field = std::ops::Range<usize>;
 
 /// A big-endian `u16` at `f` (the view was checked to hold it).
+#[inline]
 pub fn be16(b: &[u8], f: Field) -> u16 {
     let s = &b[f];
     u16::from_be_bytes([s[0], s[1]])
 }
 
 /// A big-endian `u32` at `f`.
+#[inline]
 pub fn be32(b: &[u8], f: Field) -> u32 {
     let s = &b[f];
     u32::from_be_bytes([s[0], s[1], s[2], s[3]])
 }
 
 /// Store a big-endian `u16` at `f`.
+#[inline]
 pub fn put16(b: &mut [u8], f: Field, v: u16) {
     b[f].copy_from_slice(&v.to_be_bytes());
 }
 
 /// Store a big-endian `u32` at `f`.
+#[inline]
 pub fn put32(b: &mut [u8], f: Field, v: u32) {
     b[f].copy_from_slice(&v.to_be_bytes());
 }

@@ -708,7 +708,7 @@ impl Tcb {
             self.snd_wl2 = ack;
             self.ack_now = true;
             if !payload.is_empty() || f & flags::FIN != 0 {
-                let mut s = seg.clone();
+                let mut s = *seg;
                 s.seq = s.seq.wrapping_add(1);
                 s.flags &= !flags::SYN;
                 self.accept_data(&s, payload, now);

@@ -10,7 +10,7 @@ use crate::addr::{self, ANY};
 use crate::inet::{In, Inet};
 use crate::pcb::{self, IPPROTO_IP, Pcb};
 use crate::wire::ipv4;
-use crate::wire::tcp::{Repr, flags};
+use crate::wire::tcp::{self, Repr, flags};
 use rump::syscall::Ctx;
 use rump::{Errno, KResult};
 use rumpnet::pkt::Pkt;
@@ -374,11 +374,10 @@ pub(crate) fn send_segment(inet: &Inet, pcb: &Pcb, o: Out) {
     let mut r = o.repr;
     r.src_port = pcb.lport;
     r.dst_port = pcb.fport;
-    let hl = r.emit_header_len();
     let mut pkt = o.payload;
-    pkt.prepend(hl);
+    pkt.prepend(r.header_len());
     if r.emit(
-        pkt.data_mut(),
+        &mut tcp::Packet::new_unchecked(pkt.data_mut()),
         addr::from_u32(pcb.laddr),
         addr::from_u32(pcb.faddr),
     )
@@ -894,13 +893,16 @@ fn respond_rst(inet: &Inet, d: &In, r: &Repr, plen: usize) {
 pub fn input(inet: &Inet, d: &In, pkt: Pkt) {
     let st = &inet.stats;
     let counters = [&st.tcp_rcvtotal, &st.tcp_rcvbadsum, &st.tcp_rcvshort];
-    let Some((seg, r)) = inet.transport(d, &pkt, Repr::parse, counters) else {
+    let parse = |seg, src, dst| Repr::parse(&tcp::Packet::new_checked(seg)?, src, dst);
+    let Some((seg, r)) = inet.transport(d, &pkt, parse, counters) else {
         return;
     };
     if d.bcast {
         return;
     }
-    let payload = &seg[r.header_len..];
+    // Checked by the parse.
+    let view = tcp::Packet::new_unchecked(seg);
+    let payload = view.payload();
     let (src, dst) = (addr::to_u32(d.ip.src), addr::to_u32(d.ip.dst));
     let Some(sock) = lookup(inet, src, r.src_port, dst, r.dst_port) else {
         inet.stats.bump(&inet.stats.tcp_noport);

@@ -1,4 +1,4 @@
-//! UDP (RFC 768).
+//! UDP (RFC 768) datagrams as a view over bytes.
 //!
 //! ```text
 //!  0              16             32
@@ -23,7 +23,128 @@ mod field {
 /// Bytes of the header.
 pub const HEADER_LEN: usize = netbsd_abi::layout::udphdr::SIZE;
 
-/// A UDP datagram, parsed (the payload is `data[HEADER_LEN..length]`).
+/// A view of a UDP datagram. The length field bounds it: bytes of the
+/// buffer after that length are not part of it.
+#[derive(Debug, Clone)]
+pub struct Packet<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> Packet<T> {
+    /// A view of `buffer` that is not checked: accessors may panic unless
+    /// it holds a valid header (use it to write one).
+    pub const fn new_unchecked(buffer: T) -> Packet<T> {
+        Packet { buffer }
+    }
+
+    /// A view of `buffer`: the header, and a length field no shorter than
+    /// the header and no longer than the buffer. After this no accessor
+    /// panics.
+    pub fn new_checked(buffer: T) -> WireResult<Packet<T>> {
+        let p = Packet::new_unchecked(buffer);
+        let have = p.buffer.as_ref().len();
+        if have < HEADER_LEN {
+            return Err(WireError::Truncated);
+        }
+        let len = usize::from(p.length());
+        if len < HEADER_LEN {
+            return Err(WireError::Malformed);
+        }
+        if len > have {
+            return Err(WireError::Truncated);
+        }
+        Ok(p)
+    }
+
+    /// The bytes.
+    pub fn into_inner(self) -> T {
+        self.buffer
+    }
+
+    fn b(&self) -> &[u8] {
+        self.buffer.as_ref()
+    }
+
+    /// Source port.
+    pub fn src_port(&self) -> u16 {
+        be16(self.b(), field::SRC)
+    }
+
+    /// Destination port.
+    pub fn dst_port(&self) -> u16 {
+        be16(self.b(), field::DST)
+    }
+
+    /// Length field: header and payload.
+    pub fn length(&self) -> u16 {
+        be16(self.b(), field::LENGTH)
+    }
+
+    /// Checksum (0: none was computed).
+    pub fn checksum(&self) -> u16 {
+        be16(self.b(), field::CHECKSUM)
+    }
+
+    /// The payload (up to the length field).
+    pub fn payload(&self) -> &[u8] {
+        &self.b()[HEADER_LEN..usize::from(self.length())]
+    }
+
+    /// Whether the checksum is right, or absent (0), which RFC 768
+    /// allows.
+    pub fn verify_checksum(&self, src: Address, dst: Address) -> bool {
+        if self.checksum() == 0 {
+            return true;
+        }
+        let d = &self.b()[..usize::from(self.length())];
+        let ph = checksum::pseudo_header_v4(src.0, dst.0, proto::UDP, d.len() as u32);
+        checksum::combine(&[ph, checksum::sum(d)]) == 0xffff
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
+    fn b_mut(&mut self) -> &mut [u8] {
+        self.buffer.as_mut()
+    }
+
+    /// Set the source port.
+    pub fn set_src_port(&mut self, v: u16) {
+        put16(self.b_mut(), field::SRC, v);
+    }
+
+    /// Set the destination port.
+    pub fn set_dst_port(&mut self, v: u16) {
+        put16(self.b_mut(), field::DST, v);
+    }
+
+    /// Set the length field.
+    pub fn set_length(&mut self, v: u16) {
+        put16(self.b_mut(), field::LENGTH, v);
+    }
+
+    /// Set the checksum (0 for none).
+    pub fn set_checksum(&mut self, v: u16) {
+        put16(self.b_mut(), field::CHECKSUM, v);
+    }
+
+    /// The payload, to fill.
+    pub fn payload_mut(&mut self) -> &mut [u8] {
+        let len = usize::from(self.length());
+        &mut self.b_mut()[HEADER_LEN..len]
+    }
+
+    /// Compute and store the checksum over the pseudo-header and the
+    /// datagram; one that comes out 0 is sent as 0xffff, as 0 means none.
+    pub fn fill_checksum(&mut self, src: Address, dst: Address) {
+        self.set_checksum(0);
+        let d = &self.b()[..usize::from(self.length())];
+        let ph = checksum::pseudo_header_v4(src.0, dst.0, proto::UDP, d.len() as u32);
+        let c = !checksum::combine(&[ph, checksum::sum(d)]);
+        self.set_checksum(if c == 0 { 0xffff } else { c });
+    }
+}
+
+/// A UDP datagram's header, parsed; the payload stays in the packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Repr {
     /// Source port.
@@ -34,57 +155,48 @@ pub struct Repr {
     pub payload_len: usize,
 }
 
-/// The checksum of a datagram `d` (its checksum field zero) between
-/// `src` and `dst`; 0 is sent as 0xffff, as 0 means "none".
-fn sum(src: Address, dst: Address, d: &[u8]) -> u16 {
-    let ph = checksum::pseudo_header_v4(src.0, dst.0, proto::UDP, d.len() as u32);
-    let c = !checksum::combine(&[ph, checksum::sum(d)]);
-    if c == 0 { 0xffff } else { c }
-}
-
 impl Repr {
-    /// Parse `d` (an IPv4 payload from `src` to `dst`): the length must
-    /// fit, and a checksum, if present, must be right.
-    pub fn parse(d: &[u8], src: Address, dst: Address) -> WireResult<Repr> {
-        if d.len() < HEADER_LEN {
-            return Err(WireError::Truncated);
-        }
-        let len = usize::from(be16(d, field::LENGTH));
-        if len < HEADER_LEN {
-            return Err(WireError::Malformed);
-        }
-        if len > d.len() {
-            return Err(WireError::Truncated);
-        }
-        if be16(d, field::CHECKSUM) != 0 {
-            let ph = checksum::pseudo_header_v4(src.0, dst.0, proto::UDP, len as u32);
-            if checksum::combine(&[ph, checksum::sum(&d[..len])]) != 0xffff {
-                return Err(WireError::Checksum);
-            }
+    /// Parse a checked view of a datagram sent from `src` to `dst`: a
+    /// checksum, if present, must be right.
+    pub fn parse<T: AsRef<[u8]>>(p: &Packet<T>, src: Address, dst: Address) -> WireResult<Repr> {
+        if !p.verify_checksum(src, dst) {
+            return Err(WireError::Checksum);
         }
         Ok(Repr {
-            src_port: be16(d, field::SRC),
-            dst_port: be16(d, field::DST),
-            payload_len: len - HEADER_LEN,
+            src_port: p.src_port(),
+            dst_port: p.dst_port(),
+            payload_len: usize::from(p.length()) - HEADER_LEN,
         })
     }
 
-    /// Write the header of a datagram whose payload is already at
-    /// `d[HEADER_LEN..]`, checksum included.
-    pub fn emit(&self, d: &mut [u8], src: Address, dst: Address) -> WireResult<()> {
-        let len = HEADER_LEN + self.payload_len;
-        if len > usize::from(u16::MAX) {
+    /// Bytes of the datagram `emit` writes: header and payload.
+    pub fn buffer_len(&self) -> usize {
+        HEADER_LEN + self.payload_len
+    }
+
+    /// Write the header and checksum into `p`, whose buffer is exactly
+    /// [`Repr::buffer_len`] bytes with the payload already at its end.
+    /// Malformed if the datagram would not fit the length field or the
+    /// buffer is longer, Truncated if it is shorter.
+    pub fn emit<T: AsRef<[u8]> + AsMut<[u8]>>(
+        &self,
+        p: &mut Packet<T>,
+        src: Address,
+        dst: Address,
+    ) -> WireResult<()> {
+        let len = self.buffer_len();
+        let Ok(field) = u16::try_from(len) else {
             return Err(WireError::Malformed);
+        };
+        match p.b().len() {
+            n if n < len => return Err(WireError::Truncated),
+            n if n > len => return Err(WireError::Malformed),
+            _ => {}
         }
-        if d.len() < len {
-            return Err(WireError::Truncated);
-        }
-        put16(d, field::SRC, self.src_port);
-        put16(d, field::DST, self.dst_port);
-        put16(d, field::LENGTH, len as u16);
-        put16(d, field::CHECKSUM, 0);
-        let c = sum(src, dst, &d[..len]);
-        put16(d, field::CHECKSUM, c);
+        p.set_src_port(self.src_port);
+        p.set_dst_port(self.dst_port);
+        p.set_length(field);
+        p.fill_checksum(src, dst);
         Ok(())
     }
 }
@@ -93,45 +205,102 @@ impl Repr {
 mod tests {
     use super::*;
 
-    const SRC: Address = Address([192, 168, 1, 1]);
-    const DST: Address = Address([192, 168, 1, 2]);
+    const LO: Address = Address([127, 0, 0, 1]);
 
-    /// A DNS-sized datagram from port 53 to 33000 with "hello".
-    fn sample() -> Vec<u8> {
-        let mut d = vec![0x00, 0x35, 0x80, 0xe8, 0x00, 0x0d, 0x00, 0x00];
-        d.extend_from_slice(b"hello");
-        let c = sum(SRC, DST, &d);
-        d[6..8].copy_from_slice(&c.to_be_bytes());
-        d
+    /// A datagram Linux sent over loopback from port 33253 to 53 with
+    /// "hello" (captured; the checksum is the one tcpdump computed, as
+    /// loopback leaves it to offload).
+    const LINUX: [u8; 13] = [
+        0x81, 0xe5, 0x00, 0x35, 0x00, 0x0d, 0x3b, 0xe5, 0x68, 0x65, 0x6c, 0x6c, 0x6f,
+    ];
+
+    fn parse(b: &[u8], src: Address, dst: Address) -> WireResult<Repr> {
+        Repr::parse(&Packet::new_checked(b)?, src, dst)
     }
 
     #[test]
-    fn reads_and_builds() {
-        let d = sample();
-        let r = Repr::parse(&d, SRC, DST).unwrap();
-        assert_eq!((r.src_port, r.dst_port, r.payload_len), (53, 33000, 5));
-        let mut out = vec![0u8; 8];
-        out.extend_from_slice(b"hello");
-        r.emit(&mut out, SRC, DST).unwrap();
-        assert_eq!(out, d);
+    fn reads_every_field() {
+        let p = Packet::new_checked(&LINUX[..]).unwrap();
+        assert_eq!((p.src_port(), p.dst_port(), p.length()), (33253, 53, 13));
+        assert_eq!((p.checksum(), p.payload()), (0x3be5, &b"hello"[..]));
+        assert!(p.verify_checksum(LO, LO));
+        assert_eq!(
+            Repr::parse(&p, LO, LO),
+            Ok(Repr {
+                src_port: 33253,
+                dst_port: 53,
+                payload_len: 5
+            })
+        );
+    }
+
+    #[test]
+    fn builds_the_same_bytes() {
+        let r = parse(&LINUX, LO, LO).unwrap();
+        assert_eq!(r.buffer_len(), 13);
+        let mut out = vec![0xeeu8; 13];
+        out[HEADER_LEN..].copy_from_slice(b"hello");
+        r.emit(&mut Packet::new_unchecked(&mut out[..]), LO, LO)
+            .unwrap();
+        assert_eq!(out, LINUX);
+        for (len, e) in [(12, WireError::Truncated), (14, WireError::Malformed)] {
+            let mut b = vec![0u8; len];
+            assert_eq!(
+                r.emit(&mut Packet::new_unchecked(&mut b[..]), LO, LO),
+                Err(e)
+            );
+        }
+        let huge = Repr {
+            payload_len: usize::from(u16::MAX),
+            ..r
+        };
+        let mut b = vec![0u8; huge.buffer_len()];
+        assert_eq!(
+            huge.emit(&mut Packet::new_unchecked(&mut b[..]), LO, LO),
+            Err(WireError::Malformed)
+        );
+    }
+
+    #[test]
+    fn a_zero_sum_is_sent_as_all_ones() {
+        // Ports chosen so that the header and pseudo-header sum to 0xffff
+        // with an empty payload: the checksum computes to 0.
+        let a = Address([0, 0, 0, 0]);
+        let ph = checksum::pseudo_header_v4(a.0, a.0, proto::UDP, 8);
+        let port = 0xffff - ph - 8; // the length field counts too
+        let r = Repr {
+            src_port: port,
+            dst_port: 0,
+            payload_len: 0,
+        };
+        let mut b = [0u8; 8];
+        let mut p = Packet::new_unchecked(&mut b[..]);
+        r.emit(&mut p, a, a).unwrap();
+        assert_eq!(p.checksum(), 0xffff);
+        assert!(p.verify_checksum(a, a));
     }
 
     #[test]
     fn bad_input() {
-        let d = sample();
-        assert_eq!(Repr::parse(&d[..7], SRC, DST), Err(WireError::Truncated));
-        assert_eq!(Repr::parse(&d[..10], SRC, DST), Err(WireError::Truncated));
+        assert_eq!(parse(&LINUX[..7], LO, LO), Err(WireError::Truncated));
+        assert_eq!(parse(&LINUX[..12], LO, LO), Err(WireError::Truncated));
         assert_eq!(
-            Repr::parse(&d, SRC, Address([1, 2, 3, 4])),
+            parse(&LINUX, LO, Address([1, 2, 3, 4])),
             Err(WireError::Checksum)
         );
-        let mut short = d.clone();
+        let mut short = LINUX;
         short[5] = 4;
-        assert_eq!(Repr::parse(&short, SRC, DST), Err(WireError::Malformed));
+        assert_eq!(parse(&short, LO, LO), Err(WireError::Malformed));
         // No checksum at all is allowed.
-        let mut none = d.clone();
+        let mut none = LINUX;
         none[6] = 0;
         none[7] = 0;
-        assert!(Repr::parse(&none, SRC, Address([1, 2, 3, 4])).is_ok());
+        assert!(parse(&none, LO, Address([1, 2, 3, 4])).is_ok());
+        // Bytes past the length field (link padding) are not payload.
+        let mut padded = LINUX.to_vec();
+        padded.extend_from_slice(&[0; 5]);
+        let p = Packet::new_checked(&padded[..]).unwrap();
+        assert_eq!(p.payload(), b"hello");
+        assert_eq!(Repr::parse(&p, LO, LO).unwrap().payload_len, 5);
     }
 }
