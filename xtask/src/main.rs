@@ -56,6 +56,7 @@ const LIBS: &[(&str, &str)] = &[
     ("librumpdev.so", "librumpdev.so"),
     ("librumpdev_rnd.so", "librumpdev_rnd.so"),
     ("librumpdev_vnd.so", "librumpdev_vnd.so"),
+    ("librumpdev_cgd.so", "librumpdev_cgd.so"),
     ("librumphijack.so", "librumphijack.so"),
 ];
 
