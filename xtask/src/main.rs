@@ -42,6 +42,7 @@ const BINS: &[(&str, &str)] = &[
     ("rump_netstat", "rump.netstat"),
     ("rump_arp", "rump.arp"),
     ("rump_sockstat", "rump.sockstat"),
+    ("rump_cgdconfig", "rump.cgdconfig"),
 ];
 
 /// Component libraries installed into `DIR/lib`: (cargo library file, installed name).

@@ -42,6 +42,8 @@ pub fn prefix() -> PathBuf {
             "rumpdev_capi",
             "rumpdev_rnd_capi",
             "rumpdev_vnd_capi",
+            "rumpdev_cgd_capi",
+            "rump_cgdconfig",
             "rump_nettools",
         ];
         let mut c = Command::new(env!("CARGO"));
@@ -85,6 +87,8 @@ pub fn prefix() -> PathBuf {
             ("librumpdev.so", "lib/librumpdev.so"),
             ("librumpdev_rnd.so", "lib/librumpdev_rnd.so"),
             ("librumpdev_vnd.so", "lib/librumpdev_vnd.so"),
+            ("librumpdev_cgd.so", "lib/librumpdev_cgd.so"),
+            ("rump_cgdconfig", "bin/rump.cgdconfig"),
             ("shmif_dumpbus", "bin/shmif_dumpbus"),
             ("rump_ifconfig", "bin/rump.ifconfig"),
             ("rump_ping", "bin/rump.ping"),
