@@ -373,7 +373,23 @@ impl Cgd {
                 return Err(Errno::EBADF);
             }
             CGDIOCSET if sc.target.is_some() => return Err(Errno::EBUSY),
-            CGDIOCSET => return set(ctx, &mut sc, data, user),
+            CGDIOCSET => {
+                // The disk underneath is opened without the unit's lock:
+                // it may be this very unit (then it is ENXIO, as an
+                // unconfigured cgd has no size), and its close may come
+                // back here.
+                drop(sc);
+                let (target, geom) = set(ctx, data, user)?;
+                let sc = self.softc(unit);
+                let mut sc = lock(&sc);
+                if sc.target.is_some() {
+                    return Err(Errno::EBUSY);
+                }
+                sc.disk.geom = geom;
+                sc.target = Some(Arc::new(target));
+                sc.vlabel = false;
+                return Ok(());
+            }
             CGDIOCCLR => {
                 let pmask = 1u32 << part;
                 let d = &sc.disk;
@@ -382,10 +398,13 @@ impl Cgd {
                 {
                     return Err(Errno::EBUSY);
                 }
-                sc.target.take().ok_or(Errno::ENXIO)?;
+                let target = sc.target.take().ok_or(Errno::ENXIO)?;
                 sc.vlabel = false;
                 sc.klabel = false;
                 sc.disk.geom = Geometry::default();
+                // The disk underneath is closed after the lock goes.
+                drop(sc);
+                drop(target);
                 return Ok(());
             }
             DIOCCACHESYNC => return sc.target()?.node.fsync(),
@@ -513,12 +532,9 @@ impl SetRequest {
 }
 
 /// `cgd_ioctl_set` and `cgdinit`: open the disk `ci_disk` names with the
-/// caller's credentials (it must be a block device), key the cipher, and
-/// make the unit a disk of the same size.
-fn set(ctx: &Ctx, sc: &mut Softc, data: &mut [u8], user: &dyn UserSpace) -> KResult<()> {
-    if data.len() < cgd_ioctl::SIZE {
-        return Err(Errno::EINVAL);
-    }
+/// caller's credentials (it must be a block device), key the cipher; the
+/// unit becomes a disk of the same size, with this geometry.
+fn set(ctx: &Ctx, data: &mut [u8], user: &dyn UserSpace) -> KResult<(Target, Geometry)> {
     let req = SetRequest::decode(data, user)?;
     // dk_lookup: the node, opened for reading and writing.
     let vn = rumpvfs::vn_open(ctx, &req.path, true)?;
@@ -542,20 +558,19 @@ fn set(ctx: &Ctx, sc: &mut Softc, data: &mut [u8], user: &dyn UserSpace) -> KRes
     let cipher = CgdCipher::new(&req.alg, req.ivmethod, req.keylen, &req.key, req.blocksize)
         .map_err(|_| Errno::EINVAL)?;
     let nsectors = CYLINDER_BYTES / secsize as u32;
-    sc.disk.geom = Geometry {
+    let geom = Geometry {
         secperunit,
         secsize: secsize as u32,
         nsectors,
         ntracks: 1,
         ncylinders: (secperunit / u64::from(nsectors)) as u32,
     };
-    sc.target = Some(Arc::new(Target {
+    let target = Target {
         node,
         dev,
         cipher,
         secsize,
         secperunit,
-    }));
-    sc.vlabel = false;
-    Ok(())
+    };
+    Ok((target, geom))
 }

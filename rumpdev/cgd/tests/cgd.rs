@@ -191,6 +191,11 @@ fn set_get_clear_and_their_errors() {
             .map(drop),
         Err(Errno::EFAULT)
     );
+    // Over itself: it has no size yet, ENXIO (and no hang).
+    assert_eq!(
+        set("/dev/cgd0d", "aes-cbc", "encblkno1", 128),
+        Err(Errno::ENXIO)
+    );
     // Still unconfigured after all that.
     assert_eq!(cgd_get(&k, fd).1, 0);
     set("/dev/vnd0d", "blowfish-cbc", "encblkno8", 448).unwrap();
