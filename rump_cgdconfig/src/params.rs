@@ -388,9 +388,12 @@ impl Keygen {
         match self.method {
             Method::StoredKey => {
                 out.push_str("storedkey ");
-                if let Some(k) = &self.key {
-                    put_b64(out, curpos + "storedkey ".len(), 0, "key", k);
-                }
+                // NetBSD's writes a statement without its end here.
+                let k = self
+                    .key
+                    .as_ref()
+                    .ok_or("keygen storedkey must provide a key")?;
+                put_b64(out, curpos + "storedkey ".len(), 0, "key", k);
             }
             Method::RandomKey => out.push_str("randomkey;\n"),
             Method::UrandomKey => out.push_str("urandomkey;\n"),

@@ -145,3 +145,16 @@ fn defaults_and_checks_are_netbsds() {
     p.keygens.push(no_salt);
     assert!(p.verify(&mut |_| {}).unwrap_err().contains("salt"));
 }
+
+#[test]
+fn a_stored_key_without_its_key_is_not_written() {
+    // NetBSD's writes `keygen storedkey ` and no end: a file that does not
+    // read back. Found by the cgd_params fuzz target.
+    let p = Params {
+        algorithm: Some("aes-cbc".into()),
+        verify_method: Verify::None,
+        keygens: vec![Keygen::new(Method::StoredKey)],
+        ..Params::default()
+    };
+    assert!(p.to_text().is_err());
+}
