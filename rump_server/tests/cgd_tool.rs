@@ -106,6 +106,41 @@ fn cgdconfig_generates_configures_lists_and_unconfigures() {
     assert_ne!(read_back(), data);
     assert!(run(&["-u", "cgd0"]).status.success());
 
+    // A passphrase (-p: from standard input) through PBKDF2: the same one
+    // gives the same key, another one another.
+    std::fs::write(
+        dir.join("params.pass"),
+        "algorithm aes-cbc;\nkeylength 128;\nkeygen pkcs5_pbkdf2/sha1 {\n        \
+         iterations 1000;\n        salt AAAAgALkIypwcJNK2qlJmx6FtVI=;\n};\n",
+    )
+    .unwrap();
+    let with_pass = |pass: &[u8]| {
+        let mut child = std::process::Command::new(bin("rump.cgdconfig"))
+            .current_dir(&dir)
+            .args(["-p", "cgd0", "/dk", "params.pass"])
+            .env("RUMP_SERVER", &url)
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(pass).unwrap();
+        assert!(child.wait().unwrap().success());
+    };
+    with_pass(b"correct horse\n");
+    let m = Regions::new();
+    let fd = c
+        .syscall(SYS_open, &[m.add(b"/dev/rcgd0d\0"), O_RDWR as u64], &m)
+        .unwrap()[0] as u64;
+    c.syscall(SYS_pwrite, &[fd, m.add(&data), 65536, 0, 8192], &m)
+        .unwrap();
+    c.syscall(SYS_close, &[fd], &m).unwrap();
+    assert!(run(&["-u", "cgd0"]).status.success());
+    with_pass(b"correct horse\n");
+    assert_eq!(read_back(), data);
+    assert!(run(&["-u", "cgd0"]).status.success());
+    with_pass(b"battery staple\n");
+    assert_ne!(read_back(), data);
+    assert!(run(&["-u", "cgd0"]).status.success());
+
     // verify_method ffs on a disk without one: refused, and left
     // unconfigured.
     let ffs = params.replace("verify_method none", "verify_method ffs");

@@ -58,8 +58,10 @@ pub fn cgd_ioctl(data: &[u8]) {
     }
     let _ = rumpdev_cgd::SetRequest::decode(&rest[..rest.len().min(64)], &us);
     let k = KernelBuilder::new()
+        // No kernel threads: a syncer would outlive each input's kernel.
         .config(BootConfig {
             ncpu: 1,
+            threads: false,
             ..BootConfig::default()
         })
         .component(&rumpvfs::COMPONENT)
