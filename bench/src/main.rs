@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod baseline;
+mod cgd;
 mod ffs;
 mod hijack;
 mod local;
@@ -69,7 +70,7 @@ fn main() -> ExitCode {
             }
             _ => {
                 eprintln!(
-                    "usage: rumpbench [--runs N] [--json FILE] [--only vfs|ffs|remote|hijack|net]"
+                    "usage: rumpbench [--runs N] [--json FILE] [--only vfs|ffs|remote|hijack|net|cgd]"
                 );
                 return ExitCode::FAILURE;
             }
@@ -83,8 +84,9 @@ fn main() -> ExitCode {
             "remote" => remote(&mut records, runs),
             "hijack" => hijack(&mut records, runs),
             "net" => net::net(&mut records),
+            "cgd" => cgd::cgd(&mut records),
             _ => {
-                eprintln!("rumpbench: --only vfs, ffs, remote, hijack or net");
+                eprintln!("rumpbench: --only vfs, ffs, remote, hijack, net or cgd");
                 return ExitCode::FAILURE;
             }
         }
@@ -114,6 +116,7 @@ fn main() -> ExitCode {
     remote(&mut records, runs);
     hijack(&mut records, runs);
     net::net(&mut records);
+    cgd::cgd(&mut records);
 
     print_records(&records);
     if let Some(path) = json

@@ -29,5 +29,6 @@ pub const ALL_COMPONENTS: &[&rump::Component] = &[
     &rumpdev::COMPONENT,
     &rumpdev::rnd::COMPONENT,
     &rumpdev_vnd::COMPONENT,
+    &rumpdev_cgd::COMPONENT,
 ];
 pub use sp::SpServer;

@@ -5,6 +5,7 @@
 
 #![forbid(unsafe_code)]
 
+mod cgd;
 mod disk;
 mod ffs;
 mod net;
@@ -12,6 +13,7 @@ mod netinput;
 mod route;
 mod sp;
 
+pub use cgd::{cgd_ioctl, cgd_params};
 pub use disk::{disk_label, vnd_ioctl};
 pub use ffs::ffs_image;
 pub use net::net_headers;

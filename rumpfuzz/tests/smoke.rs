@@ -126,6 +126,33 @@ fn vnd_ioctl_smoke() {
 }
 
 #[test]
+fn cgd_ioctl_smoke() {
+    // CGDIOCSET of aes-cbc/encblkno1 with a 256-bit key on cgd0d (op 0,
+    // part 3, names 0 and 4, 32 key bytes), a read of its label, get,
+    // clear; and of blowfish with encblkno8.
+    let seeds: &[&[u8]] = &[
+        &[
+            4, 0, 3, 40, 0, 4, 32, 3, 3, 0, 0, 0, 0, 2, 3, 0, 0, 0, 0, 1, 3, 0, 0, 0, 0,
+        ],
+        &[2, 0, 3, 40, 3, 5, 56, 11, 3, 0, 1, 0, 0],
+        b"",
+    ];
+    run(rumpfuzz::cgd_ioctl, seeds, 300);
+}
+
+#[test]
+fn cgd_params_smoke() {
+    let seeds: &[&[u8]] = &[
+        b"algorithm aes-cbc;\niv-method encblkno1;\nkeylength 256;\nverify_method none;\n\
+          keygen storedkey key AAABAKWryn5b9e93ERH+/GFT8Cb1Zx \\\n  czEryXaopgDDpww8T0;\n",
+        b"algorithm aes-cbc;\nkeygen pkcs5_pbkdf2/sha1 {\n iterations 5;\n salt AAAAgALkIypwcJNK2qlJmx6FtVI=;\n};\n",
+        b"keygen_method pkcs5_pbkdf2; keygen_salt AAAAEKur; xor_key AAAAEKur\n# x\n\"q\"",
+        b"",
+    ];
+    run(rumpfuzz::cgd_params, seeds, 3000);
+}
+
+#[test]
 fn frame_smoke() {
     run(
         rumpfuzz::frame,

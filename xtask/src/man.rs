@@ -113,6 +113,11 @@ pub const PAGES: &[Page] = &[
         usage_in: None,
     },
     Page {
+        file: "rump.cgdconfig.8",
+        names: &["rump.cgdconfig"],
+        usage_in: Some("rump_cgdconfig/src/bin/rump_cgdconfig/main.rs"),
+    },
+    Page {
         file: "rumphijack.3",
         names: &["rumphijack"],
         usage_in: None,

@@ -18,6 +18,7 @@ mod common;
 
 mod access;
 mod basics;
+mod cgd;
 mod devices;
 mod ffs_tools;
 mod files;

@@ -62,7 +62,6 @@ const MORE_TOOLS_STEPS: &[Step] = &[
 const MORE_TOOLS_NOT_YET: &[NotYet] = &[
     ("mount_msdos /dev/dk /tmp", "we build no msdosfs"),
     ("mount_ext2fs /dev/dk /tmp", "we build no ext2fs"),
-    ("cgdconfig -l", "we build no cgd (#18)"),
     ("raidctl -s raid0", "we build no RAIDframe"),
     ("npfctl show", "we build no npf"),
     ("mixerctl -a", "we build no audio drivers"),
