@@ -28,5 +28,6 @@ pub const ALL_COMPONENTS: &[&rump::Component] = &[
     &rumpdev::COMPONENT,
     &rumpdev::rnd::COMPONENT,
     &rumpdev_vnd::COMPONENT,
+    &rumpdev::md::COMPONENT,
 ];
 pub use sp::SpServer;

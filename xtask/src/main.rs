@@ -56,6 +56,7 @@ const LIBS: &[(&str, &str)] = &[
     ("librumpdev.so", "librumpdev.so"),
     ("librumpdev_rnd.so", "librumpdev_rnd.so"),
     ("librumpdev_vnd.so", "librumpdev_vnd.so"),
+    ("librumpdev_md.so", "librumpdev_md.so"),
     ("librumphijack.so", "librumphijack.so"),
 ];
 
