@@ -42,6 +42,7 @@ pub fn prefix() -> PathBuf {
             "rumpdev_capi",
             "rumpdev_rnd_capi",
             "rumpdev_vnd_capi",
+            "rumpdev_md_capi",
             "rump_nettools",
         ];
         let mut c = Command::new(env!("CARGO"));
@@ -85,6 +86,7 @@ pub fn prefix() -> PathBuf {
             ("librumpdev.so", "lib/librumpdev.so"),
             ("librumpdev_rnd.so", "lib/librumpdev_rnd.so"),
             ("librumpdev_vnd.so", "lib/librumpdev_vnd.so"),
+            ("librumpdev_md.so", "lib/librumpdev_md.so"),
             ("shmif_dumpbus", "bin/shmif_dumpbus"),
             ("rump_ifconfig", "bin/rump.ifconfig"),
             ("rump_ping", "bin/rump.ping"),
