@@ -158,7 +158,7 @@ fn add_list_and_delete() {
     del(&k, fd, "dk0").unwrap();
     assert_eq!(
         k.sys_open("/dev/rdk0", O_RDWR, 0).unwrap_err(),
-        Errno::ENODEV
+        Errno::ENXIO
     );
     k.sys_close(ro).unwrap();
     k.sys_close(fd).unwrap();

@@ -9,7 +9,9 @@
 //! NetBSD 7.99: a wedge is not checked against the parent's size (its
 //! transfers are), wedges of one parent may not overlap, wedge names are
 //! unique in the kernel, no `/dev/dkN` node is made (NetBSD's rump kernel
-//! makes none: make one with `mknod`), and no partition map is discovered
+//! makes none: make one with `mknod`; it attaches no dk driver either, so
+//! its dk nodes answer ENXIO, where ours serve the wedges as NetBSD's
+//! full kernel does), and no partition map is discovered
 //! (the rump kernel links no discovery method: `DIOCMWEDGES` finds
 //! nothing). Wedges cannot be made on etfs drives, which NetBSD's rumpblk
 //! does not attach as disks either.
@@ -451,8 +453,11 @@ fn kind_index(kind: DevKind) -> usize {
 struct Dk(Arc<Wedges>);
 
 impl Dk {
+    /// The wedge at `minor`. NetBSD's `dkwedge_lookup` fails with ENODEV,
+    /// but its rump kernel attaches no dk driver at all, so that a dk node
+    /// answers ENXIO there: a minor without a wedge answers the same here.
     fn wedge(&self, minor: u32) -> KResult<Arc<Wedge>> {
-        self.0.lookup(minor).ok_or(Errno::ENODEV)
+        self.0.lookup(minor).ok_or(Errno::ENXIO)
     }
 
     /// `dkopen`: the first open of a wedge opens its parent's raw

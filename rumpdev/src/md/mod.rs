@@ -78,7 +78,7 @@ impl BlockDriver for MdBlock {
     }
 
     fn size(&self, minor: u32) -> KResult<u64> {
-        Ok(self.0.blocks(minor))
+        self.0.blocks(minor)
     }
 
     fn strategy(&self, minor: u32, buf: Buf<'_>) -> KResult<usize> {

@@ -159,10 +159,15 @@ impl Md {
         }
     }
 
-    /// `mdsize`: the unit's size in `DEV_BSIZE` blocks (0 unconfigured).
-    pub(crate) fn blocks(&self, minor: u32) -> u64 {
-        self.lookup(disk_unit(minor))
-            .map_or(0, |sc| lock(&sc).size() as u64 / DEV_BSIZE)
+    /// The unit's size in `DEV_BSIZE` blocks; ENXIO unconfigured, where
+    /// NetBSD's block reads reach `mdstrategy` and fail so.
+    pub(crate) fn blocks(&self, minor: u32) -> KResult<u64> {
+        let sc = self.lookup(disk_unit(minor)).ok_or(Errno::ENXIO)?;
+        let sc = lock(&sc);
+        if !sc.configured() {
+            return Err(Errno::ENXIO);
+        }
+        Ok(sc.size() as u64 / DEV_BSIZE)
     }
 
     /// `mdstrategy`: a transfer at `blkno` (`DEV_BSIZE` units from the

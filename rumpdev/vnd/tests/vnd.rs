@@ -549,7 +549,7 @@ fn wedges_on_vnd() {
     k.sys_close(w).unwrap();
     assert_eq!(
         k.sys_open("/dev/rdk0", O_RDWR, 0).unwrap_err(),
-        Errno::ENODEV
+        Errno::ENXIO
     );
     // Configured again, the unit has no wedges and its partitions open.
     vnd_set(&k, ctl, "/img/w.img", 0, None).unwrap();
