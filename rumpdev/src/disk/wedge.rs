@@ -273,7 +273,11 @@ impl Wedges {
             );
         }
         let mut units = lock(&self.units);
-        if units.iter().flatten().any(|w| w.wname == wname) {
+        if units
+            .iter()
+            .flatten()
+            .any(|w| w.wname == wname && lock(&w.state).running)
+        {
             return Err(Errno::EEXIST);
         }
         let slot = match units.iter().position(Option::is_none) {
@@ -327,7 +331,9 @@ impl Wedges {
         let w = lock(&self.units)
             .iter()
             .flatten()
-            .find(|w| w.devname().as_bytes() == devname && w.parent == p.name)
+            .find(|w| {
+                w.devname().as_bytes() == devname && w.parent == p.name && lock(&w.state).running
+            })
             .cloned()
             .ok_or(Errno::ESRCH)?;
         self.remove(k, &w, false)
@@ -335,8 +341,12 @@ impl Wedges {
 
     /// `dkwedge_detach`: the wedge goes unless open and not forced; a
     /// forced one's opens see ENXIO from now on.
+    ///
+    /// A wedge still open through its block device keeps its unit until
+    /// that closes (the block device's close names only the minor, which a
+    /// new wedge in the same unit would otherwise take over).
     fn remove(&self, k: &Kernel, w: &Arc<Wedge>, force: bool) -> KResult<()> {
-        {
+        let block_open = {
             let mut st = lock(&w.state);
             if !st.running {
                 return Err(Errno::ENXIO);
@@ -345,10 +355,11 @@ impl Wedges {
                 return Err(Errno::EBUSY);
             }
             st.running = false;
-        }
+            st.opens[kind_index(DevKind::Block)] > 0
+        };
         lock(&self.order).retain(|o| !Arc::ptr_eq(o, w));
-        if let Some(slot) = lock(&self.units).get_mut(w.unit as usize) {
-            *slot = None;
+        if !block_open {
+            self.free_unit(w);
         }
         k.printf(&format!(
             "{} at {} ({}) deleted\n",
@@ -357,6 +368,16 @@ impl Wedges {
             String::from_utf8_lossy(&w.wname)
         ));
         Ok(())
+    }
+
+    /// The unit of deleted wedge `w` is free again.
+    fn free_unit(&self, w: &Arc<Wedge>) {
+        let mut units = lock(&self.units);
+        if let Some(slot) = units.get_mut(w.unit as usize)
+            && slot.as_ref().is_some_and(|o| Arc::ptr_eq(o, w))
+        {
+            *slot = None;
+        }
     }
 
     /// `dkwedge_list`: as many of the parent's wedges as fit in the
@@ -500,13 +521,18 @@ impl Dk {
     }
 
     /// `dkclose` at the last close: the parent is closed with it.
-    fn close(&self, w: &Wedge, kind: DevKind) {
-        let parent = {
+    fn close(&self, w: &Arc<Wedge>, kind: DevKind) {
+        let (parent, unit_free) = {
             let mut st = lock(&w.state);
             let n = &mut st.opens[kind_index(kind)];
             *n = n.saturating_sub(1);
-            if st.open() { None } else { st.parent.take() }
+            let unit_free = !st.running && st.opens[kind_index(DevKind::Block)] == 0;
+            let parent = if st.open() { None } else { st.parent.take() };
+            (parent, unit_free)
         };
+        if unit_free {
+            self.0.free_unit(w);
+        }
         drop(parent);
     }
 

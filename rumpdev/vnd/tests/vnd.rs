@@ -555,6 +555,24 @@ fn wedges_on_vnd() {
     vnd_set(&k, ctl, "/img/w.img", 0, None).unwrap();
     let a = k.sys_open("/dev/rvnd0a", O_RDONLY, 0).unwrap();
     k.sys_close(a).unwrap();
+    // A wedge deleted while its block device is open keeps its unit until
+    // that closes: the block device's close names only the minor.
+    us.poke(ARG, b"/dev/dk0\0");
+    let mode = u64::from(S_IFBLK | 0o600);
+    k.syscall(
+        netbsd_abi::SYS___mknod50,
+        &[ARG, mode, rump::devsw::makedev(DK_MAJOR, 0)],
+        &us,
+    )
+    .unwrap();
+    assert_eq!(add_wedge(&k, ctl, "first", 0, 100).unwrap(), "dk0");
+    let blk = k.sys_open("/dev/dk0", O_RDONLY, 0).unwrap();
+    vnd_clr(&k, ctl, true).unwrap();
+    vnd_set(&k, ctl, "/img/w.img", 0, None).unwrap();
+    assert_eq!(add_wedge(&k, ctl, "first", 0, 100).unwrap(), "dk1");
+    k.sys_close(blk).unwrap();
+    assert_eq!(add_wedge(&k, ctl, "second", 200, 100).unwrap(), "dk0");
+    vnd_clr(&k, ctl, true).unwrap();
     k.sys_close(img).unwrap();
     k.sys_close(ctl).unwrap();
 }
