@@ -30,5 +30,6 @@ pub const ALL_COMPONENTS: &[&rump::Component] = &[
     &rumpdev::rnd::COMPONENT,
     &rumpdev_vnd::COMPONENT,
     &rumpdev_cgd::COMPONENT,
+    &rumpdev::md::COMPONENT,
 ];
 pub use sp::SpServer;

@@ -180,7 +180,7 @@ fn etfs_keys_are_names_realpath_and_ls_find() {
         stderr(&o)
     );
     // Relative to the root as well; and in no directory listing (which
-    // has the drivers' nodes: null, the rnd and the vnd ones).
+    // has the drivers' nodes: null, the rnd, vnd and md ones).
     let o = hijacked(&url, &["sh", "-c", "cd /rump && realpath dev/xd && ls dev"]);
     let mut want = String::from("/rump/dev/xd\n");
     let mut names: Vec<String> = ["null", "random", "urandom", "zero"]
@@ -190,6 +190,8 @@ fn etfs_keys_are_names_realpath_and_ls_find() {
     for p in 'a'..='g' {
         names.push(format!("vnd0{p}"));
         names.push(format!("rvnd0{p}"));
+        names.push(format!("md0{p}"));
+        names.push(format!("rmd0{p}"));
     }
     names.sort();
     for n in names {

@@ -4,18 +4,20 @@
 //!
 //! - [`rnd`]: `/dev/random` and `/dev/urandom` and the `rndctl` ioctls;
 //! - [`disk`]: the disk layer disk drivers share (labels, partitions,
-//!   bounds, the generic disk ioctls); the vnd driver (`rumpdev_vnd`)
-//!   is built on it.
+//!   bounds, the generic disk ioctls, wedges and the `dk` driver); the
+//!   vnd driver (`rumpdev_vnd`) is built on it;
+//! - [`md`]: memory disks (its own component, `librumpdev_md`).
 //!
 //! `/dev/null` and `/dev/zero` come with the VFS faction, as in NetBSD's
 //! rump kernel (`rumpvfs::devnull`).
 //!
-//! Not built yet: the autoconfiguration tree (`drvctl`), wedges, and the
-//! md and cgd drivers of issue #18.
+//! Not built yet: the autoconfiguration tree (`drvctl`) and the cgd
+//! driver of issue #18.
 
 #![forbid(unsafe_code)]
 
 pub mod disk;
+pub mod md;
 pub mod rnd;
 pub mod rndio;
 
@@ -40,5 +42,6 @@ fn attach(k: &Kernel) -> AttachResult {
     // The switch drivers attach to; the base kernel holds it, so that the
     // VFS opens device nodes without knowing this faction.
     DevSw::of(k);
-    Ok(())
+    // librumpdev_disk's dkwedge_init: wedges come with the disk layer.
+    disk::wedge::attach(k)
 }

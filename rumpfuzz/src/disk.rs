@@ -178,3 +178,97 @@ pub fn vnd_ioctl(data: &[u8]) {
     }
     assert!(k.sys_getpid().is_ok());
 }
+
+/// The md and wedge ioctls a caller may make on md's and dk's devices.
+const DISK_IOCTLS: &[u64] = &[
+    rumpdev::md::mdio::MD_SETCONF,
+    rumpdev::md::mdio::MD_GETCONF,
+    rumpdev::disk::wedge::DIOCAWEDGE,
+    rumpdev::disk::wedge::DIOCDWEDGE,
+    rumpdev::disk::wedge::DIOCLWEDGES,
+    rumpdev::disk::wedge::DIOCMWEDGES,
+    rumpdev::disk::wedge::DIOCGWEDGEINFO,
+    rumpdev::disk::DIOCGDINFO,
+    rumpdev::disk::DIOCGPARTINFO,
+    rumpdev::disk::DIOCGMEDIASIZE,
+    rumpdev::disk::DIOCGSECTORSIZE,
+    rumpdev::disk::DIOCGDISKINFO,
+    rumpdev::disk::DIOCCACHESYNC,
+];
+
+/// The devices [`disk_ioctl`] opens: md's raw partitions and block
+/// device, and dk nodes for the first wedges.
+const DISK_DEVICES: &[&str] = &[
+    "/dev/rmd0d",
+    "/dev/rmd0a",
+    "/dev/rmd0b",
+    "/dev/md0a",
+    "/dev/md0d",
+    "/dev/rdk0",
+    "/dev/rdk1",
+    "/dev/dk0",
+];
+
+/// md's and the wedges' ioctl decoders: a run of ioctls chosen by the
+/// input on md's and dk's devices, with the input as the argument
+/// structures (`struct md_conf`, `dkwedge_info`, `dkwedge_list`, whose
+/// buffer points into the caller's memory) in a kernel of 16 MiB, then
+/// transfers through the device. Nothing may panic, and the kernel still
+/// answers.
+pub fn disk_ioctl(data: &[u8]) {
+    use rumpdev::md::mdio::{MD_KMEM_ALLOCATED, MD_SETCONF, md_conf};
+    use rumpvfs::VfsCalls;
+    use rumpvfs::flags::{O_RDWR, S_IFBLK, S_IFCHR};
+    let Some((&count, rest)) = data.split_first() else {
+        return;
+    };
+    let k = KernelBuilder::new()
+        .config(BootConfig {
+            ncpu: 1,
+            memlimit: Some(16 << 20),
+            ..BootConfig::default()
+        })
+        .component(&rumpvfs::COMPONENT)
+        .component(&rumpdev::COMPONENT)
+        .component(&rumpdev::md::COMPONENT)
+        .boot()
+        .expect("boot");
+    let names = BufferSpace::new(BASE, 64);
+    for (path, mode, unit) in [
+        ("/dev/rdk0\0", S_IFCHR, 0),
+        ("/dev/rdk1\0", S_IFCHR, 1),
+        ("/dev/dk0\0", S_IFBLK, 0),
+    ] {
+        names.poke(BASE, path.as_bytes());
+        let dev = rump::devsw::makedev(rumpdev::disk::wedge::DK_MAJOR, unit);
+        let _ = k.syscall(
+            netbsd_abi::SYS___mknod50,
+            &[BASE, u64::from(mode | 0o600), dev],
+            &names,
+        );
+    }
+    let us = BufferSpace::new(BASE, SIZE);
+    us.poke(BASE, &rest[..rest.len().min(SIZE)]);
+    for (i, op) in rest.chunks(4).take(usize::from(count % 16)).enumerate() {
+        let cmd = DISK_IOCTLS[usize::from(op[0]) % DISK_IOCTLS.len()];
+        let path = DISK_DEVICES[usize::from(op.get(1).copied().unwrap_or(0)) % DISK_DEVICES.len()];
+        let Ok(fd) = k.sys_open(path, O_RDWR, 0) else {
+            continue;
+        };
+        // The argument: from the input, or a configuration of md that fits.
+        let arg = BASE + u64::from(op.get(2).copied().unwrap_or(0)) * 8;
+        if cmd == MD_SETCONF && i % 2 == 0 {
+            let mut c = [0u8; md_conf::SIZE];
+            md_conf::md_size.put(&mut c, u64::from(op.get(3).copied().unwrap_or(0)) << 16);
+            md_conf::md_type.put(&mut c, u64::from(MD_KMEM_ALLOCATED));
+            us.poke(arg, &c);
+        }
+        let _ = k.syscall(netbsd_abi::SYS_ioctl, &[fd as u64, cmd, arg], &us);
+        let mut buf = [0u8; 1024];
+        let off = i64::from(op.get(3).copied().unwrap_or(0)) * 512;
+        let _ = k.sys_pread(fd, &mut buf, off);
+        let _ = k.sys_pwrite(fd, &buf, off);
+        let _ = k.sys_close(fd);
+    }
+    assert!(k.sys_getpid().is_ok());
+}

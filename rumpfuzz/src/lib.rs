@@ -14,7 +14,7 @@ mod route;
 mod sp;
 
 pub use cgd::{cgd_ioctl, cgd_params};
-pub use disk::{disk_label, vnd_ioctl};
+pub use disk::{disk_ioctl, disk_label, vnd_ioctl};
 pub use ffs::ffs_image;
 pub use net::net_headers;
 pub use netinput::{net_input, net_input_answers, shmif_bus};

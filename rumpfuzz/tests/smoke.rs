@@ -153,6 +153,20 @@ fn cgd_params_smoke() {
 }
 
 #[test]
+fn disk_ioctl_smoke() {
+    // Configure 4 MiB on md0 (MD_SETCONF, a fresh argument), add a wedge
+    // from the input's bytes, list, read its info through rdk0, get the
+    // label and the media size, delete it.
+    let mut wedge = vec![9u8, 0, 0, 0, 64, 2, 0, 16, 0, 4, 0, 17, 0, 6, 5, 0, 0];
+    wedge.extend_from_slice(&[7, 1, 0, 0, 9, 6, 0, 3, 3, 0, 16, 0]);
+    wedge.resize(128 + 208, 0);
+    wedge[128 + 16] = b'w';
+    wedge[128 + 160] = 8;
+    wedge[128 + 168] = 16;
+    run(rumpfuzz::disk_ioctl, &[&wedge, b"", &[0xff; 300]], 300);
+}
+
+#[test]
 fn frame_smoke() {
     run(
         rumpfuzz::frame,

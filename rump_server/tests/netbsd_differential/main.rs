@@ -34,6 +34,7 @@ mod rumpfs_root;
 mod sysctl;
 mod tools_and_sockets;
 mod vnd;
+mod wedges;
 
 pub(crate) use common::*;
 use std::path::{Path, PathBuf};

@@ -6,13 +6,16 @@
 //! - [`label`]: `struct disklabel` and its checksum;
 //! - [`mbr`]: where amd64 finds the label (`readdisklabel`,
 //!   `writedisklabel`);
-//! - [`Disk`]: one disk's geometry, label and open partitions.
+//! - [`Disk`]: one disk's geometry, label and open partitions;
+//! - [`wedge`]: wedges (`DIOCAWEDGE`, `dkN` devices) on any of them.
 //!
-//! Wedges (`DIOCAWEDGE`, `dk` devices) are not implemented yet: their
-//! ioctls answer ENOTTY.
+//! `DIOCGDISKINFO` (a proplib dictionary copied out into memory the kernel
+//! maps in the caller) is not supported yet: EOPNOTSUPP, NetBSD's answer
+//! for a disk without the dictionary.
 
 pub mod label;
 pub mod mbr;
+pub mod wedge;
 
 use label::{Disklabel, MAXPARTITIONS, disklabel};
 use netbsd_abi::Field;
@@ -43,6 +46,38 @@ pub use rump::disk::{
     BLKDEV_IOSIZE, DIOCCACHESYNC, DIOCGDEFLABEL, DIOCGDINFO, DIOCGMEDIASIZE, DIOCGPARTINFO,
     DIOCGSECTORSIZE, DIOCKLABEL, DIOCSDINFO, DIOCWDINFO, DIOCWLABEL, partinfo,
 };
+
+/// `DIOCGDISKINFO`: `_IOR('d', 127, struct plistref)` (16 bytes on amd64).
+pub const DIOCGDISKINFO: u64 = netbsd_abi::ioc(netbsd_abi::IOC_OUT, b'd', 127, 16);
+
+/// `MAXPHYS` (`arch/amd64/include/param.h`): `physio` moves at most this
+/// much per request.
+pub const MAXPHYS: usize = 64 * 1024;
+
+/// `physio` on a raw disk: `len` bytes at `offset` in requests of at most
+/// [`MAXPHYS`]; `xfer` moves one request (block number, range of the
+/// caller's buffer) and says how many bytes it moved. The offset must be
+/// whole `DEV_BSIZE` blocks (EINVAL); a short request ends the transfer.
+pub fn physio(
+    offset: u64,
+    len: usize,
+    mut xfer: impl FnMut(u64, std::ops::Range<usize>) -> KResult<usize>,
+) -> KResult<usize> {
+    let mut done = 0;
+    while done < len {
+        let pos = offset + done as u64;
+        if !pos.is_multiple_of(DEV_BSIZE) {
+            return Err(Errno::EINVAL);
+        }
+        let n = (len - done).min(MAXPHYS);
+        let moved = xfer(pos / DEV_BSIZE, done..done + n)?;
+        done += moved;
+        if moved < n {
+            break;
+        }
+    }
+    Ok(done)
+}
 
 /// A disk's geometry (`struct disk_geom`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -183,6 +218,7 @@ impl Disk {
                 let bytes = u64::from(self.geom.secsize).saturating_mul(self.geom.secperunit);
                 answer(data, &bytes.to_le_bytes())
             }
+            DIOCGDISKINFO => Err(Errno::EOPNOTSUPP),
             DIOCGDINFO => answer(data, self.label.as_bytes()),
             DIOCGPARTINFO => answer(data, &self.partinfo(part)),
             _ => return None,

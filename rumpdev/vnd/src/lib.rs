@@ -67,8 +67,8 @@ fn attach(k: &Kernel) -> AttachResult {
 struct VndBlock(Arc<Vnd>);
 
 impl BlockDriver for VndBlock {
-    fn open(&self, _ctx: &Ctx, minor: u32, _flags: u32) -> KResult<()> {
-        self.0.open(minor, DevKind::Block)
+    fn open(&self, ctx: &Ctx, minor: u32, _flags: u32) -> KResult<()> {
+        self.0.open(ctx, minor, DevKind::Block)
     }
 
     fn close(&self, minor: u32) {
@@ -104,8 +104,8 @@ impl BlockDriver for VndBlock {
 struct VndChar(Arc<Vnd>);
 
 impl CharDriver for VndChar {
-    fn open(&self, _ctx: &Ctx, minor: u32, flags: u32) -> KResult<Box<dyn DeviceOpen>> {
-        self.0.open(minor, DevKind::Char)?;
+    fn open(&self, ctx: &Ctx, minor: u32, flags: u32) -> KResult<Box<dyn DeviceOpen>> {
+        self.0.open(ctx, minor, DevKind::Char)?;
         Ok(Box::new(RawOpen {
             vnd: Arc::clone(&self.0),
             minor,

@@ -14,7 +14,7 @@ use rumpdev::disk::label::{
     DKTYPE_VND, Disklabel, FS_BSDFFS, FS_UNUSED, MAXPARTITIONS, Partition, disklabel,
 };
 use rumpdev::disk::mbr::{SectorIo, readdisklabel, writedisklabel};
-use rumpdev::disk::{self, Bounds, Disk, Geometry, disk_part, disk_unit};
+use rumpdev::disk::{self, Bounds, Disk, Geometry, disk_part, disk_unit, wedge};
 use rumpvfs::node::{Node, VType};
 use rumpvfs::vfs::Vnode;
 use std::collections::BTreeMap;
@@ -275,12 +275,20 @@ impl Vnd {
         sc
     }
 
-    /// `vndopen` of `minor` through the `kind` device.
-    pub(crate) fn open(&self, minor: u32, kind: DevKind) -> KResult<()> {
+    /// `vndopen` of `minor` through the `kind` device: EBUSY for a
+    /// partition other than the raw one while the disk has wedges.
+    pub(crate) fn open(&self, ctx: &Ctx, minor: u32, kind: DevKind) -> KResult<()> {
         let sc = self.spawn(disk_unit(minor));
         let mut sc = lock(&sc);
         let part = disk_part(minor);
         let pmask = 1u32 << part;
+        if part != RAW_PART as usize
+            && wedge::count(ctx.kernel(), &format!("vnd{}", disk_unit(minor))) != 0
+        {
+            drop(sc);
+            self.destroy_if_unused(disk_unit(minor));
+            return Err(Errno::EBUSY);
+        }
         if sc.inited() {
             if sc.disk.openmask() & !(1 << RAW_PART) != 0 {
                 if !sc.vlabel {
@@ -445,7 +453,11 @@ impl Vnd {
         }
         let part = disk_part(minor);
         if cmd == VNDIOCCLR {
-            return self.clear(unit, &sc, part, data);
+            self.clear(unit, &sc, part, data)?;
+            // dkwedge_delall, once the unit's lock is let go: a wedge that
+            // goes closes its hold on this disk.
+            wedge::delete_all(ctx.kernel(), &format!("vnd{unit}"));
+            return Ok(());
         }
         let mut sc = lock(&sc);
         if matches!(
@@ -463,6 +475,16 @@ impl Vnd {
             return Err(Errno::ENXIO);
         }
         if let Some(r) = sc.disk.ioctl(part, cmd, data) {
+            return r;
+        }
+        let parent = wedge::Parent {
+            name: &format!("vnd{unit}"),
+            bmajor: crate::VND_BMAJOR,
+            unit,
+            openmask: sc.disk.openmask(),
+            blkshift: sc.disk.blkshift(),
+        };
+        if let Some(r) = wedge::ioctl(ctx, &parent, cmd, data, fflags, user) {
             return r;
         }
         match cmd {

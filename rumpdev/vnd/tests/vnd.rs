@@ -491,3 +491,89 @@ fn ffs_on_vnd_over_a_tmpfs_image() {
     vnd_clr(&k, ctl, false).unwrap();
     k.sys_close(ctl).unwrap();
 }
+
+/// `DIOCAWEDGE` of `size` sectors at `offset` on the open vnd `fd`: the
+/// wedge's device name.
+fn add_wedge(k: &Kernel, fd: i32, wname: &str, offset: u64, size: u64) -> Result<String, Errno> {
+    use rumpdev::disk::wedge::{DIOCAWEDGE, dkwedge_info};
+    let us = BufferSpace::new(UVA, 4096);
+    let mut arg = [0u8; dkwedge_info::SIZE];
+    arg[dkwedge_info::dkw_wname.range()][..wname.len()].copy_from_slice(wname.as_bytes());
+    dkwedge_info::dkw_offset.put(&mut arg, offset);
+    dkwedge_info::dkw_size.put(&mut arg, size);
+    us.poke(ARG, &arg);
+    ioctl(k, fd, DIOCAWEDGE, &us)?;
+    let out = us.peek(ARG, dkwedge_info::SIZE);
+    let name = &out[dkwedge_info::dkw_devname.range()];
+    let n = name.iter().position(|&b| b == 0).unwrap();
+    Ok(String::from_utf8(name[..n].to_vec()).unwrap())
+}
+
+#[test]
+fn wedges_on_vnd() {
+    use rumpdev::disk::wedge::DK_MAJOR;
+    let k = boot();
+    image(&k, "/img/w.img", 4 << 20);
+    let ctl = k.sys_open("/dev/rvnd0d", O_RDWR, 0).unwrap();
+    vnd_set(&k, ctl, "/img/w.img", 0, None).unwrap();
+    assert_eq!(add_wedge(&k, ctl, "vw", 100, 200).unwrap(), "dk0");
+    // With wedges, only the raw partition opens.
+    assert_eq!(
+        k.sys_open("/dev/rvnd0a", O_RDONLY, 0).unwrap_err(),
+        Errno::EBUSY
+    );
+    assert_eq!(
+        k.sys_open("/dev/vnd0a", O_RDONLY, 0).unwrap_err(),
+        Errno::EBUSY
+    );
+    let us = BufferSpace::new(UVA, 4096);
+    us.poke(ARG, b"/dev/rdk0\0");
+    let mode = u64::from(S_IFCHR | 0o600);
+    k.syscall(
+        netbsd_abi::SYS___mknod50,
+        &[ARG, mode, rump::devsw::makedev(DK_MAJOR, 0)],
+        &us,
+    )
+    .unwrap();
+    // Wedge sector 0 is byte 100 * 512 of the image.
+    let w = k.sys_open("/dev/rdk0", O_RDWR, 0).unwrap();
+    assert_eq!(k.sys_pwrite(w, &[0x5a; 512], 0).unwrap(), 512);
+    let img = k.sys_open("/img/w.img", O_RDONLY, 0).unwrap();
+    let mut b = [0u8; 512];
+    assert_eq!(k.sys_pread(img, &mut b, 100 * 512).unwrap(), 512);
+    assert_eq!(b, [0x5a; 512]);
+    // The open wedge holds the raw disk: no clearing without force; a
+    // forced clear deletes the wedge, whose open then answers ENXIO.
+    assert_eq!(vnd_clr(&k, ctl, false), Err(Errno::EBUSY));
+    vnd_clr(&k, ctl, true).unwrap();
+    assert_eq!(k.sys_pread(w, &mut b, 0).unwrap_err(), Errno::ENXIO);
+    k.sys_close(w).unwrap();
+    assert_eq!(
+        k.sys_open("/dev/rdk0", O_RDWR, 0).unwrap_err(),
+        Errno::ENXIO
+    );
+    // Configured again, the unit has no wedges and its partitions open.
+    vnd_set(&k, ctl, "/img/w.img", 0, None).unwrap();
+    let a = k.sys_open("/dev/rvnd0a", O_RDONLY, 0).unwrap();
+    k.sys_close(a).unwrap();
+    // A wedge deleted while its block device is open keeps its unit until
+    // that closes: the block device's close names only the minor.
+    us.poke(ARG, b"/dev/dk0\0");
+    let mode = u64::from(S_IFBLK | 0o600);
+    k.syscall(
+        netbsd_abi::SYS___mknod50,
+        &[ARG, mode, rump::devsw::makedev(DK_MAJOR, 0)],
+        &us,
+    )
+    .unwrap();
+    assert_eq!(add_wedge(&k, ctl, "first", 0, 100).unwrap(), "dk0");
+    let blk = k.sys_open("/dev/dk0", O_RDONLY, 0).unwrap();
+    vnd_clr(&k, ctl, true).unwrap();
+    vnd_set(&k, ctl, "/img/w.img", 0, None).unwrap();
+    assert_eq!(add_wedge(&k, ctl, "first", 0, 100).unwrap(), "dk1");
+    k.sys_close(blk).unwrap();
+    assert_eq!(add_wedge(&k, ctl, "second", 200, 100).unwrap(), "dk0");
+    vnd_clr(&k, ctl, true).unwrap();
+    k.sys_close(img).unwrap();
+    k.sys_close(ctl).unwrap();
+}
