@@ -17,6 +17,9 @@ use std::time::Duration;
 const MAXPATHLEN: usize = netbsd_abi::MAXPATHLEN as usize;
 /// Most frames read at once, and answered in one burst.
 const BURST_FRAMES: usize = 32;
+/// How long (host time) the receive loop looks for more frames before it
+/// sleeps.
+const SPIN: Duration = Duration::from_micros(50);
 /// How long the receive loop sleeps without a wakeup before looking again.
 const IDLE: Duration = Duration::from_millis(500);
 
@@ -103,12 +106,11 @@ fn receive(
             // A frame held back to be reordered goes out when the link
             // is quiet, so that it is late rather than lost.
             quiet();
-            // The bus file's watch is the condition the writers signal
-            // (after each burst they write); a frame written between the
-            // look above and this one is not slept through.
-            if link.bus.is_empty_for(pos) {
-                link.watch.wait(IDLE);
-            }
+            // Look again for a moment before sleeping (in a stream the next
+            // frame is usually microseconds away), then sleep on the bus
+            // file's watch, which writers signal after each burst.
+            link.watch
+                .wait_for(|| !link.bus.is_empty_for(pos), SPIN, IDLE);
             continue;
         }
         // Answers to the frames of one batch are sent as a burst too.
