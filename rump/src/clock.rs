@@ -18,7 +18,7 @@
 //! [`ManualClock`] that a test moves forward, so that a protocol timer of
 //! minutes fires as soon as the test says the minutes have passed. Every
 //! timer, timeout and timed wait in the kernel reads this clock and sleeps
-//! through [`KernelClock::wait_until`] or [`KernelClock::host_span`].
+//! through [`KernelClock::wait_until`] or for [`KernelClock::host_span`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -267,18 +267,6 @@ impl KernelClock {
         (g, self.monotonic() >= deadline)
     }
 
-    /// Sleep for `d` of this clock's time.
-    pub fn sleep(&self, d: Duration) {
-        let deadline = self.monotonic() + d;
-        loop {
-            let now = self.monotonic();
-            if now >= deadline {
-                return;
-            }
-            rumpuser::sleep_rel(self.host_span(deadline - now));
-        }
-    }
-
     /// The realtime clock now (`nanotime`).
     pub fn realtime(&self) -> Nanos {
         if !self.adjusted.load(std::sync::atomic::Ordering::Acquire) {
@@ -463,11 +451,11 @@ mod tests {
         assert_eq!(c.monotonic(), t0);
         assert_eq!(c.realtime(), w0);
         // A wait of an hour ends once the clock is moved by an hour.
+        let deadline = t0 + Duration::from_secs(3600);
         let waiter = {
             let c = Arc::clone(&c);
             std::thread::spawn(move || {
                 let (m, cv) = (Mutex::new(()), Condvar::new());
-                let deadline = c.monotonic() + Duration::from_secs(3600);
                 let mut g = lock(&m);
                 loop {
                     let (g2, passed) = c.wait_until(&cv, g, deadline);
