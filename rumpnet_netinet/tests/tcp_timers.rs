@@ -1,7 +1,8 @@
 //! TCP's timers on a kernel whose clock a test moves (`ManualClock`): a
 //! TIME_WAIT of two maximum segment lifetimes and the backoff of SYN
 //! retransmissions, each of minutes of kernel time, in well under a second
-//! of the host's.
+//! of the host's; and on a kernel whose random numbers come from a seed,
+//! the ports it picks.
 
 use rump::clock::{KernelClock, ManualClock};
 use rump::{BootConfig, Errno, Kernel, KernelBuilder};
@@ -203,4 +204,32 @@ fn syn_retransmissions_back_off_then_connect_times_out() {
         "{:?}",
         started.elapsed()
     );
+}
+
+/// The port an unbound socket is given when it listens.
+fn ephemeral_port(k: &Kernel) -> Vec<u8> {
+    let s = socket(k);
+    s.proto().listen(1).expect("listen");
+    s.proto().sockname().expect("sockname")
+}
+
+#[test]
+fn ephemeral_ports_come_from_the_kernels_cprng() {
+    let boot_seeded = |seed: u8| {
+        KernelBuilder::new()
+            .config(BootConfig::default())
+            .cprng_seed([seed; rump::cprng::SEED_LEN])
+            .component(&rumpnet::COMPONENT)
+            .component(&rumpnet_netinet::COMPONENT)
+            .boot()
+            .expect("boot")
+    };
+    // One seed, one sequence of choices; another seed, others (three
+    // ports alike by chance would be one in 2^42).
+    let ports = |seed| {
+        let k = boot_seeded(seed);
+        (0..3).map(|_| ephemeral_port(&k)).collect::<Vec<_>>()
+    };
+    assert_eq!(ports(1), ports(1));
+    assert_ne!(ports(1), ports(2));
 }
