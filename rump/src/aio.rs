@@ -648,7 +648,8 @@ fn sys_aio_suspend(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet
         .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
         .collect();
     let aio = aio_of(ctx).ok_or(Errno::EAGAIN)?;
-    let deadline = timeout.map(|t| rumpuser::clock_monotonic() + t);
+    let clock = ctx.kernel().clock();
+    let deadline = timeout.map(|t| clock.monotonic() + t);
     loop {
         let seen = aio.done.generation();
         deliver(&aio, us);
@@ -668,7 +669,7 @@ fn sys_aio_suspend(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet
         let pause = match deadline {
             None => SLICE,
             Some(d) => {
-                let now = rumpuser::clock_monotonic();
+                let now = clock.monotonic();
                 if now >= d {
                     return Err(Errno::EAGAIN);
                 }
@@ -678,7 +679,7 @@ fn sys_aio_suspend(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet
         if ctx.proc().is_exiting() {
             return Err(Errno::EINTR);
         }
-        ctx.block(|| aio.done.wait(seen, pause));
+        ctx.block(|| aio.done.wait(seen, clock.host_span(pause)));
     }
 }
 

@@ -2,12 +2,14 @@
 //! functions to run once at a time of the monotonic clock, run in order
 //! by one kernel thread, which starts with the first callout and holds
 //! only a weak reference to the kernel. It waits on a condition variable
-//! until the next one is due; nothing polls.
+//! until the next one is due by the kernel's clock; nothing polls (on a
+//! manual clock, it looks at the clock as [`crate::clock::MANUAL_LOOK`] says).
 //!
 //! A callout runs without a virtual CPU and without the queue's lock: it
 //! may set another callout. Under `RUMP_THREADS=0` there is no thread, and
 //! setting a callout fails with EOPNOTSUPP (the console says why).
 
+use crate::clock::KernelClock;
 use crate::errno::KResult;
 use crate::kernel::Kernel;
 use std::collections::BTreeMap;
@@ -55,7 +57,7 @@ impl Drop for Callouts {
     }
 }
 
-fn run(w: &Weak<Kernel>, queue: &Queue) {
+fn run(w: &Weak<Kernel>, queue: &Queue, clock: &KernelClock) {
     loop {
         let f = {
             let mut s = lock(&queue.state);
@@ -63,16 +65,10 @@ fn run(w: &Weak<Kernel>, queue: &Queue) {
                 if s.stopped {
                     return;
                 }
-                let now = rumpuser::clock_monotonic();
+                let now = clock.monotonic();
                 match s.due.first_key_value().map(|(id, _)| id.at) {
                     Some(at) if at <= now => break s.due.pop_first().map(|(_, f)| f),
-                    Some(at) => {
-                        s = queue
-                            .cv
-                            .wait_timeout(s, at - now)
-                            .unwrap_or_else(|e| e.into_inner())
-                            .0
-                    }
+                    Some(at) => s = clock.wait_until(&queue.cv, s, at).0,
                     None => s = queue.cv.wait(s).unwrap_or_else(|e| e.into_inner()),
                 }
             }
@@ -88,14 +84,15 @@ fn run(w: &Weak<Kernel>, queue: &Queue) {
 }
 
 impl Kernel {
-    /// Run `f` once the monotonic clock reads `at` (`callout_reset`).
+    /// Run `f` once the kernel's monotonic clock reads `at` (`callout_reset`).
     /// EOPNOTSUPP when the kernel may not make threads.
     pub fn callout_at(&self, at: Duration, f: CalloutFn) -> KResult<CalloutId> {
         let c = self.extension(Callouts::default);
         let mut s = lock(&c.queue.state);
         if !s.thread {
             let queue = Arc::clone(&c.queue);
-            self.kthread_spawn("callout", move |w| run(w, &queue))?;
+            let clock = Arc::clone(self.clock());
+            self.kthread_spawn("callout", move |w| run(w, &queue, &clock))?;
             s.thread = true;
         }
         s.next_seq += 1;
@@ -118,19 +115,22 @@ impl Kernel {
 
 #[cfg(test)]
 mod tests {
+    use crate::clock::ManualClock;
     use crate::{BootConfig, KernelBuilder};
     use std::sync::mpsc;
     use std::time::Duration;
 
     #[test]
     fn callouts_run_in_time_order_and_stopped_ones_do_not() {
+        let clock = ManualClock::new();
         let k = KernelBuilder::new()
             .config(BootConfig::default())
             .console(Box::new(|_, _| ()))
+            .time_source(clock.clone())
             .boot()
             .unwrap();
         let (tx, rx) = mpsc::channel();
-        let now = rumpuser::clock_monotonic();
+        let now = k.clock().monotonic();
         for (n, ms) in [(3, 60), (1, 20), (2, 40)] {
             let tx = tx.clone();
             k.callout_at(
@@ -148,10 +148,16 @@ mod tests {
             .unwrap();
         assert!(k.callout_stop(stopped));
         assert!(!k.callout_stop(stopped));
-        let got: Vec<i32> = (0..3)
+        // The clock stands still: nothing is due.
+        assert!(rx.recv_timeout(Duration::from_millis(50)).is_err());
+        clock.advance(Duration::from_millis(45));
+        let got: Vec<i32> = (0..2)
             .map(|_| rx.recv_timeout(Duration::from_secs(5)).unwrap())
             .collect();
-        assert_eq!(got, [1, 2, 3]);
-        assert!(rx.recv_timeout(Duration::from_millis(100)).is_err());
+        assert_eq!(got, [1, 2]);
+        assert!(rx.recv_timeout(Duration::from_millis(50)).is_err());
+        clock.advance(Duration::from_millis(15));
+        assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok(3));
+        assert!(rx.recv_timeout(Duration::from_millis(50)).is_err());
     }
 }

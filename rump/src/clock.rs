@@ -11,10 +11,101 @@
 //! 5000 µs while more than a second is left, 500 µs while more than 500 µs
 //! is left, then the rest; the step is spread over the second that follows
 //! (NetBSD changes the timecounter's rate for that second). NetBSD slews
-//! its uptime clock too; here the monotonic clock is the host's, untouched.
+//! its uptime clock too; here the monotonic clock is the source's, untouched.
+//!
+//! Both clocks come from a [`TimeSource`] chosen when the kernel is built:
+//! the host's clocks ([`HostTime`], through `rumpuser`), or a
+//! [`ManualClock`] that a test moves forward, so that a protocol timer of
+//! minutes fires as soon as the test says the minutes have passed. Every
+//! timer, timeout and timed wait in the kernel reads this clock and sleeps
+//! through [`KernelClock::wait_until`] or for [`KernelClock::host_span`].
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
+
+/// Where a kernel's time comes from.
+pub trait TimeSource: Send + Sync + std::fmt::Debug {
+    /// The monotonic clock: time since an arbitrary origin, never going back.
+    fn monotonic(&self) -> Duration;
+    /// The wall clock: time since the epoch.
+    fn wall(&self) -> Duration;
+    /// How long a thread may sleep on the host, for a wait of `d` on this
+    /// clock, before it must read this clock again.
+    fn host_span(&self, d: Duration) -> Duration;
+}
+
+/// The host's clocks, read through `rumpuser`: what a kernel runs on
+/// unless its builder was given another source.
+#[derive(Debug, Default)]
+pub struct HostTime;
+
+impl TimeSource for HostTime {
+    fn monotonic(&self) -> Duration {
+        rumpuser::clock_monotonic()
+    }
+
+    fn wall(&self) -> Duration {
+        rumpuser::clock_wall()
+    }
+
+    fn host_span(&self, d: Duration) -> Duration {
+        d
+    }
+}
+
+/// How often a thread waiting on a [`ManualClock`] looks at it: the clock
+/// cannot reach the condition variables its waiters sleep on, so each
+/// waiter sleeps at most this long on the host before reading it again.
+pub const MANUAL_LOOK: Duration = Duration::from_millis(1);
+
+/// A clock that stands still until a test moves it ([`ManualClock::advance`]):
+/// timers and timeouts of a kernel built on it fire when the test says
+/// their time has come, however long that is, within [`MANUAL_LOOK`] of
+/// host time.
+#[derive(Debug)]
+pub struct ManualClock {
+    /// Nanoseconds of monotonic time.
+    mono_ns: AtomicU64,
+    /// The wall clock when the monotonic clock read zero.
+    wall_origin: Duration,
+}
+
+impl ManualClock {
+    /// A manual clock reading the host's times now, standing still.
+    pub fn new() -> Arc<ManualClock> {
+        let mono = rumpuser::clock_monotonic();
+        Arc::new(ManualClock {
+            mono_ns: AtomicU64::new(u64::try_from(mono.as_nanos()).unwrap_or(u64::MAX)),
+            wall_origin: rumpuser::clock_wall().saturating_sub(mono),
+        })
+    }
+
+    /// Move both clocks forward by `d`.
+    pub fn advance(&self, d: Duration) {
+        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        // fetch_update cannot fail with a closure that always answers.
+        let _ = self
+            .mono_ns
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
+                Some(t.saturating_add(ns))
+            });
+    }
+}
+
+impl TimeSource for ManualClock {
+    fn monotonic(&self) -> Duration {
+        Duration::from_nanos(self.mono_ns.load(Ordering::Acquire))
+    }
+
+    fn wall(&self) -> Duration {
+        self.wall_origin + self.monotonic()
+    }
+
+    fn host_span(&self, d: Duration) -> Duration {
+        d.min(MANUAL_LOOK)
+    }
+}
 
 /// A point on the realtime clock: nanoseconds since the epoch, signed
 /// (NetBSD lets the clock be set before 1970).
@@ -105,12 +196,9 @@ pub struct KernelClock {
     /// Whether the clock was ever set or slewed: until then it is the
     /// host's, read without the lock.
     adjusted: std::sync::atomic::AtomicBool,
-    /// The host's wall clock when the kernel booted.
+    /// The source's wall clock when the kernel booted.
     boot_wall: Duration,
-}
-
-fn host_wall() -> Nanos {
-    rumpuser::clock_wall().as_nanos() as Nanos
+    source: Arc<dyn TimeSource>,
 }
 
 /// `ns` as a NetBSD `struct timespec` (seconds, nanoseconds in 0..1e9).
@@ -130,20 +218,62 @@ pub fn from_timespec(sec: i64, nsec: i64) -> Nanos {
 impl KernelClock {
     /// The clock of a kernel booting now: the host's time, nothing slewing.
     pub fn new() -> KernelClock {
+        KernelClock::with_source(Arc::new(HostTime))
+    }
+
+    /// The clock of a kernel booting now on `source`'s time.
+    pub fn with_source(source: Arc<dyn TimeSource>) -> KernelClock {
         KernelClock {
             state: Mutex::new(State::default()),
             adjusted: std::sync::atomic::AtomicBool::new(false),
-            boot_wall: rumpuser::clock_wall(),
+            boot_wall: source.wall(),
+            source,
         }
+    }
+
+    fn host_wall(&self) -> Nanos {
+        self.source.wall().as_nanos() as Nanos
+    }
+
+    /// The realtime clock now, as time since the epoch (zero before it).
+    pub fn wall(&self) -> Duration {
+        let ns = self.realtime().clamp(0, i128::from(u64::MAX));
+        Duration::from_nanos(ns as u64)
+    }
+
+    /// How long to sleep on the host for a wait of `d` on this clock
+    /// before reading the clock again: `d` itself on the host's clock.
+    pub fn host_span(&self, d: Duration) -> Duration {
+        self.source.host_span(d)
+    }
+
+    /// Release `guard` and sleep on `cv` until notified or until the
+    /// monotonic clock may have reached `deadline`; then relock. The flag
+    /// is true once the deadline has passed. Spurious wakeups happen, as
+    /// with any condition variable: the caller looks again.
+    pub fn wait_until<'a, T>(
+        &self,
+        cv: &Condvar,
+        guard: MutexGuard<'a, T>,
+        deadline: Duration,
+    ) -> (MutexGuard<'a, T>, bool) {
+        let now = self.monotonic();
+        if now >= deadline {
+            return (guard, true);
+        }
+        let g = cv
+            .wait_timeout(guard, self.host_span(deadline - now))
+            .map_or_else(|e| e.into_inner().0, |r| r.0);
+        (g, self.monotonic() >= deadline)
     }
 
     /// The realtime clock now (`nanotime`).
     pub fn realtime(&self) -> Nanos {
         if !self.adjusted.load(std::sync::atomic::Ordering::Acquire) {
-            return host_wall();
+            return self.host_wall();
         }
         let s = lock(&self.state);
-        let base = host_wall() + s.offset;
+        let base = self.host_wall() + s.offset;
         base + s.slew.map_or(0, |sl| sl.applied(base))
     }
 
@@ -153,16 +283,16 @@ impl KernelClock {
             // The host's time as it comes, without the 128-bit division
             // that splitting nanoseconds takes: every file timestamp is
             // read here.
-            let d = rumpuser::clock_wall();
+            let d = self.source.wall();
             let sec = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
             return (sec, i64::from(d.subsec_nanos()));
         }
         to_timespec(self.realtime())
     }
 
-    /// The monotonic clock (the host's; setting the time does not move it).
+    /// The monotonic clock (the source's; setting the time does not move it).
     pub fn monotonic(&self) -> Duration {
-        rumpuser::clock_monotonic()
+        self.source.monotonic()
     }
 
     /// When the kernel booted, on the realtime clock: setting the clock
@@ -193,9 +323,9 @@ impl KernelClock {
         let mut s = lock(&self.state);
         self.adjusted
             .store(true, std::sync::atomic::Ordering::Release);
-        let base = host_wall() + s.offset;
+        let base = self.host_wall() + s.offset;
         Self::settle(&mut s, base);
-        let now = host_wall() + s.offset;
+        let now = self.host_wall() + s.offset;
         let delta = t - now;
         s.offset += delta;
         s.boot_shift += delta;
@@ -208,13 +338,13 @@ impl KernelClock {
     /// is given, slew that instead from now (zero stops slewing).
     pub fn adjtime(&self, delta_us: Option<i64>) -> i64 {
         let mut s = lock(&self.state);
-        let base = host_wall() + s.offset;
+        let base = self.host_wall() + s.offset;
         let old = s.slew.map_or(0, |sl| sl.remaining(base));
         if let Some(d) = delta_us {
             self.adjusted
                 .store(true, std::sync::atomic::Ordering::Release);
             Self::settle(&mut s, base);
-            let base = host_wall() + s.offset;
+            let base = self.host_wall() + s.offset;
             s.slew = (d != 0).then_some(Slew {
                 delta_us: d,
                 start: base,
@@ -288,7 +418,7 @@ mod tests {
         let now = c.realtime();
         assert!((now - target).abs() < NS_PER_SEC, "{now} vs {target}");
         let shift = c.boottime() - boot;
-        assert!((shift - (target - host_wall())).abs() < NS_PER_SEC);
+        assert!((shift - (target - c.host_wall())).abs() < NS_PER_SEC);
         assert!(c.monotonic() >= m0);
         assert_eq!(c.adjtime(Some(-2_000_000)), 0);
         assert_eq!(c.adjtime(None), -2_000_000);
@@ -300,9 +430,9 @@ mod tests {
     fn timespecs_read_the_set_clock_once_it_is_set() {
         let c = KernelClock::new();
         // Unset: the host's time, between two reads of it.
-        let before = to_timespec(host_wall());
+        let before = to_timespec(c.host_wall());
         let ts = c.realtime_timespec();
-        let after = to_timespec(host_wall());
+        let after = to_timespec(c.host_wall());
         assert!(before <= ts && ts <= after, "{before:?} {ts:?} {after:?}");
         assert!((0..NS_PER_SEC as i64).contains(&ts.1));
         // Set before the epoch: the split floors, as to_timespec does.
@@ -310,5 +440,39 @@ mod tests {
         let (sec, nsec) = c.realtime_timespec();
         assert!((-100..-98).contains(&sec), "{sec}");
         assert!((0..NS_PER_SEC as i64).contains(&nsec));
+    }
+
+    #[test]
+    fn a_manual_clock_moves_only_when_told_and_wakes_its_waiters() {
+        let m = ManualClock::new();
+        let c = Arc::new(KernelClock::with_source(m.clone()));
+        let (t0, w0) = (c.monotonic(), c.realtime());
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(c.monotonic(), t0);
+        assert_eq!(c.realtime(), w0);
+        // A wait of an hour ends once the clock is moved by an hour.
+        let deadline = t0 + Duration::from_secs(3600);
+        let waiter = {
+            let c = Arc::clone(&c);
+            std::thread::spawn(move || {
+                let (m, cv) = (Mutex::new(()), Condvar::new());
+                let mut g = lock(&m);
+                loop {
+                    let (g2, passed) = c.wait_until(&cv, g, deadline);
+                    if passed {
+                        return c.monotonic();
+                    }
+                    g = g2;
+                }
+            })
+        };
+        let started = std::time::Instant::now();
+        m.advance(Duration::from_secs(1800));
+        m.advance(Duration::from_secs(1800));
+        let woke = waiter.join().unwrap();
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert_eq!(woke - t0, Duration::from_secs(3600));
+        assert_eq!(c.realtime() - w0, 3600 * NS_PER_SEC);
+        assert_eq!(c.host_span(Duration::from_secs(9)), MANUAL_LOOK);
     }
 }

@@ -76,6 +76,8 @@ pub struct KernelBuilder {
     config: Option<BootConfig>,
     components: Vec<&'static Component>,
     console: Option<Console>,
+    time: Option<Arc<dyn crate::clock::TimeSource>>,
+    cprng_seed: Option<[u8; crate::cprng::SEED_LEN]>,
 }
 
 /// The hypercall interface version this kernel is written against.
@@ -96,7 +98,23 @@ impl KernelBuilder {
             config: None,
             components: Vec::new(),
             console: None,
+            time: None,
+            cprng_seed: None,
         }
+    }
+
+    /// Take the kernel's time from `source` instead of the host's clocks:
+    /// a [`crate::clock::ManualClock`] lets a test move time on.
+    pub fn time_source(mut self, source: Arc<dyn crate::clock::TimeSource>) -> Self {
+        self.time = Some(source);
+        self
+    }
+
+    /// Key the kernel's fast random numbers ([`Kernel::cprng`]) with `seed`
+    /// instead of the host's entropy, so that they repeat from run to run.
+    pub fn cprng_seed(mut self, seed: [u8; crate::cprng::SEED_LEN]) -> Self {
+        self.cprng_seed = Some(seed);
+        self
     }
 
     /// Use this configuration instead of the host's `RUMP_*` parameters.
@@ -124,7 +142,20 @@ impl KernelBuilder {
             None => BootConfig::from_host().map_err(BootError::Config)?,
         };
         let console = self.console.unwrap_or_else(|| Box::new(tracing_console));
-        let k = Arc::new_cyclic(|me| Kernel::new(config, console, me.clone()));
+        let cprng = match self.cprng_seed {
+            Some(seed) => crate::cprng::Cprng::from_seed(seed),
+            None => crate::cprng::Cprng::from_host().map_err(|e| {
+                BootError::Attach(AttachError::Init {
+                    component: "rump".into(),
+                    message: format!("no entropy from the host to key the kernel's cprng: {e}"),
+                })
+            })?,
+        };
+        let clock = match self.time {
+            Some(t) => crate::clock::KernelClock::with_source(t),
+            None => crate::clock::KernelClock::new(),
+        };
+        let k = Arc::new_cyclic(|me| Kernel::new(config, console, clock, cprng, me.clone()));
         k.aprint_verbose(&format!(
             "rump kernel booting: {} virtual CPU(s), memory limit {}",
             k.config.ncpu,
@@ -197,6 +228,7 @@ pub struct Kernel {
     /// Threads inside the kernel that have let go of their CPU to wait.
     pub(crate) blocked: std::sync::atomic::AtomicUsize,
     clock: Arc<crate::clock::KernelClock>,
+    cprng: Arc<crate::cprng::Cprng>,
     boot_mono: Duration,
     me: Weak<Kernel>,
     /// Where pollers wait for [`Kernel::selnotify`].
@@ -215,17 +247,19 @@ impl std::fmt::Debug for Kernel {
 }
 
 impl Kernel {
-    fn new(config: BootConfig, console: Console, me: Weak<Kernel>) -> Kernel {
+    fn new(
+        config: BootConfig,
+        console: Console,
+        clock: crate::clock::KernelClock,
+        cprng: crate::cprng::Cprng,
+        me: Weak<Kernel>,
+    ) -> Kernel {
         let select = Arc::new(crate::waitgen::WaitGen::default());
         Kernel {
             me,
             procs: ProcTable::with_selector(Arc::clone(&select)),
             select,
-            kaddr_key: {
-                let mut b = [0u8; 8];
-                let _ = rumpuser::random_fill(&mut b);
-                u64::from_ne_bytes(b) | 1
-            },
+            kaddr_key: cprng.u64() | 1,
             cpus: Vcpus::new(config.ncpu),
             kmem: Kmem::new(config.memlimit),
             sysctl: SysctlTree::new(),
@@ -241,8 +275,9 @@ impl Kernel {
             console,
             halted: AtomicBool::new(false),
             blocked: std::sync::atomic::AtomicUsize::new(0),
-            clock: Arc::new(crate::clock::KernelClock::new()),
-            boot_mono: rumpuser::clock_monotonic(),
+            boot_mono: clock.monotonic(),
+            clock: Arc::new(clock),
+            cprng: Arc::new(cprng),
             config,
         }
     }
@@ -305,9 +340,15 @@ impl Kernel {
         &self.clock
     }
 
+    /// The kernel's fast random numbers (`cprng_fast`); a component
+    /// keeps a reference for its sequence numbers and ports.
+    pub fn cprng(&self) -> &Arc<crate::cprng::Cprng> {
+        &self.cprng
+    }
+
     /// Time since boot.
     pub fn uptime(&self) -> Duration {
-        rumpuser::clock_monotonic().saturating_sub(self.boot_mono)
+        self.clock.monotonic().saturating_sub(self.boot_mono)
     }
 
     /// Print a kernel message (`printf`).
@@ -368,7 +409,7 @@ impl Kernel {
     /// Wait up to `timeout` for a [`Kernel::selnotify`] after generation
     /// `seen`. The caller must not hold a virtual CPU.
     pub fn select_wait(&self, seen: u64, timeout: Duration) {
-        self.select.wait(seen, timeout);
+        self.select.wait(seen, self.clock.host_span(timeout));
     }
 
     /// Whether the kernel has been halted.

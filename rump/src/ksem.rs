@@ -130,15 +130,14 @@ impl FileOps for SemFile {
     }
 
     /// `ksem_stat_fop`: the value as the size, the references as links.
-    fn stat(&self, _ctx: &Ctx) -> KResult<Stat> {
+    fn stat(&self, ctx: &Ctx) -> KResult<Stat> {
         let s = self.sem.lock();
         let kind = if self.sem.name.is_some() {
             netbsd_abi::S_IFLNK
         } else {
             netbsd_abi::S_IFREG
         };
-        let now = rumpuser::clock_wall();
-        let t = (now.as_secs() as i64, i64::from(now.subsec_nanos()));
+        let t = ctx.kernel().clock().realtime_timespec();
         Ok(Stat {
             mode: self.sem.mode | kind as u32,
             uid: self.sem.uid,
@@ -335,6 +334,7 @@ enum Wait {
 /// if the process is told to exit meanwhile.
 fn wait(ctx: &Ctx, id: u64, how: Wait) -> KResult<()> {
     let sem = sem_of(ctx, id)?;
+    let clock = ctx.kernel().clock();
     loop {
         let seen = sem.wait.generation();
         let pause = {
@@ -347,7 +347,7 @@ fn wait(ctx: &Ctx, id: u64, how: Wait) -> KResult<()> {
                 Wait::Try => return Err(Errno::EAGAIN),
                 Wait::Forever => SLICE,
                 Wait::Until(deadline) => {
-                    let now = rumpuser::clock_wall();
+                    let now = clock.wall();
                     if now >= deadline {
                         return Err(Errno::ETIMEDOUT);
                     }
@@ -360,7 +360,7 @@ fn wait(ctx: &Ctx, id: u64, how: Wait) -> KResult<()> {
             s.waiters += 1;
             pause
         };
-        ctx.block(|| sem.wait.wait(seen, pause));
+        ctx.block(|| sem.wait.wait(seen, clock.host_span(pause)));
         sem.lock().waiters -= 1;
     }
 }

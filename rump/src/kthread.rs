@@ -118,7 +118,8 @@ impl KCondvar {
         mutex.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// As [`KCondvar::wait`], for at most `timeout`; the flag is true if it timed out.
+    /// As [`KCondvar::wait`], for at most `timeout` of the kernel's clock;
+    /// the flag is true if it timed out.
     pub fn wait_timeout<'a, T>(
         &self,
         ctx: &Ctx,
@@ -126,13 +127,12 @@ impl KCondvar {
         guard: MutexGuard<'a, T>,
         timeout: Duration,
     ) -> (MutexGuard<'a, T>, bool) {
+        let clock = ctx.kernel().clock();
+        let deadline = clock.monotonic().saturating_add(timeout);
         let timed_out = ctx.block(|| {
-            let (g, r) = self
-                .cv
-                .wait_timeout(guard, timeout)
-                .unwrap_or_else(|e| e.into_inner());
+            let (g, timed_out) = clock.wait_until(&self.cv, guard, deadline);
             drop(g);
-            r.timed_out()
+            timed_out
         });
         (mutex.lock().unwrap_or_else(|e| e.into_inner()), timed_out)
     }

@@ -20,6 +20,7 @@ pub mod clock;
 pub mod component;
 pub mod config;
 pub mod console;
+pub mod cprng;
 pub mod cpu;
 pub mod cred;
 pub mod devsw;

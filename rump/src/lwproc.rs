@@ -315,25 +315,20 @@ impl Proc {
         self.exiting.load(Ordering::Acquire)
     }
 
-    /// Sleep for `d` unless the process is told to exit first (EINTR).
-    /// The caller must not hold a virtual CPU (see `Ctx::sleep`).
-    pub fn sleep(&self, d: std::time::Duration) -> KResult<()> {
-        let deadline = rumpuser::clock_monotonic() + d;
+    /// Sleep for `d` on `clock` unless the process is told to exit first
+    /// (EINTR). The caller must not hold a virtual CPU (see `Ctx::sleep`).
+    pub fn sleep(&self, clock: &crate::clock::KernelClock, d: std::time::Duration) -> KResult<()> {
+        let deadline = clock.monotonic() + d;
         let mut g = lock(&self.wakeup.0);
         loop {
             if self.is_exiting() {
                 return Err(Errno::EINTR);
             }
-            let now = rumpuser::clock_monotonic();
-            if now >= deadline {
+            let (g2, passed) = clock.wait_until(&self.wakeup.1, g, deadline);
+            if passed {
                 return Ok(());
             }
-            g = self
-                .wakeup
-                .1
-                .wait_timeout(g, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            g = g2;
         }
     }
 

@@ -197,7 +197,7 @@ fn a_waiter_sleeps_until_posted_and_a_timed_one_until_its_time() {
     assert!(t.elapsed() >= Duration::from_millis(200));
     assert_eq!(value(&k, &us, s), 0);
 
-    let deadline = rumpuser::clock_wall() + Duration::from_millis(300);
+    let deadline = k.clock().wall() + Duration::from_millis(300);
     set_time(&us, deadline);
     let t = Instant::now();
     assert_eq!(

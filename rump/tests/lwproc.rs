@@ -295,7 +295,7 @@ fn an_exiting_process_wakes_its_sleepers_and_takes_no_new_lwps() {
         })
     };
     while k.threads_inside() == 0 {
-        std::thread::yield_now();
+        std::thread::sleep(std::time::Duration::from_millis(1));
     }
     std::thread::sleep(std::time::Duration::from_millis(20));
     l.proc().post_exit();

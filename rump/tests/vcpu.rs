@@ -90,7 +90,7 @@ fn a_sleeping_thread_gives_its_vcpu_up() {
             t.elapsed() < Duration::from_secs(10),
             "sleeper never entered"
         );
-        std::thread::yield_now();
+        std::thread::sleep(Duration::from_millis(1));
     }
     // The only vCPU was the sleeper's; we get in while it is still inside.
     let both_inside = k.with_ctx(|_| Ok(k.threads_inside())).unwrap();
@@ -135,7 +135,7 @@ fn a_slow_client_copy_does_not_hold_the_vcpu() {
             t.elapsed() < Duration::from_secs(10),
             "slow call never entered"
         );
-        std::thread::yield_now();
+        std::thread::sleep(Duration::from_millis(1));
     }
     assert_eq!(k.with_ctx(|_| Ok(k.threads_inside())).unwrap(), 2);
     let _ = slow.join().unwrap();

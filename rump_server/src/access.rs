@@ -114,10 +114,7 @@ impl Access {
             return stream.write_all(banner.as_bytes()).is_ok();
         };
         let mut nonce = [0u8; NONCE_LEN];
-        if rumpuser::random_fill(&mut nonce).is_err() {
-            kernel.printf("rump_sp: no random bytes for a key challenge: client refused");
-            return false;
-        }
+        kernel.cprng().fill(&mut nonce);
         let banner = auth::banner_with_challenge(banner, &nonce);
         if stream.write_all(banner.as_bytes()).is_err() {
             return false;

@@ -55,6 +55,8 @@ const GAP: u64 = 0x1000;
 /// Which windows are in use. A flag per window, not a lock: a signal
 /// handler may make a call while its thread is taking a window.
 static WINDOW_USED: [AtomicBool; WINDOWS] = [const { AtomicBool::new(false) }; WINDOWS];
+/// How long a call waits before looking again when every window is taken.
+const WINDOW_NAP: std::time::Duration = std::time::Duration::from_micros(100);
 /// Where the search for a free window starts.
 static WINDOW_NEXT: AtomicUsize = AtomicUsize::new(0);
 
@@ -70,8 +72,10 @@ fn take_window() -> u64 {
                 return w as u64;
             }
         }
-        // Every window in use: wait for one rather than share one.
-        std::thread::yield_now();
+        // Every window in use: wait for one rather than share one. A nap,
+        // not a condition variable: a signal handler's call may be the one
+        // waiting here, and it must not take a lock its thread holds.
+        std::thread::sleep(WINDOW_NAP);
     }
 }
 

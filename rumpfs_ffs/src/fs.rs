@@ -10,29 +10,44 @@ use crate::format::superblock::{self as sbf, Csum, Superblock};
 use crate::format::{Flaw, ROOTINO, Version};
 use crate::node::FfsNode;
 use rump::clock::KernelClock;
+use rump::cprng::Cprng;
 use rump::{Errno, KResult};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, Weak};
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The host's time now, as inodes keep it: for a file system used
-/// outside a kernel (fsck, tools); a mounted one reads its kernel's clock.
-pub(crate) fn host_now() -> (i64, i32) {
-    let d = rumpuser::clock_wall();
-    (d.as_secs() as i64, d.subsec_nanos() as i32)
+/// The clock of a file system used outside a kernel (fsck, newfs and
+/// the other tools): the host's time, through the kernel's clock module;
+/// a mounted file system reads its kernel's clock.
+pub(crate) fn tools_clock() -> &'static KernelClock {
+    static CLOCK: OnceLock<KernelClock> = OnceLock::new();
+    CLOCK.get_or_init(KernelClock::new)
 }
 
-/// A random 32-bit number (inode generations, file system ids).
+/// The random numbers of a file system used outside a kernel.
+fn tools_cprng() -> &'static Cprng {
+    static CPRNG: OnceLock<Cprng> = OnceLock::new();
+    CPRNG.get_or_init(|| {
+        Cprng::from_host().unwrap_or_else(|_| {
+            // No entropy from the host: generation numbers and file system
+            // ids need only differ from one file system and run to the
+            // next, which a key from the clock gives.
+            let mut seed = [0u8; rump::cprng::SEED_LEN];
+            let t = tools_clock().realtime().to_le_bytes();
+            seed[..t.len()].copy_from_slice(&t);
+            Cprng::from_seed(seed)
+        })
+    })
+}
+
+/// A random 32-bit number (inode generations, file system ids) for a tool
+/// working on a file system outside a kernel.
 pub fn random_u32() -> u32 {
-    let mut b = [0u8; 4];
-    // The host's generator does not fail in practice; a fixed value would
-    // only make generation numbers predictable.
-    let _ = rumpuser::random_fill(&mut b);
-    u32::from_ne_bytes(b)
+    tools_cprng().u32()
 }
 
 /// A cached cylinder group block.
@@ -115,6 +130,8 @@ pub struct Ffs {
     /// An inconsistency was met: the file system is left marked unclean.
     damaged: AtomicBool,
     pub(crate) inodes: Mutex<Table>,
+    /// Signalled when an inode let go has left `inodes`.
+    pub(crate) inode_gone: Condvar,
     /// Held shared by every change and exclusively by a sync, so that a
     /// sync writes inodes only after the data they point to.
     gate: RwLock<()>,
@@ -124,6 +141,8 @@ pub struct Ffs {
     pub(crate) me: Weak<Ffs>,
     /// The clock of the kernel the file system is mounted in.
     clock: OnceLock<Arc<KernelClock>>,
+    /// The random numbers of the kernel it is mounted in.
+    cprng: OnceLock<Arc<Cprng>>,
     /// The console of the kernel it is mounted in.
     console: OnceLock<Complaints>,
 }
@@ -174,20 +193,24 @@ fn no_superblock() -> Flaw {
 }
 
 impl Ffs {
-    /// Take timestamps from `clock`, the mounting kernel's, from now on.
-    pub fn set_clock(&self, clock: Arc<KernelClock>) {
+    /// Take timestamps from `clock` and random numbers from `cprng`, the
+    /// mounting kernel's, from now on.
+    pub fn set_kernel_services(&self, clock: Arc<KernelClock>, cprng: Arc<Cprng>) {
         let _ = self.clock.set(clock);
+        let _ = self.cprng.set(cprng);
     }
 
     /// The time now, as inodes keep it.
     pub(crate) fn now(&self) -> (i64, i32) {
-        match self.clock.get() {
-            Some(c) => {
-                let (sec, nsec) = c.realtime_timespec();
-                (sec, nsec as i32)
-            }
-            None => host_now(),
-        }
+        let c = self.clock.get().map_or(tools_clock(), |c| c);
+        let (sec, nsec) = c.realtime_timespec();
+        (sec, nsec as i32)
+    }
+
+    /// A random 32-bit number (inode generations), from the mounting
+    /// kernel's generator.
+    pub(crate) fn random_u32(&self) -> u32 {
+        self.cprng.get().map_or(tools_cprng(), |c| c).u32()
     }
 
     /// Open the file system on `dev`: find the superblock, read the group
@@ -231,10 +254,12 @@ impl Ffs {
             gone: AtomicBool::new(false),
             damaged: AtomicBool::new(false),
             inodes: Mutex::new(Table::default()),
+            inode_gone: Condvar::new(),
             gate: RwLock::new(()),
             names: Mutex::new(()),
             me: me.clone(),
             clock: OnceLock::new(),
+            cprng: OnceLock::new(),
             console: OnceLock::new(),
         });
         if !opts.read_only {
@@ -564,20 +589,22 @@ impl Ffs {
     /// The in-core inode `ino`, read from the device if nobody holds it.
     /// EIO for a number out of range or an inode that is not in use.
     pub fn iget(&self, ino: u64) -> KResult<Arc<FfsNode>> {
-        let mut table = loop {
-            let table = lock(&self.inodes);
+        let mut table = lock(&self.inodes);
+        loop {
             match table.live.get(&ino).map(Weak::upgrade) {
                 Some(Some(n)) => return Ok(n),
                 // Its last reference just went: the node is on its way
                 // out and may hold changes not yet on the device. Wait
                 // until it has written them and left the table.
                 Some(None) => {
-                    drop(table);
-                    std::thread::yield_now();
+                    table = self
+                        .inode_gone
+                        .wait(table)
+                        .unwrap_or_else(|e| e.into_inner());
                 }
-                None => break table,
+                None => break,
             }
-        };
+        }
         // A node let go but not written yet: its state is in the table.
         let (d, dirty) = match table.pending.remove(&ino) {
             Some(d) => (d, true),
@@ -662,9 +689,9 @@ pub struct FfsMount {
 }
 
 impl FfsMount {
-    /// Take timestamps from the mounting kernel's clock.
-    pub fn set_clock(&self, clock: Arc<KernelClock>) {
-        self.fs.set_clock(clock);
+    /// Take timestamps and random numbers from the mounting kernel's.
+    pub fn set_kernel_services(&self, clock: Arc<KernelClock>, cprng: Arc<Cprng>) {
+        self.fs.set_kernel_services(clock, cprng);
     }
 
     /// Open the file system on `dev` for a mount, or say why it cannot be.

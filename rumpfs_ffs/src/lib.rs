@@ -97,7 +97,7 @@ fn mount(k: &Kernel, a: &MountArgs) -> KResult<Arc<dyn FileSystem>> {
         k.printf(&format!("{from}: cannot mount: {flaw}"));
         flaw.errno()
     })?;
-    m.set_clock(Arc::clone(k.clock()));
+    m.set_kernel_services(Arc::clone(k.clock()), Arc::clone(k.cprng()));
     let on = String::from_utf8_lossy(&a.on).into_owned();
     let kernel = k.weak();
     m.set_console(Box::new(move |why| {

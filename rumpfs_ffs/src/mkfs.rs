@@ -174,7 +174,7 @@ pub fn explain(p: &Params, dev_size: u64) -> Result<Superblock, String> {
     let time = if p.time != 0 {
         p.time
     } else {
-        rumpuser::clock_wall().as_secs() as i64
+        crate::fs::tools_clock().realtime_timespec().0
     };
     let e = p.endian;
     let mut r = vec![0u8; sbf::SBLOCKSIZE];

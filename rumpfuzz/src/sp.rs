@@ -314,7 +314,7 @@ pub fn sp_stream(data: &[u8]) {
             t.elapsed() < Duration::from_secs(5),
             "a connection thread outlived its connection"
         );
-        std::thread::yield_now();
+        std::thread::sleep(Duration::from_millis(1));
     }
     assert!(!live.kernel.is_halted());
     if keyed {

@@ -3,9 +3,11 @@
 //! kernel thread per network stack runs them; it holds only a weak
 //! reference to the kernel and ends when the stack is dropped.
 //!
-//! Times are monotonic-clock readings (`rumpuser::clock_monotonic`), so that
-//! protocol logic can be driven by a fake clock in tests.
+//! Times are readings of the kernel's monotonic clock, so that a kernel
+//! built on a manual clock (`rump::clock::ManualClock`) fires its protocol
+//! timers when a test moves the clock on.
 
+use rump::clock::KernelClock;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -32,10 +34,10 @@ struct State {
 }
 
 /// The timers of one stack.
-#[derive(Default)]
 pub struct Callouts {
     state: Mutex<State>,
     cv: Condvar,
+    clock: Arc<KernelClock>,
 }
 
 fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
@@ -43,6 +45,20 @@ fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
 }
 
 impl Callouts {
+    /// No timers yet; they are due by `clock`.
+    pub fn new(clock: Arc<KernelClock>) -> Callouts {
+        Callouts {
+            state: Mutex::default(),
+            cv: Condvar::new(),
+            clock,
+        }
+    }
+
+    /// The time on the clock the timers are due by.
+    pub fn now(&self) -> Duration {
+        self.clock.monotonic()
+    }
+
     /// Register `f`, not yet armed.
     pub fn add(&self, name: &'static str, f: TimerFn) -> TimerId {
         let mut s = lock(&self.state);
@@ -103,21 +119,18 @@ impl Callouts {
     /// The loop of the timer thread: returns once [`Callouts::stop`] is called.
     pub fn run(&self) {
         loop {
-            let next = self.run_due(rumpuser::clock_monotonic());
+            let next = self.run_due(self.now());
             let mut s = lock(&self.state);
             if s.stopped {
                 return;
             }
-            let now = rumpuser::clock_monotonic();
+            let now = self.now();
             // Armed since run_due looked: go round again at once.
             let next = s.entries.iter().filter_map(|e| e.due).chain(next).min();
             s.sleeping = Some(next);
             let mut s = match next {
                 Some(at) if at <= now => s,
-                Some(at) => self
-                    .cv
-                    .wait_timeout(s, at - now)
-                    .map_or_else(|e| e.into_inner().0, |r| r.0),
+                Some(at) => self.clock.wait_until(&self.cv, s, at).0,
                 None => self.cv.wait(s).unwrap_or_else(|e| e.into_inner()),
             };
             s.sleeping = None;
@@ -138,7 +151,7 @@ mod tests {
 
     #[test]
     fn due_timers_run_and_rearm() {
-        let c = Callouts::default();
+        let c = Callouts::new(Arc::new(KernelClock::new()));
         let hits = Arc::new(AtomicUsize::new(0));
         let h = Arc::clone(&hits);
         let id = c.add(

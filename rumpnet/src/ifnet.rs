@@ -148,6 +148,8 @@ pub struct Ifnet {
     metric: AtomicI32,
     link_state: AtomicU8,
     lastchange: Mutex<Duration>,
+    /// The kernel's clock, for `lastchange`.
+    clock: Arc<rump::clock::KernelClock>,
     /// Bursts open on the stack, shared with [`crate::net::Net`].
     bursts: Arc<crate::burst::Bursts>,
     /// Frames transmitted and not yet flushed.
@@ -169,22 +171,21 @@ impl Ifnet {
     pub(crate) fn new(
         index: u16,
         name: String,
-        driver: Box<dyn IfDriver>,
-        hwaddr: Address,
-        flags: u32,
-        mtu: u32,
+        cfg: crate::net::IfConfig,
         bursts: Arc<crate::burst::Bursts>,
+        clock: Arc<rump::clock::KernelClock>,
     ) -> Ifnet {
         Ifnet {
             index,
             name,
-            hwaddr,
-            driver,
-            flags: AtomicU32::new(flags),
-            mtu: AtomicU32::new(mtu),
+            hwaddr: cfg.hwaddr,
+            driver: cfg.driver,
+            flags: AtomicU32::new(cfg.flags),
+            mtu: AtomicU32::new(cfg.mtu),
             metric: AtomicI32::new(0),
             link_state: AtomicU8::new(LINK_STATE_UNKNOWN),
-            lastchange: Mutex::new(rumpuser::clock_wall()),
+            lastchange: Mutex::new(clock.wall()),
+            clock,
             bursts,
             unflushed: AtomicUsize::new(0),
             stats: IfStats::default(),
@@ -252,7 +253,7 @@ impl Ifnet {
     }
 
     fn touch(&self) {
-        *self.lastchange.lock().unwrap_or_else(|e| e.into_inner()) = rumpuser::clock_wall();
+        *self.lastchange.lock().unwrap_or_else(|e| e.into_inner()) = self.clock.wall();
     }
 
     /// Reset the counters (`SIOCZIFDATA`).

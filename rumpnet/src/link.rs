@@ -214,11 +214,14 @@ mod tests {
         Ifnet::new(
             2,
             "shmif0".into(),
-            Box::new(Wire),
-            Address(hw),
-            0,
-            1500,
+            crate::net::IfConfig {
+                driver: Box::new(Wire),
+                hwaddr: Address(hw),
+                flags: 0,
+                mtu: 1500,
+            },
             Arc::default(),
+            Arc::new(rump::clock::KernelClock::new()),
         )
     }
 

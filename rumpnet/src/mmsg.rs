@@ -200,7 +200,7 @@ fn sys_sendmmsg(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
 }
 
 /// The `timespec` at `addr` as a time on the realtime clock from now.
-fn deadline_in(us: &dyn UserSpace, addr: u64) -> KResult<Option<Duration>> {
+fn deadline_in(ctx: &Ctx, us: &dyn UserSpace, addr: u64) -> KResult<Option<Duration>> {
     if addr == 0 {
         return Ok(None);
     }
@@ -209,12 +209,13 @@ fn deadline_in(us: &dyn UserSpace, addr: u64) -> KResult<Option<Duration>> {
     let nsec = field(&ts, timespec::tv_nsec) as i64;
     // As NetBSD's timespecadd: no check of the fields.
     let add = Duration::from_secs(sec.max(0) as u64) + Duration::from_nanos(nsec.max(0) as u64);
-    Ok(Some(rumpuser::clock_wall() + add))
+    Ok(Some(ctx.kernel().clock().wall() + add))
 }
 
 /// `recvmmsg(s, mmsg, vlen, flags, timeout)`.
 fn sys_recvmmsg(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
-    let deadline = deadline_in(us, a[4])?;
+    let deadline = deadline_in(ctx, us, a[4])?;
+    let clock = ctx.kernel().clock();
     let (fd, base) = (a[0] as i32, a[1]);
     let vlen = u64::from(a[2] as u32).min(MAX_VLEN);
     let mut flags = a[3] as i32 & MSG_USERFLAGS;
@@ -241,9 +242,7 @@ fn sys_recvmmsg(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
             }
             // NetBSD ends the batch once the time is passed by a second
             // or more (`now - deadline` with `tv_sec > 0`).
-            if deadline
-                .is_some_and(|d| rumpuser::clock_wall().saturating_sub(d) >= Duration::from_secs(1))
-            {
+            if deadline.is_some_and(|d| clock.wall().saturating_sub(d) >= Duration::from_secs(1)) {
                 break;
             }
             if flags & netbsd_abi::MSG_WAITFORONE != 0 {

@@ -121,6 +121,7 @@ pub struct Net {
     queue: Mutex<VecDeque<(Arc<Ifnet>, Pkt)>>,
     draining: AtomicBool,
     callouts: Arc<Callouts>,
+    clock: Arc<rump::clock::KernelClock>,
     timer_started: AtomicBool,
     netisr: std::sync::OnceLock<crate::callout::TimerId>,
     route_socks: Mutex<Vec<Weak<crate::route::RouteSocket>>>,
@@ -155,12 +156,12 @@ impl Drop for Net {
 impl Net {
     /// The stack of kernel `k`, made on first use.
     pub fn of(k: &Kernel) -> Arc<Net> {
-        k.extension(|| Net::new(k.weak()))
+        k.extension(|| Net::new(k))
     }
 
-    fn new(kernel: Weak<Kernel>) -> Net {
+    fn new(k: &Kernel) -> Net {
         Net {
-            kernel,
+            kernel: k.weak(),
             ifs: RwLock::new(Vec::new()),
             creating: Mutex::new(()),
             cloners: RwLock::new(Vec::new()),
@@ -168,7 +169,8 @@ impl Net {
             inputs: RwLock::new(Vec::new()),
             queue: Mutex::new(VecDeque::new()),
             draining: AtomicBool::new(false),
-            callouts: Arc::new(Callouts::default()),
+            callouts: Arc::new(Callouts::new(Arc::clone(k.clock()))),
+            clock: Arc::clone(k.clock()),
             timer_started: AtomicBool::new(false),
             netisr: std::sync::OnceLock::new(),
             route_socks: Mutex::new(Vec::new()),
@@ -195,6 +197,11 @@ impl Net {
     /// A weak reference to the kernel.
     pub fn kernel_weak(&self) -> Weak<Kernel> {
         self.kernel.clone()
+    }
+
+    /// The kernel's clock, which the stack's timers and timeouts go by.
+    pub fn clock(&self) -> &Arc<rump::clock::KernelClock> {
+        &self.clock
     }
 
     /// The protocol timers.
@@ -317,11 +324,9 @@ impl Net {
         let ifp = Arc::new(Ifnet::new(
             index,
             name.to_owned(),
-            cfg.driver,
-            cfg.hwaddr,
-            cfg.flags,
-            cfg.mtu,
+            cfg,
             Arc::clone(&self.bursts),
+            Arc::clone(&self.clock),
         ));
         ifs.push(Arc::clone(&ifp));
         ifs.sort_by_key(|i| i.index);
@@ -464,7 +469,7 @@ impl Net {
         if self.push(ifp, frame)
             && let Some(id) = self.netisr.get()
         {
-            self.callouts.arm(*id, rumpuser::clock_monotonic());
+            self.callouts.arm(*id, self.callouts.now());
         }
     }
 

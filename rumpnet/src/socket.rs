@@ -425,7 +425,8 @@ impl Socket {
     ) -> KResult<T> {
         let wc = &self.proto.shared().wait;
         let net = crate::Net::of(ctx.kernel());
-        let deadline = timeout.map(|t| rumpuser::clock_monotonic() + t);
+        let clock = net.clock();
+        let deadline = timeout.map(|t| clock.monotonic() + t);
         loop {
             let seen = wc.generation();
             // The segments one call sends go out as a burst; it ends before
@@ -445,13 +446,13 @@ impl Socket {
             if wc.generation() != seen {
                 continue;
             }
-            let now = rumpuser::clock_monotonic();
+            let now = clock.monotonic();
             let left = match deadline {
                 Some(d) if now >= d => return Err(Errno::EAGAIN),
                 Some(d) => (d - now).min(SLICE),
                 None => SLICE,
             };
-            wc.wait(ctx, seen, left);
+            wc.wait(ctx, seen, clock.host_span(left));
         }
     }
 

@@ -21,13 +21,6 @@ pub(crate) fn does_dad(ifp: &Ifnet) -> bool {
     ifp.flags() & IFF_LOOPBACK == 0 && ifp.is_usable()
 }
 
-/// A random number (`cprng_fast32`).
-fn random() -> u32 {
-    let mut b = [0u8; 4];
-    let _ = rumpuser::random_fill(&mut b);
-    u32::from_le_bytes(b)
-}
-
 impl Inet {
     /// The `IN_IFF_*` flags of `a` on interface `ifindex`
     /// (`SIOCGIFAFLAG_IN`).
@@ -41,11 +34,11 @@ impl Inet {
     /// a gratuitous ARP.
     pub(crate) fn dad_start(&self, net: &Net, ifp: &Arc<Ifnet>, a: u32) {
         let count = self.cfg.dad_count.load(Ordering::Relaxed);
-        let now = Self::now();
+        let now = self.now();
         let up = ifp.flags() & rumpnet::ifnet::IFF_UP != 0;
         let (running, next) = {
             let mut st = self.lock();
-            let running = st.dad.start(ifp.index, a, count, up, now, random());
+            let running = st.dad.start(ifp.index, a, count, up, now, self.cprng.u32());
             (running, st.dad.next_deadline())
         };
         if !running {
@@ -88,7 +81,9 @@ impl Inet {
             .collect();
         let (actions, next) = {
             let mut st = self.lock();
-            let actions = st.dad.tick(now, |i| running.contains(&i), random);
+            let actions = st
+                .dad
+                .tick(now, |i| running.contains(&i), || self.cprng.u32());
             (actions, st.dad.next_deadline())
         };
         for act in actions {

@@ -211,7 +211,7 @@ impl InetDomain {
                     .and_then(|b| b.try_into().ok())
                     .ok_or(Errno::EINVAL)?;
                 // rmx_expire is wall-clock seconds; 0 makes it permanent.
-                let wall = rumpuser::clock_wall().as_secs() as i64;
+                let wall = self.inet.wall_secs();
                 let lifetime = (expire != 0).then(|| {
                     std::time::Duration::from_secs(expire.saturating_sub(wall).max(0) as u64)
                 });
@@ -418,7 +418,7 @@ impl Domain for InetDomain {
     }
 
     fn lltable(&self) -> Vec<rumpnet::rtsysctl::LlEntry> {
-        let wall = rumpuser::clock_wall().as_secs() as i64;
+        let wall = self.inet.wall_secs();
         self.inet
             .arp_entries()
             .into_iter()

@@ -181,6 +181,11 @@ pub struct OutOpts {
 pub struct Inet {
     net: Weak<Net>,
     kernel: Weak<Kernel>,
+    /// The kernel's clock, which every protocol timer goes by.
+    clock: Arc<rump::clock::KernelClock>,
+    /// The kernel's random numbers: identifications, sequence numbers,
+    /// ports and timer jitter.
+    pub(crate) cprng: Arc<rump::cprng::Cprng>,
     pub(crate) state: Mutex<State>,
     /// Counters for `netstat -s`.
     pub stats: Stats,
@@ -201,12 +206,12 @@ impl Inet {
     }
 
     fn new(k: &Kernel) -> Inet {
-        let mut seed = [0u8; 2];
-        let _ = rumpuser::random_fill(&mut seed);
-        let seed = u16::from_le_bytes(seed);
+        let seed = k.cprng().u16();
         Inet {
             net: Arc::downgrade(&Net::of(k)),
             kernel: k.weak(),
+            clock: Arc::clone(k.clock()),
+            cprng: Arc::clone(k.cprng()),
             state: Mutex::new(State {
                 addrs: Vec::new(),
                 routes: Vec::new(),
@@ -342,8 +347,15 @@ impl Inet {
         }
     }
 
-    pub(crate) fn now() -> Duration {
-        rumpuser::clock_monotonic()
+    /// The kernel's monotonic clock now, which protocol timers go by.
+    pub(crate) fn now(&self) -> Duration {
+        self.clock.monotonic()
+    }
+
+    /// The kernel's realtime clock now, in whole seconds since the epoch
+    /// (what routes' `rmx_expire` counts in).
+    pub(crate) fn wall_secs(&self) -> i64 {
+        self.clock.realtime_timespec().0
     }
 
     /// Register the protocol timer (ARP, reassembly) with the stack.
@@ -512,7 +524,7 @@ impl Inet {
                     link_gateway: None,
                     mtu: 0,
                     expire: if flags & RTF_CONNECTED != 0 {
-                        rumpuser::clock_wall().as_secs() as i64
+                        self.wall_secs()
                     } else {
                         0
                     },
@@ -747,9 +759,7 @@ impl Inet {
     pub fn next_ident(&self) -> u16 {
         if self.cfg.random_id.load(Ordering::Relaxed) {
             // ip_randomid: unpredictable, never 0 (0 asks for one).
-            let mut b = [0u8; 2];
-            let _ = rumpuser::random_fill(&mut b);
-            return u16::from_le_bytes(b).max(1);
+            return self.cprng.u16().max(1);
         }
         self.ident.fetch_add(1, Ordering::Relaxed)
     }
@@ -963,7 +973,7 @@ impl Inet {
                     let mac = EthAddr([0x01, 0x00, 0x5e, h[1] & 0x7f, h[2], h[3]]);
                     return ifp.ether_output(pkt, mac, ethertype::IPV4);
                 }
-                let now = Self::now();
+                let now = self.now();
                 let (r, back) = self.lock().arp.resolve(ifp.index, hop, pkt, now);
                 match (r, back) {
                     (Resolve::Ready(hw), Some(pkt)) => ifp.ether_output(pkt, hw, ethertype::IPV4),
@@ -1081,7 +1091,7 @@ impl Inet {
             let held =
                 self.lock()
                     .arp
-                    .learn(ifp.index, sip, r.sender_hw, Self::now(), tip == myaddr);
+                    .learn(ifp.index, sip, r.sender_hw, self.now(), tip == myaddr);
             for p in held {
                 if !p.is_empty() {
                     let _ = ifp.ether_output(p, r.sender_hw, ethertype::IPV4);
@@ -1114,7 +1124,7 @@ impl Inet {
 
     /// The ARP cache as `arp -a` shows it.
     pub fn arp_entries(&self) -> Vec<crate::arp::ArpEntry> {
-        self.lock().arp.list(Self::now())
+        self.lock().arp.list(self.now())
     }
 
     /// `arp -d`.
@@ -1136,7 +1146,7 @@ impl Inet {
         if st.arp.contains(ifindex, ip) {
             return Err(Errno::EEXIST);
         }
-        let until = lifetime.map(|d| Self::now() + d);
+        let until = lifetime.map(|d| self.now() + d);
         st.arp.set(ifindex, ip, hw, until);
         drop(st);
         if let Some(at) = until {
@@ -1188,11 +1198,11 @@ impl Inet {
         }
         let (repr, hl, pkt) = if repr.more_frags || repr.frag_offset != 0 {
             self.stats.bump(&self.stats.ip_fragments);
-            let whole = self.lock().reass.insert(repr, hl, pkt, Self::now());
+            let whole = self.lock().reass.insert(repr, hl, pkt, self.now());
             match whole {
                 Some((r, p)) => {
                     self.stats.bump(&self.stats.ip_reassembled);
-                    self.arm(Self::now());
+                    self.arm(self.now());
                     (r, ipv4::HEADER_LEN, p)
                 }
                 None => {

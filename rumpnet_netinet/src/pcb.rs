@@ -372,9 +372,7 @@ pub fn ephemeral_port(
     };
     let (lo, hi) = (lo.min(hi), lo.max(hi));
     let span = u32::from(hi - lo) + 1;
-    let mut r = [0u8; 4];
-    let _ = rumpuser::random_fill(&mut r);
-    let start = u32::from_le_bytes(r) % span;
+    let start = inet.cprng.u32() % span;
     (0..span)
         .map(|i| lo + ((start + i) % span) as u16)
         .find(|&p| !in_use(p))

@@ -12,6 +12,10 @@ use std::time::Duration;
 const LO: u32 = netbsd_abi::INADDR_LOOPBACK;
 
 fn boot() -> Arc<Kernel> {
+    builder().boot().expect("boot")
+}
+
+fn builder() -> KernelBuilder {
     KernelBuilder::new()
         .config(BootConfig {
             ncpu: 2,
@@ -19,8 +23,6 @@ fn boot() -> Arc<Kernel> {
         })
         .component(&rumpnet::COMPONENT)
         .component(&rumpnet_netinet::COMPONENT)
-        .boot()
-        .expect("boot")
 }
 
 fn socket(k: &Kernel, typ: i32) -> Arc<Socket> {
@@ -162,7 +164,10 @@ fn nonblocking_connect_completes_and_poll_says_so() {
 
 #[test]
 fn listen_backlog_holds_back_extra_connections_until_one_is_accepted() {
-    let k = boot();
+    // On a clock the test moves: the third SYN is sent again when the test
+    // says its timeout has passed, not a second of the host's later.
+    let clock = rump::clock::ManualClock::new();
+    let k = builder().time_source(clock.clone()).boot().expect("boot");
     let l = listener(&k, 5200, 1);
     // Backlog 1 queues up to one and a half: two; the third SYN is
     // dropped, and its sender keeps trying.
@@ -177,10 +182,13 @@ fn listen_backlog_holds_back_extra_connections_until_one_is_accepted() {
             .count()
             == 2
     });
-    std::thread::sleep(Duration::from_millis(300));
+    std::thread::sleep(Duration::from_millis(50));
     assert_eq!(cs[2].proto().connect_result(), None, "the third waits");
     let _first = k.with_ctx(|ctx| l.accept(ctx)).expect("accept");
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(cs[2].proto().connect_result(), None, "until its timeout");
     // Its SYN is sent again after the retransmission timeout.
+    clock.advance(rumpnet_netinet::tcp::conn::INITIAL_RTO);
     eventually("the third connected", || {
         cs[2].proto().connect_result() == Some(Ok(()))
     });

@@ -54,8 +54,11 @@ const UNLOCKED: u32 = 0;
 const LOCKED: u32 = 1;
 /// Spins before sleeping (`LOCK_COOLDOWN`).
 const COOLDOWN: u32 = 1001;
-/// A lock held this long belongs to a process that died holding it.
-const LOCK_STALE: Duration = Duration::from_secs(2);
+/// A lock still held after this many sleeps of [`LOCK_NAP`] (two
+/// seconds and more) belongs to a process that died holding it.
+const LOCK_STALE_NAPS: u32 = 2000;
+/// The sleep between rounds of spinning on the bus lock.
+const LOCK_NAP: Duration = Duration::from_millis(1);
 
 /// The memory a bus lives in: the shared file mapping, or a plain buffer
 /// in tests and the fuzzer.
@@ -236,17 +239,20 @@ impl<M: BusMem> Bus<M> {
     /// millisecond between rounds. A lock held for seconds belongs to a
     /// process that died with it, and is taken over.
     pub fn lock(&self) {
-        let start = rumpuser::clock_monotonic();
+        // Rounds are counted rather than timed: the lock is shared with
+        // other processes, whose time is the host's, not this kernel's.
         let mut spins = 0;
+        let mut naps = 0;
         while self.mem.cas32(field::LOCK, UNLOCKED, LOCKED) != UNLOCKED {
             spins += 1;
             if spins > COOLDOWN {
                 spins = 0;
-                if rumpuser::clock_monotonic().saturating_sub(start) > LOCK_STALE {
+                naps += 1;
+                if naps > LOCK_STALE_NAPS {
                     self.mem.store32(field::LOCK, LOCKED);
                     break;
                 }
-                rumpuser::sleep_rel(Duration::from_millis(1));
+                rumpuser::sleep_rel(LOCK_NAP);
             } else {
                 std::hint::spin_loop();
             }

@@ -17,7 +17,8 @@ use std::time::Duration;
 const MAXPATHLEN: usize = netbsd_abi::MAXPATHLEN as usize;
 /// Most frames read at once, and answered in one burst.
 const BURST_FRAMES: usize = 32;
-/// How long the receive loop looks for more frames before it sleeps.
+/// How long (host time) the receive loop looks for more frames before it
+/// sleeps.
 const SPIN: Duration = Duration::from_micros(50);
 /// How long the receive loop sleeps without a wakeup before looking again.
 const IDLE: Duration = Duration::from_millis(500);
@@ -51,17 +52,13 @@ pub struct Shmif {
     impair: Option<Arc<Mutex<crate::impair::Impairer>>>,
     uuid: u64,
     kernel: Weak<Kernel>,
+    /// The kernel's clock, which stamps the frames sent.
+    clock: Arc<rump::clock::KernelClock>,
     handle: Mutex<Option<IfHandle>>,
     state: Mutex<State>,
     // Read for every frame sent, by several threads: a read lock, and no
     // reference count to bump.
     link: RwLock<Option<Arc<Link>>>,
-}
-
-fn random_u64() -> u64 {
-    let mut b = [0u8; 8];
-    let _ = rumpuser::random_fill(&mut b);
-    u64::from_le_bytes(b)
 }
 
 impl Shmif {
@@ -109,16 +106,11 @@ fn receive(
             // A frame held back to be reordered goes out when the link
             // is quiet, so that it is late rather than lost.
             quiet();
-            // Look again for a moment before sleeping: in a stream the next
-            // frame is usually microseconds away, and a sleep and wakeup
-            // cost more than that.
-            let until = rumpuser::clock_monotonic() + SPIN;
-            while link.bus.is_empty_for(pos) && rumpuser::clock_monotonic() < until {
-                std::thread::yield_now();
-            }
-            if link.bus.is_empty_for(pos) {
-                link.watch.wait(IDLE);
-            }
+            // Look again for a moment before sleeping (in a stream the next
+            // frame is usually microseconds away), then sleep on the bus
+            // file's watch, which writers signal after each burst.
+            link.watch
+                .wait_for(|| !link.bus.is_empty_for(pos), SPIN, IDLE);
             continue;
         }
         // Answers to the frames of one batch are sent as a burst too.
@@ -147,7 +139,7 @@ impl IfDriver for Shmif {
         if frame.len() > crate::bus::MAX_FRAME {
             return false;
         }
-        let up = rumpuser::clock_monotonic();
+        let up = self.clock.monotonic();
         let hdr = PktHdr {
             len: frame.len() as u32,
             sec: up.as_secs() as u32,
@@ -278,7 +270,7 @@ fn create(k: &Kernel, unit: u32) -> KResult<IfConfig> {
         Some(v) => match crate::impair::Impairment::parse(&v) {
             Ok(i) if i.is_active() => Some(Arc::new(Mutex::new(crate::impair::Impairer::new(
                 i,
-                random_u64(),
+                k.cprng().u64(),
             )))),
             Ok(_) => None,
             Err(e) => {
@@ -287,15 +279,16 @@ fn create(k: &Kernel, unit: u32) -> KResult<IfConfig> {
             }
         },
     };
-    let r = random_u64().to_ne_bytes();
+    let r = k.cprng().u64().to_ne_bytes();
     let mac = Address([0xb2, 0xa0, r[0], r[1], r[2], r[3]]);
     k.aprint_verbose(&format!("shmif{unit}: Ethernet address {mac}"));
     Ok(IfConfig {
         driver: Box::new(Shmif {
             unit,
             impair,
-            uuid: random_u64(),
+            uuid: k.cprng().u64(),
             kernel: k.weak(),
+            clock: Arc::clone(k.clock()),
             handle: Mutex::new(None),
             state: Mutex::new(State::default()),
             link: RwLock::new(None),

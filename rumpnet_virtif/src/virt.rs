@@ -184,8 +184,7 @@ impl IfDriver for Virt {
 }
 
 fn create(k: &Kernel, unit: u32) -> KResult<IfConfig> {
-    let mut r = [0u8; 2];
-    let _ = rumpuser::random_fill(&mut r);
+    let r = k.cprng().u16().to_le_bytes();
     // NetBSD's virt addresses: b2:0a, then random, with the unit last.
     let mac = Address([0xb2, 0x0a, r[0], r[1], 0x0e, unit as u8]);
     k.aprint_verbose(&format!("virt{unit}: Ethernet address {mac}"));

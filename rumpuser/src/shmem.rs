@@ -190,6 +190,22 @@ impl FileWatch {
         }
         true
     }
+
+    /// Wait until `ready` holds, the file is written, or `timeout` passes.
+    /// For `spin` of host time first, `ready` is looked at between yields
+    /// of the CPU, without sleeping: a writer that is about to write is
+    /// usually microseconds away, and a sleep and wakeup cost more than
+    /// that. True if `ready` held or the file was written.
+    pub fn wait_for(&self, ready: impl Fn() -> bool, spin: Duration, timeout: Duration) -> bool {
+        let until = crate::clock_monotonic() + spin;
+        while crate::clock_monotonic() < until {
+            if ready() {
+                return true;
+            }
+            std::thread::yield_now();
+        }
+        ready() || self.wait(timeout)
+    }
 }
 
 #[cfg(test)]

@@ -648,7 +648,8 @@ pub fn register_withsize(
         if dirs.contains_key(&key) || lock(&e.keys).contains_key(&key) {
             return Err(Errno::EEXIST);
         }
-        let dir = EtfsDir::new(hostpath, hostpath, typ == EtfsType::DirSubdirs);
+        let subdirs = typ == EtfsType::DirSubdirs;
+        let dir = EtfsDir::new(hostpath, hostpath, subdirs, Arc::clone(k.clock()));
         dirs.insert(key, Arc::new(dir));
         return Ok(());
     }
@@ -759,25 +760,23 @@ fn path_ino(path: &str) -> u64 {
     h | 1 << 62
 }
 
-fn now() -> (i64, i64) {
-    let d = rumpuser::clock_wall();
-    (d.as_secs() as i64, i64::from(d.subsec_nanos()))
-}
-
 /// A host directory under a DIR (files only) or DIR_SUBDIRS key. Its files
 /// read and write the host files; the tree takes no new names.
 pub struct EtfsDir {
     top: String,
     path: String,
     subdirs: bool,
+    /// The kernel's clock, for the times of the directory and its files.
+    clock: Arc<rump::clock::KernelClock>,
 }
 
 impl EtfsDir {
-    fn new(top: &str, path: &str, subdirs: bool) -> EtfsDir {
+    fn new(top: &str, path: &str, subdirs: bool, clock: Arc<rump::clock::KernelClock>) -> EtfsDir {
         EtfsDir {
             top: top.to_owned(),
             path: path.to_owned(),
             subdirs,
+            clock,
         }
     }
 
@@ -787,7 +786,7 @@ impl EtfsDir {
 }
 
 /// A host file inside an etfs directory: a whole-file REG node.
-fn host_file_node(path: &str) -> KResult<Arc<dyn Node>> {
+fn host_file_node(path: &str, created: (i64, i64)) -> KResult<Arc<dyn Node>> {
     let host = HostFile::open(
         path,
         OpenFlags {
@@ -804,7 +803,7 @@ fn host_file_node(path: &str) -> KResult<Arc<dyn Node>> {
         begin: 0,
         size: None,
         rdev: 0,
-        created: now(),
+        created,
         kmem: Kmem::new(None),
         cache: Arc::new(Mutex::new(BTreeMap::new())),
     }))
@@ -816,7 +815,7 @@ impl Node for EtfsDir {
     }
 
     fn getattr(&self) -> Attr {
-        let t = now();
+        let t = self.clock.realtime_timespec();
         Attr {
             typ: VType::Dir,
             mode: 0o755,
@@ -846,10 +845,13 @@ impl Node for EtfsDir {
             .map_err(|e| Errno::from_host(&e))?
             .kind
         {
-            rumpuser::FileKind::Regular => host_file_node(&p),
-            rumpuser::FileKind::Directory if self.subdirs => {
-                Ok(Arc::new(EtfsDir::new(&self.top, &p, true)))
-            }
+            rumpuser::FileKind::Regular => host_file_node(&p, self.clock.realtime_timespec()),
+            rumpuser::FileKind::Directory if self.subdirs => Ok(Arc::new(EtfsDir::new(
+                &self.top,
+                &p,
+                true,
+                Arc::clone(&self.clock),
+            ))),
             // DIR shows files only; other kinds are not mapped.
             _ => Err(Errno::ENOENT),
         }
@@ -860,7 +862,12 @@ impl Node for EtfsDir {
             Some((parent, _)) if self.path != self.top => parent.to_owned(),
             _ => self.top.clone(),
         };
-        Ok(Arc::new(EtfsDir::new(&self.top, &up, self.subdirs)))
+        Ok(Arc::new(EtfsDir::new(
+            &self.top,
+            &up,
+            self.subdirs,
+            Arc::clone(&self.clock),
+        )))
     }
 
     fn create(&self, _: &[u8], _: NewNode) -> KResult<Arc<dyn Node>> {

@@ -11,6 +11,7 @@
 
 use crate::flags::MNT_RDONLY;
 use crate::vfs::Vfs;
+use rump::clock::KernelClock;
 use rump::sysctl::{NodeData, NodeSpec, SysctlValue};
 use rump::{Errno, KResult, Kernel};
 use std::collections::HashMap;
@@ -45,6 +46,8 @@ pub struct Syncer {
 #[derive(Default)]
 struct State {
     stopped: bool,
+    /// The delay was changed: look now rather than at the next tick.
+    poked: bool,
     /// When each mount (by id) is next written back, on the monotonic clock.
     due: HashMap<u64, Duration>,
 }
@@ -75,6 +78,7 @@ impl Syncer {
     /// syncer writes back at every look, above 30 it waits 30 seconds.
     pub fn set_delay(&self, seconds: i32) {
         self.delay.store(seconds, Ordering::Relaxed);
+        lock(&self.state).poked = true;
         self.cv.notify_all();
     }
 
@@ -86,16 +90,20 @@ impl Syncer {
     }
 
     /// The thread's loop: returns once stopped or the kernel is gone.
-    fn run(&self, k: &Weak<Kernel>) {
+    fn run(&self, k: &Weak<Kernel>, clock: &KernelClock) {
         loop {
-            let s = lock(&self.state);
-            if s.stopped {
-                return;
+            let look = clock.monotonic() + TICK;
+            let mut s = lock(&self.state);
+            loop {
+                if s.stopped {
+                    return;
+                }
+                let (s2, passed) = clock.wait_until(&self.cv, s, look);
+                s = s2;
+                if passed || std::mem::take(&mut s.poked) {
+                    break;
+                }
             }
-            let (s, _) = self
-                .cv
-                .wait_timeout(s, TICK)
-                .unwrap_or_else(|e| e.into_inner());
             drop(s);
             let Some(k) = k.upgrade() else {
                 return;
@@ -103,7 +111,7 @@ impl Syncer {
             if k.is_halted() {
                 return;
             }
-            self.tick(&k, rumpuser::clock_monotonic());
+            self.tick(&k, clock.monotonic());
         }
     }
 
@@ -169,8 +177,9 @@ pub(crate) fn attach(k: &Kernel) -> KResult<()> {
         return Ok(());
     }
     let s = Arc::clone(&syncer);
+    let clock = Arc::clone(k.clock());
     // The thread ends by itself when the kernel goes; nobody joins it.
-    drop(k.kthread_spawn("ioflush", move |w| s.run(w))?);
+    drop(k.kthread_spawn("ioflush", move |w| s.run(w, &clock))?);
     k.register_shutdown_hook("syncer", Box::new(move |_, _| syncer.stop()));
     Ok(())
 }

@@ -31,6 +31,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub struct Kqueue {
     knotes: Mutex<Vec<Arc<Knote>>>,
     pub(crate) kernel: Weak<Kernel>,
+    /// The kernel's clock, which timers are set and fire by.
+    clock: Arc<crate::clock::KernelClock>,
     /// Looks at this queue in progress: a filter on the queue met again
     /// inside one (a queue watching itself) answers from `last_count`.
     looking: AtomicUsize,
@@ -50,6 +52,7 @@ impl Kqueue {
         Arc::new(Kqueue {
             knotes: Mutex::new(Vec::new()),
             kernel: k.weak(),
+            clock: Arc::clone(k.clock()),
             looking: AtomicUsize::new(0),
             last_count: AtomicUsize::new(0),
         })
@@ -139,7 +142,7 @@ impl Kqueue {
             data: 0,
             ..*kev
         };
-        let now = rumpuser::clock_monotonic();
+        let now = self.clock.monotonic();
         let (src, vnode) = match kev.filter {
             EVFILT_READ | EVFILT_WRITE | EVFILT_VNODE => {
                 let (_, f) = file.as_ref().ok_or(Errno::EBADF)?;
@@ -230,7 +233,7 @@ impl Kqueue {
     /// `kqueue_scan` without the wait): one-shot knotes go, `EV_CLEAR`
     /// resets, `EV_DISPATCH` disables.
     pub(crate) fn collect(&self, max: usize) -> Vec<Kevent> {
-        let now = rumpuser::clock_monotonic();
+        let now = self.clock.monotonic();
         self.looking.fetch_add(1, Ordering::AcqRel);
         let knotes = lock(&self.knotes).clone();
         let mut out = Vec::new();
@@ -278,7 +281,7 @@ impl Kqueue {
             self.looking.fetch_sub(1, Ordering::AcqRel);
             return self.last_count.load(Ordering::Acquire);
         }
-        let now = rumpuser::clock_monotonic();
+        let now = self.clock.monotonic();
         let knotes = lock(&self.knotes).clone();
         let n = knotes
             .iter()

@@ -137,12 +137,12 @@ fn scan(
     if max == 0 {
         return Ok(0);
     }
-    let start = rumpuser::clock_monotonic();
+    let k = ctx.kernel();
+    let start = k.clock().monotonic();
     let deadline = match timeout {
         Some((sec, nsec)) => Some(start.saturating_add(timespec_duration(sec, nsec)?)),
         None => None,
     };
-    let k = ctx.kernel();
     loop {
         // Taken before looking, so that a change between the look and the
         // sleep is not lost.
@@ -154,7 +154,7 @@ fn scan(
             }
             return Ok(events.len());
         }
-        let now = rumpuser::clock_monotonic();
+        let now = k.clock().monotonic();
         if deadline.is_some_and(|d| now >= d) {
             return Ok(0);
         }

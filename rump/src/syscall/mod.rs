@@ -113,7 +113,8 @@ impl<'k> Ctx<'k> {
     /// to exit meanwhile.
     pub fn sleep(&self, d: std::time::Duration) -> KResult<()> {
         let p = std::sync::Arc::clone(self.proc());
-        self.block(|| p.sleep(d))
+        let clock = std::sync::Arc::clone(self.kernel().clock());
+        self.block(|| p.sleep(&clock, d))
     }
 
     /// Run `f`, which blocks, without holding the virtual CPU; take a CPU

@@ -59,8 +59,8 @@ pub(super) fn poll_until(
     timeout: Option<Duration>,
     interrupted: &dyn Fn() -> bool,
 ) -> KResult<usize> {
-    let start = rumpuser::clock_monotonic();
     let k = ctx.kernel();
+    let start = k.clock().monotonic();
     loop {
         // Taken before the scan, so that a wakeup between the scan and the
         // wait is not lost.
@@ -69,7 +69,7 @@ pub(super) fn poll_until(
         if n > 0 {
             return Ok(n);
         }
-        let waited = rumpuser::clock_monotonic().saturating_sub(start);
+        let waited = k.clock().monotonic().saturating_sub(start);
         let left = match timeout {
             Some(t) if waited >= t => return Ok(0),
             Some(t) => (t - waited).min(SLICE),

@@ -115,11 +115,7 @@ impl Shared {
             }
         };
         let mut cookie = [0u8; payload::COOKIE_LEN];
-        if rumpuser::random_fill(&mut cookie).is_err() {
-            let _ = k.procs().release(&copy);
-            conn.send_error(h.reqno, SpError::NoMem);
-            return true;
-        }
+        k.cprng().fill(&mut cookie);
         lock(&self.preforks).insert(cookie, copy);
         conn.send_resp(h.reqno, Type::Prefork, &cookie);
         true

@@ -10,7 +10,7 @@ use dir_index::DirIndex;
 use crate::format::dinode::{self, Dinode, IFDIR, IFLNK, IFMT};
 use crate::format::dir::{DIRBLKSIZ, DirFormat, dirsiz, dt};
 use crate::format::{DEV_BSIZE, Flaw, ROOTINO, Version};
-use crate::fs::{Ffs, random_u32};
+use crate::fs::Ffs;
 use rump::sync::lock;
 use rump::{Errno, KResult};
 use rumpvfs::node::{Attr, DirEntry, NewNode, Node, SetAttr, VType};
@@ -201,7 +201,7 @@ impl FfsNode {
             } else {
                 (0, 0)
             },
-            gen_: random_u32().max(1),
+            gen_: self.fs.random_u32().max(1),
             ..Dinode::default()
         };
         if rdev != 0 {
@@ -270,7 +270,7 @@ pub(crate) fn make_root(fs: &Arc<Ffs>, uid: u32, gid: u32, mode: u32) -> KResult
         } else {
             (0, 0)
         },
-        gen_: random_u32().max(1),
+        gen_: fs.random_u32().max(1),
         ..Dinode::default()
     };
     let root = fs.install(ino, d)?;
@@ -368,5 +368,7 @@ impl Drop for FfsNode {
         {
             table.live.remove(&self.ino);
         }
+        // An iget waiting for this inode to leave may read it now.
+        fs.inode_gone.notify_all();
     }
 }

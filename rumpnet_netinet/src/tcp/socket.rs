@@ -126,16 +126,6 @@ pub struct TcpSocket {
     me: Weak<TcpSocket>,
 }
 
-fn now() -> Duration {
-    rumpuser::clock_monotonic()
-}
-
-fn iss() -> u32 {
-    let mut b = [0u8; 4];
-    let _ = rumpuser::random_fill(&mut b);
-    u32::from_ne_bytes(b)
-}
-
 impl TcpSocket {
     /// A new, unbound socket.
     pub fn new(inet: &Arc<Inet>) -> Arc<TcpSocket> {
@@ -219,7 +209,7 @@ impl TcpSocket {
             keep_idle,
             keep_intvl,
             keep_cnt,
-            iss: iss(),
+            iss: self.inet.cprng.u32(),
             rcv_auto: (o.rcv_autosize && c.tcp_recvbuf_auto.load(Relaxed)).then(|| AutoSize {
                 inc: c.tcp_recvbuf_inc.load(Relaxed) as usize,
                 max: c.tcp_recvbuf_max.load(Relaxed) as usize,
@@ -354,7 +344,11 @@ impl TcpSocket {
     fn with_tcb<R>(&self, f: impl FnOnce(&mut Tcb) -> R) -> Option<R> {
         let mut st = self.lock();
         let r = st.tcb.as_mut().map(f);
-        let outs = st.tcb.as_mut().map(|t| t.output(now())).unwrap_or_default();
+        let outs = st
+            .tcb
+            .as_mut()
+            .map(|t| t.output(self.inet.now()))
+            .unwrap_or_default();
         self.settle(st, outs);
         r
     }
@@ -364,7 +358,11 @@ impl TcpSocket {
 impl rumpnet::burst::BurstEnd for TcpSocket {
     fn burst_end(&self) {
         let mut st = self.lock();
-        let outs = st.tcb.as_mut().map(|t| t.output(now())).unwrap_or_default();
+        let outs = st
+            .tcb
+            .as_mut()
+            .map(|t| t.output(self.inet.now()))
+            .unwrap_or_default();
         self.settle_and(st, outs, Wake::Nobody);
     }
 }
@@ -502,7 +500,7 @@ impl ProtoSocket for TcpSocket {
         st.pcb.fport = fp;
         st.pcb.connected = true;
         let cfg = self.config(&st, mss);
-        let t = now();
+        let t = self.inet.now();
         let mut tcb = Tcb::connect(cfg, t);
         let outs = tcb.output(t);
         st.tcb = Some(tcb);
@@ -543,7 +541,7 @@ impl ProtoSocket for TcpSocket {
             return Err(Errno::ENOTCONN);
         };
         let r = t.send(data);
-        let outs = t.output(now());
+        let outs = t.output(self.inet.now());
         if let Err(Errno::EPIPE | Errno::ECONNRESET | Errno::ETIMEDOUT) = r {
             // The error is reported once, by this call.
             t.error = None;
@@ -564,7 +562,7 @@ impl ProtoSocket for TcpSocket {
             return Err(Errno::EAGAIN);
         }
         let n = t.recv(buf, f & MSG_PEEK != 0);
-        let outs = t.output(now());
+        let outs = t.output(self.inet.now());
         if n.is_err() && n != Err(Errno::EAGAIN) {
             t.error = None;
         }
@@ -594,7 +592,7 @@ impl ProtoSocket for TcpSocket {
         if how == SHUT_WR || how == SHUT_RDWR {
             t.close_send();
         }
-        let outs = t.output(now());
+        let outs = t.output(self.inet.now());
         self.settle(st, outs);
         Ok(())
     }
@@ -758,7 +756,7 @@ impl ProtoSocket for TcpSocket {
                 self.inet.stats.bump(&self.inet.stats.tcp_drops);
             } else {
                 t.close_send();
-                outs.extend(t.output(now()));
+                outs.extend(t.output(self.inet.now()));
             }
         }
         self.settle(st, outs);
@@ -909,7 +907,7 @@ pub fn input(inet: &Inet, d: &In, pkt: Pkt) {
         respond_rst(inet, d, &r, payload.len());
         return;
     };
-    let t = now();
+    let t = inet.now();
     let mut st = sock.lock();
     if st.listen.is_some() {
         if r.flags & flags::RST != 0 {
