@@ -27,6 +27,7 @@ pub const ALL_COMPONENTS: &[&rump::Component] = &[
     &rumpnet_virtif::COMPONENT,
     &rumpdev::COMPONENT,
     &rumpdev::rnd::COMPONENT,
+    &rumpdev::drvctl::COMPONENT,
     &rumpdev_vnd::COMPONENT,
 ];
 pub use sp::SpServer;

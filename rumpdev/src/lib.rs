@@ -2,6 +2,9 @@
 //! (`rump::devsw`), attached in NetBSD's order (after the NET faction),
 //! each making its own `/dev` nodes as it attaches.
 //!
+//! - [`autoconf`]: the tree of attached devices (`mainbus0` at the
+//!   root, pseudo-device units beside it while they are in use);
+//! - [`drvctl`]: `/dev/drvctl`, which lists that tree;
 //! - [`rnd`]: `/dev/random` and `/dev/urandom` and the `rndctl` ioctls;
 //! - [`disk`]: the disk layer disk drivers share (labels, partitions,
 //!   bounds, the generic disk ioctls); the vnd driver (`rumpdev_vnd`)
@@ -10,12 +13,13 @@
 //! `/dev/null` and `/dev/zero` come with the VFS faction, as in NetBSD's
 //! rump kernel (`rumpvfs::devnull`).
 //!
-//! Not built yet: the autoconfiguration tree (`drvctl`), wedges, and the
-//! md and cgd drivers of issue #18.
+//! Not built yet: wedges, and the md and cgd drivers of issue #18.
 
 #![forbid(unsafe_code)]
 
+pub mod autoconf;
 pub mod disk;
+pub mod drvctl;
 pub mod rnd;
 pub mod rndio;
 
@@ -40,5 +44,9 @@ fn attach(k: &Kernel) -> AttachResult {
     // The switch drivers attach to; the base kernel holds it, so that the
     // VFS opens device nodes without knowing this faction.
     DevSw::of(k);
+    // The root bus, as NetBSD's `config_rootfound("mainbus")`.
+    autoconf::DeviceTree::of(k)
+        .attach(None, "mainbus", 0, None)
+        .map_err(|e| format!("cannot attach mainbus0: {e}"))?;
     Ok(())
 }

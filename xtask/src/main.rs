@@ -55,6 +55,7 @@ const LIBS: &[(&str, &str)] = &[
     ("librumpnet_virtif.so", "librumpnet_virtif.so"),
     ("librumpdev.so", "librumpdev.so"),
     ("librumpdev_rnd.so", "librumpdev_rnd.so"),
+    ("librumpdev_drvctl.so", "librumpdev_drvctl.so"),
     ("librumpdev_vnd.so", "librumpdev_vnd.so"),
     ("librumphijack.so", "librumphijack.so"),
 ];

@@ -41,6 +41,7 @@ pub fn prefix() -> PathBuf {
             "rumpnet_virtif_capi",
             "rumpdev_capi",
             "rumpdev_rnd_capi",
+            "rumpdev_drvctl_capi",
             "rumpdev_vnd_capi",
             "rump_nettools",
         ];
@@ -84,6 +85,7 @@ pub fn prefix() -> PathBuf {
             ("librumpnet_virtif.so", "lib/librumpnet_virtif.so"),
             ("librumpdev.so", "lib/librumpdev.so"),
             ("librumpdev_rnd.so", "lib/librumpdev_rnd.so"),
+            ("librumpdev_drvctl.so", "lib/librumpdev_drvctl.so"),
             ("librumpdev_vnd.so", "lib/librumpdev_vnd.so"),
             ("shmif_dumpbus", "bin/shmif_dumpbus"),
             ("rump_ifconfig", "bin/rump.ifconfig"),
