@@ -42,6 +42,9 @@ const BINS: &[(&str, &str)] = &[
     ("rump_netstat", "rump.netstat"),
     ("rump_arp", "rump.arp"),
     ("rump_sockstat", "rump.sockstat"),
+    ("rump_vnconfig", "rump.vnconfig"),
+    ("rump_disklabel", "rump.disklabel"),
+    ("rump_rndctl", "rump.rndctl"),
 ];
 
 /// Component libraries installed into `DIR/lib`: (cargo library file, installed name).

@@ -44,6 +44,7 @@ pub fn prefix() -> PathBuf {
             "rumpdev_drvctl_capi",
             "rumpdev_vnd_capi",
             "rump_nettools",
+            "rump_devtools",
         ];
         let mut c = Command::new(env!("CARGO"));
         c.current_dir(root)
@@ -95,6 +96,9 @@ pub fn prefix() -> PathBuf {
             ("rump_netstat", "bin/rump.netstat"),
             ("rump_arp", "bin/rump.arp"),
             ("rump_sockstat", "bin/rump.sockstat"),
+            ("rump_vnconfig", "bin/rump.vnconfig"),
+            ("rump_disklabel", "bin/rump.disklabel"),
+            ("rump_rndctl", "bin/rump.rndctl"),
         ] {
             let dst = prefix.join(to);
             let _ = std::fs::remove_file(&dst);
