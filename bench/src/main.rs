@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+mod dev;
 mod net;
 mod peer;
 
@@ -824,6 +825,7 @@ fn main() -> ExitCode {
             "remote" => remote(&mut records, runs),
             "hijack" => hijack(&mut records, runs),
             "net" => net::net(&mut records),
+            "dev" => dev::dev(&mut records),
             _ => {
                 eprintln!("rumpbench: --only vfs, ffs, remote, hijack or net");
                 return ExitCode::FAILURE;
@@ -886,6 +888,7 @@ fn main() -> ExitCode {
     remote(&mut records, runs);
     hijack(&mut records, runs);
     net::net(&mut records);
+    dev::dev(&mut records);
 
     print_records(&records);
     if let Some(path) = json {
