@@ -19,6 +19,7 @@ mod common;
 mod access;
 mod basics;
 mod devices;
+mod devtree;
 mod ffs_tools;
 mod files;
 mod flags_and_names;
