@@ -368,3 +368,68 @@ fn our_device_tools_answer_as_netbsds() {
     undo(&["-u", "vnd0"]);
     assert!(differ.is_empty(), "{}", differ.join("\n"));
 }
+
+/// `DRVLISTDEV` of `name` through a remote client: the children's names.
+fn drvctl_list(c: &rumpclient::Client, fd: u64, name: &str) -> Vec<String> {
+    use rumpdev::drvctl::{DEVLISTARGS_SIZE, DRVLISTDEV, devlistargs};
+    let m = rumpclient::Regions::new();
+    let names = m.add_zeroed(16 * 8);
+    let mut arg = vec![0u8; DEVLISTARGS_SIZE];
+    arg[..name.len()].copy_from_slice(name.as_bytes());
+    devlistargs::L_CHILDNAME.put(&mut arg, names);
+    devlistargs::L_CHILDREN.put(&mut arg, 8);
+    let a = m.add(&arg);
+    c.syscall(netbsd_abi::SYS_ioctl, &[fd, DRVLISTDEV, a], &m)
+        .unwrap();
+    let n = devlistargs::L_CHILDREN.get(&m.get(a)).unwrap() as usize;
+    let all = m.get(names);
+    (0..n.min(8))
+        .map(|i| {
+            let slot = &all[i * 16..i * 16 + 16];
+            let end = slot.iter().position(|&b| b == 0).unwrap();
+            String::from_utf8(slot[..end].to_vec()).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn drvctl_loaded_at_run_time_lists_the_device_tree() {
+    let dir = tempdir("devtools-drvctl");
+    let url = format!("unix://{}/s", dir.display());
+    let (mut server, c) = serve(
+        "rump_server",
+        &[
+            "-lrumpvfs",
+            "-lrumpfs_tmpfs",
+            "-lrumpdev",
+            "-lrumpdev_drvctl",
+            "-lrumpdev_vnd",
+        ],
+        &url,
+    );
+    let m = rumpclient::Regions::new();
+    let path = m.add(b"/dev/drvctl\0");
+    let fd = c
+        .syscall(
+            netbsd_abi::SYS_open,
+            &[path, netbsd_abi::O_RDWR as u64, 0],
+            &m,
+        )
+        .unwrap()[0] as u64;
+    assert_eq!(drvctl_list(&c, fd, ""), ["mainbus0"]);
+    // vnd0 is a device while a tool has it open.
+    let raw = m.add(b"/dev/rvnd0d\0");
+    let v = c
+        .syscall(
+            netbsd_abi::SYS_open,
+            &[raw, netbsd_abi::O_RDONLY as u64, 0],
+            &m,
+        )
+        .unwrap()[0] as u64;
+    assert_eq!(drvctl_list(&c, fd, ""), ["mainbus0", "vnd0"]);
+    c.syscall(netbsd_abi::SYS_close, &[v], &m).unwrap();
+    assert_eq!(drvctl_list(&c, fd, ""), ["mainbus0"]);
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
