@@ -9,6 +9,7 @@
 
 mod baseline;
 mod cgd;
+mod dev;
 mod ffs;
 mod hijack;
 mod local;
@@ -70,7 +71,7 @@ fn main() -> ExitCode {
             }
             _ => {
                 eprintln!(
-                    "usage: rumpbench [--runs N] [--json FILE] [--only vfs|ffs|remote|hijack|net|cgd]"
+                    "usage: rumpbench [--runs N] [--json FILE] [--only vfs|ffs|remote|hijack|net|cgd|dev]"
                 );
                 return ExitCode::FAILURE;
             }
@@ -85,8 +86,9 @@ fn main() -> ExitCode {
             "hijack" => hijack(&mut records, runs),
             "net" => net::net(&mut records),
             "cgd" => cgd::cgd(&mut records),
+            "dev" => dev::dev(&mut records),
             _ => {
-                eprintln!("rumpbench: --only vfs, ffs, remote, hijack, net or cgd");
+                eprintln!("rumpbench: --only vfs, ffs, remote, hijack, net, cgd or dev");
                 return ExitCode::FAILURE;
             }
         }
@@ -117,6 +119,7 @@ fn main() -> ExitCode {
     hijack(&mut records, runs);
     net::net(&mut records);
     cgd::cgd(&mut records);
+    dev::dev(&mut records);
 
     print_records(&records);
     if let Some(path) = json

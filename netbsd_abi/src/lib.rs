@@ -66,12 +66,14 @@ impl Field {
     }
 
     /// The byte range of the field within its structure.
+    #[inline]
     pub const fn range(self) -> core::ops::Range<usize> {
         self.offset..self.offset + self.size
     }
 
     /// Read the field, little-endian and zero-extended, from `buf` (a whole
     /// structure); `None` when `buf` is too short.
+    #[inline]
     pub fn get(self, buf: &[u8]) -> Option<u64> {
         let bytes = buf.get(self.range())?;
         let mut v = [0u8; 8];
@@ -82,6 +84,7 @@ impl Field {
     /// Write the low `size` bytes of `value`, little-endian, into `buf` (a
     /// whole structure); false when `buf` is too short or the field is wider
     /// than eight bytes.
+    #[inline]
     pub fn put(self, buf: &mut [u8], value: u64) -> bool {
         let Some(slot) = buf.get_mut(self.range()) else {
             return false;

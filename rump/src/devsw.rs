@@ -55,6 +55,12 @@ pub enum DevKind {
     Block,
 }
 
+/// What NetBSD's `seltrue` answers for a device without a poll routine:
+/// readable and writable, normal data only (no band bits).
+const SELTRUE: i16 =
+    (netbsd_abi::POLLIN | netbsd_abi::POLLOUT | netbsd_abi::POLLRDNORM | netbsd_abi::POLLWRNORM)
+        as i16;
+
 /// An open device: a driver's per-open state. Dropping it is the close
 /// (`d_close`). Each operation defaults to what NetBSD's `noread`,
 /// `nowrite`, `noioctl` (ENODEV) and `nopoll` (`seltrue`) answer.
@@ -74,7 +80,7 @@ pub trait DeviceOpen: Send + Sync {
     }
     /// `d_poll`: which of `events` are ready.
     fn poll(&self, events: i16) -> i16 {
-        events & crate::file::POLL_ALWAYS_READY
+        events & SELTRUE
     }
     /// Whether a read or write may wait for something other than the host.
     fn may_block(&self) -> bool {

@@ -28,6 +28,7 @@ pub const ALL_COMPONENTS: &[&rump::Component] = &[
     &rumpnet_virtif::COMPONENT,
     &rumpdev::COMPONENT,
     &rumpdev::rnd::COMPONENT,
+    &rumpdev::drvctl::COMPONENT,
     &rumpdev_vnd::COMPONENT,
     &rumpdev_cgd::COMPONENT,
     &rumpdev::md::COMPONENT,

@@ -180,10 +180,10 @@ fn etfs_keys_are_names_realpath_and_ls_find() {
         stderr(&o)
     );
     // Relative to the root as well; and in no directory listing (which
-    // has the drivers' nodes: null, the rnd, vnd and md ones).
+    // has the drivers' nodes: null, drvctl, the rnd, vnd and md ones).
     let o = hijacked(&url, &["sh", "-c", "cd /rump && realpath dev/xd && ls dev"]);
     let mut want = String::from("/rump/dev/xd\n");
-    let mut names: Vec<String> = ["null", "random", "urandom", "zero"]
+    let mut names: Vec<String> = ["drvctl", "null", "random", "urandom", "zero"]
         .iter()
         .map(|s| s.to_string())
         .collect();

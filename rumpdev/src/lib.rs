@@ -2,6 +2,9 @@
 //! (`rump::devsw`), attached in NetBSD's order (after the NET faction),
 //! each making its own `/dev` nodes as it attaches.
 //!
+//! - [`autoconf`]: the tree of attached devices (`mainbus0` at the
+//!   root, pseudo-device units beside it while they are in use);
+//! - [`drvctl`]: `/dev/drvctl`, which lists that tree;
 //! - [`rnd`]: `/dev/random` and `/dev/urandom` and the `rndctl` ioctls;
 //! - [`disk`]: the disk layer disk drivers share (labels, partitions,
 //!   bounds, the generic disk ioctls, wedges and the `dk` driver); the
@@ -10,13 +13,12 @@
 //!
 //! `/dev/null` and `/dev/zero` come with the VFS faction, as in NetBSD's
 //! rump kernel (`rumpvfs::devnull`).
-//!
-//! Not built yet: the autoconfiguration tree (`drvctl`) and the cgd
-//! driver of issue #18.
 
 #![forbid(unsafe_code)]
 
+pub mod autoconf;
 pub mod disk;
+pub mod drvctl;
 pub mod md;
 pub mod rnd;
 pub mod rndio;
@@ -43,5 +45,10 @@ fn attach(k: &Kernel) -> AttachResult {
     // VFS opens device nodes without knowing this faction.
     DevSw::of(k);
     // librumpdev_disk's dkwedge_init: wedges come with the disk layer.
-    disk::wedge::attach(k)
+    disk::wedge::attach(k)?;
+    // The root bus, as NetBSD's `config_rootfound("mainbus")`.
+    autoconf::DeviceTree::of(k)
+        .attach(None, "mainbus", 0, None)
+        .map_err(|e| format!("cannot attach mainbus0: {e}"))?;
+    Ok(())
 }

@@ -959,7 +959,9 @@ pub fn pread(ctx: &Ctx, fd: i32, buf: &mut [u8], off: i64) -> KResult<usize> {
     if vn.vtype() == VType::Fifo {
         return Err(Errno::ESPIPE);
     }
-    if off < 0 {
+    // NetBSD's VOP_SEEK refuses a negative offset, except a device's
+    // (spec_seek takes any).
+    if off < 0 && !is_device(&vn) {
         return Err(Errno::EINVAL);
     }
     if f.status_flags() & O_ACCMODE as u32 == O_WRONLY as u32 {
@@ -978,13 +980,18 @@ pub fn pwrite(ctx: &Ctx, fd: i32, buf: &[u8], off: i64) -> KResult<usize> {
     if vn.vtype() == VType::Fifo {
         return Err(Errno::ESPIPE);
     }
-    if off < 0 {
+    if off < 0 && !is_device(&vn) {
         return Err(Errno::EINVAL);
     }
     if f.status_flags() & O_ACCMODE as u32 == O_RDONLY as u32 {
         return Err(Errno::EBADF);
     }
     f.ops().write(ctx, buf, Some(off as u64))
+}
+
+/// Whether `vn` is a device node, whose offsets are its driver's business.
+fn is_device(vn: &Vnode) -> bool {
+    matches!(vn.vtype(), VType::Chr | VType::Blk)
 }
 
 pub(crate) fn vnode_file_ops(ctx: &Ctx, fd: i32, not_vnode: Errno) -> KResult<(Arc<File>, Vnode)> {
@@ -1070,6 +1077,11 @@ pub fn ftruncate(ctx: &Ctx, fd: i32, len: i64) -> KResult<()> {
     }
     if vn.vtype() == VType::Reg {
         fileflags::check_changeable(&vn)?;
+    }
+    // A device has no size to change: NetBSD's file systems take the
+    // request and do nothing (ufs_setattr, tmpfs_chsize, rumpfs).
+    if is_device(&vn) {
+        return Ok(());
     }
     let old = vn.node.getattr().size;
     vn.node.setattr(&SetAttr {

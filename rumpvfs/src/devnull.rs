@@ -127,4 +127,61 @@ mod tests {
         })
         .unwrap();
     }
+
+    /// What NetBSD's rump kernel answers on `/dev/null` and `/dev/zero`,
+    /// measured with a client of its own: the null driver has no ioctl
+    /// (FIONBIO, FIOASYNC and `fcntl`'s O_NONBLOCK are ENODEV), any
+    /// offset goes, a truncation does nothing, and poll is `seltrue`'s.
+    #[test]
+    fn null_and_zero_answer_as_netbsds() {
+        use crate::VfsCalls;
+        use crate::flags::*;
+        use netbsd_abi::layout::pollfd;
+        use netbsd_abi::{
+            F_GETFL, F_SETFL, FIOASYNC, FIONBIO, FIONREAD, O_ASYNC, O_NONBLOCK, POLLIN, POLLOUT,
+            POLLRDBAND, POLLRDNORM, POLLWRBAND, SYS_fcntl, SYS_ioctl, SYS_poll,
+        };
+        use rump::usermem::BufferSpace;
+        let k = rump::KernelBuilder::new()
+            .config(rump::BootConfig::default())
+            .component(&crate::COMPONENT)
+            .boot()
+            .unwrap();
+        const ARG: u64 = 0x1000;
+        let us = BufferSpace::new(ARG, 64);
+        for path in ["/dev/null", "/dev/zero"] {
+            let fd = k.sys_open(path, O_RDWR, 0).unwrap();
+            let fcntl = |cmd: i32, arg: i32| {
+                k.syscall(SYS_fcntl, &[fd as u64, cmd as u64, arg as u64], &us)
+                    .map(|r| r[0])
+            };
+            let ioctl = |cmd: u64, v: i32| {
+                us.poke(ARG, &v.to_ne_bytes());
+                k.syscall(SYS_ioctl, &[fd as u64, cmd, ARG], &us).map(drop)
+            };
+            assert_eq!(ioctl(FIONBIO, 1), Err(Errno::ENODEV));
+            assert_eq!(ioctl(FIONBIO, 0), Err(Errno::ENODEV));
+            assert_eq!(ioctl(FIOASYNC, 1), Err(Errno::ENODEV));
+            // The flags change even so, as NetBSD's sys_ioctl changes them.
+            assert_eq!(fcntl(F_GETFL, 0), Ok((O_RDWR | O_ASYNC) as u64));
+            assert_eq!(ioctl(FIOASYNC, 0), Err(Errno::ENODEV));
+            assert_eq!(ioctl(FIONREAD, 0), Err(Errno::ENODEV));
+            assert_eq!(fcntl(F_SETFL, O_NONBLOCK), Err(Errno::ENODEV));
+            assert_eq!(fcntl(F_GETFL, 0), Ok(O_RDWR as u64), "{path}");
+            let mut b = [7u8; 10];
+            let want = if path == "/dev/zero" { 10 } else { 0 };
+            assert_eq!(k.sys_pread(fd, &mut b, -5), Ok(want));
+            assert_eq!(k.sys_pwrite(fd, &b, -5), Ok(10));
+            assert_eq!(k.sys_ftruncate(fd, 0), Ok(()));
+            let mut p = [0u8; 8];
+            pollfd::fd.put(&mut p, fd as u64);
+            let asked = POLLIN | POLLOUT | POLLRDNORM | POLLRDBAND | POLLWRBAND;
+            pollfd::events.put(&mut p, asked as u64);
+            us.poke(ARG, &p);
+            assert_eq!(k.syscall(SYS_poll, &[ARG, 1, 0], &us).unwrap()[0], 1);
+            let got = pollfd::revents.get(&us.peek(ARG, 8)).unwrap() as i32;
+            assert_eq!(got, POLLIN | POLLOUT | POLLRDNORM, "{path}");
+            k.sys_close(fd).unwrap();
+        }
+    }
 }

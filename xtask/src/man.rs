@@ -105,6 +105,21 @@ pub const PAGES: &[Page] = &[
         names: &["rump.arp"],
         usage_in: Some("rump_nettools/src/bin/rump_arp.rs"),
     },
+    Page {
+        file: "rump.vnconfig.8",
+        names: &["rump.vnconfig"],
+        usage_in: Some("rump_devtools/src/bin/rump_vnconfig.rs"),
+    },
+    Page {
+        file: "rump.disklabel.8",
+        names: &["rump.disklabel"],
+        usage_in: Some("rump_devtools/src/bin/rump_disklabel.rs"),
+    },
+    Page {
+        file: "rump.rndctl.8",
+        names: &["rump.rndctl"],
+        usage_in: Some("rump_devtools/src/bin/rump_rndctl.rs"),
+    },
     // rump.sockstat prints no usage text (it exits 1 silently on a bad
     // option), so there is nothing to compare its page with.
     Page {

@@ -220,8 +220,18 @@ fn fcntl(ctx: &Ctx, fd: i32, cmd: i32, arg: u64) -> KResult<u64> {
         F_SETFD => fdt.set_cloexec(fd, arg & 1 != 0).map(|_| 0),
         F_GETFL => Ok(u64::from(f.status_flags())),
         F_SETFL => {
+            let want = arg as u32 & SETFL_MASK;
+            let changed = want ^ (f.status_flags() & SETFL_MASK);
+            // As NetBSD's fcntl: the file is told of a changed O_NONBLOCK
+            // or O_ASYNC first, and a refusal leaves the flags as they were.
+            for (flag, cmd) in [(O_NONBLOCK, FIONBIO), (O_ASYNC, FIOASYNC)] {
+                if changed & flag != 0 {
+                    let on = i32::from(want & flag != 0).to_ne_bytes();
+                    tell_vnode(ctx, &f, cmd, on)?;
+                }
+            }
             let mut fl = f.flags.lock().unwrap_or_else(|e| e.into_inner());
-            *fl = (*fl & !SETFL_MASK) | (arg as u32 & SETFL_MASK);
+            *fl = (*fl & !SETFL_MASK) | want;
             f.ops().set_status_flags(*fl);
             Ok(0)
         }
@@ -264,8 +274,37 @@ const IOC_IN: u64 = netbsd_abi::IOC_IN;
 const FIOCLEX: u64 = netbsd_abi::FIOCLEX;
 const FIONCLEX: u64 = netbsd_abi::FIONCLEX;
 const FIONBIO: u64 = netbsd_abi::FIONBIO;
+const FIOASYNC: u64 = netbsd_abi::FIOASYNC;
 /// `O_NONBLOCK`, the status flag FIONBIO sets.
 const O_NONBLOCK: u32 = netbsd_abi::O_NONBLOCK as u32;
+/// `O_ASYNC`, the status flag FIOASYNC sets.
+const O_ASYNC: u32 = netbsd_abi::O_ASYNC as u32;
+
+/// The `int` argument of FIONBIO or FIOASYNC, as copied in.
+fn int_arg(data: &[u8]) -> [u8; 4] {
+    let mut on = [0u8; 4];
+    let n = data.len().min(4);
+    on[..n].copy_from_slice(&data[..n]);
+    on
+}
+
+/// Tell a vnode's file of a changed `O_NONBLOCK` or `O_ASYNC` (`cmd` is
+/// FIONBIO or FIOASYNC, `on` its argument), as NetBSD's `vn_ioctl` does:
+/// a device's driver answers (NetBSD's null driver refuses with ENODEV),
+/// a file that has no use for it (ENOTTY) takes it. Other files keep the
+/// flag for themselves.
+fn tell_vnode(ctx: &Ctx, f: &File, cmd: u64, mut on: [u8; 4]) -> KResult<()> {
+    if f.ops().dtype() != crate::file::DTYPE_VNODE {
+        return Ok(());
+    }
+    match f
+        .ops()
+        .ioctl(ctx, cmd, &mut on, &crate::usermem::BufferSpace::new(0, 0))
+    {
+        Err(Errno::ENOTTY) => Ok(()),
+        r => r,
+    }
+}
 
 pub(super) fn sys_ioctl(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let (fd, cmd) = (arg_int(a, 0), a[1] & 0xffff_ffff);
@@ -293,6 +332,19 @@ pub(super) fn sys_ioctl(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<S
             *fl & !O_NONBLOCK
         };
         f.ops().set_status_flags(*fl);
+        drop(fl);
+        // NetBSD sets the flag, then asks the file, and keeps the flag
+        // even when the file refuses.
+        tell_vnode(ctx, &f, FIONBIO, int_arg(&data))?;
+        return ret(0);
+    }
+    if cmd == FIOASYNC && f.ops().dtype() == crate::file::DTYPE_VNODE {
+        let on = data.get(..4).is_some_and(|b| b != [0; 4]);
+        let mut fl = f.flags.lock().unwrap_or_else(|e| e.into_inner());
+        *fl = if on { *fl | O_ASYNC } else { *fl & !O_ASYNC };
+        f.ops().set_status_flags(*fl);
+        drop(fl);
+        tell_vnode(ctx, &f, FIOASYNC, int_arg(&data))?;
         return ret(0);
     }
     f.ops().ioctl(ctx, cmd, &mut data, us)?;

@@ -20,6 +20,7 @@ mod access;
 mod basics;
 mod cgd;
 mod devices;
+mod devtree;
 mod ffs_tools;
 mod files;
 mod flags_and_names;

@@ -45,7 +45,7 @@ pub static COMPONENT: Component = Component {
 
 fn attach(k: &Kernel) -> AttachResult {
     let sw = DevSw::of(k);
-    let vnd = Arc::new(Vnd::default());
+    let vnd = Vnd::new(rumpdev::autoconf::DeviceTree::of(k));
     sw.attach_block("vnd", VND_BMAJOR, Arc::new(VndBlock(Arc::clone(&vnd))))
         .map_err(|e| format!("cannot attach vnd: {e}"))?;
     sw.attach_char("vnd", VND_CMAJOR, Arc::new(VndChar(vnd)))

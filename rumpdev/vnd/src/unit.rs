@@ -10,6 +10,7 @@ use rump::devsw::{BufOp, DEV_BSIZE, DevKind, RAW_PART};
 use rump::syscall::Ctx;
 use rump::usermem::UserSpace;
 use rump::{Errno, KResult};
+use rumpdev::autoconf::{DetachFn, DeviceTree};
 use rumpdev::disk::label::{
     DKTYPE_VND, Disklabel, FS_BSDFFS, FS_UNUSED, MAXPARTITIONS, Partition, disklabel,
 };
@@ -18,7 +19,7 @@ use rumpdev::disk::{self, Bounds, Disk, Geometry, disk_part, disk_unit, wedge};
 use rumpvfs::node::{Node, VType};
 use rumpvfs::vfs::Vnode;
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 /// `MAXPHYS` (`arch/amd64/include/param.h`): `physio` moves at most this
 /// much per request.
@@ -72,6 +73,16 @@ struct Softc {
 impl Softc {
     fn inited(&self) -> bool {
         self.backing.is_some()
+    }
+
+    /// Forget the backing file, the label and the geometry (`vnddoclear`).
+    fn unconfigure(&mut self) {
+        // Opens that stay see ENXIO from now on, as NetBSD's revoked ones.
+        self.backing = None;
+        self.readonly = false;
+        self.klabel = false;
+        self.vlabel = false;
+        self.disk.geom = Geometry::default();
     }
 
     /// `vndgetdefaultlabel`.
@@ -235,9 +246,12 @@ fn kind_index(kind: DevKind) -> usize {
 }
 
 /// The vnd driver's units (`vnd_cd`).
-#[derive(Default)]
 pub(crate) struct Vnd {
     units: Mutex<Units>,
+    /// The kernel's device tree, where a unit is `vndN` while it exists.
+    devices: Arc<DeviceTree>,
+    /// This driver, for the detach functions its units leave in the tree.
+    me: Weak<Vnd>,
 }
 
 #[derive(Default)]
@@ -249,6 +263,15 @@ struct Units {
 }
 
 impl Vnd {
+    /// The driver, its units attached in `devices`.
+    pub(crate) fn new(devices: Arc<DeviceTree>) -> Arc<Vnd> {
+        Arc::new_cyclic(|me| Vnd {
+            units: Mutex::default(),
+            devices,
+            me: me.clone(),
+        })
+    }
+
     fn lookup(&self, unit: u32) -> Option<Arc<Mutex<Softc>>> {
         lock(&self.units).softc.get(&unit).cloned()
     }
@@ -272,7 +295,29 @@ impl Vnd {
             ..Softc::default()
         }));
         u.softc.insert(unit, Arc::clone(&sc));
+        drop(u);
+        // `config_attach_pseudo`: the unit is a device from now on.
+        let me = self.me.clone();
+        let detach: DetachFn =
+            Arc::new(move || me.upgrade().map_or(Ok(()), |vnd| vnd.detach_unit(unit)));
+        let _ = self.devices.attach(None, "vnd", unit, Some(detach));
         sc
+    }
+
+    /// `vnd_detach` (what `drvctl -d vndN` asks): a configured unit is
+    /// unconfigured first, EBUSY while any partition is open.
+    fn detach_unit(&self, unit: u32) -> KResult<()> {
+        if let Some(sc) = self.lookup(unit) {
+            let mut sc = lock(&sc);
+            if sc.inited() {
+                if sc.disk.openmask() != 0 {
+                    return Err(Errno::EBUSY);
+                }
+                sc.unconfigure();
+            }
+        }
+        self.destroy_if_unused(unit);
+        Ok(())
     }
 
     /// `vndopen` of `minor` through the `kind` device: EBUSY for a
@@ -350,6 +395,8 @@ impl Vnd {
         });
         if unused {
             u.softc.remove(&unit);
+            drop(u);
+            self.devices.detach(&format!("vnd{unit}"));
         }
     }
 
@@ -553,12 +600,7 @@ impl Vnd {
         if busy && flags & VNDIOF_FORCE == 0 {
             return Err(Errno::EBUSY);
         }
-        // Opens that stay see ENXIO from now on, as NetBSD's revoked ones.
-        sc.backing = None;
-        sc.readonly = false;
-        sc.klabel = false;
-        sc.vlabel = false;
-        sc.disk.geom = Geometry::default();
+        sc.unconfigure();
         Ok(())
     }
 }

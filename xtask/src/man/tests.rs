@@ -119,6 +119,11 @@ fn usage_options(usage: &str) -> Vec<&str> {
         if starts && !word.is_empty() {
             out.push(word);
         }
+        // rndctl's "-[L|S] file": one of the options in the brackets.
+        if starts && usage[i + 1..].starts_with('[') {
+            let inside = usage[i + 2..].split(']').next().unwrap_or("");
+            out.extend(inside.split('|').filter(|w| !w.is_empty()));
+        }
     }
     out
 }
