@@ -1,5 +1,18 @@
 //! The NFS client as a rump component (needs the VFS and NET factions).
 //!
-//! Not built yet: it arrives with the NFS issue.
+//! Built so far, the protocols below NFS itself:
+//! - [`xdr`]: the XDR encoding (RFC 4506), checked decoding;
+//! - [`rpc`]: ONC RPC calls and replies (RFC 5531), AUTH_SYS, record
+//!   marking over streams;
+//! - [`portmap`]: the portmapper's `GETPORT` (RFC 1833, version 2);
+//! - [`mount`]: MOUNT v3 `MNT` and `UMNT` (RFC 1813 appendix I).
+//!
+//! Not yet: the NFSv3 procedures, the vnode operations over them, the
+//! mount(2) entry with `struct nfs_args`, and the caches.
 
 #![forbid(unsafe_code)]
+
+pub mod mount;
+pub mod portmap;
+pub mod rpc;
+pub mod xdr;
