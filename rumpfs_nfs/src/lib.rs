@@ -5,14 +5,18 @@
 //! - [`rpc`]: ONC RPC calls and replies (RFC 5531), AUTH_SYS, record
 //!   marking over streams;
 //! - [`portmap`]: the portmapper's `GETPORT` (RFC 1833, version 2);
-//! - [`mount`]: MOUNT v3 `MNT` and `UMNT` (RFC 1813 appendix I).
+//! - [`mount`]: MOUNT v3 `MNT` and `UMNT` (RFC 1813 appendix I);
+//! - [`nfs3`]: NFSv3's attributes and the procedures the client needs
+//!   (RFC 1813), as typed calls.
 //!
-//! Not yet: the NFSv3 procedures, the vnode operations over them, the
-//! mount(2) entry with `struct nfs_args`, and the caches.
+//! Not yet: MKNOD, READDIR, FSSTAT and PATHCONF; the vnode operations over
+//! the procedures; the mount(2) entry with `struct nfs_args`; the caches;
+//! calls through the kernel's own sockets.
 
 #![forbid(unsafe_code)]
 
 pub mod mount;
+pub mod nfs3;
 pub mod portmap;
 pub mod rpc;
 pub mod xdr;
