@@ -7,11 +7,13 @@
 //! - [`portmap`]: the portmapper's `GETPORT` (RFC 1833, version 2);
 //! - [`mount`]: MOUNT v3 `MNT` and `UMNT` (RFC 1813 appendix I);
 //! - [`nfs3`]: NFSv3's attributes and the procedures the client needs
-//!   (RFC 1813), as typed calls.
+//!   (RFC 1813), as typed calls;
+//! - [`transport`]: a TCP stream through the kernel's own `AF_INET`
+//!   sockets (sockin or netinet) for the calls to run over.
 //!
 //! Not yet: MKNOD, READDIR, FSSTAT and PATHCONF; the vnode operations over
 //! the procedures; the mount(2) entry with `struct nfs_args`; the caches;
-//! calls through the kernel's own sockets.
+//! UDP with retransmission.
 
 #![forbid(unsafe_code)]
 
@@ -19,4 +21,5 @@ pub mod mount;
 pub mod nfs3;
 pub mod portmap;
 pub mod rpc;
+pub mod transport;
 pub mod xdr;

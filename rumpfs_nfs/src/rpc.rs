@@ -235,7 +235,12 @@ pub fn read_record(r: &mut impl Read, max: usize) -> Result<Vec<u8>, RpcError> {
 }
 
 fn io_error(e: &std::io::Error) -> RpcError {
-    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+    if let Some(k) = e
+        .get_ref()
+        .and_then(|x| x.downcast_ref::<crate::transport::KernelErrno>())
+    {
+        RpcError::Transport(k.0)
+    } else if e.kind() == std::io::ErrorKind::UnexpectedEof {
         RpcError::Transport(Errno::ECONNRESET)
     } else {
         RpcError::Transport(Errno::from_host(e))

@@ -218,3 +218,58 @@ fn nfs3_procedures_against_ganesha() {
     }
     g.run_inside("nfs3_procedures_against_ganesha");
 }
+
+/// The same calls from inside a kernel: a rump kernel with only rumpnet
+/// and sockin reaches rpcbind, mountd and nfsd over its own sockets, and
+/// a file the host wrote reads back whole.
+fn through_the_kernel(export: &Path) {
+    use rumpfs_nfs::nfs3::Nfs3Client;
+    use rumpfs_nfs::transport::KernelStream;
+    use std::net::{Ipv4Addr, SocketAddrV4};
+    let k = rump::KernelBuilder::new()
+        .component(&rumpnet::COMPONENT)
+        .component(&rumpnet_sockin::COMPONENT)
+        .boot()
+        .expect("boot");
+    let at = |port| SocketAddrV4::new(Ipv4Addr::LOCALHOST, port);
+    let client = |port| StreamClient::new(KernelStream::connect(&k, at(port)).unwrap(), 77);
+    let mountd = portmap::getport(&mut client(PMAP_PORT), mount::MOUNT_PROG, 3, IPPROTO_TCP)
+        .unwrap()
+        .unwrap();
+    let path = export.as_os_str().as_encoded_bytes();
+    let root = mount::mnt(&mut client(mountd), &root(), path).unwrap().fh;
+    let mut c = Nfs3Client::new(client(2049), super_user());
+    let (fh, _) = c.lookup(&root, b"hostfile").unwrap();
+    let want = std::fs::read(export.join("hostfile")).unwrap();
+    let mut got = Vec::new();
+    loop {
+        let r = c.read(&fh, got.len() as u64, 32 * 1024).unwrap();
+        got.extend_from_slice(&r.data);
+        if r.eof || r.data.is_empty() {
+            break;
+        }
+    }
+    assert!(
+        got == want,
+        "{} bytes read, {} on the host",
+        got.len(),
+        want.len()
+    );
+    // Nobody listens on port 1: the kernel's connect is refused.
+    let e = KernelStream::connect(&k, at(1)).err();
+    assert_eq!(e, Some(rump::Errno::ECONNREFUSED));
+}
+
+#[test]
+fn rpc_through_a_kernel_with_sockin() {
+    if let Some(export) = ganesha::inside() {
+        through_the_kernel(&export);
+        return;
+    }
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let Some(g) = ganesha::Ganesha::start(base, "kernel") else {
+        return;
+    };
+    std::fs::write(g.export().join("hostfile"), pattern(300_000, 5)).unwrap();
+    g.run_inside("rpc_through_a_kernel_with_sockin");
+}
