@@ -1,6 +1,8 @@
 //! The NFS client as a rump component (needs the VFS and NET factions).
 //!
 //! Built so far, the protocols below NFS itself:
+//! - [`args`]: NetBSD's `struct nfs_args` checked and decoded as
+//!   `nfs_mount`/`nfs_decode_args` do;
 //! - [`xdr`]: the XDR encoding (RFC 4506), checked decoding;
 //! - [`rpc`]: ONC RPC calls and replies (RFC 5531), AUTH_SYS, record
 //!   marking over streams;
@@ -11,12 +13,14 @@
 //! - [`transport`]: a TCP stream through the kernel's own `AF_INET`
 //!   sockets (sockin or netinet) for the calls to run over.
 //!
-//! Not yet: MKNOD, READDIR, FSSTAT and PATHCONF; the vnode operations over
-//! the procedures; the mount(2) entry with `struct nfs_args`; the caches;
-//! UDP with retransmission.
+//! Not yet: MKNOD, READDIR, FSSTAT and PATHCONF; the vnode operations
+//! over the procedures; the mount(2) entry (copying in the address, handle
+//! and host name the arguments point at); the caches; UDP with
+//! retransmission.
 
 #![forbid(unsafe_code)]
 
+pub mod args;
 pub mod mount;
 pub mod nfs3;
 pub mod portmap;
