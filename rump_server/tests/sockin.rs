@@ -190,3 +190,30 @@ fn sockin_and_netinet_are_refused_together() {
     }
     assert!(!Path::new(&dir.join("conflict")).exists());
 }
+
+const TCP6_CLIENT: &str = r#"
+import socket, sys
+s = socket.socket(socket.AF_INET6)
+s.connect(("::1", int(sys.argv[1]))); s.sendall(b"over six"); s.shutdown(socket.SHUT_WR)
+print(s.recv(100).decode(), s.getpeername()[0])
+"#;
+
+/// AF_INET6 too: a host listener on ::1.
+#[test]
+fn tcp_over_ipv6_reaches_a_host_listener() {
+    let srv = SockinServer::start("sockin-tcp6");
+    let Ok(l) = TcpListener::bind("[::1]:0") else {
+        eprintln!("skipped: the host has no IPv6 loopback");
+        return;
+    };
+    let port = l.local_addr().unwrap().port();
+    let host = std::thread::spawn(move || {
+        let (mut c, _) = l.accept().unwrap();
+        let mut got = Vec::new();
+        c.read_to_end(&mut got).unwrap();
+        c.write_all(&got.to_ascii_uppercase()).unwrap();
+    });
+    let o = srv.python(TCP6_CLIENT, &[&port.to_string()]);
+    assert_eq!(ok(&o, "tcp6 client"), "OVER SIX ::1\n");
+    host.join().unwrap();
+}
