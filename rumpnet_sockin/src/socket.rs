@@ -397,8 +397,11 @@ impl ProtoSocket for SockinSocket {
         poll_bits(events, readable, writable, r.hangup)
     }
 
+    /// The poller lets its reference go at once, so that the host socket
+    /// closes (and the peer sees the end) when the kernel's socket does.
     fn close(&self) {
         self.interest.store(0, Ordering::Release);
+        self.poller.kick();
     }
 
     fn take_error(&self) -> i32 {
