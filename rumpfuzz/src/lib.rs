@@ -10,6 +10,7 @@ mod disk;
 mod ffs;
 mod net;
 mod netinput;
+mod nfs;
 mod route;
 mod sp;
 
@@ -18,6 +19,7 @@ pub use disk::{disk_ioctl, disk_label, vnd_ioctl};
 pub use ffs::ffs_image;
 pub use net::net_headers;
 pub use netinput::{net_input, net_input_answers, shmif_bus};
+pub use nfs::nfs_reply;
 pub use route::route_socket;
 pub use sp::{frame, sp_stream, sp_stream_seeds};
 

@@ -558,3 +558,41 @@ fn write_sp_stream_seeds() {
         std::fs::write(dir.join(name), seed).unwrap();
     }
 }
+
+#[test]
+fn nfs_reply_smoke() {
+    // An accepted RPC reply, a GETATTR result and a READDIRPLUS page with
+    // one entry, each behind every decoder's selector byte.
+    let mut getattr = vec![0u8; 4];
+    getattr.extend_from_slice(&1u32.to_be_bytes());
+    getattr.resize(4 + 84, 0);
+    let mut rdp = vec![0u8; 4 + 4 + 8];
+    rdp.extend_from_slice(&1u32.to_be_bytes());
+    rdp.extend_from_slice(&[0; 8]);
+    rdp.extend_from_slice(&[0, 0, 0, 1, b'a', 0, 0, 0]);
+    rdp.extend_from_slice(&[0; 8 + 4 + 4 + 4]);
+    rdp.extend_from_slice(&1u32.to_be_bytes());
+    let rpc_ok = [
+        0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
+    let mut seeds = Vec::new();
+    for sel in 0..17u8 {
+        for body in [&getattr[..], &rdp, &rpc_ok] {
+            let mut s = vec![sel];
+            s.extend_from_slice(body);
+            seeds.push(s);
+        }
+    }
+    let seeds: Vec<&[u8]> = seeds.iter().map(|s| s.as_slice()).collect();
+    run(rumpfuzz::nfs_reply, &seeds, 3000);
+    for s in &seeds {
+        for i in 0..s.len() {
+            for v in [0u8, 1, 0x7f, 0xff] {
+                let mut m = s.to_vec();
+                m[i] = v;
+                rumpfuzz::nfs_reply(&m);
+                rumpfuzz::nfs_reply(&m[..i]);
+            }
+        }
+    }
+}

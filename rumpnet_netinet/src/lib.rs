@@ -58,7 +58,7 @@ fn attach(k: &Kernel) -> AttachResult {
     net.add_domain(Arc::new(domain::InetDomain {
         inet: Arc::clone(&inet),
     }))
-    .map_err(|e| format!("AF_INET: {e}"))?;
+    .map_err(|e| format!("AF_INET: {e} (rumpnet_sockin and rumpnet_netinet both provide AF_INET: load only one of them)"))?;
     let i = Arc::clone(&inet);
     net.add_input(
         ethertype::IPV4,

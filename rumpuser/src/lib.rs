@@ -2,7 +2,7 @@
 //!
 //! Everything a rump kernel needs from the host (memory, files and block I/O,
 //! clocks, threads, random bytes, parameters, the console, exit, dynamic
-//! loading, the sockets remote clients connect to, daemonizing, signals) goes through this crate, as in NetBSD's `rumpuser(3)`. Porting the
+//! loading, the sockets remote clients connect to, host Internet sockets for sockin, daemonizing, signals) goes through this crate, as in NetBSD's `rumpuser(3)`. Porting the
 //! kernel to another host means rewriting this crate and nothing else.
 //!
 //! The crate keeps no state of its own: a component loaded at run time carries
@@ -14,6 +14,7 @@ mod console;
 mod daemon;
 mod dl;
 mod file;
+mod inet;
 mod limits;
 mod mem;
 mod param;
@@ -31,6 +32,10 @@ pub use console::{console_write, console_write_bytes};
 pub use daemon::{Daemon, daemonize_begin};
 pub use dl::{DlError, DlLibrary};
 pub use file::{FileInfo, FileKind, HostFile, OpenFlags, dir_entries, file_info, link_info};
+pub use inet::{
+    InetKind, InetOption, InetReceived, InetSocket, InetWaker, Readiness, errno_name, poll_sockets,
+    unspecified,
+};
 pub use limits::{out_of_descriptors, raise_descriptor_limit, strerror};
 pub use mem::{AnonMapping, HostMem};
 pub use param::{host_ncpu, host_physmem, hostname, param};

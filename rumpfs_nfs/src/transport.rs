@@ -1,0 +1,88 @@
+//! The RPC client's stream through the kernel's own sockets: a TCP
+//! connection made in the kernel's `AF_INET` family (sockin's host
+//! sockets or netinet's stack, whichever the kernel has), read and written
+//! with the socket layer's blocking rules.
+
+use netbsd_abi::layout::sockaddr_in as sin;
+use rump::{Errno, KResult, Kernel};
+use rumpnet::Net;
+use rumpnet::socket::{SOCK_STREAM, Socket};
+use std::net::SocketAddrV4;
+use std::sync::Arc;
+
+const AF_INET: u8 = netbsd_abi::AF_INET as u8;
+
+/// A NetBSD errno carried inside an `io::Error`, so that the RPC layer
+/// reports the kernel's own error rather than a translation of it.
+#[derive(Debug)]
+pub struct KernelErrno(pub Errno);
+
+impl std::fmt::Display for KernelErrno {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.name())
+    }
+}
+
+impl std::error::Error for KernelErrno {}
+
+fn io(e: Errno) -> std::io::Error {
+    std::io::Error::other(KernelErrno(e))
+}
+
+/// `addr` as NetBSD's `struct sockaddr_in`.
+pub fn sockaddr_in(addr: SocketAddrV4) -> Vec<u8> {
+    let mut sa = vec![0u8; sin::SIZE];
+    sin::sin_len.put(&mut sa, sin::SIZE as u64);
+    sin::sin_family.put(&mut sa, AF_INET.into());
+    sa[sin::sin_port.range()].copy_from_slice(&addr.port().to_be_bytes());
+    sa[sin::sin_addr.range()].copy_from_slice(&addr.ip().octets());
+    sa
+}
+
+/// A TCP connection through the kernel's sockets.
+pub struct KernelStream {
+    kernel: Arc<Kernel>,
+    sock: Socket,
+}
+
+impl KernelStream {
+    /// Connect to `addr` through kernel `k`'s `AF_INET` family;
+    /// EAFNOSUPPORT when the kernel has none.
+    pub fn connect(k: &Arc<Kernel>, addr: SocketAddrV4) -> KResult<KernelStream> {
+        let domain = Net::of(k).domain(AF_INET).ok_or(Errno::EAFNOSUPPORT)?;
+        let proto = k.with_ctx(|ctx| domain.socket(ctx, SOCK_STREAM, 0))?;
+        let sock = Socket::new(proto, false, true);
+        k.with_ctx(|ctx| sock.connect(ctx, &sockaddr_in(addr)))?;
+        Ok(KernelStream {
+            kernel: Arc::clone(k),
+            sock,
+        })
+    }
+}
+
+impl std::io::Read for KernelStream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.kernel
+            .with_ctx(|ctx| self.sock.recv(ctx, buf, 0))
+            .map(|r| r.len)
+            .map_err(io)
+    }
+}
+
+impl std::io::Write for KernelStream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.kernel
+            .with_ctx(|ctx| self.sock.send(ctx, buf, None, 0))
+            .map_err(io)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for KernelStream {
+    fn drop(&mut self) {
+        self.sock.proto().close();
+    }
+}

@@ -1,0 +1,213 @@
+//! A real NFS server for the tests: Debian's nfs-ganesha (VFS back end)
+//! with rpcbind, in a private network namespace with its own `/run`,
+//! exporting a fresh directory, all removed when the value is dropped.
+//!
+//! Facts (DESIGN.md): ganesha needs `rpcbind -f -w` running; `Bind_addr`
+//! is left out. Only the namespace's loopback carries traffic.
+//!
+//! A test reaches the server by running code inside the namespace: it
+//! calls [`inside`] first, and the test binary runs itself again there
+//! (`ip netns exec`) for that one test.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// Set in the copy of the test that runs inside the namespace: the
+/// exported directory.
+pub const EXPORT_ENV: &str = "RUMP_TEST_GANESHA_EXPORT";
+
+const GANESHA: &str = "/usr/bin/ganesha.nfsd";
+const RPCBIND: &str = "/usr/sbin/rpcbind";
+
+/// A running server.
+pub struct Ganesha {
+    ns: String,
+    dir: PathBuf,
+    export: PathBuf,
+    server: Child,
+}
+
+/// Why no server: the packages are missing or we are not root.
+fn unavailable() -> Option<String> {
+    for p in [
+        GANESHA,
+        RPCBIND,
+        "/usr/bin/rpcinfo",
+        "/usr/bin/unshare",
+        "/usr/sbin/ip",
+    ] {
+        let exists = Path::new(p).exists() || Path::new(&p.replace("/usr/sbin", "/sbin")).exists();
+        if !exists {
+            return Some(format!(
+                "{p} missing (apt-get install nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils)"
+            ));
+        }
+    }
+    let uid = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_owned))
+        });
+    (uid.as_deref() != Some("0")).then(|| "not root: no network namespace".to_owned())
+}
+
+fn config(export: &Path) -> String {
+    format!(
+        "NFS_CORE_PARAM {{ Protocols = 3, 4; Enable_NLM = false; Enable_RQUOTA = false; }}\n\
+         NFS_KRB5 {{ Active_krb5 = false; }}\n\
+         EXPORT {{\n  Export_Id = 1; Path = {p}; Pseudo = {p};\n  Access_Type = RW; \
+         Squash = No_Root_Squash; Protocols = 3, 4; Transports = TCP, UDP; SecType = sys;\n  \
+         FSAL {{ Name = VFS; }}\n}}\n\
+         LOG {{ Default_Log_Level = EVENT; }}\n",
+        p = export.display()
+    )
+}
+
+impl Ganesha {
+    /// Start a server exporting a new directory under `base`; `None`
+    /// (with one line on stderr) when the machine cannot run one.
+    pub fn start(base: &Path, tag: &str) -> Option<Ganesha> {
+        if let Some(why) = unavailable() {
+            eprintln!("skipped: no NFS server: {why}");
+            return None;
+        }
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let ns = format!(
+            "rumpnfs-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        );
+        let dir = base.join(format!("ganesha-{tag}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        let export = dir.join("export");
+        std::fs::create_dir_all(&export).unwrap();
+        let conf = dir.join("ganesha.conf");
+        std::fs::write(&conf, config(&export)).unwrap();
+        let ok = Command::new("ip").args(["netns", "add", &ns]).status();
+        assert!(ok.unwrap().success(), "ip netns add {ns}");
+        let g = Ganesha {
+            ns,
+            dir: dir.clone(),
+            export,
+            // Replaced below; the namespace is removed on drop from here on.
+            server: Command::new("true").spawn().unwrap(),
+        };
+        g.netns(&["ip", "link", "set", "lo", "up"]);
+        // One shell in a private mount namespace: tmpfs on /run, rpcbind
+        // in the background, then ganesha in its place (so that killing
+        // the shell's pid stops ganesha; rpcbind's pid is written down).
+        let script = format!(
+            "mount -t tmpfs tmpfs /run && mkdir -p /run/rpcbind /run/ganesha || exit 1\n\
+             {RPCBIND} -f -w & echo $! > {d}/rpcbind.pid\n\
+             for i in $(seq 50); do [ -S /run/rpcbind.sock ] && break; sleep 0.1; done\n\
+             exec {GANESHA} -F -f {c} -L {d}/ganesha.log -p /run/ganesha/pid\n",
+            d = dir.display(),
+            c = conf.display()
+        );
+        let mut g = g;
+        g.server = Command::new("ip")
+            .args(["netns", "exec", &g.ns, "unshare", "-m", "sh", "-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let t = Instant::now();
+        loop {
+            let o = Command::new("ip")
+                .args([
+                    "netns",
+                    "exec",
+                    &g.ns,
+                    "rpcinfo",
+                    "-T",
+                    "tcp",
+                    "127.0.0.1",
+                    "mountd",
+                    "3",
+                ])
+                .output()
+                .unwrap();
+            if o.status.success() {
+                break;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(30),
+                "ganesha did not come up: {}",
+                std::fs::read_to_string(dir.join("ganesha.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Some(g)
+    }
+
+    fn netns(&self, args: &[&str]) {
+        let st = Command::new("ip")
+            .args(["netns", "exec", &self.ns])
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(st.success(), "{args:?} in {}", self.ns);
+    }
+
+    /// The exported directory (the host's view of the files).
+    pub fn export(&self) -> &Path {
+        &self.export
+    }
+
+    /// A command that runs inside the server's network namespace.
+    pub fn command(&self, prog: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.ns]).arg(prog);
+        c
+    }
+
+    /// Run test `name` of this test binary again inside the namespace
+    /// (where it finds the export in [`EXPORT_ENV`]), and fail if it does.
+    pub fn run_inside(&self, name: &str) {
+        let exe = std::env::current_exe().unwrap();
+        let o = self
+            .command(exe)
+            .args(["--exact", name, "--nocapture", "--test-threads=1"])
+            .env(EXPORT_ENV, &self.export)
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success() && out.contains("1 passed"),
+            "{name} inside the namespace: {out}\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
+impl Drop for Ganesha {
+    fn drop(&mut self) {
+        // Ganesha exits on SIGTERM; rpcbind is ours by its pid file.
+        let _ = Command::new("kill")
+            .arg(self.server.id().to_string())
+            .status();
+        if let Ok(pid) = std::fs::read_to_string(self.dir.join("rpcbind.pid")) {
+            let _ = Command::new("kill").arg(pid.trim()).status();
+        }
+        let t = Instant::now();
+        while self.server.try_wait().ok().flatten().is_none() {
+            if t.elapsed() > Duration::from_secs(10) {
+                let _ = self.server.kill();
+                let _ = self.server.wait();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = Command::new("ip").args(["netns", "del", &self.ns]).status();
+    }
+}
+
+/// The export, when this copy of the test runs inside the namespace.
+pub fn inside() -> Option<PathBuf> {
+    std::env::var_os(EXPORT_ENV).map(PathBuf::from)
+}

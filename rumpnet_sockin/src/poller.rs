@@ -1,0 +1,102 @@
+//! The thread that watches host sockets (NetBSD's `sockin_process`
+//! thread): a socket whose operation found nothing to do says what it
+//! waits for, and this thread wakes the socket's waiters and the
+//! kernel's pollers once the host socket has it.
+
+use crate::socket::SockinSocket;
+use rump::{KResult, Kernel};
+use rumpuser::{InetWaker, poll_sockets};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Duration;
+
+/// The socket waits to read (or accept, or see the end).
+pub const WANT_READ: u8 = 1;
+/// The socket waits to write (or for its connect to finish).
+pub const WANT_WRITE: u8 = 2;
+
+/// How often the thread looks whether the kernel is still there.
+const RECHECK: Duration = Duration::from_secs(1);
+
+/// The sockets of one kernel's sockin domain and their watcher.
+pub struct Poller {
+    waker: InetWaker,
+    sockets: Mutex<Vec<Weak<SockinSocket>>>,
+    thread: OnceLock<rump::kthread::KThread>,
+}
+
+impl Poller {
+    /// A poller; its thread starts with the first socket.
+    pub fn new() -> KResult<Arc<Poller>> {
+        let waker = InetWaker::new().map_err(|e| crate::errno::host(&e))?;
+        Ok(Arc::new(Poller {
+            waker,
+            sockets: Mutex::new(Vec::new()),
+            thread: OnceLock::new(),
+        }))
+    }
+
+    /// Watch `s` from now on, starting the thread if it is not running.
+    pub fn add(self: &Arc<Self>, k: &Kernel, s: &Arc<SockinSocket>) -> KResult<()> {
+        if self.thread.get().is_none() {
+            let me = Arc::downgrade(self);
+            let t = k.kthread_spawn("sockin", move |kernel| run(&me, kernel))?;
+            // Two first sockets at once: the loser's thread finds the
+            // same poller and works alongside; either suffices.
+            let _ = self.thread.set(t);
+        }
+        self.sockets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Arc::downgrade(s));
+        Ok(())
+    }
+
+    /// A socket's interest changed: look again.
+    pub fn kick(&self) {
+        self.waker.wake();
+    }
+
+    /// The live sockets that wait for something.
+    fn waiting(&self) -> Vec<Arc<SockinSocket>> {
+        let mut list = self.sockets.lock().unwrap_or_else(|e| e.into_inner());
+        list.retain(|w| w.strong_count() > 0);
+        list.iter()
+            .filter_map(Weak::upgrade)
+            .filter(|s| s.interest() != 0)
+            .collect()
+    }
+}
+
+fn run(me: &Weak<Poller>, kernel: &Weak<Kernel>) {
+    loop {
+        let Some(p) = me.upgrade() else { return };
+        if kernel.upgrade().is_none_or(|k| k.is_halted()) {
+            return;
+        }
+        let socks = p.waiting();
+        let mut set: Vec<_> = socks
+            .iter()
+            .map(|s| {
+                let i = s.interest();
+                (s.host(), i & WANT_READ != 0, i & WANT_WRITE != 0)
+            })
+            .collect();
+        let Ok(ready) = poll_sockets(&mut set, Some(&p.waker), Some(RECHECK)) else {
+            // Only a bad descriptor fails a poll: one of ours was closed
+            // under us; look again at a fresh list.
+            continue;
+        };
+        for (s, r) in socks.iter().zip(ready) {
+            let mut done = 0;
+            if r.readable || r.hangup || r.error {
+                done |= WANT_READ;
+            }
+            if r.writable || r.hangup || r.error {
+                done |= WANT_WRITE;
+            }
+            if s.satisfy(done) {
+                s.wakeup();
+            }
+        }
+    }
+}
