@@ -5,6 +5,7 @@ use super::*;
 use crate::node::VType;
 use crate::vfs::Vnode;
 use rump::cred::Access;
+use rump::sync::lock;
 use rump::syscall::Ctx;
 use rump::{Errno, KResult};
 
@@ -12,13 +13,7 @@ use rump::{Errno, KResult};
 /// finding each directory's name in its parent.
 pub fn getcwd(ctx: &Ctx) -> KResult<String> {
     let v = vfs(ctx);
-    let root = match v
-        .cwdinfo(ctx.proc())
-        .root
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone()
-    {
+    let root = match lock(&v.cwdinfo(ctx.proc()).root).clone() {
         Some(r) => r,
         None => v.top_root()?,
     };
@@ -72,11 +67,7 @@ pub fn chroot(ctx: &Ctx, path: Option<&[u8]>, fd: Option<i32>) -> KResult<()> {
         (None, None) => return Err(Errno::EINVAL),
     };
     check_searchable_dir(ctx, &vn)?;
-    *vfs(ctx)
-        .cwdinfo(ctx.proc())
-        .root
-        .lock()
-        .unwrap_or_else(|e| e.into_inner()) = Some(vn);
+    *lock(&vfs(ctx).cwdinfo(ctx.proc()).root) = Some(vn);
     Ok(())
 }
 
@@ -117,7 +108,7 @@ pub fn getdents(ctx: &Ctx, fd: i32, mut fits: impl FnMut(&Dirent) -> bool) -> KR
 /// `umask(2)`.
 pub fn umask_set(ctx: &Ctx, mask: u32) -> u32 {
     let info = vfs(ctx).cwdinfo(ctx.proc());
-    let mut m = info.umask.lock().unwrap_or_else(|e| e.into_inner());
+    let mut m = lock(&info.umask);
     std::mem::replace(&mut *m, mask & 0o777)
 }
 
@@ -132,10 +123,6 @@ pub(super) fn check_searchable_dir(ctx: &Ctx, vn: &Vnode) -> KResult<()> {
 
 pub(super) fn set_cwd(ctx: &Ctx, vn: Vnode) -> KResult<()> {
     check_searchable_dir(ctx, &vn)?;
-    *vfs(ctx)
-        .cwdinfo(ctx.proc())
-        .cwd
-        .lock()
-        .unwrap_or_else(|e| e.into_inner()) = Some(vn);
+    *lock(&vfs(ctx).cwdinfo(ctx.proc()).cwd) = Some(vn);
     Ok(())
 }

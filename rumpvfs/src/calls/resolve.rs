@@ -8,6 +8,7 @@ use crate::vfile::VnodeFile;
 use crate::vfs::{Parent, Vfs, Vnode};
 use rump::cred::{Access, Cred};
 use rump::file::File;
+use rump::sync::lock;
 use rump::syscall::Ctx;
 use rump::{Errno, KResult};
 use std::sync::Arc;
@@ -84,11 +85,7 @@ pub(super) fn sticky_ok(dir: &Vnode, victim: &Vnode, cred: &Cred) -> KResult<()>
 }
 
 pub(super) fn umask(ctx: &Ctx) -> u32 {
-    *vfs(ctx)
-        .cwdinfo(ctx.proc())
-        .umask
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
+    *lock(&vfs(ctx).cwdinfo(ctx.proc()).umask)
 }
 
 pub(super) fn new_node(ctx: &Ctx, dir: &Vnode, typ: VType, mode: u32) -> NewNode {
