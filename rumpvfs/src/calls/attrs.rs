@@ -1,7 +1,7 @@
 //! A node's attributes: `stat`, ownership and mode, flags, times, access
 //! checks and `pathconf`.
 
-use super::*;
+use super::resolve::{lookup, vnode_file};
 use crate::fileflags;
 use crate::flags::*;
 use crate::node::{SetAttr, VType};

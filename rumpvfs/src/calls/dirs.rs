@@ -1,7 +1,8 @@
 //! The process's directories and directory listing: `getcwd`, `chdir`,
 //! `chroot`, `getdents`, and the umask new nodes are made with.
 
-use super::*;
+use super::Dirent;
+use super::resolve::{child, lookup, vfs, vnode_file_ops, with_vfile};
 use crate::node::VType;
 use crate::vfs::Vnode;
 use rump::cred::Access;

@@ -1,7 +1,7 @@
 //! Data of open files: positioned reads and writes, seeking, truncation,
 //! locks and syncing.
 
-use super::*;
+use super::resolve::{lookup, vfs, vnode_file, vnode_file_dead_as, with_vfile};
 use crate::fileflags;
 use crate::flags::*;
 use crate::node::{SetAttr, VType};

@@ -1,7 +1,7 @@
 //! Mounts and file system statistics: `mount`, `unmount`, `statvfs`,
 //! `getvfsstat`.
 
-use super::*;
+use super::resolve::{lookup, vfs, vnode_file};
 use crate::flags::*;
 use crate::node::VType;
 use crate::vfs::Vnode;

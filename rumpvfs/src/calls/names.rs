@@ -2,7 +2,7 @@
 //! names), removing, linking and renaming them, and reading a symbolic
 //! link.
 
-use super::*;
+use super::resolve::{can_change, child, lookup, new_node, parent_of, sticky_ok, umask, vfs};
 use crate::fileflags;
 use crate::flags::*;
 use crate::node::{NewNode, SetAttr, VType};

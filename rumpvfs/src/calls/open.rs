@@ -1,7 +1,7 @@
 //! Opening: `open(2)` from a path to a descriptor, the kernel's own
 //! `vn_open`, `revoke(2)`, and reading a module image.
 
-use super::*;
+use super::resolve::{can_change, child, etfs_find, lookup, new_node, vfs};
 use crate::fileflags;
 use crate::flags::*;
 use crate::node::{SetAttr, VType};
