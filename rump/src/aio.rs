@@ -24,6 +24,7 @@ use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::kmem::MemCharge;
 use crate::lwproc::{Proc, ProcData};
+use crate::sync::lock;
 use crate::syscall::{Ctx, SysArgs, SysRet, SyscallFn};
 use crate::sysctl::{CTLFLAG_IMMEDIATE, CTLFLAG_READWRITE, NodeData, NodeSpec, SysctlValue};
 use crate::usermem::{UserSpace, copyin_array, copyin_vec};
@@ -207,7 +208,7 @@ impl ProcData for AioProc {
 
 impl AioProc {
     fn lock(&self) -> MutexGuard<'_, Queue> {
-        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.queue)
     }
 }
 

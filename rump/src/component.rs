@@ -5,6 +5,7 @@
 //! function is the whole of its registration, as NetBSD's `RUMP_COMPONENT()`.
 
 use crate::module::ModuleClass;
+use crate::sync::lock;
 
 /// The boot phases in the order a kernel attaches components
 /// (`RUMP_COMPONENT_*` in NetBSD's `rump_private.h`).
@@ -123,11 +124,11 @@ pub struct ComponentSet {
 impl ComponentSet {
     /// Offer a component.
     pub fn add(&self, c: &'static Component) {
-        self.list.lock().unwrap_or_else(|e| e.into_inner()).push(c);
+        lock(&self.list).push(c);
     }
 
     /// The components offered so far.
     pub fn take(&self) -> Vec<&'static Component> {
-        std::mem::take(&mut *self.list.lock().unwrap_or_else(|e| e.into_inner()))
+        std::mem::take(&mut *lock(&self.list))
     }
 }

@@ -3,6 +3,7 @@
 //! up while it blocks (`Ctx::block`), as NetBSD's rump scheduler does
 //! (`rump_schedule`, `rump_unschedule`).
 
+use crate::sync::lock;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Condvar, Mutex};
 
@@ -49,7 +50,7 @@ impl Vcpus {
     /// operation; only when every CPU is busy does the thread sleep.
     pub fn schedule(&self) -> CpuGuard<'_> {
         if !self.try_take() {
-            let mut g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+            let mut g = lock(&self.lock);
             // Registered before the retry, so a release either sees this
             // waiter and wakes it, or happened early enough for the retry.
             self.waiters.fetch_add(1, SeqCst);
@@ -64,7 +65,7 @@ impl Vcpus {
     fn release(&self) {
         self.free.fetch_add(1, SeqCst);
         if self.waiters.load(SeqCst) > 0 {
-            let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+            let _g = lock(&self.lock);
             self.wakeup.notify_one();
         }
     }

@@ -5,6 +5,7 @@
 use crate::errno::KResult;
 use crate::kernel::{BootError, Kernel, KernelBuilder};
 use crate::lwproc::{ForkFd, Lwp};
+use crate::sync::lock;
 use std::sync::{Arc, Mutex, OnceLock};
 
 static DEFAULT: OnceLock<Arc<Kernel>> = OnceLock::new();
@@ -13,7 +14,7 @@ static BOOTING: Mutex<()> = Mutex::new(());
 /// Boot the process's default kernel from `builder`, or return the one
 /// already booted (calling `rump_init` again is harmless, as in NetBSD).
 pub fn rump_init_with(builder: KernelBuilder) -> Result<Arc<Kernel>, BootError> {
-    let _g = BOOTING.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = lock(&BOOTING);
     if let Some(k) = DEFAULT.get() {
         return Ok(Arc::clone(k));
     }

@@ -11,10 +11,11 @@
 
 use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
+use crate::sync::lock;
 use crate::syscall::Ctx;
 use crate::usermem::UserSpace;
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 /// `RAW_PART` on amd64 (`arch/amd64/include/disklabel.h`): partition `d`
 /// names a whole disk (`kern.rawpartition`, rumpblk's made-up label).
@@ -168,10 +169,6 @@ enum Driver {
 pub struct DevSw {
     drivers: Mutex<BTreeMap<(DevKind, u32), (String, Driver)>>,
     nodes: Mutex<Option<Arc<dyn DevNodeMaker>>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl DevSw {

@@ -4,6 +4,7 @@
 //! socket, a pipe) is supplied by a faction as a [`FileOps`] implementation.
 
 use crate::errno::{Errno, KResult};
+use crate::sync::lock;
 use crate::syscall::Ctx;
 use netbsd_abi::layout::flock;
 use std::sync::{Arc, Mutex, Weak};
@@ -266,7 +267,7 @@ impl File {
 
     /// The `O_*` flags.
     pub fn status_flags(&self) -> u32 {
-        *self.flags.lock().unwrap_or_else(|e| e.into_inner())
+        *lock(&self.flags)
     }
 }
 
@@ -299,9 +300,7 @@ impl FdTable {
 
     /// Every open descriptor: number, file, close-on-exec.
     pub fn snapshot(&self) -> Vec<(i32, Arc<File>, bool)> {
-        self.slots
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        lock(&self.slots)
             .iter()
             .enumerate()
             .filter_map(|(i, s)| {
@@ -313,7 +312,7 @@ impl FdTable {
 
     /// A new table holding the same files (`RUMP_RFFDG`).
     pub fn copy(&self) -> Arc<FdTable> {
-        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut slots = lock(&self.slots).clone();
         // As NetBSD's fd_copy: kqueue descriptors cannot be copied.
         for s in slots.iter_mut() {
             if s.as_ref()
@@ -330,7 +329,7 @@ impl FdTable {
 
     /// Knote `kn` watches descriptor `fd`.
     pub(crate) fn knote_attach(&self, fd: i32, kn: &Arc<crate::kqueue::Knote>) {
-        let mut list = self.knotes.lock().unwrap_or_else(|e| e.into_inner());
+        let mut list = lock(&self.knotes);
         list.retain(|(_, w)| w.strong_count() > 0);
         list.push((fd, Arc::downgrade(kn)));
     }
@@ -339,7 +338,7 @@ impl FdTable {
     /// (NetBSD's `knote_fdclose`).
     fn knote_fdclose(&self, closed: impl Fn(i32) -> bool) {
         let gone: Vec<Arc<crate::kqueue::Knote>> = {
-            let mut list = self.knotes.lock().unwrap_or_else(|e| e.into_inner());
+            let mut list = lock(&self.knotes);
             if list.is_empty() {
                 return;
             }
@@ -363,7 +362,7 @@ impl FdTable {
 
     /// Install `file` at the lowest free descriptor at or above `min`, below `limit`.
     pub fn alloc(&self, file: Arc<File>, min: usize, limit: usize, cloexec: bool) -> KResult<i32> {
-        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slots = lock(&self.slots);
         let fd = (min..limit)
             .find(|&i| slots.get(i).is_none_or(|s| s.is_none()))
             .ok_or(Errno::EMFILE)?;
@@ -376,7 +375,7 @@ impl FdTable {
 
     /// The file at `fd`, or EBADF.
     pub fn get(&self, fd: i32) -> KResult<Arc<File>> {
-        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        let slots = lock(&self.slots);
         usize::try_from(fd)
             .ok()
             .and_then(|i| slots.get(i))
@@ -388,7 +387,7 @@ impl FdTable {
     /// Close `fd`. The file itself closes when its last descriptor goes.
     pub fn close(&self, fd: i32) -> KResult<()> {
         let taken = {
-            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            let mut slots = lock(&self.slots);
             usize::try_from(fd)
                 .ok()
                 .and_then(|i| slots.get_mut(i))
@@ -408,7 +407,7 @@ impl FdTable {
             .filter(|&i| i < limit)
             .ok_or(Errno::EBADF)?;
         let old = {
-            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            let mut slots = lock(&self.slots);
             if slots.len() <= i {
                 slots.resize(i + 1, None);
             }
@@ -423,7 +422,7 @@ impl FdTable {
 
     /// Whether `fd` is closed on exec (`FD_CLOEXEC`).
     pub fn cloexec(&self, fd: i32) -> KResult<bool> {
-        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        let slots = lock(&self.slots);
         usize::try_from(fd)
             .ok()
             .and_then(|i| slots.get(i))
@@ -434,7 +433,7 @@ impl FdTable {
 
     /// Set or clear close-on-exec for `fd`.
     pub fn set_cloexec(&self, fd: i32, on: bool) -> KResult<()> {
-        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slots = lock(&self.slots);
         let slot = usize::try_from(fd)
             .ok()
             .and_then(|i| slots.get_mut(i))
@@ -452,18 +451,13 @@ impl FdTable {
 
     /// Number of open descriptors.
     pub fn count(&self) -> usize {
-        self.slots
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .flatten()
-            .count()
+        lock(&self.slots).iter().flatten().count()
     }
 
     /// Close every descriptor marked close-on-exec (`fd_closeexec`).
     pub fn close_on_exec(&self) {
         let (closing, fds): (Vec<Slot>, Vec<i32>) = {
-            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            let mut slots = lock(&self.slots);
             slots
                 .iter_mut()
                 .enumerate()
@@ -478,7 +472,7 @@ impl FdTable {
     /// Close every descriptor from `fd` up (`F_CLOSEM`).
     pub fn close_from(&self, fd: usize) {
         let closing: Vec<Slot> = {
-            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            let mut slots = lock(&self.slots);
             slots.iter_mut().skip(fd).filter_map(Option::take).collect()
         };
         self.knote_fdclose(|f| usize::try_from(f).is_ok_and(|f| f >= fd));
@@ -487,7 +481,7 @@ impl FdTable {
 
     /// Close every descriptor (process exit when the table is not shared).
     pub fn close_all(&self) {
-        let all = std::mem::take(&mut *self.slots.lock().unwrap_or_else(|e| e.into_inner()));
+        let all = std::mem::take(&mut *lock(&self.slots));
         self.knote_fdclose(|_| true);
         drop(all);
     }

@@ -8,6 +8,7 @@
 //! the limit.
 
 use crate::errno::{Errno, KResult};
+use crate::sync::lock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -73,10 +74,7 @@ impl Kmem {
 
     /// Register a cache to be asked for memory at the limit.
     pub fn register_reclaimer(&self, r: Arc<dyn Reclaimer>) {
-        self.reclaimers
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(r);
+        lock(&self.reclaimers).push(r);
     }
 
     fn try_take(&self, bytes: u64) -> bool {
@@ -97,11 +95,7 @@ impl Kmem {
                 return Err(Errno::ENOMEM);
             }
             // Ask without holding the list lock: a cache uncharges as it frees.
-            let caches = self
-                .reclaimers
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone();
+            let caches = lock(&self.reclaimers).clone();
             // What was freed may be taken by others first: ask again while
             // the caches give back all that was missing.
             for _ in 0..MAX_RECLAIM_ROUNDS {

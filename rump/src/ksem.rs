@@ -13,6 +13,7 @@
 use crate::errno::{Errno, KResult};
 use crate::file::{File, FileOps, Stat};
 use crate::kernel::Kernel;
+use crate::sync::lock;
 use crate::syscall::{Ctx, SysArgs, SysRet, SyscallFn};
 use crate::sysctl::{CTLFLAG_READWRITE, NodeData, NodeSpec, SysctlValue};
 use crate::usermem::{UserSpace, copyin_array};
@@ -55,7 +56,7 @@ impl Default for Ksems {
 
 impl Ksems {
     fn named(&self) -> MutexGuard<'_, HashMap<Vec<u8>, Arc<Sem>>> {
-        self.named.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.named)
     }
 
     /// ENFILE once the named semaphores reach `kern.posix.semmax`.
@@ -88,7 +89,7 @@ struct Sem {
 
 impl Sem {
     fn lock(&self) -> MutexGuard<'_, SemState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.state)
     }
 
     /// `ksem_perm`: root, or a write bit of the class the caller is in

@@ -3,6 +3,7 @@
 use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::lwproc::PID_KERNEL;
+use crate::sync::lock;
 use crate::syscall::Ctx;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::Duration;
@@ -115,7 +116,7 @@ impl KCondvar {
         guard: MutexGuard<'a, T>,
     ) -> MutexGuard<'a, T> {
         ctx.block(|| drop(self.cv.wait(guard).unwrap_or_else(|e| e.into_inner())));
-        mutex.lock().unwrap_or_else(|e| e.into_inner())
+        lock(mutex)
     }
 
     /// As [`KCondvar::wait`], for at most `timeout` of the kernel's clock;
@@ -134,7 +135,7 @@ impl KCondvar {
             drop(g);
             timed_out
         });
-        (mutex.lock().unwrap_or_else(|e| e.into_inner()), timed_out)
+        (lock(mutex), timed_out)
     }
 
     /// Wake one waiter.

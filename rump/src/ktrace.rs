@@ -27,6 +27,7 @@
 use crate::errno::{Errno, KResult};
 use crate::file::File;
 use crate::lwproc::Proc;
+use crate::sync::lock;
 use crate::syscall::Ctx;
 use netbsd_abi::{
     RUMP_KTR_EMUL, RUMP_KTR_GENIO, RUMP_KTR_MIB, RUMP_KTR_NAMEI, RUMP_KTR_SYSCALL, RUMP_KTR_SYSRET,
@@ -36,7 +37,7 @@ use netbsd_abi::{
     RUMP_KTROP_SET,
 };
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 /// `KTRFLAG_DESCEND` (`sys/ktrace.h`): apply to the process's descendants too.
 const KTRFLAG_DESCEND: i32 = 4;
@@ -58,10 +59,6 @@ pub const UIO_READ: i32 = 0;
 pub const UIO_WRITE: i32 = 1;
 /// `p_emul->e_name` of a rump kernel's processes (`rumpkern/emul.c`).
 const EMUL_NAME: &[u8] = b"netbsd-rump";
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 fn point(ty: i32) -> u32 {
     1 << ty

@@ -13,6 +13,7 @@ use crate::component::{AttachError, ComponentSet};
 use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::module::ModuleSource;
+use crate::sync::lock;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -100,7 +101,7 @@ impl Kernel {
     /// `rump_buildinfo::image` in its build script) before loading libraries.
     pub fn join_build(&self, image: &str, manifest: &str) -> Result<(), String> {
         let joined = self.extension(|| JoinedBuilds(Mutex::new(BuildManifest::of_base())));
-        let mut joined = joined.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut joined = lock(&joined.0);
         let theirs = BuildManifest::parse(manifest).map_err(|e| format!("{image}: {e}"))?;
         if let Some((krate, ours, other)) = joined.conflict(&theirs) {
             return Err(format!(

@@ -12,6 +12,7 @@ use crate::errno::{Errno, KResult};
 use crate::file::FdTable;
 use crate::idhash::IdHashMap;
 use crate::resource::{Rlimit, default_limits};
+use crate::sync::lock;
 use crate::waitgen::WaitGen;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -20,10 +21,6 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 /// Largest pid handed out before wrapping (NetBSD's `PID_MAX`).
 pub const PID_MAX: i32 = 30000;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// A process: credentials, descriptors, limits and its lwps.
 pub struct Proc {

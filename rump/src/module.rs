@@ -4,6 +4,7 @@
 
 use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
+use crate::sync::lock;
 use crate::syscall::Ctx;
 use netbsd_abi::layout::modstat;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -122,7 +123,7 @@ pub struct ModuleTable {
 
 impl ModuleTable {
     fn list(&self) -> MutexGuard<'_, Vec<Module>> {
-        self.mods.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.mods)
     }
 
     /// Make a module known to the kernel without loading it (a built-in
@@ -145,7 +146,7 @@ impl ModuleTable {
 
     /// Let module files be loaded: the VFS faction registers how to read one.
     pub fn set_file_reader(&self, reader: ModuleFileReader) {
-        *self.file_reader.lock().unwrap_or_else(|e| e.into_inner()) = Some(reader);
+        *lock(&self.file_reader) = Some(reader);
     }
 
     /// Refuse every later load of a module file with EPERM, whoever asks:
@@ -172,12 +173,7 @@ impl ModuleTable {
             ));
             return Err(Errno::EPERM);
         }
-        let reader = self
-            .file_reader
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-            .ok_or(Errno::ENOSYS)?;
+        let reader = lock(&self.file_reader).clone().ok_or(Errno::ENOSYS)?;
         let image = reader(ctx, path)?;
         let kernel = ctx.kernel();
         let _op = self.op_lock(ctx);
@@ -194,7 +190,7 @@ impl ModuleTable {
     /// Wait for the module operation lock without holding a virtual CPU:
     /// the holder may need a CPU to finish its init or fini.
     fn op_lock<'a>(&'a self, ctx: &Ctx) -> MutexGuard<'a, ()> {
-        ctx.block(|| self.op.lock().unwrap_or_else(|e| e.into_inner()))
+        ctx.block(|| lock(&self.op))
     }
 
     /// Whether a module of this name is known, loaded or not.

@@ -9,6 +9,7 @@ use crate::file::{DTYPE_PIPE, File, FileOps, Stat};
 use crate::kernel::Kernel;
 use crate::kqueue::consts::{EV_EOF, EVFILT_READ, EVFILT_WRITE};
 use crate::kqueue::{FilterState, VnodeKey};
+use crate::sync::lock;
 use crate::syscall::{Ctx, SysArgs, SysRet};
 use crate::usermem::UserSpace;
 use crate::waitgen::WaitGen;
@@ -73,7 +74,7 @@ impl Pipe {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.st.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.st)
     }
 
     /// Something changed: wake the ends' sleepers and the pollers.

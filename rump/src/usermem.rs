@@ -6,6 +6,7 @@
 //! only ever touches it through this trait.
 
 use crate::errno::{Errno, KResult};
+use crate::sync::lock;
 
 /// Access to the memory of the process making a system call.
 pub trait UserSpace {
@@ -90,14 +91,14 @@ impl BufferSpace {
 
 impl UserSpace for BufferSpace {
     fn copyin(&self, addr: u64, buf: &mut [u8]) -> KResult<()> {
-        let mem = self.mem.lock().unwrap_or_else(|e| e.into_inner());
+        let mem = lock(&self.mem);
         let r = self.range(addr, buf.len(), mem.len())?;
         buf.copy_from_slice(&mem[r]);
         Ok(())
     }
 
     fn copyout(&self, addr: u64, data: &[u8]) -> KResult<()> {
-        let mut mem = self.mem.lock().unwrap_or_else(|e| e.into_inner());
+        let mut mem = lock(&self.mem);
         let size = mem.len();
         let r = self.range(addr, data.len(), size)?;
         mem[r].copy_from_slice(data);

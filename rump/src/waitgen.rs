@@ -1,6 +1,7 @@
 //! A generation counter that sleepers wait on: the kernel's `cv_broadcast`
 //! for "something changed", which costs nothing when nobody sleeps.
 
+use crate::sync::lock;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -21,7 +22,7 @@ pub struct WaitGen {
 
 impl WaitGen {
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.state)
     }
 
     /// Move the generation on and wake every sleeper. The futex wake is a

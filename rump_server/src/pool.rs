@@ -8,6 +8,7 @@
 //! cannot start one waits for the next thread that comes free, or, when
 //! there is none at all, is handed back to be refused.
 
+use rump::sync::lock;
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -54,7 +55,7 @@ impl WorkerPool {
     /// would ever run it.
     pub fn submit(&self, job: Job) -> Result<(), Job> {
         let (m, cv) = &*self.inner;
-        let mut st = m.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = lock(m);
         st.next += 1;
         let id = st.next;
         st.queue.push_back((id, job));
@@ -66,7 +67,7 @@ impl WorkerPool {
         drop(st);
         let inner = Arc::clone(&self.inner);
         if rumpuser::thread_create(self.name, move || worker(inner)).is_err() {
-            let mut st = m.lock().unwrap_or_else(|e| e.into_inner());
+            let mut st = lock(m);
             st.threads -= 1;
             if st.threads == 0
                 && let Some(at) = st.queue.iter().position(|(i, _)| *i == id)
@@ -83,12 +84,12 @@ impl WorkerPool {
 
 fn worker(inner: Arc<(Mutex<State>, Condvar)>) {
     let (m, cv) = &*inner;
-    let mut st = m.lock().unwrap_or_else(|e| e.into_inner());
+    let mut st = lock(m);
     loop {
         if let Some((_, job)) = st.queue.pop_front() {
             drop(st);
             job();
-            st = m.lock().unwrap_or_else(|e| e.into_inner());
+            st = lock(m);
             continue;
         }
         if st.idle >= KEEP_IDLE {

@@ -25,6 +25,7 @@ pub use retry::Retry;
 pub use rumpuser::strerror;
 pub use stream::Placer;
 
+use crate::link::lock;
 pub use link::SignalWindow;
 use link::{Link, Reply};
 use std::os::fd::{OwnedFd, RawFd};
@@ -357,7 +358,7 @@ impl Client {
 
     /// Set what happens when the connection is lost (see [`Retry`]).
     pub fn set_retry(&self, r: Retry) {
-        *self.retry.lock().unwrap_or_else(|e| e.into_inner()) = r;
+        *lock(&self.retry) = r;
     }
 
     /// Reconnect after the connection of `generation` was lost, as the
@@ -368,13 +369,13 @@ impl Client {
     fn reconnect(&self, generation: u64, mask: &rumpuser::SignalMask) -> bool {
         use std::sync::atomic::Ordering::Relaxed;
         let me = std::thread::current().id();
-        let reconnector = || self.reconnector.lock().unwrap_or_else(|e| e.into_inner());
+        let reconnector = || lock(&self.reconnector);
         if *reconnector() == Some(me) {
             // A handler's call, made while its thread waits to reconnect.
             return false;
         }
         let runs = self.reconnect_runs.load(Relaxed);
-        let _one = self.reconnecting.lock().unwrap_or_else(|e| e.into_inner());
+        let _one = lock(&self.reconnecting);
         if self.link.generation() != generation {
             return true;
         }
@@ -389,7 +390,7 @@ impl Client {
     }
 
     fn run_reconnect_policy(&self, mask: &rumpuser::SignalMask) -> bool {
-        let policy = *self.retry.lock().unwrap_or_else(|e| e.into_inner());
+        let policy = *lock(&self.retry);
         let started = std::time::Instant::now();
         let mut attempt = 0u32;
         loop {

@@ -159,8 +159,12 @@ fn just_run(f: &mut dyn FnMut()) {
     f()
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+/// Lock `m`, taking the guard even if a thread panicked while holding
+/// it: the state behind the client's locks stays consistent between
+/// statements that can panic (the client's copy of `rump::sync::lock`,
+/// as the client does not link the kernel).
+pub(crate) fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Link {

@@ -662,23 +662,23 @@ impl Ffs {
         }
     }
 
-    /// Counts for `statvfs`: (frag size, data frags, free frags, free to
-    /// non-root, kept for root (`minfree`), inodes, free inodes).
-    pub fn counts(&self) -> (u64, u64, u64, u64, u64, u64, u64) {
+    /// The sizes and free counts `statvfs` reports, in fragments and
+    /// inodes; `bresvd` is what `minfree` keeps for root.
+    pub fn statvfs_counts(&self) -> rumpvfs::node::FsStats {
         let m = lock(&self.meta);
         let sb = &m.sb;
         let free = sb.free_frags();
         let reserve = sb.dsize.saturating_mul(sb.minfree.clamp(0, 100) as u64) / 100;
-        let files = sb.ninodes().saturating_sub(ROOTINO);
-        (
-            sb.fsize,
-            sb.dsize,
-            free,
-            free.saturating_sub(reserve),
-            reserve,
-            files,
-            sb.cstotal.nifree.max(0) as u64,
-        )
+        rumpvfs::node::FsStats {
+            bsize: self.geo.bsize,
+            frsize: sb.fsize,
+            blocks: sb.dsize,
+            bfree: free,
+            bavail: free.saturating_sub(reserve),
+            bresvd: reserve,
+            files: sb.ninodes().saturating_sub(ROOTINO),
+            ffree: sb.cstotal.nifree.max(0) as u64,
+        }
     }
 }
 
@@ -820,17 +820,7 @@ impl rumpvfs::node::FileSystem for FfsMount {
     }
 
     fn stats(&self) -> rumpvfs::node::FsStats {
-        let (frsize, blocks, bfree, bavail, bresvd, files, ffree) = self.fs.counts();
-        rumpvfs::node::FsStats {
-            bsize: self.fs.geo.bsize,
-            frsize,
-            blocks,
-            bfree,
-            bavail,
-            bresvd,
-            files,
-            ffree,
-        }
+        self.fs.statvfs_counts()
     }
 
     fn sync(&self) -> KResult<()> {

@@ -74,6 +74,42 @@ pub fn layout(p: &Params, dev_size: u64) -> Result<Superblock, Flaw> {
 
 /// As [`layout`], with the reason for a refusal in words.
 pub fn explain(p: &Params, dev_size: u64) -> Result<Superblock, String> {
+    let sizes = choose_sizes(p, dev_size)?;
+    let groups = lay_out_groups(p, &sizes)?;
+    let time = if p.time != 0 {
+        p.time
+    } else {
+        crate::fs::tools_clock().realtime_timespec().0
+    };
+    let r = encode_superblock(p, &sizes, &groups, time);
+    let mut sb = Superblock::parse(&r, groups.sbloc, dev_size)
+        .map_err(|f| format!("the computed layout does not check (a bug): {f}"))?;
+    sb.time = time;
+    Ok(sb)
+}
+
+/// `x` rounded up to a multiple of `to`.
+fn roundup(x: u64, to: u64) -> u64 {
+    x.div_ceil(to) * to
+}
+
+/// The sizes a request settles on, each checked against newfs's limits.
+struct Sizes {
+    /// Bytes of the file system.
+    size: u64,
+    /// Block size.
+    bsize: u64,
+    /// Fragment size.
+    fsize: u64,
+    /// Fragments per block.
+    frag: u64,
+    /// Bytes of data per inode.
+    density: u64,
+}
+
+/// The file system's size, block and fragment sizes and inode density:
+/// what `p` asks for, or newfs's defaults for the size.
+fn choose_sizes(p: &Params, dev_size: u64) -> Result<Sizes, String> {
     let size = if p.size == 0 { dev_size } else { p.size };
     if size > dev_size {
         return Err(format!(
@@ -102,6 +138,67 @@ pub fn explain(p: &Params, dev_size: u64) -> Result<Superblock, String> {
     if p.minfree > 99 {
         return Err("minfree must be a percentage".into());
     }
+    Ok(Sizes {
+        size,
+        bsize,
+        fsize,
+        frag,
+        density,
+    })
+}
+
+/// Where the superblock, the groups and their parts lie, in fragments
+/// unless said otherwise.
+struct GroupLayout {
+    /// Byte offset of the superblock.
+    sbloc: u64,
+    /// The superblock copy in each group.
+    sblkno: u64,
+    /// The group header in each group.
+    cblkno: u64,
+    /// The inode blocks in each group.
+    iblkno: u64,
+    /// The first data in each group.
+    dblkno: u64,
+    /// Inodes per block.
+    inopb: u64,
+    /// Blocks written together.
+    maxcontig: u64,
+    /// Cluster sizes summarised per group.
+    contigsumsize: u64,
+    /// UFS1's cylinders per group.
+    old_cpg: u64,
+    /// Fragments per group.
+    fpg: u64,
+    /// Inodes per group.
+    ipg: u64,
+    /// Number of groups.
+    ncg: u64,
+    /// Fragments in the file system.
+    fs_size: u64,
+    /// Bytes of the group summaries.
+    cssize: u64,
+    /// Where the group summaries are.
+    csaddr: u64,
+    /// Bytes of a group header and its maps.
+    cgsize: u64,
+}
+
+/// Bytes of a group header with its maps, for `fpg` fragments and `ipg`
+/// inodes.
+fn cg_bytes(v: Version, s: &Sizes, contigsumsize: u64, old_cpg: u64, fpg: u64, ipg: u64) -> u64 {
+    let mut n = 168 + ipg.div_ceil(8) + fpg.div_ceil(8);
+    if v == Version::Ufs1 {
+        n += old_cpg * 6;
+    }
+    n + 4 * (contigsumsize + 1) + (fpg / s.frag).div_ceil(8)
+}
+
+/// The groups for `s`: as large as one block of maps allows, but at least
+/// `MINCYLGRPS` when each stays useful, the last dropped when it cannot
+/// hold its metadata and a block of data.
+fn lay_out_groups(p: &Params, s: &Sizes) -> Result<GroupLayout, String> {
+    let (bsize, fsize, frag) = (s.bsize, s.fsize, s.frag);
     let v = p.version;
     let isize = v.inode_size() as u64;
     let inopb = bsize / isize;
@@ -109,24 +206,17 @@ pub fn explain(p: &Params, dev_size: u64) -> Result<Superblock, String> {
         Version::Ufs1 => 8192,
         Version::Ufs2 => 65536,
     };
-    let roundup = |x: u64, to: u64| x.div_ceil(to) * to;
     let sblkno = roundup((sbloc + sbf::SBLOCKSIZE as u64).div_ceil(fsize), frag);
     let cblkno = sblkno + roundup((sbf::SBLOCKSIZE as u64).div_ceil(fsize), frag);
     let iblkno = cblkno + frag;
-    let total = size / fsize;
+    let total = s.size / fsize;
     let maxcontig = (MAXPHYS / bsize).max(1);
     let contigsumsize = maxcontig.min(FS_MAXCONTIG);
     let old_cpg = 1;
     // Inodes for a group of `fpg` frags at the chosen density.
-    let ipg_for = |fpg: u64| roundup((fpg * fsize / density).max(1), inopb);
+    let ipg_for = |fpg: u64| roundup((fpg * fsize / s.density).max(1), inopb);
     // A group's maps must fit in one block.
-    let cg_bytes = |fpg: u64, ipg: u64| {
-        let mut n = 168 + ipg.div_ceil(8) + fpg.div_ceil(8);
-        if v == Version::Ufs1 {
-            n += old_cpg * 6;
-        }
-        n + 4 * (contigsumsize + 1) + (fpg / frag).div_ceil(8)
-    };
+    let cg_bytes = |fpg: u64, ipg: u64| cg_bytes(v, s, contigsumsize, old_cpg, fpg, ipg);
     let mut fpg = roundup(total.max(frag), frag);
     // Few enough frags per group that the maps fit in a block.
     while fpg > frag && cg_bytes(fpg, ipg_for(fpg)) > bsize {
@@ -162,7 +252,8 @@ pub fn explain(p: &Params, dev_size: u64) -> Result<Superblock, String> {
     }
     if ncg == 0 {
         return Err(format!(
-            "{size} bytes is too small for a file system with {bsize}-byte blocks"
+            "{} bytes is too small for a file system with {bsize}-byte blocks",
+            s.size
         ));
     }
     let cssize = roundup(ncg * Csum::SIZE as u64, fsize);
@@ -171,19 +262,38 @@ pub fn explain(p: &Params, dev_size: u64) -> Result<Superblock, String> {
         return Err("no room for the group summaries in the first group".into());
     }
     let cgsize = roundup(cg_bytes(fpg, ipg), fsize);
-    let time = if p.time != 0 {
-        p.time
-    } else {
-        crate::fs::tools_clock().realtime_timespec().0
-    };
+    Ok(GroupLayout {
+        sbloc,
+        sblkno,
+        cblkno,
+        iblkno,
+        dblkno,
+        inopb,
+        maxcontig,
+        contigsumsize,
+        old_cpg,
+        fpg,
+        ipg,
+        ncg,
+        fs_size,
+        cssize,
+        csaddr,
+        cgsize,
+    })
+}
+
+/// The superblock's bytes for sizes `s` and layout `g`, made at `time`.
+fn encode_superblock(p: &Params, s: &Sizes, g: &GroupLayout, time: i64) -> Vec<u8> {
+    let (bsize, fsize, frag) = (s.bsize, s.fsize, s.frag);
+    let v = p.version;
     let e = p.endian;
     let mut r = vec![0u8; sbf::SBLOCKSIZE];
     let put = |r: &mut Vec<u8>, off: usize, val: i64| e.put_i32(r, off, val as i32);
-    put(&mut r, field::SBLKNO, sblkno as i64);
-    put(&mut r, field::CBLKNO, cblkno as i64);
-    put(&mut r, field::IBLKNO, iblkno as i64);
-    put(&mut r, field::DBLKNO, dblkno as i64);
-    put(&mut r, field::NCG, ncg as i64);
+    put(&mut r, field::SBLKNO, g.sblkno as i64);
+    put(&mut r, field::CBLKNO, g.cblkno as i64);
+    put(&mut r, field::IBLKNO, g.iblkno as i64);
+    put(&mut r, field::DBLKNO, g.dblkno as i64);
+    put(&mut r, field::NCG, g.ncg as i64);
     put(&mut r, field::BSIZE, bsize as i64);
     put(&mut r, field::FSIZE, fsize as i64);
     put(&mut r, field::FRAG, frag as i64);
@@ -192,7 +302,7 @@ pub fn explain(p: &Params, dev_size: u64) -> Result<Superblock, String> {
     put(&mut r, field::FMASK, !(fsize as i64 - 1));
     put(&mut r, field::BSHIFT, i64::from(bsize.trailing_zeros()));
     put(&mut r, field::FSHIFT, i64::from(fsize.trailing_zeros()));
-    put(&mut r, field::MAXCONTIG, maxcontig as i64);
+    put(&mut r, field::MAXCONTIG, g.maxcontig as i64);
     put(&mut r, field::MAXBPG, (bsize / 4) as i64);
     put(&mut r, field::FRAGSHIFT, i64::from(frag.trailing_zeros()));
     put(
@@ -206,56 +316,50 @@ pub fn explain(p: &Params, dev_size: u64) -> Result<Superblock, String> {
         roundup(field::END as u64, fsize) as i64,
     );
     put(&mut r, field::NINDIR, (bsize / v.ptr_size() as u64) as i64);
-    put(&mut r, field::INOPB, inopb as i64);
+    put(&mut r, field::INOPB, g.inopb as i64);
     put(&mut r, field::OPTIM, 0);
     put(&mut r, field::ID, time);
     put(&mut r, field::ID + 4, i64::from(crate::random_u32()));
-    put(&mut r, field::CSSIZE, cssize as i64);
-    put(&mut r, field::CGSIZE, cgsize as i64);
-    put(&mut r, field::IPG, ipg as i64);
-    put(&mut r, field::FPG, fpg as i64);
+    put(&mut r, field::CSSIZE, g.cssize as i64);
+    put(&mut r, field::CGSIZE, g.cgsize as i64);
+    put(&mut r, field::IPG, g.ipg as i64);
+    put(&mut r, field::FPG, g.fpg as i64);
     put(&mut r, field::MAXBSIZE, bsize as i64);
     put(&mut r, field::AVGFILESIZE, 16384);
     put(&mut r, field::AVGFPDIR, 64);
-    put(&mut r, field::CONTIGSUMSIZE, contigsumsize as i64);
+    put(&mut r, field::CONTIGSUMSIZE, g.contigsumsize as i64);
     put(&mut r, field::MAXSYMLINKLEN, (v.ptr_size() * 15) as i64);
     put(&mut r, field::OLD_INODEFMT, i64::from(sbf::FS_44INODEFMT));
-    let nindir = bsize / v.ptr_size() as u64;
-    let mut maxfile: u64 = 12 * bsize;
-    let mut span = bsize;
-    for _ in 0..3 {
-        span = span.saturating_mul(nindir);
-        maxfile = maxfile.saturating_add(span);
-    }
-    e.put_u64(&mut r, field::MAXFILESIZE, maxfile - 1);
+    e.put_u64(&mut r, field::MAXFILESIZE, max_file_size(v, bsize) - 1);
     e.put_u64(&mut r, field::QBMASK, bsize - 1);
     e.put_u64(&mut r, field::QFMASK, fsize - 1);
-    e.put_i64(&mut r, field::SBLOCKLOC, sbloc as i64);
-    e.put_i64(&mut r, field::SIZE, fs_size as i64);
+    e.put_i64(&mut r, field::SBLOCKLOC, g.sbloc as i64);
+    e.put_i64(&mut r, field::SIZE, g.fs_size as i64);
     // Data frags: all but each group's metadata and group 0's boot area
     // and summaries (the space before the superblock copy of the other
     // groups holds data).
-    let meta = sblkno + ncg * (dblkno - sblkno) + cssize / fsize;
-    e.put_i64(&mut r, field::DSIZE, (fs_size - meta) as i64);
-    e.put_i64(&mut r, field::CSADDR, csaddr as i64);
+    let meta = g.sblkno + g.ncg * (g.dblkno - g.sblkno) + g.cssize / fsize;
+    e.put_i64(&mut r, field::DSIZE, (g.fs_size - meta) as i64);
+    e.put_i64(&mut r, field::CSADDR, g.csaddr as i64);
     let name = p.volname.as_bytes();
     let n = name.len().min(31);
     r[field::VOLNAME..field::VOLNAME + n].copy_from_slice(&name[..n]);
     r[field::OLD_FLAGS] = sbf::FS_FLAGS_UPDATED;
     r[field::CLEAN] = sbf::FS_ISCLEAN;
     if v == Version::Ufs1 {
+        let fpg = g.fpg;
         put(&mut r, field::OLD_CGMASK, -1);
-        put(&mut r, field::OLD_SIZE, fs_size as i64);
-        put(&mut r, field::OLD_DSIZE, (fs_size - meta) as i64);
-        put(&mut r, field::OLD_CSADDR, csaddr as i64);
+        put(&mut r, field::OLD_SIZE, g.fs_size as i64);
+        put(&mut r, field::OLD_DSIZE, (g.fs_size - meta) as i64);
+        put(&mut r, field::OLD_CSADDR, g.csaddr as i64);
         put(&mut r, field::OLD_RPS, 60);
         put(&mut r, field::OLD_NSPF, (fsize / DEV_BSIZE) as i64);
         put(&mut r, field::OLD_NPSECT, (fpg * fsize / DEV_BSIZE) as i64);
         put(&mut r, field::OLD_INTERLEAVE, 1);
         put(&mut r, field::OLD_NSECT, (fpg * fsize / DEV_BSIZE) as i64);
         put(&mut r, field::OLD_SPC, (fpg * fsize / DEV_BSIZE) as i64);
-        put(&mut r, field::OLD_NCYL, ncg as i64);
-        put(&mut r, field::OLD_CPG, old_cpg as i64);
+        put(&mut r, field::OLD_NCYL, g.ncg as i64);
+        put(&mut r, field::OLD_CPG, g.old_cpg as i64);
         put(
             &mut r,
             field::OLD_POSTBLFORMAT,
@@ -268,10 +372,20 @@ pub fn explain(p: &Params, dev_size: u64) -> Result<Superblock, String> {
         Version::Ufs2 => sbf::UFS2_MAGIC,
     };
     e.put_u32(&mut r, field::MAGIC, magic);
-    let mut sb = Superblock::parse(&r, sbloc, dev_size)
-        .map_err(|f| format!("the computed layout does not check (a bug): {f}"))?;
-    sb.time = time;
-    Ok(sb)
+    r
+}
+
+/// The largest file size `bsize` blocks address: twelve direct blocks
+/// and three levels of indirection.
+fn max_file_size(v: Version, bsize: u64) -> u64 {
+    let nindir = bsize / v.ptr_size() as u64;
+    let mut maxfile: u64 = 12 * bsize;
+    let mut span = bsize;
+    for _ in 0..3 {
+        span = span.saturating_mul(nindir);
+        maxfile = maxfile.saturating_add(span);
+    }
+    maxfile
 }
 
 /// Group `c` of a new file system: everything free but its metadata (and

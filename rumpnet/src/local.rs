@@ -99,7 +99,7 @@ impl LocalDomain {
             typ,
             domain: self.me.clone(),
             shared: SockShared::new(self.kernel.clone(), rcv, snd),
-            st: Mutex::new(St::default()),
+            st: Mutex::new(LocalSocketState::default()),
             me: me.clone(),
         });
         let mut all = self.all.lock().unwrap_or_else(|e| e.into_inner());
@@ -215,8 +215,10 @@ struct Listen {
     ready: VecDeque<Arc<LocalSocket>>,
 }
 
+/// What a local socket knows behind its lock: its name, its peer, its
+/// listen queue and the data waiting to be read.
 #[derive(Default)]
-struct St {
+struct LocalSocketState {
     /// Bound name: the address as `bind` was given it (`sun_len` the
     /// length given, as NetBSD's `unp_bind` keeps it), and the node.
     name: Option<(Vec<u8>, NodeId)>,
@@ -243,12 +245,12 @@ pub struct LocalSocket {
     typ: i32,
     domain: Weak<LocalDomain>,
     shared: SockShared,
-    st: Mutex<St>,
+    st: Mutex<LocalSocketState>,
     me: Weak<LocalSocket>,
 }
 
 impl LocalSocket {
-    fn lock(&self) -> MutexGuard<'_, St> {
+    fn lock(&self) -> MutexGuard<'_, LocalSocketState> {
         self.st.lock().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -4,6 +4,7 @@
 //! owner and the times, and the open file is a vnode file like any other.
 
 use rump::pipe::{Pipe, PipeEnd};
+use rump::sync::lock;
 use rump::syscall::Ctx;
 use rump::{KResult, Kernel};
 use std::collections::HashMap;
@@ -18,7 +19,7 @@ struct Fifos {
 impl Fifos {
     /// The pipe of FIFO `key`, made on its first open.
     fn pipe(&self, k: &Kernel, key: (u64, u64)) -> Arc<Pipe> {
-        let mut m = self.pipes.lock().unwrap_or_else(|e| e.into_inner());
+        let mut m = lock(&self.pipes);
         if let Some(p) = m.get(&key).and_then(Weak::upgrade) {
             return p;
         }

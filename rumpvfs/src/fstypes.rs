@@ -2,6 +2,7 @@
 //! faction's sysctl nodes.
 
 use crate::node::FileSystem;
+use rump::sync::lock;
 use rump::sysctl::{NodeData, NodeSpec, SysctlValue};
 use rump::usermem::UserSpace;
 use rump::{Errno, KResult, Kernel};
@@ -67,12 +68,7 @@ pub struct FsTypes {
 impl FsTypes {
     /// The names, as `vfs.generic.fstypes` lists them.
     pub fn names(&self) -> Vec<String> {
-        self.types
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .map(|(n, _)| n.clone())
-            .collect()
+        lock(&self.types).iter().map(|(n, _)| n.clone()).collect()
     }
 }
 
@@ -80,7 +76,7 @@ impl FsTypes {
 /// EEXIST if a type of that name is registered already.
 pub fn register_fstype(k: &Kernel, name: &str, ops: Option<FsOps>) -> KResult<()> {
     let t = k.extension(FsTypes::default);
-    let mut types = t.types.lock().unwrap_or_else(|e| e.into_inner());
+    let mut types = lock(&t.types);
     if types.iter().any(|(n, _)| n == name) {
         return Err(Errno::EEXIST);
     }
@@ -91,7 +87,7 @@ pub fn register_fstype(k: &Kernel, name: &str, ops: Option<FsOps>) -> KResult<()
 /// How to mount type `name`, if it is registered and mountable.
 pub fn fs_ops(k: &Kernel, name: &str) -> Option<FsOps> {
     let t = k.extension(FsTypes::default);
-    let types = t.types.lock().unwrap_or_else(|e| e.into_inner());
+    let types = lock(&t.types);
     types.iter().find(|(n, _)| n == name).and_then(|(_, m)| *m)
 }
 

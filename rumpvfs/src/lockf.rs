@@ -6,10 +6,11 @@
 
 use rump::file::Flock;
 use rump::kthread::KCondvar;
+use rump::sync::lock;
 use rump::syscall::Ctx;
 use rump::{Errno, KResult};
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// `F_RDLCK`.
@@ -72,10 +73,6 @@ impl Lock {
 pub struct LockTable {
     locks: Mutex<HashMap<(u64, u64), Vec<Lock>>>,
     released: KCondvar,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The absolute byte range `[start, end)` of a request: relative to the

@@ -12,11 +12,12 @@
 use crate::flags::MNT_RDONLY;
 use crate::vfs::Vfs;
 use rump::clock::KernelClock;
+use rump::sync::lock;
 use rump::sysctl::{NodeData, NodeSpec, SysctlValue};
 use rump::{Errno, KResult, Kernel};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::Duration;
 
 /// `vfs.sync.delay` at boot, NetBSD's `syncdelay`.
@@ -28,10 +29,6 @@ const MAX_DELAY: i32 = 30;
 const TICK: Duration = Duration::from_secs(1);
 /// `CTLFLAG_READWRITE`.
 const CTLFLAG_READWRITE: u32 = netbsd_abi::CTLFLAG_READWRITE as u32;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// One kernel's syncer.
 pub struct Syncer {

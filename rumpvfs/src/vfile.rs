@@ -5,6 +5,7 @@ use crate::vfs::Vnode;
 use rump::devsw::DeviceOpen;
 use rump::file::{FileOps, Stat};
 use rump::kqueue::consts::{EVFILT_READ, EVFILT_WRITE, NOTE_EXTEND, NOTE_WRITE};
+use rump::sync::lock;
 use rump::syscall::Ctx;
 use rump::{Errno, KResult};
 use std::sync::Mutex;
@@ -104,7 +105,7 @@ impl VnodeFile {
                 self.vn.node.write(at, buf)
             }
             None => {
-                let mut cur = self.offset.lock().unwrap_or_else(|e| e.into_inner());
+                let mut cur = lock(&self.offset);
                 if self.appending() {
                     *cur = self.vn.node.getattr().size;
                 }
@@ -142,12 +143,12 @@ impl VnodeFile {
 
     /// The current offset.
     pub fn offset(&self) -> u64 {
-        *self.offset.lock().unwrap_or_else(|e| e.into_inner())
+        *lock(&self.offset)
     }
 
     /// Set the offset.
     pub fn set_offset(&self, off: u64) {
-        *self.offset.lock().unwrap_or_else(|e| e.into_inner()) = off;
+        *lock(&self.offset) = off;
     }
 
     /// Directory entries from the cursor on, as many as `fits` accepts; the
@@ -156,7 +157,7 @@ impl VnodeFile {
         &self,
         mut fits: impl FnMut(&crate::node::DirEntry) -> bool,
     ) -> KResult<Vec<crate::node::DirEntry>> {
-        let mut cur = self.offset.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cur = lock(&self.offset);
         let mut out = Vec::new();
         for e in self.vn.node.readdir()?.into_iter().skip(*cur as usize) {
             if !fits(&e) {
@@ -181,7 +182,7 @@ impl VnodeFile {
         match offset {
             Some(off) => io(off),
             None => {
-                let mut cur = self.offset.lock().unwrap_or_else(|e| e.into_inner());
+                let mut cur = lock(&self.offset);
                 let n = io(*cur)?;
                 *cur += n as u64;
                 Ok(n)
@@ -248,7 +249,7 @@ impl FileOps for VnodeFile {
         match offset {
             Some(off) => self.vn.node.read(off, buf),
             None => {
-                let mut cur = self.offset.lock().unwrap_or_else(|e| e.into_inner());
+                let mut cur = lock(&self.offset);
                 let n = self.vn.node.read(*cur, buf)?;
                 *cur += n as u64;
                 Ok(n)

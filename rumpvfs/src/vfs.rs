@@ -6,13 +6,10 @@ use crate::node::{FileSystem, Node, VType};
 use rump::cred::{Access, Cred};
 use rump::idhash::IdHashMap;
 use rump::lwproc::{Proc, ProcData};
+use rump::sync::lock;
 use rump::{Errno, KResult, Kernel};
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+use std::sync::{Arc, Mutex};
 
 /// A mounted file system.
 pub struct Mount {

@@ -20,7 +20,6 @@ pub const LONG_FILES: &[(&str, &str)] = &[
     ("netbsd_abi/src/consts.rs", "generated table"),
     ("netbsd_abi/src/layout.rs", "generated table"),
     ("netbsd_abi/src/syscalls.rs", "generated table"),
-    ("rumpvfs/src/calls.rs", "not split yet (issue #19)"),
     ("rumpvfs/src/etfs.rs", "not split yet (issue #19)"),
     (
         "rumpnet_netinet/src/tcp/conn.rs",
@@ -52,16 +51,6 @@ pub const LONG_FNS: &[(&str, &str, &str)] = &[
         "rump_nettools/src/bin/rump_netstat.rs",
         "stats",
         "declarative table: netstat -s lines, in NetBSD's order",
-    ),
-    (
-        "rumpfs_ffs/src/mkfs.rs",
-        "explain",
-        "to split by its owner (FFS error reasons, this session)",
-    ),
-    (
-        "rump_mount/src/bin/rump_mount.rs",
-        "main",
-        "to split by its owner (tools off the kernel base, this session)",
     ),
     (
         "rump_nettools/src/bin/rump_ping.rs",

@@ -12,13 +12,10 @@ use super::Kqueue;
 use super::consts::*;
 use crate::file::File;
 use crate::kernel::Kernel;
+use crate::sync::lock;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// NetBSD's `struct kevent`, decoded.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -15,17 +15,14 @@ use crate::errno::{Errno, KResult};
 use crate::file::{DTYPE_KQUEUE, File, FileOps, Stat};
 use crate::kernel::Kernel;
 use crate::lwproc::Proc;
+use crate::sync::lock;
 use crate::syscall::Ctx;
 use consts::*;
 pub use knote::{FilterState, Kevent, VnodeKey, vnode_note, vnode_revoke_mount, vnode_watched};
 pub(crate) use knote::{KnState, Knote, NOTE_SIGNAL, Source};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// One kernel event queue.
 pub struct Kqueue {

@@ -8,6 +8,7 @@ use crate::file::{FLOCK_SIZE, File, Flock, Stat};
 use crate::kernel::Kernel;
 use crate::ktrace;
 use crate::resource::RLIMIT_NOFILE;
+use crate::sync::lock;
 use crate::usermem::{UserSpace, copyin_array, copyin_vec};
 use netbsd_abi::layout::iovec;
 use std::sync::Arc;
@@ -230,7 +231,7 @@ fn fcntl(ctx: &Ctx, fd: i32, cmd: i32, arg: u64) -> KResult<u64> {
                     tell_vnode(ctx, &f, cmd, on)?;
                 }
             }
-            let mut fl = f.flags.lock().unwrap_or_else(|e| e.into_inner());
+            let mut fl = lock(&f.flags);
             *fl = (*fl & !SETFL_MASK) | want;
             f.ops().set_status_flags(*fl);
             Ok(0)
@@ -239,7 +240,7 @@ fn fcntl(ctx: &Ctx, fd: i32, cmd: i32, arg: u64) -> KResult<u64> {
         // EPIPE without SIGPIPE (NetBSD's fcntl).
         netbsd_abi::F_GETNOSIGPIPE => Ok(u64::from(f.status_flags() & NOSIGPIPE != 0)),
         netbsd_abi::F_SETNOSIGPIPE => {
-            let mut fl = f.flags.lock().unwrap_or_else(|e| e.into_inner());
+            let mut fl = lock(&f.flags);
             *fl = if arg as i32 != 0 {
                 *fl | NOSIGPIPE
             } else {
@@ -325,7 +326,7 @@ pub(super) fn sys_ioctl(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<S
     };
     if cmd == FIONBIO {
         let on = data.get(..4).is_some_and(|b| b != [0; 4]);
-        let mut fl = f.flags.lock().unwrap_or_else(|e| e.into_inner());
+        let mut fl = lock(&f.flags);
         *fl = if on {
             *fl | O_NONBLOCK
         } else {

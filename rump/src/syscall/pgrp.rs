@@ -11,6 +11,7 @@ use super::{Ctx, SysArgs, SysRet, SyscallFn, arg_int, ret};
 use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::lwproc::{JobIds, PID_KERNEL, PID_LOCAL, PID_MAX, Proc};
+use crate::sync::lock;
 use crate::usermem::UserSpace;
 use netbsd_abi::{SYS_getpgid, SYS_getpgrp, SYS_getsid, SYS_setpgid, SYS_setsid};
 use std::sync::{Arc, Mutex};
@@ -54,7 +55,7 @@ fn group_session(k: &Kernel, pgid: i32) -> Option<i32> {
 fn enterpgrp(ctx: &Ctx, pid: i32, pgid: i32, mksess: bool) -> KResult<()> {
     let k = ctx.kernel();
     let joblock = k.extension(JobLock::default);
-    let _g = joblock.0.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = lock(&joblock.0);
     let curp = ctx.proc();
     let group = group_session(k, pgid);
     let p = if pid != curp.pid {

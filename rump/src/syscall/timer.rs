@@ -19,6 +19,7 @@ use crate::clock::{Nanos, from_timespec, to_timespec};
 use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::lwproc::{NSIG, Proc, ProcData};
+use crate::sync::lock;
 use crate::usermem::{UserSpace, copyin_array};
 use netbsd_abi::layout::{itimerspec, timespec, timeval};
 use netbsd_abi::{
@@ -26,7 +27,7 @@ use netbsd_abi::{
     SYS___getitimer50, SYS___setitimer50, SYS___timer_gettime50, SYS___timer_settime50,
     SYS_timer_create, SYS_timer_delete, SYS_timer_getoverrun, TIMER_ABSTIME,
 };
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 /// `TIMER_MIN` and `TIMER_MAX` (`sys/timevar.h`): the first slot
@@ -70,10 +71,6 @@ const ITIMERVAL_SIZE: usize = 2 * timeval::SIZE;
 /// this long, as NetBSD's `itimerfix` has it.
 const TICK_NS: Nanos = 10_000_000;
 const NS_PER_SEC: Nanos = 1_000_000_000;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// An interval and a value, in nanoseconds (`struct itimerspec`). A zero
 /// value is a disarmed timer.

@@ -188,32 +188,55 @@ fn list(c: &Client, verbose: bool, types: Option<&str>) -> ExitCode {
     }
 }
 
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let (mut fstype, mut flags, mut dry, mut verbose) = ("ffs".to_string(), 0u64, false, false);
-    let mut types: Option<String> = None;
-    let mut t = Tmpfs::default();
-    let mut rest = Vec::new();
+/// What the command line asks for.
+struct Request {
+    /// `-t`: the file system type (ffs unless given).
+    fstype: String,
+    /// `-t` as given, which also filters the listing.
+    types: Option<String>,
+    /// `MNT_*` flags from the options.
+    flags: u64,
+    /// `-d`: say what would be mounted, mount nothing.
+    dry: bool,
+    /// `-v`: list the new mount (or every mount, verbosely).
+    verbose: bool,
+    /// tmpfs's `-o` settings.
+    tmpfs: Tmpfs,
+    /// The operands: nothing, a name with `-u`, or special and node.
+    operands: Vec<String>,
+}
+
+/// Read the options and operands; `Err` is the exit for a usage error.
+fn parse_args(args: &[String]) -> Result<Request, ExitCode> {
+    let mut r = Request {
+        fstype: "ffs".to_string(),
+        types: None,
+        flags: 0,
+        dry: false,
+        verbose: false,
+        tmpfs: Tmpfs::default(),
+        operands: Vec::new(),
+    };
     let mut i = 0;
     while i < args.len() {
         let a = &args[i];
         i += 1;
         let Some(opts) = a
             .strip_prefix('-')
-            .filter(|o| !o.is_empty() && rest.is_empty())
+            .filter(|o| !o.is_empty() && r.operands.is_empty())
         else {
-            rest.push(a.clone());
+            r.operands.push(a.clone());
             continue;
         };
         let mut chars = opts.chars();
         while let Some(c) = chars.next() {
             match c {
-                'd' => dry = true,
-                'f' => flags |= MNT_FORCE,
-                'r' => flags |= MNT_RDONLY,
-                'w' => flags &= !MNT_RDONLY,
-                'u' => flags |= MNT_UPDATE,
-                'v' => verbose = true,
+                'd' => r.dry = true,
+                'f' => r.flags |= MNT_FORCE,
+                'r' => r.flags |= MNT_RDONLY,
+                'w' => r.flags &= !MNT_RDONLY,
+                'u' => r.flags |= MNT_UPDATE,
+                'v' => r.verbose = true,
                 't' | 'o' => {
                     let inline: String = chars.by_ref().collect();
                     let v = if inline.is_empty() {
@@ -222,133 +245,175 @@ fn main() -> ExitCode {
                             Some(v) => v.clone(),
                             None => {
                                 eprintln!("{PROG}: option requires an argument -- {c}");
-                                return usage();
+                                return Err(usage());
                             }
                         }
                     } else {
                         inline
                     };
                     if c == 't' {
-                        if types.is_some() {
-                            return fail("Only one -t option may be specified.");
+                        if r.types.is_some() {
+                            return Err(fail("Only one -t option may be specified."));
                         }
-                        fstype = v.clone();
-                        types = Some(v);
-                    } else if let Err(m) = options(&v, &mut flags, &mut t) {
-                        return fail(&m);
+                        r.fstype = v.clone();
+                        r.types = Some(v);
+                    } else if let Err(m) = options(&v, &mut r.flags, &mut r.tmpfs) {
+                        return Err(fail(&m));
                     }
                 }
                 'A' | 'a' | 'F' | 'N' => {
-                    return fail(&format!(
+                    return Err(fail(&format!(
                         "-{c}: there is no fstab in a rump kernel; name special and node"
-                    ));
+                    )));
                 }
                 _ => {
                     eprintln!("{PROG}: unknown option -- {c}");
-                    return usage();
+                    return Err(usage());
                 }
             }
         }
     }
-    let Some(c) = Client::for_tool(PROG) else {
-        return ExitCode::FAILURE;
-    };
-    let (special, node) = match rest.as_slice() {
-        [] => return list(&c, verbose, types.as_deref()),
+    Ok(r)
+}
+
+/// The special and node to mount, from the operands; `Err` is the exit
+/// when there is nothing to mount (the listing, or an error).
+fn special_and_node(c: &Client, r: &mut Request) -> Result<(Option<String>, String), ExitCode> {
+    let (special, node) = match r.operands.as_slice() {
+        [] => return Err(list(c, r.verbose, r.types.as_deref())),
         // One name: with -u, the mounted file system it names (there is no
         // fstab for the rest).
-        [name] if types.is_none() => {
+        [name] if r.types.is_none() => {
             let unknown = || fail(&format!("Unknown special file or file system `{name}'"));
-            if flags & MNT_UPDATE == 0 {
-                return unknown();
+            if r.flags & MNT_UPDATE == 0 {
+                return Err(unknown());
             }
-            let canonical = realpath(&c, name).ok();
-            let all = mounted(&c).unwrap_or_default();
+            let canonical = realpath(c, name).ok();
+            let all = mounted(c).unwrap_or_default();
             let found = [canonical.as_deref(), Some(name.as_str())]
                 .into_iter()
                 .flatten()
                 .find_map(|n| all.iter().find(|m| m.on == n || m.from == n));
             let Some(m) = found else {
-                return unknown();
+                return Err(unknown());
             };
-            fstype = m.fstype.clone();
+            r.fstype = m.fstype.clone();
             (Some(m.from.clone()), m.on.clone())
         }
         [special, node] => (Some(special.clone()), node.clone()),
-        _ => return usage(),
+        _ => return Err(usage()),
     };
     // As mount_ffs and mount_tmpfs do (pathadj): names made absolute in
     // the kernel, saying so when that changes them.
-    let (special, node) = match fstype.as_str() {
-        "ffs" if flags & MNT_UPDATE == 0 => (special.map(|s| pathadj(&c, &s)), pathadj(&c, &node)),
-        "tmpfs" if flags & MNT_UPDATE == 0 => (special, pathadj(&c, &node)),
+    let adjust = r.flags & MNT_UPDATE == 0;
+    Ok(match r.fstype.as_str() {
+        "ffs" if adjust => (special.map(|s| pathadj(c, &s)), pathadj(c, &node)),
+        "tmpfs" if adjust => (special, pathadj(c, &node)),
         _ => (special, node),
-    };
-    let m = Regions::new();
-    let data = match fstype.as_str() {
+    })
+}
+
+/// The type's own argument structure (`ufs_args`, `tmpfs_args`), its
+/// strings placed in `m`; `Err` is the exit for a type or node we cannot
+/// mount.
+fn mount_data(
+    c: &Client,
+    r: &Request,
+    special: Option<&str>,
+    node: &str,
+    m: &Regions,
+) -> Result<Vec<u8>, ExitCode> {
+    match r.fstype.as_str() {
         "ffs" => {
-            let spec = match &special {
+            let spec = match special {
                 Some(s) => m.add(&cstr(s)),
                 None => 0,
             };
-            spec.to_ne_bytes().to_vec()
+            Ok(spec.to_ne_bytes().to_vec())
         }
         "tmpfs" => {
             use netbsd_abi::layout::tmpfs_args as ta;
+            let t = &r.tmpfs;
             let mut a = vec![0u8; ta::SIZE];
             ta::ta_version.put(&mut a, netbsd_abi::TMPFS_ARGS_VERSION as u64);
             ta::ta_nodes_max.put(&mut a, t.nodes);
             ta::ta_size_max.put(&mut a, t.size);
             // mount_tmpfs: what is not given comes from the mount point.
-            let (mode, uid, gid) = match owner_of(&c, &node) {
+            let (mode, uid, gid) = match owner_of(c, node) {
                 Ok(st) => st,
-                Err(e) => return fail(&format!("cannot stat `{node}': {e}")),
+                Err(e) => return Err(fail(&format!("cannot stat `{node}': {e}"))),
             };
             ta::ta_root_uid.put(&mut a, t.uid.unwrap_or(uid).into());
             ta::ta_root_gid.put(&mut a, t.gid.unwrap_or(gid).into());
             ta::ta_root_mode.put(&mut a, t.mode.unwrap_or(mode).into());
-            a
+            Ok(a)
         }
-        other => {
-            return fail(&format!(
-                "{other}: file system type not supported by this rump.mount"
-            ));
+        other => Err(fail(&format!(
+            "{other}: file system type not supported by this rump.mount"
+        ))),
+    }
+}
+
+/// Why a mount failed, in the words mount_ffs and mount_tmpfs use.
+fn mount_failure(r: &Request, e: Errno, special: Option<&str>, node: &str) -> String {
+    let cause = match e {
+        _ if r.fstype == "tmpfs" => e.to_string(),
+        Errno::EMFILE => "mount table full".to_string(),
+        Errno::EINVAL if r.flags & MNT_UPDATE != 0 => {
+            "specified device does not match mounted device".to_string()
         }
+        Errno::EINVAL => "incorrect super block".to_string(),
+        _ => e.to_string(),
     };
-    if dry {
+    let what = match r.fstype.as_str() {
+        "tmpfs" => "tmpfs",
+        _ => special.unwrap_or(node),
+    };
+    format!("{what} on {node}: {cause}")
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut r = match parse_args(&args) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let Some(c) = Client::for_tool(PROG) else {
+        return ExitCode::FAILURE;
+    };
+    let (special, node) = match special_and_node(&c, &mut r) {
+        Ok(found) => found,
+        Err(code) => return code,
+    };
+    let m = Regions::new();
+    let data = match mount_data(&c, &r, special.as_deref(), &node, &m) {
+        Ok(data) => data,
+        Err(code) => return code,
+    };
+    if r.dry {
         println!(
-            "mount -t {fstype} {} {node} (flags {flags:#x})",
-            special.as_deref().unwrap_or("-")
+            "mount -t {} {} {node} (flags {:#x})",
+            r.fstype,
+            special.as_deref().unwrap_or("-"),
+            r.flags
         );
         return ExitCode::SUCCESS;
     }
     let args = [
-        m.add(&cstr(&fstype)),
+        m.add(&cstr(&r.fstype)),
         m.add(&cstr(&node)),
-        flags,
+        r.flags,
         m.add(&data),
         data.len() as u64,
     ];
     if let Err(e) = c.syscall(netbsd_abi::SYS___mount50, &args, &m) {
-        // The causes mount_ffs and mount_tmpfs give.
-        let cause = match e {
-            _ if fstype == "tmpfs" => e.to_string(),
-            Errno::EMFILE => "mount table full".to_string(),
-            Errno::EINVAL if flags & MNT_UPDATE != 0 => {
-                "specified device does not match mounted device".to_string()
-            }
-            Errno::EINVAL => "incorrect super block".to_string(),
-            _ => e.to_string(),
-        };
-        let what = match fstype.as_str() {
-            "tmpfs" => "tmpfs",
-            _ => special.as_deref().unwrap_or(&node),
-        };
-        return fail(&format!("{what} on {node}: {cause}"));
+        return fail(&mount_failure(&r, e, special.as_deref(), &node));
     }
-    if verbose && let Ok(all) = mounted(&c) {
+    if r.verbose
+        && let Ok(all) = mounted(&c)
+    {
         for mnt in all.iter().filter(|x| x.on == node) {
-            println!("{}", mnt.line(verbose));
+            println!("{}", mnt.line(r.verbose));
         }
     }
     ExitCode::SUCCESS

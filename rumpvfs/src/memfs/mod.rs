@@ -21,10 +21,11 @@ use crate::node::{NewNode, Node, Time, VType};
 use rump::clock::KernelClock;
 use rump::idhash::IdHashMap;
 use rump::kmem::Kmem;
+use rump::sync::lock;
 use rump::{Errno, KResult};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 /// Size of a data page.
 pub const PAGE: usize = 4096;
@@ -32,10 +33,6 @@ pub const PAGE: usize = 4096;
 /// `n` rounded up to whole pages.
 pub fn round_page(n: u64) -> u64 {
     n.div_ceil(PAGE as u64) * PAGE as u64
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Limits of one instance; 0 means none.
