@@ -576,6 +576,7 @@ impl ProtoSocket for TcpSocket {
             full: n,
             from: None,
             flags: 0,
+            control: Vec::new(),
         })
     }
 
