@@ -9,7 +9,7 @@ use rump::usermem::UserSpace;
 use rump::{Errno, KResult};
 use rumpnet::ifnet::Ifnet;
 use rumpnet::net::Domain;
-use rumpnet::rtsysctl::IfAddrInfo;
+use rumpnet::rtsysctl::{IfAddrInfo, LlEntry};
 use rumpnet::socket::{ProtoSocket, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM};
 use std::net::Ipv6Addr;
 use std::sync::Arc;
@@ -38,6 +38,15 @@ pub const SIOCDIFADDR_IN6: u64 = netbsd_abi::ioc(netbsd_abi::IOC_IN, b'i', 25, I
 /// `SIOCGIFNETMASK_IN6`.
 pub const SIOCGIFNETMASK_IN6: u64 =
     netbsd_abi::ioc(netbsd_abi::IOC_INOUT, b'i', 37, IN6_IFREQ_SIZE);
+/// `SIOCGNBRINFO_IN6`: `struct in6_nbrinfo` is a name, an address, a
+/// `long` (probes sent), then three `int`s (router, state, expiry).
+pub const SIOCGNBRINFO_IN6: u64 = netbsd_abi::ioc(netbsd_abi::IOC_INOUT, b'i', 78, NBRINFO_SIZE);
+const NBRINFO_SIZE: usize = 16 + 16 + 8 + 4 + 4 + 4 + 4;
+const NBI_ADDR: usize = 16;
+const NBI_ASKED: usize = 32;
+const NBI_ISROUTER: usize = 40;
+const NBI_STATE: usize = 44;
+const NBI_EXPIRE: usize = 48;
 /// `SIOCGIFAFLAG_IN6`.
 pub const SIOCGIFAFLAG_IN6: u64 = netbsd_abi::ioc(netbsd_abi::IOC_INOUT, b'i', 73, IN6_IFREQ_SIZE);
 /// `SIOCGIFALIFETIME_IN6`.
@@ -152,6 +161,28 @@ impl Domain for Inet6Domain {
                 out.copy_from_slice(&x.flags.to_le_bytes());
                 Ok(())
             }
+            SIOCGNBRINFO_IN6 => {
+                let b = data.get(NBI_ADDR..NBI_ADDR + 16).ok_or(Errno::EINVAL)?;
+                let mut a = [0u8; 16];
+                a.copy_from_slice(b);
+                // Tools may hand back KAME's embedded form.
+                let mut a = Ipv6Addr::from(a);
+                if addr::is_link_scoped(&a) {
+                    let mut o = a.octets();
+                    o[2] = 0;
+                    o[3] = 0;
+                    a = Ipv6Addr::from(o);
+                }
+                let e = nbrinfo(&self.inet, ifp, &a).ok_or(Errno::EINVAL)?;
+                let put = |d: &mut [u8], at: usize, v: &[u8]| -> KResult<()> {
+                    d.get_mut(at..at + v.len()).ok_or(Errno::EINVAL)?.copy_from_slice(v);
+                    Ok(())
+                };
+                put(data, NBI_ASKED, &e.0.to_le_bytes())?;
+                put(data, NBI_ISROUTER, &i32::from(e.1).to_le_bytes())?;
+                put(data, NBI_STATE, &e.2.to_le_bytes())?;
+                put(data, NBI_EXPIRE, &e.3.to_le_bytes())
+            }
             SIOCGIFNETMASK_IN6 => {
                 let a = sockaddr_at(data, IFR_IFRU)?;
                 let x = self.own(ifp, &a.addr)?;
@@ -221,6 +252,41 @@ impl Domain for Inet6Domain {
             .collect()
     }
 
+    /// The neighbour cache, then each interface's own addresses as
+    /// permanent entries, as NetBSD's lltable keeps them.
+    fn lltable(&self) -> Vec<LlEntry> {
+        let mut v: Vec<LlEntry> = self
+            .inet
+            .neighbors()
+            .into_iter()
+            .filter(|n| n.lladdr.is_some())
+            .map(|n| LlEntry {
+                dst: addr::sockaddr_embedded(&n.addr, u32::from(n.ifindex)),
+                ifindex: n.ifindex,
+                hw: n.lladdr,
+                expire: Some(wall_seconds(n.expire)),
+            })
+            .collect();
+        let Some(net) = self.inet.net() else {
+            return v;
+        };
+        for x in self.inet.addresses() {
+            let Some(ifp) = net.ifindex(x.ifindex) else {
+                continue;
+            };
+            if ifp.link_type() != rumpnet::ifnet::LinkType::Ethernet {
+                continue;
+            }
+            v.push(LlEntry {
+                dst: addr::sockaddr_embedded(&x.addr, u32::from(x.ifindex)),
+                ifindex: x.ifindex,
+                hw: Some(ifp.hwaddr.0),
+                expire: None,
+            });
+        }
+        v
+    }
+
     fn if_changed(&self, ifp: &Arc<Ifnet>) {
         self.inet.if_up(ifp);
     }
@@ -228,4 +294,28 @@ impl Domain for Inet6Domain {
     fn if_detach(&self, ifp: &Ifnet) {
         self.inet.if_detach(ifp.index);
     }
+}
+
+/// Wall-clock seconds at monotonic time `t`.
+fn wall_seconds(t: std::time::Duration) -> i64 {
+    let now = rumpuser::clock_monotonic();
+    let wall = rumpuser::clock_wall();
+    let at = if t >= now { wall + (t - now) } else { wall.saturating_sub(now - t) };
+    at.as_secs() as i64
+}
+
+/// What `SIOCGNBRINFO_IN6` answers about `a` on `ifp`: probes sent,
+/// router, state, expiry (wall-clock seconds; 0 for our own addresses,
+/// which are permanent).
+fn nbrinfo(inet: &Inet6, ifp: &Ifnet, a: &Ipv6Addr) -> Option<(i64, bool, i32, i32)> {
+    if let Some(n) = inet
+        .neighbors()
+        .into_iter()
+        .find(|n| n.ifindex == ifp.index && n.addr == *a)
+    {
+        let expire = i32::try_from(wall_seconds(n.expire)).unwrap_or(i32::MAX);
+        return Some((i64::from(n.asked), n.router, n.state.code(), expire));
+    }
+    inet.local_flags(a, u32::from(ifp.index))
+        .map(|_| (0, false, crate::nd6::NdState::Reachable.code(), 0))
 }

@@ -90,6 +90,7 @@ fn echo_reply(inet: &Arc<Inet6>, ifp: &Arc<Ifnet>, src: &Ipv6Addr, dst: &Ipv6Add
 
 /// Checksum `msg` and send it from `from` to `to`, whose scope is `ifp`'s.
 fn send(inet: &Arc<Inet6>, ifp: &Arc<Ifnet>, from: Ipv6Addr, to: &Ipv6Addr, mut msg: Vec<u8>) {
+    msg[2..4].copy_from_slice(&[0, 0]);
     let c = ipv6::upper_checksum(&from, to, nh::ICMPV6, &msg);
     msg[2..4].copy_from_slice(&c.to_be_bytes());
     let dst = ScopedAddr {

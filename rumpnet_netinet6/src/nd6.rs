@@ -108,6 +108,8 @@ pub struct NeighborInfo {
     pub expire: Duration,
     /// Whether it is a router.
     pub router: bool,
+    /// Solicitations sent in this state.
+    pub asked: u32,
 }
 
 impl Inet6 {
@@ -123,6 +125,7 @@ impl Inet6 {
                 state: n.state,
                 expire: n.expire,
                 router: n.router,
+                asked: n.asked,
             })
             .collect()
     }
