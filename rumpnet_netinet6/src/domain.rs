@@ -175,7 +175,9 @@ impl Domain for Inet6Domain {
                 }
                 let e = nbrinfo(&self.inet, ifp, &a).ok_or(Errno::EINVAL)?;
                 let put = |d: &mut [u8], at: usize, v: &[u8]| -> KResult<()> {
-                    d.get_mut(at..at + v.len()).ok_or(Errno::EINVAL)?.copy_from_slice(v);
+                    d.get_mut(at..at + v.len())
+                        .ok_or(Errno::EINVAL)?
+                        .copy_from_slice(v);
                     Ok(())
                 };
                 put(data, NBI_ASKED, &e.0.to_le_bytes())?;
@@ -300,7 +302,11 @@ impl Domain for Inet6Domain {
 fn wall_seconds(t: std::time::Duration) -> i64 {
     let now = rumpuser::clock_monotonic();
     let wall = rumpuser::clock_wall();
-    let at = if t >= now { wall + (t - now) } else { wall.saturating_sub(now - t) };
+    let at = if t >= now {
+        wall + (t - now)
+    } else {
+        wall.saturating_sub(now - t)
+    };
     at.as_secs() as i64
 }
 

@@ -75,6 +75,9 @@ pub(crate) struct State {
     pub(crate) nbrs: Vec<Neighbor>,
     pub(crate) dad: Vec<DadState>,
     pub(crate) raw: Vec<Weak<Raw6Socket>>,
+    /// Each interface's current hop limit (`ND_IFINFO(ifp)->chlim`),
+    /// `net.inet6.ip6.hlim` when the stack first met the interface.
+    pub(crate) chlim: Vec<(u16, u8)>,
     /// ICMPv6 errors sent in the current second (`icmp6errppslim`).
     pub(crate) err_second: u64,
     pub(crate) err_count: u32,
@@ -85,8 +88,11 @@ pub struct Inet6 {
     kernel: Weak<Kernel>,
     st: Mutex<State>,
     timer: OnceLock<TimerId>,
-    /// `net.inet6.ip6.dad_count`.
-    pub dad_count: std::sync::atomic::AtomicU32,
+    /// `net.inet6.ip6.dad_count`: solicitations DAD sends (0 or less: no
+    /// DAD).
+    pub dad_count: std::sync::atomic::AtomicI32,
+    /// `net.inet6.ip6.hlim`: the default hop limit.
+    pub hlim: std::sync::atomic::AtomicU8,
     /// Counters.
     pub stats: Stats,
 }
@@ -110,11 +116,13 @@ impl Inet6 {
                 nbrs: Vec::new(),
                 dad: Vec::new(),
                 raw: Vec::new(),
+                chlim: Vec::new(),
                 err_second: 0,
                 err_count: 0,
             }),
             timer: OnceLock::new(),
-            dad_count: std::sync::atomic::AtomicU32::new(1),
+            dad_count: std::sync::atomic::AtomicI32::new(1),
+            hlim: std::sync::atomic::AtomicU8::new(DEFAULT_HLIM),
             stats: Stats::default(),
         })
     }
@@ -184,6 +192,10 @@ impl Inet6 {
             if dad {
                 a.flags |= flags::TENTATIVE;
             }
+            if !st.chlim.iter().any(|(i, _)| *i == ifp.index) {
+                let h = self.hlim.load(Ordering::Relaxed);
+                st.chlim.push((ifp.index, h));
+            }
             st.addrs.push(a.clone());
         }
         if dad && ifp.is_usable() {
@@ -211,6 +223,17 @@ impl Inet6 {
         st.addrs.retain(|x| x.ifindex != ifindex);
         st.nbrs.retain(|n| n.ifindex != ifindex);
         st.dad.retain(|d| d.ifindex != ifindex);
+        st.chlim.retain(|(i, _)| *i != ifindex);
+    }
+
+    /// The hop limit of unicast packets out of `ifp` (`in6_selecthlim`
+    /// without a socket's own).
+    pub fn if_hlim(&self, ifp: &Ifnet) -> u8 {
+        let st = self.lock();
+        st.chlim
+            .iter()
+            .find(|(i, _)| *i == ifp.index)
+            .map_or_else(|| self.hlim.load(Ordering::Relaxed), |(_, h)| *h)
     }
 
     /// `ifp` came up: give it its link-local address (`in6_ifattach`) if
@@ -354,7 +377,7 @@ impl Inet6 {
         let hlim = if dst.addr.is_multicast() {
             o.mcast_hlim.unwrap_or(DEFAULT_MCAST_HLIM)
         } else {
-            o.hlim.unwrap_or(DEFAULT_HLIM)
+            o.hlim.unwrap_or_else(|| self.if_hlim(&ifp))
         };
         let mut pkt = Pkt::with_payload(payload);
         if payload.len() + ipv6::HEADER_LEN > ifp.mtu() as usize {

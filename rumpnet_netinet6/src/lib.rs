@@ -20,6 +20,7 @@ pub mod icmp6;
 pub mod inet6;
 pub mod nd6;
 pub mod raw6;
+mod sysctl;
 pub mod udp6;
 pub mod wire;
 
@@ -49,6 +50,7 @@ fn attach(k: &Kernel) -> AttachResult {
     register_family(&net, &inet)?;
     inet.start_timer(&net)
         .map_err(|e| format!("timer thread: {e}"))?;
+    sysctl::register(k, &inet).map_err(|e| format!("sysctl nodes: {e}"))?;
     // lo0 gets ::1/128 and fe80::1/64, as NetBSD's in6_ifattach gives
     // the loopback interface at boot.
     if let Some(lo) = net.ifunit("lo0") {

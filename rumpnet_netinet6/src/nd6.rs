@@ -439,7 +439,8 @@ impl Inet6 {
     /// `nd6_dad_timer`). Answers when it wants to run next.
     pub(crate) fn timeout(self: &Arc<Self>, t: Duration) -> Option<Duration> {
         let net = self.net()?;
-        let count = self.dad_count.load(std::sync::atomic::Ordering::Relaxed);
+        let count =
+            u32::try_from(self.dad_count.load(std::sync::atomic::Ordering::Relaxed)).unwrap_or(0);
         let mut send_dad = Vec::new();
         let mut done = Vec::new();
         let mut probes = Vec::new();

@@ -312,9 +312,8 @@ impl ProtoSocket for Raw6Socket {
                 Ok(s.filter.iter().flat_map(|w| w.to_le_bytes()).collect())
             }
             (IPPROTO_IPV6, netbsd_abi::IPV6_UNICAST_HOPS) => {
-                Ok(i32::from(s.hlim.unwrap_or(crate::inet6::DEFAULT_HLIM))
-                    .to_le_bytes()
-                    .to_vec())
+                // -1: the interface's hop limit is used (in6_selecthlim).
+                Ok(s.hlim.map_or(-1, i32::from).to_le_bytes().to_vec())
             }
             (IPPROTO_IPV6, netbsd_abi::IPV6_MULTICAST_HOPS) => Ok(i32::from(
                 s.mcast_hlim.unwrap_or(crate::inet6::DEFAULT_MCAST_HLIM),

@@ -1,0 +1,326 @@
+//! IPv6 between kernels on a shmif bus (issue #20): lo0's addresses at
+//! boot, link-local addresses that pass duplicate address detection,
+//! echo requests answered by link-local (with its scope) and global
+//! addresses, and a duplicate found and marked. The calls are made over
+//! the client library with NetBSD's numbers and layouts, so that nothing
+//! of the kernel's own code builds the requests.
+
+mod common;
+
+use common::*;
+use netbsd_abi::layout::sockaddr_in6 as sin6;
+use rumpclient::{Client, Regions};
+use std::net::Ipv6Addr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+/// `sizeof(struct in6_ifreq)` and `struct in6_aliasreq` on NetBSD/amd64
+/// (`netinet6/in6_var.h`): the name, then a union as large as
+/// `struct icmp6_ifstat` (34 `u_quad_t`); the name, three
+/// `sockaddr_in6`, flags and a 24-byte lifetime.
+const IN6_IFREQ: usize = 16 + 34 * 8;
+const IN6_ALIASREQ: usize = 16 + 3 * 28 + 4 + 24;
+const SIOCGIFAFLAG_IN6: u64 = netbsd_abi::ioc(netbsd_abi::IOC_INOUT, b'i', 73, IN6_IFREQ);
+const SIOCAIFADDR_IN6: u64 = netbsd_abi::ioc(netbsd_abi::IOC_IN, b'i', 107, IN6_ALIASREQ);
+/// `IN6_IFF_TENTATIVE`, `IN6_IFF_DUPLICATED`.
+const TENTATIVE: u32 = 0x02;
+const DUPLICATED: u32 = 0x04;
+
+struct Server {
+    dir: PathBuf,
+    url: String,
+    abs: String,
+    log: PathBuf,
+    child: Child,
+}
+
+impl Server {
+    fn start(dir: &Path, name: &str) -> Server {
+        let url = format!("unix://{name}");
+        let log = dir.join(format!("{name}.log"));
+        let child = Command::new(bin("rump_server"))
+            .current_dir(dir)
+            .args([
+                "-s",
+                "-lrumpnet",
+                "-lrumpnet_netinet",
+                "-lrumpnet_netinet6",
+                "-lrumpnet_shmif",
+                &url,
+            ])
+            .stdout(std::fs::File::create(dir.join(format!("{name}.out"))).unwrap())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let abs = format!("unix://{}", dir.join(name).display());
+        eventually("the server to answer", || Client::connect(&abs).is_ok());
+        Server {
+            dir: dir.to_path_buf(),
+            url,
+            abs,
+            log,
+            child,
+        }
+    }
+
+    fn run(&self, name: &str, args: &[&str]) -> String {
+        let o = tool(&self.dir, &self.url, name, args);
+        assert!(o.status.success(), "{name} {args:?}: {}", stderr(&o));
+        stdout(&o)
+    }
+
+    /// shmif0 on `bus`, up; its Ethernet address.
+    fn shmif_up(&self, bus: &str) -> [u8; 6] {
+        self.run("rump.ifconfig", &["shmif0", "create"]);
+        self.run("rump.ifconfig", &["shmif0", "linkstr", bus]);
+        self.run("rump.ifconfig", &["shmif0", "up"]);
+        let out = self.run("rump.ifconfig", &["shmif0"]);
+        let line = out
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("address: "))
+            .unwrap_or_else(|| panic!("no address in {out}"));
+        let v: Vec<u8> = line
+            .split(':')
+            .map(|h| u8::from_str_radix(h, 16).unwrap())
+            .collect();
+        v.try_into().unwrap()
+    }
+
+    fn client(&self) -> Client {
+        Client::connect(&self.abs).unwrap()
+    }
+
+    /// The console so far (the kernel's messages go to stdout).
+    fn console(&self) -> String {
+        let out = std::fs::read_to_string(
+            self.dir
+                .join(format!("{}.out", self.url.trim_start_matches("unix://"))),
+        )
+        .unwrap_or_default();
+        out + &std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = tool(&self.dir, &self.url, "rump.halt", &[]);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sockaddr6(a: &Ipv6Addr, scope: u32) -> Vec<u8> {
+    let mut sa = vec![0u8; sin6::SIZE];
+    sin6::sin6_len.put(&mut sa, sin6::SIZE as u64);
+    sin6::sin6_family.put(&mut sa, netbsd_abi::AF_INET6 as u64);
+    sa[sin6::sin6_addr.range()].copy_from_slice(&a.octets());
+    sin6::sin6_scope_id.put(&mut sa, u64::from(scope));
+    sa
+}
+
+fn socket(c: &Client, typ: i32, proto: i32) -> u64 {
+    let m = Regions::new();
+    c.syscall(
+        netbsd_abi::SYS___socket30,
+        &[netbsd_abi::AF_INET6 as u64, typ as u64, proto as u64],
+        &m,
+    )
+    .unwrap()[0] as u64
+}
+
+fn ifreq_name(buf: &mut [u8], name: &str) {
+    buf[..name.len()].copy_from_slice(name.as_bytes());
+}
+
+/// `SIOCGIFAFLAG_IN6`: the flags of `a` on `ifname`.
+fn addr_flags(c: &Client, ifname: &str, a: &Ipv6Addr) -> Result<u32, rumpclient::Errno> {
+    let fd = socket(c, netbsd_abi::SOCK_DGRAM, 0);
+    let m = Regions::new();
+    let mut req = vec![0u8; IN6_IFREQ];
+    ifreq_name(&mut req, ifname);
+    req[16..16 + sin6::SIZE].copy_from_slice(&sockaddr6(a, 0));
+    let p = m.add(&req);
+    let r = c.syscall(netbsd_abi::SYS_ioctl, &[fd, SIOCGIFAFLAG_IN6, p], &m);
+    c.syscall(netbsd_abi::SYS_close, &[fd], &m).unwrap();
+    r?;
+    let out = m.get(p);
+    Ok(u32::from_le_bytes(out[16..20].try_into().unwrap()))
+}
+
+/// `SIOCAIFADDR_IN6`: add `a`/`len` to `ifname`.
+fn add_addr(c: &Client, ifname: &str, a: &Ipv6Addr, len: u8) {
+    let fd = socket(c, netbsd_abi::SOCK_DGRAM, 0);
+    let m = Regions::new();
+    let mut req = vec![0u8; IN6_ALIASREQ];
+    ifreq_name(&mut req, ifname);
+    req[16..16 + sin6::SIZE].copy_from_slice(&sockaddr6(a, 0));
+    let mask = Ipv6Addr::from(u128::MAX << (128 - u32::from(len)));
+    req[16 + 56..16 + 84].copy_from_slice(&sockaddr6(&mask, 0));
+    let p = m.add(&req);
+    c.syscall(netbsd_abi::SYS_ioctl, &[fd, SIOCAIFADDR_IN6, p], &m)
+        .unwrap();
+    c.syscall(netbsd_abi::SYS_close, &[fd], &m).unwrap();
+}
+
+/// Wait until `a` on `ifname` has none of `flags`, or give up.
+fn wait_ready(c: &Client, ifname: &str, a: &Ipv6Addr) -> u32 {
+    let until = Instant::now() + Duration::from_secs(5);
+    loop {
+        let f = addr_flags(c, ifname, a).unwrap();
+        if f & TENTATIVE == 0 || Instant::now() > until {
+            return f;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Send an echo request to `dst` (scope `scope`) on a raw ICMPv6 socket
+/// and wait up to three seconds for the reply with its identifier,
+/// sequence and data: the reply's sender.
+fn ping6(c: &Client, dst: &Ipv6Addr, scope: u32) -> Option<Ipv6Addr> {
+    let fd = socket(c, netbsd_abi::SOCK_RAW, netbsd_abi::IPPROTO_ICMPV6);
+    let m = Regions::new();
+    // Echo request, identifier 0x6464, sequence 7, eight bytes of data;
+    // the kernel fills in the checksum (RFC 3542 3.1).
+    let req = [128u8, 0, 0, 0, 0x64, 0x64, 0, 7, 1, 2, 3, 4, 5, 6, 7, 8];
+    let to = sockaddr6(dst, scope);
+    c.syscall(
+        netbsd_abi::SYS_sendto,
+        &[
+            fd,
+            m.add(&req),
+            req.len() as u64,
+            0,
+            m.add(&to),
+            to.len() as u64,
+        ],
+        &m,
+    )
+    .unwrap();
+    let until = Instant::now() + Duration::from_secs(3);
+    let mut got = None;
+    while Instant::now() < until && got.is_none() {
+        let buf = m.add_zeroed(256);
+        let from = m.add_zeroed(sin6::SIZE);
+        let flen = m.add(&(sin6::SIZE as u32).to_le_bytes());
+        let r = c.syscall(
+            netbsd_abi::SYS_recvfrom,
+            &[fd, buf, 256, netbsd_abi::MSG_DONTWAIT as u64, from, flen],
+            &m,
+        );
+        match r {
+            Ok(n) => {
+                let b = m.get(buf);
+                let n = n[0] as usize;
+                if n >= 8 && b[0] == 129 && b[4..8] == [0x64, 0x64, 0, 7] && b[8..n] == req[8..] {
+                    let f = m.get(from);
+                    let a: [u8; 16] = f[sin6::sin6_addr.range()].try_into().unwrap();
+                    got = Some(Ipv6Addr::from(a));
+                }
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    c.syscall(netbsd_abi::SYS_close, &[fd], &m).unwrap();
+    got
+}
+
+/// fe80:: with the modified EUI-64 of `mac` (RFC 4291 appendix A).
+fn link_local(mac: [u8; 6]) -> Ipv6Addr {
+    Ipv6Addr::new(
+        0xfe80,
+        0,
+        0,
+        0,
+        u16::from_be_bytes([mac[0] ^ 2, mac[1]]),
+        u16::from_be_bytes([mac[2], 0xff]),
+        u16::from_be_bytes([0xfe, mac[3]]),
+        u16::from_be_bytes([mac[4], mac[5]]),
+    )
+}
+
+#[test]
+fn loopback_has_its_addresses_at_boot_and_answers() {
+    let dir = tempdir("inet6-lo");
+    let s = Server::start(&dir, "k");
+    let c = s.client();
+    let ll = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
+    assert_eq!(addr_flags(&c, "lo0", &Ipv6Addr::LOCALHOST), Ok(0));
+    assert_eq!(addr_flags(&c, "lo0", &ll), Ok(0));
+    assert_eq!(
+        addr_flags(&c, "lo0", &"2001:db8::1".parse().unwrap()),
+        Err(rumpclient::Errno::EADDRNOTAVAIL)
+    );
+    assert_eq!(
+        ping6(&c, &Ipv6Addr::LOCALHOST, 0),
+        Some(Ipv6Addr::LOCALHOST)
+    );
+    // fe80::1 needs its scope: lo0 is interface 1.
+    assert_eq!(ping6(&c, &ll, 1), Some(ll));
+}
+
+#[test]
+fn two_kernels_pass_dad_and_ping6_each_other() {
+    let dir = tempdir("inet6-two");
+    let a = Server::start(&dir, "a");
+    let b = Server::start(&dir, "b");
+    let (ca, cb) = (a.client(), b.client());
+    let mac_a = a.shmif_up("bus");
+    let mac_b = b.shmif_up("bus");
+    let (ll_a, ll_b) = (link_local(mac_a), link_local(mac_b));
+    // The link-local address is there at once, tentative until DAD has
+    // sent its solicitation and heard nothing for a second.
+    let f = addr_flags(&ca, "shmif0", &ll_a).unwrap();
+    assert_eq!(f & DUPLICATED, 0);
+    assert_eq!(wait_ready(&ca, "shmif0", &ll_a), 0);
+    assert_eq!(wait_ready(&cb, "shmif0", &ll_b), 0);
+    // shmif0 is interface 2 on both (lo0 is 1).
+    assert_eq!(ping6(&ca, &ll_b, 2), Some(ll_b));
+    assert_eq!(ping6(&cb, &ll_a, 2), Some(ll_a));
+    // Global addresses, by their on-link prefix.
+    let (g_a, g_b): (Ipv6Addr, Ipv6Addr) = (
+        "2001:db8::a".parse().unwrap(),
+        "2001:db8::b".parse().unwrap(),
+    );
+    add_addr(&ca, "shmif0", &g_a, 64);
+    add_addr(&cb, "shmif0", &g_b, 64);
+    assert_ne!(addr_flags(&ca, "shmif0", &g_a).unwrap() & TENTATIVE, 0);
+    assert_eq!(wait_ready(&ca, "shmif0", &g_a), 0);
+    assert_eq!(wait_ready(&cb, "shmif0", &g_b), 0);
+    assert_eq!(ping6(&ca, &g_b, 0), Some(g_b));
+    assert_eq!(ping6(&cb, &g_a, 0), Some(g_a));
+    // A link-local destination without its scope has no route.
+    let fd = socket(&ca, netbsd_abi::SOCK_RAW, netbsd_abi::IPPROTO_ICMPV6);
+    let m = Regions::new();
+    let to = sockaddr6(&ll_b, 0);
+    let req = [128u8, 0, 0, 0, 0, 1, 0, 1];
+    let r = ca.syscall(
+        netbsd_abi::SYS_sendto,
+        &[fd, m.add(&req), 8, 0, m.add(&to), to.len() as u64],
+        &m,
+    );
+    assert_eq!(r.unwrap_err(), rumpclient::Errno::EHOSTUNREACH);
+}
+
+#[test]
+fn a_duplicate_address_is_detected_and_marked() {
+    let dir = tempdir("inet6-dup");
+    let a = Server::start(&dir, "a");
+    let b = Server::start(&dir, "b");
+    let (ca, cb) = (a.client(), b.client());
+    a.shmif_up("bus");
+    b.shmif_up("bus");
+    let g: Ipv6Addr = "2001:db8::77".parse().unwrap();
+    add_addr(&ca, "shmif0", &g, 64);
+    assert_eq!(wait_ready(&ca, "shmif0", &g), 0);
+    add_addr(&cb, "shmif0", &g, 64);
+    // a defends it: b's solicitation from :: gets an advertisement.
+    assert_eq!(wait_ready(&cb, "shmif0", &g), DUPLICATED);
+    eventually("b's console to report the duplicate", || {
+        b.console()
+            .contains("shmif0: DAD detected duplicate IPv6 address 2001:db8::77")
+    });
+    // a keeps it and still answers from it.
+    assert_eq!(addr_flags(&ca, "shmif0", &g), Ok(0));
+}
