@@ -8,6 +8,7 @@
 mod disk;
 mod ffs;
 mod net;
+mod net6input;
 mod netinput;
 mod route;
 mod sp;
@@ -15,6 +16,7 @@ mod sp;
 pub use disk::{disk_label, vnd_ioctl};
 pub use ffs::ffs_image;
 pub use net::net_headers;
+pub use net6input::{net6_input, net6_input_answers};
 pub use netinput::{net_input, net_input_answers, shmif_bus};
 pub use route::route_socket;
 pub use sp::{frame, sp_stream, sp_stream_seeds};
