@@ -13,6 +13,8 @@ use netbsd_abi::{
 use netbsd_abi::{SYS___socket30, SYS_ioctl, SYS_read, SYS_write};
 use rumpclient::{Client, Errno, Regions};
 
+pub mod inet6;
+
 /// The sysctl records netstat and sockstat read (`sys/sysctl.h`; not in
 /// the ABI tables): their sizes and the offsets of the fields the tools use.
 pub mod kinfo {

@@ -275,6 +275,12 @@ fn two_kernels_pass_dad_and_ping6_each_other() {
     assert_eq!(f & DUPLICATED, 0);
     assert_eq!(wait_ready(&ca, "shmif0", &ll_a), 0);
     assert_eq!(wait_ready(&cb, "shmif0", &ll_b), 0);
+    // Our ifconfig shows it as NetBSD's does: scope, prefix, scope id.
+    let shown = a.run("rump.ifconfig", &["shmif0"]);
+    assert!(
+        shown.contains(&format!("\tinet6 {ll_a}%shmif0 prefixlen 64 scopeid 0x2\n")),
+        "{shown}"
+    );
     // shmif0 is interface 2 on both (lo0 is 1).
     assert_eq!(ping6(&ca, &ll_b, 2), Some(ll_b));
     assert_eq!(ping6(&cb, &ll_a, 2), Some(ll_a));
@@ -314,9 +320,32 @@ fn a_duplicate_address_is_detected_and_marked() {
     let g: Ipv6Addr = "2001:db8::77".parse().unwrap();
     add_addr(&ca, "shmif0", &g, 64);
     assert_eq!(wait_ready(&ca, "shmif0", &g), 0);
-    add_addr(&cb, "shmif0", &g, 64);
+    // Added with our ifconfig, which shows it tentative, then duplicated.
+    b.run(
+        "rump.ifconfig",
+        &[
+            "shmif0",
+            "inet6",
+            "2001:db8::77",
+            "prefixlen",
+            "64",
+            "alias",
+        ],
+    );
+    let shown = b.run("rump.ifconfig", &["shmif0"]);
+    assert!(
+        shown.contains("\tinet6 2001:db8::77 prefixlen 64 tentative\n"),
+        "{shown}"
+    );
     // a defends it: b's solicitation from :: gets an advertisement.
     assert_eq!(wait_ready(&cb, "shmif0", &g), DUPLICATED);
+    let shown = b.run("rump.ifconfig", &["shmif0"]);
+    assert!(
+        shown.contains("\tinet6 2001:db8::77 prefixlen 64 duplicated\n"),
+        "{shown}"
+    );
+    // -w does not wait for a duplicated address.
+    b.run("rump.ifconfig", &["-w", "5"]);
     eventually("b's console to report the duplicate", || {
         b.console()
             .contains("shmif0: DAD detected duplicate IPv6 address 2001:db8::77")

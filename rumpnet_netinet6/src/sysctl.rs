@@ -12,11 +12,7 @@ const CTLFLAG_READWRITE: u32 = netbsd_abi::CTLFLAG_READWRITE as u32;
 /// `PF_INET6`, and `IPPROTO_IPV6` as the `ip6` node's number.
 const PF_INET6: i32 = netbsd_abi::PF_INET6;
 const IPPROTO_IPV6: i32 = netbsd_abi::IPPROTO_IPV6;
-/// `IPV6CTL_*` (`netinet6/in6.h`, not in the ABI tables).
-const IPV6CTL_FORWARDING: i32 = 1;
-const IPV6CTL_DEFHLIM: i32 = 3;
-const IPV6CTL_ACCEPT_RTADV: i32 = 12;
-const IPV6CTL_DAD_COUNT: i32 = 16;
+use netbsd_abi::{IPV6CTL_ACCEPT_RTADV, IPV6CTL_DAD_COUNT, IPV6CTL_DEFHLIM, IPV6CTL_FORWARDING};
 
 type Read = Box<dyn Fn(&Inet6) -> i32 + Send + Sync>;
 type Write = Box<dyn Fn(&Inet6, &Kernel, i32) -> KResult<()> + Send + Sync>;
