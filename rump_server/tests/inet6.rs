@@ -353,3 +353,96 @@ fn a_duplicate_address_is_detected_and_marked() {
     // a keeps it and still answers from it.
     assert_eq!(addr_flags(&ca, "shmif0", &g), Ok(0));
 }
+
+/// Our IPv6 against Linux's over a tap device in a private namespace:
+/// both sides' link-local addresses pass DAD, each pings the other by
+/// link-local address, and Linux's neighbour cache has learned ours
+/// through neighbour discovery (as ours has Linux's, or the echo request
+/// could not have gone out).
+#[test]
+fn ping6_and_neighbour_discovery_with_linux_over_tap() {
+    let dir = tempdir("inet6-tap");
+    let ns = TapNs::new();
+    let sock = dir.join("S");
+    let url = format!("unix://{}", sock.display());
+    let st = ns
+        .cmd(bin("rump_allserver").to_str().unwrap())
+        .arg(&url)
+        .status()
+        .unwrap();
+    assert!(st.success(), "rump_allserver in the namespace");
+    struct Halt(PathBuf, String);
+    impl Drop for Halt {
+        fn drop(&mut self) {
+            let _ = tool(&self.0, &self.1, "rump.halt", &[]);
+        }
+    }
+    let _halt = Halt(dir.clone(), url.clone());
+    let run = |args: &[&str]| {
+        let o = tool(&dir, &url, "rump.ifconfig", args);
+        assert!(o.status.success(), "ifconfig {args:?}: {}", stderr(&o));
+        stdout(&o)
+    };
+    run(&["virt0", "create", "up"]);
+    run(&["-w", "5"]);
+    let shown = run(&["virt0"]);
+    let ours: Ipv6Addr = shown
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("inet6 fe80::"))
+        .and_then(|rest| rest.split('%').next())
+        .map(|id| format!("fe80::{id}").parse().unwrap())
+        .unwrap_or_else(|| panic!("no link-local address in {shown}"));
+    // Linux's link-local address on its side of the tap, once its own DAD
+    // is done.
+    let mut linux: Option<Ipv6Addr> = None;
+    eventually("Linux's link-local address", || {
+        let o = ns
+            .cmd("ip")
+            .args(["-6", "addr", "show", "dev", "virt0", "scope", "link"])
+            .output()
+            .unwrap();
+        let text = stdout(&o);
+        linux = text
+            .lines()
+            .filter(|l| !l.contains("tentative"))
+            .find_map(|l| l.trim().strip_prefix("inet6 "))
+            .and_then(|r| r.split('/').next())
+            .and_then(|a| a.parse().ok());
+        linux.is_some()
+    });
+    let linux = linux.unwrap();
+    // Linux pings us.
+    let o = ns
+        .cmd("ping")
+        .args([
+            "-6",
+            "-c",
+            "2",
+            "-i",
+            "0.2",
+            "-W",
+            "2",
+            &format!("{ours}%virt0"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "Linux ping -6: {}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    // We ping Linux (virt0 is interface 2).
+    let c = Client::connect(&url).unwrap();
+    assert_eq!(ping6(&c, &linux, 2), Some(linux));
+    let o = ns
+        .cmd("ip")
+        .args(["-6", "neigh", "show", "dev", "virt0"])
+        .output()
+        .unwrap();
+    let neigh = stdout(&o);
+    assert!(
+        neigh.contains(&format!("{ours} lladdr ")),
+        "Linux's neighbour cache: {neigh}"
+    );
+}
