@@ -439,8 +439,11 @@ impl Inet6 {
             self.joined(ifp, &dst)
         } else {
             let st = self.lock();
+            // A tentative or duplicated address is not ours yet
+            // (RFC 4862 5.4): DAD's messages go to multicast groups.
             st.addrs.iter().any(|x| {
                 x.addr == dst
+                    && x.flags & flags::NOTREADY == 0
                     && (!dst.is_unicast_link_local()
                         || x.ifindex == ifp.index
                         || ifp.link_type() == LinkType::Loopback)
@@ -552,7 +555,7 @@ impl Inet6 {
         };
         for o in opts {
             // Pad1 never appears here; PadN and router alert are known.
-            if o.kind == ipv6::OPT_PADN || o.kind == 5 {
+            if o.kind == ipv6::OPT_PADN || o.kind == ipv6::OPT_ROUTER_ALERT {
                 continue;
             }
             let ptr = (ipv6::HEADER_LEN + off + 2 + o.offset) as u32;

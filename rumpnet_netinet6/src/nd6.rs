@@ -54,6 +54,22 @@ const MAX_SOLICIT: u32 = 3;
 const MAX_DAD_DELAY_MS: u64 = 1000;
 /// `nd6_maxqueuelen`: packets held while a neighbour is resolved.
 const MAX_HELD: usize = 16;
+/// `ip6_neighborgcthresh`: past this many entries, a new one pushes out
+/// the oldest stale one (or the oldest of all), so that a flood of
+/// solicitations from made-up sources cannot grow the cache without end.
+const MAX_NEIGHBORS: usize = 2048;
+
+/// Make room for one more entry in `nbrs`.
+fn make_room(nbrs: &mut Vec<Neighbor>) {
+    if nbrs.len() < MAX_NEIGHBORS {
+        return;
+    }
+    let i = nbrs
+        .iter()
+        .position(|n| n.state == NdState::Stale)
+        .unwrap_or(0);
+    nbrs.remove(i);
+}
 
 /// A neighbour cache entry (`struct llentry`).
 #[derive(Debug)]
@@ -159,6 +175,7 @@ impl Inet6 {
             }
             return None;
         }
+        make_room(&mut st.nbrs);
         st.nbrs.push(Neighbor {
             ifindex: ifp.index,
             addr: *next,
@@ -357,16 +374,19 @@ impl Inet6 {
                     }
                 }
             }
-            None => st.nbrs.push(Neighbor {
-                ifindex: ifp.index,
-                addr: *a,
-                lladdr: Some(mac),
-                state: NdState::Stale,
-                expire: now(),
-                asked: 0,
-                router,
-                held: Vec::new(),
-            }),
+            None => {
+                make_room(&mut st.nbrs);
+                st.nbrs.push(Neighbor {
+                    ifindex: ifp.index,
+                    addr: *a,
+                    lladdr: Some(mac),
+                    state: NdState::Stale,
+                    expire: now(),
+                    asked: 0,
+                    router,
+                    held: Vec::new(),
+                })
+            }
         }
     }
 
@@ -522,5 +542,50 @@ impl Inet6 {
             }
         }
         next
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(i: u16, state: NdState) -> Neighbor {
+        Neighbor {
+            ifindex: 2,
+            addr: Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, i),
+            lladdr: None,
+            state,
+            expire: Duration::ZERO,
+            asked: 0,
+            router: false,
+            held: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_full_cache_gives_up_a_stale_entry_first() {
+        let mut v: Vec<Neighbor> = (0..MAX_NEIGHBORS as u16)
+            .map(|i| {
+                entry(
+                    i,
+                    if i == 7 {
+                        NdState::Stale
+                    } else {
+                        NdState::Reachable
+                    },
+                )
+            })
+            .collect();
+        make_room(&mut v);
+        assert_eq!(v.len(), MAX_NEIGHBORS - 1);
+        assert!(v.iter().all(|n| n.state == NdState::Reachable));
+        v.push(entry(9999, NdState::Reachable));
+        make_room(&mut v);
+        // No stale one left: the oldest goes.
+        assert_eq!(v.len(), MAX_NEIGHBORS - 1);
+        assert_eq!(v[0].addr, Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1));
+        let mut small = vec![entry(1, NdState::Stale)];
+        make_room(&mut small);
+        assert_eq!(small.len(), 1);
     }
 }

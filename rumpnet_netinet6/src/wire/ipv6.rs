@@ -180,6 +180,8 @@ pub struct TlvOption<'a> {
 pub const OPT_PAD1: u8 = 0;
 /// `IP6OPT_PADN`.
 pub const OPT_PADN: u8 = 1;
+/// `IP6OPT_ROUTER_ALERT` (RFC 2711).
+pub const OPT_ROUTER_ALERT: u8 = 5;
 
 /// The options of `data` (an options header's [`ExtHeader::data`]);
 /// `Err` if one runs past the end.
