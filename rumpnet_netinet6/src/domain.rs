@@ -289,6 +289,13 @@ impl Domain for Inet6Domain {
         v
     }
 
+    fn routes(&self) -> Vec<rumpnet::route::RouteInfo> {
+        match self.inet.net() {
+            Some(net) => crate::routes6::routes(&net, &self.inet, &self.inet.addresses()),
+            None => Vec::new(),
+        }
+    }
+
     fn if_changed(&self, ifp: &Arc<Ifnet>) {
         self.inet.if_up(ifp);
     }

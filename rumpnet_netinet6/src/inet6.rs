@@ -78,6 +78,9 @@ pub(crate) struct State {
     /// Each interface's current hop limit (`ND_IFINFO(ifp)->chlim`),
     /// `net.inet6.ip6.hlim` when the stack first met the interface.
     pub(crate) chlim: Vec<(u16, u8)>,
+    /// Each interface's MTU when it got its first IPv6 address: the
+    /// routes made then keep it (`rmx_mtu`).
+    pub(crate) attach_mtu: Vec<(u16, u32)>,
     /// ICMPv6 errors sent in the current second (`icmp6errppslim`).
     pub(crate) err_second: u64,
     pub(crate) err_count: u32,
@@ -117,6 +120,7 @@ impl Inet6 {
                 dad: Vec::new(),
                 raw: Vec::new(),
                 chlim: Vec::new(),
+                attach_mtu: Vec::new(),
                 err_second: 0,
                 err_count: 0,
             }),
@@ -195,6 +199,7 @@ impl Inet6 {
             if !st.chlim.iter().any(|(i, _)| *i == ifp.index) {
                 let h = self.hlim.load(Ordering::Relaxed);
                 st.chlim.push((ifp.index, h));
+                st.attach_mtu.push((ifp.index, ifp.mtu()));
             }
             st.addrs.push(a.clone());
         }
@@ -224,6 +229,16 @@ impl Inet6 {
         st.nbrs.retain(|n| n.ifindex != ifindex);
         st.dad.retain(|d| d.ifindex != ifindex);
         st.chlim.retain(|(i, _)| *i != ifindex);
+        st.attach_mtu.retain(|(i, _)| *i != ifindex);
+    }
+
+    /// The MTU `ifp` had when it got its first IPv6 address.
+    pub fn attach_mtu(&self, ifp: &Ifnet) -> u32 {
+        self.lock()
+            .attach_mtu
+            .iter()
+            .find(|(i, _)| *i == ifp.index)
+            .map_or_else(|| ifp.mtu(), |(_, m)| *m)
     }
 
     /// The hop limit of unicast packets out of `ifp` (`in6_selecthlim`

@@ -20,6 +20,7 @@ pub mod icmp6;
 pub mod inet6;
 pub mod nd6;
 pub mod raw6;
+pub mod routes6;
 mod sysctl;
 pub mod udp6;
 pub mod wire;

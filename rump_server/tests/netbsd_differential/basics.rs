@@ -66,10 +66,6 @@ const NOT_YET: &[NotYet] = &[
         "sysctl vfs.generic.fstypes",
         "we build rumpfs, tmpfs and ffs only (the same three, in NetBSD's order)",
     ),
-    (
-        "route -n show",
-        "NetBSD's lo0 has IPv6 routes (#20); the IPv4 table is the same",
-    ),
 ];
 
 #[test]

@@ -130,7 +130,6 @@ const NETWORK_NOT_YET: &[NotYet] = &[
         "ifconfig -C",
         "we build the lo, shmif and virt cloners only (no tap, bridge, gif, carp, ...)",
     ),
-    ("route -n show", "NetBSD's lo0 has IPv6 routes (#20)"),
     (
         "ifconfig shmif0",
         "NetBSD gives shmif0 an IPv6 link-local address (#20)",
