@@ -70,6 +70,68 @@ pub fn parse_sockaddr_in6(sa: &[u8]) -> Option<(Ipv6Addr, u32)> {
     Some((Ipv6Addr::from(o), scope))
 }
 
+/// The address of a route's `sockaddr_in6` as NetBSD's route(8) shows
+/// it, and its scope: `inet6_getscopeid` with `INET6_IS_ADDR_LINKLOCAL |
+/// INET6_IS_ADDR_MC_LINKLOCAL` takes link-local zones apart, and leaves
+/// an interface-local multicast one (ff01:N::) in place.
+fn route_addr(sa: &[u8]) -> (Ipv6Addr, u32) {
+    let b: [u8; 16] = sa
+        .get(sin6::sin6_addr.range())
+        .and_then(|b| b.try_into().ok())
+        .unwrap_or([0; 16]);
+    let a = Ipv6Addr::from(b);
+    let link = a.is_unicast_link_local() || (a.is_multicast() && b[1] & 0xf == 2);
+    if link && (b[2] != 0 || b[3] != 0) {
+        let mut o = b;
+        o[2] = 0;
+        o[3] = 0;
+        return (
+            Ipv6Addr::from(o),
+            u32::from(u16::from_be_bytes([b[2], b[3]])),
+        );
+    }
+    (a, 0)
+}
+
+/// A host route's destination or a gateway as route(8) shows it
+/// (`routename`): the address without its scope.
+pub fn route_host_text(sa: &[u8]) -> String {
+    route_addr(sa).0.to_string()
+}
+
+/// A route's destination as route(8) shows it: a host's address, or a
+/// network (`netname6`) as `ADDR%IF/LEN`, `default` for ::/0.
+pub fn route_dst_text(
+    sa: &[u8],
+    mask: Option<&[u8]>,
+    names: &std::collections::HashMap<u16, String>,
+) -> String {
+    let Some(mask) = mask else {
+        return route_host_text(sa);
+    };
+    let (a, scope) = route_addr(sa);
+    // The kernel may shorten a mask to its last non-zero byte.
+    let mut m = [0u8; 16];
+    let have = mask.get(sin6::sin6_addr.offset..).unwrap_or(&[]);
+    let n = have.len().min(16);
+    m[..n].copy_from_slice(&have[..n]);
+    let len = u128::from_be_bytes(m).leading_ones();
+    if len == 0 && a.is_unspecified() {
+        return "default".into();
+    }
+    let zone = u16::try_from(scope)
+        .ok()
+        .filter(|&z| z != 0)
+        .map(|z| {
+            format!(
+                "%{}",
+                names.get(&z).cloned().unwrap_or_else(|| z.to_string())
+            )
+        })
+        .unwrap_or_default();
+    format!("{a}{zone}/{len}")
+}
+
 /// An `AF_INET6` datagram socket on the tool's connection, for the
 /// `in6_var.h` requests.
 pub struct Ctl6 {
@@ -141,6 +203,33 @@ impl Ctl6 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn routes_read_as_netbsds_route_prints_them() {
+        let names = std::collections::HashMap::from([(1u16, "lo0".to_string())]);
+        let sa = |a: &str| sockaddr_in6(&a.parse().unwrap(), 0);
+        // fe80:1::/64 is fe80::%lo0/64; ff01:1::/32 keeps its zone; a
+        // host route shows no scope.
+        let m64 = sa("ffff:ffff:ffff:ffff::");
+        assert_eq!(
+            route_dst_text(&sa("fe80:1::"), Some(&m64), &names),
+            "fe80::%lo0/64"
+        );
+        let m32 = sa("ffff:ffff::");
+        assert_eq!(
+            route_dst_text(&sa("ff01:1::"), Some(&m32), &names),
+            "ff01:1::/32"
+        );
+        assert_eq!(
+            route_dst_text(&sa("ff02:1::"), Some(&m32[..12]), &names),
+            "ff02::%lo0/32"
+        );
+        assert_eq!(route_dst_text(&sa("fe80:1::1"), None, &names), "fe80::1");
+        assert_eq!(
+            route_dst_text(&sa("::"), Some(&sa("::")), &names),
+            "default"
+        );
+    }
 
     #[test]
     fn embedded_scope_is_taken_apart() {
