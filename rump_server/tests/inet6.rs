@@ -258,6 +258,27 @@ fn loopback_has_its_addresses_at_boot_and_answers() {
     );
     // fe80::1 needs its scope: lo0 is interface 1.
     assert_eq!(ping6(&c, &ll, 1), Some(ll));
+    // lo0's lines, and its routes as NetBSD's rump_allserver has them
+    // after boot (route -n show, shared/netbsd-abi/allserver).
+    let shown = s.run("rump.ifconfig", &["lo0"]);
+    assert_eq!(
+        shown,
+        "lo0: flags=0x8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 33624\n\
+         \tinet6 ::1 prefixlen 128\n\
+         \tinet6 fe80::1%lo0 prefixlen 64 scopeid 0x1\n\
+         \tinet 127.0.0.1 netmask 0xff000000\n"
+    );
+    let routes = s.run("rump.route", &["-n", "show"]);
+    let v6 = routes.split("\nInternet6:\n").nth(1).unwrap_or_default();
+    assert_eq!(
+        v6,
+        "Destination                             Gateway                        Flags    Refs      Use    Mtu Interface\n\
+         ::1                                     ::1                            UH          -        -  33624  lo0\n\
+         fe80::%lo0/64                           fe80::1                        U           -        -      -  lo0\n\
+         fe80::1                                 lo0                            UHl         -        -      -  lo0\n\
+         ff01:1::/32                             ::1                            U           -        -  33624  lo0\n\
+         ff02::%lo0/32                           ::1                            U           -        -  33624  lo0\n"
+    );
 }
 
 #[test]
