@@ -467,3 +467,81 @@ fn ping6_and_neighbour_discovery_with_linux_over_tap() {
         "Linux's neighbour cache: {neigh}"
     );
 }
+
+/// recvmsg on a raw ICMPv6 socket with IPV6_RECVHOPLIMIT and
+/// IPV6_RECVPKTINFO set returns the control messages RFC 3542 describes,
+/// in NetBSD's cmsghdr layout (what NetBSD's ping6 reads), and cuts them
+/// off with MSG_CTRUNC when the buffer is short.
+#[test]
+fn raw_icmpv6_recvmsg_carries_hop_limit_and_packet_info() {
+    use netbsd_abi::layout::{iovec, msghdr};
+    let dir = tempdir("inet6-cmsg");
+    let s = Server::start(&dir, "k");
+    let c = s.client();
+    let fd = socket(&c, netbsd_abi::SOCK_RAW, netbsd_abi::IPPROTO_ICMPV6);
+    let m = Regions::new();
+    let on = m.add(&1i32.to_le_bytes());
+    for opt in [netbsd_abi::IPV6_RECVHOPLIMIT, netbsd_abi::IPV6_RECVPKTINFO] {
+        c.syscall(
+            netbsd_abi::SYS_setsockopt,
+            &[fd, netbsd_abi::IPPROTO_IPV6 as u64, opt as u64, on, 4],
+            &m,
+        )
+        .unwrap();
+    }
+    let to = sockaddr6(&Ipv6Addr::LOCALHOST, 0);
+    let req = [128u8, 0, 0, 0, 0, 9, 0, 1];
+    let recv = |control_len: usize| {
+        c.syscall(
+            netbsd_abi::SYS_sendto,
+            &[fd, m.add(&req), 8, 0, m.add(&to), to.len() as u64],
+            &m,
+        )
+        .unwrap();
+        let buf = m.add_zeroed(64);
+        let mut iov = vec![0u8; iovec::SIZE];
+        iovec::iov_base.put(&mut iov, buf);
+        iovec::iov_len.put(&mut iov, 64);
+        let ctl = m.add_zeroed(control_len.max(1));
+        let mut h = vec![0u8; msghdr::SIZE];
+        msghdr::msg_iov.put(&mut h, m.add(&iov));
+        msghdr::msg_iovlen.put(&mut h, 1);
+        msghdr::msg_control.put(&mut h, ctl);
+        msghdr::msg_controllen.put(&mut h, control_len as u64);
+        let hp = m.add(&h);
+        // The request and the reply both come back to a raw socket:
+        // read until the reply.
+        loop {
+            let n = c
+                .syscall(netbsd_abi::SYS_recvmsg, &[fd, hp, 0], &m)
+                .unwrap()[0];
+            if m.get(buf)[0] == 129 {
+                assert_eq!(n, 8);
+                let h = m.get(hp);
+                let clen = msghdr::msg_controllen.get(&h).unwrap() as usize;
+                let flags = msghdr::msg_flags.get(&h).unwrap() as i32;
+                return (m.get(ctl)[..clen].to_vec(), flags);
+            }
+        }
+    };
+    let (ctl, flags) = recv(128);
+    assert_eq!(flags & netbsd_abi::MSG_CTRUNC, 0);
+    // CMSG_SPACE(20) for in6_pktinfo, then CMSG_SPACE(4) for the hop
+    // limit: 40 + 24 bytes.
+    assert_eq!(ctl.len(), 64);
+    let word = |at: usize| i32::from_le_bytes(ctl[at..at + 4].try_into().unwrap());
+    assert_eq!(
+        (word(0), word(4), word(8)),
+        (36, netbsd_abi::IPPROTO_IPV6, netbsd_abi::IPV6_PKTINFO)
+    );
+    assert_eq!(&ctl[16..32], &Ipv6Addr::LOCALHOST.octets());
+    assert_eq!(word(32), 1, "lo0's index");
+    assert_eq!(
+        (word(40), word(44), word(48)),
+        (20, netbsd_abi::IPPROTO_IPV6, netbsd_abi::IPV6_HOPLIMIT)
+    );
+    assert_eq!(word(56), 64);
+    let (ctl, flags) = recv(16);
+    assert_eq!(ctl.len(), 16);
+    assert_ne!(flags & netbsd_abi::MSG_CTRUNC, 0);
+}
