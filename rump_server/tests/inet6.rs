@@ -317,6 +317,19 @@ fn two_kernels_pass_dad_and_ping6_each_other() {
     assert_eq!(wait_ready(&cb, "shmif0", &g_b), 0);
     assert_eq!(ping6(&ca, &g_b, 0), Some(g_b));
     assert_eq!(ping6(&cb, &g_a, 0), Some(g_a));
+    // And with our ping6, by link-local address with its interface and
+    // by global address; the replies come back with hop limit 64.
+    for (from, to) in [(&a, format!("{ll_b}%shmif0")), (&b, g_a.to_string())] {
+        let out = from.run("rump.ping6", &["-c", "2", "-i", "0.2", &to]);
+        assert!(
+            out.contains("2 packets received, 0.0% packet loss"),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!("16 bytes from {to}, icmp_seq=1 hlim=64 time=")),
+            "{out}"
+        );
+    }
     // A link-local destination without its scope has no route.
     let fd = socket(&ca, netbsd_abi::SOCK_RAW, netbsd_abi::IPPROTO_ICMPV6);
     let m = Regions::new();
