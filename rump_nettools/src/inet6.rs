@@ -34,6 +34,24 @@ pub const IN6_IFF_NAMES: &[(u32, &str)] = &[
 ];
 /// `IN6_IFF_TENTATIVE`.
 pub const IN6_IFF_TENTATIVE: u32 = 0x02;
+/// `SIOCGNBRINFO_IN6`: `struct in6_nbrinfo` is a name, an address, a
+/// `long` (probes sent), then router, state and expiry (`int`s).
+pub const SIOCGNBRINFO_IN6: u64 = netbsd_abi::ioc(netbsd_abi::IOC_INOUT, b'i', 78, NBRINFO_SIZE);
+const NBRINFO_SIZE: usize = 16 + 16 + 8 + 4 + 4 + 4 + 4;
+
+/// What `SIOCGNBRINFO_IN6` says about a neighbour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NbrInfo {
+    /// Solicitations sent in its state.
+    pub asked: i64,
+    /// It said it is a router.
+    pub isrouter: bool,
+    /// `ND6_LLINFO_*`.
+    pub state: i32,
+    /// Wall-clock seconds when its state ends; 0: permanent.
+    pub expire: i64,
+}
+
 /// Where `in6_aliasreq` keeps its address and prefix mask, and
 /// `in6_ifreq` its union.
 const IFRA_ADDR: usize = 16;
@@ -191,6 +209,21 @@ impl Ctl6 {
         let mask = Ipv6Addr::from(u128::MAX.checked_shl(128 - prefixlen).unwrap_or(0));
         q[IFRA_PREFIXMASK..IFRA_PREFIXMASK + sin6::SIZE].copy_from_slice(&sockaddr_in6(&mask, 0));
         self.ioctl(ctl, SIOCAIFADDR_IN6, &mut q)
+    }
+
+    /// The neighbour cache's word on `a` on `name` (`SIOCGNBRINFO_IN6`).
+    pub fn nbrinfo(&self, ctl: &Ctl, name: &str, a: &Ipv6Addr) -> Result<NbrInfo, Errno> {
+        let mut r = vec![0u8; NBRINFO_SIZE];
+        put_name(&mut r, netbsd_abi::layout::ifreq::ifr_name, name);
+        r[16..32].copy_from_slice(&a.octets());
+        self.ioctl(ctl, SIOCGNBRINFO_IN6, &mut r)?;
+        let int = |at: usize| i32::from_le_bytes(r[at..at + 4].try_into().unwrap_or_default());
+        Ok(NbrInfo {
+            asked: i64::from_le_bytes(r[32..40].try_into().unwrap_or_default()),
+            isrouter: int(40) != 0,
+            state: int(44),
+            expire: i64::from(int(48)),
+        })
     }
 
     /// Delete `a` from `name` (`SIOCDIFADDR_IN6`).

@@ -330,6 +330,30 @@ fn two_kernels_pass_dad_and_ping6_each_other() {
             "{out}"
         );
     }
+    // Each one's ndp lists the other, reachable, and itself, permanent.
+    let mac_text = |m: [u8; 6]| {
+        m.iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(":")
+    };
+    let listed = a.run("rump.ndp", &["-an"]);
+    let other = format!("{ll_b}%shmif0");
+    let line = listed
+        .lines()
+        .find(|l| l.starts_with(&format!("{other} ")))
+        .unwrap_or_else(|| panic!("{listed}"));
+    assert!(
+        line.contains(&mac_text(mac_b)) && line.contains(" shmif0 "),
+        "{line}"
+    );
+    let own = format!("{ll_a}%shmif0");
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with(&format!("{own} ")) && l.contains(" permanent R")),
+        "{listed}"
+    );
     // A link-local destination without its scope has no route.
     let fd = socket(&ca, netbsd_abi::SOCK_RAW, netbsd_abi::IPPROTO_ICMPV6);
     let m = Regions::new();

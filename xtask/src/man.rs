@@ -86,6 +86,11 @@ pub const PAGES: &[Page] = &[
         usage_in: Some("rump_nettools/src/bin/rump_ping.rs"),
     },
     Page {
+        file: "rump.ndp.8",
+        names: &["rump.ndp"],
+        usage_in: Some("rump_nettools/src/bin/rump_ndp.rs"),
+    },
+    Page {
         file: "rump.ping6.8",
         names: &["rump.ping6"],
         usage_in: Some("rump_nettools/src/bin/rump_ping6.rs"),

@@ -55,15 +55,23 @@ fn parse(args: &[String]) -> Option<Opts> {
     };
     let mut i = 0;
     while i < args.len() && args[i].starts_with('-') {
-        match args[i].as_str() {
-            "-n" => {}
-            "-c" => {
+        let a = args[i].as_str();
+        // A value follows its option letter or comes as the next word.
+        let mut value = |at: &str| -> Option<String> {
+            if a.len() > at.len() {
+                Some(a[at.len()..].to_string())
+            } else {
                 i += 1;
-                o.count = Some(args.get(i)?.parse().ok().filter(|&n| n > 0)?);
+                args.get(i).cloned()
             }
-            "-i" => {
-                i += 1;
-                o.interval = args.get(i)?.parse().ok().filter(|&f: &f64| f > 0.0)?;
+        };
+        match a {
+            "-n" => {}
+            _ if a.starts_with("-c") => {
+                o.count = Some(value("-c")?.parse().ok().filter(|&n| n > 0)?);
+            }
+            _ if a.starts_with("-i") => {
+                o.interval = value("-i")?.parse().ok().filter(|&f: &f64| f > 0.0)?;
             }
             _ => return None,
         }
