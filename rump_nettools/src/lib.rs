@@ -13,6 +13,8 @@ use netbsd_abi::{
 use netbsd_abi::{SYS___socket30, SYS_ioctl, SYS_read, SYS_write};
 use rumpclient::{Client, Errno, Regions};
 
+pub mod inet6;
+
 /// The sysctl records netstat and sockstat read (`sys/sysctl.h`; not in
 /// the ABI tables): their sizes and the offsets of the fields the tools use.
 pub mod kinfo {
@@ -567,19 +569,26 @@ pub fn print_rttables(c: &rumpclient::Client, interesting: u32) -> Result<(), Er
             continue;
         };
         let af = sa_family(dst).unwrap_or(0);
+        let v6 = af == netbsd_abi::AF_INET6;
+        // netstat's WID_DST and WID_GW, numeric.
+        let (wd, wg) = if v6 { (39, 30) } else { (18, 18) };
         if family != Some(af) {
             match af {
                 AF_INET => println!("\nInternet:"),
+                netbsd_abi::AF_INET6 => println!("\nInternet6:"),
                 _ => println!("\nProtocol Family {af}:"),
             }
             println!(
-                "{:<18.18} {:<18.18} {:<6.6} {:>6.6} {:>8.8} {:>6.6} Interface",
+                "{:<wd$.wd$} {:<wg$.wg$} {:<6.6} {:>6.6} {:>8.8} {:>6.6} Interface",
                 "Destination", "Gateway", "Flags", "Refs", "Use", "Mtu"
             );
             family = Some(af);
         }
         let mask = m.addr(RTAX_NETMASK);
-        let dest = if m.flags & RTF_HOST as u32 != 0 || mask.is_none() {
+        let host = m.flags & RTF_HOST as u32 != 0 || mask.is_none();
+        let dest = if v6 {
+            inet6::route_dst_text(dst, mask.filter(|_| !host), &names)
+        } else if host {
             let a = sa_ipv4(dst);
             if a == [0; 4] {
                 "default".into()
@@ -592,6 +601,7 @@ pub fn print_rttables(c: &rumpclient::Client, interesting: u32) -> Result<(), Er
         };
         let gw = match m.addr(RTAX_GATEWAY) {
             Some(g) if sa_family(g) == Some(AF_LINK) => link_text(g),
+            Some(g) if v6 => inet6::route_host_text(g),
             Some(g) => fmt_ipv4(sa_ipv4(g)),
             None => String::new(),
         };
@@ -603,7 +613,7 @@ pub fn print_rttables(c: &rumpclient::Client, interesting: u32) -> Result<(), Er
         };
         let ifname = names.get(&m.index).cloned().unwrap_or_default();
         println!(
-            "{dest:<18} {gw:<18} {:<6.6} {:>6} {:>8} {mtu:>6}  {ifname:.16}",
+            "{dest:<wd$} {gw:<wg$} {:<6.6} {:>6} {:>8} {mtu:>6}  {ifname:.16}",
             rt_flags(m.flags & interesting),
             "-",
             "-"

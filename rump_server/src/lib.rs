@@ -24,6 +24,7 @@ pub const ALL_COMPONENTS: &[&rump::Component] = &[
     &rumpfs_ffs::COMPONENT,
     &rumpnet::COMPONENT,
     &rumpnet_netinet::COMPONENT,
+    &rumpnet_netinet6::COMPONENT,
     &rumpnet_shmif::COMPONENT,
     &rumpnet_virtif::COMPONENT,
     &rumpdev::COMPONENT,

@@ -570,62 +570,6 @@ fn netstat_and_arp_show_the_tables() {
     assert!(stderr(&o).contains("not supported yet"), "{}", stderr(&o));
 }
 
-/// A private network namespace with a tap device `virt0` at 10.77.0.1/24,
-/// removed (device and all) when dropped.
-struct TapNs {
-    name: String,
-}
-
-impl TapNs {
-    fn new() -> TapNs {
-        let name = format!("rumptap{}", std::process::id());
-        let ns = TapNs { name };
-        for args in [
-            &["netns", "add", &ns.name][..],
-            &["netns", "exec", &ns.name, "ip", "link", "set", "lo", "up"],
-            &[
-                "netns", "exec", &ns.name, "ip", "tuntap", "add", "dev", "virt0", "mode", "tap",
-            ],
-            &[
-                "netns",
-                "exec",
-                &ns.name,
-                "ip",
-                "addr",
-                "add",
-                "10.77.0.1/24",
-                "dev",
-                "virt0",
-            ],
-            &[
-                "netns", "exec", &ns.name, "ip", "link", "set", "virt0", "up",
-            ],
-        ] {
-            let st = Command::new("ip").args(args).status().unwrap();
-            assert!(
-                st.success(),
-                "ip {args:?} (the tap test needs root and /dev/net/tun)"
-            );
-        }
-        ns
-    }
-
-    /// A command run inside the namespace.
-    fn cmd(&self, prog: &str) -> Command {
-        let mut c = Command::new("ip");
-        c.args(["netns", "exec", &self.name, prog]);
-        c
-    }
-}
-
-impl Drop for TapNs {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
-    }
-}
-
 /// Our TCP against Linux's: a rump kernel in a private namespace on a tap
 /// device (virt0) that the Linux stack serves; ping both ways, then 20 MiB
 /// by TCP each way between unmodified python3 on Linux and python3 under

@@ -530,6 +530,7 @@ impl ProtoSocket for LocalSocket {
                     full: d.len(),
                     from: Some(from.clone()),
                     flags: if n < d.len() { MSG_TRUNC } else { 0 },
+                    control: Vec::new(),
                 };
                 if !peek {
                     let cost = dgram_cost(d.len(), from);

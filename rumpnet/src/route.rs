@@ -323,6 +323,7 @@ impl ProtoSocket for RouteSocket {
             } else {
                 0
             },
+            control: Vec::new(),
         })
     }
 

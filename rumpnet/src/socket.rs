@@ -272,6 +272,8 @@ pub struct Received {
     pub from: Option<Vec<u8>>,
     /// `MSG_*` flags for `msg_flags` (`MSG_TRUNC`, `MSG_EOR`).
     pub flags: i32,
+    /// Control messages for `recvmsg`, in NetBSD's `cmsghdr` layout.
+    pub control: Vec<u8>,
 }
 
 /// A protocol's half of a socket (`pr_usrreqs`). Every method answers at

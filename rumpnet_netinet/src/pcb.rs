@@ -197,6 +197,7 @@ impl DgramQueue {
             } else {
                 0
             },
+            control: Vec::new(),
         };
         if !peek {
             self.bytes -= d.data.len();

@@ -325,6 +325,7 @@ impl ProtoSocket for SockinSocket {
             full: r.full,
             from: r.from.filter(|_| datagram).map(|a| sockaddr::emit(&a)),
             flags: if r.full > r.len { MSG_TRUNC } else { 0 },
+            control: Vec::new(),
         })
     }
 

@@ -86,6 +86,16 @@ pub const PAGES: &[Page] = &[
         usage_in: Some("rump_nettools/src/bin/rump_ping.rs"),
     },
     Page {
+        file: "rump.ndp.8",
+        names: &["rump.ndp"],
+        usage_in: Some("rump_nettools/src/bin/rump_ndp.rs"),
+    },
+    Page {
+        file: "rump.ping6.8",
+        names: &["rump.ping6"],
+        usage_in: Some("rump_nettools/src/bin/rump_ping6.rs"),
+    },
+    Page {
         file: "rump.route.8",
         names: &["rump.route"],
         usage_in: Some("rump_nettools/src/bin/rump_route.rs"),

@@ -3,12 +3,15 @@
 //! `rump.ifconfig [-a | -l | -C | -w secs]`, `rump.ifconfig IF`, and
 //! `rump.ifconfig IF [create] [destroy] [linkstr PATH] [-linkstr]
 //! [[inet] ADDR[/LEN] [netmask M] [broadcast B] [alias | -alias | delete]]
+//! [inet6 ADDR[/LEN] [prefixlen N] [alias | -alias | delete]]
 //! [up] [down] [mtu N]`.
 
 use netbsd_abi::layout::{if_clonereq, ifdrv, ifreq as ifr, in_aliasreq as ifra};
 use netbsd_abi::{AF_INET, AF_LINK, IFF_BROADCAST, IFF_POINTOPOINT, IFF_UP, IFNAMSIZ};
+use rump_nettools::inet6::{self, Ctl6};
 use rump_nettools::*;
 use rumpclient::{Errno, Regions};
+use std::net::Ipv6Addr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -24,7 +27,7 @@ const MAX_CLONERS: usize = 32;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: {PROG} [-a | -l | -C | -w secs]\n       {PROG} interface [create | destroy] [linkstr path | -linkstr]\n                     [[inet] address[/prefixlen] [netmask mask] [broadcast addr] [alias | -alias | delete]]\n                     [up | down] [mtu n]"
+        "usage: {PROG} [-a | -l | -C | -w secs]\n       {PROG} interface [create | destroy] [linkstr path | -linkstr]\n                     [[inet] address[/prefixlen] [netmask mask] [broadcast addr] [alias | -alias | delete]]\n                     [inet6 address[/prefixlen] [prefixlen n] [alias | -alias | delete]]\n                     [up | down] [mtu n]"
     );
     ExitCode::from(1)
 }
@@ -77,6 +80,7 @@ fn status(ctl: &Ctl, name: &str, entries: &[IfConfEntry]) -> Result<(), Errno> {
     if let Some(l) = linkstr(ctl, name) {
         println!("\tlinkstr: {l}");
     }
+    inet6_lines(ctl, name, entries);
     // As NetBSD 7.99's in_alias prints them: the interface's first address
     // plain, the others as aliases, the mask in hex, then the address's
     // state (IN_IFF_TENTATIVE, _DUPLICATED, _DETACHED).
@@ -124,6 +128,50 @@ fn status(ctl: &Ctl, name: &str, entries: &[IfConfEntry]) -> Result<(), Errno> {
     Ok(())
 }
 
+/// The IPv6 addresses of `name` in `entries`, with their scopes.
+fn inet6_addrs<'a>(
+    entries: &'a [IfConfEntry],
+    name: &'a str,
+) -> impl Iterator<Item = (Ipv6Addr, u32)> + 'a {
+    entries
+        .iter()
+        .filter(move |e| e.name == name && sa_family(&e.sa) == Some(netbsd_abi::AF_INET6))
+        .filter_map(|e| inet6::parse_sockaddr_in6(&e.sa))
+}
+
+/// As NetBSD's `in6_alias` prints them: the address (with `%IF` when it
+/// has a scope), the prefix length, the `IN6_IFF_*` words, the scope id.
+fn inet6_lines(ctl: &Ctl, name: &str, entries: &[IfConfEntry]) {
+    let mut addrs = inet6_addrs(entries, name).peekable();
+    if addrs.peek().is_none() {
+        return;
+    }
+    let Ok(c6) = Ctl6::open(ctl) else {
+        return;
+    };
+    for (a, scope) in addrs {
+        let mut line = if scope != 0 {
+            format!("\tinet6 {a}%{name}")
+        } else {
+            format!("\tinet6 {a}")
+        };
+        if let Ok(len) = c6.prefixlen(ctl, name, &a, scope) {
+            line += &format!(" prefixlen {len}");
+        }
+        if let Ok(f) = c6.flags(ctl, name, &a, scope) {
+            for (bit, word) in inet6::IN6_IFF_NAMES {
+                if f & bit != 0 {
+                    line += &format!(" {word}");
+                }
+            }
+        }
+        if scope != 0 {
+            line += &format!(" scopeid {scope:#x}");
+        }
+        println!("{line}");
+    }
+}
+
 fn names(entries: &[IfConfEntry]) -> Vec<String> {
     let mut v: Vec<String> = Vec::new();
     for e in entries {
@@ -141,7 +189,16 @@ fn wait_usable(ctl: &Ctl, secs: u64) -> ExitCode {
         Err(e) => return fail("SIOCGIFCONF", e),
     };
     let deadline = Instant::now() + Duration::from_secs(secs);
+    let c6 = Ctl6::open(ctl).ok();
     loop {
+        let tentative6 = c6.as_ref().is_some_and(|c6| {
+            entries.iter().any(|e| {
+                inet6_addrs(std::slice::from_ref(e), &e.name).any(|(a, s)| {
+                    c6.flags(ctl, &e.name, &a, s)
+                        .is_ok_and(|f| f & inet6::IN6_IFF_TENTATIVE != 0)
+                })
+            })
+        });
         let tentative = entries.iter().any(|e| {
             if sa_family(&e.sa) != Some(AF_INET) {
                 return false;
@@ -153,7 +210,7 @@ fn wait_usable(ctl: &Ctl, secs: u64) -> ExitCode {
             ctl.ioctl(netbsd_abi::SIOCGIFAFLAG_IN, &mut r).is_ok()
                 && ifr::ifr_ifru__ifru_addrflags.get(&r).unwrap_or(0) & IN_IFF_TENTATIVE != 0
         });
-        if !tentative {
+        if !tentative && !tentative6 {
             return ExitCode::SUCCESS;
         }
         if secs > 0 && Instant::now() >= deadline {
@@ -205,12 +262,91 @@ fn mask_of(len: u32) -> [u8; 4] {
     (u32::MAX.checked_shl(32 - len).unwrap_or(0)).to_be_bytes()
 }
 
+/// Add or delete the IPv6 address `addr6` (with its prefix length).
+fn configure_inet6(
+    ctl: &Ctl,
+    name: &str,
+    mode: &str,
+    addr6: Option<(Ipv6Addr, Option<u32>)>,
+) -> Result<(), ExitCode> {
+    let Some((a, len)) = addr6 else {
+        return Err(usage());
+    };
+    let c6 = Ctl6::open(ctl).map_err(|e| fail("socket", e))?;
+    if mode == "delete" {
+        c6.delete(ctl, name, &a)
+            .map_err(|e| fail("SIOCDIFADDR_IN6", e))
+    } else {
+        // Without a length, a new address gets /64, ifconfig's default
+        // prefix mask for inet6.
+        c6.add(ctl, name, &a, len.unwrap_or(64))
+            .map_err(|e| fail("SIOCAIFADDR_IN6", e))
+    }
+}
+
+/// Set, add or delete the IPv4 address `addr` (`SIOCAIFADDR`,
+/// `SIOCDIFADDR`), replacing the first one unless `mode` is `alias`.
+fn configure_inet(
+    ctl: &Ctl,
+    name: &str,
+    mode: &str,
+    addr: Option<[u8; 4]>,
+    mask: Option<[u8; 4]>,
+    bcast: Option<[u8; 4]>,
+) -> Result<(), ExitCode> {
+    let mut r = ifreq(name);
+    match (mode, addr) {
+        ("delete", a) => {
+            let a = match a {
+                Some(a) => a,
+                None => {
+                    if let Err(e) = ctl.ioctl(netbsd_abi::SIOCGIFADDR, &mut r) {
+                        return Err(fail("SIOCGIFADDR", e));
+                    }
+                    sa_ipv4(&r[ifr::ifr_ifru__ifru_addr.range()])
+                }
+            };
+            let mut r = ifreq(name);
+            r[ifr::ifr_ifru__ifru_addr.range()].copy_from_slice(&sockaddr_in(a, 0));
+            if let Err(e) = ctl.ioctl(netbsd_abi::SIOCDIFADDR, &mut r) {
+                return Err(fail("SIOCDIFADDR", e));
+            }
+        }
+        (_, Some(a)) => {
+            if mode == "replace" && ctl.ioctl(netbsd_abi::SIOCGIFADDR, &mut r).is_ok() {
+                let old = sa_ipv4(&r[ifr::ifr_ifru__ifru_addr.range()]);
+                if old != a {
+                    let mut d = ifreq(name);
+                    d[ifr::ifr_ifru__ifru_addr.range()].copy_from_slice(&sockaddr_in(old, 0));
+                    let _ = ctl.ioctl(netbsd_abi::SIOCDIFADDR, &mut d);
+                }
+            }
+            let mut q = [0u8; ifra::SIZE];
+            put_name(&mut q, ifra::ifra_name, name);
+            q[ifra::ifra_addr.range()].copy_from_slice(&sockaddr_in(a, 0));
+            if let Some(b) = bcast {
+                q[ifra::ifra_dstaddr.range()].copy_from_slice(&sockaddr_in(b, 0));
+            }
+            if let Some(m) = mask {
+                q[ifra::ifra_mask.range()].copy_from_slice(&sockaddr_in(m, 0));
+            }
+            if let Err(e) = ctl.ioctl(netbsd_abi::SIOCAIFADDR, &mut q) {
+                return Err(fail("SIOCAIFADDR", e));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 fn configure(ctl: &Ctl, name: &str, args: &[String]) -> ExitCode {
     let mut i = 0;
     let mut addr: Option<[u8; 4]> = None;
     let mut mask: Option<[u8; 4]> = None;
     let mut bcast: Option<[u8; 4]> = None;
     let mut mode = "replace";
+    let mut family6 = false;
+    let mut addr6: Option<(Ipv6Addr, Option<u32>)> = None;
     let mut after: Vec<(String, Option<String>)> = Vec::new();
     while i < args.len() {
         let a = args[i].as_str();
@@ -223,6 +359,24 @@ fn configure(ctl: &Ctl, name: &str, args: &[String]) -> ExitCode {
                 i += 1;
             }
             "inet" => {}
+            "inet6" => family6 = true,
+            "prefixlen" if family6 => {
+                let Some(n) = next
+                    .as_deref()
+                    .and_then(|s| s.parse::<u32>().ok())
+                    .filter(|&n| n <= 128)
+                else {
+                    eprintln!("{PROG}: bad prefixlen");
+                    return ExitCode::from(1);
+                };
+                if let Some((_, l)) = addr6.as_mut() {
+                    *l = Some(n);
+                } else {
+                    eprintln!("{PROG}: prefixlen before an address");
+                    return ExitCode::from(1);
+                }
+                i += 1;
+            }
             "netmask" => {
                 let Some(m) = next.as_deref().and_then(parse_ipv4) else {
                     eprintln!("{PROG}: bad netmask");
@@ -241,6 +395,19 @@ fn configure(ctl: &Ctl, name: &str, args: &[String]) -> ExitCode {
             }
             "alias" => mode = "alias",
             "-alias" | "delete" => mode = "delete",
+            _ if family6 => {
+                let (a6, l) = match a.split_once('/') {
+                    Some((x, l)) => (x, l.parse::<u32>().ok().filter(|&n| n <= 128).map(Some)),
+                    None => (a, Some(None)),
+                };
+                match (a6.parse::<Ipv6Addr>(), l) {
+                    (Ok(x), Some(l)) if addr6.is_none() => addr6 = Some((x, l)),
+                    _ => {
+                        eprintln!("{PROG}: {a}: bad value");
+                        return ExitCode::from(1);
+                    }
+                }
+            }
             _ => match addr_arg(a) {
                 Some((x, l)) if addr.is_none() => {
                     addr = Some(x);
@@ -272,49 +439,14 @@ fn configure(ctl: &Ctl, name: &str, args: &[String]) -> ExitCode {
             return fail("SIOCSLINKSTR", e);
         }
     }
-    if mode == "delete" || addr.is_some() {
-        let mut r = ifreq(name);
-        match (mode, addr) {
-            ("delete", a) => {
-                let a = match a {
-                    Some(a) => a,
-                    None => {
-                        if let Err(e) = ctl.ioctl(netbsd_abi::SIOCGIFADDR, &mut r) {
-                            return fail("SIOCGIFADDR", e);
-                        }
-                        sa_ipv4(&r[ifr::ifr_ifru__ifru_addr.range()])
-                    }
-                };
-                let mut r = ifreq(name);
-                r[ifr::ifr_ifru__ifru_addr.range()].copy_from_slice(&sockaddr_in(a, 0));
-                if let Err(e) = ctl.ioctl(netbsd_abi::SIOCDIFADDR, &mut r) {
-                    return fail("SIOCDIFADDR", e);
-                }
-            }
-            (_, Some(a)) => {
-                if mode == "replace" && ctl.ioctl(netbsd_abi::SIOCGIFADDR, &mut r).is_ok() {
-                    let old = sa_ipv4(&r[ifr::ifr_ifru__ifru_addr.range()]);
-                    if old != a {
-                        let mut d = ifreq(name);
-                        d[ifr::ifr_ifru__ifru_addr.range()].copy_from_slice(&sockaddr_in(old, 0));
-                        let _ = ctl.ioctl(netbsd_abi::SIOCDIFADDR, &mut d);
-                    }
-                }
-                let mut q = [0u8; ifra::SIZE];
-                put_name(&mut q, ifra::ifra_name, name);
-                q[ifra::ifra_addr.range()].copy_from_slice(&sockaddr_in(a, 0));
-                if let Some(b) = bcast {
-                    q[ifra::ifra_dstaddr.range()].copy_from_slice(&sockaddr_in(b, 0));
-                }
-                if let Some(m) = mask {
-                    q[ifra::ifra_mask.range()].copy_from_slice(&sockaddr_in(m, 0));
-                }
-                if let Err(e) = ctl.ioctl(netbsd_abi::SIOCAIFADDR, &mut q) {
-                    return fail("SIOCAIFADDR", e);
-                }
-            }
-            _ => {}
+    if family6 {
+        if let Err(code) = configure_inet6(ctl, name, mode, addr6) {
+            return code;
         }
+    } else if (mode == "delete" || addr.is_some())
+        && let Err(code) = configure_inet(ctl, name, mode, addr, mask, bcast)
+    {
+        return code;
     }
     for (c, v) in rest {
         let r = match c.as_str() {

@@ -3,6 +3,10 @@
 //! to run the client tools as a user would.
 #![allow(dead_code)]
 
+mod tapns;
+#[allow(unused_imports)] // only the tests that meet Linux use it
+pub use tapns::TapNs;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Once;

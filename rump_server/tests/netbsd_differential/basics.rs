@@ -66,14 +66,6 @@ const NOT_YET: &[NotYet] = &[
         "sysctl vfs.generic.fstypes",
         "we build rumpfs, tmpfs and ffs only (the same three, in NetBSD's order)",
     ),
-    (
-        "ifconfig lo0",
-        "NetBSD's lo0 has IPv6 addresses (#20); the IPv4 lines are the same",
-    ),
-    (
-        "route -n show",
-        "NetBSD's lo0 has IPv6 routes (#20); the IPv4 table is the same",
-    ),
 ];
 
 #[test]

@@ -24,6 +24,7 @@ mod devtree;
 mod ffs_tools;
 mod files;
 mod flags_and_names;
+mod inet6;
 mod ktrace;
 mod large_calls;
 mod more_tools;

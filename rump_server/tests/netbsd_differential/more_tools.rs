@@ -65,7 +65,6 @@ const MORE_TOOLS_NOT_YET: &[NotYet] = &[
     ("raidctl -s raid0", "we build no RAIDframe"),
     ("npfctl show", "we build no npf"),
     ("mixerctl -a", "we build no audio drivers"),
-    ("ping6 -c 1 ::1", "no IPv6 (#20)"),
     (
         "modstat -n tmpfs",
         "NetBSD's modstat sizes its name column by its longest module (npf_ext_normalize, which we do not build)",

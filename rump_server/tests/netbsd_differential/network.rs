@@ -126,13 +126,10 @@ const NETWORK_STEPS: &[Step] = &[
 
 /// Steps of [`NETWORK_STEPS`] that do not behave as on NetBSD's kernel yet.
 const NETWORK_NOT_YET: &[NotYet] = &[
-    ("ifconfig -a", "NetBSD's lo0 has IPv6 addresses (#20)"),
-    ("ifconfig lo0", "NetBSD's lo0 has IPv6 addresses (#20)"),
     (
         "ifconfig -C",
         "we build the lo, shmif and virt cloners only (no tap, bridge, gif, carp, ...)",
     ),
-    ("route -n show", "NetBSD's lo0 has IPv6 routes (#20)"),
     (
         "ifconfig shmif0",
         "NetBSD gives shmif0 an IPv6 link-local address (#20)",

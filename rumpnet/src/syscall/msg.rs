@@ -69,6 +69,7 @@ fn recv_pieces(
         full: 0,
         from: None,
         flags: 0,
+        control: Vec::new(),
     });
     r.full = r.full.max(len);
     r.len = len;
@@ -159,13 +160,23 @@ fn sys_recvmsg(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
         a[1] + msghdr::msg_namelen.offset as u64,
         &namelen.to_le_bytes(),
     )?;
+    // Control messages that do not fit are cut off (MSG_CTRUNC).
+    let room = if m.control != 0 {
+        m.controllen as usize
+    } else {
+        0
+    };
+    let clen = r.control.len().min(room);
+    if clen > 0 {
+        us.copyout(m.control, &r.control[..clen])?;
+    }
     us.copyout(
         a[1] + msghdr::msg_controllen.offset as u64,
-        &0u32.to_le_bytes(),
+        &(clen as u32).to_le_bytes(),
     )?;
-    let mut flags = r.flags;
-    if m.controllen != 0 && m.control != 0 {
-        flags &= !MSG_CTRUNC;
+    let mut flags = r.flags & !MSG_CTRUNC;
+    if clen < r.control.len() {
+        flags |= MSG_CTRUNC;
     }
     us.copyout(a[1] + msghdr::msg_flags.offset as u64, &flags.to_le_bytes())?;
     ret(r.len as u64)

@@ -573,6 +573,7 @@ impl ProtoSocket for TcpSocket {
             full: n,
             from: None,
             flags: 0,
+            control: Vec::new(),
         })
     }
 

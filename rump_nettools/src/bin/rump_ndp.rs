@@ -1,0 +1,161 @@
+//! `rump.ndp`: NetBSD's ndp(8) neighbour cache listing as a rump kernel
+//! client.
+//!
+//! `rump.ndp -a [-n]`: every neighbour cache entry, as ndp lists it: the
+//! link-layer entries of `sysctl(NET_RT_FLAGS)` for `AF_INET6`, each
+//! with its state, expiry and probes from `SIOCGNBRINFO_IN6`.
+
+use netbsd_abi::layout::sockaddr_dl as sdl;
+use netbsd_abi::{AF_INET6, AF_LINK, NET_RT_FLAGS, RTAX_DST, RTAX_GATEWAY, RTF_HOST};
+use rump_nettools::inet6::{Ctl6, parse_sockaddr_in6};
+use rump_nettools::*;
+use rumpclient::Errno;
+use std::process::ExitCode;
+
+const PROG: &str = "rump.ndp";
+/// ndp's column widths (`W_ADDR`, `W_LL`, `W_IF`).
+const W_ADDR: usize = 36;
+const W_LL: usize = 17;
+const W_IF: usize = 6;
+
+fn usage() -> ExitCode {
+    eprintln!("usage: {PROG} -a [-n]");
+    ExitCode::from(1)
+}
+
+/// ndp's `sec2str`: days, hours and minutes once one is not zero, then
+/// seconds.
+fn sec2str(total: i64) -> String {
+    let (d, h, m, s) = (
+        total / 86400,
+        (total / 3600) % 24,
+        (total / 60) % 60,
+        total % 60,
+    );
+    let mut out = String::new();
+    let mut first = true;
+    for (v, unit) in [(d, 'd'), (h, 'h'), (m, 'm')] {
+        if !first || v != 0 {
+            first = false;
+            out += &format!("{v}{unit}");
+        }
+    }
+    out + &format!("{s}s")
+}
+
+/// ND6_LLINFO_* as ndp shows them.
+fn state_letter(s: i32) -> char {
+    match s {
+        -2 => 'N',
+        0 => 'I',
+        1 => 'R',
+        2 => 'S',
+        3 => 'D',
+        4 => 'P',
+        _ => '?',
+    }
+}
+
+fn list(ctl: &Ctl) -> Result<(), Errno> {
+    let msgs = rtable(&ctl.c, AF_INET6, NET_RT_FLAGS, 0)?;
+    let names = if_names(&ctl.c)?;
+    let c6 = Ctl6::open(ctl)?;
+    println!(
+        "{:<W_ADDR$.W_ADDR$} {:<W_LL$.W_LL$} {:>W_IF$.W_IF$} {:<9.9} {:>1} {:>5}",
+        "Neighbor", "Linklayer Address", "Netif", "Expire", "S", "Flags"
+    );
+    let now = wall_secs();
+    for m in msgs {
+        let (Some(dst), Some(gw)) = (m.addr(RTAX_DST), m.addr(RTAX_GATEWAY)) else {
+            continue;
+        };
+        if sa_family(gw) != Some(AF_LINK) || m.flags & RTF_HOST as u32 == 0 {
+            continue;
+        }
+        let Some((a, mut scope)) = parse_sockaddr_in6(dst) else {
+            continue;
+        };
+        if a.is_multicast() {
+            continue;
+        }
+        let index = sdl::sdl_index.get(gw).unwrap_or(0) as u16;
+        if scope == 0 && a.is_unicast_link_local() {
+            scope = u32::from(index);
+        }
+        let ifname = names.get(&index).cloned().unwrap_or_else(|| "?".into());
+        let host = if scope != 0 {
+            let z = u16::try_from(scope)
+                .ok()
+                .and_then(|i| names.get(&i).cloned());
+            format!("{a}%{}", z.unwrap_or_else(|| scope.to_string()))
+        } else {
+            a.to_string()
+        };
+        let mac = sdl_lladdr(gw);
+        let ll = if mac.is_empty() {
+            "(incomplete)".to_string()
+        } else {
+            hw_text(mac)
+        };
+        let aw = host.len().max(W_ADDR);
+        let lw = ll.len().max((W_ADDR + W_LL).saturating_sub(aw));
+        let iw = ifname
+            .len()
+            .max((W_ADDR + W_LL + W_IF).saturating_sub(aw + lw));
+        let mut line = format!("{host:<aw$} {ll:<lw$} {ifname:>iw$}");
+        match c6.nbrinfo(ctl, &ifname, &a) {
+            Ok(n) => {
+                let exp = if n.expire > now {
+                    sec2str(n.expire - now)
+                } else if n.expire == 0 {
+                    "permanent".into()
+                } else {
+                    "expired".into()
+                };
+                line += &format!(" {exp:<9.9} {}", state_letter(n.state));
+                line += &format!(" {}", if n.isrouter { "R" } else { "" });
+                if n.asked != 0 {
+                    line += &format!(" {}", n.asked);
+                }
+            }
+            Err(e) => {
+                eprintln!("{PROG}: ioctl(SIOCGNBRINFO_IN6): {}", e.description());
+                eprintln!("{PROG}: failed to get neighbor information");
+                line += "   ";
+            }
+        }
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// The wall clock in seconds, which the kernel's expiry times count in.
+fn wall_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let ok = matches!(
+        args.iter().map(String::as_str).collect::<Vec<_>>()[..],
+        ["-a"] | ["-a", "-n"] | ["-n", "-a"] | ["-an"] | ["-na"]
+    );
+    if !ok {
+        return usage();
+    }
+    let Some(ctl) = Ctl::open(PROG) else {
+        return ExitCode::from(1);
+    };
+    match list(&ctl) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!(
+                "{PROG}: sysctl(PF_ROUTE, NET_RT_FLAGS): {}",
+                e.description()
+            );
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,584 @@
+//! IPv6 between kernels on a shmif bus (issue #20): lo0's addresses at
+//! boot, link-local addresses that pass duplicate address detection,
+//! echo requests answered by link-local (with its scope) and global
+//! addresses, and a duplicate found and marked. The calls are made over
+//! the client library with NetBSD's numbers and layouts, so that nothing
+//! of the kernel's own code builds the requests.
+
+mod common;
+
+use common::*;
+use netbsd_abi::layout::sockaddr_in6 as sin6;
+use rumpclient::{Client, Regions};
+use std::net::Ipv6Addr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+/// `sizeof(struct in6_ifreq)` and `struct in6_aliasreq` on NetBSD/amd64
+/// (`netinet6/in6_var.h`): the name, then a union as large as
+/// `struct icmp6_ifstat` (34 `u_quad_t`); the name, three
+/// `sockaddr_in6`, flags and a 24-byte lifetime.
+const IN6_IFREQ: usize = 16 + 34 * 8;
+const IN6_ALIASREQ: usize = 16 + 3 * 28 + 4 + 24;
+const SIOCGIFAFLAG_IN6: u64 = netbsd_abi::ioc(netbsd_abi::IOC_INOUT, b'i', 73, IN6_IFREQ);
+const SIOCAIFADDR_IN6: u64 = netbsd_abi::ioc(netbsd_abi::IOC_IN, b'i', 107, IN6_ALIASREQ);
+/// `IN6_IFF_TENTATIVE`, `IN6_IFF_DUPLICATED`.
+const TENTATIVE: u32 = 0x02;
+const DUPLICATED: u32 = 0x04;
+
+struct Server {
+    dir: PathBuf,
+    url: String,
+    abs: String,
+    log: PathBuf,
+    child: Child,
+}
+
+impl Server {
+    fn start(dir: &Path, name: &str) -> Server {
+        let url = format!("unix://{name}");
+        let log = dir.join(format!("{name}.log"));
+        let child = Command::new(bin("rump_server"))
+            .current_dir(dir)
+            .args([
+                "-s",
+                "-lrumpnet",
+                "-lrumpnet_netinet",
+                "-lrumpnet_netinet6",
+                "-lrumpnet_shmif",
+                &url,
+            ])
+            .stdout(std::fs::File::create(dir.join(format!("{name}.out"))).unwrap())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let abs = format!("unix://{}", dir.join(name).display());
+        eventually("the server to answer", || Client::connect(&abs).is_ok());
+        Server {
+            dir: dir.to_path_buf(),
+            url,
+            abs,
+            log,
+            child,
+        }
+    }
+
+    fn run(&self, name: &str, args: &[&str]) -> String {
+        let o = tool(&self.dir, &self.url, name, args);
+        assert!(o.status.success(), "{name} {args:?}: {}", stderr(&o));
+        stdout(&o)
+    }
+
+    /// shmif0 on `bus`, up; its Ethernet address.
+    fn shmif_up(&self, bus: &str) -> [u8; 6] {
+        self.run("rump.ifconfig", &["shmif0", "create"]);
+        self.run("rump.ifconfig", &["shmif0", "linkstr", bus]);
+        self.run("rump.ifconfig", &["shmif0", "up"]);
+        let out = self.run("rump.ifconfig", &["shmif0"]);
+        let line = out
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("address: "))
+            .unwrap_or_else(|| panic!("no address in {out}"));
+        let v: Vec<u8> = line
+            .split(':')
+            .map(|h| u8::from_str_radix(h, 16).unwrap())
+            .collect();
+        v.try_into().unwrap()
+    }
+
+    fn client(&self) -> Client {
+        Client::connect(&self.abs).unwrap()
+    }
+
+    /// The console so far (the kernel's messages go to stdout).
+    fn console(&self) -> String {
+        let out = std::fs::read_to_string(
+            self.dir
+                .join(format!("{}.out", self.url.trim_start_matches("unix://"))),
+        )
+        .unwrap_or_default();
+        out + &std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = tool(&self.dir, &self.url, "rump.halt", &[]);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sockaddr6(a: &Ipv6Addr, scope: u32) -> Vec<u8> {
+    let mut sa = vec![0u8; sin6::SIZE];
+    sin6::sin6_len.put(&mut sa, sin6::SIZE as u64);
+    sin6::sin6_family.put(&mut sa, netbsd_abi::AF_INET6 as u64);
+    sa[sin6::sin6_addr.range()].copy_from_slice(&a.octets());
+    sin6::sin6_scope_id.put(&mut sa, u64::from(scope));
+    sa
+}
+
+fn socket(c: &Client, typ: i32, proto: i32) -> u64 {
+    let m = Regions::new();
+    c.syscall(
+        netbsd_abi::SYS___socket30,
+        &[netbsd_abi::AF_INET6 as u64, typ as u64, proto as u64],
+        &m,
+    )
+    .unwrap()[0] as u64
+}
+
+fn ifreq_name(buf: &mut [u8], name: &str) {
+    buf[..name.len()].copy_from_slice(name.as_bytes());
+}
+
+/// `SIOCGIFAFLAG_IN6`: the flags of `a` on `ifname`.
+fn addr_flags(c: &Client, ifname: &str, a: &Ipv6Addr) -> Result<u32, rumpclient::Errno> {
+    let fd = socket(c, netbsd_abi::SOCK_DGRAM, 0);
+    let m = Regions::new();
+    let mut req = vec![0u8; IN6_IFREQ];
+    ifreq_name(&mut req, ifname);
+    req[16..16 + sin6::SIZE].copy_from_slice(&sockaddr6(a, 0));
+    let p = m.add(&req);
+    let r = c.syscall(netbsd_abi::SYS_ioctl, &[fd, SIOCGIFAFLAG_IN6, p], &m);
+    c.syscall(netbsd_abi::SYS_close, &[fd], &m).unwrap();
+    r?;
+    let out = m.get(p);
+    Ok(u32::from_le_bytes(out[16..20].try_into().unwrap()))
+}
+
+/// `SIOCAIFADDR_IN6`: add `a`/`len` to `ifname`.
+fn add_addr(c: &Client, ifname: &str, a: &Ipv6Addr, len: u8) {
+    let fd = socket(c, netbsd_abi::SOCK_DGRAM, 0);
+    let m = Regions::new();
+    let mut req = vec![0u8; IN6_ALIASREQ];
+    ifreq_name(&mut req, ifname);
+    req[16..16 + sin6::SIZE].copy_from_slice(&sockaddr6(a, 0));
+    let mask = Ipv6Addr::from(u128::MAX << (128 - u32::from(len)));
+    req[16 + 56..16 + 84].copy_from_slice(&sockaddr6(&mask, 0));
+    let p = m.add(&req);
+    c.syscall(netbsd_abi::SYS_ioctl, &[fd, SIOCAIFADDR_IN6, p], &m)
+        .unwrap();
+    c.syscall(netbsd_abi::SYS_close, &[fd], &m).unwrap();
+}
+
+/// Wait until `a` on `ifname` has none of `flags`, or give up.
+fn wait_ready(c: &Client, ifname: &str, a: &Ipv6Addr) -> u32 {
+    let until = Instant::now() + Duration::from_secs(5);
+    loop {
+        let f = addr_flags(c, ifname, a).unwrap();
+        if f & TENTATIVE == 0 || Instant::now() > until {
+            return f;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Send an echo request to `dst` (scope `scope`) on a raw ICMPv6 socket
+/// and wait up to three seconds for the reply with its identifier,
+/// sequence and data: the reply's sender.
+fn ping6(c: &Client, dst: &Ipv6Addr, scope: u32) -> Option<Ipv6Addr> {
+    let fd = socket(c, netbsd_abi::SOCK_RAW, netbsd_abi::IPPROTO_ICMPV6);
+    let m = Regions::new();
+    // Echo request, identifier 0x6464, sequence 7, eight bytes of data;
+    // the kernel fills in the checksum (RFC 3542 3.1).
+    let req = [128u8, 0, 0, 0, 0x64, 0x64, 0, 7, 1, 2, 3, 4, 5, 6, 7, 8];
+    let to = sockaddr6(dst, scope);
+    c.syscall(
+        netbsd_abi::SYS_sendto,
+        &[
+            fd,
+            m.add(&req),
+            req.len() as u64,
+            0,
+            m.add(&to),
+            to.len() as u64,
+        ],
+        &m,
+    )
+    .unwrap();
+    let until = Instant::now() + Duration::from_secs(3);
+    let mut got = None;
+    while Instant::now() < until && got.is_none() {
+        let buf = m.add_zeroed(256);
+        let from = m.add_zeroed(sin6::SIZE);
+        let flen = m.add(&(sin6::SIZE as u32).to_le_bytes());
+        let r = c.syscall(
+            netbsd_abi::SYS_recvfrom,
+            &[fd, buf, 256, netbsd_abi::MSG_DONTWAIT as u64, from, flen],
+            &m,
+        );
+        match r {
+            Ok(n) => {
+                let b = m.get(buf);
+                let n = n[0] as usize;
+                if n >= 8 && b[0] == 129 && b[4..8] == [0x64, 0x64, 0, 7] && b[8..n] == req[8..] {
+                    let f = m.get(from);
+                    let a: [u8; 16] = f[sin6::sin6_addr.range()].try_into().unwrap();
+                    got = Some(Ipv6Addr::from(a));
+                }
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    c.syscall(netbsd_abi::SYS_close, &[fd], &m).unwrap();
+    got
+}
+
+/// fe80:: with the modified EUI-64 of `mac` (RFC 4291 appendix A).
+fn link_local(mac: [u8; 6]) -> Ipv6Addr {
+    Ipv6Addr::new(
+        0xfe80,
+        0,
+        0,
+        0,
+        u16::from_be_bytes([mac[0] ^ 2, mac[1]]),
+        u16::from_be_bytes([mac[2], 0xff]),
+        u16::from_be_bytes([0xfe, mac[3]]),
+        u16::from_be_bytes([mac[4], mac[5]]),
+    )
+}
+
+#[test]
+fn loopback_has_its_addresses_at_boot_and_answers() {
+    let dir = tempdir("inet6-lo");
+    let s = Server::start(&dir, "k");
+    let c = s.client();
+    let ll = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
+    assert_eq!(addr_flags(&c, "lo0", &Ipv6Addr::LOCALHOST), Ok(0));
+    assert_eq!(addr_flags(&c, "lo0", &ll), Ok(0));
+    assert_eq!(
+        addr_flags(&c, "lo0", &"2001:db8::1".parse().unwrap()),
+        Err(rumpclient::Errno::EADDRNOTAVAIL)
+    );
+    assert_eq!(
+        ping6(&c, &Ipv6Addr::LOCALHOST, 0),
+        Some(Ipv6Addr::LOCALHOST)
+    );
+    // fe80::1 needs its scope: lo0 is interface 1.
+    assert_eq!(ping6(&c, &ll, 1), Some(ll));
+    // lo0's lines, and its routes as NetBSD's rump_allserver has them
+    // after boot (route -n show, shared/netbsd-abi/allserver).
+    let shown = s.run("rump.ifconfig", &["lo0"]);
+    assert_eq!(
+        shown,
+        "lo0: flags=0x8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 33624\n\
+         \tinet6 ::1 prefixlen 128\n\
+         \tinet6 fe80::1%lo0 prefixlen 64 scopeid 0x1\n\
+         \tinet 127.0.0.1 netmask 0xff000000\n"
+    );
+    let routes = s.run("rump.route", &["-n", "show"]);
+    let v6 = routes.split("\nInternet6:\n").nth(1).unwrap_or_default();
+    assert_eq!(
+        v6,
+        "Destination                             Gateway                        Flags    Refs      Use    Mtu Interface\n\
+         ::1                                     ::1                            UH          -        -  33624  lo0\n\
+         fe80::%lo0/64                           fe80::1                        U           -        -      -  lo0\n\
+         fe80::1                                 lo0                            UHl         -        -      -  lo0\n\
+         ff01:1::/32                             ::1                            U           -        -  33624  lo0\n\
+         ff02::%lo0/32                           ::1                            U           -        -  33624  lo0\n"
+    );
+}
+
+#[test]
+fn two_kernels_pass_dad_and_ping6_each_other() {
+    let dir = tempdir("inet6-two");
+    let a = Server::start(&dir, "a");
+    let b = Server::start(&dir, "b");
+    let (ca, cb) = (a.client(), b.client());
+    let mac_a = a.shmif_up("bus");
+    let mac_b = b.shmif_up("bus");
+    let (ll_a, ll_b) = (link_local(mac_a), link_local(mac_b));
+    // The link-local address is there at once, tentative until DAD has
+    // sent its solicitation and heard nothing for a second.
+    let f = addr_flags(&ca, "shmif0", &ll_a).unwrap();
+    assert_eq!(f & DUPLICATED, 0);
+    assert_eq!(wait_ready(&ca, "shmif0", &ll_a), 0);
+    assert_eq!(wait_ready(&cb, "shmif0", &ll_b), 0);
+    // Our ifconfig shows it as NetBSD's does: scope, prefix, scope id.
+    let shown = a.run("rump.ifconfig", &["shmif0"]);
+    assert!(
+        shown.contains(&format!("\tinet6 {ll_a}%shmif0 prefixlen 64 scopeid 0x2\n")),
+        "{shown}"
+    );
+    // shmif0 is interface 2 on both (lo0 is 1).
+    assert_eq!(ping6(&ca, &ll_b, 2), Some(ll_b));
+    assert_eq!(ping6(&cb, &ll_a, 2), Some(ll_a));
+    // Global addresses, by their on-link prefix.
+    let (g_a, g_b): (Ipv6Addr, Ipv6Addr) = (
+        "2001:db8::a".parse().unwrap(),
+        "2001:db8::b".parse().unwrap(),
+    );
+    add_addr(&ca, "shmif0", &g_a, 64);
+    add_addr(&cb, "shmif0", &g_b, 64);
+    assert_ne!(addr_flags(&ca, "shmif0", &g_a).unwrap() & TENTATIVE, 0);
+    assert_eq!(wait_ready(&ca, "shmif0", &g_a), 0);
+    assert_eq!(wait_ready(&cb, "shmif0", &g_b), 0);
+    assert_eq!(ping6(&ca, &g_b, 0), Some(g_b));
+    assert_eq!(ping6(&cb, &g_a, 0), Some(g_a));
+    // And with our ping6, by link-local address with its interface and
+    // by global address; the replies come back with hop limit 64.
+    for (from, to) in [(&a, format!("{ll_b}%shmif0")), (&b, g_a.to_string())] {
+        let out = from.run("rump.ping6", &["-c", "2", "-i", "0.2", &to]);
+        assert!(
+            out.contains("2 packets received, 0.0% packet loss"),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!("16 bytes from {to}, icmp_seq=1 hlim=64 time=")),
+            "{out}"
+        );
+    }
+    // Each one's ndp lists the other, reachable, and itself, permanent.
+    let mac_text = |m: [u8; 6]| {
+        m.iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(":")
+    };
+    let listed = a.run("rump.ndp", &["-an"]);
+    let other = format!("{ll_b}%shmif0");
+    let line = listed
+        .lines()
+        .find(|l| l.starts_with(&format!("{other} ")))
+        .unwrap_or_else(|| panic!("{listed}"));
+    assert!(
+        line.contains(&mac_text(mac_b)) && line.contains(" shmif0 "),
+        "{line}"
+    );
+    let own = format!("{ll_a}%shmif0");
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with(&format!("{own} ")) && l.contains(" permanent R")),
+        "{listed}"
+    );
+    // A link-local destination without its scope has no route.
+    let fd = socket(&ca, netbsd_abi::SOCK_RAW, netbsd_abi::IPPROTO_ICMPV6);
+    let m = Regions::new();
+    let to = sockaddr6(&ll_b, 0);
+    let req = [128u8, 0, 0, 0, 0, 1, 0, 1];
+    let r = ca.syscall(
+        netbsd_abi::SYS_sendto,
+        &[fd, m.add(&req), 8, 0, m.add(&to), to.len() as u64],
+        &m,
+    );
+    assert_eq!(r.unwrap_err(), rumpclient::Errno::EHOSTUNREACH);
+}
+
+#[test]
+fn a_duplicate_address_is_detected_and_marked() {
+    let dir = tempdir("inet6-dup");
+    let a = Server::start(&dir, "a");
+    let b = Server::start(&dir, "b");
+    let (ca, cb) = (a.client(), b.client());
+    a.shmif_up("bus");
+    b.shmif_up("bus");
+    let g: Ipv6Addr = "2001:db8::77".parse().unwrap();
+    add_addr(&ca, "shmif0", &g, 64);
+    assert_eq!(wait_ready(&ca, "shmif0", &g), 0);
+    // Added with our ifconfig, which shows it tentative, then duplicated.
+    b.run(
+        "rump.ifconfig",
+        &[
+            "shmif0",
+            "inet6",
+            "2001:db8::77",
+            "prefixlen",
+            "64",
+            "alias",
+        ],
+    );
+    let shown = b.run("rump.ifconfig", &["shmif0"]);
+    assert!(
+        shown.contains("\tinet6 2001:db8::77 prefixlen 64 tentative\n"),
+        "{shown}"
+    );
+    // a defends it: b's solicitation from :: gets an advertisement.
+    assert_eq!(wait_ready(&cb, "shmif0", &g), DUPLICATED);
+    let shown = b.run("rump.ifconfig", &["shmif0"]);
+    assert!(
+        shown.contains("\tinet6 2001:db8::77 prefixlen 64 duplicated\n"),
+        "{shown}"
+    );
+    // -w does not wait for a duplicated address.
+    b.run("rump.ifconfig", &["-w", "5"]);
+    eventually("b's console to report the duplicate", || {
+        b.console()
+            .contains("shmif0: DAD detected duplicate IPv6 address 2001:db8::77")
+    });
+    // a keeps it and still answers from it.
+    assert_eq!(addr_flags(&ca, "shmif0", &g), Ok(0));
+}
+
+/// Our IPv6 against Linux's over a tap device in a private namespace:
+/// both sides' link-local addresses pass DAD, each pings the other by
+/// link-local address, and Linux's neighbour cache has learned ours
+/// through neighbour discovery (as ours has Linux's, or the echo request
+/// could not have gone out).
+#[test]
+fn ping6_and_neighbour_discovery_with_linux_over_tap() {
+    let dir = tempdir("inet6-tap");
+    let ns = TapNs::new();
+    let sock = dir.join("S");
+    let url = format!("unix://{}", sock.display());
+    let st = ns
+        .cmd(bin("rump_allserver").to_str().unwrap())
+        .arg(&url)
+        .status()
+        .unwrap();
+    assert!(st.success(), "rump_allserver in the namespace");
+    struct Halt(PathBuf, String);
+    impl Drop for Halt {
+        fn drop(&mut self) {
+            let _ = tool(&self.0, &self.1, "rump.halt", &[]);
+        }
+    }
+    let _halt = Halt(dir.clone(), url.clone());
+    let run = |args: &[&str]| {
+        let o = tool(&dir, &url, "rump.ifconfig", args);
+        assert!(o.status.success(), "ifconfig {args:?}: {}", stderr(&o));
+        stdout(&o)
+    };
+    run(&["virt0", "create", "up"]);
+    run(&["-w", "5"]);
+    let shown = run(&["virt0"]);
+    let ours: Ipv6Addr = shown
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("inet6 fe80::"))
+        .and_then(|rest| rest.split('%').next())
+        .map(|id| format!("fe80::{id}").parse().unwrap())
+        .unwrap_or_else(|| panic!("no link-local address in {shown}"));
+    // Linux's link-local address on its side of the tap, once its own DAD
+    // is done.
+    let mut linux: Option<Ipv6Addr> = None;
+    eventually("Linux's link-local address", || {
+        let o = ns
+            .cmd("ip")
+            .args(["-6", "addr", "show", "dev", "virt0", "scope", "link"])
+            .output()
+            .unwrap();
+        let text = stdout(&o);
+        linux = text
+            .lines()
+            .filter(|l| !l.contains("tentative"))
+            .find_map(|l| l.trim().strip_prefix("inet6 "))
+            .and_then(|r| r.split('/').next())
+            .and_then(|a| a.parse().ok());
+        linux.is_some()
+    });
+    let linux = linux.unwrap();
+    // Linux pings us.
+    let o = ns
+        .cmd("ping")
+        .args([
+            "-6",
+            "-c",
+            "2",
+            "-i",
+            "0.2",
+            "-W",
+            "2",
+            &format!("{ours}%virt0"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "Linux ping -6: {}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    // We ping Linux (virt0 is interface 2).
+    let c = Client::connect(&url).unwrap();
+    assert_eq!(ping6(&c, &linux, 2), Some(linux));
+    let o = ns
+        .cmd("ip")
+        .args(["-6", "neigh", "show", "dev", "virt0"])
+        .output()
+        .unwrap();
+    let neigh = stdout(&o);
+    assert!(
+        neigh.contains(&format!("{ours} lladdr ")),
+        "Linux's neighbour cache: {neigh}"
+    );
+}
+
+/// recvmsg on a raw ICMPv6 socket with IPV6_RECVHOPLIMIT and
+/// IPV6_RECVPKTINFO set returns the control messages RFC 3542 describes,
+/// in NetBSD's cmsghdr layout (what NetBSD's ping6 reads), and cuts them
+/// off with MSG_CTRUNC when the buffer is short.
+#[test]
+fn raw_icmpv6_recvmsg_carries_hop_limit_and_packet_info() {
+    use netbsd_abi::layout::{iovec, msghdr};
+    let dir = tempdir("inet6-cmsg");
+    let s = Server::start(&dir, "k");
+    let c = s.client();
+    let fd = socket(&c, netbsd_abi::SOCK_RAW, netbsd_abi::IPPROTO_ICMPV6);
+    let m = Regions::new();
+    let on = m.add(&1i32.to_le_bytes());
+    for opt in [netbsd_abi::IPV6_RECVHOPLIMIT, netbsd_abi::IPV6_RECVPKTINFO] {
+        c.syscall(
+            netbsd_abi::SYS_setsockopt,
+            &[fd, netbsd_abi::IPPROTO_IPV6 as u64, opt as u64, on, 4],
+            &m,
+        )
+        .unwrap();
+    }
+    let to = sockaddr6(&Ipv6Addr::LOCALHOST, 0);
+    let req = [128u8, 0, 0, 0, 0, 9, 0, 1];
+    let recv = |control_len: usize| {
+        c.syscall(
+            netbsd_abi::SYS_sendto,
+            &[fd, m.add(&req), 8, 0, m.add(&to), to.len() as u64],
+            &m,
+        )
+        .unwrap();
+        let buf = m.add_zeroed(64);
+        let mut iov = vec![0u8; iovec::SIZE];
+        iovec::iov_base.put(&mut iov, buf);
+        iovec::iov_len.put(&mut iov, 64);
+        let ctl = m.add_zeroed(control_len.max(1));
+        let mut h = vec![0u8; msghdr::SIZE];
+        msghdr::msg_iov.put(&mut h, m.add(&iov));
+        msghdr::msg_iovlen.put(&mut h, 1);
+        msghdr::msg_control.put(&mut h, ctl);
+        msghdr::msg_controllen.put(&mut h, control_len as u64);
+        let hp = m.add(&h);
+        // The request and the reply both come back to a raw socket:
+        // read until the reply.
+        loop {
+            let n = c
+                .syscall(netbsd_abi::SYS_recvmsg, &[fd, hp, 0], &m)
+                .unwrap()[0];
+            if m.get(buf)[0] == 129 {
+                assert_eq!(n, 8);
+                let h = m.get(hp);
+                let clen = msghdr::msg_controllen.get(&h).unwrap() as usize;
+                let flags = msghdr::msg_flags.get(&h).unwrap() as i32;
+                return (m.get(ctl)[..clen].to_vec(), flags);
+            }
+        }
+    };
+    let (ctl, flags) = recv(128);
+    assert_eq!(flags & netbsd_abi::MSG_CTRUNC, 0);
+    // CMSG_SPACE(20) for in6_pktinfo, then CMSG_SPACE(4) for the hop
+    // limit: 40 + 24 bytes.
+    assert_eq!(ctl.len(), 64);
+    let word = |at: usize| i32::from_le_bytes(ctl[at..at + 4].try_into().unwrap());
+    assert_eq!(
+        (word(0), word(4), word(8)),
+        (36, netbsd_abi::IPPROTO_IPV6, netbsd_abi::IPV6_PKTINFO)
+    );
+    assert_eq!(&ctl[16..32], &Ipv6Addr::LOCALHOST.octets());
+    assert_eq!(word(32), 1, "lo0's index");
+    assert_eq!(
+        (word(40), word(44), word(48)),
+        (20, netbsd_abi::IPPROTO_IPV6, netbsd_abi::IPV6_HOPLIMIT)
+    );
+    assert_eq!(word(56), 64);
+    let (ctl, flags) = recv(16);
+    assert_eq!(ctl.len(), 16);
+    assert_ne!(flags & netbsd_abi::MSG_CTRUNC, 0);
+}

@@ -1,0 +1,187 @@
+//! IPv6 input: frames of Ethernet type 0x86dd arrive on two interfaces of
+//! a kernel with IPv6 (link-local and global addresses, DAD off so they
+//! are usable at once) and a raw ICMPv6 socket open. Extension headers,
+//! ICMPv6 and neighbour discovery are all reachable. Nothing may panic
+//! or hang, and every IPv6 packet the kernel sends in answer must be well
+//! formed with a right ICMPv6 checksum.
+//!
+//! Input: byte 0 is a mode (bit 0: fix the ICMPv6 checksum of a packet
+//! whose first next header is ICMPv6; bit 1: address the frame to the
+//! interface's hardware address); then frames, each a 2-byte length, one
+//! byte choosing the interface, and the IPv6 packet (the Ethernet header
+//! is put on here).
+
+use rump::Kernel;
+use rumpnet::ifnet::{
+    IFF_BROADCAST, IFF_MULTICAST, IFF_SIMPLEX, IFF_UP, IfDriver, Ifnet, LinkType,
+};
+use rumpnet::net::{IfConfig, Net};
+use rumpnet::pkt::Pkt;
+use rumpnet::socket::ProtoSocket;
+use rumpnet::wire::ethernet::{Address, Frame, ethertype};
+use rumpnet_netinet6::inet6::{IfAddr6, Inet6};
+use rumpnet_netinet6::wire::ipv6;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+#[derive(Default)]
+struct Capture {
+    sent: Mutex<Vec<Vec<u8>>>,
+}
+
+struct CaptureLink(Arc<Capture>);
+
+impl IfDriver for CaptureLink {
+    fn link_type(&self) -> LinkType {
+        LinkType::Ethernet
+    }
+    fn transmit(&self, frame: Pkt) -> bool {
+        let mut s = self.0.sent.lock().unwrap_or_else(|e| e.into_inner());
+        if s.len() < 1024 {
+            s.push(frame.data().to_vec());
+        }
+        true
+    }
+}
+
+struct Rig {
+    kernel: Arc<Kernel>,
+    net: Arc<Net>,
+    ifs: Vec<(Arc<Ifnet>, Arc<Capture>)>,
+    raw: Arc<dyn ProtoSocket>,
+}
+
+fn rig() -> &'static Rig {
+    static RIG: OnceLock<Rig> = OnceLock::new();
+    RIG.get_or_init(|| {
+        let kernel = rump::KernelBuilder::new()
+            .config(rump::BootConfig {
+                ncpu: 1,
+                memlimit: Some(64 << 20),
+                ..rump::BootConfig::default()
+            })
+            .component(&rumpnet::COMPONENT)
+            .component(&rumpnet_netinet::COMPONENT)
+            .component(&rumpnet_netinet6::COMPONENT)
+            .boot()
+            .expect("boot");
+        kernel.set_exit_handler(Box::new(|_| ()));
+        let net = Net::of(&kernel);
+        let inet = Inet6::of(&kernel);
+        inet.dad_count.store(0, Ordering::Relaxed);
+        let mut ifs = Vec::new();
+        for i in 0..2u8 {
+            let cap = Arc::new(Capture::default());
+            let ifp = net
+                .attach(
+                    &format!("fz{i}"),
+                    IfConfig {
+                        driver: Box::new(CaptureLink(Arc::clone(&cap))),
+                        hwaddr: Address([2, 0, 0, 0, 0, i]),
+                        flags: IFF_BROADCAST | IFF_SIMPLEX | IFF_MULTICAST,
+                        mtu: 1500,
+                    },
+                )
+                .expect("attach");
+            net.set_flags(&ifp, ifp.flags() | IFF_UP).expect("up");
+            inet.add_address(
+                &ifp,
+                IfAddr6 {
+                    ifindex: ifp.index,
+                    addr: std::net::Ipv6Addr::new(0x2001, 0xdb8, u16::from(i), 0, 0, 0, 0, 1),
+                    prefixlen: 64,
+                    flags: 0,
+                },
+            )
+            .expect("address");
+            ifs.push((ifp, cap));
+        }
+        let d = net.domain(netbsd_abi::AF_INET6 as u8).expect("AF_INET6");
+        let raw = kernel
+            .with_ctx(|ctx| d.socket(ctx, rumpnet::socket::SOCK_RAW, netbsd_abi::IPPROTO_ICMPV6))
+            .expect("raw socket");
+        Rig {
+            kernel,
+            net,
+            ifs,
+            raw,
+        }
+    })
+}
+
+static ANSWERS: AtomicUsize = AtomicUsize::new(0);
+
+/// IPv6 packets the kernel has sent in answer to `net6_input` so far.
+pub fn net6_input_answers() -> usize {
+    ANSWERS.load(Ordering::Relaxed)
+}
+
+fn check_sent(frame: &[u8]) {
+    let f = Frame::new_checked(frame).expect("the kernel sent a runt frame");
+    if f.ethertype() != ethertype::IPV6 {
+        return;
+    }
+    ANSWERS.fetch_add(1, Ordering::Relaxed);
+    let p = ipv6::Packet::new_checked(f.payload()).expect("the kernel sent a bad IPv6 packet");
+    if p.next_header() == ipv6::nh::ICMPV6 {
+        assert_eq!(
+            ipv6::upper_checksum(&p.src(), &p.dst(), ipv6::nh::ICMPV6, p.payload()),
+            0,
+            "the kernel sent a bad ICMPv6 checksum"
+        );
+    }
+}
+
+fn fix_icmp6(pkt: &mut [u8]) {
+    let Ok(p) = ipv6::Packet::new_checked(pkt) else {
+        return;
+    };
+    if p.next_header() != ipv6::nh::ICMPV6 || p.payload().len() < 4 {
+        return;
+    }
+    let (src, dst, len) = (p.src(), p.dst(), p.payload().len());
+    let body = &mut pkt[ipv6::HEADER_LEN..ipv6::HEADER_LEN + len];
+    body[2..4].copy_from_slice(&[0, 0]);
+    let c = ipv6::upper_checksum(&src, &dst, ipv6::nh::ICMPV6, body);
+    body[2..4].copy_from_slice(&c.to_be_bytes());
+}
+
+/// Fuzz entry: see the module.
+pub fn net6_input(data: &[u8]) {
+    let r = rig();
+    let Some((&mode, mut rest)) = data.split_first() else {
+        return;
+    };
+    let mut frames = 0;
+    while rest.len() >= 3 && frames < 16 {
+        let len = usize::from(u16::from_be_bytes([rest[0], rest[1]])).min(2000);
+        let which = usize::from(rest[2]) % r.ifs.len();
+        rest = &rest[3..];
+        let mut pkt = rest[..len.min(rest.len())].to_vec();
+        rest = &rest[len.min(rest.len())..];
+        if mode & 1 != 0 {
+            fix_icmp6(&mut pkt);
+        }
+        let (ifp, _) = &r.ifs[which];
+        let dst = if mode & 2 != 0 {
+            ifp.hwaddr.0
+        } else {
+            [0x33, 0x33, 0, 0, 0, 1]
+        };
+        let mut frame = dst.to_vec();
+        frame.extend_from_slice(&[2, 0, 0, 0, 0, 9]);
+        frame.extend_from_slice(&ethertype::IPV6.to_be_bytes());
+        frame.extend_from_slice(&pkt);
+        r.net.input(ifp, Pkt::from_vec(frame));
+        frames += 1;
+    }
+    let mut buf = vec![0u8; 70000];
+    while r.raw.recv(&mut buf, 0).is_ok_and(|got| got.full > 0) {}
+    for (_, cap) in &r.ifs {
+        let sent = std::mem::take(&mut *cap.sent.lock().unwrap_or_else(|e| e.into_inner()));
+        for f in sent {
+            check_sent(&f);
+        }
+    }
+    let _ = &r.kernel;
+}

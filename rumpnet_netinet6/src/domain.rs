@@ -1,0 +1,334 @@
+//! The IPv6 family as the socket layer sees it (`inet6domain`): socket
+//! creation and the address ioctls (`in6_control`).
+
+use crate::addr::{self, AF_INET6};
+use crate::inet6::{IfAddr6, Inet6, flags};
+use crate::raw6::Raw6Socket;
+use rump::syscall::Ctx;
+use rump::usermem::UserSpace;
+use rump::{Errno, KResult};
+use rumpnet::ifnet::Ifnet;
+use rumpnet::net::Domain;
+use rumpnet::rtsysctl::{IfAddrInfo, LlEntry};
+use rumpnet::socket::{ProtoSocket, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM};
+use std::net::Ipv6Addr;
+use std::sync::Arc;
+
+/// `sizeof(struct in6_ifreq)` (`netinet6/in6_var.h`): the name, then a
+/// union whose largest member is `struct icmp6_ifstat`, 34 `u_quad_t`.
+const IN6_IFREQ_SIZE: usize = 16 + 34 * 8;
+/// `sizeof(struct in6_aliasreq)`: name, address, destination, prefix
+/// mask, flags, then a `struct in6_addrlifetime` (two `time_t`, two
+/// `uint32_t`).
+const IN6_ALIASREQ_SIZE: usize = 16 + 3 * 28 + 4 + 24;
+/// Where `in6_aliasreq` keeps its fields.
+const IFRA_ADDR: usize = 16;
+const IFRA_PREFIXMASK: usize = 16 + 2 * 28;
+const IFRA_FLAGS: usize = 16 + 3 * 28;
+/// Where `struct if_addrprefreq` (`net/if.h`) keeps its preference
+/// (`int16_t`) and its address (a `sockaddr_storage`).
+const IFAP_PREFERENCE: usize = 16;
+const IFAP_ADDR: usize = 24;
+/// Where `in6_ifreq`'s union starts.
+const IFR_IFRU: usize = 16;
+
+/// `SIOCDIFADDR_IN6`, `SIOCGIFAFLAG_IN6`, `SIOCGIFALIFETIME_IN6`,
+/// `SIOCAIFADDR_IN6` (`netinet6/in6_var.h`, not in the ABI tables).
+pub const SIOCDIFADDR_IN6: u64 = netbsd_abi::ioc(netbsd_abi::IOC_IN, b'i', 25, IN6_IFREQ_SIZE);
+/// `SIOCGIFNETMASK_IN6`.
+pub const SIOCGIFNETMASK_IN6: u64 =
+    netbsd_abi::ioc(netbsd_abi::IOC_INOUT, b'i', 37, IN6_IFREQ_SIZE);
+/// `SIOCGNBRINFO_IN6`: `struct in6_nbrinfo` is a name, an address, a
+/// `long` (probes sent), then three `int`s (router, state, expiry).
+pub const SIOCGNBRINFO_IN6: u64 = netbsd_abi::ioc(netbsd_abi::IOC_INOUT, b'i', 78, NBRINFO_SIZE);
+const NBRINFO_SIZE: usize = 16 + 16 + 8 + 4 + 4 + 4 + 4;
+const NBI_ADDR: usize = 16;
+const NBI_ASKED: usize = 32;
+const NBI_ISROUTER: usize = 40;
+const NBI_STATE: usize = 44;
+const NBI_EXPIRE: usize = 48;
+/// `SIOCGIFAFLAG_IN6`.
+pub const SIOCGIFAFLAG_IN6: u64 = netbsd_abi::ioc(netbsd_abi::IOC_INOUT, b'i', 73, IN6_IFREQ_SIZE);
+/// `SIOCGIFALIFETIME_IN6`.
+pub const SIOCGIFALIFETIME_IN6: u64 =
+    netbsd_abi::ioc(netbsd_abi::IOC_INOUT, b'i', 106, IN6_IFREQ_SIZE);
+/// `SIOCAIFADDR_IN6`.
+pub const SIOCAIFADDR_IN6: u64 = netbsd_abi::ioc(netbsd_abi::IOC_IN, b'i', 107, IN6_ALIASREQ_SIZE);
+
+/// `AF_INET6` for the socket layer.
+pub struct Inet6Domain {
+    /// The stack.
+    pub inet: Arc<Inet6>,
+}
+
+fn sockaddr_at(data: &[u8], off: usize) -> KResult<addr::ScopedAddr> {
+    let sa = data
+        .get(off..off + addr::SOCKADDR_IN6_LEN)
+        .ok_or(Errno::EINVAL)?;
+    Ok(addr::parse_sockaddr(sa)?.0)
+}
+
+impl Inet6Domain {
+    fn own(&self, ifp: &Ifnet, a: &Ipv6Addr) -> KResult<IfAddr6> {
+        self.inet
+            .addresses()
+            .into_iter()
+            .find(|x| x.ifindex == ifp.index && x.addr == *a)
+            .ok_or(Errno::EADDRNOTAVAIL)
+    }
+}
+
+impl Domain for Inet6Domain {
+    fn family(&self) -> u8 {
+        AF_INET6
+    }
+
+    fn socket(&self, ctx: &Ctx, typ: i32, protocol: i32) -> KResult<Arc<dyn ProtoSocket>> {
+        if typ == SOCK_RAW {
+            return Ok(Raw6Socket::new(ctx, &self.inet, protocol)?);
+        }
+        let udp = i32::from(netbsd_abi::IPPROTO_UDP as u8);
+        if typ == SOCK_DGRAM && (protocol == 0 || protocol == udp) {
+            return Ok(crate::udp6::Udp6Socket::new(&self.inet));
+        }
+        // TCP over IPv6 needs netinet's pcbs to take IPv6 addresses;
+        // until then, say so rather than pretend.
+        if typ == SOCK_STREAM {
+            ctx.kernel()
+                .printf("inet6: TCP over IPv6 is not supported yet");
+        }
+        Err(Errno::EPROTONOSUPPORT)
+    }
+
+    fn ifioctl(
+        &self,
+        ctx: &Ctx,
+        cmd: u64,
+        data: &mut [u8],
+        ifp: &Arc<Ifnet>,
+        _user: &dyn UserSpace,
+    ) -> KResult<()> {
+        match cmd {
+            SIOCAIFADDR_IN6 => {
+                if ctx.cred().euid != 0 {
+                    return Err(Errno::EPERM);
+                }
+                let a = sockaddr_at(data, IFRA_ADDR)?;
+                let mask = data
+                    .get(IFRA_PREFIXMASK..IFRA_PREFIXMASK + 28)
+                    .ok_or(Errno::EINVAL)?;
+                let prefixlen = if mask[0] == 0 {
+                    // No mask given: keep the one the address has, else /128.
+                    self.own(ifp, &a.addr).map_or(128, |x| x.prefixlen)
+                } else {
+                    let m = addr::parse_sockaddr(mask)
+                        .or_else(|_| {
+                            // in6_aliasreq's mask may carry family 0.
+                            let mut m = mask.to_vec();
+                            m[1] = AF_INET6;
+                            addr::parse_sockaddr(&m)
+                        })?
+                        .0;
+                    addr::prefix_len(&m.addr).ok_or(Errno::EINVAL)?
+                };
+                if a.addr.is_unicast_link_local() && a.scope != 0 && a.scope != u32::from(ifp.index)
+                {
+                    return Err(Errno::EINVAL);
+                }
+                let f = data.get(IFRA_FLAGS..IFRA_FLAGS + 4).ok_or(Errno::EINVAL)?;
+                let given = u32::from_le_bytes([f[0], f[1], f[2], f[3]]);
+                self.inet.add_address(
+                    ifp,
+                    IfAddr6 {
+                        ifindex: ifp.index,
+                        addr: a.addr,
+                        prefixlen,
+                        flags: given & flags::NODAD,
+                    },
+                )
+            }
+            SIOCDIFADDR_IN6 => {
+                if ctx.cred().euid != 0 {
+                    return Err(Errno::EPERM);
+                }
+                let a = sockaddr_at(data, IFR_IFRU)?;
+                self.inet.delete_address(ifp.index, &a.addr)
+            }
+            SIOCGIFAFLAG_IN6 => {
+                let a = sockaddr_at(data, IFR_IFRU)?;
+                let x = self.own(ifp, &a.addr)?;
+                let out = data.get_mut(IFR_IFRU..IFR_IFRU + 4).ok_or(Errno::EINVAL)?;
+                out.copy_from_slice(&x.flags.to_le_bytes());
+                Ok(())
+            }
+            SIOCGNBRINFO_IN6 => {
+                let b = data.get(NBI_ADDR..NBI_ADDR + 16).ok_or(Errno::EINVAL)?;
+                let mut a = [0u8; 16];
+                a.copy_from_slice(b);
+                // Tools may hand back KAME's embedded form.
+                let mut a = Ipv6Addr::from(a);
+                if addr::is_link_scoped(&a) {
+                    let mut o = a.octets();
+                    o[2] = 0;
+                    o[3] = 0;
+                    a = Ipv6Addr::from(o);
+                }
+                let e = nbrinfo(&self.inet, ifp, &a).ok_or(Errno::EINVAL)?;
+                let put = |d: &mut [u8], at: usize, v: &[u8]| -> KResult<()> {
+                    d.get_mut(at..at + v.len())
+                        .ok_or(Errno::EINVAL)?
+                        .copy_from_slice(v);
+                    Ok(())
+                };
+                put(data, NBI_ASKED, &e.0.to_le_bytes())?;
+                put(data, NBI_ISROUTER, &i32::from(e.1).to_le_bytes())?;
+                put(data, NBI_STATE, &e.2.to_le_bytes())?;
+                put(data, NBI_EXPIRE, &e.3.to_le_bytes())
+            }
+            SIOCGIFNETMASK_IN6 => {
+                let a = sockaddr_at(data, IFR_IFRU)?;
+                let x = self.own(ifp, &a.addr)?;
+                let m = addr::sockaddr(&addr::prefix_mask(x.prefixlen), 0, 0);
+                data.get_mut(IFR_IFRU..IFR_IFRU + m.len())
+                    .ok_or(Errno::EINVAL)?
+                    .copy_from_slice(&m);
+                Ok(())
+            }
+            netbsd_abi::SIOCGIFADDRPREF | netbsd_abi::SIOCSIFADDRPREF => {
+                // ifaddrpref_ioctl: we select sources without
+                // preferences, so every address has the default, 0.
+                if cmd == netbsd_abi::SIOCSIFADDRPREF {
+                    if ctx.cred().euid != 0 {
+                        return Err(Errno::EPERM);
+                    }
+                    ctx.kernel().printf(&format!(
+                        "{}: address preferences for source selection are not supported yet",
+                        ifp.name
+                    ));
+                    return Err(Errno::EOPNOTSUPP);
+                }
+                let a = sockaddr_at(data, IFAP_ADDR)?;
+                self.own(ifp, &a.addr)?;
+                data.get_mut(IFAP_PREFERENCE..IFAP_PREFERENCE + 2)
+                    .ok_or(Errno::EINVAL)?
+                    .copy_from_slice(&0i16.to_le_bytes());
+                Ok(())
+            }
+            SIOCGIFALIFETIME_IN6 => {
+                let a = sockaddr_at(data, IFR_IFRU)?;
+                self.own(ifp, &a.addr)?;
+                // Addresses configured by hand live for ever: expiry 0,
+                // lifetimes ND6_INFINITE_LIFETIME.
+                let out = data.get_mut(IFR_IFRU..IFR_IFRU + 24).ok_or(Errno::EINVAL)?;
+                out[..16].fill(0);
+                out[16..20].copy_from_slice(&u32::MAX.to_le_bytes());
+                out[20..24].copy_from_slice(&u32::MAX.to_le_bytes());
+                Ok(())
+            }
+            _ => Err(Errno::ENOTTY),
+        }
+    }
+
+    fn ifaddrs(&self, ifp: &Ifnet) -> Vec<Vec<u8>> {
+        self.ifaddr_info(ifp).into_iter().map(|i| i.addr).collect()
+    }
+
+    fn ifaddr_info(&self, ifp: &Ifnet) -> Vec<IfAddrInfo> {
+        self.inet
+            .addresses()
+            .into_iter()
+            .filter(|x| x.ifindex == ifp.index)
+            .map(|x| {
+                let scope = if x.addr.is_unicast_link_local() {
+                    u32::from(ifp.index)
+                } else {
+                    0
+                };
+                IfAddrInfo {
+                    addr: addr::sockaddr_embedded(&x.addr, scope),
+                    mask: Some(addr::sockaddr(&addr::prefix_mask(x.prefixlen), 0, 0)),
+                    brd: None,
+                    flags: 0,
+                }
+            })
+            .collect()
+    }
+
+    /// The neighbour cache, then each interface's own addresses as
+    /// permanent entries, as NetBSD's lltable keeps them.
+    fn lltable(&self) -> Vec<LlEntry> {
+        let mut v: Vec<LlEntry> = self
+            .inet
+            .neighbors()
+            .into_iter()
+            .filter(|n| n.lladdr.is_some())
+            .map(|n| LlEntry {
+                dst: addr::sockaddr_embedded(&n.addr, u32::from(n.ifindex)),
+                ifindex: n.ifindex,
+                hw: n.lladdr,
+                expire: Some(wall_seconds(n.expire)),
+            })
+            .collect();
+        let Some(net) = self.inet.net() else {
+            return v;
+        };
+        for x in self.inet.addresses() {
+            let Some(ifp) = net.ifindex(x.ifindex) else {
+                continue;
+            };
+            if ifp.link_type() != rumpnet::ifnet::LinkType::Ethernet {
+                continue;
+            }
+            v.push(LlEntry {
+                dst: addr::sockaddr_embedded(&x.addr, u32::from(x.ifindex)),
+                ifindex: x.ifindex,
+                hw: Some(ifp.hwaddr.0),
+                expire: None,
+            });
+        }
+        v
+    }
+
+    fn routes(&self) -> Vec<rumpnet::route::RouteInfo> {
+        match self.inet.net() {
+            Some(net) => crate::routes6::routes(&net, &self.inet, &self.inet.addresses()),
+            None => Vec::new(),
+        }
+    }
+
+    fn if_changed(&self, ifp: &Arc<Ifnet>) {
+        self.inet.if_up(ifp);
+    }
+
+    fn if_detach(&self, ifp: &Ifnet) {
+        self.inet.if_detach(ifp.index);
+    }
+}
+
+/// Wall-clock seconds at monotonic time `t`.
+fn wall_seconds(t: std::time::Duration) -> i64 {
+    let now = rumpuser::clock_monotonic();
+    let wall = rumpuser::clock_wall();
+    let at = if t >= now {
+        wall + (t - now)
+    } else {
+        wall.saturating_sub(now - t)
+    };
+    at.as_secs() as i64
+}
+
+/// What `SIOCGNBRINFO_IN6` answers about `a` on `ifp`: probes sent,
+/// router, state, expiry (wall-clock seconds; 0 for our own addresses,
+/// which are permanent).
+fn nbrinfo(inet: &Inet6, ifp: &Ifnet, a: &Ipv6Addr) -> Option<(i64, bool, i32, i32)> {
+    if let Some(n) = inet
+        .neighbors()
+        .into_iter()
+        .find(|n| n.ifindex == ifp.index && n.addr == *a)
+    {
+        let expire = i32::try_from(wall_seconds(n.expire)).unwrap_or(i32::MAX);
+        return Some((i64::from(n.asked), n.router, n.state.code(), expire));
+    }
+    inet.local_flags(a, u32::from(ifp.index))
+        .map(|_| (0, false, crate::nd6::NdState::Reachable.code(), 0))
+}

@@ -1,0 +1,610 @@
+//! A kernel's IPv6 stack: its addresses, output (`ip6_output`) with
+//! next-hop resolution, and the input path (`ip6_input`) with the
+//! extension headers NetBSD walks. ICMPv6 is in [`crate::icmp6`],
+//! neighbour discovery and DAD in [`crate::nd6`].
+
+use crate::addr::{self, ScopedAddr};
+use crate::nd6::{DadState, Neighbor};
+use crate::raw6::Raw6Socket;
+use crate::wire::ipv6::{self, ExtHeader, Packet, Repr, nh};
+use rump::{Errno, KResult, Kernel};
+use rumpnet::callout::TimerId;
+use rumpnet::ifnet::{IfStats, Ifnet, LinkType};
+use rumpnet::net::{LinkInfo, Net};
+use rumpnet::pkt::Pkt;
+use rumpnet::wire::ethernet::{Address, ethertype};
+use std::net::Ipv6Addr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+
+/// `IN6_IFF_*` (`netinet6/in6_var.h`, not in the ABI tables).
+pub mod flags {
+    /// The address is being checked by DAD and not yet usable.
+    pub const TENTATIVE: u32 = 0x02;
+    /// DAD found another node using it.
+    pub const DUPLICATED: u32 = 0x04;
+    /// No DAD for this address.
+    pub const NODAD: u32 = 0x20;
+    /// Tentative or duplicated (`IN6_IFF_NOTREADY`).
+    pub const NOTREADY: u32 = TENTATIVE | DUPLICATED;
+}
+
+/// `ip6_defhlim`, `net.inet6.ip6.hlim`.
+pub const DEFAULT_HLIM: u8 = 64;
+/// `ip6_defmcasthlim`.
+pub const DEFAULT_MCAST_HLIM: u8 = 1;
+/// `ip6_hdrnestlimit`: most extension headers walked.
+const HDR_NEST_LIMIT: usize = 50;
+/// The IPv6 minimum MTU (RFC 8200 section 5).
+pub const MIN_MTU: usize = 1280;
+
+/// An address of an interface (`struct in6_ifaddr`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IfAddr6 {
+    /// The interface.
+    pub ifindex: u16,
+    /// The address.
+    pub addr: Ipv6Addr,
+    /// Its prefix length.
+    pub prefixlen: u8,
+    /// `IN6_IFF_*`.
+    pub flags: u32,
+}
+
+/// Counters (a part of `struct ip6stat` and `icmp6stat`).
+#[derive(Default, Debug)]
+pub struct Stats {
+    /// Packets received.
+    pub total: AtomicU64,
+    /// Malformed headers.
+    pub badheaders: AtomicU64,
+    /// Not for us (we do not forward).
+    pub notforus: AtomicU64,
+    /// Fragments, dropped: reassembly is not supported yet.
+    pub fragdropped: AtomicU64,
+    /// Packets sent.
+    pub localout: AtomicU64,
+    /// ICMPv6 messages with a bad checksum or length.
+    pub icmp_bad: AtomicU64,
+    /// ICMPv6 errors not sent because of the rate limit.
+    pub icmp_ratelimited: AtomicU64,
+}
+
+pub(crate) struct State {
+    pub(crate) addrs: Vec<IfAddr6>,
+    pub(crate) nbrs: Vec<Neighbor>,
+    pub(crate) dad: Vec<DadState>,
+    pub(crate) raw: Vec<Weak<Raw6Socket>>,
+    /// Each interface's current hop limit (`ND_IFINFO(ifp)->chlim`),
+    /// `net.inet6.ip6.hlim` when the stack first met the interface.
+    pub(crate) chlim: Vec<(u16, u8)>,
+    /// Each interface's MTU when it got its first IPv6 address: the
+    /// routes made then keep it (`rmx_mtu`).
+    pub(crate) attach_mtu: Vec<(u16, u32)>,
+    /// ICMPv6 errors sent in the current second (`icmp6errppslim`).
+    pub(crate) err_second: u64,
+    pub(crate) err_count: u32,
+}
+
+/// A kernel's IPv6 stack.
+pub struct Inet6 {
+    kernel: Weak<Kernel>,
+    st: Mutex<State>,
+    timer: OnceLock<TimerId>,
+    /// `net.inet6.ip6.dad_count`: solicitations DAD sends (0 or less: no
+    /// DAD).
+    pub dad_count: std::sync::atomic::AtomicI32,
+    /// `net.inet6.ip6.hlim`: the default hop limit.
+    pub hlim: std::sync::atomic::AtomicU8,
+    /// Counters.
+    pub stats: Stats,
+}
+
+/// What `output` needs besides the packet.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OutOpts {
+    /// Hop limit for unicast (None: the default).
+    pub hlim: Option<u8>,
+    /// Hop limit for multicast (None: the default).
+    pub mcast_hlim: Option<u8>,
+}
+
+impl Inet6 {
+    /// The stack of kernel `k`, made on first use.
+    pub fn of(k: &Kernel) -> Arc<Inet6> {
+        k.extension(|| Inet6 {
+            kernel: k.weak(),
+            st: Mutex::new(State {
+                addrs: Vec::new(),
+                nbrs: Vec::new(),
+                dad: Vec::new(),
+                raw: Vec::new(),
+                chlim: Vec::new(),
+                attach_mtu: Vec::new(),
+                err_second: 0,
+                err_count: 0,
+            }),
+            timer: OnceLock::new(),
+            dad_count: std::sync::atomic::AtomicI32::new(1),
+            hlim: std::sync::atomic::AtomicU8::new(DEFAULT_HLIM),
+            stats: Stats::default(),
+        })
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.st.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The kernel, while it exists.
+    pub fn kernel(&self) -> Option<Arc<Kernel>> {
+        self.kernel.upgrade()
+    }
+
+    /// A weak reference to the kernel, for sockets.
+    pub fn kernel_weak(&self) -> Weak<Kernel> {
+        self.kernel.clone()
+    }
+
+    /// The network stack.
+    pub fn net(&self) -> Option<Arc<Net>> {
+        self.kernel().map(|k| Net::of(&k))
+    }
+
+    /// Register the ND and DAD timer and start the timer thread.
+    pub fn start_timer(self: &Arc<Self>, net: &Net) -> KResult<()> {
+        let me = Arc::downgrade(self);
+        let id = net.callouts().add(
+            "nd6",
+            Box::new(move |now| me.upgrade().and_then(|i| i.timeout(now))),
+        );
+        let _ = self.timer.set(id);
+        net.start_timers()
+    }
+
+    /// Make the ND timer run no later than `at`.
+    pub(crate) fn arm(&self, at: std::time::Duration) {
+        if let (Some(net), Some(id)) = (self.net(), self.timer.get()) {
+            net.callouts().arm(*id, at);
+        }
+    }
+
+    /// Every address.
+    pub fn addresses(&self) -> Vec<IfAddr6> {
+        self.lock().addrs.clone()
+    }
+
+    /// Add `a` to `ifp`, or change its prefix length if it is there. On
+    /// a link with neighbours it is tentative until DAD passes
+    /// (`in6_update_ifa`, `nd6_dad_start`).
+    pub fn add_address(&self, ifp: &Arc<Ifnet>, mut a: IfAddr6) -> KResult<()> {
+        if a.addr.is_multicast() || a.addr.is_unspecified() || a.prefixlen > 128 {
+            return Err(Errno::EINVAL);
+        }
+        let dad = ifp.link_type() == LinkType::Ethernet
+            && a.flags & flags::NODAD == 0
+            && self.dad_count.load(Ordering::Relaxed) > 0;
+        {
+            let mut st = self.lock();
+            if let Some(x) = st
+                .addrs
+                .iter_mut()
+                .find(|x| x.ifindex == a.ifindex && x.addr == a.addr)
+            {
+                x.prefixlen = a.prefixlen;
+                return Ok(());
+            }
+            if dad {
+                a.flags |= flags::TENTATIVE;
+            }
+            if !st.chlim.iter().any(|(i, _)| *i == ifp.index) {
+                let h = self.hlim.load(Ordering::Relaxed);
+                st.chlim.push((ifp.index, h));
+                st.attach_mtu.push((ifp.index, ifp.mtu()));
+            }
+            st.addrs.push(a.clone());
+        }
+        if dad && ifp.is_usable() {
+            self.dad_start(ifp, &a.addr, true);
+        }
+        Ok(())
+    }
+
+    /// Delete `a` from interface `ifindex`; EADDRNOTAVAIL if it is not
+    /// there.
+    pub fn delete_address(&self, ifindex: u16, a: &Ipv6Addr) -> KResult<()> {
+        let mut st = self.lock();
+        let before = st.addrs.len();
+        st.addrs.retain(|x| !(x.ifindex == ifindex && x.addr == *a));
+        if st.addrs.len() == before {
+            return Err(Errno::EADDRNOTAVAIL);
+        }
+        st.dad.retain(|d| !(d.ifindex == ifindex && d.addr == *a));
+        Ok(())
+    }
+
+    /// Forget everything about interface `ifindex`.
+    pub fn if_detach(&self, ifindex: u16) {
+        let mut st = self.lock();
+        st.addrs.retain(|x| x.ifindex != ifindex);
+        st.nbrs.retain(|n| n.ifindex != ifindex);
+        st.dad.retain(|d| d.ifindex != ifindex);
+        st.chlim.retain(|(i, _)| *i != ifindex);
+        st.attach_mtu.retain(|(i, _)| *i != ifindex);
+    }
+
+    /// The MTU `ifp` had when it got its first IPv6 address.
+    pub fn attach_mtu(&self, ifp: &Ifnet) -> u32 {
+        self.lock()
+            .attach_mtu
+            .iter()
+            .find(|(i, _)| *i == ifp.index)
+            .map_or_else(|| ifp.mtu(), |(_, m)| *m)
+    }
+
+    /// The hop limit of unicast packets out of `ifp` (`in6_selecthlim`
+    /// without a socket's own).
+    pub fn if_hlim(&self, ifp: &Ifnet) -> u8 {
+        let st = self.lock();
+        st.chlim
+            .iter()
+            .find(|(i, _)| *i == ifp.index)
+            .map_or_else(|| self.hlim.load(Ordering::Relaxed), |(_, h)| *h)
+    }
+
+    /// `ifp` came up: give it its link-local address (`in6_ifattach`) if
+    /// it has none, and start DAD on its tentative addresses.
+    pub fn if_up(&self, ifp: &Arc<Ifnet>) {
+        if ifp.link_type() != LinkType::Ethernet || !ifp.is_usable() {
+            return;
+        }
+        let ll = addr::link_local_of(ifp.hwaddr.0);
+        let has_ll = self
+            .lock()
+            .addrs
+            .iter()
+            .any(|x| x.ifindex == ifp.index && x.addr.is_unicast_link_local());
+        if !has_ll {
+            let _ = self.add_address(
+                ifp,
+                IfAddr6 {
+                    ifindex: ifp.index,
+                    addr: ll,
+                    prefixlen: 64,
+                    flags: 0,
+                },
+            );
+        }
+        let tentative: Vec<Ipv6Addr> = self
+            .lock()
+            .addrs
+            .iter()
+            .filter(|x| x.ifindex == ifp.index && x.flags & flags::TENTATIVE != 0)
+            .map(|x| x.addr)
+            .collect();
+        for a in tentative {
+            self.dad_start(ifp, &a, true);
+        }
+    }
+
+    /// The flags of local address `a` (on any interface), if it is ours.
+    pub fn local_flags(&self, a: &Ipv6Addr, scope: u32) -> Option<u32> {
+        self.lock()
+            .addrs
+            .iter()
+            .find(|x| x.addr == *a && (scope == 0 || u32::from(x.ifindex) == scope))
+            .map(|x| x.flags)
+    }
+
+    /// Whether `ifp` listens to multicast group `g`: all nodes, and the
+    /// solicited-node group of each of its addresses (what MLD would
+    /// join for ND; no other groups yet).
+    fn joined(&self, ifp: &Ifnet, g: &Ipv6Addr) -> bool {
+        if *g == addr::ALL_NODES || (ifp.link_type() == LinkType::Loopback && g.is_multicast()) {
+            return true;
+        }
+        self.lock()
+            .addrs
+            .iter()
+            .any(|x| x.ifindex == ifp.index && addr::solicited_node(&x.addr) == *g)
+    }
+
+    /// The source address for `dst` out of `ifp` (a simple RFC 6724: an
+    /// address of the same scope on the interface, the longest matching
+    /// prefix first); EADDRNOTAVAIL if it has none ready.
+    pub fn select_source(&self, ifp: &Ifnet, dst: &Ipv6Addr) -> KResult<Ipv6Addr> {
+        let link = addr::is_link_scoped(dst) || dst.is_loopback();
+        let st = self.lock();
+        let ours = |x: &&IfAddr6| x.ifindex == ifp.index && x.flags & flags::NOTREADY == 0;
+        let same_scope = st
+            .addrs
+            .iter()
+            .filter(ours)
+            .filter(|x| x.addr.is_unicast_link_local() == link || x.addr.is_loopback())
+            .max_by_key(|x| (u128::from(x.addr) ^ u128::from(*dst)).leading_zeros());
+        same_scope
+            .or_else(|| st.addrs.iter().find(ours))
+            .map(|x| x.addr)
+            .ok_or(Errno::EADDRNOTAVAIL)
+    }
+
+    /// The interface to reach `dst` through: its scope's for link-scoped
+    /// addresses, lo0 for our own, else the interface with an on-link
+    /// prefix for it. EHOSTUNREACH when there is none (there are no IPv6
+    /// routes through gateways yet).
+    pub fn route(&self, net: &Net, dst: &ScopedAddr) -> KResult<Arc<Ifnet>> {
+        let a = &dst.addr;
+        let lo = || {
+            net.interfaces()
+                .into_iter()
+                .find(|i| i.link_type() == LinkType::Loopback)
+        };
+        if a.is_loopback() {
+            return lo().ok_or(Errno::ENETUNREACH);
+        }
+        if addr::is_link_scoped(a) {
+            let idx = u16::try_from(dst.scope).map_err(|_| Errno::ENXIO)?;
+            if idx == 0 {
+                return Err(Errno::EHOSTUNREACH);
+            }
+            let ifp = net.ifindex(idx).ok_or(Errno::ENXIO)?;
+            if a.is_unicast_link_local() && self.local_flags(a, dst.scope).is_some() {
+                return lo().ok_or(Errno::ENETUNREACH);
+            }
+            return Ok(ifp);
+        }
+        let (own, onlink) = {
+            let st = self.lock();
+            let own = st.addrs.iter().any(|x| x.addr == *a);
+            let onlink = st
+                .addrs
+                .iter()
+                .filter(|x| addr::same_prefix(&x.addr, a, x.prefixlen) && x.prefixlen < 128)
+                .max_by_key(|x| x.prefixlen)
+                .map(|x| x.ifindex);
+            (own, onlink)
+        };
+        if own {
+            return lo().ok_or(Errno::ENETUNREACH);
+        }
+        onlink
+            .and_then(|i| net.ifindex(i))
+            .ok_or(Errno::EHOSTUNREACH)
+    }
+
+    /// Send `payload` of protocol `proto` to `dst` (`ip6_output`): choose
+    /// the interface and source, put the header on, resolve the next hop.
+    pub fn output(
+        &self,
+        proto: u8,
+        src: Option<Ipv6Addr>,
+        dst: &ScopedAddr,
+        payload: &[u8],
+        o: &OutOpts,
+    ) -> KResult<()> {
+        let net = self.net().ok_or(Errno::ENXIO)?;
+        let ifp = self.route(&net, dst)?;
+        let src = match src {
+            Some(s) => s,
+            // Our own address goes out on lo0 and is its own source.
+            None if ifp.link_type() == LinkType::Loopback => dst.addr,
+            None => self.select_source(&ifp, &dst.addr)?,
+        };
+        let hlim = if dst.addr.is_multicast() {
+            o.mcast_hlim.unwrap_or(DEFAULT_MCAST_HLIM)
+        } else {
+            o.hlim.unwrap_or_else(|| self.if_hlim(&ifp))
+        };
+        let mut pkt = Pkt::with_payload(payload);
+        if payload.len() + ipv6::HEADER_LEN > ifp.mtu() as usize {
+            // Fragmentation at the source is not supported yet.
+            return Err(Errno::EMSGSIZE);
+        }
+        let len = u16::try_from(payload.len()).map_err(|_| Errno::EMSGSIZE)?;
+        Repr {
+            src,
+            dst: dst.addr,
+            next_header: proto,
+            hop_limit: hlim,
+            payload_len: len,
+        }
+        .emit(pkt.prepend(ipv6::HEADER_LEN));
+        IfStats::bump(&self.stats.localout);
+        self.send_on(&ifp, pkt, &dst.addr)
+    }
+
+    /// Put a whole IPv6 packet on `ifp` towards `next` (`nd6_output`).
+    pub(crate) fn send_on(&self, ifp: &Arc<Ifnet>, mut pkt: Pkt, next: &Ipv6Addr) -> KResult<()> {
+        match ifp.link_type() {
+            LinkType::Loopback => {
+                pkt.proto = ethertype::IPV6;
+                ifp.transmit(pkt)
+            }
+            LinkType::Ethernet => {
+                if next.is_multicast() {
+                    return ifp.ether_output(
+                        pkt,
+                        Address(addr::multicast_mac(next)),
+                        ethertype::IPV6,
+                    );
+                }
+                match self.resolve(ifp, next, pkt) {
+                    Some((pkt, mac)) => ifp.ether_output(pkt, Address(mac), ethertype::IPV6),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+
+    /// Input of one IPv6 packet from `ifp` (`ip6_input`).
+    pub fn input(self: &Arc<Self>, ifp: &Arc<Ifnet>, pkt: Pkt, info: LinkInfo) {
+        IfStats::bump(&self.stats.total);
+        let Ok(p) = Packet::new_checked(pkt.data()) else {
+            IfStats::bump(&self.stats.badheaders);
+            return;
+        };
+        let (src, dst) = (p.src(), p.dst());
+        // RFC 4291 2.5.2 and 2.7: never from multicast; ::1 only on lo.
+        if src.is_multicast()
+            || ((src.is_loopback() || dst.is_loopback()) && ifp.link_type() != LinkType::Loopback)
+        {
+            IfStats::bump(&self.stats.badheaders);
+            return;
+        }
+        let for_us = if dst.is_multicast() {
+            self.joined(ifp, &dst)
+        } else {
+            let st = self.lock();
+            // A tentative or duplicated address is not ours yet
+            // (RFC 4862 5.4): DAD's messages go to multicast groups.
+            st.addrs.iter().any(|x| {
+                x.addr == dst
+                    && x.flags & flags::NOTREADY == 0
+                    && (!dst.is_unicast_link_local()
+                        || x.ifindex == ifp.index
+                        || ifp.link_type() == LinkType::Loopback)
+            })
+        };
+        if !for_us {
+            IfStats::bump(&self.stats.notforus);
+            return;
+        }
+        let _ = info;
+        let whole = p.payload();
+        let header = &pkt.data()[..ipv6::HEADER_LEN];
+        let mut next = p.next_header();
+        let mut off = 0usize;
+        // Where the field naming `next` is, for a parameter problem.
+        let mut next_at = 6usize;
+        for n in 0.. {
+            if n > HDR_NEST_LIMIT {
+                IfStats::bump(&self.stats.badheaders);
+                return;
+            }
+            match next {
+                nh::HOPOPTS | nh::DSTOPTS => {
+                    if next == nh::HOPOPTS && n != 0 {
+                        // Hop-by-hop options only right after the header.
+                        self.param_problem(ifp, &pkt, 0, 6 + off as u32);
+                        return;
+                    }
+                    let Ok(h) = ExtHeader::new_checked(&whole[off..]) else {
+                        IfStats::bump(&self.stats.badheaders);
+                        return;
+                    };
+                    if !self.options_ok(ifp, &pkt, &dst, off, &h) {
+                        return;
+                    }
+                    next = h.next_header();
+                    next_at = ipv6::HEADER_LEN + off;
+                    off += h.len();
+                }
+                nh::ROUTING => {
+                    let Ok(h) = ExtHeader::new_checked(&whole[off..]) else {
+                        IfStats::bump(&self.stats.badheaders);
+                        return;
+                    };
+                    // Segments left: NetBSD does not act on routing
+                    // headers (type 0 is deprecated, RFC 5095): with
+                    // segments left it is a parameter problem.
+                    if h.data()[1] != 0 {
+                        let ptr = ipv6::HEADER_LEN + off + 2;
+                        self.param_problem(
+                            ifp,
+                            &pkt,
+                            crate::wire::icmpv6::code::PARAMPROB_HEADER,
+                            ptr as u32,
+                        );
+                        return;
+                    }
+                    next = h.next_header();
+                    next_at = ipv6::HEADER_LEN + off;
+                    off += h.len();
+                }
+                nh::FRAGMENT => {
+                    // Reassembly is not supported yet: counted, dropped.
+                    IfStats::bump(&self.stats.fragdropped);
+                    return;
+                }
+                nh::NONE => return,
+                _ => break,
+            }
+        }
+        let body = &whole[off..];
+        let at = crate::raw6::Arrival {
+            src,
+            dst,
+            ifindex: ifp.index,
+            hlim: p.hop_limit(),
+        };
+        let raw_took = crate::raw6::input(self, next, &at, body);
+        if next == nh::ICMPV6 {
+            crate::icmp6::input(self, ifp, header, &src, &dst, body);
+        } else if !raw_took {
+            // ip6_input hands unknown protocols to rip6_input, which
+            // answers a parameter problem unless the destination is
+            // multicast.
+            let ptr = next_at as u32;
+            self.param_problem(
+                ifp,
+                &pkt,
+                crate::wire::icmpv6::code::PARAMPROB_NEXTHEADER,
+                ptr,
+            );
+        }
+    }
+
+    /// Walk an options header's options (`ip6_process_hopopts`,
+    /// `dest6_input`): unknown ones are skipped, or the packet dropped, or
+    /// answered with a parameter problem, as their type's high bits say.
+    fn options_ok(
+        &self,
+        ifp: &Arc<Ifnet>,
+        pkt: &Pkt,
+        dst: &Ipv6Addr,
+        off: usize,
+        h: &ExtHeader,
+    ) -> bool {
+        let Ok(opts) = ipv6::options(h.data()) else {
+            IfStats::bump(&self.stats.badheaders);
+            return false;
+        };
+        for o in opts {
+            // Pad1 never appears here; PadN and router alert are known.
+            if o.kind == ipv6::OPT_PADN || o.kind == ipv6::OPT_ROUTER_ALERT {
+                continue;
+            }
+            let ptr = (ipv6::HEADER_LEN + off + 2 + o.offset) as u32;
+            match o.kind >> 6 {
+                0 => continue,
+                1 => return false,
+                2 => {
+                    self.param_problem(ifp, pkt, crate::wire::icmpv6::code::PARAMPROB_OPTION, ptr);
+                    return false;
+                }
+                _ => {
+                    if !dst.is_multicast() {
+                        self.param_problem(
+                            ifp,
+                            pkt,
+                            crate::wire::icmpv6::code::PARAMPROB_OPTION,
+                            ptr,
+                        );
+                    }
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    fn param_problem(&self, ifp: &Arc<Ifnet>, pkt: &Pkt, code: u8, ptr: u32) {
+        crate::icmp6::error(
+            self,
+            ifp,
+            pkt.data(),
+            crate::wire::icmpv6::kind::PARAM_PROB,
+            code,
+            ptr,
+        );
+    }
+}

@@ -1,0 +1,95 @@
+//! IPv6 as a rump component (`librumpnet_netinet6`), as NetBSD's
+//! `rumpnet_netinet6` has it from boot.
+//!
+//! - [`inet6::Inet6`] is a kernel's IPv6 stack: addresses, input with
+//!   the extension headers, output and next-hop choice.
+//! - [`nd6`] is neighbour discovery (RFC 4861) and duplicate address
+//!   detection (RFC 4862); [`icmp6`] answers echo requests and reports
+//!   errors; [`raw6`] is the raw socket `ping6` uses.
+//! - [`wire`] holds the header formats as checked views.
+//!
+//! Not yet here: UDP and TCP over IPv6, fragmentation and reassembly,
+//! routes through gateways, forwarding, router advertisements, MLD
+//! reports.
+
+#![forbid(unsafe_code)]
+
+pub mod addr;
+pub mod domain;
+pub mod icmp6;
+pub mod inet6;
+pub mod nd6;
+pub mod raw6;
+pub mod routes6;
+mod sysctl;
+pub mod udp6;
+pub mod wire;
+
+use rump::Kernel;
+use rump::component::{AttachResult, Component, Phase};
+use rump::module::ModuleClass;
+use rumpnet::net::Net;
+use rumpnet::wire::ethernet::ethertype;
+use std::net::Ipv6Addr;
+use std::sync::Arc;
+
+/// The component.
+pub static COMPONENT: Component = Component {
+    name: "rumpnet_netinet6",
+    module: "netinet6",
+    class: ModuleClass::Misc,
+    phase: Phase::NetIfCfg,
+    faction: None,
+    requires: &["rumpnet", "rumpnet_netinet"],
+    needs_threads: true,
+    init: attach,
+};
+
+fn attach(k: &Kernel) -> AttachResult {
+    let net = Net::of(k);
+    let inet = inet6::Inet6::of(k);
+    register_family(&net, &inet)?;
+    inet.start_timer(&net)
+        .map_err(|e| format!("timer thread: {e}"))?;
+    sysctl::register(k, &inet).map_err(|e| format!("sysctl nodes: {e}"))?;
+    // lo0 gets ::1/128 and fe80::1/64, as NetBSD's in6_ifattach gives
+    // the loopback interface at boot.
+    if let Some(lo) = net.ifunit("lo0") {
+        for (a, len) in [
+            (Ipv6Addr::LOCALHOST, 128),
+            (Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1), 64),
+        ] {
+            inet.add_address(
+                &lo,
+                inet6::IfAddr6 {
+                    ifindex: lo.index,
+                    addr: a,
+                    prefixlen: len,
+                    flags: 0,
+                },
+            )
+            .map_err(|e| format!("lo0: {e}"))?;
+        }
+    }
+    // Interfaces attached before us that are up get their link-local
+    // addresses now.
+    for ifp in net.interfaces() {
+        inet.if_up(&ifp);
+    }
+    Ok(())
+}
+
+/// Register `AF_INET6` with the socket layer and IPv6 input by its
+/// Ethernet type.
+fn register_family(net: &Arc<Net>, inet: &Arc<inet6::Inet6>) -> AttachResult {
+    net.add_domain(Arc::new(domain::Inet6Domain {
+        inet: Arc::clone(inet),
+    }))
+    .map_err(|e| format!("AF_INET6: {e}"))?;
+    let i = Arc::clone(inet);
+    net.add_input(
+        ethertype::IPV6,
+        Arc::new(move |ifp, pkt, info| i.input(ifp, pkt, info)),
+    );
+    Ok(())
+}

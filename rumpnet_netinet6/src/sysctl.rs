@@ -1,0 +1,123 @@
+//! The `net.inet6.ip6` sysctl nodes whose meaning the stack has
+//! (`sysctl_net_inet6_ip6_setup` in NetBSD's `ip6_input.c`).
+
+use crate::inet6::Inet6;
+use rump::sysctl::{NodeData, NodeSpec, SysctlValue};
+use rump::{Errno, KResult, Kernel};
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+
+/// `CTLFLAG_READWRITE`.
+const CTLFLAG_READWRITE: u32 = netbsd_abi::CTLFLAG_READWRITE as u32;
+/// `PF_INET6`, and `IPPROTO_IPV6` as the `ip6` node's number.
+const PF_INET6: i32 = netbsd_abi::PF_INET6;
+const IPPROTO_IPV6: i32 = netbsd_abi::IPPROTO_IPV6;
+use netbsd_abi::{IPV6CTL_ACCEPT_RTADV, IPV6CTL_DAD_COUNT, IPV6CTL_DEFHLIM, IPV6CTL_FORWARDING};
+
+type Read = Box<dyn Fn(&Inet6) -> i32 + Send + Sync>;
+type Write = Box<dyn Fn(&Inet6, &Kernel, i32) -> KResult<()> + Send + Sync>;
+
+fn int_node(
+    k: &Kernel,
+    inet: &Arc<Inet6>,
+    num: i32,
+    name: &str,
+    desc: &str,
+    read: Read,
+    write: Write,
+) -> KResult<()> {
+    let (ri, wi) = (Arc::downgrade(inet), Arc::downgrade(inet));
+    let wk = k.weak();
+    k.sysctl().create(
+        "net.inet6.ip6",
+        NodeSpec {
+            num: Some(num),
+            flags: CTLFLAG_READWRITE,
+            data: NodeData::Dynamic {
+                read: Arc::new(move || SysctlValue::Int(ri.upgrade().map_or(0, |i| read(&i)))),
+                write: Some(Arc::new(move |v| match (v, wi.upgrade(), wk.upgrade()) {
+                    (SysctlValue::Int(n), Some(i), Some(k)) => write(&i, &k, n),
+                    _ => Err(Errno::EINVAL),
+                })),
+            },
+            ..NodeSpec::value(name, SysctlValue::Int(0), desc)
+        },
+    )?;
+    Ok(())
+}
+
+/// A write of anything but `off` to a switch we do not have yet.
+fn only_off(what: &'static str) -> Write {
+    Box::new(move |_, k, v| {
+        if v == 0 {
+            return Ok(());
+        }
+        k.printf(&format!("inet6: {what} is not supported yet"));
+        Err(Errno::EOPNOTSUPP)
+    })
+}
+
+/// Make `net.inet6`, `net.inet6.ip6` and its nodes.
+pub(crate) fn register(k: &Kernel, inet: &Arc<Inet6>) -> KResult<()> {
+    let t = k.sysctl();
+    t.create(
+        "net",
+        NodeSpec {
+            num: Some(PF_INET6),
+            ..NodeSpec::node("inet6", "PF_INET6 related settings")
+        },
+    )?;
+    t.create(
+        "net.inet6",
+        NodeSpec {
+            num: Some(IPPROTO_IPV6),
+            ..NodeSpec::node("ip6", "IPv6 related settings")
+        },
+    )?;
+    int_node(
+        k,
+        inet,
+        IPV6CTL_FORWARDING,
+        "forwarding",
+        "Enable forwarding of INET6 datagrams",
+        Box::new(|_| 0),
+        only_off("IPv6 forwarding"),
+    )?;
+    int_node(
+        k,
+        inet,
+        IPV6CTL_DEFHLIM,
+        "hlim",
+        "Hop limit for an INET6 datagram",
+        Box::new(|i| i32::from(i.hlim.load(Relaxed))),
+        Box::new(|i, _, v| {
+            // ip6_defhlim is an int NetBSD takes as it is; a hop limit is
+            // a byte, so we refuse what does not fit one.
+            let h = u8::try_from(v).map_err(|_| Errno::EINVAL)?;
+            i.hlim.store(h, Relaxed);
+            Ok(())
+        }),
+    )?;
+    int_node(
+        k,
+        inet,
+        IPV6CTL_ACCEPT_RTADV,
+        "accept_rtadv",
+        "Accept router advertisements",
+        Box::new(|_| 0),
+        only_off("accepting router advertisements"),
+    )?;
+    int_node(
+        k,
+        inet,
+        IPV6CTL_DAD_COUNT,
+        "dad_count",
+        "Number of Duplicate Address Detection probes to send",
+        Box::new(|i| i.dad_count.load(Relaxed)),
+        Box::new(|i, _, v| {
+            i.dad_count.store(v, Relaxed);
+            Ok(())
+        }),
+    )?;
+    Ok(())
+}
