@@ -180,7 +180,7 @@ fn etfs_keys_are_names_realpath_and_ls_find() {
         stderr(&o)
     );
     // Relative to the root as well; and in no directory listing (which
-    // has the drivers' nodes: null, drvctl, the rnd, vnd and md ones).
+    // has the drivers' nodes: null, drvctl, the rnd, vnd, md and cgd ones).
     let o = hijacked(&url, &["sh", "-c", "cd /rump && realpath dev/xd && ls dev"]);
     let mut want = String::from("/rump/dev/xd\n");
     let mut names: Vec<String> = ["drvctl", "null", "random", "urandom", "zero"]
@@ -192,6 +192,8 @@ fn etfs_keys_are_names_realpath_and_ls_find() {
         names.push(format!("rvnd0{p}"));
         names.push(format!("md0{p}"));
         names.push(format!("rmd0{p}"));
+        names.push(format!("cgd0{p}"));
+        names.push(format!("rcgd0{p}"));
     }
     names.sort();
     for n in names {
