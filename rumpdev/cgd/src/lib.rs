@@ -23,11 +23,12 @@ mod unit;
 pub use unit::SetRequest;
 
 use rump::component::{AttachResult, Component, Phase};
-use rump::devsw::{BlockDriver, Buf, BufOp, CharDriver, DevKind, DevSw, DeviceOpen};
+use rump::devsw::{BufOp, DevKind};
 use rump::module::ModuleClass;
 use rump::syscall::Ctx;
 use rump::usermem::UserSpace;
 use rump::{KResult, Kernel};
+use rumpdev::disk::driver::{self, DiskUnits};
 use std::sync::Arc;
 use unit::Cgd;
 
@@ -51,43 +52,25 @@ pub static COMPONENT: Component = Component {
 };
 
 fn attach(k: &Kernel) -> AttachResult {
-    let sw = DevSw::of(k);
     let cgd = Arc::new(Cgd::default());
-    sw.attach_block("cgd", CGD_BMAJOR, Arc::new(CgdBlock(Arc::clone(&cgd))))
-        .map_err(|e| format!("cannot attach cgd: {e}"))?;
-    sw.attach_char("cgd", CGD_CMAJOR, Arc::new(CgdChar(cgd)))
-        .map_err(|e| format!("cannot attach cgd: {e}"))?;
-    for minor in 0..NODES_PER_UNIT {
-        let part = char::from(b'a' + minor as u8);
-        for (path, kind, major) in [
-            (format!("/dev/cgd0{part}"), DevKind::Block, CGD_BMAJOR),
-            (format!("/dev/rcgd0{part}"), DevKind::Char, CGD_CMAJOR),
-        ] {
-            sw.make_node(k, &path, kind, major, minor)
-                .map_err(|e| format!("cannot create {path}: {e}"))?;
-        }
-    }
-    Ok(())
+    driver::attach(k, "cgd", CGD_BMAJOR, CGD_CMAJOR, NODES_PER_UNIT, cgd)
 }
 
-/// The block device (`cgd_bdevsw`).
-struct CgdBlock(Arc<Cgd>);
-
-impl BlockDriver for CgdBlock {
-    fn open(&self, _ctx: &Ctx, minor: u32, _flags: u32) -> KResult<()> {
-        self.0.open(minor, DevKind::Block)
+impl DiskUnits for Cgd {
+    fn open(&self, _ctx: &Ctx, minor: u32, kind: DevKind) -> KResult<()> {
+        Cgd::open(self, minor, kind)
     }
 
-    fn close(&self, minor: u32) {
-        self.0.close(minor, DevKind::Block);
+    fn close(&self, minor: u32, kind: DevKind) {
+        Cgd::close(self, minor, kind);
     }
 
-    fn size(&self, minor: u32) -> KResult<u64> {
-        self.0.blocks(minor)
+    fn blocks(&self, minor: u32) -> KResult<u64> {
+        Cgd::blocks(self, minor)
     }
 
-    fn strategy(&self, minor: u32, buf: Buf<'_>) -> KResult<usize> {
-        self.0.strategy(minor, buf.blkno, buf.op)
+    fn strategy(&self, minor: u32, blkno: u64, op: BufOp<'_>) -> KResult<usize> {
+        Cgd::strategy(self, minor, blkno, op)
     }
 
     fn ioctl(
@@ -99,82 +82,14 @@ impl BlockDriver for CgdBlock {
         fflags: u32,
         user: &dyn UserSpace,
     ) -> KResult<()> {
-        self.0.ioctl(ctx, minor, cmd, data, fflags, user)
+        Cgd::ioctl(self, ctx, minor, cmd, data, fflags, user)
     }
 
     fn sync(&self, minor: u32) -> KResult<()> {
-        self.0.sync(minor)
-    }
-}
-
-/// The character (raw) device (`cgd_cdevsw`).
-struct CgdChar(Arc<Cgd>);
-
-impl CharDriver for CgdChar {
-    fn open(&self, _ctx: &Ctx, minor: u32, flags: u32) -> KResult<Box<dyn DeviceOpen>> {
-        self.0.open(minor, DevKind::Char)?;
-        Ok(Box::new(RawOpen {
-            cgd: Arc::clone(&self.0),
-            minor,
-            flags,
-        }))
-    }
-}
-
-/// An open raw cgd device: transfers by `physio`'s rules.
-struct RawOpen {
-    cgd: Arc<Cgd>,
-    minor: u32,
-    flags: u32,
-}
-
-impl DeviceOpen for RawOpen {
-    fn read(&self, _ctx: &Ctx, buf: &mut [u8], offset: u64) -> KResult<usize> {
-        self.cgd
-            .physio(self.minor, offset, buf.len(), |blkno, range| {
-                self.cgd
-                    .strategy(self.minor, blkno, BufOp::Read(&mut buf[range]))
-            })
+        Cgd::sync(self, minor)
     }
 
-    fn write(&self, _ctx: &Ctx, buf: &[u8], offset: u64) -> KResult<usize> {
-        self.cgd
-            .physio(self.minor, offset, buf.len(), |blkno, range| {
-                self.cgd
-                    .strategy(self.minor, blkno, BufOp::Write(&buf[range]))
-            })
-    }
-
-    fn ioctl(&self, ctx: &Ctx, cmd: u64, data: &mut [u8], user: &dyn UserSpace) -> KResult<()> {
-        self.cgd.ioctl(ctx, self.minor, cmd, data, self.flags, user)
-    }
-
-    fn may_block(&self) -> bool {
-        false
-    }
-
-    fn disk_bytes(&self, ctx: &Ctx) -> Option<u64> {
-        use rumpdev::disk::partinfo;
-        let mut pi = [0u8; partinfo::SIZE];
-        let none = rump::usermem::BufferSpace::new(0, 0);
-        self.cgd
-            .ioctl(
-                ctx,
-                self.minor,
-                rumpdev::disk::DIOCGPARTINFO,
-                &mut pi,
-                self.flags,
-                &none,
-            )
-            .ok()?;
-        let size = partinfo::pi_size.get(&pi)?;
-        let secsize = partinfo::pi_secsize.get(&pi)?;
-        size.checked_mul(secsize)
-    }
-}
-
-impl Drop for RawOpen {
-    fn drop(&mut self) {
-        self.cgd.close(self.minor, DevKind::Char);
+    fn configured(&self, minor: u32) -> bool {
+        Cgd::configured(self, minor)
     }
 }

@@ -21,9 +21,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub const DKTYPE_CGD: u16 = 17;
 /// The rotational speed `dk_getdefaultlabel` gives.
 const CGD_RPM: u16 = 3600;
-/// `MAXPHYS` (`arch/amd64/include/param.h`): `physio` moves at most this
-/// much per request.
-pub(crate) const MAXPHYS: usize = 64 * 1024;
 /// The longest cipher name `CGDIOCSET` copies in (`copyinstr(..., 256)`).
 const ALG_MAX: usize = 256;
 /// Bytes a cylinder of cgd's made-up geometry holds (`cgdinit`).
@@ -313,33 +310,9 @@ impl Cgd {
         Ok(n)
     }
 
-    /// `physio` on the raw device: `len` bytes at `offset` in requests of
-    /// at most `MAXPHYS`; `xfer` moves one (block number, range of the
-    /// caller's buffer). The offset must be whole blocks.
-    pub(crate) fn physio(
-        &self,
-        minor: u32,
-        offset: u64,
-        len: usize,
-        mut xfer: impl FnMut(u64, std::ops::Range<usize>) -> KResult<usize>,
-    ) -> KResult<usize> {
-        if lock(&self.softc(disk_unit(minor))).target.is_none() {
-            return Err(Errno::ENXIO);
-        }
-        let mut done = 0;
-        while done < len {
-            let pos = offset + done as u64;
-            if !pos.is_multiple_of(DEV_BSIZE) {
-                return Err(Errno::EINVAL);
-            }
-            let n = (len - done).min(MAXPHYS);
-            let moved = xfer(pos / DEV_BSIZE, done..done + n)?;
-            done += moved;
-            if moved < n {
-                break;
-            }
-        }
-        Ok(done)
+    /// Whether the unit of `minor` is configured (raw transfers need it).
+    pub(crate) fn configured(&self, minor: u32) -> bool {
+        lock(&self.softc(disk_unit(minor))).target.is_some()
     }
 
     /// A file system's sync of the device: the disk underneath's.

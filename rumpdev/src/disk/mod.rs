@@ -13,6 +13,7 @@
 //! maps in the caller) is not supported yet: EOPNOTSUPP, NetBSD's answer
 //! for a disk without the dictionary.
 
+pub mod driver;
 pub mod label;
 pub mod mbr;
 pub mod wedge;

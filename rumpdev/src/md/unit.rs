@@ -6,7 +6,7 @@ use super::mdio::{
     MD_GETCONF, MD_KMEM_ALLOCATED, MD_SETCONF, MD_UMEM_SERVER, MD_UNCONFIGURED, md_conf,
 };
 use crate::disk::label::{Disklabel, FS_BSDFFS, MAXPARTITIONS, Partition, disklabel};
-use crate::disk::{self, Disk, Geometry, disk_part, disk_unit, wedge};
+use crate::disk::{Disk, Geometry, disk_part, disk_unit, wedge};
 use rump::devsw::{BufOp, DEV_BSIZE, DevKind, RAW_PART};
 use rump::kmem::KmemBuf;
 use rump::syscall::Ctx;
@@ -208,20 +208,6 @@ impl Md {
     pub(crate) fn configured(&self, minor: u32) -> bool {
         self.lookup(disk_unit(minor))
             .is_some_and(|sc| lock(&sc).configured())
-    }
-
-    /// The partition's size in bytes (`DIOCGPARTINFO`), for `fstat` of
-    /// the raw device.
-    pub(crate) fn partition_bytes(&self, minor: u32) -> Option<u64> {
-        let sc = self.lookup(disk_unit(minor))?;
-        let sc = lock(&sc);
-        if !sc.configured() {
-            return None;
-        }
-        let pi = sc.disk.partinfo(disk_part(minor));
-        let size = disk::partinfo::pi_size.get(&pi)?;
-        let secsize = disk::partinfo::pi_secsize.get(&pi)?;
-        size.checked_mul(secsize)
     }
 
     /// `mdioctl` on `minor`, opened with `O_*` `fflags`.

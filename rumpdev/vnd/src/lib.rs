@@ -16,12 +16,12 @@ mod unit;
 pub mod vndio;
 
 use rump::component::{AttachResult, Component, Phase};
-use rump::devsw::{BlockDriver, Buf, BufOp, CharDriver, DevKind, DevSw, DeviceOpen};
+use rump::devsw::{BufOp, DevKind};
 use rump::module::ModuleClass;
 use rump::syscall::Ctx;
 use rump::usermem::UserSpace;
-use rump::{KResult, Kernel};
-use std::sync::Arc;
+use rump::{Errno, KResult, Kernel};
+use rumpdev::disk::driver::{self, DiskUnits};
 use unit::Vnd;
 
 /// vnd's block major on amd64 (`conf/majors`, `devices.tsv`).
@@ -44,43 +44,25 @@ pub static COMPONENT: Component = Component {
 };
 
 fn attach(k: &Kernel) -> AttachResult {
-    let sw = DevSw::of(k);
     let vnd = Vnd::new(rumpdev::autoconf::DeviceTree::of(k));
-    sw.attach_block("vnd", VND_BMAJOR, Arc::new(VndBlock(Arc::clone(&vnd))))
-        .map_err(|e| format!("cannot attach vnd: {e}"))?;
-    sw.attach_char("vnd", VND_CMAJOR, Arc::new(VndChar(vnd)))
-        .map_err(|e| format!("cannot attach vnd: {e}"))?;
-    for minor in 0..NODES_PER_UNIT {
-        let part = char::from(b'a' + minor as u8);
-        for (path, kind, major) in [
-            (format!("/dev/vnd0{part}"), DevKind::Block, VND_BMAJOR),
-            (format!("/dev/rvnd0{part}"), DevKind::Char, VND_CMAJOR),
-        ] {
-            sw.make_node(k, &path, kind, major, minor)
-                .map_err(|e| format!("cannot create {path}: {e}"))?;
-        }
-    }
-    Ok(())
+    driver::attach(k, "vnd", VND_BMAJOR, VND_CMAJOR, NODES_PER_UNIT, vnd)
 }
 
-/// The block device (`vnd_bdevsw`).
-struct VndBlock(Arc<Vnd>);
-
-impl BlockDriver for VndBlock {
-    fn open(&self, ctx: &Ctx, minor: u32, _flags: u32) -> KResult<()> {
-        self.0.open(ctx, minor, DevKind::Block)
+impl DiskUnits for Vnd {
+    fn open(&self, ctx: &Ctx, minor: u32, kind: DevKind) -> KResult<()> {
+        Vnd::open(self, ctx, minor, kind)
     }
 
-    fn close(&self, minor: u32) {
-        self.0.close(minor, DevKind::Block);
+    fn close(&self, minor: u32, kind: DevKind) {
+        Vnd::close(self, minor, kind);
     }
 
-    fn size(&self, minor: u32) -> KResult<u64> {
-        self.0.blocks(minor)
+    fn blocks(&self, minor: u32) -> KResult<u64> {
+        Vnd::blocks(self, minor)
     }
 
-    fn strategy(&self, minor: u32, buf: Buf<'_>) -> KResult<usize> {
-        self.0.strategy(minor, buf.blkno, buf.op)
+    fn strategy(&self, minor: u32, blkno: u64, op: BufOp<'_>) -> KResult<usize> {
+        Vnd::strategy(self, minor, blkno, op)
     }
 
     fn ioctl(
@@ -92,89 +74,22 @@ impl BlockDriver for VndBlock {
         fflags: u32,
         user: &dyn UserSpace,
     ) -> KResult<()> {
-        self.0.ioctl(ctx, minor, cmd, data, fflags, user)
+        Vnd::ioctl(self, ctx, minor, cmd, data, fflags, user)
     }
 
     fn sync(&self, minor: u32) -> KResult<()> {
-        self.0.sync(minor)
-    }
-}
-
-/// The character (raw) device (`vnd_cdevsw`).
-struct VndChar(Arc<Vnd>);
-
-impl CharDriver for VndChar {
-    fn open(&self, ctx: &Ctx, minor: u32, flags: u32) -> KResult<Box<dyn DeviceOpen>> {
-        self.0.open(ctx, minor, DevKind::Char)?;
-        Ok(Box::new(RawOpen {
-            vnd: Arc::clone(&self.0),
-            minor,
-            flags,
-        }))
-    }
-}
-
-/// An open raw vnd device: transfers by `physio`'s rules.
-struct RawOpen {
-    vnd: Arc<Vnd>,
-    minor: u32,
-    flags: u32,
-}
-
-impl DeviceOpen for RawOpen {
-    fn read(&self, _ctx: &Ctx, buf: &mut [u8], offset: u64) -> KResult<usize> {
-        self.vnd
-            .physio(self.minor, offset, buf.len(), |blkno, range| {
-                // NetBSD's rump kernel loses a read's strategy error on the
-                // way back to a remote caller (vunmapbuf stores the copyout's
-                // result in b_error before physio_done reads it): the read
-                // moves nothing and succeeds. Its tools, run against our
-                // kernel, see what they see there.
-                Ok(self
-                    .vnd
-                    .strategy(self.minor, blkno, BufOp::Read(&mut buf[range]))
-                    .unwrap_or(0))
-            })
+        Vnd::sync(self, minor)
     }
 
-    fn write(&self, _ctx: &Ctx, buf: &[u8], offset: u64) -> KResult<usize> {
-        self.vnd
-            .physio(self.minor, offset, buf.len(), |blkno, range| {
-                self.vnd
-                    .strategy(self.minor, blkno, BufOp::Write(&buf[range]))
-            })
+    fn configured(&self, minor: u32) -> bool {
+        Vnd::configured(self, minor)
     }
 
-    fn ioctl(&self, ctx: &Ctx, cmd: u64, data: &mut [u8], user: &dyn UserSpace) -> KResult<()> {
-        self.vnd.ioctl(ctx, self.minor, cmd, data, self.flags, user)
-    }
-
-    fn may_block(&self) -> bool {
-        false
-    }
-
-    fn disk_bytes(&self, ctx: &Ctx) -> Option<u64> {
-        use rumpdev::disk::partinfo;
-        let mut pi = [0u8; partinfo::SIZE];
-        let none = rump::usermem::BufferSpace::new(0, 0);
-        self.vnd
-            .ioctl(
-                ctx,
-                self.minor,
-                rumpdev::disk::DIOCGPARTINFO,
-                &mut pi,
-                self.flags,
-                &none,
-            )
-            .ok()?;
-        let size = partinfo::pi_size.get(&pi)?;
-        let secsize = partinfo::pi_secsize.get(&pi)?;
-        size.checked_mul(secsize)
-    }
-}
-
-impl Drop for RawOpen {
-    fn drop(&mut self) {
-        self.vnd.close(self.minor, DevKind::Char);
+    /// NetBSD's rump kernel loses a raw read's strategy error on the way
+    /// back to a remote caller (vunmapbuf stores the copyout's result in
+    /// b_error before physio_done reads it): the read moves nothing and
+    /// succeeds. Its tools, run against our kernel, see what they see there.
+    fn raw_read_failed(&self, _e: Errno) -> KResult<usize> {
+        Ok(0)
     }
 }

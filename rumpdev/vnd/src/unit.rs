@@ -21,9 +21,6 @@ use rumpvfs::vfs::Vnode;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
-/// `MAXPHYS` (`arch/amd64/include/param.h`): `physio` moves at most this
-/// much per request.
-const MAXPHYS: usize = 64 * 1024;
 /// The rotational speed vnd's fictitious label gives.
 const VND_RPM: u16 = 3600;
 /// Below this many `DEV_BSIZE` blocks (1 MiB) vnd's geometry is one
@@ -437,34 +434,10 @@ impl Vnd {
         Ok(n)
     }
 
-    /// `physio` on the raw device: `len` bytes at `offset` in requests of
-    /// at most `MAXPHYS`; `xfer` moves one request (block number, range
-    /// of the caller's buffer). The offset must be whole blocks.
-    pub(crate) fn physio(
-        &self,
-        minor: u32,
-        offset: u64,
-        len: usize,
-        mut xfer: impl FnMut(u64, std::ops::Range<usize>) -> KResult<usize>,
-    ) -> KResult<usize> {
-        let sc = self.lookup(disk_unit(minor)).ok_or(Errno::ENXIO)?;
-        if !lock(&sc).inited() {
-            return Err(Errno::ENXIO);
-        }
-        let mut done = 0;
-        while done < len {
-            let pos = offset + done as u64;
-            if !pos.is_multiple_of(DEV_BSIZE) {
-                return Err(Errno::EINVAL);
-            }
-            let n = (len - done).min(MAXPHYS);
-            let moved = xfer(pos / DEV_BSIZE, done..done + n)?;
-            done += moved;
-            if moved < n {
-                break;
-            }
-        }
-        Ok(done)
+    /// Whether the unit of `minor` is configured (raw transfers need it).
+    pub(crate) fn configured(&self, minor: u32) -> bool {
+        self.lookup(disk_unit(minor))
+            .is_some_and(|sc| lock(&sc).inited())
     }
 
     /// `DIOCCACHESYNC` and a file system's sync: the file's `VOP_FSYNC`.
