@@ -195,3 +195,71 @@ impl BlockDev for NodeDev {
         self.node.fsync()
     }
 }
+
+/// A raw disk device open in a kernel (a descriptor of `/dev/rvnd0a`,
+/// say), for newfs and fsck run against the kernel: they move pieces of
+/// sectors, which go as whole sectors, as NetBSD's tools send them to a
+/// raw disk.
+pub struct RawDiskDev {
+    k: Arc<rump::Kernel>,
+    fd: i32,
+    size: u64,
+}
+
+impl RawDiskDev {
+    /// The raw device open as `fd` in `k`, `size` bytes long.
+    pub fn new(k: Arc<rump::Kernel>, fd: i32, size: u64) -> RawDiskDev {
+        RawDiskDev { k, fd, size }
+    }
+
+    /// The whole sectors around `len` bytes at `off`.
+    fn span(off: u64, len: usize) -> (u64, usize) {
+        let sector = rump::devsw::DEV_BSIZE;
+        let start = off / sector * sector;
+        let end = (off + len as u64).div_ceil(sector) * sector;
+        (start, (end - start) as usize)
+    }
+
+    fn pread_full(&self, off: u64, buf: &mut [u8]) -> KResult<()> {
+        use rumpvfs::VfsCalls;
+        match self.k.sys_pread(self.fd, buf, off as i64)? {
+            n if n == buf.len() => Ok(()),
+            _ => Err(Errno::EIO),
+        }
+    }
+}
+
+impl BlockDev for RawDiskDev {
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn read_at(&self, off: u64, buf: &mut [u8]) -> KResult<()> {
+        let (start, len) = Self::span(off, buf.len());
+        let mut whole = vec![0u8; len];
+        self.pread_full(start, &mut whole)?;
+        let at = (off - start) as usize;
+        buf.copy_from_slice(&whole[at..at + buf.len()]);
+        Ok(())
+    }
+
+    fn write_at(&self, off: u64, data: &[u8]) -> KResult<()> {
+        use rumpvfs::VfsCalls;
+        let (start, len) = Self::span(off, data.len());
+        let mut whole = vec![0u8; len];
+        if start != off || len != data.len() {
+            self.pread_full(start, &mut whole)?;
+        }
+        let at = (off - start) as usize;
+        whole[at..at + data.len()].copy_from_slice(data);
+        match self.k.sys_pwrite(self.fd, &whole, start as i64)? {
+            n if n == len => Ok(()),
+            _ => Err(Errno::EIO),
+        }
+    }
+
+    fn flush(&self) -> KResult<()> {
+        use rumpvfs::VfsCalls;
+        self.k.sys_fsync(self.fd)
+    }
+}

@@ -125,7 +125,8 @@ pub fn link_local_of(mac: [u8; 6]) -> Ipv6Addr {
     Ipv6Addr::from(a)
 }
 
-/// The solicited-node group of `a` (RFC 4291 2.7.1): ff02::1:ffXX:XXXX.
+/// The solicited-node group of `a` (RFC 4291 2.7.1): ff02::1:ff00:0/104
+/// with the low 24 bits of `a`.
 pub fn solicited_node(a: &Ipv6Addr) -> Ipv6Addr {
     let o = a.octets();
     let mut g = [0u8; 16];

@@ -22,13 +22,10 @@ mod unit;
 
 pub use unit::SetRequest;
 
+use rump::Kernel;
 use rump::component::{AttachResult, Component, Phase};
-use rump::devsw::{BufOp, DevKind};
 use rump::module::ModuleClass;
-use rump::syscall::Ctx;
-use rump::usermem::UserSpace;
-use rump::{KResult, Kernel};
-use rumpdev::disk::driver::{self, DiskUnits};
+use rumpdev::disk::driver;
 use std::sync::Arc;
 use unit::Cgd;
 
@@ -54,42 +51,4 @@ pub static COMPONENT: Component = Component {
 fn attach(k: &Kernel) -> AttachResult {
     let cgd = Arc::new(Cgd::default());
     driver::attach(k, "cgd", CGD_BMAJOR, CGD_CMAJOR, NODES_PER_UNIT, cgd)
-}
-
-impl DiskUnits for Cgd {
-    fn open(&self, _ctx: &Ctx, minor: u32, kind: DevKind) -> KResult<()> {
-        Cgd::open(self, minor, kind)
-    }
-
-    fn close(&self, minor: u32, kind: DevKind) {
-        Cgd::close(self, minor, kind);
-    }
-
-    fn blocks(&self, minor: u32) -> KResult<u64> {
-        Cgd::blocks(self, minor)
-    }
-
-    fn strategy(&self, minor: u32, blkno: u64, op: BufOp<'_>) -> KResult<usize> {
-        Cgd::strategy(self, minor, blkno, op)
-    }
-
-    fn ioctl(
-        &self,
-        ctx: &Ctx,
-        minor: u32,
-        cmd: u64,
-        data: &mut [u8],
-        fflags: u32,
-        user: &dyn UserSpace,
-    ) -> KResult<()> {
-        Cgd::ioctl(self, ctx, minor, cmd, data, fflags, user)
-    }
-
-    fn sync(&self, minor: u32) -> KResult<()> {
-        Cgd::sync(self, minor)
-    }
-
-    fn configured(&self, minor: u32) -> bool {
-        Cgd::configured(self, minor)
-    }
 }

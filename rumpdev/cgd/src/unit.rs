@@ -9,6 +9,7 @@ use rump::devsw::{BufOp, DEV_BSIZE, DevKind, RAW_PART};
 use rump::syscall::Ctx;
 use rump::usermem::{UserSpace, copyin_vec};
 use rump::{Errno, KResult};
+use rumpdev::disk::driver::DiskUnits;
 use rumpdev::disk::label::{Disklabel, FS_BSDFFS, FS_UNUSED, MAXPARTITIONS, disklabel};
 use rumpdev::disk::mbr::{SectorIo, readdisklabel, writedisklabel};
 use rumpdev::disk::{self, Bounds, Disk, Geometry, disk_part, disk_unit};
@@ -219,209 +220,6 @@ impl Cgd {
             u.remove(&unit);
         }
     }
-
-    /// `cgdopen` (`dk_open`) of `minor` through the `kind` device.
-    pub(crate) fn open(&self, minor: u32, kind: DevKind) -> KResult<()> {
-        let unit = disk_unit(minor);
-        let sc = self.softc(unit);
-        let mut sc = lock(&sc);
-        let part = disk_part(minor);
-        if sc.target.is_some() && !sc.vlabel {
-            sc.vlabel = true;
-            sc.load_label();
-        }
-        if part != RAW_PART as usize
-            && (!sc.vlabel
-                || part >= sc.disk.label.npartitions()
-                || sc.disk.label.partition(part).fstype == FS_UNUSED)
-        {
-            drop(sc);
-            self.destroy_if_unused(unit);
-            return Err(Errno::ENXIO);
-        }
-        sc.opens[kind_index(kind)][part] += 1;
-        let pmask = 1u32 << part;
-        match kind {
-            DevKind::Char => sc.disk.copenmask |= pmask,
-            DevKind::Block => sc.disk.bopenmask |= pmask,
-        }
-        Ok(())
-    }
-
-    /// `cgdclose` (`dk_close`): a unit no longer configured goes with its
-    /// last close.
-    pub(crate) fn close(&self, minor: u32, kind: DevKind) {
-        let unit = disk_unit(minor);
-        let Some(sc) = lock(&self.units).get(&unit).cloned() else {
-            return;
-        };
-        {
-            let mut sc = lock(&sc);
-            let part = disk_part(minor);
-            let count = &mut sc.opens[kind_index(kind)][part];
-            *count = count.saturating_sub(1);
-            if *count > 0 {
-                return;
-            }
-            let pmask = !(1u32 << part);
-            match kind {
-                DevKind::Char => sc.disk.copenmask &= pmask,
-                DevKind::Block => sc.disk.bopenmask &= pmask,
-            }
-            if sc.disk.openmask() == 0 && !sc.klabel {
-                sc.vlabel = false;
-            }
-        }
-        self.destroy_if_unused(unit);
-    }
-
-    /// The size of `minor` in `DEV_BSIZE` blocks (`cgdsize`).
-    pub(crate) fn blocks(&self, minor: u32) -> KResult<u64> {
-        let sc = self.softc(disk_unit(minor));
-        let sc = lock(&sc);
-        let t = sc.target()?;
-        let part = disk_part(minor);
-        if part == RAW_PART as usize {
-            return Ok(t.secperunit * t.secsize / DEV_BSIZE);
-        }
-        Ok(u64::from(sc.disk.label.partition(part).size) << sc.disk.blkshift())
-    }
-
-    /// `cgdstrategy` through `cgd_diskstart` and `cgdiodone`: the bytes
-    /// moved. Writes are encrypted into a buffer of their own (the
-    /// caller's stays as it was); reads are decrypted where they land.
-    pub(crate) fn strategy(&self, minor: u32, blkno: u64, op: BufOp<'_>) -> KResult<usize> {
-        let (len, write) = match &op {
-            BufOp::Read(b) => (b.len(), false),
-            BufOp::Write(b) => (b.len(), true),
-        };
-        let place = {
-            let sc = self.softc(disk_unit(minor));
-            let sc = lock(&sc);
-            sc.place(disk_part(minor), blkno, len, write)?
-        };
-        let Some((t, sector, n)) = place else {
-            return Ok(0);
-        };
-        match op {
-            BufOp::Read(b) => t.read(sector, &mut b[..n])?,
-            BufOp::Write(b) => t.write(sector, &b[..n], &mut Vec::with_capacity(n))?,
-        }
-        Ok(n)
-    }
-
-    /// Whether the unit of `minor` is configured (raw transfers need it).
-    pub(crate) fn configured(&self, minor: u32) -> bool {
-        lock(&self.softc(disk_unit(minor))).target.is_some()
-    }
-
-    /// A file system's sync of the device: the disk underneath's.
-    pub(crate) fn sync(&self, minor: u32) -> KResult<()> {
-        let t = lock(&self.softc(disk_unit(minor))).target()?;
-        t.node.fsync()
-    }
-
-    /// `cgdioctl` on `minor`, opened with `O_*` `fflags`.
-    pub(crate) fn ioctl(
-        &self,
-        ctx: &Ctx,
-        minor: u32,
-        cmd: u64,
-        data: &mut [u8],
-        fflags: u32,
-        user: &dyn UserSpace,
-    ) -> KResult<()> {
-        let unit = disk_unit(minor);
-        let part = disk_part(minor);
-        let writable = fflags & O_ACCMODE as u32 != O_RDONLY as u32;
-        let sc = self.softc(unit);
-        let mut sc = lock(&sc);
-        use rumpdev::disk::*;
-        match cmd {
-            CGDIOCGET => return get(&sc, unit, data),
-            CGDIOCSET | CGDIOCCLR | DIOCCACHESYNC | DIOCSDINFO | DIOCWDINFO | DIOCKLABEL
-            | DIOCWLABEL
-                if !writable =>
-            {
-                return Err(Errno::EBADF);
-            }
-            CGDIOCSET if sc.target.is_some() => return Err(Errno::EBUSY),
-            CGDIOCSET => {
-                // The disk underneath is opened without the unit's lock:
-                // it may be this very unit (then it is ENXIO, as an
-                // unconfigured cgd has no size), and its close may come
-                // back here.
-                drop(sc);
-                let (target, geom) = set(ctx, data, user)?;
-                let sc = self.softc(unit);
-                let mut sc = lock(&sc);
-                if sc.target.is_some() {
-                    return Err(Errno::EBUSY);
-                }
-                sc.disk.geom = geom;
-                sc.target = Some(Arc::new(target));
-                sc.vlabel = false;
-                return Ok(());
-            }
-            CGDIOCCLR => {
-                let pmask = 1u32 << part;
-                let d = &sc.disk;
-                if d.openmask() & !pmask != 0
-                    || (d.bopenmask & pmask != 0 && d.copenmask & pmask != 0)
-                {
-                    return Err(Errno::EBUSY);
-                }
-                let target = sc.target.take().ok_or(Errno::ENXIO)?;
-                sc.vlabel = false;
-                sc.klabel = false;
-                sc.disk.geom = Geometry::default();
-                // The disk underneath is closed after the lock goes.
-                drop(sc);
-                drop(target);
-                return Ok(());
-            }
-            DIOCCACHESYNC => return sc.target()?.node.fsync(),
-            _ => {}
-        }
-        if matches!(
-            cmd,
-            DIOCGDINFO
-                | DIOCSDINFO
-                | DIOCWDINFO
-                | DIOCGPARTINFO
-                | DIOCKLABEL
-                | DIOCWLABEL
-                | DIOCGDEFLABEL
-        ) && sc.target.is_none()
-        {
-            return Err(Errno::ENXIO);
-        }
-        if let Some(r) = sc.disk.ioctl(part, cmd, data) {
-            return r;
-        }
-        match cmd {
-            DIOCSDINFO | DIOCWDINFO => {
-                let new = label_arg(data)?;
-                sc.disk.labelling = true;
-                let mut r = sc.disk.setdisklabel(&new, 0);
-                if r.is_ok() && cmd == DIOCWDINFO {
-                    r = writedisklabel(&RawIo { sc: &sc }, &sc.disk.label);
-                }
-                sc.disk.labelling = false;
-                r
-            }
-            DIOCKLABEL => {
-                sc.klabel = int_arg(data)? != 0;
-                Ok(())
-            }
-            DIOCWLABEL => {
-                sc.disk.wlabel = int_arg(data)? != 0;
-                Ok(())
-            }
-            DIOCGDEFLABEL => answer(data, sc.default_label().as_bytes()),
-            _ => Err(Errno::ENOTTY),
-        }
-    }
 }
 
 /// `cgd_ioctl_get`: NetBSD's reports the unit the ioctl is made on,
@@ -546,4 +344,210 @@ fn set(ctx: &Ctx, data: &mut [u8], user: &dyn UserSpace) -> KResult<(Target, Geo
         secperunit,
     };
     Ok((target, geom))
+}
+
+/// What the disk layer's devices ask of the units.
+impl DiskUnits for Cgd {
+    /// `cgdopen` (`dk_open`) of `minor` through the `kind` device.
+    fn open(&self, _ctx: &Ctx, minor: u32, kind: DevKind) -> KResult<()> {
+        let unit = disk_unit(minor);
+        let sc = self.softc(unit);
+        let mut sc = lock(&sc);
+        let part = disk_part(minor);
+        if sc.target.is_some() && !sc.vlabel {
+            sc.vlabel = true;
+            sc.load_label();
+        }
+        if part != RAW_PART as usize
+            && (!sc.vlabel
+                || part >= sc.disk.label.npartitions()
+                || sc.disk.label.partition(part).fstype == FS_UNUSED)
+        {
+            drop(sc);
+            self.destroy_if_unused(unit);
+            return Err(Errno::ENXIO);
+        }
+        sc.opens[kind_index(kind)][part] += 1;
+        let pmask = 1u32 << part;
+        match kind {
+            DevKind::Char => sc.disk.copenmask |= pmask,
+            DevKind::Block => sc.disk.bopenmask |= pmask,
+        }
+        Ok(())
+    }
+
+    /// `cgdclose` (`dk_close`): a unit no longer configured goes with its
+    /// last close.
+    fn close(&self, minor: u32, kind: DevKind) {
+        let unit = disk_unit(minor);
+        let Some(sc) = lock(&self.units).get(&unit).cloned() else {
+            return;
+        };
+        {
+            let mut sc = lock(&sc);
+            let part = disk_part(minor);
+            let count = &mut sc.opens[kind_index(kind)][part];
+            *count = count.saturating_sub(1);
+            if *count > 0 {
+                return;
+            }
+            let pmask = !(1u32 << part);
+            match kind {
+                DevKind::Char => sc.disk.copenmask &= pmask,
+                DevKind::Block => sc.disk.bopenmask &= pmask,
+            }
+            if sc.disk.openmask() == 0 && !sc.klabel {
+                sc.vlabel = false;
+            }
+        }
+        self.destroy_if_unused(unit);
+    }
+
+    /// The size of `minor` in `DEV_BSIZE` blocks (`cgdsize`).
+    fn blocks(&self, minor: u32) -> KResult<u64> {
+        let sc = self.softc(disk_unit(minor));
+        let sc = lock(&sc);
+        let t = sc.target()?;
+        let part = disk_part(minor);
+        if part == RAW_PART as usize {
+            return Ok(t.secperunit * t.secsize / DEV_BSIZE);
+        }
+        Ok(u64::from(sc.disk.label.partition(part).size) << sc.disk.blkshift())
+    }
+
+    /// `cgdstrategy` through `cgd_diskstart` and `cgdiodone`: the bytes
+    /// moved. Writes are encrypted into a buffer of their own (the
+    /// caller's stays as it was); reads are decrypted where they land.
+    fn strategy(&self, minor: u32, blkno: u64, op: BufOp<'_>) -> KResult<usize> {
+        let (len, write) = match &op {
+            BufOp::Read(b) => (b.len(), false),
+            BufOp::Write(b) => (b.len(), true),
+        };
+        let place = {
+            let sc = self.softc(disk_unit(minor));
+            let sc = lock(&sc);
+            sc.place(disk_part(minor), blkno, len, write)?
+        };
+        let Some((t, sector, n)) = place else {
+            return Ok(0);
+        };
+        match op {
+            BufOp::Read(b) => t.read(sector, &mut b[..n])?,
+            BufOp::Write(b) => t.write(sector, &b[..n], &mut Vec::with_capacity(n))?,
+        }
+        Ok(n)
+    }
+
+    /// `cgdioctl` on `minor`, opened with `O_*` `fflags`.
+    fn ioctl(
+        &self,
+        ctx: &Ctx,
+        minor: u32,
+        cmd: u64,
+        data: &mut [u8],
+        fflags: u32,
+        user: &dyn UserSpace,
+    ) -> KResult<()> {
+        let unit = disk_unit(minor);
+        let part = disk_part(minor);
+        let writable = fflags & O_ACCMODE as u32 != O_RDONLY as u32;
+        let sc = self.softc(unit);
+        let mut sc = lock(&sc);
+        use rumpdev::disk::*;
+        match cmd {
+            CGDIOCGET => return get(&sc, unit, data),
+            CGDIOCSET | CGDIOCCLR | DIOCCACHESYNC | DIOCSDINFO | DIOCWDINFO | DIOCKLABEL
+            | DIOCWLABEL
+                if !writable =>
+            {
+                return Err(Errno::EBADF);
+            }
+            CGDIOCSET if sc.target.is_some() => return Err(Errno::EBUSY),
+            CGDIOCSET => {
+                // The disk underneath is opened without the unit's lock:
+                // it may be this very unit (then it is ENXIO, as an
+                // unconfigured cgd has no size), and its close may come
+                // back here.
+                drop(sc);
+                let (target, geom) = set(ctx, data, user)?;
+                let sc = self.softc(unit);
+                let mut sc = lock(&sc);
+                if sc.target.is_some() {
+                    return Err(Errno::EBUSY);
+                }
+                sc.disk.geom = geom;
+                sc.target = Some(Arc::new(target));
+                sc.vlabel = false;
+                return Ok(());
+            }
+            CGDIOCCLR => {
+                let pmask = 1u32 << part;
+                let d = &sc.disk;
+                if d.openmask() & !pmask != 0
+                    || (d.bopenmask & pmask != 0 && d.copenmask & pmask != 0)
+                {
+                    return Err(Errno::EBUSY);
+                }
+                let target = sc.target.take().ok_or(Errno::ENXIO)?;
+                sc.vlabel = false;
+                sc.klabel = false;
+                sc.disk.geom = Geometry::default();
+                // The disk underneath is closed after the lock goes.
+                drop(sc);
+                drop(target);
+                return Ok(());
+            }
+            DIOCCACHESYNC => return sc.target()?.node.fsync(),
+            _ => {}
+        }
+        if matches!(
+            cmd,
+            DIOCGDINFO
+                | DIOCSDINFO
+                | DIOCWDINFO
+                | DIOCGPARTINFO
+                | DIOCKLABEL
+                | DIOCWLABEL
+                | DIOCGDEFLABEL
+        ) && sc.target.is_none()
+        {
+            return Err(Errno::ENXIO);
+        }
+        if let Some(r) = sc.disk.ioctl(part, cmd, data) {
+            return r;
+        }
+        match cmd {
+            DIOCSDINFO | DIOCWDINFO => {
+                let new = label_arg(data)?;
+                sc.disk.labelling = true;
+                let mut r = sc.disk.setdisklabel(&new, 0);
+                if r.is_ok() && cmd == DIOCWDINFO {
+                    r = writedisklabel(&RawIo { sc: &sc }, &sc.disk.label);
+                }
+                sc.disk.labelling = false;
+                r
+            }
+            DIOCKLABEL => {
+                sc.klabel = int_arg(data)? != 0;
+                Ok(())
+            }
+            DIOCWLABEL => {
+                sc.disk.wlabel = int_arg(data)? != 0;
+                Ok(())
+            }
+            DIOCGDEFLABEL => answer(data, sc.default_label().as_bytes()),
+            _ => Err(Errno::ENOTTY),
+        }
+    }
+
+    /// A file system's sync of the device: the disk underneath's.
+    fn sync(&self, minor: u32) -> KResult<()> {
+        let t = lock(&self.softc(disk_unit(minor))).target()?;
+        t.node.fsync()
+    }
+
+    /// Whether the unit of `minor` is configured (raw transfers need it).
+    fn configured(&self, minor: u32) -> bool {
+        lock(&self.softc(disk_unit(minor))).target.is_some()
+    }
 }

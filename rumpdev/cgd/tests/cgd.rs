@@ -13,7 +13,7 @@ use rumpdev_cgd::cgdio::{
     CGD_CIPHER_CBC_ENCBLKNO1, CGDIOCCLR, CGDIOCGET, CGDIOCSET, cgd_ioctl, cgd_user,
 };
 use rumpdev_vnd::vndio::{VNDIOCSET, vnd_ioctl};
-use rumpfs_ffs::dev::BlockDev;
+use rumpfs_ffs::dev::RawDiskDev;
 use rumpvfs::VfsCalls;
 use rumpvfs::flags::*;
 use std::sync::Arc;
@@ -306,59 +306,6 @@ fn sectors_land_on_the_disk_as_netbsds_cgd_writes_them() {
     k.sys_close(fd).unwrap();
 }
 
-/// The raw disk as `newfs` and `fsck` see it, through the kernel's calls.
-struct RawDisk {
-    k: Arc<Kernel>,
-    fd: i32,
-    size: u64,
-}
-
-impl RawDisk {
-    /// The whole sectors around `len` bytes at `off`.
-    fn span(off: u64, len: usize) -> (u64, usize) {
-        let start = off / 512 * 512;
-        let end = (off + len as u64).div_ceil(512) * 512;
-        (start, (end - start) as usize)
-    }
-
-    fn pread_full(&self, off: u64, buf: &mut [u8]) -> rump::KResult<()> {
-        match self.k.sys_pread(self.fd, buf, off as i64)? {
-            n if n == buf.len() => Ok(()),
-            _ => Err(Errno::EIO),
-        }
-    }
-}
-
-impl BlockDev for RawDisk {
-    fn size(&self) -> u64 {
-        self.size
-    }
-    fn read_at(&self, off: u64, buf: &mut [u8]) -> rump::KResult<()> {
-        let (start, len) = Self::span(off, buf.len());
-        let mut whole = vec![0u8; len];
-        self.pread_full(start, &mut whole)?;
-        let at = (off - start) as usize;
-        buf.copy_from_slice(&whole[at..at + buf.len()]);
-        Ok(())
-    }
-    fn write_at(&self, off: u64, data: &[u8]) -> rump::KResult<()> {
-        let (start, len) = Self::span(off, data.len());
-        let mut whole = vec![0u8; len];
-        if start != off || len != data.len() {
-            self.pread_full(start, &mut whole)?;
-        }
-        let at = (off - start) as usize;
-        whole[at..at + data.len()].copy_from_slice(data);
-        match self.k.sys_pwrite(self.fd, &whole, start as i64)? {
-            n if n == len => Ok(()),
-            _ => Err(Errno::EIO),
-        }
-    }
-    fn flush(&self) -> rump::KResult<()> {
-        self.k.sys_fsync(self.fd)
-    }
-}
-
 fn read_all(k: &Kernel, path: &str) -> Vec<u8> {
     let f = k.sys_open(path, O_RDONLY, 0).unwrap();
     let mut out = Vec::new();
@@ -382,11 +329,7 @@ fn ffs_on_cgd_comes_back_with_its_key_and_not_without() {
     let key: Vec<u8> = (1..=33u8).collect();
     let ctl = k.sys_open("/dev/rcgd0d", O_RDWR, 0).unwrap();
     cgd_set(&k, ctl, "/dev/vnd0d", "aes-cbc", "encblkno1", &key, 256).unwrap();
-    let disk = Arc::new(RawDisk {
-        k: Arc::clone(&k),
-        fd: ctl,
-        size: SIZE,
-    });
+    let disk = Arc::new(RawDiskDev::new(Arc::clone(&k), ctl, SIZE));
     rumpfs_ffs::mkfs::newfs(disk, &rumpfs_ffs::mkfs::Params::default()).unwrap();
     k.sys_mkdir("/mnt", 0o755).unwrap();
     k.sys_mount_dev("ffs", "/dev/cgd0d", "/mnt", 0).unwrap();
@@ -422,11 +365,7 @@ fn ffs_on_cgd_comes_back_with_its_key_and_not_without() {
         .unwrap();
     assert_eq!(read_all(&k, "/mnt/d/file"), text);
     k.sys_unmount("/mnt", 0).unwrap();
-    let disk = Arc::new(RawDisk {
-        k: Arc::clone(&k),
-        fd: ctl,
-        size: SIZE,
-    });
+    let disk = Arc::new(RawDiskDev::new(Arc::clone(&k), ctl, SIZE));
     let mut said = Vec::new();
     let out = rumpfs_ffs::check::check(disk, false, &mut |s| said.push(s.to_owned())).unwrap();
     assert_eq!(out.problems, 0, "{said:?}");

@@ -16,13 +16,10 @@ mod unit;
 
 pub use unit::DKTYPE_MD;
 
-use crate::disk::driver::{self, DiskUnits};
+use crate::disk::driver;
+use rump::Kernel;
 use rump::component::{AttachResult, Component, Phase};
-use rump::devsw::{BufOp, DevKind};
 use rump::module::ModuleClass;
-use rump::syscall::Ctx;
-use rump::usermem::UserSpace;
-use rump::{KResult, Kernel};
 use std::sync::Arc;
 use unit::Md;
 
@@ -48,38 +45,4 @@ pub static COMPONENT: Component = Component {
 fn attach(k: &Kernel) -> AttachResult {
     let md = Arc::new(Md::default());
     driver::attach(k, "md", MD_BMAJOR, MD_CMAJOR, NODES_PER_UNIT, md)
-}
-
-impl DiskUnits for Md {
-    fn open(&self, _ctx: &Ctx, minor: u32, kind: DevKind) -> KResult<()> {
-        Md::open(self, minor, kind)
-    }
-
-    fn close(&self, minor: u32, kind: DevKind) {
-        Md::close(self, minor, kind);
-    }
-
-    fn blocks(&self, minor: u32) -> KResult<u64> {
-        Md::blocks(self, minor)
-    }
-
-    fn strategy(&self, minor: u32, blkno: u64, op: BufOp<'_>) -> KResult<usize> {
-        Md::strategy(self, minor, blkno, op)
-    }
-
-    fn ioctl(
-        &self,
-        ctx: &Ctx,
-        minor: u32,
-        cmd: u64,
-        data: &mut [u8],
-        fflags: u32,
-        user: &dyn UserSpace,
-    ) -> KResult<()> {
-        Md::ioctl(self, ctx, minor, cmd, data, fflags, user)
-    }
-
-    fn configured(&self, minor: u32) -> bool {
-        Md::configured(self, minor)
-    }
 }

@@ -5,6 +5,7 @@ use super::MD_BMAJOR;
 use super::mdio::{
     MD_GETCONF, MD_KMEM_ALLOCATED, MD_SETCONF, MD_UMEM_SERVER, MD_UNCONFIGURED, md_conf,
 };
+use crate::disk::driver::DiskUnits;
 use crate::disk::label::{Disklabel, FS_BSDFFS, MAXPARTITIONS, Partition, disklabel};
 use crate::disk::{Disk, Geometry, disk_part, disk_unit, wedge};
 use rump::devsw::{BufOp, DEV_BSIZE, DevKind, RAW_PART};
@@ -107,11 +108,27 @@ impl Md {
     fn lookup(&self, unit: u32) -> Option<Arc<Mutex<Softc>>> {
         lock(&self.units).get(&unit).cloned()
     }
+}
 
+/// `md_ioctl_kalloc`: `size` bytes of zeroed kernel memory, charged to
+/// the kernel (ENOMEM past `RUMP_MEMLIMIT`), become the unit's disk.
+fn kalloc(k: &Kernel, sc: &mut Softc, size: u64) -> KResult<()> {
+    let len = usize::try_from(size).map_err(|_| Errno::ENOMEM)?;
+    let mem = k.kmem_alloc(len, PAGE_SIZE)?;
+    sc.mem = Some(mem);
+    sc.set_disklabel();
+    Ok(())
+}
+
+/// `PAGE_SIZE` on amd64: `uvm_km_alloc` hands out whole pages.
+const PAGE_SIZE: usize = 4096;
+
+/// What the disk layer's devices ask of the units.
+impl DiskUnits for Md {
     /// `mdopen`: the raw partition of a unit that does not exist yet
     /// makes it (`config_attach_pseudo`); other partitions need a
     /// configured unit.
-    pub(crate) fn open(&self, minor: u32, kind: DevKind) -> KResult<()> {
+    fn open(&self, _ctx: &Ctx, minor: u32, kind: DevKind) -> KResult<()> {
         let unit = disk_unit(minor);
         let part = disk_part(minor);
         let sc = {
@@ -136,7 +153,7 @@ impl Md {
 
     /// `mdclose`: at the last close of an unconfigured unit, the unit
     /// goes (a configured one stays: md has no way to unconfigure).
-    pub(crate) fn close(&self, minor: u32, kind: DevKind) {
+    fn close(&self, minor: u32, kind: DevKind) {
         let unit = disk_unit(minor);
         let mut units = lock(&self.units);
         let Some(sc) = units.get(&unit).cloned() else {
@@ -161,7 +178,7 @@ impl Md {
 
     /// The unit's size in `DEV_BSIZE` blocks; ENXIO unconfigured, where
     /// NetBSD's block reads reach `mdstrategy` and fail so.
-    pub(crate) fn blocks(&self, minor: u32) -> KResult<u64> {
+    fn blocks(&self, minor: u32) -> KResult<u64> {
         let sc = self.lookup(disk_unit(minor)).ok_or(Errno::ENXIO)?;
         let sc = lock(&sc);
         if !sc.configured() {
@@ -173,7 +190,7 @@ impl Md {
     /// `mdstrategy`: a transfer at `blkno` (`DEV_BSIZE` units from the
     /// start of the unit, whatever the partition, as NetBSD's md does).
     /// A read from the end on moves nothing; a write there is EIO.
-    pub(crate) fn strategy(&self, minor: u32, blkno: u64, op: BufOp<'_>) -> KResult<usize> {
+    fn strategy(&self, minor: u32, blkno: u64, op: BufOp<'_>) -> KResult<usize> {
         let sc = self.lookup(disk_unit(minor)).ok_or(Errno::ENXIO)?;
         let mut sc = lock(&sc);
         let Some(mem) = sc.mem.as_deref_mut() else {
@@ -203,15 +220,8 @@ impl Md {
         })
     }
 
-    /// Whether the unit of `minor` is configured (reads and writes of an
-    /// unconfigured unit are ENXIO).
-    pub(crate) fn configured(&self, minor: u32) -> bool {
-        self.lookup(disk_unit(minor))
-            .is_some_and(|sc| lock(&sc).configured())
-    }
-
     /// `mdioctl` on `minor`, opened with `O_*` `fflags`.
-    pub(crate) fn ioctl(
+    fn ioctl(
         &self,
         ctx: &Ctx,
         minor: u32,
@@ -284,20 +294,14 @@ impl Md {
             _ => Err(Errno::EINVAL),
         }
     }
-}
 
-/// `md_ioctl_kalloc`: `size` bytes of zeroed kernel memory, charged to
-/// the kernel (ENOMEM past `RUMP_MEMLIMIT`), become the unit's disk.
-fn kalloc(k: &Kernel, sc: &mut Softc, size: u64) -> KResult<()> {
-    let len = usize::try_from(size).map_err(|_| Errno::ENOMEM)?;
-    let mem = k.kmem_alloc(len, PAGE_SIZE)?;
-    sc.mem = Some(mem);
-    sc.set_disklabel();
-    Ok(())
+    /// Whether the unit of `minor` is configured (reads and writes of an
+    /// unconfigured unit are ENXIO).
+    fn configured(&self, minor: u32) -> bool {
+        self.lookup(disk_unit(minor))
+            .is_some_and(|sc| lock(&sc).configured())
+    }
 }
-
-/// `PAGE_SIZE` on amd64: `uvm_km_alloc` hands out whole pages.
-const PAGE_SIZE: usize = 4096;
 
 #[cfg(test)]
 mod tests {

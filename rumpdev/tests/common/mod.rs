@@ -7,7 +7,7 @@ use netbsd_abi::{SYS___fstat50, SYS___mknod50, SYS_ioctl};
 use rump::usermem::BufferSpace;
 use rump::{BootConfig, Errno, Kernel, KernelBuilder};
 use rumpdev::md::mdio::{MD_KMEM_ALLOCATED, MD_SETCONF, md_conf};
-use rumpfs_ffs::dev::BlockDev;
+use rumpfs_ffs::dev::RawDiskDev;
 use rumpvfs::VfsCalls;
 use std::sync::Arc;
 
@@ -79,63 +79,6 @@ pub fn md_kalloc(k: &Kernel, fd: i32, size: u64) -> Result<(), Errno> {
     ioctl(k, fd, MD_SETCONF, &arg).map(drop)
 }
 
-/// A raw disk device as a block device for our newfs and fsck, which move
-/// pieces of sectors: those go as whole sectors, as NetBSD's tools send
-/// them to a raw disk.
-pub struct RawDisk {
-    /// The kernel.
-    pub k: Arc<Kernel>,
-    /// The open raw device.
-    pub fd: i32,
-    /// Its size in bytes.
-    pub size: u64,
-}
-
-impl RawDisk {
-    fn span(off: u64, len: usize) -> (u64, usize) {
-        let start = off / 512 * 512;
-        let end = (off + len as u64).div_ceil(512) * 512;
-        (start, (end - start) as usize)
-    }
-
-    fn pread_full(&self, off: u64, buf: &mut [u8]) -> rump::KResult<()> {
-        match self.k.sys_pread(self.fd, buf, off as i64)? {
-            n if n == buf.len() => Ok(()),
-            _ => Err(Errno::EIO),
-        }
-    }
-}
-
-impl BlockDev for RawDisk {
-    fn size(&self) -> u64 {
-        self.size
-    }
-    fn read_at(&self, off: u64, buf: &mut [u8]) -> rump::KResult<()> {
-        let (start, len) = Self::span(off, buf.len());
-        let mut whole = vec![0u8; len];
-        self.pread_full(start, &mut whole)?;
-        let at = (off - start) as usize;
-        buf.copy_from_slice(&whole[at..at + buf.len()]);
-        Ok(())
-    }
-    fn write_at(&self, off: u64, data: &[u8]) -> rump::KResult<()> {
-        let (start, len) = Self::span(off, data.len());
-        let mut whole = vec![0u8; len];
-        if start != off || len != data.len() {
-            self.pread_full(start, &mut whole)?;
-        }
-        let at = (off - start) as usize;
-        whole[at..at + data.len()].copy_from_slice(data);
-        match self.k.sys_pwrite(self.fd, &whole, start as i64)? {
-            n if n == len => Ok(()),
-            _ => Err(Errno::EIO),
-        }
-    }
-    fn flush(&self) -> rump::KResult<()> {
-        self.k.sys_fsync(self.fd)
-    }
-}
-
 /// newfs on the raw device `raw` (of `size` bytes), then mount the block
 /// device `block` on `/mnt`, write a file, unmount, mount again read-only,
 /// read it back, unmount, and fsck through the raw device: no problems.
@@ -143,11 +86,7 @@ pub fn ffs_round_trip(k: &Arc<Kernel>, raw: &str, block: &str, size: u64) {
     use rumpvfs::flags::*;
     let fd = k.sys_open(raw, O_RDWR, 0).unwrap();
     assert_eq!(fstat_size(k, fd), size);
-    let disk = Arc::new(RawDisk {
-        k: Arc::clone(k),
-        fd,
-        size,
-    });
+    let disk = Arc::new(RawDiskDev::new(Arc::clone(k), fd, size));
     rumpfs_ffs::mkfs::newfs(disk, &rumpfs_ffs::mkfs::Params::default()).unwrap();
     k.sys_close(fd).unwrap();
     let _ = k.sys_mkdir("/mnt", 0o755);
@@ -173,11 +112,7 @@ pub fn ffs_round_trip(k: &Arc<Kernel>, raw: &str, block: &str, size: u64) {
     k.sys_close(f).unwrap();
     k.sys_unmount("/mnt", 0).unwrap();
     let fd = k.sys_open(raw, O_RDONLY, 0).unwrap();
-    let disk = Arc::new(RawDisk {
-        k: Arc::clone(k),
-        fd,
-        size,
-    });
+    let disk = Arc::new(RawDiskDev::new(Arc::clone(k), fd, size));
     let mut said = Vec::new();
     let out = rumpfs_ffs::check::check(disk, false, &mut |s| said.push(s.to_owned())).unwrap();
     assert_eq!(out.problems, 0, "{said:?}");

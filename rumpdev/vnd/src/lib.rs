@@ -15,13 +15,10 @@
 mod unit;
 pub mod vndio;
 
+use rump::Kernel;
 use rump::component::{AttachResult, Component, Phase};
-use rump::devsw::{BufOp, DevKind};
 use rump::module::ModuleClass;
-use rump::syscall::Ctx;
-use rump::usermem::UserSpace;
-use rump::{Errno, KResult, Kernel};
-use rumpdev::disk::driver::{self, DiskUnits};
+use rumpdev::disk::driver;
 use unit::Vnd;
 
 /// vnd's block major on amd64 (`conf/majors`, `devices.tsv`).
@@ -46,50 +43,4 @@ pub static COMPONENT: Component = Component {
 fn attach(k: &Kernel) -> AttachResult {
     let vnd = Vnd::new(rumpdev::autoconf::DeviceTree::of(k));
     driver::attach(k, "vnd", VND_BMAJOR, VND_CMAJOR, NODES_PER_UNIT, vnd)
-}
-
-impl DiskUnits for Vnd {
-    fn open(&self, ctx: &Ctx, minor: u32, kind: DevKind) -> KResult<()> {
-        Vnd::open(self, ctx, minor, kind)
-    }
-
-    fn close(&self, minor: u32, kind: DevKind) {
-        Vnd::close(self, minor, kind);
-    }
-
-    fn blocks(&self, minor: u32) -> KResult<u64> {
-        Vnd::blocks(self, minor)
-    }
-
-    fn strategy(&self, minor: u32, blkno: u64, op: BufOp<'_>) -> KResult<usize> {
-        Vnd::strategy(self, minor, blkno, op)
-    }
-
-    fn ioctl(
-        &self,
-        ctx: &Ctx,
-        minor: u32,
-        cmd: u64,
-        data: &mut [u8],
-        fflags: u32,
-        user: &dyn UserSpace,
-    ) -> KResult<()> {
-        Vnd::ioctl(self, ctx, minor, cmd, data, fflags, user)
-    }
-
-    fn sync(&self, minor: u32) -> KResult<()> {
-        Vnd::sync(self, minor)
-    }
-
-    fn configured(&self, minor: u32) -> bool {
-        Vnd::configured(self, minor)
-    }
-
-    /// NetBSD's rump kernel loses a raw read's strategy error on the way
-    /// back to a remote caller (vunmapbuf stores the copyout's result in
-    /// b_error before physio_done reads it): the read moves nothing and
-    /// succeeds. Its tools, run against our kernel, see what they see there.
-    fn raw_read_failed(&self, _e: Errno) -> KResult<usize> {
-        Ok(0)
-    }
 }

@@ -13,7 +13,7 @@ use rumpdev_vnd::vndio::{
     VNDIOCCLR, VNDIOCGET, VNDIOCSET, VNDIOF_FORCE, VNDIOF_HASGEOM, VNDIOF_READONLY, vnd_ioctl,
     vnd_user,
 };
-use rumpfs_ffs::dev::BlockDev;
+use rumpfs_ffs::dev::RawDiskDev;
 use rumpvfs::VfsCalls;
 use rumpvfs::flags::*;
 use std::sync::Arc;
@@ -374,61 +374,6 @@ fn labels_are_read_written_and_protected() {
     }
 }
 
-/// The raw device as a block device for our newfs and fsck, which move
-/// pieces of sectors: those go as whole sectors, as NetBSD's tools send
-/// them to a raw disk.
-struct RawDisk {
-    k: Arc<Kernel>,
-    fd: i32,
-    size: u64,
-}
-
-impl RawDisk {
-    /// The whole sectors around `len` bytes at `off`.
-    fn span(off: u64, len: usize) -> (u64, usize) {
-        let start = off / 512 * 512;
-        let end = (off + len as u64).div_ceil(512) * 512;
-        (start, (end - start) as usize)
-    }
-
-    fn pread_full(&self, off: u64, buf: &mut [u8]) -> rump::KResult<()> {
-        match self.k.sys_pread(self.fd, buf, off as i64)? {
-            n if n == buf.len() => Ok(()),
-            _ => Err(Errno::EIO),
-        }
-    }
-}
-
-impl BlockDev for RawDisk {
-    fn size(&self) -> u64 {
-        self.size
-    }
-    fn read_at(&self, off: u64, buf: &mut [u8]) -> rump::KResult<()> {
-        let (start, len) = Self::span(off, buf.len());
-        let mut whole = vec![0u8; len];
-        self.pread_full(start, &mut whole)?;
-        let at = (off - start) as usize;
-        buf.copy_from_slice(&whole[at..at + buf.len()]);
-        Ok(())
-    }
-    fn write_at(&self, off: u64, data: &[u8]) -> rump::KResult<()> {
-        let (start, len) = Self::span(off, data.len());
-        let mut whole = vec![0u8; len];
-        if start != off || len != data.len() {
-            self.pread_full(start, &mut whole)?;
-        }
-        let at = (off - start) as usize;
-        whole[at..at + data.len()].copy_from_slice(data);
-        match self.k.sys_pwrite(self.fd, &whole, start as i64)? {
-            n if n == len => Ok(()),
-            _ => Err(Errno::EIO),
-        }
-    }
-    fn flush(&self) -> rump::KResult<()> {
-        self.k.sys_fsync(self.fd)
-    }
-}
-
 #[test]
 fn ffs_on_vnd_over_a_tmpfs_image() {
     let k = boot();
@@ -436,11 +381,7 @@ fn ffs_on_vnd_over_a_tmpfs_image() {
     let ctl = k.sys_open("/dev/rvnd0d", O_RDWR, 0).unwrap();
     vnd_set(&k, ctl, "/img/ffs.img", 0, None).unwrap();
     let raw = k.sys_open("/dev/rvnd0a", O_RDWR, 0).unwrap();
-    let disk = Arc::new(RawDisk {
-        k: Arc::clone(&k),
-        fd: raw,
-        size: 16 << 20,
-    });
+    let disk = Arc::new(RawDiskDev::new(Arc::clone(&k), raw, 16 << 20));
     rumpfs_ffs::mkfs::newfs(disk.clone(), &rumpfs_ffs::mkfs::Params::default()).unwrap();
     k.sys_close(raw).unwrap();
     k.sys_mkdir("/mnt", 0o755).unwrap();
@@ -471,11 +412,7 @@ fn ffs_on_vnd_over_a_tmpfs_image() {
     k.sys_unmount("/mnt", 0).unwrap();
     // fsck finds it clean, through the raw device.
     let raw = k.sys_open("/dev/rvnd0a", O_RDONLY, 0).unwrap();
-    let disk = Arc::new(RawDisk {
-        k: Arc::clone(&k),
-        fd: raw,
-        size: 16 << 20,
-    });
+    let disk = Arc::new(RawDiskDev::new(Arc::clone(&k), raw, 16 << 20));
     let mut said = Vec::new();
     let out = rumpfs_ffs::check::check(disk, false, &mut |s| said.push(s.to_owned())).unwrap();
     assert_eq!(out.problems, 0, "{said:?}");
