@@ -47,7 +47,7 @@ impl RawSocket {
     }
 
     fn lock(&self) -> MutexGuard<'_, DgramState> {
-        self.st.lock().unwrap_or_else(|e| e.into_inner())
+        rump::sync::lock(&self.st)
     }
 
     /// The socket's protocol and addressing (for `netstat`, `sockstat`).

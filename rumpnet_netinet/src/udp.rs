@@ -52,7 +52,7 @@ impl UdpSocket {
     }
 
     fn lock(&self) -> MutexGuard<'_, DgramState> {
-        self.st.lock().unwrap_or_else(|e| e.into_inner())
+        rump::sync::lock(&self.st)
     }
 
     pub(crate) fn pcb(&self) -> Pcb {

@@ -125,10 +125,7 @@ impl IfDriver for Silent {
 
     fn transmit(&self, frame: Pkt) -> bool {
         if ipv4::Packet::new_checked(frame.data()).is_ok_and(|p| p.protocol() == ipv4::proto::TCP) {
-            self.sent
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(self.clock.monotonic());
+            rump::sync::lock(&self.sent).push(self.clock.monotonic());
         }
         true
     }
@@ -170,8 +167,8 @@ fn syn_retransmissions_back_off_then_connect_times_out() {
         },
     )
     .expect("address");
-    let count = || sent.lock().unwrap_or_else(|e| e.into_inner()).len();
-    let at = |i: usize| sent.lock().unwrap_or_else(|e| e.into_inner())[i];
+    let count = || rump::sync::lock(&sent).len();
+    let at = |i: usize| rump::sync::lock(&sent)[i];
     let c = socket(&k);
     let connecting = {
         let (k, c) = (Arc::clone(&k), Arc::clone(&c));

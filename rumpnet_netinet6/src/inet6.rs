@@ -132,7 +132,7 @@ impl Inet6 {
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        self.st.lock().unwrap_or_else(|e| e.into_inner())
+        rump::sync::lock(&self.st)
     }
 
     /// The kernel, while it exists.

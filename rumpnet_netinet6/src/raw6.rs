@@ -110,7 +110,7 @@ impl Raw6Socket {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.st.lock().unwrap_or_else(|e| e.into_inner())
+        rump::sync::lock(&self.st)
     }
 
     /// The socket's protocol.

@@ -42,7 +42,7 @@ impl Udp6Socket {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.st.lock().unwrap_or_else(|e| e.into_inner())
+        rump::sync::lock(&self.st)
     }
 
     fn not_yet(&self, what: &str) -> Errno {
