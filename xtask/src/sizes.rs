@@ -41,21 +41,6 @@ pub const LONG_FNS: &[(&str, &str, &str)] = &[
         "stats",
         "declarative table: netstat -s lines, in NetBSD's order",
     ),
-    (
-        "rump_nettools/src/bin/rump_ping.rs",
-        "main",
-        "not split yet (issue #19)",
-    ),
-    (
-        "rump_nettools/src/bin/rump_route.rs",
-        "main",
-        "not split yet (issue #19)",
-    ),
-    (
-        "rump_nettools/src/bin/rump_traceroute.rs",
-        "main",
-        "not split yet (issue #19)",
-    ),
 ];
 
 /// One file or function over its limit.

@@ -358,8 +358,9 @@ fn destination(s: &str, net: Option<bool>) -> Option<(u32, u32, bool)> {
     Some((a, if host { u32::MAX } else { class }, host))
 }
 
-fn main() -> ExitCode {
-    let mut args: Vec<String> = std::env::args().skip(1).collect();
+/// Take the leading flags (`-n`, `-q`) off `args`: whether `-q` was
+/// given, or the exit code after saying what is wrong.
+fn parse_flags(args: &mut Vec<String>) -> Result<bool, ExitCode> {
     let mut quiet = false;
     while args
         .first()
@@ -373,72 +374,85 @@ fn main() -> ExitCode {
                 // NetBSD's verbose message dumps and debug-only mode.
                 'v' | 'd' => {
                     eprintln!("{PROG}: -{c}: not supported yet");
-                    return ExitCode::from(1);
+                    return Err(ExitCode::from(1));
                 }
-                _ => return usage(),
+                _ => return Err(usage()),
             }
         }
     }
-    let Some(cmd) = args.first().cloned() else {
-        return usage();
+    Ok(quiet)
+}
+
+/// `show`, `flush` and `monitor`, which take no operands but `-inet`.
+fn table_command(cmd: &str, operands: &[String], quiet: bool) -> ExitCode {
+    if let Some(w) = operands.iter().find(|w| *w != "-inet") {
+        eprintln!("{PROG}: {w}: not supported yet");
+        return ExitCode::from(1);
+    }
+    let Some(c) = rumpclient::Client::for_tool(PROG) else {
+        return ExitCode::from(1);
     };
-    match cmd.as_str() {
-        "add" | "delete" | "change" | "get" => {}
-        "show" | "flush" | "monitor" => {
-            if let Some(w) = args[1..].iter().find(|w| *w != "-inet") {
-                eprintln!("{PROG}: {w}: not supported yet");
-                return ExitCode::from(1);
-            }
-            let Some(c) = rumpclient::Client::for_tool(PROG) else {
-                return ExitCode::from(1);
-            };
-            let r = match cmd.as_str() {
-                "show" => print_rttables(&c, SHOW_FLAGS),
-                "flush" => flush(&c, quiet),
-                _ => monitor(&c),
-            };
-            return match r {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("{PROG}: {cmd}: {}", e.description());
-                    ExitCode::from(1)
-                }
-            };
+    let r = match cmd {
+        "show" => print_rttables(&c, SHOW_FLAGS),
+        "flush" => flush(&c, quiet),
+        _ => monitor(&c),
+    };
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{PROG}: {cmd}: {}", e.description());
+            ExitCode::from(1)
         }
-        _ => return usage(),
     }
+}
+
+/// The operands of `add`, `delete`, `change` and `get`.
+struct RouteArgs {
+    /// The destination as given.
+    dest_arg: String,
+    dst: u32,
+    /// The destination's mask (all ones for a host).
+    dmask: u32,
+    host: bool,
+    gateway: Option<[u8; 4]>,
+    /// `-interface`: the gateway is one of our addresses.
+    iface: bool,
+}
+
+/// Parse the operands after the command word, or say what is wrong.
+fn parse_route_args(cmd: &str, operands: &[String]) -> Result<RouteArgs, ExitCode> {
     let mut net: Option<bool> = None;
     let mut iface = false;
     let mut mask: Option<u32> = None;
     let mut words: Vec<String> = Vec::new();
-    let mut i = 1;
-    while i < args.len() {
-        match args[i].as_str() {
+    let mut i = 0;
+    while i < operands.len() {
+        match operands[i].as_str() {
             "-net" => net = Some(true),
             "-host" => net = Some(false),
             "-interface" | "-iface" => iface = true,
             "-netmask" => {
                 i += 1;
-                let Some(m) = args.get(i).and_then(|s| parse_ipv4(s)) else {
-                    return usage();
+                let Some(m) = operands.get(i).and_then(|s| parse_ipv4(s)) else {
+                    return Err(usage());
                 };
                 mask = Some(u32::from_be_bytes(m));
             }
             "-inet" => {}
             w if w.starts_with('-') => {
                 eprintln!("{PROG}: {w}: not supported yet");
-                return ExitCode::from(1);
+                return Err(ExitCode::from(1));
             }
             w => words.push(w.to_owned()),
         }
         i += 1;
     }
     let Some(dest_arg) = words.first().cloned() else {
-        return usage();
+        return Err(usage());
     };
     let Some((dst, dmask, host)) = destination(&dest_arg, net) else {
         eprintln!("{PROG}: {dest_arg}: bad address");
-        return ExitCode::from(1);
+        return Err(ExitCode::from(1));
     };
     let dmask = if host {
         u32::MAX
@@ -451,14 +465,27 @@ fn main() -> ExitCode {
             Some(g) => Some(g),
             None => {
                 eprintln!("{PROG}: {g}: bad address");
-                return ExitCode::from(1);
+                return Err(ExitCode::from(1));
             }
         },
         None => None,
     };
     if cmd != "get" && cmd != "delete" && gateway.is_none() {
-        return usage();
+        return Err(usage());
     }
+    Ok(RouteArgs {
+        dest_arg,
+        dst,
+        dmask,
+        host,
+        gateway,
+        iface,
+    })
+}
+
+/// Send `cmd` for route `r` on the routing socket and say how it went;
+/// `get` prints the route found.
+fn route_command(cmd: &str, r: &RouteArgs, quiet: bool) -> ExitCode {
     let Some(c) = rumpclient::Client::for_tool(PROG) else {
         return ExitCode::from(1);
     };
@@ -469,22 +496,22 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let typ = match cmd.as_str() {
+    let typ = match cmd {
         "add" => RTM_ADD,
         "delete" => RTM_DELETE,
         "change" => RTM_CHANGE,
         _ => RTM_GET,
     };
     let mut flags = RTF_UP | RTF_STATIC;
-    if host {
+    if r.host {
         flags |= RTF_HOST;
     }
-    if !iface && typ != RTM_GET {
+    if !r.iface && typ != RTM_GET {
         flags |= RTF_GATEWAY;
     }
-    let dst_sa = sockaddr_in(dst.to_be_bytes(), 0);
-    let gw_sa = gateway.map(|g| sockaddr_in(g, 0));
-    let mask = mask_sa(dmask);
+    let dst_sa = sockaddr_in(r.dst.to_be_bytes(), 0);
+    let gw_sa = r.gateway.map(|g| sockaddr_in(g, 0));
+    let mask = mask_sa(r.dmask);
     let mut dl = vec![0u8; sockaddr_dl::SIZE];
     sockaddr_dl::sdl_len.put(&mut dl, sockaddr_dl::SIZE as u64);
     sockaddr_dl::sdl_family.put(&mut dl, AF_LINK as u64);
@@ -492,18 +519,21 @@ fn main() -> ExitCode {
     if let Some(g) = gw_sa.as_ref().filter(|_| typ != RTM_GET) {
         addrs.push((RTA_GATEWAY, g));
     }
-    if !host && typ != RTM_GET {
+    if !r.host && typ != RTM_GET {
         addrs.push((RTA_NETMASK, &mask));
     }
     if typ == RTM_GET {
         addrs.push((RTA_IFP, &dl));
     }
-    let shown = if dst == 0 && dmask == 0 {
+    let shown = if r.dst == 0 && r.dmask == 0 {
         "default".to_string()
     } else {
-        dest_arg.split('/').next().unwrap_or("").to_string()
+        r.dest_arg.split('/').next().unwrap_or("").to_string()
     };
-    let what = format!("{cmd} {} {shown}", if host { "host" } else { "net" });
+    let what = format!("{cmd} {} {shown}", if r.host { "host" } else { "net" });
+    let gw = r
+        .gateway
+        .map_or(String::new(), |g| format!(": gateway {}", fmt_ipv4(g)));
     let answer = match rs.request(typ, flags, &addrs) {
         Ok(a) => a,
         Err(e) => {
@@ -515,7 +545,6 @@ fn main() -> ExitCode {
             };
             eprintln!("{PROG}: writing to routing socket: {why}");
             if typ != RTM_GET && !quiet {
-                let gw = gateway.map_or(String::new(), |g| format!(": gateway {}", fmt_ipv4(g)));
                 println!("{what}{gw}: {why}");
             }
             return ExitCode::from(1);
@@ -523,75 +552,95 @@ fn main() -> ExitCode {
     };
     if typ != RTM_GET {
         if !quiet {
-            let gw = gateway.map_or(String::new(), |g| format!(": gateway {}", fmt_ipv4(g)));
             println!("{what}{gw}");
         }
         return ExitCode::SUCCESS;
     }
-    // `get`: the answer.
-    {
-        let errno = answer.get(rt_msghdr::rtm_errno) as u32 as i32;
-        if errno != 0 {
-            eprintln!(
-                "{PROG}: RTM_GET: {} (errno {errno})",
-                Errno(errno).description()
-            );
-            return ExitCode::from(1);
-        }
-        let rflags = answer.flags;
-        let ip = |i: i32| {
-            answer
-                .addr(i)
-                .filter(|s| s.len() >= sin::sin_addr.range().end)
-                .map(|s| fmt_ipv4(sa_ipv4(s)))
-        };
-        println!("   route to: {}", fmt_ipv4(dst.to_be_bytes()));
-        let d = ip(RTAX_DST).unwrap_or_default();
-        println!(
-            "destination: {}",
-            if d == "0.0.0.0" { "default".into() } else { d }
+    print_got(&answer, r.dst)
+}
+
+/// `get`'s answer for destination `dst`, as route(8) prints it.
+fn print_got(answer: &RtMsg, dst: u32) -> ExitCode {
+    let errno = answer.get(rt_msghdr::rtm_errno) as u32 as i32;
+    if errno != 0 {
+        eprintln!(
+            "{PROG}: RTM_GET: {} (errno {errno})",
+            Errno(errno).description()
         );
-        if let Some(mk) = answer.addr(RTAX_NETMASK) {
-            let s = if mk.len() <= sin::sin_addr.offset {
-                "default".to_string()
-            } else {
-                ip(RTAX_NETMASK).unwrap_or_default()
-            };
-            println!("       mask: {s}");
-        }
-        if rflags as i32 & RTF_GATEWAY != 0
-            && let Some(g) = ip(RTAX_GATEWAY)
-        {
-            println!("    gateway: {g}");
-        }
-        if let Some(a) = ip(RTAX_IFA) {
-            println!(" local addr: {a}");
-        }
-        if let Some(dl) = answer.addr(RTAX_IFP)
-            && dl.len() >= sockaddr_dl::sdl_addr__dl_data.offset
-        {
-            println!("  interface: {}", sdl_name(dl));
-        }
-        println!("      flags: {}", flags_text(rflags));
-        println!(" recvpipe  sendpipe  ssthresh  rtt,msec    rttvar  hopcount      mtu     expire");
-        // rtm_rmx: only the MTU is kept; the rest are 0 as on NetBSD.
-        let rmx = |f: netbsd_abi::Field| answer.get(metric(f));
-        let mtu = answer.mtu();
-        // route(8) shows an expiry relative to now (a connected route's
-        // is the time it was made, so its age, negative).
-        let expire = match rmx(netbsd_abi::layout::rt_metrics::rmx_expire) as i64 {
-            0 => 0,
-            t => {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs() as i64);
-                t - now
-            }
-        };
-        println!(
-            "{}",
-            format!("{:>8}  ", 0).repeat(6) + &format!("{mtu:>8}  ") + &format!("{expire:>8} ")
-        );
+        return ExitCode::from(1);
     }
+    let rflags = answer.flags;
+    let ip = |i: i32| {
+        answer
+            .addr(i)
+            .filter(|s| s.len() >= sin::sin_addr.range().end)
+            .map(|s| fmt_ipv4(sa_ipv4(s)))
+    };
+    println!("   route to: {}", fmt_ipv4(dst.to_be_bytes()));
+    let d = ip(RTAX_DST).unwrap_or_default();
+    println!(
+        "destination: {}",
+        if d == "0.0.0.0" { "default".into() } else { d }
+    );
+    if let Some(mk) = answer.addr(RTAX_NETMASK) {
+        let s = if mk.len() <= sin::sin_addr.offset {
+            "default".to_string()
+        } else {
+            ip(RTAX_NETMASK).unwrap_or_default()
+        };
+        println!("       mask: {s}");
+    }
+    if rflags as i32 & RTF_GATEWAY != 0
+        && let Some(g) = ip(RTAX_GATEWAY)
+    {
+        println!("    gateway: {g}");
+    }
+    if let Some(a) = ip(RTAX_IFA) {
+        println!(" local addr: {a}");
+    }
+    if let Some(dl) = answer.addr(RTAX_IFP)
+        && dl.len() >= sockaddr_dl::sdl_addr__dl_data.offset
+    {
+        println!("  interface: {}", sdl_name(dl));
+    }
+    println!("      flags: {}", flags_text(rflags));
+    println!(" recvpipe  sendpipe  ssthresh  rtt,msec    rttvar  hopcount      mtu     expire");
+    // rtm_rmx: only the MTU is kept; the rest are 0 as on NetBSD.
+    let rmx = |f: netbsd_abi::Field| answer.get(metric(f));
+    let mtu = answer.mtu();
+    // route(8) shows an expiry relative to now (a connected route's
+    // is the time it was made, so its age, negative).
+    let expire = match rmx(netbsd_abi::layout::rt_metrics::rmx_expire) as i64 {
+        0 => 0,
+        t => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            t - now
+        }
+    };
+    println!(
+        "{}",
+        format!("{:>8}  ", 0).repeat(6) + &format!("{mtu:>8}  ") + &format!("{expire:>8} ")
+    );
     ExitCode::SUCCESS
+}
+
+fn main() -> ExitCode {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let quiet = match parse_flags(&mut args) {
+        Ok(q) => q,
+        Err(code) => return code,
+    };
+    let Some(cmd) = args.first().cloned() else {
+        return usage();
+    };
+    match cmd.as_str() {
+        "add" | "delete" | "change" | "get" => match parse_route_args(&cmd, &args[1..]) {
+            Ok(r) => route_command(&cmd, &r, quiet),
+            Err(code) => code,
+        },
+        "show" | "flush" | "monitor" => table_command(&cmd, &args[1..], quiet),
+        _ => usage(),
+    }
 }

@@ -95,10 +95,34 @@ fn wait_answer(c: &Client, icmp: u64, lport: u16, dport: u16, until: Instant) ->
     }
 }
 
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let (mut numeric, mut first, mut max, mut port, mut nq, mut wait) =
-        (false, 1u8, None::<u8>, 33434u16, 3u32, 5.0f64);
+/// The command line.
+struct Opts {
+    /// `-n`: addresses only.
+    numeric: bool,
+    /// `-f`: the first hop's TTL.
+    first: u8,
+    /// `-m`: the last; `net.inet.ip.ttl` if not given.
+    max: Option<u8>,
+    /// `-p`: the base UDP port, each probe one past it.
+    port: u16,
+    /// `-q`: probes a hop.
+    nprobes: u32,
+    /// `-w`: seconds to wait for an answer.
+    wait: f64,
+    host: String,
+}
+
+/// The options and host, or the exit code after saying what is wrong.
+fn parse(args: &[String]) -> Result<Opts, ExitCode> {
+    let mut o = Opts {
+        numeric: false,
+        first: 1,
+        max: None,
+        port: 33434,
+        nprobes: 3,
+        wait: 5.0,
+        host: String::new(),
+    };
     let mut i = 0;
     while i < args.len() && args[i].starts_with('-') {
         let flag = args[i].clone();
@@ -108,44 +132,186 @@ fn main() -> ExitCode {
         };
         let ok = match flag.as_str() {
             "-n" => {
-                numeric = true;
+                o.numeric = true;
                 true
             }
             "-f" => val()
                 .and_then(|v| v.parse().ok())
-                .map(|v| first = v)
+                .map(|v| o.first = v)
                 .is_some(),
             "-m" => val()
                 .and_then(|v| v.parse().ok())
-                .map(|v| max = Some(v))
+                .map(|v| o.max = Some(v))
                 .is_some(),
             "-p" => val()
                 .and_then(|v| v.parse().ok())
-                .map(|v| port = v)
+                .map(|v| o.port = v)
                 .is_some(),
             "-q" => val()
                 .and_then(|v| v.parse().ok())
                 .filter(|&v| v >= 1)
-                .map(|v| nq = v)
+                .map(|v| o.nprobes = v)
                 .is_some(),
             "-w" => val()
                 .and_then(|v| v.parse().ok())
                 .filter(|&v: &f64| v >= 2.0)
-                .map(|v| wait = v)
+                .map(|v| o.wait = v)
                 .is_some(),
             _ => {
                 eprintln!("{PROG}: {flag}: not supported yet");
-                return ExitCode::from(1);
+                return Err(ExitCode::from(1));
             }
         };
         if !ok {
-            return usage();
+            return Err(usage());
         }
         i += 1;
     }
     let [host] = &args[i..] else {
-        return usage();
+        return Err(usage());
     };
+    o.host = host.clone();
+    Ok(o)
+}
+
+/// The kernel's default TTL (`net.inet.ip.ttl`, an int), else NetBSD's.
+fn default_max_ttl(c: &Client) -> u8 {
+    let mib = [CTL_NET, PF_INET, IPPROTO_IP, IPCTL_DEFTTL];
+    let int = std::mem::size_of::<i32>();
+    let r = c.sysctl(&mib, Some(int), None).ok();
+    r.filter(|r| r.result.is_ok() && r.old.len() == int)
+        .map(|r| i32::from_ne_bytes([r.old[0], r.old[1], r.old[2], r.old[3]]))
+        .and_then(|v| u8::try_from(v).ok())
+        .unwrap_or(IPDEFTTL as u8)
+}
+
+/// The probes' UDP socket, bound to a port of its own, and the raw ICMP
+/// socket the answers come to.
+struct Sockets {
+    udp: u64,
+    icmp: u64,
+    /// The UDP socket's port, which the answers quote.
+    lport: u16,
+}
+
+/// Open and bind the sockets, or say why not.
+fn open_sockets(c: &Client, m: &Regions) -> Result<Sockets, ExitCode> {
+    let udp = match c.syscall(SYS___socket30, &[arg(AF_INET), arg(SOCK_DGRAM), 0], m) {
+        Ok(r) => r[0] as u64,
+        Err(e) => return Err(fail("socket", e)),
+    };
+    let icmp = match c.syscall(
+        SYS___socket30,
+        &[arg(AF_INET), arg(SOCK_RAW), arg(IPPROTO_ICMP)],
+        m,
+    ) {
+        Ok(r) => r[0] as u64,
+        Err(e) => return Err(fail("icmp socket", e)),
+    };
+    let any = m.add(&sockaddr_in([0; 4], 0));
+    if let Err(e) = c.syscall(SYS_bind, &[udp, any, sin::SIZE as u64], m) {
+        return Err(fail("bind", e));
+    }
+    let name = m.add_zeroed(sin::SIZE);
+    let nlen = m.add(&(sin::SIZE as u32).to_le_bytes());
+    let _ = c.syscall(SYS_getsockname, &[udp, name, nlen], m);
+    let sa = m.get(name);
+    let lport = sa
+        .get(sin::sin_port.range())
+        .map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
+    Ok(Sockets { udp, icmp, lport })
+}
+
+/// Send one probe with `ttl` to `dst`'s port `dport`; when it left.
+fn send_probe(c: &Client, udp: u64, ttl: u8, dst: [u8; 4], dport: u16) -> Instant {
+    let pm = Regions::new();
+    let t = i32::from(ttl).to_le_bytes();
+    let a = [
+        udp,
+        arg(IPPROTO_IP),
+        arg(IP_TTL),
+        pm.add(&t),
+        t.len() as u64,
+    ];
+    let _ = c.syscall(SYS_setsockopt, &a, &pm);
+    let to = pm.add(&sockaddr_in(dst, dport));
+    let data = pm.add(&[0u8; PROBE_DATA]);
+    let start = Instant::now();
+    let a = [udp, data, PROBE_DATA as u64, 0, to, sin::SIZE as u64];
+    if let Err(e) = c.syscall(SYS_sendto, &a, &pm) {
+        print!(" {PROG}: sendto: {}", e.description());
+    }
+    start
+}
+
+/// What traceroute prints after the time of an unreachable answer with
+/// `code` that arrived with TTL `ttl_in`.
+fn unreach_note(code: u8, ttl_in: u8) -> String {
+    match i32::from(code) {
+        ICMP_UNREACH_PORT if ttl_in <= 1 => " !".to_string(),
+        ICMP_UNREACH_PORT => String::new(),
+        ICMP_UNREACH_NET => " !N".into(),
+        ICMP_UNREACH_HOST => " !H".into(),
+        ICMP_UNREACH_PROTOCOL => " !P".into(),
+        ICMP_UNREACH_NEEDFRAG => " !F".into(),
+        ICMP_UNREACH_ADMIN_PROHIBIT => " !X".into(),
+        c => format!(" !<{c}>"),
+    }
+}
+
+/// The probes of one hop, printed on its line; whether traceroute stops
+/// here (the destination answered, or most probes were unreachable).
+fn probe_hop(c: &Client, s: &Sockets, o: &Opts, dst: [u8; 4], ttl: u8, seq: &mut u16) -> bool {
+    print!("{ttl:2} ");
+    let mut last: Option<[u8; 4]> = None;
+    let (mut arrived, mut unreach) = (false, 0);
+    for _ in 0..o.nprobes {
+        *seq = seq.wrapping_add(1);
+        let dport = o.port.wrapping_add(*seq);
+        let start = send_probe(c, s.udp, ttl, dst, dport);
+        let until = start + Duration::from_secs_f64(o.wait);
+        let ans = wait_answer(c, s.icmp, s.lport, dport, until);
+        let ms = start.elapsed().as_secs_f64() * 1000.0;
+        let (from, note) = match ans {
+            None => {
+                print!(" *");
+                continue;
+            }
+            Some(Answer::Hop(a)) => (a, String::new()),
+            Some(Answer::Unreach(a, code, ttl_in)) => {
+                if i32::from(code) == ICMP_UNREACH_PORT {
+                    arrived = true;
+                } else {
+                    unreach += 1;
+                }
+                (a, unreach_note(code, ttl_in))
+            }
+        };
+        if last != Some(from) {
+            if last.is_some() {
+                print!("\n   ");
+            }
+            let a = fmt_ipv4(from);
+            if o.numeric {
+                print!(" {a}");
+            } else {
+                print!(" {a} ({a})");
+            }
+            last = Some(from);
+        }
+        print!("  {ms:.3} ms{note}");
+    }
+    println!();
+    arrived || unreach * 2 >= o.nprobes
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let o = match parse(&args) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    let host = &o.host;
     let Some(dst) = parse_ipv4(host) else {
         eprintln!("{PROG}: unknown host {host}");
         return ExitCode::from(1);
@@ -154,124 +320,18 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     };
     let m = Regions::new();
-    let max = match max {
-        Some(v) => v,
-        None => {
-            // net.inet.ip.ttl, an int.
-            let mib = [CTL_NET, PF_INET, IPPROTO_IP, IPCTL_DEFTTL];
-            let int = std::mem::size_of::<i32>();
-            let r = c.sysctl(&mib, Some(int), None).ok();
-            r.filter(|r| r.result.is_ok() && r.old.len() == int)
-                .map(|r| i32::from_ne_bytes([r.old[0], r.old[1], r.old[2], r.old[3]]))
-                .and_then(|v| u8::try_from(v).ok())
-                .unwrap_or(IPDEFTTL as u8)
-        }
+    let max = o.max.unwrap_or_else(|| default_max_ttl(&c));
+    let s = match open_sockets(&c, &m) {
+        Ok(s) => s,
+        Err(code) => return code,
     };
-    let udp = match c.syscall(SYS___socket30, &[arg(AF_INET), arg(SOCK_DGRAM), 0], &m) {
-        Ok(r) => r[0] as u64,
-        Err(e) => return fail("socket", e),
-    };
-    let icmp = match c.syscall(
-        SYS___socket30,
-        &[arg(AF_INET), arg(SOCK_RAW), arg(IPPROTO_ICMP)],
-        &m,
-    ) {
-        Ok(r) => r[0] as u64,
-        Err(e) => return fail("icmp socket", e),
-    };
-    let any = m.add(&sockaddr_in([0; 4], 0));
-    if let Err(e) = c.syscall(SYS_bind, &[udp, any, sin::SIZE as u64], &m) {
-        return fail("bind", e);
-    }
-    let name = m.add_zeroed(sin::SIZE);
-    let nlen = m.add(&(sin::SIZE as u32).to_le_bytes());
-    let _ = c.syscall(SYS_getsockname, &[udp, name, nlen], &m);
-    let sa = m.get(name);
-    let lport = sa
-        .get(sin::sin_port.range())
-        .map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
     eprintln!(
         "traceroute to {host} ({}), {max} hops max, {PACKET} byte packets",
         fmt_ipv4(dst)
     );
     let mut seq = 0u16;
-    for ttl in first..=max {
-        print!("{ttl:2} ");
-        let mut last: Option<[u8; 4]> = None;
-        let (mut arrived, mut unreach) = (false, 0);
-        for _ in 0..nq {
-            seq = seq.wrapping_add(1);
-            let dport = port.wrapping_add(seq);
-            let pm = Regions::new();
-            let t = i32::from(ttl).to_le_bytes();
-            let a = [
-                udp,
-                arg(IPPROTO_IP),
-                arg(IP_TTL),
-                pm.add(&t),
-                t.len() as u64,
-            ];
-            let _ = c.syscall(SYS_setsockopt, &a, &pm);
-            let to = pm.add(&sockaddr_in(dst, dport));
-            let data = pm.add(&[0u8; PROBE_DATA]);
-            let start = Instant::now();
-            let a = [udp, data, PROBE_DATA as u64, 0, to, sin::SIZE as u64];
-            if let Err(e) = c.syscall(SYS_sendto, &a, &pm) {
-                print!(" {PROG}: sendto: {}", e.description());
-            }
-            let ans = wait_answer(
-                &c,
-                icmp,
-                lport,
-                dport,
-                start + Duration::from_secs_f64(wait),
-            );
-            let ms = start.elapsed().as_secs_f64() * 1000.0;
-            let (from, note) = match ans {
-                None => {
-                    print!(" *");
-                    continue;
-                }
-                Some(Answer::Hop(a)) => (a, String::new()),
-                Some(Answer::Unreach(a, code, ttl_in)) => {
-                    let n = match i32::from(code) {
-                        ICMP_UNREACH_PORT => {
-                            arrived = true;
-                            if ttl_in <= 1 {
-                                " !".to_string()
-                            } else {
-                                String::new()
-                            }
-                        }
-                        ICMP_UNREACH_NET => " !N".into(),
-                        ICMP_UNREACH_HOST => " !H".into(),
-                        ICMP_UNREACH_PROTOCOL => " !P".into(),
-                        ICMP_UNREACH_NEEDFRAG => " !F".into(),
-                        ICMP_UNREACH_ADMIN_PROHIBIT => " !X".into(),
-                        c => format!(" !<{c}>"),
-                    };
-                    if i32::from(code) != ICMP_UNREACH_PORT {
-                        unreach += 1;
-                    }
-                    (a, n)
-                }
-            };
-            if last != Some(from) {
-                if last.is_some() {
-                    print!("\n   ");
-                }
-                let a = fmt_ipv4(from);
-                if numeric {
-                    print!(" {a}");
-                } else {
-                    print!(" {a} ({a})");
-                }
-                last = Some(from);
-            }
-            print!("  {ms:.3} ms{note}");
-        }
-        println!();
-        if arrived || unreach * 2 >= nq {
+    for ttl in o.first..=max {
+        if probe_hop(&c, &s, &o, dst, ttl, &mut seq) {
             break;
         }
     }
