@@ -1,7 +1,8 @@
 //! One entry point for fuzzing what the hijack parses: `RUMPHIJACK` and
 //! the descriptor map handed across exec (from the environment), and the
 //! structures the server sends back (directory entries, `struct stat`,
-//! `struct statvfs`, socket addresses). None may panic on any input.
+//! `struct statvfs`, socket addresses, control messages). None may panic
+//! on any input.
 //! The cargo-fuzz target `hijack` calls it; a unit test runs it over
 //! pseudo-random inputs.
 
@@ -14,7 +15,7 @@ pub fn parsers(data: &[u8]) {
     let Some((&pick, rest)) = data.split_first() else {
         return;
     };
-    match pick % 6 {
+    match pick % 7 {
         0 => {
             let s = String::from_utf8_lossy(rest);
             if let Ok(c) = Config::parse(&s) {
@@ -42,6 +43,17 @@ pub fn parsers(data: &[u8]) {
             let _ = xlate::statvfs_from_netbsd(rest);
             let _ = xlate::statfs_from_netbsd(rest);
             let _ = xlate::flock_from_netbsd(rest);
+        }
+        5 => {
+            // Control messages both ways: what a program sends, and what
+            // the kernel gives back in a buffer of any room.
+            if let Ok(n) = xlate::control_to_netbsd(rest) {
+                let (l, cut) = xlate::control_to_linux(&n, n.len());
+                assert!(!cut);
+                assert_eq!(xlate::control_to_netbsd(&l), Ok(n));
+            }
+            let (l, _) = xlate::control_to_linux(rest, usize::from(pick));
+            assert!(l.len() <= usize::from(pick));
         }
         4 => {
             if let Some(l) = xlate::sockaddr_from_netbsd(rest) {

@@ -6,6 +6,7 @@
 mod common;
 mod connection;
 mod ffs;
+mod ipv6;
 mod mmap;
 mod paths;
 mod processes;

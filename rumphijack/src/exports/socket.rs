@@ -11,6 +11,10 @@ use libc::{c_int, c_void, size_t, sockaddr, socklen_t, ssize_t};
 
 /// Room for any address the kernel gives back.
 const ADDR_ROOM: usize = 256;
+/// The most control-message room a receive asks of the kernel: more than
+/// every message the kernel makes for one datagram, and a bound on what a
+/// program's `msg_controllen` makes the library allocate.
+const MAX_CONTROL: usize = 64 * 1024;
 
 /// The program's address at `addr` (`len` bytes), as NetBSD's.
 fn addr_in(addr: *const sockaddr, len: socklen_t) -> Result<Vec<u8>, i32> {
@@ -343,10 +347,19 @@ fn rump_msg(
     send: bool,
 ) -> Result<i64, i32> {
     let m: libc::msghdr = super::get(msg)?;
-    if m.msg_controllen != 0 {
-        return Err(libc::EOPNOTSUPP);
-    }
     let f = xlate::msg_flags_to_netbsd(flags)?;
+    // The control buffer: the program's messages translated for a send;
+    // for a receive, as much room as the program gave (the headers and
+    // data of the translated types take the same room on both systems).
+    let has_control = !m.msg_control.is_null() && m.msg_controllen != 0;
+    let mut control = match (send, has_control) {
+        (_, false) => Scratch::new(0),
+        (true, true) => Scratch(xlate::control_to_netbsd(&super::mem_read(
+            m.msg_control as u64,
+            m.msg_controllen,
+        )?)?),
+        (false, true) => Scratch::new(m.msg_controllen.min(MAX_CONTROL)),
+    };
     let mut name_buf = Scratch::new(ADDR_ROOM);
     let name_in = if send && !m.msg_name.is_null() {
         addr_in(m.msg_name.cast(), m.msg_namelen)?
@@ -367,6 +380,10 @@ fn rump_msg(
         msghdr::msg_namelen.put(b, nl.into());
         msghdr::msg_iov.put(b, m.msg_iov as u64);
         msghdr::msg_iovlen.put(b, m.msg_iovlen as u64);
+        if !control.bytes().is_empty() {
+            msghdr::msg_control.put(b, control.arg());
+            msghdr::msg_controllen.put(b, control.bytes().len() as u64);
+        }
     }
     let nr = if send {
         netbsd_abi::SYS_sendmsg
@@ -380,6 +397,17 @@ fn rump_msg(
         let got_flags = msghdr::msg_flags.get(b).unwrap_or(0) as u32 as i32;
         let mut out = m;
         out.msg_flags = xlate::msg_flags_to_linux(got_flags);
+        out.msg_controllen = 0;
+        if has_control {
+            let got = msghdr::msg_controllen.get(b).unwrap_or(0) as usize;
+            let kernel = &control.bytes()[..got.min(control.bytes().len())];
+            let (linux, cut) = xlate::control_to_linux(kernel, m.msg_controllen);
+            super::mem_write(m.msg_control as u64, &linux)?;
+            out.msg_controllen = linux.len();
+            if cut {
+                out.msg_flags |= libc::MSG_CTRUNC;
+            }
+        }
         if !m.msg_name.is_null() {
             let mut len = m.msg_namelen;
             addr_out(

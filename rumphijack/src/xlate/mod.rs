@@ -6,6 +6,7 @@
 //! Everything here is total: any input bytes give a value or `None`,
 //! never a panic.
 
+mod cmsg;
 mod dirent;
 mod errno;
 mod fcntl;
@@ -17,6 +18,7 @@ mod statvfs;
 #[cfg(test)]
 mod tests;
 
+pub use cmsg::*;
 pub use dirent::*;
 pub use errno::*;
 pub use fcntl::*;

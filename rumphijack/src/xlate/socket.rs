@@ -344,6 +344,67 @@ const SOCKOPTS: &[(i32, i32, i32, i32)] = &[
         netbsd_abi::IPPROTO_IPV6,
         netbsd_abi::IPV6_V6ONLY,
     ),
+    // ipv6_mreq (join and leave) is the same structure on both.
+    (
+        libc::IPPROTO_IPV6,
+        libc::IPV6_MULTICAST_IF,
+        netbsd_abi::IPPROTO_IPV6,
+        netbsd_abi::IPV6_MULTICAST_IF,
+    ),
+    (
+        libc::IPPROTO_IPV6,
+        libc::IPV6_MULTICAST_HOPS,
+        netbsd_abi::IPPROTO_IPV6,
+        netbsd_abi::IPV6_MULTICAST_HOPS,
+    ),
+    (
+        libc::IPPROTO_IPV6,
+        libc::IPV6_MULTICAST_LOOP,
+        netbsd_abi::IPPROTO_IPV6,
+        netbsd_abi::IPV6_MULTICAST_LOOP,
+    ),
+    (
+        libc::IPPROTO_IPV6,
+        libc::IPV6_ADD_MEMBERSHIP,
+        netbsd_abi::IPPROTO_IPV6,
+        netbsd_abi::IPV6_JOIN_GROUP,
+    ),
+    (
+        libc::IPPROTO_IPV6,
+        libc::IPV6_DROP_MEMBERSHIP,
+        netbsd_abi::IPPROTO_IPV6,
+        netbsd_abi::IPV6_LEAVE_GROUP,
+    ),
+    (
+        libc::IPPROTO_IPV6,
+        libc::IPV6_CHECKSUM,
+        netbsd_abi::IPPROTO_IPV6,
+        netbsd_abi::IPV6_CHECKSUM,
+    ),
+    (
+        libc::IPPROTO_IPV6,
+        libc::IPV6_RECVPKTINFO,
+        netbsd_abi::IPPROTO_IPV6,
+        netbsd_abi::IPV6_RECVPKTINFO,
+    ),
+    (
+        libc::IPPROTO_IPV6,
+        libc::IPV6_RECVHOPLIMIT,
+        netbsd_abi::IPPROTO_IPV6,
+        netbsd_abi::IPV6_RECVHOPLIMIT,
+    ),
+    (
+        libc::IPPROTO_IPV6,
+        libc::IPV6_RECVTCLASS,
+        netbsd_abi::IPPROTO_IPV6,
+        netbsd_abi::IPV6_RECVTCLASS,
+    ),
+    (
+        libc::IPPROTO_IPV6,
+        libc::IPV6_TCLASS,
+        netbsd_abi::IPPROTO_IPV6,
+        netbsd_abi::IPV6_TCLASS,
+    ),
 ];
 
 /// NetBSD's level and name for a Linux socket option; `None` for options

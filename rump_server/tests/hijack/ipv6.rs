@@ -1,0 +1,109 @@
+//! IPv6 under the hijack: an unmodified python3 opens a raw ICMPv6 socket
+//! in the kernel, sets IPv6 options with Linux's numbers and reads the
+//! control messages of `recvmsg` in Linux's layout.
+
+use super::*;
+
+/// A kernel with the IPv4 and IPv6 stacks (lo0 has ::1 at boot).
+struct Inet6Server {
+    child: Child,
+    url: String,
+}
+
+impl Inet6Server {
+    fn start(tag: &str) -> Inet6Server {
+        let dir = tempdir(tag);
+        let url = format!("unix://{}", dir.join("s").display());
+        let child = Command::new(bin("rump_server"))
+            .args([
+                "-s",
+                "-lrumpnet",
+                "-lrumpnet_netinet",
+                "-lrumpnet_netinet6",
+                &url,
+            ])
+            .spawn()
+            .unwrap();
+        eventually("the server to answer", || Client::connect(&url).is_ok());
+        Inet6Server { child, url }
+    }
+
+    fn python(&self, prog: &str) -> Output {
+        Command::new("/usr/bin/python3")
+            .args(["-c", prog])
+            .env("LD_PRELOAD", prefix().join("lib/librumphijack.so"))
+            .env("RUMP_SERVER", &self.url)
+            .env("RUMPHIJACK", "socket=all")
+            .output()
+            .unwrap()
+    }
+}
+
+impl Drop for Inet6Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Echo to ::1 on a raw ICMPv6 socket; the reply's packet information
+/// (destination ::1 on lo0, index 1) and hop limit (64) arrive as Linux's
+/// `IPV6_PKTINFO` and `IPV6_HOPLIMIT` messages, and a short control
+/// buffer says MSG_CTRUNC.
+const PING6_CMSG: &str = r#"
+import socket, struct
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 9)
+print("hops", s.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS))
+print("recvpktinfo", s.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO))
+def reply(room):
+    s.sendto(bytes([128, 0, 0, 0, 0, 9, 0, 1]), ("::1", 0))
+    while True:
+        data, anc, flags, addr = s.recvmsg(64, room)
+        if data[0] == 129:
+            return anc, flags, addr
+anc, flags, addr = reply(socket.CMSG_SPACE(20) + socket.CMSG_SPACE(4))
+print("from", addr[0], "ctrunc", bool(flags & socket.MSG_CTRUNC))
+for level, ty, data in anc:
+    if (level, ty) == (socket.IPPROTO_IPV6, socket.IPV6_PKTINFO):
+        print("pktinfo", socket.inet_ntop(socket.AF_INET6, data[:16]), struct.unpack("I", data[16:20])[0])
+    elif (level, ty) == (socket.IPPROTO_IPV6, socket.IPV6_HOPLIMIT):
+        print("hoplimit", struct.unpack("i", data[:4])[0])
+    else:
+        print("other", level, ty)
+anc, flags, addr = reply(socket.CMSG_SPACE(20) - 8)
+print("short ctrunc", bool(flags & socket.MSG_CTRUNC), len(anc))
+"#;
+
+#[test]
+fn python3_reads_ipv6_control_messages_in_linux_layout() {
+    let k = Inet6Server::start("hj-ipv6-cmsg");
+    let o = k.python(PING6_CMSG);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "hops 9\nrecvpktinfo 1\nfrom ::1 ctrunc False\n\
+         pktinfo ::1 1\nhoplimit 64\nshort ctrunc True 0\n"
+    );
+}
+
+/// A control message the kernel cannot take (descriptors) is refused with
+/// EOPNOTSUPP before anything is sent, and a malformed one with EINVAL.
+#[test]
+fn python3_sendmsg_with_untranslatable_control_is_refused() {
+    let k = Inet6Server::start("hj-ipv6-sendctl");
+    let prog = r#"
+import socket, array, errno
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+fds = array.array("i", [0])
+try:
+    s.sendmsg([b"x"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)], 0, ("::1", 9))
+except OSError as e:
+    print("refused", e.errno == errno.EOPNOTSUPP)
+"#;
+    let o = k.python(prog);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(stdout(&o), "refused True\n");
+}
