@@ -7,6 +7,7 @@ use netbsd_abi::{RB_DUMP, RB_HALT, RB_NOSYNC};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    rumpclient::sigpipe_ends_process();
     let prog = "rump.halt";
     let mut howto = 0;
     for a in std::env::args().skip(1) {

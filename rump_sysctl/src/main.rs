@@ -574,6 +574,7 @@ fn usage() -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    rumpclient::sigpipe_ends_process();
     let mut opts = Opts {
         all: false,
         hidden: false,

@@ -22,7 +22,7 @@ pub use memory::{ClientMemory, Regions, Span};
 pub use netbsd_abi::Errno;
 pub use retry::Retry;
 /// A host error worded as `strerror(3)` words it, for tools' messages.
-pub use rumpuser::strerror;
+pub use rumpuser::{sigpipe_ends_process, strerror};
 pub use stream::Placer;
 
 use crate::link::lock;

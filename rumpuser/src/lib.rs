@@ -44,7 +44,8 @@ pub use random::random_fill;
 pub use shmem::{FileWatch, SharedFileMap};
 pub use signal::{
     SignalMask, block_all_signals, block_termination_signals, host_signal, raise_netbsd_signal,
-    restore_signal_mask, sleep_with_mask, wait_readable_with_mask, wait_termination_signal,
+    restore_signal_mask, sigpipe_ends_process, sleep_with_mask, wait_readable_with_mask,
+    wait_termination_signal,
 };
 pub use sock::{HostListener, HostStream, SPIN_FOR_ANSWER, SpareDescriptor, spin_until_readable};
 pub use tap::Tap;

@@ -2,6 +2,15 @@
 //! the kernel cleanly, instead of killing the process mid-write; and host
 //! signals raised for a rump kernel (a server's RAISE request).
 
+/// Let SIGPIPE end the process, as it ends NetBSD's tools: a tool whose
+/// reader has gone (`rump.sysctl -a | head`) stops quietly instead of
+/// failing on its next write. Rust programs start with SIGPIPE ignored;
+/// call first thing in a tool's `main`.
+pub fn sigpipe_ends_process() {
+    // SAFETY: SIG_DFL installs no handler, so no code runs in signal context.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+}
+
 /// Block SIGTERM and SIGINT in the calling thread and every thread it
 /// starts afterwards; call first thing in `main`.
 pub fn block_termination_signals() {

@@ -151,6 +151,7 @@ fn put_name(b: &mut [u8], name: &str) {
 }
 
 fn main() -> ExitCode {
+    rumpclient::sigpipe_ends_process();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (opts, rest) = match getopt(&args, "CES:L:celt:d:sv") {
         Ok(o) => o,

@@ -180,6 +180,7 @@ struct Opts {
 }
 
 fn main() -> ExitCode {
+    rumpclient::sigpipe_ends_process();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (opts, rest) = match getopt(&args, "Fcf:lm:rt:uvz") {
         Ok(o) => o,

@@ -94,6 +94,7 @@ impl Mkdir {
 }
 
 fn main() -> ExitCode {
+    rumpclient::sigpipe_ends_process();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (mut parents, mut mode_arg) = (false, None);
     let mut i = 0;

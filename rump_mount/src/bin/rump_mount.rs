@@ -373,6 +373,7 @@ fn mount_failure(r: &Request, e: Errno, special: Option<&str>, node: &str) -> St
 }
 
 fn main() -> ExitCode {
+    rumpclient::sigpipe_ends_process();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut r = match parse_args(&args) {
         Ok(r) => r,

@@ -12,6 +12,7 @@ const USAGE: &str = "usage: rump.rmdir [-p] directory ...";
 use netbsd_abi::SYS_rmdir;
 
 fn main() -> ExitCode {
+    rumpclient::sigpipe_ends_process();
     let mut parents = false;
     let mut dirs = Vec::new();
     let mut options_done = false;

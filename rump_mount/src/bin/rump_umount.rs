@@ -76,6 +76,7 @@ fn usage() -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    rumpclient::sigpipe_ends_process();
     let (mut flags, mut verbose, mut raw) = (0u64, false, false);
     let mut names = Vec::new();
     let mut args = std::env::args().skip(1);

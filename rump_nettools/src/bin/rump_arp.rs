@@ -103,6 +103,7 @@ fn delete(rs: &mut RouteSock, a: [u8; 4], shown: &str, verbose: bool) -> bool {
 }
 
 fn main() -> ExitCode {
+    rumpclient::sigpipe_ends_process();
     let (mut all, mut del, mut set, mut verbose) = (false, false, false, false);
     let mut rest = Vec::new();
     for a in std::env::args().skip(1) {

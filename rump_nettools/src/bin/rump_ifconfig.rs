@@ -477,6 +477,7 @@ fn configure(ctl: &Ctl, name: &str, args: &[String]) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    rumpclient::sigpipe_ends_process();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(ctl) = Ctl::open(PROG) else {
         return ExitCode::from(1);

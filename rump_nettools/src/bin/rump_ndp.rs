@@ -137,6 +137,7 @@ fn wall_secs() -> i64 {
 }
 
 fn main() -> ExitCode {
+    rumpclient::sigpipe_ends_process();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let ok = matches!(
         args.iter().map(String::as_str).collect::<Vec<_>>()[..],

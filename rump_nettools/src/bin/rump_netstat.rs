@@ -33,6 +33,7 @@ fn usage() -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    rumpclient::sigpipe_ends_process();
     let mut o = Opts::default();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {

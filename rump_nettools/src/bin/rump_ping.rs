@@ -398,6 +398,7 @@ fn summary(host: &str, t: &Tally) {
 }
 
 fn main() -> ExitCode {
+    rumpclient::sigpipe_ends_process();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let o = match parse(&args) {
         Ok(o) => o,

@@ -195,6 +195,7 @@ fn receive(c: &Client, fd: u64) -> Result<Option<Reply>, Errno> {
 }
 
 fn main() -> ExitCode {
+    rumpclient::sigpipe_ends_process();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(o) = parse(&args) else {
         return usage();

@@ -627,6 +627,7 @@ fn print_got(answer: &RtMsg, dst: u32) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    rumpclient::sigpipe_ends_process();
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let quiet = match parse_flags(&mut args) {
         Ok(q) => q,

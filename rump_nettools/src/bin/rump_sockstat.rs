@@ -101,6 +101,7 @@ fn addr_text(sa: &[u8]) -> String {
 }
 
 fn main() -> ExitCode {
+    rumpclient::sigpipe_ends_process();
     let mut o = Opts::default();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {

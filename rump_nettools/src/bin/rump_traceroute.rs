@@ -306,6 +306,7 @@ fn probe_hop(c: &Client, s: &Sockets, o: &Opts, dst: [u8; 4], ttl: u8, seq: &mut
 }
 
 fn main() -> ExitCode {
+    rumpclient::sigpipe_ends_process();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let o = match parse(&args) {
         Ok(o) => o,

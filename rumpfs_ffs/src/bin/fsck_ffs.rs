@@ -30,6 +30,7 @@ fn sector(arg: Option<String>) -> u64 {
 }
 
 fn main() {
+    rumpuser::sigpipe_ends_process();
     let (mut force, mut no, mut yes, mut preen) = (false, false, false, false);
     let mut alternate = None;
     let mut special = None;

@@ -34,6 +34,7 @@ fn number(opt: char, v: &str) -> u64 {
 }
 
 fn main() {
+    rumpuser::sigpipe_ends_process();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut p = Params::default();
     let (mut image, mut no_write, mut zero) = (false, false, false);

@@ -15,6 +15,7 @@ fn usage(prog: &str) -> ! {
 }
 
 fn main() {
+    rumpuser::sigpipe_ends_process();
     let args: Vec<String> = std::env::args().collect();
     let prog = args
         .first()

@@ -87,6 +87,7 @@ fn cstr(s: &str) -> Vec<u8> {
 }
 
 fn main() -> ExitCode {
+    rumpclient::sigpipe_ends_process();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut action = Action::Default;
     let mut p = Params::default();
