@@ -193,3 +193,30 @@ fn a_connection_closed_before_the_banner_is_explained() {
          banner (it may have no room for another client)\n"
     );
 }
+
+/// A tool whose reader has gone (`rump.sysctl -a | head -1`) ends by
+/// SIGPIPE, silently, as NetBSD's tools do: no panic, nothing on stderr.
+#[test]
+fn a_closed_pipe_ends_a_tool_quietly() {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let dir = tempdir("sigpipe");
+    let url = format!("unix://{}/s", dir.display());
+    let (child, _c) = serve("rump_server", &[], &url);
+    let _server = Killed(child);
+    let mut t = Command::new(bin("rump.sysctl"))
+        .arg("-a")
+        .env("RUMP_SERVER", &url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes before the tool's first write.
+    drop(t.stdout.take());
+    let mut err = String::new();
+    t.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    let status = t.wait().unwrap();
+    assert_eq!(status.signal(), Some(13), "{status:?}: {err}");
+    assert_eq!(err, "");
+}
