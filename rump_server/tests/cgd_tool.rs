@@ -46,6 +46,16 @@ fn cgdconfig_generates_configures_lists_and_unconfigures() {
         line.contains("aes-cbc keylen 256 blksize 16 encblkno1"),
         "{line}"
     );
+    // Without a unit, -l lists every unit the kernel has nodes for: cgd0
+    // alone, as in NetBSD's rump kernel.
+    let o = run(&["-l", "-v"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let all = stdout(&o);
+    assert_eq!(all.lines().count(), 1, "{all}");
+    assert!(
+        all.starts_with("cgd0: ") && all.contains("aes-cbc"),
+        "{all}"
+    );
     // Busy: a second configuration fails with the kernel's answer.
     let o = run(&["cgd0", "/dk", "params"]);
     assert!(!o.status.success());

@@ -20,10 +20,11 @@ impl Run {
         if let Some(d) = argv.first() {
             return Ok(self.show(d));
         }
-        // The units the kernel has nodes for, from cgd0 on.
+        // The units the kernel has nodes for, from cgd0 on (found by
+        // their block nodes, which stat_rdev answers for).
         let mut unit = 0;
         while self
-            .stat_rdev(&format!("/dev/rcgd{unit}{RAW_PART_LETTER}"))
+            .stat_rdev(&format!("/dev/cgd{unit}{RAW_PART_LETTER}"))
             .is_some()
         {
             let r = self.show(&format!("cgd{unit}"));
