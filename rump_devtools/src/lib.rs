@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod label;
+pub mod protofile;
 pub mod rndio;
 pub mod vndio;
 
@@ -63,6 +64,20 @@ impl Drop for Dev<'_> {
     fn drop(&mut self) {
         let _ = self.c.syscall(SYS_close, &[self.fd], &Regions::new());
     }
+}
+
+/// `getmaxpartitions`: the partitions a label has in the kernel
+/// (`kern.maxpartitions`), or `u32::MAX` (C's -1 in an unsigned int) when
+/// the kernel does not say, as NetBSD's rump kernel does not.
+pub fn max_partitions(c: &Client) -> u32 {
+    c.sysctl_name_to_mib("kern.maxpartitions")
+        .and_then(|mib| c.sysctl_read(&mib))
+        .ok()
+        .and_then(|v| {
+            v.get(..4)
+                .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+        })
+        .map_or(u32::MAX, |n| n as u32)
 }
 
 /// The partition letter of a whole disk, from `kern.rawpartition` as
