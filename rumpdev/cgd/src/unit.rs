@@ -6,6 +6,7 @@ use crate::cgdio::{CGDIOCCLR, CGDIOCGET, CGDIOCSET, MAX_KEYSIZE, cgd_ioctl, cgd_
 use crate::crypto::{CgdCipher, IvMethod};
 use netbsd_abi::{MAXPATHLEN, O_ACCMODE, O_RDONLY, O_RDWR};
 use rump::devsw::{BufOp, DEV_BSIZE, DevKind, RAW_PART};
+use rump::sync::lock;
 use rump::syscall::Ctx;
 use rump::usermem::{UserSpace, copyin_vec};
 use rump::{Errno, KResult};
@@ -15,7 +16,7 @@ use rumpdev::disk::mbr::{SectorIo, readdisklabel, writedisklabel};
 use rumpdev::disk::{self, Bounds, Disk, Geometry, disk_part, disk_unit};
 use rumpvfs::node::{Node, VType};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 /// `DKTYPE_CGD` (`sys/disklabel.h`'s `DKTYPE_DEFN`): a cryptographic
 /// pseudo-disk.
@@ -26,10 +27,6 @@ const CGD_RPM: u16 = 3600;
 const ALG_MAX: usize = 256;
 /// Bytes a cylinder of cgd's made-up geometry holds (`cgdinit`).
 const CYLINDER_BYTES: u32 = 1024 * 1024;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// A configured unit's disk underneath and cipher (`sc_tvn`, `sc_tdev`,
 /// `sc_cdata`).

@@ -10,11 +10,12 @@ use crate::disk::label::{Disklabel, FS_BSDFFS, MAXPARTITIONS, Partition, disklab
 use crate::disk::{Disk, Geometry, disk_part, disk_unit, wedge};
 use rump::devsw::{BufOp, DEV_BSIZE, DevKind, RAW_PART};
 use rump::kmem::KmemBuf;
+use rump::sync::lock;
 use rump::syscall::Ctx;
 use rump::usermem::UserSpace;
 use rump::{Errno, KResult, Kernel};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 /// `DKTYPE_MD` (`sys/disklabel.h`'s `DKTYPE_DEFN`): a memory disk.
 pub const DKTYPE_MD: u16 = 22;
@@ -23,10 +24,6 @@ const MD_RPM: u16 = 3600;
 /// From this many sectors (1 MiB) on, md's geometry is 32 sectors and
 /// 64 tracks; below it one sector per track and cylinder.
 const STANDARD_GEOM_MIN: u64 = 32 * 64;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 fn kind_index(kind: DevKind) -> usize {
     match kind {

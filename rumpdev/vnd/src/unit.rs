@@ -7,6 +7,7 @@ use crate::vndio::{
 };
 use netbsd_abi::{MAXPATHLEN, O_ACCMODE, O_RDONLY};
 use rump::devsw::{BufOp, DEV_BSIZE, DevKind, RAW_PART};
+use rump::sync::lock;
 use rump::syscall::Ctx;
 use rump::usermem::UserSpace;
 use rump::{Errno, KResult};
@@ -20,17 +21,13 @@ use rumpdev::disk::{self, Bounds, Disk, Geometry, disk_part, disk_unit, wedge};
 use rumpvfs::node::{Node, VType};
 use rumpvfs::vfs::Vnode;
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 /// The rotational speed vnd's fictitious label gives.
 const VND_RPM: u16 = 3600;
 /// Below this many `DEV_BSIZE` blocks (1 MiB) vnd's geometry is one
 /// sector per track and cylinder; from it on, 32 sectors and 64 tracks.
 const STANDARD_GEOM_MIN: u64 = 32 * 64;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// vnd's geometry (`struct vndgeom`).
 #[derive(Clone, Copy, Debug, Default)]
