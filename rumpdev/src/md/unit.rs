@@ -87,7 +87,7 @@ impl Softc {
         // shows a label whose checksum no longer holds, and its geometry
         // 64 tracks; kept, so that tools see what they see there.
         lp.set(disklabel::d_ntracks, 64);
-        self.disk.label = lp;
+        self.disk.set_label(lp);
         self.disk.geom = Geometry {
             ntracks: 64,
             ..geom
@@ -318,7 +318,7 @@ mod tests {
     #[test]
     fn label_is_netbsds_md_set_disklabel() {
         let sc = unit_of(4 << 20);
-        let lp = &sc.disk.label;
+        let lp = sc.disk.label();
         assert_eq!(lp.get(disklabel::d_type), u64::from(DKTYPE_MD));
         assert_eq!(lp.get(disklabel::d_secperunit), 8192);
         assert_eq!(lp.get(disklabel::d_ncylinders), 4);
@@ -329,8 +329,8 @@ mod tests {
         assert!(lp.is_valid());
         // Under 1 MiB the late 64 tracks break the sum, as on NetBSD.
         let small = unit_of(64 << 10);
-        assert_eq!(small.disk.label.get(disklabel::d_ntracks), 64);
-        assert_eq!(small.disk.label.get(disklabel::d_ncylinders), 128);
-        assert!(!small.disk.label.is_valid());
+        assert_eq!(small.disk.label().get(disklabel::d_ntracks), 64);
+        assert_eq!(small.disk.label().get(disklabel::d_ncylinders), 128);
+        assert!(!small.disk.label().is_valid());
     }
 }

@@ -119,12 +119,12 @@ impl Softc {
             lp.set(disklabel::d_npartitions, MAXPARTITIONS as u64);
             lp.update_checksum();
         }
-        self.disk.label = lp;
+        self.disk.set_label(lp);
     }
 
     /// The sector size transfers are checked against (`lp->d_secsize`).
     fn secsize(&self) -> u64 {
-        match self.disk.label.secsize() {
+        match self.disk.label_secsize() {
             0 => u64::from(self.geom.secsize.max(DEV_BSIZE as u32)),
             s => u64::from(s),
         }
@@ -163,7 +163,7 @@ impl Softc {
         };
         let mut sector = blkno / (secsize / DEV_BSIZE);
         if part != RAW_PART as usize {
-            sector += u64::from(self.disk.label.partition(part).offset);
+            sector += u64::from(self.disk.part_offset(part));
         }
         Ok(Some((sector * secsize, n)))
     }
@@ -489,8 +489,8 @@ impl DiskUnits for Vnd {
         }
         if part != RAW_PART as usize
             && (!sc.inited()
-                || part >= sc.disk.label.npartitions()
-                || sc.disk.label.partition(part).fstype == FS_UNUSED)
+                || part >= sc.disk.label().npartitions()
+                || sc.disk.label().partition(part).fstype == FS_UNUSED)
         {
             drop(sc);
             self.destroy_if_unused(disk_unit(minor));
@@ -540,7 +540,7 @@ impl DiskUnits for Vnd {
         if part == RAW_PART as usize {
             return Ok(sc.size);
         }
-        Ok(u64::from(sc.disk.label.partition(part).size) << sc.disk.blkshift())
+        Ok(u64::from(sc.disk.part_size(part)) << sc.disk.blkshift())
     }
 
     /// `vndstrategy` and the transfer on the file: the bytes moved.
@@ -633,7 +633,7 @@ impl DiskUnits for Vnd {
                 sc.disk.labelling = true;
                 let mut r = sc.disk.setdisklabel(&new, 0);
                 if r.is_ok() && cmd == DIOCWDINFO {
-                    r = writedisklabel(&RawIo { sc: &sc }, &sc.disk.label);
+                    r = writedisklabel(&RawIo { sc: &sc }, sc.disk.label());
                 }
                 sc.disk.labelling = false;
                 r
