@@ -259,74 +259,8 @@ fn field_line<T: AsRef<[u8]> + AsMut<[u8]>>(
     };
     let key = &cp[..colon];
     let tp = skip(&cp[colon + 1..]);
-    let mut bad = |what: &str, v: &[u8]| {
-        warn(format!("line {lineno}: bad {what}: {}", text(v)));
-        1
-    };
-    match key {
-        b"type" => {
-            let tp = tp.unwrap_or(b"unknown");
-            if let Some(t) = DKTYPE_NAMES
-                .iter()
-                .position(|n| n.as_bytes().eq_ignore_ascii_case(tp))
-            {
-                lp.set_typ(t as u16);
-                return Line::Next;
-            }
-            let Some(v) = getnum(tp, u64::from(u16::MAX)) else {
-                warn(format!("line {lineno}: syntax error"));
-                *errors += 1;
-                return Line::Next;
-            };
-            if v >= DKTYPE_NAMES.len() as u64 {
-                warn(format!(
-                    "line {lineno}: warning, unknown disk type: {}",
-                    text(tp)
-                ));
-            }
-            lp.set_typ(v as u16);
-            return Line::Next;
-        }
-        b"flags" => {
-            let mut v = 0;
-            let mut rest = tp;
-            while let Some(cp) = rest {
-                let (w, tail) = word(cp);
-                rest = tail;
-                if w.eq_ignore_ascii_case(b"removable") {
-                    v |= D_REMOVABLE;
-                } else if w.eq_ignore_ascii_case(b"ecc") {
-                    v |= D_ECC;
-                } else if w.eq_ignore_ascii_case(b"badsect") {
-                    v |= D_BADSECT;
-                } else {
-                    warn(format!("line {lineno}: bad flag: {}", text(w)));
-                    *errors += 1;
-                }
-            }
-            lp.set_flags(v);
-            return Line::Next;
-        }
-        b"drivedata" => {
-            let mut rest = tp;
-            let mut i = 0;
-            while let Some(cp) = rest {
-                if i >= NDDATA {
-                    break;
-                }
-                match getnum(cp, u64::from(u32::MAX)) {
-                    Some(v) => lp.set_drivedata(i, v as u32),
-                    None => {
-                        warn(format!("line {lineno}: bad drive data"));
-                        *errors += 1;
-                    }
-                }
-                i += 1;
-                rest = word(cp).1;
-            }
-            return Line::Next;
-        }
-        _ => {}
+    if let Some(line) = listed_field(key, tp, lineno, lp, errors, warn) {
+        return line;
     }
     // sscanf(cp, "%lu partitions", &v) == 1: any key that starts with a
     // number.
@@ -394,9 +328,87 @@ fn field_line<T: AsRef<[u8]> + AsMut<[u8]>>(
         }
     };
     if done.is_none() {
-        *errors += bad(&name, tp);
+        warn(format!("line {lineno}: bad {name}: {}", text(tp)));
+        *errors += 1;
     }
     Line::Next
+}
+
+/// The fields whose values are lists or names: `type`, `flags` and
+/// `drivedata`; `None` for any other key.
+fn listed_field<T: AsRef<[u8]> + AsMut<[u8]>>(
+    key: &[u8],
+    tp: Option<&[u8]>,
+    lineno: usize,
+    lp: &mut Label<T>,
+    errors: &mut u32,
+    warn: &mut dyn FnMut(String),
+) -> Option<Line> {
+    match key {
+        b"type" => {
+            let tp = tp.unwrap_or(b"unknown");
+            if let Some(t) = DKTYPE_NAMES
+                .iter()
+                .position(|n| n.as_bytes().eq_ignore_ascii_case(tp))
+            {
+                lp.set_typ(t as u16);
+                return Some(Line::Next);
+            }
+            let Some(v) = getnum(tp, u64::from(u16::MAX)) else {
+                warn(format!("line {lineno}: syntax error"));
+                *errors += 1;
+                return Some(Line::Next);
+            };
+            if v >= DKTYPE_NAMES.len() as u64 {
+                warn(format!(
+                    "line {lineno}: warning, unknown disk type: {}",
+                    text(tp)
+                ));
+            }
+            lp.set_typ(v as u16);
+            Some(Line::Next)
+        }
+        b"flags" => {
+            let mut v = 0;
+            let mut rest = tp;
+            while let Some(cp) = rest {
+                let (w, tail) = word(cp);
+                rest = tail;
+                if w.eq_ignore_ascii_case(b"removable") {
+                    v |= D_REMOVABLE;
+                } else if w.eq_ignore_ascii_case(b"ecc") {
+                    v |= D_ECC;
+                } else if w.eq_ignore_ascii_case(b"badsect") {
+                    v |= D_BADSECT;
+                } else {
+                    warn(format!("line {lineno}: bad flag: {}", text(w)));
+                    *errors += 1;
+                }
+            }
+            lp.set_flags(v);
+            Some(Line::Next)
+        }
+        b"drivedata" => {
+            let mut rest = tp;
+            let mut i = 0;
+            while let Some(cp) = rest {
+                if i >= NDDATA {
+                    break;
+                }
+                match getnum(cp, u64::from(u32::MAX)) {
+                    Some(v) => lp.set_drivedata(i, v as u32),
+                    None => {
+                        warn(format!("line {lineno}: bad drive data"));
+                        *errors += 1;
+                    }
+                }
+                i += 1;
+                rest = word(cp).1;
+            }
+            Some(Line::Next)
+        }
+        _ => None,
+    }
 }
 
 /// A partition's line after `x:`: size, offset, file system type and the
