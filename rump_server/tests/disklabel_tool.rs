@@ -86,10 +86,16 @@ impl Server {
     fn start(tag: &str) -> Server {
         let dir = tempdir(tag);
         let url = format!("unix://{}/s", dir.display());
-        let mut args = vec![format!(
-            "key=/img,hostpath={}/img,size=1048576,type=reg",
-            dir.display()
-        )];
+        let mut args = vec![
+            format!(
+                "key=/img,hostpath={}/img,size=1048576,type=reg",
+                dir.display()
+            ),
+            format!(
+                "key=/file,hostpath={}/file,size=1048576,type=reg",
+                dir.display()
+            ),
+        ];
         for (name, text) in protofiles() {
             let f = dir.join(format!("p{name}"));
             std::fs::write(&f, text).unwrap();
@@ -114,6 +120,17 @@ impl Server {
             &self.url,
             args,
         )
+    }
+
+    /// A tool run with `vars` in its environment.
+    fn with_env(&self, path: &Path, vars: &[(&str, &str)], args: &[&str]) -> Output {
+        std::process::Command::new(path)
+            .current_dir(&self.dir)
+            .args(args)
+            .env("RUMP_SERVER", &self.url)
+            .envs(vars.iter().copied())
+            .output()
+            .unwrap()
     }
 }
 
@@ -217,6 +234,84 @@ fn restore_round_trips_reads_back_and_refuses_bad_protofiles() {
     assert_eq!(seen(&s.ours("rump.disklabel", &["-W", "vnd0"])).0, Some(0));
 }
 
+/// Where amd64's kernel puts a label, for a kernel that does not say.
+const AMD64_PLACE: &[(&str, &str)] = &[("DISKLABELSECTOR", "1"), ("DISKLABELOFFSET", "0")];
+
+#[test]
+fn restore_and_read_on_the_medium_itself() {
+    let s = Server::start("disklabel-direct");
+    assert!(s.ours("rump.vnconfig", &["vnd0", "/img"]).status.success());
+    let before = stdout(&s.ours("rump.disklabel", &["vnd0"]));
+    // Our kernel, as NetBSD's rump kernel, has no kern.labelsector: the
+    // place disklabel computes lies past the boot area.
+    let o = s.ours("rump.disklabel", &["-r", "vnd0"]);
+    assert_eq!(
+        seen(&o),
+        (
+            Some(1),
+            String::new(),
+            "rump.disklabel: could not read existing label\n".into()
+        )
+    );
+    let o = s.ours("rump.disklabel", &["-R", "-r", "vnd0", "pchanged"]);
+    assert_eq!(
+        seen(&o),
+        (
+            Some(1),
+            String::new(),
+            "rump.disklabel: no space in bootarea (sector 0) to create label\n".into()
+        )
+    );
+    // DIOCSDINFO came first: the kernel has the label, the medium not.
+    let want = format!("# /dev/rvnd0d:\n{}", proto("512", FIVE));
+    assert_eq!(stdout(&s.ours("rump.disklabel", &["vnd0"])), want);
+    assert_ne!(want, before);
+
+    // Told where amd64 keeps it, -R -r writes it and -r reads it.
+    let ours = bin("rump.disklabel");
+    let o = s.with_env(&ours, AMD64_PLACE, &["-R", "-r", "vnd0", "poverlap"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = s.with_env(&ours, AMD64_PLACE, &["-r", "vnd0"]);
+    let overlap = format!(
+        "# /dev/rvnd0d:\n{}",
+        proto("512", &FIVE.replace("1024         0", "1536         0"))
+    );
+    assert_eq!(
+        seen(&o),
+        (
+            Some(0),
+            overlap.clone(),
+            "rump.disklabel: partitions a and e overlap\n".into()
+        )
+    );
+    for args in [&["-u", "vnd0"][..], &["vnd0", "/img"]] {
+        assert!(s.ours("rump.vnconfig", args).status.success());
+    }
+    assert_eq!(stdout(&s.ours("rump.disklabel", &["vnd0"])), overlap);
+
+    // A regular file: the label in it, no ioctls.
+    let o = s.ours("rump.disklabel", &["/file"]);
+    assert_eq!(
+        stderr(&o),
+        "rump.disklabel: could not read existing label\n"
+    );
+    let o = s.with_env(&ours, AMD64_PLACE, &["-R", "/file", "pchanged"]);
+    assert_eq!(seen(&o), (Some(0), String::new(), String::new()));
+    let o = s.with_env(&ours, AMD64_PLACE, &["/file"]);
+    assert_eq!(stdout(&o), format!("# /file:\n{}", proto("512", FIVE)));
+    let file = std::fs::read(s.dir.join("file")).unwrap();
+    // d_magic at 512, where amd64's label sector is.
+    assert_eq!(file[512..516], 0x8256_4557u32.to_le_bytes());
+}
+
+/// A command line on the medium: its environment, its arguments, and
+/// whether all it says is compared (or its label only).
+type DirectLine = (
+    &'static [(&'static str, &'static str)],
+    &'static [&'static str],
+    bool,
+);
+
 /// `prog: ` at the start of each line made generic.
 fn generic(text: &str, prog: &str) -> String {
     text.lines()
@@ -273,6 +368,49 @@ fn restore_says_and_leaves_what_netbsds_does() {
         let (got, want) = (run(true), run(false));
         if got != want {
             differ.push(format!("-R {name}\n  netbsd: {want:?}\n  ours:   {got:?}"));
+        }
+    }
+    // On the medium: without and with the place in the environment,
+    // writing, then reading, a disk and a regular file.
+    let theirs = peer.join("rumpctrl/bin/disklabel");
+    // Whether all of what the tool says is compared, or its label only:
+    // where NetBSD's disklabel reads a label off the medium, its
+    // checklabel walks maxpartitions (255 without kern.maxpartitions)
+    // entries, past the 16 of its label into the memory after it, and
+    // warns of what it finds there.
+    let lines: &[DirectLine] = &[
+        (&[], &["-r", "vnd0"], true),
+        (&[], &["-R", "-r", "vnd0", "pchanged"], true),
+        (AMD64_PLACE, &["-R", "-r", "vnd0", "poverlap"], true),
+        (AMD64_PLACE, &["-r", "vnd0"], false),
+        (AMD64_PLACE, &["-r", "-v", "-v", "-v", "vnd0"], false),
+        (
+            &[("DISKLABELSECTOR", "99999999999999999999999")],
+            &["-r", "vnd0"],
+            true,
+        ),
+        (&[], &["/file"], true),
+        (AMD64_PLACE, &["-R", "/file", "pchanged"], true),
+        (AMD64_PLACE, &["-F", "/file"], false),
+        (AMD64_PLACE, &["-m", "/file"], false),
+    ];
+    for (vars, args, all) in lines {
+        let run = |path: &Path, prog: &str| {
+            let o = s.with_env(path, vars, args);
+            let after = s.netbsd(&peer, "disklabel", &["vnd0"]);
+            let said = if *all {
+                (o.status.code(), generic(&stderr(&o), prog))
+            } else {
+                (None, String::new())
+            };
+            (stdout(&o), said, seen(&after))
+        };
+        let got = run(&bin("rump.disklabel"), "rump.disklabel");
+        let want = run(&theirs, &theirs.to_string_lossy());
+        if got != want {
+            differ.push(format!(
+                "{vars:?} {args:?}\n  netbsd: {want:?}\n  ours:   {got:?}"
+            ));
         }
     }
     assert!(differ.is_empty(), "{}", differ.join("\n"));

@@ -2,15 +2,18 @@
 //! prints the label the kernel holds for a disk (`DIOCGDINFO`), with
 //! `-C` in cylinder/head/sector form, checked as NetBSD's `checklabel`
 //! checks it; restores a label from a protofile on the host (`-R`, with
-//! `DIOCWDINFO`, the kernel writing it to the medium); and write-protects
-//! or unprotects the label sector (`-N`, `-W`), with NetBSD's output,
-//! messages and exit codes. Writing from disktab, editing, deleting and
-//! reading or writing the medium directly (`-w`, `-e`, `-i`, `-D`, `-r`,
-//! `-F`, `-A`) are not supported yet, and say so.
+//! `DIOCWDINFO`, the kernel writing it to the medium); reads and writes the
+//! label on the medium itself (`-r`, `-F` and regular files, as
+//! `rump_devtools::direct`); and write-protects or unprotects the label
+//! sector (`-N`, `-W`), with NetBSD's output, messages and exit codes.
+//! Writing from disktab, editing, deleting, every label (`-w`, `-e`, `-i`,
+//! `-D`, `-A`, `-I`), the disktab form and other machines' labels are not
+//! supported yet, and say so.
 
 use netbsd_abi::{Errno, O_RDONLY, O_RDWR, S_IFMT, S_IFREG, SYS___fstat50};
+use rump_devtools::direct::{self, KernelParams, Place};
 use rump_devtools::label::*;
-use rump_devtools::{getopt, max_partitions, opendisk};
+use rump_devtools::{getopt, max_partitions, opendisk, sysctl_int};
 use rumpclient::{Client, Regions};
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -181,10 +184,25 @@ fn l_perror(what: &str, e: Errno) {
     }
 }
 
-/// The options, checked as NetBSD's main checks them: the operation, and
-/// whether cylinder/head/sector form is asked for; `Err` with the exit
-/// status when the tool is done.
-fn options(args: &[String]) -> Result<(Op, bool, Vec<String>), ExitCode> {
+/// The options that change how an operation goes.
+#[derive(Clone, Copy, Default)]
+struct Flags {
+    /// `-C`: cylinder/track/sector form.
+    cts: bool,
+    /// `-r`: the label on the medium, not the kernel's.
+    direct: bool,
+    /// `-F`: a regular file: no label ioctls at all.
+    file: bool,
+    /// `-m` given an odd number of times: the MBR expectation turned over.
+    mbr_toggled: bool,
+    /// `-v`, counted.
+    verbose: u32,
+}
+
+/// The options, checked as NetBSD's main checks them: the operation, its
+/// flags and the operands; `Err` with the exit status when the tool is
+/// done.
+fn options(args: &[String]) -> Result<(Op, Flags, Vec<String>), ExitCode> {
     let (opts, rest) = match getopt(args, "AB:CDFIM:NRWef:ilmrtvw") {
         Ok(o) => o,
         Err(msg) => {
@@ -193,18 +211,21 @@ fn options(args: &[String]) -> Result<(Op, bool, Vec<String>), ExitCode> {
         }
     };
     let mut op = None;
-    let mut cts = false;
+    let mut f = Flags::default();
     for (ch, _) in &opts {
         let old = op;
         match ch {
-            'C' => cts = true,
-            'v' | 'm' => {}
+            'C' => f.cts = true,
+            'v' => f.verbose += 1,
+            'm' => f.mbr_toggled = !f.mbr_toggled,
+            'r' => f.direct = true,
+            'F' => (f.file, f.direct) = (true, true),
             'R' => op = Some(Op::Restore),
             'N' => op = Some(Op::SetReadOnly),
             'W' => op = Some(Op::SetWritable),
-            'A' | 'B' | 'D' | 'F' | 'I' | 'M' | 'e' | 'f' | 'i' | 'l' | 'r' | 't' | 'w' => {
+            'A' | 'B' | 'D' | 'I' | 'M' | 'e' | 'f' | 'i' | 'l' | 't' | 'w' => {
                 eprintln!(
-                    "{PROG}: -{ch}: not supported yet (only the kernel's label: printing it, -R, -N and -W)"
+                    "{PROG}: -{ch}: not supported yet (printing a label, -R, -N, -W, -r, -F, -C, -m and -v are)"
                 );
                 return Err(ExitCode::from(1));
             }
@@ -212,6 +233,14 @@ fn options(args: &[String]) -> Result<(Op, bool, Vec<String>), ExitCode> {
         }
         if old.is_some() && old != op {
             return Err(usage());
+        }
+    }
+    for var in ["MACHINE", "MACHINE_ARCH"] {
+        if std::env::var_os(var).is_some() {
+            eprintln!(
+                "{PROG}: {var} in the environment: other machines' labels are not supported yet"
+            );
+            return Err(ExitCode::from(1));
         }
     }
     let op = op.unwrap_or(Op::Read);
@@ -222,12 +251,12 @@ fn options(args: &[String]) -> Result<(Op, bool, Vec<String>), ExitCode> {
     if rest.len() != operands {
         return Err(usage());
     }
-    Ok((op, cts, rest))
+    Ok((op, f, rest))
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (op, cts, rest) = match options(&args) {
+    let (op, mut f, rest) = match options(&args) {
         Ok(o) => o,
         Err(code) => return code,
     };
@@ -243,34 +272,72 @@ fn main() -> ExitCode {
             return ExitCode::from(4);
         }
     };
-    if is_regular(&c, &dev) {
-        eprintln!("{PROG}: {special}: labels in regular files (-F) are not supported yet");
-        return ExitCode::from(1);
+    if !f.file && is_regular(&c, &dev) {
+        (f.file, f.direct) = (true, true);
     }
     match op {
-        Op::Read => read(&c, &dev, &special, cts),
-        Op::Restore => restore(&c, &dev, &rest[1]),
+        Op::Read => read(&c, &dev, &special, f),
+        Op::Restore => restore(&c, &dev, &rest[1], f),
         Op::SetReadOnly => set_writable(&dev, false),
         Op::SetWritable => set_writable(&dev, true),
     }
 }
 
-/// Print the kernel's label and check it: 100 and more for its errors.
-fn read(c: &Client, dev: &rump_devtools::Dev, special: &str, cts: bool) -> ExitCode {
-    let mut b = [0u8; DISKLABEL_SIZE];
-    if let Err(e) = dev.ioctl(DIOCGDINFO, &mut b) {
-        eprintln!("{PROG}: ioctl DIOCGDINFO: {}", e.description());
-        return ExitCode::from(4);
+/// Where the label lies on the medium, as the kernel and the environment
+/// say (`Err` with the exit status when a number there is too large).
+fn place(c: &Client, f: Flags) -> Result<Place, ExitCode> {
+    let k = KernelParams {
+        labelsector: sysctl_int(c, "kern.labelsector"),
+        labeloffset: sysctl_int(c, "kern.labeloffset"),
+        labelusesmbr: sysctl_int(c, "kern.labelusesmbr"),
+    };
+    let env = |v: &str| std::env::var_os(v).map(|s| s.to_string_lossy().into_owned());
+    let (sector, offset) = (env("DISKLABELSECTOR"), env("DISKLABELOFFSET"));
+    match Place::new(k, sector.as_deref(), offset.as_deref(), max_partitions(c)) {
+        Ok(mut p) => {
+            p.mbr ^= f.mbr_toggled;
+            p.verbose = f.verbose;
+            Ok(p)
+        }
+        Err(m) => {
+            warnx(m);
+            Err(ExitCode::from(1))
+        }
     }
-    let Some(mut l) = Label::new(b) else {
-        return ExitCode::from(4);
+}
+
+/// Print the label (the kernel's, or with `-r` the medium's) and check
+/// it: 100 and more for its errors.
+fn read(c: &Client, dev: &rump_devtools::Dev, special: &str, f: Flags) -> ExitCode {
+    let mut l = if f.direct {
+        let p = match place(c, f) {
+            Ok(p) => p,
+            Err(code) => return code,
+        };
+        match direct::read_label(dev, &p, &mut warnx) {
+            Some(l) => l,
+            None => {
+                warnx("could not read existing label".into());
+                return ExitCode::from(1);
+            }
+        }
+    } else {
+        let mut b = [0u8; DISKLABEL_SIZE];
+        if let Err(e) = dev.ioctl(DIOCGDINFO, &mut b) {
+            eprintln!("{PROG}: ioctl DIOCGDINFO: {}", e.description());
+            return ExitCode::from(4);
+        }
+        let Some(l) = Label::new(b) else {
+            return ExitCode::from(4);
+        };
+        l
     };
     let mut out = String::new();
     showinfo(&mut out, &l, special);
     let _ = writeln!(out, "{} partitions:", l.npartitions());
     out.push_str("#        size    offset     fstype [fsize bsize cpg/sgs]\n");
     for i in 0..usize::from(l.npartitions()).min(MAXPARTITIONS) {
-        showpartition(&mut out, &l, i, cts);
+        showpartition(&mut out, &l, i, f.cts);
     }
     print!("{out}");
     let errors = checklabel(&mut l, max_partitions(c), &mut warnx);
@@ -282,8 +349,9 @@ fn read(c: &Client, dev: &rump_devtools::Dev, special: &str, cts: bool) -> ExitC
 }
 
 /// `-R`: read the protofile (on the host), and if it holds a sound label
-/// have the kernel take it and write it to the disk (`DIOCWDINFO`).
-fn restore(c: &Client, dev: &rump_devtools::Dev, protofile: &str) -> ExitCode {
+/// have the kernel take it and write it to the disk (`DIOCWDINFO`), or
+/// with `-r` write it to the medium as well (`write_label`'s `rflag`).
+fn restore(c: &Client, dev: &rump_devtools::Dev, protofile: &str, f: Flags) -> ExitCode {
     let text = match std::fs::read(protofile) {
         Ok(t) => t,
         Err(e) => {
@@ -300,11 +368,54 @@ fn restore(c: &Client, dev: &rump_devtools::Dev, protofile: &str) -> ExitCode {
     }
     lab.seal();
     let mut b = lab.bytes().to_vec();
-    if let Err(e) = dev.ioctl(DIOCWDINFO, &mut b) {
-        l_perror("ioctl DIOCWDINFO", e);
-        return ExitCode::from(1);
+    if !f.direct {
+        if let Err(e) = dev.ioctl(DIOCWDINFO, &mut b) {
+            l_perror("ioctl DIOCWDINFO", e);
+            return ExitCode::from(1);
+        }
+        return ExitCode::SUCCESS;
     }
-    ExitCode::SUCCESS
+    let p = match place(c, f) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    if f.file {
+        return match direct::write_label(dev, &p, &lab, &mut warnx) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(direct::Failed(m)) => {
+                warnx(m);
+                ExitCode::from(1)
+            }
+        };
+    }
+    // The kernel's label first: its checks may refuse the change.
+    match dev.ioctl(DIOCSDINFO, &mut b) {
+        Err(e) if e != Errno::ENODEV && e != Errno::ENOTTY => {
+            l_perror("ioctl DIOCSDINFO", e);
+            return ExitCode::from(1);
+        }
+        _ => {}
+    }
+    // The label sector writable while it is written, and not after, as
+    // NetBSD's atexit(clear_writable) leaves it however the tool ends.
+    if let Err(e) = dev.ioctl(DIOCWLABEL, &mut 1i32.to_ne_bytes()) {
+        eprintln!("ioctl DIOCWLABEL: {}", e.description());
+    }
+    let code = match direct::write_label(dev, &p, &lab, &mut warnx) {
+        Err(direct::Failed(m)) => {
+            warnx(m);
+            ExitCode::from(1)
+        }
+        Ok(()) => match dev.ioctl(DIOCWDINFO, &mut b) {
+            Err(e) => {
+                l_perror("ioctl DIOCWDINFO", e);
+                ExitCode::from(1)
+            }
+            Ok(()) => ExitCode::SUCCESS,
+        },
+    };
+    let _ = dev.ioctl(DIOCWLABEL, &mut 0i32.to_ne_bytes());
+    code
 }
 
 /// `-N`/`-W`: forbid or allow writes to the label sector (`DIOCWLABEL`).
