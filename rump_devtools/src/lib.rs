@@ -5,7 +5,9 @@
 
 #![forbid(unsafe_code)]
 
+pub mod direct;
 pub mod label;
+pub mod protofile;
 pub mod rndio;
 pub mod vndio;
 
@@ -46,6 +48,25 @@ impl<'a> Dev<'a> {
         Ok(())
     }
 
+    /// `pread(fd, buf, off)`: how many bytes came.
+    pub fn pread(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        let m = Regions::new();
+        let a = m.add_zeroed(buf.len());
+        let args = [self.fd, a, buf.len() as u64, 0, off];
+        let r = self.c.syscall(netbsd_abi::SYS_pread, &args, &m)?;
+        let n = (r[0] as usize).min(buf.len());
+        buf[..n].copy_from_slice(&m.get(a)[..n]);
+        Ok(n)
+    }
+
+    /// `pwrite(fd, data, off)`: how many bytes went.
+    pub fn pwrite(&self, data: &[u8], off: u64) -> Result<usize, Errno> {
+        let m = Regions::new();
+        let args = [self.fd, m.add(data), data.len() as u64, 0, off];
+        let r = self.c.syscall(netbsd_abi::SYS_pwrite, &args, &m)?;
+        Ok((r[0] as usize).min(data.len()))
+    }
+
     /// `read(fd, buf)`: how many bytes came.
     pub fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
         let m = Regions::new();
@@ -59,10 +80,38 @@ impl<'a> Dev<'a> {
     }
 }
 
+impl direct::Medium for Dev<'_> {
+    fn pread(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        Dev::pread(self, buf, off)
+    }
+    fn pwrite(&self, data: &[u8], off: u64) -> Result<usize, Errno> {
+        Dev::pwrite(self, data, off)
+    }
+}
+
 impl Drop for Dev<'_> {
     fn drop(&mut self) {
         let _ = self.c.syscall(SYS_close, &[self.fd], &Regions::new());
     }
+}
+
+/// An `int` sysctl of the kernel's, by name; `None` when it has none.
+pub fn sysctl_int(c: &Client, name: &str) -> Option<i32> {
+    c.sysctl_name_to_mib(name)
+        .and_then(|mib| c.sysctl_read(&mib))
+        .ok()
+        .and_then(|v| {
+            v.get(..4)
+                .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+        })
+}
+
+/// `maxpartitions` as NetBSD's disklabel has it: `getmaxpartitions()`
+/// (`kern.maxpartitions`, -1 when the kernel does not say, as NetBSD's
+/// rump kernel does not) kept in the `u_char` of its `disklabel_params`,
+/// so 255 then.
+pub fn max_partitions(c: &Client) -> u32 {
+    u32::from(sysctl_int(c, "kern.maxpartitions").unwrap_or(-1) as u8)
 }
 
 /// The partition letter of a whole disk, from `kern.rawpartition` as

@@ -251,7 +251,7 @@ fn disklabel_prints_the_kernels_label() {
             "rump.disklabel: nosuchd: No such file or directory\n"
         )
     );
-    let o = s.ours("rump.disklabel", &["-R", "vnd0", "proto"]);
+    let o = s.ours("rump.disklabel", &["-e", "vnd0"]);
     assert!(stderr(&o).contains("not supported yet"), "{}", stderr(&o));
 }
 

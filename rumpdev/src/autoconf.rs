@@ -19,8 +19,9 @@
 //! `ca_detach`): a device without one cannot be detached that way
 //! (EOPNOTSUPP, as NetBSD's `config_detach` answers for `mainbus0`).
 
+use rump::sync::lock;
 use rump::{Errno, KResult, Kernel};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 /// `sizeof(dv_xname)` (`sys/device.h`): a device's name with its NUL.
 pub const XNAME_LEN: usize = 16;
@@ -41,10 +42,6 @@ struct Device {
 #[derive(Default)]
 pub struct DeviceTree {
     devices: Mutex<Vec<Device>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl DeviceTree {

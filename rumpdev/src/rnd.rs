@@ -84,7 +84,7 @@ impl DeviceOpen for RndOpen {
             self.rnd.fill(buf)?;
             return Ok(buf.len());
         }
-        let mut left = self.remaining.lock().unwrap_or_else(|e| e.into_inner());
+        let mut left = rump::sync::lock(&self.remaining);
         let n = buf.len().min(*left);
         let got = self.rnd.fill_hard(&mut buf[..n])?;
         *left = if got >= *left {

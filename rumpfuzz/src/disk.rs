@@ -61,22 +61,20 @@ pub fn disk_label(data: &[u8]) {
     if readdisklabel(&io, &mut lp).is_ok() {
         assert!(lp.npartitions() <= MAXPARTITIONS);
     }
-    let mut disk = Disk {
-        geom: Geometry {
-            secperunit: u64::from(sectors),
-            secsize: 512,
-            nsectors: 1,
-            ntracks: 1,
-            ncylinders: sectors,
-        },
-        label: lp,
-        ..Disk::default()
+    let mut disk = Disk::default();
+    disk.geom = Geometry {
+        secperunit: u64::from(sectors),
+        secsize: 512,
+        nsectors: 1,
+        ntracks: 1,
+        ncylinders: sectors,
     };
+    disk.set_label(lp);
     if let Some(new) = Disklabel::from_bytes(data) {
         let openmask = u32::from(data.get(408).copied().unwrap_or(0));
-        if disk.setdisklabel(&new, openmask).is_ok() && disk.label.has_magic() {
-            assert!(disk.label.is_valid());
-            if writedisklabel(&io, &disk.label).is_ok() {
+        if disk.setdisklabel(&new, openmask).is_ok() && disk.label().has_magic() {
+            assert!(disk.label().is_valid());
+            if writedisklabel(&io, disk.label()).is_ok() {
                 let mut back = default_label(sectors);
                 let _ = readdisklabel(&io, &mut back);
             }

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod cgd;
+mod devtools;
 mod disk;
 mod ffs;
 mod net;
@@ -16,6 +17,7 @@ mod route;
 mod sp;
 
 pub use cgd::{cgd_ioctl, cgd_params};
+pub use devtools::disklabel_proto;
 pub use disk::{disk_ioctl, disk_label, vnd_ioctl};
 pub use ffs::ffs_image;
 pub use net::net_headers;

@@ -153,6 +153,18 @@ fn cgd_params_smoke() {
 }
 
 #[test]
+fn disklabel_proto_smoke() {
+    let seeds: &[&[u8]] = &[
+        b"type: vnd\ndisk: vnd\nlabel: x\nbytes/sector: 512\nsectors/track: 32\n\
+          tracks/cylinder: 64\ncylinders: 1\nrpm: 3600\n2 partitions:\n a: 2048 0 4.2BSD 1024 8192 16\n",
+        b" a: 0/1/2 1/x 4.2BSD\n 17 partitions:\nflags: ecc zz\ndrivedata: 1 2 3 4 5 6 7\n",
+        &[0x57, 0x45, 0x56, 0x82, 0, 0, 0, 0],
+        b"",
+    ];
+    run(rumpfuzz::disklabel_proto, seeds, 3000);
+}
+
+#[test]
 fn disk_ioctl_smoke() {
     // Configure 4 MiB on md0 (MD_SETCONF, a fresh argument), add a wedge
     // from the input's bytes, list, read its info through rdk0, get the

@@ -21,6 +21,7 @@ mod basics;
 mod cgd;
 mod devices;
 mod devtree;
+mod disklabel_restore;
 mod ffs_tools;
 mod files;
 mod flags_and_names;

@@ -6,6 +6,7 @@ use crate::cgdio::{CGDIOCCLR, CGDIOCGET, CGDIOCSET, MAX_KEYSIZE, cgd_ioctl, cgd_
 use crate::crypto::{CgdCipher, IvMethod};
 use netbsd_abi::{MAXPATHLEN, O_ACCMODE, O_RDONLY, O_RDWR};
 use rump::devsw::{BufOp, DEV_BSIZE, DevKind, RAW_PART};
+use rump::sync::lock;
 use rump::syscall::Ctx;
 use rump::usermem::{UserSpace, copyin_vec};
 use rump::{Errno, KResult};
@@ -15,7 +16,7 @@ use rumpdev::disk::mbr::{SectorIo, readdisklabel, writedisklabel};
 use rumpdev::disk::{self, Bounds, Disk, Geometry, disk_part, disk_unit};
 use rumpvfs::node::{Node, VType};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 /// `DKTYPE_CGD` (`sys/disklabel.h`'s `DKTYPE_DEFN`): a cryptographic
 /// pseudo-disk.
@@ -26,10 +27,6 @@ const CGD_RPM: u16 = 3600;
 const ALG_MAX: usize = 256;
 /// Bytes a cylinder of cgd's made-up geometry holds (`cgdinit`).
 const CYLINDER_BYTES: u32 = 1024 * 1024;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// A configured unit's disk underneath and cipher (`sc_tvn`, `sc_tdev`,
 /// `sc_cdata`).
@@ -43,7 +40,14 @@ pub(crate) struct Target {
     secsize: u64,
     /// `dg_secperunit`.
     secperunit: u64,
+    /// Buffers for ciphertext on its way out, kept between writes so that
+    /// a write allocates nothing once the unit is busy.
+    scratch: Mutex<Vec<Vec<u8>>>,
 }
+
+/// Scratch buffers a unit keeps: one per write at the same time, up to
+/// this many.
+const SCRATCH_KEPT: usize = 4;
 
 impl Target {
     /// Read `buf` from sector `sector` of the disk underneath and decrypt
@@ -61,10 +65,21 @@ impl Target {
         Ok(())
     }
 
-    /// Encrypt `data` into `scratch` and write it at sector `sector`.
-    fn write(&self, sector: u64, data: &[u8], scratch: &mut Vec<u8>) -> KResult<()> {
+    /// Encrypt `data` into a scratch buffer and write it at sector
+    /// `sector`.
+    fn write(&self, sector: u64, data: &[u8]) -> KResult<()> {
+        let mut scratch = lock(&self.scratch).pop().unwrap_or_default();
         scratch.clear();
         scratch.extend_from_slice(data);
+        let r = self.encrypt_and_write(sector, &mut scratch);
+        let mut kept = lock(&self.scratch);
+        if kept.len() < SCRATCH_KEPT {
+            kept.push(scratch);
+        }
+        r
+    }
+
+    fn encrypt_and_write(&self, sector: u64, scratch: &mut [u8]) -> KResult<()> {
         self.cipher.encrypt(scratch, sector, self.secsize as usize);
         let off = sector * self.secsize;
         let mut done = 0;
@@ -122,7 +137,7 @@ impl Softc {
             lp.set_name(disklabel::d_packname, "default label");
             lp.update_checksum();
         }
-        self.disk.label = lp;
+        self.disk.set_label(lp);
     }
 
     /// `dk_translate`: the sector of the disk underneath a transfer of
@@ -154,7 +169,7 @@ impl Softc {
         };
         let mut sector = blkno / (t.secsize / DEV_BSIZE);
         if part != RAW_PART as usize {
-            sector += u64::from(self.disk.label.partition(part).offset);
+            sector += u64::from(self.disk.part_offset(part));
         }
         Ok(Some((t, sector, n)))
     }
@@ -180,7 +195,7 @@ impl SectorIo for RawIo<'_> {
         if !(buf.len() as u64).is_multiple_of(t.secsize) || sector >= t.secperunit {
             return Err(Errno::EIO);
         }
-        t.write(sector, buf, &mut Vec::new())
+        t.write(sector, buf)
     }
 }
 
@@ -342,6 +357,7 @@ fn set(ctx: &Ctx, data: &mut [u8], user: &dyn UserSpace) -> KResult<(Target, Geo
         cipher,
         secsize,
         secperunit,
+        scratch: Mutex::default(),
     };
     Ok((target, geom))
 }
@@ -360,8 +376,8 @@ impl DiskUnits for Cgd {
         }
         if part != RAW_PART as usize
             && (!sc.vlabel
-                || part >= sc.disk.label.npartitions()
-                || sc.disk.label.partition(part).fstype == FS_UNUSED)
+                || part >= sc.disk.label().npartitions()
+                || sc.disk.label().partition(part).fstype == FS_UNUSED)
         {
             drop(sc);
             self.destroy_if_unused(unit);
@@ -412,7 +428,7 @@ impl DiskUnits for Cgd {
         if part == RAW_PART as usize {
             return Ok(t.secperunit * t.secsize / DEV_BSIZE);
         }
-        Ok(u64::from(sc.disk.label.partition(part).size) << sc.disk.blkshift())
+        Ok(u64::from(sc.disk.part_size(part)) << sc.disk.blkshift())
     }
 
     /// `cgdstrategy` through `cgd_diskstart` and `cgdiodone`: the bytes
@@ -433,7 +449,7 @@ impl DiskUnits for Cgd {
         };
         match op {
             BufOp::Read(b) => t.read(sector, &mut b[..n])?,
-            BufOp::Write(b) => t.write(sector, &b[..n], &mut Vec::with_capacity(n))?,
+            BufOp::Write(b) => t.write(sector, &b[..n])?,
         }
         Ok(n)
     }
@@ -522,7 +538,7 @@ impl DiskUnits for Cgd {
                 sc.disk.labelling = true;
                 let mut r = sc.disk.setdisklabel(&new, 0);
                 if r.is_ok() && cmd == DIOCWDINFO {
-                    r = writedisklabel(&RawIo { sc: &sc }, &sc.disk.label);
+                    r = writedisklabel(&RawIo { sc: &sc }, sc.disk.label());
                 }
                 sc.disk.labelling = false;
                 r

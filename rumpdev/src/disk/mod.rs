@@ -132,13 +132,46 @@ pub fn bounds_check_with_mediasize(
     Ok(Bounds::Go(bcount))
 }
 
+/// What a transfer needs of the label, taken out of it whenever the label
+/// changes, so that a transfer decodes no label bytes.
+#[derive(Clone, Debug, Default)]
+struct Slices {
+    /// `d_secpercyl` is not 0: the label has a geometry.
+    geometry: bool,
+    /// `d_secsize`.
+    secsize: u32,
+    /// Each partition's `p_offset` and `p_size`, in sectors.
+    parts: [(u32, u32); MAXPARTITIONS],
+}
+
+impl Slices {
+    fn of(l: &Disklabel) -> Slices {
+        Slices {
+            geometry: l.get(disklabel::d_secpercyl) != 0,
+            secsize: l.secsize(),
+            parts: std::array::from_fn(|i| {
+                let p = l.partition(i);
+                (p.offset, p.size)
+            }),
+        }
+    }
+
+    /// Partition `part`'s offset and size (none past the label's room).
+    fn part(&self, part: usize) -> (u32, u32) {
+        self.parts.get(part).copied().unwrap_or_default()
+    }
+}
+
 /// One disk (NetBSD's `struct disk` with the label flags drivers keep).
 #[derive(Clone, Debug, Default)]
 pub struct Disk {
     /// The geometry the driver set (`disk_set_info`).
     pub geom: Geometry,
-    /// The label in core (`dk_label`).
-    pub label: Disklabel,
+    /// The label in core (`dk_label`): set through [`Disk::set_label`],
+    /// which keeps `slices` with it.
+    label: Disklabel,
+    /// The partition table transfers are checked against.
+    slices: Slices,
     /// Partitions open through the character device (`dk_copenmask`).
     pub copenmask: u32,
     /// Partitions open through the block device (`dk_bopenmask`).
@@ -153,6 +186,33 @@ impl Disk {
     /// `dk_openmask`.
     pub fn openmask(&self) -> u32 {
         self.copenmask | self.bopenmask
+    }
+
+    /// The label in core.
+    pub fn label(&self) -> &Disklabel {
+        &self.label
+    }
+
+    /// Take `label` as the label in core, and the partition table
+    /// transfers use with it.
+    pub fn set_label(&mut self, label: Disklabel) {
+        self.slices = Slices::of(&label);
+        self.label = label;
+    }
+
+    /// The label's sector size (`d_secsize`; 0 in a label without one).
+    pub fn label_secsize(&self) -> u32 {
+        self.slices.secsize
+    }
+
+    /// Partition `part`'s first sector (`p_offset`).
+    pub fn part_offset(&self, part: usize) -> u32 {
+        self.slices.part(part).0
+    }
+
+    /// Partition `part`'s size in sectors (`p_size`).
+    pub fn part_size(&self, part: usize) -> u32 {
+        self.slices.part(part).1
     }
 
     /// `dk_labelsector`: `LABELSECTOR`, as `disk_init` sets it.
@@ -171,16 +231,15 @@ impl Disk {
         bcount: usize,
         write: bool,
     ) -> KResult<Bounds> {
-        let lp = &self.label;
-        if lp.get(disklabel::d_secpercyl) == 0 {
+        if !self.slices.geometry {
             return Err(Errno::EINVAL);
         }
         let blkshift = self.blkshift();
-        let p = lp.partition(part);
-        let p_size = u64::from(p.size) << blkshift;
-        let p_offset = u64::from(p.offset) << blkshift;
+        let (offset, size) = self.slices.part(part);
+        let p_size = u64::from(size) << blkshift;
+        let p_offset = u64::from(offset) << blkshift;
         // RAW_PART is 3: the label is found relative to partition c.
-        let labelsector = (u64::from(lp.partition(2).offset) + self.labelsector()) << blkshift;
+        let labelsector = (u64::from(self.part_offset(2)) + self.labelsector()) << blkshift;
         let mut sz = (bcount as u64).div_ceil(DEV_BSIZE);
         let mut n = bcount;
         if blkno.saturating_add(sz) > p_size {
@@ -269,7 +328,7 @@ impl Disk {
         }
         // A magic of all ones invalidates the label.
         if nlp.get(disklabel::d_magic) == u64::from(u32::MAX) {
-            self.label = nlp;
+            self.set_label(nlp);
             return Ok(());
         }
         // NetBSD sums whatever d_npartitions says; more than the label
@@ -295,7 +354,7 @@ impl Disk {
             }
         }
         nlp.update_checksum();
-        self.label = nlp;
+        self.set_label(nlp);
         Ok(())
     }
 }

@@ -45,8 +45,22 @@ fn disk(sectors: u32) -> Disk {
             ntracks: 64,
             ncylinders: sectors / 2048,
         },
-        label: default_label(sectors),
         ..Disk::default()
+    }
+    .with_label(default_label(sectors))
+}
+
+impl Disk {
+    fn with_label(mut self, l: Disklabel) -> Disk {
+        self.set_label(l);
+        self
+    }
+
+    /// Change the label in core as a driver would, through `set_label`.
+    fn edit_label(&mut self, f: impl FnOnce(&mut Disklabel)) {
+        let mut l = self.label().clone();
+        f(&mut l);
+        self.set_label(l);
     }
 }
 
@@ -77,15 +91,17 @@ fn minors_are_unit_and_partition() {
 #[test]
 fn transfers_stop_at_the_partition_end() {
     let mut d = disk(4096);
-    d.label.set_partition(
-        0,
-        Partition {
-            size: 1000,
-            offset: 100,
-            fstype: FS_BSDFFS,
-            ..Partition::default()
-        },
-    );
+    d.edit_label(|l| {
+        l.set_partition(
+            0,
+            Partition {
+                size: 1000,
+                offset: 100,
+                fstype: FS_BSDFFS,
+                ..Partition::default()
+            },
+        )
+    });
     // Inside: as asked.
     assert_eq!(
         d.bounds_check_with_label(0, 0, 4096, false),
@@ -107,7 +123,7 @@ fn transfers_stop_at_the_partition_end() {
     // An unused partition is empty.
     assert_eq!(d.bounds_check_with_label(5, 0, 512, false), Ok(Bounds::Eof));
     // No geometry in the label: EINVAL, not a division by zero.
-    d.label.set(disklabel::d_secpercyl, 0);
+    d.edit_label(|l| l.set(disklabel::d_secpercyl, 0));
     assert_eq!(
         d.bounds_check_with_label(0, 0, 512, false),
         Err(Errno::EINVAL)
@@ -117,15 +133,17 @@ fn transfers_stop_at_the_partition_end() {
 #[test]
 fn the_label_sector_is_written_only_when_allowed() {
     let mut d = disk(4096);
-    d.label.set_partition(
-        0,
-        Partition {
-            size: 4096,
-            offset: 0,
-            fstype: FS_BSDFFS,
-            ..Partition::default()
-        },
-    );
+    d.edit_label(|l| {
+        l.set_partition(
+            0,
+            Partition {
+                size: 4096,
+                offset: 0,
+                fstype: FS_BSDFFS,
+                ..Partition::default()
+            },
+        )
+    });
     assert_eq!(
         d.bounds_check_with_label(0, 0, 1024, true),
         Err(Errno::EROFS)
@@ -189,7 +207,7 @@ fn generic_ioctls() {
     assert_eq!(u32::from_le_bytes(b), 512);
     let mut l = [0u8; disklabel::SIZE];
     d.ioctl(0, DIOCGDINFO, &mut l).unwrap().unwrap();
-    assert_eq!(&l, d.label.as_bytes());
+    assert_eq!(&l, d.label().as_bytes());
     // A short argument is EINVAL, an unknown command is the driver's.
     assert_eq!(
         d.ioctl(0, DIOCGDINFO, &mut [0u8; 10]),
@@ -206,7 +224,7 @@ fn generic_ioctls() {
 #[test]
 fn setdisklabel_checks_the_label_and_open_partitions() {
     let mut d = disk(4096);
-    let mut new = d.label.clone();
+    let mut new = d.label().clone();
     new.set_partition(
         0,
         Partition {
@@ -222,7 +240,17 @@ fn setdisklabel_checks_the_label_and_open_partitions() {
     assert_eq!(d.setdisklabel(&new, 0), Err(Errno::EINVAL));
     new.update_checksum();
     d.setdisklabel(&new, 0).unwrap();
-    assert_eq!(d.label.partition(0).size, 2048);
+    assert_eq!(d.label().partition(0).size, 2048);
+    // Transfers follow the new table at once.
+    assert_eq!((d.part_offset(0), d.part_size(0)), (0, 2048));
+    assert_eq!(
+        d.bounds_check_with_label(0, 2048, 512, false),
+        Ok(Bounds::Eof)
+    );
+    assert_eq!(
+        d.bounds_check_with_label(0, 2047, 1024, false),
+        Ok(Bounds::Go(512))
+    );
     // Partition a open: it may grow, not shrink or move.
     let mut smaller = new.clone();
     smaller.set_partition(

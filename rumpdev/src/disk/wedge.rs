@@ -33,10 +33,11 @@ use rump::devsw::{
     BlockDevice, BlockDriver, Buf, BufOp, CharDriver, DEV_BSIZE, DevKind, DevSw, DeviceOpen,
     RAW_PART, makedev,
 };
+use rump::sync::lock;
 use rump::syscall::Ctx;
 use rump::usermem::UserSpace;
 use rump::{Errno, KResult, Kernel};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 /// The fields of `struct dkwedge_info` (`sys/disk.h`).
 #[allow(non_upper_case_globals)]
@@ -87,10 +88,6 @@ pub const DIOCMWEDGES: u64 = ioc(IOC_OUT, b'd', 131, 4);
 
 /// dk's block and character major on amd64 (`sys/conf/majors`).
 pub const DK_MAJOR: u32 = 168;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// The disk a wedge ioctl was made on, as its driver describes it.
 #[derive(Clone, Copy, Debug)]

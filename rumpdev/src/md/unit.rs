@@ -10,11 +10,12 @@ use crate::disk::label::{Disklabel, FS_BSDFFS, MAXPARTITIONS, Partition, disklab
 use crate::disk::{Disk, Geometry, disk_part, disk_unit, wedge};
 use rump::devsw::{BufOp, DEV_BSIZE, DevKind, RAW_PART};
 use rump::kmem::KmemBuf;
+use rump::sync::lock;
 use rump::syscall::Ctx;
 use rump::usermem::UserSpace;
 use rump::{Errno, KResult, Kernel};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 /// `DKTYPE_MD` (`sys/disklabel.h`'s `DKTYPE_DEFN`): a memory disk.
 pub const DKTYPE_MD: u16 = 22;
@@ -23,10 +24,6 @@ const MD_RPM: u16 = 3600;
 /// From this many sectors (1 MiB) on, md's geometry is 32 sectors and
 /// 64 tracks; below it one sector per track and cylinder.
 const STANDARD_GEOM_MIN: u64 = 32 * 64;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 fn kind_index(kind: DevKind) -> usize {
     match kind {
@@ -90,7 +87,7 @@ impl Softc {
         // shows a label whose checksum no longer holds, and its geometry
         // 64 tracks; kept, so that tools see what they see there.
         lp.set(disklabel::d_ntracks, 64);
-        self.disk.label = lp;
+        self.disk.set_label(lp);
         self.disk.geom = Geometry {
             ntracks: 64,
             ..geom
@@ -321,7 +318,7 @@ mod tests {
     #[test]
     fn label_is_netbsds_md_set_disklabel() {
         let sc = unit_of(4 << 20);
-        let lp = &sc.disk.label;
+        let lp = sc.disk.label();
         assert_eq!(lp.get(disklabel::d_type), u64::from(DKTYPE_MD));
         assert_eq!(lp.get(disklabel::d_secperunit), 8192);
         assert_eq!(lp.get(disklabel::d_ncylinders), 4);
@@ -332,8 +329,8 @@ mod tests {
         assert!(lp.is_valid());
         // Under 1 MiB the late 64 tracks break the sum, as on NetBSD.
         let small = unit_of(64 << 10);
-        assert_eq!(small.disk.label.get(disklabel::d_ntracks), 64);
-        assert_eq!(small.disk.label.get(disklabel::d_ncylinders), 128);
-        assert!(!small.disk.label.is_valid());
+        assert_eq!(small.disk.label().get(disklabel::d_ntracks), 64);
+        assert_eq!(small.disk.label().get(disklabel::d_ncylinders), 128);
+        assert!(!small.disk.label().is_valid());
     }
 }

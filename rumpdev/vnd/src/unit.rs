@@ -7,6 +7,7 @@ use crate::vndio::{
 };
 use netbsd_abi::{MAXPATHLEN, O_ACCMODE, O_RDONLY};
 use rump::devsw::{BufOp, DEV_BSIZE, DevKind, RAW_PART};
+use rump::sync::lock;
 use rump::syscall::Ctx;
 use rump::usermem::UserSpace;
 use rump::{Errno, KResult};
@@ -20,17 +21,13 @@ use rumpdev::disk::{self, Bounds, Disk, Geometry, disk_part, disk_unit, wedge};
 use rumpvfs::node::{Node, VType};
 use rumpvfs::vfs::Vnode;
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 /// The rotational speed vnd's fictitious label gives.
 const VND_RPM: u16 = 3600;
 /// Below this many `DEV_BSIZE` blocks (1 MiB) vnd's geometry is one
 /// sector per track and cylinder; from it on, 32 sectors and 64 tracks.
 const STANDARD_GEOM_MIN: u64 = 32 * 64;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// vnd's geometry (`struct vndgeom`).
 #[derive(Clone, Copy, Debug, Default)]
@@ -122,12 +119,12 @@ impl Softc {
             lp.set(disklabel::d_npartitions, MAXPARTITIONS as u64);
             lp.update_checksum();
         }
-        self.disk.label = lp;
+        self.disk.set_label(lp);
     }
 
     /// The sector size transfers are checked against (`lp->d_secsize`).
     fn secsize(&self) -> u64 {
-        match self.disk.label.secsize() {
+        match self.disk.label_secsize() {
             0 => u64::from(self.geom.secsize.max(DEV_BSIZE as u32)),
             s => u64::from(s),
         }
@@ -166,7 +163,7 @@ impl Softc {
         };
         let mut sector = blkno / (secsize / DEV_BSIZE);
         if part != RAW_PART as usize {
-            sector += u64::from(self.disk.label.partition(part).offset);
+            sector += u64::from(self.disk.part_offset(part));
         }
         Ok(Some((sector * secsize, n)))
     }
@@ -492,8 +489,8 @@ impl DiskUnits for Vnd {
         }
         if part != RAW_PART as usize
             && (!sc.inited()
-                || part >= sc.disk.label.npartitions()
-                || sc.disk.label.partition(part).fstype == FS_UNUSED)
+                || part >= sc.disk.label().npartitions()
+                || sc.disk.label().partition(part).fstype == FS_UNUSED)
         {
             drop(sc);
             self.destroy_if_unused(disk_unit(minor));
@@ -543,7 +540,7 @@ impl DiskUnits for Vnd {
         if part == RAW_PART as usize {
             return Ok(sc.size);
         }
-        Ok(u64::from(sc.disk.label.partition(part).size) << sc.disk.blkshift())
+        Ok(u64::from(sc.disk.part_size(part)) << sc.disk.blkshift())
     }
 
     /// `vndstrategy` and the transfer on the file: the bytes moved.
@@ -636,7 +633,7 @@ impl DiskUnits for Vnd {
                 sc.disk.labelling = true;
                 let mut r = sc.disk.setdisklabel(&new, 0);
                 if r.is_ok() && cmd == DIOCWDINFO {
-                    r = writedisklabel(&RawIo { sc: &sc }, &sc.disk.label);
+                    r = writedisklabel(&RawIo { sc: &sc }, sc.disk.label());
                 }
                 sc.disk.labelling = false;
                 r

@@ -86,17 +86,22 @@ impl MemNode {
             return Ok(0);
         }
         let n = ((*size - off) as usize).min(buf.len());
+        // One walk over the pages in range rather than a lookup per page;
+        // what lies between them is a hole, read as zeros.
+        let page = PAGE as u64;
         let mut done = 0;
-        while done < n {
-            let pos = off + done as u64;
-            let (pno, poff) = (pos / PAGE as u64, (pos % PAGE as u64) as usize);
-            let chunk = (PAGE - poff).min(n - done);
-            match pages.get(&pno) {
-                Some(p) => buf[done..done + chunk].copy_from_slice(&p.data[poff..poff + chunk]),
-                None => buf[done..done + chunk].fill(0), // a hole
+        if n > 0 {
+            for (&pno, p) in pages.range(off / page..=(off + n as u64 - 1) / page) {
+                let start = pno * page;
+                let at = (start.max(off) - off) as usize;
+                buf[done..at].fill(0);
+                let poff = (off.max(start) - start) as usize;
+                let chunk = (PAGE - poff).min(n - at);
+                buf[at..at + chunk].copy_from_slice(&p.data[poff..poff + chunk]);
+                done = at + chunk;
             }
-            done += chunk;
         }
+        buf[done..n].fill(0);
         if self.shared.stamps_times() && !self.shared.noatime.load(Ordering::Relaxed) {
             i.atime = self.shared.now();
         }

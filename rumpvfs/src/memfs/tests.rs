@@ -246,6 +246,14 @@ fn holes_read_as_zeros_and_truncation_zeroes_the_tail() {
     assert_eq!(f.read(4096, &mut buf), Ok(16));
     assert_eq!(buf, [0; 16]);
     assert_eq!(fs.bytes_used(), 4096);
+    // A read across pages and holes: a hole, data, a hole, data.
+    f.write(4096 - 2, b"xy").unwrap();
+    let mut across = [7u8; 3 * 4096];
+    assert_eq!(f.read(4, &mut across), Ok(2 * 4096 + 9));
+    let mut want = vec![0u8; 2 * 4096 + 9];
+    want[4096 - 6..4096 - 4].copy_from_slice(b"xy");
+    want[2 * 4096 + 6..].copy_from_slice(b"end");
+    assert_eq!(&across[..want.len()], &want[..]);
     f.write(0, b"abcdef").unwrap();
     let shrink = |size| SetAttr {
         size: Some(size),
