@@ -255,6 +255,7 @@ fn options(args: &[String]) -> Result<(Op, Flags, Vec<String>), ExitCode> {
 }
 
 fn main() -> ExitCode {
+    rumpclient::sigpipe_ends_process();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (op, mut f, rest) = match options(&args) {
         Ok(o) => o,
