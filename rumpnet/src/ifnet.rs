@@ -249,11 +249,11 @@ impl Ifnet {
 
     /// When the interface last changed state (wall clock).
     pub fn lastchange(&self) -> Duration {
-        *self.lastchange.lock().unwrap_or_else(|e| e.into_inner())
+        *rump::sync::lock(&self.lastchange)
     }
 
     fn touch(&self) {
-        *self.lastchange.lock().unwrap_or_else(|e| e.into_inner()) = self.clock.wall();
+        *rump::sync::lock(&self.lastchange) = self.clock.wall();
     }
 
     /// Reset the counters (`SIOCZIFDATA`).

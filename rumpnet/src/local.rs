@@ -86,7 +86,7 @@ impl LocalDomain {
     }
 
     fn names(&self) -> MutexGuard<'_, HashMap<NodeId, Weak<LocalSocket>>> {
-        self.names.lock().unwrap_or_else(|e| e.into_inner())
+        rump::sync::lock(&self.names)
     }
 
     fn make(&self, typ: i32) -> KResult<Arc<LocalSocket>> {
@@ -102,7 +102,7 @@ impl LocalDomain {
             st: Mutex::new(LocalSocketState::default()),
             me: me.clone(),
         });
-        let mut all = self.all.lock().unwrap_or_else(|e| e.into_inner());
+        let mut all = rump::sync::lock(&self.all);
         all.retain(|w| w.strong_count() > 0);
         all.push(Arc::downgrade(&s));
         Ok(s)
@@ -112,10 +112,7 @@ impl LocalDomain {
     /// sockets of type `typ`, newest first, with their names and peers.
     fn pcblist(&self, typ: i32, name: &[i32], cap: Option<usize>) -> KResult<SysctlAnswer> {
         let k = self.kernel.upgrade().ok_or(Errno::ENXIO)?;
-        let socks: Vec<Arc<LocalSocket>> = self
-            .all
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        let socks: Vec<Arc<LocalSocket>> = rump::sync::lock(&self.all)
             .iter()
             .rev()
             .filter_map(Weak::upgrade)
@@ -251,7 +248,7 @@ pub struct LocalSocket {
 
 impl LocalSocket {
     fn lock(&self) -> MutexGuard<'_, LocalSocketState> {
-        self.st.lock().unwrap_or_else(|e| e.into_inner())
+        rump::sync::lock(&self.st)
     }
 
     fn peer(&self) -> Option<Arc<LocalSocket>> {

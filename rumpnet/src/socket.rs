@@ -14,7 +14,7 @@ use rump::syscall::Ctx;
 use rump::usermem::UserSpace;
 use rump::{Errno, KResult, Kernel};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 /// `SOCK_STREAM`.
@@ -114,9 +114,7 @@ const SIGPIPE: i32 = netbsd_abi::SIGPIPE;
 /// How long a wait sleeps before it looks at the process again.
 const SLICE: Duration = Duration::from_millis(100);
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+use rump::sync::lock;
 
 /// Where a socket's waiters sleep: a generation count bumped by every
 /// change a waiter may care about (`sowakeup`), which also wakes pollers.

@@ -67,12 +67,7 @@ pub fn setsockopt(s: &Socket, level: i32, name: i32, v: &[u8]) -> KResult<()> {
         return s.proto().setopt(level, name, v);
     }
     {
-        let mut o = s
-            .proto()
-            .shared()
-            .opts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut o = rump::sync::lock(&s.proto().shared().opts);
         let flag = |v: &[u8]| int_in(v).map(|i| i != 0);
         match name {
             SO_REUSEADDR => o.reuseaddr = flag(v)?,
