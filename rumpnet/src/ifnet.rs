@@ -393,3 +393,6 @@ pub fn ifname(buf: &[u8]) -> KResult<&str> {
     let end = b.iter().position(|&c| c == 0).ok_or(Errno::EINVAL)?;
     std::str::from_utf8(&b[..end]).map_err(|_| Errno::EINVAL)
 }
+
+#[cfg(test)]
+mod tests;

@@ -6,7 +6,7 @@
 
 use crate::pcblist::KinfoPcb;
 use crate::socket::{
-    MSG_PEEK, ProtoSocket, Received, SOCK_DGRAM, SOCK_STREAM, SockShared, poll_bits,
+    MSG_DONTWAIT, MSG_PEEK, ProtoSocket, Received, SOCK_DGRAM, SOCK_STREAM, SockShared, poll_bits,
 };
 use rump::socknames::NodeId;
 use rump::syscall::Ctx;
@@ -24,6 +24,13 @@ const SOCKADDR_UN_LEN: usize = netbsd_abi::layout::sockaddr_un::SIZE;
 const STREAM_SPACE: usize = 4096;
 const DGRAM_SENDSPACE: usize = 2048;
 const DGRAM_RECVSPACE: usize = 4096;
+/// The least send buffer `soreserve` (`uipc_socket2.c`) grants: its low
+/// water mark (`MCLBYTES`, amd64) plus `PIPE_BUF`, so that a socket with
+/// some bytes queued still polls writable. It makes a datagram socket's
+/// 2048 bytes 2560.
+const SORESERVE_MIN_SND: usize = 2048 + netbsd_abi::PIPE_BUF as usize;
+/// `SOMAXCONN`: the most a `listen` backlog counts (`solisten`).
+const SOMAXCONN: usize = netbsd_abi::SOMAXCONN as usize;
 /// `MSG_TRUNC`.
 const MSG_TRUNC: i32 = netbsd_abi::MSG_TRUNC;
 /// `SHUT_RD`, `SHUT_WR`, `SHUT_RDWR`.
@@ -95,6 +102,7 @@ impl LocalDomain {
             SOCK_DGRAM => (DGRAM_RECVSPACE, DGRAM_SENDSPACE),
             _ => return Err(Errno::EPROTOTYPE),
         };
+        let snd = snd.max(SORESERVE_MIN_SND);
         let s = Arc::new_cyclic(|me| LocalSocket {
             typ,
             domain: self.me.clone(),
@@ -208,6 +216,8 @@ impl crate::net::Domain for LocalDomain {
 
 /// A listening socket's queue of connections not yet accepted.
 struct Listen {
+    /// How many may wait: `sonewconn` refuses once more than 3/2 of the
+    /// backlog wait.
     backlog: usize,
     ready: VecDeque<Arc<LocalSocket>>,
 }
@@ -235,6 +245,11 @@ struct LocalSocketState {
     /// Our sending half is shut.
     wr_shut: bool,
     closed: bool,
+    /// The pending error (`so_error`): ECONNRESET once the datagram
+    /// socket we were connected to has closed (`unp_drop`).
+    error: Option<Errno>,
+    /// The datagram sockets connected to us (`unp_refs`), told when we close.
+    refs: Vec<Weak<LocalSocket>>,
 }
 
 /// A local-domain socket.
@@ -271,10 +286,12 @@ impl LocalSocket {
         }
     }
 
-    /// Stream bytes in: bounded by the receive buffer plus the sender's
-    /// send buffer, as NetBSD charges the sender for what the receiver
-    /// holds.
-    fn deliver_stream(&self, data: &[u8], sndbuf: usize) -> KResult<usize> {
+    /// Stream bytes in from a sender with `sndbuf` and `sndlowat`. The
+    /// sender's buffer bounds what we hold (`unp_send` lowers the sender's
+    /// high water mark by what it adds to our buffer; our own receive
+    /// buffer size plays no part), and a send that does not fit whole
+    /// waits until the room reaches the low water mark (`sosend`).
+    fn deliver_stream(&self, data: &[u8], sndbuf: usize, sndlowat: usize) -> KResult<usize> {
         if data.is_empty() {
             return Ok(0);
         }
@@ -289,11 +306,11 @@ impl LocalSocket {
                     Ok(data.len())
                 };
             }
-            let cap = self.shared.opts().rcvbuf + sndbuf;
-            let room = cap.saturating_sub(s.bytes.len()).min(data.len());
-            if room == 0 {
+            let space = sndbuf.saturating_sub(s.bytes.len());
+            if space == 0 || (space < data.len() && space < sndlowat) {
                 return Err(Errno::EAGAIN);
             }
+            let room = space.min(data.len());
             s.bytes.extend(&data[..room]);
             room
         };
@@ -301,10 +318,11 @@ impl LocalSocket {
         Ok(room)
     }
 
-    /// Whether a stream writer with `sndbuf` may add to our buffer now.
-    fn has_room(&self, sndbuf: usize) -> bool {
+    /// Whether a stream writer with `sndbuf` and `sndlowat` polls writable
+    /// (`sowritable`: the room reaches the low water mark).
+    fn has_room(&self, sndbuf: usize, sndlowat: usize) -> bool {
         let s = self.lock();
-        s.closed || s.rd_shut || s.bytes.len() < self.shared.opts().rcvbuf + sndbuf
+        s.closed || s.rd_shut || sndbuf.saturating_sub(s.bytes.len()) >= sndlowat
     }
 
     /// A datagram in, from `from`: ENOBUFS when the buffer is full.
@@ -328,6 +346,24 @@ impl LocalSocket {
         }
         self.shared.wait.wakeup();
         Ok(())
+    }
+
+    /// The datagram socket we were connected to closed: we are
+    /// disconnected, and the next call that looks answers ECONNRESET.
+    fn drop_peer(&self, gone: &LocalSocket) {
+        {
+            let mut s = self.lock();
+            let ours = s
+                .peer
+                .as_ref()
+                .is_some_and(|w| std::ptr::eq(w.as_ptr(), gone));
+            if !ours {
+                return;
+            }
+            s.peer = None;
+            s.error = Some(Errno::ECONNRESET);
+        }
+        self.shared.wait.wakeup();
     }
 
     /// The other end will send nothing more.
@@ -376,6 +412,9 @@ impl ProtoSocket for LocalSocket {
         }
         if self.typ == SOCK_DGRAM {
             self.lock().peer = Some(Arc::downgrade(&target));
+            let mut t = target.lock();
+            t.refs.retain(|w| w.strong_count() > 0);
+            t.refs.push(self.me.clone());
             return Ok(());
         }
         {
@@ -397,7 +436,7 @@ impl ProtoSocket for LocalSocket {
         let queued = {
             let mut t = target.lock();
             match t.listen.as_mut() {
-                Some(l) if l.ready.len() < l.backlog => {
+                Some(l) if l.ready.len() <= l.backlog => {
                     l.ready.push_back(server);
                     true
                 }
@@ -416,18 +455,18 @@ impl ProtoSocket for LocalSocket {
 
     fn listen(&self, backlog: i32) -> KResult<()> {
         let mut s = self.lock();
+        // unp_listen: an unbound socket of any type is EINVAL.
+        if s.name.is_none() || s.connected {
+            return Err(Errno::EINVAL);
+        }
         if self.typ != SOCK_STREAM {
             return Err(Errno::EOPNOTSUPP);
         }
-        if s.name.is_none() {
-            return Err(Errno::EINVAL);
-        }
-        if s.connected {
-            return Err(Errno::EINVAL);
-        }
-        // As sonewconn: up to one and a half times the backlog wait.
-        let backlog = usize::try_from(backlog.max(0)).unwrap_or(0).max(1);
-        let backlog = (3 * backlog).div_ceil(2);
+        // solisten keeps the backlog within 0..=SOMAXCONN; sonewconn refuses
+        // a connection once more than 3/2 of it wait (so a backlog of 0
+        // still queues one).
+        let qlimit = usize::try_from(backlog).unwrap_or(0).min(SOMAXCONN);
+        let backlog = 3 * qlimit / 2;
         match s.listen.as_mut() {
             Some(l) => l.backlog = backlog,
             None => {
@@ -450,8 +489,15 @@ impl ProtoSocket for LocalSocket {
     }
 
     fn send(&self, ctx: &Ctx, data: &[u8], to: Option<&[u8]>, _flags: i32) -> KResult<usize> {
-        if self.lock().wr_shut {
-            return Err(Errno::EPIPE);
+        {
+            // sosend: a shut sending half, then a pending error.
+            let mut s = self.lock();
+            if s.wr_shut {
+                return Err(Errno::EPIPE);
+            }
+            if let Some(e) = s.error.take() {
+                return Err(e);
+            }
         }
         let opts = self.shared.opts();
         if self.typ == SOCK_STREAM {
@@ -463,7 +509,7 @@ impl ProtoSocket for LocalSocket {
                 None if self.lock().connected => return Err(Errno::EPIPE),
                 None => return Err(Errno::ENOTCONN),
             };
-            let n = peer.deliver_stream(data, opts.sndbuf)?;
+            let n = peer.deliver_stream(data, opts.sndbuf, opts.sndlowat)?;
             return Ok(n);
         }
         if data.len() > opts.sndbuf {
@@ -477,10 +523,12 @@ impl ProtoSocket for LocalSocket {
                 let domain = self.domain.upgrade().ok_or(Errno::EINVAL)?;
                 domain.find(ctx, &path_of(sa)?)?
             }
+            // Never connected (or disconnected when the peer closed): sosend
+            // wants an address.
             None => self.peer().ok_or(if self.lock().peer.is_some() {
                 Errno::ECONNREFUSED
             } else {
-                Errno::ENOTCONN
+                Errno::EDESTADDRREQ
             })?,
         };
         target.deliver_dgram(data, self.my_name())?;
@@ -489,9 +537,17 @@ impl ProtoSocket for LocalSocket {
 
     fn recv(&self, buf: &mut [u8], flags: i32) -> KResult<Received> {
         let peek = flags & MSG_PEEK != 0;
+        let rcvlowat = self.shared.opts().rcvlowat;
         let got = {
             let mut s = self.lock();
             if self.typ == SOCK_STREAM {
+                let ended = s.rcv_eof || s.rd_shut || (s.connected && s.peer.is_none());
+                // soreceive waits for the low water mark (or all that was
+                // asked for) unless told not to wait or the stream ended.
+                let short = s.bytes.len() < buf.len() && s.bytes.len() < rcvlowat;
+                if !s.bytes.is_empty() && short && flags & MSG_DONTWAIT == 0 && !ended {
+                    return Err(Errno::EAGAIN);
+                }
                 if s.bytes.is_empty() {
                     if s.rcv_eof || s.rd_shut || (s.connected && s.peer.is_none()) {
                         return Ok(Received::default());
@@ -515,6 +571,12 @@ impl ProtoSocket for LocalSocket {
                 }
             } else {
                 let Some((from, d)) = s.dgrams.front() else {
+                    if let Some(e) = s.error {
+                        if !peek {
+                            s.error = None;
+                        }
+                        return Err(e);
+                    }
                     if s.rd_shut {
                         return Ok(Received::default());
                     }
@@ -555,10 +617,9 @@ impl ProtoSocket for LocalSocket {
             _ => return Err(Errno::EINVAL),
         };
         {
+            // soshutdown asks nothing of the connection: shutting an
+            // unconnected socket is no error.
             let mut s = self.lock();
-            if !s.connected && self.typ == SOCK_STREAM {
-                return Err(Errno::ENOTCONN);
-            }
             if rd {
                 s.rd_shut = true;
                 s.bytes.clear();
@@ -592,24 +653,38 @@ impl ProtoSocket for LocalSocket {
         }
         let peer = s.peer.as_ref().and_then(Weak::upgrade);
         let gone = s.connected && peer.is_none();
-        let readable =
-            !s.bytes.is_empty() || !s.dgrams.is_empty() || s.rcv_eof || s.rd_shut || gone;
+        // soreadable: the low water mark reached, the end, or an error.
+        let lowat = self.shared.opts().rcvlowat.max(1);
+        let readable = s.bytes.len() >= lowat
+            || !s.dgrams.is_empty()
+            || s.rcv_eof
+            || s.rd_shut
+            || gone
+            || s.error.is_some();
         let can_write = !s.wr_shut && (self.typ != SOCK_STREAM || (s.connected && !gone));
         drop(s);
         // A stream is writable while its peer's buffer has room (looked at
         // without our lock held).
         let writable = can_write
             && (self.typ != SOCK_STREAM
-                || peer.is_some_and(|p| p.has_room(self.shared.opts().sndbuf)));
+                || peer.is_some_and(|p| {
+                    let o = self.shared.opts();
+                    p.has_room(o.sndbuf, o.sndlowat)
+                }));
         poll_bits(events, readable, writable, gone)
     }
 
     fn close(&self) {
-        let (peer, listen) = {
+        let (peer, listen, refs) = {
             let mut s = self.lock();
             s.closed = true;
-            (s.peer.take(), s.listen.take())
+            (s.peer.take(), s.listen.take(), std::mem::take(&mut s.refs))
         };
+        // unp_detach: the datagram sockets connected to us are dropped
+        // with ECONNRESET.
+        for r in refs.iter().filter_map(Weak::upgrade) {
+            r.drop_peer(self);
+        }
         // Connections nobody accepted end too.
         if let Some(l) = listen {
             for c in l.ready {
@@ -645,6 +720,28 @@ impl ProtoSocket for LocalSocket {
     fn cant_send(&self) -> bool {
         self.lock().wr_shut
     }
+
+    fn take_error(&self) -> i32 {
+        self.lock().error.take().map_or(0, |e| e.0)
+    }
+
+    /// `SS_CANTRCVMORE`: the peer shut its sending half or went, or we
+    /// shut our reading half.
+    fn cant_recv_more(&self) -> bool {
+        let s = self.lock();
+        let gone = s.connected && s.peer.as_ref().is_none_or(|w| w.strong_count() == 0);
+        s.rcv_eof || s.rd_shut || gone
+    }
+
+    /// A stream's sender is charged for what its peer holds (`unp_send`
+    /// lowers the sender's high water mark by it).
+    fn snd_space(&self) -> usize {
+        let sndbuf = self.shared.opts().sndbuf;
+        match self.peer() {
+            Some(p) if self.typ == SOCK_STREAM => sndbuf.saturating_sub(p.lock().bytes.len()),
+            _ => sndbuf,
+        }
+    }
 }
 
 /// A connected pair (`socketpair(2)`).
@@ -664,5 +761,14 @@ pub fn pair(
     let d = net.local_domain().ok_or(Errno::EAFNOSUPPORT)?;
     let (a, b) = (d.make(typ)?, d.make(typ)?);
     LocalSocket::join(&a, &b);
+    if typ == SOCK_DGRAM {
+        // unp_connect2: each is among the other's unp_refs, so that the
+        // one left after a close gets ECONNRESET.
+        a.lock().refs.push(Arc::downgrade(&b));
+        b.lock().refs.push(Arc::downgrade(&a));
+    }
     Ok((a, b))
 }
+
+#[cfg(test)]
+mod tests;

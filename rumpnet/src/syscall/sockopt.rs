@@ -96,9 +96,16 @@ pub fn setsockopt(s: &Socket, level: i32, name: i32, v: &[u8]) -> KResult<()> {
                 if matches!(name, SO_SNDBUF | SO_RCVBUF) && n > SB_MAX_ADJ {
                     return Err(Errno::ENOBUFS);
                 }
+                // sbreserve keeps the low water mark within the buffer.
                 match name {
-                    SO_SNDBUF => (o.sndbuf, o.snd_autosize) = (n, false),
-                    SO_RCVBUF => (o.rcvbuf, o.rcv_autosize) = (n, false),
+                    SO_SNDBUF => {
+                        (o.sndbuf, o.snd_autosize) = (n, false);
+                        o.sndlowat = o.sndlowat.min(n);
+                    }
+                    SO_RCVBUF => {
+                        (o.rcvbuf, o.rcv_autosize) = (n, false);
+                        o.rcvlowat = o.rcvlowat.min(n);
+                    }
                     SO_SNDLOWAT => o.sndlowat = n.min(o.sndbuf),
                     _ => o.rcvlowat = n.min(o.rcvbuf),
                 }
