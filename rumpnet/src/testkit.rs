@@ -5,7 +5,7 @@
 use crate::local::{AF_LOCAL, pair};
 use crate::socket::{ProtoSocket, Received, SOL_SOCKET, Socket};
 use crate::{getsockopt, setsockopt};
-use netbsd_abi::layout::timeval;
+use netbsd_abi::layout::{sockaddr_un, timeval};
 use rump::clock::ManualClock;
 use rump::socknames::{NodeId, SockNames};
 use rump::syscall::Ctx;
@@ -78,12 +78,23 @@ pub fn socket(ctx: &Ctx, typ: i32, nonblock: bool) -> Arc<Socket> {
     )
 }
 
-/// A `sockaddr_un` for `path`, `sun_len` the length given.
+/// A `sockaddr_un` for `path` and its NUL, `sun_len` the length given.
 pub fn sun(path: &str) -> Vec<u8> {
-    let mut sa = vec![0u8, AF_LOCAL as u8];
-    sa.extend_from_slice(path.as_bytes());
-    sa.push(0);
-    sa[0] = sa.len() as u8;
+    let head = sockaddr_un::sun_path.offset;
+    let mut sa = vec![0u8; head + path.len() + 1];
+    sa[head..head + path.len()].copy_from_slice(path.as_bytes());
+    let len = sa.len() as u64;
+    sockaddr_un::sun_len.put(&mut sa, len);
+    sockaddr_un::sun_family.put(&mut sa, AF_LOCAL as u64);
+    sa
+}
+
+/// `sun_noname`: an unnamed socket's address, its length and family.
+pub fn sun_noname() -> Vec<u8> {
+    let mut sa = vec![0u8; sockaddr_un::sun_path.offset];
+    let len = sa.len() as u64;
+    sockaddr_un::sun_len.put(&mut sa, len);
+    sockaddr_un::sun_family.put(&mut sa, AF_LOCAL as u64);
     sa
 }
 

@@ -102,12 +102,14 @@ fn count(c: &AtomicU64) -> u64 {
 
 /// An Ethernet frame from `src` to `dst` of `typ` carrying `payload`.
 fn frame(dst: Address, src: Address, typ: u16, payload: &[u8]) -> Pkt {
-    let mut f = Vec::with_capacity(ethernet::HEADER_LEN + payload.len());
-    f.extend_from_slice(&dst.0);
-    f.extend_from_slice(&src.0);
-    f.extend_from_slice(&typ.to_be_bytes());
-    f.extend_from_slice(payload);
-    Pkt::from_vec(f)
+    let mut f = Pkt::with_payload(payload);
+    let repr = ethernet::Repr {
+        src,
+        dst,
+        ethertype: typ,
+    };
+    repr.emit(&mut ethernet::Frame::new_checked(f.prepend(ethernet::HEADER_LEN)).unwrap());
+    Pkt::from_vec(f.data().to_vec())
 }
 
 /// What an input routine was given: each payload and how it arrived.
@@ -140,10 +142,11 @@ fn output_counts_packets_bytes_and_link_multicasts_and_keeps_order() {
         .zip([THEIRS, BROADCAST, MULTICAST])
         .enumerate()
     {
-        assert_eq!(&f[0..6], &dst.0);
-        assert_eq!(&f[6..12], &OURS.0, "our address as the source");
-        assert_eq!(&f[12..14], &ETHERTYPE_TEST.to_be_bytes());
-        assert_eq!(&f[14..], &[i as u8; 10]);
+        let f = ethernet::Frame::new_checked(f.as_slice()).unwrap();
+        assert_eq!(f.dst(), dst);
+        assert_eq!(f.src(), OURS, "our address as the source");
+        assert_eq!(f.ethertype(), ETHERTYPE_TEST);
+        assert_eq!(f.payload(), &[i as u8; 10]);
     }
     assert_eq!(count(&ifp.stats.opackets), 3);
     assert_eq!(count(&ifp.stats.obytes), 3 * 24);
