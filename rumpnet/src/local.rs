@@ -38,12 +38,9 @@ const SHUT_RD: i32 = netbsd_abi::SHUT_RD;
 const SHUT_WR: i32 = netbsd_abi::SHUT_WR;
 const SHUT_RDWR: i32 = netbsd_abi::SHUT_RDWR;
 
-/// What a queued datagram costs its receiver's buffer.
-fn dgram_cost(len: usize, from: &[u8]) -> usize {
-    /// An mbuf's header, as NetBSD charges each record.
-    const RECORD: usize = 32;
-    len + from.len() + RECORD
-}
+mod mbufs;
+
+use mbufs::{Charge, Held};
 
 /// An unnamed address (`uipc_usrreq.c`'s `sun_noname`): length and
 /// family alone, `sun_len` being `offsetof(struct sockaddr_un, sun_path)`,
@@ -133,7 +130,7 @@ impl LocalDomain {
                 let peer = s.peer();
                 let st = s.lock();
                 let src = st.name.as_ref().map_or_else(noname, |(a, _)| a.clone());
-                let rcvq = st.bytes.len() + st.dgram_bytes;
+                let rcvq = st.bytes.len() + st.dgram_held.sum.cc;
                 drop(st);
                 let dst = peer.as_ref().map(|p| match &p.lock().name {
                     Some((addr, _)) => addr.clone(),
@@ -234,10 +231,11 @@ struct LocalSocketState {
     /// Was connected (a stream whose peer went away reads EOF).
     connected: bool,
     listen: Option<Listen>,
-    /// Stream bytes, or datagrams with their sender's address.
+    /// Stream bytes, or datagrams with their sender's address and what
+    /// each is charged, and the charges summed.
     bytes: VecDeque<u8>,
-    dgrams: VecDeque<(Vec<u8>, Vec<u8>)>,
-    dgram_bytes: usize,
+    dgrams: VecDeque<(Vec<u8>, Vec<u8>, Charge)>,
+    dgram_held: Held,
     /// Nothing more will arrive (the peer shut its sending half, or went).
     rcv_eof: bool,
     /// Our reading half is shut.
@@ -325,8 +323,9 @@ impl LocalSocket {
         s.closed || s.rd_shut || sndbuf.saturating_sub(s.bytes.len()) >= sndlowat
     }
 
-    /// A datagram in, from `from`: ENOBUFS when the buffer is full.
-    fn deliver_dgram(&self, data: &[u8], from: Vec<u8>) -> KResult<()> {
+    /// A datagram in, from `from` through a send buffer of `sndbuf`:
+    /// ENOBUFS when the buffer is full.
+    fn deliver_dgram(&self, data: &[u8], from: Vec<u8>, sndbuf: usize) -> KResult<()> {
         {
             let mut s = self.lock();
             if s.closed {
@@ -335,14 +334,13 @@ impl LocalSocket {
             if s.rd_shut {
                 return Ok(());
             }
-            // Charged as NetBSD's sbappendaddr does: the data, the sender's
-            // address and a record's overhead, so that empty datagrams count.
-            let cost = dgram_cost(data.len(), &from);
-            if s.dgram_bytes + cost > self.shared.opts().rcvbuf {
+            // Charged as NetBSD's sbappendaddr does: the data with the
+            // sender's address, and the mbufs that carry them.
+            let charge = Charge::of(data.len(), from.len(), sndbuf);
+            if !s.dgram_held.take(charge, self.shared.opts().rcvbuf) {
                 return Err(Errno::ENOBUFS);
             }
-            s.dgram_bytes += cost;
-            s.dgrams.push_back((from, data.to_vec()));
+            s.dgrams.push_back((from, data.to_vec(), charge));
         }
         self.shared.wait.wakeup();
         Ok(())
@@ -531,7 +529,7 @@ impl ProtoSocket for LocalSocket {
                 Errno::EDESTADDRREQ
             })?,
         };
-        target.deliver_dgram(data, self.my_name())?;
+        target.deliver_dgram(data, self.my_name(), opts.sndbuf)?;
         Ok(data.len())
     }
 
@@ -570,7 +568,7 @@ impl ProtoSocket for LocalSocket {
                     ..Received::default()
                 }
             } else {
-                let Some((from, d)) = s.dgrams.front() else {
+                let Some((from, d, charge)) = s.dgrams.front() else {
                     if let Some(e) = s.error {
                         if !peek {
                             s.error = None;
@@ -592,9 +590,9 @@ impl ProtoSocket for LocalSocket {
                     control: Vec::new(),
                 };
                 if !peek {
-                    let cost = dgram_cost(d.len(), from);
+                    let charge = *charge;
                     s.dgrams.pop_front();
-                    s.dgram_bytes -= cost;
+                    s.dgram_held.release(charge);
                 }
                 r
             }
@@ -624,7 +622,7 @@ impl ProtoSocket for LocalSocket {
                 s.rd_shut = true;
                 s.bytes.clear();
                 s.dgrams.clear();
-                s.dgram_bytes = 0;
+                s.dgram_held = Held::default();
             }
             s.wr_shut |= wr;
         }
@@ -709,8 +707,7 @@ impl ProtoSocket for LocalSocket {
 
     fn rcv_cc(&self) -> usize {
         let s = self.lock();
-        let dgrams: usize = s.dgrams.iter().map(|(from, d)| from.len() + d.len()).sum();
-        s.bytes.len() + dgrams
+        s.bytes.len() + s.dgram_held.sum.cc
     }
 
     fn accept_ready(&self) -> usize {

@@ -216,6 +216,28 @@ fn a_full_datagram_receiver_answers_enobufs() {
 }
 
 #[test]
+fn a_datagram_buffer_fills_by_mbufs_as_well_as_bytes() {
+    let (k, _) = boot();
+    let ctx = k.enter().unwrap();
+    let fill = |len: usize, first: Option<usize>| {
+        let (a, _b) = pair_of(&ctx, SOCK_DGRAM, true);
+        if let Some(f) = first {
+            send(&ctx, &a, &vec![0; f]).unwrap();
+        }
+        let mut n = 0;
+        while send(&ctx, &a, &vec![0; len]).is_ok() {
+            n += 1;
+        }
+        assert_eq!(send(&ctx, &a, &vec![0; len]), Err(Errno::ENOBUFS));
+        n
+    };
+    // Each empty datagram takes two mbufs of 512 bytes of the 8192 a
+    // 4096-byte buffer may hold.
+    assert_eq!(fill(0, None), 8);
+    assert_eq!(fill(100, Some(2049)), 5);
+}
+
+#[test]
 fn datagrams_keep_their_boundaries_and_a_short_read_truncates() {
     let (k, _) = boot();
     let ctx = k.enter().unwrap();
