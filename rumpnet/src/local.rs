@@ -453,12 +453,12 @@ impl ProtoSocket for LocalSocket {
 
     fn listen(&self, backlog: i32) -> KResult<()> {
         let mut s = self.lock();
-        // unp_listen: an unbound socket of any type is EINVAL.
-        if s.name.is_none() || s.connected {
+        // solisten refuses a connected socket, unp_listen an unbound one.
+        // A bound datagram socket may listen as on NetBSD: it is marked
+        // SO_ACCEPTCONN, though no connection ever comes to it.
+        let dgram_connected = self.typ == SOCK_DGRAM && s.peer.is_some();
+        if s.name.is_none() || s.connected || dgram_connected {
             return Err(Errno::EINVAL);
-        }
-        if self.typ != SOCK_STREAM {
-            return Err(Errno::EOPNOTSUPP);
         }
         // solisten keeps the backlog within 0..=SOMAXCONN; sonewconn refuses
         // a connection once more than 3/2 of it wait (so a backlog of 0
@@ -646,7 +646,8 @@ impl ProtoSocket for LocalSocket {
 
     fn poll(&self, events: i16) -> i16 {
         let s = self.lock();
-        if let Some(l) = &s.listen {
+        // A listening datagram socket polls as any datagram socket.
+        if let Some(l) = s.listen.as_ref().filter(|_| self.typ == SOCK_STREAM) {
             return poll_bits(events, !l.ready.is_empty(), false, false);
         }
         let peer = s.peer.as_ref().and_then(Weak::upgrade);

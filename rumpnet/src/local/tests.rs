@@ -532,6 +532,28 @@ fn binding_twice_or_to_a_taken_name_fails_and_listen_wants_a_name() {
 }
 
 #[test]
+fn a_bound_datagram_socket_may_listen_and_still_takes_datagrams() {
+    let (k, _) = boot();
+    let ctx = k.enter().unwrap();
+    let d = socket(&ctx, SOCK_DGRAM, true);
+    d.proto().bind(&ctx, &sun("/d")).unwrap();
+    assert_eq!(d.proto().listen(1), Ok(()));
+    assert_eq!(
+        get_int(&d, netbsd_abi::SO_ACCEPTCONN),
+        netbsd_abi::SO_ACCEPTCONN
+    );
+    assert_eq!(d.accept(&ctx).err(), Some(Errno::EAGAIN), "nothing comes");
+    let s = socket(&ctx, SOCK_DGRAM, true);
+    s.proto().send(&ctx, b"x", Some(&sun("/d")), 0).unwrap();
+    assert_eq!(d.poll(POLLIN | POLLOUT), POLLIN | POLLOUT);
+    assert_eq!(recv(&ctx, &d, 10).unwrap(), b"x");
+    // A connected datagram socket may not.
+    s.proto().bind(&ctx, &sun("/s")).unwrap();
+    s.connect(&ctx, &sun("/d")).unwrap();
+    assert_eq!(s.proto().listen(1), Err(Errno::EINVAL));
+}
+
+#[test]
 fn closing_a_listener_ends_the_connections_nobody_accepted() {
     let (k, _) = boot();
     let ctx = k.enter().unwrap();
