@@ -13,7 +13,7 @@ use crate::clock::KernelClock;
 use crate::errno::KResult;
 use crate::kernel::Kernel;
 use std::collections::BTreeMap;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::Duration;
 
 /// What a callout runs.
@@ -26,9 +26,7 @@ pub struct CalloutId {
     seq: u64,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+use crate::sync::lock;
 
 #[derive(Default)]
 struct State {

@@ -119,9 +119,7 @@ const FAST_ABOVE_US: i64 = 1_000_000;
 const SLOW_STEP_US: i64 = 500;
 const SLOW_ABOVE_US: i64 = 500;
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+use crate::sync::lock;
 
 /// A correction `adjtime` is slewing in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

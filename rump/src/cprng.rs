@@ -104,7 +104,7 @@ impl Cprng {
     }
 
     fn lock(&self) -> MutexGuard<'_, Stream> {
-        self.stream.lock().unwrap_or_else(|e| e.into_inner())
+        crate::sync::lock(&self.stream)
     }
 
     /// Fill `buf` with random bytes (`cprng_fast`).

@@ -12,12 +12,10 @@ use crate::syscall::SyscallTable;
 use crate::sysctl::SysctlTree;
 use std::any::{Any, TypeId};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+use crate::sync::lock;
 
 /// Where the kernel's messages go. Built by the program that boots the kernel,
 /// so that a component loaded at run time prints through the program's

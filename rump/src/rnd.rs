@@ -173,7 +173,7 @@ impl Rnd {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        crate::sync::lock(&self.state)
     }
 
     /// Credit `n` bits from source `i` (or from no source) to the pool, as

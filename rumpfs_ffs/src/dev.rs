@@ -45,24 +45,24 @@ impl MemDev {
 
     /// A copy of the contents.
     pub fn bytes(&self) -> Vec<u8> {
-        self.data.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        rump::sync::lock(&self.data).clone()
     }
 }
 
 impl BlockDev for MemDev {
     fn size(&self) -> u64 {
-        self.data.lock().unwrap_or_else(|e| e.into_inner()).len() as u64
+        rump::sync::lock(&self.data).len() as u64
     }
 
     fn read_at(&self, off: u64, buf: &mut [u8]) -> KResult<()> {
-        let d = self.data.lock().unwrap_or_else(|e| e.into_inner());
+        let d = rump::sync::lock(&self.data);
         in_range(off, buf.len(), d.len() as u64)?;
         buf.copy_from_slice(&d[off as usize..off as usize + buf.len()]);
         Ok(())
     }
 
     fn write_at(&self, off: u64, data: &[u8]) -> KResult<()> {
-        let mut d = self.data.lock().unwrap_or_else(|e| e.into_inner());
+        let mut d = rump::sync::lock(&self.data);
         in_range(off, data.len(), d.len() as u64)?;
         d[off as usize..off as usize + data.len()].copy_from_slice(data);
         Ok(())

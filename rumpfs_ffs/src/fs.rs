@@ -14,11 +14,9 @@ use rump::cprng::Cprng;
 use rump::{Errno, KResult};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, Weak};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, RwLock, RwLockReadGuard, Weak};
 
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+pub(crate) use rump::sync::lock;
 
 /// The clock of a file system used outside a kernel (fsck, newfs and
 /// the other tools): the host's time, through the kernel's clock module;

@@ -44,7 +44,7 @@ impl Bursts {
             return;
         }
         {
-            let mut l = self.deferred.lock().unwrap_or_else(|e| e.into_inner());
+            let mut l = rump::sync::lock(&self.deferred);
             if !l
                 .iter()
                 .any(|x| std::ptr::addr_eq(Arc::as_ptr(x), Arc::as_ptr(&w)))
@@ -59,7 +59,7 @@ impl Bursts {
 
     /// Run what was put off.
     pub(crate) fn run_deferred(&self) {
-        let l = std::mem::take(&mut *self.deferred.lock().unwrap_or_else(|e| e.into_inner()));
+        let l = std::mem::take(&mut *rump::sync::lock(&self.deferred));
         for w in l {
             w.burst_end();
         }

@@ -8,7 +8,7 @@
 //! timers when a test moves the clock on.
 
 use rump::clock::KernelClock;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// A timer function: called with the time, returns its next deadline.
@@ -40,9 +40,7 @@ pub struct Callouts {
     clock: Arc<KernelClock>,
 }
 
-fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+use rump::sync::lock;
 
 impl Callouts {
     /// No timers yet; they are due by `clock`.

@@ -249,11 +249,11 @@ impl Ifnet {
 
     /// When the interface last changed state (wall clock).
     pub fn lastchange(&self) -> Duration {
-        *self.lastchange.lock().unwrap_or_else(|e| e.into_inner())
+        *rump::sync::lock(&self.lastchange)
     }
 
     fn touch(&self) {
-        *self.lastchange.lock().unwrap_or_else(|e| e.into_inner()) = self.clock.wall();
+        *rump::sync::lock(&self.lastchange) = self.clock.wall();
     }
 
     /// Reset the counters (`SIOCZIFDATA`).
@@ -393,3 +393,6 @@ pub fn ifname(buf: &[u8]) -> KResult<&str> {
     let end = b.iter().position(|&c| c == 0).ok_or(Errno::EINVAL)?;
     std::str::from_utf8(&b[..end]).map_err(|_| Errno::EINVAL)
 }
+
+#[cfg(test)]
+mod tests;

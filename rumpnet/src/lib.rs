@@ -34,6 +34,8 @@ pub mod route;
 pub mod rtsysctl;
 pub mod socket;
 mod syscall;
+#[cfg(test)]
+mod testkit;
 pub mod wire;
 
 pub use net::Net;

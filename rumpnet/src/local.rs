@@ -6,7 +6,7 @@
 
 use crate::pcblist::KinfoPcb;
 use crate::socket::{
-    MSG_PEEK, ProtoSocket, Received, SOCK_DGRAM, SOCK_STREAM, SockShared, poll_bits,
+    MSG_DONTWAIT, MSG_PEEK, ProtoSocket, Received, SOCK_DGRAM, SOCK_STREAM, SockShared, poll_bits,
 };
 use rump::socknames::NodeId;
 use rump::syscall::Ctx;
@@ -24,6 +24,13 @@ const SOCKADDR_UN_LEN: usize = netbsd_abi::layout::sockaddr_un::SIZE;
 const STREAM_SPACE: usize = 4096;
 const DGRAM_SENDSPACE: usize = 2048;
 const DGRAM_RECVSPACE: usize = 4096;
+/// The least send buffer `soreserve` (`uipc_socket2.c`) grants: its low
+/// water mark (`MCLBYTES`, amd64) plus `PIPE_BUF`, so that a socket with
+/// some bytes queued still polls writable. It makes a datagram socket's
+/// 2048 bytes 2560.
+const SORESERVE_MIN_SND: usize = 2048 + netbsd_abi::PIPE_BUF as usize;
+/// `SOMAXCONN`: the most a `listen` backlog counts (`solisten`).
+const SOMAXCONN: usize = netbsd_abi::SOMAXCONN as usize;
 /// `MSG_TRUNC`.
 const MSG_TRUNC: i32 = netbsd_abi::MSG_TRUNC;
 /// `SHUT_RD`, `SHUT_WR`, `SHUT_RDWR`.
@@ -31,12 +38,9 @@ const SHUT_RD: i32 = netbsd_abi::SHUT_RD;
 const SHUT_WR: i32 = netbsd_abi::SHUT_WR;
 const SHUT_RDWR: i32 = netbsd_abi::SHUT_RDWR;
 
-/// What a queued datagram costs its receiver's buffer.
-fn dgram_cost(len: usize, from: &[u8]) -> usize {
-    /// An mbuf's header, as NetBSD charges each record.
-    const RECORD: usize = 32;
-    len + from.len() + RECORD
-}
+mod mbufs;
+
+use mbufs::{Charge, Held};
 
 /// An unnamed address (`uipc_usrreq.c`'s `sun_noname`): length and
 /// family alone, `sun_len` being `offsetof(struct sockaddr_un, sun_path)`,
@@ -86,7 +90,7 @@ impl LocalDomain {
     }
 
     fn names(&self) -> MutexGuard<'_, HashMap<NodeId, Weak<LocalSocket>>> {
-        self.names.lock().unwrap_or_else(|e| e.into_inner())
+        rump::sync::lock(&self.names)
     }
 
     fn make(&self, typ: i32) -> KResult<Arc<LocalSocket>> {
@@ -95,6 +99,7 @@ impl LocalDomain {
             SOCK_DGRAM => (DGRAM_RECVSPACE, DGRAM_SENDSPACE),
             _ => return Err(Errno::EPROTOTYPE),
         };
+        let snd = snd.max(SORESERVE_MIN_SND);
         let s = Arc::new_cyclic(|me| LocalSocket {
             typ,
             domain: self.me.clone(),
@@ -102,7 +107,7 @@ impl LocalDomain {
             st: Mutex::new(LocalSocketState::default()),
             me: me.clone(),
         });
-        let mut all = self.all.lock().unwrap_or_else(|e| e.into_inner());
+        let mut all = rump::sync::lock(&self.all);
         all.retain(|w| w.strong_count() > 0);
         all.push(Arc::downgrade(&s));
         Ok(s)
@@ -112,10 +117,7 @@ impl LocalDomain {
     /// sockets of type `typ`, newest first, with their names and peers.
     fn pcblist(&self, typ: i32, name: &[i32], cap: Option<usize>) -> KResult<SysctlAnswer> {
         let k = self.kernel.upgrade().ok_or(Errno::ENXIO)?;
-        let socks: Vec<Arc<LocalSocket>> = self
-            .all
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        let socks: Vec<Arc<LocalSocket>> = rump::sync::lock(&self.all)
             .iter()
             .rev()
             .filter_map(Weak::upgrade)
@@ -128,7 +130,7 @@ impl LocalDomain {
                 let peer = s.peer();
                 let st = s.lock();
                 let src = st.name.as_ref().map_or_else(noname, |(a, _)| a.clone());
-                let rcvq = st.bytes.len() + st.dgram_bytes;
+                let rcvq = st.bytes.len() + st.dgram_held.sum.cc;
                 drop(st);
                 let dst = peer.as_ref().map(|p| match &p.lock().name {
                     Some((addr, _)) => addr.clone(),
@@ -211,6 +213,8 @@ impl crate::net::Domain for LocalDomain {
 
 /// A listening socket's queue of connections not yet accepted.
 struct Listen {
+    /// How many may wait: `sonewconn` refuses once more than 3/2 of the
+    /// backlog wait.
     backlog: usize,
     ready: VecDeque<Arc<LocalSocket>>,
 }
@@ -227,10 +231,11 @@ struct LocalSocketState {
     /// Was connected (a stream whose peer went away reads EOF).
     connected: bool,
     listen: Option<Listen>,
-    /// Stream bytes, or datagrams with their sender's address.
+    /// Stream bytes, or datagrams with their sender's address and what
+    /// each is charged, and the charges summed.
     bytes: VecDeque<u8>,
-    dgrams: VecDeque<(Vec<u8>, Vec<u8>)>,
-    dgram_bytes: usize,
+    dgrams: VecDeque<(Vec<u8>, Vec<u8>, Charge)>,
+    dgram_held: Held,
     /// Nothing more will arrive (the peer shut its sending half, or went).
     rcv_eof: bool,
     /// Our reading half is shut.
@@ -238,6 +243,11 @@ struct LocalSocketState {
     /// Our sending half is shut.
     wr_shut: bool,
     closed: bool,
+    /// The pending error (`so_error`): ECONNRESET once the datagram
+    /// socket we were connected to has closed (`unp_drop`).
+    error: Option<Errno>,
+    /// The datagram sockets connected to us (`unp_refs`), told when we close.
+    refs: Vec<Weak<LocalSocket>>,
 }
 
 /// A local-domain socket.
@@ -251,7 +261,7 @@ pub struct LocalSocket {
 
 impl LocalSocket {
     fn lock(&self) -> MutexGuard<'_, LocalSocketState> {
-        self.st.lock().unwrap_or_else(|e| e.into_inner())
+        rump::sync::lock(&self.st)
     }
 
     fn peer(&self) -> Option<Arc<LocalSocket>> {
@@ -274,10 +284,12 @@ impl LocalSocket {
         }
     }
 
-    /// Stream bytes in: bounded by the receive buffer plus the sender's
-    /// send buffer, as NetBSD charges the sender for what the receiver
-    /// holds.
-    fn deliver_stream(&self, data: &[u8], sndbuf: usize) -> KResult<usize> {
+    /// Stream bytes in from a sender with `sndbuf` and `sndlowat`. The
+    /// sender's buffer bounds what we hold (`unp_send` lowers the sender's
+    /// high water mark by what it adds to our buffer; our own receive
+    /// buffer size plays no part), and a send that does not fit whole
+    /// waits until the room reaches the low water mark (`sosend`).
+    fn deliver_stream(&self, data: &[u8], sndbuf: usize, sndlowat: usize) -> KResult<usize> {
         if data.is_empty() {
             return Ok(0);
         }
@@ -292,11 +304,11 @@ impl LocalSocket {
                     Ok(data.len())
                 };
             }
-            let cap = self.shared.opts().rcvbuf + sndbuf;
-            let room = cap.saturating_sub(s.bytes.len()).min(data.len());
-            if room == 0 {
+            let space = sndbuf.saturating_sub(s.bytes.len());
+            if space == 0 || (space < data.len() && space < sndlowat) {
                 return Err(Errno::EAGAIN);
             }
+            let room = space.min(data.len());
             s.bytes.extend(&data[..room]);
             room
         };
@@ -304,14 +316,16 @@ impl LocalSocket {
         Ok(room)
     }
 
-    /// Whether a stream writer with `sndbuf` may add to our buffer now.
-    fn has_room(&self, sndbuf: usize) -> bool {
+    /// Whether a stream writer with `sndbuf` and `sndlowat` polls writable
+    /// (`sowritable`: the room reaches the low water mark).
+    fn has_room(&self, sndbuf: usize, sndlowat: usize) -> bool {
         let s = self.lock();
-        s.closed || s.rd_shut || s.bytes.len() < self.shared.opts().rcvbuf + sndbuf
+        s.closed || s.rd_shut || sndbuf.saturating_sub(s.bytes.len()) >= sndlowat
     }
 
-    /// A datagram in, from `from`: ENOBUFS when the buffer is full.
-    fn deliver_dgram(&self, data: &[u8], from: Vec<u8>) -> KResult<()> {
+    /// A datagram in, from `from` through a send buffer of `sndbuf`:
+    /// ENOBUFS when the buffer is full.
+    fn deliver_dgram(&self, data: &[u8], from: Vec<u8>, sndbuf: usize) -> KResult<()> {
         {
             let mut s = self.lock();
             if s.closed {
@@ -320,17 +334,34 @@ impl LocalSocket {
             if s.rd_shut {
                 return Ok(());
             }
-            // Charged as NetBSD's sbappendaddr does: the data, the sender's
-            // address and a record's overhead, so that empty datagrams count.
-            let cost = dgram_cost(data.len(), &from);
-            if s.dgram_bytes + cost > self.shared.opts().rcvbuf {
+            // Charged as NetBSD's sbappendaddr does: the data with the
+            // sender's address, and the mbufs that carry them.
+            let charge = Charge::of(data.len(), from.len(), sndbuf);
+            if !s.dgram_held.take(charge, self.shared.opts().rcvbuf) {
                 return Err(Errno::ENOBUFS);
             }
-            s.dgram_bytes += cost;
-            s.dgrams.push_back((from, data.to_vec()));
+            s.dgrams.push_back((from, data.to_vec(), charge));
         }
         self.shared.wait.wakeup();
         Ok(())
+    }
+
+    /// The datagram socket we were connected to closed: we are
+    /// disconnected, and the next call that looks answers ECONNRESET.
+    fn drop_peer(&self, gone: &LocalSocket) {
+        {
+            let mut s = self.lock();
+            let ours = s
+                .peer
+                .as_ref()
+                .is_some_and(|w| std::ptr::eq(w.as_ptr(), gone));
+            if !ours {
+                return;
+            }
+            s.peer = None;
+            s.error = Some(Errno::ECONNRESET);
+        }
+        self.shared.wait.wakeup();
     }
 
     /// The other end will send nothing more.
@@ -379,6 +410,9 @@ impl ProtoSocket for LocalSocket {
         }
         if self.typ == SOCK_DGRAM {
             self.lock().peer = Some(Arc::downgrade(&target));
+            let mut t = target.lock();
+            t.refs.retain(|w| w.strong_count() > 0);
+            t.refs.push(self.me.clone());
             return Ok(());
         }
         {
@@ -400,7 +434,7 @@ impl ProtoSocket for LocalSocket {
         let queued = {
             let mut t = target.lock();
             match t.listen.as_mut() {
-                Some(l) if l.ready.len() < l.backlog => {
+                Some(l) if l.ready.len() <= l.backlog => {
                     l.ready.push_back(server);
                     true
                 }
@@ -419,18 +453,18 @@ impl ProtoSocket for LocalSocket {
 
     fn listen(&self, backlog: i32) -> KResult<()> {
         let mut s = self.lock();
-        if self.typ != SOCK_STREAM {
-            return Err(Errno::EOPNOTSUPP);
-        }
-        if s.name.is_none() {
+        // solisten refuses a connected socket, unp_listen an unbound one.
+        // A bound datagram socket may listen as on NetBSD: it is marked
+        // SO_ACCEPTCONN, though no connection ever comes to it.
+        let dgram_connected = self.typ == SOCK_DGRAM && s.peer.is_some();
+        if s.name.is_none() || s.connected || dgram_connected {
             return Err(Errno::EINVAL);
         }
-        if s.connected {
-            return Err(Errno::EINVAL);
-        }
-        // As sonewconn: up to one and a half times the backlog wait.
-        let backlog = usize::try_from(backlog.max(0)).unwrap_or(0).max(1);
-        let backlog = (3 * backlog).div_ceil(2);
+        // solisten keeps the backlog within 0..=SOMAXCONN; sonewconn refuses
+        // a connection once more than 3/2 of it wait (so a backlog of 0
+        // still queues one).
+        let qlimit = usize::try_from(backlog).unwrap_or(0).min(SOMAXCONN);
+        let backlog = 3 * qlimit / 2;
         match s.listen.as_mut() {
             Some(l) => l.backlog = backlog,
             None => {
@@ -453,8 +487,15 @@ impl ProtoSocket for LocalSocket {
     }
 
     fn send(&self, ctx: &Ctx, data: &[u8], to: Option<&[u8]>, _flags: i32) -> KResult<usize> {
-        if self.lock().wr_shut {
-            return Err(Errno::EPIPE);
+        {
+            // sosend: a shut sending half, then a pending error.
+            let mut s = self.lock();
+            if s.wr_shut {
+                return Err(Errno::EPIPE);
+            }
+            if let Some(e) = s.error.take() {
+                return Err(e);
+            }
         }
         let opts = self.shared.opts();
         if self.typ == SOCK_STREAM {
@@ -466,7 +507,7 @@ impl ProtoSocket for LocalSocket {
                 None if self.lock().connected => return Err(Errno::EPIPE),
                 None => return Err(Errno::ENOTCONN),
             };
-            let n = peer.deliver_stream(data, opts.sndbuf)?;
+            let n = peer.deliver_stream(data, opts.sndbuf, opts.sndlowat)?;
             return Ok(n);
         }
         if data.len() > opts.sndbuf {
@@ -480,21 +521,31 @@ impl ProtoSocket for LocalSocket {
                 let domain = self.domain.upgrade().ok_or(Errno::EINVAL)?;
                 domain.find(ctx, &path_of(sa)?)?
             }
+            // Never connected (or disconnected when the peer closed): sosend
+            // wants an address.
             None => self.peer().ok_or(if self.lock().peer.is_some() {
                 Errno::ECONNREFUSED
             } else {
-                Errno::ENOTCONN
+                Errno::EDESTADDRREQ
             })?,
         };
-        target.deliver_dgram(data, self.my_name())?;
+        target.deliver_dgram(data, self.my_name(), opts.sndbuf)?;
         Ok(data.len())
     }
 
     fn recv(&self, buf: &mut [u8], flags: i32) -> KResult<Received> {
         let peek = flags & MSG_PEEK != 0;
+        let rcvlowat = self.shared.opts().rcvlowat;
         let got = {
             let mut s = self.lock();
             if self.typ == SOCK_STREAM {
+                let ended = s.rcv_eof || s.rd_shut || (s.connected && s.peer.is_none());
+                // soreceive waits for the low water mark (or all that was
+                // asked for) unless told not to wait or the stream ended.
+                let short = s.bytes.len() < buf.len() && s.bytes.len() < rcvlowat;
+                if !s.bytes.is_empty() && short && flags & MSG_DONTWAIT == 0 && !ended {
+                    return Err(Errno::EAGAIN);
+                }
                 if s.bytes.is_empty() {
                     if s.rcv_eof || s.rd_shut || (s.connected && s.peer.is_none()) {
                         return Ok(Received::default());
@@ -517,7 +568,13 @@ impl ProtoSocket for LocalSocket {
                     ..Received::default()
                 }
             } else {
-                let Some((from, d)) = s.dgrams.front() else {
+                let Some((from, d, charge)) = s.dgrams.front() else {
+                    if let Some(e) = s.error {
+                        if !peek {
+                            s.error = None;
+                        }
+                        return Err(e);
+                    }
                     if s.rd_shut {
                         return Ok(Received::default());
                     }
@@ -533,9 +590,9 @@ impl ProtoSocket for LocalSocket {
                     control: Vec::new(),
                 };
                 if !peek {
-                    let cost = dgram_cost(d.len(), from);
+                    let charge = *charge;
                     s.dgrams.pop_front();
-                    s.dgram_bytes -= cost;
+                    s.dgram_held.release(charge);
                 }
                 r
             }
@@ -558,15 +615,14 @@ impl ProtoSocket for LocalSocket {
             _ => return Err(Errno::EINVAL),
         };
         {
+            // soshutdown asks nothing of the connection: shutting an
+            // unconnected socket is no error.
             let mut s = self.lock();
-            if !s.connected && self.typ == SOCK_STREAM {
-                return Err(Errno::ENOTCONN);
-            }
             if rd {
                 s.rd_shut = true;
                 s.bytes.clear();
                 s.dgrams.clear();
-                s.dgram_bytes = 0;
+                s.dgram_held = Held::default();
             }
             s.wr_shut |= wr;
         }
@@ -590,29 +646,44 @@ impl ProtoSocket for LocalSocket {
 
     fn poll(&self, events: i16) -> i16 {
         let s = self.lock();
-        if let Some(l) = &s.listen {
+        // A listening datagram socket polls as any datagram socket.
+        if let Some(l) = s.listen.as_ref().filter(|_| self.typ == SOCK_STREAM) {
             return poll_bits(events, !l.ready.is_empty(), false, false);
         }
         let peer = s.peer.as_ref().and_then(Weak::upgrade);
         let gone = s.connected && peer.is_none();
-        let readable =
-            !s.bytes.is_empty() || !s.dgrams.is_empty() || s.rcv_eof || s.rd_shut || gone;
+        // soreadable: the low water mark reached, the end, or an error.
+        let lowat = self.shared.opts().rcvlowat.max(1);
+        let readable = s.bytes.len() >= lowat
+            || !s.dgrams.is_empty()
+            || s.rcv_eof
+            || s.rd_shut
+            || gone
+            || s.error.is_some();
         let can_write = !s.wr_shut && (self.typ != SOCK_STREAM || (s.connected && !gone));
         drop(s);
         // A stream is writable while its peer's buffer has room (looked at
         // without our lock held).
         let writable = can_write
             && (self.typ != SOCK_STREAM
-                || peer.is_some_and(|p| p.has_room(self.shared.opts().sndbuf)));
+                || peer.is_some_and(|p| {
+                    let o = self.shared.opts();
+                    p.has_room(o.sndbuf, o.sndlowat)
+                }));
         poll_bits(events, readable, writable, gone)
     }
 
     fn close(&self) {
-        let (peer, listen) = {
+        let (peer, listen, refs) = {
             let mut s = self.lock();
             s.closed = true;
-            (s.peer.take(), s.listen.take())
+            (s.peer.take(), s.listen.take(), std::mem::take(&mut s.refs))
         };
+        // unp_detach: the datagram sockets connected to us are dropped
+        // with ECONNRESET.
+        for r in refs.iter().filter_map(Weak::upgrade) {
+            r.drop_peer(self);
+        }
         // Connections nobody accepted end too.
         if let Some(l) = listen {
             for c in l.ready {
@@ -637,8 +708,7 @@ impl ProtoSocket for LocalSocket {
 
     fn rcv_cc(&self) -> usize {
         let s = self.lock();
-        let dgrams: usize = s.dgrams.iter().map(|(from, d)| from.len() + d.len()).sum();
-        s.bytes.len() + dgrams
+        s.bytes.len() + s.dgram_held.sum.cc
     }
 
     fn accept_ready(&self) -> usize {
@@ -647,6 +717,28 @@ impl ProtoSocket for LocalSocket {
 
     fn cant_send(&self) -> bool {
         self.lock().wr_shut
+    }
+
+    fn take_error(&self) -> i32 {
+        self.lock().error.take().map_or(0, |e| e.0)
+    }
+
+    /// `SS_CANTRCVMORE`: the peer shut its sending half or went, or we
+    /// shut our reading half.
+    fn cant_recv_more(&self) -> bool {
+        let s = self.lock();
+        let gone = s.connected && s.peer.as_ref().is_none_or(|w| w.strong_count() == 0);
+        s.rcv_eof || s.rd_shut || gone
+    }
+
+    /// A stream's sender is charged for what its peer holds (`unp_send`
+    /// lowers the sender's high water mark by it).
+    fn snd_space(&self) -> usize {
+        let sndbuf = self.shared.opts().sndbuf;
+        match self.peer() {
+            Some(p) if self.typ == SOCK_STREAM => sndbuf.saturating_sub(p.lock().bytes.len()),
+            _ => sndbuf,
+        }
     }
 }
 
@@ -667,5 +759,14 @@ pub fn pair(
     let d = net.local_domain().ok_or(Errno::EAFNOSUPPORT)?;
     let (a, b) = (d.make(typ)?, d.make(typ)?);
     LocalSocket::join(&a, &b);
+    if typ == SOCK_DGRAM {
+        // unp_connect2: each is among the other's unp_refs, so that the
+        // one left after a close gets ECONNRESET.
+        a.lock().refs.push(Arc::downgrade(&b));
+        b.lock().refs.push(Arc::downgrade(&a));
+    }
     Ok((a, b))
 }
+
+#[cfg(test)]
+mod tests;

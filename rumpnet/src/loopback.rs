@@ -22,17 +22,13 @@ impl IfDriver for Loopback {
     }
 
     fn transmit(&self, frame: Pkt) -> bool {
-        let h = self
-            .handle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let h = rump::sync::lock(&self.handle).clone();
         // Queued, not processed: the sender may hold protocol locks.
         h.is_some_and(|h| h.enqueue(frame))
     }
 
     fn attached(&self, handle: IfHandle) {
-        *self.handle.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+        *rump::sync::lock(&self.handle) = Some(handle);
     }
 }
 

@@ -168,7 +168,7 @@ pub struct RouteSocket {
 
 impl RouteSocket {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.st.lock().unwrap_or_else(|e| e.into_inner())
+        rump::sync::lock(&self.st)
     }
 
     fn deliver(&self, msg: &[u8]) {

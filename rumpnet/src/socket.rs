@@ -14,7 +14,7 @@ use rump::syscall::Ctx;
 use rump::usermem::UserSpace;
 use rump::{Errno, KResult, Kernel};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 /// `SOCK_STREAM`.
@@ -114,9 +114,7 @@ const SIGPIPE: i32 = netbsd_abi::SIGPIPE;
 /// How long a wait sleeps before it looks at the process again.
 const SLICE: Duration = Duration::from_millis(100);
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+use rump::sync::lock;
 
 /// Where a socket's waiters sleep: a generation count bumped by every
 /// change a waiter may care about (`sowakeup`), which also wakes pollers.
@@ -346,6 +344,11 @@ pub trait ProtoSocket: Send + Sync {
     /// Bytes queued to send and not yet acknowledged (`FIONWRITE`).
     fn nwrite(&self) -> usize {
         0
+    }
+    /// Room in the send buffer (`sbspace(&so->so_snd)`: `FIONSPACE`, the
+    /// data of `EVFILT_WRITE`). The default: the buffer less what it holds.
+    fn snd_space(&self) -> usize {
+        self.shared().opts().sndbuf.saturating_sub(self.nwrite())
     }
     /// Everything sent has been acknowledged and the connection's end
     /// too (what a lingering close waits for).
@@ -652,20 +655,23 @@ impl FileOps for Socket {
             // Data, or a pending error that makes poll say readable (a
             // socket never connected only hangs up there).
             const POLLHUP: i16 = netbsd_abi::POLLHUP as i16;
+            let rcvlowat = self.proto.shared().opts().rcvlowat.max(1);
             let bits = self.proto.poll(POLLIN | POLLRDNORM);
-            return kn.data > 0 || (bits & (POLLIN | POLLRDNORM) != 0 && bits & POLLHUP == 0);
+            return kn.data >= rcvlowat as i64
+                || (bits & (POLLIN | POLLRDNORM) != 0 && bits & POLLHUP == 0);
         }
-        let sndbuf = self.proto.shared().opts().sndbuf;
-        kn.data = sndbuf.saturating_sub(self.proto.nwrite()) as i64;
+        kn.data = self.proto.snd_space() as i64;
         if self.proto.cant_send_more() {
             kn.flags |= EV_EOF;
             return true;
         }
-        let writable = self.proto.poll(POLLOUT) & POLLOUT != 0;
         if lowat {
-            writable && kn.data >= kn.sdata
+            // The caller's mark stands for the socket's; a stream must be
+            // connected all the same.
+            let connected = self.proto.kind().1 != SOCK_STREAM || self.proto.peername().is_ok();
+            connected && kn.data >= kn.sdata
         } else {
-            writable
+            self.proto.poll(POLLOUT) & POLLOUT != 0
         }
     }
 
@@ -678,12 +684,11 @@ impl FileOps for Socket {
             Ok(())
         };
         match cmd {
-            FIONREAD => put(data, self.proto.nread()),
+            // soo_ioctl: what the receive buffer holds (sb_cc, a
+            // datagram's sender address included), not the next record.
+            FIONREAD => put(data, self.proto.rcv_cc()),
             FIONWRITE => put(data, self.proto.nwrite()),
-            FIONSPACE => {
-                let buf = self.proto.shared().opts().sndbuf;
-                put(data, buf.saturating_sub(self.proto.nwrite()))
-            }
+            FIONSPACE => put(data, self.proto.snd_space()),
             SIOCATMARK => put(data, 0),
             _ => crate::ifioctl::ifioctl(ctx, self, cmd, data, user),
         }
@@ -709,3 +714,6 @@ pub fn poll_bits(events: i16, readable: bool, writable: bool, hup: bool) -> i16 
     }
     r
 }
+
+#[cfg(test)]
+mod tests;

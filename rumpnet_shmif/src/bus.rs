@@ -120,7 +120,7 @@ impl MemBus {
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
-        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
+        f(&mut rump::sync::lock(&self.0))
     }
 }
 

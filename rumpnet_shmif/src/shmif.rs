@@ -63,7 +63,7 @@ pub struct Shmif {
 
 impl Shmif {
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        rump::sync::lock(&self.state)
     }
 
     fn link(&self) -> RwLockReadGuard<'_, Option<Arc<Link>>> {
@@ -149,10 +149,7 @@ impl IfDriver for Shmif {
         match &self.impair {
             None => link.bus.write(hdr, frame.data()),
             Some(m) => {
-                let out = m
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .frames(hdr, frame.data());
+                let out = rump::sync::lock(m).frames(hdr, frame.data());
                 for (h, f) in out {
                     link.bus.write(h, &f);
                 }
@@ -168,7 +165,7 @@ impl IfDriver for Shmif {
     }
 
     fn attached(&self, handle: IfHandle) {
-        *self.handle.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+        *rump::sync::lock(&self.handle) = Some(handle);
     }
 
     fn init(&self) -> KResult<()> {
@@ -176,12 +173,7 @@ impl IfDriver for Shmif {
         if self.lock().rx.is_some() {
             return Ok(());
         }
-        let handle = self
-            .handle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-            .ok_or(Errno::ENXIO)?;
+        let handle = rump::sync::lock(&self.handle).clone().ok_or(Errno::ENXIO)?;
         let k = self.kernel.upgrade().ok_or(Errno::ENXIO)?;
         let pos = link.bus.tail();
         let stop = Arc::new(AtomicBool::new(false));
@@ -191,9 +183,7 @@ impl IfDriver for Shmif {
         let my_tid = Arc::clone(&tid);
         let t = k.kthread_spawn(&format!("shmif{}", self.unit), move |_| {
             my_tid.store(rumpuser::current_thread_id(), Ordering::Release);
-            let held = |imp: &Mutex<crate::impair::Impairer>| {
-                imp.lock().unwrap_or_else(|e| e.into_inner()).flush()
-            };
+            let held = |imp: &Mutex<crate::impair::Impairer>| rump::sync::lock(imp).flush();
             let link = Arc::clone(&l);
             let quiet = move || {
                 if let Some((h, f)) = imp.as_deref().and_then(held) {
@@ -217,10 +207,7 @@ impl IfDriver for Shmif {
     }
 
     fn set_linkstr(&self, s: Option<&str>) -> KResult<()> {
-        let running = self
-            .handle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        let running = rump::sync::lock(&self.handle)
             .as_ref()
             .and_then(|h| h.ifnet())
             .is_some_and(|i| i.flags() & rumpnet::ifnet::IFF_UP != 0);

@@ -44,10 +44,7 @@ impl Poller {
             // same poller and works alongside; either suffices.
             let _ = self.thread.set(t);
         }
-        self.sockets
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Arc::downgrade(s));
+        rump::sync::lock(&self.sockets).push(Arc::downgrade(s));
         Ok(())
     }
 
@@ -58,7 +55,7 @@ impl Poller {
 
     /// The live sockets that wait for something.
     fn waiting(&self) -> Vec<Arc<SockinSocket>> {
-        let mut list = self.sockets.lock().unwrap_or_else(|e| e.into_inner());
+        let mut list = rump::sync::lock(&self.sockets);
         list.retain(|w| w.strong_count() > 0);
         list.iter()
             .filter_map(Weak::upgrade)

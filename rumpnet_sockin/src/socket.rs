@@ -116,7 +116,7 @@ impl SockinSocket {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        rump::sync::lock(&self.state)
     }
 
     /// The host socket (for the poller).

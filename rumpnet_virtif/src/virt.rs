@@ -44,7 +44,7 @@ impl Virt {
     }
 
     fn rx(&self) -> MutexGuard<'_, Option<Rx>> {
-        self.rx.lock().unwrap_or_else(|e| e.into_inner())
+        rump::sync::lock(&self.rx)
     }
 
     fn stop_rx(&self) {
@@ -107,7 +107,7 @@ impl IfDriver for Virt {
     }
 
     fn attached(&self, handle: IfHandle) {
-        *self.handle.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+        *rump::sync::lock(&self.handle) = Some(handle);
     }
 
     /// Up: open the host device and start reading it.
@@ -115,18 +115,9 @@ impl IfDriver for Virt {
         if self.rx().is_some() {
             return Ok(());
         }
-        let handle = self
-            .handle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-            .ok_or(Errno::ENXIO)?;
+        let handle = rump::sync::lock(&self.handle).clone().ok_or(Errno::ENXIO)?;
         let k = self.kernel.upgrade().ok_or(Errno::ENXIO)?;
-        let name = self
-            .linkstr
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let name = rump::sync::lock(&self.linkstr).clone();
         let tap = Arc::new(Tap::open(&name).map_err(|e| {
             k.printf(&format!(
                 "virt{}: cannot open host device {name}: {e}",
@@ -165,17 +156,12 @@ impl IfDriver for Virt {
             Some(s) => s.to_owned(),
             None => format!("virt{}", self.unit),
         };
-        *self.linkstr.lock().unwrap_or_else(|e| e.into_inner()) = name;
+        *rump::sync::lock(&self.linkstr) = name;
         Ok(())
     }
 
     fn linkstr(&self) -> KResult<Option<String>> {
-        Ok(Some(
-            self.linkstr
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone(),
-        ))
+        Ok(Some(rump::sync::lock(&self.linkstr).clone()))
     }
 
     fn link_up(&self) -> bool {

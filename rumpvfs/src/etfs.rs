@@ -18,7 +18,7 @@ use rumpuser::{HostFile, OpenFlags};
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 mod dir;
 pub use dir::EtfsDir;
@@ -45,9 +45,7 @@ const RUMPBLK_MAJOR: u64 = 197;
 /// `RUMPFS_DEFAULTMODE`: the mode of every etfs node in NetBSD's rumpfs.
 const RUMPFS_DEFAULTMODE: u32 = 0o755;
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+use rump::sync::lock;
 
 /// How a key appears (`RUMP_ETFS_*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -341,7 +341,7 @@ pub(super) fn sys_ioctl(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<S
     }
     if cmd == FIOASYNC && f.ops().dtype() == crate::file::DTYPE_VNODE {
         let on = data.get(..4).is_some_and(|b| b != [0; 4]);
-        let mut fl = f.flags.lock().unwrap_or_else(|e| e.into_inner());
+        let mut fl = crate::sync::lock(&f.flags);
         *fl = if on { *fl | O_ASYNC } else { *fl & !O_ASYNC };
         f.ops().set_status_flags(*fl);
         drop(fl);

@@ -67,12 +67,7 @@ pub fn setsockopt(s: &Socket, level: i32, name: i32, v: &[u8]) -> KResult<()> {
         return s.proto().setopt(level, name, v);
     }
     {
-        let mut o = s
-            .proto()
-            .shared()
-            .opts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut o = rump::sync::lock(&s.proto().shared().opts);
         let flag = |v: &[u8]| int_in(v).map(|i| i != 0);
         match name {
             SO_REUSEADDR => o.reuseaddr = flag(v)?,
@@ -101,9 +96,16 @@ pub fn setsockopt(s: &Socket, level: i32, name: i32, v: &[u8]) -> KResult<()> {
                 if matches!(name, SO_SNDBUF | SO_RCVBUF) && n > SB_MAX_ADJ {
                     return Err(Errno::ENOBUFS);
                 }
+                // sbreserve keeps the low water mark within the buffer.
                 match name {
-                    SO_SNDBUF => (o.sndbuf, o.snd_autosize) = (n, false),
-                    SO_RCVBUF => (o.rcvbuf, o.rcv_autosize) = (n, false),
+                    SO_SNDBUF => {
+                        (o.sndbuf, o.snd_autosize) = (n, false);
+                        o.sndlowat = o.sndlowat.min(n);
+                    }
+                    SO_RCVBUF => {
+                        (o.rcvbuf, o.rcv_autosize) = (n, false);
+                        o.rcvlowat = o.rcvlowat.min(n);
+                    }
                     SO_SNDLOWAT => o.sndlowat = n.min(o.sndbuf),
                     _ => o.rcvlowat = n.min(o.rcvbuf),
                 }
