@@ -80,7 +80,8 @@ pub struct Pcb {
     pub v6only: bool,
     /// `IPV6_UNICAST_HOPS`, if set (`in6p_hops`).
     pub hops: Option<u8>,
-    /// `IPV6_RECVPKTINFO`.
+    /// `IPV6_RECVPKTINFO`: datagrams that came over IPv6 carry an
+    /// `IPV6_PKTINFO` control message.
     pub recvpktinfo: bool,
 }
 
@@ -337,6 +338,35 @@ pub struct Datagram {
     pub from: Vec<u8>,
     /// The bytes.
     pub data: Vec<u8>,
+    /// Control messages for `recvmsg` (`IPV6_PKTINFO`), laid out.
+    pub control: Vec<u8>,
+}
+
+/// `sizeof(struct cmsghdr)` and the alignment of what follows it.
+const CMSG_HDR: usize = 12;
+const CMSG_ALIGN: usize = 8;
+
+/// One control message as `CMSG_SPACE` lays it out.
+pub fn cmsg(level: i32, kind: i32, data: &[u8]) -> Vec<u8> {
+    let start = CMSG_HDR.div_ceil(CMSG_ALIGN) * CMSG_ALIGN;
+    let end = start + data.len().div_ceil(CMSG_ALIGN) * CMSG_ALIGN;
+    let mut v = Vec::with_capacity(end);
+    v.extend_from_slice(&((start + data.len()) as u32).to_le_bytes());
+    v.extend_from_slice(&level.to_le_bytes());
+    v.extend_from_slice(&kind.to_le_bytes());
+    v.resize(start, 0);
+    v.extend_from_slice(data);
+    v.resize(end, 0);
+    v
+}
+
+/// The `IPV6_PKTINFO` control message for a datagram to `dst` that came
+/// in on interface `ifindex` (`struct in6_pktinfo`: the address, as on
+/// the wire, and the index).
+pub fn pktinfo(dst: &PcbAddr, ifindex: u16) -> Vec<u8> {
+    let mut pi = dst.wire().to_vec();
+    pi.extend_from_slice(&u32::from(ifindex).to_le_bytes());
+    cmsg(IPPROTO_IPV6, netbsd_abi::IPV6_PKTINFO, &pi)
 }
 
 /// A datagram socket's receive queue, bounded by `SO_RCVBUF`.
@@ -374,7 +404,7 @@ impl DgramQueue {
             } else {
                 0
             },
-            control: Vec::new(),
+            control: d.control.clone(),
         };
         if !peek {
             self.bytes -= d.data.len();
@@ -390,7 +420,10 @@ impl DgramQueue {
 
     /// Bytes queued with their senders' addresses (NetBSD's `sb_cc`).
     pub fn cc(&self) -> usize {
-        self.q.iter().map(|d| d.from.len() + d.data.len()).sum()
+        self.q
+            .iter()
+            .map(|d| d.from.len() + d.data.len() + d.control.len())
+            .sum()
     }
 
     /// Whether nothing is queued.

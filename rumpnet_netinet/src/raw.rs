@@ -216,6 +216,7 @@ pub fn input(inet: &Inet, ip: &IpRepr, pkt: &Pkt) -> bool {
             Datagram {
                 from: from.clone(),
                 data: pkt.data().to_vec(),
+                control: Vec::new(),
             },
             limit,
         );

@@ -132,7 +132,7 @@ impl UdpSocket {
         Ok(())
     }
 
-    fn queue(&self, from: Vec<u8>, data: &[u8]) -> bool {
+    fn queue(&self, from: Vec<u8>, data: &[u8], control: Vec<u8>) -> bool {
         let limit = self.shared.opts().rcvbuf;
         let ok = {
             let mut s = self.lock();
@@ -143,6 +143,7 @@ impl UdpSocket {
                 Datagram {
                     from,
                     data: data.to_vec(),
+                    control,
                 },
                 limit,
             )
@@ -503,7 +504,12 @@ fn deliver(inet: &Inet, d: &Arrival, seg: &[u8]) -> Delivery {
     for (s, p) in targets {
         // Each socket names the sender in its own family: an IPv6 socket
         // hears an IPv4 sender as an IPv4-mapped address.
-        if !s.queue(p.sockaddr_of(&src, repr.src_port), payload) {
+        let control = if p.recvpktinfo && !d.is_v4() {
+            pcb::pktinfo(&dst, d.ifp.index)
+        } else {
+            Vec::new()
+        };
+        if !s.queue(p.sockaddr_of(&src, repr.src_port), payload, control) {
             inet.stats.bump(&inet.stats.udp_fullsock);
         }
     }

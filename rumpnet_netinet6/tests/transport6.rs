@@ -277,6 +277,30 @@ fn udp_over_ipv6_names_senders_in_sockaddr_in6() {
     assert_eq!(a, v6("::1"));
     let mine = parse_sockaddr6(&s.proto().sockname().expect("name")).expect("sin6");
     assert_eq!(port, mine.1, "the sender's ephemeral port");
+    assert!(got.control.is_empty(), "no control messages unasked");
+    // IPV6_RECVPKTINFO: the destination and the interface come along.
+    setopt(&r, abi::IPV6_RECVPKTINFO, 1).expect("recvpktinfo");
+    k.with_ctx(|ctx| s.send(ctx, b"info", Some(&to), 0))
+        .expect("send");
+    let got = k.with_ctx(|ctx| r.recv(ctx, &mut buf, 0)).expect("recv");
+    let lo = Net::of(&k).ifunit("lo0").expect("lo0").index;
+    let c = &got.control;
+    assert_eq!(
+        c.len(),
+        16 + 24,
+        "one CMSG_SPACE(sizeof(struct in6_pktinfo))"
+    );
+    assert_eq!(u32::from_le_bytes(c[..4].try_into().unwrap()), 16 + 20);
+    assert_eq!(
+        i32::from_le_bytes(c[4..8].try_into().unwrap()),
+        abi::IPPROTO_IPV6
+    );
+    assert_eq!(
+        i32::from_le_bytes(c[8..12].try_into().unwrap()),
+        abi::IPV6_PKTINFO
+    );
+    assert_eq!(&c[16..32], &v6("::1").0);
+    assert_eq!(c[32..36], u32::from(lo).to_le_bytes());
     // Connected: send and receive without addresses, name the peer.
     k.with_ctx(|ctx| s.connect(ctx, &to)).expect("connect");
     let peer = parse_sockaddr6(&s.proto().peername().expect("peer")).expect("sin6");
