@@ -101,8 +101,12 @@ impl Pcb {
         }
     }
 
-    /// Set an `IPPROTO_IP` option.
+    /// Set an `IPPROTO_IP` option; a socket of the IPv6 family has none
+    /// (`ip6_ctloutput` answers ENOPROTOOPT for other levels).
     pub fn setopt(&mut self, name: i32, v: &[u8]) -> KResult<()> {
+        if self.v6 {
+            return Err(Errno::ENOPROTOOPT);
+        }
         let int = || -> KResult<i32> {
             match v.len() {
                 1 => Ok(i32::from(v[0])),
@@ -144,8 +148,11 @@ impl Pcb {
         Ok(())
     }
 
-    /// Read an `IPPROTO_IP` option.
+    /// Read an `IPPROTO_IP` option (ENOPROTOOPT on an IPv6 socket).
     pub fn getopt(&self, inet: &Inet, name: i32) -> KResult<Vec<u8>> {
+        if self.v6 {
+            return Err(Errno::ENOPROTOOPT);
+        }
         let i = |v: i32| v.to_le_bytes().to_vec();
         Ok(match name {
             IP_TTL => i(i32::from(self.ttl.unwrap_or_else(|| inet.default_ttl()))),

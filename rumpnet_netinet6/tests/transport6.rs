@@ -247,7 +247,11 @@ fn ipv6_options_and_binding_errors() {
         k.with_ctx(|ctx| b.proto().bind(ctx, &sa6("::1", 7031, 0))),
         Err(Errno::EADDRINUSE)
     );
-    // IPv4 sockets have no IPv6 options.
+    // IPv6 sockets have no IPv4 options, and IPv4 sockets no IPv6 ones.
+    assert_eq!(
+        s.proto().setopt(abi::IPPROTO_IP, abi::IP_TTL, &int(9)),
+        Err(Errno::ENOPROTOOPT)
+    );
     let s4 = socket(&k, abi::AF_INET, SOCK_STREAM);
     assert_eq!(
         s4.proto()
