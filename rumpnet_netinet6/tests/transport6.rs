@@ -336,3 +336,51 @@ fn udp_with_v6only_off_hears_ipv4_senders_as_mapped() {
     let (a, _) = parse_sockaddr6(&got.from.expect("sender")).expect("sockaddr_in6");
     assert_eq!(a, v6("::ffff:127.0.0.1"));
 }
+
+/// The `kinfo_pcb` records of the sysctl list `name`.
+fn pcblist(k: &Kernel, name: &str) -> Vec<Vec<u8>> {
+    const KINFO_PCB: usize = rumpnet::pcblist::KINFO_PCB_LEN;
+    let mut mib = k.sysctl().name_to_mib(name).expect(name);
+    mib.extend([0, 0, KINFO_PCB as i32, 64]);
+    let o = k.sys_sysctl(&mib, Some(64 * KINFO_PCB), None).unwrap();
+    o.result.expect(name);
+    o.old.chunks(KINFO_PCB).map(<[u8]>::to_vec).collect()
+}
+
+#[test]
+fn tcp6_pcblist_lists_the_ipv6_family_in_kinfo_pcb_records() {
+    let k = boot();
+    let _l = listen6(&k, &sa6("::1", 7060, 0));
+    assert_eq!(
+        &k.sysctl()
+            .name_to_mib("net.inet6.tcp6.pcblist")
+            .expect("mib")[..3],
+        &[abi::CTL_NET, abi::AF_INET6, abi::IPPROTO_TCP]
+    );
+    let recs = pcblist(&k, "net.inet6.tcp6.pcblist");
+    assert_eq!(recs.len(), 1);
+    let r = &recs[0];
+    let word = |at: usize| u32::from_ne_bytes(r[at..at + 4].try_into().unwrap());
+    // ki_family, ki_type, ki_protocol, then ki_tstate (kinfo_pcb in
+    // sys/sysctl.h), as net.inet.tcp.pcblist's test reads them.
+    assert_eq!(
+        (word(24), word(28), word(32)),
+        (
+            abi::AF_INET6 as u32,
+            SOCK_STREAM as u32,
+            abi::IPPROTO_TCP as u32
+        )
+    );
+    assert_eq!(word(48), 1, "TCPS_LISTEN");
+    // ki_src: the sockaddr_in6 of ::1, port 7060.
+    assert_eq!(&r[72..100], &sa6("::1", 7060, 0)[..]);
+    assert!(
+        pcblist(&k, "net.inet.tcp.pcblist").is_empty(),
+        "IPv4's list has only the IPv4 family's sockets"
+    );
+    let u = socket(&k, abi::AF_INET6, SOCK_DGRAM);
+    k.with_ctx(|ctx| u.proto().bind(ctx, &sa6("::", 7061, 0)))
+        .expect("bind");
+    assert_eq!(pcblist(&k, "net.inet6.udp6.pcblist").len(), 1);
+    assert!(pcblist(&k, "net.inet.udp.pcblist").is_empty());
+}
