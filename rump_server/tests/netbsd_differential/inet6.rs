@@ -16,6 +16,7 @@ const INET6_STEPS: &[Step] = &[
     ("sysctl", &["net.inet6.ip6.hlim"]),
     ("sysctl", &["net.inet6.ip6.dad_count"]),
     ("sysctl", &["net.inet6.ip6.accept_rtadv"]),
+    ("sysctl", &["net.inet6.ip6.v6only"]),
     ("sysctl", &["-w", "net.inet6.ip6.hlim=32"]),
     ("ping6", &["-c", "1", "::1"]),
     ("sysctl", &["-w", "net.inet6.ip6.hlim=64"]),
