@@ -520,7 +520,22 @@ fn deliver(inet: &Inet, d: &Arrival, seg: &[u8]) -> Delivery {
 /// `dst:dport`: connected sockets get the error (`udp_ctlinput`), as
 /// NetBSD reports ECONNREFUSED only to sockets that connected.
 pub fn ctlinput(inet: &Inet, src: u32, sport: u16, dst: u32, dport: u16, e: Errno) {
-    let (src, dst) = (PcbAddr::v4(src), PcbAddr::v4(dst));
+    ctlinput_pcb(
+        inet,
+        (PcbAddr::v4(src), sport),
+        (PcbAddr::v4(dst), dport),
+        e,
+    );
+}
+
+/// As [`ctlinput`], for a datagram of either family (`udp6_ctlinput`
+/// for an ICMPv6 error).
+pub fn ctlinput_pcb(
+    inet: &Inet,
+    (src, sport): (PcbAddr, u16),
+    (dst, dport): (PcbAddr, u16),
+    e: Errno,
+) {
     for s in live(inet) {
         let p = s.pcb();
         if p.connected

@@ -163,3 +163,46 @@ pub fn input(
     }
     true
 }
+
+/// An ICMPv6 destination unreachable `body` (the message, the invoking
+/// packet after its first eight bytes) about a UDP datagram we sent
+/// (`udp6_ctlinput`): the sockets connected to where it went get
+/// ECONNREFUSED for a port unreachable, EHOSTUNREACH for the other codes
+/// (NetBSD's `inet6ctlerrmap`). Errors about TCP, or about a datagram
+/// whose first next header is not UDP, are not passed on yet.
+pub fn ctlinput(inet: &Inet6, ifp: &Ifnet, code_: u8, body: &[u8]) {
+    use crate::wire::ipv6::{HEADER_LEN, Packet};
+    let Some(orig) = body.get(crate::wire::icmpv6::HEADER_LEN..) else {
+        return;
+    };
+    let Ok(p) = Packet::new_checked(orig) else {
+        return;
+    };
+    let Some(udp) = orig.get(HEADER_LEN..HEADER_LEN + 4) else {
+        return;
+    };
+    if p.next_header() != nh::UDP {
+        return;
+    }
+    let Some(k) = inet.kernel() else { return };
+    let (src, dst) = (p.src(), p.dst());
+    let zone = if addr::is_link_scoped(&src) || addr::is_link_scoped(&dst) {
+        zone_of(inet, ifp, &src)
+    } else {
+        0
+    };
+    let (Ok(s), Ok(d)) = (
+        PcbAddr::embed(src.octets(), zone),
+        PcbAddr::embed(dst.octets(), zone),
+    ) else {
+        return;
+    };
+    let e = if code_ == code::UNREACH_NOPORT {
+        Errno::ECONNREFUSED
+    } else {
+        Errno::EHOSTUNREACH
+    };
+    let sport = u16::from_be_bytes([udp[0], udp[1]]);
+    let dport = u16::from_be_bytes([udp[2], udp[3]]);
+    rumpnet_netinet::udp::ctlinput_pcb(&Inet::of(&k), (s, sport), (d, dport), e);
+}

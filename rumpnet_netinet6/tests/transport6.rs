@@ -384,3 +384,32 @@ fn tcp6_pcblist_lists_the_ipv6_family_in_kinfo_pcb_records() {
     assert_eq!(pcblist(&k, "net.inet6.udp6.pcblist").len(), 1);
     assert!(pcblist(&k, "net.inet.udp.pcblist").is_empty());
 }
+
+#[test]
+fn a_connected_udp_socket_hears_the_port_unreachable_as_econnrefused() {
+    let k = boot();
+    let s = socket(&k, abi::AF_INET6, SOCK_DGRAM);
+    k.with_ctx(|ctx| s.connect(ctx, &sa6("::1", 7070, 0)))
+        .expect("connect");
+    assert_eq!(k.with_ctx(|ctx| s.send(ctx, b"anyone?", None, 0)), Ok(7));
+    // The ICMPv6 error comes back through lo0's queue.
+    let t = std::time::Instant::now();
+    while s.proto().take_error() == 0 {
+        assert!(t.elapsed().as_secs() < 5, "no port unreachable");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // take_error consumed it; a second datagram brings it again, for
+    // recv to report.
+    assert_eq!(k.with_ctx(|ctx| s.send(ctx, b"again", None, 0)), Ok(5));
+    let mut buf = [0u8; 8];
+    let t = std::time::Instant::now();
+    loop {
+        match s.proto().recv(&mut buf, 0) {
+            Err(Errno::ECONNREFUSED) => break,
+            Err(Errno::EAGAIN) => {}
+            other => panic!("recv: {other:?}"),
+        }
+        assert!(t.elapsed().as_secs() < 5, "no ECONNREFUSED");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
