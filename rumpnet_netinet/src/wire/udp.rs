@@ -232,6 +232,28 @@ mod tests {
 
     const LO: Address = Address([127, 0, 0, 1]);
 
+    #[test]
+    fn a_missing_checksum_is_allowed_over_ipv4_only() {
+        let mut d = LINUX;
+        d[6] = 0;
+        d[7] = 0;
+        let p = Packet::new_checked(&d[..]).unwrap();
+        assert!(p.verify_checksum_in(&Pseudo::v4(LO, LO)));
+        let v6lo = std::net::Ipv6Addr::LOCALHOST.octets();
+        assert!(
+            !p.verify_checksum_in(&Pseudo::V6(v6lo, v6lo)),
+            "RFC 8200 8.1"
+        );
+        // Filled over IPv6's pseudo-header, it verifies there and not
+        // over IPv4's.
+        let mut d = LINUX;
+        let mut p = Packet::new_unchecked(&mut d[..]);
+        p.fill_checksum_in(&Pseudo::V6(v6lo, v6lo));
+        let p = Packet::new_checked(&d[..]).unwrap();
+        assert!(p.verify_checksum_in(&Pseudo::V6(v6lo, v6lo)));
+        assert!(!p.verify_checksum_in(&Pseudo::v4(LO, LO)));
+    }
+
     /// A datagram Linux sent over loopback from port 33253 to 53 with
     /// "hello" (captured; the checksum is the one tcpdump computed, as
     /// loopback leaves it to offload).
