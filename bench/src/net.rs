@@ -1,5 +1,5 @@
-//! The network benchmarks: TCP between two kernels on a shmif bus, next to
-//! the host's own TCP over loopback with the MTU set to 1500 (in a private
+//! The network benchmarks: TCP between two kernels on a shmif bus, over
+//! IPv4 and over IPv6 (the same TCP), next to the host's own TCP over loopback with the MTU set to 1500 (in a private
 //! network namespace when we may make one, so that the host's loopback
 //! keeps its own MTU).
 
@@ -7,7 +7,7 @@ use super::Record;
 use rump::Kernel;
 use rumpnet::Net;
 use rumpnet::socket::{ProtoSocket, SOCK_STREAM, Socket};
-use rumpnet_netinet::addr::sockaddr;
+use rumpnet_netinet::addr::{PcbAddr, sockaddr, sockaddr6};
 use rumpnet_netinet::inet::{IfAddr, Inet};
 use std::io::{Read, Write};
 use std::process::{Command, ExitCode};
@@ -23,10 +23,26 @@ const TRIPS: u32 = 2000;
 const ROUNDS: usize = 5;
 const PORT: u16 = 9000;
 
+/// The global IPv6 address of the kernel with IPv4 address `addr`: the
+/// same host number in 2001:db8::/64.
+fn addr6(addr: u32) -> std::net::Ipv6Addr {
+    std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, (addr & 0xff) as u16)
+}
+
+/// Where kernel B listens, in the family the run uses.
+fn listen_at(v6: bool, addr: u32, port: u16) -> Vec<u8> {
+    if v6 {
+        sockaddr6(&PcbAddr(addr6(addr).octets()), port)
+    } else {
+        sockaddr(addr, port)
+    }
+}
+
 fn kernel(bus: &str, addr: u32) -> Arc<Kernel> {
     let k = rump::KernelBuilder::new()
         .component(&rumpnet::COMPONENT)
         .component(&rumpnet_netinet::COMPONENT)
+        .component(&rumpnet_netinet6::COMPONENT)
         .component(&rumpnet_shmif::COMPONENT)
         .boot()
         .expect("boot");
@@ -45,11 +61,28 @@ fn kernel(bus: &str, addr: u32) -> Arc<Kernel> {
             },
         )
         .expect("address");
+    // No duplicate address detection: the benchmark does not wait for it.
+    rumpnet_netinet6::inet6::Inet6::of(&k)
+        .add_address(
+            &ifp,
+            rumpnet_netinet6::inet6::IfAddr6 {
+                ifindex: ifp.index,
+                addr: addr6(addr),
+                prefixlen: 64,
+                flags: rumpnet_netinet6::inet6::flags::NODAD,
+            },
+        )
+        .expect("IPv6 address");
     k
 }
 
-fn socket(k: &Kernel) -> Socket {
-    let d = Net::of(k).domain(2).expect("AF_INET");
+fn socket(k: &Kernel, v6: bool) -> Socket {
+    let family = if v6 {
+        netbsd_abi::AF_INET6
+    } else {
+        netbsd_abi::AF_INET
+    };
+    let d = Net::of(k).domain(family as u8).expect("domain");
     let p: Arc<dyn ProtoSocket> = k
         .with_ctx(|ctx| d.socket(ctx, SOCK_STREAM, 0))
         .expect("socket");
@@ -61,17 +94,17 @@ fn nodelay(s: &Socket) {
 }
 
 /// Time `BULK` bytes and `TRIPS` one-byte round trips between kernels A
-/// and B on one bus.
-fn rump_tcp() -> (Duration, Duration) {
+/// and B on one bus, over IPv6 when `v6`, else IPv4.
+fn rump_tcp(v6: bool) -> (Duration, Duration) {
     let dir = std::env::temp_dir().join(format!("rumpbench-net-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     let bus = dir.join("bus");
     let bus = bus.to_str().expect("utf-8 path");
     let (a, b) = (kernel(bus, 0x0a09_0001), kernel(bus, 0x0a09_0002));
-    let l = socket(&b);
+    let l = socket(&b, v6);
     b.with_ctx(|ctx| {
-        l.proto().bind(ctx, &sockaddr(0, PORT))?;
+        l.proto().bind(ctx, &listen_at(v6, 0x0a09_0002, PORT))?;
         l.proto().listen(1)
     })
     .expect("listen");
@@ -103,8 +136,8 @@ fn rump_tcp() -> (Duration, Duration) {
                 .expect("resp");
         }
     });
-    let c = socket(&a);
-    a.with_ctx(|ctx| c.connect(ctx, &sockaddr(0x0a09_0002, PORT)))
+    let c = socket(&a, v6);
+    a.with_ctx(|ctx| c.connect(ctx, &listen_at(v6, 0x0a09_0002, PORT)))
         .expect("connect");
     nodelay(&c);
     let block = vec![0x5au8; 1 << 16];
@@ -255,7 +288,8 @@ fn host_baseline() -> (Duration, Duration, &'static str) {
 
 /// The network group.
 pub fn net(records: &mut Vec<Record>) {
-    let (bulk, rr) = rump_tcp();
+    let (bulk, rr) = rump_tcp(false);
+    let (bulk6, rr6) = rump_tcp(true);
     let (hbulk, hrr, label) = host_baseline();
     let mb = BULK as f64 / 1e6;
     records.push(Record {
@@ -272,10 +306,29 @@ pub fn net(records: &mut Vec<Record>) {
         baseline_name: label,
         baseline: hrr.as_secs_f64() * 1e6,
     });
+    records.push(Record {
+        name: "TCP over IPv6 between kernels, bulk 64 MiB",
+        unit: "ms",
+        ours: bulk6.as_secs_f64() * 1e3,
+        baseline_name: "TCP over IPv4 between kernels",
+        baseline: bulk.as_secs_f64() * 1e3,
+    });
+    records.push(Record {
+        name: "TCP over IPv6 1-byte round trip",
+        unit: "us",
+        ours: rr6.as_secs_f64() * 1e6,
+        baseline_name: "TCP over IPv4 between kernels",
+        baseline: rr.as_secs_f64() * 1e6,
+    });
     println!(
         "TCP throughput: {:.1} MB/s between kernels, {:.1} MB/s host; {:.3} of the host's (goal: at least 0.3)",
         mb / bulk.as_secs_f64(),
         mb / hbulk.as_secs_f64(),
         hbulk.as_secs_f64() / bulk.as_secs_f64()
+    );
+    println!(
+        "TCP over IPv6 between kernels: {:.1} MB/s, {:.3} of IPv4's (goal: within 10%)",
+        mb / bulk6.as_secs_f64(),
+        bulk.as_secs_f64() / bulk6.as_secs_f64()
     );
 }

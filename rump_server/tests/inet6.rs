@@ -582,3 +582,184 @@ fn raw_icmpv6_recvmsg_carries_hop_limit_and_packet_info() {
     assert_eq!(ctl.len(), 16);
     assert_ne!(flags & netbsd_abi::MSG_CTRUNC, 0);
 }
+
+/// A system call through `c` with its own memory: the first return value.
+fn call(c: &Client, m: &Regions, nr: usize, args: &[u64]) -> Result<u64, rumpclient::Errno> {
+    c.syscall(nr, args, m).map(|r| r[0] as u64)
+}
+
+/// Byte `i` of what the transfers send.
+fn pattern(i: usize) -> u8 {
+    ((i * 7 + i / 251) % 256) as u8
+}
+
+/// An IPv6 TCP listener on port `port` of `c`'s kernel, bound to `::`.
+fn tcp_listen6(c: &Client, port: u16) -> u64 {
+    let fd = socket(c, netbsd_abi::SOCK_STREAM, 0);
+    let m = Regions::new();
+    let mut sa = sockaddr6(&Ipv6Addr::UNSPECIFIED, 0);
+    sa[sin6::sin6_port.range()].copy_from_slice(&port.to_be_bytes());
+    call(
+        c,
+        &m,
+        netbsd_abi::SYS_bind,
+        &[fd, m.add(&sa), sa.len() as u64],
+    )
+    .unwrap();
+    call(c, &m, netbsd_abi::SYS_listen, &[fd, 5]).unwrap();
+    fd
+}
+
+/// Move `n` bytes by TCP over IPv6 from `from`'s kernel to a listener
+/// `lfd` on `to`'s, at `dst` (scope `scope`) port `port`: the bytes
+/// arrive whole and in order, and the accepted socket's peer (what
+/// `accept` wrote, a `sockaddr_in6`) is returned.
+fn tcp6_transfer(
+    from: &Server,
+    to: &Client,
+    lfd: u64,
+    (dst, scope, port): (Ipv6Addr, u32, u16),
+    n: usize,
+) -> Vec<u8> {
+    let sender = from.client();
+    let src = std::thread::spawn(move || {
+        let fd = socket(&sender, netbsd_abi::SOCK_STREAM, 0);
+        let m = Regions::new();
+        let mut sa = sockaddr6(&dst, scope);
+        sa[sin6::sin6_port.range()].copy_from_slice(&port.to_be_bytes());
+        call(
+            &sender,
+            &m,
+            netbsd_abi::SYS_connect,
+            &[fd, m.add(&sa), sa.len() as u64],
+        )
+        .expect("connect");
+        let block: Vec<u8> = (0..1 << 20).map(pattern).collect();
+        let mut sent = 0;
+        while sent < n {
+            let off = sent % block.len();
+            let len = (block.len() - off).min(n - sent).min(1 << 16);
+            let m = Regions::new();
+            let p = m.add(&block[off..off + len]);
+            sent += call(&sender, &m, netbsd_abi::SYS_write, &[fd, p, len as u64]).expect("write")
+                as usize;
+        }
+        call(&sender, &Regions::new(), netbsd_abi::SYS_close, &[fd]).unwrap();
+    });
+    let m = Regions::new();
+    let peer = m.add_zeroed(sin6::SIZE);
+    let plen = m.add(&(sin6::SIZE as u32).to_le_bytes());
+    let afd = call(to, &m, netbsd_abi::SYS_accept, &[lfd, peer, plen]).expect("accept");
+    let peer = m.get(peer);
+    let mut got = 0usize;
+    loop {
+        let m = Regions::new();
+        let buf = m.add_zeroed(1 << 16);
+        let r = call(to, &m, netbsd_abi::SYS_read, &[afd, buf, 1 << 16]).expect("read") as usize;
+        if r == 0 {
+            break;
+        }
+        let b = m.get(buf);
+        let wrong = (0..r).find(|&i| b[i] != pattern((got + i) % (1 << 20)));
+        assert_eq!(
+            wrong,
+            None,
+            "byte {} of the stream",
+            got + wrong.unwrap_or(0)
+        );
+        got += r;
+    }
+    src.join().expect("sender");
+    call(to, &Regions::new(), netbsd_abi::SYS_close, &[afd]).unwrap();
+    assert_eq!(got, n, "the whole stream, then its end");
+    peer
+}
+
+/// The address and scope id of a `sockaddr_in6`.
+fn sin6_of(sa: &[u8]) -> (Ipv6Addr, u32) {
+    let a: [u8; 16] = sa[sin6::sin6_addr.range()].try_into().unwrap();
+    (
+        Ipv6Addr::from(a),
+        sin6::sin6_scope_id.get(sa).unwrap_or(0) as u32,
+    )
+}
+
+/// Issue #20: two of our kernels on a shmif bus move data by TCP over
+/// IPv6, 100 MiB by global address and some by link-local address (with
+/// its scope) each way, and UDP datagrams by both; `accept` and
+/// `recvfrom` name the peer with its scope id.
+#[test]
+fn two_kernels_move_tcp_and_udp_over_ipv6() {
+    let dir = tempdir("inet6-tcp");
+    let a = Server::start(&dir, "a");
+    let b = Server::start(&dir, "b");
+    let (ca, cb) = (a.client(), b.client());
+    let (ll_a, ll_b) = (link_local(a.shmif_up("bus")), link_local(b.shmif_up("bus")));
+    let (g_a, g_b): (Ipv6Addr, Ipv6Addr) = (
+        "2001:db8::a".parse().unwrap(),
+        "2001:db8::b".parse().unwrap(),
+    );
+    add_addr(&ca, "shmif0", &g_a, 64);
+    add_addr(&cb, "shmif0", &g_b, 64);
+    for (c, x) in [(&ca, ll_a), (&cb, ll_b), (&ca, g_a), (&cb, g_b)] {
+        assert_eq!(wait_ready(c, "shmif0", &x), 0);
+    }
+    // shmif0 is interface 2 on both.
+    let lb = tcp_listen6(&cb, 6000);
+    let peer = tcp6_transfer(&a, &cb, lb, (g_b, 0, 6000), 100 << 20);
+    assert_eq!(sin6_of(&peer), (g_a, 0));
+    let peer = tcp6_transfer(&a, &cb, lb, (ll_b, 2, 6000), 1 << 20);
+    assert_eq!(
+        sin6_of(&peer),
+        (ll_a, 2),
+        "a link-local peer has its scope id"
+    );
+    let la = tcp_listen6(&ca, 6001);
+    let peer = tcp6_transfer(&b, &ca, la, (ll_a, 2, 6001), 4 << 20);
+    assert_eq!(sin6_of(&peer), (ll_b, 2));
+    let peer = tcp6_transfer(&b, &ca, la, (g_a, 0, 6001), 4 << 20);
+    assert_eq!(sin6_of(&peer), (g_b, 0));
+    // UDP: b listens on [::]:6002; a sends to both of b's addresses.
+    let ub = socket(&cb, netbsd_abi::SOCK_DGRAM, 0);
+    let m = Regions::new();
+    let mut sa = sockaddr6(&Ipv6Addr::UNSPECIFIED, 0);
+    sa[sin6::sin6_port.range()].copy_from_slice(&6002u16.to_be_bytes());
+    call(
+        &cb,
+        &m,
+        netbsd_abi::SYS_bind,
+        &[ub, m.add(&sa), sa.len() as u64],
+    )
+    .unwrap();
+    let ua = socket(&ca, netbsd_abi::SOCK_DGRAM, 0);
+    for (dst, scope, from) in [(g_b, 0, (g_a, 0)), (ll_b, 2, (ll_a, 2))] {
+        let m = Regions::new();
+        let mut to = sockaddr6(&dst, scope);
+        to[sin6::sin6_port.range()].copy_from_slice(&6002u16.to_be_bytes());
+        let msg = format!("to {dst}");
+        let args = [
+            ua,
+            m.add(msg.as_bytes()),
+            msg.len() as u64,
+            0,
+            m.add(&to),
+            to.len() as u64,
+        ];
+        assert_eq!(
+            call(&ca, &m, netbsd_abi::SYS_sendto, &args),
+            Ok(msg.len() as u64)
+        );
+        let m = Regions::new();
+        let (buf, fsa) = (m.add_zeroed(64), m.add_zeroed(sin6::SIZE));
+        let flen = m.add(&(sin6::SIZE as u32).to_le_bytes());
+        let n = call(
+            &cb,
+            &m,
+            netbsd_abi::SYS_recvfrom,
+            &[ub, buf, 64, 0, fsa, flen],
+        )
+        .expect("recvfrom") as usize;
+        assert_eq!(&m.get(buf)[..n], msg.as_bytes());
+        assert_eq!(sin6_of(&m.get(fsa)), from);
+    }
+}

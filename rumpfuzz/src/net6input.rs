@@ -1,12 +1,14 @@
 //! IPv6 input: frames of Ethernet type 0x86dd arrive on two interfaces of
 //! a kernel with IPv6 (link-local and global addresses, DAD off so they
-//! are usable at once) and a raw ICMPv6 socket open. Extension headers,
-//! ICMPv6 and neighbour discovery are all reachable. Nothing may panic
-//! or hang, and every IPv6 packet the kernel sends in answer must be well
-//! formed with a right ICMPv6 checksum.
+//! are usable at once), a raw ICMPv6 socket, a TCP listener on [::]:7 and
+//! a UDP socket on [::]:7 open. Extension headers, ICMPv6, neighbour
+//! discovery and TCP and UDP over IPv6 are all reachable. Nothing may
+//! panic or hang, and every IPv6 packet the kernel sends in answer must
+//! be well formed with a right ICMPv6, TCP or UDP checksum.
 //!
-//! Input: byte 0 is a mode (bit 0: fix the ICMPv6 checksum of a packet
-//! whose first next header is ICMPv6; bit 1: address the frame to the
+//! Input: byte 0 is a mode (bit 0: fix the ICMPv6, TCP or UDP checksum of
+//! a packet whose first next header is one of them; bit 1: address the
+//! frame to the
 //! interface's hardware address); then frames, each a 2-byte length, one
 //! byte choosing the interface, and the IPv6 packet (the Ethernet header
 //! is put on here).
@@ -49,6 +51,8 @@ struct Rig {
     net: Arc<Net>,
     ifs: Vec<(Arc<Ifnet>, Arc<Capture>)>,
     raw: Arc<dyn ProtoSocket>,
+    udp: Arc<dyn ProtoSocket>,
+    _tcp: Arc<dyn ProtoSocket>,
 }
 
 fn rig() -> &'static Rig {
@@ -100,11 +104,33 @@ fn rig() -> &'static Rig {
         let raw = kernel
             .with_ctx(|ctx| d.socket(ctx, rumpnet::socket::SOCK_RAW, netbsd_abi::IPPROTO_ICMPV6))
             .expect("raw socket");
+        // [::]:7 for TCP (listening) and UDP, with V6ONLY off so that
+        // nothing about the family is left out.
+        let any7 =
+            rumpnet_netinet::addr::sockaddr6(&rumpnet_netinet::addr::PcbAddr::UNSPECIFIED, 7);
+        let open = |typ: i32| -> Arc<dyn ProtoSocket> {
+            let s = kernel
+                .with_ctx(|ctx| d.socket(ctx, typ, 0))
+                .expect("socket");
+            s.setopt(
+                netbsd_abi::IPPROTO_IPV6,
+                netbsd_abi::IPV6_V6ONLY,
+                &0i32.to_le_bytes(),
+            )
+            .expect("V6ONLY off");
+            kernel.with_ctx(|ctx| s.bind(ctx, &any7)).expect("bind");
+            s
+        };
+        let udp = open(rumpnet::socket::SOCK_DGRAM);
+        let tcp = open(rumpnet::socket::SOCK_STREAM);
+        tcp.listen(4).expect("listen");
         Rig {
             kernel,
             net,
             ifs,
             raw,
+            udp,
+            _tcp: tcp,
         }
     })
 }
@@ -123,27 +149,41 @@ fn check_sent(frame: &[u8]) {
     }
     ANSWERS.fetch_add(1, Ordering::Relaxed);
     let p = ipv6::Packet::new_checked(f.payload()).expect("the kernel sent a bad IPv6 packet");
-    if p.next_header() == ipv6::nh::ICMPV6 {
+    let nh = p.next_header();
+    if checksum_at(nh).is_some() {
         assert_eq!(
-            ipv6::upper_checksum(&p.src(), &p.dst(), ipv6::nh::ICMPV6, p.payload()),
+            ipv6::upper_checksum(&p.src(), &p.dst(), nh, p.payload()),
             0,
-            "the kernel sent a bad ICMPv6 checksum"
+            "the kernel sent a bad checksum (next header {nh})"
         );
     }
 }
 
-fn fix_icmp6(pkt: &mut [u8]) {
+/// Where the checksum of an upper-layer header `nh` is: ICMPv6's, UDP's
+/// and TCP's.
+fn checksum_at(nh: u8) -> Option<usize> {
+    match nh {
+        ipv6::nh::ICMPV6 => Some(2),
+        ipv6::nh::UDP => Some(6),
+        ipv6::nh::TCP => Some(16),
+        _ => None,
+    }
+}
+
+fn fix_checksum(pkt: &mut [u8]) {
     let Ok(p) = ipv6::Packet::new_checked(pkt) else {
         return;
     };
-    if p.next_header() != ipv6::nh::ICMPV6 || p.payload().len() < 4 {
+    let nh = p.next_header();
+    let Some(at) = checksum_at(nh) else { return };
+    if p.payload().len() < at + 2 {
         return;
     }
     let (src, dst, len) = (p.src(), p.dst(), p.payload().len());
     let body = &mut pkt[ipv6::HEADER_LEN..ipv6::HEADER_LEN + len];
-    body[2..4].copy_from_slice(&[0, 0]);
-    let c = ipv6::upper_checksum(&src, &dst, ipv6::nh::ICMPV6, body);
-    body[2..4].copy_from_slice(&c.to_be_bytes());
+    body[at..at + 2].copy_from_slice(&[0, 0]);
+    let c = ipv6::upper_checksum(&src, &dst, nh, body);
+    body[at..at + 2].copy_from_slice(&c.to_be_bytes());
 }
 
 /// Fuzz entry: see the module.
@@ -160,7 +200,7 @@ pub fn net6_input(data: &[u8]) {
         let mut pkt = rest[..len.min(rest.len())].to_vec();
         rest = &rest[len.min(rest.len())..];
         if mode & 1 != 0 {
-            fix_icmp6(&mut pkt);
+            fix_checksum(&mut pkt);
         }
         let (ifp, _) = &r.ifs[which];
         let dst = if mode & 2 != 0 {
@@ -177,6 +217,7 @@ pub fn net6_input(data: &[u8]) {
     }
     let mut buf = vec![0u8; 70000];
     while r.raw.recv(&mut buf, 0).is_ok_and(|got| got.full > 0) {}
+    while r.udp.recv(&mut buf, 0).is_ok_and(|got| got.full > 0) {}
     for (_, cap) in &r.ifs {
         let sent = std::mem::take(&mut *cap.sent.lock().unwrap_or_else(|e| e.into_inner()));
         for f in sent {

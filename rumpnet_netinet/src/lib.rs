@@ -22,6 +22,7 @@ pub mod dad;
 pub mod domain;
 pub mod icmp;
 pub mod inet;
+pub mod ip6layer;
 pub mod pcb;
 pub mod pcblist;
 pub mod raw;

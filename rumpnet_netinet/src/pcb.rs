@@ -1,8 +1,10 @@
-//! What UDP, raw and (later) TCP sockets share (NetBSD's `inpcb`): local
-//! and foreign address and port, binding rules, the IP-level socket
-//! options, and the datagram receive queue.
+//! What UDP, raw and TCP sockets share (NetBSD's `inpcb` and `in6pcb`):
+//! local and foreign address and port, binding rules, the IP-level socket
+//! options, and the datagram receive queue. Addresses are 16 bytes, IPv4
+//! as IPv4-mapped ([`PcbAddr`]), so that one TCP and one UDP serve both
+//! families.
 
-use crate::addr::{self, ANY};
+use crate::addr::{self, ANY, PcbAddr};
 use crate::inet::{Inet, OutOpts};
 use rump::{Errno, KResult};
 use rumpnet::socket::SockOpts;
@@ -31,15 +33,24 @@ pub const IP_RECVTTL: i32 = netbsd_abi::IP_RECVTTL;
 /// `IP_MINTTL`.
 pub const IP_MINTTL: i32 = netbsd_abi::IP_MINTTL;
 
+/// `IPPROTO_IPV6`, the level of the IPv6 options.
+pub const IPPROTO_IPV6: i32 = netbsd_abi::IPPROTO_IPV6;
+/// `IPV6_V6ONLY`.
+pub const IPV6_V6ONLY: i32 = netbsd_abi::IPV6_V6ONLY;
+/// `IPV6_UNICAST_HOPS`.
+pub const IPV6_UNICAST_HOPS: i32 = netbsd_abi::IPV6_UNICAST_HOPS;
+/// `IPV6_RECVPKTINFO`.
+pub const IPV6_RECVPKTINFO: i32 = netbsd_abi::IPV6_RECVPKTINFO;
+
 /// The addressing and IP options of one socket.
 #[derive(Clone, Debug, Default)]
 pub struct Pcb {
-    /// Local address (`ANY` if unbound or wildcard).
-    pub laddr: u32,
+    /// Local address (a wildcard if unbound).
+    pub laddr: PcbAddr,
     /// Local port (0 if unbound).
     pub lport: u16,
     /// Foreign address, when connected.
-    pub faddr: u32,
+    pub faddr: PcbAddr,
     /// Foreign port, when connected.
     pub fport: u16,
     /// Connected (`connect` on a datagram socket).
@@ -62,6 +73,16 @@ pub struct Pcb {
     pub recv_flags: u32,
     /// `IP_MINTTL`.
     pub minttl: u8,
+    /// The socket is of the IPv6 family (an `in6pcb`).
+    pub v6: bool,
+    /// `IPV6_V6ONLY`: an IPv6 socket takes no IPv4 (its default is
+    /// `net.inet6.ip6.v6only`).
+    pub v6only: bool,
+    /// `IPV6_UNICAST_HOPS`, if set (`in6p_hops`).
+    pub hops: Option<u8>,
+    /// `IPV6_RECVPKTINFO`: datagrams that came over IPv6 carry an
+    /// `IPV6_PKTINFO` control message.
+    pub recvpktinfo: bool,
 }
 
 impl Pcb {
@@ -80,8 +101,12 @@ impl Pcb {
         }
     }
 
-    /// Set an `IPPROTO_IP` option.
+    /// Set an `IPPROTO_IP` option; a socket of the IPv6 family has none
+    /// (`ip6_ctloutput` answers ENOPROTOOPT for other levels).
     pub fn setopt(&mut self, name: i32, v: &[u8]) -> KResult<()> {
+        if self.v6 {
+            return Err(Errno::ENOPROTOOPT);
+        }
         let int = || -> KResult<i32> {
             match v.len() {
                 1 => Ok(i32::from(v[0])),
@@ -123,8 +148,11 @@ impl Pcb {
         Ok(())
     }
 
-    /// Read an `IPPROTO_IP` option.
+    /// Read an `IPPROTO_IP` option (ENOPROTOOPT on an IPv6 socket).
     pub fn getopt(&self, inet: &Inet, name: i32) -> KResult<Vec<u8>> {
+        if self.v6 {
+            return Err(Errno::ENOPROTOOPT);
+        }
         let i = |v: i32| v.to_le_bytes().to_vec();
         Ok(match name {
             IP_TTL => i(i32::from(self.ttl.unwrap_or_else(|| inet.default_ttl()))),
@@ -140,16 +168,173 @@ impl Pcb {
         })
     }
 
+    /// Whether traffic of this family (IPv4 when `v4`) may reach the
+    /// socket: an IPv4 socket takes only IPv4; an IPv6 socket takes IPv6,
+    /// and IPv4 as mapped addresses unless `IPV6_V6ONLY` is on or it is
+    /// bound or connected to a native IPv6 address.
+    pub fn takes_family(&self, v4: bool) -> bool {
+        if !v4 {
+            return self.v6;
+        }
+        !self.v6
+            || (!self.v6only
+                && (self.laddr.is_any() || self.laddr.is_v4mapped())
+                && (!self.connected || self.faddr.is_v4mapped()))
+    }
+
     /// Whether a datagram from `src:sport` to `dst:dport` is for this socket.
-    pub fn matches(&self, src: u32, sport: u16, dst: u32, dport: u16) -> bool {
+    pub fn matches(&self, src: PcbAddr, sport: u16, dst: PcbAddr, dport: u16) -> bool {
         self.lport == dport
-            && (self.laddr == ANY || self.laddr == dst)
+            && (self.laddr.is_any() || self.laddr == dst)
             && (!self.connected || (self.faddr == src && self.fport == sport))
+            && self.takes_family(dst.is_v4mapped())
     }
 
     /// How specific the match is: connected and bound sockets first.
     pub fn specificity(&self) -> u8 {
-        u8::from(self.connected) * 2 + u8::from(self.laddr != ANY)
+        u8::from(self.connected) * 2 + u8::from(!self.laddr.is_any())
+    }
+
+    /// Parse the sockaddr a caller gave this socket: `sockaddr_in` for an
+    /// IPv4 socket; `sockaddr_in6` for an IPv6 one, where an IPv4-mapped
+    /// address is EINVAL while `IPV6_V6ONLY` is on (`in6_pcbbind_addr`,
+    /// `in6_pcbconnect`).
+    pub fn parse_sockaddr(&self, sa: &[u8]) -> KResult<(PcbAddr, u16)> {
+        if !self.v6 {
+            let (a, p) = addr::parse_sockaddr(sa)?;
+            return Ok((PcbAddr::v4(a), p));
+        }
+        let (a, p) = addr::parse_sockaddr6(sa)?;
+        if a.is_v4mapped() && self.v6only {
+            return Err(Errno::EINVAL);
+        }
+        Ok((a, p))
+    }
+
+    /// The families the local address takes traffic of, `(IPv4, IPv6)`.
+    fn local_families(&self) -> (bool, bool) {
+        if !self.v6 || self.laddr.is_v4mapped() {
+            (true, false)
+        } else if self.laddr.is_any() && !self.v6only {
+            (true, true)
+        } else {
+            (false, true)
+        }
+    }
+
+    /// Whether `self` and `other`, on one port, would take some of the
+    /// same traffic: they share a family and their local addresses are
+    /// equal or one is a wildcard (an IPv4 socket and an `IPV6_V6ONLY`
+    /// one never do).
+    pub fn local_overlaps(&self, other: &Pcb) -> bool {
+        let (a4, a6) = self.local_families();
+        let (b4, b6) = other.local_families();
+        ((a4 && b4) || (a6 && b6))
+            && (self.laddr.is_any() || other.laddr.is_any() || self.laddr == other.laddr)
+    }
+
+    /// Set an `IPPROTO_IPV6` option of an IPv6 socket (`ip6_ctloutput`):
+    /// `IPV6_V6ONLY` only before the socket is bound (EINVAL),
+    /// `IPV6_UNICAST_HOPS` from -1 (the default) to 255, and
+    /// `IPV6_RECVPKTINFO`.
+    pub fn setopt6(&mut self, name: i32, v: &[u8]) -> KResult<()> {
+        if !self.v6 {
+            return Err(Errno::ENOPROTOOPT);
+        }
+        let int = i32::from_le_bytes(
+            v.get(..4)
+                .ok_or(Errno::EINVAL)?
+                .try_into()
+                .unwrap_or_default(),
+        );
+        match name {
+            IPV6_V6ONLY => {
+                if self.lport != 0 || !self.laddr.is_any() {
+                    return Err(Errno::EINVAL);
+                }
+                self.v6only = int != 0;
+            }
+            IPV6_UNICAST_HOPS => {
+                self.hops = match int {
+                    -1 => None,
+                    0..=255 => Some(int as u8),
+                    _ => return Err(Errno::EINVAL),
+                };
+            }
+            IPV6_RECVPKTINFO => self.recvpktinfo = int != 0,
+            _ => return Err(Errno::ENOPROTOOPT),
+        }
+        Ok(())
+    }
+
+    /// Read an `IPPROTO_IPV6` option (`IPV6_UNICAST_HOPS` is -1 while the
+    /// default is in force, as `in6p_hops` is).
+    pub fn getopt6(&self, name: i32) -> KResult<Vec<u8>> {
+        if !self.v6 {
+            return Err(Errno::ENOPROTOOPT);
+        }
+        let v = match name {
+            IPV6_V6ONLY => i32::from(self.v6only),
+            IPV6_UNICAST_HOPS => self.hops.map_or(-1, i32::from),
+            IPV6_RECVPKTINFO => i32::from(self.recvpktinfo),
+            _ => return Err(Errno::ENOPROTOOPT),
+        };
+        Ok(v.to_le_bytes().to_vec())
+    }
+
+    /// The local address as a sockaddr of the socket's family.
+    pub fn local_sockaddr(&self) -> Vec<u8> {
+        self.sockaddr_of(&self.laddr, self.lport)
+    }
+
+    /// The foreign address as a sockaddr of the socket's family.
+    pub fn foreign_sockaddr(&self) -> Vec<u8> {
+        self.sockaddr_of(&self.faddr, self.fport)
+    }
+
+    /// `a:port` as a sockaddr of the socket's family: `sockaddr_in6`
+    /// (IPv4 as mapped) for an IPv6 socket, else `sockaddr_in`.
+    pub fn sockaddr_of(&self, a: &PcbAddr, port: u16) -> Vec<u8> {
+        if self.v6 {
+            let a = if a.is_any() { PcbAddr::UNSPECIFIED } else { *a };
+            addr::sockaddr6(&a, port)
+        } else {
+            addr::sockaddr(a.low32(), port)
+        }
+    }
+}
+
+/// Where a segment or datagram came from and went to, of either family
+/// (IPv4 as mapped addresses, IPv6 link-local with the receiving
+/// interface's zone embedded).
+pub struct Arrival<'a> {
+    /// The receiving interface.
+    pub ifp: &'a std::sync::Arc<rumpnet::ifnet::Ifnet>,
+    /// The source address.
+    pub src: PcbAddr,
+    /// The destination address.
+    pub dst: PcbAddr,
+    /// Sent to a broadcast or multicast address.
+    pub bcast: bool,
+}
+
+impl Arrival<'_> {
+    /// Whether it came over IPv4.
+    pub fn is_v4(&self) -> bool {
+        self.dst.is_v4mapped()
+    }
+
+    /// The pseudo-header its transport checksum covers.
+    pub fn pseudo(&self) -> crate::wire::pseudo::Pseudo {
+        use crate::wire::pseudo::Pseudo;
+        if self.is_v4() {
+            Pseudo::V4(
+                self.src.low32().to_be_bytes(),
+                self.dst.low32().to_be_bytes(),
+            )
+        } else {
+            Pseudo::V6(self.src.wire(), self.dst.wire())
+        }
     }
 }
 
@@ -160,6 +345,35 @@ pub struct Datagram {
     pub from: Vec<u8>,
     /// The bytes.
     pub data: Vec<u8>,
+    /// Control messages for `recvmsg` (`IPV6_PKTINFO`), laid out.
+    pub control: Vec<u8>,
+}
+
+/// `sizeof(struct cmsghdr)` and the alignment of what follows it.
+const CMSG_HDR: usize = 12;
+const CMSG_ALIGN: usize = 8;
+
+/// One control message as `CMSG_SPACE` lays it out.
+pub fn cmsg(level: i32, kind: i32, data: &[u8]) -> Vec<u8> {
+    let start = CMSG_HDR.div_ceil(CMSG_ALIGN) * CMSG_ALIGN;
+    let end = start + data.len().div_ceil(CMSG_ALIGN) * CMSG_ALIGN;
+    let mut v = Vec::with_capacity(end);
+    v.extend_from_slice(&((start + data.len()) as u32).to_le_bytes());
+    v.extend_from_slice(&level.to_le_bytes());
+    v.extend_from_slice(&kind.to_le_bytes());
+    v.resize(start, 0);
+    v.extend_from_slice(data);
+    v.resize(end, 0);
+    v
+}
+
+/// The `IPV6_PKTINFO` control message for a datagram to `dst` that came
+/// in on interface `ifindex` (`struct in6_pktinfo`: the address, as on
+/// the wire, and the index).
+pub fn pktinfo(dst: &PcbAddr, ifindex: u16) -> Vec<u8> {
+    let mut pi = dst.wire().to_vec();
+    pi.extend_from_slice(&u32::from(ifindex).to_le_bytes());
+    cmsg(IPPROTO_IPV6, netbsd_abi::IPV6_PKTINFO, &pi)
 }
 
 /// A datagram socket's receive queue, bounded by `SO_RCVBUF`.
@@ -197,7 +411,7 @@ impl DgramQueue {
             } else {
                 0
             },
-            control: Vec::new(),
+            control: d.control.clone(),
         };
         if !peek {
             self.bytes -= d.data.len();
@@ -213,7 +427,10 @@ impl DgramQueue {
 
     /// Bytes queued with their senders' addresses (NetBSD's `sb_cc`).
     pub fn cc(&self) -> usize {
-        self.q.iter().map(|d| d.from.len() + d.data.len()).sum()
+        self.q
+            .iter()
+            .map(|d| d.from.len() + d.data.len() + d.control.len())
+            .sum()
     }
 
     /// Whether nothing is queued.
@@ -278,20 +495,23 @@ impl DgramState {
         )
     }
 
-    /// An `IPPROTO_IP` option, or ENOPROTOOPT for other levels.
+    /// An `IPPROTO_IP` option, an `IPPROTO_IPV6` one of an IPv6 socket,
+    /// or ENOPROTOOPT for other levels.
     pub fn setopt(&mut self, level: i32, name: i32, v: &[u8]) -> KResult<()> {
-        if level == IPPROTO_IP {
-            return self.pcb.setopt(name, v);
+        match level {
+            IPPROTO_IP => self.pcb.setopt(name, v),
+            IPPROTO_IPV6 => self.pcb.setopt6(name, v),
+            _ => Err(Errno::ENOPROTOOPT),
         }
-        Err(Errno::ENOPROTOOPT)
     }
 
-    /// Read an `IPPROTO_IP` option.
+    /// Read an `IPPROTO_IP` or `IPPROTO_IPV6` option.
     pub fn getopt(&self, inet: &Inet, level: i32, name: i32) -> KResult<Vec<u8>> {
-        if level == IPPROTO_IP {
-            return self.pcb.getopt(inet, name);
+        match level {
+            IPPROTO_IP => self.pcb.getopt(inet, name),
+            IPPROTO_IPV6 => self.pcb.getopt6(name),
+            _ => Err(Errno::ENOPROTOOPT),
         }
-        Err(Errno::ENOPROTOOPT)
     }
 
     /// A fresh state with the multicast defaults.
@@ -334,6 +554,27 @@ pub fn bind_allowed(
     lport: u16,
 ) -> KResult<()> {
     check_local_addr(inet, laddr)?;
+    if lport != 0 && lport < IPPORT_RESERVED && ctx.is_some_and(|c| c.cred().euid != 0) {
+        return Err(Errno::EACCES);
+    }
+    Ok(())
+}
+
+/// [`bind_allowed`] for an address of either family: an IPv4 (mapped)
+/// one as IPv4's bind checks it, an IPv6 one with the IPv6 layer
+/// (EADDRNOTAVAIL unless it is ours and ready).
+pub fn bind_allowed_pcb(
+    inet: &Inet,
+    ctx: Option<&rump::syscall::Ctx>,
+    laddr: &PcbAddr,
+    lport: u16,
+) -> KResult<()> {
+    if laddr.is_v4mapped() || laddr.is_any() {
+        return bind_allowed(inet, ctx, laddr.low32(), lport);
+    }
+    if !laddr.is_multicast() {
+        inet.ip6()?.check_local(laddr)?;
+    }
     if lport != 0 && lport < IPPORT_RESERVED && ctx.is_some_and(|c| c.cred().euid != 0) {
         return Err(Errno::EACCES);
     }

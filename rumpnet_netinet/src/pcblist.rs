@@ -3,7 +3,7 @@
 //! `sysctl(CTL_NET, PF_INET, proto, <pcblist>, op, arg, elem_size,
 //! elem_count)`.
 
-use crate::addr::{self, AF_INET};
+use crate::addr::{AF_INET, AF_INET6};
 use crate::inet::Inet;
 use crate::pcb::Pcb;
 use rump::sysctl::{NodeData, NodeSpec, SysctlHandler};
@@ -57,22 +57,23 @@ impl PcbInfo {
         };
         KinfoPcb {
             id: self.id,
-            family: u32::from(AF_INET),
+            family: u32::from(if self.pcb.v6 { AF_INET6 } else { AF_INET }),
             typ: self.typ,
             protocol: self.proto,
             prstate,
             tstate: self.tstate,
             rcvq: self.rcvq,
             sndq: self.sndq,
-            src: addr::sockaddr(self.pcb.laddr, self.pcb.lport),
-            dst: connected.then(|| addr::sockaddr(self.pcb.faddr, self.pcb.fport)),
+            src: self.pcb.local_sockaddr(),
+            dst: connected.then(|| self.pcb.foreign_sockaddr()),
             conn: 0,
         }
     }
 }
 
-/// The blocks of one protocol, newest first, as NetBSD keeps its table.
-fn entries(inet: &Inet, proto: u8) -> Vec<PcbInfo> {
+/// The blocks of one protocol and family (IPv6 when `v6`), newest first,
+/// as NetBSD keeps its table.
+fn entries(inet: &Inet, proto: u8, v6: bool) -> Vec<PcbInfo> {
     use rumpnet::socket::ProtoSocket;
     let Some(k) = inet.kernel_weak().upgrade() else {
         return Vec::new();
@@ -121,24 +122,41 @@ fn entries(inet: &Inet, proto: u8) -> Vec<PcbInfo> {
             })
             .collect(),
     };
+    v.retain(|p| p.pcb.v6 == v6);
     v.reverse();
     v
 }
 
 /// Make the `pcblist` nodes (numbered at boot, as NetBSD does).
 pub(crate) fn register(k: &Kernel, inet: &Arc<Inet>) -> KResult<()> {
-    for (parent, proto) in [
-        ("net.inet.tcp", IPPROTO_TCP),
-        ("net.inet.udp", IPPROTO_UDP),
-        ("net.inet.raw", IPPROTO_RAW),
-    ] {
+    register_lists(
+        k,
+        inet,
+        &[
+            ("net.inet.tcp", IPPROTO_TCP),
+            ("net.inet.udp", IPPROTO_UDP),
+            ("net.inet.raw", IPPROTO_RAW),
+        ],
+        false,
+    )
+}
+
+/// Make a `pcblist` node under each of `lists` (parent node, protocol)
+/// listing the sockets of the IPv6 family when `v6`, else IPv4's:
+/// `rumpnet_netinet6` makes `net.inet6.tcp6.pcblist` and
+/// `net.inet6.udp6.pcblist` with it.
+pub fn register_lists(k: &Kernel, inet: &Arc<Inet>, lists: &[(&str, u8)], v6: bool) -> KResult<()> {
+    for &(parent, proto) in lists {
         let w: Weak<Inet> = Arc::downgrade(inet);
         let h: SysctlHandler = Arc::new(move |name, _cred, cap, new| {
             if new.is_some() {
                 return Err(Errno::EPERM);
             }
             let inet = w.upgrade().ok_or(Errno::ENXIO)?;
-            let all: Vec<KinfoPcb> = entries(&inet, proto).iter().map(PcbInfo::kinfo).collect();
+            let all: Vec<KinfoPcb> = entries(&inet, proto, v6)
+                .iter()
+                .map(PcbInfo::kinfo)
+                .collect();
             rumpnet::pcblist::answer(&all, name, cap)
         });
         k.sysctl().create(

@@ -2,7 +2,7 @@
 //! their protocol, header included, and send either a payload the stack
 //! puts a header on or, with `IP_HDRINCL`, a whole datagram.
 
-use crate::addr::{self, ANY};
+use crate::addr::{self, ANY, PcbAddr};
 use crate::inet::Inet;
 use crate::pcb::{Datagram, DgramState, Pcb};
 use crate::wire::ipv4::{self, Repr as IpRepr};
@@ -79,14 +79,14 @@ impl ProtoSocket for RawSocket {
         if a != ANY && self.inet.local_flags(a).is_none_or(|f| f & refused != 0) {
             return Err(Errno::EADDRNOTAVAIL);
         }
-        self.lock().pcb.laddr = a;
+        self.lock().pcb.laddr = PcbAddr::v4(a);
         Ok(())
     }
 
     fn connect(&self, _ctx: &Ctx, sa: &[u8]) -> KResult<()> {
         let (a, _) = addr::parse_sockaddr(sa)?;
         let mut s = self.lock();
-        s.pcb.faddr = a;
+        s.pcb.faddr = PcbAddr::v4(a);
         s.pcb.connected = true;
         Ok(())
     }
@@ -101,7 +101,7 @@ impl ProtoSocket for RawSocket {
         }
         let dst = match (to, pcb.connected) {
             (Some(sa), _) => addr::parse_sockaddr(sa)?.0,
-            (None, true) => pcb.faddr,
+            (None, true) => pcb.faddr.low32(),
             (None, false) => return Err(Errno::EDESTADDRREQ),
         };
         if data.len() > self.shared.opts().sndbuf {
@@ -130,7 +130,7 @@ impl ProtoSocket for RawSocket {
             b[10..12].copy_from_slice(&c.to_be_bytes());
             self.inet.output_raw(pkt, &o)?;
         } else {
-            let src = (pcb.laddr != ANY).then_some(pcb.laddr);
+            let src = (!pcb.laddr.is_any()).then_some(pcb.laddr.low32());
             self.inet
                 .output(self.proto, src, dst, Pkt::with_payload(data), &o)?;
         }
@@ -148,7 +148,7 @@ impl ProtoSocket for RawSocket {
     }
 
     fn sockname(&self) -> KResult<Vec<u8>> {
-        Ok(addr::sockaddr(self.lock().pcb.laddr, 0))
+        Ok(addr::sockaddr(self.lock().pcb.laddr.low32(), 0))
     }
 
     fn peername(&self) -> KResult<Vec<u8>> {
@@ -156,7 +156,7 @@ impl ProtoSocket for RawSocket {
         if !s.pcb.connected {
             return Err(Errno::ENOTCONN);
         }
-        Ok(addr::sockaddr(s.pcb.faddr, 0))
+        Ok(addr::sockaddr(s.pcb.faddr.low32(), 0))
     }
 
     fn setopt(&self, level: i32, name: i32, v: &[u8]) -> KResult<()> {
@@ -197,12 +197,13 @@ pub fn input(inet: &Inet, ip: &IpRepr, pkt: &Pkt) -> bool {
     }
     let (src, dst) = (addr::to_u32(ip.src), addr::to_u32(ip.dst));
     let from = addr::sockaddr(src, 0);
+    let (src, dst) = (PcbAddr::v4(src), PcbAddr::v4(dst));
     let mut any = false;
     for s in socks {
         let ok = {
             let st = s.lock();
             (s.proto == 0 || s.proto == ip.protocol)
-                && (st.pcb.laddr == ANY || st.pcb.laddr == dst)
+                && (st.pcb.laddr.is_any() || st.pcb.laddr == dst)
                 && (!st.pcb.connected || st.pcb.faddr == src)
                 && !st.rd_shut
         };
@@ -215,6 +216,7 @@ pub fn input(inet: &Inet, ip: &IpRepr, pkt: &Pkt) -> bool {
             Datagram {
                 from: from.clone(),
                 data: pkt.data().to_vec(),
+                control: Vec::new(),
             },
             limit,
         );

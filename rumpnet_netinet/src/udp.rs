@@ -1,11 +1,15 @@
 //! UDP (RFC 768): sockets, input demultiplexing, port unreachable, and
-//! errors reported to connected sockets.
+//! errors reported to connected sockets. One UDP serves both families:
+//! a socket of the IPv6 family sends and receives over IPv6 through the
+//! IPv6 layer ([`crate::ip6layer`]) and, unless `IPV6_V6ONLY`, over IPv4
+//! with IPv4-mapped addresses.
 
-use crate::addr::{self, ANY, BROADCAST};
+use crate::addr::{self, ANY, BROADCAST, PcbAddr};
 use crate::inet::{In, Inet};
-use crate::pcb::{self, Datagram, DgramState, Pcb};
+use crate::pcb::{self, Arrival, Datagram, DgramState, Pcb};
 use crate::wire::icmp::{kind, unreach};
 use crate::wire::ipv4;
+use crate::wire::pseudo::Pseudo;
 use crate::wire::udp::{self, Repr};
 use rump::syscall::Ctx;
 use rump::{Errno, KResult};
@@ -29,8 +33,30 @@ pub struct UdpSocket {
 }
 
 impl UdpSocket {
-    /// A new unbound socket, registered for input.
+    /// A new unbound socket of the IPv4 family, registered for input.
     pub fn new(inet: &Arc<Inet>) -> Arc<UdpSocket> {
+        UdpSocket::new_in(inet, false)
+    }
+
+    /// A new unbound socket of the IPv6 family, its `IPV6_V6ONLY` as
+    /// `net.inet6.ip6.v6only` says; its buffers are `udp6`'s.
+    pub fn new6(inet: &Arc<Inet>, sendspace: usize, recvspace: usize) -> KResult<Arc<UdpSocket>> {
+        let v6only = inet.ip6()?.v6only_default();
+        let s = UdpSocket::new_in(inet, true);
+        {
+            let mut st = s.lock();
+            st.pcb.v6only = v6only;
+        }
+        let mut o = rump::sync::lock(&s.shared.opts);
+        o.sndbuf = sendspace;
+        o.rcvbuf = recvspace;
+        drop(o);
+        Ok(s)
+    }
+
+    fn new_in(inet: &Arc<Inet>, v6: bool) -> Arc<UdpSocket> {
+        let mut state = DgramState::new(false);
+        state.pcb.v6 = v6;
         let s = Arc::new_cyclic(|me| UdpSocket {
             inet: Arc::clone(inet),
             shared: SockShared::new(
@@ -42,7 +68,7 @@ impl UdpSocket {
                     .udp_sendspace
                     .load(std::sync::atomic::Ordering::Relaxed) as usize,
             ),
-            st: Mutex::new(DgramState::new(false)),
+            st: Mutex::new(state),
             me: me.clone(),
         });
         let mut st = inet.lock();
@@ -65,8 +91,10 @@ impl UdpSocket {
     }
 
     /// Bind to `laddr:lport` (port 0: an ephemeral one), as `in_pcbbind`.
-    fn do_bind(&self, ctx: Option<&Ctx>, laddr: u32, lport: u16) -> KResult<()> {
-        pcb::bind_allowed(&self.inet, ctx, laddr, lport)?;
+    fn do_bind(&self, ctx: Option<&Ctx>, laddr: PcbAddr, lport: u16) -> KResult<()> {
+        pcb::bind_allowed_pcb(&self.inet, ctx, &laddr, lport)?;
+        let mut want = self.pcb();
+        want.laddr = laddr;
         let opts = self.shared.opts();
         let me = self.me.upgrade().ok_or(Errno::EINVAL)?;
         // The table is held across the check and the store, so that two
@@ -83,14 +111,14 @@ impl UdpSocket {
                 let p = o.pcb();
                 let oo = o.shared.opts();
                 p.lport == port
-                    && (p.laddr == laddr || p.laddr == ANY || laddr == ANY)
+                    && p.local_overlaps(&want)
                     && !(opts.reuseport && oo.reuseport)
-                    && !(addr::is_multicast(laddr) && opts.reuseaddr && oo.reuseaddr)
+                    && !(laddr.is_multicast() && opts.reuseaddr && oo.reuseaddr)
                     && !(p.laddr != laddr && opts.reuseaddr)
             })
         };
         let port = if lport == 0 {
-            let range = self.pcb().portrange;
+            let range = want.portrange;
             pcb::ephemeral_port(&self.inet, ctx, range, conflict)?
         } else if conflict(lport) {
             return Err(Errno::EADDRINUSE);
@@ -104,7 +132,7 @@ impl UdpSocket {
         Ok(())
     }
 
-    fn queue(&self, from: Vec<u8>, data: &[u8]) -> bool {
+    fn queue(&self, from: Vec<u8>, data: &[u8], control: Vec<u8>) -> bool {
         let limit = self.shared.opts().rcvbuf;
         let ok = {
             let mut s = self.lock();
@@ -115,6 +143,7 @@ impl UdpSocket {
                 Datagram {
                     from,
                     data: data.to_vec(),
+                    control,
                 },
                 limit,
             )
@@ -132,6 +161,34 @@ impl UdpSocket {
 }
 
 impl UdpSocket {
+    /// Send `data` over IPv6 from this socket to `dst:dport`
+    /// (`udp6_output`): the source is the bound address, else the one
+    /// the route gives; the checksum is mandatory (RFC 8200 8.1).
+    fn send6(&self, pcb: &Pcb, dst: PcbAddr, dport: u16, data: &[u8]) -> KResult<usize> {
+        if pcb.laddr.is_v4mapped() {
+            return Err(Errno::EINVAL);
+        }
+        let l = self.inet.ip6()?;
+        let src = if !pcb.laddr.is_any() && !pcb.laddr.is_multicast() {
+            pcb.laddr
+        } else {
+            l.route(&dst)?.src
+        };
+        let mut pkt = Pkt::with_payload(data);
+        pkt.prepend(udp::HEADER_LEN);
+        let mut d = udp::Packet::new_unchecked(pkt.data_mut());
+        Repr {
+            src_port: pcb.lport,
+            dst_port: dport,
+            payload_len: data.len(),
+        }
+        .emit_in(&mut d, &Pseudo::V6(src.wire(), dst.wire()))
+        .map_err(|_| Errno::EMSGSIZE)?;
+        self.inet.stats.bump(&self.inet.stats.udp_opackets);
+        l.output(ipv4::proto::UDP, &src, &dst, pcb.hops, pkt)?;
+        Ok(data.len())
+    }
+
     /// Every open UDP socket.
     pub fn sockets(inet: &Inet) -> Vec<Arc<UdpSocket>> {
         live(inet)
@@ -148,11 +205,16 @@ impl ProtoSocket for UdpSocket {
     }
 
     fn kind(&self) -> (i32, i32, i32) {
-        (i32::from(addr::AF_INET), SOCK_DGRAM, 17)
+        let family = if self.lock().pcb.v6 {
+            addr::AF_INET6
+        } else {
+            addr::AF_INET
+        };
+        (i32::from(family), SOCK_DGRAM, netbsd_abi::IPPROTO_UDP)
     }
 
     fn bind(&self, ctx: &Ctx, sa: &[u8]) -> KResult<()> {
-        let (a, p) = addr::parse_sockaddr(sa)?;
+        let (a, p) = self.lock().pcb.parse_sockaddr(sa)?;
         if self.lock().pcb.lport != 0 {
             return Err(Errno::EINVAL);
         }
@@ -164,35 +226,50 @@ impl ProtoSocket for UdpSocket {
         if sa.len() >= 2 && sa[1] == 0 {
             let mut s = self.lock();
             s.pcb.connected = false;
-            s.pcb.faddr = ANY;
+            s.pcb.faddr = PcbAddr::UNSPECIFIED;
             s.pcb.fport = 0;
             return Ok(());
         }
-        let (mut fa, fp) = addr::parse_sockaddr(sa)?;
+        let (fa, fp) = self.lock().pcb.parse_sockaddr(sa)?;
         if fp == 0 {
             return Err(Errno::EADDRNOTAVAIL);
         }
-        if fa == ANY {
-            // Connecting to INADDR_ANY means the first local address.
-            fa = self
-                .inet
-                .addresses()
-                .first()
-                .map(|a| a.addr)
-                .unwrap_or(netbsd_abi::INADDR_LOOPBACK);
-        }
         if self.lock().pcb.lport == 0 {
-            self.do_bind(None, ANY, 0)?;
+            self.do_bind(None, PcbAddr::UNSPECIFIED, 0)?;
         }
-        let net = self.inet.net().ok_or(Errno::ENETDOWN)?;
-        let so = self.shared.opts();
-        let (ifp, _) = self
-            .inet
-            .route_to(&net, fa, &self.pcb().out_opts(&self.inet, &so, fa))?;
-        let src = self.inet.source_for(&ifp, fa).ok_or(Errno::EADDRNOTAVAIL)?;
+        let (fa, src) = if fa.is_v4mapped() || !self.lock().pcb.v6 {
+            let mut fa = fa.low32();
+            if fa == ANY {
+                // Connecting to INADDR_ANY means the first local address.
+                fa = self
+                    .inet
+                    .addresses()
+                    .first()
+                    .map(|a| a.addr)
+                    .unwrap_or(netbsd_abi::INADDR_LOOPBACK);
+            }
+            let net = self.inet.net().ok_or(Errno::ENETDOWN)?;
+            let so = self.shared.opts();
+            let (ifp, _) =
+                self.inet
+                    .route_to(&net, fa, &self.pcb().out_opts(&self.inet, &so, fa))?;
+            let src = self.inet.source_for(&ifp, fa).ok_or(Errno::EADDRNOTAVAIL)?;
+            (PcbAddr::v4(fa), PcbAddr::v4(src))
+        } else {
+            let fa = if fa.is_any() {
+                PcbAddr(std::net::Ipv6Addr::LOCALHOST.octets())
+            } else {
+                fa
+            };
+            (fa, self.inet.ip6()?.route(&fa)?.src)
+        };
         let mut s = self.lock();
-        if s.pcb.laddr == ANY {
+        if s.pcb.laddr.is_any() {
             s.pcb.laddr = src;
+        } else if s.pcb.laddr.is_v4mapped() != fa.is_v4mapped() {
+            // in6_pcbconnect: a socket bound to one family's address
+            // cannot reach the other's.
+            return Err(Errno::EINVAL);
         }
         s.pcb.faddr = fa;
         s.pcb.fport = fp;
@@ -214,7 +291,7 @@ impl ProtoSocket for UdpSocket {
                 (Some(_), true) => return Err(Errno::EISCONN),
                 (None, false) => return Err(Errno::EDESTADDRREQ),
                 (None, true) => (s.pcb.faddr, s.pcb.fport),
-                (Some(sa), false) => addr::parse_sockaddr(sa)?,
+                (Some(sa), false) => s.pcb.parse_sockaddr(sa)?,
             }
         };
         if dport == 0 {
@@ -224,14 +301,18 @@ impl ProtoSocket for UdpSocket {
             return Err(Errno::EMSGSIZE);
         }
         if self.lock().pcb.lport == 0 {
-            self.do_bind(None, ANY, 0)?;
+            self.do_bind(None, PcbAddr::UNSPECIFIED, 0)?;
         }
         let pcb = self.pcb();
+        if pcb.v6 && !dst.is_v4mapped() {
+            return self.send6(&pcb, dst, dport, data);
+        }
+        let dst = dst.low32();
         let so = self.shared.opts();
         let o = pcb.out_opts(&self.inet, &so, dst);
         let net = self.inet.net().ok_or(Errno::ENETDOWN)?;
-        let src = if pcb.laddr != ANY && !addr::is_multicast(pcb.laddr) {
-            pcb.laddr
+        let src = if !pcb.laddr.is_any() && !pcb.laddr.is_multicast() {
+            pcb.laddr.low32()
         } else {
             let (ifp, _) = self.inet.route_to(&net, dst, &o)?;
             self.inet
@@ -280,8 +361,7 @@ impl ProtoSocket for UdpSocket {
     }
 
     fn sockname(&self) -> KResult<Vec<u8>> {
-        let p = self.pcb();
-        Ok(addr::sockaddr(p.laddr, p.lport))
+        Ok(self.pcb().local_sockaddr())
     }
 
     fn peername(&self) -> KResult<Vec<u8>> {
@@ -289,7 +369,7 @@ impl ProtoSocket for UdpSocket {
         if !p.connected {
             return Err(Errno::ENOTCONN);
         }
-        Ok(addr::sockaddr(p.faddr, p.fport))
+        Ok(p.foreign_sockaddr())
     }
 
     fn setopt(&self, level: i32, name: i32, v: &[u8]) -> KResult<()> {
@@ -326,20 +406,62 @@ impl ProtoSocket for UdpSocket {
     }
 }
 
-/// UDP input (`udp_input`): to every matching socket for a broadcast, to
-/// the most specific one otherwise; port unreachable if none.
+/// How a datagram's delivery went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// A socket took it (or it was dropped as bad or for a full buffer).
+    Done,
+    /// No socket wants it: the sender is owed a port unreachable.
+    NoPort,
+    /// No socket wants a broadcast or multicast datagram: nobody is told.
+    NoPortBroadcast,
+}
+
+/// UDP input of an IPv4 datagram (`udp_input`): to every matching socket
+/// for a broadcast, to the most specific one otherwise; port
+/// unreachable if none.
 pub fn input(inet: &Inet, d: &In, pkt: Pkt) {
-    let st = &inet.stats;
-    let counters = [&st.udp_ipackets, &st.udp_badsum, &st.udp_hdrops];
-    let parse = |seg, src, dst| Repr::parse(&udp::Packet::new_checked(seg)?, src, dst);
-    let Some((seg, repr)) = inet.transport(d, &pkt, parse, counters) else {
-        return;
+    let at = Arrival {
+        ifp: d.ifp,
+        src: PcbAddr::v4(addr::to_u32(d.ip.src)),
+        dst: PcbAddr::v4(addr::to_u32(d.ip.dst)),
+        bcast: d.bcast || addr::to_u32(d.ip.dst) == BROADCAST,
     };
-    let (src, dst) = (addr::to_u32(d.ip.src), addr::to_u32(d.ip.dst));
+    if deliver(inet, &at, &pkt.data()[d.hl..]) == Delivery::NoPort {
+        crate::icmp::error(inet, d, &pkt, kind::UNREACH, unreach::PORT, 0);
+    }
+}
+
+/// UDP input of datagram `seg` that came over IPv6 from `src` to `dst`
+/// on `ifp` (`udp6_input`); the caller answers [`Delivery::NoPort`]
+/// with an ICMPv6 port unreachable.
+pub fn input6(
+    inet: &Inet,
+    ifp: &Arc<rumpnet::ifnet::Ifnet>,
+    src: PcbAddr,
+    dst: PcbAddr,
+    seg: &[u8],
+) -> Delivery {
+    let at = Arrival {
+        ifp,
+        src,
+        dst,
+        bcast: dst.is_multicast(),
+    };
+    deliver(inet, &at, seg)
+}
+
+fn deliver(inet: &Inet, d: &Arrival, seg: &[u8]) -> Delivery {
+    let st = &inet.stats;
+    st.bump(&st.udp_ipackets);
+    let parsed = udp::Packet::new_checked(seg).and_then(|p| Repr::parse_in(&p, &d.pseudo()));
+    let Some(repr) = inet.counted(parsed, &st.udp_badsum, &st.udp_hdrops) else {
+        return Delivery::Done;
+    };
+    let (src, dst) = (d.src, d.dst);
     // Checked by the parse.
     let view = udp::Packet::new_unchecked(seg);
     let payload = view.payload();
-    let from = addr::sockaddr(src, repr.src_port);
     let socks: Vec<(Arc<UdpSocket>, Pcb)> = live(inet)
         .into_iter()
         .map(|s| {
@@ -347,7 +469,7 @@ pub fn input(inet: &Inet, d: &In, pkt: Pkt) {
             (s, p)
         })
         .filter(|(_, p)| {
-            let to = if d.bcast && p.laddr != ANY && !addr::is_multicast(p.laddr) {
+            let to = if d.bcast && !p.laddr.is_any() && !p.laddr.is_multicast() {
                 // A socket bound to a unicast address also hears its
                 // subnet's broadcasts.
                 p.laddr
@@ -358,16 +480,15 @@ pub fn input(inet: &Inet, d: &In, pkt: Pkt) {
         })
         .collect();
     if socks.is_empty() {
-        if d.bcast || dst == BROADCAST {
+        if d.bcast {
             inet.stats.bump(&inet.stats.udp_noportbcast);
-            return;
+            return Delivery::NoPortBroadcast;
         }
         inet.stats.bump(&inet.stats.udp_noport);
-        crate::icmp::error(inet, d, &pkt, kind::UNREACH, unreach::PORT, 0);
-        return;
+        return Delivery::NoPort;
     }
-    let targets: Vec<&Arc<UdpSocket>> = if d.bcast || addr::is_multicast(dst) {
-        socks.iter().map(|(s, _)| s).collect()
+    let targets: Vec<&(Arc<UdpSocket>, Pcb)> = if d.bcast || dst.is_multicast() {
+        socks.iter().collect()
     } else {
         let best = socks
             .iter()
@@ -377,28 +498,51 @@ pub fn input(inet: &Inet, d: &In, pkt: Pkt) {
         socks
             .iter()
             .filter(|(_, p)| p.specificity() == best)
-            .map(|(s, _)| s)
             .take(1)
             .collect()
     };
-    for s in targets {
-        if !s.queue(from.clone(), payload) {
+    for (s, p) in targets {
+        // Each socket names the sender in its own family: an IPv6 socket
+        // hears an IPv4 sender as an IPv4-mapped address.
+        let control = if p.recvpktinfo && !d.is_v4() {
+            pcb::pktinfo(&dst, d.ifp.index)
+        } else {
+            Vec::new()
+        };
+        if !s.queue(p.sockaddr_of(&src, repr.src_port), payload, control) {
             inet.stats.bump(&inet.stats.udp_fullsock);
         }
     }
+    Delivery::Done
 }
 
 /// An ICMP error about a datagram we sent from `src:sport` to
 /// `dst:dport`: connected sockets get the error (`udp_ctlinput`), as
 /// NetBSD reports ECONNREFUSED only to sockets that connected.
 pub fn ctlinput(inet: &Inet, src: u32, sport: u16, dst: u32, dport: u16, e: Errno) {
+    ctlinput_pcb(
+        inet,
+        (PcbAddr::v4(src), sport),
+        (PcbAddr::v4(dst), dport),
+        e,
+    );
+}
+
+/// As [`ctlinput`], for a datagram of either family (`udp6_ctlinput`
+/// for an ICMPv6 error).
+pub fn ctlinput_pcb(
+    inet: &Inet,
+    (src, sport): (PcbAddr, u16),
+    (dst, dport): (PcbAddr, u16),
+    e: Errno,
+) {
     for s in live(inet) {
         let p = s.pcb();
         if p.connected
             && p.lport == sport
             && p.faddr == dst
             && p.fport == dport
-            && (p.laddr == src || p.laddr == ANY)
+            && (p.laddr == src || p.laddr.is_any())
         {
             s.set_error(e);
         }

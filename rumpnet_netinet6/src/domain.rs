@@ -87,15 +87,18 @@ impl Domain for Inet6Domain {
         if typ == SOCK_RAW {
             return Ok(Raw6Socket::new(ctx, &self.inet, protocol)?);
         }
-        let udp = i32::from(netbsd_abi::IPPROTO_UDP as u8);
-        if typ == SOCK_DGRAM && (protocol == 0 || protocol == udp) {
-            return Ok(crate::udp6::Udp6Socket::new(&self.inet));
+        // One TCP and one UDP serve both families: netinet's, with
+        // sockets of the IPv6 family.
+        let inet4 = rumpnet_netinet::inet::Inet::of(ctx.kernel());
+        if typ == SOCK_DGRAM && (protocol == 0 || protocol == netbsd_abi::IPPROTO_UDP) {
+            return Ok(rumpnet_netinet::udp::UdpSocket::new6(
+                &inet4,
+                crate::sysctl::UDP6_SENDSPACE,
+                crate::sysctl::UDP6_RECVSPACE,
+            )?);
         }
-        // TCP over IPv6 needs netinet's pcbs to take IPv6 addresses;
-        // until then, say so rather than pretend.
-        if typ == SOCK_STREAM {
-            ctx.kernel()
-                .printf("inet6: TCP over IPv6 is not supported yet");
+        if typ == SOCK_STREAM && (protocol == 0 || protocol == netbsd_abi::IPPROTO_TCP) {
+            return Ok(rumpnet_netinet::tcp::socket::TcpSocket::new6(&inet4)?);
         }
         Err(Errno::EPROTONOSUPPORT)
     }

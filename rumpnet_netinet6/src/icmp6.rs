@@ -54,9 +54,10 @@ pub fn input(
                 inet.na_input(ifp, dst, &n);
             }
         }
-        // Errors, echo replies, router messages and redirects go to raw
-        // sockets only: no upper layer takes errors yet, and router
-        // advertisements are not processed (accept_rtadv is 0).
+        kind::DST_UNREACH => crate::transport::ctlinput(inet, ifp, m.code(), body),
+        // Other errors, echo replies, router messages and redirects go
+        // to raw sockets only: router advertisements are not processed
+        // (accept_rtadv is 0).
         _ => {}
     }
 }

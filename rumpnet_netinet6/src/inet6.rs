@@ -381,6 +381,19 @@ impl Inet6 {
         payload: &[u8],
         o: &OutOpts,
     ) -> KResult<()> {
+        self.output_pkt(proto, src, dst, Pkt::with_payload(payload), o)
+    }
+
+    /// As [`Inet6::output`], the payload already in `pkt` (with room in
+    /// front for the header, as a transport segment is built).
+    pub fn output_pkt(
+        &self,
+        proto: u8,
+        src: Option<Ipv6Addr>,
+        dst: &ScopedAddr,
+        mut pkt: Pkt,
+        o: &OutOpts,
+    ) -> KResult<()> {
         let net = self.net().ok_or(Errno::ENXIO)?;
         let ifp = self.route(&net, dst)?;
         let src = match src {
@@ -394,12 +407,12 @@ impl Inet6 {
         } else {
             o.hlim.unwrap_or_else(|| self.if_hlim(&ifp))
         };
-        let mut pkt = Pkt::with_payload(payload);
-        if payload.len() + ipv6::HEADER_LEN > ifp.mtu() as usize {
+        let plen = pkt.len();
+        if plen + ipv6::HEADER_LEN > ifp.mtu() as usize {
             // Fragmentation at the source is not supported yet.
             return Err(Errno::EMSGSIZE);
         }
-        let len = u16::try_from(payload.len()).map_err(|_| Errno::EMSGSIZE)?;
+        let len = u16::try_from(plen).map_err(|_| Errno::EMSGSIZE)?;
         Repr {
             src,
             dst: dst.addr,
@@ -539,7 +552,7 @@ impl Inet6 {
         let raw_took = crate::raw6::input(self, next, &at, body);
         if next == nh::ICMPV6 {
             crate::icmp6::input(self, ifp, header, &src, &dst, body);
-        } else if !raw_took {
+        } else if !crate::transport::input(self, ifp, next, (&src, &dst), body, &pkt) && !raw_took {
             // ip6_input hands unknown protocols to rip6_input, which
             // answers a parameter problem unless the destination is
             // multicast.

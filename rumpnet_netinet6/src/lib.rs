@@ -8,7 +8,9 @@
 //!   errors; [`raw6`] is the raw socket `ping6` uses.
 //! - [`wire`] holds the header formats as checked views.
 //!
-//! Not yet here: UDP and TCP over IPv6, fragmentation and reassembly,
+//! - [`transport`] lets netinet's one TCP and one UDP run over IPv6.
+//!
+//! Not yet here: fragmentation and reassembly,
 //! routes through gateways, forwarding, router advertisements, MLD
 //! reports.
 
@@ -22,7 +24,7 @@ pub mod nd6;
 pub mod raw6;
 pub mod routes6;
 mod sysctl;
-pub mod udp6;
+pub mod transport;
 pub mod wire;
 
 use rump::Kernel;
@@ -32,6 +34,7 @@ use rumpnet::net::Net;
 use rumpnet::wire::ethernet::ethertype;
 use std::net::Ipv6Addr;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 /// The component.
 pub static COMPONENT: Component = Component {
@@ -51,7 +54,13 @@ fn attach(k: &Kernel) -> AttachResult {
     register_family(&net, &inet)?;
     inet.start_timer(&net)
         .map_err(|e| format!("timer thread: {e}"))?;
-    sysctl::register(k, &inet).map_err(|e| format!("sysctl nodes: {e}"))?;
+    let v6only = Arc::new(AtomicBool::new(true));
+    let inet4 = rumpnet_netinet::inet::Inet::of(k);
+    inet4
+        .attach_ip6(Arc::new(transport::Layer::new(&inet, Arc::clone(&v6only))))
+        .map_err(|e| format!("TCP and UDP over IPv6: {e}"))?;
+    sysctl::register(k, &inet, &v6only).map_err(|e| format!("sysctl nodes: {e}"))?;
+    sysctl::register_pcblists(k, &inet4).map_err(|e| format!("pcblists: {e}"))?;
     // lo0 gets ::1/128 and fe80::1/64, as NetBSD's in6_ifattach gives
     // the loopback interface at boot.
     if let Some(lo) = net.ifunit("lo0") {

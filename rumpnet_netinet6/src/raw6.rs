@@ -31,23 +31,9 @@ struct Datagram {
     control: Vec<u8>,
 }
 
-/// `struct cmsghdr` (`sys/socket.h`): length, level, type, then the data
-/// at the next `long` boundary.
-const CMSG_HDR: usize = 12;
-const CMSG_ALIGN: usize = 8;
-
-/// One control message as `CMSG_SPACE` lays it out.
-fn cmsg(level: i32, kind: i32, data: &[u8]) -> Vec<u8> {
-    let start = CMSG_HDR.div_ceil(CMSG_ALIGN) * CMSG_ALIGN;
-    let mut v = Vec::with_capacity(start + data.len().div_ceil(CMSG_ALIGN) * CMSG_ALIGN);
-    v.extend_from_slice(&((start + data.len()) as u32).to_le_bytes());
-    v.extend_from_slice(&level.to_le_bytes());
-    v.extend_from_slice(&kind.to_le_bytes());
-    v.resize(start, 0);
-    v.extend_from_slice(data);
-    v.resize(start + data.len().div_ceil(CMSG_ALIGN) * CMSG_ALIGN, 0);
-    v
-}
+// Control messages are laid out as `struct cmsghdr` (`sys/socket.h`)
+// says, by the same function UDP's use.
+use rumpnet_netinet::pcb::cmsg;
 
 #[derive(Debug)]
 struct State {

@@ -12,7 +12,10 @@ const CTLFLAG_READWRITE: u32 = netbsd_abi::CTLFLAG_READWRITE as u32;
 /// `PF_INET6`, and `IPPROTO_IPV6` as the `ip6` node's number.
 const PF_INET6: i32 = netbsd_abi::PF_INET6;
 const IPPROTO_IPV6: i32 = netbsd_abi::IPPROTO_IPV6;
-use netbsd_abi::{IPV6CTL_ACCEPT_RTADV, IPV6CTL_DAD_COUNT, IPV6CTL_DEFHLIM, IPV6CTL_FORWARDING};
+use netbsd_abi::{
+    IPV6CTL_ACCEPT_RTADV, IPV6CTL_DAD_COUNT, IPV6CTL_DEFHLIM, IPV6CTL_FORWARDING, IPV6CTL_V6ONLY,
+};
+use std::sync::atomic::AtomicBool;
 
 type Read = Box<dyn Fn(&Inet6) -> i32 + Send + Sync>;
 type Write = Box<dyn Fn(&Inet6, &Kernel, i32) -> KResult<()> + Send + Sync>;
@@ -57,8 +60,44 @@ fn only_off(what: &'static str) -> Write {
     })
 }
 
-/// Make `net.inet6`, `net.inet6.ip6` and its nodes.
-pub(crate) fn register(k: &Kernel, inet: &Arc<Inet6>) -> KResult<()> {
+/// `net.inet6.udp6.sendspace` and `recvspace`: a UDP socket of the IPv6
+/// family's buffers (`udp6_sendspace`, `udp6_recvspace`).
+pub(crate) const UDP6_SENDSPACE: usize = 9216;
+pub(crate) const UDP6_RECVSPACE: usize = 42080;
+
+/// Make `net.inet6.tcp6` and `net.inet6.udp6` (numbered by their
+/// protocols, as NetBSD's `tcp6` and `udp6` setups do) with the
+/// `pcblist` of the IPv6 family's sockets in each.
+pub(crate) fn register_pcblists(
+    k: &Kernel,
+    inet4: &Arc<rumpnet_netinet::inet::Inet>,
+) -> KResult<()> {
+    let t = k.sysctl();
+    let tcp = netbsd_abi::IPPROTO_TCP;
+    let udp = netbsd_abi::IPPROTO_UDP;
+    for (num, name, desc) in [
+        (tcp, "tcp6", "TCPv6 related settings"),
+        (udp, "udp6", "UDPv6 related settings"),
+    ] {
+        t.create(
+            "net.inet6",
+            NodeSpec {
+                num: Some(num),
+                ..NodeSpec::node(name, desc)
+            },
+        )?;
+    }
+    rumpnet_netinet::pcblist::register_lists(
+        k,
+        inet4,
+        &[("net.inet6.tcp6", tcp as u8), ("net.inet6.udp6", udp as u8)],
+        true,
+    )
+}
+
+/// Make `net.inet6`, `net.inet6.ip6` and its nodes; `v6only` is what
+/// `net.inet6.ip6.v6only` reads and sets.
+pub(crate) fn register(k: &Kernel, inet: &Arc<Inet6>, v6only: &Arc<AtomicBool>) -> KResult<()> {
     let t = k.sysctl();
     t.create(
         "net",
@@ -116,6 +155,19 @@ pub(crate) fn register(k: &Kernel, inet: &Arc<Inet6>) -> KResult<()> {
         Box::new(|i| i.dad_count.load(Relaxed)),
         Box::new(|i, _, v| {
             i.dad_count.store(v, Relaxed);
+            Ok(())
+        }),
+    )?;
+    let (r, w) = (Arc::clone(v6only), Arc::clone(v6only));
+    int_node(
+        k,
+        inet,
+        IPV6CTL_V6ONLY,
+        "v6only",
+        "Disallow PF_INET6 sockets from connecting to PF_INET sockets",
+        Box::new(move |_| i32::from(r.load(Relaxed))),
+        Box::new(move |_, _, v| {
+            w.store(v != 0, Relaxed);
             Ok(())
         }),
     )?;

@@ -20,13 +20,11 @@ use crate::arp::ArpTable;
 use crate::dad::Dad;
 use crate::reass::Reassembly;
 use crate::stats::Stats;
-use crate::wire::ipv4;
 use crate::{raw, udp};
 use rump::{KResult, Kernel};
 use rumpnet::callout::TimerId;
 use rumpnet::ifnet::Ifnet;
 use rumpnet::net::Net;
-use rumpnet::pkt::Pkt;
 use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::Duration;
@@ -136,6 +134,8 @@ pub struct Inet {
     tcp_timer: OnceLock<TimerId>,
     /// Serialises TCP binds, so that two cannot take one port.
     pub(crate) tcp_bind: Mutex<()>,
+    /// IPv6, for TCP and UDP over it, once `rumpnet_netinet6` attached.
+    ip6: OnceLock<Arc<dyn crate::ip6layer::Ip6Layer>>,
 }
 
 impl Inet {
@@ -168,7 +168,19 @@ impl Inet {
             dad_timer: OnceLock::new(),
             tcp_timer: OnceLock::new(),
             tcp_bind: Mutex::new(()),
+            ip6: OnceLock::new(),
         }
+    }
+
+    /// Let TCP and UDP use IPv6 through `l` (once: a second call is
+    /// refused with EEXIST).
+    pub fn attach_ip6(&self, l: Arc<dyn crate::ip6layer::Ip6Layer>) -> KResult<()> {
+        self.ip6.set(l).map_err(|_| rump::Errno::EEXIST)
+    }
+
+    /// The IPv6 layer, or EAFNOSUPPORT without `rumpnet_netinet6`.
+    pub fn ip6(&self) -> KResult<&Arc<dyn crate::ip6layer::Ip6Layer>> {
+        self.ip6.get().ok_or(rump::Errno::EAFNOSUPPORT)
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
@@ -204,22 +216,6 @@ impl Inet {
                 None
             }
         }
-    }
-
-    /// A transport segment's header parsed from a datagram being delivered
-    /// (`d`, `pkt`), counted in `total`, its failures in `badsum` or `bad`.
-    pub(crate) fn transport<'p, R>(
-        &self,
-        d: &In,
-        pkt: &'p Pkt,
-        parse: impl FnOnce(&'p [u8], ipv4::Address, ipv4::Address) -> crate::wire::WireResult<R>,
-        counters: [&std::sync::atomic::AtomicU64; 3],
-    ) -> Option<(&'p [u8], R)> {
-        let [total, badsum, bad] = counters;
-        self.stats.bump(total);
-        let seg = &pkt.data()[d.hl..];
-        let r = self.counted(parse(seg, d.ip.src, d.ip.dst), badsum, bad)?;
-        Some((seg, r))
     }
 
     /// A new connection's keepalive times and count, from

@@ -8,6 +8,7 @@
 pub mod arp;
 pub mod icmp;
 pub mod ipv4;
+pub mod pseudo;
 pub mod tcp;
 pub mod tcp_option;
 pub mod udp;

@@ -13,6 +13,7 @@
 //! ```
 
 use super::ipv4::{Address, proto};
+use super::pseudo::Pseudo;
 pub use super::tcp_option::{MAX_SACK_BLOCKS, OptionIter, SackBlocks, TcpOption};
 use super::{Field, WireError, WireResult, be16, be32, put16, put32};
 use rumpnet::wire::checksum;
@@ -51,9 +52,8 @@ pub mod flags {
 
 /// The sum that makes a segment's checksum: the pseudo-header's and the
 /// segment's own.
-fn segment_sum(src: Address, dst: Address, seg: &[u8]) -> u16 {
-    let ph = checksum::pseudo_header_v4(src.0, dst.0, proto::TCP, seg.len() as u32);
-    checksum::combine(&[ph, checksum::sum(seg)])
+fn segment_sum(ph: &Pseudo, seg: &[u8]) -> u16 {
+    checksum::combine(&[ph.sum(proto::TCP, seg.len()), checksum::sum(seg)])
 }
 
 /// A view of a TCP segment (header and payload, to the end of the buffer).
@@ -165,7 +165,13 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// Whether the checksum over the pseudo-header (from `src` to `dst`)
     /// and the whole segment is right.
     pub fn verify_checksum(&self, src: Address, dst: Address) -> bool {
-        segment_sum(src, dst, self.b()) == 0xffff
+        self.verify_checksum_in(&Pseudo::v4(src, dst))
+    }
+
+    /// Whether the checksum over pseudo-header `ph` (IPv4's or IPv6's)
+    /// and the whole segment is right.
+    pub fn verify_checksum_in(&self, ph: &Pseudo) -> bool {
+        segment_sum(ph, self.b()) == 0xffff
     }
 }
 
@@ -235,8 +241,14 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     /// Compute and store the checksum over the pseudo-header and the whole
     /// segment.
     pub fn fill_checksum(&mut self, src: Address, dst: Address) {
+        self.fill_checksum_in(&Pseudo::v4(src, dst));
+    }
+
+    /// Compute and store the checksum over pseudo-header `ph` and the
+    /// whole segment.
+    pub fn fill_checksum_in(&mut self, ph: &Pseudo) {
         self.set_checksum(0);
-        let c = !segment_sum(src, dst, self.b());
+        let c = !segment_sum(ph, self.b());
         self.set_checksum(c);
     }
 }
@@ -282,7 +294,13 @@ impl Repr {
     /// checksum must be right. A window scale above 14 is taken as 14
     /// (RFC 7323 2.3).
     pub fn parse<T: AsRef<[u8]>>(p: &Packet<T>, src: Address, dst: Address) -> WireResult<Repr> {
-        if !p.verify_checksum(src, dst) {
+        Repr::parse_in(p, &Pseudo::v4(src, dst))
+    }
+
+    /// Parse a checked view of a segment whose network header gives
+    /// pseudo-header `ph`: the checksum must be right.
+    pub fn parse_in<T: AsRef<[u8]>>(p: &Packet<T>, ph: &Pseudo) -> WireResult<Repr> {
+        if !p.verify_checksum_in(ph) {
             return Err(WireError::Checksum);
         }
         let f = p.flags();
@@ -351,6 +369,15 @@ impl Repr {
         src: Address,
         dst: Address,
     ) -> WireResult<()> {
+        self.emit_in(p, &Pseudo::v4(src, dst))
+    }
+
+    /// As [`Repr::emit`], the checksum over pseudo-header `ph`.
+    pub fn emit_in<T: AsRef<[u8]> + AsMut<[u8]>>(
+        &self,
+        p: &mut Packet<T>,
+        ph: &Pseudo,
+    ) -> WireResult<()> {
         let hl = self.header_len();
         if hl > MAX_HEADER_LEN {
             return Err(WireError::Malformed);
@@ -378,7 +405,7 @@ impl Repr {
             at += opt.emit(&mut o[at..])?;
         }
         o[at..].fill(super::tcp_option::kind::END);
-        p.fill_checksum(src, dst);
+        p.fill_checksum_in(ph);
         Ok(())
     }
 }

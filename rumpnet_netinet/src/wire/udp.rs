@@ -9,6 +9,7 @@
 //! ```
 
 use super::ipv4::{Address, proto};
+use super::pseudo::Pseudo;
 use super::{Field, WireError, WireResult, be16, put16};
 use rumpnet::wire::checksum;
 
@@ -93,12 +94,17 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// Whether the checksum is right, or absent (0), which RFC 768
     /// allows.
     pub fn verify_checksum(&self, src: Address, dst: Address) -> bool {
+        self.verify_checksum_in(&Pseudo::v4(src, dst))
+    }
+
+    /// Whether the checksum over pseudo-header `ph` is right; absent (0)
+    /// is right over IPv4 only, as IPv6 makes it mandatory (RFC 8200 8.1).
+    pub fn verify_checksum_in(&self, ph: &Pseudo) -> bool {
         if self.checksum() == 0 {
-            return true;
+            return !ph.is_v6();
         }
         let d = &self.b()[..usize::from(self.length())];
-        let ph = checksum::pseudo_header_v4(src.0, dst.0, proto::UDP, d.len() as u32);
-        checksum::combine(&[ph, checksum::sum(d)]) == 0xffff
+        checksum::combine(&[ph.sum(proto::UDP, d.len()), checksum::sum(d)]) == 0xffff
     }
 }
 
@@ -136,10 +142,14 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     /// Compute and store the checksum over the pseudo-header and the
     /// datagram; one that comes out 0 is sent as 0xffff, as 0 means none.
     pub fn fill_checksum(&mut self, src: Address, dst: Address) {
+        self.fill_checksum_in(&Pseudo::v4(src, dst));
+    }
+
+    /// As [`Packet::fill_checksum`], over pseudo-header `ph`.
+    pub fn fill_checksum_in(&mut self, ph: &Pseudo) {
         self.set_checksum(0);
         let d = &self.b()[..usize::from(self.length())];
-        let ph = checksum::pseudo_header_v4(src.0, dst.0, proto::UDP, d.len() as u32);
-        let c = !checksum::combine(&[ph, checksum::sum(d)]);
+        let c = !checksum::combine(&[ph.sum(proto::UDP, d.len()), checksum::sum(d)]);
         self.set_checksum(if c == 0 { 0xffff } else { c });
     }
 }
@@ -159,7 +169,13 @@ impl Repr {
     /// Parse a checked view of a datagram sent from `src` to `dst`: a
     /// checksum, if present, must be right.
     pub fn parse<T: AsRef<[u8]>>(p: &Packet<T>, src: Address, dst: Address) -> WireResult<Repr> {
-        if !p.verify_checksum(src, dst) {
+        Repr::parse_in(p, &Pseudo::v4(src, dst))
+    }
+
+    /// Parse a checked view of a datagram whose network header gives
+    /// pseudo-header `ph`.
+    pub fn parse_in<T: AsRef<[u8]>>(p: &Packet<T>, ph: &Pseudo) -> WireResult<Repr> {
+        if !p.verify_checksum_in(ph) {
             return Err(WireError::Checksum);
         }
         Ok(Repr {
@@ -184,6 +200,15 @@ impl Repr {
         src: Address,
         dst: Address,
     ) -> WireResult<()> {
+        self.emit_in(p, &Pseudo::v4(src, dst))
+    }
+
+    /// As [`Repr::emit`], the checksum over pseudo-header `ph`.
+    pub fn emit_in<T: AsRef<[u8]> + AsMut<[u8]>>(
+        &self,
+        p: &mut Packet<T>,
+        ph: &Pseudo,
+    ) -> WireResult<()> {
         let len = self.buffer_len();
         let Ok(field) = u16::try_from(len) else {
             return Err(WireError::Malformed);
@@ -196,7 +221,7 @@ impl Repr {
         p.set_src_port(self.src_port);
         p.set_dst_port(self.dst_port);
         p.set_length(field);
-        p.fill_checksum(src, dst);
+        p.fill_checksum_in(ph);
         Ok(())
     }
 }
@@ -206,6 +231,28 @@ mod tests {
     use super::*;
 
     const LO: Address = Address([127, 0, 0, 1]);
+
+    #[test]
+    fn a_missing_checksum_is_allowed_over_ipv4_only() {
+        let mut d = LINUX;
+        d[6] = 0;
+        d[7] = 0;
+        let p = Packet::new_checked(&d[..]).unwrap();
+        assert!(p.verify_checksum_in(&Pseudo::v4(LO, LO)));
+        let v6lo = std::net::Ipv6Addr::LOCALHOST.octets();
+        assert!(
+            !p.verify_checksum_in(&Pseudo::V6(v6lo, v6lo)),
+            "RFC 8200 8.1"
+        );
+        // Filled over IPv6's pseudo-header, it verifies there and not
+        // over IPv4's.
+        let mut d = LINUX;
+        let mut p = Packet::new_unchecked(&mut d[..]);
+        p.fill_checksum_in(&Pseudo::V6(v6lo, v6lo));
+        let p = Packet::new_checked(&d[..]).unwrap();
+        assert!(p.verify_checksum_in(&Pseudo::V6(v6lo, v6lo)));
+        assert!(!p.verify_checksum_in(&Pseudo::v4(LO, LO)));
+    }
 
     /// A datagram Linux sent over loopback from port 33253 to 53 with
     /// "hello" (captured; the checksum is the one tcpdump computed, as

@@ -22,6 +22,10 @@ pub mod nh {
     pub const NONE: u8 = netbsd_abi::RUMP_IPPROTO_NONE as u8;
     /// Destination options.
     pub const DSTOPTS: u8 = netbsd_abi::RUMP_IPPROTO_DSTOPTS as u8;
+    /// TCP.
+    pub const TCP: u8 = netbsd_abi::IPPROTO_TCP as u8;
+    /// UDP.
+    pub const UDP: u8 = netbsd_abi::IPPROTO_UDP as u8;
 }
 
 /// A checked view of an IPv6 packet: the fixed header is there, the

@@ -4,15 +4,21 @@
 
 use super::wake::WakeMarks;
 use super::{TcpSocket, send_segment};
-use crate::addr::{self, ANY};
+use crate::addr::{self, PcbAddr};
 use crate::inet::{In, Inet};
-use crate::pcb::Pcb;
+use crate::pcb::{Arrival, Pcb};
 use crate::tcp::conn::{Out, State, Tcb};
 use crate::wire::tcp::{self, Repr, flags};
 use rumpnet::pkt::Pkt;
 use std::sync::Arc;
 
-fn lookup(inet: &Inet, src: u32, sport: u16, dst: u32, dport: u16) -> Option<Arc<TcpSocket>> {
+fn lookup(
+    inet: &Inet,
+    src: PcbAddr,
+    sport: u16,
+    dst: PcbAddr,
+    dport: u16,
+) -> Option<Arc<TcpSocket>> {
     let all = TcpSocket::list(inet);
     let mut listener: Option<(Arc<TcpSocket>, bool)> = None;
     for s in all {
@@ -21,10 +27,13 @@ fn lookup(inet: &Inet, src: u32, sport: u16, dst: u32, dport: u16) -> Option<Arc
             continue;
         }
         if st.listen.is_some() {
+            if !st.pcb.takes_family(dst.is_v4mapped()) {
+                continue;
+            }
             if st.pcb.laddr == dst {
                 drop(st);
                 listener = Some((s, true));
-            } else if st.pcb.laddr == ANY && listener.as_ref().is_none_or(|l| !l.1) {
+            } else if st.pcb.laddr.is_any() && listener.as_ref().is_none_or(|l| !l.1) {
                 drop(st);
                 listener = Some((s, false));
             }
@@ -40,15 +49,16 @@ fn lookup(inet: &Inet, src: u32, sport: u16, dst: u32, dport: u16) -> Option<Arc
 }
 
 /// Answer a segment nobody wants with a reset (RFC 9293 3.10.7.1).
-fn respond_rst(inet: &Inet, d: &In, r: &Repr, plen: usize) {
+fn respond_rst(inet: &Inet, d: &Arrival, r: &Repr, plen: usize) {
     if r.flags & flags::RST != 0 || d.bcast {
         return;
     }
     let pcb = Pcb {
-        laddr: addr::to_u32(d.ip.dst),
+        laddr: d.dst,
         lport: r.dst_port,
-        faddr: addr::to_u32(d.ip.src),
+        faddr: d.src,
         fport: r.src_port,
+        v6: !d.is_v4(),
         ..Pcb::default()
     };
     let repr = match r.ack {
@@ -80,12 +90,41 @@ fn respond_rst(inet: &Inet, d: &In, r: &Repr, plen: usize) {
     );
 }
 
-/// TCP input (`tcp_input`).
+/// TCP input of an IPv4 datagram (`tcp_input`).
 pub fn input(inet: &Inet, d: &In, pkt: Pkt) {
+    let at = Arrival {
+        ifp: d.ifp,
+        src: PcbAddr::v4(addr::to_u32(d.ip.src)),
+        dst: PcbAddr::v4(addr::to_u32(d.ip.dst)),
+        bcast: d.bcast,
+    };
+    segment_input(inet, &at, &pkt.data()[d.hl..]);
+}
+
+/// TCP input of segment `seg` that came over IPv6 from `src` to `dst`
+/// on `ifp` (`tcp6_input`): the same connections and listeners as
+/// IPv4's, the checksum over IPv6's pseudo-header.
+pub fn input6(
+    inet: &Inet,
+    ifp: &Arc<rumpnet::ifnet::Ifnet>,
+    src: PcbAddr,
+    dst: PcbAddr,
+    seg: &[u8],
+) {
+    let at = Arrival {
+        ifp,
+        src,
+        dst,
+        bcast: dst.is_multicast(),
+    };
+    segment_input(inet, &at, seg);
+}
+
+fn segment_input(inet: &Inet, d: &Arrival, seg: &[u8]) {
     let st = &inet.stats;
-    let counters = [&st.tcp_rcvtotal, &st.tcp_rcvbadsum, &st.tcp_rcvshort];
-    let parse = |seg, src, dst| Repr::parse(&tcp::Packet::new_checked(seg)?, src, dst);
-    let Some((seg, r)) = inet.transport(d, &pkt, parse, counters) else {
+    st.bump(&st.tcp_rcvtotal);
+    let parsed = tcp::Packet::new_checked(seg).and_then(|p| Repr::parse_in(&p, &d.pseudo()));
+    let Some(r) = inet.counted(parsed, &st.tcp_rcvbadsum, &st.tcp_rcvshort) else {
         return;
     };
     if d.bcast {
@@ -94,7 +133,7 @@ pub fn input(inet: &Inet, d: &In, pkt: Pkt) {
     // Checked by the parse.
     let view = tcp::Packet::new_unchecked(seg);
     let payload = view.payload();
-    let (src, dst) = (addr::to_u32(d.ip.src), addr::to_u32(d.ip.dst));
+    let (src, dst) = (d.src, d.dst);
     let Some(sock) = lookup(inet, src, r.src_port, dst, r.dst_port) else {
         inet.stats.bump(&inet.stats.tcp_noport);
         respond_rst(inet, d, &r, payload.len());
@@ -113,26 +152,29 @@ pub fn input(inet: &Inet, d: &In, pkt: Pkt) {
         }
         // A SYN for a listener: a new connection, unless the queues are
         // over one and a half times the backlog (`sonewconn`).
+        let v6 = st.pcb.v6;
         let l = st.listen.as_mut().unwrap_or_else(|| unreachable!());
         l.pending.retain(|w| w.strong_count() > 0);
         if l.pending.len() + l.ready.len() > 3 * l.backlog / 2 {
             inet.stats.bump(&inet.stats.tcp_listendrop);
             return;
         }
-        let child = TcpSocket::new(&sock.inet);
+        let child = TcpSocket::new_in(&sock.inet, v6);
         l.pending.push(Arc::downgrade(&child));
         let opts = sock.shared.opts();
         let (nodelay, maxseg, keep) = (st.nodelay, st.maxseg, st.keep);
-        let lport = st.pcb.lport;
+        let (lport, v6only, hops) = (st.pcb.lport, st.pcb.v6only, st.pcb.hops);
         drop(st);
         *rump::sync::lock(&child.shared.opts) = opts;
-        let mss = d.ifp.mtu().saturating_sub(40).clamp(64, 65495) as u16;
+        let mss = super::usrreq::mss_for(d.ifp.mtu(), d.is_v4());
         let mut cs = child.lock();
         cs.pcb.laddr = dst;
         cs.pcb.lport = lport;
         cs.pcb.faddr = src;
         cs.pcb.fport = r.src_port;
         cs.pcb.connected = true;
+        cs.pcb.v6only = v6only;
+        cs.pcb.hops = hops;
         cs.nodelay = nodelay;
         cs.maxseg = maxseg;
         cs.keep = keep;

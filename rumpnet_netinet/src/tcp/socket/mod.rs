@@ -15,11 +15,12 @@ mod timer;
 mod usrreq;
 mod wake;
 
-use crate::addr::{self, ANY};
+use crate::addr::{self, PcbAddr};
 use crate::inet::Inet;
 use crate::pcb::{self, Pcb};
 use crate::tcp::conn::{AutoSize, Config, Out, State, Tcb};
 use crate::wire::ipv4;
+use crate::wire::pseudo::Pseudo;
 use crate::wire::tcp;
 use rump::syscall::Ctx;
 use rump::{Errno, KResult};
@@ -28,7 +29,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
-pub use input::input;
+pub use input::{input, input6};
 pub use timer::timer;
 use wake::Wake;
 
@@ -87,8 +88,21 @@ pub struct TcpSocket {
 }
 
 impl TcpSocket {
-    /// A new, unbound socket.
+    /// A new, unbound socket of the IPv4 family.
     pub fn new(inet: &Arc<Inet>) -> Arc<TcpSocket> {
+        TcpSocket::new_in(inet, false)
+    }
+
+    /// A new, unbound socket of the IPv6 family; `IPV6_V6ONLY` starts as
+    /// `net.inet6.ip6.v6only` says.
+    pub fn new6(inet: &Arc<Inet>) -> KResult<Arc<TcpSocket>> {
+        let v6only = inet.ip6()?.v6only_default();
+        let s = TcpSocket::new_in(inet, true);
+        s.lock().pcb.v6only = v6only;
+        Ok(s)
+    }
+
+    fn new_in(inet: &Arc<Inet>, v6: bool) -> Arc<TcpSocket> {
         use std::sync::atomic::Ordering::Relaxed;
         Arc::new_cyclic(|me| TcpSocket {
             inet: Arc::clone(inet),
@@ -100,6 +114,7 @@ impl TcpSocket {
             st: Mutex::new(St {
                 pcb: Pcb {
                     mcast_ttl: 1,
+                    v6,
                     ..Pcb::default()
                 },
                 ..St::default()
@@ -203,8 +218,10 @@ impl TcpSocket {
     /// Bind as `in_pcbbind` does for TCP: a port is shared only with
     /// `SO_REUSEPORT` on both, or with `SO_REUSEADDR` when the others on it
     /// are connections rather than listeners.
-    fn do_bind(&self, ctx: Option<&Ctx>, laddr: u32, lport: u16) -> KResult<()> {
-        pcb::bind_allowed(&self.inet, ctx, laddr, lport)?;
+    fn do_bind(&self, ctx: Option<&Ctx>, laddr: PcbAddr, lport: u16) -> KResult<()> {
+        pcb::bind_allowed_pcb(&self.inet, ctx, &laddr, lport)?;
+        let mut want = self.describe().0;
+        want.laddr = laddr;
         let opts = self.shared.opts();
         let me = self.me.upgrade().ok_or(Errno::EINVAL)?;
         // Binds are serialised by their own lock: the table's is never held
@@ -216,15 +233,15 @@ impl TcpSocket {
                 let (p, state, _, _) = o.describe();
                 let oo = o.shared.opts();
                 p.lport == port
-                    && (p.laddr == laddr || p.laddr == ANY || laddr == ANY)
+                    && p.local_overlaps(&want)
                     && !(opts.reuseport && oo.reuseport)
                     && !(opts.reuseaddr
                         && state != "LISTEN"
-                        && (p.faddr != ANY || state == "TIME_WAIT"))
+                        && (!p.faddr.is_any() || state == "TIME_WAIT"))
             })
         };
         let port = if lport == 0 {
-            let range = self.describe().0.portrange;
+            let range = want.portrange;
             pcb::ephemeral_port(&self.inet, ctx, range, conflict)?
         } else if conflict(lport) {
             return Err(Errno::EADDRINUSE);
@@ -327,20 +344,33 @@ impl rumpnet::burst::BurstEnd for TcpSocket {
     }
 }
 
-/// Build and send one segment of the connection `pcb`.
+/// Build and send one segment of the connection `pcb`, over IPv4 when
+/// its foreign address is IPv4-mapped, else over IPv6.
 pub(crate) fn send_segment(inet: &Inet, pcb: &Pcb, o: Out) {
     let mut r = o.repr;
     r.src_port = pcb.lport;
     r.dst_port = pcb.fport;
     let mut pkt = o.payload;
     pkt.prepend(r.header_len());
-    if r.emit(
-        &mut tcp::Packet::new_unchecked(pkt.data_mut()),
-        addr::from_u32(pcb.laddr),
-        addr::from_u32(pcb.faddr),
-    )
-    .is_err()
+    let v4 = pcb.faddr.is_v4mapped();
+    let ph = if v4 {
+        Pseudo::v4(
+            addr::from_u32(pcb.laddr.low32()),
+            addr::from_u32(pcb.faddr.low32()),
+        )
+    } else {
+        Pseudo::V6(pcb.laddr.wire(), pcb.faddr.wire())
+    };
+    if r.emit_in(&mut tcp::Packet::new_unchecked(pkt.data_mut()), &ph)
+        .is_err()
     {
+        return;
+    }
+    inet.stats.bump(&inet.stats.tcp_sndtotal);
+    if !v4 {
+        if let Ok(l) = inet.ip6() {
+            let _ = l.output(ipv4::proto::TCP, &pcb.laddr, &pcb.faddr, pcb.hops, pkt);
+        }
         return;
     }
     let opts = crate::inet::OutOpts {
@@ -350,6 +380,11 @@ pub(crate) fn send_segment(inet: &Inet, pcb: &Pcb, o: Out) {
         broadcast: false,
         dontroute: false,
     };
-    inet.stats.bump(&inet.stats.tcp_sndtotal);
-    let _ = inet.output(ipv4::proto::TCP, Some(pcb.laddr), pcb.faddr, pkt, &opts);
+    let _ = inet.output(
+        ipv4::proto::TCP,
+        Some(pcb.laddr.low32()),
+        pcb.faddr.low32(),
+        pkt,
+        &opts,
+    );
 }

@@ -6,7 +6,7 @@ use super::{
     IPPROTO_TCP, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINIT, TCP_KEEPINTVL, TCP_MAXSEG, TCP_NODELAY,
     TcpSocket,
 };
-use crate::pcb::IPPROTO_IP;
+use crate::pcb::{IPPROTO_IP, IPPROTO_IPV6};
 use rump::{Errno, KResult};
 use std::time::Duration;
 
@@ -62,6 +62,7 @@ impl TcpSocket {
                 Ok(())
             }
             IPPROTO_IP => st.pcb.setopt(name, v),
+            IPPROTO_IPV6 => st.pcb.setopt6(name, v),
             rumpnet::socket::SOL_SOCKET => {
                 let o = self.shared.opts();
                 if let Some(t) = st.tcb.as_mut() {
@@ -109,6 +110,7 @@ impl TcpSocket {
                 })
             }
             IPPROTO_IP => st.pcb.getopt(&self.inet, name),
+            IPPROTO_IPV6 => st.pcb.getopt6(name),
             _ => Err(Errno::ENOPROTOOPT),
         }
     }

@@ -4,7 +4,7 @@
 
 use super::wake::Wake;
 use super::{IPPROTO_TCP, ListenQ, POLLHUP, SOMAXCONN, TcpSocket, send_segment};
-use crate::addr::{self, ANY};
+use crate::addr::{self, ANY, PcbAddr};
 use crate::tcp::conn::{State, Tcb};
 use rump::syscall::Ctx;
 use rump::{Errno, KResult};
@@ -20,15 +20,20 @@ impl ProtoSocket for TcpSocket {
     }
 
     fn kind(&self) -> (i32, i32, i32) {
-        (i32::from(addr::AF_INET), SOCK_STREAM, IPPROTO_TCP)
+        let family = if self.lock().pcb.v6 {
+            addr::AF_INET6
+        } else {
+            addr::AF_INET
+        };
+        (i32::from(family), SOCK_STREAM, IPPROTO_TCP)
     }
 
     fn bind(&self, ctx: &Ctx, sa: &[u8]) -> KResult<()> {
-        let (a, p) = addr::parse_sockaddr(sa)?;
+        let (a, p) = self.lock().pcb.parse_sockaddr(sa)?;
         if self.lock().pcb.lport != 0 {
             return Err(Errno::EINVAL);
         }
-        if addr::is_multicast(a) || a == addr::BROADCAST {
+        if a.is_multicast() || a == PcbAddr::v4(addr::BROADCAST) {
             return Err(Errno::EADDRNOTAVAIL);
         }
         self.do_bind(Some(ctx), a, p)
@@ -42,7 +47,7 @@ impl ProtoSocket for TcpSocket {
             }
         }
         if self.lock().pcb.lport == 0 {
-            self.do_bind(None, ANY, 0)?;
+            self.do_bind(None, PcbAddr::UNSPECIFIED, 0)?;
         }
         let backlog = usize::try_from(backlog)
             .ok()
@@ -74,26 +79,22 @@ impl ProtoSocket for TcpSocket {
                 Some(_) => return Err(Errno::EISCONN),
             }
         }
-        let (mut fa, fp) = addr::parse_sockaddr(sa)?;
+        let (fa, fp) = self.lock().pcb.parse_sockaddr(sa)?;
         if fp == 0 {
             return Err(Errno::EADDRNOTAVAIL);
         }
-        if fa == ANY {
-            fa = netbsd_abi::INADDR_LOOPBACK;
-        }
-        if fa == addr::BROADCAST || addr::is_multicast(fa) {
-            return Err(Errno::ENETUNREACH);
-        }
-        let net = self.inet.net().ok_or(Errno::ENETDOWN)?;
-        let (ifp, _) = self.inet.route_to(&net, fa, &self.inet.default_opts())?;
-        let src = self.inet.source_for(&ifp, fa).ok_or(Errno::EADDRNOTAVAIL)?;
+        let (fa, src, mtu) = self.route_for_connect(fa)?;
         if self.lock().pcb.lport == 0 {
-            self.do_bind(None, ANY, 0)?;
+            self.do_bind(None, PcbAddr::UNSPECIFIED, 0)?;
         }
         let (laddr, lport) = {
             let s = self.lock();
             (
-                if s.pcb.laddr == ANY { src } else { s.pcb.laddr },
+                if s.pcb.laddr.is_any() {
+                    src
+                } else {
+                    s.pcb.laddr
+                },
                 s.pcb.lport,
             )
         };
@@ -113,7 +114,7 @@ impl ProtoSocket for TcpSocket {
         if taken {
             return Err(Errno::EADDRINUSE);
         }
-        let mss = (ifp.mtu().saturating_sub(40)).clamp(64, 65495) as u16;
+        let mss = mss_for(mtu, fa.is_v4mapped());
         let mut st = self.lock();
         st.pcb.laddr = laddr;
         st.pcb.faddr = fa;
@@ -219,15 +220,14 @@ impl ProtoSocket for TcpSocket {
     }
 
     fn sockname(&self) -> KResult<Vec<u8>> {
-        let s = self.lock();
-        Ok(addr::sockaddr(s.pcb.laddr, s.pcb.lport))
+        Ok(self.lock().pcb.local_sockaddr())
     }
 
     fn peername(&self) -> KResult<Vec<u8>> {
         let s = self.lock();
         match &s.tcb {
             Some(t) if t.state.synchronized() || t.state == State::SynReceived => {
-                Ok(addr::sockaddr(s.pcb.faddr, s.pcb.fport))
+                Ok(s.pcb.foreign_sockaddr())
             }
             _ => Err(Errno::ENOTCONN),
         }
@@ -345,5 +345,52 @@ impl ProtoSocket for TcpSocket {
             .tcb
             .as_ref()
             .is_some_and(|t| t.send_shut() || failed(t))
+    }
+}
+
+/// The MSS to announce on a route of `mtu`: less IPv4's and TCP's
+/// headers (40 bytes), or IPv6's and TCP's (60).
+pub(super) fn mss_for(mtu: u32, v4: bool) -> u16 {
+    let headers = if v4 { 40 } else { 60 };
+    mtu.saturating_sub(headers).clamp(64, 65495) as u16
+}
+
+impl TcpSocket {
+    /// Where a connect to `fa` goes (`in_pcbconnect`, `in6_pcbconnect`):
+    /// the destination (a wildcard means loopback), the source address
+    /// the route gives and the route's MTU. An IPv6 socket bound to a
+    /// native IPv6 address cannot reach an IPv4-mapped one, nor one bound
+    /// to a mapped address a native one (EINVAL).
+    fn route_for_connect(&self, fa: PcbAddr) -> KResult<(PcbAddr, PcbAddr, u32)> {
+        let laddr = self.lock().pcb.laddr;
+        if fa.is_v4mapped() || !self.lock().pcb.v6 {
+            if !laddr.is_any() && !laddr.is_v4mapped() {
+                return Err(Errno::EINVAL);
+            }
+            let mut a = fa.low32();
+            if a == ANY {
+                a = netbsd_abi::INADDR_LOOPBACK;
+            }
+            if a == addr::BROADCAST || addr::is_multicast(a) {
+                return Err(Errno::ENETUNREACH);
+            }
+            let net = self.inet.net().ok_or(Errno::ENETDOWN)?;
+            let (ifp, _) = self.inet.route_to(&net, a, &self.inet.default_opts())?;
+            let src = self.inet.source_for(&ifp, a).ok_or(Errno::EADDRNOTAVAIL)?;
+            return Ok((PcbAddr::v4(a), PcbAddr::v4(src), ifp.mtu()));
+        }
+        if laddr.is_v4mapped() {
+            return Err(Errno::EINVAL);
+        }
+        let fa = if fa.is_any() {
+            PcbAddr(std::net::Ipv6Addr::LOCALHOST.octets())
+        } else {
+            fa
+        };
+        if fa.is_multicast() {
+            return Err(Errno::ENETUNREACH);
+        }
+        let r = self.inet.ip6()?.route(&fa)?;
+        Ok((fa, r.src, r.mtu))
     }
 }
