@@ -763,3 +763,26 @@ fn two_kernels_move_tcp_and_udp_over_ipv6() {
         assert_eq!(sin6_of(&m.get(fsa)), from);
     }
 }
+
+/// Acceptance 1 of issue #20: two unmodified python3 programs under the
+/// hijack, each on its own kernel, move 100 MiB by TCP over IPv6 across
+/// the bus (`AF_INET6` sockets, `sockaddr_in6` translated both ways), and
+/// the sink names its peer by its global address.
+#[test]
+fn hijacked_python3_programs_move_100_mib_over_ipv6() {
+    let dir = tempdir("inet6-python");
+    let a = Server::start(&dir, "a");
+    let b = Server::start(&dir, "b");
+    let (ca, cb) = (a.client(), b.client());
+    let (ll_a, ll_b) = (link_local(a.shmif_up("bus")), link_local(b.shmif_up("bus")));
+    let (g_a, g_b): (Ipv6Addr, Ipv6Addr) = (
+        "2001:db8::a".parse().unwrap(),
+        "2001:db8::b".parse().unwrap(),
+    );
+    add_addr(&ca, "shmif0", &g_a, 64);
+    add_addr(&cb, "shmif0", &g_b, 64);
+    for (c, x) in [(&ca, ll_a), (&cb, ll_b), (&ca, g_a), (&cb, g_b)] {
+        assert_eq!(wait_ready(c, "shmif0", &x), 0);
+    }
+    common::pytcp::tcp_transfer(&dir, &a.abs, &b.abs, "2001:db8::b", "2001:db8::a");
+}
