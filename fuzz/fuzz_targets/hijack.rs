@@ -9,7 +9,7 @@ mod config;
 mod fuzz;
 #[path = "../../rumphijack/src/route.rs"]
 mod route;
-#[path = "../../rumphijack/src/xlate.rs"]
+#[path = "../../rumphijack/src/xlate/mod.rs"]
 mod xlate;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzz::parsers(data));
