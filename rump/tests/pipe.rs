@@ -167,3 +167,33 @@ fn poll_says_readable_writable_and_hangup_and_wakes_a_reader() {
     k.sys_poll(&mut rfd, 0).unwrap();
     assert_eq!(rfd[0].revents & POLLHUP as i16, POLLHUP as i16);
 }
+
+/// select counts a hang-up as readable and writable, as NetBSD's selscan
+/// does (`sel_flag`): the read end of a pipe whose writer is gone is in
+/// the write set, and the write end of one whose reader is gone is in the
+/// read set (answers of NetBSD 7.99's rump kernel to the same calls).
+#[test]
+fn select_counts_a_widowed_pipe_in_every_set_it_is_asked_in() {
+    let k = common::boot();
+    let (r, w) = pipe2(&k, 0).unwrap();
+    k.sys_close(w).unwrap();
+    let (r2, w2) = pipe2(&k, 0).unwrap();
+    k.sys_close(r2).unwrap();
+    let us = BufferSpace::new(0x1000, 64);
+    let set = |fd: i32| {
+        let mut b = [0u8; 8];
+        b[fd as usize / 8] |= 1 << (fd % 8);
+        b
+    };
+    // Read set at 0x1000 with w2, write set at 0x1010 with r; timeout zero.
+    us.poke(0x1000, &set(w2));
+    us.poke(0x1010, &set(r));
+    us.poke(0x1020, &[0u8; 16]);
+    let nfds = (r.max(w2) + 1) as u64;
+    let n = k
+        .syscall(SYS___select50, &[nfds, 0x1000, 0x1010, 0, 0x1020], &us)
+        .unwrap()[0];
+    assert_eq!(n, 2);
+    assert_eq!(us.peek(0x1000, 8), set(w2));
+    assert_eq!(us.peek(0x1010, 8), set(r));
+}

@@ -661,15 +661,19 @@ impl ProtoSocket for LocalSocket {
             || gone
             || s.error.is_some();
         let can_write = !s.wr_shut && (self.typ != SOCK_STREAM || (s.connected && !gone));
+        // sowritable: a send that cannot happen any more (SS_CANTSENDMORE)
+        // or a pending error answers at once, so it polls writable too.
+        let ends_at_once = (s.wr_shut && s.connected) || gone || s.error.is_some();
         drop(s);
         // A stream is writable while its peer's buffer has room (looked at
         // without our lock held).
-        let writable = can_write
-            && (self.typ != SOCK_STREAM
-                || peer.is_some_and(|p| {
-                    let o = self.shared.opts();
-                    p.has_room(o.sndbuf, o.sndlowat)
-                }));
+        let writable = ends_at_once
+            || can_write
+                && (self.typ != SOCK_STREAM
+                    || peer.is_some_and(|p| {
+                        let o = self.shared.opts();
+                        p.has_room(o.sndbuf, o.sndlowat)
+                    }));
         poll_bits(events, readable, writable, gone)
     }
 

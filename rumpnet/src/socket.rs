@@ -626,7 +626,11 @@ impl FileOps for Socket {
     }
 
     fn poll(&self, events: i16) -> i16 {
-        self.proto.poll(events)
+        // NetBSD's sopoll answers readable, writable and out-of-band alone,
+        // never POLLHUP: a protocol's hang-up bit only feeds the kqueue
+        // filters' EV_EOF (cant_recv_more, cant_send_more).
+        const POLLHUP: i16 = netbsd_abi::POLLHUP as i16;
+        self.proto.poll(events) & !POLLHUP
     }
 
     fn kqfilter(&self, filter: u32) -> KResult<Option<rump::kqueue::VnodeKey>> {

@@ -188,8 +188,12 @@ pub(super) fn select_user(
     for set in sets.iter_mut() {
         set.iter_mut().for_each(|b| *b = 0);
     }
+    // NetBSD's selscan counts a hang-up or an error as readable and
+    // writable (sel_flag): a widowed pipe is in both sets.
+    const HUP_OR_ERR: i16 = (netbsd_abi::POLLHUP | netbsd_abi::POLLERR) as i16;
+    let counts = [POLLIN | HUP_OR_ERR, POLLOUT | HUP_OR_ERR, POLLPRI];
     for (p, &i) in fds.iter().zip(&from) {
-        if p.revents & events[i] != 0 {
+        if p.revents & counts[i] != 0 {
             sets[i][p.fd as usize / 8] |= 1 << (p.fd % 8);
             n += 1;
         }

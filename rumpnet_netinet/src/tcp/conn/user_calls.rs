@@ -38,6 +38,12 @@ impl Tcb {
         self.cfg.sndbuf.saturating_sub(self.sndq.len())
     }
 
+    /// Whether our FIN is queued or sent: the sending half is over
+    /// (`SS_CANTSENDMORE`).
+    pub fn fin_queued(&self) -> bool {
+        self.fin_queued
+    }
+
     /// Whether `send` may queue data in this state.
     pub fn can_send(&self) -> bool {
         matches!(self.state, State::Established | State::CloseWait) && !self.fin_queued

@@ -252,7 +252,10 @@ impl ProtoSocket for TcpSocket {
         let lowat = self.shared.opts().sndlowat;
         let failed = t.error.is_some() || t.state == State::Closed;
         let readable = t.readable() > 0 || t.at_eof() || t.rd_shut || failed;
-        let writable = (t.can_send() && t.send_space() >= lowat.min(t.cfg.sndbuf)) || failed;
+        // sowritable: after our FIN (SS_CANTSENDMORE) a send fails at once,
+        // so the socket polls writable, as after a failure.
+        let writable =
+            (t.can_send() && t.send_space() >= lowat.min(t.cfg.sndbuf)) || failed || t.fin_queued();
         let hup = failed || (t.at_eof() && !t.can_send() && t.state != State::Established);
         rumpnet::socket::poll_bits(events, readable, writable, hup)
     }
