@@ -49,6 +49,13 @@ impl Vcpus {
     /// Wait for a virtual CPU and take it. Uncontended, this is one atomic
     /// operation; only when every CPU is busy does the thread sleep.
     pub fn schedule(&self) -> CpuGuard<'_> {
+        self.take();
+        CpuGuard { cpus: self }
+    }
+
+    /// Take a virtual CPU for a holder that keeps no guard (a thread giving
+    /// its CPU back for a while with [`Vcpus::give_back`]).
+    pub(crate) fn take(&self) {
         if !self.try_take() {
             let mut g = lock(&self.lock);
             // Registered before the retry, so a release either sees this
@@ -59,7 +66,12 @@ impl Vcpus {
             }
             self.waiters.fetch_sub(1, SeqCst);
         }
-        CpuGuard { cpus: self }
+    }
+
+    /// Give up a CPU whose guard is held further up the caller's stack; it
+    /// is taken again with [`Vcpus::take`] before the guard is dropped.
+    pub(crate) fn give_back(&self) {
+        self.release();
     }
 
     fn release(&self) {

@@ -46,6 +46,8 @@ pub mod proc3 {
     pub const MKDIR: u32 = 9;
     /// `NFSPROC3_SYMLINK`.
     pub const SYMLINK: u32 = 10;
+    /// `NFSPROC3_MKNOD`.
+    pub const MKNOD: u32 = 11;
     /// `NFSPROC3_REMOVE`.
     pub const REMOVE: u32 = 12;
     /// `NFSPROC3_RMDIR`.
@@ -56,8 +58,12 @@ pub mod proc3 {
     pub const LINK: u32 = 15;
     /// `NFSPROC3_READDIRPLUS`.
     pub const READDIRPLUS: u32 = 17;
+    /// `NFSPROC3_FSSTAT`.
+    pub const FSSTAT: u32 = 18;
     /// `NFSPROC3_FSINFO`.
     pub const FSINFO: u32 = 19;
+    /// `NFSPROC3_PATHCONF`.
+    pub const PATHCONF: u32 = 20;
     /// `NFSPROC3_COMMIT`.
     pub const COMMIT: u32 = 21;
 }
@@ -120,6 +126,19 @@ pub enum FileType {
 }
 
 impl FileType {
+    /// The `ftype3` number.
+    pub fn number(self) -> u32 {
+        match self {
+            FileType::Regular => 1,
+            FileType::Directory => 2,
+            FileType::Block => 3,
+            FileType::Char => 4,
+            FileType::Symlink => 5,
+            FileType::Socket => 6,
+            FileType::Fifo => 7,
+        }
+    }
+
     fn decode(d: &mut Decoder<'_>) -> XdrResult<FileType> {
         Ok(match d.u32()? {
             1 => FileType::Regular,
@@ -353,6 +372,40 @@ pub struct FsInfo {
     pub properties: u32,
 }
 
+/// What FSSTAT tells of the space and the file slots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FsStat {
+    /// Bytes in all.
+    pub tbytes: u64,
+    /// Bytes free.
+    pub fbytes: u64,
+    /// Bytes free to the caller.
+    pub abytes: u64,
+    /// File slots in all.
+    pub tfiles: u64,
+    /// File slots free.
+    pub ffiles: u64,
+    /// File slots free to the caller.
+    pub afiles: u64,
+}
+
+/// What PATHCONF tells of names and links.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PathConf {
+    /// Most links to one file.
+    pub linkmax: u32,
+    /// Longest name.
+    pub name_max: u32,
+    /// Longer names are refused (rather than cut).
+    pub no_trunc: bool,
+    /// Only root may change a file's owner.
+    pub chown_restricted: bool,
+    /// Names are compared without case.
+    pub case_insensitive: bool,
+    /// Names keep their case.
+    pub case_preserving: bool,
+}
+
 /// Why a procedure failed: the RPC, or the server's `nfsstat3`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NfsError {
@@ -581,6 +634,41 @@ pub mod decode {
         Ok(DirPage { verf, entries, eof })
     }
 
+    /// FSSTAT.
+    pub fn fsstat(res: &[u8]) -> NfsResult<FsStat> {
+        let mut d = Decoder::new(res);
+        status(&mut d, skip_post_op)?;
+        let _ = post_op_attr(&mut d)?;
+        let s = FsStat {
+            tbytes: d.u64()?,
+            fbytes: d.u64()?,
+            abytes: d.u64()?,
+            tfiles: d.u64()?,
+            ffiles: d.u64()?,
+            afiles: d.u64()?,
+        };
+        let _invarsec = d.u32()?;
+        d.finish()?;
+        Ok(s)
+    }
+
+    /// PATHCONF.
+    pub fn pathconf(res: &[u8]) -> NfsResult<PathConf> {
+        let mut d = Decoder::new(res);
+        status(&mut d, skip_post_op)?;
+        let _ = post_op_attr(&mut d)?;
+        let p = PathConf {
+            linkmax: d.u32()?,
+            name_max: d.u32()?,
+            no_trunc: d.bool()?,
+            chown_restricted: d.bool()?,
+            case_insensitive: d.bool()?,
+            case_preserving: d.bool()?,
+        };
+        d.finish()?;
+        Ok(p)
+    }
+
     /// FSINFO.
     pub fn fsinfo(res: &[u8]) -> NfsResult<FsInfo> {
         let mut d = Decoder::new(res);
@@ -609,21 +697,60 @@ pub mod decode {
     }
 }
 
+/// What makes an RPC call: a stream client, owned or borrowed.
+pub trait RpcCall {
+    /// Call `proc` of `prog` version `vers` as `cred` with `args`.
+    fn rpc_call(
+        &mut self,
+        prog: u32,
+        vers: u32,
+        proc: u32,
+        cred: &Credentials,
+        args: &[u8],
+    ) -> Result<Vec<u8>, RpcError>;
+}
+
+impl<S: std::io::Read + std::io::Write> RpcCall for StreamClient<S> {
+    fn rpc_call(
+        &mut self,
+        prog: u32,
+        vers: u32,
+        proc: u32,
+        cred: &Credentials,
+        args: &[u8],
+    ) -> Result<Vec<u8>, RpcError> {
+        self.call(prog, vers, proc, cred, args)
+    }
+}
+
+impl<S: std::io::Read + std::io::Write> RpcCall for &mut StreamClient<S> {
+    fn rpc_call(
+        &mut self,
+        prog: u32,
+        vers: u32,
+        proc: u32,
+        cred: &Credentials,
+        args: &[u8],
+    ) -> Result<Vec<u8>, RpcError> {
+        self.call(prog, vers, proc, cred, args)
+    }
+}
+
 /// An NFSv3 client over one stream connection, calling with `cred`.
-pub struct Nfs3Client<S> {
-    rpc: StreamClient<S>,
+pub struct Nfs3Client<C> {
+    rpc: C,
     cred: Credentials,
 }
 
-impl<S: std::io::Read + std::io::Write> Nfs3Client<S> {
+impl<C: RpcCall> Nfs3Client<C> {
     /// A client over `rpc` that calls as `cred`.
-    pub fn new(rpc: StreamClient<S>, cred: Credentials) -> Nfs3Client<S> {
+    pub fn new(rpc: C, cred: Credentials) -> Nfs3Client<C> {
         Nfs3Client { rpc, cred }
     }
 
     fn call(&mut self, proc: u32, args: Encoder) -> NfsResult<Vec<u8>> {
         self.rpc
-            .call(NFS_PROG, NFS_V3, proc, &self.cred, &args.into_bytes())
+            .rpc_call(NFS_PROG, NFS_V3, proc, &self.cred, &args.into_bytes())
             .map_err(NfsError::Rpc)
     }
 
@@ -800,6 +927,43 @@ impl<S: std::io::Read + std::io::Write> Nfs3Client<S> {
             .u32(maxcount);
         let r = self.call(proc3::READDIRPLUS, e)?;
         decode::readdirplus(&r)
+    }
+
+    /// MKNOD of a device (`rdev` as major, minor), FIFO or socket.
+    pub fn mknod(
+        &mut self,
+        dir: &[u8],
+        name: &[u8],
+        ftype: FileType,
+        attr: &Sattr,
+        rdev: (u32, u32),
+    ) -> NfsResult<(Option<Vec<u8>>, Option<Fattr>)> {
+        let mut e = Self::dirop(dir, name)?;
+        e.u32(ftype.number());
+        match ftype {
+            FileType::Block | FileType::Char => {
+                attr.encode(&mut e);
+                e.u32(rdev.0).u32(rdev.1);
+            }
+            FileType::Socket | FileType::Fifo => attr.encode(&mut e),
+            // RFC 1813: MKNOD makes only these; the others have their own
+            // procedures.
+            _ => return Err(NfsError::Status(Errno::EINVAL)),
+        }
+        let r = self.call(proc3::MKNOD, e)?;
+        decode::create(&r)
+    }
+
+    /// FSSTAT.
+    pub fn fsstat(&mut self, fh: &[u8]) -> NfsResult<FsStat> {
+        let r = self.call(proc3::FSSTAT, Self::fh_args(fh))?;
+        decode::fsstat(&r)
+    }
+
+    /// PATHCONF.
+    pub fn pathconf(&mut self, fh: &[u8]) -> NfsResult<PathConf> {
+        let r = self.call(proc3::PATHCONF, Self::fh_args(fh))?;
+        decode::pathconf(&r)
     }
 
     /// FSINFO.

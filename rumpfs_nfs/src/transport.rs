@@ -8,7 +8,8 @@ use rump::{Errno, KResult, Kernel};
 use rumpnet::Net;
 use rumpnet::socket::{SOCK_STREAM, Socket};
 use std::net::SocketAddrV4;
-use std::sync::Arc;
+use std::sync::Weak;
+use std::time::Duration;
 
 const AF_INET: u8 = netbsd_abi::AF_INET as u8;
 
@@ -39,41 +40,50 @@ pub fn sockaddr_in(addr: SocketAddrV4) -> Vec<u8> {
     sa
 }
 
-/// A TCP connection through the kernel's sockets.
+/// A TCP connection through the kernel's sockets. It holds the kernel
+/// weakly: a mount keeps its connection, and the kernel keeps the mount.
 pub struct KernelStream {
-    kernel: Arc<Kernel>,
+    kernel: Weak<Kernel>,
     sock: Socket,
 }
 
 impl KernelStream {
     /// Connect to `addr` through kernel `k`'s `AF_INET` family;
     /// EAFNOSUPPORT when the kernel has none.
-    pub fn connect(k: &Arc<Kernel>, addr: SocketAddrV4) -> KResult<KernelStream> {
+    pub fn connect(k: &Kernel, addr: SocketAddrV4) -> KResult<KernelStream> {
         let domain = Net::of(k).domain(AF_INET).ok_or(Errno::EAFNOSUPPORT)?;
         let proto = k.with_ctx(|ctx| domain.socket(ctx, SOCK_STREAM, 0))?;
         let sock = Socket::new(proto, false, true);
         k.with_ctx(|ctx| sock.connect(ctx, &sockaddr_in(addr)))?;
         Ok(KernelStream {
-            kernel: Arc::clone(k),
+            kernel: k.weak(),
             sock,
         })
+    }
+
+    /// Reads wait at most `t` (`SO_RCVTIMEO`), then fail with EAGAIN.
+    pub fn set_read_timeout(&self, t: Option<Duration>) {
+        rump::sync::lock(&self.sock.proto().shared().opts).rcvtimeo = t;
+    }
+
+    /// Run `f` inside the kernel, which must still be there (ENXIO once
+    /// it is gone).
+    fn inside<R>(&self, f: impl FnOnce(&rump::syscall::Ctx) -> KResult<R>) -> std::io::Result<R> {
+        let k = self.kernel.upgrade().ok_or(io(Errno::ENXIO))?;
+        k.with_ctx(f).map_err(io)
     }
 }
 
 impl std::io::Read for KernelStream {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.kernel
-            .with_ctx(|ctx| self.sock.recv(ctx, buf, 0))
+        self.inside(|ctx| self.sock.recv(ctx, buf, 0))
             .map(|r| r.len)
-            .map_err(io)
     }
 }
 
 impl std::io::Write for KernelStream {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.kernel
-            .with_ctx(|ctx| self.sock.send(ctx, buf, None, 0))
-            .map_err(io)
+        self.inside(|ctx| self.sock.send(ctx, buf, None, 0))
     }
 
     fn flush(&mut self) -> std::io::Result<()> {

@@ -1,0 +1,294 @@
+//! The NFS client mounted through mount(2), against nfs-ganesha (see
+//! `ganesha/mod.rs`): a kernel with rumpvfs, rumpnet, sockin and
+//! rumpfs_nfs, given `struct nfs_args` as NetBSD's `mount_nfs` fills it
+//! (the handle from the server's mount daemon, which mount_nfs asks in
+//! userland). What the kernel writes is compared with the exported host
+//! directory byte for byte, and what the host wrote is read through it.
+
+mod ganesha;
+
+use netbsd_abi::layout::nfs_args as na;
+use rump::usermem::BufferSpace;
+use rump::{Errno, Kernel, KernelBuilder};
+use rumpfs_nfs::mount;
+use rumpfs_nfs::portmap::{self, IPPROTO_TCP, PMAP_PORT};
+use rumpfs_nfs::rpc::{AuthSys, Credentials, StreamClient};
+use rumpfs_nfs::transport::sockaddr_in;
+use rumpvfs::VfsCalls;
+use std::net::{Ipv4Addr, SocketAddrV4, TcpStream};
+use std::path::Path;
+use std::sync::Arc;
+
+const O_RDONLY: i32 = netbsd_abi::O_RDONLY;
+const O_WRONLY: i32 = netbsd_abi::O_WRONLY;
+const O_CREAT: i32 = netbsd_abi::O_CREAT;
+const O_EXCL: i32 = netbsd_abi::O_EXCL;
+const O_DIRECTORY: i32 = netbsd_abi::O_DIRECTORY;
+
+/// `n` bytes of a pattern that does not repeat at powers of two.
+fn pattern(n: usize, seed: usize) -> Vec<u8> {
+    (0..n)
+        .map(|i| ((i * 7 + i / 251 + seed) % 256) as u8)
+        .collect()
+}
+
+fn boot() -> Arc<Kernel> {
+    KernelBuilder::new()
+        .component(&rumpvfs::COMPONENT)
+        .component(&rumpnet::COMPONENT)
+        .component(&rumpnet_sockin::COMPONENT)
+        .component(&rumpfs_nfs::COMPONENT)
+        .boot()
+        .expect("boot")
+}
+
+/// What mount_nfs does before mount(2): the mount daemon's port from the
+/// portmapper, then the export's root handle from MNT.
+fn root_handle(export: &Path) -> Vec<u8> {
+    let connect = |port| StreamClient::new(TcpStream::connect(("127.0.0.1", port)).unwrap(), 9);
+    let mountd = portmap::getport(&mut connect(PMAP_PORT), mount::MOUNT_PROG, 3, IPPROTO_TCP)
+        .unwrap()
+        .unwrap();
+    let root = Credentials::Sys(AuthSys {
+        stamp: 0,
+        machine: b"rumptest".to_vec(),
+        uid: 0,
+        gid: 0,
+        gids: vec![0],
+    });
+    let path = export.as_os_str().as_encoded_bytes();
+    mount::mnt(&mut connect(mountd), &root, path).unwrap().fh
+}
+
+/// mount(2) of "nfs" on `on` with `struct nfs_args` as mount_nfs fills it
+/// by default (NFSv3 over TCP, its sizes and timeouts), in the caller's
+/// memory: the arguments, the server's address, the handle, the name.
+fn mount_nfs(k: &Kernel, on: &str, fh: &[u8], host: &str, extra_flags: i32) -> Result<(), Errno> {
+    const BASE: u64 = 0x10000;
+    let us = BufferSpace::new(BASE, 4096);
+    let (fstype, path, args, addr, fhp, name) = (
+        BASE,
+        BASE + 64,
+        BASE + 512,
+        BASE + 1024,
+        BASE + 1280,
+        BASE + 1536,
+    );
+    us.poke(fstype, b"nfs\0");
+    us.poke(path, format!("{on}\0").as_bytes());
+    let sa = sockaddr_in(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 2049));
+    us.poke(addr, &sa);
+    us.poke(fhp, fh);
+    us.poke(name, format!("{host}\0").as_bytes());
+    let mut a = vec![0u8; na::SIZE];
+    let flags = netbsd_abi::NFSMNT_NFSV3
+        | netbsd_abi::NFSMNT_NOCONN
+        | netbsd_abi::NFSMNT_RESVPORT
+        | extra_flags;
+    for (f, v) in [
+        (na::version, netbsd_abi::NFS_ARGSVERSION as u64),
+        (na::addr, addr),
+        (na::addrlen, sa.len() as u64),
+        (na::sotype, netbsd_abi::SOCK_STREAM as u64),
+        (na::fh, fhp),
+        (na::fhsize, fh.len() as u64),
+        (na::flags, flags as u64),
+        (na::wsize, 32768),
+        (na::rsize, 32768),
+        (na::readdirsize, 8192),
+        (na::timeo, 10),
+        (na::retrans, 10),
+        (na::maxgrouplist, 16),
+        (na::readahead, 2),
+        (na::deadthresh, 9),
+        (na::hostname, name),
+    ] {
+        assert!(f.put(&mut a, v));
+    }
+    us.poke(args, &a);
+    let call = [fstype, path, 0, args, a.len() as u64];
+    k.syscall(netbsd_abi::SYS___mount50, &call, &us).map(drop)
+}
+
+fn write_file(k: &Kernel, path: &str, data: &[u8], chunk: usize) {
+    let fd = k
+        .sys_open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        .unwrap();
+    for part in data.chunks(chunk) {
+        assert_eq!(k.sys_write(fd, part).unwrap(), part.len());
+    }
+    k.sys_close(fd).unwrap();
+}
+
+fn read_file(k: &Kernel, path: &str) -> Vec<u8> {
+    let fd = k.sys_open(path, O_RDONLY, 0).unwrap();
+    let (mut out, mut buf) = (Vec::new(), vec![0u8; 100_000]);
+    loop {
+        let n = k.sys_read(fd, &mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+    k.sys_close(fd).unwrap();
+    out
+}
+
+fn names(k: &Kernel, dir: &str) -> Vec<String> {
+    let fd = k.sys_open(dir, O_RDONLY | O_DIRECTORY, 0).unwrap();
+    let mut out = Vec::new();
+    loop {
+        let page = k.sys_getdents(fd).unwrap();
+        if page.is_empty() {
+            break;
+        }
+        out.extend(
+            page.into_iter()
+                .map(|d| String::from_utf8(d.name).unwrap())
+                .filter(|n| n != "." && n != ".."),
+        );
+    }
+    k.sys_close(fd).unwrap();
+    out.sort();
+    out
+}
+
+fn as_user<R>(k: &Kernel, uid: u32, f: impl FnOnce() -> R) -> R {
+    k.lwproc_rfork(0).expect("rfork");
+    k.sys_setgroups(&[]).expect("setgroups");
+    k.sys_setgid(uid).expect("setgid");
+    k.sys_setuid(uid).expect("setuid");
+    let r = f();
+    k.lwproc_releaselwp();
+    r
+}
+
+fn mounted(export: &Path) {
+    let k = boot();
+    let fh = root_handle(export);
+    k.sys_mkdir("/mnt", 0o755).unwrap();
+    mount_nfs(&k, "/mnt", &fh, "127.0.0.1:/export", 0).expect("mount");
+    let vfs = k.sys_statvfs("/mnt").unwrap();
+    assert_eq!(
+        (vfs.fstypename.as_str(), vfs.mntonname.as_str()),
+        ("nfs", "/mnt")
+    );
+
+    // A file the host put there reads identically.
+    let host = std::fs::read(export.join("hostfile")).unwrap();
+    assert!(read_file(&k, "/mnt/hostfile") == host, "hostfile differs");
+    assert_eq!(k.sys_stat("/mnt/hostfile").unwrap().size, host.len() as i64);
+
+    // Files written through the kernel are the host's bytes.
+    let small = pattern(1_000_123, 2);
+    write_file(&k, "/mnt/small", &small, 65536);
+    assert!(std::fs::read(export.join("small")).unwrap() == small);
+    assert!(read_file(&k, "/mnt/small") == small);
+    let big = pattern(64 << 20, 9);
+    write_file(&k, "/mnt/big", &big, 1 << 20);
+    assert!(
+        std::fs::read(export.join("big")).unwrap() == big,
+        "64 MiB differ"
+    );
+    assert!(read_file(&k, "/mnt/big") == big, "64 MiB read back differ");
+    k.sys_unlink("/mnt/big").unwrap();
+    assert!(!export.join("big").exists());
+
+    // Names and attributes, as the host sees them.
+    use std::os::unix::fs::MetadataExt;
+    k.sys_mkdir("/mnt/d", 0o750).unwrap();
+    assert_eq!(
+        std::fs::metadata(export.join("d")).unwrap().mode() & 0o7777,
+        0o750
+    );
+    k.sys_rename("/mnt/small", "/mnt/d/moved").unwrap();
+    assert!(export.join("d/moved").exists() && !export.join("small").exists());
+    k.sys_link("/mnt/d/moved", "/mnt/hard").unwrap();
+    assert_eq!(std::fs::metadata(export.join("hard")).unwrap().nlink(), 2);
+    assert_eq!(k.sys_stat("/mnt/hard").unwrap().nlink, 2);
+    k.sys_symlink("d/moved", "/mnt/sl").unwrap();
+    assert_eq!(
+        std::fs::read_link(export.join("sl")).unwrap(),
+        Path::new("d/moved")
+    );
+    assert_eq!(k.sys_readlink("/mnt/sl").unwrap(), b"d/moved");
+    assert!(read_file(&k, "/mnt/sl") == small, "through the symlink");
+    k.sys_chmod("/mnt/hard", 0o604).unwrap();
+    assert_eq!(
+        std::fs::metadata(export.join("hard")).unwrap().mode() & 0o7777,
+        0o604
+    );
+    k.sys_utimes("/mnt/hard", (1_000_000_000, 0), (1_200_000_000, 500))
+        .unwrap();
+    let m = std::fs::metadata(export.join("hard")).unwrap();
+    assert_eq!(
+        (m.atime(), m.mtime(), m.mtime_nsec()),
+        (1_000_000_000, 1_200_000_000, 500)
+    );
+    let st = k.sys_stat("/mnt/hard").unwrap();
+    assert_eq!(
+        (st.mtime, st.mode & 0o7777, st.uid),
+        ((1_200_000_000, 500), 0o604, m.uid())
+    );
+    assert_eq!(st.ino, m.ino());
+    k.sys_truncate("/mnt/hard", 10).unwrap();
+    assert_eq!(std::fs::read(export.join("d/moved")).unwrap(), small[..10]);
+
+    // Errors, as NetBSD's client gives them.
+    assert_eq!(k.sys_open("/mnt/missing", O_RDONLY, 0), Err(Errno::ENOENT));
+    assert_eq!(k.sys_mkdir("/mnt/d", 0o755), Err(Errno::EEXIST));
+    assert_eq!(k.sys_rmdir("/mnt/d"), Err(Errno::ENOTEMPTY));
+    assert_eq!(k.sys_symlink("x", "/mnt/sl"), Err(Errno::EEXIST));
+    k.sys_mkdir("/mnt/private", 0o700).unwrap();
+    write_file(&k, "/mnt/private/f", b"secret", 16);
+    as_user(&k, 1000, || {
+        assert_eq!(
+            k.sys_open("/mnt/private/f", O_RDONLY, 0),
+            Err(Errno::EACCES)
+        );
+        assert_eq!(k.sys_mkdir("/mnt/private/x", 0o755), Err(Errno::EACCES));
+    });
+    for f in ["/mnt/hard", "/mnt/sl", "/mnt/d/moved", "/mnt/private/f"] {
+        k.sys_unlink(f).unwrap();
+    }
+    k.sys_rmdir("/mnt/d").unwrap();
+    k.sys_rmdir("/mnt/private").unwrap();
+
+    // 2,000 entries the host made, every one once.
+    let want: Vec<String> = (0..2000).map(|i| format!("entry-{i:04}")).collect();
+    assert!(names(&k, "/mnt/many") == want, "the 2,000 names");
+    assert_eq!(names(&k, "/mnt"), ["hostfile", "many"]);
+
+    // statvfs in NFS_FABLKSIZE blocks, as the host counts the space.
+    let v = k.sys_statvfs("/mnt").unwrap();
+    let o = std::process::Command::new("stat")
+        .args(["-f", "-c", "%b %S"])
+        .arg(export)
+        .output()
+        .unwrap();
+    let s = String::from_utf8(o.stdout).unwrap();
+    let mut it = s.split_whitespace().map(|x| x.parse::<u64>().unwrap());
+    let host_bytes = it.next().unwrap() * it.next().unwrap();
+    assert_eq!((v.bsize, v.blocks * 512), (512, host_bytes));
+
+    k.sys_unmount("/mnt", 0).unwrap();
+    assert_eq!(k.sys_stat("/mnt/hostfile").err(), Some(Errno::ENOENT));
+}
+
+#[test]
+fn mount_read_write_and_names_against_ganesha() {
+    if let Some(export) = ganesha::inside() {
+        mounted(&export);
+        return;
+    }
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let Some(g) = ganesha::Ganesha::start(base, "mount") else {
+        return;
+    };
+    std::fs::write(g.export().join("hostfile"), pattern(300_000, 5)).unwrap();
+    std::fs::create_dir(g.export().join("many")).unwrap();
+    for i in 0..2000 {
+        std::fs::write(g.export().join(format!("many/entry-{i:04}")), b"").unwrap();
+    }
+    g.run_inside("mount_read_write_and_names_against_ganesha");
+}
