@@ -1,8 +1,9 @@
 //! A mount's connection to its server: one TCP stream through the kernel's
 //! sockets, made again when it drops (NetBSD's `nfs_reconnect`), with each
 //! call's wait done off the virtual CPU and as the calling process's
-//! credentials. Calls are serialised by one lock: one call is on the wire
-//! at a time (NetBSD multiplexes them by xid; not yet here).
+//! credentials, from a reserved port when the mount asks. Calls are
+//! serialised by one lock: one call is on the wire at a time (NetBSD
+//! multiplexes them by xid; not yet here).
 
 use crate::args::MountParams;
 use crate::nfs3::{Nfs3Client, NfsError};
@@ -14,9 +15,9 @@ use std::net::SocketAddrV4;
 use std::sync::{Mutex, Weak};
 use std::time::Duration;
 
-/// The longest wait between tries to reach a server that is down
-/// (`NFS_MAXTIMEO`).
-const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// The pause between tries to connect to a server that is down (NetBSD's
+/// `nfs_reconnect` waits a second).
+const RECONNECT_PAUSE: Duration = Duration::from_secs(1);
 
 /// The client side of a mount's RPCs.
 pub struct Connection {
@@ -47,6 +48,23 @@ fn drops_connection(e: &RpcError) -> bool {
     matches!(e, RpcError::Transport(_) | RpcError::Garbled(_))
 }
 
+/// Whether a failure to connect may pass: the server or the way to it is
+/// down, rather than the kernel unable to connect at all.
+fn transient(e: Errno) -> bool {
+    matches!(
+        e,
+        Errno::ECONNREFUSED
+            | Errno::ECONNRESET
+            | Errno::ETIMEDOUT
+            | Errno::EHOSTUNREACH
+            | Errno::EHOSTDOWN
+            | Errno::ENETUNREACH
+            | Errno::ENETDOWN
+            | Errno::EADDRINUSE
+            | Errno::EAGAIN
+    )
+}
+
 impl Connection {
     /// A connection to `server` for a mount with `params`; made at the
     /// first call.
@@ -65,7 +83,11 @@ impl Connection {
     }
 
     fn connect(&self, k: &Kernel) -> KResult<StreamClient<KernelStream>> {
-        let s = KernelStream::connect(k, self.server)?;
+        let s = if self.params.resvport {
+            KernelStream::connect_from_reserved_port(k, self.server)?
+        } else {
+            KernelStream::connect(k, self.server)?
+        };
         // A soft mount gives up on a silent server; a hard one waits for
         // ever on a connection that stays up, as NetBSD's does over TCP.
         if self.params.soft {
@@ -78,57 +100,83 @@ impl Connection {
     }
 
     /// Run `op` (one or more NFSv3 calls) as the calling process, off the
-    /// virtual CPU. A dropped or failed connection is made again and `op`
-    /// runs again: for ever on a hard mount (backing off up to a minute);
-    /// a soft mount gives up after `retrans` tries with ETIMEDOUT. The
-    /// server's refusals come back as their errno.
+    /// virtual CPU, and its server's refusals as their errno. A dropped or
+    /// failed connection is made again and `op` runs again, as NetBSD's
+    /// `nfs_reconnect` and `nfs_request` do: a hard mount tries for ever,
+    /// a second apart; a soft one fails with EIO when it could not connect
+    /// for longer than `timeo`, and with ETIMEDOUT after `retrans` calls
+    /// the server left unanswered for `timeo`.
     pub fn call<T>(
         &self,
         mut op: impl FnMut(&mut Nfs3Client<&mut StreamClient<KernelStream>>) -> Result<T, NfsError>,
     ) -> KResult<T> {
         let k = self.kernel.upgrade().ok_or(Errno::ENXIO)?;
+        let proc = k.procs().curproc();
         let cred = caller_credentials(&k, self.params.numgrps);
+        // An `intr` mount stops retrying when a signal reaches the caller
+        // (NetBSD's `nfs_sigintr`; here: any signal delivered since the
+        // call began).
+        let signals = proc.signals_delivered();
         k.unscheduled(|| {
             let mut stream = lock(&self.stream);
-            let mut tries = 0u32;
-            let mut backoff = self.params.timeo;
+            let mut unanswered = 0u32;
+            let mut down_since: Option<std::time::Instant> = None;
             loop {
-                let failure = match stream.as_mut() {
-                    None => match self.connect(&k) {
-                        Ok(s) => {
-                            *stream = Some(s);
-                            continue;
-                        }
-                        Err(e) => e,
-                    },
-                    Some(s) => match op(&mut Nfs3Client::new(s, cred.clone())) {
-                        Ok(v) => return Ok(v),
-                        Err(NfsError::Status(e)) => return Err(e),
-                        Err(NfsError::Rpc(e)) if !drops_connection(&e) => return Err(e.errno()),
-                        Err(NfsError::Rpc(e)) => {
-                            *stream = None;
-                            // A garbled reply is the server's fault, not the
-                            // network's: trying again would get it again.
-                            if let RpcError::Garbled(_) = e {
-                                return Err(e.errno());
-                            }
-                            e.errno()
-                        }
-                    },
-                };
                 if k.is_halted() {
                     return Err(Errno::ENXIO);
                 }
-                tries += 1;
-                if self.params.soft && tries >= self.params.retrans {
-                    return Err(match failure {
-                        Errno::EAGAIN => Errno::ETIMEDOUT,
-                        e => e,
-                    });
+                if self.params.intr && proc.signals_delivered() != signals {
+                    return Err(Errno::EINTR);
                 }
-                std::thread::sleep(backoff);
-                backoff = (backoff * 2).min(MAX_BACKOFF);
+                let Some(s) = stream.as_mut() else {
+                    match self.connect(&k) {
+                        Ok(s) => *stream = Some(s),
+                        Err(e) if !transient(e) => return Err(e),
+                        Err(_) => {
+                            let since = *down_since.get_or_insert_with(std::time::Instant::now);
+                            if self.params.soft && since.elapsed() > self.params.timeo {
+                                return Err(Errno::EIO);
+                            }
+                            // NetBSD's `kpause("nfscn2", ..., hz)`; the wait
+                            // ends with EINTR when the process is told to
+                            // exit (a remote client that went away).
+                            proc.sleep(k.clock(), RECONNECT_PAUSE)?;
+                        }
+                    }
+                    continue;
+                };
+                match op(&mut Nfs3Client::new(s, cred.clone())) {
+                    Ok(v) => return Ok(v),
+                    Err(NfsError::Status(e)) => return Err(e),
+                    Err(NfsError::Rpc(e)) if !drops_connection(&e) => return Err(e.errno()),
+                    Err(NfsError::Rpc(e)) => {
+                        *stream = None;
+                        match e {
+                            // The server's fault, not the network's: it
+                            // would answer the same again.
+                            RpcError::Garbled(_) => return Err(e.errno()),
+                            RpcError::Transport(Errno::EAGAIN) => {
+                                unanswered += 1;
+                                if self.params.soft && unanswered >= self.params.retrans {
+                                    return Err(Errno::ETIMEDOUT);
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
             }
+        })
+    }
+
+    /// Connect now, once (mount: NetBSD's `mountnfs` fails when its
+    /// `nfs_connect` does).
+    pub fn open(&self) -> KResult<()> {
+        let k = self.kernel.upgrade().ok_or(Errno::ENXIO)?;
+        k.unscheduled(|| {
+            let s = self.connect(&k)?;
+            *lock(&self.stream) = Some(s);
+            Ok(())
         })
     }
 

@@ -96,6 +96,7 @@ impl NfsFs {
     /// Mount: FSINFO and GETATTR of the root over `conn`. ENOTDIR when
     /// the handle is not a directory's.
     pub fn mount(conn: Connection, root_fh: Vec<u8>) -> KResult<Arc<NfsFs>> {
+        conn.open()?;
         let (info, root_attr) = conn.call(|c| Ok((c.fsinfo(&root_fh)?, c.getattr(&root_fh)?)))?;
         if attr::vtype(root_attr.ftype) != rumpvfs::node::VType::Dir {
             return Err(Errno::ENOTDIR);

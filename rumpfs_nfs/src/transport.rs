@@ -12,6 +12,10 @@ use std::sync::Weak;
 use std::time::Duration;
 
 const AF_INET: u8 = netbsd_abi::AF_INET as u8;
+/// `IPPORT_RESERVEDMIN` and `IPPORT_RESERVEDMAX` (`netinet/in.h`): the
+/// ports `bindresvport` takes, as NetBSD's NFS client does for a mount
+/// with `NFSMNT_RESVPORT` (servers may insist on them).
+const RESERVED_PORTS: std::ops::RangeInclusive<u16> = 600..=(netbsd_abi::IPPORT_RESERVED as u16 - 1);
 
 /// A NetBSD errno carried inside an `io::Error`, so that the RPC layer
 /// reports the kernel's own error rather than a translation of it.
@@ -51,9 +55,31 @@ impl KernelStream {
     /// Connect to `addr` through kernel `k`'s `AF_INET` family;
     /// EAFNOSUPPORT when the kernel has none.
     pub fn connect(k: &Kernel, addr: SocketAddrV4) -> KResult<KernelStream> {
+        Self::open(k, addr, false)
+    }
+
+    /// [`KernelStream::connect`] from a reserved port (the highest free
+    /// one, as `bindresvport` picks); EADDRINUSE when every one is taken.
+    pub fn connect_from_reserved_port(k: &Kernel, addr: SocketAddrV4) -> KResult<KernelStream> {
+        Self::open(k, addr, true)
+    }
+
+    fn open(k: &Kernel, addr: SocketAddrV4, reserved: bool) -> KResult<KernelStream> {
         let domain = Net::of(k).domain(AF_INET).ok_or(Errno::EAFNOSUPPORT)?;
         let proto = k.with_ctx(|ctx| domain.socket(ctx, SOCK_STREAM, 0))?;
         let sock = Socket::new(proto, false, true);
+        if reserved {
+            k.with_ctx(|ctx| {
+                for port in RESERVED_PORTS.rev() {
+                    let any = SocketAddrV4::new(std::net::Ipv4Addr::UNSPECIFIED, port);
+                    match sock.proto().bind(ctx, &sockaddr_in(any)) {
+                        Err(Errno::EADDRINUSE) => continue,
+                        r => return r,
+                    }
+                }
+                Err(Errno::EADDRINUSE)
+            })?;
+        }
         k.with_ctx(|ctx| sock.connect(ctx, &sockaddr_in(addr)))?;
         Ok(KernelStream {
             kernel: k.weak(),

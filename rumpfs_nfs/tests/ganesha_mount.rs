@@ -32,8 +32,15 @@ fn pattern(n: usize, seed: usize) -> Vec<u8> {
         .collect()
 }
 
+/// A kernel of one virtual CPU: every NFS call must give it up while it
+/// waits, or the kernel's own socket calls under it could never run.
 fn boot() -> Arc<Kernel> {
+    let config = rump::BootConfig {
+        ncpu: 1,
+        ..rump::BootConfig::default()
+    };
     KernelBuilder::new()
+        .config(config)
         .component(&rumpvfs::COMPONENT)
         .component(&rumpnet::COMPONENT)
         .component(&rumpnet_sockin::COMPONENT)
@@ -64,6 +71,21 @@ fn root_handle(export: &Path) -> Vec<u8> {
 /// by default (NFSv3 over TCP, its sizes and timeouts), in the caller's
 /// memory: the arguments, the server's address, the handle, the name.
 fn mount_nfs(k: &Kernel, on: &str, fh: &[u8], host: &str, extra_flags: i32) -> Result<(), Errno> {
+    let flags = netbsd_abi::NFSMNT_NFSV3 | extra_flags;
+    mount_nfs_args(k, on, fh, host, 2049, flags, netbsd_abi::SOCK_STREAM)
+}
+
+/// [`mount_nfs`] with the port, the flags (NFSv3 not implied) and the
+/// socket type given.
+fn mount_nfs_args(
+    k: &Kernel,
+    on: &str,
+    fh: &[u8],
+    host: &str,
+    port: u16,
+    flags: i32,
+    sotype: i32,
+) -> Result<(), Errno> {
     const BASE: u64 = 0x10000;
     let us = BufferSpace::new(BASE, 4096);
     let (fstype, path, args, addr, fhp, name) = (
@@ -76,20 +98,17 @@ fn mount_nfs(k: &Kernel, on: &str, fh: &[u8], host: &str, extra_flags: i32) -> R
     );
     us.poke(fstype, b"nfs\0");
     us.poke(path, format!("{on}\0").as_bytes());
-    let sa = sockaddr_in(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 2049));
+    let sa = sockaddr_in(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port));
     us.poke(addr, &sa);
     us.poke(fhp, fh);
     us.poke(name, format!("{host}\0").as_bytes());
     let mut a = vec![0u8; na::SIZE];
-    let flags = netbsd_abi::NFSMNT_NFSV3
-        | netbsd_abi::NFSMNT_NOCONN
-        | netbsd_abi::NFSMNT_RESVPORT
-        | extra_flags;
+    let flags = flags | netbsd_abi::NFSMNT_NOCONN | netbsd_abi::NFSMNT_RESVPORT;
     for (f, v) in [
         (na::version, netbsd_abi::NFS_ARGSVERSION as u64),
         (na::addr, addr),
         (na::addrlen, sa.len() as u64),
-        (na::sotype, netbsd_abi::SOCK_STREAM as u64),
+        (na::sotype, sotype as u64),
         (na::fh, fhp),
         (na::fhsize, fh.len() as u64),
         (na::flags, flags as u64),
@@ -167,6 +186,26 @@ fn mounted(export: &Path) {
     let k = boot();
     let fh = root_handle(export);
     k.sys_mkdir("/mnt", 0o755).unwrap();
+
+    // What the mount refuses: NFSv2 and UDP (not supported yet), a port
+    // nobody listens on, a handle the server does not know.
+    let tcp = netbsd_abi::SOCK_STREAM;
+    let v3 = netbsd_abi::NFSMNT_NFSV3;
+    let h = "127.0.0.1:/export";
+    let refused = [
+        (mount_nfs_args(&k, "/mnt", &fh, h, 2049, 0, tcp), Errno::EPROGMISMATCH),
+        (
+            mount_nfs_args(&k, "/mnt", &fh, h, 2049, v3, netbsd_abi::SOCK_DGRAM),
+            Errno::EPROTONOSUPPORT,
+        ),
+        (mount_nfs_args(&k, "/mnt", &fh, h, 1, v3, tcp), Errno::ECONNREFUSED),
+        (mount_nfs_args(&k, "/mnt", &[7; 28], h, 2049, v3, tcp), Errno::ESTALE),
+    ];
+    for (got, want) in refused {
+        assert_eq!(got, Err(want));
+    }
+    assert_eq!(k.sys_stat("/mnt/hostfile").err(), Some(Errno::ENOENT));
+
     mount_nfs(&k, "/mnt", &fh, "127.0.0.1:/export", 0).expect("mount");
     let vfs = k.sys_statvfs("/mnt").unwrap();
     assert_eq!(
@@ -193,6 +232,18 @@ fn mounted(export: &Path) {
     assert!(read_file(&k, "/mnt/big") == big, "64 MiB read back differ");
     k.sys_unlink("/mnt/big").unwrap();
     assert!(!export.join("big").exists());
+
+    // Four readers at once on one virtual CPU, each waiting for the server
+    // in turn.
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let k = Arc::clone(&k);
+            std::thread::spawn(move || read_file(&k, "/mnt/small"))
+        })
+        .collect();
+    for r in readers {
+        assert!(r.join().unwrap() == small, "a concurrent reader");
+    }
 
     // Names and attributes, as the host sees them.
     use std::os::unix::fs::MetadataExt;
@@ -291,4 +342,68 @@ fn mount_read_write_and_names_against_ganesha() {
         std::fs::write(g.export().join(format!("many/entry-{i:04}")), b"").unwrap();
     }
     g.run_inside("mount_read_write_and_names_against_ganesha");
+}
+
+/// A hard mount waits through a server restart in the middle of a copy and
+/// the data arrives whole; a soft mount of a server that stays down fails
+/// with EIO.
+fn through_a_restart(export: &Path) {
+    let k = boot();
+    let fh = root_handle(export);
+    k.sys_mkdir("/mnt", 0o755).unwrap();
+    mount_nfs(&k, "/mnt", &fh, "127.0.0.1:/export", 0).expect("mount");
+    let data = Arc::new(pattern(24 << 20, 4));
+    let writer = {
+        let (k, data) = (Arc::clone(&k), Arc::clone(&data));
+        // Paced, so that the server goes down in the middle of the copy.
+        std::thread::spawn(move || {
+            let fd = k.sys_open("/mnt/copy", O_WRONLY | O_CREAT | O_EXCL, 0o644).unwrap();
+            for part in data.chunks(256 << 10) {
+                assert_eq!(k.sys_write(fd, part).unwrap(), part.len());
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            k.sys_close(fd).unwrap();
+        })
+    };
+    let host = export.join("copy");
+    let t = std::time::Instant::now();
+    while std::fs::metadata(&host).map_or(0, |m| m.len()) < 4 << 20 {
+        assert!(t.elapsed() < std::time::Duration::from_secs(60), "no progress");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(!writer.is_finished(), "the copy ended before the restart");
+    let restart = std::env::var(ganesha::RESTART_ENV).unwrap();
+    let st = std::process::Command::new("sh").args(["-c", &restart]).status();
+    assert!(st.unwrap().success(), "ganesha restarted");
+    writer.join().unwrap();
+    assert!(std::fs::read(&host).unwrap() == *data, "the copy is whole");
+    assert!(read_file(&k, "/mnt/copy") == *data);
+
+    // A soft mount (timeo 1 s, 2 tries) of a server that goes away.
+    k.sys_mkdir("/soft", 0o755).unwrap();
+    let soft = netbsd_abi::NFSMNT_SOFT | netbsd_abi::NFSMNT_TIMEO | netbsd_abi::NFSMNT_RETRANS;
+    mount_nfs(&k, "/soft", &fh, "127.0.0.1:/export", soft).expect("soft mount");
+    assert_eq!(k.sys_stat("/soft/copy").unwrap().size, data.len() as i64);
+    let pid = std::fs::read_to_string(export.parent().unwrap().join("ganesha2.pid")).unwrap();
+    let st = std::process::Command::new("kill").arg(pid.trim()).status();
+    assert!(st.unwrap().success());
+    while Path::new(&format!("/proc/{}", pid.trim())).exists() {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let t = std::time::Instant::now();
+    assert_eq!(k.sys_stat("/soft/other").err(), Some(Errno::EIO));
+    assert!(t.elapsed() < std::time::Duration::from_secs(10), "{:?}", t.elapsed());
+}
+
+#[test]
+fn a_hard_mount_waits_through_a_server_restart() {
+    if let Some(export) = ganesha::inside() {
+        through_a_restart(&export);
+        return;
+    }
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let Some(g) = ganesha::Ganesha::start(base, "restart") else {
+        return;
+    };
+    g.run_inside("a_hard_mount_waits_through_a_server_restart");
 }
