@@ -15,7 +15,8 @@ const AF_INET: u8 = netbsd_abi::AF_INET as u8;
 /// `IPPORT_RESERVEDMIN` and `IPPORT_RESERVEDMAX` (`netinet/in.h`): the
 /// ports `bindresvport` takes, as NetBSD's NFS client does for a mount
 /// with `NFSMNT_RESVPORT` (servers may insist on them).
-const RESERVED_PORTS: std::ops::RangeInclusive<u16> = 600..=(netbsd_abi::IPPORT_RESERVED as u16 - 1);
+const RESERVED_PORTS: std::ops::RangeInclusive<u16> =
+    600..=(netbsd_abi::IPPORT_RESERVED as u16 - 1);
 
 /// A NetBSD errno carried inside an `io::Error`, so that the RPC layer
 /// reports the kernel's own error rather than a translation of it.

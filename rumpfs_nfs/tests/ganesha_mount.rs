@@ -193,13 +193,22 @@ fn mounted(export: &Path) {
     let v3 = netbsd_abi::NFSMNT_NFSV3;
     let h = "127.0.0.1:/export";
     let refused = [
-        (mount_nfs_args(&k, "/mnt", &fh, h, 2049, 0, tcp), Errno::EPROGMISMATCH),
+        (
+            mount_nfs_args(&k, "/mnt", &fh, h, 2049, 0, tcp),
+            Errno::EPROGMISMATCH,
+        ),
         (
             mount_nfs_args(&k, "/mnt", &fh, h, 2049, v3, netbsd_abi::SOCK_DGRAM),
             Errno::EPROTONOSUPPORT,
         ),
-        (mount_nfs_args(&k, "/mnt", &fh, h, 1, v3, tcp), Errno::ECONNREFUSED),
-        (mount_nfs_args(&k, "/mnt", &[7; 28], h, 2049, v3, tcp), Errno::ESTALE),
+        (
+            mount_nfs_args(&k, "/mnt", &fh, h, 1, v3, tcp),
+            Errno::ECONNREFUSED,
+        ),
+        (
+            mount_nfs_args(&k, "/mnt", &[7; 28], h, 2049, v3, tcp),
+            Errno::ESTALE,
+        ),
     ];
     for (got, want) in refused {
         assert_eq!(got, Err(want));
@@ -357,7 +366,9 @@ fn through_a_restart(export: &Path) {
         let (k, data) = (Arc::clone(&k), Arc::clone(&data));
         // Paced, so that the server goes down in the middle of the copy.
         std::thread::spawn(move || {
-            let fd = k.sys_open("/mnt/copy", O_WRONLY | O_CREAT | O_EXCL, 0o644).unwrap();
+            let fd = k
+                .sys_open("/mnt/copy", O_WRONLY | O_CREAT | O_EXCL, 0o644)
+                .unwrap();
             for part in data.chunks(256 << 10) {
                 assert_eq!(k.sys_write(fd, part).unwrap(), part.len());
                 std::thread::sleep(std::time::Duration::from_millis(10));
@@ -368,12 +379,17 @@ fn through_a_restart(export: &Path) {
     let host = export.join("copy");
     let t = std::time::Instant::now();
     while std::fs::metadata(&host).map_or(0, |m| m.len()) < 4 << 20 {
-        assert!(t.elapsed() < std::time::Duration::from_secs(60), "no progress");
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(60),
+            "no progress"
+        );
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     assert!(!writer.is_finished(), "the copy ended before the restart");
     let restart = std::env::var(ganesha::RESTART_ENV).unwrap();
-    let st = std::process::Command::new("sh").args(["-c", &restart]).status();
+    let st = std::process::Command::new("sh")
+        .args(["-c", &restart])
+        .status();
     assert!(st.unwrap().success(), "ganesha restarted");
     writer.join().unwrap();
     assert!(std::fs::read(&host).unwrap() == *data, "the copy is whole");
@@ -392,7 +408,11 @@ fn through_a_restart(export: &Path) {
     }
     let t = std::time::Instant::now();
     assert_eq!(k.sys_stat("/soft/other").err(), Some(Errno::EIO));
-    assert!(t.elapsed() < std::time::Duration::from_secs(10), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        t.elapsed()
+    );
 }
 
 #[test]
