@@ -104,8 +104,9 @@ impl Connection {
     /// failed connection is made again and `op` runs again, as NetBSD's
     /// `nfs_reconnect` and `nfs_request` do: a hard mount tries for ever,
     /// a second apart; a soft one fails with EIO when it could not connect
-    /// for longer than `timeo`, and with ETIMEDOUT after `retrans` calls
-    /// the server left unanswered for `timeo`.
+    /// for longer than `timeo`, and with ETIMEDOUT after `retrans` tries
+    /// the server left unanswered (for `timeo`, or by dropping the
+    /// connection).
     pub fn call<T>(
         &self,
         mut op: impl FnMut(&mut Nfs3Client<&mut StreamClient<KernelStream>>) -> Result<T, NfsError>,
@@ -151,17 +152,16 @@ impl Connection {
                     Err(NfsError::Rpc(e)) if !drops_connection(&e) => return Err(e.errno()),
                     Err(NfsError::Rpc(e)) => {
                         *stream = None;
-                        match e {
-                            // The server's fault, not the network's: it
-                            // would answer the same again.
-                            RpcError::Garbled(_) => return Err(e.errno()),
-                            RpcError::Transport(Errno::EAGAIN) => {
-                                unanswered += 1;
-                                if self.params.soft && unanswered >= self.params.retrans {
-                                    return Err(Errno::ETIMEDOUT);
-                                }
-                            }
-                            _ => {}
+                        // The server's fault, not the network's: it would
+                        // answer the same again.
+                        if let RpcError::Garbled(_) = e {
+                            return Err(e.errno());
+                        }
+                        // Unanswered (timed out, or the connection went
+                        // down under the call): sent again on a new one.
+                        unanswered += 1;
+                        if self.params.soft && unanswered >= self.params.retrans {
+                            return Err(Errno::ETIMEDOUT);
                         }
                     }
                 }
