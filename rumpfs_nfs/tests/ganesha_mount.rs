@@ -102,31 +102,27 @@ fn as_user<R>(k: &Kernel, uid: u32, f: impl FnOnce() -> R) -> R {
     r
 }
 
-fn mounted(export: &Path) {
-    let k = boot();
-    let fh = root_handle(export);
-    k.sys_mkdir("/mnt", 0o755).unwrap();
-
-    // What the mount refuses: NFSv2 and UDP (not supported yet), a port
-    // nobody listens on, a handle the server does not know.
+/// What the mount refuses: NFSv2 and UDP (not supported yet), a port
+/// nobody listens on, a handle the server does not know.
+fn mount_refusals(k: &Kernel, fh: &[u8]) {
     let tcp = netbsd_abi::SOCK_STREAM;
     let v3 = netbsd_abi::NFSMNT_NFSV3;
     let h = "127.0.0.1:/export";
     let refused = [
         (
-            mount_nfs_args(&k, "/mnt", &fh, h, 2049, 0, tcp),
+            mount_nfs_args(k, "/mnt", fh, h, 2049, 0, tcp),
             Errno::EPROGMISMATCH,
         ),
         (
-            mount_nfs_args(&k, "/mnt", &fh, h, 2049, v3, netbsd_abi::SOCK_DGRAM),
+            mount_nfs_args(k, "/mnt", fh, h, 2049, v3, netbsd_abi::SOCK_DGRAM),
             Errno::EPROTONOSUPPORT,
         ),
         (
-            mount_nfs_args(&k, "/mnt", &fh, h, 1, v3, tcp),
+            mount_nfs_args(k, "/mnt", fh, h, 1, v3, tcp),
             Errno::ECONNREFUSED,
         ),
         (
-            mount_nfs_args(&k, "/mnt", &[7; 28], h, 2049, v3, tcp),
+            mount_nfs_args(k, "/mnt", &[7; 28], h, 2049, v3, tcp),
             Errno::ESTALE,
         ),
     ];
@@ -134,7 +130,14 @@ fn mounted(export: &Path) {
         assert_eq!(got, Err(want));
     }
     assert_eq!(k.sys_stat("/mnt/hostfile").err(), Some(Errno::ENOENT));
+}
 
+fn mounted(export: &Path) {
+    let k = boot();
+    let fh = root_handle(export);
+    k.sys_mkdir("/mnt", 0o755).unwrap();
+
+    mount_refusals(&k, &fh);
     mount_nfs(&k, "/mnt", &fh, "127.0.0.1:/export", 0).expect("mount");
     let vfs = k.sys_statvfs("/mnt").unwrap();
     assert_eq!(
