@@ -132,6 +132,47 @@ fn mount_refusals(k: &Kernel, fh: &[u8]) {
     assert_eq!(k.sys_stat("/mnt/hostfile").err(), Some(Errno::ENOENT));
 }
 
+/// Readers and writers at once on one virtual CPU, each waiting for the
+/// server in turn.
+fn concurrent_callers(k: &Arc<Kernel>, export: &Path, small: &[u8]) {
+    // Four readers at once on one virtual CPU, each waiting for the server
+    // in turn.
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let k = Arc::clone(k);
+            std::thread::spawn(move || read_file(&k, "/mnt/small"))
+        })
+        .collect();
+    for r in readers {
+        assert!(r.join().unwrap() == *small, "a concurrent reader");
+    }
+
+    // Four writers at once in one directory on one virtual CPU.
+    k.sys_mkdir("/mnt/conc", 0o755).unwrap();
+    let writers: Vec<_> = (0..4)
+        .map(|t| {
+            let k = Arc::clone(k);
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    let p = format!("/mnt/conc/{t}-{i}");
+                    write_file(&k, &p, p.as_bytes(), 64);
+                    assert_eq!(k.sys_stat(&p).unwrap().size, p.len() as i64);
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    assert_eq!(std::fs::read_dir(export.join("conc")).unwrap().count(), 100);
+    for t in 0..4 {
+        for i in 0..25 {
+            k.sys_unlink(&format!("/mnt/conc/{t}-{i}")).unwrap();
+        }
+    }
+    k.sys_rmdir("/mnt/conc").unwrap();
+}
+
 fn mounted(export: &Path) {
     let k = boot();
     let fh = root_handle(export);
@@ -165,17 +206,7 @@ fn mounted(export: &Path) {
     k.sys_unlink("/mnt/big").unwrap();
     assert!(!export.join("big").exists());
 
-    // Four readers at once on one virtual CPU, each waiting for the server
-    // in turn.
-    let readers: Vec<_> = (0..4)
-        .map(|_| {
-            let k = Arc::clone(&k);
-            std::thread::spawn(move || read_file(&k, "/mnt/small"))
-        })
-        .collect();
-    for r in readers {
-        assert!(r.join().unwrap() == small, "a concurrent reader");
-    }
+    concurrent_callers(&k, export, &small);
 
     // Names and attributes, as the host sees them.
     use std::os::unix::fs::MetadataExt;
