@@ -192,21 +192,45 @@ impl Ganesha {
     /// (where it finds the export in [`EXPORT_ENV`]), and fail if it does.
     pub fn run_inside(&self, name: &str) {
         let exe = std::env::current_exe().unwrap();
-        let o = self
+        let dir = &self.dir;
+        let (out, err) = (
+            dir.join(format!("{name}.out")),
+            dir.join(format!("{name}.err")),
+        );
+        let mut child = self
             .command(exe)
             .args(["--exact", name, "--nocapture", "--test-threads=1"])
             .env(EXPORT_ENV, &self.export)
             .env(RESTART_ENV, self.restart_command(2))
-            .output()
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&err).unwrap())
+            .spawn()
             .unwrap();
-        let out = String::from_utf8_lossy(&o.stdout);
+        // A copy that hangs is killed rather than holding up the run.
+        let t = Instant::now();
+        let status = loop {
+            if let Some(st) = child.try_wait().unwrap() {
+                break Some(st);
+            }
+            if t.elapsed() > INSIDE_LIMIT {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let out = std::fs::read_to_string(&out).unwrap_or_default();
+        let err = std::fs::read_to_string(&err).unwrap_or_default();
         assert!(
-            o.status.success() && out.contains("1 passed"),
-            "{name} inside the namespace: {out}\n{}",
-            String::from_utf8_lossy(&o.stderr)
+            status.is_some_and(|s| s.success()) && out.contains("1 passed"),
+            "{name} inside the namespace ({}): {out}\n{err}",
+            status.map_or("killed after the time limit".to_owned(), |s| s.to_string())
         );
     }
 }
+
+/// How long the copy of a test inside the namespace may run.
+const INSIDE_LIMIT: Duration = Duration::from_secs(300);
 
 impl Drop for Ganesha {
     fn drop(&mut self) {
