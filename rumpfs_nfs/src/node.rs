@@ -189,6 +189,9 @@ impl Node for NfsNode {
         self.lookup(b"..")
     }
 
+    /// The new file's owner and group are the server's choice, as with
+    /// NetBSD's client, which sends only the mode (a Linux server gives
+    /// the caller's, where a local file system gives the directory's group).
     fn create(&self, name: &[u8], new: NewNode) -> KResult<Arc<dyn Node>> {
         let mode = Sattr {
             mode: Some(new.mode & 0o7777),
@@ -242,9 +245,23 @@ impl Node for NfsNode {
 
     fn rename(&self, from: &[u8], to_dir: &Arc<dyn Node>, to: &[u8]) -> KResult<()> {
         let t = Self::downcast(to_dir)?;
-        self.shared
-            .conn
-            .call(|c| c.rename(&self.fh, from, &t.fh, to))?;
+        if self.fh == t.fh && from == to {
+            return Ok(());
+        }
+        self.shared.conn.call(|c| {
+            // Both names links to one file: NetBSD's rename removes the
+            // first (its VFS does, for every file system), where the
+            // server's rename(2) would leave both.
+            let same = match (c.lookup(&self.fh, from), c.lookup(&t.fh, to)) {
+                (Ok((a, _)), Ok((b, _))) => a == b,
+                _ => false,
+            };
+            if same {
+                c.remove(&self.fh, from)
+            } else {
+                c.rename(&self.fh, from, &t.fh, to)
+            }
+        })?;
         self.shared.names_changed();
         Ok(())
     }
