@@ -18,8 +18,11 @@
 //!   its vnode operations;
 //! - [`vfsops`]: the mount(2) entry.
 //!
-//! Not yet: NFSv2, UDP, READDIR (READDIRPLUS is used), a name cache,
-//! multiplexed calls, `intr`, locking, silly rename of open files.
+//! Not yet: NFSv2, UDP, IPv6 servers, READDIR (READDIRPLUS is always
+//! used), a name cache and close-to-open checks, more than one call on the
+//! wire at a time, read-ahead (`readahead` is read but not acted on), the
+//! "not responding" messages (`deadthresh`), locking, silly rename of open
+//! files that are removed, file handles through the mount (getfh/fhopen).
 
 #![forbid(unsafe_code)]
 
