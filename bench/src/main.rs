@@ -80,6 +80,7 @@ fn main() -> ExitCode {
     if let Some(group) = only {
         let mut records = Vec::new();
         match group.as_str() {
+            "local" => local_calls(&mut records, runs),
             "vfs" => vfs(&mut records),
             "ffs" => ffs(&mut records),
             "remote" => remote(&mut records, runs),

@@ -48,18 +48,39 @@ impl Vcpus {
 
     /// Wait for a virtual CPU and take it. Uncontended, this is one atomic
     /// operation; only when every CPU is busy does the thread sleep.
+    #[inline]
     pub fn schedule(&self) -> CpuGuard<'_> {
-        if !self.try_take() {
-            let mut g = lock(&self.lock);
-            // Registered before the retry, so a release either sees this
-            // waiter and wakes it, or happened early enough for the retry.
-            self.waiters.fetch_add(1, SeqCst);
-            while !self.try_take() {
-                g = self.wakeup.wait(g).unwrap_or_else(|e| e.into_inner());
-            }
-            self.waiters.fetch_sub(1, SeqCst);
-        }
+        self.take();
         CpuGuard { cpus: self }
+    }
+
+    /// Take a virtual CPU for a holder that keeps no guard (a thread giving
+    /// its CPU back for a while with [`Vcpus::give_back`]).
+    #[inline]
+    pub(crate) fn take(&self) {
+        if !self.try_take() {
+            self.wait_and_take();
+        }
+    }
+
+    /// The contended path of [`Vcpus::take`], kept out of line so that the
+    /// uncontended one stays a single atomic operation where it is inlined.
+    #[cold]
+    fn wait_and_take(&self) {
+        let mut g = lock(&self.lock);
+        // Registered before the retry, so a release either sees this
+        // waiter and wakes it, or happened early enough for the retry.
+        self.waiters.fetch_add(1, SeqCst);
+        while !self.try_take() {
+            g = self.wakeup.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+        self.waiters.fetch_sub(1, SeqCst);
+    }
+
+    /// Give up a CPU whose guard is held further up the caller's stack; it
+    /// is taken again with [`Vcpus::take`] before the guard is dropped.
+    pub(crate) fn give_back(&self) {
+        self.release();
     }
 
     fn release(&self) {

@@ -27,6 +27,7 @@ pub const ALL_COMPONENTS: &[&rump::Component] = &[
     &rumpnet_netinet6::COMPONENT,
     &rumpnet_shmif::COMPONENT,
     &rumpnet_virtif::COMPONENT,
+    &rumpfs_nfs::COMPONENT,
     &rumpdev::COMPONENT,
     &rumpdev::rnd::COMPONENT,
     &rumpdev::drvctl::COMPONENT,

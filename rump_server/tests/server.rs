@@ -209,7 +209,7 @@ fn allserver_has_the_vfs_faction_built_in() {
         "rump.sysctl",
         &["-n", "kern.maxvnodes", "vfs.generic.fstypes"],
     );
-    assert_eq!(stdout(&q), "1024\nrumpfs tmpfs ffs\n");
+    assert_eq!(stdout(&q), "1024\nrumpfs tmpfs ffs nfs\n");
     assert!(tool(&dir, &url, "rump.halt", &[]).status.success());
 }
 

@@ -26,6 +26,7 @@ const NFSMNT_DEADTHRESH: i32 = netbsd_abi::NFSMNT_DEADTHRESH;
 const NFSMNT_RDIRPLUS: i32 = netbsd_abi::NFSMNT_RDIRPLUS;
 const NFSMNT_READDIRSIZE: i32 = netbsd_abi::NFSMNT_READDIRSIZE;
 const NFSMNT_XLATECOOKIE: i32 = netbsd_abi::NFSMNT_XLATECOOKIE;
+const NFSMNT_RESVPORT: i32 = netbsd_abi::NFSMNT_RESVPORT;
 const SOCK_STREAM: i32 = netbsd_abi::SOCK_STREAM;
 const SOCK_DGRAM: i32 = netbsd_abi::SOCK_DGRAM;
 
@@ -171,6 +172,8 @@ pub struct MountParams {
     pub noconn: bool,
     /// READDIRPLUS is used.
     pub rdirplus: bool,
+    /// Connect from a reserved port.
+    pub resvport: bool,
     /// Cookies are translated (v3 only).
     pub xlatecookie: bool,
     /// Bytes per WRITE.
@@ -258,6 +261,7 @@ impl MountParams {
             intr: has(NFSMNT_INT),
             noconn: has(NFSMNT_NOCONN),
             rdirplus: has(NFSMNT_RDIRPLUS),
+            resvport: has(NFSMNT_RESVPORT),
             xlatecookie: has(NFSMNT_XLATECOOKIE),
             wsize,
             rsize,

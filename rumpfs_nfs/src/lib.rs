@@ -1,6 +1,7 @@
-//! The NFS client as a rump component (needs the VFS and NET factions).
+//! The NFS client as a rump component (needs the VFS and NET factions):
+//! file system type "nfs", mounted through mount(2) with NetBSD's
+//! `struct nfs_args` as `mount_nfs` fills it.
 //!
-//! Built so far, the protocols below NFS itself:
 //! - [`args`]: NetBSD's `struct nfs_args` checked and decoded as
 //!   `nfs_mount`/`nfs_decode_args` do;
 //! - [`xdr`]: the XDR encoding (RFC 4506), checked decoding;
@@ -8,22 +9,58 @@
 //!   marking over streams;
 //! - [`portmap`]: the portmapper's `GETPORT` (RFC 1833, version 2);
 //! - [`mount`]: MOUNT v3 `MNT` and `UMNT` (RFC 1813 appendix I);
-//! - [`nfs3`]: NFSv3's attributes and the procedures the client needs
-//!   (RFC 1813), as typed calls;
+//! - [`nfs3`]: NFSv3's attributes and procedures (RFC 1813), as typed calls;
 //! - [`transport`]: a TCP stream through the kernel's own `AF_INET`
-//!   sockets (sockin or netinet) for the calls to run over.
+//!   sockets (sockin or netinet) for the calls to run over;
+//! - [`conn`]: a mount's connection: calls off the virtual CPU, as the
+//!   caller, made again when the connection drops;
+//! - [`attr`], [`fs`], [`node`]: the attribute cache, the file system and
+//!   its vnode operations;
+//! - [`vfsops`]: the mount(2) entry.
 //!
-//! Not yet: MKNOD, READDIR, FSSTAT and PATHCONF; the vnode operations
-//! over the procedures; the mount(2) entry (copying in the address, handle
-//! and host name the arguments point at); the caches; UDP with
-//! retransmission.
+//! Not yet: NFSv2, UDP, IPv6 servers, READDIR (READDIRPLUS is always
+//! used), a name cache and close-to-open checks, more than one call on the
+//! wire at a time, read-ahead (`readahead` is read but not acted on), the
+//! "not responding" messages (`deadthresh`), locking, silly rename of open
+//! files that are removed, file handles through the mount (getfh/fhopen).
 
 #![forbid(unsafe_code)]
 
 pub mod args;
+pub mod attr;
+pub mod conn;
+pub mod fs;
 pub mod mount;
 pub mod nfs3;
+pub mod node;
 pub mod portmap;
 pub mod rpc;
 pub mod transport;
+pub mod vfsops;
 pub mod xdr;
+
+use rump::Kernel;
+use rump::component::{AttachResult, Component, Phase};
+use rump::module::ModuleClass;
+use rumpvfs::{FsOps, register_fstype};
+
+/// The NFS client component (`librumpfs_nfs`).
+pub static COMPONENT: Component = Component {
+    name: "rumpfs_nfs",
+    module: "nfs",
+    class: ModuleClass::Vfs,
+    phase: Phase::Vfs,
+    faction: None,
+    requires: &["rumpvfs", "rumpnet"],
+    needs_threads: false,
+    init: attach,
+};
+
+fn attach(k: &Kernel) -> AttachResult {
+    let ops = FsOps {
+        args_size: netbsd_abi::layout::nfs_args::SIZE,
+        read_args: vfsops::read_args,
+        mount: vfsops::mount,
+    };
+    register_fstype(k, fs::FSTYPE, Some(ops)).map_err(|e| format!("registering nfs: {e}"))
+}

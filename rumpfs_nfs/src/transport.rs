@@ -8,9 +8,15 @@ use rump::{Errno, KResult, Kernel};
 use rumpnet::Net;
 use rumpnet::socket::{SOCK_STREAM, Socket};
 use std::net::SocketAddrV4;
-use std::sync::Arc;
+use std::sync::Weak;
+use std::time::Duration;
 
 const AF_INET: u8 = netbsd_abi::AF_INET as u8;
+/// `IPPORT_RESERVEDMIN` and `IPPORT_RESERVEDMAX` (`netinet/in.h`): the
+/// ports `bindresvport` takes, as NetBSD's NFS client does for a mount
+/// with `NFSMNT_RESVPORT` (servers may insist on them).
+const RESERVED_PORTS: std::ops::RangeInclusive<u16> =
+    600..=(netbsd_abi::IPPORT_RESERVED as u16 - 1);
 
 /// A NetBSD errno carried inside an `io::Error`, so that the RPC layer
 /// reports the kernel's own error rather than a translation of it.
@@ -39,41 +45,72 @@ pub fn sockaddr_in(addr: SocketAddrV4) -> Vec<u8> {
     sa
 }
 
-/// A TCP connection through the kernel's sockets.
+/// A TCP connection through the kernel's sockets. It holds the kernel
+/// weakly: a mount keeps its connection, and the kernel keeps the mount.
 pub struct KernelStream {
-    kernel: Arc<Kernel>,
+    kernel: Weak<Kernel>,
     sock: Socket,
 }
 
 impl KernelStream {
     /// Connect to `addr` through kernel `k`'s `AF_INET` family;
     /// EAFNOSUPPORT when the kernel has none.
-    pub fn connect(k: &Arc<Kernel>, addr: SocketAddrV4) -> KResult<KernelStream> {
+    pub fn connect(k: &Kernel, addr: SocketAddrV4) -> KResult<KernelStream> {
+        Self::open(k, addr, false)
+    }
+
+    /// [`KernelStream::connect`] from a reserved port (the highest free
+    /// one, as `bindresvport` picks); EADDRINUSE when every one is taken.
+    pub fn connect_from_reserved_port(k: &Kernel, addr: SocketAddrV4) -> KResult<KernelStream> {
+        Self::open(k, addr, true)
+    }
+
+    fn open(k: &Kernel, addr: SocketAddrV4, reserved: bool) -> KResult<KernelStream> {
         let domain = Net::of(k).domain(AF_INET).ok_or(Errno::EAFNOSUPPORT)?;
         let proto = k.with_ctx(|ctx| domain.socket(ctx, SOCK_STREAM, 0))?;
         let sock = Socket::new(proto, false, true);
+        if reserved {
+            k.with_ctx(|ctx| {
+                for port in RESERVED_PORTS.rev() {
+                    let any = SocketAddrV4::new(std::net::Ipv4Addr::UNSPECIFIED, port);
+                    match sock.proto().bind(ctx, &sockaddr_in(any)) {
+                        Err(Errno::EADDRINUSE) => continue,
+                        r => return r,
+                    }
+                }
+                Err(Errno::EADDRINUSE)
+            })?;
+        }
         k.with_ctx(|ctx| sock.connect(ctx, &sockaddr_in(addr)))?;
         Ok(KernelStream {
-            kernel: Arc::clone(k),
+            kernel: k.weak(),
             sock,
         })
+    }
+
+    /// Reads wait at most `t` (`SO_RCVTIMEO`), then fail with EAGAIN.
+    pub fn set_read_timeout(&self, t: Option<Duration>) {
+        rump::sync::lock(&self.sock.proto().shared().opts).rcvtimeo = t;
+    }
+
+    /// Run `f` inside the kernel, which must still be there (ENXIO once
+    /// it is gone).
+    fn inside<R>(&self, f: impl FnOnce(&rump::syscall::Ctx) -> KResult<R>) -> std::io::Result<R> {
+        let k = self.kernel.upgrade().ok_or(io(Errno::ENXIO))?;
+        k.with_ctx(f).map_err(io)
     }
 }
 
 impl std::io::Read for KernelStream {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.kernel
-            .with_ctx(|ctx| self.sock.recv(ctx, buf, 0))
+        self.inside(|ctx| self.sock.recv(ctx, buf, 0))
             .map(|r| r.len)
-            .map_err(io)
     }
 }
 
 impl std::io::Write for KernelStream {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.kernel
-            .with_ctx(|ctx| self.sock.send(ctx, buf, None, 0))
-            .map_err(io)
+        self.inside(|ctx| self.sock.send(ctx, buf, None, 0))
     }
 
     fn flush(&mut self) -> std::io::Result<()> {

@@ -80,6 +80,31 @@ pub struct Ctx<'k> {
     // A kernel thread working for a process it is no lwp of.
     proc: Option<Arc<Proc>>,
     cpu: RefCell<Option<CpuGuard<'k>>>,
+    // What `HELD_CPU` said before this context took its CPU, put back on
+    // drop (contexts nest: a kernel thread's calls inside `unscheduled`).
+    outer_held: usize,
+}
+
+thread_local! {
+    /// The kernel (its address) whose virtual CPU this host thread holds
+    /// now, 0 for none: what NetBSD keeps in rumpuser's curlwp, so that a
+    /// wait deep inside a vnode operation can give the CPU up
+    /// ([`Kernel::unscheduled`]) without a context passed down to it.
+    static HELD_CPU: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The value `HELD_CPU` has while a thread holds a CPU of `k`.
+fn kernel_tag(k: &Kernel) -> usize {
+    k as *const Kernel as usize
+}
+
+impl Drop for Ctx<'_> {
+    // Inlined where a call ends: an out-of-line call here cost a local
+    // getpid a third more.
+    #[inline]
+    fn drop(&mut self) {
+        HELD_CPU.set(self.outer_held);
+    }
 }
 
 impl<'k> Ctx<'k> {
@@ -124,10 +149,28 @@ impl<'k> Ctx<'k> {
         // Counted as inside while it has no CPU (`threads_inside`).
         self.kernel.blocked.fetch_add(1, AcqRel);
         drop(self.cpu.borrow_mut().take());
+        let held = HELD_CPU.replace(0);
         let r = f();
         *self.cpu.borrow_mut() = Some(self.kernel.cpus().schedule());
+        HELD_CPU.set(held);
         self.kernel.blocked.fetch_sub(1, AcqRel);
         r
+    }
+}
+
+/// Takes the CPU back when [`Kernel::unscheduled`]'s closure returns or
+/// unwinds, so that the guard further up the stack releases a CPU it holds.
+struct Reschedule<'k> {
+    kernel: &'k Kernel,
+}
+
+impl Drop for Reschedule<'_> {
+    fn drop(&mut self) {
+        self.kernel.cpus().take();
+        HELD_CPU.set(kernel_tag(self.kernel));
+        self.kernel
+            .blocked
+            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
     }
 }
 
@@ -151,6 +194,7 @@ impl Kernel {
             lwp,
             proc: None,
             cpu: RefCell::new(Some(cpu)),
+            outer_held: HELD_CPU.replace(kernel_tag(self)),
         })
     }
 
@@ -167,7 +211,28 @@ impl Kernel {
             lwp: None,
             proc: Some(proc),
             cpu: RefCell::new(Some(cpu)),
+            outer_held: HELD_CPU.replace(kernel_tag(self)),
         })
+    }
+
+    /// Run `f`, which waits for something outside the kernel, without the
+    /// virtual CPU the calling thread holds, if it holds one of this kernel
+    /// (`rump_unschedule` ... `rump_schedule` around a blocking hypercall);
+    /// code called without a [`Ctx`] (a file system's vnode operation
+    /// waiting for its server) gives its CPU up through here. A thread that
+    /// holds none just runs `f`; inside `f`, entering the kernel takes a
+    /// CPU again.
+    pub fn unscheduled<R>(&self, f: impl FnOnce() -> R) -> R {
+        if HELD_CPU.get() != kernel_tag(self) {
+            return f();
+        }
+        // Counted as inside while it has no CPU (`threads_inside`).
+        self.blocked
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        HELD_CPU.set(0);
+        self.cpus().give_back();
+        let _back = Reschedule { kernel: self };
+        f()
     }
 
     /// Run `f` inside the kernel (`rump_schedule` ... `rump_unschedule`).
@@ -390,5 +455,70 @@ pub(crate) fn register_base(k: &Kernel) {
     .for_each(|r| r(k));
     for reg in [crate::ksem::register, crate::aio::register] {
         reg(k);
+    }
+}
+
+#[cfg(test)]
+mod unscheduled_tests {
+    use crate::{BootConfig, KernelBuilder};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    fn one_cpu() -> std::sync::Arc<crate::Kernel> {
+        let config = BootConfig {
+            ncpu: 1,
+            ..BootConfig::default()
+        };
+        KernelBuilder::new().config(config).boot().expect("boot")
+    }
+
+    #[test]
+    fn a_thread_waiting_unscheduled_lets_another_enter() {
+        let k = one_cpu();
+        let (entered_tx, entered_rx) = mpsc::channel();
+        let k2 = std::sync::Arc::clone(&k);
+        let got = k
+            .with_ctx(|_ctx| {
+                assert_eq!(k.cpus().idle(), 0);
+                Ok(k.unscheduled(|| {
+                    // The only CPU is free while this thread waits.
+                    assert_eq!(k.cpus().idle(), 1);
+                    assert_eq!(k.threads_inside(), 1);
+                    std::thread::spawn(move || {
+                        let pid = k2.sys_getpid();
+                        entered_tx.send(pid).unwrap();
+                    });
+                    entered_rx.recv_timeout(Duration::from_secs(10))
+                }))
+            })
+            .unwrap();
+        assert_eq!(got, Ok(Ok(1)), "the other thread entered meanwhile");
+        // Back on the CPU, and it is released when the call ends.
+        assert_eq!(k.cpus().idle(), 1);
+        assert_eq!(k.threads_inside(), 0);
+    }
+
+    #[test]
+    fn entering_inside_unscheduled_takes_a_cpu_again() {
+        let k = one_cpu();
+        let pids = k.with_ctx(|_| {
+            k.unscheduled(|| {
+                // Entering again takes the one CPU; a nested unscheduled
+                // gives it up, so a third entry gets it.
+                k.with_ctx(|ctx| {
+                    assert_eq!(k.cpus().idle(), 0);
+                    let inner = k.unscheduled(|| {
+                        assert_eq!(k.cpus().idle(), 1);
+                        k.sys_getpid()
+                    });
+                    assert_eq!(k.cpus().idle(), 0);
+                    Ok((ctx.proc().pid, inner))
+                })
+            })
+        });
+        assert_eq!(pids, Ok((1, Ok(1))));
+        assert_eq!(k.cpus().idle(), 1);
+        // Outside the kernel, unscheduled only runs the closure.
+        assert_eq!(k.unscheduled(|| k.cpus().idle()), 1);
     }
 }

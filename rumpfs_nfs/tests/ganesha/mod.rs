@@ -18,6 +18,9 @@ use std::time::{Duration, Instant};
 /// Set in the copy of the test that runs inside the namespace: the
 /// exported directory.
 pub const EXPORT_ENV: &str = "RUMP_TEST_GANESHA_EXPORT";
+/// Set beside it: a shell command that stops the server and starts it
+/// again on the same export (see [`Ganesha::restart_command`]).
+pub const RESTART_ENV: &str = "RUMP_TEST_GANESHA_RESTART";
 
 const GANESHA: &str = "/usr/bin/ganesha.nfsd";
 const RPCBIND: &str = "/usr/sbin/rpcbind";
@@ -166,24 +169,68 @@ impl Ganesha {
         c
     }
 
+    /// A command for `sh -c` inside the namespace that stops the server,
+    /// waits `down` seconds (the first server is our child: it stays a
+    /// zombie, which `kill -0` still finds, until we reap it), and starts
+    /// it again on the same export, in
+    /// the private mount namespace where rpcbind runs (ganesha registers
+    /// with it through `/run/rpcbind.sock`). Then waits until it answers.
+    pub fn restart_command(&self, down: u32) -> String {
+        let d = self.dir.display();
+        format!(
+            "kill {pid}; while grep -qs '^State:.*[RSD]' /proc/{pid}/status; do sleep 0.1; done\n\
+             sleep {down}\n\
+             nsenter -m -t $(cat {d}/rpcbind.pid) {GANESHA} -F -f {d}/ganesha.conf \
+             -L {d}/ganesha.log -p /run/ganesha/pid2 </dev/null >/dev/null 2>&1 &\n\
+             echo $! > {d}/ganesha2.pid\n\
+             for i in $(seq 300); do rpcinfo -T tcp 127.0.0.1 nfs 3 >/dev/null 2>&1 && exit 0; sleep 0.1; done; exit 1\n",
+            pid = self.server.id(),
+        )
+    }
+
     /// Run test `name` of this test binary again inside the namespace
     /// (where it finds the export in [`EXPORT_ENV`]), and fail if it does.
     pub fn run_inside(&self, name: &str) {
         let exe = std::env::current_exe().unwrap();
-        let o = self
+        let dir = &self.dir;
+        let (out, err) = (
+            dir.join(format!("{name}.out")),
+            dir.join(format!("{name}.err")),
+        );
+        let mut child = self
             .command(exe)
             .args(["--exact", name, "--nocapture", "--test-threads=1"])
             .env(EXPORT_ENV, &self.export)
-            .output()
+            .env(RESTART_ENV, self.restart_command(2))
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&err).unwrap())
+            .spawn()
             .unwrap();
-        let out = String::from_utf8_lossy(&o.stdout);
+        // A copy that hangs is killed rather than holding up the run.
+        let t = Instant::now();
+        let status = loop {
+            if let Some(st) = child.try_wait().unwrap() {
+                break Some(st);
+            }
+            if t.elapsed() > INSIDE_LIMIT {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let out = std::fs::read_to_string(&out).unwrap_or_default();
+        let err = std::fs::read_to_string(&err).unwrap_or_default();
         assert!(
-            o.status.success() && out.contains("1 passed"),
-            "{name} inside the namespace: {out}\n{}",
-            String::from_utf8_lossy(&o.stderr)
+            status.is_some_and(|s| s.success()) && out.contains("1 passed"),
+            "{name} inside the namespace ({}): {out}\n{err}",
+            status.map_or("killed after the time limit".to_owned(), |s| s.to_string())
         );
     }
 }
+
+/// How long the copy of a test inside the namespace may run.
+const INSIDE_LIMIT: Duration = Duration::from_secs(300);
 
 impl Drop for Ganesha {
     fn drop(&mut self) {
@@ -191,6 +238,20 @@ impl Drop for Ganesha {
         let _ = Command::new("kill")
             .arg(self.server.id().to_string())
             .status();
+        // A server started again by the restart command is no child of
+        // ours: its pid is in its file.
+        if let Ok(pid) = std::fs::read_to_string(self.dir.join("ganesha2.pid")) {
+            let _ = Command::new("kill")
+                .arg(pid.trim())
+                .stderr(Stdio::null())
+                .status();
+            let t = Instant::now();
+            while Path::new(&format!("/proc/{}", pid.trim())).exists()
+                && t.elapsed() < Duration::from_secs(10)
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
         if let Ok(pid) = std::fs::read_to_string(self.dir.join("rpcbind.pid")) {
             let _ = Command::new("kill").arg(pid.trim()).status();
         }

@@ -3,6 +3,8 @@
 //! on the file system under test, and small I/O conveniences.
 #![allow(dead_code)]
 
+pub mod nfs;
+
 use rump::{BootConfig, Errno, Kernel, KernelBuilder};
 use rumpvfs::VfsCalls;
 use rumpvfs::flags::{O_CREAT, O_DIRECTORY, O_RDONLY, O_TRUNC, O_WRONLY};
@@ -20,6 +22,9 @@ pub enum Fs {
     Ffs1,
     /// A fresh FFSv2 image mounted there.
     Ffs2,
+    /// A fresh export of nfs-ganesha mounted there over NFSv3 (the case
+    /// runs inside the server's network namespace: see [`nfs`]).
+    Nfs,
 }
 
 impl Fs {
@@ -29,6 +34,7 @@ impl Fs {
             Fs::Rumpfs => "rumpfs",
             Fs::Tmpfs => "tmpfs",
             Fs::Ffs1 | Fs::Ffs2 => "ffs",
+            Fs::Nfs => "nfs",
         }
     }
 
@@ -54,6 +60,10 @@ impl Fs {
                 k.sys_mount_dev("ffs", "/dev/ffs", mp, 0)
                     .expect("mount ffs");
                 Some(img)
+            }
+            Fs::Nfs => {
+                nfs::mount(k, mp);
+                None
             }
         }
     }
@@ -108,13 +118,24 @@ impl Drop for FfsImage {
 
 /// Boot a kernel with the VFS faction and tmpfs.
 pub fn boot() -> Arc<Kernel> {
-    KernelBuilder::new()
+    boot_for(Fs::Tmpfs)
+}
+
+/// Boot a kernel with the VFS faction, tmpfs and FFS, and for NFS the
+/// network faction, sockin and the NFS client.
+pub fn boot_for(fs: Fs) -> Arc<Kernel> {
+    let mut b = KernelBuilder::new()
         .config(BootConfig::default())
         .component(&rumpvfs::COMPONENT)
         .component(&rumpfs_tmpfs::COMPONENT)
-        .component(&rumpfs_ffs::COMPONENT)
-        .boot()
-        .expect("boot a kernel with rumpvfs and tmpfs")
+        .component(&rumpfs_ffs::COMPONENT);
+    if fs == Fs::Nfs {
+        b = b
+            .component(&rumpnet::COMPONENT)
+            .component(&rumpnet_sockin::COMPONENT)
+            .component(&rumpfs_nfs::COMPONENT);
+    }
+    b.boot().expect("boot a kernel with rumpvfs and tmpfs")
 }
 
 /// One conformance case's world: its own kernel and the directory the case
@@ -139,7 +160,7 @@ impl Fx {
     /// As [`Fx::new`], with tmpfs mounted with a size and a node limit
     /// (0 means no limit; ignored for rumpfs).
     pub fn with_tmpfs_limits(fs: Fs, size_max: u64, nodes_max: u64) -> Fx {
-        let k = boot();
+        let k = boot_for(fs);
         let mp = "/fstest".to_string();
         k.sys_mkdir(&mp, 0o755).expect("mkdir /fstest");
         let image = fs.mount(&k, &mp, size_max, nodes_max);

@@ -9,7 +9,9 @@
 //! `/` and, for tmpfs, unmounts, which must succeed.
 //!
 //! A case that cannot apply to a file system says so and returns early, as
-//! `atf_tc_skip` does in NetBSD.
+//! `atf_tc_skip` does in NetBSD. `nfs::<case>` runs on an export of
+//! nfs-ganesha, each in a network namespace of its own; the cases whose NFS
+//! semantics differ are listed with the reason in `common/nfs.rs`.
 
 #[macro_use]
 #[path = "../common/mod.rs"]
@@ -106,6 +108,16 @@ macro_rules! conformance {
                 #[test]
                 fn $case() {
                     crate::common::Fx::run(crate::common::Fs::Ffs2, super::$case)
+                }
+            )*
+        }
+        /// The cases on a fresh export of nfs-ganesha mounted over NFSv3.
+        mod nfs {
+            $(
+                $(#[$attr])*
+                #[test]
+                fn $case() {
+                    crate::common::nfs::run(concat!("nfs::", stringify!($case)), super::$case)
                 }
             )*
         }

@@ -46,6 +46,8 @@ pub mod proc3 {
     pub const MKDIR: u32 = 9;
     /// `NFSPROC3_SYMLINK`.
     pub const SYMLINK: u32 = 10;
+    /// `NFSPROC3_MKNOD`.
+    pub const MKNOD: u32 = 11;
     /// `NFSPROC3_REMOVE`.
     pub const REMOVE: u32 = 12;
     /// `NFSPROC3_RMDIR`.
@@ -56,8 +58,12 @@ pub mod proc3 {
     pub const LINK: u32 = 15;
     /// `NFSPROC3_READDIRPLUS`.
     pub const READDIRPLUS: u32 = 17;
+    /// `NFSPROC3_FSSTAT`.
+    pub const FSSTAT: u32 = 18;
     /// `NFSPROC3_FSINFO`.
     pub const FSINFO: u32 = 19;
+    /// `NFSPROC3_PATHCONF`.
+    pub const PATHCONF: u32 = 20;
     /// `NFSPROC3_COMMIT`.
     pub const COMMIT: u32 = 21;
 }
@@ -120,6 +126,19 @@ pub enum FileType {
 }
 
 impl FileType {
+    /// The `ftype3` number.
+    pub fn number(self) -> u32 {
+        match self {
+            FileType::Regular => 1,
+            FileType::Directory => 2,
+            FileType::Block => 3,
+            FileType::Char => 4,
+            FileType::Symlink => 5,
+            FileType::Socket => 6,
+            FileType::Fifo => 7,
+        }
+    }
+
     fn decode(d: &mut Decoder<'_>) -> XdrResult<FileType> {
         Ok(match d.u32()? {
             1 => FileType::Regular,
@@ -353,6 +372,40 @@ pub struct FsInfo {
     pub properties: u32,
 }
 
+/// What FSSTAT tells of the space and the file slots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FsStat {
+    /// Bytes in all.
+    pub tbytes: u64,
+    /// Bytes free.
+    pub fbytes: u64,
+    /// Bytes free to the caller.
+    pub abytes: u64,
+    /// File slots in all.
+    pub tfiles: u64,
+    /// File slots free.
+    pub ffiles: u64,
+    /// File slots free to the caller.
+    pub afiles: u64,
+}
+
+/// What PATHCONF tells of names and links.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PathConf {
+    /// Most links to one file.
+    pub linkmax: u32,
+    /// Longest name.
+    pub name_max: u32,
+    /// Longer names are refused (rather than cut).
+    pub no_trunc: bool,
+    /// Only root may change a file's owner.
+    pub chown_restricted: bool,
+    /// Names are compared without case.
+    pub case_insensitive: bool,
+    /// Names keep their case.
+    pub case_preserving: bool,
+}
+
 /// Why a procedure failed: the RPC, or the server's `nfsstat3`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NfsError {
@@ -383,247 +436,62 @@ pub type NfsResult<T> = Result<T, NfsError>;
 
 /// Decoders of the procedures' results. Each takes the results of an
 /// accepted call and checks them to the last byte.
-pub mod decode {
-    use super::*;
+pub mod decode;
 
-    /// The status; Ok to continue with the procedure's OK arm, or the
-    /// errno after the failure arm's body is skipped by `fail`.
-    fn status(
-        d: &mut Decoder<'_>,
-        fail: impl FnOnce(&mut Decoder<'_>) -> XdrResult<()>,
-    ) -> NfsResult<()> {
-        let stat = d.u32()?;
-        if stat == 0 {
-            return Ok(());
-        }
-        fail(d)?;
-        d.finish()?;
-        Err(NfsError::Status(status_errno(stat)))
+/// What makes an RPC call: a stream client, owned or borrowed.
+pub trait RpcCall {
+    /// Call `proc` of `prog` version `vers` as `cred` with `args`.
+    fn rpc_call(
+        &mut self,
+        prog: u32,
+        vers: u32,
+        proc: u32,
+        cred: &Credentials,
+        args: &[u8],
+    ) -> Result<Vec<u8>, RpcError>;
+}
+
+impl<S: std::io::Read + std::io::Write> RpcCall for StreamClient<S> {
+    fn rpc_call(
+        &mut self,
+        prog: u32,
+        vers: u32,
+        proc: u32,
+        cred: &Credentials,
+        args: &[u8],
+    ) -> Result<Vec<u8>, RpcError> {
+        self.call(prog, vers, proc, cred, args)
     }
+}
 
-    fn skip_post_op(d: &mut Decoder<'_>) -> XdrResult<()> {
-        post_op_attr(d).map(drop)
-    }
-
-    fn skip_wcc(d: &mut Decoder<'_>) -> XdrResult<()> {
-        wcc_data(d).map(drop)
-    }
-
-    /// GETATTR.
-    pub fn getattr(res: &[u8]) -> NfsResult<Fattr> {
-        let mut d = Decoder::new(res);
-        status(&mut d, |_| Ok(()))?;
-        let a = Fattr::decode(&mut d)?;
-        d.finish()?;
-        Ok(a)
-    }
-
-    /// SETATTR, REMOVE, RMDIR: the attributes after.
-    pub fn wcc_only(res: &[u8]) -> NfsResult<Option<Fattr>> {
-        let mut d = Decoder::new(res);
-        status(&mut d, skip_wcc)?;
-        let a = wcc_data(&mut d)?;
-        d.finish()?;
-        Ok(a)
-    }
-
-    /// LOOKUP: the handle and the file's attributes.
-    pub fn lookup(res: &[u8]) -> NfsResult<(Vec<u8>, Option<Fattr>)> {
-        let mut d = Decoder::new(res);
-        status(&mut d, skip_post_op)?;
-        let fh = d.opaque(FHSIZE)?.to_vec();
-        let attr = post_op_attr(&mut d)?;
-        let _dir = post_op_attr(&mut d)?;
-        d.finish()?;
-        Ok((fh, attr))
-    }
-
-    /// READ, limited to `max` bytes of data.
-    pub fn read(res: &[u8], max: usize) -> NfsResult<ReadResult> {
-        let mut d = Decoder::new(res);
-        status(&mut d, skip_post_op)?;
-        let attr = post_op_attr(&mut d)?;
-        let count = d.u32()?;
-        let eof = d.bool()?;
-        let data = d.opaque(max)?.to_vec();
-        d.finish()?;
-        if usize::try_from(count).ok() != Some(data.len()) {
-            return Err(XdrError::BadValue.into());
-        }
-        Ok(ReadResult { data, eof, attr })
-    }
-
-    fn verf(d: &mut Decoder<'_>) -> XdrResult<[u8; VERFSIZE]> {
-        let mut v = [0u8; VERFSIZE];
-        v.copy_from_slice(d.opaque_fixed(VERFSIZE)?);
-        Ok(v)
-    }
-
-    /// WRITE.
-    pub fn write(res: &[u8]) -> NfsResult<WriteResult> {
-        let mut d = Decoder::new(res);
-        status(&mut d, skip_wcc)?;
-        let attr = wcc_data(&mut d)?;
-        let count = d.u32()?;
-        let committed = match d.u32()? {
-            0 => Stable::Unstable,
-            1 => Stable::DataSync,
-            2 => Stable::FileSync,
-            _ => return Err(XdrError::BadValue.into()),
-        };
-        let verf = verf(&mut d)?;
-        d.finish()?;
-        Ok(WriteResult {
-            count,
-            committed,
-            verf,
-            attr,
-        })
-    }
-
-    /// COMMIT: the write verifier.
-    pub fn commit(res: &[u8]) -> NfsResult<[u8; VERFSIZE]> {
-        let mut d = Decoder::new(res);
-        status(&mut d, skip_wcc)?;
-        let _ = wcc_data(&mut d)?;
-        let v = verf(&mut d)?;
-        d.finish()?;
-        Ok(v)
-    }
-
-    /// CREATE, MKDIR, SYMLINK: the new file's handle and attributes.
-    pub fn create(res: &[u8]) -> NfsResult<(Option<Vec<u8>>, Option<Fattr>)> {
-        let mut d = Decoder::new(res);
-        status(&mut d, skip_wcc)?;
-        let fh = post_op_fh(&mut d)?;
-        let attr = post_op_attr(&mut d)?;
-        let _dir = wcc_data(&mut d)?;
-        d.finish()?;
-        Ok((fh, attr))
-    }
-
-    /// RENAME.
-    pub fn rename(res: &[u8]) -> NfsResult<()> {
-        let mut d = Decoder::new(res);
-        status(&mut d, |d| {
-            skip_wcc(d)?;
-            skip_wcc(d)
-        })?;
-        skip_wcc(&mut d)?;
-        skip_wcc(&mut d)?;
-        d.finish()?;
-        Ok(())
-    }
-
-    /// LINK: the file's attributes after.
-    pub fn link(res: &[u8]) -> NfsResult<Option<Fattr>> {
-        let mut d = Decoder::new(res);
-        status(&mut d, |d| {
-            skip_post_op(d)?;
-            skip_wcc(d)
-        })?;
-        let a = post_op_attr(&mut d)?;
-        skip_wcc(&mut d)?;
-        d.finish()?;
-        Ok(a)
-    }
-
-    /// READLINK: the target.
-    pub fn readlink(res: &[u8]) -> NfsResult<Vec<u8>> {
-        let mut d = Decoder::new(res);
-        status(&mut d, skip_post_op)?;
-        let _ = post_op_attr(&mut d)?;
-        let t = d.string(MAXPATHLEN)?.to_vec();
-        d.finish()?;
-        Ok(t)
-    }
-
-    /// ACCESS: the rights granted.
-    pub fn access(res: &[u8]) -> NfsResult<u32> {
-        let mut d = Decoder::new(res);
-        status(&mut d, skip_post_op)?;
-        let _ = post_op_attr(&mut d)?;
-        let a = d.u32()?;
-        d.finish()?;
-        Ok(a)
-    }
-
-    /// The smallest encoded entry: fileid, an empty name, the cookie, two
-    /// absent options and the next-entry flag.
-    const MIN_ENTRY: usize = 8 + 4 + 8 + 4 + 4 + 4;
-
-    /// READDIRPLUS.
-    pub fn readdirplus(res: &[u8]) -> NfsResult<DirPage> {
-        let mut d = Decoder::new(res);
-        status(&mut d, skip_post_op)?;
-        let _ = post_op_attr(&mut d)?;
-        let verf = verf(&mut d)?;
-        let mut entries = Vec::new();
-        while d.optional()? {
-            if d.remaining() < MIN_ENTRY - 4 {
-                return Err(XdrError::Short.into());
-            }
-            let fileid = d.u64()?;
-            let name = d.string(MAXNAMLEN)?.to_vec();
-            let cookie = d.u64()?;
-            let attr = post_op_attr(&mut d)?;
-            let fh = post_op_fh(&mut d)?;
-            entries.push(DirEntry {
-                fileid,
-                name,
-                cookie,
-                attr,
-                fh,
-            });
-        }
-        let eof = d.bool()?;
-        d.finish()?;
-        Ok(DirPage { verf, entries, eof })
-    }
-
-    /// FSINFO.
-    pub fn fsinfo(res: &[u8]) -> NfsResult<FsInfo> {
-        let mut d = Decoder::new(res);
-        status(&mut d, skip_post_op)?;
-        let _ = post_op_attr(&mut d)?;
-        let rtmax = d.u32()?;
-        let rtpref = d.u32()?;
-        let _rtmult = d.u32()?;
-        let wtmax = d.u32()?;
-        let wtpref = d.u32()?;
-        let _wtmult = d.u32()?;
-        let dtpref = d.u32()?;
-        let maxfilesize = d.u64()?;
-        let _delta = Time::decode(&mut d)?;
-        let properties = d.u32()?;
-        d.finish()?;
-        Ok(FsInfo {
-            rtmax,
-            rtpref,
-            wtmax,
-            wtpref,
-            dtpref,
-            maxfilesize,
-            properties,
-        })
+impl<S: std::io::Read + std::io::Write> RpcCall for &mut StreamClient<S> {
+    fn rpc_call(
+        &mut self,
+        prog: u32,
+        vers: u32,
+        proc: u32,
+        cred: &Credentials,
+        args: &[u8],
+    ) -> Result<Vec<u8>, RpcError> {
+        self.call(prog, vers, proc, cred, args)
     }
 }
 
 /// An NFSv3 client over one stream connection, calling with `cred`.
-pub struct Nfs3Client<S> {
-    rpc: StreamClient<S>,
+pub struct Nfs3Client<C> {
+    rpc: C,
     cred: Credentials,
 }
 
-impl<S: std::io::Read + std::io::Write> Nfs3Client<S> {
+impl<C: RpcCall> Nfs3Client<C> {
     /// A client over `rpc` that calls as `cred`.
-    pub fn new(rpc: StreamClient<S>, cred: Credentials) -> Nfs3Client<S> {
+    pub fn new(rpc: C, cred: Credentials) -> Nfs3Client<C> {
         Nfs3Client { rpc, cred }
     }
 
     fn call(&mut self, proc: u32, args: Encoder) -> NfsResult<Vec<u8>> {
         self.rpc
-            .call(NFS_PROG, NFS_V3, proc, &self.cred, &args.into_bytes())
+            .rpc_call(NFS_PROG, NFS_V3, proc, &self.cred, &args.into_bytes())
             .map_err(NfsError::Rpc)
     }
 
@@ -800,6 +668,43 @@ impl<S: std::io::Read + std::io::Write> Nfs3Client<S> {
             .u32(maxcount);
         let r = self.call(proc3::READDIRPLUS, e)?;
         decode::readdirplus(&r)
+    }
+
+    /// MKNOD of a device (`rdev` as major, minor), FIFO or socket.
+    pub fn mknod(
+        &mut self,
+        dir: &[u8],
+        name: &[u8],
+        ftype: FileType,
+        attr: &Sattr,
+        rdev: (u32, u32),
+    ) -> NfsResult<(Option<Vec<u8>>, Option<Fattr>)> {
+        let mut e = Self::dirop(dir, name)?;
+        e.u32(ftype.number());
+        match ftype {
+            FileType::Block | FileType::Char => {
+                attr.encode(&mut e);
+                e.u32(rdev.0).u32(rdev.1);
+            }
+            FileType::Socket | FileType::Fifo => attr.encode(&mut e),
+            // RFC 1813: MKNOD makes only these; the others have their own
+            // procedures.
+            _ => return Err(NfsError::Status(Errno::EINVAL)),
+        }
+        let r = self.call(proc3::MKNOD, e)?;
+        decode::create(&r)
+    }
+
+    /// FSSTAT.
+    pub fn fsstat(&mut self, fh: &[u8]) -> NfsResult<FsStat> {
+        let r = self.call(proc3::FSSTAT, Self::fh_args(fh))?;
+        decode::fsstat(&r)
+    }
+
+    /// PATHCONF.
+    pub fn pathconf(&mut self, fh: &[u8]) -> NfsResult<PathConf> {
+        let r = self.call(proc3::PATHCONF, Self::fh_args(fh))?;
+        decode::pathconf(&r)
     }
 
     /// FSINFO.

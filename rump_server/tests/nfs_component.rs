@@ -1,0 +1,142 @@
+//! The NFS client as a component library: `rump_server -lrumpvfs -lrumpnet
+//! -lrumpnet_sockin -lrumpfs_nfs`, inside nfs-ganesha's network namespace
+//! (see rumpfs_nfs/tests/ganesha), mounts the export through a remote
+//! client's mount(2) with `struct nfs_args` in the client's memory, as
+//! NetBSD's `mount_nfs` calls it, and unmodified programs under the hijack
+//! library read and write its files. `rump_allserver` has the file system
+//! type too.
+
+mod common;
+#[path = "../../rumpfs_nfs/tests/ganesha/mod.rs"]
+mod ganesha;
+
+use common::*;
+use netbsd_abi::layout::nfs_args as na;
+use netbsd_abi::{SYS___mount50, SYS_mkdir, SYS_unmount};
+use rumpclient::{Client, Regions};
+use rumpfs_nfs::mount;
+use rumpfs_nfs::portmap::{self, IPPROTO_TCP, PMAP_PORT};
+use rumpfs_nfs::rpc::{AuthSys, Credentials, StreamClient};
+use rumpfs_nfs::transport::sockaddr_in;
+use std::net::{Ipv4Addr, SocketAddrV4, TcpStream};
+use std::path::Path;
+
+/// mount_nfs's userland part: the root handle from the mount daemon.
+fn root_handle(export: &Path) -> Vec<u8> {
+    let connect = |port| StreamClient::new(TcpStream::connect(("127.0.0.1", port)).unwrap(), 1);
+    let mountd = portmap::getport(&mut connect(PMAP_PORT), mount::MOUNT_PROG, 3, IPPROTO_TCP)
+        .unwrap()
+        .expect("mountd over TCP");
+    let root = Credentials::Sys(AuthSys {
+        stamp: 0,
+        machine: Vec::new(),
+        uid: 0,
+        gid: 0,
+        gids: vec![0],
+    });
+    let path = export.as_os_str().as_encoded_bytes();
+    mount::mnt(&mut connect(mountd), &root, path).unwrap().fh
+}
+
+/// mount(2) of the export on `on` from the remote client, `struct
+/// nfs_args` and what it points at in the client's memory.
+fn mount_nfs(c: &Client, on: &str, fh: &[u8]) -> Result<(), netbsd_abi::errno::Errno> {
+    let m = Regions::new();
+    c.syscall(SYS_mkdir, &[m.add(&cstr(on)), 0o755], &m)
+        .unwrap();
+    let sa = sockaddr_in(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 2049));
+    let mut a = vec![0u8; na::SIZE];
+    let flags = netbsd_abi::NFSMNT_NFSV3 | netbsd_abi::NFSMNT_NOCONN | netbsd_abi::NFSMNT_RESVPORT;
+    for (f, v) in [
+        (na::version, netbsd_abi::NFS_ARGSVERSION as u64),
+        (na::addr, m.add(&sa)),
+        (na::addrlen, sa.len() as u64),
+        (na::sotype, netbsd_abi::SOCK_STREAM as u64),
+        (na::fh, m.add(fh)),
+        (na::fhsize, fh.len() as u64),
+        (na::flags, flags as u64),
+        (na::timeo, 10),
+        (na::retrans, 10),
+        (na::hostname, m.add(&cstr("127.0.0.1:/export"))),
+    ] {
+        assert!(f.put(&mut a, v));
+    }
+    let args = [
+        m.add(&cstr("nfs")),
+        m.add(&cstr(on)),
+        0,
+        m.add(&a),
+        a.len() as u64,
+    ];
+    c.syscall(SYS___mount50, &args, &m).map(drop)
+}
+
+fn through_the_component(export: &Path) {
+    let dir = tempdir("nfs-component");
+    let url = format!("unix://{}/s", dir.display());
+    let libs = ["-lrumpvfs", "-lrumpnet", "-lrumpnet_sockin", "-lrumpfs_nfs"];
+    let (mut server, c) = serve("rump_server", &libs, &url);
+    let fh = root_handle(export);
+    let mounted = mount_nfs(&c, "/mnt", &fh);
+    // Asked before any assertion, so that the server is stopped whatever
+    // the answers are.
+    let cat = hijacked(&url, &["cat", "/rump/mnt/hostfile"]);
+    let write = hijacked(
+        &url,
+        &[
+            "/usr/bin/python3",
+            "-c",
+            "open('/rump/mnt/fromclient', 'wb').write(bytes(range(256)) * 4096)",
+        ],
+    );
+    let ls = hijacked(&url, &["ls", "/rump/mnt"]);
+    let m = Regions::new();
+    let unmounted = c
+        .syscall(SYS_unmount, &[m.add(&cstr("/mnt")), 0], &m)
+        .map(drop);
+    let _ = server.kill();
+    let _ = server.wait();
+
+    assert_eq!(mounted, Ok(()));
+    assert!(cat.status.success(), "cat: {}", stderr(&cat));
+    assert!(cat.stdout == std::fs::read(export.join("hostfile")).unwrap());
+    assert!(write.status.success(), "python3: {}", stderr(&write));
+    let want: Vec<u8> = (0..4096).flat_map(|_| 0..=255u8).collect();
+    assert!(std::fs::read(export.join("fromclient")).unwrap() == want);
+    assert_eq!(stdout(&ls), "fromclient\nhostfile\n");
+    assert_eq!(unmounted, Ok(()));
+}
+
+#[test]
+fn rump_server_with_the_nfs_component_mounts_ganesha() {
+    if let Some(export) = ganesha::inside() {
+        through_the_component(&export);
+        return;
+    }
+    // Built once, outside, before the copy inside the namespace looks.
+    let _ = prefix();
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let Some(g) = ganesha::Ganesha::start(base, "component") else {
+        return;
+    };
+    let text: Vec<u8> = (0..50_000u32)
+        .flat_map(|i| format!("line {i}\n").into_bytes())
+        .collect();
+    std::fs::write(g.export().join("hostfile"), text).unwrap();
+    g.run_inside("rump_server_with_the_nfs_component_mounts_ganesha");
+}
+
+#[test]
+fn rump_allserver_has_the_nfs_file_system_type() {
+    let dir = tempdir("nfs-allserver");
+    let url = format!("unix://{}/s", dir.display());
+    let (mut server, _c) = serve("rump_allserver", &[], &url);
+    let o = tool(&dir, &url, "rump.sysctl", &["-n", "vfs.generic.fstypes"]);
+    let _ = server.kill();
+    let _ = server.wait();
+    let types = stdout(&o);
+    assert!(
+        types.split_whitespace().any(|t| t == "nfs"),
+        "vfs.generic.fstypes: {types}"
+    );
+}

@@ -1,0 +1,5 @@
+//! The build manifest of this image (see `rump_buildinfo`).
+
+fn main() {
+    rump_buildinfo::image();
+}

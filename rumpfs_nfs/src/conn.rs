@@ -1,0 +1,192 @@
+//! A mount's connection to its server: one TCP stream through the kernel's
+//! sockets, made again when it drops (NetBSD's `nfs_reconnect`), with each
+//! call's wait done off the virtual CPU and as the calling process's
+//! credentials, from a reserved port when the mount asks. Calls are
+//! serialised by one lock: one call is on the wire at a time (NetBSD
+//! multiplexes them by xid; not yet here).
+
+use crate::args::MountParams;
+use crate::nfs3::{Nfs3Client, NfsError};
+use crate::rpc::{AuthSys, Credentials, RpcError, StreamClient};
+use crate::transport::KernelStream;
+use rump::sync::lock;
+use rump::{Errno, KResult, Kernel};
+use std::net::SocketAddrV4;
+use std::sync::{Mutex, Weak};
+use std::time::Duration;
+
+/// The pause between tries to connect to a server that is down (NetBSD's
+/// `nfs_reconnect` waits a second).
+const RECONNECT_PAUSE: Duration = Duration::from_secs(1);
+
+/// The client side of a mount's RPCs.
+pub struct Connection {
+    kernel: Weak<Kernel>,
+    server: SocketAddrV4,
+    params: MountParams,
+    stream: Mutex<Option<StreamClient<KernelStream>>>,
+}
+
+/// The calling process's credentials as `AUTH_SYS`: its effective user
+/// and group and its groups, at most the mount's `numgrps` of them.
+/// NetBSD's `nfsm_rpchead` sends a zero stamp and an empty machine name.
+fn caller_credentials(k: &Kernel, numgrps: u32) -> Credentials {
+    let cred = k.procs().curproc().cred();
+    let n = (numgrps as usize).min(cred.groups.len());
+    Credentials::Sys(AuthSys {
+        stamp: 0,
+        machine: Vec::new(),
+        uid: cred.euid,
+        gid: cred.egid,
+        gids: cred.groups[..n].to_vec(),
+    })
+}
+
+/// Whether the connection is gone or in doubt after `e`: it is made
+/// again, since a garbled or cut record leaves the stream out of step.
+fn drops_connection(e: &RpcError) -> bool {
+    matches!(e, RpcError::Transport(_) | RpcError::Garbled(_))
+}
+
+/// Whether a failure to connect may pass: the server or the way to it is
+/// down, rather than the kernel unable to connect at all.
+fn transient(e: Errno) -> bool {
+    matches!(
+        e,
+        Errno::ECONNREFUSED
+            | Errno::ECONNRESET
+            | Errno::ETIMEDOUT
+            | Errno::EHOSTUNREACH
+            | Errno::EHOSTDOWN
+            | Errno::ENETUNREACH
+            | Errno::ENETDOWN
+            | Errno::EADDRINUSE
+            | Errno::EAGAIN
+    )
+}
+
+impl Connection {
+    /// A connection to `server` for a mount with `params`; made at the
+    /// first call.
+    pub fn new(k: &Kernel, server: SocketAddrV4, params: MountParams) -> Connection {
+        Connection {
+            kernel: k.weak(),
+            server,
+            params,
+            stream: Mutex::new(None),
+        }
+    }
+
+    /// The mount's parameters.
+    pub fn params(&self) -> &MountParams {
+        &self.params
+    }
+
+    fn connect(&self, k: &Kernel) -> KResult<StreamClient<KernelStream>> {
+        let s = if self.params.resvport {
+            KernelStream::connect_from_reserved_port(k, self.server)?
+        } else {
+            KernelStream::connect(k, self.server)?
+        };
+        // A soft mount gives up on a silent server; a hard one waits for
+        // ever on a connection that stays up, as NetBSD's does over TCP.
+        if self.params.soft {
+            s.set_read_timeout(Some(self.params.timeo));
+        }
+        // xids start from the kernel's random numbers, so that a server's
+        // duplicate request cache does not take a new mount's calls for
+        // an old one's.
+        Ok(StreamClient::new(s, k.cprng().u32()))
+    }
+
+    /// Run `op` (one or more NFSv3 calls) as the calling process, off the
+    /// virtual CPU, and its server's refusals as their errno. A dropped or
+    /// failed connection is made again and `op` runs again, as NetBSD's
+    /// `nfs_reconnect` and `nfs_request` do: a hard mount tries for ever,
+    /// a second apart; a soft one fails with EIO when it could not connect
+    /// for longer than `timeo`, and with ETIMEDOUT after `retrans` tries
+    /// the server left unanswered (for `timeo`, or by dropping the
+    /// connection).
+    pub fn call<T>(
+        &self,
+        mut op: impl FnMut(&mut Nfs3Client<&mut StreamClient<KernelStream>>) -> Result<T, NfsError>,
+    ) -> KResult<T> {
+        let k = self.kernel.upgrade().ok_or(Errno::ENXIO)?;
+        let proc = k.procs().curproc();
+        let cred = caller_credentials(&k, self.params.numgrps);
+        // An `intr` mount stops retrying when a signal reaches the caller
+        // (NetBSD's `nfs_sigintr`; here: any signal delivered since the
+        // call began).
+        let signals = proc.signals_delivered();
+        k.unscheduled(|| {
+            let mut stream = lock(&self.stream);
+            let mut unanswered = 0u32;
+            let mut down_since: Option<std::time::Instant> = None;
+            loop {
+                if k.is_halted() {
+                    return Err(Errno::ENXIO);
+                }
+                if self.params.intr && proc.signals_delivered() != signals {
+                    return Err(Errno::EINTR);
+                }
+                let Some(s) = stream.as_mut() else {
+                    match self.connect(&k) {
+                        Ok(s) => *stream = Some(s),
+                        Err(e) if !transient(e) => return Err(e),
+                        Err(_) => {
+                            let since = *down_since.get_or_insert_with(std::time::Instant::now);
+                            if self.params.soft && since.elapsed() > self.params.timeo {
+                                return Err(Errno::EIO);
+                            }
+                            // NetBSD's `kpause("nfscn2", ..., hz)`; the wait
+                            // ends with EINTR when the process is told to
+                            // exit (a remote client that went away).
+                            proc.sleep(k.clock(), RECONNECT_PAUSE)?;
+                        }
+                    }
+                    continue;
+                };
+                match op(&mut Nfs3Client::new(s, cred.clone())) {
+                    Ok(v) => return Ok(v),
+                    Err(NfsError::Status(e)) => return Err(e),
+                    Err(NfsError::Rpc(e)) if !drops_connection(&e) => return Err(e.errno()),
+                    Err(NfsError::Rpc(e)) => {
+                        *stream = None;
+                        // The server's fault, not the network's: it would
+                        // answer the same again.
+                        if let RpcError::Garbled(_) = e {
+                            return Err(e.errno());
+                        }
+                        // Unanswered (timed out, or the connection went
+                        // down under the call): sent again on a new one.
+                        unanswered += 1;
+                        if self.params.soft && unanswered >= self.params.retrans {
+                            return Err(Errno::ETIMEDOUT);
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    /// Connect now, once (mount: NetBSD's `mountnfs` fails when its
+    /// `nfs_connect` does).
+    pub fn open(&self) -> KResult<()> {
+        let k = self.kernel.upgrade().ok_or(Errno::ENXIO)?;
+        k.unscheduled(|| {
+            let s = self.connect(&k)?;
+            *lock(&self.stream) = Some(s);
+            Ok(())
+        })
+    }
+
+    /// Close the connection (unmount).
+    pub fn close(&self) {
+        let k = self.kernel.upgrade();
+        let drop_it = || drop(lock(&self.stream).take());
+        match k {
+            Some(k) => k.unscheduled(drop_it),
+            None => drop_it(),
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! A server that answers wrongly, on the host's loopback (sockin): garbled
+//! results and an oversized record are EBADRPC, a refused credential is
+//! EAUTH, and a server that drops every connection unanswered fails a soft
+//! mount with ETIMEDOUT after its tries; never a panic or a hang.
+
+mod mounting;
+
+use mounting::mount_nfs_args;
+use rump::Errno;
+use rumpvfs::VfsCalls;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// What the fake server sends for one call (record marking included); an
+/// empty answer closes the connection.
+type Answer = fn(&[u8]) -> Vec<u8>;
+
+/// A server on 127.0.0.1 answering every call with `answer`, for at most
+/// 30 seconds; counts the connections it took.
+struct FakeServer {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    connections: Arc<AtomicUsize>,
+}
+
+impl FakeServer {
+    fn start(answer: Answer) -> FakeServer {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.set_nonblocking(true).unwrap();
+        let port = l.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let (s, n) = (Arc::clone(&stop), Arc::clone(&connections));
+        std::thread::spawn(move || {
+            let t = Instant::now();
+            while !s.load(Ordering::SeqCst) && t.elapsed() < Duration::from_secs(30) {
+                let Ok((mut c, _)) = l.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                n.fetch_add(1, Ordering::SeqCst);
+                c.set_nonblocking(false).unwrap();
+                c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                loop {
+                    let mut hdr = [0u8; 4];
+                    if c.read_exact(&mut hdr).is_err() {
+                        break;
+                    }
+                    let len = (u32::from_be_bytes(hdr) & 0x7fff_ffff) as usize;
+                    let mut call = vec![0u8; len];
+                    if c.read_exact(&mut call).is_err() {
+                        break;
+                    }
+                    let a = answer(&call);
+                    if a.is_empty() || c.write_all(&a).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        FakeServer {
+            port,
+            stop,
+            connections,
+        }
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A reply record to `call` with `body` after the reply header: accepted,
+/// AUTH_NONE verifier.
+fn reply(call: &[u8], accept: &[u32], body: &[u8]) -> Vec<u8> {
+    let mut m = call[..4].to_vec();
+    for w in [1u32, 0, 0, 0].iter().chain(accept) {
+        m.extend_from_slice(&w.to_be_bytes());
+    }
+    m.extend_from_slice(body);
+    let mut r = (0x8000_0000u32 | m.len() as u32).to_be_bytes().to_vec();
+    r.extend_from_slice(&m);
+    r
+}
+
+/// SUCCESS, then results cut short: NFS3_OK, no attributes, and two of
+/// FSINFO's words.
+fn garbled(call: &[u8]) -> Vec<u8> {
+    reply(
+        call,
+        &[0],
+        &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 0, 0x80, 0],
+    )
+}
+
+/// A record mark announcing 2 GiB.
+fn oversized(_call: &[u8]) -> Vec<u8> {
+    vec![0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]
+}
+
+/// MSG_DENIED, AUTH_ERROR, AUTH_BADCRED.
+fn denied(call: &[u8]) -> Vec<u8> {
+    let mut m = call[..4].to_vec();
+    for w in [1u32, 1, 1, 1] {
+        m.extend_from_slice(&w.to_be_bytes());
+    }
+    let mut r = (0x8000_0000u32 | m.len() as u32).to_be_bytes().to_vec();
+    r.extend_from_slice(&m);
+    r
+}
+
+fn hang_up(_call: &[u8]) -> Vec<u8> {
+    Vec::new()
+}
+
+#[test]
+fn wrong_answers_are_errors_not_panics() {
+    let k = mounting::boot();
+    k.sys_mkdir("/mnt", 0o755).unwrap();
+    let flags = netbsd_abi::NFSMNT_NFSV3
+        | netbsd_abi::NFSMNT_SOFT
+        | netbsd_abi::NFSMNT_TIMEO
+        | netbsd_abi::NFSMNT_RETRANS;
+    let tcp = netbsd_abi::SOCK_STREAM;
+    for (answer, want) in [
+        (garbled as Answer, Errno::EBADRPC),
+        (oversized, Errno::EBADRPC),
+        (denied, Errno::EAUTH),
+        (hang_up, Errno::ETIMEDOUT),
+    ] {
+        let s = FakeServer::start(answer);
+        let t = Instant::now();
+        let got = mount_nfs_args(&k, "/mnt", &[1; 8], "fake:/", s.port, flags, tcp);
+        assert_eq!(got, Err(want));
+        assert!(t.elapsed() < Duration::from_secs(20), "{:?}", t.elapsed());
+        let tries = s.connections.load(Ordering::SeqCst);
+        // The soft mount's 10 tries, each on a connection of its own (the
+        // first the one mount made).
+        let expected = if want == Errno::ETIMEDOUT { 10 } else { 1 };
+        assert_eq!(tries, expected, "connections for {want:?}");
+    }
+    assert_eq!(k.sys_stat("/mnt/x").err(), Some(Errno::ENOENT));
+}

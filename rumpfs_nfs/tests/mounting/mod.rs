@@ -1,0 +1,96 @@
+//! Mounting NFS in a kernel of the test's own: the kernel, and mount(2)
+//! with `struct nfs_args` as NetBSD's `mount_nfs` fills it, in the
+//! caller's memory.
+#![allow(dead_code)]
+
+use netbsd_abi::layout::nfs_args as na;
+use rump::usermem::BufferSpace;
+use rump::{Errno, Kernel, KernelBuilder};
+use rumpfs_nfs::transport::sockaddr_in;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::sync::Arc;
+
+/// A kernel of one virtual CPU: every NFS call must give it up while it
+/// waits, or the kernel's own socket calls under it could never run.
+pub fn boot() -> Arc<Kernel> {
+    let config = rump::BootConfig {
+        ncpu: 1,
+        ..rump::BootConfig::default()
+    };
+    KernelBuilder::new()
+        .config(config)
+        .component(&rumpvfs::COMPONENT)
+        .component(&rumpnet::COMPONENT)
+        .component(&rumpnet_sockin::COMPONENT)
+        .component(&rumpfs_nfs::COMPONENT)
+        .boot()
+        .expect("boot")
+}
+
+/// mount(2) of "nfs" on `on` with `struct nfs_args` as mount_nfs fills it
+/// by default (NFSv3 over TCP, its sizes and timeouts), in the caller's
+/// memory: the arguments, the server's address, the handle, the name.
+pub fn mount_nfs(
+    k: &Kernel,
+    on: &str,
+    fh: &[u8],
+    host: &str,
+    extra_flags: i32,
+) -> Result<(), Errno> {
+    let flags = netbsd_abi::NFSMNT_NFSV3 | extra_flags;
+    mount_nfs_args(k, on, fh, host, 2049, flags, netbsd_abi::SOCK_STREAM)
+}
+
+/// [`mount_nfs`] with the port, the flags (NFSv3 not implied) and the
+/// socket type given.
+pub fn mount_nfs_args(
+    k: &Kernel,
+    on: &str,
+    fh: &[u8],
+    host: &str,
+    port: u16,
+    flags: i32,
+    sotype: i32,
+) -> Result<(), Errno> {
+    const BASE: u64 = 0x10000;
+    let us = BufferSpace::new(BASE, 4096);
+    let (fstype, path, args, addr, fhp, name) = (
+        BASE,
+        BASE + 64,
+        BASE + 512,
+        BASE + 1024,
+        BASE + 1280,
+        BASE + 1536,
+    );
+    us.poke(fstype, b"nfs\0");
+    us.poke(path, format!("{on}\0").as_bytes());
+    let sa = sockaddr_in(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port));
+    us.poke(addr, &sa);
+    us.poke(fhp, fh);
+    us.poke(name, format!("{host}\0").as_bytes());
+    let mut a = vec![0u8; na::SIZE];
+    let flags = flags | netbsd_abi::NFSMNT_NOCONN | netbsd_abi::NFSMNT_RESVPORT;
+    for (f, v) in [
+        (na::version, netbsd_abi::NFS_ARGSVERSION as u64),
+        (na::addr, addr),
+        (na::addrlen, sa.len() as u64),
+        (na::sotype, sotype as u64),
+        (na::fh, fhp),
+        (na::fhsize, fh.len() as u64),
+        (na::flags, flags as u64),
+        (na::wsize, 32768),
+        (na::rsize, 32768),
+        (na::readdirsize, 8192),
+        (na::timeo, 10),
+        (na::retrans, 10),
+        (na::maxgrouplist, 16),
+        (na::readahead, 2),
+        (na::deadthresh, 9),
+        (na::hostname, name),
+    ] {
+        assert!(f.put(&mut a, v));
+    }
+    us.poke(args, &a);
+    let call = [fstype, path, 0, args, a.len() as u64];
+    k.syscall(netbsd_abi::SYS___mount50, &call, &us).map(drop)
+}
