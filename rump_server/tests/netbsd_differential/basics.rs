@@ -64,7 +64,8 @@ const NOT_YET: &[NotYet] = &[
     ),
     (
         "sysctl vfs.generic.fstypes",
-        "we build rumpfs, tmpfs and ffs only (the same three, in NetBSD's order)",
+        "we build rumpfs, tmpfs, ffs and nfs only (the first three in NetBSD's order; NetBSD's \
+         allserver links more file systems)",
     ),
 ];
 
