@@ -40,6 +40,8 @@ pub struct Command {
     usage: &'static str,
     image: String,
     read_only: bool,
+    /// `-t ffs` given: mount without looking for the magic number first.
+    forced: bool,
     /// The tool's options and operands.
     pub args: Parsed,
 }
@@ -84,6 +86,7 @@ impl Command {
             usage_exit(usage)
         });
         let mut read_only = false;
+        let mut forced = false;
         for (c, v) in &common.flags {
             match (c, v.as_deref()) {
                 ('o', Some(list)) => {
@@ -95,7 +98,7 @@ impl Command {
                         }
                     }
                 }
-                ('t', Some("ffs")) => {}
+                ('t', Some("ffs")) => forced = true,
                 ('t', Some(t)) => die(prog, &format!("-t {t}: only ffs is supported yet")),
                 (c, _) => die(prog, &format!("-{c}: not supported yet")),
             }
@@ -119,6 +122,7 @@ impl Command {
             usage,
             image: image.clone(),
             read_only,
+            forced,
             args,
         }
     }
@@ -134,7 +138,8 @@ impl Command {
         let prog = self.prog;
         let image = self.image.clone();
         let read_only = self.read_only || access == Access::ReadOnly;
-        check_image(&image, read_only).unwrap_or_else(|m| die(prog, &format!("{image}: {m}")));
+        check_image(&image, read_only, self.forced)
+            .unwrap_or_else(|m| die(prog, &format!("{image}: {m}")));
         let config = BootConfig::from_host().unwrap_or_else(|e| die(prog, &e.to_string()));
         let console = Arc::new(Console::default());
         let hook = Arc::clone(&console);
@@ -213,9 +218,9 @@ impl Console {
 }
 
 /// Refuse what cannot be mounted before booting: an image we cannot
-/// open (for writing when the tool writes), or one with no FFS
-/// superblock magic number where FFS keeps it.
-fn check_image(image: &str, read_only: bool) -> Result<(), String> {
+/// open (for writing when the tool writes), or, unless the type is
+/// `forced`, one with no FFS superblock magic number where FFS keeps it.
+fn check_image(image: &str, read_only: bool, forced: bool) -> Result<(), String> {
     let err = |e: std::io::Error| rumpuser::strerror(&e);
     let mut f = std::fs::OpenOptions::new()
         .read(true)
@@ -225,6 +230,9 @@ fn check_image(image: &str, read_only: bool) -> Result<(), String> {
     let meta = f.metadata().map_err(err)?;
     if meta.is_dir() {
         return Err(Errno::EISDIR.to_string());
+    }
+    if forced {
+        return Ok(());
     }
     let mut raw = vec![0u8; SBLOCKSIZE];
     for loc in SEARCH {
@@ -311,9 +319,14 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("zeros.img");
         std::fs::write(&p, vec![0u8; 1 << 20]).unwrap();
-        let e = check_image(p.to_str().unwrap(), true).unwrap_err();
+        let e = check_image(p.to_str().unwrap(), true, false).unwrap_err();
         assert!(e.starts_with("not an FFS image"), "{e}");
-        let e = check_image(dir.join("none").to_str().unwrap(), true).unwrap_err();
+        assert_eq!(
+            check_image(p.to_str().unwrap(), true, true),
+            Ok(()),
+            "-t ffs"
+        );
+        let e = check_image(dir.join("none").to_str().unwrap(), true, false).unwrap_err();
         assert_eq!(e, "No such file or directory");
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -497,6 +497,13 @@ fn damaged_foreign_and_misused_images_fail_in_one_line() {
     let zero = dir.join("zero.img");
     std::fs::write(&zero, vec![0u8; 1 << 20]).unwrap();
     one_line(&fsu("ls", &zero, &[]), "not an FFS image");
+    // -t ffs skips the magic check: the kernel's own reason then.
+    let o = Command::new(bin("fsu_ls"))
+        .args(["-t", "ffs"])
+        .arg(&zero)
+        .output()
+        .unwrap();
+    one_line(&o, "incorrect super block (can't find superblock");
     one_line(
         &fsu("ls", &dir.join("none.img"), &[]),
         "No such file or directory",
@@ -543,6 +550,23 @@ fn damaged_foreign_and_misused_images_fail_in_one_line() {
         .output()
         .unwrap();
     one_line(&o, "fsu_mkdir: /x: Read-only file system");
+    // No privilege: a user who may only read the image reads it, and a
+    // writer is refused by the host before anything is mounted.
+    let as_nobody = |tool: &str, arg: &str| {
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(bin(tool))
+            .arg(&good)
+            .arg(arg)
+            .output()
+            .unwrap()
+    };
+    let o = as_nobody("fsu_ls", "/");
+    assert!(o.status.success(), "fsu_ls as nobody: {}", stderr(&o));
+    one_line(
+        &as_nobody("fsu_mkdir", "/x"),
+        &format!("fsu_mkdir: {}: Permission denied", good.display()),
+    );
     // RUMP_MEMLIMIT is the kernel's: a malformed one is refused.
     let o = Command::new(bin("fsu_ls"))
         .arg(&good)
