@@ -96,6 +96,8 @@ pub struct Entry {
     pub st: Stat,
     /// A symbolic link's target.
     pub target: Option<String>,
+    /// The mode of what the link points to, if it resolves (`-F` marks it).
+    pub target_mode: Option<u32>,
 }
 
 /// How long lines are printed.
@@ -210,6 +212,9 @@ pub fn long_lines(entries: &[Entry], also: &[Entry], style: &Style) -> Vec<Strin
             ));
             if let Some(t) = &e.target {
                 line.push_str(&format!(" -> {t}"));
+                if let Some(m) = e.target_mode.filter(|_| style.classify) {
+                    line.push_str(type_mark(m));
+                }
             } else if style.classify {
                 line.push_str(type_mark(e.st.mode));
             }

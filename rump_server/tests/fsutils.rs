@@ -49,6 +49,7 @@ fn source_tree(dir: &Path) -> PathBuf {
     std::fs::write(src.join("sub/big.bin"), &big).unwrap();
     std::fs::write(src.join("sub/deeper/note.txt"), b"deep\n").unwrap();
     std::os::unix::fs::symlink("small.txt", src.join("link")).unwrap();
+    std::os::unix::fs::symlink("sub", src.join("dirlink")).unwrap();
     std::fs::hard_link(src.join("small.txt"), src.join("hard.txt")).unwrap();
     run(Command::new("chmod").args(["750"]).arg(src.join("sub")));
     run(Command::new("chmod").args(["4755"]).arg(src.join("empty")));
@@ -238,6 +239,17 @@ fn read_tools_match_coreutils_through_a_server() {
                 "{what}: cat {f}"
             );
         }
+        let o = Command::new(bin("fsu_cat"))
+            .arg(i)
+            .args(["/small.txt", "-", "/small.txt"])
+            .stdin(std::fs::File::open(src.join("sub/deeper/note.txt")).unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(
+            stdout(&o),
+            "hello, image\ndeep\nhello, image\n",
+            "{what}: cat -"
+        );
         // find, du: the same set of lines (find and du print in
         // directory order, which is not ours to choose).
         for args in [&["-name", "*.txt"][..], &["-type", "d"], &["-type", "l"]] {

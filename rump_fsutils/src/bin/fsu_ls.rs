@@ -24,10 +24,15 @@ fn entry(s: &Session, path: &str, name: &str) -> Result<Entry, rump::Errno> {
     } else {
         None
     };
+    let target_mode = match target {
+        Some(_) => s.k().sys_stat(path).ok().map(|t| t.mode),
+        None => None,
+    };
     Ok(Entry {
         name: name.to_string(),
         st,
         target,
+        target_mode,
     })
 }
 
