@@ -6,6 +6,7 @@
 //! clean.
 
 use crate::opts::{self, Parsed};
+use rump::kernel::ConsoleLevel;
 use rump::{BootConfig, Errno, Kernel, KernelBuilder};
 use rumpfs_ffs::format::superblock::{SBLOCKSIZE, SEARCH, Superblock};
 use rumpvfs::VfsCalls;
@@ -145,7 +146,7 @@ impl Command {
         let hook = Arc::clone(&console);
         let k = KernelBuilder::new()
             .config(config)
-            .console(Box::new(move |_, msg| hook.say(prog, msg)))
+            .console(Box::new(move |level, msg| hook.say(prog, level, msg)))
             .component(&rumpvfs::COMPONENT)
             .component(&rumpfs_ffs::COMPONENT)
             .boot()
@@ -179,7 +180,8 @@ impl Command {
 }
 
 /// Kernel messages: kept while mounting, to give a refused mount's
-/// reason; printed on stderr once the image is mounted.
+/// reason; printed on stderr once the image is mounted, and at once
+/// when `RUMP_VERBOSE` asked for them.
 #[derive(Default)]
 struct Console {
     mounted: AtomicBool,
@@ -187,8 +189,8 @@ struct Console {
 }
 
 impl Console {
-    fn say(&self, prog: &str, msg: &str) {
-        if self.mounted.load(Ordering::Acquire) {
+    fn say(&self, prog: &str, level: ConsoleLevel, msg: &str) {
+        if level == ConsoleLevel::Verbose || self.mounted.load(Ordering::Acquire) {
             eprintln!("{prog}: kernel: {msg}");
         } else {
             self.held
