@@ -7,6 +7,7 @@
 mod common;
 
 use common::*;
+use rumpfs_ffs::format::superblock::{SEARCH, field};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
 
@@ -495,8 +496,10 @@ fn damaged_foreign_and_misused_images_fail_in_one_line() {
     // shows "incorrect super block".
     let bad = dir.join("bad.img");
     std::fs::copy(&good, &bad).unwrap();
+    // newfs_ffs puts the FFSv2 superblock at SEARCH[0] (byte 65536).
+    let sb = SEARCH[0] as usize;
     let mut bytes = std::fs::read(&bad).unwrap();
-    bytes[65536 + 48..65536 + 52].fill(0);
+    bytes[sb + field::BSIZE..sb + field::BSIZE + 4].fill(0);
     std::fs::write(&bad, &bytes).unwrap();
     for t in ["ls", "cat", "mkdir"] {
         let o = fsu(t, &bad, &["/x"]);
@@ -505,6 +508,16 @@ fn damaged_foreign_and_misused_images_fail_in_one_line() {
             &format!("fsu_{t}: {}: incorrect super block (", bad.display()),
         );
     }
+    // A file system not marked clean is read, but not written.
+    let dirty = dir.join("dirty.img");
+    let mut bytes = std::fs::read(&good).unwrap();
+    bytes[sb + field::CLEAN] = 0;
+    std::fs::write(&dirty, &bytes).unwrap();
+    assert!(fsu("ls", &dirty, &["/"]).status.success());
+    one_line(
+        &fsu("mkdir", &dirty, &["/x"]),
+        "Operation not permitted (file system not clean",
+    );
     // No superblock at all, and no image at all.
     let zero = dir.join("zero.img");
     std::fs::write(&zero, vec![0u8; 1 << 20]).unwrap();
