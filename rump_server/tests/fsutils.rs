@@ -191,6 +191,97 @@ fn assert_clean(img: &Path) {
     }
 }
 
+/// ls through fs-utils and through the server agree on image `i`.
+fn compare_listings(i: &Path, url: &str, what: &str) {
+    // ls: long, numeric, inodes, all, recursive; and -F, -d. (The
+    // root's ".." is the server's own root, not the image's.)
+    assert_eq!(
+        linux_symlinks(&fsu_ok("ls", i, &["-lniR", "/"])),
+        host(url, &["ls", "-lniR", "/rump/mnt"]),
+        "{what}: ls -lniR"
+    );
+    assert_eq!(
+        fsu_ok("ls", i, &["-laR", "/sub"]),
+        host(url, &["ls", "-laR", "/rump/mnt/sub"]),
+        "{what}: ls -laR"
+    );
+    assert_eq!(
+        linux_symlinks(&fsu_ok("ls", i, &["-lF", "/sub", "/link", "/small.txt"])),
+        host(
+            url,
+            &[
+                "ls",
+                "-lF",
+                "/rump/mnt/sub",
+                "/rump/mnt/link",
+                "/rump/mnt/small.txt"
+            ]
+        ),
+        "{what}: ls -lF"
+    );
+    assert_eq!(
+        fsu_ok("ls", i, &["-ld", "/sub"]),
+        host(url, &["ls", "-ld", "/rump/mnt/sub"]),
+        "{what}: ls -ld"
+    );
+}
+
+/// find, du, stat and df through fs-utils and through the server agree.
+fn compare_walks(i: &Path, url: &str, what: &str) {
+    // find, du: the same set of lines (find and du print in
+    // directory order, which is not ours to choose).
+    for args in [&["-name", "*.txt"][..], &["-type", "d"], &["-type", "l"]] {
+        let mut ours = vec!["/"];
+        ours.extend(args);
+        let mut theirs = vec!["find", "/rump/mnt"];
+        theirs.extend(args);
+        assert_eq!(
+            sorted(&fsu_ok("find", i, &ours)),
+            sorted(&host(url, &theirs)),
+            "{what}: find {args:?}"
+        );
+    }
+    for args in [&["-a"][..], &["-s"], &["-sh"], &["-ac"]] {
+        let mut ours: Vec<&str> = args.to_vec();
+        ours.push("/");
+        let mut theirs = vec!["du"];
+        theirs.extend(args);
+        theirs.push("/rump/mnt");
+        assert_eq!(
+            sorted(&fsu_ok("du", i, &ours)),
+            sorted(&host(url, &theirs)),
+            "{what}: du {args:?}"
+        );
+    }
+    // stat: everything but the device, whose number is the server's.
+    for f in ["small.txt", "sub", "link", "empty"] {
+        let strip = |s: String| -> String {
+            s.lines()
+                .filter(|l| !l.starts_with("Device:"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert_eq!(
+            strip(linux_symlinks(&fsu_ok("stat", i, &[&format!("/{f}")]))),
+            strip(host(url, &["stat", &format!("/rump/mnt/{f}")])),
+            "{what}: stat {f}"
+        );
+    }
+    // df: its numbers against statvfs(2) through the server (df
+    // itself under the hijack reads the host's mount table).
+    let py = "import os\nv = os.statvfs('/rump/mnt')\n\
+              k = lambda n: -(-n * v.f_frsize // 1024)\n\
+              used = v.f_blocks - v.f_bfree\n\
+              print(k(v.f_blocks), k(used), k(v.f_bavail), \
+              str(-(-used * 100 // (used + v.f_bavail))) + '%')";
+    let ours = fsu_ok("df", i, &[]);
+    let ours: Vec<&str> = ours.lines().nth(1).unwrap().split_whitespace().collect();
+    assert_eq!(
+        ours[1..5].join(" "),
+        host(url, &["python3", "-c", py]).trim(),
+        "{what}: df"
+    );
+}
 #[test]
 fn read_tools_match_coreutils_through_a_server() {
     let dir = tempdir("fsu-read");
@@ -199,37 +290,7 @@ fn read_tools_match_coreutils_through_a_server() {
         let what = img.file_name().unwrap().to_string_lossy().into_owned();
         let (server, url) = server_on(&img, &dir, "read", true);
         let i = img.as_path();
-        // ls: long, numeric, inodes, all, recursive; and -F, -d. (The
-        // root's ".." is the server's own root, not the image's.)
-        assert_eq!(
-            linux_symlinks(&fsu_ok("ls", i, &["-lniR", "/"])),
-            host(&url, &["ls", "-lniR", "/rump/mnt"]),
-            "{what}: ls -lniR"
-        );
-        assert_eq!(
-            fsu_ok("ls", i, &["-laR", "/sub"]),
-            host(&url, &["ls", "-laR", "/rump/mnt/sub"]),
-            "{what}: ls -laR"
-        );
-        assert_eq!(
-            linux_symlinks(&fsu_ok("ls", i, &["-lF", "/sub", "/link", "/small.txt"])),
-            host(
-                &url,
-                &[
-                    "ls",
-                    "-lF",
-                    "/rump/mnt/sub",
-                    "/rump/mnt/link",
-                    "/rump/mnt/small.txt"
-                ]
-            ),
-            "{what}: ls -lF"
-        );
-        assert_eq!(
-            fsu_ok("ls", i, &["-ld", "/sub"]),
-            host(&url, &["ls", "-ld", "/rump/mnt/sub"]),
-            "{what}: ls -ld"
-        );
+        compare_listings(i, &url, &what);
         // cat: the bytes makefs or cp put there.
         for f in ["small.txt", "sub/big.bin", "link", "empty"] {
             let o = fsu("cat", i, &[f]);
@@ -251,59 +312,7 @@ fn read_tools_match_coreutils_through_a_server() {
             "hello, image\ndeep\nhello, image\n",
             "{what}: cat -"
         );
-        // find, du: the same set of lines (find and du print in
-        // directory order, which is not ours to choose).
-        for args in [&["-name", "*.txt"][..], &["-type", "d"], &["-type", "l"]] {
-            let mut ours = vec!["/"];
-            ours.extend(args);
-            let mut theirs = vec!["find", "/rump/mnt"];
-            theirs.extend(args);
-            assert_eq!(
-                sorted(&fsu_ok("find", i, &ours)),
-                sorted(&host(&url, &theirs)),
-                "{what}: find {args:?}"
-            );
-        }
-        for args in [&["-a"][..], &["-s"], &["-sh"], &["-ac"]] {
-            let mut ours: Vec<&str> = args.to_vec();
-            ours.push("/");
-            let mut theirs = vec!["du"];
-            theirs.extend(args);
-            theirs.push("/rump/mnt");
-            assert_eq!(
-                sorted(&fsu_ok("du", i, &ours)),
-                sorted(&host(&url, &theirs)),
-                "{what}: du {args:?}"
-            );
-        }
-        // stat: everything but the device, whose number is the server's.
-        for f in ["small.txt", "sub", "link", "empty"] {
-            let strip = |s: String| -> String {
-                s.lines()
-                    .filter(|l| !l.starts_with("Device:"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            };
-            assert_eq!(
-                strip(linux_symlinks(&fsu_ok("stat", i, &[&format!("/{f}")]))),
-                strip(host(&url, &["stat", &format!("/rump/mnt/{f}")])),
-                "{what}: stat {f}"
-            );
-        }
-        // df: its numbers against statvfs(2) through the server (df
-        // itself under the hijack reads the host's mount table).
-        let py = "import os\nv = os.statvfs('/rump/mnt')\n\
-                  k = lambda n: -(-n * v.f_frsize // 1024)\n\
-                  used = v.f_blocks - v.f_bfree\n\
-                  print(k(v.f_blocks), k(used), k(v.f_bavail), \
-                  str(-(-used * 100 // (used + v.f_bavail))) + '%')";
-        let ours = fsu_ok("df", i, &[]);
-        let ours: Vec<&str> = ours.lines().nth(1).unwrap().split_whitespace().collect();
-        assert_eq!(
-            ours[1..5].join(" "),
-            host(&url, &["python3", "-c", py]).trim(),
-            "{what}: df"
-        );
+        compare_walks(i, &url, &what);
         // diff: the image's file against the host's, and two of the image's.
         let host_small = src.join("small.txt");
         let o = fsu(
@@ -575,6 +584,25 @@ fn damaged_foreign_and_misused_images_fail_in_one_line() {
         .output()
         .unwrap();
     one_line(&o, "fsu_mkdir: /x: Read-only file system");
+    // A malformed RUMP_MEMLIMIT is refused.
+    let o = Command::new(bin("fsu_ls"))
+        .arg(&good)
+        .env("RUMP_MEMLIMIT", "lots")
+        .output()
+        .unwrap();
+    one_line(&o, "RUMP_MEMLIMIT");
+}
+
+#[test]
+fn no_privilege_and_the_kernels_memory_limit() {
+    let dir = tempdir("fsu-priv");
+    let good = dir.join("good.img");
+    newfs(&good, &["-O", "2", "-s", "16m"]);
+    let one_line = |o: &Output, want: &str| {
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(o));
+        assert_eq!(stderr(o).lines().count(), 1, "{}", stderr(o));
+        assert!(stderr(o).contains(want), "{}", stderr(o));
+    };
     // No privilege: a user who may only read the image reads it, and a
     // writer is refused by the host before anything is mounted.
     let as_nobody = |tool: &str, arg: &str| {
@@ -593,8 +621,8 @@ fn damaged_foreign_and_misused_images_fail_in_one_line() {
         &format!("fsu_mkdir: {}: Permission denied", good.display()),
     );
     // RUMP_MEMLIMIT is the kernel's: the kernel boots with it (as its
-    // verbose boot message says), works within it (a file 48 times the
-    // limit goes in and comes out whole), and a malformed one is refused.
+    // verbose boot message says) and works within it (a file 48 times the
+    // limit goes in and comes out whole).
     let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 253) as u8).collect();
     let host_file = dir.join("data.bin");
     std::fs::write(&host_file, &data).unwrap();
@@ -616,10 +644,4 @@ fn damaged_foreign_and_misused_images_fail_in_one_line() {
     );
     assert!(limited("fsu_cat", &["/data.bin"]).stdout == data);
     assert_clean(&good);
-    let o = Command::new(bin("fsu_ls"))
-        .arg(&good)
-        .env("RUMP_MEMLIMIT", "lots")
-        .output()
-        .unwrap();
-    one_line(&o, "RUMP_MEMLIMIT");
 }
