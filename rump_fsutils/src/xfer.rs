@@ -70,6 +70,8 @@ pub trait Side {
     fn link(&self, existing: &str, p: &str) -> Result<(), Failure>;
     /// Remove a non-directory.
     fn unlink(&self, p: &str) -> Result<(), Failure>;
+    /// Make a FIFO.
+    fn mkfifo(&self, p: &str, mode: u32) -> Result<(), Failure>;
     /// Set permission bits, owner (when `owner`) and times.
     fn set_attrs(&self, p: &str, m: &Meta, owner: bool) -> Result<(), Failure>;
 }
@@ -158,6 +160,13 @@ impl Side for Host {
     }
     fn unlink(&self, p: &str) -> Result<(), Failure> {
         std::fs::remove_file(p).map_err(|e| host_err(p, e))
+    }
+    fn mkfifo(&self, p: &str, _mode: u32) -> Result<(), Failure> {
+        // The standard library cannot make one, and the tools keep to it.
+        Err((
+            p.to_string(),
+            "making a FIFO on the host is not supported yet".into(),
+        ))
     }
     fn set_attrs(&self, p: &str, m: &Meta, _owner: bool) -> Result<(), Failure> {
         if m.mode & S_IFMT == S_IFLNK {
@@ -250,6 +259,11 @@ impl Side for Image<'_> {
     }
     fn unlink(&self, p: &str) -> Result<(), Failure> {
         self.0.sys_unlink(p).map_err(|e| kern_err(p, e))
+    }
+    fn mkfifo(&self, p: &str, mode: u32) -> Result<(), Failure> {
+        self.0
+            .sys_mkfifo(p, mode & 0o7777)
+            .map_err(|e| kern_err(p, e))
     }
     fn set_attrs(&self, p: &str, m: &Meta, owner: bool) -> Result<(), Failure> {
         let k = self.0;
@@ -416,11 +430,15 @@ impl<'a> Copier<'a> {
                 }
                 self.dst.symlink(&target, to)?;
             }
+            S_IFIFO => {
+                if self.dst.lstat(to).is_ok() {
+                    self.dst.unlink(to)?;
+                }
+                self.dst.mkfifo(to, meta.mode)?;
+            }
             _ => {
-                return Err((
-                    from.to_string(),
-                    "special files are not supported yet".into(),
-                ));
+                let why = "device nodes and sockets are not copied yet";
+                return Err((from.to_string(), why.into()));
             }
         }
         self.finish_attrs(to, meta)

@@ -453,6 +453,22 @@ fn ecp_copies_a_2000_file_tree_both_ways() {
     std::fs::create_dir_all(&empty).unwrap();
     let ours = dir.join("newfs.img");
     newfs(&ours, &["-s", "96m"]);
+    // A FIFO goes in; the copy back names what it cannot make yet.
+    let fifo = dir.join("fifo");
+    run(Command::new("mkfifo").arg(&fifo));
+    fsu_ok("put", &ours, &[fifo.to_str().unwrap(), "/fifo"]);
+    assert!(fsu_ok("ls", &ours, &["-l", "/fifo"]).starts_with("prw-r--r-- 1 root root 0 "));
+    let back = dir.join("fifo-back");
+    let o = fsu("get", &ours, &["/fifo", back.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "fsu_get: {}: making a FIFO on the host is not supported yet\n",
+            back.display()
+        )
+    );
+    fsu_ok("rm", &ours, &["/fifo"]);
     let theirs = dir.join("makefs.img");
     run(Command::new("makefs")
         // makefs sizes the inode table to the source: room for the tree.
