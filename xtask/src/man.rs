@@ -157,6 +157,106 @@ pub const PAGES: &[Page] = &[
         names: &["rump"],
         usage_in: None,
     },
+    Page {
+        file: "fsu_ls.1",
+        names: &["fsu_ls"],
+        usage_in: Some("rump_fsutils/src/bin/fsu_ls.rs"),
+    },
+    Page {
+        file: "fsu_cat.1",
+        names: &["fsu_cat"],
+        usage_in: Some("rump_fsutils/src/bin/fsu_cat.rs"),
+    },
+    Page {
+        file: "fsu_cp.1",
+        names: &["fsu_cp"],
+        usage_in: Some("rump_fsutils/src/bin/fsu_cp.rs"),
+    },
+    Page {
+        file: "fsu_ecp.1",
+        names: &["fsu_ecp"],
+        usage_in: Some("rump_fsutils/src/bin/fsu_ecp.rs"),
+    },
+    Page {
+        file: "fsu_put.1",
+        names: &["fsu_put"],
+        usage_in: Some("rump_fsutils/src/bin/fsu_put.rs"),
+    },
+    Page {
+        file: "fsu_get.1",
+        names: &["fsu_get"],
+        usage_in: Some("rump_fsutils/src/bin/fsu_get.rs"),
+    },
+    Page {
+        file: "fsu_mkdir.1",
+        names: &["fsu_mkdir"],
+        usage_in: Some("rump_fsutils/src/bin/fsu_mkdir.rs"),
+    },
+    Page {
+        file: "fsu_rm.1",
+        names: &["fsu_rm"],
+        usage_in: Some("rump_fsutils/src/bin/fsu_rm.rs"),
+    },
+    Page {
+        file: "fsu_rmdir.1",
+        names: &["fsu_rmdir"],
+        usage_in: Some("rump_fsutils/src/bin/fsu_rmdir.rs"),
+    },
+    Page {
+        file: "fsu_mv.1",
+        names: &["fsu_mv"],
+        usage_in: Some("rump_fsutils/src/bin/fsu_mv.rs"),
+    },
+    Page {
+        file: "fsu_ln.1",
+        names: &["fsu_ln"],
+        usage_in: Some("rump_fsutils/src/bin/fsu_ln.rs"),
+    },
+    Page {
+        file: "fsu_chmod.1",
+        names: &["fsu_chmod"],
+        usage_in: Some("rump_fsutils/src/bin/fsu_chmod.rs"),
+    },
+    Page {
+        file: "fsu_chown.1",
+        names: &["fsu_chown"],
+        usage_in: Some("rump_fsutils/src/bin/fsu_chown.rs"),
+    },
+    Page {
+        file: "fsu_touch.1",
+        names: &["fsu_touch"],
+        usage_in: Some("rump_fsutils/src/bin/fsu_touch.rs"),
+    },
+    Page {
+        file: "fsu_find.1",
+        names: &["fsu_find"],
+        usage_in: Some("rump_fsutils/src/bin/fsu_find.rs"),
+    },
+    Page {
+        file: "fsu_diff.1",
+        names: &["fsu_diff"],
+        usage_in: Some("rump_fsutils/src/bin/fsu_diff.rs"),
+    },
+    Page {
+        file: "fsu_du.1",
+        names: &["fsu_du"],
+        usage_in: Some("rump_fsutils/src/bin/fsu_du.rs"),
+    },
+    Page {
+        file: "fsu_df.1",
+        names: &["fsu_df"],
+        usage_in: Some("rump_fsutils/src/bin/fsu_df.rs"),
+    },
+    Page {
+        file: "fsu_stat.1",
+        names: &["fsu_stat"],
+        usage_in: Some("rump_fsutils/src/bin/fsu_stat.rs"),
+    },
+    Page {
+        file: "fsu_write.1",
+        names: &["fsu_write"],
+        usage_in: Some("rump_fsutils/src/bin/fsu_write.rs"),
+    },
 ];
 
 impl Page {
