@@ -684,6 +684,47 @@ fn sin6_of(sa: &[u8]) -> (Ipv6Addr, u32) {
     )
 }
 
+/// Two kernels on one shmif bus, each with its link-local address and a
+/// global one (2001:db8::a and ::b), both past duplicate address detection.
+struct Pair {
+    a: Server,
+    b: Server,
+    ca: Client,
+    cb: Client,
+    ll_a: Ipv6Addr,
+    ll_b: Ipv6Addr,
+    g_a: Ipv6Addr,
+    g_b: Ipv6Addr,
+}
+
+impl Pair {
+    fn start(dir: &Path) -> Pair {
+        let a = Server::start(dir, "a");
+        let b = Server::start(dir, "b");
+        let (ca, cb) = (a.client(), b.client());
+        let (ll_a, ll_b) = (link_local(a.shmif_up("bus")), link_local(b.shmif_up("bus")));
+        let (g_a, g_b): (Ipv6Addr, Ipv6Addr) = (
+            "2001:db8::a".parse().unwrap(),
+            "2001:db8::b".parse().unwrap(),
+        );
+        add_addr(&ca, "shmif0", &g_a, 64);
+        add_addr(&cb, "shmif0", &g_b, 64);
+        for (c, x) in [(&ca, ll_a), (&cb, ll_b), (&ca, g_a), (&cb, g_b)] {
+            assert_eq!(wait_ready(c, "shmif0", &x), 0);
+        }
+        Pair {
+            a,
+            b,
+            ca,
+            cb,
+            ll_a,
+            ll_b,
+            g_a,
+            g_b,
+        }
+    }
+}
+
 /// Issue #20: two of our kernels on a shmif bus move data by TCP over
 /// IPv6, 100 MiB by global address and some by link-local address (with
 /// its scope) each way, and UDP datagrams by both; `accept` and
@@ -691,19 +732,16 @@ fn sin6_of(sa: &[u8]) -> (Ipv6Addr, u32) {
 #[test]
 fn two_kernels_move_tcp_and_udp_over_ipv6() {
     let dir = tempdir("inet6-tcp");
-    let a = Server::start(&dir, "a");
-    let b = Server::start(&dir, "b");
-    let (ca, cb) = (a.client(), b.client());
-    let (ll_a, ll_b) = (link_local(a.shmif_up("bus")), link_local(b.shmif_up("bus")));
-    let (g_a, g_b): (Ipv6Addr, Ipv6Addr) = (
-        "2001:db8::a".parse().unwrap(),
-        "2001:db8::b".parse().unwrap(),
-    );
-    add_addr(&ca, "shmif0", &g_a, 64);
-    add_addr(&cb, "shmif0", &g_b, 64);
-    for (c, x) in [(&ca, ll_a), (&cb, ll_b), (&ca, g_a), (&cb, g_b)] {
-        assert_eq!(wait_ready(c, "shmif0", &x), 0);
-    }
+    let Pair {
+        a,
+        b,
+        ca,
+        cb,
+        ll_a,
+        ll_b,
+        g_a,
+        g_b,
+    } = Pair::start(&dir);
     // shmif0 is interface 2 on both.
     let lb = tcp_listen6(&cb, 6000);
     let peer = tcp6_transfer(&a, &cb, lb, (g_b, 0, 6000), 100 << 20);
@@ -771,18 +809,6 @@ fn two_kernels_move_tcp_and_udp_over_ipv6() {
 #[test]
 fn hijacked_python3_programs_move_100_mib_over_ipv6() {
     let dir = tempdir("inet6-python");
-    let a = Server::start(&dir, "a");
-    let b = Server::start(&dir, "b");
-    let (ca, cb) = (a.client(), b.client());
-    let (ll_a, ll_b) = (link_local(a.shmif_up("bus")), link_local(b.shmif_up("bus")));
-    let (g_a, g_b): (Ipv6Addr, Ipv6Addr) = (
-        "2001:db8::a".parse().unwrap(),
-        "2001:db8::b".parse().unwrap(),
-    );
-    add_addr(&ca, "shmif0", &g_a, 64);
-    add_addr(&cb, "shmif0", &g_b, 64);
-    for (c, x) in [(&ca, ll_a), (&cb, ll_b), (&ca, g_a), (&cb, g_b)] {
-        assert_eq!(wait_ready(c, "shmif0", &x), 0);
-    }
-    common::pytcp::tcp_transfer(&dir, &a.abs, &b.abs, "2001:db8::b", "2001:db8::a");
+    let p = Pair::start(&dir);
+    common::pytcp::tcp_transfer(&dir, &p.a.abs, &p.b.abs, "2001:db8::b", "2001:db8::a");
 }

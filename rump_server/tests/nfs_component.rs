@@ -14,29 +14,9 @@ use common::*;
 use netbsd_abi::layout::nfs_args as na;
 use netbsd_abi::{SYS___mount50, SYS_mkdir, SYS_unmount};
 use rumpclient::{Client, Regions};
-use rumpfs_nfs::mount;
-use rumpfs_nfs::portmap::{self, IPPROTO_TCP, PMAP_PORT};
-use rumpfs_nfs::rpc::{AuthSys, Credentials, StreamClient};
 use rumpfs_nfs::transport::sockaddr_in;
-use std::net::{Ipv4Addr, SocketAddrV4, TcpStream};
+use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::Path;
-
-/// mount_nfs's userland part: the root handle from the mount daemon.
-fn root_handle(export: &Path) -> Vec<u8> {
-    let connect = |port| StreamClient::new(TcpStream::connect(("127.0.0.1", port)).unwrap(), 1);
-    let mountd = portmap::getport(&mut connect(PMAP_PORT), mount::MOUNT_PROG, 3, IPPROTO_TCP)
-        .unwrap()
-        .expect("mountd over TCP");
-    let root = Credentials::Sys(AuthSys {
-        stamp: 0,
-        machine: Vec::new(),
-        uid: 0,
-        gid: 0,
-        gids: vec![0],
-    });
-    let path = export.as_os_str().as_encoded_bytes();
-    mount::mnt(&mut connect(mountd), &root, path).unwrap().fh
-}
 
 /// mount(2) of the export on `on` from the remote client, `struct
 /// nfs_args` and what it points at in the client's memory.
@@ -76,7 +56,7 @@ fn through_the_component(export: &Path) {
     let url = format!("unix://{}/s", dir.display());
     let libs = ["-lrumpvfs", "-lrumpnet", "-lrumpnet_sockin", "-lrumpfs_nfs"];
     let (mut server, c) = serve("rump_server", &libs, &url);
-    let fh = root_handle(export);
+    let fh = ganesha::root_handle(export);
     let mounted = mount_nfs(&c, "/mnt", &fh);
     // Asked before any assertion, so that the server is stopped whatever
     // the answers are.

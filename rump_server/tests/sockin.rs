@@ -49,17 +49,6 @@ impl Drop for SockinServer {
     }
 }
 
-fn ok(o: &Output, what: &str) -> String {
-    assert!(
-        o.status.success(),
-        "{what}: {:?}\nstdout: {}\nstderr: {}",
-        o.status,
-        stdout(o),
-        stderr(o)
-    );
-    stdout(o)
-}
-
 /// The bytes the client sends: `n` of a pattern that does not repeat at
 /// any power of two.
 fn pattern(n: usize) -> Vec<u8> {

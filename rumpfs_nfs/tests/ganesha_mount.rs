@@ -10,11 +10,7 @@ mod mounting;
 
 use mounting::{boot, mount_nfs, mount_nfs_args};
 use rump::{Errno, Kernel};
-use rumpfs_nfs::mount;
-use rumpfs_nfs::portmap::{self, IPPROTO_TCP, PMAP_PORT};
-use rumpfs_nfs::rpc::{AuthSys, Credentials, StreamClient};
 use rumpvfs::VfsCalls;
-use std::net::TcpStream;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -29,24 +25,6 @@ fn pattern(n: usize, seed: usize) -> Vec<u8> {
     (0..n)
         .map(|i| ((i * 7 + i / 251 + seed) % 256) as u8)
         .collect()
-}
-
-/// What mount_nfs does before mount(2): the mount daemon's port from the
-/// portmapper, then the export's root handle from MNT.
-fn root_handle(export: &Path) -> Vec<u8> {
-    let connect = |port| StreamClient::new(TcpStream::connect(("127.0.0.1", port)).unwrap(), 9);
-    let mountd = portmap::getport(&mut connect(PMAP_PORT), mount::MOUNT_PROG, 3, IPPROTO_TCP)
-        .unwrap()
-        .unwrap();
-    let root = Credentials::Sys(AuthSys {
-        stamp: 0,
-        machine: b"rumptest".to_vec(),
-        uid: 0,
-        gid: 0,
-        gids: vec![0],
-    });
-    let path = export.as_os_str().as_encoded_bytes();
-    mount::mnt(&mut connect(mountd), &root, path).unwrap().fh
 }
 
 fn write_file(k: &Kernel, path: &str, data: &[u8], chunk: usize) {
@@ -175,7 +153,7 @@ fn concurrent_callers(k: &Arc<Kernel>, export: &Path, small: &[u8]) {
 
 fn mounted(export: &Path) {
     let k = boot();
-    let fh = root_handle(export);
+    let fh = ganesha::root_handle(export);
     k.sys_mkdir("/mnt", 0o755).unwrap();
 
     mount_refusals(&k, &fh);
@@ -312,7 +290,7 @@ fn mount_read_write_and_names_against_ganesha() {
 /// with EIO.
 fn through_a_restart(export: &Path) {
     let k = boot();
-    let fh = root_handle(export);
+    let fh = ganesha::root_handle(export);
     k.sys_mkdir("/mnt", 0o755).unwrap();
     mount_nfs(&k, "/mnt", &fh, "127.0.0.1:/export", 0).expect("mount");
     let data = Arc::new(pattern(24 << 20, 4));

@@ -121,6 +121,19 @@ pub fn client_program(path: &Path, dir: &Path, url: &str, args: &[&str]) -> Outp
         .unwrap()
 }
 
+/// A program's stdout, after checking that it succeeded (the message
+/// names `what` and shows both outputs).
+pub fn ok(o: &Output, what: &str) -> String {
+    assert!(
+        o.status.success(),
+        "{what}: {:?}\nstdout: {}\nstderr: {}",
+        o.status,
+        stdout(o),
+        stderr(o)
+    );
+    stdout(o)
+}
+
 /// Text of a tool's stdout.
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

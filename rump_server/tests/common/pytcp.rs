@@ -1,20 +1,9 @@
 //! Python programs under the hijack that move data by TCP between two
 //! kernels: the network and IPv6 tests share them.
 
-use super::{prefix, stderr, stdout};
+use super::{ok, prefix};
 use std::path::Path;
 use std::process::Command;
-
-fn ok(o: &std::process::Output, what: &str) -> String {
-    assert!(
-        o.status.success(),
-        "{what}: {:?}\nstdout: {}\nstderr: {}",
-        o.status,
-        stdout(o),
-        stderr(o)
-    );
-    stdout(o)
-}
 
 /// A python3 program run unmodified under the hijack library on `url`.
 pub fn python(dir: &Path, url: &str, prog: &str, args: &[&str]) -> Command {

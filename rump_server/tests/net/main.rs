@@ -52,17 +52,6 @@ impl Servers {
     }
 }
 
-pub(crate) fn ok(o: &std::process::Output, what: &str) -> String {
-    assert!(
-        o.status.success(),
-        "{what}: {:?}\nstdout: {}\nstderr: {}",
-        o.status,
-        stdout(o),
-        stderr(o)
-    );
-    stdout(o)
-}
-
 /// Start `n` servers with the network components loaded by `-l`, each
 /// with shmif0 on `bus` and address 1.1.1.(i+1).
 pub(crate) fn bus_of_servers(dir: &Path, n: usize, bus: &str) -> Servers {

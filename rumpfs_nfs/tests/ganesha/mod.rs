@@ -272,3 +272,30 @@ impl Drop for Ganesha {
 pub fn inside() -> Option<PathBuf> {
     std::env::var_os(EXPORT_ENV).map(PathBuf::from)
 }
+
+/// What mount_nfs does before mount(2), from inside the namespace: the
+/// mount daemon's port from the portmapper, then the export's root handle
+/// from MNT, asked as root.
+pub fn root_handle(export: &Path) -> Vec<u8> {
+    use rumpfs_nfs::mount;
+    use rumpfs_nfs::portmap::{self, IPPROTO_TCP, PMAP_PORT};
+    use rumpfs_nfs::rpc::{AuthSys, Credentials, StreamClient};
+    let connect = |port| {
+        StreamClient::new(
+            std::net::TcpStream::connect(("127.0.0.1", port)).unwrap(),
+            9,
+        )
+    };
+    let mountd = portmap::getport(&mut connect(PMAP_PORT), mount::MOUNT_PROG, 3, IPPROTO_TCP)
+        .unwrap()
+        .expect("mountd over TCP");
+    let root = Credentials::Sys(AuthSys {
+        stamp: 0,
+        machine: b"rumptest".to_vec(),
+        uid: 0,
+        gid: 0,
+        gids: vec![0],
+    });
+    let path = export.as_os_str().as_encoded_bytes();
+    mount::mnt(&mut connect(mountd), &root, path).unwrap().fh
+}

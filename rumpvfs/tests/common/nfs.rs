@@ -10,10 +10,6 @@ mod mounting;
 
 use super::{Fs, Fx};
 use rump::Kernel;
-use rumpfs_nfs::mount;
-use rumpfs_nfs::portmap::{self, IPPROTO_TCP, PMAP_PORT};
-use rumpfs_nfs::rpc::{AuthSys, Credentials, StreamClient};
-use std::net::TcpStream;
 use std::path::Path;
 
 /// The cases whose NFS semantics differ from a local file system's, with
@@ -86,19 +82,7 @@ const DIFFERS: &[(&str, &str)] = &[
 /// `mp`: its root handle from the mount daemon, then mount(2).
 pub fn mount(k: &Kernel, mp: &str) {
     let export = ganesha::inside().expect("an NFS case runs inside the server's namespace");
-    let connect = |port| StreamClient::new(TcpStream::connect(("127.0.0.1", port)).unwrap(), 3);
-    let mountd = portmap::getport(&mut connect(PMAP_PORT), mount::MOUNT_PROG, 3, IPPROTO_TCP)
-        .unwrap()
-        .expect("mountd over TCP");
-    let root = Credentials::Sys(AuthSys {
-        stamp: 0,
-        machine: Vec::new(),
-        uid: 0,
-        gid: 0,
-        gids: vec![0],
-    });
-    let path = export.as_os_str().as_encoded_bytes();
-    let fh = mount::mnt(&mut connect(mountd), &root, path).unwrap().fh;
+    let fh = ganesha::root_handle(&export);
     mounting::mount_nfs(k, mp, &fh, "127.0.0.1:/export", 0).expect("mount nfs");
 }
 
