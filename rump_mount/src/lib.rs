@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod mode;
+pub mod nfs;
 
 use netbsd_abi::layout::statvfs;
 

@@ -60,8 +60,14 @@ fn mount_list_update_unmount() {
         "{}",
         stderr(&nodev)
     );
-    let nfs = mount(&["-t", "nfs", "host:/x", "/mnt"]);
-    assert!(stderr(&nfs).contains("not supported"), "{}", stderr(&nfs));
+    let msdos = mount(&["-t", "msdos", "/dev/ffs", "/mnt"]);
+    assert!(
+        stderr(&msdos).contains("not supported"),
+        "{}",
+        stderr(&msdos)
+    );
+    let nfs = mount(&["-t", "nfs", "-o", "udp", "host:/x", "/mnt"]);
+    assert_eq!(stderr(&nfs), "rump.mount: -o udp: not supported yet\n");
     let bad = mount(&["-o", "frobnicate", "/dev/ffs", "/mnt"]);
     assert!(
         stderr(&bad).contains("frobnicate: option not supported"),

@@ -74,6 +74,18 @@ fn through_the_component(export: &Path) {
     let unmounted = c
         .syscall(SYS_unmount, &[m.add(&cstr("/mnt")), 0], &m)
         .map(drop);
+    // rump.mount -t nfs does mount_nfs's host side itself: the portmapper,
+    // MNT for the root handle, then mount(2).
+    let spec = format!("127.0.0.1:{}", export.display());
+    let tool_dir = dir.clone();
+    let by_tool = |args: &[&str]| tool(&tool_dir, &url, args[0], &args[1..]);
+    let _ = by_tool(&["rump.mkdir", "/mnt2"]);
+    let mount_t = by_tool(&["rump.mount", "-t", "nfs", "-o", "soft,intr", &spec, "/mnt2"]);
+    let listed = by_tool(&["rump.mount", "-t", "nfs"]);
+    let cat2 = hijacked(&url, &["cat", "/rump/mnt2/hostfile"]);
+    let umount_t = by_tool(&["rump.umount", "/mnt2"]);
+    let bad = by_tool(&["rump.mount", "-t", "nfs", "-o", "udp", &spec, "/mnt2"]);
+    let missing = by_tool(&["rump.mount", "-t", "nfs", "127.0.0.1:/nonesuch", "/mnt2"]);
     let _ = server.kill();
     let _ = server.wait();
 
@@ -85,6 +97,24 @@ fn through_the_component(export: &Path) {
     assert!(std::fs::read(export.join("fromclient")).unwrap() == want);
     assert_eq!(stdout(&ls), "fromclient\nhostfile\n");
     assert_eq!(unmounted, Ok(()));
+    assert!(mount_t.status.success(), "rump.mount: {}", stderr(&mount_t));
+    assert_eq!(
+        stdout(&listed),
+        format!("{spec} on /mnt2 type nfs\n"),
+        "mounted from host:/path, and not local"
+    );
+    assert!(cat2.stdout == std::fs::read(export.join("hostfile")).unwrap());
+    assert!(
+        umount_t.status.success(),
+        "rump.umount: {}",
+        stderr(&umount_t)
+    );
+    assert_eq!(stderr(&bad), "rump.mount: -o udp: not supported yet\n");
+    assert!(
+        stderr(&missing).starts_with("rump.mount: can't access /nonesuch: "),
+        "{}",
+        stderr(&missing)
+    );
 }
 
 #[test]

@@ -78,6 +78,8 @@ pub struct NfsFs {
     shared: Arc<Shared>,
     root: Arc<crate::node::NfsNode>,
     info: FsInfo,
+    /// `host:/path` as the mount named it (`f_mntfromname`).
+    from: String,
 }
 
 /// Sizes as `nfs_fsinfo` settles them: at most what the server takes
@@ -95,7 +97,7 @@ fn clamp_size(asked: u32, server_max: u32) -> u32 {
 impl NfsFs {
     /// Mount: FSINFO and GETATTR of the root over `conn`. ENOTDIR when
     /// the handle is not a directory's.
-    pub fn mount(conn: Connection, root_fh: Vec<u8>) -> KResult<Arc<NfsFs>> {
+    pub fn mount(conn: Connection, root_fh: Vec<u8>, from: String) -> KResult<Arc<NfsFs>> {
         conn.open()?;
         let (info, root_attr) = conn.call(|c| Ok((c.fsinfo(&root_fh)?, c.getattr(&root_fh)?)))?;
         if attr::vtype(root_attr.ftype) != rumpvfs::node::VType::Dir {
@@ -112,7 +114,12 @@ impl NfsFs {
             generation: AtomicU64::new(0),
         });
         let root = shared.node(root_fh, root_attr);
-        Ok(Arc::new(NfsFs { shared, root, info }))
+        Ok(Arc::new(NfsFs {
+            shared,
+            root,
+            info,
+            from,
+        }))
     }
 
     /// The mount's READ and WRITE sizes.
@@ -138,6 +145,14 @@ impl FileSystem for NfsFs {
 
     fn io_blksize(&self) -> i32 {
         FABLKSIZE as i32
+    }
+
+    fn mounted_from(&self) -> Option<String> {
+        Some(self.from.clone())
+    }
+
+    fn local(&self) -> bool {
+        false
     }
 
     fn root(&self) -> Arc<dyn Node> {

@@ -4,11 +4,8 @@
 //!
 //! - [`args`]: NetBSD's `struct nfs_args` checked and decoded as
 //!   `nfs_mount`/`nfs_decode_args` do;
-//! - [`xdr`]: the XDR encoding (RFC 4506), checked decoding;
-//! - [`rpc`]: ONC RPC calls and replies (RFC 5531), AUTH_SYS, record
-//!   marking over streams;
-//! - [`portmap`]: the portmapper's `GETPORT` (RFC 1833, version 2);
-//! - [`mount`]: MOUNT v3 `MNT` and `UMNT` (RFC 1813 appendix I);
+//! - [`xdr`], [`rpc`], [`portmap`], [`mount`]: ONC RPC, from the
+//!   `oncrpc` crate (shared with `rump.mount -t nfs`);
 //! - [`nfs3`]: NFSv3's attributes and procedures (RFC 1813), as typed calls;
 //! - [`transport`]: a TCP stream through the kernel's own `AF_INET`
 //!   sockets (sockin or netinet) for the calls to run over;
@@ -30,14 +27,12 @@ pub mod args;
 pub mod attr;
 pub mod conn;
 pub mod fs;
-pub mod mount;
 pub mod nfs3;
 pub mod node;
-pub mod portmap;
-pub mod rpc;
 pub mod transport;
 pub mod vfsops;
-pub mod xdr;
+
+pub use oncrpc::{mount, portmap, rpc, xdr};
 
 use rump::Kernel;
 use rump::component::{AttachResult, Component, Phase};

@@ -18,18 +18,7 @@ const AF_INET: u8 = netbsd_abi::AF_INET as u8;
 const RESERVED_PORTS: std::ops::RangeInclusive<u16> =
     600..=(netbsd_abi::IPPORT_RESERVED as u16 - 1);
 
-/// A NetBSD errno carried inside an `io::Error`, so that the RPC layer
-/// reports the kernel's own error rather than a translation of it.
-#[derive(Debug)]
-pub struct KernelErrno(pub Errno);
-
-impl std::fmt::Display for KernelErrno {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.0.name())
-    }
-}
-
-impl std::error::Error for KernelErrno {}
+pub use crate::rpc::KernelErrno;
 
 fn io(e: Errno) -> std::io::Error {
     std::io::Error::other(KernelErrno(e))

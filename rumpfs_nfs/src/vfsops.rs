@@ -94,6 +94,8 @@ pub fn mount(k: &Kernel, a: &MountArgs) -> KResult<Arc<dyn FileSystem>> {
         r => r?,
     };
     let conn = Connection::new(k, server, params);
-    let fs = NfsFs::mount(conn, args.fh.clone())?;
+    let name = args.hostname.strip_suffix(&[0]).unwrap_or(&args.hostname);
+    let from = String::from_utf8_lossy(name).into_owned();
+    let fs = NfsFs::mount(conn, args.fh.clone(), from)?;
     Ok(fs as Arc<dyn FileSystem>)
 }

@@ -325,6 +325,17 @@ pub trait FileSystem: Send + Sync {
     fn kqfilters(&self) -> bool {
         true
     }
+    /// What `statvfs(2)` names as mounted (`f_mntfromname`) for a file
+    /// system mounted from no device: NFS's `host:/path`. `None`: the
+    /// type's name.
+    fn mounted_from(&self) -> Option<String> {
+        None
+    }
+    /// Whether its storage is local (`MNT_LOCAL`); a network file system
+    /// is not.
+    fn local(&self) -> bool {
+        true
+    }
     /// Whether names move (`rename(2)`); NetBSD's rumpfs refuses the
     /// lookup of a last component for RENAME ("we don't do rename",
     /// EOPNOTSUPP).

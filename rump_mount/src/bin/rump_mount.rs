@@ -8,7 +8,8 @@
 //!   `rump.mount -u [-fruw] [-o options] special|node` updates a mount.
 //!
 //! Types: `ffs` (the default; `special` is a block device such as a
-//! `rump_server -d` key) and `tmpfs` (`special` is ignored). Options are
+//! `rump_server -d` key), `tmpfs` (`special` is ignored) and `nfs`
+//! (`special` is `host:/path`; see `rump_mount::nfs`). Options are
 //! mount_ffs's and mount_tmpfs's (`ro`, `rw`, `update`, `force`, `noexec`,
 //! `nosuid`, `nodev`, `async`, `noatime`, ... with `no` prefixes), and for
 //! tmpfs `size=N[kmg]`, `nodes=N`, `mode=OCTAL`, `uid=N`, `gid=N`
@@ -18,6 +19,7 @@
 
 #![forbid(unsafe_code)]
 
+use rump_mount::nfs::{self, NfsOptions};
 use rump_mount::{MNT_FORCE, MNT_RDONLY, MNT_UPDATE, cstr, mounted, realpath};
 use rumpclient::{Client, Errno, Regions};
 use std::process::ExitCode;
@@ -133,9 +135,19 @@ const FLAG_OPTIONS: &[(&str, bool, i64)] = {
 /// Apply `-o` options to the flags (as `getmntopts`) and the tmpfs
 /// arguments (`size=`, `nodes=`, `mode=`, `uid=`, `gid=`: mount_tmpfs's
 /// `-s`, `-n`, `-m`, `-u`, `-g`).
-fn options(list: &str, flags: &mut u64, t: &mut Tmpfs) -> Result<(), String> {
+fn options(
+    list: &str,
+    flags: &mut u64,
+    t: &mut Tmpfs,
+    mut nfs: Option<&mut NfsOptions>,
+) -> Result<(), String> {
     for o in list.split(',').filter(|o| !o.is_empty()) {
         let (k, v) = o.split_once('=').unwrap_or((o, ""));
+        // mount_nfs's own options, for an NFS mount only.
+        if let Some(answer) = nfs.as_deref_mut().and_then(|n| nfs::option(n, k, v)) {
+            answer?;
+            continue;
+        }
         let num = || {
             v.parse::<u64>()
                 .map_err(|_| format!("-o {o}: not a number"))
@@ -202,6 +214,10 @@ struct Request {
     verbose: bool,
     /// tmpfs's `-o` settings.
     tmpfs: Tmpfs,
+    /// mount_nfs's `-o` settings.
+    nfs: NfsOptions,
+    /// The `-o` lists, read once the type is known.
+    option_lists: Vec<String>,
     /// The operands: nothing, a name with `-u`, or special and node.
     operands: Vec<String>,
 }
@@ -215,6 +231,8 @@ fn parse_args(args: &[String]) -> Result<Request, ExitCode> {
         dry: false,
         verbose: false,
         tmpfs: Tmpfs::default(),
+        nfs: NfsOptions::default(),
+        option_lists: Vec::new(),
         operands: Vec::new(),
     };
     let mut i = 0;
@@ -257,8 +275,8 @@ fn parse_args(args: &[String]) -> Result<Request, ExitCode> {
                         }
                         r.fstype = v.clone();
                         r.types = Some(v);
-                    } else if let Err(m) = options(&v, &mut r.flags, &mut r.tmpfs) {
-                        return Err(fail(&m));
+                    } else {
+                        r.option_lists.push(v);
                     }
                 }
                 'A' | 'a' | 'F' | 'N' => {
@@ -271,6 +289,13 @@ fn parse_args(args: &[String]) -> Result<Request, ExitCode> {
                     return Err(usage());
                 }
             }
+        }
+    }
+    let nfs = r.fstype == "nfs";
+    for list in std::mem::take(&mut r.option_lists) {
+        let n = nfs.then_some(&mut r.nfs);
+        if let Err(m) = options(&list, &mut r.flags, &mut r.tmpfs, n) {
+            return Err(fail(&m));
         }
     }
     Ok(r)
@@ -308,7 +333,7 @@ fn special_and_node(c: &Client, r: &mut Request) -> Result<(Option<String>, Stri
     let adjust = r.flags & MNT_UPDATE == 0;
     Ok(match r.fstype.as_str() {
         "ffs" if adjust => (special.map(|s| pathadj(c, &s)), pathadj(c, &node)),
-        "tmpfs" if adjust => (special, pathadj(c, &node)),
+        "tmpfs" | "nfs" if adjust => (special, pathadj(c, &node)),
         _ => (special, node),
     })
 }
@@ -348,6 +373,11 @@ fn mount_data(
             ta::ta_root_mode.put(&mut a, t.mode.unwrap_or(mode).into());
             Ok(a)
         }
+        "nfs" => {
+            let spec = special.unwrap_or_default();
+            let (nfsd, fh) = nfs::locate(spec, &r.nfs).map_err(|e| fail(&e))?;
+            Ok(nfs::mount_args(spec, nfsd, &fh, &r.nfs, m))
+        }
         other => Err(fail(&format!(
             "{other}: file system type not supported by this rump.mount"
         ))),
@@ -357,7 +387,7 @@ fn mount_data(
 /// Why a mount failed, in the words mount_ffs and mount_tmpfs use.
 fn mount_failure(r: &Request, e: Errno, special: Option<&str>, node: &str) -> String {
     let cause = match e {
-        _ if r.fstype == "tmpfs" => e.to_string(),
+        _ if r.fstype == "tmpfs" || r.fstype == "nfs" => e.to_string(),
         Errno::EMFILE => "mount table full".to_string(),
         Errno::EINVAL if r.flags & MNT_UPDATE != 0 => {
             "specified device does not match mounted device".to_string()

@@ -46,7 +46,10 @@ pub struct StatVfs {
 /// `statvfs1(2)` of the file system holding `vn`.
 pub fn statvfs_vn(vn: &Vnode) -> StatVfs {
     let s = vn.mnt.fs.stats();
-    let mut flag = MNT_LOCAL | (vn.mount_flags() & crate::flags::MNT_KEPT) as u64;
+    let mut flag = (vn.mount_flags() & crate::flags::MNT_KEPT) as u64;
+    if vn.mnt.fs.local() {
+        flag |= MNT_LOCAL;
+    }
     if vn.read_only() {
         flag |= MNT_RDONLY as u64;
     }
@@ -68,7 +71,10 @@ pub fn statvfs_vn(vn: &Vnode) -> StatVfs {
         fsid: vn.mnt.id,
         mntonname: vn.mnt.path.clone(),
         mntfromname: if vn.mnt.from.is_empty() {
-            vn.mnt.fs.fstype().to_owned()
+            vn.mnt
+                .fs
+                .mounted_from()
+                .unwrap_or_else(|| vn.mnt.fs.fstype().to_owned())
         } else {
             vn.mnt.from.clone()
         },

@@ -3,7 +3,7 @@
 //! stream transports, and a client that matches replies to calls by xid.
 
 use crate::xdr::{Decoder, Encoder, XdrError};
-use rump::Errno;
+use netbsd_abi::Errno;
 use std::io::{Read, Write};
 
 /// The RPC protocol version (`rpcvers`).
@@ -234,11 +234,22 @@ pub fn read_record(r: &mut impl Read, max: usize) -> Result<Vec<u8>, RpcError> {
     }
 }
 
+/// A NetBSD errno carried inside an `io::Error` by a stream whose errors
+/// are the kernel's (the NFS client's sockets), so that the RPC layer
+/// reports the kernel's own error rather than a translation of it.
+#[derive(Debug)]
+pub struct KernelErrno(pub Errno);
+
+impl std::fmt::Display for KernelErrno {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.name())
+    }
+}
+
+impl std::error::Error for KernelErrno {}
+
 fn io_error(e: &std::io::Error) -> RpcError {
-    if let Some(k) = e
-        .get_ref()
-        .and_then(|x| x.downcast_ref::<crate::transport::KernelErrno>())
-    {
+    if let Some(k) = e.get_ref().and_then(|x| x.downcast_ref::<KernelErrno>()) {
         RpcError::Transport(k.0)
     } else if e.kind() == std::io::ErrorKind::UnexpectedEof {
         RpcError::Transport(Errno::ECONNRESET)

@@ -3,7 +3,7 @@
 
 use crate::rpc::{Credentials, RpcError, StreamClient};
 use crate::xdr::{Decoder, Encoder, XdrError};
-use rump::Errno;
+use netbsd_abi::Errno;
 
 /// The MOUNT program number.
 pub const MOUNT_PROG: u32 = 100_005;
@@ -91,6 +91,15 @@ pub enum MountError {
     Rpc(RpcError),
     /// The server refused with this errno.
     Refused(Errno),
+}
+
+impl std::fmt::Display for MountError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MountError::Rpc(e) => e.fmt(f),
+            MountError::Refused(e) => e.fmt(f),
+        }
+    }
 }
 
 impl MountError {
