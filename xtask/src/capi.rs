@@ -418,6 +418,20 @@ mod tests {
     }
 
     #[test]
+    fn install_lays_out_headers_and_the_pkg_config_file() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let prefix = std::env::temp_dir().join(format!("capi-inst-{}", std::process::id()));
+        install(&root, &prefix).unwrap();
+        for h in ["rumpclient.h", "rump_syscalls.h", "rumpdefs.h"] {
+            assert!(prefix.join(HEADERS).join(h).is_file(), "{h} installed");
+        }
+        let pc = std::fs::read_to_string(prefix.join("lib/pkgconfig/rumpclient.pc")).unwrap();
+        assert!(pc.starts_with(&format!("prefix={}\n", prefix.display())));
+        assert!(pc.contains("Libs: -L${libdir} -Wl,-rpath,${libdir} -lrumpclient\n"));
+        std::fs::remove_dir_all(&prefix).unwrap();
+    }
+
+    #[test]
     fn plain_names_follow_netbsds_header() {
         let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../netbsd_abi/data");
         let calls = calls(&data).unwrap();
