@@ -120,6 +120,25 @@ fn a_c_program_against_our_headers_works_in_the_servers_kernel() {
 }
 
 #[test]
+fn rumpclient_exec_goes_on_as_the_same_process() {
+    let dir = tempdir("c-client-exec");
+    let url = format!("unix://{}", dir.join("sock").display());
+    let mut flags = vec![format!("-I{}", workspace().join("include").display())];
+    flags.extend(our_library());
+    let exe = compile("exec_client.c", &dir, &flags);
+    let (mut server, c) = serve("rump_allserver", &[], &url);
+    let out = client_program(&exe, &dir, &url, &[]);
+    drop(c);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "same process after exec: 1\ndescriptor kept: 3 abc\n"
+    );
+}
+
+#[test]
 fn rumpclient_init_without_a_server_says_so() {
     let dir = tempdir("c-client-noserver");
     let mut flags = vec![format!("-I{}", workspace().join("include").display())];
