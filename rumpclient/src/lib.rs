@@ -14,12 +14,14 @@
 mod key;
 mod link;
 mod memory;
+mod process_memory;
 mod retry;
 mod stream;
 
 pub use key::KEY_VARIABLE;
 pub use memory::{ClientMemory, Regions, Span};
 pub use netbsd_abi::Errno;
+pub use process_memory::ProcessMemory;
 pub use retry::Retry;
 /// A host error worded as `strerror(3)` words it, for tools' messages.
 pub use rumpuser::{sigpipe_ends_process, strerror};
@@ -219,6 +221,19 @@ impl Client {
         let c = Client::open(&url, place)?;
         c.handshake(Handshake::Fork, &HandshakeFork { cookie, cancel: 0 }.emit())?;
         Ok(c)
+    }
+
+    /// Give up the copy [`Client::prefork`] made for a child that will not
+    /// come (its fork failed): a FORK handshake with the cancel flag, on a
+    /// connection of its own that ends with it.
+    pub fn cancel_fork(url: &str, cookie: [u8; payload::COOKIE_LEN]) -> Result<(), ConnectError> {
+        let url = client_url(url)?;
+        let c = Client::open(&url, keep_in_place)?;
+        // The server answers a cancel by closing the connection.
+        match c.handshake(Handshake::Fork, &HandshakeFork { cookie, cancel: 1 }.emit()) {
+            Ok(()) | Err(ConnectError::Io(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Take up again, in a program image just started by `execve`, the

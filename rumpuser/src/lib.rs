@@ -17,6 +17,7 @@ mod file;
 mod inet;
 mod limits;
 mod mem;
+mod own_memory;
 mod param;
 mod process;
 mod random;
@@ -38,6 +39,7 @@ pub use inet::{
 };
 pub use limits::{out_of_descriptors, raise_descriptor_limit, strerror};
 pub use mem::{AnonMapping, HostMem};
+pub use own_memory::{read_own_memory, write_own_memory};
 pub use param::{host_ncpu, host_physmem, hostname, param};
 pub use process::{abort, exit, host_pid};
 pub use random::random_fill;

@@ -15,7 +15,7 @@ const KERNEL_BASE: &str = "rump";
 /// The client crates: the client library, the protocol and the hijack
 /// library, and the package of every installed `rump.*` tool.
 pub fn clients() -> Result<Vec<&'static str>> {
-    let mut out = vec!["rumpclient", "sysproxy", "rumphijack"];
+    let mut out = vec!["rumpclient", "sysproxy", "rumphijack", "rumpclient_capi"];
     for e in install_list::entries()? {
         if e.name.starts_with("rump.") && !out.contains(&e.package) {
             out.push(e.package);

@@ -3,12 +3,14 @@
 //! - `cargo xtask demo`: build, start a `rump_server`, query it with
 //!   `rump.sysctl`, halt it with `rump.halt`.
 //! - `cargo xtask install --prefix DIR`: build in release mode and install
-//!   the binaries into `DIR/bin`, the component libraries into `DIR/lib`
+//!   the binaries into `DIR/bin`, the component libraries into `DIR/lib`,
+//!   the C headers into `DIR/include/rump` (with `DIR/lib/pkgconfig`)
 //!   and the manual pages of `docs/man` into `DIR/share/man/man{1,3,8}`.
 //! - `cargo xtask test`: build every crate (component libraries included,
 //!   which the loader tests open) and run every test.
 //! - `cargo xtask bench [--json FILE] [--runs N]`: run the benchmarks.
-//! - `cargo xtask abi`: regenerate the `netbsd_abi` tables from its data.
+//! - `cargo xtask abi`: regenerate the `netbsd_abi` tables from its data,
+//!   and the C interface made from them (see `capi`).
 //! - `cargo xtask abi-check`: list every system-call number, errno or
 //!   NetBSD constant written as a literal outside `netbsd_abi`; fails on
 //!   those outside the folders still allowed.
@@ -19,6 +21,7 @@
 
 mod abi;
 mod bare_numbers;
+mod capi;
 mod client_deps;
 mod install_list;
 mod man;
@@ -69,6 +72,7 @@ fn install(prefix: &Path, release: bool) -> Result<()> {
         copy(&out.join(e.built), &prefix.join(e.dir).join(e.name))?;
     }
     man::install(&root().join("docs/man"), &prefix.join("share/man"))?;
+    capi::install(&root(), prefix)?;
     println!("installed into {}", prefix.display());
     Ok(())
 }
@@ -140,6 +144,12 @@ fn main() -> Result<()> {
             f.args(["--edition", "2024"]);
             for (file, _) in abi::OUTPUTS {
                 f.arg(dir.join("src").join(file));
+            }
+            capi::generate(&root())?;
+            for (file, _, rust) in capi::OUTPUTS {
+                if *rust {
+                    f.arg(root().join(file));
+                }
             }
             run(f)
         }
