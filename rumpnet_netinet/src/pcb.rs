@@ -420,7 +420,8 @@ impl DgramQueue {
         Some(r)
     }
 
-    /// Bytes of the next datagram (`FIONREAD` on a datagram socket).
+    /// Bytes of the next datagram (a datagram socket's `st_size`;
+    /// `FIONREAD` counts the whole buffer, [`DgramQueue::cc`]).
     pub fn next_len(&self) -> usize {
         self.q.front().map_or(0, |d| d.data.len())
     }

@@ -96,6 +96,10 @@ pub struct Inet6 {
     pub dad_count: std::sync::atomic::AtomicI32,
     /// `net.inet6.ip6.hlim`: the default hop limit.
     pub hlim: std::sync::atomic::AtomicU8,
+    /// `net.inet6.ip6.v6only`: what a new socket's `IPV6_V6ONLY` starts
+    /// as (`in6_pcballoc`), for raw sockets here and TCP and UDP in
+    /// netinet's layer.
+    pub v6only: Arc<std::sync::atomic::AtomicBool>,
     /// Counters.
     pub stats: Stats,
 }
@@ -127,6 +131,7 @@ impl Inet6 {
             timer: OnceLock::new(),
             dad_count: std::sync::atomic::AtomicI32::new(1),
             hlim: std::sync::atomic::AtomicU8::new(DEFAULT_HLIM),
+            v6only: Arc::new(std::sync::atomic::AtomicBool::new(true)),
             stats: Stats::default(),
         })
     }

@@ -34,7 +34,6 @@ use rumpnet::net::Net;
 use rumpnet::wire::ethernet::ethertype;
 use std::net::Ipv6Addr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 /// The component.
 pub static COMPONENT: Component = Component {
@@ -54,7 +53,7 @@ fn attach(k: &Kernel) -> AttachResult {
     register_family(&net, &inet)?;
     inet.start_timer(&net)
         .map_err(|e| format!("timer thread: {e}"))?;
-    let v6only = Arc::new(AtomicBool::new(true));
+    let v6only = Arc::clone(&inet.v6only);
     let inet4 = rumpnet_netinet::inet::Inet::of(k);
     inet4
         .attach_ip6(Arc::new(transport::Layer::new(&inet, Arc::clone(&v6only))))

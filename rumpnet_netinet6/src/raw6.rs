@@ -43,6 +43,9 @@ struct State {
     rcv_bytes: usize,
     recv_pktinfo: bool,
     recv_hoplimit: bool,
+    /// `IPV6_V6ONLY`: kept and answered as every in6pcb's (a raw socket
+    /// takes no IPv4 either way).
+    v6only: bool,
     /// `IPV6_USE_MIN_MTU`: -1 (per destination), 0 or 1.
     use_min_mtu: i32,
     /// `struct icmp6_filter`: a bit per type, set when it passes.
@@ -80,6 +83,7 @@ impl Raw6Socket {
                 rcv_bytes: 0,
                 recv_pktinfo: false,
                 recv_hoplimit: false,
+                v6only: inet.v6only.load(std::sync::atomic::Ordering::Relaxed),
                 use_min_mtu: -1,
                 filter: [u32::MAX; 8],
                 hlim: None,
@@ -279,6 +283,14 @@ impl ProtoSocket for Raw6Socket {
                 s.recv_hoplimit = int_opt(v)? != 0;
                 Ok(())
             }
+            // ip6_ctloutput: only before the socket is bound.
+            (IPPROTO_IPV6, netbsd_abi::IPV6_V6ONLY) => {
+                if !s.laddr.is_unspecified() {
+                    return Err(Errno::EINVAL);
+                }
+                s.v6only = int_opt(v)? != 0;
+                Ok(())
+            }
             (IPPROTO_IPV6, netbsd_abi::IPV6_USE_MIN_MTU) => {
                 let n = int_opt(v)?;
                 if !(-1..=1).contains(&n) {
@@ -311,6 +323,9 @@ impl ProtoSocket for Raw6Socket {
             }
             (IPPROTO_IPV6, netbsd_abi::IPV6_RECVHOPLIMIT) => {
                 Ok(i32::from(s.recv_hoplimit).to_le_bytes().to_vec())
+            }
+            (IPPROTO_IPV6, netbsd_abi::IPV6_V6ONLY) => {
+                Ok(i32::from(s.v6only).to_le_bytes().to_vec())
             }
             (IPPROTO_IPV6, netbsd_abi::IPV6_USE_MIN_MTU) => {
                 Ok(s.use_min_mtu.to_le_bytes().to_vec())

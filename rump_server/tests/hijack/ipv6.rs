@@ -46,7 +46,9 @@ impl Drop for Inet6Server {
     }
 }
 
-/// Echo to ::1 on a raw ICMPv6 socket; the reply's packet information
+/// Echo to ::1 on a raw ICMPv6 socket, whose `IPV6_V6ONLY` starts as
+/// `net.inet6.ip6.v6only` (1) and may be cleared before a bind, as
+/// NetBSD's answers; the reply's packet information
 /// (destination ::1 on lo0, index 1) and hop limit (64) arrive as Linux's
 /// `IPV6_PKTINFO` and `IPV6_HOPLIMIT` messages, and a short control
 /// buffer says MSG_CTRUNC.
@@ -58,6 +60,9 @@ s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
 s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 9)
 print("hops", s.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS))
 print("recvpktinfo", s.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO))
+print("v6only", s.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY))
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+print("v6only", s.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY))
 def reply(room):
     s.sendto(bytes([128, 0, 0, 0, 0, 9, 0, 1]), ("::1", 0))
     while True:
@@ -84,7 +89,7 @@ fn python3_reads_ipv6_control_messages_in_linux_layout() {
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     assert_eq!(
         stdout(&o),
-        "hops 9\nrecvpktinfo 1\nfrom ::1 ctrunc False\n\
+        "hops 9\nrecvpktinfo 1\nv6only 1\nv6only 0\nfrom ::1 ctrunc False\n\
          pktinfo ::1 1\nhoplimit 64\nshort ctrunc True 0\n"
     );
 }
