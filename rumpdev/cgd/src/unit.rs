@@ -45,6 +45,10 @@ pub(crate) struct Target {
     scratch: Mutex<Vec<Vec<u8>>>,
 }
 
+/// How much of a read is fetched from the disk underneath before it is
+/// decrypted: small enough to stay in a core's cache.
+const READ_PIECE: usize = 128 * 1024;
+
 /// Scratch buffers a unit keeps: one per write at the same time, up to
 /// this many.
 const SCRATCH_KEPT: usize = 4;
@@ -53,15 +57,21 @@ impl Target {
     /// Read `buf` from sector `sector` of the disk underneath and decrypt
     /// it in place.
     fn read(&self, sector: u64, buf: &mut [u8]) -> KResult<()> {
-        let off = sector * self.secsize;
-        let mut done = 0;
-        while done < buf.len() {
-            match self.node.read(off + done as u64, &mut buf[done..])? {
-                0 => return Err(Errno::EIO),
-                n => done += n,
+        // A piece at a time, each decrypted while it is still in the
+        // cache the read brought it into.
+        let piece = (READ_PIECE / self.secsize as usize).max(1) * self.secsize as usize;
+        for (i, chunk) in buf.chunks_mut(piece).enumerate() {
+            let first = sector + (i * piece) as u64 / self.secsize;
+            let off = first * self.secsize;
+            let mut done = 0;
+            while done < chunk.len() {
+                match self.node.read(off + done as u64, &mut chunk[done..])? {
+                    0 => return Err(Errno::EIO),
+                    n => done += n,
+                }
             }
+            self.cipher.decrypt(chunk, first, self.secsize as usize);
         }
-        self.cipher.decrypt(buf, sector, self.secsize as usize);
         Ok(())
     }
 
