@@ -199,38 +199,38 @@ fn wrappers(data: &Path) -> Result<String> {
         let (ret, conv) = rust_ret(c)?;
         used.insert(conv);
         let (params, args) = (params.join(", "), args.join(", "));
+        writeln!(s, "c_export! {{")?;
         writeln!(
             s,
-            "/// `{}` (number {}) in the server's kernel.",
+            "    /// `{}` (number {}) in the server's kernel.",
             c.name, c.number
         )?;
-        writeln!(s, "#[unsafe(no_mangle)]")?;
-        writeln!(s, "pub extern \"C\" fn {}({params}){ret} {{", c.entry)?;
+        writeln!(s, "    fn {}({params}){ret} {{", c.entry)?;
         writeln!(
             s,
-            "    {conv}(syscall(netbsd_abi::{}, &[{}]))\n}}\n",
+            "        {conv}(syscall(netbsd_abi::{}, &[{}]))\n    }}",
             c.sys_const,
             packed.join(", ")
         )?;
         if let Some(p) = plain.get(&c.entry) {
             writeln!(
                 s,
-                "/// `{p}`: [`{}`] under the name our header declares.",
+                "\n    /// `{p}`: [`{}`] under the name our header declares.",
                 c.entry
             )?;
-            writeln!(s, "#[unsafe(no_mangle)]")?;
             writeln!(
                 s,
-                "pub extern \"C\" fn {p}({params}){ret} {{\n    {}({args})\n}}\n",
+                "    fn {p}({params}){ret} {{\n        {}({args})\n    }}",
                 c.entry
             )?;
         }
+        writeln!(s, "}}\n")?;
     }
     let used: Vec<&str> = used.into_iter().collect();
     Ok(format!(
         "{RUST_HEADER}//! The `rump_sys_*` wrappers: each packs its arguments into NetBSD's\n\
          //! slots and makes the call in the server's kernel.\n\n\
-         use crate::call::{{{}}};\nuse std::ffi::c_void;\n\n{s}",
+         use crate::call::{{c_export, {}}};\nuse std::ffi::c_void;\n\n{s}",
         used.join(", ")
     ))
 }

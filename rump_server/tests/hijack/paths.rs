@@ -32,31 +32,32 @@ import ctypes, fcntl, os, tempfile
 libc = ctypes.CDLL(None, use_errno=True)
 libc.mkdtemp.restype = ctypes.c_char_p
 libc.mktemp.restype = ctypes.c_char_p
+# '@' in a name is a template's six Xs.
 def t(s):
-    return ctypes.create_string_buffer(s.encode())
+    return ctypes.create_string_buffer(s.replace('@', 'X' * 6).encode())
 def err():
     return os.strerror(ctypes.get_errno())
 fd, name = tempfile.mkstemp(dir='/rump/t')
 print('py', fd >= 512, os.path.exists(name))
 print('py', os.path.isdir(tempfile.mkdtemp(dir='/rump/t')))
-b = t('/rump/t/sXXXXXX'); fd = libc.mkstemp(b); name = b.value.decode()
+b = t('/rump/t/s@'); fd = libc.mkstemp(b); name = b.value.decode()
 st = os.stat(name)
 print('mkstemp', fd >= 512, name[:9], len(name), oct(st.st_mode & 0o777), os.fstat(fd).st_ino == st.st_ino)
 os.write(fd, b'via the descriptor'); print(open(name).read())
-b = t('/rump/t/oXXXXXX'); fd = libc.mkostemp(b, os.O_CLOEXEC | os.O_APPEND)
+b = t('/rump/t/o@'); fd = libc.mkostemp(b, os.O_CLOEXEC | os.O_APPEND)
 print('mkostemp', fd >= 512, os.get_inheritable(fd), fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_APPEND != 0)
-b = t('/rump/t/pXXXXXX.txt'); fd = libc.mkstemps(b, 4); print('mkstemps', fd >= 512, b.value.decode()[-4:], os.path.exists(b.value))
-b = t('/rump/t/qXXXXXX.c'); fd = libc.mkostemps(b, 2, 0); print('mkostemps', fd >= 512, b.value.decode()[-2:])
-d = libc.mkdtemp(t('/rump/t/dXXXXXX')).decode()
+b = t('/rump/t/p@.txt'); fd = libc.mkstemps(b, 4); print('mkstemps', fd >= 512, b.value.decode()[-4:], os.path.exists(b.value))
+b = t('/rump/t/q@.c'); fd = libc.mkostemps(b, 2, 0); print('mkostemps', fd >= 512, b.value.decode()[-2:])
+d = libc.mkdtemp(t('/rump/t/d@')).decode()
 print('mkdtemp', d[:9], oct(os.stat(d).st_mode & 0o777))
-n = libc.mktemp(t('/rump/t/nXXXXXX')).decode(); print('mktemp', n[:9], len(n), os.path.exists(n))
-for bad in ['/rump/t/XXXXX', '/rump/t/aXXXXXXb', '/rump/t/XXXXXX/x']:
+n = libc.mktemp(t('/rump/t/n@')).decode(); print('mktemp', n[:9], len(n), os.path.exists(n))
+for bad in ['/rump/t/' + 'X' * 5, '/rump/t/a@b', '/rump/t/@/x']:
     print('bad', libc.mkstemp(t(bad)), err())
-print('bad', libc.mkstemps(t('/rump/t/XXXXXX'), -1), err())
+print('bad', libc.mkstemps(t('/rump/t/@'), -1), err())
 print('bad', libc.mkdtemp(t('/rump/t/x')), err())
 print('bad', libc.mktemp(t('/rump/t/x')), err())
-print('nodir', libc.mkstemp(t('/rump/none/XXXXXX')), err())
-host = t(os.getcwd() + '/hXXXXXX'); fd = libc.mkstemp(host)
+print('nodir', libc.mkstemp(t('/rump/none/@')), err())
+host = t(os.getcwd() + '/h@'); fd = libc.mkstemp(host)
 print('host', 0 <= fd < 512, os.path.exists(host.value))
 "#;
     let out = python(&r, prog, &[]);

@@ -5,6 +5,20 @@ use crate::connection;
 use netbsd_abi::Errno;
 use rumpclient::ProcessMemory;
 
+/// Declare C functions this library exports under their own names: the
+/// generated wrappers (`sysimpl.rs`) are written with it, so that the
+/// export attribute stands in this shim and not in the generator.
+macro_rules! c_export {
+    ($($(#[$m:meta])* fn $name:ident($($p:ident: $t:ty),*) $(-> $r:ty)? $body:block)*) => {
+        $(
+            $(#[$m])*
+            #[unsafe(no_mangle)]
+            pub extern "C" fn $name($($p: $t),*) $(-> $r)? $body
+        )*
+    };
+}
+pub(crate) use c_export;
+
 /// Set the calling thread's `errno`.
 pub fn set_errno(e: i32) {
     // SAFETY: `__errno_location` returns the calling thread's errno

@@ -2,3838 +2,2549 @@
 //! The `rump_sys_*` wrappers: each packs its arguments into NetBSD's
 //! slots and makes the call in the server's kernel.
 
-use crate::call::{noerr32, ret32, ret64, syscall, void};
+use crate::call::{c_export, noerr32, ret32, ret64, syscall, void};
 use std::ffi::c_void;
 
-/// `read` (number 3) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_read(fd: u32, buf: *mut c_void, nbyte: u64) -> i64 {
-    ret64(syscall(
-        netbsd_abi::SYS_read,
-        &[u64::from(fd), buf as u64, nbyte],
-    ))
+c_export! {
+    /// `read` (number 3) in the server's kernel.
+    fn rump___sysimpl_read(fd: u32, buf: *mut c_void, nbyte: u64) -> i64 {
+        ret64(syscall(netbsd_abi::SYS_read, &[u64::from(fd), buf as u64, nbyte]))
+    }
+
+    /// `rump_sys_read`: [`rump___sysimpl_read`] under the name our header declares.
+    fn rump_sys_read(fd: u32, buf: *mut c_void, nbyte: u64) -> i64 {
+        rump___sysimpl_read(fd, buf, nbyte)
+    }
+}
+
+c_export! {
+    /// `write` (number 4) in the server's kernel.
+    fn rump___sysimpl_write(fd: u32, buf: *const c_void, nbyte: u64) -> i64 {
+        ret64(syscall(netbsd_abi::SYS_write, &[u64::from(fd), buf as u64, nbyte]))
+    }
+
+    /// `rump_sys_write`: [`rump___sysimpl_write`] under the name our header declares.
+    fn rump_sys_write(fd: u32, buf: *const c_void, nbyte: u64) -> i64 {
+        rump___sysimpl_write(fd, buf, nbyte)
+    }
+}
+
+c_export! {
+    /// `open` (number 5) in the server's kernel.
+    fn rump___sysimpl_open(path: *const c_void, flags: u32, mode: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_open, &[path as u64, u64::from(flags), u64::from(mode)]))
+    }
+
+    /// `rump_sys_open`: [`rump___sysimpl_open`] under the name our header declares.
+    fn rump_sys_open(path: *const c_void, flags: u32, mode: u32) -> i32 {
+        rump___sysimpl_open(path, flags, mode)
+    }
+}
+
+c_export! {
+    /// `close` (number 6) in the server's kernel.
+    fn rump___sysimpl_close(fd: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_close, &[u64::from(fd)]))
+    }
+
+    /// `rump_sys_close`: [`rump___sysimpl_close`] under the name our header declares.
+    fn rump_sys_close(fd: u32) -> i32 {
+        rump___sysimpl_close(fd)
+    }
+}
+
+c_export! {
+    /// `link` (number 9) in the server's kernel.
+    fn rump___sysimpl_link(path: *const c_void, link: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_link, &[path as u64, link as u64]))
+    }
+
+    /// `rump_sys_link`: [`rump___sysimpl_link`] under the name our header declares.
+    fn rump_sys_link(path: *const c_void, link: *const c_void) -> i32 {
+        rump___sysimpl_link(path, link)
+    }
+}
+
+c_export! {
+    /// `unlink` (number 10) in the server's kernel.
+    fn rump___sysimpl_unlink(path: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_unlink, &[path as u64]))
+    }
+
+    /// `rump_sys_unlink`: [`rump___sysimpl_unlink`] under the name our header declares.
+    fn rump_sys_unlink(path: *const c_void) -> i32 {
+        rump___sysimpl_unlink(path)
+    }
+}
+
+c_export! {
+    /// `chdir` (number 12) in the server's kernel.
+    fn rump___sysimpl_chdir(path: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_chdir, &[path as u64]))
+    }
+
+    /// `rump_sys_chdir`: [`rump___sysimpl_chdir`] under the name our header declares.
+    fn rump_sys_chdir(path: *const c_void) -> i32 {
+        rump___sysimpl_chdir(path)
+    }
+}
+
+c_export! {
+    /// `fchdir` (number 13) in the server's kernel.
+    fn rump___sysimpl_fchdir(fd: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_fchdir, &[u64::from(fd)]))
+    }
+
+    /// `rump_sys_fchdir`: [`rump___sysimpl_fchdir`] under the name our header declares.
+    fn rump_sys_fchdir(fd: u32) -> i32 {
+        rump___sysimpl_fchdir(fd)
+    }
+}
+
+c_export! {
+    /// `mknod` (number 14) in the server's kernel.
+    fn rump___sysimpl_mknod(path: *const c_void, mode: u32, dev: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_compat_50_mknod, &[path as u64, u64::from(mode), u64::from(dev)]))
+    }
 }
 
-/// `rump_sys_read`: [`rump___sysimpl_read`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_read(fd: u32, buf: *mut c_void, nbyte: u64) -> i64 {
-    rump___sysimpl_read(fd, buf, nbyte)
+c_export! {
+    /// `chmod` (number 15) in the server's kernel.
+    fn rump___sysimpl_chmod(path: *const c_void, mode: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_chmod, &[path as u64, u64::from(mode)]))
+    }
+
+    /// `rump_sys_chmod`: [`rump___sysimpl_chmod`] under the name our header declares.
+    fn rump_sys_chmod(path: *const c_void, mode: u32) -> i32 {
+        rump___sysimpl_chmod(path, mode)
+    }
+}
+
+c_export! {
+    /// `chown` (number 16) in the server's kernel.
+    fn rump___sysimpl_chown(path: *const c_void, uid: u32, gid: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_chown, &[path as u64, u64::from(uid), u64::from(gid)]))
+    }
+
+    /// `rump_sys_chown`: [`rump___sysimpl_chown`] under the name our header declares.
+    fn rump_sys_chown(path: *const c_void, uid: u32, gid: u32) -> i32 {
+        rump___sysimpl_chown(path, uid, gid)
+    }
+}
+
+c_export! {
+    /// `getpid` (number 20) in the server's kernel.
+    fn rump___sysimpl_getpid() -> i32 {
+        noerr32(syscall(netbsd_abi::SYS_getpid, &[]))
+    }
+
+    /// `rump_sys_getpid`: [`rump___sysimpl_getpid`] under the name our header declares.
+    fn rump_sys_getpid() -> i32 {
+        rump___sysimpl_getpid()
+    }
+}
+
+c_export! {
+    /// `unmount` (number 22) in the server's kernel.
+    fn rump___sysimpl_unmount(path: *const c_void, flags: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_unmount, &[path as u64, u64::from(flags)]))
+    }
+
+    /// `rump_sys_unmount`: [`rump___sysimpl_unmount`] under the name our header declares.
+    fn rump_sys_unmount(path: *const c_void, flags: u32) -> i32 {
+        rump___sysimpl_unmount(path, flags)
+    }
+}
+
+c_export! {
+    /// `setuid` (number 23) in the server's kernel.
+    fn rump___sysimpl_setuid(uid: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_setuid, &[u64::from(uid)]))
+    }
+
+    /// `rump_sys_setuid`: [`rump___sysimpl_setuid`] under the name our header declares.
+    fn rump_sys_setuid(uid: u32) -> i32 {
+        rump___sysimpl_setuid(uid)
+    }
+}
+
+c_export! {
+    /// `getuid` (number 24) in the server's kernel.
+    fn rump___sysimpl_getuid() -> i32 {
+        noerr32(syscall(netbsd_abi::SYS_getuid, &[]))
+    }
+
+    /// `rump_sys_getuid`: [`rump___sysimpl_getuid`] under the name our header declares.
+    fn rump_sys_getuid() -> i32 {
+        rump___sysimpl_getuid()
+    }
+}
+
+c_export! {
+    /// `geteuid` (number 25) in the server's kernel.
+    fn rump___sysimpl_geteuid() -> i32 {
+        noerr32(syscall(netbsd_abi::SYS_geteuid, &[]))
+    }
+
+    /// `rump_sys_geteuid`: [`rump___sysimpl_geteuid`] under the name our header declares.
+    fn rump_sys_geteuid() -> i32 {
+        rump___sysimpl_geteuid()
+    }
+}
+
+c_export! {
+    /// `recvmsg` (number 27) in the server's kernel.
+    fn rump___sysimpl_recvmsg(s: u32, msg: *mut c_void, flags: u32) -> i64 {
+        ret64(syscall(netbsd_abi::SYS_recvmsg, &[u64::from(s), msg as u64, u64::from(flags)]))
+    }
+
+    /// `rump_sys_recvmsg`: [`rump___sysimpl_recvmsg`] under the name our header declares.
+    fn rump_sys_recvmsg(s: u32, msg: *mut c_void, flags: u32) -> i64 {
+        rump___sysimpl_recvmsg(s, msg, flags)
+    }
+}
+
+c_export! {
+    /// `sendmsg` (number 28) in the server's kernel.
+    fn rump___sysimpl_sendmsg(s: u32, msg: *const c_void, flags: u32) -> i64 {
+        ret64(syscall(netbsd_abi::SYS_sendmsg, &[u64::from(s), msg as u64, u64::from(flags)]))
+    }
+
+    /// `rump_sys_sendmsg`: [`rump___sysimpl_sendmsg`] under the name our header declares.
+    fn rump_sys_sendmsg(s: u32, msg: *const c_void, flags: u32) -> i64 {
+        rump___sysimpl_sendmsg(s, msg, flags)
+    }
+}
+
+c_export! {
+    /// `recvfrom` (number 29) in the server's kernel.
+    fn rump___sysimpl_recvfrom(s: u32, buf: *mut c_void, len: u64, flags: u32, from: *mut c_void, fromlenaddr: *mut c_void) -> i64 {
+        ret64(syscall(netbsd_abi::SYS_recvfrom, &[u64::from(s), buf as u64, len, u64::from(flags), from as u64, fromlenaddr as u64]))
+    }
+
+    /// `rump_sys_recvfrom`: [`rump___sysimpl_recvfrom`] under the name our header declares.
+    fn rump_sys_recvfrom(s: u32, buf: *mut c_void, len: u64, flags: u32, from: *mut c_void, fromlenaddr: *mut c_void) -> i64 {
+        rump___sysimpl_recvfrom(s, buf, len, flags, from, fromlenaddr)
+    }
+}
+
+c_export! {
+    /// `accept` (number 30) in the server's kernel.
+    fn rump___sysimpl_accept(s: u32, name: *mut c_void, anamelen: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_accept, &[u64::from(s), name as u64, anamelen as u64]))
+    }
+
+    /// `rump_sys_accept`: [`rump___sysimpl_accept`] under the name our header declares.
+    fn rump_sys_accept(s: u32, name: *mut c_void, anamelen: *mut c_void) -> i32 {
+        rump___sysimpl_accept(s, name, anamelen)
+    }
+}
+
+c_export! {
+    /// `getpeername` (number 31) in the server's kernel.
+    fn rump___sysimpl_getpeername(fdes: u32, asa: *mut c_void, alen: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_getpeername, &[u64::from(fdes), asa as u64, alen as u64]))
+    }
+
+    /// `rump_sys_getpeername`: [`rump___sysimpl_getpeername`] under the name our header declares.
+    fn rump_sys_getpeername(fdes: u32, asa: *mut c_void, alen: *mut c_void) -> i32 {
+        rump___sysimpl_getpeername(fdes, asa, alen)
+    }
+}
+
+c_export! {
+    /// `getsockname` (number 32) in the server's kernel.
+    fn rump___sysimpl_getsockname(fdes: u32, asa: *mut c_void, alen: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_getsockname, &[u64::from(fdes), asa as u64, alen as u64]))
+    }
+
+    /// `rump_sys_getsockname`: [`rump___sysimpl_getsockname`] under the name our header declares.
+    fn rump_sys_getsockname(fdes: u32, asa: *mut c_void, alen: *mut c_void) -> i32 {
+        rump___sysimpl_getsockname(fdes, asa, alen)
+    }
+}
+
+c_export! {
+    /// `access` (number 33) in the server's kernel.
+    fn rump___sysimpl_access(path: *const c_void, flags: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_access, &[path as u64, u64::from(flags)]))
+    }
+
+    /// `rump_sys_access`: [`rump___sysimpl_access`] under the name our header declares.
+    fn rump_sys_access(path: *const c_void, flags: u32) -> i32 {
+        rump___sysimpl_access(path, flags)
+    }
+}
+
+c_export! {
+    /// `chflags` (number 34) in the server's kernel.
+    fn rump___sysimpl_chflags(path: *const c_void, flags: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_chflags, &[path as u64, flags]))
+    }
+
+    /// `rump_sys_chflags`: [`rump___sysimpl_chflags`] under the name our header declares.
+    fn rump_sys_chflags(path: *const c_void, flags: u64) -> i32 {
+        rump___sysimpl_chflags(path, flags)
+    }
+}
+
+c_export! {
+    /// `fchflags` (number 35) in the server's kernel.
+    fn rump___sysimpl_fchflags(fd: u32, flags: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_fchflags, &[u64::from(fd), flags]))
+    }
+
+    /// `rump_sys_fchflags`: [`rump___sysimpl_fchflags`] under the name our header declares.
+    fn rump_sys_fchflags(fd: u32, flags: u64) -> i32 {
+        rump___sysimpl_fchflags(fd, flags)
+    }
+}
+
+c_export! {
+    /// `sync` (number 36) in the server's kernel.
+    fn rump___sysimpl_sync() {
+        void(syscall(netbsd_abi::SYS_sync, &[]))
+    }
+
+    /// `rump_sys_sync`: [`rump___sysimpl_sync`] under the name our header declares.
+    fn rump_sys_sync() {
+        rump___sysimpl_sync()
+    }
+}
+
+c_export! {
+    /// `getppid` (number 39) in the server's kernel.
+    fn rump___sysimpl_getppid() -> i32 {
+        noerr32(syscall(netbsd_abi::SYS_getppid, &[]))
+    }
+
+    /// `rump_sys_getppid`: [`rump___sysimpl_getppid`] under the name our header declares.
+    fn rump_sys_getppid() -> i32 {
+        rump___sysimpl_getppid()
+    }
+}
+
+c_export! {
+    /// `dup` (number 41) in the server's kernel.
+    fn rump___sysimpl_dup(fd: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_dup, &[u64::from(fd)]))
+    }
+
+    /// `rump_sys_dup`: [`rump___sysimpl_dup`] under the name our header declares.
+    fn rump_sys_dup(fd: u32) -> i32 {
+        rump___sysimpl_dup(fd)
+    }
+}
+
+c_export! {
+    /// `getegid` (number 43) in the server's kernel.
+    fn rump___sysimpl_getegid() -> i32 {
+        noerr32(syscall(netbsd_abi::SYS_getegid, &[]))
+    }
+
+    /// `rump_sys_getegid`: [`rump___sysimpl_getegid`] under the name our header declares.
+    fn rump_sys_getegid() -> i32 {
+        rump___sysimpl_getegid()
+    }
+}
+
+c_export! {
+    /// `ktrace` (number 45) in the server's kernel.
+    fn rump___sysimpl_ktrace(fname: *const c_void, ops: u32, facs: u32, pid: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_ktrace, &[fname as u64, u64::from(ops), u64::from(facs), u64::from(pid)]))
+    }
+
+    /// `rump_sys_ktrace`: [`rump___sysimpl_ktrace`] under the name our header declares.
+    fn rump_sys_ktrace(fname: *const c_void, ops: u32, facs: u32, pid: u32) -> i32 {
+        rump___sysimpl_ktrace(fname, ops, facs, pid)
+    }
+}
+
+c_export! {
+    /// `getgid` (number 47) in the server's kernel.
+    fn rump___sysimpl_getgid() -> i32 {
+        noerr32(syscall(netbsd_abi::SYS_getgid, &[]))
+    }
+
+    /// `rump_sys_getgid`: [`rump___sysimpl_getgid`] under the name our header declares.
+    fn rump_sys_getgid() -> i32 {
+        rump___sysimpl_getgid()
+    }
+}
+
+c_export! {
+    /// `__getlogin` (number 49) in the server's kernel.
+    fn rump___sysimpl___getlogin(namebuf: *mut c_void, namelen: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___getlogin, &[namebuf as u64, namelen]))
+    }
+
+    /// `rump_sys___getlogin`: [`rump___sysimpl___getlogin`] under the name our header declares.
+    fn rump_sys___getlogin(namebuf: *mut c_void, namelen: u64) -> i32 {
+        rump___sysimpl___getlogin(namebuf, namelen)
+    }
+}
+
+c_export! {
+    /// `__setlogin` (number 50) in the server's kernel.
+    fn rump___sysimpl___setlogin(namebuf: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___setlogin, &[namebuf as u64]))
+    }
+
+    /// `rump_sys___setlogin`: [`rump___sysimpl___setlogin`] under the name our header declares.
+    fn rump_sys___setlogin(namebuf: *const c_void) -> i32 {
+        rump___sysimpl___setlogin(namebuf)
+    }
+}
+
+c_export! {
+    /// `ioctl` (number 54) in the server's kernel.
+    fn rump___sysimpl_ioctl(fd: u32, com: u64, data: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_ioctl, &[u64::from(fd), com, data as u64]))
+    }
+
+    /// `rump_sys_ioctl`: [`rump___sysimpl_ioctl`] under the name our header declares.
+    fn rump_sys_ioctl(fd: u32, com: u64, data: *mut c_void) -> i32 {
+        rump___sysimpl_ioctl(fd, com, data)
+    }
+}
+
+c_export! {
+    /// `revoke` (number 56) in the server's kernel.
+    fn rump___sysimpl_revoke(path: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_revoke, &[path as u64]))
+    }
+
+    /// `rump_sys_revoke`: [`rump___sysimpl_revoke`] under the name our header declares.
+    fn rump_sys_revoke(path: *const c_void) -> i32 {
+        rump___sysimpl_revoke(path)
+    }
+}
+
+c_export! {
+    /// `symlink` (number 57) in the server's kernel.
+    fn rump___sysimpl_symlink(path: *const c_void, link: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_symlink, &[path as u64, link as u64]))
+    }
+
+    /// `rump_sys_symlink`: [`rump___sysimpl_symlink`] under the name our header declares.
+    fn rump_sys_symlink(path: *const c_void, link: *const c_void) -> i32 {
+        rump___sysimpl_symlink(path, link)
+    }
 }
 
-/// `write` (number 4) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_write(fd: u32, buf: *const c_void, nbyte: u64) -> i64 {
-    ret64(syscall(
-        netbsd_abi::SYS_write,
-        &[u64::from(fd), buf as u64, nbyte],
-    ))
+c_export! {
+    /// `readlink` (number 58) in the server's kernel.
+    fn rump___sysimpl_readlink(path: *const c_void, buf: *mut c_void, count: u64) -> i64 {
+        ret64(syscall(netbsd_abi::SYS_readlink, &[path as u64, buf as u64, count]))
+    }
+
+    /// `rump_sys_readlink`: [`rump___sysimpl_readlink`] under the name our header declares.
+    fn rump_sys_readlink(path: *const c_void, buf: *mut c_void, count: u64) -> i64 {
+        rump___sysimpl_readlink(path, buf, count)
+    }
+}
+
+c_export! {
+    /// `umask` (number 60) in the server's kernel.
+    fn rump___sysimpl_umask(newmask: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_umask, &[u64::from(newmask)]))
+    }
+
+    /// `rump_sys_umask`: [`rump___sysimpl_umask`] under the name our header declares.
+    fn rump_sys_umask(newmask: u32) -> i32 {
+        rump___sysimpl_umask(newmask)
+    }
+}
+
+c_export! {
+    /// `chroot` (number 61) in the server's kernel.
+    fn rump___sysimpl_chroot(path: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_chroot, &[path as u64]))
+    }
+
+    /// `rump_sys_chroot`: [`rump___sysimpl_chroot`] under the name our header declares.
+    fn rump_sys_chroot(path: *const c_void) -> i32 {
+        rump___sysimpl_chroot(path)
+    }
+}
+
+c_export! {
+    /// `getgroups` (number 79) in the server's kernel.
+    fn rump___sysimpl_getgroups(gidsetsize: u32, gidset: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_getgroups, &[u64::from(gidsetsize), gidset as u64]))
+    }
+
+    /// `rump_sys_getgroups`: [`rump___sysimpl_getgroups`] under the name our header declares.
+    fn rump_sys_getgroups(gidsetsize: u32, gidset: *mut c_void) -> i32 {
+        rump___sysimpl_getgroups(gidsetsize, gidset)
+    }
 }
 
-/// `rump_sys_write`: [`rump___sysimpl_write`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_write(fd: u32, buf: *const c_void, nbyte: u64) -> i64 {
-    rump___sysimpl_write(fd, buf, nbyte)
+c_export! {
+    /// `setgroups` (number 80) in the server's kernel.
+    fn rump___sysimpl_setgroups(gidsetsize: u32, gidset: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_setgroups, &[u64::from(gidsetsize), gidset as u64]))
+    }
+
+    /// `rump_sys_setgroups`: [`rump___sysimpl_setgroups`] under the name our header declares.
+    fn rump_sys_setgroups(gidsetsize: u32, gidset: *const c_void) -> i32 {
+        rump___sysimpl_setgroups(gidsetsize, gidset)
+    }
 }
+
+c_export! {
+    /// `getpgrp` (number 81) in the server's kernel.
+    fn rump___sysimpl_getpgrp() -> i32 {
+        ret32(syscall(netbsd_abi::SYS_getpgrp, &[]))
+    }
 
-/// `open` (number 5) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_open(path: *const c_void, flags: u32, mode: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_open,
-        &[path as u64, u64::from(flags), u64::from(mode)],
-    ))
+    /// `rump_sys_getpgrp`: [`rump___sysimpl_getpgrp`] under the name our header declares.
+    fn rump_sys_getpgrp() -> i32 {
+        rump___sysimpl_getpgrp()
+    }
 }
 
-/// `rump_sys_open`: [`rump___sysimpl_open`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_open(path: *const c_void, flags: u32, mode: u32) -> i32 {
-    rump___sysimpl_open(path, flags, mode)
+c_export! {
+    /// `setpgid` (number 82) in the server's kernel.
+    fn rump___sysimpl_setpgid(pid: u32, pgid: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_setpgid, &[u64::from(pid), u64::from(pgid)]))
+    }
+
+    /// `rump_sys_setpgid`: [`rump___sysimpl_setpgid`] under the name our header declares.
+    fn rump_sys_setpgid(pid: u32, pgid: u32) -> i32 {
+        rump___sysimpl_setpgid(pid, pgid)
+    }
 }
+
+c_export! {
+    /// `dup2` (number 90) in the server's kernel.
+    fn rump___sysimpl_dup2(from: u32, to: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_dup2, &[u64::from(from), u64::from(to)]))
+    }
 
-/// `close` (number 6) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_close(fd: u32) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_close, &[u64::from(fd)]))
+    /// `rump_sys_dup2`: [`rump___sysimpl_dup2`] under the name our header declares.
+    fn rump_sys_dup2(from: u32, to: u32) -> i32 {
+        rump___sysimpl_dup2(from, to)
+    }
 }
 
-/// `rump_sys_close`: [`rump___sysimpl_close`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_close(fd: u32) -> i32 {
-    rump___sysimpl_close(fd)
+c_export! {
+    /// `fcntl` (number 92) in the server's kernel.
+    fn rump___sysimpl_fcntl(fd: u32, cmd: u32, arg: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_fcntl, &[u64::from(fd), u64::from(cmd), arg as u64]))
+    }
+
+    /// `rump_sys_fcntl`: [`rump___sysimpl_fcntl`] under the name our header declares.
+    fn rump_sys_fcntl(fd: u32, cmd: u32, arg: *mut c_void) -> i32 {
+        rump___sysimpl_fcntl(fd, cmd, arg)
+    }
 }
 
-/// `link` (number 9) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_link(path: *const c_void, link: *const c_void) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_link, &[path as u64, link as u64]))
+c_export! {
+    /// `select` (number 93) in the server's kernel.
+    fn rump___sysimpl_select(nd: u32, in_: *mut c_void, ou: *mut c_void, ex: *mut c_void, tv: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_compat_50_select, &[u64::from(nd), in_ as u64, ou as u64, ex as u64, tv as u64]))
+    }
 }
+
+c_export! {
+    /// `fsync` (number 95) in the server's kernel.
+    fn rump___sysimpl_fsync(fd: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_fsync, &[u64::from(fd)]))
+    }
 
-/// `rump_sys_link`: [`rump___sysimpl_link`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_link(path: *const c_void, link: *const c_void) -> i32 {
-    rump___sysimpl_link(path, link)
+    /// `rump_sys_fsync`: [`rump___sysimpl_fsync`] under the name our header declares.
+    fn rump_sys_fsync(fd: u32) -> i32 {
+        rump___sysimpl_fsync(fd)
+    }
 }
 
-/// `unlink` (number 10) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_unlink(path: *const c_void) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_unlink, &[path as u64]))
+c_export! {
+    /// `connect` (number 98) in the server's kernel.
+    fn rump___sysimpl_connect(s: u32, name: *const c_void, namelen: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_connect, &[u64::from(s), name as u64, u64::from(namelen)]))
+    }
+
+    /// `rump_sys_connect`: [`rump___sysimpl_connect`] under the name our header declares.
+    fn rump_sys_connect(s: u32, name: *const c_void, namelen: u32) -> i32 {
+        rump___sysimpl_connect(s, name, namelen)
+    }
 }
+
+c_export! {
+    /// `bind` (number 104) in the server's kernel.
+    fn rump___sysimpl_bind(s: u32, name: *const c_void, namelen: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_bind, &[u64::from(s), name as u64, u64::from(namelen)]))
+    }
 
-/// `rump_sys_unlink`: [`rump___sysimpl_unlink`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_unlink(path: *const c_void) -> i32 {
-    rump___sysimpl_unlink(path)
+    /// `rump_sys_bind`: [`rump___sysimpl_bind`] under the name our header declares.
+    fn rump_sys_bind(s: u32, name: *const c_void, namelen: u32) -> i32 {
+        rump___sysimpl_bind(s, name, namelen)
+    }
 }
 
-/// `chdir` (number 12) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_chdir(path: *const c_void) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_chdir, &[path as u64]))
+c_export! {
+    /// `setsockopt` (number 105) in the server's kernel.
+    fn rump___sysimpl_setsockopt(s: u32, level: u32, name: u32, val: *const c_void, valsize: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_setsockopt, &[u64::from(s), u64::from(level), u64::from(name), val as u64, u64::from(valsize)]))
+    }
+
+    /// `rump_sys_setsockopt`: [`rump___sysimpl_setsockopt`] under the name our header declares.
+    fn rump_sys_setsockopt(s: u32, level: u32, name: u32, val: *const c_void, valsize: u32) -> i32 {
+        rump___sysimpl_setsockopt(s, level, name, val, valsize)
+    }
 }
+
+c_export! {
+    /// `listen` (number 106) in the server's kernel.
+    fn rump___sysimpl_listen(s: u32, backlog: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_listen, &[u64::from(s), u64::from(backlog)]))
+    }
 
-/// `rump_sys_chdir`: [`rump___sysimpl_chdir`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_chdir(path: *const c_void) -> i32 {
-    rump___sysimpl_chdir(path)
+    /// `rump_sys_listen`: [`rump___sysimpl_listen`] under the name our header declares.
+    fn rump_sys_listen(s: u32, backlog: u32) -> i32 {
+        rump___sysimpl_listen(s, backlog)
+    }
 }
 
-/// `fchdir` (number 13) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_fchdir(fd: u32) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_fchdir, &[u64::from(fd)]))
+c_export! {
+    /// `getsockopt` (number 118) in the server's kernel.
+    fn rump___sysimpl_getsockopt(s: u32, level: u32, name: u32, val: *mut c_void, avalsize: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_getsockopt, &[u64::from(s), u64::from(level), u64::from(name), val as u64, avalsize as u64]))
+    }
+
+    /// `rump_sys_getsockopt`: [`rump___sysimpl_getsockopt`] under the name our header declares.
+    fn rump_sys_getsockopt(s: u32, level: u32, name: u32, val: *mut c_void, avalsize: *mut c_void) -> i32 {
+        rump___sysimpl_getsockopt(s, level, name, val, avalsize)
+    }
 }
+
+c_export! {
+    /// `readv` (number 120) in the server's kernel.
+    fn rump___sysimpl_readv(fd: u32, iovp: *const c_void, iovcnt: u32) -> i64 {
+        ret64(syscall(netbsd_abi::SYS_readv, &[u64::from(fd), iovp as u64, u64::from(iovcnt)]))
+    }
 
-/// `rump_sys_fchdir`: [`rump___sysimpl_fchdir`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_fchdir(fd: u32) -> i32 {
-    rump___sysimpl_fchdir(fd)
+    /// `rump_sys_readv`: [`rump___sysimpl_readv`] under the name our header declares.
+    fn rump_sys_readv(fd: u32, iovp: *const c_void, iovcnt: u32) -> i64 {
+        rump___sysimpl_readv(fd, iovp, iovcnt)
+    }
 }
 
-/// `mknod` (number 14) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_mknod(path: *const c_void, mode: u32, dev: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_compat_50_mknod,
-        &[path as u64, u64::from(mode), u64::from(dev)],
-    ))
+c_export! {
+    /// `writev` (number 121) in the server's kernel.
+    fn rump___sysimpl_writev(fd: u32, iovp: *const c_void, iovcnt: u32) -> i64 {
+        ret64(syscall(netbsd_abi::SYS_writev, &[u64::from(fd), iovp as u64, u64::from(iovcnt)]))
+    }
+
+    /// `rump_sys_writev`: [`rump___sysimpl_writev`] under the name our header declares.
+    fn rump_sys_writev(fd: u32, iovp: *const c_void, iovcnt: u32) -> i64 {
+        rump___sysimpl_writev(fd, iovp, iovcnt)
+    }
 }
+
+c_export! {
+    /// `fchown` (number 123) in the server's kernel.
+    fn rump___sysimpl_fchown(fd: u32, uid: u32, gid: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_fchown, &[u64::from(fd), u64::from(uid), u64::from(gid)]))
+    }
 
-/// `chmod` (number 15) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_chmod(path: *const c_void, mode: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_chmod,
-        &[path as u64, u64::from(mode)],
-    ))
+    /// `rump_sys_fchown`: [`rump___sysimpl_fchown`] under the name our header declares.
+    fn rump_sys_fchown(fd: u32, uid: u32, gid: u32) -> i32 {
+        rump___sysimpl_fchown(fd, uid, gid)
+    }
 }
 
-/// `rump_sys_chmod`: [`rump___sysimpl_chmod`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_chmod(path: *const c_void, mode: u32) -> i32 {
-    rump___sysimpl_chmod(path, mode)
+c_export! {
+    /// `fchmod` (number 124) in the server's kernel.
+    fn rump___sysimpl_fchmod(fd: u32, mode: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_fchmod, &[u64::from(fd), u64::from(mode)]))
+    }
+
+    /// `rump_sys_fchmod`: [`rump___sysimpl_fchmod`] under the name our header declares.
+    fn rump_sys_fchmod(fd: u32, mode: u32) -> i32 {
+        rump___sysimpl_fchmod(fd, mode)
+    }
 }
+
+c_export! {
+    /// `setreuid` (number 126) in the server's kernel.
+    fn rump___sysimpl_setreuid(ruid: u32, euid: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_setreuid, &[u64::from(ruid), u64::from(euid)]))
+    }
 
-/// `chown` (number 16) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_chown(path: *const c_void, uid: u32, gid: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_chown,
-        &[path as u64, u64::from(uid), u64::from(gid)],
-    ))
+    /// `rump_sys_setreuid`: [`rump___sysimpl_setreuid`] under the name our header declares.
+    fn rump_sys_setreuid(ruid: u32, euid: u32) -> i32 {
+        rump___sysimpl_setreuid(ruid, euid)
+    }
 }
 
-/// `rump_sys_chown`: [`rump___sysimpl_chown`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_chown(path: *const c_void, uid: u32, gid: u32) -> i32 {
-    rump___sysimpl_chown(path, uid, gid)
+c_export! {
+    /// `setregid` (number 127) in the server's kernel.
+    fn rump___sysimpl_setregid(rgid: u32, egid: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_setregid, &[u64::from(rgid), u64::from(egid)]))
+    }
+
+    /// `rump_sys_setregid`: [`rump___sysimpl_setregid`] under the name our header declares.
+    fn rump_sys_setregid(rgid: u32, egid: u32) -> i32 {
+        rump___sysimpl_setregid(rgid, egid)
+    }
 }
+
+c_export! {
+    /// `rename` (number 128) in the server's kernel.
+    fn rump___sysimpl_rename(from: *const c_void, to: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_rename, &[from as u64, to as u64]))
+    }
 
-/// `getpid` (number 20) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_getpid() -> i32 {
-    noerr32(syscall(netbsd_abi::SYS_getpid, &[]))
+    /// `rump_sys_rename`: [`rump___sysimpl_rename`] under the name our header declares.
+    fn rump_sys_rename(from: *const c_void, to: *const c_void) -> i32 {
+        rump___sysimpl_rename(from, to)
+    }
 }
 
-/// `rump_sys_getpid`: [`rump___sysimpl_getpid`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_getpid() -> i32 {
-    rump___sysimpl_getpid()
+c_export! {
+    /// `flock` (number 131) in the server's kernel.
+    fn rump___sysimpl_flock(fd: u32, how: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_flock, &[u64::from(fd), u64::from(how)]))
+    }
+
+    /// `rump_sys_flock`: [`rump___sysimpl_flock`] under the name our header declares.
+    fn rump_sys_flock(fd: u32, how: u32) -> i32 {
+        rump___sysimpl_flock(fd, how)
+    }
 }
+
+c_export! {
+    /// `mkfifo` (number 132) in the server's kernel.
+    fn rump___sysimpl_mkfifo(path: *const c_void, mode: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_mkfifo, &[path as u64, u64::from(mode)]))
+    }
 
-/// `unmount` (number 22) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_unmount(path: *const c_void, flags: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_unmount,
-        &[path as u64, u64::from(flags)],
-    ))
+    /// `rump_sys_mkfifo`: [`rump___sysimpl_mkfifo`] under the name our header declares.
+    fn rump_sys_mkfifo(path: *const c_void, mode: u32) -> i32 {
+        rump___sysimpl_mkfifo(path, mode)
+    }
 }
 
-/// `rump_sys_unmount`: [`rump___sysimpl_unmount`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_unmount(path: *const c_void, flags: u32) -> i32 {
-    rump___sysimpl_unmount(path, flags)
-}
-
-/// `setuid` (number 23) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_setuid(uid: u32) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_setuid, &[u64::from(uid)]))
+c_export! {
+    /// `sendto` (number 133) in the server's kernel.
+    fn rump___sysimpl_sendto(s: u32, buf: *const c_void, len: u64, flags: u32, to: *const c_void, tolen: u32) -> i64 {
+        ret64(syscall(netbsd_abi::SYS_sendto, &[u64::from(s), buf as u64, len, u64::from(flags), to as u64, u64::from(tolen)]))
+    }
+
+    /// `rump_sys_sendto`: [`rump___sysimpl_sendto`] under the name our header declares.
+    fn rump_sys_sendto(s: u32, buf: *const c_void, len: u64, flags: u32, to: *const c_void, tolen: u32) -> i64 {
+        rump___sysimpl_sendto(s, buf, len, flags, to, tolen)
+    }
 }
 
-/// `rump_sys_setuid`: [`rump___sysimpl_setuid`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_setuid(uid: u32) -> i32 {
-    rump___sysimpl_setuid(uid)
-}
+c_export! {
+    /// `shutdown` (number 134) in the server's kernel.
+    fn rump___sysimpl_shutdown(s: u32, how: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_shutdown, &[u64::from(s), u64::from(how)]))
+    }
 
-/// `getuid` (number 24) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_getuid() -> i32 {
-    noerr32(syscall(netbsd_abi::SYS_getuid, &[]))
+    /// `rump_sys_shutdown`: [`rump___sysimpl_shutdown`] under the name our header declares.
+    fn rump_sys_shutdown(s: u32, how: u32) -> i32 {
+        rump___sysimpl_shutdown(s, how)
+    }
 }
+
+c_export! {
+    /// `socketpair` (number 135) in the server's kernel.
+    fn rump___sysimpl_socketpair(domain: u32, type_: u32, protocol: u32, rsv: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_socketpair, &[u64::from(domain), u64::from(type_), u64::from(protocol), rsv as u64]))
+    }
 
-/// `rump_sys_getuid`: [`rump___sysimpl_getuid`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_getuid() -> i32 {
-    rump___sysimpl_getuid()
-}
-
-/// `geteuid` (number 25) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_geteuid() -> i32 {
-    noerr32(syscall(netbsd_abi::SYS_geteuid, &[]))
-}
-
-/// `rump_sys_geteuid`: [`rump___sysimpl_geteuid`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_geteuid() -> i32 {
-    rump___sysimpl_geteuid()
-}
-
-/// `recvmsg` (number 27) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_recvmsg(s: u32, msg: *mut c_void, flags: u32) -> i64 {
-    ret64(syscall(
-        netbsd_abi::SYS_recvmsg,
-        &[u64::from(s), msg as u64, u64::from(flags)],
-    ))
-}
-
-/// `rump_sys_recvmsg`: [`rump___sysimpl_recvmsg`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_recvmsg(s: u32, msg: *mut c_void, flags: u32) -> i64 {
-    rump___sysimpl_recvmsg(s, msg, flags)
-}
-
-/// `sendmsg` (number 28) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_sendmsg(s: u32, msg: *const c_void, flags: u32) -> i64 {
-    ret64(syscall(
-        netbsd_abi::SYS_sendmsg,
-        &[u64::from(s), msg as u64, u64::from(flags)],
-    ))
-}
-
-/// `rump_sys_sendmsg`: [`rump___sysimpl_sendmsg`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_sendmsg(s: u32, msg: *const c_void, flags: u32) -> i64 {
-    rump___sysimpl_sendmsg(s, msg, flags)
-}
-
-/// `recvfrom` (number 29) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_recvfrom(
-    s: u32,
-    buf: *mut c_void,
-    len: u64,
-    flags: u32,
-    from: *mut c_void,
-    fromlenaddr: *mut c_void,
-) -> i64 {
-    ret64(syscall(
-        netbsd_abi::SYS_recvfrom,
-        &[
-            u64::from(s),
-            buf as u64,
-            len,
-            u64::from(flags),
-            from as u64,
-            fromlenaddr as u64,
-        ],
-    ))
+    /// `rump_sys_socketpair`: [`rump___sysimpl_socketpair`] under the name our header declares.
+    fn rump_sys_socketpair(domain: u32, type_: u32, protocol: u32, rsv: *mut c_void) -> i32 {
+        rump___sysimpl_socketpair(domain, type_, protocol, rsv)
+    }
 }
 
-/// `rump_sys_recvfrom`: [`rump___sysimpl_recvfrom`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_recvfrom(
-    s: u32,
-    buf: *mut c_void,
-    len: u64,
-    flags: u32,
-    from: *mut c_void,
-    fromlenaddr: *mut c_void,
-) -> i64 {
-    rump___sysimpl_recvfrom(s, buf, len, flags, from, fromlenaddr)
+c_export! {
+    /// `mkdir` (number 136) in the server's kernel.
+    fn rump___sysimpl_mkdir(path: *const c_void, mode: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_mkdir, &[path as u64, u64::from(mode)]))
+    }
+
+    /// `rump_sys_mkdir`: [`rump___sysimpl_mkdir`] under the name our header declares.
+    fn rump_sys_mkdir(path: *const c_void, mode: u32) -> i32 {
+        rump___sysimpl_mkdir(path, mode)
+    }
 }
+
+c_export! {
+    /// `rmdir` (number 137) in the server's kernel.
+    fn rump___sysimpl_rmdir(path: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_rmdir, &[path as u64]))
+    }
 
-/// `accept` (number 30) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_accept(s: u32, name: *mut c_void, anamelen: *mut c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_accept,
-        &[u64::from(s), name as u64, anamelen as u64],
-    ))
+    /// `rump_sys_rmdir`: [`rump___sysimpl_rmdir`] under the name our header declares.
+    fn rump_sys_rmdir(path: *const c_void) -> i32 {
+        rump___sysimpl_rmdir(path)
+    }
 }
 
-/// `rump_sys_accept`: [`rump___sysimpl_accept`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_accept(s: u32, name: *mut c_void, anamelen: *mut c_void) -> i32 {
-    rump___sysimpl_accept(s, name, anamelen)
+c_export! {
+    /// `utimes` (number 138) in the server's kernel.
+    fn rump___sysimpl_utimes(path: *const c_void, tptr: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_compat_50_utimes, &[path as u64, tptr as u64]))
+    }
 }
 
-/// `getpeername` (number 31) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_getpeername(
-    fdes: u32,
-    asa: *mut c_void,
-    alen: *mut c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_getpeername,
-        &[u64::from(fdes), asa as u64, alen as u64],
-    ))
+c_export! {
+    /// `setsid` (number 147) in the server's kernel.
+    fn rump___sysimpl_setsid() -> i32 {
+        ret32(syscall(netbsd_abi::SYS_setsid, &[]))
+    }
+
+    /// `rump_sys_setsid`: [`rump___sysimpl_setsid`] under the name our header declares.
+    fn rump_sys_setsid() -> i32 {
+        rump___sysimpl_setsid()
+    }
 }
+
+c_export! {
+    /// `nfssvc` (number 155) in the server's kernel.
+    fn rump___sysimpl_nfssvc(flag: u32, argp: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_nfssvc, &[u64::from(flag), argp as u64]))
+    }
 
-/// `rump_sys_getpeername`: [`rump___sysimpl_getpeername`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_getpeername(fdes: u32, asa: *mut c_void, alen: *mut c_void) -> i32 {
-    rump___sysimpl_getpeername(fdes, asa, alen)
+    /// `rump_sys_nfssvc`: [`rump___sysimpl_nfssvc`] under the name our header declares.
+    fn rump_sys_nfssvc(flag: u32, argp: *mut c_void) -> i32 {
+        rump___sysimpl_nfssvc(flag, argp)
+    }
 }
 
-/// `getsockname` (number 32) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_getsockname(
-    fdes: u32,
-    asa: *mut c_void,
-    alen: *mut c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_getsockname,
-        &[u64::from(fdes), asa as u64, alen as u64],
-    ))
+c_export! {
+    /// `pread` (number 173) in the server's kernel.
+    fn rump___sysimpl_pread(fd: u32, buf: *mut c_void, nbyte: u64, offset: u64) -> i64 {
+        ret64(syscall(netbsd_abi::SYS_pread, &[u64::from(fd), buf as u64, nbyte, 0, offset]))
+    }
+
+    /// `rump_sys_pread`: [`rump___sysimpl_pread`] under the name our header declares.
+    fn rump_sys_pread(fd: u32, buf: *mut c_void, nbyte: u64, offset: u64) -> i64 {
+        rump___sysimpl_pread(fd, buf, nbyte, offset)
+    }
 }
+
+c_export! {
+    /// `pwrite` (number 174) in the server's kernel.
+    fn rump___sysimpl_pwrite(fd: u32, buf: *const c_void, nbyte: u64, offset: u64) -> i64 {
+        ret64(syscall(netbsd_abi::SYS_pwrite, &[u64::from(fd), buf as u64, nbyte, 0, offset]))
+    }
 
-/// `rump_sys_getsockname`: [`rump___sysimpl_getsockname`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_getsockname(fdes: u32, asa: *mut c_void, alen: *mut c_void) -> i32 {
-    rump___sysimpl_getsockname(fdes, asa, alen)
+    /// `rump_sys_pwrite`: [`rump___sysimpl_pwrite`] under the name our header declares.
+    fn rump_sys_pwrite(fd: u32, buf: *const c_void, nbyte: u64, offset: u64) -> i64 {
+        rump___sysimpl_pwrite(fd, buf, nbyte, offset)
+    }
 }
 
-/// `access` (number 33) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_access(path: *const c_void, flags: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_access,
-        &[path as u64, u64::from(flags)],
-    ))
+c_export! {
+    /// `setgid` (number 181) in the server's kernel.
+    fn rump___sysimpl_setgid(gid: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_setgid, &[u64::from(gid)]))
+    }
+
+    /// `rump_sys_setgid`: [`rump___sysimpl_setgid`] under the name our header declares.
+    fn rump_sys_setgid(gid: u32) -> i32 {
+        rump___sysimpl_setgid(gid)
+    }
 }
+
+c_export! {
+    /// `setegid` (number 182) in the server's kernel.
+    fn rump___sysimpl_setegid(egid: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_setegid, &[u64::from(egid)]))
+    }
 
-/// `rump_sys_access`: [`rump___sysimpl_access`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_access(path: *const c_void, flags: u32) -> i32 {
-    rump___sysimpl_access(path, flags)
+    /// `rump_sys_setegid`: [`rump___sysimpl_setegid`] under the name our header declares.
+    fn rump_sys_setegid(egid: u32) -> i32 {
+        rump___sysimpl_setegid(egid)
+    }
 }
 
-/// `chflags` (number 34) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_chflags(path: *const c_void, flags: u64) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_chflags, &[path as u64, flags]))
+c_export! {
+    /// `seteuid` (number 183) in the server's kernel.
+    fn rump___sysimpl_seteuid(euid: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_seteuid, &[u64::from(euid)]))
+    }
+
+    /// `rump_sys_seteuid`: [`rump___sysimpl_seteuid`] under the name our header declares.
+    fn rump_sys_seteuid(euid: u32) -> i32 {
+        rump___sysimpl_seteuid(euid)
+    }
 }
+
+c_export! {
+    /// `pathconf` (number 191) in the server's kernel.
+    fn rump___sysimpl_pathconf(path: *const c_void, name: u32) -> i64 {
+        ret64(syscall(netbsd_abi::SYS_pathconf, &[path as u64, u64::from(name)]))
+    }
 
-/// `rump_sys_chflags`: [`rump___sysimpl_chflags`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_chflags(path: *const c_void, flags: u64) -> i32 {
-    rump___sysimpl_chflags(path, flags)
+    /// `rump_sys_pathconf`: [`rump___sysimpl_pathconf`] under the name our header declares.
+    fn rump_sys_pathconf(path: *const c_void, name: u32) -> i64 {
+        rump___sysimpl_pathconf(path, name)
+    }
 }
 
-/// `fchflags` (number 35) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_fchflags(fd: u32, flags: u64) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_fchflags, &[u64::from(fd), flags]))
+c_export! {
+    /// `fpathconf` (number 192) in the server's kernel.
+    fn rump___sysimpl_fpathconf(fd: u32, name: u32) -> i64 {
+        ret64(syscall(netbsd_abi::SYS_fpathconf, &[u64::from(fd), u64::from(name)]))
+    }
+
+    /// `rump_sys_fpathconf`: [`rump___sysimpl_fpathconf`] under the name our header declares.
+    fn rump_sys_fpathconf(fd: u32, name: u32) -> i64 {
+        rump___sysimpl_fpathconf(fd, name)
+    }
 }
+
+c_export! {
+    /// `getrlimit` (number 194) in the server's kernel.
+    fn rump___sysimpl_getrlimit(which: u32, rlp: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_getrlimit, &[u64::from(which), rlp as u64]))
+    }
 
-/// `rump_sys_fchflags`: [`rump___sysimpl_fchflags`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_fchflags(fd: u32, flags: u64) -> i32 {
-    rump___sysimpl_fchflags(fd, flags)
+    /// `rump_sys_getrlimit`: [`rump___sysimpl_getrlimit`] under the name our header declares.
+    fn rump_sys_getrlimit(which: u32, rlp: *mut c_void) -> i32 {
+        rump___sysimpl_getrlimit(which, rlp)
+    }
 }
 
-/// `sync` (number 36) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_sync() {
-    void(syscall(netbsd_abi::SYS_sync, &[]))
+c_export! {
+    /// `setrlimit` (number 195) in the server's kernel.
+    fn rump___sysimpl_setrlimit(which: u32, rlp: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_setrlimit, &[u64::from(which), rlp as u64]))
+    }
+
+    /// `rump_sys_setrlimit`: [`rump___sysimpl_setrlimit`] under the name our header declares.
+    fn rump_sys_setrlimit(which: u32, rlp: *const c_void) -> i32 {
+        rump___sysimpl_setrlimit(which, rlp)
+    }
 }
+
+c_export! {
+    /// `lseek` (number 199) in the server's kernel.
+    fn rump___sysimpl_lseek(fd: u32, offset: u64, whence: u32) -> i64 {
+        ret64(syscall(netbsd_abi::SYS_lseek, &[u64::from(fd), 0, offset, u64::from(whence)]))
+    }
 
-/// `rump_sys_sync`: [`rump___sysimpl_sync`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_sync() {
-    rump___sysimpl_sync()
+    /// `rump_sys_lseek`: [`rump___sysimpl_lseek`] under the name our header declares.
+    fn rump_sys_lseek(fd: u32, offset: u64, whence: u32) -> i64 {
+        rump___sysimpl_lseek(fd, offset, whence)
+    }
 }
 
-/// `getppid` (number 39) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_getppid() -> i32 {
-    noerr32(syscall(netbsd_abi::SYS_getppid, &[]))
+c_export! {
+    /// `truncate` (number 200) in the server's kernel.
+    fn rump___sysimpl_truncate(path: *const c_void, length: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_truncate, &[path as u64, 0, length]))
+    }
+
+    /// `rump_sys_truncate`: [`rump___sysimpl_truncate`] under the name our header declares.
+    fn rump_sys_truncate(path: *const c_void, length: u64) -> i32 {
+        rump___sysimpl_truncate(path, length)
+    }
 }
+
+c_export! {
+    /// `ftruncate` (number 201) in the server's kernel.
+    fn rump___sysimpl_ftruncate(fd: u32, length: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_ftruncate, &[u64::from(fd), 0, length]))
+    }
 
-/// `rump_sys_getppid`: [`rump___sysimpl_getppid`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_getppid() -> i32 {
-    rump___sysimpl_getppid()
+    /// `rump_sys_ftruncate`: [`rump___sysimpl_ftruncate`] under the name our header declares.
+    fn rump_sys_ftruncate(fd: u32, length: u64) -> i32 {
+        rump___sysimpl_ftruncate(fd, length)
+    }
 }
 
-/// `dup` (number 41) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_dup(fd: u32) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_dup, &[u64::from(fd)]))
+c_export! {
+    /// `__sysctl` (number 202) in the server's kernel.
+    fn rump___sysimpl___sysctl(name: *const c_void, namelen: u32, oldv: *mut c_void, oldlenp: *mut c_void, newv: *const c_void, newlen: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___sysctl, &[name as u64, u64::from(namelen), oldv as u64, oldlenp as u64, newv as u64, newlen]))
+    }
+
+    /// `rump_sys___sysctl`: [`rump___sysimpl___sysctl`] under the name our header declares.
+    fn rump_sys___sysctl(name: *const c_void, namelen: u32, oldv: *mut c_void, oldlenp: *mut c_void, newv: *const c_void, newlen: u64) -> i32 {
+        rump___sysimpl___sysctl(name, namelen, oldv, oldlenp, newv, newlen)
+    }
 }
 
-/// `rump_sys_dup`: [`rump___sysimpl_dup`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_dup(fd: u32) -> i32 {
-    rump___sysimpl_dup(fd)
+c_export! {
+    /// `futimes` (number 206) in the server's kernel.
+    fn rump___sysimpl_futimes(fd: u32, tptr: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_compat_50_futimes, &[u64::from(fd), tptr as u64]))
+    }
 }
 
-/// `getegid` (number 43) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_getegid() -> i32 {
-    noerr32(syscall(netbsd_abi::SYS_getegid, &[]))
+c_export! {
+    /// `getpgid` (number 207) in the server's kernel.
+    fn rump___sysimpl_getpgid(pid: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_getpgid, &[u64::from(pid)]))
+    }
+
+    /// `rump_sys_getpgid`: [`rump___sysimpl_getpgid`] under the name our header declares.
+    fn rump_sys_getpgid(pid: u32) -> i32 {
+        rump___sysimpl_getpgid(pid)
+    }
 }
+
+c_export! {
+    /// `reboot` (number 208) in the server's kernel.
+    fn rump___sysimpl_reboot(opt: u32, bootstr: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_reboot, &[u64::from(opt), bootstr as u64]))
+    }
 
-/// `rump_sys_getegid`: [`rump___sysimpl_getegid`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_getegid() -> i32 {
-    rump___sysimpl_getegid()
+    /// `rump_sys_reboot`: [`rump___sysimpl_reboot`] under the name our header declares.
+    fn rump_sys_reboot(opt: u32, bootstr: *mut c_void) -> i32 {
+        rump___sysimpl_reboot(opt, bootstr)
+    }
 }
 
-/// `ktrace` (number 45) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_ktrace(
-    fname: *const c_void,
-    ops: u32,
-    facs: u32,
-    pid: u32,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_ktrace,
-        &[
-            fname as u64,
-            u64::from(ops),
-            u64::from(facs),
-            u64::from(pid),
-        ],
-    ))
+c_export! {
+    /// `poll` (number 209) in the server's kernel.
+    fn rump___sysimpl_poll(fds: *mut c_void, nfds: u32, timeout: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_poll, &[fds as u64, u64::from(nfds), u64::from(timeout)]))
+    }
+
+    /// `rump_sys_poll`: [`rump___sysimpl_poll`] under the name our header declares.
+    fn rump_sys_poll(fds: *mut c_void, nfds: u32, timeout: u32) -> i32 {
+        rump___sysimpl_poll(fds, nfds, timeout)
+    }
 }
+
+c_export! {
+    /// `timer_create` (number 235) in the server's kernel.
+    fn rump___sysimpl_timer_create(clock_id: u32, evp: *mut c_void, timerid: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_timer_create, &[u64::from(clock_id), evp as u64, timerid as u64]))
+    }
 
-/// `rump_sys_ktrace`: [`rump___sysimpl_ktrace`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_ktrace(fname: *const c_void, ops: u32, facs: u32, pid: u32) -> i32 {
-    rump___sysimpl_ktrace(fname, ops, facs, pid)
+    /// `rump_sys_timer_create`: [`rump___sysimpl_timer_create`] under the name our header declares.
+    fn rump_sys_timer_create(clock_id: u32, evp: *mut c_void, timerid: *mut c_void) -> i32 {
+        rump___sysimpl_timer_create(clock_id, evp, timerid)
+    }
 }
 
-/// `getgid` (number 47) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_getgid() -> i32 {
-    noerr32(syscall(netbsd_abi::SYS_getgid, &[]))
+c_export! {
+    /// `timer_delete` (number 236) in the server's kernel.
+    fn rump___sysimpl_timer_delete(timerid: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_timer_delete, &[u64::from(timerid)]))
+    }
+
+    /// `rump_sys_timer_delete`: [`rump___sysimpl_timer_delete`] under the name our header declares.
+    fn rump_sys_timer_delete(timerid: u32) -> i32 {
+        rump___sysimpl_timer_delete(timerid)
+    }
 }
+
+c_export! {
+    /// `timer_getoverrun` (number 239) in the server's kernel.
+    fn rump___sysimpl_timer_getoverrun(timerid: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_timer_getoverrun, &[u64::from(timerid)]))
+    }
 
-/// `rump_sys_getgid`: [`rump___sysimpl_getgid`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_getgid() -> i32 {
-    rump___sysimpl_getgid()
+    /// `rump_sys_timer_getoverrun`: [`rump___sysimpl_timer_getoverrun`] under the name our header declares.
+    fn rump_sys_timer_getoverrun(timerid: u32) -> i32 {
+        rump___sysimpl_timer_getoverrun(timerid)
+    }
 }
 
-/// `__getlogin` (number 49) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl___getlogin(namebuf: *mut c_void, namelen: u64) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___getlogin,
-        &[namebuf as u64, namelen],
-    ))
+c_export! {
+    /// `fdatasync` (number 241) in the server's kernel.
+    fn rump___sysimpl_fdatasync(fd: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_fdatasync, &[u64::from(fd)]))
+    }
+
+    /// `rump_sys_fdatasync`: [`rump___sysimpl_fdatasync`] under the name our header declares.
+    fn rump_sys_fdatasync(fd: u32) -> i32 {
+        rump___sysimpl_fdatasync(fd)
+    }
 }
+
+c_export! {
+    /// `modctl` (number 246) in the server's kernel.
+    fn rump___sysimpl_modctl(cmd: u32, arg: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_modctl, &[u64::from(cmd), arg as u64]))
+    }
 
-/// `rump_sys___getlogin`: [`rump___sysimpl___getlogin`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys___getlogin(namebuf: *mut c_void, namelen: u64) -> i32 {
-    rump___sysimpl___getlogin(namebuf, namelen)
+    /// `rump_sys_modctl`: [`rump___sysimpl_modctl`] under the name our header declares.
+    fn rump_sys_modctl(cmd: u32, arg: *mut c_void) -> i32 {
+        rump___sysimpl_modctl(cmd, arg)
+    }
 }
 
-/// `__setlogin` (number 50) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl___setlogin(namebuf: *const c_void) -> i32 {
-    ret32(syscall(netbsd_abi::SYS___setlogin, &[namebuf as u64]))
+c_export! {
+    /// `_ksem_init` (number 247) in the server's kernel.
+    fn rump___sysimpl__ksem_init(value: u32, idp: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS__ksem_init, &[u64::from(value), idp as u64]))
+    }
+
+    /// `rump_sys__ksem_init`: [`rump___sysimpl__ksem_init`] under the name our header declares.
+    fn rump_sys__ksem_init(value: u32, idp: *mut c_void) -> i32 {
+        rump___sysimpl__ksem_init(value, idp)
+    }
 }
+
+c_export! {
+    /// `_ksem_open` (number 248) in the server's kernel.
+    fn rump___sysimpl__ksem_open(name: *const c_void, oflag: u32, mode: u32, value: u32, idp: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS__ksem_open, &[name as u64, u64::from(oflag), u64::from(mode), u64::from(value), idp as u64]))
+    }
 
-/// `rump_sys___setlogin`: [`rump___sysimpl___setlogin`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys___setlogin(namebuf: *const c_void) -> i32 {
-    rump___sysimpl___setlogin(namebuf)
+    /// `rump_sys__ksem_open`: [`rump___sysimpl__ksem_open`] under the name our header declares.
+    fn rump_sys__ksem_open(name: *const c_void, oflag: u32, mode: u32, value: u32, idp: *mut c_void) -> i32 {
+        rump___sysimpl__ksem_open(name, oflag, mode, value, idp)
+    }
 }
 
-/// `ioctl` (number 54) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_ioctl(fd: u32, com: u64, data: *mut c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_ioctl,
-        &[u64::from(fd), com, data as u64],
-    ))
+c_export! {
+    /// `_ksem_unlink` (number 249) in the server's kernel.
+    fn rump___sysimpl__ksem_unlink(name: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS__ksem_unlink, &[name as u64]))
+    }
+
+    /// `rump_sys__ksem_unlink`: [`rump___sysimpl__ksem_unlink`] under the name our header declares.
+    fn rump_sys__ksem_unlink(name: *const c_void) -> i32 {
+        rump___sysimpl__ksem_unlink(name)
+    }
 }
+
+c_export! {
+    /// `_ksem_close` (number 250) in the server's kernel.
+    fn rump___sysimpl__ksem_close(id: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS__ksem_close, &[id]))
+    }
 
-/// `rump_sys_ioctl`: [`rump___sysimpl_ioctl`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_ioctl(fd: u32, com: u64, data: *mut c_void) -> i32 {
-    rump___sysimpl_ioctl(fd, com, data)
+    /// `rump_sys__ksem_close`: [`rump___sysimpl__ksem_close`] under the name our header declares.
+    fn rump_sys__ksem_close(id: u64) -> i32 {
+        rump___sysimpl__ksem_close(id)
+    }
 }
 
-/// `revoke` (number 56) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_revoke(path: *const c_void) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_revoke, &[path as u64]))
+c_export! {
+    /// `_ksem_post` (number 251) in the server's kernel.
+    fn rump___sysimpl__ksem_post(id: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS__ksem_post, &[id]))
+    }
+
+    /// `rump_sys__ksem_post`: [`rump___sysimpl__ksem_post`] under the name our header declares.
+    fn rump_sys__ksem_post(id: u64) -> i32 {
+        rump___sysimpl__ksem_post(id)
+    }
 }
+
+c_export! {
+    /// `_ksem_wait` (number 252) in the server's kernel.
+    fn rump___sysimpl__ksem_wait(id: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS__ksem_wait, &[id]))
+    }
 
-/// `rump_sys_revoke`: [`rump___sysimpl_revoke`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_revoke(path: *const c_void) -> i32 {
-    rump___sysimpl_revoke(path)
+    /// `rump_sys__ksem_wait`: [`rump___sysimpl__ksem_wait`] under the name our header declares.
+    fn rump_sys__ksem_wait(id: u64) -> i32 {
+        rump___sysimpl__ksem_wait(id)
+    }
 }
 
-/// `symlink` (number 57) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_symlink(path: *const c_void, link: *const c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_symlink,
-        &[path as u64, link as u64],
-    ))
+c_export! {
+    /// `_ksem_trywait` (number 253) in the server's kernel.
+    fn rump___sysimpl__ksem_trywait(id: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS__ksem_trywait, &[id]))
+    }
+
+    /// `rump_sys__ksem_trywait`: [`rump___sysimpl__ksem_trywait`] under the name our header declares.
+    fn rump_sys__ksem_trywait(id: u64) -> i32 {
+        rump___sysimpl__ksem_trywait(id)
+    }
 }
+
+c_export! {
+    /// `_ksem_getvalue` (number 254) in the server's kernel.
+    fn rump___sysimpl__ksem_getvalue(id: u64, value: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS__ksem_getvalue, &[id, value as u64]))
+    }
 
-/// `rump_sys_symlink`: [`rump___sysimpl_symlink`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_symlink(path: *const c_void, link: *const c_void) -> i32 {
-    rump___sysimpl_symlink(path, link)
+    /// `rump_sys__ksem_getvalue`: [`rump___sysimpl__ksem_getvalue`] under the name our header declares.
+    fn rump_sys__ksem_getvalue(id: u64, value: *mut c_void) -> i32 {
+        rump___sysimpl__ksem_getvalue(id, value)
+    }
 }
 
-/// `readlink` (number 58) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_readlink(
-    path: *const c_void,
-    buf: *mut c_void,
-    count: u64,
-) -> i64 {
-    ret64(syscall(
-        netbsd_abi::SYS_readlink,
-        &[path as u64, buf as u64, count],
-    ))
+c_export! {
+    /// `_ksem_destroy` (number 255) in the server's kernel.
+    fn rump___sysimpl__ksem_destroy(id: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS__ksem_destroy, &[id]))
+    }
+
+    /// `rump_sys__ksem_destroy`: [`rump___sysimpl__ksem_destroy`] under the name our header declares.
+    fn rump_sys__ksem_destroy(id: u64) -> i32 {
+        rump___sysimpl__ksem_destroy(id)
+    }
 }
+
+c_export! {
+    /// `_ksem_timedwait` (number 256) in the server's kernel.
+    fn rump___sysimpl__ksem_timedwait(id: u64, abstime: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS__ksem_timedwait, &[id, abstime as u64]))
+    }
 
-/// `rump_sys_readlink`: [`rump___sysimpl_readlink`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_readlink(path: *const c_void, buf: *mut c_void, count: u64) -> i64 {
-    rump___sysimpl_readlink(path, buf, count)
+    /// `rump_sys__ksem_timedwait`: [`rump___sysimpl__ksem_timedwait`] under the name our header declares.
+    fn rump_sys__ksem_timedwait(id: u64, abstime: *const c_void) -> i32 {
+        rump___sysimpl__ksem_timedwait(id, abstime)
+    }
 }
 
-/// `umask` (number 60) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_umask(newmask: u32) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_umask, &[u64::from(newmask)]))
+c_export! {
+    /// `__posix_rename` (number 270) in the server's kernel.
+    fn rump___sysimpl___posix_rename(from: *const c_void, to: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___posix_rename, &[from as u64, to as u64]))
+    }
+
+    /// `rump_sys___posix_rename`: [`rump___sysimpl___posix_rename`] under the name our header declares.
+    fn rump_sys___posix_rename(from: *const c_void, to: *const c_void) -> i32 {
+        rump___sysimpl___posix_rename(from, to)
+    }
 }
+
+c_export! {
+    /// `lchmod` (number 274) in the server's kernel.
+    fn rump___sysimpl_lchmod(path: *const c_void, mode: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_lchmod, &[path as u64, u64::from(mode)]))
+    }
 
-/// `rump_sys_umask`: [`rump___sysimpl_umask`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_umask(newmask: u32) -> i32 {
-    rump___sysimpl_umask(newmask)
+    /// `rump_sys_lchmod`: [`rump___sysimpl_lchmod`] under the name our header declares.
+    fn rump_sys_lchmod(path: *const c_void, mode: u32) -> i32 {
+        rump___sysimpl_lchmod(path, mode)
+    }
 }
 
-/// `chroot` (number 61) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_chroot(path: *const c_void) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_chroot, &[path as u64]))
+c_export! {
+    /// `lchown` (number 275) in the server's kernel.
+    fn rump___sysimpl_lchown(path: *const c_void, uid: u32, gid: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_lchown, &[path as u64, u64::from(uid), u64::from(gid)]))
+    }
+
+    /// `rump_sys_lchown`: [`rump___sysimpl_lchown`] under the name our header declares.
+    fn rump_sys_lchown(path: *const c_void, uid: u32, gid: u32) -> i32 {
+        rump___sysimpl_lchown(path, uid, gid)
+    }
 }
 
-/// `rump_sys_chroot`: [`rump___sysimpl_chroot`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_chroot(path: *const c_void) -> i32 {
-    rump___sysimpl_chroot(path)
+c_export! {
+    /// `lutimes` (number 276) in the server's kernel.
+    fn rump___sysimpl_lutimes(path: *const c_void, tptr: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_compat_50_lutimes, &[path as u64, tptr as u64]))
+    }
 }
+
+c_export! {
+    /// `__posix_chown` (number 283) in the server's kernel.
+    fn rump___sysimpl___posix_chown(path: *const c_void, uid: u32, gid: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___posix_chown, &[path as u64, u64::from(uid), u64::from(gid)]))
+    }
 
-/// `getgroups` (number 79) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_getgroups(gidsetsize: u32, gidset: *mut c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_getgroups,
-        &[u64::from(gidsetsize), gidset as u64],
-    ))
+    /// `rump_sys___posix_chown`: [`rump___sysimpl___posix_chown`] under the name our header declares.
+    fn rump_sys___posix_chown(path: *const c_void, uid: u32, gid: u32) -> i32 {
+        rump___sysimpl___posix_chown(path, uid, gid)
+    }
 }
 
-/// `rump_sys_getgroups`: [`rump___sysimpl_getgroups`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_getgroups(gidsetsize: u32, gidset: *mut c_void) -> i32 {
-    rump___sysimpl_getgroups(gidsetsize, gidset)
+c_export! {
+    /// `__posix_fchown` (number 284) in the server's kernel.
+    fn rump___sysimpl___posix_fchown(fd: u32, uid: u32, gid: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___posix_fchown, &[u64::from(fd), u64::from(uid), u64::from(gid)]))
+    }
+
+    /// `rump_sys___posix_fchown`: [`rump___sysimpl___posix_fchown`] under the name our header declares.
+    fn rump_sys___posix_fchown(fd: u32, uid: u32, gid: u32) -> i32 {
+        rump___sysimpl___posix_fchown(fd, uid, gid)
+    }
 }
+
+c_export! {
+    /// `__posix_lchown` (number 285) in the server's kernel.
+    fn rump___sysimpl___posix_lchown(path: *const c_void, uid: u32, gid: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___posix_lchown, &[path as u64, u64::from(uid), u64::from(gid)]))
+    }
 
-/// `setgroups` (number 80) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_setgroups(gidsetsize: u32, gidset: *const c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_setgroups,
-        &[u64::from(gidsetsize), gidset as u64],
-    ))
+    /// `rump_sys___posix_lchown`: [`rump___sysimpl___posix_lchown`] under the name our header declares.
+    fn rump_sys___posix_lchown(path: *const c_void, uid: u32, gid: u32) -> i32 {
+        rump___sysimpl___posix_lchown(path, uid, gid)
+    }
 }
 
-/// `rump_sys_setgroups`: [`rump___sysimpl_setgroups`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_setgroups(gidsetsize: u32, gidset: *const c_void) -> i32 {
-    rump___sysimpl_setgroups(gidsetsize, gidset)
+c_export! {
+    /// `getsid` (number 286) in the server's kernel.
+    fn rump___sysimpl_getsid(pid: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_getsid, &[u64::from(pid)]))
+    }
+
+    /// `rump_sys_getsid`: [`rump___sysimpl_getsid`] under the name our header declares.
+    fn rump_sys_getsid(pid: u32) -> i32 {
+        rump___sysimpl_getsid(pid)
+    }
 }
+
+c_export! {
+    /// `fktrace` (number 288) in the server's kernel.
+    fn rump___sysimpl_fktrace(fd: u32, ops: u32, facs: u32, pid: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_fktrace, &[u64::from(fd), u64::from(ops), u64::from(facs), u64::from(pid)]))
+    }
 
-/// `getpgrp` (number 81) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_getpgrp() -> i32 {
-    ret32(syscall(netbsd_abi::SYS_getpgrp, &[]))
+    /// `rump_sys_fktrace`: [`rump___sysimpl_fktrace`] under the name our header declares.
+    fn rump_sys_fktrace(fd: u32, ops: u32, facs: u32, pid: u32) -> i32 {
+        rump___sysimpl_fktrace(fd, ops, facs, pid)
+    }
 }
 
-/// `rump_sys_getpgrp`: [`rump___sysimpl_getpgrp`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_getpgrp() -> i32 {
-    rump___sysimpl_getpgrp()
+c_export! {
+    /// `preadv` (number 289) in the server's kernel.
+    fn rump___sysimpl_preadv(fd: u32, iovp: *const c_void, iovcnt: u32, offset: u64) -> i64 {
+        ret64(syscall(netbsd_abi::SYS_preadv, &[u64::from(fd), iovp as u64, u64::from(iovcnt), 0, offset]))
+    }
+
+    /// `rump_sys_preadv`: [`rump___sysimpl_preadv`] under the name our header declares.
+    fn rump_sys_preadv(fd: u32, iovp: *const c_void, iovcnt: u32, offset: u64) -> i64 {
+        rump___sysimpl_preadv(fd, iovp, iovcnt, offset)
+    }
 }
+
+c_export! {
+    /// `pwritev` (number 290) in the server's kernel.
+    fn rump___sysimpl_pwritev(fd: u32, iovp: *const c_void, iovcnt: u32, offset: u64) -> i64 {
+        ret64(syscall(netbsd_abi::SYS_pwritev, &[u64::from(fd), iovp as u64, u64::from(iovcnt), 0, offset]))
+    }
 
-/// `setpgid` (number 82) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_setpgid(pid: u32, pgid: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_setpgid,
-        &[u64::from(pid), u64::from(pgid)],
-    ))
+    /// `rump_sys_pwritev`: [`rump___sysimpl_pwritev`] under the name our header declares.
+    fn rump_sys_pwritev(fd: u32, iovp: *const c_void, iovcnt: u32, offset: u64) -> i64 {
+        rump___sysimpl_pwritev(fd, iovp, iovcnt, offset)
+    }
 }
 
-/// `rump_sys_setpgid`: [`rump___sysimpl_setpgid`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_setpgid(pid: u32, pgid: u32) -> i32 {
-    rump___sysimpl_setpgid(pid, pgid)
+c_export! {
+    /// `__getcwd` (number 296) in the server's kernel.
+    fn rump___sysimpl___getcwd(bufp: *mut c_void, length: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___getcwd, &[bufp as u64, length]))
+    }
+
+    /// `rump_sys___getcwd`: [`rump___sysimpl___getcwd`] under the name our header declares.
+    fn rump_sys___getcwd(bufp: *mut c_void, length: u64) -> i32 {
+        rump___sysimpl___getcwd(bufp, length)
+    }
 }
+
+c_export! {
+    /// `fchroot` (number 297) in the server's kernel.
+    fn rump___sysimpl_fchroot(fd: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_fchroot, &[u64::from(fd)]))
+    }
 
-/// `dup2` (number 90) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_dup2(from: u32, to: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_dup2,
-        &[u64::from(from), u64::from(to)],
-    ))
+    /// `rump_sys_fchroot`: [`rump___sysimpl_fchroot`] under the name our header declares.
+    fn rump_sys_fchroot(fd: u32) -> i32 {
+        rump___sysimpl_fchroot(fd)
+    }
 }
 
-/// `rump_sys_dup2`: [`rump___sysimpl_dup2`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_dup2(from: u32, to: u32) -> i32 {
-    rump___sysimpl_dup2(from, to)
+c_export! {
+    /// `lchflags` (number 304) in the server's kernel.
+    fn rump___sysimpl_lchflags(path: *const c_void, flags: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_lchflags, &[path as u64, flags]))
+    }
+
+    /// `rump_sys_lchflags`: [`rump___sysimpl_lchflags`] under the name our header declares.
+    fn rump_sys_lchflags(path: *const c_void, flags: u64) -> i32 {
+        rump___sysimpl_lchflags(path, flags)
+    }
 }
+
+c_export! {
+    /// `issetugid` (number 305) in the server's kernel.
+    fn rump___sysimpl_issetugid() -> i32 {
+        noerr32(syscall(netbsd_abi::SYS_issetugid, &[]))
+    }
 
-/// `fcntl` (number 92) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_fcntl(fd: u32, cmd: u32, arg: *mut c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_fcntl,
-        &[u64::from(fd), u64::from(cmd), arg as u64],
-    ))
+    /// `rump_sys_issetugid`: [`rump___sysimpl_issetugid`] under the name our header declares.
+    fn rump_sys_issetugid() -> i32 {
+        rump___sysimpl_issetugid()
+    }
 }
 
-/// `rump_sys_fcntl`: [`rump___sysimpl_fcntl`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_fcntl(fd: u32, cmd: u32, arg: *mut c_void) -> i32 {
-    rump___sysimpl_fcntl(fd, cmd, arg)
+c_export! {
+    /// `utrace` (number 306) in the server's kernel.
+    fn rump___sysimpl_utrace(label: *const c_void, addr: *mut c_void, len: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_utrace, &[label as u64, addr as u64, len]))
+    }
+
+    /// `rump_sys_utrace`: [`rump___sysimpl_utrace`] under the name our header declares.
+    fn rump_sys_utrace(label: *const c_void, addr: *mut c_void, len: u64) -> i32 {
+        rump___sysimpl_utrace(label, addr, len)
+    }
 }
+
+c_export! {
+    /// `kqueue` (number 344) in the server's kernel.
+    fn rump___sysimpl_kqueue() -> i32 {
+        ret32(syscall(netbsd_abi::SYS_kqueue, &[]))
+    }
 
-/// `select` (number 93) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_select(
-    nd: u32,
-    in_: *mut c_void,
-    ou: *mut c_void,
-    ex: *mut c_void,
-    tv: *mut c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_compat_50_select,
-        &[u64::from(nd), in_ as u64, ou as u64, ex as u64, tv as u64],
-    ))
+    /// `rump_sys_kqueue`: [`rump___sysimpl_kqueue`] under the name our header declares.
+    fn rump_sys_kqueue() -> i32 {
+        rump___sysimpl_kqueue()
+    }
 }
 
-/// `fsync` (number 95) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_fsync(fd: u32) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_fsync, &[u64::from(fd)]))
+c_export! {
+    /// `kevent` (number 345) in the server's kernel.
+    fn rump___sysimpl_kevent(fd: u32, changelist: *const c_void, nchanges: u64, eventlist: *mut c_void, nevents: u64, timeout: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_compat_50_kevent, &[u64::from(fd), changelist as u64, nchanges, eventlist as u64, nevents, timeout as u64]))
+    }
 }
 
-/// `rump_sys_fsync`: [`rump___sysimpl_fsync`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_fsync(fd: u32) -> i32 {
-    rump___sysimpl_fsync(fd)
+c_export! {
+    /// `fsync_range` (number 354) in the server's kernel.
+    fn rump___sysimpl_fsync_range(fd: u32, flags: u32, start: u64, length: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_fsync_range, &[u64::from(fd), u64::from(flags), start, length]))
+    }
+
+    /// `rump_sys_fsync_range`: [`rump___sysimpl_fsync_range`] under the name our header declares.
+    fn rump_sys_fsync_range(fd: u32, flags: u32, start: u64, length: u64) -> i32 {
+        rump___sysimpl_fsync_range(fd, flags, start, length)
+    }
 }
+
+c_export! {
+    /// `getvfsstat` (number 356) in the server's kernel.
+    fn rump___sysimpl_getvfsstat(buf: *mut c_void, bufsize: u64, flags: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_getvfsstat, &[buf as u64, bufsize, u64::from(flags)]))
+    }
 
-/// `connect` (number 98) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_connect(s: u32, name: *const c_void, namelen: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_connect,
-        &[u64::from(s), name as u64, u64::from(namelen)],
-    ))
+    /// `rump_sys_getvfsstat`: [`rump___sysimpl_getvfsstat`] under the name our header declares.
+    fn rump_sys_getvfsstat(buf: *mut c_void, bufsize: u64, flags: u32) -> i32 {
+        rump___sysimpl_getvfsstat(buf, bufsize, flags)
+    }
 }
 
-/// `rump_sys_connect`: [`rump___sysimpl_connect`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_connect(s: u32, name: *const c_void, namelen: u32) -> i32 {
-    rump___sysimpl_connect(s, name, namelen)
+c_export! {
+    /// `statvfs1` (number 357) in the server's kernel.
+    fn rump___sysimpl_statvfs1(path: *const c_void, buf: *mut c_void, flags: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_statvfs1, &[path as u64, buf as u64, u64::from(flags)]))
+    }
+
+    /// `rump_sys_statvfs1`: [`rump___sysimpl_statvfs1`] under the name our header declares.
+    fn rump_sys_statvfs1(path: *const c_void, buf: *mut c_void, flags: u32) -> i32 {
+        rump___sysimpl_statvfs1(path, buf, flags)
+    }
 }
+
+c_export! {
+    /// `fstatvfs1` (number 358) in the server's kernel.
+    fn rump___sysimpl_fstatvfs1(fd: u32, buf: *mut c_void, flags: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_fstatvfs1, &[u64::from(fd), buf as u64, u64::from(flags)]))
+    }
 
-/// `bind` (number 104) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_bind(s: u32, name: *const c_void, namelen: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_bind,
-        &[u64::from(s), name as u64, u64::from(namelen)],
-    ))
+    /// `rump_sys_fstatvfs1`: [`rump___sysimpl_fstatvfs1`] under the name our header declares.
+    fn rump_sys_fstatvfs1(fd: u32, buf: *mut c_void, flags: u32) -> i32 {
+        rump___sysimpl_fstatvfs1(fd, buf, flags)
+    }
 }
 
-/// `rump_sys_bind`: [`rump___sysimpl_bind`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_bind(s: u32, name: *const c_void, namelen: u32) -> i32 {
-    rump___sysimpl_bind(s, name, namelen)
+c_export! {
+    /// `extattrctl` (number 360) in the server's kernel.
+    fn rump___sysimpl_extattrctl(path: *const c_void, cmd: u32, filename: *const c_void, attrnamespace: u32, attrname: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_extattrctl, &[path as u64, u64::from(cmd), filename as u64, u64::from(attrnamespace), attrname as u64]))
+    }
+
+    /// `rump_sys_extattrctl`: [`rump___sysimpl_extattrctl`] under the name our header declares.
+    fn rump_sys_extattrctl(path: *const c_void, cmd: u32, filename: *const c_void, attrnamespace: u32, attrname: *const c_void) -> i32 {
+        rump___sysimpl_extattrctl(path, cmd, filename, attrnamespace, attrname)
+    }
 }
+
+c_export! {
+    /// `extattr_set_file` (number 361) in the server's kernel.
+    fn rump___sysimpl_extattr_set_file(path: *const c_void, attrnamespace: u32, attrname: *const c_void, data: *const c_void, nbytes: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_extattr_set_file, &[path as u64, u64::from(attrnamespace), attrname as u64, data as u64, nbytes]))
+    }
 
-/// `setsockopt` (number 105) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_setsockopt(
-    s: u32,
-    level: u32,
-    name: u32,
-    val: *const c_void,
-    valsize: u32,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_setsockopt,
-        &[
-            u64::from(s),
-            u64::from(level),
-            u64::from(name),
-            val as u64,
-            u64::from(valsize),
-        ],
-    ))
+    /// `rump_sys_extattr_set_file`: [`rump___sysimpl_extattr_set_file`] under the name our header declares.
+    fn rump_sys_extattr_set_file(path: *const c_void, attrnamespace: u32, attrname: *const c_void, data: *const c_void, nbytes: u64) -> i32 {
+        rump___sysimpl_extattr_set_file(path, attrnamespace, attrname, data, nbytes)
+    }
 }
 
-/// `rump_sys_setsockopt`: [`rump___sysimpl_setsockopt`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_setsockopt(
-    s: u32,
-    level: u32,
-    name: u32,
-    val: *const c_void,
-    valsize: u32,
-) -> i32 {
-    rump___sysimpl_setsockopt(s, level, name, val, valsize)
+c_export! {
+    /// `extattr_get_file` (number 362) in the server's kernel.
+    fn rump___sysimpl_extattr_get_file(path: *const c_void, attrnamespace: u32, attrname: *const c_void, data: *mut c_void, nbytes: u64) -> i64 {
+        ret64(syscall(netbsd_abi::SYS_extattr_get_file, &[path as u64, u64::from(attrnamespace), attrname as u64, data as u64, nbytes]))
+    }
+
+    /// `rump_sys_extattr_get_file`: [`rump___sysimpl_extattr_get_file`] under the name our header declares.
+    fn rump_sys_extattr_get_file(path: *const c_void, attrnamespace: u32, attrname: *const c_void, data: *mut c_void, nbytes: u64) -> i64 {
+        rump___sysimpl_extattr_get_file(path, attrnamespace, attrname, data, nbytes)
+    }
 }
+
+c_export! {
+    /// `extattr_delete_file` (number 363) in the server's kernel.
+    fn rump___sysimpl_extattr_delete_file(path: *const c_void, attrnamespace: u32, attrname: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_extattr_delete_file, &[path as u64, u64::from(attrnamespace), attrname as u64]))
+    }
 
-/// `listen` (number 106) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_listen(s: u32, backlog: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_listen,
-        &[u64::from(s), u64::from(backlog)],
-    ))
+    /// `rump_sys_extattr_delete_file`: [`rump___sysimpl_extattr_delete_file`] under the name our header declares.
+    fn rump_sys_extattr_delete_file(path: *const c_void, attrnamespace: u32, attrname: *const c_void) -> i32 {
+        rump___sysimpl_extattr_delete_file(path, attrnamespace, attrname)
+    }
 }
 
-/// `rump_sys_listen`: [`rump___sysimpl_listen`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_listen(s: u32, backlog: u32) -> i32 {
-    rump___sysimpl_listen(s, backlog)
+c_export! {
+    /// `extattr_set_fd` (number 364) in the server's kernel.
+    fn rump___sysimpl_extattr_set_fd(fd: u32, attrnamespace: u32, attrname: *const c_void, data: *const c_void, nbytes: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_extattr_set_fd, &[u64::from(fd), u64::from(attrnamespace), attrname as u64, data as u64, nbytes]))
+    }
+
+    /// `rump_sys_extattr_set_fd`: [`rump___sysimpl_extattr_set_fd`] under the name our header declares.
+    fn rump_sys_extattr_set_fd(fd: u32, attrnamespace: u32, attrname: *const c_void, data: *const c_void, nbytes: u64) -> i32 {
+        rump___sysimpl_extattr_set_fd(fd, attrnamespace, attrname, data, nbytes)
+    }
 }
+
+c_export! {
+    /// `extattr_get_fd` (number 365) in the server's kernel.
+    fn rump___sysimpl_extattr_get_fd(fd: u32, attrnamespace: u32, attrname: *const c_void, data: *mut c_void, nbytes: u64) -> i64 {
+        ret64(syscall(netbsd_abi::SYS_extattr_get_fd, &[u64::from(fd), u64::from(attrnamespace), attrname as u64, data as u64, nbytes]))
+    }
 
-/// `getsockopt` (number 118) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_getsockopt(
-    s: u32,
-    level: u32,
-    name: u32,
-    val: *mut c_void,
-    avalsize: *mut c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_getsockopt,
-        &[
-            u64::from(s),
-            u64::from(level),
-            u64::from(name),
-            val as u64,
-            avalsize as u64,
-        ],
-    ))
+    /// `rump_sys_extattr_get_fd`: [`rump___sysimpl_extattr_get_fd`] under the name our header declares.
+    fn rump_sys_extattr_get_fd(fd: u32, attrnamespace: u32, attrname: *const c_void, data: *mut c_void, nbytes: u64) -> i64 {
+        rump___sysimpl_extattr_get_fd(fd, attrnamespace, attrname, data, nbytes)
+    }
 }
 
-/// `rump_sys_getsockopt`: [`rump___sysimpl_getsockopt`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_getsockopt(
-    s: u32,
-    level: u32,
-    name: u32,
-    val: *mut c_void,
-    avalsize: *mut c_void,
-) -> i32 {
-    rump___sysimpl_getsockopt(s, level, name, val, avalsize)
+c_export! {
+    /// `extattr_delete_fd` (number 366) in the server's kernel.
+    fn rump___sysimpl_extattr_delete_fd(fd: u32, attrnamespace: u32, attrname: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_extattr_delete_fd, &[u64::from(fd), u64::from(attrnamespace), attrname as u64]))
+    }
+
+    /// `rump_sys_extattr_delete_fd`: [`rump___sysimpl_extattr_delete_fd`] under the name our header declares.
+    fn rump_sys_extattr_delete_fd(fd: u32, attrnamespace: u32, attrname: *const c_void) -> i32 {
+        rump___sysimpl_extattr_delete_fd(fd, attrnamespace, attrname)
+    }
 }
+
+c_export! {
+    /// `extattr_set_link` (number 367) in the server's kernel.
+    fn rump___sysimpl_extattr_set_link(path: *const c_void, attrnamespace: u32, attrname: *const c_void, data: *const c_void, nbytes: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_extattr_set_link, &[path as u64, u64::from(attrnamespace), attrname as u64, data as u64, nbytes]))
+    }
 
-/// `readv` (number 120) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_readv(fd: u32, iovp: *const c_void, iovcnt: u32) -> i64 {
-    ret64(syscall(
-        netbsd_abi::SYS_readv,
-        &[u64::from(fd), iovp as u64, u64::from(iovcnt)],
-    ))
+    /// `rump_sys_extattr_set_link`: [`rump___sysimpl_extattr_set_link`] under the name our header declares.
+    fn rump_sys_extattr_set_link(path: *const c_void, attrnamespace: u32, attrname: *const c_void, data: *const c_void, nbytes: u64) -> i32 {
+        rump___sysimpl_extattr_set_link(path, attrnamespace, attrname, data, nbytes)
+    }
 }
 
-/// `rump_sys_readv`: [`rump___sysimpl_readv`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_readv(fd: u32, iovp: *const c_void, iovcnt: u32) -> i64 {
-    rump___sysimpl_readv(fd, iovp, iovcnt)
+c_export! {
+    /// `extattr_get_link` (number 368) in the server's kernel.
+    fn rump___sysimpl_extattr_get_link(path: *const c_void, attrnamespace: u32, attrname: *const c_void, data: *mut c_void, nbytes: u64) -> i64 {
+        ret64(syscall(netbsd_abi::SYS_extattr_get_link, &[path as u64, u64::from(attrnamespace), attrname as u64, data as u64, nbytes]))
+    }
+
+    /// `rump_sys_extattr_get_link`: [`rump___sysimpl_extattr_get_link`] under the name our header declares.
+    fn rump_sys_extattr_get_link(path: *const c_void, attrnamespace: u32, attrname: *const c_void, data: *mut c_void, nbytes: u64) -> i64 {
+        rump___sysimpl_extattr_get_link(path, attrnamespace, attrname, data, nbytes)
+    }
 }
+
+c_export! {
+    /// `extattr_delete_link` (number 369) in the server's kernel.
+    fn rump___sysimpl_extattr_delete_link(path: *const c_void, attrnamespace: u32, attrname: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_extattr_delete_link, &[path as u64, u64::from(attrnamespace), attrname as u64]))
+    }
 
-/// `writev` (number 121) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_writev(fd: u32, iovp: *const c_void, iovcnt: u32) -> i64 {
-    ret64(syscall(
-        netbsd_abi::SYS_writev,
-        &[u64::from(fd), iovp as u64, u64::from(iovcnt)],
-    ))
+    /// `rump_sys_extattr_delete_link`: [`rump___sysimpl_extattr_delete_link`] under the name our header declares.
+    fn rump_sys_extattr_delete_link(path: *const c_void, attrnamespace: u32, attrname: *const c_void) -> i32 {
+        rump___sysimpl_extattr_delete_link(path, attrnamespace, attrname)
+    }
 }
 
-/// `rump_sys_writev`: [`rump___sysimpl_writev`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_writev(fd: u32, iovp: *const c_void, iovcnt: u32) -> i64 {
-    rump___sysimpl_writev(fd, iovp, iovcnt)
+c_export! {
+    /// `extattr_list_fd` (number 370) in the server's kernel.
+    fn rump___sysimpl_extattr_list_fd(fd: u32, attrnamespace: u32, data: *mut c_void, nbytes: u64) -> i64 {
+        ret64(syscall(netbsd_abi::SYS_extattr_list_fd, &[u64::from(fd), u64::from(attrnamespace), data as u64, nbytes]))
+    }
+
+    /// `rump_sys_extattr_list_fd`: [`rump___sysimpl_extattr_list_fd`] under the name our header declares.
+    fn rump_sys_extattr_list_fd(fd: u32, attrnamespace: u32, data: *mut c_void, nbytes: u64) -> i64 {
+        rump___sysimpl_extattr_list_fd(fd, attrnamespace, data, nbytes)
+    }
 }
+
+c_export! {
+    /// `extattr_list_file` (number 371) in the server's kernel.
+    fn rump___sysimpl_extattr_list_file(path: *const c_void, attrnamespace: u32, data: *mut c_void, nbytes: u64) -> i64 {
+        ret64(syscall(netbsd_abi::SYS_extattr_list_file, &[path as u64, u64::from(attrnamespace), data as u64, nbytes]))
+    }
 
-/// `fchown` (number 123) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_fchown(fd: u32, uid: u32, gid: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_fchown,
-        &[u64::from(fd), u64::from(uid), u64::from(gid)],
-    ))
+    /// `rump_sys_extattr_list_file`: [`rump___sysimpl_extattr_list_file`] under the name our header declares.
+    fn rump_sys_extattr_list_file(path: *const c_void, attrnamespace: u32, data: *mut c_void, nbytes: u64) -> i64 {
+        rump___sysimpl_extattr_list_file(path, attrnamespace, data, nbytes)
+    }
 }
 
-/// `rump_sys_fchown`: [`rump___sysimpl_fchown`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_fchown(fd: u32, uid: u32, gid: u32) -> i32 {
-    rump___sysimpl_fchown(fd, uid, gid)
+c_export! {
+    /// `extattr_list_link` (number 372) in the server's kernel.
+    fn rump___sysimpl_extattr_list_link(path: *const c_void, attrnamespace: u32, data: *mut c_void, nbytes: u64) -> i64 {
+        ret64(syscall(netbsd_abi::SYS_extattr_list_link, &[path as u64, u64::from(attrnamespace), data as u64, nbytes]))
+    }
+
+    /// `rump_sys_extattr_list_link`: [`rump___sysimpl_extattr_list_link`] under the name our header declares.
+    fn rump_sys_extattr_list_link(path: *const c_void, attrnamespace: u32, data: *mut c_void, nbytes: u64) -> i64 {
+        rump___sysimpl_extattr_list_link(path, attrnamespace, data, nbytes)
+    }
 }
 
-/// `fchmod` (number 124) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_fchmod(fd: u32, mode: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_fchmod,
-        &[u64::from(fd), u64::from(mode)],
-    ))
+c_export! {
+    /// `pselect` (number 373) in the server's kernel.
+    fn rump___sysimpl_pselect(nd: u32, in_: *mut c_void, ou: *mut c_void, ex: *mut c_void, ts: *const c_void, mask: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_compat_50_pselect, &[u64::from(nd), in_ as u64, ou as u64, ex as u64, ts as u64, mask as u64]))
+    }
 }
 
-/// `rump_sys_fchmod`: [`rump___sysimpl_fchmod`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_fchmod(fd: u32, mode: u32) -> i32 {
-    rump___sysimpl_fchmod(fd, mode)
+c_export! {
+    /// `pollts` (number 374) in the server's kernel.
+    fn rump___sysimpl_pollts(fds: *mut c_void, nfds: u32, ts: *const c_void, mask: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_compat_50_pollts, &[fds as u64, u64::from(nfds), ts as u64, mask as u64]))
+    }
 }
+
+c_export! {
+    /// `setxattr` (number 375) in the server's kernel.
+    fn rump___sysimpl_setxattr(path: *const c_void, name: *const c_void, value: *const c_void, size: u64, flags: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_setxattr, &[path as u64, name as u64, value as u64, size, u64::from(flags)]))
+    }
 
-/// `setreuid` (number 126) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_setreuid(ruid: u32, euid: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_setreuid,
-        &[u64::from(ruid), u64::from(euid)],
-    ))
-}
+    /// `rump_sys_setxattr`: [`rump___sysimpl_setxattr`] under the name our header declares.
+    fn rump_sys_setxattr(path: *const c_void, name: *const c_void, value: *const c_void, size: u64, flags: u32) -> i32 {
+        rump___sysimpl_setxattr(path, name, value, size, flags)
+    }
+}
 
-/// `rump_sys_setreuid`: [`rump___sysimpl_setreuid`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_setreuid(ruid: u32, euid: u32) -> i32 {
-    rump___sysimpl_setreuid(ruid, euid)
-}
-
-/// `setregid` (number 127) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_setregid(rgid: u32, egid: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_setregid,
-        &[u64::from(rgid), u64::from(egid)],
-    ))
-}
+c_export! {
+    /// `lsetxattr` (number 376) in the server's kernel.
+    fn rump___sysimpl_lsetxattr(path: *const c_void, name: *const c_void, value: *const c_void, size: u64, flags: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_lsetxattr, &[path as u64, name as u64, value as u64, size, u64::from(flags)]))
+    }
 
-/// `rump_sys_setregid`: [`rump___sysimpl_setregid`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_setregid(rgid: u32, egid: u32) -> i32 {
-    rump___sysimpl_setregid(rgid, egid)
-}
-
-/// `rename` (number 128) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_rename(from: *const c_void, to: *const c_void) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_rename, &[from as u64, to as u64]))
-}
-
-/// `rump_sys_rename`: [`rump___sysimpl_rename`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_rename(from: *const c_void, to: *const c_void) -> i32 {
-    rump___sysimpl_rename(from, to)
-}
-
-/// `flock` (number 131) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_flock(fd: u32, how: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_flock,
-        &[u64::from(fd), u64::from(how)],
-    ))
-}
-
-/// `rump_sys_flock`: [`rump___sysimpl_flock`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_flock(fd: u32, how: u32) -> i32 {
-    rump___sysimpl_flock(fd, how)
-}
-
-/// `mkfifo` (number 132) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_mkfifo(path: *const c_void, mode: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_mkfifo,
-        &[path as u64, u64::from(mode)],
-    ))
-}
-
-/// `rump_sys_mkfifo`: [`rump___sysimpl_mkfifo`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_mkfifo(path: *const c_void, mode: u32) -> i32 {
-    rump___sysimpl_mkfifo(path, mode)
-}
-
-/// `sendto` (number 133) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_sendto(
-    s: u32,
-    buf: *const c_void,
-    len: u64,
-    flags: u32,
-    to: *const c_void,
-    tolen: u32,
-) -> i64 {
-    ret64(syscall(
-        netbsd_abi::SYS_sendto,
-        &[
-            u64::from(s),
-            buf as u64,
-            len,
-            u64::from(flags),
-            to as u64,
-            u64::from(tolen),
-        ],
-    ))
-}
-
-/// `rump_sys_sendto`: [`rump___sysimpl_sendto`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_sendto(
-    s: u32,
-    buf: *const c_void,
-    len: u64,
-    flags: u32,
-    to: *const c_void,
-    tolen: u32,
-) -> i64 {
-    rump___sysimpl_sendto(s, buf, len, flags, to, tolen)
-}
-
-/// `shutdown` (number 134) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_shutdown(s: u32, how: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_shutdown,
-        &[u64::from(s), u64::from(how)],
-    ))
-}
-
-/// `rump_sys_shutdown`: [`rump___sysimpl_shutdown`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_shutdown(s: u32, how: u32) -> i32 {
-    rump___sysimpl_shutdown(s, how)
-}
-
-/// `socketpair` (number 135) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_socketpair(
-    domain: u32,
-    type_: u32,
-    protocol: u32,
-    rsv: *mut c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_socketpair,
-        &[
-            u64::from(domain),
-            u64::from(type_),
-            u64::from(protocol),
-            rsv as u64,
-        ],
-    ))
-}
-
-/// `rump_sys_socketpair`: [`rump___sysimpl_socketpair`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_socketpair(
-    domain: u32,
-    type_: u32,
-    protocol: u32,
-    rsv: *mut c_void,
-) -> i32 {
-    rump___sysimpl_socketpair(domain, type_, protocol, rsv)
-}
-
-/// `mkdir` (number 136) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_mkdir(path: *const c_void, mode: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_mkdir,
-        &[path as u64, u64::from(mode)],
-    ))
-}
-
-/// `rump_sys_mkdir`: [`rump___sysimpl_mkdir`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_mkdir(path: *const c_void, mode: u32) -> i32 {
-    rump___sysimpl_mkdir(path, mode)
-}
-
-/// `rmdir` (number 137) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_rmdir(path: *const c_void) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_rmdir, &[path as u64]))
-}
-
-/// `rump_sys_rmdir`: [`rump___sysimpl_rmdir`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_rmdir(path: *const c_void) -> i32 {
-    rump___sysimpl_rmdir(path)
-}
-
-/// `utimes` (number 138) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_utimes(path: *const c_void, tptr: *const c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_compat_50_utimes,
-        &[path as u64, tptr as u64],
-    ))
+    /// `rump_sys_lsetxattr`: [`rump___sysimpl_lsetxattr`] under the name our header declares.
+    fn rump_sys_lsetxattr(path: *const c_void, name: *const c_void, value: *const c_void, size: u64, flags: u32) -> i32 {
+        rump___sysimpl_lsetxattr(path, name, value, size, flags)
+    }
 }
+
+c_export! {
+    /// `fsetxattr` (number 377) in the server's kernel.
+    fn rump___sysimpl_fsetxattr(fd: u32, name: *const c_void, value: *const c_void, size: u64, flags: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_fsetxattr, &[u64::from(fd), name as u64, value as u64, size, u64::from(flags)]))
+    }
 
-/// `setsid` (number 147) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_setsid() -> i32 {
-    ret32(syscall(netbsd_abi::SYS_setsid, &[]))
+    /// `rump_sys_fsetxattr`: [`rump___sysimpl_fsetxattr`] under the name our header declares.
+    fn rump_sys_fsetxattr(fd: u32, name: *const c_void, value: *const c_void, size: u64, flags: u32) -> i32 {
+        rump___sysimpl_fsetxattr(fd, name, value, size, flags)
+    }
 }
-
-/// `rump_sys_setsid`: [`rump___sysimpl_setsid`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_setsid() -> i32 {
-    rump___sysimpl_setsid()
+
+c_export! {
+    /// `getxattr` (number 378) in the server's kernel.
+    fn rump___sysimpl_getxattr(path: *const c_void, name: *const c_void, value: *mut c_void, size: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_getxattr, &[path as u64, name as u64, value as u64, size]))
+    }
+
+    /// `rump_sys_getxattr`: [`rump___sysimpl_getxattr`] under the name our header declares.
+    fn rump_sys_getxattr(path: *const c_void, name: *const c_void, value: *mut c_void, size: u64) -> i32 {
+        rump___sysimpl_getxattr(path, name, value, size)
+    }
 }
 
-/// `nfssvc` (number 155) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_nfssvc(flag: u32, argp: *mut c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_nfssvc,
-        &[u64::from(flag), argp as u64],
-    ))
+c_export! {
+    /// `lgetxattr` (number 379) in the server's kernel.
+    fn rump___sysimpl_lgetxattr(path: *const c_void, name: *const c_void, value: *mut c_void, size: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_lgetxattr, &[path as u64, name as u64, value as u64, size]))
+    }
+
+    /// `rump_sys_lgetxattr`: [`rump___sysimpl_lgetxattr`] under the name our header declares.
+    fn rump_sys_lgetxattr(path: *const c_void, name: *const c_void, value: *mut c_void, size: u64) -> i32 {
+        rump___sysimpl_lgetxattr(path, name, value, size)
+    }
 }
+
+c_export! {
+    /// `fgetxattr` (number 380) in the server's kernel.
+    fn rump___sysimpl_fgetxattr(fd: u32, name: *const c_void, value: *mut c_void, size: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_fgetxattr, &[u64::from(fd), name as u64, value as u64, size]))
+    }
 
-/// `rump_sys_nfssvc`: [`rump___sysimpl_nfssvc`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_nfssvc(flag: u32, argp: *mut c_void) -> i32 {
-    rump___sysimpl_nfssvc(flag, argp)
+    /// `rump_sys_fgetxattr`: [`rump___sysimpl_fgetxattr`] under the name our header declares.
+    fn rump_sys_fgetxattr(fd: u32, name: *const c_void, value: *mut c_void, size: u64) -> i32 {
+        rump___sysimpl_fgetxattr(fd, name, value, size)
+    }
 }
 
-/// `pread` (number 173) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_pread(fd: u32, buf: *mut c_void, nbyte: u64, offset: u64) -> i64 {
-    ret64(syscall(
-        netbsd_abi::SYS_pread,
-        &[u64::from(fd), buf as u64, nbyte, 0, offset],
-    ))
+c_export! {
+    /// `listxattr` (number 381) in the server's kernel.
+    fn rump___sysimpl_listxattr(path: *const c_void, list: *mut c_void, size: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_listxattr, &[path as u64, list as u64, size]))
+    }
+
+    /// `rump_sys_listxattr`: [`rump___sysimpl_listxattr`] under the name our header declares.
+    fn rump_sys_listxattr(path: *const c_void, list: *mut c_void, size: u64) -> i32 {
+        rump___sysimpl_listxattr(path, list, size)
+    }
 }
+
+c_export! {
+    /// `llistxattr` (number 382) in the server's kernel.
+    fn rump___sysimpl_llistxattr(path: *const c_void, list: *mut c_void, size: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_llistxattr, &[path as u64, list as u64, size]))
+    }
 
-/// `rump_sys_pread`: [`rump___sysimpl_pread`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_pread(fd: u32, buf: *mut c_void, nbyte: u64, offset: u64) -> i64 {
-    rump___sysimpl_pread(fd, buf, nbyte, offset)
+    /// `rump_sys_llistxattr`: [`rump___sysimpl_llistxattr`] under the name our header declares.
+    fn rump_sys_llistxattr(path: *const c_void, list: *mut c_void, size: u64) -> i32 {
+        rump___sysimpl_llistxattr(path, list, size)
+    }
 }
 
-/// `pwrite` (number 174) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_pwrite(
-    fd: u32,
-    buf: *const c_void,
-    nbyte: u64,
-    offset: u64,
-) -> i64 {
-    ret64(syscall(
-        netbsd_abi::SYS_pwrite,
-        &[u64::from(fd), buf as u64, nbyte, 0, offset],
-    ))
+c_export! {
+    /// `flistxattr` (number 383) in the server's kernel.
+    fn rump___sysimpl_flistxattr(fd: u32, list: *mut c_void, size: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_flistxattr, &[u64::from(fd), list as u64, size]))
+    }
+
+    /// `rump_sys_flistxattr`: [`rump___sysimpl_flistxattr`] under the name our header declares.
+    fn rump_sys_flistxattr(fd: u32, list: *mut c_void, size: u64) -> i32 {
+        rump___sysimpl_flistxattr(fd, list, size)
+    }
 }
+
+c_export! {
+    /// `removexattr` (number 384) in the server's kernel.
+    fn rump___sysimpl_removexattr(path: *const c_void, name: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_removexattr, &[path as u64, name as u64]))
+    }
 
-/// `rump_sys_pwrite`: [`rump___sysimpl_pwrite`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_pwrite(fd: u32, buf: *const c_void, nbyte: u64, offset: u64) -> i64 {
-    rump___sysimpl_pwrite(fd, buf, nbyte, offset)
+    /// `rump_sys_removexattr`: [`rump___sysimpl_removexattr`] under the name our header declares.
+    fn rump_sys_removexattr(path: *const c_void, name: *const c_void) -> i32 {
+        rump___sysimpl_removexattr(path, name)
+    }
 }
 
-/// `setgid` (number 181) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_setgid(gid: u32) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_setgid, &[u64::from(gid)]))
+c_export! {
+    /// `lremovexattr` (number 385) in the server's kernel.
+    fn rump___sysimpl_lremovexattr(path: *const c_void, name: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_lremovexattr, &[path as u64, name as u64]))
+    }
+
+    /// `rump_sys_lremovexattr`: [`rump___sysimpl_lremovexattr`] under the name our header declares.
+    fn rump_sys_lremovexattr(path: *const c_void, name: *const c_void) -> i32 {
+        rump___sysimpl_lremovexattr(path, name)
+    }
 }
+
+c_export! {
+    /// `fremovexattr` (number 386) in the server's kernel.
+    fn rump___sysimpl_fremovexattr(fd: u32, name: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_fremovexattr, &[u64::from(fd), name as u64]))
+    }
 
-/// `rump_sys_setgid`: [`rump___sysimpl_setgid`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_setgid(gid: u32) -> i32 {
-    rump___sysimpl_setgid(gid)
+    /// `rump_sys_fremovexattr`: [`rump___sysimpl_fremovexattr`] under the name our header declares.
+    fn rump_sys_fremovexattr(fd: u32, name: *const c_void) -> i32 {
+        rump___sysimpl_fremovexattr(fd, name)
+    }
 }
 
-/// `setegid` (number 182) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_setegid(egid: u32) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_setegid, &[u64::from(egid)]))
+c_export! {
+    /// `__stat30` (number 387) in the server's kernel.
+    fn rump___sysimpl_stat30(path: *const c_void, ub: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_compat_50___stat30, &[path as u64, ub as u64]))
+    }
 }
 
-/// `rump_sys_setegid`: [`rump___sysimpl_setegid`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_setegid(egid: u32) -> i32 {
-    rump___sysimpl_setegid(egid)
+c_export! {
+    /// `__fstat30` (number 388) in the server's kernel.
+    fn rump___sysimpl_fstat30(fd: u32, sb: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_compat_50___fstat30, &[u64::from(fd), sb as u64]))
+    }
 }
 
-/// `seteuid` (number 183) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_seteuid(euid: u32) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_seteuid, &[u64::from(euid)]))
+c_export! {
+    /// `__lstat30` (number 389) in the server's kernel.
+    fn rump___sysimpl_lstat30(path: *const c_void, ub: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_compat_50___lstat30, &[path as u64, ub as u64]))
+    }
 }
 
-/// `rump_sys_seteuid`: [`rump___sysimpl_seteuid`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_seteuid(euid: u32) -> i32 {
-    rump___sysimpl_seteuid(euid)
+c_export! {
+    /// `__getdents30` (number 390) in the server's kernel.
+    fn rump___sysimpl_getdents30(fd: u32, buf: *mut c_void, count: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___getdents30, &[u64::from(fd), buf as u64, count]))
+    }
+
+    /// `rump_sys_getdents`: [`rump___sysimpl_getdents30`] under the name our header declares.
+    fn rump_sys_getdents(fd: u32, buf: *mut c_void, count: u64) -> i32 {
+        rump___sysimpl_getdents30(fd, buf, count)
+    }
 }
+
+c_export! {
+    /// `__socket30` (number 394) in the server's kernel.
+    fn rump___sysimpl_socket30(domain: u32, type_: u32, protocol: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___socket30, &[u64::from(domain), u64::from(type_), u64::from(protocol)]))
+    }
 
-/// `pathconf` (number 191) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_pathconf(path: *const c_void, name: u32) -> i64 {
-    ret64(syscall(
-        netbsd_abi::SYS_pathconf,
-        &[path as u64, u64::from(name)],
-    ))
+    /// `rump_sys_socket`: [`rump___sysimpl_socket30`] under the name our header declares.
+    fn rump_sys_socket(domain: u32, type_: u32, protocol: u32) -> i32 {
+        rump___sysimpl_socket30(domain, type_, protocol)
+    }
 }
 
-/// `rump_sys_pathconf`: [`rump___sysimpl_pathconf`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_pathconf(path: *const c_void, name: u32) -> i64 {
-    rump___sysimpl_pathconf(path, name)
+c_export! {
+    /// `__getfh30` (number 395) in the server's kernel.
+    fn rump___sysimpl_getfh30(fname: *const c_void, fhp: *mut c_void, fh_size: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___getfh30, &[fname as u64, fhp as u64, fh_size as u64]))
+    }
+
+    /// `rump_sys_getfh`: [`rump___sysimpl_getfh30`] under the name our header declares.
+    fn rump_sys_getfh(fname: *const c_void, fhp: *mut c_void, fh_size: *mut c_void) -> i32 {
+        rump___sysimpl_getfh30(fname, fhp, fh_size)
+    }
 }
 
-/// `fpathconf` (number 192) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_fpathconf(fd: u32, name: u32) -> i64 {
-    ret64(syscall(
-        netbsd_abi::SYS_fpathconf,
-        &[u64::from(fd), u64::from(name)],
-    ))
-}
-
-/// `rump_sys_fpathconf`: [`rump___sysimpl_fpathconf`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_fpathconf(fd: u32, name: u32) -> i64 {
-    rump___sysimpl_fpathconf(fd, name)
-}
-
-/// `getrlimit` (number 194) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_getrlimit(which: u32, rlp: *mut c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_getrlimit,
-        &[u64::from(which), rlp as u64],
-    ))
-}
-
-/// `rump_sys_getrlimit`: [`rump___sysimpl_getrlimit`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_getrlimit(which: u32, rlp: *mut c_void) -> i32 {
-    rump___sysimpl_getrlimit(which, rlp)
-}
-
-/// `setrlimit` (number 195) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_setrlimit(which: u32, rlp: *const c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_setrlimit,
-        &[u64::from(which), rlp as u64],
-    ))
-}
-
-/// `rump_sys_setrlimit`: [`rump___sysimpl_setrlimit`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_setrlimit(which: u32, rlp: *const c_void) -> i32 {
-    rump___sysimpl_setrlimit(which, rlp)
-}
-
-/// `lseek` (number 199) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_lseek(fd: u32, offset: u64, whence: u32) -> i64 {
-    ret64(syscall(
-        netbsd_abi::SYS_lseek,
-        &[u64::from(fd), 0, offset, u64::from(whence)],
-    ))
-}
-
-/// `rump_sys_lseek`: [`rump___sysimpl_lseek`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_lseek(fd: u32, offset: u64, whence: u32) -> i64 {
-    rump___sysimpl_lseek(fd, offset, whence)
-}
+c_export! {
+    /// `__fhopen40` (number 396) in the server's kernel.
+    fn rump___sysimpl_fhopen40(fhp: *const c_void, fh_size: u64, flags: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___fhopen40, &[fhp as u64, fh_size, u64::from(flags)]))
+    }
 
-/// `truncate` (number 200) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_truncate(path: *const c_void, length: u64) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_truncate, &[path as u64, 0, length]))
-}
-
-/// `rump_sys_truncate`: [`rump___sysimpl_truncate`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_truncate(path: *const c_void, length: u64) -> i32 {
-    rump___sysimpl_truncate(path, length)
-}
-
-/// `ftruncate` (number 201) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_ftruncate(fd: u32, length: u64) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_ftruncate,
-        &[u64::from(fd), 0, length],
-    ))
-}
-
-/// `rump_sys_ftruncate`: [`rump___sysimpl_ftruncate`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_ftruncate(fd: u32, length: u64) -> i32 {
-    rump___sysimpl_ftruncate(fd, length)
-}
-
-/// `__sysctl` (number 202) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl___sysctl(
-    name: *const c_void,
-    namelen: u32,
-    oldv: *mut c_void,
-    oldlenp: *mut c_void,
-    newv: *const c_void,
-    newlen: u64,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___sysctl,
-        &[
-            name as u64,
-            u64::from(namelen),
-            oldv as u64,
-            oldlenp as u64,
-            newv as u64,
-            newlen,
-        ],
-    ))
-}
-
-/// `rump_sys___sysctl`: [`rump___sysimpl___sysctl`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys___sysctl(
-    name: *const c_void,
-    namelen: u32,
-    oldv: *mut c_void,
-    oldlenp: *mut c_void,
-    newv: *const c_void,
-    newlen: u64,
-) -> i32 {
-    rump___sysimpl___sysctl(name, namelen, oldv, oldlenp, newv, newlen)
-}
-
-/// `futimes` (number 206) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_futimes(fd: u32, tptr: *const c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_compat_50_futimes,
-        &[u64::from(fd), tptr as u64],
-    ))
+    /// `rump_sys_fhopen`: [`rump___sysimpl_fhopen40`] under the name our header declares.
+    fn rump_sys_fhopen(fhp: *const c_void, fh_size: u64, flags: u32) -> i32 {
+        rump___sysimpl_fhopen40(fhp, fh_size, flags)
+    }
 }
+
+c_export! {
+    /// `__fhstatvfs140` (number 397) in the server's kernel.
+    fn rump___sysimpl_fhstatvfs140(fhp: *const c_void, fh_size: u64, buf: *mut c_void, flags: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___fhstatvfs140, &[fhp as u64, fh_size, buf as u64, u64::from(flags)]))
+    }
 
-/// `getpgid` (number 207) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_getpgid(pid: u32) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_getpgid, &[u64::from(pid)]))
+    /// `rump_sys_fhstatvfs1`: [`rump___sysimpl_fhstatvfs140`] under the name our header declares.
+    fn rump_sys_fhstatvfs1(fhp: *const c_void, fh_size: u64, buf: *mut c_void, flags: u32) -> i32 {
+        rump___sysimpl_fhstatvfs140(fhp, fh_size, buf, flags)
+    }
 }
 
-/// `rump_sys_getpgid`: [`rump___sysimpl_getpgid`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_getpgid(pid: u32) -> i32 {
-    rump___sysimpl_getpgid(pid)
-}
-
-/// `reboot` (number 208) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_reboot(opt: u32, bootstr: *mut c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_reboot,
-        &[u64::from(opt), bootstr as u64],
-    ))
+c_export! {
+    /// `__fhstat40` (number 398) in the server's kernel.
+    fn rump___sysimpl_fhstat40(fhp: *const c_void, fh_size: u64, sb: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_compat_50___fhstat40, &[fhp as u64, fh_size, sb as u64]))
+    }
 }
 
-/// `rump_sys_reboot`: [`rump___sysimpl_reboot`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_reboot(opt: u32, bootstr: *mut c_void) -> i32 {
-    rump___sysimpl_reboot(opt, bootstr)
-}
-
-/// `poll` (number 209) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_poll(fds: *mut c_void, nfds: u32, timeout: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_poll,
-        &[fds as u64, u64::from(nfds), u64::from(timeout)],
-    ))
+c_export! {
+    /// `aio_cancel` (number 399) in the server's kernel.
+    fn rump___sysimpl_aio_cancel(fildes: u32, aiocbp: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_aio_cancel, &[u64::from(fildes), aiocbp as u64]))
+    }
+
+    /// `rump_sys_aio_cancel`: [`rump___sysimpl_aio_cancel`] under the name our header declares.
+    fn rump_sys_aio_cancel(fildes: u32, aiocbp: *mut c_void) -> i32 {
+        rump___sysimpl_aio_cancel(fildes, aiocbp)
+    }
 }
 
-/// `rump_sys_poll`: [`rump___sysimpl_poll`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_poll(fds: *mut c_void, nfds: u32, timeout: u32) -> i32 {
-    rump___sysimpl_poll(fds, nfds, timeout)
-}
-
-/// `timer_create` (number 235) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_timer_create(
-    clock_id: u32,
-    evp: *mut c_void,
-    timerid: *mut c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_timer_create,
-        &[u64::from(clock_id), evp as u64, timerid as u64],
-    ))
-}
-
-/// `rump_sys_timer_create`: [`rump___sysimpl_timer_create`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_timer_create(
-    clock_id: u32,
-    evp: *mut c_void,
-    timerid: *mut c_void,
-) -> i32 {
-    rump___sysimpl_timer_create(clock_id, evp, timerid)
-}
-
-/// `timer_delete` (number 236) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_timer_delete(timerid: u32) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_timer_delete, &[u64::from(timerid)]))
-}
-
-/// `rump_sys_timer_delete`: [`rump___sysimpl_timer_delete`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_timer_delete(timerid: u32) -> i32 {
-    rump___sysimpl_timer_delete(timerid)
-}
-
-/// `timer_getoverrun` (number 239) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_timer_getoverrun(timerid: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_timer_getoverrun,
-        &[u64::from(timerid)],
-    ))
-}
-
-/// `rump_sys_timer_getoverrun`: [`rump___sysimpl_timer_getoverrun`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_timer_getoverrun(timerid: u32) -> i32 {
-    rump___sysimpl_timer_getoverrun(timerid)
-}
-
-/// `fdatasync` (number 241) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_fdatasync(fd: u32) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_fdatasync, &[u64::from(fd)]))
-}
-
-/// `rump_sys_fdatasync`: [`rump___sysimpl_fdatasync`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_fdatasync(fd: u32) -> i32 {
-    rump___sysimpl_fdatasync(fd)
-}
+c_export! {
+    /// `aio_error` (number 400) in the server's kernel.
+    fn rump___sysimpl_aio_error(aiocbp: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_aio_error, &[aiocbp as u64]))
+    }
 
-/// `modctl` (number 246) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_modctl(cmd: u32, arg: *mut c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_modctl,
-        &[u64::from(cmd), arg as u64],
-    ))
+    /// `rump_sys_aio_error`: [`rump___sysimpl_aio_error`] under the name our header declares.
+    fn rump_sys_aio_error(aiocbp: *const c_void) -> i32 {
+        rump___sysimpl_aio_error(aiocbp)
+    }
 }
-
-/// `rump_sys_modctl`: [`rump___sysimpl_modctl`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_modctl(cmd: u32, arg: *mut c_void) -> i32 {
-    rump___sysimpl_modctl(cmd, arg)
+
+c_export! {
+    /// `aio_fsync` (number 401) in the server's kernel.
+    fn rump___sysimpl_aio_fsync(op: u32, aiocbp: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_aio_fsync, &[u64::from(op), aiocbp as u64]))
+    }
+
+    /// `rump_sys_aio_fsync`: [`rump___sysimpl_aio_fsync`] under the name our header declares.
+    fn rump_sys_aio_fsync(op: u32, aiocbp: *mut c_void) -> i32 {
+        rump___sysimpl_aio_fsync(op, aiocbp)
+    }
 }
+
+c_export! {
+    /// `aio_read` (number 402) in the server's kernel.
+    fn rump___sysimpl_aio_read(aiocbp: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_aio_read, &[aiocbp as u64]))
+    }
 
-/// `_ksem_init` (number 247) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl__ksem_init(value: u32, idp: *mut c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS__ksem_init,
-        &[u64::from(value), idp as u64],
-    ))
+    /// `rump_sys_aio_read`: [`rump___sysimpl_aio_read`] under the name our header declares.
+    fn rump_sys_aio_read(aiocbp: *mut c_void) -> i32 {
+        rump___sysimpl_aio_read(aiocbp)
+    }
 }
 
-/// `rump_sys__ksem_init`: [`rump___sysimpl__ksem_init`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys__ksem_init(value: u32, idp: *mut c_void) -> i32 {
-    rump___sysimpl__ksem_init(value, idp)
+c_export! {
+    /// `aio_return` (number 403) in the server's kernel.
+    fn rump___sysimpl_aio_return(aiocbp: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_aio_return, &[aiocbp as u64]))
+    }
+
+    /// `rump_sys_aio_return`: [`rump___sysimpl_aio_return`] under the name our header declares.
+    fn rump_sys_aio_return(aiocbp: *mut c_void) -> i32 {
+        rump___sysimpl_aio_return(aiocbp)
+    }
 }
+
+c_export! {
+    /// `aio_write` (number 405) in the server's kernel.
+    fn rump___sysimpl_aio_write(aiocbp: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_aio_write, &[aiocbp as u64]))
+    }
 
-/// `_ksem_open` (number 248) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl__ksem_open(
-    name: *const c_void,
-    oflag: u32,
-    mode: u32,
-    value: u32,
-    idp: *mut c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS__ksem_open,
-        &[
-            name as u64,
-            u64::from(oflag),
-            u64::from(mode),
-            u64::from(value),
-            idp as u64,
-        ],
-    ))
+    /// `rump_sys_aio_write`: [`rump___sysimpl_aio_write`] under the name our header declares.
+    fn rump_sys_aio_write(aiocbp: *mut c_void) -> i32 {
+        rump___sysimpl_aio_write(aiocbp)
+    }
 }
 
-/// `rump_sys__ksem_open`: [`rump___sysimpl__ksem_open`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys__ksem_open(
-    name: *const c_void,
-    oflag: u32,
-    mode: u32,
-    value: u32,
-    idp: *mut c_void,
-) -> i32 {
-    rump___sysimpl__ksem_open(name, oflag, mode, value, idp)
+c_export! {
+    /// `lio_listio` (number 406) in the server's kernel.
+    fn rump___sysimpl_lio_listio(mode: u32, list: *mut c_void, nent: u32, sig: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_lio_listio, &[u64::from(mode), list as u64, u64::from(nent), sig as u64]))
+    }
+
+    /// `rump_sys_lio_listio`: [`rump___sysimpl_lio_listio`] under the name our header declares.
+    fn rump_sys_lio_listio(mode: u32, list: *mut c_void, nent: u32, sig: *mut c_void) -> i32 {
+        rump___sysimpl_lio_listio(mode, list, nent, sig)
+    }
 }
+
+c_export! {
+    /// `__mount50` (number 410) in the server's kernel.
+    fn rump___sysimpl_mount50(type_: *const c_void, path: *const c_void, flags: u32, data: *mut c_void, data_len: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___mount50, &[type_ as u64, path as u64, u64::from(flags), data as u64, data_len]))
+    }
 
-/// `_ksem_unlink` (number 249) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl__ksem_unlink(name: *const c_void) -> i32 {
-    ret32(syscall(netbsd_abi::SYS__ksem_unlink, &[name as u64]))
+    /// `rump_sys_mount`: [`rump___sysimpl_mount50`] under the name our header declares.
+    fn rump_sys_mount(type_: *const c_void, path: *const c_void, flags: u32, data: *mut c_void, data_len: u64) -> i32 {
+        rump___sysimpl_mount50(type_, path, flags, data, data_len)
+    }
 }
 
-/// `rump_sys__ksem_unlink`: [`rump___sysimpl__ksem_unlink`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys__ksem_unlink(name: *const c_void) -> i32 {
-    rump___sysimpl__ksem_unlink(name)
+c_export! {
+    /// `__posix_fadvise50` (number 416) in the server's kernel.
+    fn rump___sysimpl_posix_fadvise50(fd: u32, offset: u64, len: u64, advice: u32) -> i32 {
+        noerr32(syscall(netbsd_abi::SYS___posix_fadvise50, &[u64::from(fd), 0, offset, len, u64::from(advice)]))
+    }
+
+    /// `rump_sys_posix_fadvise`: [`rump___sysimpl_posix_fadvise50`] under the name our header declares.
+    fn rump_sys_posix_fadvise(fd: u32, offset: u64, len: u64, advice: u32) -> i32 {
+        rump___sysimpl_posix_fadvise50(fd, offset, len, advice)
+    }
 }
+
+c_export! {
+    /// `__select50` (number 417) in the server's kernel.
+    fn rump___sysimpl_select50(nd: u32, in_: *mut c_void, ou: *mut c_void, ex: *mut c_void, tv: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___select50, &[u64::from(nd), in_ as u64, ou as u64, ex as u64, tv as u64]))
+    }
 
-/// `_ksem_close` (number 250) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl__ksem_close(id: u64) -> i32 {
-    ret32(syscall(netbsd_abi::SYS__ksem_close, &[id]))
+    /// `rump_sys_select`: [`rump___sysimpl_select50`] under the name our header declares.
+    fn rump_sys_select(nd: u32, in_: *mut c_void, ou: *mut c_void, ex: *mut c_void, tv: *mut c_void) -> i32 {
+        rump___sysimpl_select50(nd, in_, ou, ex, tv)
+    }
 }
 
-/// `rump_sys__ksem_close`: [`rump___sysimpl__ksem_close`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys__ksem_close(id: u64) -> i32 {
-    rump___sysimpl__ksem_close(id)
+c_export! {
+    /// `__gettimeofday50` (number 418) in the server's kernel.
+    fn rump___sysimpl_gettimeofday50(tp: *mut c_void, tzp: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___gettimeofday50, &[tp as u64, tzp as u64]))
+    }
+
+    /// `rump_sys_gettimeofday`: [`rump___sysimpl_gettimeofday50`] under the name our header declares.
+    fn rump_sys_gettimeofday(tp: *mut c_void, tzp: *mut c_void) -> i32 {
+        rump___sysimpl_gettimeofday50(tp, tzp)
+    }
 }
+
+c_export! {
+    /// `__settimeofday50` (number 419) in the server's kernel.
+    fn rump___sysimpl_settimeofday50(tv: *const c_void, tzp: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___settimeofday50, &[tv as u64, tzp as u64]))
+    }
 
-/// `_ksem_post` (number 251) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl__ksem_post(id: u64) -> i32 {
-    ret32(syscall(netbsd_abi::SYS__ksem_post, &[id]))
+    /// `rump_sys_settimeofday`: [`rump___sysimpl_settimeofday50`] under the name our header declares.
+    fn rump_sys_settimeofday(tv: *const c_void, tzp: *const c_void) -> i32 {
+        rump___sysimpl_settimeofday50(tv, tzp)
+    }
 }
 
-/// `rump_sys__ksem_post`: [`rump___sysimpl__ksem_post`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys__ksem_post(id: u64) -> i32 {
-    rump___sysimpl__ksem_post(id)
+c_export! {
+    /// `__utimes50` (number 420) in the server's kernel.
+    fn rump___sysimpl_utimes50(path: *const c_void, tptr: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___utimes50, &[path as u64, tptr as u64]))
+    }
+
+    /// `rump_sys_utimes`: [`rump___sysimpl_utimes50`] under the name our header declares.
+    fn rump_sys_utimes(path: *const c_void, tptr: *const c_void) -> i32 {
+        rump___sysimpl_utimes50(path, tptr)
+    }
 }
+
+c_export! {
+    /// `__adjtime50` (number 421) in the server's kernel.
+    fn rump___sysimpl_adjtime50(delta: *const c_void, olddelta: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___adjtime50, &[delta as u64, olddelta as u64]))
+    }
 
-/// `_ksem_wait` (number 252) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl__ksem_wait(id: u64) -> i32 {
-    ret32(syscall(netbsd_abi::SYS__ksem_wait, &[id]))
+    /// `rump_sys_adjtime`: [`rump___sysimpl_adjtime50`] under the name our header declares.
+    fn rump_sys_adjtime(delta: *const c_void, olddelta: *mut c_void) -> i32 {
+        rump___sysimpl_adjtime50(delta, olddelta)
+    }
 }
 
-/// `rump_sys__ksem_wait`: [`rump___sysimpl__ksem_wait`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys__ksem_wait(id: u64) -> i32 {
-    rump___sysimpl__ksem_wait(id)
+c_export! {
+    /// `__futimes50` (number 423) in the server's kernel.
+    fn rump___sysimpl_futimes50(fd: u32, tptr: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___futimes50, &[u64::from(fd), tptr as u64]))
+    }
+
+    /// `rump_sys_futimes`: [`rump___sysimpl_futimes50`] under the name our header declares.
+    fn rump_sys_futimes(fd: u32, tptr: *const c_void) -> i32 {
+        rump___sysimpl_futimes50(fd, tptr)
+    }
 }
+
+c_export! {
+    /// `__lutimes50` (number 424) in the server's kernel.
+    fn rump___sysimpl_lutimes50(path: *const c_void, tptr: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___lutimes50, &[path as u64, tptr as u64]))
+    }
 
-/// `_ksem_trywait` (number 253) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl__ksem_trywait(id: u64) -> i32 {
-    ret32(syscall(netbsd_abi::SYS__ksem_trywait, &[id]))
+    /// `rump_sys_lutimes`: [`rump___sysimpl_lutimes50`] under the name our header declares.
+    fn rump_sys_lutimes(path: *const c_void, tptr: *const c_void) -> i32 {
+        rump___sysimpl_lutimes50(path, tptr)
+    }
 }
 
-/// `rump_sys__ksem_trywait`: [`rump___sysimpl__ksem_trywait`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys__ksem_trywait(id: u64) -> i32 {
-    rump___sysimpl__ksem_trywait(id)
+c_export! {
+    /// `__setitimer50` (number 425) in the server's kernel.
+    fn rump___sysimpl_setitimer50(which: u32, itv: *const c_void, oitv: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___setitimer50, &[u64::from(which), itv as u64, oitv as u64]))
+    }
+
+    /// `rump_sys_setitimer`: [`rump___sysimpl_setitimer50`] under the name our header declares.
+    fn rump_sys_setitimer(which: u32, itv: *const c_void, oitv: *mut c_void) -> i32 {
+        rump___sysimpl_setitimer50(which, itv, oitv)
+    }
 }
+
+c_export! {
+    /// `__getitimer50` (number 426) in the server's kernel.
+    fn rump___sysimpl_getitimer50(which: u32, itv: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___getitimer50, &[u64::from(which), itv as u64]))
+    }
 
-/// `_ksem_getvalue` (number 254) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl__ksem_getvalue(id: u64, value: *mut c_void) -> i32 {
-    ret32(syscall(netbsd_abi::SYS__ksem_getvalue, &[id, value as u64]))
+    /// `rump_sys_getitimer`: [`rump___sysimpl_getitimer50`] under the name our header declares.
+    fn rump_sys_getitimer(which: u32, itv: *mut c_void) -> i32 {
+        rump___sysimpl_getitimer50(which, itv)
+    }
 }
 
-/// `rump_sys__ksem_getvalue`: [`rump___sysimpl__ksem_getvalue`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys__ksem_getvalue(id: u64, value: *mut c_void) -> i32 {
-    rump___sysimpl__ksem_getvalue(id, value)
+c_export! {
+    /// `__clock_gettime50` (number 427) in the server's kernel.
+    fn rump___sysimpl_clock_gettime50(clock_id: u32, tp: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___clock_gettime50, &[u64::from(clock_id), tp as u64]))
+    }
+
+    /// `rump_sys_clock_gettime`: [`rump___sysimpl_clock_gettime50`] under the name our header declares.
+    fn rump_sys_clock_gettime(clock_id: u32, tp: *mut c_void) -> i32 {
+        rump___sysimpl_clock_gettime50(clock_id, tp)
+    }
 }
+
+c_export! {
+    /// `__clock_settime50` (number 428) in the server's kernel.
+    fn rump___sysimpl_clock_settime50(clock_id: u32, tp: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___clock_settime50, &[u64::from(clock_id), tp as u64]))
+    }
 
-/// `_ksem_destroy` (number 255) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl__ksem_destroy(id: u64) -> i32 {
-    ret32(syscall(netbsd_abi::SYS__ksem_destroy, &[id]))
+    /// `rump_sys_clock_settime`: [`rump___sysimpl_clock_settime50`] under the name our header declares.
+    fn rump_sys_clock_settime(clock_id: u32, tp: *const c_void) -> i32 {
+        rump___sysimpl_clock_settime50(clock_id, tp)
+    }
 }
 
-/// `rump_sys__ksem_destroy`: [`rump___sysimpl__ksem_destroy`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys__ksem_destroy(id: u64) -> i32 {
-    rump___sysimpl__ksem_destroy(id)
+c_export! {
+    /// `__clock_getres50` (number 429) in the server's kernel.
+    fn rump___sysimpl_clock_getres50(clock_id: u32, tp: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___clock_getres50, &[u64::from(clock_id), tp as u64]))
+    }
+
+    /// `rump_sys_clock_getres`: [`rump___sysimpl_clock_getres50`] under the name our header declares.
+    fn rump_sys_clock_getres(clock_id: u32, tp: *mut c_void) -> i32 {
+        rump___sysimpl_clock_getres50(clock_id, tp)
+    }
 }
+
+c_export! {
+    /// `__nanosleep50` (number 430) in the server's kernel.
+    fn rump___sysimpl_nanosleep50(rqtp: *const c_void, rmtp: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___nanosleep50, &[rqtp as u64, rmtp as u64]))
+    }
 
-/// `_ksem_timedwait` (number 256) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl__ksem_timedwait(id: u64, abstime: *const c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS__ksem_timedwait,
-        &[id, abstime as u64],
-    ))
+    /// `rump_sys_nanosleep`: [`rump___sysimpl_nanosleep50`] under the name our header declares.
+    fn rump_sys_nanosleep(rqtp: *const c_void, rmtp: *mut c_void) -> i32 {
+        rump___sysimpl_nanosleep50(rqtp, rmtp)
+    }
 }
 
-/// `rump_sys__ksem_timedwait`: [`rump___sysimpl__ksem_timedwait`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys__ksem_timedwait(id: u64, abstime: *const c_void) -> i32 {
-    rump___sysimpl__ksem_timedwait(id, abstime)
+c_export! {
+    /// `__kevent50` (number 435) in the server's kernel.
+    fn rump___sysimpl_kevent50(fd: u32, changelist: *const c_void, nchanges: u64, eventlist: *mut c_void, nevents: u64, timeout: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___kevent50, &[u64::from(fd), changelist as u64, nchanges, eventlist as u64, nevents, timeout as u64]))
+    }
+
+    /// `rump_sys_kevent`: [`rump___sysimpl_kevent50`] under the name our header declares.
+    fn rump_sys_kevent(fd: u32, changelist: *const c_void, nchanges: u64, eventlist: *mut c_void, nevents: u64, timeout: *const c_void) -> i32 {
+        rump___sysimpl_kevent50(fd, changelist, nchanges, eventlist, nevents, timeout)
+    }
 }
+
+c_export! {
+    /// `__pselect50` (number 436) in the server's kernel.
+    fn rump___sysimpl_pselect50(nd: u32, in_: *mut c_void, ou: *mut c_void, ex: *mut c_void, ts: *const c_void, mask: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___pselect50, &[u64::from(nd), in_ as u64, ou as u64, ex as u64, ts as u64, mask as u64]))
+    }
 
-/// `__posix_rename` (number 270) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl___posix_rename(from: *const c_void, to: *const c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___posix_rename,
-        &[from as u64, to as u64],
-    ))
+    /// `rump_sys_pselect`: [`rump___sysimpl_pselect50`] under the name our header declares.
+    fn rump_sys_pselect(nd: u32, in_: *mut c_void, ou: *mut c_void, ex: *mut c_void, ts: *const c_void, mask: *const c_void) -> i32 {
+        rump___sysimpl_pselect50(nd, in_, ou, ex, ts, mask)
+    }
 }
 
-/// `rump_sys___posix_rename`: [`rump___sysimpl___posix_rename`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys___posix_rename(from: *const c_void, to: *const c_void) -> i32 {
-    rump___sysimpl___posix_rename(from, to)
+c_export! {
+    /// `__pollts50` (number 437) in the server's kernel.
+    fn rump___sysimpl_pollts50(fds: *mut c_void, nfds: u32, ts: *const c_void, mask: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___pollts50, &[fds as u64, u64::from(nfds), ts as u64, mask as u64]))
+    }
+
+    /// `rump_sys_pollts`: [`rump___sysimpl_pollts50`] under the name our header declares.
+    fn rump_sys_pollts(fds: *mut c_void, nfds: u32, ts: *const c_void, mask: *const c_void) -> i32 {
+        rump___sysimpl_pollts50(fds, nfds, ts, mask)
+    }
 }
+
+c_export! {
+    /// `__aio_suspend50` (number 438) in the server's kernel.
+    fn rump___sysimpl_aio_suspend50(list: *const c_void, nent: u32, timeout: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___aio_suspend50, &[list as u64, u64::from(nent), timeout as u64]))
+    }
 
-/// `lchmod` (number 274) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_lchmod(path: *const c_void, mode: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_lchmod,
-        &[path as u64, u64::from(mode)],
-    ))
+    /// `rump_sys_aio_suspend`: [`rump___sysimpl_aio_suspend50`] under the name our header declares.
+    fn rump_sys_aio_suspend(list: *const c_void, nent: u32, timeout: *const c_void) -> i32 {
+        rump___sysimpl_aio_suspend50(list, nent, timeout)
+    }
 }
 
-/// `rump_sys_lchmod`: [`rump___sysimpl_lchmod`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_lchmod(path: *const c_void, mode: u32) -> i32 {
-    rump___sysimpl_lchmod(path, mode)
+c_export! {
+    /// `__stat50` (number 439) in the server's kernel.
+    fn rump___sysimpl_stat50(path: *const c_void, ub: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___stat50, &[path as u64, ub as u64]))
+    }
+
+    /// `rump_sys_stat`: [`rump___sysimpl_stat50`] under the name our header declares.
+    fn rump_sys_stat(path: *const c_void, ub: *mut c_void) -> i32 {
+        rump___sysimpl_stat50(path, ub)
+    }
 }
+
+c_export! {
+    /// `__fstat50` (number 440) in the server's kernel.
+    fn rump___sysimpl_fstat50(fd: u32, sb: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___fstat50, &[u64::from(fd), sb as u64]))
+    }
 
-/// `lchown` (number 275) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_lchown(path: *const c_void, uid: u32, gid: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_lchown,
-        &[path as u64, u64::from(uid), u64::from(gid)],
-    ))
+    /// `rump_sys_fstat`: [`rump___sysimpl_fstat50`] under the name our header declares.
+    fn rump_sys_fstat(fd: u32, sb: *mut c_void) -> i32 {
+        rump___sysimpl_fstat50(fd, sb)
+    }
 }
 
-/// `rump_sys_lchown`: [`rump___sysimpl_lchown`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_lchown(path: *const c_void, uid: u32, gid: u32) -> i32 {
-    rump___sysimpl_lchown(path, uid, gid)
+c_export! {
+    /// `__lstat50` (number 441) in the server's kernel.
+    fn rump___sysimpl_lstat50(path: *const c_void, ub: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___lstat50, &[path as u64, ub as u64]))
+    }
+
+    /// `rump_sys_lstat`: [`rump___sysimpl_lstat50`] under the name our header declares.
+    fn rump_sys_lstat(path: *const c_void, ub: *mut c_void) -> i32 {
+        rump___sysimpl_lstat50(path, ub)
+    }
 }
+
+c_export! {
+    /// `__timer_settime50` (number 446) in the server's kernel.
+    fn rump___sysimpl_timer_settime50(timerid: u32, flags: u32, value: *const c_void, ovalue: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___timer_settime50, &[u64::from(timerid), u64::from(flags), value as u64, ovalue as u64]))
+    }
 
-/// `lutimes` (number 276) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_lutimes(path: *const c_void, tptr: *const c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_compat_50_lutimes,
-        &[path as u64, tptr as u64],
-    ))
+    /// `rump_sys_timer_settime`: [`rump___sysimpl_timer_settime50`] under the name our header declares.
+    fn rump_sys_timer_settime(timerid: u32, flags: u32, value: *const c_void, ovalue: *mut c_void) -> i32 {
+        rump___sysimpl_timer_settime50(timerid, flags, value, ovalue)
+    }
 }
 
-/// `__posix_chown` (number 283) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl___posix_chown(path: *const c_void, uid: u32, gid: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___posix_chown,
-        &[path as u64, u64::from(uid), u64::from(gid)],
-    ))
+c_export! {
+    /// `__timer_gettime50` (number 447) in the server's kernel.
+    fn rump___sysimpl_timer_gettime50(timerid: u32, value: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___timer_gettime50, &[u64::from(timerid), value as u64]))
+    }
+
+    /// `rump_sys_timer_gettime`: [`rump___sysimpl_timer_gettime50`] under the name our header declares.
+    fn rump_sys_timer_gettime(timerid: u32, value: *mut c_void) -> i32 {
+        rump___sysimpl_timer_gettime50(timerid, value)
+    }
 }
+
+c_export! {
+    /// `__mknod50` (number 450) in the server's kernel.
+    fn rump___sysimpl_mknod50(path: *const c_void, mode: u32, dev: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___mknod50, &[path as u64, u64::from(mode), dev]))
+    }
 
-/// `rump_sys___posix_chown`: [`rump___sysimpl___posix_chown`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys___posix_chown(path: *const c_void, uid: u32, gid: u32) -> i32 {
-    rump___sysimpl___posix_chown(path, uid, gid)
+    /// `rump_sys_mknod`: [`rump___sysimpl_mknod50`] under the name our header declares.
+    fn rump_sys_mknod(path: *const c_void, mode: u32, dev: u64) -> i32 {
+        rump___sysimpl_mknod50(path, mode, dev)
+    }
 }
 
-/// `__posix_fchown` (number 284) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl___posix_fchown(fd: u32, uid: u32, gid: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___posix_fchown,
-        &[u64::from(fd), u64::from(uid), u64::from(gid)],
-    ))
+c_export! {
+    /// `__fhstat50` (number 451) in the server's kernel.
+    fn rump___sysimpl_fhstat50(fhp: *const c_void, fh_size: u64, sb: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___fhstat50, &[fhp as u64, fh_size, sb as u64]))
+    }
+
+    /// `rump_sys_fhstat`: [`rump___sysimpl_fhstat50`] under the name our header declares.
+    fn rump_sys_fhstat(fhp: *const c_void, fh_size: u64, sb: *mut c_void) -> i32 {
+        rump___sysimpl_fhstat50(fhp, fh_size, sb)
+    }
 }
+
+c_export! {
+    /// `pipe2` (number 453) in the server's kernel.
+    fn rump___sysimpl_pipe2(fildes: *mut c_void, flags: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_pipe2, &[fildes as u64, u64::from(flags)]))
+    }
 
-/// `rump_sys___posix_fchown`: [`rump___sysimpl___posix_fchown`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys___posix_fchown(fd: u32, uid: u32, gid: u32) -> i32 {
-    rump___sysimpl___posix_fchown(fd, uid, gid)
+    /// `rump_sys_pipe2`: [`rump___sysimpl_pipe2`] under the name our header declares.
+    fn rump_sys_pipe2(fildes: *mut c_void, flags: u32) -> i32 {
+        rump___sysimpl_pipe2(fildes, flags)
+    }
 }
 
-/// `__posix_lchown` (number 285) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl___posix_lchown(path: *const c_void, uid: u32, gid: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___posix_lchown,
-        &[path as u64, u64::from(uid), u64::from(gid)],
-    ))
+c_export! {
+    /// `dup3` (number 454) in the server's kernel.
+    fn rump___sysimpl_dup3(from: u32, to: u32, flags: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_dup3, &[u64::from(from), u64::from(to), u64::from(flags)]))
+    }
+
+    /// `rump_sys_dup3`: [`rump___sysimpl_dup3`] under the name our header declares.
+    fn rump_sys_dup3(from: u32, to: u32, flags: u32) -> i32 {
+        rump___sysimpl_dup3(from, to, flags)
+    }
 }
+
+c_export! {
+    /// `kqueue1` (number 455) in the server's kernel.
+    fn rump___sysimpl_kqueue1(flags: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_kqueue1, &[u64::from(flags)]))
+    }
 
-/// `rump_sys___posix_lchown`: [`rump___sysimpl___posix_lchown`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys___posix_lchown(path: *const c_void, uid: u32, gid: u32) -> i32 {
-    rump___sysimpl___posix_lchown(path, uid, gid)
+    /// `rump_sys_kqueue1`: [`rump___sysimpl_kqueue1`] under the name our header declares.
+    fn rump_sys_kqueue1(flags: u32) -> i32 {
+        rump___sysimpl_kqueue1(flags)
+    }
 }
 
-/// `getsid` (number 286) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_getsid(pid: u32) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_getsid, &[u64::from(pid)]))
+c_export! {
+    /// `paccept` (number 456) in the server's kernel.
+    fn rump___sysimpl_paccept(s: u32, name: *mut c_void, anamelen: *mut c_void, mask: *const c_void, flags: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_paccept, &[u64::from(s), name as u64, anamelen as u64, mask as u64, u64::from(flags)]))
+    }
+
+    /// `rump_sys_paccept`: [`rump___sysimpl_paccept`] under the name our header declares.
+    fn rump_sys_paccept(s: u32, name: *mut c_void, anamelen: *mut c_void, mask: *const c_void, flags: u32) -> i32 {
+        rump___sysimpl_paccept(s, name, anamelen, mask, flags)
+    }
 }
+
+c_export! {
+    /// `linkat` (number 457) in the server's kernel.
+    fn rump___sysimpl_linkat(fd1: u32, name1: *const c_void, fd2: u32, name2: *const c_void, flags: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_linkat, &[u64::from(fd1), name1 as u64, u64::from(fd2), name2 as u64, u64::from(flags)]))
+    }
 
-/// `rump_sys_getsid`: [`rump___sysimpl_getsid`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_getsid(pid: u32) -> i32 {
-    rump___sysimpl_getsid(pid)
+    /// `rump_sys_linkat`: [`rump___sysimpl_linkat`] under the name our header declares.
+    fn rump_sys_linkat(fd1: u32, name1: *const c_void, fd2: u32, name2: *const c_void, flags: u32) -> i32 {
+        rump___sysimpl_linkat(fd1, name1, fd2, name2, flags)
+    }
 }
 
-/// `fktrace` (number 288) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_fktrace(fd: u32, ops: u32, facs: u32, pid: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_fktrace,
-        &[
-            u64::from(fd),
-            u64::from(ops),
-            u64::from(facs),
-            u64::from(pid),
-        ],
-    ))
+c_export! {
+    /// `renameat` (number 458) in the server's kernel.
+    fn rump___sysimpl_renameat(fromfd: u32, from: *const c_void, tofd: u32, to: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_renameat, &[u64::from(fromfd), from as u64, u64::from(tofd), to as u64]))
+    }
+
+    /// `rump_sys_renameat`: [`rump___sysimpl_renameat`] under the name our header declares.
+    fn rump_sys_renameat(fromfd: u32, from: *const c_void, tofd: u32, to: *const c_void) -> i32 {
+        rump___sysimpl_renameat(fromfd, from, tofd, to)
+    }
 }
+
+c_export! {
+    /// `mkfifoat` (number 459) in the server's kernel.
+    fn rump___sysimpl_mkfifoat(fd: u32, path: *const c_void, mode: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_mkfifoat, &[u64::from(fd), path as u64, u64::from(mode)]))
+    }
 
-/// `rump_sys_fktrace`: [`rump___sysimpl_fktrace`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_fktrace(fd: u32, ops: u32, facs: u32, pid: u32) -> i32 {
-    rump___sysimpl_fktrace(fd, ops, facs, pid)
+    /// `rump_sys_mkfifoat`: [`rump___sysimpl_mkfifoat`] under the name our header declares.
+    fn rump_sys_mkfifoat(fd: u32, path: *const c_void, mode: u32) -> i32 {
+        rump___sysimpl_mkfifoat(fd, path, mode)
+    }
 }
 
-/// `preadv` (number 289) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_preadv(
-    fd: u32,
-    iovp: *const c_void,
-    iovcnt: u32,
-    offset: u64,
-) -> i64 {
-    ret64(syscall(
-        netbsd_abi::SYS_preadv,
-        &[u64::from(fd), iovp as u64, u64::from(iovcnt), 0, offset],
-    ))
+c_export! {
+    /// `mknodat` (number 460) in the server's kernel.
+    fn rump___sysimpl_mknodat(fd: u32, path: *const c_void, mode: u32, dev: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_mknodat, &[u64::from(fd), path as u64, u64::from(mode), 0, dev]))
+    }
+
+    /// `rump_sys_mknodat`: [`rump___sysimpl_mknodat`] under the name our header declares.
+    fn rump_sys_mknodat(fd: u32, path: *const c_void, mode: u32, dev: u64) -> i32 {
+        rump___sysimpl_mknodat(fd, path, mode, dev)
+    }
 }
+
+c_export! {
+    /// `mkdirat` (number 461) in the server's kernel.
+    fn rump___sysimpl_mkdirat(fd: u32, path: *const c_void, mode: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_mkdirat, &[u64::from(fd), path as u64, u64::from(mode)]))
+    }
 
-/// `rump_sys_preadv`: [`rump___sysimpl_preadv`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_preadv(fd: u32, iovp: *const c_void, iovcnt: u32, offset: u64) -> i64 {
-    rump___sysimpl_preadv(fd, iovp, iovcnt, offset)
+    /// `rump_sys_mkdirat`: [`rump___sysimpl_mkdirat`] under the name our header declares.
+    fn rump_sys_mkdirat(fd: u32, path: *const c_void, mode: u32) -> i32 {
+        rump___sysimpl_mkdirat(fd, path, mode)
+    }
 }
 
-/// `pwritev` (number 290) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_pwritev(
-    fd: u32,
-    iovp: *const c_void,
-    iovcnt: u32,
-    offset: u64,
-) -> i64 {
-    ret64(syscall(
-        netbsd_abi::SYS_pwritev,
-        &[u64::from(fd), iovp as u64, u64::from(iovcnt), 0, offset],
-    ))
+c_export! {
+    /// `faccessat` (number 462) in the server's kernel.
+    fn rump___sysimpl_faccessat(fd: u32, path: *const c_void, amode: u32, flag: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_faccessat, &[u64::from(fd), path as u64, u64::from(amode), u64::from(flag)]))
+    }
+
+    /// `rump_sys_faccessat`: [`rump___sysimpl_faccessat`] under the name our header declares.
+    fn rump_sys_faccessat(fd: u32, path: *const c_void, amode: u32, flag: u32) -> i32 {
+        rump___sysimpl_faccessat(fd, path, amode, flag)
+    }
 }
+
+c_export! {
+    /// `fchmodat` (number 463) in the server's kernel.
+    fn rump___sysimpl_fchmodat(fd: u32, path: *const c_void, mode: u32, flag: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_fchmodat, &[u64::from(fd), path as u64, u64::from(mode), u64::from(flag)]))
+    }
 
-/// `rump_sys_pwritev`: [`rump___sysimpl_pwritev`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_pwritev(fd: u32, iovp: *const c_void, iovcnt: u32, offset: u64) -> i64 {
-    rump___sysimpl_pwritev(fd, iovp, iovcnt, offset)
+    /// `rump_sys_fchmodat`: [`rump___sysimpl_fchmodat`] under the name our header declares.
+    fn rump_sys_fchmodat(fd: u32, path: *const c_void, mode: u32, flag: u32) -> i32 {
+        rump___sysimpl_fchmodat(fd, path, mode, flag)
+    }
 }
 
-/// `__getcwd` (number 296) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl___getcwd(bufp: *mut c_void, length: u64) -> i32 {
-    ret32(syscall(netbsd_abi::SYS___getcwd, &[bufp as u64, length]))
+c_export! {
+    /// `fchownat` (number 464) in the server's kernel.
+    fn rump___sysimpl_fchownat(fd: u32, path: *const c_void, owner: u32, group: u32, flag: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_fchownat, &[u64::from(fd), path as u64, u64::from(owner), u64::from(group), u64::from(flag)]))
+    }
+
+    /// `rump_sys_fchownat`: [`rump___sysimpl_fchownat`] under the name our header declares.
+    fn rump_sys_fchownat(fd: u32, path: *const c_void, owner: u32, group: u32, flag: u32) -> i32 {
+        rump___sysimpl_fchownat(fd, path, owner, group, flag)
+    }
 }
+
+c_export! {
+    /// `fstatat` (number 466) in the server's kernel.
+    fn rump___sysimpl_fstatat(fd: u32, path: *const c_void, buf: *mut c_void, flag: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_fstatat, &[u64::from(fd), path as u64, buf as u64, u64::from(flag)]))
+    }
 
-/// `rump_sys___getcwd`: [`rump___sysimpl___getcwd`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys___getcwd(bufp: *mut c_void, length: u64) -> i32 {
-    rump___sysimpl___getcwd(bufp, length)
+    /// `rump_sys_fstatat`: [`rump___sysimpl_fstatat`] under the name our header declares.
+    fn rump_sys_fstatat(fd: u32, path: *const c_void, buf: *mut c_void, flag: u32) -> i32 {
+        rump___sysimpl_fstatat(fd, path, buf, flag)
+    }
 }
 
-/// `fchroot` (number 297) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_fchroot(fd: u32) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_fchroot, &[u64::from(fd)]))
+c_export! {
+    /// `utimensat` (number 467) in the server's kernel.
+    fn rump___sysimpl_utimensat(fd: u32, path: *const c_void, tptr: *const c_void, flag: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_utimensat, &[u64::from(fd), path as u64, tptr as u64, u64::from(flag)]))
+    }
+
+    /// `rump_sys_utimensat`: [`rump___sysimpl_utimensat`] under the name our header declares.
+    fn rump_sys_utimensat(fd: u32, path: *const c_void, tptr: *const c_void, flag: u32) -> i32 {
+        rump___sysimpl_utimensat(fd, path, tptr, flag)
+    }
 }
+
+c_export! {
+    /// `openat` (number 468) in the server's kernel.
+    fn rump___sysimpl_openat(fd: u32, path: *const c_void, oflags: u32, mode: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_openat, &[u64::from(fd), path as u64, u64::from(oflags), u64::from(mode)]))
+    }
 
-/// `rump_sys_fchroot`: [`rump___sysimpl_fchroot`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_fchroot(fd: u32) -> i32 {
-    rump___sysimpl_fchroot(fd)
+    /// `rump_sys_openat`: [`rump___sysimpl_openat`] under the name our header declares.
+    fn rump_sys_openat(fd: u32, path: *const c_void, oflags: u32, mode: u32) -> i32 {
+        rump___sysimpl_openat(fd, path, oflags, mode)
+    }
 }
 
-/// `lchflags` (number 304) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_lchflags(path: *const c_void, flags: u64) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_lchflags, &[path as u64, flags]))
+c_export! {
+    /// `readlinkat` (number 469) in the server's kernel.
+    fn rump___sysimpl_readlinkat(fd: u32, path: *const c_void, buf: *mut c_void, bufsize: u64) -> i64 {
+        ret64(syscall(netbsd_abi::SYS_readlinkat, &[u64::from(fd), path as u64, buf as u64, bufsize]))
+    }
+
+    /// `rump_sys_readlinkat`: [`rump___sysimpl_readlinkat`] under the name our header declares.
+    fn rump_sys_readlinkat(fd: u32, path: *const c_void, buf: *mut c_void, bufsize: u64) -> i64 {
+        rump___sysimpl_readlinkat(fd, path, buf, bufsize)
+    }
 }
+
+c_export! {
+    /// `symlinkat` (number 470) in the server's kernel.
+    fn rump___sysimpl_symlinkat(path1: *const c_void, fd: u32, path2: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_symlinkat, &[path1 as u64, u64::from(fd), path2 as u64]))
+    }
 
-/// `rump_sys_lchflags`: [`rump___sysimpl_lchflags`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_lchflags(path: *const c_void, flags: u64) -> i32 {
-    rump___sysimpl_lchflags(path, flags)
+    /// `rump_sys_symlinkat`: [`rump___sysimpl_symlinkat`] under the name our header declares.
+    fn rump_sys_symlinkat(path1: *const c_void, fd: u32, path2: *const c_void) -> i32 {
+        rump___sysimpl_symlinkat(path1, fd, path2)
+    }
 }
 
-/// `issetugid` (number 305) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_issetugid() -> i32 {
-    noerr32(syscall(netbsd_abi::SYS_issetugid, &[]))
+c_export! {
+    /// `unlinkat` (number 471) in the server's kernel.
+    fn rump___sysimpl_unlinkat(fd: u32, path: *const c_void, flag: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_unlinkat, &[u64::from(fd), path as u64, u64::from(flag)]))
+    }
+
+    /// `rump_sys_unlinkat`: [`rump___sysimpl_unlinkat`] under the name our header declares.
+    fn rump_sys_unlinkat(fd: u32, path: *const c_void, flag: u32) -> i32 {
+        rump___sysimpl_unlinkat(fd, path, flag)
+    }
 }
+
+c_export! {
+    /// `futimens` (number 472) in the server's kernel.
+    fn rump___sysimpl_futimens(fd: u32, tptr: *const c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_futimens, &[u64::from(fd), tptr as u64]))
+    }
 
-/// `rump_sys_issetugid`: [`rump___sysimpl_issetugid`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_issetugid() -> i32 {
-    rump___sysimpl_issetugid()
+    /// `rump_sys_futimens`: [`rump___sysimpl_futimens`] under the name our header declares.
+    fn rump_sys_futimens(fd: u32, tptr: *const c_void) -> i32 {
+        rump___sysimpl_futimens(fd, tptr)
+    }
 }
 
-/// `utrace` (number 306) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_utrace(label: *const c_void, addr: *mut c_void, len: u64) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_utrace,
-        &[label as u64, addr as u64, len],
-    ))
+c_export! {
+    /// `__quotactl` (number 473) in the server's kernel.
+    fn rump___sysimpl___quotactl(path: *const c_void, args: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS___quotactl, &[path as u64, args as u64]))
+    }
+
+    /// `rump_sys___quotactl`: [`rump___sysimpl___quotactl`] under the name our header declares.
+    fn rump_sys___quotactl(path: *const c_void, args: *mut c_void) -> i32 {
+        rump___sysimpl___quotactl(path, args)
+    }
 }
+
+c_export! {
+    /// `recvmmsg` (number 475) in the server's kernel.
+    fn rump___sysimpl_recvmmsg(s: u32, mmsg: *mut c_void, vlen: u32, flags: u32, timeout: *mut c_void) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_recvmmsg, &[u64::from(s), mmsg as u64, u64::from(vlen), u64::from(flags), timeout as u64]))
+    }
 
-/// `rump_sys_utrace`: [`rump___sysimpl_utrace`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_utrace(label: *const c_void, addr: *mut c_void, len: u64) -> i32 {
-    rump___sysimpl_utrace(label, addr, len)
+    /// `rump_sys_recvmmsg`: [`rump___sysimpl_recvmmsg`] under the name our header declares.
+    fn rump_sys_recvmmsg(s: u32, mmsg: *mut c_void, vlen: u32, flags: u32, timeout: *mut c_void) -> i32 {
+        rump___sysimpl_recvmmsg(s, mmsg, vlen, flags, timeout)
+    }
 }
 
-/// `kqueue` (number 344) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_kqueue() -> i32 {
-    ret32(syscall(netbsd_abi::SYS_kqueue, &[]))
+c_export! {
+    /// `sendmmsg` (number 476) in the server's kernel.
+    fn rump___sysimpl_sendmmsg(s: u32, mmsg: *mut c_void, vlen: u32, flags: u32) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_sendmmsg, &[u64::from(s), mmsg as u64, u64::from(vlen), u64::from(flags)]))
+    }
+
+    /// `rump_sys_sendmmsg`: [`rump___sysimpl_sendmmsg`] under the name our header declares.
+    fn rump_sys_sendmmsg(s: u32, mmsg: *mut c_void, vlen: u32, flags: u32) -> i32 {
+        rump___sysimpl_sendmmsg(s, mmsg, vlen, flags)
+    }
 }
+
+c_export! {
+    /// `clock_nanosleep` (number 477) in the server's kernel.
+    fn rump___sysimpl_clock_nanosleep(clock_id: u32, flags: u32, rqtp: *const c_void, rmtp: *mut c_void) -> i32 {
+        noerr32(syscall(netbsd_abi::SYS_clock_nanosleep, &[u64::from(clock_id), u64::from(flags), rqtp as u64, rmtp as u64]))
+    }
 
-/// `rump_sys_kqueue`: [`rump___sysimpl_kqueue`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_kqueue() -> i32 {
-    rump___sysimpl_kqueue()
+    /// `rump_sys_clock_nanosleep`: [`rump___sysimpl_clock_nanosleep`] under the name our header declares.
+    fn rump_sys_clock_nanosleep(clock_id: u32, flags: u32, rqtp: *const c_void, rmtp: *mut c_void) -> i32 {
+        rump___sysimpl_clock_nanosleep(clock_id, flags, rqtp, rmtp)
+    }
 }
 
-/// `kevent` (number 345) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_kevent(
-    fd: u32,
-    changelist: *const c_void,
-    nchanges: u64,
-    eventlist: *mut c_void,
-    nevents: u64,
-    timeout: *const c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_compat_50_kevent,
-        &[
-            u64::from(fd),
-            changelist as u64,
-            nchanges,
-            eventlist as u64,
-            nevents,
-            timeout as u64,
-        ],
-    ))
+c_export! {
+    /// `posix_fallocate` (number 479) in the server's kernel.
+    fn rump___sysimpl_posix_fallocate(fd: u32, pos: u64, len: u64) -> i32 {
+        noerr32(syscall(netbsd_abi::SYS_posix_fallocate, &[u64::from(fd), 0, pos, len]))
+    }
+
+    /// `rump_sys_posix_fallocate`: [`rump___sysimpl_posix_fallocate`] under the name our header declares.
+    fn rump_sys_posix_fallocate(fd: u32, pos: u64, len: u64) -> i32 {
+        rump___sysimpl_posix_fallocate(fd, pos, len)
+    }
 }
+
+c_export! {
+    /// `fdiscard` (number 480) in the server's kernel.
+    fn rump___sysimpl_fdiscard(fd: u32, pos: u64, len: u64) -> i32 {
+        ret32(syscall(netbsd_abi::SYS_fdiscard, &[u64::from(fd), 0, pos, len]))
+    }
 
-/// `fsync_range` (number 354) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_fsync_range(fd: u32, flags: u32, start: u64, length: u64) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_fsync_range,
-        &[u64::from(fd), u64::from(flags), start, length],
-    ))
-}
-
-/// `rump_sys_fsync_range`: [`rump___sysimpl_fsync_range`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_fsync_range(fd: u32, flags: u32, start: u64, length: u64) -> i32 {
-    rump___sysimpl_fsync_range(fd, flags, start, length)
-}
-
-/// `getvfsstat` (number 356) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_getvfsstat(buf: *mut c_void, bufsize: u64, flags: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_getvfsstat,
-        &[buf as u64, bufsize, u64::from(flags)],
-    ))
-}
-
-/// `rump_sys_getvfsstat`: [`rump___sysimpl_getvfsstat`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_getvfsstat(buf: *mut c_void, bufsize: u64, flags: u32) -> i32 {
-    rump___sysimpl_getvfsstat(buf, bufsize, flags)
-}
-
-/// `statvfs1` (number 357) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_statvfs1(
-    path: *const c_void,
-    buf: *mut c_void,
-    flags: u32,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_statvfs1,
-        &[path as u64, buf as u64, u64::from(flags)],
-    ))
-}
-
-/// `rump_sys_statvfs1`: [`rump___sysimpl_statvfs1`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_statvfs1(path: *const c_void, buf: *mut c_void, flags: u32) -> i32 {
-    rump___sysimpl_statvfs1(path, buf, flags)
-}
-
-/// `fstatvfs1` (number 358) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_fstatvfs1(fd: u32, buf: *mut c_void, flags: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_fstatvfs1,
-        &[u64::from(fd), buf as u64, u64::from(flags)],
-    ))
-}
-
-/// `rump_sys_fstatvfs1`: [`rump___sysimpl_fstatvfs1`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_fstatvfs1(fd: u32, buf: *mut c_void, flags: u32) -> i32 {
-    rump___sysimpl_fstatvfs1(fd, buf, flags)
-}
-
-/// `extattrctl` (number 360) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_extattrctl(
-    path: *const c_void,
-    cmd: u32,
-    filename: *const c_void,
-    attrnamespace: u32,
-    attrname: *const c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_extattrctl,
-        &[
-            path as u64,
-            u64::from(cmd),
-            filename as u64,
-            u64::from(attrnamespace),
-            attrname as u64,
-        ],
-    ))
-}
-
-/// `rump_sys_extattrctl`: [`rump___sysimpl_extattrctl`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_extattrctl(
-    path: *const c_void,
-    cmd: u32,
-    filename: *const c_void,
-    attrnamespace: u32,
-    attrname: *const c_void,
-) -> i32 {
-    rump___sysimpl_extattrctl(path, cmd, filename, attrnamespace, attrname)
-}
-
-/// `extattr_set_file` (number 361) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_extattr_set_file(
-    path: *const c_void,
-    attrnamespace: u32,
-    attrname: *const c_void,
-    data: *const c_void,
-    nbytes: u64,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_extattr_set_file,
-        &[
-            path as u64,
-            u64::from(attrnamespace),
-            attrname as u64,
-            data as u64,
-            nbytes,
-        ],
-    ))
-}
-
-/// `rump_sys_extattr_set_file`: [`rump___sysimpl_extattr_set_file`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_extattr_set_file(
-    path: *const c_void,
-    attrnamespace: u32,
-    attrname: *const c_void,
-    data: *const c_void,
-    nbytes: u64,
-) -> i32 {
-    rump___sysimpl_extattr_set_file(path, attrnamespace, attrname, data, nbytes)
-}
-
-/// `extattr_get_file` (number 362) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_extattr_get_file(
-    path: *const c_void,
-    attrnamespace: u32,
-    attrname: *const c_void,
-    data: *mut c_void,
-    nbytes: u64,
-) -> i64 {
-    ret64(syscall(
-        netbsd_abi::SYS_extattr_get_file,
-        &[
-            path as u64,
-            u64::from(attrnamespace),
-            attrname as u64,
-            data as u64,
-            nbytes,
-        ],
-    ))
-}
-
-/// `rump_sys_extattr_get_file`: [`rump___sysimpl_extattr_get_file`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_extattr_get_file(
-    path: *const c_void,
-    attrnamespace: u32,
-    attrname: *const c_void,
-    data: *mut c_void,
-    nbytes: u64,
-) -> i64 {
-    rump___sysimpl_extattr_get_file(path, attrnamespace, attrname, data, nbytes)
-}
-
-/// `extattr_delete_file` (number 363) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_extattr_delete_file(
-    path: *const c_void,
-    attrnamespace: u32,
-    attrname: *const c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_extattr_delete_file,
-        &[path as u64, u64::from(attrnamespace), attrname as u64],
-    ))
-}
-
-/// `rump_sys_extattr_delete_file`: [`rump___sysimpl_extattr_delete_file`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_extattr_delete_file(
-    path: *const c_void,
-    attrnamespace: u32,
-    attrname: *const c_void,
-) -> i32 {
-    rump___sysimpl_extattr_delete_file(path, attrnamespace, attrname)
-}
-
-/// `extattr_set_fd` (number 364) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_extattr_set_fd(
-    fd: u32,
-    attrnamespace: u32,
-    attrname: *const c_void,
-    data: *const c_void,
-    nbytes: u64,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_extattr_set_fd,
-        &[
-            u64::from(fd),
-            u64::from(attrnamespace),
-            attrname as u64,
-            data as u64,
-            nbytes,
-        ],
-    ))
-}
-
-/// `rump_sys_extattr_set_fd`: [`rump___sysimpl_extattr_set_fd`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_extattr_set_fd(
-    fd: u32,
-    attrnamespace: u32,
-    attrname: *const c_void,
-    data: *const c_void,
-    nbytes: u64,
-) -> i32 {
-    rump___sysimpl_extattr_set_fd(fd, attrnamespace, attrname, data, nbytes)
-}
-
-/// `extattr_get_fd` (number 365) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_extattr_get_fd(
-    fd: u32,
-    attrnamespace: u32,
-    attrname: *const c_void,
-    data: *mut c_void,
-    nbytes: u64,
-) -> i64 {
-    ret64(syscall(
-        netbsd_abi::SYS_extattr_get_fd,
-        &[
-            u64::from(fd),
-            u64::from(attrnamespace),
-            attrname as u64,
-            data as u64,
-            nbytes,
-        ],
-    ))
-}
-
-/// `rump_sys_extattr_get_fd`: [`rump___sysimpl_extattr_get_fd`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_extattr_get_fd(
-    fd: u32,
-    attrnamespace: u32,
-    attrname: *const c_void,
-    data: *mut c_void,
-    nbytes: u64,
-) -> i64 {
-    rump___sysimpl_extattr_get_fd(fd, attrnamespace, attrname, data, nbytes)
-}
-
-/// `extattr_delete_fd` (number 366) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_extattr_delete_fd(
-    fd: u32,
-    attrnamespace: u32,
-    attrname: *const c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_extattr_delete_fd,
-        &[u64::from(fd), u64::from(attrnamespace), attrname as u64],
-    ))
-}
-
-/// `rump_sys_extattr_delete_fd`: [`rump___sysimpl_extattr_delete_fd`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_extattr_delete_fd(
-    fd: u32,
-    attrnamespace: u32,
-    attrname: *const c_void,
-) -> i32 {
-    rump___sysimpl_extattr_delete_fd(fd, attrnamespace, attrname)
-}
-
-/// `extattr_set_link` (number 367) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_extattr_set_link(
-    path: *const c_void,
-    attrnamespace: u32,
-    attrname: *const c_void,
-    data: *const c_void,
-    nbytes: u64,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_extattr_set_link,
-        &[
-            path as u64,
-            u64::from(attrnamespace),
-            attrname as u64,
-            data as u64,
-            nbytes,
-        ],
-    ))
-}
-
-/// `rump_sys_extattr_set_link`: [`rump___sysimpl_extattr_set_link`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_extattr_set_link(
-    path: *const c_void,
-    attrnamespace: u32,
-    attrname: *const c_void,
-    data: *const c_void,
-    nbytes: u64,
-) -> i32 {
-    rump___sysimpl_extattr_set_link(path, attrnamespace, attrname, data, nbytes)
-}
-
-/// `extattr_get_link` (number 368) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_extattr_get_link(
-    path: *const c_void,
-    attrnamespace: u32,
-    attrname: *const c_void,
-    data: *mut c_void,
-    nbytes: u64,
-) -> i64 {
-    ret64(syscall(
-        netbsd_abi::SYS_extattr_get_link,
-        &[
-            path as u64,
-            u64::from(attrnamespace),
-            attrname as u64,
-            data as u64,
-            nbytes,
-        ],
-    ))
-}
-
-/// `rump_sys_extattr_get_link`: [`rump___sysimpl_extattr_get_link`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_extattr_get_link(
-    path: *const c_void,
-    attrnamespace: u32,
-    attrname: *const c_void,
-    data: *mut c_void,
-    nbytes: u64,
-) -> i64 {
-    rump___sysimpl_extattr_get_link(path, attrnamespace, attrname, data, nbytes)
-}
-
-/// `extattr_delete_link` (number 369) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_extattr_delete_link(
-    path: *const c_void,
-    attrnamespace: u32,
-    attrname: *const c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_extattr_delete_link,
-        &[path as u64, u64::from(attrnamespace), attrname as u64],
-    ))
-}
-
-/// `rump_sys_extattr_delete_link`: [`rump___sysimpl_extattr_delete_link`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_extattr_delete_link(
-    path: *const c_void,
-    attrnamespace: u32,
-    attrname: *const c_void,
-) -> i32 {
-    rump___sysimpl_extattr_delete_link(path, attrnamespace, attrname)
-}
-
-/// `extattr_list_fd` (number 370) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_extattr_list_fd(
-    fd: u32,
-    attrnamespace: u32,
-    data: *mut c_void,
-    nbytes: u64,
-) -> i64 {
-    ret64(syscall(
-        netbsd_abi::SYS_extattr_list_fd,
-        &[u64::from(fd), u64::from(attrnamespace), data as u64, nbytes],
-    ))
-}
-
-/// `rump_sys_extattr_list_fd`: [`rump___sysimpl_extattr_list_fd`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_extattr_list_fd(
-    fd: u32,
-    attrnamespace: u32,
-    data: *mut c_void,
-    nbytes: u64,
-) -> i64 {
-    rump___sysimpl_extattr_list_fd(fd, attrnamespace, data, nbytes)
-}
-
-/// `extattr_list_file` (number 371) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_extattr_list_file(
-    path: *const c_void,
-    attrnamespace: u32,
-    data: *mut c_void,
-    nbytes: u64,
-) -> i64 {
-    ret64(syscall(
-        netbsd_abi::SYS_extattr_list_file,
-        &[path as u64, u64::from(attrnamespace), data as u64, nbytes],
-    ))
-}
-
-/// `rump_sys_extattr_list_file`: [`rump___sysimpl_extattr_list_file`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_extattr_list_file(
-    path: *const c_void,
-    attrnamespace: u32,
-    data: *mut c_void,
-    nbytes: u64,
-) -> i64 {
-    rump___sysimpl_extattr_list_file(path, attrnamespace, data, nbytes)
-}
-
-/// `extattr_list_link` (number 372) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_extattr_list_link(
-    path: *const c_void,
-    attrnamespace: u32,
-    data: *mut c_void,
-    nbytes: u64,
-) -> i64 {
-    ret64(syscall(
-        netbsd_abi::SYS_extattr_list_link,
-        &[path as u64, u64::from(attrnamespace), data as u64, nbytes],
-    ))
-}
-
-/// `rump_sys_extattr_list_link`: [`rump___sysimpl_extattr_list_link`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_extattr_list_link(
-    path: *const c_void,
-    attrnamespace: u32,
-    data: *mut c_void,
-    nbytes: u64,
-) -> i64 {
-    rump___sysimpl_extattr_list_link(path, attrnamespace, data, nbytes)
-}
-
-/// `pselect` (number 373) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_pselect(
-    nd: u32,
-    in_: *mut c_void,
-    ou: *mut c_void,
-    ex: *mut c_void,
-    ts: *const c_void,
-    mask: *const c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_compat_50_pselect,
-        &[
-            u64::from(nd),
-            in_ as u64,
-            ou as u64,
-            ex as u64,
-            ts as u64,
-            mask as u64,
-        ],
-    ))
-}
-
-/// `pollts` (number 374) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_pollts(
-    fds: *mut c_void,
-    nfds: u32,
-    ts: *const c_void,
-    mask: *const c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_compat_50_pollts,
-        &[fds as u64, u64::from(nfds), ts as u64, mask as u64],
-    ))
-}
-
-/// `setxattr` (number 375) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_setxattr(
-    path: *const c_void,
-    name: *const c_void,
-    value: *const c_void,
-    size: u64,
-    flags: u32,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_setxattr,
-        &[
-            path as u64,
-            name as u64,
-            value as u64,
-            size,
-            u64::from(flags),
-        ],
-    ))
-}
-
-/// `rump_sys_setxattr`: [`rump___sysimpl_setxattr`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_setxattr(
-    path: *const c_void,
-    name: *const c_void,
-    value: *const c_void,
-    size: u64,
-    flags: u32,
-) -> i32 {
-    rump___sysimpl_setxattr(path, name, value, size, flags)
-}
-
-/// `lsetxattr` (number 376) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_lsetxattr(
-    path: *const c_void,
-    name: *const c_void,
-    value: *const c_void,
-    size: u64,
-    flags: u32,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_lsetxattr,
-        &[
-            path as u64,
-            name as u64,
-            value as u64,
-            size,
-            u64::from(flags),
-        ],
-    ))
-}
-
-/// `rump_sys_lsetxattr`: [`rump___sysimpl_lsetxattr`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_lsetxattr(
-    path: *const c_void,
-    name: *const c_void,
-    value: *const c_void,
-    size: u64,
-    flags: u32,
-) -> i32 {
-    rump___sysimpl_lsetxattr(path, name, value, size, flags)
-}
-
-/// `fsetxattr` (number 377) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_fsetxattr(
-    fd: u32,
-    name: *const c_void,
-    value: *const c_void,
-    size: u64,
-    flags: u32,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_fsetxattr,
-        &[
-            u64::from(fd),
-            name as u64,
-            value as u64,
-            size,
-            u64::from(flags),
-        ],
-    ))
-}
-
-/// `rump_sys_fsetxattr`: [`rump___sysimpl_fsetxattr`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_fsetxattr(
-    fd: u32,
-    name: *const c_void,
-    value: *const c_void,
-    size: u64,
-    flags: u32,
-) -> i32 {
-    rump___sysimpl_fsetxattr(fd, name, value, size, flags)
-}
-
-/// `getxattr` (number 378) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_getxattr(
-    path: *const c_void,
-    name: *const c_void,
-    value: *mut c_void,
-    size: u64,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_getxattr,
-        &[path as u64, name as u64, value as u64, size],
-    ))
-}
-
-/// `rump_sys_getxattr`: [`rump___sysimpl_getxattr`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_getxattr(
-    path: *const c_void,
-    name: *const c_void,
-    value: *mut c_void,
-    size: u64,
-) -> i32 {
-    rump___sysimpl_getxattr(path, name, value, size)
-}
-
-/// `lgetxattr` (number 379) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_lgetxattr(
-    path: *const c_void,
-    name: *const c_void,
-    value: *mut c_void,
-    size: u64,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_lgetxattr,
-        &[path as u64, name as u64, value as u64, size],
-    ))
-}
-
-/// `rump_sys_lgetxattr`: [`rump___sysimpl_lgetxattr`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_lgetxattr(
-    path: *const c_void,
-    name: *const c_void,
-    value: *mut c_void,
-    size: u64,
-) -> i32 {
-    rump___sysimpl_lgetxattr(path, name, value, size)
-}
-
-/// `fgetxattr` (number 380) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_fgetxattr(
-    fd: u32,
-    name: *const c_void,
-    value: *mut c_void,
-    size: u64,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_fgetxattr,
-        &[u64::from(fd), name as u64, value as u64, size],
-    ))
-}
-
-/// `rump_sys_fgetxattr`: [`rump___sysimpl_fgetxattr`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_fgetxattr(
-    fd: u32,
-    name: *const c_void,
-    value: *mut c_void,
-    size: u64,
-) -> i32 {
-    rump___sysimpl_fgetxattr(fd, name, value, size)
-}
-
-/// `listxattr` (number 381) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_listxattr(
-    path: *const c_void,
-    list: *mut c_void,
-    size: u64,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_listxattr,
-        &[path as u64, list as u64, size],
-    ))
-}
-
-/// `rump_sys_listxattr`: [`rump___sysimpl_listxattr`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_listxattr(path: *const c_void, list: *mut c_void, size: u64) -> i32 {
-    rump___sysimpl_listxattr(path, list, size)
-}
-
-/// `llistxattr` (number 382) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_llistxattr(
-    path: *const c_void,
-    list: *mut c_void,
-    size: u64,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_llistxattr,
-        &[path as u64, list as u64, size],
-    ))
-}
-
-/// `rump_sys_llistxattr`: [`rump___sysimpl_llistxattr`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_llistxattr(path: *const c_void, list: *mut c_void, size: u64) -> i32 {
-    rump___sysimpl_llistxattr(path, list, size)
-}
-
-/// `flistxattr` (number 383) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_flistxattr(fd: u32, list: *mut c_void, size: u64) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_flistxattr,
-        &[u64::from(fd), list as u64, size],
-    ))
-}
-
-/// `rump_sys_flistxattr`: [`rump___sysimpl_flistxattr`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_flistxattr(fd: u32, list: *mut c_void, size: u64) -> i32 {
-    rump___sysimpl_flistxattr(fd, list, size)
-}
-
-/// `removexattr` (number 384) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_removexattr(path: *const c_void, name: *const c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_removexattr,
-        &[path as u64, name as u64],
-    ))
-}
-
-/// `rump_sys_removexattr`: [`rump___sysimpl_removexattr`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_removexattr(path: *const c_void, name: *const c_void) -> i32 {
-    rump___sysimpl_removexattr(path, name)
-}
-
-/// `lremovexattr` (number 385) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_lremovexattr(path: *const c_void, name: *const c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_lremovexattr,
-        &[path as u64, name as u64],
-    ))
-}
-
-/// `rump_sys_lremovexattr`: [`rump___sysimpl_lremovexattr`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_lremovexattr(path: *const c_void, name: *const c_void) -> i32 {
-    rump___sysimpl_lremovexattr(path, name)
-}
-
-/// `fremovexattr` (number 386) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_fremovexattr(fd: u32, name: *const c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_fremovexattr,
-        &[u64::from(fd), name as u64],
-    ))
-}
-
-/// `rump_sys_fremovexattr`: [`rump___sysimpl_fremovexattr`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_fremovexattr(fd: u32, name: *const c_void) -> i32 {
-    rump___sysimpl_fremovexattr(fd, name)
-}
-
-/// `__stat30` (number 387) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_stat30(path: *const c_void, ub: *mut c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_compat_50___stat30,
-        &[path as u64, ub as u64],
-    ))
-}
-
-/// `__fstat30` (number 388) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_fstat30(fd: u32, sb: *mut c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_compat_50___fstat30,
-        &[u64::from(fd), sb as u64],
-    ))
-}
-
-/// `__lstat30` (number 389) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_lstat30(path: *const c_void, ub: *mut c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_compat_50___lstat30,
-        &[path as u64, ub as u64],
-    ))
-}
-
-/// `__getdents30` (number 390) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_getdents30(fd: u32, buf: *mut c_void, count: u64) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___getdents30,
-        &[u64::from(fd), buf as u64, count],
-    ))
-}
-
-/// `rump_sys_getdents`: [`rump___sysimpl_getdents30`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_getdents(fd: u32, buf: *mut c_void, count: u64) -> i32 {
-    rump___sysimpl_getdents30(fd, buf, count)
-}
-
-/// `__socket30` (number 394) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_socket30(domain: u32, type_: u32, protocol: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___socket30,
-        &[u64::from(domain), u64::from(type_), u64::from(protocol)],
-    ))
-}
-
-/// `rump_sys_socket`: [`rump___sysimpl_socket30`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_socket(domain: u32, type_: u32, protocol: u32) -> i32 {
-    rump___sysimpl_socket30(domain, type_, protocol)
-}
-
-/// `__getfh30` (number 395) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_getfh30(
-    fname: *const c_void,
-    fhp: *mut c_void,
-    fh_size: *mut c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___getfh30,
-        &[fname as u64, fhp as u64, fh_size as u64],
-    ))
-}
-
-/// `rump_sys_getfh`: [`rump___sysimpl_getfh30`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_getfh(
-    fname: *const c_void,
-    fhp: *mut c_void,
-    fh_size: *mut c_void,
-) -> i32 {
-    rump___sysimpl_getfh30(fname, fhp, fh_size)
-}
-
-/// `__fhopen40` (number 396) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_fhopen40(fhp: *const c_void, fh_size: u64, flags: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___fhopen40,
-        &[fhp as u64, fh_size, u64::from(flags)],
-    ))
-}
-
-/// `rump_sys_fhopen`: [`rump___sysimpl_fhopen40`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_fhopen(fhp: *const c_void, fh_size: u64, flags: u32) -> i32 {
-    rump___sysimpl_fhopen40(fhp, fh_size, flags)
-}
-
-/// `__fhstatvfs140` (number 397) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_fhstatvfs140(
-    fhp: *const c_void,
-    fh_size: u64,
-    buf: *mut c_void,
-    flags: u32,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___fhstatvfs140,
-        &[fhp as u64, fh_size, buf as u64, u64::from(flags)],
-    ))
-}
-
-/// `rump_sys_fhstatvfs1`: [`rump___sysimpl_fhstatvfs140`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_fhstatvfs1(
-    fhp: *const c_void,
-    fh_size: u64,
-    buf: *mut c_void,
-    flags: u32,
-) -> i32 {
-    rump___sysimpl_fhstatvfs140(fhp, fh_size, buf, flags)
-}
-
-/// `__fhstat40` (number 398) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_fhstat40(
-    fhp: *const c_void,
-    fh_size: u64,
-    sb: *mut c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_compat_50___fhstat40,
-        &[fhp as u64, fh_size, sb as u64],
-    ))
-}
-
-/// `aio_cancel` (number 399) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_aio_cancel(fildes: u32, aiocbp: *mut c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_aio_cancel,
-        &[u64::from(fildes), aiocbp as u64],
-    ))
-}
-
-/// `rump_sys_aio_cancel`: [`rump___sysimpl_aio_cancel`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_aio_cancel(fildes: u32, aiocbp: *mut c_void) -> i32 {
-    rump___sysimpl_aio_cancel(fildes, aiocbp)
-}
-
-/// `aio_error` (number 400) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_aio_error(aiocbp: *const c_void) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_aio_error, &[aiocbp as u64]))
-}
-
-/// `rump_sys_aio_error`: [`rump___sysimpl_aio_error`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_aio_error(aiocbp: *const c_void) -> i32 {
-    rump___sysimpl_aio_error(aiocbp)
-}
-
-/// `aio_fsync` (number 401) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_aio_fsync(op: u32, aiocbp: *mut c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_aio_fsync,
-        &[u64::from(op), aiocbp as u64],
-    ))
-}
-
-/// `rump_sys_aio_fsync`: [`rump___sysimpl_aio_fsync`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_aio_fsync(op: u32, aiocbp: *mut c_void) -> i32 {
-    rump___sysimpl_aio_fsync(op, aiocbp)
-}
-
-/// `aio_read` (number 402) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_aio_read(aiocbp: *mut c_void) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_aio_read, &[aiocbp as u64]))
-}
-
-/// `rump_sys_aio_read`: [`rump___sysimpl_aio_read`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_aio_read(aiocbp: *mut c_void) -> i32 {
-    rump___sysimpl_aio_read(aiocbp)
-}
-
-/// `aio_return` (number 403) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_aio_return(aiocbp: *mut c_void) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_aio_return, &[aiocbp as u64]))
-}
-
-/// `rump_sys_aio_return`: [`rump___sysimpl_aio_return`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_aio_return(aiocbp: *mut c_void) -> i32 {
-    rump___sysimpl_aio_return(aiocbp)
-}
-
-/// `aio_write` (number 405) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_aio_write(aiocbp: *mut c_void) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_aio_write, &[aiocbp as u64]))
-}
-
-/// `rump_sys_aio_write`: [`rump___sysimpl_aio_write`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_aio_write(aiocbp: *mut c_void) -> i32 {
-    rump___sysimpl_aio_write(aiocbp)
-}
-
-/// `lio_listio` (number 406) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_lio_listio(
-    mode: u32,
-    list: *mut c_void,
-    nent: u32,
-    sig: *mut c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_lio_listio,
-        &[u64::from(mode), list as u64, u64::from(nent), sig as u64],
-    ))
-}
-
-/// `rump_sys_lio_listio`: [`rump___sysimpl_lio_listio`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_lio_listio(
-    mode: u32,
-    list: *mut c_void,
-    nent: u32,
-    sig: *mut c_void,
-) -> i32 {
-    rump___sysimpl_lio_listio(mode, list, nent, sig)
-}
-
-/// `__mount50` (number 410) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_mount50(
-    type_: *const c_void,
-    path: *const c_void,
-    flags: u32,
-    data: *mut c_void,
-    data_len: u64,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___mount50,
-        &[
-            type_ as u64,
-            path as u64,
-            u64::from(flags),
-            data as u64,
-            data_len,
-        ],
-    ))
-}
-
-/// `rump_sys_mount`: [`rump___sysimpl_mount50`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_mount(
-    type_: *const c_void,
-    path: *const c_void,
-    flags: u32,
-    data: *mut c_void,
-    data_len: u64,
-) -> i32 {
-    rump___sysimpl_mount50(type_, path, flags, data, data_len)
-}
-
-/// `__posix_fadvise50` (number 416) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_posix_fadvise50(
-    fd: u32,
-    offset: u64,
-    len: u64,
-    advice: u32,
-) -> i32 {
-    noerr32(syscall(
-        netbsd_abi::SYS___posix_fadvise50,
-        &[u64::from(fd), 0, offset, len, u64::from(advice)],
-    ))
-}
-
-/// `rump_sys_posix_fadvise`: [`rump___sysimpl_posix_fadvise50`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_posix_fadvise(fd: u32, offset: u64, len: u64, advice: u32) -> i32 {
-    rump___sysimpl_posix_fadvise50(fd, offset, len, advice)
-}
-
-/// `__select50` (number 417) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_select50(
-    nd: u32,
-    in_: *mut c_void,
-    ou: *mut c_void,
-    ex: *mut c_void,
-    tv: *mut c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___select50,
-        &[u64::from(nd), in_ as u64, ou as u64, ex as u64, tv as u64],
-    ))
-}
-
-/// `rump_sys_select`: [`rump___sysimpl_select50`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_select(
-    nd: u32,
-    in_: *mut c_void,
-    ou: *mut c_void,
-    ex: *mut c_void,
-    tv: *mut c_void,
-) -> i32 {
-    rump___sysimpl_select50(nd, in_, ou, ex, tv)
-}
-
-/// `__gettimeofday50` (number 418) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_gettimeofday50(tp: *mut c_void, tzp: *mut c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___gettimeofday50,
-        &[tp as u64, tzp as u64],
-    ))
-}
-
-/// `rump_sys_gettimeofday`: [`rump___sysimpl_gettimeofday50`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_gettimeofday(tp: *mut c_void, tzp: *mut c_void) -> i32 {
-    rump___sysimpl_gettimeofday50(tp, tzp)
-}
-
-/// `__settimeofday50` (number 419) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_settimeofday50(tv: *const c_void, tzp: *const c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___settimeofday50,
-        &[tv as u64, tzp as u64],
-    ))
-}
-
-/// `rump_sys_settimeofday`: [`rump___sysimpl_settimeofday50`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_settimeofday(tv: *const c_void, tzp: *const c_void) -> i32 {
-    rump___sysimpl_settimeofday50(tv, tzp)
-}
-
-/// `__utimes50` (number 420) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_utimes50(path: *const c_void, tptr: *const c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___utimes50,
-        &[path as u64, tptr as u64],
-    ))
-}
-
-/// `rump_sys_utimes`: [`rump___sysimpl_utimes50`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_utimes(path: *const c_void, tptr: *const c_void) -> i32 {
-    rump___sysimpl_utimes50(path, tptr)
-}
-
-/// `__adjtime50` (number 421) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_adjtime50(delta: *const c_void, olddelta: *mut c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___adjtime50,
-        &[delta as u64, olddelta as u64],
-    ))
-}
-
-/// `rump_sys_adjtime`: [`rump___sysimpl_adjtime50`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_adjtime(delta: *const c_void, olddelta: *mut c_void) -> i32 {
-    rump___sysimpl_adjtime50(delta, olddelta)
-}
-
-/// `__futimes50` (number 423) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_futimes50(fd: u32, tptr: *const c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___futimes50,
-        &[u64::from(fd), tptr as u64],
-    ))
-}
-
-/// `rump_sys_futimes`: [`rump___sysimpl_futimes50`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_futimes(fd: u32, tptr: *const c_void) -> i32 {
-    rump___sysimpl_futimes50(fd, tptr)
-}
-
-/// `__lutimes50` (number 424) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_lutimes50(path: *const c_void, tptr: *const c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___lutimes50,
-        &[path as u64, tptr as u64],
-    ))
-}
-
-/// `rump_sys_lutimes`: [`rump___sysimpl_lutimes50`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_lutimes(path: *const c_void, tptr: *const c_void) -> i32 {
-    rump___sysimpl_lutimes50(path, tptr)
-}
-
-/// `__setitimer50` (number 425) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_setitimer50(
-    which: u32,
-    itv: *const c_void,
-    oitv: *mut c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___setitimer50,
-        &[u64::from(which), itv as u64, oitv as u64],
-    ))
-}
-
-/// `rump_sys_setitimer`: [`rump___sysimpl_setitimer50`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_setitimer(which: u32, itv: *const c_void, oitv: *mut c_void) -> i32 {
-    rump___sysimpl_setitimer50(which, itv, oitv)
-}
-
-/// `__getitimer50` (number 426) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_getitimer50(which: u32, itv: *mut c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___getitimer50,
-        &[u64::from(which), itv as u64],
-    ))
-}
-
-/// `rump_sys_getitimer`: [`rump___sysimpl_getitimer50`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_getitimer(which: u32, itv: *mut c_void) -> i32 {
-    rump___sysimpl_getitimer50(which, itv)
-}
-
-/// `__clock_gettime50` (number 427) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_clock_gettime50(clock_id: u32, tp: *mut c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___clock_gettime50,
-        &[u64::from(clock_id), tp as u64],
-    ))
-}
-
-/// `rump_sys_clock_gettime`: [`rump___sysimpl_clock_gettime50`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_clock_gettime(clock_id: u32, tp: *mut c_void) -> i32 {
-    rump___sysimpl_clock_gettime50(clock_id, tp)
-}
-
-/// `__clock_settime50` (number 428) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_clock_settime50(clock_id: u32, tp: *const c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___clock_settime50,
-        &[u64::from(clock_id), tp as u64],
-    ))
-}
-
-/// `rump_sys_clock_settime`: [`rump___sysimpl_clock_settime50`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_clock_settime(clock_id: u32, tp: *const c_void) -> i32 {
-    rump___sysimpl_clock_settime50(clock_id, tp)
-}
-
-/// `__clock_getres50` (number 429) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_clock_getres50(clock_id: u32, tp: *mut c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___clock_getres50,
-        &[u64::from(clock_id), tp as u64],
-    ))
-}
-
-/// `rump_sys_clock_getres`: [`rump___sysimpl_clock_getres50`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_clock_getres(clock_id: u32, tp: *mut c_void) -> i32 {
-    rump___sysimpl_clock_getres50(clock_id, tp)
-}
-
-/// `__nanosleep50` (number 430) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_nanosleep50(rqtp: *const c_void, rmtp: *mut c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___nanosleep50,
-        &[rqtp as u64, rmtp as u64],
-    ))
-}
-
-/// `rump_sys_nanosleep`: [`rump___sysimpl_nanosleep50`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_nanosleep(rqtp: *const c_void, rmtp: *mut c_void) -> i32 {
-    rump___sysimpl_nanosleep50(rqtp, rmtp)
-}
-
-/// `__kevent50` (number 435) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_kevent50(
-    fd: u32,
-    changelist: *const c_void,
-    nchanges: u64,
-    eventlist: *mut c_void,
-    nevents: u64,
-    timeout: *const c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___kevent50,
-        &[
-            u64::from(fd),
-            changelist as u64,
-            nchanges,
-            eventlist as u64,
-            nevents,
-            timeout as u64,
-        ],
-    ))
-}
-
-/// `rump_sys_kevent`: [`rump___sysimpl_kevent50`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_kevent(
-    fd: u32,
-    changelist: *const c_void,
-    nchanges: u64,
-    eventlist: *mut c_void,
-    nevents: u64,
-    timeout: *const c_void,
-) -> i32 {
-    rump___sysimpl_kevent50(fd, changelist, nchanges, eventlist, nevents, timeout)
-}
-
-/// `__pselect50` (number 436) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_pselect50(
-    nd: u32,
-    in_: *mut c_void,
-    ou: *mut c_void,
-    ex: *mut c_void,
-    ts: *const c_void,
-    mask: *const c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___pselect50,
-        &[
-            u64::from(nd),
-            in_ as u64,
-            ou as u64,
-            ex as u64,
-            ts as u64,
-            mask as u64,
-        ],
-    ))
-}
-
-/// `rump_sys_pselect`: [`rump___sysimpl_pselect50`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_pselect(
-    nd: u32,
-    in_: *mut c_void,
-    ou: *mut c_void,
-    ex: *mut c_void,
-    ts: *const c_void,
-    mask: *const c_void,
-) -> i32 {
-    rump___sysimpl_pselect50(nd, in_, ou, ex, ts, mask)
-}
-
-/// `__pollts50` (number 437) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_pollts50(
-    fds: *mut c_void,
-    nfds: u32,
-    ts: *const c_void,
-    mask: *const c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___pollts50,
-        &[fds as u64, u64::from(nfds), ts as u64, mask as u64],
-    ))
-}
-
-/// `rump_sys_pollts`: [`rump___sysimpl_pollts50`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_pollts(
-    fds: *mut c_void,
-    nfds: u32,
-    ts: *const c_void,
-    mask: *const c_void,
-) -> i32 {
-    rump___sysimpl_pollts50(fds, nfds, ts, mask)
-}
-
-/// `__aio_suspend50` (number 438) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_aio_suspend50(
-    list: *const c_void,
-    nent: u32,
-    timeout: *const c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___aio_suspend50,
-        &[list as u64, u64::from(nent), timeout as u64],
-    ))
-}
-
-/// `rump_sys_aio_suspend`: [`rump___sysimpl_aio_suspend50`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_aio_suspend(
-    list: *const c_void,
-    nent: u32,
-    timeout: *const c_void,
-) -> i32 {
-    rump___sysimpl_aio_suspend50(list, nent, timeout)
-}
-
-/// `__stat50` (number 439) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_stat50(path: *const c_void, ub: *mut c_void) -> i32 {
-    ret32(syscall(netbsd_abi::SYS___stat50, &[path as u64, ub as u64]))
-}
-
-/// `rump_sys_stat`: [`rump___sysimpl_stat50`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_stat(path: *const c_void, ub: *mut c_void) -> i32 {
-    rump___sysimpl_stat50(path, ub)
-}
-
-/// `__fstat50` (number 440) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_fstat50(fd: u32, sb: *mut c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___fstat50,
-        &[u64::from(fd), sb as u64],
-    ))
-}
-
-/// `rump_sys_fstat`: [`rump___sysimpl_fstat50`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_fstat(fd: u32, sb: *mut c_void) -> i32 {
-    rump___sysimpl_fstat50(fd, sb)
-}
-
-/// `__lstat50` (number 441) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_lstat50(path: *const c_void, ub: *mut c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___lstat50,
-        &[path as u64, ub as u64],
-    ))
-}
-
-/// `rump_sys_lstat`: [`rump___sysimpl_lstat50`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_lstat(path: *const c_void, ub: *mut c_void) -> i32 {
-    rump___sysimpl_lstat50(path, ub)
-}
-
-/// `__timer_settime50` (number 446) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_timer_settime50(
-    timerid: u32,
-    flags: u32,
-    value: *const c_void,
-    ovalue: *mut c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___timer_settime50,
-        &[
-            u64::from(timerid),
-            u64::from(flags),
-            value as u64,
-            ovalue as u64,
-        ],
-    ))
-}
-
-/// `rump_sys_timer_settime`: [`rump___sysimpl_timer_settime50`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_timer_settime(
-    timerid: u32,
-    flags: u32,
-    value: *const c_void,
-    ovalue: *mut c_void,
-) -> i32 {
-    rump___sysimpl_timer_settime50(timerid, flags, value, ovalue)
-}
-
-/// `__timer_gettime50` (number 447) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_timer_gettime50(timerid: u32, value: *mut c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___timer_gettime50,
-        &[u64::from(timerid), value as u64],
-    ))
-}
-
-/// `rump_sys_timer_gettime`: [`rump___sysimpl_timer_gettime50`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_timer_gettime(timerid: u32, value: *mut c_void) -> i32 {
-    rump___sysimpl_timer_gettime50(timerid, value)
-}
-
-/// `__mknod50` (number 450) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_mknod50(path: *const c_void, mode: u32, dev: u64) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___mknod50,
-        &[path as u64, u64::from(mode), dev],
-    ))
-}
-
-/// `rump_sys_mknod`: [`rump___sysimpl_mknod50`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_mknod(path: *const c_void, mode: u32, dev: u64) -> i32 {
-    rump___sysimpl_mknod50(path, mode, dev)
-}
-
-/// `__fhstat50` (number 451) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_fhstat50(
-    fhp: *const c_void,
-    fh_size: u64,
-    sb: *mut c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___fhstat50,
-        &[fhp as u64, fh_size, sb as u64],
-    ))
-}
-
-/// `rump_sys_fhstat`: [`rump___sysimpl_fhstat50`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_fhstat(fhp: *const c_void, fh_size: u64, sb: *mut c_void) -> i32 {
-    rump___sysimpl_fhstat50(fhp, fh_size, sb)
-}
-
-/// `pipe2` (number 453) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_pipe2(fildes: *mut c_void, flags: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_pipe2,
-        &[fildes as u64, u64::from(flags)],
-    ))
-}
-
-/// `rump_sys_pipe2`: [`rump___sysimpl_pipe2`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_pipe2(fildes: *mut c_void, flags: u32) -> i32 {
-    rump___sysimpl_pipe2(fildes, flags)
-}
-
-/// `dup3` (number 454) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_dup3(from: u32, to: u32, flags: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_dup3,
-        &[u64::from(from), u64::from(to), u64::from(flags)],
-    ))
-}
-
-/// `rump_sys_dup3`: [`rump___sysimpl_dup3`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_dup3(from: u32, to: u32, flags: u32) -> i32 {
-    rump___sysimpl_dup3(from, to, flags)
-}
-
-/// `kqueue1` (number 455) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_kqueue1(flags: u32) -> i32 {
-    ret32(syscall(netbsd_abi::SYS_kqueue1, &[u64::from(flags)]))
-}
-
-/// `rump_sys_kqueue1`: [`rump___sysimpl_kqueue1`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_kqueue1(flags: u32) -> i32 {
-    rump___sysimpl_kqueue1(flags)
-}
-
-/// `paccept` (number 456) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_paccept(
-    s: u32,
-    name: *mut c_void,
-    anamelen: *mut c_void,
-    mask: *const c_void,
-    flags: u32,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_paccept,
-        &[
-            u64::from(s),
-            name as u64,
-            anamelen as u64,
-            mask as u64,
-            u64::from(flags),
-        ],
-    ))
-}
-
-/// `rump_sys_paccept`: [`rump___sysimpl_paccept`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_paccept(
-    s: u32,
-    name: *mut c_void,
-    anamelen: *mut c_void,
-    mask: *const c_void,
-    flags: u32,
-) -> i32 {
-    rump___sysimpl_paccept(s, name, anamelen, mask, flags)
-}
-
-/// `linkat` (number 457) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_linkat(
-    fd1: u32,
-    name1: *const c_void,
-    fd2: u32,
-    name2: *const c_void,
-    flags: u32,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_linkat,
-        &[
-            u64::from(fd1),
-            name1 as u64,
-            u64::from(fd2),
-            name2 as u64,
-            u64::from(flags),
-        ],
-    ))
-}
-
-/// `rump_sys_linkat`: [`rump___sysimpl_linkat`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_linkat(
-    fd1: u32,
-    name1: *const c_void,
-    fd2: u32,
-    name2: *const c_void,
-    flags: u32,
-) -> i32 {
-    rump___sysimpl_linkat(fd1, name1, fd2, name2, flags)
-}
-
-/// `renameat` (number 458) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_renameat(
-    fromfd: u32,
-    from: *const c_void,
-    tofd: u32,
-    to: *const c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_renameat,
-        &[u64::from(fromfd), from as u64, u64::from(tofd), to as u64],
-    ))
-}
-
-/// `rump_sys_renameat`: [`rump___sysimpl_renameat`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_renameat(
-    fromfd: u32,
-    from: *const c_void,
-    tofd: u32,
-    to: *const c_void,
-) -> i32 {
-    rump___sysimpl_renameat(fromfd, from, tofd, to)
-}
-
-/// `mkfifoat` (number 459) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_mkfifoat(fd: u32, path: *const c_void, mode: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_mkfifoat,
-        &[u64::from(fd), path as u64, u64::from(mode)],
-    ))
-}
-
-/// `rump_sys_mkfifoat`: [`rump___sysimpl_mkfifoat`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_mkfifoat(fd: u32, path: *const c_void, mode: u32) -> i32 {
-    rump___sysimpl_mkfifoat(fd, path, mode)
-}
-
-/// `mknodat` (number 460) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_mknodat(fd: u32, path: *const c_void, mode: u32, dev: u64) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_mknodat,
-        &[u64::from(fd), path as u64, u64::from(mode), 0, dev],
-    ))
-}
-
-/// `rump_sys_mknodat`: [`rump___sysimpl_mknodat`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_mknodat(fd: u32, path: *const c_void, mode: u32, dev: u64) -> i32 {
-    rump___sysimpl_mknodat(fd, path, mode, dev)
-}
-
-/// `mkdirat` (number 461) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_mkdirat(fd: u32, path: *const c_void, mode: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_mkdirat,
-        &[u64::from(fd), path as u64, u64::from(mode)],
-    ))
-}
-
-/// `rump_sys_mkdirat`: [`rump___sysimpl_mkdirat`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_mkdirat(fd: u32, path: *const c_void, mode: u32) -> i32 {
-    rump___sysimpl_mkdirat(fd, path, mode)
-}
-
-/// `faccessat` (number 462) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_faccessat(
-    fd: u32,
-    path: *const c_void,
-    amode: u32,
-    flag: u32,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_faccessat,
-        &[
-            u64::from(fd),
-            path as u64,
-            u64::from(amode),
-            u64::from(flag),
-        ],
-    ))
-}
-
-/// `rump_sys_faccessat`: [`rump___sysimpl_faccessat`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_faccessat(fd: u32, path: *const c_void, amode: u32, flag: u32) -> i32 {
-    rump___sysimpl_faccessat(fd, path, amode, flag)
-}
-
-/// `fchmodat` (number 463) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_fchmodat(
-    fd: u32,
-    path: *const c_void,
-    mode: u32,
-    flag: u32,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_fchmodat,
-        &[u64::from(fd), path as u64, u64::from(mode), u64::from(flag)],
-    ))
-}
-
-/// `rump_sys_fchmodat`: [`rump___sysimpl_fchmodat`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_fchmodat(fd: u32, path: *const c_void, mode: u32, flag: u32) -> i32 {
-    rump___sysimpl_fchmodat(fd, path, mode, flag)
-}
-
-/// `fchownat` (number 464) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_fchownat(
-    fd: u32,
-    path: *const c_void,
-    owner: u32,
-    group: u32,
-    flag: u32,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_fchownat,
-        &[
-            u64::from(fd),
-            path as u64,
-            u64::from(owner),
-            u64::from(group),
-            u64::from(flag),
-        ],
-    ))
-}
-
-/// `rump_sys_fchownat`: [`rump___sysimpl_fchownat`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_fchownat(
-    fd: u32,
-    path: *const c_void,
-    owner: u32,
-    group: u32,
-    flag: u32,
-) -> i32 {
-    rump___sysimpl_fchownat(fd, path, owner, group, flag)
-}
-
-/// `fstatat` (number 466) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_fstatat(
-    fd: u32,
-    path: *const c_void,
-    buf: *mut c_void,
-    flag: u32,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_fstatat,
-        &[u64::from(fd), path as u64, buf as u64, u64::from(flag)],
-    ))
-}
-
-/// `rump_sys_fstatat`: [`rump___sysimpl_fstatat`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_fstatat(
-    fd: u32,
-    path: *const c_void,
-    buf: *mut c_void,
-    flag: u32,
-) -> i32 {
-    rump___sysimpl_fstatat(fd, path, buf, flag)
-}
-
-/// `utimensat` (number 467) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_utimensat(
-    fd: u32,
-    path: *const c_void,
-    tptr: *const c_void,
-    flag: u32,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_utimensat,
-        &[u64::from(fd), path as u64, tptr as u64, u64::from(flag)],
-    ))
-}
-
-/// `rump_sys_utimensat`: [`rump___sysimpl_utimensat`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_utimensat(
-    fd: u32,
-    path: *const c_void,
-    tptr: *const c_void,
-    flag: u32,
-) -> i32 {
-    rump___sysimpl_utimensat(fd, path, tptr, flag)
-}
-
-/// `openat` (number 468) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_openat(
-    fd: u32,
-    path: *const c_void,
-    oflags: u32,
-    mode: u32,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_openat,
-        &[
-            u64::from(fd),
-            path as u64,
-            u64::from(oflags),
-            u64::from(mode),
-        ],
-    ))
-}
-
-/// `rump_sys_openat`: [`rump___sysimpl_openat`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_openat(fd: u32, path: *const c_void, oflags: u32, mode: u32) -> i32 {
-    rump___sysimpl_openat(fd, path, oflags, mode)
-}
-
-/// `readlinkat` (number 469) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_readlinkat(
-    fd: u32,
-    path: *const c_void,
-    buf: *mut c_void,
-    bufsize: u64,
-) -> i64 {
-    ret64(syscall(
-        netbsd_abi::SYS_readlinkat,
-        &[u64::from(fd), path as u64, buf as u64, bufsize],
-    ))
-}
-
-/// `rump_sys_readlinkat`: [`rump___sysimpl_readlinkat`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_readlinkat(
-    fd: u32,
-    path: *const c_void,
-    buf: *mut c_void,
-    bufsize: u64,
-) -> i64 {
-    rump___sysimpl_readlinkat(fd, path, buf, bufsize)
-}
-
-/// `symlinkat` (number 470) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_symlinkat(
-    path1: *const c_void,
-    fd: u32,
-    path2: *const c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_symlinkat,
-        &[path1 as u64, u64::from(fd), path2 as u64],
-    ))
-}
-
-/// `rump_sys_symlinkat`: [`rump___sysimpl_symlinkat`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_symlinkat(path1: *const c_void, fd: u32, path2: *const c_void) -> i32 {
-    rump___sysimpl_symlinkat(path1, fd, path2)
-}
-
-/// `unlinkat` (number 471) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_unlinkat(fd: u32, path: *const c_void, flag: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_unlinkat,
-        &[u64::from(fd), path as u64, u64::from(flag)],
-    ))
-}
-
-/// `rump_sys_unlinkat`: [`rump___sysimpl_unlinkat`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_unlinkat(fd: u32, path: *const c_void, flag: u32) -> i32 {
-    rump___sysimpl_unlinkat(fd, path, flag)
-}
-
-/// `futimens` (number 472) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_futimens(fd: u32, tptr: *const c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_futimens,
-        &[u64::from(fd), tptr as u64],
-    ))
-}
-
-/// `rump_sys_futimens`: [`rump___sysimpl_futimens`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_futimens(fd: u32, tptr: *const c_void) -> i32 {
-    rump___sysimpl_futimens(fd, tptr)
-}
-
-/// `__quotactl` (number 473) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl___quotactl(path: *const c_void, args: *mut c_void) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS___quotactl,
-        &[path as u64, args as u64],
-    ))
-}
-
-/// `rump_sys___quotactl`: [`rump___sysimpl___quotactl`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys___quotactl(path: *const c_void, args: *mut c_void) -> i32 {
-    rump___sysimpl___quotactl(path, args)
-}
-
-/// `recvmmsg` (number 475) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_recvmmsg(
-    s: u32,
-    mmsg: *mut c_void,
-    vlen: u32,
-    flags: u32,
-    timeout: *mut c_void,
-) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_recvmmsg,
-        &[
-            u64::from(s),
-            mmsg as u64,
-            u64::from(vlen),
-            u64::from(flags),
-            timeout as u64,
-        ],
-    ))
-}
-
-/// `rump_sys_recvmmsg`: [`rump___sysimpl_recvmmsg`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_recvmmsg(
-    s: u32,
-    mmsg: *mut c_void,
-    vlen: u32,
-    flags: u32,
-    timeout: *mut c_void,
-) -> i32 {
-    rump___sysimpl_recvmmsg(s, mmsg, vlen, flags, timeout)
-}
-
-/// `sendmmsg` (number 476) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_sendmmsg(s: u32, mmsg: *mut c_void, vlen: u32, flags: u32) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_sendmmsg,
-        &[u64::from(s), mmsg as u64, u64::from(vlen), u64::from(flags)],
-    ))
-}
-
-/// `rump_sys_sendmmsg`: [`rump___sysimpl_sendmmsg`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_sendmmsg(s: u32, mmsg: *mut c_void, vlen: u32, flags: u32) -> i32 {
-    rump___sysimpl_sendmmsg(s, mmsg, vlen, flags)
-}
-
-/// `clock_nanosleep` (number 477) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_clock_nanosleep(
-    clock_id: u32,
-    flags: u32,
-    rqtp: *const c_void,
-    rmtp: *mut c_void,
-) -> i32 {
-    noerr32(syscall(
-        netbsd_abi::SYS_clock_nanosleep,
-        &[
-            u64::from(clock_id),
-            u64::from(flags),
-            rqtp as u64,
-            rmtp as u64,
-        ],
-    ))
-}
-
-/// `rump_sys_clock_nanosleep`: [`rump___sysimpl_clock_nanosleep`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_clock_nanosleep(
-    clock_id: u32,
-    flags: u32,
-    rqtp: *const c_void,
-    rmtp: *mut c_void,
-) -> i32 {
-    rump___sysimpl_clock_nanosleep(clock_id, flags, rqtp, rmtp)
-}
-
-/// `posix_fallocate` (number 479) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_posix_fallocate(fd: u32, pos: u64, len: u64) -> i32 {
-    noerr32(syscall(
-        netbsd_abi::SYS_posix_fallocate,
-        &[u64::from(fd), 0, pos, len],
-    ))
-}
-
-/// `rump_sys_posix_fallocate`: [`rump___sysimpl_posix_fallocate`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_posix_fallocate(fd: u32, pos: u64, len: u64) -> i32 {
-    rump___sysimpl_posix_fallocate(fd, pos, len)
-}
-
-/// `fdiscard` (number 480) in the server's kernel.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump___sysimpl_fdiscard(fd: u32, pos: u64, len: u64) -> i32 {
-    ret32(syscall(
-        netbsd_abi::SYS_fdiscard,
-        &[u64::from(fd), 0, pos, len],
-    ))
-}
-
-/// `rump_sys_fdiscard`: [`rump___sysimpl_fdiscard`] under the name our header declares.
-#[unsafe(no_mangle)]
-pub extern "C" fn rump_sys_fdiscard(fd: u32, pos: u64, len: u64) -> i32 {
-    rump___sysimpl_fdiscard(fd, pos, len)
+    /// `rump_sys_fdiscard`: [`rump___sysimpl_fdiscard`] under the name our header declares.
+    fn rump_sys_fdiscard(fd: u32, pos: u64, len: u64) -> i32 {
+        rump___sysimpl_fdiscard(fd, pos, len)
+    }
 }
