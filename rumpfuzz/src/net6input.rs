@@ -14,9 +14,7 @@
 //! is put on here).
 
 use rump::Kernel;
-use rumpnet::ifnet::{
-    IFF_BROADCAST, IFF_MULTICAST, IFF_SIMPLEX, IFF_UP, IfDriver, Ifnet, LinkType,
-};
+use rumpnet::ifnet::{IFF_BROADCAST, IFF_MULTICAST, IFF_SIMPLEX, IFF_UP, Ifnet};
 use rumpnet::net::{IfConfig, Net};
 use rumpnet::pkt::Pkt;
 use rumpnet::socket::ProtoSocket;
@@ -24,27 +22,10 @@ use rumpnet::wire::ethernet::{Address, Frame, ethertype};
 use rumpnet_netinet6::inet6::{IfAddr6, Inet6};
 use rumpnet_netinet6::wire::ipv6;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
-#[derive(Default)]
-struct Capture {
-    sent: Mutex<Vec<Vec<u8>>>,
-}
-
-struct CaptureLink(Arc<Capture>);
-
-impl IfDriver for CaptureLink {
-    fn link_type(&self) -> LinkType {
-        LinkType::Ethernet
-    }
-    fn transmit(&self, frame: Pkt) -> bool {
-        let mut s = self.0.sent.lock().unwrap_or_else(|e| e.into_inner());
-        if s.len() < 1024 {
-            s.push(frame.data().to_vec());
-        }
-        true
-    }
-}
+// The capturing link of the IPv4 input target.
+use crate::netinput::{Capture, CaptureLink};
 
 struct Rig {
     kernel: Arc<Kernel>,

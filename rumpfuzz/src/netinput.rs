@@ -21,12 +21,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 /// A link that keeps what the kernel sends.
 #[derive(Default)]
-struct Capture {
-    sent: Mutex<Vec<Vec<u8>>>,
+pub(crate) struct Capture {
+    pub(crate) sent: Mutex<Vec<Vec<u8>>>,
 }
 
 /// The driver half, sharing the capture with the rig.
-struct CaptureLink(Arc<Capture>);
+pub(crate) struct CaptureLink(pub(crate) Arc<Capture>);
 
 impl IfDriver for CaptureLink {
     fn link_type(&self) -> LinkType {
