@@ -32,6 +32,7 @@ mod more_tools;
 mod mount_flags;
 mod network;
 mod network_dad;
+mod nfs;
 mod posix;
 mod rumpfs_root;
 mod sysctl;
@@ -65,9 +66,19 @@ struct Side {
 
 impl Side {
     fn start(name: &'static str, server: &Path, env: &[(&str, String)], args: &[&str]) -> Side {
-        let dir = tempdir(&format!("nbdiff-{name}"));
+        Side::launch(name, side_dir(name), Command::new(server), env, args)
+    }
+
+    /// Start the server that `c` runs (the server's path, or a command
+    /// that ends in it, such as `ip netns exec NS server`) in `dir`.
+    fn launch(
+        name: &'static str,
+        dir: PathBuf,
+        mut c: Command,
+        env: &[(&str, String)],
+        args: &[&str],
+    ) -> Side {
         let url = format!("unix://{}", dir.join("s").display());
-        let mut c = Command::new(server);
         c.arg("-s").args(args).arg(&url).current_dir(&dir);
         for (k, v) in env {
             c.env(k, v);
@@ -91,15 +102,23 @@ impl Side {
         }
     }
 
+    /// Run a tool of the peer's rumpctrl set against this side; `<dir>` in
+    /// an argument stands for the side's own directory.
     fn run(&self, peer: &Path, tool: &str, args: &[&str]) -> Output {
+        self.tool(peer, tool, args).output().unwrap()
+    }
+
+    /// The command that runs `tool` against this side, for a caller that
+    /// wants to give it input.
+    fn tool(&self, peer: &Path, tool: &str, args: &[&str]) -> Command {
         let path = peer.join("rumpctrl/bin").join(tool);
         assert!(path.exists(), "{} is not in NETBSD_PEER", path.display());
-        Command::new(path)
-            .args(args)
+        let dir = self.dir.to_string_lossy();
+        let mut c = Command::new(path);
+        c.args(args.iter().map(|a| a.replace("<dir>", &dir)))
             .current_dir(&self.dir)
-            .env("RUMP_SERVER", &self.url)
-            .output()
-            .unwrap()
+            .env("RUMP_SERVER", &self.url);
+        c
     }
 
     /// The text of `bytes`, normalised line by line.
@@ -118,6 +137,11 @@ impl Side {
     }
 }
 
+/// A fresh directory for the side called `name`.
+fn side_dir(name: &str) -> PathBuf {
+    tempdir(&format!("nbdiff-{name}"))
+}
+
 impl Drop for Side {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -132,15 +156,7 @@ impl Drop for Side {
 /// step that differs and is not in `not_yet`, and on every listed step
 /// that no longer differs. `suite` names the group in what is printed.
 fn differential(suite: &str, server_args: &[&str], steps: &[Step], not_yet: &[NotYet]) {
-    let Some(peer) = std::env::var_os("NETBSD_PEER").map(PathBuf::from) else {
-        // Past the test harness's capture, so that the run shows it.
-        let _ = std::io::Write::write_all(
-            &mut std::io::stderr(),
-            format!(
-                "netbsd_differential {suite}: skipped: NETBSD_PEER is not set (see issue #16)\n"
-            )
-            .as_bytes(),
-        );
+    let Some(peer) = peer_or_skip(suite) else {
         return;
     };
     let lib = peer.join("rump/lib").to_string_lossy().into_owned();
@@ -151,12 +167,42 @@ fn differential(suite: &str, server_args: &[&str], steps: &[Step], not_yet: &[No
         server_args,
     );
     let ours = Side::start("ours", &bin("rump_allserver"), &[], server_args);
+    compare(suite, &peer, &theirs, &ours, steps, not_yet);
+}
+
+/// The peer's folder, or `None` after saying that `suite` was skipped.
+fn peer_or_skip(suite: &str) -> Option<PathBuf> {
+    let peer = std::env::var_os("NETBSD_PEER").map(PathBuf::from);
+    if peer.is_none() {
+        // Past the test harness's capture, so that the run shows it.
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            format!(
+                "netbsd_differential {suite}: skipped: NETBSD_PEER is not set (see issue #16)\n"
+            )
+            .as_bytes(),
+        );
+    }
+    peer
+}
+
+/// Run `steps` against both sides, and fail on every step that differs
+/// and is not in `not_yet`, and on every listed step that no longer
+/// differs.
+fn compare(
+    suite: &str,
+    peer: &Path,
+    theirs: &Side,
+    ours: &Side,
+    steps: &[Step],
+    not_yet: &[NotYet],
+) {
     let mut differ = Vec::new();
     let mut listed = 0;
     for (tool, args) in steps {
         let line = format!("{tool} {}", args.join(" "));
         let line = line.trim_end();
-        let (a, b) = (theirs.run(&peer, tool, args), ours.run(&peer, tool, args));
+        let (a, b) = (theirs.run(peer, tool, args), ours.run(peer, tool, args));
         let seen = |side: &Side, o: &Output| {
             (
                 o.status.code(),
@@ -164,7 +210,7 @@ fn differential(suite: &str, server_args: &[&str], steps: &[Step], not_yet: &[No
                 side.normalize(&o.stderr),
             )
         };
-        let (want, got) = (seen(&theirs, &a), seen(&ours, &b));
+        let (want, got) = (seen(theirs, &a), seen(ours, &b));
         let is_listed = not_yet.iter().any(|(l, _)| *l == line);
         listed += usize::from(is_listed);
         if is_listed && want == got {
