@@ -15,6 +15,8 @@ use rump::{Errno, KResult};
 
 /// Largest transfer made to the device in one call.
 const MAX_RUN: u64 = 1 << 20;
+/// Room for the block pointers one look-up reads: a run of 256 blocks.
+const RUN_PTR_BYTES: usize = 256 * 8;
 
 /// Where a logical block beyond the direct ones is: which indirect pointer
 /// of the inode (0, 1, 2 for single, double, triple), and the index at
@@ -125,26 +127,77 @@ impl Ffs {
 
     /// The frag address of logical block `lbn` (0 for a hole).
     pub(crate) fn bmap(&self, d: &Dinode, lbn: u64) -> KResult<i64> {
+        self.bmap_run(d, lbn, 0).map(|(p, _)| p)
+    }
+
+    /// The frag address of logical block `lbn` (0 for a hole), and how many
+    /// of the (up to `max`) blocks after it follow it on the device: the run
+    /// NetBSD's `ufs_bmaparray` finds for its clustered reads, among the
+    /// pointers of the inode or of the one indirect block that holds
+    /// `lbn`'s, which are read from the device in one transfer rather than
+    /// one pointer at a time.
+    pub(crate) fn bmap_run(&self, d: &Dinode, lbn: u64, max: u64) -> KResult<(i64, u64)> {
         let g = &self.geo;
+        let follows = |p: i64, q: i64, k: u64| q == p + (k * g.frag) as i64;
         if lbn < NDADDR as u64 {
+            let frags = |l: u64| g.blksize(d.size, l).div_ceil(g.fsize).max(1);
             let p = d.db[lbn as usize];
-            if p != 0 {
-                self.check_addr(p, g.blksize(d.size, lbn).div_ceil(g.fsize).max(1))?;
+            if p == 0 {
+                return Ok((0, 0));
             }
-            return Ok(p);
+            self.check_addr(p, frags(lbn))?;
+            let mut run = 0;
+            while run < max && lbn + run + 1 < NDADDR as u64 {
+                let l = lbn + run + 1;
+                let q = d.db[l as usize];
+                if !follows(p, q, run + 1) {
+                    break;
+                }
+                self.check_addr(q, frags(l))?;
+                run += 1;
+            }
+            return Ok((p, run));
         }
         let (slot, path) = indir_path(g.nindir, lbn)?;
+        let Some((&idx, upper)) = path.split_last() else {
+            return Ok((0, 0));
+        };
         let mut p = d.ib[slot];
-        for idx in path {
+        for &i in upper {
             if p == 0 {
-                return Ok(0);
+                return Ok((0, 0));
             }
-            p = self.read_ptr(p, idx)?;
+            p = self.read_ptr(p, i)?;
         }
-        if p != 0 {
-            self.check_addr(p, g.frag)?;
+        if p == 0 {
+            return Ok((0, 0));
         }
-        Ok(p)
+        // This block's pointer and those after it in the same indirect
+        // block, as many as the run may use.
+        let v = g.version;
+        let w = v.ptr_size();
+        let mut ptrs = [0u8; RUN_PTR_BYTES];
+        let count = (max + 1)
+            .min(g.nindir - idx)
+            .min((RUN_PTR_BYTES / w) as u64) as usize;
+        self.check_addr(p, g.frag)?;
+        self.dev
+            .read_at(p as u64 * g.fsize + idx * w as u64, &mut ptrs[..count * w])?;
+        let first = v.ptr(g.endian, &ptrs, 0);
+        if first == 0 {
+            return Ok((0, 0));
+        }
+        self.check_addr(first, g.frag)?;
+        let mut run = 0;
+        while run + 1 < count as u64 {
+            let q = v.ptr(g.endian, &ptrs, run as usize + 1);
+            if !follows(first, q, run + 1) {
+                break;
+            }
+            self.check_addr(q, g.frag)?;
+            run += 1;
+        }
+        Ok((first, run))
     }
 
     /// Read file data at `off` into `buf`; returns the bytes read.
@@ -161,22 +214,35 @@ impl Ffs {
             let lbn = g.lblkno(pos);
             let boff = g.blkoff(pos);
             let chunk = (g.bsize - boff).min((n - done) as u64);
-            let p = self.bmap(d, lbn)?;
+            // The blocks after the first `covered` bytes that the
+            // transfer still needs, no more than one transfer takes.
+            let after = |covered: u64| {
+                (n as u64 - done as u64 - covered)
+                    .div_ceil(g.bsize)
+                    .min(MAX_RUN / g.bsize)
+            };
+            let (p, mut more) = self.bmap_run(d, lbn, after(chunk))?;
             if p == 0 {
                 buf[done..done + chunk as usize].fill(0);
                 done += chunk as usize;
                 continue;
             }
-            // Gather the blocks that follow on the device into one transfer.
+            // Gather the blocks that follow on the device into one transfer;
+            // a run found ends where its pointers do (the end of the inode's
+            // or of an indirect block's), so the next block is asked anew.
             let mut run = chunk;
             let mut next = lbn + 1;
             while done as u64 + run < n as u64 && run < MAX_RUN {
-                let q = self.bmap(d, next)?;
-                if q != p + ((next - lbn) * g.frag) as i64 {
-                    break;
+                if more == 0 {
+                    let (q, m) = self.bmap_run(d, next, after(run).saturating_sub(1))?;
+                    if q != p + ((next - lbn) * g.frag) as i64 {
+                        break;
+                    }
+                    more = m + 1;
                 }
                 run += g.bsize.min(n as u64 - done as u64 - run);
                 next += 1;
+                more -= 1;
             }
             self.dev.read_at(
                 p as u64 * g.fsize + boff,

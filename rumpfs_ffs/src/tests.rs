@@ -446,3 +446,98 @@ fn removed_but_open_files_block_read_only_and_go_at_unmount() {
     );
     assert_clean(&dev);
 }
+
+/// A device that counts the reads made of it.
+struct CountingDev {
+    inner: Arc<MemDev>,
+    reads: std::sync::atomic::AtomicUsize,
+}
+
+impl BlockDev for CountingDev {
+    fn size(&self) -> u64 {
+        self.inner.size()
+    }
+
+    fn read_at(&self, off: u64, buf: &mut [u8]) -> rump::KResult<()> {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.read_at(off, buf)
+    }
+
+    fn write_at(&self, off: u64, data: &[u8]) -> rump::KResult<()> {
+        self.inner.write_at(off, data)
+    }
+
+    fn flush(&self) -> rump::KResult<()> {
+        self.inner.flush()
+    }
+}
+
+#[test]
+fn sequential_reads_take_runs_of_blocks_in_few_transfers() {
+    const PIECE: usize = 64 << 10;
+    for v in [Version::Ufs1, Version::Ufs2] {
+        // 4 KiB blocks: 4 MiB reach the double indirect block of UFS2's
+        // 512 pointers a block, and deep into UFS1's single one.
+        let dev = fresh(v, 64 << 20, 4096);
+        let big = pattern(4 << 20, 3);
+        // Two files written a block at a time in turn, whose blocks take
+        // turns on the device, and a file with a hole.
+        let (a, b) = (pattern(1 << 20, 5), pattern(1 << 20, 6));
+        {
+            let m = mount(&dev);
+            let root = m.root();
+            let f = root.create(b"big", file(0o644)).unwrap();
+            for (k, piece) in big.chunks(PIECE).enumerate() {
+                f.write((k * PIECE) as u64, piece).unwrap();
+            }
+            let fa = root.create(b"a", file(0o644)).unwrap();
+            let fb = root.create(b"b", file(0o644)).unwrap();
+            for (k, (pa, pb)) in a.chunks(4096).zip(b.chunks(4096)).enumerate() {
+                fa.write((k * 4096) as u64, pa).unwrap();
+                fb.write((k * 4096) as u64, pb).unwrap();
+            }
+            let h = root.create(b"holey", file(0o644)).unwrap();
+            h.write(0, &a[..100_000]).unwrap();
+            h.write(3 << 20, &b[..100_000]).unwrap();
+            drop((f, fa, fb, h, root));
+            m.unmount().unwrap();
+        }
+        let counting = Arc::new(CountingDev {
+            inner: Arc::clone(&dev),
+            reads: 0.into(),
+        });
+        let m = FfsMount::open(
+            Arc::clone(&counting) as Arc<dyn BlockDev>,
+            MountOptions::default(),
+        )
+        .unwrap();
+        let root = m.root();
+        let f = root.lookup(b"big").unwrap();
+        let before = counting.reads.load(std::sync::atomic::Ordering::Relaxed);
+        let mut back = vec![0u8; big.len()];
+        for (k, piece) in back.chunks_mut(PIECE).enumerate() {
+            assert_eq!(f.read((k * PIECE) as u64, piece).unwrap(), PIECE);
+        }
+        let reads = counting.reads.load(std::sync::atomic::Ordering::Relaxed) - before;
+        assert!(back == big, "{v:?}: the big file reads back");
+        // One transfer of data and at most two of pointers (an indirect
+        // block's, and the double indirect block's above it) a piece, where
+        // a look-up a block took a read of each pointer on the way.
+        let pieces = big.len() / PIECE;
+        assert!(
+            reads <= 3 * pieces,
+            "{v:?}: {reads} reads for {pieces} pieces"
+        );
+        assert_eq!(read_all(&root.lookup(b"a").unwrap()), a, "{v:?}");
+        assert_eq!(read_all(&root.lookup(b"b").unwrap()), b, "{v:?}");
+        let h = read_all(&root.lookup(b"holey").unwrap());
+        assert_eq!(h.len(), (3 << 20) + 100_000);
+        assert_eq!(&h[..100_000], &a[..100_000], "{v:?}");
+        assert!(h[100_000..3 << 20].iter().all(|&x| x == 0), "{v:?}");
+        assert_eq!(&h[3 << 20..], &b[..100_000], "{v:?}");
+        drop((f, root));
+        m.unmount().unwrap();
+        assert_clean(&dev);
+    }
+}
