@@ -58,8 +58,12 @@ pub struct Stats {
     pub total: AtomicU64,
     /// Malformed headers.
     pub badheaders: AtomicU64,
-    /// Not for us (we do not forward).
+    /// Not for us, and not forwarded (forwarding off).
     pub notforus: AtomicU64,
+    /// Forwarded (`ip6s_forward`).
+    pub forwarded: AtomicU64,
+    /// Not forwarded: no route, hop limit, scope, size (`ip6s_cantforward`).
+    pub cantforward: AtomicU64,
     /// Fragments, dropped: reassembly is not supported yet.
     pub fragdropped: AtomicU64,
     /// Packets sent.
@@ -84,6 +88,8 @@ pub(crate) struct State {
     /// ICMPv6 errors sent in the current second (`icmp6errppslim`).
     pub(crate) err_second: u64,
     pub(crate) err_count: u32,
+    /// The routes added through the routing socket.
+    pub(crate) routes: Vec<crate::rtable6::StaticRoute>,
 }
 
 /// A kernel's IPv6 stack.
@@ -94,6 +100,9 @@ pub struct Inet6 {
     /// `net.inet6.ip6.dad_count`: solicitations DAD sends (0 or less: no
     /// DAD).
     pub dad_count: std::sync::atomic::AtomicI32,
+    /// `net.inet6.ip6.forwarding`: whether packets for other nodes are
+    /// forwarded ([`crate::forward6`]).
+    pub forwarding: std::sync::atomic::AtomicBool,
     /// `net.inet6.ip6.hlim`: the default hop limit.
     pub hlim: std::sync::atomic::AtomicU8,
     /// `net.inet6.ip6.v6only`: what a new socket's `IPV6_V6ONLY` starts
@@ -127,9 +136,11 @@ impl Inet6 {
                 attach_mtu: Vec::new(),
                 err_second: 0,
                 err_count: 0,
+                routes: Vec::new(),
             }),
             timer: OnceLock::new(),
             dad_count: std::sync::atomic::AtomicI32::new(1),
+            forwarding: std::sync::atomic::AtomicBool::new(false),
             hlim: std::sync::atomic::AtomicU8::new(DEFAULT_HLIM),
             v6only: Arc::new(std::sync::atomic::AtomicBool::new(true)),
             stats: Stats::default(),
@@ -235,6 +246,7 @@ impl Inet6 {
         st.dad.retain(|d| d.ifindex != ifindex);
         st.chlim.retain(|(i, _)| *i != ifindex);
         st.attach_mtu.retain(|(i, _)| *i != ifindex);
+        st.routes.retain(|r| r.ifindex != ifindex);
     }
 
     /// The MTU `ifp` had when it got its first IPv6 address.
@@ -332,48 +344,10 @@ impl Inet6 {
             .ok_or(Errno::EADDRNOTAVAIL)
     }
 
-    /// The interface to reach `dst` through: its scope's for link-scoped
-    /// addresses, lo0 for our own, else the interface with an on-link
-    /// prefix for it. EHOSTUNREACH when there is none (there are no IPv6
-    /// routes through gateways yet).
+    /// The interface to reach `dst` through (see [`Inet6::next_hop`]):
+    /// EHOSTUNREACH when no route covers it.
     pub fn route(&self, net: &Net, dst: &ScopedAddr) -> KResult<Arc<Ifnet>> {
-        let a = &dst.addr;
-        let lo = || {
-            net.interfaces()
-                .into_iter()
-                .find(|i| i.link_type() == LinkType::Loopback)
-        };
-        if a.is_loopback() {
-            return lo().ok_or(Errno::ENETUNREACH);
-        }
-        if addr::is_link_scoped(a) {
-            let idx = u16::try_from(dst.scope).map_err(|_| Errno::ENXIO)?;
-            if idx == 0 {
-                return Err(Errno::EHOSTUNREACH);
-            }
-            let ifp = net.ifindex(idx).ok_or(Errno::ENXIO)?;
-            if a.is_unicast_link_local() && self.local_flags(a, dst.scope).is_some() {
-                return lo().ok_or(Errno::ENETUNREACH);
-            }
-            return Ok(ifp);
-        }
-        let (own, onlink) = {
-            let st = self.lock();
-            let own = st.addrs.iter().any(|x| x.addr == *a);
-            let onlink = st
-                .addrs
-                .iter()
-                .filter(|x| addr::same_prefix(&x.addr, a, x.prefixlen) && x.prefixlen < 128)
-                .max_by_key(|x| x.prefixlen)
-                .map(|x| x.ifindex);
-            (own, onlink)
-        };
-        if own {
-            return lo().ok_or(Errno::ENETUNREACH);
-        }
-        onlink
-            .and_then(|i| net.ifindex(i))
-            .ok_or(Errno::EHOSTUNREACH)
+        self.next_hop(net, dst).map(|h| h.ifp)
     }
 
     /// Send `payload` of protocol `proto` to `dst` (`ip6_output`): choose
@@ -400,7 +374,8 @@ impl Inet6 {
         o: &OutOpts,
     ) -> KResult<()> {
         let net = self.net().ok_or(Errno::ENXIO)?;
-        let ifp = self.route(&net, dst)?;
+        let hop = self.next_hop(&net, dst)?;
+        let ifp = hop.ifp;
         let src = match src {
             Some(s) => s,
             // Our own address goes out on lo0 and is its own source.
@@ -427,7 +402,7 @@ impl Inet6 {
         }
         .emit(pkt.prepend(ipv6::HEADER_LEN));
         IfStats::bump(&self.stats.localout);
-        self.send_on(&ifp, pkt, &dst.addr)
+        self.send_on(&ifp, pkt, &hop.next)
     }
 
     /// Put a whole IPv6 packet on `ifp` towards `next` (`nd6_output`).
@@ -483,7 +458,11 @@ impl Inet6 {
             })
         };
         if !for_us {
-            IfStats::bump(&self.stats.notforus);
+            if self.forwarding.load(Ordering::Relaxed) && !dst.is_multicast() {
+                self.forward(ifp, pkt);
+            } else {
+                IfStats::bump(&self.stats.notforus);
+            }
             return;
         }
         let _ = info;

@@ -277,9 +277,15 @@ impl Inet6 {
             self.learn(ifp, src, mac, false);
             (*src, mac, flag::SOLICITED)
         };
+        // A router says so in its advertisements (`nd6_ns_input`).
+        let router = if self.forwarding.load(std::sync::atomic::Ordering::Relaxed) {
+            flag::ROUTER
+        } else {
+            0
+        };
         let msg = nd::build(
             kind::NEIGHBOR_ADVERT,
-            solicited | flag::OVERRIDE,
+            solicited | flag::OVERRIDE | router,
             &target,
             Some((opt::TARGET_LLADDR, ifp.hwaddr.0)),
         );

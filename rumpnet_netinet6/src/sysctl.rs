@@ -119,8 +119,11 @@ pub(crate) fn register(k: &Kernel, inet: &Arc<Inet6>, v6only: &Arc<AtomicBool>) 
         IPV6CTL_FORWARDING,
         "forwarding",
         "Enable forwarding of INET6 datagrams",
-        Box::new(|_| 0),
-        only_off("IPv6 forwarding"),
+        Box::new(|i| i32::from(i.forwarding.load(Relaxed))),
+        Box::new(|i, _, v| {
+            i.forwarding.store(v != 0, Relaxed);
+            Ok(())
+        }),
     )?;
     int_node(
         k,

@@ -73,7 +73,7 @@ impl<'a> Packet<'a> {
 
     /// Hop limit.
     pub fn hop_limit(&self) -> u8 {
-        self.b[7]
+        self.b[HOP_LIMIT_AT]
     }
 
     /// Source address.
@@ -89,6 +89,17 @@ impl<'a> Packet<'a> {
     /// The payload, without what the link padded on after it.
     pub fn payload(&self) -> &'a [u8] {
         &self.b[HEADER_LEN..HEADER_LEN + usize::from(self.payload_len())]
+    }
+}
+
+/// Where the hop limit is (RFC 8200 section 3).
+const HOP_LIMIT_AT: usize = 7;
+
+/// Set the hop limit of the packet in `b` (a router's decrement); a
+/// buffer shorter than the header is left as it is.
+pub fn set_hop_limit(b: &mut [u8], hlim: u8) {
+    if let Some(h) = b.get_mut(HOP_LIMIT_AT) {
+        *h = hlim;
     }
 }
 
@@ -119,7 +130,7 @@ impl Repr {
         b[0..4].copy_from_slice(&[0x60, 0, 0, 0]);
         b[4..6].copy_from_slice(&self.payload_len.to_be_bytes());
         b[6] = self.next_header;
-        b[7] = self.hop_limit;
+        b[HOP_LIMIT_AT] = self.hop_limit;
         b[8..24].copy_from_slice(&self.src.octets());
         b[24..40].copy_from_slice(&self.dst.octets());
     }
