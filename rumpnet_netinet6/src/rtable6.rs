@@ -39,6 +39,9 @@ pub struct StaticRoute {
     pub ifindex: u16,
     /// `RTF_*`.
     pub flags: u32,
+    /// `rmx_mtu`: a route through ::1 takes the loopback interface's MTU
+    /// when it is made (`lortrequest`); 0 for others.
+    pub mtu: u32,
 }
 
 impl StaticRoute {
@@ -180,6 +183,11 @@ impl Inet6 {
                 scope: gw_scope,
             }),
             ifindex,
+            mtu: if via && gateway.addr.is_loopback() {
+                net.ifindex(ifindex).map_or(0, |i| i.mtu())
+            } else {
+                0
+            },
             flags: RTF_UP
                 | RTF_STATIC
                 | if via { RTF_GATEWAY } else { 0 }
@@ -314,7 +322,16 @@ impl Inet6 {
                 let g = gateway.ok_or(Errno::EINVAL)?;
                 let old = self.delete_route(&dst, len)?;
                 match self.add_route(dst, len, g, req.flags | (old.flags & RTF_GATEWAY)) {
-                    Ok(r) => info(&r),
+                    Ok(r) => {
+                        // The metrics stay as they were (`rt_setmetrics`
+                        // only sets those the request names).
+                        let mut st = self.lock();
+                        if let Some(x) = st.routes.iter_mut().find(|x| **x == r) {
+                            x.mtu = old.mtu;
+                        }
+                        drop(st);
+                        info(&StaticRoute { mtu: old.mtu, ..r })
+                    }
                     Err(e) => {
                         self.lock().routes.push(old);
                         Err(e)
@@ -360,13 +377,18 @@ impl Inet6 {
         Ok(RouteInfo {
             dst: addr::sockaddr_embedded(&r.dst, r.dst_zone),
             gateway: Some(gateway),
-            mask: (r.prefixlen < 128)
-                .then(|| addr::sockaddr(&addr::prefix_mask(r.prefixlen), 0, 0)),
+            // A default route's mask is empty, as the radix tree keeps
+            // an all-zero mask.
+            mask: match r.prefixlen {
+                0 => Some(Vec::new()),
+                128 => None,
+                n => Some(addr::sockaddr(&addr::prefix_mask(n), 0, 0)),
+            },
             ifa,
             ifindex: r.ifindex,
             flags: r.flags,
             uses: 0,
-            mtu: 0,
+            mtu: u64::from(r.mtu),
             expire: 0,
         })
     }
@@ -376,6 +398,7 @@ impl Inet6 {
 fn route_key(r: &RouteInfo) -> Option<(Ipv6Addr, u32, u8)> {
     let (d, _) = addr::parse_sockaddr(&r.dst).ok()?;
     let len = match &r.mask {
+        Some(m) if m.is_empty() => 0,
         Some(m) => addr::prefix_len(&addr::parse_sockaddr(m).ok()?.0.addr)?,
         None => 128,
     };

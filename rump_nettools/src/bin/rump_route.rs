@@ -768,7 +768,12 @@ fn print_got6(answer: &RtMsg, dst: &[u8]) -> ExitCode {
     if let Some(mk) = answer.addr(RTAX_NETMASK) {
         let mut full = mk.to_vec();
         full.resize(netbsd_abi::layout::sockaddr_in6::SIZE, 0);
-        println!("       mask: {}", route_host_text(&full));
+        let s = if mk.first().is_none_or(|&l| l == 0) {
+            "default".to_string()
+        } else {
+            route_host_text(&full)
+        };
+        println!("       mask: {s}");
     }
     if answer.flags as i32 & RTF_GATEWAY != 0
         && let Some(g) = text(RTAX_GATEWAY)

@@ -4,7 +4,10 @@ use std::process::Command;
 
 /// IPv6 at boot and on lo0 (issue #20): lo0's addresses, ping6 of ::1
 /// and of fe80::1 with its scope, an address added and deleted, the
-/// neighbour cache, and the `net.inet6.ip6` nodes the stack has.
+/// neighbour cache, the `net.inet6.ip6` nodes the stack has (forwarding
+/// switched on and off), and routes through gateways added, shown,
+/// looked up, changed and deleted with route(8)'s `-inet6` (a gateway
+/// off every link, a route there already, one gone already).
 const INET6_STEPS: &[Step] = &[
     ("ifconfig", &["lo0"]),
     ("ifconfig", &["-a"]),
@@ -31,13 +34,31 @@ const INET6_STEPS: &[Step] = &[
     ("ifconfig", &["lo0", "inet6", "2001:db8::1", "-alias"]),
     ("route", &["-n", "show", "-inet6"]),
     ("sysctl", &["-w", "net.inet6.ip6.forwarding=1"]),
+    ("sysctl", &["net.inet6.ip6.forwarding"]),
+    ("sysctl", &["-w", "net.inet6.ip6.forwarding=0"]),
+    ("route", &["add", "-inet6", "2001:db8:9::/64", "::1"]),
+    ("route", &["add", "-inet6", "2001:db8:9::/64", "::1"]),
+    (
+        "route",
+        &["add", "-inet6", "2001:db8:a::/48", "2001:db8:b::1"],
+    ),
+    ("route", &["add", "-inet6", "default", "fe80::1%lo0"]),
+    ("route", &["-n", "show", "-inet6"]),
+    ("route", &["-n", "get", "-inet6", "2001:db8:9::5"]),
+    ("route", &["-n", "get", "-inet6", "2001:db8:77::1"]),
+    (
+        "route",
+        &["change", "-inet6", "2001:db8:9::/64", "fe80::1%lo0"],
+    ),
+    ("route", &["-n", "show", "-inet6"]),
+    ("route", &["delete", "-inet6", "2001:db8:9::/64"]),
+    ("route", &["delete", "-inet6", "2001:db8:9::/64"]),
+    ("route", &["delete", "-inet6", "default"]),
+    ("route", &["-n", "show", "-inet6"]),
 ];
 
 /// Steps of [`INET6_STEPS`] that do not behave as on NetBSD's kernel yet.
-const INET6_NOT_YET: &[NotYet] = &[(
-    "sysctl -w net.inet6.ip6.forwarding=1",
-    "IPv6 forwarding is not built yet (#20): ours refuses with EOPNOTSUPP",
-)];
+const INET6_NOT_YET: &[NotYet] = &[];
 
 #[test]
 fn inet6() {
