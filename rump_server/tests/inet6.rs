@@ -182,17 +182,32 @@ fn a_duplicate_address_is_detected_and_marked() {
         b.console()
             .contains("shmif0: DAD detected duplicate IPv6 address 2001:db8::77")
     });
+    // b does not use it: a socket cannot take it as its own.
+    let fd = socket(&cb, netbsd_abi::SOCK_DGRAM, 0);
+    let m = Regions::new();
+    let sa = sockaddr6(&g, 0);
+    assert_eq!(
+        call(
+            &cb,
+            &m,
+            netbsd_abi::SYS_bind,
+            &[fd, m.add(&sa), sa.len() as u64]
+        ),
+        Err(rumpclient::Errno::EADDRNOTAVAIL)
+    );
     // a keeps it and still answers from it.
     assert_eq!(addr_flags(&ca, "shmif0", &g), Ok(0));
 }
 
-/// Our IPv6 against Linux's over a tap device in a private namespace:
-/// both sides' link-local addresses pass DAD, each pings the other by
-/// link-local address, and Linux's neighbour cache has learned ours
-/// through neighbour discovery (as ours has Linux's, or the echo request
-/// could not have gone out).
+/// Acceptance 2 of issue #20, our IPv6 against Linux's over a tap device
+/// in a private namespace: both sides' link-local addresses pass DAD,
+/// each pings the other by link-local address (with its scope) and by a
+/// global one, each neighbour cache has learned the other's Ethernet
+/// address through neighbour discovery (Linux's `ip -6 neigh`, our
+/// `rump.ndp -an`), and 20 MiB go each way by TCP over IPv6 between plain
+/// python3 in the namespace and python3 under the hijack on our kernel.
 #[test]
-fn ping6_and_neighbour_discovery_with_linux_over_tap() {
+fn ipv6_with_linux_over_tap() {
     let dir = tempdir("inet6-tap");
     let ns = TapNs::new();
     let sock = dir.join("S");
@@ -210,30 +225,52 @@ fn ping6_and_neighbour_discovery_with_linux_over_tap() {
         }
     }
     let _halt = Halt(dir.clone(), url.clone());
-    let run = |args: &[&str]| {
-        let o = tool(&dir, &url, "rump.ifconfig", args);
-        assert!(o.status.success(), "ifconfig {args:?}: {}", stderr(&o));
+    let run = |name: &str, args: &[&str]| {
+        let o = tool(&dir, &url, name, args);
+        assert!(o.status.success(), "{name} {args:?}: {}", stderr(&o));
         stdout(&o)
     };
-    run(&["virt0", "create", "up"]);
-    run(&["-w", "5"]);
-    let shown = run(&["virt0"]);
+    let linux_cmd = |args: &[&str]| {
+        let o = ns.cmd(args[0]).args(&args[1..]).output().unwrap();
+        assert!(o.status.success(), "{args:?}: {}{}", stdout(&o), stderr(&o));
+        stdout(&o)
+    };
+    run("rump.ifconfig", &["virt0", "create", "up"]);
+    run(
+        "rump.ifconfig",
+        &["virt0", "inet6", "2001:db8:77::2/64", "alias"],
+    );
+    linux_cmd(&[
+        "ip",
+        "-6",
+        "addr",
+        "add",
+        "2001:db8:77::1/64",
+        "dev",
+        "virt0",
+        "nodad",
+    ]);
+    run("rump.ifconfig", &["-w", "5"]);
+    let shown = run("rump.ifconfig", &["virt0"]);
     let ours: Ipv6Addr = shown
         .lines()
         .find_map(|l| l.trim().strip_prefix("inet6 fe80::"))
         .and_then(|rest| rest.split('%').next())
         .map(|id| format!("fe80::{id}").parse().unwrap())
         .unwrap_or_else(|| panic!("no link-local address in {shown}"));
+    let our_mac = shown
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("address: "))
+        .unwrap_or_else(|| panic!("no Ethernet address in {shown}"))
+        .to_string();
+    let linux_mac = linux_cmd(&["cat", "/sys/class/net/virt0/address"])
+        .trim()
+        .to_string();
     // Linux's link-local address on its side of the tap, once its own DAD
     // is done.
     let mut linux: Option<Ipv6Addr> = None;
     eventually("Linux's link-local address", || {
-        let o = ns
-            .cmd("ip")
-            .args(["-6", "addr", "show", "dev", "virt0", "scope", "link"])
-            .output()
-            .unwrap();
-        let text = stdout(&o);
+        let text = linux_cmd(&["ip", "-6", "addr", "show", "dev", "virt0", "scope", "link"]);
         linux = text
             .lines()
             .filter(|l| !l.contains("tentative"))
@@ -243,40 +280,60 @@ fn ping6_and_neighbour_discovery_with_linux_over_tap() {
         linux.is_some()
     });
     let linux = linux.unwrap();
-    // Linux pings us.
-    let o = ns
-        .cmd("ping")
-        .args([
-            "-6",
-            "-c",
-            "2",
-            "-i",
-            "0.2",
-            "-W",
-            "2",
-            &format!("{ours}%virt0"),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "Linux ping -6: {}{}",
-        stdout(&o),
-        stderr(&o)
+    let (g_ours, g_linux): (Ipv6Addr, Ipv6Addr) = (
+        "2001:db8:77::2".parse().unwrap(),
+        "2001:db8:77::1".parse().unwrap(),
     );
+    // Linux pings us, by link-local address with its scope and by the
+    // global one.
+    for to in [format!("{ours}%virt0"), g_ours.to_string()] {
+        linux_cmd(&["ping", "-6", "-c", "2", "-i", "0.2", "-W", "2", &to]);
+    }
     // We ping Linux (virt0 is interface 2).
     let c = Client::connect(&url).unwrap();
     assert_eq!(ping6(&c, &linux, 2), Some(linux));
-    let o = ns
-        .cmd("ip")
-        .args(["-6", "neigh", "show", "dev", "virt0"])
-        .output()
-        .unwrap();
-    let neigh = stdout(&o);
-    assert!(
-        neigh.contains(&format!("{ours} lladdr ")),
-        "Linux's neighbour cache: {neigh}"
+    assert_eq!(ping6(&c, &g_linux, 0), Some(g_linux));
+    // Each side's neighbour cache has the other's addresses with its
+    // Ethernet address.
+    let neigh = linux_cmd(&["ip", "-6", "neigh", "show", "dev", "virt0"]);
+    for a in [ours, g_ours] {
+        assert!(
+            neigh.contains(&format!("{a} lladdr {our_mac}")),
+            "Linux's neighbour cache: {neigh}"
+        );
+    }
+    let ndp = run("rump.ndp", &["-an"]);
+    for a in [format!("{linux}%virt0"), g_linux.to_string()] {
+        assert!(
+            ndp.lines()
+                .any(|l| l.starts_with(&format!("{a} ")) && l.contains(&linux_mac)),
+            "our ndp -an: {ndp}"
+        );
+    }
+    // 20 MiB each way by TCP over IPv6.
+    let n = (20 << 20).to_string();
+    let plain = |args: &[&str]| {
+        let mut c = ns.cmd("/usr/bin/python3");
+        c.arg("-c").args(args);
+        c
+    };
+    let got = common::pytcp::stream(
+        common::pytcp::python(&dir, &url, common::pytcp::TCP_SINK, &["::"]),
+        plain(&[common::pytcp::TCP_SOURCE, "2001:db8:77::2", &n]),
+        "2001:db8:77::1",
     );
+    assert!(got.starts_with("20971520 "), "{got}");
+    let got = common::pytcp::stream(
+        plain(&[common::pytcp::TCP_SINK, "::"]),
+        common::pytcp::python(
+            &dir,
+            &url,
+            common::pytcp::TCP_SOURCE,
+            &["2001:db8:77::1", &n],
+        ),
+        "2001:db8:77::2",
+    );
+    assert!(got.starts_with("20971520 "), "{got}");
 }
 
 /// recvmsg on a raw ICMPv6 socket with IPV6_RECVHOPLIMIT and
