@@ -202,7 +202,8 @@ fn a_duplicate_address_is_detected_and_marked() {
 /// Acceptance 2 of issue #20, our IPv6 against Linux's over a tap device
 /// in a private namespace: both sides' link-local addresses pass DAD,
 /// each pings the other by link-local address (with its scope) and by a
-/// global one, each neighbour cache has learned the other's Ethernet
+/// global one (also with 3000-byte requests, in fragments both ways),
+/// each neighbour cache has learned the other's Ethernet
 /// address through neighbour discovery (Linux's `ip -6 neigh`, our
 /// `rump.ndp -an`), and 20 MiB go each way by TCP over IPv6 between plain
 /// python3 in the namespace and python3 under the hijack on our kernel.
@@ -289,6 +290,10 @@ fn ipv6_with_linux_over_tap() {
     for to in [format!("{ours}%virt0"), g_ours.to_string()] {
         linux_cmd(&["ping", "-6", "-c", "2", "-i", "0.2", "-W", "2", &to]);
     }
+    // 3000-byte requests: Linux's fragments reassembled here, our reply
+    // in fragments reassembled there.
+    let g = g_ours.to_string();
+    linux_cmd(&["ping", "-6", "-c", "1", "-s", "3000", "-W", "2", &g]);
     // We ping Linux (virt0 is interface 2).
     let c = Client::connect(&url).unwrap();
     assert_eq!(ping6(&c, &linux, 2), Some(linux));

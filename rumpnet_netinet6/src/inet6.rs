@@ -64,8 +64,15 @@ pub struct Stats {
     pub forwarded: AtomicU64,
     /// Not forwarded: no route, hop limit, scope, size (`ip6s_cantforward`).
     pub cantforward: AtomicU64,
-    /// Fragments, dropped: reassembly is not supported yet.
+    /// Fragments dropped: limits, overlaps, ends that disagree
+    /// (`ip6s_fragdropped`).
     pub fragdropped: AtomicU64,
+    /// Datagrams whose fragments timed out (`ip6s_fragtimeout`).
+    pub fragtimeout: AtomicU64,
+    /// Datagrams reassembled (`ip6s_reassembled`).
+    pub reassembled: AtomicU64,
+    /// Datagrams sent in fragments (`ip6s_fragmented`).
+    pub fragmented: AtomicU64,
     /// Packets sent.
     pub localout: AtomicU64,
     /// ICMPv6 messages with a bad checksum or length.
@@ -90,6 +97,8 @@ pub(crate) struct State {
     pub(crate) err_count: u32,
     /// The routes added through the routing socket.
     pub(crate) routes: Vec<crate::rtable6::StaticRoute>,
+    /// The datagrams being reassembled.
+    pub(crate) frags: crate::frag6::Frags,
 }
 
 /// A kernel's IPv6 stack.
@@ -103,6 +112,14 @@ pub struct Inet6 {
     /// `net.inet6.ip6.forwarding`: whether packets for other nodes are
     /// forwarded ([`crate::forward6`]).
     pub forwarding: std::sync::atomic::AtomicBool,
+    /// `net.inet6.ip6.maxfragpackets`: most datagrams reassembled at
+    /// once (negative: no limit).
+    pub max_fragpackets: std::sync::atomic::AtomicI32,
+    /// `net.inet6.ip6.maxfrags`: most fragments held in all (negative:
+    /// no limit).
+    pub max_frags: std::sync::atomic::AtomicI32,
+    /// The next fragment identification we send.
+    pub(crate) frag_ident: std::sync::atomic::AtomicU32,
     /// `net.inet6.ip6.hlim`: the default hop limit.
     pub hlim: std::sync::atomic::AtomicU8,
     /// `net.inet6.ip6.v6only`: what a new socket's `IPV6_V6ONLY` starts
@@ -120,6 +137,8 @@ pub struct OutOpts {
     pub hlim: Option<u8>,
     /// Hop limit for multicast (None: the default).
     pub mcast_hlim: Option<u8>,
+    /// Fragment to the minimum MTU (`IPV6_USE_MIN_MTU`).
+    pub min_mtu: bool,
 }
 
 impl Inet6 {
@@ -137,10 +156,14 @@ impl Inet6 {
                 err_second: 0,
                 err_count: 0,
                 routes: Vec::new(),
+                frags: crate::frag6::Frags::default(),
             }),
             timer: OnceLock::new(),
             dad_count: std::sync::atomic::AtomicI32::new(1),
             forwarding: std::sync::atomic::AtomicBool::new(false),
+            max_fragpackets: std::sync::atomic::AtomicI32::new(crate::frag6::MAX_DATAGRAMS),
+            max_frags: std::sync::atomic::AtomicI32::new(crate::frag6::MAX_FRAGS),
+            frag_ident: std::sync::atomic::AtomicU32::new(rumpuser::clock_wall().subsec_nanos()),
             hlim: std::sync::atomic::AtomicU8::new(DEFAULT_HLIM),
             v6only: Arc::new(std::sync::atomic::AtomicBool::new(true)),
             stats: Stats::default(),
@@ -388,10 +411,6 @@ impl Inet6 {
             o.hlim.unwrap_or_else(|| self.if_hlim(&ifp))
         };
         let plen = pkt.len();
-        if plen + ipv6::HEADER_LEN > ifp.mtu() as usize {
-            // Fragmentation at the source is not supported yet.
-            return Err(Errno::EMSGSIZE);
-        }
         let len = u16::try_from(plen).map_err(|_| Errno::EMSGSIZE)?;
         Repr {
             src,
@@ -402,6 +421,14 @@ impl Inet6 {
         }
         .emit(pkt.prepend(ipv6::HEADER_LEN));
         IfStats::bump(&self.stats.localout);
+        let mut mtu = ifp.mtu() as usize;
+        if o.min_mtu {
+            mtu = mtu.min(MIN_MTU);
+        }
+        if pkt.len() > mtu {
+            // Larger than the way out: in fragments (`ip6_fragment`).
+            return self.send_fragments(&ifp, &pkt, &hop.next, mtu);
+        }
         self.send_on(&ifp, pkt, &hop.next)
     }
 
@@ -465,6 +492,7 @@ impl Inet6 {
             }
             return;
         }
+        // IPv6 input does not look at how the frame came.
         let _ = info;
         let whole = p.payload();
         let header = &pkt.data()[..ipv6::HEADER_LEN];
@@ -518,8 +546,19 @@ impl Inet6 {
                     off += h.len();
                 }
                 nh::FRAGMENT => {
-                    // Reassembly is not supported yet: counted, dropped.
-                    IfStats::bump(&self.stats.fragdropped);
+                    let Ok(h) = crate::wire::ipv6::FragHeader::new_checked(&whole[off..]) else {
+                        IfStats::bump(&self.stats.badheaders);
+                        return;
+                    };
+                    if h.offset() == 0 && !h.more() {
+                        // An atomic fragment (RFC 6946): the datagram is
+                        // all here.
+                        next = h.next_header();
+                        next_at = ipv6::HEADER_LEN + off;
+                        off += crate::frag6::FRAG_HEADER_LEN;
+                        continue;
+                    }
+                    self.fragment_input(ifp, &pkt, ipv6::HEADER_LEN + off, next_at);
                     return;
                 }
                 nh::NONE => return,
@@ -594,7 +633,7 @@ impl Inet6 {
         true
     }
 
-    fn param_problem(&self, ifp: &Arc<Ifnet>, pkt: &Pkt, code: u8, ptr: u32) {
+    pub(crate) fn param_problem(&self, ifp: &Arc<Ifnet>, pkt: &Pkt, code: u8, ptr: u32) {
         crate::icmp6::error(
             self,
             ifp,

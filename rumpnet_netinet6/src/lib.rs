@@ -15,14 +15,16 @@
 //! - [`rtable6`] holds the routes added through the routing socket and
 //!   chooses each packet's interface and next hop.
 //!
-//! Not yet here: fragmentation and reassembly, router advertisements,
-//! MLD reports.
+//! - [`frag6`] reassembles fragments and fragments what is too large.
+//!
+//! Not yet here: router advertisements, MLD reports, path MTU discovery.
 
 #![forbid(unsafe_code)]
 
 pub mod addr;
 pub mod domain;
 mod forward6;
+pub mod frag6;
 pub mod icmp6;
 pub mod inet6;
 pub mod nd6;

@@ -537,6 +537,9 @@ impl Inet6 {
                 true
             });
         }
+        if let Some(d) = self.frag_timeout(t) {
+            soon(d);
+        }
         for (i, a) in send_dad {
             if let Some(ifp) = net.ifindex(i) {
                 self.send_ns(&ifp, &a, None);

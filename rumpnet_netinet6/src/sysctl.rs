@@ -161,6 +161,30 @@ pub(crate) fn register(k: &Kernel, inet: &Arc<Inet6>, v6only: &Arc<AtomicBool>) 
             Ok(())
         }),
     )?;
+    int_node(
+        k,
+        inet,
+        netbsd_abi::IPV6CTL_MAXFRAGPACKETS,
+        "maxfragpackets",
+        "Maximum number of fragments to buffer for reassembly",
+        Box::new(|i| i.max_fragpackets.load(Relaxed)),
+        Box::new(|i, _, v| {
+            i.max_fragpackets.store(v, Relaxed);
+            Ok(())
+        }),
+    )?;
+    int_node(
+        k,
+        inet,
+        netbsd_abi::IPV6CTL_MAXFRAGS,
+        "maxfrags",
+        "Maximum fragments in reassembly queue",
+        Box::new(|i| i.max_frags.load(Relaxed)),
+        Box::new(|i, _, v| {
+            i.max_frags.store(v, Relaxed);
+            Ok(())
+        }),
+    )?;
     let (r, w) = (Arc::clone(v6only), Arc::clone(v6only));
     int_node(
         k,

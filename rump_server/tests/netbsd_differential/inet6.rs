@@ -20,6 +20,8 @@ const INET6_STEPS: &[Step] = &[
     ("sysctl", &["net.inet6.ip6.dad_count"]),
     ("sysctl", &["net.inet6.ip6.accept_rtadv"]),
     ("sysctl", &["net.inet6.ip6.v6only"]),
+    ("sysctl", &["net.inet6.ip6.maxfragpackets"]),
+    ("sysctl", &["net.inet6.ip6.maxfrags"]),
     ("sysctl", &["-w", "net.inet6.ip6.hlim=32"]),
     ("ping6", &["-c", "1", "::1"]),
     ("sysctl", &["-w", "net.inet6.ip6.hlim=64"]),
@@ -105,7 +107,8 @@ fn bus_pair(peer: &Path) -> (Side, Side) {
 
 /// NetBSD's kernel and ours on one shmif bus: both pass DAD, and NetBSD's
 /// ping6 from each reaches the other by link-local address (with its
-/// scope) and by a global one; each side's ndp then lists the other.
+/// scope) and by a global one, and with 3000-byte requests in fragments;
+/// each side's ndp then lists the other.
 #[test]
 fn netbsd_and_ours_ping6_each_other_on_one_bus() {
     let Some(peer) = std::env::var_os("NETBSD_PEER").map(PathBuf::from) else {
@@ -128,6 +131,17 @@ fn netbsd_and_ours_ping6_each_other_on_one_bus() {
         assert!(
             o.status.success() && text.contains("2 packets received"),
             "{} ping6 {to}: {o:?}",
+            from.name
+        );
+    }
+    // Echo requests of 3000 bytes go in fragments both ways, and each
+    // kernel reassembles the other's (requests and replies).
+    for (from, to) in [(&theirs, "2001:db8::2"), (&ours, "2001:db8::1")] {
+        let o = from.run(&peer, "ping6", &["-c", "2", "-i", "0.2", "-s", "3000", to]);
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(
+            o.status.success() && text.contains("2 packets received"),
+            "{} ping6 -s 3000 {to}: {o:?}",
             from.name
         );
     }
