@@ -150,7 +150,7 @@ fn a_router_kernel_forwards_ipv6_between_two_buses() {
         "rump.route",
         &["add", "-inet6", "2001:db8:1::/64", "2001:db8:2::1"],
     );
-    assert_eq!(said, "add net 2001:db8:1::: gateway 2001:db8:2::1\n");
+    assert_eq!(said, "add net 2001:db8:1::/64: gateway 2001:db8:2::1\n");
     let shown = a.run("rump.route", &["-n", "show", "-inet6"]);
     let default = shown
         .lines()

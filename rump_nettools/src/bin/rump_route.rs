@@ -515,7 +515,7 @@ struct Request {
     host: bool,
     /// `-interface`: the gateway is one of our addresses.
     iface: bool,
-    /// The destination as route(8) repeats it (without its `/LEN`).
+    /// The destination as route(8) repeats it (IPv4 without its `/LEN`).
     shown: String,
     /// The gateway as given.
     gateway_text: Option<String>,
@@ -602,7 +602,9 @@ fn parse_route6_args(
         mask: d.mask.filter(|_| !d.host),
         host: d.host,
         iface,
-        shown: dest.split('/').next().unwrap_or("").to_string(),
+        // getaddr puts the slash back for IPv6, so the prefix length is
+        // repeated.
+        shown: dest.to_string(),
         gateway_text: words.get(1).map(|g| g.to_string()),
     })
 }
@@ -696,7 +698,10 @@ fn route_operation(cmd: &str, operands: &[String], quiet: bool) -> ExitCode {
     match v4 {
         Some(r) => route_command(&c, cmd, &r.request(), quiet, &|a| print_got(a, r.dst)),
         None => match parse_route6_args(&c, cmd, operands) {
-            Ok(r) => route_command(&c, cmd, &r, quiet, &|a| print_got6(a, &r.dst)),
+            Ok(r) => {
+                let names = if_names(&c).unwrap_or_default();
+                route_command(&c, cmd, &r, quiet, &|a| print_got6(a, &r.dst, &names))
+            }
             Err(code) => code,
         },
     }
@@ -750,10 +755,15 @@ fn print_got(answer: &RtMsg, dst: u32) -> ExitCode {
 }
 
 /// `get`'s answer about an IPv6 destination (`dst`, a `sockaddr_in6`),
-/// as route(8) prints it: addresses without their scope, as `routename`
-/// gives them.
-fn print_got6(answer: &RtMsg, dst: &[u8]) -> ExitCode {
-    use rump_nettools::inet6::route_host_text;
+/// as route(8) prints it: the destination and mask as addresses, the
+/// gateway and local address with the interface of their scope
+/// (`routename`, `inet6_getscopeid`).
+fn print_got6(
+    answer: &RtMsg,
+    dst: &[u8],
+    names: &std::collections::HashMap<u16, String>,
+) -> ExitCode {
+    use rump_nettools::inet6::{route_host_text, route_scoped_text};
     let errno = answer.get(rt_msghdr::rtm_errno) as u32 as i32;
     if errno != 0 {
         eprintln!(
@@ -763,6 +773,7 @@ fn print_got6(answer: &RtMsg, dst: &[u8]) -> ExitCode {
         return ExitCode::from(1);
     }
     let text = |i: i32| answer.addr(i).map(route_host_text);
+    let scoped = |i: i32| answer.addr(i).map(|sa| route_scoped_text(sa, names));
     println!("   route to: {}", route_host_text(dst));
     println!("destination: {}", text(RTAX_DST).unwrap_or_default());
     if let Some(mk) = answer.addr(RTAX_NETMASK) {
@@ -776,11 +787,11 @@ fn print_got6(answer: &RtMsg, dst: &[u8]) -> ExitCode {
         println!("       mask: {s}");
     }
     if answer.flags as i32 & RTF_GATEWAY != 0
-        && let Some(g) = text(RTAX_GATEWAY)
+        && let Some(g) = scoped(RTAX_GATEWAY)
     {
         println!("    gateway: {g}");
     }
-    if let Some(a) = text(RTAX_IFA) {
+    if let Some(a) = scoped(RTAX_IFA) {
         println!(" local addr: {a}");
     }
     if let Some(dl) = answer.addr(RTAX_IFP)
