@@ -300,17 +300,12 @@ impl Inet6 {
 
     /// A routing socket request for `AF_INET6` (`route_output`).
     pub fn route_request(&self, req: &RouteRequest) -> KResult<RouteInfo> {
+        let net = self.net().ok_or(Errno::ENETDOWN)?;
         if req.flags & RTF_LLDATA != 0 {
-            // ndp(8) -s and -d: neighbour entries by hand.
-            if let Some(k) = self.kernel() {
-                k.printf(
-                    "inet6: neighbour entries through the routing socket are not supported yet",
-                );
-            }
-            return Err(Errno::EOPNOTSUPP);
+            let (dst, _) = addr::parse_sockaddr(&req.dst)?;
+            return self.neighbor_request(&net, req.cmd, &dst);
         }
         let (dst, len, gateway) = request_parts(req)?;
-        let net = self.net().ok_or(Errno::ENETDOWN)?;
         let info = |r: &StaticRoute| self.static_info(&net, r);
         match req.cmd {
             RTM_ADD => {
@@ -340,6 +335,47 @@ impl Inet6 {
             }
             RTM_GET => self.lookup_info(&net, &dst).ok_or(Errno::ESRCH),
             _ => Err(Errno::EOPNOTSUPP),
+        }
+    }
+
+    /// ndp(8)'s requests on the routing socket (`RTF_LLDATA`): look a
+    /// neighbour up (the answer's gateway is its link address; without an
+    /// entry, the route that covers the address, as `lla_lookup` failing
+    /// leaves it), or delete one (`ndp -d`). Adding one by hand (`ndp
+    /// -s`) is not supported yet.
+    fn neighbor_request(&self, net: &Net, cmd: u8, dst: &ScopedAddr) -> KResult<RouteInfo> {
+        let entry = self.neighbors().into_iter().find(|n| {
+            n.addr == dst.addr
+                && n.lladdr.is_some()
+                && (!addr::is_link_scoped(&dst.addr) || u32::from(n.ifindex) == dst.scope)
+        });
+        let answer = |n: &crate::nd6::NeighborInfo| -> KResult<RouteInfo> {
+            let ifp = net.ifindex(n.ifindex).ok_or(Errno::ENXIO)?;
+            Ok(RouteInfo {
+                dst: addr::sockaddr_embedded(&n.addr, u32::from(n.ifindex)),
+                gateway: Some(rumpnet::rtsysctl::ll_sockaddr(&ifp, n.lladdr)),
+                ifindex: n.ifindex,
+                flags: RTF_UP | RTF_HOST | RTF_LLDATA,
+                ..RouteInfo::default()
+            })
+        };
+        match (cmd, entry) {
+            (RTM_GET, Some(n)) => answer(&n),
+            (RTM_GET, None) => self.lookup_info(net, dst).ok_or(Errno::ESRCH),
+            (RTM_DELETE, Some(n)) => {
+                let r = answer(&n)?;
+                if !self.delete_neighbor(n.ifindex, &n.addr) {
+                    return Err(Errno::ENOENT);
+                }
+                Ok(r)
+            }
+            (RTM_DELETE, None) => Err(Errno::ENOENT),
+            _ => {
+                if let Some(k) = self.kernel() {
+                    k.printf("inet6: neighbour entries added by hand are not supported yet");
+                }
+                Err(Errno::EOPNOTSUPP)
+            }
         }
     }
 

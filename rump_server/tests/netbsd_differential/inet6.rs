@@ -15,6 +15,8 @@ const INET6_STEPS: &[Step] = &[
     ("ping6", &["-c", "1", "-n", "fe80::1%lo0"]),
     ("ndp", &["-a"]),
     ("ndp", &["-an"]),
+    ("ndp", &["-d", "::1"]),
+    ("ndp", &["-d", "2001:db8:99::1"]),
     ("sysctl", &["net.inet6.ip6.forwarding"]),
     ("sysctl", &["net.inet6.ip6.hlim"]),
     ("sysctl", &["net.inet6.ip6.dad_count"]),
@@ -108,7 +110,7 @@ fn bus_pair(peer: &Path) -> (Side, Side) {
 /// NetBSD's kernel and ours on one shmif bus: both pass DAD, and NetBSD's
 /// ping6 from each reaches the other by link-local address (with its
 /// scope) and by a global one, and with 3000-byte requests in fragments;
-/// each side's ndp then lists the other.
+/// each side's ndp then lists the other, and ndp -d deletes it.
 #[test]
 fn netbsd_and_ours_ping6_each_other_on_one_bus() {
     let Some(peer) = std::env::var_os("NETBSD_PEER").map(PathBuf::from) else {
@@ -150,6 +152,25 @@ fn netbsd_and_ours_ping6_each_other_on_one_bus() {
         let text = String::from_utf8_lossy(&o.stdout).into_owned();
         let bare = other.split('%').next().unwrap_or(other);
         assert!(text.contains(bare), "{} ndp -an: {text}", side.name);
+    }
+    // ndp -d takes the other's global address out of each cache, and
+    // says so as on NetBSD's; a second time there is nothing to delete.
+    for (side, other) in [(&theirs, "2001:db8::2"), (&ours, "2001:db8::1")] {
+        let o = side.run(&peer, "ndp", &["-d", other]);
+        assert!(o.status.success(), "{} ndp -d {other}: {o:?}", side.name);
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout),
+            format!("{other} ({other}) deleted\n"),
+            "{}",
+            side.name
+        );
+        let o = side.run(&peer, "ndp", &["-an"]);
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(
+            !text.contains(&format!("{other} ")),
+            "{}: {text}",
+            side.name
+        );
     }
 }
 
