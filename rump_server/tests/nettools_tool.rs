@@ -1,6 +1,6 @@
 //! Issue #16, acceptance 5, for the network tools: `rump.ifconfig`,
-//! `rump.route` and `rump.arp` answer as NetBSD's ifconfig(8), route(8)
-//! and arp(8) do on the same kernel. A server of ours gets a shmif
+//! `rump.route`, `rump.arp` and `rump.ndp` answer as NetBSD's
+//! ifconfig(8), route(8), arp(8) and ndp(8) do on the same kernel. A server of ours gets a shmif
 //! interface, an alias and routes (IPv4 and IPv6) from NetBSD's tools;
 //! then each command
 //! line runs through both tools, and exit status, stdout and stderr must
@@ -77,6 +77,10 @@ const LINES: &[(&str, &str, &[&str])] = &[
         "route",
         &["delete", "-inet6", "2001:db8:8::/64"],
     ),
+    ("rump.ndp", "ndp", &["-an"]),
+    ("rump.ndp", "ndp", &["-d", "::1"]),
+    ("rump.ndp", "ndp", &["-d", "2001:db8:99::1"]),
+    ("rump.ndp", "ndp", &["-n", "-d", "fe80::1%lo0"]),
 ];
 
 /// The text of `bytes` with `prog` at the start of a line made generic.

@@ -22,6 +22,7 @@ const RTF_STATIC: u32 = netbsd_abi::RTF_STATIC as u32;
 const RTF_REJECT: u32 = netbsd_abi::RTF_REJECT as u32;
 const RTF_BLACKHOLE: u32 = netbsd_abi::RTF_BLACKHOLE as u32;
 const RTF_LLDATA: u32 = netbsd_abi::RTF_LLDATA as u32;
+const RTF_LOCAL: u32 = netbsd_abi::RTF_LOCAL as u32;
 
 /// A route added through the routing socket.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -361,7 +362,15 @@ impl Inet6 {
         };
         match (cmd, entry) {
             (RTM_GET, Some(n)) => answer(&n),
-            (RTM_GET, None) => self.lookup_info(net, dst).ok_or(Errno::ESRCH),
+            (RTM_GET, None) => {
+                let mut r = self.lookup_info(net, dst).ok_or(Errno::ESRCH)?;
+                // The local route of an address of ours is a link-layer
+                // entry too (RTF_LLINFO) in NetBSD's table.
+                if r.flags & RTF_LOCAL != 0 {
+                    r.flags |= RTF_LLDATA;
+                }
+                Ok(r)
+            }
             (RTM_DELETE, Some(n)) => {
                 let r = answer(&n)?;
                 if !self.delete_neighbor(n.ifindex, &n.addr) {

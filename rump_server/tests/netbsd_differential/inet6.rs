@@ -17,6 +17,7 @@ const INET6_STEPS: &[Step] = &[
     ("ndp", &["-an"]),
     ("ndp", &["-d", "::1"]),
     ("ndp", &["-d", "2001:db8:99::1"]),
+    ("ndp", &["-d", "fe80::1%lo0"]),
     ("sysctl", &["net.inet6.ip6.forwarding"]),
     ("sysctl", &["net.inet6.ip6.hlim"]),
     ("sysctl", &["net.inet6.ip6.dad_count"]),
