@@ -117,6 +117,19 @@ pub fn route_host_text(sa: &[u8]) -> String {
     route_addr(sa).0.to_string()
 }
 
+/// An address of a route's answer as route(8)'s `get` shows it
+/// (`routename` after `inet6_getscopeid`): with `%IF` when it is scoped.
+pub fn route_scoped_text(sa: &[u8], names: &std::collections::HashMap<u16, String>) -> String {
+    let (a, scope) = route_addr(sa);
+    match u16::try_from(scope).ok().filter(|&z| z != 0) {
+        Some(z) => format!(
+            "{a}%{}",
+            names.get(&z).cloned().unwrap_or_else(|| z.to_string())
+        ),
+        None => a.to_string(),
+    }
+}
+
 /// A route's destination as route(8) shows it: a host's address, or a
 /// network (`netname6`) as `ADDR%IF/LEN`, `default` for ::/0.
 pub fn route_dst_text(

@@ -14,6 +14,7 @@ use netbsd_abi::{SYS___socket30, SYS_ioctl, SYS_read, SYS_write};
 use rumpclient::{Client, Errno, Regions};
 
 pub mod inet6;
+pub mod route6;
 
 /// The sysctl records netstat and sockstat read (`sys/sysctl.h`; not in
 /// the ABI tables): their sizes and the offsets of the fields the tools use.
@@ -558,10 +559,11 @@ fn rt_flags(f: u32) -> String {
 }
 
 /// Print the routing table as netstat -rn and route show do
-/// (`p_rttables`): only the flags in `interesting` are shown.
-pub fn print_rttables(c: &rumpclient::Client, interesting: u32) -> Result<(), Errno> {
+/// (`p_rttables`), of family `af` (0: all): only the flags in
+/// `interesting` are shown.
+pub fn print_rttables(c: &rumpclient::Client, af: i32, interesting: u32) -> Result<(), Errno> {
     let names = if_names(c)?;
-    let msgs = rtable(c, 0, NET_RT_DUMP, 0)?;
+    let msgs = rtable(c, af, NET_RT_DUMP, 0)?;
     println!("Routing tables");
     let mut family = None;
     for m in msgs {

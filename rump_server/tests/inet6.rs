@@ -7,238 +7,12 @@
 
 mod common;
 
+use common::kernel6::*;
 use common::*;
 use netbsd_abi::layout::sockaddr_in6 as sin6;
 use rumpclient::{Client, Regions};
 use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
-use std::time::{Duration, Instant};
-
-/// `sizeof(struct in6_ifreq)` and `struct in6_aliasreq` on NetBSD/amd64
-/// (`netinet6/in6_var.h`): the name, then a union as large as
-/// `struct icmp6_ifstat` (34 `u_quad_t`); the name, three
-/// `sockaddr_in6`, flags and a 24-byte lifetime.
-const IN6_IFREQ: usize = 16 + 34 * 8;
-const IN6_ALIASREQ: usize = 16 + 3 * 28 + 4 + 24;
-const SIOCGIFAFLAG_IN6: u64 = netbsd_abi::ioc(netbsd_abi::IOC_INOUT, b'i', 73, IN6_IFREQ);
-const SIOCAIFADDR_IN6: u64 = netbsd_abi::ioc(netbsd_abi::IOC_IN, b'i', 107, IN6_ALIASREQ);
-/// `IN6_IFF_TENTATIVE`, `IN6_IFF_DUPLICATED`.
-const TENTATIVE: u32 = 0x02;
-const DUPLICATED: u32 = 0x04;
-
-struct Server {
-    dir: PathBuf,
-    url: String,
-    abs: String,
-    log: PathBuf,
-    child: Child,
-}
-
-impl Server {
-    fn start(dir: &Path, name: &str) -> Server {
-        let url = format!("unix://{name}");
-        let log = dir.join(format!("{name}.log"));
-        let child = Command::new(bin("rump_server"))
-            .current_dir(dir)
-            .args([
-                "-s",
-                "-lrumpnet",
-                "-lrumpnet_netinet",
-                "-lrumpnet_netinet6",
-                "-lrumpnet_shmif",
-                &url,
-            ])
-            .stdout(std::fs::File::create(dir.join(format!("{name}.out"))).unwrap())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let abs = format!("unix://{}", dir.join(name).display());
-        eventually("the server to answer", || Client::connect(&abs).is_ok());
-        Server {
-            dir: dir.to_path_buf(),
-            url,
-            abs,
-            log,
-            child,
-        }
-    }
-
-    fn run(&self, name: &str, args: &[&str]) -> String {
-        let o = tool(&self.dir, &self.url, name, args);
-        assert!(o.status.success(), "{name} {args:?}: {}", stderr(&o));
-        stdout(&o)
-    }
-
-    /// shmif0 on `bus`, up; its Ethernet address.
-    fn shmif_up(&self, bus: &str) -> [u8; 6] {
-        self.run("rump.ifconfig", &["shmif0", "create"]);
-        self.run("rump.ifconfig", &["shmif0", "linkstr", bus]);
-        self.run("rump.ifconfig", &["shmif0", "up"]);
-        let out = self.run("rump.ifconfig", &["shmif0"]);
-        let line = out
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("address: "))
-            .unwrap_or_else(|| panic!("no address in {out}"));
-        let v: Vec<u8> = line
-            .split(':')
-            .map(|h| u8::from_str_radix(h, 16).unwrap())
-            .collect();
-        v.try_into().unwrap()
-    }
-
-    fn client(&self) -> Client {
-        Client::connect(&self.abs).unwrap()
-    }
-
-    /// The console so far (the kernel's messages go to stdout).
-    fn console(&self) -> String {
-        let out = std::fs::read_to_string(
-            self.dir
-                .join(format!("{}.out", self.url.trim_start_matches("unix://"))),
-        )
-        .unwrap_or_default();
-        out + &std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = tool(&self.dir, &self.url, "rump.halt", &[]);
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn sockaddr6(a: &Ipv6Addr, scope: u32) -> Vec<u8> {
-    let mut sa = vec![0u8; sin6::SIZE];
-    sin6::sin6_len.put(&mut sa, sin6::SIZE as u64);
-    sin6::sin6_family.put(&mut sa, netbsd_abi::AF_INET6 as u64);
-    sa[sin6::sin6_addr.range()].copy_from_slice(&a.octets());
-    sin6::sin6_scope_id.put(&mut sa, u64::from(scope));
-    sa
-}
-
-fn socket(c: &Client, typ: i32, proto: i32) -> u64 {
-    let m = Regions::new();
-    c.syscall(
-        netbsd_abi::SYS___socket30,
-        &[netbsd_abi::AF_INET6 as u64, typ as u64, proto as u64],
-        &m,
-    )
-    .unwrap()[0] as u64
-}
-
-fn ifreq_name(buf: &mut [u8], name: &str) {
-    buf[..name.len()].copy_from_slice(name.as_bytes());
-}
-
-/// `SIOCGIFAFLAG_IN6`: the flags of `a` on `ifname`.
-fn addr_flags(c: &Client, ifname: &str, a: &Ipv6Addr) -> Result<u32, rumpclient::Errno> {
-    let fd = socket(c, netbsd_abi::SOCK_DGRAM, 0);
-    let m = Regions::new();
-    let mut req = vec![0u8; IN6_IFREQ];
-    ifreq_name(&mut req, ifname);
-    req[16..16 + sin6::SIZE].copy_from_slice(&sockaddr6(a, 0));
-    let p = m.add(&req);
-    let r = c.syscall(netbsd_abi::SYS_ioctl, &[fd, SIOCGIFAFLAG_IN6, p], &m);
-    c.syscall(netbsd_abi::SYS_close, &[fd], &m).unwrap();
-    r?;
-    let out = m.get(p);
-    Ok(u32::from_le_bytes(out[16..20].try_into().unwrap()))
-}
-
-/// `SIOCAIFADDR_IN6`: add `a`/`len` to `ifname`.
-fn add_addr(c: &Client, ifname: &str, a: &Ipv6Addr, len: u8) {
-    let fd = socket(c, netbsd_abi::SOCK_DGRAM, 0);
-    let m = Regions::new();
-    let mut req = vec![0u8; IN6_ALIASREQ];
-    ifreq_name(&mut req, ifname);
-    req[16..16 + sin6::SIZE].copy_from_slice(&sockaddr6(a, 0));
-    let mask = Ipv6Addr::from(u128::MAX << (128 - u32::from(len)));
-    req[16 + 56..16 + 84].copy_from_slice(&sockaddr6(&mask, 0));
-    let p = m.add(&req);
-    c.syscall(netbsd_abi::SYS_ioctl, &[fd, SIOCAIFADDR_IN6, p], &m)
-        .unwrap();
-    c.syscall(netbsd_abi::SYS_close, &[fd], &m).unwrap();
-}
-
-/// Wait until `a` on `ifname` has none of `flags`, or give up.
-fn wait_ready(c: &Client, ifname: &str, a: &Ipv6Addr) -> u32 {
-    let until = Instant::now() + Duration::from_secs(5);
-    loop {
-        let f = addr_flags(c, ifname, a).unwrap();
-        if f & TENTATIVE == 0 || Instant::now() > until {
-            return f;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// Send an echo request to `dst` (scope `scope`) on a raw ICMPv6 socket
-/// and wait up to three seconds for the reply with its identifier,
-/// sequence and data: the reply's sender.
-fn ping6(c: &Client, dst: &Ipv6Addr, scope: u32) -> Option<Ipv6Addr> {
-    let fd = socket(c, netbsd_abi::SOCK_RAW, netbsd_abi::IPPROTO_ICMPV6);
-    let m = Regions::new();
-    // Echo request, identifier 0x6464, sequence 7, eight bytes of data;
-    // the kernel fills in the checksum (RFC 3542 3.1).
-    let req = [128u8, 0, 0, 0, 0x64, 0x64, 0, 7, 1, 2, 3, 4, 5, 6, 7, 8];
-    let to = sockaddr6(dst, scope);
-    c.syscall(
-        netbsd_abi::SYS_sendto,
-        &[
-            fd,
-            m.add(&req),
-            req.len() as u64,
-            0,
-            m.add(&to),
-            to.len() as u64,
-        ],
-        &m,
-    )
-    .unwrap();
-    let until = Instant::now() + Duration::from_secs(3);
-    let mut got = None;
-    while Instant::now() < until && got.is_none() {
-        let buf = m.add_zeroed(256);
-        let from = m.add_zeroed(sin6::SIZE);
-        let flen = m.add(&(sin6::SIZE as u32).to_le_bytes());
-        let r = c.syscall(
-            netbsd_abi::SYS_recvfrom,
-            &[fd, buf, 256, netbsd_abi::MSG_DONTWAIT as u64, from, flen],
-            &m,
-        );
-        match r {
-            Ok(n) => {
-                let b = m.get(buf);
-                let n = n[0] as usize;
-                if n >= 8 && b[0] == 129 && b[4..8] == [0x64, 0x64, 0, 7] && b[8..n] == req[8..] {
-                    let f = m.get(from);
-                    let a: [u8; 16] = f[sin6::sin6_addr.range()].try_into().unwrap();
-                    got = Some(Ipv6Addr::from(a));
-                }
-            }
-            Err(_) => std::thread::sleep(Duration::from_millis(50)),
-        }
-    }
-    c.syscall(netbsd_abi::SYS_close, &[fd], &m).unwrap();
-    got
-}
-
-/// fe80:: with the modified EUI-64 of `mac` (RFC 4291 appendix A).
-fn link_local(mac: [u8; 6]) -> Ipv6Addr {
-    Ipv6Addr::new(
-        0xfe80,
-        0,
-        0,
-        0,
-        u16::from_be_bytes([mac[0] ^ 2, mac[1]]),
-        u16::from_be_bytes([mac[2], 0xff]),
-        u16::from_be_bytes([0xfe, mac[3]]),
-        u16::from_be_bytes([mac[4], mac[5]]),
-    )
-}
 
 #[test]
 fn loopback_has_its_addresses_at_boot_and_answers() {
@@ -408,17 +182,33 @@ fn a_duplicate_address_is_detected_and_marked() {
         b.console()
             .contains("shmif0: DAD detected duplicate IPv6 address 2001:db8::77")
     });
+    // b does not use it: a socket cannot take it as its own.
+    let fd = socket(&cb, netbsd_abi::SOCK_DGRAM, 0);
+    let m = Regions::new();
+    let sa = sockaddr6(&g, 0);
+    assert_eq!(
+        call(
+            &cb,
+            &m,
+            netbsd_abi::SYS_bind,
+            &[fd, m.add(&sa), sa.len() as u64]
+        ),
+        Err(rumpclient::Errno::EADDRNOTAVAIL)
+    );
     // a keeps it and still answers from it.
     assert_eq!(addr_flags(&ca, "shmif0", &g), Ok(0));
 }
 
-/// Our IPv6 against Linux's over a tap device in a private namespace:
-/// both sides' link-local addresses pass DAD, each pings the other by
-/// link-local address, and Linux's neighbour cache has learned ours
-/// through neighbour discovery (as ours has Linux's, or the echo request
-/// could not have gone out).
+/// Acceptance 2 of issue #20, our IPv6 against Linux's over a tap device
+/// in a private namespace: both sides' link-local addresses pass DAD,
+/// each pings the other by link-local address (with its scope) and by a
+/// global one (also with 3000-byte requests, in fragments both ways),
+/// each neighbour cache has learned the other's Ethernet
+/// address through neighbour discovery (Linux's `ip -6 neigh`, our
+/// `rump.ndp -an`), and 20 MiB go each way by TCP over IPv6 between plain
+/// python3 in the namespace and python3 under the hijack on our kernel.
 #[test]
-fn ping6_and_neighbour_discovery_with_linux_over_tap() {
+fn ipv6_with_linux_over_tap() {
     let dir = tempdir("inet6-tap");
     let ns = TapNs::new();
     let sock = dir.join("S");
@@ -436,30 +226,52 @@ fn ping6_and_neighbour_discovery_with_linux_over_tap() {
         }
     }
     let _halt = Halt(dir.clone(), url.clone());
-    let run = |args: &[&str]| {
-        let o = tool(&dir, &url, "rump.ifconfig", args);
-        assert!(o.status.success(), "ifconfig {args:?}: {}", stderr(&o));
+    let run = |name: &str, args: &[&str]| {
+        let o = tool(&dir, &url, name, args);
+        assert!(o.status.success(), "{name} {args:?}: {}", stderr(&o));
         stdout(&o)
     };
-    run(&["virt0", "create", "up"]);
-    run(&["-w", "5"]);
-    let shown = run(&["virt0"]);
+    let linux_cmd = |args: &[&str]| {
+        let o = ns.cmd(args[0]).args(&args[1..]).output().unwrap();
+        assert!(o.status.success(), "{args:?}: {}{}", stdout(&o), stderr(&o));
+        stdout(&o)
+    };
+    run("rump.ifconfig", &["virt0", "create", "up"]);
+    run(
+        "rump.ifconfig",
+        &["virt0", "inet6", "2001:db8:77::2/64", "alias"],
+    );
+    linux_cmd(&[
+        "ip",
+        "-6",
+        "addr",
+        "add",
+        "2001:db8:77::1/64",
+        "dev",
+        "virt0",
+        "nodad",
+    ]);
+    run("rump.ifconfig", &["-w", "5"]);
+    let shown = run("rump.ifconfig", &["virt0"]);
     let ours: Ipv6Addr = shown
         .lines()
         .find_map(|l| l.trim().strip_prefix("inet6 fe80::"))
         .and_then(|rest| rest.split('%').next())
         .map(|id| format!("fe80::{id}").parse().unwrap())
         .unwrap_or_else(|| panic!("no link-local address in {shown}"));
+    let our_mac = shown
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("address: "))
+        .unwrap_or_else(|| panic!("no Ethernet address in {shown}"))
+        .to_string();
+    let linux_mac = linux_cmd(&["cat", "/sys/class/net/virt0/address"])
+        .trim()
+        .to_string();
     // Linux's link-local address on its side of the tap, once its own DAD
     // is done.
     let mut linux: Option<Ipv6Addr> = None;
     eventually("Linux's link-local address", || {
-        let o = ns
-            .cmd("ip")
-            .args(["-6", "addr", "show", "dev", "virt0", "scope", "link"])
-            .output()
-            .unwrap();
-        let text = stdout(&o);
+        let text = linux_cmd(&["ip", "-6", "addr", "show", "dev", "virt0", "scope", "link"]);
         linux = text
             .lines()
             .filter(|l| !l.contains("tentative"))
@@ -469,40 +281,64 @@ fn ping6_and_neighbour_discovery_with_linux_over_tap() {
         linux.is_some()
     });
     let linux = linux.unwrap();
-    // Linux pings us.
-    let o = ns
-        .cmd("ping")
-        .args([
-            "-6",
-            "-c",
-            "2",
-            "-i",
-            "0.2",
-            "-W",
-            "2",
-            &format!("{ours}%virt0"),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "Linux ping -6: {}{}",
-        stdout(&o),
-        stderr(&o)
+    let (g_ours, g_linux): (Ipv6Addr, Ipv6Addr) = (
+        "2001:db8:77::2".parse().unwrap(),
+        "2001:db8:77::1".parse().unwrap(),
     );
+    // Linux pings us, by link-local address with its scope and by the
+    // global one.
+    for to in [format!("{ours}%virt0"), g_ours.to_string()] {
+        linux_cmd(&["ping", "-6", "-c", "2", "-i", "0.2", "-W", "2", &to]);
+    }
+    // 3000-byte requests: Linux's fragments reassembled here, our reply
+    // in fragments reassembled there.
+    let g = g_ours.to_string();
+    linux_cmd(&["ping", "-6", "-c", "1", "-s", "3000", "-W", "2", &g]);
     // We ping Linux (virt0 is interface 2).
     let c = Client::connect(&url).unwrap();
     assert_eq!(ping6(&c, &linux, 2), Some(linux));
-    let o = ns
-        .cmd("ip")
-        .args(["-6", "neigh", "show", "dev", "virt0"])
-        .output()
-        .unwrap();
-    let neigh = stdout(&o);
-    assert!(
-        neigh.contains(&format!("{ours} lladdr ")),
-        "Linux's neighbour cache: {neigh}"
+    assert_eq!(ping6(&c, &g_linux, 0), Some(g_linux));
+    // Each side's neighbour cache has the other's addresses with its
+    // Ethernet address.
+    let neigh = linux_cmd(&["ip", "-6", "neigh", "show", "dev", "virt0"]);
+    for a in [ours, g_ours] {
+        assert!(
+            neigh.contains(&format!("{a} lladdr {our_mac}")),
+            "Linux's neighbour cache: {neigh}"
+        );
+    }
+    let ndp = run("rump.ndp", &["-an"]);
+    for a in [format!("{linux}%virt0"), g_linux.to_string()] {
+        assert!(
+            ndp.lines()
+                .any(|l| l.starts_with(&format!("{a} ")) && l.contains(&linux_mac)),
+            "our ndp -an: {ndp}"
+        );
+    }
+    // 20 MiB each way by TCP over IPv6.
+    let n = (20 << 20).to_string();
+    let plain = |args: &[&str]| {
+        let mut c = ns.cmd("/usr/bin/python3");
+        c.arg("-c").args(args);
+        c
+    };
+    let got = common::pytcp::stream(
+        common::pytcp::python(&dir, &url, common::pytcp::TCP_SINK, &["::"]),
+        plain(&[common::pytcp::TCP_SOURCE, "2001:db8:77::2", &n]),
+        "2001:db8:77::1",
     );
+    assert!(got.starts_with("20971520 "), "{got}");
+    let got = common::pytcp::stream(
+        plain(&[common::pytcp::TCP_SINK, "::"]),
+        common::pytcp::python(
+            &dir,
+            &url,
+            common::pytcp::TCP_SOURCE,
+            &["2001:db8:77::1", &n],
+        ),
+        "2001:db8:77::2",
+    );
+    assert!(got.starts_with("20971520 "), "{got}");
 }
 
 /// recvmsg on a raw ICMPv6 socket with IPV6_RECVHOPLIMIT and
@@ -581,107 +417,6 @@ fn raw_icmpv6_recvmsg_carries_hop_limit_and_packet_info() {
     let (ctl, flags) = recv(16);
     assert_eq!(ctl.len(), 16);
     assert_ne!(flags & netbsd_abi::MSG_CTRUNC, 0);
-}
-
-/// A system call through `c` with its own memory: the first return value.
-fn call(c: &Client, m: &Regions, nr: usize, args: &[u64]) -> Result<u64, rumpclient::Errno> {
-    c.syscall(nr, args, m).map(|r| r[0] as u64)
-}
-
-/// Byte `i` of what the transfers send.
-fn pattern(i: usize) -> u8 {
-    ((i * 7 + i / 251) % 256) as u8
-}
-
-/// An IPv6 TCP listener on port `port` of `c`'s kernel, bound to `::`.
-fn tcp_listen6(c: &Client, port: u16) -> u64 {
-    let fd = socket(c, netbsd_abi::SOCK_STREAM, 0);
-    let m = Regions::new();
-    let mut sa = sockaddr6(&Ipv6Addr::UNSPECIFIED, 0);
-    sa[sin6::sin6_port.range()].copy_from_slice(&port.to_be_bytes());
-    call(
-        c,
-        &m,
-        netbsd_abi::SYS_bind,
-        &[fd, m.add(&sa), sa.len() as u64],
-    )
-    .unwrap();
-    call(c, &m, netbsd_abi::SYS_listen, &[fd, 5]).unwrap();
-    fd
-}
-
-/// Move `n` bytes by TCP over IPv6 from `from`'s kernel to a listener
-/// `lfd` on `to`'s, at `dst` (scope `scope`) port `port`: the bytes
-/// arrive whole and in order, and the accepted socket's peer (what
-/// `accept` wrote, a `sockaddr_in6`) is returned.
-fn tcp6_transfer(
-    from: &Server,
-    to: &Client,
-    lfd: u64,
-    (dst, scope, port): (Ipv6Addr, u32, u16),
-    n: usize,
-) -> Vec<u8> {
-    let sender = from.client();
-    let src = std::thread::spawn(move || {
-        let fd = socket(&sender, netbsd_abi::SOCK_STREAM, 0);
-        let m = Regions::new();
-        let mut sa = sockaddr6(&dst, scope);
-        sa[sin6::sin6_port.range()].copy_from_slice(&port.to_be_bytes());
-        call(
-            &sender,
-            &m,
-            netbsd_abi::SYS_connect,
-            &[fd, m.add(&sa), sa.len() as u64],
-        )
-        .expect("connect");
-        let block: Vec<u8> = (0..1 << 20).map(pattern).collect();
-        let mut sent = 0;
-        while sent < n {
-            let off = sent % block.len();
-            let len = (block.len() - off).min(n - sent).min(1 << 16);
-            let m = Regions::new();
-            let p = m.add(&block[off..off + len]);
-            sent += call(&sender, &m, netbsd_abi::SYS_write, &[fd, p, len as u64]).expect("write")
-                as usize;
-        }
-        call(&sender, &Regions::new(), netbsd_abi::SYS_close, &[fd]).unwrap();
-    });
-    let m = Regions::new();
-    let peer = m.add_zeroed(sin6::SIZE);
-    let plen = m.add(&(sin6::SIZE as u32).to_le_bytes());
-    let afd = call(to, &m, netbsd_abi::SYS_accept, &[lfd, peer, plen]).expect("accept");
-    let peer = m.get(peer);
-    let mut got = 0usize;
-    loop {
-        let m = Regions::new();
-        let buf = m.add_zeroed(1 << 16);
-        let r = call(to, &m, netbsd_abi::SYS_read, &[afd, buf, 1 << 16]).expect("read") as usize;
-        if r == 0 {
-            break;
-        }
-        let b = m.get(buf);
-        let wrong = (0..r).find(|&i| b[i] != pattern((got + i) % (1 << 20)));
-        assert_eq!(
-            wrong,
-            None,
-            "byte {} of the stream",
-            got + wrong.unwrap_or(0)
-        );
-        got += r;
-    }
-    src.join().expect("sender");
-    call(to, &Regions::new(), netbsd_abi::SYS_close, &[afd]).unwrap();
-    assert_eq!(got, n, "the whole stream, then its end");
-    peer
-}
-
-/// The address and scope id of a `sockaddr_in6`.
-fn sin6_of(sa: &[u8]) -> (Ipv6Addr, u32) {
-    let a: [u8; 16] = sa[sin6::sin6_addr.range()].try_into().unwrap();
-    (
-        Ipv6Addr::from(a),
-        sin6::sin6_scope_id.get(sa).unwrap_or(0) as u32,
-    )
 }
 
 /// Two kernels on one shmif bus, each with its link-local address and a

@@ -1,7 +1,8 @@
 //! Issue #16, acceptance 5, for the network tools: `rump.ifconfig`,
-//! `rump.route` and `rump.arp` answer as NetBSD's ifconfig(8), route(8)
-//! and arp(8) do on the same kernel. A server of ours gets a shmif
-//! interface, an alias and a route from NetBSD's tools; then each command
+//! `rump.route`, `rump.arp` and `rump.ndp` answer as NetBSD's
+//! ifconfig(8), route(8), arp(8) and ndp(8) do on the same kernel. A server of ours gets a shmif
+//! interface, an alias and routes (IPv4 and IPv6) from NetBSD's tools;
+//! then each command
 //! line runs through both tools, and exit status, stdout and stderr must
 //! agree once the program name that starts an error line is the same.
 //! NetBSD's tools are found through `NETBSD_PEER` (see
@@ -23,6 +24,8 @@ const SETUP: &[(&str, &[&str])] = &[
     ("ifconfig", &["shmif0", "inet", "1.1.1.7", "alias"]),
     ("ifconfig", &["shmif0", "up"]),
     ("route", &["add", "-net", "2.2.2.0/24", "1.1.1.2"]),
+    ("route", &["add", "-inet6", "2001:db8:9::/64", "::1"]),
+    ("route", &["add", "-inet6", "default", "fe80::1%lo0"]),
 ];
 
 /// Command lines compared: (our tool, NetBSD's tool, arguments).
@@ -46,6 +49,38 @@ const LINES: &[(&str, &str, &[&str])] = &[
         &["add", "-net", "2.2.2.0/24", "1.1.1.2"],
     ),
     ("rump.route", "route", &["delete", "-net", "3.3.3.0/24"]),
+    ("rump.route", "route", &["-n", "show", "-inet"]),
+    ("rump.route", "route", &["-n", "show", "-inet6"]),
+    (
+        "rump.route",
+        "route",
+        &["-n", "get", "-inet6", "2001:db8:9::5"],
+    ),
+    (
+        "rump.route",
+        "route",
+        &["-n", "get", "-inet6", "2001:db8:77::1"],
+    ),
+    ("rump.route", "route", &["-n", "get", "-inet6", "::1"]),
+    (
+        "rump.route",
+        "route",
+        &["add", "-inet6", "2001:db8:9::/64", "::1"],
+    ),
+    (
+        "rump.route",
+        "route",
+        &["add", "-inet6", "2001:db8:a::/48", "2001:db8:b::1"],
+    ),
+    (
+        "rump.route",
+        "route",
+        &["delete", "-inet6", "2001:db8:8::/64"],
+    ),
+    ("rump.ndp", "ndp", &["-an"]),
+    ("rump.ndp", "ndp", &["-d", "::1"]),
+    ("rump.ndp", "ndp", &["-d", "2001:db8:99::1"]),
+    ("rump.ndp", "ndp", &["-n", "-d", "fe80::1%lo0"]),
 ];
 
 /// The text of `bytes` with `prog` at the start of a line made generic.

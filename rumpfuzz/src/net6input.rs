@@ -8,10 +8,12 @@
 //!
 //! Input: byte 0 is a mode (bit 0: fix the ICMPv6, TCP or UDP checksum of
 //! a packet whose first next header is one of them; bit 1: address the
-//! frame to the
-//! interface's hardware address); then frames, each a 2-byte length, one
-//! byte choosing the interface, and the IPv6 packet (the Ethernet header
-//! is put on here).
+//! frame to the interface's hardware address; bit 2: send the packet's
+//! payload in fragments, so that reassembly is reached with whole
+//! datagrams whose checksums are right; bit 3: the fragments last
+//! first); then frames, each a 2-byte length, one byte choosing the
+//! interface (bit 0) and the fragments' size (8 bytes times 1 and the
+//! other bits), and the IPv6 packet (the Ethernet header is put on here).
 
 use rump::Kernel;
 use rumpnet::ifnet::{IFF_BROADCAST, IFF_MULTICAST, IFF_SIMPLEX, IFF_UP, Ifnet};
@@ -167,6 +169,33 @@ fn fix_checksum(pkt: &mut [u8]) {
     body[at..at + 2].copy_from_slice(&c.to_be_bytes());
 }
 
+/// `pkt`'s payload in fragments of `unit` bytes (the last shorter), each
+/// with `pkt`'s header in front, in order or `reverse`d.
+fn fragmented(pkt: &[u8], unit: usize, reverse: bool, ident: u32) -> Vec<Vec<u8>> {
+    let Ok(p) = ipv6::Packet::new_checked(pkt) else {
+        return vec![pkt.to_vec()];
+    };
+    let body = p.payload();
+    let mut v: Vec<Vec<u8>> = body
+        .chunks(unit)
+        .enumerate()
+        .map(|(i, c)| {
+            let off = i * unit;
+            let more = off + c.len() < body.len();
+            let mut f = pkt[..ipv6::HEADER_LEN].to_vec();
+            ipv6::set_next_header(&mut f, ipv6::nh::FRAGMENT);
+            ipv6::set_payload_len(&mut f, (8 + c.len()) as u16);
+            f.extend_from_slice(&ipv6::frag_header(p.next_header(), off as u16, more, ident));
+            f.extend_from_slice(c);
+            f
+        })
+        .collect();
+    if reverse {
+        v.reverse();
+    }
+    v
+}
+
 /// Fuzz entry: see the module.
 pub fn net6_input(data: &[u8]) {
     let r = rig();
@@ -176,7 +205,8 @@ pub fn net6_input(data: &[u8]) {
     let mut frames = 0;
     while rest.len() >= 3 && frames < 16 {
         let len = usize::from(u16::from_be_bytes([rest[0], rest[1]])).min(2000);
-        let which = usize::from(rest[2]) % r.ifs.len();
+        let selector = rest[2];
+        let which = usize::from(selector & 1) % r.ifs.len();
         rest = &rest[3..];
         let mut pkt = rest[..len.min(rest.len())].to_vec();
         rest = &rest[len.min(rest.len())..];
@@ -189,11 +219,19 @@ pub fn net6_input(data: &[u8]) {
         } else {
             [0x33, 0x33, 0, 0, 0, 1]
         };
-        let mut frame = dst.to_vec();
-        frame.extend_from_slice(&[2, 0, 0, 0, 0, 9]);
-        frame.extend_from_slice(&ethertype::IPV6.to_be_bytes());
-        frame.extend_from_slice(&pkt);
-        r.net.input(ifp, Pkt::from_vec(frame));
+        let pieces = if mode & 4 != 0 {
+            let unit = 8 * (1 + usize::from(selector >> 1));
+            fragmented(&pkt, unit, mode & 8 != 0, u32::from(selector))
+        } else {
+            vec![pkt]
+        };
+        for piece in pieces {
+            let mut frame = dst.to_vec();
+            frame.extend_from_slice(&[2, 0, 0, 0, 0, 9]);
+            frame.extend_from_slice(&ethertype::IPV6.to_be_bytes());
+            frame.extend_from_slice(&piece);
+            r.net.input(ifp, Pkt::from_vec(frame));
+        }
         frames += 1;
     }
     let mut buf = vec![0u8; 70000];

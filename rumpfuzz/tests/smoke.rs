@@ -637,11 +637,11 @@ fn net6_input_smoke() {
     ns.extend_from_slice(&[1, 1, 2, 0, 0, 0, 0, 9]);
     // Hop-by-hop with PadN, then an echo request (not checksummed by the
     // mode: a bad checksum is dropped); an unknown option of type 10xxxxxx
-    // (parameter problem); a fragment (dropped); an unknown next header
-    // (parameter problem).
+    // (parameter problem); a first fragment (held for the rest); an
+    // unknown next header (parameter problem).
     let mut hbh_unknown = vec![58u8, 0, 0x80, 4, 0, 0, 0, 0];
     hbh_unknown.extend_from_slice(&echo);
-    let frag = [58u8, 0, 0, 1, 0, 0, 0, 7, 128, 0];
+    let frag = [58u8, 0, 0, 1, 0, 0, 0, 7, 128, 0, 0, 0, 0x12, 0x34, 0, 1];
     // A SYN to the TCP listener on port 7 (answered by a SYN-ACK), a
     // SYN to port 9 (a reset), a UDP datagram to port 7 (taken) and one
     // to port 9 (port unreachable).
@@ -676,6 +676,16 @@ fn net6_input_smoke() {
         rumpfuzz::net6_input(s);
         let quiet = i == 3 || i == 7;
         assert_eq!(rumpfuzz::net6_input_answers() > before, !quiet, "seed {i}");
+    }
+    // An echo request in fragments of 8 bytes, last first (mode bits 2
+    // and 3), reassembled and answered; fragments of 16 bytes in order.
+    for (mode, selector) in [(0x0d, 0u8), (0x05, 2)] {
+        let mut s = input6(58, ll, 64, &echo);
+        s[2] = selector;
+        s.insert(0, mode);
+        let before = rumpfuzz::net6_input_answers();
+        rumpfuzz::net6_input(&s);
+        assert!(rumpfuzz::net6_input_answers() > before, "fragmented echo");
     }
     run(rumpfuzz::net6_input, &seeds, 2000);
     for s in &seeds {

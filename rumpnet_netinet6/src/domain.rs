@@ -299,6 +299,10 @@ impl Domain for Inet6Domain {
         }
     }
 
+    fn route(&self, req: &rumpnet::route::RouteRequest) -> KResult<rumpnet::route::RouteInfo> {
+        self.inet.route_request(req)
+    }
+
     fn if_changed(&self, ifp: &Arc<Ifnet>) {
         self.inet.if_up(ifp);
     }

@@ -127,13 +127,20 @@ pub fn error(inet: &Inet6, ifp: &Arc<Ifnet>, packet: &[u8], t: u8, code: u8, wor
     let room = MIN_MTU - ipv6::HEADER_LEN - icmpv6::HEADER_LEN;
     let quoted = &packet[..packet.len().min(room)];
     let mut msg = icmpv6::build(t, code, word, quoted);
-    let from = if dst.is_multicast() {
+    // From the address the packet was sent to when it is ours; else (a
+    // group, or another node's on a packet we could not forward) one of
+    // the interface's (`icmp6_reflect`).
+    let ours = !dst.is_multicast()
+        && inet
+            .local_flags(&dst, 0)
+            .is_some_and(|f| f & crate::inet6::flags::NOTREADY == 0);
+    let from = if ours {
+        dst
+    } else {
         match inet.select_source(ifp, &src) {
             Ok(a) => a,
             Err(_) => return,
         }
-    } else {
-        dst
     };
     let c = ipv6::upper_checksum(&from, &src, nh::ICMPV6, &msg);
     msg[2..4].copy_from_slice(&c.to_be_bytes());

@@ -58,10 +58,21 @@ pub struct Stats {
     pub total: AtomicU64,
     /// Malformed headers.
     pub badheaders: AtomicU64,
-    /// Not for us (we do not forward).
+    /// Not for us, and not forwarded (forwarding off).
     pub notforus: AtomicU64,
-    /// Fragments, dropped: reassembly is not supported yet.
+    /// Forwarded (`ip6s_forward`).
+    pub forwarded: AtomicU64,
+    /// Not forwarded: no route, hop limit, scope, size (`ip6s_cantforward`).
+    pub cantforward: AtomicU64,
+    /// Fragments dropped: limits, overlaps, ends that disagree
+    /// (`ip6s_fragdropped`).
     pub fragdropped: AtomicU64,
+    /// Datagrams whose fragments timed out (`ip6s_fragtimeout`).
+    pub fragtimeout: AtomicU64,
+    /// Datagrams reassembled (`ip6s_reassembled`).
+    pub reassembled: AtomicU64,
+    /// Datagrams sent in fragments (`ip6s_fragmented`).
+    pub fragmented: AtomicU64,
     /// Packets sent.
     pub localout: AtomicU64,
     /// ICMPv6 messages with a bad checksum or length.
@@ -84,6 +95,10 @@ pub(crate) struct State {
     /// ICMPv6 errors sent in the current second (`icmp6errppslim`).
     pub(crate) err_second: u64,
     pub(crate) err_count: u32,
+    /// The routes added through the routing socket.
+    pub(crate) routes: Vec<crate::rtable6::StaticRoute>,
+    /// The datagrams being reassembled.
+    pub(crate) frags: crate::frag6::Frags,
 }
 
 /// A kernel's IPv6 stack.
@@ -94,6 +109,17 @@ pub struct Inet6 {
     /// `net.inet6.ip6.dad_count`: solicitations DAD sends (0 or less: no
     /// DAD).
     pub dad_count: std::sync::atomic::AtomicI32,
+    /// `net.inet6.ip6.forwarding`: whether packets for other nodes are
+    /// forwarded ([`crate::forward6`]).
+    pub forwarding: std::sync::atomic::AtomicBool,
+    /// `net.inet6.ip6.maxfragpackets`: most datagrams reassembled at
+    /// once (negative: no limit).
+    pub max_fragpackets: std::sync::atomic::AtomicI32,
+    /// `net.inet6.ip6.maxfrags`: most fragments held in all (negative:
+    /// no limit).
+    pub max_frags: std::sync::atomic::AtomicI32,
+    /// The next fragment identification we send.
+    pub(crate) frag_ident: std::sync::atomic::AtomicU32,
     /// `net.inet6.ip6.hlim`: the default hop limit.
     pub hlim: std::sync::atomic::AtomicU8,
     /// `net.inet6.ip6.v6only`: what a new socket's `IPV6_V6ONLY` starts
@@ -111,6 +137,8 @@ pub struct OutOpts {
     pub hlim: Option<u8>,
     /// Hop limit for multicast (None: the default).
     pub mcast_hlim: Option<u8>,
+    /// Fragment to the minimum MTU (`IPV6_USE_MIN_MTU`).
+    pub min_mtu: bool,
 }
 
 impl Inet6 {
@@ -127,9 +155,15 @@ impl Inet6 {
                 attach_mtu: Vec::new(),
                 err_second: 0,
                 err_count: 0,
+                routes: Vec::new(),
+                frags: crate::frag6::Frags::default(),
             }),
             timer: OnceLock::new(),
             dad_count: std::sync::atomic::AtomicI32::new(1),
+            forwarding: std::sync::atomic::AtomicBool::new(false),
+            max_fragpackets: std::sync::atomic::AtomicI32::new(crate::frag6::MAX_DATAGRAMS),
+            max_frags: std::sync::atomic::AtomicI32::new(crate::frag6::MAX_FRAGS),
+            frag_ident: std::sync::atomic::AtomicU32::new(rumpuser::clock_wall().subsec_nanos()),
             hlim: std::sync::atomic::AtomicU8::new(DEFAULT_HLIM),
             v6only: Arc::new(std::sync::atomic::AtomicBool::new(true)),
             stats: Stats::default(),
@@ -235,6 +269,7 @@ impl Inet6 {
         st.dad.retain(|d| d.ifindex != ifindex);
         st.chlim.retain(|(i, _)| *i != ifindex);
         st.attach_mtu.retain(|(i, _)| *i != ifindex);
+        st.routes.retain(|r| r.ifindex != ifindex);
     }
 
     /// The MTU `ifp` had when it got its first IPv6 address.
@@ -332,48 +367,10 @@ impl Inet6 {
             .ok_or(Errno::EADDRNOTAVAIL)
     }
 
-    /// The interface to reach `dst` through: its scope's for link-scoped
-    /// addresses, lo0 for our own, else the interface with an on-link
-    /// prefix for it. EHOSTUNREACH when there is none (there are no IPv6
-    /// routes through gateways yet).
+    /// The interface to reach `dst` through (see [`Inet6::next_hop`]):
+    /// EHOSTUNREACH when no route covers it.
     pub fn route(&self, net: &Net, dst: &ScopedAddr) -> KResult<Arc<Ifnet>> {
-        let a = &dst.addr;
-        let lo = || {
-            net.interfaces()
-                .into_iter()
-                .find(|i| i.link_type() == LinkType::Loopback)
-        };
-        if a.is_loopback() {
-            return lo().ok_or(Errno::ENETUNREACH);
-        }
-        if addr::is_link_scoped(a) {
-            let idx = u16::try_from(dst.scope).map_err(|_| Errno::ENXIO)?;
-            if idx == 0 {
-                return Err(Errno::EHOSTUNREACH);
-            }
-            let ifp = net.ifindex(idx).ok_or(Errno::ENXIO)?;
-            if a.is_unicast_link_local() && self.local_flags(a, dst.scope).is_some() {
-                return lo().ok_or(Errno::ENETUNREACH);
-            }
-            return Ok(ifp);
-        }
-        let (own, onlink) = {
-            let st = self.lock();
-            let own = st.addrs.iter().any(|x| x.addr == *a);
-            let onlink = st
-                .addrs
-                .iter()
-                .filter(|x| addr::same_prefix(&x.addr, a, x.prefixlen) && x.prefixlen < 128)
-                .max_by_key(|x| x.prefixlen)
-                .map(|x| x.ifindex);
-            (own, onlink)
-        };
-        if own {
-            return lo().ok_or(Errno::ENETUNREACH);
-        }
-        onlink
-            .and_then(|i| net.ifindex(i))
-            .ok_or(Errno::EHOSTUNREACH)
+        self.next_hop(net, dst).map(|h| h.ifp)
     }
 
     /// Send `payload` of protocol `proto` to `dst` (`ip6_output`): choose
@@ -400,7 +397,8 @@ impl Inet6 {
         o: &OutOpts,
     ) -> KResult<()> {
         let net = self.net().ok_or(Errno::ENXIO)?;
-        let ifp = self.route(&net, dst)?;
+        let hop = self.next_hop(&net, dst)?;
+        let ifp = hop.ifp;
         let src = match src {
             Some(s) => s,
             // Our own address goes out on lo0 and is its own source.
@@ -413,10 +411,6 @@ impl Inet6 {
             o.hlim.unwrap_or_else(|| self.if_hlim(&ifp))
         };
         let plen = pkt.len();
-        if plen + ipv6::HEADER_LEN > ifp.mtu() as usize {
-            // Fragmentation at the source is not supported yet.
-            return Err(Errno::EMSGSIZE);
-        }
         let len = u16::try_from(plen).map_err(|_| Errno::EMSGSIZE)?;
         Repr {
             src,
@@ -427,7 +421,15 @@ impl Inet6 {
         }
         .emit(pkt.prepend(ipv6::HEADER_LEN));
         IfStats::bump(&self.stats.localout);
-        self.send_on(&ifp, pkt, &dst.addr)
+        let mut mtu = ifp.mtu() as usize;
+        if o.min_mtu {
+            mtu = mtu.min(MIN_MTU);
+        }
+        if pkt.len() > mtu {
+            // Larger than the way out: in fragments (`ip6_fragment`).
+            return self.send_fragments(&ifp, &pkt, &hop.next, mtu);
+        }
+        self.send_on(&ifp, pkt, &hop.next)
     }
 
     /// Put a whole IPv6 packet on `ifp` towards `next` (`nd6_output`).
@@ -483,9 +485,14 @@ impl Inet6 {
             })
         };
         if !for_us {
-            IfStats::bump(&self.stats.notforus);
+            if self.forwarding.load(Ordering::Relaxed) && !dst.is_multicast() {
+                self.forward(ifp, pkt);
+            } else {
+                IfStats::bump(&self.stats.notforus);
+            }
             return;
         }
+        // IPv6 input does not look at how the frame came.
         let _ = info;
         let whole = p.payload();
         let header = &pkt.data()[..ipv6::HEADER_LEN];
@@ -539,8 +546,19 @@ impl Inet6 {
                     off += h.len();
                 }
                 nh::FRAGMENT => {
-                    // Reassembly is not supported yet: counted, dropped.
-                    IfStats::bump(&self.stats.fragdropped);
+                    let Ok(h) = crate::wire::ipv6::FragHeader::new_checked(&whole[off..]) else {
+                        IfStats::bump(&self.stats.badheaders);
+                        return;
+                    };
+                    if h.offset() == 0 && !h.more() {
+                        // An atomic fragment (RFC 6946): the datagram is
+                        // all here.
+                        next = h.next_header();
+                        next_at = ipv6::HEADER_LEN + off;
+                        off += crate::frag6::FRAG_HEADER_LEN;
+                        continue;
+                    }
+                    self.fragment_input(ifp, &pkt, ipv6::HEADER_LEN + off, next_at);
                     return;
                 }
                 nh::NONE => return,
@@ -615,7 +633,7 @@ impl Inet6 {
         true
     }
 
-    fn param_problem(&self, ifp: &Arc<Ifnet>, pkt: &Pkt, code: u8, ptr: u32) {
+    pub(crate) fn param_problem(&self, ifp: &Arc<Ifnet>, pkt: &Pkt, code: u8, ptr: u32) {
         crate::icmp6::error(
             self,
             ifp,

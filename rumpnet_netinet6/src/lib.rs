@@ -10,19 +10,27 @@
 //!
 //! - [`transport`] lets netinet's one TCP and one UDP run over IPv6.
 //!
-//! Not yet here: fragmentation and reassembly,
-//! routes through gateways, forwarding, router advertisements, MLD
-//! reports.
+//! - `forward6` forwards between interfaces when
+//!   `net.inet6.ip6.forwarding` is on.
+//! - [`rtable6`] holds the routes added through the routing socket and
+//!   chooses each packet's interface and next hop.
+//!
+//! - [`frag6`] reassembles fragments and fragments what is too large.
+//!
+//! Not yet here: router advertisements, MLD reports, path MTU discovery.
 
 #![forbid(unsafe_code)]
 
 pub mod addr;
 pub mod domain;
+mod forward6;
+pub mod frag6;
 pub mod icmp6;
 pub mod inet6;
 pub mod nd6;
 pub mod raw6;
 pub mod routes6;
+pub mod rtable6;
 mod sysctl;
 pub mod transport;
 pub mod wire;

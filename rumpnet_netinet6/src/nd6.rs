@@ -277,9 +277,15 @@ impl Inet6 {
             self.learn(ifp, src, mac, false);
             (*src, mac, flag::SOLICITED)
         };
+        // A router says so in its advertisements (`nd6_ns_input`).
+        let router = if self.forwarding.load(std::sync::atomic::Ordering::Relaxed) {
+            flag::ROUTER
+        } else {
+            0
+        };
         let msg = nd::build(
             kind::NEIGHBOR_ADVERT,
-            solicited | flag::OVERRIDE,
+            solicited | flag::OVERRIDE | router,
             &target,
             Some((opt::TARGET_LLADDR, ifp.hwaddr.0)),
         );
@@ -530,6 +536,9 @@ impl Inet6 {
                 }
                 true
             });
+        }
+        if let Some(d) = self.frag_timeout(t) {
+            soon(d);
         }
         for (i, a) in send_dad {
             if let Some(ifp) = net.ifindex(i) {

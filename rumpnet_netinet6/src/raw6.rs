@@ -163,7 +163,7 @@ impl ProtoSocket for Raw6Socket {
                 s.wr_shut,
                 s.hlim,
                 s.mcast_hlim,
-                s.use_min_mtu == 1,
+                s.use_min_mtu,
             )
         };
         if wr_shut {
@@ -174,13 +174,12 @@ impl ProtoSocket for Raw6Socket {
             (None, Some(f)) => f,
             (None, None) => return Err(Errno::EDESTADDRREQ),
         };
-        // Fragmentation is not supported yet, so a packet that must fit
-        // the minimum MTU and does not cannot go.
-        if data.len() > self.shared.opts().sndbuf
-            || (min_mtu && data.len() + ipv6::HEADER_LEN > crate::inet6::MIN_MTU)
-        {
+        if data.len() > self.shared.opts().sndbuf {
             return Err(Errno::EMSGSIZE);
         }
+        // IPV6_USE_MIN_MTU: fragments of the minimum MTU for every
+        // destination (1), for multicast ones (-1), or none (0).
+        let min_mtu = min_mtu == 1 || (min_mtu == -1 && dst.addr.is_multicast());
         let net = self.inet.net().ok_or(Errno::ENXIO)?;
         let ifp = self.inet.route(&net, &dst)?;
         let src = if laddr.is_unspecified() {
@@ -202,7 +201,11 @@ impl ProtoSocket for Raw6Socket {
             let c = ipv6::upper_checksum(&src, &dst.addr, nh::ICMPV6, &msg);
             msg[2..4].copy_from_slice(&c.to_be_bytes());
         }
-        let o = OutOpts { hlim, mcast_hlim };
+        let o = OutOpts {
+            hlim,
+            mcast_hlim,
+            min_mtu,
+        };
         self.inet.output(self.proto, Some(src), &dst, &msg, &o)?;
         Ok(data.len())
     }

@@ -2,7 +2,8 @@
 //! routing socket and `net.route` dumps report them: each address's
 //! prefix route and local route (`in6_ifaddprefix`, `in6_ifaddlocal`),
 //! and each IPv6 interface's interface- and link-local multicast routes
-//! (`in6_ifattach`). There are no routes through gateways yet.
+//! (`in6_ifattach`), and those added through the routing socket
+//! ([`crate::rtable6`]).
 
 use crate::addr::{self, sockaddr_embedded};
 use crate::inet6::{IfAddr6, Inet6};
@@ -113,6 +114,17 @@ pub fn routes(net: &Net, inet: &Inet6, addrs: &[IfAddr6]) -> Vec<RouteInfo> {
             let (gw, mtu) = via_lo(&Ipv6Addr::LOCALHOST);
             v.push(entry(ifp, g, 32, gw, RTF_UP, mtu, &ifa));
         }
+    }
+    for r in inet.static_routes() {
+        let Ok(info) = inet.static_info(net, &r) else {
+            continue;
+        };
+        let mut o = [0u8; 16];
+        o.copy_from_slice(&info.dst[netbsd_abi::layout::sockaddr_in6::sin6_addr.range()]);
+        v.push(Entry {
+            key: (u128::from_be_bytes(o), std::cmp::Reverse(r.prefixlen)),
+            info,
+        });
     }
     v.sort_by_key(|e| e.key);
     v.into_iter().map(|e| e.info).collect()

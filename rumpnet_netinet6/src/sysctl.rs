@@ -119,8 +119,11 @@ pub(crate) fn register(k: &Kernel, inet: &Arc<Inet6>, v6only: &Arc<AtomicBool>) 
         IPV6CTL_FORWARDING,
         "forwarding",
         "Enable forwarding of INET6 datagrams",
-        Box::new(|_| 0),
-        only_off("IPv6 forwarding"),
+        Box::new(|i| i32::from(i.forwarding.load(Relaxed))),
+        Box::new(|i, _, v| {
+            i.forwarding.store(v != 0, Relaxed);
+            Ok(())
+        }),
     )?;
     int_node(
         k,
@@ -155,6 +158,30 @@ pub(crate) fn register(k: &Kernel, inet: &Arc<Inet6>, v6only: &Arc<AtomicBool>) 
         Box::new(|i| i.dad_count.load(Relaxed)),
         Box::new(|i, _, v| {
             i.dad_count.store(v, Relaxed);
+            Ok(())
+        }),
+    )?;
+    int_node(
+        k,
+        inet,
+        netbsd_abi::IPV6CTL_MAXFRAGPACKETS,
+        "maxfragpackets",
+        "Maximum number of fragments to buffer for reassembly",
+        Box::new(|i| i.max_fragpackets.load(Relaxed)),
+        Box::new(|i, _, v| {
+            i.max_fragpackets.store(v, Relaxed);
+            Ok(())
+        }),
+    )?;
+    int_node(
+        k,
+        inet,
+        netbsd_abi::IPV6CTL_MAXFRAGS,
+        "maxfrags",
+        "Maximum fragments in reassembly queue",
+        Box::new(|i| i.max_frags.load(Relaxed)),
+        Box::new(|i, _, v| {
+            i.max_frags.store(v, Relaxed);
             Ok(())
         }),
     )?;

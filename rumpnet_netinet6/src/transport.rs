@@ -96,6 +96,7 @@ impl Ip6Layer for Layer {
         let o = OutOpts {
             hlim: hops,
             mcast_hlim: None,
+            min_mtu: false,
         };
         let s = Ipv6Addr::from(src.wire());
         self.inet6()?

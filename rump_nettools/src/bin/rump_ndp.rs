@@ -4,6 +4,8 @@
 //! `rump.ndp -a [-n]`: every neighbour cache entry, as ndp lists it: the
 //! link-layer entries of `sysctl(NET_RT_FLAGS)` for `AF_INET6`, each
 //! with its state, expiry and probes from `SIOCGNBRINFO_IN6`.
+//! `rump.ndp [-n] -d host`: delete one entry over the routing socket, as
+//! ndp's `delete` does.
 
 use netbsd_abi::layout::sockaddr_dl as sdl;
 use netbsd_abi::{AF_INET6, AF_LINK, NET_RT_FLAGS, RTAX_DST, RTAX_GATEWAY, RTF_HOST};
@@ -19,8 +21,67 @@ const W_LL: usize = 17;
 const W_IF: usize = 6;
 
 fn usage() -> ExitCode {
-    eprintln!("usage: {PROG} -a [-n]");
+    eprintln!("usage: {PROG} -a [-n]\n       {PROG} [-n] -d hostname");
     ExitCode::from(1)
+}
+
+/// `ndp -d host`: look the entry up (`RTM_GET` with `RTF_LLDATA`), and
+/// if the answer is a neighbour entry for the address itself, delete it.
+/// As ndp, a refusal is said and the exit status is still 0.
+fn delete(c: &rumpclient::Client, host: &str) -> ExitCode {
+    use netbsd_abi::layout::sockaddr_in6 as sin6;
+    use netbsd_abi::{RTA_DST, RTA_GATEWAY, RTF_GATEWAY, RTF_LLDATA, RTM_DELETE, RTM_GET};
+    let names = if_names(c).unwrap_or_default();
+    let Some(sa) = rump_nettools::route6::scoped_sockaddr(host, &names) else {
+        eprintln!("{PROG}: {host}: Name or service not known");
+        return ExitCode::SUCCESS;
+    };
+    let mut rs = match RouteSock::open(c) {
+        Ok(rs) => rs,
+        Err(e) => {
+            eprintln!("{PROG}: socket: {}", e.description());
+            return ExitCode::from(1);
+        }
+    };
+    // ndp's rtmsg: a failed write ends the program, but for a delete of
+    // what is already gone.
+    let failed = |e: Errno| {
+        eprintln!("{PROG}: writing to routing socket: {}", e.description());
+        ExitCode::from(1)
+    };
+    let m = match rs.request(RTM_GET, RTF_LLDATA, &[(RTA_DST, &sa)]) {
+        Ok(m) => m,
+        Err(e) => return failed(e),
+    };
+    let (dst, gw) = (m.addr(RTAX_DST), m.addr(RTAX_GATEWAY));
+    let link = gw.is_some_and(|g| sa_family(g) == Some(AF_LINK));
+    let same = dst.and_then(|d| d.get(sin6::sin6_addr.range())) == sa.get(sin6::sin6_addr.range());
+    if same && !(link && m.flags as i32 & RTF_LLDATA != 0 && m.flags as i32 & RTF_GATEWAY == 0) {
+        eprintln!("{PROG}: delete: cannot delete non-NDP entry");
+        return ExitCode::SUCCESS;
+    }
+    let (Some(dst), Some(gw), true) = (dst, gw, link) else {
+        println!("cannot locate {host}");
+        return ExitCode::SUCCESS;
+    };
+    match rs.request(
+        RTM_DELETE,
+        m.flags as i32,
+        &[(RTA_DST, dst), (RTA_GATEWAY, gw)],
+    ) {
+        Ok(_) => {
+            let shown = parse_sockaddr_in6(dst).map_or_else(String::new, |(a, z)| {
+                match u16::try_from(z).ok().filter(|&z| z != 0) {
+                    Some(z) => format!("{a}%{}", names.get(&z).cloned().unwrap_or_default()),
+                    None => a.to_string(),
+                }
+            });
+            println!("{host} ({shown}) deleted");
+        }
+        Err(Errno::ESRCH) => {}
+        Err(e) => return failed(e),
+    }
+    ExitCode::SUCCESS
 }
 
 /// ndp's `sec2str`: days, hours and minutes once one is not zero, then
@@ -139,6 +200,13 @@ fn wall_secs() -> i64 {
 fn main() -> ExitCode {
     rumpclient::sigpipe_ends_process();
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    if let ["-d", host] | ["-n", "-d", host] | ["-nd", host] = words[..] {
+        let Some(c) = rumpclient::Client::for_tool(PROG) else {
+            return ExitCode::from(1);
+        };
+        return delete(&c, host);
+    }
     let ok = matches!(
         args.iter().map(String::as_str).collect::<Vec<_>>()[..],
         ["-a"] | ["-a", "-n"] | ["-n", "-a"] | ["-an"] | ["-na"]

@@ -75,7 +75,7 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     };
     let r = if o.routes {
-        print_rttables(&c, !0)
+        print_rttables(&c, 0, !0)
     } else if o.interfaces {
         interfaces(&c)
     } else if o.stats > 0 {

@@ -1,9 +1,11 @@
 //! `rump.route`: NetBSD's route(8) as a rump kernel client, over the
 //! routing socket.
 //!
-//! `rump.route [-nq] add|delete|change [-net | -host] destination
-//! [gateway] [-netmask mask] [-interface]` and `rump.route [-n] get
-//! destination`. `destination` is an address, `A.B.C.D/len` or `default`.
+//! `rump.route [-nq] add|delete|change [-inet6] [-net | -host]
+//! destination [gateway] [-netmask mask | -prefixlen len] [-interface]`
+//! and `rump.route [-n] get [-inet6] destination`. `destination` is an
+//! address, `A.B.C.D/len`, `ADDR6/len` (`ADDR6%IF` when link-local) or
+//! `default`.
 
 use netbsd_abi::layout::{if_announcemsghdr as ifan, if_data, if_msghdr, ifa_msghdr, rt_msghdr};
 use netbsd_abi::layout::{sockaddr_dl, sockaddr_in as sin};
@@ -42,10 +44,15 @@ const SHOW_FLAGS: u32 =
 /// Bytes read from the routing socket at a time.
 const READ_SIZE: usize = 2048;
 
-/// `route flush`: delete every route through a gateway.
-fn flush(c: &rumpclient::Client, quiet: bool) -> Result<(), Errno> {
+/// `route flush`: delete every route of family `af` through a gateway.
+fn flush(c: &rumpclient::Client, af: i32, quiet: bool) -> Result<(), Errno> {
     let mut rs = RouteSock::open(c)?;
-    for m in rtable(c, AF_INET, NET_RT_DUMP, 0)? {
+    let names = if af == AF_INET6 {
+        if_names(c)?
+    } else {
+        Default::default()
+    };
+    for m in rtable(c, af, NET_RT_DUMP, 0)? {
         if m.flags as i32 & RTF_GATEWAY == 0 {
             continue;
         }
@@ -61,7 +68,12 @@ fn flush(c: &rumpclient::Client, quiet: bool) -> Result<(), Errno> {
         .filter_map(|&(bit, i)| m.addr(i).map(|a| (bit, a)))
         .collect();
         rs.request(RTM_DELETE, m.flags as i32, &addrs)?;
-        if !quiet {
+        if !quiet && af == AF_INET6 {
+            let host = m.flags as i32 & RTF_HOST != 0;
+            let mask = m.addr(RTAX_NETMASK).filter(|_| !host);
+            let name = rump_nettools::inet6::route_dst_text(dst, mask, &names);
+            println!("{name:<20.20} done");
+        } else if !quiet {
             let a = sa_ipv4(dst);
             let mask = m
                 .addr(RTAX_NETMASK)
@@ -307,7 +319,7 @@ fn monitor(c: &rumpclient::Client) -> Result<(), Errno> {
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: {PROG} [-nq] add|delete|change [-net | -host] destination [gateway] [-netmask mask] [-interface]\n       {PROG} [-n] get destination\n       {PROG} [-nq] show|flush|monitor [-inet]"
+        "usage: {PROG} [-nq] add|delete|change [-inet | -inet6] [-net | -host] destination [gateway] [-netmask mask | -prefixlen len] [-interface]\n       {PROG} [-n] get [-inet | -inet6] destination\n       {PROG} [-nq] show|flush [-inet | -inet6]\n       {PROG} [-nq] monitor [-inet]"
     );
     ExitCode::from(1)
 }
@@ -383,18 +395,28 @@ fn parse_flags(args: &mut Vec<String>) -> Result<bool, ExitCode> {
     Ok(quiet)
 }
 
-/// `show`, `flush` and `monitor`, which take no operands but `-inet`.
+/// `show`, `flush` and `monitor`, which take no operands but `-inet`
+/// or `-inet6`.
 fn table_command(cmd: &str, operands: &[String], quiet: bool) -> ExitCode {
-    if let Some(w) = operands.iter().find(|w| *w != "-inet") {
+    if let Some(w) = operands.iter().find(|w| *w != "-inet" && *w != "-inet6") {
         eprintln!("{PROG}: {w}: not supported yet");
+        return ExitCode::from(1);
+    }
+    let af = match operands.last().map(String::as_str) {
+        Some("-inet") => AF_INET,
+        Some(_) => AF_INET6,
+        None => 0,
+    };
+    if cmd == "monitor" && af == AF_INET6 {
+        eprintln!("{PROG}: monitor {}: not supported yet", operands[0]);
         return ExitCode::from(1);
     }
     let Some(c) = rumpclient::Client::for_tool(PROG) else {
         return ExitCode::from(1);
     };
     let r = match cmd {
-        "show" => print_rttables(&c, SHOW_FLAGS),
-        "flush" => flush(&c, quiet),
+        "show" => print_rttables(&c, af, SHOW_FLAGS),
+        "flush" => flush(&c, if af == 0 { AF_INET } else { af }, quiet),
         _ => monitor(&c),
     };
     match r {
@@ -483,13 +505,120 @@ fn parse_route_args(cmd: &str, operands: &[String]) -> Result<RouteArgs, ExitCod
     })
 }
 
-/// Send `cmd` for route `r` on the routing socket and say how it went;
-/// `get` prints the route found.
-fn route_command(cmd: &str, r: &RouteArgs, quiet: bool) -> ExitCode {
-    let Some(c) = rumpclient::Client::for_tool(PROG) else {
-        return ExitCode::from(1);
+/// A request as it goes on the routing socket, and the words that
+/// report it.
+struct Request {
+    dst: Vec<u8>,
+    gateway: Option<Vec<u8>>,
+    /// The mask sent (none for a host).
+    mask: Option<Vec<u8>>,
+    host: bool,
+    /// `-interface`: the gateway is one of our addresses.
+    iface: bool,
+    /// The destination as route(8) repeats it (IPv4 without its `/LEN`).
+    shown: String,
+    /// The gateway as given.
+    gateway_text: Option<String>,
+}
+
+impl RouteArgs {
+    fn request(&self) -> Request {
+        let shown = if self.dst == 0 && self.dmask == 0 {
+            "default".to_string()
+        } else {
+            self.dest_arg.split('/').next().unwrap_or("").to_string()
+        };
+        Request {
+            dst: sockaddr_in(self.dst.to_be_bytes(), 0).to_vec(),
+            gateway: self.gateway.map(|g| sockaddr_in(g, 0).to_vec()),
+            mask: (!self.host).then(|| mask_sa(self.dmask)),
+            host: self.host,
+            iface: self.iface,
+            shown,
+            gateway_text: self.gateway.map(fmt_ipv4),
+        }
+    }
+}
+
+/// The operands of `add`, `delete`, `change` and `get` with `-inet6`,
+/// as NetBSD's route takes them: interface names in scopes are looked up
+/// on the kernel `c`.
+fn parse_route6_args(
+    c: &rumpclient::Client,
+    cmd: &str,
+    operands: &[String],
+) -> Result<Request, ExitCode> {
+    let mut net: Option<bool> = None;
+    let mut iface = false;
+    let mut prefixlen: Option<u8> = None;
+    let mut words: Vec<&str> = Vec::new();
+    let mut it = operands.iter();
+    while let Some(w) = it.next() {
+        match w.as_str() {
+            "-inet6" => {}
+            "-net" => net = Some(true),
+            "-host" => net = Some(false),
+            "-interface" | "-iface" => iface = true,
+            "-prefixlen" => match it.next().and_then(|l| l.parse().ok()).filter(|&l| l <= 128) {
+                Some(l) => prefixlen = Some(l),
+                None => return Err(usage()),
+            },
+            w if w.starts_with('-') => {
+                eprintln!("{PROG}: {w}: not supported yet");
+                return Err(ExitCode::from(1));
+            }
+            w => words.push(w),
+        }
+    }
+    let names = if_names(c).unwrap_or_default();
+    let Some(dest) = words.first() else {
+        return Err(usage());
     };
-    let mut rs = match RouteSock::open(&c) {
+    let Some(mut d) = rump_nettools::route6::destination(dest, net, &names) else {
+        eprintln!("{PROG}: {dest}: bad value");
+        return Err(ExitCode::from(1));
+    };
+    if let Some(l) = prefixlen {
+        d.host = l == 128 && net != Some(true);
+        d.mask = Some(rump_nettools::route6::mask_sockaddr(l));
+    }
+    let gateway = match words.get(1) {
+        Some(g) => match rump_nettools::route6::scoped_sockaddr(g, &names) {
+            Some(sa) => Some(sa),
+            None => {
+                eprintln!("{PROG}: {g}: bad value");
+                return Err(ExitCode::from(1));
+            }
+        },
+        None => None,
+    };
+    if cmd == "add" && gateway.is_none() {
+        eprintln!("{PROG}: missing gateway specification");
+        return Err(ExitCode::from(1));
+    }
+    Ok(Request {
+        dst: d.sa,
+        gateway,
+        mask: d.mask.filter(|_| !d.host),
+        host: d.host,
+        iface,
+        // getaddr puts the slash back for IPv6, so the prefix length is
+        // repeated.
+        shown: dest.to_string(),
+        gateway_text: words.get(1).map(|g| g.to_string()),
+    })
+}
+
+/// Send `cmd` for route `r` on the routing socket and say how it went;
+/// `get` prints the route found with `print_get`.
+fn route_command(
+    c: &rumpclient::Client,
+    cmd: &str,
+    r: &Request,
+    quiet: bool,
+    print_get: &dyn Fn(&RtMsg) -> ExitCode,
+) -> ExitCode {
+    let mut rs = match RouteSock::open(c) {
         Ok(rs) => rs,
         Err(e) => {
             eprintln!("{PROG}: socket: {}", e.description());
@@ -509,31 +638,24 @@ fn route_command(cmd: &str, r: &RouteArgs, quiet: bool) -> ExitCode {
     if !r.iface && typ != RTM_GET {
         flags |= RTF_GATEWAY;
     }
-    let dst_sa = sockaddr_in(r.dst.to_be_bytes(), 0);
-    let gw_sa = r.gateway.map(|g| sockaddr_in(g, 0));
-    let mask = mask_sa(r.dmask);
     let mut dl = vec![0u8; sockaddr_dl::SIZE];
     sockaddr_dl::sdl_len.put(&mut dl, sockaddr_dl::SIZE as u64);
     sockaddr_dl::sdl_family.put(&mut dl, AF_LINK as u64);
-    let mut addrs: Vec<(i32, &[u8])> = vec![(RTA_DST, &dst_sa)];
-    if let Some(g) = gw_sa.as_ref().filter(|_| typ != RTM_GET) {
+    let mut addrs: Vec<(i32, &[u8])> = vec![(RTA_DST, &r.dst)];
+    if let Some(g) = r.gateway.as_ref().filter(|_| typ != RTM_GET) {
         addrs.push((RTA_GATEWAY, g));
     }
-    if !r.host && typ != RTM_GET {
-        addrs.push((RTA_NETMASK, &mask));
+    if let Some(m) = r.mask.as_ref().filter(|_| typ != RTM_GET) {
+        addrs.push((RTA_NETMASK, m));
     }
     if typ == RTM_GET {
         addrs.push((RTA_IFP, &dl));
     }
-    let shown = if r.dst == 0 && r.dmask == 0 {
-        "default".to_string()
-    } else {
-        r.dest_arg.split('/').next().unwrap_or("").to_string()
-    };
-    let what = format!("{cmd} {} {shown}", if r.host { "host" } else { "net" });
+    let what = format!("{cmd} {} {}", if r.host { "host" } else { "net" }, r.shown);
     let gw = r
-        .gateway
-        .map_or(String::new(), |g| format!(": gateway {}", fmt_ipv4(g)));
+        .gateway_text
+        .as_ref()
+        .map_or(String::new(), |g| format!(": gateway {g}"));
     let answer = match rs.request(typ, flags, &addrs) {
         Ok(a) => a,
         Err(e) => {
@@ -556,7 +678,33 @@ fn route_command(cmd: &str, r: &RouteArgs, quiet: bool) -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    print_got(&answer, r.dst)
+    print_get(&answer)
+}
+
+/// `add`, `delete`, `change` or `get` with the operands after it.
+fn route_operation(cmd: &str, operands: &[String], quiet: bool) -> ExitCode {
+    let v6 = operands.iter().any(|w| w == "-inet6");
+    let v4 = if v6 {
+        None
+    } else {
+        match parse_route_args(cmd, operands) {
+            Ok(r) => Some(r),
+            Err(code) => return code,
+        }
+    };
+    let Some(c) = rumpclient::Client::for_tool(PROG) else {
+        return ExitCode::from(1);
+    };
+    match v4 {
+        Some(r) => route_command(&c, cmd, &r.request(), quiet, &|a| print_got(a, r.dst)),
+        None => match parse_route6_args(&c, cmd, operands) {
+            Ok(r) => {
+                let names = if_names(&c).unwrap_or_default();
+                route_command(&c, cmd, &r, quiet, &|a| print_got6(a, &r.dst, &names))
+            }
+            Err(code) => code,
+        },
+    }
 }
 
 /// `get`'s answer for destination `dst`, as route(8) prints it.
@@ -603,6 +751,60 @@ fn print_got(answer: &RtMsg, dst: u32) -> ExitCode {
     {
         println!("  interface: {}", sdl_name(dl));
     }
+    print_got_metrics(answer)
+}
+
+/// `get`'s answer about an IPv6 destination (`dst`, a `sockaddr_in6`),
+/// as route(8) prints it: the destination and mask as addresses, the
+/// gateway and local address with the interface of their scope
+/// (`routename`, `inet6_getscopeid`).
+fn print_got6(
+    answer: &RtMsg,
+    dst: &[u8],
+    names: &std::collections::HashMap<u16, String>,
+) -> ExitCode {
+    use rump_nettools::inet6::{route_host_text, route_scoped_text};
+    let errno = answer.get(rt_msghdr::rtm_errno) as u32 as i32;
+    if errno != 0 {
+        eprintln!(
+            "{PROG}: RTM_GET: {} (errno {errno})",
+            Errno(errno).description()
+        );
+        return ExitCode::from(1);
+    }
+    let text = |i: i32| answer.addr(i).map(route_host_text);
+    let scoped = |i: i32| answer.addr(i).map(|sa| route_scoped_text(sa, names));
+    println!("   route to: {}", route_host_text(dst));
+    println!("destination: {}", text(RTAX_DST).unwrap_or_default());
+    if let Some(mk) = answer.addr(RTAX_NETMASK) {
+        let mut full = mk.to_vec();
+        full.resize(netbsd_abi::layout::sockaddr_in6::SIZE, 0);
+        let s = if mk.first().is_none_or(|&l| l == 0) {
+            "default".to_string()
+        } else {
+            route_host_text(&full)
+        };
+        println!("       mask: {s}");
+    }
+    if answer.flags as i32 & RTF_GATEWAY != 0
+        && let Some(g) = scoped(RTAX_GATEWAY)
+    {
+        println!("    gateway: {g}");
+    }
+    if let Some(a) = scoped(RTAX_IFA) {
+        println!(" local addr: {a}");
+    }
+    if let Some(dl) = answer.addr(RTAX_IFP)
+        && dl.len() >= sockaddr_dl::sdl_addr__dl_data.offset
+    {
+        println!("  interface: {}", sdl_name(dl));
+    }
+    print_got_metrics(answer)
+}
+
+/// The flags and metrics lines that end `get`'s answer.
+fn print_got_metrics(answer: &RtMsg) -> ExitCode {
+    let rflags = answer.flags;
     println!("      flags: {}", flags_text(rflags));
     println!(" recvpipe  sendpipe  ssthresh  rtt,msec    rttvar  hopcount      mtu     expire");
     // rtm_rmx: only the MTU is kept; the rest are 0 as on NetBSD.
@@ -637,10 +839,7 @@ fn main() -> ExitCode {
         return usage();
     };
     match cmd.as_str() {
-        "add" | "delete" | "change" | "get" => match parse_route_args(&cmd, &args[1..]) {
-            Ok(r) => route_command(&cmd, &r, quiet),
-            Err(code) => code,
-        },
+        "add" | "delete" | "change" | "get" => route_operation(&cmd, &args[1..], quiet),
         "show" | "flush" | "monitor" => table_command(&cmd, &args[1..], quiet),
         _ => usage(),
     }

@@ -46,18 +46,25 @@ s.close(); print(sent, h.hexdigest(), flush=True)
 /// `from_addr`, to the end of the stream. An IPv6 `to_addr` makes both
 /// ends `AF_INET6` sockets, the sink bound to `::`.
 pub fn tcp_transfer(dir: &Path, from: &str, to: &str, to_addr: &str, from_addr: &str) {
-    use std::io::BufRead;
     let any: &[&str] = if to_addr.contains(':') { &["::"] } else { &[] };
-    let mut sink = python(dir, to, TCP_SINK, any)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let n = (100 << 20).to_string();
+    let got = stream(
+        python(dir, to, TCP_SINK, any),
+        python(dir, from, TCP_SOURCE, &[to_addr, &n]),
+        from_addr,
+    );
+    assert!(got.starts_with("104857600 "), "{got}");
+}
+
+/// Run `sink` (a [`TCP_SINK`]) until it is ready, then `source` (a
+/// [`TCP_SOURCE`]), and check that the sink read what was sent, from
+/// `from_addr`, to the end of the stream: the sink's line.
+pub fn stream(mut sink: Command, mut source: Command, from_addr: &str) -> String {
+    use std::io::BufRead;
+    let mut sink = sink.stdout(std::process::Stdio::piped()).spawn().unwrap();
     let mut lines = std::io::BufReader::new(sink.stdout.take().unwrap()).lines();
     assert_eq!(lines.next().unwrap().unwrap(), "ready");
-    let n = (100 << 20).to_string();
-    let o = python(dir, from, TCP_SOURCE, &[to_addr, &n])
-        .output()
-        .unwrap();
+    let o = source.output().unwrap();
     let sent = ok(&o, "tcp source");
     let got = lines.next().unwrap().unwrap();
     // The sink saw the end of the stream (the source closed) and exits.
@@ -66,7 +73,7 @@ pub fn tcp_transfer(dir: &Path, from: &str, to: &str, to_addr: &str, from_addr: 
         format!("{got}\n"),
         sent.replace('\n', &format!(" {from_addr}\n"))
     );
-    assert!(got.starts_with("104857600 "), "{got}");
+    got
 }
 
 /// One `sendall` of 256 MiB: the program hands the kernel the whole

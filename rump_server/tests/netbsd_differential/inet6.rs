@@ -4,7 +4,10 @@ use std::process::Command;
 
 /// IPv6 at boot and on lo0 (issue #20): lo0's addresses, ping6 of ::1
 /// and of fe80::1 with its scope, an address added and deleted, the
-/// neighbour cache, and the `net.inet6.ip6` nodes the stack has.
+/// neighbour cache, the `net.inet6.ip6` nodes the stack has (forwarding
+/// switched on and off), and routes through gateways added, shown,
+/// looked up, changed and deleted with route(8)'s `-inet6` (a gateway
+/// off every link, a route there already, one gone already).
 const INET6_STEPS: &[Step] = &[
     ("ifconfig", &["lo0"]),
     ("ifconfig", &["-a"]),
@@ -12,11 +15,16 @@ const INET6_STEPS: &[Step] = &[
     ("ping6", &["-c", "1", "-n", "fe80::1%lo0"]),
     ("ndp", &["-a"]),
     ("ndp", &["-an"]),
+    ("ndp", &["-d", "::1"]),
+    ("ndp", &["-d", "2001:db8:99::1"]),
+    ("ndp", &["-d", "fe80::1%lo0"]),
     ("sysctl", &["net.inet6.ip6.forwarding"]),
     ("sysctl", &["net.inet6.ip6.hlim"]),
     ("sysctl", &["net.inet6.ip6.dad_count"]),
     ("sysctl", &["net.inet6.ip6.accept_rtadv"]),
     ("sysctl", &["net.inet6.ip6.v6only"]),
+    ("sysctl", &["net.inet6.ip6.maxfragpackets"]),
+    ("sysctl", &["net.inet6.ip6.maxfrags"]),
     ("sysctl", &["-w", "net.inet6.ip6.hlim=32"]),
     ("ping6", &["-c", "1", "::1"]),
     ("sysctl", &["-w", "net.inet6.ip6.hlim=64"]),
@@ -31,13 +39,31 @@ const INET6_STEPS: &[Step] = &[
     ("ifconfig", &["lo0", "inet6", "2001:db8::1", "-alias"]),
     ("route", &["-n", "show", "-inet6"]),
     ("sysctl", &["-w", "net.inet6.ip6.forwarding=1"]),
+    ("sysctl", &["net.inet6.ip6.forwarding"]),
+    ("sysctl", &["-w", "net.inet6.ip6.forwarding=0"]),
+    ("route", &["add", "-inet6", "2001:db8:9::/64", "::1"]),
+    ("route", &["add", "-inet6", "2001:db8:9::/64", "::1"]),
+    (
+        "route",
+        &["add", "-inet6", "2001:db8:a::/48", "2001:db8:b::1"],
+    ),
+    ("route", &["add", "-inet6", "default", "fe80::1%lo0"]),
+    ("route", &["-n", "show", "-inet6"]),
+    ("route", &["-n", "get", "-inet6", "2001:db8:9::5"]),
+    ("route", &["-n", "get", "-inet6", "2001:db8:77::1"]),
+    (
+        "route",
+        &["change", "-inet6", "2001:db8:9::/64", "fe80::1%lo0"],
+    ),
+    ("route", &["-n", "show", "-inet6"]),
+    ("route", &["delete", "-inet6", "2001:db8:9::/64"]),
+    ("route", &["delete", "-inet6", "2001:db8:9::/64"]),
+    ("route", &["delete", "-inet6", "default"]),
+    ("route", &["-n", "show", "-inet6"]),
 ];
 
 /// Steps of [`INET6_STEPS`] that do not behave as on NetBSD's kernel yet.
-const INET6_NOT_YET: &[NotYet] = &[(
-    "sysctl -w net.inet6.ip6.forwarding=1",
-    "IPv6 forwarding is not built yet (#20): ours refuses with EOPNOTSUPP",
-)];
+const INET6_NOT_YET: &[NotYet] = &[];
 
 #[test]
 fn inet6() {
@@ -84,7 +110,8 @@ fn bus_pair(peer: &Path) -> (Side, Side) {
 
 /// NetBSD's kernel and ours on one shmif bus: both pass DAD, and NetBSD's
 /// ping6 from each reaches the other by link-local address (with its
-/// scope) and by a global one; each side's ndp then lists the other.
+/// scope) and by a global one, and with 3000-byte requests in fragments;
+/// each side's ndp then lists the other, and ndp -d deletes it.
 #[test]
 fn netbsd_and_ours_ping6_each_other_on_one_bus() {
     let Some(peer) = std::env::var_os("NETBSD_PEER").map(PathBuf::from) else {
@@ -110,11 +137,41 @@ fn netbsd_and_ours_ping6_each_other_on_one_bus() {
             from.name
         );
     }
+    // Echo requests of 3000 bytes go in fragments both ways, and each
+    // kernel reassembles the other's (requests and replies).
+    for (from, to) in [(&theirs, "2001:db8::2"), (&ours, "2001:db8::1")] {
+        let o = from.run(&peer, "ping6", &["-c", "2", "-i", "0.2", "-s", "3000", to]);
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(
+            o.status.success() && text.contains("2 packets received"),
+            "{} ping6 -s 3000 {to}: {o:?}",
+            from.name
+        );
+    }
     for (side, other) in [(&theirs, &ll_ours), (&ours, &ll_theirs)] {
         let o = side.run(&peer, "ndp", &["-an"]);
         let text = String::from_utf8_lossy(&o.stdout).into_owned();
         let bare = other.split('%').next().unwrap_or(other);
         assert!(text.contains(bare), "{} ndp -an: {text}", side.name);
+    }
+    // ndp -d takes the other's global address out of each cache, and
+    // says so as on NetBSD's; a second time there is nothing to delete.
+    for (side, other) in [(&theirs, "2001:db8::2"), (&ours, "2001:db8::1")] {
+        let o = side.run(&peer, "ndp", &["-d", other]);
+        assert!(o.status.success(), "{} ndp -d {other}: {o:?}", side.name);
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout),
+            format!("{other} ({other}) deleted\n"),
+            "{}",
+            side.name
+        );
+        let o = side.run(&peer, "ndp", &["-an"]);
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(
+            !text.contains(&format!("{other} ")),
+            "{}: {text}",
+            side.name
+        );
     }
 }
 

@@ -68,12 +68,12 @@ impl<'a> Packet<'a> {
 
     /// The first next-header value.
     pub fn next_header(&self) -> u8 {
-        self.b[6]
+        self.b[NEXT_HEADER_AT]
     }
 
     /// Hop limit.
     pub fn hop_limit(&self) -> u8 {
-        self.b[7]
+        self.b[HOP_LIMIT_AT]
     }
 
     /// Source address.
@@ -89,6 +89,45 @@ impl<'a> Packet<'a> {
     /// The payload, without what the link padded on after it.
     pub fn payload(&self) -> &'a [u8] {
         &self.b[HEADER_LEN..HEADER_LEN + usize::from(self.payload_len())]
+    }
+}
+
+/// Where the payload length, next header and hop limit are (RFC 8200
+/// section 3).
+const PAYLOAD_LEN_AT: usize = 4;
+const NEXT_HEADER_AT: usize = 6;
+const HOP_LIMIT_AT: usize = 7;
+
+/// Set the payload length of the packet in `b`.
+pub fn set_payload_len(b: &mut [u8], len: u16) {
+    if let Some(f) = b.get_mut(PAYLOAD_LEN_AT..PAYLOAD_LEN_AT + 2) {
+        f.copy_from_slice(&len.to_be_bytes());
+    }
+}
+
+/// Set the first next-header value of the packet in `b`.
+pub fn set_next_header(b: &mut [u8], next: u8) {
+    if let Some(f) = b.get_mut(NEXT_HEADER_AT) {
+        *f = next;
+    }
+}
+
+/// A fragment header (RFC 8200 section 4.5): the header after the
+/// fragmentable part, the offset of this piece's data in bytes (a
+/// multiple of 8), whether more follow, the identification.
+pub fn frag_header(next: u8, offset: u16, more: bool, ident: u32) -> [u8; 8] {
+    let mut h = [0u8; 8];
+    h[0] = next;
+    h[2..4].copy_from_slice(&((offset & !7) | u16::from(more)).to_be_bytes());
+    h[4..8].copy_from_slice(&ident.to_be_bytes());
+    h
+}
+
+/// Set the hop limit of the packet in `b` (a router's decrement); a
+/// buffer shorter than the header is left as it is.
+pub fn set_hop_limit(b: &mut [u8], hlim: u8) {
+    if let Some(h) = b.get_mut(HOP_LIMIT_AT) {
+        *h = hlim;
     }
 }
 
@@ -119,7 +158,7 @@ impl Repr {
         b[0..4].copy_from_slice(&[0x60, 0, 0, 0]);
         b[4..6].copy_from_slice(&self.payload_len.to_be_bytes());
         b[6] = self.next_header;
-        b[7] = self.hop_limit;
+        b[HOP_LIMIT_AT] = self.hop_limit;
         b[8..24].copy_from_slice(&self.src.octets());
         b[24..40].copy_from_slice(&self.dst.octets());
     }
@@ -360,5 +399,8 @@ mod tests {
         assert_eq!(f.offset(), 1480);
         assert!(f.more());
         assert_eq!(f.ident(), 0xdead_beef);
+        // And built from the fields.
+        assert_eq!(frag_header(17, 1480, true, 0xdead_beef), h);
+        assert_eq!(&frag_header(6, 0, false, 1)[..], &[6, 0, 0, 0, 0, 0, 0, 1]);
     }
 }
