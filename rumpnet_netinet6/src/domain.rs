@@ -269,7 +269,7 @@ impl Domain for Inet6Domain {
                 dst: addr::sockaddr_embedded(&n.addr, u32::from(n.ifindex)),
                 ifindex: n.ifindex,
                 hw: n.lladdr,
-                expire: Some(wall_seconds(n.expire)),
+                expire: Some(wall_seconds(&self.inet.clock, n.expire)),
             })
             .collect();
         let Some(net) = self.inet.net() else {
@@ -313,9 +313,9 @@ impl Domain for Inet6Domain {
 }
 
 /// Wall-clock seconds at monotonic time `t`.
-fn wall_seconds(t: std::time::Duration) -> i64 {
-    let now = rumpuser::clock_monotonic();
-    let wall = rumpuser::clock_wall();
+fn wall_seconds(clock: &rump::clock::KernelClock, t: std::time::Duration) -> i64 {
+    let now = clock.monotonic();
+    let wall = clock.wall();
     let at = if t >= now {
         wall + (t - now)
     } else {
@@ -333,7 +333,7 @@ fn nbrinfo(inet: &Inet6, ifp: &Ifnet, a: &Ipv6Addr) -> Option<(i64, bool, i32, i
         .into_iter()
         .find(|n| n.ifindex == ifp.index && n.addr == *a)
     {
-        let expire = i32::try_from(wall_seconds(n.expire)).unwrap_or(i32::MAX);
+        let expire = i32::try_from(wall_seconds(&inet.clock, n.expire)).unwrap_or(i32::MAX);
         return Some((i64::from(n.asked), n.router, n.state.code(), expire));
     }
     inet.local_flags(a, u32::from(ifp.index))

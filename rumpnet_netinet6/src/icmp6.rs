@@ -153,7 +153,7 @@ pub fn error(inet: &Inet6, ifp: &Arc<Ifnet>, packet: &[u8], t: u8, code: u8, wor
 
 /// `ppsratecheck` for ICMPv6 errors.
 fn rate_ok(inet: &Inet6) -> bool {
-    let second = rumpuser::clock_monotonic().as_secs();
+    let second = inet.clock.monotonic().as_secs();
     let mut st = inet.lock();
     if st.err_second != second {
         st.err_second = second;

@@ -104,6 +104,9 @@ pub(crate) struct State {
 /// A kernel's IPv6 stack.
 pub struct Inet6 {
     kernel: Weak<Kernel>,
+    /// The kernel's clock, which the neighbour cache's and DAD's times
+    /// are on (the callouts' clock, so a manual clock drives both).
+    pub(crate) clock: Arc<rump::clock::KernelClock>,
     st: Mutex<State>,
     timer: OnceLock<TimerId>,
     /// `net.inet6.ip6.dad_count`: solicitations DAD sends (0 or less: no
@@ -146,6 +149,7 @@ impl Inet6 {
     pub fn of(k: &Kernel) -> Arc<Inet6> {
         k.extension(|| Inet6 {
             kernel: k.weak(),
+            clock: Arc::clone(k.clock()),
             st: Mutex::new(State {
                 addrs: Vec::new(),
                 nbrs: Vec::new(),
@@ -163,7 +167,7 @@ impl Inet6 {
             forwarding: std::sync::atomic::AtomicBool::new(false),
             max_fragpackets: std::sync::atomic::AtomicI32::new(crate::frag6::MAX_DATAGRAMS),
             max_frags: std::sync::atomic::AtomicI32::new(crate::frag6::MAX_FRAGS),
-            frag_ident: std::sync::atomic::AtomicU32::new(rumpuser::clock_wall().subsec_nanos()),
+            frag_ident: std::sync::atomic::AtomicU32::new(k.cprng().u32()),
             hlim: std::sync::atomic::AtomicU8::new(DEFAULT_HLIM),
             v6only: Arc::new(std::sync::atomic::AtomicBool::new(true)),
             stats: Stats::default(),

@@ -105,10 +105,6 @@ pub struct DadState {
     pub next: Duration,
 }
 
-fn now() -> Duration {
-    rumpuser::clock_monotonic()
-}
-
 /// What a neighbour cache entry shows (`ndp -a`, `SIOCGNBRINFO_IN6`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NeighborInfo {
@@ -154,7 +150,7 @@ impl Inet6 {
         next: &Ipv6Addr,
         pkt: Pkt,
     ) -> Option<(Pkt, [u8; 6])> {
-        let t = now();
+        let t = self.clock.monotonic();
         let mut st = self.lock();
         if let Some(n) = st
             .nbrs
@@ -309,7 +305,7 @@ impl Inet6 {
             return;
         }
         let tlla = m.lladdr(opt::TARGET_LLADDR);
-        let t = now();
+        let t = self.clock.monotonic();
         let (held, mac) = {
             let mut st = self.lock();
             let Some(n) = st
@@ -387,7 +383,7 @@ impl Inet6 {
                     addr: *a,
                     lladdr: Some(mac),
                     state: NdState::Stale,
-                    expire: now(),
+                    expire: self.clock.monotonic(),
                     asked: 0,
                     router,
                     held: Vec::new(),
@@ -414,7 +410,7 @@ impl Inet6 {
             }
             _ => Duration::ZERO,
         };
-        let at = now() + wait;
+        let at = self.clock.monotonic() + wait;
         {
             let mut st = self.lock();
             st.dad.retain(|d| !(d.ifindex == ifp.index && d.addr == *a));

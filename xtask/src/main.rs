@@ -24,6 +24,8 @@ mod bare_numbers;
 mod capi;
 mod client_deps;
 mod install_list;
+#[cfg(test)]
+mod kernel_services;
 mod man;
 mod sizes;
 mod stress;
