@@ -194,6 +194,27 @@ pub fn locate(spec: &str, o: &NfsOptions) -> Result<(SocketAddrV4, Vec<u8>), Str
     Ok((SocketAddrV4::new(*server.ip(), nfsd), fh))
 }
 
+/// What NetBSD's `umount` does after unmount(2) of an NFS mount of
+/// `spec` (`host:/path`): tell the server's mount daemon (UMNT) that the
+/// export is no longer mounted here, as the calling user. NetBSD's asks
+/// MOUNT v1 over UDP; the procedure and its argument are the same in v3,
+/// which we ask over TCP as [`locate`] asks MNT. The message of a
+/// failure is umount's.
+pub fn unmounted(spec: &str) -> Result<(), String> {
+    let (host, path) = split_spec(spec)?;
+    let server = server_address(host).map_err(|e| format!("Cannot MNT PRC: {e}"))?;
+    let mountd = rpc_to(server, PMAP_PORT)
+        .and_then(|mut pmap| {
+            portmap::getport(&mut pmap, mount::MOUNT_PROG, mount::MOUNT_V3, IPPROTO_TCP)
+                .map_err(|e| format!("{host}: portmapper: {e}"))?
+                .ok_or_else(|| format!("{host}: no MOUNT v3 over TCP at the portmapper"))
+        })
+        .map_err(|e| format!("Cannot MNT PRC: {e}"))?;
+    let mut client = rpc_to(server, mountd).map_err(|e| format!("Cannot MNT PRC: {e}"))?;
+    mount::umnt(&mut client, &caller(), path.as_bytes())
+        .map_err(|e| format!("Bad MNT RPC: {host}: {e}"))
+}
+
 /// NetBSD's `struct sockaddr_in` for `a`.
 fn sockaddr_in(a: SocketAddrV4) -> Vec<u8> {
     use netbsd_abi::layout::sockaddr_in as sin;
