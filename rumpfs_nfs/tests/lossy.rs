@@ -115,7 +115,10 @@ fn inside(export: &Path) {
         std::fs::read(export.join("copy")).unwrap() == data,
         "the host's copy differs"
     );
-    assert!(read_file(&k, "/mnt/copy") == data, "read back through the proxy");
+    assert!(
+        read_file(&k, "/mnt/copy") == data,
+        "read back through the proxy"
+    );
     k.sys_unmount("/mnt", 0).unwrap();
     let cuts = proxy.cuts.load(Ordering::Relaxed);
     eprintln!("the proxy cut {cuts} connections");
