@@ -1,9 +1,10 @@
 //! A mount's connection to its server: one TCP stream through the kernel's
 //! sockets, made again when it drops (NetBSD's `nfs_reconnect`), with each
 //! call's wait done off the virtual CPU and as the calling process's
-//! credentials, from a reserved port when the mount asks. Calls are
-//! serialised by one lock: one call is on the wire at a time (NetBSD
-//! multiplexes them by xid; not yet here).
+//! credentials, from a reserved port when the mount asks. Callers take
+//! turns on the connection (one lock); a read or write of many blocks
+//! keeps several READs or WRITEs on the wire at once, matched by xid, as
+//! NetBSD's nfsiods do (different callers' calls are not interleaved).
 
 use crate::args::MountParams;
 use crate::nfs3::{Nfs3Client, NfsError};

@@ -15,11 +15,16 @@
 //!   its vnode operations;
 //! - [`vfsops`]: the mount(2) entry.
 //!
+//! Reads keep `1 + readahead` READs on the wire at once and writes four
+//! WRITEs (NetBSD's read-ahead and default nfsiods), within one caller's
+//! read(2) or write(2).
+//!
 //! Not yet: NFSv2, UDP, IPv6 servers, READDIR (READDIRPLUS is always
-//! used), a name cache and close-to-open checks, more than one call on the
-//! wire at a time, read-ahead (`readahead` is read but not acted on), the
-//! "not responding" messages (`deadthresh`), locking, silly rename of open
-//! files that are removed, file handles through the mount (getfh/fhopen).
+//! used), a name cache and close-to-open checks, read-ahead across calls
+//! and a data cache, calls of different callers interleaved on the wire,
+//! the "not responding" messages (`deadthresh`), locking, silly rename of
+//! open files that are removed, file handles through the mount
+//! (getfh/fhopen).
 
 #![forbid(unsafe_code)]
 
