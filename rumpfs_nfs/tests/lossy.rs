@@ -43,7 +43,7 @@ impl Dice {
         x ^= x << 25;
         x ^= x >> 27;
         self.0.store(x, Ordering::Relaxed);
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d) % n == 0
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d).is_multiple_of(n)
     }
 }
 
