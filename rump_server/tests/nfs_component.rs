@@ -137,7 +137,10 @@ fn through_the_server(export: &Path, prog: &str, libs: &[&str], way: Route) {
     let umnt_before = ganesha::log(export).matches(&umnt).count();
     let umount_t = by_tool(&["rump.umount", "/mnt2"]);
     let umnt_after = ganesha::log(export).matches(&umnt).count();
-    let bad = by_tool(&["rump.mount", "-t", "nfs", "-o", "udp", &spec, "/mnt2"]);
+    let bad = by_tool(&["rump.mount", "-t", "nfs", "-o", "nfsv2", &spec, "/mnt2"]);
+    let udp = by_tool(&["rump.mount", "-t", "nfs", "-o", "udp", &spec, "/mnt2"]);
+    let cat3 = hijacked(&url, &["cat", "/rump/mnt2/hostfile"]);
+    let umount_udp = by_tool(&["rump.umount", "/mnt2"]);
     let missing = by_tool(&[
         "rump.mount",
         "-t",
@@ -173,7 +176,10 @@ fn through_the_server(export: &Path, prog: &str, libs: &[&str], way: Route) {
         (0, 1),
         "rump.umount sends UMNT for the export once, after the unmount"
     );
-    assert_eq!(stderr(&bad), "rump.mount: -o udp: not supported yet\n");
+    assert_eq!(stderr(&bad), "rump.mount: -o nfsv2: not supported yet\n");
+    assert!(udp.status.success(), "rump.mount -o udp: {}", stderr(&udp));
+    assert!(cat3.stdout == std::fs::read(export.join("hostfile")).unwrap());
+    assert!(umount_udp.status.success(), "{}", stderr(&umount_udp));
     assert!(
         stderr(&missing).starts_with("rump.mount: can't access /nonesuch: "),
         "{}",

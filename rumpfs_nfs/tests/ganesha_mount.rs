@@ -49,7 +49,7 @@ fn as_user<R>(k: &Kernel, uid: u32, f: impl FnOnce() -> R) -> R {
     r
 }
 
-/// What the mount refuses: NFSv2 and UDP (not supported yet), a port
+/// What the mount refuses: NFSv2 (not supported yet), a port
 /// nobody listens on, a handle the server does not know.
 fn mount_refusals(k: &Kernel, fh: &[u8]) {
     let tcp = netbsd_abi::SOCK_STREAM;
@@ -59,10 +59,6 @@ fn mount_refusals(k: &Kernel, fh: &[u8]) {
         (
             mount_nfs_args(k, "/mnt", fh, h, 2049, 0, tcp),
             Errno::EPROGMISMATCH,
-        ),
-        (
-            mount_nfs_args(k, "/mnt", fh, h, 2049, v3, netbsd_abi::SOCK_DGRAM),
-            Errno::EPROTONOSUPPORT,
         ),
         (
             mount_nfs_args(k, "/mnt", fh, h, 1, v3, tcp),

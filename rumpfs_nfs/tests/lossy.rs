@@ -6,6 +6,10 @@
 //! packet filter to drop packets on the namespace's loopback, so the
 //! loss is made here. A 16 MiB copy through a hard mount completes and
 //! compares equal, and the proxy proves it did cut connections.
+//!
+//! Over UDP the loss is real: a proxy drops one datagram in ten each way,
+//! and the client's retransmissions (with backoff, the same xid) carry a
+//! 16 MiB copy through a UDP mount whole.
 
 mod ganesha;
 mod mounting;
@@ -13,7 +17,7 @@ mod mounting;
 use mounting::{boot, mount_nfs_args, pattern, read_file, write_file};
 use rumpvfs::VfsCalls;
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, TcpListener, TcpStream, UdpSocket};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -136,4 +140,79 @@ fn a_copy_completes_across_a_lossy_connection() {
         return;
     };
     g.run_inside("a_copy_completes_across_a_lossy_connection");
+}
+
+/// One datagram in this many is dropped, each way.
+const DROP_ONE_IN: u64 = 10;
+
+/// A UDP proxy to the NFS daemon that drops datagrams; its port and how
+/// many it dropped.
+fn lossy_udp_proxy(to_port: u16) -> (u16, Arc<AtomicUsize>) {
+    let front = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = front.local_addr().unwrap().port();
+    let back = UdpSocket::bind("127.0.0.1:0").unwrap();
+    back.connect(("127.0.0.1", to_port)).unwrap();
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let dice = Arc::new(Dice(AtomicU64::new(0xd6_0d5e)));
+    let client = Arc::new(std::sync::Mutex::new(None));
+    let (f2, b2) = (front.try_clone().unwrap(), back.try_clone().unwrap());
+    let (d1, d2) = (Arc::clone(&dropped), Arc::clone(&dropped));
+    let (dice2, client2) = (Arc::clone(&dice), Arc::clone(&client));
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 1 << 16];
+        while let Ok((n, from)) = front.recv_from(&mut buf) {
+            *client.lock().unwrap() = Some(from);
+            if dice.one_in(DROP_ONE_IN) {
+                d1.fetch_add(1, Ordering::Relaxed);
+            } else {
+                let _ = back.send(&buf[..n]);
+            }
+        }
+    });
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 1 << 16];
+        while let Ok(n) = b2.recv(&mut buf) {
+            let to = *client2.lock().unwrap();
+            if dice2.one_in(DROP_ONE_IN) {
+                d2.fetch_add(1, Ordering::Relaxed);
+            } else if let Some(to) = to {
+                let _ = f2.send_to(&buf[..n], to);
+            }
+        }
+    });
+    (port, dropped)
+}
+
+fn udp_inside(export: &Path) {
+    let (port, dropped) = lossy_udp_proxy(2049);
+    let k = boot();
+    let fh = ganesha::root_handle(export);
+    k.sys_mkdir("/mnt", 0o755).unwrap();
+    let (v3, udp) = (netbsd_abi::NFSMNT_NFSV3, netbsd_abi::SOCK_DGRAM);
+    mount_nfs_args(&k, "/mnt", &fh, "127.0.0.1:/export", port, v3, udp)
+        .expect("a UDP mount through the proxy");
+    let data = pattern(COPY, 71);
+    write_file(&k, "/mnt/copy", &data, 256 << 10);
+    assert!(
+        std::fs::read(export.join("copy")).unwrap() == data,
+        "the host's copy differs"
+    );
+    assert!(read_file(&k, "/mnt/copy") == data, "read back over UDP");
+    k.sys_unmount("/mnt", 0).unwrap();
+    let dropped = dropped.load(Ordering::Relaxed);
+    eprintln!("the proxy dropped {dropped} datagrams");
+    assert!(dropped >= 50, "only {dropped} datagrams were dropped");
+}
+
+#[test]
+fn a_udp_mount_copies_whole_across_lost_datagrams() {
+    if let Some(export) = ganesha::inside() {
+        udp_inside(&export);
+        return;
+    }
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let Some(g) = ganesha::Ganesha::start(base, "lossy-udp") else {
+        return;
+    };
+    g.run_inside("a_udp_mount_copies_whole_across_lost_datagrams");
 }
