@@ -15,6 +15,7 @@ mod hijack;
 mod local;
 mod measure;
 mod net;
+mod nfs;
 mod peer;
 mod remote;
 mod server;
@@ -55,6 +56,7 @@ fn main() -> ExitCode {
                 return echo(&path, req, resp);
             }
             "--host-tcp" => return net::host_tcp(),
+            "--nfs-inside" => return nfs::inside(&args.next().unwrap_or_default()),
             "--ping" => {
                 let v: Vec<String> = args.by_ref().take(5).collect();
                 let num = |i: usize| v.get(i).and_then(|n| n.parse().ok()).unwrap_or(1);
@@ -71,7 +73,7 @@ fn main() -> ExitCode {
             }
             _ => {
                 eprintln!(
-                    "usage: rumpbench [--runs N] [--json FILE] [--only vfs|ffs|remote|hijack|net|cgd|dev]"
+                    "usage: rumpbench [--runs N] [--json FILE] [--only vfs|ffs|remote|hijack|net|cgd|dev|nfs]"
                 );
                 return ExitCode::FAILURE;
             }
@@ -88,8 +90,9 @@ fn main() -> ExitCode {
             "net" => net::net(&mut records),
             "cgd" => cgd::cgd(&mut records),
             "dev" => dev::dev(&mut records),
+            "nfs" => nfs::nfs(&mut records),
             _ => {
-                eprintln!("rumpbench: --only vfs, ffs, remote, hijack, net, cgd or dev");
+                eprintln!("rumpbench: --only vfs, ffs, remote, hijack, net, cgd, dev or nfs");
                 return ExitCode::FAILURE;
             }
         }
@@ -121,6 +124,7 @@ fn main() -> ExitCode {
     net::net(&mut records);
     cgd::cgd(&mut records);
     dev::dev(&mut records);
+    nfs::nfs(&mut records);
 
     print_records(&records);
     if let Some(path) = json

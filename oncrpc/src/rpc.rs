@@ -307,6 +307,49 @@ impl<S: Read + Write> StreamClient<S> {
             return decode_reply(&rec, xid).map(<[u8]>::to_vec);
         }
     }
+
+    /// Call procedure `proc` once with each of `args`, keeping up to
+    /// `window` calls on the wire at a time (as NetBSD's nfsiods keep
+    /// several reads and writes of one file outstanding); the results in
+    /// the order of `args`. Replies may come in any order and are matched
+    /// by xid; replies to other xids are skipped. The first failure ends
+    /// the batch (the calls must be ones that may be sent again).
+    pub fn call_each(
+        &mut self,
+        prog: u32,
+        vers: u32,
+        proc: u32,
+        cred: &Credentials,
+        args: &[Vec<u8>],
+        window: usize,
+    ) -> Result<Vec<Vec<u8>>, RpcError> {
+        let first = self.next_xid;
+        self.next_xid = self.next_xid.wrapping_add(args.len() as u32);
+        let mut results: Vec<Option<Vec<u8>>> = vec![None; args.len()];
+        let (mut sent, mut answered) = (0usize, 0usize);
+        while answered < args.len() {
+            while sent < args.len() && sent - answered < window.max(1) {
+                let h = CallHeader {
+                    xid: first.wrapping_add(sent as u32),
+                    prog,
+                    vers,
+                    proc,
+                };
+                let msg = frame_record(&encode_call(h, cred, &args[sent]));
+                self.stream.write_all(&msg).map_err(|e| io_error(&e))?;
+                sent += 1;
+            }
+            let rec = read_record(&mut self.stream, MAX_REPLY)?;
+            let Some(xid) = reply_xid(&rec) else { continue };
+            let i = xid.wrapping_sub(first) as usize;
+            if i >= sent || results[i].is_some() {
+                continue;
+            }
+            results[i] = Some(decode_reply(&rec, xid)?.to_vec());
+            answered += 1;
+        }
+        Ok(results.into_iter().flatten().collect())
+    }
 }
 
 #[cfg(test)]
@@ -359,6 +402,64 @@ mod tests {
             e.u32(*s);
         }
         e.into_bytes()
+    }
+
+    /// A stream whose reads come from `replies` and whose writes are kept.
+    struct Scripted {
+        replies: std::io::Cursor<Vec<u8>>,
+        sent: Vec<u8>,
+    }
+
+    impl Read for Scripted {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.replies.read(buf)
+        }
+    }
+
+    impl Write for Scripted {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.sent.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn pipelined_calls_take_their_replies_in_any_order() {
+        // Replies to xids 102, 100, a stray 7, then 101, each carrying
+        // its xid as the result.
+        let mut replies = Vec::new();
+        for xid in [102u32, 100, 7, 101] {
+            let mut r = reply(&[MSG_ACCEPTED, AUTH_NONE, 0, SUCCESS, xid]);
+            r[..4].copy_from_slice(&xid.to_be_bytes());
+            replies.extend(frame_record(&r));
+        }
+        let s = Scripted {
+            replies: std::io::Cursor::new(replies),
+            sent: Vec::new(),
+        };
+        let mut c = StreamClient::new(s, 100);
+        let args = vec![vec![0u8; 4], vec![1; 4], vec![2; 4]];
+        let got = c.call_each(100_003, 3, 6, &Credentials::None, &args, 3);
+        let want: Vec<Vec<u8>> = [100u32, 101, 102]
+            .iter()
+            .map(|x| x.to_be_bytes().to_vec())
+            .collect();
+        assert_eq!(got, Ok(want));
+        // Three calls went out, and the next call takes the next xid.
+        assert_eq!(c.stream.sent.len(), 3 * (4 + 44));
+        assert_eq!(c.next_xid, 103);
+        // A batch whose replies stop short fails as the connection did.
+        let s = Scripted {
+            replies: std::io::Cursor::new(Vec::new()),
+            sent: Vec::new(),
+        };
+        let mut c = StreamClient::new(s, 1);
+        let r = c.call_each(100_003, 3, 6, &Credentials::None, &args, 2);
+        assert_eq!(r, Err(RpcError::Transport(Errno::ECONNRESET)));
+        assert_eq!(c.stream.sent.len(), 2 * (4 + 44), "at most the window");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use netbsd_abi::layout::nfs_args as na;
 use oncrpc::mount;
-use oncrpc::portmap::{self, IPPROTO_TCP, PMAP_PORT};
+use oncrpc::portmap::{self, IPPROTO_TCP, IPPROTO_UDP, PMAP_PORT};
 use oncrpc::rpc::{AuthSys, Credentials, StreamClient};
 use rumpclient::Regions;
 use std::net::{SocketAddr, SocketAddrV4, TcpStream, ToSocketAddrs};
@@ -37,6 +37,8 @@ pub struct NfsOptions {
     pub retrans: u32,
     /// `port=`: the NFS daemon's port instead of the portmapper's answer.
     pub port: Option<u16>,
+    /// `udp` or `tcp` (the default): the NFS transport, a socket type.
+    pub sotype: i32,
 }
 
 impl Default for NfsOptions {
@@ -49,6 +51,7 @@ impl Default for NfsOptions {
             timeo: 10,
             retrans: 10,
             port: None,
+            sotype: netbsd_abi::SOCK_STREAM,
         }
     }
 }
@@ -80,8 +83,16 @@ pub fn option(o: &mut NfsOptions, key: &str, value: &str) -> Option<Result<(), S
         "conn" => set(NFSMNT_NOCONN, false),
         "noconn" => set(NFSMNT_NOCONN, true),
         "rdirplus" => set(NFSMNT_RDIRPLUS, true),
-        "tcp" | "nfsv3" => Ok(()),
-        "udp" | "nfsv2" | "nqnfs" | "kerb" => Err(format!("-o {key}: not supported yet")),
+        "nfsv3" => Ok(()),
+        "tcp" => {
+            o.sotype = SOCK_STREAM;
+            Ok(())
+        }
+        "udp" => {
+            o.sotype = SOCK_DGRAM;
+            Ok(())
+        }
+        "nfsv2" | "nqnfs" | "kerb" => Err(format!("-o {key}: not supported yet")),
         "rsize" => num("rsize").map(|n| {
             o.rsize = n;
             o.flags |= NFSMNT_RSIZE;
@@ -185,13 +196,39 @@ pub fn locate(spec: &str, o: &NfsOptions) -> Result<(SocketAddrV4, Vec<u8>), Str
     let fh = mount::mnt(&mut rpc_to(server, mountd)?, &caller(), path.as_bytes())
         .map_err(|e| format!("can't access {path}: {e}"))?
         .fh;
+    let proto = if o.sotype == netbsd_abi::SOCK_DGRAM {
+        IPPROTO_UDP
+    } else {
+        IPPROTO_TCP
+    };
     let nfsd = match o.port {
         Some(p) => p,
-        None => portmap::getport(&mut pmap, NFS_PROGRAM, 3, IPPROTO_TCP)
+        None => portmap::getport(&mut pmap, NFS_PROGRAM, 3, proto)
             .map_err(|e| format!("{host}: portmapper: {e}"))?
             .unwrap_or(NFS_PORT),
     };
     Ok((SocketAddrV4::new(*server.ip(), nfsd), fh))
+}
+
+/// What NetBSD's `umount` does after unmount(2) of an NFS mount of
+/// `spec` (`host:/path`): tell the server's mount daemon (UMNT) that the
+/// export is no longer mounted here, as the calling user. NetBSD's asks
+/// MOUNT v1 over UDP; the procedure and its argument are the same in v3,
+/// which we ask over TCP as [`locate`] asks MNT. The message of a
+/// failure is umount's.
+pub fn unmounted(spec: &str) -> Result<(), String> {
+    let (host, path) = split_spec(spec)?;
+    let server = server_address(host).map_err(|e| format!("Cannot MNT PRC: {e}"))?;
+    let mountd = rpc_to(server, PMAP_PORT)
+        .and_then(|mut pmap| {
+            portmap::getport(&mut pmap, mount::MOUNT_PROG, mount::MOUNT_V3, IPPROTO_TCP)
+                .map_err(|e| format!("{host}: portmapper: {e}"))?
+                .ok_or_else(|| format!("{host}: no MOUNT v3 over TCP at the portmapper"))
+        })
+        .map_err(|e| format!("Cannot MNT PRC: {e}"))?;
+    let mut client = rpc_to(server, mountd).map_err(|e| format!("Cannot MNT PRC: {e}"))?;
+    mount::umnt(&mut client, &caller(), path.as_bytes())
+        .map_err(|e| format!("Bad MNT RPC: {host}: {e}"))
 }
 
 /// NetBSD's `struct sockaddr_in` for `a`.
@@ -220,7 +257,7 @@ pub fn mount_args(
         (na::version, netbsd_abi::NFS_ARGSVERSION as u64),
         (na::addr, m.add(&sa)),
         (na::addrlen, sa.len() as u64),
-        (na::sotype, netbsd_abi::SOCK_STREAM as u64),
+        (na::sotype, o.sotype as u64),
         (na::fh, m.add(fh)),
         (na::fhsize, fh.len() as u64),
         (na::flags, o.flags as u32 as u64),
@@ -259,7 +296,9 @@ mod tests {
         assert_ne!(o.flags & netbsd_abi::NFSMNT_INT, 0);
         assert_ne!(o.flags & netbsd_abi::NFSMNT_RSIZE, 0);
         assert_eq!((o.rsize, o.port), (8192, Some(2050)));
-        assert!(matches!(option(&mut o, "udp", ""), Some(Err(_))));
+        assert!(matches!(option(&mut o, "nfsv2", ""), Some(Err(_))));
+        assert_eq!(option(&mut o, "udp", ""), Some(Ok(())));
+        assert_eq!(o.sotype, netbsd_abi::SOCK_DGRAM);
         assert!(matches!(option(&mut o, "rsize", "x"), Some(Err(_))));
         assert_eq!(option(&mut o, "ro", ""), None);
     }

@@ -3,8 +3,9 @@
 //! (see rumpfs_nfs/tests/ganesha), mounts the export through a remote
 //! client's mount(2) with `struct nfs_args` in the client's memory, as
 //! NetBSD's `mount_nfs` calls it, and unmodified programs under the hijack
-//! library read and write its files. `rump_allserver` has the file system
-//! type too.
+//! library read and write its files; `rump.mount -t nfs` mounts it as
+//! NetBSD's `mount_nfs` does and `rump.umount` tells the server's mount
+//! daemon (UMNT) as NetBSD's `umount` does. `rump_allserver` does the same.
 
 mod common;
 #[path = "../../rumpfs_nfs/tests/ganesha/mod.rs"]
@@ -20,11 +21,16 @@ use std::path::Path;
 
 /// mount(2) of the export on `on` from the remote client, `struct
 /// nfs_args` and what it points at in the client's memory.
-fn mount_nfs(c: &Client, on: &str, fh: &[u8]) -> Result<(), netbsd_abi::errno::Errno> {
+fn mount_nfs(
+    c: &Client,
+    on: &str,
+    server: Ipv4Addr,
+    fh: &[u8],
+) -> Result<(), netbsd_abi::errno::Errno> {
     let m = Regions::new();
     c.syscall(SYS_mkdir, &[m.add(&cstr(on)), 0o755], &m)
         .unwrap();
-    let sa = sockaddr_in(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 2049));
+    let sa = sockaddr_in(SocketAddrV4::new(server, 2049));
     let mut a = vec![0u8; na::SIZE];
     let flags = netbsd_abi::NFSMNT_NFSV3 | netbsd_abi::NFSMNT_NOCONN | netbsd_abi::NFSMNT_RESVPORT;
     for (f, v) in [
@@ -37,7 +43,7 @@ fn mount_nfs(c: &Client, on: &str, fh: &[u8]) -> Result<(), netbsd_abi::errno::E
         (na::flags, flags as u64),
         (na::timeo, 10),
         (na::retrans, 10),
-        (na::hostname, m.add(&cstr("127.0.0.1:/export"))),
+        (na::hostname, m.add(&cstr(&format!("{server}:/export")))),
     ] {
         assert!(f.put(&mut a, v));
     }
@@ -51,13 +57,57 @@ fn mount_nfs(c: &Client, on: &str, fh: &[u8]) -> Result<(), netbsd_abi::errno::E
     c.syscall(SYS___mount50, &args, &m).map(drop)
 }
 
-fn through_the_component(export: &Path) {
-    let dir = tempdir("nfs-component");
+/// The components a plain `rump_server` needs for NFS.
+const NFS_LIBS: [&str; 4] = ["-lrumpvfs", "-lrumpnet", "-lrumpnet_sockin", "-lrumpfs_nfs"];
+
+/// How a server reaches ganesha: sockin's host sockets on the namespace's
+/// loopback, or the kernel's own TCP/IP through a tap device.
+#[derive(Clone, Copy, PartialEq)]
+enum Route {
+    Sockin,
+    /// virt0 at [`TAP_OURS`] on a host tap at [`TAP_HOST`].
+    Tap,
+}
+
+const TAP_HOST: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
+const TAP_OURS: &str = "10.77.0.2/24";
+
+/// A tap device `virt0` at [`TAP_HOST`] in the namespace this runs in
+/// (ganesha's), for a kernel with netinet and virtif to reach the server.
+fn host_tap() {
+    for args in [
+        &["tuntap", "add", "dev", "virt0", "mode", "tap"][..],
+        &["addr", "add", "10.77.0.1/24", "dev", "virt0"],
+        &["link", "set", "virt0", "up"],
+    ] {
+        let st = std::process::Command::new("ip").args(args).status();
+        assert!(st.unwrap().success(), "ip {args:?}");
+    }
+}
+
+/// The whole round through server `prog` started with `libs`.
+fn through_the_server(export: &Path, prog: &str, libs: &[&str], way: Route) {
+    let dir = tempdir(&format!("nfs-{prog}"));
     let url = format!("unix://{}/s", dir.display());
-    let libs = ["-lrumpvfs", "-lrumpnet", "-lrumpnet_sockin", "-lrumpfs_nfs"];
-    let (mut server, c) = serve("rump_server", &libs, &url);
+    if way == Route::Tap {
+        host_tap();
+    }
+    let (mut server, c) = serve(prog, libs, &url);
+    let ip = match way {
+        Route::Sockin => Ipv4Addr::LOCALHOST,
+        Route::Tap => {
+            let o = tool(
+                &dir,
+                &url,
+                "rump.ifconfig",
+                &["virt0", "create", "inet", TAP_OURS],
+            );
+            ok(&o, "rump.ifconfig virt0");
+            TAP_HOST
+        }
+    };
     let fh = ganesha::root_handle(export);
-    let mounted = mount_nfs(&c, "/mnt", &fh);
+    let mounted = mount_nfs(&c, "/mnt", ip, &fh);
     // Asked before any assertion, so that the server is stopped whatever
     // the answers are.
     let cat = hijacked(&url, &["cat", "/rump/mnt/hostfile"]);
@@ -76,16 +126,28 @@ fn through_the_component(export: &Path) {
         .map(drop);
     // rump.mount -t nfs does mount_nfs's host side itself: the portmapper,
     // MNT for the root handle, then mount(2).
-    let spec = format!("127.0.0.1:{}", export.display());
+    let spec = format!("{ip}:{}", export.display());
     let tool_dir = dir.clone();
     let by_tool = |args: &[&str]| tool(&tool_dir, &url, args[0], &args[1..]);
     let _ = by_tool(&["rump.mkdir", "/mnt2"]);
     let mount_t = by_tool(&["rump.mount", "-t", "nfs", "-o", "soft,intr", &spec, "/mnt2"]);
     let listed = by_tool(&["rump.mount", "-t", "nfs"]);
     let cat2 = hijacked(&url, &["cat", "/rump/mnt2/hostfile"]);
+    let umnt = format!("Calling MNT_UMNT path {}", export.display());
+    let umnt_before = ganesha::log(export).matches(&umnt).count();
     let umount_t = by_tool(&["rump.umount", "/mnt2"]);
-    let bad = by_tool(&["rump.mount", "-t", "nfs", "-o", "udp", &spec, "/mnt2"]);
-    let missing = by_tool(&["rump.mount", "-t", "nfs", "127.0.0.1:/nonesuch", "/mnt2"]);
+    let umnt_after = ganesha::log(export).matches(&umnt).count();
+    let bad = by_tool(&["rump.mount", "-t", "nfs", "-o", "nfsv2", &spec, "/mnt2"]);
+    let udp = by_tool(&["rump.mount", "-t", "nfs", "-o", "udp", &spec, "/mnt2"]);
+    let cat3 = hijacked(&url, &["cat", "/rump/mnt2/hostfile"]);
+    let umount_udp = by_tool(&["rump.umount", "/mnt2"]);
+    let missing = by_tool(&[
+        "rump.mount",
+        "-t",
+        "nfs",
+        &format!("{ip}:/nonesuch"),
+        "/mnt2",
+    ]);
     let _ = server.kill();
     let _ = server.wait();
 
@@ -109,7 +171,15 @@ fn through_the_component(export: &Path) {
         "rump.umount: {}",
         stderr(&umount_t)
     );
-    assert_eq!(stderr(&bad), "rump.mount: -o udp: not supported yet\n");
+    assert_eq!(
+        (umnt_before, umnt_after),
+        (0, 1),
+        "rump.umount sends UMNT for the export once, after the unmount"
+    );
+    assert_eq!(stderr(&bad), "rump.mount: -o nfsv2: not supported yet\n");
+    assert!(udp.status.success(), "rump.mount -o udp: {}", stderr(&udp));
+    assert!(cat3.stdout == std::fs::read(export.join("hostfile")).unwrap());
+    assert!(umount_udp.status.success(), "{}", stderr(&umount_udp));
     assert!(
         stderr(&missing).starts_with("rump.mount: can't access /nonesuch: "),
         "{}",
@@ -117,23 +187,43 @@ fn through_the_component(export: &Path) {
     );
 }
 
-#[test]
-fn rump_server_with_the_nfs_component_mounts_ganesha() {
-    if let Some(export) = ganesha::inside() {
-        through_the_component(&export);
-        return;
-    }
+/// Start ganesha (its log naming each request) with the host file, and
+/// run test `name` again inside its namespace.
+fn beside_ganesha(name: &str, tag: &str) {
     // Built once, outside, before the copy inside the namespace looks.
     let _ = prefix();
     let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let Some(g) = ganesha::Ganesha::start(base, "component") else {
+    let Some(g) = ganesha::Ganesha::start_with(base, tag, true) else {
         return;
     };
     let text: Vec<u8> = (0..50_000u32)
         .flat_map(|i| format!("line {i}\n").into_bytes())
         .collect();
     std::fs::write(g.export().join("hostfile"), text).unwrap();
-    g.run_inside("rump_server_with_the_nfs_component_mounts_ganesha");
+    g.run_inside(name);
+}
+
+#[test]
+fn rump_server_with_the_nfs_component_mounts_ganesha() {
+    match ganesha::inside() {
+        Some(export) => through_the_server(&export, "rump_server", &NFS_LIBS, Route::Sockin),
+        None => beside_ganesha(
+            "rump_server_with_the_nfs_component_mounts_ganesha",
+            "component",
+        ),
+    }
+}
+
+#[test]
+fn rump_allserver_mounts_ganesha_over_its_own_tcp_ip() {
+    match ganesha::inside() {
+        // rump_allserver has netinet, not sockin: its 127.0.0.1 is its own.
+        Some(export) => through_the_server(&export, "rump_allserver", &[], Route::Tap),
+        None => beside_ganesha(
+            "rump_allserver_mounts_ganesha_over_its_own_tcp_ip",
+            "allserver",
+        ),
+    }
 }
 
 #[test]

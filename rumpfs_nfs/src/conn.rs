@@ -1,14 +1,17 @@
 //! A mount's connection to its server: one TCP stream through the kernel's
-//! sockets, made again when it drops (NetBSD's `nfs_reconnect`), with each
+//! sockets, made again when it drops (NetBSD's `nfs_reconnect`), or one
+//! UDP socket whose calls are retransmitted with backoff, with each
 //! call's wait done off the virtual CPU and as the calling process's
-//! credentials, from a reserved port when the mount asks. Calls are
-//! serialised by one lock: one call is on the wire at a time (NetBSD
-//! multiplexes them by xid; not yet here).
+//! credentials, from a reserved port when the mount asks. Callers take
+//! turns on the connection (one lock); a read or write of many blocks
+//! keeps several READs or WRITEs on the wire at once, matched by xid, as
+//! NetBSD's nfsiods do (different callers' calls are not interleaved).
 
-use crate::args::MountParams;
-use crate::nfs3::{Nfs3Client, NfsError};
+use crate::args::{MountParams, Transport};
+use crate::nfs3::{Nfs3Client, NfsError, RpcCall};
 use crate::rpc::{AuthSys, Credentials, RpcError, StreamClient};
-use crate::transport::KernelStream;
+use crate::transport::{KernelDatagram, KernelStream};
+use oncrpc::dgram::{DatagramClient, Retransmit};
 use rump::sync::lock;
 use rump::{Errno, KResult, Kernel};
 use std::net::SocketAddrV4;
@@ -19,12 +22,59 @@ use std::time::Duration;
 /// `nfs_reconnect` waits a second).
 const RECONNECT_PAUSE: Duration = Duration::from_secs(1);
 
+/// `NFS_MAXTIMEO`: the ceiling of a UDP call's backed-off timeout.
+const MAX_TIMEO: Duration = Duration::from_secs(60);
+
 /// The client side of a mount's RPCs.
 pub struct Connection {
     kernel: Weak<Kernel>,
     server: SocketAddrV4,
     params: MountParams,
-    stream: Mutex<Option<StreamClient<KernelStream>>>,
+    stream: Mutex<Option<Rpc>>,
+}
+
+/// A mount's RPC client on its transport.
+pub enum Rpc {
+    /// Over a TCP connection.
+    Stream(StreamClient<KernelStream>),
+    /// Over a UDP socket.
+    Datagram(DatagramClient<KernelDatagram>),
+}
+
+impl RpcCall for &mut Rpc {
+    fn rpc_call(
+        &mut self,
+        prog: u32,
+        vers: u32,
+        proc: u32,
+        cred: &Credentials,
+        args: &[u8],
+    ) -> Result<Vec<u8>, RpcError> {
+        match self {
+            Rpc::Stream(c) => c.call(prog, vers, proc, cred, args),
+            Rpc::Datagram(c) => c.call(prog, vers, proc, cred, args),
+        }
+    }
+
+    fn rpc_call_each(
+        &mut self,
+        prog: u32,
+        vers: u32,
+        proc: u32,
+        cred: &Credentials,
+        args: &[Vec<u8>],
+        window: usize,
+    ) -> Result<Vec<Vec<u8>>, RpcError> {
+        match self {
+            Rpc::Stream(c) => c.call_each(prog, vers, proc, cred, args, window),
+            // One call at a time: each datagram call waits out its own
+            // retransmissions.
+            Rpc::Datagram(c) => args
+                .iter()
+                .map(|a| c.call(prog, vers, proc, cred, a))
+                .collect(),
+        }
+    }
 }
 
 /// The calling process's credentials as `AUTH_SYS`: its effective user
@@ -82,7 +132,21 @@ impl Connection {
         &self.params
     }
 
-    fn connect(&self, k: &Kernel) -> KResult<StreamClient<KernelStream>> {
+    fn connect(&self, k: &Kernel) -> KResult<Rpc> {
+        // xids start from the kernel's random numbers, so that a server's
+        // duplicate request cache does not take a new mount's calls for
+        // an old one's.
+        let xid = k.cprng().u32();
+        if self.params.transport == Transport::Udp {
+            let s =
+                KernelDatagram::open(k, self.server, !self.params.noconn, self.params.resvport)?;
+            let how = Retransmit {
+                timeo: self.params.timeo,
+                max_timeo: MAX_TIMEO,
+                tries: self.params.retrans,
+            };
+            return Ok(Rpc::Datagram(DatagramClient::new(s, xid, how)));
+        }
         let s = if self.params.resvport {
             KernelStream::connect_from_reserved_port(k, self.server)?
         } else {
@@ -93,10 +157,7 @@ impl Connection {
         if self.params.soft {
             s.set_read_timeout(Some(self.params.timeo));
         }
-        // xids start from the kernel's random numbers, so that a server's
-        // duplicate request cache does not take a new mount's calls for
-        // an old one's.
-        Ok(StreamClient::new(s, k.cprng().u32()))
+        Ok(Rpc::Stream(StreamClient::new(s, xid)))
     }
 
     /// Run `op` (one or more NFSv3 calls) as the calling process, off the
@@ -109,7 +170,7 @@ impl Connection {
     /// connection).
     pub fn call<T>(
         &self,
-        mut op: impl FnMut(&mut Nfs3Client<&mut StreamClient<KernelStream>>) -> Result<T, NfsError>,
+        mut op: impl FnMut(&mut Nfs3Client<&mut Rpc>) -> Result<T, NfsError>,
     ) -> KResult<T> {
         let k = self.kernel.upgrade().ok_or(Errno::ENXIO)?;
         let proc = k.procs().curproc();
@@ -160,7 +221,10 @@ impl Connection {
                         // Unanswered (timed out, or the connection went
                         // down under the call): sent again on a new one.
                         unanswered += 1;
-                        if self.params.soft && unanswered >= self.params.retrans {
+                        // A UDP call has already been sent `retrans`
+                        // times when it times out.
+                        let udp = self.params.transport == Transport::Udp;
+                        if self.params.soft && (udp || unanswered >= self.params.retrans) {
                             return Err(Errno::ETIMEDOUT);
                         }
                     }

@@ -7,19 +7,27 @@
 //! - [`xdr`], [`rpc`], [`portmap`], [`mount`]: ONC RPC, from the
 //!   `oncrpc` crate (shared with `rump.mount -t nfs`);
 //! - [`nfs3`]: NFSv3's attributes and procedures (RFC 1813), as typed calls;
-//! - [`transport`]: a TCP stream through the kernel's own `AF_INET`
-//!   sockets (sockin or netinet) for the calls to run over;
+//! - [`transport`]: a TCP stream or a UDP socket through the kernel's own
+//!   `AF_INET` sockets (sockin or netinet) for the calls to run over;
 //! - [`conn`]: a mount's connection: calls off the virtual CPU, as the
 //!   caller, made again when the connection drops;
 //! - [`attr`], [`fs`], [`node`]: the attribute cache, the file system and
 //!   its vnode operations;
 //! - [`vfsops`]: the mount(2) entry.
 //!
-//! Not yet: NFSv2, UDP, IPv6 servers, READDIR (READDIRPLUS is always
-//! used), a name cache and close-to-open checks, more than one call on the
-//! wire at a time, read-ahead (`readahead` is read but not acted on), the
-//! "not responding" messages (`deadthresh`), locking, silly rename of open
-//! files that are removed, file handles through the mount (getfh/fhopen).
+//! Reads keep `1 + readahead` READs on the wire at once and writes four
+//! WRITEs (NetBSD's read-ahead and default nfsiods), within one caller's
+//! read(2) or write(2).
+//!
+//! Over UDP each call is retransmitted with backoff from an estimate of
+//! the round trip, one call at a time.
+//!
+//! Not yet: NFSv2, IPv6 servers, READDIR (READDIRPLUS is always
+//! used), a name cache and close-to-open checks, read-ahead across calls
+//! and a data cache, calls of different callers interleaved on the wire,
+//! the "not responding" messages (`deadthresh`), locking, silly rename of
+//! open files that are removed, file handles through the mount
+//! (getfh/fhopen).
 
 #![forbid(unsafe_code)]
 

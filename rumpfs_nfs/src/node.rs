@@ -108,28 +108,39 @@ impl NfsNode {
     }
 
     /// Write `data` at `off` in WRITEs of at most `wsize` bytes, each as
-    /// `how`; how far they reached.
+    /// `how`, [`WRITES_IN_FLIGHT`] of them on the wire at a time; how far
+    /// they reached.
     fn write_all(&self, off: u64, data: &[u8], how: Stable) -> KResult<Written> {
+        let wsize = self.shared.wsize as usize;
         let mut done = 0usize;
         let mut verf: Option<[u8; VERFSIZE]> = None;
         let mut mixed = false;
         while done < data.len() {
-            let n = (data.len() - done).min(self.shared.wsize as usize);
-            let part = &data[done..done + n];
-            let at = off + done as u64;
-            let w = self
+            let pieces: Vec<(u64, &[u8])> = data[done..]
+                .chunks(wsize)
+                .take(PIECES_PER_BATCH)
+                .enumerate()
+                .map(|(i, p)| (off + (done + i * wsize) as u64, p))
+                .collect();
+            let results = self
                 .shared
                 .conn
-                .call(|c| c.write(&self.fh, at, part, how))?;
-            self.load_opt(w.attr);
-            if w.count == 0 || w.count as usize > n {
-                return Err(Errno::EIO);
+                .call(|c| c.write_each(&self.fh, &pieces, how, WRITES_IN_FLIGHT))?;
+            self.load_newest(results.iter().map(|w| w.attr));
+            for (w, &(_, part)) in results.iter().zip(&pieces) {
+                if w.count == 0 || w.count as usize > part.len() {
+                    return Err(Errno::EIO);
+                }
+                if w.committed == Stable::Unstable {
+                    mixed |= verf.is_some_and(|v| v != w.verf);
+                    verf = Some(w.verf);
+                }
+                done += w.count as usize;
+                if (w.count as usize) < part.len() {
+                    // A short write: the rest goes again from there.
+                    break;
+                }
             }
-            if w.committed == Stable::Unstable {
-                mixed |= verf.is_some_and(|v| v != w.verf);
-                verf = Some(w.verf);
-            }
-            done += w.count as usize;
         }
         Ok(match verf {
             _ if mixed => Written::Lost,
@@ -137,7 +148,21 @@ impl NfsNode {
             None => Written::Stable,
         })
     }
+
+    /// Of the attributes several calls in flight at once brought back, the
+    /// server's latest (the last changed; the largest at one change time),
+    /// since the server may have answered them in any order.
+    fn load_newest(&self, attrs: impl Iterator<Item = Option<Fattr>>) {
+        let key = |a: &Fattr| (a.ctime.seconds, a.ctime.nseconds, a.size);
+        self.load_opt(attrs.flatten().max_by_key(key));
+    }
 }
+
+/// WRITEs of one write(2) kept on the wire at once: NetBSD's client has
+/// that many writes outstanding with its default four nfsiods.
+const WRITES_IN_FLIGHT: usize = 4;
+/// Pieces sent as one batch, resent whole if the connection drops.
+const PIECES_PER_BATCH: usize = 32;
 
 impl Node for NfsNode {
     fn ino(&self) -> u64 {
@@ -270,17 +295,39 @@ impl Node for NfsNode {
         if self.typ == VType::Dir {
             return Err(Errno::EISDIR);
         }
+        // The block asked for and `readahead` more on the wire at once, as
+        // NetBSD's nfs_bioread has its nfsiods read ahead.
+        let window = 1 + self.shared.conn.params().readahead as usize;
+        let rsize = self.shared.rsize as usize;
         let mut done = 0usize;
         while done < buf.len() {
-            let n = (buf.len() - done).min(self.shared.rsize as usize) as u32;
-            let at = off + done as u64;
-            let r = self.shared.conn.call(|c| c.read(&self.fh, at, n))?;
-            self.load_opt(r.attr);
-            let got = r.data.len().min(buf.len() - done);
-            buf[done..done + got].copy_from_slice(&r.data[..got]);
-            done += got;
-            if r.eof || got == 0 {
-                break;
+            // Past the first block, only what the file is known to hold
+            // (NetBSD reads ahead below n_size); a file that grew
+            // meanwhile is read on by the next batch.
+            let size = lock(&self.cache).attr.size;
+            let pieces: Vec<(u64, u32)> = (done..buf.len())
+                .step_by(rsize)
+                .take(PIECES_PER_BATCH)
+                .enumerate()
+                .filter(|&(i, at)| i == 0 || off + (at as u64) < size)
+                .map(|(_, at)| (off + at as u64, (buf.len() - at).min(rsize) as u32))
+                .collect();
+            let results = self
+                .shared
+                .conn
+                .call(|c| c.read_each(&self.fh, &pieces, window))?;
+            self.load_newest(results.iter().map(|r| r.attr));
+            for (r, &(_, asked)) in results.iter().zip(&pieces) {
+                let got = r.data.len().min(buf.len() - done);
+                buf[done..done + got].copy_from_slice(&r.data[..got]);
+                done += got;
+                if r.eof || got == 0 {
+                    return Ok(done);
+                }
+                if got < asked as usize {
+                    // A short read: the pieces after it start too late.
+                    break;
+                }
             }
         }
         Ok(done)

@@ -5,7 +5,7 @@
 //! kernel, it talks only NFS: `mount_nfs` asks the server's mount daemon
 //! for the handle before it calls mount(2).
 
-use crate::args::{MountParams, RawArgs, Transport};
+use crate::args::{MountParams, RawArgs};
 use crate::conn::Connection;
 use crate::fs::NfsFs;
 use netbsd_abi::layout::sockaddr_in as sin;
@@ -83,9 +83,6 @@ pub fn mount(k: &Kernel, a: &MountArgs) -> KResult<Arc<dyn FileSystem>> {
     };
     if !params.v3 {
         return refuse("NFSv2", Errno::EPROGMISMATCH);
-    }
-    if params.transport == Transport::Udp {
-        return refuse("NFS over UDP", Errno::EPROTONOSUPPORT);
     }
     let server = match server_address(&args.addr) {
         Err(Errno::EAFNOSUPPORT) => {

@@ -1,7 +1,9 @@
 //! A server that answers wrongly, on the host's loopback (sockin): garbled
 //! results and an oversized record are EBADRPC, a refused credential is
 //! EAUTH, and a server that drops every connection unanswered fails a soft
-//! mount with ETIMEDOUT after its tries; never a panic or a hang.
+//! mount with ETIMEDOUT after its tries; never a panic or a hang. Over
+//! UDP, garbled results are EBADRPC after one datagram, and replies to
+//! other calls are passed over.
 
 mod mounting;
 
@@ -9,7 +11,7 @@ use mounting::mount_nfs_args;
 use rump::Errno;
 use rumpvfs::VfsCalls;
 use std::io::{Read, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -143,6 +145,45 @@ fn wrong_answers_are_errors_not_panics() {
         // first the one mount made).
         let expected = if want == Errno::ETIMEDOUT { 10 } else { 1 };
         assert_eq!(tries, expected, "connections for {want:?}");
+    }
+    assert_eq!(k.sys_stat("/mnt/x").err(), Some(Errno::ENOENT));
+}
+
+/// A UDP server on 127.0.0.1 answering each call's datagram with
+/// `answer` (record mark stripped) after a reply to another xid; counts
+/// the calls it saw.
+fn udp_server(answer: Answer) -> (u16, Arc<AtomicUsize>) {
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let port = sock.local_addr().unwrap().port();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = Arc::clone(&calls);
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 1 << 16];
+        while let Ok((n, from)) = sock.recv_from(&mut buf) {
+            c.fetch_add(1, Ordering::SeqCst);
+            let call = &buf[..n];
+            let mut stray = call.to_vec();
+            stray[3] ^= 0x55;
+            let _ = sock.send_to(&garbled(&stray)[4..], from);
+            let _ = sock.send_to(&answer(call)[4..], from);
+        }
+    });
+    (port, calls)
+}
+
+#[test]
+fn wrong_answers_over_udp_are_errors_not_panics() {
+    let k = mounting::boot();
+    k.sys_mkdir("/mnt", 0o755).unwrap();
+    let flags = netbsd_abi::NFSMNT_NFSV3 | netbsd_abi::NFSMNT_SOFT;
+    let udp = netbsd_abi::SOCK_DGRAM;
+    for (answer, want) in [(garbled as Answer, Errno::EBADRPC), (denied, Errno::EAUTH)] {
+        let (port, calls) = udp_server(answer);
+        let got = mount_nfs_args(&k, "/mnt", &[1; 8], "fake:/", port, flags, udp);
+        assert_eq!(got, Err(want));
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "datagrams for {want:?}");
     }
     assert_eq!(k.sys_stat("/mnt/x").err(), Some(Errno::ENOENT));
 }

@@ -8,7 +8,7 @@
 mod ganesha;
 mod mounting;
 
-use mounting::{boot, mount_nfs, mount_nfs_args};
+use mounting::{boot, mount_nfs, mount_nfs_args, pattern, read_file, write_file};
 use rump::{Errno, Kernel};
 use rumpvfs::VfsCalls;
 use std::path::Path;
@@ -19,37 +19,6 @@ const O_WRONLY: i32 = netbsd_abi::O_WRONLY;
 const O_CREAT: i32 = netbsd_abi::O_CREAT;
 const O_EXCL: i32 = netbsd_abi::O_EXCL;
 const O_DIRECTORY: i32 = netbsd_abi::O_DIRECTORY;
-
-/// `n` bytes of a pattern that does not repeat at powers of two.
-fn pattern(n: usize, seed: usize) -> Vec<u8> {
-    (0..n)
-        .map(|i| ((i * 7 + i / 251 + seed) % 256) as u8)
-        .collect()
-}
-
-fn write_file(k: &Kernel, path: &str, data: &[u8], chunk: usize) {
-    let fd = k
-        .sys_open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        .unwrap();
-    for part in data.chunks(chunk) {
-        assert_eq!(k.sys_write(fd, part).unwrap(), part.len());
-    }
-    k.sys_close(fd).unwrap();
-}
-
-fn read_file(k: &Kernel, path: &str) -> Vec<u8> {
-    let fd = k.sys_open(path, O_RDONLY, 0).unwrap();
-    let (mut out, mut buf) = (Vec::new(), vec![0u8; 100_000]);
-    loop {
-        let n = k.sys_read(fd, &mut buf).unwrap();
-        if n == 0 {
-            break;
-        }
-        out.extend_from_slice(&buf[..n]);
-    }
-    k.sys_close(fd).unwrap();
-    out
-}
 
 fn names(k: &Kernel, dir: &str) -> Vec<String> {
     let fd = k.sys_open(dir, O_RDONLY | O_DIRECTORY, 0).unwrap();
@@ -80,7 +49,7 @@ fn as_user<R>(k: &Kernel, uid: u32, f: impl FnOnce() -> R) -> R {
     r
 }
 
-/// What the mount refuses: NFSv2 and UDP (not supported yet), a port
+/// What the mount refuses: NFSv2 (not supported yet), a port
 /// nobody listens on, a handle the server does not know.
 fn mount_refusals(k: &Kernel, fh: &[u8]) {
     let tcp = netbsd_abi::SOCK_STREAM;
@@ -90,10 +59,6 @@ fn mount_refusals(k: &Kernel, fh: &[u8]) {
         (
             mount_nfs_args(k, "/mnt", fh, h, 2049, 0, tcp),
             Errno::EPROGMISMATCH,
-        ),
-        (
-            mount_nfs_args(k, "/mnt", fh, h, 2049, v3, netbsd_abi::SOCK_DGRAM),
-            Errno::EPROTONOSUPPORT,
         ),
         (
             mount_nfs_args(k, "/mnt", fh, h, 1, v3, tcp),

@@ -5,6 +5,8 @@
 //! names the file system mounted from it and a directory the file system
 //! mounted on it, and what is not mounted says so; `-R` passes the name
 //! to `unmount(2)` as it is; `-f` forces; `-v` says what it unmounts.
+//! After an NFS mount (`host:/path`) is unmounted without `-f`, the
+//! server's mount daemon is told (UMNT), as NetBSD's umount does.
 
 #![forbid(unsafe_code)]
 
@@ -36,6 +38,17 @@ fn other_name(c: &Client, name: &str, what: Names) -> Result<Option<String>, Str
     }))
 }
 
+/// The `host:/path` of the NFS mount on `mntpt`, if it is one.
+fn nfs_spec(c: &Client, mntpt: &str) -> Result<Option<String>, String> {
+    let all = mounted(c).map_err(|e| format!("getmntinfo: {e}"))?;
+    Ok(all
+        .iter()
+        .rev()
+        .find(|m| m.on == mntpt)
+        .filter(|m| m.fstype == "nfs" && m.from.contains(':'))
+        .map(|m| m.from.clone()))
+}
+
 /// Unmount the file system `name` names; the message of a failure.
 fn umount(c: &Client, name: &str, flags: u64, raw: bool, verbose: bool) -> Result<(), String> {
     let mntpt = if raw {
@@ -64,10 +77,18 @@ fn umount(c: &Client, name: &str, flags: u64, raw: bool, verbose: bool) -> Resul
     if verbose {
         println!("{name}: unmount from {mntpt}");
     }
+    let spec = if flags & MNT_FORCE == 0 {
+        nfs_spec(c, &mntpt)?
+    } else {
+        None
+    };
     let m = Regions::new();
     c.syscall(netbsd_abi::SYS_unmount, &[m.add(&cstr(&mntpt)), flags], &m)
         .map_err(|e| format!("{mntpt}: {e}"))?;
-    Ok(())
+    match spec {
+        Some(spec) => rump_mount::nfs::unmounted(&spec),
+        None => Ok(()),
+    }
 }
 
 fn usage() -> ExitCode {

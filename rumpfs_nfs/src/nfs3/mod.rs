@@ -449,6 +449,19 @@ pub trait RpcCall {
         cred: &Credentials,
         args: &[u8],
     ) -> Result<Vec<u8>, RpcError>;
+
+    /// Call `proc` once with each of `args`, up to `window` calls on the
+    /// wire at a time; the results in order (see
+    /// [`StreamClient::call_each`]).
+    fn rpc_call_each(
+        &mut self,
+        prog: u32,
+        vers: u32,
+        proc: u32,
+        cred: &Credentials,
+        args: &[Vec<u8>],
+        window: usize,
+    ) -> Result<Vec<Vec<u8>>, RpcError>;
 }
 
 impl<S: std::io::Read + std::io::Write> RpcCall for StreamClient<S> {
@@ -462,6 +475,18 @@ impl<S: std::io::Read + std::io::Write> RpcCall for StreamClient<S> {
     ) -> Result<Vec<u8>, RpcError> {
         self.call(prog, vers, proc, cred, args)
     }
+
+    fn rpc_call_each(
+        &mut self,
+        prog: u32,
+        vers: u32,
+        proc: u32,
+        cred: &Credentials,
+        args: &[Vec<u8>],
+        window: usize,
+    ) -> Result<Vec<Vec<u8>>, RpcError> {
+        self.call_each(prog, vers, proc, cred, args, window)
+    }
 }
 
 impl<S: std::io::Read + std::io::Write> RpcCall for &mut StreamClient<S> {
@@ -474,6 +499,18 @@ impl<S: std::io::Read + std::io::Write> RpcCall for &mut StreamClient<S> {
         args: &[u8],
     ) -> Result<Vec<u8>, RpcError> {
         self.call(prog, vers, proc, cred, args)
+    }
+
+    fn rpc_call_each(
+        &mut self,
+        prog: u32,
+        vers: u32,
+        proc: u32,
+        cred: &Credentials,
+        args: &[Vec<u8>],
+        window: usize,
+    ) -> Result<Vec<Vec<u8>>, RpcError> {
+        self.call_each(prog, vers, proc, cred, args, window)
     }
 }
 
@@ -552,6 +589,55 @@ impl<C: RpcCall> Nfs3Client<C> {
         e.u64(offset).u32(count);
         let r = self.call(proc3::READ, e)?;
         decode::read(&r, count as usize)
+    }
+
+    /// READ each of `pieces` (offset, count of at most [`MAXDATA`]), up to
+    /// `window` READs on the wire at once; the results in order.
+    pub fn read_each(
+        &mut self,
+        fh: &[u8],
+        pieces: &[(u64, u32)],
+        window: usize,
+    ) -> NfsResult<Vec<ReadResult>> {
+        let args: Vec<Vec<u8>> = pieces
+            .iter()
+            .map(|&(offset, count)| {
+                let mut e = Self::fh_args(fh);
+                e.u64(offset).u32(count.min(MAXDATA as u32));
+                e.into_bytes()
+            })
+            .collect();
+        let res = self
+            .rpc
+            .rpc_call_each(NFS_PROG, NFS_V3, proc3::READ, &self.cred, &args, window)
+            .map_err(NfsError::Rpc)?;
+        res.iter()
+            .zip(pieces)
+            .map(|(r, &(_, count))| decode::read(r, count.min(MAXDATA as u32) as usize))
+            .collect()
+    }
+
+    /// WRITE each of `pieces` (offset, bytes) as `stable`, up to `window`
+    /// WRITEs on the wire at once; the results in order.
+    pub fn write_each(
+        &mut self,
+        fh: &[u8],
+        pieces: &[(u64, &[u8])],
+        stable: Stable,
+        window: usize,
+    ) -> NfsResult<Vec<WriteResult>> {
+        let mut args = Vec::with_capacity(pieces.len());
+        for &(offset, data) in pieces {
+            let n = u32::try_from(data.len()).map_err(|_| NfsError::Status(Errno::EFBIG))?;
+            let mut e = Self::fh_args(fh);
+            e.u64(offset).u32(n).u32(stable as u32).opaque(data);
+            args.push(e.into_bytes());
+        }
+        let res = self
+            .rpc
+            .rpc_call_each(NFS_PROG, NFS_V3, proc3::WRITE, &self.cred, &args, window)
+            .map_err(NfsError::Rpc)?;
+        res.iter().map(|r| decode::write(r)).collect()
     }
 
     /// WRITE `data` at `offset`.

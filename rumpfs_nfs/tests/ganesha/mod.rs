@@ -59,14 +59,22 @@ fn unavailable() -> Option<String> {
     (uid.as_deref() != Some("0")).then(|| "not root: no network namespace".to_owned())
 }
 
-fn config(export: &Path) -> String {
+/// The server's configuration; with `log_requests`, its log names every
+/// NFS and MOUNT request it serves (NFSPROTO at DEBUG: "REQUEST
+/// PROCESSING: Calling MNT_UMNT path ..." and the like).
+fn config(export: &Path, log_requests: bool) -> String {
+    let components = if log_requests {
+        " COMPONENTS { NFSPROTO = DEBUG; }"
+    } else {
+        ""
+    };
     format!(
         "NFS_CORE_PARAM {{ Protocols = 3, 4; Enable_NLM = false; Enable_RQUOTA = false; }}\n\
          NFS_KRB5 {{ Active_krb5 = false; }}\n\
          EXPORT {{\n  Export_Id = 1; Path = {p}; Pseudo = {p};\n  Access_Type = RW; \
          Squash = No_Root_Squash; Protocols = 3, 4; Transports = TCP, UDP; SecType = sys;\n  \
          FSAL {{ Name = VFS; }}\n}}\n\
-         LOG {{ Default_Log_Level = EVENT; }}\n",
+         LOG {{ Default_Log_Level = EVENT;{components} }}\n",
         p = export.display()
     )
 }
@@ -75,6 +83,12 @@ impl Ganesha {
     /// Start a server exporting a new directory under `base`; `None`
     /// (with one line on stderr) when the machine cannot run one.
     pub fn start(base: &Path, tag: &str) -> Option<Ganesha> {
+        Ganesha::start_with(base, tag, false)
+    }
+
+    /// [`Ganesha::start`], the server's log naming every request it serves
+    /// when `log_requests` (see [`Ganesha::log`]).
+    pub fn start_with(base: &Path, tag: &str, log_requests: bool) -> Option<Ganesha> {
         if let Some(why) = unavailable() {
             eprintln!("skipped: no NFS server: {why}");
             return None;
@@ -90,7 +104,7 @@ impl Ganesha {
         let export = dir.join("export");
         std::fs::create_dir_all(&export).unwrap();
         let conf = dir.join("ganesha.conf");
-        std::fs::write(&conf, config(&export)).unwrap();
+        std::fs::write(&conf, config(&export, log_requests)).unwrap();
         let ok = Command::new("ip").args(["netns", "add", &ns]).status();
         assert!(ok.unwrap().success(), "ip netns add {ns}");
         let g = Ganesha {
@@ -266,6 +280,12 @@ impl Drop for Ganesha {
         }
         let _ = Command::new("ip").args(["netns", "del", &self.ns]).status();
     }
+}
+
+/// The server's log, from inside the namespace as from outside: it is
+/// beside the export.
+pub fn log(export: &Path) -> String {
+    std::fs::read_to_string(export.parent().unwrap().join("ganesha.log")).unwrap_or_default()
 }
 
 /// The export, when this copy of the test runs inside the namespace.

@@ -7,6 +7,7 @@ use netbsd_abi::layout::nfs_args as na;
 use rump::usermem::BufferSpace;
 use rump::{Errno, Kernel, KernelBuilder};
 use rumpfs_nfs::transport::sockaddr_in;
+use rumpvfs::VfsCalls;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::Arc;
 
@@ -93,4 +94,41 @@ pub fn mount_nfs_args(
     us.poke(args, &a);
     let call = [fstype, path, 0, args, a.len() as u64];
     k.syscall(netbsd_abi::SYS___mount50, &call, &us).map(drop)
+}
+
+/// `n` bytes of a pattern that does not repeat at powers of two.
+pub fn pattern(n: usize, seed: usize) -> Vec<u8> {
+    (0..n)
+        .map(|i| ((i * 7 + i / 251 + seed) % 256) as u8)
+        .collect()
+}
+
+/// Create `path` (it must not exist) and write `data` in `chunk`-byte writes.
+pub fn write_file(k: &Kernel, path: &str, data: &[u8], chunk: usize) {
+    let fd = k
+        .sys_open(
+            path,
+            netbsd_abi::O_WRONLY | netbsd_abi::O_CREAT | netbsd_abi::O_EXCL,
+            0o644,
+        )
+        .unwrap();
+    for part in data.chunks(chunk) {
+        assert_eq!(k.sys_write(fd, part).unwrap(), part.len());
+    }
+    k.sys_close(fd).unwrap();
+}
+
+/// All of `path`, read 100,000 bytes at a time.
+pub fn read_file(k: &Kernel, path: &str) -> Vec<u8> {
+    let fd = k.sys_open(path, netbsd_abi::O_RDONLY, 0).unwrap();
+    let (mut out, mut buf) = (Vec::new(), vec![0u8; 100_000]);
+    loop {
+        let n = k.sys_read(fd, &mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+    k.sys_close(fd).unwrap();
+    out
 }

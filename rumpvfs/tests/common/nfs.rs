@@ -95,8 +95,16 @@ pub fn run(name: &str, case: fn(&Fx)) {
         eprintln!("skipped on nfs: {why}");
         return;
     }
+    run_inside(name, || Fx::run(Fs::Nfs, case));
+}
+
+/// Run `body` of test `name` (its full test name) beside a fresh server:
+/// inside the namespace, run it (it mounts with [`mount`]); outside, start
+/// the server and run this test again inside. Skipped, with a line, where
+/// no server can run.
+pub fn run_inside(name: &str, body: impl FnOnce()) {
     if ganesha::inside().is_some() {
-        Fx::run(Fs::Nfs, case);
+        body();
         return;
     }
     let base = Path::new(env!("CARGO_TARGET_TMPDIR"));

@@ -361,6 +361,9 @@ impl Harness {
                 } else {
                     errs.push(Errno::ENOTEMPTY);
                 }
+                if self.fs == Fs::Nfs {
+                    errs.push(nfs::TARGET_CONTAINS_SOURCE);
+                }
             }
         }
         if errs.is_empty() { Ok(()) } else { Err(errs) }

@@ -34,7 +34,7 @@ pub(crate) struct Harness {
 
 impl Harness {
     pub(crate) fn new(fs: Fs, seed: u64) -> Harness {
-        let k = boot();
+        let k = common::boot_for(fs);
         let base = "/model".to_string();
         k.sys_mkdir(&base, 0o755).unwrap();
         let image = fs.mount(&k, &base, 0, 0);

@@ -20,12 +20,13 @@ mod generate;
 mod generator;
 mod harness;
 mod model;
+mod nfs;
 
 use generator::*;
 use harness::*;
 use model::*;
 
-use common::{Fs, boot};
+use common::Fs;
 use rump::{Errno, Kernel};
 use rumpvfs::VfsCalls;
 use rumpvfs::flags::{
@@ -37,6 +38,9 @@ use std::sync::Arc;
 
 /// Operations per file system unless `RUMPVFS_MODEL_OPS` says otherwise.
 const DEFAULT_OPS: u64 = 100_000;
+/// Operations on NFS unless `RUMPVFS_MODEL_OPS` says otherwise: every one
+/// is a few calls to the server, and CI has two cores.
+const DEFAULT_NFS_OPS: u64 = 20_000;
 /// The seed unless `RUMPVFS_MODEL_SEED` says otherwise.
 const DEFAULT_SEED: u64 = 0x5eed_0f5c_2026_0003;
 /// Walk and compare the whole tree this often.
@@ -72,14 +76,27 @@ fn model_ffs2() {
     run(Fs::Ffs2);
 }
 
+#[test]
+fn model_nfs() {
+    common::nfs::run_inside("model_nfs", || run(Fs::Nfs));
+}
+
 /// Run the configured number of operations on `fs`.
 fn run(fs: Fs) {
-    let ops = env_u64("RUMPVFS_MODEL_OPS").unwrap_or(DEFAULT_OPS);
+    let default = if fs == Fs::Nfs {
+        DEFAULT_NFS_OPS
+    } else {
+        DEFAULT_OPS
+    };
+    let ops = env_u64("RUMPVFS_MODEL_OPS").unwrap_or(default);
     let seed = env_u64("RUMPVFS_MODEL_SEED").unwrap_or(DEFAULT_SEED);
     let mut h = Harness::new(fs, seed);
     for step in 0..ops {
         h.step = step;
-        let op = h.gen_op();
+        let mut op = h.gen_op();
+        while fs == Fs::Nfs && nfs::differs(&h, &op).is_some() {
+            op = h.gen_op();
+        }
         h.history.push_back(format!("{step}: {op:?}"));
         if h.history.len() > HISTORY {
             h.history.pop_front();
