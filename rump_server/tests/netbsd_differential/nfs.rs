@@ -65,20 +65,19 @@ const NFS_STEPS: &[Step] = &[
     ("mount_nfs", &["-T", "-2", "-R", "1", SPEC, "/mnt"]),
     ("mount_nfs", &["-R", "1", SPEC, "/mnt"]),
     ("ls", &["-F", "/mnt/sub"]),
+    // Small transfers only: NetBSD's kernel hangs writing 32 KiB over UDP
+    // through its virt(4) here (fragments), so only ours would be tested.
+    ("cat", &["/mnt/sub/deep.txt"]),
+    ("cp", &["/mnt/hello.txt", "/mnt/udp"]),
+    ("cat", &["/mnt/udp"]),
+    ("rm", &["/mnt/udp"]),
     ("umount", &["-f", "/mnt"]),
 ];
 
 /// The export as `mount_nfs` names it.
 const SPEC: &str = "10.93.0.1:<dir>/ganesha-n/export";
 
-const NFS_NOT_YET: &[NotYet] = &[
-    (
-        "mount_nfs -R 1 10.93.0.1:<dir>/ganesha-n/export /mnt",
-        "NFS over UDP, mount_nfs's default, is not there yet: EPROTONOSUPPORT",
-    ),
-    ("ls -F /mnt/sub", "the UDP mount above is refused"),
-    ("umount -f /mnt", "the UDP mount above is refused"),
-];
+const NFS_NOT_YET: &[NotYet] = &[];
 
 /// The host's end of each side's tap: NetBSD's virt(4) on Linux opens
 /// `tun<unit>`, ours the interface's own name.
