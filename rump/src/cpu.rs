@@ -83,12 +83,20 @@ impl Vcpus {
         self.release();
     }
 
+    #[inline]
     fn release(&self) {
         self.free.fetch_add(1, SeqCst);
         if self.waiters.load(SeqCst) > 0 {
-            let _g = lock(&self.lock);
-            self.wakeup.notify_one();
+            self.wake_one();
         }
+    }
+
+    /// The contended path of [`Vcpus::release`], out of line as
+    /// [`Vcpus::wait_and_take`] is.
+    #[cold]
+    fn wake_one(&self) {
+        let _g = lock(&self.lock);
+        self.wakeup.notify_one();
     }
 
     /// Virtual CPUs currently idle (for statistics and tests).
@@ -98,6 +106,7 @@ impl Vcpus {
 }
 
 impl Drop for CpuGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
         self.cpus.release();
     }

@@ -502,6 +502,7 @@ impl Bindings {
         }
     }
 
+    #[inline]
     fn none_bound(&self) -> bool {
         self.count.load(Ordering::Acquire) == 0
     }
@@ -602,10 +603,17 @@ impl ProcTable {
     }
 
     /// The lwp bound to the calling host thread, `None` in the implicit context.
+    #[inline]
     pub fn curlwp(&self) -> Option<Arc<Lwp>> {
         if self.bound.none_bound() {
             return None;
         }
+        self.bound_lwp()
+    }
+
+    // The lookup of `curlwp` once some thread is bound, out of line so that
+    // the implicit context's check stays inlined in every way in.
+    fn bound_lwp(&self) -> Option<Arc<Lwp>> {
         self.bound
             .lock()
             .get(&rumpuser::current_thread_id())

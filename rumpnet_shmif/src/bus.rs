@@ -65,6 +65,12 @@ const LOCK_NAP: Duration = Duration::from_millis(1);
 pub trait BusMem {
     /// Copy bytes out from `off`.
     fn read(&self, off: usize, buf: &mut [u8]);
+    /// Copy `len` bytes out from `off` onto the end of `out`.
+    fn read_append(&self, off: usize, len: usize, out: &mut Vec<u8>) {
+        let at = out.len();
+        out.resize(at + len, 0);
+        self.read(off, &mut out[at..]);
+    }
     /// Copy bytes in at `off`.
     fn write(&self, off: usize, data: &[u8]);
     /// Read a 32-bit word.
@@ -82,6 +88,9 @@ pub trait BusMem {
 impl BusMem for rumpuser::SharedFileMap {
     fn read(&self, off: usize, buf: &mut [u8]) {
         rumpuser::SharedFileMap::read(self, off, buf)
+    }
+    fn read_append(&self, off: usize, len: usize, out: &mut Vec<u8>) {
+        rumpuser::SharedFileMap::read_append(self, off, len, out)
     }
     fn write(&self, off: usize, data: &[u8]) {
         rumpuser::SharedFileMap::write(self, off, data)
@@ -306,6 +315,22 @@ impl<M: BusMem> Bus<M> {
         (rest as u32, true)
     }
 
+    /// As [`Bus::busread`], `len` bytes appended to `out`: a frame is
+    /// copied once into a vector of its size, not zeroed first.
+    fn busread_append(&self, off: u32, len: usize, out: &mut Vec<u8>) -> (u32, bool) {
+        let off = off.min(DATASIZE);
+        let chunk = (len as u32).min(DATASIZE - off) as usize;
+        out.reserve_exact(len);
+        self.mem.read_append(HEADER + off as usize, chunk, out);
+        let wrap = off as usize + chunk == DATASIZE as usize;
+        let rest = len - chunk;
+        if rest == 0 {
+            return (advance(off, chunk as u64), wrap);
+        }
+        self.mem.read_append(HEADER, rest, out);
+        (rest as u32, true)
+    }
+
     fn header_at(&self, off: u32) -> PktHdr {
         let mut b = [0u8; PKTHDR as usize];
         self.busread(off, &mut b);
@@ -455,8 +480,7 @@ impl<M: BusMem> Bus<M> {
         frame.clear();
         let mut w2 = false;
         if (hdr.len as usize) <= MAX_FRAME.max(65535) && hdr.len < DATASIZE / 2 {
-            frame.resize(hdr.len as usize, 0);
-            w2 = self.busread(off, frame).1;
+            w2 = self.busread_append(off, hdr.len as usize, frame).1;
         } else {
             // An impossible length: step over it as the writer would have.
             w2 = u64::from(off) + u64::from(hdr.len) >= u64::from(DATASIZE) || w2;

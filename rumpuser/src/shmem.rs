@@ -72,6 +72,27 @@ impl SharedFileMap {
         };
     }
 
+    /// Copy `len` bytes from `off` onto the end of `out`, without zeroing
+    /// the room first as a [`SharedFileMap::read`] into a resized vector
+    /// would. Panics if out of range.
+    pub fn read_append(&self, off: usize, len: usize, out: &mut Vec<u8>) {
+        self.check(off, len, 1);
+        out.reserve(len);
+        let at = out.len();
+        // SAFETY: the source range was checked to lie inside the live
+        // mapping (torn reads as in `read`); the destination is `len` bytes
+        // of the vector's spare capacity, reserved just above, and the
+        // length is extended over them only once the copy has filled them.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                self.map.as_ptr().add(off),
+                out.as_mut_ptr().add(at),
+                len,
+            );
+            out.set_len(at + len);
+        }
+    }
+
     /// Copy `data` to `off`. Panics if out of range.
     pub fn write(&self, off: usize, data: &[u8]) {
         self.check(off, data.len(), 1);
@@ -234,6 +255,22 @@ mod tests {
         b.poke_file(4, &3u32.to_ne_bytes()).unwrap();
         assert!(w.wait(Duration::from_secs(5)));
         assert_eq!(a.load32(4), 3);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn read_append_adds_exactly_the_range_after_what_is_there() {
+        let dir = std::env::temp_dir().join(format!("rumpuser-append-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("bus");
+        let m = SharedFileMap::open(path.to_str().unwrap(), 8192).unwrap();
+        m.write(8190, b"yz");
+        m.write(0, b"abc");
+        let mut v = b"x".to_vec();
+        m.read_append(8190, 2, &mut v);
+        m.read_append(0, 3, &mut v);
+        m.read_append(5, 0, &mut v);
+        assert_eq!(v, b"xyzabc");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

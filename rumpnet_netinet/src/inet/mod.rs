@@ -96,7 +96,10 @@ pub(crate) struct State {
     pub reass: Reassembly,
     pub udp: Vec<Weak<udp::UdpSocket>>,
     pub raw: Vec<Weak<raw::RawSocket>>,
-    pub tcp: Vec<Arc<crate::tcp::socket::TcpSocket>>,
+    /// The TCP connection table, copied on change: input looks a segment's
+    /// connection up in a snapshot taken with one reference count, where
+    /// it cloned the whole list for each segment.
+    pub tcp: Arc<Vec<Arc<crate::tcp::socket::TcpSocket>>>,
 }
 
 /// What `ip_output` needs besides the payload.
@@ -159,7 +162,7 @@ impl Inet {
                 reass: Reassembly::default(),
                 udp: Vec::new(),
                 raw: Vec::new(),
-                tcp: Vec::new(),
+                tcp: Arc::default(),
             }),
             stats: Stats::default(),
             cfg: Config::default(),

@@ -20,8 +20,8 @@ fn lookup(
     dport: u16,
 ) -> Option<Arc<TcpSocket>> {
     let all = TcpSocket::list(inet);
-    let mut listener: Option<(Arc<TcpSocket>, bool)> = None;
-    for s in all {
+    let mut listener: Option<(&Arc<TcpSocket>, bool)> = None;
+    for s in all.iter() {
         let st = s.lock();
         if st.pcb.lport != dport {
             continue;
@@ -42,10 +42,10 @@ fn lookup(
         let live = st.tcb.as_ref().is_some_and(|t| t.state != State::Closed);
         if live && st.pcb.faddr == src && st.pcb.fport == sport && st.pcb.laddr == dst {
             drop(st);
-            return Some(s);
+            return Some(Arc::clone(s));
         }
     }
-    listener.map(|l| l.0)
+    listener.map(|l| Arc::clone(l.0))
 }
 
 /// Answer a segment nobody wants with a reset (RFC 9293 3.10.7.1).

@@ -159,9 +159,9 @@ impl TcpSocket {
         (s.pcb.clone(), state, r, w)
     }
 
-    /// Every TCP socket in the connection table.
-    pub fn list(inet: &Inet) -> Vec<Arc<TcpSocket>> {
-        inet.lock().tcp.clone()
+    /// Every TCP socket in the connection table (a snapshot).
+    pub fn list(inet: &Inet) -> Arc<Vec<Arc<TcpSocket>>> {
+        Arc::clone(&inet.lock().tcp)
     }
 
     fn config(&self, st: &St, mss: u16) -> Config {
@@ -201,7 +201,7 @@ impl TcpSocket {
         let Some(me) = self.me.upgrade() else { return };
         let mut t = self.inet.lock();
         if !t.tcp.iter().any(|s| Arc::ptr_eq(s, &me)) {
-            t.tcp.push(me);
+            Arc::make_mut(&mut t.tcp).push(me);
         }
         drop(t);
         self.lock().registered = true;
@@ -209,10 +209,13 @@ impl TcpSocket {
 
     fn unregister(&self) {
         let me = self.me.clone();
-        self.inet
-            .lock()
-            .tcp
-            .retain(|s| !std::ptr::eq(Arc::as_ptr(s), me.as_ptr()));
+        let mut t = self.inet.lock();
+        if t.tcp
+            .iter()
+            .any(|s| std::ptr::eq(Arc::as_ptr(s), me.as_ptr()))
+        {
+            Arc::make_mut(&mut t.tcp).retain(|s| !std::ptr::eq(Arc::as_ptr(s), me.as_ptr()));
+        }
     }
 
     /// Bind as `in_pcbbind` does for TCP: a port is shared only with

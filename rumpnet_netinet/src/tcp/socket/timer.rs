@@ -10,7 +10,7 @@ use std::time::Duration;
 /// The TCP timer: run every connection's due timers; the next deadline.
 pub fn timer(inet: &Inet, t: Duration) -> Option<Duration> {
     let mut next: Option<Duration> = None;
-    for s in TcpSocket::list(inet) {
+    for s in TcpSocket::list(inet).iter() {
         let mut st = s.lock();
         let Some(tcb) = st.tcb.as_mut() else { continue };
         if tcb.next_deadline().is_some_and(|d| d <= t) {
@@ -24,7 +24,7 @@ pub fn timer(inet: &Inet, t: Duration) -> Option<Duration> {
                     drop(st);
                     if let Some(l) = p.lock().listen.as_mut() {
                         l.pending
-                            .retain(|w| !std::ptr::eq(w.as_ptr(), Arc::as_ptr(&s)));
+                            .retain(|w| !std::ptr::eq(w.as_ptr(), Arc::as_ptr(s)));
                     }
                     s.detach_embryo();
                     st = s.lock();
