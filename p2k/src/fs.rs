@@ -1,0 +1,945 @@
+//! The FUSE file system: each request becomes the kernel's system calls on
+//! the kernel path of the node it names, run as the caller.
+
+use crate::attr::{dirent_type, file_attr, linux_errno};
+use crate::caller::{self, Caller};
+use crate::nodes::{Nodes, join};
+use crate::watchdog::{Answer, Watchdog};
+use fuser::{
+    AccessFlags, FileAttr, FileHandle, Filesystem, FopenFlags, Generation, INodeNo, KernelConfig,
+    LockOwner, OpenFlags, RenameFlags, ReplyAttr, ReplyCreate, ReplyData, ReplyDirectory,
+    ReplyDirectoryPlus, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, Request,
+    TimeOrNow, WriteFlags,
+};
+use linux_xlate::{dev_to_netbsd, open_flags_to_netbsd};
+use rump::lwproc::Proc;
+use rump::usermem::BufferSpace;
+use rump::{Errno, Kernel};
+use rumpvfs::{Dirent, VfsCalls};
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How long the host may keep attributes and names without asking again.
+const TTL: Duration = Duration::from_secs(1);
+/// The largest read or write one request carries.
+pub const MAX_IO: u32 = 1 << 20;
+
+/// What a session is told at its start.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Run every request as this user instead of the caller's.
+    pub uid: Option<u32>,
+    /// Run every request as this group instead of the caller's.
+    pub gid: Option<u32>,
+    /// Print each request and its result on stderr.
+    pub debug: bool,
+    /// Answer EIO to a request still in the kernel after this long.
+    pub timeout: Duration,
+    /// Request threads.
+    pub threads: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            uid: None,
+            gid: None,
+            debug: false,
+            timeout: Duration::from_secs(30),
+            threads: 4,
+        }
+    }
+}
+
+/// A directory read at `opendir`, served from memory to `readdir`.
+type DirList = Arc<Vec<Dirent>>;
+
+/// A kernel file system served to the host's FUSE.
+pub struct P2k {
+    k: Arc<Kernel>,
+    base: Arc<Proc>,
+    nodes: Mutex<Nodes>,
+    dirs: Mutex<HashMap<u64, DirList>>,
+    next_dir: AtomicU64,
+    opts: Options,
+    dog: Watchdog,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A name from the host as a kernel path component: the kernel's
+/// path calls take UTF-8.
+fn utf8(name: &OsStr) -> Result<&str, Errno> {
+    name.to_str().ok_or(Errno::EILSEQ)
+}
+
+/// `struct timespec` bytes (`tv_sec`, `tv_nsec`) for `utimensat`.
+fn timespec_bytes(t: Option<TimeOrNow>) -> [u8; netbsd_abi::layout::timespec::SIZE] {
+    use netbsd_abi::layout::timespec::{tv_nsec, tv_sec};
+    let (s, ns) = match t {
+        None => (0, i64::from(netbsd_abi::UTIME_OMIT)),
+        Some(TimeOrNow::Now) => (0, i64::from(netbsd_abi::UTIME_NOW)),
+        Some(TimeOrNow::SpecificTime(t)) => match t.duration_since(UNIX_EPOCH) {
+            Ok(d) => (d.as_secs() as i64, i64::from(d.subsec_nanos())),
+            Err(e) => {
+                let d = e.duration();
+                let ns = d.subsec_nanos();
+                if ns == 0 {
+                    (-(d.as_secs() as i64), 0)
+                } else {
+                    (-(d.as_secs() as i64) - 1, i64::from(1_000_000_000 - ns))
+                }
+            }
+        },
+    };
+    let mut b = [0u8; netbsd_abi::layout::timespec::SIZE];
+    tv_sec.put(&mut b, s as u64);
+    tv_nsec.put(&mut b, ns as u64);
+    b
+}
+
+/// Where the arguments of a raw system call are put.
+const ARGS_AT: u64 = 0x1000;
+
+impl P2k {
+    /// Serve the file system mounted at kernel path `root` of `k`. The
+    /// calling thread makes a process for the session (its requests' parent
+    /// and owner of their open files).
+    pub fn new(k: Arc<Kernel>, root: &str, opts: Options) -> Result<P2k, String> {
+        let procs = k.procs();
+        let comm = "p2k";
+        procs
+            .rfork(rump::lwproc::ForkFd::Clear, Some(comm))
+            .map_err(|e| format!("cannot make the session's process: {e}"))?;
+        let base = procs.curproc();
+        // The host's kernel applied the caller's umask already.
+        k.sys_umask(0).map_err(|e| format!("umask: {e}"))?;
+        let nofile = rump::resource::RLIMIT_NOFILE;
+        if let Some(l) = base.limit(nofile) {
+            base.set_limit(nofile, rump::resource::Rlimit { cur: l.max, ..l });
+        }
+        let st = k
+            .sys_stat(root)
+            .map_err(|e| format!("{root}: cannot stat the mounted root: {e}"))?;
+        let kernel = Arc::clone(&k);
+        let dog = Watchdog::start(
+            opts.timeout,
+            opts.threads,
+            Box::new(move |op, secs| {
+                kernel.printf(&format!(
+                    "p2k: {op} still in the kernel after {secs} s: answered EIO"
+                ))
+            }),
+        )
+        .map_err(|e| format!("cannot start the watchdog: {e}"))?;
+        Ok(P2k {
+            k,
+            base,
+            nodes: Mutex::new(Nodes::new(root, st.ino)),
+            dirs: Mutex::new(HashMap::new()),
+            next_dir: AtomicU64::new(1),
+            opts,
+            dog,
+        })
+    }
+
+    /// The number of nodes the host holds (the root included).
+    pub fn nodes_held(&self) -> usize {
+        lock(&self.nodes).len()
+    }
+
+    /// Run `work` for a request as its caller under the watchdog, and
+    /// answer with `ok` or the error.
+    fn serve<R: Answer, T>(
+        &self,
+        req: &Request,
+        op: &'static str,
+        reply: R,
+        work: impl FnOnce() -> Result<T, Errno>,
+        ok: impl FnOnce(R, T),
+    ) {
+        let ticket = match self.dog.begin(op, reply) {
+            Ok(t) => t,
+            Err(r) => return r.fail(fuser::Errno::EIO),
+        };
+        let caller = Caller::of(
+            req.pid(),
+            req.uid(),
+            req.gid(),
+            self.opts.uid,
+            self.opts.gid,
+        );
+        let res = caller::enter(&self.k, &self.base, &caller).and_then(|()| work());
+        if self.opts.debug {
+            match &res {
+                Ok(_) => eprintln!("p2k: {op} uid {} pid {}: ok", caller.uid, req.pid()),
+                Err(e) => eprintln!("p2k: {op} uid {} pid {}: {e}", caller.uid, req.pid()),
+            }
+        }
+        let Some(r) = ticket.finish() else { return };
+        match res {
+            Ok(v) => ok(r, v),
+            Err(e) => r.fail(linux_errno(e)),
+        }
+    }
+
+    fn path(&self, id: INodeNo) -> Result<String, Errno> {
+        lock(&self.nodes).path(id.0).ok_or(Errno::ENOENT)
+    }
+
+    fn child(&self, parent: INodeNo, name: &OsStr) -> Result<String, Errno> {
+        let name = utf8(name)?;
+        lock(&self.nodes)
+            .child_path(parent.0, name)
+            .ok_or(Errno::ENOENT)
+    }
+
+    /// The attributes of the node at `path`, with its node id.
+    fn attr_at(&self, path: &str) -> Result<FileAttr, Errno> {
+        let st = self.k.sys_lstat(path)?;
+        let mut a = file_attr(&st)?;
+        a.ino = INodeNo(lock(&self.nodes).id_of(st.ino));
+        Ok(a)
+    }
+
+    /// Look `path` up for the host: its attributes, counted as a lookup.
+    fn entry_at(&self, path: String) -> Result<FileAttr, Errno> {
+        let st = self.k.sys_lstat(&path)?;
+        let mut a = file_attr(&st)?;
+        let mut nodes = lock(&self.nodes);
+        let id = nodes.id_of(st.ino);
+        a.ino = INodeNo(id);
+        nodes.looked_up(id, path);
+        Ok(a)
+    }
+
+    /// Attributes of node `id`: through the open file when there is one
+    /// (an unlinked file has no path), else by its path.
+    fn attr_of(&self, id: INodeNo, fh: Option<FileHandle>) -> Result<FileAttr, Errno> {
+        let st = match fh {
+            Some(fh) if !self.is_dir_handle(fh) => self.k.sys_fstat(fd(fh)?)?,
+            _ => self.k.sys_lstat(&self.path(id)?)?,
+        };
+        let mut a = file_attr(&st)?;
+        a.ino = INodeNo(lock(&self.nodes).id_of(st.ino));
+        Ok(a)
+    }
+
+    fn is_dir_handle(&self, fh: FileHandle) -> bool {
+        fh.0 & DIR_HANDLE != 0
+    }
+
+    /// `utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW)`.
+    fn set_times(
+        &self,
+        path: &str,
+        atime: Option<TimeOrNow>,
+        mtime: Option<TimeOrNow>,
+    ) -> Result<(), Errno> {
+        let ts = netbsd_abi::layout::timespec::SIZE as u64;
+        let space = BufferSpace::new(ARGS_AT, 2 * ts as usize + path.len() + 1);
+        space.poke(ARGS_AT, &timespec_bytes(atime));
+        space.poke(ARGS_AT + ts, &timespec_bytes(mtime));
+        let path_at = ARGS_AT + 2 * ts;
+        space.poke(path_at, path.as_bytes());
+        let args = [
+            netbsd_abi::AT_FDCWD as u64,
+            path_at,
+            ARGS_AT,
+            netbsd_abi::AT_SYMLINK_NOFOLLOW as u64,
+        ];
+        self.k
+            .syscall(netbsd_abi::SYS_utimensat, &args, &space)
+            .map(|_| ())
+    }
+
+    /// `mknod(path, mode, dev)` with NetBSD's mode and device number.
+    fn mknod_at(&self, path: &str, mode: u32, dev: u64) -> Result<(), Errno> {
+        let space = BufferSpace::new(ARGS_AT, path.len() + 1);
+        space.poke(ARGS_AT, path.as_bytes());
+        let args = [ARGS_AT, u64::from(mode), dev];
+        self.k
+            .syscall(netbsd_abi::SYS___mknod50, &args, &space)
+            .map(|_| ())
+    }
+
+    /// Read a whole directory for `opendir`.
+    fn read_dir(&self, path: &str) -> Result<DirList, Errno> {
+        let fd = self
+            .k
+            .sys_open(path, netbsd_abi::O_RDONLY | netbsd_abi::O_DIRECTORY, 0)?;
+        let r = self.k.sys_getdents(fd);
+        let _ = self.k.sys_close(fd);
+        Ok(Arc::new(r?))
+    }
+}
+
+/// Directory handles are told from file descriptors by this bit.
+const DIR_HANDLE: u64 = 1 << 62;
+
+/// The kernel descriptor a file handle is.
+fn fd(fh: FileHandle) -> Result<i32, Errno> {
+    i32::try_from(fh.0).map_err(|_| Errno::EBADF)
+}
+
+impl Filesystem for P2k {
+    fn init(&mut self, _req: &Request, config: &mut KernelConfig) -> std::io::Result<()> {
+        // Both are requests to the host's kernel; a smaller limit it
+        // answers with is kept.
+        let _ = config.set_max_write(MAX_IO);
+        let _ = config.set_max_readahead(MAX_IO);
+        let _ = config.add_capabilities(
+            fuser::InitFlags::FUSE_DO_READDIRPLUS | fuser::InitFlags::FUSE_READDIRPLUS_AUTO,
+        );
+        Ok(())
+    }
+
+    fn lookup(&self, req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
+        self.serve(
+            req,
+            "lookup",
+            reply,
+            || self.entry_at(self.child(parent, name)?),
+            |r, a| r.entry(&TTL, &a, Generation(0)),
+        );
+    }
+
+    fn forget(&self, _req: &Request, ino: INodeNo, nlookup: u64) {
+        lock(&self.nodes).forget(ino.0, nlookup);
+    }
+
+    fn getattr(&self, req: &Request, ino: INodeNo, fh: Option<FileHandle>, reply: ReplyAttr) {
+        self.serve(
+            req,
+            "getattr",
+            reply,
+            || self.attr_of(ino, fh),
+            |r, a| r.attr(&TTL, &a),
+        );
+    }
+
+    fn setattr(
+        &self,
+        req: &Request,
+        ino: INodeNo,
+        mode: Option<u32>,
+        uid: Option<u32>,
+        gid: Option<u32>,
+        size: Option<u64>,
+        atime: Option<TimeOrNow>,
+        mtime: Option<TimeOrNow>,
+        _ctime: Option<SystemTime>,
+        fh: Option<FileHandle>,
+        _crtime: Option<SystemTime>,
+        _chgtime: Option<SystemTime>,
+        _bkuptime: Option<SystemTime>,
+        flags: Option<fuser::BsdFileFlags>,
+        reply: ReplyAttr,
+    ) {
+        let fh = fh.filter(|f| !self.is_dir_handle(*f));
+        self.serve(
+            req,
+            "setattr",
+            reply,
+            || {
+                if flags.is_some() {
+                    return Err(Errno::EOPNOTSUPP);
+                }
+                let path = self.path(ino);
+                if let Some(size) = size {
+                    let len = i64::try_from(size).map_err(|_| Errno::EFBIG)?;
+                    match fh {
+                        Some(fh) => self.k.sys_ftruncate(fd(fh)?, len)?,
+                        None => self.k.sys_truncate(&path.clone()?, len)?,
+                    }
+                }
+                if uid.is_some() || gid.is_some() {
+                    let (u, g) = (uid.unwrap_or(u32::MAX), gid.unwrap_or(u32::MAX));
+                    match fh {
+                        Some(fh) => self.k.sys_fchown(fd(fh)?, u, g)?,
+                        None => self.k.sys_lchown(&path.clone()?, u, g)?,
+                    }
+                }
+                if let Some(mode) = mode {
+                    match fh {
+                        Some(fh) => self.k.sys_fchmod(fd(fh)?, mode & 0o7777)?,
+                        None => self.k.sys_chmod(&path.clone()?, mode & 0o7777)?,
+                    }
+                }
+                if atime.is_some() || mtime.is_some() {
+                    self.set_times(&path.clone()?, atime, mtime)?;
+                }
+                self.attr_of(ino, fh)
+            },
+            |r, a| r.attr(&TTL, &a),
+        );
+    }
+
+    fn readlink(&self, req: &Request, ino: INodeNo, reply: ReplyData) {
+        self.serve(
+            req,
+            "readlink",
+            reply,
+            || self.k.sys_readlink(&self.path(ino)?),
+            |r, target| r.data(&target),
+        );
+    }
+
+    fn mknod(
+        &self,
+        req: &Request,
+        parent: INodeNo,
+        name: &OsStr,
+        mode: u32,
+        _umask: u32,
+        rdev: u32,
+        reply: ReplyEntry,
+    ) {
+        self.serve(
+            req,
+            "mknod",
+            reply,
+            || {
+                let path = self.child(parent, name)?;
+                let fmt = mode & libc::S_IFMT;
+                if fmt == libc::S_IFIFO {
+                    self.k.sys_mkfifo(&path, mode & 0o7777)?;
+                } else if fmt == libc::S_IFREG || fmt == 0 {
+                    let flags = netbsd_abi::O_WRONLY | netbsd_abi::O_CREAT | netbsd_abi::O_EXCL;
+                    let fd = self.k.sys_open(&path, flags, mode & 0o7777)?;
+                    self.k.sys_close(fd)?;
+                } else {
+                    // The type bits are the same numbers on both systems.
+                    self.mknod_at(&path, mode, dev_to_netbsd(u64::from(rdev)))?;
+                }
+                self.entry_at(path)
+            },
+            |r, a| r.entry(&TTL, &a, Generation(0)),
+        );
+    }
+
+    fn mkdir(
+        &self,
+        req: &Request,
+        parent: INodeNo,
+        name: &OsStr,
+        mode: u32,
+        _umask: u32,
+        reply: ReplyEntry,
+    ) {
+        self.serve(
+            req,
+            "mkdir",
+            reply,
+            || {
+                let path = self.child(parent, name)?;
+                self.k.sys_mkdir(&path, mode & 0o7777)?;
+                self.entry_at(path)
+            },
+            |r, a| r.entry(&TTL, &a, Generation(0)),
+        );
+    }
+
+    fn unlink(&self, req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
+        self.serve(
+            req,
+            "unlink",
+            reply,
+            || {
+                let path = self.child(parent, name)?;
+                self.k.sys_unlink(&path)?;
+                lock(&self.nodes).removed(&path);
+                Ok(())
+            },
+            |r, ()| r.ok(),
+        );
+    }
+
+    fn rmdir(&self, req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
+        self.serve(
+            req,
+            "rmdir",
+            reply,
+            || {
+                let path = self.child(parent, name)?;
+                self.k.sys_rmdir(&path)?;
+                lock(&self.nodes).removed(&path);
+                Ok(())
+            },
+            |r, ()| r.ok(),
+        );
+    }
+
+    fn symlink(
+        &self,
+        req: &Request,
+        parent: INodeNo,
+        link_name: &OsStr,
+        target: &Path,
+        reply: ReplyEntry,
+    ) {
+        self.serve(
+            req,
+            "symlink",
+            reply,
+            || {
+                let path = self.child(parent, link_name)?;
+                let target = utf8(target.as_os_str())?;
+                self.k.sys_symlink(target, &path)?;
+                self.entry_at(path)
+            },
+            |r, a| r.entry(&TTL, &a, Generation(0)),
+        );
+    }
+
+    fn rename(
+        &self,
+        req: &Request,
+        parent: INodeNo,
+        name: &OsStr,
+        newparent: INodeNo,
+        newname: &OsStr,
+        flags: RenameFlags,
+        reply: ReplyEmpty,
+    ) {
+        self.serve(
+            req,
+            "rename",
+            reply,
+            || {
+                // NetBSD's rename has no flags: refused as a Linux file
+                // system without them refuses them, and callers (mv)
+                // fall back to a plain rename.
+                if !flags.is_empty() {
+                    return Err(Errno::EINVAL);
+                }
+                let from = self.child(parent, name)?;
+                let to = self.child(newparent, newname)?;
+                self.k.sys_rename(&from, &to)?;
+                lock(&self.nodes).renamed(&from, &to);
+                Ok(())
+            },
+            |r, ()| r.ok(),
+        );
+    }
+
+    fn link(
+        &self,
+        req: &Request,
+        ino: INodeNo,
+        newparent: INodeNo,
+        newname: &OsStr,
+        reply: ReplyEntry,
+    ) {
+        self.serve(
+            req,
+            "link",
+            reply,
+            || {
+                let from = self.path(ino)?;
+                let to = self.child(newparent, newname)?;
+                self.k.sys_link(&from, &to)?;
+                self.entry_at(to)
+            },
+            |r, a| r.entry(&TTL, &a, Generation(0)),
+        );
+    }
+
+    fn open(&self, req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
+        self.serve(
+            req,
+            "open",
+            reply,
+            || {
+                let kflags = open_flags_to_netbsd(flags.0 & !libc::O_CLOEXEC)
+                    .map_err(|e| Errno(linux_xlate::errno_to_netbsd(e)))?;
+                let fd = self
+                    .k
+                    .sys_open(&self.path(ino)?, kflags | netbsd_abi::O_NOFOLLOW, 0)?;
+                Ok(FileHandle(fd as u64))
+            },
+            |r, fh| r.opened(fh, FopenFlags::empty()),
+        );
+    }
+
+    fn read(
+        &self,
+        req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        offset: u64,
+        size: u32,
+        _flags: OpenFlags,
+        _lock_owner: Option<LockOwner>,
+        reply: ReplyData,
+    ) {
+        self.serve(
+            req,
+            "read",
+            reply,
+            || {
+                let off = i64::try_from(offset).map_err(|_| Errno::EINVAL)?;
+                let mut buf = vec![0u8; size.min(MAX_IO) as usize];
+                let n = self.k.sys_pread(fd(fh)?, &mut buf, off)?;
+                buf.truncate(n);
+                Ok(buf)
+            },
+            |r, buf| r.data(&buf),
+        );
+    }
+
+    fn write(
+        &self,
+        req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        offset: u64,
+        data: &[u8],
+        _write_flags: WriteFlags,
+        _flags: OpenFlags,
+        _lock_owner: Option<LockOwner>,
+        reply: ReplyWrite,
+    ) {
+        self.serve(
+            req,
+            "write",
+            reply,
+            || {
+                let off = i64::try_from(offset).map_err(|_| Errno::EFBIG)?;
+                let n = self.k.sys_pwrite(fd(fh)?, data, off)?;
+                Ok(n as u32)
+            },
+            |r, n| r.written(n),
+        );
+    }
+
+    fn flush(
+        &self,
+        req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        _lock_owner: LockOwner,
+        reply: ReplyEmpty,
+    ) {
+        // Writes go to the kernel as they come: nothing is held here. The
+        // descriptor is checked, as close(2) would.
+        self.serve(
+            req,
+            "flush",
+            reply,
+            || self.k.sys_fstat(fd(fh)?).map(|_| ()),
+            |r, ()| r.ok(),
+        );
+    }
+
+    fn release(
+        &self,
+        req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        _flags: OpenFlags,
+        _lock_owner: Option<LockOwner>,
+        _flush: bool,
+        reply: ReplyEmpty,
+    ) {
+        self.serve(
+            req,
+            "release",
+            reply,
+            || self.k.sys_close(fd(fh)?),
+            |r, ()| r.ok(),
+        );
+    }
+
+    fn fsync(
+        &self,
+        req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        _datasync: bool,
+        reply: ReplyEmpty,
+    ) {
+        self.serve(
+            req,
+            "fsync",
+            reply,
+            || self.k.sys_fsync(fd(fh)?),
+            |r, ()| r.ok(),
+        );
+    }
+
+    fn opendir(&self, req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
+        self.serve(
+            req,
+            "opendir",
+            reply,
+            || {
+                let list = self.read_dir(&self.path(ino)?)?;
+                let h = self.next_dir.fetch_add(1, Ordering::Relaxed) | DIR_HANDLE;
+                lock(&self.dirs).insert(h, list);
+                Ok(FileHandle(h))
+            },
+            |r, fh| r.opened(fh, FopenFlags::empty()),
+        );
+    }
+
+    fn readdir(
+        &self,
+        req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        offset: u64,
+        mut reply: ReplyDirectory,
+    ) {
+        let list = lock(&self.dirs).get(&fh.0).cloned();
+        let Some(list) = list else {
+            return reply.error(fuser::Errno::EBADF);
+        };
+        let _ = req;
+        let nodes = lock(&self.nodes);
+        for (i, e) in list.iter().enumerate().skip(offset as usize) {
+            let name = OsStr::new(std::str::from_utf8(&e.name).unwrap_or("\u{fffd}"));
+            let name = if std::str::from_utf8(&e.name).is_ok() {
+                name
+            } else {
+                // A name the kernel path calls cannot take back is left out.
+                continue;
+            };
+            let id = nodes.id_of(e.ino);
+            if reply.add(INodeNo(id), i as u64 + 1, dirent_type(e.typ), name) {
+                break;
+            }
+        }
+        drop(nodes);
+        reply.ok();
+    }
+
+    fn readdirplus(
+        &self,
+        req: &Request,
+        ino: INodeNo,
+        fh: FileHandle,
+        offset: u64,
+        reply: ReplyDirectoryPlus,
+    ) {
+        let list = lock(&self.dirs).get(&fh.0).cloned();
+        let Some(list) = list else {
+            return reply.error(fuser::Errno::EBADF);
+        };
+        self.serve(
+            req,
+            "readdirplus",
+            reply,
+            || self.path(ino),
+            |mut r, dir| {
+                for (i, e) in list.iter().enumerate().skip(offset as usize) {
+                    let Ok(name) = std::str::from_utf8(&e.name) else {
+                        continue;
+                    };
+                    let dots = name == "." || name == "..";
+                    let path = join(&dir, name);
+                    let attr = if dots {
+                        self.attr_at(&path)
+                    } else {
+                        self.entry_at(path.clone())
+                    };
+                    // An entry that vanished since opendir is left out.
+                    let Ok(a) = attr else { continue };
+                    if r.add(a.ino, i as u64 + 1, name, &TTL, &a, Generation(0)) {
+                        if !dots {
+                            // Not sent: the lookup is not the host's.
+                            lock(&self.nodes).forget(a.ino.0, 1);
+                        }
+                        break;
+                    }
+                }
+                r.ok()
+            },
+        );
+    }
+
+    fn releasedir(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        _flags: OpenFlags,
+        reply: ReplyEmpty,
+    ) {
+        lock(&self.dirs).remove(&fh.0);
+        reply.ok();
+    }
+
+    fn fsyncdir(
+        &self,
+        req: &Request,
+        ino: INodeNo,
+        _fh: FileHandle,
+        _datasync: bool,
+        reply: ReplyEmpty,
+    ) {
+        self.serve(
+            req,
+            "fsyncdir",
+            reply,
+            || {
+                let fd = self.k.sys_open(&self.path(ino)?, netbsd_abi::O_RDONLY, 0)?;
+                let r = self.k.sys_fsync(fd);
+                let _ = self.k.sys_close(fd);
+                r
+            },
+            |r, ()| r.ok(),
+        );
+    }
+
+    fn statfs(&self, req: &Request, ino: INodeNo, reply: ReplyStatfs) {
+        self.serve(
+            req,
+            "statfs",
+            reply,
+            || self.k.sys_statvfs(&self.path(ino)?),
+            |r, s| {
+                r.statfs(
+                    s.blocks,
+                    s.bfree,
+                    s.bavail,
+                    s.files,
+                    s.ffree,
+                    s.bsize as u32,
+                    NAME_MAX,
+                    s.frsize as u32,
+                )
+            },
+        );
+    }
+
+    fn access(&self, req: &Request, ino: INodeNo, mask: AccessFlags, reply: ReplyEmpty) {
+        self.serve(
+            req,
+            "access",
+            reply,
+            || {
+                let mut amode = netbsd_abi::F_OK;
+                for (l, n) in [
+                    (AccessFlags::R_OK, netbsd_abi::R_OK),
+                    (AccessFlags::W_OK, netbsd_abi::W_OK),
+                    (AccessFlags::X_OK, netbsd_abi::X_OK),
+                ] {
+                    if mask.contains(l) {
+                        amode |= n;
+                    }
+                }
+                self.k.sys_access(&self.path(ino)?, amode)
+            },
+            |r, ()| r.ok(),
+        );
+    }
+
+    fn create(
+        &self,
+        req: &Request,
+        parent: INodeNo,
+        name: &OsStr,
+        mode: u32,
+        _umask: u32,
+        flags: i32,
+        reply: ReplyCreate,
+    ) {
+        self.serve(
+            req,
+            "create",
+            reply,
+            || {
+                let path = self.child(parent, name)?;
+                let kflags = open_flags_to_netbsd(flags & !libc::O_CLOEXEC)
+                    .map_err(|e| Errno(linux_xlate::errno_to_netbsd(e)))?;
+                let fd = self
+                    .k
+                    .sys_open(&path, kflags | netbsd_abi::O_CREAT, mode & 0o7777)?;
+                match self.entry_at(path) {
+                    Ok(a) => Ok((a, fd)),
+                    Err(e) => {
+                        let _ = self.k.sys_close(fd);
+                        Err(e)
+                    }
+                }
+            },
+            |r, (a, fd)| {
+                r.created(
+                    &TTL,
+                    &a,
+                    Generation(0),
+                    FileHandle(fd as u64),
+                    FopenFlags::empty(),
+                )
+            },
+        );
+    }
+
+    fn fallocate(
+        &self,
+        req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        offset: u64,
+        length: u64,
+        mode: i32,
+        reply: ReplyEmpty,
+    ) {
+        self.serve(
+            req,
+            "fallocate",
+            reply,
+            || {
+                // Modes (keep size, punch hole, ...) have no NetBSD call.
+                if mode != 0 {
+                    return Err(Errno::EOPNOTSUPP);
+                }
+                let space = BufferSpace::new(ARGS_AT, 1);
+                // posix_fallocate(fd, PAD, pos, len): off_t arguments
+                // start at the third slot on amd64.
+                let args = [fh.0, 0, offset, length];
+                let r = self
+                    .k
+                    .syscall(netbsd_abi::SYS_posix_fallocate, &args, &space)?;
+                // posix_fallocate answers with its error as the value.
+                match r[0] as i32 {
+                    0 => Ok(()),
+                    e => Err(Errno(e)),
+                }
+            },
+            |r, ()| r.ok(),
+        );
+    }
+}
+
+/// Longest name FUSE is told of: NetBSD's FFS and tmpfs keep 255 bytes
+/// (`FFS_MAXNAMLEN`, `TMPFS_MAXNAMLEN`).
+const NAME_MAX: u32 = 255;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_netbsd_timespecs() {
+        use netbsd_abi::layout::timespec::{tv_nsec, tv_sec};
+        let b = timespec_bytes(None);
+        assert_eq!(tv_nsec.get(&b), Some(netbsd_abi::UTIME_OMIT as u64));
+        let b = timespec_bytes(Some(TimeOrNow::Now));
+        assert_eq!(tv_nsec.get(&b), Some(netbsd_abi::UTIME_NOW as u64));
+        let t = UNIX_EPOCH + Duration::new(5, 7);
+        let b = timespec_bytes(Some(TimeOrNow::SpecificTime(t)));
+        assert_eq!((tv_sec.get(&b), tv_nsec.get(&b)), (Some(5), Some(7)));
+        let t = UNIX_EPOCH - Duration::new(1, 250_000_000);
+        let b = timespec_bytes(Some(TimeOrNow::SpecificTime(t)));
+        assert_eq!(tv_sec.get(&b), Some((-2i64) as u64));
+        assert_eq!(tv_nsec.get(&b), Some(750_000_000));
+    }
+}
