@@ -12,7 +12,7 @@ use rumpvfs::VfsCalls;
 use rumpvfs::etfs::{self, EtfsType};
 use rumpvfs::flags::{MNT_FORCE, MNT_RDONLY};
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// The etfs key the image is registered under.
 const DEVICE: &str = "/p2k_dev";
@@ -70,13 +70,18 @@ pub fn main(prog: &'static str, kind: Kind, usage: &str) -> ExitCode {
     // signals wait for the thread that asks for them.
     rumpuser::block_termination_signals();
     let startup = Startup { prog, daemon };
-    let k = match boot(prog, kind) {
+    let console = Arc::new(Console::default());
+    let k = match boot(prog, kind, &console) {
         Ok(k) => k,
         Err(e) => return startup.fail(&e),
     };
     if let Err(e) = mount_in_kernel(&k, kind, &o) {
-        return startup.fail(&e);
+        return match console.refusal() {
+            Some(why) => startup.fail(&format!("{e} ({why})")),
+            None => startup.fail(&e),
+        };
     }
+    console.release();
     let p2k_opts = p2k::Options {
         uid: o.uid,
         gid: o.gid,
@@ -156,18 +161,48 @@ fn check_files(o: &Options) -> Result<(), String> {
     Ok(())
 }
 
-fn boot(prog: &'static str, kind: Kind) -> Result<Arc<Kernel>, String> {
+/// Kernel messages: held until the file system is mounted, so that a
+/// refused mount is one line with the file system's own reason; printed
+/// on stderr after that, and at once when `RUMP_VERBOSE` asks for them.
+#[derive(Default)]
+struct Console {
+    held: Mutex<Option<Vec<String>>>,
+}
+
+impl Console {
+    fn say(&self, prog: &str, level: ConsoleLevel, msg: &str) {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        match held.as_mut() {
+            Some(h) if level != ConsoleLevel::Verbose => h.push(msg.to_string()),
+            _ => eprintln!("{prog}: kernel: {msg}"),
+        }
+    }
+
+    /// Mounted: messages go to stderr from now on.
+    fn release(&self) {
+        *self.held.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// The reason the file system gave for refusing the mount, if any.
+    fn refusal(&self) -> Option<String> {
+        let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        held.as_ref()?.iter().rev().find_map(|m| {
+            m.split_once("cannot mount: ")
+                .map(|(_, why)| why.to_string())
+        })
+    }
+}
+
+fn boot(prog: &'static str, kind: Kind, console: &Arc<Console>) -> Result<Arc<Kernel>, String> {
     let mut config = BootConfig::from_host().map_err(|e| e.to_string())?;
     if config.memlimit.is_none() {
         config.memlimit = Some(DEFAULT_MEMLIMIT);
     }
+    *console.held.lock().unwrap_or_else(|p| p.into_inner()) = Some(Vec::new());
+    let hook = Arc::clone(console);
     let mut b = KernelBuilder::new()
         .config(config)
-        .console(Box::new(move |level, msg| {
-            if level != ConsoleLevel::Verbose || std::env::var_os("RUMP_VERBOSE").is_some() {
-                eprintln!("{prog}: kernel: {msg}");
-            }
-        }))
+        .console(Box::new(move |level, msg| hook.say(prog, level, msg)))
         .component(&rumpvfs::COMPONENT);
     b = match kind {
         Kind::Ffs => b.component(&rumpfs_ffs::COMPONENT),
