@@ -11,6 +11,7 @@ mod baseline;
 mod cgd;
 mod dev;
 mod ffs;
+mod fuse;
 mod hijack;
 mod local;
 mod measure;
@@ -71,7 +72,7 @@ fn main() -> ExitCode {
             }
             _ => {
                 eprintln!(
-                    "usage: rumpbench [--runs N] [--json FILE] [--only vfs|ffs|remote|hijack|net|cgd|dev]"
+                    "usage: rumpbench [--runs N] [--json FILE] [--only vfs|ffs|remote|hijack|net|cgd|dev|fuse]"
                 );
                 return ExitCode::FAILURE;
             }
@@ -88,8 +89,9 @@ fn main() -> ExitCode {
             "net" => net::net(&mut records),
             "cgd" => cgd::cgd(&mut records),
             "dev" => dev::dev(&mut records),
+            "fuse" => fuse::fuse(&mut records),
             _ => {
-                eprintln!("rumpbench: --only vfs, ffs, remote, hijack, net, cgd or dev");
+                eprintln!("rumpbench: --only vfs, ffs, remote, hijack, net, cgd, dev or fuse");
                 return ExitCode::FAILURE;
             }
         }
@@ -121,6 +123,7 @@ fn main() -> ExitCode {
     net::net(&mut records);
     cgd::cgd(&mut records);
     dev::dev(&mut records);
+    fuse::fuse(&mut records);
 
     print_records(&records);
     if let Some(path) = json
