@@ -149,6 +149,12 @@ impl P2k {
         })
     }
 
+    /// The descriptor table the session's open files are in (to close
+    /// what the host left open before unmounting in the kernel).
+    pub fn descriptors(&self) -> Arc<rump::file::FdTable> {
+        self.base.fdt()
+    }
+
     /// The number of nodes the host holds (the root included).
     pub fn nodes_held(&self) -> usize {
         lock(&self.nodes).len()

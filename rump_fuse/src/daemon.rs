@@ -6,6 +6,7 @@
 
 use crate::opts::{self, Kind, Options};
 use p2k::{MountConfig, P2k};
+use rump::file::FdTable;
 use rump::kernel::ConsoleLevel;
 use rump::{BootConfig, Kernel, KernelBuilder};
 use rumpvfs::VfsCalls;
@@ -92,7 +93,7 @@ pub fn main(prog: &'static str, kind: Kind, usage: &str) -> ExitCode {
     let fs = match P2k::new(Arc::clone(&k), MOUNT_POINT, p2k_opts) {
         Ok(fs) => fs,
         Err(e) => {
-            unmount_in_kernel(prog, &k, kind);
+            unmount_in_kernel(prog, &k, kind, &FdTable::new());
             return startup.fail(&e);
         }
     };
@@ -109,13 +110,27 @@ pub fn main(prog: &'static str, kind: Kind, usage: &str) -> ExitCode {
         threads: o.threads,
     };
     let mut startup = Some(startup);
+    let files = fs.descriptors();
+    let on_signal = (Arc::clone(&k), Arc::clone(&files));
+    let mountpoint = o.mountpoint.clone();
     let served = p2k::serve(fs, &cfg, |mut served| {
         // SIGTERM or SIGINT: unmount from the host, which ends serve().
+        // If the host will not (the mount was detached lazily and is still
+        // in use), leave anyway, with the file system written back.
         let _ = std::thread::Builder::new()
             .name("signals".into())
             .spawn(move || {
                 rumpuser::wait_termination_signal();
-                let _ = served.unmount();
+                if let Err(e) = served.unmount() {
+                    eprintln!(
+                        "{prog}: cannot unmount {}: {}; ending anyway",
+                        mountpoint,
+                        rumpuser::strerror(&e)
+                    );
+                    let (k, files) = on_signal;
+                    let ok = unmount_in_kernel(prog, &k, kind, &files);
+                    std::process::exit(if ok { 0 } else { 1 });
+                }
             });
         if let Some(d) = startup.take().and_then(|s| s.daemon) {
             d.done(Ok(()));
@@ -124,7 +139,7 @@ pub fn main(prog: &'static str, kind: Kind, usage: &str) -> ExitCode {
     let status = match (served, startup) {
         // Never mounted on the host.
         (Err(e), Some(s)) => {
-            unmount_in_kernel(prog, &k, kind);
+            unmount_in_kernel(prog, &k, kind, &files);
             return s.fail(&format!("{}: {}", o.mountpoint, rumpuser::strerror(&e)));
         }
         (Err(e), None) => {
@@ -133,7 +148,7 @@ pub fn main(prog: &'static str, kind: Kind, usage: &str) -> ExitCode {
         }
         (Ok(()), _) => ExitCode::SUCCESS,
     };
-    if unmount_in_kernel(prog, &k, kind) {
+    if unmount_in_kernel(prog, &k, kind, &files) {
         status
     } else {
         ExitCode::FAILURE
@@ -237,8 +252,8 @@ fn mount_in_kernel(k: &Kernel, kind: Kind, o: &Options) -> Result<(), String> {
 /// Close what the host left open, unmount (FFS writes everything back and
 /// marks itself clean) and flush the image to the host file. False, with
 /// a message, if that failed.
-fn unmount_in_kernel(prog: &str, k: &Kernel, kind: Kind) -> bool {
-    k.procs().curproc().fdt().close_all();
+fn unmount_in_kernel(prog: &str, k: &Kernel, kind: Kind, files: &FdTable) -> bool {
+    files.close_all();
     let mut ok = true;
     if let Err(e) = k.sys_unmount(MOUNT_POINT, 0) {
         eprintln!("{prog}: unmount: {e}; forcing it");

@@ -529,3 +529,44 @@ fn damaged_images_never_crash_the_daemon_nor_hang_the_mount() {
     eprintln!("{mounted_ok} damaged images mounted and walked, {refused} refused");
     assert!(mounted_ok > 0);
 }
+
+#[test]
+fn sigterm_ends_a_daemon_whose_mount_was_detached_but_is_busy() {
+    if !fuse_available() {
+        return;
+    }
+    let dir = tempdir("fuse-lazy");
+    let img = dir.join("l.img");
+    newfs(&img, &["-O", "1", "-s", "16m"]);
+    let mnt = dir.join("mnt");
+    let m = Mount::start(
+        "rump_ffs",
+        &[img.to_str().unwrap(), mnt.to_str().unwrap()],
+        img.to_str().unwrap(),
+        &mnt,
+    );
+    sh(&mnt, "echo kept > f");
+    // A process inside keeps the detached file system in use.
+    let mut busy = Command::new("sleep")
+        .arg("60")
+        .current_dir(&mnt)
+        .spawn()
+        .unwrap();
+    run(Command::new("fusermount3").arg("-u").arg("-z").arg(&mnt));
+    let pids = m.pids();
+    assert_eq!(pids.len(), 1);
+    kill("-TERM", pids[0]);
+    let t = Instant::now();
+    while !m.pids().is_empty() {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the daemon did not end"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    busy.kill().unwrap();
+    busy.wait().unwrap();
+    fsck_clean(&img);
+    let o = run(Command::new(bin("fsu_cat")).arg(&img).arg("/f"));
+    assert_eq!(stdout(&o), "kept\n");
+}
