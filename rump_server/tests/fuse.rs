@@ -570,3 +570,41 @@ fn sigterm_ends_a_daemon_whose_mount_was_detached_but_is_busy() {
     let o = run(Command::new(bin("fsu_cat")).arg(&img).arg("/f"));
     assert_eq!(stdout(&o), "kept\n");
 }
+
+#[test]
+fn a_read_only_mount_refuses_writes_and_leaves_the_image_alone() {
+    if !fuse_available() {
+        return;
+    }
+    let dir = tempdir("fuse-ro");
+    let img = dir.join("r.img");
+    newfs(&img, &["-O", "2", "-s", "16m"]);
+    run(Command::new(bin("fsu_write"))
+        .arg(&img)
+        .arg("/f")
+        .stdin(std::fs::File::open("/usr/share/doc/dash/copyright").unwrap()));
+    let before = std::fs::read(&img).unwrap();
+    let mnt = dir.join("mnt");
+    let m = Mount::start(
+        "rump_ffs",
+        &["-o", "ro", img.to_str().unwrap(), mnt.to_str().unwrap()],
+        img.to_str().unwrap(),
+        &mnt,
+    );
+    sh(&mnt, "cmp f /usr/share/doc/dash/copyright");
+    for script in ["touch new", "rm f", "mkdir d", "chmod 600 f", "echo x >> f"] {
+        let o = Command::new("sh")
+            .args(["-c", script])
+            .current_dir(&mnt)
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "{script}");
+        assert!(
+            stderr(&o).contains("Read-only file system"),
+            "{script}: {}",
+            stderr(&o)
+        );
+    }
+    m.unmount();
+    assert!(std::fs::read(&img).unwrap() == before, "the image changed");
+}
