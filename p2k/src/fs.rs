@@ -166,6 +166,7 @@ impl P2k {
         &self,
         req: &Request,
         op: &'static str,
+        what: std::fmt::Arguments<'_>,
         reply: R,
         work: impl FnOnce() -> Result<T, Errno>,
         ok: impl FnOnce(R, T),
@@ -183,9 +184,10 @@ impl P2k {
         );
         let res = caller::enter(&self.k, &self.base, &caller).and_then(|()| work());
         if self.opts.debug {
+            let (uid, pid) = (caller.uid, req.pid());
             match &res {
-                Ok(_) => eprintln!("p2k: {op} uid {} pid {}: ok", caller.uid, req.pid()),
-                Err(e) => eprintln!("p2k: {op} uid {} pid {}: {e}", caller.uid, req.pid()),
+                Ok(_) => eprintln!("p2k: {op} {what} (uid {uid} pid {pid}): ok"),
+                Err(e) => eprintln!("p2k: {op} {what} (uid {uid} pid {pid}): {e}"),
             }
         }
         let Some(r) = ticket.finish() else { return };
@@ -310,6 +312,7 @@ impl Filesystem for P2k {
         self.serve(
             req,
             "lookup",
+            format_args!("{} {name:?}", parent.0),
             reply,
             || self.entry_at(self.child(parent, name)?),
             |r, a| r.entry(&TTL, &a, Generation(0)),
@@ -324,6 +327,7 @@ impl Filesystem for P2k {
         self.serve(
             req,
             "getattr",
+            format_args!("{}", ino.0),
             reply,
             || self.attr_of(ino, fh),
             |r, a| r.attr(&TTL, &a),
@@ -352,6 +356,10 @@ impl Filesystem for P2k {
         self.serve(
             req,
             "setattr",
+            format_args!(
+                "{} mode {mode:?} uid {uid:?} gid {gid:?} size {size:?}",
+                ino.0
+            ),
             reply,
             || {
                 if flags.is_some() {
@@ -391,6 +399,7 @@ impl Filesystem for P2k {
         self.serve(
             req,
             "readlink",
+            format_args!("{}", ino.0),
             reply,
             || self.k.sys_readlink(&self.path(ino)?),
             |r, target| r.data(&target),
@@ -410,6 +419,7 @@ impl Filesystem for P2k {
         self.serve(
             req,
             "mknod",
+            format_args!("{} {name:?} mode {mode:o} rdev {rdev}", parent.0),
             reply,
             || {
                 let path = self.child(parent, name)?;
@@ -442,6 +452,7 @@ impl Filesystem for P2k {
         self.serve(
             req,
             "mkdir",
+            format_args!("{} {name:?} mode {mode:o}", parent.0),
             reply,
             || {
                 let path = self.child(parent, name)?;
@@ -456,6 +467,7 @@ impl Filesystem for P2k {
         self.serve(
             req,
             "unlink",
+            format_args!("{} {name:?}", parent.0),
             reply,
             || {
                 let path = self.child(parent, name)?;
@@ -471,6 +483,7 @@ impl Filesystem for P2k {
         self.serve(
             req,
             "rmdir",
+            format_args!("{} {name:?}", parent.0),
             reply,
             || {
                 let path = self.child(parent, name)?;
@@ -493,6 +506,7 @@ impl Filesystem for P2k {
         self.serve(
             req,
             "symlink",
+            format_args!("{} {link_name:?} -> {target:?}", parent.0),
             reply,
             || {
                 let path = self.child(parent, link_name)?;
@@ -517,6 +531,10 @@ impl Filesystem for P2k {
         self.serve(
             req,
             "rename",
+            format_args!(
+                "{} {name:?} -> {} {newname:?} flags {flags:?}",
+                parent.0, newparent.0
+            ),
             reply,
             || {
                 // NetBSD's rename has no flags: refused as a Linux file
@@ -546,6 +564,7 @@ impl Filesystem for P2k {
         self.serve(
             req,
             "link",
+            format_args!("{} -> {} {newname:?}", ino.0, newparent.0),
             reply,
             || {
                 let from = self.path(ino)?;
@@ -561,6 +580,7 @@ impl Filesystem for P2k {
         self.serve(
             req,
             "open",
+            format_args!("{} flags {:#x}", ino.0, flags.0),
             reply,
             || {
                 let kflags = open_flags_to_netbsd(flags.0 & !libc::O_CLOEXEC)
@@ -588,6 +608,7 @@ impl Filesystem for P2k {
         self.serve(
             req,
             "read",
+            format_args!("fh {} offset {offset} size {size}", fh.0),
             reply,
             || {
                 let off = i64::try_from(offset).map_err(|_| Errno::EINVAL)?;
@@ -615,6 +636,7 @@ impl Filesystem for P2k {
         self.serve(
             req,
             "write",
+            format_args!("fh {} offset {offset} size {}", fh.0, data.len()),
             reply,
             || {
                 let off = i64::try_from(offset).map_err(|_| Errno::EFBIG)?;
@@ -638,6 +660,7 @@ impl Filesystem for P2k {
         self.serve(
             req,
             "flush",
+            format_args!("fh {}", fh.0),
             reply,
             || self.k.sys_fstat(fd(fh)?).map(|_| ()),
             |r, ()| r.ok(),
@@ -657,6 +680,7 @@ impl Filesystem for P2k {
         self.serve(
             req,
             "release",
+            format_args!("fh {}", fh.0),
             reply,
             || self.k.sys_close(fd(fh)?),
             |r, ()| r.ok(),
@@ -674,6 +698,7 @@ impl Filesystem for P2k {
         self.serve(
             req,
             "fsync",
+            format_args!("fh {}", fh.0),
             reply,
             || self.k.sys_fsync(fd(fh)?),
             |r, ()| r.ok(),
@@ -684,6 +709,7 @@ impl Filesystem for P2k {
         self.serve(
             req,
             "opendir",
+            format_args!("{}", ino.0),
             reply,
             || {
                 let list = self.read_dir(&self.path(ino)?)?;
@@ -741,6 +767,7 @@ impl Filesystem for P2k {
         self.serve(
             req,
             "readdirplus",
+            format_args!("{} offset {offset}", ino.0),
             reply,
             || self.path(ino),
             |mut r, dir| {
@@ -793,6 +820,7 @@ impl Filesystem for P2k {
         self.serve(
             req,
             "fsyncdir",
+            format_args!("{}", ino.0),
             reply,
             || {
                 let fd = self.k.sys_open(&self.path(ino)?, netbsd_abi::O_RDONLY, 0)?;
@@ -808,6 +836,7 @@ impl Filesystem for P2k {
         self.serve(
             req,
             "statfs",
+            format_args!("{}", ino.0),
             reply,
             || self.k.sys_statvfs(&self.path(ino)?),
             |r, s| {
@@ -829,6 +858,7 @@ impl Filesystem for P2k {
         self.serve(
             req,
             "access",
+            format_args!("{} mask {:#o}", ino.0, mask.bits()),
             reply,
             || {
                 let mut amode = netbsd_abi::F_OK;
@@ -860,6 +890,7 @@ impl Filesystem for P2k {
         self.serve(
             req,
             "create",
+            format_args!("{} {name:?} mode {mode:o} flags {flags:#x}", parent.0),
             reply,
             || {
                 let path = self.child(parent, name)?;
@@ -901,6 +932,7 @@ impl Filesystem for P2k {
         self.serve(
             req,
             "fallocate",
+            format_args!("fh {} offset {offset} length {length} mode {mode:#x}", fh.0),
             reply,
             || {
                 // Modes (keep size, punch hole, ...) have no NetBSD call.
