@@ -32,3 +32,24 @@ pub fn mode_to_linux(mode: u32) -> u32 {
         mode
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_numbers_keep_major_and_minor() {
+        // NetBSD's makedev(0x123, 0x6045), by its sys/types.h macro.
+        let netbsd = 0x0601_2345;
+        assert_eq!(netbsd_major_minor(netbsd), (0x123, 0x6045));
+        assert_eq!(dev_to_linux(netbsd), libc::makedev(0x123, 0x6045));
+        assert_eq!(dev_to_netbsd(libc::makedev(0x123, 0x6045)), netbsd);
+    }
+
+    #[test]
+    fn only_a_symlink_shows_every_permission() {
+        assert_eq!(mode_to_linux(0o120_755), 0o120_777);
+        assert_eq!(mode_to_linux(0o100_640), 0o100_640);
+        assert_eq!(mode_to_linux(0o040_700), 0o040_700);
+    }
+}
