@@ -8,8 +8,8 @@ use crate::watchdog::{Answer, Watchdog};
 use fuser::{
     AccessFlags, FileAttr, FileHandle, Filesystem, FopenFlags, Generation, INodeNo, KernelConfig,
     LockOwner, OpenFlags, RenameFlags, ReplyAttr, ReplyCreate, ReplyData, ReplyDirectory,
-    ReplyDirectoryPlus, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, Request,
-    TimeOrNow, WriteFlags,
+    ReplyDirectoryPlus, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, ReplyXattr,
+    Request, TimeOrNow, WriteFlags,
 };
 use linux_xlate::{dev_to_netbsd, open_flags_to_netbsd};
 use rump::lwproc::Proc;
@@ -285,6 +285,49 @@ impl P2k {
         let r = self.k.sys_getdents(fd);
         let _ = self.k.sys_close(fd);
         Ok(Arc::new(r?))
+    }
+
+    /// Extended attribute call `number` (`lsetxattr`, `lgetxattr`,
+    /// `llistxattr`, `lremovexattr`) on `path`, with the attribute `name`,
+    /// the `value` to store and `room` bytes for what comes back: the
+    /// call's result and those bytes.
+    fn xattr_call(
+        &self,
+        number: usize,
+        path: &str,
+        name: Option<&OsStr>,
+        value: &[u8],
+        room: u32,
+        flags: i32,
+    ) -> Result<(u64, Vec<u8>), Errno> {
+        use std::os::unix::ffi::OsStrExt;
+        let name = name.map(OsStrExt::as_bytes).unwrap_or_default();
+        let path_at = ARGS_AT;
+        let name_at = path_at + path.len() as u64 + 1;
+        let value_at = name_at + name.len() as u64 + 1;
+        let out_at = value_at + value.len() as u64;
+        let len = (out_at - ARGS_AT) as usize + room as usize;
+        let space = BufferSpace::new(ARGS_AT, len);
+        space.poke(path_at, path.as_bytes());
+        space.poke(name_at, name);
+        space.poke(value_at, value);
+        let out = if room == 0 { 0 } else { out_at };
+        let args: Vec<u64> = match number {
+            netbsd_abi::SYS_lsetxattr => {
+                vec![path_at, name_at, value_at, value.len() as u64, flags as u64]
+            }
+            netbsd_abi::SYS_lgetxattr => vec![path_at, name_at, out, u64::from(room)],
+            netbsd_abi::SYS_llistxattr => vec![path_at, out, u64::from(room)],
+            _ => vec![path_at, name_at],
+        };
+        let r = self.k.syscall(number, &args, &space)?;
+        let got = (r[0] as usize).min(room as usize);
+        let bytes = if room == 0 {
+            Vec::new()
+        } else {
+            space.peek(out_at, got)
+        };
+        Ok((r[0], bytes))
     }
 }
 
@@ -919,6 +962,86 @@ impl Filesystem for P2k {
         );
     }
 
+    fn getxattr(&self, req: &Request, ino: INodeNo, name: &OsStr, size: u32, reply: ReplyXattr) {
+        self.serve(
+            req,
+            "getxattr",
+            format_args!("{} {name:?} size {size}", ino.0),
+            reply,
+            || {
+                let path = self.path(ino)?;
+                self.xattr_call(netbsd_abi::SYS_lgetxattr, &path, Some(name), &[], size, 0)
+            },
+            |r, (n, bytes)| xattr_reply(r, size, n, &bytes),
+        );
+    }
+
+    fn listxattr(&self, req: &Request, ino: INodeNo, size: u32, reply: ReplyXattr) {
+        self.serve(
+            req,
+            "listxattr",
+            format_args!("{} size {size}", ino.0),
+            reply,
+            || {
+                let path = self.path(ino)?;
+                self.xattr_call(netbsd_abi::SYS_llistxattr, &path, None, &[], size, 0)
+            },
+            |r, (n, bytes)| xattr_reply(r, size, n, &bytes),
+        );
+    }
+
+    fn setxattr(
+        &self,
+        req: &Request,
+        ino: INodeNo,
+        name: &OsStr,
+        value: &[u8],
+        flags: i32,
+        position: u32,
+        reply: ReplyEmpty,
+    ) {
+        self.serve(
+            req,
+            "setxattr",
+            format_args!("{} {name:?} size {} flags {flags:#x}", ino.0, value.len()),
+            reply,
+            || {
+                // A position is macOS's resource forks only.
+                if position != 0 {
+                    return Err(Errno::EINVAL);
+                }
+                let path = self.path(ino)?;
+                // XATTR_CREATE and XATTR_REPLACE are 1 and 2 on both
+                // systems (NetBSD's sys/xattr.h).
+                self.xattr_call(
+                    netbsd_abi::SYS_lsetxattr,
+                    &path,
+                    Some(name),
+                    value,
+                    0,
+                    flags,
+                )
+                .map(|_| ())
+            },
+            |r, ()| r.ok(),
+        );
+    }
+
+    fn removexattr(&self, req: &Request, ino: INodeNo, name: &OsStr, reply: ReplyEmpty) {
+        self.serve(
+            req,
+            "removexattr",
+            format_args!("{} {name:?}", ino.0),
+            reply,
+            || {
+                let path = self.path(ino)?;
+                self.xattr_call(netbsd_abi::SYS_lremovexattr, &path, Some(name), &[], 0, 0)
+                    .map(|_| ())
+            },
+            |r, ()| r.ok(),
+        );
+    }
+
     fn fallocate(
         &self,
         req: &Request,
@@ -954,6 +1077,18 @@ impl Filesystem for P2k {
             },
             |r, ()| r.ok(),
         );
+    }
+}
+
+/// Answer a `getxattr`/`listxattr` of `size` bytes whose kernel call
+/// gave `n`: the size alone when asked for it, ERANGE when it does not fit.
+fn xattr_reply(r: ReplyXattr, size: u32, n: u64, bytes: &[u8]) {
+    if size == 0 {
+        r.size(u32::try_from(n).unwrap_or(u32::MAX));
+    } else if n > u64::from(size) {
+        r.error(fuser::Errno::ERANGE);
+    } else {
+        r.data(bytes);
     }
 }
 

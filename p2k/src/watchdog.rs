@@ -10,7 +10,7 @@
 
 use fuser::{
     ReplyAttr, ReplyCreate, ReplyData, ReplyDirectory, ReplyDirectoryPlus, ReplyEmpty, ReplyEntry,
-    ReplyOpen, ReplyStatfs, ReplyWrite,
+    ReplyOpen, ReplyStatfs, ReplyWrite, ReplyXattr,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -42,7 +42,8 @@ answer!(
     ReplyEntry,
     ReplyOpen,
     ReplyStatfs,
-    ReplyWrite
+    ReplyWrite,
+    ReplyXattr
 );
 
 /// Where a request's reply waits: taken by the request when it is done,
