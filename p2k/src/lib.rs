@@ -3,7 +3,9 @@
 //! file system driver run as a userspace server through puffs; here the
 //! host is Linux and the wire is FUSE, spoken by the `fuser` crate.
 //!
-//! - [`fs`]: the FUSE requests as the kernel's system calls;
+//! - [`fs`]: the session's state, each request run as its caller under
+//!   the watchdog, and the calls the kernel has no typed method for;
+//! - `ops`: the FUSE requests as the kernel's system calls;
 //! - [`nodes`]: FUSE node ids, the kernel paths behind them, lookups and
 //!   forgets;
 //! - [`attr`]: NetBSD's attributes and errors as Linux's;
@@ -17,6 +19,7 @@ pub mod attr;
 pub mod caller;
 pub mod fs;
 pub mod nodes;
+mod ops;
 pub mod session;
 pub mod watchdog;
 
