@@ -41,12 +41,22 @@ impl Side {
     /// (both detach, and both are done once the mount is gone and the
     /// image is no longer held open).
     fn unmount(&self) {
-        let ok = Command::new("fusermount3")
+        // The host closes files asynchronously (FUSE's release): a mount
+        // just used may be busy for a moment.
+        let t = Instant::now();
+        while !Command::new("fusermount3")
             .arg("-u")
             .arg(&self.mnt)
             .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "fusermount3 -u {}", self.mnt.display());
+            .is_ok_and(|s| s.success())
+        {
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "fusermount3 -u {}",
+                self.mnt.display()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let t = Instant::now();
         while image_in_use(&self.img) {
             assert!(
