@@ -11,6 +11,7 @@ mod baseline;
 mod cgd;
 mod dev;
 mod ffs;
+mod fuse;
 mod hijack;
 mod local;
 mod measure;
@@ -73,7 +74,7 @@ fn main() -> ExitCode {
             }
             _ => {
                 eprintln!(
-                    "usage: rumpbench [--runs N] [--json FILE] [--only vfs|ffs|remote|hijack|net|cgd|dev|nfs]"
+                    "usage: rumpbench [--runs N] [--json FILE] [--only vfs|ffs|remote|hijack|net|cgd|dev|nfs|fuse]"
                 );
                 return ExitCode::FAILURE;
             }
@@ -91,8 +92,9 @@ fn main() -> ExitCode {
             "cgd" => cgd::cgd(&mut records),
             "dev" => dev::dev(&mut records),
             "nfs" => nfs::nfs(&mut records),
+            "fuse" => fuse::fuse(&mut records),
             _ => {
-                eprintln!("rumpbench: --only vfs, ffs, remote, hijack, net, cgd, dev or nfs");
+                eprintln!("rumpbench: --only vfs, ffs, remote, hijack, net, cgd, dev, nfs or fuse");
                 return ExitCode::FAILURE;
             }
         }
@@ -125,6 +127,7 @@ fn main() -> ExitCode {
     cgd::cgd(&mut records);
     dev::dev(&mut records);
     nfs::nfs(&mut records);
+    fuse::fuse(&mut records);
 
     print_records(&records);
     if let Some(path) = json

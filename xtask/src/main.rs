@@ -211,6 +211,12 @@ fn main() -> Result<()> {
                 "rumpfs_tmpfs_capi",
                 "-p",
                 "rumphijack",
+                "-p",
+                "rump_fuse",
+                "-p",
+                "rump_fsutils",
+                "-p",
+                "rumpfs_ffs",
             ]);
             run(b)?;
             let mut c = cargo();

@@ -66,6 +66,16 @@ pub const PAGES: &[Page] = &[
         usage_in: Some("rumpfs_ffs/src/bin/newfs_ffs.rs"),
     },
     Page {
+        file: "rump_ffs.8",
+        names: &["rump_ffs"],
+        usage_in: Some("rump_fuse/src/bin/rump_ffs.rs"),
+    },
+    Page {
+        file: "rump_tmpfs.8",
+        names: &["rump_tmpfs"],
+        usage_in: Some("rump_fuse/src/bin/rump_tmpfs.rs"),
+    },
+    Page {
         file: "fsck_ffs.8",
         names: &["fsck_ffs"],
         usage_in: Some("rumpfs_ffs/src/bin/fsck_ffs.rs"),

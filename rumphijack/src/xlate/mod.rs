@@ -8,9 +8,7 @@
 
 mod cmsg;
 mod dirent;
-mod errno;
 mod fcntl;
-mod flags;
 mod socket;
 mod stat;
 mod statvfs;
@@ -20,9 +18,10 @@ mod tests;
 
 pub use cmsg::*;
 pub use dirent::*;
-pub use errno::*;
 pub use fcntl::*;
-pub use flags::*;
+pub use linux_xlate::errno::*;
+pub use linux_xlate::flags::*;
+pub use linux_xlate::stat::{dev_to_linux, dev_to_netbsd};
 pub use socket::*;
 pub use stat::*;
 pub use statvfs::*;

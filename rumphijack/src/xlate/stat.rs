@@ -1,5 +1,6 @@
 //! `struct stat` and `statx`, and device numbers.
 
+use linux_xlate::stat::{dev_to_linux, mode_to_linux, netbsd_major_minor};
 use netbsd_abi::layout::stat;
 
 /// `sizeof(struct stat)` on NetBSD (the `__stat50` layout).
@@ -55,38 +56,6 @@ impl NetbsdStat {
             blocks: get(stat::st_blocks)? as i64,
             blksize: get(stat::st_blksize)? as u32 as i32,
         })
-    }
-}
-
-/// NetBSD's `major(dev)` and `minor(dev)`.
-fn netbsd_major_minor(d: u64) -> (u32, u32) {
-    let d = d as u32;
-    (
-        (d & 0x000f_ff00) >> 8,
-        ((d & 0xfff0_0000) >> 12) | (d & 0xff),
-    )
-}
-
-/// A NetBSD device number as Linux's (the same major and minor).
-pub fn dev_to_linux(d: u64) -> u64 {
-    let (ma, mi) = netbsd_major_minor(d);
-    libc::makedev(ma, mi)
-}
-
-/// A Linux device number as NetBSD's.
-pub fn dev_to_netbsd(d: u64) -> u64 {
-    let (ma, mi) = (libc::major(d), libc::minor(d));
-    u64::from(((ma << 8) & 0x000f_ff00) | ((mi << 12) & 0xfff0_0000) | (mi & 0xff))
-}
-
-/// A NetBSD mode as Linux shows it: the type and permission bits are the
-/// same numbers, but a Linux symlink always shows every permission (it has
-/// no mode of its own), where NetBSD's keeps 0777 less the creator's umask.
-fn mode_to_linux(mode: u32) -> u32 {
-    if mode & libc::S_IFMT == libc::S_IFLNK {
-        mode | 0o777
-    } else {
-        mode
     }
 }
 

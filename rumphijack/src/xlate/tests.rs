@@ -5,9 +5,9 @@
 //! tables the code uses.
 
 use super::dirent::NETBSD_DIRENT_NAME;
-use super::errno::ERRNOS;
 use super::fcntl::zeroed_flock;
 use super::*;
+use linux_xlate::errno::ERRNOS;
 
 #[test]
 fn errnos_by_name() {

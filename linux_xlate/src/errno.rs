@@ -4,7 +4,7 @@ use netbsd_abi::errno::raw;
 
 /// NetBSD errno numbers with their Linux counterparts, by name.
 /// Names Linux lacks take the nearest Linux meaning, said beside them.
-pub(super) const ERRNOS: &[(i32, i32)] = &[
+pub const ERRNOS: &[(i32, i32)] = &[
     (raw::EPERM, libc::EPERM),
     (raw::ENOENT, libc::ENOENT),
     (raw::ESRCH, libc::ESRCH),
