@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod baseline;
+mod capi;
 mod cgd;
 mod dev;
 mod ffs;
@@ -71,7 +72,7 @@ fn main() -> ExitCode {
             }
             _ => {
                 eprintln!(
-                    "usage: rumpbench [--runs N] [--json FILE] [--only vfs|ffs|remote|hijack|net|cgd|dev]"
+                    "usage: rumpbench [--runs N] [--json FILE] [--only local|capi|vfs|ffs|remote|hijack|net|cgd|dev]"
                 );
                 return ExitCode::FAILURE;
             }
@@ -81,6 +82,7 @@ fn main() -> ExitCode {
         let mut records = Vec::new();
         match group.as_str() {
             "local" => local_calls(&mut records, runs),
+            "capi" => capi::capi(&mut records),
             "vfs" => vfs(&mut records),
             "ffs" => ffs(&mut records),
             "remote" => remote(&mut records, runs),
@@ -89,7 +91,9 @@ fn main() -> ExitCode {
             "cgd" => cgd::cgd(&mut records),
             "dev" => dev::dev(&mut records),
             _ => {
-                eprintln!("rumpbench: --only vfs, ffs, remote, hijack, net, cgd or dev");
+                eprintln!(
+                    "rumpbench: --only local, capi, vfs, ffs, remote, hijack, net, cgd or dev"
+                );
                 return ExitCode::FAILURE;
             }
         }
@@ -114,6 +118,7 @@ fn main() -> ExitCode {
         },
     ];
     local_calls(&mut records, runs);
+    capi::capi(&mut records);
     vfs(&mut records);
     ffs(&mut records);
     remote(&mut records, runs);

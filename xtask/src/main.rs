@@ -209,6 +209,8 @@ fn main() -> Result<()> {
                 "rumpfs_tmpfs_capi",
                 "-p",
                 "rumphijack",
+                "-p",
+                "rump_librump",
             ]);
             run(b)?;
             let mut c = cargo();

@@ -3,6 +3,7 @@
 //! to run the client tools as a user would.
 #![allow(dead_code)]
 
+pub mod cc;
 pub mod pytcp;
 mod tapns;
 #[allow(unused_imports)] // only the tests that meet Linux use it
