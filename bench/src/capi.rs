@@ -138,7 +138,9 @@ fn measure(records: &mut Vec<Record>) -> Result<(), String> {
                 &dir,
                 "capi_getpid_netbsd",
                 &peer.join("rump/lib"),
-                &["-lrump", "-lrumpuser"],
+                // librump.so.0 needs librumpuser.so.0, which only the
+                // program's run path finds: the program must name it.
+                &["-Wl,--no-as-needed", "-lrump", "-lrumpuser"],
             )?;
             let (mut o, mut t) = (Vec::new(), Vec::new());
             for _ in 0..RUNS {
