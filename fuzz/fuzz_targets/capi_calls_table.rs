@@ -40,7 +40,7 @@ pub const CALLS: &[(&str, fn(&mut Draw))] = &[
     ("chown", |d| {
         rump___sysimpl_chown(d.ptr().cast_const(), d.u32(), d.u32());
     }),
-    ("getpid", |d| {
+    ("getpid", |_| {
         rump___sysimpl_getpid();
     }),
     ("unmount", |d| {
@@ -49,10 +49,10 @@ pub const CALLS: &[(&str, fn(&mut Draw))] = &[
     ("setuid", |d| {
         rump___sysimpl_setuid(d.u32());
     }),
-    ("getuid", |d| {
+    ("getuid", |_| {
         rump___sysimpl_getuid();
     }),
-    ("geteuid", |d| {
+    ("geteuid", |_| {
         rump___sysimpl_geteuid();
     }),
     ("recvmsg", |d| {
@@ -82,22 +82,22 @@ pub const CALLS: &[(&str, fn(&mut Draw))] = &[
     ("fchflags", |d| {
         rump___sysimpl_fchflags(d.u32(), d.u64());
     }),
-    ("sync", |d| {
+    ("sync", |_| {
         rump___sysimpl_sync();
     }),
-    ("getppid", |d| {
+    ("getppid", |_| {
         rump___sysimpl_getppid();
     }),
     ("dup", |d| {
         rump___sysimpl_dup(d.u32());
     }),
-    ("getegid", |d| {
+    ("getegid", |_| {
         rump___sysimpl_getegid();
     }),
     ("ktrace", |d| {
         rump___sysimpl_ktrace(d.ptr().cast_const(), d.u32(), d.u32(), d.u32());
     }),
-    ("getgid", |d| {
+    ("getgid", |_| {
         rump___sysimpl_getgid();
     }),
     ("__getlogin", |d| {
@@ -130,7 +130,7 @@ pub const CALLS: &[(&str, fn(&mut Draw))] = &[
     ("setgroups", |d| {
         rump___sysimpl_setgroups(d.u32(), d.ptr().cast_const());
     }),
-    ("getpgrp", |d| {
+    ("getpgrp", |_| {
         rump___sysimpl_getpgrp();
     }),
     ("setpgid", |d| {
@@ -221,7 +221,7 @@ pub const CALLS: &[(&str, fn(&mut Draw))] = &[
     ("utimes", |d| {
         rump___sysimpl_utimes(d.ptr().cast_const(), d.ptr().cast_const());
     }),
-    ("setsid", |d| {
+    ("setsid", |_| {
         rump___sysimpl_setsid();
     }),
     ("nfssvc", |d| {
@@ -372,13 +372,13 @@ pub const CALLS: &[(&str, fn(&mut Draw))] = &[
     ("lchflags", |d| {
         rump___sysimpl_lchflags(d.ptr().cast_const(), d.u64());
     }),
-    ("issetugid", |d| {
+    ("issetugid", |_| {
         rump___sysimpl_issetugid();
     }),
     ("utrace", |d| {
         rump___sysimpl_utrace(d.ptr().cast_const(), d.ptr(), d.len());
     }),
-    ("kqueue", |d| {
+    ("kqueue", |_| {
         rump___sysimpl_kqueue();
     }),
     ("kevent", |d| {

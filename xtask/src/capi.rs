@@ -269,9 +269,10 @@ fn fuzz_table(data: &Path) -> Result<String> {
                 },
             )
             .collect();
+        let draw = if args.is_empty() { "_" } else { "d" };
         writeln!(
             s,
-            "    (\"{}\", |d| {{\n        {}({});\n    }}),",
+            "    (\"{}\", |{draw}| {{\n        {}({});\n    }}),",
             c.name,
             c.entry,
             args.join(", ")
