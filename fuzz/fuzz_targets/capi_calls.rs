@@ -36,13 +36,23 @@ use std::sync::Once;
 
 /// The calls left out: they end the process (`reboot`), signal it (a
 /// signal the kernel posts to a local process reaches the host's), make
-/// descriptors a read may wait on forever (pipes, sockets, FIFOs), or wait
+/// descriptors a read may wait on forever (pipes, sockets, FIFOs, which
+/// `mknod` makes too), serve forever (`nfssvc`), or wait
 /// for something no call of the same input can bring (a sleep of any
 /// length, a child, a signal, a lock another descriptor holds), which the
 /// fuzzer would report as a hang. Run it with stdin from /dev/null: the
 /// console reads the host's.
 const SKIPPED: &[&str] = &[
     "reboot",
+    "nfssvc",
+    "select",
+    "pselect",
+    "pollts",
+    "kevent",
+    "__aio_suspend50",
+    "mknod",
+    "__mknod50",
+    "mknodat",
     "poll",
     "__pollts50",
     "__select50",
