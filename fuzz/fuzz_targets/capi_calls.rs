@@ -5,6 +5,11 @@
 //! compiled in here by path; the kernel boots with the VFS faction and
 //! tmpfs built in. Each input runs as a new process of the kernel, which
 //! exits at the end and closes what the calls opened.
+//!
+//! Run it with a kernel memory limit (`RUMP_MEMLIMIT=1g`) and stdin from
+//! /dev/null: an aio read moves its data through kernel memory, charged
+//! to that limit, and an unlimited kernel gives a read of gigabytes from
+//! `/dev/zero` all it asks for; the console reads the host's stdin.
 #![no_main]
 
 #[path = "../../rump/librump/src/call.rs"]
@@ -40,8 +45,7 @@ use std::sync::Once;
 /// `mknod` makes too), serve forever (`nfssvc`), or wait
 /// for something no call of the same input can bring (a sleep of any
 /// length, a child, a signal, a lock another descriptor holds), which the
-/// fuzzer would report as a hang. Run it with stdin from /dev/null: the
-/// console reads the host's.
+/// fuzzer would report as a hang.
 const SKIPPED: &[&str] = &[
     "reboot",
     "nfssvc",
