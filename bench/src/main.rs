@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod baseline;
+mod capi;
 mod cgd;
 mod dev;
 mod ffs;
@@ -74,7 +75,7 @@ fn main() -> ExitCode {
             }
             _ => {
                 eprintln!(
-                    "usage: rumpbench [--runs N] [--json FILE] [--only vfs|ffs|remote|hijack|net|cgd|dev|nfs|fuse]"
+                    "usage: rumpbench [--runs N] [--json FILE] [--only local|capi|vfs|ffs|remote|hijack|net|cgd|dev|nfs|fuse]"
                 );
                 return ExitCode::FAILURE;
             }
@@ -84,6 +85,7 @@ fn main() -> ExitCode {
         let mut records = Vec::new();
         match group.as_str() {
             "local" => local_calls(&mut records, runs),
+            "capi" => capi::capi(&mut records),
             "vfs" => vfs(&mut records),
             "ffs" => ffs(&mut records),
             "remote" => remote(&mut records, runs),
@@ -94,7 +96,9 @@ fn main() -> ExitCode {
             "nfs" => nfs::nfs(&mut records),
             "fuse" => fuse::fuse(&mut records),
             _ => {
-                eprintln!("rumpbench: --only vfs, ffs, remote, hijack, net, cgd, dev, nfs or fuse");
+                eprintln!(
+                    "rumpbench: --only local, capi, vfs, ffs, remote, hijack, net, cgd, dev, nfs or fuse"
+                );
                 return ExitCode::FAILURE;
             }
         }
@@ -119,6 +123,7 @@ fn main() -> ExitCode {
         },
     ];
     local_calls(&mut records, runs);
+    capi::capi(&mut records);
     vfs(&mut records);
     ffs(&mut records);
     remote(&mut records, runs);

@@ -3,7 +3,8 @@
  * The system calls of a rump kernel, in NetBSD's argument types: pointers
 * to structures point to NetBSD's layouts, numbers and flags are NetBSD's
 * (see rumpdefs.h). On error a call returns -1 and sets errno to NetBSD's
-* number (librumpclient.so: the server's kernel).
+* number (librumpclient.so: the server's kernel; librump.so: the
+* process's own).
  */
 
 #ifndef _RUMP_RUMP_SYSCALLS_H_

@@ -296,6 +296,60 @@ fn worker(kernel: Weak<Kernel>, proc: Weak<Proc>, pid: i32, aio: Arc<AioProc>) {
     }
 }
 
+/// How much of a job's data moves at a time. A job's buffer grows by
+/// these as data arrives, so that an `aio_nbytes` no file or buffer could
+/// fill costs only what is really moved, and a length the host cannot
+/// give memory for is EAGAIN, not an abort of the kernel's process.
+const JOB_CHUNK: usize = 64 * 1024;
+
+/// Grow `v` by `n` zero bytes; EAGAIN if the host has no memory for them.
+fn grow(v: &mut Vec<u8>, n: usize) -> KResult<std::ops::Range<usize>> {
+    v.try_reserve(n).map_err(|_| Errno::EAGAIN)?;
+    let start = v.len();
+    v.resize(start + n, 0);
+    Ok(start..start + n)
+}
+
+/// Copy in a write job's `len` bytes at `buf`.
+fn copyin_job(us: &dyn UserSpace, buf: u64, len: usize) -> KResult<Vec<u8>> {
+    let mut data = Vec::new();
+    while data.len() < len {
+        let at = buf.checked_add(data.len() as u64).ok_or(Errno::EFAULT)?;
+        let n = JOB_CHUNK.min(len - data.len());
+        let piece = grow(&mut data, n)?;
+        us.copyin(at, &mut data[piece])?;
+    }
+    Ok(data)
+}
+
+/// A read job: up to `want` bytes from `offset`, as one read of that many
+/// would give. Files without positions (pipes, sockets, FIFOs) ignore the
+/// offset in NetBSD's `fo_read`; ours refuse it (ESPIPE), and are read
+/// once, as much as one piece holds.
+fn read_job(ctx: &Ctx, f: &dyn crate::file::FileOps, offset: u64, want: u64) -> KResult<Vec<u8>> {
+    let want = usize::try_from(want).map_err(|_| Errno::EINVAL)?;
+    let mut data = Vec::new();
+    while data.len() < want {
+        let n = JOB_CHUNK.min(want - data.len());
+        let piece = grow(&mut data, n)?;
+        let (start, asked) = (piece.start, piece.len());
+        let at = offset.checked_add(start as u64).ok_or(Errno::EINVAL)?;
+        let n = match f.read(ctx, &mut data[piece], Some(at)) {
+            Err(Errno::ESPIPE) if start == 0 => {
+                let n = f.read(ctx, &mut data[..asked], None)?;
+                data.truncate(n);
+                return Ok(data);
+            }
+            r => r?,
+        };
+        data.truncate(start + n);
+        if n < asked {
+            break;
+        }
+    }
+    Ok(data)
+}
+
 /// `aio_process`: do the job on the file.
 fn process(ctx: &Ctx, job: &mut Job) -> KResult<usize> {
     use netbsd_abi::{O_ACCMODE, O_RDONLY, O_WRONLY};
@@ -307,14 +361,9 @@ fn process(ctx: &Ctx, job: &mut Job) -> KResult<usize> {
             if access == O_WRONLY {
                 return Err(Errno::EBADF);
             }
-            // Files without positions (pipes, sockets, FIFOs) ignore the
-            // offset in NetBSD's `fo_read`; ours refuse it (ESPIPE).
-            let n = match f.ops().read(ctx, &mut job.data, Some(offset)) {
-                Err(Errno::ESPIPE) => f.ops().read(ctx, &mut job.data, None),
-                r => r,
-            }?;
-            job.data.truncate(n);
-            Ok(n)
+            let want = aiocb::NBYTES.get(&job.cb).unwrap_or_default();
+            job.data = read_job(ctx, f.ops(), offset, want)?;
+            Ok(job.data.len())
         }
         Op::Write => {
             if access == O_RDONLY {
@@ -450,10 +499,11 @@ fn enqueue(
         Op::Read | Op::Write => {
             let len = usize::try_from(nbytes).map_err(|_| Errno::EINVAL)?;
             let charge = ctx.kernel().charge(nbytes).map_err(|_| Errno::EAGAIN)?;
+            // A read's buffer is made as the job reads (`read_job`).
             let data = if op == Op::Write {
-                copyin_vec(us, buf, len)?
+                copyin_job(us, buf, len)?
             } else {
-                vec![0u8; len]
+                Vec::new()
             };
             (Some(charge), data)
         }

@@ -99,10 +99,10 @@ impl Kmem {
             // What was freed may be taken by others first: ask again while
             // the caches give back all that was missing.
             for _ in 0..MAX_RECLAIM_ROUNDS {
-                let short = (self.used() + bytes).saturating_sub(limit);
+                let short = self.used().saturating_add(bytes).saturating_sub(limit);
                 let mut freed = 0;
                 for cache in &caches {
-                    let missing = (self.used() + bytes).saturating_sub(limit);
+                    let missing = self.used().saturating_add(bytes).saturating_sub(limit);
                     if missing == 0 {
                         break;
                     }
@@ -193,5 +193,15 @@ mod tests {
         assert_eq!(k.used(), 0);
         assert_eq!(k.charge(101).unwrap_err(), Errno::ENOMEM);
         assert!(Kmem::new(None).charge(u64::MAX / 2).is_ok());
+    }
+
+    /// Charges that add up past 2^64 are refused, not an overflow that
+    /// panics the kernel (found by the capi_calls fuzz target: two aio
+    /// jobs with huge lengths).
+    #[test]
+    fn charges_past_the_counters_range_are_enomem() {
+        let k = Kmem::new(None);
+        let _held = k.charge(u64::MAX / 4 * 3).unwrap();
+        assert_eq!(k.charge(u64::MAX / 2).unwrap_err(), Errno::ENOMEM);
     }
 }

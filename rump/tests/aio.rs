@@ -343,3 +343,20 @@ fn the_aio_sysctls_are_netbsds() {
         .unwrap();
     assert_eq!(out.result, Err(Errno::EINVAL), "above aio_max");
 }
+
+#[test]
+fn a_read_longer_than_any_memory_reads_what_the_file_has() {
+    let k = boot();
+    let us = space();
+    let fd = k
+        .sys_open("/tmp/short", abi::O_CREAT | abi::O_RDWR, 0o644)
+        .unwrap();
+    k.sys_write(fd, b"abc").unwrap();
+    // Within SSIZE_MAX, far beyond what the host could allocate at once
+    // (found by the capi_calls fuzz target, which aborted the process).
+    set_cb(&us, CB1, fd, 0, BUF1, 0x0000_9898_9898_9898, 0);
+    k.syscall(abi::SYS_aio_read, &[CB1], &us).unwrap();
+    wait_done(&k, &us, CB1);
+    assert_eq!(k.syscall(abi::SYS_aio_return, &[CB1], &us).unwrap()[0], 3);
+    assert_eq!(us.peek(BUF1, 3), b"abc");
+}

@@ -7,56 +7,10 @@
 
 mod common;
 
+use common::cc::{abi_defines, compile, netbsd_header_flags, peer, workspace};
 use common::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// NetBSD's numbers and offsets that `rumpdefs.h` does not carry, for the
-/// C programs (`-DNB_...`), from the netbsd_abi crate.
-fn abi_defines() -> Vec<String> {
-    use netbsd_abi::layout::{dirent, stat};
-    [
-        ("NB_SYS_getpid", netbsd_abi::SYS_getpid as i64),
-        ("NB_STAT_SIZE", stat::SIZE as i64),
-        ("NB_ST_SIZE_OFF", stat::st_size.offset as i64),
-        ("NB_D_RECLEN_OFF", dirent::d_reclen.offset as i64),
-        ("NB_D_NAMLEN_OFF", dirent::d_namlen.offset as i64),
-        ("NB_D_NAME_OFF", dirent::d_name.offset as i64),
-        ("NB_CTL_KERN", netbsd_abi::CTL_KERN.into()),
-        ("NB_KERN_OSTYPE", netbsd_abi::KERN_OSTYPE.into()),
-        ("NB_SEEK_SET", netbsd_abi::SEEK_SET.into()),
-    ]
-    .iter()
-    .map(|(k, v)| format!("-D{k}={v}"))
-    .collect()
-}
-
-/// Compile `source` (under tests/c) into `dir` with `cc` and `flags`.
-fn compile(source: &str, dir: &Path, flags: &[String]) -> PathBuf {
-    let exe = dir.join(source.trim_end_matches(".c"));
-    let src = workspace().join("rump_server/tests/c").join(source);
-    let out = Command::new("cc")
-        .arg("-Wall")
-        .arg("-o")
-        .arg(&exe)
-        .arg(&src)
-        .args(flags)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "cc {source} failed:\n{}",
-        stderr(&out)
-    );
-    exe
-}
 
 /// Link flags for our library as installed.
 fn our_library() -> Vec<String> {
@@ -156,17 +110,6 @@ fn rumpclient_init_without_a_server_says_so() {
     );
 }
 
-/// The peer's folder, or `None` (and a line saying the test was skipped).
-fn peer(test: &str) -> Option<PathBuf> {
-    match std::env::var_os("NETBSD_PEER") {
-        Some(p) => Some(PathBuf::from(p)),
-        None => {
-            eprintln!("{test}: skipped, NETBSD_PEER is not set");
-            None
-        }
-    }
-}
-
 /// A server of `side` ("ours" or "netbsd") on a socket in a new folder:
 /// the child, its URL and the folder.
 fn start(side: &str, peer: &Path) -> (std::process::Child, String, PathBuf) {
@@ -209,19 +152,7 @@ fn a_program_built_on_netbsds_headers_runs_with_our_library_on_both_kernels() {
         return;
     };
     let dir = tempdir("c-client-netbsd");
-    let mut flags: Vec<String> = [
-        "stdint.h",
-        "sys/types.h",
-        "time.h",
-        "sys/socket.h",
-        "sys/stat.h",
-        "poll.h",
-        "signal.h",
-    ]
-    .iter()
-    .map(|h| format!("-include{h}"))
-    .collect();
-    flags.push(format!("-I{}", peer.join("rump/include").display()));
+    let mut flags = netbsd_header_flags(&peer);
     flags.extend(abi_defines());
     flags.extend(our_library());
     let exe = compile("netbsd_client.c", &dir, &flags);

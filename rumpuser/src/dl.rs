@@ -171,3 +171,92 @@ impl DlLibrary {
         Ok(())
     }
 }
+
+/// The paths of the shared objects already loaded into this process that
+/// are component libraries themselves (they define
+/// [`ENTRY_SYMBOL`]), in the host loader's order: the libraries a program
+/// was linked with (`cc prog.c -lrump -lrumpvfs -lrumpfs_tmpfs`) or that
+/// were preloaded, as NetBSD's link sets gather a kernel's components. A
+/// library that merely depends on a component is not one.
+pub fn loaded_components() -> Vec<String> {
+    loaded_objects()
+        .into_iter()
+        .filter(|name| defines_entry(name))
+        .collect()
+}
+
+/// The file names of the shared objects loaded into this process; the
+/// program itself and the vDSO, which have no file name, are left out.
+fn loaded_objects() -> Vec<String> {
+    unsafe extern "C" fn each(
+        info: *mut libc::dl_phdr_info,
+        _size: libc::size_t,
+        data: *mut libc::c_void,
+    ) -> libc::c_int {
+        // SAFETY: the host loader hands a valid `dl_phdr_info` for the
+        // duration of the call, and `data` is the vector passed below,
+        // which outlives `dl_iterate_phdr`.
+        let (info, names) = unsafe { (&*info, &mut *(data as *mut Vec<String>)) };
+        if !info.dlpi_name.is_null() {
+            // SAFETY: a non-null `dlpi_name` is a NUL-terminated string
+            // owned by the loader for as long as the object is loaded.
+            let name = unsafe { CStr::from_ptr(info.dlpi_name) };
+            if !name.is_empty() {
+                names.push(name.to_string_lossy().into_owned());
+            }
+        }
+        0
+    }
+    let mut names: Vec<String> = Vec::new();
+    // SAFETY: `each` matches the callback type and only touches `names`
+    // through the pointer given here, while `names` is alive.
+    unsafe {
+        libc::dl_iterate_phdr(
+            Some(each),
+            &mut names as *mut Vec<String> as *mut libc::c_void,
+        )
+    };
+    names
+}
+
+/// Whether the loaded object `name` itself defines [`ENTRY_SYMBOL`]: a
+/// look-up through its handle also searches its dependencies, so the
+/// object that holds the definition is asked of the loader.
+fn defines_entry(name: &str) -> bool {
+    let (Ok(path), Ok(symbol)) = (
+        std::ffi::CString::new(name),
+        std::ffi::CString::new(ENTRY_SYMBOL),
+    ) else {
+        return false;
+    };
+    // SAFETY: `path` is NUL-terminated; RTLD_NOLOAD only hands back a
+    // handle to an object that is already loaded, running no initialiser.
+    let handle = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_LAZY | libc::RTLD_NOLOAD) };
+    if handle.is_null() {
+        return false;
+    }
+    // SAFETY: `handle` is a live handle and `symbol` is NUL-terminated.
+    let addr = unsafe { libc::dlsym(handle, symbol.as_ptr()) };
+    let mut info: libc::Dl_info = empty_dl_info();
+    // SAFETY: `info` is a valid place for the loader to fill in; a null
+    // or foreign `addr` makes `dladdr` answer 0.
+    let found = !addr.is_null() && unsafe { libc::dladdr(addr, &mut info) } != 0;
+    // SAFETY: `dli_fname` is the loader's NUL-terminated name of the
+    // object holding `addr`, valid while that object is loaded.
+    let own = found
+        && !info.dli_fname.is_null()
+        && unsafe { CStr::from_ptr(info.dli_fname) } == path.as_c_str();
+    // SAFETY: balances the reference the RTLD_NOLOAD `dlopen` took.
+    unsafe { libc::dlclose(handle) };
+    own
+}
+
+/// An empty `Dl_info` for `dladdr` to fill in.
+fn empty_dl_info() -> libc::Dl_info {
+    libc::Dl_info {
+        dli_fname: std::ptr::null(),
+        dli_fbase: std::ptr::null_mut(),
+        dli_sname: std::ptr::null(),
+        dli_saddr: std::ptr::null_mut(),
+    }
+}

@@ -31,7 +31,7 @@ pub use access::{MAX_KEY_FILE, PeerCred, host_euid, host_groups, read_key_file};
 pub use clock::{clock_monotonic, clock_wall, sleep_rel, sleep_until_monotonic};
 pub use console::{console_write, console_write_bytes};
 pub use daemon::{Daemon, daemonize_begin};
-pub use dl::{DlError, DlLibrary};
+pub use dl::{DlError, DlLibrary, loaded_components};
 pub use file::{FileInfo, FileKind, HostFile, OpenFlags, dir_entries, file_info, link_info};
 pub use inet::{
     InetKind, InetOption, InetReceived, InetSocket, InetWaker, Readiness, errno_name, poll_sockets,

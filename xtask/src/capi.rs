@@ -1,7 +1,9 @@
-//! `cargo xtask abi` also writes the C interface of the remote client
-//! library from `netbsd_abi/data`: the `rump_sys_*` wrappers of
-//! `librumpclient.so` (Rust) and the headers `rump_syscalls.h` and
-//! `rumpdefs.h` that declare them and the `RUMP_*` constants.
+//! `cargo xtask abi` also writes the C interface of the client libraries
+//! from `netbsd_abi/data`: the `rump_sys_*` wrappers (Rust) of
+//! `librumpclient.so` (remote: the server's kernel) and of `librump.so`
+//! (local: the process's own kernel), one generator for both, and the
+//! headers `rump_syscalls.h` and `rumpdefs.h` that declare them and the
+//! `RUMP_*` constants.
 //!
 //! A wrapper packs its arguments as NetBSD's `rump_syscalls.c` does: one
 //! register-sized slot per argument of `syscalls.master`, `PAD` slots
@@ -23,7 +25,9 @@ type Generator = fn(&Path) -> Result<String>;
 /// The generated files: (path under the workspace root, generator, whether
 /// it is Rust that rustfmt formats).
 pub const OUTPUTS: &[(&str, Generator, bool)] = &[
-    ("rumpclient/capi/src/sysimpl.rs", wrappers, true),
+    ("rumpclient/capi/src/sysimpl.rs", remote_wrappers, true),
+    ("rump/librump/src/sysimpl.rs", local_wrappers, true),
+    ("fuzz/fuzz_targets/capi_calls_table.rs", fuzz_table, true),
     ("include/rump/rump_syscalls.h", syscalls_header, false),
     ("include/rump/rumpdefs.h", defs_header, false),
 ];
@@ -173,7 +177,20 @@ fn rust_ret(c: &Call) -> Result<(&'static str, &'static str)> {
     })
 }
 
-fn wrappers(data: &Path) -> Result<String> {
+/// The wrappers of `librumpclient.so`: calls in the server's kernel.
+fn remote_wrappers(data: &Path) -> Result<String> {
+    wrappers(data, "the server's kernel")
+}
+
+/// The wrappers of `librump.so`: calls in the process's own kernel.
+fn local_wrappers(data: &Path) -> Result<String> {
+    wrappers(data, "this process's kernel")
+}
+
+/// The wrappers of one library; `kernel` says whose kernel runs the calls.
+/// Each library's `call` module has the helpers they name (`c_export!`,
+/// `syscall`, `ret32`, ...), which is where the two differ.
+fn wrappers(data: &Path, kernel: &str) -> Result<String> {
     let calls = calls(data)?;
     let plain = plain_names(&calls);
     let mut used = BTreeSet::from(["syscall"]);
@@ -200,11 +217,7 @@ fn wrappers(data: &Path) -> Result<String> {
         used.insert(conv);
         let (params, args) = (params.join(", "), args.join(", "));
         writeln!(s, "c_export! {{")?;
-        writeln!(
-            s,
-            "    /// `{}` (number {}) in the server's kernel.",
-            c.name, c.number
-        )?;
+        writeln!(s, "    /// `{}` (number {}) in {kernel}.", c.name, c.number)?;
         writeln!(s, "    fn {}({params}){ret} {{", c.entry)?;
         writeln!(
             s,
@@ -229,9 +242,48 @@ fn wrappers(data: &Path) -> Result<String> {
     let used: Vec<&str> = used.into_iter().collect();
     Ok(format!(
         "{RUST_HEADER}//! The `rump_sys_*` wrappers: each packs its arguments into NetBSD's\n\
-         //! slots and makes the call in the server's kernel.\n\n\
+         //! slots and makes the call in {kernel}.\n\n\
          use crate::call::{{c_export, {}}};\nuse std::ffi::c_void;\n\n{s}",
         used.join(", ")
+    ))
+}
+
+/// The fuzz target's table of `librump.so`'s wrappers: each called with
+/// arguments a `Draw` gives by the C type (pointers into its buffer,
+/// lengths that fit it, other numbers as they come).
+fn fuzz_table(data: &Path) -> Result<String> {
+    let mut s = String::new();
+    for c in calls(data)? {
+        let args: Vec<String> = c
+            .slots
+            .iter()
+            .flatten()
+            .map(
+                |a| match (a.ctype.contains('*'), a.ctype.as_str(), a.width) {
+                    (true, _, _) if a.ctype.starts_with("const ") => "d.ptr().cast_const()".into(),
+                    (true, _, _) => "d.ptr()".into(),
+                    (false, "size_t" | "socklen_t", 4) => "d.len() as u32".into(),
+                    (false, "size_t" | "socklen_t", _) => "d.len()".into(),
+                    (false, _, 4) => "d.u32()".into(),
+                    _ => "d.u64()".into(),
+                },
+            )
+            .collect();
+        let draw = if args.is_empty() { "_" } else { "d" };
+        writeln!(
+            s,
+            "    (\"{}\", |{draw}| {{\n        {}({});\n    }}),",
+            c.name,
+            c.entry,
+            args.join(", ")
+        )?;
+    }
+    Ok(format!(
+        "{RUST_HEADER}//! Every `rump_sys_*` wrapper of `librump.so` by name, for the\n\
+         //! `capi_calls` fuzz target, which draws each call's arguments.\n\n\
+         use crate::Draw;\nuse crate::sysimpl::*;\n\n\
+         /// The wrappers: (`syscalls.master` name, caller).\n\
+         pub const CALLS: &[(&str, fn(&mut Draw))] = &[\n{s}];\n"
     ))
 }
 
@@ -274,7 +326,8 @@ fn syscalls_header(data: &Path) -> Result<String> {
         "/*\n * The system calls of a rump kernel, in NetBSD's argument types: pointers\n\
          * to structures point to NetBSD's layouts, numbers and flags are NetBSD's\n\
          * (see rumpdefs.h). On error a call returns -1 and sets errno to NetBSD's\n\
-         * number (librumpclient.so: the server's kernel).\n */\n\n",
+         * number (librumpclient.so: the server's kernel; librump.so: the\n\
+         * process's own).\n */\n\n",
     );
     s.push_str("#ifndef _RUMP_RUMP_SYSCALLS_H_\n#define _RUMP_RUMP_SYSCALLS_H_\n\n");
     for h in [
@@ -368,6 +421,22 @@ pub fn pkg_config(prefix: &Path) -> String {
     )
 }
 
+/// The `pkg-config` file of `librump.so` installed under `prefix`. A
+/// program names no symbol of the component libraries it links after
+/// `-lrump`, so the flags keep the linker from dropping them.
+pub fn local_pkg_config(prefix: &Path) -> String {
+    format!(
+        "prefix={}\nlibdir=${{prefix}}/lib\nincludedir=${{prefix}}/include\n\n\
+         Name: rump\n\
+         Description: A rump kernel inside the calling process (rump(3)); link component libraries after it\n\
+         Version: {}\n\
+         Libs: -L${{libdir}} -Wl,-rpath,${{libdir}} -Wl,--no-as-needed -lrump\n\
+         Cflags: -I${{includedir}}\n",
+        prefix.display(),
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
 /// Install the headers into `prefix/include/rump` and the `pkg-config`
 /// file into `prefix/lib/pkgconfig`.
 pub fn install(root: &Path, prefix: &Path) -> Result<()> {
@@ -383,8 +452,13 @@ pub fn install(root: &Path, prefix: &Path) -> Result<()> {
     }
     let pc = prefix.join("lib/pkgconfig");
     std::fs::create_dir_all(&pc)?;
-    std::fs::write(pc.join("rumpclient.pc"), pkg_config(prefix))?;
-    println!("  {}", pc.join("rumpclient.pc").display());
+    for (name, text) in [
+        ("rumpclient.pc", pkg_config(prefix)),
+        ("rump.pc", local_pkg_config(prefix)),
+    ] {
+        std::fs::write(pc.join(name), text)?;
+        println!("  {}", pc.join(name).display());
+    }
     Ok(())
 }
 
@@ -422,12 +496,14 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let prefix = std::env::temp_dir().join(format!("capi-inst-{}", std::process::id()));
         install(&root, &prefix).unwrap();
-        for h in ["rumpclient.h", "rump_syscalls.h", "rumpdefs.h"] {
+        for h in ["rump.h", "rumpclient.h", "rump_syscalls.h", "rumpdefs.h"] {
             assert!(prefix.join(HEADERS).join(h).is_file(), "{h} installed");
         }
         let pc = std::fs::read_to_string(prefix.join("lib/pkgconfig/rumpclient.pc")).unwrap();
         assert!(pc.starts_with(&format!("prefix={}\n", prefix.display())));
         assert!(pc.contains("Libs: -L${libdir} -Wl,-rpath,${libdir} -lrumpclient\n"));
+        let pc = std::fs::read_to_string(prefix.join("lib/pkgconfig/rump.pc")).unwrap();
+        assert!(pc.contains("Libs: -L${libdir} -Wl,-rpath,${libdir} -Wl,--no-as-needed -lrump\n"));
         std::fs::remove_dir_all(&prefix).unwrap();
     }
 

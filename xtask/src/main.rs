@@ -217,6 +217,8 @@ fn main() -> Result<()> {
                 "rump_fsutils",
                 "-p",
                 "rumpfs_ffs",
+                "-p",
+                "rump_librump",
             ]);
             run(b)?;
             let mut c = cargo();

@@ -25,6 +25,7 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
+pub use base::{OSRELEASE, OSREV, OSTYPE};
 use node::{Kind, LeafShape, Node, check_name, encode, from_raw, prepare, stored, to_raw};
 use state::{Deferred, Located, Path, TreeState};
 pub(crate) use state::{DeferredBuild, SubtreeBuilder};

@@ -3,6 +3,7 @@
 //! to run the client tools as a user would.
 #![allow(dead_code)]
 
+pub mod cc;
 pub mod kernel6;
 pub mod pytcp;
 mod tapns;

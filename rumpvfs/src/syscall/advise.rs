@@ -23,7 +23,9 @@ pub(super) const CALLS: Calls = &[
 /// systems' own storage, so accepted advice changes nothing, as
 /// `POSIX_FADV_NOREUSE` changes nothing in NetBSD.
 fn fadvise(ctx: &Ctx, fd: i32, offset: i64, len: i64, advice: i32) -> KResult<()> {
-    if len < 0 || (len > 0 && i64::MAX - offset < len) {
+    // NetBSD's `INT64_MAX - offset` wraps for a negative offset, which
+    // makes any positive length EINVAL (measured on NetBSD's kernel).
+    if len < 0 || (len > 0 && i64::MAX.wrapping_sub(offset) < len) {
         return Err(Errno::EINVAL);
     }
     let f = ctx.proc().fdt().get(fd)?;

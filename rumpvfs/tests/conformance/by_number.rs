@@ -393,6 +393,13 @@ pub(crate) fn advice_and_space(fx: &Fx) {
     assert_eq!(advise(fd, 0, 10, abi::POSIX_FADV_DONTNEED), Ok(0));
     assert_eq!(advise(fd, 0, 0, 9), errno(Errno::EINVAL));
     assert_eq!(advise(fd, 0, -1, 0), errno(Errno::EINVAL));
+    // A negative offset: EINVAL with a length, accepted without, as the
+    // wrapping subtraction of NetBSD's range check gives.
+    assert_eq!(advise(fd, -1, 1, 0), errno(Errno::EINVAL));
+    assert_eq!(advise(fd, i64::MIN, 1, 0), errno(Errno::EINVAL));
+    assert_eq!(advise(fd, -5, i64::MAX, 0), errno(Errno::EINVAL));
+    assert_eq!(advise(fd, -5, 0, 0), Ok(0));
+    assert_eq!(advise(fd, i64::MAX, 1, 0), errno(Errno::EINVAL));
     assert_eq!(advise(99, 0, 0, 0), errno(Errno::EBADF));
     let fallocate = |fd: u64, pos: i64, len: i64| {
         call(
