@@ -633,3 +633,73 @@ fn a_read_only_mount_refuses_writes_and_leaves_the_image_alone() {
     m.unmount();
     assert!(std::fs::read(&img).unwrap() == before, "the image changed");
 }
+
+#[test]
+fn a_killed_daemon_leaves_what_was_synced_for_fsck_to_keep() {
+    if !fuse_available() {
+        return;
+    }
+    let dir = tempdir("fuse-kill");
+    let img = dir.join("k.img");
+    newfs(&img, &["-O", "2", "-s", "32m"]);
+    let mnt = dir.join("mnt");
+    let m = Mount::start(
+        "rump_ffs",
+        &[img.to_str().unwrap(), mnt.to_str().unwrap()],
+        img.to_str().unwrap(),
+        &mnt,
+    );
+    // Two files made and synced (data, then the directory that names
+    // them), then one that is only written: the kill may lose the last.
+    sh(
+        &mnt,
+        "python3 -c '
+import os
+os.mkdir(\"d\")
+for name, size in ((\"d/synced\", 3 << 20), (\"small\", 100)):
+    fd = os.open(name, os.O_CREAT | os.O_WRONLY, 0o644)
+    os.write(fd, bytes((i * 7 + 3) % 251 for i in range(size)))
+    os.fsync(fd)
+    os.close(fd)
+for d in (\"d\", \".\"):
+    fd = os.open(d, os.O_RDONLY)
+    os.fsync(fd)
+    os.close(fd)
+with open(\"unsynced\", \"wb\") as f:
+    f.write(b\"x\" * 100000)
+'",
+    );
+    let pids = m.pids();
+    assert_eq!(pids.len(), 1);
+    kill("-KILL", pids[0]);
+    let t = Instant::now();
+    while !m.pids().is_empty() {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "SIGKILL did not end it"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The host's mount is left behind, as with any FUSE daemon killed.
+    let _ = Command::new("fusermount3")
+        .args(["-u", "-z"])
+        .arg(&mnt)
+        .status();
+    let o = Command::new(bin("fsck_ffs"))
+        .arg("-y")
+        .arg(&img)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.code().is_some_and(|c| c == 0),
+        "fsck_ffs -y: {}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    fsck_clean(&img);
+    for (name, size) in [("/d/synced", 3usize << 20), ("/small", 100)] {
+        let o = run(Command::new(bin("fsu_cat")).arg(&img).arg(name));
+        let want: Vec<u8> = (0..size).map(|i| ((i * 7 + 3) % 251) as u8).collect();
+        assert!(o.stdout == want, "{name} after the kill and fsck_ffs -y");
+    }
+}
