@@ -274,6 +274,17 @@ pub struct Received {
     pub control: Vec<u8>,
 }
 
+/// Which way a blocking socket call waits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// To receive or accept.
+    Read,
+    /// To send or connect.
+    Write,
+    /// For what the socket sent to leave it (a lingering close).
+    Drain,
+}
+
 /// A protocol's half of a socket (`pr_usrreqs`). Every method answers at
 /// once: EAGAIN means "not now", and the socket layer decides whether to
 /// wait. Addresses are sockaddrs in NetBSD's layout.
@@ -333,6 +344,15 @@ pub trait ProtoSocket: Send + Sync {
     fn poll(&self, events: i16) -> i16;
     /// The last descriptor was closed.
     fn close(&self) {}
+    /// Wait, without the virtual CPU, up to `d` for the host to make an
+    /// operation going `dir` that said EAGAIN worth trying again: for a
+    /// protocol whose sockets are the host's own (sockin), whose waiter
+    /// the host kernel wakes directly, with no hand-off through a watcher
+    /// thread. `false` when the protocol has no such wait: the socket
+    /// layer sleeps on its channel.
+    fn host_wait(&self, _ctx: &Ctx, _dir: Direction, _d: Duration) -> bool {
+        false
+    }
     /// Take the pending error (`SO_ERROR`), 0 if none.
     fn take_error(&self) -> i32 {
         0
@@ -420,11 +440,12 @@ impl Socket {
 
     /// Call `op` until it answers something other than EAGAIN, waiting
     /// between tries unless `nonblock`; EAGAIN when `timeout` passes, EINTR
-    /// when the process is told to exit.
+    /// when the process is told to exit. `dir` says which way `op` goes.
     pub fn wait_for<T>(
         &self,
         ctx: &Ctx,
         nonblock: bool,
+        dir: Direction,
         timeout: Option<Duration>,
         mut op: impl FnMut() -> KResult<T>,
     ) -> KResult<T> {
@@ -457,7 +478,10 @@ impl Socket {
                 Some(d) => (d - now).min(SLICE),
                 None => SLICE,
             };
-            wc.wait(ctx, seen, clock.host_span(left));
+            let span = clock.host_span(left);
+            if !self.proto.host_wait(ctx, dir, span) {
+                wc.wait(ctx, seen, span);
+            }
         }
     }
 
@@ -466,14 +490,14 @@ impl Socket {
         let nonblock = self.nonblocking() || flags & MSG_DONTWAIT != 0;
         let timeout = self.proto.shared().opts().rcvtimeo;
         let stream = self.proto.kind().1 == SOCK_STREAM;
-        let mut got = self.wait_for(ctx, nonblock, timeout, || {
+        let mut got = self.wait_for(ctx, nonblock, Direction::Read, timeout, || {
             self.proto.recv(buf, flags & !MSG_WAITALL)
         })?;
         // MSG_WAITALL: a stream read keeps going until the buffer is full,
         // the stream ends, an error or a signal.
         if stream && flags & (MSG_WAITALL | MSG_PEEK) == MSG_WAITALL {
             while got.len > 0 && got.len < buf.len() {
-                let more = self.wait_for(ctx, nonblock, timeout, || {
+                let more = self.wait_for(ctx, nonblock, Direction::Read, timeout, || {
                     self.proto.recv(&mut buf[got.len..], flags & !MSG_WAITALL)
                 });
                 match more {
@@ -494,7 +518,7 @@ impl Socket {
         let stream = self.proto.kind().1 == SOCK_STREAM;
         let mut done = 0;
         loop {
-            let r = self.wait_for(ctx, nonblock, timeout, || {
+            let r = self.wait_for(ctx, nonblock, Direction::Write, timeout, || {
                 self.proto.send(ctx, &data[done..], to, flags)
             });
             match r {
@@ -522,9 +546,11 @@ impl Socket {
     pub fn connect(&self, ctx: &Ctx, addr: &[u8]) -> KResult<()> {
         match self.proto.connect(ctx, addr) {
             Err(Errno::EINPROGRESS) if !self.nonblocking() => {
-                self.wait_for(ctx, false, None, || match self.proto.connect_result() {
-                    None => Err(Errno::EAGAIN),
-                    Some(r) => r,
+                self.wait_for(ctx, false, Direction::Write, None, || {
+                    match self.proto.connect_result() {
+                        None => Err(Errno::EAGAIN),
+                        Some(r) => r,
+                    }
                 })
             }
             r => r,
@@ -537,7 +563,9 @@ impl Socket {
             return Err(Errno::EINVAL);
         }
         let timeout = self.proto.shared().opts().rcvtimeo;
-        self.wait_for(ctx, self.nonblocking(), timeout, || self.proto.accept())
+        self.wait_for(ctx, self.nonblocking(), Direction::Read, timeout, || {
+            self.proto.accept()
+        })
     }
 }
 
@@ -605,7 +633,7 @@ impl FileOps for Socket {
         self.proto.close();
         let nonblock = self.nonblocking();
         let wait = Duration::from_secs(secs.unsigned_abs().into());
-        let _ = self.wait_for(ctx, nonblock, Some(wait), || {
+        let _ = self.wait_for(ctx, nonblock, Direction::Drain, Some(wait), || {
             if self.proto.drained() {
                 Ok(())
             } else {

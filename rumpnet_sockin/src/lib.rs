@@ -6,7 +6,7 @@
 //!
 //! - [`domain`] makes sockets for the socket layer.
 //! - [`socket`] is one socket, over a non-blocking host socket.
-//! - [`poller`] is the thread that wakes a socket's waiters when its host
+//! - [`poller`] is the thread that wakes the kernel's pollers when a host
 //!   socket is ready.
 //! - [`sockaddr`] converts NetBSD's socket addresses.
 //!

@@ -1,7 +1,8 @@
 //! The thread that watches host sockets (NetBSD's `sockin_process`
-//! thread): a socket whose operation found nothing to do says what it
-//! waits for, and this thread wakes the socket's waiters and the
-//! kernel's pollers once the host socket has it.
+//! thread): a socket that `poll`, `select` or kqueue asked about says what
+//! they wait for, and this thread wakes the kernel's pollers once the
+//! host socket has it. (Blocking calls wait on their host socket
+//! themselves.)
 
 use crate::socket::SockinSocket;
 use rump::{KResult, Kernel};

@@ -1,8 +1,10 @@
 //! One sockin socket: a host TCP or UDP socket behind the kernel's socket
 //! layer (NetBSD's `sockin_usrreqs`). Every operation is tried on the
-//! non-blocking host socket; when the host says "not now", the socket
-//! tells the poller what it waits for and answers EAGAIN, and the socket
-//! layer sleeps until the poller wakes it.
+//! non-blocking host socket, which answers EAGAIN for "not now". A blocking
+//! call then waits on its host socket itself, so that the host kernel
+//! wakes it directly (NetBSD's sockin hands every wake-up through its
+//! sockin_process thread); `poll`, `select` and kqueue say what they wait
+//! for to the poller, which wakes them.
 
 use crate::errno::host;
 use crate::poller::{Poller, WANT_READ, WANT_WRITE};
@@ -10,15 +12,16 @@ use crate::sockaddr;
 use rump::syscall::Ctx;
 use rump::{Errno, KResult, Kernel};
 use rumpnet::socket::{
-    MSG_OOB, MSG_PEEK, MSG_TRUNC, ProtoSocket, Received, SHUT_RD, SHUT_RDWR, SHUT_WR, SO_BROADCAST,
-    SO_DONTROUTE, SO_KEEPALIVE, SO_OOBINLINE, SO_RCVBUF, SO_REUSEADDR, SO_REUSEPORT, SO_SNDBUF,
-    SOCK_STREAM, SOL_SOCKET, SockShared, poll_bits,
+    Direction, MSG_OOB, MSG_PEEK, MSG_TRUNC, ProtoSocket, Received, SHUT_RD, SHUT_RDWR, SHUT_WR,
+    SO_BROADCAST, SO_DONTROUTE, SO_KEEPALIVE, SO_OOBINLINE, SO_RCVBUF, SO_REUSEADDR, SO_REUSEPORT,
+    SO_SNDBUF, SOCK_STREAM, SOL_SOCKET, SockShared, poll_bits,
 };
-use rumpuser::{InetKind, InetOption, InetSocket};
+use rumpuser::{InetKind, InetOption, InetSocket, poll_sockets};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
 
 /// `SOCKIN_SBSIZE` (sockin.c): the buffer sizes sockin reserves, and asks
 /// the host for on datagram sockets.
@@ -35,6 +38,10 @@ const POLLIN: i16 = netbsd_abi::POLLIN as i16;
 const POLLRDNORM: i16 = netbsd_abi::POLLRDNORM as i16;
 const POLLOUT: i16 = netbsd_abi::POLLOUT as i16;
 const POLLWRNORM: i16 = netbsd_abi::POLLWRNORM as i16;
+
+/// The shortest host wait: the host's poll counts whole milliseconds, and
+/// a shorter one would return at once and spin until the deadline.
+const SHORTEST_HOST_WAIT: Duration = Duration::from_millis(1);
 
 /// Where a socket is in its life.
 #[derive(Default)]
@@ -140,21 +147,12 @@ impl SockinSocket {
         self.shared.wait.wakeup();
     }
 
-    /// Wait (through the poller) for `what`.
+    /// Wait (through the poller) for `what`: `poll`, `select` and kqueue
+    /// do; blocking calls wait on the host socket themselves.
     fn want(&self, what: u8) {
         if self.interest.fetch_or(what, Ordering::AcqRel) & what != what {
             self.poller.kick();
         }
-    }
-
-    /// A host error as the caller's answer, registering the wait when it
-    /// is "not now".
-    fn fail<T>(&self, e: &std::io::Error, wait: u8) -> KResult<T> {
-        let errno = host(e);
-        if errno == Errno::EAGAIN {
-            self.want(wait);
-        }
-        Err(errno)
     }
 
     fn addr(&self, sa: &[u8]) -> KResult<SocketAddr> {
@@ -234,8 +232,6 @@ impl ProtoSocket for SockinSocket {
             Err(e) => match host(&e) {
                 Errno::EINPROGRESS => {
                     st.connecting = true;
-                    drop(st);
-                    self.want(WANT_WRITE);
                     Err(Errno::EINPROGRESS)
                 }
                 errno => Err(errno),
@@ -254,8 +250,6 @@ impl ProtoSocket for SockinSocket {
         }
         let r = self.host.readiness();
         if !(r.writable || r.error || r.hangup) {
-            drop(st);
-            self.want(WANT_WRITE);
             return None;
         }
         st.connecting = false;
@@ -290,7 +284,7 @@ impl ProtoSocket for SockinSocket {
                 };
                 Ok(Self::wrap(&k, &self.poller, kind, h, state)?)
             }
-            Err(e) => self.fail(&e, WANT_READ),
+            Err(e) => Err(host(&e)),
         }
     }
 
@@ -307,7 +301,7 @@ impl ProtoSocket for SockinSocket {
         };
         match self.host.send(data, to.as_ref(), flags & MSG_OOB != 0) {
             Ok(n) => Ok(n),
-            Err(e) => self.fail(&e, WANT_WRITE),
+            Err(e) => Err(host(&e)),
         }
     }
 
@@ -317,7 +311,7 @@ impl ProtoSocket for SockinSocket {
             .recv(buf, flags & MSG_PEEK != 0, flags & MSG_OOB != 0)
         {
             Ok(r) => r,
-            Err(e) => return self.fail(&e, WANT_READ),
+            Err(e) => return Err(host(&e)),
         };
         let datagram = self.typ != SOCK_STREAM;
         Ok(Received {
@@ -403,6 +397,24 @@ impl ProtoSocket for SockinSocket {
     fn close(&self) {
         self.interest.store(0, Ordering::Release);
         self.poller.kick();
+    }
+
+    /// Waits in the host's `poll(2)` on this one socket, without the
+    /// virtual CPU: the host wakes the caller when the socket is ready, or
+    /// when another thread shuts it down; the socket layer looks at the
+    /// process again after each `d`. A drain is not a readiness the host
+    /// shows: that waits on the channel.
+    fn host_wait(&self, ctx: &Ctx, dir: Direction, d: Duration) -> bool {
+        let (read, write) = match dir {
+            Direction::Read => (true, false),
+            Direction::Write => (false, true),
+            Direction::Drain => return false,
+        };
+        let mut set = [(&self.host, read, write)];
+        let d = d.max(SHORTEST_HOST_WAIT);
+        // Only a bad descriptor fails a poll, which the next try of the
+        // operation reports; the channel's wait keeps it from spinning.
+        ctx.block(|| poll_sockets(&mut set, None, Some(d))).is_ok()
     }
 
     fn take_error(&self) -> i32 {
