@@ -12,26 +12,26 @@
 //! `/dev/zero` all it asks for; the console reads the host's stdin.
 #![no_main]
 
-#[path = "../../rump/librump/src/call.rs"]
+#[path = "../../capi/librump/src/call.rs"]
 mod call;
-#[path = "../../rump/librump/src/cstr.rs"]
+#[path = "../../capi/librump/src/cstr.rs"]
 mod cstr;
-#[path = "../../rump/librump/src/etfs.rs"]
+#[path = "../../capi/librump/src/etfs.rs"]
 mod etfs;
-#[path = "../../rump/librump/src/init.rs"]
+#[path = "../../capi/librump/src/init.rs"]
 mod init;
-#[path = "../../rump/librump/src/lwproc.rs"]
+#[path = "../../capi/librump/src/lwproc.rs"]
 mod lwproc;
-#[path = "../../rump/librump/src/memory.rs"]
+#[path = "../../capi/librump/src/memory.rs"]
 mod memory;
-#[path = "../../rump/librump/src/module.rs"]
+#[path = "../../capi/librump/src/module.rs"]
 #[allow(dead_code)]
 mod module;
-#[path = "../../rump/librump/src/pipe.rs"]
+#[path = "../../capi/librump/src/pipe.rs"]
 mod pipe;
-#[path = "../../rump/librump/src/sched.rs"]
+#[path = "../../capi/librump/src/sched.rs"]
 mod sched;
-#[path = "../../rump/librump/src/sysimpl.rs"]
+#[path = "../../capi/librump/src/sysimpl.rs"]
 mod sysimpl;
 
 mod capi_calls_table;
