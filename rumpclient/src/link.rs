@@ -293,7 +293,7 @@ impl Link {
                 return Err(std::io::ErrorKind::NotConnected.into());
             }
         }
-        parts.iter().try_for_each(|p| s.write_all(p))
+        s.write_all_parts(parts)
     }
 
     /// The connection of `generation` is gone: every call waiting on it

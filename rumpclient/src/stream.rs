@@ -1,7 +1,7 @@
 //! The socket to the server, unix or TCP, used through shared references
 //! so that one thread can read while others write.
 
-use std::io::{Read, Write};
+use std::io::{IoSlice, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
@@ -85,5 +85,30 @@ impl Stream {
             Stream::Unix(s) => (&*s).write_all(buf),
             Stream::Tcp(s) => (&*s).write_all(buf),
         }
+    }
+
+    /// Write every byte of `parts`, in order, gathered into as few system
+    /// calls as the socket takes: a header and a large body sent apart
+    /// would wake the server for the header alone.
+    pub(crate) fn write_all_parts(&self, parts: &[&[u8]]) -> std::io::Result<()> {
+        let mut slices: Vec<IoSlice<'_>> = parts
+            .iter()
+            .filter(|p| !p.is_empty())
+            .map(|p| IoSlice::new(p))
+            .collect();
+        let mut rest = &mut slices[..];
+        while !rest.is_empty() {
+            let n = match self {
+                Stream::Unix(s) => (&*s).write_vectored(rest),
+                Stream::Tcp(s) => (&*s).write_vectored(rest),
+            };
+            match n {
+                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(n) => IoSlice::advance_slices(&mut rest, n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 }
