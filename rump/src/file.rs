@@ -113,6 +113,11 @@ pub trait FileOps: Send + Sync {
     /// `close(2)` of the last descriptor for this file, before it goes: a
     /// socket with `SO_LINGER` waits here for its data to be delivered.
     fn last_close(&self, _ctx: &Ctx) {}
+    /// A descriptor for this file was closed while other calls may be
+    /// using it (NetBSD's `fo_restart`): calls waiting on the file wake and
+    /// answer ERESTART (see [`crate::restart`]). Files whose calls never
+    /// wait have nothing to do.
+    fn restart(&self) {}
     /// `fcntl` `F_GETLK`/`F_SETLK`/`F_SETLKW` on this file; EINVAL for
     /// files that take no record locks.
     fn advlock(&self, _ctx: &Ctx, _cmd: i32, _lock: &mut Flock) -> KResult<()> {
@@ -393,8 +398,9 @@ impl FdTable {
                 .and_then(|i| slots.get_mut(i))
                 .and_then(|s| s.take())
         };
-        if taken.is_some() {
+        if let Some(s) = &taken {
             self.knote_fdclose(|f| f == fd);
+            s.file.ops().restart();
         }
         // Dropped outside the lock: closing may take a while or re-enter.
         taken.map(drop).ok_or(Errno::EBADF)
@@ -413,8 +419,9 @@ impl FdTable {
             }
             slots[i].replace(Slot { file, cloexec })
         };
-        if old.is_some() {
+        if let Some(s) = &old {
             self.knote_fdclose(|f| f == fd);
+            s.file.ops().restart();
         }
         drop(old);
         Ok(())
@@ -466,6 +473,7 @@ impl FdTable {
                 .unzip()
         };
         self.knote_fdclose(|f| fds.contains(&f));
+        restart_users(&closing);
         drop(closing);
     }
 
@@ -476,6 +484,7 @@ impl FdTable {
             slots.iter_mut().skip(fd).filter_map(Option::take).collect()
         };
         self.knote_fdclose(|f| usize::try_from(f).is_ok_and(|f| f >= fd));
+        restart_users(&closing);
         drop(closing);
     }
 
@@ -483,6 +492,15 @@ impl FdTable {
     pub fn close_all(&self) {
         let all = std::mem::take(&mut *lock(&self.slots));
         self.knote_fdclose(|_| true);
+        restart_users(all.iter().flatten());
         drop(all);
+    }
+}
+
+/// Calls still using the closed descriptors' files wake and restart (as
+/// NetBSD's `fd_close` calls `fo_restart`).
+fn restart_users<'a>(closed: impl IntoIterator<Item = &'a Slot>) {
+    for s in closed {
+        s.file.ops().restart();
     }
 }

@@ -39,6 +39,7 @@ pub mod lwproc;
 pub mod module;
 pub mod pipe;
 pub mod resource;
+pub mod restart;
 pub mod rnd;
 pub mod socknames;
 pub mod sync;

@@ -9,6 +9,7 @@ use crate::file::{DTYPE_PIPE, File, FileOps, Stat};
 use crate::kernel::Kernel;
 use crate::kqueue::consts::{EV_EOF, EVFILT_READ, EVFILT_WRITE};
 use crate::kqueue::{FilterState, VnodeKey};
+use crate::restart::RestartCount;
 use crate::sync::lock;
 use crate::syscall::{Ctx, SysArgs, SysRet};
 use crate::usermem::UserSpace;
@@ -87,14 +88,17 @@ impl Pipe {
 
     /// Call `op` on the pipe's state until it answers, waiting between
     /// tries; EAGAIN instead of waiting when `nonblock`, EINTR if the
-    /// process is told to exit. `op` looks and acts under one hold of the
-    /// lock, so that two readers or two writers never act on one look.
+    /// process is told to exit, ERESTART once `restarts` (the end's) moves.
+    /// `op` looks and acts under one hold of the lock, so that two readers
+    /// or two writers never act on one look.
     fn wait_for<R>(
         &self,
         ctx: &Ctx,
         nonblock: bool,
+        restarts: Option<&RestartCount>,
         mut op: impl FnMut(&mut State) -> Option<R>,
     ) -> KResult<R> {
+        let restart_seen = restarts.map(RestartCount::seen);
         loop {
             let seen = self.wait.generation();
             if let Some(r) = op(&mut self.lock()) {
@@ -105,6 +109,9 @@ impl Pipe {
             }
             if ctx.proc().is_exiting() {
                 return Err(Errno::EINTR);
+            }
+            if let (Some(r), Some(at)) = (restarts, restart_seen) {
+                r.check(at)?;
             }
             ctx.block(|| self.wait.wait(seen, SLICE));
         }
@@ -130,6 +137,7 @@ impl Pipe {
             write,
             nonblock: AtomicBool::new(nonblock),
             nosigpipe: AtomicBool::new(false),
+            restarts: RestartCount::default(),
         }
     }
 
@@ -159,11 +167,11 @@ impl Pipe {
         }
         // Dropping the end on EINTR counts it out again.
         if read {
-            self.wait_for(ctx, false, |s| {
+            self.wait_for(ctx, false, None, |s| {
                 (s.writers > 0 || s.writer_opens != writers_seen).then_some(())
             })?;
         } else {
-            self.wait_for(ctx, false, |s| {
+            self.wait_for(ctx, false, None, |s| {
                 (s.readers > 0 || s.reader_opens != readers_seen).then_some(())
             })?;
         }
@@ -179,6 +187,8 @@ pub struct PipeEnd {
     nonblock: AtomicBool,
     /// `O_NOSIGPIPE` (or `F_SETNOSIGPIPE`): EPIPE without the signal.
     nosigpipe: AtomicBool,
+    /// A descriptor of this end was closed under a waiting call.
+    restarts: RestartCount,
 }
 
 impl Drop for PipeEnd {
@@ -233,6 +243,13 @@ impl PipeEnd {
     pub fn queued(&self) -> usize {
         self.pipe.lock().bytes.len()
     }
+
+    /// Calls waiting on this end restart (`pipe_restart`): a FIFO's
+    /// vnode file passes its descriptor's close on here.
+    pub fn restart(&self) {
+        self.restarts.restart();
+        self.pipe.wait.bump();
+    }
 }
 
 impl FileOps for PipeEnd {
@@ -247,16 +264,18 @@ impl FileOps for PipeEnd {
             return Ok(0);
         }
         // Data, or no writer left (end of file).
-        let n = self.pipe.wait_for(ctx, self.nonblock(), |s| {
-            if s.bytes.is_empty() {
-                return (s.writers == 0).then_some(0);
-            }
-            let n = s.bytes.len().min(buf.len());
-            for (d, b) in buf.iter_mut().zip(s.bytes.drain(..n)) {
-                *d = b;
-            }
-            Some(n)
-        })?;
+        let n = self
+            .pipe
+            .wait_for(ctx, self.nonblock(), Some(&self.restarts), |s| {
+                if s.bytes.is_empty() {
+                    return (s.writers == 0).then_some(0);
+                }
+                let n = s.bytes.len().min(buf.len());
+                for (d, b) in buf.iter_mut().zip(s.bytes.drain(..n)) {
+                    *d = b;
+                }
+                Some(n)
+            })?;
         if n > 0 {
             self.pipe.wakeup();
         }
@@ -275,18 +294,20 @@ impl FileOps for PipeEnd {
         let mut done = 0;
         while done < data.len() {
             let want = data.len() - done;
-            let put = self.pipe.wait_for(ctx, self.nonblock(), |s| {
-                if s.readers == 0 {
-                    return Some(Err(Errno::EPIPE));
-                }
-                let room = PIPE_SIZE.saturating_sub(s.bytes.len());
-                if room == 0 || (atomic && room < want) {
-                    return None;
-                }
-                let n = room.min(want);
-                s.bytes.extend(&data[done..done + n]);
-                Some(Ok(n))
-            });
+            let put = self
+                .pipe
+                .wait_for(ctx, self.nonblock(), Some(&self.restarts), |s| {
+                    if s.readers == 0 {
+                        return Some(Err(Errno::EPIPE));
+                    }
+                    let room = PIPE_SIZE.saturating_sub(s.bytes.len());
+                    if room == 0 || (atomic && room < want) {
+                        return None;
+                    }
+                    let n = room.min(want);
+                    s.bytes.extend(&data[done..done + n]);
+                    Some(Ok(n))
+                });
             match put {
                 Ok(Ok(n)) => {
                     done += n;
@@ -294,7 +315,7 @@ impl FileOps for PipeEnd {
                 }
                 // As NetBSD's dofilewrite: a wait cut short after some
                 // bytes went in is a short write; EPIPE is EPIPE.
-                Err(Errno::EAGAIN | Errno::EINTR) if done > 0 => return Ok(done),
+                Err(Errno::EAGAIN | Errno::EINTR | Errno::ERESTART) if done > 0 => return Ok(done),
                 Err(e) | Ok(Err(e)) => {
                     if e == Errno::EPIPE && !self.nosigpipe.load(Ordering::Relaxed) {
                         let _ = ctx.proc().psignal(SIGPIPE);
@@ -360,6 +381,10 @@ impl FileOps for PipeEnd {
 
     fn dtype(&self) -> u32 {
         DTYPE_PIPE
+    }
+
+    fn restart(&self) {
+        PipeEnd::restart(self);
     }
 
     fn kqfilter(&self, filter: u32) -> KResult<Option<VnodeKey>> {

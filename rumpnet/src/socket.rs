@@ -10,6 +10,7 @@
 
 use rump::file::{FileOps, Stat};
 use rump::kqueue::consts::{EV_EOF, EVFILT_READ, EVFILT_WRITE, NOTE_LOWAT};
+use rump::restart::RestartCount;
 use rump::syscall::Ctx;
 use rump::usermem::UserSpace;
 use rump::{Errno, KResult, Kernel};
@@ -165,6 +166,14 @@ impl WaitChannel {
     /// Sleep (without the virtual CPU) until a wakeup after `seen`, or `d`.
     pub fn wait(&self, ctx: &Ctx, seen: u64, d: Duration) {
         ctx.block(|| self.changes.wait(seen, d));
+    }
+
+    /// Wake the waiters alone, not the pollers: a restart, which changes
+    /// nothing `poll` looks at.
+    fn wake_waiters(&self) {
+        if self.changes.advance() {
+            self.changes.notify();
+        }
     }
 }
 
@@ -353,6 +362,12 @@ pub trait ProtoSocket: Send + Sync {
     fn host_wait(&self, _ctx: &Ctx, _dir: Direction, _d: Duration) -> bool {
         false
     }
+    /// A kevent filter going `dir` waits for the receive buffer to hold
+    /// `level` bytes, or the send buffer to have `level` bytes of room: for
+    /// a protocol whose sockets are the host's (sockin), which must watch
+    /// for the level, as nothing in the kernel sees each arrival. Other
+    /// protocols wake their channel on every change and need nothing.
+    fn want_level(&self, _dir: Direction, _level: usize) {}
     /// Take the pending error (`SO_ERROR`), 0 if none.
     fn take_error(&self) -> i32 {
         0
@@ -415,6 +430,9 @@ pub struct Socket {
     nonblock: AtomicBool,
     /// `FNOSIGPIPE`: from `SOCK_NOSIGPIPE` or `F_SETNOSIGPIPE`.
     nosigpipe: AtomicBool,
+    /// A descriptor of the socket was closed under a waiting call
+    /// (`SS_RESTARTSYS`).
+    restarts: RestartCount,
 }
 
 impl Socket {
@@ -425,6 +443,7 @@ impl Socket {
             closed: AtomicBool::new(false),
             nonblock: AtomicBool::new(nonblock),
             nosigpipe: AtomicBool::new(nosigpipe),
+            restarts: RestartCount::default(),
         }
     }
 
@@ -440,7 +459,9 @@ impl Socket {
 
     /// Call `op` until it answers something other than EAGAIN, waiting
     /// between tries unless `nonblock`; EAGAIN when `timeout` passes, EINTR
-    /// when the process is told to exit. `dir` says which way `op` goes.
+    /// when the process is told to exit, ERESTART when a descriptor of the
+    /// socket is closed meanwhile (`sorestart`). `dir` says which way `op`
+    /// goes.
     pub fn wait_for<T>(
         &self,
         ctx: &Ctx,
@@ -453,6 +474,7 @@ impl Socket {
         let net = crate::Net::of(ctx.kernel());
         let clock = net.clock();
         let deadline = timeout.map(|t| clock.monotonic() + t);
+        let restart_seen = self.restarts.seen();
         loop {
             let seen = wc.generation();
             // The segments one call sends go out as a burst; it ends before
@@ -466,6 +488,7 @@ impl Socket {
             if ctx.proc().is_exiting() {
                 return Err(Errno::EINTR);
             }
+            self.restarts.check(restart_seen)?;
             // What this call queued on a loopback interface is processed
             // before waiting for its answer.
             net.drain();
@@ -542,16 +565,22 @@ impl Socket {
     }
 
     /// Connect with the socket's blocking rules: a blocking connect waits
-    /// for the handshake; a non-blocking one answers EINPROGRESS.
+    /// for the handshake; a non-blocking one answers EINPROGRESS. A wait
+    /// cut short by a close answers EINTR, as NetBSD's `do_sys_connect`
+    /// turns ERESTART (the handshake goes on).
     pub fn connect(&self, ctx: &Ctx, addr: &[u8]) -> KResult<()> {
         match self.proto.connect(ctx, addr) {
             Err(Errno::EINPROGRESS) if !self.nonblocking() => {
-                self.wait_for(ctx, false, Direction::Write, None, || {
+                let r = self.wait_for(ctx, false, Direction::Write, None, || {
                     match self.proto.connect_result() {
                         None => Err(Errno::EAGAIN),
                         Some(r) => r,
                     }
-                })
+                });
+                match r {
+                    Err(Errno::ERESTART) => Err(Errno::EINTR),
+                    r => r,
+                }
             }
             r => r,
         }
@@ -621,6 +650,12 @@ impl FileOps for Socket {
         }
     }
 
+    /// `soo_restart`: the socket's waiting calls wake and restart.
+    fn restart(&self) {
+        self.restarts.restart();
+        self.proto.shared().wait.wake_waiters();
+    }
+
     /// `SO_LINGER` with a time: close now, and wait up to that long for
     /// what was sent to be acknowledged (`soclose`).
     fn last_close(&self, ctx: &Ctx) {
@@ -669,7 +704,55 @@ impl FileOps for Socket {
     }
 
     fn kevent(&self, kn: &mut rump::kqueue::FilterState) -> bool {
-        // NetBSD's filt_solisten, filt_soread and filt_sowrite.
+        let fired = self.filter(kn);
+        if !fired {
+            // The level the filter waits for, for a protocol that must
+            // watch for it.
+            let lowat = kn.sfflags & NOTE_LOWAT != 0;
+            let (dir, level) = match kn.filter {
+                EVFILT_READ if self.proto.is_listening() => (Direction::Read, 1),
+                EVFILT_READ if lowat => (Direction::Read, kn.sdata),
+                EVFILT_READ => (
+                    Direction::Read,
+                    self.proto.shared().opts().rcvlowat.max(1) as i64,
+                ),
+                _ if lowat => (Direction::Write, kn.sdata),
+                _ => (Direction::Write, 1),
+            };
+            self.proto
+                .want_level(dir, usize::try_from(level).unwrap_or(0).max(1));
+        }
+        fired
+    }
+
+    fn ioctl(&self, ctx: &Ctx, cmd: u64, data: &mut [u8], user: &dyn UserSpace) -> KResult<()> {
+        let put = |data: &mut [u8], v: usize| {
+            let v = i32::try_from(v).unwrap_or(i32::MAX);
+            data.get_mut(..4)
+                .ok_or(Errno::EINVAL)?
+                .copy_from_slice(&v.to_le_bytes());
+            Ok(())
+        };
+        match cmd {
+            // soo_ioctl: what the receive buffer holds (sb_cc, a
+            // datagram's sender address included), not the next record.
+            FIONREAD => put(data, self.proto.rcv_cc()),
+            FIONWRITE => put(data, self.proto.nwrite()),
+            FIONSPACE => put(data, self.proto.snd_space()),
+            SIOCATMARK => put(data, 0),
+            _ => crate::ifioctl::ifioctl(ctx, self, cmd, data, user),
+        }
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+}
+
+impl Socket {
+    /// Whether kevent filter `kn` holds now (NetBSD's filt_solisten,
+    /// filt_soread and filt_sowrite), its data and `EV_EOF` set.
+    fn filter(&self, kn: &mut rump::kqueue::FilterState) -> bool {
         let lowat = kn.sfflags & NOTE_LOWAT != 0;
         if kn.filter == EVFILT_READ {
             if self.proto.is_listening() {
@@ -705,29 +788,6 @@ impl FileOps for Socket {
         } else {
             self.proto.poll(POLLOUT) & POLLOUT != 0
         }
-    }
-
-    fn ioctl(&self, ctx: &Ctx, cmd: u64, data: &mut [u8], user: &dyn UserSpace) -> KResult<()> {
-        let put = |data: &mut [u8], v: usize| {
-            let v = i32::try_from(v).unwrap_or(i32::MAX);
-            data.get_mut(..4)
-                .ok_or(Errno::EINVAL)?
-                .copy_from_slice(&v.to_le_bytes());
-            Ok(())
-        };
-        match cmd {
-            // soo_ioctl: what the receive buffer holds (sb_cc, a
-            // datagram's sender address included), not the next record.
-            FIONREAD => put(data, self.proto.rcv_cc()),
-            FIONWRITE => put(data, self.proto.nwrite()),
-            FIONSPACE => put(data, self.proto.snd_space()),
-            SIOCATMARK => put(data, 0),
-            _ => crate::ifioctl::ifioctl(ctx, self, cmd, data, user),
-        }
-    }
-
-    fn as_any(&self) -> Option<&dyn std::any::Any> {
-        Some(self)
     }
 }
 

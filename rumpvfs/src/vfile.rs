@@ -375,6 +375,13 @@ impl FileOps for VnodeFile {
             .release(self.vn.key(), crate::lockf::Owner::Proc(ctx.proc().pid));
     }
 
+    /// A FIFO's reads and writes wait on its pipe end (`fifo_restart`).
+    fn restart(&self) {
+        if let Some(end) = &self.fifo {
+            end.restart();
+        }
+    }
+
     fn advlock(&self, ctx: &Ctx, cmd: i32, lock: &mut rump::file::Flock) -> KResult<()> {
         self.alive(Errno::EBADF)?;
         if self.vn.vtype() != VType::Reg {

@@ -34,6 +34,8 @@ pub struct Kqueue {
     /// inside one (a queue watching itself) answers from `last_count`.
     looking: AtomicUsize,
     last_count: AtomicUsize,
+    /// The queue's descriptor was closed under a waiting `kevent`.
+    pub(crate) restarts: crate::restart::RestartCount,
 }
 
 /// Who registers a change: the process whose descriptors and credentials
@@ -51,6 +53,7 @@ impl Kqueue {
             kernel: k.weak(),
             clock: Arc::clone(k.clock()),
             looking: AtomicUsize::new(0),
+            restarts: Default::default(),
             last_count: AtomicUsize::new(0),
         })
     }
@@ -417,6 +420,14 @@ impl FileOps for KqueueFile {
 
     fn close(&self) {
         self.kq.close();
+    }
+
+    /// `kqueue_restart`: a waiting `kevent` wakes and restarts.
+    fn restart(&self) {
+        self.kq.restarts.restart();
+        if let Some(k) = self.kq.kernel.upgrade() {
+            k.selnotify();
+        }
     }
 
     fn ioctl(

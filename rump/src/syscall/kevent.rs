@@ -143,6 +143,7 @@ fn scan(
         Some((sec, nsec)) => Some(start.saturating_add(timespec_duration(sec, nsec)?)),
         None => None,
     };
+    let restart_seen = kq.restarts.seen();
     loop {
         // Taken before looking, so that a change between the look and the
         // sleep is not lost.
@@ -161,6 +162,7 @@ fn scan(
         if ctx.proc().is_exiting() {
             return Err(Errno::EINTR);
         }
+        kq.restarts.check(restart_seen)?;
         let sleep = sleep_for(kq, deadline, now);
         ctx.block(|| k.select_wait(seen, sleep));
     }

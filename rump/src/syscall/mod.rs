@@ -238,11 +238,18 @@ impl Kernel {
     }
 
     /// Run `f` inside the kernel (`rump_schedule` ... `rump_unschedule`).
+    /// A typed call cannot be run again as [`Kernel::syscall`] restarts
+    /// one, so a call cut short by a close of its descriptor in another
+    /// thread answers EINTR here: called again, it finds the descriptor
+    /// gone.
     pub fn with_ctx<R>(&self, f: impl FnOnce(&Ctx) -> KResult<R>) -> KResult<R> {
         if self.is_halted() {
             return Err(Errno::ENXIO);
         }
-        f(&self.on_cpu(self.procs().curlwp(), None))
+        match f(&self.on_cpu(self.procs().curlwp(), None)) {
+            Err(Errno::ERESTART) => Err(Errno::EINTR),
+            r => r,
+        }
     }
 
     /// Add system call `number` to the table. EEXIST if a real call has
@@ -339,10 +346,19 @@ impl Kernel {
         if traced {
             crate::ktrace::syscall(&ctx, number, &slots);
         }
-        let r = if user.copies_block() {
-            (entry.handler)(&ctx, &slots, &UnscheduledCopies { ctx: &ctx, user })
-        } else {
-            (entry.handler)(&ctx, &slots, user)
+        let r = loop {
+            let r = if user.copies_block() {
+                (entry.handler)(&ctx, &slots, &UnscheduledCopies { ctx: &ctx, user })
+            } else {
+                (entry.handler)(&ctx, &slots, user)
+            };
+            // A call woken by a close of its descriptor in another thread
+            // runs again, as NetBSD's syscall return restarts it: the
+            // descriptor is gone then (EBADF), or it came through another
+            // that still stands and waits again.
+            if !matches!(r, Err(Errno::ERESTART)) || self.is_halted() {
+                break r;
+            }
         };
         if traced {
             crate::ktrace::sysret(&ctx, number, &r);
