@@ -14,9 +14,16 @@ use std::time::Duration;
 pub const WANT_READ: u8 = 1;
 /// The socket waits to write (or for its connect to finish).
 pub const WANT_WRITE: u8 = 2;
+/// A kevent filter waits for more bytes than the socket holds now.
+pub const WANT_READ_LEVEL: u8 = 4;
+/// A kevent filter waits for more room than the socket has now.
+pub const WANT_WRITE_LEVEL: u8 = 8;
 
 /// How often the thread looks whether the kernel is still there.
 const RECHECK: Duration = Duration::from_secs(1);
+/// How often it looks at the levels filters wait for: the host's `poll`
+/// says nothing of a socket that is ready already and gets more.
+const LEVEL_TICK: Duration = Duration::from_millis(10);
 
 /// The sockets of one kernel's sockin domain and their watcher.
 pub struct Poller {
@@ -79,7 +86,11 @@ fn run(me: &Weak<Poller>, kernel: &Weak<Kernel>) {
                 (s.host(), i & WANT_READ != 0, i & WANT_WRITE != 0)
             })
             .collect();
-        let Ok(ready) = poll_sockets(&mut set, Some(&p.waker), Some(RECHECK)) else {
+        let levels = socks
+            .iter()
+            .any(|s| s.interest() & (WANT_READ_LEVEL | WANT_WRITE_LEVEL) != 0);
+        let wait = if levels { LEVEL_TICK } else { RECHECK };
+        let Ok(ready) = poll_sockets(&mut set, Some(&p.waker), Some(wait)) else {
             // Only a bad descriptor fails a poll: one of ours was closed
             // under us; look again at a fresh list.
             continue;
@@ -91,6 +102,11 @@ fn run(me: &Weak<Poller>, kernel: &Weak<Kernel>) {
             }
             if r.writable || r.hangup || r.error {
                 done |= WANT_WRITE;
+            }
+            for level in [WANT_READ_LEVEL, WANT_WRITE_LEVEL] {
+                if s.interest() & level != 0 && s.level_reached(level) {
+                    done |= level;
+                }
             }
             if s.satisfy(done) {
                 s.wakeup();

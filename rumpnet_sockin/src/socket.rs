@@ -7,7 +7,7 @@
 //! for to the poller, which wakes them.
 
 use crate::errno::host;
-use crate::poller::{Poller, WANT_READ, WANT_WRITE};
+use crate::poller::{Poller, WANT_READ, WANT_READ_LEVEL, WANT_WRITE, WANT_WRITE_LEVEL};
 use crate::sockaddr;
 use rump::syscall::Ctx;
 use rump::{Errno, KResult, Kernel};
@@ -19,7 +19,7 @@ use rumpnet::socket::{
 use rumpuser::{InetKind, InetOption, InetSocket, poll_sockets};
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
@@ -70,6 +70,9 @@ pub struct SockinSocket {
     host: InetSocket,
     poller: Arc<Poller>,
     interest: AtomicU8,
+    /// The levels kevent filters wait for (`WANT_*_LEVEL`): bytes to
+    /// read, and room to write.
+    levels: [AtomicUsize; 2],
     state: Mutex<State>,
 }
 
@@ -116,6 +119,7 @@ impl SockinSocket {
             host,
             poller: Arc::clone(poller),
             interest: AtomicU8::new(0),
+            levels: [AtomicUsize::new(0), AtomicUsize::new(0)],
             state: Mutex::new(state),
         });
         poller.add(k, &s)?;
@@ -145,6 +149,21 @@ impl SockinSocket {
     /// Wake the socket's waiters and the kernel's pollers.
     pub fn wakeup(&self) {
         self.shared.wait.wakeup();
+    }
+
+    /// Whether a level a kevent filter waits for (`WANT_*_LEVEL` in
+    /// [`SockinSocket::interest`]) is reached, or the socket failed or hung
+    /// up, which the filter reports too: the poller looks after each tick.
+    pub fn level_reached(&self, which: u8) -> bool {
+        let r = self.host.readiness();
+        if r.hangup || r.error {
+            return true;
+        }
+        if which == WANT_READ_LEVEL {
+            self.rcv_cc() >= self.levels[0].load(Ordering::Acquire)
+        } else {
+            r.writable && self.snd_space() >= self.levels[1].load(Ordering::Acquire)
+        }
     }
 
     /// Wait (through the poller) for `what`: `poll`, `select` and kqueue
@@ -415,6 +434,30 @@ impl ProtoSocket for SockinSocket {
         // Only a bad descriptor fails a poll, which the next try of the
         // operation reports; the channel's wait keeps it from spinning.
         ctx.block(|| poll_sockets(&mut set, None, Some(d))).is_ok()
+    }
+
+    /// A host socket's readiness only says whether there is something to
+    /// read or some room to write; a filter waiting for more (`NOTE_LOWAT`,
+    /// `SO_RCVLOWAT`) has the poller look at the levels every tick.
+    fn want_level(&self, dir: Direction, level: usize) {
+        let (slot, want, want_level) = match dir {
+            Direction::Read => (0, WANT_READ, WANT_READ_LEVEL),
+            Direction::Write => (1, WANT_WRITE, WANT_WRITE_LEVEL),
+            Direction::Drain => return,
+        };
+        let r = self.host.readiness();
+        let ready = if dir == Direction::Read {
+            r.readable
+        } else {
+            r.writable
+        };
+        if !ready || level <= 1 && dir == Direction::Read {
+            // Nothing yet (or any byte will do): readiness says when.
+            self.want(want);
+            return;
+        }
+        self.levels[slot].store(level, Ordering::Release);
+        self.want(want_level);
     }
 
     fn take_error(&self) -> i32 {
