@@ -197,3 +197,36 @@ fn select_counts_a_widowed_pipe_in_every_set_it_is_asked_in() {
     assert_eq!(us.peek(0x1000, 8), set(w2));
     assert_eq!(us.peek(0x1010, 8), set(r));
 }
+
+/// Read `fd` in a thread of its own, by number (`syscall`: the way of
+/// librump and remote clients) or typed (`sys_read`), while this thread
+/// closes it.
+fn read_closed_under(k: &Arc<Kernel>, fd: i32, by_number: bool) -> Result<usize, Errno> {
+    let k2 = Arc::clone(k);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let r = if by_number {
+            let us = BufferSpace::new(0x1000, 16);
+            k2.syscall(SYS_read, &[fd as u64, 0x1000, 16], &us)
+                .map(|r| r[0] as usize)
+        } else {
+            k2.sys_read(fd, &mut [0u8; 16])
+        };
+        let _ = tx.send(r);
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    k.sys_close(fd).unwrap();
+    rx.recv_timeout(Duration::from_secs(5))
+        .expect("the read did not end when its descriptor was closed")
+}
+
+#[test]
+fn a_read_blocked_while_another_thread_closes_the_pipe_ends_at_once() {
+    let k = common::boot();
+    // A system call runs again and finds the descriptor gone, as NetBSD's
+    // restarts; a typed call, which cannot run again, says EINTR.
+    let (r, _w) = pipe2(&k, 0).unwrap();
+    assert_eq!(read_closed_under(&k, r, true), Err(Errno::EBADF));
+    let (r, _w) = pipe2(&k, 0).unwrap();
+    assert_eq!(read_closed_under(&k, r, false), Err(Errno::EINTR));
+}

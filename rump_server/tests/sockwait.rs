@@ -21,8 +21,8 @@ use netbsd_abi::layout::{sockaddr_in, timeval};
 use netbsd_abi::{
     AF_INET, AF_LOCAL, INADDR_LOOPBACK, SIGALRM, SO_RCVTIMEO, SOCK_STREAM, SOL_SOCKET,
     SYS___kevent50, SYS___setitimer50, SYS___socket30, SYS_accept, SYS_bind, SYS_close,
-    SYS_connect, SYS_kqueue, SYS_listen, SYS_pipe2, SYS_read, SYS_recvfrom, SYS_setsockopt,
-    SYS_socketpair, SYS_write,
+    SYS_connect, SYS_dup, SYS_kqueue, SYS_listen, SYS_mkfifo, SYS_open, SYS_pipe2, SYS_read,
+    SYS_recvfrom, SYS_setsockopt, SYS_socketpair, SYS_write,
 };
 use rump::Errno;
 use rumpclient::{Client, Regions, SignalDelivery};
@@ -39,7 +39,11 @@ const AT_MOST: Duration = Duration::from_secs(5);
 fn server() -> (Arc<rump::Kernel>, rump_server::SpServer, String) {
     common::in_process_server(
         "sockwait",
-        &[&rumpnet::COMPONENT, &rumpnet_netinet::COMPONENT],
+        &[
+            &rumpvfs::COMPONENT,
+            &rumpnet::COMPONENT,
+            &rumpnet_netinet::COMPONENT,
+        ],
     )
 }
 
@@ -118,6 +122,35 @@ fn a_receive_ends_with_ebadf_when_another_thread_closes_the_socket() {
 }
 
 #[test]
+fn a_call_waits_on_when_another_descriptor_of_its_file_is_closed() {
+    let (_k, _s, url) = server();
+    let c = client(&url);
+    let (a, b) = socketpair(&c);
+    let m = Regions::new();
+    let dup = c.syscall(SYS_dup, &[a], &m).unwrap()[0] as u64;
+    let c2 = Arc::clone(&c);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let m = Regions::new();
+        let at = buf(&m);
+        let r = c2.syscall(SYS_recvfrom, &[a, at, 16, 0, 0, 0], &m);
+        let _ = tx.send(r.map(|r| m.get(at)[..r[0] as usize].to_vec()));
+    });
+    std::thread::sleep(LATER);
+    // The call restarts, finds its own descriptor still there, and waits
+    // again: for the data that comes next.
+    c.syscall(SYS_close, &[dup], &m).unwrap();
+    assert!(
+        rx.recv_timeout(LATER).is_err(),
+        "the call ended at the close"
+    );
+    let data = m.add(b"after");
+    c.syscall(SYS_write, &[b, data, 5], &m).unwrap();
+    let got = rx.recv_timeout(AT_MOST).expect("the call did not end");
+    assert_eq!(got.unwrap(), b"after");
+}
+
+#[test]
 fn a_pipe_read_ends_with_ebadf_when_another_thread_closes_it() {
     let (_k, _s, url) = server();
     let c = client(&url);
@@ -129,6 +162,22 @@ fn a_pipe_read_ends_with_ebadf_when_another_thread_closes_it() {
     let m = Regions::new();
     let data = m.add(b"x");
     assert_eq!(c.syscall(SYS_write, &[w, data, 1], &m), Err(Errno::EPIPE));
+}
+
+#[test]
+fn a_fifo_read_ends_with_ebadf_when_another_thread_closes_it() {
+    let (_k, _s, url) = server();
+    let c = client(&url);
+    let m = Regions::new();
+    let path = m.add(&common::cstr("/fifo"));
+    c.syscall(SYS_mkfifo, &[path, 0o600], &m).unwrap();
+    // Open for both, so that neither the open nor the read sees the end.
+    let fd = c
+        .syscall(SYS_open, &[path, netbsd_abi::O_RDWR as u64], &m)
+        .unwrap()[0];
+    assert_eq!(fd, 3);
+    let read = |c: &Client, m: &Regions| c.syscall(SYS_read, &[3, buf(m), 16], m).map(|r| r[0]);
+    assert_eq!(closed_under(&c, 3, read), Err(Errno::EBADF));
 }
 
 #[test]
