@@ -15,14 +15,20 @@
 //!   methods give the same tweak, `E_k2(blkno)`.
 //!
 //! The block ciphers are RustCrypto's (`aes`, `des`, `blowfish`, and
-//! `xts-mode` for XTS); the CBC chaining is done here, in place, on the one
-//! key schedule: `cbc`'s modes own their cipher, and a copy of an AES key
+//! `xts-mode` for XTS); the CBC chaining is done here, on the one key
+//! schedule: `cbc`'s modes own their cipher, and a copy of an AES key
 //! schedule (960 bytes) per 512-byte sector halved the speed of reads.
+//! Encryption works in place; decryption goes from the ciphertext to
+//! where the plaintext belongs, XORing each block's output with the
+//! ciphertext block before it as it is stored, so that the plaintext is
+//! written once and no copy of the ciphertext is needed for the chaining.
 
 use crate::cgdio::{CGD_CIPHER_CBC_ENCBLKNO1, CGD_CIPHER_CBC_ENCBLKNO8};
 use aes::cipher::generic_array::GenericArray;
-use aes::cipher::inout::InOutBuf;
-use aes::cipher::{BlockCipher, BlockDecrypt, BlockEncrypt, BlockSizeUser, KeyInit};
+use aes::cipher::{
+    Block, BlockBackend, BlockCipher, BlockClosure, BlockDecrypt, BlockEncrypt, BlockSizeUser,
+    KeyInit, ParBlocks,
+};
 use aes::{Aes128, Aes192, Aes256};
 use blowfish::Blowfish;
 use des::TdesEde3;
@@ -202,83 +208,159 @@ impl CgdCipher {
     /// Encrypt `buf` in place: whole sectors of `secsize` bytes, the first
     /// being sector `blkno`. `buf` must be whole sectors.
     pub fn encrypt(&self, buf: &mut [u8], blkno: u64, secsize: usize) {
-        self.each_sector(buf, blkno, secsize, true);
-    }
-
-    /// Decrypt `buf` in place, as [`CgdCipher::encrypt`] encrypted it.
-    pub fn decrypt(&self, buf: &mut [u8], blkno: u64, secsize: usize) {
-        self.each_sector(buf, blkno, secsize, false);
-    }
-
-    fn each_sector(&self, buf: &mut [u8], blkno: u64, secsize: usize, enc: bool) {
         let ivlen = self.iv_len();
         match &self.keyed {
-            Keyed::Aes128(c) => cbc_run(c, buf, blkno, secsize, ivlen, enc),
-            Keyed::Aes192(c) => cbc_run(c, buf, blkno, secsize, ivlen, enc),
-            Keyed::Aes256(c) => cbc_run(c, buf, blkno, secsize, ivlen, enc),
-            Keyed::Tdes(c) => cbc_run(c, buf, blkno, secsize, ivlen, enc),
-            Keyed::Blowfish(c) => cbc_run(&**c, buf, blkno, secsize, ivlen, enc),
-            Keyed::Xts128(x) => xts_run(x, buf, blkno, secsize, enc),
-            Keyed::Xts256(x) => xts_run(x, buf, blkno, secsize, enc),
+            Keyed::Aes128(c) => cbc_encrypt_run(c, buf, blkno, secsize, ivlen),
+            Keyed::Aes192(c) => cbc_encrypt_run(c, buf, blkno, secsize, ivlen),
+            Keyed::Aes256(c) => cbc_encrypt_run(c, buf, blkno, secsize, ivlen),
+            Keyed::Tdes(c) => cbc_encrypt_run(c, buf, blkno, secsize, ivlen),
+            Keyed::Blowfish(c) => cbc_encrypt_run(&**c, buf, blkno, secsize, ivlen),
+            Keyed::Xts128(x) => xts_encrypt_run(x, buf, blkno, secsize),
+            Keyed::Xts256(x) => xts_encrypt_run(x, buf, blkno, secsize),
+        }
+    }
+
+    /// Decrypt `src`, as [`CgdCipher::encrypt`] encrypted it, into `dst`
+    /// (as long as `src`): whole sectors of `secsize` bytes, the first
+    /// being sector `blkno`.
+    pub fn decrypt(&self, src: &[u8], dst: &mut [u8], blkno: u64, secsize: usize) {
+        assert_eq!(src.len(), dst.len(), "cgd decrypts into as many bytes");
+        let ivlen = self.iv_len();
+        match &self.keyed {
+            Keyed::Aes128(c) => cbc_decrypt_run(c, src, dst, blkno, secsize, ivlen),
+            Keyed::Aes192(c) => cbc_decrypt_run(c, src, dst, blkno, secsize, ivlen),
+            Keyed::Aes256(c) => cbc_decrypt_run(c, src, dst, blkno, secsize, ivlen),
+            Keyed::Tdes(c) => cbc_decrypt_run(c, src, dst, blkno, secsize, ivlen),
+            Keyed::Blowfish(c) => cbc_decrypt_run(&**c, src, dst, blkno, secsize, ivlen),
+            Keyed::Xts128(x) => xts_decrypt_run(x, src, dst, blkno, secsize),
+            Keyed::Xts256(x) => xts_decrypt_run(x, src, dst, blkno, secsize),
         }
     }
 }
 
-/// Sectors through XTS, the first being data unit `blkno`.
-fn xts_run<C>(x: &Xts128<C>, buf: &mut [u8], blkno: u64, secsize: usize, enc: bool)
-where
+/// The 128-bit block ciphers XTS is made of.
+trait XtsCipher:
+    BlockCipher + BlockEncrypt + BlockDecrypt + BlockSizeUser<BlockSize = aes::cipher::consts::U16>
+{
+}
+
+impl<C> XtsCipher for C where
     C: BlockCipher
         + BlockEncrypt
         + BlockDecrypt
-        + BlockSizeUser<BlockSize = aes::cipher::consts::U16>,
+        + BlockSizeUser<BlockSize = aes::cipher::consts::U16>
 {
+}
+
+/// Sectors encrypted in place through XTS, the first being data unit
+/// `blkno`.
+fn xts_encrypt_run<C: XtsCipher>(x: &Xts128<C>, buf: &mut [u8], blkno: u64, secsize: usize) {
     for (i, sector) in buf.chunks_mut(secsize).enumerate() {
-        xts(x, sector, blkno.wrapping_add(i as u64), enc);
+        x.encrypt_sector(sector, xts_tweak(blkno.wrapping_add(i as u64)));
     }
 }
 
-/// Sectors through CBC, the first being sector `blkno`. With `encblkno1`
-/// the IVs of a run of sectors are one block each, encrypted together
-/// (the cipher pipelines them); the chaining works on the one key
-/// schedule, which `cbc`'s modes would each want a copy of.
-fn cbc_run<C: BlockEncrypt + BlockDecrypt>(
+/// Sectors decrypted through XTS from `src` into `dst`, the first being
+/// data unit `blkno`: each sector is copied and then decrypted where it
+/// landed, while it is in the cache (XTS needs no ciphertext kept).
+fn xts_decrypt_run<C: XtsCipher>(
+    x: &Xts128<C>,
+    src: &[u8],
+    dst: &mut [u8],
+    blkno: u64,
+    secsize: usize,
+) {
+    for (i, (s, d)) in src.chunks(secsize).zip(dst.chunks_mut(secsize)).enumerate() {
+        d.copy_from_slice(s);
+        x.decrypt_sector(d, xts_tweak(blkno.wrapping_add(i as u64)));
+    }
+}
+
+/// The XTS tweak of data unit `blkno`.
+fn xts_tweak(blkno: u64) -> [u8; 16] {
+    xts_mode::get_tweak_default(u128::from(blkno))
+}
+
+/// How many sectors' IVs are made at once.
+const IV_BATCH: usize = 32;
+
+/// The IVs of the `ivs.len()` sectors from sector `first` on. With
+/// `encblkno1` each IV is one block, and they are encrypted together (the
+/// cipher pipelines them).
+fn batch_ivs<C: BlockEncrypt>(
+    c: &C,
+    first: u64,
+    ivs: &mut [GenericArray<u8, C::BlockSize>],
+    ivlen: usize,
+) {
+    if ivlen == C::block_size() {
+        for (i, iv) in ivs.iter_mut().enumerate() {
+            *iv = GenericArray::default();
+            iv[..DADDR_LEN].copy_from_slice(&first.wrapping_add(i as u64).to_le_bytes());
+        }
+        c.encrypt_blocks(ivs);
+    } else {
+        for (i, iv) in ivs.iter_mut().enumerate() {
+            *iv = cbc_iv(c, first.wrapping_add(i as u64), ivlen);
+        }
+    }
+}
+
+/// Sectors encrypted in place through CBC, the first being sector
+/// `blkno`.
+fn cbc_encrypt_run<C: BlockEncrypt>(
     c: &C,
     buf: &mut [u8],
     blkno: u64,
     secsize: usize,
     ivlen: usize,
-    enc: bool,
 ) {
-    let bs = C::block_size();
     let mut ivs: [GenericArray<u8, C::BlockSize>; IV_BATCH] = Default::default();
     for (b, batch) in buf.chunks_mut(secsize * IV_BATCH).enumerate() {
-        let first = blkno.wrapping_add((b * IV_BATCH) as u64);
         let n = batch.len().div_ceil(secsize);
-        if ivlen == bs {
-            for (i, iv) in ivs[..n].iter_mut().enumerate() {
-                *iv = GenericArray::default();
-                iv[..DADDR_LEN].copy_from_slice(&first.wrapping_add(i as u64).to_le_bytes());
-            }
-            c.encrypt_blocks(&mut ivs[..n]);
-        } else {
-            for (i, iv) in ivs[..n].iter_mut().enumerate() {
-                *iv = cbc_iv(c, first.wrapping_add(i as u64), ivlen);
-            }
-        }
+        batch_ivs(
+            c,
+            blkno.wrapping_add((b * IV_BATCH) as u64),
+            &mut ivs[..n],
+            ivlen,
+        );
         for (sector, iv) in batch.chunks_mut(secsize).zip(ivs.iter()) {
-            if enc {
-                cbc_encrypt(c, sector, iv);
-            } else {
-                cbc_decrypt(c, sector, iv);
-            }
+            cbc_encrypt(c, sector, iv);
         }
     }
 }
 
-/// How many sectors' IVs are made at once.
-const IV_BATCH: usize = 32;
-/// Decryption keeps a copy of this much ciphertext for the chaining.
-const CHUNK: usize = 512;
+/// Sectors decrypted through CBC from `src` into `dst`, the first being
+/// sector `blkno`: a batch of sectors' IVs, then their blocks through the
+/// cipher's backend (several at once where it can) by [`CbcDecrypt`].
+fn cbc_decrypt_run<C: BlockEncrypt + BlockDecrypt>(
+    c: &C,
+    src: &[u8],
+    dst: &mut [u8],
+    blkno: u64,
+    secsize: usize,
+    ivlen: usize,
+) {
+    let mut ivs: [GenericArray<u8, C::BlockSize>; IV_BATCH] = Default::default();
+    let batches = src
+        .chunks(secsize * IV_BATCH)
+        .zip(dst.chunks_mut(secsize * IV_BATCH));
+    for (b, (src, dst)) in batches.enumerate() {
+        let n = src.len().div_ceil(secsize);
+        batch_ivs(
+            c,
+            blkno.wrapping_add((b * IV_BATCH) as u64),
+            &mut ivs[..n],
+            ivlen,
+        );
+        c.decrypt_with_backend(CbcDecrypt {
+            src,
+            dst,
+            ivs: &ivs[..n],
+            secsize,
+        });
+    }
+}
 
 /// One sector CBC-encrypted in place from `iv`: each block after the last.
 fn cbc_encrypt<C: BlockEncrypt>(c: &C, sector: &mut [u8], iv: &GenericArray<u8, C::BlockSize>) {
@@ -293,44 +375,84 @@ fn cbc_encrypt<C: BlockEncrypt>(c: &C, sector: &mut [u8], iv: &GenericArray<u8, 
     }
 }
 
-/// One sector CBC-decrypted in place from `iv`: the blocks of a chunk
-/// decrypted together, then each XORed with the ciphertext before it.
-fn cbc_decrypt<C: BlockDecrypt>(c: &C, sector: &mut [u8], iv: &GenericArray<u8, C::BlockSize>) {
-    let bs = C::block_size();
-    let mut prev = iv.clone();
-    let mut saved = [0u8; CHUNK];
-    for chunk in sector.chunks_mut(CHUNK) {
-        let n = chunk.len() - chunk.len() % bs;
-        if n == 0 {
-            continue;
+/// CBC decryption of sectors from `src` into `dst`, each sector from its
+/// IV, run with the cipher's backend: blocks go through the cipher as
+/// many at once as the backend takes, and each output is XORed with the
+/// ciphertext block before it (still in `src`) on its way to `dst`. A
+/// sector's bytes past its last whole block are copied as they are.
+struct CbcDecrypt<'a, BS: aes::cipher::ArrayLength<u8>> {
+    src: &'a [u8],
+    dst: &'a mut [u8],
+    ivs: &'a [GenericArray<u8, BS>],
+    secsize: usize,
+}
+
+impl<BS: aes::cipher::ArrayLength<u8>> BlockSizeUser for CbcDecrypt<'_, BS> {
+    type BlockSize = BS;
+}
+
+impl<BS: aes::cipher::ArrayLength<u8>> BlockClosure for CbcDecrypt<'_, BS> {
+    // Inlined into the backend's caller, which the `aes` crate compiles
+    // for AES-NI: only there can its eight-block decryption be inlined.
+    #[inline(always)]
+    fn call<B: BlockBackend<BlockSize = BS>>(self, backend: &mut B) {
+        let bs = BS::USIZE;
+        let par = bs * <B::ParBlocksSize as aes::cipher::typenum::Unsigned>::USIZE;
+        let sectors = self
+            .src
+            .chunks(self.secsize)
+            .zip(self.dst.chunks_mut(self.secsize));
+        for ((src, dst), iv) in sectors.zip(self.ivs) {
+            let whole = src.len() - src.len() % bs;
+            let (src, tail) = src.split_at(whole);
+            let (dst, dst_tail) = dst.split_at_mut(whole);
+            if !tail.is_empty() {
+                dst_tail.copy_from_slice(tail);
+            }
+            // The ciphertext block before the one at hand: the IV first.
+            let mut prev = iv.clone();
+            let runs = src.chunks_exact(par).zip(dst.chunks_exact_mut(par));
+            for (s, d) in runs {
+                let mut ctxt = ParBlocks::<B>::default();
+                for (c, sb) in ctxt.iter_mut().zip(s.chunks_exact(bs)) {
+                    c.copy_from_slice(sb);
+                }
+                let mut t = ctxt.clone();
+                backend.proc_par_blocks((&mut t).into());
+                xor_in(&mut t[0], &prev);
+                for i in 1..t.len() {
+                    xor_in(&mut t[i], &ctxt[i - 1]);
+                }
+                for (tb, db) in t.iter().zip(d.chunks_exact_mut(bs)) {
+                    db.copy_from_slice(tb);
+                }
+                prev = ctxt[ctxt.len() - 1].clone();
+            }
+            let rest = whole - whole % par;
+            let singles = src[rest..]
+                .chunks_exact(bs)
+                .zip(dst[rest..].chunks_exact_mut(bs));
+            for (s, d) in singles {
+                let ctxt = Block::<B>::clone_from_slice(s);
+                let mut t = ctxt.clone();
+                backend.proc_block((&mut t).into());
+                xor_in(&mut t, &prev);
+                d.copy_from_slice(&t);
+                prev = ctxt;
+            }
         }
-        let chunk = &mut chunk[..n];
-        saved[..n].copy_from_slice(chunk);
-        let (blocks, _) = InOutBuf::from(&mut *chunk).into_chunks::<C::BlockSize>();
-        c.decrypt_blocks_inout(blocks);
-        for (b, p) in chunk[..bs].iter_mut().zip(prev.iter()) {
-            *b ^= p;
-        }
-        for (b, p) in chunk[bs..].iter_mut().zip(saved[..n - bs].iter()) {
-            *b ^= p;
-        }
-        prev.copy_from_slice(&saved[n - bs..n]);
     }
 }
 
-/// One sector through XTS, data unit `blkno`.
-fn xts<C>(x: &Xts128<C>, sector: &mut [u8], blkno: u64, enc: bool)
-where
-    C: BlockCipher
-        + BlockEncrypt
-        + BlockDecrypt
-        + BlockSizeUser<BlockSize = aes::cipher::consts::U16>,
-{
-    let tweak = xts_mode::get_tweak_default(u128::from(blkno));
-    if enc {
-        x.encrypt_sector(sector, tweak);
-    } else {
-        x.decrypt_sector(sector, tweak);
+/// `block ^= with`, a cipher block (the length fixed, so the XOR is a
+/// vector instruction or two).
+#[inline(always)]
+fn xor_in<N: aes::cipher::ArrayLength<u8>>(
+    block: &mut GenericArray<u8, N>,
+    with: &GenericArray<u8, N>,
+) {
+    for (b, w) in block.iter_mut().zip(with.iter()) {
+        *b ^= w;
     }
 }
 

@@ -40,52 +40,82 @@ pub(crate) struct Target {
     secsize: u64,
     /// `dg_secperunit`.
     secperunit: u64,
-    /// Buffers for ciphertext on its way out, kept between writes so that
-    /// a write allocates nothing once the unit is busy.
+    /// Buffers for ciphertext on its way out or in, kept between
+    /// transfers so that a transfer allocates nothing once the unit is
+    /// busy.
     scratch: Mutex<Vec<Vec<u8>>>,
 }
 
-/// How much of a read is fetched from the disk underneath before it is
-/// decrypted: small enough to stay in a core's cache.
-const READ_PIECE: usize = 128 * 1024;
+/// How much ciphertext a read fetches from the disk underneath at a time
+/// into a scratch buffer, to be decrypted from there into the caller's:
+/// small enough that the buffer stays in a core's cache, large enough
+/// that the trips through the disk underneath are few.
+const READ_PIECE: usize = 32 * 1024;
 
-/// Scratch buffers a unit keeps: one per write at the same time, up to
+/// Scratch buffers a unit keeps: one per transfer at the same time, up to
 /// this many.
 const SCRATCH_KEPT: usize = 4;
 
 impl Target {
-    /// Read `buf` from sector `sector` of the disk underneath and decrypt
-    /// it in place.
+    /// Read `buf` from sector `sector` of the disk underneath, a piece at
+    /// a time through a scratch buffer, and decrypt each piece into it.
     fn read(&self, sector: u64, buf: &mut [u8]) -> KResult<()> {
-        // A piece at a time, each decrypted while it is still in the
-        // cache the read brought it into.
-        let piece = (READ_PIECE / self.secsize as usize).max(1) * self.secsize as usize;
+        let secsize = self.secsize as usize;
+        let piece = (READ_PIECE / secsize).max(1) * secsize;
+        let mut scratch = self.take_scratch();
+        if scratch.len() < piece.min(buf.len()) {
+            scratch.resize(piece.min(buf.len()), 0);
+        }
+        let r = self.read_pieces(sector, buf, piece, &mut scratch);
+        self.keep_scratch(scratch);
+        r
+    }
+
+    fn read_pieces(
+        &self,
+        sector: u64,
+        buf: &mut [u8],
+        piece: usize,
+        scratch: &mut [u8],
+    ) -> KResult<()> {
         for (i, chunk) in buf.chunks_mut(piece).enumerate() {
             let first = sector + (i * piece) as u64 / self.secsize;
             let off = first * self.secsize;
+            let ctxt = &mut scratch[..chunk.len()];
             let mut done = 0;
-            while done < chunk.len() {
-                match self.node.read(off + done as u64, &mut chunk[done..])? {
+            while done < ctxt.len() {
+                match self.node.read(off + done as u64, &mut ctxt[done..])? {
                     0 => return Err(Errno::EIO),
                     n => done += n,
                 }
             }
-            self.cipher.decrypt(chunk, first, self.secsize as usize);
+            self.cipher
+                .decrypt(ctxt, chunk, first, self.secsize as usize);
         }
         Ok(())
+    }
+
+    /// A scratch buffer the unit kept, or a new one.
+    fn take_scratch(&self) -> Vec<u8> {
+        lock(&self.scratch).pop().unwrap_or_default()
+    }
+
+    /// Give `scratch` back, to be kept if the unit has few.
+    fn keep_scratch(&self, scratch: Vec<u8>) {
+        let mut kept = lock(&self.scratch);
+        if kept.len() < SCRATCH_KEPT {
+            kept.push(scratch);
+        }
     }
 
     /// Encrypt `data` into a scratch buffer and write it at sector
     /// `sector`.
     fn write(&self, sector: u64, data: &[u8]) -> KResult<()> {
-        let mut scratch = lock(&self.scratch).pop().unwrap_or_default();
+        let mut scratch = self.take_scratch();
         scratch.clear();
         scratch.extend_from_slice(data);
         let r = self.encrypt_and_write(sector, &mut scratch);
-        let mut kept = lock(&self.scratch);
-        if kept.len() < SCRATCH_KEPT {
-            kept.push(scratch);
-        }
+        self.keep_scratch(scratch);
         r
     }
 
