@@ -9,7 +9,9 @@
 //! address; without -a only sockets with a foreign address). The sockets
 //! are opened in the kernel by this test's own client over ::1: TCP
 //! listening on ::1 and on ::, a connection both ends, UDP bound to ::
-//! and connected.
+//! and connected. rump.traceroute6 is checked across a router kernel
+//! against traceroute6.c's format (`%2d ` and each new address, `  %g ms`
+//! per probe, `!A` and the others after it).
 
 mod common;
 
@@ -191,6 +193,124 @@ fn sockstat_6_and_netstat_f_inet6_follow_netbsds_formats() {
             "rump.netstat: -s -f inet6: not supported yet (IPv6 statistics)\n".to_string()
         )
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The time column of a traceroute line (`  %g ms`) as `T`, which
+/// differs from run to run.
+fn without_times(line: &str) -> String {
+    let words: Vec<&str> = line.split(' ').collect();
+    let mut out = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        let is_time = words.get(i + 1) == Some(&"ms") && w.parse::<f64>().is_ok();
+        out.push(if is_time { "T" } else { w });
+    }
+    out.join(" ")
+}
+
+/// Three kernels, A on bus 1, router R on buses 1 and 2, B on bus 2 (as
+/// tests/inet6_router.rs builds them): rump.traceroute6 from A to B shows
+/// R (its address on A's link, from its time exceeded) and then B (port
+/// unreachable) and stops there, in traceroute6's format; from the second
+/// hop on with -f 2; and a reject route at R ends the trace at R's second
+/// hop with `!A`, the address unreachable R answers with.
+#[test]
+fn traceroute6_shows_the_router_and_the_target() {
+    use common::kernel6::{Server, link_local};
+    let dir = tempdir("inet6-traceroute");
+    let (a, r, b) = (
+        Server::start(&dir, "a"),
+        Server::start(&dir, "r"),
+        Server::start(&dir, "b"),
+    );
+    a.shmif_on("shmif0", "bus1");
+    let r_mac = r.shmif_on("shmif0", "bus1");
+    r.shmif_on("shmif1", "bus2");
+    b.shmif_on("shmif0", "bus2");
+    for (s, ifname, addr) in [
+        (&a, "shmif0", "2001:db8:1::a/64"),
+        (&r, "shmif0", "2001:db8:1::1/64"),
+        (&r, "shmif1", "2001:db8:2::1/64"),
+        (&b, "shmif0", "2001:db8:2::b/64"),
+    ] {
+        s.run("rump.ifconfig", &[ifname, "inet6", addr, "alias"]);
+    }
+    for s in [&a, &r, &b] {
+        s.run("rump.ifconfig", &["-w", "10"]);
+    }
+    let r_ll = format!("{}%shmif0", link_local(r_mac));
+    a.run("rump.route", &["add", "-inet6", "default", &r_ll]);
+    b.run(
+        "rump.route",
+        &["add", "-inet6", "2001:db8:1::/64", "2001:db8:2::1"],
+    );
+    r.run("rump.sysctl", &["-w", "net.inet6.ip6.forwarding=1"]);
+    r.run(
+        "rump.route",
+        &[
+            "add",
+            "-inet6",
+            "2001:db8:9::",
+            "-prefixlen",
+            "48",
+            "::1",
+            "-reject",
+        ],
+    );
+    let trace = |args: &[&str]| {
+        let o = tool(&dir, &a.url, "rump.traceroute6", args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        let lines: Vec<String> = stdout(&o).lines().map(without_times).collect();
+        (stderr(&o), lines)
+    };
+    let (said, lines) = trace(&["-n", "-q", "2", "-w", "3", "2001:db8:2::b"]);
+    assert_eq!(
+        said,
+        "traceroute6 to 2001:db8:2::b (2001:db8:2::b) from 2001:db8:1::a, 30 hops max, 24 byte packets\n"
+    );
+    assert_eq!(
+        lines,
+        [
+            " 1  2001:db8:1::1  T ms  T ms",
+            " 2  2001:db8:2::b  T ms  T ms"
+        ]
+    );
+    let (_, lines) = trace(&[
+        "-n",
+        "-q1",
+        "-f",
+        "2",
+        "-p",
+        "40000",
+        "2001:db8:2::b",
+        "100",
+    ]);
+    assert_eq!(
+        lines,
+        ["Skipping 1 intermediate hops", " 2  2001:db8:2::b  T ms"]
+    );
+    let (_, lines) = trace(&["-n", "-q", "1", "-w", "2", "2001:db8:9::1"]);
+    // The first probe's hop limit runs out at R before R looks for a
+    // route (ip6_forward's order); the second meets the reject route.
+    assert_eq!(
+        lines,
+        [" 1  2001:db8:1::1  T ms", " 2  2001:db8:1::1  T ms !A"]
+    );
+    // What traceroute6 refuses, it says.
+    let o = tool(
+        &dir,
+        &a.url,
+        "rump.traceroute6",
+        &["-w", "1", "2001:db8:2::b"],
+    );
+    assert_eq!(
+        (o.status.code(), stderr(&o)),
+        (Some(1), "traceroute6: wait must be >1 sec.\n".to_string())
+    );
+    let o = tool(&dir, &a.url, "rump.traceroute6", &["-I", "2001:db8:2::b"]);
+    assert_eq!(stderr(&o), "rump.traceroute6: -I: not supported yet\n");
+    // The servers stop (with a tool run in the directory) before it goes.
+    drop((a, r, b));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

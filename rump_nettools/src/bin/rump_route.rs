@@ -319,7 +319,7 @@ fn monitor(c: &rumpclient::Client) -> Result<(), Errno> {
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: {PROG} [-nq] add|delete|change [-inet | -inet6] [-net | -host] destination [gateway] [-netmask mask | -prefixlen len] [-interface]\n       {PROG} [-n] get [-inet | -inet6] destination\n       {PROG} [-nq] show|flush [-inet | -inet6]\n       {PROG} [-nq] monitor [-inet]"
+        "usage: {PROG} [-nq] add|delete|change [-inet | -inet6] [-net | -host] destination [gateway] [-netmask mask | -prefixlen len] [-interface] [-reject | -blackhole]\n       {PROG} [-n] get [-inet | -inet6] destination\n       {PROG} [-nq] show|flush [-inet | -inet6]\n       {PROG} [-nq] monitor [-inet]"
     );
     ExitCode::from(1)
 }
