@@ -336,15 +336,20 @@ fn listing(host: Option<&str>) -> ExitCode {
     let Some(ctl) = Ctl::open(PROG) else {
         return ExitCode::from(1);
     };
+    // The address asked for, and as ndp shows it in "no entry": the
+    // sockaddr's own bytes, a link-local zone embedded (makeaddr).
     let only = match host {
         Some(h) => {
+            use netbsd_abi::layout::sockaddr_in6 as sin6;
             let names = if_names(&ctl.c).unwrap_or_default();
-            match rump_nettools::route6::scoped_sockaddr(h, &names)
+            let sa = rump_nettools::route6::scoped_sockaddr(h, &names);
+            let embedded = sa
                 .as_deref()
-                .and_then(parse_sockaddr_in6)
-            {
-                Some((a, _)) => Some(a),
-                None => {
+                .and_then(|sa| <[u8; 16]>::try_from(sa.get(sin6::sin6_addr.range())?).ok())
+                .map(std::net::Ipv6Addr::from);
+            match (sa.as_deref().and_then(parse_sockaddr_in6), embedded) {
+                (Some((a, _)), Some(e)) => Some((a, e)),
+                _ => {
                     eprintln!("{PROG}: {h}: Name or service not known");
                     return ExitCode::SUCCESS;
                 }
@@ -352,10 +357,10 @@ fn listing(host: Option<&str>) -> ExitCode {
         }
         None => None,
     };
-    match list(&ctl, only) {
+    match list(&ctl, only.map(|(a, _)| a)) {
         Ok(found) => match (host, only) {
-            (Some(h), Some(a)) if !found => {
-                eprintln!("{PROG}: {h} ({a}) -- no entry");
+            (Some(h), Some((_, shown))) if !found => {
+                eprintln!("{PROG}: {h} ({shown}) -- no entry");
                 ExitCode::from(1)
             }
             _ => ExitCode::SUCCESS,
