@@ -277,6 +277,7 @@ impl Inet6 {
         st.chlim.retain(|(i, _)| *i != ifindex);
         st.attach_mtu.retain(|(i, _)| *i != ifindex);
         st.routes.retain(|r| r.ifindex != ifindex);
+        st.static_nbrs.retain(|n| n.ifindex != ifindex);
     }
 
     /// The MTU `ifp` had when it got its first IPv6 address.

@@ -71,12 +71,19 @@ impl Inet6 {
         Ok(())
     }
 
-    /// Delete the entry added by hand for `a` on `ifindex`.
+    /// Delete the entry added by hand for `a` on `ifindex`, and what the
+    /// cache learnt about `a` meanwhile: NetBSD keeps one entry for an
+    /// address, so after `ndp -d` it is solicited again.
     pub fn delete_static_neighbor(&self, ifindex: u16, a: &Ipv6Addr) -> bool {
         let mut st = self.lock();
         let before = st.static_nbrs.len();
         st.static_nbrs
             .retain(|n| !(n.ifindex == ifindex && n.addr == *a));
-        st.static_nbrs.len() != before
+        let gone = st.static_nbrs.len() != before;
+        drop(st);
+        if gone {
+            self.delete_neighbor(ifindex, a);
+        }
+        gone
     }
 }
