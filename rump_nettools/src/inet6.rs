@@ -246,6 +246,76 @@ impl Ctl6 {
     }
 }
 
+/// `CMSG_DATA`'s offset in a control message: `struct cmsghdr` (a
+/// `socklen_t` and two ints) rounded to a `long`.
+const CMSG_DATA: usize = 16;
+
+/// One datagram read with `recvmsg` from an IPv6 socket, with what the
+/// control messages of `IPV6_RECVHOPLIMIT` and `IPV6_RECVPKTINFO` said.
+pub struct Received6 {
+    /// The data (for a raw ICMPv6 socket, the ICMPv6 message).
+    pub data: Vec<u8>,
+    /// The sender and its scope.
+    pub from: (Ipv6Addr, u32),
+    /// The hop limit it arrived with (`IPV6_HOPLIMIT`).
+    pub hlim: Option<i32>,
+    /// Whether an `IPV6_PKTINFO` message came.
+    pub pktinfo: bool,
+}
+
+/// Read one datagram from `fd` with `recvmsg` and `flags`.
+pub fn recvmsg6(c: &rumpclient::Client, fd: u64, flags: i32) -> Result<Received6, Errno> {
+    use netbsd_abi::layout::{iovec, msghdr};
+    use netbsd_abi::{IPPROTO_IPV6, IPV6_HOPLIMIT, IPV6_PKTINFO};
+    const BUF: usize = 2048;
+    const CTL: usize = 128;
+    let m = Regions::new();
+    let buf = m.add_zeroed(BUF);
+    let from = m.add_zeroed(sin6::SIZE);
+    let ctl = m.add_zeroed(CTL);
+    let mut iov = vec![0u8; iovec::SIZE];
+    iovec::iov_base.put(&mut iov, buf);
+    iovec::iov_len.put(&mut iov, BUF as u64);
+    let mut h = vec![0u8; msghdr::SIZE];
+    msghdr::msg_name.put(&mut h, from);
+    msghdr::msg_namelen.put(&mut h, sin6::SIZE as u64);
+    msghdr::msg_iov.put(&mut h, m.add(&iov));
+    msghdr::msg_iovlen.put(&mut h, 1);
+    msghdr::msg_control.put(&mut h, ctl);
+    msghdr::msg_controllen.put(&mut h, CTL as u64);
+    let hp = m.add(&h);
+    let n = c.syscall(netbsd_abi::SYS_recvmsg, &[fd, hp, arg(flags)], &m)?[0] as usize;
+    let b = m.get(buf);
+    let h = m.get(hp);
+    let clen = msghdr::msg_controllen.get(&h).unwrap_or(0) as usize;
+    let cm = m.get(ctl);
+    let (mut hlim, mut pktinfo) = (None, false);
+    let mut at = 0;
+    while at + CMSG_DATA <= clen.min(cm.len()) {
+        let word = |o: usize| i32::from_le_bytes(cm[o..o + 4].try_into().unwrap_or_default());
+        let len = word(at) as usize;
+        if word(at + 4) == IPPROTO_IPV6 {
+            match word(at + 8) {
+                IPV6_HOPLIMIT if at + CMSG_DATA + 4 <= cm.len() => {
+                    hlim = Some(word(at + CMSG_DATA))
+                }
+                IPV6_PKTINFO => pktinfo = true,
+                _ => {}
+            }
+        }
+        if len == 0 {
+            break;
+        }
+        at += len.div_ceil(8) * 8;
+    }
+    Ok(Received6 {
+        data: b[..n.min(b.len())].to_vec(),
+        from: parse_sockaddr_in6(&m.get(from)).unwrap_or((Ipv6Addr::UNSPECIFIED, 0)),
+        hlim,
+        pktinfo,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -464,8 +464,25 @@ impl<'a> RouteSock<'a> {
         flags: i32,
         addrs: &[(i32, &[u8])],
     ) -> Result<RtMsg, Errno> {
+        self.request_expiring(typ, flags, addrs, 0)
+    }
+
+    /// As [`RouteSock::request`], with `rmx_expire` set to `expire` (and
+    /// `RTV_EXPIRE` in `rtm_inits`) when it is not 0, as `arp -s ... temp`
+    /// and `ndp -s ... temp` send it.
+    pub fn request_expiring(
+        &mut self,
+        typ: i32,
+        flags: i32,
+        addrs: &[(i32, &[u8])],
+        expire: i64,
+    ) -> Result<RtMsg, Errno> {
         self.seq += 1;
         let mut msg = vec![0u8; rt_msghdr::SIZE];
+        if expire != 0 {
+            metric(netbsd_abi::layout::rt_metrics::rmx_expire).put(&mut msg, expire as u64);
+            rt_msghdr::rtm_inits.put(&mut msg, netbsd_abi::RTV_EXPIRE as u64);
+        }
         rt_msghdr::rtm_version.put(&mut msg, RTM_VERSION as u64);
         rt_msghdr::rtm_type.put(&mut msg, typ as u64);
         rt_msghdr::rtm_flags.put(&mut msg, flags as u32 as u64);

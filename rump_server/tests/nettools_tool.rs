@@ -26,6 +26,19 @@ const SETUP: &[(&str, &[&str])] = &[
     ("route", &["add", "-net", "2.2.2.0/24", "1.1.1.2"]),
     ("route", &["add", "-inet6", "2001:db8:9::/64", "::1"]),
     ("route", &["add", "-inet6", "default", "fe80::1%lo0"]),
+    (
+        "route",
+        &[
+            "add",
+            "-inet6",
+            "2001:db8:c::",
+            "-prefixlen",
+            "48",
+            "::1",
+            "-reject",
+        ],
+    ),
+    ("ndp", &["-s", "fe80::5%shmif0", "0:11:22:33:44:55"]),
 ];
 
 /// Command lines compared: (our tool, NetBSD's tool, arguments).
@@ -81,6 +94,37 @@ const LINES: &[(&str, &str, &[&str])] = &[
     ("rump.ndp", "ndp", &["-d", "::1"]),
     ("rump.ndp", "ndp", &["-d", "2001:db8:99::1"]),
     ("rump.ndp", "ndp", &["-n", "-d", "fe80::1%lo0"]),
+    ("rump.ndp", "ndp", &["-n", "fe80::5%shmif0"]),
+    ("rump.ndp", "ndp", &["-n", "fe80::77%shmif0"]),
+    (
+        "rump.ndp",
+        "ndp",
+        &["-s", "fe80::5%shmif0", "0:11:22:33:44:56"],
+    ),
+    ("rump.ndp", "ndp", &["-s", "::1", "0:11:22:33:44:57"]),
+    (
+        "rump.ndp",
+        "ndp",
+        &["-s", "2001:db8:77::1", "0:11:22:33:44:58"],
+    ),
+    (
+        "rump.route",
+        "route",
+        &["-n", "get", "-inet6", "2001:db8:c::1"],
+    ),
+    (
+        "rump.route",
+        "route",
+        &[
+            "add",
+            "-inet6",
+            "2001:db8:c::",
+            "-prefixlen",
+            "48",
+            "::1",
+            "-reject",
+        ],
+    ),
 ];
 
 /// The text of `bytes` with `prog` at the start of a line made generic.

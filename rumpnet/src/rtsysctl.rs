@@ -61,6 +61,8 @@ pub struct LlEntry {
     /// Seconds of wall-clock time when it expires; None for a permanent
     /// entry.
     pub expire: Option<i64>,
+    /// Published (`LLE_PUB`): dumped with `RTF_ANNOUNCE`.
+    pub published: bool,
 }
 
 /// One address of an interface, as `RTM_NEWADDR` reports it.
@@ -213,7 +215,12 @@ pub fn route_msg_of(typ: u8, ifp: Option<&Ifnet>, r: &RouteInfo) -> Vec<u8> {
 /// while incomplete), the expiry in `rmx_expire` (0: permanent).
 pub fn llentry_msg(ifp: &Ifnet, e: &LlEntry) -> Vec<u8> {
     let sdl = ll_sockaddr(ifp, e.hw);
-    let flags = LLENTRY_FLAGS | if e.expire.is_none() { RTF_STATIC } else { 0 };
+    let announce = if e.published {
+        netbsd_abi::RTF_ANNOUNCE as u32
+    } else {
+        0
+    };
+    let flags = LLENTRY_FLAGS | announce | if e.expire.is_none() { RTF_STATIC } else { 0 };
     let addrs: [(u32, &[u8]); 2] = [(rta::DST, &e.dst), (rta::GATEWAY, &sdl)];
     let mut m = build_msg(crate::route::RTM_GET, ifp.index, flags, 0, 0, 0, &addrs);
     m[RMX_EXPIRE..RMX_EXPIRE + 8].copy_from_slice(&e.expire.unwrap_or(0).to_le_bytes());

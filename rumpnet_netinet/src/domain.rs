@@ -427,6 +427,7 @@ impl Domain for InetDomain {
                 ifindex: e.ifindex,
                 hw: e.hw.map(|h| h.0),
                 expire: e.expires.map(|d| wall + d.as_secs() as i64),
+                published: false,
             })
             .collect()
     }

@@ -16,6 +16,10 @@ pub struct Route6 {
     pub src: PcbAddr,
     /// The outgoing interface's MTU.
     pub mtu: u32,
+    /// The error a reject route gives everything sent along it
+    /// (`rt_check_reject_route`), which TCP's first segment meets at
+    /// connect.
+    pub reject: Option<rump::Errno>,
 }
 
 /// The IPv6 layer as TCP and UDP use it. Addresses are [`PcbAddr`]s that

@@ -260,18 +260,29 @@ impl Domain for Inet6Domain {
     /// The neighbour cache, then each interface's own addresses as
     /// permanent entries, as NetBSD's lltable keeps them.
     fn lltable(&self) -> Vec<LlEntry> {
+        let manual = self.inet.static_neighbors();
+        let by_hand = |i: u16, a: &Ipv6Addr| manual.iter().any(|m| m.ifindex == i && m.addr == *a);
         let mut v: Vec<LlEntry> = self
             .inet
             .neighbors()
             .into_iter()
-            .filter(|n| n.lladdr.is_some())
+            .filter(|n| n.lladdr.is_some() && !by_hand(n.ifindex, &n.addr))
             .map(|n| LlEntry {
                 dst: addr::sockaddr_embedded(&n.addr, u32::from(n.ifindex)),
                 ifindex: n.ifindex,
                 hw: n.lladdr,
                 expire: Some(wall_seconds(&self.inet.clock, n.expire)),
+                published: false,
             })
             .collect();
+        // Entries added by hand keep their la_expire as it was given.
+        v.extend(manual.iter().map(|m| LlEntry {
+            dst: addr::sockaddr_embedded(&m.addr, u32::from(m.ifindex)),
+            ifindex: m.ifindex,
+            hw: Some(m.lladdr),
+            expire: m.expire.map(|e| e.as_secs() as i64),
+            published: m.published,
+        }));
         let Some(net) = self.inet.net() else {
             return v;
         };
@@ -287,6 +298,7 @@ impl Domain for Inet6Domain {
                 ifindex: x.ifindex,
                 hw: Some(ifp.hwaddr.0),
                 expire: None,
+                published: false,
             });
         }
         v
@@ -328,6 +340,17 @@ fn wall_seconds(clock: &rump::clock::KernelClock, t: std::time::Duration) -> i64
 /// router, state, expiry (wall-clock seconds; 0 for our own addresses,
 /// which are permanent).
 fn nbrinfo(inet: &Inet6, ifp: &Ifnet, a: &Ipv6Addr) -> Option<(i64, bool, i32, i32)> {
+    let reachable = crate::nd6::NdState::Reachable.code();
+    if let Some(m) = inet
+        .static_neighbors()
+        .into_iter()
+        .find(|m| m.ifindex == ifp.index && m.addr == *a)
+    {
+        // time_mono_to_wall(la_expire) in nbi.expire, an int: what it
+        // does not hold wraps, as in NetBSD's kernel.
+        let expire = m.expire.map_or(0, |e| wall_seconds(&inet.clock, e) as i32);
+        return Some((0, false, reachable, expire));
+    }
     if let Some(n) = inet
         .neighbors()
         .into_iter()
@@ -337,5 +360,5 @@ fn nbrinfo(inet: &Inet6, ifp: &Ifnet, a: &Ipv6Addr) -> Option<(i64, bool, i32, i
         return Some((i64::from(n.asked), n.router, n.state.code(), expire));
     }
     inet.local_flags(a, u32::from(ifp.index))
-        .map(|_| (0, false, crate::nd6::NdState::Reachable.code(), 0))
+        .map(|_| (0, false, reachable, 0))
 }

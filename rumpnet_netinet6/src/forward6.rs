@@ -4,8 +4,9 @@
 //! the last hop, destination unreachable without a route or beyond the
 //! source's scope, packet too big when the way out is narrower (routers
 //! do not fragment, RFC 8200 section 5). Link-local destinations and
-//! packets from the unspecified address stay on their link. Redirects
-//! are not sent.
+//! packets from the unspecified address stay on their link, a reject
+//! route answers with an address unreachable and a blackhole route drops
+//! the packet. Redirects are not sent.
 
 use crate::addr::{self, ScopedAddr};
 use crate::inet6::Inet6;
@@ -50,7 +51,8 @@ impl Inet6 {
             scope: 0,
         };
         let hop = match self.next_hop(&net, &to) {
-            Ok(h) if h.ifp.link_type() != LinkType::Loopback => h,
+            // A reject or blackhole route is usually through lo0.
+            Ok(h) if h.ifp.link_type() != LinkType::Loopback || h.refusal().is_some() => h,
             _ => {
                 self.forward_error(ifp, &pkt, kind::DST_UNREACH, code::UNREACH_NOROUTE, 0);
                 return;
@@ -66,6 +68,19 @@ impl Inet6 {
         if pkt.len() > mtu as usize {
             self.forward_error(ifp, &pkt, kind::PACKET_TOO_BIG, 0, mtu);
             return;
+        }
+        // nd6_output's refusal for a reject route is answered as any
+        // error of the way out; a blackhole route takes the packet.
+        match hop.refusal() {
+            Some(Err(_)) => {
+                self.forward_error(ifp, &pkt, kind::DST_UNREACH, code::UNREACH_ADDR, 0);
+                return;
+            }
+            Some(Ok(())) => {
+                IfStats::bump(&self.stats.forwarded);
+                return;
+            }
+            None => {}
         }
         ipv6::set_hop_limit(pkt.data_mut(), hlim - HLIM_DEC);
         IfStats::bump(&self.stats.forwarded);

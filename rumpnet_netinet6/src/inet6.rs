@@ -97,6 +97,8 @@ pub(crate) struct State {
     pub(crate) err_count: u32,
     /// The routes added through the routing socket.
     pub(crate) routes: Vec<crate::rtable6::StaticRoute>,
+    /// The neighbour entries added by hand (`ndp -s`).
+    pub(crate) static_nbrs: Vec<crate::nd6_static::StaticNeighbor>,
     /// The datagrams being reassembled.
     pub(crate) frags: crate::frag6::Frags,
 }
@@ -160,6 +162,7 @@ impl Inet6 {
                 err_second: 0,
                 err_count: 0,
                 routes: Vec::new(),
+                static_nbrs: Vec::new(),
                 frags: crate::frag6::Frags::default(),
             }),
             timer: OnceLock::new(),
@@ -274,6 +277,7 @@ impl Inet6 {
         st.chlim.retain(|(i, _)| *i != ifindex);
         st.attach_mtu.retain(|(i, _)| *i != ifindex);
         st.routes.retain(|r| r.ifindex != ifindex);
+        st.static_nbrs.retain(|n| n.ifindex != ifindex);
     }
 
     /// The MTU `ifp` had when it got its first IPv6 address.
@@ -402,6 +406,9 @@ impl Inet6 {
     ) -> KResult<()> {
         let net = self.net().ok_or(Errno::ENXIO)?;
         let hop = self.next_hop(&net, dst)?;
+        if let Some(refused) = hop.refusal() {
+            return refused;
+        }
         let ifp = hop.ifp;
         let src = match src {
             Some(s) => s,

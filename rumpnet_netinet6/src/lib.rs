@@ -28,6 +28,7 @@ pub mod frag6;
 pub mod icmp6;
 pub mod inet6;
 pub mod nd6;
+pub mod nd6_static;
 pub mod raw6;
 pub mod routes6;
 pub mod rtable6;

@@ -150,6 +150,9 @@ impl Inet6 {
         next: &Ipv6Addr,
         pkt: Pkt,
     ) -> Option<(Pkt, [u8; 6])> {
+        if let Some(mac) = self.static_lladdr(ifp.index, next) {
+            return Some((pkt, mac));
+        }
         let t = self.clock.monotonic();
         let mut st = self.lock();
         if let Some(n) = st

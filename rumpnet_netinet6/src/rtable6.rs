@@ -3,8 +3,10 @@
 //! routes out of an interface, as NetBSD's `rtrequest` keeps them beside
 //! the routes of the addresses ([`crate::routes6`]). Here too are the
 //! routing socket's requests for `AF_INET6` (`RTM_ADD`, `RTM_DELETE`,
-//! `RTM_CHANGE`, `RTM_GET`) and the choice of interface and next hop
-//! that output and forwarding make by the table.
+//! `RTM_CHANGE`, `RTM_GET`, and ndp(8)'s with `RTF_LLDATA`) and the
+//! choice of interface and next hop that output and forwarding make by
+//! the table; reject and blackhole routes refuse or drop what is sent
+//! along them.
 
 use crate::addr::{self, ScopedAddr};
 use crate::inet6::Inet6;
@@ -23,6 +25,7 @@ const RTF_REJECT: u32 = netbsd_abi::RTF_REJECT as u32;
 const RTF_BLACKHOLE: u32 = netbsd_abi::RTF_BLACKHOLE as u32;
 const RTF_LLDATA: u32 = netbsd_abi::RTF_LLDATA as u32;
 const RTF_LOCAL: u32 = netbsd_abi::RTF_LOCAL as u32;
+const RTF_ANNOUNCE: u32 = netbsd_abi::RTF_ANNOUNCE as u32;
 
 /// A route added through the routing socket.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,6 +64,35 @@ pub struct NextHop {
     pub next: Ipv6Addr,
     /// Whether a route through a gateway was taken.
     pub via_gateway: bool,
+    /// The flags of the route taken (`RTF_REJECT`, `RTF_BLACKHOLE` ...);
+    /// 0 for the routes of the addresses and link-scoped destinations.
+    pub route_flags: u32,
+}
+
+impl NextHop {
+    /// What a reject or blackhole route does with a packet handed to it,
+    /// as NetBSD's `looutput` and `rt_check_reject_route` decide when
+    /// `nd6_output` sends it: `None` to send it; `Some(Err)` for a reject
+    /// route (through the loopback interface EHOSTUNREACH for a host
+    /// route, ENETUNREACH for a network; elsewhere EHOSTUNREACH through a
+    /// gateway, EHOSTDOWN for a route out of the interface); `Some(Ok)`
+    /// to drop it without a word for a blackhole route through the
+    /// loopback interface (elsewhere NetBSD sends it on).
+    pub fn refusal(&self) -> Option<KResult<()>> {
+        let f = self.route_flags;
+        let lo = self.ifp.link_type() == LinkType::Loopback;
+        if f & RTF_REJECT != 0 {
+            Some(Err(match (lo, f & RTF_HOST != 0, f & RTF_GATEWAY != 0) {
+                (true, true, _) | (false, _, true) => Errno::EHOSTUNREACH,
+                (true, false, _) => Errno::ENETUNREACH,
+                (false, _, false) => Errno::EHOSTDOWN,
+            }))
+        } else if f & RTF_BLACKHOLE != 0 && lo {
+            Some(Ok(()))
+        } else {
+            None
+        }
+    }
 }
 
 /// The destination, prefix length and gateway of a request, from its
@@ -129,12 +161,6 @@ impl Inet6 {
         flags: u32,
     ) -> KResult<StaticRoute> {
         let net = self.net().ok_or(Errno::ENETDOWN)?;
-        if flags & (RTF_REJECT | RTF_BLACKHOLE) != 0 {
-            if let Some(k) = self.kernel() {
-                k.printf("inet6: reject and blackhole routes are not supported yet");
-            }
-            return Err(Errno::EOPNOTSUPP);
-        }
         if addr::is_link_scoped(&dst.addr) && dst.scope == 0 {
             return Err(Errno::EINVAL);
         }
@@ -192,7 +218,8 @@ impl Inet6 {
             flags: RTF_UP
                 | RTF_STATIC
                 | if via { RTF_GATEWAY } else { 0 }
-                | if prefixlen == 128 { RTF_HOST } else { 0 },
+                | if prefixlen == 128 { RTF_HOST } else { 0 }
+                | (flags & (RTF_REJECT | RTF_BLACKHOLE)),
         };
         st.routes.push(r.clone());
         Ok(r)
@@ -239,6 +266,7 @@ impl Inet6 {
             ifp,
             next: *a,
             via_gateway: false,
+            route_flags: 0,
         };
         let lo = || {
             net.interfaces()
@@ -286,13 +314,11 @@ impl Inet6 {
             }
             (_, Some(r)) => {
                 let ifp = net.ifindex(r.ifindex).ok_or(Errno::EHOSTUNREACH)?;
-                Ok(match r.gateway {
-                    Some(g) => NextHop {
-                        ifp,
-                        next: g.addr,
-                        via_gateway: true,
-                    },
-                    None => here(ifp),
+                Ok(NextHop {
+                    next: r.gateway.map_or(*a, |g| g.addr),
+                    via_gateway: r.gateway.is_some(),
+                    route_flags: r.flags,
+                    ifp,
                 })
             }
             _ => Err(Errno::EHOSTUNREACH),
@@ -304,7 +330,7 @@ impl Inet6 {
         let net = self.net().ok_or(Errno::ENETDOWN)?;
         if req.flags & RTF_LLDATA != 0 {
             let (dst, _) = addr::parse_sockaddr(&req.dst)?;
-            return self.neighbor_request(&net, req.cmd, &dst);
+            return self.neighbor_request(&net, req, &dst);
         }
         let (dst, len, gateway) = request_parts(req)?;
         let info = |r: &StaticRoute| self.static_info(&net, r);
@@ -342,26 +368,42 @@ impl Inet6 {
     /// ndp(8)'s requests on the routing socket (`RTF_LLDATA`): look a
     /// neighbour up (the answer's gateway is its link address; without an
     /// entry, the route that covers the address, as `lla_lookup` failing
-    /// leaves it), or delete one (`ndp -d`). Adding one by hand (`ndp
-    /// -s`) is not supported yet.
-    fn neighbor_request(&self, net: &Net, cmd: u8, dst: &ScopedAddr) -> KResult<RouteInfo> {
-        let entry = self.neighbors().into_iter().find(|n| {
-            n.addr == dst.addr
-                && n.lladdr.is_some()
-                && (!addr::is_link_scoped(&dst.addr) || u32::from(n.ifindex) == dst.scope)
+    /// leaves it), add one by hand (`ndp -s`) or delete one (`ndp -d`).
+    fn neighbor_request(
+        &self,
+        net: &Net,
+        req: &RouteRequest,
+        dst: &ScopedAddr,
+    ) -> KResult<RouteInfo> {
+        let cmd = req.cmd;
+        if cmd == RTM_ADD {
+            return self.add_neighbor_request(net, req, dst);
+        }
+        let zone_ok =
+            |ifindex: u16| !addr::is_link_scoped(&dst.addr) || u32::from(ifindex) == dst.scope;
+        let manual = self
+            .static_neighbors()
+            .into_iter()
+            .find(|n| n.addr == dst.addr && zone_ok(n.ifindex))
+            .map(|n| (n.ifindex, n.addr, Some(n.lladdr), true));
+        let entry = manual.or_else(|| {
+            self.neighbors()
+                .into_iter()
+                .find(|n| n.addr == dst.addr && n.lladdr.is_some() && zone_ok(n.ifindex))
+                .map(|n| (n.ifindex, n.addr, n.lladdr, false))
         });
-        let answer = |n: &crate::nd6::NeighborInfo| -> KResult<RouteInfo> {
-            let ifp = net.ifindex(n.ifindex).ok_or(Errno::ENXIO)?;
+        let answer = |(ifindex, a, lladdr, _): (u16, Ipv6Addr, Option<[u8; 6]>, bool)| -> KResult<RouteInfo> {
+            let ifp = net.ifindex(ifindex).ok_or(Errno::ENXIO)?;
             Ok(RouteInfo {
-                dst: addr::sockaddr_embedded(&n.addr, u32::from(n.ifindex)),
-                gateway: Some(rumpnet::rtsysctl::ll_sockaddr(&ifp, n.lladdr)),
-                ifindex: n.ifindex,
+                dst: addr::sockaddr_embedded(&a, u32::from(ifindex)),
+                gateway: Some(rumpnet::rtsysctl::ll_sockaddr(&ifp, lladdr)),
+                ifindex,
                 flags: RTF_UP | RTF_HOST | RTF_LLDATA,
                 ..RouteInfo::default()
             })
         };
         match (cmd, entry) {
-            (RTM_GET, Some(n)) => answer(&n),
+            (RTM_GET, Some(n)) => answer(n),
             (RTM_GET, None) => {
                 let mut r = self.lookup_info(net, dst).ok_or(Errno::ESRCH)?;
                 // The local route of an address of ours is a link-layer
@@ -372,20 +414,65 @@ impl Inet6 {
                 Ok(r)
             }
             (RTM_DELETE, Some(n)) => {
-                let r = answer(&n)?;
-                if !self.delete_neighbor(n.ifindex, &n.addr) {
+                let r = answer(n)?;
+                let gone = if n.3 {
+                    self.delete_static_neighbor(n.0, &n.1)
+                } else {
+                    self.delete_neighbor(n.0, &n.1)
+                };
+                if !gone {
                     return Err(Errno::ENOENT);
                 }
                 Ok(r)
             }
             (RTM_DELETE, None) => Err(Errno::ENOENT),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    /// `ndp -s`: an entry for `dst` with the link address the request's
+    /// gateway carries, on the interface it names (`lla_rt_output`):
+    /// EINVAL for an interface that is not there or a link address that
+    /// is not Ethernet's length.
+    fn add_neighbor_request(
+        &self,
+        net: &Net,
+        req: &RouteRequest,
+        dst: &ScopedAddr,
+    ) -> KResult<RouteInfo> {
+        use netbsd_abi::layout::sockaddr_dl as sdl;
+        let gw = req.gateway.as_deref().ok_or(Errno::EINVAL)?;
+        let ifindex = sdl::sdl_index.get(gw).ok_or(Errno::EINVAL)? as u16;
+        let ifp = net.ifindex(ifindex).ok_or(Errno::EINVAL)?;
+        let nlen = usize::from(sdl::sdl_addr__dl_nlen.get(gw).unwrap_or(0) as u8);
+        let alen = usize::from(sdl::sdl_addr__dl_alen.get(gw).unwrap_or(0) as u8);
+        let at = sdl::sdl_addr__dl_data.offset + nlen;
+        let mac: [u8; 6] = match gw.get(at..at + alen) {
+            Some(b) if alen == 6 => b.try_into().map_err(|_| Errno::EINVAL)?,
             _ => {
                 if let Some(k) = self.kernel() {
-                    k.printf("inet6: neighbour entries added by hand are not supported yet");
+                    k.printf(
+                        "inet6: a neighbour entry without an Ethernet address is not supported yet",
+                    );
                 }
-                Err(Errno::EOPNOTSUPP)
+                return Err(Errno::EOPNOTSUPP);
             }
-        }
+        };
+        let expire = (req.expire > 0).then(|| std::time::Duration::from_secs(req.expire as u64));
+        self.add_static_neighbor(crate::nd6_static::StaticNeighbor {
+            ifindex,
+            addr: dst.addr,
+            lladdr: mac,
+            expire,
+            published: req.flags & RTF_ANNOUNCE != 0,
+        })?;
+        Ok(RouteInfo {
+            dst: addr::sockaddr_embedded(&dst.addr, u32::from(ifindex)),
+            gateway: Some(rumpnet::rtsysctl::ll_sockaddr(&ifp, Some(mac))),
+            ifindex,
+            flags: req.flags | RTF_UP,
+            ..RouteInfo::default()
+        })
     }
 
     /// The route `dst` takes as the routing socket shows it (`route

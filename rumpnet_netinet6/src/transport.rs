@@ -54,8 +54,10 @@ impl Ip6Layer for Layer {
         let inet = self.inet6()?;
         let net = inet.net().ok_or(Errno::ENETDOWN)?;
         let d = scoped(dst);
-        let ifp = inet.route(&net, &d)?;
-        let src = if ifp.link_type() == LinkType::Loopback && !d.addr.is_loopback() {
+        let hop = inet.next_hop(&net, &d)?;
+        let ifp = hop.ifp.clone();
+        let ours = inet.local_flags(&d.addr, d.scope).is_some();
+        let src = if ifp.link_type() == LinkType::Loopback && !d.addr.is_loopback() && ours {
             // One of our own addresses: it is its own source.
             d.addr
         } else {
@@ -71,6 +73,7 @@ impl Ip6Layer for Layer {
         Ok(Route6 {
             src: PcbAddr::embed(src.octets(), zone)?,
             mtu: ifp.mtu(),
+            reject: hop.refusal().and_then(Result::err),
         })
     }
 

@@ -116,6 +116,11 @@ pub const PAGES: &[Page] = &[
         usage_in: Some("rump_nettools/src/bin/rump_traceroute.rs"),
     },
     Page {
+        file: "rump.traceroute6.8",
+        names: &["rump.traceroute6"],
+        usage_in: Some("rump_nettools/src/bin/rump_traceroute6.rs"),
+    },
+    Page {
         file: "rump.netstat.1",
         names: &["rump.netstat"],
         usage_in: Some("rump_nettools/src/bin/rump_netstat.rs"),

@@ -1,14 +1,17 @@
 //! `rump.netstat`: NetBSD's netstat(1) as a rump kernel client, reading
 //! the kernel's tables by `sysctl` as NetBSD's netstat does.
 //!
-//! `rump.netstat [-an] [-f inet]` lists TCP and UDP sockets
-//! (`net.inet.{tcp,udp}.pcblist`); `-r` the routing table
-//! (`NET_RT_DUMP`); `-i` the interfaces (`NET_RT_IFLIST`); `-s` (twice:
+//! `rump.netstat [-an] [-f inet|inet6]` lists TCP and UDP sockets
+//! (`net.inet.{tcp,udp}.pcblist`, then IPv6's in
+//! `net.inet6.{tcp6,udp6}.pcblist`); `-r [-f inet|inet6]` the routing
+//! table (`NET_RT_DUMP`); `-i` the interfaces (`NET_RT_IFLIST`); `-s` (twice:
 //! without zero counters) the ip, icmp, tcp and udp statistics
 //! (`net.inet.*.stats`).
 
 use netbsd_abi::layout::{if_data, if_msghdr, sockaddr_dl, sockaddr_in as sin};
-use netbsd_abi::{AF_INET, AF_LINK, IFF_UP, NET_RT_IFLIST, RTAX_IFA, RTAX_IFP, RTAX_NETMASK};
+use netbsd_abi::{
+    AF_INET, AF_INET6, AF_LINK, IFF_UP, NET_RT_IFLIST, RTAX_IFA, RTAX_IFP, RTAX_NETMASK,
+};
 use netbsd_abi::{RTM_IFINFO, RTM_NEWADDR};
 use rump_nettools::*;
 use rumpclient::{Client, Errno};
@@ -23,6 +26,8 @@ struct Opts {
     routes: bool,
     interfaces: bool,
     stats: u32,
+    /// `-f`: `AF_INET` or `AF_INET6`; 0 for both.
+    family: i32,
 }
 
 fn usage() -> ExitCode {
@@ -56,10 +61,16 @@ fn main() -> ExitCode {
                             None => return usage(),
                         }
                     };
-                    if v != "inet" {
-                        eprintln!("{PROG}: {v}: address family not supported yet (only inet)");
-                        return ExitCode::from(1);
-                    }
+                    o.family = match v.as_str() {
+                        "inet" => AF_INET,
+                        "inet6" => AF_INET6,
+                        _ => {
+                            eprintln!(
+                                "{PROG}: {v}: address family not supported yet (only inet and inet6)"
+                            );
+                            return ExitCode::from(1);
+                        }
+                    };
                     break;
                 }
                 'A' | 'b' | 'B' | 'd' | 'g' | 'h' | 'I' | 'L' | 'l' | 'm' | 'M' | 'N' | 'P'
@@ -75,14 +86,31 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     };
     let r = if o.routes {
-        print_rttables(&c, 0, !0)
+        print_rttables(&c, o.family, !0)
     } else if o.interfaces {
         interfaces(&c)
     } else if o.stats > 0 {
+        if o.family == AF_INET6 {
+            eprintln!("{PROG}: -s -f inet6: not supported yet (IPv6 statistics)");
+            return ExitCode::from(1);
+        }
         stats(&c, o.stats);
         Ok(())
     } else {
-        sockets(&c, &o)
+        // Without -f, IPv4's sockets and then IPv6's, as netstat walks
+        // its protox and ip6protox tables.
+        let v4 = if o.family != AF_INET6 {
+            sockets(&c, &o)
+        } else {
+            Ok(())
+        };
+        v4.and_then(|()| {
+            if o.family != AF_INET {
+                sockets6(&c, &o)
+            } else {
+                Ok(())
+            }
+        })
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -141,19 +169,118 @@ fn lnaof(a: [u8; 4]) -> u32 {
     }
 }
 
+/// The `kinfo_pcb` records of the pcblist at `name` (`getpcblist_sysctl`).
+fn pcblist(c: &Client, name: &str) -> Result<Vec<Vec<u8>>, Errno> {
+    let mut mib = c.sysctl_name_to_mib(name)?;
+    // Then op, arg (none), the element size and the count.
+    let at = mib.len();
+    mib.extend([0, 0, 0, 0]);
+    let size = c.sysctl(&mib, None, None)?.oldlen;
+    mib[at + 2] = kinfo::PCB_LEN as i32;
+    mib[at + 3] = (size / kinfo::PCB_LEN) as i32;
+    let r = c.sysctl(&mib, Some(size), None)?;
+    r.result?;
+    Ok(r.old
+        .chunks_exact(kinfo::PCB_LEN)
+        .map(<[u8]>::to_vec)
+        .collect())
+}
+
+/// A record's receive or send queue length.
+fn queue(k: &[u8], at: usize) -> u64 {
+    u64::from_ne_bytes(k[at..at + 8].try_into().unwrap_or_default())
+}
+
+/// ` STATE` for a TCP record (the number when it is not one of them).
+fn tcp_state(k: &[u8]) -> String {
+    let st = i32::from_ne_bytes(
+        k[kinfo::PCB_TSTATE..kinfo::PCB_TSTATE + 4]
+            .try_into()
+            .unwrap_or_default(),
+    );
+    match usize::try_from(st).ok().and_then(|s| TCP_STATES.get(s)) {
+        Some(name) => format!(" {name}"),
+        None => format!(" {st}"),
+    }
+}
+
+/// netstat's `inet6print`: the address (`*` for the unspecified one,
+/// a link-local one with `%interface`) cut to 16 characters, `.port` or
+/// `.*`, in a 22-character column.
+fn inet6print(sa: &[u8], names: &std::collections::HashMap<u16, String>) -> String {
+    use netbsd_abi::layout::sockaddr_in6 as sin6;
+    let (a, zone) = rump_nettools::inet6::parse_sockaddr_in6(sa)
+        .unwrap_or((std::net::Ipv6Addr::UNSPECIFIED, 0));
+    let port = sa
+        .get(sin6::sin6_port.range())
+        .map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
+    let host = if a.is_unspecified() {
+        "*".to_string()
+    } else if zone != 0 && (a.is_unicast_link_local() || a.segments()[0] & 0xff0f == 0xff02) {
+        let z = u16::try_from(zone)
+            .ok()
+            .and_then(|i| names.get(&i).cloned());
+        format!("{a}%{}", z.unwrap_or_else(|| zone.to_string()))
+    } else {
+        a.to_string()
+    };
+    let host: String = host.chars().take(16).collect();
+    let port = if port == 0 {
+        "*".to_string()
+    } else {
+        port.to_string()
+    };
+    format!(" {:<22.22}", format!("{host}.{port}"))
+}
+
+/// `ip6protopr` for tcp6 and udp6 (`net.inet6.{tcp6,udp6}.pcblist`):
+/// without -a, sockets with no foreign address are left out.
+fn sockets6(c: &Client, o: &Opts) -> Result<(), Errno> {
+    use netbsd_abi::layout::sockaddr_in6 as sin6;
+    let names = if_names(c)?;
+    let mut first = true;
+    for proto in ["tcp6", "udp6"] {
+        for k in pcblist(c, &format!("net.inet6.{proto}.pcblist"))? {
+            let src = &k[kinfo::PCB_SRC..kinfo::PCB_SRC + sin6::SIZE];
+            let dst = &k[kinfo::PCB_DST..kinfo::PCB_DST + sin6::SIZE];
+            let unspecified = dst
+                .get(sin6::sin6_addr.range())
+                .is_none_or(|b| b.iter().all(|&x| x == 0));
+            if !o.all && unspecified {
+                continue;
+            }
+            if first {
+                println!(
+                    "Active Internet6 connections{}",
+                    if o.all { " (including servers)" } else { "" }
+                );
+                println!(
+                    "{:<5.5} {:<6.6} {:<6.6}  {:<22.22} {:<22.22} (state)",
+                    "Proto", "Recv-Q", "Send-Q", "Local Address", "Foreign Address"
+                );
+                first = false;
+            }
+            let mut line = format!(
+                "{proto:<5.5} {:>6} {:>6} {}{}",
+                queue(&k, kinfo::PCB_RCVQ),
+                queue(&k, kinfo::PCB_SNDQ),
+                inet6print(src, &names),
+                inet6print(dst, &names)
+            );
+            if proto == "tcp6" {
+                line.push_str(&tcp_state(&k));
+            }
+            println!("{line}");
+        }
+    }
+    Ok(())
+}
+
 fn sockets(c: &Client, o: &Opts) -> Result<(), Errno> {
     let mut first = true;
     for proto in ["tcp", "udp"] {
-        let mut mib = c.sysctl_name_to_mib(&format!("net.inet.{proto}.pcblist"))?;
-        // Then op, arg (none), the element size and the count.
-        let at = mib.len();
-        mib.extend([0, 0, 0, 0]);
-        let size = c.sysctl(&mib, None, None)?.oldlen;
-        mib[at + 2] = kinfo::PCB_LEN as i32;
-        mib[at + 3] = (size / kinfo::PCB_LEN) as i32;
-        let r = c.sysctl(&mib, Some(size), None)?;
-        r.result?;
-        for k in r.old.chunks_exact(kinfo::PCB_LEN) {
+        for k in pcblist(c, &format!("net.inet.{proto}.pcblist"))? {
+            let k = &k[..];
             let (src, dst) = (
                 &k[kinfo::PCB_SRC..kinfo::PCB_SRC + sin::SIZE],
                 &k[kinfo::PCB_DST..kinfo::PCB_DST + sin::SIZE],
@@ -172,25 +299,16 @@ fn sockets(c: &Client, o: &Opts) -> Result<(), Errno> {
                 );
                 first = false;
             }
-            let q = |at: usize| u64::from_ne_bytes(k[at..at + 8].try_into().unwrap_or_default());
             let mut line = format!(
                 "{:<5.5} {:>6} {:>6} {}{}",
                 proto,
-                q(kinfo::PCB_RCVQ),
-                q(kinfo::PCB_SNDQ),
+                queue(k, kinfo::PCB_RCVQ),
+                queue(k, kinfo::PCB_SNDQ),
                 inetprint(src, o.numeric),
                 inetprint(dst, o.numeric)
             );
             if proto == "tcp" {
-                let st = i32::from_ne_bytes(
-                    k[kinfo::PCB_TSTATE..kinfo::PCB_TSTATE + 4]
-                        .try_into()
-                        .unwrap_or_default(),
-                );
-                match usize::try_from(st).ok().and_then(|s| TCP_STATES.get(s)) {
-                    Some(name) => line.push_str(&format!(" {name}")),
-                    None => line.push_str(&format!(" {st}")),
-                }
+                line.push_str(&tcp_state(k));
             }
             println!("{line}");
         }

@@ -7,11 +7,9 @@
 //! follow NetBSD: with `-c`, 0 when every reply came; without, 0 when any
 //! did; 1 otherwise.
 
-use netbsd_abi::layout::{iovec, msghdr};
 use netbsd_abi::{
-    AF_INET6, IPPROTO_ICMPV6, IPPROTO_IPV6, IPV6_HOPLIMIT, IPV6_RECVHOPLIMIT, SOCK_DGRAM, SOCK_RAW,
-    SYS___socket30, SYS_close, SYS_connect, SYS_getsockname, SYS_recvmsg, SYS_sendto,
-    SYS_setsockopt,
+    AF_INET6, IPPROTO_ICMPV6, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, SOCK_DGRAM, SOCK_RAW,
+    SYS___socket30, SYS_close, SYS_connect, SYS_getsockname, SYS_sendto, SYS_setsockopt,
 };
 use rump_nettools::inet6::{parse_sockaddr_in6, sockaddr_in6};
 use rump_nettools::*;
@@ -28,8 +26,6 @@ const DUMMY_PORT: u16 = 10101;
 /// `ICMP6_ECHO_REQUEST`, `ICMP6_ECHO_REPLY` (`netinet/icmp6.h`).
 const ECHO_REQUEST: u8 = 128;
 const ECHO_REPLY: u8 = 129;
-/// `struct cmsghdr` on NetBSD/amd64: data at 16 bytes.
-const CMSG_DATA: usize = 16;
 
 fn usage() -> ExitCode {
     eprintln!("usage: {PROG} [-n] [-c count] [-i wait] host");
@@ -149,48 +145,17 @@ struct Reply {
 }
 
 fn receive(c: &Client, fd: u64) -> Result<Option<Reply>, Errno> {
-    let m = Regions::new();
-    let buf = m.add_zeroed(2048);
-    let from = m.add_zeroed(28);
-    let ctl = m.add_zeroed(128);
-    let mut iov = vec![0u8; iovec::SIZE];
-    iovec::iov_base.put(&mut iov, buf);
-    iovec::iov_len.put(&mut iov, 2048);
-    let mut h = vec![0u8; msghdr::SIZE];
-    msghdr::msg_name.put(&mut h, from);
-    msghdr::msg_namelen.put(&mut h, 28);
-    msghdr::msg_iov.put(&mut h, m.add(&iov));
-    msghdr::msg_iovlen.put(&mut h, 1);
-    msghdr::msg_control.put(&mut h, ctl);
-    msghdr::msg_controllen.put(&mut h, 128);
-    let hp = m.add(&h);
-    let n = c.syscall(SYS_recvmsg, &[fd, hp, arg(netbsd_abi::MSG_DONTWAIT)], &m)?[0] as usize;
-    let b = m.get(buf);
-    if n < 8 || b[0] != ECHO_REPLY {
+    let r = rump_nettools::inet6::recvmsg6(c, fd, netbsd_abi::MSG_DONTWAIT)?;
+    let b = &r.data;
+    if b.len() < 8 || b[0] != ECHO_REPLY {
         return Ok(None);
     }
-    let h = m.get(hp);
-    let clen = msghdr::msg_controllen.get(&h).unwrap_or(0) as usize;
-    let cm = m.get(ctl);
-    let mut hlim = -1;
-    let mut at = 0;
-    while at + CMSG_DATA <= clen.min(cm.len()) {
-        let word = |o: usize| i32::from_le_bytes(cm[o..o + 4].try_into().unwrap_or_default());
-        let len = word(at) as usize;
-        if word(at + 4) == IPPROTO_IPV6 && word(at + 8) == IPV6_HOPLIMIT && at + 20 <= cm.len() {
-            hlim = word(at + CMSG_DATA);
-        }
-        if len == 0 {
-            break;
-        }
-        at += len.div_ceil(8) * 8;
-    }
     Ok(Some(Reply {
-        len: n,
+        len: b.len(),
         seq: u16::from_be_bytes([b[6], b[7]]),
         ident: u16::from_be_bytes([b[4], b[5]]),
-        from: parse_sockaddr_in6(&m.get(from)).unwrap_or((Ipv6Addr::UNSPECIFIED, 0)),
-        hlim,
+        from: r.from,
+        hlim: r.hlim.unwrap_or(-1),
     }))
 }
 

@@ -319,7 +319,7 @@ fn monitor(c: &rumpclient::Client) -> Result<(), Errno> {
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: {PROG} [-nq] add|delete|change [-inet | -inet6] [-net | -host] destination [gateway] [-netmask mask | -prefixlen len] [-interface]\n       {PROG} [-n] get [-inet | -inet6] destination\n       {PROG} [-nq] show|flush [-inet | -inet6]\n       {PROG} [-nq] monitor [-inet]"
+        "usage: {PROG} [-nq] add|delete|change [-inet | -inet6] [-net | -host] destination [gateway] [-netmask mask | -prefixlen len] [-interface] [-reject | -blackhole]\n       {PROG} [-n] get [-inet | -inet6] destination\n       {PROG} [-nq] show|flush [-inet | -inet6]\n       {PROG} [-nq] monitor [-inet]"
     );
     ExitCode::from(1)
 }
@@ -439,12 +439,24 @@ struct RouteArgs {
     gateway: Option<[u8; 4]>,
     /// `-interface`: the gateway is one of our addresses.
     iface: bool,
+    /// `-reject`, `-blackhole`.
+    modifiers: i32,
+}
+
+/// The route flag a modifier word sets (`-reject`, `-blackhole`).
+fn modifier(w: &str) -> Option<i32> {
+    match w {
+        "-reject" => Some(netbsd_abi::RTF_REJECT),
+        "-blackhole" => Some(netbsd_abi::RTF_BLACKHOLE),
+        _ => None,
+    }
 }
 
 /// Parse the operands after the command word, or say what is wrong.
 fn parse_route_args(cmd: &str, operands: &[String]) -> Result<RouteArgs, ExitCode> {
     let mut net: Option<bool> = None;
     let mut iface = false;
+    let mut modifiers = 0;
     let mut mask: Option<u32> = None;
     let mut words: Vec<String> = Vec::new();
     let mut i = 0;
@@ -461,6 +473,7 @@ fn parse_route_args(cmd: &str, operands: &[String]) -> Result<RouteArgs, ExitCod
                 mask = Some(u32::from_be_bytes(m));
             }
             "-inet" => {}
+            w if modifier(w).is_some() => modifiers |= modifier(w).unwrap_or(0),
             w if w.starts_with('-') => {
                 eprintln!("{PROG}: {w}: not supported yet");
                 return Err(ExitCode::from(1));
@@ -502,6 +515,7 @@ fn parse_route_args(cmd: &str, operands: &[String]) -> Result<RouteArgs, ExitCod
         host,
         gateway,
         iface,
+        modifiers,
     })
 }
 
@@ -519,6 +533,8 @@ struct Request {
     shown: String,
     /// The gateway as given.
     gateway_text: Option<String>,
+    /// `RTF_REJECT`, `RTF_BLACKHOLE` as the modifiers asked.
+    modifiers: i32,
 }
 
 impl RouteArgs {
@@ -536,6 +552,7 @@ impl RouteArgs {
             iface: self.iface,
             shown,
             gateway_text: self.gateway.map(fmt_ipv4),
+            modifiers: self.modifiers,
         }
     }
 }
@@ -550,6 +567,7 @@ fn parse_route6_args(
 ) -> Result<Request, ExitCode> {
     let mut net: Option<bool> = None;
     let mut iface = false;
+    let mut modifiers = 0;
     let mut prefixlen: Option<u8> = None;
     let mut words: Vec<&str> = Vec::new();
     let mut it = operands.iter();
@@ -563,6 +581,7 @@ fn parse_route6_args(
                 Some(l) => prefixlen = Some(l),
                 None => return Err(usage()),
             },
+            w if modifier(w).is_some() => modifiers |= modifier(w).unwrap_or(0),
             w if w.starts_with('-') => {
                 eprintln!("{PROG}: {w}: not supported yet");
                 return Err(ExitCode::from(1));
@@ -606,6 +625,7 @@ fn parse_route6_args(
         // repeated.
         shown: dest.to_string(),
         gateway_text: words.get(1).map(|g| g.to_string()),
+        modifiers,
     })
 }
 
@@ -631,7 +651,7 @@ fn route_command(
         "change" => RTM_CHANGE,
         _ => RTM_GET,
     };
-    let mut flags = RTF_UP | RTF_STATIC;
+    let mut flags = RTF_UP | RTF_STATIC | r.modifiers;
     if r.host {
         flags |= RTF_HOST;
     }

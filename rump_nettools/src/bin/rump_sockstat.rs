@@ -3,7 +3,7 @@
 //! blocks (`net.inet.*.pcblist`) and names each file's process
 //! (`kern.proc2`).
 //!
-//! `rump.sockstat [-46cflnpu]`: `-4` IPv4, `-6` IPv6 (the kernel has none),
+//! `rump.sockstat [-46cflnpu]`: `-4` IPv4, `-6` IPv6 (tcp6 and udp6),
 //! `-u` local, `-f inet|inet6|local|unix`, `-c` connected,
 //! `-l` listening, `-n` numeric, `-p ports`.
 
@@ -90,6 +90,30 @@ fn port(sa: &[u8]) -> u16 {
 }
 
 /// `host.port`, `*.port`, `*.*`.
+/// `print_addr` for an IPv6 socket: the numeric host (a link-local one
+/// with `%interface`, as getnameinfo shows its scope) and port, `*.port`
+/// for the unspecified address, `*.*` without a port either.
+fn addr6_text(sa: &[u8], names: &HashMap<u16, String>) -> String {
+    let Some((a, zone)) = rump_nettools::inet6::parse_sockaddr_in6(sa) else {
+        return "*.*".into();
+    };
+    let p = port(sa);
+    if a.is_unspecified() {
+        return if p == 0 {
+            "*.*".into()
+        } else {
+            format!("*.{p}")
+        };
+    }
+    match u16::try_from(zone).ok().filter(|&z| z != 0) {
+        Some(z) => format!(
+            "{a}%{}.{p}",
+            names.get(&z).cloned().unwrap_or_else(|| z.to_string())
+        ),
+        None => format!("{a}.{p}"),
+    }
+}
+
 fn addr_text(sa: &[u8]) -> String {
     let a = sa_ipv4(sa);
     match (a == [0; 4], port(sa)) {
@@ -226,6 +250,7 @@ fn run(c: &Client, o: &Opts) -> Result<(), Errno> {
             u32_at(f, kinfo::FILE_FD) as i32,
         )
     });
+    let ifnames = if_names(c).unwrap_or_default();
     let mut procs: HashMap<u32, Option<(u32, String)>> = HashMap::new();
     let mut header = true;
     for f in files {
@@ -236,6 +261,7 @@ fn run(c: &Client, o: &Opts) -> Result<(), Errno> {
             continue;
         };
         let local = u32_at(k, kinfo::PCB_FAMILY) == AF_LOCAL as u32;
+        let v6 = u32_at(k, kinfo::PCB_FAMILY) == netbsd_abi::AF_INET6 as u32;
         let src = &k[kinfo::PCB_SRC..kinfo::PCB_SRC + kinfo::PCB_ADDR_LEN];
         let dst = &k[kinfo::PCB_DST..kinfo::PCB_DST + kinfo::PCB_ADDR_LEN];
         let tstate = u32_at(k, kinfo::PCB_TSTATE) as i32;
@@ -246,7 +272,7 @@ fn run(c: &Client, o: &Opts) -> Result<(), Errno> {
         let listening = !connected
             && ((*proto == "tcp" && tstate == TCPS_LISTEN)
                 || *proto == "raw"
-                || (*proto == "udp" && port(src) != 0)
+                || ((*proto == "udp" || *proto == "udp6") && port(src) != 0)
                 || (local && !sun_path(src).is_empty()));
         if (o.connected || o.listening) && !(o.connected && connected || o.listening && listening) {
             continue;
@@ -291,6 +317,8 @@ fn run(c: &Client, o: &Opts) -> Result<(), Errno> {
             if local {
                 let p = sun_path(sa);
                 if p.is_empty() { "-".to_string() } else { p }
+            } else if v6 {
+                addr6_text(sa, &ifnames)
             } else {
                 addr_text(sa)
             }

@@ -109,13 +109,19 @@ impl Inet {
             return Ok((ifp, dst));
         }
         let r = self.lookup(dst).ok_or(Errno::EHOSTUNREACH)?;
-        if r.flags & RTF_REJECT != 0 {
-            return Err(Errno::EHOSTUNREACH);
-        }
         if opts.dontroute && r.gateway.is_some() {
             return Err(Errno::ENETUNREACH);
         }
         let ifp = net.ifindex(r.ifindex).ok_or(Errno::ENETUNREACH)?;
+        if r.flags & RTF_REJECT != 0 {
+            // As looutput and rt_check_reject_route answer.
+            let lo = ifp.flags() & IFF_LOOPBACK != 0;
+            return Err(match (lo, r.flags & RTF_HOST != 0, r.gateway.is_some()) {
+                (true, true, _) | (false, _, true) => Errno::EHOSTUNREACH,
+                (true, false, _) => Errno::ENETUNREACH,
+                (false, _, false) => Errno::EHOSTDOWN,
+            });
+        }
         Ok((ifp, r.gateway.unwrap_or(dst)))
     }
 

@@ -394,6 +394,7 @@ impl TcpSocket {
             return Err(Errno::ENETUNREACH);
         }
         let r = self.inet.ip6()?.route(&fa)?;
+        r.reject.map_or(Ok(()), Err)?;
         Ok((fa, r.src, r.mtu))
     }
 }
