@@ -55,9 +55,9 @@ pub fn input(
             }
         }
         kind::DST_UNREACH => crate::transport::ctlinput(inet, ifp, m.code(), body),
-        // Other errors, echo replies, router messages and redirects go
-        // to raw sockets only: router advertisements are not processed
-        // (accept_rtadv is 0).
+        kind::ROUTER_ADVERT => inet.ra_input(ifp, hlim, src, m.code(), body),
+        // Other errors, echo replies and router solicitations (we are no
+        // router) go to raw sockets only.
         _ => {}
     }
 }

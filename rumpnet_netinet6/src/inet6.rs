@@ -23,8 +23,13 @@ pub mod flags {
     pub const TENTATIVE: u32 = 0x02;
     /// DAD found another node using it.
     pub const DUPLICATED: u32 = 0x04;
+    /// Its preferred lifetime ran out: kept, but not chosen as a source
+    /// for new communication (RFC 4862 5.5.4).
+    pub const DEPRECATED: u32 = 0x10;
     /// No DAD for this address.
     pub const NODAD: u32 = 0x20;
+    /// Made by stateless autoconfiguration from an advertised prefix.
+    pub const AUTOCONF: u32 = 0x40;
     /// Tentative or duplicated (`IN6_IFF_NOTREADY`).
     pub const NOTREADY: u32 = TENTATIVE | DUPLICATED;
 }
@@ -79,6 +84,8 @@ pub struct Stats {
     pub icmp_bad: AtomicU64,
     /// ICMPv6 errors not sent because of the rate limit.
     pub icmp_ratelimited: AtomicU64,
+    /// Router advertisements dropped as invalid (`icp6s_badra`).
+    pub badra: AtomicU64,
 }
 
 pub(crate) struct State {
@@ -99,6 +106,8 @@ pub(crate) struct State {
     pub(crate) routes: Vec<crate::rtable6::StaticRoute>,
     /// The datagrams being reassembled.
     pub(crate) frags: crate::frag6::Frags,
+    /// Routers, prefixes and autoconfigured addresses' lifetimes.
+    pub(crate) rtr: crate::rtadv::RtrState,
 }
 
 /// A kernel's IPv6 stack.
@@ -115,6 +124,9 @@ pub struct Inet6 {
     /// `net.inet6.ip6.forwarding`: whether packets for other nodes are
     /// forwarded ([`crate::forward6`]).
     pub forwarding: std::sync::atomic::AtomicBool,
+    /// `net.inet6.ip6.accept_rtadv`: whether router advertisements
+    /// configure the host ([`crate::rtadv`]).
+    pub accept_rtadv: std::sync::atomic::AtomicBool,
     /// `net.inet6.ip6.maxfragpackets`: most datagrams reassembled at
     /// once (negative: no limit).
     pub max_fragpackets: std::sync::atomic::AtomicI32,
@@ -161,10 +173,12 @@ impl Inet6 {
                 err_count: 0,
                 routes: Vec::new(),
                 frags: crate::frag6::Frags::default(),
+                rtr: crate::rtadv::RtrState::default(),
             }),
             timer: OnceLock::new(),
             dad_count: std::sync::atomic::AtomicI32::new(1),
             forwarding: std::sync::atomic::AtomicBool::new(false),
+            accept_rtadv: std::sync::atomic::AtomicBool::new(false),
             max_fragpackets: std::sync::atomic::AtomicI32::new(crate::frag6::MAX_DATAGRAMS),
             max_frags: std::sync::atomic::AtomicI32::new(crate::frag6::MAX_FRAGS),
             frag_ident: std::sync::atomic::AtomicU32::new(k.cprng().u32()),
@@ -262,6 +276,7 @@ impl Inet6 {
             return Err(Errno::EADDRNOTAVAIL);
         }
         st.dad.retain(|d| !(d.ifindex == ifindex && d.addr == *a));
+        st.rtr.forget_addr(ifindex, a);
         Ok(())
     }
 
@@ -274,6 +289,7 @@ impl Inet6 {
         st.chlim.retain(|(i, _)| *i != ifindex);
         st.attach_mtu.retain(|(i, _)| *i != ifindex);
         st.routes.retain(|r| r.ifindex != ifindex);
+        st.rtr.forget_if(ifindex);
     }
 
     /// The MTU `ifp` had when it got its first IPv6 address.
@@ -328,6 +344,7 @@ impl Inet6 {
         for a in tentative {
             self.dad_start(ifp, &a, true);
         }
+        self.start_solicit(ifp);
     }
 
     /// The flags of local address `a` (on any interface), if it is ours.
@@ -359,12 +376,19 @@ impl Inet6 {
         let link = addr::is_link_scoped(dst) || dst.is_loopback();
         let st = self.lock();
         let ours = |x: &&IfAddr6| x.ifindex == ifp.index && x.flags & flags::NOTREADY == 0;
+        // RFC 6724 rule 3: a deprecated address only when there is no
+        // other.
         let same_scope = st
             .addrs
             .iter()
             .filter(ours)
             .filter(|x| x.addr.is_unicast_link_local() == link || x.addr.is_loopback())
-            .max_by_key(|x| (u128::from(x.addr) ^ u128::from(*dst)).leading_zeros());
+            .max_by_key(|x| {
+                (
+                    x.flags & flags::DEPRECATED == 0,
+                    (u128::from(x.addr) ^ u128::from(*dst)).leading_zeros(),
+                )
+            });
         same_scope
             .or_else(|| st.addrs.iter().find(ours))
             .map(|x| x.addr)
@@ -425,7 +449,7 @@ impl Inet6 {
         }
         .emit(pkt.prepend(ipv6::HEADER_LEN));
         IfStats::bump(&self.stats.localout);
-        let mut mtu = ifp.mtu() as usize;
+        let mut mtu = self.link_mtu(&ifp) as usize;
         if o.min_mtu {
             mtu = mtu.min(MIN_MTU);
         }

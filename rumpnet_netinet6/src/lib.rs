@@ -17,7 +17,10 @@
 //!
 //! - [`frag6`] reassembles fragments and fragments what is too large.
 //!
-//! Not yet here: router advertisements, MLD reports, path MTU discovery.
+//! - [`rtadv`] takes router advertisements and autoconfigures addresses
+//!   when `net.inet6.ip6.accept_rtadv` is set.
+//!
+//! Not yet here: MLD reports, path MTU discovery.
 
 #![forbid(unsafe_code)]
 
@@ -31,6 +34,7 @@ pub mod nd6;
 pub mod raw6;
 pub mod routes6;
 pub mod rtable6;
+pub mod rtadv;
 mod sysctl;
 pub mod transport;
 pub mod wire;

@@ -49,17 +49,6 @@ fn int_node(
     Ok(())
 }
 
-/// A write of anything but `off` to a switch we do not have yet.
-fn only_off(what: &'static str) -> Write {
-    Box::new(move |_, k, v| {
-        if v == 0 {
-            return Ok(());
-        }
-        k.printf(&format!("inet6: {what} is not supported yet"));
-        Err(Errno::EOPNOTSUPP)
-    })
-}
-
 /// `net.inet6.udp6.sendspace` and `recvspace`: a UDP socket of the IPv6
 /// family's buffers (`udp6_sendspace`, `udp6_recvspace`).
 pub(crate) const UDP6_SENDSPACE: usize = 9216;
@@ -146,8 +135,14 @@ pub(crate) fn register(k: &Kernel, inet: &Arc<Inet6>, v6only: &Arc<AtomicBool>) 
         IPV6CTL_ACCEPT_RTADV,
         "accept_rtadv",
         "Accept router advertisements",
-        Box::new(|_| 0),
-        only_off("accepting router advertisements"),
+        Box::new(|i| i32::from(i.accept_rtadv.load(Relaxed))),
+        Box::new(|i, _, v| {
+            let was = i.accept_rtadv.swap(v != 0, Relaxed);
+            if v != 0 && !was {
+                i.rtadv_enabled();
+            }
+            Ok(())
+        }),
     )?;
     int_node(
         k,
