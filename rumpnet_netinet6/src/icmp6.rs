@@ -56,6 +56,9 @@ pub fn input(
         }
         kind::DST_UNREACH => crate::transport::ctlinput(inet, ifp, m.code(), body),
         kind::ROUTER_ADVERT => inet.ra_input(ifp, hlim, src, m.code(), body),
+        crate::wire::mld::kind::QUERY | crate::wire::mld::kind::REPORT => {
+            inet.mld_input(ifp, src, dst, body)
+        }
         // Other errors, echo replies and router solicitations (we are no
         // router) go to raw sockets only.
         _ => {}

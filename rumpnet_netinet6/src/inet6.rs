@@ -108,6 +108,11 @@ pub(crate) struct State {
     pub(crate) frags: crate::frag6::Frags,
     /// Routers, prefixes and autoconfigured addresses' lifetimes.
     pub(crate) rtr: crate::rtadv::RtrState,
+    /// The multicast groups interfaces listen to ([`crate::mld6`]).
+    pub(crate) groups: Vec<crate::mld6::Membership>,
+    /// The interfaces that were up when last seen, to tell when one
+    /// comes up.
+    pub(crate) up: Vec<u16>,
 }
 
 /// A kernel's IPv6 stack.
@@ -174,6 +179,8 @@ impl Inet6 {
                 routes: Vec::new(),
                 frags: crate::frag6::Frags::default(),
                 rtr: crate::rtadv::RtrState::default(),
+                groups: Vec::new(),
+                up: Vec::new(),
             }),
             timer: OnceLock::new(),
             dad_count: std::sync::atomic::AtomicI32::new(1),
@@ -260,6 +267,9 @@ impl Inet6 {
             }
             st.addrs.push(a.clone());
         }
+        // Listen to the solicited-node group before DAD asks about the
+        // address (RFC 4862 5.4.2).
+        let _ = self.join_group(ifp, &addr::solicited_node(&a.addr));
         if dad && ifp.is_usable() {
             self.dad_start(ifp, &a.addr, true);
         }
@@ -269,14 +279,17 @@ impl Inet6 {
     /// Delete `a` from interface `ifindex`; EADDRNOTAVAIL if it is not
     /// there.
     pub fn delete_address(&self, ifindex: u16, a: &Ipv6Addr) -> KResult<()> {
-        let mut st = self.lock();
-        let before = st.addrs.len();
-        st.addrs.retain(|x| !(x.ifindex == ifindex && x.addr == *a));
-        if st.addrs.len() == before {
-            return Err(Errno::EADDRNOTAVAIL);
+        {
+            let mut st = self.lock();
+            let before = st.addrs.len();
+            st.addrs.retain(|x| !(x.ifindex == ifindex && x.addr == *a));
+            if st.addrs.len() == before {
+                return Err(Errno::EADDRNOTAVAIL);
+            }
+            st.dad.retain(|d| !(d.ifindex == ifindex && d.addr == *a));
+            st.rtr.forget_addr(ifindex, a);
         }
-        st.dad.retain(|d| !(d.ifindex == ifindex && d.addr == *a));
-        st.rtr.forget_addr(ifindex, a);
+        let _ = self.leave_group(ifindex, &addr::solicited_node(a));
         Ok(())
     }
 
@@ -290,6 +303,8 @@ impl Inet6 {
         st.attach_mtu.retain(|(i, _)| *i != ifindex);
         st.routes.retain(|r| r.ifindex != ifindex);
         st.rtr.forget_if(ifindex);
+        st.groups.retain(|m| m.ifindex != ifindex);
+        st.up.retain(|i| *i != ifindex);
     }
 
     /// The MTU `ifp` had when it got its first IPv6 address.
@@ -314,8 +329,23 @@ impl Inet6 {
     /// `ifp` came up: give it its link-local address (`in6_ifattach`) if
     /// it has none, and start DAD on its tentative addresses.
     pub fn if_up(&self, ifp: &Arc<Ifnet>) {
-        if ifp.link_type() != LinkType::Ethernet || !ifp.is_usable() {
+        if ifp.link_type() != LinkType::Ethernet {
             return;
+        }
+        if !ifp.is_usable() {
+            self.lock().up.retain(|i| *i != ifp.index);
+            return;
+        }
+        let came_up = {
+            let mut st = self.lock();
+            let was = st.up.contains(&ifp.index);
+            if !was {
+                st.up.push(ifp.index);
+            }
+            !was
+        };
+        if came_up {
+            self.mld_if_up(ifp);
         }
         let ll = addr::link_local_of(ifp.hwaddr.0);
         let has_ll = self
@@ -344,7 +374,9 @@ impl Inet6 {
         for a in tentative {
             self.dad_start(ifp, &a, true);
         }
-        self.start_solicit(ifp);
+        if came_up {
+            self.start_solicit(ifp);
+        }
     }
 
     /// The flags of local address `a` (on any interface), if it is ours.
@@ -356,17 +388,10 @@ impl Inet6 {
             .map(|x| x.flags)
     }
 
-    /// Whether `ifp` listens to multicast group `g`: all nodes, and the
-    /// solicited-node group of each of its addresses (what MLD would
-    /// join for ND; no other groups yet).
+    /// Whether `ifp` listens to multicast group `g`: all nodes and the
+    /// groups joined ([`crate::mld6`]); loopback hears every group.
     fn joined(&self, ifp: &Ifnet, g: &Ipv6Addr) -> bool {
-        if *g == addr::ALL_NODES || (ifp.link_type() == LinkType::Loopback && g.is_multicast()) {
-            return true;
-        }
-        self.lock()
-            .addrs
-            .iter()
-            .any(|x| x.ifindex == ifp.index && addr::solicited_node(&x.addr) == *g)
+        (ifp.link_type() == LinkType::Loopback && g.is_multicast()) || self.in_group(ifp, g)
     }
 
     /// The source address for `dst` out of `ifp` (a simple RFC 6724: an

@@ -20,7 +20,10 @@
 //! - [`rtadv`] takes router advertisements and autoconfigures addresses
 //!   when `net.inet6.ip6.accept_rtadv` is set.
 //!
-//! Not yet here: MLD reports, path MTU discovery.
+//! - [`mld6`] keeps the multicast groups each interface listens to and
+//!   reports them to routers (MLDv1).
+//!
+//! Not yet here: path MTU discovery.
 
 #![forbid(unsafe_code)]
 
@@ -30,6 +33,7 @@ mod forward6;
 pub mod frag6;
 pub mod icmp6;
 pub mod inet6;
+pub mod mld6;
 pub mod nd6;
 pub mod raw6;
 pub mod routes6;
