@@ -4,8 +4,9 @@
 //! the last hop, destination unreachable without a route or beyond the
 //! source's scope, packet too big when the way out is narrower (routers
 //! do not fragment, RFC 8200 section 5). Link-local destinations and
-//! packets from the unspecified address stay on their link. Redirects
-//! are not sent.
+//! packets from the unspecified address stay on their link. A packet
+//! that goes back out of the interface it came in on earns its sender a
+//! redirect ([`crate::redirect`]).
 
 use crate::addr::{self, ScopedAddr};
 use crate::inet6::Inet6;
@@ -67,9 +68,14 @@ impl Inet6 {
             self.forward_error(ifp, &pkt, kind::PACKET_TOO_BIG, 0, mtu);
             return;
         }
+        // The redirect quotes the packet as it came in.
+        let quote = (hop.ifp.index == ifp.index).then(|| pkt.data().to_vec());
         ipv6::set_hop_limit(pkt.data_mut(), hlim - HLIM_DEC);
         IfStats::bump(&self.stats.forwarded);
         let _ = self.send_on(&hop.ifp, pkt, &hop.next);
+        if let Some(q) = quote {
+            self.redirect_output(ifp, &q, (&src, &dst), (&hop.next, hop.via_gateway));
+        }
     }
 
     fn forward_error(&self, ifp: &Arc<Ifnet>, pkt: &Pkt, t: u8, c: u8, word: u32) {

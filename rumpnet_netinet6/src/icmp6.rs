@@ -56,6 +56,7 @@ pub fn input(
         }
         kind::DST_UNREACH => crate::transport::ctlinput(inet, ifp, m.code(), body),
         kind::ROUTER_ADVERT => inet.ra_input(ifp, hlim, src, m.code(), body),
+        kind::REDIRECT => inet.redirect_input(ifp, hlim, src, m.code(), body),
         crate::wire::mld::kind::QUERY | crate::wire::mld::kind::REPORT => {
             inet.mld_input(ifp, src, dst, body)
         }
@@ -155,7 +156,7 @@ pub fn error(inet: &Inet6, ifp: &Arc<Ifnet>, packet: &[u8], t: u8, code: u8, wor
 }
 
 /// `ppsratecheck` for ICMPv6 errors.
-fn rate_ok(inet: &Inet6) -> bool {
+pub(crate) fn rate_ok(inet: &Inet6) -> bool {
     let second = inet.clock.monotonic().as_secs();
     let mut st = inet.lock();
     if st.err_second != second {

@@ -86,6 +86,10 @@ pub struct Stats {
     pub icmp_ratelimited: AtomicU64,
     /// Router advertisements dropped as invalid (`icp6s_badra`).
     pub badra: AtomicU64,
+    /// Redirects dropped as invalid (`icp6s_badredirect`).
+    pub badredirect: AtomicU64,
+    /// Redirects sent (`icp6s_outhist[ND_REDIRECT]`).
+    pub redirects_sent: AtomicU64,
 }
 
 pub(crate) struct State {
@@ -113,6 +117,8 @@ pub(crate) struct State {
     /// The interfaces that were up when last seen, to tell when one
     /// comes up.
     pub(crate) up: Vec<u16>,
+    /// The host routes redirects made, with their expiry.
+    pub(crate) redirects: Vec<crate::redirect::Learned>,
 }
 
 /// A kernel's IPv6 stack.
@@ -132,6 +138,13 @@ pub struct Inet6 {
     /// `net.inet6.ip6.accept_rtadv`: whether router advertisements
     /// configure the host ([`crate::rtadv`]).
     pub accept_rtadv: std::sync::atomic::AtomicBool,
+    /// `net.inet6.ip6.redirect`: whether forwarding sends redirects.
+    pub sendredirects: std::sync::atomic::AtomicBool,
+    /// `net.inet6.icmp6.rediraccept`: whether redirects are taken.
+    pub rediraccept: std::sync::atomic::AtomicBool,
+    /// `net.inet6.icmp6.redirtimeout`: seconds a redirect's route lasts
+    /// (0 or less: until deleted).
+    pub redirtimeout: std::sync::atomic::AtomicI32,
     /// `net.inet6.ip6.maxfragpackets`: most datagrams reassembled at
     /// once (negative: no limit).
     pub max_fragpackets: std::sync::atomic::AtomicI32,
@@ -181,11 +194,15 @@ impl Inet6 {
                 rtr: crate::rtadv::RtrState::default(),
                 groups: Vec::new(),
                 up: Vec::new(),
+                redirects: Vec::new(),
             }),
             timer: OnceLock::new(),
             dad_count: std::sync::atomic::AtomicI32::new(1),
             forwarding: std::sync::atomic::AtomicBool::new(false),
             accept_rtadv: std::sync::atomic::AtomicBool::new(false),
+            sendredirects: std::sync::atomic::AtomicBool::new(true),
+            rediraccept: std::sync::atomic::AtomicBool::new(true),
+            redirtimeout: std::sync::atomic::AtomicI32::new(crate::redirect::REDIRECT_TIMEOUT_SECS),
             max_fragpackets: std::sync::atomic::AtomicI32::new(crate::frag6::MAX_DATAGRAMS),
             max_frags: std::sync::atomic::AtomicI32::new(crate::frag6::MAX_FRAGS),
             frag_ident: std::sync::atomic::AtomicU32::new(k.cprng().u32()),
@@ -304,6 +321,7 @@ impl Inet6 {
         st.routes.retain(|r| r.ifindex != ifindex);
         st.rtr.forget_if(ifindex);
         st.groups.retain(|m| m.ifindex != ifindex);
+        st.redirects.retain(|l| l.ifindex() != ifindex);
         st.up.retain(|i| *i != ifindex);
     }
 

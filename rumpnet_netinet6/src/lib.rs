@@ -23,6 +23,8 @@
 //! - [`mld6`] keeps the multicast groups each interface listens to and
 //!   reports them to routers (MLDv1).
 //!
+//! - [`redirect`] takes redirects as a host and sends them as a router.
+//!
 //! Not yet here: path MTU discovery.
 
 #![forbid(unsafe_code)]
@@ -36,6 +38,7 @@ pub mod inet6;
 pub mod mld6;
 pub mod nd6;
 pub mod raw6;
+pub mod redirect;
 pub mod routes6;
 pub mod rtable6;
 pub mod rtadv;

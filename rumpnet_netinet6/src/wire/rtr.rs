@@ -248,7 +248,9 @@ impl<'a> Redirect<'a> {
 
 /// A redirect (checksum zero): `target`, `destination`, the target's
 /// link-layer address when known, and as much of the packet that caused
-/// it as `room` bytes of redirected header allow (RFC 4861 4.5, 4.6.3).
+/// it as `room` bytes of redirected header allow (RFC 4861 4.5, 4.6.3):
+/// padded to a multiple of 8 bytes when it all fits, else cut to one,
+/// as NetBSD's `icmp6_redirect_output` does.
 pub fn redirect(
     target: &Ipv6Addr,
     destination: &Ipv6Addr,
@@ -265,10 +267,25 @@ pub fn redirect(
     }
     // The redirected header: 8 bytes of type, length and reserved, then
     // the packet cut to a multiple of 8 bytes.
-    let n = packet.len().min(room.saturating_sub(8)) & !7;
-    if n > 0 {
-        v.extend_from_slice(&[opt::REDIRECTED_HEADER, (n / 8 + 1) as u8, 0, 0, 0, 0, 0, 0]);
-        v.extend_from_slice(&packet[..n]);
+    let avail = room.saturating_sub(8) & !7;
+    let (take, padded) = if packet.len() <= avail {
+        (packet.len(), packet.len().div_ceil(8) * 8)
+    } else {
+        (avail, avail)
+    };
+    if padded > 0 {
+        v.extend_from_slice(&[
+            opt::REDIRECTED_HEADER,
+            (padded / 8 + 1) as u8,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        ]);
+        v.extend_from_slice(&packet[..take]);
+        v.resize(v.len() + padded - take, 0);
     }
     v
 }
@@ -360,7 +377,7 @@ mod tests {
             [1, 1, 2, 0, 0, 0, 0, 1]
         );
         // RFC 4861 4.5: target fe80::2, destination 2001:db8::9, the
-        // target's link-layer address, 16 bytes of the packet.
+        // target's link-layer address, the 20-byte packet padded to 24.
         let pkt = [0x60u8; 20];
         let r = redirect(
             &a("fe80::2"),
@@ -369,12 +386,18 @@ mod tests {
             &pkt,
             100,
         );
-        assert_eq!(r.len(), 40 + 8 + 8 + 16);
+        assert_eq!(r.len(), 40 + 8 + 8 + 24);
         let v = Redirect::new_checked(&r).unwrap();
         assert_eq!(v.target(), a("fe80::2"));
         assert_eq!(v.destination(), a("2001:db8::9"));
         assert_eq!(v.target_lladdr(), Some([2, 0, 0, 0, 0, 2]));
-        assert_eq!(&r[48..56], &[4, 3, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(&r[48..56], &[4, 4, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(&r[56..76], &pkt);
+        assert_eq!(&r[76..], &[0; 4]);
+        // Too little room: cut to a multiple of 8.
+        let r = redirect(&a("fe80::2"), &a("::9"), None, &pkt, 8 + 19);
+        assert_eq!(&r[40..48], &[4, 3, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(r.len(), 40 + 8 + 16);
         // Room for the option header alone: no redirected header.
         assert_eq!(redirect(&a("fe80::2"), &a("::9"), None, &pkt, 8).len(), 40);
     }
