@@ -57,6 +57,7 @@ pub fn input(
         kind::DST_UNREACH => crate::transport::ctlinput(inet, ifp, m.code(), body),
         kind::ROUTER_ADVERT => inet.ra_input(ifp, hlim, src, m.code(), body),
         kind::REDIRECT => inet.redirect_input(ifp, hlim, src, m.code(), body),
+        kind::PACKET_TOO_BIG => inet.too_big_input(ifp, m.code(), body),
         crate::wire::mld::kind::QUERY | crate::wire::mld::kind::REPORT => {
             inet.mld_input(ifp, src, dst, body)
         }

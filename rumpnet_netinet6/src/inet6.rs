@@ -90,6 +90,8 @@ pub struct Stats {
     pub badredirect: AtomicU64,
     /// Redirects sent (`icp6s_outhist[ND_REDIRECT]`).
     pub redirects_sent: AtomicU64,
+    /// Path MTUs lowered by a packet too big (`icp6s_pmtuchg`).
+    pub pmtuchg: AtomicU64,
 }
 
 pub(crate) struct State {
@@ -119,6 +121,8 @@ pub(crate) struct State {
     pub(crate) up: Vec<u16>,
     /// The host routes redirects made, with their expiry.
     pub(crate) redirects: Vec<crate::redirect::Learned>,
+    /// Path MTUs learnt from packets too big ([`crate::pmtu6`]).
+    pub(crate) pmtu: Vec<crate::pmtu6::PathMtu>,
 }
 
 /// A kernel's IPv6 stack.
@@ -195,6 +199,7 @@ impl Inet6 {
                 groups: Vec::new(),
                 up: Vec::new(),
                 redirects: Vec::new(),
+                pmtu: Vec::new(),
             }),
             timer: OnceLock::new(),
             dad_count: std::sync::atomic::AtomicI32::new(1),
@@ -492,7 +497,7 @@ impl Inet6 {
         }
         .emit(pkt.prepend(ipv6::HEADER_LEN));
         IfStats::bump(&self.stats.localout);
-        let mut mtu = self.link_mtu(&ifp) as usize;
+        let mut mtu = self.path_mtu(&ifp, &dst.addr) as usize;
         if o.min_mtu {
             mtu = mtu.min(MIN_MTU);
         }

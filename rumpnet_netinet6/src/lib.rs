@@ -24,8 +24,7 @@
 //!   reports them to routers (MLDv1).
 //!
 //! - [`redirect`] takes redirects as a host and sends them as a router.
-//!
-//! Not yet here: path MTU discovery.
+//! - [`pmtu6`] lowers path MTUs from packets too big (RFC 8201).
 
 #![forbid(unsafe_code)]
 
@@ -37,6 +36,7 @@ pub mod icmp6;
 pub mod inet6;
 pub mod mld6;
 pub mod nd6;
+pub mod pmtu6;
 pub mod raw6;
 pub mod redirect;
 pub mod routes6;

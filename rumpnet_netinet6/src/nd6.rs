@@ -552,6 +552,9 @@ impl Inet6 {
         if let Some(d) = self.redirect_timeout(t) {
             soon(d);
         }
+        if let Some(d) = self.pmtu_timeout(t) {
+            soon(d);
+        }
         for (i, a) in send_dad {
             if let Some(ifp) = net.ifindex(i) {
                 self.send_ns(&ifp, &a, None);

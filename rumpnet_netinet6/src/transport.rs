@@ -70,7 +70,7 @@ impl Ip6Layer for Layer {
         };
         Ok(Route6 {
             src: PcbAddr::embed(src.octets(), zone)?,
-            mtu: ifp.mtu(),
+            mtu: inet.path_mtu(&ifp, &d.addr),
         })
     }
 
