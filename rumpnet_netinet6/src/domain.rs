@@ -235,11 +235,9 @@ impl Domain for Inet6Domain {
                 let (mut expire, mut preferred) = (0i64, 0i64);
                 let (mut vl, mut pl) = (u32::MAX, u32::MAX);
                 if let Some(l) = self.inet.address_lifetime(ifp.index, &a.addr) {
-                    let now = self.inet.clock.monotonic();
-                    let wall = ctx.kernel().clock().realtime_timespec().0;
-                    let at = |d: Option<std::time::Duration>| {
-                        d.map_or(0, |d| wall + d.saturating_sub(now).as_secs() as i64)
-                    };
+                    let clock = &self.inet.clock;
+                    let at =
+                        |d: Option<std::time::Duration>| d.map_or(0, |d| wall_seconds(clock, d));
                     (expire, preferred, vl, pl) =
                         (at(l.expire), at(l.preferred_until), l.valid, l.preferred);
                 }
@@ -337,7 +335,7 @@ impl Domain for Inet6Domain {
 }
 
 /// Wall-clock seconds at monotonic time `t`.
-fn wall_seconds(clock: &rump::clock::KernelClock, t: std::time::Duration) -> i64 {
+pub(crate) fn wall_seconds(clock: &rump::clock::KernelClock, t: std::time::Duration) -> i64 {
     let now = clock.monotonic();
     let wall = clock.wall();
     let at = if t >= now {

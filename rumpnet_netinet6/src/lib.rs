@@ -36,6 +36,7 @@ pub mod icmp6;
 pub mod inet6;
 pub mod mld6;
 pub mod nd6;
+mod ndlists;
 pub mod pmtu6;
 pub mod raw6;
 pub mod redirect;

@@ -69,8 +69,39 @@ pub struct Prefix {
     pub preferred: u32,
     /// When it stops being valid (`None`: never).
     pub expire: Option<Duration>,
+    /// The routers that advertised it (`ndpr_advrtrs`).
+    pub routers: Vec<Ipv6Addr>,
     /// Whether we put an on-link route in the table for it.
     route: bool,
+}
+
+impl Prefix {
+    /// A prefix with `flags` ([`pi_flag`]) that lives `lifetime` seconds
+    /// from nobody's advertisement.
+    pub(crate) fn new(
+        ifindex: u16,
+        prefix: Ipv6Addr,
+        prefixlen: u8,
+        flags: u8,
+        lifetime: u32,
+    ) -> Prefix {
+        Prefix {
+            ifindex,
+            prefix,
+            prefixlen,
+            flags,
+            valid: lifetime,
+            preferred: lifetime,
+            expire: None,
+            routers: Vec::new(),
+            route: false,
+        }
+    }
+
+    /// Whether it is on-link now (`NDPRF_ONLINK`): advertised so.
+    pub fn onlink(&self) -> bool {
+        self.flags & pi_flag::ONLINK != 0
+    }
 }
 
 /// An autoconfigured address's lifetimes (`struct in6_addrlifetime`).
@@ -232,6 +263,14 @@ fn select_default(st: &mut State) {
 /// Forget router `r` and its default route (`defrtrlist_del`).
 fn remove_router(st: &mut State, r: &DefRouter) {
     st.rtr.routers.retain(|x| x != r);
+    for p in st
+        .rtr
+        .prefixes
+        .iter_mut()
+        .filter(|p| p.ifindex == r.ifindex)
+    {
+        p.routers.retain(|a| *a != r.addr);
+    }
     let route = default_route(r);
     st.routes.retain(|x| *x != route);
     select_default(st);
@@ -400,7 +439,7 @@ impl Inet6 {
                 let Ok(pi) = PrefixInfo::parse(b) else {
                     continue;
                 };
-                if let Some(a) = prefix_update(&mut st, ifp, &pi, now) {
+                if let Some(a) = prefix_update(&mut st, ifp, &pi, now, src) {
                     new_addrs.push(a);
                 }
             }
@@ -540,7 +579,13 @@ impl Inet6 {
 /// A prefix information option (`prelist_update`): the prefix list and
 /// its on-link route, and the autoconfigured address's lifetimes (RFC
 /// 4862 5.5.3). Answers an address to add.
-fn prefix_update(st: &mut State, ifp: &Ifnet, pi: &PrefixInfo, now: Duration) -> Option<IfAddr6> {
+fn prefix_update(
+    st: &mut State,
+    ifp: &Ifnet,
+    pi: &PrefixInfo,
+    now: Duration,
+    router: &Ipv6Addr,
+) -> Option<IfAddr6> {
     if pi.prefixlen > 128
         || pi.prefix.is_multicast()
         || pi.prefix.is_unicast_link_local()
@@ -568,6 +613,9 @@ fn prefix_update(st: &mut State, ifp: &Ifnet, pi: &PrefixInfo, now: Duration) ->
             p.valid = pi.valid;
             p.preferred = pi.preferred;
             p.expire = deadline(now, pi.valid);
+            if !p.routers.contains(router) {
+                p.routers.push(*router);
+            }
         }
         None if pi.valid == 0 => {}
         None => st.rtr.prefixes.push(Prefix {
@@ -578,6 +626,7 @@ fn prefix_update(st: &mut State, ifp: &Ifnet, pi: &PrefixInfo, now: Duration) ->
             valid: pi.valid,
             preferred: pi.preferred,
             expire: deadline(now, pi.valid),
+            routers: vec![*router],
             route: false,
         }),
     }

@@ -110,7 +110,8 @@ fn register_icmp6(k: &Kernel, inet: &Arc<Inet6>) -> KResult<()> {
             i.redirtimeout.store(v, Relaxed);
             Ok(())
         }),
-    )
+    )?;
+    crate::ndlists::register(k, inet)
 }
 
 /// `net.inet6.udp6.sendspace` and `recvspace`: a UDP socket of the IPv6
