@@ -5,7 +5,9 @@
 //! the prefix with its lifetimes and a default route through R's
 //! link-local address, and pings an address beyond the link through it.
 //! R's raw socket hears H's MLD reports for a group H joins, a report
-//! answering its query, and H's done when it leaves.
+//! answering its query, and H's done when it leaves. A router forwarding
+//! back out of the link a packet came in on redirects its sender to the
+//! better first hop.
 
 mod common;
 
@@ -240,4 +242,58 @@ fn a_routers_raw_socket_hears_mld() {
     call(&ch, &m, netbsd_abi::SYS_close, &[hfd]).unwrap();
     let got = heard(&cr, rfd, 5, |m| has_mld(m, MLD_DONE, &g));
     assert!(has_mld(&got, MLD_DONE, &g), "no done");
+}
+
+#[test]
+fn a_router_redirects_a_host_to_a_better_first_hop() {
+    // A, R and B on one bus: A's default route goes through R, R's way
+    // to 2001:db8:8::/64 through B's link-local address, back out of the
+    // link A's packets came in on. R forwards A's echo request and
+    // redirects A, which then sends to B directly.
+    let dir = tempdir("inet6-redirect");
+    let a = Server::start(&dir, "a");
+    let r = Server::start(&dir, "r");
+    let b = Server::start(&dir, "b");
+    a.shmif_up("bus");
+    let mac_r = r.shmif_up("bus");
+    let mac_b = b.shmif_up("bus");
+    for (s, addr) in [
+        (&a, "2001:db8:1::a/64"),
+        (&r, "2001:db8:1::1/64"),
+        (&b, "2001:db8:1::b/64"),
+    ] {
+        s.run("rump.ifconfig", &["shmif0", "inet6", addr, "alias"]);
+    }
+    b.run(
+        "rump.ifconfig",
+        &["lo0", "inet6", "2001:db8:8::1/128", "alias"],
+    );
+    for s in [&a, &r, &b] {
+        s.run("rump.ifconfig", &["-w", "10"]);
+    }
+    let (ll_r, ll_b) = (link_local(mac_r), link_local(mac_b));
+    a.run(
+        "rump.route",
+        &["add", "-inet6", "default", &format!("{ll_r}%shmif0")],
+    );
+    r.run(
+        "rump.route",
+        &[
+            "add",
+            "-inet6",
+            "2001:db8:8::/64",
+            &format!("{ll_b}%shmif0"),
+        ],
+    );
+    r.run("rump.sysctl", &["-w", "net.inet6.ip6.forwarding=1"]);
+    let far = ip("2001:db8:8::1");
+    let before = a.run("rump.route", &["-n", "get", "-inet6", "2001:db8:8::1"]);
+    assert!(before.contains(&format!("gateway: {ll_r}")), "{before}");
+    let ca = a.client();
+    assert_eq!(ping6(&ca, &far, 0), Some(far));
+    eventually("the redirect", || {
+        let got = a.run("rump.route", &["-n", "get", "-inet6", "2001:db8:8::1"]);
+        got.contains(&format!("gateway: {ll_b}")) && got.contains("DYNAMIC")
+    });
+    assert_eq!(ping6(&ca, &far, 0), Some(far));
 }
