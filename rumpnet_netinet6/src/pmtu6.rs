@@ -33,9 +33,9 @@ impl Inet6 {
     /// The MTU of packets to `dst` out of `ifp`: the link's, or a smaller
     /// path MTU learnt for `dst`.
     pub fn path_mtu(&self, ifp: &Ifnet, dst: &Ipv6Addr) -> u32 {
-        let link = self.link_mtu(ifp);
-        self.lock()
-            .pmtu
+        let st = self.lock();
+        let link = st.rtr.link_mtu(ifp);
+        st.pmtu
             .iter()
             .find(|p| p.dst == *dst)
             .map_or(link, |p| p.mtu.min(link))

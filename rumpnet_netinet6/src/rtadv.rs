@@ -177,6 +177,15 @@ impl RtrState {
             })
     }
 
+    /// `IN6_LINKMTU(ifp)`: an advertised MTU if it is smaller than the
+    /// interface's.
+    pub(crate) fn link_mtu(&self, ifp: &Ifnet) -> u32 {
+        match self.ifinfo.iter().find(|i| i.ifindex == ifp.index) {
+            Some(i) if i.link_mtu != 0 => i.link_mtu.min(ifp.mtu()),
+            _ => ifp.mtu(),
+        }
+    }
+
     pub(crate) fn forget_if(&mut self, ifindex: u16) {
         self.routers.retain(|r| r.ifindex != ifindex);
         self.prefixes.retain(|p| p.ifindex != ifindex);
@@ -312,11 +321,7 @@ impl Inet6 {
     /// The MTU of IPv6 packets out of `ifp`: an advertised one if it is
     /// smaller (`IN6_LINKMTU`).
     pub fn link_mtu(&self, ifp: &Ifnet) -> u32 {
-        let st = self.lock();
-        match st.rtr.ifinfo.iter().find(|i| i.ifindex == ifp.index) {
-            Some(i) if i.link_mtu != 0 => i.link_mtu.min(ifp.mtu()),
-            _ => ifp.mtu(),
-        }
+        self.lock().rtr.link_mtu(ifp)
     }
 
     /// Start soliciting advertisements on `ifp` (RFC 4861 6.3.7): the
