@@ -1,8 +1,10 @@
 //! IPv6 input: frames of Ethernet type 0x86dd arrive on two interfaces of
 //! a kernel with IPv6 (link-local and global addresses, DAD off so they
-//! are usable at once), a raw ICMPv6 socket, a TCP listener on [::]:7 and
-//! a UDP socket on [::]:7 open. Extension headers, ICMPv6, neighbour
-//! discovery and TCP and UDP over IPv6 are all reachable. Nothing may
+//! are usable at once, router advertisements accepted), a raw ICMPv6
+//! socket, a TCP listener on [::]:7 and a UDP socket on [::]:7 open.
+//! Extension headers, ICMPv6, neighbour discovery, router
+//! advertisements, redirects, MLD, packets too big and TCP and UDP over
+//! IPv6 are all reachable. Nothing may
 //! panic or hang, and every IPv6 packet the kernel sends in answer must
 //! be well formed with a right ICMPv6, TCP or UDP checksum.
 //!
@@ -56,6 +58,7 @@ fn rig() -> &'static Rig {
         let net = Net::of(&kernel);
         let inet = Inet6::of(&kernel);
         inet.dad_count.store(0, Ordering::Relaxed);
+        inet.accept_rtadv.store(true, Ordering::Relaxed);
         let mut ifs = Vec::new();
         for i in 0..2u8 {
             let cap = Arc::new(Capture::default());

@@ -687,6 +687,46 @@ fn net6_input_smoke() {
         rumpfuzz::net6_input(&s);
         assert!(rumpfuzz::net6_input_answers() > before, "fragmented echo");
     }
+    // Router discovery, MLD, redirects and path MTU (the rig accepts
+    // advertisements): an advertisement with a prefix, an MTU and the
+    // router's link-layer address; a general MLD query with no delay,
+    // answered with reports at once; a redirect from a router that is
+    // no first hop and a packet too big about a packet of ours, both
+    // taken without a word.
+    let all_nodes = [0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+    let mut ra = vec![
+        134u8, 0, 0, 0, 64, 0, 0x07, 0x08, 0, 0, 0x75, 0x30, 0, 0, 0x03, 0xe8,
+    ];
+    ra.extend_from_slice(&[
+        3, 4, 64, 0xc0, 0, 0, 0x0e, 0x10, 0, 0, 0x07, 0x08, 0, 0, 0, 0,
+    ]);
+    ra.extend_from_slice(&[0x20, 1, 0x0d, 0xb8, 0, 0x42, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    ra.extend_from_slice(&[5, 1, 0, 0, 0, 0, 0x05, 0xdc, 1, 1, 2, 0, 0, 0, 0, 9]);
+    let mut query = vec![130u8, 0, 0, 0, 0, 0, 0, 0];
+    query.extend_from_slice(&[0; 16]);
+    let far = [0x20, 1, 0x0d, 0xb8, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5];
+    let mut redirect = vec![137u8, 0, 0, 0, 0, 0, 0, 0];
+    redirect.extend_from_slice(&ll);
+    redirect.extend_from_slice(&far);
+    redirect.extend_from_slice(&[2, 1, 2, 0, 0, 0, 0, 9]);
+    let mut ptb = vec![2u8, 0, 0, 0, 0, 0, 0x05, 0x00, 0x60, 0, 0, 0, 0, 8, 17, 64];
+    ptb.extend_from_slice(&[0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    ptb.extend_from_slice(&far);
+    ptb.extend_from_slice(&[0x30, 0x39, 0, 9, 0, 8, 0, 0]);
+    let mut more: Vec<Vec<u8>> = vec![
+        input6(58, all_nodes, 255, &ra),
+        input6(58, all_nodes, 1, &query),
+        input6(58, ll, 255, &redirect),
+        input6(58, ll, 64, &ptb),
+    ];
+    for s in more.iter_mut() {
+        s.insert(0, 3);
+    }
+    let before = rumpfuzz::net6_input_answers();
+    rumpfuzz::net6_input(&more[1]);
+    assert!(rumpfuzz::net6_input_answers() > before, "MLD reports");
+    let mut seeds = seeds;
+    seeds.extend(more.iter().map(|s| s.as_slice()));
     run(rumpfuzz::net6_input, &seeds, 2000);
     for s in &seeds {
         for i in 1..s.len() {

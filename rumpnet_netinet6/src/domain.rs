@@ -52,6 +52,14 @@ pub const SIOCGIFAFLAG_IN6: u64 = netbsd_abi::ioc(netbsd_abi::IOC_INOUT, b'i', 7
 /// `SIOCGIFALIFETIME_IN6`.
 pub const SIOCGIFALIFETIME_IN6: u64 =
     netbsd_abi::ioc(netbsd_abi::IOC_INOUT, b'i', 106, IN6_IFREQ_SIZE);
+/// `struct in6_addrlifetime` (`netinet6/in6_var.h`, not in the ABI
+/// tables): two `time_t` expiry times, then the valid and preferred
+/// lifetimes.
+const LT_EXPIRE: usize = 0;
+const LT_PREFERRED: usize = 8;
+const LT_VLTIME: usize = 16;
+const LT_PLTIME: usize = 20;
+const LT_SIZE: usize = 24;
 /// `SIOCAIFADDR_IN6`.
 pub const SIOCAIFADDR_IN6: u64 = netbsd_abi::ioc(netbsd_abi::IOC_IN, b'i', 107, IN6_ALIASREQ_SIZE);
 
@@ -220,12 +228,26 @@ impl Domain for Inet6Domain {
             SIOCGIFALIFETIME_IN6 => {
                 let a = sockaddr_at(data, IFR_IFRU)?;
                 self.own(ifp, &a.addr)?;
-                // Addresses configured by hand live for ever: expiry 0,
-                // lifetimes ND6_INFINITE_LIFETIME.
-                let out = data.get_mut(IFR_IFRU..IFR_IFRU + 24).ok_or(Errno::EINVAL)?;
-                out[..16].fill(0);
-                out[16..20].copy_from_slice(&u32::MAX.to_le_bytes());
-                out[20..24].copy_from_slice(&u32::MAX.to_le_bytes());
+                // struct in6_addrlifetime: the expiry times in wall-clock
+                // seconds (0: never), then the valid and preferred
+                // lifetimes; addresses configured by hand live for ever
+                // (ND6_INFINITE_LIFETIME).
+                let (mut expire, mut preferred) = (0i64, 0i64);
+                let (mut vl, mut pl) = (u32::MAX, u32::MAX);
+                if let Some(l) = self.inet.address_lifetime(ifp.index, &a.addr) {
+                    let clock = &self.inet.clock;
+                    let at =
+                        |d: Option<std::time::Duration>| d.map_or(0, |d| wall_seconds(clock, d));
+                    (expire, preferred, vl, pl) =
+                        (at(l.expire), at(l.preferred_until), l.valid, l.preferred);
+                }
+                let out = data
+                    .get_mut(IFR_IFRU..IFR_IFRU + LT_SIZE)
+                    .ok_or(Errno::EINVAL)?;
+                out[LT_EXPIRE..LT_EXPIRE + 8].copy_from_slice(&expire.to_le_bytes());
+                out[LT_PREFERRED..LT_PREFERRED + 8].copy_from_slice(&preferred.to_le_bytes());
+                out[LT_VLTIME..LT_VLTIME + 4].copy_from_slice(&vl.to_le_bytes());
+                out[LT_PLTIME..LT_PLTIME + 4].copy_from_slice(&pl.to_le_bytes());
                 Ok(())
             }
             _ => Err(Errno::ENOTTY),
@@ -325,7 +347,7 @@ impl Domain for Inet6Domain {
 }
 
 /// Wall-clock seconds at monotonic time `t`.
-fn wall_seconds(clock: &rump::clock::KernelClock, t: std::time::Duration) -> i64 {
+pub(crate) fn wall_seconds(clock: &rump::clock::KernelClock, t: std::time::Duration) -> i64 {
     let now = clock.monotonic();
     let wall = clock.wall();
     let at = if t >= now {

@@ -6,7 +6,8 @@
 //! do not fragment, RFC 8200 section 5). Link-local destinations and
 //! packets from the unspecified address stay on their link, a reject
 //! route answers with an address unreachable and a blackhole route drops
-//! the packet. Redirects are not sent.
+//! the packet. A packet that goes back out of the interface it came in
+//! on earns its sender a redirect ([`crate::redirect`]).
 
 use crate::addr::{self, ScopedAddr};
 use crate::inet6::Inet6;
@@ -82,9 +83,14 @@ impl Inet6 {
             }
             None => {}
         }
+        // The redirect quotes the packet as it came in.
+        let quote = (hop.ifp.index == ifp.index).then(|| pkt.data().to_vec());
         ipv6::set_hop_limit(pkt.data_mut(), hlim - HLIM_DEC);
         IfStats::bump(&self.stats.forwarded);
         let _ = self.send_on(&hop.ifp, pkt, &hop.next);
+        if let Some(q) = quote {
+            self.redirect_output(ifp, &q, (&src, &dst), (&hop.next, hop.via_gateway));
+        }
     }
 
     fn forward_error(&self, ifp: &Arc<Ifnet>, pkt: &Pkt, t: u8, c: u8, word: u32) {

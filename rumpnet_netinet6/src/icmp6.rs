@@ -55,9 +55,14 @@ pub fn input(
             }
         }
         kind::DST_UNREACH => crate::transport::ctlinput(inet, ifp, m.code(), body),
-        // Other errors, echo replies, router messages and redirects go
-        // to raw sockets only: router advertisements are not processed
-        // (accept_rtadv is 0).
+        kind::ROUTER_ADVERT => inet.ra_input(ifp, hlim, src, m.code(), body),
+        kind::REDIRECT => inet.redirect_input(ifp, hlim, src, m.code(), body),
+        kind::PACKET_TOO_BIG => inet.too_big_input(ifp, m.code(), body),
+        crate::wire::mld::kind::QUERY | crate::wire::mld::kind::REPORT => {
+            inet.mld_input(ifp, src, dst, body)
+        }
+        // Other errors, echo replies and router solicitations (we are no
+        // router) go to raw sockets only.
         _ => {}
     }
 }
@@ -152,7 +157,7 @@ pub fn error(inet: &Inet6, ifp: &Arc<Ifnet>, packet: &[u8], t: u8, code: u8, wor
 }
 
 /// `ppsratecheck` for ICMPv6 errors.
-fn rate_ok(inet: &Inet6) -> bool {
+pub(crate) fn rate_ok(inet: &Inet6) -> bool {
     let second = inet.clock.monotonic().as_secs();
     let mut st = inet.lock();
     if st.err_second != second {

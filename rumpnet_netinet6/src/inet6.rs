@@ -23,8 +23,13 @@ pub mod flags {
     pub const TENTATIVE: u32 = 0x02;
     /// DAD found another node using it.
     pub const DUPLICATED: u32 = 0x04;
+    /// Its preferred lifetime ran out: kept, but not chosen as a source
+    /// for new communication (RFC 4862 5.5.4).
+    pub const DEPRECATED: u32 = 0x10;
     /// No DAD for this address.
     pub const NODAD: u32 = 0x20;
+    /// Made by stateless autoconfiguration from an advertised prefix.
+    pub const AUTOCONF: u32 = 0x40;
     /// Tentative or duplicated (`IN6_IFF_NOTREADY`).
     pub const NOTREADY: u32 = TENTATIVE | DUPLICATED;
 }
@@ -79,6 +84,14 @@ pub struct Stats {
     pub icmp_bad: AtomicU64,
     /// ICMPv6 errors not sent because of the rate limit.
     pub icmp_ratelimited: AtomicU64,
+    /// Router advertisements dropped as invalid (`icp6s_badra`).
+    pub badra: AtomicU64,
+    /// Redirects dropped as invalid (`icp6s_badredirect`).
+    pub badredirect: AtomicU64,
+    /// Redirects sent (`icp6s_outhist[ND_REDIRECT]`).
+    pub redirects_sent: AtomicU64,
+    /// Path MTUs lowered by a packet too big (`icp6s_pmtuchg`).
+    pub pmtuchg: AtomicU64,
 }
 
 pub(crate) struct State {
@@ -101,6 +114,17 @@ pub(crate) struct State {
     pub(crate) static_nbrs: Vec<crate::nd6_static::StaticNeighbor>,
     /// The datagrams being reassembled.
     pub(crate) frags: crate::frag6::Frags,
+    /// Routers, prefixes and autoconfigured addresses' lifetimes.
+    pub(crate) rtr: crate::rtadv::RtrState,
+    /// The multicast groups interfaces listen to ([`crate::mld6`]).
+    pub(crate) groups: Vec<crate::mld6::Membership>,
+    /// The interfaces that were up when last seen, to tell when one
+    /// comes up.
+    pub(crate) up: Vec<u16>,
+    /// The host routes redirects made, with their expiry.
+    pub(crate) redirects: Vec<crate::redirect::Learned>,
+    /// Path MTUs learnt from packets too big ([`crate::pmtu6`]).
+    pub(crate) pmtu: Vec<crate::pmtu6::PathMtu>,
 }
 
 /// A kernel's IPv6 stack.
@@ -117,6 +141,16 @@ pub struct Inet6 {
     /// `net.inet6.ip6.forwarding`: whether packets for other nodes are
     /// forwarded ([`crate::forward6`]).
     pub forwarding: std::sync::atomic::AtomicBool,
+    /// `net.inet6.ip6.accept_rtadv`: whether router advertisements
+    /// configure the host ([`crate::rtadv`]).
+    pub accept_rtadv: std::sync::atomic::AtomicBool,
+    /// `net.inet6.ip6.redirect`: whether forwarding sends redirects.
+    pub sendredirects: std::sync::atomic::AtomicBool,
+    /// `net.inet6.icmp6.rediraccept`: whether redirects are taken.
+    pub rediraccept: std::sync::atomic::AtomicBool,
+    /// `net.inet6.icmp6.redirtimeout`: seconds a redirect's route lasts
+    /// (0 or less: until deleted).
+    pub redirtimeout: std::sync::atomic::AtomicI32,
     /// `net.inet6.ip6.maxfragpackets`: most datagrams reassembled at
     /// once (negative: no limit).
     pub max_fragpackets: std::sync::atomic::AtomicI32,
@@ -164,10 +198,19 @@ impl Inet6 {
                 routes: Vec::new(),
                 static_nbrs: Vec::new(),
                 frags: crate::frag6::Frags::default(),
+                rtr: crate::rtadv::RtrState::default(),
+                groups: Vec::new(),
+                up: Vec::new(),
+                redirects: Vec::new(),
+                pmtu: Vec::new(),
             }),
             timer: OnceLock::new(),
             dad_count: std::sync::atomic::AtomicI32::new(1),
             forwarding: std::sync::atomic::AtomicBool::new(false),
+            accept_rtadv: std::sync::atomic::AtomicBool::new(false),
+            sendredirects: std::sync::atomic::AtomicBool::new(true),
+            rediraccept: std::sync::atomic::AtomicBool::new(true),
+            redirtimeout: std::sync::atomic::AtomicI32::new(crate::redirect::REDIRECT_TIMEOUT_SECS),
             max_fragpackets: std::sync::atomic::AtomicI32::new(crate::frag6::MAX_DATAGRAMS),
             max_frags: std::sync::atomic::AtomicI32::new(crate::frag6::MAX_FRAGS),
             frag_ident: std::sync::atomic::AtomicU32::new(k.cprng().u32()),
@@ -249,6 +292,9 @@ impl Inet6 {
             }
             st.addrs.push(a.clone());
         }
+        // Listen to the solicited-node group before DAD asks about the
+        // address (RFC 4862 5.4.2).
+        let _ = self.join_group(ifp, &addr::solicited_node(&a.addr));
         if dad && ifp.is_usable() {
             self.dad_start(ifp, &a.addr, true);
         }
@@ -258,13 +304,17 @@ impl Inet6 {
     /// Delete `a` from interface `ifindex`; EADDRNOTAVAIL if it is not
     /// there.
     pub fn delete_address(&self, ifindex: u16, a: &Ipv6Addr) -> KResult<()> {
-        let mut st = self.lock();
-        let before = st.addrs.len();
-        st.addrs.retain(|x| !(x.ifindex == ifindex && x.addr == *a));
-        if st.addrs.len() == before {
-            return Err(Errno::EADDRNOTAVAIL);
+        {
+            let mut st = self.lock();
+            let before = st.addrs.len();
+            st.addrs.retain(|x| !(x.ifindex == ifindex && x.addr == *a));
+            if st.addrs.len() == before {
+                return Err(Errno::EADDRNOTAVAIL);
+            }
+            st.dad.retain(|d| !(d.ifindex == ifindex && d.addr == *a));
+            st.rtr.forget_addr(ifindex, a);
         }
-        st.dad.retain(|d| !(d.ifindex == ifindex && d.addr == *a));
+        let _ = self.leave_group(ifindex, &addr::solicited_node(a));
         Ok(())
     }
 
@@ -278,6 +328,10 @@ impl Inet6 {
         st.attach_mtu.retain(|(i, _)| *i != ifindex);
         st.routes.retain(|r| r.ifindex != ifindex);
         st.static_nbrs.retain(|n| n.ifindex != ifindex);
+        st.rtr.forget_if(ifindex);
+        st.groups.retain(|m| m.ifindex != ifindex);
+        st.redirects.retain(|l| l.ifindex() != ifindex);
+        st.up.retain(|i| *i != ifindex);
     }
 
     /// The MTU `ifp` had when it got its first IPv6 address.
@@ -302,8 +356,23 @@ impl Inet6 {
     /// `ifp` came up: give it its link-local address (`in6_ifattach`) if
     /// it has none, and start DAD on its tentative addresses.
     pub fn if_up(&self, ifp: &Arc<Ifnet>) {
-        if ifp.link_type() != LinkType::Ethernet || !ifp.is_usable() {
+        if ifp.link_type() != LinkType::Ethernet {
             return;
+        }
+        if !ifp.is_usable() {
+            self.lock().up.retain(|i| *i != ifp.index);
+            return;
+        }
+        let came_up = {
+            let mut st = self.lock();
+            let was = st.up.contains(&ifp.index);
+            if !was {
+                st.up.push(ifp.index);
+            }
+            !was
+        };
+        if came_up {
+            self.mld_if_up(ifp);
         }
         let ll = addr::link_local_of(ifp.hwaddr.0);
         let has_ll = self
@@ -332,6 +401,9 @@ impl Inet6 {
         for a in tentative {
             self.dad_start(ifp, &a, true);
         }
+        if came_up {
+            self.start_solicit(ifp);
+        }
     }
 
     /// The flags of local address `a` (on any interface), if it is ours.
@@ -343,17 +415,10 @@ impl Inet6 {
             .map(|x| x.flags)
     }
 
-    /// Whether `ifp` listens to multicast group `g`: all nodes, and the
-    /// solicited-node group of each of its addresses (what MLD would
-    /// join for ND; no other groups yet).
+    /// Whether `ifp` listens to multicast group `g`: all nodes and the
+    /// groups joined ([`crate::mld6`]); loopback hears every group.
     fn joined(&self, ifp: &Ifnet, g: &Ipv6Addr) -> bool {
-        if *g == addr::ALL_NODES || (ifp.link_type() == LinkType::Loopback && g.is_multicast()) {
-            return true;
-        }
-        self.lock()
-            .addrs
-            .iter()
-            .any(|x| x.ifindex == ifp.index && addr::solicited_node(&x.addr) == *g)
+        (ifp.link_type() == LinkType::Loopback && g.is_multicast()) || self.in_group(ifp, g)
     }
 
     /// The source address for `dst` out of `ifp` (a simple RFC 6724: an
@@ -363,12 +428,19 @@ impl Inet6 {
         let link = addr::is_link_scoped(dst) || dst.is_loopback();
         let st = self.lock();
         let ours = |x: &&IfAddr6| x.ifindex == ifp.index && x.flags & flags::NOTREADY == 0;
+        // RFC 6724 rule 3: a deprecated address only when there is no
+        // other.
         let same_scope = st
             .addrs
             .iter()
             .filter(ours)
             .filter(|x| x.addr.is_unicast_link_local() == link || x.addr.is_loopback())
-            .max_by_key(|x| (u128::from(x.addr) ^ u128::from(*dst)).leading_zeros());
+            .max_by_key(|x| {
+                (
+                    x.flags & flags::DEPRECATED == 0,
+                    (u128::from(x.addr) ^ u128::from(*dst)).leading_zeros(),
+                )
+            });
         same_scope
             .or_else(|| st.addrs.iter().find(ours))
             .map(|x| x.addr)
@@ -432,7 +504,7 @@ impl Inet6 {
         }
         .emit(pkt.prepend(ipv6::HEADER_LEN));
         IfStats::bump(&self.stats.localout);
-        let mut mtu = ifp.mtu() as usize;
+        let mut mtu = self.path_mtu(&ifp, &dst.addr) as usize;
         if o.min_mtu {
             mtu = mtu.min(MIN_MTU);
         }

@@ -17,7 +17,14 @@
 //!
 //! - [`frag6`] reassembles fragments and fragments what is too large.
 //!
-//! Not yet here: router advertisements, MLD reports, path MTU discovery.
+//! - [`rtadv`] takes router advertisements and autoconfigures addresses
+//!   when `net.inet6.ip6.accept_rtadv` is set.
+//!
+//! - [`mld6`] keeps the multicast groups each interface listens to and
+//!   reports them to routers (MLDv1).
+//!
+//! - [`redirect`] takes redirects as a host and sends them as a router.
+//! - [`pmtu6`] lowers path MTUs from packets too big (RFC 8201).
 
 #![forbid(unsafe_code)]
 
@@ -27,11 +34,16 @@ mod forward6;
 pub mod frag6;
 pub mod icmp6;
 pub mod inet6;
+pub mod mld6;
 pub mod nd6;
 pub mod nd6_static;
+mod ndlists;
+pub mod pmtu6;
 pub mod raw6;
+pub mod redirect;
 pub mod routes6;
 pub mod rtable6;
+pub mod rtadv;
 mod sysctl;
 pub mod transport;
 pub mod wire;

@@ -46,8 +46,8 @@ impl NdState {
 /// `REACHABLE_TIME` (30 s), `RETRANS_TIMER` (1 s), `DELAY_FIRST_PROBE_TIME`
 /// (5 s), `MAX_MULTICAST_SOLICIT` and `MAX_UNICAST_SOLICIT` (3), from
 /// RFC 4861 section 10 as `nd6.h` has them.
-const REACHABLE_TIME: Duration = Duration::from_secs(30);
-const RETRANS_TIMER: Duration = Duration::from_secs(1);
+pub(crate) const REACHABLE_TIME: Duration = Duration::from_secs(30);
+pub(crate) const RETRANS_TIMER: Duration = Duration::from_secs(1);
 const DELAY_FIRST_PROBE: Duration = Duration::from_secs(5);
 const MAX_SOLICIT: u32 = 3;
 /// `MAX_RTR_SOLICITATION_DELAY`: DAD's first probe waits up to this long.
@@ -174,19 +174,20 @@ impl Inet6 {
             }
             return None;
         }
+        let (_, retrans) = st.rtr.nd_times(ifp.index);
         make_room(&mut st.nbrs);
         st.nbrs.push(Neighbor {
             ifindex: ifp.index,
             addr: *next,
             lladdr: None,
             state: NdState::Incomplete,
-            expire: t + RETRANS_TIMER,
+            expire: t + retrans,
             asked: 1,
             router: false,
             held: vec![pkt],
         });
         drop(st);
-        self.arm(t + RETRANS_TIMER);
+        self.arm(t + retrans);
         self.send_ns(ifp, next, None);
         None
     }
@@ -217,7 +218,7 @@ impl Inet6 {
 
     /// An ND message goes out with hop limit 255 (RFC 4861 7.1), straight
     /// to `mac`.
-    fn send_nd(
+    pub(crate) fn send_nd(
         &self,
         ifp: &Arc<Ifnet>,
         src: &Ipv6Addr,
@@ -309,8 +310,9 @@ impl Inet6 {
         }
         let tlla = m.lladdr(opt::TARGET_LLADDR);
         let t = self.clock.monotonic();
-        let (held, mac) = {
+        let (held, mac, reachable) = {
             let mut st = self.lock();
+            let (reachable, _) = st.rtr.nd_times(ifp.index);
             let Some(n) = st
                 .nbrs
                 .iter_mut()
@@ -347,11 +349,11 @@ impl Inet6 {
             }
             n.asked = 0;
             if n.state == NdState::Reachable {
-                n.expire = t + REACHABLE_TIME;
+                n.expire = t + reachable;
             }
-            (std::mem::take(&mut n.held), n.lladdr)
+            (std::mem::take(&mut n.held), n.lladdr, reachable)
         };
-        self.arm(t + REACHABLE_TIME);
+        self.arm(t + reachable);
         if let Some(mac) = mac {
             for p in held {
                 let _ = ifp.ether_output(p, Address(mac), ethertype::IPV6);
@@ -361,7 +363,7 @@ impl Inet6 {
 
     /// A neighbour's link-layer address was seen in a solicitation
     /// (`nd6_cache_lladdr`): new or changed entries become stale.
-    fn learn(&self, ifp: &Arc<Ifnet>, a: &Ipv6Addr, mac: [u8; 6], router: bool) {
+    pub(crate) fn learn(&self, ifp: &Arc<Ifnet>, a: &Ipv6Addr, mac: [u8; 6], router: bool) {
         let mut st = self.lock();
         match st
             .nbrs
@@ -369,6 +371,9 @@ impl Inet6 {
             .find(|n| n.ifindex == ifp.index && n.addr == *a)
         {
             Some(n) => {
+                // A router advertisement says its sender is a router
+                // (`nd6_cache_lladdr`).
+                n.router |= router;
                 if n.lladdr != Some(mac) {
                     n.lladdr = Some(mac);
                     n.state = NdState::Stale;
@@ -472,7 +477,9 @@ impl Inet6 {
         let mut next: Option<Duration> = None;
         let mut soon = |d: Duration| next = Some(next.map_or(d, |n| n.min(d)));
         {
-            let mut st = self.lock();
+            let mut guard = self.lock();
+            let st = &mut *guard;
+            let rtr = &st.rtr;
             st.dad.retain_mut(|d| {
                 if d.next > t {
                     soon(d.next);
@@ -483,7 +490,7 @@ impl Inet6 {
                     return false;
                 }
                 d.sent += 1;
-                d.next = t + RETRANS_TIMER;
+                d.next = t + rtr.nd_times(d.ifindex).1;
                 soon(d.next);
                 send_dad.push((d.ifindex, d.addr));
                 true
@@ -510,7 +517,7 @@ impl Inet6 {
                             return false; // unreachable: held packets go
                         }
                         n.asked += 1;
-                        n.expire = t + RETRANS_TIMER;
+                        n.expire = t + rtr.nd_times(n.ifindex).1;
                         probes.push((n.ifindex, n.addr, None));
                     }
                     NdState::Reachable => n.state = NdState::Stale,
@@ -518,7 +525,7 @@ impl Inet6 {
                     NdState::Delay => {
                         n.state = NdState::Probe;
                         n.asked = 1;
-                        n.expire = t + RETRANS_TIMER;
+                        n.expire = t + rtr.nd_times(n.ifindex).1;
                         probes.push((n.ifindex, n.addr, n.lladdr));
                     }
                     NdState::Probe => {
@@ -526,7 +533,7 @@ impl Inet6 {
                             return false;
                         }
                         n.asked += 1;
-                        n.expire = t + RETRANS_TIMER;
+                        n.expire = t + rtr.nd_times(n.ifindex).1;
                         probes.push((n.ifindex, n.addr, n.lladdr));
                     }
                 }
@@ -537,6 +544,18 @@ impl Inet6 {
             });
         }
         if let Some(d) = self.frag_timeout(t) {
+            soon(d);
+        }
+        if let Some(d) = self.rtadv_timeout(&net, t) {
+            soon(d);
+        }
+        if let Some(d) = self.mld_timeout(&net, t) {
+            soon(d);
+        }
+        if let Some(d) = self.redirect_timeout(t) {
+            soon(d);
+        }
+        if let Some(d) = self.pmtu_timeout(t) {
             soon(d);
         }
         for (i, a) in send_dad {

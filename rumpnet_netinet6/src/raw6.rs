@@ -52,6 +52,9 @@ struct State {
     filter: [u32; 8],
     hlim: Option<u8>,
     mcast_hlim: Option<u8>,
+    /// The groups joined with `IPV6_JOIN_GROUP` (interface, group),
+    /// left when the socket closes.
+    groups: Vec<(u16, Ipv6Addr)>,
     rd_shut: bool,
     wr_shut: bool,
 }
@@ -88,6 +91,7 @@ impl Raw6Socket {
                 filter: [u32::MAX; 8],
                 hlim: None,
                 mcast_hlim: None,
+                groups: Vec::new(),
                 rd_shut: false,
                 wr_shut: false,
             }),
@@ -259,6 +263,11 @@ impl ProtoSocket for Raw6Socket {
     }
 
     fn setopt(&self, level: i32, name: i32, v: &[u8]) -> KResult<()> {
+        if level == IPPROTO_IPV6
+            && (name == netbsd_abi::IPV6_JOIN_GROUP || name == netbsd_abi::IPV6_LEAVE_GROUP)
+        {
+            return self.membership(name == netbsd_abi::IPV6_JOIN_GROUP, v);
+        }
         let mut s = self.lock();
         match (level, name) {
             (IPPROTO_ICMPV6, ICMP6_FILTER) if self.proto == nh::ICMPV6 => {
@@ -343,6 +352,10 @@ impl ProtoSocket for Raw6Socket {
     }
 
     fn close(&self) {
+        let groups = std::mem::take(&mut self.lock().groups);
+        for (i, g) in groups {
+            let _ = self.inet.leave_group(i, &g);
+        }
         let me = self.me.clone();
         self.inet
             .lock()
@@ -360,6 +373,66 @@ impl ProtoSocket for Raw6Socket {
             .iter()
             .map(|d| d.from.len() + d.data.len() + d.control.len())
             .sum()
+    }
+}
+
+/// `struct ipv6_mreq` (`netinet6/in6.h`, not in the ABI tables): the
+/// group, then the interface index.
+const MREQ_IFINDEX: usize = 16;
+const MREQ_SIZE: usize = 20;
+
+impl Raw6Socket {
+    /// `IPV6_JOIN_GROUP` and `IPV6_LEAVE_GROUP` (`ip6_setmoptions`): a
+    /// group of the interface named, or without one of the interface
+    /// the group's route goes out of. EINVAL for a unicast group,
+    /// EADDRNOTAVAIL without a route or when leaving what was not
+    /// joined, EADDRINUSE when joining twice, ENXIO for no such
+    /// interface.
+    fn membership(&self, join: bool, v: &[u8]) -> KResult<()> {
+        if v.len() < MREQ_SIZE {
+            return Err(Errno::EINVAL);
+        }
+        let mut g = [0u8; 16];
+        g.copy_from_slice(&v[..MREQ_IFINDEX]);
+        let g = Ipv6Addr::from(g);
+        let idx = u32::from_le_bytes([
+            v[MREQ_IFINDEX],
+            v[MREQ_IFINDEX + 1],
+            v[MREQ_IFINDEX + 2],
+            v[MREQ_IFINDEX + 3],
+        ]);
+        if !g.is_multicast() {
+            return Err(Errno::EINVAL);
+        }
+        let net = self.inet.net().ok_or(Errno::ENXIO)?;
+        if !join {
+            let mut s = self.lock();
+            let at = s
+                .groups
+                .iter()
+                .position(|(i, x)| *x == g && (idx == 0 || u32::from(*i) == idx))
+                .ok_or(Errno::EADDRNOTAVAIL)?;
+            let (i, _) = s.groups.remove(at);
+            drop(s);
+            return self.inet.leave_group(i, &g);
+        }
+        let ifp = if idx == 0 {
+            let to = ScopedAddr { addr: g, scope: 0 };
+            self.inet
+                .route(&net, &to)
+                .map_err(|_| Errno::EADDRNOTAVAIL)?
+        } else {
+            let i = u16::try_from(idx).map_err(|_| Errno::ENXIO)?;
+            net.ifindex(i).ok_or(Errno::ENXIO)?
+        };
+        {
+            let mut s = self.lock();
+            if s.groups.contains(&(ifp.index, g)) {
+                return Err(Errno::EADDRINUSE);
+            }
+            s.groups.push((ifp.index, g));
+        }
+        self.inet.join_group(&ifp, &g)
     }
 }
 

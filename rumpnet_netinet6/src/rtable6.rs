@@ -295,6 +295,7 @@ impl Inet6 {
                 .addrs
                 .iter()
                 .filter(|x| addr::same_prefix(&x.addr, a, x.prefixlen) && x.prefixlen < 128)
+                .filter(|x| !st.rtr.offlink_autoconf(x))
                 .max_by_key(|x| x.prefixlen)
                 .map(|x| (x.prefixlen, x.ifindex));
             let routed = st

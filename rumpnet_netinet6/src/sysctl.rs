@@ -29,10 +29,28 @@ fn int_node(
     read: Read,
     write: Write,
 ) -> KResult<()> {
+    int_node_in(k, "net.inet6.ip6", inet, (num, name, desc), read, write)
+}
+
+/// `ICMPV6CTL_REDIRACCEPT` and `ICMPV6CTL_REDIRTIMEOUT`
+/// (`netinet/icmp6.h`, not in the ABI tables).
+const ICMPV6CTL_REDIRACCEPT: i32 = 2;
+const ICMPV6CTL_REDIRTIMEOUT: i32 = 3;
+
+/// An integer node under `parent`, named by (number, name,
+/// description).
+fn int_node_in(
+    k: &Kernel,
+    parent: &str,
+    inet: &Arc<Inet6>,
+    (num, name, desc): (i32, &str, &str),
+    read: Read,
+    write: Write,
+) -> KResult<()> {
     let (ri, wi) = (Arc::downgrade(inet), Arc::downgrade(inet));
     let wk = k.weak();
     k.sysctl().create(
-        "net.inet6.ip6",
+        parent,
         NodeSpec {
             num: Some(num),
             flags: CTLFLAG_READWRITE,
@@ -49,15 +67,51 @@ fn int_node(
     Ok(())
 }
 
-/// A write of anything but `off` to a switch we do not have yet.
-fn only_off(what: &'static str) -> Write {
-    Box::new(move |_, k, v| {
-        if v == 0 {
-            return Ok(());
-        }
-        k.printf(&format!("inet6: {what} is not supported yet"));
-        Err(Errno::EOPNOTSUPP)
-    })
+/// `net.inet6.icmp6` (numbered by its protocol) with the redirect
+/// switches (`sysctl_net_inet6_icmp6_setup`).
+fn register_icmp6(k: &Kernel, inet: &Arc<Inet6>) -> KResult<()> {
+    k.sysctl().create(
+        "net.inet6",
+        NodeSpec {
+            num: Some(netbsd_abi::IPPROTO_ICMPV6),
+            ..NodeSpec::node("icmp6", "ICMPv6 related settings")
+        },
+    )?;
+    int_node_in(
+        k,
+        "net.inet6.icmp6",
+        inet,
+        (
+            ICMPV6CTL_REDIRACCEPT,
+            "rediraccept",
+            "Accept and process redirect messages",
+        ),
+        Box::new(|i| i32::from(i.rediraccept.load(Relaxed))),
+        Box::new(|i, _, v| {
+            i.rediraccept.store(v != 0, Relaxed);
+            Ok(())
+        }),
+    )?;
+    int_node_in(
+        k,
+        "net.inet6.icmp6",
+        inet,
+        (
+            ICMPV6CTL_REDIRTIMEOUT,
+            "redirtimeout",
+            "Redirect generated route lifetime",
+        ),
+        Box::new(|i| i.redirtimeout.load(Relaxed)),
+        Box::new(|i, _, v| {
+            // icmp6_redirtimeout must not be negative.
+            if v < 0 {
+                return Err(Errno::EINVAL);
+            }
+            i.redirtimeout.store(v, Relaxed);
+            Ok(())
+        }),
+    )?;
+    crate::ndlists::register(k, inet)
 }
 
 /// `net.inet6.udp6.sendspace` and `recvspace`: a UDP socket of the IPv6
@@ -146,8 +200,14 @@ pub(crate) fn register(k: &Kernel, inet: &Arc<Inet6>, v6only: &Arc<AtomicBool>) 
         IPV6CTL_ACCEPT_RTADV,
         "accept_rtadv",
         "Accept router advertisements",
-        Box::new(|_| 0),
-        only_off("accepting router advertisements"),
+        Box::new(|i| i32::from(i.accept_rtadv.load(Relaxed))),
+        Box::new(|i, _, v| {
+            let was = i.accept_rtadv.swap(v != 0, Relaxed);
+            if v != 0 && !was {
+                i.rtadv_enabled();
+            }
+            Ok(())
+        }),
     )?;
     int_node(
         k,
@@ -185,6 +245,19 @@ pub(crate) fn register(k: &Kernel, inet: &Arc<Inet6>, v6only: &Arc<AtomicBool>) 
             Ok(())
         }),
     )?;
+    int_node(
+        k,
+        inet,
+        netbsd_abi::IPV6CTL_SENDREDIRECTS,
+        "redirect",
+        "Enable sending of ICMPv6 redirect messages",
+        Box::new(|i| i32::from(i.sendredirects.load(Relaxed))),
+        Box::new(|i, _, v| {
+            i.sendredirects.store(v != 0, Relaxed);
+            Ok(())
+        }),
+    )?;
+    register_icmp6(k, inet)?;
     let (r, w) = (Arc::clone(v6only), Arc::clone(v6only));
     int_node(
         k,

@@ -72,7 +72,7 @@ impl Ip6Layer for Layer {
         };
         Ok(Route6 {
             src: PcbAddr::embed(src.octets(), zone)?,
-            mtu: ifp.mtu(),
+            mtu: inet.path_mtu(&ifp, &d.addr),
             reject: hop.refusal().and_then(Result::err),
         })
     }

@@ -27,6 +27,7 @@ mod files;
 mod flags_and_names;
 mod inet6;
 mod inet6_tools;
+mod inet6_nd;
 mod ktrace;
 mod large_calls;
 mod more_tools;

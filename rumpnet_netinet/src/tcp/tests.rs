@@ -351,3 +351,40 @@ fn a_syn_without_mss_gets_the_configured_default() {
     };
     assert_eq!(Tcb::accept(cfg(1000), &named, now).eff_mss(), 1200);
 }
+
+#[test]
+fn a_lower_path_mtu_resends_in_smaller_segments() {
+    // tcp_mtudisc: what is unacknowledged goes again in segments of the
+    // new size, and later ones are no larger.
+    let mut net = Net::new();
+    let (mut a, mut b) = open(&mut net, cfg(1000), cfg(5000));
+    let data = pattern(40_000);
+    let taken = a.send(&data).unwrap();
+    let first = a.output(net.now);
+    let big = first.iter().map(|o| o.payload.len()).max().unwrap();
+    assert_eq!(big as u32, a.eff_mss());
+    let una = first[0].repr.seq;
+    assert!(a.path_mtu_lowered(1220));
+    assert!(!a.path_mtu_lowered(1400), "never up");
+    let again = a.output(net.now);
+    assert_eq!(again[0].repr.seq, una, "from the first unacknowledged byte");
+    assert!(again.iter().all(|o| o.payload.len() <= 1220));
+    // The first flight was lost on the narrow way; all that follows
+    // fits it.
+    net.emit(true, again);
+    net.drop = Box::new(|_, o| o.payload.len() > 1220);
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 65536];
+    let deadline = net.now + Duration::from_secs(60);
+    while got.len() < taken && net.now < deadline {
+        let until = net.now + 5 * MS;
+        net.run(&mut a, &mut b, until);
+        while let Ok(n) = b.recv(&mut buf, false) {
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+    }
+    assert_eq!(got, data[..taken]);
+}

@@ -14,6 +14,12 @@ pub mod opt {
     pub const SOURCE_LLADDR: u8 = 1;
     /// Target link-layer address.
     pub const TARGET_LLADDR: u8 = 2;
+    /// Prefix information (router advertisements).
+    pub const PREFIX_INFO: u8 = 3;
+    /// Redirected header (redirects).
+    pub const REDIRECTED_HEADER: u8 = 4;
+    /// MTU (router advertisements).
+    pub const MTU: u8 = 5;
 }
 
 /// Advertisement flags (the first byte of the reserved word).
@@ -59,23 +65,7 @@ impl<'a> NeighborMsg<'a> {
 
     /// The options, as (type, body after the type and length bytes).
     pub fn options(&self) -> Result<Vec<(u8, &'a [u8])>, Malformed> {
-        let mut v = Vec::new();
-        let mut rest = &self.b[NS_NA_LEN..];
-        while !rest.is_empty() {
-            if rest.len() < 2 {
-                return Err(Malformed::Truncated);
-            }
-            let len = usize::from(rest[1]) * 8;
-            if len == 0 {
-                return Err(Malformed::BadField);
-            }
-            if len > rest.len() {
-                return Err(Malformed::Truncated);
-            }
-            v.push((rest[0], &rest[2..len]));
-            rest = &rest[len..];
-        }
-        Ok(v)
+        options(&self.b[NS_NA_LEN..])
     }
 
     /// The Ethernet address of option `kind`, if it is there.
@@ -90,6 +80,38 @@ impl<'a> NeighborMsg<'a> {
                 a
             })
     }
+}
+
+/// The options in `b`, as (type, body after the type and length
+/// bytes): each whole and none of length 0 (RFC 4861 4.6), which every
+/// ND message's options must be.
+pub fn options(mut rest: &[u8]) -> Result<Vec<(u8, &[u8])>, Malformed> {
+    let mut v = Vec::new();
+    while !rest.is_empty() {
+        if rest.len() < 2 {
+            return Err(Malformed::Truncated);
+        }
+        let len = usize::from(rest[1]) * 8;
+        if len == 0 {
+            return Err(Malformed::BadField);
+        }
+        if len > rest.len() {
+            return Err(Malformed::Truncated);
+        }
+        v.push((rest[0], &rest[2..len]));
+        rest = &rest[len..];
+    }
+    Ok(v)
+}
+
+/// The Ethernet address in link-layer address option body `b` (after
+/// the type and length bytes).
+pub fn option_lladdr(b: &[u8]) -> Option<[u8; 6]> {
+    b.get(..6).map(|x| {
+        let mut a = [0u8; 6];
+        a.copy_from_slice(x);
+        a
+    })
 }
 
 /// A solicitation or advertisement to send, checksum zero: `flags` is

@@ -12,6 +12,7 @@
 mod congestion;
 mod input;
 mod output;
+mod pmtu;
 mod timers;
 mod user_calls;
 

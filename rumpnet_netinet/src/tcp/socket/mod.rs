@@ -10,6 +10,7 @@
 //! descriptor until its FIN is acknowledged and TIME_WAIT is over.
 
 mod input;
+mod pmtu;
 mod sockopt;
 mod timer;
 mod usrreq;
@@ -30,6 +31,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 pub use input::{input, input6};
+pub use pmtu::path_mtu;
 pub use timer::timer;
 use wake::Wake;
 
