@@ -113,6 +113,12 @@ pub trait FileOps: Send + Sync {
     /// `close(2)` of the last descriptor for this file, before it goes: a
     /// socket with `SO_LINGER` waits here for its data to be delivered.
     fn last_close(&self, _ctx: &Ctx) {}
+    /// `close(2)` of the last descriptor for a vnode's file: the file
+    /// system's `VOP_CLOSE`, whose failure `close(2)` returns (an NFS
+    /// client sends the writes it held back then).
+    fn flush_on_close(&self, _ctx: &Ctx) -> KResult<()> {
+        Ok(())
+    }
     /// `fcntl` `F_GETLK`/`F_SETLK`/`F_SETLKW` on this file; EINVAL for
     /// files that take no record locks.
     fn advlock(&self, _ctx: &Ctx, _cmd: i32, _lock: &mut Flock) -> KResult<()> {
