@@ -4,7 +4,7 @@
 
 use crate::xdr::{Decoder, Encoder, XdrError};
 use netbsd_abi::Errno;
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 
 /// The RPC protocol version (`rpcvers`).
 pub const RPC_VERSION: u32 = 2;
@@ -404,20 +404,45 @@ impl<S: Read + Write> StreamClient<S> {
                 r.map_err(|e| io_error(&e))?;
                 sent += 1;
             }
-            read_record_into(&mut self.stream, MAX_REPLY, &mut self.rec)?;
-            let Some(xid) = reply_xid(&self.rec) else {
-                continue;
+            // A record already whole in the read-ahead buffer is taken
+            // from there; one that is not yet is gathered into `rec`.
+            let whole = whole_record(self.stream.buffer());
+            let rec = match whole {
+                Some(len) => &self.stream.buffer()[MARK_LEN..MARK_LEN + len],
+                None => {
+                    read_record_into(&mut self.stream, MAX_REPLY, &mut self.rec)?;
+                    &self.rec[..]
+                }
             };
-            let i = xid.wrapping_sub(first) as usize;
-            if i >= sent || answered[i] {
-                continue;
+            let r = match reply_xid(rec).map(|x| (x, x.wrapping_sub(first) as usize)) {
+                Some((xid, i)) if i < sent && !answered[i] => {
+                    answered[i] = true;
+                    done += 1;
+                    decode_reply(rec, xid)
+                        .map_err(E::from)
+                        .and_then(|res| results(i, res))
+                }
+                // Replies to other xids are skipped.
+                _ => Ok(()),
+            };
+            if let Some(len) = whole {
+                self.stream.consume(MARK_LEN + len);
             }
-            answered[i] = true;
-            done += 1;
-            results(i, decode_reply(&self.rec, xid)?)?;
+            r?;
         }
         Ok(())
     }
+}
+
+/// The bytes of a record-marking header.
+const MARK_LEN: usize = 4;
+
+/// The length of the record at the start of `buf` when it is there whole,
+/// as one last fragment.
+fn whole_record(buf: &[u8]) -> Option<usize> {
+    let mark = u32::from_be_bytes(buf.get(..MARK_LEN)?.try_into().ok()?);
+    let len = usize::try_from(mark & !LAST_FRAGMENT).ok()?;
+    (mark & LAST_FRAGMENT != 0 && buf.len() - MARK_LEN >= len).then_some(len)
 }
 
 /// The procedure a call runs.
@@ -487,11 +512,17 @@ mod tests {
     struct Scripted {
         replies: std::io::Cursor<Vec<u8>>,
         sent: Vec<u8>,
+        /// The most bytes one read gives (0: no limit).
+        piece: usize,
     }
 
     impl Read for Scripted {
         fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            self.replies.read(buf)
+            let n = match self.piece {
+                0 => buf.len(),
+                p => p.min(buf.len()),
+            };
+            self.replies.read(&mut buf[..n])
         }
     }
 
@@ -523,8 +554,9 @@ mod tests {
             replies.extend(frame_record(&r));
         }
         let s = Scripted {
-            replies: std::io::Cursor::new(replies),
+            replies: std::io::Cursor::new(replies.clone()),
             sent: Vec::new(),
+            piece: 0,
         };
         let mut c = StreamClient::new(s, 100);
         let args = |i: usize, e: &mut Encoder| {
@@ -553,6 +585,7 @@ mod tests {
         let s = Scripted {
             replies: std::io::Cursor::new(Vec::new()),
             sent: Vec::new(),
+            piece: 0,
         };
         let mut c = StreamClient::new(s, 1);
         let r = c.call_each(READ, &Credentials::None, 3, 2, args, |_, _| Ok(()));
@@ -562,6 +595,38 @@ mod tests {
             2 * (4 + 44),
             "at most the window"
         );
+        // Replies that come in pieces, and a record split into two
+        // fragments, are gathered whole.
+        let mut split = Vec::new();
+        let r = reply(&[MSG_ACCEPTED, AUTH_NONE, 0, SUCCESS, 1]);
+        split.extend_from_slice(&10u32.to_be_bytes());
+        split.extend_from_slice(&r[..10]);
+        split.extend_from_slice(&(LAST_FRAGMENT | (r.len() as u32 - 10)).to_be_bytes());
+        split.extend_from_slice(&r[10..]);
+        for (piece, wire) in [(7, replies), (0, split)] {
+            let s = Scripted {
+                replies: std::io::Cursor::new(wire),
+                sent: Vec::new(),
+                piece,
+            };
+            let first = if piece == 0 { 9 } else { 100 };
+            let n = if piece == 0 { 1 } else { 3 };
+            let mut c = StreamClient::new(s, first);
+            let mut got = vec![Vec::new(); n];
+            let r = c.call_each(READ, &Credentials::None, n, 3, args, |i, r| {
+                got[i] = r.to_vec();
+                Ok::<(), RpcError>(())
+            });
+            assert_eq!(r, Ok(()));
+            let want: Vec<Vec<u8>> = (0..n as u32)
+                .map(|i| {
+                    (if piece == 0 { 1 } else { 100 + i })
+                        .to_be_bytes()
+                        .to_vec()
+                })
+                .collect();
+            assert_eq!(got, want, "pieces of {piece}");
+        }
     }
 
     #[test]
