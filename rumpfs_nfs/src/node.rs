@@ -132,14 +132,19 @@ impl NfsNode {
         if waiting.writes.is_empty() {
             return Ok(());
         }
-        let sent = self.commit_or_resend(&waiting);
-        match sent {
-            Ok(()) => self
-                .shared
-                .committed(&self.fh, || self.nothing_uncommitted()),
-            Err(_) => lock(&self.uncommitted).put_back(waiting),
+        match self.commit_or_resend(&waiting) {
+            // A file removed meanwhile (its handle stale: there is no
+            // silly rename yet) has nothing left to keep its data for.
+            Ok(()) | Err(Errno::ESTALE) => {
+                self.shared
+                    .committed(&self.fh, || self.nothing_uncommitted());
+                Ok(())
+            }
+            Err(e) => {
+                lock(&self.uncommitted).put_back(waiting);
+                Err(e)
+            }
         }
-        sent
     }
 
     fn nothing_uncommitted(&self) -> bool {
