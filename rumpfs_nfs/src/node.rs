@@ -33,10 +33,13 @@ pub const MAX_UNCOMMITTED: usize = 32 << 20;
 /// again should it lose them.
 #[derive(Default)]
 struct Uncommitted {
-    /// Each write(2)'s offset and data, in the order written.
-    writes: Vec<(u64, Vec<u8>)>,
-    /// Their bytes.
-    bytes: usize,
+    /// Each write(2)'s offset and where its bytes are in `data`, in the
+    /// order written.
+    writes: Vec<(u64, std::ops::Range<usize>)>,
+    /// Their bytes, one after another: one buffer, reused from COMMIT to
+    /// COMMIT while the file is open, where a buffer of its own for each
+    /// write(2) cost the host a fresh page for every 4 KiB kept.
+    data: Vec<u8>,
     /// The server's write verifier when they were written.
     verf: Option<[u8; VERFSIZE]>,
     /// The server answered with different verifiers: it restarted among
@@ -58,19 +61,47 @@ impl Uncommitted {
             }
             Written::Lost => self.lost = true,
         }
-        self.writes.push((off, data.to_vec()));
-        self.bytes += data.len();
+        let start = self.data.len();
+        self.data.extend_from_slice(data);
+        self.writes.push((off, start..self.data.len()));
+    }
+
+    /// The writes, each with its bytes.
+    fn each(&self) -> impl Iterator<Item = (u64, &[u8])> {
+        self.writes
+            .iter()
+            .map(|(off, r)| (*off, &self.data[r.clone()]))
+    }
+
+    /// Take what waits, its buffer with it ([`Uncommitted::reuse`] gives
+    /// the buffer back).
+    fn take(&mut self) -> Uncommitted {
+        std::mem::take(self)
     }
 
     /// Put back `older` writes whose COMMIT failed, before the ones made
     /// meanwhile.
     fn put_back(&mut self, mut older: Uncommitted) {
-        let newer = std::mem::take(&mut self.writes);
-        older.writes.extend(newer);
+        let shift = older.data.len();
+        older.data.extend_from_slice(&self.data);
+        older.writes.extend(
+            self.writes
+                .drain(..)
+                .map(|(off, r)| (off, r.start + shift..r.end + shift)),
+        );
         self.writes = older.writes;
-        self.bytes += older.bytes;
+        self.data = older.data;
         self.lost |= older.lost || matches!((older.verf, self.verf), (Some(a), Some(b)) if a != b);
         self.verf = self.verf.or(older.verf);
+    }
+
+    /// Give the buffer of committed writes back for the next ones, when
+    /// none came meanwhile.
+    fn reuse(&mut self, mut done: Uncommitted) {
+        if self.writes.is_empty() && self.data.capacity() < done.data.capacity() {
+            done.data.clear();
+            self.data = done.data;
+        }
     }
 }
 
@@ -128,7 +159,7 @@ impl NfsNode {
     /// kept data again with FILE_SYNC when the server's verifier says it
     /// lost them. What fails stays kept for the next try.
     pub(crate) fn commit(&self) -> KResult<()> {
-        let waiting = std::mem::take(&mut *lock(&self.uncommitted));
+        let waiting = lock(&self.uncommitted).take();
         if waiting.writes.is_empty() {
             return Ok(());
         }
@@ -136,6 +167,7 @@ impl NfsNode {
             // A file removed meanwhile (its handle stale: there is no
             // silly rename yet) has nothing left to keep its data for.
             Ok(()) | Err(Errno::ESTALE) => {
+                lock(&self.uncommitted).reuse(waiting);
                 self.shared
                     .committed(&self.fh, || self.nothing_uncommitted());
                 Ok(())
@@ -159,8 +191,8 @@ impl NfsNode {
                 None => false,
             };
         if lost {
-            for (off, data) in &w.writes {
-                self.write_all(*off, data, Stable::FileSync)?;
+            for (off, data) in w.each() {
+                self.write_all(off, data, Stable::FileSync)?;
             }
         }
         Ok(())
@@ -447,7 +479,7 @@ impl Node for NfsNode {
         let (kept, full) = {
             let mut u = lock(&self.uncommitted);
             u.keep(off, data, how);
-            (!u.writes.is_empty(), u.bytes >= MAX_UNCOMMITTED)
+            (!u.writes.is_empty(), u.data.len() >= MAX_UNCOMMITTED)
         };
         if kept {
             self.shared.uncommitted(&self.fh);
@@ -502,7 +534,13 @@ impl Node for NfsNode {
     }
 
     fn close(&self) -> KResult<()> {
-        self.commit()
+        self.commit()?;
+        // A closed file keeps no buffer (what waits meanwhile keeps its own).
+        let mut u = lock(&self.uncommitted);
+        if u.writes.is_empty() {
+            u.data = Vec::new();
+        }
+        Ok(())
     }
 
     fn as_any(&self) -> &dyn std::any::Any {
@@ -522,11 +560,14 @@ mod tests {
         assert!(u.writes.is_empty());
         u.keep(0, b"abcd", Written::Unstable([1; VERFSIZE]));
         u.keep(4, b"ef", Written::Unstable([1; VERFSIZE]));
-        assert_eq!((u.bytes, u.lost, u.verf), (6, false, Some([1; VERFSIZE])));
+        assert_eq!(
+            (u.data.len(), u.lost, u.verf),
+            (6, false, Some([1; VERFSIZE]))
+        );
         // Kept behind the older ones, so that sending those again cannot
         // overwrite it.
         u.keep(0, b"XY", Written::Stable);
-        assert_eq!(u.writes.last(), Some(&(0, b"XY".to_vec())));
+        assert_eq!(u.each().last(), Some((0, &b"XY"[..])));
         // The server restarted between two writes.
         u.keep(6, b"g", Written::Unstable([2; VERFSIZE]));
         assert!(u.lost);
@@ -537,8 +578,9 @@ mod tests {
         let mut older = Uncommitted::default();
         older.keep(0, b"abc", Written::Unstable([3; VERFSIZE]));
         now.put_back(older);
-        let offsets: Vec<u64> = now.writes.iter().map(|w| w.0).collect();
-        assert_eq!((offsets, now.bytes, now.lost), (vec![0, 9], 4, false));
+        let kept: Vec<(u64, &[u8])> = now.each().collect();
+        assert_eq!(kept, [(0, &b"abc"[..]), (9, &b"z"[..])]);
+        assert!(!now.lost);
         let mut older = Uncommitted::default();
         older.keep(0, b"abc", Written::Unstable([4; VERFSIZE]));
         now.put_back(older);
@@ -546,5 +588,11 @@ mod tests {
         let mut lost = Uncommitted::default();
         lost.keep(1, b"q", Written::Lost);
         assert!(lost.lost && lost.writes.len() == 1);
+        // A committed buffer serves the next writes when none came.
+        let mut next = Uncommitted::default();
+        let done = lost.take();
+        let cap = done.data.capacity();
+        next.reuse(done);
+        assert_eq!((next.data.len(), next.data.capacity()), (0, cap));
     }
 }
