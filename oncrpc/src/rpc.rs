@@ -4,7 +4,7 @@
 
 use crate::xdr::{Decoder, Encoder, XdrError};
 use netbsd_abi::Errno;
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 
 /// The RPC protocol version (`rpcvers`).
 pub const RPC_VERSION: u32 = 2;
@@ -151,17 +151,42 @@ pub struct CallHeader {
     pub proc: u32,
 }
 
+/// A call's credentials as they go on the wire: encoded once for a batch
+/// of calls.
+struct EncodedCred {
+    flavor: u32,
+    body: Vec<u8>,
+}
+
+impl EncodedCred {
+    fn new(cred: &Credentials) -> EncodedCred {
+        match cred {
+            Credentials::None => EncodedCred {
+                flavor: AUTH_NONE,
+                body: Vec::new(),
+            },
+            Credentials::Sys(a) => EncodedCred {
+                flavor: AUTH_SYS,
+                body: a.encode(),
+            },
+        }
+    }
+
+    /// A call message's header, credentials and empty verifier; the
+    /// arguments follow.
+    fn header(&self, e: &mut Encoder, h: CallHeader) {
+        e.u32(h.xid).u32(CALL).u32(RPC_VERSION);
+        e.u32(h.prog).u32(h.vers).u32(h.proc);
+        e.u32(self.flavor).opaque(&self.body);
+        e.u32(AUTH_NONE).opaque(&[]);
+    }
+}
+
 /// A call message: header, credentials, an empty verifier, then `args`
 /// (already encoded).
 pub fn encode_call(h: CallHeader, cred: &Credentials, args: &[u8]) -> Vec<u8> {
     let mut e = Encoder::new();
-    e.u32(h.xid).u32(CALL).u32(RPC_VERSION);
-    e.u32(h.prog).u32(h.vers).u32(h.proc);
-    match cred {
-        Credentials::None => e.u32(AUTH_NONE).opaque(&[]),
-        Credentials::Sys(a) => e.u32(AUTH_SYS).opaque(&a.encode()),
-    };
-    e.u32(AUTH_NONE).opaque(&[]);
+    EncodedCred::new(cred).header(&mut e, h);
     e.raw(args);
     e.into_bytes()
 }
@@ -217,6 +242,14 @@ pub fn frame_record(msg: &[u8]) -> Vec<u8> {
 /// gigabytes).
 pub fn read_record(r: &mut impl Read, max: usize) -> Result<Vec<u8>, RpcError> {
     let mut rec = Vec::new();
+    read_record_into(r, max, &mut rec)?;
+    Ok(rec)
+}
+
+/// [`read_record`] into `rec`, whose allocation is reused: the bytes are
+/// read into it without zeroing it first.
+fn read_record_into(r: &mut impl Read, max: usize, rec: &mut Vec<u8>) -> Result<(), RpcError> {
+    rec.clear();
     loop {
         let mut hdr = [0u8; 4];
         r.read_exact(&mut hdr).map_err(|e| io_error(&e))?;
@@ -225,13 +258,25 @@ pub fn read_record(r: &mut impl Read, max: usize) -> Result<Vec<u8>, RpcError> {
         if rec.len().saturating_add(len) > max {
             return Err(XdrError::TooLong.into());
         }
-        let start = rec.len();
-        rec.resize(start + len, 0);
-        r.read_exact(&mut rec[start..]).map_err(|e| io_error(&e))?;
+        let got = r
+            .by_ref()
+            .take(len as u64)
+            .read_to_end(rec)
+            .map_err(|e| io_error(&e))?;
+        if got < len {
+            return Err(RpcError::Transport(Errno::ECONNRESET));
+        }
         if h & LAST_FRAGMENT != 0 {
-            return Ok(rec);
+            return Ok(());
         }
     }
+}
+
+/// Mark `msg` (whose first four bytes were left for it) as one record of a
+/// single last fragment.
+fn mark_record(msg: &mut [u8]) {
+    let len = u32::try_from(msg.len() - 4).unwrap_or(u32::MAX) & !LAST_FRAGMENT;
+    msg[..4].copy_from_slice(&(LAST_FRAGMENT | len).to_be_bytes());
 }
 
 /// A NetBSD errno carried inside an `io::Error` by a stream whose errors
@@ -271,6 +316,10 @@ const READ_AHEAD: usize = 256 * 1024;
 pub struct StreamClient<S> {
     stream: std::io::BufReader<S>,
     next_xid: u32,
+    /// The call being sent, its allocation reused from call to call.
+    out: Vec<u8>,
+    /// The reply being received, likewise.
+    rec: Vec<u8>,
 }
 
 impl<S: Read + Write> StreamClient<S> {
@@ -280,6 +329,8 @@ impl<S: Read + Write> StreamClient<S> {
         StreamClient {
             stream: std::io::BufReader::with_capacity(READ_AHEAD, stream),
             next_xid: xid,
+            out: Vec::new(),
+            rec: Vec::new(),
         }
     }
 
@@ -294,73 +345,115 @@ impl<S: Read + Write> StreamClient<S> {
         cred: &Credentials,
         args: &[u8],
     ) -> Result<Vec<u8>, RpcError> {
-        let xid = self.next_xid;
-        self.next_xid = self.next_xid.wrapping_add(1);
-        let h = CallHeader {
-            xid,
-            prog,
-            vers,
-            proc,
-        };
-        let msg = frame_record(&encode_call(h, cred, args));
-        self.stream
-            .get_mut()
-            .write_all(&msg)
-            .map_err(|e| io_error(&e))?;
-        loop {
-            let rec = read_record(&mut self.stream, MAX_REPLY)?;
-            if reply_xid(&rec) != Some(xid) {
-                continue;
-            }
-            return decode_reply(&rec, xid).map(<[u8]>::to_vec);
-        }
+        let mut out = Vec::new();
+        let to = Procedure { prog, vers, proc };
+        self.call_each(
+            to,
+            cred,
+            1,
+            1,
+            |_, e| {
+                e.raw(args);
+            },
+            |_, r| {
+                out = r.to_vec();
+                Ok::<(), RpcError>(())
+            },
+        )?;
+        Ok(out)
     }
 
-    /// Call procedure `proc` once with each of `args`, keeping up to
-    /// `window` calls on the wire at a time (as NetBSD's nfsiods keep
-    /// several reads and writes of one file outstanding); the results in
-    /// the order of `args`. Replies may come in any order and are matched
-    /// by xid; replies to other xids are skipped. The first failure ends
-    /// the batch (the calls must be ones that may be sent again).
-    pub fn call_each(
+    /// Call procedure `to` `count` times, the arguments of call `i`
+    /// encoded by `args(i, ..)` straight into the message that goes out,
+    /// keeping up to `window` calls on the wire at a time (as NetBSD's
+    /// nfsiods keep several reads and writes of one file outstanding).
+    /// `results(i, ..)` takes call `i`'s results, undecoded, in the
+    /// receive buffer, in whatever order the replies come (matched by
+    /// xid; replies to other xids are skipped). The first failure ends the
+    /// batch (the calls must be ones that may be sent again).
+    pub fn call_each<E: From<RpcError>>(
         &mut self,
-        prog: u32,
-        vers: u32,
-        proc: u32,
+        to: Procedure,
         cred: &Credentials,
-        args: &[Vec<u8>],
+        count: usize,
         window: usize,
-    ) -> Result<Vec<Vec<u8>>, RpcError> {
+        mut args: impl FnMut(usize, &mut Encoder),
+        mut results: impl FnMut(usize, &[u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
         let first = self.next_xid;
-        self.next_xid = self.next_xid.wrapping_add(args.len() as u32);
-        let mut results: Vec<Option<Vec<u8>>> = vec![None; args.len()];
-        let (mut sent, mut answered) = (0usize, 0usize);
-        while answered < args.len() {
-            while sent < args.len() && sent - answered < window.max(1) {
+        self.next_xid = self.next_xid.wrapping_add(count as u32);
+        let cred = EncodedCred::new(cred);
+        let mut answered = vec![false; count];
+        let (mut sent, mut done) = (0usize, 0usize);
+        while done < count {
+            while sent < count && sent - done < window.max(1) {
                 let h = CallHeader {
                     xid: first.wrapping_add(sent as u32),
-                    prog,
-                    vers,
-                    proc,
+                    prog: to.prog,
+                    vers: to.vers,
+                    proc: to.proc,
                 };
-                let msg = frame_record(&encode_call(h, cred, &args[sent]));
-                self.stream
-                    .get_mut()
-                    .write_all(&msg)
-                    .map_err(|e| io_error(&e))?;
+                let mut e = Encoder::reusing(std::mem::take(&mut self.out));
+                e.u32(0);
+                cred.header(&mut e, h);
+                args(sent, &mut e);
+                let mut msg = e.into_bytes();
+                mark_record(&mut msg);
+                let r = self.stream.get_mut().write_all(&msg);
+                self.out = msg;
+                r.map_err(|e| io_error(&e))?;
                 sent += 1;
             }
-            let rec = read_record(&mut self.stream, MAX_REPLY)?;
-            let Some(xid) = reply_xid(&rec) else { continue };
-            let i = xid.wrapping_sub(first) as usize;
-            if i >= sent || results[i].is_some() {
-                continue;
+            // A record already whole in the read-ahead buffer is taken
+            // from there; one that is not yet is gathered into `rec`.
+            let whole = whole_record(self.stream.buffer());
+            let rec = match whole {
+                Some(len) => &self.stream.buffer()[MARK_LEN..MARK_LEN + len],
+                None => {
+                    read_record_into(&mut self.stream, MAX_REPLY, &mut self.rec)?;
+                    &self.rec[..]
+                }
+            };
+            let r = match reply_xid(rec).map(|x| (x, x.wrapping_sub(first) as usize)) {
+                Some((xid, i)) if i < sent && !answered[i] => {
+                    answered[i] = true;
+                    done += 1;
+                    decode_reply(rec, xid)
+                        .map_err(E::from)
+                        .and_then(|res| results(i, res))
+                }
+                // Replies to other xids are skipped.
+                _ => Ok(()),
+            };
+            if let Some(len) = whole {
+                self.stream.consume(MARK_LEN + len);
             }
-            results[i] = Some(decode_reply(&rec, xid)?.to_vec());
-            answered += 1;
+            r?;
         }
-        Ok(results.into_iter().flatten().collect())
+        Ok(())
     }
+}
+
+/// The bytes of a record-marking header.
+const MARK_LEN: usize = 4;
+
+/// The length of the record at the start of `buf` when it is there whole,
+/// as one last fragment.
+fn whole_record(buf: &[u8]) -> Option<usize> {
+    let mark = u32::from_be_bytes(buf.get(..MARK_LEN)?.try_into().ok()?);
+    let len = usize::try_from(mark & !LAST_FRAGMENT).ok()?;
+    (mark & LAST_FRAGMENT != 0 && buf.len() - MARK_LEN >= len).then_some(len)
+}
+
+/// The procedure a call runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Procedure {
+    /// Program number.
+    pub prog: u32,
+    /// Program version.
+    pub vers: u32,
+    /// Procedure number.
+    pub proc: u32,
 }
 
 #[cfg(test)]
@@ -419,11 +512,17 @@ mod tests {
     struct Scripted {
         replies: std::io::Cursor<Vec<u8>>,
         sent: Vec<u8>,
+        /// The most bytes one read gives (0: no limit).
+        piece: usize,
     }
 
     impl Read for Scripted {
         fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            self.replies.read(buf)
+            let n = match self.piece {
+                0 => buf.len(),
+                p => p.min(buf.len()),
+            };
+            self.replies.read(&mut buf[..n])
         }
     }
 
@@ -437,6 +536,13 @@ mod tests {
         }
     }
 
+    /// NFS v3 READ, as the pipelined tests call it.
+    const READ: Procedure = Procedure {
+        prog: 100_003,
+        vers: 3,
+        proc: 6,
+    };
+
     #[test]
     fn pipelined_calls_take_their_replies_in_any_order() {
         // Replies to xids 102, 100, a stray 7, then 101, each carrying
@@ -448,17 +554,30 @@ mod tests {
             replies.extend(frame_record(&r));
         }
         let s = Scripted {
-            replies: std::io::Cursor::new(replies),
+            replies: std::io::Cursor::new(replies.clone()),
             sent: Vec::new(),
+            piece: 0,
         };
         let mut c = StreamClient::new(s, 100);
-        let args = vec![vec![0u8; 4], vec![1; 4], vec![2; 4]];
-        let got = c.call_each(100_003, 3, 6, &Credentials::None, &args, 3);
+        let args = |i: usize, e: &mut Encoder| {
+            e.u32(i as u32);
+        };
+        let mut got = vec![Vec::new(); 3];
+        let r = c.call_each(READ, &Credentials::None, 3, 3, args, |i, r| {
+            got[i] = r.to_vec();
+            Ok::<(), RpcError>(())
+        });
+        assert_eq!(r, Ok(()));
         let want: Vec<Vec<u8>> = [100u32, 101, 102]
             .iter()
             .map(|x| x.to_be_bytes().to_vec())
             .collect();
-        assert_eq!(got, Ok(want));
+        assert_eq!(got, want);
+        // Each call went out as one record with its own arguments.
+        let sent = &c.stream.get_ref().sent;
+        assert_eq!(sent[..4], [0x80, 0, 0, 44]);
+        assert_eq!(sent[44..48], [0, 0, 0, 0]);
+        assert_eq!(sent[48 + 44..48 + 48], [0, 0, 0, 1]);
         // Three calls went out, and the next call takes the next xid.
         assert_eq!(c.stream.get_ref().sent.len(), 3 * (4 + 44));
         assert_eq!(c.next_xid, 103);
@@ -466,15 +585,48 @@ mod tests {
         let s = Scripted {
             replies: std::io::Cursor::new(Vec::new()),
             sent: Vec::new(),
+            piece: 0,
         };
         let mut c = StreamClient::new(s, 1);
-        let r = c.call_each(100_003, 3, 6, &Credentials::None, &args, 2);
+        let r = c.call_each(READ, &Credentials::None, 3, 2, args, |_, _| Ok(()));
         assert_eq!(r, Err(RpcError::Transport(Errno::ECONNRESET)));
         assert_eq!(
             c.stream.get_ref().sent.len(),
             2 * (4 + 44),
             "at most the window"
         );
+        // Replies that come in pieces, and a record split into two
+        // fragments, are gathered whole.
+        let mut split = Vec::new();
+        let r = reply(&[MSG_ACCEPTED, AUTH_NONE, 0, SUCCESS, 1]);
+        split.extend_from_slice(&10u32.to_be_bytes());
+        split.extend_from_slice(&r[..10]);
+        split.extend_from_slice(&(LAST_FRAGMENT | (r.len() as u32 - 10)).to_be_bytes());
+        split.extend_from_slice(&r[10..]);
+        for (piece, wire) in [(7, replies), (0, split)] {
+            let s = Scripted {
+                replies: std::io::Cursor::new(wire),
+                sent: Vec::new(),
+                piece,
+            };
+            let first = if piece == 0 { 9 } else { 100 };
+            let n = if piece == 0 { 1 } else { 3 };
+            let mut c = StreamClient::new(s, first);
+            let mut got = vec![Vec::new(); n];
+            let r = c.call_each(READ, &Credentials::None, n, 3, args, |i, r| {
+                got[i] = r.to_vec();
+                Ok::<(), RpcError>(())
+            });
+            assert_eq!(r, Ok(()));
+            let want: Vec<Vec<u8>> = (0..n as u32)
+                .map(|i| {
+                    (if piece == 0 { 1 } else { 100 + i })
+                        .to_be_bytes()
+                        .to_vec()
+                })
+                .collect();
+            assert_eq!(got, want, "pieces of {piece}");
+        }
     }
 
     #[test]

@@ -48,6 +48,13 @@ impl Encoder {
         Encoder::default()
     }
 
+    /// An empty message written into `buf`'s allocation (a client reuses
+    /// one buffer for its calls rather than allocating one per call).
+    pub fn reusing(mut buf: Vec<u8>) -> Encoder {
+        buf.clear();
+        Encoder { buf }
+    }
+
     /// The message so far.
     pub fn into_bytes(self) -> Vec<u8> {
         self.buf

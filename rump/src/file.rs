@@ -118,6 +118,12 @@ pub trait FileOps: Send + Sync {
     /// answer ERESTART (see [`crate::restart`]). Files whose calls never
     /// wait have nothing to do.
     fn restart(&self) {}
+    /// `close(2)` of the last descriptor for a vnode's file: the file
+    /// system's `VOP_CLOSE`, whose failure `close(2)` returns (an NFS
+    /// client sends the writes it held back then).
+    fn flush_on_close(&self, _ctx: &Ctx) -> KResult<()> {
+        Ok(())
+    }
     /// `fcntl` `F_GETLK`/`F_SETLK`/`F_SETLKW` on this file; EINVAL for
     /// files that take no record locks.
     fn advlock(&self, _ctx: &Ctx, _cmd: i32, _lock: &mut Flock) -> KResult<()> {

@@ -8,9 +8,10 @@
 //! NetBSD's nfsiods do (different callers' calls are not interleaved).
 
 use crate::args::{MountParams, Transport};
-use crate::nfs3::{Nfs3Client, NfsError, RpcCall};
-use crate::rpc::{AuthSys, Credentials, RpcError, StreamClient};
+use crate::nfs3::{EncodeArgs, Nfs3Client, NfsError, RpcCall, TakeResults};
+use crate::rpc::{AuthSys, Credentials, Procedure, RpcError, StreamClient};
 use crate::transport::{KernelDatagram, KernelStream};
+use crate::xdr::Encoder;
 use oncrpc::dgram::{DatagramClient, Retransmit};
 use rump::sync::lock;
 use rump::{Errno, KResult, Kernel};
@@ -41,7 +42,7 @@ pub enum Rpc {
     Datagram(DatagramClient<KernelDatagram>),
 }
 
-impl RpcCall for &mut Rpc {
+impl RpcCall for Rpc {
     fn rpc_call(
         &mut self,
         prog: u32,
@@ -58,21 +59,23 @@ impl RpcCall for &mut Rpc {
 
     fn rpc_call_each(
         &mut self,
-        prog: u32,
-        vers: u32,
-        proc: u32,
+        to: Procedure,
         cred: &Credentials,
-        args: &[Vec<u8>],
+        count: usize,
         window: usize,
-    ) -> Result<Vec<Vec<u8>>, RpcError> {
+        args: &mut EncodeArgs<'_>,
+        results: &mut TakeResults<'_>,
+    ) -> Result<(), NfsError> {
         match self {
-            Rpc::Stream(c) => c.call_each(prog, vers, proc, cred, args, window),
+            Rpc::Stream(c) => c.call_each(to, cred, count, window, args, results),
             // One call at a time: each datagram call waits out its own
             // retransmissions.
-            Rpc::Datagram(c) => args
-                .iter()
-                .map(|a| c.call(prog, vers, proc, cred, a))
-                .collect(),
+            Rpc::Datagram(c) => (0..count).try_for_each(|i| {
+                let mut e = Encoder::new();
+                args(i, &mut e);
+                let r = c.call(to.prog, to.vers, to.proc, cred, &e.into_bytes())?;
+                results(i, &r)
+            }),
         }
     }
 }

@@ -33,6 +33,9 @@ pub struct Shared {
     /// The root's handle.
     pub root_fh: Vec<u8>,
     nodes: Mutex<HashMap<Vec<u8>, Weak<crate::node::NfsNode>>>,
+    /// Nodes with writes waiting for a COMMIT, held so that `sync` and
+    /// unmount find them after their last descriptor and name are gone.
+    uncommitted: Mutex<HashMap<Vec<u8>, Arc<crate::node::NfsNode>>>,
     /// Counts the changes of names made through this mount; attributes
     /// cached before one are fetched again.
     generation: AtomicU64,
@@ -48,6 +51,32 @@ impl Shared {
     /// attributes of directories and link counts may be wrong.
     pub fn names_changed(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The node of `fh` has writes waiting for a COMMIT.
+    pub fn uncommitted(&self, fh: &[u8]) {
+        let Some(n) = lock(&self.nodes).get(fh).and_then(Weak::upgrade) else {
+            return;
+        };
+        lock(&self.uncommitted).insert(fh.to_vec(), n);
+    }
+
+    /// The node of `fh` had its writes committed; forgotten unless
+    /// `nothing_waits` says no others came meanwhile.
+    pub fn committed(&self, fh: &[u8], nothing_waits: impl FnOnce() -> bool) {
+        let mut u = lock(&self.uncommitted);
+        if nothing_waits() {
+            u.remove(fh);
+        }
+    }
+
+    /// COMMIT every node's waiting writes (`sync`, unmount).
+    pub fn commit_all(&self) -> KResult<()> {
+        let waiting: Vec<_> = lock(&self.uncommitted).values().cloned().collect();
+        for n in waiting {
+            n.commit()?;
+        }
+        Ok(())
     }
 
     /// The node of handle `fh`, made if it has none, with `attr` as its
@@ -111,6 +140,7 @@ impl NfsFs {
             root_fh: root_fh.clone(),
             conn,
             nodes: Mutex::new(HashMap::new()),
+            uncommitted: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(0),
         });
         let root = shared.node(root_fh, root_attr);
@@ -183,12 +213,16 @@ impl FileSystem for NfsFs {
         }
     }
 
-    /// Every write is on stable storage when it returns (see `node`).
+    /// Writes still waiting go to the server's disk (see `node`).
     fn sync(&self) -> KResult<()> {
-        Ok(())
+        self.shared.commit_all()
     }
 
+    /// Waiting writes are committed first; when that fails the mount stays.
     fn unmount(&self) -> KResult<()> {
+        self.shared.commit_all()?;
+        // The held nodes hold the mount's shared state in turn.
+        lock(&self.shared.uncommitted).clear();
         self.shared.conn.close();
         Ok(())
     }

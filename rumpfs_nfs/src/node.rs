@@ -1,9 +1,11 @@
 //! The vnode operations of NFS nodes over the NFSv3 procedures. Each call
 //! waits for the server off the virtual CPU ([`crate::conn`]), as the
-//! calling process. Writes are sent UNSTABLE and committed before `write`
-//! returns: a COMMIT whose verifier differs from the WRITEs' (the server
-//! restarted in between) sends the data again with FILE_SYNC, so a write
-//! that returned is on the server's disk, and `fsync` has nothing left.
+//! calling process. Writes are sent UNSTABLE and kept until a COMMIT, as
+//! NetBSD keeps its `B_NEEDCOMMIT` buffers: one COMMIT at `close` of the
+//! last descriptor, `fsync`, `sync`, unmount, before a SETATTR, or once
+//! [`MAX_UNCOMMITTED`] bytes wait. A COMMIT whose verifier differs from the
+//! WRITEs' (the server restarted in between and may have lost them) sends
+//! the kept data again with FILE_SYNC, in the order it was written.
 
 use crate::attr::{self, Cached};
 use crate::fs::Shared;
@@ -20,9 +22,91 @@ pub struct NfsNode {
     ino: u64,
     typ: VType,
     cache: Mutex<Cached>,
+    uncommitted: Mutex<Uncommitted>,
+}
+
+/// Bytes written UNSTABLE to one file and kept until a COMMIT: NetBSD's
+/// buffer cache bounds what waits; ours, each file's.
+pub const MAX_UNCOMMITTED: usize = 32 << 20;
+
+/// Writes the server has in its memory only, with their data, to send
+/// again should it lose them.
+#[derive(Default)]
+struct Uncommitted {
+    /// Each write(2)'s offset and where its bytes are in `data`, in the
+    /// order written.
+    writes: Vec<(u64, std::ops::Range<usize>)>,
+    /// Their bytes, one after another: one buffer, reused from COMMIT to
+    /// COMMIT while the file is open, where a buffer of its own for each
+    /// write(2) cost the host a fresh page for every 4 KiB kept.
+    data: Vec<u8>,
+    /// The server's write verifier when they were written.
+    verf: Option<[u8; VERFSIZE]>,
+    /// The server answered with different verifiers: it restarted among
+    /// them, and some may be lost whatever COMMIT answers.
+    lost: bool,
+}
+
+impl Uncommitted {
+    /// Keep a write whose WRITEs reached `how` far.
+    fn keep(&mut self, off: u64, data: &[u8], how: Written) {
+        match how {
+            // On disk already; kept only while older writes wait, so that
+            // sending those again cannot overwrite it.
+            Written::Stable if self.writes.is_empty() => return,
+            Written::Stable => {}
+            Written::Unstable(v) => {
+                self.lost |= self.verf.is_some_and(|old| old != v);
+                self.verf = Some(v);
+            }
+            Written::Lost => self.lost = true,
+        }
+        let start = self.data.len();
+        self.data.extend_from_slice(data);
+        self.writes.push((off, start..self.data.len()));
+    }
+
+    /// The writes, each with its bytes.
+    fn each(&self) -> impl Iterator<Item = (u64, &[u8])> {
+        self.writes
+            .iter()
+            .map(|(off, r)| (*off, &self.data[r.clone()]))
+    }
+
+    /// Take what waits, its buffer with it ([`Uncommitted::reuse`] gives
+    /// the buffer back).
+    fn take(&mut self) -> Uncommitted {
+        std::mem::take(self)
+    }
+
+    /// Put back `older` writes whose COMMIT failed, before the ones made
+    /// meanwhile.
+    fn put_back(&mut self, mut older: Uncommitted) {
+        let shift = older.data.len();
+        older.data.extend_from_slice(&self.data);
+        older.writes.extend(
+            self.writes
+                .drain(..)
+                .map(|(off, r)| (off, r.start + shift..r.end + shift)),
+        );
+        self.writes = older.writes;
+        self.data = older.data;
+        self.lost |= older.lost || matches!((older.verf, self.verf), (Some(a), Some(b)) if a != b);
+        self.verf = self.verf.or(older.verf);
+    }
+
+    /// Give the buffer of committed writes back for the next ones, when
+    /// none came meanwhile.
+    fn reuse(&mut self, mut done: Uncommitted) {
+        if self.writes.is_empty() && self.data.capacity() < done.data.capacity() {
+            done.data.clear();
+            self.data = done.data;
+        }
+    }
 }
 
 /// How far WRITEs reached.
+#[derive(Clone, Copy)]
 enum Written {
     /// The server's disk: nothing to commit.
     Stable,
@@ -66,7 +150,52 @@ impl NfsNode {
             ino: cached.attr.fileid,
             typ: attr::vtype(cached.attr.ftype),
             cache: Mutex::new(cached),
+            uncommitted: Mutex::new(Uncommitted::default()),
         }
+    }
+
+    /// Send what waits for a COMMIT to stable storage (NetBSD's
+    /// `nfs_flush` and `nfs_commit`): one COMMIT of the whole file, and the
+    /// kept data again with FILE_SYNC when the server's verifier says it
+    /// lost them. What fails stays kept for the next try.
+    pub(crate) fn commit(&self) -> KResult<()> {
+        let waiting = lock(&self.uncommitted).take();
+        if waiting.writes.is_empty() {
+            return Ok(());
+        }
+        match self.commit_or_resend(&waiting) {
+            // A file removed meanwhile (its handle stale: there is no
+            // silly rename yet) has nothing left to keep its data for.
+            Ok(()) | Err(Errno::ESTALE) => {
+                lock(&self.uncommitted).reuse(waiting);
+                self.shared
+                    .committed(&self.fh, || self.nothing_uncommitted());
+                Ok(())
+            }
+            Err(e) => {
+                lock(&self.uncommitted).put_back(waiting);
+                Err(e)
+            }
+        }
+    }
+
+    fn nothing_uncommitted(&self) -> bool {
+        lock(&self.uncommitted).writes.is_empty()
+    }
+
+    fn commit_or_resend(&self, w: &Uncommitted) -> KResult<()> {
+        let lost = w.lost
+            || match w.verf {
+                // COMMIT's offset and count 0: the whole file.
+                Some(v) => self.shared.conn.call(|c| c.commit(&self.fh, 0, 0))? != v,
+                None => false,
+            };
+        if lost {
+            for (off, data) in w.each() {
+                self.write_all(off, data, Stable::FileSync)?;
+            }
+        }
+        Ok(())
     }
 
     /// New attributes from the server (`nfs_loadattrcache`).
@@ -182,6 +311,9 @@ impl Node for NfsNode {
     }
 
     fn setattr(&self, s: &SetAttr) -> KResult<()> {
+        // Kept writes sent again after a truncation would bring back what
+        // it cut (NetBSD flushes before a size change, `nfs_vinvalbuf`).
+        self.commit()?;
         let sattr = attr::to_sattr(s)?;
         let a = self.shared.conn.call(|c| c.setattr(&self.fh, &sattr))?;
         match a {
@@ -312,19 +444,25 @@ impl Node for NfsNode {
                 .filter(|&(i, at)| i == 0 || off + (at as u64) < size)
                 .map(|(_, at)| (off + at as u64, (buf.len() - at).min(rsize) as u32))
                 .collect();
-            let results = self
-                .shared
-                .conn
-                .call(|c| c.read_each(&self.fh, &pieces, window))?;
-            self.load_newest(results.iter().map(|r| r.attr));
-            for (r, &(_, asked)) in results.iter().zip(&pieces) {
-                let got = r.data.len().min(buf.len() - done);
-                buf[done..done + got].copy_from_slice(&r.data[..got]);
-                done += got;
-                if r.eof || got == 0 {
+            // Each reply's bytes go straight from the receive buffer to
+            // their place in `buf`, in whatever order the replies come.
+            let mut got = vec![(0usize, false, None); pieces.len()];
+            self.shared.conn.call(|c| {
+                c.read_each(&self.fh, &pieces, window, |i, r| {
+                    let at = (pieces[i].0 - off) as usize;
+                    let n = r.data.len().min(buf.len() - at);
+                    buf[at..at + n].copy_from_slice(&r.data[..n]);
+                    got[i] = (n, r.eof, r.attr);
+                    Ok(())
+                })
+            })?;
+            self.load_newest(got.iter().map(|g| g.2));
+            for (&(n, eof, _), &(_, asked)) in got.iter().zip(&pieces) {
+                done += n;
+                if eof || n == 0 {
                     return Ok(done);
                 }
-                if got < asked as usize {
+                if n < asked as usize {
                     // A short read: the pieces after it start too late.
                     break;
                 }
@@ -337,20 +475,17 @@ impl Node for NfsNode {
         if data.is_empty() {
             return Ok(0);
         }
-        let lost = match self.write_all(off, data, Stable::Unstable)? {
-            Written::Stable => false,
-            Written::Lost => true,
-            Written::Unstable(verf) => {
-                // COMMIT's count 0 means to the end of the file.
-                let len = u32::try_from(data.len()).unwrap_or(0);
-                let committed = self.shared.conn.call(|c| c.commit(&self.fh, off, len))?;
-                committed != verf
-            }
+        let how = self.write_all(off, data, Stable::Unstable)?;
+        let (kept, full) = {
+            let mut u = lock(&self.uncommitted);
+            u.keep(off, data, how);
+            (!u.writes.is_empty(), u.data.len() >= MAX_UNCOMMITTED)
         };
-        if lost {
-            // The server restarted before the data reached its disk: send
-            // it again, stably.
-            self.write_all(off, data, Stable::FileSync)?;
+        if kept {
+            self.shared.uncommitted(&self.fh);
+        }
+        if full {
+            self.commit()?;
         }
         Ok(data.len())
     }
@@ -395,10 +530,69 @@ impl Node for NfsNode {
     }
 
     fn fsync(&self) -> KResult<()> {
+        self.commit()
+    }
+
+    fn close(&self) -> KResult<()> {
+        self.commit()?;
+        // A closed file keeps no buffer (what waits meanwhile keeps its own).
+        let mut u = lock(&self.uncommitted);
+        if u.writes.is_empty() {
+            u.data = Vec::new();
+        }
         Ok(())
     }
 
     fn as_any(&self) -> &dyn std::any::Any {
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uncommitted_writes_are_kept_in_order_and_a_verifier_change_loses_them() {
+        let mut u = Uncommitted::default();
+        // A stable write with nothing waiting needs no keeping.
+        u.keep(0, b"ab", Written::Stable);
+        assert!(u.writes.is_empty());
+        u.keep(0, b"abcd", Written::Unstable([1; VERFSIZE]));
+        u.keep(4, b"ef", Written::Unstable([1; VERFSIZE]));
+        assert_eq!(
+            (u.data.len(), u.lost, u.verf),
+            (6, false, Some([1; VERFSIZE]))
+        );
+        // Kept behind the older ones, so that sending those again cannot
+        // overwrite it.
+        u.keep(0, b"XY", Written::Stable);
+        assert_eq!(u.each().last(), Some((0, &b"XY"[..])));
+        // The server restarted between two writes.
+        u.keep(6, b"g", Written::Unstable([2; VERFSIZE]));
+        assert!(u.lost);
+
+        // A failed COMMIT puts its writes back before newer ones.
+        let mut now = Uncommitted::default();
+        now.keep(9, b"z", Written::Unstable([3; VERFSIZE]));
+        let mut older = Uncommitted::default();
+        older.keep(0, b"abc", Written::Unstable([3; VERFSIZE]));
+        now.put_back(older);
+        let kept: Vec<(u64, &[u8])> = now.each().collect();
+        assert_eq!(kept, [(0, &b"abc"[..]), (9, &b"z"[..])]);
+        assert!(!now.lost);
+        let mut older = Uncommitted::default();
+        older.keep(0, b"abc", Written::Unstable([4; VERFSIZE]));
+        now.put_back(older);
+        assert!(now.lost, "two verifiers among the writes");
+        let mut lost = Uncommitted::default();
+        lost.keep(1, b"q", Written::Lost);
+        assert!(lost.lost && lost.writes.len() == 1);
+        // A committed buffer serves the next writes when none came.
+        let mut next = Uncommitted::default();
+        let done = lost.take();
+        let cap = done.data.capacity();
+        next.reuse(done);
+        assert_eq!((next.data.len(), next.data.capacity()), (0, cap));
     }
 }

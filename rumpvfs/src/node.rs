@@ -245,6 +245,11 @@ pub trait Node: Send + Sync {
     fn fsync(&self) -> KResult<()> {
         Ok(())
     }
+    /// The last descriptor of an open file of this node closed
+    /// (`VOP_CLOSE`): writes a file system held back go out now.
+    fn close(&self) -> KResult<()> {
+        Ok(())
+    }
     /// For downcasting within a file system (rename and link targets).
     fn as_any(&self) -> &dyn std::any::Any;
 }

@@ -235,6 +235,10 @@ impl FileOps for VnodeFile {
         self.vn.node.fsync()
     }
 
+    fn flush_on_close(&self, _ctx: &Ctx) -> KResult<()> {
+        self.vn.node.close()
+    }
+
     fn read(&self, ctx: &Ctx, buf: &mut [u8], offset: Option<u64>) -> KResult<usize> {
         self.alive(Errno::EIO)?;
         if let Some(end) = &self.fifo {

@@ -75,6 +75,7 @@ fn close(ctx: &Ctx, fd: i32) -> KResult<()> {
     ctx.proc().fdt().close(fd)?;
     if last {
         f.ops().last_close(ctx);
+        f.ops().flush_on_close(ctx)?;
     }
     Ok(())
 }

@@ -56,13 +56,13 @@ pub fn lookup(res: &[u8]) -> NfsResult<(Vec<u8>, Option<Fattr>)> {
 }
 
 /// READ, limited to `max` bytes of data.
-pub fn read(res: &[u8], max: usize) -> NfsResult<ReadResult> {
+pub fn read(res: &[u8], max: usize) -> NfsResult<ReadResult<&[u8]>> {
     let mut d = Decoder::new(res);
     status(&mut d, skip_post_op)?;
     let attr = post_op_attr(&mut d)?;
     let count = d.u32()?;
     let eof = d.bool()?;
-    let data = d.opaque(max)?.to_vec();
+    let data = d.opaque(max)?;
     d.finish()?;
     if usize::try_from(count).ok() != Some(data.len()) {
         return Err(XdrError::BadValue.into());

@@ -3,7 +3,7 @@
 //! The vnode operations are built over this; what is here knows nothing
 //! of vnodes or caches.
 
-use crate::rpc::{Credentials, RpcError, StreamClient};
+use crate::rpc::{Credentials, Procedure, RpcError, StreamClient};
 use crate::xdr::{Decoder, Encoder, XdrError, XdrResult};
 use rump::Errno;
 
@@ -302,11 +302,12 @@ pub enum Stable {
     FileSync = 2,
 }
 
-/// A READ's result.
+/// A READ's result: its bytes owned, or (as the decoder gives them) a
+/// slice of the reply.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReadResult {
+pub struct ReadResult<D = Vec<u8>> {
     /// The bytes.
-    pub data: Vec<u8>,
+    pub data: D,
     /// The end of the file was reached.
     pub eof: bool,
     /// The file's attributes after the read.
@@ -425,6 +426,12 @@ impl NfsError {
     }
 }
 
+impl From<RpcError> for NfsError {
+    fn from(e: RpcError) -> NfsError {
+        NfsError::Rpc(e)
+    }
+}
+
 impl From<XdrError> for NfsError {
     fn from(e: XdrError) -> NfsError {
         NfsError::Rpc(e.into())
@@ -438,7 +445,13 @@ pub type NfsResult<T> = Result<T, NfsError>;
 /// accepted call and checks them to the last byte.
 pub mod decode;
 
-/// What makes an RPC call: a stream client, owned or borrowed.
+/// The arguments of call `i` of a batch, encoded into its message.
+pub type EncodeArgs<'a> = dyn FnMut(usize, &mut Encoder) + 'a;
+/// Takes the results of call `i` of a batch, undecoded.
+pub type TakeResults<'a> = dyn FnMut(usize, &[u8]) -> NfsResult<()> + 'a;
+
+/// What makes an RPC call: a stream client (or a mount's connection),
+/// owned or borrowed.
 pub trait RpcCall {
     /// Call `proc` of `prog` version `vers` as `cred` with `args`.
     fn rpc_call(
@@ -450,18 +463,43 @@ pub trait RpcCall {
         args: &[u8],
     ) -> Result<Vec<u8>, RpcError>;
 
-    /// Call `proc` once with each of `args`, up to `window` calls on the
-    /// wire at a time; the results in order (see
-    /// [`StreamClient::call_each`]).
+    /// Call `to` `count` times, up to `window` calls on the wire at a
+    /// time, with the arguments `args` encodes; `results` takes each
+    /// call's results as they come (see [`StreamClient::call_each`]).
     fn rpc_call_each(
+        &mut self,
+        to: Procedure,
+        cred: &Credentials,
+        count: usize,
+        window: usize,
+        args: &mut EncodeArgs<'_>,
+        results: &mut TakeResults<'_>,
+    ) -> NfsResult<()>;
+}
+
+impl<T: RpcCall + ?Sized> RpcCall for &mut T {
+    fn rpc_call(
         &mut self,
         prog: u32,
         vers: u32,
         proc: u32,
         cred: &Credentials,
-        args: &[Vec<u8>],
+        args: &[u8],
+    ) -> Result<Vec<u8>, RpcError> {
+        (**self).rpc_call(prog, vers, proc, cred, args)
+    }
+
+    fn rpc_call_each(
+        &mut self,
+        to: Procedure,
+        cred: &Credentials,
+        count: usize,
         window: usize,
-    ) -> Result<Vec<Vec<u8>>, RpcError>;
+        args: &mut EncodeArgs<'_>,
+        results: &mut TakeResults<'_>,
+    ) -> NfsResult<()> {
+        (**self).rpc_call_each(to, cred, count, window, args, results)
+    }
 }
 
 impl<S: std::io::Read + std::io::Write> RpcCall for StreamClient<S> {
@@ -478,39 +516,14 @@ impl<S: std::io::Read + std::io::Write> RpcCall for StreamClient<S> {
 
     fn rpc_call_each(
         &mut self,
-        prog: u32,
-        vers: u32,
-        proc: u32,
+        to: Procedure,
         cred: &Credentials,
-        args: &[Vec<u8>],
+        count: usize,
         window: usize,
-    ) -> Result<Vec<Vec<u8>>, RpcError> {
-        self.call_each(prog, vers, proc, cred, args, window)
-    }
-}
-
-impl<S: std::io::Read + std::io::Write> RpcCall for &mut StreamClient<S> {
-    fn rpc_call(
-        &mut self,
-        prog: u32,
-        vers: u32,
-        proc: u32,
-        cred: &Credentials,
-        args: &[u8],
-    ) -> Result<Vec<u8>, RpcError> {
-        self.call(prog, vers, proc, cred, args)
-    }
-
-    fn rpc_call_each(
-        &mut self,
-        prog: u32,
-        vers: u32,
-        proc: u32,
-        cred: &Credentials,
-        args: &[Vec<u8>],
-        window: usize,
-    ) -> Result<Vec<Vec<u8>>, RpcError> {
-        self.call_each(prog, vers, proc, cred, args, window)
+        args: &mut EncodeArgs<'_>,
+        results: &mut TakeResults<'_>,
+    ) -> NfsResult<()> {
+        self.call_each(to, cred, count, window, args, results)
     }
 }
 
@@ -588,33 +601,41 @@ impl<C: RpcCall> Nfs3Client<C> {
         let mut e = Self::fh_args(fh);
         e.u64(offset).u32(count);
         let r = self.call(proc3::READ, e)?;
-        decode::read(&r, count as usize)
+        let got = decode::read(&r, count as usize)?;
+        Ok(ReadResult {
+            data: got.data.to_vec(),
+            eof: got.eof,
+            attr: got.attr,
+        })
     }
 
     /// READ each of `pieces` (offset, count of at most [`MAXDATA`]), up to
-    /// `window` READs on the wire at once; the results in order.
+    /// `window` READs on the wire at once; `got(i, ..)` takes piece `i`'s
+    /// result, its bytes still in the receive buffer, in the order the
+    /// replies come.
     pub fn read_each(
         &mut self,
         fh: &[u8],
         pieces: &[(u64, u32)],
         window: usize,
-    ) -> NfsResult<Vec<ReadResult>> {
-        let args: Vec<Vec<u8>> = pieces
-            .iter()
-            .map(|&(offset, count)| {
-                let mut e = Self::fh_args(fh);
-                e.u64(offset).u32(count.min(MAXDATA as u32));
-                e.into_bytes()
-            })
-            .collect();
-        let res = self
-            .rpc
-            .rpc_call_each(NFS_PROG, NFS_V3, proc3::READ, &self.cred, &args, window)
-            .map_err(NfsError::Rpc)?;
-        res.iter()
-            .zip(pieces)
-            .map(|(r, &(_, count))| decode::read(r, count.min(MAXDATA as u32) as usize))
-            .collect()
+        mut got: impl FnMut(usize, ReadResult<&[u8]>) -> NfsResult<()>,
+    ) -> NfsResult<()> {
+        let count = |i: usize| pieces[i].1.min(MAXDATA as u32);
+        let to = Procedure {
+            prog: NFS_PROG,
+            vers: NFS_V3,
+            proc: proc3::READ,
+        };
+        self.rpc.rpc_call_each(
+            to,
+            &self.cred,
+            pieces.len(),
+            window,
+            &mut |i, e| {
+                e.opaque(fh).u64(pieces[i].0).u32(count(i));
+            },
+            &mut |i, r| got(i, decode::read(r, count(i) as usize)?),
+        )
     }
 
     /// WRITE each of `pieces` (offset, bytes) as `stable`, up to `window`
@@ -626,18 +647,32 @@ impl<C: RpcCall> Nfs3Client<C> {
         stable: Stable,
         window: usize,
     ) -> NfsResult<Vec<WriteResult>> {
-        let mut args = Vec::with_capacity(pieces.len());
-        for &(offset, data) in pieces {
-            let n = u32::try_from(data.len()).map_err(|_| NfsError::Status(Errno::EFBIG))?;
-            let mut e = Self::fh_args(fh);
-            e.u64(offset).u32(n).u32(stable as u32).opaque(data);
-            args.push(e.into_bytes());
+        if pieces.iter().any(|p| u32::try_from(p.1.len()).is_err()) {
+            return Err(NfsError::Status(Errno::EFBIG));
         }
-        let res = self
-            .rpc
-            .rpc_call_each(NFS_PROG, NFS_V3, proc3::WRITE, &self.cred, &args, window)
-            .map_err(NfsError::Rpc)?;
-        res.iter().map(|r| decode::write(r)).collect()
+        let to = Procedure {
+            prog: NFS_PROG,
+            vers: NFS_V3,
+            proc: proc3::WRITE,
+        };
+        let mut res = vec![None; pieces.len()];
+        self.rpc.rpc_call_each(
+            to,
+            &self.cred,
+            pieces.len(),
+            window,
+            &mut |i, e| {
+                let (offset, data) = pieces[i];
+                e.opaque(fh).u64(offset).u32(data.len() as u32);
+                e.u32(stable as u32).opaque(data);
+            },
+            &mut |i, r| {
+                res[i] = Some(decode::write(r)?);
+                Ok(())
+            },
+        )?;
+        // Every call was answered once the batch succeeded.
+        Ok(res.into_iter().flatten().collect())
     }
 
     /// WRITE `data` at `offset`.
@@ -846,8 +881,9 @@ mod tests {
         assert!(decode::read(&e.into_bytes(), 64).is_err());
         let mut e = Encoder::new();
         e.u32(0).u32(0).u32(4).bool(true).opaque(b"abcd");
-        let r = decode::read(&e.into_bytes(), 64).unwrap();
-        assert_eq!((r.data.as_slice(), r.eof), (&b"abcd"[..], true));
+        let reply = e.into_bytes();
+        let r = decode::read(&reply, 64).unwrap();
+        assert_eq!((r.data, r.eof), (&b"abcd"[..], true));
         let mut e = Encoder::new();
         e.u32(0).u32(0).u32(4).bool(true).opaque(b"abcd");
         assert!(decode::read(&e.into_bytes(), 3).is_err());

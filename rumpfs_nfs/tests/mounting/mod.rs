@@ -79,8 +79,10 @@ pub fn mount_nfs_args(
         (na::fh, fhp),
         (na::fhsize, fh.len() as u64),
         (na::flags, flags as u64),
-        (na::wsize, 32768),
-        (na::rsize, 32768),
+        // Taken only with NFSMNT_WSIZE and NFSMNT_RSIZE among the flags
+        // (mount_nfs -w 65536 -r 65536: NFS_MAXDATA, the most NetBSD takes).
+        (na::wsize, 65536),
+        (na::rsize, 65536),
         (na::readdirsize, 8192),
         (na::timeo, 10),
         (na::retrans, 10),
