@@ -4,10 +4,12 @@
 
 use netbsd_abi::{AT_SYMLINK_NOFOLLOW, UTIME_NOW, UTIME_OMIT};
 use rump::usermem::BufferSpace;
-use rump::{BootConfig, Errno, Kernel, KernelBuilder};
+use rump::{Errno, Kernel};
 use rumpvfs::flags::*;
 use rumpvfs::{TimeArg, VfsCalls};
 use std::sync::Arc;
+
+mod common;
 
 const B: u64 = 0x10000;
 
@@ -20,12 +22,7 @@ fn put(us: &BufferSpace, at: u64, s: &[u8]) -> u64 {
 
 /// A kernel with a tmpfs at /t holding a file /t/f and a link /t/l to it.
 fn kernel() -> Arc<Kernel> {
-    let k = KernelBuilder::new()
-        .config(BootConfig::default())
-        .component(&rumpvfs::COMPONENT)
-        .component(&rumpfs_tmpfs::COMPONENT)
-        .boot()
-        .unwrap();
+    let k = common::boot();
     k.sys_mkdir("/t", 0o755).unwrap();
     k.sys_mount("tmpfs", "/t", 0, &rumpfs_tmpfs::args(0, 0))
         .unwrap();
