@@ -7,9 +7,8 @@ use crate::nodes::Nodes;
 use crate::watchdog::{Answer, Watchdog};
 use fuser::{FileAttr, FileHandle, INodeNo, Request, TimeOrNow};
 use rump::lwproc::Proc;
-use rump::usermem::BufferSpace;
 use rump::{Errno, Kernel};
-use rumpvfs::{Dirent, VfsCalls};
+use rumpvfs::{Dirent, TimeArg, VfsCalls};
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::sync::atomic::AtomicU64;
@@ -72,29 +71,24 @@ pub(crate) fn utf8(name: &OsStr) -> Result<&str, Errno> {
     name.to_str().ok_or(Errno::EILSEQ)
 }
 
-/// `struct timespec` bytes (`tv_sec`, `tv_nsec`) for `utimensat`.
-fn timespec_bytes(t: Option<TimeOrNow>) -> [u8; netbsd_abi::layout::timespec::SIZE] {
-    use netbsd_abi::layout::timespec::{tv_nsec, tv_sec};
-    let (s, ns) = match t {
-        None => (0, i64::from(netbsd_abi::UTIME_OMIT)),
-        Some(TimeOrNow::Now) => (0, i64::from(netbsd_abi::UTIME_NOW)),
+/// A time for `utimensat`: none given is `UTIME_OMIT`.
+fn time_arg(t: Option<TimeOrNow>) -> TimeArg {
+    match t {
+        None => TimeArg::Omit,
+        Some(TimeOrNow::Now) => TimeArg::Now,
         Some(TimeOrNow::SpecificTime(t)) => match t.duration_since(UNIX_EPOCH) {
-            Ok(d) => (d.as_secs() as i64, i64::from(d.subsec_nanos())),
+            Ok(d) => TimeArg::At(d.as_secs() as i64, i64::from(d.subsec_nanos())),
             Err(e) => {
                 let d = e.duration();
                 let ns = d.subsec_nanos();
                 if ns == 0 {
-                    (-(d.as_secs() as i64), 0)
+                    TimeArg::At(-(d.as_secs() as i64), 0)
                 } else {
-                    (-(d.as_secs() as i64) - 1, i64::from(1_000_000_000 - ns))
+                    TimeArg::At(-(d.as_secs() as i64) - 1, i64::from(1_000_000_000 - ns))
                 }
             }
         },
-    };
-    let mut b = [0u8; netbsd_abi::layout::timespec::SIZE];
-    tv_sec.put(&mut b, s as u64);
-    tv_nsec.put(&mut b, ns as u64);
-    b
+    }
 }
 
 /// Where the arguments of a raw system call are put.
@@ -243,31 +237,9 @@ impl P2k {
         atime: Option<TimeOrNow>,
         mtime: Option<TimeOrNow>,
     ) -> Result<(), Errno> {
-        let ts = netbsd_abi::layout::timespec::SIZE as u64;
-        let space = BufferSpace::new(ARGS_AT, 2 * ts as usize + path.len() + 1);
-        space.poke(ARGS_AT, &timespec_bytes(atime));
-        space.poke(ARGS_AT + ts, &timespec_bytes(mtime));
-        let path_at = ARGS_AT + 2 * ts;
-        space.poke(path_at, path.as_bytes());
-        let args = [
-            netbsd_abi::AT_FDCWD as u64,
-            path_at,
-            ARGS_AT,
-            netbsd_abi::AT_SYMLINK_NOFOLLOW as u64,
-        ];
+        let flags = netbsd_abi::AT_SYMLINK_NOFOLLOW;
         self.k
-            .syscall(netbsd_abi::SYS_utimensat, &args, &space)
-            .map(|_| ())
-    }
-
-    /// `mknod(path, mode, dev)` with NetBSD's mode and device number.
-    pub(crate) fn mknod_at(&self, path: &str, mode: u32, dev: u64) -> Result<(), Errno> {
-        let space = BufferSpace::new(ARGS_AT, path.len() + 1);
-        space.poke(ARGS_AT, path.as_bytes());
-        let args = [ARGS_AT, u64::from(mode), dev];
-        self.k
-            .syscall(netbsd_abi::SYS___mknod50, &args, &space)
-            .map(|_| ())
+            .sys_utimensat(path, time_arg(atime), time_arg(mtime), flags)
     }
 
     /// Read a whole directory for `opendir`.
@@ -278,49 +250,6 @@ impl P2k {
         let r = self.k.sys_getdents(fd);
         let _ = self.k.sys_close(fd);
         Ok(Arc::new(r?))
-    }
-
-    /// Extended attribute call `number` (`lsetxattr`, `lgetxattr`,
-    /// `llistxattr`, `lremovexattr`) on `path`, with the attribute `name`,
-    /// the `value` to store and `room` bytes for what comes back: the
-    /// call's result and those bytes.
-    pub(crate) fn xattr_call(
-        &self,
-        number: usize,
-        path: &str,
-        name: Option<&OsStr>,
-        value: &[u8],
-        room: u32,
-        flags: i32,
-    ) -> Result<(u64, Vec<u8>), Errno> {
-        use std::os::unix::ffi::OsStrExt;
-        let name = name.map(OsStrExt::as_bytes).unwrap_or_default();
-        let path_at = ARGS_AT;
-        let name_at = path_at + path.len() as u64 + 1;
-        let value_at = name_at + name.len() as u64 + 1;
-        let out_at = value_at + value.len() as u64;
-        let len = (out_at - ARGS_AT) as usize + room as usize;
-        let space = BufferSpace::new(ARGS_AT, len);
-        space.poke(path_at, path.as_bytes());
-        space.poke(name_at, name);
-        space.poke(value_at, value);
-        let out = if room == 0 { 0 } else { out_at };
-        let args: Vec<u64> = match number {
-            netbsd_abi::SYS_lsetxattr => {
-                vec![path_at, name_at, value_at, value.len() as u64, flags as u64]
-            }
-            netbsd_abi::SYS_lgetxattr => vec![path_at, name_at, out, u64::from(room)],
-            netbsd_abi::SYS_llistxattr => vec![path_at, out, u64::from(room)],
-            _ => vec![path_at, name_at],
-        };
-        let r = self.k.syscall(number, &args, &space)?;
-        let got = (r[0] as usize).min(room as usize);
-        let bytes = if room == 0 {
-            Vec::new()
-        } else {
-            space.peek(out_at, got)
-        };
-        Ok((r[0], bytes))
     }
 }
 
@@ -337,18 +266,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn times_are_netbsd_timespecs() {
-        use netbsd_abi::layout::timespec::{tv_nsec, tv_sec};
-        let b = timespec_bytes(None);
-        assert_eq!(tv_nsec.get(&b), Some(netbsd_abi::UTIME_OMIT as u64));
-        let b = timespec_bytes(Some(TimeOrNow::Now));
-        assert_eq!(tv_nsec.get(&b), Some(netbsd_abi::UTIME_NOW as u64));
+    fn times_are_utimensat_times() {
+        assert_eq!(time_arg(None), TimeArg::Omit);
+        assert_eq!(time_arg(Some(TimeOrNow::Now)), TimeArg::Now);
         let t = UNIX_EPOCH + Duration::new(5, 7);
-        let b = timespec_bytes(Some(TimeOrNow::SpecificTime(t)));
-        assert_eq!((tv_sec.get(&b), tv_nsec.get(&b)), (Some(5), Some(7)));
+        assert_eq!(
+            time_arg(Some(TimeOrNow::SpecificTime(t))),
+            TimeArg::At(5, 7)
+        );
         let t = UNIX_EPOCH - Duration::new(1, 250_000_000);
-        let b = timespec_bytes(Some(TimeOrNow::SpecificTime(t)));
-        assert_eq!(tv_sec.get(&b), Some((-2i64) as u64));
-        assert_eq!(tv_nsec.get(&b), Some(750_000_000));
+        let at = time_arg(Some(TimeOrNow::SpecificTime(t)));
+        assert_eq!(at, TimeArg::At(-2, 750_000_000));
+        let t = UNIX_EPOCH - Duration::new(3, 0);
+        assert_eq!(
+            time_arg(Some(TimeOrNow::SpecificTime(t))),
+            TimeArg::At(-3, 0)
+        );
     }
 }

@@ -16,6 +16,7 @@ use rump::usermem::BufferSpace;
 use rumpvfs::VfsCalls;
 use rumpvfs::pathconf::PC_NAME_MAX;
 use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
@@ -162,7 +163,8 @@ impl Filesystem for P2k {
                     self.k.sys_close(fd)?;
                 } else {
                     // The type bits are the same numbers on both systems.
-                    self.mknod_at(&path, mode, dev_to_netbsd(u64::from(rdev)))?;
+                    self.k
+                        .sys_mknod(&path, mode, dev_to_netbsd(u64::from(rdev)))?;
                 }
                 self.entry_at(path)
             },
@@ -664,7 +666,10 @@ impl Filesystem for P2k {
             reply,
             || {
                 let path = self.path(ino)?;
-                self.xattr_call(netbsd_abi::SYS_lgetxattr, &path, Some(name), &[], size, 0)
+                let mut value = vec![0; size as usize];
+                let n = self.k.sys_lgetxattr(&path, name.as_bytes(), &mut value)?;
+                value.truncate(n);
+                Ok((n, value))
             },
             |r, (n, bytes)| xattr_reply(r, size, n, &bytes),
         );
@@ -678,7 +683,10 @@ impl Filesystem for P2k {
             reply,
             || {
                 let path = self.path(ino)?;
-                self.xattr_call(netbsd_abi::SYS_llistxattr, &path, None, &[], size, 0)
+                let mut list = vec![0; size as usize];
+                let n = self.k.sys_llistxattr(&path, &mut list)?;
+                list.truncate(n);
+                Ok((n, list))
             },
             |r, (n, bytes)| xattr_reply(r, size, n, &bytes),
         );
@@ -707,15 +715,7 @@ impl Filesystem for P2k {
                 let path = self.path(ino)?;
                 // XATTR_CREATE and XATTR_REPLACE are 1 and 2 on both
                 // systems (NetBSD's sys/xattr.h).
-                self.xattr_call(
-                    netbsd_abi::SYS_lsetxattr,
-                    &path,
-                    Some(name),
-                    value,
-                    0,
-                    flags,
-                )
-                .map(|_| ())
+                self.k.sys_lsetxattr(&path, name.as_bytes(), value, flags)
             },
             |r, ()| r.ok(),
         );
@@ -729,8 +729,7 @@ impl Filesystem for P2k {
             reply,
             || {
                 let path = self.path(ino)?;
-                self.xattr_call(netbsd_abi::SYS_lremovexattr, &path, Some(name), &[], 0, 0)
-                    .map(|_| ())
+                self.k.sys_lremovexattr(&path, name.as_bytes())
             },
             |r, ()| r.ok(),
         );
@@ -776,10 +775,10 @@ impl Filesystem for P2k {
 
 /// Answer a `getxattr`/`listxattr` of `size` bytes whose kernel call
 /// gave `n`: the size alone when asked for it, ERANGE when it does not fit.
-fn xattr_reply(r: ReplyXattr, size: u32, n: u64, bytes: &[u8]) {
+fn xattr_reply(r: ReplyXattr, size: u32, n: usize, bytes: &[u8]) {
     if size == 0 {
         r.size(u32::try_from(n).unwrap_or(u32::MAX));
-    } else if n > u64::from(size) {
+    } else if n > size as usize {
         r.error(fuser::Errno::ERANGE);
     } else {
         r.data(bytes);

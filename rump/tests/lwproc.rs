@@ -304,3 +304,20 @@ fn an_exiting_process_wakes_its_sleepers_and_takes_no_new_lwps() {
     assert!(took < std::time::Duration::from_secs(5));
     assert_eq!(k.lwproc_newlwp(pid).unwrap_err(), Errno::EBUSY);
 }
+
+#[test]
+fn a_call_handed_its_lwp_runs_as_that_lwps_process() {
+    // As a server does for a remote call: a new lwp in the client's
+    // process, then the call handed that lwp instead of looking it up.
+    let k = common::boot();
+    k.lwproc_newproc().unwrap();
+    let pid = k.sys_getpid().unwrap();
+    k.lwproc_switch(None).unwrap();
+    let l = k.lwproc_newlwp(pid).unwrap();
+    let us = rump::usermem::BufferSpace::new(0x1000, 16);
+    let r = k.syscall_as(&l, netbsd_abi::SYS_getpid, &[], &us).unwrap();
+    assert_eq!(r[0], pid as u64);
+    k.lwproc_releaselwp();
+    let r = k.syscall(netbsd_abi::SYS_getpid, &[], &us).unwrap();
+    assert_eq!(r[0], rump::lwproc::PID_LOCAL as u64);
+}

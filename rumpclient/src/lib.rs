@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+mod exec_env;
 mod key;
 mod link;
 mod memory;
@@ -18,6 +19,7 @@ mod process_memory;
 mod retry;
 mod stream;
 
+pub use exec_env::{EXECFD_ENV, ExecEnv, PARSEDSERVER_ENV, parse_exec_fd};
 pub use key::KEY_VARIABLE;
 pub use memory::{ClientMemory, Regions, Span};
 pub use netbsd_abi::Errno;

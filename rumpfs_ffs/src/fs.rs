@@ -684,6 +684,8 @@ impl Ffs {
 pub struct FfsMount {
     fs: Arc<Ffs>,
     root: Arc<FfsNode>,
+    /// Why lookups cannot enter the root, if they cannot.
+    root_error: Option<Errno>,
 }
 
 impl FfsMount {
@@ -696,17 +698,31 @@ impl FfsMount {
     pub fn open(dev: Arc<dyn BlockDev>, opts: MountOptions) -> Result<Arc<FfsMount>, Flaw> {
         let fs = Ffs::open(dev, opts)?;
         let root = match fs.iget(ROOTINO) {
-            Ok(r) if r.is_dir() => Ok(r),
+            Ok(r) if r.is_dir() => Ok((r, None)),
             // The words of NetBSD's fsck for the same damage; the errnos
             // those of `Ffs::root`.
             Ok(_) => Err(Flaw::invalid("root inode not directory")),
-            Err(Errno::EIO) => Err(Flaw::damaged("root inode unallocated or unreadable")),
+            // NetBSD's mount does not read the root inode: an unallocated
+            // one mounts, and `ffs_loadvnode` answers every lookup that
+            // reaches it with ENOENT.
+            Err(Errno::EIO) => match fs.read_dinode(ROOTINO) {
+                Ok(d) if d.mode == 0 => Ok((
+                    FfsNode::new(Arc::clone(&fs), ROOTINO, d, false),
+                    Some(Errno::ENOENT),
+                )),
+                _ => Err(Flaw::damaged("root inode unallocated or unreadable")),
+            },
             Err(e) => Err(Flaw::from(e)),
         }
         .inspect_err(|_| {
             let _ = fs.unmount();
         })?;
-        Ok(Arc::new(FfsMount { fs, root }))
+        let (root, root_error) = root;
+        Ok(Arc::new(FfsMount {
+            fs,
+            root,
+            root_error,
+        }))
     }
 
     /// Say what is wrong with the image on the mounting kernel's console.
@@ -811,6 +827,10 @@ impl rumpvfs::node::FileSystem for FfsMount {
 
     fn root(&self) -> Arc<dyn rumpvfs::node::Node> {
         Arc::clone(&self.root) as Arc<dyn rumpvfs::node::Node>
+    }
+
+    fn check_root(&self) -> KResult<()> {
+        self.root_error.map_or(Ok(()), Err)
     }
 
     fn fstype(&self) -> &'static str {

@@ -83,7 +83,7 @@ fn init() {
         .or_else(|| var("RUMP_SERVER"))
         .unwrap_or_else(|| die("rumpclient init: RUMP_SERVER not set"));
     let resumed = exec_fd.and_then(|v| {
-        let fd: i32 = v.split(',').next()?.parse().ok()?;
+        let fd = rumpclient::parse_exec_fd(&v)?;
         // SAFETY: the image before exec kept this descriptor open for us
         // and named it; nothing else in this image knows of it.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };

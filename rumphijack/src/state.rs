@@ -6,6 +6,8 @@ use crate::mem::ProcessMemory;
 use crate::route::{FdRoute, LowFds, PathRoute, route_path};
 use crate::xlate;
 use rumpclient::Client;
+/// The variables `rumpclient_exec` hands on (NetBSD's names).
+pub use rumpclient::{EXECFD_ENV, PARSEDSERVER_ENV};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -108,11 +110,6 @@ pub fn set_connection_fd(fd: i32) {
 
 /// The variable that says the current directory is in the kernel (NetBSD's).
 pub const PWD_ENV: &str = "RUMPHIJACK__PWDINRUMP";
-/// The variable naming the connection kept open across exec (NetBSD's
-/// name; the value is the descriptor, then NetBSD's second field, unused).
-pub const EXECFD_ENV: &str = "RUMPCLIENT__EXECFD";
-/// The server URL as the image before exec had it (NetBSD's).
-pub const PARSEDSERVER_ENV: &str = "RUMP__PARSEDSERVER";
 
 /// The hijack, once it is set up; before that every call goes to the host.
 pub fn get() -> Option<&'static Hijack> {

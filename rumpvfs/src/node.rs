@@ -393,6 +393,14 @@ pub trait FileSystem: Send + Sync {
     }
     /// The root directory.
     fn root(&self) -> Arc<dyn Node>;
+    /// Whether lookups may enter the root directory (`VFS_ROOT` succeeding).
+    /// NetBSD mounts an FFS whose root inode is unallocated, and then
+    /// every lookup that reaches its root fails (ENOENT, from
+    /// `ffs_loadvnode`); [`FileSystem::root`] still names the node, for
+    /// what needs only the mount (statvfs of every mount, unmount at halt).
+    fn check_root(&self) -> KResult<()> {
+        Ok(())
+    }
     /// The file system type name (`rumpfs`, `ffs`, ...).
     fn fstype(&self) -> &'static str;
     /// Space and node counts.

@@ -440,7 +440,12 @@ impl Vfs {
     /// The root as lookups see it: the file system mounted last on `/`
     /// (a file system NetBSD mounts on `/` hides the rumpfs root below).
     pub fn top_root(&self) -> KResult<Vnode> {
-        Ok(self.cross_down(self.root()?))
+        let root = self.root()?;
+        let top = self.cross_down(root.clone());
+        if top.mnt.id != root.mnt.id {
+            top.mnt.fs.check_root()?;
+        }
+        Ok(top)
     }
 
     /// The process's current directory.
@@ -584,6 +589,9 @@ impl Vfs {
         }
         let found = Vnode::new(Arc::clone(&dir.mnt), dir.node.lookup(name)?);
         let found = self.cross_down(found);
+        if found.mnt.id != dir.mnt.id {
+            found.mnt.fs.check_root()?;
+        }
         self.remember(&found);
         if follow && found.vtype() == VType::Lnk {
             *links += 1;

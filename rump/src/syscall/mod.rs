@@ -332,6 +332,30 @@ impl Kernel {
     /// writing the caller's memory through `user`. ENOSYS for a call this
     /// kernel does not have.
     pub fn syscall(&self, number: usize, args: &[u64], user: &dyn UserSpace) -> KResult<SysRet> {
+        self.syscall_of(None, number, args, user)
+    }
+
+    /// [`Kernel::syscall`] by `lwp`, the lwp the calling thread is bound to
+    /// (what `lwproc_newlwp` just gave): a server hands it down instead of
+    /// having the call look the thread's binding up again.
+    pub fn syscall_as(
+        &self,
+        lwp: &Arc<Lwp>,
+        number: usize,
+        args: &[u64],
+        user: &dyn UserSpace,
+    ) -> KResult<SysRet> {
+        self.syscall_of(Some(lwp), number, args, user)
+    }
+
+    /// A system call by `lwp`, or by the calling thread's own.
+    fn syscall_of(
+        &self,
+        lwp: Option<&Arc<Lwp>>,
+        number: usize,
+        args: &[u64],
+        user: &dyn UserSpace,
+    ) -> KResult<SysRet> {
         let entry = self.syscall_entry(number).ok_or(Errno::ENOSYS)?;
         let mut slots = [0u64; 8];
         for (s, a) in slots.iter_mut().zip(args) {
@@ -340,7 +364,14 @@ impl Kernel {
         if self.is_halted() {
             return Err(Errno::ENXIO);
         }
-        let ctx = self.on_cpu(self.procs().curlwp(), None);
+        let lwp = match lwp {
+            Some(l) => {
+                debug_assert!(self.procs().curlwp().is_some_and(|c| Arc::ptr_eq(&c, l)));
+                Some(Arc::clone(l))
+            }
+            None => self.procs().curlwp(),
+        };
+        let ctx = self.on_cpu(lwp, None);
         // As NetBSD's sy_invoke: whether to trace is decided on entry.
         let traced = ctx.proc().ktrace().syscalls_traced();
         if traced {

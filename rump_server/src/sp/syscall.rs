@@ -173,13 +173,16 @@ impl Shared {
         if conn.in_exec.load(Ordering::Acquire) {
             return fail(Errno::EBUSY);
         }
-        if let Err(e) = k.lwproc_newlwp(pid) {
-            return fail(if e == Errno::ESRCH {
-                Errno::ESRCH
-            } else {
-                Errno::EBUSY
-            });
-        }
+        let lwp = match k.lwproc_newlwp(pid) {
+            Ok(l) => l,
+            Err(e) => {
+                return fail(if e == Errno::ESRCH {
+                    Errno::ESRCH
+                } else {
+                    Errno::EBUSY
+                });
+            }
+        };
         // Its reply is sent by the halt itself, before the process exits.
         if h.union as usize == SYS_reboot {
             *lock(&self.halting) = Some((Arc::clone(conn), h.reqno));
@@ -189,7 +192,8 @@ impl Shared {
             held: std::cell::RefCell::new(Vec::new()),
             inline,
         };
-        let r = k.syscall(h.union as usize, &args, &space);
+        let r = k.syscall_as(&lwp, h.union as usize, &args, &space);
+        drop(lwp);
         let held = space.take_held();
         // If the halt took the request over, it has been answered already.
         let answered = h.union as usize == SYS_reboot && lock(&self.halting).take().is_none();

@@ -22,6 +22,7 @@ mod cgd;
 mod devices;
 mod devtree;
 mod disklabel_restore;
+mod ffs_corrupt;
 mod ffs_tools;
 mod files;
 mod flags_and_names;

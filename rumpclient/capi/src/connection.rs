@@ -3,7 +3,7 @@
 //! policy that `rumpclient_setconnretry` chose.
 
 use netbsd_abi::Errno;
-use rumpclient::{Client, Retry};
+use rumpclient::{Client, PARSEDSERVER_ENV, Retry};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -13,8 +13,6 @@ static RETRY: Mutex<Retry> = Mutex::new(Retry::Never);
 /// `rumpclient_fork_init`, the child's `rumpclient_init` starts afresh.
 static OWNER_PID: AtomicI32 = AtomicI32::new(0);
 
-/// The server's URL as a client reads it from the environment.
-pub const PARSEDSERVER_ENV: &str = "RUMP__PARSEDSERVER";
 /// The server's URL as the user gives it.
 pub const SERVER_ENV: &str = "RUMP_SERVER";
 

@@ -6,13 +6,10 @@
 //! handshake.
 
 use crate::call::{errno, set_errno};
-use crate::connection::{self, PARSEDSERVER_ENV};
-use rumpclient::{Client, ConnectError};
-use std::ffi::{CStr, CString, c_char};
+use crate::connection;
+use rumpclient::{Client, ConnectError, EXECFD_ENV, ExecEnv, parse_exec_fd};
+use std::ffi::{CStr, c_char};
 use std::os::fd::{FromRawFd, OwnedFd};
-
-/// Where the connection's descriptor is handed to the new program.
-const EXECFD_ENV: &str = "RUMPCLIENT__EXECFD";
 
 type CStrP = *const c_char;
 
@@ -25,10 +22,10 @@ pub fn inherited_connection() -> Option<OwnedFd> {
     // starts threads; the program's own threads are its business, as with
     // NetBSD's unsetenv here.
     unsafe { std::env::remove_var(EXECFD_ENV) };
-    let fd: i32 = v.split(',').next()?.trim().parse().ok()?;
+    let fd = parse_exec_fd(&v)?;
     // SAFETY: the descriptor was the earlier image's connection, left open
     // across exec for this library alone; it is owned from here on.
-    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
+    Some(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// Resume the connection `fd` to `url` under this program's name.
@@ -74,26 +71,11 @@ pub extern "C" fn rumpclient_exec(
         return unsafe { libc::execve(path, argv, envp) };
     };
     let conn = c.connection_fd();
-    let ours = [EXECFD_ENV, PARSEDSERVER_ENV];
-    let added: Vec<CString> = [
-        format!("{EXECFD_ENV}={conn},-1"),
-        format!("{PARSEDSERVER_ENV}={}", c.url()),
-    ]
-    .into_iter()
-    .filter_map(|s| CString::new(s).ok())
-    .collect();
-    let mut env: Vec<CStrP> = strings(envp)
-        .into_iter()
-        .filter(|&s| {
-            // SAFETY: an environment string of the caller's, NUL-terminated.
-            let b = unsafe { CStr::from_ptr(s) }.to_bytes();
-            !ours
-                .iter()
-                .any(|n| b.starts_with(n.as_bytes()) && b.get(n.len()) == Some(&b'='))
-        })
-        .collect();
-    env.extend(added.iter().map(|s| s.as_ptr()));
-    env.push(std::ptr::null());
+    let handed_on = ExecEnv::new(conn, c.url());
+    let env = handed_on.pointers(strings(envp).into_iter().map(|s| {
+        // SAFETY: an environment string of the caller's, NUL-terminated.
+        unsafe { CStr::from_ptr(s) }
+    }));
     // SAFETY: fcntl on the connection's descriptor, which this library owns.
     unsafe { libc::fcntl(conn, libc::F_SETFD, 0) };
     // SAFETY: the caller's path and arguments, and an environment array of

@@ -6,9 +6,9 @@
 
 use super::{errno, set_errno};
 use crate::route::LOWFDS_ENV;
-use crate::state::{self, EXECFD_ENV, Hijack, PARSEDSERVER_ENV, PWD_ENV};
+use crate::state::{self, Hijack, PWD_ENV};
 use libc::{c_char, c_int, c_uint, pid_t};
-use rumpclient::Client;
+use rumpclient::{Client, ExecEnv};
 use std::ffi::{CStr, CString};
 use std::sync::Arc;
 
@@ -125,33 +125,11 @@ fn strings(mut p: *const CStrP) -> Vec<CStrP> {
 
 /// The environment for the new program: the program's, without what an
 /// earlier image handed on, with what this one hands on.
-fn exec_env(h: &Hijack, envp: *const CStrP, conn: c_int) -> (Vec<CString>, Vec<CStrP>) {
-    let ours = [EXECFD_ENV, LOWFDS_ENV, PWD_ENV, PARSEDSERVER_ENV];
-    let mut added = vec![
-        format!("{EXECFD_ENV}={conn},-1"),
-        format!("{PARSEDSERVER_ENV}={}", h.url),
-        format!("{LOWFDS_ENV}={}", low_fds_for_exec(h).encode()),
-    ];
-    if h.cwd_in_rump() {
-        added.push(format!("{PWD_ENV}=true"));
-    }
-    let added: Vec<CString> = added
-        .into_iter()
-        .filter_map(|s| CString::new(s).ok())
-        .collect();
-    let mut ptrs: Vec<CStrP> = strings(envp)
-        .into_iter()
-        .filter(|&s| {
-            // SAFETY: an environment string of the program's, NUL-terminated.
-            let b = unsafe { CStr::from_ptr(s) }.to_bytes();
-            !ours
-                .iter()
-                .any(|n| b.starts_with(n.as_bytes()) && b.get(n.len()) == Some(&b'='))
-        })
-        .collect();
-    ptrs.extend(added.iter().map(|s| s.as_ptr()));
-    ptrs.push(std::ptr::null());
-    (added, ptrs)
+fn exec_env(h: &Hijack, conn: c_int) -> ExecEnv {
+    let mut env = ExecEnv::new(conn, &h.url);
+    env.hand_on(LOWFDS_ENV, Some(&low_fds_for_exec(h).encode()));
+    env.hand_on(PWD_ENV, h.cwd_in_rump().then_some("true"));
+    env
 }
 
 /// The low descriptors that go on into the new program: those whose kernel
@@ -181,7 +159,11 @@ pub unsafe extern "C" fn execve(path: CStrP, argv: *const CStrP, envp: *const CS
     };
     super::mmap::before_exec(h);
     let conn = state::connection_fd();
-    let (_keep, env) = exec_env(h, envp, conn);
+    let handed_on = exec_env(h, conn);
+    let env = handed_on.pointers(strings(envp).into_iter().map(|s| {
+        // SAFETY: an environment string of the program's, NUL-terminated.
+        unsafe { CStr::from_ptr(s) }
+    }));
     let setfd = |v: c_int| {
         host!(fcntl(conn, libc::F_SETFD, v as libc::c_ulong)
             as fn(c_int, c_int, libc::c_ulong) -> c_int)

@@ -4,7 +4,9 @@
 
 use super::*;
 use crate::node::VType;
+use netbsd_abi::AT_SYMLINK_NOFOLLOW;
 use rump::file::Stat;
+use rump::syscall::args::check_flags;
 use rump::{KResult, Kernel};
 
 /// The typed file system calls, as methods of the kernel.
@@ -92,6 +94,21 @@ pub trait VfsCalls {
     fn sys_pathconf(&self, path: &str, name: i32) -> KResult<i64>;
     /// `__posix_rename(2)`.
     fn sys_posix_rename(&self, from: &str, to: &str) -> KResult<()>;
+    /// `utimensat(AT_FDCWD, path, times, flags)`: `UTIME_NOW` and
+    /// `UTIME_OMIT` are [`TimeArg::Now`] and [`TimeArg::Omit`]; `flags`
+    /// may hold `AT_SYMLINK_NOFOLLOW`.
+    fn sys_utimensat(&self, path: &str, atime: TimeArg, mtime: TimeArg, flags: i32) -> KResult<()>;
+    /// `mknod(2)`: the type bits of `mode` say what node (character or
+    /// block device, or a regular file).
+    fn sys_mknod(&self, path: &str, mode: u32, dev: u64) -> KResult<()>;
+    /// `lsetxattr(2)`.
+    fn sys_lsetxattr(&self, path: &str, name: &[u8], value: &[u8], flags: i32) -> KResult<()>;
+    /// `lgetxattr(2)` into `value`; an empty `value` asks for the size.
+    fn sys_lgetxattr(&self, path: &str, name: &[u8], value: &mut [u8]) -> KResult<usize>;
+    /// `llistxattr(2)` into `list`; an empty `list` asks for the size.
+    fn sys_llistxattr(&self, path: &str, list: &mut [u8]) -> KResult<usize>;
+    /// `lremovexattr(2)`.
+    fn sys_lremovexattr(&self, path: &str, name: &[u8]) -> KResult<()>;
 }
 
 impl VfsCalls for Kernel {
@@ -251,4 +268,43 @@ impl VfsCalls for Kernel {
     fn sys_chroot(&self, path: &str) -> KResult<()> {
         self.with_ctx(|ctx| chroot(ctx, Some(path.as_bytes()), None))
     }
+    fn sys_utimensat(&self, path: &str, atime: TimeArg, mtime: TimeArg, flags: i32) -> KResult<()> {
+        check_flags(flags, AT_SYMLINK_NOFOLLOW)?;
+        let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
+        self.with_ctx(|ctx| utimes(ctx, None, path.as_bytes(), atime, mtime, follow))
+    }
+    fn sys_mknod(&self, path: &str, mode: u32, dev: u64) -> KResult<()> {
+        let typ = mknod_type(mode)?;
+        self.with_ctx(|ctx| mknod(ctx, None, path.as_bytes(), typ, mode & 0o7777, dev))
+    }
+    fn sys_lsetxattr(&self, path: &str, name: &[u8], value: &[u8], flags: i32) -> KResult<()> {
+        // XATTR_CREATE and XATTR_REPLACE only change what a file system
+        // with attributes does, and none here has them.
+        let _ = flags;
+        let size = value.len() as u64;
+        xattr_by_path(self, path, Some(name), XattrOp::Set { size }).map(|_| ())
+    }
+    fn sys_lgetxattr(&self, path: &str, name: &[u8], value: &mut [u8]) -> KResult<usize> {
+        let size = (!value.is_empty()).then_some(value.len() as u64);
+        xattr_by_path(self, path, Some(name), XattrOp::Get { size }).map(|n| n as usize)
+    }
+    fn sys_llistxattr(&self, path: &str, list: &mut [u8]) -> KResult<usize> {
+        let size = (!list.is_empty()).then_some(list.len() as u64);
+        xattr_by_path(self, path, None, XattrOp::List { size }).map(|n| n as usize)
+    }
+    fn sys_lremovexattr(&self, path: &str, name: &[u8]) -> KResult<()> {
+        xattr_by_path(self, path, Some(name), XattrOp::Remove).map(|_| ())
+    }
+}
+
+/// An `l*xattr` call on `path` (not followed), with the system calls'
+/// checks in their order: the name, then the file, then the rest.
+fn xattr_by_path(k: &Kernel, path: &str, name: Option<&[u8]>, op: XattrOp) -> KResult<u64> {
+    k.with_ctx(|ctx| {
+        xattr_errno((|| {
+            name.map_or(Ok(()), check_attr_name)?;
+            let vn = lookup_vnode(ctx, path.as_bytes(), false)?;
+            xattr(&vn, op)
+        })())
+    })
 }

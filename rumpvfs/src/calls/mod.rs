@@ -11,6 +11,7 @@ mod mounts;
 mod names;
 mod open;
 mod resolve;
+mod xattrs;
 
 pub use attrs::*;
 pub use dirs::*;
@@ -20,6 +21,7 @@ pub use mounts::*;
 pub use names::*;
 pub use open::*;
 pub(crate) use resolve::*;
+pub use xattrs::*;
 
 /// A directory entry as `getdents` returns it.
 #[derive(Clone, Debug, PartialEq, Eq)]

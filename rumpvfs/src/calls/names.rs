@@ -30,6 +30,19 @@ pub fn mkdir(ctx: &Ctx, at: Option<Vnode>, path: &[u8], mode: u32) -> KResult<()
     Ok(())
 }
 
+/// The node type `mknod` makes from the type bits of `mode`.
+pub fn mknod_type(mode: u32) -> KResult<VType> {
+    match mode & S_IFMT {
+        S_IFCHR => Ok(VType::Chr),
+        S_IFBLK => Ok(VType::Blk),
+        // NetBSD lets root make an empty regular file this way too; a
+        // FIFO is mkfifo's to make, and a type of 0 is no type
+        // (do_sys_mknodat).
+        S_IFREG => Ok(VType::Reg),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
 /// `mknod(2)`/`mkfifo(2)` of type `typ`.
 pub fn mknod(
     ctx: &Ctx,

@@ -3,13 +3,12 @@
 
 use super::{Calls, at_dir};
 use crate::calls;
-use crate::flags::{S_IFBLK, S_IFCHR, S_IFMT, S_IFREG};
 use crate::node::VType;
 use netbsd_abi::*;
+use rump::KResult;
 use rump::syscall::args::{arg_int, arg_path, ret};
 use rump::syscall::{Ctx, SysArgs, SysRet};
 use rump::usermem::UserSpace;
-use rump::{Errno, KResult};
 
 pub(super) const CALLS: Calls = &[
     (SYS_open, "open", sys_open),
@@ -32,23 +31,10 @@ fn sys_openat(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     ret(calls::open(ctx, at, &p, arg_int(a, 2), a[3] as u32)? as u64)
 }
 
-/// The node type `mknod` makes from the type bits of `mode`.
-fn mknod_type(mode: u32) -> KResult<VType> {
-    match mode & S_IFMT {
-        S_IFCHR => Ok(VType::Chr),
-        S_IFBLK => Ok(VType::Blk),
-        // NetBSD lets root make an empty regular file this way too; a
-        // FIFO is mkfifo's to make, and a type of 0 is no type
-        // (do_sys_mknodat).
-        S_IFREG => Ok(VType::Reg),
-        _ => Err(Errno::EINVAL),
-    }
-}
-
 fn sys_mknod(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let mode = a[1] as u32;
     let p = arg_path(us, a[0])?;
-    calls::mknod(ctx, None, &p, mknod_type(mode)?, mode & 0o7777, a[2])?;
+    calls::mknod(ctx, None, &p, calls::mknod_type(mode)?, mode & 0o7777, a[2])?;
     ret(0)
 }
 
@@ -56,7 +42,7 @@ fn sys_mknodat(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let p = arg_path(us, a[1])?;
     let mode = a[2] as u32;
     let at = at_dir(ctx, arg_int(a, 0), &p)?;
-    calls::mknod(ctx, at, &p, mknod_type(mode)?, mode & 0o7777, a[4])?;
+    calls::mknod(ctx, at, &p, calls::mknod_type(mode)?, mode & 0o7777, a[4])?;
     ret(0)
 }
 

@@ -8,7 +8,7 @@
 //! the `*xattr` calls give as ENOTSUP.
 
 use super::Calls;
-use crate::calls;
+use crate::calls::{self, ATTR_MAX_TRANSFER, ATTR_NAME_BUF, XattrOp, extattr_store, xattr_errno};
 use crate::node::ExtattrCtl;
 use crate::vfs::Vnode;
 use netbsd_abi::*;
@@ -81,12 +81,6 @@ pub(super) const CALLS: Calls = &[
     (SYS_fremovexattr, "fremovexattr", sys_fremovexattr),
 ];
 
-/// `EXTATTR_MAXNAMELEN` and `XATTR_NAME_MAX` (`KERNEL_NAME_MAX`): the
-/// name's buffer, its NUL included.
-const ATTR_NAME_BUF: usize = 255;
-/// `INT_MAX`: the largest transfer an attribute call takes.
-const INT_MAX: u64 = i32::MAX as u64;
-
 /// An attribute name argument.
 fn attr_name(us: &dyn UserSpace, addr: u64) -> KResult<Vec<u8>> {
     us.copyinstr(addr, ATTR_NAME_BUF)
@@ -109,22 +103,14 @@ fn target_vnode(ctx: &Ctx, us: &dyn UserSpace, how: Target, slot: u64) -> KResul
     }
 }
 
-/// What an attribute operation on `vn` answers once its arguments pass:
-/// `VOP_{GET,SET,DELETE,LIST}EXTATTR` of a file system without extended
-/// attributes.
-fn store(vn: &Vnode) -> KResult<u64> {
-    let _ = vn;
-    Err(Errno::EOPNOTSUPP)
-}
-
 /// `extattr_set_*(file, namespace, name, data, nbytes)`.
 fn set(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace, how: Target) -> KResult<SysRet> {
     let _name = attr_name(us, a[2])?;
     let vn = target_vnode(ctx, us, how, a[0])?;
-    if a[4] > INT_MAX {
+    if a[4] > ATTR_MAX_TRANSFER {
         return Err(Errno::EINVAL);
     }
-    ret(store(&vn)?)
+    ret(extattr_store(&vn)?)
 }
 
 /// `extattr_get_*(file, namespace, name, data, nbytes)`: a NULL `data`
@@ -132,26 +118,26 @@ fn set(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace, how: Target) -> KResult<SysRe
 fn get(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace, how: Target) -> KResult<SysRet> {
     let _name = attr_name(us, a[2])?;
     let vn = target_vnode(ctx, us, how, a[0])?;
-    if a[3] != 0 && a[4] > INT_MAX {
+    if a[3] != 0 && a[4] > ATTR_MAX_TRANSFER {
         return Err(Errno::EINVAL);
     }
-    ret(store(&vn)?)
+    ret(extattr_store(&vn)?)
 }
 
 /// `extattr_delete_*(file, namespace, name)`.
 fn delete(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace, how: Target) -> KResult<SysRet> {
     let _name = attr_name(us, a[2])?;
     let vn = target_vnode(ctx, us, how, a[0])?;
-    ret(store(&vn)?)
+    ret(extattr_store(&vn)?)
 }
 
 /// `extattr_list_*(file, namespace, data, nbytes)`.
 fn list(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace, how: Target) -> KResult<SysRet> {
     let vn = target_vnode(ctx, us, how, a[0])?;
-    if a[2] != 0 && a[3] > INT_MAX {
+    if a[2] != 0 && a[3] > ATTR_MAX_TRANSFER {
         return Err(Errno::EINVAL);
     }
-    ret(store(&vn)?)
+    ret(extattr_store(&vn)?)
 }
 
 fn sys_extattr_set_file(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
@@ -216,29 +202,17 @@ fn sys_extattrctl(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet>
     ret(0)
 }
 
-/// The `*xattr` calls give EOPNOTSUPP as ENOTSUP (`XATTR_ERRNO`).
-fn xattr_errno<T>(r: KResult<T>) -> KResult<T> {
-    r.map_err(|e| {
-        if e == Errno::EOPNOTSUPP {
-            Errno::ENOTSUP
-        } else {
-            e
-        }
-    })
+/// The `value`/`list` argument's room: `None` for NULL.
+fn room(addr: u64, size: u64) -> Option<u64> {
+    (addr != 0).then_some(size)
 }
 
-/// `setxattr(file, name, value, size, flags)`: with `XATTR_CREATE` or
-/// `XATTR_REPLACE` the attribute is looked up first, which fails the
-/// same way here.
+/// `setxattr(file, name, value, size, flags)`.
 fn setx(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace, how: Target) -> KResult<SysRet> {
     xattr_errno((|| {
         let _name = attr_name(us, a[1])?;
         let vn = target_vnode(ctx, us, how, a[0])?;
-        if a[3] > INT_MAX {
-            return Err(Errno::EINVAL);
-        }
-        store(&vn)?;
-        ret(0)
+        ret(calls::xattr(&vn, XattrOp::Set { size: a[3] })?)
     })())
 }
 
@@ -247,10 +221,8 @@ fn getx(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace, how: Target) -> KResult<SysR
     xattr_errno((|| {
         let _name = attr_name(us, a[1])?;
         let vn = target_vnode(ctx, us, how, a[0])?;
-        if a[2] != 0 && a[3] > INT_MAX {
-            return Err(Errno::EINVAL);
-        }
-        ret(store(&vn)?)
+        let size = room(a[2], a[3]);
+        ret(calls::xattr(&vn, XattrOp::Get { size })?)
     })())
 }
 
@@ -258,12 +230,8 @@ fn getx(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace, how: Target) -> KResult<SysR
 /// system namespace's.
 fn listx(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace, how: Target) -> KResult<SysRet> {
     let vn = target_vnode(ctx, us, how, a[0])?;
-    xattr_errno((|| {
-        if a[1] != 0 && a[2] > INT_MAX {
-            return Err(Errno::EINVAL);
-        }
-        ret(store(&vn)?)
-    })())
+    let size = room(a[1], a[2]);
+    ret(calls::xattr(&vn, XattrOp::List { size })?)
 }
 
 /// `removexattr(file, name)`.
@@ -271,7 +239,7 @@ fn removex(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace, how: Target) -> KResult<S
     xattr_errno((|| {
         let _name = attr_name(us, a[1])?;
         let vn = target_vnode(ctx, us, how, a[0])?;
-        ret(store(&vn)?)
+        ret(calls::xattr(&vn, XattrOp::Remove)?)
     })())
 }
 
