@@ -118,6 +118,40 @@ pub struct Buf<'a> {
     pub op: BufOp<'a>,
 }
 
+/// Where a read hands its bytes, in pieces as they lie in memory (a page of
+/// a file, a bounce buffer), in order; an error ends the read with it.
+pub type ReadSink<'a> = dyn FnMut(&[u8]) -> KResult<()> + 'a;
+
+/// The most a bounce read holds at a time: it is allocated per read, so
+/// it stays small enough to come from the cache.
+pub const BOUNCE_MAX: usize = 64 * 1024;
+
+/// Read `len` bytes through `read` (which fills the buffer it is given
+/// with the bytes at that offset into the read, returning how many, 0 at
+/// the end) into a bounce buffer of at most [`BOUNCE_MAX`] bytes, handing
+/// each piece to `sink`: the bytes handed, short where `read` was.
+pub fn bounce_read(
+    len: usize,
+    read: &mut dyn FnMut(usize, &mut [u8]) -> KResult<usize>,
+    sink: &mut ReadSink<'_>,
+) -> KResult<usize> {
+    let mut bounce = vec![0u8; len.min(BOUNCE_MAX)];
+    let mut done = 0;
+    while done < len {
+        let want = (len - done).min(bounce.len());
+        let got = read(done, &mut bounce[..want])?;
+        if got == 0 {
+            break;
+        }
+        sink(&bounce[..got])?;
+        done += got;
+        if got < want {
+            break;
+        }
+    }
+    Ok(done)
+}
+
 /// A block device driver (`struct bdevsw`).
 pub trait BlockDriver: Send + Sync {
     /// `d_open` of minor `minor`.
@@ -129,6 +163,32 @@ pub trait BlockDriver: Send + Sync {
     /// `d_strategy`: carry out `buf`; the bytes moved (short at the end
     /// of the medium).
     fn strategy(&self, minor: u32, buf: Buf<'_>) -> KResult<usize>;
+    /// A read of `len` bytes (whole `DEV_BSIZE` blocks) at block `blkno`
+    /// whose bytes go to `sink` as they lie in the driver's memory, so a
+    /// caller that transforms them (cgd) copies them once: the bytes
+    /// handed, short at the end of the medium. The default reads through
+    /// [`BlockDriver::strategy`] into a bounce buffer.
+    fn strategy_to(
+        &self,
+        minor: u32,
+        blkno: u64,
+        len: usize,
+        sink: &mut ReadSink<'_>,
+    ) -> KResult<usize> {
+        bounce_read(
+            len,
+            &mut |at, buf| {
+                self.strategy(
+                    minor,
+                    Buf {
+                        blkno: blkno + at as u64 / DEV_BSIZE,
+                        op: BufOp::Read(buf),
+                    },
+                )
+            },
+            sink,
+        )
+    }
     /// `d_ioctl`, with `fflags`, the `O_*` flags the device was opened
     /// with (drivers refuse some commands without `FWRITE`).
     fn ioctl(
@@ -359,6 +419,28 @@ impl BlockDevice {
             done = n;
         }
         Ok(done)
+    }
+
+    /// Read `len` bytes at `offset` as [`BlockDevice::read_at`] does,
+    /// handing them to `sink` in pieces: a read of whole blocks goes to the
+    /// driver's [`BlockDriver::strategy_to`], any other through a bounce
+    /// buffer. The bytes handed, short at the end of the medium.
+    pub fn read_to(&self, offset: u64, len: usize, sink: &mut ReadSink<'_>) -> KResult<usize> {
+        let end = self.media_bytes()?;
+        if offset >= end {
+            return Ok(0);
+        }
+        let n = len.min((end - offset) as usize);
+        if offset.is_multiple_of(DEV_BSIZE) && (n as u64).is_multiple_of(DEV_BSIZE) {
+            return self
+                .driver
+                .strategy_to(self.minor, offset / DEV_BSIZE, n, sink);
+        }
+        bounce_read(
+            n,
+            &mut |at, buf| self.read_at(buf, offset + at as u64),
+            sink,
+        )
     }
 
     /// Write `data` at `offset`: ENOSPC at or past the end of the medium,

@@ -230,6 +230,20 @@ pub trait Node: Send + Sync {
     }
     /// Read at `off`; returns bytes read (0 at end of file).
     fn read(&self, off: u64, buf: &mut [u8]) -> KResult<usize>;
+    /// Read `len` bytes at `off` as [`Node::read`] does, handing them to
+    /// `sink` in pieces as they lie in memory, so a caller that transforms
+    /// them (cgd decrypting) copies them once: the bytes handed, short at
+    /// the end of the file. The sink may run under the node's lock, so it
+    /// must not call back into the node. The default reads through `read`
+    /// into a bounce buffer.
+    fn read_to(
+        &self,
+        off: u64,
+        len: usize,
+        sink: &mut rump::devsw::ReadSink<'_>,
+    ) -> KResult<usize> {
+        rump::devsw::bounce_read(len, &mut |at, buf| self.read(off + at as u64, buf), sink)
+    }
     /// Write at `off`, extending the file as needed.
     fn write(&self, off: u64, data: &[u8]) -> KResult<usize>;
     /// The entries of this directory, `.` and `..` first where the file

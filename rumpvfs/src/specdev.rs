@@ -44,6 +44,15 @@ impl Node for SpecBlockNode {
         self.dev.read_at(buf, off)
     }
 
+    fn read_to(
+        &self,
+        off: u64,
+        len: usize,
+        sink: &mut rump::devsw::ReadSink<'_>,
+    ) -> KResult<usize> {
+        self.dev.read_to(off, len, sink)
+    }
+
     fn write(&self, off: u64, data: &[u8]) -> KResult<usize> {
         self.dev.write_at(data, off)
     }

@@ -46,53 +46,37 @@ pub(crate) struct Target {
     scratch: Mutex<Vec<Vec<u8>>>,
 }
 
-/// How much ciphertext a read fetches from the disk underneath at a time
-/// into a scratch buffer, to be decrypted from there into the caller's:
-/// small enough that the buffer stays in a core's cache, large enough
-/// that the trips through the disk underneath are few.
-const READ_PIECE: usize = 32 * 1024;
-
 /// Scratch buffers a unit keeps: one per transfer at the same time, up to
 /// this many.
 const SCRATCH_KEPT: usize = 4;
 
 impl Target {
-    /// Read `buf` from sector `sector` of the disk underneath, a piece at
-    /// a time through a scratch buffer, and decrypt each piece into it.
+    /// Read `buf` from sector `sector` of the disk underneath, decrypting
+    /// the ciphertext into it straight from the pieces the disk hands out
+    /// (a tmpfs file's pages, under vnd), so that it is read once.
     fn read(&self, sector: u64, buf: &mut [u8]) -> KResult<()> {
         let secsize = self.secsize as usize;
-        let piece = (READ_PIECE / secsize).max(1) * secsize;
-        let mut scratch = self.take_scratch();
-        if scratch.len() < piece.min(buf.len()) {
-            scratch.resize(piece.min(buf.len()), 0);
+        let mut carry = self.take_scratch();
+        carry.resize(secsize, 0);
+        let len = buf.len();
+        let mut into = Decrypting {
+            cipher: &self.cipher,
+            secsize,
+            out: buf,
+            done: 0,
+            sector,
+            carry: &mut carry,
+            held: 0,
+        };
+        let r = self
+            .node
+            .read_to(sector * self.secsize, len, &mut |piece| into.take(piece));
+        let done = into.done;
+        self.keep_scratch(carry);
+        match r? {
+            n if n == len && done == len => Ok(()),
+            _ => Err(Errno::EIO),
         }
-        let r = self.read_pieces(sector, buf, piece, &mut scratch);
-        self.keep_scratch(scratch);
-        r
-    }
-
-    fn read_pieces(
-        &self,
-        sector: u64,
-        buf: &mut [u8],
-        piece: usize,
-        scratch: &mut [u8],
-    ) -> KResult<()> {
-        for (i, chunk) in buf.chunks_mut(piece).enumerate() {
-            let first = sector + (i * piece) as u64 / self.secsize;
-            let off = first * self.secsize;
-            let ctxt = &mut scratch[..chunk.len()];
-            let mut done = 0;
-            while done < ctxt.len() {
-                match self.node.read(off + done as u64, &mut ctxt[done..])? {
-                    0 => return Err(Errno::EIO),
-                    n => done += n,
-                }
-            }
-            self.cipher
-                .decrypt(ctxt, chunk, first, self.secsize as usize);
-        }
-        Ok(())
     }
 
     /// A scratch buffer the unit kept, or a new one.
@@ -129,6 +113,60 @@ impl Target {
                 n => done += n,
             }
         }
+        Ok(())
+    }
+}
+
+/// A read's ciphertext on its way into the caller's buffer: the whole
+/// sectors of each piece the disk underneath hands out are decrypted from
+/// it into `out`; a sector split between two pieces is gathered in
+/// `carry` first.
+struct Decrypting<'a> {
+    cipher: &'a CgdCipher,
+    secsize: usize,
+    out: &'a mut [u8],
+    /// Bytes of `out` decrypted.
+    done: usize,
+    /// The sector the next ciphertext belongs to.
+    sector: u64,
+    carry: &'a mut [u8],
+    /// Bytes of a split sector gathered in `carry`.
+    held: usize,
+}
+
+impl Decrypting<'_> {
+    /// Decrypt what `piece` completes; EIO if the disk hands out more than
+    /// was asked.
+    fn take(&mut self, mut piece: &[u8]) -> KResult<()> {
+        let secsize = self.secsize;
+        if piece.len() > self.out.len() - self.done - self.held {
+            return Err(Errno::EIO);
+        }
+        if self.held > 0 {
+            let take = (secsize - self.held).min(piece.len());
+            self.carry[self.held..self.held + take].copy_from_slice(&piece[..take]);
+            self.held += take;
+            piece = &piece[take..];
+            if self.held < secsize {
+                return Ok(());
+            }
+            let out = &mut self.out[self.done..self.done + secsize];
+            self.cipher.decrypt(self.carry, out, self.sector, secsize);
+            self.done += secsize;
+            self.sector += 1;
+            self.held = 0;
+        }
+        let whole = piece.len() / secsize * secsize;
+        if whole > 0 {
+            let out = &mut self.out[self.done..self.done + whole];
+            self.cipher
+                .decrypt(&piece[..whole], out, self.sector, secsize);
+            self.done += whole;
+            self.sector += (whole / secsize) as u64;
+        }
+        let rest = &piece[whole..];
+        self.carry[..rest.len()].copy_from_slice(rest);
+        self.held = rest.len();
         Ok(())
     }
 }
@@ -605,5 +643,58 @@ impl DiskUnits for Cgd {
     /// Whether the unit of `minor` is configured (raw transfers need it).
     fn configured(&self, minor: u32) -> bool {
         lock(&self.softc(disk_unit(minor))).target.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Decrypting;
+    use crate::crypto::{CgdCipher, IvMethod};
+    use rump::Errno;
+
+    /// Sectors split anywhere between the pieces a disk hands out decrypt
+    /// as the whole run does at once.
+    #[test]
+    fn pieces_decrypt_as_the_whole_run() {
+        let key: Vec<u8> = (0..64u8).map(|i| i.wrapping_mul(37)).collect();
+        for (alg, keylen) in [
+            (&b"aes-cbc"[..], 256),
+            (b"3des-cbc", 192),
+            (b"blowfish-cbc", 128),
+            (b"aes-xts", 256),
+        ] {
+            let c = CgdCipher::new(alg, IvMethod::EncBlkNo1, keylen, &key, u64::MAX).unwrap();
+            let ptxt: Vec<u8> = (0..16 * 512u32).map(|i| (i * 31 + 3) as u8).collect();
+            let mut ctxt = ptxt.clone();
+            c.encrypt(&mut ctxt, 40, 512);
+            for cuts in [
+                &[4096, 4096][..],
+                &[1, 511, 512, 513, 1535, 1024, 4096],
+                &[700, 100, 3000, 4392],
+                &[8192],
+            ] {
+                let mut out = vec![0u8; ptxt.len()];
+                let mut carry = vec![0u8; 512];
+                let mut into = Decrypting {
+                    cipher: &c,
+                    secsize: 512,
+                    out: &mut out,
+                    done: 0,
+                    sector: 40,
+                    carry: &mut carry,
+                    held: 0,
+                };
+                let mut at = 0;
+                for &n in cuts {
+                    into.take(&ctxt[at..at + n]).unwrap();
+                    at += n;
+                }
+                assert_eq!(at, ctxt.len());
+                // One byte more than asked for is refused.
+                assert_eq!(into.take(&[0]), Err(Errno::EIO));
+                assert_eq!((into.done, into.held), (ptxt.len(), 0));
+                assert!(out == ptxt, "{} cut {cuts:?}", c.name());
+            }
+        }
     }
 }

@@ -6,7 +6,10 @@
 
 use super::{DIOCGPARTINFO, partinfo, physio};
 use rump::Kernel;
-use rump::devsw::{BlockDriver, Buf, BufOp, CharDriver, DevKind, DevSw, DeviceOpen};
+use rump::devsw::{
+    BlockDriver, Buf, BufOp, CharDriver, DEV_BSIZE, DevKind, DevSw, DeviceOpen, ReadSink,
+    bounce_read,
+};
 use rump::errno::{Errno, KResult};
 use rump::syscall::Ctx;
 use rump::usermem::{BufferSpace, UserSpace};
@@ -22,6 +25,23 @@ pub trait DiskUnits: Send + Sync + 'static {
     fn blocks(&self, minor: u32) -> KResult<u64>;
     /// One transfer at block `blkno` of the partition (`xxstrategy`).
     fn strategy(&self, minor: u32, blkno: u64, op: BufOp<'_>) -> KResult<usize>;
+    /// A read of `len` bytes at block `blkno` of the partition handed to
+    /// `sink` as the bytes lie in memory ([`BlockDriver::strategy_to`]);
+    /// the default reads through [`DiskUnits::strategy`] into a bounce
+    /// buffer.
+    fn strategy_to(
+        &self,
+        minor: u32,
+        blkno: u64,
+        len: usize,
+        sink: &mut ReadSink<'_>,
+    ) -> KResult<usize> {
+        bounce_read(
+            len,
+            &mut |at, buf| self.strategy(minor, blkno + at as u64 / DEV_BSIZE, BufOp::Read(buf)),
+            sink,
+        )
+    }
     /// `xxioctl` on `minor`, opened with `fflags`.
     fn ioctl(
         &self,
@@ -94,6 +114,16 @@ impl<U: DiskUnits> BlockDriver for Block<U> {
 
     fn strategy(&self, minor: u32, buf: Buf<'_>) -> KResult<usize> {
         self.0.strategy(minor, buf.blkno, buf.op)
+    }
+
+    fn strategy_to(
+        &self,
+        minor: u32,
+        blkno: u64,
+        len: usize,
+        sink: &mut ReadSink<'_>,
+    ) -> KResult<usize> {
+        self.0.strategy_to(minor, blkno, len, sink)
     }
 
     fn ioctl(

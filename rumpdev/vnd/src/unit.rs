@@ -6,7 +6,7 @@ use crate::vndio::{
     vnd_ioctl, vnd_user,
 };
 use netbsd_abi::{MAXPATHLEN, O_ACCMODE, O_RDONLY};
-use rump::devsw::{BufOp, DEV_BSIZE, DevKind, RAW_PART};
+use rump::devsw::{BufOp, DEV_BSIZE, DevKind, RAW_PART, ReadSink};
 use rump::sync::lock;
 use rump::syscall::Ctx;
 use rump::usermem::UserSpace;
@@ -221,6 +221,10 @@ fn read_full(node: &dyn Node, off: u64, buf: &mut [u8]) -> KResult<()> {
     }
     Ok(())
 }
+
+/// What a unit reads past the end of its file, handed out a piece at a
+/// time.
+static PAST_END_ZEROS: [u8; 4096] = [0; 4096];
 
 fn write_full(node: &dyn Node, off: u64, data: &[u8]) -> KResult<()> {
     let mut done = 0;
@@ -562,6 +566,40 @@ impl DiskUnits for Vnd {
         match op {
             BufOp::Read(b) => read_full(&*node, off, &mut b[..n])?,
             BufOp::Write(b) => write_full(&*node, off, &b[..n])?,
+        }
+        Ok(n)
+    }
+
+    /// A read handed to `sink` straight from the file's memory, after the
+    /// checks of [`Vnd::strategy`]; past the file's end it reads as zeros,
+    /// as there.
+    fn strategy_to(
+        &self,
+        minor: u32,
+        blkno: u64,
+        len: usize,
+        sink: &mut ReadSink<'_>,
+    ) -> KResult<usize> {
+        let sc = self.lookup(disk_unit(minor)).ok_or(Errno::ENXIO)?;
+        let (node, place) = {
+            let sc = lock(&sc);
+            let place = sc.place(disk_part(minor), blkno, len, false)?;
+            (sc.node()?, place)
+        };
+        let Some((off, n)) = place else {
+            return Ok(0);
+        };
+        let mut done = 0;
+        while done < n {
+            match node.read_to(off + done as u64, n - done, sink)? {
+                0 => break,
+                got => done += got,
+            }
+        }
+        while done < n {
+            let take = (n - done).min(PAST_END_ZEROS.len());
+            sink(&PAST_END_ZEROS[..take])?;
+            done += take;
         }
         Ok(n)
     }

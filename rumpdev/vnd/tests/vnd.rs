@@ -514,3 +514,76 @@ fn wedges_on_vnd() {
     k.sys_close(img).unwrap();
     k.sys_close(ctl).unwrap();
 }
+
+/// What a read answered and the bytes it gave.
+type Answer = (Result<usize, Errno>, Vec<u8>);
+
+/// What `read` and `read_to` give for `len` bytes at `off` of `node`.
+fn read_both(node: &dyn rumpvfs::node::Node, off: u64, len: usize) -> (Answer, Answer) {
+    let mut read = vec![0xa5u8; len];
+    let r = node.read(off, &mut read);
+    read.truncate(*r.as_ref().unwrap_or(&0));
+    let mut sunk = Vec::new();
+    let s = node.read_to(off, len, &mut |p| {
+        sunk.extend_from_slice(p);
+        Ok(())
+    });
+    ((r, read), (s, sunk))
+}
+
+#[test]
+fn the_sink_path_hands_out_what_read_reads() {
+    let k = boot();
+    let size = 64 * 1024;
+    image(&k, "/img/disk", size);
+    // Data around holes, across tmpfs's pages, and at the very end.
+    let f = k.sys_open("/img/disk", O_RDWR, 0).unwrap();
+    let data: Vec<u8> = (0..6000u32).map(|i| (i * 13 + 5) as u8).collect();
+    k.sys_pwrite(f, &data, 700).unwrap();
+    k.sys_pwrite(f, &data[..900], 5 * 4096 - 300).unwrap();
+    k.sys_pwrite(f, &data[..100], (size - 100) as i64).unwrap();
+    let fd = k.sys_open("/dev/rvnd0d", O_RDWR, 0).unwrap();
+    vnd_set(&k, fd, "/img/disk", 0, None).unwrap();
+    let cases: &[(u64, usize)] = &[
+        (0, size),
+        (512, 8192),
+        (4096 - 512, 1024),
+        (5 * 4096 - 1024, 3 * 512),
+        (100, 5000),
+        (4095, 2),
+        (size as u64 - 1024, 4096),
+        (size as u64 - 3, 10),
+        (size as u64, 512),
+        (size as u64 + 512, 512),
+        (0, 0),
+    ];
+    k.with_ctx(|ctx| {
+        let file = rumpvfs::vn_open(ctx, b"/img/disk", false)?.node;
+        let vn = rumpvfs::vn_open(ctx, b"/dev/vnd0d", false)?;
+        let disk = rumpvfs::specdev::open(ctx, &vn, O_RDONLY as u32)?;
+        for &(off, len) in cases {
+            let (read, sunk) = read_both(&*file, off, len);
+            assert!(read == sunk, "tmpfs file, {off} {len}");
+            let (read, sunk) = read_both(&*disk, off, len);
+            assert!(read == sunk, "vnd0d, {off} {len}");
+        }
+        // The file shrinks under the disk: past its end the disk reads
+        // zeros both ways.
+        k.sys_ftruncate(f, 3 * 4096 + 10).unwrap();
+        for &(off, len) in cases {
+            let (read, sunk) = read_both(&*disk, off, len);
+            assert!(read == sunk, "vnd0d of a shrunk file, {off} {len}");
+        }
+        let (_, (_, whole)) = read_both(&*disk, 0, size);
+        assert!(whole[3 * 4096 + 10..].iter().all(|&b| b == 0));
+        assert_eq!(&whole[700..700 + 100], &data[..100]);
+        // A sink's error ends the read with it.
+        let r = disk.read_to(0, size, &mut |_| Err(Errno::EFAULT));
+        assert_eq!(r, Err(Errno::EFAULT));
+        Ok(())
+    })
+    .unwrap();
+    k.sys_close(f).unwrap();
+    vnd_clr(&k, fd, false).unwrap();
+    k.sys_close(fd).unwrap();
+}

@@ -23,6 +23,19 @@ fn not_a_file(i: &Inner) -> Errno {
     }
 }
 
+/// What a hole reads as, handed out a page at a time.
+static ZERO_PAGE: [u8; PAGE] = [0; PAGE];
+
+/// Hand `n` zero bytes to `sink`.
+fn hand_zeros(mut n: usize, sink: &mut rump::devsw::ReadSink<'_>) -> KResult<()> {
+    while n > 0 {
+        let take = n.min(PAGE);
+        sink(&ZERO_PAGE[..take])?;
+        n -= take;
+    }
+    Ok(())
+}
+
 impl MemNode {
     /// A new page holding `fill`, zeros after it (a page the write covers
     /// whole is built from the data, not zeroed first).
@@ -102,6 +115,42 @@ impl MemNode {
             }
         }
         buf[done..n].fill(0);
+        if self.shared.stamps_times() && !self.shared.noatime.load(Ordering::Relaxed) {
+            i.atime = self.shared.now();
+        }
+        Ok(n)
+    }
+
+    /// [`MemNode::read_data`] handing the pages themselves to `sink`,
+    /// under the node's lock (a hole as a page of zeros).
+    pub(super) fn read_data_to(
+        &self,
+        off: u64,
+        len: usize,
+        sink: &mut rump::devsw::ReadSink<'_>,
+    ) -> KResult<usize> {
+        let mut i = lock(&self.inner);
+        let Content::File { size, pages } = &i.content else {
+            return Err(not_a_file(&i));
+        };
+        if off >= *size {
+            return Ok(0);
+        }
+        let n = ((*size - off) as usize).min(len);
+        let page = PAGE as u64;
+        let mut done = 0;
+        if n > 0 {
+            for (&pno, p) in pages.range(off / page..=(off + n as u64 - 1) / page) {
+                let start = pno * page;
+                let at = (start.max(off) - off) as usize;
+                hand_zeros(at - done, sink)?;
+                let poff = (off.max(start) - start) as usize;
+                let chunk = (PAGE - poff).min(n - at);
+                sink(&p.data[poff..poff + chunk])?;
+                done = at + chunk;
+            }
+        }
+        hand_zeros(n - done, sink)?;
         if self.shared.stamps_times() && !self.shared.noatime.load(Ordering::Relaxed) {
             i.atime = self.shared.now();
         }

@@ -363,6 +363,15 @@ impl Node for MemNode {
         self.read_data(off, buf)
     }
 
+    fn read_to(
+        &self,
+        off: u64,
+        len: usize,
+        sink: &mut rump::devsw::ReadSink<'_>,
+    ) -> KResult<usize> {
+        self.read_data_to(off, len, sink)
+    }
+
     fn write(&self, off: u64, data: &[u8]) -> KResult<usize> {
         self.write_data(off, data)
     }

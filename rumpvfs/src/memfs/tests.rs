@@ -267,6 +267,58 @@ fn holes_read_as_zeros_and_truncation_zeroes_the_tail() {
     assert_eq!(fs.root().read(0, &mut back), Err(Errno::EISDIR));
 }
 
+/// What `read_to` hands out for `len` bytes at `off`, and the pieces' sizes.
+fn sunk(f: &dyn Node, off: u64, len: usize) -> (Result<usize, Errno>, Vec<u8>, Vec<usize>) {
+    let (mut bytes, mut pieces) = (Vec::new(), Vec::new());
+    let r = f.read_to(off, len, &mut |p| {
+        bytes.extend_from_slice(p);
+        pieces.push(p.len());
+        Ok(())
+    });
+    (r, bytes, pieces)
+}
+
+#[test]
+fn the_sink_path_hands_out_what_read_reads_page_by_page() {
+    let fs = fs(FULL, Limits::default());
+    let f = fs.root().create(b"f", new(VType::Reg)).unwrap();
+    // Data, a hole of two pages, data across a page boundary, a tail.
+    let data: Vec<u8> = (0..5000u32).map(|i| (i * 7 + 1) as u8).collect();
+    f.write(100, &data).unwrap();
+    f.write(4 * 4096 - 30, &data[..60]).unwrap();
+    f.write(5 * 4096 + 17, b"tail").unwrap();
+    let size = 5 * 4096 + 21;
+    for (off, len) in [
+        (0, size),
+        (1, 3 * 4096 + 5),
+        (4095, 2),
+        (2 * 4096 + 3, 4096),
+        (4 * 4096 - 31, 62),
+        (size as u64 - 3, 100),
+        (size as u64, 10),
+        (size as u64 + 4096, 10),
+        (7, 0),
+    ] {
+        let mut want = vec![0xa5u8; len];
+        let n = f.read(off, &mut want).unwrap();
+        want.truncate(n);
+        let (r, got, pieces) = sunk(&*f, off, len);
+        assert_eq!(r, Ok(n), "{off} {len}");
+        assert_eq!(got, want, "{off} {len}");
+        // Page slices (or zeros for holes), none crossing a page.
+        assert!(pieces.iter().all(|&p| p > 0 && p <= 4096), "{pieces:?}");
+    }
+    // The sink's error ends the read.
+    let mut calls = 0;
+    let r = f.read_to(0, size, &mut |_| {
+        calls += 1;
+        Err(Errno::EFAULT)
+    });
+    assert_eq!((r, calls), (Err(Errno::EFAULT), 1));
+    let sink = &mut |_: &[u8]| Ok(());
+    assert_eq!(fs.root().read_to(0, 8, sink), Err(Errno::EISDIR));
+}
+
 #[test]
 fn file_handles_find_live_nodes_only() {
     let fs = fs(FULL, Limits::default());
