@@ -26,6 +26,7 @@ mod ffs_tools;
 mod files;
 mod flags_and_names;
 mod inet6;
+mod inet6_stats;
 mod inet6_tools;
 mod ktrace;
 mod large_calls;
