@@ -195,6 +195,18 @@ fn echo_requests_neighbour_discovery_and_udp_move_netbsds_counters() {
             "ip:", "icmp:", "tcp:", "udp:", "ip6:", "icmp6:", "tcp6:", "udp6:"
         ]
     );
+    // netstat -i: a row for each IPv6 address, its network (netname6,
+    // cut to 13 columns) and the address with its zone.
+    let text = a.run("rump.netstat", &["-i"]);
+    let row = |net: &str, host: &str| {
+        text.lines().any(|l| {
+            l.split_whitespace().nth(2) == Some(net) && l.split_whitespace().nth(3) == Some(host)
+        })
+    };
+    assert!(row("::1/128", "::1"), "{text}");
+    assert!(row("fe80::%lo0/64", "fe80::1%lo0"), "{text}");
+    let own: String = format!("{ll_a}%shmif0").chars().take(17).collect();
+    assert!(row("fe80::%shmif0", &own), "{text}");
     // A protocol netstat knows whose counters we do not keep, and one it
     // does not know.
     let o = tool(&dir, &a.url, "rump.netstat", &["-s", "-p", "rip6"]);

@@ -334,6 +334,7 @@ fn sockets(c: &Client, o: &Opts) -> Result<(), Errno> {
 
 fn interfaces(c: &Client) -> Result<(), Errno> {
     let msgs = rtable(c, 0, NET_RT_IFLIST, 0)?;
+    let names = if_names(c)?;
     println!(
         "{:<5.5} {:<5.5} {:<13.13} {:<17.17} {:>8.8} {:>5.5} {:>8.8} {:>5.5} {:>5.5}",
         "Name", "Mtu", "Network", "Address", "Ipkts", "Ierrs", "Opkts", "Oerrs", "Colls"
@@ -355,6 +356,16 @@ fn interfaces(c: &Client) -> Result<(), Errno> {
         };
         if sa_family(a) == Some(AF_LINK) {
             println!("{}", link_row(ifm, a));
+            continue;
+        }
+        if sa_family(a) == Some(AF_INET6) {
+            let net = netname6(a, m.addr(RTAX_NETMASK), &names);
+            let host = rump_nettools::inet6::route_scoped_text(a, &names);
+            println!(
+                "{}{net:<13.13} {host:<17.17} {}",
+                prefix(ifm),
+                counters(ifm)
+            );
             continue;
         }
         if sa_family(a) != Some(AF_INET) {
@@ -379,6 +390,25 @@ fn interfaces(c: &Client) -> Result<(), Errno> {
         );
     }
     Ok(())
+}
+
+/// netstat's `netname6`: an IPv6 address's network under its mask, as
+/// `ADDR%IF/LEN`.
+fn netname6(
+    sa: &[u8],
+    mask: Option<&[u8]>,
+    names: &std::collections::HashMap<u16, String>,
+) -> String {
+    let at = netbsd_abi::layout::sockaddr_in6::sin6_addr.offset;
+    let mut net = sa.to_vec();
+    for i in 0..16 {
+        // A mask the kernel shortened has zeros past its end.
+        let m = mask.and_then(|m| m.get(at + i)).copied().unwrap_or(0);
+        if let Some(b) = net.get_mut(at + i) {
+            *b &= m;
+        }
+    }
+    rump_nettools::inet6::route_dst_text(&net, mask, names)
 }
 
 /// `name[*] mtu ` for an interface's rows.
