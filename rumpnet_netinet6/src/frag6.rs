@@ -117,6 +117,7 @@ impl Inet6 {
         at: usize,
         next_at: usize,
     ) {
+        crate::stats6::ip6(self, crate::stats6::IP6_STAT_FRAGMENTS);
         let f = Fragment {
             pkt: pkt.data(),
             at,
@@ -309,6 +310,7 @@ impl Inet6 {
             f.extend_from_slice(&body[off..off + n]);
             ipv6::set_payload_len(&mut f, (FRAG_HEADER_LEN + n) as u16);
             self.send_on(ifp, Pkt::from_vec(f), next)?;
+            crate::stats6::ip6(self, crate::stats6::IP6_STAT_OFRAGMENTS);
             off += n;
         }
         IfStats::bump(&self.stats.fragmented);

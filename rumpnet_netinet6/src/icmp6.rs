@@ -4,6 +4,7 @@
 
 use crate::addr::ScopedAddr;
 use crate::inet6::{Inet6, MIN_MTU, OutOpts};
+use crate::stats6;
 use crate::wire::icmpv6::{self, Message, kind};
 use crate::wire::ipv6::{self, Packet, nh};
 use crate::wire::nd::NeighborMsg;
@@ -26,12 +27,15 @@ pub fn input(
 ) {
     let Ok(m) = Message::new_checked(body) else {
         IfStats::bump(&inet.stats.icmp_bad);
+        stats6::icmp6(inet, stats6::ICMP6_STAT_TOOSHORT);
         return;
     };
     if ipv6::upper_checksum(src, dst, nh::ICMPV6, body) != 0 {
         IfStats::bump(&inet.stats.icmp_bad);
+        stats6::icmp6(inet, stats6::ICMP6_STAT_CHECKSUM);
         return;
     }
+    stats6::icmp6_in(inet, m.kind());
     let hlim = header[7];
     match m.kind() {
         kind::ECHO_REQUEST => echo_reply(inet, ifp, src, dst, &m),
@@ -39,10 +43,12 @@ pub fn input(
             // RFC 4861 7.1: hop limit 255 (never forwarded), code 0.
             if hlim != 255 || m.code() != 0 || ifp.link_type() != LinkType::Ethernet {
                 IfStats::bump(&inet.stats.icmp_bad);
+                stats6::nd_bad(inet, m.kind(), m.code());
                 return;
             }
             let Ok(n) = NeighborMsg::new_checked(body) else {
                 IfStats::bump(&inet.stats.icmp_bad);
+                stats6::icmp6(inet, stats6::ICMP6_STAT_BADLEN);
                 return;
             };
             if n.target().is_multicast() {
@@ -112,6 +118,7 @@ fn send(inet: &Arc<Inet6>, ifp: &Arc<Ifnet>, from: Ipv6Addr, to: &Ipv6Addr, mut 
 /// exceptions RFC 4443 2.4 allows), and at most `icmp6errppslim` a
 /// second.
 pub fn error(inet: &Inet6, ifp: &Arc<Ifnet>, packet: &[u8], t: u8, code: u8, word: u32) {
+    stats6::error_called(inet, t, code);
     let Ok(p) = Packet::new_checked(packet) else {
         return;
     };
@@ -122,6 +129,7 @@ pub fn error(inet: &Inet6, ifp: &Arc<Ifnet>, packet: &[u8], t: u8, code: u8, wor
         return;
     }
     if p.next_header() == nh::ICMPV6 && p.payload().first().is_some_and(|&k| icmpv6::is_error(k)) {
+        stats6::icmp6(inet, stats6::ICMP6_STAT_CANTERROR);
         return;
     }
     if !rate_ok(inet) {

@@ -6,6 +6,7 @@
 use crate::addr::{self, ScopedAddr};
 use crate::nd6::{DadState, Neighbor};
 use crate::raw6::Raw6Socket;
+use crate::stats6;
 use crate::wire::ipv6::{self, ExtHeader, Packet, Repr, nh};
 use rump::{Errno, KResult, Kernel};
 use rumpnet::callout::TimerId;
@@ -167,6 +168,8 @@ pub struct Inet6 {
     pub v6only: Arc<std::sync::atomic::AtomicBool>,
     /// Counters.
     pub stats: Stats,
+    /// NetBSD's counter arrays (`net.inet6.*.stats`).
+    pub stats6: crate::stats6::Stats6,
 }
 
 /// What `output` needs besides the packet.
@@ -217,6 +220,7 @@ impl Inet6 {
             hlim: std::sync::atomic::AtomicU8::new(DEFAULT_HLIM),
             v6only: Arc::new(std::sync::atomic::AtomicBool::new(true)),
             stats: Stats::default(),
+            stats6: crate::stats6::Stats6::default(),
         })
     }
 
@@ -477,7 +481,9 @@ impl Inet6 {
         o: &OutOpts,
     ) -> KResult<()> {
         let net = self.net().ok_or(Errno::ENXIO)?;
-        let hop = self.next_hop(&net, dst)?;
+        let hop = self
+            .next_hop(&net, dst)
+            .inspect_err(|_| stats6::ip6(self, stats6::IP6_STAT_NOROUTE))?;
         if let Some(refused) = hop.refusal() {
             return refused;
         }
@@ -504,6 +510,9 @@ impl Inet6 {
         }
         .emit(pkt.prepend(ipv6::HEADER_LEN));
         IfStats::bump(&self.stats.localout);
+        if proto == nh::ICMPV6 {
+            stats6::icmp6_out(self, &pkt.data()[ipv6::HEADER_LEN..]);
+        }
         let mut mtu = self.path_mtu(&ifp, &dst.addr) as usize;
         if o.min_mtu {
             mtu = mtu.min(MIN_MTU);
@@ -543,14 +552,20 @@ impl Inet6 {
         IfStats::bump(&self.stats.total);
         let Ok(p) = Packet::new_checked(pkt.data()) else {
             IfStats::bump(&self.stats.badheaders);
+            stats6::bad_header(self, pkt.data());
             return;
         };
         let (src, dst) = (p.src(), p.dst());
+        stats6::ip6(
+            self,
+            stats6::IP6_STAT_NXTHIST + usize::from(p.next_header()),
+        );
         // RFC 4291 2.5.2 and 2.7: never from multicast; ::1 only on lo.
         if src.is_multicast()
             || ((src.is_loopback() || dst.is_loopback()) && ifp.link_type() != LinkType::Loopback)
         {
             IfStats::bump(&self.stats.badheaders);
+            stats6::ip6(self, stats6::IP6_STAT_BADSCOPE);
             return;
         }
         let for_us = if dst.is_multicast() {
@@ -577,6 +592,7 @@ impl Inet6 {
         }
         // IPv6 input does not look at how the frame came.
         let _ = info;
+        stats6::ip6(self, stats6::IP6_STAT_DELIVERED);
         let whole = p.payload();
         let header = &pkt.data()[..ipv6::HEADER_LEN];
         let mut next = p.next_header();
@@ -586,6 +602,7 @@ impl Inet6 {
         for n in 0.. {
             if n > HDR_NEST_LIMIT {
                 IfStats::bump(&self.stats.badheaders);
+                stats6::ip6(self, stats6::IP6_STAT_TOOMANYHDR);
                 return;
             }
             match next {
@@ -597,6 +614,7 @@ impl Inet6 {
                     }
                     let Ok(h) = ExtHeader::new_checked(&whole[off..]) else {
                         IfStats::bump(&self.stats.badheaders);
+                        stats6::ip6(self, stats6::IP6_STAT_TOOSHORT);
                         return;
                     };
                     if !self.options_ok(ifp, &pkt, &dst, off, &h) {
@@ -609,6 +627,7 @@ impl Inet6 {
                 nh::ROUTING => {
                     let Ok(h) = ExtHeader::new_checked(&whole[off..]) else {
                         IfStats::bump(&self.stats.badheaders);
+                        stats6::ip6(self, stats6::IP6_STAT_TOOSHORT);
                         return;
                     };
                     // Segments left: NetBSD does not act on routing
@@ -631,6 +650,7 @@ impl Inet6 {
                 nh::FRAGMENT => {
                     let Ok(h) = crate::wire::ipv6::FragHeader::new_checked(&whole[off..]) else {
                         IfStats::bump(&self.stats.badheaders);
+                        stats6::ip6(self, stats6::IP6_STAT_TOOSHORT);
                         return;
                     };
                     if h.offset() == 0 && !h.more() {
@@ -656,6 +676,7 @@ impl Inet6 {
             hlim: p.hop_limit(),
         };
         let raw_took = crate::raw6::input(self, next, &at, body);
+        stats6::raw_input_done(self, next, raw_took);
         if next == nh::ICMPV6 {
             crate::icmp6::input(self, ifp, header, &src, &dst, body);
         } else if !crate::transport::input(self, ifp, next, (&src, &dst), body, &pkt) && !raw_took {
@@ -685,6 +706,7 @@ impl Inet6 {
     ) -> bool {
         let Ok(opts) = ipv6::options(h.data()) else {
             IfStats::bump(&self.stats.badheaders);
+            stats6::ip6(self, stats6::IP6_STAT_TOOSMALL);
             return false;
         };
         for o in opts {
@@ -697,10 +719,12 @@ impl Inet6 {
                 0 => continue,
                 1 => return false,
                 2 => {
+                    stats6::ip6(self, stats6::IP6_STAT_BADOPTIONS);
                     self.param_problem(ifp, pkt, crate::wire::icmpv6::code::PARAMPROB_OPTION, ptr);
                     return false;
                 }
                 _ => {
+                    stats6::ip6(self, stats6::IP6_STAT_BADOPTIONS);
                     if !dst.is_multicast() {
                         self.param_problem(
                             ifp,

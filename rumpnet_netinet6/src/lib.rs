@@ -44,6 +44,7 @@ pub mod redirect;
 pub mod routes6;
 pub mod rtable6;
 pub mod rtadv;
+pub mod stats6;
 mod sysctl;
 pub mod transport;
 pub mod wire;
@@ -81,6 +82,7 @@ fn attach(k: &Kernel) -> AttachResult {
         .map_err(|e| format!("TCP and UDP over IPv6: {e}"))?;
     sysctl::register(k, &inet, &v6only).map_err(|e| format!("sysctl nodes: {e}"))?;
     sysctl::register_pcblists(k, &inet4).map_err(|e| format!("pcblists: {e}"))?;
+    stats6::register(k, &inet, &inet4).map_err(|e| format!("statistics: {e}"))?;
     // lo0 gets ::1/128 and fe80::1/64, as NetBSD's in6_ifattach gives
     // the loopback interface at boot.
     if let Some(lo) = net.ifunit("lo0") {

@@ -228,6 +228,7 @@ impl Inet6 {
     ) {
         let c = ipv6::upper_checksum(src, dst, nh::ICMPV6, &msg);
         msg[2..4].copy_from_slice(&c.to_be_bytes());
+        crate::stats6::nd_out(self, &msg);
         let mut pkt = Pkt::with_payload(&msg);
         Repr {
             src: *src,

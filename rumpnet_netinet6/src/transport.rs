@@ -8,6 +8,7 @@
 
 use crate::addr::{self, ScopedAddr};
 use crate::inet6::{Inet6, OutOpts, flags};
+use crate::stats6;
 use crate::wire::icmpv6::{code, kind};
 use crate::wire::ipv6::nh;
 use rump::{Errno, KResult};
@@ -16,6 +17,7 @@ use rumpnet::pkt::Pkt;
 use rumpnet_netinet::addr::PcbAddr;
 use rumpnet_netinet::inet::Inet;
 use rumpnet_netinet::ip6layer::{Ip6Layer, Route6};
+use rumpnet_netinet::udp::Delivery;
 use std::net::Ipv6Addr;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Weak};
@@ -102,8 +104,11 @@ impl Ip6Layer for Layer {
             min_mtu: false,
         };
         let s = Ipv6Addr::from(src.wire());
-        self.inet6()?
-            .output_pkt(proto, Some(s), &scoped(dst), pkt, &o)
+        let inet = self.inet6()?;
+        if proto == nh::UDP {
+            stats6::udp6(&inet, stats6::UDP6_STAT_OPACKETS);
+        }
+        inet.output_pkt(proto, Some(s), &scoped(dst), pkt, &o)
     }
 
     fn v6only_default(&self) -> bool {
@@ -153,9 +158,17 @@ pub fn input(
     };
     if next == nh::TCP {
         rumpnet_netinet::tcp::socket::input6(&inet4, ifp, s, d, body);
-    } else if rumpnet_netinet::udp::input6(&inet4, ifp, s, d, body)
-        == rumpnet_netinet::udp::Delivery::NoPort
-    {
+        return true;
+    }
+    // The checks of the datagram itself (header, checksum, room) are
+    // netinet's UDP's, counted in net.inet.udp.stats.
+    stats6::udp6(inet, stats6::UDP6_STAT_IPACKETS);
+    let got = rumpnet_netinet::udp::input6(&inet4, ifp, s, d, body);
+    if got == Delivery::NoPortBroadcast {
+        stats6::udp6(inet, stats6::UDP6_STAT_NOPORTMCAST);
+    }
+    if got == Delivery::NoPort {
+        stats6::udp6(inet, stats6::UDP6_STAT_NOPORT);
         crate::icmp6::error(
             inet,
             ifp,

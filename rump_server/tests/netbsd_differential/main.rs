@@ -28,6 +28,7 @@ mod files;
 mod flags_and_names;
 mod inet6;
 mod inet6_nd;
+mod inet6_stats;
 mod inet6_tools;
 mod ktrace;
 mod large_calls;
