@@ -10,6 +10,7 @@
 use crate::spin::RequestSpin;
 use rumpuser::HostStream;
 use std::io::ErrorKind;
+use std::os::fd::AsFd;
 use sysproxy::{Class, HEADER_LEN, Header, HeaderError, MAX_CLIENT_FRAME, Type};
 
 /// How much is read ahead: requests are a header and at most eight
@@ -40,6 +41,10 @@ impl FrameReader {
         if rest.len() >= READ_AHEAD {
             let mut got = 0;
             while got < rest.len() {
+                // The frame is on its way, its sender writing the rest
+                // now: a moment's look takes it without a sleep and a
+                // wake-up in the host.
+                rumpuser::spin_until_readable(s.as_fd(), rumpuser::SPIN_FOR_ANSWER);
                 match s.read(&mut rest[got..]) {
                     Ok(0) => return Err(ErrorKind::UnexpectedEof.into()),
                     Ok(n) => got += n,
@@ -93,6 +98,16 @@ impl FrameReader {
     /// above `MAX_CLIENT_FRAME`. A frame of unknown class or type is skipped and
     /// comes back as an ERROR-class header without payload, with its
     /// request number, which the caller answers as a malformed request.
+    /// The header of the answer to a request this side has just sent: the
+    /// peer is at work on it, so look for it a moment before sleeping, as
+    /// a client looks for the answer to its call.
+    pub(crate) fn answer_header(&mut self, s: &HostStream) -> Option<Header> {
+        if self.pos == self.end {
+            rumpuser::spin_until_readable(s.as_fd(), rumpuser::SPIN_FOR_ANSWER);
+        }
+        self.header(s)
+    }
+
     pub(crate) fn header(&mut self, s: &HostStream) -> Option<Header> {
         let mut hb = [0u8; HEADER_LEN];
         self.read_exact(s, &mut hb).ok()?;

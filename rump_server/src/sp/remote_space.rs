@@ -51,7 +51,7 @@ impl RemoteSpace<'_> {
         };
         loop {
             let mut input = lock(&self.conn.input);
-            let h = input.header(&self.conn.stream).ok_or_else(lost)?;
+            let h = input.answer_header(&self.conn.stream).ok_or_else(lost)?;
             if h.class == Class::Resp && h.reqno == reqno {
                 let s = &self.conn.stream;
                 return match into {

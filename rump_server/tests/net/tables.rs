@@ -135,7 +135,10 @@ fn netstat_and_arp_show_the_tables() {
          tcp        0      0  *.5000                 *.*                    LISTEN\n"
     );
     // The listener is IPv4's: the IPv6 list does not show it.
-    let six = ok(&tool(&dir, b, "rump.netstat", &["-an", "-f", "inet6"]), "netstat -f inet6");
+    let six = ok(
+        &tool(&dir, b, "rump.netstat", &["-an", "-f", "inet6"]),
+        "netstat -f inet6",
+    );
     assert!(!six.contains("5000"), "{six}");
 }
 
