@@ -38,11 +38,6 @@ pub const LONG_FNS: &[(&str, &str, &str)] = &[
         "register_ip",
         "declarative table: the net.inet.ip nodes",
     ),
-    (
-        "rump_nettools/src/bin/rump_netstat.rs",
-        "stats",
-        "declarative table: netstat -s lines, in NetBSD's order",
-    ),
 ];
 
 /// One file or function over its limit.
