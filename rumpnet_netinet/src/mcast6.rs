@@ -129,6 +129,11 @@ fn join(l: &dyn Ip6Layer, pcb: &mut Pcb, g: PcbAddr, idx: u32) -> KResult<()> {
 fn leave(l: &dyn Ip6Layer, pcb: &mut Pcb, g: PcbAddr, idx: u32) -> KResult<()> {
     if idx != 0 {
         l.check_interface(idx, false)?;
+    } else if g.is_link_scoped() {
+        // Without an interface a link-scoped group has no zone, and
+        // matches no membership (NetBSD's sa6_embedscope with
+        // ip6_use_defzone off).
+        return Err(Errno::EADDRNOTAVAIL);
     }
     let at = pcb
         .groups6
@@ -379,8 +384,15 @@ mod tests {
             s(&mut p, IPV6_LEAVE_GROUP, &mreq("ff12::1", 9)),
             Err(Errno::ENXIO)
         );
-        assert_eq!(s(&mut p, IPV6_LEAVE_GROUP, &mreq("ff12::1", 0)), Ok(()));
+        assert_eq!(
+            s(&mut p, IPV6_LEAVE_GROUP, &mreq("ff12::1", 0)),
+            Err(Errno::EADDRNOTAVAIL)
+        );
+        assert_eq!(s(&mut p, IPV6_LEAVE_GROUP, &mreq("ff12::1", 1)), Ok(()));
         assert!(p.groups6.is_empty());
+        // A group of wider scope leaves with interface 0.
+        assert_eq!(s(&mut p, IPV6_JOIN_GROUP, &mreq("ff1e::1", 1)), Ok(()));
+        assert_eq!(s(&mut p, IPV6_LEAVE_GROUP, &mreq("ff1e::1", 0)), Ok(()));
     }
 
     #[test]
