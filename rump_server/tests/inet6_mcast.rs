@@ -223,3 +223,67 @@ fn udp_multicast_and_sendmsg_control_between_two_kernels() {
     assert_eq!(sendmsg(&ca, ua, b"x", &to_b, &bad), Err(Errno::EINVAL));
     assert_eq!(sendmsg(&ca, ua, b"x", &to_b, &bad[..8]), Err(Errno::EINVAL));
 }
+
+/// An unmodified python3 under the hijack: `sendmsg` with
+/// `IPV6_PKTINFO` (lo0's second address as the source) and
+/// `IPV6_HOPLIMIT` 7 reaches the kernel, as the receiver's `recvmsg`
+/// shows (sender, hop limit, packet info); a hop limit of 300 is EINVAL;
+/// a UDP socket joins and leaves ff02::1234 on lo0 and hears what is
+/// sent to the group there with `IPV6_MULTICAST_IF`.
+const PY_SENDMSG: &str = r#"
+import socket, struct
+V6 = socket.IPPROTO_IPV6
+r = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+r.bind(("::", 7100))
+r.setsockopt(V6, socket.IPV6_RECVHOPLIMIT, 1)
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+pi = socket.inet_pton(socket.AF_INET6, "2001:db8::5") + struct.pack("I", 0)
+n = s.sendmsg([b"hi"], [(V6, socket.IPV6_PKTINFO, pi),
+                        (V6, socket.IPV6_HOPLIMIT, struct.pack("i", 7))], 0, ("::1", 7100))
+data, anc, flags, addr = r.recvmsg(64, 256)
+hl = [struct.unpack("i", d[:4])[0] for (l, t, d) in anc if t == socket.IPV6_HOPLIMIT]
+print("sent", n, data.decode(), addr[0], hl)
+try:
+    s.sendmsg([b"x"], [(V6, socket.IPV6_HOPLIMIT, struct.pack("i", 300))], 0, ("::1", 7100))
+    print("bad accepted")
+except OSError as e:
+    print("bad", e.errno)
+mreq = socket.inet_pton(socket.AF_INET6, "ff02::1234") + struct.pack("I", 1)
+r.setsockopt(V6, socket.IPV6_JOIN_GROUP, mreq)
+s.setsockopt(V6, socket.IPV6_MULTICAST_IF, 1)
+s.sendto(b"group", ("ff02::1234", 7100, 0, 1))
+data, anc, flags, addr = r.recvmsg(64, 256)
+print("group", data.decode(), s.getsockopt(V6, socket.IPV6_MULTICAST_HOPS))
+r.setsockopt(V6, socket.IPV6_LEAVE_GROUP, mreq)
+try:
+    r.setsockopt(V6, socket.IPV6_LEAVE_GROUP, mreq)
+except OSError as e:
+    print("left", e.errno)
+"#;
+
+#[test]
+fn hijacked_python3_sendmsg_carries_ipv6_control_messages() {
+    let dir = tempdir("inet6-mcast-py");
+    let s = Server::start(&dir, "k");
+    let c = s.client();
+    add_addr(&c, "lo0", &ip("2001:db8::5"), 128);
+    assert_eq!(wait_ready(&c, "lo0", &ip("2001:db8::5")), 0);
+    let o = common::pytcp::python(&dir, &s.abs, PY_SENDMSG, &[])
+        .output()
+        .unwrap();
+    let out = ok(&o, "python3 sendmsg");
+    assert_eq!(
+        out,
+        format!(
+            "sent 2 hi 2001:db8::5 [7]\nbad {}\ngroup group 1\nleft {}\n",
+            libc_errno::EINVAL,
+            libc_errno::EADDRNOTAVAIL
+        )
+    );
+}
+
+/// Linux's errno values, as python3 under the hijack sees them.
+mod libc_errno {
+    pub const EINVAL: i32 = 22;
+    pub const EADDRNOTAVAIL: i32 = 99;
+}
