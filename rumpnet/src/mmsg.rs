@@ -96,10 +96,11 @@ fn nth(base: u64, i: u64) -> KResult<u64> {
 /// Send one message as `sendmsg` does; its byte count.
 fn send_one(ctx: &Ctx, us: &dyn UserSpace, s: &Socket, m: &Mmsg, flags: i32) -> KResult<usize> {
     let hdr = m.hdr();
-    if field(hdr, msghdr::msg_control) != 0 && field(hdr, msghdr::msg_controllen) != 0 {
-        // No control messages are defined for the protocols here yet.
-        return Err(Errno::EINVAL);
-    }
+    let control = crate::syscall::msg::control_in(
+        us,
+        field(hdr, msghdr::msg_control),
+        field(hdr, msghdr::msg_controllen) as u32 as usize,
+    )?;
     let total = m.total();
     let _charge = ctx.kernel().charge(total as u64)?;
     let mut buf = Vec::with_capacity(total);
@@ -120,7 +121,7 @@ fn send_one(ctx: &Ctx, us: &dyn UserSpace, s: &Socket, m: &Mmsg, flags: i32) -> 
     } else {
         None
     };
-    s.send(ctx, &buf, to.as_deref(), flags)
+    s.send_msg(ctx, &buf, to.as_deref(), flags, &control)
 }
 
 /// Receive one message as `recvmsg` does into `m`, filling in its

@@ -326,6 +326,19 @@ pub trait ProtoSocket: Send + Sync {
     /// Send what fits of `data` now (all or nothing for datagrams); EAGAIN
     /// if nothing fits.
     fn send(&self, ctx: &Ctx, data: &[u8], to: Option<&[u8]>, flags: i32) -> KResult<usize>;
+    /// As [`ProtoSocket::send`], with `sendmsg`'s control messages
+    /// `control` (`struct cmsghdr`s in NetBSD's layout). The default:
+    /// EINVAL, as NetBSD's protocols that define none answer.
+    fn send_control(
+        &self,
+        _ctx: &Ctx,
+        _data: &[u8],
+        _to: Option<&[u8]>,
+        _flags: i32,
+        _control: &[u8],
+    ) -> KResult<usize> {
+        Err(Errno::EINVAL)
+    }
     /// Receive into `buf`; EAGAIN if there is nothing yet, Ok with length
     /// 0 at end of stream.
     fn recv(&self, buf: &mut [u8], flags: i32) -> KResult<Received>;
@@ -536,13 +549,31 @@ impl Socket {
     /// Send with the socket's blocking rules (`sosend`): a blocking stream
     /// send waits until everything is queued.
     pub fn send(&self, ctx: &Ctx, data: &[u8], to: Option<&[u8]>, flags: i32) -> KResult<usize> {
+        self.send_msg(ctx, data, to, flags, &[])
+    }
+
+    /// As [`Socket::send`], with `sendmsg`'s control messages (none when
+    /// `control` is empty).
+    pub fn send_msg(
+        &self,
+        ctx: &Ctx,
+        data: &[u8],
+        to: Option<&[u8]>,
+        flags: i32,
+        control: &[u8],
+    ) -> KResult<usize> {
         let nonblock = self.nonblocking() || flags & MSG_DONTWAIT != 0;
         let timeout = self.proto.shared().opts().sndtimeo;
         let stream = self.proto.kind().1 == SOCK_STREAM;
         let mut done = 0;
         loop {
             let r = self.wait_for(ctx, nonblock, Direction::Write, timeout, || {
-                self.proto.send(ctx, &data[done..], to, flags)
+                if control.is_empty() {
+                    self.proto.send(ctx, &data[done..], to, flags)
+                } else {
+                    self.proto
+                        .send_control(ctx, &data[done..], to, flags, control)
+                }
             });
             match r {
                 Ok(n) => done += n,

@@ -23,6 +23,7 @@ pub mod domain;
 pub mod icmp;
 pub mod inet;
 pub mod ip6layer;
+pub mod mcast6;
 pub mod pcb;
 pub mod pcblist;
 pub mod raw;

@@ -83,6 +83,18 @@ pub struct Pcb {
     /// `IPV6_RECVPKTINFO`: datagrams that came over IPv6 carry an
     /// `IPV6_PKTINFO` control message.
     pub recvpktinfo: bool,
+    /// `IPV6_RECVHOPLIMIT`: datagrams that came over IPv6 carry an
+    /// `IPV6_HOPLIMIT` control message.
+    pub recvhoplimit: bool,
+    /// `IPV6_MULTICAST_HOPS`, if set.
+    pub mcast6_hops: Option<u8>,
+    /// `IPV6_MULTICAST_LOOP` turned off (it is on by default).
+    pub mcast6_noloop: bool,
+    /// `IPV6_MULTICAST_IF` (0: the route's).
+    pub mcast6_if: u16,
+    /// The IPv6 groups joined (interface, group), left on close
+    /// ([`crate::mcast6`]).
+    pub groups6: Vec<(u16, PcbAddr)>,
 }
 
 impl Pcb {
@@ -262,6 +274,7 @@ impl Pcb {
                 };
             }
             IPV6_RECVPKTINFO => self.recvpktinfo = int != 0,
+            netbsd_abi::IPV6_RECVHOPLIMIT => self.recvhoplimit = int != 0,
             _ => return Err(Errno::ENOPROTOOPT),
         }
         Ok(())
@@ -277,6 +290,7 @@ impl Pcb {
             IPV6_V6ONLY => i32::from(self.v6only),
             IPV6_UNICAST_HOPS => self.hops.map_or(-1, i32::from),
             IPV6_RECVPKTINFO => i32::from(self.recvpktinfo),
+            netbsd_abi::IPV6_RECVHOPLIMIT => i32::from(self.recvhoplimit),
             _ => return Err(Errno::ENOPROTOOPT),
         };
         Ok(v.to_le_bytes().to_vec())

@@ -6,6 +6,7 @@
 
 use crate::addr::{self, ANY, BROADCAST, PcbAddr};
 use crate::inet::{In, Inet};
+use crate::mcast6::{self, PktOpts};
 use crate::pcb::{self, Arrival, Datagram, DgramState, Pcb};
 use crate::wire::icmp::{kind, unreach};
 use crate::wire::ipv4;
@@ -164,13 +165,27 @@ impl UdpSocket {
     /// Send `data` over IPv6 from this socket to `dst:dport`
     /// (`udp6_output`): the source is the bound address, else the one
     /// the route gives; the checksum is mandatory (RFC 8200 8.1).
-    fn send6(&self, pcb: &Pcb, dst: PcbAddr, dport: u16, data: &[u8]) -> KResult<usize> {
+    fn send6(
+        &self,
+        pcb: &Pcb,
+        dst: PcbAddr,
+        dport: u16,
+        data: &[u8],
+        opts: &PktOpts,
+    ) -> KResult<usize> {
         if pcb.laddr.is_v4mapped() {
             return Err(Errno::EINVAL);
         }
         let l = self.inet.ip6()?;
-        let src = if !pcb.laddr.is_any() && !pcb.laddr.is_multicast() {
+        let o = opts.apply(mcast6::out_opts(pcb));
+        let src = if let Some(s) = opts.source(l.as_ref())? {
+            s
+        } else if !pcb.laddr.is_any() && !pcb.laddr.is_multicast() {
             pcb.laddr
+        } else if o.ifindex != 0 && dst.is_multicast() {
+            // Out of the interface chosen: a source of its own.
+            let zoned = PcbAddr::embed(dst.wire(), u32::from(o.ifindex))?;
+            l.route(&zoned)?.src
         } else {
             l.route(&dst)?.src
         };
@@ -185,7 +200,7 @@ impl UdpSocket {
         .emit_in(&mut d, &Pseudo::V6(src.wire(), dst.wire()))
         .map_err(|_| Errno::EMSGSIZE)?;
         self.inet.stats.bump(&self.inet.stats.udp_opackets);
-        l.output(ipv4::proto::UDP, &src, &dst, pcb.hops, pkt)?;
+        l.output(ipv4::proto::UDP, &src, &dst, &o, pkt)?;
         Ok(data.len())
     }
 
@@ -279,6 +294,108 @@ impl ProtoSocket for UdpSocket {
     }
 
     fn send(&self, _ctx: &Ctx, data: &[u8], to: Option<&[u8]>, _flags: i32) -> KResult<usize> {
+        self.send_opts(data, to, None)
+    }
+
+    fn send_control(
+        &self,
+        _ctx: &Ctx,
+        data: &[u8],
+        to: Option<&[u8]>,
+        _flags: i32,
+        control: &[u8],
+    ) -> KResult<usize> {
+        if !self.lock().pcb.v6 {
+            // udp_send: no control messages over IPv4 yet.
+            return Err(Errno::EINVAL);
+        }
+        let opts = mcast6::parse_control(self.inet.ip6()?.as_ref(), control)?;
+        self.send_opts(data, to, Some(&opts))
+    }
+
+    fn recv(&self, buf: &mut [u8], flags: i32) -> KResult<Received> {
+        self.lock().recv(buf, flags)
+    }
+
+    fn shutdown(&self, how: i32) -> KResult<()> {
+        {
+            let mut s = self.lock();
+            if !s.pcb.connected {
+                return Err(Errno::ENOTCONN);
+            }
+            s.shutdown(how);
+        }
+        self.shared.wait.wakeup();
+        Ok(())
+    }
+
+    fn sockname(&self) -> KResult<Vec<u8>> {
+        Ok(self.pcb().local_sockaddr())
+    }
+
+    fn peername(&self) -> KResult<Vec<u8>> {
+        let p = self.pcb();
+        if !p.connected {
+            return Err(Errno::ENOTCONN);
+        }
+        Ok(p.foreign_sockaddr())
+    }
+
+    fn setopt(&self, level: i32, name: i32, v: &[u8]) -> KResult<()> {
+        if level == netbsd_abi::IPPROTO_IPV6 && mcast6::is_moption(name) && self.lock().pcb.v6 {
+            let l = self.inet.ip6()?;
+            return mcast6::set(l.as_ref(), &mut self.lock().pcb, name, v);
+        }
+        self.lock().setopt(level, name, v)
+    }
+
+    fn getopt(&self, level: i32, name: i32) -> KResult<Vec<u8>> {
+        let s = self.lock();
+        if level == netbsd_abi::IPPROTO_IPV6 && mcast6::is_moption(name) && s.pcb.v6 {
+            return mcast6::get(&s.pcb, name);
+        }
+        s.getopt(&self.inet, level, name)
+    }
+
+    fn poll(&self, events: i16) -> i16 {
+        self.lock().poll(events)
+    }
+
+    fn close(&self) {
+        let groups = {
+            let mut s = self.lock();
+            s.rd_shut = true;
+            std::mem::take(&mut s.pcb.groups6)
+        };
+        if !groups.is_empty()
+            && let Ok(l) = self.inet.ip6()
+        {
+            mcast6::leave_all(l.as_ref(), groups);
+        }
+        let me = self.me.clone();
+        self.inet
+            .lock()
+            .udp
+            .retain(|w| w.strong_count() > 0 && !w.ptr_eq(&me));
+    }
+
+    fn take_error(&self) -> i32 {
+        std::mem::take(&mut self.lock().error)
+    }
+
+    fn nread(&self) -> usize {
+        self.lock().rcv.next_len()
+    }
+
+    fn rcv_cc(&self) -> usize {
+        self.lock().rcv.cc()
+    }
+}
+
+impl UdpSocket {
+    /// Send `data` to `to` (or the connected peer), with a `sendmsg`'s
+    /// IPv6 control messages `opts` if any (`udp_send`, `udp6_output`).
+    fn send_opts(&self, data: &[u8], to: Option<&[u8]>, opts: Option<&PktOpts>) -> KResult<usize> {
         if data.len() > MAX_DGRAM {
             return Err(Errno::EMSGSIZE);
         }
@@ -305,7 +422,12 @@ impl ProtoSocket for UdpSocket {
         }
         let pcb = self.pcb();
         if pcb.v6 && !dst.is_v4mapped() {
-            return self.send6(&pcb, dst, dport, data);
+            return self.send6(&pcb, dst, dport, data, &opts.copied().unwrap_or_default());
+        }
+        if opts.is_some() {
+            // udp6_output hands a datagram to an IPv4-mapped address to
+            // IPv4, which takes no control messages here yet.
+            return Err(Errno::EINVAL);
         }
         let dst = dst.low32();
         let so = self.shared.opts();
@@ -343,67 +465,6 @@ impl ProtoSocket for UdpSocket {
             .output(ipv4::proto::UDP, Some(src), dst, pkt, &o)?;
         Ok(data.len())
     }
-
-    fn recv(&self, buf: &mut [u8], flags: i32) -> KResult<Received> {
-        self.lock().recv(buf, flags)
-    }
-
-    fn shutdown(&self, how: i32) -> KResult<()> {
-        {
-            let mut s = self.lock();
-            if !s.pcb.connected {
-                return Err(Errno::ENOTCONN);
-            }
-            s.shutdown(how);
-        }
-        self.shared.wait.wakeup();
-        Ok(())
-    }
-
-    fn sockname(&self) -> KResult<Vec<u8>> {
-        Ok(self.pcb().local_sockaddr())
-    }
-
-    fn peername(&self) -> KResult<Vec<u8>> {
-        let p = self.pcb();
-        if !p.connected {
-            return Err(Errno::ENOTCONN);
-        }
-        Ok(p.foreign_sockaddr())
-    }
-
-    fn setopt(&self, level: i32, name: i32, v: &[u8]) -> KResult<()> {
-        self.lock().setopt(level, name, v)
-    }
-
-    fn getopt(&self, level: i32, name: i32) -> KResult<Vec<u8>> {
-        self.lock().getopt(&self.inet, level, name)
-    }
-
-    fn poll(&self, events: i16) -> i16 {
-        self.lock().poll(events)
-    }
-
-    fn close(&self) {
-        self.lock().rd_shut = true;
-        let me = self.me.clone();
-        self.inet
-            .lock()
-            .udp
-            .retain(|w| w.strong_count() > 0 && !w.ptr_eq(&me));
-    }
-
-    fn take_error(&self) -> i32 {
-        std::mem::take(&mut self.lock().error)
-    }
-
-    fn nread(&self) -> usize {
-        self.lock().rcv.next_len()
-    }
-
-    fn rcv_cc(&self) -> usize {
-        self.lock().rcv.cc()
-    }
 }
 
 /// How a datagram's delivery went.
@@ -427,19 +488,19 @@ pub fn input(inet: &Inet, d: &In, pkt: Pkt) {
         dst: PcbAddr::v4(addr::to_u32(d.ip.dst)),
         bcast: d.bcast || addr::to_u32(d.ip.dst) == BROADCAST,
     };
-    if deliver(inet, &at, &pkt.data()[d.hl..]) == Delivery::NoPort {
+    if deliver(inet, &at, &pkt.data()[d.hl..], 0) == Delivery::NoPort {
         crate::icmp::error(inet, d, &pkt, kind::UNREACH, unreach::PORT, 0);
     }
 }
 
 /// UDP input of datagram `seg` that came over IPv6 from `src` to `dst`
-/// on `ifp` (`udp6_input`); the caller answers [`Delivery::NoPort`]
-/// with an ICMPv6 port unreachable.
+/// on `ifp` with hop limit `hlim` (`udp6_input`); the caller answers
+/// [`Delivery::NoPort`] with an ICMPv6 port unreachable.
 pub fn input6(
     inet: &Inet,
     ifp: &Arc<rumpnet::ifnet::Ifnet>,
-    src: PcbAddr,
-    dst: PcbAddr,
+    (src, dst): (PcbAddr, PcbAddr),
+    hlim: u8,
     seg: &[u8],
 ) -> Delivery {
     let at = Arrival {
@@ -448,10 +509,12 @@ pub fn input6(
         dst,
         bcast: dst.is_multicast(),
     };
-    deliver(inet, &at, seg)
+    deliver(inet, &at, seg, hlim)
 }
 
-fn deliver(inet: &Inet, d: &Arrival, seg: &[u8]) -> Delivery {
+/// Deliver `seg`; `hlim` is the IPv6 hop limit it came with (for
+/// `IPV6_RECVHOPLIMIT`; unused for IPv4).
+fn deliver(inet: &Inet, d: &Arrival, seg: &[u8], hlim: u8) -> Delivery {
     let st = &inet.stats;
     st.bump(&st.udp_ipackets);
     let parsed = udp::Packet::new_checked(seg).and_then(|p| Repr::parse_in(&p, &d.pseudo()));
@@ -504,11 +567,19 @@ fn deliver(inet: &Inet, d: &Arrival, seg: &[u8]) -> Delivery {
     for (s, p) in targets {
         // Each socket names the sender in its own family: an IPv6 socket
         // hears an IPv4 sender as an IPv4-mapped address.
-        let control = if p.recvpktinfo && !d.is_v4() {
+        let mut control = if p.recvpktinfo && !d.is_v4() {
             pcb::pktinfo(&dst, d.ifp.index)
         } else {
             Vec::new()
         };
+        if p.recvhoplimit && !d.is_v4() {
+            let h = i32::from(hlim).to_le_bytes();
+            control.extend(pcb::cmsg(
+                netbsd_abi::IPPROTO_IPV6,
+                netbsd_abi::IPV6_HOPLIMIT,
+                &h,
+            ));
+        }
         if !s.queue(p.sockaddr_of(&src, repr.src_port), payload, control) {
             inet.stats.bump(&inet.stats.udp_fullsock);
         }

@@ -181,6 +181,15 @@ pub struct OutOpts {
     pub mcast_hlim: Option<u8>,
     /// Fragment to the minimum MTU (`IPV6_USE_MIN_MTU`).
     pub min_mtu: bool,
+    /// Traffic class (`IPV6_TCLASS`).
+    pub tclass: u8,
+    /// The interface to send on (`IPV6_MULTICAST_IF`, an
+    /// `IPV6_PKTINFO`'s); 0: the route's.
+    pub ifindex: u16,
+    /// Deliver a copy of a multicast packet here too when the interface
+    /// is in the group (`ip6_mloopback`); off for the stack's own
+    /// messages, as NetBSD's neighbour discovery turns it off.
+    pub mcast_loop: bool,
 }
 
 impl Inet6 {
@@ -457,6 +466,37 @@ impl Inet6 {
         self.next_hop(net, dst).map(|h| h.ifp)
     }
 
+    /// The way to `dst` out of interface `ifindex` when that is not 0
+    /// (`in6_selectif`): a multicast destination, or a link-scoped one
+    /// without a zone, goes straight out of it; others take their route.
+    fn hop_for(
+        &self,
+        net: &Net,
+        dst: &ScopedAddr,
+        ifindex: u16,
+    ) -> KResult<crate::rtable6::NextHop> {
+        if ifindex == 0 {
+            return self.next_hop(net, dst);
+        }
+        if dst.addr.is_multicast() {
+            let ifp = net.ifindex(ifindex).ok_or(Errno::ENXIO)?;
+            return Ok(crate::rtable6::NextHop {
+                ifp,
+                next: dst.addr,
+                via_gateway: false,
+                route_flags: 0,
+            });
+        }
+        if addr::is_link_scoped(&dst.addr) && dst.scope == 0 {
+            let d = ScopedAddr {
+                addr: dst.addr,
+                scope: u32::from(ifindex),
+            };
+            return self.next_hop(net, &d);
+        }
+        self.next_hop(net, dst)
+    }
+
     /// Send `payload` of protocol `proto` to `dst` (`ip6_output`): choose
     /// the interface and source, put the header on, resolve the next hop.
     pub fn output(
@@ -482,7 +522,7 @@ impl Inet6 {
     ) -> KResult<()> {
         let net = self.net().ok_or(Errno::ENXIO)?;
         let hop = self
-            .next_hop(&net, dst)
+            .hop_for(&net, dst, o.ifindex)
             .inspect_err(|_| stats6::ip6(self, stats6::IP6_STAT_NOROUTE))?;
         if let Some(refused) = hop.refusal() {
             return refused;
@@ -509,7 +549,23 @@ impl Inet6 {
             payload_len: len,
         }
         .emit(pkt.prepend(ipv6::HEADER_LEN));
+        ipv6::set_traffic_class(pkt.data_mut(), o.tclass);
         IfStats::bump(&self.stats.localout);
+        if o.mcast_loop
+            && dst.addr.is_multicast()
+            && ifp.link_type() != LinkType::Loopback
+            && self.in_group(&ifp, &dst.addr)
+            && let Some(me) = self.kernel().map(|k| Inet6::of(&k))
+        {
+            // ip6_mloopback: our own listeners hear it as if it came in.
+            let info = LinkInfo {
+                broadcast: false,
+                multicast: true,
+                // IPv6 input does not look at the link-layer sender.
+                src: Address([0; 6]),
+            };
+            me.input(&ifp, pkt.clone(), info);
+        }
         if proto == nh::ICMPV6 {
             stats6::icmp6_out(self, &pkt.data()[ipv6::HEADER_LEN..]);
         }

@@ -9,6 +9,8 @@ use crate::wire::ipv6::{self, nh};
 use rump::syscall::Ctx;
 use rump::{Errno, KResult};
 use rumpnet::socket::{ProtoSocket, Received, SOCK_RAW, SockShared};
+use rumpnet_netinet::addr::PcbAddr;
+use rumpnet_netinet::mcast6::PktOpts;
 use std::collections::VecDeque;
 use std::net::Ipv6Addr;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -159,59 +161,23 @@ impl ProtoSocket for Raw6Socket {
     }
 
     fn send(&self, _ctx: &Ctx, data: &[u8], to: Option<&[u8]>, _flags: i32) -> KResult<usize> {
-        let (laddr, faddr, wr_shut, hlim, mcast_hlim, min_mtu) = {
-            let s = self.lock();
-            (
-                s.laddr,
-                s.faddr,
-                s.wr_shut,
-                s.hlim,
-                s.mcast_hlim,
-                s.use_min_mtu,
-            )
-        };
-        if wr_shut {
-            return Err(Errno::EPIPE);
-        }
-        let dst = match (to, faddr) {
-            (Some(sa), _) => addr::parse_sockaddr(sa)?.0,
-            (None, Some(f)) => f,
-            (None, None) => return Err(Errno::EDESTADDRREQ),
-        };
-        if data.len() > self.shared.opts().sndbuf {
-            return Err(Errno::EMSGSIZE);
-        }
-        // IPV6_USE_MIN_MTU: fragments of the minimum MTU for every
-        // destination (1), for multicast ones (-1), or none (0).
-        let min_mtu = min_mtu == 1 || (min_mtu == -1 && dst.addr.is_multicast());
-        let net = self.inet.net().ok_or(Errno::ENXIO)?;
-        let ifp = self.inet.route(&net, &dst)?;
-        let src = if laddr.is_unspecified() {
-            if ifp.link_type() == rumpnet::ifnet::LinkType::Loopback {
-                dst.addr
-            } else {
-                self.inet.select_source(&ifp, &dst.addr)?
-            }
-        } else {
-            laddr
-        };
-        let mut msg = data.to_vec();
-        if self.proto == nh::ICMPV6 {
-            // RFC 3542 3.1: the kernel computes ICMPv6 checksums.
-            if msg.len() < 4 {
-                return Err(Errno::EINVAL);
-            }
-            msg[2..4].copy_from_slice(&[0, 0]);
-            let c = ipv6::upper_checksum(&src, &dst.addr, nh::ICMPV6, &msg);
-            msg[2..4].copy_from_slice(&c.to_be_bytes());
-        }
-        let o = OutOpts {
-            hlim,
-            mcast_hlim,
-            min_mtu,
-        };
-        self.inet.output(self.proto, Some(src), &dst, &msg, &o)?;
-        Ok(data.len())
+        self.send_opts(data, to, &PktOpts::default(), None)
+    }
+
+    fn send_control(
+        &self,
+        _ctx: &Ctx,
+        data: &[u8],
+        to: Option<&[u8]>,
+        _flags: i32,
+        control: &[u8],
+    ) -> KResult<usize> {
+        let k = self.inet.kernel().ok_or(Errno::ENETDOWN)?;
+        let inet4 = rumpnet_netinet::inet::Inet::of(&k);
+        let layer = inet4.ip6()?;
+        let opts = rumpnet_netinet::mcast6::parse_control(layer.as_ref(), control)?;
+        let src = opts.source(layer.as_ref())?;
+        self.send_opts(data, to, &opts, src)
     }
 
     fn recv(&self, buf: &mut [u8], flags: i32) -> KResult<Received> {
@@ -373,6 +339,87 @@ impl ProtoSocket for Raw6Socket {
             .iter()
             .map(|d| d.from.len() + d.data.len() + d.control.len())
             .sum()
+    }
+}
+
+impl Raw6Socket {
+    /// Send `data` to `to` (or the connected peer) with a `sendmsg`'s
+    /// control messages `opts` over the socket's options, from `src`
+    /// when an `IPV6_PKTINFO` chose it (`rip6_output`).
+    fn send_opts(
+        &self,
+        data: &[u8],
+        to: Option<&[u8]>,
+        opts: &PktOpts,
+        chosen: Option<PcbAddr>,
+    ) -> KResult<usize> {
+        let (laddr, faddr, wr_shut, hlim, mcast_hlim, min_mtu) = {
+            let s = self.lock();
+            (
+                s.laddr,
+                s.faddr,
+                s.wr_shut,
+                s.hlim,
+                s.mcast_hlim,
+                s.use_min_mtu,
+            )
+        };
+        if wr_shut {
+            return Err(Errno::EPIPE);
+        }
+        let dst = match (to, faddr) {
+            (Some(sa), _) => addr::parse_sockaddr(sa)?.0,
+            (None, Some(f)) => f,
+            (None, None) => return Err(Errno::EDESTADDRREQ),
+        };
+        if data.len() > self.shared.opts().sndbuf {
+            return Err(Errno::EMSGSIZE);
+        }
+        // IPV6_USE_MIN_MTU: fragments of the minimum MTU for every
+        // destination (1), for multicast ones (-1), or none (0).
+        let min_mtu = min_mtu == 1 || (min_mtu == -1 && dst.addr.is_multicast());
+        let net = self.inet.net().ok_or(Errno::ENXIO)?;
+        let ifindex = u16::try_from(opts.ifindex).map_err(|_| Errno::ENXIO)?;
+        // An interface named is the way out of a multicast or a
+        // zoneless link-scoped destination (in6_selectif).
+        let ifp = if ifindex != 0
+            && (dst.addr.is_multicast() || (addr::is_link_scoped(&dst.addr) && dst.scope == 0))
+        {
+            net.ifindex(ifindex).ok_or(Errno::ENXIO)?
+        } else {
+            self.inet.route(&net, &dst)?
+        };
+        let src = if let Some(c) = chosen {
+            Ipv6Addr::from(c.wire())
+        } else if laddr.is_unspecified() {
+            if ifp.link_type() == rumpnet::ifnet::LinkType::Loopback {
+                dst.addr
+            } else {
+                self.inet.select_source(&ifp, &dst.addr)?
+            }
+        } else {
+            laddr
+        };
+        let mut msg = data.to_vec();
+        if self.proto == nh::ICMPV6 {
+            // RFC 3542 3.1: the kernel computes ICMPv6 checksums.
+            if msg.len() < 4 {
+                return Err(Errno::EINVAL);
+            }
+            msg[2..4].copy_from_slice(&[0, 0]);
+            let c = ipv6::upper_checksum(&src, &dst.addr, nh::ICMPV6, &msg);
+            msg[2..4].copy_from_slice(&c.to_be_bytes());
+        }
+        let o = OutOpts {
+            hlim: opts.hops.or(hlim),
+            mcast_hlim: opts.hops.or(mcast_hlim),
+            min_mtu,
+            tclass: opts.tclass.unwrap_or(0),
+            ifindex,
+            ..OutOpts::default()
+        };
+        self.inet.output(self.proto, Some(src), &dst, &msg, &o)?;
+        Ok(data.len())
     }
 }
 

@@ -10,13 +10,13 @@ use crate::addr::{self, ScopedAddr};
 use crate::inet6::{Inet6, OutOpts, flags};
 use crate::stats6;
 use crate::wire::icmpv6::{code, kind};
-use crate::wire::ipv6::nh;
+use crate::wire::ipv6::{Packet, nh};
 use rump::{Errno, KResult};
 use rumpnet::ifnet::{Ifnet, LinkType};
 use rumpnet::pkt::Pkt;
 use rumpnet_netinet::addr::PcbAddr;
 use rumpnet_netinet::inet::Inet;
-use rumpnet_netinet::ip6layer::{Ip6Layer, Route6};
+use rumpnet_netinet::ip6layer::{Ip6Layer, Out6, Route6};
 use rumpnet_netinet::udp::Delivery;
 use std::net::Ipv6Addr;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -90,18 +90,14 @@ impl Ip6Layer for Layer {
         }
     }
 
-    fn output(
-        &self,
-        proto: u8,
-        src: &PcbAddr,
-        dst: &PcbAddr,
-        hops: Option<u8>,
-        pkt: Pkt,
-    ) -> KResult<()> {
+    fn output(&self, proto: u8, src: &PcbAddr, dst: &PcbAddr, o6: &Out6, pkt: Pkt) -> KResult<()> {
         let o = OutOpts {
-            hlim: hops,
-            mcast_hlim: None,
+            hlim: o6.hops,
+            mcast_hlim: o6.mcast_hops,
             min_mtu: false,
+            tclass: o6.tclass,
+            ifindex: o6.ifindex,
+            mcast_loop: o6.mcast_loop,
         };
         let s = Ipv6Addr::from(src.wire());
         let inet = self.inet6()?;
@@ -113,6 +109,59 @@ impl Ip6Layer for Layer {
 
     fn v6only_default(&self) -> bool {
         self.v6only.load(Relaxed)
+    }
+
+    fn join_group(&self, g: &PcbAddr, ifindex: u32) -> KResult<u16> {
+        let inet = self.inet6()?;
+        let net = inet.net().ok_or(Errno::ENXIO)?;
+        let group = Ipv6Addr::from(g.wire());
+        let ifp = if ifindex == 0 {
+            let to = ScopedAddr {
+                addr: group,
+                scope: 0,
+            };
+            inet.route(&net, &to).map_err(|_| Errno::EADDRNOTAVAIL)?
+        } else {
+            let i = u16::try_from(ifindex).map_err(|_| Errno::ENXIO)?;
+            net.ifindex(i).ok_or(Errno::ENXIO)?
+        };
+        inet.join_group(&ifp, &group)?;
+        Ok(ifp.index)
+    }
+
+    fn leave_group(&self, g: &PcbAddr, ifindex: u16) -> KResult<()> {
+        self.inet6()?
+            .leave_group(ifindex, &Ipv6Addr::from(g.wire()))
+    }
+
+    fn check_interface(&self, ifindex: u32, multicast: bool) -> KResult<()> {
+        let inet = self.inet6()?;
+        let net = inet.net().ok_or(Errno::ENXIO)?;
+        let i = u16::try_from(ifindex).map_err(|_| Errno::ENXIO)?;
+        let ifp = net.ifindex(i).ok_or(Errno::ENXIO)?;
+        if multicast && ifp.flags() & rumpnet::ifnet::IFF_MULTICAST == 0 {
+            return Err(Errno::EADDRNOTAVAIL);
+        }
+        Ok(())
+    }
+
+    fn check_source(&self, a: &PcbAddr, ifindex: u32) -> KResult<()> {
+        let inet = self.inet6()?;
+        let s = Ipv6Addr::from(a.wire());
+        if s.is_multicast() {
+            return Err(Errno::EADDRNOTAVAIL);
+        }
+        let ok = inet.addresses().into_iter().any(|x| {
+            x.addr == s
+                && (ifindex == 0 || u32::from(x.ifindex) == ifindex)
+                && (a.zone() == 0 || u32::from(x.ifindex) == a.zone())
+                && x.flags & (flags::NOTREADY) == 0
+        });
+        if ok {
+            Ok(())
+        } else {
+            Err(Errno::EADDRNOTAVAIL)
+        }
     }
 }
 
@@ -163,7 +212,8 @@ pub fn input(
     // The checks of the datagram itself (header, checksum, room) are
     // netinet's UDP's, counted in net.inet.udp.stats.
     stats6::udp6(inet, stats6::UDP6_STAT_IPACKETS);
-    let got = rumpnet_netinet::udp::input6(&inet4, ifp, s, d, body);
+    let hlim = Packet::new_checked(packet.data()).map_or(0, |p| p.hop_limit());
+    let got = rumpnet_netinet::udp::input6(&inet4, ifp, (s, d), hlim, body);
     if got == Delivery::NoPortBroadcast {
         stats6::udp6(inet, stats6::UDP6_STAT_NOPORTMCAST);
     }
@@ -188,7 +238,7 @@ pub fn input(
 /// (NetBSD's `inet6ctlerrmap`). Errors about TCP, or about a datagram
 /// whose first next header is not UDP, are not passed on yet.
 pub fn ctlinput(inet: &Inet6, ifp: &Ifnet, code_: u8, body: &[u8]) {
-    use crate::wire::ipv6::{HEADER_LEN, Packet};
+    use crate::wire::ipv6::HEADER_LEN;
     let Some(orig) = body.get(crate::wire::icmpv6::HEADER_LEN..) else {
         return;
     };

@@ -27,6 +27,7 @@ mod ffs_tools;
 mod files;
 mod flags_and_names;
 mod inet6;
+mod inet6_mcast;
 mod inet6_nd;
 mod inet6_stats;
 mod inet6_tools;

@@ -3,7 +3,7 @@
 //! through the caller's memory (layouts from `netbsd_abi::layout`). Every
 //! group has a `CALLS` table; [`register`] adds them all to a kernel.
 
-mod msg;
+pub(crate) mod msg;
 mod socket;
 mod sockopt;
 

@@ -9,7 +9,7 @@ use rump::file::FileOps;
 use rump::syscall::args::{arg_int, ret};
 use rump::syscall::pieces::{Cut, io_len, read_pieces, write_pieces};
 use rump::syscall::{Ctx, SysArgs, SysRet};
-use rump::usermem::{UserSpace, copyin_array};
+use rump::usermem::{UserSpace, copyin_array, copyin_vec};
 use rump::{Errno, KResult};
 
 pub(super) const CALLS: Calls = &[
@@ -40,11 +40,30 @@ fn send_pieces(
     iov: &[(u64, usize)],
     to: Option<&[u8]>,
     flags: i32,
+    control: &[u8],
 ) -> KResult<usize> {
     let cut = sock_cut(ctx, fd, None)?;
     write_pieces(ctx, us, fd, iov, cut, |buf| {
-        with_sock(ctx, fd, |s| s.send(ctx, buf, to, flags))
+        with_sock(ctx, fd, |s| s.send_msg(ctx, buf, to, flags, control))
     })
+}
+
+/// `CMSG_ALIGN(sizeof(struct cmsghdr))` on NetBSD/amd64: the least
+/// control data a `sendmsg` may pass (`do_sys_sendmsg_so`).
+const CMSG_HDR_SPACE: usize = 16;
+/// The most control data `sockargs` copies in (`PAGE_SIZE`).
+const CONTROL_MAX: usize = 4096;
+
+/// Copy in a `sendmsg`'s control data, with NetBSD's limits: EINVAL
+/// for less than a header or more than a page.
+pub(crate) fn control_in(us: &dyn UserSpace, addr: u64, len: usize) -> KResult<Vec<u8>> {
+    if addr == 0 {
+        return Ok(Vec::new());
+    }
+    if !(CMSG_HDR_SPACE..=CONTROL_MAX).contains(&len) {
+        return Err(Errno::EINVAL);
+    }
+    copyin_vec(us, addr, len)
 }
 
 /// Receive into the caller's buffers `iov` from socket `fd`, piece by
@@ -85,7 +104,7 @@ fn sys_sendto(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
         None
     };
     let iov = [(a[1], io_len(a[2])?)];
-    let n = send_pieces(ctx, us, fd, &iov, to.as_deref(), arg_int(a, 3))?;
+    let n = send_pieces(ctx, us, fd, &iov, to.as_deref(), arg_int(a, 3), &[])?;
     ret(n as u64)
 }
 
@@ -131,16 +150,21 @@ fn msghdr_in(us: &dyn UserSpace, addr: u64) -> KResult<MsgHdr> {
 fn sys_sendmsg(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet> {
     let m = msghdr_in(us, a[1])?;
     ktrace_msghdr(ctx, m.name, m.namelen, 0);
-    if m.control != 0 && m.controllen != 0 {
-        // No control messages are defined for the protocols here yet.
-        return Err(Errno::EINVAL);
-    }
+    let control = control_in(us, m.control, m.controllen as usize)?;
     let to = if m.name != 0 {
         Some(sendto_name(ctx, us, m.name, u64::from(m.namelen))?)
     } else {
         None
     };
-    let n = send_pieces(ctx, us, arg_int(a, 0), &m.iov, to.as_deref(), arg_int(a, 2))?;
+    let n = send_pieces(
+        ctx,
+        us,
+        arg_int(a, 0),
+        &m.iov,
+        to.as_deref(),
+        arg_int(a, 2),
+        &control,
+    )?;
     ret(n as u64)
 }
 

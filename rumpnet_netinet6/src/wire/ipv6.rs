@@ -105,6 +105,15 @@ pub fn set_payload_len(b: &mut [u8], len: u16) {
     }
 }
 
+/// Set the traffic class of the packet in `b` (the eight bits after the
+/// version); a buffer shorter than that is left as it is.
+pub fn set_traffic_class(b: &mut [u8], tclass: u8) {
+    if let Some(f) = b.get_mut(0..2) {
+        f[0] = (f[0] & 0xf0) | (tclass >> 4);
+        f[1] = (f[1] & 0x0f) | (tclass << 4);
+    }
+}
+
 /// Set the first next-header value of the packet in `b`.
 pub fn set_next_header(b: &mut [u8], next: u8) {
     if let Some(f) = b.get_mut(NEXT_HEADER_AT) {

@@ -374,7 +374,11 @@ pub(crate) fn send_segment(inet: &Inet, pcb: &Pcb, o: Out) {
     inet.stats.bump(&inet.stats.tcp_sndtotal);
     if !v4 {
         if let Ok(l) = inet.ip6() {
-            let _ = l.output(ipv4::proto::TCP, &pcb.laddr, &pcb.faddr, pcb.hops, pkt);
+            let o = crate::ip6layer::Out6 {
+                hops: pcb.hops,
+                ..Default::default()
+            };
+            let _ = l.output(ipv4::proto::TCP, &pcb.laddr, &pcb.faddr, &o, pkt);
         }
         return;
     }
