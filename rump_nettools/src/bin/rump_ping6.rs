@@ -36,8 +36,12 @@ const ECHOLEN: usize = 8;
 const TMLEN: usize = 8;
 /// `DEFDATALEN`: ping6's default data length, the time stamp alone.
 const DEFDATALEN: usize = TMLEN;
-/// `MAXDATALEN`: `IP_MAXPACKET` less the IPv6 and echo headers.
-const MAXDATALEN: usize = 65535 - 40 - ECHOLEN;
+/// `MAXDATALEN`: ping6's `MAXPACKETLEN` (131072) less the IPv6 and echo
+/// headers.
+const MAXDATALEN: usize = 131072 - 40 - ECHOLEN;
+/// Above this much data ping6 warns that the default socket buffers are
+/// too small.
+const BIG_DATALEN: usize = 8 * 1024;
 /// `DUMMY_PORT`: where ping6's UDP socket connects to learn the source.
 const DUMMY_PORT: u16 = 10101;
 /// `ICMP6_ECHO_REQUEST`, `ICMP6_ECHO_REPLY` (`netinet/icmp6.h`).
@@ -461,6 +465,11 @@ fn main() -> ExitCode {
         // ping6 does not look at the answer either.
         let _ = setopt(&c, fd, SOL_SOCKET, SO_DEBUG, &int(1));
     }
+    if o.sockbuf
+        .map_or(o.datalen > BIG_DATALEN, |n| o.datalen > n as usize)
+    {
+        eprintln!("{PROG}: you need -b to increase socket buffer size");
+    }
     if let Some(n) = o.sockbuf {
         if let Err(e) = setopt(&c, fd, SOL_SOCKET, SO_SNDBUF, &int(n)) {
             return fail("setsockopt(SO_SNDBUF)", e);
@@ -550,12 +559,18 @@ fn main() -> ExitCode {
             &m,
         )
         .map(|_| ())
+        .inspect_err(|e| {
+            eprintln!("{PROG}: sendmsg: {}", e.description());
+            println!(
+                "ping6: wrote {} {} chars, ret=-1",
+                o.host,
+                ECHOLEN + outpack.len()
+            );
+        })
     };
     let limit = o.count.unwrap_or(u64::MAX);
     for _ in 0..o.preload.min(limit) {
-        if let Err(e) = send(sent) {
-            eprintln!("{PROG}: sendmsg: {}", e.description());
-        }
+        let _ = send(sent);
         sent_at.push(Instant::now());
         sent += 1;
     }
@@ -567,9 +582,7 @@ fn main() -> ExitCode {
         if sent < limit {
             // ping6 sends when within 100 µs of the next packet's time.
             if next.saturating_duration_since(now) <= Duration::from_micros(100) {
-                if let Err(e) = send(sent) {
-                    eprintln!("{PROG}: sendmsg: {}", e.description());
-                } else if o.flood {
+                if send(sent).is_ok() && o.flood {
                     let _ = out.write_all(b".");
                     let _ = out.flush();
                 }
