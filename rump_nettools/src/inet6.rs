@@ -261,6 +261,8 @@ pub struct Received6 {
     pub hlim: Option<i32>,
     /// Whether an `IPV6_PKTINFO` message came.
     pub pktinfo: bool,
+    /// The destination address and arriving interface that message named.
+    pub to: Option<(Ipv6Addr, u32)>,
 }
 
 /// Read one datagram from `fd` with `recvmsg` and `flags`.
@@ -289,7 +291,7 @@ pub fn recvmsg6(c: &rumpclient::Client, fd: u64, flags: i32) -> Result<Received6
     let h = m.get(hp);
     let clen = msghdr::msg_controllen.get(&h).unwrap_or(0) as usize;
     let cm = m.get(ctl);
-    let (mut hlim, mut pktinfo) = (None, false);
+    let (mut hlim, mut pktinfo, mut to) = (None, false, None);
     let mut at = 0;
     while at + CMSG_DATA <= clen.min(cm.len()) {
         let word = |o: usize| i32::from_le_bytes(cm[o..o + 4].try_into().unwrap_or_default());
@@ -299,7 +301,15 @@ pub fn recvmsg6(c: &rumpclient::Client, fd: u64, flags: i32) -> Result<Received6
                 IPV6_HOPLIMIT if at + CMSG_DATA + 4 <= cm.len() => {
                     hlim = Some(word(at + CMSG_DATA))
                 }
-                IPV6_PKTINFO => pktinfo = true,
+                IPV6_PKTINFO => {
+                    pktinfo = true;
+                    // struct in6_pktinfo: the address, then the index.
+                    let d = at + CMSG_DATA;
+                    if d + 20 <= cm.len() {
+                        let a: [u8; 16] = cm[d..d + 16].try_into().unwrap_or_default();
+                        to = Some((Ipv6Addr::from(a), word(d + 16) as u32));
+                    }
+                }
                 _ => {}
             }
         }
@@ -313,6 +323,7 @@ pub fn recvmsg6(c: &rumpclient::Client, fd: u64, flags: i32) -> Result<Received6
         from: parse_sockaddr_in6(&m.get(from)).unwrap_or((Ipv6Addr::UNSPECIFIED, 0)),
         hlim,
         pktinfo,
+        to,
     })
 }
 

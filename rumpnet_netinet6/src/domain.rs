@@ -263,19 +263,7 @@ impl Domain for Inet6Domain {
             .addresses()
             .into_iter()
             .filter(|x| x.ifindex == ifp.index)
-            .map(|x| {
-                let scope = if x.addr.is_unicast_link_local() {
-                    u32::from(ifp.index)
-                } else {
-                    0
-                };
-                IfAddrInfo {
-                    addr: addr::sockaddr_embedded(&x.addr, scope),
-                    mask: Some(addr::sockaddr(&addr::prefix_mask(x.prefixlen), 0, 0)),
-                    brd: None,
-                    flags: 0,
-                }
-            })
+            .map(|x| crate::announce6::ifaddr_info(ifp, &x))
             .collect()
     }
 

@@ -308,6 +308,9 @@ impl Inet6 {
         // Listen to the solicited-node group before DAD asks about the
         // address (RFC 4862 5.4.2).
         let _ = self.join_group(ifp, &addr::solicited_node(&a.addr));
+        if let Some(net) = self.net() {
+            crate::announce6::announce(&net, ifp, &a, true);
+        }
         if dad && ifp.is_usable() {
             self.dad_start(ifp, &a.addr, true);
         }
@@ -317,17 +320,26 @@ impl Inet6 {
     /// Delete `a` from interface `ifindex`; EADDRNOTAVAIL if it is not
     /// there.
     pub fn delete_address(&self, ifindex: u16, a: &Ipv6Addr) -> KResult<()> {
-        {
+        let gone = {
             let mut st = self.lock();
-            let before = st.addrs.len();
-            st.addrs.retain(|x| !(x.ifindex == ifindex && x.addr == *a));
-            if st.addrs.len() == before {
+            let Some(at) = st
+                .addrs
+                .iter()
+                .position(|x| x.ifindex == ifindex && x.addr == *a)
+            else {
                 return Err(Errno::EADDRNOTAVAIL);
-            }
+            };
+            let gone = st.addrs.remove(at);
             st.dad.retain(|d| !(d.ifindex == ifindex && d.addr == *a));
             st.rtr.forget_addr(ifindex, a);
-        }
+            gone
+        };
         let _ = self.leave_group(ifindex, &addr::solicited_node(a));
+        if let Some(net) = self.net()
+            && let Some(ifp) = net.ifindex(ifindex)
+        {
+            crate::announce6::announce(&net, &ifp, &gone, false);
+        }
         Ok(())
     }
 

@@ -29,6 +29,7 @@
 #![forbid(unsafe_code)]
 
 pub mod addr;
+pub mod announce6;
 pub mod domain;
 mod forward6;
 pub mod frag6;

@@ -158,7 +158,7 @@ const ADDR_NAMES: [&str; RTAX_MAX as usize] = [
 ];
 
 /// A sockaddr as route(8) names it with -n.
-fn sa_text(sa: &[u8], netmask: bool) -> String {
+fn sa_text(sa: &[u8], netmask: bool, names: &IfNames) -> String {
     match sa_family(sa) {
         _ if sa.first() == Some(&0) => "default".into(),
         Some(AF_INET) if netmask => fmt_ipv4(sa_ipv4(sa)),
@@ -186,20 +186,42 @@ fn sa_text(sa: &[u8], netmask: bool) -> String {
                 }
             }
         }
+        Some(AF_INET6) => sa6_text(sa, names),
         Some(f) => format!("({f})"),
         None => String::new(),
     }
 }
 
+/// Interface names by index.
+type IfNames = std::collections::HashMap<u16, String>;
+
+/// `routename` of an `AF_INET6` address: a shortened one (a netmask) is
+/// filled out with zeros; only a whole `sockaddr_in6` has its link-local
+/// zone taken apart (`inet6_getscopeid`) and shown as `%IF`.
+fn sa6_text(sa: &[u8], names: &IfNames) -> String {
+    use netbsd_abi::layout::sockaddr_in6 as sin6;
+    let len = sa.first().map_or(0, |&l| usize::from(l)).min(sa.len());
+    let mut whole = sa[..len].to_vec();
+    whole.resize(sin6::SIZE, 0);
+    if len == sin6::SIZE {
+        rump_nettools::inet6::route_scoped_text(&whole, names)
+    } else {
+        rump_nettools::inet6::route_host_text(&whole)
+    }
+}
+
 /// `pmsg_addrs`: the address bits, then each address.
-fn addrs_text(m: &RtMsg, addrs: u32) -> String {
+fn addrs_text(m: &RtMsg, addrs: u32, names: &IfNames) -> String {
     if addrs == 0 {
         return "\n".into();
     }
     let mut s = format!("\nsockaddrs: {}\n", bits(addrs, &ADDR_NAMES));
     for (i, a) in m.addrs.iter().enumerate() {
         if let Some(a) = a {
-            s.push_str(&format!(" {}", sa_text(a, i == RTAX_NETMASK as usize)));
+            s.push_str(&format!(
+                " {}",
+                sa_text(a, i == RTAX_NETMASK as usize, names)
+            ));
         }
     }
     s.push('\n');
@@ -207,7 +229,7 @@ fn addrs_text(m: &RtMsg, addrs: u32) -> String {
 }
 
 /// `print_rtmsg`.
-fn rtmsg_text(m: &RtMsg) -> String {
+fn rtmsg_text(m: &RtMsg, names: &IfNames) -> String {
     let word = |f: Field| m.get(f) as u32 as i32;
     let version = m.get(rt_msghdr::rtm_version);
     if version != RTM_VERSION as u64 {
@@ -253,7 +275,7 @@ fn rtmsg_text(m: &RtMsg) -> String {
                 m.index,
                 bits(m.flags, &IF_FLAG_NAMES)
             ));
-            s.push_str(&addrs_text(m, word(if_msghdr::ifm_addrs) as u32));
+            s.push_str(&addrs_text(m, word(if_msghdr::ifm_addrs) as u32, names));
         }
         RTM_NEWADDR | RTM_DELADDR => {
             s.push_str(&format!(
@@ -261,7 +283,7 @@ fn rtmsg_text(m: &RtMsg) -> String {
                 word(ifa_msghdr::ifam_metric),
                 bits(m.flags, &ROUTE_FLAG_NAMES)
             ));
-            s.push_str(&addrs_text(m, word(ifa_msghdr::ifam_addrs) as u32));
+            s.push_str(&addrs_text(m, word(ifa_msghdr::ifam_addrs) as u32, names));
         }
         RTM_IFANNOUNCE => {
             let what = match word(ifan::ifan_what) {
@@ -285,7 +307,7 @@ fn rtmsg_text(m: &RtMsg) -> String {
                 bits(locks, &METRIC_NAMES),
                 bits(word(rt_msghdr::rtm_inits) as u32, &METRIC_NAMES)
             ));
-            s.push_str(&addrs_text(m, word(rt_msghdr::rtm_addrs) as u32));
+            s.push_str(&addrs_text(m, word(rt_msghdr::rtm_addrs) as u32, names));
         }
     }
     s
@@ -305,7 +327,9 @@ fn monitor(c: &rumpclient::Client) -> Result<(), Errno> {
         let buf = m.get(rb);
         let mut out = format!("got message of size {n} on {}\n", rumpclient::ctime(now));
         if let Some(msg) = rt_messages(&buf[..n.min(buf.len())]).first() {
-            out.push_str(&rtmsg_text(msg));
+            // Asked again each time: interfaces come and go.
+            let names = if_names(c).unwrap_or_default();
+            out.push_str(&rtmsg_text(msg, &names));
         }
         let mut o = std::io::stdout().lock();
         if o.write_all(out.as_bytes())
@@ -319,7 +343,7 @@ fn monitor(c: &rumpclient::Client) -> Result<(), Errno> {
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: {PROG} [-nq] add|delete|change [-inet | -inet6] [-net | -host] destination [gateway] [-netmask mask | -prefixlen len] [-interface] [-reject | -blackhole]\n       {PROG} [-n] get [-inet | -inet6] destination\n       {PROG} [-nq] show|flush [-inet | -inet6]\n       {PROG} [-nq] monitor [-inet]"
+        "usage: {PROG} [-nq] add|delete|change [-inet | -inet6] [-net | -host] destination [gateway] [-netmask mask | -prefixlen len] [-interface] [-reject | -blackhole]\n       {PROG} [-n] get [-inet | -inet6] destination\n       {PROG} [-nq] show|flush [-inet | -inet6]\n       {PROG} [-nq] monitor [-inet | -inet6]"
     );
     ExitCode::from(1)
 }
@@ -407,10 +431,6 @@ fn table_command(cmd: &str, operands: &[String], quiet: bool) -> ExitCode {
         Some(_) => AF_INET6,
         None => 0,
     };
-    if cmd == "monitor" && af == AF_INET6 {
-        eprintln!("{PROG}: monitor {}: not supported yet", operands[0]);
-        return ExitCode::from(1);
-    }
     let Some(c) = rumpclient::Client::for_tool(PROG) else {
         return ExitCode::from(1);
     };

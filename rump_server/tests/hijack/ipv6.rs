@@ -112,3 +112,50 @@ except OSError as e:
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     assert_eq!(stdout(&o), "refused True\n");
 }
+
+/// ICMPv6 types a raw socket reads after an echo to ::1 (its own request
+/// comes back on lo0 beside the reply), with Linux's `ICMP6_FILTER`
+/// (option 1; a set bit blocks a type) set before: none, only echo
+/// replies passed, only echo requests passed; the filter read back as it
+/// was set, and a 4-byte one that changes the first 32 types only.
+const ICMP6_FILTER_PROG: &str = r#"
+import socket, select
+ICMP6_FILTER = 1
+def linux_filter(passed):
+    bits = [0xffffffff] * 8
+    for t in passed:
+        bits[t >> 5] &= ~(1 << (t & 31))
+    return b"".join(b.to_bytes(4, "little") for b in bits)
+def types(f):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    if f is not None:
+        s.setsockopt(socket.IPPROTO_ICMPV6, ICMP6_FILTER, f)
+        print("same", s.getsockopt(socket.IPPROTO_ICMPV6, ICMP6_FILTER, 32) == f)
+    s.sendto(bytes([128, 0, 0, 0, 0, 7, 0, 1]), ("::1", 0))
+    seen = []
+    while select.select([s], [], [], 0.5)[0]:
+        seen.append(s.recv(64)[0])
+    s.close()
+    return seen
+print("none", types(None))
+print("replies", types(linux_filter([129])))
+print("requests", types(linux_filter([128])))
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.setsockopt(socket.IPPROTO_ICMPV6, ICMP6_FILTER, linux_filter([129]))
+s.setsockopt(socket.IPPROTO_ICMPV6, ICMP6_FILTER, bytes(4))
+got = s.getsockopt(socket.IPPROTO_ICMPV6, ICMP6_FILTER, 32)
+print("short", got[:4].hex(), got[16:].hex())
+print("cut", len(s.getsockopt(socket.IPPROTO_ICMPV6, ICMP6_FILTER, 8)))
+"#;
+
+#[test]
+fn python3_icmp6_filter_in_linux_meaning() {
+    let k = Inet6Server::start("hj-icmp6-filter");
+    let o = k.python(ICMP6_FILTER_PROG);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "none [128, 129]\nsame True\nreplies [129]\nsame True\nrequests [128]\n\
+         short 00000000 fdffffffffffffffffffffffffffffff\ncut 8\n"
+    );
+}

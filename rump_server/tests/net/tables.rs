@@ -240,6 +240,8 @@ fn route_show_flush_and_monitor() {
             "RTM_NEWADDR: address being added to iface",
             "RTM_ADD: Add Route",
             "RTM_IFINFO: iface status change",
+            // Up, it gets its IPv6 link-local address, as on NetBSD.
+            "RTM_NEWADDR: address being added to iface",
             "RTM_ADD: Add Route",
             "RTM_DELETE: Delete Route",
             // The prefix route goes, then the local route.

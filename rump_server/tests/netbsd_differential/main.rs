@@ -38,6 +38,7 @@ mod mount_flags;
 mod network;
 mod network_dad;
 mod nfs;
+mod ping6_opts;
 mod posix;
 mod rumpfs_root;
 mod sysctl;

@@ -8,6 +8,7 @@ use super::{Scratch, by_fd, host_fd, ret, ret0, rump_fd};
 use crate::state::{self, Hijack};
 use crate::xlate;
 use libc::{c_int, c_void, size_t, sockaddr, socklen_t, ssize_t};
+use rumpclient::ClientMemory as _;
 
 /// Room for any address the kernel gives back.
 const ADDR_ROOM: usize = 256;
@@ -447,6 +448,9 @@ pub unsafe extern "C" fn setsockopt(
     len: socklen_t,
 ) -> c_int {
     match by_fd(fd) {
+        Some((h, k)) if xlate::is_icmp6_filter(level, name) => {
+            ret0(set_icmp6_filter(h, k, val, len))
+        }
         Some((h, k)) => ret0(
             xlate::sockopt_to_netbsd(level, name)
                 .ok_or(libc::ENOPROTOOPT)
@@ -470,6 +474,73 @@ pub unsafe extern "C" fn setsockopt(
         None => host!(setsockopt(fd, level, name, val, len)
             as fn(c_int, c_int, c_int, *const c_void, socklen_t) -> c_int),
     }
+}
+
+/// The kernel's `ICMP6_FILTER` of socket `k`, in Linux's meaning.
+fn linux_icmp6_filter(h: &Hijack, k: c_int) -> Result<[u8; xlate::ICMP6_FILTER_SIZE], i32> {
+    let mut f = [0u8; xlate::ICMP6_FILTER_SIZE];
+    let mut len = xlate::ICMP6_FILTER_SIZE as socklen_t;
+    h.sys(
+        netbsd_abi::SYS_getsockopt,
+        &[
+            k as u64,
+            netbsd_abi::IPPROTO_ICMPV6 as u64,
+            xlate::NETBSD_ICMP6_FILTER as u64,
+            f.as_mut_ptr() as u64,
+            &mut len as *mut socklen_t as u64,
+        ],
+    )?;
+    Ok(xlate::icmp6_filter_invert(&f))
+}
+
+/// Linux's setsockopt(ICMP6_FILTER): like Linux, a shorter value sets
+/// the filter's first bytes and keeps the rest; the kernel gets the
+/// whole filter in NetBSD's meaning.
+fn set_icmp6_filter(h: &Hijack, k: c_int, val: *const c_void, len: socklen_t) -> Result<i64, i32> {
+    let n = (len as usize).min(xlate::ICMP6_FILTER_SIZE);
+    let mut f = if n < xlate::ICMP6_FILTER_SIZE {
+        linux_icmp6_filter(h, k)?
+    } else {
+        [0u8; xlate::ICMP6_FILTER_SIZE]
+    };
+    if n > 0 {
+        let given = crate::mem::ProcessMemory
+            .read(val as u64, n)
+            .ok_or(libc::EFAULT)?;
+        f[..n].copy_from_slice(&given);
+    }
+    let nb = xlate::icmp6_filter_invert(&f);
+    h.sys(
+        netbsd_abi::SYS_setsockopt,
+        &[
+            k as u64,
+            netbsd_abi::IPPROTO_ICMPV6 as u64,
+            xlate::NETBSD_ICMP6_FILTER as u64,
+            nb.as_ptr() as u64,
+            xlate::ICMP6_FILTER_SIZE as u64,
+        ],
+    )
+}
+
+/// Linux's getsockopt(ICMP6_FILTER): the filter in Linux's meaning, cut
+/// to the caller's length as Linux cuts it.
+fn get_icmp6_filter(
+    h: &Hijack,
+    k: c_int,
+    val: *mut c_void,
+    lenp: *mut socklen_t,
+) -> Result<i64, i32> {
+    let want = super::get(lenp)?;
+    if (want as i32) < 0 {
+        return Err(libc::EINVAL);
+    }
+    let f = linux_icmp6_filter(h, k)?;
+    let n = (want as usize).min(xlate::ICMP6_FILTER_SIZE);
+    if n > 0 && !crate::mem::ProcessMemory.write(val as u64, &f[..n]) {
+        return Err(libc::EFAULT);
+    }
+    super::put(lenp, &(n as socklen_t))?;
+    Ok(0)
 }
 
 /// Whether a setsockopt sets a socket buffer's size, an int.
@@ -509,6 +580,9 @@ pub unsafe extern "C" fn getsockopt(
         return host!(getsockopt(fd, level, name, val, lenp)
             as fn(c_int, c_int, c_int, *mut c_void, *mut socklen_t) -> c_int);
     };
+    if xlate::is_icmp6_filter(level, name) {
+        return ret0(get_icmp6_filter(h, k, val, lenp));
+    }
     let r = xlate::sockopt_to_netbsd(level, name)
         .ok_or(libc::ENOPROTOOPT)
         .and_then(|(l, n)| {

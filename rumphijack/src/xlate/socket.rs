@@ -415,3 +415,23 @@ pub fn sockopt_to_netbsd(level: i32, name: i32) -> Option<(i32, i32)> {
         .find(|&&(l, n, _, _)| l == level && n == name)
         .map(|&(_, _, nl, nn)| (nl, nn))
 }
+
+/// Linux's `ICMP6_FILTER` (`linux/icmpv6.h`, glibc's `netinet/icmp6.h`).
+pub const LINUX_ICMP6_FILTER: i32 = 1;
+/// NetBSD's `ICMP6_FILTER` (`netinet/icmp6.h`, not in the ABI tables).
+pub const NETBSD_ICMP6_FILTER: i32 = 18;
+/// `sizeof(struct icmp6_filter)`: 256 bits, one per ICMPv6 type, on both.
+pub const ICMP6_FILTER_SIZE: usize = 32;
+
+/// Whether a Linux socket option is `ICMP6_FILTER`.
+pub fn is_icmp6_filter(level: i32, name: i32) -> bool {
+    level == libc::IPPROTO_ICMPV6 && name == LINUX_ICMP6_FILTER
+}
+
+/// An `icmp6_filter` in the other system's meaning: a set bit blocks its
+/// type on Linux (`ICMP6_FILTER_WILLBLOCK` tests for a set bit) and
+/// passes it on NetBSD (`ICMP6_FILTER_WILLPASS` does), so the
+/// translation either way inverts every bit.
+pub fn icmp6_filter_invert(f: &[u8; ICMP6_FILTER_SIZE]) -> [u8; ICMP6_FILTER_SIZE] {
+    f.map(|b| !b)
+}
