@@ -284,6 +284,6 @@ fn hijacked_python3_sendmsg_carries_ipv6_control_messages() {
 
 /// Linux's errno values, as python3 under the hijack sees them.
 mod libc_errno {
-    pub const EINVAL: i32 = 22;
-    pub const EADDRNOTAVAIL: i32 = 99;
+    pub const EINVAL: i32 = 22; // abi-literal: Linux's number, which python3 sees
+    pub const EADDRNOTAVAIL: i32 = 99; // abi-literal: Linux's number, which python3 sees
 }
