@@ -12,26 +12,26 @@
 //! `/dev/zero` all it asks for; the console reads the host's stdin.
 #![no_main]
 
-#[path = "../../capi/librump/src/call.rs"]
+#[path = "../../rump/capi/librump/src/call.rs"]
 mod call;
-#[path = "../../capi/librump/src/cstr.rs"]
+#[path = "../../rump/capi/librump/src/cstr.rs"]
 mod cstr;
-#[path = "../../capi/librump/src/etfs.rs"]
+#[path = "../../rump/capi/librump/src/etfs.rs"]
 mod etfs;
-#[path = "../../capi/librump/src/init.rs"]
+#[path = "../../rump/capi/librump/src/init.rs"]
 mod init;
-#[path = "../../capi/librump/src/lwproc.rs"]
+#[path = "../../rump/capi/librump/src/lwproc.rs"]
 mod lwproc;
-#[path = "../../capi/librump/src/memory.rs"]
+#[path = "../../rump/capi/librump/src/memory.rs"]
 mod memory;
-#[path = "../../capi/librump/src/module.rs"]
+#[path = "../../rump/capi/librump/src/module.rs"]
 #[allow(dead_code)]
 mod module;
-#[path = "../../capi/librump/src/pipe.rs"]
+#[path = "../../rump/capi/librump/src/pipe.rs"]
 mod pipe;
-#[path = "../../capi/librump/src/sched.rs"]
+#[path = "../../rump/capi/librump/src/sched.rs"]
 mod sched;
-#[path = "../../capi/librump/src/sysimpl.rs"]
+#[path = "../../rump/capi/librump/src/sysimpl.rs"]
 mod sysimpl;
 
 mod capi_calls_table;

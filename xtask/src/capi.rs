@@ -26,7 +26,7 @@ type Generator = fn(&Path) -> Result<String>;
 /// it is Rust that rustfmt formats).
 pub const OUTPUTS: &[(&str, Generator, bool)] = &[
     ("rumpclient/capi/src/sysimpl.rs", remote_wrappers, true),
-    ("capi/librump/src/sysimpl.rs", local_wrappers, true),
+    ("rump/capi/librump/src/sysimpl.rs", local_wrappers, true),
     ("fuzz/fuzz_targets/capi_calls_table.rs", fuzz_table, true),
     ("include/rump/rump_syscalls.h", syscalls_header, false),
     ("include/rump/rumpdefs.h", defs_header, false),
