@@ -219,11 +219,13 @@ fn ours(export: &Path, dir: &Path) -> [Duration; 3] {
     let k = mounting::boot();
     let fh = ganesha::root_handle(export);
     k.sys_mkdir("/mnt", 0o755).unwrap();
-    // READs and WRITEs of NFS_MAXDATA, as mount_nfs -r 65536 -w 65536 asks
-    // (the default is NFS_RSIZE's 32 KiB, and NetBSD's FSINFO only ever
-    // lowers it): the server's work goes by the request.
-    let sized = netbsd_abi::NFSMNT_RSIZE | netbsd_abi::NFSMNT_WSIZE;
-    mounting::mount_nfs(&k, "/mnt", &fh, "127.0.0.1:/export", sized).expect("mount");
+    // READs and WRITEs of 1 MiB, as nfs-cp's (mount_nfs -r 1048576 -w
+    // 1048576; the default is NFS_RSIZE's 32 KiB): the server's work goes
+    // by the request.
+    let flags = netbsd_abi::NFSMNT_NFSV3 | netbsd_abi::NFSMNT_RSIZE | netbsd_abi::NFSMNT_WSIZE;
+    let tcp = netbsd_abi::SOCK_STREAM;
+    let host = "127.0.0.1:/export";
+    mounting::mount_nfs_sized(&k, "/mnt", &fh, host, 2049, flags, tcp, 1 << 20).expect("mount");
 
     // Both clients copy between a local file and the server, as nfs-cp
     // does: the same local reads and writes on each side.

@@ -303,9 +303,10 @@ fn io_error(e: &std::io::Error) -> RpcError {
     }
 }
 
-/// The longest reply a client accepts: the largest NFS READ (64 KiB here)
-/// with room for its attributes and the RPC header.
-pub const MAX_REPLY: usize = 1 << 20;
+/// The longest reply a client accepts: the largest NFS READ (1 MiB, the
+/// most an NFS mount here asks) with room for its attributes and the RPC
+/// header.
+pub const MAX_REPLY: usize = (1 << 20) + 64 * 1024;
 
 /// How much of the stream a client reads ahead: replies to several calls
 /// on the wire (a window of 32 KiB READs) come in one trip into the kernel,

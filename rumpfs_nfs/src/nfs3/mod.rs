@@ -18,9 +18,9 @@ pub const MAXNAMLEN: usize = netbsd_abi::MAXNAMLEN as usize;
 /// The longest path (symbolic link target) a reply may carry
 /// (`NFS_MAXPATHLEN`).
 pub const MAXPATHLEN: usize = netbsd_abi::MAXPATHLEN as usize;
-/// The most data one READ reply may carry (ours: the largest rsize we ask
-/// for, `NFS_MAXDATA`).
-pub const MAXDATA: usize = 64 * 1024;
+/// The most data one READ reply may carry (ours: the largest rsize a mount
+/// asks for, 1 MiB; see `args`).
+pub const MAXDATA: usize = 1 << 20;
 /// `NFS3_COOKIEVERFSIZE`, `NFS3_CREATEVERFSIZE`, `NFS3_WRITEVERFSIZE`.
 pub const VERFSIZE: usize = 8;
 

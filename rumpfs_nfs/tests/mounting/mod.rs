@@ -53,6 +53,24 @@ pub fn mount_nfs_args(
     flags: i32,
     sotype: i32,
 ) -> Result<(), Errno> {
+    // Taken only with NFSMNT_WSIZE and NFSMNT_RSIZE among the flags
+    // (mount_nfs -w 65536 -r 65536: NFS_MAXDATA, the most NetBSD takes).
+    mount_nfs_sized(k, on, fh, host, port, flags, sotype, 65536)
+}
+
+/// [`mount_nfs_args`] asking READs and WRITEs of `iosize` bytes (with
+/// NFSMNT_RSIZE and NFSMNT_WSIZE among the flags).
+#[allow(clippy::too_many_arguments)]
+pub fn mount_nfs_sized(
+    k: &Kernel,
+    on: &str,
+    fh: &[u8],
+    host: &str,
+    port: u16,
+    flags: i32,
+    sotype: i32,
+    iosize: u64,
+) -> Result<(), Errno> {
     const BASE: u64 = 0x10000;
     let us = BufferSpace::new(BASE, 4096);
     let (fstype, path, args, addr, fhp, name) = (
@@ -79,10 +97,8 @@ pub fn mount_nfs_args(
         (na::fh, fhp),
         (na::fhsize, fh.len() as u64),
         (na::flags, flags as u64),
-        // Taken only with NFSMNT_WSIZE and NFSMNT_RSIZE among the flags
-        // (mount_nfs -w 65536 -r 65536: NFS_MAXDATA, the most NetBSD takes).
-        (na::wsize, 65536),
-        (na::rsize, 65536),
+        (na::wsize, iosize),
+        (na::rsize, iosize),
         (na::readdirsize, 8192),
         (na::timeo, 10),
         (na::retrans, 10),
