@@ -6,6 +6,10 @@
 //! [`MAX_UNCOMMITTED`] bytes wait. A COMMIT whose verifier differs from the
 //! WRITEs' (the server restarted in between and may have lost them) sends
 //! the kept data again with FILE_SYNC, in the order it was written.
+//! Sequential writes are gathered first and sent together, several WRITEs
+//! on the wire at once, as NetBSD's nfsiods send full blocks while the
+//! writer goes on; a read, a stat, a COMMIT and anything that changes the
+//! file send what is gathered first.
 
 use crate::attr::{self, Cached};
 use crate::fs::Shared;
@@ -45,15 +49,50 @@ struct Uncommitted {
     /// The server answered with different verifiers: it restarted among
     /// them, and some may be lost whatever COMMIT answers.
     lost: bool,
+    /// `writes[unsent..]` are gathered and not sent yet; their bytes are
+    /// the end of `data`.
+    unsent: usize,
+    /// What sending gathered writes met when a call that cannot report it
+    /// sent them (a read, a stat): the next write, fsync or close gives it
+    /// (NetBSD's `n_error`).
+    error: Option<Errno>,
 }
 
 impl Uncommitted {
-    /// Keep a write whose WRITEs reached `how` far.
-    fn keep(&mut self, off: u64, data: &[u8], how: Written) {
+    /// Gather a write, one with the last gathered one when it follows it.
+    fn stage(&mut self, off: u64, data: &[u8]) {
+        let end = self.data.len();
+        self.data.extend_from_slice(data);
+        let staged = self.unsent < self.writes.len();
+        match self.writes.last_mut() {
+            Some((o, r)) if staged && r.end == end && *o + r.len() as u64 == off => {
+                r.end = self.data.len();
+            }
+            _ => self.writes.push((off, end..self.data.len())),
+        }
+    }
+
+    /// The bytes gathered and not sent.
+    fn staged_bytes(&self) -> usize {
+        let start = self
+            .writes
+            .get(self.unsent)
+            .map_or(self.data.len(), |w| w.1.start);
+        self.data.len() - start
+    }
+
+    /// The first gathered write was sent, and its WRITEs reached `how` far.
+    fn sent(&mut self, how: Written) {
         match how {
             // On disk already; kept only while older writes wait, so that
             // sending those again cannot overwrite it.
-            Written::Stable if self.writes.is_empty() => return,
+            Written::Stable if self.unsent == 0 => {
+                self.writes.remove(0);
+                if self.writes.is_empty() {
+                    self.data.clear();
+                }
+                return;
+            }
             Written::Stable => {}
             Written::Unstable(v) => {
                 self.lost |= self.verf.is_some_and(|old| old != v);
@@ -61,9 +100,22 @@ impl Uncommitted {
             }
             Written::Lost => self.lost = true,
         }
-        let start = self.data.len();
-        self.data.extend_from_slice(data);
-        self.writes.push((off, start..self.data.len()));
+        self.unsent += 1;
+    }
+
+    /// Forget the gathered writes (sending them failed).
+    fn drop_staged(&mut self) {
+        if let Some(w) = self.writes.get(self.unsent) {
+            self.data.truncate(w.1.start);
+            self.writes.truncate(self.unsent);
+        }
+    }
+
+    /// Keep a write whose WRITEs reached `how` far.
+    #[cfg(test)]
+    fn keep(&mut self, off: u64, data: &[u8], how: Written) {
+        self.stage(off, data);
+        self.sent(how);
     }
 
     /// The writes, each with its bytes.
@@ -82,6 +134,8 @@ impl Uncommitted {
     /// Put back `older` writes whose COMMIT failed, before the ones made
     /// meanwhile.
     fn put_back(&mut self, mut older: Uncommitted) {
+        self.unsent += older.writes.len();
+        self.error = self.error.or(older.error);
         let shift = older.data.len();
         older.data.extend_from_slice(&self.data);
         older.writes.extend(
@@ -159,7 +213,17 @@ impl NfsNode {
     /// kept data again with FILE_SYNC when the server's verifier says it
     /// lost them. What fails stays kept for the next try.
     pub(crate) fn commit(&self) -> KResult<()> {
-        let waiting = lock(&self.uncommitted).take();
+        let waiting = {
+            let mut u = lock(&self.uncommitted);
+            let sent = self.send_staged(&mut u);
+            if let Some(e) = u.error.take() {
+                return Err(e);
+            }
+            match sent {
+                Ok(()) | Err(Errno::ESTALE) => u.take(),
+                Err(e) => return Err(e),
+            }
+        };
         if waiting.writes.is_empty() {
             return Ok(());
         }
@@ -175,6 +239,33 @@ impl NfsNode {
             Err(e) => {
                 lock(&self.uncommitted).put_back(waiting);
                 Err(e)
+            }
+        }
+    }
+
+    /// Send the gathered writes, [`WRITES_IN_FLIGHT`] WRITEs on the wire
+    /// at a time; when that fails they are forgotten and the error given.
+    fn send_staged(&self, u: &mut Uncommitted) -> KResult<()> {
+        while let Some((off, r)) = u.writes.get(u.unsent).cloned() {
+            match self.write_all(off, &u.data[r], Stable::Unstable) {
+                Ok(how) => u.sent(how),
+                Err(e) => {
+                    u.drop_staged();
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Send the gathered writes before a call that must see them on the
+    /// server (a read, a stat); a failure waits for the next write, fsync
+    /// or close.
+    fn send_staged_quietly(&self) {
+        let mut u = lock(&self.uncommitted);
+        if u.unsent < u.writes.len() {
+            if let Err(e) = self.send_staged(&mut u) {
+                u.error = Some(e);
             }
         }
     }
@@ -293,12 +384,20 @@ const WRITES_IN_FLIGHT: usize = 4;
 /// Pieces sent as one batch, resent whole if the connection drops.
 const PIECES_PER_BATCH: usize = 32;
 
+/// How many bytes of sequential writes are gathered before they are sent
+/// together: enough to keep [`WRITES_IN_FLIGHT`] WRITEs of `wsize` on the
+/// wire twice over, at most 8 MiB.
+fn staging_limit(wsize: usize) -> usize {
+    (2 * WRITES_IN_FLIGHT * wsize).min(8 << 20)
+}
+
 impl Node for NfsNode {
     fn ino(&self) -> u64 {
         self.ino
     }
 
     fn getattr(&self) -> Attr {
+        self.send_staged_quietly();
         attr::to_vattr(&self.attrs())
     }
 
@@ -427,6 +526,7 @@ impl Node for NfsNode {
         if self.typ == VType::Dir {
             return Err(Errno::EISDIR);
         }
+        self.send_staged_quietly();
         // The block asked for and `readahead` more on the wire at once, as
         // NetBSD's nfs_bioread has its nfsiods read ahead.
         let window = 1 + self.shared.conn.params().readahead as usize;
@@ -475,10 +575,15 @@ impl Node for NfsNode {
         if data.is_empty() {
             return Ok(0);
         }
-        let how = self.write_all(off, data, Stable::Unstable)?;
         let (kept, full) = {
             let mut u = lock(&self.uncommitted);
-            u.keep(off, data, how);
+            if let Some(e) = u.error.take() {
+                return Err(e);
+            }
+            u.stage(off, data);
+            if u.staged_bytes() >= staging_limit(self.shared.wsize as usize) {
+                self.send_staged(&mut u)?;
+            }
             (!u.writes.is_empty(), u.data.len() >= MAX_UNCOMMITTED)
         };
         if kept {
@@ -594,5 +699,28 @@ mod tests {
         let cap = done.data.capacity();
         next.reuse(done);
         assert_eq!((next.data.len(), next.data.capacity()), (0, cap));
+    }
+
+    #[test]
+    fn sequential_writes_are_gathered_and_a_failed_send_forgets_only_them() {
+        let mut u = Uncommitted::default();
+        u.keep(0, b"old", Written::Unstable([1; VERFSIZE]));
+        u.stage(10, b"ab");
+        // Follows the last: one write.
+        u.stage(12, b"cd");
+        u.stage(20, b"x");
+        assert_eq!((u.writes.len(), u.staged_bytes()), (3, 5));
+        let staged: Vec<(u64, &[u8])> = u.each().skip(1).collect();
+        assert_eq!(staged, [(10, &b"abcd"[..]), (20, &b"x"[..])]);
+        u.drop_staged();
+        assert_eq!((u.writes.len(), u.data.len(), u.staged_bytes()), (1, 3, 0));
+        // Writes put back after a failed COMMIT were sent: what is
+        // gathered stays the end.
+        u.stage(30, b"y");
+        let mut older = Uncommitted::default();
+        older.keep(0, b"zz", Written::Unstable([1; VERFSIZE]));
+        u.put_back(older);
+        assert_eq!((u.unsent, u.staged_bytes()), (2, 1));
+        assert_eq!(u.each().last(), Some((30, &b"y"[..])));
     }
 }
