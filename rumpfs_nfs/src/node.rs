@@ -263,10 +263,10 @@ impl NfsNode {
     /// or close.
     fn send_staged_quietly(&self) {
         let mut u = lock(&self.uncommitted);
-        if u.unsent < u.writes.len() {
-            if let Err(e) = self.send_staged(&mut u) {
-                u.error = Some(e);
-            }
+        if u.unsent < u.writes.len()
+            && let Err(e) = self.send_staged(&mut u)
+        {
+            u.error = Some(e);
         }
     }
 
