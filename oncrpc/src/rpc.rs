@@ -321,7 +321,14 @@ pub struct StreamClient<S> {
     out: Vec<u8>,
     /// The reply being received, likewise.
     rec: Vec<u8>,
+    /// Calls sent ahead whose replies still wait on the wire (see
+    /// [`StreamClient::send_ahead`]).
+    ahead: Vec<u32>,
 }
+
+/// At most this many calls sent ahead are remembered; older ones are
+/// forgotten (their replies skipped when they come).
+const MAX_AHEAD: usize = 64;
 
 impl<S: Read + Write> StreamClient<S> {
     /// A client on `stream`; the first xid is `xid` (callers pick one
@@ -332,6 +339,7 @@ impl<S: Read + Write> StreamClient<S> {
             next_xid: xid,
             out: Vec::new(),
             rec: Vec::new(),
+            ahead: Vec::new(),
         }
     }
 
@@ -364,6 +372,56 @@ impl<S: Read + Write> StreamClient<S> {
         Ok(out)
     }
 
+    /// Send call `xid` of `to`, its arguments encoded by `args` straight
+    /// into the message that goes out.
+    fn send(
+        &mut self,
+        xid: u32,
+        to: Procedure,
+        cred: &EncodedCred,
+        args: impl FnOnce(&mut Encoder),
+    ) -> Result<(), RpcError> {
+        let h = CallHeader {
+            xid,
+            prog: to.prog,
+            vers: to.vers,
+            proc: to.proc,
+        };
+        let mut e = Encoder::reusing(std::mem::take(&mut self.out));
+        e.u32(0);
+        cred.header(&mut e, h);
+        args(&mut e);
+        let mut msg = e.into_bytes();
+        mark_record(&mut msg);
+        let r = self.stream.get_mut().write_all(&msg);
+        self.out = msg;
+        r.map_err(|e| io_error(&e))
+    }
+
+    /// Receive the next reply and hand it to `take` with its xid. A record
+    /// already whole in the read-ahead buffer is taken from there; one that
+    /// is not yet is gathered into `rec`. A reply to a call sent ahead is
+    /// no longer waiting once it came, whoever took it.
+    fn receive<R>(&mut self, take: impl FnOnce(Option<u32>, &[u8]) -> R) -> Result<R, RpcError> {
+        let whole = whole_record(self.stream.buffer());
+        let rec = match whole {
+            Some(len) => &self.stream.buffer()[MARK_LEN..MARK_LEN + len],
+            None => {
+                read_record_into(&mut self.stream, MAX_REPLY, &mut self.rec)?;
+                &self.rec[..]
+            }
+        };
+        let xid = reply_xid(rec);
+        let r = take(xid, rec);
+        if let Some(len) = whole {
+            self.stream.consume(MARK_LEN + len);
+        }
+        if let Some(at) = xid.and_then(|x| self.ahead.iter().position(|&a| a == x)) {
+            self.ahead.swap_remove(at);
+        }
+        Ok(r)
+    }
+
     /// Call procedure `to` `count` times, the arguments of call `i`
     /// encoded by `args(i, ..)` straight into the message that goes out,
     /// keeping up to `window` calls on the wire at a time (as NetBSD's
@@ -388,50 +446,70 @@ impl<S: Read + Write> StreamClient<S> {
         let (mut sent, mut done) = (0usize, 0usize);
         while done < count {
             while sent < count && sent - done < window.max(1) {
-                let h = CallHeader {
-                    xid: first.wrapping_add(sent as u32),
-                    prog: to.prog,
-                    vers: to.vers,
-                    proc: to.proc,
-                };
-                let mut e = Encoder::reusing(std::mem::take(&mut self.out));
-                e.u32(0);
-                cred.header(&mut e, h);
-                args(sent, &mut e);
-                let mut msg = e.into_bytes();
-                mark_record(&mut msg);
-                let r = self.stream.get_mut().write_all(&msg);
-                self.out = msg;
-                r.map_err(|e| io_error(&e))?;
+                let xid = first.wrapping_add(sent as u32);
+                self.send(xid, to, &cred, |e| args(sent, e))?;
                 sent += 1;
             }
-            // A record already whole in the read-ahead buffer is taken
-            // from there; one that is not yet is gathered into `rec`.
-            let whole = whole_record(self.stream.buffer());
-            let rec = match whole {
-                Some(len) => &self.stream.buffer()[MARK_LEN..MARK_LEN + len],
-                None => {
-                    read_record_into(&mut self.stream, MAX_REPLY, &mut self.rec)?;
-                    &self.rec[..]
+            self.receive(|xid, rec| {
+                match xid.map(|x| (x, x.wrapping_sub(first) as usize)) {
+                    Some((xid, i)) if i < sent && !answered[i] => {
+                        answered[i] = true;
+                        done += 1;
+                        decode_reply(rec, xid)
+                            .map_err(E::from)
+                            .and_then(|res| results(i, res))
+                    }
+                    // Replies to other xids are skipped.
+                    _ => Ok(()),
                 }
-            };
-            let r = match reply_xid(rec).map(|x| (x, x.wrapping_sub(first) as usize)) {
-                Some((xid, i)) if i < sent && !answered[i] => {
-                    answered[i] = true;
-                    done += 1;
-                    decode_reply(rec, xid)
-                        .map_err(E::from)
-                        .and_then(|res| results(i, res))
-                }
-                // Replies to other xids are skipped.
-                _ => Ok(()),
-            };
-            if let Some(len) = whole {
-                self.stream.consume(MARK_LEN + len);
-            }
-            r?;
+            })??;
         }
         Ok(())
+    }
+
+    /// Send one call of `to` and leave its reply on the wire, to be taken
+    /// by [`StreamClient::take_ahead`] with the xid this gives (as
+    /// NetBSD's nfsiods read ahead while the reader goes on). A call made
+    /// meanwhile skips the reply, which is then no longer waiting.
+    pub fn send_ahead(
+        &mut self,
+        to: Procedure,
+        cred: &Credentials,
+        args: impl FnOnce(&mut Encoder),
+    ) -> Result<u32, RpcError> {
+        let xid = self.next_xid;
+        self.next_xid = xid.wrapping_add(1);
+        self.send(xid, to, &EncodedCred::new(cred), args)?;
+        if self.ahead.len() == MAX_AHEAD {
+            self.ahead.remove(0);
+        }
+        self.ahead.push(xid);
+        Ok(xid)
+    }
+
+    /// The results of call `xid` sent ahead, to `results`; `Ok(false)`
+    /// when its reply no longer waits (a call made meanwhile skipped it,
+    /// or it was sent on another connection). Replies to other calls that
+    /// come first are skipped.
+    pub fn take_ahead<E: From<RpcError>>(
+        &mut self,
+        xid: u32,
+        results: impl FnOnce(&[u8]) -> Result<(), E>,
+    ) -> Result<bool, E> {
+        let mut results = Some(results);
+        while self.ahead.contains(&xid) {
+            self.receive(|got, rec| match (got == Some(xid), results.take()) {
+                (true, Some(f)) => decode_reply(rec, xid).map_err(E::from).and_then(f),
+                (_, f) => {
+                    results = f;
+                    Ok(())
+                }
+            })??;
+            if results.is_none() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 }
 
@@ -628,6 +706,57 @@ mod tests {
                 .collect();
             assert_eq!(got, want, "pieces of {piece}");
         }
+    }
+
+    #[test]
+    fn calls_sent_ahead_are_taken_later_or_skipped_by_a_call_made_meanwhile() {
+        // Replies to the calls sent ahead (xids 10, 11), then to an
+        // ordinary call (12), then to one more sent ahead (13).
+        let mut replies = Vec::new();
+        for xid in [10u32, 11, 12, 13] {
+            let mut r = reply(&[MSG_ACCEPTED, AUTH_NONE, 0, SUCCESS, xid]);
+            r[..4].copy_from_slice(&xid.to_be_bytes());
+            replies.extend(frame_record(&r));
+        }
+        let s = Scripted {
+            replies: std::io::Cursor::new(replies),
+            sent: Vec::new(),
+            piece: 5,
+        };
+        let mut c = StreamClient::new(s, 10);
+        let none = &Credentials::None;
+        let (a, b) = (
+            c.send_ahead(READ, none, |e| {
+                e.u32(1);
+            })
+            .unwrap(),
+            c.send_ahead(READ, none, |e| {
+                e.u32(2);
+            })
+            .unwrap(),
+        );
+        assert_eq!((a, b), (10, 11));
+        let mut got = Vec::new();
+        let took = c.take_ahead(a, |r| {
+            got = r.to_vec();
+            Ok::<(), RpcError>(())
+        });
+        assert_eq!((took, got), (Ok(true), 10u32.to_be_bytes().to_vec()));
+        // An ordinary call skips the reply still waiting for 11.
+        assert_eq!(c.call(1, 1, 1, none, &[]), Ok(12u32.to_be_bytes().to_vec()));
+        assert_eq!(c.take_ahead(b, |_| Ok::<(), RpcError>(())), Ok(false));
+        // The next one sent ahead is taken when its reply comes; one whose
+        // reply never comes meets the connection's end.
+        let d = c.send_ahead(READ, none, |_| {}).unwrap();
+        assert_eq!(d, 13);
+        assert_eq!(c.take_ahead(d, |_| Ok::<(), RpcError>(())), Ok(true));
+        let e = c.send_ahead(READ, none, |_| {}).unwrap();
+        assert_eq!(
+            c.take_ahead(e, |_| Ok::<(), RpcError>(())),
+            Err(RpcError::Transport(Errno::ECONNRESET))
+        );
+        // An xid never sent ahead is not waited for.
+        assert_eq!(c.take_ahead(99, |_| Ok::<(), RpcError>(())), Ok(false));
     }
 
     #[test]

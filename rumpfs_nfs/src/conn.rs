@@ -8,7 +8,7 @@
 //! NetBSD's nfsiods do (different callers' calls are not interleaved).
 
 use crate::args::{MountParams, Transport};
-use crate::nfs3::{EncodeArgs, Nfs3Client, NfsError, RpcCall, TakeResults};
+use crate::nfs3::{AheadResults, EncodeArgs, Nfs3Client, NfsError, RpcCall, TakeResults};
 use crate::rpc::{AuthSys, Credentials, Procedure, RpcError, StreamClient};
 use crate::transport::{KernelDatagram, KernelStream};
 use crate::xdr::Encoder;
@@ -16,7 +16,7 @@ use oncrpc::dgram::{DatagramClient, Retransmit};
 use rump::sync::lock;
 use rump::{Errno, KResult, Kernel};
 use std::net::SocketAddrV4;
-use std::sync::{Mutex, Weak};
+use std::sync::{Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 /// The pause between tries to connect to a server that is down (NetBSD's
@@ -78,6 +78,29 @@ impl RpcCall for Rpc {
             }),
         }
     }
+
+    fn rpc_send_ahead(
+        &mut self,
+        to: Procedure,
+        cred: &Credentials,
+        args: &mut dyn FnMut(&mut Encoder),
+    ) -> Result<Option<u32>, NfsError> {
+        match self {
+            Rpc::Stream(c) => c.rpc_send_ahead(to, cred, args),
+            Rpc::Datagram(_) => Ok(None),
+        }
+    }
+
+    fn rpc_take_ahead(
+        &mut self,
+        xid: u32,
+        results: &mut AheadResults<'_>,
+    ) -> Result<bool, NfsError> {
+        match self {
+            Rpc::Stream(c) => c.rpc_take_ahead(xid, results),
+            Rpc::Datagram(_) => Ok(false),
+        }
+    }
 }
 
 /// The calling process's credentials as `AUTH_SYS`: its effective user
@@ -133,6 +156,17 @@ impl Connection {
     /// The mount's parameters.
     pub fn params(&self) -> &MountParams {
         &self.params
+    }
+
+    /// Lock `m`, a lock whose holder may keep it while it waits for the
+    /// server, without the calling thread's virtual CPU while it waits
+    /// for it: waiting on the CPU could leave none for the holder's call
+    /// to finish on.
+    pub fn lock_off_cpu<'a, T>(&self, m: &'a Mutex<T>) -> MutexGuard<'a, T> {
+        match self.kernel.upgrade() {
+            Some(k) => k.unscheduled(|| lock(m)),
+            None => lock(m),
+        }
     }
 
     fn connect(&self, k: &Kernel) -> KResult<Rpc> {

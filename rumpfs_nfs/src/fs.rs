@@ -58,13 +58,15 @@ impl Shared {
         let Some(n) = lock(&self.nodes).get(fh).and_then(Weak::upgrade) else {
             return;
         };
-        lock(&self.uncommitted).insert(fh.to_vec(), n);
+        self.conn
+            .lock_off_cpu(&self.uncommitted)
+            .insert(fh.to_vec(), n);
     }
 
     /// The node of `fh` had its writes committed; forgotten unless
     /// `nothing_waits` says no others came meanwhile.
     pub fn committed(&self, fh: &[u8], nothing_waits: impl FnOnce() -> bool) {
-        let mut u = lock(&self.uncommitted);
+        let mut u = self.conn.lock_off_cpu(&self.uncommitted);
         if nothing_waits() {
             u.remove(fh);
         }
@@ -72,7 +74,12 @@ impl Shared {
 
     /// COMMIT every node's waiting writes (`sync`, unmount).
     pub fn commit_all(&self) -> KResult<()> {
-        let waiting: Vec<_> = lock(&self.uncommitted).values().cloned().collect();
+        let waiting: Vec<_> = self
+            .conn
+            .lock_off_cpu(&self.uncommitted)
+            .values()
+            .cloned()
+            .collect();
         for n in waiting {
             n.commit()?;
         }
@@ -222,7 +229,10 @@ impl FileSystem for NfsFs {
     fn unmount(&self) -> KResult<()> {
         self.shared.commit_all()?;
         // The held nodes hold the mount's shared state in turn.
-        lock(&self.shared.uncommitted).clear();
+        self.shared
+            .conn
+            .lock_off_cpu(&self.shared.uncommitted)
+            .clear();
         self.shared.conn.close();
         Ok(())
     }

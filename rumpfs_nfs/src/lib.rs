@@ -37,6 +37,7 @@ pub mod conn;
 pub mod fs;
 pub mod nfs3;
 pub mod node;
+pub mod readahead;
 pub mod transport;
 pub mod vfsops;
 

@@ -14,6 +14,7 @@
 use crate::attr::{self, Cached};
 use crate::fs::Shared;
 use crate::nfs3::{Fattr, FileType, Nfs3Client, NfsError, RpcCall, Sattr, Stable, VERFSIZE};
+use crate::readahead::{ReadAhead, Sent};
 use rump::sync::lock;
 use rump::{Errno, KResult};
 use rumpvfs::node::{Attr, DirEntry, NewNode, Node, SetAttr, VType};
@@ -27,6 +28,7 @@ pub struct NfsNode {
     typ: VType,
     cache: Mutex<Cached>,
     uncommitted: Mutex<Uncommitted>,
+    ahead: Mutex<ReadAhead>,
 }
 
 /// Bytes written UNSTABLE to one file and kept until a COMMIT: NetBSD's
@@ -205,6 +207,7 @@ impl NfsNode {
             typ: attr::vtype(cached.attr.ftype),
             cache: Mutex::new(cached),
             uncommitted: Mutex::new(Uncommitted::default()),
+            ahead: Mutex::new(ReadAhead::default()),
         }
     }
 
@@ -214,7 +217,7 @@ impl NfsNode {
     /// lost them. What fails stays kept for the next try.
     pub(crate) fn commit(&self) -> KResult<()> {
         let waiting = {
-            let mut u = lock(&self.uncommitted);
+            let mut u = self.shared.conn.lock_off_cpu(&self.uncommitted);
             let sent = self.send_staged(&mut u);
             if let Some(e) = u.error.take() {
                 return Err(e);
@@ -231,13 +234,19 @@ impl NfsNode {
             // A file removed meanwhile (its handle stale: there is no
             // silly rename yet) has nothing left to keep its data for.
             Ok(()) | Err(Errno::ESTALE) => {
-                lock(&self.uncommitted).reuse(waiting);
+                self.shared
+                    .conn
+                    .lock_off_cpu(&self.uncommitted)
+                    .reuse(waiting);
                 self.shared
                     .committed(&self.fh, || self.nothing_uncommitted());
                 Ok(())
             }
             Err(e) => {
-                lock(&self.uncommitted).put_back(waiting);
+                self.shared
+                    .conn
+                    .lock_off_cpu(&self.uncommitted)
+                    .put_back(waiting);
                 Err(e)
             }
         }
@@ -262,7 +271,7 @@ impl NfsNode {
     /// server (a read, a stat); a failure waits for the next write, fsync
     /// or close.
     fn send_staged_quietly(&self) {
-        let mut u = lock(&self.uncommitted);
+        let mut u = self.shared.conn.lock_off_cpu(&self.uncommitted);
         if u.unsent < u.writes.len()
             && let Err(e) = self.send_staged(&mut u)
         {
@@ -271,7 +280,11 @@ impl NfsNode {
     }
 
     fn nothing_uncommitted(&self) -> bool {
-        lock(&self.uncommitted).writes.is_empty()
+        self.shared
+            .conn
+            .lock_off_cpu(&self.uncommitted)
+            .writes
+            .is_empty()
     }
 
     fn commit_or_resend(&self, w: &Uncommitted) -> KResult<()> {
@@ -376,6 +389,93 @@ impl NfsNode {
         let key = |a: &Fattr| (a.ctime.seconds, a.ctime.nseconds, a.size);
         self.load_opt(attrs.flatten().max_by_key(key));
     }
+
+    /// Read `buf` at `off` with READs of at most `rsize`, the block asked
+    /// for and `readahead` more on the wire at once; fewer bytes at the
+    /// end of the file or where the server gave fewer.
+    fn read_blocks(&self, off: u64, buf: &mut [u8]) -> KResult<usize> {
+        // The block asked for and `readahead` more on the wire at once, as
+        // NetBSD's nfs_bioread has its nfsiods read ahead.
+        let window = 1 + self.shared.conn.params().readahead as usize;
+        let rsize = self.shared.rsize as usize;
+        let mut done = 0usize;
+        while done < buf.len() {
+            // Past the first block, only what the file is known to hold
+            // (NetBSD reads ahead below n_size); a file that grew
+            // meanwhile is read on by the next batch.
+            let size = lock(&self.cache).attr.size;
+            let pieces: Vec<(u64, u32)> = (done..buf.len())
+                .step_by(rsize)
+                .take(PIECES_PER_BATCH)
+                .enumerate()
+                .filter(|&(i, at)| i == 0 || off + (at as u64) < size)
+                .map(|(_, at)| (off + at as u64, (buf.len() - at).min(rsize) as u32))
+                .collect();
+            // Each reply's bytes go straight from the receive buffer to
+            // their place in `buf`, in whatever order the replies come.
+            let mut got = vec![(0usize, false, None); pieces.len()];
+            self.shared.conn.call(|c| {
+                c.read_each(&self.fh, &pieces, window, |i, r| {
+                    let at = (pieces[i].0 - off) as usize;
+                    let n = r.data.len().min(buf.len() - at);
+                    buf[at..at + n].copy_from_slice(&r.data[..n]);
+                    got[i] = (n, r.eof, r.attr);
+                    Ok(())
+                })
+            })?;
+            self.load_newest(got.iter().map(|g| g.2));
+            for (&(n, eof, _), &(_, asked)) in got.iter().zip(&pieces) {
+                done += n;
+                if eof || n == 0 {
+                    return Ok(done);
+                }
+                if n < asked as usize {
+                    // A short read: the pieces after it start too late.
+                    break;
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    /// The reply to READ `s` sent ahead, into `buf`: the bytes it gave and
+    /// whether the file goes on after them; `None` when the reply no
+    /// longer waits.
+    fn take_ahead(&self, s: Sent, buf: &mut [u8]) -> KResult<Option<(usize, bool)>> {
+        let mut got = (0usize, false, None);
+        let taken = self.shared.conn.call(|c| {
+            c.take_read(s.xid, s.count, |r| {
+                let n = r.data.len().min(buf.len());
+                buf[..n].copy_from_slice(&r.data[..n]);
+                got = (n, r.eof, r.attr);
+                Ok(())
+            })
+        })?;
+        if !taken {
+            return Ok(None);
+        }
+        let (n, eof, attr) = got;
+        self.load_opt(attr);
+        Ok(Some((n, !eof && n == s.count as usize)))
+    }
+
+    /// Send READs of `count` bytes ahead of a sequential reader, up to the
+    /// mount's `readahead` of them. A failure here is not the reader's: it
+    /// meets it, if it lasts, when it reads on.
+    fn send_ahead(&self, ra: &mut ReadAhead, count: u32) {
+        let want = self.shared.conn.params().readahead as usize;
+        let size = lock(&self.cache).attr.size;
+        for offset in ra.wanted(want, count, size) {
+            match self
+                .shared
+                .conn
+                .call(|c| c.send_read(&self.fh, offset, count))
+            {
+                Ok(Some(xid)) => ra.push(Sent { offset, count, xid }),
+                _ => break,
+            }
+        }
+    }
 }
 
 /// WRITEs of one write(2) kept on the wire at once: NetBSD's client has
@@ -413,6 +513,7 @@ impl Node for NfsNode {
         // Kept writes sent again after a truncation would bring back what
         // it cut (NetBSD flushes before a size change, `nfs_vinvalbuf`).
         self.commit()?;
+        self.shared.conn.lock_off_cpu(&self.ahead).forget();
         let sattr = attr::to_sattr(s)?;
         let a = self.shared.conn.call(|c| c.setattr(&self.fh, &sattr))?;
         match a {
@@ -527,46 +628,33 @@ impl Node for NfsNode {
             return Err(Errno::EISDIR);
         }
         self.send_staged_quietly();
-        // The block asked for and `readahead` more on the wire at once, as
-        // NetBSD's nfs_bioread has its nfsiods read ahead.
-        let window = 1 + self.shared.conn.params().readahead as usize;
-        let rsize = self.shared.rsize as usize;
+        let mut ra = self.shared.conn.lock_off_cpu(&self.ahead);
+        let sequential = ra.sequential(off);
         let mut done = 0usize;
-        while done < buf.len() {
-            // Past the first block, only what the file is known to hold
-            // (NetBSD reads ahead below n_size); a file that grew
-            // meanwhile is read on by the next batch.
-            let size = lock(&self.cache).attr.size;
-            let pieces: Vec<(u64, u32)> = (done..buf.len())
-                .step_by(rsize)
-                .take(PIECES_PER_BATCH)
-                .enumerate()
-                .filter(|&(i, at)| i == 0 || off + (at as u64) < size)
-                .map(|(_, at)| (off + at as u64, (buf.len() - at).min(rsize) as u32))
-                .collect();
-            // Each reply's bytes go straight from the receive buffer to
-            // their place in `buf`, in whatever order the replies come.
-            let mut got = vec![(0usize, false, None); pieces.len()];
-            self.shared.conn.call(|c| {
-                c.read_each(&self.fh, &pieces, window, |i, r| {
-                    let at = (pieces[i].0 - off) as usize;
-                    let n = r.data.len().min(buf.len() - at);
-                    buf[at..at + n].copy_from_slice(&r.data[..n]);
-                    got[i] = (n, r.eof, r.attr);
-                    Ok(())
-                })
-            })?;
-            self.load_newest(got.iter().map(|g| g.2));
-            for (&(n, eof, _), &(_, asked)) in got.iter().zip(&pieces) {
-                done += n;
-                if eof || n == 0 {
-                    return Ok(done);
-                }
-                if n < asked as usize {
-                    // A short read: the pieces after it start too late.
+        let mut ended = false;
+        while let Some(s) = ra.take(off + done as u64, buf.len() - done) {
+            match self.take_ahead(s, &mut buf[done..])? {
+                None => {
+                    ra.forget();
                     break;
                 }
+                Some((n, more)) => {
+                    done += n;
+                    if !more {
+                        ra.forget();
+                        ended = true;
+                        break;
+                    }
+                }
             }
+        }
+        if !ended && done < buf.len() {
+            done += self.read_blocks(off + done as u64, &mut buf[done..])?;
+        }
+        ra.read_to(off + done as u64);
+        if sequential && done == buf.len() {
+            let count = buf.len().min(self.shared.rsize as usize) as u32;
+            self.send_ahead(&mut ra, count);
         }
         Ok(done)
     }
@@ -575,8 +663,10 @@ impl Node for NfsNode {
         if data.is_empty() {
             return Ok(0);
         }
+        // What was read ahead may be what this overwrites.
+        self.shared.conn.lock_off_cpu(&self.ahead).forget();
         let (kept, full) = {
-            let mut u = lock(&self.uncommitted);
+            let mut u = self.shared.conn.lock_off_cpu(&self.uncommitted);
             if let Some(e) = u.error.take() {
                 return Err(e);
             }
@@ -639,9 +729,11 @@ impl Node for NfsNode {
     }
 
     fn close(&self) -> KResult<()> {
+        // The next open reads from the start again, or from anywhere.
+        *self.shared.conn.lock_off_cpu(&self.ahead) = ReadAhead::default();
         self.commit()?;
         // A closed file keeps no buffer (what waits meanwhile keeps its own).
-        let mut u = lock(&self.uncommitted);
+        let mut u = self.shared.conn.lock_off_cpu(&self.uncommitted);
         if u.writes.is_empty() {
             u.data = Vec::new();
         }

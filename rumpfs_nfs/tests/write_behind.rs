@@ -59,6 +59,20 @@ fn behind(export: &Path) {
     assert_eq!(commits(export), before + 4, "and one for the rest");
     assert!(std::fs::read(export.join("big")).unwrap() == big);
 
+    // A sequential reader's READs sent ahead are forgotten when the file is
+    // written: the next read sees the write, not what was read ahead.
+    let fd = k.sys_open("/mnt/big", netbsd_abi::O_RDWR, 0).unwrap();
+    let mut buf = vec![0u8; 1 << 16];
+    assert_eq!(k.sys_read(fd, &mut buf).unwrap(), buf.len());
+    assert_eq!(k.sys_pwrite(fd, b"new", 1 << 16).unwrap(), 3);
+    assert_eq!(k.sys_read(fd, &mut buf).unwrap(), buf.len());
+    assert_eq!(&buf[..3], b"new");
+    assert!(buf[3..] == big[(1 << 16) + 3..2 << 16]);
+    // And read on from there, ahead again.
+    assert_eq!(k.sys_read(fd, &mut buf).unwrap(), buf.len());
+    assert!(buf == big[2 << 16..3 << 16]);
+    k.sys_close(fd).unwrap();
+
     // A write left waiting is committed by a forced unmount.
     let fd = k.sys_open("/mnt/g", flags, 0o644).unwrap();
     k.sys_write(fd, b"kept").unwrap();

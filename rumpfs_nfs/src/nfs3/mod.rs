@@ -3,7 +3,7 @@
 //! The vnode operations are built over this; what is here knows nothing
 //! of vnodes or caches.
 
-use crate::rpc::{Credentials, Procedure, RpcError, StreamClient};
+use crate::rpc::{Credentials, Procedure, RpcError};
 use crate::xdr::{Decoder, Encoder, XdrError, XdrResult};
 use rump::Errno;
 
@@ -445,87 +445,8 @@ pub type NfsResult<T> = Result<T, NfsError>;
 /// accepted call and checks them to the last byte.
 pub mod decode;
 
-/// The arguments of call `i` of a batch, encoded into its message.
-pub type EncodeArgs<'a> = dyn FnMut(usize, &mut Encoder) + 'a;
-/// Takes the results of call `i` of a batch, undecoded.
-pub type TakeResults<'a> = dyn FnMut(usize, &[u8]) -> NfsResult<()> + 'a;
-
-/// What makes an RPC call: a stream client (or a mount's connection),
-/// owned or borrowed.
-pub trait RpcCall {
-    /// Call `proc` of `prog` version `vers` as `cred` with `args`.
-    fn rpc_call(
-        &mut self,
-        prog: u32,
-        vers: u32,
-        proc: u32,
-        cred: &Credentials,
-        args: &[u8],
-    ) -> Result<Vec<u8>, RpcError>;
-
-    /// Call `to` `count` times, up to `window` calls on the wire at a
-    /// time, with the arguments `args` encodes; `results` takes each
-    /// call's results as they come (see [`StreamClient::call_each`]).
-    fn rpc_call_each(
-        &mut self,
-        to: Procedure,
-        cred: &Credentials,
-        count: usize,
-        window: usize,
-        args: &mut EncodeArgs<'_>,
-        results: &mut TakeResults<'_>,
-    ) -> NfsResult<()>;
-}
-
-impl<T: RpcCall + ?Sized> RpcCall for &mut T {
-    fn rpc_call(
-        &mut self,
-        prog: u32,
-        vers: u32,
-        proc: u32,
-        cred: &Credentials,
-        args: &[u8],
-    ) -> Result<Vec<u8>, RpcError> {
-        (**self).rpc_call(prog, vers, proc, cred, args)
-    }
-
-    fn rpc_call_each(
-        &mut self,
-        to: Procedure,
-        cred: &Credentials,
-        count: usize,
-        window: usize,
-        args: &mut EncodeArgs<'_>,
-        results: &mut TakeResults<'_>,
-    ) -> NfsResult<()> {
-        (**self).rpc_call_each(to, cred, count, window, args, results)
-    }
-}
-
-impl<S: std::io::Read + std::io::Write> RpcCall for StreamClient<S> {
-    fn rpc_call(
-        &mut self,
-        prog: u32,
-        vers: u32,
-        proc: u32,
-        cred: &Credentials,
-        args: &[u8],
-    ) -> Result<Vec<u8>, RpcError> {
-        self.call(prog, vers, proc, cred, args)
-    }
-
-    fn rpc_call_each(
-        &mut self,
-        to: Procedure,
-        cred: &Credentials,
-        count: usize,
-        window: usize,
-        args: &mut EncodeArgs<'_>,
-        results: &mut TakeResults<'_>,
-    ) -> NfsResult<()> {
-        self.call_each(to, cred, count, window, args, results)
-    }
-}
+mod rpccall;
+pub use rpccall::{AheadResults, EncodeArgs, RpcCall, TakeResults};
 
 /// An NFSv3 client over one stream connection, calling with `cred`.
 pub struct Nfs3Client<C> {
@@ -636,6 +557,35 @@ impl<C: RpcCall> Nfs3Client<C> {
             },
             &mut |i, r| got(i, decode::read(r, count(i) as usize)?),
         )
+    }
+
+    /// Send a READ of `count` bytes (at most [`MAXDATA`]) at `offset` and
+    /// leave its reply on the wire, for [`Nfs3Client::take_read`]; its
+    /// xid, or `None` where the transport cannot (datagrams).
+    pub fn send_read(&mut self, fh: &[u8], offset: u64, count: u32) -> NfsResult<Option<u32>> {
+        let count = count.min(MAXDATA as u32);
+        let to = Procedure {
+            prog: NFS_PROG,
+            vers: NFS_V3,
+            proc: proc3::READ,
+        };
+        self.rpc.rpc_send_ahead(to, &self.cred, &mut |e| {
+            e.opaque(fh).u64(offset).u32(count);
+        })
+    }
+
+    /// The result of READ `xid` of `count` bytes sent by
+    /// [`Nfs3Client::send_read`], to `got`, its bytes still in the receive
+    /// buffer; `Ok(false)` when the reply no longer waits.
+    pub fn take_read(
+        &mut self,
+        xid: u32,
+        count: u32,
+        mut got: impl FnMut(ReadResult<&[u8]>) -> NfsResult<()>,
+    ) -> NfsResult<bool> {
+        let max = count.min(MAXDATA as u32) as usize;
+        self.rpc
+            .rpc_take_ahead(xid, &mut |r| got(decode::read(r, max)?))
     }
 
     /// WRITE each of `pieces` (offset, bytes) as `stable`, up to `window`
