@@ -106,7 +106,7 @@ fn main() -> ExitCode {
         interfaces(&c)
     } else if o.stats > 0 {
         match o.proto {
-            Some(p) => (p.print)(&c, o.stats <= 1, p.name),
+            Some(p) => p.print(&c, o.stats <= 1),
             None => stats(&c, o.stats, o.family),
         }
         Ok(())
