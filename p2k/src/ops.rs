@@ -196,35 +196,13 @@ impl Filesystem for P2k {
     }
 
     fn unlink(&self, req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
-        self.serve(
-            req,
-            "unlink",
-            format_args!("{} {name:?}", parent.0),
-            reply,
-            || {
-                let path = self.child(parent, name)?;
-                self.k.sys_unlink(&path)?;
-                lock(&self.nodes).removed(&path);
-                Ok(())
-            },
-            |r, ()| r.ok(),
-        );
+        let remove = |path: &str| self.k.sys_unlink(path);
+        self.serve_remove(req, "unlink", (parent, name), reply, remove);
     }
 
     fn rmdir(&self, req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
-        self.serve(
-            req,
-            "rmdir",
-            format_args!("{} {name:?}", parent.0),
-            reply,
-            || {
-                let path = self.child(parent, name)?;
-                self.k.sys_rmdir(&path)?;
-                lock(&self.nodes).removed(&path);
-                Ok(())
-            },
-            |r, ()| r.ok(),
-        );
+        let remove = |path: &str| self.k.sys_rmdir(path);
+        self.serve_remove(req, "rmdir", (parent, name), reply, remove);
     }
 
     fn symlink(
@@ -392,14 +370,8 @@ impl Filesystem for P2k {
     ) {
         // Writes go to the kernel as they come: nothing is held here. The
         // descriptor is checked, as close(2) would.
-        self.serve(
-            req,
-            "flush",
-            format_args!("fh {}", fh.0),
-            reply,
-            || self.k.sys_fstat(fd(fh)?).map(|_| ()),
-            |r, ()| r.ok(),
-        );
+        let check = |fd| self.k.sys_fstat(fd).map(|_| ());
+        self.serve_on_fd(req, "flush", fh, reply, check);
     }
 
     fn release(
@@ -412,14 +384,7 @@ impl Filesystem for P2k {
         _flush: bool,
         reply: ReplyEmpty,
     ) {
-        self.serve(
-            req,
-            "release",
-            format_args!("fh {}", fh.0),
-            reply,
-            || self.k.sys_close(fd(fh)?),
-            |r, ()| r.ok(),
-        );
+        self.serve_on_fd(req, "release", fh, reply, |fd| self.k.sys_close(fd));
     }
 
     fn fsync(
@@ -430,14 +395,7 @@ impl Filesystem for P2k {
         _datasync: bool,
         reply: ReplyEmpty,
     ) {
-        self.serve(
-            req,
-            "fsync",
-            format_args!("fh {}", fh.0),
-            reply,
-            || self.k.sys_fsync(fd(fh)?),
-            |r, ()| r.ok(),
-        );
+        self.serve_on_fd(req, "fsync", fh, reply, |fd| self.k.sys_fsync(fd));
     }
 
     fn opendir(&self, req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
@@ -723,6 +681,53 @@ impl Filesystem for P2k {
                     e => Err(Errno(e)),
                 }
             },
+            |r, ()| r.ok(),
+        );
+    }
+}
+
+impl P2k {
+    /// Serve `op` (`unlink`, `rmdir`) of `name` in directory `parent`:
+    /// `remove` takes its kernel path, which then names no node.
+    fn serve_remove(
+        &self,
+        req: &Request,
+        op: &'static str,
+        (parent, name): (INodeNo, &OsStr),
+        reply: ReplyEmpty,
+        remove: impl FnOnce(&str) -> Result<(), Errno>,
+    ) {
+        self.serve(
+            req,
+            op,
+            format_args!("{} {name:?}", parent.0),
+            reply,
+            || {
+                let path = self.child(parent, name)?;
+                remove(&path)?;
+                lock(&self.nodes).removed(&path);
+                Ok(())
+            },
+            |r, ()| r.ok(),
+        );
+    }
+
+    /// Serve `op` (`flush`, `release`, `fsync`) of open file `fh`: `call`
+    /// takes its kernel descriptor.
+    fn serve_on_fd(
+        &self,
+        req: &Request,
+        op: &'static str,
+        fh: FileHandle,
+        reply: ReplyEmpty,
+        call: impl FnOnce(i32) -> Result<(), Errno>,
+    ) {
+        self.serve(
+            req,
+            op,
+            format_args!("fh {}", fh.0),
+            reply,
+            || call(fd(fh)?),
             |r, ()| r.ok(),
         );
     }
