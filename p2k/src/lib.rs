@@ -6,6 +6,7 @@
 //! - [`fs`]: the session's state, each request run as its caller under
 //!   the watchdog, and the calls the kernel has no typed method for;
 //! - `ops`: the FUSE requests as the kernel's system calls;
+//! - `xattr`: the extended-attribute requests, served by one helper;
 //! - [`nodes`]: FUSE node ids, the kernel paths behind them, lookups and
 //!   forgets;
 //! - [`attr`]: NetBSD's attributes and errors as Linux's;
@@ -22,6 +23,7 @@ pub mod nodes;
 mod ops;
 pub mod session;
 pub mod watchdog;
+mod xattr;
 
 pub use fs::{Options, P2k};
 pub use session::{MountConfig, Served, serve};

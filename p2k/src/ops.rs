@@ -4,6 +4,7 @@
 use crate::attr::dirent_type;
 use crate::fs::{ARGS_AT, DIR_HANDLE, MAX_IO, P2k, TTL, fd, lock, utf8};
 use crate::nodes::join;
+use crate::xattr::XattrOp;
 use fuser::{
     AccessFlags, FileHandle, Filesystem, FopenFlags, Generation, INodeNo, KernelConfig, LockOwner,
     OpenFlags, RenameFlags, ReplyAttr, ReplyCreate, ReplyData, ReplyDirectory, ReplyDirectoryPlus,
@@ -16,7 +17,6 @@ use rump::usermem::BufferSpace;
 use rumpvfs::VfsCalls;
 use rumpvfs::pathconf::PC_NAME_MAX;
 use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
@@ -196,35 +196,13 @@ impl Filesystem for P2k {
     }
 
     fn unlink(&self, req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
-        self.serve(
-            req,
-            "unlink",
-            format_args!("{} {name:?}", parent.0),
-            reply,
-            || {
-                let path = self.child(parent, name)?;
-                self.k.sys_unlink(&path)?;
-                lock(&self.nodes).removed(&path);
-                Ok(())
-            },
-            |r, ()| r.ok(),
-        );
+        let remove = |path: &str| self.k.sys_unlink(path);
+        self.serve_remove(req, "unlink", (parent, name), reply, remove);
     }
 
     fn rmdir(&self, req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
-        self.serve(
-            req,
-            "rmdir",
-            format_args!("{} {name:?}", parent.0),
-            reply,
-            || {
-                let path = self.child(parent, name)?;
-                self.k.sys_rmdir(&path)?;
-                lock(&self.nodes).removed(&path);
-                Ok(())
-            },
-            |r, ()| r.ok(),
-        );
+        let remove = |path: &str| self.k.sys_rmdir(path);
+        self.serve_remove(req, "rmdir", (parent, name), reply, remove);
     }
 
     fn symlink(
@@ -392,14 +370,8 @@ impl Filesystem for P2k {
     ) {
         // Writes go to the kernel as they come: nothing is held here. The
         // descriptor is checked, as close(2) would.
-        self.serve(
-            req,
-            "flush",
-            format_args!("fh {}", fh.0),
-            reply,
-            || self.k.sys_fstat(fd(fh)?).map(|_| ()),
-            |r, ()| r.ok(),
-        );
+        let check = |fd| self.k.sys_fstat(fd).map(|_| ());
+        self.serve_on_fd(req, "flush", fh, reply, check);
     }
 
     fn release(
@@ -412,14 +384,7 @@ impl Filesystem for P2k {
         _flush: bool,
         reply: ReplyEmpty,
     ) {
-        self.serve(
-            req,
-            "release",
-            format_args!("fh {}", fh.0),
-            reply,
-            || self.k.sys_close(fd(fh)?),
-            |r, ()| r.ok(),
-        );
+        self.serve_on_fd(req, "release", fh, reply, |fd| self.k.sys_close(fd));
     }
 
     fn fsync(
@@ -430,14 +395,7 @@ impl Filesystem for P2k {
         _datasync: bool,
         reply: ReplyEmpty,
     ) {
-        self.serve(
-            req,
-            "fsync",
-            format_args!("fh {}", fh.0),
-            reply,
-            || self.k.sys_fsync(fd(fh)?),
-            |r, ()| r.ok(),
-        );
+        self.serve_on_fd(req, "fsync", fh, reply, |fd| self.k.sys_fsync(fd));
     }
 
     fn opendir(&self, req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
@@ -659,37 +617,11 @@ impl Filesystem for P2k {
     }
 
     fn getxattr(&self, req: &Request, ino: INodeNo, name: &OsStr, size: u32, reply: ReplyXattr) {
-        self.serve(
-            req,
-            "getxattr",
-            format_args!("{} {name:?} size {size}", ino.0),
-            reply,
-            || {
-                let path = self.path(ino)?;
-                let mut value = vec![0; size as usize];
-                let n = self.k.sys_lgetxattr(&path, name.as_bytes(), &mut value)?;
-                value.truncate(n);
-                Ok((n, value))
-            },
-            |r, (n, bytes)| xattr_reply(r, size, n, &bytes),
-        );
+        self.serve_xattr(req, XattrOp::Get { ino, name, size }, reply);
     }
 
     fn listxattr(&self, req: &Request, ino: INodeNo, size: u32, reply: ReplyXattr) {
-        self.serve(
-            req,
-            "listxattr",
-            format_args!("{} size {size}", ino.0),
-            reply,
-            || {
-                let path = self.path(ino)?;
-                let mut list = vec![0; size as usize];
-                let n = self.k.sys_llistxattr(&path, &mut list)?;
-                list.truncate(n);
-                Ok((n, list))
-            },
-            |r, (n, bytes)| xattr_reply(r, size, n, &bytes),
-        );
+        self.serve_xattr(req, XattrOp::List { ino, size }, reply);
     }
 
     fn setxattr(
@@ -702,37 +634,18 @@ impl Filesystem for P2k {
         position: u32,
         reply: ReplyEmpty,
     ) {
-        self.serve(
-            req,
-            "setxattr",
-            format_args!("{} {name:?} size {} flags {flags:#x}", ino.0, value.len()),
-            reply,
-            || {
-                // A position is macOS's resource forks only.
-                if position != 0 {
-                    return Err(Errno::EINVAL);
-                }
-                let path = self.path(ino)?;
-                // XATTR_CREATE and XATTR_REPLACE are 1 and 2 on both
-                // systems (NetBSD's sys/xattr.h).
-                self.k.sys_lsetxattr(&path, name.as_bytes(), value, flags)
-            },
-            |r, ()| r.ok(),
-        );
+        let op = XattrOp::Set {
+            ino,
+            name,
+            value,
+            flags,
+            position,
+        };
+        self.serve_xattr(req, op, reply);
     }
 
     fn removexattr(&self, req: &Request, ino: INodeNo, name: &OsStr, reply: ReplyEmpty) {
-        self.serve(
-            req,
-            "removexattr",
-            format_args!("{} {name:?}", ino.0),
-            reply,
-            || {
-                let path = self.path(ino)?;
-                self.k.sys_lremovexattr(&path, name.as_bytes())
-            },
-            |r, ()| r.ok(),
-        );
+        self.serve_xattr(req, XattrOp::Remove { ino, name }, reply);
     }
 
     fn fallocate(
@@ -773,14 +686,49 @@ impl Filesystem for P2k {
     }
 }
 
-/// Answer a `getxattr`/`listxattr` of `size` bytes whose kernel call
-/// gave `n`: the size alone when asked for it, ERANGE when it does not fit.
-fn xattr_reply(r: ReplyXattr, size: u32, n: usize, bytes: &[u8]) {
-    if size == 0 {
-        r.size(u32::try_from(n).unwrap_or(u32::MAX));
-    } else if n > size as usize {
-        r.error(fuser::Errno::ERANGE);
-    } else {
-        r.data(bytes);
+impl P2k {
+    /// Serve `op` (`unlink`, `rmdir`) of `name` in directory `parent`:
+    /// `remove` takes its kernel path, which then names no node.
+    fn serve_remove(
+        &self,
+        req: &Request,
+        op: &'static str,
+        (parent, name): (INodeNo, &OsStr),
+        reply: ReplyEmpty,
+        remove: impl FnOnce(&str) -> Result<(), Errno>,
+    ) {
+        self.serve(
+            req,
+            op,
+            format_args!("{} {name:?}", parent.0),
+            reply,
+            || {
+                let path = self.child(parent, name)?;
+                remove(&path)?;
+                lock(&self.nodes).removed(&path);
+                Ok(())
+            },
+            |r, ()| r.ok(),
+        );
+    }
+
+    /// Serve `op` (`flush`, `release`, `fsync`) of open file `fh`: `call`
+    /// takes its kernel descriptor.
+    fn serve_on_fd(
+        &self,
+        req: &Request,
+        op: &'static str,
+        fh: FileHandle,
+        reply: ReplyEmpty,
+        call: impl FnOnce(i32) -> Result<(), Errno>,
+    ) {
+        self.serve(
+            req,
+            op,
+            format_args!("fh {}", fh.0),
+            reply,
+            || call(fd(fh)?),
+            |r, ()| r.ok(),
+        );
     }
 }

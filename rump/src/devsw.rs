@@ -152,6 +152,25 @@ pub fn bounce_read(
     Ok(done)
 }
 
+/// Read `len` bytes (whole `DEV_BSIZE` blocks) from block `blkno` on
+/// through `strategy` (a read of whole blocks at the block number it is
+/// given, returning how many bytes it moved) into a bounce buffer, handing
+/// each piece to `sink`: what a driver's `strategy_to` does when its
+/// memory cannot be handed out. The bytes handed, short at the end of the
+/// medium.
+pub fn strategy_bounce(
+    blkno: u64,
+    len: usize,
+    strategy: &mut dyn FnMut(u64, &mut [u8]) -> KResult<usize>,
+    sink: &mut ReadSink<'_>,
+) -> KResult<usize> {
+    bounce_read(
+        len,
+        &mut |at, buf| strategy(blkno + at as u64 / DEV_BSIZE, buf),
+        sink,
+    )
+}
+
 /// A block device driver (`struct bdevsw`).
 pub trait BlockDriver: Send + Sync {
     /// `d_open` of minor `minor`.
@@ -167,7 +186,7 @@ pub trait BlockDriver: Send + Sync {
     /// whose bytes go to `sink` as they lie in the driver's memory, so a
     /// caller that transforms them (cgd) copies them once: the bytes
     /// handed, short at the end of the medium. The default reads through
-    /// [`BlockDriver::strategy`] into a bounce buffer.
+    /// [`BlockDriver::strategy`] into a bounce buffer ([`strategy_bounce`]).
     fn strategy_to(
         &self,
         minor: u32,
@@ -175,19 +194,11 @@ pub trait BlockDriver: Send + Sync {
         len: usize,
         sink: &mut ReadSink<'_>,
     ) -> KResult<usize> {
-        bounce_read(
-            len,
-            &mut |at, buf| {
-                self.strategy(
-                    minor,
-                    Buf {
-                        blkno: blkno + at as u64 / DEV_BSIZE,
-                        op: BufOp::Read(buf),
-                    },
-                )
-            },
-            sink,
-        )
+        let read = &mut |blkno, buf: &mut [u8]| {
+            let op = BufOp::Read(buf);
+            self.strategy(minor, Buf { blkno, op })
+        };
+        strategy_bounce(blkno, len, read, sink)
     }
     /// `d_ioctl`, with `fflags`, the `O_*` flags the device was opened
     /// with (drivers refuse some commands without `FWRITE`).
@@ -528,6 +539,48 @@ mod tests {
         for (ma, mi) in [(2, 2), (256, 0), (197, 7), (4095, 0xfffff)] {
             assert_eq!((major(makedev(ma, mi)), minor(makedev(ma, mi))), (ma, mi));
         }
+    }
+
+    #[test]
+    fn strategy_bounce_asks_for_the_blocks_in_turn_and_stops_short_at_the_end() {
+        // A medium of one bounce buffer's blocks and three more, each of
+        // whose bytes is its block number; the read starts at block 2 and
+        // asks for four blocks more than the medium has after one buffer.
+        let blocks = BOUNCE_MAX as u64 / DEV_BSIZE + 3;
+        let mut asked = Vec::new();
+        let mut strategy = |blkno: u64, buf: &mut [u8]| {
+            asked.push((blkno, buf.len()));
+            let left = (blocks - blkno) * DEV_BSIZE;
+            let n = buf.len().min(left as usize);
+            for (i, block) in buf[..n].chunks_mut(DEV_BSIZE as usize).enumerate() {
+                block.fill((blkno + i as u64) as u8);
+            }
+            Ok(n)
+        };
+        let mut pieces = Vec::new();
+        let mut sink = |piece: &[u8]| {
+            pieces.push(piece.to_vec());
+            Ok(())
+        };
+        let len = BOUNCE_MAX + 4 * DEV_BSIZE as usize;
+        let got = strategy_bounce(2, len, &mut strategy, &mut sink).unwrap();
+        assert_eq!(got, BOUNCE_MAX + DEV_BSIZE as usize);
+        let first_after = 2 + BOUNCE_MAX as u64 / DEV_BSIZE;
+        assert_eq!(
+            asked,
+            vec![(2, BOUNCE_MAX), (first_after, 4 * DEV_BSIZE as usize)]
+        );
+        let bytes = pieces.concat();
+        assert_eq!(pieces.len(), 2);
+        for (i, block) in bytes.chunks(DEV_BSIZE as usize).enumerate() {
+            assert!(block.iter().all(|&b| b == (2 + i) as u8), "block {i}");
+        }
+        // An error from the sink ends the read with it.
+        let mut refuse = |_: &[u8]| Err(Errno::EFAULT);
+        assert_eq!(
+            strategy_bounce(0, 512, &mut |_, b: &mut [u8]| Ok(b.len()), &mut refuse),
+            Err(Errno::EFAULT)
+        );
     }
 
     /// A block device of 8 blocks in memory that counts its requests.

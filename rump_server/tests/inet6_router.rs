@@ -113,11 +113,6 @@ fn probe(
     Ok(got)
 }
 
-/// Add `a` (with its prefix length) to `ifname` of `s` with our ifconfig.
-fn address(s: &Server, ifname: &str, a: &str) {
-    s.run("rump.ifconfig", &[ifname, "inet6", a, "alias"]);
-}
-
 fn ip(s: &str) -> Ipv6Addr {
     s.parse().unwrap()
 }
@@ -125,26 +120,11 @@ fn ip(s: &str) -> Ipv6Addr {
 #[test]
 fn a_router_kernel_forwards_ipv6_between_two_buses() {
     let dir = tempdir("inet6-router");
-    let (a, r, b) = (
-        Server::start(&dir, "a"),
-        Server::start(&dir, "r"),
-        Server::start(&dir, "b"),
-    );
-    a.shmif_on("shmif0", "bus1");
-    let r_mac = r.shmif_on("shmif0", "bus1");
-    r.shmif_on("shmif1", "bus2");
-    b.shmif_on("shmif0", "bus2");
-    address(&a, "shmif0", "2001:db8:1::a/64");
-    address(&r, "shmif0", "2001:db8:1::1/64");
-    address(&r, "shmif1", "2001:db8:2::1/64");
-    address(&b, "shmif0", "2001:db8:2::b/64");
-    for s in [&a, &r, &b] {
-        s.run("rump.ifconfig", &["-w", "10"]);
-    }
+    let (a, r, b, r_link) = router_between_two_buses(&dir);
     let (ga, gb) = (ip("2001:db8:1::a"), ip("2001:db8:2::b"));
     // A's default route is R's link-local address on shmif0, B's way to
     // A's prefix R's global address on B's link.
-    let r_ll = format!("{}%shmif0", link_local(r_mac));
+    let r_ll = format!("{r_link}%shmif0");
     let said = a.run("rump.route", &["add", "-inet6", "default", &r_ll]);
     assert_eq!(said, format!("add net default: gateway {r_ll}\n"));
     let said = b.run(
@@ -162,7 +142,7 @@ fn a_router_kernel_forwards_ipv6_between_two_buses() {
         cols,
         [
             "default",
-            &link_local(r_mac).to_string(),
+            &r_link.to_string(),
             "UG",
             "-",
             "-",

@@ -15,6 +15,7 @@
 
 mod common;
 
+use common::netstat::*;
 use common::*;
 use netbsd_abi::layout::sockaddr_in6 as sin6;
 use netbsd_abi::{
@@ -53,15 +54,6 @@ fn local_port(c: &Client, s: u64) -> u16 {
     c.syscall(SYS_getsockname, &[s, sa, len], &m).unwrap();
     let b = m.get(sa);
     u16::from_be_bytes([b[sin6::sin6_port.offset], b[sin6::sin6_port.offset + 1]])
-}
-
-/// `ip6protopr0`'s line (TCP with its state).
-fn netstat_row(proto: &str, local: &str, foreign: &str, state: Option<&str>) -> String {
-    let line = format!("{proto:<5} {:>6} {:>6}  {local:<22} {foreign:<22}", 0, 0);
-    match state {
-        Some(s) => format!("{line} {s}"),
-        None => line,
-    }
 }
 
 #[test]
@@ -124,24 +116,6 @@ fn sockstat_6_and_netstat_f_inet6_follow_netbsds_formats() {
     assert_eq!(stdout(&o), "");
 
     // netstat -f inet6: servers only with -a; rows in the kernel's order.
-    let netstat = |args: &[&str]| {
-        let o = tool(&dir, &url, "rump.netstat", args);
-        assert!(o.status.success(), "{}", stderr(&o));
-        let text = stdout(&o);
-        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-        assert!(lines.len() >= 2, "{text}");
-        lines[2..].sort();
-        lines
-    };
-    let head = |servers: bool| {
-        vec![
-            format!(
-                "Active Internet6 connections{}",
-                if servers { " (including servers)" } else { "" }
-            ),
-            "Proto Recv-Q Send-Q  Local Address          Foreign Address        (state)".into(),
-        ]
-    };
     let connected = [
         netstat_row("tcp6", &client_end, "::1.80", Some("ESTABLISHED")),
         netstat_row("tcp6", "::1.80", &client_end, Some("ESTABLISHED")),
@@ -152,21 +126,19 @@ fn sockstat_6_and_netstat_f_inet6_follow_netbsds_formats() {
         netstat_row("tcp6", "*.8080", "*.*", Some("LISTEN")),
         netstat_row("udp6", "*.53", "*.*", None),
     ];
-    let mut rows: Vec<String> = connected.to_vec();
-    rows.sort();
+    let netstat = |args: &[&str]| netstat_lines(&dir, &url, args);
     assert_eq!(
         netstat(&["-n", "-f", "inet6"]),
-        [head(false), rows].concat()
+        netstat_want(true, false, &connected)
     );
-    let mut rows: Vec<String> = connected.iter().chain(&servers).cloned().collect();
-    rows.sort();
+    let all = [connected, servers].concat();
     assert_eq!(
         netstat(&["-an", "-f", "inet6"]),
-        [head(true), rows.clone()].concat()
+        netstat_want(true, true, &all)
     );
     // Without -f: IPv4's (none here) and then IPv6's; -f inet leaves
     // IPv6's out.
-    assert_eq!(netstat(&["-an"]), [head(true), rows].concat());
+    assert_eq!(netstat(&["-an"]), netstat_want(true, true, &all));
     let o = tool(&dir, &url, "rump.netstat", &["-an", "-f", "inet"]);
     assert_eq!(stdout(&o), "");
 
@@ -204,37 +176,17 @@ fn without_times(line: &str) -> String {
     out.join(" ")
 }
 
-/// Three kernels, A on bus 1, router R on buses 1 and 2, B on bus 2 (as
-/// tests/inet6_router.rs builds them): rump.traceroute6 from A to B shows
+/// Three kernels, A on bus 1, router R on buses 1 and 2, B on bus 2
+/// (`kernel6::router_between_two_buses`): rump.traceroute6 from A to B shows
 /// R (its address on A's link, from its time exceeded) and then B (port
 /// unreachable) and stops there, in traceroute6's format; from the second
 /// hop on with -f 2; and a reject route at R ends the trace at R's second
 /// hop with `!A`, the address unreachable R answers with.
 #[test]
 fn traceroute6_shows_the_router_and_the_target() {
-    use common::kernel6::{Server, link_local};
     let dir = tempdir("inet6-traceroute");
-    let (a, r, b) = (
-        Server::start(&dir, "a"),
-        Server::start(&dir, "r"),
-        Server::start(&dir, "b"),
-    );
-    a.shmif_on("shmif0", "bus1");
-    let r_mac = r.shmif_on("shmif0", "bus1");
-    r.shmif_on("shmif1", "bus2");
-    b.shmif_on("shmif0", "bus2");
-    for (s, ifname, addr) in [
-        (&a, "shmif0", "2001:db8:1::a/64"),
-        (&r, "shmif0", "2001:db8:1::1/64"),
-        (&r, "shmif1", "2001:db8:2::1/64"),
-        (&b, "shmif0", "2001:db8:2::b/64"),
-    ] {
-        s.run("rump.ifconfig", &[ifname, "inet6", addr, "alias"]);
-    }
-    for s in [&a, &r, &b] {
-        s.run("rump.ifconfig", &["-w", "10"]);
-    }
-    let r_ll = format!("{}%shmif0", link_local(r_mac));
+    let (a, r, b, r_link) = common::kernel6::router_between_two_buses(&dir);
+    let r_ll = format!("{r_link}%shmif0");
     a.run("rump.route", &["add", "-inet6", "default", &r_ll]);
     b.run(
         "rump.route",
@@ -308,14 +260,4 @@ fn traceroute6_shows_the_router_and_the_target() {
     // The servers stop (with a tool run in the directory) before it goes.
     drop((a, r, b));
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// A server stopped when the test ends, failed or not.
-struct Stopped(std::process::Child);
-
-impl Drop for Stopped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }

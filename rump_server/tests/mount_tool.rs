@@ -273,13 +273,3 @@ fn our_mount_tools_answer_as_netbsds() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(differ.is_empty(), "{}", differ.join("\n"));
 }
-
-/// A server stopped when the test ends, failed or not.
-struct Stopped(std::process::Child);
-
-impl Drop for Stopped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}

@@ -208,13 +208,3 @@ fn answers_as_netbsds_rump_kernel() {
     assert_eq!(stdout(&walk), "");
     let _ = std::fs::remove_dir_all(&dir);
 }
-
-/// A server stopped when the test ends, failed or not.
-struct Stopped(std::process::Child);
-
-impl Drop for Stopped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}

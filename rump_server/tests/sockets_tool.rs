@@ -13,6 +13,7 @@
 
 mod common;
 
+use common::netstat::*;
 use common::*;
 use netbsd_abi::layout::{sockaddr_in as sin, sockaddr_un as sun};
 use netbsd_abi::{
@@ -59,15 +60,6 @@ fn sockstat_row(comm: &str, pid: i32, fd: u64, proto: &str, local: &str, foreign
         "{:<8} {comm:<10} {pid:<5} {fd:>2} {proto:<6} {local:<21} {foreign}",
         "root"
     )
-}
-
-/// `protopr0`'s line (TCP with its state).
-fn netstat_row(proto: &str, local: &str, foreign: &str, state: Option<&str>) -> String {
-    let line = format!("{proto:<5} {:>6} {:>6}  {local:<22} {foreign:<22}", 0, 0);
-    match state {
-        Some(s) => format!("{line} {s}"),
-        None => line,
-    }
 }
 
 #[test]
@@ -181,24 +173,6 @@ fn sockstat_and_netstat_lines_follow_netbsds_formats() {
     );
 
     // netstat: servers only with -a; the rows in the kernel's order.
-    let netstat = |args: &[&str]| {
-        let o = tool(&dir, &url, "rump.netstat", args);
-        assert!(o.status.success(), "{}", stderr(&o));
-        let text = stdout(&o);
-        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-        assert!(lines.len() >= 2, "{text}");
-        lines[2..].sort();
-        lines
-    };
-    let head = |servers: bool| {
-        vec![
-            format!(
-                "Active Internet connections{}",
-                if servers { " (including servers)" } else { "" }
-            ),
-            "Proto Recv-Q Send-Q  Local Address          Foreign Address        State".into(),
-        ]
-    };
     let connected = [
         netstat_row("tcp", &client_end, "127.0.0.1.80", Some("ESTABLISHED")),
         netstat_row("tcp", "127.0.0.1.80", &client_end, Some("ESTABLISHED")),
@@ -209,12 +183,10 @@ fn sockstat_and_netstat_lines_follow_netbsds_formats() {
         netstat_row("tcp", "*.8080", "*.*", Some("LISTEN")),
         netstat_row("udp", "*.53", "*.*", None),
     ];
-    let mut rows: Vec<String> = connected.to_vec();
-    rows.sort();
-    assert_eq!(netstat(&["-n"]), [head(false), rows].concat());
-    let mut rows: Vec<String> = connected.iter().chain(&servers).cloned().collect();
-    rows.sort();
-    assert_eq!(netstat(&["-an"]), [head(true), rows].concat());
+    let netstat = |args: &[&str]| netstat_lines(&dir, &url, args);
+    assert_eq!(netstat(&["-n"]), netstat_want(false, false, &connected));
+    let all = [connected, servers].concat();
+    assert_eq!(netstat(&["-an"]), netstat_want(false, true, &all));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -223,13 +195,3 @@ fn sockstat_and_netstat_lines_follow_netbsds_formats() {
 const KINFO_PROC2_LEN: usize = 680;
 const P_COMM: usize = 368;
 const KI_MAXCOMLEN: usize = 24;
-
-/// A server stopped when the test ends, failed or not.
-struct Stopped(std::process::Child);
-
-impl Drop for Stopped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}

@@ -106,7 +106,7 @@ fn main() -> ExitCode {
         interfaces(&c)
     } else if o.stats > 0 {
         match o.proto {
-            Some(p) => (p.print)(&c, o.stats <= 1, p.name),
+            Some(p) => p.print(&c, o.stats <= 1),
             None => stats(&c, o.stats, o.family),
         }
         Ok(())
@@ -250,30 +250,50 @@ fn inet6print(sa: &[u8], names: &std::collections::HashMap<u16, String>) -> Stri
     format!(" {:<22.22}", format!("{host}.{port}"))
 }
 
-/// `ip6protopr` for tcp6 and udp6 (`net.inet6.{tcp6,udp6}.pcblist`):
-/// without -a, sockets with no foreign address are left out.
-fn sockets6(c: &Client, o: &Opts) -> Result<(), Errno> {
-    use netbsd_abi::layout::sockaddr_in6 as sin6;
-    let names = if_names(c)?;
+/// One family's socket list, as netstat's `protopr` (IPv4) and
+/// `ip6protopr` (IPv6) print it.
+struct PcbList<'a> {
+    /// The parent of the protocols' pcblist nodes (`net.inet`).
+    node: &'static str,
+    /// The protocols, TCP (whose rows end in its state) first.
+    protos: [&'static str; 2],
+    /// What the heading says is active (`Internet connections`).
+    title: &'static str,
+    /// The heading of the state column.
+    state_column: &'static str,
+    /// The size of the family's socket address.
+    sockaddr_len: usize,
+    /// Whether a socket with foreign address `dst` is listed without -a.
+    connected: &'a dyn Fn(&[u8]) -> bool,
+    /// A local or foreign address as its column shows it.
+    address: &'a dyn Fn(&[u8]) -> String,
+}
+
+/// Print `list`'s sockets, the servers too with `all`; the heading only
+/// once there is a row under it.
+fn protopr(c: &Client, all: bool, list: &PcbList<'_>) -> Result<(), Errno> {
     let mut first = true;
-    for proto in ["tcp6", "udp6"] {
-        for k in pcblist(c, &format!("net.inet6.{proto}.pcblist"))? {
-            let src = &k[kinfo::PCB_SRC..kinfo::PCB_SRC + sin6::SIZE];
-            let dst = &k[kinfo::PCB_DST..kinfo::PCB_DST + sin6::SIZE];
-            let unspecified = dst
-                .get(sin6::sin6_addr.range())
-                .is_none_or(|b| b.iter().all(|&x| x == 0));
-            if !o.all && unspecified {
+    for proto in list.protos {
+        for k in pcblist(c, &format!("{}.{proto}.pcblist", list.node))? {
+            let src = &k[kinfo::PCB_SRC..kinfo::PCB_SRC + list.sockaddr_len];
+            let dst = &k[kinfo::PCB_DST..kinfo::PCB_DST + list.sockaddr_len];
+            if !all && !(list.connected)(dst) {
                 continue;
             }
             if first {
                 println!(
-                    "Active Internet6 connections{}",
-                    if o.all { " (including servers)" } else { "" }
+                    "Active {}{}",
+                    list.title,
+                    if all { " (including servers)" } else { "" }
                 );
                 println!(
-                    "{:<5.5} {:<6.6} {:<6.6}  {:<22.22} {:<22.22} (state)",
-                    "Proto", "Recv-Q", "Send-Q", "Local Address", "Foreign Address"
+                    "{:<5.5} {:<6.6} {:<6.6}  {:<22.22} {:<22.22} {}",
+                    "Proto",
+                    "Recv-Q",
+                    "Send-Q",
+                    "Local Address",
+                    "Foreign Address",
+                    list.state_column
                 );
                 first = false;
             }
@@ -281,10 +301,10 @@ fn sockets6(c: &Client, o: &Opts) -> Result<(), Errno> {
                 "{proto:<5.5} {:>6} {:>6} {}{}",
                 queue(&k, kinfo::PCB_RCVQ),
                 queue(&k, kinfo::PCB_SNDQ),
-                inet6print(src, &names),
-                inet6print(dst, &names)
+                (list.address)(src),
+                (list.address)(dst)
             );
-            if proto == "tcp6" {
+            if proto == list.protos[0] {
                 line.push_str(&tcp_state(&k));
             }
             println!("{line}");
@@ -293,44 +313,39 @@ fn sockets6(c: &Client, o: &Opts) -> Result<(), Errno> {
     Ok(())
 }
 
+/// `protopr` for tcp and udp (`net.inet.{tcp,udp}.pcblist`): without -a,
+/// sockets whose foreign address has no host part are left out.
 fn sockets(c: &Client, o: &Opts) -> Result<(), Errno> {
-    let mut first = true;
-    for proto in ["tcp", "udp"] {
-        for k in pcblist(c, &format!("net.inet.{proto}.pcblist"))? {
-            let k = &k[..];
-            let (src, dst) = (
-                &k[kinfo::PCB_SRC..kinfo::PCB_SRC + sin::SIZE],
-                &k[kinfo::PCB_DST..kinfo::PCB_DST + sin::SIZE],
-            );
-            if !o.all && lnaof(sa_ipv4(dst)) == 0 {
-                continue;
-            }
-            if first {
-                println!(
-                    "Active Internet connections{}",
-                    if o.all { " (including servers)" } else { "" }
-                );
-                println!(
-                    "{:<5.5} {:<6.6} {:<6.6}  {:<22.22} {:<22.22} State",
-                    "Proto", "Recv-Q", "Send-Q", "Local Address", "Foreign Address"
-                );
-                first = false;
-            }
-            let mut line = format!(
-                "{:<5.5} {:>6} {:>6} {}{}",
-                proto,
-                queue(k, kinfo::PCB_RCVQ),
-                queue(k, kinfo::PCB_SNDQ),
-                inetprint(src, o.numeric),
-                inetprint(dst, o.numeric)
-            );
-            if proto == "tcp" {
-                line.push_str(&tcp_state(k));
-            }
-            println!("{line}");
-        }
-    }
-    Ok(())
+    let list = PcbList {
+        node: "net.inet",
+        protos: ["tcp", "udp"],
+        title: "Internet connections",
+        state_column: "State",
+        sockaddr_len: sin::SIZE,
+        connected: &|dst| lnaof(sa_ipv4(dst)) != 0,
+        address: &|sa| inetprint(sa, o.numeric),
+    };
+    protopr(c, o.all, &list)
+}
+
+/// `ip6protopr` for tcp6 and udp6 (`net.inet6.{tcp6,udp6}.pcblist`):
+/// without -a, sockets with no foreign address are left out.
+fn sockets6(c: &Client, o: &Opts) -> Result<(), Errno> {
+    use netbsd_abi::layout::sockaddr_in6 as sin6;
+    let names = if_names(c)?;
+    let list = PcbList {
+        node: "net.inet6",
+        protos: ["tcp6", "udp6"],
+        title: "Internet6 connections",
+        state_column: "(state)",
+        sockaddr_len: sin6::SIZE,
+        connected: &|dst| {
+            dst.get(sin6::sin6_addr.range())
+                .is_some_and(|b| b.iter().any(|&x| x != 0))
+        },
+        address: &|sa| inet6print(sa, &names),
+    };
+    protopr(c, o.all, &list)
 }
 
 // ---- routes (p_rttables)

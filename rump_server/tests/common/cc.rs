@@ -58,6 +58,19 @@ pub fn netbsd_header_flags(peer: &Path) -> Vec<String> {
     flags
 }
 
+/// The flags that compile a program against NetBSD's rump headers and
+/// link it with NetBSD's own librumpclient, both in the peer's folder.
+pub fn netbsd_client_flags(peer: &Path) -> Vec<String> {
+    let lib = peer.join("rump/lib");
+    let mut flags = netbsd_header_flags(peer);
+    flags.extend([
+        format!("-L{}", lib.display()),
+        "-lrumpclient".into(),
+        format!("-Wl,-rpath,{}", lib.display()),
+    ]);
+    flags
+}
+
 /// Run `cc` with `args` and fail the test with its messages if it fails.
 pub fn cc(what: &str, args: &[String]) {
     let out = Command::new("cc").args(args).output().unwrap();
@@ -70,8 +83,25 @@ pub fn cc(what: &str, args: &[String]) {
 
 /// Compile `source` (under tests/c) into `dir` with `cc` and `flags`.
 pub fn compile(source: &str, dir: &Path, flags: &[String]) -> PathBuf {
-    let exe = dir.join(source.trim_end_matches(".c"));
-    let src = workspace().join("rump_server/tests/c").join(source);
+    compile_file(
+        &workspace().join("rump_server/tests/c").join(source),
+        dir,
+        flags,
+    )
+}
+
+/// Compile the C program `text`, a test's own, as `dir/NAME` with `cc`
+/// and `flags`.
+pub fn compile_text(name: &str, text: &str, dir: &Path, flags: &[String]) -> PathBuf {
+    let src = dir.join(format!("{name}.c"));
+    std::fs::write(&src, text).unwrap();
+    compile_file(&src, dir, flags)
+}
+
+/// Compile the C file `src` into `dir`, named as it is without `.c`.
+fn compile_file(src: &Path, dir: &Path, flags: &[String]) -> PathBuf {
+    let name = src.file_name().unwrap().to_string_lossy().into_owned();
+    let exe = dir.join(name.trim_end_matches(".c"));
     let mut args = vec![
         "-Wall".to_string(),
         "-o".into(),
@@ -79,7 +109,7 @@ pub fn compile(source: &str, dir: &Path, flags: &[String]) -> PathBuf {
         src.display().to_string(),
     ];
     args.extend(flags.iter().cloned());
-    cc(source, &args);
+    cc(&name, &args);
     exe
 }
 

@@ -111,6 +111,35 @@ impl Drop for Server {
     }
 }
 
+/// Three kernels in `dir`: A on bus 1, router R on buses 1 (shmif0) and 2
+/// (shmif1), B on bus 2, with 2001:db8:1::a and 2001:db8:1::1 on bus 1
+/// and 2001:db8:2::1 and 2001:db8:2::b on bus 2 (each a /64), past
+/// duplicate address detection; and R's link-local address (on its
+/// shmif0, bus 1), a gateway for A. No routes yet.
+pub fn router_between_two_buses(dir: &Path) -> (Server, Server, Server, Ipv6Addr) {
+    let (a, r, b) = (
+        Server::start(dir, "a"),
+        Server::start(dir, "r"),
+        Server::start(dir, "b"),
+    );
+    a.shmif_on("shmif0", "bus1");
+    let r_mac = r.shmif_on("shmif0", "bus1");
+    r.shmif_on("shmif1", "bus2");
+    b.shmif_on("shmif0", "bus2");
+    for (s, ifname, addr) in [
+        (&a, "shmif0", "2001:db8:1::a/64"),
+        (&r, "shmif0", "2001:db8:1::1/64"),
+        (&r, "shmif1", "2001:db8:2::1/64"),
+        (&b, "shmif0", "2001:db8:2::b/64"),
+    ] {
+        s.run("rump.ifconfig", &[ifname, "inet6", addr, "alias"]);
+    }
+    for s in [&a, &r, &b] {
+        s.run("rump.ifconfig", &["-w", "10"]);
+    }
+    (a, r, b, link_local(r_mac))
+}
+
 pub fn sockaddr6(a: &Ipv6Addr, scope: u32) -> Vec<u8> {
     let mut sa = vec![0u8; sin6::SIZE];
     sin6::sin6_len.put(&mut sa, sin6::SIZE as u64);

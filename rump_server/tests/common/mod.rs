@@ -5,6 +5,7 @@
 
 pub mod cc;
 pub mod kernel6;
+pub mod netstat;
 pub mod pytcp;
 mod tapns;
 #[allow(unused_imports)] // only the tests that meet Linux use it
@@ -235,6 +236,16 @@ pub fn serve(server: &str, args: &[&str], url: &str) -> (std::process::Child, ru
         client.is_some()
     });
     (child, client.unwrap())
+}
+
+/// A server stopped when the test ends, failed or not.
+pub struct Stopped(pub std::process::Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// `args` run to the end under the hijack library, with `RUMP_SERVER=url`.

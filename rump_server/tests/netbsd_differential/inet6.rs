@@ -84,14 +84,7 @@ fn link_local(side: &Side, peer: &Path) -> String {
 /// NetBSD's kernel and ours on one shmif bus, shmif0 up with
 /// 2001:db8::1/64 on NetBSD's and 2001:db8::2/64 on ours, DAD passed.
 fn bus_pair(peer: &Path) -> (Side, Side) {
-    let lib = peer.join("rump/lib").to_string_lossy().into_owned();
-    let theirs = Side::start(
-        "netbsd",
-        &peer.join("rump/bin/rump_allserver"),
-        &[("LD_LIBRARY_PATH", lib)],
-        &[],
-    );
-    let ours = Side::start("ours", &bin("rump_allserver"), &[], &[]);
+    let (theirs, ours) = start_pair(peer, &[]);
     let bus = theirs.dir.join("bus").to_string_lossy().into_owned();
     for (side, global) in [(&theirs, "2001:db8::1"), (&ours, "2001:db8::2")] {
         for args in [
@@ -114,11 +107,7 @@ fn bus_pair(peer: &Path) -> (Side, Side) {
 /// each side's ndp then lists the other, and ndp -d deletes it.
 #[test]
 fn netbsd_and_ours_ping6_each_other_on_one_bus() {
-    let Some(peer) = std::env::var_os("NETBSD_PEER").map(PathBuf::from) else {
-        let _ = std::io::Write::write_all(
-            &mut std::io::stderr(),
-            b"netbsd_differential inet6 bus: skipped: NETBSD_PEER is not set (see issue #16)\n",
-        );
+    let Some(peer) = peer_or_skip("inet6 bus") else {
         return;
     };
     let (theirs, ours) = bus_pair(&peer);
@@ -242,38 +231,7 @@ int main(int argc, char **argv) {
 
 /// Build [`TCP6_CLIENT`] against the peer's librumpclient into `dir`.
 fn build_tcp6_client(peer: &Path, dir: &Path) -> PathBuf {
-    let src = dir.join("tcp6.c");
-    let exe = dir.join("tcp6");
-    std::fs::write(&src, TCP6_CLIENT).unwrap();
-    let rump = peer.join("rump");
-    let o = Command::new("gcc")
-        .args([
-            "-include",
-            "stdint.h",
-            "-include",
-            "sys/types.h",
-            "-include",
-            "time.h",
-            "-include",
-            "sys/socket.h",
-            "-include",
-            "sys/stat.h",
-            "-include",
-            "poll.h",
-            "-include",
-            "signal.h",
-        ])
-        .arg(format!("-I{}", rump.join("include").display()))
-        .arg(&src)
-        .arg("-o")
-        .arg(&exe)
-        .arg(format!("-L{}", rump.join("lib").display()))
-        .arg("-lrumpclient")
-        .arg(format!("-Wl,-rpath,{}", rump.join("lib").display()))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "gcc: {o:?}");
-    exe
+    cc::compile_text("tcp6", TCP6_CLIENT, dir, &cc::netbsd_client_flags(peer))
 }
 
 /// The scope id `ifconfig shmif0` shows for the link-local address.
@@ -326,11 +284,7 @@ fn tcp6_move(
 /// each listener names its peer by the address it sent from.
 #[test]
 fn netbsd_and_ours_move_tcp_over_ipv6_both_ways() {
-    let Some(peer) = std::env::var_os("NETBSD_PEER").map(PathBuf::from) else {
-        let _ = std::io::Write::write_all(
-            &mut std::io::stderr(),
-            b"netbsd_differential inet6 tcp: skipped: NETBSD_PEER is not set (see issue #16)\n",
-        );
+    let Some(peer) = peer_or_skip("inet6 tcp") else {
         return;
     };
     let (theirs, ours) = bus_pair(&peer);

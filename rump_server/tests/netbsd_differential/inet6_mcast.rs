@@ -113,10 +113,6 @@ int main(void) {
 
 /// Build [`MCAST_CLIENT`] against the peer's librumpclient into `dir`.
 fn build_client(peer: &Path, dir: &Path) -> PathBuf {
-    let src = dir.join("mcast6.c");
-    let exe = dir.join("mcast6");
-    std::fs::write(&src, MCAST_CLIENT).unwrap();
-    let rump = peer.join("rump");
     let defines = [
         ("P_IPV6", netbsd_abi::IPPROTO_IPV6),
         ("P_MCAST_HOPS", netbsd_abi::IPV6_MULTICAST_HOPS),
@@ -128,54 +124,19 @@ fn build_client(peer: &Path, dir: &Path) -> PathBuf {
         ("P_TCLASS", netbsd_abi::IPV6_TCLASS),
         ("P_PKTINFO", netbsd_abi::IPV6_PKTINFO),
     ];
-    let mut c = Command::new("gcc");
-    for h in [
-        "stdint.h",
-        "sys/types.h",
-        "time.h",
-        "sys/socket.h",
-        "sys/stat.h",
-        "poll.h",
-        "signal.h",
-    ] {
-        c.args(["-include", h]);
-    }
-    for (name, v) in defines {
-        c.arg(format!("-D{name}={v}"));
-    }
-    let o = c
-        .arg(format!("-I{}", rump.join("include").display()))
-        .arg(&src)
-        .arg("-o")
-        .arg(&exe)
-        .arg(format!("-L{}", rump.join("lib").display()))
-        .arg("-lrumpclient")
-        .arg(format!("-Wl,-rpath,{}", rump.join("lib").display()))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "gcc: {o:?}");
-    exe
+    let mut flags = cc::netbsd_client_flags(peer);
+    flags.extend(defines.iter().map(|(name, v)| format!("-D{name}={v}")));
+    cc::compile_text("mcast6", MCAST_CLIENT, dir, &flags)
 }
 
 /// NetBSD's kernel and ours answer the IPv6 multicast options and
 /// sendmsg's IPv6 control messages alike, errno for errno.
 #[test]
 fn netbsd_and_ours_answer_ipv6_multicast_options_and_control_alike() {
-    let Some(peer) = std::env::var_os("NETBSD_PEER").map(PathBuf::from) else {
-        let _ = std::io::Write::write_all(
-            &mut std::io::stderr(),
-            b"netbsd_differential inet6_mcast: skipped: NETBSD_PEER is not set (see issue #16)\n",
-        );
+    let Some(peer) = peer_or_skip("inet6_mcast") else {
         return;
     };
-    let lib = peer.join("rump/lib").to_string_lossy().into_owned();
-    let theirs = Side::start(
-        "netbsd",
-        &peer.join("rump/bin/rump_allserver"),
-        &[("LD_LIBRARY_PATH", lib)],
-        &[],
-    );
-    let ours = Side::start("ours", &bin("rump_allserver"), &[], &[]);
+    let (theirs, ours) = start_pair(&peer, &[]);
     let exe = build_client(&peer, &theirs.dir);
     let run = |side: &Side| {
         let o = Command::new(&exe)

@@ -103,21 +103,10 @@ pub(crate) fn normalize_ffs_stamps(line: &str) -> String {
 /// and `..` entries, which is the VFS's business, not ktrace's.)
 #[test]
 fn ktrace_records_are_netbsds() {
-    let Some(peer) = std::env::var_os("NETBSD_PEER").map(PathBuf::from) else {
-        let _ = std::io::Write::write_all(
-            &mut std::io::stderr(),
-            b"netbsd_differential ktrace records: skipped: NETBSD_PEER is not set (see issue #16)\n",
-        );
+    let Some(peer) = peer_or_skip("ktrace records") else {
         return;
     };
-    let lib = peer.join("rump/lib").to_string_lossy().into_owned();
-    let theirs = Side::start(
-        "netbsd",
-        &peer.join("rump/bin/rump_allserver"),
-        &[("LD_LIBRARY_PATH", lib)],
-        &[],
-    );
-    let ours = Side::start("ours", &bin("rump_allserver"), &[], &[]);
+    let (theirs, ours) = start_pair(&peer, &[]);
     let tools = peer.join("rumpctrl/bin");
     // Each into a file of its own: ktrace(2) writes from the start of the
     // file it opens, whatever the tool's -a says.

@@ -165,6 +165,13 @@ fn differential(suite: &str, server_args: &[&str], steps: &[Step], not_yet: &[No
     let Some(peer) = peer_or_skip(suite) else {
         return;
     };
+    let (theirs, ours) = start_pair(&peer, server_args);
+    compare(suite, &peer, &theirs, &ours, steps, not_yet);
+}
+
+/// A fresh NetBSD `rump_allserver` (with the peer's libraries) and a fresh
+/// one of ours, both started with `server_args` more.
+fn start_pair(peer: &Path, server_args: &[&str]) -> (Side, Side) {
     let lib = peer.join("rump/lib").to_string_lossy().into_owned();
     let theirs = Side::start(
         "netbsd",
@@ -173,7 +180,7 @@ fn differential(suite: &str, server_args: &[&str], steps: &[Step], not_yet: &[No
         server_args,
     );
     let ours = Side::start("ours", &bin("rump_allserver"), &[], server_args);
-    compare(suite, &peer, &theirs, &ours, steps, not_yet);
+    (theirs, ours)
 }
 
 /// The peer's folder, or `None` after saying that `suite` was skipped.

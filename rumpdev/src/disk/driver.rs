@@ -7,8 +7,7 @@
 use super::{DIOCGPARTINFO, partinfo, physio};
 use rump::Kernel;
 use rump::devsw::{
-    BlockDriver, Buf, BufOp, CharDriver, DEV_BSIZE, DevKind, DevSw, DeviceOpen, ReadSink,
-    bounce_read,
+    BlockDriver, Buf, BufOp, CharDriver, DevKind, DevSw, DeviceOpen, ReadSink, strategy_bounce,
 };
 use rump::errno::{Errno, KResult};
 use rump::syscall::Ctx;
@@ -28,7 +27,7 @@ pub trait DiskUnits: Send + Sync + 'static {
     /// A read of `len` bytes at block `blkno` of the partition handed to
     /// `sink` as the bytes lie in memory ([`BlockDriver::strategy_to`]);
     /// the default reads through [`DiskUnits::strategy`] into a bounce
-    /// buffer.
+    /// buffer ([`strategy_bounce`]).
     fn strategy_to(
         &self,
         minor: u32,
@@ -36,11 +35,8 @@ pub trait DiskUnits: Send + Sync + 'static {
         len: usize,
         sink: &mut ReadSink<'_>,
     ) -> KResult<usize> {
-        bounce_read(
-            len,
-            &mut |at, buf| self.strategy(minor, blkno + at as u64 / DEV_BSIZE, BufOp::Read(buf)),
-            sink,
-        )
+        let read = &mut |blkno, buf: &mut [u8]| self.strategy(minor, blkno, BufOp::Read(buf));
+        strategy_bounce(blkno, len, read, sink)
     }
     /// `xxioctl` on `minor`, opened with `fflags`.
     fn ioctl(

@@ -24,6 +24,43 @@ fn counters_of(c: &Client, name: &str) -> Option<Vec<u64>> {
     )
 }
 
+/// One line (or run of lines) of a `netstat -s` section, as netstat's
+/// `p`, `ps`, `p3`, `p2` and `p2s` macros and its hand-written loops print
+/// it.
+enum Line {
+    /// Counter `.0` in place of the format's `{}`, and its plural ending
+    /// in place of `{s}` or `{es}` if the format has one (`p`, `ps`, `p3`);
+    /// left out when zero under `-ss`.
+    One(usize, &'static str),
+    /// Counters `.0` and `.1` in place of the format's two `{}`, each
+    /// followed by its `{s}` if it has one (`p2`, `p2s`); left out when
+    /// both are zero under `-ss`.
+    Two(usize, usize, &'static str),
+    /// A heading netstat prints whatever the counters.
+    Title(&'static str),
+    /// The `len` counters from `base` on, each that is not zero as
+    /// `entry` words it (its offset from `base`, its value), under `title`
+    /// once one is.
+    Histogram {
+        title: &'static str,
+        base: usize,
+        len: usize,
+        entry: fn(usize, u64) -> String,
+    },
+    /// Counter `total` less the counters `less`, in place of the format's
+    /// `{}` (what udp's "delivered" line adds up); left out when zero
+    /// under `-ss`.
+    Remainder {
+        total: usize,
+        less: &'static [usize],
+        format: &'static str,
+    },
+    /// What netstat prints there by a rule of its own.
+    Rule(fn(&Section, &mut String)),
+}
+
+use Line::*;
+
 /// One `netstat -s` section: lines whose counters are all zero are left
 /// out with `-ss`.
 struct Section {
@@ -31,60 +68,81 @@ struct Section {
     zeros: bool,
 }
 
+/// Put `line` and its end on `out`.
+fn put(out: &mut String, line: &str) {
+    out.push_str(line);
+    out.push('\n');
+}
+
 impl Section {
+    /// The section's text: protocol `name`'s heading, then `lines`.
+    fn text(&self, name: &str, lines: &[Line]) -> String {
+        let mut out = format!("{name}:\n");
+        for line in lines {
+            self.render(line, &mut out);
+        }
+        out
+    }
+
     fn get(&self, i: usize) -> u64 {
         self.v.get(i).copied().unwrap_or(0)
     }
-    /// `p`: "N thing(s)".
-    fn p(&self, i: usize, fmt: &str) {
-        let n = self.get(i);
-        if n != 0 || self.zeros {
-            println!(
-                "{}",
-                fmt.replacen("{}", &n.to_string(), 1)
-                    .replacen("{s}", plural(n), 1)
-            );
+
+    /// Put `counters` into `format` (see [`Line::One`]) on `out`, unless
+    /// all are zero under `-ss`.
+    fn counts(&self, counters: &[usize], format: &str, out: &mut String) {
+        let values = counters.iter().map(|&i| self.get(i));
+        if !self.zeros && values.clone().all(|n| n == 0) {
+            return;
         }
-    }
-    /// `ps`: no plural.
-    fn ps(&self, i: usize, fmt: &str) {
-        let n = self.get(i);
-        if n != 0 || self.zeros {
-            println!("{}", fmt.replacen("{}", &n.to_string(), 1));
+        let mut line = format.to_owned();
+        for n in values {
+            line = line
+                .replacen("{}", &n.to_string(), 1)
+                .replacen("{s}", plural(n), 1)
+                .replacen("{es}", plurales(n), 1);
         }
+        put(out, &line);
     }
-    /// `p3`: "es" plural.
-    fn p3(&self, i: usize, fmt: &str) {
-        let n = self.get(i);
-        if n != 0 || self.zeros {
-            println!(
-                "{}",
-                fmt.replacen("{}", &n.to_string(), 1)
-                    .replacen("{es}", plurales(n), 1)
-            );
-        }
-    }
-    /// `p2`: two counters with plurals.
-    fn p2(&self, i: usize, j: usize, fmt: &str) {
-        let (a, b) = (self.get(i), self.get(j));
-        if a != 0 || b != 0 || self.zeros {
-            let s = fmt
-                .replacen("{}", &a.to_string(), 1)
-                .replacen("{s}", plural(a), 1)
-                .replacen("{}", &b.to_string(), 1)
-                .replacen("{s}", plural(b), 1);
-            println!("{s}");
-        }
-    }
-    /// `p2s`: the second without a plural.
-    fn p2s(&self, i: usize, j: usize, fmt: &str) {
-        let (a, b) = (self.get(i), self.get(j));
-        if a != 0 || b != 0 || self.zeros {
-            let s = fmt
-                .replacen("{}", &a.to_string(), 1)
-                .replacen("{s}", plural(a), 1)
-                .replacen("{}", &b.to_string(), 1);
-            println!("{s}");
+
+    /// Put the text of `line` on `out`.
+    fn render(&self, line: &Line, out: &mut String) {
+        match *line {
+            One(i, format) => self.counts(&[i], format, out),
+            Two(i, j, format) => self.counts(&[i, j], format, out),
+            Title(text) => put(out, text),
+            Histogram {
+                title,
+                base,
+                len,
+                entry,
+            } => {
+                let mut first = true;
+                for i in 0..len {
+                    let n = self.get(base + i);
+                    if n == 0 {
+                        continue;
+                    }
+                    if first {
+                        put(out, title);
+                        first = false;
+                    }
+                    put(out, &entry(i, n));
+                }
+            }
+            Remainder {
+                total,
+                less,
+                format,
+            } => {
+                let n = less
+                    .iter()
+                    .fold(self.get(total), |d, &i| d.wrapping_sub(self.get(i)));
+                if n != 0 || self.zeros {
+                    put(out, &format.replacen("{}", &n.to_string(), 1));
+                }
+            }
+            Rule(rule) => rule(self, out),
         }
     }
 }
@@ -133,200 +191,190 @@ const ICMP_NAMES: [&str; 41] = [
     "photuris",
 ];
 
-/// `ip_stats`: `net.inet.ip.stats`.
-fn ip_stats(c: &Client, zeros: bool, name: &str) {
-    let Some(v) = counters_of(c, "net.inet.ip.stats") else {
-        return;
-    };
-    let s = Section { v, zeros };
-    println!("{name}:");
-    s.p(0, "\t{} total packet{s} received");
-    s.p(1, "\t{} bad header checksum{s}");
-    s.ps(3, "\t{} with size smaller than minimum");
-    s.ps(2, "\t{} with data size < data length");
-    s.ps(27, "\t{} with length > max ip packet size");
-    s.ps(4, "\t{} with header length < data size");
-    s.ps(5, "\t{} with data length < header length");
-    s.ps(21, "\t{} with bad options");
-    s.ps(23, "\t{} with incorrect version number");
-    s.p(6, "\t{} fragment{s} received");
-    s.p(7, "\t{} fragment{s} dropped (dup or out of space)");
-    s.p(26, "\t{} fragment{s} dropped (out of ipqent)");
-    s.p(25, "\t{} malformed fragment{s} dropped");
-    s.p(8, "\t{} fragment{s} dropped after timeout");
-    s.p(17, "\t{} packet{s} reassembled ok");
-    s.p(14, "\t{} packet{s} for this host");
-    s.p(13, "\t{} packet{s} for unknown/unsupported protocol");
+/// `net.inet.ip.stats`, as netstat's `ip_stats`.
+const IP_LINES: &[Line] = &[
+    One(0, "\t{} total packet{s} received"),
+    One(1, "\t{} bad header checksum{s}"),
+    One(3, "\t{} with size smaller than minimum"),
+    One(2, "\t{} with data size < data length"),
+    One(27, "\t{} with length > max ip packet size"),
+    One(4, "\t{} with header length < data size"),
+    One(5, "\t{} with data length < header length"),
+    One(21, "\t{} with bad options"),
+    One(23, "\t{} with incorrect version number"),
+    One(6, "\t{} fragment{s} received"),
+    One(7, "\t{} fragment{s} dropped (dup or out of space)"),
+    One(26, "\t{} fragment{s} dropped (out of ipqent)"),
+    One(25, "\t{} malformed fragment{s} dropped"),
+    One(8, "\t{} fragment{s} dropped after timeout"),
+    One(17, "\t{} packet{s} reassembled ok"),
+    One(14, "\t{} packet{s} for this host"),
+    One(13, "\t{} packet{s} for unknown/unsupported protocol"),
+    Rule(ip_forwarded),
+    One(11, "\t{} packet{s} not forwardable"),
+    One(12, "\t{} redirect{s} sent"),
+    One(28, "\t{} packet{s} no matching gif found"),
+    One(15, "\t{} packet{s} sent from this host"),
+    One(24, "\t{} packet{s} sent with fabricated ip header"),
+    One(16, "\t{} output packet{s} dropped due to no bufs, etc."),
+    One(22, "\t{} output packet{s} discarded due to no route"),
+    One(18, "\t{} output datagram{s} fragmented"),
+    One(19, "\t{} fragment{s} created"),
+    One(20, "\t{} datagram{s} that can't be fragmented"),
+    One(29, "\t{} datagram{s} with bad address in header"),
+];
+
+/// ip's forwarded line: the fast-forwarded count in brackets after it,
+/// which netstat prints (without the line's end) even when the line
+/// itself is left out.
+fn ip_forwarded(s: &Section, out: &mut String) {
     let (fwd, fast) = (s.get(9), s.get(10));
     let mut line = String::new();
-    if fwd != 0 || zeros {
+    if fwd != 0 || s.zeros {
         line.push_str(&format!("\t{fwd} packet{} forwarded", plural(fwd)));
     }
-    if fast != 0 || zeros {
+    if fast != 0 || s.zeros {
         line.push_str(&format!(" ({fast} packet{} fast forwarded)", plural(fast)));
     }
-    if fwd != 0 || zeros {
-        println!("{line}");
-    } else if !line.is_empty() {
-        print!("{line}");
+    if fwd != 0 || s.zeros {
+        put(out, &line);
+    } else {
+        out.push_str(&line);
     }
-    s.p(11, "\t{} packet{s} not forwardable");
-    s.p(12, "\t{} redirect{s} sent");
-    s.p(28, "\t{} packet{s} no matching gif found");
-    s.p(15, "\t{} packet{s} sent from this host");
-    s.p(24, "\t{} packet{s} sent with fabricated ip header");
-    s.p(16, "\t{} output packet{s} dropped due to no bufs, etc.");
-    s.p(22, "\t{} output packet{s} discarded due to no route");
-    s.p(18, "\t{} output datagram{s} fragmented");
-    s.p(19, "\t{} fragment{s} created");
-    s.p(20, "\t{} datagram{s} that can't be fragmented");
-    s.p(29, "\t{} datagram{s} with bad address in header");
 }
 
-/// `icmp_stats`: `net.inet.icmp.stats`.
-fn icmp_stats(c: &Client, zeros: bool, name: &str) {
-    let Some(v) = counters_of(c, "net.inet.icmp.stats") else {
-        return;
-    };
-    let s = Section { v, zeros };
-    println!("{name}:");
-    s.p(0, "\t{} call{s} to icmp_error");
-    s.p(
+/// An ICMP type's histogram line.
+fn icmp_entry(i: usize, n: u64) -> String {
+    format!("\t\t{}: {n}", ICMP_NAMES[i])
+}
+
+/// `net.inet.icmp.stats`, as netstat's `icmp_stats`.
+const ICMP_LINES: &[Line] = &[
+    One(0, "\t{} call{s} to icmp_error"),
+    One(
         2,
         "\t{} error{s} not generated because old message was icmp",
-    );
-    let hist = |base: usize, title: &str| {
-        let mut first = true;
-        for (i, name) in ICMP_NAMES.iter().enumerate() {
-            let n = s.get(base + i);
-            if n != 0 {
-                if first {
-                    println!("\t{title} histogram:");
-                    first = false;
-                }
-                println!("\t\t{name}: {n}");
-            }
-        }
-    };
-    hist(16, "Output");
-    s.p(3, "\t{} message{s} with bad code fields");
-    s.p(4, "\t{} message{s} < minimum length");
-    s.p(5, "\t{} bad checksum{s}");
-    s.p(6, "\t{} message{s} with bad length");
-    s.p(9, "\t{} multicast echo request{s} ignored");
-    s.p(10, "\t{} multicast timestamp request{s} ignored");
-    hist(57, "Input");
-    s.p(7, "\t{} message response{s} generated");
-    s.p(8, "\t{} path MTU change{s}");
-}
+    ),
+    Histogram {
+        title: "\tOutput histogram:",
+        base: 16,
+        len: ICMP_NAMES.len(),
+        entry: icmp_entry,
+    },
+    One(3, "\t{} message{s} with bad code fields"),
+    One(4, "\t{} message{s} < minimum length"),
+    One(5, "\t{} bad checksum{s}"),
+    One(6, "\t{} message{s} with bad length"),
+    One(9, "\t{} multicast echo request{s} ignored"),
+    One(10, "\t{} multicast timestamp request{s} ignored"),
+    Histogram {
+        title: "\tInput histogram:",
+        base: 57,
+        len: ICMP_NAMES.len(),
+        entry: icmp_entry,
+    },
+    One(7, "\t{} message response{s} generated"),
+    One(8, "\t{} path MTU change{s}"),
+];
 
-/// `tcp_stats`: `net.inet.tcp.stats`.
-fn tcp_stats(c: &Client, zeros: bool, name: &str) {
-    let Some(v) = counters_of(c, "net.inet.tcp.stats") else {
-        return;
-    };
-    let s = Section { v, zeros };
-    println!("{name}:");
-    s.p(18, "\t{} packet{s} sent");
-    s.p2(19, 20, "\t\t{} data packet{s} ({} byte{s})");
-    s.p2(21, 22, "\t\t{} data packet{s} ({} byte{s}) retransmitted");
-    s.p2s(23, 8, "\t\t{} ack-only packet{s} ({} delayed)");
-    s.p(25, "\t\t{} URG only packet{s}");
-    s.p(24, "\t\t{} window probe packet{s}");
-    s.p(26, "\t\t{} window update packet{s}");
-    s.p(27, "\t\t{} control packet{s}");
-    s.p(70, "\t\t{} send attempt{s} resulted in self-quench");
-    s.p(28, "\t{} packet{s} received");
-    s.p2(47, 48, "\t\t{} ack{s} (for {} byte{s})");
-    s.p(45, "\t\t{} duplicate ack{s}");
-    s.p(46, "\t\t{} ack{s} for unsent data");
-    s.p2(29, 30, "\t\t{} packet{s} ({} byte{s}) received in-sequence");
-    s.p2(35, 36, "\t\t{} completely duplicate packet{s} ({} byte{s})");
-    s.p(50, "\t\t{} old duplicate packet{s}");
-    s.p2(
+/// `net.inet.tcp.stats`, as netstat's `tcp_stats`.
+const TCP_LINES: &[Line] = &[
+    One(18, "\t{} packet{s} sent"),
+    Two(19, 20, "\t\t{} data packet{s} ({} byte{s})"),
+    Two(21, 22, "\t\t{} data packet{s} ({} byte{s}) retransmitted"),
+    Two(23, 8, "\t\t{} ack-only packet{s} ({} delayed)"),
+    One(25, "\t\t{} URG only packet{s}"),
+    One(24, "\t\t{} window probe packet{s}"),
+    One(26, "\t\t{} window update packet{s}"),
+    One(27, "\t\t{} control packet{s}"),
+    One(70, "\t\t{} send attempt{s} resulted in self-quench"),
+    One(28, "\t{} packet{s} received"),
+    Two(47, 48, "\t\t{} ack{s} (for {} byte{s})"),
+    One(45, "\t\t{} duplicate ack{s}"),
+    One(46, "\t\t{} ack{s} for unsent data"),
+    Two(29, 30, "\t\t{} packet{s} ({} byte{s}) received in-sequence"),
+    Two(35, 36, "\t\t{} completely duplicate packet{s} ({} byte{s})"),
+    One(50, "\t\t{} old duplicate packet{s}"),
+    Two(
         37,
         38,
         "\t\t{} packet{s} with some dup. data ({} byte{s} duped)",
-    );
-    s.p2(39, 40, "\t\t{} out-of-order packet{s} ({} byte{s})");
-    s.p2(41, 42, "\t\t{} packet{s} ({} byte{s}) of data after window");
-    s.p(44, "\t\t{} window probe{s}");
-    s.p(49, "\t\t{} window update packet{s}");
-    s.p(43, "\t\t{} packet{s} received after close");
-    s.p(31, "\t\t{} discarded for bad checksum{s}");
-    s.p(32, "\t\t{} discarded for bad header offset field{s}");
-    s.ps(34, "\t\t{} discarded because packet too short");
-    s.p(0, "\t{} connection request{s}");
-    s.p(1, "\t{} connection accept{s}");
-    s.p(2, "\t{} connection{s} established (including accepts)");
-    s.p2(5, 3, "\t{} connection{s} closed (including {} drop{s})");
-    s.p(4, "\t{} embryonic connection{s} dropped");
-    s.p(56, "\t{} delayed free{s} of tcpcb");
-    s.p2(7, 6, "\t{} segment{s} updated rtt (of {} attempt{s})");
-    s.p(10, "\t{} retransmit timeout{s}");
-    s.p(9, "\t\t{} connection{s} dropped by rexmit timeout");
-    s.p2(
+    ),
+    Two(39, 40, "\t\t{} out-of-order packet{s} ({} byte{s})"),
+    Two(41, 42, "\t\t{} packet{s} ({} byte{s}) of data after window"),
+    One(44, "\t\t{} window probe{s}"),
+    One(49, "\t\t{} window update packet{s}"),
+    One(43, "\t\t{} packet{s} received after close"),
+    One(31, "\t\t{} discarded for bad checksum{s}"),
+    One(32, "\t\t{} discarded for bad header offset field{s}"),
+    One(34, "\t\t{} discarded because packet too short"),
+    One(0, "\t{} connection request{s}"),
+    One(1, "\t{} connection accept{s}"),
+    One(2, "\t{} connection{s} established (including accepts)"),
+    Two(5, 3, "\t{} connection{s} closed (including {} drop{s})"),
+    One(4, "\t{} embryonic connection{s} dropped"),
+    One(56, "\t{} delayed free{s} of tcpcb"),
+    Two(7, 6, "\t{} segment{s} updated rtt (of {} attempt{s})"),
+    One(10, "\t{} retransmit timeout{s}"),
+    One(9, "\t\t{} connection{s} dropped by rexmit timeout"),
+    Two(
         11,
         15,
         "\t{} persist timeout{s} (resulting in {} dropped connection{s})",
-    );
-    s.p(12, "\t{} keepalive timeout{s}");
-    s.p(13, "\t\t{} keepalive probe{s} sent");
-    s.p(14, "\t\t{} connection{s} dropped by keepalive");
-    s.p(51, "\t{} correct ACK header prediction{s}");
-    s.p(52, "\t{} correct data packet header prediction{s}");
-    s.p3(53, "\t{} PCB hash miss{es}");
-    s.ps(54, "\t{} dropped due to no socket");
-    s.p(16, "\t{} connection{s} drained due to memory shortage");
-    s.p(17, "\t{} PMTUD blackhole{s} detected");
-    s.p(55, "\t{} bad connection attempt{s}");
-    s.ps(57, "\t{} SYN cache entries added");
-    s.p(67, "\t\t{} hash collision{s}");
-    s.ps(58, "\t\t{} completed");
-    s.ps(64, "\t\t{} aborted (no space to build PCB)");
-    s.ps(59, "\t\t{} timed out");
-    s.ps(60, "\t\t{} dropped due to overflow");
-    s.ps(63, "\t\t{} dropped due to bucket overflow");
-    s.ps(61, "\t\t{} dropped due to RST");
-    s.ps(62, "\t\t{} dropped due to ICMP unreachable");
-    s.ps(69, "\t\t{} delayed free of SYN cache entries");
-    s.p(68, "\t{} SYN,ACK{s} retransmitted");
-    s.p(
+    ),
+    One(12, "\t{} keepalive timeout{s}"),
+    One(13, "\t\t{} keepalive probe{s} sent"),
+    One(14, "\t\t{} connection{s} dropped by keepalive"),
+    One(51, "\t{} correct ACK header prediction{s}"),
+    One(52, "\t{} correct data packet header prediction{s}"),
+    One(53, "\t{} PCB hash miss{es}"),
+    One(54, "\t{} dropped due to no socket"),
+    One(16, "\t{} connection{s} drained due to memory shortage"),
+    One(17, "\t{} PMTUD blackhole{s} detected"),
+    One(55, "\t{} bad connection attempt{s}"),
+    One(57, "\t{} SYN cache entries added"),
+    One(67, "\t\t{} hash collision{s}"),
+    One(58, "\t\t{} completed"),
+    One(64, "\t\t{} aborted (no space to build PCB)"),
+    One(59, "\t\t{} timed out"),
+    One(60, "\t\t{} dropped due to overflow"),
+    One(63, "\t\t{} dropped due to bucket overflow"),
+    One(61, "\t\t{} dropped due to RST"),
+    One(62, "\t\t{} dropped due to ICMP unreachable"),
+    One(69, "\t\t{} delayed free of SYN cache entries"),
+    One(68, "\t{} SYN,ACK{s} retransmitted"),
+    One(
         65,
         "\t{} duplicate SYN{s} received for entries already in the cache",
-    );
-    s.p(66, "\t{} SYN{s} dropped (no route or no space)");
-    s.p(71, "\t{} packet{s} with bad signature");
-    s.p(72, "\t{} packet{s} with good signature");
-    s.p(73, "\t{} successful ECN handshake{s}");
-    s.p(74, "\t{} packet{s} with ECN CE bit");
-    s.p(75, "\t{} packet{s} ECN ECT(0) bit");
-}
+    ),
+    One(66, "\t{} SYN{s} dropped (no route or no space)"),
+    One(71, "\t{} packet{s} with bad signature"),
+    One(72, "\t{} packet{s} with good signature"),
+    One(73, "\t{} successful ECN handshake{s}"),
+    One(74, "\t{} packet{s} with ECN CE bit"),
+    One(75, "\t{} packet{s} ECN ECT(0) bit"),
+];
 
-/// `udp_stats`: `net.inet.udp.stats`.
-fn udp_stats(c: &Client, zeros: bool, name: &str) {
-    let Some(v) = counters_of(c, "net.inet.udp.stats") else {
-        return;
-    };
-    let s = Section { v, zeros };
-    println!("{name}:");
-    s.p(0, "\t{} datagram{s} received");
-    s.ps(1, "\t{} with incomplete header");
-    s.ps(3, "\t{} with bad data length field");
-    s.ps(2, "\t{} with bad checksum");
-    s.ps(4, "\t{} dropped due to no socket");
-    s.p(
+/// `net.inet.udp.stats`, as netstat's `udp_stats`.
+const UDP_LINES: &[Line] = &[
+    One(0, "\t{} datagram{s} received"),
+    One(1, "\t{} with incomplete header"),
+    One(3, "\t{} with bad data length field"),
+    One(2, "\t{} with bad checksum"),
+    One(4, "\t{} dropped due to no socket"),
+    One(
         5,
         "\t{} broadcast/multicast datagram{s} dropped due to no socket",
-    );
-    s.ps(6, "\t{} dropped due to full socket buffers");
-    let delivered = (1..=6).fold(s.get(0), |d, i| d.wrapping_sub(s.get(i)));
-    if delivered != 0 || zeros {
-        println!("\t{delivered} delivered");
-    }
-    s.p3(7, "\t{} PCB hash miss{es}");
-    s.p(8, "\t{} datagram{s} output");
-}
+    ),
+    One(6, "\t{} dropped due to full socket buffers"),
+    Remainder {
+        total: 0,
+        less: &[1, 2, 3, 4, 5, 6],
+        format: "\t{} delivered",
+    },
+    One(7, "\t{} PCB hash miss{es}"),
+    One(8, "\t{} datagram{s} output"),
+];
 
 // ---- IPv6 statistics (NetBSD's netstat inet6.c)
 
@@ -463,272 +511,270 @@ fn icmp6name(i: usize) -> String {
     }
 }
 
-/// `ip6_stats`: `net.inet6.ip6.stats`.
-fn ip6_stats(c: &Client, zeros: bool, name: &str) {
-    let Some(v) = counters_of(c, "net.inet6.ip6.stats") else {
-        return;
-    };
-    let s = Section { v, zeros };
-    println!("{name}:");
-    s.p(IP6_STAT_TOTAL, "\t{} total packet{s} received");
-    s.ps(IP6_STAT_TOOSMALL, "\t{} with size smaller than minimum");
-    s.ps(IP6_STAT_TOOSHORT, "\t{} with data size < data length");
-    s.ps(IP6_STAT_BADOPTIONS, "\t{} with bad options");
-    s.ps(IP6_STAT_BADVERS, "\t{} with incorrect version number");
-    s.p(IP6_STAT_FRAGMENTS, "\t{} fragment{s} received");
-    s.p(
+/// An IPv6 next header's histogram line.
+fn ip6nh_entry(i: usize, n: u64) -> String {
+    match ip6nh(i) {
+        Some(name) => format!("\t\t{name}: {n}"),
+        None => format!("\t\t#{i}: {n}"),
+    }
+}
+
+/// An interface's count of chains of two or more mbufs.
+fn mbuf_entry(i: usize, n: u64) -> String {
+    // netstat names the interface by its index on the host it runs on;
+    // the kernel's own index is what we have.
+    format!("\t\t\t#{i} = {n}")
+}
+
+/// A scope's count of chosen source addresses.
+fn source_entry(i: usize, n: u64) -> String {
+    match i {
+        1 => format!("\t\t{n} node-local{}", plural(n)),
+        2 => format!("\t\t{n} link-local{}", plural(n)),
+        5 => format!("\t\t{n} site-local{}", plural(n)),
+        14 => format!("\t\t{n} global{}", plural(n)),
+        _ => format!("\t\t{n} addresses scope={i:x}"),
+    }
+}
+
+/// The source-address histogram from `base`, by scope, under `title`.
+const fn sources(base: usize, title: &'static str) -> Line {
+    Histogram {
+        title,
+        base,
+        len: 16,
+        entry: source_entry,
+    }
+}
+
+/// `net.inet6.ip6.stats`, as netstat's `ip6_stats`.
+const IP6_LINES: &[Line] = &[
+    One(IP6_STAT_TOTAL, "\t{} total packet{s} received"),
+    One(IP6_STAT_TOOSMALL, "\t{} with size smaller than minimum"),
+    One(IP6_STAT_TOOSHORT, "\t{} with data size < data length"),
+    One(IP6_STAT_BADOPTIONS, "\t{} with bad options"),
+    One(IP6_STAT_BADVERS, "\t{} with incorrect version number"),
+    One(IP6_STAT_FRAGMENTS, "\t{} fragment{s} received"),
+    One(
         IP6_STAT_FRAGDROPPED,
         "\t{} fragment{s} dropped (dup or out of space)",
-    );
-    s.p(
+    ),
+    One(
         IP6_STAT_FRAGTIMEOUT,
         "\t{} fragment{s} dropped after timeout",
-    );
-    s.p(
+    ),
+    One(
         IP6_STAT_FRAGOVERFLOW,
         "\t{} fragment{s} that exceeded limit",
-    );
-    s.p(IP6_STAT_REASSEMBLED, "\t{} packet{s} reassembled ok");
-    s.p(IP6_STAT_DELIVERED, "\t{} packet{s} for this host");
-    s.p(IP6_STAT_FORWARD, "\t{} packet{s} forwarded");
-    s.p(IP6_STAT_FASTFORWARD, "\t{} packet{s} fast forwarded");
-    s.ps(IP6_STAT_FASTFORWARDFLOWS, "\t{} fast forward flows");
-    s.p(IP6_STAT_CANTFORWARD, "\t{} packet{s} not forwardable");
-    s.p(IP6_STAT_REDIRECTSENT, "\t{} redirect{s} sent");
-    s.p(IP6_STAT_LOCALOUT, "\t{} packet{s} sent from this host");
-    s.p(
+    ),
+    One(IP6_STAT_REASSEMBLED, "\t{} packet{s} reassembled ok"),
+    One(IP6_STAT_DELIVERED, "\t{} packet{s} for this host"),
+    One(IP6_STAT_FORWARD, "\t{} packet{s} forwarded"),
+    One(IP6_STAT_FASTFORWARD, "\t{} packet{s} fast forwarded"),
+    One(IP6_STAT_FASTFORWARDFLOWS, "\t{} fast forward flows"),
+    One(IP6_STAT_CANTFORWARD, "\t{} packet{s} not forwardable"),
+    One(IP6_STAT_REDIRECTSENT, "\t{} redirect{s} sent"),
+    One(IP6_STAT_LOCALOUT, "\t{} packet{s} sent from this host"),
+    One(
         IP6_STAT_RAWOUT,
         "\t{} packet{s} sent with fabricated ip header",
-    );
-    s.p(
+    ),
+    One(
         IP6_STAT_ODROPPED,
         "\t{} output packet{s} dropped due to no bufs, etc.",
-    );
-    s.p(
+    ),
+    One(
         IP6_STAT_NOROUTE,
         "\t{} output packet{s} discarded due to no route",
-    );
-    s.p(IP6_STAT_FRAGMENTED, "\t{} output datagram{s} fragmented");
-    s.p(IP6_STAT_OFRAGMENTS, "\t{} fragment{s} created");
-    s.p(
+    ),
+    One(IP6_STAT_FRAGMENTED, "\t{} output datagram{s} fragmented"),
+    One(IP6_STAT_OFRAGMENTS, "\t{} fragment{s} created"),
+    One(
         IP6_STAT_CANTFRAG,
         "\t{} datagram{s} that can't be fragmented",
-    );
-    s.p(
+    ),
+    One(
         IP6_STAT_BADSCOPE,
         "\t{} packet{s} that violated scope rules",
-    );
-    s.p(
+    ),
+    One(
         IP6_STAT_NOTMEMBER,
         "\t{} multicast packet{s} which we don't join",
-    );
-    let mut first = true;
-    for i in 0..256 {
-        let n = s.get(IP6_STAT_NXTHIST + i);
-        if n != 0 {
-            if first {
-                println!("\tInput packet histogram:");
-                first = false;
-            }
-            match ip6nh(i) {
-                Some(nm) => println!("\t\t{nm}: {n}"),
-                None => println!("\t\t#{i}: {n}"),
-            }
-        }
-    }
-    println!("\tMbuf statistics:");
-    s.p(IP6_STAT_M1, "\t\t{} one mbuf{s}");
-    let mut first = true;
-    for i in 0..32 {
-        let n = s.get(IP6_STAT_M2M + i);
-        if n != 0 {
-            if first {
-                println!("\t\ttwo or more mbuf:");
-                first = false;
-            }
-            // netstat names the interface by its index on the host it
-            // runs on; the kernel's own index is what we have.
-            println!("\t\t\t#{i} = {n}");
-        }
-    }
-    s.p(IP6_STAT_MEXT1, "\t\t{} one ext mbuf{s}");
-    s.p(IP6_STAT_MEXT2M, "\t\t{} two or more ext mbuf{s}");
-    s.p(
+    ),
+    Histogram {
+        title: "\tInput packet histogram:",
+        base: IP6_STAT_NXTHIST,
+        len: 256,
+        entry: ip6nh_entry,
+    },
+    Title("\tMbuf statistics:"),
+    One(IP6_STAT_M1, "\t\t{} one mbuf{s}"),
+    Histogram {
+        title: "\t\ttwo or more mbuf:",
+        base: IP6_STAT_M2M,
+        len: 32,
+        entry: mbuf_entry,
+    },
+    One(IP6_STAT_MEXT1, "\t\t{} one ext mbuf{s}"),
+    One(IP6_STAT_MEXT2M, "\t\t{} two or more ext mbuf{s}"),
+    One(
         IP6_STAT_EXTHDRTOOLONG,
         "\t{} packet{s} whose headers are not continuous",
-    );
-    s.p(
+    ),
+    One(
         IP6_STAT_NOGIF,
         "\t{} tunneling packet{s} that can't find gif",
-    );
-    s.p(
+    ),
+    One(
         IP6_STAT_TOOMANYHDR,
         "\t{} packet{s} discarded due to too many headers",
-    );
-    s.p(
+    ),
+    One(
         IP6_STAT_SOURCES_NONE,
         "\t{} failure{s} of source address selection",
-    );
-    for (base, title) in [
-        (
-            IP6_STAT_SOURCES_SAMEIF,
-            "source addresses on an outgoing I/F",
-        ),
-        (
-            IP6_STAT_SOURCES_OTHERIF,
-            "source addresses on a non-outgoing I/F",
-        ),
-        (IP6_STAT_SOURCES_SAMESCOPE, "source addresses of same scope"),
-        (
-            IP6_STAT_SOURCES_OTHERSCOPE,
-            "source addresses of a different scope",
-        ),
-        (IP6_STAT_SOURCES_DEPRECATED, "deprecated source addresses"),
-    ] {
-        let mut first = true;
-        for i in 0..16 {
-            let n = s.get(base + i);
-            if n == 0 {
-                continue;
-            }
-            if first {
-                println!("\t{title}");
-                first = false;
-            }
-            match i {
-                1 => s.p(base + i, "\t\t{} node-local{s}"),
-                2 => s.p(base + i, "\t\t{} link-local{s}"),
-                5 => s.p(base + i, "\t\t{} site-local{s}"),
-                14 => s.p(base + i, "\t\t{} global{s}"),
-                _ => println!("\t\t{n} addresses scope={i:x}"),
-            }
-        }
-    }
-    s.ps(IP6_STAT_FORWARD_CACHEHIT, "\t{} forward cache hit");
-    s.ps(IP6_STAT_FORWARD_CACHEMISS, "\t{} forward cache miss");
+    ),
+    sources(
+        IP6_STAT_SOURCES_SAMEIF,
+        "\tsource addresses on an outgoing I/F",
+    ),
+    sources(
+        IP6_STAT_SOURCES_OTHERIF,
+        "\tsource addresses on a non-outgoing I/F",
+    ),
+    sources(
+        IP6_STAT_SOURCES_SAMESCOPE,
+        "\tsource addresses of same scope",
+    ),
+    sources(
+        IP6_STAT_SOURCES_OTHERSCOPE,
+        "\tsource addresses of a different scope",
+    ),
+    sources(IP6_STAT_SOURCES_DEPRECATED, "\tdeprecated source addresses"),
+    One(IP6_STAT_FORWARD_CACHEHIT, "\t{} forward cache hit"),
+    One(IP6_STAT_FORWARD_CACHEMISS, "\t{} forward cache miss"),
+];
+
+/// An ICMPv6 type's histogram line.
+fn icmp6_entry(i: usize, n: u64) -> String {
+    format!("\t\t{}: {n}", icmp6name(i))
 }
 
-/// `icmp6_stats`: `net.inet6.icmp6.stats`.
-fn icmp6_stats(c: &Client, zeros: bool, name: &str) {
-    let Some(v) = counters_of(c, "net.inet6.icmp6.stats") else {
-        return;
-    };
-    let s = Section { v, zeros };
-    println!("{name}:");
-    s.p(ICMP6_STAT_ERROR, "\t{} call{s} to icmp6_error");
-    s.p(
+/// `net.inet6.icmp6.stats`, as netstat's `icmp6_stats`.
+const ICMP6_LINES: &[Line] = &[
+    One(ICMP6_STAT_ERROR, "\t{} call{s} to icmp6_error"),
+    One(
         ICMP6_STAT_CANTERROR,
         "\t{} error{s} not generated because old message was icmp6 or so",
-    );
-    s.p(
+    ),
+    One(
         ICMP6_STAT_TOOFREQ,
         "\t{} error{s} not generated because of rate limitation",
-    );
-    let hist = |base: usize, end: usize, title: &str| {
-        let mut first = true;
-        for i in 0..end {
-            let n = s.get(base + i);
-            if n != 0 {
-                if first {
-                    println!("\t{title} packet histogram:");
-                    first = false;
-                }
-                println!("\t\t{}: {n}", icmp6name(i));
-            }
-        }
-    };
-    hist(ICMP6_STAT_OUTHIST, 256, "Output");
-    s.p(ICMP6_STAT_BADCODE, "\t{} message{s} with bad code fields");
-    s.p(ICMP6_STAT_TOOSHORT, "\t{} message{s} < minimum length");
-    s.p(ICMP6_STAT_CHECKSUM, "\t{} bad checksum{s}");
-    s.p(ICMP6_STAT_BADLEN, "\t{} message{s} with bad length");
-    hist(ICMP6_STAT_INHIST, ICMP6_MAXTYPE, "Input");
-    println!("\tHistogram of error messages to be generated:");
-    for (i, what) in [
-        "no route",
-        "administratively prohibited",
-        "beyond scope",
-        "address unreachable",
-        "port unreachable",
-        "packet too big",
-        "time exceed transit",
-        "time exceed reassembly",
-        "erroneous header field",
-        "unrecognized next header",
-        "unrecognized option",
-        "redirect",
-        "unknown",
-    ]
-    .iter()
-    .enumerate()
-    {
-        s.ps(ICMP6_STAT_OUTERRHIST + i, &format!("\t\t{{}} {what}"));
-    }
-    s.p(ICMP6_STAT_REFLECT, "\t{} message response{s} generated");
-    s.p(
+    ),
+    Histogram {
+        title: "\tOutput packet histogram:",
+        base: ICMP6_STAT_OUTHIST,
+        len: 256,
+        entry: icmp6_entry,
+    },
+    One(ICMP6_STAT_BADCODE, "\t{} message{s} with bad code fields"),
+    One(ICMP6_STAT_TOOSHORT, "\t{} message{s} < minimum length"),
+    One(ICMP6_STAT_CHECKSUM, "\t{} bad checksum{s}"),
+    One(ICMP6_STAT_BADLEN, "\t{} message{s} with bad length"),
+    Histogram {
+        title: "\tInput packet histogram:",
+        base: ICMP6_STAT_INHIST,
+        len: ICMP6_MAXTYPE,
+        entry: icmp6_entry,
+    },
+    Title("\tHistogram of error messages to be generated:"),
+    One(ICMP6_STAT_OUTERRHIST, "\t\t{} no route"),
+    One(
+        ICMP6_STAT_OUTERRHIST + 1,
+        "\t\t{} administratively prohibited",
+    ),
+    One(ICMP6_STAT_OUTERRHIST + 2, "\t\t{} beyond scope"),
+    One(ICMP6_STAT_OUTERRHIST + 3, "\t\t{} address unreachable"),
+    One(ICMP6_STAT_OUTERRHIST + 4, "\t\t{} port unreachable"),
+    One(ICMP6_STAT_OUTERRHIST + 5, "\t\t{} packet too big"),
+    One(ICMP6_STAT_OUTERRHIST + 6, "\t\t{} time exceed transit"),
+    One(ICMP6_STAT_OUTERRHIST + 7, "\t\t{} time exceed reassembly"),
+    One(ICMP6_STAT_OUTERRHIST + 8, "\t\t{} erroneous header field"),
+    One(ICMP6_STAT_OUTERRHIST + 9, "\t\t{} unrecognized next header"),
+    One(ICMP6_STAT_OUTERRHIST + 10, "\t\t{} unrecognized option"),
+    One(ICMP6_STAT_OUTERRHIST + 11, "\t\t{} redirect"),
+    One(ICMP6_STAT_OUTERRHIST + 12, "\t\t{} unknown"),
+    One(ICMP6_STAT_REFLECT, "\t{} message response{s} generated"),
+    One(
         ICMP6_STAT_ND_TOOMANYOPT,
         "\t{} message{s} with too many ND options",
-    );
-    s.p(ICMP6_STAT_ND_BADOPT, "\t{} message{s} with bad ND options");
-    s.p(
+    ),
+    One(ICMP6_STAT_ND_BADOPT, "\t{} message{s} with bad ND options"),
+    One(
         ICMP6_STAT_BADNS,
         "\t{} bad neighbor solicitation message{s}",
-    );
-    s.p(
+    ),
+    One(
         ICMP6_STAT_BADNA,
         "\t{} bad neighbor advertisement message{s}",
-    );
-    s.p(ICMP6_STAT_BADRS, "\t{} bad router solicitation message{s}");
-    s.p(ICMP6_STAT_BADRA, "\t{} bad router advertisement message{s}");
-    s.p(ICMP6_STAT_BADREDIRECT, "\t{} bad redirect message{s}");
-    s.p(ICMP6_STAT_PMTUCHG, "\t{} path MTU change{s}");
-}
+    ),
+    One(ICMP6_STAT_BADRS, "\t{} bad router solicitation message{s}"),
+    One(ICMP6_STAT_BADRA, "\t{} bad router advertisement message{s}"),
+    One(ICMP6_STAT_BADREDIRECT, "\t{} bad redirect message{s}"),
+    One(ICMP6_STAT_PMTUCHG, "\t{} path MTU change{s}"),
+];
 
-/// `udp6_stats`: `net.inet6.udp6.stats`.
-fn udp6_stats(c: &Client, zeros: bool, name: &str) {
-    let Some(v) = counters_of(c, "net.inet6.udp6.stats") else {
-        return;
-    };
-    let s = Section { v, zeros };
-    println!("{name}:");
-    s.p(UDP6_STAT_IPACKETS, "\t{} datagram{s} received");
-    s.ps(UDP6_STAT_HDROPS, "\t{} with incomplete header");
-    s.ps(UDP6_STAT_BADLEN, "\t{} with bad data length field");
-    s.ps(UDP6_STAT_BADSUM, "\t{} with bad checksum");
-    s.ps(UDP6_STAT_NOSUM, "\t{} with no checksum");
-    s.ps(UDP6_STAT_NOPORT, "\t{} dropped due to no socket");
-    s.p(
+/// `net.inet6.udp6.stats`, as netstat's `udp6_stats`.
+const UDP6_LINES: &[Line] = &[
+    One(UDP6_STAT_IPACKETS, "\t{} datagram{s} received"),
+    One(UDP6_STAT_HDROPS, "\t{} with incomplete header"),
+    One(UDP6_STAT_BADLEN, "\t{} with bad data length field"),
+    One(UDP6_STAT_BADSUM, "\t{} with bad checksum"),
+    One(UDP6_STAT_NOSUM, "\t{} with no checksum"),
+    One(UDP6_STAT_NOPORT, "\t{} dropped due to no socket"),
+    One(
         UDP6_STAT_NOPORTMCAST,
         "\t{} multicast datagram{s} dropped due to no socket",
-    );
-    s.ps(
+    ),
+    One(
         UDP6_STAT_FULLSOCK,
         "\t{} dropped due to full socket buffers",
-    );
-    let delivered = [
-        UDP6_STAT_HDROPS,
-        UDP6_STAT_BADLEN,
-        UDP6_STAT_BADSUM,
-        UDP6_STAT_NOPORT,
-        UDP6_STAT_NOPORTMCAST,
-        UDP6_STAT_FULLSOCK,
-    ]
-    .iter()
-    .fold(s.get(UDP6_STAT_IPACKETS), |d, &i| d.wrapping_sub(s.get(i)));
-    if delivered != 0 || zeros {
-        println!("\t{delivered} delivered");
-    }
-    s.p(UDP6_STAT_OPACKETS, "\t{} datagram{s} output");
-}
+    ),
+    Remainder {
+        total: UDP6_STAT_IPACKETS,
+        less: &[
+            UDP6_STAT_HDROPS,
+            UDP6_STAT_BADLEN,
+            UDP6_STAT_BADSUM,
+            UDP6_STAT_NOPORT,
+            UDP6_STAT_NOPORTMCAST,
+            UDP6_STAT_FULLSOCK,
+        ],
+        format: "\t{} delivered",
+    },
+    One(UDP6_STAT_OPACKETS, "\t{} datagram{s} output"),
+];
 
 // ---- which protocols -s prints (netstat's protox and ip6protox)
 
-/// A protocol whose statistics netstat prints: its name, family and
-/// printer.
+/// A protocol whose statistics netstat prints: its name, family, the
+/// sysctl node of its counter array and its section's lines.
 pub(super) struct Proto {
-    pub(super) name: &'static str,
+    name: &'static str,
     family: i32,
-    pub(super) print: fn(&Client, bool, &str),
+    counters: &'static str,
+    lines: &'static [Line],
+}
+
+impl Proto {
+    /// Print the protocol's section: every line with `zeros` (`-s`), else
+    /// only those with a counter that is not zero (`-ss`); nothing when the
+    /// kernel keeps no such counters.
+    pub(super) fn print(&self, c: &Client, zeros: bool) {
+        let Some(v) = counters_of(c, self.counters) else {
+            return;
+        };
+        print!("{}", Section { v, zeros }.text(self.name, self.lines));
+    }
 }
 
 /// IPv4's in /etc/protocols order, as netstat walks it; then IPv6's in
@@ -737,42 +783,50 @@ const PROTOS: [Proto; 8] = [
     Proto {
         name: "ip",
         family: AF_INET,
-        print: ip_stats,
+        counters: "net.inet.ip.stats",
+        lines: IP_LINES,
     },
     Proto {
         name: "icmp",
         family: AF_INET,
-        print: icmp_stats,
+        counters: "net.inet.icmp.stats",
+        lines: ICMP_LINES,
     },
     Proto {
         name: "tcp",
         family: AF_INET,
-        print: tcp_stats,
+        counters: "net.inet.tcp.stats",
+        lines: TCP_LINES,
     },
     Proto {
         name: "udp",
         family: AF_INET,
-        print: udp_stats,
+        counters: "net.inet.udp.stats",
+        lines: UDP_LINES,
     },
     Proto {
         name: "ip6",
         family: AF_INET6,
-        print: ip6_stats,
+        counters: "net.inet6.ip6.stats",
+        lines: IP6_LINES,
     },
     Proto {
         name: "icmp6",
         family: AF_INET6,
-        print: icmp6_stats,
+        counters: "net.inet6.icmp6.stats",
+        lines: ICMP6_LINES,
     },
     Proto {
         name: "tcp6",
         family: AF_INET6,
-        print: tcp_stats,
+        counters: "net.inet.tcp.stats",
+        lines: TCP_LINES,
     },
     Proto {
         name: "udp6",
         family: AF_INET6,
-        print: udp6_stats,
+        counters: "net.inet6.udp6.stats",
+        lines: UDP6_LINES,
     },
 ];
 
@@ -799,6 +853,120 @@ pub(super) fn protocol(name: &str) -> Result<&'static Proto, ExitCode> {
 /// `-s [-f family]`: every protocol of the family (both without `-f`).
 pub(super) fn stats(c: &Client, sflag: u32, family: i32) {
     for p in PROTOS.iter().filter(|p| family == 0 || p.family == family) {
-        (p.print)(c, sflag <= 1, p.name);
+        p.print(c, sflag <= 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn section(v: &[u64], zeros: bool) -> Section {
+        Section {
+            v: v.to_vec(),
+            zeros,
+        }
+    }
+
+    #[test]
+    fn lines_take_their_plurals_and_leave_zeros_out_under_ss() {
+        const LINES: &[Line] = &[
+            One(0, "\t{} packet{s} sent"),
+            One(1, "\t{} packet{s} sent"),
+            One(2, "\t{} PCB hash miss{es}"),
+            One(1, "\t{} dropped due to no socket"),
+            One(3, "\t{} left out{s}"),
+            Two(0, 3, "\t\t{} data packet{s} ({} byte{s})"),
+            Two(1, 3, "\t\t{} ack-only packet{s} ({} delayed)"),
+            Two(3, 3, "\t\t{} left out{s} ({} byte{s})"),
+            Title("\tHeading:"),
+            One(9, "\t{} past the array{s}"),
+        ];
+        assert_eq!(
+            section(&[1, 2, 2, 0], false).text("tcp", LINES),
+            "tcp:\n\t1 packet sent\n\t2 packets sent\n\t2 PCB hash misses\n\
+             \t2 dropped due to no socket\n\t\t1 data packet (0 bytes)\n\
+             \t\t2 ack-only packets (0 delayed)\n\tHeading:\n"
+        );
+        let all = section(&[1, 2, 1, 0], true).text("tcp", LINES);
+        assert!(all.contains("\t1 PCB hash miss\n\t2 dropped"), "{all}");
+        assert!(all.contains("\t0 left outs\n"), "{all}");
+        assert!(all.contains("\t\t0 left outs (0 bytes)\n"), "{all}");
+        assert!(all.ends_with("\tHeading:\n\t0 past the arrays\n"), "{all}");
+    }
+
+    #[test]
+    fn histograms_remainders_and_ips_forwarded_line_print_as_netstats() {
+        const LINES: &[Line] = &[
+            Histogram {
+                title: "\tOutput histogram:",
+                base: 1,
+                len: 3,
+                entry: icmp_entry,
+            },
+            Histogram {
+                title: "\tnever",
+                base: 5,
+                len: 2,
+                entry: icmp_entry,
+            },
+            Remainder {
+                total: 0,
+                less: &[1, 3],
+                format: "\t{} delivered",
+            },
+            Rule(ip_forwarded),
+            Title("\tafter"),
+        ];
+        // Counters 1 and 3 are histogram entries 0 and 2; 9 and 10 are
+        // ip's forwarded and fast-forwarded counts.
+        let mut v = vec![7, 4, 0, 1, 0, 0, 0, 0, 0, 0, 3];
+        assert_eq!(
+            section(&v, false).text("icmp", LINES),
+            "icmp:\n\tOutput histogram:\n\t\techoreply: 4\n\t\tunassigned_2: 1\n\
+             \t2 delivered\n (3 packets fast forwarded)\tafter\n"
+        );
+        // More dropped than received: netstat's unsigned arithmetic.
+        v[0] = 4;
+        v[9] = 1;
+        assert_eq!(
+            section(&v, false).text("icmp", &LINES[2..]),
+            format!(
+                "icmp:\n\t{} delivered\n\t1 packet forwarded (3 packets fast forwarded)\n\tafter\n",
+                u64::MAX
+            )
+        );
+        assert_eq!(
+            section(&[], true).text("ip", &LINES[1..]),
+            "ip:\n\t0 delivered\n\t0 packets forwarded (0 packets fast forwarded)\n\tafter\n"
+        );
+    }
+
+    /// Every table's formats have a `{}` for each of their counters and
+    /// histograms stay inside their names.
+    #[test]
+    fn every_line_has_a_place_for_each_counter() {
+        for p in &PROTOS {
+            for line in p.lines {
+                let (format, counters) = match *line {
+                    One(_, f) => (f, 1),
+                    Two(_, _, f) => (f, 2),
+                    Remainder { format, .. } => (format, 1),
+                    Histogram { len, entry, .. } => {
+                        assert!(!entry(len - 1, 1).is_empty());
+                        continue;
+                    }
+                    Title(_) | Rule(_) => continue,
+                };
+                assert_eq!(
+                    format.matches("{}").count(),
+                    counters,
+                    "{}: {format}",
+                    p.name
+                );
+                let plurals = format.matches("{s}").count() + format.matches("{es}").count();
+                assert!(plurals <= counters, "{}: {format}", p.name);
+            }
+        }
     }
 }
