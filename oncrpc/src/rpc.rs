@@ -343,6 +343,14 @@ impl<S: Read + Write> StreamClient<S> {
         }
     }
 
+    /// The xid the next call carries. A caller that sends its calls again
+    /// on a new connection starts the new client at the xid they first
+    /// had, so that they go out under the same xids (as NetBSD resends a
+    /// request's own message after `nfs_reconnect`).
+    pub fn next_xid(&self) -> u32 {
+        self.next_xid
+    }
+
     /// Call procedure `proc` of `prog` version `vers` with `args`; the
     /// results, undecoded. Replies to other xids (late answers to calls
     /// given up on) are skipped.

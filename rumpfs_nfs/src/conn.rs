@@ -1,5 +1,6 @@
 //! A mount's connection to its server: one TCP stream through the kernel's
-//! sockets, made again when it drops (NetBSD's `nfs_reconnect`), or one
+//! sockets, made again when it drops (NetBSD's `nfs_reconnect`) or leaves
+//! a call unanswered too long, or one
 //! UDP socket whose calls are retransmitted with backoff, with each
 //! call's wait done off the virtual CPU and as the calling process's
 //! credentials, from a reserved port when the mount asks. Callers take
@@ -23,8 +24,34 @@ use std::time::Duration;
 /// `nfs_reconnect` waits a second).
 const RECONNECT_PAUSE: Duration = Duration::from_secs(1);
 
-/// `NFS_MAXTIMEO`: the ceiling of a UDP call's backed-off timeout.
+/// `NFS_MAXTIMEO`: the ceiling of a UDP call's backed-off timeout, and of
+/// the time a TCP call's timeouts are counted over.
 const MAX_TIMEO: Duration = Duration::from_secs(60);
+
+/// How often a hard mount's wait for a TCP reply wakes to look whether
+/// the call has gone unanswered too long: NetBSD's `nfs_connect` gives the
+/// socket a five-second receive timeout, hard mounts included, "to detect
+/// server crash and reconnect".
+const STREAM_WAKEUP: Duration = Duration::from_secs(5);
+
+/// The most a timeout is doubled (`nfs_backoff` ends at 256).
+const MAX_BACKOFF_SHIFT: u32 = 8;
+
+/// How long a hard mount waits for a TCP reply on a connection that stays
+/// up before it makes the connection again and sends the call again.
+/// NetBSD's `nfs_timer` counts a stream call's timeouts on a datagram
+/// call's schedule, without resending (the k-th once `timeo` doubled k-1
+/// times has passed, NFS_MAXTIMEO at the latest), and `nfs_receive`, at
+/// its first receive timeout after `retrans` of them, takes the server for
+/// dead: it reconnects and resends. A server may drop a call it cannot
+/// serve now and wait for it to come again (nfs-ganesha does on an error
+/// it takes for a passing one), so a wait without end would hang.
+fn stream_patience(timeo: Duration, retrans: u32) -> Duration {
+    let shift = retrans.saturating_sub(1).min(MAX_BACKOFF_SHIFT);
+    let counted = timeo.saturating_mul(1 << shift).min(MAX_TIMEO);
+    let wakeups = counted.as_millis().div_ceil(STREAM_WAKEUP.as_millis());
+    STREAM_WAKEUP.saturating_mul(u32::try_from(wakeups.max(1)).unwrap_or(u32::MAX))
+}
 
 /// The client side of a mount's RPCs.
 pub struct Connection {
@@ -40,6 +67,17 @@ pub enum Rpc {
     Stream(StreamClient<KernelStream>),
     /// Over a UDP socket.
     Datagram(DatagramClient<KernelDatagram>),
+}
+
+impl Rpc {
+    /// The xid the next call over TCP carries (`None` over UDP, where a
+    /// call's retransmissions are the datagram client's).
+    fn next_xid(&self) -> Option<u32> {
+        match self {
+            Rpc::Stream(c) => Some(c.next_xid()),
+            Rpc::Datagram(_) => None,
+        }
+    }
 }
 
 impl RpcCall for Rpc {
@@ -169,11 +207,12 @@ impl Connection {
         }
     }
 
-    fn connect(&self, k: &Kernel) -> KResult<Rpc> {
+    /// Connect; the first call carries `xid`, or a random one.
+    fn connect(&self, k: &Kernel, xid: Option<u32>) -> KResult<Rpc> {
         // xids start from the kernel's random numbers, so that a server's
         // duplicate request cache does not take a new mount's calls for
         // an old one's.
-        let xid = k.cprng().u32();
+        let xid = xid.unwrap_or_else(|| k.cprng().u32());
         if self.params.transport == Transport::Udp {
             let s =
                 KernelDatagram::open(k, self.server, !self.params.noconn, self.params.resvport)?;
@@ -189,11 +228,14 @@ impl Connection {
         } else {
             KernelStream::connect(k, self.server)?
         };
-        // A soft mount gives up on a silent server; a hard one waits for
-        // ever on a connection that stays up, as NetBSD's does over TCP.
-        if self.params.soft {
-            s.set_read_timeout(Some(self.params.timeo));
-        }
+        // A soft mount gives up on a silent server after `timeo`; a hard
+        // one connects again and resends after its patience.
+        let patience = if self.params.soft {
+            self.params.timeo
+        } else {
+            stream_patience(self.params.timeo, self.params.retrans)
+        };
+        s.set_read_timeout(Some(patience));
         Ok(Rpc::Stream(StreamClient::new(s, xid)))
     }
 
@@ -204,7 +246,8 @@ impl Connection {
     /// a second apart; a soft one fails with EIO when it could not connect
     /// for longer than `timeo`, and with ETIMEDOUT after `retrans` tries
     /// the server left unanswered (for `timeo`, or by dropping the
-    /// connection).
+    /// connection). Over TCP the calls go out again under the xids they
+    /// had, so that a server's duplicate request cache knows them.
     pub fn call<T>(
         &self,
         mut op: impl FnMut(&mut Nfs3Client<&mut Rpc>) -> Result<T, NfsError>,
@@ -220,6 +263,9 @@ impl Connection {
             let mut stream = lock(&self.stream);
             let mut unanswered = 0u32;
             let mut down_since: Option<std::time::Instant> = None;
+            // The xid `op`'s calls had on a connection that failed under
+            // them.
+            let mut resend_xid: Option<u32> = None;
             loop {
                 if k.is_halted() {
                     return Err(Errno::ENXIO);
@@ -228,7 +274,7 @@ impl Connection {
                     return Err(Errno::EINTR);
                 }
                 let Some(s) = stream.as_mut() else {
-                    match self.connect(&k) {
+                    match self.connect(&k, resend_xid) {
                         Ok(s) => *stream = Some(s),
                         Err(e) if !transient(e) => return Err(e),
                         Err(_) => {
@@ -244,12 +290,14 @@ impl Connection {
                     }
                     continue;
                 };
+                let first_xid = s.next_xid();
                 match op(&mut Nfs3Client::new(s, cred.clone())) {
                     Ok(v) => return Ok(v),
                     Err(NfsError::Status(e)) => return Err(e),
                     Err(NfsError::Rpc(e)) if !drops_connection(&e) => return Err(e.errno()),
                     Err(NfsError::Rpc(e)) => {
                         *stream = None;
+                        resend_xid = first_xid;
                         // The server's fault, not the network's: it would
                         // answer the same again.
                         if let RpcError::Garbled(_) = e {
@@ -275,7 +323,7 @@ impl Connection {
     pub fn open(&self) -> KResult<()> {
         let k = self.kernel.upgrade().ok_or(Errno::ENXIO)?;
         k.unscheduled(|| {
-            let s = self.connect(&k)?;
+            let s = self.connect(&k, None)?;
             *lock(&self.stream) = Some(s);
             Ok(())
         })
@@ -289,5 +337,26 @@ impl Connection {
             Some(k) => k.unscheduled(drop_it),
             None => drop_it(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hard_tcp_call_is_given_up_on_as_netbsd_counts_its_timeouts() {
+        let s = Duration::from_secs;
+        // mount_nfs's defaults: the tenth timeout falls after NFS_MAXTIMEO.
+        assert_eq!(stream_patience(s(3), 10), s(60));
+        // Two timeouts (1 s, then 2 s), seen at the first receive
+        // timeout after them.
+        assert_eq!(stream_patience(s(1), 2), s(5));
+        // Four (1, 2, 4, 8 s): the second receive timeout after 8 s.
+        assert_eq!(stream_patience(s(1), 4), s(10));
+        // The backoff stops doubling at 256 times `timeo`, and the
+        // count at NFS_MAXTIMEO.
+        assert_eq!(stream_patience(s(1), 100), s(60));
+        assert_eq!(stream_patience(s(60), 2), s(60));
     }
 }

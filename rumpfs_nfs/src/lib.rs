@@ -20,7 +20,11 @@
 //! read(2) or write(2).
 //!
 //! Over UDP each call is retransmitted with backoff from an estimate of
-//! the round trip, one call at a time.
+//! the round trip, one call at a time. Over TCP a hard mount sends a call
+//! the server leaves unanswered again, under its xid, on a new
+//! connection once NetBSD would count `retrans` timeouts for it (60 s with
+//! mount_nfs's defaults): servers may drop a call they cannot serve for
+//! the moment.
 //!
 //! Not yet: NFSv2, IPv6 servers, READDIR (READDIRPLUS is always
 //! used), a name cache and close-to-open checks, read-ahead across calls

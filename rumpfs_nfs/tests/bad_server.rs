@@ -1,9 +1,12 @@
 //! A server that answers wrongly, on the host's loopback (sockin): garbled
 //! results and an oversized record are EBADRPC, a refused credential is
 //! EAUTH, and a server that drops every connection unanswered fails a soft
-//! mount with ETIMEDOUT after its tries; never a panic or a hang. Over
-//! UDP, garbled results are EBADRPC after one datagram, and replies to
-//! other calls are passed over.
+//! mount with ETIMEDOUT after its tries; never a panic or a hang. A call
+//! the server takes and never answers on a connection that stays up is
+//! sent again, under its xid, on a new connection after NetBSD's patience
+//! (nfs-ganesha drops a call it cannot serve for the moment). Over UDP,
+//! garbled results are EBADRPC after one datagram, and replies to other
+//! calls are passed over.
 
 mod mounting;
 
@@ -20,6 +23,11 @@ use std::time::{Duration, Instant};
 /// empty answer closes the connection.
 type Answer = fn(&[u8]) -> Vec<u8>;
 
+/// What the fake server does with call `n` (counted from 0 over all
+/// connections): `None` keeps the connection open and never answers it,
+/// nor anything after it on that connection.
+type Respond = dyn Fn(usize, &[u8]) -> Option<Vec<u8>> + Send + Sync;
+
 /// A server on 127.0.0.1 answering every call with `answer`, for at most
 /// 30 seconds; counts the connections it took.
 struct FakeServer {
@@ -30,6 +38,10 @@ struct FakeServer {
 
 impl FakeServer {
     fn start(answer: Answer) -> FakeServer {
+        FakeServer::responding(Arc::new(move |_, call: &[u8]| Some(answer(call))))
+    }
+
+    fn responding(respond: Arc<Respond>) -> FakeServer {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         l.set_nonblocking(true).unwrap();
         let port = l.local_addr().unwrap().port();
@@ -38,6 +50,9 @@ impl FakeServer {
         let (s, n) = (Arc::clone(&stop), Arc::clone(&connections));
         std::thread::spawn(move || {
             let t = Instant::now();
+            let mut calls = 0;
+            // Connections left unanswered, held open until the end.
+            let mut silent = Vec::new();
             while !s.load(Ordering::SeqCst) && t.elapsed() < Duration::from_secs(30) {
                 let Ok((mut c, _)) = l.accept() else {
                     std::thread::sleep(Duration::from_millis(5));
@@ -56,7 +71,11 @@ impl FakeServer {
                     if c.read_exact(&mut call).is_err() {
                         break;
                     }
-                    let a = answer(&call);
+                    calls += 1;
+                    let Some(a) = respond(calls - 1, &call) else {
+                        silent.push(c);
+                        break;
+                    };
                     if a.is_empty() || c.write_all(&a).is_err() {
                         break;
                     }
@@ -186,4 +205,55 @@ fn wrong_answers_over_udp_are_errors_not_panics() {
         assert_eq!(calls.load(Ordering::SeqCst), 1, "datagrams for {want:?}");
     }
     assert_eq!(k.sys_stat("/mnt/x").err(), Some(Errno::ENOENT));
+}
+
+/// A hard mount over TCP whose server takes a call and never answers it,
+/// on a connection that stays up (nfs-ganesha drops a call whose handle
+/// it cannot open for the moment, for the client to send again): after
+/// NetBSD's patience (with `timeo` 1 s and `retrans` 2, two timeouts of 1
+/// and 2 s, seen at the five-second receive timeout) the client connects
+/// again and sends the call again under its xid, rather than wait for
+/// ever. The second connection's answer (a refused credential) ends the
+/// mount.
+#[test]
+fn an_unanswered_call_goes_again_on_a_new_connection() {
+    let k = mounting::boot();
+    k.sys_mkdir("/mnt", 0o755).unwrap();
+    let flags = netbsd_abi::NFSMNT_NFSV3 | netbsd_abi::NFSMNT_TIMEO | netbsd_abi::NFSMNT_RETRANS;
+    let xids = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = Arc::clone(&xids);
+    let s = FakeServer::responding(Arc::new(move |n, call: &[u8]| {
+        seen.lock().unwrap().push(call[..4].to_vec());
+        (n > 0).then(|| denied(call))
+    }));
+    let (port, t) = (s.port, Instant::now());
+    let (done, result) = std::sync::mpsc::channel();
+    let kk = Arc::clone(&k);
+    std::thread::spawn(move || {
+        let r = mounting::mount_nfs_timed(
+            &kk,
+            "/mnt",
+            &[1; 8],
+            "fake:/",
+            port,
+            flags,
+            netbsd_abi::SOCK_STREAM,
+            65536,
+            (10, 2),
+        );
+        let _ = done.send(r);
+    });
+    let got = result
+        .recv_timeout(Duration::from_secs(25))
+        .expect("the mount waits for ever on a call the server dropped");
+    assert_eq!(got, Err(Errno::EAUTH));
+    let waited = t.elapsed();
+    assert!(
+        waited >= Duration::from_millis(4900) && waited < Duration::from_secs(20),
+        "sent again after {waited:?}"
+    );
+    assert_eq!(s.connections.load(Ordering::SeqCst), 2);
+    let xids = xids.lock().unwrap();
+    assert_eq!(xids.len(), 2, "one call on each connection");
+    assert_eq!(xids[0], xids[1], "the call goes again under its xid");
 }

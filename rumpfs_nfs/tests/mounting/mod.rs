@@ -71,6 +71,23 @@ pub fn mount_nfs_sized(
     sotype: i32,
     iosize: u64,
 ) -> Result<(), Errno> {
+    mount_nfs_timed(k, on, fh, host, port, flags, sotype, iosize, (10, 10))
+}
+
+/// [`mount_nfs_sized`] with `timeo` (tenths of a second) and `retrans`
+/// (taken with NFSMNT_TIMEO and NFSMNT_RETRANS among the flags).
+#[allow(clippy::too_many_arguments)]
+pub fn mount_nfs_timed(
+    k: &Kernel,
+    on: &str,
+    fh: &[u8],
+    host: &str,
+    port: u16,
+    flags: i32,
+    sotype: i32,
+    iosize: u64,
+    (timeo, retrans): (u64, u64),
+) -> Result<(), Errno> {
     const BASE: u64 = 0x10000;
     let us = BufferSpace::new(BASE, 4096);
     let (fstype, path, args, addr, fhp, name) = (
@@ -100,8 +117,8 @@ pub fn mount_nfs_sized(
         (na::wsize, iosize),
         (na::rsize, iosize),
         (na::readdirsize, 8192),
-        (na::timeo, 10),
-        (na::retrans, 10),
+        (na::timeo, timeo),
+        (na::retrans, retrans),
         (na::maxgrouplist, 16),
         (na::readahead, 2),
         (na::deadthresh, 9),
