@@ -23,6 +23,7 @@ mod devices;
 mod devtree;
 mod disklabel_restore;
 mod ffs_corrupt;
+mod ffs_root_file;
 mod ffs_tools;
 mod files;
 mod flags_and_names;
