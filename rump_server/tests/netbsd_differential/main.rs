@@ -22,6 +22,7 @@ mod cgd;
 mod devices;
 mod devtree;
 mod disklabel_restore;
+mod dot_listings;
 mod ffs_corrupt;
 mod ffs_root_file;
 mod ffs_tools;
