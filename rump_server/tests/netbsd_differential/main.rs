@@ -26,6 +26,7 @@ mod dot_listings;
 mod ffs_corrupt;
 mod ffs_root_file;
 mod ffs_tools;
+mod ffs_whiteouts;
 mod files;
 mod flags_and_names;
 mod inet6;
