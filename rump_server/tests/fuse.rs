@@ -703,3 +703,31 @@ with open(\"unsynced\", \"wb\") as f:
         assert!(o.stdout == want, "{name} after the kill and fsck_ffs -y");
     }
 }
+
+#[test]
+fn a_host_sync_leaves_the_daemon_serving() {
+    // Linux sends FUSE_SYNCFS only to virtiofs (`fc->sync_fs`), so `sync`
+    // and syncfs(2) on a mount end in the host; fuser 0.18 knows no
+    // opcode past FUSE_COPY_FILE_RANGE and ends its session on one, so
+    // this fails the day a kernel sends it to /dev/fuse mounts too.
+    if !fuse_available() {
+        return;
+    }
+    let dir = tempdir("fuse-sync");
+    let img = dir.join("s.img");
+    newfs(&img, &["-O", "2", "-s", "16m"]);
+    let mnt = dir.join("mnt");
+    let m = Mount::start(
+        "rump_ffs",
+        &[img.to_str().unwrap(), mnt.to_str().unwrap()],
+        img.to_str().unwrap(),
+        &mnt,
+    );
+    sh(&mnt, "echo kept > f && sync -f f && sync && sync -f .");
+    assert_eq!(m.pids().len(), 1, "the daemon ended at a host sync");
+    assert_eq!(sh(&mnt, "cat f"), "kept\n");
+    m.unmount();
+    fsck_clean(&img);
+    let o = run(Command::new(bin("fsu_cat")).arg(&img).arg("/f"));
+    assert_eq!(stdout(&o), "kept\n");
+}

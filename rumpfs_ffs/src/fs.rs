@@ -698,10 +698,11 @@ impl FfsMount {
     pub fn open(dev: Arc<dyn BlockDev>, opts: MountOptions) -> Result<Arc<FfsMount>, Flaw> {
         let fs = Ffs::open(dev, opts)?;
         let root = match fs.iget(ROOTINO) {
-            Ok(r) if r.is_dir() => Ok((r, None)),
-            // The words of NetBSD's fsck for the same damage; the errnos
-            // those of `Ffs::root`.
-            Ok(_) => Err(Flaw::invalid("root inode not directory")),
+            // NetBSD's `ffs_mountfs` does not look at the root's type
+            // either: a root that is a file mounts, the mount point then
+            // stats as that file, and the VFS answers ENOTDIR for every
+            // name looked up below it (`lookup_once` on a non-directory).
+            Ok(r) => Ok((r, None)),
             // NetBSD's mount does not read the root inode: an unallocated
             // one mounts, and `ffs_loadvnode` answers every lookup that
             // reaches it with ENOENT.

@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod connection;
+mod dot_listings;
 mod ffs;
 mod ipv6;
 mod mmap;

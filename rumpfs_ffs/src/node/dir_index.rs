@@ -23,6 +23,15 @@ pub(super) struct DirSlot {
     pub(super) chunk: u32,
 }
 
+impl DirSlot {
+    /// Whether the entry is a whiteout (left by a union mount over the
+    /// file system), which names nothing. Only 4.4BSD directories, which
+    /// keep a type in each entry, have them.
+    pub(super) fn is_whiteout(&self) -> bool {
+        self.typ == dt::WHT
+    }
+}
+
 impl FfsNode {
     pub(super) fn index<'a>(&self, st: &'a mut InodeState) -> KResult<&'a mut DirIndex> {
         if st.d.ifmt() != IFDIR {
@@ -83,8 +92,15 @@ impl FfsNode {
         Ok(())
     }
 
+    /// The entry of `name`; a whiteout is no entry, as to `ufs_lookup`
+    /// without `DOWHITEOUT`.
     pub(super) fn dir_find(&self, st: &mut InodeState, name: &[u8]) -> KResult<Option<DirSlot>> {
-        Ok(self.index(st)?.names.get(name).copied())
+        Ok(self
+            .index(st)?
+            .names
+            .get(name)
+            .copied()
+            .filter(|s| !s.is_whiteout()))
     }
 
     /// Add `name` -> `ino` to this directory, in the first chunk with room
@@ -99,6 +115,27 @@ impl FfsNode {
         let need = dirsiz(name.len());
         let fmt = self.fs.dirfmt();
         let ix = self.index(st)?;
+        if let Some(white) = ix.names.get(name).copied().filter(DirSlot::is_whiteout) {
+            // The name takes its whiteout's place, as NetBSD's
+            // `ufs_direnter` takes the slot `ufs_lookup` found it in.
+            let mut chunk = self.read_chunk(st, white.chunk)?;
+            if !fmt.retarget(&mut chunk, name, ino as u32, typ)? {
+                return Err(Errno::EIO);
+            }
+            self.write_chunk(st, white.chunk, &chunk)?;
+            if let Some(ix) = st.index.as_mut() {
+                ix.names.insert(
+                    name.to_vec(),
+                    DirSlot {
+                        ino: ino as u32,
+                        typ,
+                        chunk: white.chunk,
+                    },
+                );
+            }
+            self.touch(st, true, true);
+            return Ok(());
+        }
         let slot = ix.slack.iter().position(|&s| usize::from(s) >= need);
         let (i, mut chunk) = match slot {
             Some(i) => (i as u32, self.read_chunk(st, i as u32)?),
@@ -191,11 +228,13 @@ impl FfsNode {
         Ok(())
     }
 
+    /// Whether the directory names nothing but `.` and `..`; whiteouts
+    /// do not count (NetBSD's `ufs_dirempty`).
     pub(super) fn dir_is_empty(&self, st: &mut InodeState) -> KResult<bool> {
         Ok(self
             .index(st)?
             .names
-            .keys()
-            .all(|n| n == b"." || n == b".."))
+            .iter()
+            .all(|(n, s)| n == b"." || n == b".." || s.ino == WINO))
     }
 }

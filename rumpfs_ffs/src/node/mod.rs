@@ -146,10 +146,6 @@ impl FfsNode {
         // a removal cannot free it between the entry and the inode.
         let mut st = self.st();
         let ino = self.dir_find(&mut st, name)?.ok_or(Errno::ENOENT)?.ino;
-        if ino == WINO {
-            // A whiteout (left by a union mount) names nothing.
-            return Err(Errno::ENOENT);
-        }
         self.fs.iget(u64::from(ino)).map_err(|e| match e {
             Errno::EIO => self.fs.complain(Flaw::damaged(format!(
                 "bad dir ino {}: entry {} names unusable inode {ino}",
