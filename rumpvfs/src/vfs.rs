@@ -281,7 +281,11 @@ impl Vfs {
     /// Drop `v` from the cache if its last name is gone, so that its
     /// storage goes as soon as nothing else uses it (`VOP_INACTIVE`).
     pub fn forget_if_unlinked(&self, v: &Vnode) {
-        if v.node.getattr().nlink == 0 {
+        // A network file system's node is forgotten without asking its
+        // server for a link count (NetBSD's VFS asks nothing after a
+        // remove; the next lookup makes the node again): a server asked
+        // about a file just removed may not answer at all.
+        if !v.mnt.fs.local() || v.node.getattr().nlink == 0 {
             let mut c = lock(&self.cache);
             if let Some((_, stamp)) = c.entries.remove(&v.key()) {
                 c.by_age.remove(&stamp);
