@@ -5,7 +5,7 @@
 use crate::addr::{self, ANY, BROADCAST};
 use crate::inet::{In, Inet, OutOpts};
 use crate::wire::icmp::{self, Repr, kind, unreach};
-use crate::wire::ipv4::{self, Packet};
+use crate::wire::ipv4;
 use rumpnet::pkt::Pkt;
 use std::sync::atomic::Ordering;
 
@@ -33,8 +33,8 @@ pub fn input(inet: &Inet, d: &In, pkt: Pkt) {
             }
             reflect(inet, d, reply);
         }
-        Repr::DstUnreachable { code, .. } => notify(inet, p.data(), kind::UNREACH, code),
-        Repr::TimeExceeded { code } => notify(inet, p.data(), kind::TIME_EXCEEDED, code),
+        Repr::DstUnreachable { code, mtu } => notify(inet, p.data(), kind::UNREACH, code, mtu),
+        Repr::TimeExceeded { code } => notify(inet, p.data(), kind::TIME_EXCEEDED, code, 0),
         _ => {}
     }
 }
@@ -65,41 +65,55 @@ fn reflect(inet: &Inet, d: &In, reply: Pkt) {
 const MAXTTL: u8 = netbsd_abi::MAXTTL as u8;
 
 /// Tell the transport protocols about an error for one of their datagrams
-/// (`pr_ctlinput`): the quoted header says which socket.
-fn notify(inet: &Inet, quoted: &[u8], typ: u8, code: u8) {
-    let Ok(p) = Packet::new_checked(quoted) else {
-        // A quote shorter than its own header's length field is common
-        // (only 8 bytes of payload): read the header fields directly.
-        if quoted.len() < ipv4::HEADER_LEN + 4 {
-            return;
-        }
-        let hl = usize::from(quoted[0] & 0xf) * 4;
-        if quoted.len() < hl + 4 || hl < ipv4::HEADER_LEN {
-            return;
-        }
-        let proto = quoted[9];
-        let src = u32::from_be_bytes([quoted[12], quoted[13], quoted[14], quoted[15]]);
-        let dst = u32::from_be_bytes([quoted[16], quoted[17], quoted[18], quoted[19]]);
-        let ports = &quoted[hl..hl + 4];
-        dispatch(inet, typ, code, proto, src, dst, ports);
+/// (`pr_ctlinput`): the quoted header says which socket. `next_mtu` is
+/// a "fragmentation needed"'s next-hop MTU.
+fn notify(inet: &Inet, quoted: &[u8], typ: u8, code: u8, next_mtu: u16) {
+    // A quote is often shorter than its own header's length field says
+    // (only 8 bytes of payload): read the header's fields directly.
+    if quoted.len() < ipv4::HEADER_LEN {
+        return;
+    }
+    let hl = usize::from(quoted[0] & 0xf) * 4;
+    let Some(transport) = quoted.get(hl..).filter(|t| t.len() >= 4) else {
         return;
     };
-    let hl = p.header_len();
-    let Some(ports) = quoted.get(hl..hl + 4) else {
+    if hl < ipv4::HEADER_LEN {
         return;
+    }
+    let word = |at: usize| {
+        u32::from_be_bytes([quoted[at], quoted[at + 1], quoted[at + 2], quoted[at + 3]])
     };
-    dispatch(
-        inet,
-        typ,
-        code,
-        p.protocol(),
-        addr::to_u32(p.src()),
-        addr::to_u32(p.dst()),
-        ports,
-    );
+    let q = Quoted {
+        proto: quoted[QUOTED_PROTO],
+        src: word(QUOTED_SRC),
+        dst: word(QUOTED_DST),
+        len: u16::from_be_bytes([quoted[QUOTED_LEN], quoted[QUOTED_LEN + 1]]),
+        hl,
+        transport: &transport[..transport.len().min(8)],
+    };
+    dispatch(inet, typ, code, next_mtu, &q);
 }
 
-fn dispatch(inet: &Inet, typ: u8, code: u8, proto: u8, src: u32, dst: u32, ports: &[u8]) {
+/// Where the quoted IPv4 header (RFC 791) holds its total length, its
+/// protocol and its addresses.
+const QUOTED_LEN: usize = 2;
+const QUOTED_PROTO: usize = 9;
+const QUOTED_SRC: usize = 12;
+const QUOTED_DST: usize = 16;
+
+/// What an ICMP error quotes of the datagram it is about.
+struct Quoted<'a> {
+    proto: u8,
+    src: u32,
+    dst: u32,
+    /// Its total length and header length.
+    len: u16,
+    hl: usize,
+    /// The first bytes of its payload (4 to 8: ports, a TCP sequence).
+    transport: &'a [u8],
+}
+
+fn dispatch(inet: &Inet, typ: u8, code: u8, next_mtu: u16, q: &Quoted) {
     let errno = match (typ, code) {
         (kind::UNREACH, unreach::PORT) | (kind::UNREACH, unreach::PROTOCOL) => {
             rump::Errno::ECONNREFUSED
@@ -109,10 +123,18 @@ fn dispatch(inet: &Inet, typ: u8, code: u8, proto: u8, src: u32, dst: u32, ports
         (kind::UNREACH, _) => rump::Errno::EHOSTUNREACH,
         _ => return, // time exceeded is only for those who listen raw
     };
-    let sport = u16::from_be_bytes([ports[0], ports[1]]);
-    let dport = u16::from_be_bytes([ports[2], ports[3]]);
-    if proto == ipv4::proto::UDP {
-        crate::udp::ctlinput(inet, src, sport, dst, dport, errno);
+    let t = q.transport;
+    let sport = u16::from_be_bytes([t[0], t[1]]);
+    let dport = u16::from_be_bytes([t[2], t[3]]);
+    match q.proto {
+        ipv4::proto::UDP => crate::udp::ctlinput(inet, q.src, sport, q.dst, dport, errno),
+        ipv4::proto::TCP if errno == rump::Errno::EMSGSIZE && t.len() >= 8 => {
+            let seq = u32::from_be_bytes([t[4], t[5], t[6], t[7]]);
+            crate::tcp::socket::msgsize4(inet, (q.src, sport), (q.dst, dport), seq, || {
+                inet.mtudisc_route(q.dst, next_mtu, q.len, q.hl)
+            });
+        }
+        _ => {}
     }
 }
 

@@ -13,6 +13,7 @@ mod config;
 mod ifaddrs;
 mod input;
 mod output;
+mod pmtu;
 mod routes;
 
 use crate::addr;
@@ -100,6 +101,8 @@ pub(crate) struct State {
     /// connection up in a snapshot taken with one reference count, where
     /// it cloned the whole list for each segment.
     pub tcp: Arc<Vec<Arc<crate::tcp::socket::TcpSocket>>>,
+    /// When the path MTUs learnt expire.
+    pub pmtu_timers: Vec<pmtu::PmtuTimer>,
 }
 
 /// What `ip_output` needs besides the payload.
@@ -163,6 +166,7 @@ impl Inet {
                 udp: Vec::new(),
                 raw: Vec::new(),
                 tcp: Arc::default(),
+                pmtu_timers: Vec::new(),
             }),
             stats: Stats::default(),
             cfg: Config::default(),
@@ -319,7 +323,8 @@ impl Inet {
         if let Some(net) = self.net() {
             net.drain();
         }
-        [next_arp, next_frag].into_iter().flatten().min()
+        let next_pmtu = self.pmtu_expire(now);
+        [next_arp, next_frag, next_pmtu].into_iter().flatten().min()
     }
 
     /// Print on the kernel's console (NetBSD's `log`, which a rump kernel
