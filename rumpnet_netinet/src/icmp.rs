@@ -73,33 +73,28 @@ fn notify(inet: &Inet, quoted: &[u8], typ: u8, code: u8, next_mtu: u16) {
     if quoted.len() < ipv4::HEADER_LEN {
         return;
     }
-    let hl = usize::from(quoted[0] & 0xf) * 4;
-    let Some(transport) = quoted.get(hl..).filter(|t| t.len() >= 4) else {
+    // ip_hl, the low four bits, counts 32-bit words.
+    let hl = usize::from(quoted[netbsd_abi::layout::ip::ip_hl.offset] & 0xf) * 4;
+    let ports_end = netbsd_abi::layout::tcphdr::th_dport.range().end;
+    let Some(transport) = quoted.get(hl..).filter(|t| t.len() >= ports_end) else {
         return;
     };
     if hl < ipv4::HEADER_LEN {
         return;
     }
-    let word = |at: usize| {
-        u32::from_be_bytes([quoted[at], quoted[at + 1], quoted[at + 2], quoted[at + 3]])
-    };
+    use netbsd_abi::layout::{ip, tcphdr};
+    let word =
+        |f: netbsd_abi::Field| u32::from_be_bytes(quoted[f.range()].try_into().unwrap_or_default());
     let q = Quoted {
-        proto: quoted[QUOTED_PROTO],
-        src: word(QUOTED_SRC),
-        dst: word(QUOTED_DST),
-        len: u16::from_be_bytes([quoted[QUOTED_LEN], quoted[QUOTED_LEN + 1]]),
+        proto: quoted[ip::ip_p.offset],
+        src: word(ip::ip_src),
+        dst: word(ip::ip_dst),
+        len: u16::from_be_bytes(quoted[ip::ip_len.range()].try_into().unwrap_or_default()),
         hl,
-        transport: &transport[..transport.len().min(8)],
+        transport: &transport[..transport.len().min(tcphdr::th_seq.range().end)],
     };
     dispatch(inet, typ, code, next_mtu, &q);
 }
-
-/// Where the quoted IPv4 header (RFC 791) holds its total length, its
-/// protocol and its addresses.
-const QUOTED_LEN: usize = 2;
-const QUOTED_PROTO: usize = 9;
-const QUOTED_SRC: usize = 12;
-const QUOTED_DST: usize = 16;
 
 /// What an ICMP error quotes of the datagram it is about.
 struct Quoted<'a> {
@@ -123,13 +118,18 @@ fn dispatch(inet: &Inet, typ: u8, code: u8, next_mtu: u16, q: &Quoted) {
         (kind::UNREACH, _) => rump::Errno::EHOSTUNREACH,
         _ => return, // time exceeded is only for those who listen raw
     };
+    use netbsd_abi::layout::tcphdr;
     let t = q.transport;
-    let sport = u16::from_be_bytes([t[0], t[1]]);
-    let dport = u16::from_be_bytes([t[2], t[3]]);
+    // UDP's ports lie where TCP's do.
+    let port =
+        |f: netbsd_abi::Field| u16::from_be_bytes(t[f.range()].try_into().unwrap_or_default());
+    let (sport, dport) = (port(tcphdr::th_sport), port(tcphdr::th_dport));
     match q.proto {
         ipv4::proto::UDP => crate::udp::ctlinput(inet, q.src, sport, q.dst, dport, errno),
-        ipv4::proto::TCP if errno == rump::Errno::EMSGSIZE && t.len() >= 8 => {
-            let seq = u32::from_be_bytes([t[4], t[5], t[6], t[7]]);
+        ipv4::proto::TCP
+            if errno == rump::Errno::EMSGSIZE && t.len() >= tcphdr::th_seq.range().end =>
+        {
+            let seq = u32::from_be_bytes(t[tcphdr::th_seq.range()].try_into().unwrap_or_default());
             crate::tcp::socket::msgsize4(inet, (q.src, sport), (q.dst, dport), seq, || {
                 inet.mtudisc_route(q.dst, next_mtu, q.len, q.hl)
             });

@@ -7,6 +7,7 @@
 //! sequence number we never sent changes nothing; the route goes after
 //! `net.inet.ip.mtudisctimeout`.
 
+use netbsd_abi::layout::{ether_header as eh, icmp, ip, tcphdr};
 use rump::{Kernel, KernelBuilder};
 use rumpnet::ifnet::{IFF_BROADCAST, IFF_MULTICAST, IFF_SIMPLEX, IfDriver, Ifnet, LinkType};
 use rumpnet::net::{IfConfig, Net};
@@ -22,8 +23,16 @@ use std::time::{Duration, Instant};
 const RTF_GATEWAY: u32 = netbsd_abi::RTF_GATEWAY as u32;
 const RTF_HOST: u32 = netbsd_abi::RTF_HOST as u32;
 const RTF_DYNAMIC: u32 = netbsd_abi::RTF_DYNAMIC as u32;
-/// RFC 791's "don't fragment" bit, in the header's flags byte.
-const IP_DF_BYTE: u8 = 0x40;
+/// `IP_DF` (`netinet/ip.h`), in `ip_off`.
+const IP_DF: u16 = netbsd_abi::IP_DF as u16;
+/// `ETHERTYPE_IP`, `IPPROTO_TCP`, `IPPROTO_ICMP`.
+const ETHERTYPE_IP: u16 = netbsd_abi::ETHERTYPE_IP as u16;
+const IPPROTO_TCP: u8 = netbsd_abi::IPPROTO_TCP as u8;
+const IPPROTO_ICMP: u8 = netbsd_abi::IPPROTO_ICMP as u8;
+/// `TCPOPT_MAXSEG`: the option a SYN names its MSS with.
+const TCPOPT_MAXSEG: u8 = netbsd_abi::TCPOPT_MAXSEG as u8;
+/// What an ICMP error quotes: the IPv4 header and 8 bytes beyond it.
+const QUOTE_LEN: usize = ip::SIZE + 8;
 /// ICMP's "destination unreachable" and its "fragmentation needed" code.
 const ICMP_UNREACH: u8 = netbsd_abi::ICMP_UNREACH as u8;
 const ICMP_UNREACH_NEEDFRAG: u8 = netbsd_abi::ICMP_UNREACH_NEEDFRAG as u8;
@@ -125,34 +134,45 @@ impl Rig {
         let frames = self.sent.lock().unwrap().clone();
         let syn = frames
             .iter()
-            .find(|f| f[12..14] == [8, 0] && f[14 + 9] == 6)
+            .find(|f| {
+                f[eh::ether_type.range()] == ETHERTYPE_IP.to_be_bytes()
+                    && f[eh::SIZE + ip::ip_p.offset] == IPPROTO_TCP
+            })
             .unwrap_or_else(|| panic!("no SYN in {frames:?}"));
-        (s, syn[14..].to_vec())
+        (s, syn[eh::SIZE..].to_vec())
     }
 
     /// The router says `datagram` (its first 28 bytes quoted) needs
     /// fragments beyond a hop of `mtu`; `seq_delta` moves the quoted
     /// sequence number.
     fn needfrag(&self, datagram: &[u8], mtu: u16, seq_delta: u32) {
-        let mut quote = datagram[..28].to_vec();
-        let seq = u32::from_be_bytes(quote[24..28].try_into().unwrap()).wrapping_add(seq_delta);
-        quote[24..28].copy_from_slice(&seq.to_be_bytes());
-        let mut icmp = vec![ICMP_UNREACH, ICMP_UNREACH_NEEDFRAG, 0, 0, 0, 0];
-        icmp.extend_from_slice(&mtu.to_be_bytes());
-        icmp.extend_from_slice(&quote);
-        let c = checksum(&icmp);
-        icmp[2..4].copy_from_slice(&c.to_be_bytes());
-        let mut ip = vec![0x45, 0, 0, 0, 0, 1, 0, 0, 64, 1, 0, 0];
-        ip[2..4].copy_from_slice(&((20 + icmp.len()) as u16).to_be_bytes());
-        ip.extend_from_slice(&GATEWAY);
-        ip.extend_from_slice(&ME);
-        let c = checksum(&ip);
-        ip[10..12].copy_from_slice(&c.to_be_bytes());
-        let mut frame = OURS.0.to_vec();
-        frame.extend_from_slice(&ROUTER.0);
-        frame.extend_from_slice(&[8, 0]);
-        frame.extend_from_slice(&ip);
-        frame.extend_from_slice(&icmp);
+        let mut quote = datagram[..QUOTE_LEN].to_vec();
+        let seq_at = ip::SIZE + tcphdr::th_seq.offset;
+        let seq_range = seq_at..seq_at + tcphdr::th_seq.size;
+        let seq = u32::from_be_bytes(quote[seq_range.clone()].try_into().unwrap());
+        quote[seq_range].copy_from_slice(&seq.wrapping_add(seq_delta).to_be_bytes());
+        let mut msg = vec![0u8; icmp::icmp_dun.offset];
+        msg[icmp::icmp_type.offset] = ICMP_UNREACH;
+        msg[icmp::icmp_code.offset] = ICMP_UNREACH_NEEDFRAG;
+        msg[icmp::icmp_hun__ih_pmtu__ipm_nextmtu.range()].copy_from_slice(&mtu.to_be_bytes());
+        msg.extend_from_slice(&quote);
+        let c = checksum(&msg);
+        msg[icmp::icmp_cksum.range()].copy_from_slice(&c.to_be_bytes());
+        let mut hdr = vec![0u8; ip::SIZE];
+        hdr[0] = 0x45; // version 4, five words of header
+        hdr[ip::ip_len.range()].copy_from_slice(&((ip::SIZE + msg.len()) as u16).to_be_bytes());
+        hdr[ip::ip_ttl.offset] = 64;
+        hdr[ip::ip_p.offset] = IPPROTO_ICMP;
+        hdr[ip::ip_src.range()].copy_from_slice(&GATEWAY);
+        hdr[ip::ip_dst.range()].copy_from_slice(&ME);
+        let c = checksum(&hdr);
+        hdr[ip::ip_sum.range()].copy_from_slice(&c.to_be_bytes());
+        let mut frame = vec![0u8; eh::SIZE];
+        frame[eh::ether_dhost.range()].copy_from_slice(&OURS.0);
+        frame[eh::ether_shost.range()].copy_from_slice(&ROUTER.0);
+        frame[eh::ether_type.range()].copy_from_slice(&ETHERTYPE_IP.to_be_bytes());
+        frame.extend_from_slice(&hdr);
+        frame.extend_from_slice(&msg);
         self.net.input(&self.ifp, Pkt::with_payload(&frame));
     }
 
@@ -165,6 +185,11 @@ impl Rig {
             .find(|r| r.dst == peer && r.mask == u32::MAX)
             .map(|r| (r.flags, r.gateway, r.mtu, r.origin))
     }
+}
+
+/// A datagram's `ip_off`: its flags and fragment offset.
+fn ip_off(datagram: &[u8]) -> u16 {
+    u16::from_be_bytes(datagram[ip::ip_off.range()].try_into().unwrap())
 }
 
 /// The Internet checksum (RFC 1071).
@@ -183,7 +208,7 @@ fn checksum(b: &[u8]) -> u16 {
 fn fragmentation_needed_gives_the_peers_host_route_the_next_hop_mtu() {
     let r = rig();
     let (_s, syn) = r.connect(80);
-    assert_eq!(syn[6] & IP_DF_BYTE, IP_DF_BYTE, "TCP sends with DF");
+    assert_eq!(ip_off(&syn) & IP_DF, IP_DF, "TCP sends with DF");
     // A sequence number this connection never sent: not ours to believe.
     r.needfrag(&syn, 1200, 1000);
     assert_eq!(r.host_route(), None);
@@ -209,13 +234,17 @@ fn fragmentation_needed_gives_the_peers_host_route_the_next_hop_mtu() {
     // A router older than RFC 1191 names no MTU: the plateau below the
     // quoted length (1500 less its header, as 4.2BSD routers quote it).
     let mut long = syn.clone();
-    long[2..4].copy_from_slice(&1500u16.to_be_bytes());
+    long[ip::ip_len.range()].copy_from_slice(&1500u16.to_be_bytes());
     r.needfrag(&long, 0, 0);
     assert_eq!(r.host_route().map(|h| h.2), Some(1006));
     // The next connection announces what fits the route.
     let (_t, syn2) = r.connect(81);
-    let mss_at = 20 + 20 + 2;
-    assert_eq!(syn2[20 + 20], 2, "the SYN's first option is its MSS");
+    let opts = ip::SIZE + tcphdr::SIZE;
+    let mss_at = opts + 2;
+    assert_eq!(
+        syn2[opts], TCPOPT_MAXSEG,
+        "the SYN's first option is its MSS"
+    );
     assert_eq!(
         u16::from_be_bytes([syn2[mss_at], syn2[mss_at + 1]]),
         1006 - 40
@@ -237,5 +266,5 @@ fn the_learnt_route_goes_after_mtudisctimeout_and_mtudisc_off_clears_df() {
     assert_eq!(r.inet.path_mtu(&r.ifp, u32::from_be_bytes(PEER)), 1500);
     r.inet.cfg.mtudisc.store(0, Relaxed);
     let (_t, syn) = r.connect(81);
-    assert_eq!(syn[6] & IP_DF_BYTE, 0, "no DF without path MTU discovery");
+    assert_eq!(ip_off(&syn) & IP_DF, 0, "no DF without path MTU discovery");
 }

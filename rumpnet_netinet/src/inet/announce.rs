@@ -48,11 +48,12 @@ fn socktrim(mask: u32) -> Vec<u8> {
 /// The gateway of an interface's own routes: its `sockaddr_dl` with no
 /// name or address.
 fn link_only(ifp: &Ifnet) -> Vec<u8> {
+    use netbsd_abi::layout::sockaddr_dl as sdl;
     let mut sa = vec![0u8; LINK_ONLY_LEN];
-    sa[0] = LINK_ONLY_LEN as u8;
-    sa[1] = rumpnet::ifioctl::AF_LINK;
-    sa[2..4].copy_from_slice(&ifp.index.to_le_bytes());
-    sa[4] = ifp.if_type();
+    sdl::sdl_len.put(&mut sa, LINK_ONLY_LEN as u64);
+    sdl::sdl_family.put(&mut sa, u64::from(rumpnet::ifioctl::AF_LINK));
+    sdl::sdl_index.put(&mut sa, u64::from(ifp.index));
+    sdl::sdl_addr__dl_type.put(&mut sa, u64::from(ifp.if_type()));
     sa
 }
 
@@ -79,9 +80,10 @@ fn addr_msg(typ: u8, ifp: &Ifnet, a: &IfAddr, fresh: bool) -> Vec<u8> {
         .then(|| addr::sockaddr(if fresh { addr::ANY } else { a.bcast }, 0));
     let ifp_sa = rumpnet::ifioctl::sockaddr_dl(ifp);
     let ifa = addr::sockaddr(a.addr, 0);
+    use netbsd_abi::layout::ifa_msghdr as ifam;
     let mut m = vec![0u8; IFA_MSGHDR_LEN];
-    m[2] = RTM_VERSION;
-    m[3] = typ;
+    ifam::ifam_version.put(&mut m, u64::from(RTM_VERSION));
+    ifam::ifam_type.put(&mut m, u64::from(typ));
     let mut bits = 0u32;
     for (bit, sa) in [
         (rta::NETMASK, Some(&mask)),
@@ -96,12 +98,12 @@ fn addr_msg(typ: u8, ifp: &Ifnet, a: &IfAddr, fresh: bool) -> Vec<u8> {
             m.resize(at + rumpnet::route::roundup(sa.len()), 0);
         }
     }
-    m[4..8].copy_from_slice(&bits.to_le_bytes());
-    m[8..12].copy_from_slice(&ifa_flags(ifp).to_le_bytes());
-    m[12..16].copy_from_slice(&ifp.metric().to_le_bytes());
-    m[16..18].copy_from_slice(&ifp.index.to_le_bytes());
-    let len = m.len() as u16;
-    m[0..2].copy_from_slice(&len.to_le_bytes());
+    ifam::ifam_addrs.put(&mut m, u64::from(bits));
+    ifam::ifam_flags.put(&mut m, u64::from(ifa_flags(ifp)));
+    ifam::ifam_metric.put(&mut m, ifp.metric() as u64);
+    ifam::ifam_index.put(&mut m, u64::from(ifp.index));
+    let len = m.len() as u64;
+    ifam::ifam_msglen.put(&mut m, len);
     m
 }
 

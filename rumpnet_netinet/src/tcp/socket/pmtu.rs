@@ -11,7 +11,8 @@ use crate::inet::Inet;
 /// The IPv6 and TCP headers a segment's MTU carries besides its data.
 const IP6_TCP_HEADERS: u32 = 40 + 20;
 /// The IPv4 and TCP headers.
-const IP_TCP_HEADERS: u32 = 20 + 20;
+const IP_TCP_HEADERS: u32 =
+    (netbsd_abi::layout::ip::SIZE + netbsd_abi::layout::tcphdr::SIZE) as u32;
 
 /// The path from `src:sport` to `dst:dport` carries packets of at most
 /// `mtu` bytes: its connection lowers its segment size and resends what
