@@ -41,7 +41,9 @@ impl Inet {
     }
 
     /// The MTU a datagram to `dst` leaving by `ifp` is cut to: its
-    /// route's, if it has one, else the interface's (`ip_output`).
+    /// route's, if it has one, else the interface's (`ip_output`). Never
+    /// more than the interface's: a route through lo0 keeps the MTU lo0
+    /// had when the route was made.
     pub fn path_mtu(&self, ifp: &Ifnet, dst: u32) -> u32 {
         let st = self.lock();
         st.routes
@@ -50,7 +52,7 @@ impl Inet {
             .max_by_key(|r| r.mask.count_ones())
             .map(|r| r.mtu)
             .filter(|&m| m != 0)
-            .unwrap_or_else(|| ifp.mtu())
+            .map_or_else(|| ifp.mtu(), |m| m.min(ifp.mtu()))
     }
 
     /// A router could not forward a datagram to `dst` without fragments
