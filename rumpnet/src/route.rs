@@ -24,6 +24,10 @@ pub const RTM_CHANGE: u8 = netbsd_abi::RTM_CHANGE as u8;
 pub const RTM_GET: u8 = netbsd_abi::RTM_GET as u8;
 /// `RTF_DONE`.
 pub const RTF_DONE: u32 = netbsd_abi::RTF_DONE as u32;
+/// `RTF_UP`.
+const RTF_UP: u32 = netbsd_abi::RTF_UP as u32;
+/// `AF_INET`, whose messages carry netmasks as the table keeps them.
+const AF_INET: u8 = netbsd_abi::AF_INET as u8;
 /// `sizeof(struct rt_msghdr)`.
 pub const RT_MSGHDR_LEN: usize = netbsd_abi::layout::rt_msghdr::SIZE;
 /// The `RTA_*` bits, in the order their sockaddrs follow the header.
@@ -89,6 +93,27 @@ pub struct RouteRequest {
     /// `rmx_expire`: when the route (an ARP entry) expires, wall-clock
     /// seconds; 0: never.
     pub expire: i64,
+}
+
+/// An IPv4 netmask sockaddr as NetBSD's routing table keeps it
+/// (`rn_addmask`): the bytes before the address all ones, the length cut
+/// after the last non-zero byte; no address bits at all is the table's
+/// zero mask, of length 0.
+pub fn radix_mask4(mask: &[u8]) -> Vec<u8> {
+    const SIN_ADDR_AT: usize = 4;
+    if mask.iter().skip(SIN_ADDR_AT).all(|&b| b == 0) {
+        return Vec::new();
+    }
+    let mut sa = mask.to_vec();
+    if let Some(head) = sa.get_mut(1..SIN_ADDR_AT) {
+        head.fill(0xff);
+    }
+    let len = sa.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    sa.truncate(len);
+    if let Some(l) = sa.first_mut() {
+        *l = len as u8;
+    }
+    sa
 }
 
 /// `RT_ROUNDUP`: sockaddrs are padded to 8 bytes; an empty one takes 8.
@@ -263,11 +288,24 @@ impl ProtoSocket for RouteSocket {
         let ifp_sa = net
             .ifindex(info.ifindex)
             .map(|i| crate::ifioctl::sockaddr_dl(&i));
+        // route_output answers an IPv4 add with the netmask as given, a
+        // deletion with the one the table kept (`rn_addmask`), and the
+        // deleted route is no longer up.
+        let mask = match (typ, af) {
+            (RTM_ADD, AF_INET) if errno == 0 => req.mask.clone(),
+            (RTM_DELETE, AF_INET) => info.mask.as_deref().map(radix_mask4),
+            _ => info.mask.clone(),
+        };
+        let flags = if typ == RTM_DELETE && errno == 0 {
+            info.flags & !RTF_UP
+        } else {
+            info.flags
+        };
         let mut parts: Vec<(u32, &[u8])> = vec![(rta::DST, &info.dst)];
         if let Some(g) = &info.gateway {
             parts.push((rta::GATEWAY, g));
         }
-        if let Some(mk) = &info.mask {
+        if let Some(mk) = &mask {
             parts.push((rta::NETMASK, mk));
         }
         if typ == RTM_GET {
@@ -281,7 +319,7 @@ impl ProtoSocket for RouteSocket {
         let mut out = build_msg(
             typ,
             info.ifindex,
-            info.flags | if errno == 0 { RTF_DONE } else { 0 },
+            flags | if errno == 0 { RTF_DONE } else { 0 },
             pid,
             seq,
             errno,

@@ -5,7 +5,7 @@
 use crate::addr::{self, ANY, BROADCAST};
 use crate::inet::{In, Inet, OutOpts};
 use crate::wire::icmp::{self, Repr, kind, unreach};
-use crate::wire::ipv4::{self, Packet};
+use crate::wire::ipv4;
 use rumpnet::pkt::Pkt;
 use std::sync::atomic::Ordering;
 
@@ -33,8 +33,8 @@ pub fn input(inet: &Inet, d: &In, pkt: Pkt) {
             }
             reflect(inet, d, reply);
         }
-        Repr::DstUnreachable { code, .. } => notify(inet, p.data(), kind::UNREACH, code),
-        Repr::TimeExceeded { code } => notify(inet, p.data(), kind::TIME_EXCEEDED, code),
+        Repr::DstUnreachable { code, mtu } => notify(inet, p.data(), kind::UNREACH, code, mtu),
+        Repr::TimeExceeded { code } => notify(inet, p.data(), kind::TIME_EXCEEDED, code, 0),
         _ => {}
     }
 }
@@ -65,41 +65,50 @@ fn reflect(inet: &Inet, d: &In, reply: Pkt) {
 const MAXTTL: u8 = netbsd_abi::MAXTTL as u8;
 
 /// Tell the transport protocols about an error for one of their datagrams
-/// (`pr_ctlinput`): the quoted header says which socket.
-fn notify(inet: &Inet, quoted: &[u8], typ: u8, code: u8) {
-    let Ok(p) = Packet::new_checked(quoted) else {
-        // A quote shorter than its own header's length field is common
-        // (only 8 bytes of payload): read the header fields directly.
-        if quoted.len() < ipv4::HEADER_LEN + 4 {
-            return;
-        }
-        let hl = usize::from(quoted[0] & 0xf) * 4;
-        if quoted.len() < hl + 4 || hl < ipv4::HEADER_LEN {
-            return;
-        }
-        let proto = quoted[9];
-        let src = u32::from_be_bytes([quoted[12], quoted[13], quoted[14], quoted[15]]);
-        let dst = u32::from_be_bytes([quoted[16], quoted[17], quoted[18], quoted[19]]);
-        let ports = &quoted[hl..hl + 4];
-        dispatch(inet, typ, code, proto, src, dst, ports);
+/// (`pr_ctlinput`): the quoted header says which socket. `next_mtu` is
+/// a "fragmentation needed"'s next-hop MTU.
+fn notify(inet: &Inet, quoted: &[u8], typ: u8, code: u8, next_mtu: u16) {
+    // A quote is often shorter than its own header's length field says
+    // (only 8 bytes of payload): read the header's fields directly.
+    if quoted.len() < ipv4::HEADER_LEN {
+        return;
+    }
+    // ip_hl, the low four bits, counts 32-bit words.
+    let hl = usize::from(quoted[netbsd_abi::layout::ip::ip_hl.offset] & 0xf) * 4;
+    let ports_end = netbsd_abi::layout::tcphdr::th_dport.range().end;
+    let Some(transport) = quoted.get(hl..).filter(|t| t.len() >= ports_end) else {
         return;
     };
-    let hl = p.header_len();
-    let Some(ports) = quoted.get(hl..hl + 4) else {
+    if hl < ipv4::HEADER_LEN {
         return;
+    }
+    use netbsd_abi::layout::{ip, tcphdr};
+    let word =
+        |f: netbsd_abi::Field| u32::from_be_bytes(quoted[f.range()].try_into().unwrap_or_default());
+    let q = Quoted {
+        proto: quoted[ip::ip_p.offset],
+        src: word(ip::ip_src),
+        dst: word(ip::ip_dst),
+        len: u16::from_be_bytes(quoted[ip::ip_len.range()].try_into().unwrap_or_default()),
+        hl,
+        transport: &transport[..transport.len().min(tcphdr::th_seq.range().end)],
     };
-    dispatch(
-        inet,
-        typ,
-        code,
-        p.protocol(),
-        addr::to_u32(p.src()),
-        addr::to_u32(p.dst()),
-        ports,
-    );
+    dispatch(inet, typ, code, next_mtu, &q);
 }
 
-fn dispatch(inet: &Inet, typ: u8, code: u8, proto: u8, src: u32, dst: u32, ports: &[u8]) {
+/// What an ICMP error quotes of the datagram it is about.
+struct Quoted<'a> {
+    proto: u8,
+    src: u32,
+    dst: u32,
+    /// Its total length and header length.
+    len: u16,
+    hl: usize,
+    /// The first bytes of its payload (4 to 8: ports, a TCP sequence).
+    transport: &'a [u8],
+}
+
+fn dispatch(inet: &Inet, typ: u8, code: u8, next_mtu: u16, q: &Quoted) {
     let errno = match (typ, code) {
         (kind::UNREACH, unreach::PORT) | (kind::UNREACH, unreach::PROTOCOL) => {
             rump::Errno::ECONNREFUSED
@@ -109,10 +118,23 @@ fn dispatch(inet: &Inet, typ: u8, code: u8, proto: u8, src: u32, dst: u32, ports
         (kind::UNREACH, _) => rump::Errno::EHOSTUNREACH,
         _ => return, // time exceeded is only for those who listen raw
     };
-    let sport = u16::from_be_bytes([ports[0], ports[1]]);
-    let dport = u16::from_be_bytes([ports[2], ports[3]]);
-    if proto == ipv4::proto::UDP {
-        crate::udp::ctlinput(inet, src, sport, dst, dport, errno);
+    use netbsd_abi::layout::tcphdr;
+    let t = q.transport;
+    // UDP's ports lie where TCP's do.
+    let port =
+        |f: netbsd_abi::Field| u16::from_be_bytes(t[f.range()].try_into().unwrap_or_default());
+    let (sport, dport) = (port(tcphdr::th_sport), port(tcphdr::th_dport));
+    match q.proto {
+        ipv4::proto::UDP => crate::udp::ctlinput(inet, q.src, sport, q.dst, dport, errno),
+        ipv4::proto::TCP
+            if errno == rump::Errno::EMSGSIZE && t.len() >= tcphdr::th_seq.range().end =>
+        {
+            let seq = u32::from_be_bytes(t[tcphdr::th_seq.range()].try_into().unwrap_or_default());
+            crate::tcp::socket::msgsize4(inet, (q.src, sport), (q.dst, dport), seq, || {
+                inet.mtudisc_route(q.dst, next_mtu, q.len, q.hl)
+            });
+        }
+        _ => {}
     }
 }
 

@@ -20,6 +20,9 @@ pub enum RouteOrigin {
     /// An address's local host route through the loopback interface
     /// (`rt_ifa_addlocal`).
     Local,
+    /// The kernel's, on an ICMP message: a host route that carries a
+    /// path MTU (`icmp_mtudisc`, `RTF_DYNAMIC`).
+    Dynamic,
 }
 
 /// One route.

@@ -325,6 +325,22 @@ fn register_ip(k: &Kernel, inet: &Arc<Inet>) -> KResult<()> {
             Ok(())
         },
     )?;
+    stack_node(
+        k,
+        inet,
+        (
+            IP,
+            "mtudisc",
+            Some(IPCTL_MTUDISC),
+            "Use RFC1191 Path MTU Discovery",
+        ),
+        |i| i.cfg.mtudisc.load(Relaxed),
+        |i, v| {
+            // A plain int on NetBSD: any value is kept, 0 is off.
+            i.cfg.mtudisc.store(v, Relaxed);
+            Ok(())
+        },
+    )?;
     type Ports = (&'static str, i32, &'static str);
     let ports: [Ports; 4] = [
         (
@@ -379,6 +395,25 @@ fn register_ip(k: &Kernel, inet: &Arc<Inet>) -> KResult<()> {
             },
         )?;
     }
+    stack_node(
+        k,
+        inet,
+        (
+            IP,
+            "mtudisctimeout",
+            Some(IPCTL_MTUDISCTIMEOUT),
+            "Lifetime of a Path MTU Discovered route",
+        ),
+        |i| i.cfg.mtudisc_timeout.load(Relaxed),
+        |i, v| {
+            // sysctl_net_inet_ip_pmtudto refuses a negative time.
+            if v < 0 {
+                return Err(Errno::EINVAL);
+            }
+            i.cfg.mtudisc_timeout.store(v, Relaxed);
+            Ok(())
+        },
+    )?;
     flag_node(
         k,
         inet,

@@ -268,7 +268,7 @@ impl ProtoSocket for UdpSocket {
             let (ifp, _) =
                 self.inet
                     .route_to(&net, fa, &self.pcb().out_opts(&self.inet, &so, fa))?;
-            let src = self.inet.source_for(&ifp, fa).ok_or(Errno::EADDRNOTAVAIL)?;
+            let src = self.inet.select_source(&ifp, fa)?;
             (PcbAddr::v4(fa), PcbAddr::v4(src))
         } else {
             let fa = if fa.is_any() {
@@ -437,9 +437,7 @@ impl UdpSocket {
             pcb.laddr.low32()
         } else {
             let (ifp, _) = self.inet.route_to(&net, dst, &o)?;
-            self.inet
-                .source_for(&ifp, dst)
-                .ok_or(Errno::EADDRNOTAVAIL)?
+            self.inet.select_source(&ifp, dst)?
         };
         let mut pkt = Pkt::with_payload(data);
         pkt.prepend(udp::HEADER_LEN);

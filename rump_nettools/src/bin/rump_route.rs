@@ -157,11 +157,17 @@ const ADDR_NAMES: [&str; RTAX_MAX as usize] = [
     "DST", "GATEWAY", "NETMASK", "GENMASK", "IFP", "IFA", "AUTHOR", "BRD", "TAG",
 ];
 
+/// The family byte of a netmask the routing table made (`rn_addmask`).
+const RADIX_MASK_FAMILY: i32 = 0xff;
+
 /// A sockaddr as route(8) names it with -n.
 fn sa_text(sa: &[u8], netmask: bool, names: &IfNames) -> String {
     match sa_family(sa) {
         _ if sa.first() == Some(&0) => "default".into(),
         Some(AF_INET) if netmask => fmt_ipv4(sa_ipv4(sa)),
+        // An IPv4 netmask as the kernel's table keeps it (`rn_addmask`):
+        // the family byte is all ones.
+        Some(RADIX_MASK_FAMILY) if netmask && sa.len() <= sin::SIZE => fmt_ipv4(sa_ipv4(sa)),
         Some(AF_INET) => {
             let a = sa_ipv4(sa);
             if a == [0; 4] {
@@ -173,8 +179,12 @@ fn sa_text(sa: &[u8], netmask: bool, names: &IfNames) -> String {
         Some(AF_LINK) => {
             let hw = sdl_lladdr(sa);
             let nlen = sockaddr_dl::sdl_addr__dl_nlen.get(sa).unwrap_or(0);
+            let ether = sockaddr_dl::sdl_addr__dl_type.get(sa) == Some(IFT_ETHER as u64);
             if nlen == 0 && hw.is_empty() {
                 link_text(sa)
+            } else if ether && hw.len() == ETHER_ADDR_LEN as usize {
+                // link_print: an Ethernet address as ether_ntoa writes it.
+                hw_text(hw)
             } else {
                 // link_ntoa: the name, then the address in dotted hex.
                 let hw: Vec<String> = hw.iter().map(|b| format!("{b:x}")).collect();

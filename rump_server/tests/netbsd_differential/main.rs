@@ -38,6 +38,7 @@ mod ktrace;
 mod large_calls;
 mod more_tools;
 mod mount_flags;
+mod netfix;
 mod network;
 mod network_dad;
 mod nfs;

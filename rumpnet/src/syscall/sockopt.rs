@@ -30,6 +30,47 @@ const MSIZE: usize = 512;
 /// `sbreserve` grants, `SB_MAX` less the mbufs' share; 209715 bytes.
 const SB_MAX_ADJ: usize = SB_MAX * MCLBYTES / (MSIZE + MCLBYTES);
 
+/// `SO_OSNDTIMEO` and `SO_ORCVTIMEO` (`compat/sys/socket.h`): the numbers
+/// `SO_SNDTIMEO` and `SO_RCVTIMEO` had before NetBSD 5.0's 64-bit
+/// `time_t`; NetBSD's kernel still takes them (`COMPAT_50`), with a
+/// `struct timeval50`.
+const SO_OSNDTIMEO: i32 = 0x1005;
+const SO_ORCVTIMEO: i32 = 0x1006;
+
+/// `struct timeval50` (`compat/sys/time_types.h`): two `long`s, 16 bytes
+/// on amd64, whose microseconds `timeval50_to_timeval` narrows to
+/// `suseconds_t` (an `int`).
+mod timeval50 {
+    /// `tv_sec`, a `long`.
+    pub const TV_SEC: std::ops::Range<usize> = 0..8;
+    /// `tv_usec`, a `long`.
+    pub const TV_USEC: std::ops::Range<usize> = 8..16;
+    /// `sizeof(struct timeval50)`.
+    pub const SIZE: usize = 16;
+}
+
+/// The `struct timeval` a `struct timeval50` stands for
+/// (`timeval50_to_timeval`); `sockopt_get` wants its exact size (EINVAL).
+fn timeval50_in(v: &[u8]) -> KResult<Vec<u8>> {
+    if v.len() != timeval50::SIZE {
+        return Err(Errno::EINVAL);
+    }
+    let long = |r: std::ops::Range<usize>| i64::from_le_bytes(v[r].try_into().unwrap_or_default());
+    let mut tv = vec![0u8; timeval::SIZE];
+    timeval::tv_sec.put(&mut tv, long(timeval50::TV_SEC) as u64);
+    timeval::tv_usec.put(&mut tv, u64::from(long(timeval50::TV_USEC) as i32 as u32));
+    Ok(tv)
+}
+
+/// A timeout as `struct timeval50` (`timeval_to_timeval50`).
+fn timeval50_out(d: Option<Duration>) -> Vec<u8> {
+    let d = d.unwrap_or_default();
+    let mut v = vec![0u8; timeval50::SIZE];
+    v[timeval50::TV_SEC].copy_from_slice(&d.as_secs().to_le_bytes());
+    v[timeval50::TV_USEC].copy_from_slice(&u64::from(d.subsec_micros()).to_le_bytes());
+    v
+}
+
 fn timeval_in(v: &[u8]) -> KResult<Option<Duration>> {
     if v.len() < timeval::SIZE {
         return Err(Errno::EINVAL);
@@ -66,6 +107,20 @@ pub fn setsockopt(s: &Socket, level: i32, name: i32, v: &[u8]) -> KResult<()> {
     if level != SOL_SOCKET {
         return s.proto().setopt(level, name, v);
     }
+    // The old numbers are the new options with the old structure.
+    let compat;
+    let (name, v) = match name {
+        SO_OSNDTIMEO | SO_ORCVTIMEO => {
+            compat = timeval50_in(v)?;
+            let name = if name == SO_OSNDTIMEO {
+                SO_SNDTIMEO
+            } else {
+                SO_RCVTIMEO
+            };
+            (name, compat.as_slice())
+        }
+        _ => (name, v),
+    };
     {
         let mut o = rump::sync::lock(&s.proto().shared().opts);
         let flag = |v: &[u8]| int_in(v).map(|i| i != 0);
@@ -153,6 +208,8 @@ pub fn getsockopt(s: &Socket, level: i32, name: i32) -> KResult<Vec<u8>> {
         SO_RCVLOWAT => i(o.rcvlowat as i32),
         SO_SNDTIMEO => timeval_out(o.sndtimeo),
         SO_RCVTIMEO => timeval_out(o.rcvtimeo),
+        SO_OSNDTIMEO => timeval50_out(o.sndtimeo),
+        SO_ORCVTIMEO => timeval50_out(o.rcvtimeo),
         SO_TYPE => i(s.proto().kind().1),
         SO_ERROR => i(s.proto().take_error()),
         _ => return Err(Errno::ENOPROTOOPT),
@@ -186,4 +243,46 @@ fn sys_getsockopt(ctx: &Ctx, a: &SysArgs, us: &dyn UserSpace) -> KResult<SysRet>
         us.copyout(a[4], &(n as u32).to_le_bytes())?;
     }
     ret(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::*;
+
+    /// A `struct timeval50` as an old binary lays it out.
+    fn tv50(sec: i64, usec: i64) -> Vec<u8> {
+        [sec, usec].iter().flat_map(|v| v.to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn the_compat_timeout_numbers_set_and_read_the_timeouts_as_timeval50() {
+        let (k, _) = boot();
+        let ctx = k.enter().unwrap();
+        let (a, _b) = pair_of(&ctx, SOCK_DGRAM, true);
+        setsockopt(&a, SOL_SOCKET, SO_OSNDTIMEO, &tv50(3, 500_000)).unwrap();
+        assert_eq!(
+            getsockopt(&a, SOL_SOCKET, SO_SNDTIMEO),
+            Ok(timeval_out(Some(Duration::from_millis(3500))))
+        );
+        assert_eq!(
+            getsockopt(&a, SOL_SOCKET, SO_OSNDTIMEO),
+            Ok(tv50(3, 500_000))
+        );
+        // The receive side is apart; timeval50_to_timeval keeps the low
+        // 32 bits of the microseconds.
+        assert_eq!(getsockopt(&a, SOL_SOCKET, SO_ORCVTIMEO), Ok(tv50(0, 0)));
+        setsockopt(&a, SOL_SOCKET, SO_ORCVTIMEO, &tv50(0, (1 << 32) + 7)).unwrap();
+        assert_eq!(getsockopt(&a, SOL_SOCKET, SO_ORCVTIMEO), Ok(tv50(0, 7)));
+        // A new-style setting reads back through the old number too.
+        set_timeout(&a, SO_RCVTIMEO, Duration::from_secs(9));
+        assert_eq!(getsockopt(&a, SOL_SOCKET, SO_ORCVTIMEO), Ok(tv50(9, 0)));
+        // sockopt_get wants the structure's size exactly.
+        for bad in [&tv50(1, 0)[..8], &[0u8; 24][..]] {
+            assert_eq!(
+                setsockopt(&a, SOL_SOCKET, SO_ORCVTIMEO, bad),
+                Err(Errno::EINVAL)
+            );
+        }
+    }
 }

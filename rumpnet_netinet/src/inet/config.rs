@@ -71,6 +71,11 @@ pub struct Config {
     /// `net.inet.ip.dad_count`: ARP probes a new address sends before it
     /// is used (0: none, the address is usable at once).
     pub dad_count: AtomicI32,
+    /// `net.inet.ip.mtudisc`: path MTU discovery (RFC 1191), TCP's
+    /// segments sent with DF (any value but 0, kept as written).
+    pub mtudisc: AtomicI32,
+    /// `net.inet.ip.mtudisctimeout`: seconds a path MTU learnt lasts.
+    pub mtudisc_timeout: AtomicI32,
 }
 
 impl Default for Config {
@@ -108,6 +113,9 @@ impl Default for Config {
             tcp_keepcnt: AtomicU32::new(8),
             tcp_rfc1323: AtomicBool::new(true),
             dad_count: AtomicI32::new(crate::dad::PROBE_NUM),
+            // IPMTUDISC and IPMTUDISCTIMEOUT (netinet/ip_input.c).
+            mtudisc: AtomicI32::new(1),
+            mtudisc_timeout: AtomicI32::new(600),
         }
     }
 }

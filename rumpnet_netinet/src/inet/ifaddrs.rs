@@ -82,7 +82,7 @@ impl Inet {
             .interfaces()
             .into_iter()
             .find(|i| i.flags() & IFF_LOOPBACK != 0);
-        let (scrubbed, added) = {
+        let (scrubbed, added, is_new) = {
             let mut st = self.lock();
             // A changed address gives up its old prefix first (in_ifscrub).
             let old = st
@@ -130,12 +130,12 @@ impl Inet {
                 st.routes.push(r.clone());
                 added.push(r);
             }
-            (scrubbed, added)
+            (scrubbed, added, is_new)
         };
         if !scrubbed.is_empty() {
             self.announce(net, ifp, &a, &scrubbed, false);
         }
-        self.announce(net, ifp, &a, &added, true);
+        self.announce_address(net, ifp, &a, &added, true, is_new);
         let flags = ifp.flags();
         if flags & rumpnet::ifnet::IFF_UP == 0 {
             net.set_flags(ifp, flags | rumpnet::ifnet::IFF_UP)?;
@@ -154,7 +154,7 @@ impl Inet {
     /// Tell the routing sockets that address `a` came (`RTM_NEWADDR` and
     /// `RTM_ADD` for each of its `routes`) or went (`RTM_DELETE` and
     /// `RTM_DELADDR`), as NetBSD's `rt_newaddrmsg` does for each route an
-    /// address change makes or takes.
+    /// address change makes or takes (see [`super::announce`]).
     pub(crate) fn announce(
         &self,
         net: &Net,
@@ -163,40 +163,7 @@ impl Inet {
         routes: &[Route],
         added: bool,
     ) {
-        use rumpnet::route::{RTF_DONE, RTM_ADD, RTM_DELETE, broadcast};
-        use rumpnet::rtsysctl::{RTM_DELADDR, RTM_NEWADDR, newaddr_msg, route_msg_of};
-        let addrs = self.addresses();
-        let addr_msg = newaddr_msg(
-            if added { RTM_NEWADDR } else { RTM_DELADDR },
-            ifp,
-            &a.info(ifp),
-        );
-        let route_msg = |r: &Route| {
-            let mut i = r.info(&addrs, Some(net));
-            i.flags |= RTF_DONE;
-            let rifp = net.ifindex(r.ifindex);
-            route_msg_of(
-                if added { RTM_ADD } else { RTM_DELETE },
-                rifp.as_deref(),
-                &i,
-            )
-        };
-        let mut msgs = Vec::new();
-        for r in routes {
-            if added {
-                msgs.push(addr_msg.clone());
-                msgs.push(route_msg(r));
-            } else {
-                msgs.push(route_msg(r));
-                msgs.push(addr_msg.clone());
-            }
-        }
-        if routes.is_empty() {
-            msgs.push(addr_msg);
-        }
-        for m in &msgs {
-            broadcast(net, addr::AF_INET, m);
-        }
+        self.announce_address(net, ifp, a, routes, added, false);
     }
 
     /// Remove address `a` from `ifp` (`SIOCDIFADDR`) with its routes.

@@ -131,7 +131,7 @@ impl Inet {
         let mut payload = pkt.clone();
         payload.strip(hl);
         repr.ttl -= 1;
-        let mtu = out.mtu();
+        let mtu = self.path_mtu(&out, dst);
         let r = self.send_datagram(&out, hop, false, repr, payload);
         match r {
             Ok(()) => self.stats.bump(&self.stats.ip_forward),

@@ -8,11 +8,13 @@
 //! while a packet is handed to an interface or a socket, so that input and
 //! output can nest (an ICMP echo reply is sent from input processing).
 
+mod announce;
 mod arp_io;
 mod config;
 mod ifaddrs;
 mod input;
 mod output;
+mod pmtu;
 mod routes;
 
 use crate::addr;
@@ -100,6 +102,8 @@ pub(crate) struct State {
     /// connection up in a snapshot taken with one reference count, where
     /// it cloned the whole list for each segment.
     pub tcp: Arc<Vec<Arc<crate::tcp::socket::TcpSocket>>>,
+    /// When the path MTUs learnt expire.
+    pub pmtu_timers: Vec<pmtu::PmtuTimer>,
 }
 
 /// What `ip_output` needs besides the payload.
@@ -163,6 +167,7 @@ impl Inet {
                 udp: Vec::new(),
                 raw: Vec::new(),
                 tcp: Arc::default(),
+                pmtu_timers: Vec::new(),
             }),
             stats: Stats::default(),
             cfg: Config::default(),
@@ -319,7 +324,8 @@ impl Inet {
         if let Some(net) = self.net() {
             net.drain();
         }
-        [next_arp, next_frag].into_iter().flatten().min()
+        let next_pmtu = self.pmtu_expire(now);
+        [next_arp, next_frag, next_pmtu].into_iter().flatten().min()
     }
 
     /// Print on the kernel's console (NetBSD's `log`, which a rump kernel

@@ -107,7 +107,7 @@ impl Inet {
         repr: IpRepr,
         payload: Pkt,
     ) -> KResult<()> {
-        let mtu = ifp.mtu() as usize;
+        let mtu = self.path_mtu(ifp, addr::to_u32(repr.dst)) as usize;
         if ipv4::HEADER_LEN + payload.len() <= mtu {
             let mut pkt = payload;
             let mut r = repr;

@@ -139,4 +139,29 @@ impl Inet {
             .or_else(|| st.addrs.first())
             .map(|a| a.addr)
     }
+
+    /// The source address a socket takes towards `dst` when it has none
+    /// (`in_selectsrc`): the outgoing interface's, unless that is the
+    /// loopback interface (a route through a loopback gateway gives no
+    /// source); then the address `dst` is, and then the first IPv4
+    /// address on an interface that is not a loopback one. None of them:
+    /// EADDRNOTAVAIL.
+    pub fn select_source(&self, ifp: &Ifnet, dst: u32) -> KResult<u32> {
+        if ifp.flags() & IFF_LOOPBACK == 0 {
+            return self.source_for(ifp, dst).ok_or(Errno::EADDRNOTAVAIL);
+        }
+        let net = self.net();
+        let st = self.lock();
+        let not_loopback = |ifindex: u16| {
+            net.as_ref()
+                .and_then(|n| n.ifindex(ifindex))
+                .is_some_and(|i| i.flags() & IFF_LOOPBACK == 0)
+        };
+        st.addrs
+            .iter()
+            .find(|a| a.addr == dst)
+            .or_else(|| st.addrs.iter().find(|a| not_loopback(a.ifindex)))
+            .map(|a| a.addr)
+            .ok_or(Errno::EADDRNOTAVAIL)
+    }
 }

@@ -1,8 +1,16 @@
 //! A smaller path MTU for a connection (`tcp_mtudisc`).
 
 use super::Tcb;
+use crate::tcp::seq;
 
 impl Tcb {
+    /// `seq` lies between the oldest unacknowledged byte and the highest
+    /// sent, as an ICMP error about one of our segments must quote
+    /// (`tcp_ctlinput`).
+    pub fn has_sent_unacked(&self, seq: u32) -> bool {
+        !seq::lt(seq, self.snd_una) && !seq::gt(seq, self.snd_max)
+    }
+
     /// The path to the peer carries segments of at most `mss` bytes
     /// (its MTU less the IP and TCP headers): later segments are that
     /// small, and what is unacknowledged goes again in pieces of that

@@ -31,7 +31,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 pub use input::{input, input6};
-pub use pmtu::path_mtu;
+pub use pmtu::{msgsize4, path_mtu};
 pub use timer::timer;
 use wake::Wake;
 
@@ -385,7 +385,8 @@ pub(crate) fn send_segment(inet: &Inet, pcb: &Pcb, o: Out) {
     let opts = crate::inet::OutOpts {
         ttl: pcb.ttl.unwrap_or_else(|| inet.default_ttl()),
         tos: pcb.tos,
-        dont_frag: false,
+        // tcp_output: with path MTU discovery on, segments carry DF.
+        dont_frag: inet.mtudisc(),
         broadcast: false,
         dontroute: false,
     };

@@ -379,8 +379,12 @@ impl TcpSocket {
             }
             let net = self.inet.net().ok_or(Errno::ENETDOWN)?;
             let (ifp, _) = self.inet.route_to(&net, a, &self.inet.default_opts())?;
-            let src = self.inet.source_for(&ifp, a).ok_or(Errno::EADDRNOTAVAIL)?;
-            return Ok((PcbAddr::v4(a), PcbAddr::v4(src), ifp.mtu()));
+            let src = self.inet.select_source(&ifp, a)?;
+            return Ok((
+                PcbAddr::v4(a),
+                PcbAddr::v4(src),
+                self.inet.path_mtu(&ifp, a),
+            ));
         }
         if laddr.is_v4mapped() {
             return Err(Errno::EINVAL);
