@@ -33,3 +33,52 @@ pub fn sleep_until_monotonic(deadline: Duration) {
         std::thread::sleep(deadline - now);
     }
 }
+
+/// Give the host CPU to another runnable thread, if there is one
+/// (`sched_yield`).
+pub fn yield_cpu() {
+    std::thread::yield_now();
+}
+
+/// Look at `ready` between yields of the host CPU for up to `limit` of host
+/// time; true once it holds, false if the time ran out. For a waiter whose
+/// wakeup is usually microseconds away: a sleep and its wakeup cost more
+/// than that, above all when the waker runs on another CPU (an idle
+/// virtual CPU is woken by an interrupt through the hypervisor), while a
+/// thread that yields keeps its CPU busy and lets a thread waiting for the
+/// same CPU (often the one that is to answer) run meanwhile.
+pub fn spin_until(ready: impl Fn() -> bool, limit: Duration) -> bool {
+    let until = clock_monotonic() + limit;
+    loop {
+        if ready() {
+            return true;
+        }
+        if clock_monotonic() >= until {
+            return false;
+        }
+        yield_cpu();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    #[test]
+    fn spin_until_sees_a_change_from_another_thread_and_gives_up_in_time() {
+        let flag = Arc::new(AtomicBool::new(false));
+        let f = Arc::clone(&flag);
+        let t = std::thread::spawn(move || f.store(true, Ordering::Release));
+        assert!(spin_until(
+            || flag.load(Ordering::Acquire),
+            Duration::from_secs(30)
+        ));
+        t.join().unwrap();
+        let start = clock_monotonic();
+        assert!(!spin_until(|| false, Duration::from_millis(20)));
+        let took = clock_monotonic() - start;
+        assert!(took >= Duration::from_millis(20), "{took:?}");
+    }
+}
