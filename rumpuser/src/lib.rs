@@ -29,7 +29,8 @@ mod thread;
 
 pub use access::{MAX_KEY_FILE, PeerCred, host_euid, host_groups, read_key_file};
 pub use clock::{
-    clock_monotonic, clock_wall, sleep_rel, sleep_until_monotonic, spin_until, yield_cpu,
+    clock_monotonic, clock_wall, sleep_rel, sleep_until_monotonic, spin_until, spin_while_idle,
+    yield_cpu,
 };
 pub use console::{console_write, console_write_bytes};
 pub use daemon::{Daemon, daemonize_begin};
