@@ -114,6 +114,12 @@ const SIGPIPE: i32 = netbsd_abi::SIGPIPE;
 
 /// How long a wait sleeps before it looks at the process again.
 const SLICE: Duration = Duration::from_millis(100);
+/// How long (host time) a waiter looks for a wakeup between yields of an
+/// otherwise idle CPU before it sleeps: the answer to a segment, or the
+/// room an acknowledgment makes, is usually microseconds away, and a
+/// sleeper woken from another CPU costs more than that, above all if its
+/// CPU halted meanwhile (see [`rumpuser::spin_while_idle`]).
+const SPIN: Duration = Duration::from_micros(50);
 
 use rump::sync::lock;
 
@@ -165,7 +171,11 @@ impl WaitChannel {
 
     /// Sleep (without the virtual CPU) until a wakeup after `seen`, or `d`.
     pub fn wait(&self, ctx: &Ctx, seen: u64, d: Duration) {
-        ctx.block(|| self.changes.wait(seen, d));
+        ctx.block(|| {
+            if !rumpuser::spin_while_idle(|| self.changes.generation() != seen, SPIN.min(d)) {
+                self.changes.wait(seen, d);
+            }
+        });
     }
 
     /// Wake the waiters alone, not the pollers: a restart, which changes

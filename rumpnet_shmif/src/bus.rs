@@ -59,6 +59,61 @@ const COOLDOWN: u32 = 1001;
 const LOCK_STALE_NAPS: u32 = 2000;
 /// The sleep between rounds of spinning on the bus lock.
 const LOCK_NAP: Duration = Duration::from_millis(1);
+/// Rounds of spinning separated by a yield of the CPU before the rounds
+/// are separated by naps.
+const LOCK_YIELD_ROUNDS: u32 = 64;
+
+/// What a thread that found the bus lock taken does next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockStep {
+    /// Try again at once (a spin-loop hint between tries).
+    Spin,
+    /// Give the CPU to another thread, then try again.
+    Yield,
+    /// Sleep [`LOCK_NAP`], then try again.
+    Nap,
+    /// The holder is gone: take the lock over.
+    TakeOver,
+}
+
+/// How a thread waits for the bus lock. NetBSD's `shmif_lockbus` spins
+/// `LOCK_COOLDOWN` times, then sleeps a millisecond, and again. Holders here
+/// never sleep with the lock, so a lock still held after a round of spins
+/// belongs to a thread that is not running: preempted, often by the very
+/// thread that now waits for it on the same CPU (two kernels' receivers
+/// on one CPU). Giving the CPU away lets such a holder finish at once,
+/// where a nap cost a millisecond each time (85 to 150 naps per 64 MiB
+/// between two kernels whose receivers shared a CPU); naps come only after
+/// [`LOCK_YIELD_ROUNDS`] such rounds, for a holder in another process or
+/// on another busy CPU. Rounds are counted rather than timed: the lock is
+/// shared with other processes, whose time is the host's, not this
+/// kernel's.
+#[derive(Debug, Default)]
+pub struct LockBackoff {
+    spins: u32,
+    rounds: u32,
+    naps: u32,
+}
+
+impl LockBackoff {
+    /// The step after one more failed try.
+    pub fn after_failed_try(&mut self) -> LockStep {
+        self.spins += 1;
+        if self.spins <= COOLDOWN {
+            return LockStep::Spin;
+        }
+        self.spins = 0;
+        if self.rounds < LOCK_YIELD_ROUNDS {
+            self.rounds += 1;
+            return LockStep::Yield;
+        }
+        if self.naps < LOCK_STALE_NAPS {
+            self.naps += 1;
+            return LockStep::Nap;
+        }
+        LockStep::TakeOver
+    }
+}
 
 /// The memory a bus lives in: the shared file mapping, or a plain buffer
 /// in tests and the fuzzer.
@@ -244,26 +299,20 @@ pub enum Read {
 }
 
 impl<M: BusMem> Bus<M> {
-    /// Take the bus lock (`shmif_lockbus`): spin, then sleep a
-    /// millisecond between rounds. A lock held for seconds belongs to a
-    /// process that died with it, and is taken over.
+    /// Take the bus lock (`shmif_lockbus`), waiting as [`LockBackoff`]
+    /// says. A lock held for seconds belongs to a process that died with
+    /// it, and is taken over.
     pub fn lock(&self) {
-        // Rounds are counted rather than timed: the lock is shared with
-        // other processes, whose time is the host's, not this kernel's.
-        let mut spins = 0;
-        let mut naps = 0;
+        let mut backoff = LockBackoff::default();
         while self.mem.cas32(field::LOCK, UNLOCKED, LOCKED) != UNLOCKED {
-            spins += 1;
-            if spins > COOLDOWN {
-                spins = 0;
-                naps += 1;
-                if naps > LOCK_STALE_NAPS {
+            match backoff.after_failed_try() {
+                LockStep::Spin => std::hint::spin_loop(),
+                LockStep::Yield => rumpuser::yield_cpu(),
+                LockStep::Nap => rumpuser::sleep_rel(LOCK_NAP),
+                LockStep::TakeOver => {
                     self.mem.store32(field::LOCK, LOCKED);
                     break;
                 }
-                rumpuser::sleep_rel(LOCK_NAP);
-            } else {
-                std::hint::spin_loop();
             }
         }
         std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
@@ -553,6 +602,64 @@ mod tests {
             usec: 2,
             sender,
         }
+    }
+
+    #[test]
+    fn a_waiter_spins_then_yields_then_naps_then_takes_a_dead_holders_lock() {
+        let mut b = LockBackoff::default();
+        let mut steps = Vec::new();
+        loop {
+            let s = b.after_failed_try();
+            steps.push(s);
+            if s == LockStep::TakeOver {
+                break;
+            }
+        }
+        let count = |k: LockStep| steps.iter().filter(|&&s| s == k).count() as u32;
+        assert_eq!(count(LockStep::Yield), LOCK_YIELD_ROUNDS);
+        assert_eq!(count(LockStep::Nap), LOCK_STALE_NAPS);
+        // Every yield and nap comes after a full round of spins, and no
+        // nap before the last yield.
+        assert_eq!(
+            count(LockStep::Spin),
+            COOLDOWN * (LOCK_YIELD_ROUNDS + LOCK_STALE_NAPS + 1)
+        );
+        assert!(
+            steps[..COOLDOWN as usize]
+                .iter()
+                .all(|&s| s == LockStep::Spin)
+        );
+        assert_eq!(steps[COOLDOWN as usize], LockStep::Yield);
+        let last_yield = steps.iter().rposition(|&s| s == LockStep::Yield).unwrap();
+        let first_nap = steps.iter().position(|&s| s == LockStep::Nap).unwrap();
+        assert!(last_yield < first_nap);
+        // Still two seconds of naps before a holder counts as dead.
+        assert!(LOCK_NAP * LOCK_STALE_NAPS >= Duration::from_secs(2));
+    }
+
+    #[test]
+    fn a_lock_held_by_another_thread_is_taken_once_released() {
+        let bus = std::sync::Arc::new(Bus { mem: MemBus::new() });
+        bus.attach().unwrap();
+        bus.lock();
+        let b = std::sync::Arc::clone(&bus);
+        let t = std::thread::spawn(move || {
+            b.lock();
+            b.write_locked(hdr(60, 9), &[9; 60]);
+            b.unlock();
+        });
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(bus.mem.load32(field::LOCK), LOCKED, "still ours");
+        bus.unlock();
+        t.join().unwrap();
+        assert_eq!(bus.mem.load32(field::LOCK), UNLOCKED);
+        let mut pos = ReadPos {
+            next: 0,
+            generation: 0,
+        };
+        let mut f = Vec::new();
+        bus.read(&mut pos, &mut f);
+        assert_eq!(bus.read(&mut pos, &mut f), Read::Packet(hdr(60, 9)));
     }
 
     #[test]

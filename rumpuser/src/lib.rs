@@ -28,7 +28,10 @@ mod tap;
 mod thread;
 
 pub use access::{MAX_KEY_FILE, PeerCred, host_euid, host_groups, read_key_file};
-pub use clock::{clock_monotonic, clock_wall, sleep_rel, sleep_until_monotonic};
+pub use clock::{
+    clock_monotonic, clock_wall, sleep_rel, sleep_until_monotonic, spin_until, spin_while_idle,
+    yield_cpu,
+};
 pub use console::{console_write, console_write_bytes};
 pub use daemon::{Daemon, daemonize_begin};
 pub use dl::{DlError, DlLibrary, loaded_components};

@@ -218,12 +218,8 @@ impl FileWatch {
     /// usually microseconds away, and a sleep and wakeup cost more than
     /// that. True if `ready` held or the file was written.
     pub fn wait_for(&self, ready: impl Fn() -> bool, spin: Duration, timeout: Duration) -> bool {
-        let until = crate::clock_monotonic() + spin;
-        while crate::clock_monotonic() < until {
-            if ready() {
-                return true;
-            }
-            std::thread::yield_now();
+        if crate::spin_until(&ready, spin) {
+            return true;
         }
         ready() || self.wait(timeout)
     }
