@@ -333,9 +333,12 @@ mod tests {
         v
     }
 
+    /// Seconds and microseconds of a `struct timeval`.
+    type Tv = (i64, i32);
+
     /// What NetBSD's rump kernel (7.99.34) answered a C client of its
     /// librumpclient for each `(sec, usec)` set: EDOM, or what reads back.
-    const NETBSD_ANSWERS: &[((i64, i32), Result<(i64, i32), Errno>)] = &[
+    const NETBSD_ANSWERS: &[(Tv, Result<Tv, Errno>)] = &[
         ((7, 123_456), Ok((7, 120_000))),
         ((0, 1), Ok((0, 10_000))),
         ((0, 15_000), Ok((0, 10_000))),
