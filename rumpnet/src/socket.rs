@@ -227,6 +227,11 @@ pub struct SockOpts {
     pub rcvtimeo: Option<Duration>,
     /// `SO_SNDTIMEO`.
     pub sndtimeo: Option<Duration>,
+    /// `SO_RCVTIMEO` as NetBSD keeps it (`sb_timeo`), in clock ticks,
+    /// which getsockopt reads back; `rcvtimeo` is the wait it gives.
+    pub rcvtimeo_ticks: i32,
+    /// `SO_SNDTIMEO` in clock ticks.
+    pub sndtimeo_ticks: i32,
 }
 
 impl SockOpts {
@@ -251,6 +256,8 @@ impl SockOpts {
             sndlowat: 2048.min(sndbuf),
             rcvtimeo: None,
             sndtimeo: None,
+            rcvtimeo_ticks: 0,
+            sndtimeo_ticks: 0,
         }
     }
 }

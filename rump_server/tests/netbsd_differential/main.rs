@@ -45,6 +45,7 @@ mod nfs;
 mod ping6_opts;
 mod posix;
 mod rumpfs_root;
+mod sotimeo;
 mod sysctl;
 mod tools_and_sockets;
 mod vnd;

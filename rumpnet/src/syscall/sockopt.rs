@@ -62,34 +62,64 @@ fn timeval50_in(v: &[u8]) -> KResult<Vec<u8>> {
     Ok(tv)
 }
 
-/// A timeout as `struct timeval50` (`timeval_to_timeval50`).
-fn timeval50_out(d: Option<Duration>) -> Vec<u8> {
-    let d = d.unwrap_or_default();
+/// `hz` of NetBSD's rump kernel (`kern.clockrate`): the timeouts are kept
+/// in ticks of this clock.
+const HZ: i32 = 100;
+/// `tick`: microseconds a clock tick lasts.
+const TICK_US: i32 = 1_000_000 / HZ;
+
+/// A timeout read back as `struct timeval50` (`timeval_to_timeval50` of
+/// what `sogetopt1` makes of the ticks).
+fn timeval50_out(ticks: i32) -> Vec<u8> {
+    let (sec, usec) = ticks_to_timeval(ticks);
     let mut v = vec![0u8; timeval50::SIZE];
-    v[timeval50::TV_SEC].copy_from_slice(&d.as_secs().to_le_bytes());
-    v[timeval50::TV_USEC].copy_from_slice(&u64::from(d.subsec_micros()).to_le_bytes());
+    v[timeval50::TV_SEC].copy_from_slice(&sec.to_le_bytes());
+    v[timeval50::TV_USEC].copy_from_slice(&i64::from(usec).to_le_bytes());
     v
 }
 
-fn timeval_in(v: &[u8]) -> KResult<Option<Duration>> {
-    if v.len() < timeval::SIZE {
+/// A `struct timeval` timeout as clock ticks, as `sosetopt1` computes it
+/// in C's `int`: EDOM only past `INT_MAX` ticks; negative seconds and
+/// microseconds outside 0..1000000 are taken as they are, the tick count
+/// wrapping to 32 bits; a nonzero timeout shorter than a tick is one tick.
+fn timeval_in(v: &[u8]) -> KResult<i32> {
+    if v.len() != timeval::SIZE {
         return Err(Errno::EINVAL);
     }
     let sec = timeval::tv_sec.get(v).unwrap_or_default() as i64;
     // tv_usec is a suseconds_t, an int.
-    let usec = i64::from(timeval::tv_usec.get(v).unwrap_or_default() as u32 as i32);
-    if sec < 0 || !(0..1_000_000).contains(&usec) {
+    let usec = timeval::tv_usec.get(v).unwrap_or_default() as u32 as i32;
+    let part = usec / TICK_US;
+    if sec > i64::from(i32::MAX.wrapping_sub(part) / HZ) {
         return Err(Errno::EDOM);
     }
-    let d = Duration::from_secs(sec as u64) + Duration::from_micros(usec as u64);
-    Ok((!d.is_zero()).then_some(d))
+    let ticks = sec
+        .wrapping_mul(i64::from(HZ))
+        .wrapping_add(i64::from(part)) as i32;
+    Ok(if ticks == 0 && usec != 0 { 1 } else { ticks })
 }
 
-fn timeval_out(d: Option<Duration>) -> Vec<u8> {
-    let d = d.unwrap_or_default();
+/// Seconds and microseconds of `ticks`, as `sogetopt1` divides them.
+fn ticks_to_timeval(ticks: i32) -> (i64, i32) {
+    (i64::from(ticks / HZ), (ticks % HZ) * TICK_US)
+}
+
+/// The wait `ticks` give a blocked call: none for 0 (for ever); a
+/// negative count is a deadline already past, as NetBSD's rump kernel's
+/// `cv_timedwait` makes of it.
+fn ticks_wait(ticks: i32) -> Option<Duration> {
+    match ticks {
+        0 => None,
+        t if t < 0 => Some(Duration::ZERO),
+        t => Some(Duration::from_micros(t as u64 * TICK_US as u64)),
+    }
+}
+
+fn timeval_out(ticks: i32) -> Vec<u8> {
+    let (sec, usec) = ticks_to_timeval(ticks);
     let mut v = vec![0u8; timeval::SIZE];
-    timeval::tv_sec.put(&mut v, d.as_secs());
-    timeval::tv_usec.put(&mut v, u64::from(d.subsec_micros()));
+    timeval::tv_sec.put(&mut v, sec as u64);
+    timeval::tv_usec.put(&mut v, u64::from(usec as u32));
     v
 }
 
@@ -165,8 +195,14 @@ pub fn setsockopt(s: &Socket, level: i32, name: i32, v: &[u8]) -> KResult<()> {
                     _ => o.rcvlowat = n.min(o.rcvbuf),
                 }
             }
-            SO_SNDTIMEO => o.sndtimeo = timeval_in(v)?,
-            SO_RCVTIMEO => o.rcvtimeo = timeval_in(v)?,
+            SO_SNDTIMEO => {
+                o.sndtimeo_ticks = timeval_in(v)?;
+                o.sndtimeo = ticks_wait(o.sndtimeo_ticks);
+            }
+            SO_RCVTIMEO => {
+                o.rcvtimeo_ticks = timeval_in(v)?;
+                o.rcvtimeo = ticks_wait(o.rcvtimeo_ticks);
+            }
             _ => return Err(Errno::ENOPROTOOPT),
         }
     }
@@ -206,10 +242,10 @@ pub fn getsockopt(s: &Socket, level: i32, name: i32) -> KResult<Vec<u8>> {
         SO_RCVBUF => i(o.rcvbuf as i32),
         SO_SNDLOWAT => i(o.sndlowat as i32),
         SO_RCVLOWAT => i(o.rcvlowat as i32),
-        SO_SNDTIMEO => timeval_out(o.sndtimeo),
-        SO_RCVTIMEO => timeval_out(o.rcvtimeo),
-        SO_OSNDTIMEO => timeval50_out(o.sndtimeo),
-        SO_ORCVTIMEO => timeval50_out(o.rcvtimeo),
+        SO_SNDTIMEO => timeval_out(o.sndtimeo_ticks),
+        SO_RCVTIMEO => timeval_out(o.rcvtimeo_ticks),
+        SO_OSNDTIMEO => timeval50_out(o.sndtimeo_ticks),
+        SO_ORCVTIMEO => timeval50_out(o.rcvtimeo_ticks),
         SO_TYPE => i(s.proto().kind().1),
         SO_ERROR => i(s.proto().take_error()),
         _ => return Err(Errno::ENOPROTOOPT),
@@ -263,17 +299,20 @@ mod tests {
         setsockopt(&a, SOL_SOCKET, SO_OSNDTIMEO, &tv50(3, 500_000)).unwrap();
         assert_eq!(
             getsockopt(&a, SOL_SOCKET, SO_SNDTIMEO),
-            Ok(timeval_out(Some(Duration::from_millis(3500))))
+            Ok(timeval_out(350))
         );
         assert_eq!(
             getsockopt(&a, SOL_SOCKET, SO_OSNDTIMEO),
             Ok(tv50(3, 500_000))
         );
         // The receive side is apart; timeval50_to_timeval keeps the low
-        // 32 bits of the microseconds.
+        // 32 bits of the microseconds, 7 of them, which make a tick.
         assert_eq!(getsockopt(&a, SOL_SOCKET, SO_ORCVTIMEO), Ok(tv50(0, 0)));
         setsockopt(&a, SOL_SOCKET, SO_ORCVTIMEO, &tv50(0, (1 << 32) + 7)).unwrap();
-        assert_eq!(getsockopt(&a, SOL_SOCKET, SO_ORCVTIMEO), Ok(tv50(0, 7)));
+        assert_eq!(
+            getsockopt(&a, SOL_SOCKET, SO_ORCVTIMEO),
+            Ok(tv50(0, 10_000))
+        );
         // A new-style setting reads back through the old number too.
         set_timeout(&a, SO_RCVTIMEO, Duration::from_secs(9));
         assert_eq!(getsockopt(&a, SOL_SOCKET, SO_ORCVTIMEO), Ok(tv50(9, 0)));
@@ -281,6 +320,107 @@ mod tests {
         for bad in [&tv50(1, 0)[..8], &[0u8; 24][..]] {
             assert_eq!(
                 setsockopt(&a, SOL_SOCKET, SO_ORCVTIMEO, bad),
+                Err(Errno::EINVAL)
+            );
+        }
+    }
+
+    /// A `struct timeval` as a NetBSD binary lays it out.
+    fn tv(sec: i64, usec: i32) -> Vec<u8> {
+        let mut v = vec![0u8; timeval::SIZE];
+        timeval::tv_sec.put(&mut v, sec as u64);
+        timeval::tv_usec.put(&mut v, u64::from(usec as u32));
+        v
+    }
+
+    /// Seconds and microseconds of a `struct timeval`.
+    type Tv = (i64, i32);
+
+    /// What NetBSD's rump kernel (7.99.34) answered a C client of its
+    /// librumpclient for each `(sec, usec)` set: EDOM, or what reads back.
+    const NETBSD_ANSWERS: &[(Tv, Result<Tv, Errno>)] = &[
+        ((7, 123_456), Ok((7, 120_000))),
+        ((0, 1), Ok((0, 10_000))),
+        ((0, 15_000), Ok((0, 10_000))),
+        ((0, 999_999), Ok((0, 990_000))),
+        ((-1, 0), Ok((-1, 0))),
+        ((0, -1), Ok((0, 10_000))),
+        ((0, -20_000), Err(Errno::EDOM)),
+        ((-5, -500_000), Err(Errno::EDOM)),
+        ((1, 1_000_000), Ok((2, 0))),
+        ((1, 2_500_000), Ok((3, 500_000))),
+        ((0, i32::MAX), Ok((2147, 480_000))),
+        ((0, i32::MIN), Err(Errno::EDOM)),
+        ((21_474_836, 470_000), Ok((21_474_836, 470_000))),
+        ((21_474_836, 480_000), Err(Errno::EDOM)),
+        ((21_474_837, 0), Err(Errno::EDOM)),
+        ((42_949_673, 5), Err(Errno::EDOM)),
+        ((-21_474_837, 0), Ok((21_474_835, 960_000))),
+        ((-21_474_836, -480_000), Ok((-21_474_836, -480_000))),
+        ((-21_474_836, -490_000), Ok((21_474_836, 470_000))),
+        ((-(1 << 32), 0), Ok((0, 0))),
+        ((i64::MIN, 0), Ok((0, 0))),
+    ];
+
+    #[test]
+    fn timeouts_are_kept_in_ticks_as_netbsd_keeps_them_under_all_four_numbers() {
+        let (k, _) = boot();
+        let ctx = k.enter().unwrap();
+        let (a, _b) = pair_of(&ctx, SOCK_DGRAM, true);
+        for set in [SO_SNDTIMEO, SO_RCVTIMEO, SO_OSNDTIMEO, SO_ORCVTIMEO] {
+            let (new, old) = match set {
+                SO_SNDTIMEO | SO_OSNDTIMEO => (SO_SNDTIMEO, SO_OSNDTIMEO),
+                _ => (SO_RCVTIMEO, SO_ORCVTIMEO),
+            };
+            for &((sec, usec), want) in NETBSD_ANSWERS {
+                let v = if set == new {
+                    tv(sec, usec)
+                } else {
+                    tv50(sec, i64::from(usec))
+                };
+                let got = setsockopt(&a, SOL_SOCKET, set, &v).map(|()| {
+                    let back = getsockopt(&a, SOL_SOCKET, new).unwrap();
+                    assert_eq!(
+                        getsockopt(&a, SOL_SOCKET, old),
+                        Ok(tv50(
+                            timeval::tv_sec.get(&back).unwrap() as i64,
+                            i64::from(timeval::tv_usec.get(&back).unwrap() as u32 as i32)
+                        ))
+                    );
+                    (
+                        timeval::tv_sec.get(&back).unwrap() as i64,
+                        timeval::tv_usec.get(&back).unwrap() as u32 as i32,
+                    )
+                });
+                assert_eq!(got, want, "option {set:#x} set to {sec} s {usec} us");
+                setsockopt(&a, SOL_SOCKET, new, &tv(0, 0)).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn the_wait_follows_the_ticks() {
+        assert_eq!(ticks_wait(0), None);
+        assert_eq!(ticks_wait(712), Some(Duration::from_millis(7120)));
+        // A negative count times out at once, as cv_timedwait's past
+        // deadline does.
+        assert_eq!(ticks_wait(-100), Some(Duration::ZERO));
+        let (k, _) = boot();
+        let ctx = k.enter().unwrap();
+        let (a, _b) = pair_of(&ctx, SOCK_DGRAM, true);
+        setsockopt(&a, SOL_SOCKET, SO_RCVTIMEO, &tv(-1, 0)).unwrap();
+        let o = rump::sync::lock(&a.proto().shared().opts);
+        assert_eq!((o.rcvtimeo_ticks, o.rcvtimeo), (-HZ, Some(Duration::ZERO)));
+    }
+
+    #[test]
+    fn a_timeval_of_the_wrong_size_is_einval() {
+        let (k, _) = boot();
+        let ctx = k.enter().unwrap();
+        let (a, _b) = pair_of(&ctx, SOCK_DGRAM, true);
+        for bad in [&tv(1, 0)[..8], &[0u8; 24][..]] {
+            assert_eq!(
+                setsockopt(&a, SOL_SOCKET, SO_SNDTIMEO, bad),
                 Err(Errno::EINVAL)
             );
         }
