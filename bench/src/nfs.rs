@@ -35,15 +35,20 @@
 //! none, memcpy from 355 M to 168 M); page faults fell from 118,858 to
 //! 25,155 and our CPU time from 929 ms to 513 ms.
 //!
-//! What is left is the server's work per request (`perf stat -p` of
+//! What was left was the server's work per request (`perf stat -p` of
 //! ganesha over `RUMPBENCH_NFS_PHASES=read`, three 256 MiB reads): 1,096 ms
 //! and 76,211 context switches for our 24,576 READs of 32 KiB, 603 ms and
 //! 43,872 for 12,288 of 64 KiB, 234 ms and 2,659 for nfs-cp's 768 of
 //! 1 MiB; on two shared cores that time is ours to wait. So the mount here
-//! asks NFS_MAXDATA (64 KiB, the most NetBSD takes: its FSINFO handling
-//! only ever lowers NFS_RSIZE's 32 KiB toward rtpref, never raises it to
-//! ganesha's 1 MiB), and reading stays about twice nfs-cp's time (writing
-//! within its noise: nfs-cp's own write took 0.7 to 3.3 s across runs).
+//! asks nfs-cp's 1 MiB (`mount_nfs -r 1048576 -w 1048576`, which this
+//! client takes over TCP where NetBSD stops at 64 KiB). With that, what
+//! remained was the wire standing idle between calls: a read(2) waited
+//! for its READ, then the bench wrote the MiB to its local file (most of
+//! a read's CPU time, in the host kernel) while the server had nothing to
+//! do, and each write(2) waited for its WRITE. Now READs go ahead of a
+//! sequential reader (47 waits for the server in three 256 MiB reads,
+//! `strace -c`, where each READ had been one) and sequential writes are
+//! gathered and sent four at a time (131 waits where there were 469).
 
 #[path = "../../rumpfs_nfs/tests/ganesha/mod.rs"]
 mod ganesha;
