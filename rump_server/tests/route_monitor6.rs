@@ -1,6 +1,8 @@
 //! `rump.route monitor` hears IPv6 (issue #20): routes added and deleted
 //! with `-inet6`, and addresses added and removed with ifconfig's
-//! `inet6 ... alias` and `-alias`, printed as NetBSD's route(8)
+//! `inet6 ... alias` and `-alias` (with their interface, and their
+//! local and prefix routes, as NetBSD's kernel announces them on lo0),
+//! printed as NetBSD's route(8)
 //! `print_rtmsg` and `pmsg_addrs` print them (each address through
 //! `routename`: numeric, a link-local gateway with `%IF`, the netmask
 //! as an address).
@@ -80,12 +82,20 @@ fn monitor_prints_inet6_routes_and_addresses() {
     let expect = [
         "sockaddrs: <DST,GATEWAY,NETMASK>",
         " 2001:db8:a:: fe80::1%lo0 ffff:ffff:ffff:ffff::",
-        "RTM_NEWADDR: address being added to iface: len 88, metric 0, flags: none",
-        "sockaddrs: <NETMASK,IFA>",
-        " ffff:ffff:ffff:ffff:: 2001:db8::1",
-        "RTM_DELADDR: address being removed from iface: len 88, metric 0, flags: none",
-        "sockaddrs: <NETMASK,IFA>",
-        " ffff:ffff:ffff:ffff:: 2001:db8::1",
+        "RTM_NEWADDR: address being added to iface: len 112, metric 0, flags: none",
+        "sockaddrs: <NETMASK,IFP,IFA,BRD>",
+        " ffff:ffff:ffff:ffff:: lo0 2001:db8::1 default",
+        "sockaddrs: <DST,GATEWAY>",
+        " 2001:db8::1 lo0",
+        "sockaddrs: <DST,GATEWAY,NETMASK,IFP,IFA>",
+        " 2001:db8:: fe80::1%lo0 ffff:ffff:ffff:ffff:: lo0 fe80::1%lo0",
+        "sockaddrs: <DST,GATEWAY>",
+        " 2001:db8::1 lo0",
+        "RTM_DELADDR: address being removed from iface: len 112, metric 0, flags: none",
+        "sockaddrs: <NETMASK,IFP,IFA,BRD>",
+        " ffff:ffff:ffff:ffff:: lo0 2001:db8::1 default",
+        "sockaddrs: <DST,GATEWAY,NETMASK,IFP,IFA>",
+        " 2001:db8:: fe80::1%lo0 ffff:ffff:ffff:ffff:: lo0 fe80::1%lo0",
         " 2001:db8:9:: ::1 ffff:ffff:ffff:ffff::",
     ];
     let mut at = 0;

@@ -99,7 +99,9 @@ pub fn sockaddr_dl(ifp: &Ifnet) -> Vec<u8> {
     } else {
         &[]
     };
-    let len = (8 + name.len() + addr.len()).max(20);
+    // As if_alloc_sadl sizes it: the name and address, rounded up to a
+    // long, and no larger (lo0's is 16 bytes).
+    let len = (8 + name.len() + addr.len()).div_ceil(8) * 8;
     let mut sa = vec![0u8; len];
     sa[0] = len as u8;
     sa[1] = AF_LINK;

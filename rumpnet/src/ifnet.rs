@@ -87,6 +87,12 @@ pub trait IfDriver: Send + Sync {
     /// The interface is being destroyed: stop every thread and let go of
     /// host resources.
     fn destroy(&self) {}
+    /// Whether destroying the interface stops it and marks it down
+    /// before `if_detach` does it again, as shmif's and virt's unclone do
+    /// (each `if_down` is an `RTM_IFINFO`).
+    fn downs_before_detach(&self) -> bool {
+        false
+    }
     /// Set (`Some`) or clear the link string (`SIOCSLINKSTR`); EOPNOTSUPP
     /// for drivers without one.
     fn set_linkstr(&self, _s: Option<&str>) -> KResult<()> {
@@ -237,7 +243,9 @@ impl Ifnet {
 
     /// `LINK_STATE_*`.
     pub fn link_state(&self) -> u8 {
-        if self.flags() & IFF_RUNNING == 0 {
+        // A loopback runs from its creation but has no link to speak of
+        // until it is up.
+        if self.flags() & (IFF_RUNNING | IFF_UP) != IFF_RUNNING | IFF_UP {
             return self.link_state.load(Ordering::Relaxed);
         }
         if self.driver.link_up() {

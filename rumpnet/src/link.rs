@@ -250,7 +250,8 @@ mod tests {
         let mut d = request(&ifp, &hw, true);
         get_lifaddr(&mut d, &ifp).unwrap();
         assert_eq!(u32_at(&d, 16).unwrap(), netbsd_abi::IFLR_ACTIVE as u32);
-        assert_eq!(&d[24..24 + 20], &sockaddr_dl(&ifp)[..]);
+        let sa = sockaddr_dl(&ifp);
+        assert_eq!(&d[24..24 + sa.len()], &sa[..]);
         // A globally administered address is the factory one too.
         let hw = [0x00, 0x1b, 1, 2, 3, 4];
         let ifp = shmif(hw);

@@ -36,7 +36,8 @@ fn create(_k: &Kernel, _unit: u32) -> KResult<IfConfig> {
     Ok(IfConfig {
         driver: Box::new(Loopback::default()),
         hwaddr: Address([0; 6]),
-        flags: IFF_LOOPBACK | IFF_MULTICAST,
+        // Running from the start, as loop_clone_create makes it.
+        flags: IFF_LOOPBACK | IFF_MULTICAST | crate::ifnet::IFF_RUNNING,
         mtu: LOMTU,
     })
 }

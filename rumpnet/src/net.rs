@@ -390,7 +390,17 @@ impl Net {
     }
 
     fn detach(&self, ifp: &Arc<Ifnet>) {
-        ifp.store_flags(ifp.flags() & !(crate::ifnet::IFF_UP | crate::ifnet::IFF_RUNNING));
+        use crate::ifnet::{IFF_RUNNING, IFF_UP};
+        let ifinfo = |flags: u32| {
+            ifp.store_flags(flags);
+            crate::route::broadcast(self, 0, &crate::rtsysctl::ifstate_msg(ifp));
+        };
+        if ifp.driver().downs_before_detach() {
+            ifinfo(ifp.flags() & !(IFF_UP | IFF_RUNNING));
+        }
+        // if_detach's own if_down, whatever state the interface is in.
+        ifinfo(ifp.flags() & !IFF_UP);
+        ifp.store_flags(ifp.flags() & !(IFF_UP | IFF_RUNNING));
         ifp.driver().stop();
         for d in self.domains() {
             d.if_detach(ifp);

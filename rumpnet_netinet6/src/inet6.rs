@@ -309,7 +309,7 @@ impl Inet6 {
         // address (RFC 4862 5.4.2).
         let _ = self.join_group(ifp, &addr::solicited_node(&a.addr));
         if let Some(net) = self.net() {
-            crate::announce6::announce(&net, ifp, &a, true);
+            crate::announce6::announce(&net, ifp, &a, &self.addresses(), true);
         }
         if dad && ifp.is_usable() {
             self.dad_start(ifp, &a.addr, true);
@@ -338,7 +338,7 @@ impl Inet6 {
         if let Some(net) = self.net()
             && let Some(ifp) = net.ifindex(ifindex)
         {
-            crate::announce6::announce(&net, &ifp, &gone, false);
+            crate::announce6::announce(&net, &ifp, &gone, &self.addresses(), false);
         }
         Ok(())
     }

@@ -206,6 +206,10 @@ impl IfDriver for Shmif {
         self.set_link(None);
     }
 
+    fn downs_before_detach(&self) -> bool {
+        true
+    }
+
     fn set_linkstr(&self, s: Option<&str>) -> KResult<()> {
         let running = rump::sync::lock(&self.handle)
             .as_ref()

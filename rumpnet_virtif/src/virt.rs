@@ -145,6 +145,10 @@ impl IfDriver for Virt {
         self.stop_rx();
     }
 
+    fn downs_before_detach(&self) -> bool {
+        true
+    }
+
     fn set_linkstr(&self, s: Option<&str>) -> KResult<()> {
         if self.rx().is_some() {
             return Err(Errno::EBUSY);

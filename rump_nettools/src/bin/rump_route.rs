@@ -163,7 +163,8 @@ const RADIX_MASK_FAMILY: i32 = 0xff;
 /// A sockaddr as route(8) names it with -n.
 fn sa_text(sa: &[u8], netmask: bool, names: &IfNames) -> String {
     match sa_family(sa) {
-        _ if sa.first() == Some(&0) => "default".into(),
+        // An empty sockaddr, as a loopback's unset destination address.
+        _ if sa.first().is_none_or(|&l| l == 0) => "default".into(),
         Some(AF_INET) if netmask => fmt_ipv4(sa_ipv4(sa)),
         // An IPv4 netmask as the kernel's table keeps it (`rn_addmask`):
         // the family byte is all ones.
@@ -226,12 +227,21 @@ fn addrs_text(m: &RtMsg, addrs: u32, names: &IfNames) -> String {
         return "\n".into();
     }
     let mut s = format!("\nsockaddrs: {}\n", bits(addrs, &ADDR_NAMES));
+    // A netmask the table made has no family of its own: route(8) reads
+    // it in its destination's.
+    let dst_family = m.addr(RTAX_DST).and_then(sa_family);
     for (i, a) in m.addrs.iter().enumerate() {
         if let Some(a) = a {
-            s.push_str(&format!(
-                " {}",
-                sa_text(a, i == RTAX_NETMASK as usize, names)
-            ));
+            let netmask = i == RTAX_NETMASK as usize;
+            let text = if netmask
+                && dst_family == Some(AF_INET6)
+                && sa_family(a) == Some(RADIX_MASK_FAMILY)
+            {
+                sa6_text(a, names)
+            } else {
+                sa_text(a, netmask, names)
+            };
+            s.push_str(&format!(" {text}"));
         }
     }
     s.push('\n');

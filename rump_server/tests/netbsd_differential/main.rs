@@ -44,6 +44,7 @@ mod network_dad;
 mod nfs;
 mod ping6_opts;
 mod posix;
+mod rtann6;
 mod rumpfs_root;
 mod sotimeo;
 mod sysctl;

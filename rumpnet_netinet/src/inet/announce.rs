@@ -46,8 +46,8 @@ fn socktrim(mask: u32) -> Vec<u8> {
 }
 
 /// The gateway of an interface's own routes: its `sockaddr_dl` with no
-/// name or address.
-fn link_only(ifp: &Ifnet) -> Vec<u8> {
+/// name or address (`link#N`).
+pub fn link_only(ifp: &Ifnet) -> Vec<u8> {
     use netbsd_abi::layout::sockaddr_dl as sdl;
     let mut sa = vec![0u8; LINK_ONLY_LEN];
     sdl::sdl_len.put(&mut sa, LINK_ONLY_LEN as u64);
@@ -78,18 +78,32 @@ fn addr_msg(typ: u8, ifp: &Ifnet, a: &IfAddr, fresh: bool) -> Vec<u8> {
     };
     let brd = (ifp.flags() & rumpnet::ifnet::IFF_BROADCAST != 0)
         .then(|| addr::sockaddr(if fresh { addr::ANY } else { a.bcast }, 0));
-    let ifp_sa = rumpnet::ifioctl::sockaddr_dl(ifp);
     let ifa = addr::sockaddr(a.addr, 0);
+    ifaddr_msg(typ, ifp, &mask, &ifa, brd.as_deref(), ifa_flags(ifp))
+}
+
+/// `RTM_NEWADDR` or `RTM_DELADDR` of any family as `rt_newaddrmsg` makes
+/// it: the address's netmask, its interface's link address, the address
+/// and its broadcast address if it has one; `flags`: its `ifa_flags`.
+pub fn ifaddr_msg(
+    typ: u8,
+    ifp: &Ifnet,
+    mask: &[u8],
+    ifa: &[u8],
+    brd: Option<&[u8]>,
+    flags: u32,
+) -> Vec<u8> {
+    let ifp_sa = rumpnet::ifioctl::sockaddr_dl(ifp);
     use netbsd_abi::layout::ifa_msghdr as ifam;
     let mut m = vec![0u8; IFA_MSGHDR_LEN];
     ifam::ifam_version.put(&mut m, u64::from(RTM_VERSION));
     ifam::ifam_type.put(&mut m, u64::from(typ));
     let mut bits = 0u32;
     for (bit, sa) in [
-        (rta::NETMASK, Some(&mask)),
-        (rta::IFP, Some(&ifp_sa)),
-        (rta::IFA, Some(&ifa)),
-        (rta::BRD, brd.as_ref()),
+        (rta::NETMASK, Some(mask)),
+        (rta::IFP, Some(&ifp_sa[..])),
+        (rta::IFA, Some(ifa)),
+        (rta::BRD, brd),
     ] {
         if let Some(sa) = sa {
             bits |= bit;
@@ -99,7 +113,7 @@ fn addr_msg(typ: u8, ifp: &Ifnet, a: &IfAddr, fresh: bool) -> Vec<u8> {
         }
     }
     ifam::ifam_addrs.put(&mut m, u64::from(bits));
-    ifam::ifam_flags.put(&mut m, u64::from(ifa_flags(ifp)));
+    ifam::ifam_flags.put(&mut m, u64::from(flags));
     ifam::ifam_metric.put(&mut m, ifp.metric() as u64);
     ifam::ifam_index.put(&mut m, u64::from(ifp.index));
     let len = m.len() as u64;
@@ -107,43 +121,65 @@ fn addr_msg(typ: u8, ifp: &Ifnet, a: &IfAddr, fresh: bool) -> Vec<u8> {
     m
 }
 
-/// A local route's `RTM_ADD` or `RTM_DELETE`: its destination and
-/// gateway. Added, it carries the route's flags and its address's
-/// interface (`rt_newaddrmsg`); deleted, `RTF_DONE` too and no interface
-/// (`rtdeletemsg`).
+/// A local route's `RTM_ADD` or `RTM_DELETE`.
 fn local_msg(typ: u8, ifp: &Ifnet, r: &Route) -> Vec<u8> {
-    let dst = addr::sockaddr(r.dst, 0);
-    let gw = link_only(ifp);
+    local_route_msg(
+        typ,
+        ifp,
+        &addr::sockaddr(r.dst, 0),
+        &link_only(ifp),
+        r.flags,
+    )
+}
+
+/// A local route's `RTM_ADD` or `RTM_DELETE`, of any family: its
+/// destination `dst` and gateway `gw`. Added, it carries the route's
+/// `flags` and its address's interface (`rt_newaddrmsg`); deleted,
+/// `RTF_DONE` too and no interface (`rtdeletemsg`).
+pub fn local_route_msg(typ: u8, ifp: &Ifnet, dst: &[u8], gw: &[u8], flags: u32) -> Vec<u8> {
     let (index, flags) = if typ == RTM_ADD {
-        (ifp.index, r.flags)
+        (ifp.index, flags)
     } else {
-        (0, r.flags | RTF_DONE)
+        (0, flags | RTF_DONE)
     };
-    let parts: [(u32, &[u8]); 2] = [(rta::DST, &dst), (rta::GATEWAY, &gw)];
+    let parts: [(u32, &[u8]); 2] = [(rta::DST, dst), (rta::GATEWAY, gw)];
     build_msg(typ, index, flags, 0, 0, 0, &parts)
 }
 
-/// A prefix route's `RTM_ADD` or `RTM_DELETE` (`rt_newmsg`): destination,
-/// gateway, netmask, interface and address; deleted, no longer up.
+/// A prefix route's `RTM_ADD` or `RTM_DELETE` (`rt_newmsg`).
 fn prefix_msg(typ: u8, ifp: &Ifnet, a: &IfAddr, r: &Route) -> Vec<u8> {
     let dst = addr::sockaddr(r.dst, 0);
-    let gw = r
-        .gateway
-        .map(|g| addr::sockaddr(g, 0))
-        .unwrap_or_else(|| link_only(ifp));
+    let gw = r.gateway.map(|g| addr::sockaddr(g, 0));
     let mask = radix_mask(r.mask);
-    let ifp_sa = rumpnet::ifioctl::sockaddr_dl(ifp);
     let ifa = addr::sockaddr(r.ifa.unwrap_or(a.addr), 0);
-    let mut flags = r.flags | RTF_DONE;
+    prefix_route_msg(typ, ifp, &dst, gw.as_deref(), &mask, &ifa, r.flags)
+}
+
+/// A prefix route's `RTM_ADD` or `RTM_DELETE` of any family
+/// (`rt_newmsg`): destination, gateway (`link#N` of `ifp` if `None`),
+/// netmask as the table keeps it, interface and address; `RTF_DONE`, and
+/// deleted, no longer up.
+pub fn prefix_route_msg(
+    typ: u8,
+    ifp: &Ifnet,
+    dst: &[u8],
+    gw: Option<&[u8]>,
+    mask: &[u8],
+    ifa: &[u8],
+    flags: u32,
+) -> Vec<u8> {
+    let link = link_only(ifp);
+    let ifp_sa = rumpnet::ifioctl::sockaddr_dl(ifp);
+    let mut flags = flags | RTF_DONE;
     if typ == RTM_DELETE {
         flags &= !RTF_UP;
     }
     let parts: [(u32, &[u8]); 5] = [
-        (rta::DST, &dst),
-        (rta::GATEWAY, &gw),
-        (rta::NETMASK, &mask),
+        (rta::DST, dst),
+        (rta::GATEWAY, gw.unwrap_or(&link)),
+        (rta::NETMASK, mask),
         (rta::IFP, &ifp_sa),
-        (rta::IFA, &ifa),
+        (rta::IFA, ifa),
     ];
     build_msg(typ, 0, flags, 0, 0, 0, &parts)
 }

@@ -8,7 +8,7 @@
 //! while a packet is handed to an interface or a socket, so that input and
 //! output can nest (an ICMP echo reply is sent from input processing).
 
-mod announce;
+pub mod announce;
 mod arp_io;
 mod config;
 mod ifaddrs;
