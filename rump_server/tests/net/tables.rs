@@ -239,12 +239,19 @@ fn route_show_flush_and_monitor() {
             "RTM_ADD: Add Route",
             "RTM_ADD: Add Route",
             "RTM_IFINFO: iface status change",
-            // Up, it gets its IPv6 link-local address, as on NetBSD.
+            // Up, it gets its IPv6 link-local address with its local and
+            // prefix routes, as on NetBSD.
             "RTM_NEWADDR: address being added to iface",
             "RTM_ADD: Add Route",
+            "RTM_ADD: Add Route",
+            // The route added, then flushed.
+            "RTM_ADD: Add Route",
             "RTM_DELETE: Delete Route",
-            // The prefix route goes, then the local route, then the
+            // Destroyed: down twice (shmif's unclone, then if_detach), then
+            // the prefix route goes, then the local route, then the
             // address.
+            "RTM_IFINFO: iface status change",
+            "RTM_IFINFO: iface status change",
             "RTM_DELETE: Delete Route",
             "RTM_DELETE: Delete Route",
             "RTM_DELADDR: address being removed from iface",
