@@ -56,10 +56,8 @@ const MONITORED: &[Step] = &[
     ("ifconfig", &["shmif0", "inet", "10.4.0.1", "-alias"]),
 ];
 
-/// The lines `route -n monitor` prints on `side` for [`MONITORED`],
-/// without the times of arrival, and with process ids as `<pid>` (each
-/// kernel numbers its processes its own way).
-fn monitored(side: &Side, peer: &Path) -> Vec<String> {
+/// Bring shmif0 up on `side`'s bus.
+pub(crate) fn shmif0_up(side: &Side, peer: &Path) {
     let bus = side.dir.join("bus").to_string_lossy().into_owned();
     for args in [
         &["shmif0", "create"][..],
@@ -70,6 +68,18 @@ fn monitored(side: &Side, peer: &Path) -> Vec<String> {
         let o = side.run(peer, "ifconfig", args);
         assert!(o.status.success(), "{} ifconfig {args:?}: {o:?}", side.name);
     }
+}
+
+/// The lines `route -n monitor` prints on `side` while `steps` run,
+/// without the times of arrival, each normalized, then passed through
+/// `mask`, and with process ids as `<pid>` (each kernel numbers its
+/// processes its own way).
+pub(crate) fn monitor_lines(
+    side: &Side,
+    peer: &Path,
+    steps: &[Step],
+    mask: impl Fn(String) -> String,
+) -> Vec<String> {
     // NetBSD announces the link-local address again once its detection
     // is over; let that pass before listening.
     std::thread::sleep(Duration::from_secs(2));
@@ -103,7 +113,7 @@ fn monitored(side: &Side, peer: &Path) -> Vec<String> {
     }
     std::thread::sleep(Duration::from_millis(300));
     rx.try_iter().for_each(drop);
-    for (tool, args) in MONITORED {
+    for (tool, args) in steps {
         let o = side.run(peer, tool, args);
         assert!(o.status.success(), "{} {tool} {args:?}: {o:?}", side.name);
         std::thread::sleep(Duration::from_millis(200));
@@ -114,7 +124,7 @@ fn monitored(side: &Side, peer: &Path) -> Vec<String> {
     rx.try_iter()
         .filter(|l| !l.starts_with("got message of size"))
         .map(|l| {
-            let l = side.normalize(l.as_bytes());
+            let l = mask(side.normalize(l.as_bytes()));
             match l.split_once(" pid ") {
                 Some((head, rest)) => {
                     let tail = rest.split_once(',').map_or("", |(_, t)| t);
@@ -124,6 +134,12 @@ fn monitored(side: &Side, peer: &Path) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// The route monitor's lines for [`MONITORED`], with shmif0 up.
+fn monitored(side: &Side, peer: &Path) -> Vec<String> {
+    shmif0_up(side, peer);
+    monitor_lines(side, peer, MONITORED, |l| l)
 }
 
 #[test]

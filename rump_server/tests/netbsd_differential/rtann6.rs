@@ -1,7 +1,4 @@
 use crate::*;
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-use std::sync::mpsc;
 
 /// What `route -n monitor` hears while an IPv6 address comes to an
 /// interface that is up and goes again, and while interfaces are created
@@ -25,72 +22,12 @@ const ANNOUNCED: &[Step] = &[
 /// shmif0 up, without the times of arrival, with process ids as `<pid>`
 /// and shmif0's random link address as `<lladdr>`.
 fn announced(side: &Side, peer: &Path) -> Vec<String> {
-    let bus = side.dir.join("bus").to_string_lossy().into_owned();
-    for args in [
-        &["shmif0", "create"][..],
-        &["shmif0", "linkstr", &bus],
-        &["shmif0", "up"],
-        &["-w", "10"],
-    ] {
-        let o = side.run(peer, "ifconfig", args);
-        assert!(o.status.success(), "{} ifconfig {args:?}: {o:?}", side.name);
-    }
+    crate::netfix::shmif0_up(side, peer);
     let lladdr = link_address(side, peer);
-    // NetBSD announces the link-local address again once its detection
-    // is over; let that pass before listening.
-    std::thread::sleep(Duration::from_secs(2));
-    let mut mon = side
-        .tool(peer, "route", &["-n", "monitor"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = mon.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for l in BufReader::new(out).lines().map_while(Result::ok) {
-            if tx.send(l).is_err() {
-                break;
-            }
-        }
-    });
-    // A look-up's answer goes to every routing socket: once one arrives
-    // the monitor listens.
-    let start = Instant::now();
-    loop {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "{}: the monitor never listened",
-            side.name
-        );
-        side.run(peer, "route", &["-n", "get", "127.0.0.1"]);
-        if rx.recv_timeout(Duration::from_millis(300)).is_ok() {
-            break;
-        }
-    }
-    std::thread::sleep(Duration::from_millis(300));
-    rx.try_iter().for_each(drop);
-    for (tool, args) in ANNOUNCED {
-        let o = side.run(peer, tool, args);
-        assert!(o.status.success(), "{} {tool} {args:?}: {o:?}", side.name);
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    std::thread::sleep(Duration::from_millis(500));
-    let _ = mon.kill();
-    let _ = mon.wait();
-    rx.try_iter()
-        .filter(|l| !l.starts_with("got message of size"))
-        .map(|l| {
-            let l = side.normalize(l.as_bytes()).replace(&lladdr, "<lladdr>");
-            let l = l.replace(&eui64(&lladdr), "<eui64>");
-            match l.split_once(" pid ") {
-                Some((head, rest)) => {
-                    let tail = rest.split_once(',').map_or("", |(_, t)| t);
-                    format!("{head} pid <pid>,{tail}")
-                }
-                None => l,
-            }
-        })
-        .collect()
+    let eui = eui64(&lladdr);
+    crate::netfix::monitor_lines(side, peer, ANNOUNCED, |l| {
+        l.replace(&lladdr, "<lladdr>").replace(&eui, "<eui64>")
+    })
 }
 
 /// shmif0's link address as ifconfig prints it (`address: xx:...`).
